@@ -1,0 +1,1 @@
+"""Luna adapters vectors layer."""

@@ -1,0 +1,1 @@
+"""Luna api schemas layer."""

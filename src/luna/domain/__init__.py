@@ -1,0 +1,1 @@
+"""Luna domain layer."""

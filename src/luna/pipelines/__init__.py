@@ -1,0 +1,1 @@
+"""Luna pipelines layer."""

@@ -1,0 +1,33 @@
+"""Blob store: raw and processed documents, snapshots and CSV drops, addressed by ``/``-separated keys."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from luna.domain.health import ComponentHealth
+
+
+class BlobStore(Protocol):
+    def put(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None:
+        """Store ``data`` under ``key`` atomically (a reader sees the old or the new blob, never half)."""
+        ...
+
+    def get(self, key: str) -> bytes:
+        """The blob's bytes; raises :class:`luna.domain.errors.NotFound` when absent."""
+        ...
+
+    def exists(self, key: str) -> bool: ...
+
+    def delete(self, key: str) -> None:
+        """Remove the blob; a missing key is not an error."""
+        ...
+
+    def delete_prefix(self, prefix: str) -> int:
+        """Remove every blob under ``prefix``; return how many."""
+        ...
+
+    def list(self, prefix: str = "") -> list[str]:
+        """Keys under ``prefix``, sorted."""
+        ...
+
+    def health(self) -> ComponentHealth: ...

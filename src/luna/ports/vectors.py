@@ -1,0 +1,82 @@
+"""Vector index: named collections of points (id, vector, payload) with filtered nearest-neighbour search.
+
+Collections are reached through aliases so that a reindex can fill a shadow collection and swap the
+alias atomically, keeping the old collection for rollback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from luna.domain.health import ComponentHealth
+
+#: Equality filter: each key must match; a list value means "any of these"; a payload list field
+#: (``tags``) matches when it contains the value.
+PayloadFilter = Mapping[str, str | int | float | bool | Sequence[str | int]]
+
+
+@dataclass(frozen=True, slots=True)
+class VectorPoint:
+    point_id: str
+    vector: Sequence[float]
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class VectorHit:
+    point_id: str
+    score: float
+    payload: dict[str, Any]
+
+
+class VectorIndex(Protocol):
+    def create_collection(self, name: str, dim: int) -> None:
+        """Create an empty cosine collection; a no-op when it exists with the same dimension."""
+        ...
+
+    def drop_collection(self, name: str) -> None: ...
+
+    def collections(self) -> list[str]: ...
+
+    def collection_dim(self, name: str) -> int | None: ...
+
+    def set_alias(self, alias: str, collection: str) -> None:
+        """Point ``alias`` at ``collection`` atomically (readers never see a half-swapped state)."""
+        ...
+
+    def resolve(self, name: str) -> str | None:
+        """The collection an alias points at, the name itself for a plain collection, else None."""
+        ...
+
+    def upsert(self, collection: str, points: Sequence[VectorPoint]) -> None: ...
+
+    def delete(self, collection: str, point_ids: Sequence[str]) -> None: ...
+
+    def delete_where(self, collection: str, where: PayloadFilter) -> None: ...
+
+    def search(
+        self, collection: str, vector: Sequence[float], limit: int, where: PayloadFilter | None = None
+    ) -> list[VectorHit]:
+        """Nearest points by cosine similarity, best first; ``score`` is the similarity."""
+        ...
+
+    def get(self, collection: str, point_ids: Sequence[str]) -> list[VectorPoint]: ...
+
+    def count(self, collection: str, where: PayloadFilter | None = None) -> int: ...
+
+    def point_ids(self, collection: str) -> list[str]: ...
+
+    def snapshot(self, target: Path) -> None:
+        """Write every collection and alias to the folder ``target`` (for backups)."""
+        ...
+
+    def restore(self, source: Path) -> None:
+        """Replace all collections and aliases with those in a folder written by :meth:`snapshot`."""
+        ...
+
+    def health(self) -> ComponentHealth: ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,1 @@
+"""Luna workers layer."""

@@ -1,0 +1,83 @@
+"""Shared fixtures: throw-away settings, and the real PostgreSQL and Redis servers of this machine.
+
+Under ``CI=true`` a missing PostgreSQL or Redis fails the run; on a developer machine without them
+the suites that need them skip with a visible reason.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from luna.settings import Settings, load_settings
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+PG_ADMIN_URL = os.environ.get("LUNA_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("LUNA_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def _port_open(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1.0):
+            return True
+    except OSError:
+        return False
+
+
+def require_server(name: str, host: str, port: int) -> None:
+    """Skip (developer machine) or fail (CI) when a server the test needs is not reachable."""
+    if _port_open(host, port):
+        return
+    message = f"{name} is not reachable at {host}:{port}"
+    if IN_CI:
+        pytest.fail(f"{message}; CI requires it (.ci/run starts it)")
+    pytest.skip(f"{message}: start it to run this suite")
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session, dropped afterwards."""
+    require_server("PostgreSQL", "127.0.0.1", 5432)
+    import sqlalchemy as sa
+
+    name = f"luna_test_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    require_server("Redis", "127.0.0.1", 6379)
+    return REDIS_URL
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path) -> Callable[..., Settings]:
+    """Settings of the test profile in a temporary data dir; keyword overrides as ``LUNA_…`` names."""
+
+    def build(**env: Any) -> Settings:
+        environ = {"LUNA_DATA_DIR": str(tmp_path / "var"), **{k: str(v) for k, v in env.items()}}
+        environ.setdefault("LUNA_AUTH__ADMIN_API_KEY", "test-admin-key-0123456789")
+        environ.setdefault("LUNA_AUTH__JWT_SECRET", "test-jwt-secret-0123456789abcdef")
+        return load_settings("test", environ=environ, env_file=tmp_path / "no.env")
+
+    return build
+
+
+@pytest.fixture
+def settings(make_settings: Callable[..., Settings]) -> Settings:
+    return make_settings()
