@@ -86,9 +86,9 @@ class Container:
 
         s = self.settings.jobs
         if s.kind == "redis":
-            return HueyJobQueue.redis(s.redis_url, name=s.queue_name)
+            return self._track(HueyJobQueue.redis(s.redis_url, name=s.queue_name))
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
-        return HueyJobQueue.sqlite(self.settings.jobs_queue_path, name=s.queue_name)
+        return self._track(HueyJobQueue.sqlite(self.settings.jobs_queue_path, name=s.queue_name))
 
     @cached_property
     def embedder(self) -> Embedder:

@@ -53,10 +53,8 @@ class _Section(BaseModel):
 class ApiSettings(_Section):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
-    public_url: str | None = None
     max_upload_mb: int = Field(default=50, ge=1, le=2048)
     max_json_kb: int = Field(default=1024, ge=1)
-    cors_origins: list[str] = Field(default_factory=list)
     start_worker: bool = True
 
 
@@ -186,8 +184,6 @@ class SimSettings(_Section):
     market_interval_sec: int = Field(default=300, ge=1)
     markets: list[str] = Field(default_factory=lambda: ["EEX", "APX"])
     products: list[str] = Field(default_factory=lambda: ["BASE", "PEAK"])
-    meters: int = Field(default=20, ge=1)
-    seed: int = 42
 
     @field_validator("markets", "products", mode="before")
     @classmethod

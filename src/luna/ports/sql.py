@@ -43,6 +43,13 @@ class JobRepository(Protocol):
         """Set the given columns of one job (``status``, ``progress``, ``message``, ``heartbeat_at`` …)."""
         ...
 
+    def transition(self, job_id: str, from_status: JobStatus, **fields: Any) -> bool:
+        """Set ``fields`` only if the job is still in ``from_status``; False when it was not.
+
+        Atomic compare-and-set, so two workers handed the same job ID cannot both claim it.
+        """
+        ...
+
     def stale_running(self, older_than: datetime) -> Sequence[Job]:
         """Jobs marked running whose heartbeat is older than ``older_than`` (their worker died)."""
         ...

@@ -69,6 +69,10 @@ class VectorIndex(Protocol):
 
     def point_ids(self, collection: str) -> list[str]: ...
 
+    def optimize(self, collection: str | None = None) -> None:
+        """Build search structures after a bulk load (HNSW on the embedded engine; the server does it itself)."""
+        ...
+
     def snapshot(self, target: Path) -> None:
         """Write every collection and alias to the folder ``target`` (for backups)."""
         ...

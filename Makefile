@@ -1,0 +1,56 @@
+# Luna: the two commands are `make run` and `make test`; see README.md.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+API_PORT ?= 8000
+
+.PHONY: run test lint fmt typecheck bench install lock clean-data help
+
+help:
+	@echo "make run        install into .venv, migrate, prepare demo data, serve API + dashboards on $(HOST):$(API_PORT)"
+	@echo "make test       unit, contract, integration and API suites (SQLite + PostgreSQL, in-process + Redis jobs)"
+	@echo "make lint       ruff + import-linter     make fmt   format the code"
+	@echo "make typecheck  mypy --strict on src/    make bench run the benchmarks in bench/"
+
+$(BIN)/python:
+	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+# Installs exactly the locked versions (constraints.txt); re-runs when the dependency files change.
+$(STAMP): $(BIN)/python pyproject.toml constraints.txt
+	$(BIN)/pip install --quiet --upgrade pip setuptools wheel
+	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev]"
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/luna serve --host $(HOST) --port $(API_PORT)
+
+test: $(STAMP)
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench migrations
+	$(BIN)/ruff format --check src tests bench migrations
+	$(BIN)/lint-imports
+
+fmt: $(STAMP)
+	$(BIN)/ruff format src tests bench migrations
+	$(BIN)/ruff check --fix src tests bench migrations
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+bench: $(STAMP)
+	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+# Regenerates the lock from what is installed in .venv (run after changing pyproject.toml).
+lock: $(BIN)/python
+	$(BIN)/pip freeze --exclude-editable | grep -v '^-e ' > constraints.txt
+
+clean-data:
+	rm -rf var

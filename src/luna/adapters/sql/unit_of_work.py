@@ -1,0 +1,55 @@
+"""One connection and one transaction per unit of work; the service decides when to commit."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+import sqlalchemy as sa
+
+from luna.adapters.sql.jobs import SqlJobRepository
+from luna.adapters.sql.users import SqlUserRepository
+from luna.domain.errors import Unavailable
+from luna.ports.sql import JobRepository, UserRepository
+
+
+class SqlUnitOfWork:
+    """Use as ``with db.unit_of_work() as uow: ...; uow.commit()``.
+
+    The repositories share the connection, so everything they do before ``commit`` lands together or not
+    at all. ``commit`` may be called several times (a job reporting progress); leaving the ``with`` block
+    rolls back whatever came after the last commit, also when an exception escapes.
+    """
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self._engine = engine
+        self._active: sa.Connection | None = None
+        self.users: UserRepository = SqlUserRepository(self._connection)
+        self.jobs: JobRepository = SqlJobRepository(self._connection)
+
+    def _connection(self) -> sa.Connection:
+        if self._active is None:
+            raise RuntimeError("the unit of work is not open: use it in a `with` block")
+        return self._active
+
+    def __enter__(self) -> SqlUnitOfWork:
+        if self._active is not None:
+            raise RuntimeError("the unit of work is already open")
+        try:
+            self._active = self._engine.connect()
+        except sa.exc.OperationalError as error:
+            raise Unavailable("the database cannot be reached") from error
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        connection, self._active = self._active, None
+        if connection is not None:
+            # Closing rolls back the open transaction before the connection goes back to the pool.
+            connection.close()
+
+    def commit(self) -> None:
+        self._connection().commit()
+
+    def rollback(self) -> None:
+        self._connection().rollback()

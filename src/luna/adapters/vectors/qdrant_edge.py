@@ -1,0 +1,470 @@
+"""Embedded vector index on Qdrant Edge: Qdrant's own segment, HNSW and payload-index code in-process.
+
+Layout under ``path``: one Edge shard per collection in ``<path>/<collection>/``, the aliases in
+``<path>/aliases.json`` and a lock file ``<path>/.lock``. Exactly one process may own the folder
+(Edge's write-ahead log cannot be shared), so a second process gets a clear
+:class:`~luna.domain.errors.Unavailable` instead of Edge's ``WouldBlock`` error.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import importlib.metadata
+import json
+import os
+import re
+import shutil
+import threading
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any, cast
+
+import numpy as np
+import qdrant_edge as edge
+
+from luna.domain.errors import Conflict, InvalidInput, NotFound, Unavailable
+from luna.domain.health import ComponentHealth, HealthStatus
+from luna.ports.vectors import PayloadFilter, VectorHit, VectorPoint
+
+#: Payload keys Luna filters on all the time; indexed when a collection is created.
+DEFAULT_INDEXED_KEYS = ("item_id", "kind", "source", "tags")
+#: Up to this many points a filtered search scans exactly (a few ms with payload indexes), so filters
+#: never lose recall; above it the filtered HNSW walk uses ACORN.
+EXACT_FILTERED_SEARCH_MAX_POINTS = 50_000
+SNAPSHOT_FORMAT = "luna-qdrant-edge-folders/1"
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$")
+_ALIASES_FILE = "aliases.json"
+_MANIFEST_FILE = "manifest.json"
+_SCROLL_PAGE = 1_000
+
+
+def _check_name(name: str) -> str:
+    """Collection and alias names become folder names, so only a safe alphabet is accepted."""
+    if not _NAME.match(name):
+        raise InvalidInput(f"invalid collection or alias name {name!r}: use letters, digits, '_' and '-'")
+    return name
+
+
+def _point_id(point_id: str) -> str:
+    try:
+        return str(uuid.UUID(point_id))
+    except ValueError:
+        raise InvalidInput(f"point id {point_id!r} is not a UUID") from None
+
+
+def _write_json_atomically(path: Path, data: object) -> None:
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    with tmp.open("w", encoding="utf-8") as handle:
+        json.dump(data, handle, indent=2, sort_keys=True)
+        handle.flush()
+        os.fsync(handle.fileno())
+    tmp.replace(path)
+
+
+def _condition(key: str, value: Any) -> edge.FieldCondition:
+    if isinstance(value, bool):
+        # Edge reads a Python bool as the integer 0/1 (bool subclasses int), which never matches a
+        # boolean payload; numpy's bool is not an int and arrives as a real boolean.
+        return edge.FieldCondition(key=key, match=edge.MatchValue(cast(bool, np.bool_(value))))
+    if isinstance(value, str | int):
+        return edge.FieldCondition(key=key, match=edge.MatchValue(value))
+    if isinstance(value, float):
+        return edge.FieldCondition(key=key, range=edge.RangeFloat(gte=value, lte=value))
+    if isinstance(value, Sequence):
+        return edge.FieldCondition(key=key, match=edge.MatchAny(list(value)))
+    raise InvalidInput(f"unsupported filter value for {key!r}: {value!r}")
+
+
+def _filter(where: PayloadFilter | None) -> edge.Filter | None:
+    if not where:
+        return None
+    return edge.Filter(must=[_condition(key, value) for key, value in where.items()])
+
+
+def _schema_for(value: Any) -> edge.PayloadSchemaType:
+    if isinstance(value, bool):
+        return edge.PayloadSchemaType.Bool
+    if isinstance(value, int):
+        return edge.PayloadSchemaType.Integer
+    if isinstance(value, float):
+        return edge.PayloadSchemaType.Float
+    if isinstance(value, Sequence) and not isinstance(value, str) and value and isinstance(value[0], int):
+        return edge.PayloadSchemaType.Integer
+    return edge.PayloadSchemaType.Keyword
+
+
+class _FolderLock:
+    """An exclusive ``flock`` on ``<path>/.lock``, held while the index is open; the OS drops it on exit."""
+
+    def __init__(self, path: Path) -> None:
+        self._handle: IO[str] | None = (path / ".lock").open("a", encoding="utf-8")
+        try:
+            fcntl.flock(self._handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._handle.close()
+            self._handle = None
+            raise _folder_in_use(path) from None
+
+    def release(self) -> None:
+        if self._handle is not None:
+            fcntl.flock(self._handle, fcntl.LOCK_UN)
+            self._handle.close()
+            self._handle = None
+
+
+def _folder_in_use(path: Path) -> Unavailable:
+    return Unavailable(
+        f"The vector folder {path} is in use by another Luna process (e.g. `luna serve`). "
+        "Stop that process, or run the command against its API."
+    )
+
+
+class QdrantEdgeVectorIndex:
+    """:class:`~luna.ports.vectors.VectorIndex` on Qdrant Edge; thread-safe through one lock."""
+
+    def __init__(self, path: Path, *, hnsw_ef: int) -> None:
+        self._path = path
+        self._hnsw_ef = hnsw_ef
+        self._lock = threading.RLock()
+        path.mkdir(parents=True, exist_ok=True)
+        self._folder_lock = _FolderLock(path)
+        self._closed = False
+        self._shards: dict[str, edge.EdgeShard] = {}
+        self._dims: dict[str, int] = {}
+        self._indexed: dict[str, set[str]] = {}
+        self._aliases: dict[str, str] = {}
+        try:
+            self._open_all()
+        except BaseException:
+            self._close_shards()
+            self._folder_lock.release()
+            raise
+
+    # -- collections -------------------------------------------------------------------------------
+
+    def create_collection(self, name: str, dim: int) -> None:
+        _check_name(name)
+        if dim < 1:
+            raise InvalidInput(f"dimension must be positive, got {dim}")
+        with self._lock:
+            self._require_open()
+            if name in self._aliases:
+                raise Conflict(f"{name!r} is already an alias")
+            existing = self._dims.get(name)
+            if existing is not None:
+                if existing != dim:
+                    raise Conflict(f"collection {name!r} exists with dimension {existing}, not {dim}")
+                return
+            config = edge.EdgeConfig(
+                vectors=edge.EdgeVectorParams(size=dim, distance=edge.Distance.Cosine),
+                hnsw_config=edge.HnswIndexConfig(m=16, ef_construct=100, full_scan_threshold=10_000),
+            )
+            shard = edge.EdgeShard.create(str(self._path / name), config)
+            self._shards[name] = shard
+            self._dims[name] = dim
+            self._indexed[name] = set()
+            for key in DEFAULT_INDEXED_KEYS:
+                self._ensure_index(name, key, edge.PayloadSchemaType.Keyword)
+
+    def drop_collection(self, name: str) -> None:
+        _check_name(name)
+        with self._lock:
+            self._require_open()
+            shard = self._shards.pop(name, None)
+            if shard is None:
+                return
+            shard.close()
+            del self._dims[name], self._indexed[name]
+            shutil.rmtree(self._path / name)
+            remaining = {alias: target for alias, target in self._aliases.items() if target != name}
+            if remaining != self._aliases:
+                self._save_aliases(remaining)
+
+    def collections(self) -> list[str]:
+        with self._lock:
+            self._require_open()
+            return sorted(self._shards)
+
+    def collection_dim(self, name: str) -> int | None:
+        with self._lock:
+            collection = self.resolve(name)
+            return None if collection is None else self._dims[collection]
+
+    def set_alias(self, alias: str, collection: str) -> None:
+        _check_name(alias)
+        with self._lock:
+            self._require_open()
+            if alias in self._shards:
+                raise Conflict(f"{alias!r} is a collection and cannot become an alias")
+            if collection not in self._shards:
+                raise NotFound(f"collection {collection!r} does not exist")
+            self._save_aliases({**self._aliases, alias: collection})
+
+    def resolve(self, name: str) -> str | None:
+        with self._lock:
+            self._require_open()
+            if name in self._shards:
+                return name
+            return self._aliases.get(name)
+
+    def optimize(self, collection: str | None = None) -> None:
+        """Merge segments and build HNSW graphs where a segment passed Edge's indexing threshold.
+
+        Edge runs no background optimiser, so a bulk ingest calls this (it blocks). Collections below
+        the threshold (a few thousand 384-d points) stay plain segments that are scanned exactly.
+        """
+        with self._lock:
+            names = [self._resolve_existing(collection)] if collection else list(self._shards)
+            for name in names:
+                self._shards[name].optimize()
+
+    # -- points ------------------------------------------------------------------------------------
+
+    def upsert(self, collection: str, points: Sequence[VectorPoint]) -> None:
+        if not points:
+            return
+        with self._lock:
+            name = self._resolve_existing(collection)
+            dim = self._dims[name]
+            batch = []
+            for point in points:
+                if len(point.vector) != dim:
+                    raise InvalidInput(
+                        f"vector of {point.point_id} has {len(point.vector)} dims, {name} has {dim}"
+                    )
+                vector = [float(x) for x in point.vector]
+                batch.append(edge.Point(_point_id(point.point_id), vector, dict(point.payload)))
+            self._shards[name].update(edge.UpdateOperation.upsert_points(batch))
+
+    def delete(self, collection: str, point_ids: Sequence[str]) -> None:
+        if not point_ids:
+            return
+        ids: list[edge.PointId] = [_point_id(p) for p in point_ids]
+        with self._lock:
+            name = self._resolve_existing(collection)
+            self._shards[name].update(edge.UpdateOperation.delete_points(ids))
+
+    def delete_where(self, collection: str, where: PayloadFilter) -> None:
+        if not where:
+            raise InvalidInput("delete_where needs a filter; use drop_collection to remove everything")
+        with self._lock:
+            name = self._resolve_existing(collection)
+            flt = self._indexed_filter(name, where)
+            assert flt is not None
+            self._shards[name].update(edge.UpdateOperation.delete_points_by_filter(flt))
+
+    def search(
+        self, collection: str, vector: Sequence[float], limit: int, where: PayloadFilter | None = None
+    ) -> list[VectorHit]:
+        if limit < 1:
+            raise InvalidInput(f"limit must be at least 1, got {limit}")
+        with self._lock:
+            name = self._resolve_existing(collection)
+            if len(vector) != self._dims[name]:
+                raise InvalidInput(f"query has {len(vector)} dims, {name} has {self._dims[name]}")
+            shard = self._shards[name]
+            flt = self._indexed_filter(name, where)
+            exact = flt is not None and shard.info().points_count <= EXACT_FILTERED_SEARCH_MAX_POINTS
+            params = edge.SearchParams(
+                hnsw_ef=self._hnsw_ef,
+                exact=exact,
+                acorn=edge.AcornSearchParams(enable=True) if flt is not None and not exact else None,
+            )
+            request = edge.QueryRequest(
+                limit=limit,
+                query=edge.Query.Nearest([float(x) for x in vector]),
+                filter=flt,
+                params=params,
+                with_payload=True,
+            )
+            hits = shard.query(request)
+        return [VectorHit(str(hit.id), float(hit.score), dict(hit.payload or {})) for hit in hits]
+
+    def get(self, collection: str, point_ids: Sequence[str]) -> list[VectorPoint]:
+        """The stored points in the order asked for; unknown ids are left out."""
+        ids: list[edge.PointId] = [_point_id(p) for p in point_ids]
+        with self._lock:
+            name = self._resolve_existing(collection)
+            records = self._shards[name].retrieve(ids, True, True) if ids else []
+        by_id = {str(record.id): record for record in records}
+        return [
+            VectorPoint(
+                str(pid), cast(list[float], by_id[str(pid)].vector), dict(by_id[str(pid)].payload or {})
+            )
+            for pid in ids
+            if str(pid) in by_id
+        ]
+
+    def count(self, collection: str, where: PayloadFilter | None = None) -> int:
+        with self._lock:
+            name = self._resolve_existing(collection)
+            return self._shards[name].count(
+                edge.CountRequest(exact=True, filter=self._indexed_filter(name, where))
+            )
+
+    def point_ids(self, collection: str) -> list[str]:
+        with self._lock:
+            name = self._resolve_existing(collection)
+            ids = [str(record.id) for record in self._scroll(self._shards[name])]
+        return sorted(ids)
+
+    # -- backup ------------------------------------------------------------------------------------
+
+    def snapshot(self, target: Path) -> None:
+        """Copy every shard folder and the aliases; the shards are closed meanwhile so files are whole."""
+        if target.resolve().is_relative_to(self._path.resolve()):
+            raise InvalidInput(f"snapshot target {target} lies inside the vector folder {self._path}")
+        if target.exists() and any(target.iterdir()):
+            raise Conflict(f"snapshot target {target} is not empty")
+        target.mkdir(parents=True, exist_ok=True)
+        with self._lock:
+            self._require_open()
+            dims, aliases = dict(self._dims), dict(self._aliases)
+            with self._shards_closed():
+                for name in dims:
+                    shutil.copytree(self._path / name, target / name)
+        _write_json_atomically(target / _ALIASES_FILE, aliases)
+        _write_json_atomically(target / _MANIFEST_FILE, {"format": SNAPSHOT_FORMAT, "collections": dims})
+
+    def restore(self, source: Path) -> None:
+        """Replace everything with a snapshot; the copy is staged first so a failed copy changes nothing."""
+        collections = self._read_manifest(source)
+        staging = self._path / f".restore-{uuid.uuid4().hex}"
+        with self._lock:
+            self._require_open()
+            try:
+                for name in collections:
+                    shutil.copytree(source / name, staging / name)
+                aliases = json.loads((source / _ALIASES_FILE).read_text(encoding="utf-8"))
+                current = list(self._dims)
+                with self._shards_closed():
+                    for name in current:
+                        shutil.rmtree(self._path / name)
+                    for name in collections:
+                        (staging / name).rename(self._path / name)
+                    self._save_aliases({a: c for a, c in aliases.items() if c in collections})
+            finally:
+                shutil.rmtree(staging, ignore_errors=True)
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+
+    def health(self) -> ComponentHealth:
+        started = time.perf_counter()
+        try:
+            with self._lock:
+                self._require_open()
+                counts = {
+                    name: shard.count(edge.CountRequest(exact=True)) for name, shard in self._shards.items()
+                }
+                aliases = dict(self._aliases)
+        except Exception as exc:  # health never raises: it reports
+            return ComponentHealth("vectors", HealthStatus.DOWN, "qdrant-edge", detail=str(exc))
+        return ComponentHealth(
+            "vectors",
+            HealthStatus.UP,
+            "qdrant-edge",
+            latency_ms=(time.perf_counter() - started) * 1000,
+            version=importlib.metadata.version("qdrant-edge-py"),
+            detail=str(self._path),
+            extra={"collections": counts, "aliases": aliases},
+        )
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            self._close_shards()
+            self._folder_lock.release()
+
+    # -- internals ---------------------------------------------------------------------------------
+
+    def _open_all(self) -> None:
+        for folder in sorted(self._path.iterdir()):
+            if folder.is_dir() and _NAME.match(folder.name) and (folder / "edge_config.json").exists():
+                self._open_shard(folder.name)
+        aliases_file = self._path / _ALIASES_FILE
+        stored = json.loads(aliases_file.read_text(encoding="utf-8")) if aliases_file.exists() else {}
+        self._aliases = {alias: target for alias, target in stored.items() if target in self._shards}
+
+    def _open_shard(self, name: str) -> None:
+        folder = self._path / name
+        try:
+            shard = edge.EdgeShard.load(str(folder))
+        except Exception as exc:
+            if "WouldBlock" in str(exc):
+                raise _folder_in_use(self._path) from exc
+            raise
+        config = json.loads((folder / "edge_config.json").read_text(encoding="utf-8"))
+        self._shards[name] = shard
+        self._dims[name] = int(config["vectors"][""]["size"])
+        self._indexed[name] = set(shard.info().payload_schema)
+
+    def _close_shards(self) -> None:
+        for shard in self._shards.values():
+            shard.close()
+        self._shards.clear()
+        self._dims.clear()
+        self._indexed.clear()
+
+    @contextmanager
+    def _shards_closed(self) -> Iterator[None]:
+        """Close every shard (flushing it) for the duration, then reopen what is on disk."""
+        self._close_shards()
+        try:
+            yield
+        finally:
+            self._open_all()
+
+    def _save_aliases(self, aliases: dict[str, str]) -> None:
+        _write_json_atomically(self._path / _ALIASES_FILE, aliases)
+        self._aliases = aliases
+
+    def _require_open(self) -> None:
+        if self._closed:
+            raise Unavailable(f"the vector index at {self._path} is closed")
+
+    def _resolve_existing(self, name: str) -> str:
+        self._require_open()
+        collection = self.resolve(name)
+        if collection is None:
+            raise NotFound(f"vector collection {name!r} does not exist")
+        return collection
+
+    def _ensure_index(self, name: str, key: str, schema: edge.PayloadSchemaType) -> None:
+        if key not in self._indexed[name]:
+            self._shards[name].update(edge.UpdateOperation.create_field_index(key, schema))
+            self._indexed[name].add(key)
+
+    def _indexed_filter(self, name: str, where: PayloadFilter | None) -> edge.Filter | None:
+        """The Edge filter for ``where``, indexing each key first so the planner can use it."""
+        for key, value in (where or {}).items():
+            self._ensure_index(name, key, _schema_for(value))
+        return _filter(where)
+
+    @staticmethod
+    def _scroll(shard: edge.EdgeShard) -> Iterator[edge.Record]:
+        offset: edge.PointId | None = None
+        while True:
+            page, offset = shard.scroll(
+                edge.ScrollRequest(offset=offset, limit=_SCROLL_PAGE, with_payload=False, with_vector=False)
+            )
+            yield from page
+            if offset is None:
+                return
+
+    @staticmethod
+    def _read_manifest(source: Path) -> dict[str, int]:
+        try:
+            manifest = json.loads((source / _MANIFEST_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            raise InvalidInput(f"{source} is not a vector snapshot (no readable {_MANIFEST_FILE})") from None
+        if manifest.get("format") != SNAPSHOT_FORMAT:
+            raise InvalidInput(
+                f"{source} holds a {manifest.get('format')!r} snapshot, not {SNAPSHOT_FORMAT!r}"
+            )
+        collections: dict[str, int] = manifest["collections"]
+        for name in collections:
+            _check_name(name)
+        return collections

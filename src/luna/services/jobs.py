@@ -1,0 +1,249 @@
+"""Background jobs: submit, inspect and cancel them, and move each one through its states.
+
+The SQL ``jobs`` row is the record of a job; the queue only carries its ID. That is why
+:meth:`JobService.submit` commits the row before it enqueues: a worker never receives an ID it
+cannot find. The worker-side transitions (claim, progress, finish, recover) live here as well, so
+that the workers, like every caller, leave transactions to a service.
+"""
+
+from __future__ import annotations
+
+import builtins
+import json
+import logging
+import uuid
+from collections.abc import Collection
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from luna.domain.errors import Conflict, InvalidInput, NotFound, Unavailable
+from luna.domain.jobs import Job, JobStatus
+from luna.ports.jobs import JobQueue
+from luna.ports.sql import Database
+
+logger = logging.getLogger(__name__)
+
+MAX_PAGE_SIZE = 200
+REQUEUED_MESSAGE = "Erneut eingereiht: der vorige Worker hat aufgehört"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _parse_job_id(job_id: str) -> str:
+    """The canonical form of a job ID; anything that is not a UUID cannot name a job."""
+    try:
+        return str(uuid.UUID(job_id))
+    except (ValueError, TypeError, AttributeError):
+        raise NotFound(f"job {job_id!r} not found") from None
+
+
+def _json_object(params: object) -> dict[str, Any]:
+    """``params`` as it will be stored (a JSON round trip), or :class:`InvalidInput`."""
+    if not isinstance(params, dict):
+        raise InvalidInput("params must be a JSON object")
+    try:
+        normalised: dict[str, Any] = json.loads(json.dumps(params, allow_nan=False))
+    except (TypeError, ValueError) as error:
+        raise InvalidInput(f"params must be JSON-serialisable: {error}") from None
+    return normalised
+
+
+class JobService:
+    """Submit, list, inspect and cancel jobs (callers), and record their progress (workers)."""
+
+    def __init__(self, database: Database, queue: JobQueue, known_jobs: Collection[str]) -> None:
+        self._database = database
+        self._queue = queue
+        self._known_jobs = known_jobs
+
+    def submit(self, name: str, params: dict[str, Any], created_by: str | None = None) -> Job:
+        """Store the job as queued, commit, then enqueue its ID.
+
+        When the queue cannot take the ID, the row is marked failed and :class:`Unavailable` raised,
+        so no job waits forever for a delivery that never comes.
+        """
+        if name not in self._known_jobs:
+            known = ", ".join(sorted(self._known_jobs))
+            raise InvalidInput(f"unknown job {name!r}; known jobs: {known}", details={"name": name})
+        job = Job(
+            job_id=str(uuid.uuid4()),
+            name=name,
+            status=JobStatus.QUEUED,
+            params=_json_object(params),
+            created_by=created_by,
+            created_at=_now(),
+        )
+        with self._database.unit_of_work() as uow:
+            uow.jobs.add(job)
+            uow.commit()
+        try:
+            self._queue.enqueue(job.job_id)
+        except Exception as error:
+            logger.exception("could not enqueue job %s on %s", job.job_id, self._queue.backend)
+            message = f"{type(error).__name__}: {error}"
+            self._update(
+                job.job_id, status=JobStatus.FAILED, error=f"could not enqueue: {message}", finished_at=_now()
+            )
+            raise Unavailable(
+                f"the job queue ({self._queue.backend}) is unavailable; try again later"
+            ) from error
+        return job
+
+    def get(self, job_id: str) -> Job:
+        canonical = _parse_job_id(job_id)
+        with self._database.unit_of_work() as uow:
+            job = uow.jobs.get(canonical)
+        if job is None:
+            raise NotFound(f"job {job_id!r} not found")
+        return job
+
+    def cancel(self, job_id: str) -> Job:
+        """Ask a job to stop: a queued job is cancelled at once, a running one when it next checks."""
+        canonical = _parse_job_id(job_id)
+        with self._database.unit_of_work() as uow:
+            job = uow.jobs.get(canonical)
+            if job is None:
+                raise NotFound(f"job {job_id!r} not found")
+            if job.status.is_finished:
+                raise Conflict(f"job {job_id!r} has already finished ({job.status.value})")
+            if job.status is JobStatus.QUEUED:
+                uow.jobs.update(
+                    canonical, cancel_requested=True, status=JobStatus.CANCELLED, finished_at=_now()
+                )
+            else:
+                uow.jobs.update(canonical, cancel_requested=True)
+            uow.commit()
+        return self.get(canonical)
+
+    # Worker side: each transition is one short transaction, so progress is visible at once.
+
+    def claim(self, job_id: str, worker: str) -> Job | None:
+        """Mark a queued job running for ``worker`` and return it; ``None`` when it must not run.
+
+        Only queued jobs run: a finished or cancelled job is a late duplicate, and a running one
+        belongs to another worker. A job cancelled while queued ends here as cancelled.
+        """
+        now = _now()
+        with self._database.unit_of_work() as uow:
+            job = uow.jobs.get(job_id)
+            if job is None:
+                logger.warning("job %s was dequeued but has no row; skipped", job_id)
+                return None
+            if job.status is not JobStatus.QUEUED:
+                logger.info("job %s is %s; delivery skipped", job_id, job.status.value)
+                return None
+            if job.cancel_requested:
+                uow.jobs.update(job_id, status=JobStatus.CANCELLED, finished_at=now)
+                uow.commit()
+                return None
+            attempts = job.attempts + 1
+            claimed = uow.jobs.transition(
+                job_id,
+                JobStatus.QUEUED,
+                status=JobStatus.RUNNING,
+                started_at=now,
+                heartbeat_at=now,
+                worker=worker,
+                attempts=attempts,
+                error=None,
+            )
+            if not claimed:
+                logger.info("job %s was claimed by another worker; delivery skipped", job_id)
+                return None
+            uow.commit()
+        return replace(
+            job,
+            status=JobStatus.RUNNING,
+            started_at=now,
+            heartbeat_at=now,
+            worker=worker,
+            attempts=attempts,
+            error=None,
+        )
+
+    def record_progress(self, job_id: str, progress: float, message: str | None) -> None:
+        """Store progress (and the message, when given); refreshes the heartbeat too."""
+        fields: dict[str, Any] = {"progress": progress, "heartbeat_at": _now()}
+        if message is not None:
+            fields["message"] = message
+        self._update(job_id, **fields)
+
+    def heartbeat(self, job_id: str) -> None:
+        self._update(job_id, heartbeat_at=_now())
+
+    def is_cancel_requested(self, job_id: str) -> bool:
+        with self._database.unit_of_work() as uow:
+            job = uow.jobs.get(job_id)
+        return job is None or job.cancel_requested
+
+    def succeed(self, job_id: str, result: dict[str, Any] | None) -> None:
+        now = _now()
+        self._update(
+            job_id, status=JobStatus.SUCCEEDED, progress=1.0, result=result, finished_at=now, heartbeat_at=now
+        )
+
+    def fail(self, job_id: str, error: str) -> None:
+        now = _now()
+        self._update(job_id, status=JobStatus.FAILED, error=error, finished_at=now, heartbeat_at=now)
+
+    def mark_cancelled(self, job_id: str) -> None:
+        now = _now()
+        self._update(job_id, status=JobStatus.CANCELLED, finished_at=now, heartbeat_at=now)
+
+    def recover_stale(self, stale_after: timedelta, max_attempts: int) -> int:
+        """Deal with running jobs whose heartbeat is older than ``stale_after`` (their worker died).
+
+        Each is re-queued while it has attempts left, cancelled when a cancel was requested, and
+        failed otherwise. Returns how many jobs were recovered.
+        """
+        now = _now()
+        requeued: builtins.list[str] = []
+        with self._database.unit_of_work() as uow:
+            stale = uow.jobs.stale_running(now - stale_after)
+            for job in stale:
+                if job.cancel_requested:
+                    uow.jobs.update(job.job_id, status=JobStatus.CANCELLED, finished_at=now)
+                elif job.attempts < max_attempts:
+                    uow.jobs.update(
+                        job.job_id,
+                        status=JobStatus.QUEUED,
+                        worker=None,
+                        heartbeat_at=None,
+                        message=REQUEUED_MESSAGE,
+                    )
+                    requeued.append(job.job_id)
+                else:
+                    error = f"worker stopped while running the job ({job.attempts} attempts)"
+                    uow.jobs.update(job.job_id, status=JobStatus.FAILED, error=error, finished_at=now)
+            uow.commit()
+        for job_id in requeued:
+            self._queue.enqueue(job_id)
+        if stale:
+            logger.warning("recovered %d stale job(s), %d re-queued", len(stale), len(requeued))
+        return len(stale)
+
+    def _update(self, job_id: str, **fields: Any) -> None:
+        with self._database.unit_of_work() as uow:
+            uow.jobs.update(job_id, **fields)
+            uow.commit()
+
+    def list(
+        self, status: str | None = None, name: str | None = None, limit: int = 50, offset: int = 0
+    ) -> tuple[builtins.list[Job], int]:
+        """One page of jobs, newest first, and the total that match the filters."""
+        try:
+            wanted = JobStatus(status) if status is not None else None
+        except ValueError:
+            known = ", ".join(s.value for s in JobStatus)
+            raise InvalidInput(f"unknown job status {status!r}; known: {known}") from None
+        if not 1 <= limit <= MAX_PAGE_SIZE:
+            raise InvalidInput(f"limit must be between 1 and {MAX_PAGE_SIZE}")
+        if offset < 0:
+            raise InvalidInput("offset must not be negative")
+        with self._database.unit_of_work() as uow:
+            jobs = builtins.list(uow.jobs.list(status=wanted, name=name, limit=limit, offset=offset))
+            total = uow.jobs.count(status=wanted, name=name)
+        return jobs, total

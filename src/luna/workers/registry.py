@@ -1,0 +1,47 @@
+"""The jobs a worker can run, by name.
+
+A job is a function ``fn(container, ctx, **params)`` registered with :func:`register`; its return
+value (a JSON-serialisable dict or ``None``) becomes the job's ``result``. Each module that defines
+jobs is listed in :data:`JOB_MODULES`, and :func:`load_jobs` imports them all, so the API (which
+refuses unknown names) and every worker know the same jobs without importing them by hand.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+JobResult = dict[str, Any] | None
+#: ``fn(container, ctx, **params) -> dict | None``; the parameters differ per job, hence ``...``.
+JobFunction = Callable[..., JobResult]
+F = TypeVar("F", bound=JobFunction)
+
+#: Modules whose import registers jobs; each issue that adds jobs adds its module here.
+JOB_MODULES: tuple[str, ...] = ("luna.workers.maintenance",)
+
+JOBS: dict[str, JobFunction] = {}
+
+
+def register(name: str) -> Callable[[F], F]:
+    """Register the decorated function as the job ``name`` (names are unique)."""
+
+    def decorator(function: F) -> F:
+        if name in JOBS and JOBS[name] is not function:
+            raise ValueError(f"a job named {name!r} is already registered")
+        JOBS[name] = function
+        return function
+
+    return decorator
+
+
+def unregister(name: str) -> None:
+    """Forget the job ``name`` (tests register their own jobs and remove them afterwards)."""
+    JOBS.pop(name, None)
+
+
+def load_jobs() -> dict[str, JobFunction]:
+    """Import every job module and return the live registry (later registrations show up in it)."""
+    for module in JOB_MODULES:
+        importlib.import_module(module)
+    return JOBS

@@ -1,0 +1,251 @@
+"""Runs jobs: turns a job ID from the queue into a call of the registered job function.
+
+The worker's lifetime is: recover jobs whose worker died (stale heartbeat), then take IDs from the
+queue. While a job runs, a heartbeat thread keeps ``heartbeat_at`` fresh, so another worker can
+tell a slow job from a dead one; a sweeper thread repeats the recovery for as long as the worker
+lives, so a crashed machine's jobs come back without anyone restarting anything.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Any
+
+from luna.container import Container
+from luna.domain.jobs import Job
+from luna.services.jobs import JobService
+from luna.workers.registry import JobResult, load_jobs
+
+logger = logging.getLogger(__name__)
+
+#: Progress is written at most this often (a job may report on every record it handles).
+PROGRESS_INTERVAL_SEC = 0.5
+
+
+class JobCancelledError(Exception):
+    """Raised by :meth:`JobContext.raise_if_cancelled`; the runner marks the job cancelled."""
+
+
+def worker_name() -> str:
+    """``hostname:pid``: enough to find the process that runs a job."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def job_service(container: Container) -> JobService:
+    return JobService(container.database, container.job_queue, load_jobs())
+
+
+class JobContext:
+    """What a job function gets besides the container: its ID, params, progress and cancellation.
+
+    Progress writes are throttled to one per :data:`PROGRESS_INTERVAL_SEC`; a report that falls in
+    between is kept and written by the next report, heartbeat or the end of the job, so the newest
+    state always lands. Cancellation is read at the same pace.
+    """
+
+    def __init__(self, jobs: JobService, job: Job) -> None:
+        self.job_id = job.job_id
+        self.params: dict[str, Any] = dict(job.params)
+        self._jobs = jobs
+        self._lock = threading.Lock()
+        self._last_write = -math.inf
+        self._pending_progress: float | None = None
+        self._pending_message: str | None = None
+        self._last_cancel_check = -math.inf
+        self._cancelled = False
+
+    def progress(self, fraction: float, message: str | None = None) -> None:
+        """Report how far the job is (0.0 … 1.0) and, optionally, what it is doing now."""
+        if not math.isfinite(fraction):
+            raise ValueError(f"progress must be a finite number, not {fraction!r}")
+        fraction = min(max(fraction, 0.0), 1.0)
+        with self._lock:
+            self._pending_progress = fraction
+            if message is not None:
+                self._pending_message = message
+            if fraction >= 1.0 or time.monotonic() - self._last_write >= PROGRESS_INTERVAL_SEC:
+                self._write_pending()
+
+    def cancelled(self) -> bool:
+        """Whether someone asked this job to stop; a job checks it between steps and stops cleanly."""
+        with self._lock:
+            now = time.monotonic()
+            if not self._cancelled and now - self._last_cancel_check >= PROGRESS_INTERVAL_SEC:
+                self._last_cancel_check = now
+                self._cancelled = self._jobs.is_cancel_requested(self.job_id)
+            return self._cancelled
+
+    def raise_if_cancelled(self) -> None:
+        if self.cancelled():
+            raise JobCancelledError(self.job_id)
+
+    def beat(self) -> None:
+        """Refresh the heartbeat, writing any throttled progress with it."""
+        with self._lock:
+            if self._pending_progress is not None:
+                self._write_pending()
+            else:
+                self._jobs.heartbeat(self.job_id)
+
+    def flush(self) -> None:
+        """Write a throttled progress report now (before the job's final state is recorded)."""
+        with self._lock:
+            if self._pending_progress is not None:
+                self._write_pending()
+
+    def _write_pending(self) -> None:
+        assert self._pending_progress is not None  # callers hold the lock and checked
+        self._jobs.record_progress(self.job_id, self._pending_progress, self._pending_message)
+        self._last_write = time.monotonic()
+        self._pending_progress = None
+        self._pending_message = None
+
+
+class _Repeating:
+    """Calls ``action`` every ``interval`` seconds in a daemon thread until stopped."""
+
+    def __init__(self, name: str, interval: float, action: Callable[[], object]) -> None:
+        self._interval = interval
+        self._action = action
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            try:
+                self._action()
+            except Exception:
+                logger.exception("%s failed; trying again in %.1f s", self._thread.name, self._interval)
+
+
+@contextmanager
+def _heartbeat(context: JobContext, interval: float) -> Iterator[None]:
+    beating = _Repeating(f"luna-heartbeat-{context.job_id}", interval, context.beat)
+    beating.start()
+    try:
+        yield
+    finally:
+        beating.stop()
+        context.flush()
+
+
+def _checked_result(result: object) -> JobResult:
+    if result is None:
+        return None
+    if not isinstance(result, dict):
+        raise TypeError(f"a job must return a dict or None, not {type(result).__name__}")
+    normalised: dict[str, Any] = json.loads(json.dumps(result, allow_nan=False))
+    return normalised
+
+
+def execute(container: Container, job_id: str) -> None:
+    """Run one job to its end state: succeeded, failed (with its error) or cancelled.
+
+    Whatever the job function raises is recorded, never propagated. Only a database that fails
+    during the bookkeeping itself raises; a job left running that way is re-queued by the stale
+    sweep once its heartbeat is old.
+    """
+    jobs = job_service(container)
+    job = jobs.claim(job_id, worker_name())
+    if job is None:
+        return
+    function = load_jobs().get(job.name)
+    if function is None:
+        jobs.fail(job_id, f"LookupError: no job named {job.name!r} is registered in worker {worker_name()}")
+        return
+    context = JobContext(jobs, job)
+    logger.info("job %s (%s) started, attempt %d", job_id, job.name, job.attempts)
+    try:
+        with _heartbeat(context, container.settings.jobs.heartbeat_sec):
+            result = _checked_result(function(container, context, **job.params))
+    except JobCancelledError:
+        logger.info("job %s (%s) stopped after a cancel request", job_id, job.name)
+        jobs.mark_cancelled(job_id)
+        return
+    except Exception as error:
+        logger.exception("job %s (%s) failed", job_id, job.name)
+        jobs.fail(job_id, f"{type(error).__name__}: {error}")
+        return
+    jobs.succeed(job_id, result)
+    logger.info("job %s (%s) succeeded", job_id, job.name)
+
+
+def recover_stale(container: Container) -> int:
+    """Re-queue (or fail, after ``max_attempts``) running jobs whose worker stopped; returns how many."""
+    settings = container.settings.jobs
+    return job_service(container).recover_stale(
+        timedelta(seconds=settings.stale_after_sec), settings.max_attempts
+    )
+
+
+def _stale_sweeper(container: Container) -> _Repeating:
+    interval = max(container.settings.jobs.stale_after_sec / 2, 0.5)
+    return _Repeating("luna-stale-job-sweeper", interval, lambda: recover_stale(container))
+
+
+def _recover_at_start(container: Container) -> None:
+    """Recover before taking new work, but start anyway when a backend is down.
+
+    The queue retries the broker on its own and the sweeper repeats the recovery, so a worker that
+    starts during an outage catches up once the backend is back.
+    """
+    try:
+        recover_stale(container)
+    except Exception:
+        logger.exception("could not recover stale jobs at worker start; the sweeper tries again")
+
+
+#: The stale-job sweeper of each container whose in-process worker runs.
+_in_process: dict[Container, _Repeating] = {}
+
+
+def start_in_process(container: Container) -> None:
+    """Start the worker threads of ``luna serve`` (after recovering jobs a previous run left behind)."""
+    if container in _in_process:
+        raise RuntimeError("the in-process worker is already running for this container")
+    _recover_at_start(container)
+    container.job_queue.start_workers(
+        lambda job_id: execute(container, job_id), container.settings.jobs.workers
+    )
+    sweeper = _stale_sweeper(container)
+    sweeper.start()
+    _in_process[container] = sweeper
+
+
+def stop_in_process(container: Container) -> None:
+    """Stop the in-process worker; running jobs finish first (bounded by the queue's shutdown timeout)."""
+    sweeper = _in_process.pop(container, None)
+    if sweeper is None:
+        return
+    sweeper.stop()
+    container.job_queue.stop_workers()
+
+
+def run_foreground_worker(container: Container) -> None:
+    """``luna worker``: recover stale jobs, then execute queued jobs until a signal stops the process."""
+    _recover_at_start(container)
+    sweeper = _stale_sweeper(container)
+    sweeper.start()
+    try:
+        container.job_queue.run_worker(
+            lambda job_id: execute(container, job_id), container.settings.jobs.workers
+        )
+    finally:
+        sweeper.stop()

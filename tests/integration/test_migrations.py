@@ -1,0 +1,166 @@
+"""The Alembic history builds the whole schema on SQLite and PostgreSQL, and only moves forward."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+from luna.adapters.sql.database import SqlDatabase
+from luna.adapters.sql.migrate import alembic_config, compares_with_schema, head_revision, migrations_dir
+from luna.adapters.sql.tables import metadata
+from tests.contracts.sql_support import BACKENDS, scratch_postgres_database, sqlite_url
+
+COLUMNS = {
+    "users": {"user_id", "external_id", "created_at"},
+    "items": {"item_id", "kind", "source", "title", "tags", "url", "sha256", "version", "created_at"}
+    | {"status", "updated_at", "archived_at"},
+    "item_chunks": {"chunk_id", "item_id", "chunk_idx", "text", "qdrant_id", "metadata", "created_at"},
+    "events": {"event_id", "user_id", "ts", "type", "item_id", "chunk_id", "meta"},
+    "smart_meter_readings": {"meter_id", "ts", "consumption_kw", "production_kw", "voltage", "quality"},
+    "market_prices": {"market", "product", "ts", "price_eur_mwh", "volume"},
+    "labels": {"user_id", "item_id", "ts", "reward", "reason"},
+    "mv_events_daily": {"day", "type", "cnt"},
+    "jobs": {"job_id", "name", "status", "params", "progress", "message", "error", "result", "attempts"}
+    | {"created_by", "worker", "created_at", "started_at", "finished_at", "heartbeat_at", "cancel_requested"},
+    "consent": {"user_id", "granted", "scope", "ts"},
+    "audit_log": {"audit_id", "ts", "actor", "action", "target", "details"},
+}
+PRIMARY_KEYS = {
+    "users": ["user_id"],
+    "items": ["item_id"],
+    "item_chunks": ["chunk_id"],
+    "events": ["event_id", "ts"],
+    "smart_meter_readings": ["meter_id", "ts"],
+    "market_prices": ["market", "product", "ts"],
+    "labels": ["user_id", "item_id", "ts"],
+    "jobs": ["job_id"],
+    "consent": ["user_id", "ts"],
+    "audit_log": ["audit_id"],
+}
+INDEXES = {
+    "items": {"idx_items_sha"},
+    "item_chunks": {"idx_chunks_item"},
+    "events": {"idx_events_user_ts"},
+    "mv_events_daily": {"ux_mv_events_daily_day_type", "idx_mv_events_daily_day"},
+    "jobs": {"ix_jobs_status_created_at", "ix_jobs_name"},
+    "audit_log": {"ix_audit_log_ts"},
+}
+POSTGRESQL_ONLY_INDEXES = {"items": {"idx_items_tags"}}
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def migrated(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[SqlDatabase]:
+    if request.param == "sqlite":
+        database = SqlDatabase(sqlite_url(tmp_path_factory.mktemp("sqlite")), pool_size=1, echo=False)
+        database.upgrade()
+        yield database
+        database.close()
+        return
+    with scratch_postgres_database(request.getfixturevalue("postgres_url")) as url:
+        database = SqlDatabase(url, pool_size=1, echo=False)
+        database.upgrade()
+        yield database
+        database.close()
+
+
+@pytest.fixture
+def inspector(migrated: SqlDatabase) -> Iterator[sa.Inspector]:
+    with migrated.engine.connect() as connection:
+        yield sa.inspect(connection)
+
+
+def relation_names(inspector: sa.Inspector) -> set[str]:
+    names = set(inspector.get_table_names())
+    if inspector.dialect.name == "postgresql":
+        names |= set(inspector.get_materialized_view_names())
+    return names
+
+
+def test_every_table_exists(inspector: sa.Inspector) -> None:
+    assert set(COLUMNS) <= relation_names(inspector)
+
+
+def test_mv_events_daily_is_a_materialized_view_on_postgresql_and_a_table_on_sqlite(
+    inspector: sa.Inspector,
+) -> None:
+    if inspector.dialect.name == "postgresql":
+        assert inspector.get_materialized_view_names() == ["mv_events_daily"]
+        assert "mv_events_daily" not in inspector.get_table_names()
+    else:
+        assert "mv_events_daily" in inspector.get_table_names()
+
+
+@pytest.mark.parametrize("table", sorted(COLUMNS))
+def test_every_column_exists(inspector: sa.Inspector, table: str) -> None:
+    assert {column["name"] for column in inspector.get_columns(table)} == COLUMNS[table]
+
+
+@pytest.mark.parametrize("table", sorted(PRIMARY_KEYS))
+def test_primary_keys(inspector: sa.Inspector, table: str) -> None:
+    assert inspector.get_pk_constraint(table)["constrained_columns"] == PRIMARY_KEYS[table]
+
+
+def test_every_index_exists(inspector: sa.Inspector) -> None:
+    expected = {table: set(names) for table, names in INDEXES.items()}
+    if inspector.dialect.name == "postgresql":
+        for table, names in POSTGRESQL_ONLY_INDEXES.items():
+            expected[table] |= names
+    found = {table: {index["name"] for index in inspector.get_indexes(table)} for table in expected}
+    assert all(expected[table] <= found[table] for table in expected), (expected, found)
+
+
+def test_the_rollup_has_a_unique_day_and_type(inspector: sa.Inspector) -> None:
+    unique = [index for index in inspector.get_indexes("mv_events_daily") if index["unique"]]
+    assert [index["column_names"] for index in unique] == [["day", "type"]]
+
+
+def test_core_tables_match_the_migrated_schema(migrated: SqlDatabase) -> None:
+    """The repositories query ``tables.py``; it must describe what the migrations built."""
+    with migrated.engine.connect() as connection:
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "include_object": compares_with_schema(migrated.dialect)}
+        )
+        assert compare_metadata(context, metadata) == []
+
+
+def test_upgrading_again_changes_nothing(migrated: SqlDatabase) -> None:
+    assert migrated.upgrade() == head_revision()
+    assert migrated.current_revision() == head_revision()
+
+
+def test_migrations_only_move_forward(migrated: SqlDatabase) -> None:
+    with pytest.raises(NotImplementedError, match="forward"), migrated.engine.begin() as connection:
+        command.downgrade(alembic_config(connection), "base")
+
+    assert migrated.current_revision() == head_revision()
+
+
+def test_the_history_has_one_head_and_no_branches() -> None:
+    script = ScriptDirectory.from_config(Config(str(migrations_dir() / "alembic.ini")))
+
+    assert script.get_heads() == [head_revision()]
+    assert all(isinstance(rev.down_revision, str | None) for rev in script.walk_revisions())
+
+
+def test_the_alembic_command_line_migrates_the_database_it_is_given(tmp_path: Path) -> None:
+    url = sqlite_url(tmp_path)
+    cli = Config(str(migrations_dir() / "alembic.ini"), cmd_opts=argparse.Namespace(x=[f"url={url}"]))
+
+    command.upgrade(cli, "head")
+
+    database = SqlDatabase(url, pool_size=1, echo=False)
+    try:
+        assert database.current_revision() == head_revision()
+    finally:
+        database.close()

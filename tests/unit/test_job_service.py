@@ -1,0 +1,242 @@
+"""JobService: what callers (API, CLI, dashboards) and workers may rely on, on in-memory fakes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from luna.domain.errors import Conflict, InvalidInput, NotFound, Unavailable
+from luna.domain.jobs import Job, JobStatus
+from luna.services.jobs import JobService
+from tests.fakes import FakeDatabase, FakeJobQueue
+
+KNOWN = ("maintenance.refresh_events_daily", "ingest.document")
+
+
+@pytest.fixture
+def database() -> FakeDatabase:
+    return FakeDatabase()
+
+
+@pytest.fixture
+def queue() -> FakeJobQueue:
+    return FakeJobQueue()
+
+
+@pytest.fixture
+def service(database: FakeDatabase, queue: FakeJobQueue) -> JobService:
+    return JobService(database, queue, KNOWN)
+
+
+def _stored(database: FakeDatabase, **fields: object) -> Job:
+    """A job row as a worker would have left it (committed straight into the fake)."""
+    defaults: dict[str, object] = {
+        "job_id": f"00000000-0000-4000-8000-{len(database.jobs):012d}",
+        "name": "ingest.document",
+        "status": JobStatus.QUEUED,
+        "created_at": datetime(2025, 1, 1, tzinfo=UTC) + timedelta(minutes=len(database.jobs)),
+    }
+    job = Job(**{**defaults, **fields})  # type: ignore[arg-type]
+    database.jobs[job.job_id] = job
+    return job
+
+
+def test_submit_stores_a_queued_job_and_enqueues_its_id(
+    service: JobService, database: FakeDatabase, queue: FakeJobQueue
+) -> None:
+    job = service.submit("ingest.document", {"item_id": "abc", "pages": [1, 2]}, created_by="admin")
+
+    assert job.status is JobStatus.QUEUED
+    assert queue.enqueued == [job.job_id]
+    stored = database.jobs[job.job_id]
+    assert (stored.name, stored.params, stored.created_by) == (
+        "ingest.document",
+        {"item_id": "abc", "pages": [1, 2]},
+        "admin",
+    )
+    assert stored.created_at is not None and stored.attempts == 0
+
+
+def test_submit_commits_the_row_before_the_id_reaches_the_queue(database: FakeDatabase) -> None:
+    seen_by_worker: list[Job | None] = []
+
+    class ObservingQueue(FakeJobQueue):
+        def enqueue(self, job_id: str) -> None:
+            with database.unit_of_work() as uow:  # what a worker elsewhere would see now
+                seen_by_worker.append(uow.jobs.get(job_id))
+            super().enqueue(job_id)
+
+    job = JobService(database, ObservingQueue(), KNOWN).submit("ingest.document", {}, None)
+
+    assert seen_by_worker and seen_by_worker[0] is not None
+    assert seen_by_worker[0].job_id == job.job_id
+
+
+def test_submit_refuses_an_unknown_job_and_stores_nothing(
+    service: JobService, database: FakeDatabase, queue: FakeJobQueue
+) -> None:
+    with pytest.raises(InvalidInput, match=r"unknown job 'no\.such\.job'"):
+        service.submit("no.such.job", {}, None)
+
+    assert database.jobs == {}
+    assert queue.enqueued == []
+
+
+@pytest.mark.parametrize(
+    "params", [{"when": datetime(2025, 1, 1)}, {"ratio": float("nan")}, ["not", "a", "dict"]]
+)
+def test_submit_refuses_params_that_are_not_a_json_object(
+    service: JobService, database: FakeDatabase, queue: FakeJobQueue, params: object
+) -> None:
+    with pytest.raises(InvalidInput, match="params"):
+        service.submit("ingest.document", params, None)  # type: ignore[arg-type]
+
+    assert database.jobs == {}
+    assert queue.enqueued == []
+
+
+def test_submit_with_the_queue_down_raises_unavailable_and_leaves_the_job_failed(
+    service: JobService, database: FakeDatabase, queue: FakeJobQueue
+) -> None:
+    queue.fail_with = ConnectionError("Redis refused the connection")
+
+    with pytest.raises(Unavailable):
+        service.submit("ingest.document", {}, None)
+
+    [stored] = database.jobs.values()
+    assert stored.status is JobStatus.FAILED
+    assert stored.error is not None and "Redis refused the connection" in stored.error
+
+
+def test_get_returns_the_job_and_refuses_unknown_or_malformed_ids(service: JobService) -> None:
+    job = service.submit("ingest.document", {}, None)
+
+    assert service.get(job.job_id).job_id == job.job_id
+    with pytest.raises(NotFound):
+        service.get("4b1f2c0e-0000-4000-8000-000000000000")
+    with pytest.raises(NotFound):
+        service.get("not-a-uuid'; drop table jobs; --")
+
+
+def test_list_pages_newest_first_filters_and_counts(service: JobService, database: FakeDatabase) -> None:
+    first = _stored(database, name="ingest.document")
+    second = _stored(database, name="maintenance.refresh_events_daily", status=JobStatus.SUCCEEDED)
+    third = _stored(database, name="ingest.document", status=JobStatus.SUCCEEDED)
+
+    page, total = service.list(limit=2)
+    assert [j.job_id for j in page] == [third.job_id, second.job_id]
+    assert total == 3
+    page, total = service.list(limit=2, offset=2)
+    assert [j.job_id for j in page] == [first.job_id]
+
+    page, total = service.list(status="succeeded", name="ingest.document")
+    assert [j.job_id for j in page] == [third.job_id]
+    assert total == 1
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"status": "done"}, "unknown job status"),
+        ({"limit": 0}, "limit"),
+        ({"limit": 201}, "limit"),
+        ({"offset": -1}, "offset"),
+    ],
+)
+def test_list_refuses_bad_filters(service: JobService, kwargs: dict[str, object], message: str) -> None:
+    with pytest.raises(InvalidInput, match=message):
+        service.list(**kwargs)  # type: ignore[arg-type]
+
+
+def test_cancelling_a_queued_job_cancels_it_at_once(service: JobService) -> None:
+    job = service.submit("ingest.document", {}, None)
+
+    cancelled = service.cancel(job.job_id)
+
+    assert cancelled.status is JobStatus.CANCELLED
+    assert cancelled.cancel_requested and cancelled.finished_at is not None
+    assert service.claim(job.job_id, "host:1") is None  # a worker that dequeues it later skips it
+
+
+def test_cancelling_a_running_job_asks_it_to_stop(service: JobService) -> None:
+    job = service.submit("ingest.document", {}, None)
+    service.claim(job.job_id, "host:1")
+
+    asked = service.cancel(job.job_id)
+
+    assert asked.status is JobStatus.RUNNING
+    assert service.is_cancel_requested(job.job_id)
+
+
+@pytest.mark.parametrize("status", [JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED])
+def test_cancelling_a_finished_job_is_a_conflict(
+    service: JobService, database: FakeDatabase, status: JobStatus
+) -> None:
+    job = _stored(database, status=status)
+
+    with pytest.raises(Conflict):
+        service.cancel(job.job_id)
+    with pytest.raises(NotFound):
+        service.cancel("00000000-0000-4000-8000-999999999999")
+
+
+def test_claim_runs_each_queued_job_once(service: JobService) -> None:
+    job = service.submit("ingest.document", {"item_id": "x"}, None)
+
+    claimed = service.claim(job.job_id, "host:42")
+
+    assert claimed is not None
+    assert (claimed.status, claimed.worker, claimed.attempts) == (JobStatus.RUNNING, "host:42", 1)
+    assert service.get(job.job_id).started_at is not None
+    assert service.claim(job.job_id, "other:7") is None  # a duplicate delivery does not run it twice
+
+
+def test_progress_success_and_failure_are_recorded(service: JobService) -> None:
+    ok = service.submit("ingest.document", {}, None)
+    bad = service.submit("ingest.document", {}, None)
+    service.claim(ok.job_id, "host:1")
+    service.claim(bad.job_id, "host:1")
+
+    service.record_progress(ok.job_id, 0.4, "Seite 4 von 10")
+    assert (service.get(ok.job_id).progress, service.get(ok.job_id).message) == (0.4, "Seite 4 von 10")
+    service.succeed(ok.job_id, {"chunks": 12})
+    service.fail(bad.job_id, "ValueError: leeres Dokument")
+
+    done = service.get(ok.job_id)
+    assert (done.status, done.progress, done.result, done.message) == (
+        JobStatus.SUCCEEDED,
+        1.0,
+        {"chunks": 12},
+        "Seite 4 von 10",
+    )
+    failed = service.get(bad.job_id)
+    assert (failed.status, failed.error) == (JobStatus.FAILED, "ValueError: leeres Dokument")
+    assert failed.finished_at is not None
+
+
+def test_recover_stale_requeues_fails_or_cancels_by_attempts_and_cancel_requests(
+    service: JobService, database: FakeDatabase, queue: FakeJobQueue
+) -> None:
+    old = datetime.now(UTC) - timedelta(minutes=10)
+    retry = _stored(database, status=JobStatus.RUNNING, attempts=1, heartbeat_at=old)
+    exhausted = _stored(database, status=JobStatus.RUNNING, attempts=3, heartbeat_at=old)
+    unwanted = _stored(
+        database, status=JobStatus.RUNNING, attempts=1, heartbeat_at=old, cancel_requested=True
+    )
+    alive = _stored(database, status=JobStatus.RUNNING, attempts=1, heartbeat_at=datetime.now(UTC))
+
+    recovered = service.recover_stale(timedelta(minutes=2), max_attempts=3)
+
+    assert recovered == 3
+    assert queue.enqueued == [retry.job_id]
+    assert service.get(retry.job_id).status is JobStatus.QUEUED
+    gone = service.get(exhausted.job_id)
+    assert (gone.status, gone.error) == (
+        JobStatus.FAILED,
+        "worker stopped while running the job (3 attempts)",
+    )
+    assert service.get(unwanted.job_id).status is JobStatus.CANCELLED
+    assert service.get(alive.job_id).status is JobStatus.RUNNING
+    assert service.claim(retry.job_id, "host:2") is not None
+    assert service.get(retry.job_id).attempts == 2

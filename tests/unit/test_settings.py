@@ -1,0 +1,130 @@
+"""Settings: profiles, overrides, seed aliases, clear failures and documentation of every setting."""
+
+from __future__ import annotations
+
+import re
+import stat
+from pathlib import Path
+
+import pytest
+from pydantic import BaseModel
+
+from luna.settings import Settings, SettingsError, ensure_local_secrets, load_settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _load(tmp_path: Path, profile: str | None = None, **environ: str) -> Settings:
+    return load_settings(profile, environ=environ, env_file=tmp_path / "absent.env")
+
+
+def test_default_profile_is_embedded_under_one_data_dir(tmp_path: Path) -> None:
+    settings = _load(tmp_path, LUNA_DATA_DIR=str(tmp_path / "data"))
+    assert settings.profile == "default"
+    assert settings.database.kind == "sqlite" and settings.vectors.kind == "edge"
+    assert settings.blobs.kind == "filesystem" and settings.jobs.kind == "inprocess"
+    assert settings.database_url == f"sqlite:///{tmp_path / 'data' / 'luna.db'}"
+    assert settings.vectors_path == tmp_path / "data" / "vectors"
+    assert settings.blobs_path == tmp_path / "data" / "blobs"
+
+
+def test_server_profile_points_at_servers_and_needs_secrets(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match=r"auth\.admin_api_key"):
+        _load(tmp_path, "server")
+    settings = _load(tmp_path, "server", ADMIN_API_KEY="a" * 20, JWT_SECRET="b" * 20)
+    assert settings.database.kind == "postgresql" and settings.vectors.kind == "qdrant"
+    assert settings.blobs.kind == "s3" and settings.jobs.kind == "redis"
+    assert settings.extract.kind == "tika" and settings.chat.kind == "ollama"
+    assert not settings.auth.allow_dev_user
+
+
+def test_environment_overrides_nested_values_and_seed_aliases(tmp_path: Path) -> None:
+    settings = _load(
+        tmp_path,
+        API_PORT="9001",
+        SIM_MARKETS="EEX, EPEX",
+        SIM_SMARTMETER_INTERVAL_SEC="15",
+        LUNA_JOBS__WORKERS="4",
+        LUNA_SIM__PRODUCTS='["BASE"]',
+    )
+    assert settings.api.port == 9001
+    assert settings.sim.markets == ["EEX", "EPEX"]
+    assert settings.sim.smartmeter_interval_sec == 15
+    assert settings.sim.products == ["BASE"]
+    assert settings.jobs.workers == 4
+
+
+def test_luna_names_win_over_seed_aliases(tmp_path: Path) -> None:
+    assert _load(tmp_path, API_PORT="9001", LUNA_API__PORT="9002").api.port == 9002
+
+
+def test_dotenv_file_is_read_and_environment_wins_over_it(tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text("API_PORT=7000\nLUNA_JOBS__WORKERS=3\n", encoding="utf-8")
+    settings = load_settings(environ={"LUNA_JOBS__WORKERS": "5"}, env_file=env_file)
+    assert settings.api.port == 7000
+    assert settings.jobs.workers == 5
+
+
+@pytest.mark.parametrize(
+    ("environ", "named"),
+    [
+        ({"LUNA_API__PORT": "not-a-port"}, "api.port (LUNA_API__PORT)"),
+        ({"LUNA_API__PORT": "70000"}, "api.port (LUNA_API__PORT)"),
+        ({"LUNA_DATABASE__KIND": "postgresql"}, "database.url (LUNA_DATABASE__URL)"),
+        ({"LUNA_DATABASE__KIND": "mysql"}, "database.kind (LUNA_DATABASE__KIND)"),
+        ({"LUNA_VECTORS__KIND": "qdrant"}, "vectors.url (LUNA_VECTORS__URL)"),
+        ({"LUNA_BLOBS__KIND": "s3"}, "blobs.endpoint_url (LUNA_BLOBS__ENDPOINT_URL)"),
+        ({"LUNA_CHAT__KIND": "llama_cpp"}, "chat.gguf_path (LUNA_CHAT__GGUF_PATH)"),
+        ({"ADMIN_API_KEY": "short"}, "auth.admin_api_key (LUNA_AUTH__ADMIN_API_KEY)"),
+        ({"LUNA_DATABSE__URL": "sqlite:///x"}, "databse (LUNA_DATABSE)"),
+    ],
+)
+def test_invalid_settings_fail_naming_the_setting(tmp_path: Path, environ: dict[str, str], named: str) -> None:
+    with pytest.raises(SettingsError) as caught:
+        _load(tmp_path, **environ)
+    assert named in str(caught.value)
+
+
+def test_unknown_profile_is_refused_with_the_known_ones(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match=r"known: \['default', 'server', 'test'\]"):
+        _load(tmp_path, "prod")
+
+
+def test_local_secrets_are_generated_once_and_kept_private(tmp_path: Path) -> None:
+    settings = _load(tmp_path, LUNA_DATA_DIR=str(tmp_path / "data"))
+    first = ensure_local_secrets(settings)
+    second = ensure_local_secrets(settings)
+    assert first.auth.admin_api_key is not None and second.auth.admin_api_key is not None
+    assert first.auth.admin_api_key.get_secret_value() == second.auth.admin_api_key.get_secret_value()
+    assert stat.S_IMODE((tmp_path / "data" / "secrets.json").stat().st_mode) == 0o600
+
+
+def test_explicit_secrets_are_not_replaced(tmp_path: Path) -> None:
+    settings = _load(tmp_path, LUNA_DATA_DIR=str(tmp_path), ADMIN_API_KEY="k" * 20, JWT_SECRET="s" * 20)
+    kept = ensure_local_secrets(settings)
+    assert kept.auth.admin_api_key is not None and kept.auth.admin_api_key.get_secret_value() == "k" * 20
+    assert not (tmp_path / "secrets.json").exists()
+
+
+def test_secrets_never_appear_in_yaml_profiles() -> None:
+    for profile in (ROOT / "config").glob("*.yaml"):
+        text = profile.read_text(encoding="utf-8")
+        assert not re.search(r"(admin_api_key|jwt_secret|secret_key|access_key|api_key)\s*:", text), profile
+
+
+def _setting_paths(model: type[BaseModel], prefix: str = "") -> list[str]:
+    paths = []
+    for name, field in model.model_fields.items():
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            paths.extend(_setting_paths(annotation, f"{prefix}{name}."))
+        else:
+            paths.append(f"{prefix}{name}")
+    return paths
+
+
+def test_every_setting_is_documented() -> None:
+    documented = (ROOT / "docs" / "settings.md").read_text(encoding="utf-8")
+    missing = [path for path in _setting_paths(Settings) if f"`{path}`" not in documented]
+    assert not missing, f"undocumented settings in docs/settings.md: {missing}"
