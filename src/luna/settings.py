@@ -21,12 +21,24 @@ from typing import Any, Literal
 
 import yaml
 from dotenv import dotenv_values
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 CONFIG_DIR_ENV = "LUNA_CONFIG_DIR"
 PROFILE_ENV = "LUNA_PROFILE"
 ENV_PREFIX = "LUNA_"
 ENV_NESTED_DELIMITER = "__"
+#: ``LUNA_`` variables that steer the process rather than name a setting (``LUNA_TEST_*`` too).
+NOT_SETTINGS = frozenset(
+    {PROFILE_ENV, CONFIG_DIR_ENV, "LUNA_ENV_FILE", "LUNA_GIT_SHA", "LUNA_MIGRATIONS_DIR"}
+)
 
 #: The seed's plain environment names (seed 001 §3, §4, §6) and the setting each one feeds.
 SEED_ENV_ALIASES: dict[str, tuple[str, ...]] = {
@@ -83,7 +95,9 @@ class DatabaseSettings(_Section):
     def _url_matches_kind(self) -> DatabaseSettings:
         if self.url is None:
             if self.kind == "postgresql":
-                raise ValueError("url: required when kind is postgresql (postgresql+psycopg://user@host:5432/db)")
+                raise ValueError(
+                    "url: required when kind is postgresql (postgresql+psycopg://user@host:5432/db)"
+                )
             return self
         expected = "sqlite" if self.kind == "sqlite" else "postgresql"
         if not self.url.startswith(expected):
@@ -310,7 +324,7 @@ def _environment_tree(environ: Mapping[str, str]) -> dict[str, Any]:
         if environ.get(name):
             _set_path(tree, path, environ[name])
     for name, value in environ.items():
-        if not name.startswith(ENV_PREFIX) or name in (PROFILE_ENV, CONFIG_DIR_ENV, "LUNA_ENV_FILE"):
+        if not name.startswith(ENV_PREFIX) or name in NOT_SETTINGS or name.startswith("LUNA_TEST_"):
             continue
         path = tuple(part.lower() for part in name[len(ENV_PREFIX) :].split(ENV_NESTED_DELIMITER))
         if all(path):
@@ -346,14 +360,22 @@ def load_settings(
     """
     env = dict(os.environ if environ is None else environ)
     chosen_env_file = env_file or Path(env.get("LUNA_ENV_FILE", ".env"))
-    dotenv = {k: v for k, v in dotenv_values(chosen_env_file).items() if v is not None} if chosen_env_file.is_file() else {}
+    dotenv = (
+        {k: v for k, v in dotenv_values(chosen_env_file).items() if v is not None}
+        if chosen_env_file.is_file()
+        else {}
+    )
     combined_env = {**dotenv, **env}
     chosen = profile or combined_env.get(PROFILE_ENV) or "default"
-    directory = config_dir or (Path(combined_env[CONFIG_DIR_ENV]) if CONFIG_DIR_ENV in combined_env else default_config_dir())
+    directory = config_dir or (
+        Path(combined_env[CONFIG_DIR_ENV]) if CONFIG_DIR_ENV in combined_env else default_config_dir()
+    )
     profile_file = directory / f"{chosen}.yaml"
     if chosen != "default" and not profile_file.is_file():
         known = sorted(p.stem for p in directory.glob("*.yaml") if p.stem not in ("thresholds",))
-        raise SettingsError(f"Invalid settings:\n  profile ({PROFILE_ENV}): no file {profile_file}; known: {known}")
+        raise SettingsError(
+            f"Invalid settings:\n  profile ({PROFILE_ENV}): no file {profile_file}; known: {known}"
+        )
     tree = _read_yaml(directory / "default.yaml")
     if chosen != "default":
         tree = _deep_merge(tree, _read_yaml(profile_file))
@@ -375,7 +397,9 @@ def ensure_local_secrets(settings: Settings) -> Settings:
     if settings.auth.admin_api_key is not None and settings.auth.jwt_secret is not None:
         return settings
     if settings.profile == "server":
-        raise SettingsError("Invalid settings:\n  auth: admin_api_key and jwt_secret are required in the server profile")
+        raise SettingsError(
+            "Invalid settings:\n  auth: admin_api_key and jwt_secret are required in the server profile"
+        )
     store = settings.data_dir / "secrets.json"
     stored: dict[str, str] = json.loads(store.read_text(encoding="utf-8")) if store.is_file() else {}
     changed = False

@@ -12,7 +12,16 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 PROD = ROOT / "deploy" / "docker-compose.yml"
 DEV = ROOT / "deploy" / "docker-compose.dev.yml"
-SEED_PORTS = ["API_PORT", "DB_PORT", "QDRANT_HTTP", "QDRANT_GRPC", "OLLAMA_PORT", "MINIO_API", "MINIO_CONSOLE", "TIKA_PORT"]
+SEED_PORTS = [
+    "API_PORT",
+    "DB_PORT",
+    "QDRANT_HTTP",
+    "QDRANT_GRPC",
+    "OLLAMA_PORT",
+    "MINIO_API",
+    "MINIO_CONSOLE",
+    "TIKA_PORT",
+]
 VARIABLE = re.compile(r"\$\{([A-Z0-9_]+)")
 
 
@@ -44,7 +53,9 @@ def test_every_prod_service_has_a_healthcheck_limits_and_the_luna_network(prod: 
 
 
 def test_prod_stack_has_every_server_the_server_profile_uses(prod: dict[str, Any]) -> None:
-    assert {"postgres", "qdrant", "ollama", "minio", "tika", "redis", "api", "worker"} <= set(prod["services"])
+    assert {"postgres", "qdrant", "ollama", "minio", "tika", "redis", "api", "worker"} <= set(
+        prod["services"]
+    )
     assert "timescaledb" in prod["services"]["postgres"]["image"]
 
 
@@ -68,7 +79,12 @@ def test_every_variable_the_compose_files_use_is_in_env_example() -> None:
         used = set(VARIABLE.findall(path.read_text(encoding="utf-8")))
         assert used <= documented, f"{path.name} uses undocumented variables: {sorted(used - documented)}"
     assert set(SEED_PORTS) | {"ADMIN_API_KEY", "JWT_SECRET"} <= documented
-    assert {"SIM_SMARTMETER_INTERVAL_SEC", "SIM_MARKET_INTERVAL_SEC", "SIM_MARKETS", "SIM_PRODUCTS"} <= documented
+    assert {
+        "SIM_SMARTMETER_INTERVAL_SEC",
+        "SIM_MARKET_INTERVAL_SEC",
+        "SIM_MARKETS",
+        "SIM_PRODUCTS",
+    } <= documented
 
 
 def test_api_and_worker_run_the_server_profile(prod: dict[str, Any]) -> None:

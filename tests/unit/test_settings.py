@@ -80,7 +80,9 @@ def test_dotenv_file_is_read_and_environment_wins_over_it(tmp_path: Path) -> Non
         ({"LUNA_DATABSE__URL": "sqlite:///x"}, "databse (LUNA_DATABSE)"),
     ],
 )
-def test_invalid_settings_fail_naming_the_setting(tmp_path: Path, environ: dict[str, str], named: str) -> None:
+def test_invalid_settings_fail_naming_the_setting(
+    tmp_path: Path, environ: dict[str, str], named: str
+) -> None:
     with pytest.raises(SettingsError) as caught:
         _load(tmp_path, **environ)
     assert named in str(caught.value)

@@ -1,7 +1,12 @@
-"""Text extraction: bytes of a document in, text blocks with page and heading structure out."""
+"""Text extraction: bytes of a document in, text blocks with page and heading structure out.
+
+Every extractor (in-process or a Tika server) returns the same shape, so that chunking, citations
+with page numbers and table handling do not depend on the backend.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
@@ -15,20 +20,52 @@ class BlockKind(StrEnum):
     TABLE = "table"
 
 
+def _table_cell(value: str | None) -> str:
+    """One cell on one line, with pipes escaped so that the row keeps its column count."""
+    return " ".join((value or "").split()).replace("|", "\\|")
+
+
 @dataclass(frozen=True, slots=True)
 class TextBlock:
+    """One unit of document structure.
+
+    ``page`` is 1-based where the format has pages (PDF), else None. ``level`` is set for headings
+    (1 = top). A TABLE block's text is a GitHub-style Markdown table whose first row is the header row;
+    build it with :meth:`table` so every extractor writes tables the same way.
+    """
+
     kind: BlockKind
     text: str
     page: int | None = None
     level: int | None = None
 
+    @classmethod
+    def table(cls, rows: Sequence[Sequence[str | None]], *, page: int | None = None) -> TextBlock | None:
+        """A Markdown table block from rows of cells (first row = header); None when all cells are empty."""
+        cleaned = [[_table_cell(cell) for cell in row] for row in rows]
+        cleaned = [row for row in cleaned if any(row)]
+        if not cleaned:
+            return None
+        width = max(len(row) for row in cleaned)
+        padded = [row + [""] * (width - len(row)) for row in cleaned]
+        lines = ["| " + " | ".join(padded[0]) + " |", "|" + " --- |" * width]
+        lines += ["| " + " | ".join(row) + " |" for row in padded[1:]]
+        return cls(BlockKind.TABLE, "\n".join(lines), page=page)
+
 
 @dataclass(frozen=True, slots=True)
 class ExtractedDocument:
+    """The text of one document in reading order.
+
+    ``media_type`` is the type detected from the content. ``metadata`` holds what the format tells
+    about itself (author, creation date, producer …) as plain strings, for display and filtering.
+    """
+
     title: str | None
     media_type: str
     blocks: list[TextBlock] = field(default_factory=list)
     pages: int | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
 
     @property
     def text(self) -> str:
@@ -36,6 +73,12 @@ class ExtractedDocument:
 
 
 class Extractor(Protocol):
-    def extract(self, data: bytes, media_type: str, filename: str | None = None) -> ExtractedDocument: ...
+    def extract(self, data: bytes, media_type: str, filename: str | None = None) -> ExtractedDocument:
+        """Extract text blocks; the content decides the format, ``media_type`` and ``filename`` are hints.
+
+        Raises ``UnsupportedType`` for formats Luna does not read, ``Unprocessable`` for empty,
+        broken or text-less documents, and ``Unavailable`` when a remote extractor cannot be reached.
+        """
+        ...
 
     def health(self) -> ComponentHealth: ...

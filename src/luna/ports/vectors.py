@@ -70,7 +70,7 @@ class VectorIndex(Protocol):
     def point_ids(self, collection: str) -> list[str]: ...
 
     def optimize(self, collection: str | None = None) -> None:
-        """Build search structures after a bulk load (HNSW on the embedded engine; the server does it itself)."""
+        """Build search structures after a bulk load (embedded HNSW; the Qdrant server does it itself)."""
         ...
 
     def snapshot(self, target: Path) -> None:

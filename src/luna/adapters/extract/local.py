@@ -1,0 +1,78 @@
+"""In-process text extraction: the embedded default, no server and no Java.
+
+The format is sniffed from the content (``luna.domain.media_types``); the declared type and file name
+only decide between Markdown and plain text. Each format has its own module: ``pdf`` (pdfplumber),
+``word`` (python-docx), ``webpage`` (lxml), ``text`` (markdown-it and plain text). None does OCR, so
+a scanned PDF is refused with ``Unprocessable`` instead of being stored without text.
+"""
+
+from __future__ import annotations
+
+import time
+from importlib.metadata import PackageNotFoundError, version
+
+from luna.adapters.extract.document import build_document
+from luna.adapters.extract.pdf import pdf_content
+from luna.adapters.extract.text import markdown_blocks, plain_text_blocks
+from luna.adapters.extract.webpage import html_page
+from luna.adapters.extract.word import word_content
+from luna.domain import media_types
+from luna.domain.health import ComponentHealth, HealthStatus
+from luna.ports.extract import ExtractedDocument
+
+_LIBRARIES = ("pdfplumber", "python-docx", "lxml", "markdown-it-py")
+
+
+class LocalExtractor:
+    """Extracts PDF, DOCX, HTML, Markdown and plain text in the calling thread (thread-safe, stateless)."""
+
+    def extract(self, data: bytes, media_type: str, filename: str | None = None) -> ExtractedDocument:
+        detected = media_types.detect_media_type(data, filename=filename, declared=media_type)
+        if detected == media_types.PDF:
+            pdf = pdf_content(data)
+            return build_document(
+                detected,
+                pdf.blocks,
+                filename=filename,
+                metadata_title=pdf.title,
+                pages=pdf.pages,
+                metadata=pdf.metadata,
+            )
+        if detected == media_types.DOCX:
+            word = word_content(data)
+            return build_document(
+                detected, word.blocks, filename=filename, metadata_title=word.title, metadata=word.metadata
+            )
+        text = media_types.decode_text(data)
+        if detected == media_types.HTML:
+            page = html_page(text)
+            return build_document(
+                detected, page.blocks, filename=filename, metadata_title=page.title, metadata=page.metadata
+            )
+        blocks = (
+            markdown_blocks(text)
+            if detected == media_types.MARKDOWN
+            else plain_text_blocks(text, titled=True)
+        )
+        return build_document(detected, blocks, filename=filename)
+
+    def health(self) -> ComponentHealth:
+        """Up when every parser library is installed; reports their versions."""
+        started = time.perf_counter()
+        versions: dict[str, str] = {}
+        missing: list[str] = []
+        for library in _LIBRARIES:
+            try:
+                versions[library] = version(library)
+            except PackageNotFoundError:
+                missing.append(library)
+        summary = ", ".join(f"{name} {v}" for name, v in versions.items())
+        return ComponentHealth(
+            name="extract",
+            status=HealthStatus.DOWN if missing else HealthStatus.UP,
+            backend="local",
+            latency_ms=(time.perf_counter() - started) * 1000,
+            version=summary,
+            detail=f"missing: {', '.join(missing)}" if missing else "PDF, DOCX, HTML, Markdown, text; no OCR",
+            extra={"libraries": versions, "formats": list(media_types.SUPPORTED), "ocr": False},
+        )

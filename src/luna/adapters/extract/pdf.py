@@ -1,0 +1,264 @@
+"""PDF to blocks with pdfplumber and pdfminer's layout analysis: text per page, tables as tables.
+
+PDF has no paragraphs, headings or tables, only positioned characters, so structure is rebuilt:
+- ruled tables are found and extracted as rows by pdfplumber (plain text would scatter their cells);
+- the remaining text comes in pdfminer's text boxes, in its reading order, which keeps the columns of a
+  two-column brochure apart; a box is split where the font size or weight changes;
+- a short run of lines set larger than the body text (or bold, or a "§ 3 …" line) is a heading, its level
+  ranked by font size; longer runs are paragraphs, their line breaks joined and hyphenation undone;
+- rotated text (chart axes), boxes without letters (axis ticks, page numbers) and header/footer lines
+  that repeat on every page are dropped, so that "Seite 1 von 2" does not end up in every chunk.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import statistics
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+import pdfplumber
+from pdfminer.layout import LTChar, LTTextBoxHorizontal, LTTextLine
+from pdfminer.pdfdocument import PDFPasswordIncorrect
+from pdfminer.psparser import PSLiteral
+
+from luna.adapters.extract.document import clean_line, join_lines
+from luna.domain.chunking import legal_heading_level
+from luna.domain.errors import Unprocessable
+from luna.ports.extract import BlockKind, TextBlock
+
+_HEADING_SIZE_RATIO = 1.15
+_MAX_HEADING_LINES = 3
+_MAX_HEADING_CHARS = 150
+_MARGIN_SHARE = 0.08  # top and bottom share of the page where running headers and footers live
+_MAX_LETTERLESS_CHARS = 20  # a box of digits and signs this short is an axis tick or a page number
+_PAGE_NUMBER = re.compile(r"^(seite|page)?\s*[-–]?\s*\d+(\s*(von|/|of)\s*\d+)?\s*[-–]?$", re.IGNORECASE)
+_PDF_DATE = re.compile(r"^D:(\d{4})(\d{2})?(\d{2})?(\d{2})?(\d{2})?(\d{2})?")
+_DATE_DEFAULTS = ("0000", "01", "01", "00", "00", "00")
+_METADATA_KEYS = {
+    "Author": "author",
+    "Subject": "subject",
+    "Keywords": "keywords",
+    "Creator": "creator",
+    "Producer": "producer",
+    "CreationDate": "created",
+    "ModDate": "modified",
+}
+
+_Box = tuple[float, float, float, float]  # x0, top, x1, bottom
+
+
+@dataclass(frozen=True, slots=True)
+class PdfContent:
+    title: str | None
+    blocks: list[TextBlock]
+    pages: int
+    metadata: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class _Line:
+    page: int
+    top: float
+    bottom: float
+    text: str
+    size: float
+    bold: bool
+
+    @property
+    def style(self) -> tuple[float, bool]:
+        return round(self.size * 2) / 2, self.bold
+
+
+@dataclass(frozen=True, slots=True)
+class _Table:
+    page: int
+    top: float
+    block: TextBlock
+
+
+def _metadata_text(value: Any) -> str:
+    """A metadata value as text; PDF dates ("D:20260115090000Z") become ISO-8601 ("2026-01-15T09:00:00")."""
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", errors="replace")
+    elif isinstance(value, PSLiteral):
+        value = value.name
+    text = clean_line(str(value))
+    date = _PDF_DATE.match(text)
+    if date is None:
+        return text
+    year, month, day, hour, minute, second = (
+        part or default for part, default in zip(date.groups(), _DATE_DEFAULTS, strict=True)
+    )
+    return f"{year}-{month}-{day}T{hour}:{minute}:{second}"
+
+
+def _inside(x: float, y: float, boxes: list[_Box]) -> bool:
+    return any(x0 <= x <= x1 and top <= y <= bottom for x0, top, x1, bottom in boxes)
+
+
+def _line(line: LTTextLine, page: int, height: float) -> _Line | None:
+    """A text line with its median font size and weight; None for rotated or empty lines."""
+    chars = [c for c in line if isinstance(c, LTChar) and c.get_text().strip()]
+    upright = [c for c in chars if c.upright]
+    text = clean_line(line.get_text())
+    if not text or not upright or len(upright) < len(chars) / 2:
+        return None
+    size = statistics.median(float(c.size) for c in upright)
+    bold = all("bold" in c.fontname.lower() for c in upright)
+    return _Line(page, height - float(line.y1), height - float(line.y0), text, size, bold)
+
+
+def _read_page(page: Any, number: int) -> tuple[list[list[_Line]], list[_Table]]:
+    """Text boxes (as lists of lines) in reading order outside the tables, and the tables."""
+    tables = page.find_tables()
+    boxes: list[_Box] = [(float(a), float(b), float(c), float(d)) for a, b, c, d in (t.bbox for t in tables)]
+    found = [
+        _Table(number, float(table.bbox[1]), block)
+        for table in tables
+        if (block := TextBlock.table(table.extract(), page=number)) is not None
+    ]
+    height = float(page.height)
+    text_boxes: list[list[_Line]] = []
+    for box in page.layout:
+        if not isinstance(box, LTTextBoxHorizontal):
+            continue
+        center = ((box.x0 + box.x1) / 2, height - (box.y0 + box.y1) / 2)
+        if _inside(*center, boxes):
+            continue
+        lines = [x for x in (_line(raw, number, height) for raw in box) if x is not None]
+        text = " ".join(x.text for x in lines)
+        if lines and (any(ch.isalpha() for ch in text) or len(text) > _MAX_LETTERLESS_CHARS):
+            text_boxes.append(lines)
+    return text_boxes, found
+
+
+def _running_lines(boxes: list[list[_Line]], page_heights: dict[int, float]) -> set[_Line]:
+    """Running header and footer lines: in the page margins and repeated (digits aside) on several pages,
+    or a bare page number."""
+
+    def in_margin(line: _Line) -> bool:
+        height = page_heights[line.page]
+        return line.top < height * _MARGIN_SHARE or line.bottom > height * (1 - _MARGIN_SHARE)
+
+    def shape(line: _Line) -> str:
+        return re.sub(r"\d+", "#", line.text)
+
+    margin_lines = [line for box in boxes for line in box if in_margin(line)]
+    counts = Counter(shape for _, shape in {(line.page, shape(line)) for line in margin_lines})
+    repeating = {shape for shape, count in counts.items() if count > 1}
+    return {line for line in margin_lines if shape(line) in repeating or _PAGE_NUMBER.match(line.text)}
+
+
+def _runs(box: list[_Line]) -> list[list[_Line]]:
+    """Split a text box where the font style changes or a law structure line follows a finished sentence."""
+    runs: list[list[_Line]] = []
+    for line in box:
+        previous = runs[-1][-1] if runs else None
+        new_section = previous is not None and (
+            previous.text.endswith((".", ":", ";", ")")) and legal_heading_level(line.text) is not None
+        )
+        if previous is None or line.style != previous.style or new_section:
+            runs.append([line])
+        else:
+            runs[-1].append(line)
+    return runs
+
+
+def _is_heading_shape(run: list[_Line]) -> bool:
+    text = " ".join(line.text for line in run)
+    return (
+        len(run) <= _MAX_HEADING_LINES
+        and len(text) <= _MAX_HEADING_CHARS
+        and not text.endswith((".", ",", ";"))
+    )
+
+
+def _continues_heading(previous: TextBlock | None, text: str, page: int, level: int) -> bool:
+    """A heading set on two lines that layout analysis put in two boxes ("Kommunaler Energieplan" /
+    "Winterthur"); two law headings in a row ("§ 5 (weggefallen)", "§ 6 …") stay apart."""
+    return (
+        previous is not None
+        and previous.kind is BlockKind.HEADING
+        and (previous.page, previous.level) == (page, level)
+        and len(previous.text) + len(text) < _MAX_HEADING_CHARS
+        and legal_heading_level(previous.text) is None
+        and legal_heading_level(text) is None
+    )
+
+
+def _blocks(boxes: list[list[_Line]], tables: list[_Table]) -> list[TextBlock]:
+    """Classify runs of lines as headings or paragraphs and interleave the tables by position."""
+    all_lines = [line for box in boxes for line in box]
+    weights: Counter[float] = Counter()
+    for line in all_lines:
+        weights[line.style[0]] += len(line.text)
+    body_size = weights.most_common(1)[0][0] if weights else 0.0
+    body_is_bold = sum(len(x.text) for x in all_lines if x.bold) > sum(len(x.text) for x in all_lines) / 2
+    runs = [run for box in boxes for run in _runs(box)]
+    heading_sizes = sorted(
+        {
+            run[0].style[0]
+            for run in runs
+            if run[0].style[0] >= body_size * _HEADING_SIZE_RATIO and _is_heading_shape(run)
+        },
+        reverse=True,
+    )
+    size_levels = {size: min(rank, 6) for rank, size in enumerate(heading_sizes, start=1)}
+    bold_level = min(len(size_levels) + 1, 6)
+
+    blocks: list[TextBlock] = []
+    pending = sorted(tables, key=lambda table: (table.page, table.top))
+    for run in runs:
+        first = run[0]
+        while pending and (pending[0].page, pending[0].top) < (first.page, first.top):
+            blocks.append(pending.pop(0).block)
+        text = join_lines(line.text for line in run)
+        level = None
+        if _is_heading_shape(run):
+            level = size_levels.get(first.style[0])
+            if level is None and first.bold and not body_is_bold:
+                level = bold_level
+            if level is None and len(run) == 1:
+                level = legal_heading_level(text)
+        if level is None:
+            blocks.append(TextBlock(BlockKind.PARAGRAPH, text, first.page))
+        elif _continues_heading(blocks[-1] if blocks else None, text, first.page, level):
+            blocks[-1] = TextBlock(BlockKind.HEADING, f"{blocks[-1].text} {text}", first.page, level)
+        else:
+            blocks.append(TextBlock(BlockKind.HEADING, text, first.page, level))
+    blocks += [table.block for table in pending]
+    return blocks
+
+
+def pdf_content(data: bytes) -> PdfContent:
+    """Read a PDF; raises ``Unprocessable`` for encrypted or damaged files."""
+    try:
+        with pdfplumber.open(io.BytesIO(data), laparams={}) as pdf:
+            metadata = {key: _metadata_text(value) for key, value in pdf.metadata.items() if value}
+            boxes: list[list[_Line]] = []
+            tables: list[_Table] = []
+            heights: dict[int, float] = {}
+            for number, page in enumerate(pdf.pages, start=1):
+                page_boxes, page_tables = _read_page(page, number)
+                heights[number] = float(page.height)
+                boxes += page_boxes
+                tables += page_tables
+                page.close()  # drop the page's parsed objects; long PDFs would otherwise pile them up
+            page_count = len(pdf.pages)
+    except PDFPasswordIncorrect as exc:
+        raise Unprocessable(
+            "The PDF is encrypted with a password; remove the protection and upload it again."
+        ) from exc
+    except Exception as exc:  # pdfminer raises many unrelated types on damaged input; all mean "cannot read"
+        raise Unprocessable(f"The PDF could not be read ({type(exc).__name__}: {exc}).") from exc
+    running = _running_lines(boxes, heights)
+    kept = [lines for lines in ([x for x in box if x not in running] for box in boxes) if lines]
+    return PdfContent(
+        title=metadata.get("Title"),
+        blocks=_blocks(kept, tables),
+        pages=page_count,
+        metadata={name: metadata[key] for key, name in _METADATA_KEYS.items() if metadata.get(key)},
+    )

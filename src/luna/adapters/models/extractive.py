@@ -1,0 +1,264 @@
+"""Extractive answerer: Luna's offline default, because no German instruction model installs offline.
+
+It answers only with sentences that stand in the retrieved context, so it cannot invent a tariff or a
+kW limit: the question and the ``[chunk <id>]`` blocks are read back from the same chat messages a
+generative model would get (:func:`~luna.domain.answers.parse_rag_messages`). Sentences are ranked by
+the weighted share of the question's content words they contain, after casefolding and Snowball
+German stemming; a stem that is the head or the modifier of a compound counts partly, since German
+glues words together ("Netzentgelte" / "Entgelte … Netz"). The best sentences are framed in Luna's
+voice from ``prompts/luna.yml``: a one-line summary, the cited key points, a Handlungsempfehlung.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+import Stemmer
+
+from luna.domain.answers import (
+    GERMAN_STOPWORDS,
+    ChatMessage,
+    ContextChunk,
+    LunaPrompts,
+    load_luna_prompts,
+    no_context_answer,
+    parse_rag_messages,
+)
+from luna.domain.health import ComponentHealth, HealthStatus
+
+#: Sentence ends: punctuation followed by a capital letter, a digit or a quote, or a line break.
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"„»(A-ZÄÖÜ0-9§])|\n+")
+#: Common German abbreviations whose dot does not end a sentence.
+_ABBREVIATIONS = re.compile(
+    r"(?:\b(?:z|d|u|o|s|v|i|bzw|ca|Nr|Abs|Art|ggf|inkl|zzgl|vgl|gem|max|min|Mio|Mrd|Std|Tsd|evtl|etc|usw|"
+    r"Dr|Prof|St|Jan|Feb|Apr|Jun|Jul|Aug|Sep|Sept|Okt|Nov|Dez)|\b\d{1,2})\.$"
+)
+_BULLET = re.compile(r"^\s*(?:[-•*·–]|\d+[.)])\s+")
+_TOKEN = re.compile(r"[\wÄÖÜäöüß§]+")
+_ACTION_CUE = re.compile(
+    r"\b(?:sollte|sollten|empfiehlt|empfehlen|empfohlen|lohnt|prüfen|beantragen|achten|rechtzeitig|"
+    r"frist|vermeiden|melden)\w*",
+    re.IGNORECASE,
+)
+#: A sentence opening like this continues the previous one ("Im Gegenzug erhält …" after a rule).
+_CONTINUATION = re.compile(
+    r"(?:Sie|Er|Es|Dies\w*|Dafür|Dabei|Daher|Deshalb|Damit|Davon|Im Gegenzug|Außerdem|Zudem|Allerdings|"
+    r"Jedoch|Ausgenommen|Ausnahme)\b"
+)
+#: A compound part must be this long to count, so "netz" matches "netzentgelt" but "an" matches nothing.
+_MIN_COMPOUND_PART = 4
+_COMPOUND_MATCH = 0.6
+_NEAR_DUPLICATE = 0.8
+#: How much of a sentence's coverage comes from the question's nouns when it has any.
+_NOUN_SHARE = 0.75
+
+
+@dataclass(frozen=True, slots=True)
+class _Sentence:
+    text: str
+    chunk: ContextChunk
+    chunk_rank: int
+    stems: frozenset[str]
+    following: _Sentence | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Ranked:
+    sentence: _Sentence
+    coverage: float
+    score: float
+
+
+class _GermanStemmer:
+    """Snowball German on casefolded words; PyStemmer objects are not thread-safe, hence the lock."""
+
+    def __init__(self) -> None:
+        self._stemmer = Stemmer.Stemmer("german")
+        self._lock = threading.Lock()
+
+    def content_stems(self, text: str) -> list[str]:
+        words = [w.casefold() for w in _TOKEN.findall(text)]
+        kept = [w for w in words if w not in GERMAN_STOPWORDS and (len(w) > 1 or w.isdigit())]
+        with self._lock:
+            return list(self._stemmer.stemWords(kept))
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences and list items of a chunk, with bullets and enumerators removed."""
+    pieces: list[str] = []
+    for raw in _SENTENCE_END.split(text):
+        piece = _BULLET.sub("", raw).strip()
+        if not piece:
+            continue
+        if pieces and _ABBREVIATIONS.search(pieces[-1]):
+            pieces[-1] = f"{pieces[-1]} {piece}"
+        else:
+            pieces.append(piece)
+    return pieces
+
+
+def _match(term: str, stems: frozenset[str]) -> float:
+    if term in stems:
+        return 1.0
+    for stem in stems:
+        shorter, longer = sorted((term, stem), key=len)
+        if len(shorter) >= _MIN_COMPOUND_PART and (longer.startswith(shorter) or longer.endswith(shorter)):
+            return _COMPOUND_MATCH
+    return 0.0
+
+
+class ExtractiveChatModel:
+    """Answers from the context alone, in Luna's voice, streamed word by word."""
+
+    def __init__(
+        self,
+        prompts: LunaPrompts | None = None,
+        *,
+        model_name: str = "luna-extractive",
+        max_points: int = 3,
+        min_coverage: float = 0.35,
+    ) -> None:
+        """``min_coverage``: the share of the question's (idf-weighted) content words the best sentence
+        must contain; below it Luna says that the context does not answer the question."""
+        self._prompts = prompts or load_luna_prompts()
+        self._model_name = model_name
+        self._max_points = max_points
+        self._min_coverage = min_coverage
+        self._stemmer = _GermanStemmer()
+
+    @property
+    def model_name(self) -> str:
+        return self._model_name
+
+    def warm_up(self) -> None:
+        self._stemmer.content_stems("Aufwärmen")
+
+    def stream(self, messages: Sequence[ChatMessage]) -> Iterator[str]:
+        yield from re.findall(r"\s*\S+", self.answer(messages))
+
+    def answer(self, messages: Sequence[ChatMessage]) -> str:
+        """The whole answer at once (what :meth:`stream` sends piece by piece)."""
+        request = parse_rag_messages(self._prompts, messages)
+        if not request.chunks:
+            return no_context_answer(self._prompts, request.question)
+        ranked = self._rank(request.question, request.chunks)
+        if not ranked or ranked[0].coverage < self._min_coverage:
+            titles = [chunk.title for chunk in request.chunks if chunk.title]
+            return no_context_answer(self._prompts, request.question, titles, context_given=True)
+        return self._compose(self._select(ranked), ranked)
+
+    def health(self) -> ComponentHealth:
+        started = time.perf_counter()
+        try:
+            self.warm_up()
+        except Exception as exc:  # health never raises: it reports
+            return ComponentHealth("chat", HealthStatus.DOWN, "extractive", detail=str(exc))
+        return ComponentHealth(
+            "chat",
+            HealthStatus.UP,
+            "extractive",
+            latency_ms=(time.perf_counter() - started) * 1000,
+            detail="answers with cited sentences from the retrieved context",
+            extra={"model": self._model_name},
+        )
+
+    # -- ranking ---------------------------------------------------------------------------------------
+
+    def _rank(self, question: str, chunks: Sequence[ContextChunk]) -> list[_Ranked]:
+        terms = list(dict.fromkeys(self._stemmer.content_stems(question)))
+        nouns = set(
+            self._stemmer.content_stems(" ".join(w for w in _TOKEN.findall(question) if w[:1].isupper()))
+        )
+        sentences = [
+            sentence for rank, chunk in enumerate(chunks) for sentence in self._sentences(chunk, rank)
+        ]
+        if not terms or not sentences:
+            return []
+        weights = {term: self._idf(term, sentences) for term in terms}
+        ranked = []
+        for sentence in sentences:
+            matches = {term: _match(term, sentence.stems) for term in terms}
+            coverage = _coverage(matches, weights, terms)
+            if nouns:
+                # German nouns are capitalised and carry the topic; the question's verbs rarely recur.
+                coverage = _NOUN_SHARE * _coverage(matches, weights, nouns) + (1 - _NOUN_SHARE) * coverage
+            if coverage > 0:
+                # Retrieval order breaks ties: the retriever already judged the first chunk most relevant.
+                ranked.append(
+                    _Ranked(sentence, coverage, coverage * (1 - 0.03 * min(sentence.chunk_rank, 10)))
+                )
+        return sorted(ranked, key=lambda r: r.score, reverse=True)
+
+    def _sentences(self, chunk: ContextChunk, rank: int) -> list[_Sentence]:
+        following: _Sentence | None = None
+        built = []
+        for text in reversed(split_sentences(chunk.text)):
+            following = _Sentence(text, chunk, rank, frozenset(self._stemmer.content_stems(text)), following)
+            built.append(following)
+        return built[::-1]
+
+    @staticmethod
+    def _idf(term: str, sentences: Sequence[_Sentence]) -> float:
+        """Rarer terms weigh more; a term absent from the context weighs like one found once."""
+        containing = max(1, sum(1 for s in sentences if _match(term, s.stems) > 0))
+        return math.log(1 + (len(sentences) + 1) / (containing + 0.5))
+
+    def _select(self, ranked: Sequence[_Ranked]) -> list[_Ranked]:
+        """The best sentence, the one that continues it, then others at least half as good."""
+        best = ranked[0]
+        chosen = [best]
+        following = best.sentence.following
+        if following is not None and _CONTINUATION.match(following.text):
+            chosen.append(_Ranked(following, best.coverage, best.score))
+        for candidate in ranked[1:]:
+            if len(chosen) >= self._max_points or candidate.score < best.score / 2:
+                break
+            if all(_overlap(candidate.sentence, c.sentence) < _NEAR_DUPLICATE for c in chosen):
+                chosen.append(candidate)
+        return chosen
+
+    # -- wording ---------------------------------------------------------------------------------------
+
+    def _compose(self, chosen: Sequence[_Ranked], ranked: Sequence[_Ranked]) -> str:
+        texts = self._prompts.extractive
+        summary, *points = chosen
+        lines = [texts.summary.format(sentence=_cited(summary.sentence))]
+        if points:
+            lines += ["", texts.key_points, *(f"- {_cited(p.sentence)}" for p in points)]
+        lines += ["", self._recommendation(chosen, ranked)]
+        return "\n".join(lines)
+
+    def _recommendation(self, chosen: Sequence[_Ranked], ranked: Sequence[_Ranked]) -> str:
+        """An action the sources themselves recommend, when a relevant sentence names one."""
+        texts = self._prompts.extractive
+        used = {id(c.sentence) for c in chosen}
+        for candidate in ranked:
+            if id(candidate.sentence) not in used and _ACTION_CUE.search(candidate.sentence.text):
+                return texts.recommendation_from_source.format(sentence=_cited(candidate.sentence))
+        chunk = chosen[0].sentence.chunk
+        source = (
+            texts.source_with_title.format(title=chunk.title) if chunk.title else texts.source_without_title
+        )
+        return texts.recommendation.format(source=f"{source} [chunk {chunk.chunk_id}]")
+
+
+def _cited(sentence: _Sentence) -> str:
+    text = sentence.text if sentence.text[-1:] in ".!?:" else f"{sentence.text}."
+    return f"{text[:-1]} [chunk {sentence.chunk.chunk_id}]{text[-1]}"
+
+
+def _coverage(matches: dict[str, float], weights: dict[str, float], terms: Iterable[str]) -> float:
+    chosen = [term for term in terms if term in weights]
+    total = sum(weights[term] for term in chosen)
+    return sum(weights[term] * matches[term] for term in chosen) / total if total else 0.0
+
+
+def _overlap(a: _Sentence, b: _Sentence) -> float:
+    if not a.stems or not b.stems:
+        return 0.0
+    return len(a.stems & b.stems) / len(a.stems | b.stems)

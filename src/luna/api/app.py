@@ -1,0 +1,88 @@
+"""The HTTP API: ``create_app(container)`` builds the FastAPI app on a container the caller built.
+
+Nothing here reads settings at import time or picks a backend: ``luna serve``, the tests and the
+dashboards pass a :class:`~luna.container.Container`, and the app only uses its services.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from fastapi import APIRouter, Depends, FastAPI
+from fastapi_offline import FastAPIOffline
+
+import luna
+from luna.api.auth import require_admin
+from luna.api.deps import require_supported_body
+from luna.api.errors import install_error_handlers
+from luna.api.middleware import BodyLimit, RequestMiddleware
+from luna.api.openapi import ADMIN_ERRORS, COMMON_ERRORS, install_openapi
+from luna.api.prometheus import HttpMetrics
+from luna.api.route_templates import RouteTemplates
+from luna.api.routers import admin_health, admin_jobs, prometheus, system
+from luna.container import Container
+from luna.services.system import git_sha, jobs_by_status
+
+API_PREFIX = "/api/v1"
+ADMIN_PREFIX = f"{API_PREFIX}/admin"
+
+_DESCRIPTION = """\
+Luna's API. Every JSON response is an envelope `{status, message, data, trace_id}`; the trace id
+is also in the `X-Trace-Id` header and in the server's log lines. Errors carry `data.code` and,
+where useful, `data.details`.
+
+Customers authenticate with `Authorization: Bearer <JWT>`; admin routes need `X-Admin-Key`.
+"""
+
+#: Upload bodies carry multipart framing on top of the file itself.
+_MULTIPART_OVERHEAD_BYTES = 1024 * 1024
+
+#: Routers under /api/v1 (customer routes add ``Depends(current_user)`` themselves).
+PUBLIC_ROUTERS: tuple[APIRouter, ...] = (system.router,)
+#: Routers under /api/v1/admin; the admin key is enforced here for every route they hold.
+ADMIN_ROUTERS: tuple[APIRouter, ...] = (admin_health.router, admin_jobs.router)
+
+
+def create_app(container: Container, known_jobs: Collection[str] = ()) -> FastAPI:
+    """The API on ``container``; ``known_jobs`` are the job names operators may start."""
+    settings = container.settings
+    # fastapi-offline serves Swagger UI's JS/CSS from its wheel: the docs work without internet.
+    app = FastAPIOffline(
+        title="Luna API",
+        version=luna.__version__,
+        description=_DESCRIPTION,
+        docs_url=f"{API_PREFIX}/docs",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        redoc_url=None,
+        static_url=f"{API_PREFIX}/docs-static",
+    )
+    app.state.container = container
+    app.state.known_jobs = known_jobs  # a live view (JOBS.keys()) sees jobs registered later
+    git_sha()  # resolve once at start-up, not during the first request
+
+    install_error_handlers(app)
+    body_guard = [Depends(require_supported_body)]
+    for public_router in PUBLIC_ROUTERS:
+        app.include_router(public_router, prefix=API_PREFIX, dependencies=body_guard, responses=COMMON_ERRORS)
+    for admin_router in ADMIN_ROUTERS:
+        app.include_router(
+            admin_router,
+            prefix=ADMIN_PREFIX,
+            dependencies=[Depends(require_admin), *body_guard],
+            responses=ADMIN_ERRORS,
+        )
+    app.include_router(prometheus.router, responses={500: COMMON_ERRORS[500]})
+
+    metrics = HttpMetrics(lambda: jobs_by_status(container.database))
+    app.state.http_metrics = metrics
+    app.add_middleware(
+        RequestMiddleware,
+        metrics=metrics,
+        templates=RouteTemplates(lambda: app.routes),
+        body_limit=BodyLimit(
+            max_json_bytes=settings.api.max_json_kb * 1024,
+            max_upload_bytes=settings.api.max_upload_mb * 1024 * 1024 + _MULTIPART_OVERHEAD_BYTES,
+        ),
+    )
+    install_openapi(app)
+    return app

@@ -1,0 +1,102 @@
+"""Who is calling: customers by JWT (or ``X-Dev-User`` in development), operators by admin key.
+
+Missing or invalid credentials answer 401; valid credentials that do not allow the request answer
+403. Secrets are compared in constant time. A secret that is not configured disables its way in
+instead of accepting anything.
+"""
+
+from __future__ import annotations
+
+import hmac
+import uuid
+from typing import Annotated
+
+import jwt
+from fastapi import Depends, Request
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+
+from luna.api.deps import get_container
+from luna.api.errors import Forbidden, Unauthorized
+from luna.container import Container
+from luna.domain.users import User
+from luna.services.users import UserService
+from luna.settings import AuthSettings
+
+ADMIN_KEY_HEADER = "X-Admin-Key"
+DEV_USER_HEADER = "X-Dev-User"
+
+_admin_key = APIKeyHeader(
+    name=ADMIN_KEY_HEADER,
+    scheme_name="AdminKey",
+    auto_error=False,
+    description="Operator key (ADMIN_API_KEY)",
+)
+_bearer = HTTPBearer(
+    scheme_name="CustomerJWT",
+    auto_error=False,
+    description="Customer JWT (HS256, `sub` = user UUID, `exp` required)",
+)
+_dev_user = APIKeyHeader(
+    name=DEV_USER_HEADER,
+    scheme_name="DevUser",
+    auto_error=False,
+    description="Development only: act as this user UUID",
+)
+
+
+def require_admin(request: Request, key: Annotated[str | None, Depends(_admin_key)]) -> None:
+    """Admin routes: a missing key is 401, a wrong one (or admin access not configured) 403."""
+    if not key:
+        raise Unauthorized(f"Admin routes need the {ADMIN_KEY_HEADER} header.")
+    expected = get_container(request).settings.auth.admin_api_key
+    if expected is None:
+        raise Forbidden("Admin access is disabled: no admin key is configured.")
+    if not hmac.compare_digest(key.encode(), expected.get_secret_value().encode()):
+        raise Forbidden(f"The {ADMIN_KEY_HEADER} is not valid.")
+
+
+def _user_id_from(value: str, source: str) -> str:
+    try:
+        return str(uuid.UUID(value))
+    except (ValueError, AttributeError, TypeError):
+        raise Unauthorized(f"The {source} does not name a user UUID.") from None
+
+
+def user_id_from_jwt(token: str, auth: AuthSettings) -> str:
+    """The user UUID in a valid token's ``sub``; anything else (expired, bad signature …) is 401."""
+    if auth.jwt_secret is None:
+        raise Unauthorized("Bearer tokens are not accepted: no JWT secret is configured.")
+    try:
+        claims = jwt.decode(
+            token,
+            auth.jwt_secret.get_secret_value(),
+            algorithms=[auth.jwt_algorithm],
+            leeway=auth.jwt_leeway_sec,
+            options={"require": ["exp", "sub"]},
+        )
+    except jwt.ExpiredSignatureError:
+        raise Unauthorized("The token has expired.") from None
+    except jwt.PyJWTError as error:
+        raise Unauthorized(f"The token is not valid: {error}.") from None
+    subject = claims.get("sub")
+    if not isinstance(subject, str):
+        raise Unauthorized("The token's sub claim does not name a user UUID.")
+    return _user_id_from(subject, "token's sub claim")
+
+
+def current_user(
+    container: Annotated[Container, Depends(get_container)],
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    dev_user: Annotated[str | None, Depends(_dev_user)],
+) -> User:
+    """The customer making the request, created on first sight."""
+    auth = container.settings.auth
+    if bearer is not None:
+        user_id = user_id_from_jwt(bearer.credentials, auth)
+    elif dev_user is not None:
+        if not auth.allow_dev_user:
+            raise Unauthorized(f"The {DEV_USER_HEADER} header is only accepted in development.")
+        user_id = _user_id_from(dev_user, f"{DEV_USER_HEADER} header")
+    else:
+        raise Unauthorized("This endpoint needs a Bearer token (Authorization header).")
+    return UserService(container.database).ensure(user_id)

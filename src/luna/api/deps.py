@@ -1,0 +1,70 @@
+"""FastAPI dependencies that hand routers the container's services, and the body-type guard.
+
+Routers never reach for adapters: they get a service built on the container that ``create_app``
+received, so the API, the dashboards and the CLI share one set of backends.
+"""
+
+from __future__ import annotations
+
+import email.message
+from collections.abc import Collection
+
+from fastapi import Request, params
+
+from luna.container import Container
+from luna.domain.errors import UnsupportedType
+from luna.services.jobs import JobService
+
+_FORM_TYPES = frozenset({"multipart/form-data", "application/x-www-form-urlencoded"})
+
+
+def get_container(request: Request) -> Container:
+    container: Container = request.app.state.container
+    return container
+
+
+def get_known_jobs(request: Request) -> Collection[str]:
+    known: Collection[str] = request.app.state.known_jobs
+    return known
+
+
+def get_job_service(request: Request) -> JobService:
+    container = get_container(request)
+    return JobService(container.database, container.job_queue, get_known_jobs(request))
+
+
+def _media_type(content_type: str) -> tuple[str, str]:
+    message = email.message.Message()
+    message["content-type"] = content_type
+    return message.get_content_maintype(), message.get_content_subtype()
+
+
+def _has_body(request: Request) -> bool:
+    length = request.headers.get("content-length")
+    return (length is not None and length != "0") or "transfer-encoding" in request.headers
+
+
+def require_supported_body(request: Request) -> None:
+    """Answer 415 when a body arrives in a type the endpoint does not read.
+
+    FastAPI would otherwise hand a ``text/plain`` body to a JSON model and report a validation error
+    (400), which hides the real mistake from the client.
+    """
+    body_field = getattr(request.scope.get("route"), "body_field", None)
+    if body_field is None or not _has_body(request):
+        return
+    content_type = request.headers.get("content-type", "")
+    maintype, subtype = _media_type(content_type)
+    if isinstance(body_field.field_info, params.Form):
+        if f"{maintype}/{subtype}" in _FORM_TYPES:
+            return
+        expected = "multipart/form-data"
+    else:
+        if maintype == "application" and (subtype == "json" or subtype.endswith("+json")):
+            return
+        expected = "application/json"
+    received = content_type or "none"
+    raise UnsupportedType(
+        f"This endpoint reads {expected}; the request was sent as {received}.",
+        details={"expected": expected, "received": received},
+    )

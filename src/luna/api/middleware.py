@@ -1,0 +1,130 @@
+"""One middleware around every HTTP request: trace id, body limit, metrics, access log, last resort.
+
+It sits inside Starlette's own error middleware and outside the exception handlers, so it sees the
+final status of every response, can stamp ``X-Trace-Id`` on all of them, and turns any exception no
+handler took into a 500 envelope (the exception goes to the log with the trace id, never to the
+client).
+"""
+
+from __future__ import annotations
+
+import time
+
+import structlog
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from luna.api.errors import http_error_response, internal_error_response, luna_error_response
+from luna.api.prometheus import HttpMetrics
+from luna.api.route_templates import RouteTemplates
+from luna.api.tracing import TRACE_HEADER, accept_or_generate, bind_trace_id, unbind_trace_id
+from luna.domain.errors import LunaError
+
+access_log = structlog.stdlib.get_logger("luna.api.access")
+error_log = structlog.stdlib.get_logger("luna.api")
+
+_MULTIPART = "multipart/form-data"
+
+
+def _size(limit_bytes: int) -> str:
+    if limit_bytes >= 1024 * 1024:
+        return f"{limit_bytes / (1024 * 1024):g} MiB"
+    return f"{limit_bytes / 1024:g} KiB"
+
+
+class BodyLimit:
+    """Reject request bodies over the limit: JSON (and anything else) ``max_json``, uploads ``max_upload``.
+
+    A declared ``Content-Length`` over the limit fails at the first read, before any byte is
+    buffered; a body without one is counted while it streams in.
+    """
+
+    def __init__(self, max_json_bytes: int, max_upload_bytes: int) -> None:
+        self.max_json_bytes = max_json_bytes
+        self.max_upload_bytes = max_upload_bytes
+
+    def wrap(self, scope: Scope, receive: Receive) -> Receive:
+        headers = Headers(scope=scope)
+        is_upload = headers.get("content-type", "").lower().startswith(_MULTIPART)
+        limit = self.max_upload_bytes if is_upload else self.max_json_bytes
+        declared = headers.get("content-length")
+        received = 0
+
+        def too_large() -> HTTPException:
+            kind = "upload" if is_upload else "request body"
+            return HTTPException(413, f"The {kind} is larger than the limit of {_size(limit)}.")
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            if declared is not None:
+                if not declared.isdigit():
+                    raise HTTPException(400, "The Content-Length header is not a number.")
+                if int(declared) > limit:
+                    raise too_large()
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise too_large()
+            return message
+
+        return limited_receive
+
+
+class RequestMiddleware:
+    def __init__(
+        self, app: ASGIApp, *, metrics: HttpMetrics, templates: RouteTemplates, body_limit: BodyLimit
+    ) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.templates = templates
+        self.body_limit = body_limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        trace_id = accept_or_generate(Headers(scope=scope).get(TRACE_HEADER))
+        scope.setdefault("state", {})["trace_id"] = trace_id
+        token = bind_trace_id(trace_id)
+        started = time.perf_counter()
+        status = 500
+        response_started = False
+
+        async def send_with_trace(message: Message) -> None:
+            nonlocal status, response_started
+            if message["type"] == "http.response.start":
+                response_started = True
+                status = message["status"]
+                MutableHeaders(scope=message)[TRACE_HEADER] = trace_id
+            await send(message)
+
+        with structlog.contextvars.bound_contextvars(trace_id=trace_id):
+            try:
+                await self.app(scope, self.body_limit.wrap(scope, receive), send_with_trace)
+            except Exception as error:
+                if response_started:
+                    error_log.exception("error_after_response_started")
+                    raise
+                if isinstance(error, LunaError):
+                    response = luna_error_response(error)
+                elif isinstance(error, HTTPException):
+                    response = http_error_response(Request(scope, receive), error)
+                else:
+                    error_log.exception("unhandled_error")
+                    response = internal_error_response()
+                await response(scope, receive, send_with_trace)
+            finally:
+                duration = time.perf_counter() - started
+                route = self.templates.template_for(scope)
+                self.metrics.observe(scope["method"], route, status, duration)
+                access_log.info(
+                    "http_request",
+                    method=scope["method"],
+                    route=route,
+                    status=status,
+                    duration_ms=round(duration * 1000, 2),
+                )
+                unbind_trace_id(token)

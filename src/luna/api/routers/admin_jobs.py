@@ -1,0 +1,73 @@
+"""``/api/v1/admin/jobs``: start known background jobs, follow their progress, cancel them."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+
+from luna.api.deps import get_job_service
+from luna.api.envelope import ok
+from luna.api.openapi import error_response
+from luna.api.schemas.envelope import Envelope
+from luna.api.schemas.jobs import JobOut, JobPage, JobSubmission
+from luna.domain.errors import NotFound
+from luna.domain.jobs import JobStatus
+from luna.services.jobs import JobService
+
+router = APIRouter(prefix="/jobs", tags=["admin"])
+
+Jobs = Annotated[JobService, Depends(get_job_service)]
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {404: error_response("No job with this id")}
+
+#: Who the job record names as its creator when an operator starts it through the API.
+ADMIN_CREATOR = "admin-api"
+
+
+def _job_id(job_id: str) -> str:
+    """A job id is a UUID; anything else names no job (404, not a validation error)."""
+    try:
+        return str(uuid.UUID(job_id))
+    except ValueError:
+        raise NotFound(f"No job with id {job_id!r}.") from None
+
+
+@router.get("", summary="List jobs, newest first")
+def list_jobs(
+    jobs: Jobs,
+    status: Annotated[JobStatus | None, Query(description="Only jobs in this status")] = None,
+    name: Annotated[str | None, Query(max_length=100, description="Only jobs with this name")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Envelope[JobPage]:
+    found, total = jobs.list(status, name, limit, offset)
+    page = JobPage(items=[JobOut.from_job(job) for job in found], total=total, limit=limit, offset=offset)
+    return ok(page, f"{len(found)} of {total} jobs.")
+
+
+@router.post(
+    "",
+    status_code=202,
+    summary="Start a known job",
+    responses={400: error_response("Unknown job name or invalid params")},
+)
+def submit_job(jobs: Jobs, submission: JobSubmission) -> Envelope[JobOut]:
+    job = jobs.submit(submission.name, submission.params, ADMIN_CREATOR)
+    return ok(JobOut.from_job(job), f"Job {job.name} is queued.")
+
+
+@router.get("/{job_id}", summary="One job with its progress", responses=_NOT_FOUND)
+def get_job(jobs: Jobs, job_id: str) -> Envelope[JobOut]:
+    return ok(JobOut.from_job(jobs.get(_job_id(job_id))))
+
+
+@router.post(
+    "/{job_id}/cancel",
+    summary="Cancel a job",
+    description="A queued job is cancelled at once; a running job stops at its next checkpoint.",
+    responses={**_NOT_FOUND, 409: error_response("The job has already finished")},
+)
+def cancel_job(jobs: Jobs, job_id: str) -> Envelope[JobOut]:
+    job = jobs.cancel(_job_id(job_id))
+    return ok(JobOut.from_job(job), f"Job {job.name} is {job.status.value}.")

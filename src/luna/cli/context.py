@@ -1,0 +1,32 @@
+"""What every command shares: the chosen profile, settings built once, and the container."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import typer
+
+from luna.container import Container, build_container
+from luna.settings import Settings, ensure_local_secrets, load_settings
+
+
+@dataclass
+class CliState:
+    profile: str | None
+    _settings: Settings | None = field(default=None, init=False)
+
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = ensure_local_secrets(load_settings(self.profile))
+        return self._settings
+
+    def container(self) -> Container:
+        return build_container(self.settings())
+
+
+def state(ctx: typer.Context) -> CliState:
+    obj = ctx.find_root().obj
+    if not isinstance(obj, CliState):
+        obj = CliState(profile=None)
+        ctx.find_root().obj = obj
+    return obj

@@ -1,0 +1,74 @@
+"""`luna health`: is every component of this installation up?"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from luna.cli.context import state
+from luna.cli.server_client import ServerClient, ServerError
+from luna.services.health import HealthService
+
+
+def health(
+    ctx: typer.Context,
+    direct: bool = typer.Option(
+        False, "--direct", help="Check the backends from this process even when `luna serve` is running."
+    ),
+) -> None:
+    """Show each component's status, backend, latency and version; exit code 1 when one is down.
+
+    With a running `luna serve` the server is asked (it owns the embedded vector folder);
+    otherwise the backends are opened and checked from this process. The output says which.
+    """
+    cli = state(ctx)
+    settings = cli.settings()
+    client = ServerClient(settings)
+    console = Console()
+    if not direct and client.is_running():
+        try:
+            report: dict[str, Any] = client.get("admin/health")
+        except ServerError as error:
+            console.print(f"[red]the running server refused the health request: {error}[/red]")
+            raise typer.Exit(1) from None
+        source = f"asked the running server at {client.base_url}"
+    else:
+        container = cli.container()
+        try:
+            checked = HealthService(container.health_checks()).check()
+        finally:
+            container.close()
+        report = {
+            "status": checked.status,
+            "components": {
+                name: {
+                    "status": str(c.status),
+                    "backend": c.backend,
+                    "latency_ms": c.latency_ms,
+                    "version": c.version,
+                    "detail": c.detail,
+                }
+                for name, c in checked.components.items()
+            },
+        }
+        source = "checked directly (no running server)" if not direct else "checked directly"
+    table = Table(
+        "component", "status", "backend", "latency", "version", "detail", title=f"Luna health — {source}"
+    )
+    for name, component in report["components"].items():
+        colour = {"up": "green", "down": "red"}.get(component["status"], "yellow")
+        latency = component.get("latency_ms")
+        table.add_row(
+            name,
+            f"[{colour}]{component['status']}[/{colour}]",
+            component.get("backend") or "",
+            f"{latency:.1f} ms" if latency is not None else "",
+            component.get("version") or "",
+            (component.get("detail") or "")[:70],
+        )
+    console.print(table)
+    console.print(f"overall: [bold]{report['status']}[/bold]")
+    raise typer.Exit(0 if report["status"] == "ok" else 1)

@@ -1,0 +1,214 @@
+"""`luna jobs …`: list, inspect, start and cancel background jobs.
+
+With a running `luna serve` the commands go through its API (it owns the embedded stores and
+runs the in-process worker); otherwise they read and write the jobs table directly and say so.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import datetime
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from luna.cli.context import CliState, state
+from luna.cli.server_client import ServerClient, ServerError
+from luna.domain.errors import LunaError
+from luna.domain.jobs import Job
+from luna.services.jobs import JobService
+from luna.workers.registry import load_jobs
+
+app = typer.Typer(help="Background jobs: list, show, run and cancel.", no_args_is_help=True)
+console = Console(stderr=True)
+FINISHED = {"succeeded", "failed", "cancelled"}
+
+
+class _Jobs:
+    """One interface over the server's API and the direct database path."""
+
+    def __init__(self, cli: CliState) -> None:
+        self.settings = cli.settings()
+        self.client = ServerClient(self.settings)
+        self.remote = self.client.is_running()
+        self.service: JobService | None = None
+        self._cli = cli
+        if not self.remote:
+            container = cli.container()
+            container.database.upgrade()
+            self.service = JobService(container.database, container.job_queue, load_jobs().keys())
+            console.print("[dim]no running `luna serve` found: using the database directly[/dim]")
+
+    def list(self, status: str | None, name: str | None, limit: int) -> list[dict[str, Any]]:
+        if self.service is None:
+            data = self.client.get("admin/jobs", **_drop_none(status=status, name=name, limit=limit))
+            return list(data["items"])
+        jobs, _ = self.service.list(status, name, limit, 0)
+        return [_job_dict(job) for job in jobs]
+
+    def get(self, job_id: str) -> dict[str, Any]:
+        if self.service is None:
+            return dict(self.client.get(f"admin/jobs/{job_id}"))
+        return _job_dict(self.service.get(job_id))
+
+    def submit(self, name: str, params: dict[str, Any]) -> dict[str, Any]:
+        if self.service is None:
+            return dict(self.client.post("admin/jobs", {"name": name, "params": params}))
+        return _job_dict(self.service.submit(name, params, created_by="cli"))
+
+    def cancel(self, job_id: str) -> dict[str, Any]:
+        if self.service is None:
+            return dict(self.client.post(f"admin/jobs/{job_id}/cancel", {}))
+        return _job_dict(self.service.cancel(job_id))
+
+
+def _drop_none(**values: Any) -> dict[str, Any]:
+    return {key: value for key, value in values.items() if value is not None}
+
+
+def _job_dict(job: Job) -> dict[str, Any]:
+    def iso(value: datetime | None) -> str | None:
+        return value.isoformat() if value else None
+
+    return {
+        "job_id": job.job_id,
+        "name": job.name,
+        "status": str(job.status),
+        "progress": job.progress,
+        "message": job.message,
+        "error": job.error,
+        "result": job.result,
+        "params": job.params,
+        "attempts": job.attempts,
+        "created_at": iso(job.created_at),
+        "finished_at": iso(job.finished_at),
+    }
+
+
+def _fail(message: str) -> None:
+    console.print(f"[red]{message}[/red]")
+    raise typer.Exit(1)
+
+
+def _open(ctx: typer.Context) -> _Jobs:
+    return _Jobs(state(ctx))
+
+
+@app.command("list")
+def list_jobs(
+    ctx: typer.Context,
+    status: str = typer.Option(
+        None, help="Only jobs in this state: queued, running, succeeded, failed, cancelled."
+    ),
+    name: str = typer.Option(None, help="Only jobs of this kind, e.g. maintenance.refresh_events_daily."),
+    limit: int = typer.Option(20, min=1, max=200, help="How many of the newest jobs to show."),
+) -> None:
+    """Show the newest jobs with their state and progress."""
+    try:
+        jobs = _open(ctx).list(status, name, limit)
+    except (LunaError, ServerError) as error:
+        _fail(str(error))
+        return
+    table = Table("job", "name", "status", "progress", "message", "created")
+    for job in jobs:
+        table.add_row(
+            job["job_id"][:8],
+            job["name"],
+            job["status"],
+            f"{job['progress'] * 100:.0f} %",
+            (job.get("error") or job.get("message") or "")[:60],
+            (job.get("created_at") or "")[:19],
+        )
+    Console().print(table)
+
+
+@app.command("show")
+def show(
+    ctx: typer.Context,
+    job_id: str = typer.Argument(..., help="The job's ID (as printed by `luna jobs list`)."),
+) -> None:
+    """Print one job in full (JSON)."""
+    try:
+        job = _open(ctx).get(job_id)
+    except (LunaError, ServerError) as error:
+        _fail(str(error))
+        return
+    typer.echo(json.dumps(job, indent=2, ensure_ascii=False))
+
+
+@app.command("run")
+def run(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="The job to start; `luna jobs names` lists them."),
+    param: list[str] = typer.Option(
+        [], "--param", "-P", help="A parameter as key=value (value parsed as JSON when it can be)."
+    ),
+    wait: bool = typer.Option(True, "--wait/--no-wait", help="Follow the job's progress until it ends."),
+) -> None:
+    """Start a job and (by default) follow it with a progress bar."""
+    params: dict[str, Any] = {}
+    for item in param:
+        key, sep, raw = item.partition("=")
+        if not sep or not key:
+            _fail(f"--param must look like key=value, got {item!r}")
+        try:
+            params[key] = json.loads(raw)
+        except json.JSONDecodeError:
+            params[key] = raw
+    jobs = _open(ctx)
+    try:
+        job = jobs.submit(name, params)
+    except (LunaError, ServerError) as error:
+        _fail(str(error))
+        return
+    console.print(f"job {job['job_id']} queued ({name})")
+    if not wait:
+        return
+    if not jobs.remote and jobs.settings.jobs.kind == "inprocess":
+        console.print("it runs when `luna serve` starts (the in-process worker lives there)")
+        return
+    _follow(jobs, job["job_id"])
+
+
+def _follow(jobs: _Jobs, job_id: str) -> None:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f} %"),
+        TimeElapsedColumn(),
+        console=console,
+    ) as bar:
+        task = bar.add_task("queued", total=1.0)
+        while True:
+            job = jobs.get(job_id)
+            bar.update(
+                task, completed=job["progress"], description=(job.get("message") or job["status"])[:50]
+            )
+            if job["status"] in FINISHED:
+                break
+            time.sleep(0.5)
+    if job["status"] != "succeeded":
+        _fail(f"job {job['status']}: {job.get('error') or ''}")
+    console.print(f"[green]succeeded[/green] {json.dumps(job.get('result'), ensure_ascii=False)}")
+
+
+@app.command("cancel")
+def cancel(ctx: typer.Context, job_id: str = typer.Argument(..., help="The job's ID.")) -> None:
+    """Cancel a queued job, or ask a running one to stop at its next checkpoint."""
+    try:
+        job = _open(ctx).cancel(job_id)
+    except (LunaError, ServerError) as error:
+        _fail(str(error))
+        return
+    console.print(f"job {job['job_id']}: {job['status']}")
+
+
+@app.command("names")
+def names() -> None:
+    """List the jobs that can be started."""
+    for job_name in sorted(load_jobs()):
+        typer.echo(job_name)

@@ -1,0 +1,49 @@
+"""`luna`: the command line of Luna (also `python -m luna`)."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from luna.cli import db, health, jobs, serve, worker
+from luna.cli.context import CliState
+from luna.settings import SettingsError
+
+app = typer.Typer(
+    name="luna",
+    help=(
+        "Luna — local AI platform for energy documents, data and recommendations.\n\n"
+        "Start with `luna serve` (API + dashboards on http://127.0.0.1:8000). Settings come from "
+        "config/<profile>.yaml, .env and LUNA_* environment variables (see docs/settings.md)."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    profile: str = typer.Option(
+        None, "--profile", "-p", envvar="LUNA_PROFILE", help="Settings profile: default, test or server."
+    ),
+) -> None:
+    ctx.obj = CliState(profile=profile)
+
+
+app.command("serve")(serve.serve)
+app.command("worker")(worker.worker)
+app.command("health")(health.health)
+app.add_typer(db.app, name="db")
+app.add_typer(jobs.app, name="jobs")
+
+
+def main() -> None:
+    """Entry point: settings errors become a clear message and exit code 2, never a traceback."""
+    try:
+        app()
+    except SettingsError as error:
+        typer.secho(str(error), fg=typer.colors.RED, err=True)
+        sys.exit(2)

@@ -1,0 +1,74 @@
+"""`luna serve`: the API (and, in the embedded profile, the job worker) in one process."""
+
+from __future__ import annotations
+
+import typer
+import uvicorn
+from fastapi import FastAPI
+
+from luna.api.app import create_app
+from luna.cli.context import CliState, state
+from luna.container import Container
+from luna.logging_setup import configure_logging
+from luna.workers.registry import load_jobs
+from luna.workers.runner import start_in_process, stop_in_process
+
+
+def build_app() -> FastAPI:
+    """`--reload` factory: uvicorn re-imports it in a child process (settings from the environment)."""
+    container = CliState(profile=None).container()
+    configure_logging(container.settings.logging)
+    container.database.upgrade()
+    return create_app(container, known_jobs=load_jobs().keys())
+
+
+def serve(
+    ctx: typer.Context,
+    host: str = typer.Option(None, help="Interface to bind (default: api.host, 127.0.0.1)."),
+    port: int = typer.Option(None, help="Port (default: api.port, from API_PORT; 8000)."),
+    worker: bool = typer.Option(
+        True, "--worker/--no-worker", help="Run the in-process job worker (embedded profile)."
+    ),
+    reload: bool = typer.Option(False, help="Restart on code changes (development; no in-process worker)."),
+) -> None:
+    """Serve the API under /api/v1 (docs at /api/v1/docs) and the dashboards.
+
+    Migrates the database first. In the embedded profile this process owns the data dir (vector
+    folder lock) and runs the job worker; in the server profile run `luna worker` processes instead.
+    """
+    settings = state(ctx).settings()
+    bind_host = host or settings.api.host
+    bind_port = port or settings.api.port
+    configure_logging(settings.logging)
+    if reload:
+        uvicorn.run("luna.cli.serve:build_app", factory=True, host=bind_host, port=bind_port, reload=True)
+        return
+    container = state(ctx).container()
+    revision = container.database.upgrade()
+    run_worker = worker and settings.api.start_worker and settings.jobs.kind == "inprocess"
+    _banner(container, bind_host, bind_port, revision, run_worker)
+    app = create_app(container, known_jobs=load_jobs().keys())
+    if run_worker:
+        start_in_process(container)
+    try:
+        uvicorn.run(app, host=bind_host, port=bind_port, log_config=None, access_log=False)
+    finally:
+        if run_worker:
+            stop_in_process(container)
+        container.close()
+
+
+def _banner(container: Container, host: str, port: int, revision: str, worker: bool) -> None:
+    s = container.settings
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
+    lines = [
+        f"Luna — profile {s.profile}, data dir {s.data_dir.resolve()}",
+        f"  API:        http://{shown}:{port}/api/v1   (docs: /api/v1/docs)",
+        f"  database:   {s.database.kind} (schema {revision})",
+        f"  vectors:    {s.vectors.kind}   blobs: {s.blobs.kind}   embeddings: {s.embeddings.kind}",
+        f"  jobs:       {s.jobs.kind}"
+        + (f" ({s.jobs.workers} worker threads in this process)" if worker else ""),
+    ]
+    if s.profile != "server" and (s.data_dir / "secrets.json").is_file():
+        lines.append(f"  admin key:  in {(s.data_dir / 'secrets.json').resolve()} (or set ADMIN_API_KEY)")
+    typer.echo("\n".join(lines), err=True)

@@ -1,0 +1,53 @@
+"""Talks to a running `luna serve` so CLI commands do not fight it for the embedded stores."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from luna.settings import Settings
+
+
+class ServerClient:
+    """Admin calls against the API of this installation (host and port from settings)."""
+
+    def __init__(self, settings: Settings, timeout_sec: float = 10.0) -> None:
+        host = "127.0.0.1" if settings.api.host in ("0.0.0.0", "::") else settings.api.host  # noqa: S104
+        self.base_url = f"http://{host}:{settings.api.port}/api/v1"
+        key = settings.auth.admin_api_key
+        self._headers = {"X-Admin-Key": key.get_secret_value()} if key is not None else {}
+        self._timeout = timeout_sec
+
+    def is_running(self) -> bool:
+        try:
+            response = httpx.get(f"{self.base_url}/system/info", timeout=2.0)
+        except httpx.HTTPError:
+            return False
+        return response.status_code == 200 and response.json().get("status") == "ok"
+
+    def get(self, path: str, **params: Any) -> Any:
+        return self._data(
+            httpx.get(self._url(path), params=params, headers=self._headers, timeout=self._timeout)
+        )
+
+    def post(self, path: str, body: dict[str, Any]) -> Any:
+        return self._data(
+            httpx.post(self._url(path), json=body, headers=self._headers, timeout=self._timeout)
+        )
+
+    def _url(self, path: str) -> str:
+        return f"{self.base_url}/{path.lstrip('/')}"
+
+    @staticmethod
+    def _data(response: httpx.Response) -> Any:
+        envelope = response.json()
+        if envelope.get("status") != "ok":
+            raise ServerError(envelope.get("message") or f"HTTP {response.status_code}", response.status_code)
+        return envelope.get("data")
+
+
+class ServerError(Exception):
+    def __init__(self, message: str, status_code: int) -> None:
+        super().__init__(message)
+        self.status_code = status_code

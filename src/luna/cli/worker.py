@@ -1,0 +1,45 @@
+"""`luna worker`: executes background jobs from the shared queue (scale-out profile)."""
+
+from __future__ import annotations
+
+import typer
+
+from luna.cli.context import state
+from luna.logging_setup import configure_logging
+from luna.workers.runner import run_foreground_worker
+
+
+def worker(
+    ctx: typer.Context,
+    check: bool = typer.Option(
+        False, "--check", help="Only check that the queue and the database are reachable."
+    ),
+) -> None:
+    """Run a job worker in the foreground until Ctrl-C (SIGINT/SIGTERM finish the running job first).
+
+    Needs `jobs.kind: redis` (LUNA_JOBS__KIND=redis): with the embedded in-process queue the jobs
+    run inside `luna serve`, which owns the data dir. Start as many workers on as many machines
+    as you like; they share the Redis queue.
+    """
+    settings = state(ctx).settings()
+    if settings.jobs.kind != "redis":
+        typer.secho(
+            "jobs.kind is 'inprocess': jobs run inside `luna serve`. "
+            "Set LUNA_JOBS__KIND=redis (and LUNA_JOBS__REDIS_URL) to run separate workers.",
+            fg=typer.colors.RED,
+            err=True,
+        )
+        raise typer.Exit(2)
+    container = state(ctx).container()
+    try:
+        if check:
+            reports = [container.job_queue.health(), container.database.health()]
+            for report in reports:
+                typer.echo(
+                    f"{report.name}: {report.status} ({report.backend}) {report.detail or ''}".rstrip()
+                )
+            raise typer.Exit(0 if all(report.is_up for report in reports) else 1)
+        configure_logging(settings.logging)
+        run_foreground_worker(container)
+    finally:
+        container.close()

@@ -1,0 +1,335 @@
+"""Luna's answers: the prompt built from her persona and the retrieved context, and the checks every
+answer passes before a user relies on it.
+
+* :func:`build_rag_messages` writes the context as ``[chunk <id>] title › section`` blocks followed by
+  the question; :func:`parse_rag_messages` reads them back, so the extractive answerer works from the
+  same messages a generative model gets.
+* :func:`validate_citations` drops ``[chunk X]`` markers whose X was not in the context (a model that
+  invents a source must not be believed); :func:`filter_citations` does the same while streaming.
+* :func:`find_unsupported_numbers` reports figures that no cited chunk contains (the classic
+  hallucination in energy answers: a tariff or a kW limit that sounds right).
+* :func:`no_context_answer` is the honest German reply, with a concrete next question.
+
+Pure rules and texts; the only file read is the prompt file shipped inside the package.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from functools import cache
+from importlib import resources
+from typing import Any, Literal
+
+import yaml
+
+#: Function words and question words that say nothing about a question's topic (casefolded).
+GERMAN_STOPWORDS = frozenset(
+    """
+    aber alle allem allen aller alles als also am an ander andere anderen auch auf aus bei beim bin bis
+    bist bitte da dabei dadurch dafür dagegen daher damit dann darf darfst darum das dass dein deine dem
+    den denn der deren des dessen deshalb dich die dies diese diesem diesen dieser dieses dir doch dort du
+    durch ein eine einem einen einer eines einige er es etwa etwas euch euer für gegen gibt gilt hab habe
+    haben hat hatte hier hin hinter hoch ich ihm ihn ihnen ihr ihre im in ins ist ja jede jedem jeden jeder
+    jedes jetzt kann kannst kein keine können könnte man mehr mein meine meinem meinen meiner mich mir mit
+    muss musst müssen nach nicht nichts noch nun nur ob oder ohne sehr sein seine sich sie sind so soll
+    sollen sollte sonst über um und uns unser unsere unter viel viele vom von vor wann war waren warum
+    was weil welche welchem welchen welcher welches wem wen wenn wer werde werden wessen wie wieso wieviel
+    wir wird wo woher wohin wurde wurden zu zum zur zwischen gerade eigentlich bzw ca etc
+    """.split()  # noqa: SIM905 - a word list reads best as text
+)
+
+_CITATION = re.compile(r"[ \t]*\[chunk\s+([^\]\s]+)\s*\]", re.IGNORECASE)
+_HEADER = re.compile(r"^\[chunk (?P<id>[^\]\s]+)\][ \t]*(?P<label>.*)$", re.MULTILINE)
+_LIST_ENUMERATOR = re.compile(r"^[ \t]*\d+[.)][ \t]", re.MULTILINE)
+_NUMBER = re.compile(r"(?<![\w,.])(?:\d{1,3}(?:\.\d{3})+(?:,\d+)?|\d+(?:[.,]\d+)?)(?!\d)")
+_GERMAN_THOUSANDS = re.compile(r"\d{1,3}(?:\.\d{3})+(?:,\d+)?")
+_WORD = re.compile(r"[\wÄÖÜäöüß§-]+")
+_LABEL_SEPARATOR = " › "
+#: While streaming, an unclosed ``[`` is held back at most this long before it is passed on as text.
+_MAX_PENDING_MARKER = 80
+
+
+@dataclass(frozen=True, slots=True)
+class ChatMessage:
+    role: Literal["system", "user", "assistant"]
+    content: str
+
+
+@dataclass(frozen=True, slots=True)
+class ContextChunk:
+    """One retrieved chunk as the answerer sees it: the text plus where it comes from."""
+
+    chunk_id: str
+    text: str
+    title: str | None = None
+    section: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RagRequest:
+    question: str
+    chunks: tuple[ContextChunk, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class NoContextTexts:
+    answer: str
+    not_answered: str
+    next_question_with_title: str
+    next_question_with_topic: str
+    next_question_default: str
+
+
+@dataclass(frozen=True, slots=True)
+class ExtractiveTexts:
+    summary: str
+    key_points: str
+    recommendation_from_source: str
+    recommendation: str
+    source_with_title: str
+    source_without_title: str
+
+
+@dataclass(frozen=True, slots=True)
+class LunaPrompts:
+    """The texts of ``prompts/luna.yml``: persona, RAG instructions and Luna's fixed replies."""
+
+    persona: str
+    style_line: str
+    rag_system: str
+    context_heading: str
+    question_label: str
+    no_context: NoContextTexts
+    extractive: ExtractiveTexts
+
+    @property
+    def system_prompt(self) -> str:
+        return "\n".join((self.persona.strip(), self.style_line, self.rag_system.strip()))
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any]) -> LunaPrompts:
+        """Build from the parsed YAML; a missing or empty text raises ``ValueError`` naming its key."""
+        style = data.get("style") or {}
+        return cls(
+            persona=_text(data, "persona"),
+            style_line=_text(data, "rag.style_line").format(
+                register=style.get("register", ""), sarcasm=style.get("sarcasm", "")
+            ),
+            rag_system=_text(data, "rag.system"),
+            context_heading=_text(data, "rag.context_heading"),
+            question_label=_text(data, "rag.question_label"),
+            no_context=NoContextTexts(
+                **{name: _text(data, f"no_context.{name}") for name in NoContextTexts.__dataclass_fields__}
+            ),
+            extractive=ExtractiveTexts(
+                **{name: _text(data, f"extractive.{name}") for name in ExtractiveTexts.__dataclass_fields__}
+            ),
+        )
+
+
+def _text(data: Mapping[str, Any], dotted: str) -> str:
+    node: Any = data
+    for key in dotted.split("."):
+        node = node.get(key) if isinstance(node, Mapping) else None
+    if not isinstance(node, str) or not node.strip():
+        raise ValueError(f"prompts/luna.yml: '{dotted}' must be a non-empty text")
+    return node.strip()
+
+
+@cache
+def load_luna_prompts() -> LunaPrompts:
+    """Luna's prompt file as shipped in the package (read once per process)."""
+    text = resources.files("luna").joinpath("prompts/luna.yml").read_text(encoding="utf-8")
+    return LunaPrompts.from_mapping(yaml.safe_load(text))
+
+
+# -- prompt messages --------------------------------------------------------------------------------
+
+
+def _header(chunk: ContextChunk) -> str:
+    label = _LABEL_SEPARATOR.join(
+        part.strip() for part in (chunk.title, chunk.section) if part and part.strip()
+    )
+    return f"[chunk {chunk.chunk_id}] {label}".rstrip()
+
+
+def build_rag_messages(
+    prompts: LunaPrompts, question: str, chunks: Sequence[ContextChunk]
+) -> list[ChatMessage]:
+    """System prompt (persona, style, RAG rules) plus one user message: the context, then the question.
+
+    The question comes last because small models follow the most recent instruction best.
+    """
+    blocks = [f"{_header(chunk)}\n{chunk.text.strip()}" for chunk in chunks]
+    user = "\n\n".join((prompts.context_heading, *blocks, f"{prompts.question_label} {question.strip()}"))
+    return [ChatMessage("system", prompts.system_prompt), ChatMessage("user", user)]
+
+
+def parse_rag_messages(prompts: LunaPrompts, messages: Sequence[ChatMessage]) -> RagRequest:
+    """The question and the context chunks of messages made by :func:`build_rag_messages`.
+
+    A last user message without the question label is a plain question without context.
+    """
+    user = next((m.content for m in reversed(messages) if m.role == "user"), "")
+    label_at = user.rfind(f"\n{prompts.question_label}")
+    if label_at < 0:
+        return RagRequest(question=user.strip(), chunks=())
+    question = user[label_at + 1 + len(prompts.question_label) :].strip()
+    context = user[:label_at]
+    headers = list(_HEADER.finditer(context))
+    chunks = []
+    for index, header in enumerate(headers):
+        end = headers[index + 1].start() if index + 1 < len(headers) else len(context)
+        title, _, section = header["label"].partition(_LABEL_SEPARATOR)
+        chunks.append(
+            ContextChunk(
+                chunk_id=header["id"],
+                text=context[header.end() : end].strip(),
+                title=title.strip() or None,
+                section=section.strip() or None,
+            )
+        )
+    return RagRequest(question=question, chunks=tuple(chunks))
+
+
+# -- citations --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CitationCheck:
+    text: str
+    cited: tuple[str, ...]
+    removed: tuple[str, ...]
+
+
+def cited_chunk_ids(answer: str) -> tuple[str, ...]:
+    """Every chunk id the answer cites, first mention first."""
+    return tuple(dict.fromkeys(match[1] for match in _CITATION.finditer(answer)))
+
+
+def validate_citations(answer: str, context_ids: Iterable[str]) -> CitationCheck:
+    """Keep ``[chunk X]`` markers whose X is in the context; remove the others (with their leading space)."""
+    allowed = set(context_ids)
+    cited: dict[str, None] = {}
+    removed: dict[str, None] = {}
+
+    def keep_or_drop(match: re.Match[str]) -> str:
+        if match[1] in allowed:
+            cited[match[1]] = None
+            return match[0]
+        removed[match[1]] = None
+        return ""
+
+    text = _CITATION.sub(keep_or_drop, answer)
+    return CitationCheck(text=text, cited=tuple(cited), removed=tuple(removed))
+
+
+def filter_citations(pieces: Iterable[str], context_ids: Iterable[str]) -> Iterator[str]:
+    """:func:`validate_citations` for a streamed answer: text that might still become a marker is held
+    back until it is complete, so an invented citation never reaches the user.
+    """
+    allowed = frozenset(context_ids)
+    pending = ""
+    for piece in pieces:
+        pending += piece
+        cut = _safe_prefix_length(pending)
+        if cut:
+            ready = validate_citations(pending[:cut], allowed).text
+            pending = pending[cut:]
+            if ready:
+                yield ready
+    if pending:
+        yield validate_citations(pending, allowed).text
+
+
+def _safe_prefix_length(text: str) -> int:
+    """How much of ``text`` can be sent: everything before an unclosed ``[`` and before trailing spaces
+    (a marker that follows may take its leading space with it when it is removed)."""
+    opening = text.rfind("[")
+    if opening >= 0 and "]" not in text[opening:] and len(text) - opening <= _MAX_PENDING_MARKER:
+        text = text[:opening]
+    return len(text.rstrip(" \t"))
+
+
+# -- numbers ----------------------------------------------------------------------------------------
+
+
+def _canonical_number(raw: str) -> str:
+    """German and plain notations of one value compare equal: ``4,2`` = ``4.2``, ``1.000`` = ``1000``."""
+    plain = (
+        raw.replace(".", "").replace(",", ".") if _GERMAN_THOUSANDS.fullmatch(raw) else raw.replace(",", ".")
+    )
+    try:
+        return format(Decimal(plain).normalize(), "f")
+    except InvalidOperation:
+        return raw
+
+
+def _numbers(text: str) -> list[str]:
+    return _NUMBER.findall(_LIST_ENUMERATOR.sub("", _CITATION.sub("", text)))
+
+
+def find_unsupported_numbers(answer: str, chunks: Sequence[ContextChunk]) -> tuple[str, ...]:
+    """Numbers in the answer that none of the chunks it cites contains (as written in the answer)."""
+    cited = set(cited_chunk_ids(answer))
+    supported = {
+        _canonical_number(n) for chunk in chunks if chunk.chunk_id in cited for n in _numbers(chunk.text)
+    }
+    unsupported = (n for n in _numbers(answer) if _canonical_number(n) not in supported)
+    return tuple(dict.fromkeys(unsupported))
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedAnswer:
+    text: str
+    cited: tuple[str, ...]
+    removed_citations: tuple[str, ...]
+    unsupported_numbers: tuple[str, ...]
+
+
+def check_answer(answer: str, chunks: Sequence[ContextChunk]) -> CheckedAnswer:
+    """Both checks in order: invalid citations removed first, then numbers checked against what remains."""
+    citations = validate_citations(answer, (chunk.chunk_id for chunk in chunks))
+    return CheckedAnswer(
+        text=citations.text,
+        cited=citations.cited,
+        removed_citations=citations.removed,
+        unsupported_numbers=find_unsupported_numbers(citations.text, chunks),
+    )
+
+
+# -- no usable context ------------------------------------------------------------------------------
+
+
+def question_topic(question: str) -> str | None:
+    """The most specific word of a question: its longest noun (German nouns are capitalised), else its
+    longest content word; ``None`` when it has none."""
+    words = _WORD.findall(question)
+    content = [w for w in words if w.casefold() not in GERMAN_STOPWORDS and len(w) >= 3 and not w.isdigit()]
+    nouns = [w for index, w in enumerate(words) if index > 0 and w[:1].isupper() and w in content]
+    candidates = nouns or content
+    return max(candidates, key=len) if candidates else None
+
+
+def no_context_answer(
+    prompts: LunaPrompts, question: str, titles: Sequence[str] = (), *, context_given: bool = False
+) -> str:
+    """Luna's German reply when she cannot answer, ending with a concrete next question.
+
+    ``titles`` are documents that exist in the knowledge base near the topic (e.g. weak retrieval
+    hits); the next question points at the first one. ``context_given`` says that chunks were found
+    but do not answer the question, which Luna says differently from finding nothing.
+    """
+    texts = prompts.no_context
+    topic = question_topic(question)
+    if topic and titles:
+        next_question = texts.next_question_with_title.format(title=titles[0], topic=topic)
+    elif topic:
+        next_question = texts.next_question_with_topic.format(topic=topic)
+    else:
+        next_question = texts.next_question_default
+    lead = texts.not_answered if context_given else texts.answer
+    return f"{lead}\n\n{next_question}"

@@ -1,0 +1,195 @@
+"""Which kind of document a byte string is, decided by its content.
+
+Uploads arrive with whatever name and Content-Type the client chose; a ``.pdf`` that is really a
+JPEG must be refused with a message that says so, before any parser touches it. The file name only
+breaks the tie between Markdown and plain text, the one case the content cannot decide.
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+import re
+import unicodedata
+import zipfile
+from pathlib import PurePath
+
+from luna.domain.errors import Unprocessable, UnsupportedType
+
+PDF = "application/pdf"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+HTML = "text/html"
+MARKDOWN = "text/markdown"
+PLAIN_TEXT = "text/plain"
+
+SUPPORTED: tuple[str, ...] = (PDF, DOCX, HTML, MARKDOWN, PLAIN_TEXT)
+ACCEPTED = "PDF, DOCX, HTML, Markdown, plain text (UTF-8 or Latin-1)"
+FILE_EXTENSIONS: dict[str, str] = {
+    PDF: ".pdf",
+    DOCX: ".docx",
+    HTML: ".html",
+    MARKDOWN: ".md",
+    PLAIN_TEXT: ".txt",
+}
+
+_MARKDOWN_SUFFIXES = frozenset({".md", ".markdown", ".mdown", ".mkd"})
+_TEXT_SUFFIXES = frozenset({".txt", ".text"})
+
+# Formats recognised only to name them in the refusal; order matters where prefixes overlap.
+_BINARY_SIGNATURES: tuple[tuple[bytes, str], ...] = (
+    (b"\x89PNG\r\n\x1a\n", "PNG image"),
+    (b"\xff\xd8\xff", "JPEG image"),
+    (b"GIF87a", "GIF image"),
+    (b"GIF89a", "GIF image"),
+    (b"II*\x00", "TIFF image"),
+    (b"MM\x00*", "TIFF image"),
+    (b"\x7fELF", "ELF executable"),
+    (b"\xcf\xfa\xed\xfe", "Mach-O executable"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "legacy Microsoft Office document (.doc/.xls/.ppt)"),
+    (b"\x1f\x8b", "gzip archive"),
+    (b"7z\xbc\xaf\x27\x1c", "7-Zip archive"),
+    (b"Rar!\x1a\x07", "RAR archive"),
+    (b"SQLite format 3\x00", "SQLite database"),
+    (b"{\\rtf", "RTF document"),
+    (b"%!PS", "PostScript document"),
+)
+_ZIP_MEMBERS: tuple[tuple[str, str], ...] = (
+    ("xl/workbook.xml", "Excel workbook (XLSX)"),
+    ("ppt/presentation.xml", "PowerPoint presentation (PPTX)"),
+    ("content.xml", "OpenDocument file (ODT/ODS/ODP)"),
+    ("META-INF/container.xml", "EPUB e-book"),
+)
+_ALLOWED_CONTROLS = frozenset("\t\n\r\f\v")
+_MAX_CONTROL_SHARE = 0.01
+
+_HTML_START = re.compile(r"<(!doctype\s+html|html)\b", re.IGNORECASE)
+_HTML_TAG = re.compile(
+    r"<(head|body|div|p|h[1-6]|table|article|section|main|span|ul|ol|li|br|a|meta|title)\b[^>]*>",
+    re.IGNORECASE,
+)
+_XML_PROLOGUE = re.compile(r"^(\s*(<\?xml[^>]*\?>|<!--.*?-->))*\s*", re.DOTALL)
+_MD_STRONG = (
+    re.compile(r"^ {0,3}#{1,6}[ \t]+\S", re.MULTILINE),  # ATX heading
+    re.compile(
+        r"^[ \t]*\|?[ \t]*:?-{3,}:?[ \t]*(\|[ \t]*:?-{3,}:?[ \t]*)+\|?[ \t]*$", re.MULTILINE
+    ),  # table rule
+    re.compile(r"^ {0,3}(```|~~~)", re.MULTILINE),  # fenced code
+    re.compile(r"^[^\s\-=|].*\n {0,3}=+[ \t]*$", re.MULTILINE),  # setext heading
+)
+_MD_WEAK = (
+    re.compile(r"^ {0,3}([-*+]|\d{1,3}[.)])[ \t]+\S", re.MULTILINE),  # list item
+    re.compile(r"\[[^\]\n]+\]\([^)\s]+\)"),  # link
+    re.compile(r"\*\*[^*\n]+\*\*|__[^_\n]+__"),  # strong emphasis
+)
+
+
+def _refuse(detected: str) -> UnsupportedType:
+    return UnsupportedType(
+        f"Unsupported file type: detected {detected}; accepted are {ACCEPTED}.",
+        details={"detected": detected, "accepted": list(SUPPORTED)},
+    )
+
+
+def _is_pdf(data: bytes) -> bool:
+    return data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"%PDF-")
+
+
+def _binary_kind(data: bytes) -> str | None:
+    for signature, kind in _BINARY_SIGNATURES:
+        if data.startswith(signature):
+            return kind
+    if data.startswith(b"RIFF") and len(data) >= 12:
+        return {b"WEBP": "WebP image", b"WAVE": "WAV audio", b"AVI ": "AVI video"}.get(
+            data[8:12], "RIFF media"
+        )
+    if data[4:8] == b"ftyp":
+        return "HEIC image" if data[8:12] in (b"heic", b"heix", b"mif1") else "MP4/QuickTime media"
+    if data.startswith(b"MZ") and b"\x00" in data[:64]:
+        return "Windows executable"
+    return None
+
+
+def _zip_kind(data: bytes) -> str:
+    """DOCX when the archive holds a Word body; otherwise the name of what the archive is."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = set(archive.namelist())
+    except (zipfile.BadZipFile, ValueError) as exc:
+        raise Unprocessable(f"The file is a damaged or incomplete ZIP archive (a DOCX?): {exc}") from exc
+    if "word/document.xml" in names:
+        return DOCX
+    for member, kind in _ZIP_MEMBERS:
+        if member in names:
+            raise _refuse(kind)
+    raise _refuse("ZIP archive")
+
+
+def decode_text(data: bytes) -> str:
+    """Decode a text document (UTF-8 with or without BOM, UTF-16 with BOM, else Windows-1252/Latin-1).
+
+    The result is NFC-normalised, so that "ü" typed as u + combining diaeresis matches "ü" in search.
+    Raises UnsupportedType when the bytes are binary rather than text.
+    """
+    if data.startswith(codecs.BOM_UTF8):
+        text = data[len(codecs.BOM_UTF8) :].decode("utf-8", errors="replace")
+    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        text = data.decode("utf-16", errors="replace")
+    elif b"\x00" in data:
+        raise _refuse("binary data")
+    else:
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            # Latin-1 never fails; cp1252 first because it is what German Windows editors write (€, „“).
+            try:
+                text = data.decode("cp1252")
+            except UnicodeDecodeError:
+                text = data.decode("latin-1")
+    controls = sum(1 for ch in text if unicodedata.category(ch) == "Cc" and ch not in _ALLOWED_CONTROLS)
+    if "\x00" in text or controls > _MAX_CONTROL_SHARE * len(text):
+        raise _refuse("binary data")
+    return unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
+
+
+def _text_kind(text: str, filename: str | None, declared: str | None) -> str:
+    head = _XML_PROLOGUE.sub("", text[:8192], count=1)
+    if _HTML_START.match(head) or (head.startswith("<") and _HTML_TAG.search(head)):
+        return HTML
+    if head.startswith("<svg") or (head.startswith("<") and "<svg" in head[:512]):
+        raise _refuse("SVG image")
+    if head.startswith("<") and re.match(r"<[A-Za-z_][\w.:-]*[\s/>]", head):
+        raise _refuse("XML document")
+    if any(pattern.search(text) for pattern in _MD_STRONG):
+        return MARKDOWN
+    suffix = PurePath(filename).suffix.lower() if filename else ""
+    if suffix in _MARKDOWN_SUFFIXES or (declared or "").startswith(MARKDOWN):
+        return MARKDOWN
+    if suffix in _TEXT_SUFFIXES:
+        return PLAIN_TEXT
+    return MARKDOWN if any(pattern.search(text) for pattern in _MD_WEAK) else PLAIN_TEXT
+
+
+def detect_media_type(data: bytes, filename: str | None = None, declared: str | None = None) -> str:
+    """The media type of ``data``, one of :data:`SUPPORTED`.
+
+    Content decides: PDF by its ``%PDF-`` header, DOCX by a ZIP holding ``word/document.xml``, HTML by
+    its markup, Markdown by headings, tables or code fences. Text with only weak Markdown signs (lists,
+    links) is Markdown unless the name ends in ``.txt``; text without any is plain unless the name (or
+    the declared type) says Markdown. Raises ``Unprocessable`` for empty input and ``UnsupportedType``,
+    naming what was found, for anything else.
+    """
+    if not data.strip():
+        raise Unprocessable("The file is empty: there is no text to extract.")
+    if _is_pdf(data):
+        return PDF
+    if data.startswith(b"PK\x03\x04"):
+        return _zip_kind(data)
+    if data.startswith(b"PK\x05\x06"):
+        raise _refuse("empty ZIP archive")
+    binary = _binary_kind(data)
+    if binary is not None:
+        raise _refuse(binary)
+    text = decode_text(data)
+    if not text.strip():
+        raise Unprocessable("The file is empty: there is no text to extract.")
+    return _text_kind(text, filename, declared)

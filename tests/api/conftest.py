@@ -1,0 +1,86 @@
+"""API fixtures: a real container (SQLite in a temporary data dir) behind the real app, over HTTP."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import AsyncIterator, Callable, Collection, Iterator
+from typing import Any
+
+import httpx
+import pytest
+import structlog
+from fastapi import FastAPI
+
+from luna.api.app import create_app
+from luna.container import Container, build_container
+from luna.logging_setup import configure_logging
+from luna.settings import LoggingSettings, Settings
+
+ADMIN_KEY = "test-admin-key-0123456789"
+JWT_SECRET = "test-jwt-secret-0123456789abcdef"
+KNOWN_JOB = "maintenance.refresh_events_daily"
+BASE_URL = "http://luna.test"
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+def build_app(make_settings: Callable[..., Settings]) -> Iterator[Callable[..., FastAPI]]:
+    """``build_app(**env)``: an app on a fresh, migrated container; keyword overrides as ``LUNA_…``."""
+    containers: list[Container] = []
+
+    def build(known_jobs: Collection[str] = (KNOWN_JOB,), **env: Any) -> FastAPI:
+        container = build_container(make_settings(**env))
+        containers.append(container)
+        container.database.upgrade()
+        return create_app(container, known_jobs=known_jobs)
+
+    yield build
+    for container in containers:
+        container.close()
+
+
+@pytest.fixture
+def app(build_app: Callable[..., FastAPI]) -> FastAPI:
+    return build_app()
+
+
+def http_client(app: FastAPI) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE_URL)
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async with http_client(app) as client:
+        yield client
+
+
+@pytest.fixture
+def admin() -> dict[str, str]:
+    """Headers of an operator with the right admin key."""
+    return {"X-Admin-Key": ADMIN_KEY}
+
+
+@pytest.fixture
+def json_logs() -> Iterator[io.StringIO]:
+    """Logs configured as in production (JSON lines), written into the returned buffer."""
+    loggers = [logging.getLogger(), logging.getLogger("httpx"), logging.getLogger("httpcore")]
+    saved_levels = [logger.level for logger in loggers]
+    saved_handlers = loggers[0].handlers[:]
+    stream = io.StringIO()
+    configure_logging(LoggingSettings(level="INFO", json_format=True), stream=stream)
+    yield stream
+    loggers[0].handlers[:] = saved_handlers
+    for logger, level in zip(loggers, saved_levels, strict=True):
+        logger.setLevel(level)
+    structlog.reset_defaults()
+
+
+def log_lines(stream: io.StringIO) -> list[dict[str, Any]]:
+    """Every line written so far, each parsed as the JSON object it must be."""
+    return [json.loads(line) for line in stream.getvalue().splitlines() if line.strip()]

@@ -1,0 +1,219 @@
+"""Operators need the admin key; customers a valid JWT (or X-Dev-User where development allows it)."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Annotated, Any
+
+import httpx
+import jwt
+import pytest
+from fastapi import Depends, FastAPI
+
+from luna.api.app import create_app
+from luna.api.auth import current_user
+from luna.container import Container, build_container
+from luna.domain.users import User
+from luna.settings import Settings
+from tests.api.conftest import ADMIN_KEY, JWT_SECRET, http_client
+
+pytestmark = pytest.mark.anyio
+
+ME = "/api/v1/test/me"
+
+
+def token(claims: dict[str, Any], secret: str = JWT_SECRET) -> str:
+    return jwt.encode(claims, secret, algorithm="HS256")
+
+
+def valid_claims(user_id: str) -> dict[str, Any]:
+    return {"sub": user_id, "exp": int(time.time()) + 300}
+
+
+def bearer(value: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {value}"}
+
+
+def with_me_route(app: FastAPI) -> FastAPI:
+    """A test-only customer endpoint that answers with the authenticated user's id."""
+
+    @app.get(ME)
+    def me(user: Annotated[User, Depends(current_user)]) -> dict[str, str]:
+        return {"user_id": user.user_id}
+
+    return app
+
+
+def user_count(app: FastAPI) -> int:
+    container: Container = app.state.container
+    with container.database.unit_of_work() as uow:
+        return uow.users.count()
+
+
+@pytest.fixture
+def customer_app(build_app: Callable[..., FastAPI]) -> FastAPI:
+    return with_me_route(build_app())
+
+
+@pytest.fixture
+def app_without_secrets(make_settings: Callable[..., Settings]) -> Iterator[FastAPI]:
+    """No admin key and no JWT secret (possible only when settings skip ensure_local_secrets)."""
+    settings = make_settings()
+    auth = settings.auth.model_copy(update={"admin_api_key": None, "jwt_secret": None})
+    container = build_container(settings.model_copy(update={"auth": auth}))
+    container.database.upgrade()
+    yield with_me_route(create_app(container))
+    container.close()
+
+
+# Admin key
+
+
+async def test_admin_route_without_key_is_401(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/v1/admin/jobs")
+
+    assert response.status_code == 401
+    assert response.json()["data"]["code"] == "unauthorized"
+
+
+async def test_admin_route_with_wrong_key_is_403(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/v1/admin/jobs", headers={"X-Admin-Key": "wrong-key-0123456789"})
+
+    assert response.status_code == 403
+    assert response.json()["data"]["code"] == "forbidden"
+
+
+async def test_admin_route_with_the_key_is_200(client: httpx.AsyncClient, admin: dict[str, str]) -> None:
+    response = await client.get("/api/v1/admin/jobs", headers=admin)
+
+    assert response.status_code == 200
+    assert response.json()["status"] == "ok"
+
+
+async def test_auth_is_checked_before_the_query(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/v1/admin/jobs?limit=0")
+
+    assert response.status_code == 401
+
+
+async def test_every_admin_route_needs_the_key(client: httpx.AsyncClient) -> None:
+    schema = (await client.get("/api/v1/openapi.json")).json()
+    admin_operations = [
+        (method, path)
+        for path, ops in schema["paths"].items()
+        if path.startswith("/api/v1/admin")
+        for method in ops
+    ]
+    assert admin_operations
+    for method, path in admin_operations:
+        concrete = path.replace("{job_id}", str(uuid.uuid4()))
+        response = await client.request(method.upper(), concrete)
+        assert response.status_code == 401, (method, path)
+
+
+async def test_admin_is_forbidden_when_no_key_is_configured(app_without_secrets: FastAPI) -> None:
+    async with http_client(app_without_secrets) as client:
+        response = await client.get("/api/v1/admin/jobs", headers={"X-Admin-Key": ADMIN_KEY})
+
+    assert response.status_code == 403
+
+
+# Customer JWT
+
+
+async def test_valid_jwt_creates_the_user_once(customer_app: FastAPI) -> None:
+    user_id = str(uuid.uuid4())
+    async with http_client(customer_app) as client:
+        first = await client.get(ME, headers=bearer(token(valid_claims(user_id))))
+        second = await client.get(ME, headers=bearer(token(valid_claims(user_id))))
+
+    assert first.status_code == second.status_code == 200
+    assert first.json() == {"user_id": user_id}
+    assert user_count(customer_app) == 1
+
+
+@pytest.mark.parametrize(
+    ("claims", "secret"),
+    [
+        pytest.param({"sub": str(uuid.uuid4()), "exp": int(time.time()) - 3600}, JWT_SECRET, id="expired"),
+        pytest.param({"sub": "alice", "exp": int(time.time()) + 300}, JWT_SECRET, id="sub-not-a-uuid"),
+        pytest.param({"sub": str(uuid.uuid4())}, JWT_SECRET, id="no-exp"),
+        pytest.param({"exp": int(time.time()) + 300}, JWT_SECRET, id="no-sub"),
+        pytest.param(
+            valid_claims(str(uuid.uuid4())), "another-secret-0123456789abcdef-xyz", id="wrong-signature"
+        ),
+    ],
+)
+async def test_invalid_jwt_is_401_and_creates_no_user(
+    customer_app: FastAPI, claims: dict[str, Any], secret: str
+) -> None:
+    async with http_client(customer_app) as client:
+        response = await client.get(ME, headers=bearer(token(claims, secret)))
+
+    assert response.status_code == 401
+    assert response.json()["data"]["code"] == "unauthorized"
+    assert response.headers["WWW-Authenticate"] == "Bearer"
+    assert user_count(customer_app) == 0
+
+
+async def test_token_expired_within_the_leeway_is_accepted(customer_app: FastAPI) -> None:
+    claims = {"sub": str(uuid.uuid4()), "exp": int(time.time()) - 5}  # leeway is 30 s
+    async with http_client(customer_app) as client:
+        response = await client.get(ME, headers=bearer(token(claims)))
+
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "header", ["Bearer not.a.jwt", "Bearer ", "Basic dXNlcjpwdw==", "Bearer " + "x" * 5000]
+)
+async def test_garbage_credentials_are_401(customer_app: FastAPI, header: str) -> None:
+    async with http_client(customer_app) as client:
+        response = await client.get(ME, headers={"Authorization": header})
+
+    assert response.status_code == 401
+
+
+async def test_no_credentials_is_401(customer_app: FastAPI) -> None:
+    async with http_client(customer_app) as client:
+        response = await client.get(ME)
+
+    assert response.status_code == 401
+
+
+async def test_jwt_is_refused_when_no_secret_is_configured(app_without_secrets: FastAPI) -> None:
+    async with http_client(app_without_secrets) as client:
+        response = await client.get(ME, headers=bearer(token(valid_claims(str(uuid.uuid4())))))
+
+    assert response.status_code == 401
+
+
+# X-Dev-User
+
+
+async def test_dev_user_is_accepted_when_allowed(customer_app: FastAPI) -> None:
+    user_id = str(uuid.uuid4())
+    async with http_client(customer_app) as client:
+        response = await client.get(ME, headers={"X-Dev-User": user_id})
+
+    assert response.status_code == 200
+    assert response.json() == {"user_id": user_id}
+    assert user_count(customer_app) == 1
+
+
+async def test_dev_user_is_refused_when_not_allowed(build_app: Callable[..., FastAPI]) -> None:
+    app = with_me_route(build_app(LUNA_AUTH__ALLOW_DEV_USER="false"))
+    async with http_client(app) as client:
+        response = await client.get(ME, headers={"X-Dev-User": str(uuid.uuid4())})
+
+    assert response.status_code == 401
+    assert user_count(app) == 0
+
+
+async def test_dev_user_must_be_a_uuid(customer_app: FastAPI) -> None:
+    async with http_client(customer_app) as client:
+        response = await client.get(ME, headers={"X-Dev-User": "bob"})
+
+    assert response.status_code == 401

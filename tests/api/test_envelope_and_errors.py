@@ -1,0 +1,302 @@
+"""Every JSON response is an envelope with the trace id, and every failure has the right status."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import AsyncIterator, Callable
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from luna.domain.errors import (
+    Conflict,
+    InvalidInput,
+    LunaError,
+    NotFound,
+    RateLimited,
+    TooLarge,
+    Unavailable,
+    Unprocessable,
+    UnsupportedType,
+)
+from tests.api.conftest import http_client, log_lines
+
+pytestmark = pytest.mark.anyio
+
+SECRET_TEXT = "db password is hunter2"
+
+
+def assert_envelope(response: httpx.Response, status: str) -> dict[str, object]:
+    body = response.json()
+    assert set(body) == {"status", "message", "data", "trace_id"}
+    assert body["status"] == status
+    assert isinstance(body["message"], str) and body["message"]
+    assert body["trace_id"] == response.headers["X-Trace-Id"]
+    return body  # type: ignore[no-any-return]
+
+
+def assert_error(response: httpx.Response, http_status: int, code: str) -> dict[str, object]:
+    assert response.status_code == http_status, response.text
+    body = assert_envelope(response, "error")
+    assert body["data"]["code"] == code  # type: ignore[index]
+    return body
+
+
+async def test_success_is_an_envelope_with_the_trace_id_in_body_and_header(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/v1/system/info")
+
+    assert response.status_code == 200
+    body = assert_envelope(response, "ok")
+    assert body["data"]["name"] == "Luna"  # type: ignore[index]
+
+
+async def test_each_request_gets_its_own_trace_id(client: httpx.AsyncClient) -> None:
+    first = await client.get("/api/v1/system/info")
+    second = await client.get("/api/v1/system/info")
+
+    assert first.headers["X-Trace-Id"] != second.headers["X-Trace-Id"]
+
+
+async def test_a_sane_incoming_trace_id_is_kept(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/v1/system/info", headers={"X-Trace-Id": "proxy-42_ab"})
+
+    assert response.headers["X-Trace-Id"] == "proxy-42_ab"
+    assert response.json()["trace_id"] == "proxy-42_ab"
+
+
+@pytest.mark.parametrize("incoming", ["has space", "x" * 65, "semi;colon", "new\\nline", ""])
+async def test_an_odd_incoming_trace_id_is_replaced(client: httpx.AsyncClient, incoming: str) -> None:
+    response = await client.get("/api/v1/system/info", headers={"X-Trace-Id": incoming})
+
+    assert response.status_code == 200
+    assert response.headers["X-Trace-Id"] != incoming
+    assert len(response.headers["X-Trace-Id"]) == 36  # a uuid4
+
+
+async def test_validation_error_is_400_naming_each_field(
+    client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    response = await client.get("/api/v1/admin/jobs?limit=0&offset=-1", headers=admin)
+
+    body = assert_error(response, 400, "invalid_input")
+    fields = {error["field"] for error in body["data"]["details"]["errors"]}  # type: ignore[index]
+    assert fields == {"query.limit", "query.offset"}
+
+
+async def test_invalid_body_field_is_400(client: httpx.AsyncClient, admin: dict[str, str]) -> None:
+    response = await client.post("/api/v1/admin/jobs", headers=admin, json={"name": "x", "params": [1, 2]})
+
+    body = assert_error(response, 400, "invalid_input")
+    assert body["data"]["details"]["errors"][0]["field"] == "body.params"  # type: ignore[index]
+
+
+async def test_malformed_json_is_400_with_a_clear_message(
+    client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    headers = {**admin, "Content-Type": "application/json"}
+    response = await client.post("/api/v1/admin/jobs", headers=headers, content=b'{"name": ')
+
+    body = assert_error(response, 400, "malformed_json")
+    assert "not valid JSON" in str(body["message"])
+
+
+async def test_body_that_is_not_utf8_is_400(client: httpx.AsyncClient, admin: dict[str, str]) -> None:
+    headers = {**admin, "Content-Type": "application/json"}
+    response = await client.post("/api/v1/admin/jobs", headers=headers, content=b'{"name": "\xff\xfe"}')
+
+    assert_error(response, 400, "invalid_input")
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", None])
+async def test_wrong_content_type_for_a_json_endpoint_is_415(
+    client: httpx.AsyncClient, admin: dict[str, str], content_type: str | None
+) -> None:
+    headers = dict(admin)
+    if content_type is not None:
+        headers["Content-Type"] = content_type
+    response = await client.post("/api/v1/admin/jobs", headers=headers, content=b'{"name": "x"}')
+
+    body = assert_error(response, 415, "unsupported_type")
+    assert body["data"]["details"]["expected"] == "application/json"  # type: ignore[index]
+
+
+async def test_json_with_a_charset_is_accepted(client: httpx.AsyncClient, admin: dict[str, str]) -> None:
+    headers = {**admin, "Content-Type": "application/json; charset=utf-8"}
+    response = await client.post("/api/v1/admin/jobs", headers=headers, content=b'{"name": "unknown.job"}')
+
+    assert_error(response, 400, "invalid_input")  # reached the service, which knows no such job
+
+
+async def test_body_over_the_json_limit_is_413(
+    build_app: Callable[..., FastAPI], admin: dict[str, str]
+) -> None:
+    big = json.dumps({"name": "x", "params": {"blob": "a" * 2048}}).encode()
+    async with http_client(build_app(LUNA_API__MAX_JSON_KB=1)) as client:
+        declared = await client.post(
+            "/api/v1/admin/jobs", headers={**admin, "Content-Type": "application/json"}, content=big
+        )
+
+        async def chunks() -> AsyncIterator[bytes]:
+            for start in range(0, len(big), 256):
+                yield big[start : start + 256]
+
+        streamed = await client.post(
+            "/api/v1/admin/jobs", headers={**admin, "Content-Type": "application/json"}, content=chunks()
+        )
+
+    assert_error(declared, 413, "too_large")
+    assert_error(streamed, 413, "too_large")
+    assert "1 KiB" in declared.json()["message"]
+
+
+async def test_unknown_route_is_404(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/v1/no/such/thing")
+
+    body = assert_error(response, 404, "not_found")
+    assert "/api/v1/no/such/thing" in str(body["message"])
+
+
+async def test_wrong_method_is_405_with_allow_header(client: httpx.AsyncClient) -> None:
+    response = await client.delete("/api/v1/system/info")
+
+    assert_error(response, 405, "method_not_allowed")
+    assert response.headers["Allow"] == "GET"
+
+
+@pytest.fixture
+def app_with_faults(app: FastAPI) -> FastAPI:
+    """The real app plus test-only routes that fail in the ways services and bugs fail."""
+
+    @app.get("/api/v1/test/crash")
+    def crash() -> None:
+        raise RuntimeError(SECRET_TEXT)
+
+    @app.get("/api/v1/test/raise/{kind}")
+    def raise_domain_error(kind: str) -> None:
+        errors: dict[str, LunaError] = {
+            "invalid": InvalidInput("bad"),
+            "missing": NotFound("gone"),
+            "conflict": Conflict("duplicate sha256"),
+            "large": TooLarge("too big"),
+            "type": UnsupportedType("not a PDF"),
+            "unprocessable": Unprocessable("no text in document"),
+            "limited": RateLimited("slow down", details={"retry_after_sec": 7}),
+            "down": Unavailable("model server unreachable"),
+        }
+        raise errors[kind]
+
+    return app
+
+
+async def test_unhandled_exception_is_a_500_envelope_without_its_text(
+    app_with_faults: FastAPI, json_logs: io.StringIO
+) -> None:
+    async with http_client(app_with_faults) as client:
+        response = await client.get("/api/v1/test/crash")
+
+    body = assert_error(response, 500, "internal_error")
+    assert SECRET_TEXT not in response.text
+    assert "Traceback" not in response.text
+    assert "trace id" in str(body["message"])
+    errors = [line for line in log_lines(json_logs) if line["level"] == "error"]
+    assert len(errors) == 1
+    assert errors[0]["trace_id"] == body["trace_id"]
+    assert SECRET_TEXT in errors[0]["exception"]  # the operator sees what happened
+
+
+@pytest.mark.parametrize(
+    ("kind", "status", "code"),
+    [
+        ("invalid", 400, "invalid_input"),
+        ("missing", 404, "not_found"),
+        ("conflict", 409, "conflict"),
+        ("large", 413, "too_large"),
+        ("type", 415, "unsupported_type"),
+        ("unprocessable", 422, "unprocessable"),
+        ("limited", 429, "rate_limited"),
+        ("down", 503, "unavailable"),
+    ],
+)
+async def test_domain_errors_map_to_their_status(
+    app_with_faults: FastAPI, kind: str, status: int, code: str
+) -> None:
+    async with http_client(app_with_faults) as client:
+        response = await client.get(f"/api/v1/test/raise/{kind}")
+
+    assert_error(response, status, code)
+
+
+async def test_rate_limited_says_when_to_retry(app_with_faults: FastAPI) -> None:
+    async with http_client(app_with_faults) as client:
+        response = await client.get("/api/v1/test/raise/limited")
+
+    assert response.headers["Retry-After"] == "7"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "kwargs"),
+    [
+        ("GET", "/api/v1/admin/jobs?limit=abc", {}),
+        ("GET", "/api/v1/admin/jobs?limit=99999999999999999999999", {}),
+        ("GET", "/api/v1/admin/jobs?status=exploded", {}),
+        ("GET", "/api/v1/admin/jobs/%00%ff", {}),
+        ("GET", "/api/v1/admin/jobs/" + "9" * 500, {}),
+        ("POST", "/api/v1/admin/jobs", {"json": [1, 2, 3]}),
+        ("POST", "/api/v1/admin/jobs", {"json": "just a string"}),
+        ("POST", "/api/v1/admin/jobs", {"json": {"name": "x" * 1000}}),
+        (
+            "POST",
+            "/api/v1/admin/jobs",
+            {"content": b'{"name": "maintenance.refresh_events_daily", "params": 1e400}'},
+        ),
+        (
+            "POST",
+            "/api/v1/admin/jobs",
+            {"content": b'{"name": "maintenance.refresh_events_daily", "params": {"x": NaN}}'},
+        ),
+        (
+            "POST",
+            "/api/v1/admin/jobs",
+            {"content": b'{"name": "maintenance.refresh_events_daily", "params": {"x": 1e400}}'},
+        ),
+        ("POST", "/api/v1/admin/jobs", {"content": b"[" * 5000 + b"]" * 5000}),
+        ("POST", "/api/v1/admin/jobs", {"json": {"name": "maintenance.refresh_events_daily", "extra": 1}}),
+        ("POST", "/api/v1/admin/jobs/not-a-uuid/cancel", {}),
+        ("PATCH", "/api/v1/admin/jobs", {}),
+    ],
+)
+async def test_bad_input_never_produces_a_500(
+    client: httpx.AsyncClient, admin: dict[str, str], method: str, path: str, kwargs: dict[str, object]
+) -> None:
+    headers = {**admin, "Content-Type": "application/json"}
+    response = await client.request(method, path, headers=headers, **kwargs)  # type: ignore[arg-type]
+
+    assert 400 <= response.status_code < 500, response.text
+    assert_envelope(response, "error")
+
+
+async def test_openapi_documents_envelopes_and_400_instead_of_422(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/v1/openapi.json")
+
+    schema = response.json()
+    jobs = schema["paths"]["/api/v1/admin/jobs"]["get"]["responses"]
+    assert "422" not in jobs
+    assert jobs["400"]["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorEnvelope")
+    assert {"401", "403"} <= set(jobs)
+    assert "HTTPValidationError" not in schema["components"]["schemas"]
+    ok_schema = jobs["200"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+    assert set(schema["components"]["schemas"][ok_schema]["properties"]) == {
+        "status",
+        "message",
+        "data",
+        "trace_id",
+    }
+
+
+async def test_swagger_ui_is_served_under_the_api_prefix(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/v1/docs")
+
+    assert response.status_code == 200
+    assert "/api/v1/openapi.json" in response.text

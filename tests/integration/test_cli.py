@@ -1,0 +1,151 @@
+"""The `luna` command: help for users, migrations, health, jobs, clear errors, and a real `luna serve`."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from luna.cli.main import app
+
+runner = CliRunner()
+ADMIN_KEY = "cli-admin-key-0123456789"
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    env = {
+        "LUNA_PROFILE": "test",
+        "LUNA_DATA_DIR": str(tmp_path / "var"),
+        "LUNA_ENV_FILE": str(tmp_path / "absent.env"),
+        "ADMIN_API_KEY": ADMIN_KEY,
+        "API_PORT": str(_free_port()),
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return env
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.mark.parametrize(
+    "command", [[], ["serve"], ["worker"], ["health"], ["db"], ["db", "upgrade"], ["jobs"], ["jobs", "run"]]
+)
+def test_every_command_explains_itself(command: list[str]) -> None:
+    result = runner.invoke(app, [*command, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Usage" in result.output and len(result.output) > 200
+
+
+def test_db_upgrade_migrates_once_and_then_reports_the_revision(cli_env: dict[str, str]) -> None:
+    first = runner.invoke(app, ["db", "upgrade"])
+    second = runner.invoke(app, ["db", "upgrade"])
+    current = runner.invoke(app, ["db", "current"])
+    assert first.exit_code == 0 and "migrated from empty" in first.output
+    assert second.exit_code == 0 and "already at revision" in second.output
+    assert current.output.strip() in first.output
+
+
+def test_health_checks_directly_when_no_server_runs(cli_env: dict[str, str]) -> None:
+    runner.invoke(app, ["db", "upgrade"])
+    result = runner.invoke(app, ["health"])
+    assert result.exit_code == 0, result.output
+    assert "checked directly" in result.output
+    for component in ("database", "vectors", "blobs", "jobs", "embeddings"):
+        assert component in result.output
+
+
+def test_health_exits_1_when_a_component_is_down(
+    cli_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LUNA_JOBS__KIND", "redis")
+    monkeypatch.setenv("LUNA_JOBS__REDIS_URL", "redis://127.0.0.1:1/0")
+    result = runner.invoke(app, ["health"])
+    assert result.exit_code == 1
+    assert "degraded" in result.output
+
+
+def test_a_job_started_without_a_server_waits_for_it(cli_env: dict[str, str]) -> None:
+    started = runner.invoke(app, ["jobs", "run", "maintenance.refresh_events_daily"])
+    listed = runner.invoke(app, ["jobs", "list"])
+    assert started.exit_code == 0, started.output
+    assert "runs when `luna serve` starts" in started.output
+    assert "queued" in listed.output
+
+
+def test_unknown_job_and_bad_param_are_refused(cli_env: dict[str, str]) -> None:
+    unknown = runner.invoke(app, ["jobs", "run", "no.such.job"])
+    bad_param = runner.invoke(app, ["jobs", "run", "maintenance.refresh_events_daily", "-P", "novalue"])
+    assert unknown.exit_code == 1 and "no.such.job" in unknown.output
+    assert bad_param.exit_code == 1 and "key=value" in bad_param.output
+
+
+def test_worker_explains_that_embedded_jobs_run_inside_serve(cli_env: dict[str, str]) -> None:
+    result = runner.invoke(app, ["worker"])
+    assert result.exit_code == 2
+    assert "LUNA_JOBS__KIND=redis" in result.output
+
+
+def test_invalid_settings_stop_with_the_setting_named_and_no_traceback(cli_env: dict[str, str]) -> None:
+    env = {**os.environ, "LUNA_API__PORT": "not-a-port"}
+    result = subprocess.run(
+        [sys.executable, "-m", "luna", "db", "upgrade"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2
+    assert "api.port (LUNA_API__PORT)" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.fixture
+def served(cli_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    monkeypatch.setenv("LUNA_API__START_WORKER", "true")  # the test profile leaves it off
+    log = (tmp_path / "serve.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "luna", "serve"], env=dict(os.environ), stdout=log, stderr=log, text=True
+    )
+    base = f"http://127.0.0.1:{cli_env['API_PORT']}/api/v1"
+    deadline = time.monotonic() + 60
+    try:
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                pytest.fail(f"luna serve exited: {(tmp_path / 'serve.log').read_text()}")
+            try:
+                httpx.get(f"{base}/system/info", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        else:
+            pytest.fail("luna serve did not answer within 60 s")
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        log.close()
+
+
+def test_serve_answers_with_the_envelope_and_runs_jobs(served: str) -> None:
+    info = httpx.get(f"{served}/system/info", timeout=5)
+    assert info.status_code == 200
+    body = info.json()
+    assert body["status"] == "ok" and body["trace_id"] == info.headers["x-trace-id"]
+    assert body["data"]["profile"] == "test"
+    assert httpx.get(f"{served}/admin/health", timeout=5).status_code == 401
+    health = httpx.get(f"{served}/admin/health", headers={"X-Admin-Key": ADMIN_KEY}, timeout=10).json()
+    assert set(health["data"]["components"]) >= {"database", "vectors", "blobs", "jobs", "embeddings"}
+
+    ran = runner.invoke(app, ["jobs", "run", "maintenance.refresh_events_daily"])
+    assert ran.exit_code == 0, ran.output
+    assert "succeeded" in ran.output

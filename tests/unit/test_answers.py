@@ -1,0 +1,263 @@
+"""Luna's answers: the prompt she gets, the checks her answers pass, and the extractive answerer."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from luna.adapters.models.extractive import ExtractiveChatModel, split_sentences
+from luna.domain.answers import (
+    ChatMessage,
+    ContextChunk,
+    LunaPrompts,
+    build_rag_messages,
+    check_answer,
+    filter_citations,
+    find_unsupported_numbers,
+    load_luna_prompts,
+    no_context_answer,
+    parse_rag_messages,
+    question_topic,
+    validate_citations,
+)
+
+NETZENTGELTE = ContextChunk(
+    "c17",
+    "Die Netzentgelte bestehen aus einem Arbeitspreis je Kilowattstunde, einem Grundpreis und den Entgelten "
+    "für den Messstellenbetrieb. Sie werden vom Verteilnetzbetreiber festgelegt und von der "
+    "Bundesnetzagentur genehmigt.",
+    title="Netzentgelte 2024",
+    section="Zusammensetzung",
+)
+PARAGRAPH_14A = ContextChunk(
+    "c42",
+    "Nach § 14a EnWG darf der Verteilnetzbetreiber steuerbare Verbrauchseinrichtungen wie Wärmepumpen und "
+    "Wallboxen bei drohender Netzüberlastung auf eine Mindestleistung von 4,2 kW herunterregeln. Im Gegenzug "
+    "erhält der Betreiber ein reduziertes Netzentgelt. Betreiber sollten die Anmeldung beim Netzbetreiber "
+    "rechtzeitig vornehmen.",
+    title="§ 14a EnWG",
+)
+EEG = ContextChunk(
+    "c8",
+    "Für neue Photovoltaikanlagen bis 10 kWp mit Teileinspeisung wird die Einspeisevergütung für 20 Jahre "
+    "garantiert. Die Vergütungssätze sinken halbjährlich um 1 Prozent.",
+    title="EEG 2023",
+)
+CONTEXT = [NETZENTGELTE, PARAGRAPH_14A, EEG]
+GERMAN_WORDS = frozenset(
+    {"der", "die", "das", "und", "ist", "nicht", "ein", "eine", "zu", "mit", "sie", "ich", "in", "den"}
+)
+
+
+@pytest.fixture(scope="module")
+def prompts() -> LunaPrompts:
+    return load_luna_prompts()
+
+
+def _looks_german(text: str) -> bool:
+    return len(set(re.findall(r"[a-zäöüß]+", text.lower())) & GERMAN_WORDS) >= 3
+
+
+def _ask(prompts: LunaPrompts, question: str, chunks: list[ContextChunk]) -> str:
+    return "".join(ExtractiveChatModel(prompts).stream(build_rag_messages(prompts, question, chunks)))
+
+
+# -- prompt file and messages ------------------------------------------------------------------------
+
+
+def test_the_system_prompt_carries_lunas_persona_and_the_citation_rule(prompts: LunaPrompts) -> None:
+    system = build_rag_messages(prompts, "Frage?", CONTEXT)[0]
+
+    assert system.role == "system"
+    assert "Luna" in system.content
+    assert "[chunk <ID>]" in system.content
+    assert "ausschließlich" in system.content
+
+
+def test_the_context_is_labelled_by_chunk_id_and_read_back_unchanged(prompts: LunaPrompts) -> None:
+    messages = build_rag_messages(prompts, "  Wie setzen sich die Netzentgelte zusammen? ", CONTEXT)
+
+    assert "[chunk c17] Netzentgelte 2024 › Zusammensetzung" in messages[-1].content
+    request = parse_rag_messages(prompts, messages)
+    assert request.question == "Wie setzen sich die Netzentgelte zusammen?"
+    assert request.chunks == tuple(CONTEXT)
+
+
+def test_a_context_line_that_looks_like_the_question_label_stays_in_its_chunk(prompts: LunaPrompts) -> None:
+    faq = ContextChunk("faq", "Frage: Was ist ein Smart Meter?\nAntwort: Ein digitaler Zähler.", title="FAQ")
+
+    request = parse_rag_messages(prompts, build_rag_messages(prompts, "Was misst ein Smart Meter?", [faq]))
+
+    assert request.question == "Was misst ein Smart Meter?"
+    assert request.chunks == (faq,)
+
+
+def test_a_missing_text_in_the_prompt_file_is_named() -> None:
+    with pytest.raises(ValueError, match=r"'rag\.style_line' must be a non-empty text"):
+        LunaPrompts.from_mapping({"persona": "Du bist Luna.", "rag": {}})
+
+
+# -- citations ---------------------------------------------------------------------------------------
+
+
+def test_invented_citations_are_removed_and_real_ones_kept() -> None:
+    answer = "Die Leistung wird auf 4,2 kW begrenzt [chunk c42]. Das gilt seit 2020 [chunk c99]."
+
+    checked = validate_citations(answer, ["c17", "c42"])
+
+    assert checked.text == "Die Leistung wird auf 4,2 kW begrenzt [chunk c42]. Das gilt seit 2020."
+    assert checked.cited == ("c42",)
+    assert checked.removed == ("c99",)
+
+
+def test_streamed_answers_lose_invented_citations_even_when_split_mid_marker() -> None:
+    answer = "Begrenzt auf 4,2 kW [chunk c42], seit 2020 [chunk c99]. Ende."
+    pieces = [answer[i : i + 3] for i in range(0, len(answer), 3)]
+
+    streamed = "".join(filter_citations(pieces, ["c42"]))
+
+    assert streamed == "Begrenzt auf 4,2 kW [chunk c42], seit 2020. Ende."
+
+
+def test_a_lone_bracket_in_a_stream_is_passed_on_as_text() -> None:
+    assert "".join(filter_citations(["Preis [in ct", "/kWh]: 30"], ["c1"])) == "Preis [in ct/kWh]: 30"
+
+
+# -- numbers -----------------------------------------------------------------------------------------
+
+
+def test_numbers_that_no_cited_chunk_contains_are_reported() -> None:
+    answer = "Gedrosselt wird auf 4,2 kW [chunk c42], die Vergütung gilt 25 Jahre."
+
+    assert find_unsupported_numbers(answer, CONTEXT) == ("25",)
+
+
+def test_a_number_counts_only_when_the_chunk_that_has_it_is_cited() -> None:
+    answer = "Die Einspeisevergütung gilt 20 Jahre [chunk c42]."
+
+    assert find_unsupported_numbers(answer, CONTEXT) == ("20",)
+    assert find_unsupported_numbers(answer.replace("c42", "c8"), CONTEXT) == ()
+
+
+def test_german_and_plain_notations_of_a_number_match() -> None:
+    chunk = ContextChunk("a", "Der Speicher kostet 1.200,50 Euro und leistet 4.2 kW.")
+
+    answer = "Er kostet 1200.5 Euro und leistet 4,2 kW [chunk a]."
+
+    assert find_unsupported_numbers(answer, [chunk]) == ()
+
+
+def test_list_enumerators_and_chunk_ids_are_not_taken_for_figures() -> None:
+    chunk = ContextChunk("17", "Die Anlage leistet 10 kWp.")
+
+    answer = "1. Die Anlage leistet 10 kWp [chunk 17].\n2. Mehr steht nicht im Dokument [chunk 17]."
+
+    assert find_unsupported_numbers(answer, [chunk]) == ()
+
+
+def test_check_answer_removes_invented_citations_before_checking_numbers() -> None:
+    checked = check_answer("Die Stromsteuer beträgt 2,05 ct/kWh [chunk c404].", CONTEXT)
+
+    assert checked.removed_citations == ("c404",)
+    assert checked.cited == ()
+    assert checked.unsupported_numbers == ("2,05",)
+
+
+# -- no usable context -------------------------------------------------------------------------------
+
+
+def test_the_no_context_answer_is_german_and_offers_a_concrete_next_question(prompts: LunaPrompts) -> None:
+    answer = no_context_answer(prompts, "Wie hoch ist die Stromsteuer im Jahr 2024?")
+
+    assert _looks_german(answer)
+    assert "Stromsteuer" in answer
+    assert re.search(r"„[^“]+\?“", answer), answer
+
+
+def test_the_next_question_points_at_a_document_that_exists(prompts: LunaPrompts) -> None:
+    answer = no_context_answer(prompts, "Was kostet der Messstellenbetrieb?", ["Netzentgelte 2024"])
+
+    assert "Netzentgelte 2024" in answer
+    assert "Messstellenbetrieb" in answer
+
+
+def test_a_question_without_a_topic_still_gets_an_example_question(prompts: LunaPrompts) -> None:
+    answer = no_context_answer(prompts, "Was ist das?")
+
+    assert re.search(r"„[^“]+\?“", answer), answer
+
+
+def test_the_topic_of_a_question_is_its_most_specific_noun() -> None:
+    assert question_topic("Wie hoch ist die Einspeisevergütung für kleine Anlagen?") == "Einspeisevergütung"
+    assert question_topic("wie hoch ist die einspeisevergütung?") == "einspeisevergütung"
+    assert question_topic("Was ist das?") is None
+
+
+# -- the extractive answerer -------------------------------------------------------------------------
+
+
+def test_extractive_answer_cites_the_chunk_that_holds_the_answer(prompts: LunaPrompts) -> None:
+    answer = _ask(prompts, "Auf welche Leistung darf der Netzbetreiber meine Wärmepumpe drosseln?", CONTEXT)
+
+    assert "auf eine Mindestleistung von 4,2 kW herunterregeln [chunk c42]" in answer
+    assert "Im Gegenzug erhält der Betreiber ein reduziertes Netzentgelt [chunk c42]" in answer
+    assert "Handlungsempfehlung:" in answer
+    assert check_answer(answer, CONTEXT).removed_citations == ()
+    assert check_answer(answer, CONTEXT).unsupported_numbers == ()
+
+
+def test_extractive_answer_has_summary_key_points_and_recommendation(prompts: LunaPrompts) -> None:
+    answer = _ask(prompts, "Wie setzen sich die Netzentgelte zusammen?", CONTEXT)
+    lines = answer.splitlines()
+
+    assert lines[0].startswith("Kurz gesagt: Die Netzentgelte bestehen aus einem Arbeitspreis")
+    assert lines[0].endswith("[chunk c17].")
+    assert "Im Einzelnen:" in lines
+    assert lines[-1].startswith("Handlungsempfehlung:")
+    assert _looks_german(answer)
+
+
+def test_extractive_answer_says_so_when_the_context_does_not_answer(prompts: LunaPrompts) -> None:
+    answer = _ask(prompts, "Wie hoch ist die Stromsteuer?", CONTEXT)
+
+    assert "[chunk" not in answer
+    assert _looks_german(answer)
+    assert "Stromsteuer" in answer
+    assert re.search(r"„[^“]+\?“", answer), answer
+
+
+def test_extractive_answer_without_context_is_the_no_context_answer(prompts: LunaPrompts) -> None:
+    question = "Wie hoch ist die Stromsteuer?"
+
+    assert _ask(prompts, question, []) == no_context_answer(prompts, question)
+
+
+def test_extractive_answer_streams_word_by_word(prompts: LunaPrompts) -> None:
+    model = ExtractiveChatModel(prompts)
+    messages = build_rag_messages(prompts, "Wie lange gibt es die Einspeisevergütung?", CONTEXT)
+
+    pieces = list(model.stream(messages))
+
+    assert len(pieces) > 10
+    assert all(len(piece.split()) == 1 for piece in pieces)
+    assert "".join(pieces) == model.answer(messages)
+
+
+def test_a_plain_question_without_rag_context_is_answered_honestly(prompts: LunaPrompts) -> None:
+    answer = "".join(ExtractiveChatModel(prompts).stream([ChatMessage("user", "Was ist ein Lastgang?")]))
+
+    assert "Lastgang" in answer
+    assert "[chunk" not in answer
+
+
+def test_sentences_are_split_without_breaking_abbreviations_or_dates() -> None:
+    text = "Am 1. Januar gilt z. B. die Regel. Sie gilt bis 2024. Danach nicht.\n- Punkt eins\n- Punkt zwei"
+
+    assert split_sentences(text) == [
+        "Am 1. Januar gilt z. B. die Regel.",
+        "Sie gilt bis 2024.",
+        "Danach nicht.",
+        "Punkt eins",
+        "Punkt zwei",
+    ]

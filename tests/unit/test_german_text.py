@@ -1,0 +1,107 @@
+"""German analysis for the lexical leg: which spellings, compounds and abbreviations meet."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from luna.domain.german_text import CONCEPT_PREFIX, GermanAnalyzer, fold, surface_tokens
+
+
+@pytest.fixture(scope="module")
+def analyzer() -> GermanAnalyzer:
+    return GermanAnalyzer()
+
+
+def stem_of(analyzer: GermanAnalyzer, word: str) -> str:
+    return analyzer.terms(word)[0]
+
+
+def concepts(analyzer: GermanAnalyzer, text: str) -> set[str]:
+    return {term for term in analyzer.terms(text) if term.startswith(CONCEPT_PREFIX)}
+
+
+def test_umlaut_digraph_and_plain_spellings_meet(analyzer):
+    assert fold("Gebäude") == fold("Gebaeude") == fold("Gebaude") == "gebaude"
+    assert analyzer.terms("Gebäude") == analyzer.terms("Gebaeude") == analyzer.terms("Gebaude")
+    assert analyzer.terms("Straße") == analyzer.terms("Strasse")
+    assert analyzer.terms("Wärmepumpe") == analyzer.terms("WAERMEPUMPE")
+
+
+def test_ue_stays_where_it_is_no_umlaut(analyzer):
+    assert fold("Steuer Quelle Bauer") == "steuer quelle bauer"
+
+
+@pytest.mark.parametrize(
+    ("compound", "parts"),
+    [
+        ("Wärmepumpentarif", ["Wärme", "Pumpe", "Tarif"]),
+        ("Netzentgelte", ["Netz", "Entgelt"]),
+        ("Stromsteuergesetz", ["Strom", "Steuer", "Gesetz"]),
+        ("Leistungsmessung", ["Leistung", "Messung"]),
+        ("Erdgasspeicher", ["Erdgas", "Speicher"]),
+    ],
+)
+def test_compounds_yield_the_whole_word_and_its_parts(analyzer, compound, parts):
+    terms = analyzer.terms(compound)
+    assert terms[0] == stem_of(analyzer, compound)
+    assert {stem_of(analyzer, part) for part in parts} <= set(terms)
+
+
+def test_the_corpus_vocabulary_teaches_the_splitter_new_parts():
+    word = "Schwimmbadheizung"
+    assert len(GermanAnalyzer().terms(word)) == 1
+    taught = GermanAnalyzer(Counter(surface_tokens("Das Schwimmbad ist beheizt.")))
+    assert {stem_of(taught, "Schwimmbad"), stem_of(taught, "Heizung")} <= set(taught.terms(word))
+
+
+def test_plain_words_are_not_cut_into_pieces(analyzer):
+    assert analyzer.terms("Verbraucher") == ["verbrauch"]
+    assert analyzer.terms("Anlagen") == ["anlag"]
+
+
+@pytest.mark.parametrize("text", ["§ 14a EnWG", "§14a", "§§ 14a", "nach Paragraf 14a", "Paragraph 14a"])
+def test_section_references_become_one_term(analyzer, text):
+    assert {"§14a", "14a"} <= set(analyzer.terms(text))
+
+
+def test_section_numbers_keep_their_letter(analyzer):
+    assert "§14a" not in analyzer.terms("§ 14 Absatz 1")
+    assert "§14" in analyzer.terms("§ 14 Absatz 1")
+
+
+def test_decimal_numbers_stay_whole(analyzer):
+    assert "4,2" in analyzer.terms("bis 4,2 kW")
+
+
+def test_stop_words_are_dropped(analyzer):
+    terms = analyzer.terms("Wer muss die Stromsteuer bezahlen?")
+    assert not {"wer", "muss", "die"} & set(terms)
+    assert {"stromsteu", "bezahl"} <= set(terms)
+
+
+def test_repeated_words_count_for_documents_but_once_for_queries(analyzer):
+    assert analyzer.terms("Strom und Strom").count("strom") == 2
+    assert analyzer.query_terms("Strom und Strom").count("strom") == 1
+
+
+@pytest.mark.parametrize(
+    "spellings",
+    [
+        ["MaLo", "Marktlokation", "Marktlokationen"],
+        ["PV-Anlage", "Photovoltaikanlage", "Solaranlage", "PV"],
+        ["Smart Meter", "intelligente Messsysteme", "iMSys"],
+        ["KWK-Anlage", "Kraft-Wärme-Kopplung", "Kraft-Wärme-Kopplungsanlage"],
+        ["ÜNB", "Übertragungsnetzbetreiber", "UeNB"],
+        ["kWh", "Kilowattstunden"],
+        ["RLM", "registrierende Leistungsmessung"],
+    ],
+)
+def test_domain_synonyms_share_a_concept_term(analyzer, spellings):
+    shared = set.intersection(*(concepts(analyzer, spelling) for spelling in spellings))
+    assert shared, f"no common concept for {spellings}"
+
+
+def test_unrelated_words_share_no_concept(analyzer):
+    assert not concepts(analyzer, "Marktlokation") & concepts(analyzer, "Messlokation")

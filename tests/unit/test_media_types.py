@@ -1,0 +1,111 @@
+"""Content sniffing: the bytes decide the format, a name or Content-Type cannot smuggle a file past it."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from luna.domain import media_types
+from luna.domain.errors import Unprocessable, UnsupportedType
+from luna.domain.media_types import decode_text, detect_media_type
+
+SAMPLES = Path(__file__).resolve().parents[2] / "docs" / "samples"
+
+
+def _zip(*members: str) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for member in members:
+            archive.writestr(member, "<x/>")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("sample", "expected"),
+    [
+        ("netzentgelte-2026.pdf", media_types.PDF),
+        ("waermepumpe-im-einfamilienhaus.docx", media_types.DOCX),
+        ("foerderung-heizungstausch.html", media_types.HTML),
+        ("stromtarife-und-lastverschiebung.md", media_types.MARKDOWN),
+    ],
+)
+def test_the_samples_are_recognised_whatever_their_name(sample: str, expected: str) -> None:
+    data = (SAMPLES / sample).read_bytes()
+    assert detect_media_type(data, filename="upload.bin") == expected
+    assert detect_media_type(data, filename=None, declared="application/octet-stream") == expected
+
+
+def test_a_pdf_named_txt_is_still_a_pdf() -> None:
+    assert detect_media_type(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", filename="notiz.txt") == media_types.PDF
+
+
+def test_html_fragments_and_documents_are_html() -> None:
+    assert detect_media_type(b"<!DOCTYPE html><html><body><p>Strom</p></body></html>") == media_types.HTML
+    fragment = "<!-- Export -->\n<div><h1>Netzentgelte</h1><p>Größere Anschlüsse</p></div>".encode()
+    assert detect_media_type(fragment) == media_types.HTML
+
+
+def test_markdown_structure_decides_over_a_txt_name() -> None:
+    text = "# Strompreise für Haushalte\n\n| Tarif | Preis |\n| --- | --- |\n| Grundversorgung | 32 ct |\n"
+    assert detect_media_type(text.encode(), filename="tarife.txt") == media_types.MARKDOWN
+
+
+def test_the_name_breaks_the_tie_between_markdown_and_plain_text() -> None:
+    plain = "Die Wärmepumpe läuft nachts.\n\nSie spart Geld.".encode()
+    listed = "Vorteile:\n- günstig\n- leise\n".encode()
+    assert detect_media_type(plain) == media_types.PLAIN_TEXT
+    assert detect_media_type(plain, filename="notiz.md") == media_types.MARKDOWN
+    assert detect_media_type(plain, declared="text/markdown; charset=utf-8") == media_types.MARKDOWN
+    assert detect_media_type(listed) == media_types.MARKDOWN
+    assert detect_media_type(listed, filename="liste.txt") == media_types.PLAIN_TEXT
+
+
+@pytest.mark.parametrize(
+    ("data", "detected"),
+    [
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "PNG image"),
+        (b"\xff\xd8\xff\xe0\x00\x10JFIF", "JPEG image"),
+        (b"\x7fELF\x02\x01\x01\x00", "ELF executable"),
+        (b"MZ\x90\x00\x03\x00\x00\x00", "Windows executable"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1\x00", "legacy Microsoft Office"),
+        (_zip("xl/workbook.xml", "[Content_Types].xml"), "Excel workbook"),
+        (_zip("readme.txt"), "ZIP archive"),
+        (b"\x00\x01\x02\x03binary\x00\xff", "binary data"),
+        (b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"/>', "SVG image"),
+        (b'<?xml version="1.0"?><zaehler><wert>3</wert></zaehler>', "XML document"),
+    ],
+)
+def test_other_formats_are_refused_naming_what_was_found(data: bytes, detected: str) -> None:
+    with pytest.raises(UnsupportedType) as caught:
+        detect_media_type(data, filename="dokument.pdf")
+    assert detected in caught.value.message
+    assert "accepted are PDF, DOCX, HTML, Markdown, plain text" in caught.value.message
+    assert caught.value.details["accepted"] == list(media_types.SUPPORTED)
+
+
+@pytest.mark.parametrize("data", [b"", b"   \n\t  ", "\ufeff".encode()])
+def test_empty_files_are_unprocessable(data: bytes) -> None:
+    with pytest.raises(Unprocessable, match="empty"):
+        detect_media_type(data)
+
+
+def test_a_damaged_zip_is_unprocessable_not_unsupported() -> None:
+    docx = (SAMPLES / "waermepumpe-im-einfamilienhaus.docx").read_bytes()
+    with pytest.raises(Unprocessable, match="damaged or incomplete ZIP"):
+        detect_media_type(docx[: len(docx) // 2])
+
+
+def test_latin1_and_utf16_text_decode_with_umlauts() -> None:
+    text = "Größere Maßnahmen für Wärmepumpen – 30 €"
+    assert decode_text(text.encode("cp1252")) == text
+    assert decode_text(text.encode("utf-16")) == text
+    assert decode_text(b"\xef\xbb\xbf" + text.encode()) == text
+    assert detect_media_type(text.encode("cp1252")) == media_types.PLAIN_TEXT
+
+
+def test_decoded_text_is_nfc_normalised_with_unix_line_ends() -> None:
+    decomposed = "Zählerstand\r\nÜbergabe".replace("ä", "a\u0308").replace("Ü", "U\u0308")
+    assert decode_text(decomposed.encode()) == "Zählerstand\nÜbergabe"
