@@ -8,19 +8,21 @@ FIFO order until a worker takes them.
 from __future__ import annotations
 
 import copy
+import uuid
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
 
-from luna.domain.errors import Conflict, NotFound
+from luna.domain.errors import Conflict, InvalidInput, NotFound
 from luna.domain.health import ComponentHealth, HealthStatus
+from luna.domain.items import Item, ItemChunk, ItemStatus
 from luna.domain.jobs import Job, JobStatus
 from luna.domain.users import User
 from luna.ports.jobs import JobHandler
-from luna.ports.sql import JobRepository, UserRepository
+from luna.ports.sql import ChunkRepository, ItemRepository, JobRepository, UserRepository
 
 
 class FakeUserRepository:
@@ -98,10 +100,180 @@ class FakeJobRepository:
         return [replace(job) for job in silent]
 
     def counts_by_status(self) -> dict[str, int]:
-        counts: dict[str, int] = {}
+        counts = {status.value: 0 for status in JobStatus}
         for job in self._jobs.values():
             counts[job.status.value] = counts.get(job.status.value, 0) + 1
         return counts
+
+
+def _require_uuid(value: str, field: str) -> str:
+    """Like the SQL adapter: a new row with a garbage key is the caller's mistake."""
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        raise InvalidInput(f"{field} must be a UUID, got {value!r}") from None
+
+
+_ITEM_FIELDS = frozenset(Item.__dataclass_fields__) - {"item_id"}
+
+
+class FakeItemRepository:
+    """Deleting an item also deletes its chunks, like the foreign key's ON DELETE CASCADE."""
+
+    def __init__(self, items: dict[str, Item], chunks: dict[str, ItemChunk]) -> None:
+        self._items = items
+        self._chunks = chunks
+
+    def add(self, item: Item) -> None:
+        key = _require_uuid(item.item_id, "item_id")
+        if key in self._items or (item.sha256 is not None and self.get_by_sha256(item.sha256) is not None):
+            raise Conflict(f"item {item.item_id!r} or its sha256 {item.sha256!r} already exists")
+        created_at = item.created_at or datetime.now(UTC)
+        self._items[key] = replace(
+            item,
+            item_id=key,
+            tags=list(item.tags),
+            status=ItemStatus(item.status),
+            created_at=created_at,
+            updated_at=item.updated_at or created_at,
+        )
+
+    def get(self, item_id: str) -> Item | None:
+        item = self._items.get(item_id)
+        return copy.deepcopy(item) if item is not None else None
+
+    def get_by_sha256(self, sha256: str) -> Item | None:
+        found = next((item for item in self._items.values() if item.sha256 == sha256), None)
+        return copy.deepcopy(found) if found is not None else None
+
+    def _matching(self, query: str | None, tag: str | None, status: ItemStatus | None) -> list[Item]:
+        needle = query.casefold() if query else None
+
+        def matches(item: Item) -> bool:
+            if needle is not None and not any(
+                needle in (text or "").casefold() for text in (item.title, item.url)
+            ):
+                return False
+            if tag is not None and tag not in item.tags:
+                return False
+            return status is None or item.status is ItemStatus(status)
+
+        return [item for item in self._items.values() if matches(item)]
+
+    def list(
+        self,
+        *,
+        query: str | None = None,
+        tag: str | None = None,
+        status: ItemStatus | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> Sequence[Item]:
+        if limit < 0 or offset < 0:
+            raise ValueError("limit and offset must not be negative")
+        oldest = datetime.min.replace(tzinfo=UTC)
+        newest_first = sorted(
+            self._matching(query, tag, status),
+            key=lambda i: (i.created_at or oldest, uuid.UUID(i.item_id)),
+            reverse=True,
+        )
+        return [copy.deepcopy(item) for item in newest_first[offset : offset + limit]]
+
+    def count(
+        self, *, query: str | None = None, tag: str | None = None, status: ItemStatus | None = None
+    ) -> int:
+        return len(self._matching(query, tag, status))
+
+    def update(self, item_id: str, **fields: Any) -> None:
+        unknown = set(fields) - _ITEM_FIELDS
+        if unknown:
+            raise ValueError(f"unknown item fields {sorted(unknown)}")
+        item = self._items.get(item_id)
+        if item is None:
+            raise NotFound(f"item {item_id!r} not found")
+        sha256 = fields.get("sha256")
+        if sha256 is not None:
+            holder = self.get_by_sha256(sha256)
+            if holder is not None and holder.item_id != item_id:
+                raise Conflict(f"sha256 {sha256!r} already belongs to item {holder.item_id}")
+        fields.setdefault("updated_at", datetime.now(UTC))
+        for key, value in fields.items():
+            if key == "status":
+                value = ItemStatus(value)
+            elif key == "tags":
+                value = list(value or [])
+            setattr(item, key, value)
+
+    def delete(self, item_id: str) -> bool:
+        if self._items.pop(item_id, None) is None:
+            return False
+        for chunk_id in [c.chunk_id for c in self._chunks.values() if c.item_id == item_id]:
+            del self._chunks[chunk_id]
+        return True
+
+    def counts_by_status(self) -> dict[str, int]:
+        counts = {status.value: 0 for status in ItemStatus}
+        for item in self._items.values():
+            counts[item.status.value] += 1
+        return counts
+
+
+class FakeChunkRepository:
+    def __init__(self, items: dict[str, Item], chunks: dict[str, ItemChunk]) -> None:
+        self._items = items
+        self._chunks = chunks
+
+    def add_many(self, chunks: Sequence[ItemChunk]) -> None:
+        keys = [_require_uuid(chunk.chunk_id, "chunk_id") for chunk in chunks]
+        item_keys = [_require_uuid(chunk.item_id, "item_id") for chunk in chunks]
+        missing = sorted(set(item_keys) - set(self._items))
+        if missing:
+            raise NotFound(f"items {missing} not found")
+        if len(set(keys)) != len(keys) or any(key in self._chunks for key in keys):
+            raise Conflict("a chunk_id is taken")
+        now = datetime.now(UTC)
+        for chunk, key, item_key in zip(chunks, keys, item_keys, strict=True):
+            self._chunks[key] = replace(
+                chunk,
+                chunk_id=key,
+                item_id=item_key,
+                metadata=copy.deepcopy(chunk.metadata),
+                created_at=chunk.created_at or now,
+            )
+
+    def list_for_item(self, item_id: str, *, include_archived: bool = False) -> Sequence[ItemChunk]:
+        found = [
+            c for c in self._chunks.values() if c.item_id == item_id and (include_archived or not c.archived)
+        ]
+        return [copy.deepcopy(c) for c in sorted(found, key=lambda c: (c.chunk_idx, uuid.UUID(c.chunk_id)))]
+
+    def get_many(self, chunk_ids: Sequence[str]) -> list[ItemChunk]:
+        asked = dict.fromkeys(chunk_ids)
+        return [copy.deepcopy(self._chunks[key]) for key in asked if key in self._chunks]
+
+    def count(self, *, include_archived: bool = False) -> int:
+        return sum(1 for c in self._chunks.values() if include_archived or not c.archived)
+
+    def archive_for_item(self, item_id: str) -> int:
+        current = [c for c in self._chunks.values() if c.item_id == item_id and not c.archived]
+        for chunk in current:
+            chunk.metadata["archived"] = True
+        return len(current)
+
+    def delete_for_item(self, item_id: str) -> int:
+        doomed = [c.chunk_id for c in self._chunks.values() if c.item_id == item_id]
+        for chunk_id in doomed:
+            del self._chunks[chunk_id]
+        return len(doomed)
+
+    def all_active(self, batch_size: int = 1000) -> Iterator[list[ItemChunk]]:
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        active = sorted(
+            (c for c in self._chunks.values() if not c.archived), key=lambda c: uuid.UUID(c.chunk_id)
+        )
+        for start in range(0, len(active), batch_size):
+            yield [copy.deepcopy(c) for c in active[start : start + batch_size]]
 
 
 class FakeUnitOfWork:
@@ -111,8 +283,12 @@ class FakeUnitOfWork:
         self._database = database
         self._users: dict[str, User] = {}
         self._jobs: dict[str, Job] = {}
+        self._items: dict[str, Item] = {}
+        self._chunks: dict[str, ItemChunk] = {}
         self.users: UserRepository = FakeUserRepository(self._users)
         self.jobs: JobRepository = FakeJobRepository(self._jobs)
+        self.items: ItemRepository = FakeItemRepository(self._items, self._chunks)
+        self.chunks: ChunkRepository = FakeChunkRepository(self._items, self._chunks)
 
     def __enter__(self) -> FakeUnitOfWork:
         self.rollback()
@@ -126,6 +302,8 @@ class FakeUnitOfWork:
     def commit(self) -> None:
         self._database.users = copy.deepcopy(self._users)
         self._database.jobs = copy.deepcopy(self._jobs)
+        self._database.items = copy.deepcopy(self._items)
+        self._database.chunks = copy.deepcopy(self._chunks)
         self._database.commits += 1
 
     def rollback(self) -> None:
@@ -133,14 +311,20 @@ class FakeUnitOfWork:
         self._users.update(copy.deepcopy(self._database.users))
         self._jobs.clear()
         self._jobs.update(copy.deepcopy(self._database.jobs))
+        self._items.clear()
+        self._items.update(copy.deepcopy(self._database.items))
+        self._chunks.clear()
+        self._chunks.update(copy.deepcopy(self._database.chunks))
 
 
 class FakeDatabase:
-    """The committed state lives in ``users`` and ``jobs``; tests may read them directly."""
+    """The committed state (``users``, ``jobs``, ``items``, ``chunks``); tests may read it directly."""
 
     def __init__(self) -> None:
         self.users: dict[str, User] = {}
         self.jobs: dict[str, Job] = {}
+        self.items: dict[str, Item] = {}
+        self.chunks: dict[str, ItemChunk] = {}
         self.commits = 0
         self.events_daily_refreshes = 0
 

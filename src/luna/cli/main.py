@@ -14,7 +14,7 @@ app = typer.Typer(
     name="luna",
     help=(
         "Luna — local AI platform for energy documents, data and recommendations.\n\n"
-        "Start with `luna serve` (API + dashboards on http://127.0.0.1:8000). Settings come from "
+        "Start with `luna serve` (the API on http://127.0.0.1:8000). Settings come from "
         "config/<profile>.yaml, .env and LUNA_* environment variables (see docs/settings.md)."
     ),
     no_args_is_help=True,

@@ -31,7 +31,7 @@ def serve(
     ),
     reload: bool = typer.Option(False, help="Restart on code changes (development; no in-process worker)."),
 ) -> None:
-    """Serve the API under /api/v1 (docs at /api/v1/docs) and the dashboards.
+    """Serve the API under /api/v1 (docs at /api/v1/docs).
 
     Migrates the database first. In the embedded profile this process owns the data dir (vector
     folder lock) and runs the job worker; in the server profile run `luna worker` processes instead.

@@ -6,12 +6,13 @@ adapter serves SQLite (embedded) and PostgreSQL (server); repositories return do
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Protocol
 
 from luna.domain.health import ComponentHealth
+from luna.domain.items import Item, ItemChunk, ItemStatus
 from luna.domain.jobs import Job, JobStatus
 from luna.domain.users import User
 
@@ -57,9 +58,83 @@ class JobRepository(Protocol):
     def counts_by_status(self) -> dict[str, int]: ...
 
 
+class ItemRepository(Protocol):
+    def add(self, item: Item) -> None:
+        """Insert a new item; a taken ``item_id`` or ``sha256`` raises :class:`Conflict`."""
+        ...
+
+    def get(self, item_id: str) -> Item | None: ...
+
+    def get_by_sha256(self, sha256: str) -> Item | None:
+        """The item with this content hash: how ingestion recognises a file it has seen before."""
+        ...
+
+    def list(
+        self,
+        *,
+        query: str | None = None,
+        tag: str | None = None,
+        status: ItemStatus | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> Sequence[Item]:
+        """Newest first; ``query`` matches title or URL case-insensitively, ``tag`` one of the tags."""
+        ...
+
+    def count(
+        self, *, query: str | None = None, tag: str | None = None, status: ItemStatus | None = None
+    ) -> int: ...
+
+    def update(self, item_id: str, **fields: Any) -> None:
+        """Set columns of one item (``status``, ``title``, ``tags`` …); ``updated_at`` follows by itself.
+
+        An unknown field raises ValueError, an unknown item :class:`NotFound`.
+        """
+        ...
+
+    def delete(self, item_id: str) -> bool:
+        """Remove the item and, by cascade, its chunks; False when there was no such item."""
+        ...
+
+    def counts_by_status(self) -> dict[str, int]: ...
+
+
+class ChunkRepository(Protocol):
+    def add_many(self, chunks: Sequence[ItemChunk]) -> None:
+        """Insert chunks; an unknown item raises :class:`NotFound`, a taken ``chunk_id`` :class:`Conflict`."""
+        ...
+
+    def list_for_item(self, item_id: str, *, include_archived: bool = False) -> Sequence[ItemChunk]:
+        """The item's chunks in ``chunk_idx`` order; archived ones only when asked for."""
+        ...
+
+    def get_many(self, chunk_ids: Sequence[str]) -> list[ItemChunk]:
+        """The chunks in the order asked (archived ones included); unknown IDs are left out."""
+        ...
+
+    def count(self, *, include_archived: bool = False) -> int: ...
+
+    def archive_for_item(self, item_id: str) -> int:
+        """Mark the item's current chunks archived (a new version replaces them); return how many."""
+        ...
+
+    def delete_for_item(self, item_id: str) -> int:
+        """Remove all the item's chunks, archived ones too; return how many."""
+        ...
+
+    def all_active(self, batch_size: int = 1000) -> Iterator[list[ItemChunk]]:
+        """Every chunk that is not archived, in batches: the lexical index is rebuilt from it at start-up.
+
+        Consume it inside the unit of work that produced it.
+        """
+        ...
+
+
 class UnitOfWork(Protocol):
     users: UserRepository
     jobs: JobRepository
+    items: ItemRepository
+    chunks: ChunkRepository
 
     def __enter__(self) -> UnitOfWork: ...
 

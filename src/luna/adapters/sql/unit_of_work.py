@@ -6,10 +6,12 @@ from types import TracebackType
 
 import sqlalchemy as sa
 
+from luna.adapters.sql.chunks import SqlChunkRepository
+from luna.adapters.sql.items import SqlItemRepository
 from luna.adapters.sql.jobs import SqlJobRepository
 from luna.adapters.sql.users import SqlUserRepository
 from luna.domain.errors import Unavailable
-from luna.ports.sql import JobRepository, UserRepository
+from luna.ports.sql import ChunkRepository, ItemRepository, JobRepository, UserRepository
 
 
 class SqlUnitOfWork:
@@ -25,6 +27,8 @@ class SqlUnitOfWork:
         self._active: sa.Connection | None = None
         self.users: UserRepository = SqlUserRepository(self._connection)
         self.jobs: JobRepository = SqlJobRepository(self._connection)
+        self.items: ItemRepository = SqlItemRepository(self._connection)
+        self.chunks: ChunkRepository = SqlChunkRepository(self._connection)
 
     def _connection(self) -> sa.Connection:
         if self._active is None:
