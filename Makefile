@@ -4,13 +4,11 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-HOST ?= 127.0.0.1
-API_PORT ?= 8000
 
 .PHONY: run test lint fmt typecheck bench install lock clean-data help
 
 help:
-	@echo "make run        install into .venv, migrate, prepare demo data, serve API + dashboards on $(HOST):$(API_PORT)"
+	@echo "make run        install into .venv, migrate, serve the API (127.0.0.1:8000 unless HOST/API_PORT say otherwise)"
 	@echo "make test       unit, contract, integration and API suites (SQLite + PostgreSQL, in-process + Redis jobs)"
 	@echo "make lint       ruff + import-linter     make fmt   format the code"
 	@echo "make typecheck  mypy --strict on src/    make bench run the benchmarks in bench/"
@@ -40,7 +38,7 @@ $(LLAMA_STAMP): $(STAMP)
 install: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/luna serve --host $(HOST) --port $(API_PORT)
+	$(BIN)/luna serve $(if $(HOST),--host $(HOST)) $(if $(API_PORT),--port $(API_PORT))
 
 test: $(STAMP) $(LLAMA_STAMP)
 	$(BIN)/pytest

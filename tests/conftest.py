@@ -86,6 +86,11 @@ def settings(make_settings: Callable[..., Settings]) -> Settings:
 #: Suites whose backends the run must show: (label, test file fragment, backend ids).
 BACKEND_SUITES = (
     ("SQL contract suite", "tests/contracts/test_sql_contract.py", ("sqlite", "postgresql")),
+    (
+        "repository contract suite",
+        "tests/contracts/test_repository_contract.py",
+        ("sqlite", "postgresql", "fake"),
+    ),
     ("job suite", "tests/integration/test_jobs.py", ("inprocess", "redis")),
     ("vector contract suite", "tests/contracts/test_vector_contract.py", ("qdrant-edge", "qdrant-client")),
     ("blob contract suite", "tests/contracts/test_blob_contract.py", ("filesystem", "s3")),

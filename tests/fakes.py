@@ -336,7 +336,7 @@ class FakeDatabase:
     def has_timescaledb(self) -> bool:
         return False
 
-    def unit_of_work(self) -> FakeUnitOfWork:
+    def unit_of_work(self, read_only: bool = False) -> FakeUnitOfWork:
         return FakeUnitOfWork(self)
 
     def upgrade(self) -> str:

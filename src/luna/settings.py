@@ -110,7 +110,6 @@ class VectorSettings(_Section):
     path: Path | None = None
     url: str | None = None
     api_key: SecretStr | None = None
-    collection: str = "chunks"
     timeout_sec: float = Field(default=10.0, gt=0)
     hnsw_ef: int = Field(default=128, ge=8)
 
@@ -401,16 +400,25 @@ def ensure_local_secrets(settings: Settings) -> Settings:
             "Invalid settings:\n  auth: admin_api_key and jwt_secret are required in the server profile"
         )
     store = settings.data_dir / "secrets.json"
-    stored: dict[str, str] = json.loads(store.read_text(encoding="utf-8")) if store.is_file() else {}
-    changed = False
-    for name in ("admin_api_key", "jwt_secret"):
-        if name not in stored:
-            stored[name] = secrets.token_urlsafe(32)
-            changed = True
-    if changed:
+    existed = store.is_file()
+    stored: dict[str, str] = json.loads(store.read_text(encoding="utf-8")) if existed else {}
+    missing = [name for name in ("admin_api_key", "jwt_secret") if name not in stored]
+    if missing:
+        stored.update({name: secrets.token_urlsafe(32) for name in missing})
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        store.touch(mode=0o600, exist_ok=True)
-        store.write_text(json.dumps(stored, indent=2), encoding="utf-8")
+        temporary = store.with_name(f".secrets-{os.getpid()}.json")
+        temporary.touch(mode=0o600, exist_ok=True)
+        temporary.write_text(json.dumps(stored, indent=2), encoding="utf-8")
+        try:
+            if existed:
+                temporary.replace(store)
+            else:
+                # First writer wins: a process starting at the same moment keeps the keys already there.
+                os.link(temporary, store)
+        except FileExistsError:
+            stored = json.loads(store.read_text(encoding="utf-8"))
+        finally:
+            temporary.unlink(missing_ok=True)
     auth = settings.auth.model_copy(
         update={
             "admin_api_key": settings.auth.admin_api_key or SecretStr(stored["admin_api_key"]),

@@ -264,7 +264,8 @@ def test_items_are_filtered_by_text_tag_and_status(database: Database) -> None:
     )
     failed = make_item("PV-Anlage defekt", tags=["pv"], status=ItemStatus.FAILED)
     percent = make_item("Rabatt 100% Strom", tags=["pv_x"])
-    add_items(database, pv, wind, failed, percent)
+    overview = make_item("ÜBERSICHT Netzentgelte", tags=["netz"], status=ItemStatus.INDEXED)
+    add_items(database, pv, wind, failed, percent, overview)
 
     def ids(**filters: Any) -> set[str]:
         with database.unit_of_work() as uow:
@@ -282,7 +283,8 @@ def test_items_are_filtered_by_text_tag_and_status(database: Database) -> None:
     assert ids(tag="pv", status=ItemStatus.INDEXED) == {pv.item_id}
     assert ids(status=ItemStatus.PENDING) == {percent.item_id}
     assert ids(query="windpark", tag="pv") == set()
-    assert ids(query="") == {pv.item_id, wind.item_id, failed.item_id, percent.item_id}
+    assert ids(query="übersicht") == {overview.item_id}  # case folding beyond ASCII
+    assert ids(query="") == {pv.item_id, wind.item_id, failed.item_id, percent.item_id, overview.item_id}
 
 
 def test_update_sets_fields_and_moves_updated_at(database: Database) -> None:

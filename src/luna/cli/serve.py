@@ -13,6 +13,8 @@ from luna.logging_setup import configure_logging
 from luna.workers.registry import load_jobs
 from luna.workers.runner import start_in_process, stop_in_process
 
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
 
 def build_app() -> FastAPI:
     """`--reload` factory: uvicorn re-imports it in a child process (settings from the environment)."""
@@ -39,6 +41,15 @@ def serve(
     settings = state(ctx).settings()
     bind_host = host or settings.api.host
     bind_port = port or settings.api.port
+    if settings.auth.allow_dev_user and bind_host not in LOOPBACK_HOSTS:
+        typer.secho(
+            f"Refusing to serve on {bind_host}: auth.allow_dev_user is on (X-Dev-User lets anyone act as any "
+            "user). Bind to 127.0.0.1, or use the server profile (LUNA_PROFILE=server), or set "
+            "LUNA_AUTH__ALLOW_DEV_USER=false.",
+            fg=typer.colors.RED,
+            err=True,
+        )
+        raise typer.Exit(2)
     configure_logging(settings.logging)
     if reload:
         uvicorn.run("luna.cli.serve:build_app", factory=True, host=bind_host, port=bind_port, reload=True)

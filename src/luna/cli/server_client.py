@@ -22,9 +22,10 @@ class ServerClient:
     def is_running(self) -> bool:
         try:
             response = httpx.get(f"{self.base_url}/system/info", timeout=2.0)
-        except httpx.HTTPError:
-            return False
-        return response.status_code == 200 and response.json().get("status") == "ok"
+            body = response.json()
+        except (httpx.HTTPError, ValueError):
+            return False  # nothing listens there, or something that is not Luna
+        return response.status_code == 200 and isinstance(body, dict) and body.get("status") == "ok"
 
     def get(self, path: str, **params: Any) -> Any:
         return self._data(

@@ -15,8 +15,9 @@ def worker(
         False, "--check", help="Only check that the queue and the database are reachable."
     ),
 ) -> None:
-    """Run a job worker in the foreground until Ctrl-C (SIGINT/SIGTERM finish the running job first).
+    """Run a job worker in the foreground: SIGTERM lets the running job finish, Ctrl-C stops at once.
 
+    A job interrupted by Ctrl-C is re-queued once its heartbeat goes stale.
     Needs `jobs.kind: redis` (LUNA_JOBS__KIND=redis): with the embedded in-process queue the jobs
     run inside `luna serve`, which owns the data dir. Start as many workers on as many machines
     as you like; they share the Redis queue.

@@ -160,7 +160,9 @@ class Database(Protocol):
     @property
     def has_timescaledb(self) -> bool: ...
 
-    def unit_of_work(self) -> UnitOfWork: ...
+    def unit_of_work(self, read_only: bool = False) -> UnitOfWork:
+        """A transaction; ``read_only`` ones never wait for a writer's lock (they must not write)."""
+        ...
 
     def upgrade(self) -> str:
         """Migrate the schema to the newest revision; return that revision."""

@@ -94,7 +94,7 @@ class JobService:
 
     def get(self, job_id: str) -> Job:
         canonical = _parse_job_id(job_id)
-        with self._database.unit_of_work() as uow:
+        with self._database.unit_of_work(read_only=True) as uow:
             job = uow.jobs.get(canonical)
         if job is None:
             raise NotFound(f"job {job_id!r} not found")
@@ -109,11 +109,16 @@ class JobService:
                 raise NotFound(f"job {job_id!r} not found")
             if job.status.is_finished:
                 raise Conflict(f"job {job_id!r} has already finished ({job.status.value})")
-            if job.status is JobStatus.QUEUED:
-                uow.jobs.update(
-                    canonical, cancel_requested=True, status=JobStatus.CANCELLED, finished_at=_now()
-                )
-            else:
+            # Compare-and-set: a worker may claim the job between the read and this write; then it is
+            # running and only gets the request, which it honours at its next checkpoint.
+            cancelled_while_queued = job.status is JobStatus.QUEUED and uow.jobs.transition(
+                canonical,
+                JobStatus.QUEUED,
+                cancel_requested=True,
+                status=JobStatus.CANCELLED,
+                finished_at=_now(),
+            )
+            if not cancelled_while_queued:
                 uow.jobs.update(canonical, cancel_requested=True)
             uow.commit()
         return self.get(canonical)
@@ -175,7 +180,7 @@ class JobService:
         self._update(job_id, heartbeat_at=_now())
 
     def is_cancel_requested(self, job_id: str) -> bool:
-        with self._database.unit_of_work() as uow:
+        with self._database.unit_of_work(read_only=True) as uow:
             job = uow.jobs.get(job_id)
         return job is None or job.cancel_requested
 
@@ -243,7 +248,7 @@ class JobService:
             raise InvalidInput(f"limit must be between 1 and {MAX_PAGE_SIZE}")
         if offset < 0:
             raise InvalidInput("offset must not be negative")
-        with self._database.unit_of_work() as uow:
+        with self._database.unit_of_work(read_only=True) as uow:
             jobs = builtins.list(uow.jobs.list(status=wanted, name=name, limit=limit, offset=offset))
             total = uow.jobs.count(status=wanted, name=name)
         return jobs, total

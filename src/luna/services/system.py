@@ -96,5 +96,5 @@ def system_info(settings: Settings, models: Mapping[str, str]) -> SystemInfo:
 
 def jobs_by_status(database: Database) -> dict[str, int]:
     """How many jobs are in each status now (the ``luna_jobs`` gauge reads this at every scrape)."""
-    with database.unit_of_work() as uow:
+    with database.unit_of_work(read_only=True) as uow:
         return uow.jobs.counts_by_status()

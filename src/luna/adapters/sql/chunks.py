@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from typing import Any, Final
 
 import sqlalchemy as sa
@@ -17,9 +17,8 @@ from luna.domain.items import ItemChunk
 _KEYS_PER_STATEMENT: Final = 500
 """IDs bound into one ``IN (…)``: far below SQLite's parameter limit, few round trips."""
 
-_archived = item_chunks.c.metadata["archived"].as_boolean()
-_ACTIVE: Final = sa.or_(_archived.is_(None), _archived.is_not(sa.true()))
-"""Not archived: chunks without the flag (or with it false) are current."""
+_ACTIVE: Final = item_chunks.c.metadata["archived"].as_boolean().is_not(sa.true())
+"""Not archived: chunks without the flag (or with it false) are current; ``IS NOT`` lets NULL through."""
 
 
 class SqlChunkRepository:
@@ -114,9 +113,7 @@ class SqlChunkRepository:
                 return
             after = rows[-1].chunk_id
 
-    def _existing(
-        self, column: sa.Column[uuid.UUID], keys: Sequence[uuid.UUID] | set[uuid.UUID]
-    ) -> list[uuid.UUID]:
+    def _existing(self, column: sa.Column[uuid.UUID], keys: Collection[uuid.UUID]) -> list[uuid.UUID]:
         ordered = list(keys)
         present: list[uuid.UUID] = []
         for start in range(0, len(ordered), _KEYS_PER_STATEMENT):

@@ -48,8 +48,8 @@ class SqlDatabase:
                 self._timescaledb = _timescaledb_active(connection)
         return self._timescaledb
 
-    def unit_of_work(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self._engine)
+    def unit_of_work(self, read_only: bool = False) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self._engine, read_only=read_only)
 
     def upgrade(self) -> str:
         """Migrate to the newest revision in one transaction; a no-op when already there."""

@@ -36,6 +36,10 @@ _SQLITE_PRAGMAS: Final = (
 _SQLITE_BEGIN_MODES: Final = frozenset({"IMMEDIATE", "DEFERRED"})
 
 
+def _casefold(value: str | None) -> str | None:
+    return value.casefold() if isinstance(value, str) else value
+
+
 def build_engine(url: str, *, pool_size: int, echo: bool) -> sa.Engine:
     """Create (but do not connect) the engine for a ``sqlite:///`` or ``postgresql[+psycopg]://`` URL."""
     parsed = sa.make_url(url)
@@ -58,6 +62,7 @@ def _sqlite_engine(url: URL, *, pool_size: int, echo: bool) -> sa.Engine:
     engine = sa.create_engine(
         url,
         echo=echo,
+        hide_parameters=True,  # error messages and logs must not carry user data (no PII in logs)
         pool_size=pool_size,
         connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
     )
@@ -66,6 +71,8 @@ def _sqlite_engine(url: URL, *, pool_size: int, echo: bool) -> sa.Engine:
     def _configure(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
         # Stop the sqlite3 module from opening transactions on its own; the "begin" hook below does it.
         dbapi_connection.isolation_level = None
+        # SQLite's lower() folds ASCII only; German titles need "ÜBERSICHT" to match "übersicht".
+        dbapi_connection.create_function("lower", 1, _casefold, deterministic=True)
         cursor = dbapi_connection.cursor()
         try:
             for pragma in _SQLITE_PRAGMAS:
@@ -95,6 +102,7 @@ def _postgresql_engine(url: URL, *, pool_size: int, echo: bool) -> sa.Engine:
     return sa.create_engine(
         url,
         echo=echo,
+        hide_parameters=True,  # error messages and logs must not carry user data (no PII in logs)
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=True,

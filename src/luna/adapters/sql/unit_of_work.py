@@ -7,6 +7,7 @@ from types import TracebackType
 import sqlalchemy as sa
 
 from luna.adapters.sql.chunks import SqlChunkRepository
+from luna.adapters.sql.engine import SQLITE_BEGIN
 from luna.adapters.sql.items import SqlItemRepository
 from luna.adapters.sql.jobs import SqlJobRepository
 from luna.adapters.sql.users import SqlUserRepository
@@ -22,8 +23,9 @@ class SqlUnitOfWork:
     rolls back whatever came after the last commit, also when an exception escapes.
     """
 
-    def __init__(self, engine: sa.Engine) -> None:
+    def __init__(self, engine: sa.Engine, *, read_only: bool = False) -> None:
         self._engine = engine
+        self._read_only = read_only
         self._active: sa.Connection | None = None
         self.users: UserRepository = SqlUserRepository(self._connection)
         self.jobs: JobRepository = SqlJobRepository(self._connection)
@@ -39,9 +41,13 @@ class SqlUnitOfWork:
         if self._active is not None:
             raise RuntimeError("the unit of work is already open")
         try:
-            self._active = self._engine.connect()
+            connection = self._engine.connect()
         except sa.exc.OperationalError as error:
             raise Unavailable("the database cannot be reached") from error
+        if self._read_only:
+            # Readers must not queue behind SQLite's write lock (BEGIN IMMEDIATE) of a long writer.
+            connection = connection.execution_options(**{SQLITE_BEGIN: "DEFERRED"})
+        self._active = connection
         return self
 
     def __exit__(
@@ -51,6 +57,9 @@ class SqlUnitOfWork:
         if connection is not None:
             # Closing rolls back the open transaction before the connection goes back to the pool.
             connection.close()
+        if isinstance(exc, sa.exc.OperationalError):
+            # Locked or lost database: the caller may retry, so this is 503, never a 500.
+            raise Unavailable("the database is busy or unreachable; try again shortly") from exc
 
     def commit(self) -> None:
         self._connection().commit()

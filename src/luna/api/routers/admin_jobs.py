@@ -39,7 +39,7 @@ def list_jobs(
     status: Annotated[JobStatus | None, Query(description="Only jobs in this status")] = None,
     name: Annotated[str | None, Query(max_length=100, description="Only jobs with this name")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
 ) -> Envelope[JobPage]:
     found, total = jobs.list(status, name, limit, offset)
     page = JobPage(items=[JobOut.from_job(job) for job in found], total=total, limit=limit, offset=offset)
