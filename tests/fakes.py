@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import uuid
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from types import TracebackType
@@ -22,7 +22,13 @@ from luna.domain.items import Item, ItemChunk, ItemStatus
 from luna.domain.jobs import Job, JobStatus
 from luna.domain.users import User
 from luna.ports.jobs import JobHandler
-from luna.ports.sql import ChunkRepository, ItemRepository, JobRepository, UserRepository
+from luna.ports.sql import (
+    ChunkRepository,
+    EmbeddingCacheRepository,
+    ItemRepository,
+    JobRepository,
+    UserRepository,
+)
 
 
 class FakeUserRepository:
@@ -98,6 +104,16 @@ class FakeJobRepository:
         running = self._matching(JobStatus.RUNNING, None)
         silent = sorted((j for j in running if last_sign_of_life(j) < older_than), key=last_sign_of_life)
         return [replace(job) for job in silent]
+
+    def queued_before(self, created_before: datetime) -> Sequence[Job]:
+        def created(job: Job) -> datetime:
+            return job.created_at or created_before
+
+        queued = self._matching(JobStatus.QUEUED, None)
+        waiting = sorted(
+            (j for j in queued if created(j) < created_before), key=lambda j: (created(j), j.job_id)
+        )
+        return [replace(job) for job in waiting]
 
     def counts_by_status(self) -> dict[str, int]:
         counts = {status.value: 0 for status in JobStatus}
@@ -217,6 +233,11 @@ class FakeItemRepository:
             counts[item.status.value] += 1
         return counts
 
+    def fingerprint(self) -> tuple[int, int, datetime | None]:
+        indexed = [item for item in self._items.values() if item.status == ItemStatus.INDEXED]
+        moments = [item.updated_at for item in self._items.values() if item.updated_at is not None]
+        return len(indexed), sum(item.version for item in indexed), max(moments, default=None)
+
 
 class FakeChunkRepository:
     def __init__(self, items: dict[str, Item], chunks: dict[str, ItemChunk]) -> None:
@@ -276,6 +297,21 @@ class FakeChunkRepository:
             yield [copy.deepcopy(c) for c in active[start : start + batch_size]]
 
 
+class FakeEmbeddingCacheRepository:
+    def __init__(self, vectors: dict[tuple[str, str], list[float]]) -> None:
+        self._vectors = vectors
+
+    def get_many(self, model: str, text_hashes: Sequence[str]) -> dict[str, list[float]]:
+        return {h: list(self._vectors[(model, h)]) for h in text_hashes if (model, h) in self._vectors}
+
+    def put_many(self, model: str, vectors: Mapping[str, Sequence[float]]) -> None:
+        for text_hash, vector in vectors.items():
+            self._vectors.setdefault((model, text_hash), [float(x) for x in vector])
+
+    def count(self, model: str | None = None) -> int:
+        return sum(1 for key in self._vectors if model is None or key[0] == model)
+
+
 class FakeUnitOfWork:
     """Works on a private copy of the committed state; ``commit`` publishes it."""
 
@@ -285,10 +321,12 @@ class FakeUnitOfWork:
         self._jobs: dict[str, Job] = {}
         self._items: dict[str, Item] = {}
         self._chunks: dict[str, ItemChunk] = {}
+        self._embeddings: dict[tuple[str, str], list[float]] = {}
         self.users: UserRepository = FakeUserRepository(self._users)
         self.jobs: JobRepository = FakeJobRepository(self._jobs)
         self.items: ItemRepository = FakeItemRepository(self._items, self._chunks)
         self.chunks: ChunkRepository = FakeChunkRepository(self._items, self._chunks)
+        self.embedding_cache: EmbeddingCacheRepository = FakeEmbeddingCacheRepository(self._embeddings)
 
     def __enter__(self) -> FakeUnitOfWork:
         self.rollback()
@@ -304,6 +342,7 @@ class FakeUnitOfWork:
         self._database.jobs = copy.deepcopy(self._jobs)
         self._database.items = copy.deepcopy(self._items)
         self._database.chunks = copy.deepcopy(self._chunks)
+        self._database.embeddings = copy.deepcopy(self._embeddings)
         self._database.commits += 1
 
     def rollback(self) -> None:
@@ -315,6 +354,8 @@ class FakeUnitOfWork:
         self._items.update(copy.deepcopy(self._database.items))
         self._chunks.clear()
         self._chunks.update(copy.deepcopy(self._database.chunks))
+        self._embeddings.clear()
+        self._embeddings.update(copy.deepcopy(self._database.embeddings))
 
 
 class FakeDatabase:
@@ -325,6 +366,7 @@ class FakeDatabase:
         self.jobs: dict[str, Job] = {}
         self.items: dict[str, Item] = {}
         self.chunks: dict[str, ItemChunk] = {}
+        self.embeddings: dict[tuple[str, str], list[float]] = {}
         self.commits = 0
         self.events_daily_refreshes = 0
 

@@ -17,11 +17,17 @@ from luna.ports.blobs import BlobStore
 from luna.ports.chat import ChatModel
 from luna.ports.embeddings import Embedder
 from luna.ports.extract import Extractor
+from luna.ports.fetch import Fetcher
 from luna.ports.health import HealthCheck
 from luna.ports.jobs import JobQueue
 from luna.ports.lexical import LexicalIndex
+from luna.ports.ratelimit import RateLimiter
 from luna.ports.sql import Database
+from luna.ports.sql_backup import SqlBackup
 from luna.ports.vectors import VectorIndex
+from luna.services.knowledge import KnowledgeBase, KnowledgeSettings
+from luna.services.retrieval import RetrievalSettings
+from luna.services.snapshots import SnapshotService
 from luna.settings import Settings
 
 T = TypeVar("T")
@@ -201,6 +207,83 @@ class Container:
         from luna.adapters.lexical.bm25s import Bm25sLexicalIndex
 
         return Bm25sLexicalIndex()
+
+    @cached_property
+    def fetcher(self) -> Fetcher:
+        from luna.adapters.web.fetcher import HttpFetcher
+
+        s = self.settings.ingest
+        return HttpFetcher(
+            timeout_sec=s.url_timeout_sec,
+            max_bytes=s.url_max_mb * 1024 * 1024,
+            max_redirects=s.url_max_redirects,
+            allowlist=s.url_allowlist,
+        )
+
+    @cached_property
+    def ask_limiter(self) -> RateLimiter:
+        """Questions per user and minute; shared through Redis when the jobs run on Redis."""
+        from luna.adapters.ratelimit.moving_window import MovingWindowLimiter
+
+        s = self.settings
+        storage = s.jobs.redis_url if s.jobs.kind == "redis" else "memory://"
+        return MovingWindowLimiter(s.rag.ask_per_minute, storage, namespace="luna-ask")
+
+    @cached_property
+    def fallback_chat(self) -> ChatModel:
+        """The extractive answerer: what Luna falls back to when the configured model fails."""
+        from luna.adapters.models.extractive import ExtractiveChatModel
+
+        return ExtractiveChatModel()
+
+    @cached_property
+    def knowledge(self) -> KnowledgeBase:
+        s = self.settings
+        with self._lock:
+            return KnowledgeBase(
+                database=self.database,
+                vectors=self.vectors,
+                blobs=self.blobs,
+                extractor=self.extractor,
+                embedder=self.embedder,
+                lexical=self.lexical,
+                chat=self.chat,
+                fallback_chat=self.fallback_chat,
+                settings=KnowledgeSettings(
+                    collection=s.rag.collection,
+                    max_upload_bytes=s.api.max_upload_mb * 1024 * 1024,
+                    chunk_tokens=s.ingest.chunk_tokens,
+                    overlap_tokens=s.ingest.chunk_overlap_tokens,
+                    retrieval=RetrievalSettings(
+                        candidates=s.rag.candidates,
+                        fusion=s.rag.fusion,
+                        rrf_k=s.rag.rrf_k,
+                        dense_weight=s.rag.dense_weight,
+                        lexical_weight=s.rag.lexical_weight,
+                    ),
+                    min_dense_score=s.rag.min_dense_score,
+                ),
+            )
+
+    @cached_property
+    def sql_backup(self) -> SqlBackup:
+        from luna.adapters.sql.backup import PostgresBackup, SqliteBackup
+
+        s = self.settings
+        if s.database.kind == "sqlite":
+            return SqliteBackup(s.database_url)
+        return PostgresBackup(s.database_url, self.database.close)
+
+    @cached_property
+    def snapshots(self) -> SnapshotService:
+        return SnapshotService(
+            self.database,
+            self.vectors,
+            self.blobs,
+            self.sql_backup,
+            self.settings.snapshots_path,
+            self.knowledge.lexical.invalidate,
+        )
 
     def health_checks(self) -> dict[str, HealthCheck]:
         """Every component the admin health page lists, by name; each is opened when it is checked."""

@@ -12,8 +12,10 @@ environment variable, so a bad deployment fails at start instead of at the first
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
@@ -52,6 +54,9 @@ SEED_ENV_ALIASES: dict[str, tuple[str, ...]] = {
     "EMBED_MODEL": ("embeddings", "model"),
     "GENERATE_MODEL": ("chat", "model"),
 }
+
+
+_HOST_NAME = re.compile(r"(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9-]{1,63})*\.?")
 
 
 class SettingsError(ValueError):
@@ -206,6 +211,49 @@ class SimSettings(_Section):
         return value
 
 
+class IngestSettings(_Section):
+    chunk_tokens: int = Field(default=350, ge=32, le=4096)
+    chunk_overlap_tokens: int = Field(default=50, ge=0, le=1024)
+    url_timeout_sec: float = Field(default=20.0, gt=0, le=600)
+    url_max_mb: int = Field(default=20, ge=1, le=2048)
+    url_max_redirects: int = Field(default=5, ge=0, le=20)
+    url_allowlist: list[str] = Field(default_factory=list)
+    demo_samples: bool = True
+
+    @field_validator("url_allowlist")
+    @classmethod
+    def _hosts_or_networks(cls, entries: list[str]) -> list[str]:
+        for entry in entries:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                if not _HOST_NAME.fullmatch(entry):
+                    raise ValueError(f"{entry!r} is neither a host name, an IP address nor a CIDR") from None
+        return entries
+
+    @model_validator(mode="after")
+    def _overlap_below_size(self) -> IngestSettings:
+        if self.chunk_overlap_tokens >= self.chunk_tokens:
+            raise ValueError("chunk_overlap_tokens: must be smaller than chunk_tokens")
+        return self
+
+
+class RagSettings(_Section):
+    collection: str = Field(default="chunks", pattern=r"^[a-z][a-z0-9_]{0,40}$")
+    top_k: int = Field(default=6, ge=1, le=50)
+    candidates: int = Field(default=40, ge=5, le=500)
+    fusion: Literal["rrf", "weighted"] = "rrf"
+    rrf_k: int = Field(default=60, ge=1)
+    dense_weight: float = Field(default=1.0, ge=0)
+    lexical_weight: float = Field(default=1.0, ge=0)
+    min_dense_score: float = Field(default=0.86, ge=-1, le=1)
+    ask_per_minute: int = Field(default=20, ge=1)
+
+
+class BackupSettings(_Section):
+    path: Path | None = None
+
+
 class LoggingSettings(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     json_format: bool = True
@@ -228,6 +276,9 @@ class Settings(BaseModel):
     chat: ChatSettings = ChatSettings()
     jobs: JobSettings = JobSettings()
     sim: SimSettings = SimSettings()
+    ingest: IngestSettings = IngestSettings()
+    rag: RagSettings = RagSettings()
+    backup: BackupSettings = BackupSettings()
     logging: LoggingSettings = LoggingSettings()
 
     @model_validator(mode="after")
@@ -259,8 +310,8 @@ class Settings(BaseModel):
         return self.data_dir / "jobs-queue.db"
 
     @property
-    def embedding_cache_path(self) -> Path:
-        return self.data_dir / "embedding-cache"
+    def snapshots_path(self) -> Path:
+        return self.backup.path or self.data_dir / "snapshots"
 
 
 def env_name(path: tuple[str | int, ...]) -> str:

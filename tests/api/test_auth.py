@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Annotated, Any
 
 import httpx
@@ -111,6 +112,71 @@ async def test_every_admin_route_needs_the_key(client: httpx.AsyncClient) -> Non
         concrete = path.replace("{job_id}", str(uuid.uuid4()))
         response = await client.request(method.upper(), concrete)
         assert response.status_code == 401, (method, path)
+
+
+MALFORMED = {"Content-Type": "application/json"}
+
+
+def oversize_body(limit_kb: int) -> bytes:
+    return json.dumps({"name": "x", "params": {"blob": "a" * (limit_kb * 1024 + 1)}}).encode()
+
+
+async def test_without_a_key_a_malformed_body_is_401_not_400(client: httpx.AsyncClient) -> None:
+    response = await client.post("/api/v1/admin/jobs", headers=MALFORMED, content=b"{not json")
+
+    assert response.status_code == 401
+    body = response.json()
+    assert (body["status"], body["data"]["code"]) == ("error", "unauthorized")
+    assert body["trace_id"] == response.headers["X-Trace-Id"]
+    assert response.headers["WWW-Authenticate"] == "Bearer"
+
+
+async def test_behind_a_proxy_prefix_the_key_is_still_checked_first(app: FastAPI) -> None:
+    transport = httpx.ASGITransport(app=app, root_path="/luna")
+    async with httpx.AsyncClient(transport=transport, base_url="http://luna.test") as client:
+        response = await client.post("/luna/api/v1/admin/jobs", headers=MALFORMED, content=b"{not json")
+
+    assert response.status_code == 401
+
+
+async def test_with_a_wrong_key_an_oversize_body_is_403_not_413(build_app: Callable[..., FastAPI]) -> None:
+    headers = {**MALFORMED, "X-Admin-Key": "wrong-key-0123456789"}
+    async with http_client(build_app(LUNA_API__MAX_JSON_KB=1)) as client:
+        response = await client.post("/api/v1/admin/jobs", headers=headers, content=oversize_body(1))
+
+    assert response.status_code == 403
+    assert response.json()["data"]["code"] == "forbidden"
+
+
+async def test_with_the_key_a_malformed_body_is_400(client: httpx.AsyncClient, admin: dict[str, str]) -> None:
+    response = await client.post("/api/v1/admin/jobs", headers={**admin, **MALFORMED}, content=b"{not json")
+
+    assert response.status_code == 400
+    assert response.json()["data"]["code"] == "malformed_json"
+
+
+async def test_without_a_key_the_body_is_never_read(client: httpx.AsyncClient) -> None:
+    read: list[bytes] = []
+
+    async def body() -> AsyncIterator[bytes]:
+        read.append(b"{}")
+        yield b"{}"
+
+    response = await client.post("/api/v1/admin/jobs", headers=MALFORMED, content=body())
+
+    assert response.status_code == 401
+    assert read == []
+
+
+async def test_every_admin_route_refuses_a_bad_body_without_a_key_as_401(client: httpx.AsyncClient) -> None:
+    schema = (await client.get("/api/v1/openapi.json")).json()
+    for path, operations in schema["paths"].items():
+        if not path.startswith("/api/v1/admin"):
+            continue
+        for method in operations:
+            concrete = path.replace("{job_id}", str(uuid.uuid4()))
+            response = await client.request(method.upper(), concrete, headers=MALFORMED, content=b"[")
+            assert response.status_code == 401, (method, path)
 
 
 async def test_admin_is_forbidden_when_no_key_is_configured(app_without_secrets: FastAPI) -> None:

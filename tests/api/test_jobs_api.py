@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
-from tests.api.conftest import KNOWN_JOB
+from luna.domain.jobs import JobFunction
+from tests.api.conftest import KNOWN_JOB, http_client
 
 pytestmark = pytest.mark.anyio
 
@@ -97,3 +100,47 @@ async def test_cancel_a_queued_job_then_cancelling_again_is_409(
     assert first.json()["data"]["status"] == "cancelled"
     assert second.status_code == 409
     assert second.json()["data"]["code"] == "conflict"
+
+
+def refresh_day(container: object, ctx: object, *, day: str, force: bool = False) -> None:
+    """A job function with a required and an optional param."""
+
+
+@pytest.fixture
+def checking_client(build_app: Callable[..., FastAPI]) -> httpx.AsyncClient:
+    """An app given the job functions (as ``luna serve`` gives it the registry), not only their names."""
+    registry: dict[str, JobFunction] = {KNOWN_JOB: refresh_day}
+    return http_client(build_app(known_jobs=registry))
+
+
+@pytest.mark.parametrize(
+    ("params", "problem"),
+    [
+        ({"day": "2025-01-01", "colour": "red"}, "unknown params: colour"),
+        ({"force": True}, "missing params: day"),
+    ],
+)
+async def test_params_the_job_cannot_take_are_400_and_nothing_is_stored(
+    checking_client: httpx.AsyncClient, admin: dict[str, str], params: dict[str, object], problem: str
+) -> None:
+    async with checking_client as client:
+        response = await client.post(JOBS, headers=admin, json={"name": KNOWN_JOB, "params": params})
+        listed = (await client.get(JOBS, headers=admin)).json()["data"]
+
+    assert response.status_code == 400
+    body = response.json()
+    assert body["data"]["code"] == "invalid_input"
+    assert problem in body["message"]
+    assert listed["total"] == 0
+
+
+async def test_params_the_job_can_take_are_accepted(
+    checking_client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    async with checking_client as client:
+        response = await client.post(
+            JOBS, headers=admin, json={"name": KNOWN_JOB, "params": {"day": "2025-01-01"}}
+        )
+
+    assert response.status_code == 202
+    assert response.json()["data"]["params"] == {"day": "2025-01-01"}

@@ -172,6 +172,32 @@ def test_jobs_are_stored_listed_newest_first_and_updated(database: Database) -> 
         assert all(uow.jobs.get(garbage) is None for garbage in GARBAGE_IDS)
 
 
+def test_queued_before_finds_the_jobs_queued_since_before_the_cutoff_oldest_first(database: Database) -> None:
+    def job(name: str, status: JobStatus, minutes: int) -> Job:
+        return Job(job_id=new_id(), name=name, status=status, created_at=T0 + timedelta(minutes=minutes))
+
+    rows = [
+        job("newer", JobStatus.QUEUED, 5),
+        job("oldest", JobStatus.QUEUED, 0),
+        job("at-the-cutoff", JobStatus.QUEUED, 10),
+        job("after", JobStatus.QUEUED, 11),
+        job("running", JobStatus.RUNNING, 1),
+        job("done", JobStatus.SUCCEEDED, 1),
+        job("cancelled", JobStatus.CANCELLED, 1),
+    ]
+    with database.unit_of_work() as uow:
+        for row in rows:
+            uow.jobs.add(row)
+        uow.commit()
+
+    with database.unit_of_work(read_only=True) as uow:
+        waiting = uow.jobs.queued_before(T0 + timedelta(minutes=10))
+        assert uow.jobs.queued_before(T0) == []
+
+    assert [found.name for found in waiting] == ["oldest", "newer"]
+    assert waiting[0] == rows[1]
+
+
 # --- items ------------------------------------------------------------------------------------------
 
 
@@ -461,3 +487,40 @@ def test_all_active_yields_every_current_chunk_once_in_batches(database: Databas
 def test_all_active_on_an_empty_store_yields_nothing(database: Database) -> None:
     with database.unit_of_work() as uow:
         assert list(uow.chunks.all_active(batch_size=10)) == []
+
+
+def test_the_fingerprint_changes_with_every_change_to_the_searchable_items(database: Database) -> None:
+    with database.unit_of_work() as uow:
+        empty = uow.items.fingerprint()
+    assert empty[:2] == (0, 0)
+    item = make_item(sha256="a" * 64)
+    add_items(database, item)
+    seen = [empty]
+    for change in ({"status": ItemStatus.INDEXED}, {"version": 2}, {"title": "neu"}):
+        with database.unit_of_work() as uow:
+            uow.items.update(item.item_id, **change)
+            uow.commit()
+        with database.unit_of_work(read_only=True) as uow:
+            seen.append(uow.items.fingerprint())
+    with database.unit_of_work() as uow:
+        uow.items.delete(item.item_id)
+        uow.commit()
+    with database.unit_of_work(read_only=True) as uow:
+        seen.append(uow.items.fingerprint())
+    assert [f[:2] for f in seen] == [(0, 0), (1, 1), (1, 2), (1, 2), (0, 0)]
+    assert len(set(seen[1:])) == len(seen) - 1  # a title change moves updated_at
+
+
+def test_the_embedding_cache_keeps_the_first_vector_per_model_and_text(database: Database) -> None:
+    with database.unit_of_work() as uow:
+        uow.embedding_cache.put_many("e5", {"h1": [0.25, -0.5], "h2": [1.0, 0.0]})
+        uow.embedding_cache.put_many("e5", {"h1": [9.0, 9.0]})
+        uow.embedding_cache.put_many("other", {"h1": [0.5, 0.5]})
+        uow.commit()
+    with database.unit_of_work(read_only=True) as uow:
+        assert uow.embedding_cache.get_many("e5", ["h1", "h3", "h2"]) == {
+            "h1": [0.25, -0.5],
+            "h2": [1.0, 0.0],
+        }
+        assert uow.embedding_cache.get_many("other", ["h1"]) == {"h1": [0.5, 0.5]}
+        assert (uow.embedding_cache.count("e5"), uow.embedding_cache.count()) == (2, 3)

@@ -149,3 +149,57 @@ def test_serve_answers_with_the_envelope_and_runs_jobs(served: str) -> None:
     ran = runner.invoke(app, ["jobs", "run", "maintenance.refresh_events_daily"])
     assert ran.exit_code == 0, ran.output
     assert "succeeded" in ran.output
+
+
+SAMPLES = Path(__file__).resolve().parents[2] / "docs" / "samples"
+
+
+def test_ingest_ask_verify_and_snapshot_work_without_a_server(
+    cli_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "200")  # tables on one line each
+    ingested = runner.invoke(app, ["ingest", str(SAMPLES / "stromtarife-und-lastverschiebung.md"), "--tag", "demo"])
+    assert ingested.exit_code == 0, ingested.output
+    assert "directly (no running server)" in ingested.output and "1 ingested" in ingested.output
+    again = runner.invoke(app, ["ingest", str(SAMPLES / "stromtarife-und-lastverschiebung.md")])
+    assert again.exit_code == 0 and "1 already there" in again.output
+    missing = runner.invoke(app, ["ingest", "/nonexistent/file.pdf"])
+    assert missing.exit_code == 2 and "neither a file nor a folder" in missing.output
+
+    asked = runner.invoke(app, ["ask", "Wann lohnt es sich, die Waschmaschine laufen zu lassen?"])
+    assert asked.exit_code == 0, asked.output
+    assert "[chunk " in asked.output and "Quellen" in asked.output
+
+    verified = runner.invoke(app, ["admin", "verify"])
+    assert verified.exit_code == 0 and "agree" in verified.output
+    created = runner.invoke(app, ["snapshot", "create"])
+    assert created.exit_code == 0, created.output
+    listed = runner.invoke(app, ["snapshot", "list"])
+    assert listed.exit_code == 0 and "sql, vectors, blobs" in listed.output
+
+
+@pytest.fixture
+def demo_on(cli_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LUNA_INGEST__DEMO_SAMPLES", "true")
+
+
+def test_the_first_serve_ingests_the_demo_set_and_the_cli_goes_through_the_server(
+    demo_on: None, served: str
+) -> None:
+    headers = {"X-Admin-Key": ADMIN_KEY}
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        jobs = httpx.get(f"{served}/admin/jobs", params={"name": "kb.ingest_samples"}, headers=headers).json()
+        if jobs["data"]["items"] and jobs["data"]["items"][0]["status"] in ("succeeded", "failed"):
+            break
+        time.sleep(0.5)
+    job = jobs["data"]["items"][0]
+    assert job["status"] == "succeeded" and job["result"]["ingested"] == 4, job
+    items = httpx.get(f"{served}/admin/items", headers=headers).json()["data"]
+    assert {i["title"] for i in items["items"]} >= {"Netzentgelte 2026", "Wärmepumpe im Einfamilienhaus"}
+
+    ingested = runner.invoke(app, ["ingest", str(SAMPLES / "netzentgelte-2026.pdf")])
+    assert "through the running server" in ingested.output and "1 already there" in ingested.output
+    asked = runner.invoke(app, ["ask", "Was kostet die Netznutzung pro Kilowattstunde?"])
+    assert asked.exit_code == 0, asked.output
+    assert "[chunk " in asked.output and "Netzentgelte 2026" in asked.output

@@ -301,6 +301,33 @@ def test_recover_stale_requeues_a_job_whose_worker_died_and_it_completes(
     assert done.worker != "crashed-host:4711"
 
 
+def test_a_queued_job_whose_message_was_lost_is_enqueued_again_and_runs(
+    container: Container, service: JobService, add_job: Callable[[str, JobFunction], None]
+) -> None:
+    add_job("test.echo", echo)
+    stale_after = timedelta(seconds=container.settings.jobs.stale_after_sec)
+    # Committed, but the submitter died before the enqueue: a row and no message.
+    lost = Job(
+        job_id=str(uuid.uuid4()),
+        name="test.echo",
+        status=JobStatus.QUEUED,
+        params={"n": 7},
+        created_at=datetime.now(UTC) - stale_after - timedelta(seconds=1),
+    )
+    with container.database.unit_of_work() as uow:
+        uow.jobs.add(lost)
+        uow.commit()
+    assert container.job_queue.pending() == 0
+
+    assert recover_stale(container) == 1
+    assert container.job_queue.pending() == 1
+    assert recover_stale(container) == 0  # the message is there now: no duplicate on the next sweep
+
+    start_in_process(container)
+    done = wait_for_job(service, lost.job_id, is_finished)
+    assert (done.status, done.result, done.attempts) == (JobStatus.SUCCEEDED, {"n": 7}, 1)
+
+
 def test_stopping_the_in_process_worker_lets_the_running_job_finish(
     container: Container, service: JobService, add_job: Callable[[str, JobFunction], None]
 ) -> None:

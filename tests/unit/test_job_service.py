@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from luna.domain.errors import Conflict, InvalidInput, NotFound, Unavailable
-from luna.domain.jobs import Job, JobStatus
+from luna.domain.jobs import Job, JobFunction, JobStatus
 from luna.services.jobs import JobService
 from tests.fakes import FakeDatabase, FakeJobQueue
 
@@ -240,3 +240,114 @@ def test_recover_stale_requeues_fails_or_cancels_by_attempts_and_cancel_requests
     assert service.get(alive.job_id).status is JobStatus.RUNNING
     assert service.claim(retry.job_id, "host:2") is not None
     assert service.get(retry.job_id).attempts == 2
+
+
+# Params checked against the job function (when the service knows the functions, not only names)
+
+
+def ingest_document(container: object, ctx: object, *, item_id: str, pages: list[int] | None = None) -> None:
+    """A job function as the registry holds them: ``fn(container, ctx, **params)``."""
+
+
+def flexible(container: object, ctx: object, **options: object) -> None:
+    """A job that takes any params."""
+
+
+REGISTRY = {"ingest.document": ingest_document, "flexible": flexible}
+
+
+@pytest.fixture
+def checking(database: FakeDatabase, queue: FakeJobQueue) -> JobService:
+    return JobService(database, queue, REGISTRY)
+
+
+@pytest.mark.parametrize(
+    ("params", "problem", "unknown", "missing"),
+    [
+        (
+            {"item_id": "a", "colour": "red", "size": 3},
+            "unknown params: colour, size",
+            ["colour", "size"],
+            [],
+        ),
+        ({"pages": [1]}, "missing params: item_id", [], ["item_id"]),
+        ({"container": 1}, "unknown params: container; missing params: item_id", ["container"], ["item_id"]),
+    ],
+)
+def test_submit_refuses_params_the_job_cannot_take_and_stores_nothing(
+    checking: JobService,
+    database: FakeDatabase,
+    queue: FakeJobQueue,
+    params: dict[str, object],
+    problem: str,
+    unknown: list[str],
+    missing: list[str],
+) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        checking.submit("ingest.document", params, None)
+
+    assert problem in refused.value.message
+    assert "it takes: item_id, pages" in refused.value.message
+    assert (refused.value.details["unknown"], refused.value.details["missing"]) == (unknown, missing)
+    assert database.jobs == {}
+    assert queue.enqueued == []
+
+
+@pytest.mark.parametrize(
+    ("name", "params"),
+    [
+        ("ingest.document", {"item_id": "a"}),
+        ("ingest.document", {"item_id": "a", "pages": [1, 2]}),
+        ("flexible", {"anything": 1, "goes": "yes"}),
+    ],
+)
+def test_submit_accepts_params_the_job_can_take(
+    checking: JobService, queue: FakeJobQueue, name: str, params: dict[str, object]
+) -> None:
+    job = checking.submit(name, params, None)
+
+    assert queue.enqueued == [job.job_id]
+
+
+def test_a_live_registry_knows_jobs_registered_after_the_service_was_built(
+    database: FakeDatabase, queue: FakeJobQueue
+) -> None:
+    registry: dict[str, JobFunction] = {}
+    service = JobService(database, queue, registry)
+    registry["ingest.document"] = ingest_document
+
+    with pytest.raises(InvalidInput, match="missing params: item_id"):
+        service.submit("ingest.document", {}, None)
+    assert service.submit("ingest.document", {"item_id": "a"}, None).status is JobStatus.QUEUED
+
+
+# Queued jobs whose queue message was lost
+
+
+def test_requeue_lost_enqueues_old_queued_jobs_when_the_queue_misses_messages(
+    service: JobService, database: FakeDatabase, queue: FakeJobQueue
+) -> None:
+    old = datetime.now(UTC) - timedelta(minutes=10)
+    lost = _stored(database, created_at=old)
+    fresh = _stored(database, created_at=datetime.now(UTC))
+    running = _stored(database, status=JobStatus.RUNNING, created_at=old, heartbeat_at=datetime.now(UTC))
+
+    assert service.requeue_lost(timedelta(minutes=2)) == 1
+
+    assert queue.enqueued == [lost.job_id]
+    assert service.claim(lost.job_id, "host:1") is not None
+    assert service.claim(lost.job_id, "host:2") is None  # the original message, had it survived
+    assert fresh.job_id not in queue.enqueued and running.job_id not in queue.enqueued
+
+
+def test_requeue_lost_leaves_a_long_backlog_alone_while_every_message_is_there(
+    service: JobService, database: FakeDatabase, queue: FakeJobQueue
+) -> None:
+    waiting = [service.submit("ingest.document", {}, None) for _ in range(3)]
+    for job in waiting:
+        database.jobs[job.job_id].created_at = datetime.now(UTC) - timedelta(hours=1)
+
+    assert service.requeue_lost(timedelta(minutes=2)) == 0
+    assert service.requeue_lost(timedelta(minutes=2)) == 0
+
+    assert queue.enqueued == [job.job_id for job in waiting]

@@ -1,9 +1,13 @@
-"""One middleware around every HTTP request: trace id, body limit, metrics, access log, last resort.
+"""One middleware around every HTTP request: trace id, admin key, body limit, metrics, access log.
 
 It sits inside Starlette's own error middleware and outside the exception handlers, so it sees the
-final status of every response, can stamp ``X-Trace-Id`` on all of them, and turns any exception no
-handler took into a 500 envelope (the exception goes to the log with the trace id, never to the
-client).
+final status of every response, can stamp ``X-Trace-Id`` on all of them, and, as the last resort,
+turns any exception no handler took into a 500 envelope (the exception goes to the log with the
+trace id, never to the client).
+
+Admin requests have their key checked here, before the app reads (or size-checks) the body: a
+caller without the key learns nothing about the endpoint, and its body is never parsed. The routers
+check the key again with :func:`~luna.api.auth.require_admin`, which also documents it in OpenAPI.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from luna.api.auth import ADMIN_KEY_HEADER, check_admin_key
+from luna.api.deps import get_container
 from luna.api.errors import http_error_response, internal_error_response, luna_error_response
 from luna.api.prometheus import HttpMetrics
 from luna.api.route_templates import RouteTemplates
@@ -26,6 +32,29 @@ access_log = structlog.stdlib.get_logger("luna.api.access")
 error_log = structlog.stdlib.get_logger("luna.api")
 
 _MULTIPART = "multipart/form-data"
+
+#: Every path under this prefix needs the admin key (``create_app`` mounts the admin routers here).
+ADMIN_PATH_PREFIX = "/api/v1/admin"
+
+
+def _route_path(scope: Scope) -> str:
+    """The path the router matches: without the ``root_path`` a proxy mounts the app under."""
+    path: str = scope["path"]
+    root_path: str = scope.get("root_path", "")
+    if root_path and path.startswith(root_path) and path[len(root_path) :].startswith("/"):
+        return path[len(root_path) :]
+    return path
+
+
+def is_admin_path(scope: Scope) -> bool:
+    path = _route_path(scope)
+    return path == ADMIN_PATH_PREFIX or path.startswith(f"{ADMIN_PATH_PREFIX}/")
+
+
+def _check_admin_key(scope: Scope) -> None:
+    """Raise 401/403 (as :func:`require_admin` would) for an admin request without a valid key."""
+    request = Request(scope)
+    check_admin_key(request.headers.get(ADMIN_KEY_HEADER), get_container(request).settings.auth)
 
 
 def _size(limit_bytes: int) -> str:
@@ -103,6 +132,8 @@ class RequestMiddleware:
 
         with structlog.contextvars.bound_contextvars(trace_id=trace_id):
             try:
+                if is_admin_path(scope):
+                    _check_admin_key(scope)
                 await self.app(scope, self.body_limit.wrap(scope, receive), send_with_trace)
             except Exception as error:
                 if response_started:

@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from luna.cli import db, health, jobs, serve, worker
+from luna.cli import db, health, jobs, knowledge, serve, snapshots, worker
 from luna.cli.context import CliState
 from luna.settings import SettingsError
 
@@ -36,8 +36,12 @@ def _root(
 app.command("serve")(serve.serve)
 app.command("worker")(worker.worker)
 app.command("health")(health.health)
+app.command("ingest")(knowledge.ingest)
+app.command("ask")(knowledge.ask)
 app.add_typer(db.app, name="db")
 app.add_typer(jobs.app, name="jobs")
+app.add_typer(knowledge.admin_app, name="admin")
+app.add_typer(snapshots.app, name="snapshot")
 
 
 def main() -> None:

@@ -10,8 +10,9 @@ from luna.api.app import create_app
 from luna.cli.context import CliState, state
 from luna.container import Container
 from luna.logging_setup import configure_logging
+from luna.workers.knowledge import queue_demo_ingest
 from luna.workers.registry import load_jobs
-from luna.workers.runner import start_in_process, stop_in_process
+from luna.workers.runner import job_service, start_in_process, stop_in_process
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
@@ -21,7 +22,7 @@ def build_app() -> FastAPI:
     container = CliState(profile=None).container()
     configure_logging(container.settings.logging)
     container.database.upgrade()
-    return create_app(container, known_jobs=load_jobs().keys())
+    return create_app(container, known_jobs=load_jobs())
 
 
 def serve(
@@ -58,9 +59,15 @@ def serve(
     revision = container.database.upgrade()
     run_worker = worker and settings.api.start_worker and settings.jobs.kind == "inprocess"
     _banner(container, bind_host, bind_port, revision, run_worker)
-    app = create_app(container, known_jobs=load_jobs().keys())
+    app = create_app(container, known_jobs=load_jobs())
     if run_worker:
         start_in_process(container)
+        demo = queue_demo_ingest(container, job_service(container))
+        if demo is not None:
+            typer.echo(
+                f"  demo:       the knowledge base is empty; ingesting docs/samples/ as job {demo.job_id}",
+                err=True,
+            )
     try:
         uvicorn.run(app, host=bind_host, port=bind_port, log_config=None, access_log=False)
     finally:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -36,6 +39,39 @@ class ServerClient:
         return self._data(
             httpx.post(self._url(path), json=body, headers=self._headers, timeout=self._timeout)
         )
+
+    def delete(self, path: str) -> Any:
+        return self._data(httpx.delete(self._url(path), headers=self._headers, timeout=self._timeout))
+
+    def upload(self, path: str, file: Path, form: dict[str, Any], timeout_sec: float = 900.0) -> Any:
+        """A multipart upload (``file`` plus form fields); ingest answers once the document is indexed."""
+        with file.open("rb") as handle:
+            response = httpx.post(
+                self._url(path),
+                files={"file": (file.name, handle, "application/octet-stream")},
+                data=form,
+                headers=self._headers,
+                timeout=timeout_sec,
+            )
+        return self._data(response)
+
+    def stream_events(
+        self, path: str, body: dict[str, Any], timeout_sec: float = 600.0
+    ) -> Iterator[tuple[str, Any]]:
+        """``(event, data)`` pairs of a Server-Sent Events answer; an error envelope raises ServerError."""
+        with httpx.stream(
+            "POST", self._url(path), json=body, headers=self._headers, timeout=timeout_sec
+        ) as response:
+            if not response.headers.get("content-type", "").startswith("text/event-stream"):
+                response.read()
+                self._data(response)
+                return
+            event = "message"
+            for line in response.iter_lines():
+                if line.startswith("event:"):
+                    event = line[6:].strip()
+                elif line.startswith("data:"):
+                    yield event, json.loads(line[5:].strip())
 
     def _url(self, path: str) -> str:
         return f"{self.base_url}/{path.lstrip('/')}"

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
+
+#: ``fn(container, ctx, **params) -> dict | None``: what a job name stands for. Services check a
+#: submission's params against its signature; the parameters differ per job, hence ``...``.
+JobFunction = Callable[..., dict[str, Any] | None]
 
 
 class JobStatus(StrEnum):

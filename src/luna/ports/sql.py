@@ -6,7 +6,7 @@ adapter serves SQLite (embedded) and PostgreSQL (server); repositories return do
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Protocol
@@ -55,6 +55,10 @@ class JobRepository(Protocol):
         """Jobs marked running whose heartbeat is older than ``older_than`` (their worker died)."""
         ...
 
+    def queued_before(self, created_before: datetime) -> Sequence[Job]:
+        """Jobs still queued that were created before ``created_before``, oldest first."""
+        ...
+
     def counts_by_status(self) -> dict[str, int]: ...
 
 
@@ -98,6 +102,11 @@ class ItemRepository(Protocol):
 
     def counts_by_status(self) -> dict[str, int]: ...
 
+    def fingerprint(self) -> tuple[int, int, datetime | None]:
+        """(indexed items, sum of their versions, newest ``updated_at`` of any item): changes whenever
+        the searchable knowledge base does, so a process can tell that its in-memory index is stale."""
+        ...
+
 
 class ChunkRepository(Protocol):
     def add_many(self, chunks: Sequence[ItemChunk]) -> None:
@@ -130,11 +139,26 @@ class ChunkRepository(Protocol):
         ...
 
 
+class EmbeddingCacheRepository(Protocol):
+    """Passage vectors by model name and the sha256 of the passage text (see migration 0002)."""
+
+    def get_many(self, model: str, text_hashes: Sequence[str]) -> dict[str, list[float]]:
+        """The cached vectors among ``text_hashes``, by hash; missing ones are left out."""
+        ...
+
+    def put_many(self, model: str, vectors: Mapping[str, Sequence[float]]) -> None:
+        """Cache vectors; a hash already cached for the model keeps its vector."""
+        ...
+
+    def count(self, model: str | None = None) -> int: ...
+
+
 class UnitOfWork(Protocol):
     users: UserRepository
     jobs: JobRepository
     items: ItemRepository
     chunks: ChunkRepository
+    embedding_cache: EmbeddingCacheRepository
 
     def __enter__(self) -> UnitOfWork: ...
 

@@ -4,21 +4,26 @@ The SQL ``jobs`` row is the record of a job; the queue only carries its ID. That
 :meth:`JobService.submit` commits the row before it enqueues: a worker never receives an ID it
 cannot find. The worker-side transitions (claim, progress, finish, recover) live here as well, so
 that the workers, like every caller, leave transactions to a service.
+
+Given the job functions themselves (not only their names), :meth:`JobService.submit` also checks the
+params against the function's signature, so a job that could never be called is refused with a 400
+instead of being queued to fail in the worker.
 """
 
 from __future__ import annotations
 
 import builtins
+import inspect
 import json
 import logging
 import uuid
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from luna.domain.errors import Conflict, InvalidInput, NotFound, Unavailable
-from luna.domain.jobs import Job, JobStatus
+from luna.domain.jobs import Job, JobFunction, JobStatus
 from luna.ports.jobs import JobQueue
 from luna.ports.sql import Database
 
@@ -51,10 +56,45 @@ def _json_object(params: object) -> dict[str, Any]:
     return normalised
 
 
-class JobService:
-    """Submit, list, inspect and cancel jobs (callers), and record their progress (workers)."""
+_NAMED = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
 
-    def __init__(self, database: Database, queue: JobQueue, known_jobs: Collection[str]) -> None:
+
+def _check_params(name: str, function: JobFunction, params: dict[str, Any]) -> None:
+    """Refuse params that ``function`` cannot be called with, naming the unknown and missing ones.
+
+    The worker calls ``function(container, ctx, **params)``; binding two placeholders and the params
+    to its signature is that very call, so whatever binds here can be called there.
+    """
+    signature = inspect.signature(function)
+    try:
+        signature.bind(None, None, **params)
+    except TypeError as error:
+        named = [p for p in builtins.list(signature.parameters.values())[2:] if p.kind in _NAMED]
+        takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in signature.parameters.values())
+        accepted = [p.name for p in named]
+        unknown = [] if takes_any else sorted(set(params) - set(accepted))
+        missing = [p.name for p in named if p.default is p.empty and p.name not in params]
+        problems = [f"unknown params: {', '.join(unknown)}"] if unknown else []
+        problems += [f"missing params: {', '.join(missing)}"] if missing else []
+        reason = "; ".join(problems) or str(error)
+        takes = ", ".join(accepted) or "no params"
+        raise InvalidInput(
+            f"job {name!r} cannot run with these params ({reason}); it takes: {takes}",
+            details={"name": name, "unknown": unknown, "missing": missing, "accepted": accepted},
+        ) from None
+
+
+class JobService:
+    """Submit, list, inspect and cancel jobs (callers), and record their progress (workers).
+
+    ``known_jobs`` is either the job registry (name → function; submissions are checked against
+    each function's signature) or just the names (only the name is checked). A live mapping sees
+    jobs registered after the service was built.
+    """
+
+    def __init__(
+        self, database: Database, queue: JobQueue, known_jobs: Mapping[str, JobFunction] | Collection[str]
+    ) -> None:
         self._database = database
         self._queue = queue
         self._known_jobs = known_jobs
@@ -62,17 +102,21 @@ class JobService:
     def submit(self, name: str, params: dict[str, Any], created_by: str | None = None) -> Job:
         """Store the job as queued, commit, then enqueue its ID.
 
-        When the queue cannot take the ID, the row is marked failed and :class:`Unavailable` raised,
-        so no job waits forever for a delivery that never comes.
+        An unknown name, or params the job function cannot take, raise :class:`InvalidInput` before
+        anything is stored. When the queue cannot take the ID, the row is marked failed and
+        :class:`Unavailable` raised, so no job waits forever for a delivery that never comes.
         """
         if name not in self._known_jobs:
             known = ", ".join(sorted(self._known_jobs))
             raise InvalidInput(f"unknown job {name!r}; known jobs: {known}", details={"name": name})
+        checked = _json_object(params)
+        if isinstance(self._known_jobs, Mapping):
+            _check_params(name, self._known_jobs[name], checked)
         job = Job(
             job_id=str(uuid.uuid4()),
             name=name,
             status=JobStatus.QUEUED,
-            params=_json_object(params),
+            params=checked,
             created_by=created_by,
             created_at=_now(),
         )
@@ -229,6 +273,30 @@ class JobService:
         if stale:
             logger.warning("recovered %d stale job(s), %d re-queued", len(stale), len(requeued))
         return len(stale)
+
+    def requeue_lost(self, stale_after: timedelta) -> int:
+        """Enqueue again the jobs queued longer than ``stale_after`` when the queue lost messages.
+
+        A job stays queued without a message when its submitter died between the commit and the
+        enqueue, or a worker died between taking the message and claiming the job. The queue
+        cannot say which IDs it holds, only how many: when it holds fewer than there are queued
+        jobs, some message is gone, and every job that has waited longer than ``stale_after`` is
+        enqueued again. A long backlog alone is no sign of loss, so it is left alone instead of
+        being duplicated on each sweep. A duplicate is harmless: :meth:`claim` runs a job once.
+        Returns how many jobs were enqueued again.
+        """
+        # Read first: a job claimed between the two reads then hides a loss for one sweep instead of
+        # faking one (which would only cost a round of harmless duplicates).
+        pending = self._queue.pending()
+        with self._database.unit_of_work(read_only=True) as uow:
+            if uow.jobs.count(status=JobStatus.QUEUED) <= pending:
+                return 0
+            waiting = [job.job_id for job in uow.jobs.queued_before(_now() - stale_after)]
+        for job_id in waiting:
+            self._queue.enqueue(job_id)
+        if waiting:
+            logger.warning("the queue lost messages: %d queued job(s) enqueued again", len(waiting))
+        return len(waiting)
 
     def _update(self, job_id: str, **fields: Any) -> None:
         with self._database.unit_of_work() as uow:

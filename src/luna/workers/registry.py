@@ -18,7 +18,7 @@ JobFunction = Callable[..., JobResult]
 F = TypeVar("F", bound=JobFunction)
 
 #: Modules whose import registers jobs; each issue that adds jobs adds its module here.
-JOB_MODULES: tuple[str, ...] = ("luna.workers.maintenance",)
+JOB_MODULES: tuple[str, ...] = ("luna.workers.maintenance", "luna.workers.knowledge")
 
 JOBS: dict[str, JobFunction] = {}
 

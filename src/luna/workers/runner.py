@@ -1,9 +1,10 @@
 """Runs jobs: turns a job ID from the queue into a call of the registered job function.
 
-The worker's lifetime is: recover jobs whose worker died (stale heartbeat), then take IDs from the
-queue. While a job runs, a heartbeat thread keeps ``heartbeat_at`` fresh, so another worker can
-tell a slow job from a dead one; a sweeper thread repeats the recovery for as long as the worker
-lives, so a crashed machine's jobs come back without anyone restarting anything.
+The worker's lifetime is: recover jobs whose worker died (stale heartbeat) and queued jobs whose
+queue message was lost, then take IDs from the queue. While a job runs, a heartbeat thread keeps
+``heartbeat_at`` fresh, so another worker can tell a slow job from a dead one; a sweeper thread
+repeats the recovery for as long as the worker lives, so a crashed machine's jobs come back without
+anyone restarting anything.
 """
 
 from __future__ import annotations
@@ -188,11 +189,15 @@ def execute(container: Container, job_id: str) -> None:
 
 
 def recover_stale(container: Container) -> int:
-    """Re-queue (or fail, after ``max_attempts``) running jobs whose worker stopped; returns how many."""
+    """Recover the jobs that would otherwise never finish; returns how many.
+
+    Running jobs whose worker stopped are re-queued (or failed, after ``max_attempts``); then queued
+    jobs whose message the queue lost are enqueued again (see :meth:`JobService.requeue_lost`).
+    """
     settings = container.settings.jobs
-    return job_service(container).recover_stale(
-        timedelta(seconds=settings.stale_after_sec), settings.max_attempts
-    )
+    stale_after = timedelta(seconds=settings.stale_after_sec)
+    jobs = job_service(container)
+    return jobs.recover_stale(stale_after, settings.max_attempts) + jobs.requeue_lost(stale_after)
 
 
 def _stale_sweeper(container: Container) -> _Repeating:

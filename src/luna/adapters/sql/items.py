@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -121,6 +122,16 @@ class SqlItemRepository:
         counts = {status.value: 0 for status in ItemStatus}
         counts.update({status: int(n) for status, n in self._connection().execute(statement).all()})
         return counts
+
+    def fingerprint(self) -> tuple[int, int, datetime | None]:
+        indexed = items.c.status == ItemStatus.INDEXED.value
+        statement = sa.select(
+            sa.func.count().filter(indexed),
+            sa.func.coalesce(sa.func.sum(items.c.version).filter(indexed), 0),
+            sa.func.max(items.c.updated_at),
+        )
+        count, versions, newest = self._connection().execute(statement).one()
+        return int(count), int(versions), newest
 
     def _dialect(self) -> str:
         return self._connection().dialect.name

@@ -120,6 +120,15 @@ class SqlJobRepository:
         )
         return [_to_job(row) for row in self._connection().execute(query)]
 
+    def queued_before(self, created_before: datetime) -> Sequence[Job]:
+        """Queued jobs created before the cutoff, oldest first: the candidates for a lost queue message."""
+        query = (
+            sa.select(jobs)
+            .where(jobs.c.status == JobStatus.QUEUED.value, jobs.c.created_at < created_before)
+            .order_by(jobs.c.created_at, jobs.c.job_id)
+        )
+        return [_to_job(row) for row in self._connection().execute(query)]
+
     def counts_by_status(self) -> dict[str, int]:
         """Every status with its count, zero included, so a dashboard can show all of them."""
         query = sa.select(jobs.c.status, sa.func.count()).group_by(jobs.c.status)

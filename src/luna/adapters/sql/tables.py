@@ -174,5 +174,15 @@ audit_log = sa.Table(
 )
 sa.Index("ix_audit_log_ts", audit_log.c.ts)
 
+embedding_cache = sa.Table(
+    "embedding_cache",
+    metadata,
+    sa.Column("model", sa.Text(), primary_key=True),
+    sa.Column("text_sha256", sa.Text(), primary_key=True),
+    sa.Column("dim", sa.Integer(), nullable=False),
+    sa.Column("vector", sa.LargeBinary(), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False, default=utc_now),
+)
+
 DATA_TABLES: tuple[sa.Table, ...] = tuple(t for t in metadata.sorted_tables if t is not mv_events_daily)
 """Every table that holds rows of its own (the daily events rollup is derived from ``events``)."""

@@ -7,12 +7,19 @@ from types import TracebackType
 import sqlalchemy as sa
 
 from luna.adapters.sql.chunks import SqlChunkRepository
+from luna.adapters.sql.embedding_cache import SqlEmbeddingCacheRepository
 from luna.adapters.sql.engine import SQLITE_BEGIN
 from luna.adapters.sql.items import SqlItemRepository
 from luna.adapters.sql.jobs import SqlJobRepository
 from luna.adapters.sql.users import SqlUserRepository
 from luna.domain.errors import Unavailable
-from luna.ports.sql import ChunkRepository, ItemRepository, JobRepository, UserRepository
+from luna.ports.sql import (
+    ChunkRepository,
+    EmbeddingCacheRepository,
+    ItemRepository,
+    JobRepository,
+    UserRepository,
+)
 
 
 class SqlUnitOfWork:
@@ -31,6 +38,7 @@ class SqlUnitOfWork:
         self.jobs: JobRepository = SqlJobRepository(self._connection)
         self.items: ItemRepository = SqlItemRepository(self._connection)
         self.chunks: ChunkRepository = SqlChunkRepository(self._connection)
+        self.embedding_cache: EmbeddingCacheRepository = SqlEmbeddingCacheRepository(self._connection)
 
     def _connection(self) -> sa.Connection:
         if self._active is None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
@@ -10,9 +9,9 @@ from fastapi import APIRouter, Depends, Query
 from luna.api.deps import get_job_service
 from luna.api.envelope import ok
 from luna.api.openapi import error_response
+from luna.api.path_ids import uuid_or_404
 from luna.api.schemas.envelope import Envelope
 from luna.api.schemas.jobs import JobOut, JobPage, JobSubmission
-from luna.domain.errors import NotFound
 from luna.domain.jobs import JobStatus
 from luna.services.jobs import JobService
 
@@ -23,14 +22,6 @@ _NOT_FOUND: dict[int | str, dict[str, Any]] = {404: error_response("No job with 
 
 #: Who the job record names as its creator when an operator starts it through the API.
 ADMIN_CREATOR = "admin-api"
-
-
-def _job_id(job_id: str) -> str:
-    """A job id is a UUID; anything else names no job (404, not a validation error)."""
-    try:
-        return str(uuid.UUID(job_id))
-    except ValueError:
-        raise NotFound(f"No job with id {job_id!r}.") from None
 
 
 @router.get("", summary="List jobs, newest first")
@@ -59,7 +50,7 @@ def submit_job(jobs: Jobs, submission: JobSubmission) -> Envelope[JobOut]:
 
 @router.get("/{job_id}", summary="One job with its progress", responses=_NOT_FOUND)
 def get_job(jobs: Jobs, job_id: str) -> Envelope[JobOut]:
-    return ok(JobOut.from_job(jobs.get(_job_id(job_id))))
+    return ok(JobOut.from_job(jobs.get(uuid_or_404(job_id, "job"))))
 
 
 @router.post(
@@ -69,5 +60,5 @@ def get_job(jobs: Jobs, job_id: str) -> Envelope[JobOut]:
     responses={**_NOT_FOUND, 409: error_response("The job has already finished")},
 )
 def cancel_job(jobs: Jobs, job_id: str) -> Envelope[JobOut]:
-    job = jobs.cancel(_job_id(job_id))
+    job = jobs.cancel(uuid_or_404(job_id, "job"))
     return ok(JobOut.from_job(job), f"Job {job.name} is {job.status.value}.")

@@ -1,0 +1,46 @@
+"""Routes that both customers and operators use (ingest, search, ask): whoever calls, named once.
+
+An ``X-Admin-Key`` header makes the caller the operator (the CLI and the admin dashboard send it); a
+wrong key is refused, never silently downgraded to a customer. Without it the caller must be a
+customer (JWT, or ``X-Dev-User`` in development), exactly as on customer-only routes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+
+from luna.api.auth import ADMIN_KEY_HEADER, DEV_USER_HEADER, check_admin_key, current_user
+from luna.api.deps import get_container
+from luna.container import Container
+
+_admin_key = APIKeyHeader(name=ADMIN_KEY_HEADER, scheme_name="AdminKey", auto_error=False)
+_bearer = HTTPBearer(scheme_name="CustomerJWT", auto_error=False)
+_dev_user = APIKeyHeader(name=DEV_USER_HEADER, scheme_name="DevUser", auto_error=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    #: ``admin`` or ``user:<uuid>``: the key rate limits and audit entries use.
+    key: str
+    user_id: str | None = None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.user_id is None
+
+
+def current_caller(
+    container: Annotated[Container, Depends(get_container)],
+    admin_key: Annotated[str | None, Depends(_admin_key)],
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    dev_user: Annotated[str | None, Depends(_dev_user)],
+) -> Caller:
+    if admin_key is not None:
+        check_admin_key(admin_key, container.settings.auth)
+        return Caller(key="admin")
+    user = current_user(container, bearer, dev_user)
+    return Caller(key=f"user:{user.user_id}", user_id=user.user_id)

@@ -1,0 +1,53 @@
+"""``/api/v1/admin/snapshots``: back up and restore the knowledge base as one unit."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+
+from luna.api.deps import get_container
+from luna.api.envelope import ok
+from luna.api.openapi import error_response
+from luna.api.schemas.envelope import Envelope
+from luna.api.schemas.snapshots import SnapshotOut, SnapshotRequest
+from luna.container import Container
+
+router = APIRouter(prefix="/snapshots", tags=["admin"])
+
+Snapshots = Annotated[Container, Depends(get_container)]
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {404: error_response("No snapshot with this id")}
+
+
+@router.post("", status_code=201, summary="Take a snapshot of SQL, vectors and blobs")
+def create_snapshot(container: Snapshots, body: SnapshotRequest | None = None) -> Envelope[SnapshotOut]:
+    wanted = body or SnapshotRequest()
+    info = container.snapshots.create(vectors=wanted.qdrant, sql=wanted.pg_dump, blobs=wanted.blobs)
+    return ok(SnapshotOut.from_info(info), f"Snapshot {info.snapshot_id} written.")
+
+
+@router.get("", summary="List snapshots, newest first")
+def list_snapshots(container: Snapshots) -> Envelope[list[SnapshotOut]]:
+    found = container.snapshots.list()
+    return ok([SnapshotOut.from_info(info) for info in found], f"{len(found)} snapshots.")
+
+
+@router.get("/{snapshot_id}", summary="One snapshot", responses=_NOT_FOUND)
+def get_snapshot(container: Snapshots, snapshot_id: str) -> Envelope[SnapshotOut]:
+    return ok(SnapshotOut.from_info(container.snapshots.get(snapshot_id)))
+
+
+@router.post(
+    "/{snapshot_id}/restore",
+    summary="Restore a snapshot (replaces the knowledge base)",
+    responses={**_NOT_FOUND, 409: error_response("The snapshot is from another schema revision or database")},
+)
+def restore_snapshot(container: Snapshots, snapshot_id: str) -> Envelope[SnapshotOut]:
+    info = container.snapshots.restore(snapshot_id)
+    return ok(SnapshotOut.from_info(info), f"Snapshot {info.snapshot_id} restored.")
+
+
+@router.delete("/{snapshot_id}", summary="Delete a snapshot", responses=_NOT_FOUND)
+def delete_snapshot(container: Snapshots, snapshot_id: str) -> Envelope[dict[str, str]]:
+    container.snapshots.delete(snapshot_id)
+    return ok({"id": snapshot_id}, "Snapshot deleted.")

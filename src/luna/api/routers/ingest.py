@@ -1,0 +1,108 @@
+"""``/api/v1/ingest``: documents in, by upload or by URL; the answer comes when they are searchable."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Form, UploadFile
+
+from luna.api.callers import Caller, current_caller
+from luna.api.deps import get_container
+from luna.api.envelope import ok
+from luna.api.openapi import error_response
+from luna.api.schemas.envelope import Envelope
+from luna.api.schemas.knowledge import IngestOut, UrlIngestRequest
+from luna.container import Container
+from luna.domain.errors import TooLarge
+from luna.services.ingest import IngestRequest
+
+router = APIRouter(prefix="/ingest", tags=["ingest"])
+
+_INGEST_ERRORS: dict[int | str, dict[str, Any]] = {
+    409: error_response("The same content was ingested before (`data.details.item_id` names it)"),
+    413: error_response("The file is larger than `api.max_upload_mb`"),
+    415: error_response("The content is not PDF, DOCX, HTML, Markdown or text"),
+    422: error_response("The file holds no extractable text (there is no OCR)"),
+}
+
+
+def read_upload(file: UploadFile, max_bytes: int) -> bytes:
+    """The upload's bytes, refusing more than ``max_bytes`` without reading the rest."""
+    data = file.file.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise TooLarge(
+            f"The file is larger than {max_bytes // (1024 * 1024)} MB (setting api.max_upload_mb).",
+            details={"max_bytes": max_bytes},
+        )
+    return data
+
+
+def split_tags(*groups: list[str] | None) -> list[str]:
+    """Tags from repeated ``tags``/``tags[]`` form fields; one field may also hold a comma list."""
+    return [
+        part.strip() for group in groups for value in group or [] for part in value.split(",") if part.strip()
+    ]
+
+
+@router.post(
+    "/doc",
+    status_code=201,
+    summary="Ingest an uploaded document",
+    description="Multipart form: `file`, `kind` (document|regulation|note), `source` (upload|crawler|api), "
+    "`tags` (repeat the field, or `tags[]`), optional `title`. Answers when the document is searchable.",
+    responses=_INGEST_ERRORS,
+)
+def ingest_document(
+    container: Annotated[Container, Depends(get_container)],
+    caller: Annotated[Caller, Depends(current_caller)],
+    file: Annotated[UploadFile, File(description="PDF, DOCX, HTML, Markdown or plain text")],
+    kind: Annotated[str, Form()] = "document",
+    source: Annotated[str, Form()] = "upload",
+    tags: Annotated[list[str] | None, Form()] = None,
+    tags_brackets: Annotated[list[str] | None, Form(alias="tags[]")] = None,
+    title: Annotated[str | None, Form(max_length=300)] = None,
+) -> Envelope[IngestOut]:
+    data = read_upload(file, container.settings.api.max_upload_mb * 1024 * 1024)
+    request = IngestRequest(
+        data=data,
+        filename=file.filename,
+        declared_type=file.content_type,
+        kind=kind,
+        source=source,
+        tags=split_tags(tags, tags_brackets),
+        title=title,
+    )
+    result = container.knowledge.ingest.ingest(request)
+    return ok(IngestOut.from_result(result), f"{result.chunks} chunks indexed.")
+
+
+@router.post(
+    "/url",
+    status_code=201,
+    summary="Fetch a document from a URL and ingest it",
+    description="Only http(s); loopback, private, link-local and metadata addresses are refused unless "
+    "allow-listed (`ingest.url_allowlist`); every redirect is checked again.",
+    responses={
+        **_INGEST_ERRORS,
+        400: error_response("Malformed or forbidden URL"),
+        503: error_response("The remote server did not answer in time"),
+    },
+)
+def ingest_url(
+    container: Annotated[Container, Depends(get_container)],
+    caller: Annotated[Caller, Depends(current_caller)],
+    body: UrlIngestRequest,
+) -> Envelope[IngestOut]:
+    fetched = container.fetcher.fetch(body.url)
+    request = IngestRequest(
+        data=fetched.data,
+        filename=fetched.filename,
+        declared_type=fetched.content_type,
+        kind=body.kind,
+        source=body.source,
+        tags=body.tags,
+        title=body.title,
+        url=fetched.final_url,
+    )
+    result = container.knowledge.ingest.ingest(request)
+    return ok(IngestOut.from_result(result), f"{result.chunks} chunks indexed from {fetched.final_url}.")

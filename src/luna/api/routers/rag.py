@@ -1,0 +1,94 @@
+"""``/api/v1/rag``: hybrid search over the knowledge base and Luna's cited German answers."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+from sse_starlette import EventSourceResponse, ServerSentEvent
+
+from luna.api.callers import Caller, current_caller
+from luna.api.deps import get_container
+from luna.api.envelope import ok
+from luna.api.openapi import error_response
+from luna.api.schemas.envelope import Envelope
+from luna.api.schemas.knowledge import AskOut, AskRequest, CitationOut, SearchOut, SearchRequest
+from luna.container import Container
+from luna.domain.errors import LunaError, RateLimited
+from luna.services.answering import Answer, AnswerEvent
+from luna.services.retrieval import Citation
+
+router = APIRouter(prefix="/rag", tags=["rag"])
+logger = logging.getLogger(__name__)
+
+Knowledge = Annotated[Container, Depends(get_container)]
+
+
+@router.post("/search", summary="Hybrid search (dense + German BM25), filtered")
+def search(
+    container: Knowledge, caller: Annotated[Caller, Depends(current_caller)], body: SearchRequest
+) -> Envelope[SearchOut]:
+    result = container.knowledge.retrieval.search(body.question, body.top_k, body.filters, mode=body.mode)
+    citations = [CitationOut.from_citation(c) for c in result.citations]
+    return ok(SearchOut(citations=citations), f"{len(citations)} chunks found.")
+
+
+def ask_rate_limit(container: Knowledge, caller: Annotated[Caller, Depends(current_caller)]) -> Caller:
+    """At most ``rag.ask_per_minute`` questions per caller in any 60 seconds."""
+    limiter = container.ask_limiter
+    wait = limiter.hit(caller.key)
+    if wait is not None:
+        raise RateLimited(
+            f"Too many questions: at most {limiter.per_minute} per minute. "
+            f"Try again in {max(1, round(wait))} s.",
+            details={"retry_after_sec": wait, "per_minute": limiter.per_minute},
+        )
+    return caller
+
+
+def _sse(event: AnswerEvent) -> ServerSentEvent:
+    data: Any
+    if event.kind == "token":
+        data = {"text": event.data}
+    elif event.kind == "citations":
+        citations: list[Citation] = event.data
+        data = [CitationOut.from_citation(c).model_dump(mode="json") for c in citations]
+    else:
+        answer: Answer = event.data
+        data = AskOut.from_answer(answer).model_dump(mode="json")
+    return ServerSentEvent(data=json.dumps(data, ensure_ascii=False), event=event.kind)
+
+
+def _stream(first: AnswerEvent, rest: Iterator[AnswerEvent]) -> Iterator[ServerSentEvent]:
+    try:
+        for event in itertools.chain([first], rest):
+            yield _sse(event)
+    except LunaError as error:
+        logger.warning("answer stream broke off: %s", error.message)
+        yield ServerSentEvent(data=json.dumps({"code": error.code, "message": error.message}), event="error")
+
+
+@router.post(
+    "/ask",
+    summary="Ask Luna (German answer with [chunk …] citations; SSE with stream=true)",
+    responses={
+        200: {
+            "description": "The answer; with `stream=true` an event stream of `token`, `citations`, `done`",
+            "content": {"text/event-stream": {}},
+        },
+        429: error_response("Too many questions from this caller (see Retry-After)"),
+    },
+)
+def ask(container: Knowledge, caller: Annotated[Caller, Depends(ask_rate_limit)], body: AskRequest) -> Any:
+    events = container.knowledge.answers.stream(body.question, body.top_k, body.filters)
+    # Retrieval runs on the first step, so a bad filter or a down backend still gets its 4xx/5xx envelope.
+    first = next(events)
+    if body.stream:
+        return EventSourceResponse(_stream(first, events), ping=15)
+    done = [event.data for event in itertools.chain([first], events) if event.kind == "done"]
+    answer: Answer = done[-1]
+    return ok(AskOut.from_answer(answer), f"Answered by {answer.model}.")

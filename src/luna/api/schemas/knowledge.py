@@ -1,0 +1,169 @@
+"""Request and response bodies of the knowledge-base routes (ingest, rag, admin items)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from luna.domain.items import Item, ItemStatus
+from luna.services.answering import Answer
+from luna.services.ingest import IngestResult
+from luna.services.kb_maintenance import DriftReport
+from luna.services.retrieval import Citation
+
+FilterValue = str | int | float | bool | list[str | int | float | bool]
+Filters = dict[str, FilterValue]
+
+_FILTERS_DESCRIPTION = (
+    "Payload key → value (or list of values, any of which may match): `kind`, `tags` (membership), "
+    "`item_id`, `source`, `section`, `page`, `title` or any other payload field."
+)
+
+
+class IngestOut(BaseModel):
+    item_id: str
+    chunks: int = Field(description="Chunks the document was split into (all searchable now)")
+    sha256: str
+    title: str
+    version: int
+    media_type: str = Field(description="The type detected from the content")
+    pages: int | None = None
+    archived_chunks: int = Field(0, description="Chunks of the previous version, now archived")
+
+    @classmethod
+    def from_result(cls, result: IngestResult) -> IngestOut:
+        return cls.model_validate(asdict(result))
+
+
+class UrlIngestRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(min_length=1, max_length=2048, description="http(s) URL of a PDF, DOCX, HTML, MD or TXT")
+    kind: Literal["document", "regulation", "note"] = "document"
+    source: Literal["upload", "crawler", "api"] = "crawler"
+    tags: list[str] = Field(default_factory=list, max_length=20)
+    title: str | None = Field(None, max_length=300)
+
+
+class SearchRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(min_length=1, max_length=2000)
+    top_k: int = Field(6, ge=1, le=50)
+    filters: Filters | None = Field(None, description=_FILTERS_DESCRIPTION)
+    mode: Literal["hybrid", "dense", "lexical"] = Field(
+        "hybrid", description="`dense` or `lexical` search one leg only (for comparisons)"
+    )
+
+
+class CitationOut(BaseModel):
+    chunk_id: str
+    score: float = Field(description="Fused score in hybrid mode (RRF), else the leg's own score")
+    payload: dict[str, Any] = Field(
+        description="text, item_id, title, kind, source, tags, url, version, section, page, chunk_idx"
+    )
+
+    @classmethod
+    def from_citation(cls, citation: Citation) -> CitationOut:
+        return cls(chunk_id=citation.chunk_id, score=citation.score, payload=citation.payload)
+
+
+class SearchOut(BaseModel):
+    citations: list[CitationOut]
+
+
+class AskRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(min_length=1, max_length=2000)
+    top_k: int = Field(6, ge=1, le=20)
+    filters: Filters | None = Field(None, description=_FILTERS_DESCRIPTION)
+    stream: bool = Field(
+        False,
+        description="Server-Sent Events: `token` events (data: {text}), then `citations`, then `done`",
+    )
+
+
+class AskOut(BaseModel):
+    answer: str
+    chunks_used: list[str] = Field(description="Chunk IDs given to the model as context")
+    citations: list[CitationOut] = Field(description="The chunks the answer cites")
+    model: str = Field(description="The model that answered (the extractive fallback when the model failed)")
+    unsupported_numbers: list[str] = Field(description="Figures in the answer that no cited chunk contains")
+    fallback_reason: str | None = None
+
+    @classmethod
+    def from_answer(cls, answer: Answer) -> AskOut:
+        return cls(
+            answer=answer.answer,
+            chunks_used=answer.chunks_used,
+            citations=[CitationOut.from_citation(c) for c in answer.citations],
+            model=answer.model,
+            unsupported_numbers=answer.unsupported_numbers,
+            fallback_reason=answer.fallback_reason,
+        )
+
+
+class ItemOut(BaseModel):
+    item_id: str
+    kind: str
+    source: str | None
+    title: str | None
+    tags: list[str]
+    url: str | None
+    sha256: str | None
+    version: int
+    status: ItemStatus
+    created_at: datetime | None
+    updated_at: datetime | None
+
+    @classmethod
+    def from_item(cls, item: Item) -> ItemOut:
+        fields = asdict(item)
+        fields.pop("archived_at", None)
+        return cls.model_validate(fields)
+
+
+class ItemPage(BaseModel):
+    items: list[ItemOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class ItemDeleted(BaseModel):
+    item_id: str
+    chunks_deleted: int
+
+
+class ReindexRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    item_ids: list[str] | None = Field(None, max_length=10_000, description="Only these items, in place")
+    filter: dict[str, FilterValue] | None = Field(
+        None, description="Only items matching `kind`, `source`, `tags`, `item_id`, in place"
+    )
+
+
+class VerifyRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    fix: bool = Field(False, description="Repair the drift (runs as a job)")
+
+
+class DriftOut(BaseModel):
+    clean: bool
+    counts: dict[str, int]
+    stale_pending_items: list[str]
+    orphan_points: list[str]
+    missing_points: list[str]
+    orphan_blob_items: list[str]
+    missing_raw_files: list[str]
+    fixed: bool
+
+    @classmethod
+    def from_report(cls, report: DriftReport) -> DriftOut:
+        return cls(clean=report.clean, counts=report.summary(), **asdict(report))

@@ -1,0 +1,266 @@
+"""`luna ingest`, `luna ask` and `luna admin verify|reindex`: the knowledge base from the shell.
+
+Each command asks a running `luna serve` when there is one (it owns the embedded vector folder) and
+otherwise works on the stores directly from this process; the output says which.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from luna.cli.context import state
+from luna.cli.server_client import ServerClient, ServerError
+from luna.container import Container
+from luna.domain.errors import LunaError
+from luna.services.ingest import IngestRequest
+from luna.services.ingest_files import FileOutcome, IngestSummary, Outcome, collect_files, ingest_files
+
+admin_app = typer.Typer(
+    help="Keep the knowledge base consistent: verify, repair, reindex.", no_args_is_help=True
+)
+console = Console()
+
+
+def _is_url(target: str) -> bool:
+    return target.startswith(("http://", "https://"))
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    )
+
+
+def _summary_table(summary: IngestSummary, source: str) -> None:
+    table = Table("file", "result", "chunks", "item / reason", title=f"Ingest — {source}")
+    colours = {"ingested": "green", "duplicate": "yellow", "failed": "red"}
+    for outcome in summary.files:
+        colour = colours[outcome.outcome]
+        detail = outcome.item_id if outcome.outcome != "failed" else outcome.message
+        table.add_row(
+            outcome.path, f"[{colour}]{outcome.outcome}[/{colour}]", str(outcome.chunks), detail or ""
+        )
+    console.print(table)
+    console.print(
+        f"{summary.count('ingested')} ingested, {summary.count('duplicate')} already there, "
+        f"{summary.count('failed')} failed; {summary.chunks} chunks indexed."
+    )
+
+
+def ingest(
+    ctx: typer.Context,
+    targets: list[str] = typer.Argument(..., help="Files, folders (recursive) or http(s) URLs"),
+    kind: str = typer.Option("document", "--kind", help="document, regulation or note"),
+    tag: list[str] = typer.Option([], "--tag", "-t", help="Tag for every document (repeatable)"),
+    source: str = typer.Option("api", "--source", help="upload, crawler or api"),
+) -> None:
+    """Ingest documents (PDF, DOCX, HTML, Markdown, text) with a progress bar and a summary table."""
+    cli = state(ctx)
+    client = ServerClient(cli.settings())
+    urls = [t for t in targets if _is_url(t)]
+    try:
+        files = collect_files([t for t in targets if not _is_url(t)])
+    except LunaError as error:
+        console.print(f"[red]{error.message}[/red]")
+        raise typer.Exit(2) from None
+    if not files and not urls:
+        console.print("[yellow]No PDF, DOCX, HTML, Markdown or text files found.[/yellow]")
+        raise typer.Exit(1)
+    if client.is_running():
+        summary = _ingest_via_server(client, files, urls, kind, tag, source)
+        where = f"through the running server at {client.base_url}"
+    else:
+        container = cli.container()
+        try:
+            container.database.upgrade()
+            summary = _ingest_directly(container, files, urls, kind, tag, source)
+        finally:
+            container.close()
+        where = "directly (no running server)"
+    _summary_table(summary, where)
+    raise typer.Exit(1 if summary.count("failed") else 0)
+
+
+def _ingest_via_server(
+    client: ServerClient, files: list[Path], urls: list[str], kind: str, tags: list[str], source: str
+) -> IngestSummary:
+    summary = IngestSummary()
+    with _progress() as progress:
+        task = progress.add_task("Dokumente", total=len(files) + len(urls))
+        for target in [*map(str, files), *urls]:
+            progress.update(task, description=Path(target).name[:40])
+            try:
+                if _is_url(target):
+                    data = client.post("ingest/url", {"url": target, "kind": kind, "tags": tags})
+                else:
+                    form = {"kind": kind, "source": source, "tags": tags}
+                    data = client.upload("ingest/doc", Path(target), form)
+                summary.files.append(FileOutcome(target, "ingested", data["item_id"], data["chunks"]))
+            except ServerError as error:
+                refused: Outcome = "duplicate" if error.status_code == 409 else "failed"
+                summary.files.append(FileOutcome(target, refused, message=str(error)))
+            progress.advance(task)
+    return summary
+
+
+def _ingest_directly(
+    container: Container, files: list[Path], urls: list[str], kind: str, tags: list[str], source: str
+) -> IngestSummary:
+    kb = container.knowledge
+    with _progress() as progress:
+        task = progress.add_task("Dokumente", total=1000)
+
+        def report(fraction: float, message: str) -> None:
+            progress.update(task, completed=int(fraction * 1000), description=message[:60])
+
+        summary = ingest_files(kb.ingest, files, kind=kind, source=source, tags=tags, progress=report)
+        for url in urls:
+            try:
+                fetched = container.fetcher.fetch(url)
+                request = IngestRequest(
+                    data=fetched.data,
+                    filename=fetched.filename,
+                    declared_type=fetched.content_type,
+                    kind=kind,
+                    source="crawler",
+                    tags=tags,
+                    url=fetched.final_url,
+                )
+                result = kb.ingest.ingest(request, report)
+                summary.files.append(FileOutcome(url, "ingested", result.item_id, result.chunks))
+            except LunaError as error:
+                failed: Outcome = "duplicate" if error.code == "conflict" else "failed"
+                summary.files.append(FileOutcome(url, failed, message=error.message))
+        progress.update(task, completed=1000, description="fertig")
+    return summary
+
+
+def ask(
+    ctx: typer.Context,
+    question: str = typer.Argument(..., help="Your question, in German"),
+    top_k: int = typer.Option(6, "--top-k", min=1, max=20, help="Chunks given to the model as context"),
+    kind: str | None = typer.Option(None, "--kind", help="Only documents of this kind"),
+    tag: str | None = typer.Option(None, "--tag", help="Only documents with this tag"),
+) -> None:
+    """Ask Luna: the answer streams as it is written, then its sources are listed."""
+    cli = state(ctx)
+    client = ServerClient(cli.settings())
+    filters: dict[str, Any] = {k: v for k, v in (("kind", kind), ("tags", tag)) if v}
+    citations: list[dict[str, Any]] = []
+    try:
+        if client.is_running():
+            body = {"question": question, "top_k": top_k, "filters": filters or None, "stream": True}
+            for event, data in client.stream_events("rag/ask", body):
+                if event == "token":
+                    console.print(data["text"], end="", soft_wrap=True, highlight=False, markup=False)
+                elif event == "citations":
+                    citations = data
+                elif event == "error":
+                    console.print(f"\n[red]{data['message']}[/red]")
+                    raise typer.Exit(1)
+        else:
+            container = cli.container()
+            try:
+                for answer_event in container.knowledge.answers.stream(question, top_k, filters or None):
+                    if answer_event.kind == "token":
+                        console.print(answer_event.data, end="", soft_wrap=True, highlight=False, markup=False)
+                    elif answer_event.kind == "citations":
+                        citations = [
+                            {"chunk_id": c.chunk_id, "payload": c.payload} for c in answer_event.data
+                        ]
+            finally:
+                container.close()
+    except (ServerError, LunaError) as error:
+        console.print(f"[red]{getattr(error, 'message', error)}[/red]")
+        raise typer.Exit(1) from None
+    console.print()
+    if citations:
+        table = Table("chunk", "document", "section", "page", title="Quellen")
+        for citation in citations:
+            payload = citation["payload"]
+            table.add_row(
+                citation["chunk_id"][:8],
+                str(payload.get("title") or ""),
+                str(payload.get("section") or ""),
+                str(payload.get("page") or ""),
+            )
+        console.print(table)
+
+
+@admin_app.command("verify")
+def verify(
+    ctx: typer.Context,
+    fix: bool = typer.Option(False, "--fix", help="Repair the drift that was found"),
+) -> None:
+    """Report drift between SQL, vectors and blobs (exit code 1 when there is any); --fix repairs it."""
+    cli = state(ctx)
+    client = ServerClient(cli.settings())
+    if client.is_running():
+        if fix:
+            job = client.post("admin/verify", {"fix": True})
+            console.print(
+                f"Repair queued as job {job['job_id']} (follow it with `luna jobs show {job['job_id']}`)."
+            )
+            return
+        report: dict[str, Any] = client.post("admin/verify", {})
+        counts, clean, fixed = report["counts"], report["clean"], False
+    else:
+        container = cli.container()
+        try:
+            result = container.knowledge.maintenance.verify(fix=fix)
+        finally:
+            container.close()
+        counts, clean, fixed = result.summary(), result.clean, result.fixed
+    table = Table("check", "count", title="Knowledge base consistency")
+    for name, count in counts.items():
+        table.add_row(name.replace("_", " "), f"[{'green' if count == 0 else 'red'}]{count}[/]")
+    console.print(table)
+    if clean:
+        console.print("[green]SQL, vectors and blobs agree.[/green]")
+    elif fixed:
+        console.print("[green]Repaired.[/green] Run `luna admin verify` again to confirm.")
+    else:
+        console.print("Drift found; `luna admin verify --fix` repairs it.")
+    raise typer.Exit(0 if clean or fixed else 1)
+
+
+@admin_app.command("reindex")
+def reindex(
+    ctx: typer.Context,
+    item: list[str] = typer.Option([], "--item", help="Only this item, in place (repeatable)"),
+) -> None:
+    """Rebuild the vectors from SQL (all: new collection swapped in; --item: in place)."""
+    cli = state(ctx)
+    client = ServerClient(cli.settings())
+    body: dict[str, Any] = {"item_ids": item} if item else {}
+    if client.is_running():
+        job = client.post("admin/reindex", body)
+        console.print(
+            f"Reindex queued as job {job['job_id']} (follow it with `luna jobs show {job['job_id']}`)."
+        )
+        return
+    container = cli.container()
+    try:
+        with _progress() as progress:
+            task = progress.add_task("Reindex", total=1000)
+            result = container.knowledge.maintenance.reindex(
+                item or None,
+                None,
+                lambda fraction, message: progress.update(
+                    task, completed=int(fraction * 1000), description=message[:60]
+                ),
+            )
+    finally:
+        container.close()
+    console.print(result)

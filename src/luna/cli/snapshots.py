@@ -1,0 +1,111 @@
+"""`luna snapshot create|list|restore|delete`: knowledge-base backups from the shell.
+
+Through a running `luna serve` when there is one (it owns the embedded vector folder), else directly.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from luna.cli.context import state
+from luna.cli.server_client import ServerClient, ServerError
+from luna.domain.errors import LunaError
+from luna.services.snapshots import SnapshotInfo
+
+app = typer.Typer(help="Snapshots of SQL, vectors and documents, and restoring them.", no_args_is_help=True)
+console = Console()
+
+
+def _row(info: SnapshotInfo) -> dict[str, Any]:
+    return {
+        "id": info.snapshot_id,
+        "created_at": info.created_at.isoformat(),
+        "parts": list(info.parts),
+        "counts": info.counts,
+        "size_bytes": info.size_bytes,
+    }
+
+
+def _show(rows: list[dict[str, Any]], title: str) -> None:
+    table = Table("id", "created (UTC)", "parts", "items", "chunks", "points", "blobs", "size", title=title)
+    for row in rows:
+        counts = row["counts"]
+        table.add_row(
+            row["id"],
+            str(row["created_at"])[:19],
+            ", ".join(row["parts"]),
+            *(str(counts.get(key, "")) for key in ("items", "chunks", "points", "blobs")),
+            f"{row['size_bytes'] / 1e6:.1f} MB",
+        )
+    console.print(table)
+
+
+def _run(ctx: typer.Context, via_server: Any, directly: Any) -> Any:
+    cli = state(ctx)
+    client = ServerClient(cli.settings(), timeout_sec=3600)
+    try:
+        if client.is_running():
+            return via_server(client)
+        container = cli.container()
+        try:
+            return directly(container)
+        finally:
+            container.close()
+    except (ServerError, LunaError) as error:
+        console.print(f"[red]{getattr(error, 'message', error)}[/red]")
+        raise typer.Exit(1) from None
+
+
+@app.command("create")
+def create(
+    ctx: typer.Context,
+    vectors: bool = typer.Option(True, "--vectors/--no-vectors", help="Include the vector collections"),
+    sql: bool = typer.Option(True, "--sql/--no-sql", help="Include the SQL dump"),
+    blobs: bool = typer.Option(True, "--blobs/--no-blobs", help="Include the documents"),
+) -> None:
+    """Take a snapshot; prints its ID."""
+    row = _run(
+        ctx,
+        lambda c: c.post("admin/snapshots", {"qdrant": vectors, "pg_dump": sql, "blobs": blobs}),
+        lambda c: _row(c.snapshots.create(vectors=vectors, sql=sql, blobs=blobs)),
+    )
+    _show([row], "Snapshot written")
+
+
+@app.command("list")
+def list_snapshots(ctx: typer.Context) -> None:
+    """All snapshots, newest first."""
+    rows = _run(ctx, lambda c: c.get("admin/snapshots"), lambda c: [_row(i) for i in c.snapshots.list()])
+    _show(rows, "Snapshots")
+
+
+@app.command("restore")
+def restore(
+    ctx: typer.Context,
+    snapshot_id: str = typer.Argument(..., help="ID from `luna snapshot list`"),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation"),
+) -> None:
+    """Replace the knowledge base (SQL, vectors, documents) with a snapshot."""
+    if not yes:
+        typer.confirm(f"Replace the current knowledge base with snapshot {snapshot_id}?", abort=True)
+    row = _run(
+        ctx,
+        lambda c: c.post(f"admin/snapshots/{snapshot_id}/restore", {}),
+        lambda c: _row(c.snapshots.restore(snapshot_id)),
+    )
+    _show([row], "Restored")
+
+
+@app.command("delete")
+def delete(ctx: typer.Context, snapshot_id: str = typer.Argument(...)) -> None:
+    """Delete a snapshot."""
+    _run(
+        ctx,
+        lambda c: c.delete(f"admin/snapshots/{snapshot_id}"),
+        lambda c: c.snapshots.delete(snapshot_id),
+    )
+    console.print(f"Snapshot {snapshot_id} deleted.")

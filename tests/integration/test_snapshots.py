@@ -1,0 +1,335 @@
+"""Knowledge-base snapshots: ingest → snapshot → delete everything → restore → identical search results.
+
+Runs on SQLite (online backup API) and PostgreSQL (pg_dump / pg_restore), each with the embedded
+vector index and the blob folder of the test profile; every PostgreSQL test gets a database of its own.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from luna.adapters.sql.backup import PostgresBackup, SqliteBackup
+from luna.container import Container, build_container
+from luna.domain.errors import Conflict, InvalidInput, NotFound, Unavailable
+from luna.ports.sql_backup import SqlBackup
+from luna.services.ingest import IngestRequest
+from luna.services.snapshots import SnapshotService
+from luna.settings import Settings
+from tests.contracts.sql_support import BACKENDS, scratch_postgres_database
+
+SAMPLES = Path(__file__).resolve().parents[2] / "docs" / "samples"
+DOCUMENTS = ("netzentgelte-2026.pdf", "stromtarife-und-lastverschiebung.md")
+QUESTIONS = (
+    "Wie hoch sind die Netzentgelte 2026?",
+    "Wann lohnt sich die Lastverschiebung in günstige Stunden?",
+    "Was kostet ein dynamischer Stromtarif?",
+)
+
+Hits = list[list[tuple[str, float]]]
+
+
+@dataclass
+class Env:
+    settings: Settings
+    container: Container
+    backup: SqlBackup
+    snapshots: SnapshotService
+
+
+def _env(settings: Settings, backup: Callable[[Container], SqlBackup]) -> Env:
+    container = build_container(settings)
+    container.database.upgrade()
+    sql_backup = backup(container)
+    service = SnapshotService(
+        container.database,
+        container.vectors,
+        container.blobs,
+        sql_backup,
+        settings.snapshots_path,
+        container.knowledge.lexical.invalidate,
+    )
+    return Env(settings, container, sql_backup, service)
+
+
+@pytest.fixture(params=BACKENDS)
+def env(request: pytest.FixtureRequest, make_settings: Callable[..., Settings]) -> Iterator[Env]:
+    if request.param == "sqlite":
+        settings = make_settings()
+        built = _env(settings, lambda _: SqliteBackup(settings.database_url))
+        yield built
+        built.container.close()
+        return
+    with scratch_postgres_database(request.getfixturevalue("postgres_url")) as url:
+        settings = make_settings(LUNA_DATABASE__KIND="postgresql", LUNA_DATABASE__URL=url)
+        built = _env(settings, lambda container: PostgresBackup(url, container.database.close))
+        yield built
+        built.container.close()
+
+
+def ingest_samples(env: Env) -> list[str]:
+    kb = env.container.knowledge
+    return [
+        kb.ingest.ingest(IngestRequest((SAMPLES / name).read_bytes(), filename=name)).item_id
+        for name in DOCUMENTS
+    ]
+
+
+def search_all(env: Env, **options: Any) -> Hits:
+    retrieval = env.container.knowledge.retrieval
+    return [
+        [(c.chunk_id, c.score) for c in retrieval.search(question, 5, **options).citations]
+        for question in QUESTIONS
+    ]
+
+
+def delete_all_items(env: Env) -> None:
+    kb = env.container.knowledge
+    with env.container.database.unit_of_work(read_only=True) as uow:
+        item_ids = [item.item_id for item in uow.items.list(limit=1000)]
+    for item_id in item_ids:
+        kb.ingest.delete(item_id)
+
+
+def item_rows(env: Env) -> list[tuple[str, str | None, str | None, str]]:
+    with env.container.database.unit_of_work(read_only=True) as uow:
+        items = uow.items.list(limit=1000)
+        return sorted((i.item_id, i.title, i.sha256, str(i.status)) for i in items)
+
+
+def blob_contents(env: Env) -> dict[str, bytes]:
+    blobs = env.container.blobs
+    return {key: blobs.get(key) for key in blobs.list("docs/")}
+
+
+def point_count(env: Env) -> int:
+    vectors = env.container.vectors
+    return sum(vectors.count(name) for name in vectors.collections())
+
+
+def test_restore_brings_back_identical_search_results(env: Env) -> None:
+    ingest_samples(env)
+    before = search_all(env)
+    assert all(before), "every question finds something in the sample documents"
+    items, blobs, points = item_rows(env), blob_contents(env), point_count(env)
+
+    info = env.snapshots.create()
+    assert info.parts == ("sql", "vectors", "blobs")
+    with env.container.database.unit_of_work(read_only=True) as uow:
+        chunks = uow.chunks.count(include_archived=True)
+    assert info.counts == {"items": 2, "chunks": chunks, "points": points, "blobs": len(blobs)}
+    assert info.revision == env.container.database.current_revision()
+    assert info.size_bytes > sum(len(data) for data in blobs.values())
+
+    delete_all_items(env)
+    assert search_all(env) == [[], [], []]
+    assert item_rows(env) == [] and blob_contents(env) == {} and point_count(env) == 0
+
+    restored = env.snapshots.restore(info.snapshot_id)
+
+    assert restored == info
+    assert env.container.database.current_revision() == info.revision
+    assert search_all(env) == before
+    assert item_rows(env) == items
+    assert blob_contents(env) == blobs
+    assert point_count(env) == points
+
+
+def test_restore_replaces_what_was_added_after_the_snapshot(env: Env) -> None:
+    kb = env.container.knowledge
+    first = kb.ingest.ingest(IngestRequest((SAMPLES / DOCUMENTS[0]).read_bytes(), filename=DOCUMENTS[0]))
+    info = env.snapshots.create()
+    before = search_all(env)
+    kb.ingest.ingest(IngestRequest((SAMPLES / DOCUMENTS[1]).read_bytes(), filename=DOCUMENTS[1]))
+    assert search_all(env) != before
+
+    env.snapshots.restore(info.snapshot_id)
+
+    assert [row[0] for row in item_rows(env)] == [first.item_id]
+    assert {key.split("/")[2] for key in blob_contents(env)} == {first.item_id}
+    assert search_all(env) == before
+
+
+def test_snapshot_without_vectors_restores_only_sql_and_blobs(env: Env) -> None:
+    ingest_samples(env)
+    lexical_before = search_all(env, mode="lexical")
+    items, blobs = item_rows(env), blob_contents(env)
+
+    info = env.snapshots.create(vectors=False)
+    assert info.parts == ("sql", "blobs")
+    assert "points" not in info.counts
+    assert not (env.settings.snapshots_path / info.snapshot_id / "vectors").exists()
+
+    delete_all_items(env)
+    env.snapshots.restore(info.snapshot_id)
+
+    assert item_rows(env) == items
+    assert blob_contents(env) == blobs
+    assert point_count(env) == 0, "the vectors were not part of the snapshot and stay as they were"
+    assert search_all(env, mode="lexical") == lexical_before
+    assert search_all(env, mode="dense") == [[], [], []]
+
+
+def test_restore_leaves_no_temporary_folders(env: Env) -> None:
+    ingest_samples(env)
+    info = env.snapshots.create()
+    delete_all_items(env)
+    vector_files = sorted(p.name for p in env.settings.vectors_path.iterdir() if p.name.startswith("."))
+
+    env.snapshots.restore(info.snapshot_id)
+
+    assert [p.name for p in env.settings.snapshots_path.iterdir()] == [info.snapshot_id]
+    assert (
+        sorted(p.name for p in env.settings.vectors_path.iterdir() if p.name.startswith(".")) == vector_files
+    )
+    assert [p for p in env.settings.blobs_path.rglob("*") if p.name.startswith(".")] == []
+
+
+def test_list_is_newest_first_and_delete_removes(env: Env) -> None:
+    assert env.snapshots.list() == []
+    older = env.snapshots.create(vectors=False, blobs=False)
+    newer = env.snapshots.create(sql=False)
+    assert older.snapshot_id != newer.snapshot_id
+    assert [info.snapshot_id for info in env.snapshots.list()] == [newer.snapshot_id, older.snapshot_id]
+    assert env.snapshots.get(older.snapshot_id) == older
+
+    env.snapshots.delete(older.snapshot_id)
+
+    assert [info.snapshot_id for info in env.snapshots.list()] == [newer.snapshot_id]
+    assert [p.name for p in env.settings.snapshots_path.iterdir()] == [newer.snapshot_id]
+    with pytest.raises(NotFound):
+        env.snapshots.get(older.snapshot_id)
+    with pytest.raises(NotFound):
+        env.snapshots.delete(older.snapshot_id)
+
+
+@pytest.mark.parametrize(
+    "snapshot_id",
+    ["../../etc", "../outside", "", "20250101T000000Z-abcdef", "20250101T000000Z-abcdef/..", "/etc/passwd"],
+)
+def test_unknown_or_malicious_ids_are_not_found(
+    make_settings: Callable[..., Settings], snapshot_id: str
+) -> None:
+    settings = make_settings()
+    env = _env(settings, lambda _: SqliteBackup(settings.database_url))
+    try:
+        env.snapshots.create(vectors=False, blobs=False)
+        outside = settings.snapshots_path.parent / "outside"
+        outside.mkdir()
+        (outside / "manifest.json").write_text(json.dumps({"format": 1}), encoding="utf-8")
+        for action in (env.snapshots.get, env.snapshots.restore, env.snapshots.delete):
+            with pytest.raises(NotFound):
+                action(snapshot_id)
+        assert (outside / "manifest.json").is_file()
+        assert len(env.snapshots.list()) == 1
+    finally:
+        env.container.close()
+
+
+def test_restore_makes_the_in_memory_indexes_rebuild(env: Env) -> None:
+    restored: list[str] = []
+    container = env.container
+    service = SnapshotService(
+        container.database,
+        container.vectors,
+        container.blobs,
+        env.backup,
+        env.settings.snapshots_path,
+        lambda: restored.append("after_restore"),
+    )
+    info = service.create(vectors=False, blobs=False)
+    assert restored == []
+
+    service.restore(info.snapshot_id)
+
+    assert restored == ["after_restore"]
+
+
+def test_a_snapshot_needs_a_part(env: Env) -> None:
+    with pytest.raises(InvalidInput):
+        env.snapshots.create(sql=False, vectors=False, blobs=False)
+
+
+def test_a_failed_snapshot_leaves_nothing_behind(env: Env) -> None:
+    class BrokenBackup:
+        tool = "broken"
+
+        def dump(self, target: Path) -> str:
+            target.mkdir(parents=True)
+            (target / "half.dump").write_bytes(b"half")
+            raise Unavailable("disk full")
+
+        def restore(self, source: Path, file_name: str) -> None:
+            raise AssertionError("not reached")
+
+    container = env.container
+    broken = SnapshotService(
+        container.database,
+        container.vectors,
+        container.blobs,
+        BrokenBackup(),
+        env.settings.snapshots_path,
+        lambda: None,
+    )
+    with pytest.raises(Unavailable, match="disk full"):
+        broken.create()
+    assert broken.list() == []
+    assert list(env.settings.snapshots_path.iterdir()) == []
+
+
+def test_a_snapshot_of_another_schema_revision_is_refused(env: Env) -> None:
+    ingest_samples(env)
+    info = env.snapshots.create()
+    manifest_file = env.settings.snapshots_path / info.snapshot_id / "manifest.json"
+    manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
+    manifest["revision"] = "0001"
+    manifest_file.write_text(json.dumps(manifest), encoding="utf-8")
+    delete_all_items(env)
+
+    with pytest.raises(Conflict, match="revision 0001"):
+        env.snapshots.restore(info.snapshot_id)
+    assert item_rows(env) == [], "a refused restore changes nothing"
+    assert blob_contents(env) == {}
+
+
+def test_pg_backup_keeps_the_password_off_the_command_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    calls: list[tuple[list[str], dict[str, str]]] = []
+
+    def fake_run(args: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
+        calls.append((args, kwargs["env"]))
+        return subprocess.CompletedProcess(args, 0, "", "")
+
+    monkeypatch.setattr(subprocess, "run", fake_run)
+    monkeypatch.setattr("shutil.which", lambda name: f"/usr/bin/{name}")
+    backup = PostgresBackup("postgresql+psycopg://luna:s3cret@db.example:5433/luna")
+
+    file_name = backup.dump(tmp_path)
+    (tmp_path / file_name).write_bytes(b"dump")
+    backup.restore(tmp_path, file_name)
+
+    assert [args[0] for args, _ in calls] == ["/usr/bin/pg_dump", "/usr/bin/pg_restore"]
+    for args, environment in calls:
+        assert "--dbname=postgresql://luna@db.example:5433/luna" in args
+        assert not any("s3cret" in arg for arg in args)
+        assert environment["PGPASSWORD"] == "s3cret"
+
+
+def test_pg_backup_reports_a_missing_tool(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    backup = PostgresBackup("postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    with pytest.raises(Unavailable, match="pg_dump was not found"):
+        backup.dump(tmp_path / "out")
+
+
+def test_pg_backup_reports_the_tool_error(postgres_url: str, tmp_path: Path) -> None:
+    missing = postgres_url.rsplit("/", 1)[0] + "/luna_no_such_database"
+    with pytest.raises(Unavailable, match=r"pg_dump failed \(exit code 1\).*luna_no_such_database"):
+        PostgresBackup(missing).dump(tmp_path)

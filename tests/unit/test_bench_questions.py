@@ -1,0 +1,125 @@
+"""The retrieval benchmark's question set is valid against the corpus, and the checker catches bad sets."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+CORPUS = REPO.parent / "shared" / "corpus"
+QUESTIONS = REPO / "bench" / "questions_de.yaml"
+# Every corpus text the benchmark ingests must be asked about, or its retrieval quality goes unmeasured.
+CORPUS_FILES = {
+    *(
+        f"{law}.md"
+        for law in ("edl-g", "eeg", "enefg", "enfg", "enwg", "geg", "kwkg", "msbg", "stromgvv", "stromstg")
+    ),
+    "energieportal-winterthur.md",
+}
+
+
+def _load_checker() -> ModuleType:
+    """bench/ is not a package, so load the script by path (registered first: its dataclasses need it)."""
+    name = "bench_check_questions"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, REPO / "bench" / "check_questions.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+checker = _load_checker()
+
+
+def _write_set(path: Path, entries: list[tuple[str, str, list[str]]], *, pad_to: int = 50) -> Path:
+    """A question file; ``pad_to`` fills it with valid questions so the size check stays quiet."""
+    lines: list[str] = []
+    rows = entries + [
+        (f"p{n:02d}", "law.md", ["Die Wärmepumpe darf gedrosselt werden"])
+        for n in range(max(0, pad_to - len(entries)))
+    ]
+    for qid, name, needles in rows:
+        lines += [f"- id: {qid}", f'  question: "Frage {qid}?"', f"  file: {name}", "  needles:"]
+        lines += [f'    - "{needle}"' for needle in needles]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    root = tmp_path / "corpus"
+    (root / "gesetze").mkdir(parents=True)
+    sentence = "Die Wärmepumpe darf gedrosselt werden, wenn das Netz eng wird."
+    generic = " ".join(["nach Maßgabe dieses Gesetzes"] * 6)
+    (root / "gesetze" / "law.md").write_text(f"# Gesetz\n\n{sentence}\n\n{generic}\n", encoding="utf-8")
+    return root
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason=f"shared corpus not present at {CORPUS}")
+def test_question_set_is_valid_against_the_corpus() -> None:
+    report = checker.check_questions(QUESTIONS, CORPUS)
+
+    assert report.errors == []
+    assert report.warnings == []
+    assert report.questions_per_file.total() >= checker.MIN_QUESTIONS
+    assert set(report.questions_per_file) == CORPUS_FILES
+    assert report.questions_per_file["energieportal-winterthur.md"] >= 8
+
+
+def test_a_valid_set_passes(tmp_path: Path, corpus: Path) -> None:
+    report = checker.check_questions(_write_set(tmp_path / "q.yaml", []), corpus)
+
+    assert report.ok
+    assert report.questions_per_file == {"law.md": 50}
+
+
+def test_missing_needle_unknown_file_and_duplicate_id_are_errors(tmp_path: Path, corpus: Path) -> None:
+    questions = _write_set(
+        tmp_path / "q.yaml",
+        [
+            ("q01", "law.md", ["Die Gaspumpe darf gedrosselt werden"]),
+            ("q02", "missing.md", ["Die Wärmepumpe darf gedrosselt werden"]),
+            ("q02", "law.md", ["Die Wärmepumpe darf gedrosselt werden"]),
+        ],
+    )
+
+    report = checker.check_questions(questions, corpus)
+
+    assert not report.ok
+    assert any("q01: needle not found" in error for error in report.errors)
+    assert any("q02: file 'missing.md' not found" in error for error in report.errors)
+    assert any("q02: id used 2 times" in error for error in report.errors)
+    assert checker.main(["--corpus", str(corpus), "--questions", str(questions)]) == 1
+
+
+def test_needle_shape_and_too_few_questions_are_errors(tmp_path: Path, corpus: Path) -> None:
+    questions = _write_set(
+        tmp_path / "q.yaml",
+        [("q01", "law.md", ["Wärmepumpe"]), ("q02", "law.md", ["# Gesetz"])],
+        pad_to=0,
+    )
+
+    errors = checker.check_questions(questions, corpus).errors
+
+    assert "only 2 questions, need at least 50" in errors
+    assert any("q01: needle has 10 chars" in error for error in errors)
+    assert any("q02: needle has outer whitespace, a line break or markup" in error for error in errors)
+
+
+def test_generic_needle_is_a_warning_not_an_error(tmp_path: Path, corpus: Path) -> None:
+    questions = _write_set(tmp_path / "q.yaml", [("q01", "law.md", ["nach Maßgabe dieses Gesetzes"])])
+
+    report = checker.check_questions(questions, corpus)
+
+    assert report.ok
+    assert report.needle_counts[("q01", "nach Maßgabe dieses Gesetzes")] == 6
+    assert report.warnings == [
+        "q01: needle occurs 6 times in law.md, too generic: 'nach Maßgabe dieses Gesetzes'"
+    ]
