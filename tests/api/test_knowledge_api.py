@@ -353,7 +353,9 @@ async def test_a_snapshot_restores_the_knowledge_base_through_the_admin_api(
     item_id = (await upload(client, TARIFF.encode())).json()["data"]["item_id"]
     body = {"question": "Was brauche ich für einen dynamischen Stromtarif?", "top_k": 3}
     before = (await client.post("/api/v1/rag/search", json=body, headers=DEV_USER)).json()["data"]
-    created = await client.post("/api/v1/admin/snapshots", json={"qdrant": True, "pg_dump": True}, headers=admin)
+    created = await client.post(
+        "/api/v1/admin/snapshots", json={"qdrant": True, "pg_dump": True}, headers=admin
+    )
     assert created.status_code == 201, created.text
     snapshot = created.json()["data"]
     assert snapshot["parts"] == ["sql", "vectors", "blobs"] and snapshot["counts"]["items"] == 1
@@ -365,5 +367,7 @@ async def test_a_snapshot_restores_the_knowledge_base_through_the_admin_api(
     assert after == before
     listed = (await client.get("/api/v1/admin/snapshots", headers=admin)).json()["data"]
     assert [s["id"] for s in listed] == [snapshot["id"]]
-    assert (await client.post("/api/v1/admin/snapshots/..%2F..%2Fetc/restore", headers=admin)).status_code == 404
+    assert (
+        await client.post("/api/v1/admin/snapshots/..%2F..%2Fetc/restore", headers=admin)
+    ).status_code == 404
     assert (await client.get("/api/v1/admin/snapshots", headers=DEV_USER)).status_code == 401

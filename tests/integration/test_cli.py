@@ -158,7 +158,9 @@ def test_ingest_ask_verify_and_snapshot_work_without_a_server(
     cli_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("COLUMNS", "200")  # tables on one line each
-    ingested = runner.invoke(app, ["ingest", str(SAMPLES / "stromtarife-und-lastverschiebung.md"), "--tag", "demo"])
+    ingested = runner.invoke(
+        app, ["ingest", str(SAMPLES / "stromtarife-und-lastverschiebung.md"), "--tag", "demo"]
+    )
     assert ingested.exit_code == 0, ingested.output
     assert "directly (no running server)" in ingested.output and "1 ingested" in ingested.output
     again = runner.invoke(app, ["ingest", str(SAMPLES / "stromtarife-und-lastverschiebung.md")])

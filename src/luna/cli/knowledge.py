@@ -174,7 +174,9 @@ def ask(
             try:
                 for answer_event in container.knowledge.answers.stream(question, top_k, filters or None):
                     if answer_event.kind == "token":
-                        console.print(answer_event.data, end="", soft_wrap=True, highlight=False, markup=False)
+                        console.print(
+                            answer_event.data, end="", soft_wrap=True, highlight=False, markup=False
+                        )
                     elif answer_event.kind == "citations":
                         citations = [
                             {"chunk_id": c.chunk_id, "payload": c.payload} for c in answer_event.data
