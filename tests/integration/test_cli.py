@@ -202,6 +202,9 @@ def test_the_first_serve_ingests_the_demo_set_and_the_cli_goes_through_the_serve
 
     ingested = runner.invoke(app, ["ingest", str(SAMPLES / "netzentgelte-2026.pdf")])
     assert "through the running server" in ingested.output and "1 already there" in ingested.output
+    as_job = runner.invoke(app, ["ingest", "--job", str(SAMPLES)])
+    assert as_job.exit_code == 0, as_job.output
+    assert "as a job of the running server" in as_job.output and "4 already there" in as_job.output
     asked = runner.invoke(app, ["ask", "Was kostet die Netznutzung pro Kilowattstunde?"])
     assert asked.exit_code == 0, asked.output
     assert "[chunk " in asked.output and "Netzentgelte 2026" in asked.output

@@ -6,6 +6,7 @@ otherwise works on the stores directly from this process; the output says which.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +65,11 @@ def ingest(
     kind: str = typer.Option("document", "--kind", help="document, regulation or note"),
     tag: list[str] = typer.Option([], "--tag", "-t", help="Tag for every document (repeatable)"),
     source: str = typer.Option("api", "--source", help="upload, crawler or api"),
+    as_job: bool = typer.Option(
+        False,
+        "--job",
+        help="With a running server: one background job reading the files on the server's disk",
+    ),
 ) -> None:
     """Ingest documents (PDF, DOCX, HTML, Markdown, text) with a progress bar and a summary table."""
     cli = state(ctx)
@@ -77,7 +83,10 @@ def ingest(
     if not files and not urls:
         console.print("[yellow]No PDF, DOCX, HTML, Markdown or text files found.[/yellow]")
         raise typer.Exit(1)
-    if client.is_running():
+    if client.is_running() and as_job and files:
+        summary = _ingest_as_server_job(client, files, kind, tag, source)
+        where = f"as a job of the running server at {client.base_url}"
+    elif client.is_running():
         summary = _ingest_via_server(client, files, urls, kind, tag, source)
         where = f"through the running server at {client.base_url}"
     else:
@@ -112,6 +121,32 @@ def _ingest_via_server(
                 summary.files.append(FileOutcome(target, refused, message=str(error)))
             progress.advance(task)
     return summary
+
+
+def _ingest_as_server_job(
+    client: ServerClient, files: list[Path], kind: str, tags: list[str], source: str
+) -> IngestSummary:
+    params = {"paths": [str(f) for f in files], "kind": kind, "source": source, "tags": tags}
+    job = client.post("admin/jobs", {"name": "kb.ingest_paths", "params": params})
+    console.print(f"Job {job['job_id']} queued; Ctrl-C stops following (the job goes on).")
+    with _progress() as progress:
+        task = progress.add_task("queued", total=1000)
+        while job["status"] in ("queued", "running"):
+            time.sleep(0.5)
+            job = client.get(f"admin/jobs/{job['job_id']}")
+            progress.update(
+                task, completed=int(job["progress"] * 1000), description=(job["message"] or "")[:60]
+            )
+    if job["status"] != "succeeded":
+        console.print(f"[red]Job {job['status']}: {job.get('error') or ''}[/red]")
+        raise typer.Exit(1)
+    result = job["result"]
+    return IngestSummary(
+        [
+            FileOutcome(f["path"], f["outcome"], f["item_id"], f["chunks"], f["message"])
+            for f in result["files"]
+        ]
+    )
 
 
 def _ingest_directly(

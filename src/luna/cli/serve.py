@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import threading
+
 import typer
 import uvicorn
 from fastapi import FastAPI
@@ -68,12 +71,23 @@ def serve(
                 f"  demo:       the knowledge base is empty; ingesting docs/samples/ as job {demo.job_id}",
                 err=True,
             )
+    threading.Thread(target=_warm_up, args=(container,), name="luna-warm-up", daemon=True).start()
     try:
         uvicorn.run(app, host=bind_host, port=bind_port, log_config=None, access_log=False)
     finally:
         if run_worker:
             stop_in_process(container)
         container.close()
+
+
+def _warm_up(container: Container) -> None:
+    """Load the models while the server already answers, so the first question does not wait for them."""
+    log = logging.getLogger("luna.serve")
+    try:
+        container.embedder.embed_query("Aufwärmen")
+        container.chat.warm_up()
+    except Exception as error:
+        log.warning("model warm-up failed (the first request will try again): %s", error)
 
 
 def _banner(container: Container, host: str, port: int, revision: str, worker: bool) -> None:
