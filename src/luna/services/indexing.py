@@ -61,6 +61,17 @@ def chunk_payload(item: Item, chunk: ItemChunk) -> dict[str, Any]:
     }
 
 
+def indexed_text(item: Item, chunk: ItemChunk) -> str:
+    """What both indexes see: the chunk under its document title and section path.
+
+    A chunk of a law rarely names its law or its paragraph, while questions often do ("nach § 48
+    EEG", "im Gebäudeenergiegesetz"); the header gives the dense and the lexical leg that context.
+    Citations and answers keep using the plain chunk text.
+    """
+    header = " › ".join(part for part in (item.title, chunk.metadata.get("section")) if part)
+    return f"{header}\n{chunk.text}" if header else chunk.text
+
+
 class CachedEmbedder:
     """Passage embeddings through the SQL cache, keyed by model name and the text's sha256."""
 
@@ -211,7 +222,7 @@ class LexicalMirror:
                         items[chunk.item_id] = uow.items.get(chunk.item_id)
                     item = items[chunk.item_id]
                     if item is not None and item.status == "indexed":
-                        docs.append((chunk.chunk_id, chunk.text, chunk_payload(item, chunk)))
+                        docs.append((chunk.chunk_id, indexed_text(item, chunk), chunk_payload(item, chunk)))
                 self._lexical.add(docs)
         logger.info("lexical index rebuilt: %d chunks", self._lexical.count())
 
@@ -238,7 +249,7 @@ class ChunkIndexer:
         progress: StepProgress | None = None,
         collection: str | None = None,
     ) -> None:
-        vectors = self.embedder.embed_passages([chunk.text for chunk in chunks], progress)
+        vectors = self.embedder.embed_passages([indexed_text(item, chunk) for chunk in chunks], progress)
         points = [
             VectorPoint(chunk.chunk_id, vector, chunk_payload(item, chunk))
             for chunk, vector in zip(chunks, vectors, strict=True)
@@ -256,4 +267,4 @@ class ChunkIndexer:
             self.vectors.delete_where(target, {"item_id": item_id})
 
     def lexical_documents(self, item: Item, chunks: Sequence[ItemChunk]) -> list[LexicalDocument]:
-        return [(chunk.chunk_id, chunk.text, chunk_payload(item, chunk)) for chunk in chunks]
+        return [(chunk.chunk_id, indexed_text(item, chunk), chunk_payload(item, chunk)) for chunk in chunks]

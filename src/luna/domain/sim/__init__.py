@@ -1,0 +1,1 @@
+"""Simulators of energy data: pure, vectorised, deterministic for a seed."""
