@@ -242,7 +242,7 @@ class RagSettings(_Section):
     collection: str = Field(default="chunks", pattern=r"^[a-z][a-z0-9_]{0,40}$")
     top_k: int = Field(default=6, ge=1, le=50)
     candidates: int = Field(default=40, ge=5, le=500)
-    fusion: Literal["rrf", "weighted"] = "rrf"
+    fusion: Literal["rrf", "weighted"] = "weighted"
     rrf_k: int = Field(default=60, ge=1)
     dense_weight: float = Field(default=1.0, ge=0)
     lexical_weight: float = Field(default=1.0, ge=0)

@@ -52,7 +52,7 @@ class SearchResult:
 @dataclass(frozen=True, slots=True)
 class RetrievalSettings:
     candidates: int = 40
-    fusion: FusionMethod = "rrf"
+    fusion: FusionMethod = "weighted"
     rrf_k: int = 60
     dense_weight: float = 1.0
     lexical_weight: float = 1.0
