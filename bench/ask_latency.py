@@ -11,34 +11,20 @@ markers), which is what a client sees arriving.
 from __future__ import annotations
 
 import json
-import os
 import statistics
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import yaml
-
-from luna.container import build_container
-from luna.settings import load_settings
-
-REPO = Path(__file__).resolve().parents[1]
-WORK = REPO / "bench" / "out" / "retrieval"
+from corpus_container import REPO, WORK, corpus_container
 
 
 def main() -> int:
     if not (WORK / "luna.db").exists():
         print("run bench/retrieval_quality.py first (it ingests the corpus)", file=sys.stderr)
         return 1
-    environ = {
-        **os.environ,
-        "LUNA_DATA_DIR": str(WORK),
-        "LUNA_AUTH__ADMIN_API_KEY": "bench-admin-key-0123456789",
-        "LUNA_AUTH__JWT_SECRET": "bench-jwt-secret-0123456789",
-        "LUNA_LOGGING__LEVEL": "WARNING",
-    }
-    container = build_container(load_settings("default", environ=environ, env_file=WORK / "none.env"))
+    container = corpus_container()
     kb = container.knowledge
     questions = [q["question"] for q in yaml.safe_load((REPO / "bench" / "questions_de.yaml").read_text())][
         :30

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import statistics
 import sys
@@ -23,14 +22,11 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from corpus_container import REPO, WORK, corpus_container
 
-from luna.container import build_container
 from luna.domain.errors import Conflict
 from luna.services.ingest import IngestRequest
-from luna.settings import load_settings
 
-REPO = Path(__file__).resolve().parents[1]
-WORK = REPO / "bench" / "out" / "retrieval"
 MODES: tuple[tuple[str, str, str | None], ...] = (
     ("dense", "dense", None),
     ("lexical", "lexical", None),
@@ -70,14 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.fresh and WORK.exists():
         shutil.rmtree(WORK)
-    environ = {
-        **os.environ,
-        "LUNA_DATA_DIR": str(WORK),
-        "LUNA_AUTH__ADMIN_API_KEY": "bench-admin-key-0123456789",
-        "LUNA_AUTH__JWT_SECRET": "bench-jwt-secret-0123456789",
-        "LUNA_LOGGING__LEVEL": "WARNING",
-    }
-    container = build_container(load_settings("default", environ=environ, env_file=WORK / "none.env"))
+    container = corpus_container()
     container.database.upgrade()
     timed = TimedEmbedder(container.embedder)
     container.__dict__["embedder"] = timed  # the knowledge base is built on the timed embedder

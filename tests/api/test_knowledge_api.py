@@ -343,6 +343,18 @@ async def test_reindex_is_a_known_job_and_checks_its_arguments(
         assert queued.status_code == 202 and queued.json()["data"]["name"] == "kb.reindex"
         bad = await client.post("/api/v1/admin/reindex", json={"item_ids": ["nope"]}, headers=admin)
         assert bad.status_code == 404
+        unknown = await client.post(
+            "/api/v1/admin/reindex",
+            json={"item_ids": ["5b1e8a52-3c1d-4d8e-9a55-1f2b3c4d5e6f"]},
+            headers=admin,
+        )
+        assert unknown.status_code == 404
+        bad_filter = await client.post(
+            "/api/v1/admin/reindex", json={"filter": {"colour": "red"}}, headers=admin
+        )
+        assert bad_filter.status_code == 400
+        listed = (await client.get("/api/v1/admin/jobs", params={"name": "kb.reindex"}, headers=admin)).json()
+        assert listed["data"]["total"] == 1  # only the valid request was queued
         fix = await client.post("/api/v1/admin/verify", json={"fix": True}, headers=admin)
         assert fix.status_code == 202 and fix.json()["data"]["name"] == "kb.verify"
 

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from luna.adapters.sql.database import SqlDatabase
@@ -49,3 +50,18 @@ def remove_all_rows(database: SqlDatabase) -> None:
         for table in reversed(DATA_TABLES):
             connection.execute(sa.delete(table))
     database.refresh_events_daily()
+
+
+@contextmanager
+def rowless_database(
+    request: pytest.FixtureRequest, backend: str, tmp_path: Path, pool_size: int
+) -> Iterator[SqlDatabase]:
+    """A migrated database without rows: a SQLite file in ``tmp_path``, or the module's PostgreSQL one."""
+    url = sqlite_url(tmp_path) if backend == "sqlite" else request.getfixturevalue("migrated_postgres_url")
+    database = SqlDatabase(url, pool_size=pool_size, echo=False)
+    database.upgrade()
+    remove_all_rows(database)
+    try:
+        yield database
+    finally:
+        database.close()

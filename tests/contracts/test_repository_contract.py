@@ -15,25 +15,17 @@ from typing import Any
 
 import pytest
 
-from luna.adapters.sql.database import SqlDatabase
 from luna.domain.errors import Conflict, InvalidInput, NotFound
 from luna.domain.items import Item, ItemChunk, ItemStatus
 from luna.domain.jobs import Job, JobStatus
 from luna.ports.sql import Database
-from tests.contracts.sql_support import remove_all_rows, scratch_postgres_database, sqlite_url
+from tests.contracts.sql_support import (
+    rowless_database,
+)
 from tests.fakes import FakeDatabase
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 GARBAGE_IDS = ("", "not-a-uuid", "123", "'; DROP TABLE items; --")
-
-
-@pytest.fixture(scope="module")
-def migrated_postgres_url(postgres_url: str) -> Iterator[str]:
-    with scratch_postgres_database(postgres_url) as url:
-        database = SqlDatabase(url, pool_size=2, echo=False)
-        database.upgrade()
-        database.close()
-        yield url
 
 
 @pytest.fixture(params=("sqlite", "postgresql", "fake"))
@@ -42,15 +34,8 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Databas
     if request.param == "fake":
         yield FakeDatabase()
         return
-    if request.param == "sqlite":
-        url = sqlite_url(tmp_path)
-    else:
-        url = request.getfixturevalue("migrated_postgres_url")
-    db = SqlDatabase(url, pool_size=2, echo=False)
-    db.upgrade()
-    remove_all_rows(db)
-    yield db
-    db.close()
+    with rowless_database(request, request.param, tmp_path, pool_size=2) as db:
+        yield db
 
 
 def new_id() -> str:

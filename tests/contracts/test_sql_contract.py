@@ -22,32 +22,21 @@ from luna.adapters.sql.tables import events, mv_events_daily, users
 from luna.domain.errors import Conflict, InvalidInput, NotFound
 from luna.domain.health import HealthStatus
 from luna.domain.jobs import Job, JobStatus
-from tests.contracts.sql_support import BACKENDS, remove_all_rows, scratch_postgres_database, sqlite_url
+from tests.contracts.sql_support import (
+    BACKENDS,
+    rowless_database,
+    scratch_postgres_database,
+    sqlite_url,
+)
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture(scope="module")
-def migrated_postgres_url(postgres_url: str) -> Iterator[str]:
-    with scratch_postgres_database(postgres_url) as url:
-        database = SqlDatabase(url, pool_size=2, echo=False)
-        database.upgrade()
-        database.close()
-        yield url
 
 
 @pytest.fixture(params=BACKENDS)
 def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlDatabase]:
     """A migrated database without rows."""
-    if request.param == "sqlite":
-        url = sqlite_url(tmp_path)
-    else:
-        url = request.getfixturevalue("migrated_postgres_url")
-    db = SqlDatabase(url, pool_size=4, echo=False)
-    db.upgrade()
-    remove_all_rows(db)
-    yield db
-    db.close()
+    with rowless_database(request, request.param, tmp_path, pool_size=4) as db:
+        yield db
 
 
 @pytest.fixture(params=BACKENDS)

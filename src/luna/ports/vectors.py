@@ -9,13 +9,32 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from luna.domain.health import ComponentHealth
 
 #: Equality filter: each key must match; a list value means "any of these"; a payload list field
 #: (``tags``) matches when it contains the value.
 PayloadFilter = Mapping[str, str | int | float | bool | Sequence[str | int]]
+
+
+PayloadIndexType = Literal["bool", "integer", "float", "keyword"]
+
+
+def payload_index_type(value: Any) -> PayloadIndexType:
+    """The payload index a field needs, judged from a sample value (a list by its first element).
+
+    Both adapters index the same fields the same way, so a filter behaves alike on either.
+    """
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "float"
+    if isinstance(value, Sequence) and not isinstance(value, str) and value and isinstance(value[0], int):
+        return "integer"
+    return "keyword"
 
 
 @dataclass(frozen=True, slots=True)

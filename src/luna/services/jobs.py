@@ -189,29 +189,20 @@ class JobService:
                 uow.commit()
                 return None
             attempts = job.attempts + 1
-            claimed = uow.jobs.transition(
-                job_id,
-                JobStatus.QUEUED,
-                status=JobStatus.RUNNING,
-                started_at=now,
-                heartbeat_at=now,
-                worker=worker,
-                attempts=attempts,
-                error=None,
-            )
+            running: dict[str, Any] = {
+                "status": JobStatus.RUNNING,
+                "started_at": now,
+                "heartbeat_at": now,
+                "worker": worker,
+                "attempts": attempts,
+                "error": None,
+            }
+            claimed = uow.jobs.transition(job_id, JobStatus.QUEUED, **running)
             if not claimed:
                 logger.info("job %s was claimed by another worker; delivery skipped", job_id)
                 return None
             uow.commit()
-        return replace(
-            job,
-            status=JobStatus.RUNNING,
-            started_at=now,
-            heartbeat_at=now,
-            worker=worker,
-            attempts=attempts,
-            error=None,
-        )
+        return replace(job, **running)
 
     def record_progress(self, job_id: str, progress: float, message: str | None) -> None:
         """Store progress (and the message, when given); refreshes the heartbeat too."""

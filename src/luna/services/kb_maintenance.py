@@ -169,13 +169,18 @@ class KnowledgeMaintenance:
             return self._reindex_in_place(state, chosen, progress)
         return self._reindex_all(state, progress)
 
-    def _choose(self, state: _SqlState, item_ids: Sequence[str], where: Mapping[str, Any]) -> list[Item]:
+    def check_scope(self, item_ids: Sequence[str], where: Mapping[str, Any]) -> None:
+        """Refuse a reindex request before it is queued: unknown filter keys (400) or items (404)."""
         unknown_keys = sorted(set(where) - _ITEM_FILTER_KEYS)
         if unknown_keys:
             raise InvalidInput(f"Reindex filters on {sorted(_ITEM_FILTER_KEYS)}; unknown: {unknown_keys}.")
-        missing = [item_id for item_id in item_ids if item_id not in state.items]
+        with self._database.unit_of_work(read_only=True) as uow:
+            missing = [item_id for item_id in item_ids if uow.items.get(item_id) is None]
         if missing:
             raise NotFound(f"No items with ids {missing[:5]}.", details={"item_ids": missing})
+
+    def _choose(self, state: _SqlState, item_ids: Sequence[str], where: Mapping[str, Any]) -> list[Item]:
+        self.check_scope(item_ids, where)
         candidates = [state.items[i] for i in item_ids] if item_ids else list(state.items.values())
         return [
             item

@@ -15,7 +15,8 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import Callable, Iterator, Sequence
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Literal
 
@@ -169,25 +170,36 @@ def l2_normalised(vector: Sequence[float]) -> list[float]:
     return [x / norm for x in vector] if norm > 0 else [float(x) for x in vector]
 
 
-class ServerEmbedder:
-    """Batching, prefixes, normalisation and the vector size for embedders behind a model server.
+class ServerEmbedder(ABC):
+    """The embedding port for models behind a server: batching, prefixes, normalisation, vector size.
 
+    Subclasses send one batch in their server's protocol (:meth:`_embed_batch`) and report health.
     The vector size is the model's, learnt from its first answer (or :meth:`warm_up`), never a
     setting: a setting could disagree with the model and corrupt the index.
     """
 
     def __init__(
         self,
-        embed_batch: Callable[[list[str], EmbeddingKind], list[list[float]]],
+        model: str,
+        http: ModelServerClient,
         *,
         batch_size: int,
         query_prefix: str = "",
         passage_prefix: str = "",
     ) -> None:
-        self._embed_batch = embed_batch
+        self._model = model
+        self._http = http
         self._batch_size = batch_size
         self._prefixes: dict[EmbeddingKind, str] = {"query": query_prefix, "passage": passage_prefix}
         self._dim: int | None = None
+
+    @abstractmethod
+    def _embed_batch(self, texts: list[str], kind: EmbeddingKind) -> list[list[float]]:
+        """Raw vectors for one batch of already prefixed texts, in input order."""
+
+    @property
+    def model_name(self) -> str:
+        return self._model
 
     @property
     def known_dim(self) -> int | None:
@@ -202,12 +214,18 @@ class ServerEmbedder:
 
     def warm_up(self) -> None:
         """Loads the model on the server (one tiny request) and learns its vector size."""
-        self.embed("Luna", "query")
+        self.embed_query("Luna")
 
-    def embed(self, text: str, kind: EmbeddingKind) -> list[float]:
-        return self.embed_many([text], kind)[0]
+    def embed_query(self, text: str) -> list[float]:
+        return self._embed_many([text], "query")[0]
 
-    def embed_many(self, texts: Sequence[str], kind: EmbeddingKind) -> list[list[float]]:
+    def embed_passages(self, texts: Sequence[str]) -> list[list[float]]:
+        return self._embed_many(texts, "passage")
+
+    def close(self) -> None:
+        self._http.close()
+
+    def _embed_many(self, texts: Sequence[str], kind: EmbeddingKind) -> list[list[float]]:
         vectors: list[list[float]] = []
         prefix = self._prefixes[kind]
         for start in range(0, len(texts), self._batch_size):

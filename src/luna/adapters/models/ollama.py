@@ -107,7 +107,7 @@ class OllamaChatModel:
         self._http.close()
 
 
-class OllamaEmbedder:
+class OllamaEmbedder(ServerEmbedder):
     """Ollama applies no query/passage prefixes itself; models that need them (e5, nomic) get them
     through ``query_prefix`` / ``passage_prefix``."""
 
@@ -123,36 +123,15 @@ class OllamaEmbedder:
         attempts: int = 3,
         backoff_sec: float = 0.25,
     ) -> None:
-        self._model = model
-        self._http = ModelServerClient(
+        http = ModelServerClient(
             url, backend=BACKEND, timeout_sec=timeout_sec, attempts=attempts, backoff_sec=backoff_sec
         )
-        self._embedder = ServerEmbedder(
-            self._embed_batch, batch_size=batch_size, query_prefix=query_prefix, passage_prefix=passage_prefix
+        super().__init__(
+            model, http, batch_size=batch_size, query_prefix=query_prefix, passage_prefix=passage_prefix
         )
 
-    @property
-    def model_name(self) -> str:
-        return self._model
-
-    @property
-    def dim(self) -> int:
-        return self._embedder.dim
-
-    def embed_passages(self, texts: Sequence[str]) -> list[list[float]]:
-        return self._embedder.embed_many(texts, "passage")
-
-    def embed_query(self, text: str) -> list[float]:
-        return self._embedder.embed(text, "query")
-
-    def warm_up(self) -> None:
-        self._embedder.warm_up()
-
     def health(self) -> ComponentHealth:
-        return _model_health(self._http, "embeddings", self._model, {"dim": self._embedder.known_dim})
-
-    def close(self) -> None:
-        self._http.close()
+        return _model_health(self._http, "embeddings", self._model, {"dim": self.known_dim})
 
     def _embed_batch(self, texts: list[str], kind: EmbeddingKind) -> list[list[float]]:
         answer = self._http.post_json("/api/embed", {"model": self._model, "input": texts, "truncate": True})

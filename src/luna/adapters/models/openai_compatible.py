@@ -56,6 +56,19 @@ def _model_health(
     )
 
 
+def _client(
+    url: str, api_key: str | None, timeout_sec: float, attempts: int, backoff_sec: float
+) -> ModelServerClient:
+    return ModelServerClient(
+        api_base(url),
+        backend=BACKEND,
+        timeout_sec=timeout_sec,
+        api_key=api_key,
+        attempts=attempts,
+        backoff_sec=backoff_sec,
+    )
+
+
 class OpenAICompatibleChatModel:
     def __init__(
         self,
@@ -72,14 +85,7 @@ class OpenAICompatibleChatModel:
         self._model = model
         self._max_tokens = max_tokens
         self._temperature = temperature
-        self._http = ModelServerClient(
-            api_base(url),
-            backend=BACKEND,
-            timeout_sec=timeout_sec,
-            api_key=api_key,
-            attempts=attempts,
-            backoff_sec=backoff_sec,
-        )
+        self._http = _client(url, api_key, timeout_sec, attempts, backoff_sec)
 
     @property
     def model_name(self) -> str:
@@ -124,7 +130,7 @@ class OpenAICompatibleChatModel:
         }
 
 
-class OpenAICompatibleEmbedder:
+class OpenAICompatibleEmbedder(ServerEmbedder):
     def __init__(
         self,
         url: str,
@@ -139,42 +145,14 @@ class OpenAICompatibleEmbedder:
         attempts: int = 3,
         backoff_sec: float = 0.25,
     ) -> None:
-        self._model = model
         self._send_input_type = send_input_type
-        self._http = ModelServerClient(
-            api_base(url),
-            backend=BACKEND,
-            timeout_sec=timeout_sec,
-            api_key=api_key,
-            attempts=attempts,
-            backoff_sec=backoff_sec,
+        http = _client(url, api_key, timeout_sec, attempts, backoff_sec)
+        super().__init__(
+            model, http, batch_size=batch_size, query_prefix=query_prefix, passage_prefix=passage_prefix
         )
-        self._embedder = ServerEmbedder(
-            self._embed_batch, batch_size=batch_size, query_prefix=query_prefix, passage_prefix=passage_prefix
-        )
-
-    @property
-    def model_name(self) -> str:
-        return self._model
-
-    @property
-    def dim(self) -> int:
-        return self._embedder.dim
-
-    def embed_passages(self, texts: Sequence[str]) -> list[list[float]]:
-        return self._embedder.embed_many(texts, "passage")
-
-    def embed_query(self, text: str) -> list[float]:
-        return self._embedder.embed(text, "query")
-
-    def warm_up(self) -> None:
-        self._embedder.warm_up()
 
     def health(self) -> ComponentHealth:
-        return _model_health(self._http, "embeddings", self._model, {"dim": self._embedder.known_dim})
-
-    def close(self) -> None:
-        self._http.close()
+        return _model_health(self._http, "embeddings", self._model, {"dim": self.known_dim})
 
     def _embed_batch(self, texts: list[str], kind: EmbeddingKind) -> list[list[float]]:
         body: dict[str, Any] = {"model": self._model, "input": texts, "encoding_format": "float"}

@@ -25,7 +25,7 @@ from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedR
 
 from luna.domain.errors import Conflict, InvalidInput, LunaError, NotFound, Unavailable
 from luna.domain.health import ComponentHealth, HealthStatus
-from luna.ports.vectors import PayloadFilter, VectorHit, VectorPoint
+from luna.ports.vectors import PayloadFilter, VectorHit, VectorPoint, payload_index_type
 
 #: Payload keys Luna filters on all the time; indexed when a collection is created (server mode).
 DEFAULT_INDEXED_KEYS = ("item_id", "kind", "source", "tags")
@@ -65,16 +65,16 @@ def _filter(where: PayloadFilter | None) -> qm.Filter | None:
     return qm.Filter(must=[_condition(key, value) for key, value in where.items()])
 
 
+_SCHEMAS = {
+    "bool": qm.PayloadSchemaType.BOOL,
+    "integer": qm.PayloadSchemaType.INTEGER,
+    "float": qm.PayloadSchemaType.FLOAT,
+    "keyword": qm.PayloadSchemaType.KEYWORD,
+}
+
+
 def _schema_for(value: Any) -> qm.PayloadSchemaType:
-    if isinstance(value, bool):
-        return qm.PayloadSchemaType.BOOL
-    if isinstance(value, int):
-        return qm.PayloadSchemaType.INTEGER
-    if isinstance(value, float):
-        return qm.PayloadSchemaType.FLOAT
-    if isinstance(value, Sequence) and not isinstance(value, str) and value and isinstance(value[0], int):
-        return qm.PayloadSchemaType.INTEGER
-    return qm.PayloadSchemaType.KEYWORD
+    return _SCHEMAS[payload_index_type(value)]
 
 
 @contextmanager

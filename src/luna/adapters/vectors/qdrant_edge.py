@@ -27,7 +27,7 @@ import qdrant_edge as edge
 
 from luna.domain.errors import Conflict, InvalidInput, NotFound, Unavailable
 from luna.domain.health import ComponentHealth, HealthStatus
-from luna.ports.vectors import PayloadFilter, VectorHit, VectorPoint
+from luna.ports.vectors import PayloadFilter, VectorHit, VectorPoint, payload_index_type
 
 #: Payload keys Luna filters on all the time; indexed when a collection is created.
 DEFAULT_INDEXED_KEYS = ("item_id", "kind", "source", "tags")
@@ -84,16 +84,16 @@ def _filter(where: PayloadFilter | None) -> edge.Filter | None:
     return edge.Filter(must=[_condition(key, value) for key, value in where.items()])
 
 
+_SCHEMAS = {
+    "bool": edge.PayloadSchemaType.Bool,
+    "integer": edge.PayloadSchemaType.Integer,
+    "float": edge.PayloadSchemaType.Float,
+    "keyword": edge.PayloadSchemaType.Keyword,
+}
+
+
 def _schema_for(value: Any) -> edge.PayloadSchemaType:
-    if isinstance(value, bool):
-        return edge.PayloadSchemaType.Bool
-    if isinstance(value, int):
-        return edge.PayloadSchemaType.Integer
-    if isinstance(value, float):
-        return edge.PayloadSchemaType.Float
-    if isinstance(value, Sequence) and not isinstance(value, str) and value and isinstance(value[0], int):
-        return edge.PayloadSchemaType.Integer
-    return edge.PayloadSchemaType.Keyword
+    return _SCHEMAS[payload_index_type(value)]
 
 
 class _FolderLock:

@@ -114,12 +114,13 @@ def delete_item(container: Kb, item_id: str) -> Envelope[ItemDeleted]:
     description="Without arguments: a new collection is filled and swapped in atomically (the previous one "
     "is kept for rollback). With `item_ids` or `filter`: those items are re-embedded in place.",
 )
-def reindex(jobs: Jobs, body: ReindexRequest | None = None) -> Envelope[JobOut]:
+def reindex(container: Kb, jobs: Jobs, body: ReindexRequest | None = None) -> Envelope[JobOut]:
     params: dict[str, Any] = {}
     if body is not None and body.item_ids:
         params["item_ids"] = [uuid_or_404(i, "item") for i in body.item_ids]
     if body is not None and body.filter:
         params["where"] = body.filter
+    container.knowledge.maintenance.check_scope(params.get("item_ids", []), params.get("where", {}))
     job = jobs.submit("kb.reindex", params, ADMIN_CREATOR)
     return ok(JobOut.from_job(job), "Reindex is queued.")
 
