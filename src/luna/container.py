@@ -16,6 +16,7 @@ from luna.domain.health import ComponentHealth, HealthStatus
 from luna.ports.blobs import BlobStore
 from luna.ports.chat import ChatModel
 from luna.ports.embeddings import Embedder
+from luna.ports.energy import EnergyStore
 from luna.ports.extract import Extractor
 from luna.ports.fetch import Fetcher
 from luna.ports.health import HealthCheck
@@ -80,6 +81,16 @@ class Container:
         if s.database.kind == "sqlite":
             s.data_dir.mkdir(parents=True, exist_ok=True)
         return self._track(SqlDatabase(s.database_url, pool_size=s.database.pool_size, echo=s.database.echo))
+
+    @cached_property
+    def energy(self) -> EnergyStore:
+        """Readings, prices, rollups and meters live in the same SQL database as everything else."""
+        from luna.adapters.sql.database import SqlDatabase
+        from luna.adapters.sql.energy import SqlEnergyStore
+
+        database = self.database
+        assert isinstance(database, SqlDatabase)  # the only Database adapter
+        return SqlEnergyStore(database.engine, default_interval_s=self.settings.energy.default_interval_sec)
 
     @cached_property
     def vectors(self) -> VectorIndex:

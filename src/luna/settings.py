@@ -197,11 +197,30 @@ class JobSettings(_Section):
     max_attempts: int = Field(default=3, ge=1)
 
 
+MeterType = Literal["household", "commercial", "agriculture"]
+
+
+def _default_types_mix() -> dict[MeterType, float]:
+    return {"household": 0.8, "commercial": 0.15, "agriculture": 0.05}
+
+
 class SimSettings(_Section):
     smartmeter_interval_sec: int = Field(default=60, ge=1)
     market_interval_sec: int = Field(default=300, ge=1)
     markets: list[str] = Field(default_factory=lambda: ["EEX", "APX"])
     products: list[str] = Field(default_factory=lambda: ["BASE", "PEAK"])
+    meters: int = Field(default=20, ge=1, le=100_000)
+    seed: int = Field(default=42, ge=0, lt=2**63)
+    types_mix: dict[MeterType, float] = Field(default_factory=_default_types_mix)
+    id_prefix: str = Field(default="sim-", pattern=r"^[A-Za-z0-9._:-]{0,20}$")
+    demo_backfill_days: int = Field(default=7, ge=0, le=366)
+
+    @field_validator("types_mix")
+    @classmethod
+    def _some_weight(cls, mix: dict[MeterType, float]) -> dict[MeterType, float]:
+        if any(weight < 0 for weight in mix.values()) or sum(mix.values()) <= 0:
+            raise ValueError("weights must be non-negative with a positive sum")
+        return mix
 
     @field_validator("markets", "products", mode="before")
     @classmethod
@@ -209,6 +228,42 @@ class SimSettings(_Section):
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+
+class EnergySettings(_Section):
+    """Limits of the data API, validation ranges shared by every feed, and the tariffs insights compare."""
+
+    max_points: int = Field(default=20_000, ge=100, le=1_000_000)
+    default_interval_sec: int = Field(default=60, ge=1, le=86_400)
+    max_kw: float = Field(default=100_000.0, gt=0)
+    voltage_min: float = Field(default=100.0, ge=0)
+    voltage_max: float = Field(default=300.0, gt=0)
+    future_tolerance_sec: int = Field(default=300, ge=0)
+    flat_tariff_eur_kwh: float = Field(default=0.35, ge=0)
+    dynamic_surcharge_eur_kwh: float = Field(default=0.20, ge=0)
+    feed_in_eur_kwh: float = Field(default=0.08, ge=0)
+
+    @model_validator(mode="after")
+    def _voltage_range(self) -> EnergySettings:
+        if self.voltage_min >= self.voltage_max:
+            raise ValueError("voltage_min: must be below voltage_max")
+        return self
+
+
+class FeedSettings(_Section):
+    """Real data through the same path as the simulator: CSV drops in the blob store and MQTT."""
+
+    csv_prefix: str = Field(default="sim/", pattern=r"^[A-Za-z0-9._/-]{1,100}/$")
+    csv_scan_sec: float = Field(default=30.0, gt=0)
+    csv_max_mb: int = Field(default=200, ge=1, le=10_000)
+    mqtt_enabled: bool = False
+    mqtt_host: str = "127.0.0.1"
+    mqtt_port: int = Field(default=1883, ge=1, le=65_535)
+    mqtt_topic: str = "luna/meters/+/readings"
+    mqtt_username: str | None = None
+    mqtt_password: SecretStr | None = None
+    mqtt_qos: int = Field(default=1, ge=0, le=2)
+    mqtt_batch_sec: float = Field(default=1.0, gt=0, le=60)
 
 
 class IngestSettings(_Section):
@@ -276,6 +331,8 @@ class Settings(BaseModel):
     chat: ChatSettings = ChatSettings()
     jobs: JobSettings = JobSettings()
     sim: SimSettings = SimSettings()
+    energy: EnergySettings = EnergySettings()
+    feeds: FeedSettings = FeedSettings()
     ingest: IngestSettings = IngestSettings()
     rag: RagSettings = RagSettings()
     backup: BackupSettings = BackupSettings()

@@ -20,13 +20,16 @@ from luna.api.openapi import ADMIN_ERRORS, COMMON_ERRORS, install_openapi
 from luna.api.prometheus import HttpMetrics
 from luna.api.route_templates import RouteTemplates
 from luna.api.routers import (
+    admin_feeds,
     admin_health,
     admin_items,
     admin_jobs,
     admin_snapshots,
+    data,
     ingest,
     prometheus,
     rag,
+    sim,
     system,
 )
 from luna.container import Container
@@ -47,13 +50,14 @@ Customers authenticate with `Authorization: Bearer <JWT>`; admin routes need `X-
 _MULTIPART_OVERHEAD_BYTES = 1024 * 1024
 
 #: Routers under /api/v1 (customer routes add ``Depends(current_user)`` themselves).
-PUBLIC_ROUTERS: tuple[APIRouter, ...] = (system.router, ingest.router, rag.router)
+PUBLIC_ROUTERS: tuple[APIRouter, ...] = (system.router, ingest.router, rag.router, data.router, sim.router)
 #: Routers under /api/v1/admin; the admin key is enforced here for every route they hold.
 ADMIN_ROUTERS: tuple[APIRouter, ...] = (
     admin_health.router,
     admin_jobs.router,
     admin_items.router,
     admin_snapshots.router,
+    admin_feeds.router,
 )
 
 

@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from luna.cli import db, health, jobs, knowledge, serve, snapshots, worker
+from luna.cli import db, feeds, health, jobs, knowledge, serve, sim, snapshots, worker
 from luna.cli.context import CliState
 from luna.settings import SettingsError
 
@@ -42,6 +42,8 @@ app.add_typer(db.app, name="db")
 app.add_typer(jobs.app, name="jobs")
 app.add_typer(knowledge.admin_app, name="admin")
 app.add_typer(snapshots.app, name="snapshot")
+app.add_typer(sim.app, name="sim")
+app.add_typer(feeds.app, name="feeds")
 
 
 def main() -> None:

@@ -18,7 +18,12 @@ JobFunction = Callable[..., JobResult]
 F = TypeVar("F", bound=JobFunction)
 
 #: Modules whose import registers jobs; each issue that adds jobs adds its module here.
-JOB_MODULES: tuple[str, ...] = ("luna.workers.maintenance", "luna.workers.knowledge")
+JOB_MODULES: tuple[str, ...] = (
+    "luna.workers.maintenance",
+    "luna.workers.knowledge",
+    "luna.workers.simulation",
+    "luna.workers.feeds",
+)
 
 JOBS: dict[str, JobFunction] = {}
 

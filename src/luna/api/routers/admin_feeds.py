@@ -1,0 +1,7 @@
+"""Routes under /api/v1/admin/feeds (issue #4; being written)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,1 @@
+"""Jobs of issue #4 (being written)."""
