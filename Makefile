@@ -60,6 +60,9 @@ bench: $(STAMP)
 	$(BIN)/python bench/retrieval_quality.py
 	$(BIN)/python bench/ask_latency.py
 	$(BIN)/python bench/search_latency.py
+	$(BIN)/python bench/realism_prices.py
+	$(BIN)/python bench/realism_households.py
+	$(BIN)/python bench/energy_store.py
 
 # Regenerates the lock from what is installed in .venv (run after changing pyproject.toml).
 lock: $(BIN)/python

@@ -94,6 +94,11 @@ BACKEND_SUITES = (
     ("job suite", "tests/integration/test_jobs.py", ("inprocess", "redis")),
     ("vector contract suite", "tests/contracts/test_vector_contract.py", ("qdrant-edge", "qdrant-client")),
     ("blob contract suite", "tests/contracts/test_blob_contract.py", ("filesystem", "s3")),
+    (
+        "energy store contract suite",
+        "tests/contracts/test_energy_store_contract.py",
+        ("sqlite", "postgresql"),
+    ),
 )
 
 

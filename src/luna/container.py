@@ -7,10 +7,11 @@ never opens the embedded vector folder, which one process at a time may own.
 
 from __future__ import annotations
 
+import socket
 import threading
 from collections.abc import Callable
 from functools import cached_property
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from luna.domain.health import ComponentHealth, HealthStatus
 from luna.ports.blobs import BlobStore
@@ -22,6 +23,7 @@ from luna.ports.fetch import Fetcher
 from luna.ports.health import HealthCheck
 from luna.ports.jobs import JobQueue
 from luna.ports.lexical import LexicalIndex
+from luna.ports.mqtt import MessageSubscriber
 from luna.ports.ratelimit import RateLimiter
 from luna.ports.sql import Database
 from luna.ports.sql_backup import SqlBackup
@@ -30,6 +32,11 @@ from luna.services.knowledge import KnowledgeBase, KnowledgeSettings
 from luna.services.retrieval import RetrievalSettings
 from luna.services.snapshots import SnapshotService
 from luna.settings import Settings
+
+if TYPE_CHECKING:  # imported where used: they bring pandas, which a command like `luna --help` can do without
+    from luna.domain.energy_validation import ReadingRules
+    from luna.services.feeds import CsvFeeds
+    from luna.services.feeds_mqtt import MqttReadings
 
 T = TypeVar("T")
 
@@ -91,6 +98,66 @@ class Container:
         database = self.database
         assert isinstance(database, SqlDatabase)  # the only Database adapter
         return SqlEnergyStore(database.engine, default_interval_s=self.settings.energy.default_interval_sec)
+
+    @property
+    def reading_rules(self) -> ReadingRules:
+        """The ranges every feed checks readings against (``settings.energy``)."""
+        from luna.domain.energy_validation import ReadingRules
+
+        e = self.settings.energy
+        return ReadingRules(
+            max_kw=e.max_kw,
+            voltage_min=e.voltage_min,
+            voltage_max=e.voltage_max,
+            future_tolerance_s=e.future_tolerance_sec,
+        )
+
+    @cached_property
+    def csv_feeds(self) -> CsvFeeds:
+        from luna.services.feeds import CsvFeeds, CsvFeedSettings
+
+        s = self.settings.feeds
+        return CsvFeeds(
+            self.energy,
+            self.blobs,
+            CsvFeedSettings(
+                prefix=s.csv_prefix, max_bytes=s.csv_max_mb * 1024 * 1024, rules=self.reading_rules
+            ),
+        )
+
+    @cached_property
+    def mqtt_readings(self) -> MqttReadings:
+        """What the MQTT subscriber hands its batches to (raises for a topic without one '+' level)."""
+        from luna.services.feeds_mqtt import MqttReadings
+
+        return MqttReadings(self.energy, self.reading_rules, self.settings.feeds.mqtt_topic)
+
+    @cached_property
+    def message_subscriber(self) -> MessageSubscriber:
+        """The worker's subscriber. Its client id ``luna-feeds-<host>-<n>`` is the lowest one free on
+        this host, so it is stable across restarts (the broker keeps the session with the messages not
+        yet acknowledged) and never shared by two workers of the same host."""
+        return self.new_message_subscriber(client_id_prefix=f"luna-feeds-{socket.gethostname()}")
+
+    def new_message_subscriber(
+        self, *, client_id: str | None = None, client_id_prefix: str = "luna-feeds"
+    ) -> MessageSubscriber:
+        """A subscriber to ``feeds.mqtt_topic`` with the given client id, or the first free one of
+        ``client_id_prefix`` (claimed when it starts)."""
+        from luna.adapters.mqtt.paho import PahoMessageSubscriber
+
+        s = self.settings.feeds
+        return PahoMessageSubscriber(
+            s.mqtt_host,
+            s.mqtt_port,
+            s.mqtt_topic,
+            client_id=client_id,
+            client_id_prefix=client_id_prefix,
+            qos=s.mqtt_qos,
+            batch_sec=s.mqtt_batch_sec,
+            username=s.mqtt_username,
+            password=_secret(s.mqtt_password),
+        )
 
     @cached_property
     def vectors(self) -> VectorIndex:
@@ -299,7 +366,7 @@ class Container:
     def health_checks(self) -> dict[str, HealthCheck]:
         """Every component the admin health page lists, by name; each is opened when it is checked."""
         s = self.settings
-        return {
+        checks: dict[str, HealthCheck] = {
             "database": _DeferredHealth("database", s.database.kind, lambda: self.database),
             "vectors": _DeferredHealth("vectors", s.vectors.kind, lambda: self.vectors),
             "blobs": _DeferredHealth("blobs", s.blobs.kind, lambda: self.blobs),
@@ -308,6 +375,9 @@ class Container:
             "embeddings": _DeferredHealth("embeddings", s.embeddings.kind, lambda: self.embedder),
             "chat": _DeferredHealth("chat", s.chat.kind, lambda: self.chat),
         }
+        if s.feeds.mqtt_enabled:
+            checks["mqtt"] = _DeferredHealth("mqtt", "mqtt", lambda: self.message_subscriber)
+        return checks
 
     def model_names(self) -> dict[str, str]:
         """The configured models, without loading them."""

@@ -191,7 +191,7 @@ class JobSettings(_Section):
     kind: Literal["inprocess", "redis"] = "inprocess"
     redis_url: str = "redis://127.0.0.1:6379/0"
     queue_name: str = "luna"
-    workers: int = Field(default=2, ge=1, le=64)
+    workers: int = Field(default=3, ge=1, le=64)
     heartbeat_sec: float = Field(default=10.0, gt=0)
     stale_after_sec: float = Field(default=120.0, gt=0)
     max_attempts: int = Field(default=3, ge=1)

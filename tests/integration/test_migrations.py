@@ -25,7 +25,8 @@ COLUMNS = {
     | {"status", "updated_at", "archived_at"},
     "item_chunks": {"chunk_id", "item_id", "chunk_idx", "text", "qdrant_id", "metadata", "created_at"},
     "events": {"event_id", "user_id", "ts", "type", "item_id", "chunk_id", "meta"},
-    "smart_meter_readings": {"meter_id", "ts", "consumption_kw", "production_kw", "voltage", "quality"},
+    "smart_meter_readings": {"meter_id", "ts", "consumption_kw", "production_kw", "voltage", "quality"}
+    | {"register_kwh"},
     "market_prices": {"market", "product", "ts", "price_eur_mwh", "volume"},
     "labels": {"user_id", "item_id", "ts", "reward", "reason"},
     "mv_events_daily": {"day", "type", "cnt"},
@@ -33,6 +34,21 @@ COLUMNS = {
     | {"created_by", "worker", "created_at", "started_at", "finished_at", "heartbeat_at", "cancel_requested"},
     "consent": {"user_id", "granted", "scope", "ts"},
     "audit_log": {"audit_id", "ts", "actor", "action", "target", "details"},
+    "meters": {"meter_id", "kind", "has_pv", "pv_kwp", "annual_kwh", "interval_s", "source"}
+    | {"first_ts", "last_ts", "last_register_kwh", "created_at", "updated_at"},
+    **{
+        f"meter_rollup_{level}": {"meter_id", "ts", "readings", "missing"}
+        | {"consumption_kw_sum", "consumption_kw_min", "consumption_kw_max"}
+        | {"production_kw_sum", "production_kw_count", "production_kw_max"}
+        | {"voltage_sum", "voltage_count", "voltage_min", "voltage_max", "consumption_kwh", "production_kwh"}
+        for level in ("15m", "1h", "1d")
+    },
+    **{
+        f"price_rollup_{level}": {"market", "product", "ts", "periods", "price_eur_mwh_sum"}
+        | {"price_eur_mwh_count", "price_eur_mwh_min", "price_eur_mwh_max", "volume"}
+        for level in ("15m", "1h", "1d")
+    },
+    "feed_files": {"key", "sha256", "kind", "status", "rows_ok", "rows_bad", "report", "imported_at"},
 }
 PRIMARY_KEYS = {
     "users": ["user_id"],
@@ -45,6 +61,10 @@ PRIMARY_KEYS = {
     "jobs": ["job_id"],
     "consent": ["user_id", "ts"],
     "audit_log": ["audit_id"],
+    "meters": ["meter_id"],
+    **{f"meter_rollup_{level}": ["meter_id", "ts"] for level in ("15m", "1h", "1d")},
+    **{f"price_rollup_{level}": ["market", "product", "ts"] for level in ("15m", "1h", "1d")},
+    "feed_files": ["key"],
 }
 INDEXES = {
     "items": {"idx_items_sha"},
@@ -53,6 +73,8 @@ INDEXES = {
     "mv_events_daily": {"ux_mv_events_daily_day_type", "idx_mv_events_daily_day"},
     "jobs": {"ix_jobs_status_created_at", "ix_jobs_name"},
     "audit_log": {"ix_audit_log_ts"},
+    "meters": {"ix_meters_kind"},
+    "meter_rollup_1d": {"ix_meter_rollup_1d_ts"},
 }
 POSTGRESQL_ONLY_INDEXES = {"items": {"idx_items_tags"}}
 

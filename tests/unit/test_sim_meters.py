@@ -192,6 +192,7 @@ class TestPopulation:
         meters = draw_meters(300, MIX, seed=4)
         assert meters == draw_meters(300, MIX, seed=4)
         assert meters != draw_meters(300, MIX, seed=5)
+        assert draw_meters(120, MIX, seed=4) == meters[:120], "a larger fleet extends a smaller one"
         assert len({m.meter_id for m in meters}) == 300 and len({m.seed for m in meters}) == 300
         assert {m.type for m in meters} == {"household", "commercial", "agriculture"}
         homes = [m for m in meters if m.type == "household"]

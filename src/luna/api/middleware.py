@@ -33,8 +33,8 @@ error_log = structlog.stdlib.get_logger("luna.api")
 
 _MULTIPART = "multipart/form-data"
 
-#: Every path under this prefix needs the admin key (``create_app`` mounts the admin routers here).
-ADMIN_PATH_PREFIX = "/api/v1/admin"
+#: Every path under these prefixes needs the admin key: the admin routers and the simulator controls.
+ADMIN_PATH_PREFIXES = ("/api/v1/admin", "/api/v1/sim")
 
 
 def _route_path(scope: Scope) -> str:
@@ -48,7 +48,7 @@ def _route_path(scope: Scope) -> str:
 
 def is_admin_path(scope: Scope) -> bool:
     path = _route_path(scope)
-    return path == ADMIN_PATH_PREFIX or path.startswith(f"{ADMIN_PATH_PREFIX}/")
+    return any(path == prefix or path.startswith(f"{prefix}/") for prefix in ADMIN_PATH_PREFIXES)
 
 
 def _check_admin_key(scope: Scope) -> None:

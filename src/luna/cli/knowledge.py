@@ -6,7 +6,6 @@ otherwise works on the stores directly from this process; the output says which.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from luna.cli.context import state
-from luna.cli.server_client import ServerClient, ServerError
+from luna.cli.server_client import ServerClient, ServerError, follow_job
 from luna.container import Container
 from luna.domain.errors import LunaError
 from luna.services.ingest import IngestRequest
@@ -129,14 +128,7 @@ def _ingest_as_server_job(
     params = {"paths": [str(f) for f in files], "kind": kind, "source": source, "tags": tags}
     job = client.post("admin/jobs", {"name": "kb.ingest_paths", "params": params})
     console.print(f"Job {job['job_id']} queued; Ctrl-C stops following (the job goes on).")
-    with _progress() as progress:
-        task = progress.add_task("queued", total=1000)
-        while job["status"] in ("queued", "running"):
-            time.sleep(0.5)
-            job = client.get(f"admin/jobs/{job['job_id']}")
-            progress.update(
-                task, completed=int(job["progress"] * 1000), description=(job["message"] or "")[:60]
-            )
+    job = follow_job(client, job, _progress())
     if job["status"] != "succeeded":
         console.print(f"[red]Job {job['status']}: {job.get('error') or ''}[/red]")
         raise typer.Exit(1)

@@ -16,6 +16,7 @@ from luna.logging_setup import configure_logging
 from luna.workers.knowledge import queue_demo_ingest
 from luna.workers.registry import load_jobs
 from luna.workers.runner import job_service, start_in_process, stop_in_process
+from luna.workers.simulation import queue_demo_backfill
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
@@ -65,12 +66,7 @@ def serve(
     app = create_app(container, known_jobs=load_jobs())
     if run_worker:
         start_in_process(container)
-        demo = queue_demo_ingest(container, job_service(container))
-        if demo is not None:
-            typer.echo(
-                f"  demo:       the knowledge base is empty; ingesting docs/samples/ as job {demo.job_id}",
-                err=True,
-            )
+        _queue_demos(container)
     threading.Thread(target=_warm_up, args=(container,), name="luna-warm-up", daemon=True).start()
     try:
         uvicorn.run(app, host=bind_host, port=bind_port, log_config=None, access_log=False)
@@ -78,6 +74,24 @@ def serve(
         if run_worker:
             stop_in_process(container)
         container.close()
+
+
+def _queue_demos(container: Container) -> None:
+    """On a first start, demo documents and simulated history, so a new installation shows something."""
+    jobs = job_service(container)
+    demo = queue_demo_ingest(container, jobs)
+    if demo is not None:
+        typer.echo(
+            f"  demo:       the knowledge base is empty; ingesting docs/samples/ as job {demo.job_id}",
+            err=True,
+        )
+    history = queue_demo_backfill(container, jobs)
+    if history is not None:
+        days = container.settings.sim.demo_backfill_days
+        typer.echo(
+            f"  demo:       no meter readings yet; simulating the last {days} days as job {history.job_id}",
+            err=True,
+        )
 
 
 def _warm_up(container: Container) -> None:

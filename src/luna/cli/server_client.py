@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
+from rich.progress import Progress
 
 from luna.settings import Settings
 
@@ -88,3 +90,19 @@ class ServerError(Exception):
     def __init__(self, message: str, status_code: int) -> None:
         super().__init__(message)
         self.status_code = status_code
+
+
+def follow_job(client: ServerClient, job: dict[str, Any], progress: Progress) -> dict[str, Any]:
+    """Poll a queued job with a progress bar until it ends; return its final state.
+
+    Ctrl-C stops following, not the job: it runs on in the server's worker.
+    """
+    with progress:
+        task = progress.add_task("queued", total=1000)
+        while job["status"] in ("queued", "running"):
+            time.sleep(0.5)
+            job = client.get(f"admin/jobs/{job['job_id']}")
+            progress.update(
+                task, completed=int(job["progress"] * 1000), description=(job["message"] or "")[:60]
+            )
+    return job

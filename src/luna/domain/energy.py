@@ -203,7 +203,7 @@ class FeedFile:
 
     key: str
     sha256: str
-    kind: Literal["smart_meter_readings", "market_prices"]
+    kind: Literal["smart_meter_readings", "market_prices", "unknown"]
     status: Literal["imported", "failed"]
     rows_ok: int
     rows_bad: int

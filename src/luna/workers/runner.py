@@ -5,6 +5,10 @@ queue message was lost, then take IDs from the queue. While a job runs, a heartb
 ``heartbeat_at`` fresh, so another worker can tell a slow job from a dead one; a sweeper thread
 repeats the recovery for as long as the worker lives, so a crashed machine's jobs come back without
 anyone restarting anything.
+
+The worker also runs the real feeds: every ``feeds.csv_scan_sec`` it looks for new CSV drops and
+queues a scan job for them (unless one is queued or running already, by this worker or another); with
+``feeds.mqtt_enabled``, the MQTT subscriber lives as long as the worker does.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from datetime import timedelta
 from typing import Any
 
 from luna.container import Container
-from luna.domain.jobs import Job
+from luna.domain.jobs import Job, JobStatus
 from luna.services.jobs import JobService
 from luna.workers.registry import JobResult, load_jobs
 
@@ -30,6 +34,8 @@ logger = logging.getLogger(__name__)
 
 #: Progress is written at most this often (a job may report on every record it handles).
 PROGRESS_INTERVAL_SEC = 0.5
+#: The job that imports new CSV drops (registered in ``luna.workers.feeds``).
+CSV_SCAN_JOB = "feeds.scan_csv"
 
 
 class JobCancelledError(Exception):
@@ -217,8 +223,43 @@ def _recover_at_start(container: Container) -> None:
         logger.exception("could not recover stale jobs at worker start; the sweeper tries again")
 
 
-#: The stale-job sweeper of each container whose in-process worker runs.
-_in_process: dict[Container, _Repeating] = {}
+def queue_csv_scan(container: Container) -> Job | None:
+    """Queue a scan when CSV drops wait to be imported, unless one is queued or running already (here
+    or in another worker); a quiet drop folder adds no job rows."""
+    if not container.csv_feeds.waiting():
+        return None
+    jobs = job_service(container)
+    for status in (JobStatus.QUEUED, JobStatus.RUNNING):
+        if jobs.list(status, CSV_SCAN_JOB, 1, 0)[1] > 0:
+            return None
+    return jobs.submit(CSV_SCAN_JOB, {}, worker_name())
+
+
+def _start_feeds(container: Container) -> list[Callable[[], None]]:
+    """Start the CSV scan schedule and, when enabled, the MQTT subscriber; returns how to stop them.
+
+    A subscriber that cannot be built (a topic filter without one ``+`` level) raises here, so a
+    misconfigured worker fails at start instead of silently receiving nothing.
+    """
+    feeds = container.settings.feeds
+    stops: list[Callable[[], None]] = []
+    if feeds.mqtt_enabled:
+        subscriber = container.message_subscriber
+        subscriber.start(container.mqtt_readings.handle)
+        stops.append(subscriber.stop)
+    scanner = _Repeating("luna-csv-scan", feeds.csv_scan_sec, lambda: queue_csv_scan(container))
+    scanner.start()
+    stops.append(scanner.stop)
+    return stops
+
+
+def _stop_all(stops: list[Callable[[], None]]) -> None:
+    for stop in stops:
+        stop()
+
+
+#: What stops the in-process worker's threads (feeds, then the stale-job sweeper), per container.
+_in_process: dict[Container, list[Callable[[], None]]] = {}
 
 
 def start_in_process(container: Container) -> None:
@@ -231,15 +272,24 @@ def start_in_process(container: Container) -> None:
     )
     sweeper = _stale_sweeper(container)
     sweeper.start()
-    _in_process[container] = sweeper
+    try:
+        _in_process[container] = [*_start_feeds(container), sweeper.stop]
+    except Exception:
+        sweeper.stop()
+        container.job_queue.stop_workers()
+        raise
 
 
 def stop_in_process(container: Container) -> None:
-    """Stop the in-process worker; running jobs finish first (bounded by the queue's shutdown timeout)."""
-    sweeper = _in_process.pop(container, None)
-    if sweeper is None:
+    """Stop the in-process worker; running jobs finish first (bounded by the queue's shutdown timeout).
+
+    The MQTT subscriber stops first: it stores and acknowledges the batch in hand, and leaves the rest
+    unacknowledged for the broker to deliver again.
+    """
+    stops = _in_process.pop(container, None)
+    if stops is None:
         return
-    sweeper.stop()
+    _stop_all(stops)
     container.job_queue.stop_workers()
 
 
@@ -248,9 +298,11 @@ def run_foreground_worker(container: Container) -> None:
     _recover_at_start(container)
     sweeper = _stale_sweeper(container)
     sweeper.start()
+    stops = [sweeper.stop]
     try:
+        stops = [*_start_feeds(container), sweeper.stop]
         container.job_queue.run_worker(
             lambda job_id: execute(container, job_id), container.settings.jobs.workers
         )
     finally:
-        sweeper.stop()
+        _stop_all(stops)

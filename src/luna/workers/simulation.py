@@ -1,1 +1,64 @@
-"""Jobs of issue #4 (being written)."""
+"""Simulation jobs: the live loops (``sim.live``) and a history backfill (``sim.backfill``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from luna.container import Container
+from luna.domain.jobs import Job
+from luna.services.jobs import JobService
+from luna.services.simulation import SimulationService, parse_instant
+from luna.services.simulation_control import SimulationControl
+from luna.workers.registry import JobResult, register
+from luna.workers.runner import JobCancelledError, JobContext
+
+
+def simulation_service(container: Container) -> SimulationService:
+    return SimulationService(container.energy, container.settings.sim)
+
+
+@register("sim.live")
+def live(
+    container: Container, ctx: JobContext, meters: int | None = None, seed: int | None = None
+) -> JobResult:
+    """Write the fleet's readings and the day-ahead prices as time passes, until stopped.
+
+    The job only ends on a stop request (or a failure), so a stopped live simulation is ``cancelled``;
+    its last progress message keeps the tally.
+    """
+    simulation = simulation_service(container).live(meters, seed)
+    ctx.progress(0.0, f"Live-Simulation mit {len(simulation.meters)} Zählern startet")
+    simulation.run(ctx.cancelled, lambda totals: ctx.progress(0.0, totals.message()))
+    ctx.progress(0.0, simulation.totals.message())
+    raise JobCancelledError(ctx.job_id)
+
+
+@register("sim.backfill")
+def backfill(
+    container: Container,
+    ctx: JobContext,
+    start: str,
+    end: str,
+    meters: int | None = None,
+    seed: int | None = None,
+) -> dict[str, Any]:
+    """Simulate and store ``[start, end)`` (ISO-8601 with a time zone, or a date: 00:00 Europe/Berlin)."""
+    summary = simulation_service(container).backfill(
+        parse_instant(start, "start"),
+        parse_instant(end, "end"),
+        meters,
+        seed,
+        progress=ctx.progress,
+        should_stop=ctx.cancelled,
+    )
+    ctx.raise_if_cancelled()
+    return summary.as_dict()
+
+
+def queue_demo_backfill(container: Container, jobs: JobService) -> Job | None:
+    """On a start with no readings, queue ``sim.demo_backfill_days`` of history (``luna serve``)."""
+    settings = container.settings.sim
+    control = SimulationControl(jobs, container.energy, simulation_service(container))
+    return control.queue_demo_backfill(
+        settings.demo_backfill_days, settings.meters, settings.seed, "luna-serve"
+    )

@@ -94,6 +94,7 @@ smart_meter_readings = sa.Table(
     sa.Column("production_kw", sa.Double()),
     sa.Column("voltage", sa.Double()),
     sa.Column("quality", sa.Text()),
+    sa.Column("register_kwh", sa.Double()),
 )
 
 market_prices = sa.Table(
@@ -184,5 +185,101 @@ embedding_cache = sa.Table(
     sa.Column("created_at", UtcDateTime(), nullable=False, default=utc_now),
 )
 
+meters = sa.Table(
+    "meters",
+    metadata,
+    sa.Column("meter_id", sa.Text(), primary_key=True),
+    sa.Column("kind", sa.Text(), nullable=False),
+    sa.Column("has_pv", sa.Boolean(), nullable=False, default=False),
+    sa.Column("pv_kwp", sa.Double(), nullable=False, default=0.0),
+    sa.Column("annual_kwh", sa.Double()),
+    sa.Column("interval_s", sa.Integer(), nullable=False),
+    sa.Column("source", sa.Text(), nullable=False),
+    sa.Column("first_ts", UtcDateTime()),
+    sa.Column("last_ts", UtcDateTime()),
+    sa.Column("last_register_kwh", sa.Double()),
+    sa.Column("created_at", UtcDateTime(), nullable=False, default=utc_now),
+    sa.Column("updated_at", UtcDateTime(), nullable=False, default=utc_now, onupdate=utc_now),
+    sa.CheckConstraint(
+        "kind IN ('household', 'commercial', 'agriculture', 'unknown')", name="ck_meters_kind"
+    ),
+    sa.CheckConstraint("interval_s > 0", name="ck_meters_interval_s"),
+)
+sa.Index("ix_meters_kind", meters.c.kind, meters.c.meter_id)
+
+
+def _meter_rollup(name: str) -> sa.Table:
+    """Sums, counts and extremes of one meter's readings per bucket; averages are sum / count.
+
+    Sums rather than averages, so that a bucket is composed exactly from the buckets inside it.
+    ``missing`` counts rows without consumption; they add to ``readings`` and to nothing else.
+    """
+    return sa.Table(
+        name,
+        metadata,
+        sa.Column("meter_id", sa.Text(), primary_key=True),
+        sa.Column("ts", UtcDateTime(), primary_key=True),
+        sa.Column("readings", sa.Integer(), nullable=False),
+        sa.Column("missing", sa.Integer(), nullable=False),
+        sa.Column("consumption_kw_sum", sa.Double()),
+        sa.Column("consumption_kw_min", sa.Double()),
+        sa.Column("consumption_kw_max", sa.Double()),
+        sa.Column("production_kw_sum", sa.Double()),
+        sa.Column("production_kw_count", sa.Integer(), nullable=False),
+        sa.Column("production_kw_max", sa.Double()),
+        sa.Column("voltage_sum", sa.Double()),
+        sa.Column("voltage_count", sa.Integer(), nullable=False),
+        sa.Column("voltage_min", sa.Double()),
+        sa.Column("voltage_max", sa.Double()),
+        sa.Column("consumption_kwh", sa.Double()),
+        sa.Column("production_kwh", sa.Double()),
+    )
+
+
+def _price_rollup(name: str) -> sa.Table:
+    """Sum, count and extremes of one market's and product's prices per bucket, and the summed volume."""
+    return sa.Table(
+        name,
+        metadata,
+        sa.Column("market", sa.Text(), primary_key=True),
+        sa.Column("product", sa.Text(), primary_key=True),
+        sa.Column("ts", UtcDateTime(), primary_key=True),
+        sa.Column("periods", sa.Integer(), nullable=False),
+        sa.Column("price_eur_mwh_sum", sa.Double()),
+        sa.Column("price_eur_mwh_count", sa.Integer(), nullable=False),
+        sa.Column("price_eur_mwh_min", sa.Double()),
+        sa.Column("price_eur_mwh_max", sa.Double()),
+        sa.Column("volume", sa.Double()),
+    )
+
+
+meter_rollup_15m = _meter_rollup("meter_rollup_15m")
+meter_rollup_1h = _meter_rollup("meter_rollup_1h")
+meter_rollup_1d = _meter_rollup("meter_rollup_1d")
+sa.Index("ix_meter_rollup_1d_ts", meter_rollup_1d.c.ts)
+"""All meters of a day: the daily totals read a range of days across every meter."""
+
+price_rollup_15m = _price_rollup("price_rollup_15m")
+price_rollup_1h = _price_rollup("price_rollup_1h")
+price_rollup_1d = _price_rollup("price_rollup_1d")
+
+feed_files = sa.Table(
+    "feed_files",
+    metadata,
+    sa.Column("key", sa.Text(), primary_key=True),
+    sa.Column("sha256", sa.Text(), nullable=False),
+    sa.Column("kind", sa.Text(), nullable=False),
+    sa.Column("status", sa.Text(), nullable=False),
+    sa.Column("rows_ok", sa.Integer(), nullable=False),
+    sa.Column("rows_bad", sa.Integer(), nullable=False),
+    sa.Column("report", json_document(), nullable=False),
+    sa.Column("imported_at", UtcDateTime(), nullable=False),
+    sa.CheckConstraint(
+        "kind IN ('smart_meter_readings', 'market_prices', 'unknown')", name="ck_feed_files_kind"
+    ),
+    sa.CheckConstraint("status IN ('imported', 'failed')", name="ck_feed_files_status"),
+)
+
 DATA_TABLES: tuple[sa.Table, ...] = tuple(t for t in metadata.sorted_tables if t is not mv_events_daily)
-"""Every table that holds rows of its own (the daily events rollup is derived from ``events``)."""
+"""Every table that holds rows (the daily events rollup is a materialized view on PostgreSQL: it is
+refreshed, never written). The energy rollups are tables and listed: emptying a database empties them."""

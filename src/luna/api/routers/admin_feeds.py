@@ -1,7 +1,71 @@
-"""Routes under /api/v1/admin/feeds (issue #4; being written)."""
+"""``/api/v1/admin/feeds``: CSV drops of readings and prices, uploaded here or dropped in the blob store."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated, Any
 
-router = APIRouter()
+from fastapi import APIRouter, Depends, File, Query, UploadFile
+
+from luna.api.deps import get_container
+from luna.api.envelope import ok
+from luna.api.openapi import error_response
+from luna.api.schemas.envelope import Envelope
+from luna.api.schemas.feeds import FeedFileDetail, FeedFileOut, FeedFilePage
+from luna.container import Container
+from luna.services.feeds import Drop
+
+router = APIRouter(prefix="/feeds", tags=["admin"])
+
+Feeds = Annotated[Container, Depends(get_container)]
+_UPLOAD_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: error_response(
+        "The file name says neither smart_meter_readings*.csv nor market_prices*.csv, or the header is not "
+        "the seed's (`data.details.expected`); nothing was stored"
+    ),
+    413: error_response("The file is larger than `feeds.csv_max_mb`; nothing was stored"),
+}
+
+
+@router.post(
+    "/csv",
+    status_code=201,
+    summary="Upload a CSV drop and import it now",
+    description="Multipart form with `file`, named `smart_meter_readings*.csv` or `market_prices*.csv`, "
+    "in the seed's format (readings may add a `register_kwh` column). Good rows are stored even when "
+    "others are refused; the answer is the import's report with the refused rows by line number. The "
+    "file is kept under `feeds.csv_prefix` and never imported again.",
+    responses=_UPLOAD_ERRORS,
+)
+def upload_csv(
+    container: Feeds,
+    file: Annotated[UploadFile, File(description="smart_meter_readings*.csv or market_prices*.csv")],
+) -> Envelope[FeedFileDetail]:
+    max_bytes = container.settings.feeds.csv_max_mb * 1024 * 1024
+    data = file.file.read(max_bytes + 1)  # one byte more than allowed is enough to refuse it
+    record = container.csv_feeds.upload(file.filename, data)
+    return ok(
+        FeedFileDetail.from_drop(Drop(record.key, record)),
+        f"{record.rows_ok} rows accepted, {record.rows_bad} refused.",
+    )
+
+
+@router.get("", summary="CSV drops and what their import did, newest uploads first")
+def list_feeds(
+    container: Feeds,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
+) -> Envelope[FeedFilePage]:
+    drops, total = container.csv_feeds.drops(limit=limit, offset=offset)
+    page = FeedFilePage(
+        files=[FeedFileOut.from_drop(drop) for drop in drops], total=total, limit=limit, offset=offset
+    )
+    return ok(page, f"{len(drops)} of {total} CSV drops.")
+
+
+@router.get(
+    "/{key:path}",
+    summary="One CSV drop with its report",
+    responses={404: error_response("No CSV drop with this key")},
+)
+def get_feed(container: Feeds, key: str) -> Envelope[FeedFileDetail]:
+    return ok(FeedFileDetail.from_drop(container.csv_feeds.drop(key)))

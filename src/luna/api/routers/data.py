@@ -1,7 +1,218 @@
-"""Routes under /api/v1/data (issue #4; being written)."""
+"""``/api/v1/data``: the meters, a meter's readings and a market's prices for charts and CSV export,
+and a meter's energy insights.
+
+Customers and operators may read them (:func:`~luna.api.callers.current_caller`). ``from``/``to`` are
+taken as text and parsed here, so a time without a zone gets a 400 that says how to fix it instead of
+being read as UTC.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import csv
+import io
+import math
+import re
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
 
-router = APIRouter()
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import Response
+
+from luna.api.callers import current_caller
+from luna.api.deps import get_container
+from luna.api.envelope import ok
+from luna.api.schemas.data import InsightsOut, MarketSeriesOut, MeterOut, MeterSeriesOut, MetersOut
+from luna.api.schemas.envelope import Envelope
+from luna.container import Container
+from luna.domain.energy import MeterKind
+from luna.domain.load_shift import FlexibleLoad
+from luna.services.energy_data import EnergyDataService, ResolutionChoice, Series, parse_instant
+from luna.services.insights import InsightsService
+
+router = APIRouter(prefix="/data", tags=["data"], dependencies=[Depends(current_caller)])
+
+Format = Literal["json", "csv"]
+
+
+def data_service(container: Annotated[Container, Depends(get_container)]) -> EnergyDataService:
+    return EnergyDataService(container.energy, container.settings.energy, container.settings.sim.markets)
+
+
+def insights_service(container: Annotated[Container, Depends(get_container)]) -> InsightsService:
+    return InsightsService(container.energy, container.settings.energy, container.settings.sim.markets)
+
+
+Data = Annotated[EnergyDataService, Depends(data_service)]
+From = Annotated[
+    str,
+    Query(alias="from", description="Start (inclusive), ISO-8601 with a time zone, e.g. 2025-01-01T00:00Z"),
+]
+To = Annotated[
+    str, Query(description="End (exclusive), ISO-8601 with a time zone, e.g. 2025-01-02T00:00+01:00")
+]
+ResolutionParam = Annotated[
+    ResolutionChoice,
+    Query(
+        description="raw readings/periods, or 15m/1h/1d rollup buckets; auto (default) picks the finest "
+        "whose rows fit energy.max_points"
+    ),
+]
+FormatParam = Annotated[
+    Format, Query(alias="format", description="json (envelope) or csv (a download with a header row)")
+]
+
+_CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {"description": "The series; with `format=csv` a CSV download", "content": {"text/csv": {}}}
+}
+
+
+@router.get("/meters", summary="Meters with their type, PV and first/last reading")
+def meters(
+    service: Data,
+    kind: Annotated[MeterKind | None, Query(description="Only meters of this type")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Envelope[MetersOut]:
+    page = service.meters(kind, limit, offset)
+    out = MetersOut(
+        meters=[MeterOut.model_validate(m) for m in page.meters], total=page.total, limit=limit, offset=offset
+    )
+    return ok(out, f"{len(out.meters)} of {page.total} meters.")
+
+
+@router.get(
+    "/smartmeter",
+    summary="One meter's readings (raw) or rollups (15m, 1h, 1d) as JSON rows or CSV",
+    response_model=Envelope[MeterSeriesOut],
+    responses=_CSV_RESPONSE,
+)
+def smartmeter(
+    service: Data,
+    meter_id: Annotated[str, Query(min_length=1, max_length=200)],
+    from_: From,
+    to: To,
+    resolution: ResolutionParam = "auto",
+    format_: FormatParam = "json",
+) -> Any:
+    series = service.meter_series(meter_id, parse_instant("from", from_), parse_instant("to", to), resolution)
+    if format_ == "csv":
+        return _csv_download(series, f"smartmeter_{meter_id}")
+    out = MeterSeriesOut(meter_id=meter_id, **_series_fields(series))
+    return ok(out, f"{len(out.rows)} rows at resolution {series.resolution}.")
+
+
+@router.get(
+    "/market",
+    summary="Day-ahead prices of a market and product as JSON rows or CSV",
+    response_model=Envelope[MarketSeriesOut],
+    responses=_CSV_RESPONSE,
+)
+def market(
+    service: Data,
+    from_: From,
+    to: To,
+    market: Annotated[
+        str | None, Query(max_length=100, description="Market label; default: the first of sim.markets")
+    ] = None,
+    product: Annotated[str | None, Query(max_length=100, description="BASE (default) or PEAK")] = None,
+    resolution: ResolutionParam = "auto",
+    format_: FormatParam = "json",
+) -> Any:
+    start, end = parse_instant("from", from_), parse_instant("to", to)
+    market, product, series = service.market_series(market, product, start, end, resolution)
+    if format_ == "csv":
+        return _csv_download(series, f"market_{market}_{product}")
+    out = MarketSeriesOut(market=market, product=product, **_series_fields(series))
+    return ok(out, f"{len(out.rows)} rows at resolution {series.resolution}.")
+
+
+@router.get("/insights", summary="A meter's consumption profile, peaks, PV share, costs and cheapest windows")
+def insights(
+    service: Annotated[InsightsService, Depends(insights_service)],
+    meter_id: Annotated[str, Query(min_length=1, max_length=200)],
+    from_: From,
+    to: To,
+    market: Annotated[
+        str | None,
+        Query(max_length=100, description="Market whose prices to use; default: the first of sim.markets"),
+    ] = None,
+    shift_kwh: Annotated[
+        float, Query(description="Energy of the flexible load (kWh), e.g. a dishwasher")
+    ] = 2.0,
+    shift_hours: Annotated[float, Query(description="Its running time (h), a multiple of 0.25")] = 2.0,
+) -> Envelope[InsightsOut]:
+    load = FlexibleLoad(kwh=shift_kwh, hours=shift_hours)
+    start, end = parse_instant("from", from_), parse_instant("to", to)
+    result = service.insights(meter_id, start, end, market=market, load=load)
+    found = result.insights
+    out = InsightsOut.model_validate(
+        {
+            **{name: getattr(found, name) for name in _INSIGHT_FIELDS},
+            "meter_id": result.meter_id,
+            "market": result.market,
+            "product": result.product,
+            "from_": found.start,
+            "to": found.end,
+            "interval_minutes": found.step_s // 60,
+            "tariffs": result.tariffs,
+        },
+        from_attributes=True,
+    )
+    return ok(
+        out, f"Insights over {found.coverage.energy_intervals} of {found.coverage.intervals} quarter-hours."
+    )
+
+
+_INSIGHT_FIELDS = (
+    "consumption_kw_by_hour",
+    "production_kw_by_hour",
+    "peak_interval",
+    "peak_reading",
+    "energy",
+    "cost",
+    "load_shift",
+    "load_shift_note",
+    "coverage",
+)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _cell(value: Any) -> Any:
+    """A stored value as the API shows it: timestamps in ISO-8601 UTC, NaN as null."""
+    if isinstance(value, datetime):
+        return _iso(value)
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+def _series_fields(series: Series) -> dict[str, Any]:
+    columns = series.columns
+    return {
+        "resolution": series.resolution,
+        "from_": series.start,
+        "to": series.end,
+        "columns": list(columns),
+        "rows": [
+            {name: _cell(value) for name, value in zip(columns, row, strict=True)} for row in series.rows
+        ],
+    }
+
+
+def _csv_download(series: Series, stem: str) -> Response:
+    """The series as CSV: a header row, ``ts`` in ISO-8601 UTC, empty fields for missing values."""
+    text = io.StringIO()
+    writer = csv.writer(text)
+    writer.writerow(series.columns)
+    for row in series.rows:
+        writer.writerow(["" if cell is None else cell for cell in map(_cell, row)])
+    name = f"{stem}_{series.start:%Y%m%dT%H%M%SZ}_{series.end:%Y%m%dT%H%M%SZ}_{series.resolution}.csv"
+    safe = re.sub(r"[^A-Za-z0-9._-]", "_", name)
+    return Response(
+        text.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{safe}"'},
+    )

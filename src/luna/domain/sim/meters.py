@@ -259,17 +259,19 @@ def draw_meters(
     25,000 kWh, agriculture around 15,000 kWh. A third of households have PV (3–12 kWp), a fifth of
     businesses (10–60 kWp), two fifths of farms (10–100 kWp). Households get their own routine; about
     40 % are out on working days.
+
+    Meter ``i`` depends only on ``(seed, i)`` and the mix, so a larger fleet extends a smaller one of
+    the same seed: ``sim-000001`` stays the same household when the fleet grows.
     """
     if n < 0:
         raise InvalidInput("n must not be negative")
     weights = np.array([max(float(types_mix.get(kind, 0.0)), 0.0) for kind in METER_TYPES])
     if weights.sum() <= 0:
         raise InvalidInput(f"types_mix needs a positive weight for one of {', '.join(METER_TYPES)}")
-    rng = np.random.default_rng(seed)
-    kinds = rng.choice(len(METER_TYPES), size=n, p=weights / weights.sum())
     specs = []
-    for i, kind_index in enumerate(kinds):
-        kind = METER_TYPES[int(kind_index)]
+    for i in range(n):
+        rng = np.random.default_rng((seed, i))
+        kind = METER_TYPES[int(rng.choice(len(METER_TYPES), p=weights / weights.sum()))]
         median, sigma, pv_share, kwp_low, kwp_high = _POPULATION[kind]
         annual = float(median * math.exp(sigma * float(rng.standard_normal())))
         has_pv = bool(rng.random() < pv_share)

@@ -1,0 +1,1 @@
+"""MQTT adapters: the meter-reading subscriber."""

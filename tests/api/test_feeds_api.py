@@ -1,0 +1,139 @@
+"""``/api/v1/admin/feeds`` over HTTP: upload a CSV drop and get its report, list drops, read one.
+
+Every refused upload is checked twice: the 4xx envelope, and that nothing was stored (no blob under
+the drop prefix, no reading, no record).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from luna.container import Container
+from tests.api.conftest import http_client
+
+pytestmark = pytest.mark.anyio
+
+HEADER = "meter_id,ts,consumption_kw,production_kw,voltage,quality,register_kwh"
+GOOD = "api-1,2025-01-15T12:00:00+01:00,0.42,0,231.2,ok,1234.567"
+
+
+def container_of(app: FastAPI) -> Container:
+    container: Container = app.state.container
+    return container
+
+
+def nothing_stored(app: FastAPI) -> bool:
+    container = container_of(app)
+    return container.blobs.list("sim/") == [] and container.energy.count_readings() == 0
+
+
+async def upload(
+    client: httpx.AsyncClient, admin: dict[str, str], name: str, *lines: str
+) -> tuple[httpx.Response, dict[str, Any]]:
+    data = ("\n".join(lines) + "\n").encode()
+    response = await client.post(
+        "/api/v1/admin/feeds/csv", files={"file": (name, data, "text/csv")}, headers=admin
+    )
+    return response, response.json()
+
+
+async def test_an_upload_is_imported_now_and_answers_with_its_report(
+    client: httpx.AsyncClient, admin: dict[str, str], app: FastAPI
+) -> None:
+    response, body = await upload(
+        client,
+        admin,
+        "smart_meter_readings_upload.csv",
+        HEADER,
+        GOOD,
+        "api-1,2025-01-15T11:01:00Z,420000,0,231.2,ok,1234.6",
+        "api-1,2025-01-15T11:02:00,0.42,0,231.2,ok,1234.7",
+    )
+
+    assert response.status_code == 201, body
+    file = body["data"]
+    assert body["message"] == "1 rows accepted, 2 refused."
+    assert (file["status"], file["kind"], file["rows_ok"], file["rows_bad"]) == (
+        "imported",
+        "smart_meter_readings",
+        1,
+        2,
+    )
+    assert file["key"].startswith("sim/uploads/") and file["key"].endswith("/smart_meter_readings_upload.csv")
+    problems = file["report"]["problems"]
+    assert [(p["line"], p["field"], p["meter_id"]) for p in problems] == [
+        (3, "consumption_kw", "api-1"),
+        (4, "ts", "api-1"),
+    ]
+    assert "W instead of kW" in problems[0]["reason"] and "time zone" in problems[1]["reason"]
+    assert file["report"]["inserted"] == 1
+    assert container_of(app).blobs.list("sim/") == [file["key"]]
+    assert container_of(app).energy.count_readings("api-1") == 1
+
+    listed = (await client.get("/api/v1/admin/feeds", headers=admin)).json()["data"]
+    assert listed["total"] == 1
+    assert [(f["key"], f["status"], f["rows_ok"], f["rows_bad"]) for f in listed["files"]] == [
+        (file["key"], "imported", 1, 2)
+    ]
+    one = await client.get(f"/api/v1/admin/feeds/{file['key']}", headers=admin)
+    assert one.status_code == 200 and one.json()["data"] == file
+
+
+@pytest.mark.parametrize(
+    ("name", "lines", "reason"),
+    [
+        ("smart_meter_readings.csv", ["meter_id;ts;consumption_kw", "a;b;c"], "separated by ';'"),
+        ("smart_meter_readings.csv", [], "empty"),
+        ("market_prices.csv", [HEADER, GOOD], "market,product,ts,price_eur_mwh,volume"),
+        ("zaehlerstaende.csv", [HEADER, GOOD], "smart_meter_readings*.csv"),
+    ],
+)
+async def test_a_file_that_cannot_be_imported_is_400_and_nothing_is_stored(
+    client: httpx.AsyncClient, admin: dict[str, str], app: FastAPI, name: str, lines: list[str], reason: str
+) -> None:
+    response, body = await upload(client, admin, name, *lines)
+    assert response.status_code == 400, body
+    assert body["status"] == "error" and reason in body["message"]
+    assert nothing_stored(app)
+    assert (await client.get("/api/v1/admin/feeds", headers=admin)).json()["data"]["total"] == 0
+
+
+async def test_an_upload_over_the_limit_is_413_and_nothing_is_stored(
+    build_app: Callable[..., FastAPI], admin: dict[str, str]
+) -> None:
+    app = build_app(LUNA_FEEDS__CSV_MAX_MB="1")
+    padding = "api-1,2025-01-15T11:00:00Z,0.42,0,231.2,ok," + "0" * 60
+    async with http_client(app) as client:
+        response, body = await upload(client, admin, "smart_meter_readings.csv", HEADER, *[padding] * 11_000)
+    assert response.status_code == 413, body
+    assert "feeds.csv_max_mb" in body["message"]
+    assert nothing_stored(app)
+
+
+async def test_a_drop_not_yet_scanned_is_pending_and_an_unknown_key_is_404(
+    client: httpx.AsyncClient, admin: dict[str, str], app: FastAPI
+) -> None:
+    container_of(app).blobs.put("sim/market_prices_2025.csv", b"market,product,ts,price_eur_mwh,volume\n")
+
+    pending = await client.get("/api/v1/admin/feeds/sim/market_prices_2025.csv", headers=admin)
+    missing = await client.get("/api/v1/admin/feeds/sim/nothing.csv", headers=admin)
+    outside = await client.get("/api/v1/admin/feeds/docs/raw/x.csv", headers=admin)
+
+    assert pending.status_code == 200 and pending.json()["data"]["status"] == "pending"
+    assert pending.json()["data"]["report"] is None
+    assert missing.status_code == 404 and missing.json()["data"]["code"] == "not_found"
+    assert outside.status_code == 404
+
+
+async def test_the_feed_routes_need_the_admin_key(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/v1/admin/feeds")
+    upload_response = await client.post(
+        "/api/v1/admin/feeds/csv",
+        files={"file": ("smart_meter_readings.csv", f"{HEADER}\n{GOOD}\n".encode())},
+    )
+    assert response.status_code == 401 and upload_response.status_code == 401

@@ -1,0 +1,253 @@
+"""CSV drops (issue #4, item 4): files in the blob store's ``sim/`` prefix are imported once by the
+worker, good rows kept and bad ones reported by line number, on SQLite and PostgreSQL; the same
+import from the shell with `luna feeds import|list`."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from luna.cli.main import app
+from luna.container import Container, build_container
+from luna.domain.jobs import JobStatus
+from luna.services import feeds_csv
+from luna.settings import Settings
+from luna.workers.runner import (
+    CSV_SCAN_JOB,
+    job_service,
+    queue_csv_scan,
+    start_in_process,
+    stop_in_process,
+)
+from tests.contracts.sql_support import BACKENDS, remove_all_rows, scratch_postgres_database
+
+READINGS_HEADER = "meter_id,ts,consumption_kw,production_kw,voltage,quality,register_kwh"
+PRICES_HEADER = "market,product,ts,price_eur_mwh,volume"
+DAY = (datetime(2025, 1, 15, tzinfo=UTC), datetime(2025, 1, 16, tzinfo=UTC))
+WAIT_SEC = 30.0
+MAX_MB = 1
+DAY_START = int(datetime(2025, 1, 15, tzinfo=UTC).timestamp())
+
+
+@pytest.fixture(scope="module")
+def module_postgres_url(postgres_url: str) -> Iterator[str]:
+    with scratch_postgres_database(postgres_url) as url:
+        yield url
+
+
+@pytest.fixture(params=BACKENDS)
+def container(request: pytest.FixtureRequest, make_settings: Callable[..., Settings]) -> Iterator[Container]:
+    env = {"LUNA_FEEDS__CSV_MAX_MB": str(MAX_MB)}
+    if request.param == "postgresql":
+        env |= {
+            "LUNA_DATABASE__KIND": "postgresql",
+            "LUNA_DATABASE__URL": request.getfixturevalue("module_postgres_url"),
+        }
+    built = build_container(make_settings(**env))
+    built.database.upgrade()
+    remove_all_rows(built.database)  # type: ignore[arg-type]  # the module's PG database is shared
+    yield built
+    stop_in_process(built)
+    built.close()
+
+
+def csv(header: str, *rows: str) -> bytes:
+    return ("\n".join([header, *rows]) + "\n").encode()
+
+
+def minute_rows(meter: str, hour: int, minutes: range, kw: float = 0.6) -> list[str]:
+    return [f"{meter},2025-01-15T{hour:02d}:{m:02d}:00Z,{kw},0,230,ok," for m in minutes]
+
+
+def hourly_kwh(container: Container, meter: str) -> dict[int, float]:
+    series = container.energy.readings(meter, *DAY, "1h", limit=100)
+    at, kwh = series.columns.index("ts"), series.columns.index("consumption_kwh")
+    return {row[at].hour: round(row[kwh], 6) for row in series.rows}
+
+
+def test_a_drop_is_imported_once_keeping_the_good_rows_and_reporting_the_bad_lines(
+    container: Container,
+) -> None:
+    key = "sim/2025-01-15/smart_meter_readings_site7.csv"
+    container.blobs.put(
+        key,
+        csv(
+            READINGS_HEADER,
+            "m-7,2025-01-15T12:00:00Z,0.6,0,230,ok,100.00",  # line 2
+            "m-7,2025-01-15T12:01:00,0.6,0,230,ok,100.01",  # 3: no time zone
+            "m-7,2025-01-15T12:02:00Z,600000,0,230,ok,100.02",  # 4: W sent as kW
+            "m-7,2025-01-15T12:03:00Z,0.6,0,230",  # 5: too few fields
+            "m-7,2025-01-15T12:04:00Z,0.6,0,230,ok,0.05",  # 6: counter reset (accepted)
+            "",
+            "m-7,2025-01-15T12:05:00Z,,,,missing,",  # 8: a gap the meter reported
+        ),
+    )
+    records = container.csv_feeds.scan()
+
+    assert [record.key for record in records] == [key]
+    record = records[0]
+    assert (record.status, record.kind, record.rows_ok, record.rows_bad) == (
+        "imported",
+        "smart_meter_readings",
+        3,
+        3,
+    )
+    assert [(p["line"], p["field"]) for p in record.report["problems"]] == [
+        (3, "ts"),
+        (4, "consumption_kw"),
+        (5, "row"),
+    ]
+    assert [(n["line"], n["field"]) for n in record.report["notices"]] == [(6, "register_kwh")]
+    assert (record.report["inserted"], record.report["counter_resets"]) == (3, 1)
+    assert container.energy.count_readings("m-7") == 3
+    assert container.csv_feeds.scan() == []  # processed once
+    assert container.energy.feed_file(key) == record
+
+
+def test_a_price_drop_is_imported_and_its_rollups_follow(container: Container) -> None:
+    key = "sim/market_prices.csv"
+    container.blobs.put(
+        key,
+        csv(
+            PRICES_HEADER,
+            "EEX,BASE,2025-01-15T12:00:00+01:00,80.5,1200",
+            "EEX,BASE,2025-01-15T12:00:00Z,95.5,900",
+            "EEX,BASE,2025-01-15T13:00:00Z,4100,900",  # above the SDAC cap
+        ),
+    )
+    (record,) = container.csv_feeds.scan()
+    assert (record.kind, record.rows_ok, record.rows_bad) == ("market_prices", 2, 1)
+    daily = container.energy.prices("EEX", "BASE", *DAY, "1d", limit=10)
+    avg = daily.columns.index("price_eur_mwh_avg")
+    assert [row[avg] for row in daily.rows] == [pytest.approx(88.0)]
+
+
+def test_a_drop_that_cannot_be_imported_is_recorded_failed_with_the_reason(container: Container) -> None:
+    container.blobs.put("sim/readings-januar.csv", csv(READINGS_HEADER, *minute_rows("m-1", 12, range(2))))
+    container.blobs.put("sim/smart_meter_readings_semicolon.csv", b"meter_id;ts;consumption_kw\nm-1;x;1\n")
+    container.blobs.put("sim/smart_meter_readings_huge.csv", b"x" * (MAX_MB * 1024 * 1024 + 1))
+
+    records = {record.key: record for record in container.csv_feeds.scan()}
+
+    assert {key: (r.status, r.kind) for key, r in records.items()} == {
+        "sim/readings-januar.csv": ("failed", "unknown"),
+        "sim/smart_meter_readings_semicolon.csv": ("failed", "smart_meter_readings"),
+        "sim/smart_meter_readings_huge.csv": ("failed", "smart_meter_readings"),
+    }
+    assert "smart_meter_readings*.csv" in records["sim/readings-januar.csv"].report["error"]
+    assert "separated by ';'" in records["sim/smart_meter_readings_semicolon.csv"].report["error"]
+    assert "feeds.csv_max_mb" in records["sim/smart_meter_readings_huge.csv"].report["error"]
+    assert container.energy.count_readings() == 0
+    assert container.csv_feeds.scan() == []
+
+
+def test_a_drop_is_read_in_chunks_that_add_up_and_a_second_copy_adds_no_kwh(
+    container: Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(feeds_csv, "CHUNK_ROWS", 1000)  # the file below spans four chunks
+    minutes = 1500  # 2025-01-15 and the first hour of the next day, two meters
+    rows = [
+        f"m-{meter},{datetime.fromtimestamp(DAY_START + 60 * i, UTC).isoformat()},0.6,0,230,ok,{i / 100:.2f}"
+        for i in range(minutes)
+        for meter in (1, 2)
+    ]
+    rows.insert(1500, "m-1,2025-01-15T12:00:00Z,0.6")  # line 1502, in the second chunk: too few fields
+    rows.append(
+        f"m-1,{datetime.fromtimestamp(DAY_START, UTC).isoformat()},9.9,0,230,ok,0.00"
+    )  # restates line 2
+    data = csv(READINGS_HEADER, *rows)
+    container.blobs.put("sim/smart_meter_readings_a.csv", data)
+    container.blobs.put("sim/smart_meter_readings_b.csv", data)
+
+    first, second = container.csv_feeds.scan()
+
+    report = first.report
+    assert (report["rows"], report["rows_ok"], report["rows_bad"]) == (2 * minutes + 2, 2 * minutes + 1, 1)
+    assert (report["inserted"], report["already_stored"], report["conflicts"]) == (2 * minutes, 1, 1)
+    assert [p["line"] for p in report["problems"]] == [1502]
+    assert [n["line"] for n in report["notices"]] == [len(rows) + 1]
+    assert (second.report["inserted"], second.report["already_stored"]) == (0, 2 * minutes + 1)
+    assert container.energy.count_readings() == 2 * minutes
+    day = container.energy.daily_totals(*DAY, limit=10).rows
+    assert [(row[0], row[2]) for row in day] == [(DAY[0], pytest.approx(2 * 1440 * 0.6 / 60))]
+
+
+def test_late_rows_land_and_update_the_rollup_once(container: Container) -> None:
+    container.csv_feeds.upload(
+        "smart_meter_readings.csv", csv(READINGS_HEADER, *minute_rows("m-3", 13, range(60)))
+    )
+    late = container.csv_feeds.upload(
+        "smart_meter_readings.csv",
+        csv(READINGS_HEADER, *minute_rows("m-3", 12, range(30), kw=1.2), *minute_rows("m-3", 13, range(5))),
+    )
+    assert (late.report["inserted"], late.report["already_stored"], late.report["late"]) == (30, 5, 35)
+    assert hourly_kwh(container, "m-3") == {12: 0.6, 13: 0.6}
+
+
+def test_the_worker_scans_the_drop_folder_on_its_own(make_settings: Callable[..., Settings]) -> None:
+    container = build_container(make_settings(LUNA_FEEDS__CSV_SCAN_SEC="0.2"))
+    container.database.upgrade()
+    key = "sim/smart_meter_readings_worker.csv"
+    try:
+        start_in_process(container)
+        container.blobs.put(key, csv(READINGS_HEADER, *minute_rows("m-9", 12, range(10))))
+        deadline = time.monotonic() + WAIT_SEC
+        while container.energy.feed_file(key) is None:
+            assert time.monotonic() < deadline, "the worker did not import the drop"
+            time.sleep(0.05)
+    finally:
+        stop_in_process(container)
+    jobs = job_service(container)
+    scans, _ = jobs.list(JobStatus.SUCCEEDED, CSV_SCAN_JOB, 100, 0)
+    assert any(job.result and key in job.result["keys"] for job in scans)
+    assert container.energy.count_readings("m-9") == 10
+    container.close()
+
+
+def test_a_scan_is_queued_only_for_waiting_drops_and_never_twice(container: Container) -> None:
+    assert queue_csv_scan(container) is None  # a quiet drop folder adds no job rows
+    container.blobs.put("sim/market_prices_q.csv", csv(PRICES_HEADER, "EEX,BASE,2025-01-15T12:00:00Z,80,1"))
+    queued = queue_csv_scan(container)
+    assert queued is not None and queued.name == CSV_SCAN_JOB
+    assert queue_csv_scan(container) is None  # one is queued already
+    assert job_service(container).list(JobStatus.QUEUED, CSV_SCAN_JOB, 10, 0)[1] == 1
+
+
+def test_luna_feeds_import_prints_the_report_and_list_shows_the_drop(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in {
+        "LUNA_PROFILE": "test",
+        "LUNA_DATA_DIR": str(tmp_path / "var"),
+        "LUNA_ENV_FILE": str(tmp_path / "absent.env"),
+        "COLUMNS": "200",
+    }.items():
+        monkeypatch.setenv(name, value)
+    good = tmp_path / "smart_meter_readings_cli.csv"
+    good.write_bytes(
+        csv(READINGS_HEADER, *minute_rows("m-5", 12, range(3)), "m-5,2025-01-15T12:09:00Z,0.6,0,999,ok,")
+    )
+    wrong = tmp_path / "smart_meter_readings_wrong.csv"
+    wrong.write_bytes(b"meter,ts\nm-5,2025-01-15T12:00:00Z\n")
+    runner = CliRunner()
+
+    imported = runner.invoke(app, ["feeds", "import", str(good)])
+    refused = runner.invoke(app, ["feeds", "import", str(wrong)])
+    listed = runner.invoke(app, ["feeds", "list"])
+
+    assert imported.exit_code == 0, imported.output
+    assert "3 rows accepted, 1 refused" in imported.output
+    assert re.search(r"\b5\b.*m-5.*voltage.*999 V is outside", imported.output)  # line 5 of the file
+    assert refused.exit_code == 1 and "refused: The header" in refused.output
+    assert (
+        listed.exit_code == 0
+        and "smart_meter_readings_cli.csv" in listed.output
+        and "imported" in listed.output
+    )
+    assert "smart_meter_readings_wrong.csv" not in listed.output
