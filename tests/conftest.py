@@ -59,6 +59,15 @@ def postgres_url() -> Iterator[str]:
         admin.dispose()
 
 
+@pytest.fixture(scope="module")
+def module_postgres_url(postgres_url: str) -> Iterator[str]:
+    """A PostgreSQL database of the test module's own (on the session's server), dropped afterwards."""
+    from tests.contracts.sql_support import scratch_postgres_database
+
+    with scratch_postgres_database(postgres_url) as url:
+        yield url
+
+
 @pytest.fixture(scope="session")
 def redis_url() -> str:
     require_server("Redis", "127.0.0.1", 6379)

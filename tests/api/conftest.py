@@ -17,6 +17,7 @@ from luna.api.app import create_app
 from luna.container import Container, build_container
 from luna.logging_setup import configure_logging
 from luna.settings import LoggingSettings, Settings
+from luna.workers.registry import PARAM_CHECKS
 
 ADMIN_KEY = "test-admin-key-0123456789"
 JWT_SECRET = "test-jwt-secret-0123456789abcdef"
@@ -38,7 +39,7 @@ def build_app(make_settings: Callable[..., Settings]) -> Iterator[Callable[..., 
         container = build_container(make_settings(**env))
         containers.append(container)
         container.database.upgrade()
-        return create_app(container, known_jobs=known_jobs)
+        return create_app(container, known_jobs=known_jobs, param_checks=PARAM_CHECKS)
 
     yield build
     for container in containers:

@@ -191,6 +191,14 @@ async def test_meters_filter_by_kind_and_page(client: httpx.AsyncClient) -> None
     await get_error(client, "meters", 400, kind="castle")
 
 
+@pytest.mark.parametrize("offset", [-1, 1_000_000_001, 2**63])
+async def test_an_offset_outside_the_pages_is_400(client: httpx.AsyncClient, offset: int) -> None:
+    body = await get_error(client, "meters", 400, offset=offset)
+
+    assert body["data"]["code"] == "invalid_input"
+    assert body["data"]["details"]["errors"][0]["field"] == "query.offset"
+
+
 async def test_data_needs_a_caller(client: httpx.AsyncClient) -> None:
     response = await client.get("/api/v1/data/meters")
 
@@ -355,6 +363,9 @@ async def test_naive_timestamps_are_400_with_a_hint(client: httpx.AsyncClient) -
         ({"from": "2025-01-15T00:00Z", "to": "2025-01-16T00:00Z", "resolution": "5m"}, "resolution"),
         ({"from": "2025-01-15T00:00Z", "to": "2025-01-16T00:00Z", "format": "xlsx"}, "format"),
         ({"to": "2025-01-16T00:00Z"}, "from"),
+        # In UTC these lie before year 1 or after year 9999, which no datetime holds.
+        ({"from": "0001-01-01T00:00+01:00", "to": "2025-01-15T00:00Z"}, "from must lie between 1970-01-01"),
+        ({"from": "2025-01-15T00:00Z", "to": "9999-12-31T23:59-01:00"}, "to must lie between 1970-01-01"),
     ],
 )
 async def test_bad_parameters_are_400_in_the_envelope(
@@ -364,6 +375,20 @@ async def test_bad_parameters_are_400_in_the_envelope(
 
     assert problem in body["message"]
     assert body["data"]["code"] == "invalid_input"
+
+
+@pytest.mark.parametrize("path", ["smartmeter", "insights"])
+@pytest.mark.parametrize("meter_id", ["", "hand\x00-1", "hand-1\n", "m" * 65, "zähler-1"])
+async def test_a_meter_id_no_feed_accepts_is_400_naming_the_rule(
+    client: httpx.AsyncClient, path: str, meter_id: str
+) -> None:
+    """PostgreSQL refuses a NUL byte in a query, so such an ID must not reach the store."""
+    window = {"from": iso(HAND_DAY), "to": iso(HAND_DAY + timedelta(days=1))}
+
+    body = await get_error(client, path, 400, meter_id=meter_id, **window)
+
+    assert body["data"]["details"]["errors"][0]["field"] == "query.meter_id"
+    assert "A-Za-z0-9._:-" in body["message"]
 
 
 async def test_an_unknown_meter_is_404(client: httpx.AsyncClient) -> None:
@@ -435,6 +460,20 @@ async def test_an_unknown_market_or_product_is_404_naming_the_available_ones(
         {"market": "EEX", "product": "BASE"},
         {"market": "EEX", "product": "PEAK"},
     ]
+
+
+@pytest.mark.parametrize(
+    ("path", "name"), [("market", "market"), ("market", "product"), ("insights", "market")]
+)
+async def test_an_empty_market_or_product_is_400_not_the_default(
+    client: httpx.AsyncClient, path: str, name: str
+) -> None:
+    window = {"from": iso(HAND_DAY), "to": iso(HAND_DAY + timedelta(days=1))}
+    meter = {"meter_id": HAND_METER} if path == "insights" else {}
+
+    body = await get_error(client, path, 400, **meter, **{name: ""}, **window)
+
+    assert body["data"]["details"]["errors"][0]["field"] == f"query.{name}"
 
 
 # --- insights -----------------------------------------------------------------------------------------

@@ -91,6 +91,7 @@ async def test_an_upload_is_imported_now_and_answers_with_its_report(
         ("smart_meter_readings.csv", [], "empty"),
         ("market_prices.csv", [HEADER, GOOD], "market,product,ts,price_eur_mwh,volume"),
         ("zaehlerstaende.csv", [HEADER, GOOD], "smart_meter_readings*.csv"),
+        ("smart_meter_readings.csv", ["x" * 140_000, GOOD], "header line cannot be read as CSV"),
     ],
 )
 async def test_a_file_that_cannot_be_imported_is_400_and_nothing_is_stored(
@@ -101,6 +102,21 @@ async def test_a_file_that_cannot_be_imported_is_400_and_nothing_is_stored(
     assert body["status"] == "error" and reason in body["message"]
     assert nothing_stored(app)
     assert (await client.get("/api/v1/admin/feeds", headers=admin)).json()["data"]["total"] == 0
+
+
+async def test_a_nul_byte_in_a_value_refuses_that_row_and_never_shortens_an_id(
+    client: httpx.AsyncClient, admin: dict[str, str], app: FastAPI
+) -> None:
+    nul_id = "api-2\x00,2025-01-15T12:00:00+01:00,0.40,0,231.0,ok,10.0"
+
+    response, body = await upload(client, admin, "smart_meter_readings.csv", HEADER, GOOD, nul_id)
+
+    assert response.status_code == 201, body
+    file = body["data"]
+    assert (file["rows_ok"], file["rows_bad"]) == (1, 1)
+    assert [(p["line"], p["field"]) for p in file["report"]["problems"]] == [(3, "meter_id")]
+    energy = container_of(app).energy
+    assert energy.get_meter("api-2") is None and energy.count_readings("api-1") == 1
 
 
 async def test_an_upload_over_the_limit_is_413_and_nothing_is_stored(
@@ -128,6 +144,29 @@ async def test_a_drop_not_yet_scanned_is_pending_and_an_unknown_key_is_404(
     assert pending.json()["data"]["report"] is None
     assert missing.status_code == 404 and missing.json()["data"]["code"] == "not_found"
     assert outside.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("key", "reason"),
+    [
+        ("sim/%2e%2e/%2e%2e/etc/passwd", "'..' segment"),
+        ("/etc/passwd", "absolute"),
+        ("sim/a%00b.csv", "NUL"),  # PostgreSQL refuses NUL in a query: it must not get that far
+        ("sim/" + "x" * 256 + ".csv", "longer than 255 bytes"),  # the file system refuses such a name
+        ("sim/" + "x" * 1030, "at most 1024 characters"),
+    ],
+)
+async def test_a_key_that_cannot_name_a_drop_is_400_and_reads_nothing(
+    client: httpx.AsyncClient, admin: dict[str, str], app: FastAPI, key: str, reason: str
+) -> None:
+    container_of(app).blobs.put("sim/market_prices_2025.csv", b"market,product,ts,price_eur_mwh,volume\n")
+
+    response = await client.get(f"/api/v1/admin/feeds/{key}", headers=admin)
+
+    assert response.status_code == 400, response.text
+    assert response.json()["data"]["code"] == "invalid_input" and reason in response.json()["message"]
+    assert container_of(app).blobs.list("sim/") == ["sim/market_prices_2025.csv"]
+    assert container_of(app).energy.feed_file("sim/market_prices_2025.csv") is None
 
 
 async def test_the_feed_routes_need_the_admin_key(client: httpx.AsyncClient) -> None:

@@ -91,6 +91,10 @@ async def test_the_routes_need_the_admin_key_and_queue_nothing_without_it(
         {"action": "start", "meters": 100_001},
         {"action": "start", "seed": -1},
         {"action": "start", "meters": "many"},
+        # A boolean or a quoted number is a mistake in the request, not one or three meters.
+        {"action": "start", "meters": True},
+        {"action": "start", "meters": "3"},
+        {"action": "start", "seed": False},
         {"action": "stop", "meters": 3},
         {"action": "start", "speed": 2},
     ],
@@ -103,6 +107,43 @@ async def test_bad_bodies_are_400_in_the_envelope_and_queue_nothing(
     assert response.status_code == 400, response.text
     assert response.json()["data"]["code"] == "invalid_input"
     assert await job_count(client, admin) == 0
+
+
+@pytest.mark.parametrize("content", [b"{", b"action=start", b"\xff\xfe\x00\x01"])
+async def test_a_body_that_is_not_json_is_400_and_queues_nothing(
+    client: httpx.AsyncClient, admin: dict[str, str], content: bytes
+) -> None:
+    headers = {**admin, "Content-Type": "application/json"}
+
+    response = await client.post(RUN, headers=headers, content=content)
+
+    assert response.status_code == 400, response.text
+    assert response.json()["status"] == "error"
+    assert await job_count(client, admin) == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "params", "reason"),
+    [
+        ("sim.backfill", {"start": 20240304, "end": "2024-03-05"}, "start must be text"),
+        ("sim.backfill", {"start": "garbage", "end": "2024-03-05"}, "start"),
+        ("sim.backfill", {"start": "2024-03-05", "end": "2024-03-04"}, "must be after"),
+        ("sim.backfill", {"start": "2024-03-04", "end": "2024-03-05", "meters": 10**9}, "meters"),
+        ("sim.backfill", {"start": "2024-03-04", "end": "2024-03-05", "meters": True}, "meters"),
+        ("sim.live", {"meters": 0}, "meters"),
+        ("sim.live", {"seed": -1}, "seed"),
+    ],
+)
+async def test_a_simulation_job_with_bad_params_is_refused_at_submission_and_nothing_is_queued(
+    client: httpx.AsyncClient, admin: dict[str, str], name: str, params: dict[str, Any], reason: str
+) -> None:
+    submitted = await client.post(JOBS, headers=admin, json={"name": name, "params": params})
+
+    assert submitted.status_code == 400, submitted.text
+    assert reason in submitted.json()["message"]
+    assert await job_count(client, admin) == 0
+    status = (await client.get(STATUS, headers=admin)).json()["data"]
+    assert (status["meters"], status["readings"], status["prices"]) == (0, 0, 0)
 
 
 async def test_stop_without_a_live_simulation_is_409(

@@ -28,6 +28,8 @@ HOSTILE_KEYS = [
     "docs//a.pdf",
     "docs/",
     "./a",
+    "docs/" + "n" * 256,  # a name no file system takes
+    "/".join(["docs"] * 206),  # longer than S3's 1,024-byte keys
 ]
 PDF = bytes(range(256)) * 4
 

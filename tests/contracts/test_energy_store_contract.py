@@ -2,18 +2,19 @@
 
 Every test runs twice: ``[sqlite]`` on a file in a temporary directory and ``[postgresql]`` on the
 real server, in a database this module creates, migrates and empties between tests. Rollups are
-checked against a NumPy computation of the same rows and against ``rebuild_rollups``, which derives
-them from the raw rows with differently written SQL.
+checked against a NumPy computation of the same rows (``expected_meter_rollup``,
+``expected_price_rollup``): the incremental refresh after a write and ``rebuild_rollups`` share their
+aggregate expressions, so agreeing with each other alone would not show either of them right.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -34,6 +35,7 @@ from luna.domain.energy import (
     ReadingBatch,
     Resolution,
     SeriesRows,
+    WriteStats,
 )
 from luna.domain.errors import InvalidInput
 from tests.contracts.sql_support import BACKENDS, rowless_database
@@ -43,6 +45,7 @@ DAY = timedelta(days=1)
 SECONDS = {"15m": 900, "1h": 3600, "1d": 86_400}
 ROLLUPS: tuple[Resolution, ...] = ("15m", "1h", "1d")
 ALL = 1_000_000
+Batch = TypeVar("Batch", ReadingBatch, PriceBatch)
 
 
 @pytest.fixture(params=BACKENDS)
@@ -113,6 +116,26 @@ def prices(start: datetime = T0, periods: int = 96, *, step_s: int = 900, seed: 
     )
 
 
+def at_once(write: Callable[[Batch], object], parts: Sequence[Batch]) -> list[BaseException]:
+    """Write each part from a thread of its own, all released together; the errors they raised."""
+    start = threading.Barrier(len(parts))
+    errors: list[BaseException] = []
+
+    def write_part(part: Batch) -> None:
+        start.wait(timeout=10)
+        try:
+            write(part)
+        except BaseException as error:  # returned to the test
+            errors.append(error)
+
+    threads = [threading.Thread(target=write_part, args=(part,)) for part in parts]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return errors
+
+
 # --- expectations computed with NumPy ---------------------------------------------------------------
 
 
@@ -147,6 +170,24 @@ def expected_meter_rollup(
             "voltage_max": nan_or_none(voltage, np.max),
             "consumption_kwh": nan_or_none(consumption * interval_s / 3600, np.sum),
             "production_kwh": nan_or_none(production * interval_s / 3600, np.sum),
+        }
+    return out
+
+
+def expected_price_rollup(batch: PriceBatch, resolution: Resolution) -> dict[datetime, dict[str, Any]]:
+    """The buckets of one market and product (the batch holds one)."""
+    seconds = batch.ts.astype("datetime64[s]").astype(np.int64)
+    bucket = seconds - seconds % SECONDS[resolution]
+    out: dict[datetime, dict[str, Any]] = {}
+    for start in np.unique(bucket):
+        rows = bucket == start
+        price = batch.price_eur_mwh[rows]
+        out[datetime.fromtimestamp(int(start), UTC)] = {
+            "periods": int(rows.sum()),
+            "price_eur_mwh_avg": nan_or_none(price, np.mean),
+            "price_eur_mwh_min": nan_or_none(price, np.min),
+            "price_eur_mwh_max": nan_or_none(price, np.max),
+            "volume": float(np.sum(batch.volume[rows])),
         }
     return out
 
@@ -275,7 +316,9 @@ def test_incremental_rollups_equal_a_rebuild_from_the_raw_rows(store: SqlEnergyS
 
     rebuilt = rollups(store, "m-2")
     for resolution in ROLLUPS:
-        assert_same_buckets(incremental[resolution], rebuilt[resolution])
+        expected = expected_meter_rollup(batch, "m-2", resolution)
+        assert_same_buckets(incremental[resolution], expected)
+        assert_same_buckets(rebuilt[resolution], expected)
 
 
 def test_quarter_hours_add_up_to_hours_and_hours_to_days(store: SqlEnergyStore) -> None:
@@ -422,8 +465,9 @@ def test_bad_batches_are_refused_and_store_nothing(store: SqlEnergyStore) -> Non
 
 
 def test_an_empty_batch_writes_nothing(store: SqlEnergyStore) -> None:
-    assert store.write_readings(ReadingBatch.empty()).inserted == 0
-    assert store.count_meters() == 0
+    assert store.write_readings(ReadingBatch.empty()) == WriteStats()
+    assert store.write_prices(prices(periods=0)) == WriteStats()
+    assert (store.count_meters(), store.count_prices()) == (0, 0)
 
 
 def test_a_large_batch_is_stored_whole(store: SqlEnergyStore) -> None:
@@ -441,22 +485,8 @@ def test_a_large_batch_is_stored_whole(store: SqlEnergyStore) -> None:
 
 def test_concurrent_writers_into_the_same_buckets_lose_no_rows(store: SqlEnergyStore) -> None:
     batch = readings(("m-1",), minutes=240)
-    parts = [batch.take(np.arange(len(batch)) % 6 == k) for k in range(6)]
-    start = threading.Barrier(len(parts))
-    errors: list[BaseException] = []
 
-    def write(part: ReadingBatch) -> None:
-        start.wait(timeout=10)
-        try:
-            store.write_readings(part)
-        except BaseException as error:  # reported below
-            errors.append(error)
-
-    threads = [threading.Thread(target=write, args=(part,)) for part in parts]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    errors = at_once(store.write_readings, [batch.take(np.arange(len(batch)) % 6 == k) for k in range(6)])
 
     assert errors == []
     got = rollups(store, "m-1")
@@ -503,6 +533,36 @@ def test_spans_and_register_follow_the_newest_reading_that_has_one(store: SqlEne
     meter = store.get_meter("m-1")
     assert meter is not None
     assert (meter.first_ts, meter.last_ts, meter.last_register_kwh) == (T0, T0 + timedelta(minutes=9), 8.0)
+
+
+def test_a_stored_key_sent_again_with_other_values_changes_neither_the_row_nor_the_meter(
+    store: SqlEnergyStore,
+) -> None:
+    """A redelivered newest reading with another register (5 instead of 100) must not become the
+    meter's last register: the stored row stays, and the newest reading is the new one without a
+    register, so the register of the newest reading that has one (the stored 100) is kept."""
+    batch = readings(("m-1",), minutes=11)
+    batch.register_kwh[:] = np.append(np.linspace(10.0, 100.0, 10), np.nan)
+    store.write_readings(batch.take(np.arange(10)))
+    stored_before = store.stored_readings("m-1", T0, T0 + DAY)
+    resent = batch.take(np.array([9, 10]))
+    resent.consumption_kw[0] += 1.0
+    resent.register_kwh[0] = 5.0
+
+    stats = store.write_readings(resent)
+
+    assert (stats.inserted, stats.duplicates) == (1, 1)
+    meter = store.get_meter("m-1")
+    assert meter is not None
+    assert (meter.first_ts, meter.last_ts, meter.last_register_kwh) == (
+        T0,
+        T0 + timedelta(minutes=10),
+        100.0,
+    )
+    stored_after = store.stored_readings("m-1", T0, T0 + timedelta(minutes=10))
+    for column in ("ts", "consumption_kw", "production_kw", "voltage", "quality", "register_kwh"):
+        np.testing.assert_array_equal(getattr(stored_after, column), getattr(stored_before, column))
+    assert_same_buckets(rollups(store, "m-1")["15m"], expected_meter_rollup(batch, "m-1", "15m"))
 
 
 def test_upserting_meters_describes_them_and_keeps_their_span(store: SqlEnergyStore) -> None:
@@ -635,35 +695,32 @@ def test_prices_are_stored_once_and_rolled_up(store: SqlEnergyStore) -> None:
     raw = store.prices("EPEX", "BASE", T0, T0 + 2 * DAY, "raw", limit=ALL)
     assert raw.columns == PRICE_RAW_COLUMNS
     assert raw.rows[17][1] is None and raw.rows[0][0] == T0
-    seconds = batch.ts.astype(np.int64)
     for resolution in ROLLUPS:
         got = by_ts(store.prices("EPEX", "BASE", T0, T0 + 2 * DAY, resolution, limit=ALL))
-        bucket = seconds - seconds % SECONDS[resolution]
-        assert len(got) == len(np.unique(bucket))
-        for ts, values in got.items():
-            rows = bucket == int(ts.timestamp())
-            price = batch.price_eur_mwh[rows]
-            assert values["periods"] == int(rows.sum())
-            assert values["price_eur_mwh_avg"] == pytest.approx(nan_or_none(price, np.mean))
-            assert values["price_eur_mwh_min"] == pytest.approx(nan_or_none(price, np.min))
-            assert values["price_eur_mwh_max"] == pytest.approx(nan_or_none(price, np.max))
-            assert values["volume"] == pytest.approx(np.sum(batch.volume[rows]))
+        assert_same_buckets(got, expected_price_rollup(batch, resolution))
     columns = store.prices("EPEX", "BASE", T0, T0 + DAY, "1h", limit=1).columns
     assert columns == PRICE_ROLLUP_COLUMNS
     assert store.count_prices() == 192
 
 
 def test_late_prices_update_their_buckets_like_a_rebuild(store: SqlEnergyStore) -> None:
-    batch = prices(periods=96)
+    batch = prices(periods=96, step_s=300)  # three periods a quarter-hour: late ones join stored buckets
     store.write_prices(batch.take(np.arange(96) % 4 != 1))
     store.write_prices(batch)
-    incremental = by_ts(store.prices("EPEX", "BASE", T0, T0 + DAY, "1d", limit=ALL))
+
+    def price_rollups() -> dict[Resolution, dict[datetime, dict[str, Any]]]:
+        return {res: by_ts(store.prices("EPEX", "BASE", T0, T0 + DAY, res, limit=ALL)) for res in ROLLUPS}
+
+    incremental = price_rollups()
 
     store.rebuild_rollups()
 
-    rebuilt = by_ts(store.prices("EPEX", "BASE", T0, T0 + DAY, "1d", limit=ALL))
-    assert_same_buckets(incremental, rebuilt)
-    assert incremental[T0]["periods"] == 96
+    rebuilt = price_rollups()
+    for resolution in ROLLUPS:
+        expected = expected_price_rollup(batch, resolution)
+        assert_same_buckets(incremental[resolution], expected)
+        assert_same_buckets(rebuilt[resolution], expected)
+    assert incremental["1d"][T0]["periods"] == 96
 
 
 def test_price_series_lists_each_market_and_product_with_its_span(store: SqlEnergyStore) -> None:
@@ -679,22 +736,8 @@ def test_price_series_lists_each_market_and_product_with_its_span(store: SqlEner
 
 def test_concurrent_price_writers_into_the_same_buckets_lose_no_rows(store: SqlEnergyStore) -> None:
     batch = prices(periods=96, step_s=60)
-    parts = [batch.take(np.arange(96) % 8 == k) for k in range(8)]
-    start = threading.Barrier(len(parts))
-    errors: list[BaseException] = []
 
-    def write(part: PriceBatch) -> None:
-        start.wait(timeout=10)
-        try:
-            store.write_prices(part)
-        except BaseException as error:  # reported below
-            errors.append(error)
-
-    threads = [threading.Thread(target=write, args=(part,)) for part in parts]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    errors = at_once(store.write_prices, [batch.take(np.arange(96) % 8 == k) for k in range(8)])
 
     assert errors == []
     day = by_ts(store.prices("EPEX", "BASE", T0, T0 + DAY, "1d", limit=ALL))[T0]

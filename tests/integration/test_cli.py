@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -15,6 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from luna.cli.main import app
+from tests.integration.support import cli_environment, luna_serve
 
 runner = CliRunner()
 ADMIN_KEY = "cli-admin-key-0123456789"
@@ -22,23 +22,7 @@ ADMIN_KEY = "cli-admin-key-0123456789"
 
 @pytest.fixture
 def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    env = {
-        "LUNA_PROFILE": "test",
-        "LUNA_DATA_DIR": str(tmp_path / "var"),
-        "LUNA_ENV_FILE": str(tmp_path / "absent.env"),
-        "ADMIN_API_KEY": ADMIN_KEY,
-        "API_PORT": str(_free_port()),
-    }
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    return env
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+    return cli_environment(monkeypatch, tmp_path, ADMIN_API_KEY=ADMIN_KEY)
 
 
 @pytest.mark.parametrize(
@@ -112,28 +96,8 @@ def test_invalid_settings_stop_with_the_setting_named_and_no_traceback(cli_env: 
 @pytest.fixture
 def served(cli_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     monkeypatch.setenv("LUNA_API__START_WORKER", "true")  # the test profile leaves it off
-    log = (tmp_path / "serve.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "luna", "serve"], env=dict(os.environ), stdout=log, stderr=log, text=True
-    )
-    base = f"http://127.0.0.1:{cli_env['API_PORT']}/api/v1"
-    deadline = time.monotonic() + 60
-    try:
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                pytest.fail(f"luna serve exited: {(tmp_path / 'serve.log').read_text()}")
-            try:
-                httpx.get(f"{base}/system/info", timeout=1)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        else:
-            pytest.fail("luna serve did not answer within 60 s")
+    with luna_serve(cli_env["API_PORT"], tmp_path / "serve.log") as base:
         yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        log.close()
 
 
 def test_serve_answers_with_the_envelope_and_runs_jobs(served: str) -> None:

@@ -5,7 +5,6 @@ import from the shell with `luna feeds import|list`."""
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,36 +24,20 @@ from luna.workers.runner import (
     start_in_process,
     stop_in_process,
 )
-from tests.contracts.sql_support import BACKENDS, remove_all_rows, scratch_postgres_database
+from tests.contracts.sql_support import BACKENDS
+from tests.integration.support import cli_environment, container_on, wait_until
 
 READINGS_HEADER = "meter_id,ts,consumption_kw,production_kw,voltage,quality,register_kwh"
 PRICES_HEADER = "market,product,ts,price_eur_mwh,volume"
 DAY = (datetime(2025, 1, 15, tzinfo=UTC), datetime(2025, 1, 16, tzinfo=UTC))
-WAIT_SEC = 30.0
 MAX_MB = 1
 DAY_START = int(datetime(2025, 1, 15, tzinfo=UTC).timestamp())
 
 
-@pytest.fixture(scope="module")
-def module_postgres_url(postgres_url: str) -> Iterator[str]:
-    with scratch_postgres_database(postgres_url) as url:
-        yield url
-
-
 @pytest.fixture(params=BACKENDS)
 def container(request: pytest.FixtureRequest, make_settings: Callable[..., Settings]) -> Iterator[Container]:
-    env = {"LUNA_FEEDS__CSV_MAX_MB": str(MAX_MB)}
-    if request.param == "postgresql":
-        env |= {
-            "LUNA_DATABASE__KIND": "postgresql",
-            "LUNA_DATABASE__URL": request.getfixturevalue("module_postgres_url"),
-        }
-    built = build_container(make_settings(**env))
-    built.database.upgrade()
-    remove_all_rows(built.database)  # type: ignore[arg-type]  # the module's PG database is shared
-    yield built
-    stop_in_process(built)
-    built.close()
+    with container_on(request, make_settings, LUNA_FEEDS__CSV_MAX_MB=str(MAX_MB)) as built:
+        yield built
 
 
 def csv(header: str, *rows: str) -> bytes:
@@ -197,10 +180,7 @@ def test_the_worker_scans_the_drop_folder_on_its_own(make_settings: Callable[...
     try:
         start_in_process(container)
         container.blobs.put(key, csv(READINGS_HEADER, *minute_rows("m-9", 12, range(10))))
-        deadline = time.monotonic() + WAIT_SEC
-        while container.energy.feed_file(key) is None:
-            assert time.monotonic() < deadline, "the worker did not import the drop"
-            time.sleep(0.05)
+        wait_until(lambda: container.energy.feed_file(key) is not None, "the worker imports the drop")
     finally:
         stop_in_process(container)
     jobs = job_service(container)
@@ -222,13 +202,7 @@ def test_a_scan_is_queued_only_for_waiting_drops_and_never_twice(container: Cont
 def test_luna_feeds_import_prints_the_report_and_list_shows_the_drop(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for name, value in {
-        "LUNA_PROFILE": "test",
-        "LUNA_DATA_DIR": str(tmp_path / "var"),
-        "LUNA_ENV_FILE": str(tmp_path / "absent.env"),
-        "COLUMNS": "200",
-    }.items():
-        monkeypatch.setenv(name, value)
+    cli_environment(monkeypatch, tmp_path, COLUMNS="200")  # tables on one line each
     good = tmp_path / "smart_meter_readings_cli.csv"
     good.write_bytes(
         csv(READINGS_HEADER, *minute_rows("m-5", 12, range(3)), "m-5,2025-01-15T12:09:00Z,0.6,0,999,ok,")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -20,14 +19,15 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from luna.container import Container, build_container
+from luna.domain.errors import InvalidInput
 from luna.ports.mqtt import FeedMessage, MessageSubscriber
 from luna.settings import Settings
 from luna.workers.runner import start_in_process, stop_in_process
 from tests.conftest import require_server
-from tests.contracts.sql_support import BACKENDS, remove_all_rows, scratch_postgres_database
+from tests.contracts.sql_support import BACKENDS
+from tests.integration.support import WAIT_SEC, container_on, wait_until
 
 BROKER = ("127.0.0.1", 1883)
-WAIT_SEC = 15.0
 HOUR_13 = datetime(2025, 1, 15, 13, tzinfo=UTC)
 DAY = (datetime(2025, 1, 15, tzinfo=UTC), datetime(2025, 1, 16, tzinfo=UTC))
 
@@ -53,13 +53,6 @@ class Run:
         return f"luna-test-{self.token}"
 
 
-def wait_until(condition: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + WAIT_SEC
-    while not condition():
-        assert time.monotonic() < deadline, f"not within {WAIT_SEC} s: {what}"
-        time.sleep(0.05)
-
-
 def forget_session(client_id: str) -> None:
     """End the broker's session of ``client_id`` (a clean start without session expiry)."""
     client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
@@ -81,27 +74,14 @@ def run(broker: None) -> Iterator[Run]:
     forget_session(run.client_id)
 
 
-@pytest.fixture(scope="module")
-def module_postgres_url(postgres_url: str) -> Iterator[str]:
-    with scratch_postgres_database(postgres_url) as url:
-        yield url
-
-
 @pytest.fixture(params=BACKENDS)
 def container(
     request: pytest.FixtureRequest, run: Run, make_settings: Callable[..., Settings]
 ) -> Iterator[Container]:
-    env = {"LUNA_FEEDS__MQTT_TOPIC": run.topic_filter, "LUNA_FEEDS__MQTT_BATCH_SEC": "0.2"}
-    if request.param == "postgresql":
-        env |= {
-            "LUNA_DATABASE__KIND": "postgresql",
-            "LUNA_DATABASE__URL": request.getfixturevalue("module_postgres_url"),
-        }
-    built = build_container(make_settings(**env))
-    built.database.upgrade()
-    remove_all_rows(built.database)  # type: ignore[arg-type]  # the module's PG database is shared
-    yield built
-    built.close()
+    with container_on(
+        request, make_settings, LUNA_FEEDS__MQTT_TOPIC=run.topic_filter, LUNA_FEEDS__MQTT_BATCH_SEC="0.2"
+    ) as built:
+        yield built
 
 
 @pytest.fixture
@@ -202,13 +182,13 @@ def test_an_invalid_payload_is_acknowledged_and_counted_but_never_stored(
 ) -> None:
     publish(run.topic(), b"consumption=0.42")  # not JSON
     publish(run.topic(), reading(HOUR_13, unit="MW"))  # a unit Luna does not know
-    publish(f"luna-test/{run.token}/meters/readings", reading(HOUR_13))  # no meter level: not ours
+    publish(f"luna-test/{run.token}/meters//readings", reading(HOUR_13))  # '+' matches the empty meter ID
     publish(run.topic(), [reading(HOUR_13, kw=-1.0), {"ts": "2025-01-15T13:01:00", "consumption_kw": 0.5}])
     publish(run.topic(), reading(HOUR_13 + timedelta(minutes=2)))  # the one good reading
 
-    wait_until(lambda: subscribed.health().extra["acknowledged"] == 4, "every message acknowledged")
+    wait_until(lambda: subscribed.health().extra["acknowledged"] == 5, "every message acknowledged")
     readings = container.mqtt_readings
-    assert readings.unreadable_messages == 2
+    assert readings.unreadable_messages == 3
     assert (readings.totals.rows_bad, readings.totals.inserted) == (2, 1)
     assert container.energy.count_readings() == 1
 
@@ -280,6 +260,25 @@ def test_two_workers_on_one_host_subscribe_with_ids_of_their_own_and_store_once(
     restarted.stop()
     forget_session(f"{run.client_id}-0")
     assert restarted.client_id == f"{run.client_id}-0"  # a restarted worker gets its session back
+
+
+def test_a_worker_with_a_topic_filter_that_names_no_meter_refuses_to_start(
+    broker: None, make_settings: Callable[..., Settings]
+) -> None:
+    """With ``#`` in the filter the subscriber would take messages whose meter it cannot tell; the
+    worker fails at start instead, naming the setting, and leaves no thread running."""
+    container = build_container(
+        make_settings(LUNA_FEEDS__MQTT_ENABLED="true", LUNA_FEEDS__MQTT_TOPIC="luna-test/meters/#")
+    )
+    container.database.upgrade()
+    try:
+        with pytest.raises(InvalidInput, match=r"feeds\.mqtt_topic 'luna-test/meters/#' needs exactly one"):
+            start_in_process(container)
+        assert "not in this process" in str(container.message_subscriber.health().detail)
+        assert container.job_queue.health().extra["worker_threads"] == 0
+    finally:
+        stop_in_process(container)
+        container.close()
 
 
 def test_the_worker_runs_the_subscriber_when_mqtt_is_enabled(

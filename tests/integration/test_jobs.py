@@ -29,6 +29,7 @@ from luna.services.jobs import JobService
 from luna.settings import Settings
 from luna.workers.registry import JobFunction, register, unregister
 from luna.workers.runner import JobContext, job_service, recover_stale, start_in_process, stop_in_process
+from tests.integration.support import wait_for_job
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 WAIT_SEC = 30.0
@@ -116,18 +117,6 @@ def add_job() -> Iterator[Callable[[str, JobFunction], None]]:
     yield add
     for name in added:
         unregister(name)
-
-
-def wait_for_job(service: JobService, job_id: str, condition: Callable[[Job], bool]) -> Job:
-    """Poll the job's SQL record until ``condition`` holds, within :data:`WAIT_SEC`."""
-    deadline = time.monotonic() + WAIT_SEC
-    while True:
-        job = service.get(job_id)
-        if condition(job):
-            return job
-        if time.monotonic() > deadline:
-            raise AssertionError(f"job {job_id} did not get there within {WAIT_SEC} s; last state: {job}")
-        time.sleep(0.02)
 
 
 def is_finished(job: Job) -> bool:

@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,32 +11,21 @@ from typer.testing import CliRunner
 
 from luna.cli.main import app
 from tests.contracts.sql_support import scratch_postgres_database
+from tests.integration.support import cli_environment, luna_serve, wait_until
 
 runner = CliRunner()
 ADMIN_KEY = "sim-cli-admin-key-0123456789"
 BACKFILL = ["sim", "backfill", "--from", "2024-03-04", "--to", "2024-03-05", "--meters", "2", "--seed", "3"]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    env = {
-        "LUNA_PROFILE": "test",
-        "LUNA_DATA_DIR": str(tmp_path / "var"),
-        "LUNA_ENV_FILE": str(tmp_path / "absent.env"),
-        "ADMIN_API_KEY": ADMIN_KEY,
-        "API_PORT": str(_free_port()),
-        "COLUMNS": "200",  # tables on one line each
-    }
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    return env
+    return cli_environment(
+        monkeypatch,
+        tmp_path,
+        ADMIN_API_KEY=ADMIN_KEY,
+        COLUMNS="200",  # tables on one line each
+    )
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -97,6 +81,16 @@ def test_bad_periods_are_refused_with_the_reason_and_store_nothing(
     assert "readings" in status.output and "│ 0" in status.output.split("readings")[1].split("\n")[0]
 
 
+def test_a_period_with_brackets_is_quoted_as_typed_and_stores_nothing(cli_env: dict[str, str]) -> None:
+    """Rich reads ``[/red]`` as markup: echoed unescaped, the user's typo ended in a traceback."""
+    refused = runner.invoke(app, ["sim", "backfill", "--from", "[/red]", "--to", "2024-03-05"])
+    status = runner.invoke(app, ["sim", "status"])
+
+    assert refused.exit_code == 2, refused.output
+    assert "with a time zone, not '[/red]'" in refused.output.replace("\n", " ")
+    assert "│ 0" in status.output.split("readings")[1].split("\n")[0]
+
+
 def test_start_and_stop_need_a_running_server(cli_env: dict[str, str]) -> None:
     for command in ("start", "stop"):
         result = runner.invoke(app, ["sim", command])
@@ -116,27 +110,8 @@ def served(cli_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPa
     }.items():
         monkeypatch.setenv(name, value)
     log_path = tmp_path / "serve.log"
-    log = log_path.open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "luna", "serve"], env=dict(os.environ), stdout=log, stderr=log, text=True
-    )
-    deadline = time.monotonic() + 60
-    try:
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"luna serve exited: {log_path.read_text()}")
-            try:
-                httpx.get(f"http://127.0.0.1:{cli_env['API_PORT']}/api/v1/system/info", timeout=1)
-                break
-            except httpx.HTTPError:
-                if time.monotonic() > deadline:
-                    pytest.fail("luna serve did not answer within 60 s")
-                time.sleep(0.2)
+    with luna_serve(cli_env["API_PORT"], log_path):
         yield log_path
-    finally:
-        process.terminate()
-        process.wait(timeout=60)
-        log.close()
 
 
 def _jobs(cli_env: dict[str, str], name: str) -> list[dict[str, object]]:
@@ -150,13 +125,21 @@ def _jobs(cli_env: dict[str, str], name: str) -> list[dict[str, object]]:
     return items
 
 
+def _status(cli_env: dict[str, str], name: str) -> object:
+    """The status of the newest job called ``name`` (None when there is none)."""
+    jobs = _jobs(cli_env, name)
+    return jobs[0]["status"] if jobs else None
+
+
 def test_serve_backfills_demo_history_once_and_the_cli_runs_the_simulation_through_it(
     cli_env: dict[str, str], served: Path
 ) -> None:
-    deadline = time.monotonic() + 120
-    while not (demo := _jobs(cli_env, "sim.backfill")) or demo[0]["status"] in ("queued", "running"):
-        assert time.monotonic() < deadline, "the demo backfill did not finish within 120 s"
-        time.sleep(0.2)
+    wait_until(
+        lambda: _status(cli_env, "sim.backfill") not in (None, "queued", "running"),
+        "the demo backfill finishes",
+        within=120,
+    )
+    demo = _jobs(cli_env, "sim.backfill")
     assert "simulating the last 1 days as job" in served.read_text()
     assert demo[0]["status"] == "succeeded", demo[0]
     assert demo[0]["result"]["readings_inserted"] == 2 * 1440  # type: ignore[index]
@@ -173,16 +156,10 @@ def test_serve_backfills_demo_history_once_and_the_cli_runs_the_simulation_throu
     again = runner.invoke(app, ["sim", "start"])
     assert started.exit_code == 0 and "Live simulation queued as job" in started.output
     assert again.exit_code == 1 and "already" in again.output
-    deadline = time.monotonic() + 30
-    while _jobs(cli_env, "sim.live")[0]["status"] != "running":
-        assert time.monotonic() < deadline, "the live job did not start within 30 s"
-        time.sleep(0.1)
+    wait_until(lambda: _status(cli_env, "sim.live") == "running", "the live job starts", within=30)
     running = runner.invoke(app, ["sim", "status"])
     assert "running (job" in running.output
 
     stopped = runner.invoke(app, ["sim", "stop"])
     assert stopped.exit_code == 0 and "is stopping" in stopped.output
-    deadline = time.monotonic() + 10
-    while _jobs(cli_env, "sim.live")[0]["status"] != "cancelled":
-        assert time.monotonic() < deadline, "the live job did not stop within 10 s"
-        time.sleep(0.1)
+    wait_until(lambda: _status(cli_env, "sim.live") == "cancelled", "the live job stops", within=10)

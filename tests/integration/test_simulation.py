@@ -6,7 +6,6 @@ the real in-process worker and are followed by polling their SQL record.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -17,20 +16,20 @@ import pytest
 from luna.container import Container, build_container
 from luna.domain.energy import ReadingBatch
 from luna.domain.errors import Conflict, InvalidInput
-from luna.domain.jobs import Job, JobStatus
+from luna.domain.jobs import JobStatus
 from luna.domain.sim.market import simulate_prices
-from luna.domain.sim.meters import draw_meters, simulate_meter
+from luna.domain.sim.meters import MeterSeries, draw_meters, simulate_meter
 from luna.domain.sim.price_stats import peak_mask
 from luna.domain.sim.weather import simulate_weather
 from luna.ports.energy import EnergyStore
-from luna.services.jobs import JobService
 from luna.services.simulation import SimulationService
 from luna.services.simulation_batches import reading_step
 from luna.services.simulation_live import LiveTotals
 from luna.settings import Settings
-from luna.workers.runner import job_service, start_in_process, stop_in_process
+from luna.workers.runner import job_service, start_in_process
 from luna.workers.simulation import queue_demo_backfill
-from tests.contracts.sql_support import BACKENDS, remove_all_rows, scratch_postgres_database
+from tests.contracts.sql_support import BACKENDS
+from tests.integration.support import container_on, wait_for_job
 
 BERLIN = ZoneInfo("Europe/Berlin")
 MINUTE = timedelta(minutes=1)
@@ -47,24 +46,10 @@ class FakeClock:
         return self.now
 
 
-@pytest.fixture(scope="module")
-def module_postgres_url(postgres_url: str) -> Iterator[str]:
-    with scratch_postgres_database(postgres_url) as url:
-        yield url
-
-
 @pytest.fixture(params=BACKENDS)
 def container(request: pytest.FixtureRequest, make_settings: Callable[..., Settings]) -> Iterator[Container]:
-    env = {}
-    if request.param == "postgresql":
-        url = request.getfixturevalue("module_postgres_url")
-        env = {"LUNA_DATABASE__KIND": "postgresql", "LUNA_DATABASE__URL": url}
-    built = build_container(make_settings(**env))
-    built.database.upgrade()
-    remove_all_rows(built.database)  # type: ignore[arg-type]  # the module's PG database is shared
-    yield built
-    stop_in_process(built)
-    built.close()
+    with container_on(request, make_settings) as built:
+        yield built
 
 
 @pytest.fixture
@@ -76,7 +61,8 @@ def service(container: Container, now: datetime = LATER) -> SimulationService:
     return SimulationService(container.energy, container.settings.sim, clock=FakeClock(now))
 
 
-def assert_same_readings(stored: ReadingBatch, expected: ReadingBatch) -> None:
+def assert_same_readings(stored: ReadingBatch, expected: MeterSeries) -> None:
+    """The stored readings are the simulator's series, row by row."""
     np.testing.assert_array_equal(stored.ts, expected.ts)
     np.testing.assert_array_equal(stored.quality, expected.quality)
     for column in ("consumption_kw", "production_kw", "voltage", "register_kwh"):
@@ -112,18 +98,7 @@ def test_backfill_stores_the_simulators_rows_and_a_rerun_stores_nothing_new(
     clouds = simulate_weather(MONDAY, end, MINUTE, 7).cloud_cover
     for spec in specs:
         expected = simulate_meter(spec, MONDAY, end, MINUTE, clouds)
-        assert_same_readings(
-            store.stored_readings(spec.meter_id, MONDAY, end),
-            ReadingBatch(
-                meter_id=np.full(1440, spec.meter_id),
-                ts=expected.ts,
-                consumption_kw=expected.consumption_kw,
-                production_kw=expected.production_kw,
-                voltage=expected.voltage,
-                quality=expected.quality,
-                register_kwh=expected.register_kwh,
-            ),
-        )
+        assert_same_readings(store.stored_readings(spec.meter_id, MONDAY, end), expected)
         meter = store.get_meter(spec.meter_id)
         assert meter is not None
         assert (meter.kind, meter.has_pv, meter.pv_kwp, meter.annual_kwh) == (
@@ -304,18 +279,7 @@ def test_meter_ticks_across_the_simulation_day_boundary_match_one_simulation(
     spec = draw_meters(1, container.settings.sim.types_mix, 11, id_prefix="sim-")[0]
     expected = simulate_meter(spec, start, end, MINUTE, simulate_weather(start, end, MINUTE, 11).cloud_cover)
     stored = store.stored_readings(spec.meter_id, start - timedelta(hours=1), end + timedelta(hours=1))
-    assert_same_readings(
-        stored,
-        ReadingBatch(
-            meter_id=np.full(expected.ts.shape[0], spec.meter_id),
-            ts=expected.ts,
-            consumption_kw=expected.consumption_kw,
-            production_kw=expected.production_kw,
-            voltage=expected.voltage,
-            quality=expected.quality,
-            register_kwh=expected.register_kwh,
-        ),
-    )
+    assert_same_readings(stored, expected)
 
 
 def test_market_ticks_publish_tomorrow_only_after_12_45_berlin(
@@ -370,17 +334,6 @@ def test_the_loops_tick_on_their_intervals_and_stop_within_a_slice(
     assert len(reports) == 11 and asked_after_stop[0] - stop_at <= timedelta(seconds=0.25)
 
 
-def wait_for(service: JobService, job_id: str, condition: Callable[[Job], bool]) -> Job:
-    deadline = time.monotonic() + WAIT_SEC
-    while True:
-        job = service.get(job_id)
-        if condition(job):
-            return job
-        if time.monotonic() > deadline:
-            raise AssertionError(f"job {job_id} did not get there within {WAIT_SEC} s; last state: {job}")
-        time.sleep(0.05)
-
-
 def test_the_backfill_job_runs_on_the_worker_with_progress_and_a_summary(
     container: Container, store: EnergyStore
 ) -> None:
@@ -390,7 +343,7 @@ def test_the_backfill_job_runs_on_the_worker_with_progress_and_a_summary(
     job = jobs.submit(
         "sim.backfill", {"start": "2024-03-04", "end": "2024-03-05T00:00:00+01:00", "meters": 2, "seed": 1}
     )
-    done = wait_for(jobs, job.job_id, lambda job: job.status.is_finished)
+    done = wait_for_job(jobs, job.job_id, lambda job: job.status.is_finished, within=WAIT_SEC)
 
     assert done.status is JobStatus.SUCCEEDED, done.error
     assert done.progress == 1.0 and done.result is not None
@@ -406,7 +359,7 @@ def test_a_backfill_job_with_a_bad_range_fails_with_the_reason(
     start_in_process(container)
 
     job = jobs.submit("sim.backfill", {"start": "2024-03-05", "end": "2024-03-04T12:00"})
-    done = wait_for(jobs, job.job_id, lambda job: job.status.is_finished)
+    done = wait_for_job(jobs, job.job_id, lambda job: job.status.is_finished, within=WAIT_SEC)
 
     assert done.status is JobStatus.FAILED and "needs a time zone" in (done.error or "")
     assert store.count_meters() == 0

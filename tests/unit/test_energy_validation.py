@@ -65,31 +65,46 @@ def test_the_seed_headers_are_accepted_and_readings_may_add_a_register() -> None
     assert check_header(["\ufeffmarket", *PRICE[1:]], kind="market_prices") == list(PRICE)
 
 
+SEMICOLON_HINT = " The file is separated by ';'; Luna reads comma-separated CSV."
+
+
 @pytest.mark.parametrize(
-    ("header", "kind", "hint"),
+    ("header", "kind", "found", "hint"),
     [
         (
             ["meter_id;ts;consumption_kw;production_kw;voltage;quality"],
             "smart_meter_readings",
-            "separated by ';'",
+            "meter_id;ts;consumption_kw;production_kw;voltage;quality",
+            SEMICOLON_HINT,
         ),
         (
             ["ts", "meter_id", "consumption_kw", "production_kw", "voltage", "quality"],
             "smart_meter_readings",
+            "ts,meter_id,consumption_kw,production_kw,voltage,quality",
             "",
         ),
-        (list(READING[:6]), "market_prices", ""),
-        ([*PRICE, "register_kwh"], "market_prices", ""),
+        ([], "smart_meter_readings", "(empty)", ""),
+        (list(READING[:6]), "market_prices", ",".join(READING[:6]), ""),
+        ([*PRICE, "register_kwh"], "market_prices", ",".join(PRICE) + ",register_kwh", ""),
     ],
 )
 def test_another_header_refuses_the_file_naming_the_expected_one(
-    header: list[str], kind: str, hint: str
+    header: list[str], kind: str, found: str, hint: str
 ) -> None:
+    """The message names the expected header (readings may add register_kwh, prices may not), the
+    header found, and, for a file separated by ';', why it does not fit."""
     with pytest.raises(InvalidInput) as error:
         check_header(header, kind=kind)
-    expected = READING[:6] if kind == "smart_meter_readings" else PRICE
-    assert ",".join(expected) in error.value.message
-    assert hint in error.value.message
+    if kind == "smart_meter_readings":
+        expected = f"{','.join(READING[:6])} (optionally followed by register_kwh)"
+    else:
+        expected = ",".join(PRICE)
+    message = f"The header of a {kind} file must be {expected}; it is {found}.{hint}"
+    assert error.value.message == message
+    assert error.value.details == {
+        "expected": list(READING[:6] if kind == "smart_meter_readings" else PRICE),
+        "found": header,
+    }
 
 
 # --- single readings -----------------------------------------------------------------------------

@@ -6,14 +6,14 @@ dashboards pass a :class:`~luna.container.Container`, and the app only uses its 
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi_offline import FastAPIOffline
 
 import luna
 from luna.api.auth import require_admin
-from luna.api.deps import require_supported_body
+from luna.api.deps import ParamCheck, require_supported_body
 from luna.api.errors import install_error_handlers
 from luna.api.middleware import BodyLimit, RequestMiddleware
 from luna.api.openapi import ADMIN_ERRORS, COMMON_ERRORS, install_openapi
@@ -61,8 +61,13 @@ ADMIN_ROUTERS: tuple[APIRouter, ...] = (
 )
 
 
-def create_app(container: Container, known_jobs: Collection[str] = ()) -> FastAPI:
-    """The API on ``container``; ``known_jobs`` are the job names operators may start."""
+def create_app(
+    container: Container,
+    known_jobs: Collection[str] = (),
+    param_checks: Mapping[str, ParamCheck] | None = None,
+) -> FastAPI:
+    """The API on ``container``; ``known_jobs`` are the job names operators may start, ``param_checks``
+    the jobs' own checks of their params (run at submission)."""
     settings = container.settings
     # fastapi-offline serves Swagger UI's JS/CSS from its wheel: the docs work without internet.
     app = FastAPIOffline(
@@ -76,6 +81,7 @@ def create_app(container: Container, known_jobs: Collection[str] = ()) -> FastAP
     )
     app.state.container = container
     app.state.known_jobs = known_jobs  # a live view (JOBS.keys()) sees jobs registered later
+    app.state.param_checks = {} if param_checks is None else param_checks
     git_sha()  # resolve once at start-up, not during the first request
 
     install_error_handlers(app)

@@ -7,7 +7,7 @@ received, so the API, the dashboards and the CLI share one set of backends.
 from __future__ import annotations
 
 import email.message
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Mapping
 
 from fastapi import Request, params
 
@@ -26,6 +26,15 @@ def get_container(request: Request) -> Container:
 def get_known_jobs(request: Request) -> Collection[str]:
     known: Collection[str] = request.app.state.known_jobs
     return known
+
+
+#: ``check(container, **params)``: a job's own check of its params, run when it is submitted.
+ParamCheck = Callable[..., None]
+
+
+def get_param_checks(request: Request) -> Mapping[str, ParamCheck]:
+    checks: Mapping[str, ParamCheck] = request.app.state.param_checks
+    return checks
 
 
 def get_job_service(request: Request) -> JobService:

@@ -11,6 +11,7 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from luna.cli.context import state
@@ -40,9 +41,11 @@ def _where(problem: dict[str, Any]) -> str:
 
 
 def _rows_table(title: str, rows: list[dict[str, Any]]) -> Table:
+    """The listed rows; their values are the file's text, so ``[`` is printed, never read as markup."""
     table = Table("line", "meter / series", "ts", "field", "reason", title=title, title_justify="left")
     for row in rows:
-        table.add_row(str(row["line"]), _where(row), row.get("ts", ""), row["field"], row["reason"])
+        cells = (_where(row), row.get("ts", ""), row["field"], row["reason"])
+        table.add_row(str(row["line"]), *map(escape, cells))
     return table
 
 
@@ -50,7 +53,7 @@ def _print_report(path: Path, record: FeedFile) -> None:
     report = record.report
     colour = "green" if record.rows_bad == 0 else "yellow"
     console.print(
-        f"[bold]{path.name}[/bold] → {record.key}: [{colour}]{record.rows_ok} rows accepted, "
+        f"[bold]{escape(path.name)}[/bold] → {escape(record.key)}: [{colour}]{record.rows_ok} rows accepted, "
         f"{record.rows_bad} refused[/{colour}]"
     )
     console.print("  " + ", ".join(f"{report.get(key, 0)} {label}" for key, label in _COUNTS))
@@ -78,15 +81,19 @@ def import_files(
     do not fail the command, the report lists them.
     """
     container = state(ctx).container()
+    max_bytes = container.settings.feeds.csv_max_mb * 1024 * 1024
     refused = 0
     try:
         container.database.upgrade()
         for path in files:
+            with path.open("rb") as handle:
+                data = handle.read(max_bytes + 1)  # one byte more than allowed is enough to refuse it
             try:
-                record = container.csv_feeds.upload(path.name, path.read_bytes())
+                record = container.csv_feeds.upload(path.name, data)
             except LunaError as error:
                 refused += 1
-                console.print(f"[bold]{path.name}[/bold]: [red]refused: {error.message}[/red]")
+                name, reason = escape(path.name), escape(error.message)
+                console.print(f"[bold]{name}[/bold]: [red]refused: {reason}[/red]")
                 continue
             _print_report(path, record)
     finally:
@@ -111,11 +118,11 @@ def list_files(
     for drop in drops:
         record = drop.record
         if record is None:
-            table.add_row(drop.key, "[yellow]pending[/yellow]", "", "", "", "")
+            table.add_row(escape(drop.key), "[yellow]pending[/yellow]", "", "", "", "")
             continue
         status = "[green]imported[/green]" if record.status == "imported" else "[red]failed[/red]"
         table.add_row(
-            drop.key,
+            escape(drop.key),
             status,
             record.kind,
             str(record.rows_ok),

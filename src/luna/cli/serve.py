@@ -14,7 +14,7 @@ from luna.cli.context import CliState, state
 from luna.container import Container
 from luna.logging_setup import configure_logging
 from luna.workers.knowledge import queue_demo_ingest
-from luna.workers.registry import load_jobs
+from luna.workers.registry import PARAM_CHECKS, load_jobs
 from luna.workers.runner import job_service, start_in_process, stop_in_process
 from luna.workers.simulation import queue_demo_backfill
 
@@ -26,7 +26,7 @@ def build_app() -> FastAPI:
     container = CliState(profile=None).container()
     configure_logging(container.settings.logging)
     container.database.upgrade()
-    return create_app(container, known_jobs=load_jobs())
+    return create_app(container, known_jobs=load_jobs(), param_checks=PARAM_CHECKS)
 
 
 def serve(
@@ -63,7 +63,7 @@ def serve(
     revision = container.database.upgrade()
     run_worker = worker and settings.api.start_worker and settings.jobs.kind == "inprocess"
     _banner(container, bind_host, bind_port, revision, run_worker)
-    app = create_app(container, known_jobs=load_jobs())
+    app = create_app(container, known_jobs=load_jobs(), param_checks=PARAM_CHECKS)
     if run_worker:
         start_in_process(container)
         _queue_demos(container)

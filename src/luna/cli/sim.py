@@ -13,6 +13,7 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -47,7 +48,8 @@ def _progress() -> Progress:
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
-    console.print(f"[red]{message}[/red]")
+    """Print ``message`` (which may quote the user's input, brackets included) and exit with ``code``."""
+    console.print(f"[red]{escape(message)}[/red]")
     return typer.Exit(code)
 
 
@@ -188,7 +190,7 @@ def status(ctx: typer.Context) -> None:
     table = Table(title="Simulation", show_header=False)
     table.add_row("live", f"{live['status']} (job {live['job_id']})" if live else "not running")
     if live and live.get("message"):
-        table.add_row("", live["message"])
+        table.add_row("", escape(live["message"]))
     table.add_row("meters", f"{data['meters']:,}")
     table.add_row("readings", f"{data['readings']:,}")
     table.add_row("prices", f"{data['prices']:,}")

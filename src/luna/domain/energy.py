@@ -153,6 +153,9 @@ class WriteStats:
     inserted: int = 0
     duplicates: int = 0
 
+    def __add__(self, other: WriteStats) -> WriteStats:
+        return WriteStats(self.inserted + other.inserted, self.duplicates + other.duplicates)
+
 
 @dataclass(frozen=True)
 class SeriesRows:

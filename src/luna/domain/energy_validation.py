@@ -214,7 +214,9 @@ def _timestamps(text: Texts, latest: np.datetime64, findings: _Findings) -> Time
     findings.refuse(text == "", "ts", lambda _: "is required")
     findings.refuse(naive, "ts", lambda _: f"has no time zone; {TS_HINT}")
     findings.refuse(
-        ~valid & ~naive & (text != ""), "ts", lambda row: f"{text[row]!r} is not an ISO-8601 time; {TS_HINT}"
+        ~valid & ~naive & (text != ""),
+        "ts",
+        lambda row: f"{str(text[row])!r} is not an ISO-8601 time; {TS_HINT}",
     )
     findings.refuse(valid & (ts < EARLIEST_TS), "ts", lambda _: "is before 2000-01-01")
     later = f"is in the future (later than {np.datetime_as_string(latest)}Z)"

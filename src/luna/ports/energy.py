@@ -54,7 +54,8 @@ class EnergyStore(Protocol):
 
         Meters not seen before are created (kind ``unknown``, ``source``, the store's default
         interval). Updates each meter's first/last ``ts`` and last register and the rollup buckets the
-        new rows fall in. Uses COPY on PostgreSQL.
+        new rows fall in. Uses COPY on PostgreSQL. An empty batch returns ``WriteStats()`` without
+        opening a transaction, so callers need not check.
         """
         ...
 

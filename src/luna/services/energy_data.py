@@ -45,7 +45,13 @@ def parse_instant(name: str, value: str) -> datetime:
             f"{name} has no time zone: add Z (UTC) or an offset such as +01:00, e.g. {parsed.isoformat()}Z.",
             details={"field": name},
         )
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00+01:00: in UTC before year 1, which datetime cannot hold
+        raise InvalidInput(
+            f"{name} must lie between {EARLIEST:%Y-%m-%d} and {LATEST:%Y-%m-%d} (UTC); got {value!r}.",
+            details={"field": name},
+        ) from None
 
 
 def check_range(start: datetime, end: datetime) -> None:

@@ -21,7 +21,7 @@ import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Final
 
 from luna.domain.blobs import check_blob_key
 from luna.domain.energy import FeedFile
@@ -31,7 +31,7 @@ from luna.domain.errors import InvalidInput, LunaError, NotFound, TooLarge, Unav
 from luna.ports.blobs import BlobStore
 from luna.ports.energy import EnergyStore
 from luna.services.feeds_csv import NAME_HINT, CsvKind, csv_kind, read_chunks, read_header
-from luna.services.feeds_intake import Clock, IntakeReport, PriceIntake, ReadingIntake, utc_now
+from luna.services.feeds_intake import Clock, PriceIntake, ReadingIntake, utc_now
 
 logger = logging.getLogger(__name__)
 
@@ -168,10 +168,9 @@ class CsvFeeds:
     def _check_size(self, size: int) -> None:
         if size > self._settings.max_bytes:
             raise TooLarge(
-                f"The file has {size:,} bytes; CSV drops may have at most "
-                f"{self._settings.max_bytes // (1024 * 1024)} MB ({self._settings.max_bytes:,} bytes, "
-                "setting feeds.csv_max_mb).",
-                details={"bytes": size, "max_bytes": self._settings.max_bytes},
+                f"The file is larger than the {self._settings.max_bytes // (1024 * 1024)} MB "
+                f"({self._settings.max_bytes:,} bytes) CSV drops may have (setting feeds.csv_max_mb).",
+                details={"max_bytes": self._settings.max_bytes},
             )
 
     def _import(self, key: str, kind: CsvKind, data: bytes) -> FeedFile:
@@ -194,7 +193,7 @@ class CsvFeeds:
             status="imported",
             rows_ok=report.counts.rows_ok,
             rows_bad=report.counts.rows_bad,
-            report=_report(report, len(data)),
+            report={"bytes": len(data), **report.as_dict()},
             imported_at=self._clock(),
         )
 
@@ -209,7 +208,3 @@ class CsvFeeds:
             report={"bytes": len(data), "error": error.message},
             imported_at=self._clock(),
         )
-
-
-def _report(report: IntakeReport, size: int) -> dict[str, Any]:
-    return {"bytes": size, **report.as_dict()}

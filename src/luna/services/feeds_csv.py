@@ -46,13 +46,19 @@ class CsvChunk:
 
 def _text(data: bytes) -> io.TextIOWrapper:
     # utf-8-sig drops the BOM spreadsheet programs write; undecodable bytes become U+FFFD, so the
-    # row holding them is refused by validation instead of the whole file.
+    # row holding them is refused by validation instead of the whole file. NUL becomes U+FFFD too:
+    # PostgreSQL stores no NUL, and NumPy strings drop trailing ones ("m-3\x00" would become "m-3").
+    if b"\x00" in data:
+        data = data.replace(b"\x00", "\ufffd".encode())
     return io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", errors="replace", newline="")
 
 
 def read_header(data: bytes, kind: CsvKind) -> list[str]:
     """The checked header (raises :class:`InvalidInput` for an empty file or a wrong header)."""
-    header = next(csv.reader(_text(data)), None)
+    try:
+        header = next(csv.reader(_text(data)), None)
+    except csv.Error as error:
+        raise InvalidInput(f"The header line cannot be read as CSV: {error}.") from None
     if header is None:
         raise InvalidInput("The file is empty; it needs the header line and rows.")
     return check_header(header, kind=kind)

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from luna.domain.energy import FeedSource, ReadingBatch, WriteStats
+from luna.domain.energy import FeedSource, ReadingBatch
 from luna.domain.energy_sequence import (
     DEFAULT_MAX_LISTED,
     Counts,
@@ -105,9 +105,7 @@ class ReadingIntake:
         conflicts, conflict_notices = stored_conflicts(
             check.batch, check.lines, self._stored_copies(check.batch), max_listed=self.report.max_listed
         )
-        stats = (
-            self._store.write_readings(check.batch, source=self._source) if len(check.batch) else WriteStats()
-        )
+        stats = self._store.write_readings(check.batch, source=self._source)
         self._states.update(check.newest)
         counts = check.counts
         counts.conflicts += conflicts
@@ -152,7 +150,7 @@ class PriceIntake:
         check = validate_prices(
             raw, now=self._clock(), stored_last_ts=self._newest, max_listed=self.report.max_listed
         )
-        stats = self._store.write_prices(check.batch) if len(check.batch) else WriteStats()
+        stats = self._store.write_prices(check.batch)
         for key, ts in newest_prices(check.batch).items():
             before = self._newest.get(key)
             if before is None or np.isnat(before) or ts > before:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -92,10 +93,25 @@ def _row(meter_id: str, reading: dict[str, Any]) -> dict[str, Any]:
     row = {name: reading.get(name) for name in (*READING_COLUMNS, REGISTER_COLUMN)}
     row["meter_id"] = meter_id
     for name in _POWER_FIELDS:
-        value = row[name]
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            row[name] = value / _UNITS[unit]
+        row[name] = _in_kw(row[name], _UNITS[unit])
     return row
+
+
+def _in_kw(value: Any, per_kw: float) -> Any:
+    """A power value divided into kW. Validation reads a number given as text (``"420"``) like a JSON
+    number, so text is converted and divided too: left as it is, 420 W would be stored as 420 kW.
+    Whatever is not a finite number stays as sent, for validation to refuse with its reason."""
+    if per_kw == 1.0 or isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        try:
+            number = float(value)
+        except ValueError:
+            return value
+        return number / per_kw if math.isfinite(number) else value
+    if isinstance(value, int | float):
+        return value / per_kw
+    return value
 
 
 class MqttReadings:

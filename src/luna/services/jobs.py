@@ -17,7 +17,7 @@ import inspect
 import json
 import logging
 import uuid
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -99,12 +99,19 @@ class JobService:
         self._queue = queue
         self._known_jobs = known_jobs
 
-    def submit(self, name: str, params: dict[str, Any], created_by: str | None = None) -> Job:
+    def submit(
+        self,
+        name: str,
+        params: dict[str, Any],
+        created_by: str | None = None,
+        check: Callable[[dict[str, Any]], None] | None = None,
+    ) -> Job:
         """Store the job as queued, commit, then enqueue its ID.
 
-        An unknown name, or params the job function cannot take, raise :class:`InvalidInput` before
-        anything is stored. When the queue cannot take the ID, the row is marked failed and
-        :class:`Unavailable` raised, so no job waits forever for a delivery that never comes.
+        An unknown name, params the job function cannot take, or params ``check`` refuses raise
+        :class:`InvalidInput` before anything is stored. When the queue cannot take the ID, the row is
+        marked failed and :class:`Unavailable` raised, so no job waits forever for a delivery that never
+        comes.
         """
         if name not in self._known_jobs:
             known = ", ".join(sorted(self._known_jobs))
@@ -112,6 +119,8 @@ class JobService:
         checked = _json_object(params)
         if isinstance(self._known_jobs, Mapping):
             _check_params(name, self._known_jobs[name], checked)
+        if check is not None:
+            check(checked)
         job = Job(
             job_id=str(uuid.uuid4()),
             name=name,

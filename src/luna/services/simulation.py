@@ -111,10 +111,6 @@ class BackfillSummary:
         }
 
 
-def _plus(total: WriteStats, more: WriteStats) -> WriteStats:
-    return WriteStats(total.inserted + more.inserted, total.duplicates + more.duplicates)
-
-
 class SimulationService:
     """Draws the fleet, backfills history and builds the live loops, all on one ``EnergyStore``."""
 
@@ -143,8 +139,9 @@ class SimulationService:
         self.check_fleet(specs, chosen)
         return specs, chosen
 
-    def check_fleet(self, specs: Sequence[MeterSpec], seed: int) -> None:
-        """Refuse (:class:`Conflict`) a fleet whose meter IDs the store holds as other meters.
+    def check_fleet(self, specs: Sequence[MeterSpec], seed: int) -> dict[str, MeterInfo]:
+        """Refuse (:class:`Conflict`) a fleet whose meter IDs the store holds as other meters; return
+        the stored meters of the fleet.
 
         Meter ``i`` is fixed by the seed and its position (a larger fleet extends a smaller one), but
         its ID only by the prefix and position: another seed or type mix would make ``sim-000001``
@@ -152,10 +149,13 @@ class SimulationService:
         PV. A changed step would turn the stored readings' kW into wrong kWh.
         """
         wanted = {info.meter_id: info for info in meter_infos(specs, self.step)}
+        stored_fleet = {
+            stored.meter_id: stored for stored in self._stored_meters() if stored.meter_id in wanted
+        }
         clashes = [
-            (stored, wanted[stored.meter_id])
-            for stored in self._stored_meters()
-            if stored.meter_id in wanted and _differs(stored, wanted[stored.meter_id])
+            (stored, wanted[meter_id])
+            for meter_id, stored in stored_fleet.items()
+            if _differs(stored, wanted[meter_id])
         ]
         if clashes:
             stored, drawn = clashes[0]
@@ -168,6 +168,7 @@ class SimulationService:
                 "for a second fleet.",
                 details={"meters": [stored.meter_id for stored, _ in clashes[:20]], "clashes": len(clashes)},
             )
+        return stored_fleet
 
     def register_fleet(self, specs: Sequence[MeterSpec]) -> None:
         """Tell the store what each simulated meter is (type, PV, annual kWh, its interval)."""
@@ -175,11 +176,15 @@ class SimulationService:
 
     def live(self, meters: int | None = None, seed: int | None = None) -> LiveSimulation:
         """The live loops of the fleet, on the intervals of the ``sim`` settings; registers the fleet."""
-        specs, chosen = self.prepared_fleet(meters, seed)
+        specs, chosen = self.fleet(meters, seed)
+        stored = self.check_fleet(specs, chosen)
         self.register_fleet(specs)
         return LiveSimulation(
             self._store,
             specs,
+            stored_until={
+                meter_id: info.last_ts for meter_id, info in stored.items() if info.last_ts is not None
+            },
             seed=chosen,
             step=self.step,
             markets=self._settings.markets,
@@ -206,9 +211,7 @@ class SimulationService:
         what it wrote, and running it again fills in the rest.
         """
         began = time.perf_counter()
-        check_products(self._settings.products)
-        self._check_range(start, end)
-        specs, chosen = self.prepared_fleet(meters, seed)
+        specs, chosen = self.check_backfill(start, end, meters, seed)
         report = progress or (lambda fraction, message: None)
         stop = should_stop or (lambda: False)
         self.register_fleet(specs)
@@ -217,7 +220,7 @@ class SimulationService:
         pending: list[ReadingBatch] = []
         stopped = False
         for number, (window_start, window_end) in enumerate(windows):
-            prices = _plus(prices, self._write_prices(window_start, window_end, chosen))
+            prices += self._write_prices(window_start, window_end, chosen)
             cloud = simulate_weather(window_start, window_end, self.step, chosen).cloud_cover
             for index, spec in enumerate(specs):
                 stopped = stop()
@@ -227,13 +230,13 @@ class SimulationService:
                     reading_batch(simulate_meter(spec, window_start, window_end, self.step, cloud))
                 )
                 if sum(len(batch) for batch in pending) >= BATCH_ROWS:
-                    readings = _plus(readings, self._write_readings(pending))
+                    readings += self._write_readings(pending)
                     pending = []
                 done = (number * len(specs) + index + 1) / (len(windows) * len(specs))
                 report(min(done, 0.99), _backfill_message(window_start, len(specs), index + 1))
             if stopped:
                 break
-        readings = _plus(readings, self._write_readings(pending))
+        readings += self._write_readings(pending)
         if not stopped:
             report(1.0, "Simulation geschrieben")
         return BackfillSummary(
@@ -249,6 +252,14 @@ class SimulationService:
             seconds=time.perf_counter() - began,
             stopped=stopped,
         )
+
+    def check_backfill(
+        self, start: datetime, end: datetime, meters: int | None = None, seed: int | None = None
+    ) -> tuple[list[MeterSpec], int]:
+        """Everything a backfill refuses, checked without writing: products, period, fleet."""
+        check_products(self._settings.products)
+        self._check_range(start, end)
+        return self.prepared_fleet(meters, seed)
 
     def demo_range(self, days: int) -> tuple[datetime, datetime]:
         """The last ``days`` days up to now, ending on the reading grid (the demo data of ``luna serve``)."""
@@ -291,14 +302,12 @@ class SimulationService:
             offset += _METER_PAGE
 
     def _write_prices(self, start: datetime, end: datetime, seed: int) -> WriteStats:
-        markets, products = self._settings.markets, self._settings.products
-        if not markets or not products:
-            return WriteStats()
-        return self._store.write_prices(price_batch(simulate_prices(start, end, seed), markets, products))
+        batch = price_batch(
+            simulate_prices(start, end, seed), self._settings.markets, self._settings.products
+        )
+        return self._store.write_prices(batch)
 
     def _write_readings(self, pending: list[ReadingBatch]) -> WriteStats:
-        if not pending:
-            return WriteStats()
         return self._store.write_readings(ReadingBatch.concat(pending), source="sim")
 
 

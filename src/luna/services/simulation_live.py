@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 import math
 import time as clock_time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Final
@@ -60,7 +60,10 @@ _DAY_OFFSET_S = 7_200  # the meter simulator's day runs from 02:00 UTC
 
 @dataclass
 class LiveTotals:
-    """What the loops did since they started; ``message`` is the German line the job shows."""
+    """What the loops did since they started; ``message`` is the German line the job shows.
+
+    ``prices_until`` is also where the market loop goes on: the end of the prices it has written.
+    """
 
     meter_ticks: int = 0
     market_ticks: int = 0
@@ -84,13 +87,17 @@ class LiveTotals:
 
 
 class LiveSimulation:
-    """The live loops of one fleet; build it with :meth:`SimulationService.live`."""
+    """The live loops of one fleet; build it with :meth:`SimulationService.live`.
+
+    ``stored_until`` holds the newest stored reading of each meter that has any: its loop resumes after it.
+    """
 
     def __init__(
         self,
         store: EnergyStore,
         specs: Sequence[MeterSpec],
         *,
+        stored_until: Mapping[str, datetime],
         seed: int,
         step: timedelta,
         markets: Sequence[str],
@@ -110,10 +117,13 @@ class LiveSimulation:
         self._meter_interval = meter_interval_sec
         self._market_interval = market_interval_sec
         self._clock = clock
-        self._next: dict[str, int] | None = None  # per meter: start of the first interval to write
+        # per meter: the start of the first interval to write, the grid instant after its newest reading
+        self._next = {
+            meter_id: (math.floor(last.timestamp()) // self._step_s + 1) * self._step_s
+            for meter_id, last in stored_until.items()
+        }
         self._days: dict[int, dict[str, MeterSeries]] = {}
         self._clouds: dict[int, Floats] = {}
-        self._prices_until: datetime | None = None
         self.totals = LiveTotals()
 
     @property
@@ -124,8 +134,6 @@ class LiveSimulation:
         """Write each meter's intervals completed by ``now`` since its newest reading (at most an hour)."""
         end_s = math.floor(now.timestamp()) // self._step_s * self._step_s
         oldest_s = end_s - int(CATCH_UP.total_seconds())
-        if self._next is None:
-            self._next = self._resume_points()
         parts: list[ReadingBatch] = []
         advanced: list[str] = []
         for spec in self._specs:
@@ -133,9 +141,7 @@ class LiveSimulation:
             if first_s < end_s:
                 parts.extend(self._readings(spec, first_s, end_s))
                 advanced.append(spec.meter_id)
-        stats = (
-            self._store.write_readings(ReadingBatch.concat(parts), source="sim") if parts else WriteStats()
-        )
+        stats = self._store.write_readings(ReadingBatch.concat(parts), source="sim")
         for meter_id in advanced:
             self._next[meter_id] = end_s
         for day in [day for day in self._days if _day_start(day) + _DAY_S <= oldest_s]:
@@ -153,16 +159,15 @@ class LiveSimulation:
         local = now.astimezone(BERLIN)
         days_ahead = 2 if local.time() >= PUBLICATION else 1
         horizon = datetime.combine(local.date() + timedelta(days=days_ahead), time(0), tzinfo=BERLIN)
-        first = self._prices_until or datetime.combine(local.date(), time(0), tzinfo=BERLIN)
+        first = self.totals.prices_until or datetime.combine(local.date(), time(0), tzinfo=BERLIN)
         stats = WriteStats()
-        if horizon > first and self._markets and self._products:
+        if horizon > first:
             batch = price_batch(simulate_prices(first, horizon, self._seed), self._markets, self._products)
             stats = self._store.write_prices(batch)
-        self._prices_until = max(horizon, first)
         self.totals.market_ticks += 1
         self.totals.prices_inserted += stats.inserted
         self.totals.prices_duplicates += stats.duplicates
-        self.totals.prices_until = self._prices_until
+        self.totals.prices_until = max(horizon, first)
         return stats
 
     def run(
@@ -203,16 +208,6 @@ class LiveSimulation:
             logger.exception("live simulation: %s failed; trying again next interval", tick.__name__)
             self.totals.failed_ticks += 1
             self.totals.last_error = f"{type(error).__name__}: {error}"
-
-    def _resume_points(self) -> dict[str, int]:
-        """Where each meter's stored readings end (the next grid instant after the newest one)."""
-        points = {}
-        for spec in self._specs:
-            info = self._store.get_meter(spec.meter_id)
-            if info is not None and info.last_ts is not None:
-                last = info.last_ts if info.last_ts.tzinfo else info.last_ts.replace(tzinfo=UTC)
-                points[spec.meter_id] = (math.floor(last.timestamp()) // self._step_s + 1) * self._step_s
-        return points
 
     def _readings(self, spec: MeterSpec, first_s: int, stop_s: int) -> list[ReadingBatch]:
         parts = []

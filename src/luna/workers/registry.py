@@ -15,6 +15,9 @@ from typing import Any, TypeVar
 JobResult = dict[str, Any] | None
 #: ``fn(container, ctx, **params) -> dict | None``; the parameters differ per job, hence ``...``.
 JobFunction = Callable[..., JobResult]
+#: ``check(container, **params)`` raises InvalidInput for params the job would fail on; it runs when
+#: the job is submitted, so a bad job is refused (400) instead of being stored and failing later.
+ParamCheck = Callable[..., None]
 F = TypeVar("F", bound=JobFunction)
 
 #: Modules whose import registers jobs; each issue that adds jobs adds its module here.
@@ -26,15 +29,18 @@ JOB_MODULES: tuple[str, ...] = (
 )
 
 JOBS: dict[str, JobFunction] = {}
+PARAM_CHECKS: dict[str, ParamCheck] = {}
 
 
-def register(name: str) -> Callable[[F], F]:
-    """Register the decorated function as the job ``name`` (names are unique)."""
+def register(name: str, *, check: ParamCheck | None = None) -> Callable[[F], F]:
+    """Register the decorated function as the job ``name`` (names are unique), with its param check."""
 
     def decorator(function: F) -> F:
         if name in JOBS and JOBS[name] is not function:
             raise ValueError(f"a job named {name!r} is already registered")
         JOBS[name] = function
+        if check is not None:
+            PARAM_CHECKS[name] = check
         return function
 
     return decorator
@@ -43,6 +49,7 @@ def register(name: str) -> Callable[[F], F]:
 def unregister(name: str) -> None:
     """Forget the job ``name`` (tests register their own jobs and remove them afterwards)."""
     JOBS.pop(name, None)
+    PARAM_CHECKS.pop(name, None)
 
 
 def load_jobs() -> dict[str, JobFunction]:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from luna.container import Container
+from luna.domain.errors import InvalidInput
 from luna.domain.jobs import Job
 from luna.services.jobs import JobService
 from luna.services.simulation import SimulationService, parse_instant
@@ -17,7 +19,26 @@ def simulation_service(container: Container) -> SimulationService:
     return SimulationService(container.energy, container.settings.sim)
 
 
-@register("sim.live")
+def check_live(container: Container, meters: object = None, seed: object = None) -> None:
+    """Refuse a live simulation whose fleet is invalid or clashes with stored meters (at submission)."""
+    simulation_service(container).prepared_fleet(
+        _whole_or_none(meters, "meters"), _whole_or_none(seed, "seed")
+    )
+
+
+def check_backfill(
+    container: Container, start: object, end: object, meters: object = None, seed: object = None
+) -> None:
+    """Refuse a backfill the worker would refuse (period, products, fleet) before it is queued."""
+    simulation_service(container).check_backfill(
+        _instant(start, "start"),
+        _instant(end, "end"),
+        _whole_or_none(meters, "meters"),
+        _whole_or_none(seed, "seed"),
+    )
+
+
+@register("sim.live", check=check_live)
 def live(
     container: Container, ctx: JobContext, meters: int | None = None, seed: int | None = None
 ) -> JobResult:
@@ -33,7 +54,7 @@ def live(
     raise JobCancelledError(ctx.job_id)
 
 
-@register("sim.backfill")
+@register("sim.backfill", check=check_backfill)
 def backfill(
     container: Container,
     ctx: JobContext,
@@ -44,8 +65,8 @@ def backfill(
 ) -> dict[str, Any]:
     """Simulate and store ``[start, end)`` (ISO-8601 with a time zone, or a date: 00:00 Europe/Berlin)."""
     summary = simulation_service(container).backfill(
-        parse_instant(start, "start"),
-        parse_instant(end, "end"),
+        _instant(start, "start"),
+        _instant(end, "end"),
         meters,
         seed,
         progress=ctx.progress,
@@ -53,6 +74,22 @@ def backfill(
     )
     ctx.raise_if_cancelled()
     return summary.as_dict()
+
+
+def _whole_or_none(value: object, name: str) -> int | None:
+    """A JSON param that must be a whole number (``true`` is not 1) or absent."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidInput(f"{name} must be a whole number, not {value!r}")
+    return value
+
+
+def _instant(value: object, name: str) -> datetime:
+    """A param of ``POST /admin/jobs`` as an instant: JSON may carry any type, not only text."""
+    if not isinstance(value, str):
+        raise InvalidInput(f"{name} must be text: a date (2024-03-01) or an ISO-8601 datetime, not {value!r}")
+    return parse_instant(value, name)
 
 
 def queue_demo_backfill(container: Container, jobs: JobService) -> Job | None:

@@ -7,8 +7,8 @@ from typing import Final
 
 import numpy as np
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
+from luna.adapters.sql.inserts import dialect_insert
 from luna.adapters.sql.tables import embedding_cache
 
 _KEYS_PER_STATEMENT: Final = 500
@@ -46,8 +46,9 @@ class SqlEmbeddingCacheRepository:
             for text_hash, vector in vectors.items()
         ]
         connection = self._connection()
-        insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
-        statement = insert(embedding_cache).on_conflict_do_nothing(index_elements=["model", "text_sha256"])
+        statement = dialect_insert(connection, embedding_cache).on_conflict_do_nothing(
+            index_elements=["model", "text_sha256"]
+        )
         connection.execute(statement, rows)
 
     def count(self, model: str | None = None) -> int:

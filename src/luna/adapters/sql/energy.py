@@ -7,26 +7,26 @@ reads on SQLite begin DEFERRED so they never queue behind a long write.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, Final, cast
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from luna.adapters.sql.energy_epochs import to_epoch
 from luna.adapters.sql.energy_reads import daily_totals, meter_series, price_series, stored_readings
 from luna.adapters.sql.energy_rollups import DAY_SECONDS, METERS, PRICES, rebuild
 from luna.adapters.sql.energy_writes import (
-    FEED_SOURCES,
     PRICES_LOCK,
     READINGS_LOCK,
+    check_source,
     serialise_writers,
     write_prices,
     write_readings,
 )
 from luna.adapters.sql.engine import SQLITE_BEGIN
+from luna.adapters.sql.inserts import dialect_insert
 from luna.adapters.sql.tables import (
     feed_files,
     market_prices,
@@ -82,7 +82,7 @@ class SqlEnergyStore:
             before = _intervals(connection, list(latest))
             now = utc_now()
             rows = [_meter_row(meter, now) for meter in latest.values()]
-            statement = _insert(connection, meter_table)
+            statement = dialect_insert(connection, meter_table)
             changes = {
                 name: statement.excluded[name]
                 for name in ("kind", "has_pv", "pv_kwp", "annual_kwh", "interval_s", "source", "updated_at")
@@ -124,14 +124,24 @@ class SqlEnergyStore:
     # --- writes -----------------------------------------------------------------------------------
 
     def write_readings(self, batch: ReadingBatch, *, source: FeedSource = "sim") -> WriteStats:
-        with self._engine.begin() as connection:
-            inserted = write_readings(connection, batch, source, self._default_interval_s)
-        return WriteStats(inserted=inserted, duplicates=len(batch) - inserted)
+        check_source(source)
+        return self._write(
+            len(batch), lambda connection: write_readings(connection, batch, source, self._default_interval_s)
+        )
 
     def write_prices(self, batch: PriceBatch) -> WriteStats:
+        return self._write(len(batch), lambda connection: write_prices(connection, batch))
+
+    def _write(self, rows: int, write: Callable[[sa.Connection], int]) -> WriteStats:
+        """Run ``write`` (it returns the rows it stored) in a transaction of its own.
+
+        An empty batch opens none: on SQLite a write transaction waits for the database's one write lock.
+        """
+        if rows == 0:
+            return WriteStats()
         with self._engine.begin() as connection:
-            inserted = write_prices(connection, batch)
-        return WriteStats(inserted=inserted, duplicates=len(batch) - inserted)
+            inserted = write(connection)
+        return WriteStats(inserted=inserted, duplicates=rows - inserted)
 
     def rebuild_rollups(self, start: datetime | None = None, end: datetime | None = None) -> None:
         """Whole UTC days: ``start`` is rounded down and ``end`` up to midnight, so every rebuilt day is
@@ -219,7 +229,7 @@ class SqlEnergyStore:
             "imported_at": record.imported_at,
         }
         with self._engine.begin() as connection:
-            statement = _insert(connection, feed_files).values(values)
+            statement = dialect_insert(connection, feed_files).values(values)
             changes = {name: statement.excluded[name] for name in values if name != "key"}
             connection.execute(statement.on_conflict_do_update(index_elements=["key"], set_=changes))
 
@@ -233,8 +243,7 @@ def _check_meter(meter: MeterInfo) -> None:
     if not 1 <= len(meter.meter_id) <= 200:
         raise InvalidInput("meter_id must have 1 to 200 characters")
     _kind(meter.kind)
-    if meter.source not in FEED_SOURCES:
-        raise InvalidInput(f"source must be one of {', '.join(FEED_SOURCES)}")
+    check_source(meter.source)
     if meter.interval_s < 1:
         raise InvalidInput("interval_s must be at least one second")
     if meter.pv_kwp < 0 or (meter.annual_kwh is not None and meter.annual_kwh < 0):
@@ -286,7 +295,3 @@ def _meter_info(row: sa.Row[Any]) -> MeterInfo:
         last_ts=row.last_ts,
         last_register_kwh=row.last_register_kwh,
     )
-
-
-def _insert(connection: sa.Connection, table: sa.Table) -> Any:
-    return postgresql.insert(table) if connection.dialect.name == "postgresql" else sqlite.insert(table)

@@ -77,10 +77,15 @@ def epoch_seconds(ts: Timestamps, column: str = "ts") -> np.ndarray[Any, np.dtyp
     return values
 
 
-def to_epoch(moment: datetime, name: str) -> int:
-    """Epoch seconds of an aware datetime (rounded down); naive ones are refused as ambiguous."""
+def check_aware(moment: datetime, name: str) -> None:
+    """Refuse a naive datetime: which instant it means is ambiguous."""
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise InvalidInput(f"{name} must carry a time zone (UTC)")
+
+
+def to_epoch(moment: datetime, name: str) -> int:
+    """Epoch seconds of an aware datetime (rounded down)."""
+    check_aware(moment, name)
     return int((moment - _EPOCH).total_seconds() // 1)
 
 

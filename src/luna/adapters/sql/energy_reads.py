@@ -8,23 +8,15 @@ NaN) comes out as None.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Final
+from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
-from luna.adapters.sql.energy_epochs import utc_to_epoch
-from luna.adapters.sql.tables import (
-    market_prices,
-    meter_rollup_1d,
-    meter_rollup_1h,
-    meter_rollup_15m,
-    price_rollup_1d,
-    price_rollup_1h,
-    price_rollup_15m,
-    smart_meter_readings,
-)
+from luna.adapters.sql.energy_epochs import check_aware, utc_to_epoch
+from luna.adapters.sql.energy_rollups import METERS, PRICES, RollupFamily
+from luna.adapters.sql.tables import meter_rollup_1d, smart_meter_readings
 from luna.domain.energy import (
     METER_RAW_COLUMNS,
     METER_ROLLUP_COLUMNS,
@@ -37,18 +29,6 @@ from luna.domain.energy import (
 )
 from luna.domain.errors import InvalidInput
 
-METER_ROLLUPS: Final[dict[Resolution, sa.Table]] = {
-    "15m": meter_rollup_15m,
-    "1h": meter_rollup_1h,
-    "1d": meter_rollup_1d,
-}
-PRICE_ROLLUPS: Final[dict[Resolution, sa.Table]] = {
-    "15m": price_rollup_15m,
-    "1h": price_rollup_1h,
-    "1d": price_rollup_1d,
-}
-DAILY_TOTAL_COLUMNS: Final = ("ts", "meters", "consumption_kwh", "production_kwh")
-
 
 def meter_series(
     connection: sa.Connection,
@@ -58,8 +38,7 @@ def meter_series(
     resolution: Resolution,
     limit: int,
 ) -> SeriesRows:
-    _check_resolution(resolution)
-    table = smart_meter_readings if resolution == "raw" else METER_ROLLUPS[resolution]
+    table = _table(METERS, resolution)
     columns = _raw_columns(table, METER_RAW_COLUMNS) if resolution == "raw" else _meter_rollup_columns(table)
     query = sa.select(*columns).where(table.c.meter_id == meter_id)
     return _series(connection, query, table, start, end, limit)
@@ -74,8 +53,7 @@ def price_series(
     resolution: Resolution,
     limit: int,
 ) -> SeriesRows:
-    _check_resolution(resolution)
-    table = market_prices if resolution == "raw" else PRICE_ROLLUPS[resolution]
+    table = _table(PRICES, resolution)
     columns = _raw_columns(table, PRICE_RAW_COLUMNS) if resolution == "raw" else _price_rollup_columns(table)
     query = sa.select(*columns).where(table.c.market == market, table.c.product == product)
     return _series(connection, query, table, start, end, limit)
@@ -94,7 +72,7 @@ def daily_totals(connection: sa.Connection, start: datetime, end: datetime, limi
 
 
 def stored_readings(connection: sa.Connection, meter_id: str, start: datetime, end: datetime) -> ReadingBatch:
-    check_instants(start, end)
+    _check_instants(start, end)
     r = smart_meter_readings
     query = (
         sa.select(
@@ -123,10 +101,9 @@ def stored_readings(connection: sa.Connection, meter_id: str, start: datetime, e
     )
 
 
-def check_instants(start: datetime, end: datetime) -> None:
-    for name, moment in (("start", start), ("end", end)):
-        if moment.tzinfo is None or moment.utcoffset() is None:
-            raise InvalidInput(f"{name} must carry a time zone (UTC)")
+def _check_instants(start: datetime, end: datetime) -> None:
+    check_aware(start, "start")
+    check_aware(end, "end")
 
 
 def _series(
@@ -137,7 +114,7 @@ def _series(
     end: datetime,
     limit: int,
 ) -> SeriesRows:
-    check_instants(start, end)
+    _check_instants(start, end)
     if limit < 0:
         raise InvalidInput("limit must not be negative")
     query = query.where(table.c.ts >= start, table.c.ts < end).order_by(table.c.ts).limit(limit)
@@ -151,9 +128,10 @@ def _values(row: sa.Row[Any]) -> tuple[Any, ...]:
     return tuple(value if value == value else None for value in row)
 
 
-def _check_resolution(resolution: str) -> None:
+def _table(family: RollupFamily, resolution: Resolution) -> sa.Table:
     if resolution not in RESOLUTIONS:
         raise InvalidInput(f"resolution must be one of {', '.join(RESOLUTIONS)}")
+    return family.table(resolution)
 
 
 def _raw_columns(table: sa.Table, names: tuple[str, ...]) -> list[ColumnElement[Any]]:

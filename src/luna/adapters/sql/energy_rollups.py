@@ -1,6 +1,7 @@
 """Rollup buckets of readings and prices: quarters from raw rows, hours from quarters, days from hours.
 
-Two ways to fill them, deliberately written differently so that each checks the other in the tests:
+Two ways to fill them, sharing the aggregate expressions (``RollupFamily.base``/``combine``); the
+tests check both against a NumPy computation of the same rows:
 
 * :func:`refresh_buckets` after a write: the touched-bucket table lists the quarter-hours the new rows
   fall in; their hours and days are derived from it, and each listed bucket is recomputed from the
@@ -20,11 +21,11 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.elements import ColumnElement
 
 from luna.adapters.sql.energy_epochs import epoch_to_utc, utc_to_epoch
 from luna.adapters.sql.energy_staging import meter_buckets, price_buckets
+from luna.adapters.sql.inserts import dialect_insert
 from luna.adapters.sql.tables import (
     market_prices,
     meter_rollup_1d,
@@ -36,7 +37,7 @@ from luna.adapters.sql.tables import (
     price_rollup_15m,
     smart_meter_readings,
 )
-from luna.domain.energy import BUCKET_SECONDS
+from luna.domain.energy import BUCKET_SECONDS, Resolution
 
 Aggregate = Callable[[ColumnElement[Any]], ColumnElement[Any]]
 Level = tuple[int, sa.Table]
@@ -55,10 +56,19 @@ class RollupFamily:
 
     raw: sa.Table
     keys: tuple[str, ...]
-    levels: tuple[Level, ...]
+    rollups: Mapping[Resolution, sa.Table]
     touched: sa.Table
     base: Callable[[Sequence[ColumnElement[Any]]], list[ColumnElement[Any]]]
     combine: Mapping[str, Aggregate]
+
+    @property
+    def levels(self) -> tuple[Level, ...]:
+        """Each rollup table with its bucket length in seconds, finest first."""
+        return tuple((BUCKET_SECONDS[resolution], table) for resolution, table in self.rollups.items())
+
+    def table(self, resolution: Resolution) -> sa.Table:
+        """Where rows of ``resolution`` are read: the raw table for ``raw``, else that rollup table."""
+        return self.raw if resolution == "raw" else self.rollups[resolution]
 
 
 def _sum(column: ColumnElement[Any]) -> ColumnElement[Any]:
@@ -119,7 +129,7 @@ def _price_base(_keys: Sequence[ColumnElement[Any]]) -> list[ColumnElement[Any]]
 METERS = RollupFamily(
     raw=smart_meter_readings,
     keys=("meter_id",),
-    levels=((900, meter_rollup_15m), (3600, meter_rollup_1h), (DAY_SECONDS, meter_rollup_1d)),
+    rollups={"15m": meter_rollup_15m, "1h": meter_rollup_1h, "1d": meter_rollup_1d},
     touched=meter_buckets,
     base=_meter_base,
     combine={
@@ -143,7 +153,7 @@ METERS = RollupFamily(
 PRICES = RollupFamily(
     raw=market_prices,
     keys=("market", "product"),
-    levels=((900, price_rollup_15m), (3600, price_rollup_1h), (DAY_SECONDS, price_rollup_1d)),
+    rollups={"15m": price_rollup_15m, "1h": price_rollup_1h, "1d": price_rollup_1d},
     touched=price_buckets,
     base=_price_base,
     combine={
@@ -261,9 +271,8 @@ def _within(
 
 
 def _upsert(connection: sa.Connection, table: sa.Table, family: RollupFamily, select: sa.Select[Any]) -> None:
-    insert = postgresql.insert(table) if connection.dialect.name == "postgresql" else sqlite.insert(table)
     names = _names(select)
-    statement = insert.from_select(names, select)
+    statement = dialect_insert(connection, table).from_select(names, select)
     values = {name: statement.excluded[name] for name in names if name not in (*family.keys, "ts")}
     connection.execute(statement.on_conflict_do_update(index_elements=[*family.keys, "ts"], set_=values))
 

@@ -1,11 +1,11 @@
 """Temporary tables a write fills in bulk before anything touches the real tables.
 
-A batch lands in a stage table first (binary COPY on PostgreSQL, ``executemany`` on SQLite). Rows
-whose key is stored already are then deleted from the stage, so what remains are exactly the new
-rows: they are inserted with one ``INSERT … SELECT``, and their rollup buckets and meters are
-updated with set-based SQL. The touched-bucket tables list the buckets (key, length, start in epoch
-seconds) the rollups recompute. All of them live in the write's transaction and are dropped at its
-end (or with its rollback).
+A batch lands in a stage table first (binary COPY on PostgreSQL, ``executemany`` on SQLite), which
+mirrors its raw table with ``ts`` as integer epoch seconds ``ep``. Rows whose key is stored already
+are then deleted from the stage, so what remains are exactly the new rows: they are inserted with
+one ``INSERT … SELECT``, and their rollup buckets and meters are updated with set-based SQL. The
+touched-bucket tables list the buckets (key, length, start in epoch seconds) the rollups recompute.
+All of them live in the write's transaction and are dropped at its end (or with its rollback).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Final, cast
 import numpy as np
 import sqlalchemy as sa
 
+from luna.adapters.sql.tables import market_prices, smart_meter_readings
 from luna.domain.energy import Floats
 
 if TYPE_CHECKING:
@@ -27,48 +28,38 @@ _ROWS_PER_CHUNK: Final = 50_000
 
 _temporary = sa.MetaData()
 
-reading_stage = sa.Table(
-    "luna_stage_readings",
-    _temporary,
-    sa.Column("meter_id", sa.Text(), primary_key=True),
-    sa.Column("ep", sa.BigInteger(), primary_key=True),
-    sa.Column("consumption_kw", sa.Double()),
-    sa.Column("production_kw", sa.Double()),
-    sa.Column("voltage", sa.Double()),
-    sa.Column("quality", sa.Text()),
-    sa.Column("register_kwh", sa.Double()),
-    prefixes=["TEMPORARY"],
-)
 
-price_stage = sa.Table(
-    "luna_stage_prices",
-    _temporary,
-    sa.Column("market", sa.Text(), primary_key=True),
-    sa.Column("product", sa.Text(), primary_key=True),
-    sa.Column("ep", sa.BigInteger(), primary_key=True),
-    sa.Column("price_eur_mwh", sa.Double()),
-    sa.Column("volume", sa.Double()),
-    prefixes=["TEMPORARY"],
-)
+def _temporary_table(name: str, *columns: sa.Column[Any]) -> sa.Table:
+    return sa.Table(name, _temporary, *columns, prefixes=["TEMPORARY"])
 
-meter_buckets = sa.Table(
-    "luna_touched_meter_buckets",
-    _temporary,
-    sa.Column("seconds", sa.Integer(), primary_key=True),
-    sa.Column("meter_id", sa.Text(), primary_key=True),
-    sa.Column("start", sa.BigInteger(), primary_key=True),
-    prefixes=["TEMPORARY"],
-)
 
-price_buckets = sa.Table(
-    "luna_touched_price_buckets",
-    _temporary,
-    sa.Column("seconds", sa.Integer(), primary_key=True),
-    sa.Column("market", sa.Text(), primary_key=True),
-    sa.Column("product", sa.Text(), primary_key=True),
-    sa.Column("start", sa.BigInteger(), primary_key=True),
-    prefixes=["TEMPORARY"],
-)
+def _stage(name: str, raw: sa.Table) -> sa.Table:
+    """The columns and key of ``raw``, with ``ts`` as integer epoch seconds ``ep``."""
+    return _temporary_table(
+        name,
+        *(
+            sa.Column("ep", sa.BigInteger(), primary_key=True)
+            if column.name == "ts"
+            else sa.Column(column.name, column.type, primary_key=column.primary_key)
+            for column in raw.columns
+        ),
+    )
+
+
+def _touched_buckets(name: str, *keys: str) -> sa.Table:
+    """Buckets of one kind of series: their length in seconds, the series' key and their start."""
+    return _temporary_table(
+        name,
+        sa.Column("seconds", sa.Integer(), primary_key=True),
+        *(sa.Column(key, sa.Text(), primary_key=True) for key in keys),
+        sa.Column("start", sa.BigInteger(), primary_key=True),
+    )
+
+
+reading_stage = _stage("luna_stage_readings", smart_meter_readings)
+price_stage = _stage("luna_stage_prices", market_prices)
+meter_buckets = _touched_buckets("luna_touched_meter_buckets", "meter_id")
+price_buckets = _touched_buckets("luna_touched_price_buckets", "market", "product")
 
 _COPY_TYPES: Final = {sa.Text: "text", sa.BigInteger: "int8", sa.Integer: "int4", sa.Double: "float8"}
 

@@ -20,12 +20,18 @@ from typing import Any, Final, get_args
 import numpy as np
 import numpy.typing as npt
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from luna.adapters.sql.column_types import UtcDateTime
 from luna.adapters.sql.energy_epochs import epoch_seconds, epoch_to_utc, from_epoch
-from luna.adapters.sql.energy_rollups import METERS, PRICES, join_by_index_ranges, refresh_buckets, touch
+from luna.adapters.sql.energy_rollups import (
+    METERS,
+    PRICES,
+    join_by_index_ranges,
+    refresh_buckets,
+    touch,
+)
 from luna.adapters.sql.energy_staging import load, price_stage, reading_stage, temporary_tables
+from luna.adapters.sql.inserts import dialect_insert
 from luna.adapters.sql.tables import market_prices, meters, smart_meter_readings, utc_now
 from luna.domain.energy import QUALITIES, FeedSource, PriceBatch, ReadingBatch
 from luna.domain.errors import InvalidInput
@@ -43,14 +49,16 @@ def serialise_writers(connection: sa.Connection, key: int) -> None:
         connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
+def check_source(source: str) -> None:
+    if source not in FEED_SOURCES:
+        raise InvalidInput(f"source must be one of {', '.join(FEED_SOURCES)}")
+
+
 def write_readings(
     connection: sa.Connection, batch: ReadingBatch, source: FeedSource, default_interval_s: int
 ) -> int:
-    """Store the new readings of ``batch``; return how many rows were new."""
-    if source not in FEED_SOURCES:
-        raise InvalidInput(f"source must be one of {', '.join(FEED_SOURCES)}")
-    if len(batch) == 0:
-        return 0
+    """Store the new readings of a non-empty ``batch`` from a checked ``source``; return how many rows
+    were new."""
     _check_labels(batch.meter_id, "meter_id")
     if not np.isin(batch.quality, QUALITIES).all():
         raise InvalidInput(f"quality must be one of {', '.join(QUALITIES)}")
@@ -85,9 +93,7 @@ def write_readings(
 
 
 def write_prices(connection: sa.Connection, batch: PriceBatch) -> int:
-    """Store the new prices of ``batch``; return how many rows were new."""
-    if len(batch) == 0:
-        return 0
+    """Store the new prices of a non-empty ``batch``; return how many rows were new."""
     _check_labels(batch.market, "market")
     _check_labels(batch.product, "product")
     epochs = epoch_seconds(batch.ts)
@@ -134,7 +140,7 @@ def _create_unknown_meters(connection: sa.Connection, source: FeedSource, interv
         sa.literal(now, UtcDateTime()),
     ).distinct()
     names = ["meter_id", "kind", "has_pv", "pv_kwp", "interval_s", "source", "created_at", "updated_at"]
-    statement = _insert(connection, meters).from_select(names, known.where(sa.true()))
+    statement = dialect_insert(connection, meters).from_select(names, known.where(sa.true()))
     connection.execute(statement.on_conflict_do_nothing(index_elements=["meter_id"]))
 
 
@@ -181,7 +187,9 @@ def _insert_new(connection: sa.Connection, stage: sa.Table, raw: sa.Table) -> in
     keys = [c.name for c in raw.primary_key.columns]
     ordered = sa.select(*values).where(sa.true()).order_by(*(stage.c[c.name] for c in stage.primary_key))
     statement = (
-        _insert(connection, raw).from_select(columns, ordered).on_conflict_do_nothing(index_elements=keys)
+        dialect_insert(connection, raw)
+        .from_select(columns, ordered)
+        .on_conflict_do_nothing(index_elements=keys)
     )
     return int(connection.execute(statement.execution_options(preserve_rowcount=True)).rowcount)
 
@@ -238,7 +246,3 @@ def _extend_meter_spans(connection: sa.Connection) -> None:
             updated_at=utc_now(),
         )
     )
-
-
-def _insert(connection: sa.Connection, table: sa.Table) -> Any:
-    return postgresql.insert(table) if connection.dialect.name == "postgresql" else sqlite.insert(table)

@@ -12,11 +12,20 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 
+def dialect_insert(connection: sa.Connection, table: sa.Table) -> Any:
+    """An INSERT with the connection's dialect's ``on_conflict_do_nothing``/``_do_update``."""
+    return postgresql.insert(table) if connection.dialect.name == "postgresql" else sqlite.insert(table)
+
+
 def insert_unless_present(connection: sa.Connection, table: sa.Table, values: dict[str, Any]) -> bool:
     """Insert one row unless it clashes with a unique key; return whether it was inserted.
 
     The answer comes from RETURNING, not ``rowcount``, which psycopg does not always report.
     """
-    insert = postgresql.insert(table) if connection.dialect.name == "postgresql" else sqlite.insert(table)
-    statement = insert.values(**values).on_conflict_do_nothing().returning(*table.primary_key.columns)
+    statement = (
+        dialect_insert(connection, table)
+        .values(**values)
+        .on_conflict_do_nothing()
+        .returning(*table.primary_key.columns)
+    )
     return connection.execute(statement).first() is not None

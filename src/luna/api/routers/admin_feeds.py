@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Query, UploadFile
+from fastapi import APIRouter, Depends, File, Path, Query, UploadFile
 
 from luna.api.deps import get_container
 from luna.api.envelope import ok
@@ -12,6 +12,7 @@ from luna.api.openapi import error_response
 from luna.api.schemas.envelope import Envelope
 from luna.api.schemas.feeds import FeedFileDetail, FeedFileOut, FeedFilePage
 from luna.container import Container
+from luna.domain.blobs import MAX_KEY_CHARS, check_blob_key
 from luna.services.feeds import Drop
 
 router = APIRouter(prefix="/feeds", tags=["admin"])
@@ -65,7 +66,18 @@ def list_feeds(
 @router.get(
     "/{key:path}",
     summary="One CSV drop with its report",
-    responses={404: error_response("No CSV drop with this key")},
+    responses={
+        400: error_response("The key cannot name a blob (`..`, a leading `/`, a NUL byte, too long)"),
+        404: error_response("No CSV drop with this key"),
+    },
 )
-def get_feed(container: Feeds, key: str) -> Envelope[FeedFileDetail]:
-    return ok(FeedFileDetail.from_drop(container.csv_feeds.drop(key)))
+def get_feed(
+    container: Feeds,
+    key: Annotated[str, Path(max_length=MAX_KEY_CHARS, description="The drop's key, as the list shows it")],
+) -> Envelope[FeedFileDetail]:
+    return ok(FeedFileDetail.from_drop(container.csv_feeds.drop(_drop_key(key))))
+
+
+def _drop_key(key: str) -> str:
+    """``key`` when it can name a blob on every backend (no ``..``, no NUL, names of at most 255 bytes)."""
+    return check_blob_key(key)

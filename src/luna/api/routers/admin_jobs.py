@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
-from luna.api.deps import get_job_service
+from luna.api.deps import ParamCheck, get_container, get_job_service, get_param_checks
 from luna.api.envelope import ok
 from luna.api.openapi import error_response
 from luna.api.path_ids import uuid_or_404
 from luna.api.schemas.envelope import Envelope
 from luna.api.schemas.jobs import JobOut, JobPage, JobSubmission
+from luna.container import Container
 from luna.domain.jobs import JobStatus
 from luna.services.jobs import JobService
 
@@ -28,7 +31,10 @@ ADMIN_CREATOR = "admin-api"
 def list_jobs(
     jobs: Jobs,
     status: Annotated[JobStatus | None, Query(description="Only jobs in this status")] = None,
-    name: Annotated[str | None, Query(max_length=100, description="Only jobs with this name")] = None,
+    name: Annotated[
+        str | None,
+        Query(max_length=100, pattern=r"^[A-Za-z0-9._-]+$", description="Only jobs with this name"),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
 ) -> Envelope[JobPage]:
@@ -43,9 +49,20 @@ def list_jobs(
     summary="Start a known job",
     responses={400: error_response("Unknown job name or invalid params")},
 )
-def submit_job(jobs: Jobs, submission: JobSubmission) -> Envelope[JobOut]:
-    job = jobs.submit(submission.name, submission.params, ADMIN_CREATOR)
+def submit_job(
+    jobs: Jobs,
+    container: Annotated[Container, Depends(get_container)],
+    param_checks: Annotated[Mapping[str, ParamCheck], Depends(get_param_checks)],
+    submission: JobSubmission,
+) -> Envelope[JobOut]:
+    param_check = param_checks.get(submission.name)
+    check = None if param_check is None else functools.partial(_run_check, param_check, container)
+    job = jobs.submit(submission.name, submission.params, ADMIN_CREATOR, check)
     return ok(JobOut.from_job(job), f"Job {job.name} is queued.")
+
+
+def _run_check(check: ParamCheck, container: Container, params: dict[str, Any]) -> None:
+    check(container, **params)
 
 
 @router.get("/{job_id}", summary="One job with its progress", responses=_NOT_FOUND)

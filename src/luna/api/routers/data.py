@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
+from pydantic import BaseModel
 
 from luna.api.callers import current_caller
 from luna.api.deps import get_container
@@ -25,6 +26,7 @@ from luna.api.schemas.data import InsightsOut, MarketSeriesOut, MeterOut, MeterS
 from luna.api.schemas.envelope import Envelope
 from luna.container import Container
 from luna.domain.energy import MeterKind
+from luna.domain.energy_validation import METER_ID_PATTERN
 from luna.domain.load_shift import FlexibleLoad
 from luna.services.energy_data import EnergyDataService, ResolutionChoice, Series, parse_instant
 from luna.services.insights import InsightsService
@@ -50,6 +52,19 @@ From = Annotated[
 To = Annotated[
     str, Query(description="End (exclusive), ISO-8601 with a time zone, e.g. 2025-01-02T00:00+01:00")
 ]
+
+
+def period(from_: From, to: To) -> tuple[datetime, datetime]:
+    """``from`` and ``to`` as aware UTC instants (a 400 for text without a time zone)."""
+    return parse_instant("from", from_), parse_instant("to", to)
+
+
+Period = Annotated[tuple[datetime, datetime], Depends(period)]
+#: Every stored meter ID passed the feeds' rule (the simulator's IDs too), so an ID outside it is a
+#: typo, answered with the rule rather than a lookup (which PostgreSQL refuses for a NUL byte).
+MeterId = Annotated[
+    str, Query(pattern=f"^{METER_ID_PATTERN}$", description="1–64 characters of A–Z a–z 0–9 . _ : -")
+]
 ResolutionParam = Annotated[
     ResolutionChoice,
     Query(
@@ -71,7 +86,7 @@ def meters(
     service: Data,
     kind: Annotated[MeterKind | None, Query(description="Only meters of this type")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
 ) -> Envelope[MetersOut]:
     page = service.meters(kind, limit, offset)
     out = MetersOut(
@@ -88,17 +103,13 @@ def meters(
 )
 def smartmeter(
     service: Data,
-    meter_id: Annotated[str, Query(min_length=1, max_length=200)],
-    from_: From,
-    to: To,
+    meter_id: MeterId,
+    span: Period,
     resolution: ResolutionParam = "auto",
     format_: FormatParam = "json",
 ) -> Any:
-    series = service.meter_series(meter_id, parse_instant("from", from_), parse_instant("to", to), resolution)
-    if format_ == "csv":
-        return _csv_download(series, f"smartmeter_{meter_id}")
-    out = MeterSeriesOut(meter_id=meter_id, **_series_fields(series))
-    return ok(out, f"{len(out.rows)} rows at resolution {series.resolution}.")
+    series = service.meter_series(meter_id, *span, resolution)
+    return _series_answer(series, format_, f"smartmeter_{meter_id}", MeterSeriesOut, meter_id=meter_id)
 
 
 @router.get(
@@ -109,32 +120,34 @@ def smartmeter(
 )
 def market(
     service: Data,
-    from_: From,
-    to: To,
+    span: Period,
     market: Annotated[
-        str | None, Query(max_length=100, description="Market label; default: the first of sim.markets")
+        str | None,
+        Query(min_length=1, max_length=100, description="Market label; default: the first of sim.markets"),
     ] = None,
-    product: Annotated[str | None, Query(max_length=100, description="BASE (default) or PEAK")] = None,
+    product: Annotated[
+        str | None, Query(min_length=1, max_length=100, description="BASE (default) or PEAK")
+    ] = None,
     resolution: ResolutionParam = "auto",
     format_: FormatParam = "json",
 ) -> Any:
-    start, end = parse_instant("from", from_), parse_instant("to", to)
-    market, product, series = service.market_series(market, product, start, end, resolution)
-    if format_ == "csv":
-        return _csv_download(series, f"market_{market}_{product}")
-    out = MarketSeriesOut(market=market, product=product, **_series_fields(series))
-    return ok(out, f"{len(out.rows)} rows at resolution {series.resolution}.")
+    market, product, series = service.market_series(market, product, *span, resolution)
+    stem = f"market_{market}_{product}"
+    return _series_answer(series, format_, stem, MarketSeriesOut, market=market, product=product)
 
 
 @router.get("/insights", summary="A meter's consumption profile, peaks, PV share, costs and cheapest windows")
 def insights(
     service: Annotated[InsightsService, Depends(insights_service)],
-    meter_id: Annotated[str, Query(min_length=1, max_length=200)],
-    from_: From,
-    to: To,
+    meter_id: MeterId,
+    span: Period,
     market: Annotated[
         str | None,
-        Query(max_length=100, description="Market whose prices to use; default: the first of sim.markets"),
+        Query(
+            min_length=1,
+            max_length=100,
+            description="Market whose prices to use; default: the first of sim.markets",
+        ),
     ] = None,
     shift_kwh: Annotated[
         float, Query(description="Energy of the flexible load (kWh), e.g. a dishwasher")
@@ -142,8 +155,7 @@ def insights(
     shift_hours: Annotated[float, Query(description="Its running time (h), a multiple of 0.25")] = 2.0,
 ) -> Envelope[InsightsOut]:
     load = FlexibleLoad(kwh=shift_kwh, hours=shift_hours)
-    start, end = parse_instant("from", from_), parse_instant("to", to)
-    result = service.insights(meter_id, start, end, market=market, load=load)
+    result = service.insights(meter_id, *span, market=market, load=load)
     found = result.insights
     out = InsightsOut.model_validate(
         {
@@ -200,6 +212,17 @@ def _series_fields(series: Series) -> dict[str, Any]:
             {name: _cell(value) for name, value in zip(columns, row, strict=True)} for row in series.rows
         ],
     }
+
+
+def _series_answer(
+    series: Series, format_: Format, stem: str, schema: type[BaseModel], **identity: str
+) -> Any:
+    """The series as a CSV download named after ``stem``, or as ``schema`` (with the meter or market
+    ``identity``) in the envelope."""
+    if format_ == "csv":
+        return _csv_download(series, stem)
+    out = schema(**identity, **_series_fields(series))
+    return ok(out, f"{len(series.rows)} rows at resolution {series.resolution}.")
 
 
 def _csv_download(series: Series, stem: str) -> Response:

@@ -16,11 +16,17 @@ class SimRun(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     action: Literal["start", "stop"] = Field(description="`start` queues the live loops, `stop` ends them")
+    # Strict: JSON true or "3" is a mistake in the request, not a fleet of one or three meters.
     meters: int | None = Field(
-        default=None, ge=1, le=MAX_METERS, description="Meters of the fleet (start only; default sim.meters)"
+        default=None,
+        strict=True,
+        ge=1,
+        le=MAX_METERS,
+        description="Meters of the fleet (start only; default sim.meters)",
     )
     seed: int | None = Field(
         default=None,
+        strict=True,
         ge=0,
         le=MAX_SEED,
         description="Seed of fleet, weather, prices (start only; sim.seed)",
