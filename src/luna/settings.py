@@ -305,6 +305,63 @@ class RagSettings(_Section):
     ask_per_minute: int = Field(default=20, ge=1)
 
 
+EventWeights = dict[str, float]
+
+
+def _default_event_weights() -> EventWeights:
+    return {"view": 1.0, "click": 2.0, "like": 4.0, "solve": 5.0, "ask": 0.5, "feedback": 0.0, "dislike": 0.0}
+
+
+class LearningSettings(_Section):
+    """The nightly learning job (popularity and quality scores) and the bounded boost retrieval takes
+    from them; consent decides whose events it learns from."""
+
+    half_life_days: float = Field(default=14.0, gt=0, le=3650)
+    event_weights: EventWeights = Field(default_factory=_default_event_weights)
+    quality_prior_mean: float = Field(default=0.5, ge=0, le=1)
+    quality_prior_weight: float = Field(default=5.0, gt=0)
+    boost_enabled: bool = True
+    boost_max: float = Field(default=0.05, ge=0, le=1)
+    nightly_at: str = Field(default="03:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+    timezone: str = "Europe/Berlin"
+    schedule_enabled: bool = True
+    consent_default: bool = True
+
+    @field_validator("event_weights")
+    @classmethod
+    def _finite_weights(cls, weights: EventWeights) -> EventWeights:
+        if any(not (-100 <= weight <= 100) for weight in weights.values()):
+            raise ValueError("weights must lie between -100 and 100")
+        return weights
+
+
+class RecommendSettings(_Section):
+    """``POST /recommend``: how many items, how diverse, and how strategies are chosen."""
+
+    top_k: int = Field(default=10, ge=1, le=50)
+    max_top_k: int = Field(default=50, ge=1, le=200)
+    mmr_lambda: float = Field(default=0.7, ge=0, le=1)
+    freshness_half_life_days: float = Field(default=30.0, gt=0)
+    profile_events: int = Field(default=200, ge=1, le=10_000)
+    bandit: Literal["thompson", "off"] = "thompson"
+    bandit_seed: int | None = None
+    energy_items: int = Field(default=3, ge=0, le=10)
+
+
+class HelpSettings(_Section):
+    """``GET /help/context``: German help per dashboard route, generated from the knowledge base."""
+
+    generate: bool = True
+    max_chars: int = Field(default=1200, ge=200, le=10_000)
+
+
+class MetricsSettings(_Section):
+    """``/metrics/overview`` and ``/metrics/ingest``: how fresh ``mv_events_daily`` is kept, how far back."""
+
+    events_daily_max_age_sec: float = Field(default=60.0, ge=0)
+    days: int = Field(default=30, ge=1, le=366)
+
+
 class BackupSettings(_Section):
     path: Path | None = None
 
@@ -335,6 +392,10 @@ class Settings(BaseModel):
     feeds: FeedSettings = FeedSettings()
     ingest: IngestSettings = IngestSettings()
     rag: RagSettings = RagSettings()
+    learning: LearningSettings = LearningSettings()
+    recommend: RecommendSettings = RecommendSettings()
+    help: HelpSettings = HelpSettings()
+    metrics: MetricsSettings = MetricsSettings()
     backup: BackupSettings = BackupSettings()
     logging: LoggingSettings = LoggingSettings()
 

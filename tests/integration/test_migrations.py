@@ -28,7 +28,7 @@ COLUMNS = {
     "smart_meter_readings": {"meter_id", "ts", "consumption_kw", "production_kw", "voltage", "quality"}
     | {"register_kwh"},
     "market_prices": {"market", "product", "ts", "price_eur_mwh", "volume"},
-    "labels": {"user_id", "item_id", "ts", "reward", "reason"},
+    "labels": {"user_id", "item_id", "ts", "reward", "reason", "chunk_id", "feedback_id"},
     "mv_events_daily": {"day", "type", "cnt"},
     "jobs": {"job_id", "name", "status", "params", "progress", "message", "error", "result", "attempts"}
     | {"created_by", "worker", "created_at", "started_at", "finished_at", "heartbeat_at", "cancel_requested"},
@@ -49,6 +49,12 @@ COLUMNS = {
         for level in ("15m", "1h", "1d")
     },
     "feed_files": {"key", "sha256", "kind", "status", "rows_ok", "rows_bad", "report", "imported_at"},
+    "rag_feedback": {"feedback_id", "user_id", "ts", "question", "answer", "useful", "notes", "chunks_used"},
+    "score_versions": {"version", "computed_at", "as_of", "actor", "job_id", "inputs_sha256", "chunks"}
+    | {"items", "params"},
+    "scores": {"version", "target", "target_id", "popularity", "quality", "events", "positives", "negatives"},
+    "user_meters": {"user_id", "meter_id", "created_at"},
+    "help_texts": {"route", "model_version", "text", "sources", "created_at"},
 }
 PRIMARY_KEYS = {
     "users": ["user_id"],
@@ -65,11 +71,18 @@ PRIMARY_KEYS = {
     **{f"meter_rollup_{level}": ["meter_id", "ts"] for level in ("15m", "1h", "1d")},
     **{f"price_rollup_{level}": ["market", "product", "ts"] for level in ("15m", "1h", "1d")},
     "feed_files": ["key"],
+    "rag_feedback": ["feedback_id"],
+    "score_versions": ["version"],
+    "scores": ["version", "target", "target_id"],
+    "user_meters": ["user_id", "meter_id"],
+    "help_texts": ["route", "model_version"],
 }
 INDEXES = {
     "items": {"idx_items_sha"},
     "item_chunks": {"idx_chunks_item"},
-    "events": {"idx_events_user_ts"},
+    "events": {"idx_events_user_ts", "ix_events_chunk_ts", "ix_events_type_ts"},
+    "labels": {"ix_labels_feedback_id"},
+    "rag_feedback": {"ix_rag_feedback_user_ts", "ix_rag_feedback_ts"},
     "mv_events_daily": {"ux_mv_events_daily_day_type", "idx_mv_events_daily_day"},
     "jobs": {"ix_jobs_status_created_at", "ix_jobs_name"},
     "audit_log": {"ix_audit_log_ts"},

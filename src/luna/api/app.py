@@ -24,13 +24,21 @@ from luna.api.routers import (
     admin_health,
     admin_items,
     admin_jobs,
+    admin_learn,
     admin_snapshots,
+    admin_users,
     data,
+    events,
+    feedback,
+    help,
     ingest,
+    metrics,
     prometheus,
     rag,
+    recommend,
     sim,
     system,
+    users,
 )
 from luna.container import Container
 from luna.services.system import git_sha, jobs_by_status
@@ -50,7 +58,19 @@ Customers authenticate with `Authorization: Bearer <JWT>`; admin routes need `X-
 _MULTIPART_OVERHEAD_BYTES = 1024 * 1024
 
 #: Routers under /api/v1 (customer routes add ``Depends(current_user)`` themselves).
-PUBLIC_ROUTERS: tuple[APIRouter, ...] = (system.router, ingest.router, rag.router, data.router, sim.router)
+PUBLIC_ROUTERS: tuple[APIRouter, ...] = (
+    system.router,
+    ingest.router,
+    rag.router,
+    data.router,
+    sim.router,
+    events.router,
+    feedback.router,
+    users.router,
+    recommend.router,
+    metrics.router,
+    help.router,
+)
 #: Routers under /api/v1/admin; the admin key is enforced here for every route they hold.
 ADMIN_ROUTERS: tuple[APIRouter, ...] = (
     admin_health.router,
@@ -58,6 +78,8 @@ ADMIN_ROUTERS: tuple[APIRouter, ...] = (
     admin_items.router,
     admin_snapshots.router,
     admin_feeds.router,
+    admin_learn.router,
+    admin_users.router,
 )
 
 

@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from luna.cli import db, feeds, health, jobs, knowledge, serve, sim, snapshots, worker
+from luna.cli import db, feeds, health, jobs, knowledge, learn, serve, sim, snapshots, worker
 from luna.cli.context import CliState
 from luna.settings import SettingsError
 
@@ -44,6 +44,7 @@ app.add_typer(knowledge.admin_app, name="admin")
 app.add_typer(snapshots.app, name="snapshot")
 app.add_typer(sim.app, name="sim")
 app.add_typer(feeds.app, name="feeds")
+app.add_typer(learn.app, name="learn")
 
 
 def main() -> None:

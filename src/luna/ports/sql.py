@@ -15,6 +15,10 @@ from luna.domain.health import ComponentHealth
 from luna.domain.items import Item, ItemChunk, ItemStatus
 from luna.domain.jobs import Job, JobStatus
 from luna.domain.users import User
+from luna.ports.events import ConsentRepository, EventRepository, FeedbackRepository
+from luna.ports.help_texts import HelpTextRepository
+from luna.ports.scores import AuditRepository, ScoreRepository
+from luna.ports.user_meters import UserMeterRepository
 
 
 class UserRepository(Protocol):
@@ -159,6 +163,13 @@ class UnitOfWork(Protocol):
     items: ItemRepository
     chunks: ChunkRepository
     embedding_cache: EmbeddingCacheRepository
+    events: EventRepository
+    feedback: FeedbackRepository
+    consent: ConsentRepository
+    scores: ScoreRepository
+    audit: AuditRepository
+    user_meters: UserMeterRepository
+    help_texts: HelpTextRepository
 
     def __enter__(self) -> UnitOfWork: ...
 

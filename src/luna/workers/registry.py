@@ -26,6 +26,7 @@ JOB_MODULES: tuple[str, ...] = (
     "luna.workers.knowledge",
     "luna.workers.simulation",
     "luna.workers.feeds",
+    "luna.workers.learning",
 )
 
 JOBS: dict[str, JobFunction] = {}

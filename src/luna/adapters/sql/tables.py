@@ -84,6 +84,8 @@ events = sa.Table(
     sa.Column("meta", json_document(), default=dict),
 )
 sa.Index("idx_events_user_ts", events.c.user_id, events.c.ts.desc())
+sa.Index("ix_events_chunk_ts", events.c.chunk_id, events.c.ts)
+sa.Index("ix_events_type_ts", events.c.type, events.c.ts)
 
 smart_meter_readings = sa.Table(
     "smart_meter_readings",
@@ -115,7 +117,10 @@ labels = sa.Table(
     sa.Column("ts", UtcDateTime(), primary_key=True, default=utc_now),
     sa.Column("reward", sa.Double(), nullable=False),
     sa.Column("reason", sa.Text()),
+    sa.Column("chunk_id", sa.Uuid()),
+    sa.Column("feedback_id", sa.Uuid()),
 )
+sa.Index("ix_labels_feedback_id", labels.c.feedback_id)
 
 mv_events_daily = sa.Table(
     "mv_events_daily",
@@ -283,3 +288,69 @@ feed_files = sa.Table(
 DATA_TABLES: tuple[sa.Table, ...] = tuple(t for t in metadata.sorted_tables if t is not mv_events_daily)
 """Every table that holds rows (the daily events rollup is a materialized view on PostgreSQL: it is
 refreshed, never written). The energy rollups are tables and listed: emptying a database empties them."""
+
+rag_feedback = sa.Table(
+    "rag_feedback",
+    metadata,
+    _uuid_pk("feedback_id"),
+    sa.Column("user_id", sa.Uuid(), sa.ForeignKey("users.user_id")),
+    sa.Column("ts", UtcDateTime(), nullable=False, default=utc_now),
+    sa.Column("question", sa.Text(), nullable=False),
+    sa.Column("answer", sa.Text(), nullable=False),
+    sa.Column("useful", sa.Boolean(), nullable=False),
+    sa.Column("notes", sa.Text()),
+    sa.Column("chunks_used", json_document(), nullable=False, default=list),
+)
+sa.Index("ix_rag_feedback_user_ts", rag_feedback.c.user_id, rag_feedback.c.ts)
+sa.Index("ix_rag_feedback_ts", rag_feedback.c.ts)
+
+score_versions = sa.Table(
+    "score_versions",
+    metadata,
+    sa.Column("version", sa.Integer(), primary_key=True, autoincrement=True),
+    sa.Column("computed_at", UtcDateTime(), nullable=False, default=utc_now),
+    sa.Column("as_of", UtcDateTime(), nullable=False),
+    sa.Column("actor", sa.Text(), nullable=False),
+    sa.Column("job_id", sa.Uuid()),
+    sa.Column("inputs_sha256", sa.Text(), nullable=False),
+    sa.Column("chunks", sa.Integer(), nullable=False),
+    sa.Column("items", sa.Integer(), nullable=False),
+    sa.Column("params", json_document(), nullable=False, default=dict),
+)
+
+scores = sa.Table(
+    "scores",
+    metadata,
+    sa.Column(
+        "version",
+        sa.Integer(),
+        sa.ForeignKey("score_versions.version", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("target", sa.Text(), primary_key=True),
+    sa.Column("target_id", sa.Uuid(), primary_key=True),
+    sa.Column("popularity", sa.Double(), nullable=False),
+    sa.Column("quality", sa.Double(), nullable=False),
+    sa.Column("events", sa.Integer(), nullable=False),
+    sa.Column("positives", sa.Integer(), nullable=False),
+    sa.Column("negatives", sa.Integer(), nullable=False),
+    sa.CheckConstraint("target IN ('chunk', 'item')", name="ck_scores_target"),
+)
+
+user_meters = sa.Table(
+    "user_meters",
+    metadata,
+    sa.Column("user_id", sa.Uuid(), sa.ForeignKey("users.user_id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("meter_id", sa.Text(), sa.ForeignKey("meters.meter_id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("created_at", UtcDateTime(), nullable=False, default=utc_now),
+)
+
+help_texts = sa.Table(
+    "help_texts",
+    metadata,
+    sa.Column("route", sa.Text(), primary_key=True),
+    sa.Column("model_version", sa.Text(), primary_key=True),
+    sa.Column("text", sa.Text(), nullable=False),
+    sa.Column("sources", json_document(), nullable=False, default=list),
+    sa.Column("created_at", UtcDateTime(), nullable=False, default=utc_now),
+)

@@ -9,10 +9,17 @@ import sqlalchemy as sa
 from luna.adapters.sql.chunks import SqlChunkRepository
 from luna.adapters.sql.embedding_cache import SqlEmbeddingCacheRepository
 from luna.adapters.sql.engine import SQLITE_BEGIN
+from luna.adapters.sql.events import SqlConsentRepository, SqlEventRepository, SqlFeedbackRepository
+from luna.adapters.sql.help_texts import SqlHelpTextRepository
 from luna.adapters.sql.items import SqlItemRepository
 from luna.adapters.sql.jobs import SqlJobRepository
+from luna.adapters.sql.scores import SqlAuditRepository, SqlScoreRepository
+from luna.adapters.sql.user_meters import SqlUserMeterRepository
 from luna.adapters.sql.users import SqlUserRepository
 from luna.domain.errors import Unavailable
+from luna.ports.events import ConsentRepository, EventRepository, FeedbackRepository
+from luna.ports.help_texts import HelpTextRepository
+from luna.ports.scores import AuditRepository, ScoreRepository
 from luna.ports.sql import (
     ChunkRepository,
     EmbeddingCacheRepository,
@@ -20,6 +27,7 @@ from luna.ports.sql import (
     JobRepository,
     UserRepository,
 )
+from luna.ports.user_meters import UserMeterRepository
 
 
 class SqlUnitOfWork:
@@ -39,6 +47,13 @@ class SqlUnitOfWork:
         self.items: ItemRepository = SqlItemRepository(self._connection)
         self.chunks: ChunkRepository = SqlChunkRepository(self._connection)
         self.embedding_cache: EmbeddingCacheRepository = SqlEmbeddingCacheRepository(self._connection)
+        self.events: EventRepository = SqlEventRepository(self._connection)
+        self.feedback: FeedbackRepository = SqlFeedbackRepository(self._connection)
+        self.consent: ConsentRepository = SqlConsentRepository(self._connection)
+        self.scores: ScoreRepository = SqlScoreRepository(self._connection)
+        self.audit: AuditRepository = SqlAuditRepository(self._connection)
+        self.user_meters: UserMeterRepository = SqlUserMeterRepository(self._connection)
+        self.help_texts: HelpTextRepository = SqlHelpTextRepository(self._connection)
 
     def _connection(self) -> sa.Connection:
         if self._active is None:

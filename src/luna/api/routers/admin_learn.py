@@ -1,0 +1,7 @@
+"""The learning job and its score versions (being written: issue #5)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["learning"])

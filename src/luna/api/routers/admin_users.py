@@ -1,0 +1,7 @@
+"""Operators link customers to meters (being written: issue #5)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["users"])

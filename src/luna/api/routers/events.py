@@ -1,0 +1,7 @@
+"""Events users send (being written: issue #5)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["events"])

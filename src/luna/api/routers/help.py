@@ -1,0 +1,7 @@
+"""German help texts for dashboard routes (being written: issue #5)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["help"])

@@ -1,0 +1,40 @@
+"""Versioned scores of the learning job and the audit trail of who changed what."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from typing import Protocol
+
+from luna.domain.scores import AuditEntry, Score, ScoreTarget, ScoreVersion
+
+
+class ScoreRepository(Protocol):
+    def add_version(self, version: ScoreVersion, scores: Sequence[Score]) -> int:
+        """Store a new version (``version.version`` is ignored) with its scores; return its number."""
+        ...
+
+    def latest_version(self) -> ScoreVersion | None: ...
+
+    def versions(self, limit: int = 20) -> list[ScoreVersion]:
+        """Newest first."""
+        ...
+
+    def get_many(
+        self, target: ScoreTarget, target_ids: Collection[str], *, version: int | None = None
+    ) -> dict[str, Score]:
+        """Scores of the given targets in ``version`` (default: the newest); unscored ones are left out."""
+        ...
+
+    def top(
+        self, target: ScoreTarget, limit: int, *, by: str = "popularity", version: int | None = None
+    ) -> list[Score]:
+        """The best-scored targets by ``popularity`` or ``quality``, best first."""
+        ...
+
+
+class AuditRepository(Protocol):
+    def add(self, entry: AuditEntry) -> None: ...
+
+    def list(self, *, action: str | None = None, limit: int = 50) -> list[AuditEntry]:
+        """Newest first."""
+        ...
