@@ -108,6 +108,16 @@ BACKEND_SUITES = (
         "tests/contracts/test_energy_store_contract.py",
         ("sqlite", "postgresql"),
     ),
+    (
+        "event repository contract suite",
+        "tests/contracts/test_event_repository_contract.py",
+        ("sqlite", "postgresql"),
+    ),
+    (
+        "metrics repository contract suite",
+        "tests/contracts/test_metrics_repository_contract.py",
+        ("sqlite", "postgresql"),
+    ),
 )
 
 
@@ -135,3 +145,9 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     terminalreporter.write_sep("=", "backends exercised")
     for line in lines:
         terminalreporter.write_line(line)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Run the browser suite last: Playwright's sync driver keeps an event loop running in the main
+    thread until the session ends, which the async tests of the other suites cannot share."""
+    items.sort(key=lambda item: item.nodeid.startswith("tests/e2e/"))

@@ -37,6 +37,7 @@ if TYPE_CHECKING:  # imported where used: they bring pandas, which a command lik
     from luna.domain.energy_validation import ReadingRules
     from luna.services.feeds import CsvFeeds
     from luna.services.feeds_mqtt import MqttReadings
+    from luna.services.learning import LearningService
 
 T = TypeVar("T")
 
@@ -338,10 +339,29 @@ class Container:
                         rrf_k=s.rag.rrf_k,
                         dense_weight=s.rag.dense_weight,
                         lexical_weight=s.rag.lexical_weight,
+                        boost_enabled=s.learning.boost_enabled,
+                        boost_max=s.learning.boost_max,
+                        quality_prior_mean=s.learning.quality_prior_mean,
                     ),
                     min_dense_score=s.rag.min_dense_score,
                 ),
             )
+
+    @cached_property
+    def learning(self) -> LearningService:
+        """The learning run (``settings.learning``); needs only the database, not the vector folder."""
+        from luna.pipelines.learning.scoring import LearningParams
+        from luna.services.learning import LearningService
+
+        s = self.settings.learning
+        params = LearningParams(
+            half_life_days=s.half_life_days,
+            event_weights=dict(s.event_weights),
+            prior_mean=s.quality_prior_mean,
+            prior_weight=s.quality_prior_weight,
+            consent_default=s.consent_default,
+        )
+        return LearningService(self.database, params)
 
     @cached_property
     def sql_backup(self) -> SqlBackup:

@@ -362,6 +362,28 @@ class MetricsSettings(_Section):
     days: int = Field(default=30, ge=1, le=366)
 
 
+class WebSettings(_Section):
+    """The dashboards `luna serve` shows at ``/`` (customers) and ``/admin`` (operators).
+
+    The session cookie is signed with ``storage_secret``; without one it is derived from
+    ``auth.jwt_secret``, so a new installation needs no further secret and rotating the JWT secret
+    also ends every dashboard session.
+    """
+
+    enabled: bool = True
+    title: str = Field(default="Luna", min_length=1, max_length=60)
+    storage_secret: SecretStr | None = None
+    session_hours: float = Field(default=12.0, gt=0, le=24 * 30)
+    refresh_sec: float = Field(default=10.0, ge=1, le=3600)
+
+    @field_validator("storage_secret")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 16:
+            raise ValueError("must be at least 16 characters long")
+        return value
+
+
 class BackupSettings(_Section):
     path: Path | None = None
 
@@ -396,6 +418,7 @@ class Settings(BaseModel):
     recommend: RecommendSettings = RecommendSettings()
     help: HelpSettings = HelpSettings()
     metrics: MetricsSettings = MetricsSettings()
+    web: WebSettings = WebSettings()
     backup: BackupSettings = BackupSettings()
     logging: LoggingSettings = LoggingSettings()
 

@@ -25,6 +25,7 @@ from luna.api.routers import (
     admin_items,
     admin_jobs,
     admin_learn,
+    admin_privacy,
     admin_snapshots,
     admin_users,
     data,
@@ -80,6 +81,7 @@ ADMIN_ROUTERS: tuple[APIRouter, ...] = (
     admin_feeds.router,
     admin_learn.router,
     admin_users.router,
+    admin_privacy.router,
 )
 
 

@@ -13,6 +13,7 @@ from luna.api.app import create_app
 from luna.cli.context import CliState, state
 from luna.container import Container
 from luna.logging_setup import configure_logging
+from luna.web.mount import mount_dashboards
 from luna.workers.knowledge import queue_demo_ingest
 from luna.workers.registry import PARAM_CHECKS, load_jobs
 from luna.workers.runner import job_service, start_in_process, stop_in_process
@@ -26,7 +27,9 @@ def build_app() -> FastAPI:
     container = CliState(profile=None).container()
     configure_logging(container.settings.logging)
     container.database.upgrade()
-    return create_app(container, known_jobs=load_jobs(), param_checks=PARAM_CHECKS)
+    app = create_app(container, known_jobs=load_jobs(), param_checks=PARAM_CHECKS)
+    mount_dashboards(app, container, known_jobs=load_jobs(), param_checks=PARAM_CHECKS)
+    return app
 
 
 def serve(
@@ -64,6 +67,7 @@ def serve(
     run_worker = worker and settings.api.start_worker and settings.jobs.kind == "inprocess"
     _banner(container, bind_host, bind_port, revision, run_worker)
     app = create_app(container, known_jobs=load_jobs(), param_checks=PARAM_CHECKS)
+    mount_dashboards(app, container, known_jobs=load_jobs(), param_checks=PARAM_CHECKS)
     if run_worker:
         start_in_process(container)
         _queue_demos(container)
@@ -109,6 +113,7 @@ def _banner(container: Container, host: str, port: int, revision: str, worker: b
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
     lines = [
         f"Luna — profile {s.profile}, data dir {s.data_dir.resolve()}",
+        f"  dashboards: http://{shown}:{port}/   (admin: /admin)",
         f"  API:        http://{shown}:{port}/api/v1   (docs: /api/v1/docs)",
         f"  database:   {s.database.kind} (schema {revision})",
         f"  vectors:    {s.vectors.kind}   blobs: {s.blobs.kind}   embeddings: {s.embeddings.kind}",

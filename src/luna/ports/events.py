@@ -14,8 +14,10 @@ from luna.domain.events import Consent, Event, EventType, Label, RagFeedback
 
 class EventRepository(Protocol):
     def add_many(self, events: Sequence[Event]) -> None:
-        """Insert events (their users exist); nothing is inserted when one of them fails."""
+        """Insert events (their users exist) in one statement; nothing is inserted when one fails."""
         ...
+
+    def get(self, event_id: str) -> Event | None: ...
 
     def for_user(
         self, user_id: str, *, types: Collection[EventType] | None = None, limit: int = 200
@@ -27,7 +29,9 @@ class EventRepository(Protocol):
         """Every event of consenting users, in (ts, event_id) order, in batches."""
         ...
 
-    def count(self) -> int: ...
+    def count(self, *, user_id: str | None = None) -> int:
+        """All events, or one user's."""
+        ...
 
     def delete_for_user(self, user_id: str) -> int:
         """Erase the user's events; return how many."""
@@ -39,11 +43,21 @@ class FeedbackRepository(Protocol):
         """Store one rating and its per-item labels together."""
         ...
 
+    def get(self, feedback_id: str) -> RagFeedback | None: ...
+
+    def labels(self, *, user_id: str | None = None, feedback_id: str | None = None) -> list[Label]:
+        """Labels of one user or one rating (or all), oldest first."""
+        ...
+
     def for_learning(self, *, consent_default: bool, batch_size: int = 5000) -> Iterator[list[RagFeedback]]:
         """Every rating of consenting users (and anonymous ones), in (ts, feedback_id) order."""
         ...
 
-    def count(self) -> int: ...
+    def count(self, *, user_id: str | None = None) -> int:
+        """All ratings, or one user's."""
+        ...
+
+    def count_labels(self, *, user_id: str | None = None) -> int: ...
 
     def delete_for_user(self, user_id: str) -> tuple[int, int]:
         """Erase the user's ratings and labels; return (ratings, labels)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from typing import Protocol
 
 from luna.domain.scores import AuditEntry, Score, ScoreTarget, ScoreVersion
@@ -28,7 +28,12 @@ class ScoreRepository(Protocol):
     def top(
         self, target: ScoreTarget, limit: int, *, by: str = "popularity", version: int | None = None
     ) -> list[Score]:
-        """The best-scored targets by ``popularity`` or ``quality``, best first."""
+        """The best-scored targets by ``popularity`` or ``quality``, best first (ties by target ID)."""
+        ...
+
+    def scores_of(self, version: int, target: ScoreTarget, batch_size: int = 5000) -> Iterator[list[Score]]:
+        """Every score of ``target`` kind in ``version``, in target-ID order, in batches (consume it inside
+        the unit of work that produced it)."""
         ...
 
 

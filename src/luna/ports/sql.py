@@ -17,6 +17,7 @@ from luna.domain.jobs import Job, JobStatus
 from luna.domain.users import User
 from luna.ports.events import ConsentRepository, EventRepository, FeedbackRepository
 from luna.ports.help_texts import HelpTextRepository
+from luna.ports.metrics import MetricsRepository
 from luna.ports.scores import AuditRepository, ScoreRepository
 from luna.ports.user_meters import UserMeterRepository
 
@@ -170,6 +171,7 @@ class UnitOfWork(Protocol):
     audit: AuditRepository
     user_meters: UserMeterRepository
     help_texts: HelpTextRepository
+    metrics: MetricsRepository
 
     def __enter__(self) -> UnitOfWork: ...
 

@@ -6,6 +6,11 @@ checked answer, the chunk IDs used as context and any figure no cited chunk cont
 configured model fails before its first token, the extractive answerer takes over, so a question is
 never left without an answer because a model server is down; the ``done`` event names the model that
 answered.
+
+An ``appendix`` (the customer's own energy advice, "Handlungsempfehlung", built by the caller from their
+meter data) streams after the model's text and ends the answer. It is added after the answer is
+checked: its figures come from the meter, not from the cited chunks, so they are neither checked
+against the chunks nor able to invent a citation.
 """
 
 from __future__ import annotations
@@ -84,17 +89,24 @@ class AnswerService:
             if c.lexical_score is not None or (c.dense_score or -1.0) >= self._min_dense_score
         ]
 
-    def ask(self, question: str, top_k: int = 6, filters: Mapping[str, Any] | None = None) -> Answer:
+    def ask(
+        self, question: str, top_k: int = 6, filters: Mapping[str, Any] | None = None, *, appendix: str = ""
+    ) -> Answer:
         """The whole answer at once (the stream, collected)."""
         final: Answer | None = None
-        for event in self.stream(question, top_k, filters):
+        for event in self.stream(question, top_k, filters, appendix=appendix):
             if event.kind == "done":
                 final = event.data
         assert final is not None  # stream always ends with "done"
         return final
 
     def stream(
-        self, question: str, top_k: int = 6, filters: Mapping[str, Any] | None = None
+        self,
+        question: str,
+        top_k: int = 6,
+        filters: Mapping[str, Any] | None = None,
+        *,
+        appendix: str = "",
     ) -> Iterator[AnswerEvent]:
         result = self._retrieval.search(question, top_k, filters)
         context = self.relevant(result)
@@ -103,6 +115,9 @@ class AnswerService:
                 self._prompts, question, result.nearby_titles, context_given=bool(result.citations)
             )
             yield AnswerEvent("token", text)
+            if appendix:
+                yield AnswerEvent("token", appendix)
+                text += appendix
             yield AnswerEvent("citations", [])
             yield AnswerEvent("done", Answer(text, [], [], self._fallback.model_name))
             return
@@ -126,12 +141,14 @@ class AnswerService:
                 pieces.append(piece)
                 yield AnswerEvent("token", piece)
         checked = check_answer("".join(pieces), chunks)
+        if appendix:
+            yield AnswerEvent("token", appendix)
         cited = [c for c in context if c.chunk_id in checked.cited]
         yield AnswerEvent("citations", cited)
         yield AnswerEvent(
             "done",
             Answer(
-                answer=checked.text,
+                answer=checked.text + appendix,
                 chunks_used=ids,
                 citations=cited,
                 model=model.model_name,

@@ -4,19 +4,27 @@ Each leg fetches ``rag.candidates`` hits with the same filters; the fused list i
 SQL, which drops whatever is not part of the searchable knowledge base any more (archived chunks, items
 still pending, points left behind by a crash) and supplies the text and item fields of the payload. So a
 search never shows a chunk that SQL does not vouch for.
+
+In hybrid mode the learning loop's scores add a bounded boost to the fused score (``learning.boost_max``
+of the fusion method's largest score; see :mod:`luna.pipelines.learning.boost`), read in the same unit
+of work for the candidates only. The single-leg modes exist for comparisons and stay unboosted.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from luna.domain.errors import InvalidInput
 from luna.domain.fusion import rrf, weighted_score_fusion
 from luna.domain.items import Item, ItemStatus
-from luna.ports.sql import Database
+from luna.domain.scores import ScoreTarget
+from luna.pipelines.learning.boost import boost_strength, fusion_scale, rerank
+from luna.ports.sql import Database, UnitOfWork
 from luna.ports.vectors import PayloadFilter, VectorIndex
 from luna.services.indexing import CachedEmbedder, LexicalMirror, VectorCollections, chunk_payload
 
@@ -31,13 +39,14 @@ _MAX_FILTER_VALUES = 100
 
 @dataclass(frozen=True, slots=True)
 class Citation:
-    """One search hit: ``score`` is the fused score (hybrid) or the leg's own score."""
+    """One search hit: ``score`` is the fused score plus ``boost`` (hybrid) or the leg's own score."""
 
     chunk_id: str
     score: float
     payload: dict[str, Any]
     dense_score: float | None = None
     lexical_score: float | None = None
+    boost: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +65,60 @@ class RetrievalSettings:
     rrf_k: int = 60
     dense_weight: float = 1.0
     lexical_weight: float = 1.0
+    boost_enabled: bool = False
+    #: Largest boost as a share of the fusion method's largest score.
+    boost_max: float = 0.0
+    #: The learning job's prior quality: only quality above it earns a boost.
+    quality_prior_mean: float = 0.5
+
+
+class BoostSource(Protocol):
+    """Boost strengths in [0, 1] of the given chunks; chunks left out get none."""
+
+    def strengths(self, uow: UnitOfWork, chunk_ids: Sequence[str]) -> Mapping[str, float]: ...
+
+
+class LearnedBoosts:
+    """Strengths from the newest score version, read for the candidates of one search.
+
+    The newest version's number is cached for ``ttl_sec`` (a new version shows up in searches within
+    that time; :meth:`invalidate` makes it immediate), so a search costs one indexed lookup of its
+    candidates' scores.
+    """
+
+    def __init__(
+        self, prior_mean: float, *, ttl_sec: float = 30.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._prior_mean = prior_mean
+        self._ttl_sec = ttl_sec
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._version: int | None = None
+        self._read_at = -math.inf
+
+    def strengths(self, uow: UnitOfWork, chunk_ids: Sequence[str]) -> dict[str, float]:
+        version = self._newest(uow)
+        if version is None or not chunk_ids:
+            return {}
+        scores = uow.scores.get_many(ScoreTarget.CHUNK, chunk_ids, version=version)
+        return {
+            chunk_id: boost_strength(score.popularity, score.quality, self._prior_mean)
+            for chunk_id, score in scores.items()
+        }
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self._read_at = -math.inf
+
+    def _newest(self, uow: UnitOfWork) -> int | None:
+        with self._lock:
+            if self._clock() - self._read_at < self._ttl_sec:
+                return self._version
+        latest = uow.scores.latest_version()
+        with self._lock:
+            self._version = latest.version if latest is not None else None
+            self._read_at = self._clock()
+            return self._version
 
 
 def validate_filters(filters: Mapping[str, Any] | None) -> PayloadFilter:
@@ -90,13 +153,18 @@ class RetrievalService:
         collections: VectorCollections,
         lexical: LexicalMirror,
         settings: RetrievalSettings,
+        boosts: BoostSource | None = None,
     ) -> None:
+        """``boosts`` defaults to the learned scores when ``settings.boost_enabled``, else none."""
         self._database = database
         self._vectors = vectors
         self._embedder = embedder
         self._collections = collections
         self._lexical = lexical
         self._settings = settings
+        if boosts is None and settings.boost_enabled:
+            boosts = LearnedBoosts(settings.quality_prior_mean)
+        self.boosts = boosts
 
     def search(
         self,
@@ -127,12 +195,10 @@ class RetrievalService:
             lexical = [
                 (hit.chunk_id, hit.score) for hit in self._lexical.index.search(question, wanted, where)
             ]
-        ranked = (
-            self._fuse(dense, lexical, fusion or self._settings.fusion)
-            if mode == "hybrid"
-            else dense or lexical
-        )
-        citations, titles = self._hydrate(ranked, top_k, dict(dense), dict(lexical))
+        method = fusion or self._settings.fusion
+        ranked = self._fuse(dense, lexical, method) if mode == "hybrid" else dense or lexical
+        amount = self._boost_amount(method) if mode == "hybrid" else 0.0
+        citations, titles = self._hydrate(ranked, top_k, dict(dense), dict(lexical), amount)
         return SearchResult(
             citations=citations,
             best_dense_score=max((score for _, score in dense), default=None),
@@ -147,20 +213,31 @@ class RetrievalService:
             return rrf([dense, lexical], k=self._settings.rrf_k, weights=weights)
         return weighted_score_fusion([dense, lexical], weights)
 
+    def _boost_amount(self, method: FusionMethod) -> float:
+        """The largest boost in the fused score's units (0 without a boost source)."""
+        s = self._settings
+        if self.boosts is None or s.boost_max <= 0:
+            return 0.0
+        return s.boost_max * fusion_scale(method, s.dense_weight, s.lexical_weight, s.rrf_k)
+
     def _hydrate(
         self,
         ranked: Sequence[tuple[str, float]],
         top_k: int,
         dense: Mapping[str, float],
         lexical: Mapping[str, float],
+        boost_amount: float,
     ) -> tuple[list[Citation], list[str]]:
-        """The best ``top_k`` hits that SQL confirms, with text and item fields as payload."""
+        """The best ``top_k`` hits SQL confirms (after the boost), with text and item fields as payload."""
         citations: list[Citation] = []
         titles: list[str] = []
         items: dict[str, Item | None] = {}
         with self._database.unit_of_work(read_only=True) as uow:
-            chunks = {chunk.chunk_id: chunk for chunk in uow.chunks.get_many([cid for cid, _ in ranked])}
-            for chunk_id, score in ranked:
+            ids = [chunk_id for chunk_id, _ in ranked]
+            chunks = {chunk.chunk_id: chunk for chunk in uow.chunks.get_many(ids)}
+            strengths = self.boosts.strengths(uow, ids) if self.boosts is not None and boost_amount else {}
+            for hit in rerank(ranked, strengths, boost_amount):
+                chunk_id = hit.chunk_id
                 chunk = chunks.get(chunk_id)
                 if chunk is None or chunk.archived:
                     continue
@@ -173,7 +250,9 @@ class RetrievalService:
                     titles.append(item.title)
                 payload = {**chunk_payload(item, chunk), "text": chunk.text}
                 citations.append(
-                    Citation(chunk_id, score, payload, dense.get(chunk_id), lexical.get(chunk_id))
+                    Citation(
+                        chunk_id, hit.score, payload, dense.get(chunk_id), lexical.get(chunk_id), hit.boost
+                    )
                 )
                 if len(citations) == top_k:
                     break

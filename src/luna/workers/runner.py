@@ -9,6 +9,11 @@ anyone restarting anything.
 The worker also runs the real feeds: every ``feeds.csv_scan_sec`` it looks for new CSV drops and
 queues a scan job for them (unless one is queued or running already, by this worker or another); with
 ``feeds.mqtt_enabled``, the MQTT subscriber lives as long as the worker does.
+
+With ``learning.schedule_enabled`` it also queues the nightly learning run: every
+:data:`NIGHTLY_CHECK_SEC` it asks whether the run is due (``learning.nightly_at`` in
+``learning.timezone``, see :mod:`luna.pipelines.learning.schedule`), so a worker that was down at that
+time catches up within a minute of starting, and several workers queue one run between them.
 """
 
 from __future__ import annotations
@@ -22,12 +27,14 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from luna.container import Container
 from luna.domain.jobs import Job, JobStatus
+from luna.pipelines.learning.schedule import NightlySchedule
 from luna.services.jobs import JobService
+from luna.services.learning import LearningControl
 from luna.workers.registry import JobResult, load_jobs
 
 logger = logging.getLogger(__name__)
@@ -36,6 +43,8 @@ logger = logging.getLogger(__name__)
 PROGRESS_INTERVAL_SEC = 0.5
 #: The job that imports new CSV drops (registered in ``luna.workers.feeds``).
 CSV_SCAN_JOB = "feeds.scan_csv"
+#: How often the worker asks whether the nightly learning run is due.
+NIGHTLY_CHECK_SEC = 60.0
 
 
 class JobCancelledError(Exception):
@@ -235,6 +244,24 @@ def queue_csv_scan(container: Container) -> Job | None:
     return jobs.submit(CSV_SCAN_JOB, {}, worker_name())
 
 
+def queue_nightly_learning(container: Container, now: datetime | None = None) -> Job | None:
+    """Queue the learning run when the nightly schedule says it is due; None when it is not."""
+    settings = container.settings.learning
+    schedule = NightlySchedule.parse(settings.nightly_at, settings.timezone)
+    control = LearningControl(job_service(container), container.learning)
+    return control.queue_nightly(schedule, now or datetime.now(UTC))
+
+
+def _start_nightly_learning(container: Container) -> list[Callable[[], None]]:
+    if not container.settings.learning.schedule_enabled:
+        return []
+    nightly = _Repeating(
+        "luna-nightly-learning", NIGHTLY_CHECK_SEC, lambda: queue_nightly_learning(container)
+    )
+    nightly.start()
+    return [nightly.stop]
+
+
 def _start_feeds(container: Container) -> list[Callable[[], None]]:
     """Start the CSV scan schedule and, when enabled, the MQTT subscriber; returns how to stop them.
 
@@ -273,7 +300,7 @@ def start_in_process(container: Container) -> None:
     sweeper = _stale_sweeper(container)
     sweeper.start()
     try:
-        _in_process[container] = [*_start_feeds(container), sweeper.stop]
+        _in_process[container] = [*_start_feeds(container), *_start_nightly_learning(container), sweeper.stop]
     except Exception:
         sweeper.stop()
         container.job_queue.stop_workers()
@@ -300,7 +327,7 @@ def run_foreground_worker(container: Container) -> None:
     sweeper.start()
     stops = [sweeper.stop]
     try:
-        stops = [*_start_feeds(container), sweeper.stop]
+        stops = [*_start_feeds(container), *_start_nightly_learning(container), sweeper.stop]
         container.job_queue.run_worker(
             lambda job_id: execute(container, job_id), container.settings.jobs.workers
         )

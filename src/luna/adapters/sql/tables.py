@@ -285,10 +285,6 @@ feed_files = sa.Table(
     sa.CheckConstraint("status IN ('imported', 'failed')", name="ck_feed_files_status"),
 )
 
-DATA_TABLES: tuple[sa.Table, ...] = tuple(t for t in metadata.sorted_tables if t is not mv_events_daily)
-"""Every table that holds rows (the daily events rollup is a materialized view on PostgreSQL: it is
-refreshed, never written). The energy rollups are tables and listed: emptying a database empties them."""
-
 rag_feedback = sa.Table(
     "rag_feedback",
     metadata,
@@ -354,3 +350,7 @@ help_texts = sa.Table(
     sa.Column("sources", json_document(), nullable=False, default=list),
     sa.Column("created_at", UtcDateTime(), nullable=False, default=utc_now),
 )
+
+DATA_TABLES: tuple[sa.Table, ...] = tuple(t for t in metadata.sorted_tables if t is not mv_events_daily)
+"""Every table that holds rows (the daily events rollup is a materialized view on PostgreSQL: it is
+refreshed, never written). The energy rollups are tables and listed: emptying a database empties them."""

@@ -13,12 +13,14 @@ from luna.adapters.sql.events import SqlConsentRepository, SqlEventRepository, S
 from luna.adapters.sql.help_texts import SqlHelpTextRepository
 from luna.adapters.sql.items import SqlItemRepository
 from luna.adapters.sql.jobs import SqlJobRepository
+from luna.adapters.sql.metrics import SqlMetricsRepository
 from luna.adapters.sql.scores import SqlAuditRepository, SqlScoreRepository
 from luna.adapters.sql.user_meters import SqlUserMeterRepository
 from luna.adapters.sql.users import SqlUserRepository
 from luna.domain.errors import Unavailable
 from luna.ports.events import ConsentRepository, EventRepository, FeedbackRepository
 from luna.ports.help_texts import HelpTextRepository
+from luna.ports.metrics import MetricsRepository
 from luna.ports.scores import AuditRepository, ScoreRepository
 from luna.ports.sql import (
     ChunkRepository,
@@ -54,6 +56,7 @@ class SqlUnitOfWork:
         self.audit: AuditRepository = SqlAuditRepository(self._connection)
         self.user_meters: UserMeterRepository = SqlUserMeterRepository(self._connection)
         self.help_texts: HelpTextRepository = SqlHelpTextRepository(self._connection)
+        self.metrics: MetricsRepository = SqlMetricsRepository(self._connection)
 
     def _connection(self) -> sa.Connection:
         if self._active is None:

@@ -1,7 +1,67 @@
-"""Operators link customers to meters (being written: issue #5)."""
+"""``/api/v1/admin/users/{user_id}/meters``: operators link customers to their meters.
+
+A customer's energy advice (``/recommend`` items of kind ``energy``, the "Handlungsempfehlung" in
+Luna's answers) is about exactly these meters.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import uuid
+from typing import Annotated
 
-router = APIRouter(tags=["users"])
+from fastapi import APIRouter, Depends, Path
+
+from luna.api.deps import get_container
+from luna.api.envelope import ok
+from luna.api.openapi import error_response
+from luna.api.schemas.envelope import Envelope
+from luna.api.schemas.recommend import MeterLinksOut, MeterLinksRequest
+from luna.container import Container
+from luna.domain.energy_validation import METER_ID_PATTERN
+from luna.services.user_meters import MeterLinkService
+
+router = APIRouter(prefix="/users", tags=["admin"])
+
+
+def meter_link_service(container: Annotated[Container, Depends(get_container)]) -> MeterLinkService:
+    return MeterLinkService(container.database, container.energy)
+
+
+Links = Annotated[MeterLinkService, Depends(meter_link_service)]
+UserId = Annotated[uuid.UUID, Path(description="The customer's UUID (the `sub` of their token)")]
+MeterId = Annotated[
+    str, Path(pattern=f"^{METER_ID_PATTERN}$", description="1–64 characters of A–Z a–z 0–9 . _ : -")
+]
+
+
+@router.put(
+    "/{user_id}/meters",
+    summary="Set the meters a customer's energy advice is about",
+    description="Replaces the customer's meter links with `meter_ids` (an empty list removes all). A "
+    "customer who never signed in is created. An unknown meter is a 404 listing it in "
+    "`data.details.unknown_meter_ids`, and then nothing changes.",
+    responses={404: error_response("A meter is unknown; no link was changed")},
+)
+def put_meters(links: Links, user_id: UserId, body: MeterLinksRequest) -> Envelope[MeterLinksOut]:
+    result = links.replace(str(user_id), body.meter_ids)
+    return ok(MeterLinksOut.from_links(result), f"{len(result.meters)} meters linked.")
+
+
+@router.get(
+    "/{user_id}/meters",
+    summary="The meters linked to a customer",
+    responses={404: error_response("No user with this ID")},
+)
+def get_meters(links: Links, user_id: UserId) -> Envelope[MeterLinksOut]:
+    result = links.links(str(user_id))
+    return ok(MeterLinksOut.from_links(result), f"{len(result.meters)} meters linked.")
+
+
+@router.delete(
+    "/{user_id}/meters/{meter_id}",
+    summary="Unlink one meter from a customer",
+    responses={404: error_response("No user with this ID, or the meter is not linked to them")},
+)
+def delete_meter(links: Links, user_id: UserId, meter_id: MeterId) -> Envelope[MeterLinksOut]:
+    result = links.unlink(str(user_id), meter_id)
+    return ok(MeterLinksOut.from_links(result), f"Meter {meter_id} unlinked; {len(result.meters)} remain.")

@@ -1,7 +1,86 @@
-"""German help texts for dashboard routes (being written: issue #5)."""
+"""``/api/v1/help``: German help for the dashboards' views, written by Luna from her knowledge base.
+
+Customers and operators may read it (:func:`~luna.api.callers.current_caller`). A text is written once
+per route and model version and then served from the cache; see :mod:`luna.services.help`.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated, Any
 
-router = APIRouter(tags=["help"])
+from fastapi import APIRouter, Depends, Query
+
+from luna.api.callers import current_caller
+from luna.api.deps import get_container
+from luna.api.envelope import ok
+from luna.api.openapi import error_response
+from luna.api.schemas.envelope import Envelope
+from luna.api.schemas.help import HelpRouteOut, HelpRoutesOut, HelpTextOut
+from luna.container import Container
+from luna.domain.help import MAX_ROUTE_CHARS
+from luna.services.answering import AnswerService
+from luna.services.help import HelpService
+
+router = APIRouter(prefix="/help", tags=["help"], dependencies=[Depends(current_caller)])
+
+_AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: error_response("No valid credentials"),
+    403: error_response("The X-Admin-Key is wrong"),
+}
+
+
+def help_service(container: Annotated[Container, Depends(get_container)]) -> HelpService:
+    settings = container.settings
+    models = container.model_names()
+
+    def answers() -> AnswerService:
+        return container.knowledge.answers
+
+    return HelpService(
+        container.database,
+        answers,
+        settings.help,
+        chat_model=models["chat"],
+        embedding_model=models["embeddings"],
+        wait_sec=settings.chat.timeout_sec,
+    )
+
+
+Help = Annotated[HelpService, Depends(help_service)]
+
+
+@router.get(
+    "/context",
+    summary="German help text for a dashboard route",
+    description="The view's purpose, then what Luna's knowledge base says about it, with `[chunk <id>]` "
+    "citations (`sources`), at most `help.max_chars` characters. Written by the configured chat model once "
+    "per route and model version (chat model, embedding model, knowledge-base state) and then cached. "
+    "When no text can be written (`help.generate` off, empty knowledge base, nothing relevant, model down "
+    "or timed out) the route's written fallback is served with `generated: false`. "
+    "`GET /api/v1/help/routes` lists the routes.",
+    responses={
+        **_AUTH_ERRORS,
+        404: error_response("Unknown route; `data.details.known_routes` lists the known ones"),
+        503: error_response("The database is busy or unreachable"),
+    },
+)
+def context(
+    service: Help,
+    route: Annotated[
+        str | None,
+        Query(description="Dashboard route, e.g. `/energy` or `/admin/jobs`", max_length=MAX_ROUTE_CHARS),
+    ] = None,
+) -> Envelope[HelpTextOut]:
+    text = service.context(route)
+    how = "written by Luna" if text.generated else "written fallback"
+    return ok(HelpTextOut.from_text(text), f"Help for {text.route} ({how}).")
+
+
+@router.get(
+    "/routes",
+    summary="The dashboard routes that have help, with title, audience and purpose",
+    responses=_AUTH_ERRORS,
+)
+def routes(service: Help) -> Envelope[HelpRoutesOut]:
+    listed = [HelpRouteOut.from_route(route) for route in service.routes()]
+    return ok(HelpRoutesOut(routes=listed), f"{len(listed)} routes.")

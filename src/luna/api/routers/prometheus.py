@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from luna.api.prometheus import HttpMetrics
+from luna.api.deps import get_container
+from luna.api.prometheus import HttpMetrics, usage_exposition
+from luna.container import Container
+from luna.services.metrics import MetricsService
 
 router = APIRouter(tags=["system"])
 
@@ -14,9 +19,14 @@ router = APIRouter(tags=["system"])
 @router.get(
     "/metrics",
     summary="Prometheus metrics",
+    description="HTTP requests and durations by route template, jobs by status, and usage gauges "
+    "(`luna_items`, `luna_chunks`, `luna_users`, `luna_events`, `luna_events_today`, "
+    "`luna_feedback_useful_ratio`, `luna_ingest_failures`, `luna_ingest_seconds` …) read at scrape time.",
     response_class=Response,
     responses={200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Prometheus text format"}},
 )
-def get_metrics(request: Request) -> Response:
+def get_metrics(request: Request, container: Annotated[Container, Depends(get_container)]) -> Response:
     metrics: HttpMetrics = request.app.state.http_metrics
-    return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+    usage = MetricsService(container.database, container.settings.metrics)
+    body = generate_latest(metrics.registry) + usage_exposition(usage.snapshot)
+    return Response(body, media_type=CONTENT_TYPE_LATEST)

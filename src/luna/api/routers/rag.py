@@ -1,4 +1,9 @@
-"""``/api/v1/rag``: hybrid search over the knowledge base and Luna's cited German answers."""
+"""``/api/v1/rag``: hybrid search over the knowledge base and Luna's cited German answers.
+
+When a customer with linked meters asks about their own consumption, costs or saving (see
+:func:`~luna.services.energy_advice.wants_energy_advice`), Luna ends the answer with a
+"Handlungsempfehlung" from their meter data, streamed after the answer's own text.
+"""
 
 from __future__ import annotations
 
@@ -15,11 +20,13 @@ from luna.api.callers import Caller, current_caller
 from luna.api.deps import get_container
 from luna.api.envelope import ok
 from luna.api.openapi import error_response
+from luna.api.routers.recommend import energy_advice_service
 from luna.api.schemas.envelope import Envelope
 from luna.api.schemas.knowledge import AskOut, AskRequest, CitationOut, SearchOut, SearchRequest
 from luna.container import Container
 from luna.domain.errors import LunaError, RateLimited
 from luna.services.answering import Answer, AnswerEvent
+from luna.services.energy_advice import answer_section, wants_energy_advice
 from luna.services.retrieval import Citation
 
 router = APIRouter(prefix="/rag", tags=["rag"])
@@ -84,7 +91,8 @@ def _stream(first: AnswerEvent, rest: Iterator[AnswerEvent]) -> Iterator[ServerS
     },
 )
 def ask(container: Knowledge, caller: Annotated[Caller, Depends(ask_rate_limit)], body: AskRequest) -> Any:
-    events = container.knowledge.answers.stream(body.question, body.top_k, body.filters)
+    appendix = _energy_appendix(container, caller, body.question)
+    events = container.knowledge.answers.stream(body.question, body.top_k, body.filters, appendix=appendix)
     # Retrieval runs on the first step, so a bad filter or a down backend still gets its 4xx/5xx envelope.
     first = next(events)
     if body.stream:
@@ -92,3 +100,11 @@ def ask(container: Knowledge, caller: Annotated[Caller, Depends(ask_rate_limit)]
     done = [event.data for event in itertools.chain([first], events) if event.kind == "done"]
     answer: Answer = done[-1]
     return ok(AskOut.from_answer(answer), f"Answered by {answer.model}.")
+
+
+def _energy_appendix(container: Container, caller: Caller, question: str) -> str:
+    """The customer's energy advice as a closing section, when the question is about their energy."""
+    if caller.user_id is None or not wants_energy_advice(question):
+        return ""
+    limit = container.settings.recommend.energy_items
+    return answer_section(energy_advice_service(container).for_user(caller.user_id, limit))

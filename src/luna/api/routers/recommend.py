@@ -1,7 +1,90 @@
-"""Recommendations (being written: issue #5)."""
+"""``/api/v1/recommend``: what a customer should read next, and energy advice for their meters."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import threading
+import weakref
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+
+from luna.api.callers import Caller, current_caller
+from luna.api.deps import get_container
+from luna.api.envelope import ok
+from luna.api.errors import Forbidden
+from luna.api.openapi import error_response
+from luna.api.schemas.envelope import Envelope
+from luna.api.schemas.recommend import RecommendOut, RecommendRequest
+from luna.container import Container
+from luna.services.energy_advice import EnergyAdviceService
+from luna.services.insights import InsightsService
+from luna.services.recommend import RecommendService
 
 router = APIRouter(tags=["recommend"])
+
+_services: weakref.WeakKeyDictionary[Container, RecommendService] = weakref.WeakKeyDictionary()
+_advice: weakref.WeakKeyDictionary[Container, EnergyAdviceService] = weakref.WeakKeyDictionary()
+_lock = threading.Lock()
+
+
+def energy_advice_service(container: Container) -> EnergyAdviceService:
+    """One per container, shared with Luna's answers: it keeps each meter's advice until new readings."""
+    with _lock:
+        service = _advice.get(container)
+        if service is None:
+            s = container.settings
+            insights = InsightsService(container.energy, s.energy, s.sim.markets)
+            service = _advice[container] = EnergyAdviceService(container.database, container.energy, insights)
+        return service
+
+
+def recommend_service(container: Annotated[Container, Depends(get_container)]) -> RecommendService:
+    """One service per container: the bandit's statistics cache and its random state live in it."""
+    advice = energy_advice_service(container)
+    with _lock:
+        service = _services.get(container)
+        if service is None:
+            service = _services[container] = RecommendService.from_settings(
+                container.database,
+                container.vectors,
+                container.knowledge.collections,
+                advice,
+                container.settings.recommend,
+                container.settings.learning,
+            )
+        return service
+
+
+@router.post(
+    "/recommend",
+    summary="Recommendations for a user: chunks to read next and, with linked meters, energy advice",
+    description="Content recommendations from the user's positive events (average embedding), blended "
+    "with popularity and freshness and diversified across documents (MMR); unknown users and users "
+    "without history get a cold-start list (popular and new). Never what the user disliked, nor "
+    "archived chunks. A Thompson-sampling bandit picks the strategy per request from clicks on earlier "
+    "answers (send `recommendation_id` in the click's `meta`). Users linked to meters also get energy "
+    "advice (`kind: energy`) on places 1, 4, 7 … of the list. Customers get their own list; operators "
+    "(X-Admin-Key) may ask for any user or none, and their previews are not logged.",
+    responses={
+        401: error_response("No valid credentials"),
+        403: error_response("A customer asked for another user's recommendations"),
+    },
+)
+def recommend(
+    service: Annotated[RecommendService, Depends(recommend_service)],
+    caller: Annotated[Caller, Depends(current_caller)],
+    body: RecommendRequest | None = None,
+) -> Envelope[RecommendOut]:
+    body = body or RecommendRequest()
+    asked = None if body.user_id is None else str(body.user_id)
+    if caller.is_admin:
+        user_id, log = asked, False
+    else:
+        if asked is not None and asked != caller.user_id:
+            raise Forbidden("Customers can only ask for their own recommendations.")
+        user_id, log = caller.user_id, True
+    result = service.recommend(user_id, body.top_k, log=log)
+    return ok(
+        RecommendOut.from_recommendations(result),
+        f"{len(result.items)} recommendations ({result.strategy}).",
+    )

@@ -1,7 +1,89 @@
-"""A customer's own record, consent and erasure (being written: issue #5)."""
+"""``/api/v1/users/me``: a customer's own record, their consent to learning, and erasure of their data.
+
+Customers only (JWT, or ``X-Dev-User`` in development): "me" is the user of the token. Operators
+erase a user's data under ``/api/v1/admin/users/{user_id}/data``.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
 
-router = APIRouter(tags=["users"])
+from fastapi import APIRouter, Depends
+
+from luna.api.auth import current_user
+from luna.api.deps import get_container
+from luna.api.envelope import ok
+from luna.api.openapi import error_response
+from luna.api.schemas.envelope import Envelope
+from luna.api.schemas.events import ConsentIn, ConsentOut, ErasureOut, UserOut
+from luna.api.schemas.recommend import MeterLinksOut
+from luna.container import Container
+from luna.domain.users import User
+from luna.services.privacy import PrivacyService
+from luna.services.user_meters import MeterLinkService
+
+router = APIRouter(
+    prefix="/users",
+    tags=["users"],
+    responses={
+        401: error_response("No valid customer credentials (Bearer token, or X-Dev-User in development)")
+    },
+)
+
+Me = Annotated[User, Depends(current_user)]
+
+
+def privacy_service(container: Annotated[Container, Depends(get_container)]) -> PrivacyService:
+    return PrivacyService(container.database, consent_default=container.settings.learning.consent_default)
+
+
+Privacy = Annotated[PrivacyService, Depends(privacy_service)]
+
+
+@router.get(
+    "/me/meters",
+    summary="Your meters: the ones your energy advice and charts are about",
+    description="Operators link meters to customers with `PUT /api/v1/admin/users/{user_id}/meters`.",
+)
+def my_meters(container: Annotated[Container, Depends(get_container)], user: Me) -> Envelope[MeterLinksOut]:
+    links = MeterLinkService(container.database, container.energy).links(user.user_id)
+    return ok(MeterLinksOut.from_links(links), f"{len(links.meter_ids)} meter(s) linked to you.")
+
+
+@router.get("/me", summary="Your user record: ID, consent to learning, and what is stored about you")
+def me(service: Privacy, user: Me) -> Envelope[UserOut]:
+    return ok(UserOut.from_record(service.record(user.user_id)))
+
+
+@router.get(
+    "/me/consent",
+    summary="Whether Luna may learn from your events and ratings",
+    description="Your newest decision, or the operator's default (`learning.consent_default`) while you "
+    "have made none (`decided: false`).",
+)
+def get_consent(service: Privacy, user: Me) -> Envelope[ConsentOut]:
+    return ok(ConsentOut.from_state(service.consent(user.user_id)))
+
+
+@router.put(
+    "/me/consent",
+    summary="Allow or withdraw learning from your events and ratings",
+    description="Appends a consent record (scope `learning`); the newest one counts. Withdrawn consent "
+    "keeps Luna working for you: events and ratings are still stored, but the learning job and the "
+    "recommender's strategy statistics leave them out. Scores already computed change at the next run.",
+)
+def put_consent(service: Privacy, user: Me, body: ConsentIn) -> Envelope[ConsentOut]:
+    state = service.set_consent(user.user_id, body.learning)
+    return ok(ConsentOut.from_state(state), "Consent given." if state.learning else "Consent withdrawn.")
+
+
+@router.delete(
+    "/me/data",
+    summary="Erase your events, ratings, labels and consent records",
+    description="Everything in one transaction; the answer counts what was erased. An audit entry records "
+    "that you erased your data, with counts only. Your user ID itself stays (it is in your token) and is "
+    "used again by your next request.",
+)
+def erase_my_data(service: Privacy, user: Me) -> Envelope[ErasureOut]:
+    erasure = service.erase(user.user_id, actor=f"user:{user.user_id}")
+    return ok(ErasureOut.from_erasure(erasure), "Your data was erased.")

@@ -61,14 +61,23 @@ class SearchRequest(BaseModel):
 
 class CitationOut(BaseModel):
     chunk_id: str
-    score: float = Field(description="Fused score in hybrid mode (RRF), else the leg's own score")
+    score: float = Field(
+        description="Hybrid mode: the fused score (`rag.fusion`) plus `boost`; else the leg's own score"
+    )
+    boost: float = Field(
+        0.0,
+        description="What the learned popularity and quality added to `score` (hybrid mode, at most "
+        "`learning.boost_max` of the fusion's largest score; 0 when never viewed nor rated)",
+    )
     payload: dict[str, Any] = Field(
         description="text, item_id, title, kind, source, tags, url, version, section, page, chunk_idx"
     )
 
     @classmethod
     def from_citation(cls, citation: Citation) -> CitationOut:
-        return cls(chunk_id=citation.chunk_id, score=citation.score, payload=citation.payload)
+        return cls(
+            chunk_id=citation.chunk_id, score=citation.score, boost=citation.boost, payload=citation.payload
+        )
 
 
 class SearchOut(BaseModel):

@@ -1,0 +1,71 @@
+"""Operators link customers to their meters; energy advice (``/recommend``, Luna's answers) follows.
+
+Setting the links creates the customer's record when they have not signed in yet: linking the meter
+is part of onboarding and usually comes first. Reading or removing links of a user Luna has never
+seen is a 404, so a mistyped ID does not look like a customer without meters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from luna.domain.energy import MeterInfo
+from luna.domain.errors import InvalidInput, NotFound
+from luna.ports.energy import EnergyStore
+from luna.ports.sql import Database, UnitOfWork
+
+MAX_METERS_PER_USER = 100
+
+
+@dataclass(frozen=True, slots=True)
+class MeterLinks:
+    user_id: str
+    meters: list[MeterInfo]
+
+    @property
+    def meter_ids(self) -> list[str]:
+        return [meter.meter_id for meter in self.meters]
+
+
+class MeterLinkService:
+    def __init__(self, database: Database, energy: EnergyStore) -> None:
+        self._database = database
+        self._energy = energy
+
+    def replace(self, user_id: str, meter_ids: Sequence[str]) -> MeterLinks:
+        """Link exactly ``meter_ids`` (an empty list unlinks all); an unknown meter changes nothing."""
+        wanted = sorted(set(meter_ids))
+        if len(wanted) > MAX_METERS_PER_USER:
+            raise InvalidInput(f"A customer can have at most {MAX_METERS_PER_USER} meters.")
+        with self._database.unit_of_work() as uow:
+            uow.users.get_or_create(user_id)
+            current = uow.user_meters.meters_for(user_id)
+            uow.user_meters.link(user_id, wanted)
+            uow.user_meters.unlink(user_id, [meter for meter in current if meter not in wanted])
+            uow.commit()
+        return self.links(user_id)
+
+    def links(self, user_id: str) -> MeterLinks:
+        with self._database.unit_of_work(read_only=True) as uow:
+            _require_user(uow, user_id)
+            meter_ids = uow.user_meters.meters_for(user_id)
+        return MeterLinks(user_id, self._meters(meter_ids))
+
+    def unlink(self, user_id: str, meter_id: str) -> MeterLinks:
+        with self._database.unit_of_work() as uow:
+            _require_user(uow, user_id)
+            if uow.user_meters.unlink(user_id, [meter_id]) == 0:
+                raise NotFound(f"Meter {meter_id!r} is not linked to user {user_id}.")
+            uow.commit()
+        return self.links(user_id)
+
+    def _meters(self, meter_ids: Sequence[str]) -> list[MeterInfo]:
+        """The linked meters as the store knows them (a meter deleted meanwhile takes its link along)."""
+        found = (self._energy.get_meter(meter_id) for meter_id in meter_ids)
+        return [meter for meter in found if meter is not None]
+
+
+def _require_user(uow: UnitOfWork, user_id: str) -> None:
+    if uow.users.get(user_id) is None:
+        raise NotFound(f"No user {user_id}.")

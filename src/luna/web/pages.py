@@ -1,0 +1,18 @@
+"""Importing this module registers every dashboard page with NiceGUI (done once by the mount)."""
+
+from __future__ import annotations
+
+from luna.web import (  # noqa: F401  (each module registers its pages on import)
+    pages_admin_activity,
+    pages_admin_corpus,
+    pages_admin_home,
+    pages_admin_jobs,
+    pages_admin_logs,
+    pages_admin_upload,
+    pages_customer_ask,
+    pages_customer_energy,
+    pages_customer_market,
+    pages_customer_overview,
+    pages_customer_recommendations,
+    pages_login,
+)

@@ -1,0 +1,99 @@
+"""Who is logged in to the dashboards, kept in the session of the browser.
+
+NiceGUI's ``app.storage.user`` is a server-side record per browser, found by a signed session
+cookie. It holds a customer (user ID, how they logged in and, for a token, when it expires) and
+an admin mark (a fingerprint of the admin key, never the key). Every page checks the record again
+against the settings, so an expired token, a changed admin key or a dev login after
+``auth.allow_dev_user`` was switched off ends the session at the next page.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from nicegui import app
+
+from luna.web.context import web_context
+from luna.web.credentials import TokenLogin, check_admin_key, key_fingerprint, normalized_user_id
+
+_CUSTOMER = "customer"
+_ADMIN = "admin"
+_RECENT_DEV_USERS = "recent_dev_users"
+_MAX_RECENT = 5
+
+LoginKind = Literal["jwt", "dev"]
+
+
+@dataclass(frozen=True, slots=True)
+class Customer:
+    user_id: str
+    via: LoginKind
+
+
+def _store() -> Any:
+    return app.storage.user
+
+
+def current_customer() -> Customer | None:
+    """The logged-in customer, if their login is still valid (an invalid one is forgotten)."""
+    record = _store().get(_CUSTOMER)
+    if not isinstance(record, dict):
+        return None
+    auth = web_context().settings.auth
+    via: LoginKind | None = record.get("via")
+    expires_at = record.get("expires_at")
+    valid = (via == "dev" and auth.allow_dev_user) or (
+        via == "jwt" and isinstance(expires_at, (int, float)) and expires_at > time.time()
+    )
+    if via is None or not valid or not isinstance(record.get("user_id"), str):
+        _store().pop(_CUSTOMER, None)
+        return None
+    return Customer(user_id=record["user_id"], via=via)
+
+
+def log_in_with_token(login: TokenLogin) -> None:
+    _store()[_CUSTOMER] = {"user_id": login.user_id, "via": "jwt", "expires_at": login.expires_at}
+
+
+def log_in_dev_user(user_id: str) -> str:
+    """Log in as ``user_id`` (development only) and remember it among the recent dev users."""
+    canonical = normalized_user_id(user_id)
+    _store()[_CUSTOMER] = {"user_id": canonical, "via": "dev", "expires_at": None}
+    recent = [canonical, *(u for u in recent_dev_users() if u != canonical)][:_MAX_RECENT]
+    _store()[_RECENT_DEV_USERS] = recent
+    return canonical
+
+
+def recent_dev_users() -> list[str]:
+    recent = _store().get(_RECENT_DEV_USERS)
+    return [u for u in recent if isinstance(u, str)] if isinstance(recent, list) else []
+
+
+def log_out_customer() -> None:
+    _store().pop(_CUSTOMER, None)
+
+
+def is_admin() -> bool:
+    """Whether this browser logged in with the admin key that is configured now."""
+    fingerprint = _store().get(_ADMIN)
+    expected = web_context().settings.auth.admin_api_key
+    if not isinstance(fingerprint, str) or expected is None:
+        return False
+    current = key_fingerprint(expected.get_secret_value(), web_context().session_secret)
+    if fingerprint != current:
+        _store().pop(_ADMIN, None)
+        return False
+    return True
+
+
+def log_in_admin(key: str) -> None:
+    """Log in with the admin key (raises LoginRefused with a German reason)."""
+    context = web_context()
+    check_admin_key(key, context.settings.auth)
+    _store()[_ADMIN] = key_fingerprint(key.strip(), context.session_secret)
+
+
+def log_out_admin() -> None:
+    _store().pop(_ADMIN, None)

@@ -1,0 +1,65 @@
+"""Luna's look: a deep blue for the brand, amber for energy, on a light background.
+
+Every colour that carries text meets WCAG AA against the background it sits on (4.5:1): the
+primary, secondary, positive, negative and warning colours carry white text; amber is a fill
+(PV in charts, highlights) with dark text on it. The focus ring is drawn for keyboard users only
+(``:focus-visible``) in a colour with at least 3:1 contrast against both the page and the header.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from nicegui import ui
+
+PRIMARY: Final = "#0B4F6C"  # Luna deep blue (white text 8.9:1)
+SECONDARY: Final = "#0F766E"  # teal (white text 5.5:1)
+ACCENT: Final = "#F59E0B"  # amber: energy; dark text only
+ACCENT_DARK: Final = "#B45309"  # amber for text and outlines on light backgrounds (4.9:1)
+POSITIVE: Final = "#15803D"
+NEGATIVE: Final = "#B91C1C"
+WARNING: Final = "#B45309"
+INFO: Final = "#1D4ED8"
+TEXT: Final = "#1F2937"
+MUTED_TEXT: Final = "#4B5563"  # secondary text (7.6:1 on white)
+PAGE_BACKGROUND: Final = "#F4F7FA"
+
+#: Series colours of the charts, by meaning.
+CONSUMPTION: Final = PRIMARY
+PRODUCTION: Final = ACCENT
+PRICE: Final = SECONDARY
+PEAK_PRICE: Final = "#7C3AED"
+NEGATIVE_PRICE: Final = NEGATIVE
+CHEAP_WINDOW: Final = "rgba(21, 128, 61, 0.14)"
+
+_CSS: Final = f"""
+body {{ background: {PAGE_BACKGROUND}; color: {TEXT}; }}
+/* A ring as box-shadow: Quasar's .no-outline removes outlines from its buttons with !important. */
+:focus-visible {{ outline: none; box-shadow: 0 0 0 3px {ACCENT_DARK} !important; }}
+.q-header :focus-visible {{ box-shadow: 0 0 0 3px #FCD34D !important; }}
+.q-field__native:focus-visible {{ box-shadow: none !important; }}
+.luna-muted {{ color: {MUTED_TEXT}; }}
+.luna-nav .q-btn {{ text-transform: none; font-weight: 500; }}
+.luna-nav .luna-nav-active {{ background: rgba(255, 255, 255, 0.16); box-shadow: inset 0 -3px 0 {ACCENT}; }}
+.luna-main {{ width: 100%; max-width: 1440px; margin: 0 auto; }}
+.luna-card-title {{ font-size: 1.05rem; font-weight: 600; color: {PRIMARY}; }}
+.luna-figure {{ font-size: 1.6rem; font-weight: 600; line-height: 1.2; color: {TEXT}; }}
+.luna-citation {{ cursor: pointer; border-left: 4px solid {SECONDARY}; }}
+.luna-citation:hover {{ box-shadow: 0 2px 8px rgba(11, 79, 108, 0.25); }}
+.luna-answer {{ white-space: pre-wrap; line-height: 1.55; }}
+"""
+
+
+def apply_theme() -> None:
+    """Colours and styles of the current page (called by the page frame, once per page)."""
+    ui.colors(
+        primary=PRIMARY,
+        secondary=SECONDARY,
+        accent=ACCENT,
+        positive=POSITIVE,
+        negative=NEGATIVE,
+        warning=WARNING,
+        info=INFO,
+        dark=TEXT,
+    )
+    ui.add_css(_CSS)

@@ -1,0 +1,130 @@
+"""The admin dashboard's way in and its knowledge base views, in a real browser: the admin key (a wrong
+one refused in German), logging out, uploading several files at once (one indexed, one of a wrong type,
+one already known), an internal URL refused, finding the new document in the corpus, tagging it, giving it a
+second version and deleting it after confirming."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import JOB_SEC, SAMPLE, WebServer, log_in_admin, shoot
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+TITLE = "Netzdienliches Laden im Quartier"
+NOTE = f"""# {TITLE}
+
+Ein Quartiersspeicher nimmt mittags Solarstrom auf und gibt ihn abends an die Wallboxen ab.
+So sinkt die Spitzenlast am Ortsnetztransformator, und die Netzentgelte nach § 14a EnWG bleiben niedrig.
+
+## Steuerung
+
+Die Ladeleistung folgt dem Preissignal des Vortags und der Prognose der Erzeugung.
+"""
+NOTE_V2 = NOTE.replace("niedrig", "niedrig, auch an kalten Winterabenden")
+#: The first bytes of a PNG: content Luna does not take, whatever the name says.
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def test_a_wrong_admin_key_is_refused_in_german_and_logging_out_ends_the_session(
+    page: Page, web: WebServer
+) -> None:
+    page.goto(f"{web.base_url}/admin/jobs")
+    page.get_by_label("Admin-Schlüssel").fill("falscher-schluessel")
+    page.get_by_label("Admin-Schlüssel").press("Enter")
+    expect(page.get_by_role("alert")).to_have_text("Der Admin-Schlüssel ist nicht korrekt.")
+    shoot(page, "admin-login-refused")
+
+    log_in_admin(page, web)
+    expect(page.get_by_text("Alle Dienste laufen")).to_be_visible()
+    expect(page.get_by_role("cell", name="Datenbank", exact=True)).to_be_visible()
+    shoot(page, "admin-home")
+
+    page.get_by_role("button", name="Abmelden").click()
+    expect(page.get_by_label("Admin-Schlüssel")).to_be_visible()
+    page.goto(f"{web.base_url}/admin/corpus")
+    expect(page.get_by_label("Admin-Schlüssel")).to_be_visible()
+    expect(page.get_by_role("heading", name="Korpus")).to_have_count(0)
+
+
+def test_uploaded_files_each_show_their_outcome_and_the_new_one_is_tagged_and_deleted_in_the_corpus(
+    page: Page, web: WebServer
+) -> None:
+    log_in_admin(page, web)
+    page.get_by_role("link", name="Hochladen", exact=True).click()
+    expect(page.get_by_role("heading", name="Dokumente hochladen")).to_be_visible()
+
+    page.locator(".q-uploader input[type=file]").set_input_files(
+        [
+            {"name": "quartier.md", "mimeType": "text/markdown", "buffer": NOTE.encode()},
+            {"name": "bild.png", "mimeType": "image/png", "buffer": PNG},
+            {"name": SAMPLE.name, "mimeType": "text/markdown", "buffer": SAMPLE.read_bytes()},
+        ]
+    )
+    rows = page.locator(".q-card--flat")
+    new = rows.filter(has_text="quartier.md")
+    expect(new).to_contain_text("Indexiert", timeout=JOB_SEC * 1000)
+    expect(new).to_contain_text(f"„{TITLE}“")
+    expect(rows.filter(has_text="bild.png")).to_contain_text("Dieser Dateityp wird nicht unterstützt")
+    known = rows.filter(has_text=SAMPLE.name)
+    expect(known).to_contain_text("Dieses Dokument ist bereits im Korpus vorhanden.")
+    expect(known.get_by_role("link", name="Vorhandenes Dokument ansehen")).to_be_visible()
+    page.get_by_label("Adresse (URL)").fill("http://127.0.0.1:9/intern.pdf")
+    page.get_by_role("button", name="Abrufen und einlesen").click()
+    expect(rows.filter(has_text="http://127.0.0.1:9/intern.pdf")).to_contain_text(
+        "Diese Adresse ruft Luna nicht ab"
+    )
+    shoot(page, "admin-upload")
+
+    new.get_by_role("link", name="Im Korpus ansehen").click()
+    card = page.locator(".q-card--flat", has=page.get_by_role("heading", name=TITLE))
+    expect(card).to_contain_text("Indexiert")
+    expect(card).to_contain_text("Version 1")
+    expect(card).to_contain_text("Keine Schlagwörter")
+
+    card.get_by_role("button", name=f"Schlagwörter bearbeiten: {TITLE}").click()
+    editor = page.get_by_role("dialog")
+    editor.get_by_label("Schlagwörter (Enter nach jedem)").fill("quartier")
+    editor.get_by_label("Schlagwörter (Enter nach jedem)").press("Enter")
+    editor.get_by_role("button", name="Speichern").click()
+    expect(page.get_by_text("Schlagwörter gespeichert.")).to_be_visible()
+    expect(card).to_contain_text("quartier")
+    with web.admin() as admin:
+        tagged = admin.get("/admin/items", params={"tag": "quartier"}).json()["data"]
+    assert [item["title"] for item in tagged["items"]] == [TITLE]
+
+    card.get_by_role("button", name=f"Neue Version hochladen: {TITLE}").click()
+    page.get_by_role("dialog").locator("input[type=file]").set_input_files(
+        {"name": "quartier.md", "mimeType": "text/markdown", "buffer": NOTE_V2.encode()}
+    )
+    expect(page.get_by_text(f"Version 2 von „{TITLE}“ eingelesen")).to_be_visible(timeout=JOB_SEC * 1000)
+    expect(card).to_contain_text("Version 2")
+    expect(card).to_contain_text("quartier")
+    card.get_by_role("button", name=f"Versionen: {TITLE}").click()
+    history = page.get_by_role("dialog")
+    expect(history.get_by_role("cell", name="aktuell (durchsuchbar)")).to_be_visible()
+    expect(history.get_by_role("cell", name="archiviert", exact=True)).to_be_visible()
+    history.get_by_role("button", name="Schließen").click()
+
+    page.get_by_role("button", name="Alle Dokumente anzeigen").click()
+    page.get_by_label("Suche in Titel und Adresse").fill("Quartier")
+    expect(page.get_by_text(re.compile(r"^1 Dokument$"))).to_be_visible()
+    shoot(page, "admin-corpus")
+
+    page.get_by_role("button", name=f"Löschen: {TITLE}").click()
+    expect(page.get_by_role("dialog")).to_contain_text("Dokument löschen?")
+    shoot(page, "admin-corpus-delete")
+    page.get_by_role("button", name="Abbrechen").click()
+    expect(page.get_by_role("dialog")).to_have_count(0)
+    expect(page.get_by_role("heading", name=TITLE)).to_be_visible()
+
+    page.get_by_role("button", name=f"Löschen: {TITLE}").click()
+    page.get_by_role("button", name="Endgültig löschen").click()
+    expect(page.get_by_text(f"„{TITLE}“ wurde gelöscht")).to_be_visible()
+    expect(page.get_by_text("Keine Dokumente gefunden")).to_be_visible()
+    with web.admin() as admin:
+        left = admin.get("/admin/items", params={"query": "Quartier"}).json()["data"]
+    assert left["total"] == 0

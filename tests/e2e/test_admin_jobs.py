@@ -1,0 +1,105 @@
+"""The admin dashboard's operations in a real browser: a reindex followed to its end in the live job list,
+the simulator started and stopped, a learning run that leaves a score version and an audit entry, a
+snapshot taken and restored after confirming, and the activity and log views."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Locator, Page, expect
+
+from tests.e2e.conftest import JOB_SEC, WebServer, log_in_admin, shoot
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+JOB_MS = JOB_SEC * 1000
+
+
+def open_jobs(page: Page, web: WebServer) -> None:
+    log_in_admin(page, web)
+    page.get_by_role("link", name="Jobs", exact=True).click()
+    expect(page.get_by_role("heading", name="Jobs", exact=True)).to_be_visible()
+
+
+def newest_job(page: Page, name: str) -> Locator:
+    """The newest row of the job list for the job called ``name`` (the list is newest first)."""
+    return page.locator("tbody tr", has=page.get_by_role("cell", name=name, exact=True)).first
+
+
+def test_a_reindex_started_in_the_jobs_view_is_followed_to_its_end(page: Page, web: WebServer) -> None:
+    open_jobs(page, web)
+
+    page.get_by_role("button", name="Gesamten Korpus neu indexieren").click()
+    expect(page.get_by_text("Neuindexierung gestartet.")).to_be_visible()
+    expect(newest_job(page, "Neuindexierung")).to_contain_text("Erfolgreich", timeout=JOB_MS)
+    expect(newest_job(page, "Neuindexierung")).to_contain_text("100 %")
+    expect(newest_job(page, "Neuindexierung")).to_contain_text("Administration")
+    shoot(page, "admin-jobs")
+
+
+def test_the_simulator_starts_and_stops_from_the_jobs_view(page: Page, web: WebServer) -> None:
+    open_jobs(page, web)
+    expect(page.get_by_text("Die Live-Simulation läuft nicht.")).to_be_visible()
+
+    page.get_by_role("button", name="Simulation starten").click()
+    expect(page.get_by_text("Die Live-Simulation läuft.")).to_be_visible(timeout=JOB_MS)
+    expect(page.get_by_role("button", name="Simulation starten")).to_be_disabled()
+    expect(newest_job(page, "Live-Simulation")).to_contain_text("Läuft")
+
+    page.get_by_role("button", name="Simulation stoppen").click()
+    expect(page.get_by_text("Die Live-Simulation läuft nicht.")).to_be_visible(timeout=JOB_MS)
+    expect(newest_job(page, "Live-Simulation")).to_contain_text("Abgebrochen")
+    with web.admin() as admin:
+        status = admin.get("/sim/status").json()["data"]
+    assert status["live"] is None
+
+
+def test_a_learning_run_started_in_the_jobs_view_shows_up_as_version_and_audit_entry(
+    page: Page, web: WebServer
+) -> None:
+    open_jobs(page, web)
+
+    page.get_by_role("button", name="Lernlauf starten").click()
+    expect(newest_job(page, "Lernlauf")).to_contain_text("Erfolgreich", timeout=JOB_MS)
+    expect(page.get_by_text("Aktuelle Version")).to_be_visible()
+    with web.admin() as admin:
+        learned = admin.get("/admin/learn").json()["data"]
+    version = learned["latest"]["version"]
+
+    page.get_by_role("link", name="Aktivität", exact=True).click()
+    expect(page.get_by_role("heading", name="Ereignisse, Feedback & Metriken")).to_be_visible()
+    versions = page.locator(".q-card", has_text="Lernen: Versionen der Bewertungen")
+    expect(versions.get_by_role("cell", name=str(version), exact=True)).to_be_visible()
+    audit = page.locator(".q-card", has_text="Protokoll der Lernläufe")
+    expect(audit.get_by_role("cell", name=f"Version {version}").first).to_be_visible()
+    expect(audit.get_by_role("cell", name="Administration").first).to_be_visible()
+    expect(page.get_by_text("Einlesezeit je Dokument")).to_be_visible()
+    shoot(page, "admin-activity")
+
+
+def test_a_snapshot_is_taken_and_restored_only_after_confirming(page: Page, web: WebServer) -> None:
+    open_jobs(page, web)
+
+    page.get_by_role("button", name="Snapshot erstellen").click()
+    expect(page.get_by_text("Snapshot erstellt")).to_be_visible(timeout=JOB_MS)
+    restore = page.get_by_role("button", name="Wiederherstellen:").first
+    restore.click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text("Snapshot wiederherstellen?")
+    dialog.get_by_role("button", name="Wiederherstellen").click()
+    expect(page.get_by_text("wiederhergestellt.")).to_be_visible(timeout=JOB_MS)
+    with web.admin() as admin:
+        items = admin.get("/admin/items").json()["data"]
+    assert items["total"] >= 1
+    page.evaluate("window.scrollTo(0, 0)")
+    shoot(page, "admin-jobs-snapshots")
+
+
+def test_the_logs_view_counts_warnings_and_errors_of_the_running_server(page: Page, web: WebServer) -> None:
+    log_in_admin(page, web)
+    page.get_by_role("link", name="Protokolle", exact=True).click()
+
+    expect(page.get_by_text("Fehler, letzte Stunde")).to_be_visible()
+    expect(page.get_by_text("Warnungen, letzte 24 Stunden")).to_be_visible()
+    expect(page.get_by_text("Erfasst seit")).to_be_visible()
+    expect(page.get_by_role("tab", name="Neueste Fehler")).to_be_visible()
+    shoot(page, "admin-logs")

@@ -1,0 +1,76 @@
+"""The German "why" of a recommendation, the topics it names, and numbers as German readers write them."""
+
+from __future__ import annotations
+
+import pytest
+
+from luna.domain.recommend_reasons import (
+    best_topic,
+    clock_window,
+    euros,
+    interest_reason,
+    kilowatt_hours,
+    kilowatts,
+    percent,
+    similar_reason,
+    topic_of_tag,
+    topics_of,
+)
+
+
+@pytest.mark.parametrize(
+    ("tag", "topic"),
+    [
+        ("pv", "Photovoltaik"),
+        ("PV", "Photovoltaik"),
+        ("Wärmepumpe", "Wärmepumpen"),
+        ("waermepumpe", "Wärmepumpen"),
+        ("e-mobilität", "Elektromobilität"),
+        ("netzentgelte", "Netzentgelte"),
+        ("tarif", "Stromtarife"),
+        ("smart_meter", "Smart Meter"),
+        ("netzausbau", "Netzausbau"),
+        ("2024", None),
+        ("", None),
+        ("  ", None),
+    ],
+)
+def test_tags_become_the_topic_a_customer_reads(tag: str, topic: str | None) -> None:
+    assert topic_of_tag(tag) == topic
+
+
+def test_an_item_without_tags_takes_its_topics_from_glossary_words_in_the_title() -> None:
+    assert topics_of([], "Photovoltaik auf dem Dach: Eigenverbrauch erhöhen") == [
+        "Photovoltaik",
+        "Eigenverbrauch",
+    ]
+    assert topics_of(["pv", "solar"], "Egal") == ["Photovoltaik"]
+    assert topics_of([], None) == []
+
+
+def test_the_reason_names_the_users_strongest_shared_interest() -> None:
+    interests = {"Photovoltaik": 3.0, "Stromspeicher": 5.0, "Stromtarife": 1.0}
+
+    assert best_topic(["Photovoltaik", "Stromspeicher"], interests) == "Stromspeicher"
+    assert best_topic(["Netzentgelte"], interests) is None
+    assert interest_reason("Photovoltaik") == "weil Sie sich für Photovoltaik interessieren"
+
+
+def test_a_long_title_is_shortened_in_the_similarity_reason() -> None:
+    reason = similar_reason("Ein sehr langer Titel " * 10)
+
+    assert reason.startswith("ähnlich zu „Ein sehr langer Titel") and reason.endswith(
+        "“, das Sie gelesen haben"
+    )
+    assert len(reason) < 110
+
+
+def test_numbers_are_written_the_german_way() -> None:
+    assert euros(4.2) == "4,20 €"
+    assert euros(1234.5) == "1.234,50 €"
+    assert kilowatts(7.84) == "7,8 kW"
+    assert kilowatt_hours(12.34) == "12,3 kWh"
+    assert kilowatt_hours(1234.0) == "1.234 kWh"
+    assert percent(0.615) == "62 %"
+    assert clock_window(13, 0, 15, 0) == "13–15 Uhr"
+    assert clock_window(13, 30, 15, 30) == "13:30–15:30 Uhr"

@@ -1,0 +1,52 @@
+"""What the dashboards print: German numbers and times, and Luna's citation markers as numbers."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from luna.web.citation_marks import number_citations, strip_citations
+from luna.web.formats import de_datetime, de_eur, de_int, de_number, de_percent
+from luna.web.navigation import ADMIN_VIEWS, CUSTOMER_VIEWS, Area, safe_next, view_for
+
+
+def test_numbers_use_a_decimal_comma_and_dots_between_thousands() -> None:
+    assert de_number(1234567.891, 2) == "1.234.567,89"
+    assert de_int(12000) == "12.000"
+    assert de_eur(-3.5) == "-3,50 €"
+    assert de_percent(0.257) == "26 %"
+
+
+def test_times_are_shown_on_the_berlin_clock_in_winter_and_summer() -> None:
+    assert de_datetime(datetime(2026, 1, 15, 11, 30, tzinfo=UTC)) == "15.01.2026, 12:30"
+    assert de_datetime(datetime(2026, 7, 15, 11, 30, tzinfo=UTC)) == "15.07.2026, 13:30"
+
+
+def test_citations_are_numbered_by_first_appearance_and_repeat_their_number() -> None:
+    numbered = number_citations("Erstens [chunk a1]. Zweitens [chunk b2]. Wieder [chunk a1].")
+
+    assert numbered.text == "Erstens [1]. Zweitens [2]. Wieder [1]."
+    assert numbered.chunk_ids == ("a1", "b2")
+
+
+def test_a_marker_still_streaming_in_is_held_back_until_it_is_complete() -> None:
+    assert number_citations("Das gilt [chu").text == "Das gilt "
+    assert number_citations("Das gilt [chunk 12ab").text == "Das gilt "
+    assert number_citations("Ein Array [0] bleibt.").text == "Ein Array [0] bleibt."
+
+
+def test_help_texts_lose_their_markers() -> None:
+    assert strip_citations("Tarife wechseln stündlich [chunk x9].") == "Tarife wechseln stündlich."
+
+
+def test_after_login_only_a_view_of_the_same_area_is_a_destination() -> None:
+    assert safe_next("/energy", Area.CUSTOMER) == "/energy"
+    assert safe_next("https://evil.example/", Area.CUSTOMER) == "/"
+    assert safe_next("//evil.example", Area.ADMIN) == "/admin"
+    assert safe_next("/admin/jobs", Area.CUSTOMER) == "/"
+    assert safe_next(None, Area.ADMIN) == "/admin"
+
+
+def test_every_view_has_a_unique_route_and_a_german_title() -> None:
+    routes = [view.route for view in (*CUSTOMER_VIEWS, *ADMIN_VIEWS)]
+    assert len(routes) == len(set(routes))
+    assert view_for("/market").title == "Marktpreise"
