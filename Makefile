@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 
 help:
 	@echo "make run        install into .venv, migrate, serve the API (127.0.0.1:8000 unless HOST/API_PORT say otherwise)"
-	@echo "make test       unit, contract, integration and API suites (SQLite + PostgreSQL, in-process + Redis jobs)"
+	@echo "make test       unit, contract, integration, API and browser suites (SQLite + PostgreSQL, in-process + Redis jobs)"
 	@echo "make lint       ruff + import-linter     make fmt   format the code"
 	@echo "make typecheck  mypy --strict on src/    make bench run the benchmarks in bench/"
 
@@ -63,6 +63,11 @@ bench: $(STAMP)
 	$(BIN)/python bench/realism_prices.py
 	$(BIN)/python bench/realism_households.py
 	$(BIN)/python bench/energy_store.py
+	$(BIN)/python bench/events_ingest.py
+	$(BIN)/python bench/metrics_overview.py
+	$(BIN)/python bench/retrieval_boost.py
+	$(BIN)/python bench/recommend_learning.py
+	$(BIN)/python bench/recommend_bandit_replay.py
 
 # Regenerates the lock from what is installed in .venv (run after changing pyproject.toml).
 lock: $(BIN)/python

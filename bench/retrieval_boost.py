@@ -14,11 +14,12 @@ For both fusion methods it searches every question (top 13, see :data:`TOP`) wit
   found what the benchmark calls relevant; not a quality claim);
 - **adversarial**: every irrelevant chunk gets the maximum boost, the relevant ones none.
 
-It prints hit@5, MRR@10 and *inversions*: pairs of a relevant chunk and an irrelevant one that was below
-it without boosts and is above it with them. The *margin* of a relevant chunk is its fused score minus the
-best irrelevant score below it, as a share of the fusion method's largest score; an adversarial boost
-inverts exactly the relevant chunks whose margin is below ``boost_max``, so the smallest margin is the
-largest safe ``boost_max`` on this question set.
+It prints hit@5, MRR@10 and *inversions*: pairs of a relevant chunk and an irrelevant one that scored
+strictly lower without boosts and ranks above it with them (exact ties, which the fusion breaks by chunk
+ID, are counted apart: under RRF the learned scores break them on purpose). The *margin* of a relevant
+chunk is its fused score minus the best irrelevant score below it, as a share of the fusion method's
+largest score; an adversarial additive boost inverts exactly the relevant chunks whose margin is below
+``boost_max``, so the smallest margin is the largest safe ``boost_max`` on this question set.
 """
 
 from __future__ import annotations
@@ -205,18 +206,27 @@ def evaluate(rankings: Sequence[list[tuple[str, float]]], relevant: Sequence[set
 
 def inversions(
     before: list[tuple[str, float]], after: list[tuple[str, float]], wanted: set[str]
-) -> tuple[int, int]:
-    """(inverted pairs, of which in the boosted top 10)."""
+) -> tuple[int, int, int]:
+    """(inverted pairs, of which in the boosted top 10, exact ties now broken for the irrelevant chunk).
+
+    A pair is inverted when the relevant chunk's fused score was strictly higher; an exact tie has no
+    order to invert (without boosts the fusion breaks it by chunk ID).
+    """
+    score_before = dict(before)
     rank_before = {cid: rank for rank, (cid, _) in enumerate(before)}
     rank_after = {cid: rank for rank, (cid, _) in enumerate(after)}
-    total = top10 = 0
+    total = top10 = ties = 0
     for relevant in (cid for cid in rank_before if cid in wanted):
         below = rank_after.get(relevant, len(after))
         for cid, rank in rank_after.items():
-            if cid not in wanted and rank < below and rank_before.get(cid, TOP) > rank_before[relevant]:
+            if cid in wanted or rank >= below or rank_before.get(cid, TOP) < rank_before[relevant]:
+                continue
+            if score_before.get(cid) == score_before[relevant]:
+                ties += 1
+            else:
                 total += 1
                 top10 += rank < 10
-    return total, top10
+    return total, top10, ties
 
 
 def margins(
@@ -280,6 +290,7 @@ def main(argv: list[str] | None = None) -> int:
                 "inversions": sum(p[0] for p in pairs),
                 "inversions_top10": sum(p[1] for p in pairs),
                 "questions_inverted": sum(p[0] > 0 for p in pairs),
+                "ties_broken_for_irrelevant": sum(p[2] for p in pairs),
             }
         for name, row in rows.items():
             row["search_ms_p50"] = statistics.median(LATENCIES[(name, fusion)])
@@ -287,19 +298,23 @@ def main(argv: list[str] | None = None) -> int:
             "scale": scale,
             "rows": rows,
             "relevant_chunks_with_irrelevant_below": len(found),
-            "smallest_margin": min(found, default=None),
+            "relevant_chunks_tied_with_irrelevant": sum(m == 0 for m in found),
+            "smallest_margin": min((m for m in found if m > 0), default=None),
             "margin_p05": statistics.quantiles(found, n=20)[0] if len(found) >= 20 else None,
-            "adversarial_inverted_chunks_by_boost_max": {str(b): sum(m < b for m in found) for b in SWEEP},
+            "additive_boost_inverted_chunks_by_boost_max": {
+                str(b): sum(0 < m < b for m in found) for b in SWEEP
+            },
         }
     print(json.dumps(report, indent=2))
     for fusion, figures in report["fusion"].items():
         print(f"\n{fusion} fusion (scale {figures['scale']:.4g}, boost_max {boost_max}):")
-        print("| boosts | hit@5 | MRR@10 | inverted pairs | in top 10 | questions | search p50 ms |")
-        print("|---|---:|---:|---:|---:|---:|---:|")
+        print("| boosts | hit@5 | MRR@10 | inverted pairs | in top 10 | questions | ties | search p50 ms |")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|")
         for name, row in figures["rows"].items():
             print(
                 f"| {name} | {row['hit@5']:.3f} | {row['mrr@10']:.3f} | {row['inversions']} | "
                 f"{row['inversions_top10']} | {row.get('questions_inverted', 0)} | "
+                f"{row.get('ties_broken_for_irrelevant', 0)} | "
                 f"{row['search_ms_p50']:.1f} |"
             )
     container.close()

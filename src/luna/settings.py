@@ -321,7 +321,7 @@ class LearningSettings(_Section):
     quality_prior_mean: float = Field(default=0.5, ge=0, le=1)
     quality_prior_weight: float = Field(default=5.0, gt=0)
     boost_enabled: bool = True
-    boost_max: float = Field(default=0.05, ge=0, le=1)
+    boost_max: float = Field(default=0.005, ge=0, le=1)
     nightly_at: str = Field(default="03:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
     timezone: str = "Europe/Berlin"
     schedule_enabled: bool = True

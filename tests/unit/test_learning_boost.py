@@ -5,8 +5,13 @@ from __future__ import annotations
 import pytest
 
 from luna.domain.scores import Score, ScoreTarget
-from luna.pipelines.learning.boost import boost_strength, fusion_scale, rerank
+from luna.pipelines.learning.boost import boost_strength, break_ties, fusion_scale, rerank
 from luna.pipelines.learning.changes import compare
+from luna.settings import LearningSettings
+
+#: The smallest gap between a relevant chunk and the best irrelevant chunk below it, as a share of the
+#: weighted fusion's score range, on the team's 74 questions (``bench/retrieval_boost.py``, 0.00799).
+SMALLEST_MARGIN_ON_THE_QUESTION_SET = 0.0079
 
 
 @pytest.mark.parametrize(
@@ -51,6 +56,24 @@ def test_rerank_adds_the_boost_and_keeps_the_fused_order_among_equals() -> None:
     ]
     assert [hit.chunk_id for hit in rerank(ranked, {}, 0.1)] == ["a", "b", "c", "d"]
     assert [hit.chunk_id for hit in rerank(ranked, {"d": 1.0}, 0.0)] == ["a", "b", "c", "d"]
+
+
+def test_ties_are_broken_by_strength_and_nothing_else_moves() -> None:
+    ranked = [("a", 0.5), ("b", 0.4), ("c", 0.4), ("d", 0.3)]
+
+    ordered = break_ties(ranked, {"c": 0.2, "d": 1.0})
+
+    assert [(hit.chunk_id, hit.score, hit.boost) for hit in ordered] == [
+        ("a", 0.5, 0.0),
+        ("c", 0.4, 0.0),
+        ("b", 0.4, 0.0),
+        ("d", 0.3, 0.0),
+    ]
+
+
+def test_the_default_boost_stays_below_the_smallest_margin_measured_on_the_question_set() -> None:
+    """Raising ``learning.boost_max`` past this needs ``bench/retrieval_boost.py`` re-run first."""
+    assert 0 < LearningSettings().boost_max < SMALLEST_MARGIN_ON_THE_QUESTION_SET
 
 
 def chunk(target_id: str, popularity: float, quality: float = 0.5) -> Score:

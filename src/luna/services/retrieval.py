@@ -5,9 +5,10 @@ SQL, which drops whatever is not part of the searchable knowledge base any more 
 still pending, points left behind by a crash) and supplies the text and item fields of the payload. So a
 search never shows a chunk that SQL does not vouch for.
 
-In hybrid mode the learning loop's scores add a bounded boost to the fused score (``learning.boost_max``
-of the fusion method's largest score; see :mod:`luna.pipelines.learning.boost`), read in the same unit
-of work for the candidates only. The single-leg modes exist for comparisons and stay unboosted.
+In hybrid mode the learning loop's scores, read in the same unit of work for the candidates only, add a
+bounded boost to the weighted fusion's score (``learning.boost_max`` of its largest score) or break exact
+ties of reciprocal rank fusion (see :mod:`luna.pipelines.learning.boost` for why). The single-leg modes
+exist for comparisons and stay unboosted.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from luna.domain.errors import InvalidInput
 from luna.domain.fusion import rrf, weighted_score_fusion
 from luna.domain.items import Item, ItemStatus
 from luna.domain.scores import ScoreTarget
-from luna.pipelines.learning.boost import boost_strength, fusion_scale, rerank
+from luna.pipelines.learning.boost import Boosted, boost_strength, break_ties, fusion_scale, rerank
 from luna.ports.sql import Database, UnitOfWork
 from luna.ports.vectors import PayloadFilter, VectorIndex
 from luna.services.indexing import CachedEmbedder, LexicalMirror, VectorCollections, chunk_payload
@@ -197,8 +198,10 @@ class RetrievalService:
             ]
         method = fusion or self._settings.fusion
         ranked = self._fuse(dense, lexical, method) if mode == "hybrid" else dense or lexical
-        amount = self._boost_amount(method) if mode == "hybrid" else 0.0
-        citations, titles = self._hydrate(ranked, top_k, dict(dense), dict(lexical), amount)
+        boosted = self.boosts is not None and self._settings.boost_max > 0 and mode == "hybrid"
+        citations, titles = self._hydrate(
+            ranked, top_k, dict(dense), dict(lexical), method if boosted else None
+        )
         return SearchResult(
             citations=citations,
             best_dense_score=max((score for _, score in dense), default=None),
@@ -213,12 +216,18 @@ class RetrievalService:
             return rrf([dense, lexical], k=self._settings.rrf_k, weights=weights)
         return weighted_score_fusion([dense, lexical], weights)
 
-    def _boost_amount(self, method: FusionMethod) -> float:
-        """The largest boost in the fused score's units (0 without a boost source)."""
+    def _learned_order(
+        self, uow: UnitOfWork, ranked: Sequence[tuple[str, float]], boost: FusionMethod | None
+    ) -> list[Boosted]:
+        """The fused ranking after the learned scores: boosted (weighted), tie-broken (RRF) or as it is."""
+        if boost is None or self.boosts is None:
+            return [Boosted(chunk_id, score, 0.0) for chunk_id, score in ranked]
+        strengths = self.boosts.strengths(uow, [chunk_id for chunk_id, _ in ranked])
+        if boost == "rrf":
+            return break_ties(ranked, strengths)
         s = self._settings
-        if self.boosts is None or s.boost_max <= 0:
-            return 0.0
-        return s.boost_max * fusion_scale(method, s.dense_weight, s.lexical_weight, s.rrf_k)
+        amount = s.boost_max * fusion_scale(boost, s.dense_weight, s.lexical_weight, s.rrf_k)
+        return rerank(ranked, strengths, amount)
 
     def _hydrate(
         self,
@@ -226,17 +235,16 @@ class RetrievalService:
         top_k: int,
         dense: Mapping[str, float],
         lexical: Mapping[str, float],
-        boost_amount: float,
+        boost: FusionMethod | None,
     ) -> tuple[list[Citation], list[str]]:
-        """The best ``top_k`` hits SQL confirms (after the boost), with text and item fields as payload."""
+        """The best ``top_k`` hits SQL confirms, with text and item fields as payload; ``boost`` names the
+        fusion whose ranking the learned scores adjust (None: leave it)."""
         citations: list[Citation] = []
         titles: list[str] = []
         items: dict[str, Item | None] = {}
         with self._database.unit_of_work(read_only=True) as uow:
-            ids = [chunk_id for chunk_id, _ in ranked]
-            chunks = {chunk.chunk_id: chunk for chunk in uow.chunks.get_many(ids)}
-            strengths = self.boosts.strengths(uow, ids) if self.boosts is not None and boost_amount else {}
-            for hit in rerank(ranked, strengths, boost_amount):
+            chunks = {chunk.chunk_id: chunk for chunk in uow.chunks.get_many([cid for cid, _ in ranked])}
+            for hit in self._learned_order(uow, ranked, boost):
                 chunk_id = hit.chunk_id
                 chunk = chunks.get(chunk_id)
                 if chunk is None or chunk.archived:

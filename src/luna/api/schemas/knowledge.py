@@ -66,8 +66,9 @@ class CitationOut(BaseModel):
     )
     boost: float = Field(
         0.0,
-        description="What the learned popularity and quality added to `score` (hybrid mode, at most "
-        "`learning.boost_max` of the fusion's largest score; 0 when never viewed nor rated)",
+        description="What the learned popularity and quality added to `score` (hybrid mode with weighted "
+        "fusion: at most `learning.boost_max` of its largest score; 0 when never viewed nor rated, and "
+        "always 0 under RRF, where the learned scores only break exact ties)",
     )
     payload: dict[str, Any] = Field(
         description="text, item_id, title, kind, source, tags, url, version, section, page, chunk_idx"
