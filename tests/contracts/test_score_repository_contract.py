@@ -16,7 +16,7 @@ import pytest
 import sqlalchemy as sa
 
 from luna.adapters.sql.database import SqlDatabase
-from luna.adapters.sql.tables import audit_log, score_versions, scores
+from luna.adapters.sql.tables import score_versions, scores
 from luna.domain.scores import AuditEntry, Score, ScoreTarget, ScoreVersion
 from tests.contracts.sql_support import BACKENDS, rowless_database
 
@@ -27,9 +27,6 @@ CHUNK, ITEM = ScoreTarget.CHUNK, ScoreTarget.ITEM
 @pytest.fixture(params=BACKENDS)
 def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlDatabase]:
     with rowless_database(request, request.param, tmp_path, pool_size=2) as db:
-        with db.engine.begin() as connection:  # the score tables are not among the rows the helper empties
-            for table in (scores, score_versions, audit_log):
-                connection.execute(sa.delete(table))
         yield db
 
 

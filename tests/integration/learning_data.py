@@ -7,23 +7,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-import sqlalchemy as sa
-
-from luna.adapters.sql.database import SqlDatabase
-from luna.adapters.sql.tables import metadata, mv_events_daily
 from luna.domain.events import LEARNING_SCOPE, Consent, Event, EventType, RagFeedback
 from luna.domain.items import Item, ItemChunk, ItemStatus
 from luna.ports.sql import Database
-
-
-def empty_database(database: Database) -> None:
-    """Delete every row of every table (the learning loop's tables included), keeping the schema."""
-    assert isinstance(database, SqlDatabase)
-    with database.engine.begin() as connection:
-        for table in reversed(metadata.sorted_tables):
-            if table is not mv_events_daily:
-                connection.execute(sa.delete(table))
-    database.refresh_events_daily()
 
 
 @dataclass(frozen=True)

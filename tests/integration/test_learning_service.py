@@ -21,14 +21,13 @@ from luna.domain.scores import Score, ScoreTarget
 from luna.services.learning import AUDIT_ACTION, LearningService
 from luna.settings import Settings
 from luna.workers.runner import execute, job_service, queue_nightly_learning
-from tests.contracts.sql_support import BACKENDS
+from tests.contracts.sql_support import BACKENDS, remove_all_rows
 from tests.integration.learning_data import (
     Library,
     add_events,
     add_library,
     add_rating,
     add_users,
-    empty_database,
     set_consent,
 )
 
@@ -48,7 +47,7 @@ def container(request: pytest.FixtureRequest, make_settings: Callable[..., Setti
         }
     built = build_container(make_settings(**env))
     built.database.upgrade()
-    empty_database(built.database)
+    remove_all_rows(built.database)  # type: ignore[arg-type]  # the module's PG database is shared
     yield built
     built.close()
 
