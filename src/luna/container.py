@@ -35,9 +35,12 @@ from luna.settings import Settings
 
 if TYPE_CHECKING:  # imported where used: they bring pandas, which a command like `luna --help` can do without
     from luna.domain.energy_validation import ReadingRules
+    from luna.services.energy_advice import EnergyAdviceService
     from luna.services.feeds import CsvFeeds
     from luna.services.feeds_mqtt import MqttReadings
+    from luna.services.help import HelpService
     from luna.services.learning import LearningService
+    from luna.services.recommend import RecommendService
 
 T = TypeVar("T")
 
@@ -362,6 +365,46 @@ class Container:
             consent_default=s.consent_default,
         )
         return LearningService(self.database, params)
+
+    @cached_property
+    def energy_advice(self) -> EnergyAdviceService:
+        """One per process, shared by /recommend, Luna's answers and the dashboards: it keeps each
+        meter's advice until new readings arrive."""
+        from luna.services.energy_advice import EnergyAdviceService
+        from luna.services.insights import InsightsService
+
+        s = self.settings
+        with self._lock:
+            insights = InsightsService(self.energy, s.energy, s.sim.markets)
+            return EnergyAdviceService(self.database, self.energy, insights)
+
+    @cached_property
+    def recommender(self) -> RecommendService:
+        """One per process, shared by the API and the dashboards: the bandit's statistics cache and
+        random state live in it."""
+        from luna.services.recommend import RecommendService
+
+        s = self.settings
+        advice = self.energy_advice
+        with self._lock:
+            return RecommendService.from_settings(
+                self.database, self.vectors, self.knowledge.collections, advice, s.recommend, s.learning
+            )
+
+    def help_service(self) -> HelpService:
+        """Route help; its cache and per-route locks live with the database, so a new one per use is cheap."""
+        from luna.services.help import HelpService
+
+        s = self.settings
+        models = self.model_names()
+        return HelpService(
+            self.database,
+            lambda: self.knowledge.answers,
+            s.help,
+            chat_model=models["chat"],
+            embedding_model=models["embeddings"],
+            wait_sec=s.chat.timeout_sec,
+        )
 
     @cached_property
     def sql_backup(self) -> SqlBackup:

@@ -10,8 +10,6 @@ machine and fails under ``CI=true``. Screenshots of each view go to ``tests/e2e/
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,6 +22,7 @@ from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwrig
 
 from tests.conftest import IN_CI
 from tests.contracts.s3_support import free_port
+from tests.integration.support import luna_serve
 
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[2]
@@ -78,32 +77,9 @@ def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebServer]:
         "LUNA_LEARNING__SCHEDULE_ENABLED": "false",
         "LUNA_API__START_WORKER": "true",
     }
-    log_path = data_dir.parent / "server.log"
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "luna", "serve"], cwd=ROOT, env=env, stdout=log, stderr=log
-        )
-        try:
-            server = WebServer(f"http://127.0.0.1:{port}", E2E_ADMIN_KEY, [])
-            _wait_until_up(server, process, log_path)
-            yield WebServer(server.base_url, E2E_ADMIN_KEY, _seed(server))
-        finally:
-            process.terminate()
-            process.wait(timeout=60)
-
-
-def _wait_until_up(server: WebServer, process: subprocess.Popen[bytes], log_path: Path) -> None:
-    deadline = time.monotonic() + START_SEC
-    while True:
-        if process.poll() is not None:
-            pytest.fail(f"the dashboard server exited: {log_path.read_text()}")
-        try:
-            httpx.get(f"{server.api}/system/info", timeout=1)
-            return
-        except httpx.HTTPError:
-            if time.monotonic() > deadline:
-                pytest.fail(f"the dashboard server did not answer within {START_SEC:g} s")
-            time.sleep(0.2)
+    with luna_serve(str(port), data_dir.parent / "server.log", env=env, start_sec=START_SEC):
+        server = WebServer(f"http://127.0.0.1:{port}", E2E_ADMIN_KEY, [])
+        yield WebServer(server.base_url, E2E_ADMIN_KEY, _seed(server))
 
 
 def _seed(server: WebServer) -> list[str]:

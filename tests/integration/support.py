@@ -10,7 +10,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -23,7 +23,7 @@ from luna.services.jobs import JobService
 from luna.settings import Settings
 from luna.workers.runner import stop_in_process
 from tests.contracts.s3_support import free_port
-from tests.contracts.sql_support import remove_all_rows
+from tests.contracts.sql_support import remove_all_rows, scratch_postgres_database
 
 SERVE_START_SEC = 60.0
 WAIT_SEC = 30.0
@@ -69,18 +69,25 @@ def cli_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, **extra: st
 
 
 @contextmanager
-def luna_serve(port: str, log_path: Path) -> Iterator[str]:
-    """A real `luna serve` with this process's environment, once it answers; yields the API base URL.
+def luna_serve(
+    port: str, log_path: Path, *, env: Mapping[str, str] | None = None, start_sec: float = SERVE_START_SEC
+) -> Iterator[str]:
+    """A real `luna serve` with ``env`` (default: this process's environment), once it answers within
+    ``start_sec``; yields the API base URL.
 
     Its output goes to ``log_path``, which the failure message quotes when it exits early.
     """
     base = f"http://127.0.0.1:{port}/api/v1"
     with log_path.open("w") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "luna", "serve"], env=dict(os.environ), stdout=log, stderr=log, text=True
+            [sys.executable, "-m", "luna", "serve"],
+            env=dict(os.environ if env is None else env),
+            stdout=log,
+            stderr=log,
+            text=True,
         )
         try:
-            deadline = time.monotonic() + SERVE_START_SEC
+            deadline = time.monotonic() + start_sec
             while True:
                 if process.poll() is not None:
                     pytest.fail(f"luna serve exited: {log_path.read_text()}")
@@ -89,7 +96,7 @@ def luna_serve(port: str, log_path: Path) -> Iterator[str]:
                     break
                 except httpx.HTTPError:
                     if time.monotonic() > deadline:
-                        pytest.fail(f"luna serve did not answer within {SERVE_START_SEC:g} s")
+                        pytest.fail(f"luna serve did not answer within {start_sec:g} s")
                     time.sleep(0.2)
             yield base
         finally:
@@ -117,3 +124,16 @@ def wait_for_job(
         if time.monotonic() > deadline:
             raise AssertionError(f"job {job_id} did not get there within {within:g} s; last state: {job}")
         time.sleep(0.02)
+
+
+@contextmanager
+def cli_database(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Point the CLI's settings at the backend ``request.param`` names (``sqlite``: the data dir's
+    file; ``postgresql``: a scratch database of its own) and yield that name."""
+    if request.param == "postgresql":
+        with scratch_postgres_database(request.getfixturevalue("postgres_url")) as url:
+            monkeypatch.setenv("LUNA_DATABASE__KIND", "postgresql")
+            monkeypatch.setenv("LUNA_DATABASE__URL", url)
+            yield "postgresql"
+    else:
+        yield "sqlite"

@@ -13,9 +13,8 @@ from luna.cli.main import app
 from luna.container import build_container
 from luna.domain.events import EventType
 from luna.settings import load_settings
-from tests.contracts.sql_support import scratch_postgres_database
 from tests.integration.learning_data import add_events, add_library, add_users
-from tests.integration.support import cli_environment, luna_serve
+from tests.integration.support import cli_database, cli_environment, luna_serve
 
 runner = CliRunner()
 ADMIN_KEY = "learn-cli-admin-key-0123456789"
@@ -31,13 +30,8 @@ def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
 def database(
     request: pytest.FixtureRequest, cli_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[str]:
-    if request.param == "postgresql":
-        with scratch_postgres_database(request.getfixturevalue("postgres_url")) as url:
-            monkeypatch.setenv("LUNA_DATABASE__KIND", "postgresql")
-            monkeypatch.setenv("LUNA_DATABASE__URL", url)
-            yield "postgresql"
-    else:
-        yield "sqlite"
+    with cli_database(request, monkeypatch) as kind:
+        yield kind
 
 
 def seed_events() -> None:

@@ -16,7 +16,6 @@ from typing import Any
 
 import pytest
 
-from luna.api.routers.recommend import energy_advice_service, recommend_service
 from luna.container import Container, build_container
 from luna.domain.bandit import BLEND, COLD, CONTENT, FRESH, POPULAR, WARM
 from luna.domain.errors import InvalidInput
@@ -74,7 +73,7 @@ def container(open_container: Callable[..., Container]) -> Container:
 
 
 def recommend(container: Container, user_id: str | None, **options: Any) -> Recommendations:
-    return recommend_service(container).recommend(user_id, **options)
+    return container.recommender.recommend(user_id, **options)
 
 
 def chunk_ids(result: Recommendations) -> list[str]:
@@ -234,7 +233,7 @@ def test_each_answer_is_logged_and_a_click_naming_it_rewards_its_strategy(
     container = open_container(LUNA_RECOMMEND__BANDIT_SEED="11")
     user = new_user(container)
     like(container, user, corpus.of_topic("pv")[0])
-    service = recommend_service(container)
+    service = container.recommender
 
     result = service.recommend(user, top_k=4)
     first = result.items[0]
@@ -258,7 +257,7 @@ def test_each_answer_is_logged_and_a_click_naming_it_rewards_its_strategy(
         "energy": [],
     }
     assert result.extra["bandit"] is True
-    stats = recommend_service(container).chooser
+    stats = container.recommender.chooser
     stats.invalidate()
     assert stats.stats()[(WARM, result.strategy)].rewards == 1
 
@@ -308,7 +307,7 @@ def test_new_readings_renew_the_advice(container: Container) -> None:
     with container.database.unit_of_work() as uow:
         uow.user_meters.link(user, ["haus-1"])
         uow.commit()
-    advice = energy_advice_service(container)
+    advice = container.energy_advice
     first = advice.for_user(user, 3)
 
     fill_meter(container, "haus-1", datetime(2025, 6, 9, tzinfo=UTC), days=7)

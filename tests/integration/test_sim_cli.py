@@ -10,8 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from luna.cli.main import app
-from tests.contracts.sql_support import scratch_postgres_database
-from tests.integration.support import cli_environment, luna_serve, wait_until
+from tests.integration.support import cli_database, cli_environment, luna_serve, wait_until
 
 runner = CliRunner()
 ADMIN_KEY = "sim-cli-admin-key-0123456789"
@@ -32,13 +31,8 @@ def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
 def database(
     request: pytest.FixtureRequest, cli_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[str]:
-    if request.param == "postgresql":
-        with scratch_postgres_database(request.getfixturevalue("postgres_url")) as url:
-            monkeypatch.setenv("LUNA_DATABASE__KIND", "postgresql")
-            monkeypatch.setenv("LUNA_DATABASE__URL", url)
-            yield "postgresql"
-    else:
-        yield "sqlite"
+    with cli_database(request, monkeypatch) as kind:
+        yield kind
 
 
 @pytest.mark.parametrize("command", [["sim"], ["sim", "backfill"], ["sim", "start"], ["sim", "status"]])

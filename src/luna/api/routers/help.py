@@ -18,7 +18,6 @@ from luna.api.schemas.envelope import Envelope
 from luna.api.schemas.help import HelpRouteOut, HelpRoutesOut, HelpTextOut
 from luna.container import Container
 from luna.domain.help import MAX_ROUTE_CHARS
-from luna.services.answering import AnswerService
 from luna.services.help import HelpService
 
 router = APIRouter(prefix="/help", tags=["help"], dependencies=[Depends(current_caller)])
@@ -30,20 +29,7 @@ _AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
 
 
 def help_service(container: Annotated[Container, Depends(get_container)]) -> HelpService:
-    settings = container.settings
-    models = container.model_names()
-
-    def answers() -> AnswerService:
-        return container.knowledge.answers
-
-    return HelpService(
-        container.database,
-        answers,
-        settings.help,
-        chat_model=models["chat"],
-        embedding_model=models["embeddings"],
-        wait_sec=settings.chat.timeout_sec,
-    )
+    return container.help_service()
 
 
 Help = Annotated[HelpService, Depends(help_service)]

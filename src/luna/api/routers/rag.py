@@ -20,7 +20,6 @@ from luna.api.callers import Caller, current_caller
 from luna.api.deps import get_container
 from luna.api.envelope import ok
 from luna.api.openapi import error_response
-from luna.api.routers.recommend import energy_advice_service
 from luna.api.schemas.envelope import Envelope
 from luna.api.schemas.knowledge import AskOut, AskRequest, CitationOut, SearchOut, SearchRequest
 from luna.container import Container
@@ -107,4 +106,4 @@ def _energy_appendix(container: Container, caller: Caller, question: str) -> str
     if caller.user_id is None or not wants_energy_advice(question):
         return ""
     limit = container.settings.recommend.energy_items
-    return answer_section(energy_advice_service(container).for_user(caller.user_id, limit))
+    return answer_section(container.energy_advice.for_user(caller.user_id, limit))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-import weakref
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
@@ -16,43 +14,13 @@ from luna.api.openapi import error_response
 from luna.api.schemas.envelope import Envelope
 from luna.api.schemas.recommend import RecommendOut, RecommendRequest
 from luna.container import Container
-from luna.services.energy_advice import EnergyAdviceService
-from luna.services.insights import InsightsService
 from luna.services.recommend import RecommendService
 
 router = APIRouter(tags=["recommend"])
 
-_services: weakref.WeakKeyDictionary[Container, RecommendService] = weakref.WeakKeyDictionary()
-_advice: weakref.WeakKeyDictionary[Container, EnergyAdviceService] = weakref.WeakKeyDictionary()
-_lock = threading.Lock()
-
-
-def energy_advice_service(container: Container) -> EnergyAdviceService:
-    """One per container, shared with Luna's answers: it keeps each meter's advice until new readings."""
-    with _lock:
-        service = _advice.get(container)
-        if service is None:
-            s = container.settings
-            insights = InsightsService(container.energy, s.energy, s.sim.markets)
-            service = _advice[container] = EnergyAdviceService(container.database, container.energy, insights)
-        return service
-
 
 def recommend_service(container: Annotated[Container, Depends(get_container)]) -> RecommendService:
-    """One service per container: the bandit's statistics cache and its random state live in it."""
-    advice = energy_advice_service(container)
-    with _lock:
-        service = _services.get(container)
-        if service is None:
-            service = _services[container] = RecommendService.from_settings(
-                container.database,
-                container.vectors,
-                container.knowledge.collections,
-                advice,
-                container.settings.recommend,
-                container.settings.learning,
-            )
-        return service
+    return container.recommender
 
 
 @router.post(
