@@ -241,6 +241,33 @@ async def test_search_returns_citations_with_the_payload_and_honours_filters(
     assert bad.status_code == 400
 
 
+def payload_indexes(app: FastAPI) -> set[str]:
+    """The payload fields the active vector collection has built an index for."""
+    container = container_of(app)
+    return set(container.vectors.payload_indexes(container.knowledge.collections.active()))
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        {f"k{n}": "x" for n in range(20_000)},  # the probe that kept the server indexing for 13 minutes
+        {"uploader_comment": "x"},  # one key no chunk carries
+        {"kind": "note", "tags": "a", "page": 1, **{f"k{n}": 1 for n in range(12)}},
+    ],
+    ids=["20000-keys", "unknown-key", "too-many-keys"],
+)
+async def test_search_filters_on_unknown_or_too_many_keys_are_400_and_build_no_index(
+    client: httpx.AsyncClient, app: FastAPI, filters: dict[str, Any]
+) -> None:
+    await upload(client, TARIFF.encode())
+    before = payload_indexes(app)
+    body = {"question": "Wann lohnt sich ein dynamischer Stromtarif?", "filters": filters}
+    response = await client.post("/api/v1/rag/search", json=body, headers=DEV_USER)
+    assert response.status_code == 400, response.text
+    assert response.json()["status"] == "error"
+    assert payload_indexes(app) == before
+
+
 async def test_ask_answers_in_german_with_valid_citations(client: httpx.AsyncClient) -> None:
     await upload(client, TARIFF.encode())
     await upload(client, HEAT_PUMP.encode(), "wp.md")

@@ -149,6 +149,13 @@ def test_filters_apply_to_search_and_count(
     assert docs.count("docs", where) == len(expected)
 
 
+def test_payload_indexes_grow_only_by_the_keys_filtered_on(docs: VectorIndex) -> None:
+    before = docs.payload_indexes("docs")
+    docs.count("docs", {"ok": True})
+    assert before <= docs.payload_indexes("docs") <= before | {"ok"}
+    assert docs.payload_indexes("docs") <= {"item_id", "kind", "source", "tags", "ok"}
+
+
 def test_filtered_search_finds_the_exact_nearest_neighbours(index: VectorIndex) -> None:
     rng = np.random.default_rng(7)
     vectors = rng.normal(size=(400, 16)).astype(np.float32)

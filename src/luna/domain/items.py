@@ -13,6 +13,27 @@ from enum import StrEnum
 from typing import Any
 
 
+#: The payload fields every chunk point carries (see ``services.indexing.chunk_payload``) and so the only
+#: keys a search filter may name. A filter on any other key could never match, and each new key would
+#: make the vector store build a payload index (seconds and megabytes under its global lock), so an
+#: unknown key is refused instead of searched.
+FILTERABLE_CHUNK_FIELDS = frozenset(
+    {
+        "chunk_id",
+        "item_id",
+        "title",
+        "kind",
+        "source",
+        "tags",
+        "url",
+        "version",
+        "section",
+        "page",
+        "chunk_idx",
+    }
+)
+
+
 class ItemStatus(StrEnum):
     """Where an item is in ingestion: only ``indexed`` items are visible to search."""
 

@@ -88,6 +88,13 @@ class VectorIndex(Protocol):
 
     def point_ids(self, collection: str) -> list[str]: ...
 
+    def payload_indexes(self, collection: str) -> set[str]:
+        """The payload fields with an index: each one costs build time and disk, so callers bound them.
+
+        Empty where the backend has no payload indexes and scans instead (qdrant-client's local mode).
+        """
+        ...
+
     def optimize(self, collection: str | None = None) -> None:
         """Build search structures after a bulk load (embedded HNSW; the Qdrant server does it itself)."""
         ...

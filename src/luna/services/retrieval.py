@@ -22,7 +22,7 @@ from typing import Any, Literal, Protocol
 
 from luna.domain.errors import InvalidInput
 from luna.domain.fusion import rrf, weighted_score_fusion
-from luna.domain.items import Item, ItemStatus
+from luna.domain.items import FILTERABLE_CHUNK_FIELDS, Item, ItemStatus
 from luna.domain.scores import ScoreTarget
 from luna.pipelines.learning.boost import Boosted, boost_strength, break_ties, fusion_scale, rerank
 from luna.ports.sql import Database, UnitOfWork
@@ -34,7 +34,6 @@ FusionMethod = Literal["rrf", "weighted"]
 
 MAX_QUESTION_CHARS = 2000
 MAX_TOP_K = 50
-_FILTER_KEY_CHARS = 64
 _MAX_FILTER_VALUES = 100
 
 
@@ -130,8 +129,9 @@ def validate_filters(filters: Mapping[str, Any] | None) -> PayloadFilter:
         raise InvalidInput("filters must be an object of payload key → value or list of values.")
     checked: dict[str, Any] = {}
     for key, value in filters.items():
-        if not isinstance(key, str) or not key or len(key) > _FILTER_KEY_CHARS or not key.isidentifier():
-            raise InvalidInput(f"Filter key {str(key)[:70]!r} is not a payload field name.")
+        if not isinstance(key, str) or key not in FILTERABLE_CHUNK_FIELDS:
+            fields = ", ".join(sorted(FILTERABLE_CHUNK_FIELDS))
+            raise InvalidInput(f"Filter key {str(key)[:70]!r} is not a filterable field ({fields}).")
         values = value if isinstance(value, list) else [value]
         if not values or len(values) > _MAX_FILTER_VALUES:
             raise InvalidInput(f"Filter {key!r} needs 1 to {_MAX_FILTER_VALUES} values.")

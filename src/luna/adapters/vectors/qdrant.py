@@ -245,6 +245,10 @@ class QdrantVectorIndex:
             flt = self._indexed_filter(collection, where)
             return self._client.count(collection, count_filter=flt, exact=True).count
 
+    def payload_indexes(self, collection: str) -> set[str]:
+        with self._lock, _backend_errors(collection):
+            return set(self._client.get_collection(collection).payload_schema or {})
+
     def point_ids(self, collection: str) -> list[str]:
         with self._lock, _backend_errors(collection):
             return sorted(str(record.id) for record in self._scroll(collection, with_data=False))

@@ -305,6 +305,10 @@ class QdrantEdgeVectorIndex:
                 edge.CountRequest(exact=True, filter=self._indexed_filter(name, where))
             )
 
+    def payload_indexes(self, collection: str) -> set[str]:
+        with self._lock:
+            return set(self._shards[self._resolve_existing(collection)].info().payload_schema)
+
     def point_ids(self, collection: str) -> list[str]:
         with self._lock:
             name = self._resolve_existing(collection)

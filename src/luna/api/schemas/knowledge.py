@@ -4,22 +4,24 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from luna.domain.items import Item, ItemStatus
+from luna.domain.items import FILTERABLE_CHUNK_FIELDS, Item, ItemStatus
 from luna.services.answering import Answer
 from luna.services.ingest import IngestResult
 from luna.services.kb_maintenance import DriftReport
 from luna.services.retrieval import Citation
 
 FilterValue = str | int | float | bool | list[str | int | float | bool]
-Filters = dict[str, FilterValue]
+#: At most one entry per filterable field; the bound is checked while parsing, before any work.
+Filters = Annotated[dict[str, FilterValue], Field(max_length=len(FILTERABLE_CHUNK_FIELDS))]
 
 _FILTERS_DESCRIPTION = (
     "Payload key → value (or list of values, any of which may match): `kind`, `tags` (membership), "
-    "`item_id`, `source`, `section`, `page`, `title` or any other payload field."
+    "`item_id`, `source`, `section`, `page`, `title`, `url`, `version`, `chunk_id` or `chunk_idx`; "
+    "any other key is refused with 400."
 )
 
 
