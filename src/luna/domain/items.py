@@ -12,7 +12,6 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-
 #: The payload fields every chunk point carries (see ``services.indexing.chunk_payload``) and so the only
 #: keys a search filter may name. A filter on any other key could never match, and each new key would
 #: make the vector store build a payload index (seconds and megabytes under its global lock), so an
