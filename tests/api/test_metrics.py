@@ -10,13 +10,13 @@ import pytest
 from fastapi import FastAPI
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.api.conftest import KNOWN_JOB, http_client
+from tests.api.conftest import ADMIN_KEY, KNOWN_JOB, http_client
 
 pytestmark = pytest.mark.anyio
 
 
 async def scrape(client: httpx.AsyncClient) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    response = await client.get("/metrics")
+    response = await client.get("/metrics", headers={"Authorization": f"Bearer {ADMIN_KEY}"})
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain")
     assert response.headers["X-Trace-Id"]
@@ -84,3 +84,16 @@ async def test_each_app_has_its_own_registry(build_app: Callable[..., FastAPI]) 
         samples = await scrape(two)
 
     assert requests_total(samples, method="GET", route="/api/v1/system/info", status="200") == 0
+
+
+async def test_only_operators_may_scrape(client: httpx.AsyncClient, admin: dict[str, str]) -> None:
+    anonymous = await client.get("/metrics")
+    customer = await client.get("/metrics", headers={"X-Dev-User": str(uuid.uuid4())})
+    wrong = await client.get("/metrics", headers={"Authorization": "Bearer not-the-key"})
+    by_header = await client.get("/metrics", headers=admin)
+
+    assert anonymous.status_code == 401 and anonymous.json()["status"] == "error"
+    assert "luna_items" not in anonymous.text and "luna_users" not in anonymous.text
+    assert customer.status_code == 401
+    assert wrong.status_code == 403
+    assert by_header.status_code == 200 and "luna_items" in by_header.text

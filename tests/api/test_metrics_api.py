@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from prometheus_client.parser import text_string_to_metric_families
 
 from luna.container import Container
-from tests.api.conftest import http_client
+from tests.api.conftest import ADMIN_KEY, http_client
 
 pytestmark = pytest.mark.anyio
 
@@ -170,7 +170,7 @@ async def test_ingest_metrics_are_for_operators_only(client: httpx.AsyncClient) 
 
 
 async def scrape(client: httpx.AsyncClient) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    response = await client.get("/metrics")
+    response = await client.get("/metrics", headers={"X-Admin-Key": ADMIN_KEY})
     assert response.status_code == 200
     return {
         (sample.name, tuple(sorted(sample.labels.items()))): sample.value

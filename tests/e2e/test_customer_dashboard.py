@@ -121,7 +121,7 @@ def test_unknown_pages_and_api_paths_answer_in_their_own_language(page: Page, we
     with httpx.Client(base_url=web.base_url) as client:
         missing = client.get("/api/v1/gibt-es-nicht")
         wrong_method = client.get("/api/v1/rag/ask")
-        metrics = client.get("/metrics")
+        metrics = client.get("/metrics", headers={"Authorization": f"Bearer {web.admin_key}"})
         docs = client.get("/api/v1/docs")
     assert missing.status_code == 404 and missing.json()["data"]["code"] == "not_found"
     assert wrong_method.status_code == 405 and wrong_method.json()["data"]["code"] == "method_not_allowed"

@@ -44,6 +44,11 @@ _dev_user = APIKeyHeader(
 )
 
 
+_scrape_bearer = HTTPBearer(
+    scheme_name="ScrapeToken", auto_error=False, description="The admin key as a bearer token (Prometheus)"
+)
+
+
 def check_admin_key(key: str | None, auth: AuthSettings) -> None:
     """A missing key is 401, a wrong one (or admin access not configured) 403.
 
@@ -62,6 +67,19 @@ def check_admin_key(key: str | None, auth: AuthSettings) -> None:
 def require_admin(request: Request, key: Annotated[str | None, Depends(_admin_key)]) -> None:
     """Admin routes: the key again, as a dependency, so the OpenAPI schema shows it on each route."""
     check_admin_key(key, get_container(request).settings.auth)
+
+
+def require_scraper(
+    request: Request,
+    key: Annotated[str | None, Depends(_admin_key)],
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_scrape_bearer)],
+) -> None:
+    """``/metrics``: the admin key, as ``X-Admin-Key`` or as the bearer token Prometheus sends.
+
+    The usage gauges (items, users, ingest failures) are operator facts; Prometheus' scrape config
+    passes the key with ``authorization: {credentials_file: …}`` (see deploy/prometheus.yml).
+    """
+    check_admin_key(key or (bearer.credentials if bearer else None), get_container(request).settings.auth)
 
 
 def _user_id_from(value: str, source: str) -> str:

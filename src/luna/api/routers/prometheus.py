@@ -1,4 +1,7 @@
-"""``GET /metrics``: Prometheus text format, at the root path where scrapers look by default."""
+"""``GET /metrics``: Prometheus text format, at the root path where scrapers look by default.
+
+Operators only (the admin key, also as a bearer token): the gauges count users, items and failures.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from luna.api.auth import require_scraper
 from luna.api.deps import get_container
 from luna.api.prometheus import HttpMetrics, usage_exposition
 from luna.container import Container
@@ -24,6 +28,7 @@ router = APIRouter(tags=["system"])
     "`luna_feedback_useful_ratio`, `luna_ingest_failures`, `luna_ingest_seconds` …) read at scrape time.",
     response_class=Response,
     responses={200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Prometheus text format"}},
+    dependencies=[Depends(require_scraper)],
 )
 def get_metrics(request: Request, container: Annotated[Container, Depends(get_container)]) -> Response:
     metrics: HttpMetrics = request.app.state.http_metrics
