@@ -14,6 +14,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, TypeVar
 
 from luna.domain.health import ComponentHealth, HealthStatus
+from luna.domain.login_throttle import LoginThrottle
 from luna.ports.blobs import BlobStore
 from luna.ports.chat import ChatModel
 from luna.ports.embeddings import Embedder
@@ -92,6 +93,11 @@ class Container:
         if s.database.kind == "sqlite":
             s.data_dir.mkdir(parents=True, exist_ok=True)
         return self._track(SqlDatabase(s.database_url, pool_size=s.database.pool_size, echo=s.database.echo))
+
+    @cached_property
+    def admin_key_throttle(self) -> LoginThrottle:
+        """One per process, shared by the API's admin-key checks and the dashboards' admin login."""
+        return LoginThrottle()
 
     @cached_property
     def energy(self) -> EnergyStore:

@@ -114,6 +114,21 @@ async def test_every_admin_route_needs_the_key(client: httpx.AsyncClient) -> Non
         assert response.status_code == 401, (method, path)
 
 
+async def test_guessing_the_key_is_slowed_down_even_for_the_right_key(
+    client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    wrong = [
+        await client.get("/api/v1/admin/jobs", headers={"X-Admin-Key": f"guess-{n:04d}-0123456789"})
+        for n in range(5)
+    ]
+    right_after = await client.get("/api/v1/admin/jobs", headers=admin)
+
+    assert [response.status_code for response in wrong] == [403] * 5
+    assert right_after.status_code == 429
+    assert right_after.json()["data"]["code"] == "rate_limited"
+    assert int(right_after.headers["Retry-After"]) >= 1
+
+
 MALFORMED = {"Content-Type": "application/json"}
 
 

@@ -49,24 +49,31 @@ _scrape_bearer = HTTPBearer(
 )
 
 
-def check_admin_key(key: str | None, auth: AuthSettings) -> None:
-    """A missing key is 401, a wrong one (or admin access not configured) 403.
+def check_admin_key(key: str | None, request: Request) -> None:
+    """A missing key is 401, a wrong one (or admin access not configured) 403, guessing 429.
 
     Shared by :func:`require_admin` and the request middleware, which checks the key of every admin
-    request before its body is read, so both answer alike.
+    request before its body is read, so both answer alike. Wrong keys count against the client's
+    address in the container's :class:`~luna.domain.login_throttle.LoginThrottle`, which the
+    dashboards' admin login shares.
     """
     if not key:
         raise Unauthorized(f"Admin routes need the {ADMIN_KEY_HEADER} header.")
-    expected = auth.admin_api_key
+    container = get_container(request)
+    expected = container.settings.auth.admin_api_key
     if expected is None:
         raise Forbidden("Admin access is disabled: no admin key is configured.")
+    client = request.client.host if request.client else "unknown"
+    container.admin_key_throttle.check(client)
     if not hmac.compare_digest(key.encode(), expected.get_secret_value().encode()):
+        container.admin_key_throttle.failed(client)
         raise Forbidden(f"The {ADMIN_KEY_HEADER} is not valid.")
+    container.admin_key_throttle.succeeded(client)
 
 
 def require_admin(request: Request, key: Annotated[str | None, Depends(_admin_key)]) -> None:
     """Admin routes: the key again, as a dependency, so the OpenAPI schema shows it on each route."""
-    check_admin_key(key, get_container(request).settings.auth)
+    check_admin_key(key, request)
 
 
 def require_scraper(
@@ -79,7 +86,7 @@ def require_scraper(
     The usage gauges (items, users, ingest failures) are operator facts; Prometheus' scrape config
     passes the key with ``authorization: {credentials_file: …}`` (see deploy/prometheus.yml).
     """
-    check_admin_key(key or (bearer.credentials if bearer else None), get_container(request).settings.auth)
+    check_admin_key(key or (bearer.credentials if bearer else None), request)
 
 
 def _user_id_from(value: str, source: str) -> str:

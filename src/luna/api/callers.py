@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from luna.api.auth import ADMIN_KEY_HEADER, DEV_USER_HEADER, check_admin_key, current_user
@@ -34,13 +34,14 @@ class Caller:
 
 
 def current_caller(
+    request: Request,
     container: Annotated[Container, Depends(get_container)],
     admin_key: Annotated[str | None, Depends(_admin_key)],
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     dev_user: Annotated[str | None, Depends(_dev_user)],
 ) -> Caller:
     if admin_key is not None:
-        check_admin_key(admin_key, container.settings.auth)
+        check_admin_key(admin_key, request)
         return Caller(key="admin")
     user = current_user(container, bearer, dev_user)
     return Caller(key=f"user:{user.user_id}", user_id=user.user_id)

@@ -21,7 +21,6 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from luna.api.auth import ADMIN_KEY_HEADER, check_admin_key
-from luna.api.deps import get_container
 from luna.api.errors import http_error_response, internal_error_response, luna_error_response
 from luna.api.prometheus import HttpMetrics
 from luna.api.route_templates import RouteTemplates
@@ -54,7 +53,7 @@ def is_admin_path(scope: Scope) -> bool:
 def _check_admin_key(scope: Scope) -> None:
     """Raise 401/403 (as :func:`require_admin` would) for an admin request without a valid key."""
     request = Request(scope)
-    check_admin_key(request.headers.get(ADMIN_KEY_HEADER), get_container(request).settings.auth)
+    check_admin_key(request.headers.get(ADMIN_KEY_HEADER), request)
 
 
 def _size(limit_bytes: int) -> str:

@@ -109,7 +109,7 @@ def admin_login(request: Request) -> RedirectResponse | None:
 
         def with_key() -> None:
             try:
-                session.log_in_admin(key.value or "")
+                session.log_in_admin(key.value or "", request.client.host if request.client else "unknown")
             except LoginRefused as refusal:
                 _show(problem, str(refusal))
                 return

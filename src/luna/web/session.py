@@ -9,14 +9,22 @@ against the settings, so an expired token, a changed admin key or a dev login af
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from nicegui import app
 
+from luna.domain.errors import RateLimited
 from luna.web.context import web_context
-from luna.web.credentials import TokenLogin, check_admin_key, key_fingerprint, normalized_user_id
+from luna.web.credentials import (
+    LoginRefused,
+    TokenLogin,
+    check_admin_key,
+    key_fingerprint,
+    normalized_user_id,
+)
 
 _CUSTOMER = "customer"
 _ADMIN = "admin"
@@ -88,10 +96,27 @@ def is_admin() -> bool:
     return True
 
 
-def log_in_admin(key: str) -> None:
-    """Log in with the admin key (raises LoginRefused with a German reason)."""
+def log_in_admin(key: str, client: str) -> None:
+    """Log in with the admin key (raises LoginRefused with a German reason).
+
+    ``client`` (the browser's address) is throttled like the API's admin-key checks, so the login
+    form cannot be used to guess the key at full speed either.
+    """
     context = web_context()
-    check_admin_key(key, context.settings.auth)
+    throttle = context.container.admin_key_throttle
+    try:
+        throttle.check(client)
+    except RateLimited as limited:
+        wait = math.ceil(float(limited.details["retry_after_sec"]))
+        raise LoginRefused(
+            f"Zu viele falsche Schlüssel von dieser Adresse. Bitte warten Sie {wait} Sekunden."
+        ) from None
+    try:
+        check_admin_key(key, context.settings.auth)
+    except LoginRefused:
+        throttle.failed(client)
+        raise
+    throttle.succeeded(client)
     _store()[_ADMIN] = key_fingerprint(key.strip(), context.session_secret)
 
 
