@@ -318,6 +318,15 @@ class Container:
         return MovingWindowLimiter(s.rag.ask_per_minute, storage, namespace="luna-ask")
 
     @cached_property
+    def search_limiter(self) -> RateLimiter:
+        """Searches per caller and minute: a search costs an embedding, so it is bounded like a question."""
+        from luna.adapters.ratelimit.moving_window import MovingWindowLimiter
+
+        s = self.settings
+        storage = s.jobs.redis_url if s.jobs.kind == "redis" else "memory://"
+        return MovingWindowLimiter(s.rag.search_per_minute, storage, namespace="luna-search")
+
+    @cached_property
     def fallback_chat(self) -> ChatModel:
         """The extractive answerer: what Luna falls back to when the configured model fails."""
         from luna.adapters.models.extractive import ExtractiveChatModel

@@ -303,6 +303,7 @@ class RagSettings(_Section):
     lexical_weight: float = Field(default=1.0, ge=0)
     min_dense_score: float = Field(default=0.86, ge=-1, le=1)
     ask_per_minute: int = Field(default=20, ge=1)
+    search_per_minute: int = Field(default=120, ge=1)
 
 
 EventWeights = dict[str, float]

@@ -332,6 +332,19 @@ async def test_asking_too_often_is_429_with_retry_after(build_app: Callable[...,
     assert other_user.status_code == 200
 
 
+async def test_searching_too_often_is_429_with_retry_after(build_app: Callable[..., FastAPI]) -> None:
+    app = build_app(LUNA_RAG__SEARCH_PER_MINUTE="2")
+    body = {"question": "Strompreis?"}
+    async with http_client(app) as client:
+        codes = [
+            (await client.post("/api/v1/rag/search", json=body, headers=DEV_USER)).status_code
+            for _ in range(3)
+        ]
+        limited = await client.post("/api/v1/rag/search", json=body, headers=DEV_USER)
+    assert codes == [200, 200, 429]
+    assert limited.json()["data"]["code"] == "rate_limited" and int(limited.headers["Retry-After"]) >= 1
+
+
 async def test_replace_delete_and_verify_through_the_admin_api(
     client: httpx.AsyncClient, app: FastAPI, admin: dict[str, str]
 ) -> None:

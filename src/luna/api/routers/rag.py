@@ -24,6 +24,7 @@ from luna.api.schemas.envelope import Envelope
 from luna.api.schemas.knowledge import AskOut, AskRequest, CitationOut, SearchOut, SearchRequest
 from luna.container import Container
 from luna.domain.errors import LunaError, RateLimited
+from luna.ports.ratelimit import RateLimiter
 from luna.services.answering import Answer, AnswerEvent
 from luna.services.energy_advice import answer_section, wants_energy_advice
 from luna.services.retrieval import Citation
@@ -34,9 +35,25 @@ logger = logging.getLogger(__name__)
 Knowledge = Annotated[Container, Depends(get_container)]
 
 
+def _limited(limiter: RateLimiter, caller: Caller, what: str) -> Caller:
+    wait = limiter.hit(caller.key)
+    if wait is not None:
+        raise RateLimited(
+            f"Too many {what}: at most {limiter.per_minute} per minute. "
+            f"Try again in {max(1, round(wait))} s.",
+            details={"retry_after_sec": wait, "per_minute": limiter.per_minute},
+        )
+    return caller
+
+
+def search_rate_limit(container: Knowledge, caller: Annotated[Caller, Depends(current_caller)]) -> Caller:
+    """At most ``rag.search_per_minute`` searches per caller in any 60 seconds."""
+    return _limited(container.search_limiter, caller, "searches")
+
+
 @router.post("/search", summary="Hybrid search (dense + German BM25), filtered")
 def search(
-    container: Knowledge, caller: Annotated[Caller, Depends(current_caller)], body: SearchRequest
+    container: Knowledge, caller: Annotated[Caller, Depends(search_rate_limit)], body: SearchRequest
 ) -> Envelope[SearchOut]:
     result = container.knowledge.retrieval.search(body.question, body.top_k, body.filters, mode=body.mode)
     citations = [CitationOut.from_citation(c) for c in result.citations]
@@ -45,15 +62,7 @@ def search(
 
 def ask_rate_limit(container: Knowledge, caller: Annotated[Caller, Depends(current_caller)]) -> Caller:
     """At most ``rag.ask_per_minute`` questions per caller in any 60 seconds."""
-    limiter = container.ask_limiter
-    wait = limiter.hit(caller.key)
-    if wait is not None:
-        raise RateLimited(
-            f"Too many questions: at most {limiter.per_minute} per minute. "
-            f"Try again in {max(1, round(wait))} s.",
-            details={"retry_after_sec": wait, "per_minute": limiter.per_minute},
-        )
-    return caller
+    return _limited(container.ask_limiter, caller, "questions")
 
 
 def _sse(event: AnswerEvent) -> ServerSentEvent:
