@@ -42,6 +42,7 @@ if TYPE_CHECKING:  # imported where used: they bring pandas, which a command lik
     from luna.services.help import HelpService
     from luna.services.learning import LearningService
     from luna.services.recommend import RecommendService
+    from luna.services.user_meters import MeterAccess
 
 T = TypeVar("T")
 
@@ -380,6 +381,13 @@ class Container:
             consent_default=s.consent_default,
         )
         return LearningService(self.database, params)
+
+    @cached_property
+    def meter_access(self) -> MeterAccess:
+        """Operators read every meter, customers their linked ones: the API and dashboards ask this."""
+        from luna.services.user_meters import MeterAccess
+
+        return MeterAccess(self.database, self.energy)
 
     @cached_property
     def energy_advice(self) -> EnergyAdviceService:

@@ -22,11 +22,14 @@ from luna.container import Container
 from luna.domain.energy import MeterInfo, PriceBatch, ReadingBatch
 from luna.domain.sim.meters import MeterSpec, simulate_meter
 from luna.ports.energy import EnergyStore
-from tests.api.conftest import http_client
+from tests.api.conftest import ADMIN_KEY, http_client
 
 pytestmark = pytest.mark.anyio
 
-USER = {"X-Dev-User": "3c1d8f0e-5b7a-4e2d-9c6f-1a2b3c4d5e6f"}
+#: Operators read every meter; the customer tests below link meters to CUSTOMER first.
+OPERATOR = {"X-Admin-Key": ADMIN_KEY}
+CUSTOMER_ID = "3c1d8f0e-5b7a-4e2d-9c6f-1a2b3c4d5e6f"
+CUSTOMER = {"X-Dev-User": CUSTOMER_ID}
 #: 2025-01-15 00:00 in Berlin (CET, UTC+1), a Wednesday.
 HAND_DAY = datetime(2025, 1, 14, 23, 0, tzinfo=UTC)
 HAND_METER = "hand-1"
@@ -145,7 +148,7 @@ async def small_client(build_filled_app: Callable[..., FastAPI]) -> AsyncIterato
 
 
 async def get_ok(client: httpx.AsyncClient, path: str, **params: Any) -> dict[str, Any]:
-    response = await client.get(f"/api/v1/data/{path}", params=params, headers=USER)
+    response = await client.get(f"/api/v1/data/{path}", params=params, headers=OPERATOR)
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     assert body["status"] == "ok"
@@ -154,7 +157,7 @@ async def get_ok(client: httpx.AsyncClient, path: str, **params: Any) -> dict[st
 
 
 async def get_error(client: httpx.AsyncClient, path: str, status: int, **params: Any) -> dict[str, Any]:
-    response = await client.get(f"/api/v1/data/{path}", params=params, headers=USER)
+    response = await client.get(f"/api/v1/data/{path}", params=params, headers=OPERATOR)
     assert response.status_code == status, response.text
     body: dict[str, Any] = response.json()
     assert body["status"] == "error"
@@ -197,6 +200,33 @@ async def test_an_offset_outside_the_pages_is_400(client: httpx.AsyncClient, off
 
     assert body["data"]["code"] == "invalid_input"
     assert body["data"]["details"]["errors"][0]["field"] == "query.offset"
+
+
+async def test_a_customer_sees_and_reads_only_the_meters_linked_to_them(client: httpx.AsyncClient) -> None:
+    span = {"from": iso(SIM_START), "to": iso(SIM_START + timedelta(hours=1))}
+    before = await client.get("/api/v1/data/meters", headers=CUSTOMER)
+    linked = await client.put(
+        f"/api/v1/admin/users/{CUSTOMER_ID}/meters", json={"meter_ids": [SIM_METER]}, headers=OPERATOR
+    )
+    after = await client.get("/api/v1/data/meters", headers=CUSTOMER)
+    own = await client.get(
+        "/api/v1/data/smartmeter", params={"meter_id": SIM_METER, **span}, headers=CUSTOMER
+    )
+    other = {"meter_id": HAND_METER, "from": iso(HAND_DAY), "to": iso(HAND_DAY + timedelta(days=1))}
+    foreign = await client.get("/api/v1/data/smartmeter", params=other, headers=CUSTOMER)
+    foreign_csv = await client.get(
+        "/api/v1/data/smartmeter", params={**other, "format": "csv"}, headers=CUSTOMER
+    )
+    foreign_insights = await client.get("/api/v1/data/insights", params=other, headers=CUSTOMER)
+    prices = await client.get("/api/v1/data/market", params=span, headers=CUSTOMER)
+
+    assert before.status_code == 200 and before.json()["data"]["total"] == 0
+    assert linked.status_code == 200, linked.text
+    assert [m["meter_id"] for m in after.json()["data"]["meters"]] == [SIM_METER]
+    assert own.status_code == 200 and own.json()["data"]["rows"]
+    for refused in (foreign, foreign_csv, foreign_insights):
+        assert refused.status_code == 404 and refused.json()["data"]["code"] == "not_found"
+    assert prices.status_code == 200
 
 
 async def test_data_needs_a_caller(client: httpx.AsyncClient) -> None:
@@ -281,7 +311,9 @@ async def test_csv_export_has_a_header_utc_timestamps_and_the_json_values(client
         "from": iso(HAND_DAY - timedelta(minutes=15)),
         "to": iso(HAND_DAY + timedelta(minutes=30)),
     }
-    response = await client.get("/api/v1/data/smartmeter", params={**params, "format": "csv"}, headers=USER)
+    response = await client.get(
+        "/api/v1/data/smartmeter", params={**params, "format": "csv"}, headers=OPERATOR
+    )
 
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/csv")
@@ -305,7 +337,9 @@ async def test_csv_of_a_rollup_matches_its_json(client: httpx.AsyncClient) -> No
         "to": iso(SIM_START + timedelta(hours=6)),
     }
     data = await get_ok(client, "smartmeter", **params)
-    response = await client.get("/api/v1/data/smartmeter", params={**params, "format": "csv"}, headers=USER)
+    response = await client.get(
+        "/api/v1/data/smartmeter", params={**params, "format": "csv"}, headers=OPERATOR
+    )
 
     header, *rows = list(csv.reader(io.StringIO(response.text)))
     assert header == data["columns"] and len(rows) == len(data["rows"]) == 24
@@ -433,7 +467,7 @@ async def test_market_csv_is_a_download(client: httpx.AsyncClient) -> None:
     response = await client.get(
         "/api/v1/data/market",
         params={"from": iso(HAND_DAY), "to": iso(HAND_DAY + timedelta(hours=2)), "format": "csv"},
-        headers=USER,
+        headers=OPERATOR,
     )
 
     assert response.headers["content-disposition"].startswith('attachment; filename="market_EEX_BASE_')

@@ -58,8 +58,13 @@ def test_a_question_streams_an_answer_whose_source_opens_and_whose_rating_is_sto
 def test_the_meter_view_charts_consumption_and_pv_and_follows_new_readings(
     page: Page, web: WebServer
 ) -> None:
-    log_in_customer(page, web)
+    user_id = log_in_customer(page, web)
     page.get_by_role("link", name="Smart-Meter").click()
+    expect(page.get_by_text("Ihrem Konto ist noch kein Zähler zugeordnet")).to_be_visible()
+    with web.admin() as admin:
+        linked = admin.put(f"/admin/users/{user_id}/meters", json={"meter_ids": web.meter_ids[:1]})
+    assert linked.status_code == 200, linked.text
+    page.reload()
 
     caption = page.get_by_text(re.compile(r"^\d+ Werte, Auflösung: "))
     expect(caption).to_be_visible()

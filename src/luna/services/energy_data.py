@@ -66,6 +66,12 @@ class MeterPage:
     total: int
     meters: list[MeterInfo]
 
+    @classmethod
+    def of(cls, meters: list[MeterInfo], kind: MeterKind | None, limit: int, offset: int) -> MeterPage:
+        """A page of an already loaded list (a customer's few linked meters), filtered like the store."""
+        matching = [meter for meter in meters if kind is None or meter.kind == kind]
+        return cls(total=len(matching), meters=matching[offset : offset + limit])
+
 
 @dataclass(frozen=True)
 class Series:

@@ -66,6 +66,34 @@ class MeterLinkService:
         return [meter for meter in found if meter is not None]
 
 
+class MeterAccess:
+    """Who may read which meter: operators every meter, a customer only the meters linked to them.
+
+    One rule for the data API, the insights and the dashboards. A meter a customer may not read is
+    answered as unknown (404), so its existence is not revealed either.
+    """
+
+    def __init__(self, database: Database, energy: EnergyStore) -> None:
+        self._database = database
+        self._energy = energy
+
+    def linked_meters(self, user_id: str) -> list[MeterInfo]:
+        """The customer's meters as the store knows them (none for a user Luna has not seen)."""
+        with self._database.unit_of_work(read_only=True) as uow:
+            meter_ids = uow.user_meters.meters_for(user_id)
+        found = (self._energy.get_meter(meter_id) for meter_id in meter_ids)
+        return [meter for meter in found if meter is not None]
+
+    def require(self, user_id: str | None, meter_id: str) -> None:
+        """Pass for operators (``user_id`` None) and for the customer's own meters; else 404."""
+        if user_id is None:
+            return
+        with self._database.unit_of_work(read_only=True) as uow:
+            linked = meter_id in uow.user_meters.meters_for(user_id)
+        if not linked:
+            raise NotFound(f"No meter {meter_id!r} among your meters; GET /api/v1/data/meters lists them.")
+
+
 def _require_user(uow: UnitOfWork, user_id: str) -> None:
     if uow.users.get(user_id) is None:
         raise NotFound(f"No user {user_id}.")

@@ -1,21 +1,16 @@
 """Which meters a customer picks from, and how a meter and a period are named in German.
 
-A customer linked to meters (by an operator) sees exactly those. Without a link every meter of the
-installation is offered, as the data API allows any customer to read them: a new installation
-(demo, simulator) shows its data before anyone was linked. The page says which case it is.
+A customer sees exactly the meters an operator linked to them, as in the data API
+(:class:`~luna.services.user_meters.MeterAccess`); without a link the page says how to get one.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
 
 from luna.domain.energy import MeterInfo
-from luna.services.user_meters import MeterLinkService
 from luna.web.context import WebContext
-
-MAX_METERS: Final = 1000
 
 KIND_NAMES: Final = {
     "household": "Haushalt",
@@ -41,19 +36,9 @@ RESOLUTION_NAMES: Final = {
 }
 
 
-@dataclass(frozen=True)
-class MeterChoice:
-    meters: list[MeterInfo]
-    #: True when these are the customer's linked meters, False when they are all meters.
-    linked: bool
-
-
-def meters_for(web: WebContext, user_id: str) -> MeterChoice:
-    """The customer's linked meters, or every meter when none is linked (blocking: call in a thread)."""
-    linked = MeterLinkService(web.container.database, web.container.energy).links(user_id).meters
-    if linked:
-        return MeterChoice(linked, linked=True)
-    return MeterChoice(web.energy_data().meters(None, MAX_METERS, 0).meters, linked=False)
+def meters_for(web: WebContext, user_id: str) -> list[MeterInfo]:
+    """The customer's linked meters (blocking: call in a thread)."""
+    return web.container.meter_access.linked_meters(user_id)
 
 
 def meter_label(meter: MeterInfo) -> str:

@@ -39,22 +39,23 @@ class _Shown:
 
 @customer_page("/energy")
 async def energy(view: CustomerView) -> None:
-    choice = await in_thread(meters_for, view.web, view.user_id)
-    if not choice.meters:
+    own_meters = await in_thread(meters_for, view.web, view.user_id)
+    if not own_meters:
         with ui.card().classes("w-full"):
             empty_state(
-                "Noch keine Zählerdaten",
-                "Sobald Ihr Smart-Meter (oder der Simulator) Messwerte liefert, erscheinen sie hier.",
+                "Ihrem Konto ist noch kein Zähler zugeordnet",
+                "Ihr Energieversorger verknüpft Ihren Smart-Meter mit Ihrem Konto; danach erscheinen "
+                "Ihre Messwerte hier. Ihre Benutzer-ID dafür: " + view.user_id,
                 "bolt",
             )
         return
-    meters = {meter.meter_id: meter for meter in choice.meters}
+    meters = {meter.meter_id: meter for meter in own_meters}
     with ui.card().classes("w-full"), ui.row().classes("w-full items-end gap-4"):
         meter = (
             ui.select(
-                {m.meter_id: meter_label(m) for m in choice.meters},
+                {m.meter_id: meter_label(m) for m in own_meters},
                 label="Zähler",
-                value=choice.meters[0].meter_id,
+                value=own_meters[0].meter_id,
             )
             .props("outlined")
             .classes("min-w-[22rem]")
@@ -65,10 +66,6 @@ async def energy(view: CustomerView) -> None:
         resolution = ui.select(RESOLUTION_NAMES, label="Auflösung", value="auto").props("outlined")
         resolution.classes("min-w-[10rem]")
         live = ui.switch("Live aktualisieren", value=True).mark("live")
-    if not choice.linked:
-        ui.label(
-            "Ihrem Konto ist noch kein Zähler zugeordnet; angezeigt werden alle Zähler dieser Installation."
-        ).classes("text-sm luna-muted")
     with ui.card().classes("w-full"):
         card_title("Verbrauch und PV-Erzeugung", "bolt")
         caption = ui.label().classes("text-sm luna-muted").props('role="status"')

@@ -29,7 +29,7 @@ async def market(view: CustomerView) -> None:
         with ui.card().classes("w-full"):
             empty_state("Kein Markt eingerichtet", "Es ist kein Strommarkt konfiguriert.", "show_chart")
         return
-    choice = await in_thread(meters_for, view.web, view.user_id)
+    own_meters = await in_thread(meters_for, view.web, view.user_id)
     with ui.card().classes("w-full"), ui.row().classes("w-full items-end gap-4"):
         market_field = (
             ui.select(markets, label="Markt", value=markets[0]).props("outlined").classes("min-w-[10rem]")
@@ -73,7 +73,7 @@ async def market(view: CustomerView) -> None:
                     "show_chart",
                 )
             return
-        meter_id = choice.meters[0].meter_id if choice.meters else None
+        meter_id = own_meters[0].meter_id if own_meters else None
         days = await _cheapest(view, meter_id, market_field.value, (start, end), hours.value)
         chart.visible = True
         chart.options.clear()
@@ -84,7 +84,7 @@ async def market(view: CustomerView) -> None:
             _price_figures(base)
         windows_area.clear()
         with windows_area:
-            _windows_table(days, has_meter=bool(choice.meters))
+            _windows_table(days, has_meter=bool(own_meters))
 
     for control in (market_field, period, hours):
         control.on_value_change(load)

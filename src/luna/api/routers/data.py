@@ -1,9 +1,10 @@
 """``/api/v1/data``: the meters, a meter's readings and a market's prices for charts and CSV export,
 and a meter's energy insights.
 
-Customers and operators may read them (:func:`~luna.api.callers.current_caller`). ``from``/``to`` are
-taken as text and parsed here, so a time without a zone gets a 400 that says how to fix it instead of
-being read as UTC.
+Customers and operators may read them (:func:`~luna.api.callers.current_caller`): operators every
+meter, customers only the meters an operator linked to them (others are 404); prices are for all.
+``from``/``to`` are taken as text and parsed here, so a time without a zone gets a 400 that says how
+to fix it instead of being read as UTC.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from luna.api.callers import current_caller
+from luna.api.callers import Caller, current_caller
 from luna.api.deps import get_container
 from luna.api.envelope import ok
 from luna.api.schemas.data import InsightsOut, MarketSeriesOut, MeterOut, MeterSeriesOut, MetersOut
@@ -28,7 +29,7 @@ from luna.container import Container
 from luna.domain.energy import MeterKind
 from luna.domain.energy_validation import METER_ID_PATTERN
 from luna.domain.load_shift import FlexibleLoad
-from luna.services.energy_data import EnergyDataService, ResolutionChoice, Series, parse_instant
+from luna.services.energy_data import EnergyDataService, MeterPage, ResolutionChoice, Series, parse_instant
 from luna.services.insights import InsightsService
 
 router = APIRouter(prefix="/data", tags=["data"], dependencies=[Depends(current_caller)])
@@ -45,6 +46,7 @@ def insights_service(container: Annotated[Container, Depends(get_container)]) ->
 
 
 Data = Annotated[EnergyDataService, Depends(data_service)]
+
 From = Annotated[
     str,
     Query(alias="from", description="Start (inclusive), ISO-8601 with a time zone, e.g. 2025-01-01T00:00Z"),
@@ -65,6 +67,19 @@ Period = Annotated[tuple[datetime, datetime], Depends(period)]
 MeterId = Annotated[
     str, Query(pattern=f"^{METER_ID_PATTERN}$", description="1–64 characters of A–Z a–z 0–9 . _ : -")
 ]
+
+CallerOf = Annotated[Caller, Depends(current_caller)]
+
+
+def readable_meter(
+    container: Annotated[Container, Depends(get_container)], caller: CallerOf, meter_id: MeterId
+) -> str:
+    """``meter_id`` when the caller may read it (:class:`~luna.services.user_meters.MeterAccess`)."""
+    container.meter_access.require(caller.user_id, meter_id)
+    return meter_id
+
+
+ReadableMeter = Annotated[str, Depends(readable_meter)]
 ResolutionParam = Annotated[
     ResolutionChoice,
     Query(
@@ -83,12 +98,17 @@ _CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
 
 @router.get("/meters", summary="Meters with their type, PV and first/last reading")
 def meters(
+    container: Annotated[Container, Depends(get_container)],
     service: Data,
+    caller: CallerOf,
     kind: Annotated[MeterKind | None, Query(description="Only meters of this type")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
 ) -> Envelope[MetersOut]:
-    page = service.meters(kind, limit, offset)
+    if caller.user_id is None:
+        page = service.meters(kind, limit, offset)
+    else:
+        page = MeterPage.of(container.meter_access.linked_meters(caller.user_id), kind, limit, offset)
     out = MetersOut(
         meters=[MeterOut.model_validate(m) for m in page.meters], total=page.total, limit=limit, offset=offset
     )
@@ -103,7 +123,7 @@ def meters(
 )
 def smartmeter(
     service: Data,
-    meter_id: MeterId,
+    meter_id: ReadableMeter,
     span: Period,
     resolution: ResolutionParam = "auto",
     format_: FormatParam = "json",
@@ -139,7 +159,7 @@ def market(
 @router.get("/insights", summary="A meter's consumption profile, peaks, PV share, costs and cheapest windows")
 def insights(
     service: Annotated[InsightsService, Depends(insights_service)],
-    meter_id: MeterId,
+    meter_id: ReadableMeter,
     span: Period,
     market: Annotated[
         str | None,
