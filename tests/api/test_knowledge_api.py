@@ -19,11 +19,13 @@ from fastapi import FastAPI
 from fpdf import FPDF
 
 from luna.container import Container
-from tests.api.conftest import http_client
+from tests.api.conftest import ADMIN_KEY, http_client
 
 pytestmark = pytest.mark.anyio
 
 DEV_USER = {"X-Dev-User": "0b7e3f52-9a1c-4c2e-8d3f-6a5b4c3d2e1f"}
+#: Adding to the shared knowledge base is an operator's act; customers search and ask.
+OPERATOR = {"X-Admin-Key": ADMIN_KEY}
 
 TARIFF = """# Dynamischer Stromtarif
 
@@ -66,7 +68,7 @@ async def upload(
         "/api/v1/ingest/doc",
         files={"file": (name, data, "application/octet-stream")},
         data=form,
-        headers=DEV_USER if headers is None else headers,
+        headers=OPERATOR if headers is None else headers,
     )
 
 
@@ -90,12 +92,17 @@ async def test_an_uploaded_document_is_indexed_and_listed(
         listed["items"][0] | {"status": "indexed", "kind": "note", "tags": ["tarif", "strom"]}
         == listed["items"][0]
     )
+    assert (listed["items"][0]["added_by"], listed["items"][0]["added_via"]) == ("admin", "api")
+    audit = (await client.get("/api/v1/admin/audit", params={"action": "item.add"}, headers=admin)).json()
+    assert [(e["actor"], e["target"]) for e in audit["data"]["entries"]] == [
+        ("admin", f"item:{data['item_id']}")
+    ]
 
 
 async def test_tags_come_from_repeated_bracketed_or_comma_separated_fields(client: httpx.AsyncClient) -> None:
     files = {"file": ("t.md", TARIFF.encode(), "text/markdown")}
     form = {"tags[]": ["a", "b,c"], "tags": ["d"]}
-    response = await client.post("/api/v1/ingest/doc", files=files, data=form, headers=DEV_USER)
+    response = await client.post("/api/v1/ingest/doc", files=files, data=form, headers=OPERATOR)
     assert response.status_code == 201
     item_id = response.json()["data"]["item_id"]
     item = await client.get(
@@ -150,7 +157,15 @@ async def test_an_upload_over_the_limit_is_413_and_nothing_is_stored(
     assert nothing_stored(app)
 
 
-async def test_ingest_needs_a_user_or_the_admin_key(client: httpx.AsyncClient, app: FastAPI) -> None:
+async def test_only_operators_add_to_the_shared_knowledge_base(
+    client: httpx.AsyncClient, app: FastAPI
+) -> None:
+    as_customer = await upload(client, TARIFF.encode(), headers=DEV_USER)
+    url_as_customer = await client.post(
+        "/api/v1/ingest/url", json={"url": "https://example.org/a.pdf"}, headers=DEV_USER
+    )
+    assert as_customer.status_code == 403 and as_customer.json()["data"]["code"] == "forbidden"
+    assert url_as_customer.status_code == 403
     assert (await upload(client, TARIFF.encode(), headers={})).status_code == 401
     assert (
         await upload(client, TARIFF.encode(), headers={"X-Admin-Key": "wrong-key-0123456789"})
@@ -194,7 +209,7 @@ async def test_a_url_is_fetched_and_ingested_when_its_host_is_allow_listed(
 ) -> None:
     app = build_app(LUNA_INGEST__URL_ALLOWLIST='["127.0.0.1"]')
     async with http_client(app) as client:
-        response = await client.post("/api/v1/ingest/url", json={"url": f"{site}/weiter"}, headers=DEV_USER)
+        response = await client.post("/api/v1/ingest/url", json={"url": f"{site}/weiter"}, headers=OPERATOR)
     assert response.status_code == 201, response.text
     with container_of(app).database.unit_of_work(read_only=True) as uow:
         item = uow.items.get(response.json()["data"]["item_id"])
@@ -217,7 +232,7 @@ async def test_forbidden_urls_are_400_and_nothing_is_stored(
     app = build_app(LUNA_INGEST__URL_ALLOWLIST=allow)
     url = path_or_url if "://" in path_or_url else f"{site}{path_or_url}"
     async with http_client(app) as client:
-        response = await client.post("/api/v1/ingest/url", json={"url": url}, headers=DEV_USER)
+        response = await client.post("/api/v1/ingest/url", json={"url": url}, headers=OPERATOR)
     assert response.status_code == 400, response.text
     assert nothing_stored(app)
 

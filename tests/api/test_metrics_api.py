@@ -41,7 +41,9 @@ def app(build_app: Callable[..., FastAPI]) -> FastAPI:
 
 async def upload(client: httpx.AsyncClient, text: str = TARIFF) -> dict[str, Any]:
     response = await client.post(
-        "/api/v1/ingest/doc", files={"file": ("tarif.md", text.encode(), "text/markdown")}, headers=ALICE
+        "/api/v1/ingest/doc",
+        files={"file": ("tarif.md", text.encode(), "text/markdown")},
+        headers={"X-Admin-Key": ADMIN_KEY},
     )
     assert response.status_code == 201, response.text
     data: dict[str, Any] = response.json()["data"]

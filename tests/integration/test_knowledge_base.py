@@ -253,3 +253,44 @@ def test_sample_folder_ingest_reports_each_file(container: Container, tmp_path: 
     summary = ingest_files(container.knowledge.ingest, files)
     assert [f.outcome for f in summary.files] == ["ingested", "failed", "duplicate"]
     assert summary.files[1].message is not None and "empty" in summary.files[1].message
+
+
+def test_a_retried_ingest_job_replaces_its_own_half_written_items(
+    container: Container, tmp_path: Path
+) -> None:
+    """A ``kill -9`` mid-ingest leaves a pending item (and blobs) under the job's name; the job's retry
+    must index the file, not count it as a duplicate of that wreck (issue #18, defect 2)."""
+    from luna.services.ingest_files import ingest_files
+
+    folder = tmp_path / "ordner"
+    folder.mkdir()
+    (folder / "a.md").write_text(TARIFF, encoding="utf-8")
+    (folder / "b.md").write_text(HEAT_PUMP, encoding="utf-8")
+    wreck = Item(
+        item_id="6c2f9b63-4d2e-4e9f-8b66-2a3c4d5e6f70",
+        kind="document",
+        sha256=hashlib.sha256(TARIFF.encode()).hexdigest(),
+        added_by="job:4f1e2d3c-0000-4000-8000-000000000001",
+    )
+    with container.database.unit_of_work() as uow:
+        uow.items.add(wreck)
+        uow.commit()
+    container.blobs.put(f"docs/raw/{wreck.item_id}/v1.md", b"half")
+
+    by_someone_else = ingest_files(container.knowledge.ingest, [folder / "a.md"], added_by="job:other")
+    retried = ingest_files(
+        container.knowledge.ingest, sorted(folder.iterdir()), added_by=wreck.added_by or ""
+    )
+
+    assert [f.outcome for f in by_someone_else.files] == ["failed"]  # not "duplicate": it is not indexed
+    assert [f.outcome for f in retried.files] == ["ingested", "ingested"]
+    assert retried.count("failed") == 0
+    with container.database.unit_of_work(read_only=True) as uow:
+        assert uow.items.get(wreck.item_id) is None
+        statuses = {item.status for item in uow.items.list()}
+    assert statuses == {ItemStatus.INDEXED}
+    assert container.blobs.list(f"docs/raw/{wreck.item_id}/") == []
+    assert (
+        len(container.knowledge.retrieval.search("Wann lohnt sich ein dynamischer Stromtarif?", 3).citations)
+        > 0
+    )

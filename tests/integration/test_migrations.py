@@ -22,7 +22,7 @@ from tests.contracts.sql_support import BACKENDS, scratch_postgres_database, sql
 COLUMNS = {
     "users": {"user_id", "external_id", "created_at"},
     "items": {"item_id", "kind", "source", "title", "tags", "url", "sha256", "version", "created_at"}
-    | {"status", "updated_at", "archived_at"},
+    | {"status", "updated_at", "archived_at", "added_by", "added_via"},
     "item_chunks": {"chunk_id", "item_id", "chunk_idx", "text", "qdrant_id", "metadata", "created_at"},
     "events": {"event_id", "user_id", "ts", "type", "item_id", "chunk_id", "meta"},
     "smart_meter_readings": {"meter_id", "ts", "consumption_kw", "production_kw", "voltage", "quality"}

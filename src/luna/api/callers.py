@@ -15,6 +15,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 
 from luna.api.auth import ADMIN_KEY_HEADER, DEV_USER_HEADER, check_admin_key, current_user
 from luna.api.deps import get_container
+from luna.api.errors import Forbidden
 from luna.container import Container
 
 _admin_key = APIKeyHeader(name=ADMIN_KEY_HEADER, scheme_name="AdminKey", auto_error=False)
@@ -45,3 +46,16 @@ def current_caller(
         return Caller(key="admin")
     user = current_user(container, bearer, dev_user)
     return Caller(key=f"user:{user.user_id}", user_id=user.user_id)
+
+
+def operator_caller(caller: Annotated[Caller, Depends(current_caller)]) -> Caller:
+    """Routes that change the shared knowledge base: operators only (customers get 403).
+
+    What one customer uploads would be quoted to every other customer, so adding documents is an
+    operator's act (admin key; service accounts later), recorded on the item and in the audit log.
+    """
+    if not caller.is_admin:
+        raise Forbidden(
+            "Customers cannot add documents to the shared knowledge base; an operator can (X-Admin-Key)."
+        )
+    return caller

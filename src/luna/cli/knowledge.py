@@ -151,7 +151,16 @@ def _ingest_directly(
         def report(fraction: float, message: str) -> None:
             progress.update(task, completed=int(fraction * 1000), description=message[:60])
 
-        summary = ingest_files(kb.ingest, files, kind=kind, source=source, tags=tags, progress=report)
+        summary = ingest_files(
+            kb.ingest,
+            files,
+            kind=kind,
+            source=source,
+            tags=tags,
+            progress=report,
+            added_by="admin",
+            added_via="cli",
+        )
         for url in urls:
             try:
                 fetched = container.fetcher.fetch(url)
@@ -163,6 +172,8 @@ def _ingest_directly(
                     source="crawler",
                     tags=tags,
                     url=fetched.final_url,
+                    added_by="admin",
+                    added_via="cli",
                 )
                 result = kb.ingest.ingest(request, report)
                 summary.files.append(FileOutcome(url, "ingested", result.item_id, result.chunks))

@@ -57,6 +57,10 @@ class Item:
     created_at: datetime | None = None
     updated_at: datetime | None = None
     archived_at: datetime | None = None
+    #: Who added it (``admin``, ``user:<uuid>``, ``job:<name>``, ``system``) and the way in (``api``,
+    #: ``url``, ``dashboard``, ``cli``, ``job``, ``demo``); None for items older than the record.
+    added_by: str | None = None
+    added_via: str | None = None
 
 
 @dataclass(slots=True)

@@ -26,12 +26,14 @@ import logging
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import PurePath
 
 from luna.domain.chunking import Chunk, chunk_document
 from luna.domain.errors import Conflict, InvalidInput, NotFound, TooLarge, Unprocessable
 from luna.domain.items import Item, ItemChunk, ItemStatus
 from luna.domain.media_types import FILE_EXTENSIONS, detect_media_type
+from luna.domain.scores import AuditEntry
 from luna.ports.blobs import BlobStore
 from luna.ports.extract import ExtractedDocument, Extractor
 from luna.ports.sql import Database
@@ -44,6 +46,8 @@ SOURCES = ("upload", "crawler", "api")
 MAX_TAGS = 20
 MAX_TAG_CHARS = 64
 MAX_TITLE_CHARS = 300
+#: The audit action of a new document; its target is ``item:<id>``.
+ITEM_ADDED_ACTION = "item.add"
 
 #: ``(fraction 0…1, what is happening)``; the API ignores it, jobs and the CLI show it.
 Progress = Callable[[float, str], None]
@@ -63,6 +67,10 @@ class IngestRequest:
     tags: Sequence[str] = ()
     title: str | None = None
     url: str | None = None
+    #: Provenance, stored on the item and in the audit log: the actor (``admin``, ``job:<name>``,
+    #: ``system`` …) and the way in (``api``, ``url``, ``dashboard``, ``cli``, ``job``, ``demo``).
+    added_by: str = "system"
+    added_via: str = "api"
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,7 +160,10 @@ class IngestService:
         prepared = self._prepare(request, progress)
         with self._database.unit_of_work(read_only=True) as uow:
             existing = uow.items.get_by_sha256(prepared.sha256)
-        if existing is not None:
+        if existing is not None and _left_behind_by(existing, request):
+            logger.warning("replacing pending item %s left by %s", existing.item_id, request.added_by)
+            self._discard(existing.item_id)
+        elif existing is not None:
             raise _duplicate(existing)
         item = Item(
             item_id=str(uuid.uuid4()),
@@ -164,6 +175,8 @@ class IngestService:
             sha256=prepared.sha256,
             version=1,
             status=ItemStatus.PENDING,
+            added_by=request.added_by,
+            added_via=request.added_via,
         )
         with self._database.unit_of_work() as uow:
             try:
@@ -179,6 +192,7 @@ class IngestService:
             with self._database.unit_of_work() as uow:
                 uow.chunks.add_many(chunks)
                 uow.items.update(item.item_id, status=ItemStatus.INDEXED)
+                uow.audit.add(_added_entry(item, len(chunks)))
                 uow.commit()
         except BaseException:
             self._discard(item.item_id)
@@ -394,7 +408,37 @@ class IngestService:
 
 
 def _duplicate(existing: Item) -> Conflict:
+    if existing.status is ItemStatus.PENDING:
+        return Conflict(
+            f"This document is being ingested right now as item {existing.item_id}.",
+            details={"item_id": existing.item_id, "sha256": existing.sha256, "status": existing.status.value},
+        )
     return Conflict(
         f"This document was already ingested as item {existing.item_id} ({existing.title or 'untitled'}).",
-        details={"item_id": existing.item_id, "sha256": existing.sha256},
+        details={"item_id": existing.item_id, "sha256": existing.sha256, "status": existing.status.value},
+    )
+
+
+def _left_behind_by(existing: Item, request: IngestRequest) -> bool:
+    """A pending item of the same job: the job crashed mid-ingest and now runs again, so it replaces it.
+
+    Only a job's own retry may do that (its ``added_by`` names the job ID); anyone else gets a 409
+    while the item is pending, as another process may still be writing it.
+    """
+    return (
+        existing.status is ItemStatus.PENDING
+        and request.added_by.startswith("job:")
+        and existing.added_by == request.added_by
+    )
+
+
+def _added_entry(item: Item, chunks: int) -> AuditEntry:
+    """The audit line of a new document: who added what, through which way in."""
+    return AuditEntry(
+        audit_id=str(uuid.uuid4()),
+        ts=datetime.now(UTC),
+        actor=item.added_by or "system",
+        action=ITEM_ADDED_ACTION,
+        target=f"item:{item.item_id}",
+        details={"title": item.title, "via": item.added_via, "sha256": item.sha256, "chunks": chunks},
     )

@@ -92,6 +92,8 @@ def ingest_files(
     tags: Sequence[str] = (),
     progress: Callable[[float, str], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
+    added_by: str = "system",
+    added_via: str = "job",
 ) -> IngestSummary:
     summary = IngestSummary()
     total = len(files)
@@ -108,12 +110,17 @@ def ingest_files(
 
         try:
             request = IngestRequest(
-                data=path.read_bytes(), filename=path.name, kind=kind, source=source, tags=tags
+                data=path.read_bytes(),
+                filename=path.name,
+                kind=kind,
+                source=source,
+                tags=tags,
+                added_by=added_by,
+                added_via=added_via,
             )
             result = ingest.ingest(request, within)
         except Conflict as error:
-            existing = error.details.get("item_id")
-            summary.files.append(FileOutcome(str(path), "duplicate", str(existing) if existing else None))
+            summary.files.append(_conflict_outcome(path, error))
         except (LunaError, OSError) as error:
             message = error.message if isinstance(error, LunaError) else str(error)
             summary.files.append(FileOutcome(str(path), "failed", message=message))
@@ -122,3 +129,12 @@ def ingest_files(
         if progress is not None:
             progress((number + 1) * share, f"{number + 1} von {total} Dateien verarbeitet")
     return summary
+
+
+def _conflict_outcome(path: Path, error: Conflict) -> FileOutcome:
+    """A file already indexed is a duplicate; one whose item is still pending elsewhere is not indexed."""
+    existing = error.details.get("item_id")
+    item_id = str(existing) if existing else None
+    if error.details.get("status") == "pending":
+        return FileOutcome(str(path), "failed", item_id, message=error.message)
+    return FileOutcome(str(path), "duplicate", item_id)

@@ -221,6 +221,8 @@ async def corpus(view: AdminView) -> None:
             declared_type=content_type,
             kind=item.kind,
             source=item.source or "upload",
+            added_by="admin",
+            added_via="dashboard",
         )
         note = ui.notification(f"„{name}“ wird als neue Version eingelesen …", spinner=True, timeout=None)
         try:

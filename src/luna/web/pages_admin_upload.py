@@ -242,6 +242,8 @@ async def upload(view: AdminView) -> None:
             kind=kind_value,
             source="upload",
             tags=tag_values,
+            added_by="admin",
+            added_via="dashboard",
         )
 
         def work(progress: Progress) -> IngestResult:
@@ -285,6 +287,8 @@ async def upload(view: AdminView) -> None:
                 source="crawler",
                 tags=tag_values,
                 url=fetched.final_url,
+                added_by="admin",
+                added_via="dashboard",
             )
             return container.knowledge.ingest.ingest(request, progress)
 

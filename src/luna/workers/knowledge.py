@@ -42,6 +42,7 @@ def ingest_paths(
         tags=tags or [],
         progress=ctx.progress,
         should_stop=ctx.cancelled,
+        added_by=f"job:{ctx.job_id}",
     )
     ctx.raise_if_cancelled()
     return summary.as_dict()
@@ -52,7 +53,14 @@ def ingest_samples(container: Container, ctx: JobContext) -> dict[str, Any]:
     """The German demo documents Luna ships (a PDF with a table, a DOCX, Markdown, HTML)."""
     files = collect_files([samples_dir()], exclude_names=SAMPLE_EXCLUDES)
     summary = ingest_files(
-        container.knowledge.ingest, files, kind="document", source="api", tags=["demo"], progress=ctx.progress
+        container.knowledge.ingest,
+        files,
+        kind="document",
+        source="api",
+        tags=["demo"],
+        progress=ctx.progress,
+        added_by=f"job:{ctx.job_id}",
+        added_via="demo",
     )
     return summary.as_dict()
 

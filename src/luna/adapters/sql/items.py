@@ -38,6 +38,8 @@ class SqlItemRepository:
             "created_at": created_at,
             "updated_at": item.updated_at or created_at,
             "archived_at": item.archived_at,
+            "added_by": item.added_by,
+            "added_via": item.added_via,
         }
         if not insert_unless_present(self._connection(), items, row):
             raise Conflict(f"item {item.item_id!r} or its sha256 {item.sha256!r} already exists")
@@ -177,4 +179,6 @@ def _to_item(row: sa.Row[Any]) -> Item:
         created_at=row.created_at,
         updated_at=row.updated_at,
         archived_at=row.archived_at,
+        added_by=row.added_by,
+        added_via=row.added_via,
     )

@@ -52,6 +52,8 @@ items = sa.Table(
     sa.Column("status", sa.Text(), nullable=False, default="pending"),
     sa.Column("updated_at", UtcDateTime(), default=utc_now, onupdate=utc_now),
     sa.Column("archived_at", UtcDateTime()),
+    sa.Column("added_by", sa.Text()),
+    sa.Column("added_via", sa.Text()),
     sa.CheckConstraint("status IN ('pending', 'indexed', 'failed')", name="ck_items_status"),
 )
 POSTGRESQL_ONLY_INDEXES = frozenset({"idx_items_tags"})

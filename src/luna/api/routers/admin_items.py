@@ -95,6 +95,8 @@ def replace_item(
         source=current.source or "upload",
         tags=split_tags(tags, tags_brackets),
         title=title,
+        added_by="admin",
+        added_via="api",
     )
     result = container.knowledge.ingest.replace(key, request)
     return ok(IngestOut.from_result(result), f"Version {result.version} indexed.")

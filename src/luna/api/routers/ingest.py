@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, UploadFile
 
-from luna.api.callers import Caller, current_caller
+from luna.api.callers import Caller, operator_caller
 from luna.api.deps import get_container
 from luna.api.envelope import ok
 from luna.api.openapi import error_response
@@ -54,7 +54,7 @@ def split_tags(*groups: list[str] | None) -> list[str]:
 )
 def ingest_document(
     container: Annotated[Container, Depends(get_container)],
-    caller: Annotated[Caller, Depends(current_caller)],
+    caller: Annotated[Caller, Depends(operator_caller)],
     file: Annotated[UploadFile, File(description="PDF, DOCX, HTML, Markdown or plain text")],
     kind: Annotated[str, Form()] = "document",
     source: Annotated[str, Form()] = "upload",
@@ -71,6 +71,8 @@ def ingest_document(
         source=source,
         tags=split_tags(tags, tags_brackets),
         title=title,
+        added_by=caller.key,
+        added_via="api",
     )
     result = container.knowledge.ingest.ingest(request)
     return ok(IngestOut.from_result(result), f"{result.chunks} chunks indexed.")
@@ -90,7 +92,7 @@ def ingest_document(
 )
 def ingest_url(
     container: Annotated[Container, Depends(get_container)],
-    caller: Annotated[Caller, Depends(current_caller)],
+    caller: Annotated[Caller, Depends(operator_caller)],
     body: UrlIngestRequest,
 ) -> Envelope[IngestOut]:
     fetched = container.fetcher.fetch(body.url)
@@ -103,6 +105,8 @@ def ingest_url(
         tags=body.tags,
         title=body.title,
         url=fetched.final_url,
+        added_by=caller.key,
+        added_via="url",
     )
     result = container.knowledge.ingest.ingest(request)
     return ok(IngestOut.from_result(result), f"{result.chunks} chunks indexed from {fetched.final_url}.")

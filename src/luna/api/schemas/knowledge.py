@@ -131,6 +131,10 @@ class ItemOut(BaseModel):
     status: ItemStatus
     created_at: datetime | None
     updated_at: datetime | None
+    added_by: str | None = Field(
+        description="Who added it: admin, job:<id>, system; null before it was recorded"
+    )
+    added_via: str | None = Field(description="The way in: api, url, dashboard, cli, job, demo")
 
     @classmethod
     def from_item(cls, item: Item) -> ItemOut:
