@@ -1,0 +1,110 @@
+"""Who may call what: every route of the API against every role, from one table (issue #18).
+
+The rule (docs/security.md): operators (admin key) run Luna and may call everything except the
+``/users/me`` routes, which belong to a signed-in customer; customers (JWT, or X-Dev-User in
+development) ask, search, read their own meters, record their own events and ratings, and manage
+their own consent and data; nobody unauthenticated gets more than ``/system/info``. The test sends
+each request without a body: an allowed role must get past authentication (any status but 401/403,
+usually 400 for the missing body), a refused role must get 401 or 403 and nothing else.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+import pytest
+
+from tests.api.conftest import ADMIN_KEY
+
+pytestmark = pytest.mark.anyio
+
+PUBLIC, SIGNED_IN, CUSTOMER, OPERATOR = "public", "signed-in", "customer", "operator"
+
+ACCESS: dict[tuple[str, str], str] = {
+    ("GET", "/api/v1/system/info"): PUBLIC,
+    ("POST", "/api/v1/rag/search"): SIGNED_IN,
+    ("POST", "/api/v1/rag/ask"): SIGNED_IN,
+    ("GET", "/api/v1/data/meters"): SIGNED_IN,
+    ("GET", "/api/v1/data/smartmeter"): SIGNED_IN,
+    ("GET", "/api/v1/data/market"): SIGNED_IN,
+    ("GET", "/api/v1/data/insights"): SIGNED_IN,
+    ("POST", "/api/v1/events"): SIGNED_IN,
+    ("POST", "/api/v1/events/batch"): SIGNED_IN,
+    ("POST", "/api/v1/feedback/rag"): SIGNED_IN,
+    ("POST", "/api/v1/recommend"): SIGNED_IN,
+    ("GET", "/api/v1/metrics/overview"): SIGNED_IN,
+    ("GET", "/api/v1/help/context"): SIGNED_IN,
+    ("GET", "/api/v1/help/routes"): SIGNED_IN,
+    ("GET", "/api/v1/users/me"): CUSTOMER,
+    ("GET", "/api/v1/users/me/meters"): CUSTOMER,
+    ("GET", "/api/v1/users/me/consent"): CUSTOMER,
+    ("PUT", "/api/v1/users/me/consent"): CUSTOMER,
+    ("DELETE", "/api/v1/users/me/data"): CUSTOMER,
+    ("POST", "/api/v1/ingest/doc"): OPERATOR,
+    ("POST", "/api/v1/ingest/url"): OPERATOR,
+    ("POST", "/api/v1/sim/run"): OPERATOR,
+    ("GET", "/api/v1/sim/status"): OPERATOR,
+    ("GET", "/api/v1/metrics/ingest"): OPERATOR,
+    ("GET", "/metrics"): OPERATOR,
+}
+#: Everything under /api/v1/admin is for operators; the table above holds the rest.
+ADMIN_PREFIX = "/api/v1/admin/"
+
+ROLES = {
+    "anonymous": {},
+    "customer": {"X-Dev-User": "7a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"},
+    "operator": {"X-Admin-Key": ADMIN_KEY},
+}
+ALLOWED = {
+    PUBLIC: {"anonymous", "customer", "operator"},
+    SIGNED_IN: {"customer", "operator"},
+    CUSTOMER: {"customer"},
+    OPERATOR: {"operator"},
+}
+PATH_VALUES = {
+    "{job_id}": str(uuid.uuid4()),
+    "{item_id}": str(uuid.uuid4()),
+    "{user_id}": str(uuid.uuid4()),
+    "{snapshot_id}": "20260101T000000Z-0000",
+    "{key}": "sim/none.csv",
+    "{meter_id}": "m-1",
+}
+
+
+def access_of(method: str, path: str) -> str:
+    if path.startswith(ADMIN_PREFIX):
+        return OPERATOR
+    return ACCESS[(method, path)]
+
+
+def concrete(path: str) -> str:
+    for name, value in PATH_VALUES.items():
+        path = path.replace(name, value)
+    return path
+
+
+async def operations(client: httpx.AsyncClient) -> list[tuple[str, str]]:
+    schema = (await client.get("/api/v1/openapi.json")).json()
+    return sorted((method.upper(), path) for path, ops in schema["paths"].items() for method in ops)
+
+
+async def test_every_route_has_a_rule(client: httpx.AsyncClient) -> None:
+    missing = [
+        op for op in await operations(client) if not op[1].startswith(ADMIN_PREFIX) and op not in ACCESS
+    ]
+    assert missing == [], "add these routes to ACCESS (and docs/security.md)"
+    stale = [op for op in ACCESS if op not in await operations(client)]
+    assert stale == []
+
+
+@pytest.mark.parametrize("role", list(ROLES))
+async def test_each_role_gets_exactly_the_routes_of_its_rule(client: httpx.AsyncClient, role: str) -> None:
+    wrong: list[tuple[str, str, int]] = []
+    for method, path in await operations(client):
+        response = await client.request(method, concrete(path), headers=ROLES[role])
+        refused = response.status_code in (401, 403)
+        if refused == (role in ALLOWED[access_of(method, path)]):
+            wrong.append((method, path, response.status_code))
+        assert response.status_code < 500, (method, path, response.text)
+    assert wrong == []
