@@ -333,3 +333,44 @@ def test_pg_backup_reports_the_tool_error(postgres_url: str, tmp_path: Path) -> 
     missing = postgres_url.rsplit("/", 1)[0] + "/luna_no_such_database"
     with pytest.raises(Unavailable, match=r"pg_dump failed \(exit code 1\).*luna_no_such_database"):
         PostgresBackup(missing).dump(tmp_path)
+
+
+def test_a_restore_never_undoes_erasures_consent_or_the_audit_log(env: Env) -> None:
+    """Issue #18, defect 3: an erasure and a consent withdrawal made after the snapshot stay in force,
+    their audit entries and jobs created since survive, and the restore itself is audited."""
+    import uuid
+    from datetime import UTC, datetime
+
+    from luna.domain.events import Event, EventType
+    from luna.domain.jobs import Job, JobStatus
+    from luna.services.privacy import PrivacyService
+
+    erased, withdrawn = str(uuid.uuid4()), str(uuid.uuid4())
+    privacy = PrivacyService(env.container.database, consent_default=True)
+    with env.container.database.unit_of_work() as uow:
+        for user in (erased, withdrawn):
+            uow.users.get_or_create(user)
+            uow.events.add_many(
+                [Event(str(uuid.uuid4()), user, datetime.now(UTC), EventType("view")) for _ in range(3)]
+            )
+        uow.commit()
+    privacy.set_consent(withdrawn, learning=True)
+    info = env.snapshots.create()
+
+    privacy.erase(erased, actor="user:" + erased)
+    privacy.set_consent(withdrawn, learning=False)
+    job = Job(
+        job_id=str(uuid.uuid4()), name="kb.reindex", status=JobStatus.RUNNING, created_at=datetime.now(UTC)
+    )
+    with env.container.database.unit_of_work() as uow:
+        uow.jobs.add(job)
+        uow.commit()
+    env.snapshots.restore(info.snapshot_id, actor="admin")
+
+    with env.container.database.unit_of_work(read_only=True) as uow:
+        assert uow.events.count(user_id=erased) == 0
+        assert uow.events.count(user_id=withdrawn) == 3
+        assert uow.jobs.get(job.job_id) is not None
+        actions = [entry.action for entry in uow.audit.list(limit=10)]
+    assert privacy.consent(withdrawn).learning is False
+    assert actions[:2] == ["snapshot.restore", "users.erase"]

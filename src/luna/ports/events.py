@@ -7,6 +7,7 @@ and, when ``consent_default`` is False, users with no record at all.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Sequence
+from datetime import datetime
 from typing import Protocol
 
 from luna.domain.events import Consent, Event, EventType, Label, RagFeedback
@@ -70,5 +71,9 @@ class ConsentRepository(Protocol):
         ...
 
     def current(self, user_id: str, scope: str) -> Consent | None: ...
+
+    def records_since(self, since: datetime) -> list[Consent]:
+        """Every record at or after ``since``, oldest first (what a restore must not roll back)."""
+        ...
 
     def delete_for_user(self, user_id: str) -> int: ...

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Sequence
+from datetime import datetime
 from typing import Protocol
 
 from luna.domain.scores import AuditEntry, Score, ScoreTarget, ScoreVersion
@@ -40,6 +41,8 @@ class ScoreRepository(Protocol):
 class AuditRepository(Protocol):
     def add(self, entry: AuditEntry) -> None: ...
 
-    def list(self, *, action: str | None = None, limit: int = 50) -> list[AuditEntry]:
-        """Newest first."""
+    def list(
+        self, *, action: str | None = None, limit: int = 50, since: datetime | None = None
+    ) -> list[AuditEntry]:
+        """Newest first; with ``since``, only entries at or after that instant."""
         ...

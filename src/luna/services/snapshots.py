@@ -11,7 +11,9 @@ points and blobs, which searches never show (they are read back from SQL) and ``
 --fix`` removes; the other order could capture chunks whose vectors are missing.
 
 Restoring replaces each part the snapshot holds and leaves the others as they are. The SQL dump carries
-its schema, so only a snapshot of the database's current schema revision is restored.
+its schema, so only a snapshot of the database's current schema revision is restored. What privacy and
+accountability forbid rolling back (erasures, consent, the audit log, jobs) is carried across the SQL
+part by :mod:`luna.services.snapshot_privacy`.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from luna.ports.blobs import BlobStore
 from luna.ports.sql import Database
 from luna.ports.sql_backup import SqlBackup
 from luna.ports.vectors import VectorIndex
+from luna.services import snapshot_privacy
 
 logger = logging.getLogger(__name__)
 
@@ -177,8 +180,12 @@ class SnapshotService:
 
     # -- restoring ---------------------------------------------------------------------------------
 
-    def restore(self, snapshot_id: str) -> SnapshotInfo:
-        """Replace SQL, vectors and blobs (those the snapshot holds) with the snapshot's content."""
+    def restore(self, snapshot_id: str, actor: str = "admin") -> SnapshotInfo:
+        """Replace SQL, vectors and blobs (those the snapshot holds) with the snapshot's content.
+
+        Erasures, consent changes, audit entries and jobs since the snapshot survive the SQL part
+        (:mod:`luna.services.snapshot_privacy`), and the restore is audited under ``actor``.
+        """
         with self._lock:
             folder = self._folder(snapshot_id)
             manifest = self._manifest(folder)
@@ -186,7 +193,7 @@ class SnapshotService:
             self._check_restorable(folder, info, manifest)
             try:
                 if "sql" in info.parts:
-                    self._sql_backup.restore(folder / SQL_DIR, str(manifest["sql"]["file"]))
+                    self._restore_sql(folder, manifest, info, actor)
                 if "vectors" in info.parts:
                     self._vectors.restore(folder / VECTORS_DIR)
                 if "blobs" in info.parts:
@@ -221,6 +228,14 @@ class SnapshotService:
                 raise Unprocessable(
                     f"Snapshot {info.snapshot_id} is damaged: its {directory}/ folder is missing."
                 )
+
+    def _restore_sql(self, folder: Path, manifest: Mapping[str, Any], info: SnapshotInfo, actor: str) -> None:
+        with self._database.unit_of_work(read_only=True) as uow:
+            ledger = snapshot_privacy.capture(uow, info.created_at)
+        self._sql_backup.restore(folder / SQL_DIR, str(manifest["sql"]["file"]))
+        with self._database.unit_of_work() as uow:
+            snapshot_privacy.reapply(uow, ledger, actor, info.snapshot_id)
+            uow.commit()
 
     def _restore_blobs(self, source: Path) -> None:
         files = sorted(path for path in source.rglob("*") if path.is_file())

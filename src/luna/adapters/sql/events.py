@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Collection, Iterator, Sequence
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -194,6 +195,13 @@ class SqlConsentRepository:
         if row is None:
             return None
         return Consent(user_id=str(row.user_id), scope=row.scope, granted=bool(row.granted), ts=row.ts)
+
+    def records_since(self, since: datetime) -> list[Consent]:
+        statement = sa.select(consent).where(consent.c.ts >= since).order_by(consent.c.ts)
+        return [
+            Consent(user_id=str(row.user_id), scope=row.scope, granted=bool(row.granted), ts=row.ts)
+            for row in self._connection().execute(statement)
+        ]
 
     def delete_for_user(self, user_id: str) -> int:
         return _delete_for_user(self._connection(), consent, user_id)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Collection, Iterator, Sequence
+from datetime import datetime
 from typing import Any, Final
 
 import sqlalchemy as sa
@@ -144,12 +145,16 @@ class SqlAuditRepository:
             )
         )
 
-    def list(self, *, action: str | None = None, limit: int = 50) -> list[AuditEntry]:
+    def list(
+        self, *, action: str | None = None, limit: int = 50, since: datetime | None = None
+    ) -> list[AuditEntry]:
         if limit < 0:
             raise ValueError("limit must not be negative")
         statement = sa.select(audit_log).order_by(audit_log.c.ts.desc(), audit_log.c.audit_id.desc())
         if action is not None:
             statement = statement.where(audit_log.c.action == action)
+        if since is not None:
+            statement = statement.where(audit_log.c.ts >= since)
         return [_to_entry(row) for row in self._connection().execute(statement.limit(limit))]
 
 
