@@ -383,6 +383,8 @@ async def test_replace_delete_and_verify_through_the_admin_api(
     deleted = await client.delete(f"/api/v1/admin/item/{item_id}", headers=admin)
     assert deleted.status_code == 200 and deleted.json()["data"]["chunks_deleted"] >= 2
     assert nothing_stored(app)
+    audit = (await client.get("/api/v1/admin/audit", params={"action": "item.delete"}, headers=admin)).json()
+    assert [(e["actor"], e["target"]) for e in audit["data"]["entries"]] == [("admin", f"item:{item_id}")]
     assert (await client.delete(f"/api/v1/admin/item/{item_id}", headers=admin)).status_code == 404
     assert (await client.get("/api/v1/admin/item/not-a-uuid", headers=admin)).status_code == 404
 

@@ -374,3 +374,7 @@ def test_a_restore_never_undoes_erasures_consent_or_the_audit_log(env: Env) -> N
         actions = [entry.action for entry in uow.audit.list(limit=10)]
     assert privacy.consent(withdrawn).learning is False
     assert actions[:2] == ["snapshot.restore", "users.erase"]
+
+    env.snapshots.delete(info.snapshot_id, actor="admin")
+    with env.container.database.unit_of_work(read_only=True) as uow:
+        assert uow.audit.list(limit=1)[0].target == f"snapshot:{info.snapshot_id}"

@@ -26,18 +26,17 @@ import logging
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
-from datetime import UTC, datetime
 from pathlib import PurePath
 
 from luna.domain.chunking import Chunk, chunk_document
 from luna.domain.errors import Conflict, InvalidInput, NotFound, TooLarge, Unprocessable
 from luna.domain.items import Item, ItemChunk, ItemStatus
 from luna.domain.media_types import FILE_EXTENSIONS, detect_media_type
-from luna.domain.scores import AuditEntry
 from luna.ports.blobs import BlobStore
 from luna.ports.extract import ExtractedDocument, Extractor
 from luna.ports.sql import Database
 from luna.services.indexing import ChunkIndexer, text_sha256
+from luna.services.item_provenance import ITEM_ADDED_ACTION, ITEM_DELETED_ACTION, item_entry, left_behind_by
 
 logger = logging.getLogger(__name__)
 
@@ -46,8 +45,6 @@ SOURCES = ("upload", "crawler", "api")
 MAX_TAGS = 20
 MAX_TAG_CHARS = 64
 MAX_TITLE_CHARS = 300
-#: The audit action of a new document; its target is ``item:<id>``.
-ITEM_ADDED_ACTION = "item.add"
 
 #: ``(fraction 0…1, what is happening)``; the API ignores it, jobs and the CLI show it.
 Progress = Callable[[float, str], None]
@@ -160,7 +157,7 @@ class IngestService:
         prepared = self._prepare(request, progress)
         with self._database.unit_of_work(read_only=True) as uow:
             existing = uow.items.get_by_sha256(prepared.sha256)
-        if existing is not None and _left_behind_by(existing, request):
+        if existing is not None and left_behind_by(existing, request):
             logger.warning("replacing pending item %s left by %s", existing.item_id, request.added_by)
             self._discard(existing.item_id)
         elif existing is not None:
@@ -192,7 +189,8 @@ class IngestService:
             with self._database.unit_of_work() as uow:
                 uow.chunks.add_many(chunks)
                 uow.items.update(item.item_id, status=ItemStatus.INDEXED)
-                uow.audit.add(_added_entry(item, len(chunks)))
+                details = {"via": item.added_via, "sha256": item.sha256, "chunks": len(chunks)}
+                uow.audit.add(item_entry(ITEM_ADDED_ACTION, item.added_by or "system", item, details))
                 uow.commit()
         except BaseException:
             self._discard(item.item_id)
@@ -279,8 +277,11 @@ class IngestService:
 
     # -- removal -----------------------------------------------------------------------------------
 
-    def delete(self, item_id: str) -> int:
-        """Remove the item with its chunks (archived ones too), vectors and blobs; return the chunk count."""
+    def delete(self, item_id: str, actor: str = "admin") -> int:
+        """Remove the item with its chunks (archived ones too), vectors and blobs; return the chunk count.
+
+        The deletion is audited (``item.delete``) in the transaction that removes the rows.
+        """
         with self._database.unit_of_work(read_only=True) as uow:
             item = uow.items.get(item_id)
             chunk_ids = [c.chunk_id for c in uow.chunks.list_for_item(item_id, include_archived=True)]
@@ -289,6 +290,7 @@ class IngestService:
         self._indexer.remove_vectors(chunk_ids, item_id=item_id)
         with self._database.unit_of_work() as uow:
             uow.items.delete(item_id)
+            uow.audit.add(item_entry(ITEM_DELETED_ACTION, actor, item, {"chunks": len(chunk_ids)}))
             uow.commit()
         self._blobs.delete_prefix(raw_blob_prefix(item_id))
         self._blobs.delete_prefix(processed_blob_prefix(item_id))
@@ -416,29 +418,4 @@ def _duplicate(existing: Item) -> Conflict:
     return Conflict(
         f"This document was already ingested as item {existing.item_id} ({existing.title or 'untitled'}).",
         details={"item_id": existing.item_id, "sha256": existing.sha256, "status": existing.status.value},
-    )
-
-
-def _left_behind_by(existing: Item, request: IngestRequest) -> bool:
-    """A pending item of the same job: the job crashed mid-ingest and now runs again, so it replaces it.
-
-    Only a job's own retry may do that (its ``added_by`` names the job ID); anyone else gets a 409
-    while the item is pending, as another process may still be writing it.
-    """
-    return (
-        existing.status is ItemStatus.PENDING
-        and request.added_by.startswith("job:")
-        and existing.added_by == request.added_by
-    )
-
-
-def _added_entry(item: Item, chunks: int) -> AuditEntry:
-    """The audit line of a new document: who added what, through which way in."""
-    return AuditEntry(
-        audit_id=str(uuid.uuid4()),
-        ts=datetime.now(UTC),
-        actor=item.added_by or "system",
-        action=ITEM_ADDED_ACTION,
-        target=f"item:{item.item_id}",
-        details={"title": item.title, "via": item.added_via, "sha256": item.sha256, "chunks": chunks},
     )

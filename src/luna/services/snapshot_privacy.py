@@ -24,6 +24,7 @@ from luna.ports.sql import UnitOfWork
 from luna.services.privacy import ERASE_ACTION
 
 RESTORE_ACTION: Final = "snapshot.restore"
+DELETE_ACTION: Final = "snapshot.delete"
 #: More jobs than this created since a snapshot are not expected; the newest are kept.
 _MAX_JOBS: Final = 10_000
 _MAX_AUDIT: Final = 1_000_000
@@ -87,6 +88,11 @@ def reapply(uow: UnitOfWork, ledger: PrivacyLedger, actor: str, snapshot_id: str
     )
     uow.audit.add(entry)
     return entry
+
+
+def snapshot_deleted(actor: str, snapshot_id: str) -> AuditEntry:
+    """The audit line of a deleted snapshot (a destructive act, like every restore)."""
+    return AuditEntry(str(uuid.uuid4()), datetime.now(UTC), actor, DELETE_ACTION, f"snapshot:{snapshot_id}")
 
 
 def _is_erasure(entry: AuditEntry) -> bool:

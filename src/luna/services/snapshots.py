@@ -169,12 +169,15 @@ class SnapshotService:
         folder = self._folder(snapshot_id)
         return self._info(folder, self._manifest(folder))
 
-    def delete(self, snapshot_id: str) -> None:
-        """Remove a snapshot; it disappears from the list at once, then its files are deleted."""
+    def delete(self, snapshot_id: str, actor: str = "admin") -> None:
+        """Remove a snapshot; it disappears from the list at once, then its files are deleted (audited)."""
         with self._lock:
             folder = self._folder(snapshot_id)
             trash = self._root / f"{_TRASH_PREFIX}{snapshot_id}-{secrets.token_hex(3)}"
             folder.rename(trash)
+            with self._database.unit_of_work() as uow:
+                uow.audit.add(snapshot_privacy.snapshot_deleted(actor, snapshot_id))
+                uow.commit()
             shutil.rmtree(trash)
         logger.info("snapshot %s deleted", snapshot_id)
 
