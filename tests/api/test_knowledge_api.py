@@ -416,6 +416,28 @@ async def test_reindex_is_a_known_job_and_checks_its_arguments(
         assert fix.status_code == 202 and fix.json()["data"]["name"] == "kb.verify"
 
 
+async def test_one_reindex_at_a_time_and_no_restore_during_it(
+    build_app: Callable[..., FastAPI], admin: dict[str, str]
+) -> None:
+    from luna.workers.registry import load_jobs
+
+    app = build_app(known_jobs=load_jobs())
+    async with http_client(app) as client:
+        snapshot = await client.post("/api/v1/admin/snapshots", json={}, headers=admin)
+        first = await client.post("/api/v1/admin/reindex", json={}, headers=admin)
+        again = [await client.post("/api/v1/admin/reindex", json={}, headers=admin) for _ in range(2)]
+        snapshot_id = snapshot.json()["data"]["id"]
+        restore = await client.post(f"/api/v1/admin/snapshots/{snapshot_id}/restore", headers=admin)
+        listed = (await client.get("/api/v1/admin/jobs", params={"name": "kb.reindex"}, headers=admin)).json()
+
+    assert snapshot.status_code in (200, 201), snapshot.text
+    assert first.status_code == 202
+    assert [r.status_code for r in again] == [409, 409]
+    assert again[0].json()["data"]["details"]["job_id"] == first.json()["data"]["job_id"]
+    assert restore.status_code == 409 and "reindex" in restore.json()["message"]
+    assert listed["data"]["total"] == 1
+
+
 async def test_a_snapshot_restores_the_knowledge_base_through_the_admin_api(
     client: httpx.AsyncClient, app: FastAPI, admin: dict[str, str]
 ) -> None:

@@ -25,7 +25,7 @@ from typing import Any
 from luna.domain.errors import Conflict, InvalidInput, NotFound, Unavailable
 from luna.domain.jobs import Job, JobFunction, JobStatus
 from luna.ports.jobs import JobQueue
-from luna.ports.sql import Database
+from luna.ports.sql import Database, UnitOfWork
 
 logger = logging.getLogger(__name__)
 
@@ -105,8 +105,12 @@ class JobService:
         params: dict[str, Any],
         created_by: str | None = None,
         check: Callable[[dict[str, Any]], None] | None = None,
+        exclusive: bool = False,
     ) -> Job:
         """Store the job as queued, commit, then enqueue its ID.
+
+        An ``exclusive`` job (a full reindex) is refused with :class:`Conflict` while another job of the
+        same name is queued or running; the check and the insert share one write transaction.
 
         An unknown name, params the job function cannot take, or params ``check`` refuses raise
         :class:`InvalidInput` before anything is stored. When the queue cannot take the ID, the row is
@@ -130,6 +134,8 @@ class JobService:
             created_at=_now(),
         )
         with self._database.unit_of_work() as uow:
+            if exclusive:
+                _refuse_if_active(uow, name)
             uow.jobs.add(job)
             uow.commit()
         try:
@@ -320,3 +326,21 @@ class JobService:
             jobs = builtins.list(uow.jobs.list(status=wanted, name=name, limit=limit, offset=offset))
             total = uow.jobs.count(status=wanted, name=name)
         return jobs, total
+
+
+def active_job(uow: UnitOfWork, name: str) -> Job | None:
+    """A queued or running job of this name, if any."""
+    for status in (JobStatus.RUNNING, JobStatus.QUEUED):
+        found = uow.jobs.list(status=status, name=name, limit=1)
+        if found:
+            return found[0]
+    return None
+
+
+def _refuse_if_active(uow: UnitOfWork, name: str) -> None:
+    running = active_job(uow, name)
+    if running is not None:
+        raise Conflict(
+            f"A {name} job is already {running.status.value} ({running.job_id}); wait for it to finish.",
+            details={"job_id": running.job_id},
+        )

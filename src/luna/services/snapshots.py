@@ -39,6 +39,7 @@ from luna.ports.sql import Database
 from luna.ports.sql_backup import SqlBackup
 from luna.ports.vectors import VectorIndex
 from luna.services import snapshot_privacy
+from luna.services.jobs import active_job
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +52,8 @@ SQL_DIR: Final = "sql"
 VECTORS_DIR: Final = "vectors"
 BLOBS_DIR: Final = "blobs"
 #: Folders below the root that are not snapshots: being written, or being deleted.
+#: The job that swaps vector collections (see :mod:`luna.workers.knowledge`).
+REINDEX_JOB: Final = "kb.reindex"
 _TEMP_PREFIX: Final = ".tmp-"
 _TRASH_PREFIX: Final = ".deleting-"
 
@@ -194,6 +197,7 @@ class SnapshotService:
             manifest = self._manifest(folder)
             info = self._info(folder, manifest)
             self._check_restorable(folder, info, manifest)
+            self._refuse_during_reindex()
             try:
                 if "sql" in info.parts:
                     self._restore_sql(folder, manifest, info, actor)
@@ -231,6 +235,16 @@ class SnapshotService:
                 raise Unprocessable(
                     f"Snapshot {info.snapshot_id} is damaged: its {directory}/ folder is missing."
                 )
+
+    def _refuse_during_reindex(self) -> None:
+        """A reindex swaps vector collections that a restore replaces: never both at once (409)."""
+        with self._database.unit_of_work(read_only=True) as uow:
+            running = active_job(uow, REINDEX_JOB)
+        if running is not None:
+            raise Conflict(
+                f"A reindex is {running.status.value} ({running.job_id}); restore after it has finished.",
+                details={"job_id": running.job_id},
+            )
 
     def _restore_sql(self, folder: Path, manifest: Mapping[str, Any], info: SnapshotInfo, actor: str) -> None:
         with self._database.unit_of_work(read_only=True) as uow:

@@ -113,6 +113,7 @@ def delete_item(container: Kb, item_id: str) -> Envelope[ItemDeleted]:
     "/reindex",
     status_code=202,
     summary="Rebuild embeddings (job)",
+    responses={409: error_response("A reindex is already queued or running")},
     description="Without arguments: a new collection is filled and swapped in atomically (the previous one "
     "is kept for rollback). With `item_ids` or `filter`: those items are re-embedded in place.",
 )
@@ -123,7 +124,7 @@ def reindex(container: Kb, jobs: Jobs, body: ReindexRequest | None = None) -> En
     if body is not None and body.filter:
         params["where"] = body.filter
     container.knowledge.maintenance.check_scope(params.get("item_ids", []), params.get("where", {}))
-    job = jobs.submit("kb.reindex", params, ADMIN_CREATOR)
+    job = jobs.submit("kb.reindex", params, ADMIN_CREATOR, exclusive=True)
     return ok(JobOut.from_job(job), "Reindex is queued.")
 
 
