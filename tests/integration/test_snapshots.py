@@ -360,7 +360,7 @@ def test_a_restore_never_undoes_erasures_consent_or_the_audit_log(env: Env) -> N
     privacy.erase(erased, actor="user:" + erased)
     privacy.set_consent(withdrawn, learning=False)
     job = Job(
-        job_id=str(uuid.uuid4()), name="kb.reindex", status=JobStatus.RUNNING, created_at=datetime.now(UTC)
+        job_id=str(uuid.uuid4()), name="kb.verify", status=JobStatus.RUNNING, created_at=datetime.now(UTC)
     )
     with env.container.database.unit_of_work() as uow:
         uow.jobs.add(job)
