@@ -474,6 +474,21 @@ def test_a_docx_that_unpacks_to_hundreds_of_megabytes_is_refused_before_parsing(
         local.extract(buffer.getvalue(), media_types.DOCX, "bombe.docx")
 
 
+def test_a_docx_with_forged_sizes_is_refused_without_library_internals(local: LocalExtractor) -> None:
+    import struct
+
+    data = bytearray(next(SAMPLES.glob("*.docx")).read_bytes())
+    for signature, offset in ((b"PK\x01\x02", 24), (b"PK\x03\x04", 22)):  # central and local headers
+        at = 0
+        while (at := data.find(signature, at)) != -1:
+            data[at + offset : at + offset + 4] = struct.pack("<I", 7)  # "unpacks to 7 bytes"
+            at += 4
+    with pytest.raises(Unprocessable) as refused:
+        local.extract(bytes(data), media_types.DOCX, "gefälscht.docx")
+    assert refused.value.message.startswith("The DOCX file is damaged")
+    assert "Error" not in refused.value.message and "CRC" not in refused.value.message
+
+
 def test_local_health_lists_the_parser_libraries(local: LocalExtractor) -> None:
     health = local.health()
     assert health.backend == "local"

@@ -9,6 +9,7 @@ are walked into; headers, footers and comments are not part of the text.
 from __future__ import annotations
 
 import io
+import logging
 import re
 import zipfile
 from collections.abc import Iterator
@@ -28,6 +29,7 @@ from luna.ports.extract import BlockKind, TextBlock
 
 _HEADING_STYLE = re.compile(r"^(Heading|Überschrift)\s+(\d)$")
 _TITLE_STYLES = frozenset({"Title", "Titel"})
+logger = logging.getLogger(__name__)
 _MAX_UNPACKED_BYTES = 256 * 2**20
 _STYLE_DEPTH = 5  # custom styles are based on built-in ones; this many base styles are followed
 
@@ -145,5 +147,10 @@ def word_content(data: bytes) -> WordContent:
         document = docx.Document(io.BytesIO(data))
         blocks = _blocks(document)
     except Exception as exc:  # python-docx, lxml and zipfile raise many types on damaged input
-        raise Unprocessable(f"The DOCX file could not be read ({type(exc).__name__}: {exc}).") from exc
+        # The library's own words (class names, member names, attribute errors) help a developer, not
+        # the person who uploaded the file: they go to the log, the answer names the problem.
+        logger.info("unreadable DOCX: %s: %s", type(exc).__name__, exc)
+        raise Unprocessable(
+            "The DOCX file is damaged or not a Word document (it could not be unpacked and read)."
+        ) from exc
     return WordContent(document.core_properties.title or None, blocks, _metadata(document))
