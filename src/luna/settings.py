@@ -12,10 +12,8 @@ environment variable, so a bad deployment fails at start instead of at the first
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import os
-import re
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
@@ -32,6 +30,8 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+
+from luna.domain.url_allowlist import parse_allow_entry
 
 CONFIG_DIR_ENV = "LUNA_CONFIG_DIR"
 PROFILE_ENV = "LUNA_PROFILE"
@@ -54,9 +54,6 @@ SEED_ENV_ALIASES: dict[str, tuple[str, ...]] = {
     "EMBED_MODEL": ("embeddings", "model"),
     "GENERATE_MODEL": ("chat", "model"),
 }
-
-
-_HOST_NAME = re.compile(r"(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9-]{1,63})*\.?")
 
 
 class SettingsError(ValueError):
@@ -279,11 +276,7 @@ class IngestSettings(_Section):
     @classmethod
     def _hosts_or_networks(cls, entries: list[str]) -> list[str]:
         for entry in entries:
-            try:
-                ipaddress.ip_network(entry, strict=False)
-            except ValueError:
-                if not _HOST_NAME.fullmatch(entry):
-                    raise ValueError(f"{entry!r} is neither a host name, an IP address nor a CIDR") from None
+            parse_allow_entry(entry)
         return entries
 
     @model_validator(mode="after")

@@ -312,6 +312,11 @@ def test_public_addresses_pass_and_the_connection_goes_to_the_checked_one(
         (["fd00::/8"], "fd00:ec2::254", True),
         (["10.0.0.0/8"], "192.168.1.1", False),
         (["other.example"], "10.0.0.7", False),
+        (["intranet.example:80"], "10.0.0.7", True),
+        (["intranet.example:8080"], "10.0.0.7", False),  # another port than the URL's (80)
+        (["10.0.0.7:80"], "10.0.0.7", True),
+        (["[fd00::1]:80"], "fd00::1", True),
+        (["[fd00::1]:81"], "fd00::1", False),
     ],
 )
 def test_allowlist_opens_host_names_addresses_and_networks(
@@ -326,7 +331,17 @@ def test_allowlist_opens_host_names_addresses_and_networks(
     assert connections.addresses == ([answer] if allowed else [])
 
 
-@pytest.mark.parametrize("entry", ["10.0.0.0/33", "http://intranet.example", " "])
+@pytest.mark.parametrize(
+    "entry",
+    [
+        "10.0.0.0/33",
+        "http://intranet.example",
+        " ",
+        "intranet.example:0",
+        "intranet.example:99999",
+        "10.0.0.0/8:80",
+    ],
+)
 def test_allowlist_entries_that_are_neither_host_address_nor_cidr_are_rejected(entry: str) -> None:
     with pytest.raises(ValueError, match=r"ingest\.url_allowlist"):
         fetcher(allowlist=[entry])

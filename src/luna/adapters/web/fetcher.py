@@ -37,6 +37,7 @@ import httpx
 
 from luna import __version__
 from luna.domain.errors import InvalidInput, TooLarge, Unavailable, Unprocessable
+from luna.domain.url_allowlist import parse_allow_entry
 from luna.ports.fetch import FetchedDocument
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -167,18 +168,10 @@ class HttpFetcher:
         self._max_bytes = max_bytes
         self._max_redirects = max_redirects
         self._resolve = resolve
-        self._allowed_hosts: set[str] = set()
-        self._allowed_networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
-        for entry in allowlist:
-            text = entry.strip().lower().rstrip(".")
-            try:
-                self._allowed_networks.append(ipaddress.ip_network(text, strict=False))
-            except ValueError:
-                if not text or any(char in text for char in "/:@ "):
-                    raise ValueError(
-                        f"ingest.url_allowlist: {entry!r} is neither a host name, an IP address nor a CIDR"
-                    ) from None
-                self._allowed_hosts.add(text)
+        try:
+            self._allowed = [parse_allow_entry(entry) for entry in allowlist]
+        except ValueError as error:
+            raise ValueError(f"ingest.url_allowlist: {error}") from None
         self._ssl_context = httpx.create_ssl_context()
         # Uncompressed bodies: the size limit then counts the bytes that are kept, and a small gzip
         # bomb cannot expand in memory before the limit sees it.
@@ -248,11 +241,9 @@ class HttpFetcher:
             if isinstance(exc, socket.gaierror) and exc.errno == socket.EAI_AGAIN:
                 raise Unavailable(f"The name {host} could not be resolved right now") from exc
             raise InvalidInput(f"The host name {host} could not be resolved") from exc
-        if host.rstrip(".") in self._allowed_hosts:
-            return addresses
         for text in addresses:
             address = ipaddress.ip_address(text)
-            if is_forbidden(address) and not any(address in net for net in self._allowed_networks):
+            if is_forbidden(address) and not any(e.allows(host, address, port) for e in self._allowed):
                 raise InvalidInput(
                     f"{host} resolves to {address}, an internal or reserved address that is not allowed; "
                     f"an administrator can allow it with the setting {_ALLOWLIST_SETTING}",
