@@ -34,6 +34,15 @@ async def test_health_shows_every_component_up(
         assert set(component) == {"status", "backend", "latency_ms", "version", "detail", "extra"}
     assert health["status"] == "ok"
     assert "luna" in health["versions"]
+    # The seed's contract: services by its names; the embedded stack needs no Ollama, Tika or MinIO.
+    assert health["services"] == {
+        "api": "up",
+        "db": "up",
+        "qdrant": "up",
+        "ollama": "not_used",
+        "tika": "not_used",
+        "minio": "not_used",
+    }
 
 
 @pytest.mark.anyio
@@ -79,6 +88,33 @@ class _Check:
 
 def _up(name: str) -> Callable[[], ComponentHealth]:
     return lambda: ComponentHealth(name=name, status=HealthStatus.UP, backend="fake", version="1.2")
+
+
+def test_seed_services_follow_the_component_that_plays_their_role() -> None:
+    from luna.services.health import HealthReport, seed_services
+
+    def part(name: str, backend: str, status: HealthStatus) -> ComponentHealth:
+        return ComponentHealth(name=name, status=status, backend=backend)
+
+    report = HealthReport(
+        "degraded",
+        {
+            "database": part("database", "postgresql", HealthStatus.UP),
+            "vectors": part("vectors", "qdrant", HealthStatus.DOWN),
+            "chat": part("chat", "ollama", HealthStatus.UP),
+            "embeddings": part("embeddings", "ollama", HealthStatus.DOWN),
+            "extract": part("extract", "tika", HealthStatus.UP),
+            "blobs": part("blobs", "filesystem", HealthStatus.UP),
+        },
+    )
+    assert seed_services(report) == {
+        "api": "up",
+        "db": "up",
+        "qdrant": "down",
+        "ollama": "down",  # one of its two roles is down
+        "tika": "up",
+        "minio": "not_used",
+    }
 
 
 def test_a_check_that_raises_is_down_with_its_reason() -> None:

@@ -86,3 +86,30 @@ class HealthService:
         versions = {"luna": luna.__version__}
         versions.update({name: report.version for name, report in components.items() if report.version})
         return HealthReport(status="degraded" if down else "ok", components=components, versions=versions)
+
+
+#: The seed's service names (seed 001 §1.5) → Luna's components that play the role, and the backend
+#: they must run on for it; ``None``: any backend.
+_SEED_SERVICES: dict[str, tuple[tuple[str, str | None], ...]] = {
+    "db": (("database", None),),
+    "qdrant": (("vectors", None),),
+    "ollama": (("chat", "ollama"), ("embeddings", "ollama")),
+    "tika": (("extract", "tika"),),
+    "minio": (("blobs", "s3"),),
+}
+NOT_USED = "not_used"
+
+
+def seed_services(report: HealthReport) -> dict[str, str]:
+    """``{api, db, qdrant, ollama, tika, minio}`` → up/down/disabled, or ``not_used`` where the embedded
+    default plays the role (no Ollama, Tika or MinIO server configured). ``api`` is up: it answers."""
+    services = {"api": HealthStatus.UP.value}
+    for service, roles in _SEED_SERVICES.items():
+        states = [
+            report.components[name].status.value
+            for name, backend in roles
+            if name in report.components and backend in (None, report.components[name].backend)
+        ]
+        down = HealthStatus.DOWN.value
+        services[service] = (down if down in states else states[0]) if states else NOT_USED
+    return services

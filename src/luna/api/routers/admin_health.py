@@ -12,7 +12,7 @@ from luna.api.envelope import ok
 from luna.api.schemas.envelope import Envelope
 from luna.api.schemas.health import ComponentHealthOut, HealthOut
 from luna.container import Container
-from luna.services.health import HealthService
+from luna.services.health import HealthService, seed_services
 
 log = structlog.stdlib.get_logger("luna.api")
 router = APIRouter(prefix="/health", tags=["admin"])
@@ -40,4 +40,7 @@ def get_health(container: Annotated[Container, Depends(get_container)]) -> Envel
         for name, health in report.components.items()
     }
     message = "All components are up." if report.status == "ok" else "Some components are down."
-    return ok(HealthOut(status=report.status, components=components, versions=report.versions), message)
+    out = HealthOut(
+        status=report.status, services=seed_services(report), components=components, versions=report.versions
+    )
+    return ok(out, message)

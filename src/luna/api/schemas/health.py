@@ -18,5 +18,9 @@ class ComponentHealthOut(BaseModel):
 
 class HealthOut(BaseModel):
     status: Literal["ok", "degraded"] = Field(description="`degraded` when any component is down")
+    services: dict[str, str] = Field(
+        description="The seed's view: api, db, qdrant, ollama, tika, minio → up, down, disabled or "
+        "not_used (the embedded default plays that role)"
+    )
     components: dict[str, ComponentHealthOut]
     versions: dict[str, str] = Field(description="Luna's version and each component's reported version")
