@@ -165,6 +165,19 @@ async def test_wrong_method_is_405_with_allow_header(client: httpx.AsyncClient) 
     assert response.headers["Allow"] == "GET"
 
 
+async def test_a_wrong_method_names_every_method_the_path_offers(
+    client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    item = "/api/v1/admin/item/5b1e8a52-3c1d-4d8e-9a55-1f2b3c4d5e6f"
+    options = await client.options(item, headers=admin)
+    patch = await client.patch(item, headers=admin)
+
+    for response in (options, patch):
+        assert_error(response, 405, "method_not_allowed")
+        assert response.headers["Allow"] == "DELETE, GET, PUT"
+        assert "DELETE, GET, PUT" in response.json()["message"]
+
+
 @pytest.fixture
 def app_with_faults(app: FastAPI) -> FastAPI:
     """The real app plus test-only routes that fail in the ways services and bugs fail."""

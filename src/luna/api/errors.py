@@ -18,6 +18,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.routing import compile_path
 
 from luna.api.envelope import error_response
 from luna.domain.errors import (
@@ -118,11 +119,26 @@ def http_error_response(request: Request, error: HTTPException) -> JSONResponse:
     message = error.detail if isinstance(error.detail, str) and error.detail != phrase else phrase
     if status_code == 404 and error.detail == phrase:
         message = f"No such endpoint: {request.method} {request.url.path}"
-    elif status_code == 405:
-        allowed = (error.headers or {}).get("Allow", "")
+    headers = dict(error.headers or {})
+    if status_code == 405:
+        allowed = _allowed_methods(request) or headers.get("Allow", "")
+        headers["Allow"] = allowed
         message = f"Method {request.method} is not allowed on {request.url.path}; allowed: {allowed}"
     code = _CODE_BY_STATUS.get(status_code, "internal_error" if status_code >= 500 else "http_error")
-    return error_response(status_code, code, message, headers=error.headers)
+    return error_response(status_code, code, message, headers=headers or None)
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method the API documents on this path: Starlette names only the first route that matches
+    the path, although FastAPI makes one route per method (GET and DELETE of an item are two)."""
+    path = request.scope.get("path", "")
+    methods = {
+        method.upper()
+        for template, operations in request.app.openapi().get("paths", {}).items()
+        if compile_path(template)[0].match(path)
+        for method in operations
+    }
+    return ", ".join(sorted(methods))
 
 
 def _field_name(location: Sequence[Any]) -> str:
