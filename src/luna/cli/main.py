@@ -8,6 +8,7 @@ import typer
 
 from luna.cli import db, feeds, health, jobs, knowledge, learn, serve, sim, snapshots, worker
 from luna.cli.context import CliState
+from luna.cli.server_client import ServerError
 from luna.settings import SettingsError
 
 app = typer.Typer(
@@ -54,3 +55,7 @@ def main() -> None:
     except SettingsError as error:
         typer.secho(str(error), fg=typer.colors.RED, err=True)
         sys.exit(2)
+    except ServerError as error:
+        # A command that talks to the running server and lost it half-way (e.g. the server stopped).
+        typer.secho(f"{error} Check it with `luna health`.", fg=typer.colors.RED, err=True)
+        sys.exit(1)

@@ -33,29 +33,36 @@ class ServerClient:
         return response.status_code == 200 and isinstance(body, dict) and body.get("status") == "ok"
 
     def get(self, path: str, **params: Any) -> Any:
-        return self._data(
-            httpx.get(self._url(path), params=params, headers=self._headers, timeout=self._timeout)
-        )
+        return self._call("GET", path, params=params)
 
     def post(self, path: str, body: dict[str, Any]) -> Any:
-        return self._data(
-            httpx.post(self._url(path), json=body, headers=self._headers, timeout=self._timeout)
-        )
+        return self._call("POST", path, json=body)
 
     def delete(self, path: str) -> Any:
-        return self._data(httpx.delete(self._url(path), headers=self._headers, timeout=self._timeout))
+        return self._call("DELETE", path)
 
     def upload(self, path: str, file: Path, form: dict[str, Any], timeout_sec: float = 900.0) -> Any:
         """A multipart upload (``file`` plus form fields); ingest answers once the document is indexed."""
         with file.open("rb") as handle:
-            response = httpx.post(
-                self._url(path),
-                files={"file": (file.name, handle, "application/octet-stream")},
-                data=form,
-                headers=self._headers,
-                timeout=timeout_sec,
+            files = {"file": (file.name, handle, "application/octet-stream")}
+            return self._call("POST", path, files=files, data=form, timeout=timeout_sec)
+
+    def _call(self, method: str, path: str, timeout: float | None = None, **request: Any) -> Any:
+        """One request; a server that went away or answers no JSON is a :class:`ServerError` too, so
+        every command can say so in one line instead of printing a traceback."""
+        try:
+            response = httpx.request(
+                method, self._url(path), headers=self._headers, timeout=timeout or self._timeout, **request
             )
-        return self._data(response)
+            return self._data(response)
+        except httpx.HTTPError as error:
+            raise ServerError(
+                f"The server at {self.base_url} stopped answering ({type(error).__name__}).", 0
+            ) from error
+        except ValueError as error:
+            raise ServerError(
+                f"The server at {self.base_url} answered with something other than JSON.", 0
+            ) from error
 
     def stream_events(
         self, path: str, body: dict[str, Any], timeout_sec: float = 600.0

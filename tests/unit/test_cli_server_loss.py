@@ -1,0 +1,44 @@
+"""A CLI command whose server goes away says so in one line, never with a traceback (issue #18)."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from luna.cli import main as cli_main
+from luna.cli.server_client import ServerClient, ServerError
+from luna.settings import Settings
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+def test_a_request_to_a_server_that_is_gone_is_a_server_error(make_settings: Callable[..., Settings]) -> None:
+    client = ServerClient(make_settings(LUNA_API__HOST="127.0.0.1", LUNA_API__PORT=str(free_port())))
+
+    with pytest.raises(ServerError) as lost:
+        client.get("admin/jobs/5b1e8a52-3c1d-4d8e-9a55-1f2b3c4d5e6f")
+
+    assert "stopped answering" in str(lost.value) and lost.value.status_code == 0
+
+
+def test_main_turns_a_lost_server_into_one_red_line_and_exit_1(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def lost(*_: Any, **__: Any) -> None:
+        raise ServerError("The server at http://127.0.0.1:8000/api/v1 stopped answering (ConnectError).", 0)
+
+    monkeypatch.setattr(cli_main, "app", lost)
+    with pytest.raises(SystemExit) as ended:
+        cli_main.main()
+
+    assert ended.value.code == 1
+    err = capsys.readouterr().err
+    assert "stopped answering" in err and "luna health" in err and "Traceback" not in err
