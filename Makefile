@@ -5,11 +5,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint fmt typecheck bench install lock clean-data help
+.PHONY: run test smoke lint fmt typecheck bench install lock clean-data help
 
 help:
 	@echo "make run        install into .venv, migrate, serve the API (127.0.0.1:8000 unless HOST/API_PORT say otherwise)"
 	@echo "make test       unit, contract, integration, API and browser suites (SQLite + PostgreSQL, in-process + Redis jobs)"
+	@echo "make smoke      start Luna, check health, ingest a PDF, ask, check the cited answer, stop"
+	@echo "                (URL=http://host:8000 smoke-tests a running install instead)"
 	@echo "make lint       ruff + import-linter     make fmt   format the code"
 	@echo "make typecheck  mypy --strict on src/    make bench run the benchmarks in bench/"
 
@@ -42,6 +44,10 @@ run: $(STAMP)
 
 test: $(STAMP) $(LLAMA_STAMP)
 	$(BIN)/pytest
+
+# After an install or upgrade: one command that proves Luna works end to end (seed 001 §7–8).
+smoke: $(STAMP)
+	$(BIN)/luna smoke $(if $(URL),--url $(URL))
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench migrations

@@ -26,7 +26,8 @@ def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
 
 
 @pytest.mark.parametrize(
-    "command", [[], ["serve"], ["worker"], ["health"], ["db"], ["db", "upgrade"], ["jobs"], ["jobs", "run"]]
+    "command",
+    [[], ["serve"], ["worker"], ["health"], ["db"], ["db", "upgrade"], ["jobs"], ["jobs", "run"], ["smoke"]],
 )
 def test_every_command_explains_itself(command: list[str]) -> None:
     result = runner.invoke(app, [*command, "--help"])

@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from luna.cli import db, feeds, health, jobs, knowledge, learn, serve, sim, snapshots, worker
+from luna.cli import db, feeds, health, jobs, knowledge, learn, serve, sim, smoke, snapshots, worker
 from luna.cli.context import CliState
 from luna.cli.server_client import ServerError
 from luna.settings import SettingsError
@@ -39,6 +39,7 @@ app.command("worker")(worker.worker)
 app.command("health")(health.health)
 app.command("ingest")(knowledge.ingest)
 app.command("ask")(knowledge.ask)
+app.command("smoke")(smoke.smoke)
 app.add_typer(db.app, name="db")
 app.add_typer(jobs.app, name="jobs")
 app.add_typer(knowledge.admin_app, name="admin")
