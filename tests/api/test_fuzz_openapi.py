@@ -20,7 +20,7 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from tests.api.conftest import ADMIN_KEY
 
-EXAMPLES_PER_OPERATION = 5
+EXAMPLES_PER_OPERATION = 8
 BOUNDED = settings(
     max_examples=EXAMPLES_PER_OPERATION,
     derandomize=True,

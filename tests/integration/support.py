@@ -77,8 +77,17 @@ def luna_serve(
 
     Its output goes to ``log_path``, which the failure message quotes when it exits early.
     """
+    with luna_serve_process(port, log_path, env=env, start_sec=start_sec) as (base, _):
+        yield base
+
+
+@contextmanager
+def luna_serve_process(
+    port: str, log_path: Path, *, env: Mapping[str, str] | None = None, start_sec: float = SERVE_START_SEC
+) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """:func:`luna_serve`, also yielding the process (for tests that kill it); stopped unless already dead."""
     base = f"http://127.0.0.1:{port}/api/v1"
-    with log_path.open("w") as log:
+    with log_path.open("a") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "luna", "serve"],
             env=dict(os.environ if env is None else env),
@@ -98,10 +107,11 @@ def luna_serve(
                     if time.monotonic() > deadline:
                         pytest.fail(f"luna serve did not answer within {start_sec:g} s")
                     time.sleep(0.2)
-            yield base
+            yield base, process
         finally:
-            process.terminate()
-            process.wait(timeout=60)
+            if process.poll() is None:
+                process.terminate()
+                process.wait(timeout=60)
 
 
 def wait_until(condition: Callable[[], bool], what: str, *, within: float = WAIT_SEC) -> None:
