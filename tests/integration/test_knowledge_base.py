@@ -183,8 +183,14 @@ def test_verify_repairs_what_a_killed_ingest_and_lost_writes_leave_behind(contai
         lost = uow.chunks.list_for_item(kept)[0].chunk_id
     container.vectors.delete(collection, [lost])
 
+    young = Item(item_id="7d3a0c74-5e3f-4fa0-9c77-3b4d5e6f7081", kind="document", sha256="y" * 64)
+    with container.database.unit_of_work() as uow:
+        uow.items.add(young)
+        uow.commit()
+
     report = kb.maintenance.verify()
     assert report.stale_pending_items == [dead.item_id]
+    assert report.pending_items_in_progress == [young.item_id]  # reported at once, not fixed
     assert report.orphan_points == [ghost.point_id]
     assert report.missing_points == [lost]
     assert set(report.orphan_blob_items) == {"0f0e0d0c-0b0a-4908-8706-050403020100"}
@@ -192,7 +198,7 @@ def test_verify_repairs_what_a_killed_ingest_and_lost_writes_leave_behind(contai
 
     assert kb.maintenance.verify(fix=True).fixed
     assert kb.maintenance.verify().clean
-    assert stored_state(container)[0] == 1
+    assert stored_state(container)[0] == 2  # the kept item and the young pending one
     assert container.vectors.get(collection, [lost])
 
 

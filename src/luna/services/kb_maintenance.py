@@ -46,6 +46,9 @@ def _quiet(fraction: float, message: str) -> None:
 @dataclass(slots=True)
 class DriftReport:
     stale_pending_items: list[str] = field(default_factory=list)
+    #: Pending items younger than the grace period: an ingest that is (probably) still running. Shown
+    #: at once, so an operator sees them right after a crash; ``--fix`` leaves them alone.
+    pending_items_in_progress: list[str] = field(default_factory=list)
     orphan_points: list[str] = field(default_factory=list)
     missing_points: list[str] = field(default_factory=list)
     orphan_blob_items: list[str] = field(default_factory=list)
@@ -65,6 +68,7 @@ class DriftReport:
     def summary(self) -> dict[str, int]:
         return {
             "stale_pending_items": len(self.stale_pending_items),
+            "pending_items_in_progress": len(self.pending_items_in_progress),
             "orphan_points": len(self.orphan_points),
             "missing_points": len(self.missing_points),
             "orphan_blob_items": len(self.orphan_blob_items),
@@ -101,6 +105,8 @@ class KnowledgeMaintenance:
             created = item.created_at or moment
             if item.status == ItemStatus.PENDING and moment - created > PENDING_GRACE:
                 report.stale_pending_items.append(item.item_id)
+            elif item.status == ItemStatus.PENDING:
+                report.pending_items_in_progress.append(item.item_id)
         collection = self._indexer.collections.active()
         points = set(self._vectors.point_ids(collection))
         searchable = {

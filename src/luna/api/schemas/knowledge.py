@@ -174,6 +174,9 @@ class DriftOut(BaseModel):
     clean: bool
     counts: dict[str, int]
     stale_pending_items: list[str]
+    pending_items_in_progress: list[str] = Field(
+        description="Pending items younger than the grace period: an ingest that may still run"
+    )
     orphan_points: list[str]
     missing_points: list[str]
     orphan_blob_items: list[str]
