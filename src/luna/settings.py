@@ -70,6 +70,9 @@ class ApiSettings(_Section):
     max_upload_mb: int = Field(default=50, ge=1, le=2048)
     max_json_kb: int = Field(default=1024, ge=1)
     start_worker: bool = True
+    request_deadline_sec: float = Field(default=30.0, gt=0, le=3600)
+    long_request_deadline_sec: float = Field(default=900.0, gt=0, le=86400)
+    shutdown_grace_sec: float = Field(default=10.0, ge=0, le=600)
 
 
 class AuthSettings(_Section):

@@ -13,6 +13,7 @@ from fastapi_offline import FastAPIOffline
 
 import luna
 from luna.api.auth import require_admin
+from luna.api.deadline import RequestDeadlines
 from luna.api.deps import ParamCheck, require_supported_body
 from luna.api.errors import install_error_handlers
 from luna.api.middleware import BodyLimit, RequestMiddleware
@@ -131,6 +132,7 @@ def create_app(
             max_json_bytes=settings.api.max_json_kb * 1024,
             max_upload_bytes=settings.api.max_upload_mb * 1024 * 1024 + _MULTIPART_OVERHEAD_BYTES,
         ),
+        deadlines=RequestDeadlines(settings.api.request_deadline_sec, settings.api.long_request_deadline_sec),
     )
     install_openapi(app)
     return app

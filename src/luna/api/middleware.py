@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from luna.api.auth import ADMIN_KEY_HEADER, check_admin_key
+from luna.api.deadline import RequestDeadlines, within
 from luna.api.errors import http_error_response, internal_error_response, luna_error_response
 from luna.api.prometheus import HttpMetrics
 from luna.api.route_templates import RouteTemplates
@@ -103,12 +104,19 @@ class BodyLimit:
 
 class RequestMiddleware:
     def __init__(
-        self, app: ASGIApp, *, metrics: HttpMetrics, templates: RouteTemplates, body_limit: BodyLimit
+        self,
+        app: ASGIApp,
+        *,
+        metrics: HttpMetrics,
+        templates: RouteTemplates,
+        body_limit: BodyLimit,
+        deadlines: RequestDeadlines,
     ) -> None:
         self.app = app
         self.metrics = metrics
         self.templates = templates
         self.body_limit = body_limit
+        self.deadlines = deadlines
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -133,7 +141,15 @@ class RequestMiddleware:
             try:
                 if is_admin_path(scope):
                     _check_admin_key(scope)
-                await self.app(scope, self.body_limit.wrap(scope, receive), send_with_trace)
+                deadline = self.deadlines.for_path(_route_path(scope))
+
+                async def call() -> None:
+                    await self.app(scope, self.body_limit.wrap(scope, receive), send_with_trace)
+
+                if deadline is None:
+                    await call()
+                else:
+                    await within(deadline, call, lambda: response_started)
             except Exception as error:
                 if response_started:
                     error_log.exception("error_after_response_started")

@@ -73,7 +73,14 @@ def serve(
         _queue_demos(container)
     threading.Thread(target=_warm_up, args=(container,), name="luna-warm-up", daemon=True).start()
     try:
-        uvicorn.run(app, host=bind_host, port=bind_port, log_config=None, access_log=False)
+        uvicorn.run(
+            app,
+            host=bind_host,
+            port=bind_port,
+            log_config=None,
+            access_log=False,
+            timeout_graceful_shutdown=settings.api.shutdown_grace_sec,
+        )
     finally:
         if run_worker:
             stop_in_process(container)

@@ -1,0 +1,76 @@
+"""No API request holds its caller past the deadline (issue #18): a 503 in the envelope, fast; the app
+keeps answering; a streaming answer that has started runs on."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+from fastapi import FastAPI
+from fastapi.responses import StreamingResponse
+
+from luna.api.deadline import RequestDeadlines
+from tests.api.conftest import http_client
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def slow_app(build_app: Callable[..., FastAPI]) -> Iterator[FastAPI]:
+    app = build_app(LUNA_API__REQUEST_DEADLINE_SEC="0.3")
+    release = threading.Event()
+
+    @app.get("/api/v1/test/hangs")
+    async def hangs() -> None:
+        await asyncio.sleep(30)
+
+    @app.get("/api/v1/test/blocks")
+    def blocks() -> None:  # a sync handler in a worker thread, like every Luna route
+        release.wait(30)
+
+    @app.get("/api/v1/test/streams")
+    def streams() -> StreamingResponse:
+        def parts() -> Iterator[bytes]:
+            for part in range(3):
+                time.sleep(0.25)
+                yield f"part {part}\n".encode()
+
+        return StreamingResponse(parts(), media_type="text/plain")
+
+    yield app
+    release.set()
+
+
+@pytest.mark.parametrize("path", ["/api/v1/test/hangs", "/api/v1/test/blocks"])
+async def test_a_request_past_its_deadline_is_a_503_and_the_app_still_answers(
+    slow_app: FastAPI, path: str
+) -> None:
+    async with http_client(slow_app) as client:
+        response = await client.get(path)
+        info = await client.get("/api/v1/system/info")
+
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "error" and body["data"]["code"] == "unavailable"
+    assert "longer than 0.3 s" in body["message"]
+    assert info.status_code == 200
+
+
+async def test_a_stream_that_has_started_runs_past_the_deadline(slow_app: FastAPI) -> None:
+    async with http_client(slow_app) as client:
+        response = await client.get("/api/v1/test/streams")
+
+    assert response.status_code == 200
+    assert response.text == "part 0\npart 1\npart 2\n"
+
+
+def test_long_work_gets_the_long_deadline_and_pages_none() -> None:
+    deadlines = RequestDeadlines(30, 900)
+    assert deadlines.for_path("/api/v1/rag/ask") == 30
+    assert deadlines.for_path("/api/v1/ingest/doc") == 900
+    assert deadlines.for_path("/api/v1/admin/snapshots/x/restore") == 900
+    assert deadlines.for_path("/api/v1/admin/items") == 30
+    assert deadlines.for_path("/admin/jobs") is None  # a dashboard page
