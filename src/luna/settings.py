@@ -72,7 +72,7 @@ class ApiSettings(_Section):
     start_worker: bool = True
     request_deadline_sec: float = Field(default=30.0, gt=0, le=3600)
     long_request_deadline_sec: float = Field(default=900.0, gt=0, le=86400)
-    shutdown_grace_sec: float = Field(default=10.0, ge=0, le=600)
+    shutdown_grace_sec: int = Field(default=10, ge=0, le=600)
 
 
 class AuthSettings(_Section):

@@ -115,6 +115,29 @@ def test_delete_prefix_removes_only_that_prefix(store: BlobStore) -> None:
     assert store.delete_prefix("items/1/") == 0
 
 
+def test_emptied_folders_can_be_removed_and_written_into_again(store: BlobStore) -> None:
+    store.put("docs/raw/a/v1.md", b"a")
+    store.put("docs/raw/b/v1.md", b"b")
+    store.delete_prefix("docs/raw/a/")
+
+    store.remove_empty_folders("docs/")
+
+    assert store.list("docs/") == ["docs/raw/b/v1.md"]
+    store.put("docs/raw/a/v2.md", b"again")
+    assert store.get("docs/raw/a/v2.md") == b"again"
+
+
+def test_filesystem_removes_exactly_the_empty_folders(tmp_path: Path) -> None:
+    store = FilesystemBlobStore(tmp_path / "blobs")
+    store.put("docs/raw/a/v1.md", b"a")
+    store.put("docs/raw/b/v1.md", b"b")
+    store.delete_prefix("docs/raw/a/")
+
+    assert store.remove_empty_folders("docs/") == 1
+    assert not (tmp_path / "blobs" / "docs" / "raw" / "a").exists()
+    assert (tmp_path / "blobs" / "docs" / "raw" / "b").is_dir()
+
+
 @pytest.mark.parametrize("key", HOSTILE_KEYS)
 def test_hostile_keys_are_refused(store: BlobStore, key: str) -> None:
     with pytest.raises(InvalidInput):

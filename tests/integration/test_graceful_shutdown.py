@@ -15,7 +15,7 @@ import pytest
 from tests.integration.support import cli_environment, luna_serve_process
 
 ADMIN_KEY = "shutdown-admin-key-0123456789"
-GRACE_SEC = 2.0
+GRACE_SEC = 2
 BOUND_SEC = 20.0  # grace + closing the stores; the upload alone takes well over a minute
 
 

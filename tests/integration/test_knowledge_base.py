@@ -198,6 +198,7 @@ def test_verify_repairs_what_a_killed_ingest_and_lost_writes_leave_behind(contai
 
     assert kb.maintenance.verify(fix=True).fixed
     assert kb.maintenance.verify().clean
+    assert container.blobs.remove_empty_folders("docs/") == 0  # --fix left no empty folders behind
     assert stored_state(container)[0] == 2  # the kept item and the young pending one
     assert container.vectors.get(collection, [lost])
 

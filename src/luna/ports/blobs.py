@@ -30,4 +30,13 @@ class BlobStore(Protocol):
         """Keys under ``prefix``, sorted."""
         ...
 
+    def remove_empty_folders(self, prefix: str) -> int:
+        """Remove folders under ``prefix`` that hold no blob any more; return how many.
+
+        A folder store leaves them behind when blobs are deleted (removing them at once would race
+        with a write into the same folder); ``verify --fix`` tidies them. 0 where there are no
+        folders (S3: a "folder" is only a key prefix).
+        """
+        ...
+
     def health(self) -> ComponentHealth: ...

@@ -147,6 +147,7 @@ class KnowledgeMaintenance:
             self._indexer.write_vectors(state.items[item_id], chunks, collection=collection)
         for item_id in report.orphan_blob_items:
             self._delete_blobs(item_id)
+        self._blobs.remove_empty_folders("docs/")
         self._indexer.lexical.invalidate()
 
     def _delete_blobs(self, item_id: str) -> None:

@@ -31,7 +31,28 @@ class FilesystemBlobStore:
         self._resolved_root = root.resolve()
 
     def put(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None:
-        """Write to a temporary file beside the target, then rename it over the target (atomic)."""
+        """Write to a temporary file beside the target, then rename it over the target (atomic).
+
+        A folder that :meth:`remove_empty_folders` took away between creating it and writing into it
+        is created again (one retry).
+        """
+        try:
+            self._put(key, data)
+        except FileNotFoundError:
+            self._put(key, data)
+
+    def remove_empty_folders(self, prefix: str) -> int:
+        check_blob_prefix(prefix)
+        top = self._root / prefix.rstrip("/") if prefix.strip("/") else self._root
+        removed = 0
+        for path, _, _ in os.walk(top, topdown=False):  # deepest first: a parent may empty out
+            if Path(path) != top:
+                with suppress(OSError):  # not empty (any more), or gone already
+                    Path(path).rmdir()
+                    removed += 1
+        return removed
+
+    def _put(self, key: str, data: bytes) -> None:
         path = self._path(key)
         tmp = path.with_name(f"{TEMP_PREFIX}{uuid.uuid4().hex}")
         try:

@@ -118,6 +118,10 @@ class S3BlobStore:
                 self._client.delete_objects(Bucket=self._bucket, Delete={"Objects": batch, "Quiet": True})
         return len(keys)
 
+    def remove_empty_folders(self, prefix: str) -> int:
+        check_blob_prefix(prefix)
+        return 0  # S3 has no folders: a prefix exists only while a key has it
+
     def list(self, prefix: str = "") -> list[str]:
         check_blob_prefix(prefix)
         self._ensure_bucket()
