@@ -19,10 +19,10 @@ from tests.api.conftest import http_client
 from tests.api.test_data_api import (
     HAND_DAY,
     HAND_METER,
+    OPERATOR,
     SIM_DAYS,
     SIM_METER,
     SIM_START,
-    USER,
     fill_store,
     hourly_prices,
     iso,
@@ -61,7 +61,7 @@ async def client(pg_container: Container) -> AsyncIterator[httpx.AsyncClient]:
 
 
 async def get(client: httpx.AsyncClient, path: str, **params: Any) -> httpx.Response:
-    return await client.get(f"/api/v1/data/{path}", params=params, headers=USER)
+    return await client.get(f"/api/v1/data/{path}", params=params, headers=OPERATOR)
 
 
 async def test_series_csv_limits_and_insights_on_postgresql(
