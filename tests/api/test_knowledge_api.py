@@ -11,6 +11,7 @@ import json
 import threading
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any, ClassVar
 
 import httpx
@@ -297,6 +298,38 @@ async def test_ask_answers_in_german_with_valid_citations(client: httpx.AsyncCli
     cited = {c["chunk_id"] for c in data["citations"]}
     assert cited and cited <= set(data["chunks_used"])
     assert all(f"[chunk {chunk_id}]" in data["answer"] for chunk_id in cited)
+
+
+SAMPLES = Path(__file__).resolve().parents[2] / "docs" / "samples"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Was kostet die Netznutzung pro Kilowattstunde?",
+        "Wie hoch sind die Netzentgelte 2026 pro Kilowattstunde?",
+    ],
+)
+async def test_the_readme_price_questions_are_answered_with_the_figure_cited(
+    client: httpx.AsyncClient, question: str
+) -> None:
+    ids = {}
+    for name in (
+        "netzentgelte-2026.pdf",
+        "waermepumpe-im-einfamilienhaus.docx",
+        "stromtarife-und-lastverschiebung.md",
+    ):
+        uploaded = await upload(client, (SAMPLES / name).read_bytes(), name)
+        ids[name] = uploaded.json()["data"]["item_id"]
+
+    response = await client.post("/api/v1/rag/ask", json={"question": question}, headers=DEV_USER)
+
+    data = response.json()["data"]
+    first_paragraph = data["answer"].split("\n\n")[0]
+    assert "Haushalt" in first_paragraph and "8,12" in first_paragraph and "ct/kWh" in first_paragraph
+    cited_items = {c["payload"]["item_id"] for c in data["citations"]}
+    assert ids["netzentgelte-2026.pdf"] in cited_items
+    assert data["unsupported_numbers"] == []
 
 
 async def test_ask_streams_tokens_then_citations_then_done(client: httpx.AsyncClient) -> None:

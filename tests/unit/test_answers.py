@@ -179,7 +179,9 @@ def test_the_next_question_points_at_a_document_that_exists(prompts: LunaPrompts
     answer = no_context_answer(prompts, "Was kostet der Messstellenbetrieb?", ["Netzentgelte 2024"])
 
     assert "Netzentgelte 2024" in answer
-    assert "Messstellenbetrieb" in answer
+    assert "Messstellenbetrieb" in answer  # what was not found is named
+    assert "„Worum geht es in ‚Netzentgelte 2024‘?“" in answer  # a question the document can answer
+    assert "Wetterfrösch" not in answer and "vornehm" not in answer  # plain, never flippant
 
 
 def test_a_question_without_a_topic_still_gets_an_example_question(prompts: LunaPrompts) -> None:
@@ -207,15 +209,87 @@ def test_extractive_answer_cites_the_chunk_that_holds_the_answer(prompts: LunaPr
     assert check_answer(answer, CONTEXT).unsupported_numbers == ()
 
 
-def test_extractive_answer_has_summary_key_points_and_recommendation(prompts: LunaPrompts) -> None:
+def test_extractive_answer_has_summary_key_points_and_where_to_read_on(prompts: LunaPrompts) -> None:
     answer = _ask(prompts, "Wie setzen sich die Netzentgelte zusammen?", CONTEXT)
     lines = answer.splitlines()
 
     assert lines[0].startswith("Kurz gesagt: Die Netzentgelte bestehen aus einem Arbeitspreis")
     assert lines[0].endswith("[chunk c17].")
     assert "Im Einzelnen:" in lines
-    assert lines[-1].startswith("Handlungsempfehlung:")
+    # The sources recommend nothing here, so Luna recommends nothing either (and tells no joke).
+    assert lines[-1] == "Nachzulesen in „Netzentgelte 2024“ [chunk c17]."
+    assert "Handlungsempfehlung" not in answer and "Papier" not in answer
     assert _looks_german(answer)
+
+
+PRICE_SHEET = ContextChunk(
+    "t1",
+    "| Kundengruppe | Grundpreis (€/a) | Arbeitspreis (ct/kWh) | Leistungspreis (€/kW/a) |\n"
+    "| --- | --- | --- | --- |\n"
+    "| Haushalt ohne Leistungsmessung (SLP) | 60,00 | 8,12 | – |\n"
+    "| Gewerbe ohne Leistungsmessung (SLP) | 85,00 | 7,64 | – |",
+    title="Netzentgelte 2026",
+    section="Preisblatt Niederspannung",
+)
+PRICE_INTRO = ContextChunk(
+    "t0",
+    "Die Stadtwerke veröffentlichen hiermit die ab dem 1. Januar 2026 geltenden Entgelte für die Nutzung "
+    "des Stromverteilernetzes.",
+    title="Netzentgelte 2026",
+)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Was kostet die Netznutzung pro Kilowattstunde?",
+        "Wie hoch sind die Netzentgelte 2026 pro Kilowattstunde?",
+    ],
+)
+def test_a_price_question_is_answered_with_the_table_row_and_its_headers(
+    prompts: LunaPrompts, question: str
+) -> None:
+    answer = _ask(prompts, question, [PRICE_INTRO, PRICE_SHEET])
+    first = answer.split("\n\n")[0]
+
+    assert first == (
+        "Kurz gesagt: Haushalt ohne Leistungsmessung (SLP): Grundpreis (€/a) 60,00 · "
+        "Arbeitspreis (ct/kWh) 8,12 [chunk t1]."
+    )
+    assert (
+        "Gewerbe ohne Leistungsmessung (SLP): Grundpreis (€/a) 85,00 · Arbeitspreis (ct/kWh) 7,64" in answer
+    )
+    assert check_answer(answer, [PRICE_INTRO, PRICE_SHEET]).unsupported_numbers == ()
+
+
+def test_numbers_in_titles_and_sections_are_names_not_claims(prompts: LunaPrompts) -> None:
+    refusal = _ask(prompts, "Wer gewann 1954 die Fußball-WM?", [PRICE_SHEET])
+    unsupported = check_answer(refusal, [PRICE_SHEET]).unsupported_numbers
+
+    assert "Netzentgelte 2026" in refusal  # the nearest document is named …
+    assert unsupported == ()  # … and its "2026" is no unsupported figure
+
+
+def test_a_table_that_a_sentence_introduces_comes_with_it(prompts: LunaPrompts) -> None:
+    intro = ContextChunk(
+        "w1",
+        "Wer Modul 1 gewählt hat, kann das zeitvariable Netzentgelt vereinbaren. Dann gelten die folgenden "
+        "Zeitfenster für das zeitvariable Netzentgelt:",
+        title="Netzentgelte 2026",
+        section="§ 14a EnWG",
+    )
+    windows = ContextChunk(
+        "w2",
+        "| Zeitfenster | Uhrzeit | Arbeitspreis (ct/kWh) |\n| --- | --- | --- |\n"
+        "| Niedriglast | 00:00 – 06:00 Uhr | 3,25 |\n| Hochlast | 17:00 – 20:00 Uhr | 12,18 |",
+        title="Netzentgelte 2026",
+        section="§ 14a EnWG",
+    )
+    answer = _ask(prompts, "Welche Zeitfenster gelten für das zeitvariable Netzentgelt?", [intro, windows])
+
+    assert "die folgenden Zeitfenster für das zeitvariable Netzentgelt [chunk w1]:" in answer
+    assert "| Hochlast | 17:00 – 20:00 Uhr | 12,18 |" in answer
+    assert "[chunk w2]" in answer
 
 
 def test_extractive_answer_says_so_when_the_context_does_not_answer(prompts: LunaPrompts) -> None:

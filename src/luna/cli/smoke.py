@@ -28,9 +28,9 @@ from luna.cli.context import state
 from luna.workers.knowledge import samples_dir
 
 SAMPLE = "netzentgelte-2026.pdf"
-#: A question the sample answers in one sentence, and the figure that sentence holds.
-QUESTION = "Um wie viel sinkt der Arbeitspreis für Haushaltskunden?"
-FIGURE = "0,9 ct/kWh"
+#: The README's example question, and the figure of the sample's price sheet that answers it.
+QUESTION = "Wie hoch sind die Netzentgelte 2026 pro Kilowattstunde?"
+FIGURE = "8,12"
 START_SEC = 180.0
 
 

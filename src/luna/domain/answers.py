@@ -88,7 +88,8 @@ class ExtractiveTexts:
     summary: str
     key_points: str
     recommendation_from_source: str
-    recommendation: str
+    #: Where to read on, when the sources recommend nothing that fits (no made-up advice).
+    read_on: str
     source_with_title: str
     source_without_title: str
 
@@ -273,11 +274,16 @@ def _numbers(text: str) -> list[str]:
 
 
 def find_unsupported_numbers(answer: str, chunks: Sequence[ContextChunk]) -> tuple[str, ...]:
-    """Numbers in the answer that none of the chunks it cites contains (as written in the answer)."""
+    """Numbers in the answer that none of the chunks it cites contains (as written in the answer).
+
+    Numbers in the titles and section headings of the context ("Netzentgelte 2026", "§ 14a EnWG") are
+    names, not claims: an answer that names its source or suggests a question about it is not warned.
+    """
     cited = set(cited_chunk_ids(answer))
+    names = " ".join(f"{chunk.title or ''} {chunk.section or ''}" for chunk in chunks)
     supported = {
         _canonical_number(n) for chunk in chunks if chunk.chunk_id in cited for n in _numbers(chunk.text)
-    }
+    } | {_canonical_number(n) for n in _numbers(names)}
     unsupported = (n for n in _numbers(answer) if _canonical_number(n) not in supported)
     return tuple(dict.fromkeys(unsupported))
 

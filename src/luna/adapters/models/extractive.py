@@ -5,8 +5,12 @@ kW limit: the question and the ``[chunk <id>]`` blocks are read back from the sa
 generative model would get (:func:`~luna.domain.answers.parse_rag_messages`). Sentences are ranked by
 the weighted share of the question's content words they contain, after casefolding and Snowball
 German stemming; a stem that is the head or the modifier of a compound counts partly, since German
-glues words together ("Netzentgelte" / "Entgelte … Netz"). The best sentences are framed in Luna's
-voice from ``prompts/luna.yml``: a one-line summary, the cited key points, a Handlungsempfehlung.
+glues words together ("Netzentgelte" / "Entgelte … Netz"). Table rows compete as statements that
+name their columns (:mod:`luna.domain.answer_tables`), and a question for a figure ("Was kostet …?")
+prefers a row or sentence that states an amount with its unit. The best sentences are framed in Luna's
+voice from ``prompts/luna.yml``: a one-line summary (with the table it introduces, when it ends in a
+colon), the cited key points, and a Handlungsempfehlung only when a source recommends an action,
+otherwise where to read on.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from dataclasses import dataclass
 
 import Stemmer
 
+from luna.domain.answer_tables import FIGURE_QUESTION, FIGURE_WITH_UNIT, is_table, table_rows
 from luna.domain.answers import (
     GERMAN_STOPWORDS,
     ChatMessage,
@@ -56,6 +61,8 @@ _COMPOUND_MATCH = 0.6
 _NEAR_DUPLICATE = 0.8
 #: How much of a sentence's coverage comes from the question's nouns when it has any.
 _NOUN_SHARE = 0.75
+#: "Was kostet …?" is answered by a sentence or table row with a figure before one without.
+_FIGURE_BONUS = 1.3
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +72,8 @@ class _Sentence:
     chunk_rank: int
     stems: frozenset[str]
     following: _Sentence | None
+    #: It states an amount with its unit (a price, a share, a period): what "Was kostet …?" wants.
+    has_figure: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,7 +159,7 @@ class ExtractiveChatModel:
         if not ranked or ranked[0].coverage < self._min_coverage:
             titles = [chunk.title for chunk in request.chunks if chunk.title]
             return no_context_answer(self._prompts, request.question, titles, context_given=True)
-        return self._compose(self._select(ranked), ranked)
+        return self._compose(self._select(ranked), ranked, request.chunks)
 
     def health(self) -> ComponentHealth:
         started = time.perf_counter()
@@ -180,6 +189,7 @@ class ExtractiveChatModel:
         if not terms or not sentences:
             return []
         weights = {term: self._idf(term, sentences) for term in terms}
+        wants_figure = FIGURE_QUESTION.match(question) is not None
         ranked = []
         for sentence in sentences:
             matches = {term: _match(term, sentence.stems) for term in terms}
@@ -189,16 +199,33 @@ class ExtractiveChatModel:
                 coverage = _NOUN_SHARE * _coverage(matches, weights, nouns) + (1 - _NOUN_SHARE) * coverage
             if coverage > 0:
                 # Retrieval order breaks ties: the retriever already judged the first chunk most relevant.
-                ranked.append(
-                    _Ranked(sentence, coverage, coverage * (1 - 0.03 * min(sentence.chunk_rank, 10)))
-                )
+                score = coverage * (1 - 0.03 * min(sentence.chunk_rank, 10))
+                if wants_figure and sentence.has_figure:
+                    score *= _FIGURE_BONUS
+                ranked.append(_Ranked(sentence, coverage, score))
         return sorted(ranked, key=lambda r: r.score, reverse=True)
 
     def _sentences(self, chunk: ContextChunk, rank: int) -> list[_Sentence]:
+        rows = table_rows(chunk.text)
+        if rows:
+            # A row alone says little: it matches with its headers' units and its table's title too.
+            context = f"{chunk.title or ''} {chunk.section or ''}"
+            return [
+                _Sentence(
+                    row.text,
+                    chunk,
+                    rank,
+                    frozenset(self._stemmer.content_stems(f"{row.text} {row.match_text} {context}")),
+                    None,
+                    bool(row.match_text),
+                )
+                for row in rows
+            ]
         following: _Sentence | None = None
         built = []
         for text in reversed(split_sentences(chunk.text)):
-            following = _Sentence(text, chunk, rank, frozenset(self._stemmer.content_stems(text)), following)
+            stems = frozenset(self._stemmer.content_stems(text))
+            following = _Sentence(text, chunk, rank, stems, following, bool(FIGURE_WITH_UNIT.search(text)))
             built.append(following)
         return built[::-1]
 
@@ -224,17 +251,23 @@ class ExtractiveChatModel:
 
     # -- wording ---------------------------------------------------------------------------------------
 
-    def _compose(self, chosen: Sequence[_Ranked], ranked: Sequence[_Ranked]) -> str:
+    def _compose(
+        self, chosen: Sequence[_Ranked], ranked: Sequence[_Ranked], chunks: Sequence[ContextChunk]
+    ) -> str:
         texts = self._prompts.extractive
         summary, *points = chosen
         lines = [texts.summary.format(sentence=_cited(summary.sentence))]
+        table = _introduced_table(summary.sentence, chunks)
+        if table is not None:
+            lines += ["", table.text.strip(), f"[chunk {table.chunk_id}]"]
         if points:
             lines += ["", texts.key_points, *(f"- {_cited(p.sentence)}" for p in points)]
         lines += ["", self._recommendation(chosen, ranked)]
         return "\n".join(lines)
 
     def _recommendation(self, chosen: Sequence[_Ranked], ranked: Sequence[_Ranked]) -> str:
-        """An action the sources themselves recommend, when a relevant sentence names one."""
+        """An action the sources themselves recommend, when a relevant sentence names one; otherwise
+        only where to read on (Luna invents no advice and repeats no aside)."""
         texts = self._prompts.extractive
         used = {id(c.sentence) for c in chosen}
         for candidate in ranked:
@@ -244,7 +277,19 @@ class ExtractiveChatModel:
         source = (
             texts.source_with_title.format(title=chunk.title) if chunk.title else texts.source_without_title
         )
-        return texts.recommendation.format(source=f"{source} [chunk {chunk.chunk_id}]")
+        return texts.read_on.format(source=f"{source} [chunk {chunk.chunk_id}]")
+
+
+def _introduced_table(sentence: _Sentence, chunks: Sequence[ContextChunk]) -> ContextChunk | None:
+    """The table a sentence ending in ":" introduces ("… die folgenden Zeitfenster:"), when retrieved too."""
+    if not sentence.text.rstrip().endswith(":"):
+        return None
+    origin = sentence.chunk
+    for chunk in chunks:
+        same_place = (chunk.title, chunk.section) == (origin.title, origin.section)
+        if chunk.chunk_id != origin.chunk_id and same_place and is_table(chunk.text):
+            return chunk
+    return None
 
 
 def _cited(sentence: _Sentence) -> str:

@@ -1,0 +1,79 @@
+"""Table rows as answers: a price sheet's row, quoted with its column headers, is the answer to "Was
+kostet …?" far more often than any sentence around it.
+
+The chunker keeps tables whole as Markdown (``| Kundengruppe | Grundpreis (€/a) | … |``). A row on its
+own means nothing ("| Haushalt … | 60,00 | 8,12 | – |"), so each row becomes a statement that names
+its columns: "Haushalt ohne Leistungsmessung (SLP): Grundpreis (€/a) 60,00 · Arbeitspreis (ct/kWh)
+8,12". Units are spelled out for matching, since people ask per "Kilowattstunde" and sheets say "kWh".
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_ROW = re.compile(r"^\s*\|(.*)\|\s*$")
+_RULE = re.compile(r"^[\s|:\-]+$")
+_EMPTY_CELL = {"", "–", "-", "—"}
+#: Units as sheets write them → the words people ask with (added to what a row matches, never shown).
+UNIT_WORDS = {
+    "kwh": "Kilowattstunde Kilowattstunden Strom",
+    "mwh": "Megawattstunde",
+    "kw": "Kilowatt Leistung",
+    "ct": "Cent",
+    "€": "Euro Kosten Preis",
+    "eur": "Euro Kosten Preis",
+    "%": "Prozent",
+}
+_UNIT = re.compile(r"kwh|mwh|kw|ct|€|eur|%", re.IGNORECASE)
+#: "Was kostet …", "Wie hoch …", "Wie viel …", "Bis wann …": the answer is a figure or a date.
+FIGURE_QUESTION = re.compile(
+    r"^\s*(?:was\s+kostet|was\s+kosten|wie\s+hoch|wie\s+viel|wieviel|wie\s+teuer|wie\s+lange|bis\s+wann|"
+    r"ab\s+wann|wann\s+(?:muss|müssen|darf|endet|beginnt)|welche[nrs]?\s+(?:preis|betrag|frist|höhe)|"
+    r"um\s+wie\s+viel|in\s+welcher\s+höhe)",
+    re.IGNORECASE,
+)
+#: An amount with its unit, as German documents write them (8,12 ct/kWh · 30 Euro · 60 % · drei Wochen).
+FIGURE_WITH_UNIT = re.compile(
+    r"(?:\d+(?:[.,]\d+)*|\b(?:ein|zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|zwölf)\w*)\s*"
+    r"(?:%|€|Euro\b|EUR\b|Cent\b|ct\b|kWh\b|MWh\b|kWp?\b|Prozent\b|Wochen?\b|Monate?n?\b|Tage?n?\b|"
+    r"Jahre?n?\b|Stunden?\b)",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class TableRow:
+    #: The row as a statement that names its columns (what the answer quotes).
+    text: str
+    #: Extra words for matching: the headers' units spelled out.
+    match_text: str
+
+
+def is_table(text: str) -> bool:
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return len(lines) >= 3 and all(_ROW.match(line) for line in lines) and bool(_RULE.match(lines[1]))
+
+
+def table_rows(text: str) -> list[TableRow]:
+    """Each data row of a Markdown table as a statement; [] when ``text`` is no table."""
+    if not is_table(text):
+        return []
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    header = _cells(lines[0])
+    rows = []
+    for line in lines[2:]:
+        cells = _cells(line)
+        if not cells or all(cell in _EMPTY_CELL for cell in cells):
+            continue
+        label, values = cells[0], list(zip(header[1:], cells[1:], strict=False))
+        shown = [f"{name} {value}" for name, value in values if value not in _EMPTY_CELL]
+        statement = f"{label}: {' · '.join(shown)}" if shown else label
+        units = {unit.casefold() for name in header for unit in _UNIT.findall(name)}
+        rows.append(TableRow(statement, " ".join(UNIT_WORDS[unit] for unit in sorted(units))))
+    return rows
+
+
+def _cells(line: str) -> list[str]:
+    matched = _ROW.match(line)
+    return [cell.strip() for cell in matched.group(1).split("|")] if matched else []
