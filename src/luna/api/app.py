@@ -35,6 +35,7 @@ from luna.api.routers import (
     help,
     ingest,
     metrics,
+    openai_chat,
     prometheus,
     rag,
     recommend,
@@ -121,6 +122,7 @@ def create_app(
             responses=ADMIN_ERRORS,
         )
     app.include_router(prometheus.router, responses={500: COMMON_ERRORS[500]})
+    app.include_router(openai_chat.router, dependencies=body_guard, responses=COMMON_ERRORS)
 
     metrics = HttpMetrics(lambda: jobs_by_status(container.database))
     app.state.http_metrics = metrics

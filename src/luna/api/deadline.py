@@ -33,8 +33,9 @@ class RequestDeadlines:
         self.long_sec = long_sec
 
     def for_path(self, path: str) -> float | None:
-        """The deadline of an API path; None for everything else (dashboards, docs, /metrics)."""
-        if not path.startswith("/api/"):
+        """The deadline of an API path (``/api/…``, the OpenAI-compatible ``/v1/…``); None for everything
+        else (dashboards, /metrics)."""
+        if not path.startswith(("/api/", "/v1/")):
             return None
         long = any(path == prefix or path.startswith(f"{prefix}/") for prefix in LONG_PATH_PREFIXES)
         return self.long_sec if long else self.default_sec

@@ -1,0 +1,105 @@
+"""Luna speaks the OpenAI chat protocol: the official ``openai`` client asks, streams and lists models
+against a real server, and gets Luna's cited German answers (issue #19, item 7)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import jwt
+import openai
+import pytest
+import uvicorn
+from fastapi import FastAPI
+
+from luna.container import Container
+from luna.services.ingest import IngestRequest
+from tests.api.conftest import ADMIN_KEY, JWT_SECRET
+from tests.contracts.s3_support import free_port
+
+SAMPLE = Path(__file__).resolve().parents[2] / "docs" / "samples" / "netzentgelte-2026.pdf"
+QUESTION = "Wie hoch sind die Netzentgelte 2026 pro Kilowattstunde?"
+
+
+def customer_token() -> str:
+    claims = {"sub": "4d2c1b0a-9e8f-4a7b-8c6d-5e4f3a2b1c0d", "exp": int(time.time()) + 600}
+    return jwt.encode(claims, JWT_SECRET, algorithm="HS256")
+
+
+@pytest.fixture
+def served(build_app: Callable[..., FastAPI]) -> Iterator[str]:
+    """A real uvicorn on loopback (the ``openai`` client brings its own HTTP stack)."""
+    app = build_app()
+    container: Container = app.state.container
+    container.knowledge.ingest.ingest(IngestRequest(SAMPLE.read_bytes(), filename=SAMPLE.name))
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}/v1"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def client(base_url: str, api_key: str | None = None) -> openai.OpenAI:
+    return openai.OpenAI(base_url=base_url, api_key=api_key or customer_token(), max_retries=0)
+
+
+def test_a_question_gets_luna_s_cited_answer_with_its_sources(served: str) -> None:
+    completion = client(served).chat.completions.create(
+        model="luna", messages=[{"role": "user", "content": QUESTION}]
+    )
+
+    content = completion.choices[0].message.content or ""
+    assert "8,12" in content and "[chunk " in content
+    assert "\n\nQuellen:\n- [chunk " in content and "Netzentgelte 2026" in content
+    assert completion.choices[0].finish_reason == "stop"
+
+
+def test_the_answer_streams_in_chunks_and_ends_with_stop(served: str) -> None:
+    stream = client(served).chat.completions.create(
+        model="luna", messages=[{"role": "user", "content": QUESTION}], stream=True
+    )
+    chunks = list(stream)
+
+    text = "".join(chunk.choices[0].delta.content or "" for chunk in chunks)
+    assert len(chunks) > 5
+    assert "8,12" in text and "Quellen:" in text
+    assert chunks[-1].choices[0].finish_reason == "stop"
+
+
+def test_the_last_user_message_is_the_question(served: str) -> None:
+    completion = client(served).chat.completions.create(
+        model="luna",
+        messages=[
+            {"role": "system", "content": "Antworte knapp."},
+            {"role": "user", "content": "Hallo Luna"},
+            {"role": "assistant", "content": "Guten Tag."},
+            {"role": "user", "content": [{"type": "text", "text": QUESTION}]},
+        ],
+    )
+    assert "8,12" in (completion.choices[0].message.content or "")
+
+
+def test_models_lists_luna(served: str) -> None:
+    assert [model.id for model in client(served).models.list()] == ["luna"]
+
+
+def test_a_wrong_token_is_refused_and_the_admin_key_works(served: str) -> None:
+    with pytest.raises(openai.AuthenticationError):
+        client(served, api_key="kein-gueltiges-token").models.list()
+    operator = openai.OpenAI(
+        base_url=served, api_key="unused", default_headers={"X-Admin-Key": ADMIN_KEY}, max_retries=0
+    )
+    assert [model.id for model in operator.models.list()] == ["luna"]
+
+
+def test_a_conversation_without_a_user_question_is_a_400(served: str) -> None:
+    with pytest.raises(openai.BadRequestError):
+        client(served).chat.completions.create(model="luna", messages=[{"role": "system", "content": "x"}])
