@@ -83,7 +83,10 @@ def test_the_meter_view_charts_consumption_and_pv_and_follows_new_readings(
 def test_the_market_view_charts_base_and_peak_and_lists_the_cheapest_windows(
     page: Page, web: WebServer
 ) -> None:
-    log_in_customer(page, web)
+    user_id = log_in_customer(page, web)
+    with web.admin() as admin:  # the cheapest windows are computed for the customer's own meter
+        linked = admin.put(f"/admin/users/{user_id}/meters", json={"meter_ids": web.meter_ids[:1]})
+    assert linked.status_code == 200, linked.text
     page.get_by_role("link", name="Marktpreise").click()
 
     expect(page.get_by_text("Durchschnitt BASE")).to_be_visible()
@@ -106,6 +109,17 @@ def test_recommendations_show_reasons_and_energy_advice_in_euros(page: Page, web
 
     page.get_by_role("button", name="Lesen").first.click()
     expect(page.get_by_role("dialog")).to_be_visible()
+    page.keyboard.press("Escape")
+
+    dismissable = page.get_by_role("button", name="Nicht interessant")
+    cards = page.locator(".luna-citation").filter(has=dismissable)
+    before = cards.count()
+    cards.first.get_by_role("button", name="Nicht interessant").click()
+    expect(
+        page.get_by_text("Verstanden: Luna schlägt Ihnen diesen Abschnitt nicht mehr vor.")
+    ).to_be_visible()
+    expect(page.get_by_text("Fehlernummer")).to_have_count(0)
+    expect(cards).to_have_count(before - 1)
 
 
 def _backfill_hour_before_the_first_reading(web: WebServer) -> None:

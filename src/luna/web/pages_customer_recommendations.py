@@ -134,8 +134,10 @@ def _opinion_buttons(send: SendEvent, card: ui.card) -> None:
             notify_error(error)
             return
         if kind is EventType.DISLIKE:
-            card.delete()
+            # Notify first: the button's slot lives in the card, and a notification from a deleted
+            # slot fails ("The parent element this slot belongs to has been deleted").
             ui.notify("Verstanden: Luna schlägt Ihnen diesen Abschnitt nicht mehr vor.", position="top")
+            card.delete()
         else:
             ui.notify("Danke! Luna merkt sich, was Ihnen gefällt.", type="positive", position="top")
 
