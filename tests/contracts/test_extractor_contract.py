@@ -30,9 +30,10 @@ from luna.adapters.extract.local import LocalExtractor
 from luna.adapters.extract.tika import TikaExtractor
 from luna.domain import media_types
 from luna.domain.chunking import chunk_document
+from luna.domain.documents import BlockKind, ExtractedDocument
 from luna.domain.errors import Unavailable, Unprocessable, UnsupportedType
 from luna.domain.health import HealthStatus
-from luna.ports.extract import BlockKind, ExtractedDocument, Extractor
+from luna.ports.extract import Extractor
 
 SAMPLES = Path(__file__).resolve().parents[2] / "docs" / "samples"
 PDF_SAMPLE = (SAMPLES / "netzentgelte-2026.pdf").read_bytes()

@@ -9,7 +9,7 @@ import pytest
 
 from luna.adapters.extract.text import markdown_blocks
 from luna.domain.chunking import Chunk, chunk_document, count_tokens, legal_heading_level, split_sentences
-from luna.ports.extract import BlockKind, ExtractedDocument, TextBlock
+from luna.domain.documents import BlockKind, ExtractedDocument, TextBlock
 
 ENWG = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "gesetze" / "enwg.md"
 

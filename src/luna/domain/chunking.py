@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from luna.ports.extract import BlockKind, ExtractedDocument, TextBlock
+from luna.domain.documents import BlockKind, ExtractedDocument, TextBlock
 
 ChunkKind = Literal["text", "table"]
 

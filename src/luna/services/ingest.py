@@ -29,11 +29,12 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import PurePath
 
 from luna.domain.chunking import Chunk, chunk_document
+from luna.domain.documents import ExtractedDocument
 from luna.domain.errors import Conflict, InvalidInput, NotFound, TooLarge, Unprocessable
 from luna.domain.items import Item, ItemChunk, ItemStatus
 from luna.domain.media_types import FILE_EXTENSIONS, detect_media_type
 from luna.ports.blobs import BlobStore
-from luna.ports.extract import ExtractedDocument, Extractor
+from luna.ports.extract import Extractor
 from luna.ports.sql import Database
 from luna.services.indexing import ChunkIndexer, text_sha256
 from luna.services.item_provenance import ITEM_ADDED_ACTION, ITEM_DELETED_ACTION, item_entry, left_behind_by

@@ -8,8 +8,8 @@ from collections.abc import Iterable
 from pathlib import PurePath
 
 from luna.domain.chunking import legal_heading_level
+from luna.domain.documents import BlockKind, ExtractedDocument, TextBlock
 from luna.domain.errors import Unprocessable
-from luna.ports.extract import BlockKind, ExtractedDocument, TextBlock
 
 # Ligatures come out of PDFs typeset with them ("Eﬃzienz"); soft hyphens and zero-width characters out of
 # Word and HTML. Left in, they make identical words differ for search.

@@ -17,8 +17,8 @@ from luna.adapters.extract.text import markdown_blocks, plain_text_blocks
 from luna.adapters.extract.webpage import html_page
 from luna.adapters.extract.word import word_content
 from luna.domain import media_types
+from luna.domain.documents import ExtractedDocument
 from luna.domain.health import ComponentHealth, HealthStatus
-from luna.ports.extract import ExtractedDocument
 
 _LIBRARIES = ("pdfplumber", "python-docx", "lxml", "markdown-it-py")
 

@@ -26,8 +26,8 @@ from pdfminer.psparser import PSLiteral
 
 from luna.adapters.extract.document import clean_line, join_lines
 from luna.domain.chunking import legal_heading_level
+from luna.domain.documents import BlockKind, TextBlock
 from luna.domain.errors import Unprocessable
-from luna.ports.extract import BlockKind, TextBlock
 
 _HEADING_SIZE_RATIO = 1.15
 _MAX_HEADING_LINES = 3

@@ -14,7 +14,7 @@ from markdown_it.token import Token
 
 from luna.adapters.extract.document import clean_line, clean_text, join_lines
 from luna.domain.chunking import legal_heading_level
-from luna.ports.extract import BlockKind, TextBlock
+from luna.domain.documents import BlockKind, TextBlock
 
 _PARSER = MarkdownIt("commonmark", {"html": False}).enable("table")
 _BLANK_LINES = re.compile(r"\n[ \t]*\n")

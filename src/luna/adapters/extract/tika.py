@@ -23,9 +23,9 @@ from luna.adapters.extract.document import build_document, clean_line
 from luna.adapters.extract.local import LocalExtractor
 from luna.adapters.extract.webpage import HtmlWalker, parse_html
 from luna.domain import media_types
+from luna.domain.documents import ExtractedDocument
 from luna.domain.errors import Unavailable, Unprocessable, UnsupportedType
 from luna.domain.health import ComponentHealth, HealthStatus
-from luna.ports.extract import ExtractedDocument
 
 _HEALTH_TIMEOUT_SEC = 5.0
 _METADATA_KEYS = {

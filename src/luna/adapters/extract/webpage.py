@@ -20,7 +20,7 @@ from lxml import etree
 
 from luna.adapters.extract.document import clean_line
 from luna.adapters.extract.text import plain_text_blocks
-from luna.ports.extract import BlockKind, TextBlock
+from luna.domain.documents import BlockKind, TextBlock
 
 _HEADINGS = {f"h{level}": level for level in range(1, 7)}
 

@@ -24,8 +24,8 @@ from docx.text.paragraph import Paragraph
 
 from luna.adapters.extract.document import clean_line
 from luna.domain.chunking import legal_heading_level
+from luna.domain.documents import BlockKind, TextBlock
 from luna.domain.errors import Unprocessable
-from luna.ports.extract import BlockKind, TextBlock
 
 _HEADING_STYLE = re.compile(r"^(Heading|Überschrift)\s+(\d)$")
 _TITLE_STYLES = frozenset({"Title", "Titel"})
