@@ -346,9 +346,10 @@ class RecommendSettings(_Section):
 
 
 class HelpSettings(_Section):
-    """``GET /help/context``: German help per dashboard route, generated from the knowledge base."""
+    """``GET /help/context``: German help per dashboard route: written per view, or (``generate``)
+    written by Luna from the knowledge base, which drifts off topic with an unrelated corpus."""
 
-    generate: bool = True
+    generate: bool = False
     max_chars: int = Field(default=1200, ge=200, le=10_000)
 
 

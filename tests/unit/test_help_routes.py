@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from luna.domain.answers import cited_chunk_ids
 from luna.domain.errors import InvalidInput, NotFound
 from luna.domain.help import HELP_ROUTES, Audience, compose_help_text, help_model_version, help_route
+from luna.settings import load_settings
 
 #: The routes and titles the dashboards of issues #5/#6 agreed on.
 AGREED = {
@@ -118,3 +121,13 @@ def test_a_first_sentence_longer_than_the_room_is_cut_at_a_word() -> None:
 
     assert len(text) <= 80 and text.endswith("…")
     assert "[chunk" not in text
+
+
+def test_the_smart_meter_help_describes_only_what_the_view_shows() -> None:
+    energy = HELP_ROUTES["/energy"]
+    assert "Spannung" not in energy.purpose + energy.fallback  # the view shows no voltage
+
+
+def test_the_product_serves_written_help_unless_told_to_generate(tmp_path: Path) -> None:
+    default = load_settings("default", environ={"LUNA_DATA_DIR": str(tmp_path)}, env_file=tmp_path / "no.env")
+    assert default.help.generate is False

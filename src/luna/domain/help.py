@@ -111,13 +111,13 @@ HELP_ROUTES: Mapping[str, HelpRoute] = {
             "/energy",
             "Smart-Meter",
             _C,
-            "Diese Ansicht zeigt die Messwerte Ihres Smart-Meters: Verbrauch, Einspeisung aus Photovoltaik "
-            "und Netzspannung im Zeitverlauf.",
+            "Diese Ansicht zeigt die Messwerte Ihres Smart-Meters: Verbrauch und Erzeugung aus Photovoltaik "
+            "im Zeitverlauf, mit einer Auswertung des gewählten Zeitraums.",
             "Wie werte ich Stromverbrauch und Photovoltaik-Erzeugung aus dem Smart-Meter aus und verschiebe "
             "Lasten in günstige Stunden?",
             "Wählen Sie Zähler und Zeitraum; bei langen Zeiträumen zeigt die Grafik Viertelstunden-, "
-            "Stunden- oder Tageswerte statt einzelner Messungen. Verbrauch und Erzeugung stehen in kW, die "
-            "Spannung in Volt (Normalbereich 207 bis 253 V nach EN 50160). Luna wertet die Daten auch aus: "
+            "Stunden- oder Tageswerte statt einzelner Messungen. Verbrauch und Erzeugung stehen in kW. "
+            "Luna wertet die Daten auch aus: "
             "Spitzenlasten, Eigenverbrauch des Solarstroms und was das Verschieben flexibler Verbraucher in "
             "günstige Stunden spart. Die Messwerte lassen sich als CSV exportieren.",
         ),
