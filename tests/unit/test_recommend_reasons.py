@@ -74,3 +74,9 @@ def test_numbers_are_written_the_german_way() -> None:
     assert percent(0.615) == "62 %"
     assert clock_window(13, 0, 15, 0) == "13–15 Uhr"
     assert clock_window(13, 30, 15, 30) == "13:30–15:30 Uhr"
+
+
+def test_bookkeeping_tags_are_no_topics_and_the_title_speaks_instead() -> None:
+    assert topic_of_tag("demo") is None and topic_of_tag("Intern") is None
+    assert topics_of(["demo"], "Wärmepumpe im Einfamilienhaus") == ["Wärmepumpen"]
+    assert topics_of(["demo", "pv"], None) == ["Photovoltaik"]

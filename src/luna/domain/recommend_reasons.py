@@ -58,6 +58,11 @@ _GLOSSARY: Mapping[str, str] = {
     "eigenverbrauch": "Eigenverbrauch",
 }
 _WORDLIKE = re.compile(r"^[^\W\d_][\w\- ]{1,40}$")
+#: Tags operators use for bookkeeping, not for what a text is about: never a customer's "interest"
+#: (every demo document is tagged ``demo``; "weil Sie sich für Demo interessieren" was shown everywhere).
+_NOT_TOPICS = frozenset(
+    {"demo", "test", "tests", "beispiel", "sample", "samples", "intern", "internal", "import"}
+)
 
 POPULAR_REASON = "beliebt bei anderen Nutzern"
 FRESH_REASON = "neu in der Wissensbasis"
@@ -68,7 +73,7 @@ PROFILE_REASON = "passend zu dem, was Sie zuletzt gelesen haben"
 def topic_of_tag(tag: str) -> str | None:
     """The topic a tag stands for: the glossary's word, the tag itself when it reads like one, else None."""
     cleaned = tag.strip()
-    if not cleaned:
+    if not cleaned or fold(cleaned) in _NOT_TOPICS:
         return None
     known = _GLOSSARY.get(fold(cleaned).replace("_", "-").replace(" ", "-"))
     if known is not None:
