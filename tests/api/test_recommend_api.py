@@ -214,6 +214,14 @@ async def test_operators_set_read_and_remove_a_customers_meters(
     again = await client.delete(f"{url}/haus-1", headers=admin)
     assert again.status_code == 404
 
+    audit = await client.get("/api/v1/admin/audit", params={"action": "meters.links"}, headers=admin)
+    changes = [(e["target"], e["details"]) for e in reversed(audit.json()["data"]["entries"])]
+    assert changes == [
+        (f"user:{OTHER}", {"linked": ["haus-1", "haus-2"], "unlinked": []}),
+        (f"user:{OTHER}", {"linked": ["laden-1"], "unlinked": ["haus-2"]}),
+        (f"user:{OTHER}", {"linked": [], "unlinked": ["haus-1"]}),
+    ]
+
 
 async def test_an_unknown_meter_is_404_and_changes_nothing(
     client: httpx.AsyncClient, app: FastAPI, admin: dict[str, str], meters: list[str]

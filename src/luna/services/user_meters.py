@@ -7,15 +7,20 @@ seen is a 404, so a mistyped ID does not look like a customer without meters.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from luna.domain.energy import MeterInfo
 from luna.domain.errors import InvalidInput, NotFound
+from luna.domain.scores import AuditEntry
 from luna.ports.energy import EnergyStore
 from luna.ports.sql import Database, UnitOfWork
 
 MAX_METERS_PER_USER = 100
+#: The audit action of a change to a customer's meter links; its target is ``user:<id>``.
+METER_LINKS_ACTION = "meters.links"
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,16 +38,22 @@ class MeterLinkService:
         self._database = database
         self._energy = energy
 
-    def replace(self, user_id: str, meter_ids: Sequence[str]) -> MeterLinks:
-        """Link exactly ``meter_ids`` (an empty list unlinks all); an unknown meter changes nothing."""
+    def replace(self, user_id: str, meter_ids: Sequence[str], actor: str = "admin") -> MeterLinks:
+        """Link exactly ``meter_ids`` (an empty list unlinks all); an unknown meter changes nothing.
+
+        Links decide whose readings a customer may read, so every change is audited (who, which).
+        """
         wanted = sorted(set(meter_ids))
         if len(wanted) > MAX_METERS_PER_USER:
             raise InvalidInput(f"A customer can have at most {MAX_METERS_PER_USER} meters.")
         with self._database.unit_of_work() as uow:
             uow.users.get_or_create(user_id)
             current = uow.user_meters.meters_for(user_id)
+            dropped = [meter for meter in current if meter not in wanted]
             uow.user_meters.link(user_id, wanted)
-            uow.user_meters.unlink(user_id, [meter for meter in current if meter not in wanted])
+            uow.user_meters.unlink(user_id, dropped)
+            added = [meter for meter in wanted if meter not in current]
+            uow.audit.add(_links_entry(actor, user_id, added, dropped))
             uow.commit()
         return self.links(user_id)
 
@@ -52,11 +63,12 @@ class MeterLinkService:
             meter_ids = uow.user_meters.meters_for(user_id)
         return MeterLinks(user_id, self._meters(meter_ids))
 
-    def unlink(self, user_id: str, meter_id: str) -> MeterLinks:
+    def unlink(self, user_id: str, meter_id: str, actor: str = "admin") -> MeterLinks:
         with self._database.unit_of_work() as uow:
             _require_user(uow, user_id)
             if uow.user_meters.unlink(user_id, [meter_id]) == 0:
                 raise NotFound(f"Meter {meter_id!r} is not linked to user {user_id}.")
+            uow.audit.add(_links_entry(actor, user_id, [], [meter_id]))
             uow.commit()
         return self.links(user_id)
 
@@ -92,6 +104,17 @@ class MeterAccess:
             linked = meter_id in uow.user_meters.meters_for(user_id)
         if not linked:
             raise NotFound(f"No meter {meter_id!r} among your meters; GET /api/v1/data/meters lists them.")
+
+
+def _links_entry(actor: str, user_id: str, linked: list[str], unlinked: list[str]) -> AuditEntry:
+    return AuditEntry(
+        audit_id=str(uuid.uuid4()),
+        ts=datetime.now(UTC),
+        actor=actor,
+        action=METER_LINKS_ACTION,
+        target=f"user:{user_id}",
+        details={"linked": linked, "unlinked": unlinked},
+    )
 
 
 def _require_user(uow: UnitOfWork, user_id: str) -> None:
