@@ -74,6 +74,13 @@ def redis_url() -> str:
     return REDIS_URL
 
 
+@pytest.fixture(scope="session")
+def e5_model_cache() -> Path:
+    """Where the test profile keeps the embedding model's ONNX graph (config/test.yaml): converted once
+    per checkout, shared by every test's container."""
+    return Path(__file__).resolve().parents[1] / "var" / "test-models"
+
+
 @pytest.fixture
 def make_settings(tmp_path: Path) -> Callable[..., Settings]:
     """Settings of the test profile in a temporary data dir; keyword overrides as ``LUNA_…`` names."""

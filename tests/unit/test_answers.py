@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 import pytest
 
@@ -252,13 +253,14 @@ def test_a_price_question_is_answered_with_the_table_row_and_its_headers(
     answer = _ask(prompts, question, [PRICE_INTRO, PRICE_SHEET])
     first = answer.split("\n\n")[0]
 
-    assert first == (
+    lead, *table = first.splitlines()
+    assert lead.startswith(
         "Kurz gesagt: Haushalt ohne Leistungsmessung (SLP): Grundpreis (€/a) 60,00 · "
         "Arbeitspreis (ct/kWh) 8,12 [chunk t1]."
     )
-    assert (
-        "Gewerbe ohne Leistungsmessung (SLP): Grundpreis (€/a) 85,00 · Arbeitspreis (ct/kWh) 7,64" in answer
-    )
+    # The row comes with its whole table, headers first, in the same paragraph.
+    assert table[0] == "| Kundengruppe | Grundpreis (€/a) | Arbeitspreis (ct/kWh) | Leistungspreis (€/kW/a) |"
+    assert "| Gewerbe ohne Leistungsmessung (SLP) | 85,00 | 7,64 | – |" in table
     assert check_answer(answer, [PRICE_INTRO, PRICE_SHEET]).unsupported_numbers == ()
 
 
@@ -335,3 +337,47 @@ def test_sentences_are_split_without_breaking_abbreviations_or_dates() -> None:
         "Punkt eins",
         "Punkt zwei",
     ]
+
+
+class _MeaningByTopic:
+    """A stand-in embedding model: texts about the same topic word point the same way."""
+
+    TOPICS = ("Netz", "Wärme", "Kfz")
+
+    def _vector(self, text: str) -> list[float]:
+        hits = [1.0 if topic.casefold() in text.casefold() else 0.0 for topic in self.TOPICS]
+        norm = sum(h * h for h in hits) ** 0.5
+        return [h / norm for h in hits] if norm else [0.0, 0.0, 0.0]
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._vector(text)
+
+    def embed_passages(self, texts: Sequence[str]) -> list[list[float]]:
+        return [self._vector(text) for text in texts]
+
+
+PARAPHRASED = ContextChunk(
+    chunk_id="p1",
+    title="Preisblatt",
+    section=None,
+    text="Die Wärmepumpe arbeitet effizient. Das Netzentgelt für Haushalte beträgt 8,12 ct/kWh.",
+)
+
+
+def test_meaning_finds_the_sentence_a_paraphrased_question_asks_for(prompts: LunaPrompts) -> None:
+    """No content word of the question occurs in the answer sentence; its meaning decides."""
+    model = ExtractiveChatModel(prompts, meaning=_MeaningByTopic())
+
+    answer = model.answer(build_rag_messages(prompts, "Was verlangt der Netzbetreiber?", [PARAPHRASED]))
+
+    assert answer.split("\n\n")[0].startswith(
+        "Kurz gesagt: Das Netzentgelt für Haushalte beträgt 8,12 ct/kWh [chunk p1]."
+    )
+
+
+def test_without_meaning_or_words_in_common_luna_refuses(prompts: LunaPrompts) -> None:
+    model = ExtractiveChatModel(prompts, meaning=_MeaningByTopic())
+
+    answer = model.answer(build_rag_messages(prompts, "Wie hoch ist die Kfz-Steuer?", [PARAPHRASED]))
+
+    assert "[chunk" not in answer.split("\n\n")[0]

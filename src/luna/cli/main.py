@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from luna.cli import db, feeds, health, jobs, knowledge, learn, serve, sim, smoke, snapshots, worker
+from luna.cli import db, evaluate, feeds, health, jobs, knowledge, learn, serve, sim, smoke, snapshots, worker
 from luna.cli.context import CliState
 from luna.cli.server_client import ServerError
 from luna.settings import SettingsError
@@ -47,6 +47,7 @@ app.add_typer(snapshots.app, name="snapshot")
 app.add_typer(sim.app, name="sim")
 app.add_typer(feeds.app, name="feeds")
 app.add_typer(learn.app, name="learn")
+app.add_typer(evaluate.app, name="eval")
 
 
 def main() -> None:

@@ -21,7 +21,9 @@ import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
+import numpy as np
 import Stemmer
 
 from luna.domain.answer_tables import FIGURE_QUESTION, FIGURE_WITH_UNIT, is_table, table_rows
@@ -63,6 +65,13 @@ _NEAR_DUPLICATE = 0.8
 _NOUN_SHARE = 0.75
 #: "Was kostet …?" is answered by a sentence or table row with a figure before one without.
 _FIGURE_BONUS = 1.3
+#: Sentences in the answer's first paragraph (fitted with the weights below: 0.43 vs 0.24 with one).
+_LEAD_SENTENCES = 2
+#: e5 puts unrelated German sentences near this cosine; meaning counts from here up to 1.
+_MEANING_FLOOR = 0.7
+#: At most this many sentences are embedded per answer, each cut to this length (latency bound).
+_MAX_JUDGED_SENTENCES = 120
+_MAX_JUDGED_CHARS = 600
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +83,10 @@ class _Sentence:
     following: _Sentence | None
     #: It states an amount with its unit (a price, a share, a period): what "Was kostet …?" wants.
     has_figure: bool
+    #: What the embedding model reads: a table row with its table's title and section, a sentence as it is.
+    meaning_text: str = ""
+    #: A table row stated as a sentence (its chunk is the table).
+    is_row: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +94,35 @@ class _Ranked:
     sentence: _Sentence
     coverage: float
     score: float
+    #: Cosine between the question and the sentence in the embedding model, when one is given.
+    meaning: float | None = None
+
+
+class SentenceEmbedder(Protocol):
+    """The embedding model, for ranking sentences by meaning (e5 wants questions and passages apart)."""
+
+    def embed_query(self, text: str) -> list[float]: ...
+
+    def embed_passages(self, texts: Sequence[str]) -> list[list[float]]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class MeaningWeights:
+    """How sentences are ranked when the embedding model judges their meaning too.
+
+    Fitted on the tune split of the team's golden questions (``bench/answer_weights.py``); the
+    figures they reach on the held-out split are in ``bench/RESULTS.md``.
+    """
+
+    #: Weight of the question-sentence cosine against the share of the question's words (1 − this).
+    meaning_share: float = 1.0
+    #: Score lost per place the sentence's chunk stands lower in retrieval.
+    rank_penalty: float = 0.02
+    #: Below this cosine and below ``min_coverage`` in words, nothing answers: Luna refuses.
+    min_meaning: float = 0.86
+    min_coverage: float = 0.35
+    #: Sentences of this many best-retrieved chunks are embedded (the others rank by words only).
+    chunks: int = 6
 
 
 class _GermanStemmer:
@@ -129,15 +171,22 @@ class ExtractiveChatModel:
         prompts: LunaPrompts | None = None,
         *,
         model_name: str = "luna-extractive",
-        max_points: int = 3,
+        max_points: int = 4,
         min_coverage: float = 0.35,
+        meaning: SentenceEmbedder | None = None,
+        weights: MeaningWeights = MeaningWeights(),
     ) -> None:
         """``min_coverage``: the share of the question's (idf-weighted) content words the best sentence
-        must contain; below it Luna says that the context does not answer the question."""
+        must contain when only words judge (with ``meaning``, ``weights`` hold both thresholds); below
+        it Luna says that the context does not answer the question. ``meaning`` ranks sentences by
+        what they mean as well, so a paraphrased question ("Netznutzung" for "Netzentgelt") finds its
+        sentence."""
         self._prompts = prompts or load_luna_prompts()
         self._model_name = model_name
         self._max_points = max_points
         self._min_coverage = min_coverage
+        self._meaning = meaning
+        self._weights = weights
         self._stemmer = _GermanStemmer()
 
     @property
@@ -156,7 +205,7 @@ class ExtractiveChatModel:
         if not request.chunks:
             return no_context_answer(self._prompts, request.question)
         ranked = self._rank(request.question, request.chunks)
-        if not ranked or ranked[0].coverage < self._min_coverage:
+        if not ranked or not self._answers(ranked[0]):
             titles = [chunk.title for chunk in request.chunks if chunk.title]
             return no_context_answer(self._prompts, request.question, titles, context_given=True)
         return self._compose(self._select(ranked), ranked, request.chunks)
@@ -178,6 +227,13 @@ class ExtractiveChatModel:
 
     # -- ranking ---------------------------------------------------------------------------------------
 
+    def _answers(self, best: _Ranked) -> bool:
+        """The best sentence answers the question: by its words, or by its meaning when judged."""
+        if self._meaning is None:
+            return best.coverage >= self._min_coverage
+        w = self._weights
+        return best.coverage >= w.min_coverage or (best.meaning is not None and best.meaning >= w.min_meaning)
+
     def _rank(self, question: str, chunks: Sequence[ContextChunk]) -> list[_Ranked]:
         terms = list(dict.fromkeys(self._stemmer.content_stems(question)))
         nouns = set(
@@ -186,24 +242,40 @@ class ExtractiveChatModel:
         sentences = [
             sentence for rank, chunk in enumerate(chunks) for sentence in self._sentences(chunk, rank)
         ]
-        if not terms or not sentences:
+        if not sentences or (not terms and self._meaning is None):
             return []
         weights = {term: self._idf(term, sentences) for term in terms}
         wants_figure = FIGURE_QUESTION.match(question) is not None
+        cosines = self._cosines(question, sentences)
+        share = self._weights.meaning_share if self._meaning is not None else 0.0
         ranked = []
-        for sentence in sentences:
+        for sentence, cosine in zip(sentences, cosines, strict=True):
             matches = {term: _match(term, sentence.stems) for term in terms}
             coverage = _coverage(matches, weights, terms)
             if nouns:
                 # German nouns are capitalised and carry the topic; the question's verbs rarely recur.
                 coverage = _NOUN_SHARE * _coverage(matches, weights, nouns) + (1 - _NOUN_SHARE) * coverage
-            if coverage > 0:
-                # Retrieval order breaks ties: the retriever already judged the first chunk most relevant.
-                score = coverage * (1 - 0.03 * min(sentence.chunk_rank, 10))
-                if wants_figure and sentence.has_figure:
-                    score *= _FIGURE_BONUS
-                ranked.append(_Ranked(sentence, coverage, score))
+            figure = wants_figure and sentence.has_figure
+            score = sentence_score(coverage, cosine, sentence.chunk_rank, figure, share, self._weights)
+            if score > 0:
+                ranked.append(_Ranked(sentence, coverage, score, cosine))
         return sorted(ranked, key=lambda r: r.score, reverse=True)
+
+    def _cosines(self, question: str, sentences: Sequence[_Sentence]) -> list[float | None]:
+        """Question-sentence cosines for the sentences of the best chunks (None for the rest)."""
+        if self._meaning is None:
+            return [None] * len(sentences)
+        judged = [i for i, s in enumerate(sentences) if s.chunk_rank < self._weights.chunks][
+            :_MAX_JUDGED_SENTENCES
+        ]
+        query = np.asarray(self._meaning.embed_query(question), dtype=np.float32)
+        vectors = self._meaning.embed_passages(
+            [sentences[i].meaning_text[:_MAX_JUDGED_CHARS] for i in judged]
+        )
+        cosines: list[float | None] = [None] * len(sentences)
+        for index, vector in zip(judged, vectors, strict=True):
+            cosines[index] = float(np.dot(np.asarray(vector, dtype=np.float32), query))
+        return cosines
 
     def _sentences(self, chunk: ContextChunk, rank: int) -> list[_Sentence]:
         rows = table_rows(chunk.text)
@@ -218,6 +290,8 @@ class ExtractiveChatModel:
                     frozenset(self._stemmer.content_stems(f"{row.text} {row.match_text} {context}")),
                     None,
                     bool(row.match_text),
+                    f"{context.strip()}: {row.text}",
+                    True,
                 )
                 for row in rows
             ]
@@ -225,7 +299,8 @@ class ExtractiveChatModel:
         built = []
         for text in reversed(split_sentences(chunk.text)):
             stems = frozenset(self._stemmer.content_stems(text))
-            following = _Sentence(text, chunk, rank, stems, following, bool(FIGURE_WITH_UNIT.search(text)))
+            figure = bool(FIGURE_WITH_UNIT.search(text))
+            following = _Sentence(text, chunk, rank, stems, following, figure, text)
             built.append(following)
         return built[::-1]
 
@@ -255,11 +330,19 @@ class ExtractiveChatModel:
         self, chosen: Sequence[_Ranked], ranked: Sequence[_Ranked], chunks: Sequence[ContextChunk]
     ) -> str:
         texts = self._prompts.extractive
-        summary, *points = chosen
-        lines = [texts.summary.format(sentence=_cited(summary.sentence))]
-        table = _introduced_table(summary.sentence, chunks)
-        if table is not None:
-            lines += ["", table.text.strip(), f"[chunk {table.chunk_id}]"]
+        # The two best sentences lead: the passage that answers often needs both (rule and figure).
+        lead, points = chosen[:_LEAD_SENTENCES], chosen[_LEAD_SENTENCES:]
+        lines = [texts.summary.format(sentence=" ".join(_cited(r.sentence) for r in lead))]
+        row = next((r.sentence for r in lead if r.sentence.is_row), None)
+        if row is not None:
+            # A row comes with its whole table: the reader sees the other groups' figures too
+            # ("Haushalt" or "Gewerbe"?) under the table's own headers.
+            lines.append(row.chunk.text.strip())
+            points = [p for p in points if p.sentence.chunk.chunk_id != row.chunk.chunk_id]
+        else:
+            table = _introduced_table(lead[-1].sentence, chunks)
+            if table is not None:
+                lines += ["", table.text.strip(), f"[chunk {table.chunk_id}]"]
         if points:
             lines += ["", texts.key_points, *(f"- {_cited(p.sentence)}" for p in points)]
         lines += ["", self._recommendation(chosen, ranked)]
@@ -295,6 +378,28 @@ def _introduced_table(sentence: _Sentence, chunks: Sequence[ContextChunk]) -> Co
 def _cited(sentence: _Sentence) -> str:
     text = sentence.text if sentence.text[-1:] in ".!?:" else f"{sentence.text}."
     return f"{text[:-1]} [chunk {sentence.chunk.chunk_id}]{text[-1]}"
+
+
+def sentence_score(
+    coverage: float,
+    cosine: float | None,
+    chunk_rank: int,
+    figure: bool,
+    share: float,
+    weights: MeaningWeights,
+) -> float:
+    """A candidate sentence's score: its words and its meaning, its chunk's retrieval place (the
+    retriever already judged the first chunk most relevant) and, for a figure question, a figure."""
+    base = share * _meaning_strength(cosine) + (1 - share) * coverage
+    score = base * max(0.0, 1 - weights.rank_penalty * min(chunk_rank, 10))
+    return score * _FIGURE_BONUS if figure else score
+
+
+def _meaning_strength(cosine: float | None) -> float:
+    """A cosine mapped onto [0, 1] above the floor of unrelated text (0 when not judged)."""
+    if cosine is None:
+        return 0.0
+    return max(0.0, (cosine - _MEANING_FLOOR) / (1 - _MEANING_FLOOR))
 
 
 def _coverage(matches: dict[str, float], weights: dict[str, float], terms: Iterable[str]) -> float:

@@ -1,0 +1,159 @@
+"""`luna eval …`: measure retrieval and answers on golden questions, keep and compare the runs.
+
+`run` asks every question of the chosen split through Luna's own retrieval and answerer in this
+process (the embedded vector folder allows one process: stop `luna serve` first) and writes the run to
+``<data_dir>/eval/runs/``. Report figures of the ``test`` split; tune on ``tune``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from luna.cli.context import state
+from luna.domain.errors import LunaError
+from luna.domain.evaluation import SPLITS, RunFigures
+from luna.services.evaluation import EvalRun, read_golden_sets
+
+app = typer.Typer(
+    help="Evaluation: golden questions, held-out figures, runs to compare.", no_args_is_help=True
+)
+console = Console()
+
+#: (label, attribute, format) of the figures a run reports, in reading order.
+FIGURE_ROWS: tuple[tuple[str, str, str], ...] = (
+    ("answerable questions", "answerable", "{:d}"),
+    ("unanswerable questions", "unanswerable", "{:d}"),
+    ("hit@1", "hit_at_1", "{:.3f}"),
+    ("hit@5", "hit_at_5", "{:.3f}"),
+    ("MRR@10", "mrr_at_10", "{:.3f}"),
+    ("answer states it (1st paragraph)", "answer_holds_needle", "{:.3f}"),
+    ("first citation answers", "first_citation_hit", "{:.3f}"),
+    ("refused when unanswerable", "refusal_rate", "{:.3f}"),
+    ("refused although answerable", "false_refusal_rate", "{:.3f}"),
+    ("answers with number warnings", "false_number_warnings", "{:d}"),
+    ("answer ms p50", "answer_ms_p50", "{:.0f}"),
+    ("answer ms p95", "answer_ms_p95", "{:.0f}"),
+    ("search ms p50", "search_ms_p50", "{:.0f}"),
+)
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    console.print(f"[red]{escape(message)}[/red]")
+    return typer.Exit(code)
+
+
+@app.command("run")
+def run(
+    ctx: typer.Context,
+    sets: list[Path] = typer.Argument(..., help="Golden-set YAML files (see docs/evaluation.md)"),
+    documents: Path = typer.Option(None, "--documents", help="Folder with the files the sets name"),
+    split: str = typer.Option("test", "--split", help="test (report), tune (adjust) or all"),
+    name: str = typer.Option("run", "--name", help="A short name kept with the run"),
+) -> None:
+    """Ask every question of the split; print the figures and keep the run."""
+    if split not in SPLITS:
+        raise _fail(f"--split must be one of {', '.join(SPLITS)}, not {split!r}.", 2)
+    if documents is not None and not documents.is_dir():
+        raise _fail(f"--documents {documents} is not a folder.", 2)
+    container = state(ctx).container()
+    try:
+        questions = read_golden_sets(sets)
+        container.database.upgrade()
+        with Progress(
+            TextColumn("[bold]Evaluating"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+        ) as progress:
+            task = progress.add_task("eval", total=None)
+            result = container.evaluation.run(
+                questions,
+                split=split,  # checked against SPLITS above
+                name=name,
+                documents_dir=documents,
+                progress=lambda done, total: progress.update(task, completed=done, total=total),
+            )
+    except LunaError as error:
+        raise _fail(error.message, 2) from None
+    finally:
+        container.close()
+    _figures_table([result])
+    console.print(f"Kept as [bold]{result.run_id}[/bold] (`luna eval show {result.run_id}`).")
+
+
+@app.command("list")
+def list_runs(ctx: typer.Context) -> None:
+    """The kept runs, newest first."""
+    container = state(ctx).container()
+    try:
+        runs = container.evaluation.list_runs()
+    finally:
+        container.close()
+    if not runs:
+        console.print("No evaluation runs yet: `luna eval run SET.yaml` makes one.")
+        return
+    table = Table("run", "split", "questions", "hit@5", "states it", "refusal", "false refusal")
+    for item in runs:
+        f = item.figures
+        table.add_row(
+            item.run_id,
+            item.split,
+            str(f.answerable + f.unanswerable),
+            f"{f.hit_at_5:.3f}",
+            f"{f.answer_holds_needle:.3f}",
+            f"{f.refusal_rate:.3f}",
+            f"{f.false_refusal_rate:.3f}",
+        )
+    console.print(table)
+
+
+@app.command("show")
+def show(
+    ctx: typer.Context,
+    run_ids: list[str] = typer.Argument(..., help="One run, or several to compare side by side"),
+    questions: bool = typer.Option(False, "--questions", help="Also list each question's outcome"),
+) -> None:
+    """The figures of one run, or of several side by side (`luna eval show A B`)."""
+    container = state(ctx).container()
+    try:
+        runs = [container.evaluation.get_run(run_id) for run_id in run_ids]
+    except LunaError as error:
+        raise _fail(error.message, 2) from None
+    finally:
+        container.close()
+    _figures_table(runs)
+    if questions:
+        for item in runs:
+            _outcomes_table(item)
+
+
+def _figures_table(runs: list[EvalRun]) -> None:
+    table = Table("figure", *(f"{r.run_id}\n({r.split})" for r in runs), title="Evaluation")
+    for label, attribute, form in FIGURE_ROWS:
+        table.add_row(label, *(_format(r.figures, attribute, form) for r in runs))
+    console.print(table)
+
+
+def _format(figures: RunFigures, attribute: str, form: str) -> str:
+    return form.format(getattr(figures, attribute))
+
+
+def _outcomes_table(item: EvalRun) -> None:
+    table = Table("question", "rank", "refused", "states it", "1st citation", "ms", title=item.run_id)
+    for o in item.outcomes:
+        table.add_row(
+            o.question_id + ("" if o.answerable else " (unanswerable)"),
+            "-" if o.rank is None else str(o.rank),
+            "yes" if o.refused else "",
+            "yes" if o.answer_holds_needle else "",
+            "yes" if o.first_citation_hit else "",
+            f"{o.answer_ms:.0f}",
+        )
+    console.print(table)
