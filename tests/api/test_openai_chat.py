@@ -29,8 +29,9 @@ def customer_token() -> str:
 
 
 @pytest.fixture
-def served(build_app: Callable[..., FastAPI]) -> Iterator[str]:
-    """A real uvicorn on loopback (the ``openai`` client brings its own HTTP stack)."""
+def served_luna(build_app: Callable[..., FastAPI]) -> Iterator[tuple[str, Container]]:
+    """A real uvicorn on loopback (the ``openai`` client brings its own HTTP stack): its ``/v1`` URL
+    and the container behind it."""
     app = build_app()
     container: Container = app.state.container
     container.knowledge.ingest.ingest(IngestRequest(SAMPLE.read_bytes(), filename=SAMPLE.name))
@@ -42,9 +43,14 @@ def served(build_app: Callable[..., FastAPI]) -> Iterator[str]:
     while not server.started:
         assert time.monotonic() < deadline, "uvicorn did not start"
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}/v1"
+    yield f"http://127.0.0.1:{port}/v1", container
     server.should_exit = True
     thread.join(timeout=10)
+
+
+@pytest.fixture
+def served(served_luna: tuple[str, Container]) -> str:
+    return served_luna[0]
 
 
 def client(base_url: str, api_key: str | None = None) -> openai.OpenAI:

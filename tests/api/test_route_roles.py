@@ -38,6 +38,7 @@ ACCESS: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/help/routes"): SIGNED_IN,
     ("GET", "/v1/models"): SIGNED_IN,
     ("POST", "/v1/chat/completions"): SIGNED_IN,
+    ("POST", "/v1/embeddings"): OPERATOR,
     ("GET", "/api/v1/users/me"): CUSTOMER,
     ("GET", "/api/v1/users/me/meters"): CUSTOMER,
     ("GET", "/api/v1/users/me/consent"): CUSTOMER,

@@ -48,6 +48,17 @@ def current_caller(
     return Caller(key=f"user:{user.user_id}", user_id=user.user_id)
 
 
+def admin_key_caller(
+    request: Request,
+    admin_key: Annotated[str | None, Depends(_admin_key)],
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Caller:
+    """The operator by the admin key, sent as ``X-Admin-Key`` or as an OpenAI client's Bearer API key:
+    for machine endpoints that OpenAI clients call (``/v1/embeddings``), which send only the latter."""
+    check_admin_key(admin_key or (bearer.credentials if bearer else None), request)
+    return Caller(key="admin")
+
+
 def operator_caller(caller: Annotated[Caller, Depends(current_caller)]) -> Caller:
     """Routes that change the shared knowledge base: operators only (customers get 403).
 

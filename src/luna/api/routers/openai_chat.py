@@ -1,16 +1,22 @@
-"""``/v1/chat/completions`` and ``/v1/models``: Luna inside the chat tools people already use.
+"""``/v1/chat/completions``, ``/v1/models`` and ``/v1/embeddings``: Luna in the tools people already use.
 
 Open WebUI, LibreChat or any OpenAI client pointed at ``http://<luna>/v1`` talks to Luna: the last
 user message is the question, answered with Luna's retrieval, citations and refusal rule (the same
 :class:`~luna.services.answering.AnswerService` as ``/api/v1/rag/ask``), with the sources listed
 under the answer. Authentication is the API's: a customer's JWT as the client's API key (``Authorization:
 Bearer``), or the admin key in ``X-Admin-Key``; questions count against the same per-caller limit.
+
+``/v1/embeddings`` serves Luna's own embedding model (the fast ONNX Runtime one) to other processes:
+several workers on other machines set ``embeddings.kind: openai`` with this API's ``/v1`` as URL and
+the admin key as API key, and share one model instead of loading one each.
 """
 
 from __future__ import annotations
 
+import base64
 import itertools
 import json
+import struct
 import time
 import uuid
 from collections.abc import Iterator
@@ -19,15 +25,21 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends
 from fastapi.responses import StreamingResponse
 
-from luna.api.callers import Caller, current_caller
+from luna.api.callers import Caller, admin_key_caller, current_caller
 from luna.api.deps import get_container
 from luna.api.routers.rag import ask_rate_limit
 from luna.api.schemas.openai_chat import (
+    MAX_EMBED_CHARS,
+    MAX_EMBED_INPUTS,
     MODEL_ID,
     ChatCompletion,
     ChatCompletionRequest,
     Choice,
     ChoiceMessage,
+    EmbeddingData,
+    EmbeddingList,
+    EmbeddingRequest,
+    EmbeddingUsage,
     ModelCard,
     ModelList,
 )
@@ -72,6 +84,45 @@ def chat_completions(
         model=body.model,
         choices=[Choice(message=ChoiceMessage(content=content))],
     )
+
+
+@router.post(
+    "/embeddings",
+    summary="Embed texts with Luna's embedding model (OpenAI format; the admin key is the API key)",
+    response_model=EmbeddingList,
+)
+def embeddings(
+    container: Annotated[Container, Depends(get_container)],
+    caller: Annotated[Caller, Depends(admin_key_caller)],
+    body: EmbeddingRequest,
+) -> EmbeddingList:
+    texts = body.texts()
+    if not 1 <= len(texts) <= MAX_EMBED_INPUTS:
+        raise InvalidInput(f"input: between 1 and {MAX_EMBED_INPUTS} texts per request, got {len(texts)}.")
+    if any(len(text) > MAX_EMBED_CHARS for text in texts):
+        raise InvalidInput(f"input: each text may have at most {MAX_EMBED_CHARS} characters.")
+    embedder = container.embedder
+    if body.is_query():
+        vectors = [embedder.embed_query(text) for text in texts]
+    else:
+        vectors = embedder.embed_passages(texts)
+    words = sum(len(text.split()) for text in texts)  # usage is informative; e5 counts subword tokens
+    return EmbeddingList(
+        data=[
+            EmbeddingData(index=index, embedding=_encoded(vector, body.encoding_format))
+            for index, vector in enumerate(vectors)
+        ],
+        model=embedder.model_name,
+        usage=EmbeddingUsage(prompt_tokens=words, total_tokens=words),
+    )
+
+
+def _encoded(vector: list[float], encoding: str) -> list[float] | str:
+    """OpenAI's ``base64`` format (little-endian float32, what the ``openai`` package asks for by
+    default) or plain floats."""
+    if encoding == "base64":
+        return base64.b64encode(struct.pack(f"<{len(vector)}f", *vector)).decode("ascii")
+    return vector
 
 
 def _question(body: ChatCompletionRequest) -> str:

@@ -72,3 +72,49 @@ class ModelCard(BaseModel):
 class ModelList(BaseModel):
     object: Literal["list"] = "list"
     data: list[ModelCard]
+
+
+#: Bounds of one embeddings request: a batch a worker sends, not a corpus.
+MAX_EMBED_INPUTS = 256
+MAX_EMBED_CHARS = 32_000
+
+
+class EmbeddingRequest(BaseModel):
+    """``POST /v1/embeddings`` as OpenAI clients send it, plus e5's ``input_type`` (query or passage)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    model: str = Field(default="multilingual-e5-small", max_length=200)
+    input: str | list[str] = Field(description=f"One text or up to {MAX_EMBED_INPUTS} texts")
+    input_type: Literal["query", "passage", "document"] | None = Field(
+        None,
+        description="e5 embeds questions and passages differently; without it, a model name containing "
+        "'query' means questions, anything else passages",
+    )
+    encoding_format: Literal["float", "base64"] = "float"
+
+    def texts(self) -> list[str]:
+        return [self.input] if isinstance(self.input, str) else list(self.input)
+
+    def is_query(self) -> bool:
+        if self.input_type is not None:
+            return self.input_type == "query"
+        return "query" in self.model.casefold()
+
+
+class EmbeddingData(BaseModel):
+    object: Literal["embedding"] = "embedding"
+    index: int
+    embedding: list[float] | str
+
+
+class EmbeddingUsage(BaseModel):
+    prompt_tokens: int
+    total_tokens: int
+
+
+class EmbeddingList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[EmbeddingData]
+    model: str
+    usage: EmbeddingUsage
