@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import statistics
 import subprocess
 import sys
@@ -74,8 +73,15 @@ def measure(runtime: str, texts: list[str], questions: list[str], cache: Path) -
         "cold_start_sec": cold,
         "query_ms_p50": statistics.median(latencies),
         "query_ms_p95": sorted(latencies)[int(0.95 * (len(latencies) - 1))],
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mb": _peak_rss_mb(),
     }
+
+
+def _peak_rss_mb() -> float:
+    """This process's peak resident memory (``VmHWM``; ``ru_maxrss`` would carry the parent's over exec)."""
+    status = Path("/proc/self/status").read_text(encoding="utf-8")
+    kilobytes = next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:"))
+    return int(kilobytes) / 1024
 
 
 def child(runtime: str, count: int, cache: Path) -> dict[str, Any]:
