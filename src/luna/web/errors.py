@@ -3,14 +3,21 @@
 Services raise :mod:`luna.domain.errors` with English messages written for API clients, so the
 dashboards say what the kind of failure means for the user instead. Anything unexpected is logged
 with a short reference number that the German message quotes, so the operator can find it.
+
+Views run what may fail inside :func:`failure_shown`, the one way a dashboard reports a failure: as a
+notification, or in place of an area's content when that content could not be loaded.
 """
 
 from __future__ import annotations
 
 import math
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 
 import structlog
+from nicegui import ui
 
 from luna.domain.errors import (
     Conflict,
@@ -56,3 +63,45 @@ def german_message(error: BaseException) -> str:
         "Es ist ein unerwarteter Fehler aufgetreten. Bitte laden Sie die Seite neu; "
         f"besteht das Problem weiter, nennen Sie dem Betrieb die Fehlernummer {reference}."
     )
+
+
+def notify_error(error: BaseException) -> None:
+    """``error`` as a German notification (also the dashboards' handler of anything not caught)."""
+    ui.notify(german_message(error), type="negative", position="top", close_button="Schließen", timeout=8000)
+
+
+def error_state(error: BaseException, what: str) -> None:
+    """``what`` could not be shown, and why, in German (the error itself goes to the log)."""
+    with ui.row().classes("w-full items-start gap-3 p-3 rounded bg-red-50 no-wrap").props('role="alert"'):
+        ui.icon("error_outline", size="md").classes("text-negative").props('aria-hidden="true"')
+        with ui.column().classes("gap-0"):
+            ui.label(f"{what} konnte nicht geladen werden.").classes("font-medium text-negative")
+            ui.label(german_message(error)).classes("text-sm")
+
+
+@dataclass
+class Attempt:
+    """What a :func:`failure_shown` block tells its caller afterwards."""
+
+    failed: bool = False
+
+
+@contextmanager
+def failure_shown(*areas: ui.element, what: str = "") -> Iterator[Attempt]:
+    """Run the block; if it raises, end it and tell the user in German why.
+
+    Without ``areas`` the message is a notification; with them, each area's content is replaced by
+    the message that ``what`` could not be loaded. Unexpected errors are logged with the reference
+    number the message quotes. ``attempt.failed`` says afterwards whether a failure ended the block.
+    """
+    attempt = Attempt()
+    try:
+        yield attempt
+    except Exception as error:
+        attempt.failed = True
+        if not areas:
+            notify_error(error)
+        for area in areas:
+            area.clear()
+            with area:
+                error_state(error, what)

@@ -25,10 +25,10 @@ from nicegui import Client, ui
 
 from luna.web import session
 from luna.web.context import WebContext, web_context
+from luna.web.errors import failure_shown, notify_error
 from luna.web.help_panel import help_card
 from luna.web.navigation import ADMIN_LOGIN_ROUTE, LOGIN_ROUTE, Area, View, view_for, views
 from luna.web.theme import apply_theme
-from luna.web.widgets import error_state, notify_error
 
 #: How long a page waits for its browser to connect before it gives up building.
 CONNECT_TIMEOUT_SEC = 30.0
@@ -95,13 +95,8 @@ async def _build(client: Client, content: ui.column, build: Builder[V], view: V)
         await client.connected(timeout=CONNECT_TIMEOUT_SEC)
     except TimeoutError:
         return  # the browser left before the page was shown
-    with content:
-        try:
-            await build(view)
-        except Exception as error:
-            content.clear()
-            with content:
-                error_state(error, "Diese Ansicht")
+    with content, failure_shown(content, what="Diese Ansicht"):
+        await build(view)
 
 
 def frame(area: Area, view: View, who: str) -> ui.column:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from nicegui import ui
 
 from luna.services.system import system_info
+from luna.web.errors import failure_shown
 from luna.web.layout import AdminView, admin_page
 from luna.web.offload import in_thread
 from luna.web.system_status import component_table, overall_status, version_lines
-from luna.web.widgets import card_title, error_state, loading
+from luna.web.widgets import card_title, loading
 
 
 @admin_page("/admin")
@@ -26,12 +27,9 @@ async def admin_home(view: AdminView) -> None:
         health_area.clear()
         with health_area:
             waiting = loading("Komponenten werden geprüft …")
-        try:
+        with failure_shown(health_area, what="Der Zustand der Komponenten") as attempt:
             report = await in_thread(view.web.health().check)
-        except Exception as error:
-            health_area.clear()
-            with health_area:
-                error_state(error, "Der Zustand der Komponenten")
+        if attempt.failed:
             return
         waiting.delete()
         with health_area:

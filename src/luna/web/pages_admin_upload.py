@@ -18,6 +18,7 @@ from urllib.parse import quote
 from nicegui import ui
 from nicegui.events import GenericEventArguments, UploadEventArguments
 
+from luna.container import Container
 from luna.domain.errors import Conflict, InvalidInput, TooLarge, Unavailable, Unprocessable, UnsupportedType
 from luna.services.ingest import IngestRequest, IngestResult, clean_tags
 from luna.web.errors import german_message
@@ -167,10 +168,29 @@ def refusal(error: BaseException, max_mb: int, *, url: bool = False) -> tuple[st
 
 @admin_page("/admin/upload")
 async def upload(view: AdminView) -> None:
-    container = view.web.container
     max_mb = view.web.settings.api.max_upload_mb
-    turn = asyncio.Lock()
+    kind, tags = _choices_card()
+    with ui.row().classes("w-full gap-4 items-stretch"):
+        uploader = _files_card(max_mb)
+        url, fetch_button = _address_card()
+    with ui.card().classes("w-full"):
+        card_title("Verarbeitung", "pending_actions")
+        rows = ui.column().classes("w-full gap-2").mark("upload-rows")
+    uploads = _Uploads(view.web.container, max_mb, kind, tags, url, rows)
+    uploader.on_upload(uploads.received)
+    uploader.on(
+        "rejected",
+        uploads.rejected,
+        js_handler="(entries) => emit(entries.map(e => ({name: e.file.name, "
+        "reason: e.failedPropValidation})))",
+    )
+    uploader.on("finish", lambda: uploader.run_method("removeUploadedFiles"))
+    fetch_button.on_click(uploads.from_url)
+    url.on("keydown.enter", uploads.from_url)
 
+
+def _choices_card() -> tuple[ui.select, ui.input_chips]:
+    """What every new document is filed as: its kind and its tags."""
     with ui.card().classes("w-full"):
         card_title("Angaben für neue Dokumente", "tune")
         with ui.row().classes("w-full gap-4 items-start"):
@@ -185,56 +205,71 @@ async def upload(view: AdminView) -> None:
                 .classes("grow min-w-[18rem]")
                 .mark("upload-tags")
             )
-    with ui.row().classes("w-full gap-4 items-stretch"):
-        with ui.card().classes("grow basis-[32rem]"):
-            card_title("Dateien hochladen", "upload_file")
-            ui.label(
-                f"{ACCEPTED}, bis {max_mb} MB je Datei. Ziehen Sie Dateien in das Feld oder wählen Sie "
-                "sie aus; jede wird sofort hochgeladen und eingelesen."
-            ).classes("text-sm luna-muted")
-            uploader = upload_field("Dateien hierher ziehen", max_mb, multiple=True)
-        with ui.card().classes("grow basis-[24rem]"):
-            card_title("Von einer Adresse abrufen", "link")
-            ui.label("Luna lädt die Seite oder Datei herunter und liest sie ein.").classes(
-                "text-sm luna-muted"
-            )
-            url = (
-                ui.input("Adresse (URL)", placeholder="https://…")
-                .props("outlined type=url")
-                .classes("w-full")
-            )
-            fetch_button = ui.button("Abrufen und einlesen", icon="cloud_download").props("no-caps")
-    with ui.card().classes("w-full"):
-        card_title("Verarbeitung", "pending_actions")
-        rows = ui.column().classes("w-full gap-2").mark("upload-rows")
+    return kind, tags
+
+
+def _files_card(max_mb: int) -> ui.upload:
+    with ui.card().classes("grow basis-[32rem]"):
+        card_title("Dateien hochladen", "upload_file")
+        ui.label(
+            f"{ACCEPTED}, bis {max_mb} MB je Datei. Ziehen Sie Dateien in das Feld oder wählen Sie "
+            "sie aus; jede wird sofort hochgeladen und eingelesen."
+        ).classes("text-sm luna-muted")
+        return upload_field("Dateien hierher ziehen", max_mb, multiple=True)
+
+
+def _address_card() -> tuple[ui.input, ui.button]:
+    with ui.card().classes("grow basis-[24rem]"):
+        card_title("Von einer Adresse abrufen", "link")
+        ui.label("Luna lädt die Seite oder Datei herunter und liest sie ein.").classes("text-sm luna-muted")
+        url = ui.input("Adresse (URL)", placeholder="https://…").props("outlined type=url").classes("w-full")
+        return url, ui.button("Abrufen und einlesen", icon="cloud_download").props("no-caps")
+
+
+class _Uploads:
+    """Files and addresses on their way in, one at a time, each with its row under "Verarbeitung"."""
+
+    def __init__(
+        self,
+        container: Container,
+        max_mb: int,
+        kind: ui.select,
+        tags: ui.input_chips,
+        url: ui.input,
+        rows: ui.column,
+    ) -> None:
+        self.container = container
+        self.max_mb = max_mb
+        self.kind, self.tags, self.url, self.rows = kind, tags, url, rows
+        self.turn = asyncio.Lock()
         with rows:
-            hint = ui.label("Noch nichts hochgeladen.").classes("luna-muted")
+            self.hint = ui.label("Noch nichts hochgeladen.").classes("luna-muted")
 
-    def chosen() -> tuple[str, list[str]]:
-        return str(kind.value or "document"), list(tags.value or [])
+    def chosen(self) -> tuple[str, list[str]]:
+        return str(self.kind.value or "document"), list(self.tags.value or [])
 
-    async def ingest(row: _Row, work: Callable[[Progress], IngestResult], *, url: bool = False) -> None:
-        async with turn:
+    async def ingest(self, row: _Row, work: Callable[[Progress], IngestResult], *, url: bool = False) -> None:
+        async with self.turn:
             row.running()
             try:
                 result = await in_thread(work, row.progress.report)
             except Exception as error:
-                row.failed(*refusal(error, max_mb, url=url))
+                row.failed(*refusal(error, self.max_mb, url=url))
                 return
             row.succeeded(result)
 
-    def new_row(name: str, icon: str) -> _Row:
-        hint.set_visibility(False)
-        with rows:
+    def new_row(self, name: str, icon: str) -> _Row:
+        self.hint.set_visibility(False)
+        with self.rows:
             row = _Row(name, icon)
-        row.card.move(rows, target_index=0)
+        row.card.move(self.rows, target_index=0)
         return row
 
-    async def received(event: UploadEventArguments) -> None:
+    async def received(self, event: UploadEventArguments) -> None:
         name = event.file.name or "Datei"
-        row = new_row(name, "description")
+        row = self.new_row(name, "description")
         data = await event.file.read()
-        kind_value, tag_values = chosen()
+        kind_value, tag_values = self.chosen()
         request = IngestRequest(
             data=data,
             filename=name,
@@ -245,36 +280,38 @@ async def upload(view: AdminView) -> None:
             added_by="admin",
             added_via="dashboard",
         )
+        container = self.container
 
         def work(progress: Progress) -> IngestResult:
             return container.knowledge.ingest.ingest(request, progress)
 
-        await ingest(row, work)
+        await self.ingest(row, work)
 
-    def rejected(event: GenericEventArguments) -> None:
+    def rejected(self, event: GenericEventArguments) -> None:
         entries = event.args if isinstance(event.args, list) else []
         for entry in entries:
             name = str(entry.get("name") or "Datei") if isinstance(entry, dict) else "Datei"
             reason = entry.get("reason") if isinstance(entry, dict) else None
-            row = new_row(name, "description")
+            row = self.new_row(name, "description")
             if reason == "max-file-size":
-                row.failed(f"Die Datei ist zu groß: höchstens {max_mb} MB sind erlaubt.")
+                row.failed(f"Die Datei ist zu groß: höchstens {self.max_mb} MB sind erlaubt.")
             else:
                 row.failed("Diese Datei wurde nicht angenommen.")
 
-    async def from_url() -> None:
-        address = (url.value or "").strip()
+    async def from_url(self) -> None:
+        address = (self.url.value or "").strip()
         if not address:
             ui.notify("Bitte geben Sie eine Adresse ein.", type="warning", position="top")
             return
-        row = new_row(address, "link")
-        kind_value, tag_values = chosen()
-        url.set_value("")
+        row = self.new_row(address, "link")
+        kind_value, tag_values = self.chosen()
+        self.url.set_value("")
         try:
             tag_values = clean_tags(tag_values)
         except InvalidInput as error:
-            row.failed(*refusal(error, max_mb))
+            row.failed(*refusal(error, self.max_mb))
             return
+        container = self.container
 
         def work(progress: Progress) -> IngestResult:
             progress(0.0, "Adresse wird abgerufen")
@@ -292,15 +329,4 @@ async def upload(view: AdminView) -> None:
             )
             return container.knowledge.ingest.ingest(request, progress)
 
-        await ingest(row, work, url=True)
-
-    uploader.on_upload(received)
-    uploader.on(
-        "rejected",
-        rejected,
-        js_handler="(entries) => emit(entries.map(e => ({name: e.file.name, "
-        "reason: e.failedPropValidation})))",
-    )
-    uploader.on("finish", lambda: uploader.run_method("removeUploadedFiles"))
-    fetch_button.on_click(from_url)
-    url.on("keydown.enter", from_url)
+        await self.ingest(row, work, url=True)

@@ -10,9 +10,10 @@ from luna.services.answering import Answer
 from luna.services.energy_advice import answer_section, wants_energy_advice
 from luna.web.answer_view import ordered_citations, rating_form, record_events, source_cards
 from luna.web.citation_marks import number_citations
+from luna.web.errors import failure_shown
 from luna.web.layout import CustomerView, customer_page
 from luna.web.offload import in_thread, stream_in_thread
-from luna.web.widgets import empty_state, error_state, loading, notify_error
+from luna.web.widgets import empty_state, loading
 
 MAX_QUESTION_CHARS = 2000
 
@@ -45,12 +46,9 @@ async def ask(view: CustomerView) -> None:
             ui.notify("Bitte geben Sie zuerst eine Frage ein.", type="warning", position="top")
             return
         button.disable()
-        try:
+        with failure_shown():
             await _answer(view, text, area)
-        except Exception as error:
-            notify_error(error)
-        finally:
-            button.enable()
+        button.enable()
 
     button.on_click(submit)
     question.on("keydown.enter", submit)
@@ -72,7 +70,7 @@ async def _answer(view: CustomerView, question: str, area: ui.column) -> None:
     answers = container.knowledge.answers
     raw = ""
     final: Answer | None = None
-    try:
+    with failure_shown(area, what="Die Antwort") as attempt:
         async for event in stream_in_thread(lambda: answers.stream(question, appendix=appendix)):
             if event.kind == "token":
                 raw += str(event.data)
@@ -80,10 +78,7 @@ async def _answer(view: CustomerView, question: str, area: ui.column) -> None:
                 text.set_text(number_citations(raw).text)
             elif event.kind == "done":
                 final = event.data
-    except Exception as error:
-        area.clear()
-        with area:
-            error_state(error, "Die Antwort")
+    if attempt.failed:
         return
     status.delete()
     if final is None:

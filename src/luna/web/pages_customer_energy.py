@@ -21,10 +21,11 @@ from luna.services.energy_data import Series
 from luna.services.insights import MeterInsights
 from luna.web.charts import hourly_profile_chart, meter_chart
 from luna.web.energy_figures import insight_figures
+from luna.web.errors import failure_shown
 from luna.web.layout import CustomerView, customer_page
 from luna.web.meter_choice import PERIODS, RESOLUTION_NAMES, meter_label, meters_for, period_ending
 from luna.web.offload import in_thread
-from luna.web.widgets import card_title, empty_state, error_state
+from luna.web.widgets import card_title, empty_state
 
 FLEXIBLE_LOAD = FlexibleLoad(kwh=2.0, hours=2.0)
 
@@ -117,24 +118,25 @@ async def _draw_series(
     caption: ui.label,
     problem: ui.column,
 ) -> None:
-    try:
-        series = await in_thread(view.web.energy_data().meter_series, meter.meter_id, start, end, resolution)
-    except InvalidInput as error:
-        chart.visible = False
-        suggested = RESOLUTION_NAMES.get(str(error.details.get("suggested_resolution")))
-        with problem:
-            empty_state(
-                "Zu viele Messpunkte",
-                f"Wählen Sie die Auflösung „{suggested}“ oder einen kürzeren Zeitraum."
-                if suggested
-                else "Wählen Sie einen kürzeren Zeitraum.",
-                "zoom_out_map",
+    with failure_shown(problem, what="Die Messwerte") as attempt:
+        try:
+            series = await in_thread(
+                view.web.energy_data().meter_series, meter.meter_id, start, end, resolution
             )
-        return
-    except Exception as error:
+        except InvalidInput as error:
+            chart.visible = False
+            suggested = RESOLUTION_NAMES.get(str(error.details.get("suggested_resolution")))
+            with problem:
+                empty_state(
+                    "Zu viele Messpunkte",
+                    f"Wählen Sie die Auflösung „{suggested}“ oder einen kürzeren Zeitraum."
+                    if suggested
+                    else "Wählen Sie einen kürzeren Zeitraum.",
+                    "zoom_out_map",
+                )
+            return
+    if attempt.failed:
         chart.visible = False
-        with problem:
-            error_state(error, "Die Messwerte")
         return
     chart.visible = True
     chart.options.clear()
@@ -146,14 +148,11 @@ async def _draw_series(
 async def _draw_insights(
     view: CustomerView, meter: MeterInfo, start: datetime, end: datetime, area: ui.column
 ) -> None:
-    try:
+    with failure_shown(area, what="Die Auswertung") as attempt:
         result: MeterInsights = await in_thread(
             view.web.insights().insights, meter.meter_id, start, end, market=None, load=FLEXIBLE_LOAD
         )
-    except Exception as error:
-        area.clear()
-        with area:
-            error_state(error, "Die Auswertung")
+    if attempt.failed:
         return
     area.clear()
     with area:

@@ -11,11 +11,12 @@ from luna.domain.errors import NotFound
 from luna.domain.load_shift import DayShift, FlexibleLoad
 from luna.services.energy_data import Series
 from luna.web.charts import price_chart
+from luna.web.errors import failure_shown
 from luna.web.formats import BERLIN, de_eur, de_int, de_number, de_time
 from luna.web.layout import CustomerView, customer_page
 from luna.web.meter_choice import PERIODS, meters_for, period_ending
 from luna.web.offload import in_thread
-from luna.web.widgets import card_title, empty_state, error_state, figure
+from luna.web.widgets import card_title, empty_state, figure
 
 LOAD_HOURS = {1: "1 Stunde", 2: "2 Stunden", 3: "3 Stunden", 4: "4 Stunden"}
 #: Energy of the flexible load whose cheapest window is shaded (a dishwasher run, a short car charge).
@@ -54,13 +55,11 @@ async def market(view: CustomerView) -> None:
     async def load() -> None:
         start, end = period_ending(_end_of_tomorrow(), period.value)
         problem.clear()
-        try:
+        with failure_shown(problem, what="Die Marktpreise") as attempt:
             base = await _series(view, market_field.value, "BASE", start, end)
             peak = await _series(view, market_field.value, "PEAK", start, end)
-        except Exception as error:
+        if attempt.failed:
             chart.visible = False
-            with problem:
-                error_state(error, "Die Marktpreise")
             return
         if base is None:
             chart.visible = False

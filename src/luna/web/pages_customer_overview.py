@@ -7,11 +7,12 @@ from nicegui import ui
 from luna.services.metrics import Overview
 from luna.services.system import system_info
 from luna.web.charts import events_chart
+from luna.web.errors import failure_shown
 from luna.web.formats import de_int, de_percent
 from luna.web.layout import CustomerView, customer_page
 from luna.web.offload import in_thread
 from luna.web.system_status import overall_status, version_lines
-from luna.web.widgets import card_title, empty_state, error_state, figure, loading
+from luna.web.widgets import card_title, empty_state, figure, loading
 
 _EVENT_DAYS = 14
 
@@ -34,32 +35,23 @@ async def overview(view: CustomerView) -> None:
         activity = ui.column().classes("w-full")
 
     async def refresh_figures() -> None:
-        try:
+        activity.clear()
+        with failure_shown(figures, what="Die Kennzahlen") as attempt:
             numbers = await in_thread(view.web.metrics().overview)
-        except Exception as error:
-            figures.clear()
-            activity.clear()
-            with figures:
-                error_state(error, "Die Kennzahlen")
+        if attempt.failed:
             return
         figures.clear()
         with figures:
             _figures(numbers)
-        activity.clear()
         with activity:
             _activity(numbers)
 
     async def refresh_status() -> None:
-        try:
+        with failure_shown(status_area, what="Der Systemstatus"):
             report = await in_thread(view.web.health().check)
-        except Exception as error:
             status_area.clear()
             with status_area:
-                error_state(error, "Der Systemstatus")
-            return
-        status_area.clear()
-        with status_area:
-            overall_status(report)
+                overall_status(report)
 
     await refresh_figures()
     await refresh_status()

@@ -15,10 +15,11 @@ from luna.domain.events import EventType
 from luna.domain.recommendations import Recommendation, RecommendationKind, Recommendations
 from luna.services.events import EventService
 from luna.web.chunk_dialog import chunk_dialog
+from luna.web.errors import failure_shown
 from luna.web.formats import de_eur
 from luna.web.layout import CustomerView, customer_page
 from luna.web.offload import in_thread
-from luna.web.widgets import card_title, empty_state, error_state, loading, notify_error
+from luna.web.widgets import card_title, empty_state, loading
 
 _EXCERPT_CHARS = 200
 
@@ -37,16 +38,11 @@ async def recommendations(view: CustomerView) -> None:
         area.clear()
         with area:
             loading("Luna stellt Ihre Empfehlungen zusammen …")
-        try:
+        with failure_shown(area, what="Die Empfehlungen"):
             found = await in_thread(view.web.recommender().recommend, view.user_id)
-        except Exception as error:
             area.clear()
             with area:
-                error_state(error, "Die Empfehlungen")
-            return
-        area.clear()
-        with area:
-            _show(view, found)
+                _show(view, found)
 
     refresh.on_click(load)
     await load()
@@ -109,10 +105,8 @@ def _content_card(view: CustomerView, item: Recommendation, recommendation_id: s
 
     async def open_item() -> None:
         chunk_dialog(payload).open()
-        try:
+        with failure_shown():
             await send(EventType.CLICK)
-        except Exception as error:
-            notify_error(error)
 
     with ui.card().classes("gap-2 p-3 luna-citation").mark("recommendation") as card:
         with ui.row().classes("items-center gap-2 no-wrap w-full"):
@@ -128,10 +122,9 @@ def _content_card(view: CustomerView, item: Recommendation, recommendation_id: s
 
 def _opinion_buttons(send: SendEvent, card: ui.card) -> None:
     async def opinion(kind: EventType) -> None:
-        try:
+        with failure_shown() as attempt:
             await send(kind)
-        except Exception as error:
-            notify_error(error)
+        if attempt.failed:
             return
         if kind is EventType.DISLIKE:
             # Notify first: the button's slot lives in the card, and a notification from a deleted

