@@ -381,3 +381,13 @@ def test_without_meaning_or_words_in_common_luna_refuses(prompts: LunaPrompts) -
     answer = model.answer(build_rag_messages(prompts, "Wie hoch ist die Kfz-Steuer?", [PARAPHRASED]))
 
     assert "[chunk" not in answer.split("\n\n")[0]
+
+
+def test_an_enumerator_split_off_by_its_dot_is_no_figure_of_the_answer() -> None:
+    """ "39." before „Register“ ends a "sentence" of its own; joined to its item it must go, or the
+    number check would flag 39 as a figure that no source states."""
+    assert split_sentences("Netz ist das Netz. 39. „Register“ das Marktstammdatenregister.") == [
+        "Netz ist das Netz.",
+        "„Register“ das Marktstammdatenregister.",
+    ]
+    assert split_sentences("Es gilt ab dem 3. Oktober 2026.") == ["Es gilt ab dem 3. Oktober 2026."]

@@ -46,6 +46,7 @@ _ABBREVIATIONS = re.compile(
     r"Dr|Prof|St|Jan|Feb|Apr|Jun|Jul|Aug|Sep|Sept|Okt|Nov|Dez)|\b\d{1,2})\.$"
 )
 _BULLET = re.compile(r"^\s*(?:[-•*·–]|\d+[.)])\s+")
+_ENUMERATOR_ALONE = re.compile(r"^\d{1,3}[.)] (?=\S)")
 _TOKEN = re.compile(r"[\wÄÖÜäöüß§]+")
 _ACTION_CUE = re.compile(
     r"\b(?:sollte|sollten|empfiehlt|empfehlen|empfohlen|lohnt|prüfen|beantragen|achten|rechtzeitig|"
@@ -150,7 +151,9 @@ def split_sentences(text: str) -> list[str]:
             pieces[-1] = f"{pieces[-1]} {piece}"
         else:
             pieces.append(piece)
-    return pieces
+    # An enumerator split off by its own dot ("39." before „Register“) joins its item above; it is a
+    # list position, not a figure, so it goes like any other enumerator.
+    return [_ENUMERATOR_ALONE.sub("", piece) for piece in pieces]
 
 
 def _match(term: str, stems: frozenset[str]) -> float:
