@@ -64,6 +64,9 @@ typecheck: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/check_questions.py
 	$(BIN)/python bench/retrieval_quality.py
+	$(BIN)/python bench/embed_runtimes.py
+	$(BIN)/python bench/retrieval_candidates.py
+	$(BIN)/python bench/answer_weights.py
 	$(BIN)/python bench/ask_latency.py
 	$(BIN)/python bench/search_latency.py
 	$(BIN)/python bench/realism_prices.py
