@@ -33,7 +33,7 @@ def served(build_app: Callable[..., FastAPI]) -> Iterator[str]:
     """A real uvicorn on loopback (the ``openai`` client brings its own HTTP stack)."""
     app = build_app()
     container: Container = app.state.container
-    container.knowledge.ingest.ingest(IngestRequest(SAMPLE.read_bytes(), filename=SAMPLE.name))
+    container.services.knowledge.ingest.ingest(IngestRequest(SAMPLE.read_bytes(), filename=SAMPLE.name))
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None))
     thread = threading.Thread(target=server.run, daemon=True)

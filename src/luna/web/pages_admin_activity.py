@@ -33,7 +33,7 @@ def _rate(ratings: Ratings) -> tuple[str, str]:
 
 @admin_page("/admin/activity")
 async def activity(view: AdminView) -> None:
-    c = view.web.container
+    learning = view.web.services.learning
     with ui.row().classes("w-full items-center"):
         stamp = ui.label().classes("text-sm luna-muted")
         ui.space()
@@ -59,7 +59,7 @@ async def activity(view: AdminView) -> None:
             loading()
 
     async def refresh() -> None:
-        metrics = view.web.metrics()
+        metrics = view.web.services.metrics
         try:
             overview = await in_thread(metrics.overview)
         except Exception as error:
@@ -80,9 +80,7 @@ async def activity(view: AdminView) -> None:
         else:
             _ingest(figures)
         try:
-            history = await in_thread(
-                lambda: (c.learning.versions(HISTORY), c.learning.audit_log(None, HISTORY))
-            )
+            history = await in_thread(lambda: (learning.versions(HISTORY), learning.audit_log(None, HISTORY)))
         except Exception as error:
             for area in (versions, audit):
                 area.clear()

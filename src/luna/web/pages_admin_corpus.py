@@ -11,8 +11,7 @@ from typing import Final
 from nicegui import ui
 
 from luna.domain.items import ItemStatus
-from luna.services.corpus import CorpusItem, CorpusPage, CorpusService
-from luna.services.ingest import IngestRequest
+from luna.services.corpus import CorpusItem, CorpusPage
 from luna.web.formats import de_datetime, de_int
 from luna.web.layout import AdminView, admin_page
 from luna.web.offload import in_thread
@@ -32,7 +31,6 @@ _STATUS_FILTER: Final = {"": "Alle", **{status.value: label for status, (label, 
 
 @admin_page("/admin/corpus")
 async def corpus(view: AdminView) -> None:
-    container = view.web.container
     params = ui.context.client.request.query_params
     only_item = params.get("item")
     max_mb = view.web.settings.api.max_upload_mb
@@ -69,7 +67,7 @@ async def corpus(view: AdminView) -> None:
         control.on_value_change(lambda: filter_changed())
 
     try:
-        service = await in_thread(lambda: CorpusService(container.database, container.knowledge))
+        service = await in_thread(lambda: view.web.services.corpus)
     except Exception as error:
         listing.clear()
         with listing:
@@ -215,18 +213,18 @@ async def corpus(view: AdminView) -> None:
         if chosen is None:
             return
         name, content_type, data = chosen
-        request = IngestRequest(
-            data=data,
-            filename=name,
-            declared_type=content_type,
-            kind=item.kind,
-            source=item.source or "upload",
-            added_by="admin",
-            added_via="dashboard",
-        )
         note = ui.notification(f"„{name}“ wird als neue Version eingelesen …", spinner=True, timeout=None)
         try:
-            result = await in_thread(container.knowledge.ingest.replace, item.item_id, request)
+            result = await in_thread(
+                lambda: service.new_version(
+                    item,
+                    data,
+                    filename=name,
+                    declared_type=content_type,
+                    added_by="admin",
+                    added_via="dashboard",
+                )
+            )
         except Exception as error:
             note.dismiss()
             reason, _ = refusal(error, max_mb)
@@ -243,7 +241,9 @@ async def corpus(view: AdminView) -> None:
 
     async def reindex(entry: CorpusItem) -> None:
         try:
-            await in_thread(view.web.jobs().submit, "kb.reindex", {"item_ids": [entry.item.item_id]}, "admin")
+            await in_thread(
+                view.web.services.jobs.submit, "kb.reindex", {"item_ids": [entry.item.item_id]}, "admin"
+            )
         except Exception as error:
             notify_error(error)
             return

@@ -27,7 +27,7 @@ async def admin_home(view: AdminView) -> None:
         with health_area:
             waiting = loading("Komponenten werden geprüft …")
         try:
-            report = await in_thread(view.web.health().check)
+            report = await in_thread(view.web.services.health.check)
         except Exception as error:
             health_area.clear()
             with health_area:

@@ -12,10 +12,8 @@ from typing import Final
 from nicegui import ui
 
 from luna.domain.jobs import JobStatus
-from luna.services.corpus import CorpusService
-from luna.services.learning import LearningControl, LearningOverview
-from luna.services.simulation import SimulationService
-from luna.services.simulation_control import SimulationControl, SimulationStatus
+from luna.services.learning import LearningOverview
+from luna.services.simulation_control import SimulationStatus
 from luna.web.formats import de_datetime, de_int
 from luna.web.layout import AdminView, admin_page
 from luna.web.offload import in_thread
@@ -33,9 +31,8 @@ ACTOR: Final = "admin"
 
 @admin_page("/admin/jobs")
 async def jobs(view: AdminView) -> None:
-    c = view.web.container
+    services = view.web.services
     refresh_sec = view.web.settings.web.refresh_sec
-    job_service = view.web.jobs()
 
     with ui.card().classes("w-full"):
         with ui.row().classes("w-full items-center gap-2"):
@@ -91,12 +88,13 @@ async def jobs(view: AdminView) -> None:
     status.on_value_change(lambda: refresh_jobs())
 
     try:
-        sim, learning, corpus, snapshots = await in_thread(
+        job_service, sim, learning, corpus, snapshots = await in_thread(
             lambda: (
-                SimulationControl(job_service, c.energy, SimulationService(c.energy, c.settings.sim)),
-                LearningControl(job_service, c.learning),
-                CorpusService(c.database, c.knowledge),
-                c.snapshots,
+                services.jobs,
+                services.simulation_control,
+                services.learning_control,
+                services.corpus,
+                services.snapshots,
             )
         )
     except Exception as error:

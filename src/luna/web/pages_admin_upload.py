@@ -167,7 +167,7 @@ def refusal(error: BaseException, max_mb: int, *, url: bool = False) -> tuple[st
 
 @admin_page("/admin/upload")
 async def upload(view: AdminView) -> None:
-    container = view.web.container
+    services = view.web.services
     max_mb = view.web.settings.api.max_upload_mb
     turn = asyncio.Lock()
 
@@ -247,7 +247,7 @@ async def upload(view: AdminView) -> None:
         )
 
         def work(progress: Progress) -> IngestResult:
-            return container.knowledge.ingest.ingest(request, progress)
+            return services.knowledge.ingest.ingest(request, progress)
 
         await ingest(row, work)
 
@@ -277,20 +277,14 @@ async def upload(view: AdminView) -> None:
             return
 
         def work(progress: Progress) -> IngestResult:
-            progress(0.0, "Adresse wird abgerufen")
-            fetched = container.fetcher.fetch(address)
-            request = IngestRequest(
-                data=fetched.data,
-                filename=fetched.filename,
-                declared_type=fetched.content_type,
+            return services.knowledge.ingest.ingest_url(
+                address,
                 kind=kind_value,
-                source="crawler",
                 tags=tag_values,
-                url=fetched.final_url,
                 added_by="admin",
                 added_via="dashboard",
+                progress=progress,
             )
-            return container.knowledge.ingest.ingest(request, progress)
 
         await ingest(row, work, url=True)
 

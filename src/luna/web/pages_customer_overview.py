@@ -35,7 +35,7 @@ async def overview(view: CustomerView) -> None:
 
     async def refresh_figures() -> None:
         try:
-            numbers = await in_thread(view.web.metrics().overview)
+            numbers = await in_thread(view.web.services.metrics.overview)
         except Exception as error:
             figures.clear()
             activity.clear()
@@ -51,7 +51,7 @@ async def overview(view: CustomerView) -> None:
 
     async def refresh_status() -> None:
         try:
-            report = await in_thread(view.web.health().check)
+            report = await in_thread(view.web.services.health.check)
         except Exception as error:
             status_area.clear()
             with status_area:
