@@ -58,7 +58,7 @@ def wait_for_release(container: Container, ctx: JobContext, *, redis_url: str, k
 WORKER_CODE = """
 from luna.container import build_container
 from luna.settings import load_settings
-from luna.workers.registry import register
+from luna.workers.registry import load_jobs, register
 from luna.workers.runner import run_foreground_worker
 from tests.integration.test_jobs import echo, wait_for_release
 
