@@ -121,11 +121,11 @@ def objective(figures: dict[str, float]) -> float:
 
 def main() -> int:
     container = corpus_container()
-    kb = container.knowledge
+    kb = container.services.knowledge
     questions = read_golden_sets(
         [REPO / "bench" / "questions_de.yaml", REPO / "bench" / "unanswerable_de.yaml"]
     )
-    items = container.evaluation.resolve_documents(questions, REPO.parent / "shared" / "corpus")
+    items = container.services.evaluation.resolve_documents(questions, REPO.parent / "shared" / "corpus")
     # Features from the widest candidate set: any sentence with words or meaning in common.
     features = ExtractiveChatModel(
         meaning=container.sentence_embedder,

@@ -25,7 +25,7 @@ def main() -> int:
         print("run bench/retrieval_quality.py first (it ingests the corpus)", file=sys.stderr)
         return 1
     container = corpus_container()
-    kb = container.knowledge
+    kb = container.services.knowledge
     questions = [q["question"] for q in yaml.safe_load((REPO / "bench" / "questions_de.yaml").read_text())][
         :30
     ]

@@ -114,7 +114,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         notes = ingest_corpus(container)
         users = make_users(container, args.users, rng)
         store(container, [e for user in users for e in browse(user, notes, 8, rng, datetime.now(UTC))])
-        container.learning.run("bench")
+        container.services.learning.run("bench")
         topic_of = {note.chunk_id: note.topic for note in notes}
         by_chunk = {note.chunk_id: note for note in notes}
         s = container.settings
@@ -129,7 +129,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         service = RecommendService.from_settings(
             container.database,
             container.vectors,
-            container.knowledge.collections,
+            container.services.knowledge.collections,
             None,
             s.recommend,
             s.learning,

@@ -129,7 +129,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         service = RecommendService.from_settings(
             container.database,
             container.vectors,
-            container.knowledge.collections,
+            container.services.knowledge.collections,
             None,
             s.recommend,
             s.learning,
@@ -137,7 +137,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         undiversified = RecommendService.from_settings(
             container.database,
             container.vectors,
-            container.knowledge.collections,
+            container.services.knowledge.collections,
             None,
             s.recommend.model_copy(update={"mmr_lambda": 1.0}),
             s.learning,
@@ -145,7 +145,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         latencies: dict[str, list[float]] = {}
         before = evaluate(service, ("blend", "popular"), users, topic_of, latencies, "before the job")
         job_started = time.perf_counter()
-        learned = container.learning.run("bench")
+        learned = container.services.learning.run("bench")
         job_s = time.perf_counter() - job_started
         after = evaluate(
             service, ("blend", "content", "popular"), users, topic_of, latencies, "after the job"

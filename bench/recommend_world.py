@@ -244,7 +244,7 @@ def ingest_corpus(container: Container, age_days: float = 60.0) -> list[Note]:
     for topic in TOPICS:
         for index in range(NOTES_PER_TOPIC):
             title, text = note_text(topic, index)
-            result = container.knowledge.ingest.ingest(
+            result = container.services.knowledge.ingest.ingest(
                 IngestRequest(
                     data=f"# {title}\n\n{text}\n".encode(), filename=f"{topic}-{index}.md", tags=[topic]
                 )

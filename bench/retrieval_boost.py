@@ -88,7 +88,7 @@ def ingest(container: Container, corpus: Path) -> dict[str, str]:
     for path in corpus_files(corpus):
         request = IngestRequest(data=path.read_bytes(), filename=path.name, kind="regulation")
         try:
-            item_of[path.name] = container.knowledge.ingest.ingest(request).item_id
+            item_of[path.name] = container.services.knowledge.ingest.ingest(request).item_id
         except Conflict as error:
             item_of[path.name] = str(error.details["item_id"])
     return item_of
@@ -160,13 +160,13 @@ def simulate(container: Container, seed: int, aligned: Sequence[set[str]] = ()) 
         for rating in ratings:
             uow.feedback.add(rating, [])
         uow.commit()
-    result = container.learning.run("bench")
+    result = container.services.learning.run("bench")
     return {"events": result.events, "ratings": result.ratings, "chunks_scored": result.chunks}
 
 
 def retrieval(container: Container, boosts: BoostSource | None) -> RetrievalService:
     """A retrieval service on the knowledge base's indexes with the given boosts (None: no boost)."""
-    kb, s = container.knowledge, container.settings
+    kb, s = container.services.knowledge, container.settings
     settings = RetrievalSettings(
         candidates=s.rag.candidates,
         fusion=s.rag.fusion,

@@ -65,10 +65,10 @@ def searched(
     questions: Sequence[GoldenQuestion],
     order: Callable[[str, list[Any]], list[Any]] | None = None,
 ) -> dict[str, Ranked]:
-    items = c.evaluation.resolve_documents(questions, REPO.parent / "shared" / "corpus")
+    items = c.services.evaluation.resolve_documents(questions, REPO.parent / "shared" / "corpus")
     result = {}
     for q in questions:
-        found = c.knowledge.retrieval.search(q.question, RERANK_DEPTH if order else 10).citations
+        found = c.services.knowledge.retrieval.search(q.question, RERANK_DEPTH if order else 10).citations
         ordered = order(q.question, found) if order else found
         result[q.question_id] = [
             x.payload["item_id"] == items[q.document or ""] and any(n in x.payload["text"] for n in q.needles)

@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     container.database.upgrade()
     timed = TimedEmbedder(container.embedder)
     container.__dict__["embedder"] = timed  # the knowledge base is built on the timed embedder
-    kb = container.knowledge
+    kb = container.services.knowledge
 
     item_of: dict[str, str] = {}
     total_bytes = 0

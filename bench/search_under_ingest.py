@@ -72,7 +72,7 @@ def latencies(
     for _ in range(rounds):
         for question in QUESTIONS:
             started = time.perf_counter()
-            container.knowledge.retrieval.search(question, 5)
+            container.services.knowledge.retrieval.search(question, 5)
             found.append((time.perf_counter() - started) * 1000)
             time.sleep(think_sec)
             if stop is not None and stop.is_set():
@@ -90,13 +90,15 @@ def run(baseline: bool, chunks: int, rounds: int, think_sec: float) -> tuple[lis
         try:
             for sample in ("netzentgelte-2026.pdf", "stromtarife-und-lastverschiebung.md"):
                 data = (SAMPLES / sample).read_bytes()
-                container.knowledge.ingest.ingest(IngestRequest(data, filename=sample))
+                container.services.knowledge.ingest.ingest(IngestRequest(data, filename=sample))
             idle = latencies(container, rounds, think_sec)
             done = threading.Event()
             started = time.perf_counter()
 
             def upload() -> None:
-                container.knowledge.ingest.ingest(IngestRequest(big_document(chunks), filename="enwg.md"))
+                container.services.knowledge.ingest.ingest(
+                    IngestRequest(big_document(chunks), filename="enwg.md")
+                )
                 done.set()
 
             worker = threading.Thread(target=upload)

@@ -1,7 +1,8 @@
 """Composition root: the only module that imports adapters and picks them from settings.
 
-The API, the dashboards, the workers and the CLI all call :func:`build_container` the same way.
-Backends are built on first use, so a command that needs only the database (``luna db upgrade``)
+The API, the dashboards, the workers and the CLI all call :func:`build_container` the same way and
+take their services from ``container.services`` (:mod:`luna.container_services`), which builds each
+service once. Backends are built on first use, so a command that needs only the database (``luna db upgrade``)
 never opens the embedded vector folder, which one process at a time may own.
 """
 
@@ -30,21 +31,12 @@ from luna.ports.sql import Database
 from luna.ports.sql_backup import SqlBackup
 from luna.ports.vectors import VectorIndex
 from luna.services.indexing import CachedEmbedder
-from luna.services.knowledge import KnowledgeBase, KnowledgeSettings
-from luna.services.retrieval import RetrievalSettings
-from luna.services.snapshots import SnapshotService
 from luna.settings import Settings
 
 if TYPE_CHECKING:  # imported where used: they bring pandas, which a command like `luna --help` can do without
+    from luna.container_services import Services
     from luna.domain.energy_validation import ReadingRules
-    from luna.services.energy_advice import EnergyAdviceService
-    from luna.services.evaluation import EvaluationService
-    from luna.services.feeds import CsvFeeds
-    from luna.services.feeds_mqtt import MqttReadings
-    from luna.services.help import HelpService
-    from luna.services.learning import LearningService
-    from luna.services.recommend import RecommendService
-    from luna.services.user_meters import MeterAccess
+    from luna.services.jobs import KnownJobs
 
 T = TypeVar("T")
 
@@ -76,17 +68,30 @@ class _DeferredHealth:
         return component.health()
 
 
-class Container:
-    """Holds one instance of each backend for the lifetime of a process."""
+def _no_jobs() -> KnownJobs:
+    return ()
 
-    def __init__(self, settings: Settings) -> None:
+
+class Container:
+    """Holds one instance of each backend, and of each service (:attr:`services`), for the lifetime
+    of a process. ``known_jobs`` gives the jobs the process may submit (the workers' registry)."""
+
+    def __init__(self, settings: Settings, known_jobs: Callable[[], KnownJobs] = _no_jobs) -> None:
         self.settings = settings
+        self._known_jobs = known_jobs
         self._lock = threading.RLock()
         self._built: list[object] = []
 
     def _track(self, component: T) -> T:
         self._built.append(component)
         return component
+
+    @cached_property
+    def services(self) -> Services:
+        """Every service, each built once on first use (:mod:`luna.container_services`)."""
+        from luna.container_services import Services
+
+        return Services(self, self._known_jobs)
 
     @cached_property
     def database(self) -> Database:
@@ -124,26 +129,6 @@ class Container:
             voltage_max=e.voltage_max,
             future_tolerance_s=e.future_tolerance_sec,
         )
-
-    @cached_property
-    def csv_feeds(self) -> CsvFeeds:
-        from luna.services.feeds import CsvFeeds, CsvFeedSettings
-
-        s = self.settings.feeds
-        return CsvFeeds(
-            self.energy,
-            self.blobs,
-            CsvFeedSettings(
-                prefix=s.csv_prefix, max_bytes=s.csv_max_mb * 1024 * 1024, rules=self.reading_rules
-            ),
-        )
-
-    @cached_property
-    def mqtt_readings(self) -> MqttReadings:
-        """What the MQTT subscriber hands its batches to (raises for a topic without one '+' level)."""
-        from luna.services.feeds_mqtt import MqttReadings
-
-        return MqttReadings(self.energy, self.reading_rules, self.settings.feeds.mqtt_topic)
 
     @cached_property
     def message_subscriber(self) -> MessageSubscriber:
@@ -342,120 +327,6 @@ class Container:
         return CachedEmbedder(self.database, self.embedder)
 
     @cached_property
-    def knowledge(self) -> KnowledgeBase:
-        s = self.settings
-        with self._lock:
-            return KnowledgeBase(
-                database=self.database,
-                vectors=self.vectors,
-                blobs=self.blobs,
-                extractor=self.extractor,
-                embedder=self.embedder,
-                lexical=self.lexical,
-                chat=self.chat,
-                fallback_chat=self.fallback_chat,
-                settings=KnowledgeSettings(
-                    collection=s.rag.collection,
-                    max_upload_bytes=s.api.max_upload_mb * 1024 * 1024,
-                    chunk_tokens=s.ingest.chunk_tokens,
-                    overlap_tokens=s.ingest.chunk_overlap_tokens,
-                    retrieval=RetrievalSettings(
-                        candidates=s.rag.candidates,
-                        fusion=s.rag.fusion,
-                        rrf_k=s.rag.rrf_k,
-                        dense_weight=s.rag.dense_weight,
-                        lexical_weight=s.rag.lexical_weight,
-                        boost_enabled=s.learning.boost_enabled,
-                        boost_max=s.learning.boost_max,
-                        quality_prior_mean=s.learning.quality_prior_mean,
-                    ),
-                    min_dense_score=s.rag.min_dense_score,
-                ),
-            )
-
-    @cached_property
-    def evaluation(self) -> EvaluationService:
-        """Golden questions through the real retrieval and answers; runs kept under the data dir."""
-        from luna.services.evaluation import EvaluationService
-
-        s = self.settings
-        kb = self.knowledge
-        return EvaluationService(
-            self.database,
-            kb.retrieval,
-            kb.answers,
-            s.data_dir / "eval" / "runs",
-            lambda: {
-                "embedder": self.embedder.model_name,
-                "chat": self.chat.model_name,
-                "rag": s.rag.model_dump(exclude={"ask_per_minute", "search_per_minute"}),
-            },
-        )
-
-    @cached_property
-    def learning(self) -> LearningService:
-        """The learning run (``settings.learning``); needs only the database, not the vector folder."""
-        from luna.pipelines.learning.scoring import LearningParams
-        from luna.services.learning import LearningService
-
-        s = self.settings.learning
-        params = LearningParams(
-            half_life_days=s.half_life_days,
-            event_weights=dict(s.event_weights),
-            prior_mean=s.quality_prior_mean,
-            prior_weight=s.quality_prior_weight,
-            consent_default=s.consent_default,
-        )
-        return LearningService(self.database, params)
-
-    @cached_property
-    def meter_access(self) -> MeterAccess:
-        """Operators read every meter, customers their linked ones: the API and dashboards ask this."""
-        from luna.services.user_meters import MeterAccess
-
-        return MeterAccess(self.database, self.energy)
-
-    @cached_property
-    def energy_advice(self) -> EnergyAdviceService:
-        """One per process, shared by /recommend, Luna's answers and the dashboards: it keeps each
-        meter's advice until new readings arrive."""
-        from luna.services.energy_advice import EnergyAdviceService
-        from luna.services.insights import InsightsService
-
-        s = self.settings
-        with self._lock:
-            insights = InsightsService(self.energy, s.energy, s.sim.markets)
-            return EnergyAdviceService(self.database, self.energy, insights)
-
-    @cached_property
-    def recommender(self) -> RecommendService:
-        """One per process, shared by the API and the dashboards: the bandit's statistics cache and
-        random state live in it."""
-        from luna.services.recommend import RecommendService
-
-        s = self.settings
-        advice = self.energy_advice
-        with self._lock:
-            return RecommendService.from_settings(
-                self.database, self.vectors, self.knowledge.collections, advice, s.recommend, s.learning
-            )
-
-    def help_service(self) -> HelpService:
-        """Route help; its cache and per-route locks live with the database, so a new one per use is cheap."""
-        from luna.services.help import HelpService
-
-        s = self.settings
-        models = self.model_names()
-        return HelpService(
-            self.database,
-            lambda: self.knowledge.answers,
-            s.help,
-            chat_model=models["chat"],
-            embedding_model=models["embeddings"],
-            wait_sec=s.chat.timeout_sec,
-        )
-
-    @cached_property
     def sql_backup(self) -> SqlBackup:
         from luna.adapters.sql.backup import PostgresBackup, SqliteBackup
 
@@ -463,17 +334,6 @@ class Container:
         if s.database.kind == "sqlite":
             return SqliteBackup(s.database_url)
         return PostgresBackup(s.database_url, self.database.close)
-
-    @cached_property
-    def snapshots(self) -> SnapshotService:
-        return SnapshotService(
-            self.database,
-            self.vectors,
-            self.blobs,
-            self.sql_backup,
-            self.settings.snapshots_path,
-            self.knowledge.lexical.invalidate,
-        )
 
     def health_checks(self) -> dict[str, HealthCheck]:
         """Every component the admin health page lists, by name; each is opened when it is checked."""
@@ -507,5 +367,5 @@ class Container:
         self._built.clear()
 
 
-def build_container(settings: Settings) -> Container:
-    return Container(settings)
+def build_container(settings: Settings, known_jobs: Callable[[], KnownJobs] = _no_jobs) -> Container:
+    return Container(settings, known_jobs)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
-from collections.abc import AsyncIterator, Callable, Collection, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import httpx
@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from luna.api.app import create_app
 from luna.container import Container, build_container
 from luna.logging_setup import configure_logging
+from luna.services.jobs import KnownJobs
 from luna.settings import LoggingSettings, Settings
 from luna.workers.registry import PARAM_CHECKS
 
@@ -35,11 +36,11 @@ def build_app(make_settings: Callable[..., Settings]) -> Iterator[Callable[..., 
     """``build_app(**env)``: an app on a fresh, migrated container; keyword overrides as ``LUNA_…``."""
     containers: list[Container] = []
 
-    def build(known_jobs: Collection[str] = (KNOWN_JOB,), **env: Any) -> FastAPI:
-        container = build_container(make_settings(**env))
+    def build(known_jobs: KnownJobs = (KNOWN_JOB,), **env: Any) -> FastAPI:
+        container = build_container(make_settings(**env), lambda: known_jobs)
         containers.append(container)
         container.database.upgrade()
-        return create_app(container, known_jobs=known_jobs, param_checks=PARAM_CHECKS)
+        return create_app(container, param_checks=PARAM_CHECKS)
 
     yield build
     for container in containers:

@@ -54,7 +54,7 @@ def nothing_stored(app: FastAPI) -> bool:
     container = container_of(app)
     with container.database.unit_of_work(read_only=True) as uow:
         empty_sql = uow.items.count() == 0 and uow.chunks.count(include_archived=True) == 0
-    points = container.vectors.count(container.knowledge.collections.active())
+    points = container.vectors.count(container.services.knowledge.collections.active())
     return empty_sql and points == 0 and container.blobs.list("docs/") == []
 
 
@@ -260,7 +260,7 @@ async def test_search_returns_citations_with_the_payload_and_honours_filters(
 def payload_indexes(app: FastAPI) -> set[str]:
     """The payload fields the active vector collection has built an index for."""
     container = container_of(app)
-    return set(container.vectors.payload_indexes(container.knowledge.collections.active()))
+    return set(container.vectors.payload_indexes(container.services.knowledge.collections.active()))
 
 
 @pytest.mark.parametrize(

@@ -34,7 +34,7 @@ def served_luna(build_app: Callable[..., FastAPI]) -> Iterator[tuple[str, Contai
     and the container behind it."""
     app = build_app()
     container: Container = app.state.container
-    container.knowledge.ingest.ingest(IngestRequest(SAMPLE.read_bytes(), filename=SAMPLE.name))
+    container.services.knowledge.ingest.ingest(IngestRequest(SAMPLE.read_bytes(), filename=SAMPLE.name))
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None))
     thread = threading.Thread(target=server.run, daemon=True)

@@ -21,7 +21,7 @@ from fastapi import FastAPI
 from luna.container import Container
 from luna.services.simulation import SimulationService
 from luna.workers.registry import load_jobs
-from luna.workers.runner import job_service, start_in_process, stop_in_process
+from luna.workers.runner import start_in_process, stop_in_process
 from tests.api.conftest import http_client
 
 pytestmark = pytest.mark.anyio
@@ -41,7 +41,7 @@ def sim_app(build_app: Callable[..., FastAPI]) -> Iterator[FastAPI]:
     container: Container = app.state.container
     start_in_process(container)
     yield app
-    jobs = job_service(container)
+    jobs = container.services.jobs
     for running in jobs.list("running", "sim.live", 10, 0)[0]:
         jobs.cancel(running.job_id)  # a failed test must not leave the loop to block the worker's stop
     stop_in_process(container)

@@ -134,7 +134,7 @@ def ingest_notes(container: Container, topics: Sequence[str] = tuple(TOPIC_NOTES
     notes: list[Note] = []
     for topic in topics:
         for title, text in TOPIC_NOTES[topic]:
-            result = container.knowledge.ingest.ingest(
+            result = container.services.knowledge.ingest.ingest(
                 IngestRequest(
                     data=f"# {title}\n\n{text}\n".encode(),
                     filename=f"{uuid.uuid4().hex[:8]}.md",
@@ -150,7 +150,7 @@ def ingest_notes(container: Container, topics: Sequence[str] = tuple(TOPIC_NOTES
 
 def ingest_grid_fees(container: Container) -> tuple[str, list[str]]:
     """The long document, tagged ``netzentgelte``: its item ID and chunk IDs."""
-    result = container.knowledge.ingest.ingest(
+    result = container.services.knowledge.ingest.ingest(
         IngestRequest(data=grid_fees_document().encode(), filename="netzentgelte.md", tags=["netzentgelte"])
     )
     with container.database.unit_of_work(read_only=True) as uow:

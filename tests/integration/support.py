@@ -21,6 +21,7 @@ from luna.container import Container, build_container
 from luna.domain.jobs import Job
 from luna.services.jobs import JobService
 from luna.settings import Settings
+from luna.workers.registry import load_jobs
 from luna.workers.runner import stop_in_process
 from tests.contracts.s3_support import free_port
 from tests.contracts.sql_support import remove_all_rows, scratch_postgres_database
@@ -43,7 +44,7 @@ def container_on(
             "LUNA_DATABASE__KIND": "postgresql",
             "LUNA_DATABASE__URL": request.getfixturevalue("module_postgres_url"),
         }
-    built = build_container(make_settings(**env))
+    built = build_container(make_settings(**env), load_jobs)
     try:
         built.database.upgrade()
         remove_all_rows(built.database)  # type: ignore[arg-type]  # the module's PG database is shared

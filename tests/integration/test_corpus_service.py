@@ -46,14 +46,16 @@ def container(request: pytest.FixtureRequest, make_settings: Callable[..., Setti
 
 def ingest(container: Container, text: str, name: str, tags: list[str]) -> str:
     request = IngestRequest(data=text.encode(), filename=name, tags=tags)
-    return container.knowledge.ingest.ingest(request).item_id
+    return container.services.knowledge.ingest.ingest(request).item_id
 
 
 def tagged(container: Container, tag: str) -> set[str]:
     """Items whose chunks the vector and the lexical leg each find under ``tag``."""
     found: set[str] = set()
     for mode in ("dense", "lexical"):
-        result = container.knowledge.retrieval.search("Wärmepumpe Altbau", 10, {"tags": tag}, mode=mode)
+        result = container.services.knowledge.retrieval.search(
+            "Wärmepumpe Altbau", 10, {"tags": tag}, mode=mode
+        )
         leg = {citation.payload["item_id"] for citation in result.citations}
         assert not found or leg == found, f"the {mode} leg disagrees: {leg} vs {found}"
         found = leg
@@ -63,7 +65,7 @@ def tagged(container: Container, tag: str) -> set[str]:
 def test_pages_list_items_newest_first_with_chunk_counts_and_filter_by_title_and_tag(
     container: Container,
 ) -> None:
-    service = CorpusService(container.database, container.knowledge)
+    service = CorpusService(container.database, container.services.knowledge)
     pump = ingest(container, HEAT_PUMP, "pumpe.md", ["waerme"])
     tariff = ingest(container, TARIFF, "tarif.md", ["strom"])
 
@@ -80,10 +82,12 @@ def test_pages_list_items_newest_first_with_chunk_counts_and_filter_by_title_and
 
 
 def test_the_version_history_keeps_the_archived_version_next_to_the_current_one(container: Container) -> None:
-    service = CorpusService(container.database, container.knowledge)
+    service = CorpusService(container.database, container.services.knowledge)
     pump = ingest(container, HEAT_PUMP, "pumpe.md", [])
     first = service.get(pump)
-    container.knowledge.ingest.replace(pump, IngestRequest(data=HEAT_PUMP_V2.encode(), filename="pumpe.md"))
+    container.services.knowledge.ingest.replace(
+        pump, IngestRequest(data=HEAT_PUMP_V2.encode(), filename="pumpe.md")
+    )
 
     history = service.versions(pump)
     assert [(v.version, v.current) for v in history] == [(2, True), (1, False)]
@@ -97,7 +101,7 @@ def test_the_version_history_keeps_the_archived_version_next_to_the_current_one(
 
 
 def test_new_tags_are_what_search_filters_on_and_refused_tags_change_nothing(container: Container) -> None:
-    service = CorpusService(container.database, container.knowledge)
+    service = CorpusService(container.database, container.services.knowledge)
     pump = ingest(container, HEAT_PUMP, "pumpe.md", ["alt"])
     assert tagged(container, "alt") == {pump}
 
@@ -118,7 +122,7 @@ def test_new_tags_are_what_search_filters_on_and_refused_tags_change_nothing(con
 
 
 def test_deleting_removes_the_item_from_the_pages(container: Container) -> None:
-    service = CorpusService(container.database, container.knowledge)
+    service = CorpusService(container.database, container.services.knowledge)
     pump = ingest(container, HEAT_PUMP, "pumpe.md", ["waerme"])
     chunks = service.get(pump).chunks
 

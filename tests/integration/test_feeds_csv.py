@@ -17,9 +17,9 @@ from luna.container import Container, build_container
 from luna.domain.jobs import JobStatus
 from luna.services import feeds_csv
 from luna.settings import Settings
+from luna.workers.registry import load_jobs
 from luna.workers.runner import (
     CSV_SCAN_JOB,
-    job_service,
     queue_csv_scan,
     start_in_process,
     stop_in_process,
@@ -71,7 +71,7 @@ def test_a_drop_is_imported_once_keeping_the_good_rows_and_reporting_the_bad_lin
             "m-7,2025-01-15T12:05:00Z,,,,missing,",  # 8: a gap the meter reported
         ),
     )
-    records = container.csv_feeds.scan()
+    records = container.services.csv_feeds.scan()
 
     assert [record.key for record in records] == [key]
     record = records[0]
@@ -89,7 +89,7 @@ def test_a_drop_is_imported_once_keeping_the_good_rows_and_reporting_the_bad_lin
     assert [(n["line"], n["field"]) for n in record.report["notices"]] == [(6, "register_kwh")]
     assert (record.report["inserted"], record.report["counter_resets"]) == (3, 1)
     assert container.energy.count_readings("m-7") == 3
-    assert container.csv_feeds.scan() == []  # processed once
+    assert container.services.csv_feeds.scan() == []  # processed once
     assert container.energy.feed_file(key) == record
 
 
@@ -104,7 +104,7 @@ def test_a_price_drop_is_imported_and_its_rollups_follow(container: Container) -
             "EEX,BASE,2025-01-15T13:00:00Z,4100,900",  # above the SDAC cap
         ),
     )
-    (record,) = container.csv_feeds.scan()
+    (record,) = container.services.csv_feeds.scan()
     assert (record.kind, record.rows_ok, record.rows_bad) == ("market_prices", 2, 1)
     daily = container.energy.prices("EEX", "BASE", *DAY, "1d", limit=10)
     avg = daily.columns.index("price_eur_mwh_avg")
@@ -116,7 +116,7 @@ def test_a_drop_that_cannot_be_imported_is_recorded_failed_with_the_reason(conta
     container.blobs.put("sim/smart_meter_readings_semicolon.csv", b"meter_id;ts;consumption_kw\nm-1;x;1\n")
     container.blobs.put("sim/smart_meter_readings_huge.csv", b"x" * (MAX_MB * 1024 * 1024 + 1))
 
-    records = {record.key: record for record in container.csv_feeds.scan()}
+    records = {record.key: record for record in container.services.csv_feeds.scan()}
 
     assert {key: (r.status, r.kind) for key, r in records.items()} == {
         "sim/readings-januar.csv": ("failed", "unknown"),
@@ -127,7 +127,7 @@ def test_a_drop_that_cannot_be_imported_is_recorded_failed_with_the_reason(conta
     assert "separated by ';'" in records["sim/smart_meter_readings_semicolon.csv"].report["error"]
     assert "feeds.csv_max_mb" in records["sim/smart_meter_readings_huge.csv"].report["error"]
     assert container.energy.count_readings() == 0
-    assert container.csv_feeds.scan() == []
+    assert container.services.csv_feeds.scan() == []
 
 
 def test_a_drop_is_read_in_chunks_that_add_up_and_a_second_copy_adds_no_kwh(
@@ -148,7 +148,7 @@ def test_a_drop_is_read_in_chunks_that_add_up_and_a_second_copy_adds_no_kwh(
     container.blobs.put("sim/smart_meter_readings_a.csv", data)
     container.blobs.put("sim/smart_meter_readings_b.csv", data)
 
-    first, second = container.csv_feeds.scan()
+    first, second = container.services.csv_feeds.scan()
 
     report = first.report
     assert (report["rows"], report["rows_ok"], report["rows_bad"]) == (2 * minutes + 2, 2 * minutes + 1, 1)
@@ -162,10 +162,10 @@ def test_a_drop_is_read_in_chunks_that_add_up_and_a_second_copy_adds_no_kwh(
 
 
 def test_late_rows_land_and_update_the_rollup_once(container: Container) -> None:
-    container.csv_feeds.upload(
+    container.services.csv_feeds.upload(
         "smart_meter_readings.csv", csv(READINGS_HEADER, *minute_rows("m-3", 13, range(60)))
     )
-    late = container.csv_feeds.upload(
+    late = container.services.csv_feeds.upload(
         "smart_meter_readings.csv",
         csv(READINGS_HEADER, *minute_rows("m-3", 12, range(30), kw=1.2), *minute_rows("m-3", 13, range(5))),
     )
@@ -174,7 +174,7 @@ def test_late_rows_land_and_update_the_rollup_once(container: Container) -> None
 
 
 def test_the_worker_scans_the_drop_folder_on_its_own(make_settings: Callable[..., Settings]) -> None:
-    container = build_container(make_settings(LUNA_FEEDS__CSV_SCAN_SEC="0.2"))
+    container = build_container(make_settings(LUNA_FEEDS__CSV_SCAN_SEC="0.2"), load_jobs)
     container.database.upgrade()
     key = "sim/smart_meter_readings_worker.csv"
     try:
@@ -183,7 +183,7 @@ def test_the_worker_scans_the_drop_folder_on_its_own(make_settings: Callable[...
         wait_until(lambda: container.energy.feed_file(key) is not None, "the worker imports the drop")
     finally:
         stop_in_process(container)
-    jobs = job_service(container)
+    jobs = container.services.jobs
     scans, _ = jobs.list(JobStatus.SUCCEEDED, CSV_SCAN_JOB, 100, 0)
     assert any(job.result and key in job.result["keys"] for job in scans)
     assert container.energy.count_readings("m-9") == 10
@@ -196,7 +196,7 @@ def test_a_scan_is_queued_only_for_waiting_drops_and_never_twice(container: Cont
     queued = queue_csv_scan(container)
     assert queued is not None and queued.name == CSV_SCAN_JOB
     assert queue_csv_scan(container) is None  # one is queued already
-    assert job_service(container).list(JobStatus.QUEUED, CSV_SCAN_JOB, 10, 0)[1] == 1
+    assert container.services.jobs.list(JobStatus.QUEUED, CSV_SCAN_JOB, 10, 0)[1] == 1
 
 
 def test_luna_feeds_import_prints_the_report_and_list_shows_the_drop(

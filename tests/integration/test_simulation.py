@@ -26,7 +26,8 @@ from luna.services.simulation import SimulationService
 from luna.services.simulation_batches import reading_step
 from luna.services.simulation_live import LiveTotals
 from luna.settings import Settings
-from luna.workers.runner import job_service, start_in_process
+from luna.workers.registry import load_jobs
+from luna.workers.runner import start_in_process
 from luna.workers.simulation import queue_demo_backfill
 from tests.contracts.sql_support import BACKENDS
 from tests.integration.support import container_on, wait_for_job
@@ -152,7 +153,7 @@ def test_prices_follow_the_quarter_hour_market_and_only_the_configured_products(
     make_settings: Callable[..., Settings],
 ) -> None:
     settings = make_settings(LUNA_SIM__PRODUCTS="PEAK", LUNA_SIM__MARKETS="EPEX")
-    container = build_container(settings)
+    container = build_container(settings, load_jobs)
     try:
         container.database.upgrade()
         day = datetime(2025, 10, 1, tzinfo=BERLIN)  # a Wednesday on the 15-minute market
@@ -337,7 +338,7 @@ def test_the_loops_tick_on_their_intervals_and_stop_within_a_slice(
 def test_the_backfill_job_runs_on_the_worker_with_progress_and_a_summary(
     container: Container, store: EnergyStore
 ) -> None:
-    jobs = job_service(container)
+    jobs = container.services.jobs
     start_in_process(container)
 
     job = jobs.submit(
@@ -355,7 +356,7 @@ def test_the_backfill_job_runs_on_the_worker_with_progress_and_a_summary(
 def test_a_backfill_job_with_a_bad_range_fails_with_the_reason(
     container: Container, store: EnergyStore
 ) -> None:
-    jobs = job_service(container)
+    jobs = container.services.jobs
     start_in_process(container)
 
     job = jobs.submit("sim.backfill", {"start": "2024-03-05", "end": "2024-03-04T12:00"})
@@ -368,20 +369,22 @@ def test_a_backfill_job_with_a_bad_range_fails_with_the_reason(
 def test_the_demo_backfill_is_queued_once_and_only_while_there_are_no_readings(
     make_settings: Callable[..., Settings],
 ) -> None:
-    container = build_container(make_settings(LUNA_SIM__DEMO_BACKFILL_DAYS="2", LUNA_SIM__METERS="3"))
+    container = build_container(
+        make_settings(LUNA_SIM__DEMO_BACKFILL_DAYS="2", LUNA_SIM__METERS="3"), load_jobs
+    )
     try:
         container.database.upgrade()
-        jobs = job_service(container)
+        jobs = container.services.jobs
         before = datetime.now(UTC)
 
-        queued = queue_demo_backfill(container, jobs)
-        while_queued = queue_demo_backfill(container, jobs)
+        queued = queue_demo_backfill(container)
+        while_queued = queue_demo_backfill(container)
         assert queued is not None and while_queued is None
         jobs.cancel(queued.job_id)
         service(container, now=datetime(2024, 3, 5, tzinfo=UTC)).backfill(
             MONDAY, MONDAY + timedelta(hours=1), meters=3, seed=42
         )
-        with_readings = queue_demo_backfill(container, jobs)
+        with_readings = queue_demo_backfill(container)
     finally:
         container.close()
 
@@ -393,9 +396,9 @@ def test_the_demo_backfill_is_queued_once_and_only_while_there_are_no_readings(
 
 
 def test_no_demo_backfill_when_it_is_switched_off(make_settings: Callable[..., Settings]) -> None:
-    container = build_container(make_settings())  # the test profile sets sim.demo_backfill_days: 0
+    container = build_container(make_settings(), load_jobs)  # the test profile sets sim.demo_backfill_days: 0
     try:
         container.database.upgrade()
-        assert queue_demo_backfill(container, job_service(container)) is None
+        assert queue_demo_backfill(container) is None
     finally:
         container.close()

@@ -53,7 +53,7 @@ def _env(settings: Settings, backup: Callable[[Container], SqlBackup]) -> Env:
         container.blobs,
         sql_backup,
         settings.snapshots_path,
-        container.knowledge.lexical.invalidate,
+        container.services.knowledge.lexical.invalidate,
     )
     return Env(settings, container, sql_backup, service)
 
@@ -74,7 +74,7 @@ def env(request: pytest.FixtureRequest, make_settings: Callable[..., Settings]) 
 
 
 def ingest_samples(env: Env) -> list[str]:
-    kb = env.container.knowledge
+    kb = env.container.services.knowledge
     return [
         kb.ingest.ingest(IngestRequest((SAMPLES / name).read_bytes(), filename=name)).item_id
         for name in DOCUMENTS
@@ -82,7 +82,7 @@ def ingest_samples(env: Env) -> list[str]:
 
 
 def search_all(env: Env, **options: Any) -> Hits:
-    retrieval = env.container.knowledge.retrieval
+    retrieval = env.container.services.knowledge.retrieval
     return [
         [(c.chunk_id, c.score) for c in retrieval.search(question, 5, **options).citations]
         for question in QUESTIONS
@@ -90,7 +90,7 @@ def search_all(env: Env, **options: Any) -> Hits:
 
 
 def delete_all_items(env: Env) -> None:
-    kb = env.container.knowledge
+    kb = env.container.services.knowledge
     with env.container.database.unit_of_work(read_only=True) as uow:
         item_ids = [item.item_id for item in uow.items.list(limit=1000)]
     for item_id in item_ids:
@@ -142,7 +142,7 @@ def test_restore_brings_back_identical_search_results(env: Env) -> None:
 
 
 def test_restore_replaces_what_was_added_after_the_snapshot(env: Env) -> None:
-    kb = env.container.knowledge
+    kb = env.container.services.knowledge
     first = kb.ingest.ingest(IngestRequest((SAMPLES / DOCUMENTS[0]).read_bytes(), filename=DOCUMENTS[0]))
     info = env.snapshots.create()
     before = search_all(env)

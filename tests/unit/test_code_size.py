@@ -12,10 +12,6 @@ from pathlib import Path
 SOURCE = Path(__file__).resolve().parents[2] / "src" / "luna"
 MAX_FILE_LINES = 450
 MAX_FUNCTION_LINES = 80
-#: Files allowed past the line limit for now, each with the reason.
-FILE_ALLOWLIST = {
-    "container.py",  # split on branch services; remove on merge
-}
 
 
 def _sources() -> list[Path]:
@@ -31,7 +27,6 @@ def test_no_source_file_is_longer_than_the_limit() -> None:
         f"{_name(path)}: {lines} lines"
         for path in _sources()
         if (lines := len(path.read_text(encoding="utf-8").splitlines())) > MAX_FILE_LINES
-        and _name(path) not in FILE_ALLOWLIST
     ]
     assert not too_long, f"files over {MAX_FILE_LINES} lines (split them by meaning): {too_long}"
 
@@ -45,12 +40,3 @@ def test_no_function_is_longer_than_the_limit() -> None:
                 if lines > MAX_FUNCTION_LINES:
                     too_long.append(f"{_name(path)}:{node.lineno} {node.name}: {lines} lines")
     assert not too_long, f"functions over {MAX_FUNCTION_LINES} lines (split them into steps): {too_long}"
-
-
-def test_the_allowlist_names_only_files_still_too_long() -> None:
-    stale = [
-        name
-        for name in FILE_ALLOWLIST
-        if len((SOURCE / name).read_text(encoding="utf-8").splitlines()) <= MAX_FILE_LINES
-    ]
-    assert not stale, f"remove from FILE_ALLOWLIST, they are short enough now: {stale}"

@@ -6,7 +6,7 @@ dashboards pass a :class:`~luna.container.Container`, and the app only uses its 
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi_offline import FastAPIOffline
@@ -89,11 +89,10 @@ ADMIN_ROUTERS: tuple[APIRouter, ...] = (
 
 def create_app(
     container: Container,
-    known_jobs: Collection[str] = (),
     param_checks: Mapping[str, ParamCheck] | None = None,
 ) -> FastAPI:
-    """The API on ``container``; ``known_jobs`` are the job names operators may start, ``param_checks``
-    the jobs' own checks of their params (run at submission)."""
+    """The API on ``container`` and its services (the jobs operators may start are the container's);
+    ``param_checks`` are the jobs' own checks of their params (run at submission)."""
     settings = container.settings
     # fastapi-offline serves Swagger UI's JS/CSS from its wheel: the docs work without internet.
     app = FastAPIOffline(
@@ -106,7 +105,6 @@ def create_app(
         static_url=f"{API_PREFIX}/docs-static",
     )
     app.state.container = container
-    app.state.known_jobs = known_jobs  # a live view (JOBS.keys()) sees jobs registered later
     app.state.param_checks = {} if param_checks is None else param_checks
     git_sha()  # resolve once at start-up, not during the first request
 

@@ -19,7 +19,6 @@ from luna.api.deps import get_container
 from luna.api.errors import Forbidden, Unauthorized
 from luna.container import Container
 from luna.domain.users import User
-from luna.services.users import UserService
 from luna.settings import AuthSettings
 
 ADMIN_KEY_HEADER = "X-Admin-Key"
@@ -133,4 +132,4 @@ def current_user(
         user_id = _user_id_from(dev_user, f"{DEV_USER_HEADER} header")
     else:
         raise Unauthorized("This endpoint needs a Bearer token (Authorization header).")
-    return UserService(container.database).ensure(user_id)
+    return container.services.users.ensure(user_id)

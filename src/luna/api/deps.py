@@ -1,19 +1,25 @@
 """FastAPI dependencies that hand routers the container's services, and the body-type guard.
 
-Routers never reach for adapters: they get a service built on the container that ``create_app``
-received, so the API, the dashboards and the CLI share one set of backends.
+Routers never reach for adapters and never build a service: they get one of ``container.services``
+(:func:`from_services`), so the API, the dashboards and the CLI share one set of backends and one of
+each service.
 """
 
 from __future__ import annotations
 
 import email.message
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any, TypeVar
 
-from fastapi import Request, params
+from fastapi import Depends, Request, params
 
 from luna.container import Container
+from luna.container_services import Services
 from luna.domain.errors import UnsupportedType
 from luna.services.jobs import JobService
+from luna.services.knowledge import KnowledgeBase
+
+T = TypeVar("T")
 
 _FORM_TYPES = frozenset({"multipart/form-data", "application/x-www-form-urlencoded"})
 
@@ -23,9 +29,18 @@ def get_container(request: Request) -> Container:
     return container
 
 
-def get_known_jobs(request: Request) -> Collection[str]:
-    known: Collection[str] = request.app.state.known_jobs
-    return known
+def from_services(pick: Callable[[Services], T]) -> Any:
+    """``Depends`` on the service ``pick`` takes from the app's container, for an ``Annotated`` alias:
+    ``Snapshots = Annotated[SnapshotService, from_services(lambda s: s.snapshots)]``."""
+
+    def service(request: Request) -> T:
+        return pick(get_container(request).services)
+
+    return Depends(service)
+
+
+Jobs = Annotated[JobService, from_services(lambda s: s.jobs)]
+Knowledge = Annotated[KnowledgeBase, from_services(lambda s: s.knowledge)]
 
 
 #: ``check(container, **params)``: a job's own check of its params, run when it is submitted.
@@ -35,11 +50,6 @@ ParamCheck = Callable[..., None]
 def get_param_checks(request: Request) -> Mapping[str, ParamCheck]:
     checks: Mapping[str, ParamCheck] = request.app.state.param_checks
     return checks
-
-
-def get_job_service(request: Request) -> JobService:
-    container = get_container(request)
-    return JobService(container.database, container.job_queue, get_known_jobs(request))
 
 
 def _media_type(content_type: str) -> tuple[str, str]:

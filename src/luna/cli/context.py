@@ -1,4 +1,7 @@
-"""What every command shares: the chosen profile, settings built once, and the container."""
+"""What every command shares: the chosen profile, settings built once, and the container.
+
+Commands take their services from ``container.services``; the container knows the workers' jobs
+(loaded when a command first uses the job service), as the API's and the worker's do."""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ import typer
 
 from luna.container import Container, build_container
 from luna.settings import Settings, ensure_local_secrets, load_settings
+from luna.workers.registry import load_jobs
 
 
 @dataclass
@@ -21,7 +25,7 @@ class CliState:
         return self._settings
 
     def container(self) -> Container:
-        return build_container(self.settings())
+        return build_container(self.settings(), load_jobs)
 
 
 def state(ctx: typer.Context) -> CliState:

@@ -73,7 +73,7 @@ def run(
             console=console,
         ) as progress:
             task = progress.add_task("eval", total=None)
-            result = container.evaluation.run(
+            result = container.services.evaluation.run(
                 questions,
                 split=split,  # checked against SPLITS above
                 name=name,
@@ -93,7 +93,7 @@ def list_runs(ctx: typer.Context) -> None:
     """The kept runs, newest first."""
     container = state(ctx).container()
     try:
-        runs = container.evaluation.list_runs()
+        runs = container.services.evaluation.list_runs()
     finally:
         container.close()
     if not runs:
@@ -123,7 +123,7 @@ def show(
     """The figures of one run, or of several side by side (`luna eval show A B`)."""
     container = state(ctx).container()
     try:
-        runs = [container.evaluation.get_run(run_id) for run_id in run_ids]
+        runs = [container.services.evaluation.get_run(run_id) for run_id in run_ids]
     except LunaError as error:
         raise _fail(error.message, 2) from None
     finally:

@@ -89,7 +89,7 @@ def import_files(
             with path.open("rb") as handle:
                 data = handle.read(max_bytes + 1)  # one byte more than allowed is enough to refuse it
             try:
-                record = container.csv_feeds.upload(path.name, data)
+                record = container.services.csv_feeds.upload(path.name, data)
             except LunaError as error:
                 refused += 1
                 name, reason = escape(path.name), escape(error.message)
@@ -109,7 +109,7 @@ def list_files(
     container = state(ctx).container()
     try:
         container.database.upgrade()
-        drops, total = container.csv_feeds.drops(limit=limit)
+        drops, total = container.services.csv_feeds.drops(limit=limit)
     finally:
         container.close()
     table = Table(

@@ -10,7 +10,6 @@ from rich.table import Table
 
 from luna.cli.context import state
 from luna.cli.server_client import ServerClient, ServerError
-from luna.services.health import HealthService
 
 
 def health(
@@ -38,7 +37,7 @@ def health(
     else:
         container = cli.container()
         try:
-            checked = HealthService(container.health_checks()).check()
+            checked = container.services.health.check()
         finally:
             container.close()
         report = {

@@ -40,7 +40,7 @@ class _Jobs:
         if not self.remote:
             container = cli.container()
             container.database.upgrade()
-            self.service = JobService(container.database, container.job_queue, load_jobs())
+            self.service = container.services.jobs
             console.print("[dim]no running `luna serve` found: using the database directly[/dim]")
 
     def list(self, status: str | None, name: str | None, limit: int) -> list[dict[str, Any]]:

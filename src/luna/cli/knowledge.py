@@ -18,7 +18,6 @@ from luna.cli.context import state
 from luna.cli.server_client import ServerClient, ServerError, follow_job
 from luna.container import Container
 from luna.domain.errors import LunaError
-from luna.services.ingest import IngestRequest
 from luna.services.ingest_files import FileOutcome, IngestSummary, Outcome, collect_files, ingest_files
 
 admin_app = typer.Typer(
@@ -144,7 +143,7 @@ def _ingest_as_server_job(
 def _ingest_directly(
     container: Container, files: list[Path], urls: list[str], kind: str, tags: list[str], source: str
 ) -> IngestSummary:
-    kb = container.knowledge
+    kb = container.services.knowledge
     with _progress() as progress:
         task = progress.add_task("Dokumente", total=1000)
 
@@ -163,19 +162,9 @@ def _ingest_directly(
         )
         for url in urls:
             try:
-                fetched = container.fetcher.fetch(url)
-                request = IngestRequest(
-                    data=fetched.data,
-                    filename=fetched.filename,
-                    declared_type=fetched.content_type,
-                    kind=kind,
-                    source="crawler",
-                    tags=tags,
-                    url=fetched.final_url,
-                    added_by="admin",
-                    added_via="cli",
+                result = kb.ingest.ingest_url(
+                    url, kind=kind, tags=tags, added_by="admin", added_via="cli", progress=report
                 )
-                result = kb.ingest.ingest(request, report)
                 summary.files.append(FileOutcome(url, "ingested", result.item_id, result.chunks))
             except LunaError as error:
                 failed: Outcome = "duplicate" if error.code == "conflict" else "failed"
@@ -210,7 +199,9 @@ def ask(
         else:
             container = cli.container()
             try:
-                for answer_event in container.knowledge.answers.stream(question, top_k, filters or None):
+                for answer_event in container.services.knowledge.answers.stream(
+                    question, top_k, filters or None
+                ):
                     if answer_event.kind == "token":
                         console.print(
                             answer_event.data, end="", soft_wrap=True, highlight=False, markup=False
@@ -258,7 +249,7 @@ def verify(
     else:
         container = cli.container()
         try:
-            result = container.knowledge.maintenance.verify(fix=fix)
+            result = container.services.knowledge.maintenance.verify(fix=fix)
         finally:
             container.close()
         counts, clean, fixed = result.summary(), result.clean, result.fixed
@@ -294,7 +285,7 @@ def reindex(
     try:
         with _progress() as progress:
             task = progress.add_task("Reindex", total=1000)
-            result = container.knowledge.maintenance.reindex(
+            result = container.services.knowledge.maintenance.reindex(
                 item or None,
                 None,
                 lambda fraction, message: progress.update(

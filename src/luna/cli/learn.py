@@ -21,9 +21,7 @@ from luna.cli.context import state
 from luna.cli.server_client import ServerClient, ServerError, follow_job
 from luna.container import Container
 from luna.domain.errors import LunaError
-from luna.services.jobs import JobService
-from luna.services.learning import LearningControl, parse_as_of
-from luna.workers.registry import load_jobs
+from luna.services.learning import parse_as_of
 
 app = typer.Typer(
     help="The learning loop: popularity and quality scores from events and ratings.", no_args_is_help=True
@@ -105,7 +103,7 @@ def _run_here(container: Container, as_of: Any) -> dict[str, Any]:
         def report(fraction: float, message: str) -> None:
             progress.update(task, completed=int(fraction * 1000), description=message[:60])
 
-        result = container.learning.run(_actor(), as_of=as_of, progress=report).as_dict()
+        result = container.services.learning.run(_actor(), as_of=as_of, progress=report).as_dict()
     container.database.refresh_events_daily()
     return result
 
@@ -183,10 +181,8 @@ def status(
 def _status_directly(container: Container, limit: int) -> dict[str, Any]:
     try:
         container.database.upgrade()
-        versions = container.learning.versions(limit)
-        active = LearningControl(
-            JobService(container.database, container.job_queue, load_jobs()), container.learning
-        ).active_job()
+        versions = container.services.learning.versions(limit)
+        active = container.services.learning_control.active_job()
     finally:
         container.close()
     return {

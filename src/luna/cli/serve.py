@@ -15,8 +15,8 @@ from luna.container import Container
 from luna.logging_setup import configure_logging
 from luna.web.mount import mount_dashboards
 from luna.workers.knowledge import queue_demo_ingest
-from luna.workers.registry import PARAM_CHECKS, load_jobs
-from luna.workers.runner import job_service, start_in_process, stop_in_process
+from luna.workers.registry import PARAM_CHECKS
+from luna.workers.runner import start_in_process, stop_in_process
 from luna.workers.simulation import queue_demo_backfill
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -27,8 +27,8 @@ def build_app() -> FastAPI:
     container = CliState(profile=None).container()
     configure_logging(container.settings.logging)
     container.database.upgrade()
-    app = create_app(container, known_jobs=load_jobs(), param_checks=PARAM_CHECKS)
-    mount_dashboards(app, container, known_jobs=load_jobs(), param_checks=PARAM_CHECKS)
+    app = create_app(container, param_checks=PARAM_CHECKS)
+    mount_dashboards(app, container, param_checks=PARAM_CHECKS)
     return app
 
 
@@ -66,8 +66,8 @@ def serve(
     revision = container.database.upgrade()
     run_worker = worker and settings.api.start_worker and settings.jobs.kind == "inprocess"
     _banner(container, bind_host, bind_port, revision, run_worker)
-    app = create_app(container, known_jobs=load_jobs(), param_checks=PARAM_CHECKS)
-    mount_dashboards(app, container, known_jobs=load_jobs(), param_checks=PARAM_CHECKS)
+    app = create_app(container, param_checks=PARAM_CHECKS)
+    mount_dashboards(app, container, param_checks=PARAM_CHECKS)
     if run_worker:
         start_in_process(container)
         _queue_demos(container)
@@ -89,14 +89,13 @@ def serve(
 
 def _queue_demos(container: Container) -> None:
     """On a first start, demo documents and simulated history, so a new installation shows something."""
-    jobs = job_service(container)
-    demo = queue_demo_ingest(container, jobs)
+    demo = queue_demo_ingest(container)
     if demo is not None:
         typer.echo(
             f"  demo:       the knowledge base is empty; ingesting docs/samples/ as job {demo.job_id}",
             err=True,
         )
-    history = queue_demo_backfill(container, jobs)
+    history = queue_demo_backfill(container)
     if history is not None:
         days = container.settings.sim.demo_backfill_days
         typer.echo(

@@ -21,10 +21,7 @@ from luna.cli.context import CliState, state
 from luna.cli.server_client import ServerClient, ServerError, follow_job
 from luna.container import Container
 from luna.domain.errors import LunaError
-from luna.services.jobs import JobService
-from luna.services.simulation import MAX_METERS, MAX_SEED, SimulationService, parse_instant
-from luna.services.simulation_control import SimulationControl
-from luna.workers.registry import load_jobs
+from luna.services.simulation import MAX_METERS, MAX_SEED, parse_instant
 
 app = typer.Typer(
     help="Simulated smart meters and day-ahead prices: backfill history, run the live simulation.",
@@ -98,7 +95,7 @@ def backfill(
 def _backfill_directly(
     container: Container, start: datetime, end: datetime, meters: int | None, seed: int | None
 ) -> dict[str, Any]:
-    simulation = SimulationService(container.energy, container.settings.sim)
+    simulation = container.services.simulation
     with _progress() as progress:
         task = progress.add_task("Simulation", total=1000)
 
@@ -201,9 +198,7 @@ def status(ctx: typer.Context) -> None:
 def _status_directly(container: Container) -> dict[str, Any]:
     try:
         container.database.upgrade()
-        jobs = JobService(container.database, container.job_queue, load_jobs())
-        simulation = SimulationService(container.energy, container.settings.sim)
-        current = SimulationControl(jobs, container.energy, simulation).status()
+        current = container.services.simulation_control.status()
     finally:
         container.close()
     live = current.live

@@ -5,6 +5,7 @@ Through a running `luna serve` when there is one (it owns the embedded vector fo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import typer
@@ -14,7 +15,7 @@ from rich.table import Table
 from luna.cli.context import state
 from luna.cli.server_client import ServerClient, ServerError
 from luna.domain.errors import LunaError
-from luna.services.snapshots import SnapshotInfo
+from luna.services.snapshots import SnapshotInfo, SnapshotService
 
 app = typer.Typer(help="Snapshots of SQL, vectors and documents, and restoring them.", no_args_is_help=True)
 console = Console()
@@ -44,7 +45,9 @@ def _show(rows: list[dict[str, Any]], title: str) -> None:
     console.print(table)
 
 
-def _run(ctx: typer.Context, via_server: Any, directly: Any) -> Any:
+def _run(
+    ctx: typer.Context, via_server: Callable[[ServerClient], Any], directly: Callable[[SnapshotService], Any]
+) -> Any:
     cli = state(ctx)
     client = ServerClient(cli.settings(), timeout_sec=3600)
     try:
@@ -52,7 +55,7 @@ def _run(ctx: typer.Context, via_server: Any, directly: Any) -> Any:
             return via_server(client)
         container = cli.container()
         try:
-            return directly(container)
+            return directly(container.services.snapshots)
         finally:
             container.close()
     except (ServerError, LunaError) as error:
@@ -71,7 +74,7 @@ def create(
     row = _run(
         ctx,
         lambda c: c.post("admin/snapshots", {"qdrant": vectors, "pg_dump": sql, "blobs": blobs}),
-        lambda c: _row(c.snapshots.create(vectors=vectors, sql=sql, blobs=blobs)),
+        lambda snapshots: _row(snapshots.create(vectors=vectors, sql=sql, blobs=blobs)),
     )
     _show([row], "Snapshot written")
 
@@ -79,7 +82,9 @@ def create(
 @app.command("list")
 def list_snapshots(ctx: typer.Context) -> None:
     """All snapshots, newest first."""
-    rows = _run(ctx, lambda c: c.get("admin/snapshots"), lambda c: [_row(i) for i in c.snapshots.list()])
+    rows = _run(
+        ctx, lambda c: c.get("admin/snapshots"), lambda snapshots: [_row(i) for i in snapshots.list()]
+    )
     _show(rows, "Snapshots")
 
 
@@ -95,7 +100,7 @@ def restore(
     row = _run(
         ctx,
         lambda c: c.post(f"admin/snapshots/{snapshot_id}/restore", {}),
-        lambda c: _row(c.snapshots.restore(snapshot_id)),
+        lambda snapshots: _row(snapshots.restore(snapshot_id)),
     )
     _show([row], "Restored")
 
@@ -106,6 +111,6 @@ def delete(ctx: typer.Context, snapshot_id: str = typer.Argument(...)) -> None:
     _run(
         ctx,
         lambda c: c.delete(f"admin/snapshots/{snapshot_id}"),
-        lambda c: c.snapshots.delete(snapshot_id),
+        lambda snapshots: snapshots.delete(snapshot_id),
     )
     console.print(f"Snapshot {snapshot_id} deleted.")

@@ -1,8 +1,9 @@
 """The corpus as operators keep it in the admin dashboard: browse items, see their versions, change tags.
 
-Listing and deleting are what the API's ``/admin/items`` routes do; this service adds what an operator
-needs on top: chunk counts per item, the version history (every version's chunks stay in SQL, archived
-once a newer version replaces them, so each version's size and date can be read back) and editing tags.
+Listing, reading, replacing and deleting items are what the API's ``/admin/items`` routes and the
+dashboard's corpus view do; this service adds what an operator needs on top: chunk counts per item,
+the version history (every version's chunks stay in SQL, archived once a newer version replaces
+them, so each version's size and date can be read back) and editing tags.
 
 Tags live in SQL and, for filtering, in every chunk's vector payload and lexical document. Changing
 them commits SQL first (the source of truth) and then rewrites the item's points and lexical documents
@@ -20,8 +21,9 @@ from datetime import datetime
 
 from luna.domain.errors import InvalidInput, NotFound
 from luna.domain.items import Item, ItemChunk, ItemStatus
-from luna.ports.sql import Database
-from luna.services.ingest import clean_tags
+from luna.ports.sql import Database, UnitOfWork
+from luna.services.ingest import IngestRequest, IngestResult
+from luna.services.ingest_rules import clean_tags
 from luna.services.knowledge import KnowledgeBase
 
 logger = logging.getLogger(__name__)
@@ -77,8 +79,7 @@ class CorpusService:
         query = query.strip() if query and query.strip() else None
         tag = tag.strip() if tag and tag.strip() else None
         with self._database.unit_of_work(read_only=True) as uow:
-            items = list(uow.items.list(query=query, tag=tag, status=status, limit=limit, offset=offset))
-            total = uow.items.count(query=query, tag=tag, status=status)
+            items, total = _listed(uow, query, tag, status, limit, offset)
             chunks = {
                 item.item_id: uow.chunks.list_for_item(item.item_id, include_archived=True) for item in items
             }
@@ -88,6 +89,53 @@ class CorpusService:
             limit=limit,
             offset=offset,
         )
+
+    def items(
+        self,
+        *,
+        query: str | None = None,
+        tag: str | None = None,
+        status: ItemStatus | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> tuple[list[Item], int]:
+        """Items newest first without chunk counts, and how many match (the API pages up to 200)."""
+        with self._database.unit_of_work(read_only=True) as uow:
+            return _listed(uow, query, tag, status, limit, offset)
+
+    def item(self, item_id: str) -> Item:
+        with self._database.unit_of_work(read_only=True) as uow:
+            item = uow.items.get(item_id)
+        if item is None:
+            raise NotFound(f"No item with id {item_id!r}.")
+        return item
+
+    def new_version(
+        self,
+        item: Item,
+        data: bytes,
+        *,
+        filename: str | None,
+        declared_type: str | None,
+        kind: str | None = None,
+        tags: Sequence[str] = (),
+        title: str | None = None,
+        added_by: str,
+        added_via: str,
+    ) -> IngestResult:
+        """Index ``data`` as the next version of ``item``; kind and source stay the item's unless given."""
+        request = IngestRequest(
+            data=data,
+            filename=filename,
+            declared_type=declared_type,
+            kind=kind or item.kind,
+            source=item.source or "upload",
+            tags=tags,
+            title=title,
+            added_by=added_by,
+            added_via=added_via,
+        )
+        return self._knowledge.ingest.replace(item.item_id, request)
 
     def get(self, item_id: str) -> CorpusItem:
         item, chunks = self._item_and_chunks(item_id)
@@ -141,6 +189,13 @@ class CorpusService:
         if item is None:
             raise NotFound(f"No item with id {item_id!r}.")
         return item, chunks
+
+
+def _listed(
+    uow: UnitOfWork, query: str | None, tag: str | None, status: ItemStatus | None, limit: int, offset: int
+) -> tuple[list[Item], int]:
+    found = list(uow.items.list(query=query, tag=tag, status=status, limit=limit, offset=offset))
+    return found, uow.items.count(query=query, tag=tag, status=status)
 
 
 def _counted(item: Item, chunks: Sequence[ItemChunk]) -> CorpusItem:

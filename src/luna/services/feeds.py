@@ -87,6 +87,11 @@ class CsvFeeds:
     def prefix(self) -> str:
         return self._settings.prefix
 
+    @property
+    def max_bytes(self) -> int:
+        """The largest drop :meth:`upload` takes (``feeds.csv_max_mb``)."""
+        return self._settings.max_bytes
+
     def upload(self, filename: str | None, data: bytes) -> FeedFile:
         """Import an uploaded file now and keep it under the prefix; a refused file leaves no trace."""
         name = upload_name(filename)

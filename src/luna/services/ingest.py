@@ -13,6 +13,10 @@ The order of the steps is what keeps the stores consistent (issue #3, "Consisten
 4. Any failure on the way removes what steps 2–3 wrote (points, rows, blobs) before the error is
    raised. A process killed mid-way leaves a ``pending`` item that ``luna admin verify --fix`` removes.
 
+A document from an address (:meth:`IngestService.ingest_url`) is fetched first (the fetcher's
+allow-list, size and redirect limits apply) and then ingested like an upload, with the address the
+fetch ended at as its ``url``.
+
 A new version of an item (:meth:`IngestService.replace`) writes the new chunks' vectors first and then,
 in one transaction, archives the old chunks, adds the new ones and bumps ``version``; the old version
 stays searchable until that commit.
@@ -35,16 +39,21 @@ from luna.domain.items import Item, ItemChunk, ItemStatus
 from luna.domain.media_types import FILE_EXTENSIONS, detect_media_type
 from luna.ports.blobs import BlobStore
 from luna.ports.extract import Extractor
+from luna.ports.fetch import Fetcher
 from luna.ports.sql import Database
 from luna.services.indexing import ChunkIndexer, text_sha256
+from luna.services.ingest_rules import (
+    KINDS,
+    SOURCES,
+    choice,
+    clean_tags,
+    processed_blob_prefix,
+    raw_blob_prefix,
+)
 from luna.services.item_provenance import ITEM_ADDED_ACTION, ITEM_DELETED_ACTION, item_entry, left_behind_by
 
 logger = logging.getLogger(__name__)
 
-KINDS = ("document", "regulation", "note")
-SOURCES = ("upload", "crawler", "api")
-MAX_TAGS = 20
-MAX_TAG_CHARS = 64
 MAX_TITLE_CHARS = 300
 
 #: ``(fraction 0…1, what is happening)``; the API ignores it, jobs and the CLI show it.
@@ -81,6 +90,8 @@ class IngestResult:
     media_type: str
     pages: int | None = None
     archived_chunks: int = 0
+    #: Where the document was fetched from (after redirects), for one that came from an address.
+    url: str | None = None
 
 
 @dataclass(slots=True)
@@ -91,33 +102,6 @@ class _Prepared:
     chunks: list[Chunk]
     title: str
     tags: list[str] = field(default_factory=list)
-
-
-def raw_blob_prefix(item_id: str) -> str:
-    return f"docs/raw/{item_id}/"
-
-
-def processed_blob_prefix(item_id: str) -> str:
-    return f"docs/processed/{item_id}/"
-
-
-def clean_tags(tags: Sequence[str]) -> list[str]:
-    """Trimmed, de-duplicated tags; empty ones dropped, too many or too long ones refused."""
-    cleaned = list(dict.fromkeys(tag.strip() for tag in tags if tag and tag.strip()))
-    if len(cleaned) > MAX_TAGS:
-        raise InvalidInput(f"At most {MAX_TAGS} tags are allowed, {len(cleaned)} were given.")
-    too_long = [tag for tag in cleaned if len(tag) > MAX_TAG_CHARS]
-    if too_long:
-        raise InvalidInput(
-            f"Tags may have at most {MAX_TAG_CHARS} characters: {too_long[0][:80]!r} is longer."
-        )
-    return cleaned
-
-
-def _choice(name: str, value: str, allowed: Sequence[str]) -> str:
-    if value not in allowed:
-        raise InvalidInput(f"{name} must be one of {', '.join(allowed)}; got {value[:40]!r}.")
-    return value
 
 
 def _title(request: IngestRequest, document: ExtractedDocument) -> str:
@@ -138,6 +122,7 @@ class IngestService:
         blobs: BlobStore,
         extractor: Extractor,
         indexer: ChunkIndexer,
+        fetcher: Fetcher,
         *,
         max_bytes: int,
         chunk_tokens: int,
@@ -147,6 +132,7 @@ class IngestService:
         self._blobs = blobs
         self._extractor = extractor
         self._indexer = indexer
+        self._fetcher = fetcher
         self._max_bytes = max_bytes
         self._chunk_tokens = chunk_tokens
         self._overlap_tokens = overlap_tokens
@@ -208,9 +194,39 @@ class IngestService:
             version=1,
             media_type=prepared.media_type,
             pages=prepared.document.pages,
+            url=item.url,
         )
 
     # -- new versions ------------------------------------------------------------------------------
+
+    def ingest_url(
+        self,
+        url: str,
+        *,
+        kind: str = "document",
+        source: str = "crawler",
+        tags: Sequence[str] = (),
+        title: str | None = None,
+        added_by: str,
+        added_via: str,
+        progress: Progress = _no_progress,
+    ) -> IngestResult:
+        """Fetch ``url``, then ingest it as :meth:`ingest` does; the item keeps the final address."""
+        progress(0.0, "Adresse wird abgerufen")
+        fetched = self._fetcher.fetch(url)
+        request = IngestRequest(
+            data=fetched.data,
+            filename=fetched.filename,
+            declared_type=fetched.content_type,
+            kind=kind,
+            source=source,
+            tags=tags,
+            title=title,
+            url=fetched.final_url,
+            added_by=added_by,
+            added_via=added_via,
+        )
+        return self.ingest(request, progress)
 
     def replace(
         self, item_id: str, request: IngestRequest, progress: Progress = _no_progress
@@ -274,6 +290,7 @@ class IngestService:
             media_type=prepared.media_type,
             pages=prepared.document.pages,
             archived_chunks=archived,
+            url=updated.url,
         )
 
     # -- removal -----------------------------------------------------------------------------------
@@ -307,8 +324,8 @@ class IngestService:
                 "are accepted (setting api.max_upload_mb).",
                 details={"max_bytes": self._max_bytes},
             )
-        _choice("kind", request.kind, KINDS)
-        _choice("source", request.source, SOURCES)
+        choice("kind", request.kind, KINDS)
+        choice("source", request.source, SOURCES)
         tags = clean_tags(request.tags)
         if request.title is not None and len(request.title) > MAX_TITLE_CHARS:
             raise InvalidInput(f"The title may have at most {MAX_TITLE_CHARS} characters.")

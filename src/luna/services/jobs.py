@@ -31,6 +31,8 @@ logger = logging.getLogger(__name__)
 
 MAX_PAGE_SIZE = 200
 REQUEUED_MESSAGE = "Erneut eingereiht: der vorige Worker hat aufgehört"
+#: The jobs a process may submit: the job registry (name → function) or just their names.
+KnownJobs = Mapping[str, JobFunction] | Collection[str]
 
 
 def _now() -> datetime:
@@ -92,9 +94,7 @@ class JobService:
     jobs registered after the service was built.
     """
 
-    def __init__(
-        self, database: Database, queue: JobQueue, known_jobs: Mapping[str, JobFunction] | Collection[str]
-    ) -> None:
+    def __init__(self, database: Database, queue: JobQueue, known_jobs: KnownJobs) -> None:
         self._database = database
         self._queue = queue
         self._known_jobs = known_jobs

@@ -27,7 +27,7 @@ from luna.ports.blobs import BlobStore
 from luna.ports.sql import Database
 from luna.ports.vectors import VectorIndex
 from luna.services.indexing import ChunkIndexer
-from luna.services.ingest import processed_blob_prefix, raw_blob_prefix
+from luna.services.ingest_rules import processed_blob_prefix, raw_blob_prefix
 
 logger = logging.getLogger(__name__)
 

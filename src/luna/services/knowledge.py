@@ -13,6 +13,7 @@ from luna.ports.blobs import BlobStore
 from luna.ports.chat import ChatModel
 from luna.ports.embeddings import Embedder
 from luna.ports.extract import Extractor
+from luna.ports.fetch import Fetcher
 from luna.ports.lexical import LexicalIndex
 from luna.ports.sql import Database
 from luna.ports.vectors import VectorIndex
@@ -45,6 +46,7 @@ class KnowledgeBase:
         lexical: LexicalIndex,
         chat: ChatModel,
         fallback_chat: ChatModel,
+        fetcher: Fetcher,
         settings: KnowledgeSettings,
     ) -> None:
         self.embedder = CachedEmbedder(database, embedder)
@@ -56,6 +58,7 @@ class KnowledgeBase:
             blobs,
             extractor,
             self.indexer,
+            fetcher,
             max_bytes=settings.max_upload_bytes,
             chunk_tokens=settings.chunk_tokens,
             overlap_tokens=settings.overlap_tokens,

@@ -15,8 +15,6 @@ from nicegui import ui
 
 from luna.domain.events import EventType
 from luna.services.answering import Answer
-from luna.services.events import EventService
-from luna.services.feedback import FeedbackService
 from luna.services.retrieval import Citation
 from luna.web.chunk_dialog import chunk_dialog
 from luna.web.citation_marks import number_citations
@@ -44,7 +42,7 @@ async def record_events(web: WebContext, user_id: str, kind: EventType, chunk_id
         return
     raws = [{"user_id": user_id, "type": kind.value, "chunk_id": chunk_id} for chunk_id in chunk_ids]
     try:
-        await in_thread(EventService(web.container.database).record_batch, raws)
+        await in_thread(web.services.events.record_batch, raws)
     except Exception:
         log.warning("web_event_not_recorded", type=kind.value, exc_info=True)
 
@@ -120,7 +118,7 @@ def rating_form(web: WebContext, user_id: str, question: str, answer: Answer) ->
             send.disable()
             with failure_shown() as attempt:
                 await in_thread(
-                    FeedbackService(web.container.database).rate,
+                    web.services.feedback.rate,
                     user_id=user_id,
                     question=question,
                     answer=answer.answer,

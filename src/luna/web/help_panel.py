@@ -35,7 +35,7 @@ def help_card(view: View) -> None:
 
     async def load() -> None:
         try:
-            text = await in_thread(web_context().help().context, view.route)
+            text = await in_thread(web_context().services.help.context, view.route)
         except Exception:
             # The purpose sentence stays: a missing help text is not worth an error message.
             log.warning("help_not_loaded", route=view.route, exc_info=True)

@@ -38,7 +38,7 @@ RESOLUTION_NAMES: Final = {
 
 def meters_for(web: WebContext, user_id: str) -> list[MeterInfo]:
     """The customer's linked meters (blocking: call in a thread)."""
-    return web.container.meter_access.linked_meters(user_id)
+    return web.services.meter_access.linked_meters(user_id)
 
 
 def meter_label(meter: MeterInfo) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
@@ -44,7 +44,6 @@ def session_secret(settings: Settings) -> str:
 def mount_dashboards(
     app: FastAPI,
     container: Container,
-    known_jobs: Collection[str] = (),
     param_checks: Mapping[str, Any] | None = None,
 ) -> None:
     """Serve the customer dashboard at ``/`` and the admin dashboard at ``/admin`` (once per process)."""
@@ -60,7 +59,6 @@ def mount_dashboards(
         context.WebContext(
             container=container,
             session_secret=secret,
-            known_jobs=known_jobs,
             param_checks=param_checks or {},
         )
     )

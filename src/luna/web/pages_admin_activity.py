@@ -42,7 +42,7 @@ async def activity(view: AdminView) -> None:
     cards = _cards()
 
     async def refresh() -> None:
-        metrics = view.web.metrics()
+        metrics = view.web.services.metrics
         with failure_shown(cards.events, cards.feedback, what="Die Nutzungszahlen"):
             overview = await in_thread(metrics.overview)
             _events(cards.events, overview)
@@ -50,7 +50,7 @@ async def activity(view: AdminView) -> None:
             stamp.set_text(f"Stand: {de_datetime(overview.as_of)}")
         with failure_shown(cards.ingest, what="Die Zahlen zum Einlesen"):
             _ingest(cards.ingest, await in_thread(metrics.ingest))
-        learning = view.web.container.learning
+        learning = view.web.services.learning
         with failure_shown(cards.versions, cards.audit, what="Der Verlauf des Lernens"):
             score_versions, entries = await in_thread(
                 lambda: (learning.versions(HISTORY), learning.audit_log(None, HISTORY))

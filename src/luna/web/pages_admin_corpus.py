@@ -34,7 +34,6 @@ _STATUS_FILTER: Final = {"": "Alle", **{status.value: label for status, (label, 
 
 @admin_page("/admin/corpus")
 async def corpus(view: AdminView) -> None:
-    container = view.web.container
     params = ui.context.client.request.query_params
     filters = _filter_card(params.get("q", ""), params.get("tag", ""))
     with ui.card().classes("w-full"):
@@ -51,7 +50,7 @@ async def corpus(view: AdminView) -> None:
         control.on_value_change(lambda: shown.filter_changed())
 
     with failure_shown(listing, what="Der Korpus") as attempt:
-        service = await in_thread(lambda: CorpusService(container.database, container.knowledge))
+        service = await in_thread(lambda: view.web.services.corpus)
     if attempt.failed:
         return
     shown = _CorpusList(service, filters, params.get("item"), summary, listing, pages)
@@ -280,7 +279,7 @@ class _ItemActions:
         )
         note = ui.notification(f"„{name}“ wird als neue Version eingelesen …", spinner=True, timeout=None)
         try:
-            result = await in_thread(self.view.web.container.knowledge.ingest.replace, item.item_id, request)
+            result = await in_thread(self.view.web.services.knowledge.ingest.replace, item.item_id, request)
         except Exception as error:
             note.dismiss()
             reason, _ = refusal(error, self.max_mb)
@@ -298,7 +297,7 @@ class _ItemActions:
     async def reindex(self, entry: CorpusItem) -> None:
         with failure_shown() as attempt:
             await in_thread(
-                self.view.web.jobs().submit, "kb.reindex", {"item_ids": [entry.item.item_id]}, "admin"
+                self.view.web.services.jobs.submit, "kb.reindex", {"item_ids": [entry.item.item_id]}, "admin"
             )
         if attempt.failed:
             return

@@ -28,7 +28,7 @@ async def admin_home(view: AdminView) -> None:
         with health_area:
             waiting = loading("Komponenten werden geprüft …")
         with failure_shown(health_area, what="Der Zustand der Komponenten") as attempt:
-            report = await in_thread(view.web.health().check)
+            report = await in_thread(view.web.services.health.check)
         if attempt.failed:
             return
         waiting.delete()

@@ -15,7 +15,6 @@ from luna.domain.jobs import JobStatus
 from luna.services.corpus import CorpusService
 from luna.services.jobs import JobService
 from luna.services.learning import LearningControl, LearningOverview
-from luna.services.simulation import SimulationService
 from luna.services.simulation_control import SimulationControl, SimulationStatus
 from luna.web.errors import failure_shown
 from luna.web.formats import de_datetime, de_int
@@ -38,8 +37,8 @@ Submit = Callable[[Callable[[], object], str], Awaitable[None]]
 
 @admin_page("/admin/jobs")
 async def jobs(view: AdminView) -> None:
-    c = view.web.container
-    job_service = view.web.jobs()
+    services = view.web.services
+    job_service = services.jobs
 
     async def submit(action: Callable[[], object], done: str) -> None:
         with failure_shown() as attempt:
@@ -58,10 +57,10 @@ async def jobs(view: AdminView) -> None:
     with failure_shown(job_list.problem, what="Die Steuerung der Jobs") as attempt:
         sim, learning, corpus, snapshots = await in_thread(
             lambda: (
-                SimulationControl(job_service, c.energy, SimulationService(c.energy, c.settings.sim)),
-                LearningControl(job_service, c.learning),
-                CorpusService(c.database, c.knowledge),
-                c.snapshots,
+                services.simulation_control,
+                services.learning_control,
+                services.corpus,
+                services.snapshots,
             )
         )
     if attempt.failed:

@@ -11,8 +11,7 @@ from typing import Final
 
 from nicegui import ui
 
-from luna.logging_setup import recent_problems
-from luna.services.logs import LogSummary, LogSummaryService, ProblemRecord
+from luna.services.logs import LogSummary, ProblemRecord
 from luna.web.formats import BERLIN, de_datetime, de_int
 from luna.web.layout import AdminView, admin_page
 from luna.web.widgets import card_title, empty_state, figure
@@ -47,7 +46,7 @@ _MONO_SLOT: Final = r"""
 
 @admin_page("/admin/logs")
 async def logs(view: AdminView) -> None:
-    service = LogSummaryService(recent_problems())
+    service = view.web.services.log_summary
     with ui.card().classes("w-full"):
         card_title("Fehler und Warnungen", "report")
         figures = ui.row().classes("w-full gap-8").mark("log-figures")

@@ -20,7 +20,8 @@ from nicegui.events import GenericEventArguments, UploadEventArguments
 
 from luna.container import Container
 from luna.domain.errors import Conflict, InvalidInput, TooLarge, Unavailable, Unprocessable, UnsupportedType
-from luna.services.ingest import IngestRequest, IngestResult, clean_tags
+from luna.services.ingest import IngestRequest, IngestResult
+from luna.services.ingest_rules import clean_tags
 from luna.web.errors import german_message
 from luna.web.formats import de_int
 from luna.web.layout import AdminView, admin_page
@@ -283,7 +284,7 @@ class _Uploads:
         container = self.container
 
         def work(progress: Progress) -> IngestResult:
-            return container.knowledge.ingest.ingest(request, progress)
+            return container.services.knowledge.ingest.ingest(request, progress)
 
         await self.ingest(row, work)
 
@@ -314,19 +315,13 @@ class _Uploads:
         container = self.container
 
         def work(progress: Progress) -> IngestResult:
-            progress(0.0, "Adresse wird abgerufen")
-            fetched = container.fetcher.fetch(address)
-            request = IngestRequest(
-                data=fetched.data,
-                filename=fetched.filename,
-                declared_type=fetched.content_type,
+            return container.services.knowledge.ingest.ingest_url(
+                address,
                 kind=kind_value,
-                source="crawler",
                 tags=tag_values,
-                url=fetched.final_url,
                 added_by="admin",
                 added_via="dashboard",
+                progress=progress,
             )
-            return container.knowledge.ingest.ingest(request, progress)
 
         await self.ingest(row, work, url=True)

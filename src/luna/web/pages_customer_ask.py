@@ -67,7 +67,7 @@ async def _answer(view: CustomerView, question: str, area: ui.column) -> None:
         status = loading("Luna sucht in ihrer Wissensbasis …")
         text = ui.label().classes("luna-answer").props('aria-live="polite"').mark("answer")
     appendix = await in_thread(_energy_appendix, view, question)
-    answers = container.knowledge.answers
+    answers = view.web.services.knowledge.answers
     raw = ""
     final: Answer | None = None
     with failure_shown(area, what="Die Antwort") as attempt:
@@ -107,4 +107,4 @@ def _energy_appendix(view: CustomerView, question: str) -> str:
     if not wants_energy_advice(question):
         return ""
     limit = view.web.settings.recommend.energy_items
-    return answer_section(view.web.energy_advice().for_user(view.user_id, limit))
+    return answer_section(view.web.services.energy_advice.for_user(view.user_id, limit))

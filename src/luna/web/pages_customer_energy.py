@@ -79,7 +79,7 @@ async def energy(view: CustomerView) -> None:
 
     async def load() -> None:
         chosen = meters[meter.value]
-        fresh = await in_thread(view.web.energy_data().meter, chosen.meter_id)
+        fresh = await in_thread(view.web.services.energy_data.meter, chosen.meter_id)
         shown.meter_id, shown.span = fresh.meter_id, (fresh.first_ts, fresh.last_ts)
         chart_problem.clear()
         if fresh.last_ts is None:
@@ -98,7 +98,7 @@ async def energy(view: CustomerView) -> None:
     async def tick() -> None:
         if not live.value or shown.meter_id is None:
             return
-        latest = await in_thread(view.web.energy_data().meter, shown.meter_id)
+        latest = await in_thread(view.web.services.energy_data.meter, shown.meter_id)
         if (latest.first_ts, latest.last_ts) != shown.span:
             await load()
 
@@ -121,7 +121,7 @@ async def _draw_series(
     with failure_shown(problem, what="Die Messwerte") as attempt:
         try:
             series = await in_thread(
-                view.web.energy_data().meter_series, meter.meter_id, start, end, resolution
+                view.web.services.energy_data.meter_series, meter.meter_id, start, end, resolution
             )
         except InvalidInput as error:
             chart.visible = False
@@ -150,7 +150,7 @@ async def _draw_insights(
 ) -> None:
     with failure_shown(area, what="Die Auswertung") as attempt:
         result: MeterInsights = await in_thread(
-            view.web.insights().insights, meter.meter_id, start, end, market=None, load=FLEXIBLE_LOAD
+            view.web.services.insights.insights, meter.meter_id, start, end, market=None, load=FLEXIBLE_LOAD
         )
     if attempt.failed:
         return

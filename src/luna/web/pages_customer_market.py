@@ -95,7 +95,7 @@ async def _series(
 ) -> Series | None:
     try:
         _, _, series = await in_thread(
-            view.web.energy_data().market_series, market, product, start, end, "auto"
+            view.web.services.energy_data.market_series, market, product, start, end, "auto"
         )
     except NotFound:
         return None
@@ -110,7 +110,9 @@ async def _cheapest(
         return ()
     load = FlexibleLoad(kwh=LOAD_KWH, hours=float(hours))
     try:
-        result = await in_thread(view.web.insights().insights, meter_id, *span, market=market, load=load)
+        result = await in_thread(
+            view.web.services.insights.insights, meter_id, *span, market=market, load=load
+        )
     except Exception:
         return ()
     shift = result.insights.load_shift

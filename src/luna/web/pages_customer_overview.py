@@ -37,7 +37,7 @@ async def overview(view: CustomerView) -> None:
     async def refresh_figures() -> None:
         activity.clear()
         with failure_shown(figures, what="Die Kennzahlen") as attempt:
-            numbers = await in_thread(view.web.metrics().overview)
+            numbers = await in_thread(view.web.services.metrics.overview)
         if attempt.failed:
             return
         figures.clear()
@@ -48,7 +48,7 @@ async def overview(view: CustomerView) -> None:
 
     async def refresh_status() -> None:
         with failure_shown(status_area, what="Der Systemstatus"):
-            report = await in_thread(view.web.health().check)
+            report = await in_thread(view.web.services.health.check)
             status_area.clear()
             with status_area:
                 overall_status(report)

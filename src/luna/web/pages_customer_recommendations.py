@@ -13,7 +13,6 @@ from nicegui import ui
 
 from luna.domain.events import EventType
 from luna.domain.recommendations import Recommendation, RecommendationKind, Recommendations
-from luna.services.events import EventService
 from luna.web.chunk_dialog import chunk_dialog
 from luna.web.errors import failure_shown
 from luna.web.formats import de_eur
@@ -39,7 +38,7 @@ async def recommendations(view: CustomerView) -> None:
         with area:
             loading("Luna stellt Ihre Empfehlungen zusammen …")
         with failure_shown(area, what="Die Empfehlungen"):
-            found = await in_thread(view.web.recommender().recommend, view.user_id)
+            found = await in_thread(view.web.services.recommender.recommend, view.user_id)
             area.clear()
             with area:
                 _show(view, found)
@@ -101,7 +100,7 @@ def _content_card(view: CustomerView, item: Recommendation, recommendation_id: s
 
     async def send(kind: EventType) -> None:
         raw = {"user_id": view.user_id, "type": kind.value, "chunk_id": item.chunk_id, "meta": meta}
-        await in_thread(EventService(view.web.container.database).record, raw)
+        await in_thread(view.web.services.events.record, raw)
 
     async def open_item() -> None:
         chunk_dialog(payload).open()

@@ -9,7 +9,6 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import ui
 
-from luna.services.users import UserService
 from luna.web import session
 from luna.web.context import web_context
 from luna.web.credentials import LoginRefused, login_with_token
@@ -49,7 +48,7 @@ def _token_login(problem: ui.label, target: str) -> None:
         except LoginRefused as refusal:
             _show(problem, str(refusal))
             return
-        await in_thread(UserService(web_context().container.database).ensure, login.user_id)
+        await in_thread(web_context().services.users.ensure, login.user_id)
         session.log_in_with_token(login)
         ui.navigate.to(target)
 
@@ -68,7 +67,7 @@ def _dev_login(problem: ui.label, target: str) -> None:
         except LoginRefused as refusal:
             _show(problem, str(refusal))
             return
-        await in_thread(UserService(web_context().container.database).ensure, chosen)
+        await in_thread(web_context().services.users.ensure, chosen)
         ui.navigate.to(target)
 
     with ui.row().classes("gap-2"):

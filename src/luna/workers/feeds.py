@@ -20,7 +20,7 @@ def scan_csv(container: Container, ctx: JobContext) -> dict[str, Any]:
     is recorded when it is done, so the next scan goes on where this one stopped).
     """
     ctx.progress(0.0, "CSV-Ablagen werden gesucht")
-    records = container.csv_feeds.scan(should_stop=ctx.cancelled, progress=ctx.progress)
+    records = container.services.csv_feeds.scan(should_stop=ctx.cancelled, progress=ctx.progress)
     imported = [record for record in records if record.status == "imported"]
     return {
         "files": len(records),

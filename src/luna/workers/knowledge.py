@@ -8,7 +8,6 @@ from typing import Any
 from luna.container import Container
 from luna.domain.jobs import Job, JobStatus
 from luna.services.ingest_files import collect_files, ingest_files
-from luna.services.jobs import JobService
 from luna.workers.registry import register
 from luna.workers.runner import JobContext
 
@@ -35,7 +34,7 @@ def ingest_paths(
     files = collect_files(paths)
     ctx.progress(0.0, f"{len(files)} Dateien gefunden")
     summary = ingest_files(
-        container.knowledge.ingest,
+        container.services.knowledge.ingest,
         files,
         kind=kind,
         source=source,
@@ -53,7 +52,7 @@ def ingest_samples(container: Container, ctx: JobContext) -> dict[str, Any]:
     """The German demo documents Luna ships (a PDF with a table, a DOCX, Markdown, HTML)."""
     files = collect_files([samples_dir()], exclude_names=SAMPLE_EXCLUDES)
     summary = ingest_files(
-        container.knowledge.ingest,
+        container.services.knowledge.ingest,
         files,
         kind="document",
         source="api",
@@ -65,7 +64,7 @@ def ingest_samples(container: Container, ctx: JobContext) -> dict[str, Any]:
     return summary.as_dict()
 
 
-def queue_demo_ingest(container: Container, jobs: JobService) -> Job | None:
+def queue_demo_ingest(container: Container) -> Job | None:
     """On the first start with an empty knowledge base, queue the demo set (``ingest.demo_samples``).
 
     Nothing happens when an item exists, the setting is off, or a demo ingest is already queued or
@@ -76,6 +75,7 @@ def queue_demo_ingest(container: Container, jobs: JobService) -> Job | None:
     with container.database.unit_of_work(read_only=True) as uow:
         if uow.items.count() > 0:
             return None
+    jobs = container.services.jobs
     for status in (JobStatus.QUEUED, JobStatus.RUNNING):
         if jobs.list(status, "kb.ingest_samples", 1, 0)[1] > 0:
             return None
@@ -90,12 +90,12 @@ def reindex(
     where: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Rebuild vectors from SQL (in place for chosen items, via a shadow collection for all)."""
-    return container.knowledge.maintenance.reindex(item_ids, where, ctx.progress)
+    return container.services.knowledge.maintenance.reindex(item_ids, where, ctx.progress)
 
 
 @register("kb.verify")
 def verify(container: Container, ctx: JobContext, fix: bool = False) -> dict[str, Any]:
     """Compare SQL, vectors and blobs; repair the drift when ``fix``."""
     ctx.progress(0.1, "Speicher werden verglichen")
-    report = container.knowledge.maintenance.verify(fix=fix)
+    report = container.services.knowledge.maintenance.verify(fix=fix)
     return {"clean": report.clean, "fixed": report.fixed, **report.summary()}

@@ -11,7 +11,7 @@ from typing import Any
 from luna.container import Container
 from luna.services.learning import LEARN_JOB, parse_as_of
 from luna.workers.registry import register
-from luna.workers.runner import JobContext, job_service
+from luna.workers.runner import JobContext
 
 #: Share of the job's progress bar the scoring takes; the events rollup takes the rest.
 _SCORING_SHARE = 0.95
@@ -25,8 +25,8 @@ def check_run(container: Container, as_of: object = None) -> None:
 @register(LEARN_JOB, check=check_run)
 def run(container: Container, ctx: JobContext, as_of: str | None = None) -> dict[str, Any]:
     """Compute and store the scores as of ``as_of`` (ISO-8601 with a zone; default: the newest input)."""
-    actor = job_service(container).get(ctx.job_id).created_by or "worker"
-    result = container.learning.run(
+    actor = container.services.jobs.get(ctx.job_id).created_by or "worker"
+    result = container.services.learning.run(
         actor,
         as_of=parse_as_of(as_of),
         job_id=ctx.job_id,

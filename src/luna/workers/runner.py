@@ -34,7 +34,6 @@ from luna.container import Container
 from luna.domain.jobs import Job, JobStatus
 from luna.pipelines.learning.schedule import NightlySchedule
 from luna.services.jobs import JobService
-from luna.services.learning import LearningControl
 from luna.workers.registry import JobResult, load_jobs
 
 logger = logging.getLogger(__name__)
@@ -54,10 +53,6 @@ class JobCancelledError(Exception):
 def worker_name() -> str:
     """``hostname:pid``: enough to find the process that runs a job."""
     return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def job_service(container: Container) -> JobService:
-    return JobService(container.database, container.job_queue, load_jobs())
 
 
 class JobContext:
@@ -178,7 +173,7 @@ def execute(container: Container, job_id: str) -> None:
     during the bookkeeping itself raises; a job left running that way is re-queued by the stale
     sweep once its heartbeat is old.
     """
-    jobs = job_service(container)
+    jobs = container.services.jobs
     job = jobs.claim(job_id, worker_name())
     if job is None:
         return
@@ -211,7 +206,7 @@ def recover_stale(container: Container) -> int:
     """
     settings = container.settings.jobs
     stale_after = timedelta(seconds=settings.stale_after_sec)
-    jobs = job_service(container)
+    jobs = container.services.jobs
     return jobs.recover_stale(stale_after, settings.max_attempts) + jobs.requeue_lost(stale_after)
 
 
@@ -235,9 +230,9 @@ def _recover_at_start(container: Container) -> None:
 def queue_csv_scan(container: Container) -> Job | None:
     """Queue a scan when CSV drops wait to be imported, unless one is queued or running already (here
     or in another worker); a quiet drop folder adds no job rows."""
-    if not container.csv_feeds.waiting():
+    if not container.services.csv_feeds.waiting():
         return None
-    jobs = job_service(container)
+    jobs = container.services.jobs
     for status in (JobStatus.QUEUED, JobStatus.RUNNING):
         if jobs.list(status, CSV_SCAN_JOB, 1, 0)[1] > 0:
             return None
@@ -248,8 +243,7 @@ def queue_nightly_learning(container: Container, now: datetime | None = None) ->
     """Queue the learning run when the nightly schedule says it is due; None when it is not."""
     settings = container.settings.learning
     schedule = NightlySchedule.parse(settings.nightly_at, settings.timezone)
-    control = LearningControl(job_service(container), container.learning)
-    return control.queue_nightly(schedule, now or datetime.now(UTC))
+    return container.services.learning_control.queue_nightly(schedule, now or datetime.now(UTC))
 
 
 def _start_nightly_learning(container: Container) -> list[Callable[[], None]]:
@@ -272,7 +266,7 @@ def _start_feeds(container: Container) -> list[Callable[[], None]]:
     stops: list[Callable[[], None]] = []
     if feeds.mqtt_enabled:
         subscriber = container.message_subscriber
-        subscriber.start(container.mqtt_readings.handle)
+        subscriber.start(container.services.mqtt_readings.handle)
         stops.append(subscriber.stop)
     scanner = _Repeating("luna-csv-scan", feeds.csv_scan_sec, lambda: queue_csv_scan(container))
     scanner.start()

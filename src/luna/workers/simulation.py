@@ -8,20 +8,14 @@ from typing import Any
 from luna.container import Container
 from luna.domain.errors import InvalidInput
 from luna.domain.jobs import Job
-from luna.services.jobs import JobService
-from luna.services.simulation import SimulationService, parse_instant
-from luna.services.simulation_control import SimulationControl
+from luna.services.simulation import parse_instant
 from luna.workers.registry import JobResult, register
 from luna.workers.runner import JobCancelledError, JobContext
 
 
-def simulation_service(container: Container) -> SimulationService:
-    return SimulationService(container.energy, container.settings.sim)
-
-
 def check_live(container: Container, meters: object = None, seed: object = None) -> None:
     """Refuse a live simulation whose fleet is invalid or clashes with stored meters (at submission)."""
-    simulation_service(container).prepared_fleet(
+    container.services.simulation.prepared_fleet(
         _whole_or_none(meters, "meters"), _whole_or_none(seed, "seed")
     )
 
@@ -30,7 +24,7 @@ def check_backfill(
     container: Container, start: object, end: object, meters: object = None, seed: object = None
 ) -> None:
     """Refuse a backfill the worker would refuse (period, products, fleet) before it is queued."""
-    simulation_service(container).check_backfill(
+    container.services.simulation.check_backfill(
         _instant(start, "start"),
         _instant(end, "end"),
         _whole_or_none(meters, "meters"),
@@ -47,7 +41,7 @@ def live(
     The job only ends on a stop request (or a failure), so a stopped live simulation is ``cancelled``;
     its last progress message keeps the tally.
     """
-    simulation = simulation_service(container).live(meters, seed)
+    simulation = container.services.simulation.live(meters, seed)
     ctx.progress(0.0, f"Live-Simulation mit {len(simulation.meters)} Zählern startet")
     simulation.run(ctx.cancelled, lambda totals: ctx.progress(0.0, totals.message()))
     ctx.progress(0.0, simulation.totals.message())
@@ -64,7 +58,7 @@ def backfill(
     seed: int | None = None,
 ) -> dict[str, Any]:
     """Simulate and store ``[start, end)`` (ISO-8601 with a time zone, or a date: 00:00 Europe/Berlin)."""
-    summary = simulation_service(container).backfill(
+    summary = container.services.simulation.backfill(
         _instant(start, "start"),
         _instant(end, "end"),
         meters,
@@ -92,10 +86,9 @@ def _instant(value: object, name: str) -> datetime:
     return parse_instant(value, name)
 
 
-def queue_demo_backfill(container: Container, jobs: JobService) -> Job | None:
+def queue_demo_backfill(container: Container) -> Job | None:
     """On a start with no readings, queue ``sim.demo_backfill_days`` of history (``luna serve``)."""
     settings = container.settings.sim
-    control = SimulationControl(jobs, container.energy, simulation_service(container))
-    return control.queue_demo_backfill(
+    return container.services.simulation_control.queue_demo_backfill(
         settings.demo_backfill_days, settings.meters, settings.seed, "luna-serve"
     )

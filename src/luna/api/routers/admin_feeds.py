@@ -4,20 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Path, Query, UploadFile
+from fastapi import APIRouter, File, Path, Query, UploadFile
 
-from luna.api.deps import get_container
+from luna.api.deps import from_services
 from luna.api.envelope import ok
 from luna.api.openapi import error_response
 from luna.api.schemas.envelope import Envelope
 from luna.api.schemas.feeds import FeedFileDetail, FeedFileOut, FeedFilePage
-from luna.container import Container
 from luna.domain.blobs import MAX_KEY_CHARS, check_blob_key
-from luna.services.feeds import Drop
+from luna.services.feeds import CsvFeeds, Drop
 
 router = APIRouter(prefix="/feeds", tags=["admin"])
 
-Feeds = Annotated[Container, Depends(get_container)]
+Feeds = Annotated[CsvFeeds, from_services(lambda s: s.csv_feeds)]
 _UPLOAD_ERRORS: dict[int | str, dict[str, Any]] = {
     400: error_response(
         "The file name says neither smart_meter_readings*.csv nor market_prices*.csv, or the header is not "
@@ -38,12 +37,11 @@ _UPLOAD_ERRORS: dict[int | str, dict[str, Any]] = {
     responses=_UPLOAD_ERRORS,
 )
 def upload_csv(
-    container: Feeds,
+    feeds: Feeds,
     file: Annotated[UploadFile, File(description="smart_meter_readings*.csv or market_prices*.csv")],
 ) -> Envelope[FeedFileDetail]:
-    max_bytes = container.settings.feeds.csv_max_mb * 1024 * 1024
-    data = file.file.read(max_bytes + 1)  # one byte more than allowed is enough to refuse it
-    record = container.csv_feeds.upload(file.filename, data)
+    data = file.file.read(feeds.max_bytes + 1)  # one byte more than allowed is enough to refuse it
+    record = feeds.upload(file.filename, data)
     return ok(
         FeedFileDetail.from_drop(Drop(record.key, record)),
         f"{record.rows_ok} rows accepted, {record.rows_bad} refused.",
@@ -52,11 +50,11 @@ def upload_csv(
 
 @router.get("", summary="CSV drops and what their import did, newest uploads first")
 def list_feeds(
-    container: Feeds,
+    feeds: Feeds,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
 ) -> Envelope[FeedFilePage]:
-    drops, total = container.csv_feeds.drops(limit=limit, offset=offset)
+    drops, total = feeds.drops(limit=limit, offset=offset)
     page = FeedFilePage(
         files=[FeedFileOut.from_drop(drop) for drop in drops], total=total, limit=limit, offset=offset
     )
@@ -72,10 +70,10 @@ def list_feeds(
     },
 )
 def get_feed(
-    container: Feeds,
+    feeds: Feeds,
     key: Annotated[str, Path(max_length=MAX_KEY_CHARS, description="The drop's key, as the list shows it")],
 ) -> Envelope[FeedFileDetail]:
-    return ok(FeedFileDetail.from_drop(container.csv_feeds.drop(_drop_key(key))))
+    return ok(FeedFileDetail.from_drop(feeds.drop(_drop_key(key))))
 
 
 def _drop_key(key: str) -> str:

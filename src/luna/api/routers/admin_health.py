@@ -5,17 +5,18 @@ from __future__ import annotations
 from typing import Annotated
 
 import structlog
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 
-from luna.api.deps import get_container
+from luna.api.deps import from_services
 from luna.api.envelope import ok
 from luna.api.schemas.envelope import Envelope
 from luna.api.schemas.health import ComponentHealthOut, HealthOut
-from luna.container import Container
 from luna.services.health import HealthService, seed_services
 
 log = structlog.stdlib.get_logger("luna.api")
 router = APIRouter(prefix="/health", tags=["admin"])
+
+Health = Annotated[HealthService, from_services(lambda s: s.health)]
 
 
 @router.get(
@@ -26,8 +27,8 @@ router = APIRouter(prefix="/health", tags=["admin"])
         "(also when it cannot even be opened, e.g. a vector folder locked by another process)."
     ),
 )
-def get_health(container: Annotated[Container, Depends(get_container)]) -> Envelope[HealthOut]:
-    report = HealthService(container.health_checks()).check()
+def get_health(health: Health) -> Envelope[HealthOut]:
+    report = health.check()
     components = {
         name: ComponentHealthOut(
             status=health.status.value,

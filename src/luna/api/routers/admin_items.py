@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 from fastapi.responses import JSONResponse
 
-from luna.api.deps import get_container, get_job_service
+from luna.api.deps import Jobs, Knowledge, from_services, get_container
 from luna.api.envelope import ok
 from luna.api.openapi import error_response
 from luna.api.path_ids import uuid_or_404
@@ -26,30 +26,25 @@ from luna.api.schemas.knowledge import (
     VerifyRequest,
 )
 from luna.container import Container
-from luna.domain.errors import NotFound
 from luna.domain.items import ItemStatus
-from luna.services.ingest import IngestRequest
-from luna.services.jobs import JobService
+from luna.services.corpus import CorpusService
 
 router = APIRouter(tags=["admin"])
 
-Kb = Annotated[Container, Depends(get_container)]
-Jobs = Annotated[JobService, Depends(get_job_service)]
+Corpus = Annotated[CorpusService, from_services(lambda s: s.corpus)]
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {404: error_response("No item with this id")}
 
 
 @router.get("/items", summary="List knowledge items, newest first")
 def list_items(
-    container: Kb,
+    corpus: Corpus,
     query: Annotated[str | None, Query(max_length=200, description="Part of the title or URL")] = None,
     tag: Annotated[str | None, Query(max_length=64)] = None,
     status: Annotated[ItemStatus | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
 ) -> Envelope[ItemPage]:
-    with container.database.unit_of_work(read_only=True) as uow:
-        found = uow.items.list(query=query, tag=tag, status=status, limit=limit, offset=offset)
-        total = uow.items.count(query=query, tag=tag, status=status)
+    found, total = corpus.items(query=query, tag=tag, status=status, limit=limit, offset=offset)
     page = ItemPage(
         items=[ItemOut.from_item(item) for item in found], total=total, limit=limit, offset=offset
     )
@@ -57,12 +52,8 @@ def list_items(
 
 
 @router.get("/item/{item_id}", summary="One item", responses=_NOT_FOUND)
-def get_item(container: Kb, item_id: str) -> Envelope[ItemOut]:
-    with container.database.unit_of_work(read_only=True) as uow:
-        item = uow.items.get(uuid_or_404(item_id, "item"))
-    if item is None:
-        raise NotFound(f"No item with id {item_id!r}.")
-    return ok(ItemOut.from_item(item))
+def get_item(corpus: Corpus, item_id: str) -> Envelope[ItemOut]:
+    return ok(ItemOut.from_item(corpus.item(uuid_or_404(item_id, "item"))))
 
 
 @router.put(
@@ -73,7 +64,8 @@ def get_item(container: Kb, item_id: str) -> Envelope[ItemOut]:
     responses={**_NOT_FOUND, 409: error_response("Same content as an existing item, or item not indexed")},
 )
 def replace_item(
-    container: Kb,
+    corpus: Corpus,
+    container: Annotated[Container, Depends(get_container)],
     item_id: str,
     file: Annotated[UploadFile, File()],
     kind: Annotated[str | None, Form()] = None,
@@ -81,31 +73,26 @@ def replace_item(
     tags_brackets: Annotated[list[str] | None, Form(alias="tags[]")] = None,
     title: Annotated[str | None, Form(max_length=300)] = None,
 ) -> Envelope[IngestOut]:
-    key = uuid_or_404(item_id, "item")
-    with container.database.unit_of_work(read_only=True) as uow:
-        current = uow.items.get(key)
-    if current is None:
-        raise NotFound(f"No item with id {item_id!r}.")
+    current = corpus.item(uuid_or_404(item_id, "item"))
     data = read_upload(file, container.settings.api.max_upload_mb * 1024 * 1024)
-    request = IngestRequest(
-        data=data,
+    result = corpus.new_version(
+        current,
+        data,
         filename=file.filename,
         declared_type=file.content_type,
-        kind=kind or current.kind,
-        source=current.source or "upload",
+        kind=kind,
         tags=split_tags(tags, tags_brackets),
         title=title,
         added_by="admin",
         added_via="api",
     )
-    result = container.knowledge.ingest.replace(key, request)
     return ok(IngestOut.from_result(result), f"Version {result.version} indexed.")
 
 
 @router.delete("/item/{item_id}", summary="Delete an item: chunks, vectors and blobs", responses=_NOT_FOUND)
-def delete_item(container: Kb, item_id: str) -> Envelope[ItemDeleted]:
+def delete_item(corpus: Corpus, item_id: str) -> Envelope[ItemDeleted]:
     key = uuid_or_404(item_id, "item")
-    deleted = container.knowledge.ingest.delete(key)
+    deleted = corpus.delete(key)
     return ok(ItemDeleted(item_id=key, chunks_deleted=deleted), "Item deleted.")
 
 
@@ -117,13 +104,13 @@ def delete_item(container: Kb, item_id: str) -> Envelope[ItemDeleted]:
     description="Without arguments: a new collection is filled and swapped in atomically (the previous one "
     "is kept for rollback). With `item_ids` or `filter`: those items are re-embedded in place.",
 )
-def reindex(container: Kb, jobs: Jobs, body: ReindexRequest | None = None) -> Envelope[JobOut]:
+def reindex(knowledge: Knowledge, jobs: Jobs, body: ReindexRequest | None = None) -> Envelope[JobOut]:
     params: dict[str, Any] = {}
     if body is not None and body.item_ids:
         params["item_ids"] = [uuid_or_404(i, "item") for i in body.item_ids]
     if body is not None and body.filter:
         params["where"] = body.filter
-    container.knowledge.maintenance.check_scope(params.get("item_ids", []), params.get("where", {}))
+    knowledge.maintenance.check_scope(params.get("item_ids", []), params.get("where", {}))
     job = jobs.submit("kb.reindex", params, ADMIN_CREATOR, exclusive=True)
     return ok(JobOut.from_job(job), "Reindex is queued.")
 
@@ -134,10 +121,10 @@ def reindex(container: Kb, jobs: Jobs, body: ReindexRequest | None = None) -> En
     description="Reports drift; with `fix: true` the repair runs as a job (202) instead.",
     responses={202: {"model": Envelope[JobOut], "description": "The repair job"}},
 )
-def verify(container: Kb, jobs: Jobs, body: VerifyRequest | None = None) -> Any:
+def verify(knowledge: Knowledge, jobs: Jobs, body: VerifyRequest | None = None) -> Any:
     if body is not None and body.fix:
         job = jobs.submit("kb.verify", {"fix": True}, ADMIN_CREATOR)
         envelope = ok(JobOut.from_job(job), "Repair is queued.")
         return JSONResponse(envelope.model_dump(mode="json"), status_code=202)
-    report = container.knowledge.maintenance.verify()
+    report = knowledge.maintenance.verify()
     return ok(DriftOut.from_report(report), "No drift." if report.clean else "Drift found.")

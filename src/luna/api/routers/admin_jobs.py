@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
-from luna.api.deps import ParamCheck, get_container, get_job_service, get_param_checks
+from luna.api.deps import Jobs, ParamCheck, get_container, get_param_checks
 from luna.api.envelope import ok
 from luna.api.openapi import error_response
 from luna.api.path_ids import uuid_or_404
@@ -16,11 +16,9 @@ from luna.api.schemas.envelope import Envelope
 from luna.api.schemas.jobs import JobOut, JobPage, JobSubmission
 from luna.container import Container
 from luna.domain.jobs import JobStatus
-from luna.services.jobs import JobService
 
 router = APIRouter(prefix="/jobs", tags=["admin"])
 
-Jobs = Annotated[JobService, Depends(get_job_service)]
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {404: error_response("No job with this id")}
 
 #: Who the job record names as its creator when an operator starts it through the API.

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query
 
-from luna.api.deps import get_container, get_job_service
+from luna.api.deps import from_services
 from luna.api.envelope import ok
 from luna.api.openapi import error_response
 from luna.api.schemas.envelope import Envelope
@@ -31,16 +31,8 @@ LEARN_CREATOR = "admin-api"
 router = APIRouter(tags=["learning"])
 
 
-def get_learning(request: Request) -> LearningService:
-    return get_container(request).learning
-
-
-def get_learning_control(request: Request) -> LearningControl:
-    return LearningControl(get_job_service(request), get_learning(request))
-
-
-Control = Annotated[LearningControl, Depends(get_learning_control)]
-Learning = Annotated[LearningService, Depends(get_learning)]
+Control = Annotated[LearningControl, from_services(lambda s: s.learning_control)]
+Learning = Annotated[LearningService, from_services(lambda s: s.learning)]
 
 
 @router.post(

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Path
 
-from luna.api.deps import get_container
+from luna.api.deps import from_services
 from luna.api.envelope import ok
 from luna.api.openapi import error_response
 from luna.api.path_ids import uuid_or_404
 from luna.api.schemas.envelope import Envelope
 from luna.api.schemas.events import ErasureOut
-from luna.container import Container
 from luna.services.privacy import PrivacyService
 
 router = APIRouter(prefix="/users", tags=["admin"])
@@ -26,9 +25,8 @@ router = APIRouter(prefix="/users", tags=["admin"])
     responses={404: error_response("No user with this ID")},
 )
 def erase_user_data(
-    container: Annotated[Container, Depends(get_container)],
+    privacy: Annotated[PrivacyService, from_services(lambda s: s.privacy)],
     user_id: Annotated[str, Path(max_length=64, description="The user's UUID")],
 ) -> Envelope[ErasureOut]:
-    service = PrivacyService(container.database, consent_default=container.settings.learning.consent_default)
-    erasure = service.erase(uuid_or_404(user_id, "user"), actor="admin")
+    erasure = privacy.erase(uuid_or_404(user_id, "user"), actor="admin")
     return ok(ErasureOut.from_erasure(erasure), f"The data of user {erasure.user_id} was erased.")

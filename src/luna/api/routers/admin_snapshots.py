@@ -4,37 +4,37 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 
-from luna.api.deps import get_container
+from luna.api.deps import from_services
 from luna.api.envelope import ok
 from luna.api.openapi import error_response
 from luna.api.schemas.envelope import Envelope
 from luna.api.schemas.snapshots import SnapshotOut, SnapshotRequest
-from luna.container import Container
+from luna.services.snapshots import SnapshotService
 
 router = APIRouter(prefix="/snapshots", tags=["admin"])
 
-Snapshots = Annotated[Container, Depends(get_container)]
+Snapshots = Annotated[SnapshotService, from_services(lambda s: s.snapshots)]
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {404: error_response("No snapshot with this id")}
 
 
 @router.post("", status_code=201, summary="Take a snapshot of SQL, vectors and blobs")
-def create_snapshot(container: Snapshots, body: SnapshotRequest | None = None) -> Envelope[SnapshotOut]:
+def create_snapshot(snapshots: Snapshots, body: SnapshotRequest | None = None) -> Envelope[SnapshotOut]:
     wanted = body or SnapshotRequest()
-    info = container.snapshots.create(vectors=wanted.qdrant, sql=wanted.pg_dump, blobs=wanted.blobs)
+    info = snapshots.create(vectors=wanted.qdrant, sql=wanted.pg_dump, blobs=wanted.blobs)
     return ok(SnapshotOut.from_info(info), f"Snapshot {info.snapshot_id} written.")
 
 
 @router.get("", summary="List snapshots, newest first")
-def list_snapshots(container: Snapshots) -> Envelope[list[SnapshotOut]]:
-    found = container.snapshots.list()
+def list_snapshots(snapshots: Snapshots) -> Envelope[list[SnapshotOut]]:
+    found = snapshots.list()
     return ok([SnapshotOut.from_info(info) for info in found], f"{len(found)} snapshots.")
 
 
 @router.get("/{snapshot_id}", summary="One snapshot", responses=_NOT_FOUND)
-def get_snapshot(container: Snapshots, snapshot_id: str) -> Envelope[SnapshotOut]:
-    return ok(SnapshotOut.from_info(container.snapshots.get(snapshot_id)))
+def get_snapshot(snapshots: Snapshots, snapshot_id: str) -> Envelope[SnapshotOut]:
+    return ok(SnapshotOut.from_info(snapshots.get(snapshot_id)))
 
 
 @router.post(
@@ -42,12 +42,12 @@ def get_snapshot(container: Snapshots, snapshot_id: str) -> Envelope[SnapshotOut
     summary="Restore a snapshot (replaces the knowledge base)",
     responses={**_NOT_FOUND, 409: error_response("The snapshot is from another schema revision or database")},
 )
-def restore_snapshot(container: Snapshots, snapshot_id: str) -> Envelope[SnapshotOut]:
-    info = container.snapshots.restore(snapshot_id)
+def restore_snapshot(snapshots: Snapshots, snapshot_id: str) -> Envelope[SnapshotOut]:
+    info = snapshots.restore(snapshot_id)
     return ok(SnapshotOut.from_info(info), f"Snapshot {info.snapshot_id} restored.")
 
 
 @router.delete("/{snapshot_id}", summary="Delete a snapshot", responses=_NOT_FOUND)
-def delete_snapshot(container: Snapshots, snapshot_id: str) -> Envelope[dict[str, str]]:
-    container.snapshots.delete(snapshot_id)
+def delete_snapshot(snapshots: Snapshots, snapshot_id: str) -> Envelope[dict[str, str]]:
+    snapshots.delete(snapshot_id)
     return ok({"id": snapshot_id}, "Snapshot deleted.")

@@ -9,25 +9,20 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Path
 
-from luna.api.deps import get_container
+from luna.api.deps import from_services
 from luna.api.envelope import ok
 from luna.api.openapi import error_response
 from luna.api.schemas.envelope import Envelope
 from luna.api.schemas.recommend import MeterLinksOut, MeterLinksRequest
-from luna.container import Container
 from luna.domain.energy_validation import METER_ID_PATTERN
 from luna.services.user_meters import MeterLinkService
 
 router = APIRouter(prefix="/users", tags=["admin"])
 
 
-def meter_link_service(container: Annotated[Container, Depends(get_container)]) -> MeterLinkService:
-    return MeterLinkService(container.database, container.energy)
-
-
-Links = Annotated[MeterLinkService, Depends(meter_link_service)]
+Links = Annotated[MeterLinkService, from_services(lambda s: s.meter_links)]
 UserId = Annotated[uuid.UUID, Path(description="The customer's UUID (the `sub` of their token)")]
 MeterId = Annotated[
     str, Path(pattern=f"^{METER_ID_PATTERN}$", description="1–64 characters of A–Z a–z 0–9 . _ : -")

@@ -21,31 +21,25 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 
 from luna.api.callers import Caller, current_caller
-from luna.api.deps import get_container
+from luna.api.deps import from_services
 from luna.api.envelope import ok
 from luna.api.schemas.data import InsightsOut, MarketSeriesOut, MeterOut, MeterSeriesOut, MetersOut
 from luna.api.schemas.envelope import Envelope
-from luna.container import Container
 from luna.domain.energy import MeterKind
 from luna.domain.energy_validation import METER_ID_PATTERN
 from luna.domain.load_shift import FlexibleLoad
 from luna.services.energy_data import EnergyDataService, MeterPage, ResolutionChoice, Series, parse_instant
 from luna.services.insights import InsightsService
+from luna.services.user_meters import MeterAccess
 
 router = APIRouter(prefix="/data", tags=["data"], dependencies=[Depends(current_caller)])
 
 Format = Literal["json", "csv"]
 
 
-def data_service(container: Annotated[Container, Depends(get_container)]) -> EnergyDataService:
-    return EnergyDataService(container.energy, container.settings.energy, container.settings.sim.markets)
-
-
-def insights_service(container: Annotated[Container, Depends(get_container)]) -> InsightsService:
-    return InsightsService(container.energy, container.settings.energy, container.settings.sim.markets)
-
-
-Data = Annotated[EnergyDataService, Depends(data_service)]
+Data = Annotated[EnergyDataService, from_services(lambda s: s.energy_data)]
+Insights = Annotated[InsightsService, from_services(lambda s: s.insights)]
+Access = Annotated[MeterAccess, from_services(lambda s: s.meter_access)]
 
 From = Annotated[
     str,
@@ -71,11 +65,9 @@ MeterId = Annotated[
 CallerOf = Annotated[Caller, Depends(current_caller)]
 
 
-def readable_meter(
-    container: Annotated[Container, Depends(get_container)], caller: CallerOf, meter_id: MeterId
-) -> str:
+def readable_meter(access: Access, caller: CallerOf, meter_id: MeterId) -> str:
     """``meter_id`` when the caller may read it (:class:`~luna.services.user_meters.MeterAccess`)."""
-    container.meter_access.require(caller.user_id, meter_id)
+    access.require(caller.user_id, meter_id)
     return meter_id
 
 
@@ -98,7 +90,7 @@ _CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
 
 @router.get("/meters", summary="Meters with their type, PV and first/last reading")
 def meters(
-    container: Annotated[Container, Depends(get_container)],
+    access: Access,
     service: Data,
     caller: CallerOf,
     kind: Annotated[MeterKind | None, Query(description="Only meters of this type")] = None,
@@ -108,7 +100,7 @@ def meters(
     if caller.user_id is None:
         page = service.meters(kind, limit, offset)
     else:
-        page = MeterPage.of(container.meter_access.linked_meters(caller.user_id), kind, limit, offset)
+        page = MeterPage.of(access.linked_meters(caller.user_id), kind, limit, offset)
     out = MetersOut(
         meters=[MeterOut.model_validate(m) for m in page.meters], total=page.total, limit=limit, offset=offset
     )
@@ -158,7 +150,7 @@ def market(
 
 @router.get("/insights", summary="A meter's consumption profile, peaks, PV share, costs and cheapest windows")
 def insights(
-    service: Annotated[InsightsService, Depends(insights_service)],
+    service: Insights,
     meter_id: ReadableMeter,
     span: Period,
     market: Annotated[

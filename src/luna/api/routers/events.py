@@ -13,13 +13,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 
 from luna.api.callers import Caller, current_caller
-from luna.api.deps import get_container
+from luna.api.deps import from_services
 from luna.api.envelope import ok
 from luna.api.errors import Forbidden
 from luna.api.openapi import error_response
 from luna.api.schemas.envelope import Envelope
 from luna.api.schemas.events import EventBatchIn, EventIn, EventSaved, EventsSaved
-from luna.container import Container
 from luna.services.events import EventService
 
 router = APIRouter(
@@ -28,7 +27,7 @@ router = APIRouter(
     responses={401: error_response("No valid credentials (customer token or admin key)")},
 )
 
-Events = Annotated[Container, Depends(get_container)]
+Events = Annotated[EventService, from_services(lambda s: s.events)]
 CallerDep = Annotated[Caller, Depends(current_caller)]
 
 _FORBIDDEN = error_response("A customer named another user in `user_id`; nothing was stored")
@@ -51,13 +50,6 @@ def owner_of(caller: Caller, requested: object) -> object:
     return requested
 
 
-def event_service(container: Events) -> EventService:
-    return EventService(container.database)
-
-
-Service = Annotated[EventService, Depends(event_service)]
-
-
 @router.post(
     "",
     status_code=201,
@@ -73,7 +65,7 @@ Service = Annotated[EventService, Depends(event_service)]
         404: error_response("`item_id` or `chunk_id` names nothing; nothing was stored"),
     },
 )
-def post_event(service: Service, caller: CallerDep, body: EventIn) -> Envelope[EventSaved]:
+def post_event(service: Events, caller: CallerDep, body: EventIn) -> Envelope[EventSaved]:
     raw = body.model_dump()
     raw["user_id"] = owner_of(caller, raw["user_id"])
     event = service.record(raw)
@@ -96,7 +88,7 @@ def post_event(service: Service, caller: CallerDep, body: EventIn) -> Envelope[E
         ),
     },
 )
-def post_events(service: Service, caller: CallerDep, body: EventBatchIn) -> Envelope[EventsSaved]:
+def post_events(service: Events, caller: CallerDep, body: EventBatchIn) -> Envelope[EventsSaved]:
     raws = [
         {**raw, "user_id": owner_of(caller, raw.get("user_id"))} if isinstance(raw, Mapping) else raw
         for raw in body.events

@@ -7,13 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 
 from luna.api.callers import Caller, current_caller
-from luna.api.deps import get_container
+from luna.api.deps import from_services
 from luna.api.envelope import ok
 from luna.api.openapi import error_response
 from luna.api.routers.events import owner_of
 from luna.api.schemas.envelope import Envelope
 from luna.api.schemas.events import FeedbackIn, FeedbackSaved
-from luna.container import Container
 from luna.services.feedback import FeedbackService
 
 router = APIRouter(
@@ -21,10 +20,6 @@ router = APIRouter(
     tags=["feedback"],
     responses={401: error_response("No valid credentials (customer token or admin key)")},
 )
-
-
-def feedback_service(container: Annotated[Container, Depends(get_container)]) -> FeedbackService:
-    return FeedbackService(container.database)
 
 
 @router.post(
@@ -45,7 +40,7 @@ def feedback_service(container: Annotated[Container, Depends(get_container)]) ->
     },
 )
 def rate_answer(
-    service: Annotated[FeedbackService, Depends(feedback_service)],
+    service: Annotated[FeedbackService, from_services(lambda s: s.feedback)],
     caller: Annotated[Caller, Depends(current_caller)],
     body: FeedbackIn,
 ) -> Envelope[FeedbackSaved]:

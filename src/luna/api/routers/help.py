@@ -11,12 +11,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 
 from luna.api.callers import current_caller
-from luna.api.deps import get_container
+from luna.api.deps import from_services
 from luna.api.envelope import ok
 from luna.api.openapi import error_response
 from luna.api.schemas.envelope import Envelope
 from luna.api.schemas.help import HelpRouteOut, HelpRoutesOut, HelpTextOut
-from luna.container import Container
 from luna.domain.help import MAX_ROUTE_CHARS
 from luna.services.help import HelpService
 
@@ -28,11 +27,7 @@ _AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def help_service(container: Annotated[Container, Depends(get_container)]) -> HelpService:
-    return container.help_service()
-
-
-Help = Annotated[HelpService, Depends(help_service)]
+Help = Annotated[HelpService, from_services(lambda s: s.help)]
 
 
 @router.get(

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, Form, UploadFile
 
 from luna.api.callers import Caller, operator_caller
-from luna.api.deps import get_container
+from luna.api.deps import Knowledge, get_container
 from luna.api.envelope import ok
 from luna.api.openapi import error_response
 from luna.api.schemas.envelope import Envelope
@@ -54,6 +54,7 @@ def split_tags(*groups: list[str] | None) -> list[str]:
 )
 def ingest_document(
     container: Annotated[Container, Depends(get_container)],
+    knowledge: Knowledge,
     caller: Annotated[Caller, Depends(operator_caller)],
     file: Annotated[UploadFile, File(description="PDF, DOCX, HTML, Markdown or plain text")],
     kind: Annotated[str, Form()] = "document",
@@ -74,7 +75,7 @@ def ingest_document(
         added_by=caller.key,
         added_via="api",
     )
-    result = container.knowledge.ingest.ingest(request)
+    result = knowledge.ingest.ingest(request)
     return ok(IngestOut.from_result(result), f"{result.chunks} chunks indexed.")
 
 
@@ -91,22 +92,17 @@ def ingest_document(
     },
 )
 def ingest_url(
-    container: Annotated[Container, Depends(get_container)],
+    knowledge: Knowledge,
     caller: Annotated[Caller, Depends(operator_caller)],
     body: UrlIngestRequest,
 ) -> Envelope[IngestOut]:
-    fetched = container.fetcher.fetch(body.url)
-    request = IngestRequest(
-        data=fetched.data,
-        filename=fetched.filename,
-        declared_type=fetched.content_type,
+    result = knowledge.ingest.ingest_url(
+        body.url,
         kind=body.kind,
         source=body.source,
         tags=body.tags,
         title=body.title,
-        url=fetched.final_url,
         added_by=caller.key,
         added_via="url",
     )
-    result = container.knowledge.ingest.ingest(request)
-    return ok(IngestOut.from_result(result), f"{result.chunks} chunks indexed from {fetched.final_url}.")
+    return ok(IngestOut.from_result(result), f"{result.chunks} chunks indexed from {result.url}.")

@@ -13,22 +13,17 @@ from fastapi import APIRouter, Depends
 
 from luna.api.auth import require_admin
 from luna.api.callers import current_caller
-from luna.api.deps import get_container
+from luna.api.deps import from_services
 from luna.api.envelope import ok
 from luna.api.openapi import error_response
 from luna.api.schemas.envelope import Envelope
 from luna.api.schemas.metrics import IngestOut, OverviewOut
-from luna.container import Container
 from luna.services.metrics import MetricsService
 
 router = APIRouter(prefix="/metrics", tags=["metrics"])
 
 
-def metrics_service(container: Annotated[Container, Depends(get_container)]) -> MetricsService:
-    return MetricsService(container.database, container.settings.metrics)
-
-
-Metrics = Annotated[MetricsService, Depends(metrics_service)]
+Metrics = Annotated[MetricsService, from_services(lambda s: s.metrics)]
 
 
 @router.get(

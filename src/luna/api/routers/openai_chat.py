@@ -26,7 +26,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import StreamingResponse
 
 from luna.api.callers import Caller, admin_key_caller, current_caller
-from luna.api.deps import get_container
+from luna.api.deps import from_services, get_container
 from luna.api.routers.rag import ask_rate_limit
 from luna.api.schemas.openai_chat import (
     MAX_EMBED_CHARS,
@@ -45,7 +45,7 @@ from luna.api.schemas.openai_chat import (
 )
 from luna.container import Container
 from luna.domain.errors import InvalidInput
-from luna.services.answering import Answer, AnswerEvent
+from luna.services.answering import Answer, AnswerEvent, AnswerService
 from luna.services.retrieval import Citation
 
 router = APIRouter(prefix="/v1", tags=["openai-compatible"])
@@ -64,12 +64,12 @@ def models(caller: Annotated[Caller, Depends(current_caller)]) -> ModelList:
     responses={200: {"content": {"text/event-stream": {}}, "description": "With stream=true: SSE chunks"}},
 )
 def chat_completions(
-    container: Annotated[Container, Depends(get_container)],
+    answers: Annotated[AnswerService, from_services(lambda s: s.knowledge.answers)],
     caller: Annotated[Caller, Depends(ask_rate_limit)],
     body: ChatCompletionRequest,
 ) -> Any:
     question = _question(body)
-    events = container.knowledge.answers.stream(question)
+    events = answers.stream(question)
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
     if body.stream:
         first = next(events)  # retrieval runs here: a failure is still an HTTP error, not a broken stream

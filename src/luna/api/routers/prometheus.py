@@ -12,9 +12,8 @@ from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from luna.api.auth import require_scraper
-from luna.api.deps import get_container
+from luna.api.deps import from_services
 from luna.api.prometheus import HttpMetrics, usage_exposition
-from luna.container import Container
 from luna.services.metrics import MetricsService
 
 router = APIRouter(tags=["system"])
@@ -30,8 +29,9 @@ router = APIRouter(tags=["system"])
     responses={200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Prometheus text format"}},
     dependencies=[Depends(require_scraper)],
 )
-def get_metrics(request: Request, container: Annotated[Container, Depends(get_container)]) -> Response:
+def get_metrics(
+    request: Request, usage: Annotated[MetricsService, from_services(lambda s: s.metrics)]
+) -> Response:
     metrics: HttpMetrics = request.app.state.http_metrics
-    usage = MetricsService(container.database, container.settings.metrics)
     body = generate_latest(metrics.registry) + usage_exposition(usage.snapshot)
     return Response(body, media_type=CONTENT_TYPE_LATEST)

@@ -17,7 +17,7 @@ from fastapi import APIRouter, Depends
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from luna.api.callers import Caller, current_caller
-from luna.api.deps import get_container
+from luna.api.deps import Knowledge, from_services, get_container
 from luna.api.envelope import ok
 from luna.api.openapi import error_response
 from luna.api.schemas.envelope import Envelope
@@ -26,13 +26,14 @@ from luna.container import Container
 from luna.domain.errors import LunaError, RateLimited
 from luna.ports.ratelimit import RateLimiter
 from luna.services.answering import Answer, AnswerEvent
-from luna.services.energy_advice import answer_section, wants_energy_advice
+from luna.services.energy_advice import EnergyAdviceService, answer_section, wants_energy_advice
 from luna.services.retrieval import Citation
 
 router = APIRouter(prefix="/rag", tags=["rag"])
 logger = logging.getLogger(__name__)
 
-Knowledge = Annotated[Container, Depends(get_container)]
+Advice = Annotated[EnergyAdviceService, from_services(lambda s: s.energy_advice)]
+Limiters = Annotated[Container, Depends(get_container)]
 
 
 def _limited(limiter: RateLimiter, caller: Caller, what: str) -> Caller:
@@ -46,21 +47,21 @@ def _limited(limiter: RateLimiter, caller: Caller, what: str) -> Caller:
     return caller
 
 
-def search_rate_limit(container: Knowledge, caller: Annotated[Caller, Depends(current_caller)]) -> Caller:
+def search_rate_limit(container: Limiters, caller: Annotated[Caller, Depends(current_caller)]) -> Caller:
     """At most ``rag.search_per_minute`` searches per caller in any 60 seconds."""
     return _limited(container.search_limiter, caller, "searches")
 
 
 @router.post("/search", summary="Hybrid search (dense + German BM25), filtered")
 def search(
-    container: Knowledge, caller: Annotated[Caller, Depends(search_rate_limit)], body: SearchRequest
+    knowledge: Knowledge, caller: Annotated[Caller, Depends(search_rate_limit)], body: SearchRequest
 ) -> Envelope[SearchOut]:
-    result = container.knowledge.retrieval.search(body.question, body.top_k, body.filters, mode=body.mode)
+    result = knowledge.retrieval.search(body.question, body.top_k, body.filters, mode=body.mode)
     citations = [CitationOut.from_citation(c) for c in result.citations]
     return ok(SearchOut(citations=citations), f"{len(citations)} chunks found.")
 
 
-def ask_rate_limit(container: Knowledge, caller: Annotated[Caller, Depends(current_caller)]) -> Caller:
+def ask_rate_limit(container: Limiters, caller: Annotated[Caller, Depends(current_caller)]) -> Caller:
     """At most ``rag.ask_per_minute`` questions per caller in any 60 seconds."""
     return _limited(container.ask_limiter, caller, "questions")
 
@@ -98,9 +99,15 @@ def _stream(first: AnswerEvent, rest: Iterator[AnswerEvent]) -> Iterator[ServerS
         429: error_response("Too many questions from this caller (see Retry-After)"),
     },
 )
-def ask(container: Knowledge, caller: Annotated[Caller, Depends(ask_rate_limit)], body: AskRequest) -> Any:
-    appendix = _energy_appendix(container, caller, body.question)
-    events = container.knowledge.answers.stream(body.question, body.top_k, body.filters, appendix=appendix)
+def ask(
+    knowledge: Knowledge,
+    advice: Advice,
+    container: Limiters,
+    caller: Annotated[Caller, Depends(ask_rate_limit)],
+    body: AskRequest,
+) -> Any:
+    appendix = _energy_appendix(advice, container.settings.recommend.energy_items, caller, body.question)
+    events = knowledge.answers.stream(body.question, body.top_k, body.filters, appendix=appendix)
     # Retrieval runs on the first step, so a bad filter or a down backend still gets its 4xx/5xx envelope.
     first = next(events)
     if body.stream:
@@ -110,9 +117,8 @@ def ask(container: Knowledge, caller: Annotated[Caller, Depends(ask_rate_limit)]
     return ok(AskOut.from_answer(answer), f"Answered by {answer.model}.")
 
 
-def _energy_appendix(container: Container, caller: Caller, question: str) -> str:
+def _energy_appendix(advice: EnergyAdviceService, limit: int, caller: Caller, question: str) -> str:
     """The customer's energy advice as a closing section, when the question is about their energy."""
     if caller.user_id is None or not wants_energy_advice(question):
         return ""
-    limit = container.settings.recommend.energy_items
-    return answer_section(container.energy_advice.for_user(caller.user_id, limit))
+    return answer_section(advice.for_user(caller.user_id, limit))

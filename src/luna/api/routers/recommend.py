@@ -7,20 +7,17 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 
 from luna.api.callers import Caller, current_caller
-from luna.api.deps import get_container
+from luna.api.deps import from_services
 from luna.api.envelope import ok
 from luna.api.errors import Forbidden
 from luna.api.openapi import error_response
 from luna.api.schemas.envelope import Envelope
 from luna.api.schemas.recommend import RecommendOut, RecommendRequest
-from luna.container import Container
 from luna.services.recommend import RecommendService
 
 router = APIRouter(tags=["recommend"])
 
-
-def recommend_service(container: Annotated[Container, Depends(get_container)]) -> RecommendService:
-    return container.recommender
+Recommender = Annotated[RecommendService, from_services(lambda s: s.recommender)]
 
 
 @router.post(
@@ -39,7 +36,7 @@ def recommend_service(container: Annotated[Container, Depends(get_container)]) -
     },
 )
 def recommend(
-    service: Annotated[RecommendService, Depends(recommend_service)],
+    service: Recommender,
     caller: Annotated[Caller, Depends(current_caller)],
     body: RecommendRequest | None = None,
 ) -> Envelope[RecommendOut]:

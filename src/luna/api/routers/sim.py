@@ -9,16 +9,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Response
 
 from luna.api.auth import require_admin
-from luna.api.deps import get_container, get_job_service
+from luna.api.deps import from_services
 from luna.api.envelope import ok
 from luna.api.openapi import ADMIN_ERRORS, error_response
 from luna.api.schemas.envelope import Envelope
 from luna.api.schemas.jobs import JobOut
 from luna.api.schemas.sim import SimRun, SimStatusOut
-from luna.services.simulation import SimulationService
 from luna.services.simulation_control import SimulationControl
 
 #: Who the job record names as its creator when an operator starts the simulation through the API.
@@ -29,13 +28,7 @@ router = APIRouter(
 )
 
 
-def get_simulation_control(request: Request) -> SimulationControl:
-    container = get_container(request)
-    simulation = SimulationService(container.energy, container.settings.sim)
-    return SimulationControl(get_job_service(request), container.energy, simulation)
-
-
-Control = Annotated[SimulationControl, Depends(get_simulation_control)]
+Control = Annotated[SimulationControl, from_services(lambda s: s.simulation_control)]
 
 
 @router.post(

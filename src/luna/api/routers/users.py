@@ -11,13 +11,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 
 from luna.api.auth import current_user
-from luna.api.deps import get_container
+from luna.api.deps import from_services
 from luna.api.envelope import ok
 from luna.api.openapi import error_response
 from luna.api.schemas.envelope import Envelope
 from luna.api.schemas.events import ConsentIn, ConsentOut, ErasureOut, UserOut
 from luna.api.schemas.recommend import MeterLinksOut
-from luna.container import Container
 from luna.domain.users import User
 from luna.services.privacy import PrivacyService
 from luna.services.user_meters import MeterLinkService
@@ -33,11 +32,8 @@ router = APIRouter(
 Me = Annotated[User, Depends(current_user)]
 
 
-def privacy_service(container: Annotated[Container, Depends(get_container)]) -> PrivacyService:
-    return PrivacyService(container.database, consent_default=container.settings.learning.consent_default)
-
-
-Privacy = Annotated[PrivacyService, Depends(privacy_service)]
+Privacy = Annotated[PrivacyService, from_services(lambda s: s.privacy)]
+MeterLinks = Annotated[MeterLinkService, from_services(lambda s: s.meter_links)]
 
 
 @router.get(
@@ -45,8 +41,8 @@ Privacy = Annotated[PrivacyService, Depends(privacy_service)]
     summary="Your meters: the ones your energy advice and charts are about",
     description="Operators link meters to customers with `PUT /api/v1/admin/users/{user_id}/meters`.",
 )
-def my_meters(container: Annotated[Container, Depends(get_container)], user: Me) -> Envelope[MeterLinksOut]:
-    links = MeterLinkService(container.database, container.energy).links(user.user_id)
+def my_meters(meter_links: MeterLinks, user: Me) -> Envelope[MeterLinksOut]:
+    links = meter_links.links(user.user_id)
     return ok(MeterLinksOut.from_links(links), f"{len(links.meter_ids)} meter(s) linked to you.")
 
 

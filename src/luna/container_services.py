@@ -1,0 +1,309 @@
+"""Every service of a process, built once on first use from the container's backends.
+
+This and :mod:`luna.container` are the composition root: no other module constructs a service
+(``tests/unit/test_composition_root.py`` fails on one that does). The API's dependencies, the
+dashboards' context, the CLI and the workers all take their services from ``container.services``, so
+a service that keeps state in memory (the recommender's bandit statistics, the energy advice cache)
+exists once per process.
+
+Services are imported where they are built: most bring pandas or the models' clients, which a
+command like ``luna --help`` or ``luna db upgrade`` can do without.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from luna.container import Container
+    from luna.services.corpus import CorpusService
+    from luna.services.energy_advice import EnergyAdviceService
+    from luna.services.energy_data import EnergyDataService
+    from luna.services.evaluation import EvaluationService
+    from luna.services.events import EventService
+    from luna.services.feedback import FeedbackService
+    from luna.services.feeds import CsvFeeds
+    from luna.services.feeds_mqtt import MqttReadings
+    from luna.services.health import HealthService
+    from luna.services.help import HelpService
+    from luna.services.insights import InsightsService
+    from luna.services.jobs import JobService, KnownJobs
+    from luna.services.knowledge import KnowledgeBase
+    from luna.services.learning import LearningControl, LearningService
+    from luna.services.logs import LogSummaryService
+    from luna.services.metrics import MetricsService
+    from luna.services.privacy import PrivacyService
+    from luna.services.recommend import RecommendService
+    from luna.services.simulation import SimulationService
+    from luna.services.simulation_control import SimulationControl
+    from luna.services.snapshots import SnapshotService
+    from luna.services.user_meters import MeterAccess, MeterLinkService
+    from luna.services.users import UserService
+
+
+class Services:
+    """The process's services on ``container``; ``known_jobs`` gives the jobs this process may submit
+    (called when the job service is first built, so a command that submits none never loads them)."""
+
+    def __init__(self, container: Container, known_jobs: Callable[[], KnownJobs]) -> None:
+        self._container = container
+        self._known_jobs = known_jobs
+        self._lock = threading.RLock()
+
+    # -- knowledge base ------------------------------------------------------------------------------
+
+    @cached_property
+    def knowledge(self) -> KnowledgeBase:
+        from luna.services.knowledge import KnowledgeBase, KnowledgeSettings
+        from luna.services.retrieval import RetrievalSettings
+
+        c = self._container
+        s = c.settings
+        with self._lock:
+            return KnowledgeBase(
+                database=c.database,
+                vectors=c.vectors,
+                blobs=c.blobs,
+                extractor=c.extractor,
+                embedder=c.embedder,
+                lexical=c.lexical,
+                chat=c.chat,
+                fallback_chat=c.fallback_chat,
+                fetcher=c.fetcher,
+                settings=KnowledgeSettings(
+                    collection=s.rag.collection,
+                    max_upload_bytes=s.api.max_upload_mb * 1024 * 1024,
+                    chunk_tokens=s.ingest.chunk_tokens,
+                    overlap_tokens=s.ingest.chunk_overlap_tokens,
+                    retrieval=RetrievalSettings(
+                        candidates=s.rag.candidates,
+                        fusion=s.rag.fusion,
+                        rrf_k=s.rag.rrf_k,
+                        dense_weight=s.rag.dense_weight,
+                        lexical_weight=s.rag.lexical_weight,
+                        boost_enabled=s.learning.boost_enabled,
+                        boost_max=s.learning.boost_max,
+                        quality_prior_mean=s.learning.quality_prior_mean,
+                    ),
+                    min_dense_score=s.rag.min_dense_score,
+                ),
+            )
+
+    @cached_property
+    def evaluation(self) -> EvaluationService:
+        """Golden questions through the real retrieval and answers; runs kept under the data dir."""
+        from luna.services.evaluation import EvaluationService
+
+        c = self._container
+        s = c.settings
+        kb = self.knowledge
+        return EvaluationService(
+            c.database,
+            kb.retrieval,
+            kb.answers,
+            s.data_dir / "eval" / "runs",
+            lambda: {
+                "embedder": c.embedder.model_name,
+                "chat": c.chat.model_name,
+                "rag": s.rag.model_dump(exclude={"ask_per_minute", "search_per_minute"}),
+            },
+        )
+
+    @cached_property
+    def corpus(self) -> CorpusService:
+        from luna.services.corpus import CorpusService
+
+        return CorpusService(self._container.database, self.knowledge)
+
+    @cached_property
+    def snapshots(self) -> SnapshotService:
+        from luna.services.snapshots import SnapshotService
+
+        c = self._container
+        return SnapshotService(
+            c.database,
+            c.vectors,
+            c.blobs,
+            c.sql_backup,
+            c.settings.snapshots_path,
+            self.knowledge.lexical.invalidate,
+        )
+
+    @cached_property
+    def help(self) -> HelpService:
+        """Route help; its cache and per-route locks live with the database."""
+        from luna.services.help import HelpService
+
+        c = self._container
+        models = c.model_names()
+        return HelpService(
+            c.database,
+            lambda: self.knowledge.answers,
+            c.settings.help,
+            chat_model=models["chat"],
+            embedding_model=models["embeddings"],
+            wait_sec=c.settings.chat.timeout_sec,
+        )
+
+    # -- jobs and operations -------------------------------------------------------------------------
+
+    @cached_property
+    def jobs(self) -> JobService:
+        from luna.services.jobs import JobService
+
+        return JobService(self._container.database, self._container.job_queue, self._known_jobs())
+
+    @cached_property
+    def health(self) -> HealthService:
+        from luna.services.health import HealthService
+
+        return HealthService(self._container.health_checks())
+
+    @cached_property
+    def metrics(self) -> MetricsService:
+        from luna.services.metrics import MetricsService
+
+        return MetricsService(self._container.database, self._container.settings.metrics)
+
+    @cached_property
+    def log_summary(self) -> LogSummaryService:
+        """Summaries of this process's buffer of recent warnings and errors."""
+        from luna.logging_setup import recent_problems
+        from luna.services.logs import LogSummaryService
+
+        return LogSummaryService(recent_problems())
+
+    # -- smart-meter data and simulation -------------------------------------------------------------
+
+    @cached_property
+    def energy_data(self) -> EnergyDataService:
+        from luna.services.energy_data import EnergyDataService
+
+        s = self._container.settings
+        return EnergyDataService(self._container.energy, s.energy, s.sim.markets)
+
+    @cached_property
+    def insights(self) -> InsightsService:
+        from luna.services.insights import InsightsService
+
+        s = self._container.settings
+        return InsightsService(self._container.energy, s.energy, s.sim.markets)
+
+    @cached_property
+    def energy_advice(self) -> EnergyAdviceService:
+        """Shared by /recommend, Luna's answers and the dashboards: it keeps each meter's advice until
+        new readings arrive."""
+        from luna.services.energy_advice import EnergyAdviceService
+
+        with self._lock:
+            return EnergyAdviceService(self._container.database, self._container.energy, self.insights)
+
+    @cached_property
+    def meter_access(self) -> MeterAccess:
+        """Operators read every meter, customers their linked ones: the API and dashboards ask this."""
+        from luna.services.user_meters import MeterAccess
+
+        return MeterAccess(self._container.database, self._container.energy)
+
+    @cached_property
+    def meter_links(self) -> MeterLinkService:
+        from luna.services.user_meters import MeterLinkService
+
+        return MeterLinkService(self._container.database, self._container.energy)
+
+    @cached_property
+    def simulation(self) -> SimulationService:
+        from luna.services.simulation import SimulationService
+
+        return SimulationService(self._container.energy, self._container.settings.sim)
+
+    @cached_property
+    def simulation_control(self) -> SimulationControl:
+        from luna.services.simulation_control import SimulationControl
+
+        return SimulationControl(self.jobs, self._container.energy, self.simulation)
+
+    @cached_property
+    def csv_feeds(self) -> CsvFeeds:
+        from luna.services.feeds import CsvFeeds, CsvFeedSettings
+
+        c = self._container
+        s = c.settings.feeds
+        return CsvFeeds(
+            c.energy,
+            c.blobs,
+            CsvFeedSettings(prefix=s.csv_prefix, max_bytes=s.csv_max_mb * 1024 * 1024, rules=c.reading_rules),
+        )
+
+    @cached_property
+    def mqtt_readings(self) -> MqttReadings:
+        """What the MQTT subscriber hands its batches to (raises for a topic without one '+' level)."""
+        from luna.services.feeds_mqtt import MqttReadings
+
+        c = self._container
+        return MqttReadings(c.energy, c.reading_rules, c.settings.feeds.mqtt_topic)
+
+    # -- users, events and learning ------------------------------------------------------------------
+
+    @cached_property
+    def users(self) -> UserService:
+        from luna.services.users import UserService
+
+        return UserService(self._container.database)
+
+    @cached_property
+    def privacy(self) -> PrivacyService:
+        from luna.services.privacy import PrivacyService
+
+        c = self._container
+        return PrivacyService(c.database, consent_default=c.settings.learning.consent_default)
+
+    @cached_property
+    def events(self) -> EventService:
+        from luna.services.events import EventService
+
+        return EventService(self._container.database)
+
+    @cached_property
+    def feedback(self) -> FeedbackService:
+        from luna.services.feedback import FeedbackService
+
+        return FeedbackService(self._container.database)
+
+    @cached_property
+    def learning(self) -> LearningService:
+        """The learning run (``settings.learning``); needs only the database, not the vector folder."""
+        from luna.pipelines.learning.scoring import LearningParams
+        from luna.services.learning import LearningService
+
+        s = self._container.settings.learning
+        params = LearningParams(
+            half_life_days=s.half_life_days,
+            event_weights=dict(s.event_weights),
+            prior_mean=s.quality_prior_mean,
+            prior_weight=s.quality_prior_weight,
+            consent_default=s.consent_default,
+        )
+        return LearningService(self._container.database, params)
+
+    @cached_property
+    def learning_control(self) -> LearningControl:
+        from luna.services.learning import LearningControl
+
+        return LearningControl(self.jobs, self.learning)
+
+    @cached_property
+    def recommender(self) -> RecommendService:
+        """Shared by the API and the dashboards: the bandit's statistics cache and random state live in it."""
+        from luna.services.recommend import RecommendService
+
+        c = self._container
+        s = c.settings
+        advice = self.energy_advice
+        with self._lock:
+            return RecommendService.from_settings(
+                c.database, c.vectors, self.knowledge.collections, advice, s.recommend, s.learning
+            )
