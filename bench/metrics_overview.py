@@ -35,7 +35,7 @@ import sqlalchemy as sa
 
 from luna.adapters.sql.database import SqlDatabase
 from luna.adapters.sql.tables import events, item_chunks, items, jobs, rag_feedback, users
-from luna.services.metrics import MetricsService
+from luna.services.learning.metrics import MetricsService
 from luna.settings import MetricsSettings
 
 PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

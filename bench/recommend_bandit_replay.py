@@ -55,8 +55,8 @@ from luna.domain.bandit import (
     thompson_policy,
     uniform_policy,
 )
-from luna.services.recommend import RecommendService
-from luna.services.recommend_bandit import StrategyChooser
+from luna.services.learning.recommend import RecommendService
+from luna.services.learning.recommend_bandit import StrategyChooser
 
 WORK = REPO / "bench" / "out" / "recommend_bandit"
 TOP_K = 5

@@ -34,7 +34,7 @@ from recommend_world import REPO, TOPICS, Note, SimUser, browse, ingest_corpus, 
 
 from luna.container import Container
 from luna.domain.events import EventType
-from luna.services.recommend import RecommendService
+from luna.services.learning.recommend import RecommendService
 
 WORK = REPO / "bench" / "out" / "recommend_learning"
 K = 10

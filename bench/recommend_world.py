@@ -24,7 +24,7 @@ from pathlib import Path
 
 from luna.container import Container, build_container
 from luna.domain.events import Event, EventType
-from luna.services.ingest import IngestRequest
+from luna.services.knowledge.ingest import IngestRequest
 from luna.settings import load_settings
 
 REPO = Path(__file__).resolve().parents[1]

@@ -50,8 +50,8 @@ from luna.domain.errors import Conflict
 from luna.domain.events import Event, EventType, RagFeedback
 from luna.pipelines.learning.boost import FusionMethod, fusion_scale
 from luna.ports.sql import UnitOfWork
-from luna.services.ingest import IngestRequest
-from luna.services.retrieval import BoostSource, LearnedBoosts, RetrievalService, RetrievalSettings
+from luna.services.knowledge.ingest import IngestRequest
+from luna.services.knowledge.retrieval import BoostSource, LearnedBoosts, RetrievalService, RetrievalSettings
 from luna.settings import load_settings
 
 BOOST_WORK = REPO / "bench" / "out" / "retrieval_boost"

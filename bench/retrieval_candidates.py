@@ -22,7 +22,7 @@ from corpus_container import REPO, WORK
 from luna.adapters.models.extractive import split_sentences
 from luna.container import Container, build_container
 from luna.domain.evaluation import GoldenQuestion
-from luna.services.evaluation import read_golden_sets
+from luna.services.evaluation.evaluation import read_golden_sets
 from luna.settings import load_settings
 
 SETTINGS: tuple[tuple[str, Mapping[str, str]], ...] = (

@@ -25,7 +25,7 @@ import yaml
 from corpus_container import REPO, WORK, corpus_container
 
 from luna.domain.errors import Conflict
-from luna.services.ingest import IngestRequest
+from luna.services.knowledge.ingest import IngestRequest
 
 MODES: tuple[tuple[str, str, str | None], ...] = (
     ("dense", "dense", None),

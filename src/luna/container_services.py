@@ -19,29 +19,29 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from luna.container import Container
-    from luna.services.corpus import CorpusService
-    from luna.services.energy_advice import EnergyAdviceService
-    from luna.services.energy_data import EnergyDataService
-    from luna.services.evaluation import EvaluationService
-    from luna.services.events import EventService
-    from luna.services.feedback import FeedbackService
-    from luna.services.feeds import CsvFeeds
-    from luna.services.feeds_mqtt import MqttReadings
-    from luna.services.health import HealthService
-    from luna.services.help import HelpService
-    from luna.services.insights import InsightsService
-    from luna.services.jobs import JobService, KnownJobs
-    from luna.services.knowledge import KnowledgeBase
-    from luna.services.learning import LearningControl, LearningService
-    from luna.services.logs import LogSummaryService
-    from luna.services.metrics import MetricsService
-    from luna.services.privacy import PrivacyService
-    from luna.services.recommend import RecommendService
-    from luna.services.simulation import SimulationService
-    from luna.services.simulation_control import SimulationControl
-    from luna.services.snapshots import SnapshotService
-    from luna.services.user_meters import MeterAccess, MeterLinkService
-    from luna.services.users import UserService
+    from luna.services.energy.energy_advice import EnergyAdviceService
+    from luna.services.energy.energy_data import EnergyDataService
+    from luna.services.energy.feeds import CsvFeeds
+    from luna.services.energy.feeds_mqtt import MqttReadings
+    from luna.services.energy.insights import InsightsService
+    from luna.services.energy.simulation import SimulationService
+    from luna.services.energy.simulation_control import SimulationControl
+    from luna.services.energy.user_meters import MeterAccess, MeterLinkService
+    from luna.services.evaluation.evaluation import EvaluationService
+    from luna.services.knowledge.corpus import CorpusService
+    from luna.services.knowledge.help import HelpService
+    from luna.services.knowledge.knowledge import KnowledgeBase
+    from luna.services.knowledge.snapshots import SnapshotService
+    from luna.services.learning.events import EventService
+    from luna.services.learning.feedback import FeedbackService
+    from luna.services.learning.learning import LearningControl, LearningService
+    from luna.services.learning.metrics import MetricsService
+    from luna.services.learning.privacy import PrivacyService
+    from luna.services.learning.recommend import RecommendService
+    from luna.services.learning.users import UserService
+    from luna.services.operations.health import HealthService
+    from luna.services.operations.jobs import JobService, KnownJobs
+    from luna.services.operations.logs import LogSummaryService
 
 
 class Services:
@@ -57,8 +57,8 @@ class Services:
 
     @cached_property
     def knowledge(self) -> KnowledgeBase:
-        from luna.services.knowledge import KnowledgeBase, KnowledgeSettings
-        from luna.services.retrieval import RetrievalSettings
+        from luna.services.knowledge.knowledge import KnowledgeBase, KnowledgeSettings
+        from luna.services.knowledge.retrieval import RetrievalSettings
 
         c = self._container
         s = c.settings
@@ -95,7 +95,7 @@ class Services:
     @cached_property
     def evaluation(self) -> EvaluationService:
         """Golden questions through the real retrieval and answers; runs kept under the data dir."""
-        from luna.services.evaluation import EvaluationService
+        from luna.services.evaluation.evaluation import EvaluationService
 
         c = self._container
         s = c.settings
@@ -114,13 +114,13 @@ class Services:
 
     @cached_property
     def corpus(self) -> CorpusService:
-        from luna.services.corpus import CorpusService
+        from luna.services.knowledge.corpus import CorpusService
 
         return CorpusService(self._container.database, self.knowledge)
 
     @cached_property
     def snapshots(self) -> SnapshotService:
-        from luna.services.snapshots import SnapshotService
+        from luna.services.knowledge.snapshots import SnapshotService
 
         c = self._container
         return SnapshotService(
@@ -135,7 +135,7 @@ class Services:
     @cached_property
     def help(self) -> HelpService:
         """Route help; its cache and per-route locks live with the database."""
-        from luna.services.help import HelpService
+        from luna.services.knowledge.help import HelpService
 
         c = self._container
         models = c.model_names()
@@ -152,19 +152,19 @@ class Services:
 
     @cached_property
     def jobs(self) -> JobService:
-        from luna.services.jobs import JobService
+        from luna.services.operations.jobs import JobService
 
         return JobService(self._container.database, self._container.job_queue, self._known_jobs())
 
     @cached_property
     def health(self) -> HealthService:
-        from luna.services.health import HealthService
+        from luna.services.operations.health import HealthService
 
         return HealthService(self._container.health_checks())
 
     @cached_property
     def metrics(self) -> MetricsService:
-        from luna.services.metrics import MetricsService
+        from luna.services.learning.metrics import MetricsService
 
         return MetricsService(self._container.database, self._container.settings.metrics)
 
@@ -172,7 +172,7 @@ class Services:
     def log_summary(self) -> LogSummaryService:
         """Summaries of this process's buffer of recent warnings and errors."""
         from luna.logging_setup import recent_problems
-        from luna.services.logs import LogSummaryService
+        from luna.services.operations.logs import LogSummaryService
 
         return LogSummaryService(recent_problems())
 
@@ -180,14 +180,14 @@ class Services:
 
     @cached_property
     def energy_data(self) -> EnergyDataService:
-        from luna.services.energy_data import EnergyDataService
+        from luna.services.energy.energy_data import EnergyDataService
 
         s = self._container.settings
         return EnergyDataService(self._container.energy, s.energy, s.sim.markets)
 
     @cached_property
     def insights(self) -> InsightsService:
-        from luna.services.insights import InsightsService
+        from luna.services.energy.insights import InsightsService
 
         s = self._container.settings
         return InsightsService(self._container.energy, s.energy, s.sim.markets)
@@ -196,7 +196,7 @@ class Services:
     def energy_advice(self) -> EnergyAdviceService:
         """Shared by /recommend, Luna's answers and the dashboards: it keeps each meter's advice until
         new readings arrive."""
-        from luna.services.energy_advice import EnergyAdviceService
+        from luna.services.energy.energy_advice import EnergyAdviceService
 
         with self._lock:
             return EnergyAdviceService(self._container.database, self._container.energy, self.insights)
@@ -204,31 +204,31 @@ class Services:
     @cached_property
     def meter_access(self) -> MeterAccess:
         """Operators read every meter, customers their linked ones: the API and dashboards ask this."""
-        from luna.services.user_meters import MeterAccess
+        from luna.services.energy.user_meters import MeterAccess
 
         return MeterAccess(self._container.database, self._container.energy)
 
     @cached_property
     def meter_links(self) -> MeterLinkService:
-        from luna.services.user_meters import MeterLinkService
+        from luna.services.energy.user_meters import MeterLinkService
 
         return MeterLinkService(self._container.database, self._container.energy)
 
     @cached_property
     def simulation(self) -> SimulationService:
-        from luna.services.simulation import SimulationService
+        from luna.services.energy.simulation import SimulationService
 
         return SimulationService(self._container.energy, self._container.settings.sim)
 
     @cached_property
     def simulation_control(self) -> SimulationControl:
-        from luna.services.simulation_control import SimulationControl
+        from luna.services.energy.simulation_control import SimulationControl
 
         return SimulationControl(self.jobs, self._container.energy, self.simulation)
 
     @cached_property
     def csv_feeds(self) -> CsvFeeds:
-        from luna.services.feeds import CsvFeeds, CsvFeedSettings
+        from luna.services.energy.feeds import CsvFeeds, CsvFeedSettings
 
         c = self._container
         s = c.settings.feeds
@@ -241,7 +241,7 @@ class Services:
     @cached_property
     def mqtt_readings(self) -> MqttReadings:
         """What the MQTT subscriber hands its batches to (raises for a topic without one '+' level)."""
-        from luna.services.feeds_mqtt import MqttReadings
+        from luna.services.energy.feeds_mqtt import MqttReadings
 
         c = self._container
         return MqttReadings(c.energy, c.reading_rules, c.settings.feeds.mqtt_topic)
@@ -250,26 +250,26 @@ class Services:
 
     @cached_property
     def users(self) -> UserService:
-        from luna.services.users import UserService
+        from luna.services.learning.users import UserService
 
         return UserService(self._container.database)
 
     @cached_property
     def privacy(self) -> PrivacyService:
-        from luna.services.privacy import PrivacyService
+        from luna.services.learning.privacy import PrivacyService
 
         c = self._container
         return PrivacyService(c.database, consent_default=c.settings.learning.consent_default)
 
     @cached_property
     def events(self) -> EventService:
-        from luna.services.events import EventService
+        from luna.services.learning.events import EventService
 
         return EventService(self._container.database)
 
     @cached_property
     def feedback(self) -> FeedbackService:
-        from luna.services.feedback import FeedbackService
+        from luna.services.learning.feedback import FeedbackService
 
         return FeedbackService(self._container.database)
 
@@ -277,7 +277,7 @@ class Services:
     def learning(self) -> LearningService:
         """The learning run (``settings.learning``); needs only the database, not the vector folder."""
         from luna.pipelines.learning.scoring import LearningParams
-        from luna.services.learning import LearningService
+        from luna.services.learning.learning import LearningService
 
         s = self._container.settings.learning
         params = LearningParams(
@@ -291,14 +291,14 @@ class Services:
 
     @cached_property
     def learning_control(self) -> LearningControl:
-        from luna.services.learning import LearningControl
+        from luna.services.learning.learning import LearningControl
 
         return LearningControl(self.jobs, self.learning)
 
     @cached_property
     def recommender(self) -> RecommendService:
         """Shared by the API and the dashboards: the bandit's statistics cache and random state live in it."""
-        from luna.services.recommend import RecommendService
+        from luna.services.learning.recommend import RecommendService
 
         c = self._container
         s = c.settings

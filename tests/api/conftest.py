@@ -16,7 +16,7 @@ from fastapi import FastAPI
 from luna.api.app import create_app
 from luna.container import Container, build_container
 from luna.logging_setup import configure_logging
-from luna.services.jobs import KnownJobs
+from luna.services.operations.jobs import KnownJobs
 from luna.settings import LoggingSettings, Settings
 from luna.workers.registry import PARAM_CHECKS
 

@@ -11,7 +11,7 @@ import pytest
 from fastapi import FastAPI
 
 from luna.domain.health import ComponentHealth, HealthStatus
-from luna.services.health import HealthService
+from luna.services.operations.health import HealthService
 from tests.api.conftest import http_client
 
 COMPONENTS = {"database", "vectors", "blobs", "jobs", "extract", "embeddings", "chat"}
@@ -91,7 +91,7 @@ def _up(name: str) -> Callable[[], ComponentHealth]:
 
 
 def test_seed_services_follow_the_component_that_plays_their_role() -> None:
-    from luna.services.health import HealthReport, seed_services
+    from luna.services.operations.health import HealthReport, seed_services
 
     def part(name: str, backend: str, status: HealthStatus) -> ComponentHealth:
         return ComponentHealth(name=name, status=status, backend=backend)

@@ -15,7 +15,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from luna.container import Container
-from luna.services.ingest import IngestRequest
+from luna.services.knowledge.ingest import IngestRequest
 from tests.api.conftest import ADMIN_KEY, JWT_SECRET
 from tests.contracts.s3_support import free_port
 

@@ -19,7 +19,7 @@ import pytest
 from fastapi import FastAPI
 
 from luna.container import Container
-from luna.services.simulation import SimulationService
+from luna.services.energy.simulation import SimulationService
 from luna.workers.registry import load_jobs
 from luna.workers.runner import start_in_process, stop_in_process
 from tests.api.conftest import http_client

@@ -10,7 +10,7 @@ import pytest
 from fastapi import FastAPI
 
 import luna
-from luna.services.system import git_sha
+from luna.services.operations.system import git_sha
 from tests.api.conftest import http_client
 
 pytestmark = pytest.mark.anyio

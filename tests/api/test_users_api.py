@@ -20,7 +20,7 @@ from luna.api.auth import require_admin
 from luna.api.deps import require_supported_body
 from luna.api.openapi import ADMIN_ERRORS
 from luna.api.routers import admin_privacy
-from luna.services.privacy import PrivacyService
+from luna.services.learning.privacy import PrivacyService
 from tests.api.events_support import (
     CUSTOMER,
     NOTHING,

@@ -20,7 +20,7 @@ from luna.domain.energy import MeterInfo, PriceBatch, ReadingBatch
 from luna.domain.events import Event, EventType
 from luna.domain.sim.market import simulate_prices
 from luna.domain.sim.meters import MeterSpec, simulate_meter
-from luna.services.ingest import IngestRequest
+from luna.services.knowledge.ingest import IngestRequest
 from luna.settings import load_settings
 
 TOPIC_NOTES: dict[str, list[tuple[str, str]]] = {

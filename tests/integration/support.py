@@ -19,7 +19,7 @@ import pytest
 
 from luna.container import Container, build_container
 from luna.domain.jobs import Job
-from luna.services.jobs import JobService
+from luna.services.operations.jobs import JobService
 from luna.settings import Settings
 from luna.workers.registry import load_jobs
 from luna.workers.runner import stop_in_process

@@ -10,8 +10,8 @@ import pytest
 
 from luna.container import Container
 from luna.domain.errors import InvalidInput, NotFound
-from luna.services.corpus import CorpusService
-from luna.services.ingest import IngestRequest
+from luna.services.knowledge.corpus import CorpusService
+from luna.services.knowledge.ingest import IngestRequest
 from luna.settings import Settings
 from tests.contracts.sql_support import BACKENDS
 from tests.integration.support import container_on

@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 from luna.cli.main import app
 from luna.container import Container, build_container
 from luna.domain.errors import NotFound
-from luna.services.evaluation import read_golden_sets
-from luna.services.ingest import IngestRequest
+from luna.services.evaluation.evaluation import read_golden_sets
+from luna.services.knowledge.ingest import IngestRequest
 from luna.settings import load_settings
 from tests.integration.support import cli_environment
 

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from luna.cli.main import app
 from luna.container import Container, build_container
 from luna.domain.jobs import JobStatus
-from luna.services import feeds_csv
+from luna.services.energy import feeds_csv
 from luna.settings import Settings
 from luna.workers.registry import load_jobs
 from luna.workers.runner import (

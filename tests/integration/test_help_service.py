@@ -20,9 +20,9 @@ from luna.domain.answers import ChatMessage
 from luna.domain.errors import Unavailable
 from luna.domain.health import ComponentHealth
 from luna.domain.help import HELP_ROUTES, compose_help_text
-from luna.services.answering import AnswerService
-from luna.services.help import RETRY_AFTER_SEC, HelpService
-from luna.services.ingest import IngestRequest
+from luna.services.knowledge.answering import AnswerService
+from luna.services.knowledge.help import RETRY_AFTER_SEC, HelpService
+from luna.services.knowledge.ingest import IngestRequest
 from luna.settings import HelpSettings, Settings
 
 SMART_METER = """# Smart-Meter im Haushalt

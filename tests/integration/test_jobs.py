@@ -25,7 +25,7 @@ from luna.container import Container, build_container
 from luna.domain.errors import InvalidInput
 from luna.domain.health import HealthStatus
 from luna.domain.jobs import Job, JobStatus
-from luna.services.jobs import JobService
+from luna.services.operations.jobs import JobService
 from luna.settings import Settings
 from luna.workers.registry import JobFunction, load_jobs, register, unregister
 from luna.workers.runner import JobContext, recover_stale, start_in_process, stop_in_process

@@ -21,8 +21,8 @@ from luna.container import Container, build_container
 from luna.domain.errors import Conflict, InvalidInput
 from luna.domain.items import Item, ItemStatus
 from luna.ports.vectors import VectorPoint
-from luna.services.indexing import LexicalMirror
-from luna.services.ingest import IngestRequest
+from luna.services.knowledge.indexing import LexicalMirror
+from luna.services.knowledge.ingest import IngestRequest
 from luna.settings import Settings
 from tests.contracts.sql_support import BACKENDS, scratch_postgres_database
 
@@ -255,7 +255,7 @@ def test_pending_items_are_never_searchable(container: Container) -> None:
 
 
 def test_sample_folder_ingest_reports_each_file(container: Container, tmp_path: Path) -> None:
-    from luna.services.ingest_files import collect_files, ingest_files
+    from luna.services.knowledge.ingest_files import collect_files, ingest_files
 
     (tmp_path / "a.md").write_text(TARIFF, encoding="utf-8")
     (tmp_path / "sub").mkdir()
@@ -275,7 +275,7 @@ def test_a_retried_ingest_job_replaces_its_own_half_written_items(
 ) -> None:
     """A ``kill -9`` mid-ingest leaves a pending item (and blobs) under the job's name; the job's retry
     must index the file, not count it as a duplicate of that wreck (issue #18, defect 2)."""
-    from luna.services.ingest_files import ingest_files
+    from luna.services.knowledge.ingest_files import ingest_files
 
     folder = tmp_path / "ordner"
     folder.mkdir()

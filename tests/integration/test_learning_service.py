@@ -18,7 +18,7 @@ from luna.container import Container, build_container
 from luna.domain.events import EventType
 from luna.domain.items import ItemStatus
 from luna.domain.scores import Score, ScoreTarget
-from luna.services.learning import AUDIT_ACTION, LearningService
+from luna.services.learning.learning import AUDIT_ACTION, LearningService
 from luna.settings import Settings
 from luna.workers.registry import load_jobs
 from luna.workers.runner import execute, queue_nightly_learning

@@ -21,7 +21,7 @@ from luna.adapters.sql.tables import metadata, mv_events_daily
 from luna.domain.events import Event, EventType, RagFeedback
 from luna.domain.items import Item, ItemChunk, ItemStatus
 from luna.domain.jobs import Job, JobStatus
-from luna.services.metrics import INGEST_JOBS, MetricsService
+from luna.services.learning.metrics import INGEST_JOBS, MetricsService
 from luna.settings import MetricsSettings
 from luna.workers.registry import load_jobs
 

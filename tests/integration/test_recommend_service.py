@@ -21,7 +21,7 @@ from luna.domain.bandit import BLEND, COLD, CONTENT, FRESH, POPULAR, WARM
 from luna.domain.errors import InvalidInput
 from luna.domain.events import LEARNING_SCOPE, Consent, EventType
 from luna.domain.recommendations import RecommendationKind, Recommendations
-from luna.services.ingest import IngestRequest
+from luna.services.knowledge.ingest import IngestRequest
 from luna.settings import Settings
 from tests.integration.recommend_support import (
     Corpus,

@@ -21,8 +21,14 @@ from luna.container import Container, build_container
 from luna.domain.events import Event, EventType
 from luna.pipelines.learning.boost import FusionMethod, fusion_scale
 from luna.ports.sql import UnitOfWork
-from luna.services.ingest import IngestRequest
-from luna.services.retrieval import BoostSource, Citation, LearnedBoosts, RetrievalService, RetrievalSettings
+from luna.services.knowledge.ingest import IngestRequest
+from luna.services.knowledge.retrieval import (
+    BoostSource,
+    Citation,
+    LearnedBoosts,
+    RetrievalService,
+    RetrievalSettings,
+)
 from luna.settings import Settings
 
 DOCUMENTS = {

@@ -22,9 +22,9 @@ from luna.domain.sim.meters import MeterSeries, draw_meters, simulate_meter
 from luna.domain.sim.price_stats import peak_mask
 from luna.domain.sim.weather import simulate_weather
 from luna.ports.energy import EnergyStore
-from luna.services.simulation import SimulationService
-from luna.services.simulation_batches import reading_step
-from luna.services.simulation_live import LiveTotals
+from luna.services.energy.simulation import SimulationService
+from luna.services.energy.simulation_batches import reading_step
+from luna.services.energy.simulation_live import LiveTotals
 from luna.settings import Settings
 from luna.workers.registry import load_jobs
 from luna.workers.runner import start_in_process

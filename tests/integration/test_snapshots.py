@@ -19,8 +19,8 @@ from luna.adapters.sql.backup import PostgresBackup, SqliteBackup
 from luna.container import Container, build_container
 from luna.domain.errors import Conflict, InvalidInput, NotFound, Unavailable
 from luna.ports.sql_backup import SqlBackup
-from luna.services.ingest import IngestRequest
-from luna.services.snapshots import SnapshotService
+from luna.services.knowledge.ingest import IngestRequest
+from luna.services.knowledge.snapshots import SnapshotService
 from luna.settings import Settings
 from tests.contracts.sql_support import BACKENDS, scratch_postgres_database
 
@@ -343,7 +343,7 @@ def test_a_restore_never_undoes_erasures_consent_or_the_audit_log(env: Env) -> N
 
     from luna.domain.events import Event, EventType
     from luna.domain.jobs import Job, JobStatus
-    from luna.services.privacy import PrivacyService
+    from luna.services.learning.privacy import PrivacyService
 
     erased, withdrawn = str(uuid.uuid4()), str(uuid.uuid4())
     privacy = PrivacyService(env.container.database, consent_default=True)

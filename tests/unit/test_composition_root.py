@@ -66,12 +66,14 @@ def _bindings(tree: ast.Module, services: dict[str, frozenset[str]]) -> tuple[se
     classes: set[str] = set()
     modules: dict[str, str] = {}
     for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.module in services:
-            defined = services[node.module]
-            classes |= {alias.asname or alias.name for alias in node.names if alias.name in defined}
-        elif isinstance(node, ast.ImportFrom) and node.module in ("luna", "luna.services"):
-            prefix = f"{node.module}."
-            modules |= {alias.asname or alias.name: prefix + alias.name for alias in node.names}
+        if isinstance(node, ast.ImportFrom) and _from_luna_services(node.module):
+            defined = services.get(node.module or "", frozenset())
+            for alias in node.names:
+                local = alias.asname or alias.name
+                if alias.name in defined:
+                    classes.add(local)
+                else:  # a module of a service package: ``from luna.services.learning import recommend``
+                    modules[local] = f"{node.module}.{alias.name}"
         elif isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.name in services and alias.asname:
@@ -79,6 +81,10 @@ def _bindings(tree: ast.Module, services: dict[str, frozenset[str]]) -> tuple[se
                 elif alias.name in services:  # ``import luna.services.x`` binds ``luna``
                     modules["luna"] = "luna"
     return classes, modules
+
+
+def _from_luna_services(module: str | None) -> bool:
+    return module is not None and (module in ("luna", "luna.services") or module.startswith("luna.services."))
 
 
 def _dotted(node: ast.expr) -> str | None:
@@ -106,7 +112,8 @@ def constructions(module: str, text: str, services: dict[str, frozenset[str]]) -
             continue
         if head not in modules:
             continue
-        for split in range(len(rest)):  # luna.services.jobs.JobService(...) or an alias of the module
+        # luna.services.<package>.jobs.JobService(...), or the same through an alias of a module
+        for split in range(len(rest)):
             owner = ".".join([modules[head], *rest[:split]])
             if rest[split] in services.get(owner, frozenset()):
                 yield Construction(module, node.lineno, called)
@@ -149,22 +156,22 @@ def test_the_services_the_check_knows_include_the_entry_points_ones() -> None:
 
 def test_the_check_finds_constructions_however_they_are_spelled() -> None:
     sources = {
-        "luna.services.jobs": "from dataclasses import dataclass\n"
+        "luna.services.operations.jobs": "from dataclasses import dataclass\n"
         "class JobService: ...\n"
         "@dataclass\nclass JobRow: ...\n",
-        "luna.services.recommend": "class RecommendService:\n"
+        "luna.services.learning.recommend": "class RecommendService:\n"
         "    @classmethod\n    def from_settings(cls): ...\n",
-        "luna.api.deps": "from luna.services.jobs import JobService as Jobs, JobRow\n"
-        "from luna.services import recommend\n"
-        "import luna.services.jobs\n"
+        "luna.api.deps": "from luna.services.operations.jobs import JobService as Jobs, JobRow\n"
+        "from luna.services.learning import recommend\n"
+        "import luna.services.operations.jobs\n"
         "def a(): return Jobs(1, 2)\n"
         "def b(): return recommend.RecommendService.from_settings()\n"
-        "def c(): return luna.services.jobs.JobService()\n"
+        "def c(): return luna.services.operations.jobs.JobService()\n"
         "def d(): return JobRow()\n",
-        "luna.container_services": "from luna.services.jobs import JobService\nJobService()\n",
+        "luna.container_services": "from luna.services.operations.jobs import JobService\nJobService()\n",
     }
     assert [str(found) for found in offenders(sources)] == [
         "luna.api.deps:4 builds Jobs",
         "luna.api.deps:5 builds recommend.RecommendService.from_settings",
-        "luna.api.deps:6 builds luna.services.jobs.JobService",
+        "luna.api.deps:6 builds luna.services.operations.jobs.JobService",
     ]

@@ -10,7 +10,7 @@ import pytest
 from luna.domain.energy import MeterInfo
 from luna.domain.insights import IntervalSeries, Tariffs, compute_insights
 from luna.domain.load_shift import FlexibleLoad
-from luna.services.energy_advice import (
+from luna.services.energy.energy_advice import (
     LOAD_SHIFT,
     PEAK,
     PV_SELF_CONSUMPTION,
@@ -20,7 +20,7 @@ from luna.services.energy_advice import (
     answer_section,
     wants_energy_advice,
 )
-from luna.services.insights import MeterInsights
+from luna.services.energy.insights import MeterInsights
 
 #: 2025-01-15 00:00 in Berlin (CET, UTC+1).
 DAY = datetime(2025, 1, 14, 23, 0, tzinfo=UTC)

@@ -15,7 +15,7 @@ from luna.domain.evaluation import (
     in_split,
     parse_golden_set,
 )
-from luna.services.evaluation import read_golden_sets
+from luna.services.evaluation.evaluation import read_golden_sets
 
 REPO = Path(__file__).resolve().parents[2]
 

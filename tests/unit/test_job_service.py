@@ -8,7 +8,7 @@ import pytest
 
 from luna.domain.errors import Conflict, InvalidInput, NotFound, Unavailable
 from luna.domain.jobs import Job, JobFunction, JobStatus
-from luna.services.jobs import JobService
+from luna.services.operations.jobs import JobService
 from tests.fakes import FakeDatabase, FakeJobQueue
 
 KNOWN = ("maintenance.refresh_events_daily", "ingest.document")

@@ -14,7 +14,7 @@ import pytest
 import structlog
 
 from luna.logging_setup import LoggedProblem, RecentProblems, configure_logging, recent_problems
-from luna.services.logs import LogSummaryService
+from luna.services.operations.logs import LogSummaryService
 from luna.settings import LoggingSettings
 
 NOW = datetime(2026, 3, 1, 12, 30, 20, tzinfo=UTC)

@@ -21,7 +21,7 @@ from luna.domain.energy_validation import (
 )
 from luna.domain.errors import InvalidInput
 from luna.ports.mqtt import FeedMessage
-from luna.services.feeds_mqtt import MAX_READINGS_PER_MESSAGE, MeterTopic, decode_readings
+from luna.services.energy.feeds_mqtt import MAX_READINGS_PER_MESSAGE, MeterTopic, decode_readings
 
 TOPIC = MeterTopic.parse("luna/meters/+/readings")
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from luna.services.energy_data import Series
-from luna.web.charts import events_chart, meter_chart, price_chart
+from luna.services.energy.energy_data import Series
+from luna.web.components.charts import events_chart, meter_chart, price_chart
 
 T0 = datetime(2026, 3, 2, tzinfo=UTC)
 

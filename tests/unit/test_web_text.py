@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from luna.web.citation_marks import number_citations, strip_citations
-from luna.web.formats import de_datetime, de_eur, de_int, de_number, de_percent
-from luna.web.navigation import ADMIN_VIEWS, CUSTOMER_VIEWS, Area, safe_next, view_for
+from luna.web.components.formats import de_datetime, de_eur, de_int, de_number, de_percent
+from luna.web.components.navigation import ADMIN_VIEWS, CUSTOMER_VIEWS, Area, safe_next, view_for
+from luna.web.customer.citation_marks import number_citations, strip_citations
 
 
 def test_numbers_use_a_decimal_comma_and_dots_between_thousands() -> None:

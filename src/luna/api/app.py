@@ -44,7 +44,7 @@ from luna.api.routers import (
     users,
 )
 from luna.container import Container
-from luna.services.system import git_sha, jobs_by_status
+from luna.services.operations.system import git_sha, jobs_by_status
 
 API_PREFIX = "/api/v1"
 ADMIN_PREFIX = f"{API_PREFIX}/admin"

@@ -16,8 +16,8 @@ from fastapi import Depends, Request, params
 from luna.container import Container
 from luna.container_services import Services
 from luna.domain.errors import UnsupportedType
-from luna.services.jobs import JobService
-from luna.services.knowledge import KnowledgeBase
+from luna.services.knowledge.knowledge import KnowledgeBase
+from luna.services.operations.jobs import JobService
 
 T = TypeVar("T")
 

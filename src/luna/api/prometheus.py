@@ -17,7 +17,7 @@ from prometheus_client.registry import Collector
 
 from luna.domain.jobs import JobStatus
 from luna.ports.metrics import DurationStats, Ratings
-from luna.services.metrics import UsageSnapshot
+from luna.services.learning.metrics import UsageSnapshot
 
 log = structlog.stdlib.get_logger("luna.api")
 

@@ -18,7 +18,7 @@ from rich.table import Table
 from luna.cli.context import state
 from luna.domain.errors import LunaError
 from luna.domain.evaluation import SPLITS, RunFigures
-from luna.services.evaluation import EvalRun, read_golden_sets
+from luna.services.evaluation.evaluation import EvalRun, read_golden_sets
 
 app = typer.Typer(
     help="Evaluation: golden questions, held-out figures, runs to compare.", no_args_is_help=True

@@ -20,7 +20,7 @@ from luna.cli.context import CliState, state
 from luna.cli.server_client import ServerClient, ServerError
 from luna.domain.errors import LunaError
 from luna.domain.jobs import Job
-from luna.services.jobs import JobService
+from luna.services.operations.jobs import JobService
 from luna.workers.registry import load_jobs
 
 app = typer.Typer(help="Background jobs: list, show, run and cancel.", no_args_is_help=True)

@@ -18,7 +18,13 @@ from luna.cli.context import state
 from luna.cli.server_client import ServerClient, ServerError, follow_job
 from luna.container import Container
 from luna.domain.errors import LunaError
-from luna.services.ingest_files import FileOutcome, IngestSummary, Outcome, collect_files, ingest_files
+from luna.services.knowledge.ingest_files import (
+    FileOutcome,
+    IngestSummary,
+    Outcome,
+    collect_files,
+    ingest_files,
+)
 
 admin_app = typer.Typer(
     help="Keep the knowledge base consistent: verify, repair, reindex.", no_args_is_help=True

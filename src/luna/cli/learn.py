@@ -21,7 +21,7 @@ from luna.cli.context import state
 from luna.cli.server_client import ServerClient, ServerError, follow_job
 from luna.container import Container
 from luna.domain.errors import LunaError
-from luna.services.learning import parse_as_of
+from luna.services.learning.learning import parse_as_of
 
 app = typer.Typer(
     help="The learning loop: popularity and quality scores from events and ratings.", no_args_is_help=True

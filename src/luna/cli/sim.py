@@ -21,7 +21,7 @@ from luna.cli.context import CliState, state
 from luna.cli.server_client import ServerClient, ServerError, follow_job
 from luna.container import Container
 from luna.domain.errors import LunaError
-from luna.services.simulation import MAX_METERS, MAX_SEED, parse_instant
+from luna.services.energy.simulation import MAX_METERS, MAX_SEED, parse_instant
 
 app = typer.Typer(
     help="Simulated smart meters and day-ahead prices: backfill history, run the live simulation.",

@@ -15,7 +15,7 @@ from rich.table import Table
 from luna.cli.context import state
 from luna.cli.server_client import ServerClient, ServerError
 from luna.domain.errors import LunaError
-from luna.services.snapshots import SnapshotInfo, SnapshotService
+from luna.services.knowledge.snapshots import SnapshotInfo, SnapshotService
 
 app = typer.Typer(help="Snapshots of SQL, vectors and documents, and restoring them.", no_args_is_help=True)
 console = Console()

@@ -24,7 +24,7 @@ from datetime import datetime
 
 from luna.domain.events import Event, EventType
 
-#: The strategies ``/recommend`` can serve (see :mod:`luna.services.recommend_candidates`).
+#: The strategies ``/recommend`` can serve (see :mod:`luna.services.learning.recommend_candidates`).
 CONTENT, POPULAR, FRESH, BLEND = "content", "popular", "fresh", "blend"
 STRATEGIES: tuple[str, ...] = (CONTENT, POPULAR, FRESH, BLEND)
 #: A user with no positive event (or no consent to learning) has no profile: content is not possible.

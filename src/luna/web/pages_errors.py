@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from nicegui import ui
 
-from luna.web.errors import german_message
-from luna.web.theme import apply_theme
+from luna.web.components.errors import german_message
+from luna.web.components.theme import apply_theme
 
 
 def _error_page(code: str, title: str, text: str) -> None:

@@ -10,11 +10,11 @@ from fastapi.responses import RedirectResponse
 from nicegui import ui
 
 from luna.web import session
+from luna.web.components.navigation import ADMIN_LOGIN_ROUTE, LOGIN_ROUTE, Area, safe_next
+from luna.web.components.offload import in_thread
+from luna.web.components.theme import apply_theme
 from luna.web.context import web_context
 from luna.web.credentials import LoginRefused, login_with_token
-from luna.web.navigation import ADMIN_LOGIN_ROUTE, LOGIN_ROUTE, Area, safe_next
-from luna.web.offload import in_thread
-from luna.web.theme import apply_theme
 
 
 @ui.page(LOGIN_ROUTE)

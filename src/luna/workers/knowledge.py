@@ -7,7 +7,7 @@ from typing import Any
 
 from luna.container import Container
 from luna.domain.jobs import Job, JobStatus
-from luna.services.ingest_files import collect_files, ingest_files
+from luna.services.knowledge.ingest_files import collect_files, ingest_files
 from luna.workers.registry import register
 from luna.workers.runner import JobContext
 

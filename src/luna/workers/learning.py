@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from luna.container import Container
-from luna.services.learning import LEARN_JOB, parse_as_of
+from luna.services.learning.learning import LEARN_JOB, parse_as_of
 from luna.workers.registry import register
 from luna.workers.runner import JobContext
 

@@ -33,7 +33,7 @@ from typing import Any
 from luna.container import Container
 from luna.domain.jobs import Job, JobStatus
 from luna.pipelines.learning.schedule import NightlySchedule
-from luna.services.jobs import JobService
+from luna.services.operations.jobs import JobService
 from luna.workers.registry import JobResult, load_jobs
 
 logger = logging.getLogger(__name__)

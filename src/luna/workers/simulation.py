@@ -8,7 +8,7 @@ from typing import Any
 from luna.container import Container
 from luna.domain.errors import InvalidInput
 from luna.domain.jobs import Job
-from luna.services.simulation import parse_instant
+from luna.services.energy.simulation import parse_instant
 from luna.workers.registry import JobResult, register
 from luna.workers.runner import JobCancelledError, JobContext
 

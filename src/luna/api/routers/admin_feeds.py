@@ -12,7 +12,7 @@ from luna.api.openapi import error_response
 from luna.api.schemas.envelope import Envelope
 from luna.api.schemas.feeds import FeedFileDetail, FeedFileOut, FeedFilePage
 from luna.domain.blobs import MAX_KEY_CHARS, check_blob_key
-from luna.services.feeds import CsvFeeds, Drop
+from luna.services.energy.feeds import CsvFeeds, Drop
 
 router = APIRouter(prefix="/feeds", tags=["admin"])
 

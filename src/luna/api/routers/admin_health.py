@@ -11,7 +11,7 @@ from luna.api.deps import from_services
 from luna.api.envelope import ok
 from luna.api.schemas.envelope import Envelope
 from luna.api.schemas.health import ComponentHealthOut, HealthOut
-from luna.services.health import HealthService, seed_services
+from luna.services.operations.health import HealthService, seed_services
 
 log = structlog.stdlib.get_logger("luna.api")
 router = APIRouter(prefix="/health", tags=["admin"])

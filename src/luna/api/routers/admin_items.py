@@ -27,7 +27,7 @@ from luna.api.schemas.knowledge import (
 )
 from luna.container import Container
 from luna.domain.items import ItemStatus
-from luna.services.corpus import CorpusService
+from luna.services.knowledge.corpus import CorpusService
 
 router = APIRouter(tags=["admin"])
 

@@ -23,7 +23,7 @@ from luna.api.schemas.learning import (
     LearningStatusOut,
     LearnRun,
 )
-from luna.services.learning import LearningControl, LearningService
+from luna.services.learning.learning import LearningControl, LearningService
 
 #: Who the job record and the audit log name when an operator starts a run through the API.
 LEARN_CREATOR = "admin-api"

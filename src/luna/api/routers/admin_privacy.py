@@ -12,7 +12,7 @@ from luna.api.openapi import error_response
 from luna.api.path_ids import uuid_or_404
 from luna.api.schemas.envelope import Envelope
 from luna.api.schemas.events import ErasureOut
-from luna.services.privacy import PrivacyService
+from luna.services.learning.privacy import PrivacyService
 
 router = APIRouter(prefix="/users", tags=["admin"])
 

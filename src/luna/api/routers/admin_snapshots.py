@@ -11,7 +11,7 @@ from luna.api.envelope import ok
 from luna.api.openapi import error_response
 from luna.api.schemas.envelope import Envelope
 from luna.api.schemas.snapshots import SnapshotOut, SnapshotRequest
-from luna.services.snapshots import SnapshotService
+from luna.services.knowledge.snapshots import SnapshotService
 
 router = APIRouter(prefix="/snapshots", tags=["admin"])
 

@@ -17,7 +17,7 @@ from luna.api.openapi import error_response
 from luna.api.schemas.envelope import Envelope
 from luna.api.schemas.recommend import MeterLinksOut, MeterLinksRequest
 from luna.domain.energy_validation import METER_ID_PATTERN
-from luna.services.user_meters import MeterLinkService
+from luna.services.energy.user_meters import MeterLinkService
 
 router = APIRouter(prefix="/users", tags=["admin"])
 

@@ -28,9 +28,15 @@ from luna.api.schemas.envelope import Envelope
 from luna.domain.energy import MeterKind
 from luna.domain.energy_validation import METER_ID_PATTERN
 from luna.domain.load_shift import FlexibleLoad
-from luna.services.energy_data import EnergyDataService, MeterPage, ResolutionChoice, Series, parse_instant
-from luna.services.insights import InsightsService
-from luna.services.user_meters import MeterAccess
+from luna.services.energy.energy_data import (
+    EnergyDataService,
+    MeterPage,
+    ResolutionChoice,
+    Series,
+    parse_instant,
+)
+from luna.services.energy.insights import InsightsService
+from luna.services.energy.user_meters import MeterAccess
 
 router = APIRouter(prefix="/data", tags=["data"], dependencies=[Depends(current_caller)])
 
@@ -66,7 +72,7 @@ CallerOf = Annotated[Caller, Depends(current_caller)]
 
 
 def readable_meter(access: Access, caller: CallerOf, meter_id: MeterId) -> str:
-    """``meter_id`` when the caller may read it (:class:`~luna.services.user_meters.MeterAccess`)."""
+    """``meter_id`` when the caller may read it (:class:`~luna.services.energy.user_meters.MeterAccess`)."""
     access.require(caller.user_id, meter_id)
     return meter_id
 

@@ -19,7 +19,7 @@ from luna.api.errors import Forbidden
 from luna.api.openapi import error_response
 from luna.api.schemas.envelope import Envelope
 from luna.api.schemas.events import EventBatchIn, EventIn, EventSaved, EventsSaved
-from luna.services.events import EventService
+from luna.services.learning.events import EventService
 
 router = APIRouter(
     prefix="/events",

@@ -13,7 +13,7 @@ from luna.api.openapi import error_response
 from luna.api.routers.events import owner_of
 from luna.api.schemas.envelope import Envelope
 from luna.api.schemas.events import FeedbackIn, FeedbackSaved
-from luna.services.feedback import FeedbackService
+from luna.services.learning.feedback import FeedbackService
 
 router = APIRouter(
     prefix="/feedback",

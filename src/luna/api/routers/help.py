@@ -1,7 +1,7 @@
 """``/api/v1/help``: German help for the dashboards' views, written by Luna from her knowledge base.
 
 Customers and operators may read it (:func:`~luna.api.callers.current_caller`). A text is written once
-per route and model version and then served from the cache; see :mod:`luna.services.help`.
+per route and model version and then served from the cache; see :mod:`luna.services.knowledge.help`.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from luna.api.openapi import error_response
 from luna.api.schemas.envelope import Envelope
 from luna.api.schemas.help import HelpRouteOut, HelpRoutesOut, HelpTextOut
 from luna.domain.help import MAX_ROUTE_CHARS
-from luna.services.help import HelpService
+from luna.services.knowledge.help import HelpService
 
 router = APIRouter(prefix="/help", tags=["help"], dependencies=[Depends(current_caller)])
 

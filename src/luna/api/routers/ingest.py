@@ -14,7 +14,7 @@ from luna.api.schemas.envelope import Envelope
 from luna.api.schemas.knowledge import IngestOut, UrlIngestRequest
 from luna.container import Container
 from luna.domain.errors import TooLarge
-from luna.services.ingest import IngestRequest
+from luna.services.knowledge.ingest import IngestRequest
 
 router = APIRouter(prefix="/ingest", tags=["ingest"])
 

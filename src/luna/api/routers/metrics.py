@@ -18,7 +18,7 @@ from luna.api.envelope import ok
 from luna.api.openapi import error_response
 from luna.api.schemas.envelope import Envelope
 from luna.api.schemas.metrics import IngestOut, OverviewOut
-from luna.services.metrics import MetricsService
+from luna.services.learning.metrics import MetricsService
 
 router = APIRouter(prefix="/metrics", tags=["metrics"])
 

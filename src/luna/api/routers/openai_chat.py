@@ -2,7 +2,7 @@
 
 Open WebUI, LibreChat or any OpenAI client pointed at ``http://<luna>/v1`` talks to Luna: the last
 user message is the question, answered with Luna's retrieval, citations and refusal rule (the same
-:class:`~luna.services.answering.AnswerService` as ``/api/v1/rag/ask``), with the sources listed
+:class:`~luna.services.knowledge.answering.AnswerService` as ``/api/v1/rag/ask``), with the sources listed
 under the answer. Authentication is the API's: a customer's JWT as the client's API key (``Authorization:
 Bearer``), or the admin key in ``X-Admin-Key``; questions count against the same per-caller limit.
 
@@ -45,8 +45,8 @@ from luna.api.schemas.openai_chat import (
 )
 from luna.container import Container
 from luna.domain.errors import InvalidInput
-from luna.services.answering import Answer, AnswerEvent, AnswerService
-from luna.services.retrieval import Citation
+from luna.services.knowledge.answering import Answer, AnswerEvent, AnswerService
+from luna.services.knowledge.retrieval import Citation
 
 router = APIRouter(prefix="/v1", tags=["openai-compatible"])
 _STARTED = int(time.time())

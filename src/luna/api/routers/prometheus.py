@@ -14,7 +14,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from luna.api.auth import require_scraper
 from luna.api.deps import from_services
 from luna.api.prometheus import HttpMetrics, usage_exposition
-from luna.services.metrics import MetricsService
+from luna.services.learning.metrics import MetricsService
 
 router = APIRouter(tags=["system"])
 

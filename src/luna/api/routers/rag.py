@@ -1,7 +1,7 @@
 """``/api/v1/rag``: hybrid search over the knowledge base and Luna's cited German answers.
 
 When a customer with linked meters asks about their own consumption, costs or saving (see
-:func:`~luna.services.energy_advice.wants_energy_advice`), Luna ends the answer with a
+:func:`~luna.services.energy.energy_advice.wants_energy_advice`), Luna ends the answer with a
 "Handlungsempfehlung" from their meter data, streamed after the answer's own text.
 """
 
@@ -25,9 +25,9 @@ from luna.api.schemas.knowledge import AskOut, AskRequest, CitationOut, SearchOu
 from luna.container import Container
 from luna.domain.errors import LunaError, RateLimited
 from luna.ports.ratelimit import RateLimiter
-from luna.services.answering import Answer, AnswerEvent
-from luna.services.energy_advice import EnergyAdviceService, answer_section, wants_energy_advice
-from luna.services.retrieval import Citation
+from luna.services.energy.energy_advice import EnergyAdviceService, answer_section, wants_energy_advice
+from luna.services.knowledge.answering import Answer, AnswerEvent
+from luna.services.knowledge.retrieval import Citation
 
 router = APIRouter(prefix="/rag", tags=["rag"])
 logger = logging.getLogger(__name__)

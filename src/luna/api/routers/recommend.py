@@ -13,7 +13,7 @@ from luna.api.errors import Forbidden
 from luna.api.openapi import error_response
 from luna.api.schemas.envelope import Envelope
 from luna.api.schemas.recommend import RecommendOut, RecommendRequest
-from luna.services.recommend import RecommendService
+from luna.services.learning.recommend import RecommendService
 
 router = APIRouter(tags=["recommend"])
 

@@ -18,7 +18,7 @@ from luna.api.openapi import ADMIN_ERRORS, error_response
 from luna.api.schemas.envelope import Envelope
 from luna.api.schemas.jobs import JobOut
 from luna.api.schemas.sim import SimRun, SimStatusOut
-from luna.services.simulation_control import SimulationControl
+from luna.services.energy.simulation_control import SimulationControl
 
 #: Who the job record names as its creator when an operator starts the simulation through the API.
 SIM_CREATOR = "sim-api"

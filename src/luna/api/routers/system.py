@@ -12,7 +12,7 @@ from luna.api.envelope import ok
 from luna.api.schemas.envelope import Envelope
 from luna.api.schemas.system import SystemInfoOut
 from luna.container import Container
-from luna.services.system import system_info
+from luna.services.operations.system import system_info
 
 router = APIRouter(prefix="/system", tags=["system"])
 

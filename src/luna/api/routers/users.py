@@ -18,8 +18,8 @@ from luna.api.schemas.envelope import Envelope
 from luna.api.schemas.events import ConsentIn, ConsentOut, ErasureOut, UserOut
 from luna.api.schemas.recommend import MeterLinksOut
 from luna.domain.users import User
-from luna.services.privacy import PrivacyService
-from luna.services.user_meters import MeterLinkService
+from luna.services.energy.user_meters import MeterLinkService
+from luna.services.learning.privacy import PrivacyService
 
 router = APIRouter(
     prefix="/users",

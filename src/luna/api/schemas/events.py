@@ -7,9 +7,14 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
-from luna.services.events import CLIENT_EVENT_TYPES, MAX_BATCH_EVENTS, MAX_META_BYTES, MAX_META_DEPTH
-from luna.services.feedback import MAX_ANSWER_CHARS, MAX_CHUNKS_USED, MAX_NOTES_CHARS, MAX_QUESTION_CHARS
-from luna.services.privacy import ConsentState, Erasure, UserRecord
+from luna.services.learning.events import CLIENT_EVENT_TYPES, MAX_BATCH_EVENTS, MAX_META_BYTES, MAX_META_DEPTH
+from luna.services.learning.feedback import (
+    MAX_ANSWER_CHARS,
+    MAX_CHUNKS_USED,
+    MAX_NOTES_CHARS,
+    MAX_QUESTION_CHARS,
+)
+from luna.services.learning.privacy import ConsentState, Erasure, UserRecord
 
 _UUID_CHARS = 64
 _USER_ID_HELP = (

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from luna.services.feeds import Drop
+from luna.services.energy.feeds import Drop
 
 
 class FeedProblemOut(BaseModel):

@@ -9,10 +9,10 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from luna.domain.items import FILTERABLE_CHUNK_FIELDS, Item, ItemStatus
-from luna.services.answering import Answer
-from luna.services.ingest import IngestResult
-from luna.services.kb_maintenance import DriftReport
-from luna.services.retrieval import Citation
+from luna.services.knowledge.answering import Answer
+from luna.services.knowledge.ingest import IngestResult
+from luna.services.knowledge.kb_maintenance import DriftReport
+from luna.services.knowledge.retrieval import Citation
 
 FilterValue = str | int | float | bool | list[str | int | float | bool]
 #: At most one entry per filterable field; the bound is checked while parsing, before any work.

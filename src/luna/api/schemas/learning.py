@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from luna.api.schemas.jobs import JobOut
 from luna.domain.scores import AuditEntry, ScoreVersion
-from luna.services.learning import LearningOverview
+from luna.services.learning.learning import LearningOverview
 
 MAX_VERSIONS = 100
 MAX_AUDIT_ENTRIES = 500

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from pydantic import BaseModel, Field
 
 from luna.ports.metrics import DurationStats, Ratings
-from luna.services.metrics import DayEvents, IngestDay, IngestFailures, IngestMetrics, Overview
+from luna.services.learning.metrics import DayEvents, IngestDay, IngestFailures, IngestMetrics, Overview
 
 
 class RatingsOut(BaseModel):

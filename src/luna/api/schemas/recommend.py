@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from luna.api.schemas.data import MeterOut
 from luna.domain.energy_validation import METER_ID_PATTERN
 from luna.domain.recommendations import Recommendation, Recommendations
-from luna.services.user_meters import MAX_METERS_PER_USER, MeterLinks
+from luna.services.energy.user_meters import MAX_METERS_PER_USER, MeterLinks
 
 _PAYLOAD_DESCRIPTION = (
     "content: the chunk's `text`, `item_id`, `title`, `kind`, `source`, `tags`, `url`, `version`, `section`, "

@@ -8,8 +8,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from luna.api.schemas.jobs import JobOut
-from luna.services.simulation import MAX_METERS, MAX_SEED
-from luna.services.simulation_control import SimulationStatus
+from luna.services.energy.simulation import MAX_METERS, MAX_SEED
+from luna.services.energy.simulation_control import SimulationStatus
 
 
 class SimRun(BaseModel):

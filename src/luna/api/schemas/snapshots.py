@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from luna.services.snapshots import SnapshotInfo
+from luna.services.knowledge.snapshots import SnapshotInfo
 
 
 class SnapshotRequest(BaseModel):

@@ -1,0 +1,1 @@
+"""Smart-meter data and prices: feeds, storage access, insights, advice, the simulator."""

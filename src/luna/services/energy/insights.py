@@ -1,0 +1,155 @@
+"""Energy insights of one meter: its 15-minute rollups and the day-ahead prices, through the pure rules.
+
+Reads never touch raw readings: the 15-minute rollup gives each quarter-hour's kWh and how many
+readings it holds, so a quarter-hour with fewer readings (with values) than the meter's interval
+promises is a gap, reported and left out (:mod:`luna.domain.insights`).
+
+Prices are the BASE rows of one market label (every delivery period). A price at ``ts`` holds for the
+market time unit in force: one hour until 2025-09-30, a quarter-hour since the SDAC switch, so an
+hourly price covers its four quarter-hours and a missing quarter-hour price stays missing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Final
+
+import numpy as np
+
+from luna.domain.energy import SeriesRows
+from luna.domain.errors import InvalidInput, NotFound, Unprocessable
+from luna.domain.insights import Floats, Insights, IntervalSeries, Tariffs, compute_insights
+from luna.domain.load_shift import FlexibleLoad
+from luna.domain.sim.market import QUARTER_HOUR_FROM
+from luna.ports.energy import EnergyStore
+from luna.services.energy.energy_data import DEFAULT_PRODUCT, check_range
+from luna.settings import EnergySettings
+
+QUARTER_S: Final = 900
+MAX_DAYS: Final = 366
+_HOUR_S: Final = 3600
+
+
+@dataclass(frozen=True)
+class MeterInsights:
+    meter_id: str
+    #: The market whose BASE prices priced the period; None when no market is configured.
+    market: str | None
+    product: str
+    tariffs: Tariffs
+    insights: Insights
+
+
+class InsightsService:
+    def __init__(self, store: EnergyStore, settings: EnergySettings, markets: Sequence[str]) -> None:
+        self._store = store
+        self._tariffs = Tariffs(
+            flat_eur_kwh=settings.flat_tariff_eur_kwh,
+            dynamic_surcharge_eur_kwh=settings.dynamic_surcharge_eur_kwh,
+            feed_in_eur_kwh=settings.feed_in_eur_kwh,
+        )
+        self._markets = list(markets)
+
+    def insights(
+        self, meter_id: str, start: datetime, end: datetime, *, market: str | None, load: FlexibleLoad
+    ) -> MeterInsights:
+        """Insights over the quarter-hours covering ``[start, end)`` (widened to whole quarter-hours).
+
+        An explicitly named market must have prices; the configured default may have none yet, and
+        then the costs are missing (and reported as gaps) instead of the whole answer.
+        """
+        check_range(start, end)
+        start, end = _floor_quarter(start), _ceil_quarter(end)
+        if end - start > timedelta(days=MAX_DAYS):
+            raise InvalidInput(f"Insights cover at most {MAX_DAYS} days; choose a shorter range.")
+        meter = self._store.get_meter(meter_id)
+        if meter is None:
+            raise NotFound(f"No meter {meter_id!r}; GET /api/v1/data/meters lists them.")
+        if meter.interval_s > QUARTER_S or QUARTER_S % meter.interval_s:
+            raise Unprocessable(
+                f"Meter {meter_id!r} reads every {meter.interval_s} s; insights need readings that "
+                f"divide a quarter-hour."
+            )
+        if market is not None:
+            self._check_market(market)
+        chosen = market or (self._markets[0] if self._markets else None)
+        n = int((end - start).total_seconds()) // QUARTER_S
+        rollups = self._store.readings(meter_id, start, end, "15m", limit=n + 1)
+        consumption, production, kw_max = _quarter_hours(rollups, start, n, QUARTER_S // meter.interval_s)
+        prices = self._prices(chosen, start, end, n)
+        series = IntervalSeries(
+            ts=np.datetime64(start.replace(tzinfo=None), "s") + np.arange(n) * np.timedelta64(QUARTER_S, "s"),
+            step_s=QUARTER_S,
+            consumption_kwh=consumption,
+            production_kwh=production,
+            price_eur_mwh=prices,
+            consumption_kw_max=kw_max,
+        )
+        return MeterInsights(
+            meter_id=meter_id,
+            market=chosen,
+            product=DEFAULT_PRODUCT,
+            tariffs=self._tariffs,
+            insights=compute_insights(series, self._tariffs, load),
+        )
+
+    def _check_market(self, market: str) -> None:
+        stored = sorted({m for m, p, *_ in self._store.price_series() if p == DEFAULT_PRODUCT})
+        if market not in stored:
+            available = ", ".join(stored) or "none yet"
+            raise NotFound(
+                f"No {DEFAULT_PRODUCT} prices for market {market!r}; available: {available}.",
+                details={"available": stored},
+            )
+
+    def _prices(self, market: str | None, start: datetime, end: datetime, n: int) -> Floats:
+        """Price per quarter-hour; an hourly price that began before ``start`` still covers its rest."""
+        prices = np.full(n, np.nan)
+        if market is None:
+            return prices
+        read_from = start - timedelta(seconds=_HOUR_S - QUARTER_S)
+        rows = self._store.prices(market, DEFAULT_PRODUCT, read_from, end, "raw", limit=n + 8)
+        ts_at, price_at = rows.columns.index("ts"), rows.columns.index("price_eur_mwh")
+        origin = int(start.timestamp())
+        for row in rows.rows:
+            ts, price = row[ts_at], row[price_at]
+            seconds = int(ts.timestamp())
+            if price is None or seconds % QUARTER_S:
+                continue
+            unit = QUARTER_S if ts >= QUARTER_HOUR_FROM else _HOUR_S
+            first = (seconds - origin) // QUARTER_S
+            prices[max(first, 0) : max(first + unit // QUARTER_S, 0)] = float(price)
+        return prices
+
+
+def _quarter_hours(
+    rollups: SeriesRows, start: datetime, n: int, expected: int
+) -> tuple[Floats, Floats, Floats]:
+    """kWh consumed and produced and the highest reading per quarter-hour; NaN where incomplete."""
+    consumption, production, kw_max = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
+    column = {name: i for i, name in enumerate(rollups.columns)}
+    origin = int(start.timestamp())
+    for row in rollups.rows:
+        index = (int(row[column["ts"]].timestamp()) - origin) // QUARTER_S
+        with_values = (row[column["readings"]] or 0) - (row[column["missing"]] or 0)
+        if not 0 <= index < n or with_values < expected or row[column["consumption_kwh"]] is None:
+            continue
+        consumption[index] = row[column["consumption_kwh"]]
+        # A meter that reports no production (NULL) produced nothing.
+        production[index] = row[column["production_kwh"]] or 0.0
+        kw_max[index] = (
+            np.nan if row[column["consumption_kw_max"]] is None else row[column["consumption_kw_max"]]
+        )
+    return consumption, production, kw_max
+
+
+def _floor_quarter(instant: datetime) -> datetime:
+    seconds = int(instant.timestamp()) // QUARTER_S * QUARTER_S
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+def _ceil_quarter(instant: datetime) -> datetime:
+    seconds = -(-int(np.ceil(instant.timestamp())) // QUARTER_S) * QUARTER_S
+    return datetime.fromtimestamp(seconds, UTC)

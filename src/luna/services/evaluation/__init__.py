@@ -1,0 +1,1 @@
+"""Evaluation: golden questions through retrieval and answers, kept runs."""

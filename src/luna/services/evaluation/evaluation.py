@@ -1,0 +1,230 @@
+"""The evaluation core: run golden questions through Luna's real retrieval and answers, keep the run.
+
+A run asks every question of a split once (search for the retrieval figures, ask for the answer
+figures) and is written as one JSON file under ``<data_dir>/eval/runs/``: the figures, each question's
+outcome and what produced them (models, fusion, thresholds), so two runs compare like for like
+(``luna eval compare``). Documents are named in golden sets by file name; they are found in the
+knowledge base by the content hash of that file (``--documents`` folder) or else by title.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path, PurePath
+from typing import Any
+
+import yaml
+
+from luna.domain.errors import InvalidInput, NotFound
+from luna.domain.evaluation import (
+    GoldenQuestion,
+    QuestionOutcome,
+    RunFigures,
+    Split,
+    figures,
+    first_paragraph,
+    in_split,
+    is_hit,
+    parse_golden_set,
+)
+from luna.ports.sql import Database
+from luna.services.knowledge.answering import AnswerService
+from luna.services.knowledge.retrieval import Citation, RetrievalService
+
+RUN_ID = re.compile(r"^[0-9]{8}T[0-9]{6}Z-[a-z0-9-]{1,40}$")
+SEARCH_DEPTH = 10
+CHUNK_MARKER = re.compile(r"\[chunk ([^\]\s]+)\]")
+
+
+@dataclass(frozen=True, slots=True)
+class EvalRun:
+    run_id: str
+    name: str
+    split: Split
+    created_at: str
+    setup: dict[str, Any]
+    figures: RunFigures
+    outcomes: list[QuestionOutcome]
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _run_from_json(data: Mapping[str, Any]) -> EvalRun:
+    outcomes = [
+        QuestionOutcome(**{**o, "unsupported_numbers": tuple(o["unsupported_numbers"])})
+        for o in data["outcomes"]
+    ]
+    return EvalRun(
+        data["run_id"],
+        data["name"],
+        data["split"],
+        data["created_at"],
+        dict(data["setup"]),
+        RunFigures(**data["figures"]),
+        outcomes,
+    )
+
+
+def read_golden_sets(paths: Sequence[Path]) -> list[GoldenQuestion]:
+    """The questions of one or more golden-set YAML files; ids must be unique across them."""
+    questions: list[GoldenQuestion] = []
+    for path in paths:
+        try:
+            entries = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except OSError as error:
+            raise InvalidInput(f"{path}: cannot read the golden set ({error.strerror}).") from None
+        except yaml.YAMLError as error:
+            raise InvalidInput(f"{path}: not valid YAML ({error}).") from None
+        questions += parse_golden_set(entries, str(path))
+    ids = [q.question_id for q in questions]
+    twice = sorted({i for i in ids if ids.count(i) > 1})
+    if twice:
+        raise InvalidInput(f"Question ids appear in more than one set: {', '.join(twice)}.")
+    return questions
+
+
+class EvaluationService:
+    def __init__(
+        self,
+        database: Database,
+        retrieval: RetrievalService,
+        answers: AnswerService,
+        runs_dir: Path,
+        setup: Callable[[], dict[str, Any]],
+    ) -> None:
+        """``setup`` describes what is being measured (models, fusion, thresholds) for the run file."""
+        self._database = database
+        self._retrieval = retrieval
+        self._answers = answers
+        self._runs_dir = runs_dir
+        self._setup = setup
+
+    def resolve_documents(
+        self, questions: Sequence[GoldenQuestion], documents_dir: Path | None
+    ) -> dict[str, str]:
+        """Item id per document name; a name the knowledge base lacks is an error naming it."""
+        names = sorted({q.document for q in questions if q.document})
+        found: dict[str, str] = {}
+        with self._database.unit_of_work(read_only=True) as uow:
+            for name in names:
+                item = None
+                if documents_dir is not None:
+                    path = next(iter(sorted(documents_dir.rglob(name))), None)
+                    if path is not None:
+                        item = uow.items.get_by_sha256(hashlib.sha256(path.read_bytes()).hexdigest())
+                if item is None:
+                    stem = PurePath(name).stem.casefold()
+                    matches = uow.items.list(query=PurePath(name).stem, limit=5)
+                    item = next((i for i in matches if (i.title or "").casefold() == stem), None)
+                if item is None:
+                    raise NotFound(f"The knowledge base has no document {name!r}; ingest it first.")
+                found[name] = item.item_id
+        return found
+
+    def run(
+        self,
+        questions: Sequence[GoldenQuestion],
+        *,
+        split: Split,
+        name: str,
+        documents_dir: Path | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> EvalRun:
+        chosen = in_split(questions, split)
+        if not chosen:
+            raise InvalidInput(f"No question of the set falls into the split {split!r}.")
+        items = self.resolve_documents(chosen, documents_dir)
+        outcomes = []
+        for done, question in enumerate(chosen, start=1):
+            outcomes.append(self._outcome(question, items.get(question.document or "")))
+            if progress is not None:
+                progress(done, len(chosen))
+        created = datetime.now(UTC)
+        slug = re.sub(r"[^a-z0-9-]+", "-", name.casefold()).strip("-")[:40] or "run"
+        run = EvalRun(
+            f"{created:%Y%m%dT%H%M%SZ}-{slug}",
+            name,
+            split,
+            created.isoformat(),
+            self._setup(),
+            figures(outcomes),
+            outcomes,
+        )
+        self._runs_dir.mkdir(parents=True, exist_ok=True)
+        path = self._runs_dir / f"{run.run_id}.json"
+        path.write_text(json.dumps(run.to_json(), ensure_ascii=False, indent=1), encoding="utf-8")
+        return run
+
+    def list_runs(self) -> list[EvalRun]:
+        """Newest first."""
+        if not self._runs_dir.is_dir():
+            return []
+        paths = sorted(self._runs_dir.glob("*.json"), reverse=True)
+        return [_run_from_json(json.loads(p.read_text(encoding="utf-8"))) for p in paths]
+
+    def get_run(self, run_id: str) -> EvalRun:
+        path = self._runs_dir / f"{run_id}.json"
+        if not RUN_ID.match(run_id) or not path.is_file():
+            raise NotFound(f"There is no evaluation run {run_id!r}; `luna eval list` shows them.")
+        return _run_from_json(json.loads(path.read_text(encoding="utf-8")))
+
+    def _outcome(self, question: GoldenQuestion, item_id: str | None) -> QuestionOutcome:
+        started = time.perf_counter()
+        found = self._retrieval.search(question.question, SEARCH_DEPTH)
+        search_ms = (time.perf_counter() - started) * 1000
+        started = time.perf_counter()
+        answer = self._answers.ask(question.question)
+        answer_ms = (time.perf_counter() - started) * 1000
+        refused = not answer.citations
+        if not question.answerable:
+            return QuestionOutcome(
+                question.question_id,
+                False,
+                refused=refused,
+                unsupported_numbers=tuple(answer.unsupported_numbers),
+                answer_ms=answer_ms,
+                search_ms=search_ms,
+            )
+        rank = next(
+            (r for r, c in enumerate(found.citations, 1) if self._hit(c, item_id, question.needles)),
+            None,
+        )
+        lead = first_paragraph(answer.answer)
+        wanted = (question.figure,) if question.figure else question.needles
+        return QuestionOutcome(
+            question.question_id,
+            True,
+            rank=rank,
+            refused=refused,
+            answer_holds_needle=not refused and any(_loose(w) in _loose(lead) for w in wanted),
+            first_citation_hit=self._first_cited_hits(answer.answer, answer.citations, item_id, question),
+            unsupported_numbers=tuple(answer.unsupported_numbers),
+            answer_ms=answer_ms,
+            search_ms=search_ms,
+        )
+
+    def _first_cited_hits(
+        self, text: str, citations: Sequence[Citation], item_id: str | None, question: GoldenQuestion
+    ) -> bool:
+        """The passage the answer cites first (in reading order) answers the question."""
+        marker = CHUNK_MARKER.search(text)
+        cited = {c.chunk_id: c for c in citations}
+        first = cited.get(marker.group(1)) if marker else None
+        return first is not None and self._hit(first, item_id, question.needles)
+
+    @staticmethod
+    def _hit(citation: Citation, item_id: str | None, needles: Sequence[str]) -> bool:
+        text = str(citation.payload.get("text", ""))
+        return is_hit(citation.payload.get("item_id") == item_id, text, needles)
+
+
+def _loose(text: str) -> str:
+    """Whitespace-insensitive comparison: answers re-flow line breaks of the source."""
+    return " ".join(text.split())

@@ -1,0 +1,1 @@
+"""Knowledge base: ingest, indexing, search, answers, corpus upkeep, snapshots, view help."""

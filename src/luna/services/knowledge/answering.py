@@ -1,0 +1,158 @@
+"""Luna's answers: retrieve, decide whether the context answers anything, stream, check, cite.
+
+The answer streams as events: ``token`` pieces (invented ``[chunk …]`` markers are filtered out while
+streaming), then ``citations`` (the chunks the answer cites, with payload), then ``done`` (the full
+checked answer, the chunk IDs used as context and any figure no cited chunk contains). When the
+configured model fails before its first token, the extractive answerer takes over, so a question is
+never left without an answer because a model server is down; the ``done`` event names the model that
+answered.
+
+An ``appendix`` (the customer's own energy advice, "Handlungsempfehlung", built by the caller from their
+meter data) streams after the model's text and ends the answer. It is added after the answer is
+checked: its figures come from the meter, not from the cited chunks, so they are neither checked
+against the chunks nor able to invent a citation.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from luna.domain.answers import (
+    ContextChunk,
+    LunaPrompts,
+    build_rag_messages,
+    check_answer,
+    filter_citations,
+    no_context_answer,
+)
+from luna.domain.errors import Unavailable
+from luna.ports.chat import ChatModel
+from luna.services.knowledge.retrieval import Citation, RetrievalService, SearchResult
+
+logger = logging.getLogger(__name__)
+
+EventKind = Literal["token", "citations", "done"]
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerEvent:
+    kind: EventKind
+    data: Any
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    answer: str
+    chunks_used: list[str]
+    citations: list[Citation]
+    model: str
+    unsupported_numbers: list[str] = field(default_factory=list)
+    fallback_reason: str | None = None
+
+
+def _context(citations: Sequence[Citation]) -> list[ContextChunk]:
+    return [
+        ContextChunk(
+            chunk_id=c.chunk_id,
+            text=str(c.payload.get("text", "")),
+            title=c.payload.get("title"),
+            section=c.payload.get("section"),
+        )
+        for c in citations
+    ]
+
+
+class AnswerService:
+    def __init__(
+        self,
+        retrieval: RetrievalService,
+        chat: ChatModel,
+        fallback: ChatModel,
+        prompts: LunaPrompts,
+        *,
+        min_dense_score: float,
+    ) -> None:
+        self._retrieval = retrieval
+        self._chat = chat
+        self._fallback = fallback
+        self._prompts = prompts
+        self._min_dense_score = min_dense_score
+
+    def relevant(self, result: SearchResult) -> list[Citation]:
+        """The hits worth answering from: close enough in meaning, or sharing words with the question."""
+        return [
+            c
+            for c in result.citations
+            if c.lexical_score is not None or (c.dense_score or -1.0) >= self._min_dense_score
+        ]
+
+    def ask(
+        self, question: str, top_k: int = 6, filters: Mapping[str, Any] | None = None, *, appendix: str = ""
+    ) -> Answer:
+        """The whole answer at once (the stream, collected)."""
+        final: Answer | None = None
+        for event in self.stream(question, top_k, filters, appendix=appendix):
+            if event.kind == "done":
+                final = event.data
+        assert final is not None  # stream always ends with "done"
+        return final
+
+    def stream(
+        self,
+        question: str,
+        top_k: int = 6,
+        filters: Mapping[str, Any] | None = None,
+        *,
+        appendix: str = "",
+    ) -> Iterator[AnswerEvent]:
+        result = self._retrieval.search(question, top_k, filters)
+        context = self.relevant(result)
+        if not context:
+            text = no_context_answer(
+                self._prompts, question, result.nearby_titles, context_given=bool(result.citations)
+            )
+            yield AnswerEvent("token", text)
+            if appendix:
+                yield AnswerEvent("token", appendix)
+                text += appendix
+            yield AnswerEvent("citations", [])
+            yield AnswerEvent("done", Answer(text, [], [], self._fallback.model_name))
+            return
+        chunks = _context(context)
+        messages = build_rag_messages(self._prompts, question, chunks)
+        ids = [c.chunk_id for c in context]
+        pieces: list[str] = []
+        model = self._chat
+        fallback_reason: str | None = None
+        try:
+            for piece in filter_citations(self._chat.stream(messages), ids):
+                pieces.append(piece)
+                yield AnswerEvent("token", piece)
+        except Unavailable as error:
+            if pieces:
+                raise
+            fallback_reason = f"{self._chat.model_name}: {error.message}"
+            logger.warning("chat model failed, answering extractively: %s", fallback_reason)
+            model = self._fallback
+            for piece in filter_citations(self._fallback.stream(messages), ids):
+                pieces.append(piece)
+                yield AnswerEvent("token", piece)
+        checked = check_answer("".join(pieces), chunks)
+        if appendix:
+            yield AnswerEvent("token", appendix)
+        cited = [c for c in context if c.chunk_id in checked.cited]
+        yield AnswerEvent("citations", cited)
+        yield AnswerEvent(
+            "done",
+            Answer(
+                answer=checked.text + appendix,
+                chunks_used=ids,
+                citations=cited,
+                model=model.model_name,
+                unsupported_numbers=list(checked.unsupported_numbers),
+                fallback_reason=fallback_reason,
+            ),
+        )

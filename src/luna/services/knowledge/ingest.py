@@ -1,0 +1,444 @@
+"""Ingest: a document's bytes in, an indexed, searchable item out, or nothing at all.
+
+The order of the steps is what keeps the stores consistent (issue #3, "Consistency"):
+
+1. Everything that can refuse the upload runs before anything is stored: size, kind/source/tags,
+   duplicate content (409 with the existing item), the content-decided type (415), extraction and
+   chunking (422 when there is no text: Luna has no OCR).
+2. The item row is committed as ``pending`` (its sha256 is unique, so a concurrent upload of the same
+   file gets 409), then the raw file goes to ``docs/raw/`` and the extracted text to ``docs/processed/``.
+3. Vectors are written (the slow part, with progress), then one SQL transaction adds the chunks and
+   marks the item ``indexed``: search reads hits back from SQL, so the item becomes visible at once
+   and completely. The lexical index follows.
+4. Any failure on the way removes what steps 2–3 wrote (points, rows, blobs) before the error is
+   raised. A process killed mid-way leaves a ``pending`` item that ``luna admin verify --fix`` removes.
+
+A document from an address (:meth:`IngestService.ingest_url`) is fetched first (the fetcher's
+allow-list, size and redirect limits apply) and then ingested like an upload, with the address the
+fetch ended at as its ``url``.
+
+A new version of an item (:meth:`IngestService.replace`) writes the new chunks' vectors first and then,
+in one transaction, archives the old chunks, adds the new ones and bumps ``version``; the old version
+stays searchable until that commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import PurePath
+
+from luna.domain.chunking import Chunk, chunk_document
+from luna.domain.documents import ExtractedDocument
+from luna.domain.errors import Conflict, InvalidInput, NotFound, TooLarge, Unprocessable
+from luna.domain.items import Item, ItemChunk, ItemStatus
+from luna.domain.media_types import FILE_EXTENSIONS, detect_media_type
+from luna.ports.blobs import BlobStore
+from luna.ports.extract import Extractor
+from luna.ports.fetch import Fetcher
+from luna.ports.sql import Database
+from luna.services.knowledge.indexing import ChunkIndexer, text_sha256
+from luna.services.knowledge.ingest_rules import (
+    KINDS,
+    SOURCES,
+    choice,
+    clean_tags,
+    processed_blob_prefix,
+    raw_blob_prefix,
+)
+from luna.services.knowledge.item_provenance import (
+    ITEM_ADDED_ACTION,
+    ITEM_DELETED_ACTION,
+    item_entry,
+    left_behind_by,
+)
+
+logger = logging.getLogger(__name__)
+
+MAX_TITLE_CHARS = 300
+
+#: ``(fraction 0…1, what is happening)``; the API ignores it, jobs and the CLI show it.
+Progress = Callable[[float, str], None]
+
+
+def _no_progress(fraction: float, message: str) -> None:
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class IngestRequest:
+    data: bytes
+    filename: str | None = None
+    declared_type: str | None = None
+    kind: str = "document"
+    source: str = "upload"
+    tags: Sequence[str] = ()
+    title: str | None = None
+    url: str | None = None
+    #: Provenance, stored on the item and in the audit log: the actor (``admin``, ``job:<name>``,
+    #: ``system`` …) and the way in (``api``, ``url``, ``dashboard``, ``cli``, ``job``, ``demo``).
+    added_by: str = "system"
+    added_via: str = "api"
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    item_id: str
+    chunks: int
+    sha256: str
+    title: str
+    version: int
+    media_type: str
+    pages: int | None = None
+    archived_chunks: int = 0
+    #: Where the document was fetched from (after redirects), for one that came from an address.
+    url: str | None = None
+
+
+@dataclass(slots=True)
+class _Prepared:
+    sha256: str
+    media_type: str
+    document: ExtractedDocument
+    chunks: list[Chunk]
+    title: str
+    tags: list[str] = field(default_factory=list)
+
+
+def _title(request: IngestRequest, document: ExtractedDocument) -> str:
+    for candidate in (request.title, document.title, PurePath(request.filename or "").stem, request.url):
+        if candidate and candidate.strip():
+            return " ".join(candidate.split())[:MAX_TITLE_CHARS]
+    return "Unbenanntes Dokument"
+
+
+def _processed_json(document: ExtractedDocument) -> bytes:
+    return json.dumps(asdict(document), ensure_ascii=False, indent=1).encode("utf-8")
+
+
+class IngestService:
+    def __init__(
+        self,
+        database: Database,
+        blobs: BlobStore,
+        extractor: Extractor,
+        indexer: ChunkIndexer,
+        fetcher: Fetcher,
+        *,
+        max_bytes: int,
+        chunk_tokens: int,
+        overlap_tokens: int,
+    ) -> None:
+        self._database = database
+        self._blobs = blobs
+        self._extractor = extractor
+        self._indexer = indexer
+        self._fetcher = fetcher
+        self._max_bytes = max_bytes
+        self._chunk_tokens = chunk_tokens
+        self._overlap_tokens = overlap_tokens
+
+    # -- new items ---------------------------------------------------------------------------------
+
+    def ingest(self, request: IngestRequest, progress: Progress = _no_progress) -> IngestResult:
+        """Store and index a new document; see the module docstring for the guarantees."""
+        prepared = self._prepare(request, progress)
+        with self._database.unit_of_work(read_only=True) as uow:
+            existing = uow.items.get_by_sha256(prepared.sha256)
+        if existing is not None and left_behind_by(existing, request):
+            logger.warning("replacing pending item %s left by %s", existing.item_id, request.added_by)
+            self._discard(existing.item_id)
+        elif existing is not None:
+            raise _duplicate(existing)
+        item = Item(
+            item_id=str(uuid.uuid4()),
+            kind=request.kind,
+            source=request.source,
+            title=prepared.title,
+            tags=prepared.tags,
+            url=request.url,
+            sha256=prepared.sha256,
+            version=1,
+            status=ItemStatus.PENDING,
+            added_by=request.added_by,
+            added_via=request.added_via,
+        )
+        with self._database.unit_of_work() as uow:
+            try:
+                uow.items.add(item)
+            except Conflict:
+                clash = uow.items.get_by_sha256(prepared.sha256)
+                if clash is not None:
+                    raise _duplicate(clash) from None
+                raise
+            uow.commit()
+        try:
+            chunks = self._store_and_embed(item, request, prepared, progress)
+            with self._database.unit_of_work() as uow:
+                uow.chunks.add_many(chunks)
+                uow.items.update(item.item_id, status=ItemStatus.INDEXED)
+                details = {"via": item.added_via, "sha256": item.sha256, "chunks": len(chunks)}
+                uow.audit.add(item_entry(ITEM_ADDED_ACTION, item.added_by or "system", item, details))
+                uow.commit()
+        except BaseException:
+            self._discard(item.item_id)
+            raise
+        indexed = replace(item, status=ItemStatus.INDEXED)
+        self._indexer.lexical.apply(add=self._indexer.lexical_documents(indexed, chunks))
+        progress(1.0, f"{len(chunks)} Abschnitte indexiert")
+        logger.info("ingested item %s: %d chunks", item.item_id, len(chunks))
+        return IngestResult(
+            item_id=item.item_id,
+            chunks=len(chunks),
+            sha256=prepared.sha256,
+            title=prepared.title,
+            version=1,
+            media_type=prepared.media_type,
+            pages=prepared.document.pages,
+            url=item.url,
+        )
+
+    # -- new versions ------------------------------------------------------------------------------
+
+    def ingest_url(
+        self,
+        url: str,
+        *,
+        kind: str = "document",
+        source: str = "crawler",
+        tags: Sequence[str] = (),
+        title: str | None = None,
+        added_by: str,
+        added_via: str,
+        progress: Progress = _no_progress,
+    ) -> IngestResult:
+        """Fetch ``url``, then ingest it as :meth:`ingest` does; the item keeps the final address."""
+        progress(0.0, "Adresse wird abgerufen")
+        fetched = self._fetcher.fetch(url)
+        request = IngestRequest(
+            data=fetched.data,
+            filename=fetched.filename,
+            declared_type=fetched.content_type,
+            kind=kind,
+            source=source,
+            tags=tags,
+            title=title,
+            url=fetched.final_url,
+            added_by=added_by,
+            added_via=added_via,
+        )
+        return self.ingest(request, progress)
+
+    def replace(
+        self, item_id: str, request: IngestRequest, progress: Progress = _no_progress
+    ) -> IngestResult:
+        """Make ``request`` the next version of ``item_id``: new chunks indexed, old ones archived."""
+        with self._database.unit_of_work(read_only=True) as uow:
+            current = uow.items.get(item_id)
+        if current is None:
+            raise NotFound(f"No item with id {item_id!r}.")
+        if current.status != ItemStatus.INDEXED:
+            raise Conflict(
+                f"Item {item_id} is {current.status.value}; only an indexed item can get a new version."
+            )
+        prepared = self._prepare(request, progress)
+        with self._database.unit_of_work(read_only=True) as uow:
+            existing = uow.items.get_by_sha256(prepared.sha256)
+        if existing is not None:
+            raise _duplicate(existing)
+        version = current.version + 1
+        updated = replace(
+            current,
+            version=version,
+            sha256=prepared.sha256,
+            title=prepared.title if request.title else current.title,
+            tags=prepared.tags or current.tags,
+            url=request.url or current.url,
+        )
+        chunks: list[ItemChunk] = []
+        try:
+            chunks = self._store_and_embed(updated, request, prepared, progress)
+            with self._database.unit_of_work() as uow:
+                old = [chunk.chunk_id for chunk in uow.chunks.list_for_item(item_id)]
+                archived = uow.chunks.archive_for_item(item_id)
+                uow.chunks.add_many(chunks)
+                uow.items.update(
+                    item_id,
+                    version=version,
+                    sha256=prepared.sha256,
+                    title=updated.title,
+                    tags=updated.tags,
+                    url=updated.url,
+                )
+                uow.commit()
+        except BaseException:
+            self._discard_version(updated, chunks)
+            raise
+        try:
+            self._indexer.remove_vectors(old)
+        except Exception:
+            logger.warning(
+                "old vectors of item %s stay until `luna admin verify --fix`", item_id, exc_info=True
+            )
+        self._indexer.lexical.apply(add=self._indexer.lexical_documents(updated, chunks), remove=old)
+        progress(1.0, f"Version {version}: {len(chunks)} Abschnitte indexiert, {archived} archiviert")
+        return IngestResult(
+            item_id=item_id,
+            chunks=len(chunks),
+            sha256=prepared.sha256,
+            title=updated.title or prepared.title,
+            version=version,
+            media_type=prepared.media_type,
+            pages=prepared.document.pages,
+            archived_chunks=archived,
+            url=updated.url,
+        )
+
+    # -- removal -----------------------------------------------------------------------------------
+
+    def delete(self, item_id: str, actor: str = "admin") -> int:
+        """Remove the item with its chunks (archived ones too), vectors and blobs; return the chunk count.
+
+        The deletion is audited (``item.delete``) in the transaction that removes the rows.
+        """
+        with self._database.unit_of_work(read_only=True) as uow:
+            item = uow.items.get(item_id)
+            chunk_ids = [c.chunk_id for c in uow.chunks.list_for_item(item_id, include_archived=True)]
+        if item is None:
+            raise NotFound(f"No item with id {item_id!r}.")
+        self._indexer.remove_vectors(chunk_ids, item_id=item_id)
+        with self._database.unit_of_work() as uow:
+            uow.items.delete(item_id)
+            uow.audit.add(item_entry(ITEM_DELETED_ACTION, actor, item, {"chunks": len(chunk_ids)}))
+            uow.commit()
+        self._blobs.delete_prefix(raw_blob_prefix(item_id))
+        self._blobs.delete_prefix(processed_blob_prefix(item_id))
+        self._indexer.lexical.apply(remove=chunk_ids)
+        return len(chunk_ids)
+
+    # -- steps -------------------------------------------------------------------------------------
+
+    def _prepare(self, request: IngestRequest, progress: Progress) -> _Prepared:
+        if len(request.data) > self._max_bytes:
+            raise TooLarge(
+                f"The file has {len(request.data) / 1e6:.1f} MB; at most {self._max_bytes // 1_000_000} MB "
+                "are accepted (setting api.max_upload_mb).",
+                details={"max_bytes": self._max_bytes},
+            )
+        choice("kind", request.kind, KINDS)
+        choice("source", request.source, SOURCES)
+        tags = clean_tags(request.tags)
+        if request.title is not None and len(request.title) > MAX_TITLE_CHARS:
+            raise InvalidInput(f"The title may have at most {MAX_TITLE_CHARS} characters.")
+        sha256 = hashlib.sha256(request.data).hexdigest()
+        media_type = detect_media_type(request.data, request.filename, request.declared_type)
+        progress(0.02, "Text wird extrahiert")
+        document = self._extractor.extract(request.data, media_type, request.filename)
+        chunks = chunk_document(document, max_tokens=self._chunk_tokens, overlap_tokens=self._overlap_tokens)
+        if not chunks:
+            raise Unprocessable("No text found in the document (OCR is not available).")
+        return _Prepared(sha256, media_type, document, chunks, _title(request, document), tags)
+
+    def _store_and_embed(
+        self, item: Item, request: IngestRequest, prepared: _Prepared, progress: Progress
+    ) -> list[ItemChunk]:
+        extension = FILE_EXTENSIONS.get(prepared.media_type, ".bin")
+        self._blobs.put(
+            f"{raw_blob_prefix(item.item_id)}v{item.version}{extension}",
+            request.data,
+            prepared.media_type,
+        )
+        self._blobs.put(
+            f"{processed_blob_prefix(item.item_id)}v{item.version}.json",
+            _processed_json(prepared.document),
+            "application/json",
+        )
+        chunks = [
+            ItemChunk(
+                chunk_id=str(uuid.uuid4()),
+                item_id=item.item_id,
+                chunk_idx=chunk.index,
+                text=chunk.text,
+                metadata={
+                    "section": chunk.section,
+                    "page": chunk.page,
+                    "kind": chunk.kind,
+                    "tokens": chunk.tokens,
+                    "version": item.version,
+                    "text_sha256": text_sha256(chunk.text),
+                    "archived": False,
+                },
+            )
+            for chunk in prepared.chunks
+        ]
+        for chunk in chunks:
+            chunk.qdrant_id = chunk.chunk_id
+        total = len(chunks)
+
+        def embedded(done: int, missing: int) -> None:
+            share = 1.0 if missing == 0 else done / missing
+            progress(
+                0.05 + 0.9 * share, f"{done} von {missing} neuen Abschnitten eingebettet ({total} gesamt)"
+            )
+
+        self._indexer.write_vectors(item, chunks, embedded)
+        return chunks
+
+    def _discard(self, item_id: str) -> None:
+        """Undo a failed first version: points, rows and blobs. Best effort; verify --fix finishes it."""
+        steps: list[tuple[str, Callable[[], object]]] = [
+            ("vectors", lambda: self._indexer.remove_vectors([], item_id=item_id)),
+            ("raw blobs", lambda: self._blobs.delete_prefix(raw_blob_prefix(item_id))),
+            ("processed blobs", lambda: self._blobs.delete_prefix(processed_blob_prefix(item_id))),
+            ("rows", lambda: self._delete_row(item_id)),
+        ]
+        self._run_cleanup(item_id, steps)
+
+    def _discard_version(self, item: Item, chunks: Sequence[ItemChunk]) -> None:
+        """Undo a failed new version: its points and blobs; the previous version stays as it was."""
+        suffix = f"v{item.version}"
+        steps: list[tuple[str, Callable[[], object]]] = [
+            ("vectors", lambda: self._indexer.remove_vectors([c.chunk_id for c in chunks])),
+            ("blobs", lambda: self._delete_version_blobs(item.item_id, suffix)),
+        ]
+        self._run_cleanup(item.item_id, steps)
+
+    def _delete_version_blobs(self, item_id: str, suffix: str) -> None:
+        for prefix in (raw_blob_prefix(item_id), processed_blob_prefix(item_id)):
+            for key in self._blobs.list(prefix):
+                if PurePath(key).stem == suffix:
+                    self._blobs.delete(key)
+
+    def _delete_row(self, item_id: str) -> None:
+        with self._database.unit_of_work() as uow:
+            uow.items.delete(item_id)
+            uow.commit()
+
+    @staticmethod
+    def _run_cleanup(item_id: str, steps: Sequence[tuple[str, Callable[[], object]]]) -> None:
+        for name, step in steps:
+            try:
+                step()
+            except Exception:
+                logger.warning(
+                    "cleanup of %s after a failed ingest left %s; `luna admin verify --fix` removes them",
+                    item_id,
+                    name,
+                    exc_info=True,
+                )
+
+
+def _duplicate(existing: Item) -> Conflict:
+    if existing.status is ItemStatus.PENDING:
+        return Conflict(
+            f"This document is being ingested right now as item {existing.item_id}.",
+            details={"item_id": existing.item_id, "sha256": existing.sha256, "status": existing.status.value},
+        )
+    return Conflict(
+        f"This document was already ingested as item {existing.item_id} ({existing.title or 'untitled'}).",
+        details={"item_id": existing.item_id, "sha256": existing.sha256, "status": existing.status.value},
+    )

@@ -1,0 +1,255 @@
+"""Keeping SQL, vectors and blobs in agreement: drift reports, repairs and reindexing.
+
+SQL is the truth. ``verify`` compares the other stores with it; ``--fix`` makes them agree again:
+
+* ``pending`` items older than the grace period belong to an ingest that died: their points, blobs and
+  row are removed (a live ingest is younger than the grace period).
+* points without an indexed, current chunk behind them are deleted;
+* current chunks of indexed items without a point are embedded (from the cache when possible) again;
+* blobs under ``docs/raw/`` or ``docs/processed/`` of items that do not exist are deleted;
+* indexed items whose raw file is missing are reported; nothing can bring the file back.
+
+``reindex`` rebuilds vectors from the chunks in SQL: for a few items in place, for everything in a
+shadow collection that replaces the active one in one alias swap (the previous one is kept).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from luna.domain.errors import InvalidInput, NotFound
+from luna.domain.items import Item, ItemChunk, ItemStatus
+from luna.ports.blobs import BlobStore
+from luna.ports.sql import Database
+from luna.ports.vectors import VectorIndex
+from luna.services.knowledge.indexing import ChunkIndexer
+from luna.services.knowledge.ingest_rules import processed_blob_prefix, raw_blob_prefix
+
+logger = logging.getLogger(__name__)
+
+#: A pending item younger than this may belong to an ingest still running.
+PENDING_GRACE = timedelta(minutes=15)
+_BLOB_ROOTS = ("docs/raw/", "docs/processed/")
+_ITEM_FILTER_KEYS = frozenset({"kind", "source", "tags", "item_id"})
+
+Progress = Callable[[float, str], None]
+
+
+def _quiet(fraction: float, message: str) -> None:
+    return None
+
+
+@dataclass(slots=True)
+class DriftReport:
+    stale_pending_items: list[str] = field(default_factory=list)
+    #: Pending items younger than the grace period: an ingest that is (probably) still running. Shown
+    #: at once, so an operator sees them right after a crash; ``--fix`` leaves them alone.
+    pending_items_in_progress: list[str] = field(default_factory=list)
+    orphan_points: list[str] = field(default_factory=list)
+    missing_points: list[str] = field(default_factory=list)
+    orphan_blob_items: list[str] = field(default_factory=list)
+    missing_raw_files: list[str] = field(default_factory=list)
+    fixed: bool = False
+
+    @property
+    def clean(self) -> bool:
+        return not (
+            self.stale_pending_items
+            or self.orphan_points
+            or self.missing_points
+            or self.orphan_blob_items
+            or self.missing_raw_files
+        )
+
+    def summary(self) -> dict[str, int]:
+        return {
+            "stale_pending_items": len(self.stale_pending_items),
+            "pending_items_in_progress": len(self.pending_items_in_progress),
+            "orphan_points": len(self.orphan_points),
+            "missing_points": len(self.missing_points),
+            "orphan_blob_items": len(self.orphan_blob_items),
+            "missing_raw_files": len(self.missing_raw_files),
+        }
+
+
+@dataclass(slots=True)
+class _SqlState:
+    items: dict[str, Item]
+    chunks: dict[str, ItemChunk]
+
+
+class KnowledgeMaintenance:
+    def __init__(
+        self,
+        database: Database,
+        vectors: VectorIndex,
+        blobs: BlobStore,
+        indexer: ChunkIndexer,
+    ) -> None:
+        self._database = database
+        self._vectors = vectors
+        self._blobs = blobs
+        self._indexer = indexer
+
+    # -- verify ------------------------------------------------------------------------------------
+
+    def verify(self, *, fix: bool = False, now: datetime | None = None) -> DriftReport:
+        moment = now or datetime.now(UTC)
+        state = self._sql_state()
+        report = DriftReport()
+        for item in state.items.values():
+            created = item.created_at or moment
+            if item.status == ItemStatus.PENDING and moment - created > PENDING_GRACE:
+                report.stale_pending_items.append(item.item_id)
+            elif item.status == ItemStatus.PENDING:
+                report.pending_items_in_progress.append(item.item_id)
+        collection = self._indexer.collections.active()
+        points = set(self._vectors.point_ids(collection))
+        searchable = {
+            chunk_id
+            for chunk_id, chunk in state.chunks.items()
+            if state.items[chunk.item_id].status == ItemStatus.INDEXED
+        }
+        report.orphan_points = sorted(points - searchable)
+        report.missing_points = sorted(searchable - points)
+        blob_items = {
+            key.split("/")[2] for root in _BLOB_ROOTS for key in self._blobs.list(root) if key.count("/") >= 3
+        }
+        report.orphan_blob_items = sorted(blob_items - set(state.items))
+        report.missing_raw_files = sorted(
+            item.item_id
+            for item in state.items.values()
+            if item.status == ItemStatus.INDEXED and not self._blobs.list(raw_blob_prefix(item.item_id))
+        )
+        if fix and not report.clean:
+            self._repair(report, state, collection)
+            report.fixed = True
+        return report
+
+    def _repair(self, report: DriftReport, state: _SqlState, collection: str) -> None:
+        for item_id in report.stale_pending_items:
+            self._indexer.remove_vectors([], item_id=item_id)
+            with self._database.unit_of_work() as uow:
+                uow.items.delete(item_id)
+                uow.commit()
+            self._delete_blobs(item_id)
+        if report.orphan_points:
+            self._vectors.delete(collection, report.orphan_points)
+        by_item: dict[str, list[ItemChunk]] = {}
+        for chunk_id in report.missing_points:
+            chunk = state.chunks[chunk_id]
+            by_item.setdefault(chunk.item_id, []).append(chunk)
+        for item_id, chunks in by_item.items():
+            self._indexer.write_vectors(state.items[item_id], chunks, collection=collection)
+        for item_id in report.orphan_blob_items:
+            self._delete_blobs(item_id)
+        self._blobs.remove_empty_folders("docs/")
+        self._indexer.lexical.invalidate()
+
+    def _delete_blobs(self, item_id: str) -> None:
+        self._blobs.delete_prefix(raw_blob_prefix(item_id))
+        self._blobs.delete_prefix(processed_blob_prefix(item_id))
+
+    def _sql_state(self) -> _SqlState:
+        with self._database.unit_of_work(read_only=True) as uow:
+            total = uow.items.count()
+            items = {item.item_id: item for item in uow.items.list(limit=max(total, 1))}
+            chunks = {chunk.chunk_id: chunk for batch in uow.chunks.all_active() for chunk in batch}
+        return _SqlState(items, chunks)
+
+    # -- reindex -----------------------------------------------------------------------------------
+
+    def reindex(
+        self,
+        item_ids: Sequence[str] | None = None,
+        where: Mapping[str, Any] | None = None,
+        progress: Progress = _quiet,
+    ) -> dict[str, Any]:
+        """Rebuild vectors from SQL: the chosen items in place, or everything via a shadow collection."""
+        state = self._sql_state()
+        if item_ids or where:
+            chosen = self._choose(state, item_ids or [], where or {})
+            return self._reindex_in_place(state, chosen, progress)
+        return self._reindex_all(state, progress)
+
+    def check_scope(self, item_ids: Sequence[str], where: Mapping[str, Any]) -> None:
+        """Refuse a reindex request before it is queued: unknown filter keys (400) or items (404)."""
+        unknown_keys = sorted(set(where) - _ITEM_FILTER_KEYS)
+        if unknown_keys:
+            raise InvalidInput(f"Reindex filters on {sorted(_ITEM_FILTER_KEYS)}; unknown: {unknown_keys}.")
+        with self._database.unit_of_work(read_only=True) as uow:
+            missing = [item_id for item_id in item_ids if uow.items.get(item_id) is None]
+        if missing:
+            raise NotFound(f"No items with ids {missing[:5]}.", details={"item_ids": missing})
+
+    def _choose(self, state: _SqlState, item_ids: Sequence[str], where: Mapping[str, Any]) -> list[Item]:
+        self.check_scope(item_ids, where)
+        candidates = [state.items[i] for i in item_ids] if item_ids else list(state.items.values())
+        return [
+            item
+            for item in candidates
+            if item.status == ItemStatus.INDEXED and all(_matches(item, k, v) for k, v in where.items())
+        ]
+
+    def _reindex_in_place(
+        self, state: _SqlState, chosen: Sequence[Item], progress: Progress
+    ) -> dict[str, Any]:
+        collection = self._indexer.collections.active()
+        done = 0
+        for number, item in enumerate(chosen, start=1):
+            chunks = [c for c in state.chunks.values() if c.item_id == item.item_id]
+            self._vectors.delete_where(collection, {"item_id": item.item_id})
+            self._indexer.write_vectors(item, chunks, collection=collection)
+            done += len(chunks)
+            progress(number / max(len(chosen), 1), f"{number} von {len(chosen)} Dokumenten neu indexiert")
+        return {"mode": "in_place", "collection": collection, "items": len(chosen), "chunks": done}
+
+    def _reindex_all(self, state: _SqlState, progress: Progress) -> dict[str, Any]:
+        collections = self._indexer.collections
+        shadow = collections.create_shadow()
+        indexed = [item for item in state.items.values() if item.status == ItemStatus.INDEXED]
+        total = sum(1 for c in state.chunks.values() if state.items[c.item_id].status == ItemStatus.INDEXED)
+        done = 0
+        try:
+            for item in indexed:
+                chunks = [c for c in state.chunks.values() if c.item_id == item.item_id]
+                self._indexer.write_vectors(item, chunks, collection=shadow)
+                done += len(chunks)
+                progress(0.95 * done / max(total, 1), f"{done} von {total} Abschnitten in {shadow}")
+            self._vectors.optimize(shadow)
+        except BaseException:
+            self._vectors.drop_collection(shadow)
+            raise
+        previous = collections.swap(shadow)
+        caught_up = self._catch_up(shadow)
+        progress(1.0, f"{shadow} ist aktiv ({done} Abschnitte)")
+        return {
+            "mode": "full",
+            "collection": shadow,
+            "previous": previous,
+            "items": len(indexed),
+            "chunks": done + caught_up,
+        }
+
+    def _catch_up(self, collection: str) -> int:
+        """Index what was ingested into the old collection while the shadow was being filled."""
+        state = self._sql_state()
+        points = set(self._vectors.point_ids(collection))
+        missing: dict[str, list[ItemChunk]] = {}
+        for chunk in state.chunks.values():
+            if chunk.chunk_id not in points and state.items[chunk.item_id].status == ItemStatus.INDEXED:
+                missing.setdefault(chunk.item_id, []).append(chunk)
+        for item_id, chunks in missing.items():
+            self._indexer.write_vectors(state.items[item_id], chunks, collection=collection)
+        return sum(len(chunks) for chunks in missing.values())
+
+
+def _matches(item: Item, key: str, wanted: Any) -> bool:
+    values = wanted if isinstance(wanted, list) else [wanted]
+    if key == "tags":
+        return any(value in item.tags for value in values)
+    return getattr(item, key) in values

@@ -1,0 +1,72 @@
+"""The knowledge-base services of one process, wired once on the container's ports.
+
+One instance per process matters: the lexical mirror and the collection lock are process state that
+ingest, search and maintenance must share.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from luna.domain.answers import load_luna_prompts
+from luna.ports.blobs import BlobStore
+from luna.ports.chat import ChatModel
+from luna.ports.embeddings import Embedder
+from luna.ports.extract import Extractor
+from luna.ports.fetch import Fetcher
+from luna.ports.lexical import LexicalIndex
+from luna.ports.sql import Database
+from luna.ports.vectors import VectorIndex
+from luna.services.knowledge.answering import AnswerService
+from luna.services.knowledge.indexing import CachedEmbedder, ChunkIndexer, LexicalMirror, VectorCollections
+from luna.services.knowledge.ingest import IngestService
+from luna.services.knowledge.kb_maintenance import KnowledgeMaintenance
+from luna.services.knowledge.retrieval import RetrievalService, RetrievalSettings
+
+
+@dataclass(frozen=True, slots=True)
+class KnowledgeSettings:
+    collection: str
+    max_upload_bytes: int
+    chunk_tokens: int
+    overlap_tokens: int
+    retrieval: RetrievalSettings
+    min_dense_score: float
+
+
+class KnowledgeBase:
+    def __init__(
+        self,
+        *,
+        database: Database,
+        vectors: VectorIndex,
+        blobs: BlobStore,
+        extractor: Extractor,
+        embedder: Embedder,
+        lexical: LexicalIndex,
+        chat: ChatModel,
+        fallback_chat: ChatModel,
+        fetcher: Fetcher,
+        settings: KnowledgeSettings,
+    ) -> None:
+        self.embedder = CachedEmbedder(database, embedder)
+        self.collections = VectorCollections(vectors, settings.collection, lambda: embedder.dim)
+        self.lexical = LexicalMirror(database, lexical)
+        self.indexer = ChunkIndexer(self.embedder, vectors, self.collections, self.lexical)
+        self.ingest = IngestService(
+            database,
+            blobs,
+            extractor,
+            self.indexer,
+            fetcher,
+            max_bytes=settings.max_upload_bytes,
+            chunk_tokens=settings.chunk_tokens,
+            overlap_tokens=settings.overlap_tokens,
+        )
+        self.retrieval = RetrievalService(
+            database, vectors, self.embedder, self.collections, self.lexical, settings.retrieval
+        )
+        self.answers = AnswerService(
+            self.retrieval, chat, fallback_chat, load_luna_prompts(), min_dense_score=settings.min_dense_score
+        )
+        self.maintenance = KnowledgeMaintenance(database, vectors, blobs, self.indexer)

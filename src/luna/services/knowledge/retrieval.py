@@ -1,0 +1,267 @@
+"""Hybrid retrieval: dense (e5 vectors) and lexical (German BM25) candidates, fused, read back from SQL.
+
+Each leg fetches ``rag.candidates`` hits with the same filters; the fused list is then checked against
+SQL, which drops whatever is not part of the searchable knowledge base any more (archived chunks, items
+still pending, points left behind by a crash) and supplies the text and item fields of the payload. So a
+search never shows a chunk that SQL does not vouch for.
+
+In hybrid mode the learning loop's scores, read in the same unit of work for the candidates only, add a
+bounded boost to the weighted fusion's score (``learning.boost_max`` of its largest score) or break exact
+ties of reciprocal rank fusion (see :mod:`luna.pipelines.learning.boost` for why). The single-leg modes
+exist for comparisons and stay unboosted.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from luna.domain.errors import InvalidInput
+from luna.domain.fusion import rrf, weighted_score_fusion
+from luna.domain.items import FILTERABLE_CHUNK_FIELDS, Item, ItemStatus
+from luna.domain.scores import ScoreTarget
+from luna.pipelines.learning.boost import Boosted, boost_strength, break_ties, fusion_scale, rerank
+from luna.ports.sql import Database, UnitOfWork
+from luna.ports.vectors import PayloadFilter, VectorIndex
+from luna.services.knowledge.indexing import CachedEmbedder, LexicalMirror, VectorCollections, chunk_payload
+
+SearchMode = Literal["hybrid", "dense", "lexical"]
+FusionMethod = Literal["rrf", "weighted"]
+
+MAX_QUESTION_CHARS = 2000
+MAX_TOP_K = 50
+_MAX_FILTER_VALUES = 100
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    """One search hit: ``score`` is the fused score plus ``boost`` (hybrid) or the leg's own score."""
+
+    chunk_id: str
+    score: float
+    payload: dict[str, Any]
+    dense_score: float | None = None
+    lexical_score: float | None = None
+    boost: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    citations: list[Citation]
+    #: Best cosine similarity of any dense candidate: how close the knowledge base came at all.
+    best_dense_score: float | None = None
+    #: Titles of items near the question, for Luna's "ask me about …" when nothing answers it.
+    nearby_titles: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class RetrievalSettings:
+    candidates: int = 40
+    fusion: FusionMethod = "weighted"
+    rrf_k: int = 60
+    dense_weight: float = 1.0
+    lexical_weight: float = 1.0
+    boost_enabled: bool = False
+    #: Largest boost as a share of the fusion method's largest score.
+    boost_max: float = 0.0
+    #: The learning job's prior quality: only quality above it earns a boost.
+    quality_prior_mean: float = 0.5
+
+
+class BoostSource(Protocol):
+    """Boost strengths in [0, 1] of the given chunks; chunks left out get none."""
+
+    def strengths(self, uow: UnitOfWork, chunk_ids: Sequence[str]) -> Mapping[str, float]: ...
+
+
+class LearnedBoosts:
+    """Strengths from the newest score version, read for the candidates of one search.
+
+    The newest version's number is cached for ``ttl_sec`` (a new version shows up in searches within
+    that time; :meth:`invalidate` makes it immediate), so a search costs one indexed lookup of its
+    candidates' scores.
+    """
+
+    def __init__(
+        self, prior_mean: float, *, ttl_sec: float = 30.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._prior_mean = prior_mean
+        self._ttl_sec = ttl_sec
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._version: int | None = None
+        self._read_at = -math.inf
+
+    def strengths(self, uow: UnitOfWork, chunk_ids: Sequence[str]) -> dict[str, float]:
+        version = self._newest(uow)
+        if version is None or not chunk_ids:
+            return {}
+        scores = uow.scores.get_many(ScoreTarget.CHUNK, chunk_ids, version=version)
+        return {
+            chunk_id: boost_strength(score.popularity, score.quality, self._prior_mean)
+            for chunk_id, score in scores.items()
+        }
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self._read_at = -math.inf
+
+    def _newest(self, uow: UnitOfWork) -> int | None:
+        with self._lock:
+            if self._clock() - self._read_at < self._ttl_sec:
+                return self._version
+        latest = uow.scores.latest_version()
+        with self._lock:
+            self._version = latest.version if latest is not None else None
+            self._read_at = self._clock()
+            return self._version
+
+
+def validate_filters(filters: Mapping[str, Any] | None) -> PayloadFilter:
+    """Seed ``filters``: payload key → value or list of values (any of them); tags match by membership."""
+    if not filters:
+        return {}
+    if not isinstance(filters, Mapping):
+        raise InvalidInput("filters must be an object of payload key → value or list of values.")
+    checked: dict[str, Any] = {}
+    for key, value in filters.items():
+        if not isinstance(key, str) or key not in FILTERABLE_CHUNK_FIELDS:
+            fields = ", ".join(sorted(FILTERABLE_CHUNK_FIELDS))
+            raise InvalidInput(f"Filter key {str(key)[:70]!r} is not a filterable field ({fields}).")
+        values = value if isinstance(value, list) else [value]
+        if not values or len(values) > _MAX_FILTER_VALUES:
+            raise InvalidInput(f"Filter {key!r} needs 1 to {_MAX_FILTER_VALUES} values.")
+        for single in values:
+            scalar = isinstance(single, str | int | float | bool) and not (
+                isinstance(single, float) and not math.isfinite(single)
+            )
+            if not scalar:
+                raise InvalidInput(f"Filter {key!r}: values must be strings, numbers or booleans.")
+        checked[key] = list(values) if isinstance(value, list) else value
+    return checked
+
+
+class RetrievalService:
+    def __init__(
+        self,
+        database: Database,
+        vectors: VectorIndex,
+        embedder: CachedEmbedder,
+        collections: VectorCollections,
+        lexical: LexicalMirror,
+        settings: RetrievalSettings,
+        boosts: BoostSource | None = None,
+    ) -> None:
+        """``boosts`` defaults to the learned scores when ``settings.boost_enabled``, else none."""
+        self._database = database
+        self._vectors = vectors
+        self._embedder = embedder
+        self._collections = collections
+        self._lexical = lexical
+        self._settings = settings
+        if boosts is None and settings.boost_enabled:
+            boosts = LearnedBoosts(settings.quality_prior_mean)
+        self.boosts = boosts
+
+    def search(
+        self,
+        question: str,
+        top_k: int = 6,
+        filters: Mapping[str, Any] | None = None,
+        *,
+        mode: SearchMode = "hybrid",
+        fusion: FusionMethod | None = None,
+    ) -> SearchResult:
+        question = question.strip()
+        if not question:
+            raise InvalidInput("The question is empty.")
+        if len(question) > MAX_QUESTION_CHARS:
+            raise InvalidInput(f"The question may have at most {MAX_QUESTION_CHARS} characters.")
+        if not 1 <= top_k <= MAX_TOP_K:
+            raise InvalidInput(f"top_k must be between 1 and {MAX_TOP_K}.")
+        where = validate_filters(filters) or None
+        wanted = max(self._settings.candidates, top_k * 3)
+        dense: list[tuple[str, float]] = []
+        lexical: list[tuple[str, float]] = []
+        if mode in ("hybrid", "dense"):
+            vector = self._embedder.embed_query(question)
+            hits = self._vectors.search(self._collections.active(), vector, wanted, where)
+            dense = [(hit.point_id, hit.score) for hit in hits]
+        if mode in ("hybrid", "lexical"):
+            self._lexical.ensure_fresh()
+            lexical = [
+                (hit.chunk_id, hit.score) for hit in self._lexical.index.search(question, wanted, where)
+            ]
+        method = fusion or self._settings.fusion
+        ranked = self._fuse(dense, lexical, method) if mode == "hybrid" else dense or lexical
+        boosted = self.boosts is not None and self._settings.boost_max > 0 and mode == "hybrid"
+        citations, titles = self._hydrate(
+            ranked, top_k, dict(dense), dict(lexical), method if boosted else None
+        )
+        return SearchResult(
+            citations=citations,
+            best_dense_score=max((score for _, score in dense), default=None),
+            nearby_titles=titles,
+        )
+
+    def _fuse(
+        self, dense: Sequence[tuple[str, float]], lexical: Sequence[tuple[str, float]], method: FusionMethod
+    ) -> list[tuple[str, float]]:
+        weights = (self._settings.dense_weight, self._settings.lexical_weight)
+        if method == "rrf":
+            return rrf([dense, lexical], k=self._settings.rrf_k, weights=weights)
+        return weighted_score_fusion([dense, lexical], weights)
+
+    def _learned_order(
+        self, uow: UnitOfWork, ranked: Sequence[tuple[str, float]], boost: FusionMethod | None
+    ) -> list[Boosted]:
+        """The fused ranking after the learned scores: boosted (weighted), tie-broken (RRF) or as it is."""
+        if boost is None or self.boosts is None:
+            return [Boosted(chunk_id, score, 0.0) for chunk_id, score in ranked]
+        strengths = self.boosts.strengths(uow, [chunk_id for chunk_id, _ in ranked])
+        if boost == "rrf":
+            return break_ties(ranked, strengths)
+        s = self._settings
+        amount = s.boost_max * fusion_scale(boost, s.dense_weight, s.lexical_weight, s.rrf_k)
+        return rerank(ranked, strengths, amount)
+
+    def _hydrate(
+        self,
+        ranked: Sequence[tuple[str, float]],
+        top_k: int,
+        dense: Mapping[str, float],
+        lexical: Mapping[str, float],
+        boost: FusionMethod | None,
+    ) -> tuple[list[Citation], list[str]]:
+        """The best ``top_k`` hits SQL confirms, with text and item fields as payload; ``boost`` names the
+        fusion whose ranking the learned scores adjust (None: leave it)."""
+        citations: list[Citation] = []
+        titles: list[str] = []
+        items: dict[str, Item | None] = {}
+        with self._database.unit_of_work(read_only=True) as uow:
+            chunks = {chunk.chunk_id: chunk for chunk in uow.chunks.get_many([cid for cid, _ in ranked])}
+            for hit in self._learned_order(uow, ranked, boost):
+                chunk_id = hit.chunk_id
+                chunk = chunks.get(chunk_id)
+                if chunk is None or chunk.archived:
+                    continue
+                if chunk.item_id not in items:
+                    items[chunk.item_id] = uow.items.get(chunk.item_id)
+                item = items[chunk.item_id]
+                if item is None or item.status != ItemStatus.INDEXED:
+                    continue
+                if item.title and item.title not in titles:
+                    titles.append(item.title)
+                payload = {**chunk_payload(item, chunk), "text": chunk.text}
+                citations.append(
+                    Citation(
+                        chunk_id, hit.score, payload, dense.get(chunk_id), lexical.get(chunk_id), hit.boost
+                    )
+                )
+                if len(citations) == top_k:
+                    break
+        return citations, titles

@@ -1,0 +1,299 @@
+"""Knowledge-base snapshots: SQL, vectors and blobs under one ID, and the way back (issue #3, item 8).
+
+A snapshot is a folder ``<root>/<id>/`` holding ``manifest.json``, ``sql/`` (the database's own dump),
+``vectors/`` (:meth:`VectorIndex.snapshot`) and ``blobs/`` (every blob under ``docs/``, keys as
+relative paths). It is written into a hidden temporary folder and renamed into place at the end, so a
+listed snapshot is always complete; a failed one is removed.
+
+The parts are written in the order that keeps a snapshot taken during ingestion usable: SQL first,
+then vectors, then blobs. An item that finishes indexing after the SQL dump then only leaves extra
+points and blobs, which searches never show (they are read back from SQL) and ``luna admin verify
+--fix`` removes; the other order could capture chunks whose vectors are missing.
+
+Restoring replaces each part the snapshot holds and leaves the others as they are. The SQL dump carries
+its schema, so only a snapshot of the database's current schema revision is restored. What privacy and
+accountability forbid rolling back (erasures, consent, the audit log, jobs) is carried across the SQL
+part by :mod:`luna.services.knowledge.snapshot_privacy`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import mimetypes
+import re
+import secrets
+import shutil
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Final
+
+from luna import __version__
+from luna.domain.blobs import check_blob_key
+from luna.domain.errors import Conflict, InvalidInput, NotFound, Unprocessable
+from luna.ports.blobs import BlobStore
+from luna.ports.sql import Database
+from luna.ports.sql_backup import SqlBackup
+from luna.ports.vectors import VectorIndex
+from luna.services.knowledge import snapshot_privacy
+from luna.services.operations.jobs import active_job
+
+logger = logging.getLogger(__name__)
+
+SNAPSHOT_ID: Final = re.compile(r"^[0-9]{8}T[0-9]{6}Z-[0-9a-f]{6}$")
+MANIFEST_FILE: Final = "manifest.json"
+MANIFEST_FORMAT: Final = 1
+#: The blobs a snapshot holds: the documents (raw and processed), not CSV drops or other snapshots.
+BLOB_PREFIX: Final = "docs/"
+SQL_DIR: Final = "sql"
+VECTORS_DIR: Final = "vectors"
+BLOBS_DIR: Final = "blobs"
+#: Folders below the root that are not snapshots: being written, or being deleted.
+#: The job that swaps vector collections (see :mod:`luna.workers.knowledge`).
+REINDEX_JOB: Final = "kb.reindex"
+_TEMP_PREFIX: Final = ".tmp-"
+_TRASH_PREFIX: Final = ".deleting-"
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotInfo:
+    snapshot_id: str
+    created_at: datetime
+    #: Which of ``sql``, ``vectors``, ``blobs`` the snapshot holds.
+    parts: tuple[str, ...]
+    #: ``items`` and ``chunks`` (with SQL), ``points`` (with vectors), ``blobs`` (with blobs).
+    counts: dict[str, int] = field(default_factory=dict)
+    size_bytes: int = 0
+    luna_version: str = ""
+    #: The database's schema revision when the snapshot was taken.
+    revision: str | None = None
+
+
+class SnapshotService:
+    def __init__(
+        self,
+        database: Database,
+        vectors: VectorIndex,
+        blobs: BlobStore,
+        sql_backup: SqlBackup,
+        root: Path,
+        after_restore: Callable[[], None],
+    ) -> None:
+        self._database = database
+        self._vectors = vectors
+        self._blobs = blobs
+        self._sql_backup = sql_backup
+        self._root = root
+        self._after_restore = after_restore
+        self._lock = threading.Lock()
+
+    # -- writing -----------------------------------------------------------------------------------
+
+    def create(self, *, vectors: bool = True, sql: bool = True, blobs: bool = True) -> SnapshotInfo:
+        """Write a new snapshot of the chosen parts; it is listed only once it is complete."""
+        parts = tuple(
+            name for name, wanted in (("sql", sql), ("vectors", vectors), ("blobs", blobs)) if wanted
+        )
+        if not parts:
+            raise InvalidInput("A snapshot needs at least one of sql, vectors and blobs.")
+        created_at = datetime.now(UTC)
+        snapshot_id = f"{created_at:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+        with self._lock:
+            self._root.mkdir(parents=True, exist_ok=True)
+            temp = self._root / f"{_TEMP_PREFIX}{snapshot_id}"
+            temp.mkdir()
+            try:
+                manifest = self._write_parts(temp, snapshot_id, created_at, parts)
+                (temp / MANIFEST_FILE).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+                temp.rename(self._root / snapshot_id)
+            except BaseException:
+                shutil.rmtree(temp, ignore_errors=True)
+                raise
+        logger.info("snapshot %s written: %s", snapshot_id, ", ".join(parts))
+        return self.get(snapshot_id)
+
+    def _write_parts(
+        self, folder: Path, snapshot_id: str, created_at: datetime, parts: tuple[str, ...]
+    ) -> dict[str, Any]:
+        counts: dict[str, int] = {}
+        sql_part: dict[str, str] | None = None
+        revision = self._database.current_revision()
+        if "sql" in parts:
+            file_name = self._sql_backup.dump(folder / SQL_DIR)
+            sql_part = {"tool": self._sql_backup.tool, "file": file_name, "dialect": self._database.dialect}
+            with self._database.unit_of_work(read_only=True) as uow:
+                counts["items"] = uow.items.count()
+                counts["chunks"] = uow.chunks.count(include_archived=True)
+        if "vectors" in parts:
+            self._vectors.snapshot(folder / VECTORS_DIR)
+            counts["points"] = sum(self._vectors.count(name) for name in self._vectors.collections())
+        if "blobs" in parts:
+            counts["blobs"] = self._copy_blobs_out(folder / BLOBS_DIR)
+        return {
+            "format": MANIFEST_FORMAT,
+            "id": snapshot_id,
+            "created_at": created_at.isoformat(),
+            "parts": list(parts),
+            "sql": sql_part,
+            "counts": counts,
+            "luna_version": __version__,
+            "revision": revision,
+        }
+
+    def _copy_blobs_out(self, target: Path) -> int:
+        target.mkdir(parents=True)
+        keys = self._blobs.list(BLOB_PREFIX)
+        for key in keys:
+            path = target / check_blob_key(key)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(self._blobs.get(key))
+        return len(keys)
+
+    # -- reading -----------------------------------------------------------------------------------
+
+    def list(self) -> list[SnapshotInfo]:
+        """Every complete snapshot, newest first; a folder with an unreadable manifest is skipped."""
+        if not self._root.is_dir():
+            return []
+        found: list[SnapshotInfo] = []
+        for folder in self._root.iterdir():
+            if not (SNAPSHOT_ID.match(folder.name) and (folder / MANIFEST_FILE).is_file()):
+                continue
+            try:
+                found.append(self._info(folder, self._manifest(folder)))
+            except Unprocessable:
+                logger.warning("snapshot folder %s has an unreadable manifest; skipped", folder)
+        return sorted(found, key=lambda info: (info.created_at, info.snapshot_id), reverse=True)
+
+    def get(self, snapshot_id: str) -> SnapshotInfo:
+        folder = self._folder(snapshot_id)
+        return self._info(folder, self._manifest(folder))
+
+    def delete(self, snapshot_id: str, actor: str = "admin") -> None:
+        """Remove a snapshot; it disappears from the list at once, then its files are deleted (audited)."""
+        with self._lock:
+            folder = self._folder(snapshot_id)
+            trash = self._root / f"{_TRASH_PREFIX}{snapshot_id}-{secrets.token_hex(3)}"
+            folder.rename(trash)
+            with self._database.unit_of_work() as uow:
+                uow.audit.add(snapshot_privacy.snapshot_deleted(actor, snapshot_id))
+                uow.commit()
+            shutil.rmtree(trash)
+        logger.info("snapshot %s deleted", snapshot_id)
+
+    # -- restoring ---------------------------------------------------------------------------------
+
+    def restore(self, snapshot_id: str, actor: str = "admin") -> SnapshotInfo:
+        """Replace SQL, vectors and blobs (those the snapshot holds) with the snapshot's content.
+
+        Erasures, consent changes, audit entries and jobs since the snapshot survive the SQL part
+        (:mod:`luna.services.knowledge.snapshot_privacy`), and the restore is audited under ``actor``.
+        """
+        with self._lock:
+            folder = self._folder(snapshot_id)
+            manifest = self._manifest(folder)
+            info = self._info(folder, manifest)
+            self._check_restorable(folder, info, manifest)
+            self._refuse_during_reindex()
+            try:
+                if "sql" in info.parts:
+                    self._restore_sql(folder, manifest, info, actor)
+                if "vectors" in info.parts:
+                    self._vectors.restore(folder / VECTORS_DIR)
+                if "blobs" in info.parts:
+                    self._restore_blobs(folder / BLOBS_DIR)
+            finally:
+                # Even a restore that failed half-way changed what the in-memory indexes mirror.
+                self._after_restore()
+        logger.info("snapshot %s restored: %s", snapshot_id, ", ".join(info.parts))
+        return info
+
+    def _check_restorable(self, folder: Path, info: SnapshotInfo, manifest: Mapping[str, Any]) -> None:
+        """Refuse before anything changes, so a snapshot that cannot be restored leaves everything as is."""
+        if "sql" in info.parts:
+            sql_part = manifest.get("sql")
+            if not isinstance(sql_part, dict) or not isinstance(sql_part.get("file"), str):
+                raise Unprocessable(f"Snapshot {info.snapshot_id}: the manifest does not name its SQL dump.")
+            if sql_part.get("tool") != self._sql_backup.tool:
+                raise Conflict(
+                    f"Snapshot {info.snapshot_id} holds a {sql_part.get('tool')} dump; this database is "
+                    f"restored with {self._sql_backup.tool} (a snapshot cannot move between SQLite and "
+                    "PostgreSQL)."
+                )
+            current = self._database.current_revision()
+            if info.revision != current:
+                raise Conflict(
+                    f"Snapshot {info.snapshot_id} was taken at schema revision {info.revision}, the "
+                    f"database is at {current}: only a snapshot of the same revision can be restored "
+                    "(use the Luna version that wrote it, or migrate the database to its revision first)."
+                )
+        for part, directory in (("sql", SQL_DIR), ("vectors", VECTORS_DIR), ("blobs", BLOBS_DIR)):
+            if part in info.parts and not (folder / directory).is_dir():
+                raise Unprocessable(
+                    f"Snapshot {info.snapshot_id} is damaged: its {directory}/ folder is missing."
+                )
+
+    def _refuse_during_reindex(self) -> None:
+        """A reindex swaps vector collections that a restore replaces: never both at once (409)."""
+        with self._database.unit_of_work(read_only=True) as uow:
+            running = active_job(uow, REINDEX_JOB)
+        if running is not None:
+            raise Conflict(
+                f"A reindex is {running.status.value} ({running.job_id}); restore after it has finished.",
+                details={"job_id": running.job_id},
+            )
+
+    def _restore_sql(self, folder: Path, manifest: Mapping[str, Any], info: SnapshotInfo, actor: str) -> None:
+        with self._database.unit_of_work(read_only=True) as uow:
+            ledger = snapshot_privacy.capture(uow, info.created_at)
+        self._sql_backup.restore(folder / SQL_DIR, str(manifest["sql"]["file"]))
+        with self._database.unit_of_work() as uow:
+            snapshot_privacy.reapply(uow, ledger, actor, info.snapshot_id)
+            uow.commit()
+
+    def _restore_blobs(self, source: Path) -> None:
+        files = sorted(path for path in source.rglob("*") if path.is_file())
+        keys = [check_blob_key(path.relative_to(source).as_posix()) for path in files]
+        self._blobs.delete_prefix(BLOB_PREFIX)
+        for path, key in zip(files, keys, strict=True):
+            content_type = mimetypes.guess_type(key)[0] or "application/octet-stream"
+            self._blobs.put(key, path.read_bytes(), content_type)
+
+    # -- helpers -----------------------------------------------------------------------------------
+
+    def _folder(self, snapshot_id: str) -> Path:
+        """The snapshot's folder; anything but a well-formed, existing ID is NotFound (no path games)."""
+        if not isinstance(snapshot_id, str) or not SNAPSHOT_ID.match(snapshot_id):
+            raise NotFound(f"No snapshot with id {str(snapshot_id)[:80]!r}.")
+        folder = self._root / snapshot_id
+        if not (folder / MANIFEST_FILE).is_file():
+            raise NotFound(f"No snapshot with id {snapshot_id!r}.")
+        return folder
+
+    @staticmethod
+    def _manifest(folder: Path) -> dict[str, Any]:
+        try:
+            manifest = json.loads((folder / MANIFEST_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            raise Unprocessable(f"Snapshot {folder.name}: the manifest cannot be read ({error}).") from error
+        if not isinstance(manifest, dict) or manifest.get("format") != MANIFEST_FORMAT:
+            raise Unprocessable(f"Snapshot {folder.name}: unknown manifest format.")
+        return manifest
+
+    @staticmethod
+    def _info(folder: Path, manifest: Mapping[str, Any]) -> SnapshotInfo:
+        try:
+            return SnapshotInfo(
+                snapshot_id=folder.name,
+                created_at=datetime.fromisoformat(manifest["created_at"]),
+                parts=tuple(str(part) for part in manifest["parts"]),
+                counts={str(key): int(value) for key, value in manifest.get("counts", {}).items()},
+                size_bytes=sum(path.stat().st_size for path in folder.rglob("*") if path.is_file()),
+                luna_version=str(manifest.get("luna_version", "")),
+                revision=manifest.get("revision"),
+            )
+        except (KeyError, TypeError, ValueError) as error:
+            raise Unprocessable(f"Snapshot {folder.name}: the manifest is incomplete ({error}).") from error

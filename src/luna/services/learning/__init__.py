@@ -1,0 +1,1 @@
+"""Learning from use: events, ratings, privacy, the learning job, metrics, recommendations."""

@@ -1,0 +1,134 @@
+"""A customer's say over their data: consent to learning, what is stored about them, and erasure.
+
+Consent is an append-only log (the newest ``learning`` record counts; without one,
+``learning.consent_default``), so it can be shown when and how a user decided. Withdrawing consent
+keeps Luna working for the user: their events and ratings are still stored, but the learning reads
+leave them out. Erasure (GDPR Art. 17) removes the user's events, ratings, labels and consent records
+in one transaction and leaves an audit entry with counts only.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Final
+
+from luna.domain.errors import NotFound
+from luna.domain.events import LEARNING_SCOPE, Consent
+from luna.domain.scores import AuditEntry
+from luna.ports.sql import Database, UnitOfWork
+from luna.services.learning.events import canonical_uuid, utc_now
+
+ERASE_ACTION: Final = "users.erase"
+_TICK: Final = timedelta(microseconds=1)
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentState:
+    learning: bool
+    decided: bool
+    """False while no record exists and ``learning.consent_default`` applies."""
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UserRecord:
+    """What Luna stores about one user, in counts."""
+
+    user_id: str
+    created_at: datetime | None
+    consent: ConsentState
+    events: int
+    ratings: int
+    labels: int
+
+
+@dataclass(frozen=True, slots=True)
+class Erasure:
+    user_id: str
+    events: int
+    ratings: int
+    labels: int
+    consent_records: int
+
+
+class PrivacyService:
+    def __init__(
+        self, database: Database, *, consent_default: bool, clock: Callable[[], datetime] = utc_now
+    ) -> None:
+        self._database = database
+        self._consent_default = consent_default
+        self._clock = clock
+
+    def consent(self, user_id: str) -> ConsentState:
+        with self._database.unit_of_work(read_only=True) as uow:
+            return self._state(uow, canonical_uuid(user_id, "user_id"))
+
+    def set_consent(self, user_id: str, learning: bool) -> ConsentState:
+        """Append a record. Its time is after the previous record's even if the clock says otherwise,
+        so the newest record is always the last decision."""
+        user = canonical_uuid(user_id, "user_id")
+        with self._database.unit_of_work() as uow:
+            uow.users.get_or_create(user)
+            previous = uow.consent.current(user, LEARNING_SCOPE)
+            ts = self._clock()
+            if previous is not None and ts <= previous.ts:
+                ts = previous.ts + _TICK
+            uow.consent.record(Consent(user_id=user, scope=LEARNING_SCOPE, granted=learning, ts=ts))
+            uow.commit()
+        return ConsentState(learning=learning, decided=True, updated_at=ts)
+
+    def record(self, user_id: str) -> UserRecord:
+        user = canonical_uuid(user_id, "user_id")
+        with self._database.unit_of_work(read_only=True) as uow:
+            found = uow.users.get(user)
+            if found is None:
+                raise NotFound(f"No user with id {user}.")
+            return UserRecord(
+                user_id=user,
+                created_at=found.created_at,
+                consent=self._state(uow, user),
+                events=uow.events.count(user_id=user),
+                ratings=uow.feedback.count(user_id=user),
+                labels=uow.feedback.count_labels(user_id=user),
+            )
+
+    def erase(self, user_id: str, *, actor: str) -> Erasure:
+        """Erase the user's events, ratings, labels and consent records; audit who did it (no content)."""
+        user = canonical_uuid(user_id, "user_id")
+        with self._database.unit_of_work() as uow:
+            if uow.users.get(user) is None:
+                raise NotFound(f"No user with id {user}.")
+            ratings, labels = uow.feedback.delete_for_user(user)
+            erasure = Erasure(
+                user_id=user,
+                events=uow.events.delete_for_user(user),
+                ratings=ratings,
+                labels=labels,
+                consent_records=uow.consent.delete_for_user(user),
+            )
+            uow.audit.add(
+                AuditEntry(
+                    audit_id=str(uuid.uuid4()),
+                    ts=self._clock(),
+                    actor=actor,
+                    action=ERASE_ACTION,
+                    target=f"user:{user}",
+                    details={
+                        "events": erasure.events,
+                        "ratings": erasure.ratings,
+                        "labels": erasure.labels,
+                        "consent_records": erasure.consent_records,
+                    },
+                )
+            )
+            uow.commit()
+        return erasure
+
+    def _state(self, uow: UnitOfWork, user_id: str) -> ConsentState:
+        current = uow.consent.current(user_id, LEARNING_SCOPE)
+        if current is None:
+            return ConsentState(learning=self._consent_default, decided=False)
+        return ConsentState(learning=current.granted, decided=True, updated_at=current.ts)

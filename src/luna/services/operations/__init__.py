@@ -1,0 +1,1 @@
+"""Running Luna: jobs, health, logs, the system report."""

@@ -1,0 +1,1 @@
+"""The admin dashboard: home, corpus, upload, jobs, activity, logs."""

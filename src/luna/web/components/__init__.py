@@ -1,0 +1,1 @@
+"""Pieces every dashboard page uses: layout, theme, charts, widgets, formats, errors."""

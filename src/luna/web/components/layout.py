@@ -1,0 +1,159 @@
+"""The frame of every dashboard page and the decorators that register a page behind its login.
+
+A page is an async function of a view object, registered for one route of
+:mod:`luna.web.components.navigation`::
+
+    @customer_page("/energy")
+    async def energy(view: CustomerView) -> None:
+        ...  # build the content; await in_thread(service_call) for anything blocking
+
+The decorator checks the login (redirecting to it when missing), draws the header with the
+navigation, the page title and the view's help card, waits until the browser is connected (so the
+page itself arrives at once and slow data follows), and then calls the function inside the
+content area. A failure while building shows a German error state in place of the content.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TypeVar
+from urllib.parse import quote
+
+from fastapi.responses import RedirectResponse
+from nicegui import Client, ui
+
+from luna.web import session
+from luna.web.components.errors import failure_shown, notify_error
+from luna.web.components.help_panel import help_card
+from luna.web.components.navigation import ADMIN_LOGIN_ROUTE, LOGIN_ROUTE, Area, View, view_for, views
+from luna.web.components.theme import apply_theme
+from luna.web.context import WebContext, web_context
+
+#: How long a page waits for its browser to connect before it gives up building.
+CONNECT_TIMEOUT_SEC = 30.0
+
+
+@dataclass(frozen=True)
+class CustomerView:
+    web: WebContext
+    view: View
+    user_id: str
+
+
+@dataclass(frozen=True)
+class AdminView:
+    web: WebContext
+    view: View
+
+
+V = TypeVar("V", CustomerView, AdminView)
+Builder = Callable[[V], Awaitable[None]]
+
+
+def customer_page(route: str) -> Callable[[Builder[CustomerView]], Builder[CustomerView]]:
+    """Register ``build`` as the customer view at ``route`` (logged-in customers only)."""
+    view = view_for(route)
+
+    def register(build: Builder[CustomerView]) -> Builder[CustomerView]:
+        @ui.page(route)
+        async def page(client: Client) -> RedirectResponse | None:
+            customer = session.current_customer()
+            if customer is None:
+                return RedirectResponse(f"{LOGIN_ROUTE}?next={quote(route)}", status_code=303)
+            context = web_context()
+            who = ("Entwickler-Login " if customer.via == "dev" else "Kunde ") + customer.user_id[:8]
+            content = frame(Area.CUSTOMER, view, who)
+            await _build(client, content, build, CustomerView(context, view, customer.user_id))
+            return None
+
+        return build
+
+    return register
+
+
+def admin_page(route: str) -> Callable[[Builder[AdminView]], Builder[AdminView]]:
+    """Register ``build`` as the admin view at ``route`` (the admin key's session only)."""
+    view = view_for(route)
+
+    def register(build: Builder[AdminView]) -> Builder[AdminView]:
+        @ui.page(route)
+        async def page(client: Client) -> RedirectResponse | None:
+            if not session.is_admin():
+                return RedirectResponse(f"{ADMIN_LOGIN_ROUTE}?next={quote(route)}", status_code=303)
+            content = frame(Area.ADMIN, view, "Administration")
+            await _build(client, content, build, AdminView(web_context(), view))
+            return None
+
+        return build
+
+    return register
+
+
+async def _build(client: Client, content: ui.column, build: Builder[V], view: V) -> None:
+    try:
+        await client.connected(timeout=CONNECT_TIMEOUT_SEC)
+    except TimeoutError:
+        return  # the browser left before the page was shown
+    with content, failure_shown(content, what="Diese Ansicht"):
+        await build(view)
+
+
+def frame(area: Area, view: View, who: str) -> ui.column:
+    """Header, title and help of ``view``; returns the (empty) column the view's content goes into."""
+    apply_theme()
+    ui.page_title(f"{view.title} · {web_context().settings.web.title}")
+    ui.on_exception(notify_error)
+    _header(area, view, who)
+    with ui.element("main").classes("luna-main column gap-4 p-4 no-wrap") as main:
+        ui.label(view.title).classes("text-2xl font-semibold text-primary").props(
+            'role="heading" aria-level="1"'
+        )
+        help_card(view)
+        content = ui.column().classes("w-full gap-4")
+    ui.skip_link("Zum Inhalt springen", target=main)
+    return content
+
+
+def _header(area: Area, active: View, who: str) -> None:
+    title = web_context().settings.web.title
+    home = views(area)[0].route
+    with ui.header().classes("bg-primary text-white items-center gap-4 px-4 py-2 no-wrap"):
+        with (
+            ui.link(target=home)
+            .classes("row items-center gap-2 no-underline text-white")
+            .props(f'aria-label="{title} – Startseite"')
+        ):
+            ui.icon("dark_mode", size="md").classes("text-accent").props('aria-hidden="true"')
+            ui.label(title).classes("text-xl font-bold tracking-wide")
+            if area is Area.ADMIN:
+                ui.badge("Admin", color="accent").props('text-color="dark"')
+        with (
+            ui.element("nav")
+            .classes("luna-nav row items-center gap-1 wrap")
+            .props('aria-label="Hauptnavigation"')
+        ):
+            for item in views(area):
+                button = ui.button(item.label, icon=item.icon).props(
+                    f'flat no-caps color="white" href="{item.route}" tag="a"'
+                )
+                if item.route == active.route:
+                    button.classes("luna-nav-active").props('aria-current="page"')
+        ui.space()
+        ui.label(who).classes("text-sm opacity-90 whitespace-nowrap")
+        if area is Area.ADMIN:
+            ui.button("Abmelden", icon="logout", on_click=_log_out_admin).props('flat no-caps color="white"')
+        else:
+            ui.button("Abmelden", icon="logout", on_click=_log_out_customer).props(
+                'flat no-caps color="white"'
+            )
+
+
+def _log_out_customer() -> None:
+    session.log_out_customer()
+    ui.navigate.to(LOGIN_ROUTE)
+
+
+def _log_out_admin() -> None:
+    session.log_out_admin()
+    ui.navigate.to(ADMIN_LOGIN_ROUTE)

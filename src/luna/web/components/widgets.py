@@ -1,0 +1,36 @@
+"""Small pieces every view uses alike: card titles, figures, empty and loading states (failures:
+:mod:`luna.web.components.errors`)."""
+
+from __future__ import annotations
+
+from nicegui import ui
+
+
+def card_title(text: str, icon: str | None = None) -> None:
+    with ui.row().classes("items-center gap-2 no-wrap"):
+        if icon:
+            ui.icon(icon, size="sm").classes("text-primary").props('aria-hidden="true"')
+        ui.label(text).classes("luna-card-title").props('role="heading" aria-level="2"')
+
+
+def figure(label: str, value: str, hint: str | None = None) -> None:
+    """One key figure: a large value with its label (and an optional hint underneath)."""
+    with ui.column().classes("gap-0 min-w-[9rem]"):
+        ui.label(label).classes("text-sm luna-muted")
+        ui.label(value).classes("luna-figure")
+        if hint:
+            ui.label(hint).classes("text-xs luna-muted")
+
+
+def empty_state(title: str, text: str, icon: str = "inbox") -> None:
+    with ui.column().classes("w-full items-center text-center gap-1 py-6").props('role="status"'):
+        ui.icon(icon, size="lg").classes("luna-muted").props('aria-hidden="true"')
+        ui.label(title).classes("text-base font-medium")
+        ui.label(text).classes("text-sm luna-muted max-w-prose")
+
+
+def loading(text: str = "Wird geladen …") -> ui.row:
+    with ui.row().classes("items-center gap-2 luna-muted").props('role="status"') as row:
+        ui.spinner(size="sm")
+        ui.label(text)
+    return row

@@ -1,0 +1,1 @@
+"""The customer dashboard: overview, energy, market, recommendations, questions."""

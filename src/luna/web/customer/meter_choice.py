@@ -1,0 +1,53 @@
+"""Which meters a customer picks from, and how a meter and a period are named in German.
+
+A customer sees exactly the meters an operator linked to them, as in the data API
+(:class:`~luna.services.energy.user_meters.MeterAccess`); without a link the page says how to get one.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Final
+
+from luna.domain.energy import MeterInfo
+from luna.web.context import WebContext
+
+KIND_NAMES: Final = {
+    "household": "Haushalt",
+    "commercial": "Gewerbe",
+    "agriculture": "Landwirtschaft",
+    "unknown": "unbekannte Art",
+}
+
+#: Period choices: key → (label, length), ending at the newest data.
+PERIODS: Final = {
+    "1d": ("24 Stunden", timedelta(days=1)),
+    "7d": ("7 Tage", timedelta(days=7)),
+    "30d": ("30 Tage", timedelta(days=30)),
+    "365d": ("1 Jahr", timedelta(days=365)),
+}
+
+RESOLUTION_NAMES: Final = {
+    "auto": "Automatisch",
+    "raw": "Messwerte",
+    "15m": "15 Minuten",
+    "1h": "Stunden",
+    "1d": "Tage",
+}
+
+
+def meters_for(web: WebContext, user_id: str) -> list[MeterInfo]:
+    """The customer's linked meters (blocking: call in a thread)."""
+    return web.services.meter_access.linked_meters(user_id)
+
+
+def meter_label(meter: MeterInfo) -> str:
+    parts = [meter.meter_id, KIND_NAMES.get(meter.kind, meter.kind)]
+    if meter.has_pv:
+        parts.append(f"PV {meter.pv_kwp:g} kWp".replace(".", ","))
+    return " · ".join(parts)
+
+
+def period_ending(end: datetime, key: str) -> tuple[datetime, datetime]:
+    """``[end − length, end)`` of the period ``key``."""
+    return end - PERIODS[key][1], end

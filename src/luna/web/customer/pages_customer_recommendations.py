@@ -1,0 +1,141 @@
+"""``/recommendations``: what Luna suggests reading next, and energy advice with euro figures.
+
+The list comes from the recommender, which logs it as a ``recommend`` event; opening, liking and
+disliking an item are sent back as events naming that ``recommendation_id``, which is how the
+bandit learns which strategy serves this customer, and a dislike keeps the item away for good.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from nicegui import ui
+
+from luna.domain.events import EventType
+from luna.domain.recommendations import Recommendation, RecommendationKind, Recommendations
+from luna.web.components.errors import failure_shown
+from luna.web.components.formats import de_eur
+from luna.web.components.layout import CustomerView, customer_page
+from luna.web.components.offload import in_thread
+from luna.web.components.widgets import card_title, empty_state, loading
+from luna.web.customer.chunk_dialog import chunk_dialog
+
+_EXCERPT_CHARS = 200
+
+SendEvent = Callable[[EventType], Awaitable[None]]
+
+
+@customer_page("/recommendations")
+async def recommendations(view: CustomerView) -> None:
+    with ui.row().classes("w-full items-center"):
+        ui.label("Vorschläge passend zu Ihren Interessen und Ihrem Verbrauch.").classes("luna-muted")
+        ui.space()
+        refresh = ui.button("Neu laden", icon="refresh").props("flat no-caps")
+    area = ui.column().classes("w-full gap-4")
+
+    async def load() -> None:
+        area.clear()
+        with area:
+            loading("Luna stellt Ihre Empfehlungen zusammen …")
+        with failure_shown(area, what="Die Empfehlungen"):
+            found = await in_thread(view.web.services.recommender.recommend, view.user_id)
+            area.clear()
+            with area:
+                _show(view, found)
+
+    refresh.on_click(load)
+    await load()
+
+
+def _show(view: CustomerView, found: Recommendations) -> None:
+    energy = [item for item in found.items if item.kind is RecommendationKind.ENERGY]
+    content = [item for item in found.items if item.kind is RecommendationKind.CONTENT]
+    with ui.card().classes("w-full"):
+        card_title("Energie-Empfehlungen für Ihren Zähler", "savings")
+        if energy:
+            with ui.element("div").classes("w-full grid grid-cols-1 lg:grid-cols-2 xl:grid-cols-3 gap-3"):
+                for item in energy:
+                    _energy_card(item)
+        else:
+            empty_state(
+                "Noch keine Energie-Empfehlungen",
+                "Sobald Ihrem Konto ein Zähler mit Messwerten zugeordnet ist, rechnet Luna aus, wo Sie "
+                "sparen können, etwa durch Verschieben flexibler Verbraucher in günstige Stunden.",
+                "savings",
+            )
+    with ui.card().classes("w-full"):
+        card_title("Lesenswert für Sie", "auto_stories")
+        if content:
+            with ui.element("div").classes("w-full grid grid-cols-1 lg:grid-cols-2 xl:grid-cols-3 gap-3"):
+                for item in content:
+                    _content_card(view, item, found.recommendation_id)
+        else:
+            empty_state(
+                "Noch keine Dokumente",
+                "Die Wissensbasis ist noch leer. Sobald Dokumente aufgenommen sind, schlägt Luna Ihnen "
+                "passende Abschnitte vor.",
+                "auto_stories",
+            )
+
+
+def _energy_card(item: Recommendation) -> None:
+    payload = item.payload
+    saving = payload.get("saving_eur_month")
+    with ui.card().classes("gap-2 p-3 border-l-4 border-amber-500").mark("energy-advice"):
+        with ui.row().classes("items-center gap-2 no-wrap"):
+            ui.icon("bolt", size="sm").classes("text-accent").props('aria-hidden="true"')
+            ui.label(str(payload.get("title") or "Energie-Empfehlung")).classes("font-medium")
+        if isinstance(saving, (int, float)) and saving > 0:
+            ui.label(f"bis zu {de_eur(float(saving))} pro Monat").classes("luna-figure text-positive")
+        ui.label(str(payload.get("text") or "")).classes("text-sm")
+        ui.label(item.reason).classes("text-xs luna-muted")
+
+
+def _content_card(view: CustomerView, item: Recommendation, recommendation_id: str | None) -> None:
+    payload = item.payload
+    title = str(payload.get("title") or "Ohne Titel")
+    text = str(payload.get("text") or "")
+    excerpt = text if len(text) <= _EXCERPT_CHARS else text[:_EXCERPT_CHARS].rsplit(" ", 1)[0] + " …"
+    meta = {"recommendation_id": recommendation_id} if recommendation_id else {}
+
+    async def send(kind: EventType) -> None:
+        raw = {"user_id": view.user_id, "type": kind.value, "chunk_id": item.chunk_id, "meta": meta}
+        await in_thread(view.web.services.events.record, raw)
+
+    async def open_item() -> None:
+        chunk_dialog(payload).open()
+        with failure_shown():
+            await send(EventType.CLICK)
+
+    with ui.card().classes("gap-2 p-3 luna-citation").mark("recommendation") as card:
+        with ui.row().classes("items-center gap-2 no-wrap w-full"):
+            ui.label(title).classes("font-medium ellipsis grow")
+        if payload.get("section"):
+            ui.label(str(payload["section"])).classes("text-xs luna-muted ellipsis")
+        ui.label(excerpt).classes("text-sm")
+        ui.label(item.reason).classes("text-xs text-secondary font-medium")
+        with ui.row().classes("gap-1"):
+            ui.button("Lesen", icon="open_in_new", on_click=open_item).props("flat dense no-caps")
+            _opinion_buttons(send, card)
+
+
+def _opinion_buttons(send: SendEvent, card: ui.card) -> None:
+    async def opinion(kind: EventType) -> None:
+        with failure_shown() as attempt:
+            await send(kind)
+        if attempt.failed:
+            return
+        if kind is EventType.DISLIKE:
+            # Notify first: the button's slot lives in the card, and a notification from a deleted
+            # slot fails ("The parent element this slot belongs to has been deleted").
+            ui.notify("Verstanden: Luna schlägt Ihnen diesen Abschnitt nicht mehr vor.", position="top")
+            card.delete()
+        else:
+            ui.notify("Danke! Luna merkt sich, was Ihnen gefällt.", type="positive", position="top")
+
+    ui.button("Gefällt mir", icon="thumb_up", on_click=lambda: opinion(EventType.LIKE)).props(
+        "flat dense no-caps"
+    )
+    ui.button("Nicht interessant", icon="thumb_down", on_click=lambda: opinion(EventType.DISLIKE)).props(
+        "flat dense no-caps"
+    )
