@@ -37,7 +37,8 @@ from luna.ports.sql import Database
 from luna.services.knowledge.answering import AnswerService
 from luna.services.knowledge.retrieval import Citation, RetrievalService
 
-RUN_ID = re.compile(r"^[0-9]{8}T[0-9]{6}Z-[a-z0-9-]{1,40}$")
+#: When it ran, to the millisecond, and its name: sorts by time, and two runs never share a file.
+RUN_ID = re.compile(r"^[0-9]{8}T[0-9]{9}Z-[a-z0-9-]{1,40}$")
 SEARCH_DEPTH = 10
 CHUNK_MARKER = re.compile(r"\[chunk ([^\]\s]+)\]")
 
@@ -149,7 +150,7 @@ class EvaluationService:
         created = datetime.now(UTC)
         slug = re.sub(r"[^a-z0-9-]+", "-", name.casefold()).strip("-")[:40] or "run"
         run = EvalRun(
-            f"{created:%Y%m%dT%H%M%SZ}-{slug}",
+            f"{created:%Y%m%dT%H%M%S}{created.microsecond // 1000:03d}Z-{slug}",
             name,
             split,
             created.isoformat(),
@@ -159,15 +160,18 @@ class EvaluationService:
         )
         self._runs_dir.mkdir(parents=True, exist_ok=True)
         path = self._runs_dir / f"{run.run_id}.json"
-        path.write_text(json.dumps(run.to_json(), ensure_ascii=False, indent=1), encoding="utf-8")
+        with path.open("x", encoding="utf-8") as file:  # "x": a kept run is never overwritten
+            json.dump(run.to_json(), file, ensure_ascii=False, indent=1)
         return run
 
     def list_runs(self) -> list[EvalRun]:
         """Newest first."""
         if not self._runs_dir.is_dir():
             return []
-        paths = sorted(self._runs_dir.glob("*.json"), reverse=True)
-        return [_run_from_json(json.loads(p.read_text(encoding="utf-8"))) for p in paths]
+        runs = [
+            _run_from_json(json.loads(p.read_text(encoding="utf-8"))) for p in self._runs_dir.glob("*.json")
+        ]
+        return sorted(runs, key=lambda run: (run.created_at, run.run_id), reverse=True)
 
     def get_run(self, run_id: str) -> EvalRun:
         path = self._runs_dir / f"{run_id}.json"
