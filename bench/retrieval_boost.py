@@ -48,7 +48,7 @@ from luna.adapters.sql.tables import audit_log, consent, events, labels, rag_fee
 from luna.container import Container, build_container
 from luna.domain.errors import Conflict
 from luna.domain.events import Event, EventType, RagFeedback
-from luna.pipelines.learning.boost import FusionMethod, fusion_scale
+from luna.domain.learning.boost import FusionMethod, fusion_scale
 from luna.ports.sql import UnitOfWork
 from luna.services.knowledge.ingest import IngestRequest
 from luna.services.knowledge.retrieval import BoostSource, LearnedBoosts, RetrievalService, RetrievalSettings

@@ -276,7 +276,7 @@ class Services:
     @cached_property
     def learning(self) -> LearningService:
         """The learning run (``settings.learning``); needs only the database, not the vector folder."""
-        from luna.pipelines.learning.scoring import LearningParams
+        from luna.domain.learning.scoring import LearningParams
         from luna.services.learning.learning import LearningService
 
         s = self._container.settings.learning

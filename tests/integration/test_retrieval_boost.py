@@ -19,7 +19,7 @@ import pytest
 
 from luna.container import Container, build_container
 from luna.domain.events import Event, EventType
-from luna.pipelines.learning.boost import FusionMethod, fusion_scale
+from luna.domain.learning.boost import FusionMethod, fusion_scale
 from luna.ports.sql import UnitOfWork
 from luna.services.knowledge.ingest import IngestRequest
 from luna.services.knowledge.retrieval import (

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from luna.domain.learning.boost import boost_strength, break_ties, fusion_scale, rerank
+from luna.domain.learning.changes import compare
 from luna.domain.scores import Score, ScoreTarget
-from luna.pipelines.learning.boost import boost_strength, break_ties, fusion_scale, rerank
-from luna.pipelines.learning.changes import compare
 from luna.settings import LearningSettings
 
 #: The smallest gap between a relevant chunk and the best irrelevant chunk below it, as a share of the

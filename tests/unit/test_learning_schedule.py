@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from luna.pipelines.learning.schedule import NightlySchedule
+from luna.domain.learning.schedule import NightlySchedule
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NIGHTLY = NightlySchedule.parse("03:00", "Europe/Berlin")

@@ -14,14 +14,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from luna.domain.events import Event, EventType, RagFeedback
-from luna.domain.scores import Score, ScoreTarget
-from luna.pipelines.learning.scoring import (
+from luna.domain.learning.scoring import (
     ChunkRef,
     LearnedScores,
     LearningParams,
     ScoreAccumulator,
     quality,
 )
+from luna.domain.scores import Score, ScoreTarget
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 DAY = timedelta(days=1)

@@ -12,7 +12,7 @@ queues a scan job for them (unless one is queued or running already, by this wor
 
 With ``learning.schedule_enabled`` it also queues the nightly learning run: every
 :data:`NIGHTLY_CHECK_SEC` it asks whether the run is due (``learning.nightly_at`` in
-``learning.timezone``, see :mod:`luna.pipelines.learning.schedule`), so a worker that was down at that
+``learning.timezone``, see :mod:`luna.domain.learning.schedule`), so a worker that was down at that
 time catches up within a minute of starting, and several workers queue one run between them.
 """
 
@@ -32,7 +32,7 @@ from typing import Any
 
 from luna.container import Container
 from luna.domain.jobs import Job, JobStatus
-from luna.pipelines.learning.schedule import NightlySchedule
+from luna.domain.learning.schedule import NightlySchedule
 from luna.services.operations.jobs import JobService
 from luna.workers.registry import JobResult, load_jobs
 

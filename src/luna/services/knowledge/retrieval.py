@@ -7,7 +7,7 @@ search never shows a chunk that SQL does not vouch for.
 
 In hybrid mode the learning loop's scores, read in the same unit of work for the candidates only, add a
 bounded boost to the weighted fusion's score (``learning.boost_max`` of its largest score) or break exact
-ties of reciprocal rank fusion (see :mod:`luna.pipelines.learning.boost` for why). The single-leg modes
+ties of reciprocal rank fusion (see :mod:`luna.domain.learning.boost` for why). The single-leg modes
 exist for comparisons and stay unboosted.
 """
 
@@ -23,8 +23,8 @@ from typing import Any, Literal, Protocol
 from luna.domain.errors import InvalidInput
 from luna.domain.fusion import rrf, weighted_score_fusion
 from luna.domain.items import FILTERABLE_CHUNK_FIELDS, Item, ItemStatus
+from luna.domain.learning.boost import Boosted, boost_strength, break_ties, fusion_scale, rerank
 from luna.domain.scores import ScoreTarget
-from luna.pipelines.learning.boost import Boosted, boost_strength, break_ties, fusion_scale, rerank
 from luna.ports.sql import Database, UnitOfWork
 from luna.ports.vectors import PayloadFilter, VectorIndex
 from luna.services.knowledge.indexing import CachedEmbedder, LexicalMirror, VectorCollections, chunk_payload

@@ -4,7 +4,7 @@ Reading streams the repositories in batches (a million events never sit in memor
 read-only unit of work; writing the version, its scores and the audit entry is one transaction, so a
 reader never sees a version without its scores and no run goes unaudited.
 
-A run whose inputs hash (events, ratings, live targets, parameters: see ``pipelines.learning``) equals
+A run whose inputs hash (events, ratings, live targets, parameters: see ``domain.learning``) equals
 the newest version's writes no new version: it reports ``unchanged`` with that version's number and is
 audited like any run. Running twice on the same data therefore gives the same scores either way, and a
 quiet night adds an audit line, not a copy of every score.
@@ -21,10 +21,10 @@ from typing import Any, Final
 from luna.domain.errors import Conflict, InvalidInput
 from luna.domain.items import ItemStatus
 from luna.domain.jobs import Job, JobStatus
+from luna.domain.learning.changes import ScoreChanges, compare
+from luna.domain.learning.schedule import NightlySchedule
+from luna.domain.learning.scoring import ChunkRef, LearnedScores, LearningParams, ScoreAccumulator
 from luna.domain.scores import AuditEntry, Score, ScoreTarget, ScoreVersion
-from luna.pipelines.learning.changes import ScoreChanges, compare
-from luna.pipelines.learning.schedule import NightlySchedule
-from luna.pipelines.learning.scoring import ChunkRef, LearnedScores, LearningParams, ScoreAccumulator
 from luna.ports.sql import Database, UnitOfWork
 from luna.services.operations.jobs import JobService
 
@@ -319,7 +319,7 @@ class LearningControl:
         return max(moments, default=None)
 
     def queue_nightly(self, schedule: NightlySchedule, now: datetime) -> Job | None:
-        """Queue the nightly run when it is due (see :mod:`luna.pipelines.learning.schedule`)."""
+        """Queue the nightly run when it is due (see :mod:`luna.domain.learning.schedule`)."""
         if not schedule.due(now, last_run=self.last_run(), busy=self.active_job() is not None):
             return None
         return self._jobs.submit(LEARN_JOB, {}, SCHEDULE_ACTOR)

@@ -28,8 +28,8 @@ from datetime import datetime
 from typing import Any, Final
 
 from luna.domain.events import Event, EventType, RagFeedback
+from luna.domain.learning.fingerprint import InputsDigest
 from luna.domain.scores import Score, ScoreTarget
-from luna.pipelines.learning.fingerprint import InputsDigest
 
 SECONDS_PER_DAY: Final = 86_400.0
 

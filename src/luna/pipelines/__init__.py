@@ -1,1 +1,0 @@
-"""Luna pipelines layer."""
