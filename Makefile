@@ -66,6 +66,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/retrieval_quality.py
 	$(BIN)/python bench/embed_runtimes.py
 	$(BIN)/python bench/retrieval_candidates.py
+	$(BIN)/python bench/lexical_candidates.py
 	$(BIN)/python bench/answer_weights.py
 	$(BIN)/python bench/ask_latency.py
 	$(BIN)/python bench/search_latency.py

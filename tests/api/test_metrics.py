@@ -97,3 +97,23 @@ async def test_only_operators_may_scrape(client: httpx.AsyncClient, admin: dict[
     assert customer.status_code == 401
     assert wrong.status_code == 403
     assert by_header.status_code == 200 and "luna_items" in by_header.text
+
+
+async def test_flywheel_kpis_are_gauges_with_their_samples(app: FastAPI, client: httpx.AsyncClient) -> None:
+    from datetime import UTC, datetime
+
+    from luna.domain.flywheel.sessions import IncomingSession, SessionTurn
+
+    services = app.state.container.services
+    now = datetime.now(UTC)
+    turns = (
+        SessionTurn("Was kostet Strom?", "30 ct/kWh", now, rating=1),
+        SessionTurn("Und Gas?", "", now, rating=-1),
+    )
+    services.sessions.ingest([IncomingSession("s1", "n8n", "kunde", True, turns)])
+    services.kpis.compute()
+
+    samples = await scrape(client)
+    labels = (("kpi", "usefulness_rate"), ("scope", "all"), ("window", "day"))
+    assert samples[("luna_kpi_value", labels)] == 0.5
+    assert samples[("luna_kpi_samples", labels)] == 2.0

@@ -93,6 +93,20 @@ def test_the_last_user_message_is_the_question(served: str) -> None:
     assert "8,12" in (completion.choices[0].message.content or "")
 
 
+def test_a_follow_up_is_answered_in_the_context_of_the_earlier_user_question(served: str) -> None:
+    completion = client(served).chat.completions.create(
+        model="luna",
+        messages=[
+            {"role": "user", "content": QUESTION},
+            {"role": "assistant", "content": "Für Haushalte 8,12 ct/kWh."},
+            {"role": "user", "content": "Und für Gewerbe?"},
+        ],
+    )
+
+    first_paragraph = (completion.choices[0].message.content or "").split("\n\n")[0]
+    assert "Gewerbe" in first_paragraph and "7,64" in first_paragraph
+
+
 def test_models_lists_luna(served: str) -> None:
     assert [model.id for model in client(served).models.list()] == ["luna"]
 

@@ -9,11 +9,14 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
+from luna.domain.flywheel.sessions import IncomingSession, SessionTurn
 from tests.api.conftest import ADMIN_KEY
 
 pytestmark = pytest.mark.anyio
@@ -41,7 +44,12 @@ def test_the_shipped_scrape_config_is_valid(tmp_path: Path) -> None:
     assert "credentials_file: /etc/prometheus/luna_admin_key" in shipped
 
 
-async def test_the_exposition_passes_promtool_lint(client: httpx.AsyncClient) -> None:
+async def test_the_exposition_passes_promtool_lint(app: FastAPI, client: httpx.AsyncClient) -> None:
+    """With every family present: HTTP, jobs, usage and the flywheel's KPIs."""
+    services = app.state.container.services
+    turn = SessionTurn("Was kostet Strom?", "30 ct/kWh", datetime.now(UTC), rating=1, latency_ms=120.0)
+    services.sessions.ingest([IncomingSession("s1", "n8n", "kunde", True, (turn,))])
+    services.kpis.compute()
     await client.get("/api/v1/system/info")
     scraped = await client.get("/metrics", headers={"Authorization": f"Bearer {ADMIN_KEY}"})
     assert scraped.status_code == 200

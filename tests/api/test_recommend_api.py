@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import shutil
 import uuid
+from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,7 +24,14 @@ from luna.container import Container
 from luna.domain.energy import MeterInfo
 from luna.domain.events import EventType
 from tests.api.conftest import http_client
-from tests.integration.recommend_support import Corpus, build_corpus, fill_meter, record
+from tests.integration.recommend_support import (
+    Corpus,
+    build_corpus,
+    fill_meter,
+    ingest_heat_plan,
+    record,
+    teach_bandit,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -109,6 +117,49 @@ async def test_a_known_reader_gets_topic_matched_items(
     assert (data["strategy"], data["extra"]["segment"]) == ("blend", "warm")
     assert data["items"][0]["chunk_id"] == heat_pumps[2].chunk_id
     assert data["items"][0]["reason"] == "weil Sie sich für Wärmepumpen interessieren"
+
+
+async def test_a_reader_of_one_long_document_gets_the_whole_list_filled_from_other_documents(
+    client: httpx.AsyncClient, app: FastAPI
+) -> None:
+    """The content pool of someone who liked parts of one long plan is that plan's chunks, of which at
+    most two may be shown: the rest of the ten places come from the other documents (popular, new …)."""
+    container = container_of(app)
+    plan = ingest_heat_plan(container)
+    teach_bandit(container, "content", "warm")
+    await client.post("/api/v1/recommend", headers=CUSTOMER, json={"top_k": 1})  # creates the user
+    for note in plan[:3]:
+        record(container, USER, EventType.LIKE, note, datetime.now(UTC) - timedelta(minutes=5))
+
+    response = await client.post("/api/v1/recommend", headers=CUSTOMER, json={"top_k": 10})
+
+    data = response.json()["data"]
+    assert data["strategy"] == "content" and data["extra"]["segment"] == "warm"
+    items = data["items"]
+    assert len(items) == 10, [item["payload"]["title"] for item in items]
+    per_document = Counter(item["payload"]["item_id"] for item in items)
+    assert per_document[plan[0].item_id] == 2 and max(per_document.values()) <= 2
+    assert all(item["reason"] for item in items)
+
+
+async def test_a_dismissed_recommendation_keeps_its_document_away_and_the_list_full(
+    client: httpx.AsyncClient,
+) -> None:
+    """What "Nicht interessant" sends: a dislike naming the chunk and the answer it came from."""
+    first = (await client.post("/api/v1/recommend", headers=CUSTOMER, json={"top_k": 10})).json()["data"]
+    dismissed = first["items"][0]
+    event = {
+        "type": "dislike",
+        "chunk_id": dismissed["chunk_id"],
+        "meta": {"recommendation_id": first["recommendation_id"]},
+    }
+
+    stored = await client.post("/api/v1/events", headers=CUSTOMER, json=event)
+    again = (await client.post("/api/v1/recommend", headers=CUSTOMER, json={"top_k": 10})).json()["data"]
+
+    assert stored.status_code == 201, stored.text
+    assert len(again["items"]) == 10
+    assert dismissed["payload"]["item_id"] not in {item["payload"]["item_id"] for item in again["items"]}
 
 
 async def test_operators_may_preview_anyone_without_logging_it(

@@ -20,6 +20,8 @@ from tests.api.conftest import ADMIN_KEY
 pytestmark = pytest.mark.anyio
 
 PUBLIC, SIGNED_IN, CUSTOMER, OPERATOR = "public", "signed-in", "customer", "operator"
+#: Machines with a service account key (tests/api/test_flywheel_api.py); no person's role reaches them.
+SERVICE = "service"
 
 ACCESS: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/system/info"): PUBLIC,
@@ -44,12 +46,19 @@ ACCESS: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/users/me/consent"): CUSTOMER,
     ("PUT", "/api/v1/users/me/consent"): CUSTOMER,
     ("DELETE", "/api/v1/users/me/data"): CUSTOMER,
+    ("GET", "/api/v1/rag/conversations"): CUSTOMER,
+    ("GET", "/api/v1/rag/conversations/{conversation_id}"): CUSTOMER,
+    ("DELETE", "/api/v1/rag/conversations/{conversation_id}"): CUSTOMER,
     ("POST", "/api/v1/ingest/doc"): OPERATOR,
     ("POST", "/api/v1/ingest/url"): OPERATOR,
     ("POST", "/api/v1/sim/run"): OPERATOR,
     ("GET", "/api/v1/sim/status"): OPERATOR,
     ("GET", "/api/v1/metrics/ingest"): OPERATOR,
     ("GET", "/metrics"): OPERATOR,
+    ("POST", "/api/v1/hooks/session"): SERVICE,
+    ("POST", "/api/v1/hooks/sessions"): SERVICE,
+    ("GET", "/api/v1/flywheel/sessions"): SERVICE,
+    ("GET", "/api/v1/flywheel/sessions/{source}/{session_id}"): SERVICE,
 }
 #: Everything under /api/v1/admin is for operators; the table above holds the rest.
 ADMIN_PREFIX = "/api/v1/admin/"
@@ -64,14 +73,19 @@ ALLOWED = {
     SIGNED_IN: {"customer", "operator"},
     CUSTOMER: {"customer"},
     OPERATOR: {"operator"},
+    SERVICE: set(),
 }
 PATH_VALUES = {
     "{job_id}": str(uuid.uuid4()),
     "{item_id}": str(uuid.uuid4()),
     "{user_id}": str(uuid.uuid4()),
+    "{conversation_id}": str(uuid.uuid4()),
     "{snapshot_id}": "20260101T000000Z-0000",
     "{key}": "sim/none.csv",
     "{meter_id}": "m-1",
+    "{source}": "n8n",
+    "{session_id}": "s-1",
+    "{account_id}": str(uuid.uuid4()),
 }
 
 

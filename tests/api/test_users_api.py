@@ -59,7 +59,7 @@ def app(build_app: Callable[..., FastAPI]) -> FastAPI:
 
 
 async def use_luna(client: httpx.AsyncClient, app: FastAPI, user_id: str) -> None:
-    """Two events and a rating of one cited item: what a customer leaves behind."""
+    """Two events, a rating of one cited item and a conversation: what a customer leaves behind."""
     doc = add_document(app)
     headers = dev_user(user_id)
     batch = {
@@ -73,6 +73,8 @@ async def use_luna(client: httpx.AsyncClient, app: FastAPI, user_id: str) -> Non
         "chunks_used": doc.chunk_ids[:1],
     }
     assert (await client.post("/api/v1/feedback/rag", json=rating, headers=headers)).status_code == 201
+    question = {"question": "Was ist § 14a?"}
+    assert (await client.post("/api/v1/rag/ask", json=question, headers=headers)).status_code == 200
 
 
 def learning_users(app: FastAPI, consent_default: bool = True) -> set[str]:
@@ -93,11 +95,12 @@ async def test_my_record_shows_consent_and_what_is_stored(app: FastAPI, client: 
     data = response.json()["data"]
     assert data["user_id"] == CUSTOMER
     assert data["consent"] == {"learning": True, "decided": False, "updated_at": None}
-    assert (data["events"], data["ratings"], data["labels"]) == (0, 0, 0)
+    assert (data["events"], data["ratings"], data["labels"], data["conversations"]) == (0, 0, 0, 0)
 
     await use_luna(client, app, CUSTOMER)
     data = (await client.get(ME, headers=dev_user())).json()["data"]
-    assert (data["events"], data["ratings"], data["labels"]) == (3, 1, 1)  # 2 posted + 1 feedback event
+    counts = (data["events"], data["ratings"], data["labels"], data["conversations"])
+    assert counts == (3, 1, 1, 1)  # 2 posted + 1 feedback event
 
 
 async def test_consent_can_be_withdrawn_and_given_again(app: FastAPI, client: httpx.AsyncClient) -> None:
@@ -122,7 +125,7 @@ async def test_withdrawn_consent_keeps_storing_but_leaves_the_user_out_of_learni
 
     await client.put(CONSENT, json={"learning": False}, headers=dev_user())
     await use_luna(client, app, CUSTOMER)
-    assert stored(app, CUSTOMER) == Stored(events=6, ratings=2, labels=2, consent=1)
+    assert stored(app, CUSTOMER) == Stored(events=6, ratings=2, labels=2, consent=1, conversations=2)
     assert learning_users(app) == {OTHER}
 
 
@@ -161,6 +164,10 @@ async def test_erasing_my_data_removes_everything_of_mine_and_nothing_of_others(
 ) -> None:
     await use_luna(client, app, CUSTOMER)
     await use_luna(client, app, OTHER)
+    collected = container_of(app).services.own_sessions.collect(
+        datetime(2000, 1, 1, tzinfo=UTC), datetime.now(UTC)
+    )
+    assert [r.outcome.value for r in collected.results] == ["stored", "stored"]  # the flywheel has both
     await client.put(CONSENT, json={"learning": False}, headers=dev_user())
     others_before = stored(app, OTHER)
 
@@ -172,13 +179,26 @@ async def test_erasing_my_data_removes_everything_of_mine_and_nothing_of_others(
         "ratings": 1,
         "labels": 1,
         "consent_records": 1,
+        "conversations": 1,
+        "flywheel_sessions": 1,
     }
     assert stored(app, CUSTOMER) == NOTHING
     assert stored(app, OTHER) == others_before
     with container_of(app).database.unit_of_work(read_only=True) as uow:
         [entry] = uow.audit.list(action="users.erase")
     assert (entry.actor, entry.target) == (f"user:{CUSTOMER}", f"user:{CUSTOMER}")
-    assert entry.details == {"events": 3, "ratings": 1, "labels": 1, "consent_records": 1}
+    session_ref = container_of(app).services.sessions.user_ref(CUSTOMER)
+    assert entry.details == {
+        "events": 3,
+        "ratings": 1,
+        "labels": 1,
+        "consent_records": 1,
+        "conversations": 1,
+        "flywheel_sessions": 1,
+        "session_ref": session_ref,
+    }
+    with container_of(app).database.unit_of_work(read_only=True) as uow:
+        assert uow.sessions.count() == 1  # the other user's
 
     again = await client.delete(MY_DATA, headers=dev_user())
     assert again.json()["data"]["events"] == 0  # erasing twice is harmless

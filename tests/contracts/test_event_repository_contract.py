@@ -245,6 +245,23 @@ def test_the_newest_consent_record_counts_per_scope(database: SqlDatabase) -> No
 # --- ratings and labels -----------------------------------------------------------------------------
 
 
+def test_the_newest_ratings_come_first_and_can_be_only_the_unhelpful_ones(database: SqlDatabase) -> None:
+    user = new_id()
+    add_users(database, user)
+    ratings = [rating(user, minutes=m, useful=m % 2 == 0) for m in range(5)]
+    with database.unit_of_work() as uow:
+        for each in ratings:
+            uow.feedback.add(each, [])
+        uow.commit()
+
+    with database.unit_of_work(read_only=True) as uow:
+        unhelpful = uow.feedback.newest(useful=False, limit=10)
+        latest = uow.feedback.newest(limit=2)
+
+    assert unhelpful == [ratings[3], ratings[1]]
+    assert latest == [ratings[4], ratings[3]]
+
+
 def test_a_rating_and_its_labels_are_stored_together(database: SqlDatabase) -> None:
     user = new_id()
     add_users(database, user)

@@ -268,6 +268,31 @@ def test_items_are_listed_newest_first_and_paged_without_gaps(database: Database
     assert everything[3:] == [item.item_id for item in reversed(items)]
 
 
+def test_a_corpus_search_finds_every_word_in_titles_urls_or_passage_text(database: Database) -> None:
+    heat_pump = make_item("Wärmepumpe im Einfamilienhaus")
+    tariffs = make_item("Preisblatt 2026", url="https://stadtwerke.example/netz")
+    add_items(database, heat_pump, tariffs)
+    passages = [
+        ItemChunk(new_id(), heat_pump.item_id, 0, "Die HEIZLAST des Hauses bestimmt die Größe der Pumpe."),
+        ItemChunk(new_id(), tariffs.item_id, 0, "Arbeitspreis 8,12 ct/kWh für Haushalte (100% Ökostrom)."),
+    ]
+    with database.unit_of_work() as uow:
+        uow.chunks.add_many(passages)
+        uow.commit()
+
+    def ids(query: str) -> set[str]:
+        with database.unit_of_work() as uow:
+            found = {item.item_id for item in uow.items.list(query=query)}
+            assert uow.items.count(query=query) == len(found)
+            return found
+
+    assert ids("Wärmepumpe Heizlast") == {heat_pump.item_id}  # title and passage, both words
+    assert ids("heizlast") == {heat_pump.item_id}
+    assert ids("Arbeitspreis stadtwerke") == {tariffs.item_id}  # passage and URL
+    assert ids("Heizlast Arbeitspreis") == set()  # every word must occur in the same item
+    assert ids("100%") == {tariffs.item_id} and ids("1_0%") == set()  # wildcards taken literally
+
+
 def test_items_are_filtered_by_text_tag_and_status(database: Database) -> None:
     pv = make_item("Photovoltaik Ertrag", tags=["pv", "solar"], status=ItemStatus.INDEXED)
     wind = make_item(

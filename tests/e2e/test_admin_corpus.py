@@ -72,11 +72,14 @@ def test_uploaded_files_each_show_their_outcome_and_the_new_one_is_tagged_and_de
     known = rows.filter(has_text=SAMPLE.name)
     expect(known).to_contain_text("Dieses Dokument ist bereits im Korpus vorhanden.")
     expect(known.get_by_role("link", name="Vorhandenes Dokument ansehen")).to_be_visible()
-    page.get_by_label("Adresse (URL)").fill("http://127.0.0.1:9/intern.pdf")
-    page.get_by_role("button", name="Abrufen und einlesen").click()
-    expect(rows.filter(has_text="http://127.0.0.1:9/intern.pdf")).to_contain_text(
-        "Diese Adresse ruft Luna nicht ab"
-    )
+    for address, why in (  # three different mistakes, three different answers
+        ("http://127.0.0.1:9/intern.pdf", "internes oder reserviertes Netz"),
+        ("kein-link", "Das ist keine Adresse, die Luna abruft"),
+        ("https://gibt-es-nicht.invalid/preise.pdf", "Diesen Servernamen gibt es nicht"),
+    ):
+        page.get_by_label("Adresse (URL)").fill(address)
+        page.get_by_role("button", name="Abrufen und einlesen").click()
+        expect(rows.filter(has_text=address)).to_contain_text(why)
     shoot(page, "admin-upload")
 
     new.get_by_role("link", name="Im Korpus ansehen").click()
@@ -87,8 +90,15 @@ def test_uploaded_files_each_show_their_outcome_and_the_new_one_is_tagged_and_de
 
     card.get_by_role("button", name=f"Schlagwörter bearbeiten: {TITLE}").click()
     editor = page.get_by_role("dialog")
-    editor.get_by_label("Schlagwörter (Enter nach jedem)").fill("quartier")
-    editor.get_by_label("Schlagwörter (Enter nach jedem)").press("Enter")
+    tags = editor.get_by_label("Schlagwörter (Enter nach jedem)")
+    tags.fill("quartier")
+    tags.press("Enter")
+    tags.fill("x" * 70)  # too long: the dialog says so and keeps the edits
+    tags.press("Enter")
+    editor.get_by_role("button", name="Speichern").click()
+    expect(editor.get_by_text(re.compile(r"ist zu lang\. Höchstens 20 Schlagwörter"))).to_be_visible()
+    expect(editor).to_contain_text("quartier")
+    editor.locator(".q-chip").filter(has_text="x" * 70).locator(".q-chip__icon--remove").click()
     editor.get_by_role("button", name="Speichern").click()
     expect(page.get_by_text("Schlagwörter gespeichert.")).to_be_visible()
     expect(card).to_contain_text("quartier")
@@ -110,9 +120,19 @@ def test_uploaded_files_each_show_their_outcome_and_the_new_one_is_tagged_and_de
     history.get_by_role("button", name="Schließen").click()
 
     page.get_by_role("button", name="Alle Dokumente anzeigen").click()
-    page.get_by_label("Suche in Titel und Adresse").fill("Quartier")
-    expect(page.get_by_text(re.compile(r"^1 Dokument$"))).to_be_visible()
+    page.wait_for_url(re.compile(r"/admin/corpus$"))  # a new page: typing before it loads is lost
+    expect(page.get_by_text(re.compile(r"^2 Dokumente$"))).to_be_visible()
+    page.get_by_label("Suche in Titel, Adresse und Text").fill("Wallboxen Winterabenden")  # passage text
+    expect(page.get_by_text(re.compile(r"^1 Dokument$"))).to_be_visible(
+        timeout=JOB_SEC * 1000
+    )  # search runs in a thread
     shoot(page, "admin-corpus")
+    card.get_by_role("button", name=f"Dokument ansehen: {TITLE}").click()
+    viewer = page.get_by_role("dialog")
+    expect(viewer.get_by_text("Steuerung", exact=True)).to_be_visible()  # its sections, in order
+    expect(viewer.get_by_text(re.compile("auch an kalten Winterabenden"))).to_be_visible()
+    shoot(page, "admin-corpus-document")
+    viewer.get_by_role("button", name="Schließen").click()
 
     page.get_by_role("button", name=f"Löschen: {TITLE}").click()
     expect(page.get_by_role("dialog")).to_contain_text("Dokument löschen?")

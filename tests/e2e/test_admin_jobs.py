@@ -4,6 +4,7 @@ snapshot taken and restored after confirming, and the activity and log views."""
 
 from __future__ import annotations
 
+import httpx
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
@@ -47,7 +48,8 @@ def test_the_simulator_starts_and_stops_from_the_jobs_view(page: Page, web: WebS
 
     page.get_by_role("button", name="Simulation stoppen").click()
     expect(page.get_by_text("Die Live-Simulation läuft nicht.")).to_be_visible(timeout=JOB_MS)
-    expect(newest_job(page, "Live-Simulation")).to_contain_text("Abgebrochen")
+    expect(newest_job(page, "Live-Simulation")).to_contain_text("Gestoppt")
+    expect(newest_job(page, "Live-Simulation")).not_to_contain_text("0 %")
     with web.admin() as admin:
         status = admin.get("/sim/status").json()["data"]
     assert status["live"] is None
@@ -102,4 +104,26 @@ def test_the_logs_view_counts_warnings_and_errors_of_the_running_server(page: Pa
     expect(page.get_by_text("Warnungen, letzte 24 Stunden")).to_be_visible()
     expect(page.get_by_text("Erfasst seit")).to_be_visible()
     expect(page.get_by_role("tab", name="Neueste Fehler")).to_be_visible()
+    page.get_by_label("Fehlernummer oder Trace-ID").fill("0badc0de")
+    page.get_by_label("Fehlernummer oder Trace-ID").press("Enter")
+    expect(page.get_by_text("Kein Eintrag der letzten Zeit nennt „0badc0de“")).to_be_visible()
     shoot(page, "admin-logs")
+
+
+def test_the_activity_view_lists_unhelpful_answers_with_their_notes(page: Page, web: WebServer) -> None:
+    rating = {
+        "question": "Wie hoch ist der Grundpreis für Gewerbe?",
+        "answer": "Dazu habe ich keine passende Stelle gefunden.",
+        "useful": False,
+        "notes": "Der Grundpreis steht doch im Preisblatt.",
+    }
+    customer = {"X-Dev-User": "2b3c4d5e-6f70-4a81-9b2c-3d4e5f607182"}
+    with httpx.Client(base_url=web.api) as client:
+        assert client.post("/feedback/rag", json=rating, headers=customer).status_code == 201
+    log_in_admin(page, web)
+    page.get_by_role("link", name="Aktivität", exact=True).click()
+
+    unhelpful = page.locator(".nicegui-column").filter(has_text="Wie hoch ist der Grundpreis für Gewerbe?")
+    expect(unhelpful.first).to_be_visible()
+    expect(page.get_by_text("Anmerkung: Der Grundpreis steht doch im Preisblatt.")).to_be_visible()
+    shoot(page, "admin-activity")

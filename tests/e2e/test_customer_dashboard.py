@@ -3,26 +3,45 @@ the meter and price charts and the recommendations, with a help card on every vi
 
 from __future__ import annotations
 
+import math
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
+from luna.web.components.formats import de_int
 from tests.e2e.conftest import WebServer, log_in_customer, shoot, wait_for_job
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
-def test_a_customer_logs_in_and_sees_the_insight_panel_with_help(page: Page, web: WebServer) -> None:
-    log_in_customer(page, web)
+def test_a_customer_logs_in_and_sees_their_own_energy_at_home_with_help(page: Page, web: WebServer) -> None:
+    with web.admin() as admin:  # tomorrow's day-ahead prices are out
+        files = {"file": ("market_prices_ahead_home.csv", day_ahead_csv(), "text/csv")}
+        assert admin.post("/admin/feeds/csv", files=files).status_code in (200, 201)
+    user_id = log_in_customer(page, web)
 
-    expect(page.get_by_text("Alle Dienste laufen")).to_be_visible()
-    expect(page.get_by_text("Dokumente", exact=True)).to_be_visible()
+    expect(page.get_by_text("Ihrem Konto ist noch kein Zähler zugeordnet")).to_be_visible()
+    expect(page.get_by_text("Strompreis", exact=True)).to_be_visible()
+    expect(page.get_by_text("Alle Dienste laufen")).to_have_count(0)  # operator facts are admin's
+    expect(page.get_by_text(re.compile(r"^Günstigste 2 Stunden$"))).to_be_visible()
+    shoot(page, "customer-overview-no-meter")
+    with web.admin() as admin:
+        assert admin.put(f"/admin/users/{user_id}/meters", json={"meter_ids": web.meter_ids[:1]}).is_success
+    page.reload()
+
+    for card in ("Heute", "Dieser Monat"):
+        expect(page.get_by_role("heading", name=card)).to_be_visible()
+    expect(page.get_by_text(re.compile(r"^\d+,\d kWh$")).first).to_be_visible()
+    expect(page.get_by_text(re.compile(r"^-?\d+,\d\d €$")).first).to_be_visible()
     shoot(page, "customer-overview")
     page.get_by_text("Hilfe zu dieser Ansicht").click()
-    expect(page.get_by_text("Die Übersicht zeigt auf einen Blick")).to_be_visible()
+    expect(
+        page.get_by_text("Die Übersicht zeigt auf einen Blick, wie es um Ihren Strom steht")
+    ).to_be_visible()
 
 
 def test_a_question_streams_an_answer_whose_source_opens_and_whose_rating_is_stored(
@@ -66,33 +85,56 @@ def test_the_meter_view_charts_consumption_and_pv_and_follows_new_readings(
     assert linked.status_code == 200, linked.text
     page.reload()
 
-    caption = page.get_by_text(re.compile(r"^\d+ Werte, Auflösung: "))
+    caption = page.get_by_text(re.compile(r"^[\d.]+ Werte, Auflösung: "))
     expect(caption).to_be_visible()
     expect(page.locator(".nicegui-echart canvas").first).to_be_visible()
     expect(page.get_by_text("Typischer Tagesverlauf")).to_be_visible()
     shoot(page, "customer-energy")
     page.get_by_label("Auflösung").click()
     page.get_by_role("option", name="Messwerte").click()
-    readings = int(caption.inner_text().split()[0])
+    expect(caption).to_contain_text("Auflösung: Messwerte · Leistung in kW")
+    readings = int(caption.inner_text().split()[0].replace(".", ""))
 
     # New readings arrive while the page is open: the chart follows by itself.
     _backfill_hour_before_the_first_reading(web)
-    expect(caption).to_have_text(f"{readings + 60} Werte, Auflösung: Messwerte")
+    expect(caption).to_have_text(f"{de_int(readings + 60)} Werte, Auflösung: Messwerte · Leistung in kW")
 
 
-def test_the_market_view_charts_base_and_peak_and_lists_the_cheapest_windows(
+def day_ahead_csv() -> bytes:
+    """EEX BASE prices per quarter-hour from this hour to the end of tomorrow (Europe/Berlin)."""
+    berlin = ZoneInfo("Europe/Berlin")
+    start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    end = (datetime.now(berlin) + timedelta(days=2)).replace(hour=0, minute=0, second=0, microsecond=0)
+    lines = ["market,product,ts,price_eur_mwh,volume"]
+    at, i = start, 0
+    while at < end:
+        lines.append(f"EEX,BASE,{at.isoformat()},{60 + 40 * math.sin(i / 12):.2f},1000")
+        at, i = at + timedelta(minutes=15), i + 1
+    return ("\n".join(lines) + "\n").encode()
+
+
+def test_the_market_view_shows_the_customers_price_and_todays_and_tomorrows_cheapest_windows(
     page: Page, web: WebServer
 ) -> None:
-    user_id = log_in_customer(page, web)
-    with web.admin() as admin:  # the cheapest windows are computed for the customer's own meter
-        linked = admin.put(f"/admin/users/{user_id}/meters", json={"meter_ids": web.meter_ids[:1]})
-    assert linked.status_code == 200, linked.text
+    log_in_customer(page, web)
+    with web.admin() as admin:  # the day-ahead auction's result: prices up to the end of tomorrow
+        uploaded = admin.post(
+            "/admin/feeds/csv", files={"file": ("market_prices_ahead.csv", day_ahead_csv(), "text/csv")}
+        )
+    assert uploaded.status_code in (200, 201), uploaded.text
     page.get_by_role("link", name="Marktpreise").click()
 
-    expect(page.get_by_text("Durchschnitt BASE")).to_be_visible()
-    expect(page.get_by_role("columnheader", name="Günstigstes Fenster")).to_be_visible()
+    expect(page.get_by_text("Durchschnitt", exact=True)).to_be_visible()
+    expect(page.get_by_text(re.compile(r"^-?\d+,\d ct/kWh$")).first).to_be_visible()
+    expect(page.get_by_text("€/MWh")).to_have_count(0)  # one unit throughout: ct/kWh
+    expect(page.get_by_text("PEAK")).to_have_count(0)
+    expect(page.get_by_text("Gebotszone Deutschland-Luxemburg (Markt EEX)")).to_be_visible()
     expect(page.locator(".nicegui-echart canvas").first).to_be_visible()
+    days = page.get_by_role("cell", name=re.compile(r"^(heute|morgen), \d\d\.\d\d\.$"))
+    expect(days.first).to_be_visible()  # only today and tomorrow, never a past day
     shoot(page, "customer-market")
+    page.set_viewport_size({"width": 1440, "height": 900})
+    shoot(page, "customer-market-1440")
 
 
 def test_recommendations_show_reasons_and_energy_advice_in_euros(page: Page, web: WebServer) -> None:
@@ -106,20 +148,42 @@ def test_recommendations_show_reasons_and_energy_advice_in_euros(page: Page, web
     expect(page.get_by_role("button", name="Lesen").first).to_be_visible()
     expect(page.get_by_text(re.compile(r"€")).first).to_be_visible()
     shoot(page, "customer-recommendations")
+    # The sample's appliance table is among the chunks: excerpts show its rows as text, never its pipes.
+    expect(page.locator(".luna-excerpt").first).to_be_visible()
+    expect(page.locator(".luna-excerpt").filter(has_text="|")).to_have_count(0)
 
     page.get_by_role("button", name="Lesen").first.click()
     expect(page.get_by_role("dialog")).to_be_visible()
     page.keyboard.press("Escape")
 
+
+def test_dismissing_a_recommendation_removes_its_card_and_keeps_its_document_away(
+    page: Page, web: WebServer
+) -> None:
+    """Even clicked twice in a hurry: one confirmation, one card less, no error, and the document is
+    not recommended again."""
+    user_id = log_in_customer(page, web)
+    page.get_by_role("link", name="Empfehlungen").click()
     dismissable = page.get_by_role("button", name="Nicht interessant")
     cards = page.locator(".luna-citation").filter(has=dismissable)
+    expect(cards.first).to_be_visible()
     before = cards.count()
-    cards.first.get_by_role("button", name="Nicht interessant").click()
-    expect(
-        page.get_by_text("Verstanden: Luna schlägt Ihnen diesen Abschnitt nicht mehr vor.")
-    ).to_be_visible()
-    expect(page.get_by_text("Fehlernummer")).to_have_count(0)
+    title = cards.first.locator(".font-medium").first.inner_text()
+
+    # Two clicks in one go, both sent before the server answers the first.
+    cards.first.get_by_role("button", name="Nicht interessant").evaluate(
+        "button => { button.click(); button.click(); }"
+    )
+
+    confirmation = page.get_by_text("Verstanden: Luna schlägt Ihnen diesen Abschnitt nicht mehr vor.")
+    expect(confirmation).to_have_count(1)
     expect(cards).to_have_count(before - 1)
+    page.get_by_role("button", name="Neu laden").click()
+    expect(page.get_by_text("Lesenswert für Sie")).to_be_visible()
+    expect(page.get_by_text("Fehlernummer")).to_have_count(0)
+    with httpx.Client(base_url=web.api, headers={"X-Dev-User": user_id}) as customer:
+        listed = customer.post("/recommend", json={"top_k": 20}).json()["data"]["items"]
+    assert title not in [item["payload"]["title"] for item in listed if item["kind"] == "content"]
 
 
 def _backfill_hour_before_the_first_reading(web: WebServer) -> None:
@@ -146,3 +210,65 @@ def test_unknown_pages_and_api_paths_answer_in_their_own_language(page: Page, we
     assert wrong_method.status_code == 405 and wrong_method.json()["data"]["code"] == "method_not_allowed"
     assert metrics.status_code == 200 and "luna_http_requests_total" in metrics.text
     assert docs.status_code == 200 and "swagger" in docs.text.lower()
+
+
+def test_a_conversation_answers_a_follow_up_links_its_sources_and_survives_a_reload(
+    page: Page, web: WebServer
+) -> None:
+    log_in_customer(page, web)
+    page.goto(f"{web.base_url}/ask")
+    question = page.get_by_label("Ihre Frage an Luna")
+    question.fill("Wann lohnt sich Lastverschiebung mit einem dynamischen Tarif?")
+    question.press("Enter")
+    expect(page.get_by_text("War diese Antwort hilfreich?")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/ask\?gespraech=[0-9a-f-]{36}$"))
+
+    page.get_by_role("link", name="Quelle 1 öffnen").first.click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_role("heading", name="Stromtarife und Lastverschiebung")).to_be_visible()
+    expect(dialog.get_by_text("Dokument", exact=True)).to_be_visible()
+    dialog.get_by_role("button", name="Ganzes Dokument anzeigen").click()
+    expect(dialog.locator(".luna-cited-passage")).to_be_visible()
+    shoot(page, "customer-ask-whole-document")
+    dialog.get_by_role("button", name="Schließen").click()
+
+    question.fill("Und was brauche ich dafür?")
+    question.press("Enter")
+    expect(page.locator(".luna-question")).to_have_count(2)
+    expect(page.get_by_text("War diese Antwort hilfreich?")).to_have_count(2)
+    shoot(page, "customer-ask-conversation")
+    conversation_url = page.url
+
+    page.reload()
+    expect(page.locator(".luna-question")).to_have_text(
+        ["Wann lohnt sich Lastverschiebung mit einem dynamischen Tarif?", "Und was brauche ich dafür?"]
+    )
+    expect(page.get_by_role("link", name="Quelle 1 öffnen").first).to_be_visible()
+
+    page.get_by_role("button", name="Neues Gespräch").click()
+    expect(page.get_by_text("Noch keine Frage gestellt")).to_be_visible()
+    page.get_by_text("Frühere Gespräche").click()
+    page.get_by_role("link", name="Wann lohnt sich Lastverschiebung mit einem dynamischen Tarif?").click()
+    expect(page.locator(".luna-question")).to_have_count(2)
+    assert page.url == conversation_url
+
+    page.set_viewport_size({"width": 414, "height": 896})
+    shoot(page, "customer-ask-conversation-414")
+
+
+def test_a_refusal_offers_follow_up_questions_that_one_click_asks(page: Page, web: WebServer) -> None:
+    log_in_customer(page, web)
+    page.goto(f"{web.base_url}/ask")
+    question = page.get_by_label("Ihre Frage an Luna")
+    question.fill("Wer gewann 1954 die Fußball-WM?")
+    question.press("Enter")
+    offered = page.get_by_role("group", name="Vorgeschlagene Fragen").get_by_role("button")
+    expect(offered.first).to_be_visible()
+    expect(page.get_by_role("link", name="Quelle 1 öffnen")).to_have_count(0)
+    shoot(page, "customer-ask-refusal")
+
+    follow_up = offered.first.inner_text().replace("help_outline", "").strip()
+    offered.first.click()
+
+    expect(page.locator(".luna-question")).to_have_text(["Wer gewann 1954 die Fußball-WM?", follow_up])
+    expect(page.get_by_role("link", name="Quelle 1 öffnen").first).to_be_visible()

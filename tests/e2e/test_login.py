@@ -20,8 +20,8 @@ def test_a_customer_logs_in_with_a_token_lands_where_they_wanted_and_logs_out(
     user_id = str(uuid.uuid4())
     token = jwt.encode({"sub": user_id, "exp": int(time.time()) + 600}, E2E_JWT_SECRET, algorithm="HS256")
 
-    page.goto(f"{web.base_url}/energy")
-    expect(page).to_have_url(f"{web.base_url}/login?next=/energy")
+    page.goto(f"{web.base_url}/energy?zeitraum=30d")  # the view's state survives the login
+    expect(page).to_have_url(f"{web.base_url}/login?next=/energy%3Fzeitraum%3D30d")
     shoot(page, "login-customer")
     page.get_by_role("tab", name="Mit Token").click()
     page.get_by_label("Zugangs-Token (JWT)").fill("kein.gültiges.token")
@@ -31,6 +31,7 @@ def test_a_customer_logs_in_with_a_token_lands_where_they_wanted_and_logs_out(
     page.get_by_role("button", name="Anmelden").first.click()
 
     expect(page.get_by_role("heading", name="Smart-Meter")).to_be_visible()
+    expect(page).to_have_url(f"{web.base_url}/energy?zeitraum=30d")
     expect(page.get_by_text(f"Kunde {user_id[:8]}")).to_be_visible()
     page.get_by_role("button", name="Abmelden").click()
     expect(page.get_by_role("heading", name="Anmelden")).to_be_visible()

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from luna.container import Container, build_container
+from luna.domain.bandit import COLD_STRATEGIES, STRATEGIES, WARM
 from luna.domain.energy import MeterInfo, PriceBatch, ReadingBatch
 from luna.domain.events import Event, EventType
 from luna.domain.sim.market import simulate_prices
@@ -120,6 +121,67 @@ def grid_fees_document() -> str:
         )
         parts.append(f"## {heading}\n\n{filler}\n")
     return "\n".join(parts)
+
+
+#: A long document on a topic no other note shares: a reader of it has a content pool of its chunks only.
+HEAT_PLAN_TITLE = "Kommunale Wärmeplanung Musterstadt"
+HEAT_PLAN_DISTRICTS = 50
+
+
+def heat_plan_document(districts: int = HEAT_PLAN_DISTRICTS) -> str:
+    """One section per city district, each a chunk: more chunks than a content pool holds."""
+    parts = [f"# {HEAT_PLAN_TITLE}\n"]
+    for n in range(1, districts + 1):
+        parts.append(
+            f"## Quartier {n}\n\nDie kommunale Wärmeplanung sieht für das Quartier {n} ein Wärmenetz mit "
+            f"{40 + 7 * n} Hausanschlüssen und einer Heizzentrale mit {n % 5 + 2} Megawatt vor. Der "
+            f"Anschluss an das Fernwärmenetz im Quartier {n} ist ab dem Jahr {2030 + n % 9} geplant.\n"
+        )
+    return "\n".join(parts)
+
+
+def ingest_heat_plan(container: Container, districts: int = HEAT_PLAN_DISTRICTS) -> list[Note]:
+    """The long document: one note per chunk, in order."""
+    result = container.services.knowledge.ingest.ingest(
+        IngestRequest(
+            data=heat_plan_document(districts).encode(), filename="waermeplan.md", tags=["Wärmeplanung"]
+        )
+    )
+    with container.database.unit_of_work(read_only=True) as uow:
+        chunks = uow.chunks.list_for_item(result.item_id)
+    return [Note(result.item_id, chunk.chunk_id, "waermeplan", HEAT_PLAN_TITLE) for chunk in chunks]
+
+
+def teach_bandit(container: Container, strategy: str, segment: str, rounds: int = 40) -> None:
+    """Logged answers from which the bandit learnt that ``strategy`` pays in ``segment`` and the other
+    strategies do not: it then serves ``strategy`` there (practically always)."""
+    user_id = new_user(container)
+    at = datetime.now(UTC) - timedelta(days=1)
+    events: list[Event] = []
+    for arm in STRATEGIES if segment == WARM else COLD_STRATEGIES:
+        for _ in range(rounds):
+            served = Event(
+                event_id=str(uuid.uuid4()),
+                user_id=user_id,
+                ts=at,
+                type=EventType.RECOMMEND,
+                meta={"strategy": arm, "segment": segment, "chunk_ids": [], "energy": []},
+            )
+            events.append(served)
+            if arm == strategy:
+                events.append(
+                    Event(
+                        event_id=str(uuid.uuid4()),
+                        user_id=user_id,
+                        ts=at,
+                        type=EventType.CLICK,
+                        meta={"recommendation_id": served.event_id},
+                    )
+                )
+    with container.database.unit_of_work() as uow:
+        uow.events.add_many(events)
+        uow.commit()
+    container.services.recommender.chooser.invalidate()
 
 
 @dataclass(frozen=True, slots=True)

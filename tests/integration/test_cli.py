@@ -27,7 +27,27 @@ def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
 
 @pytest.mark.parametrize(
     "command",
-    [[], ["serve"], ["worker"], ["health"], ["db"], ["db", "upgrade"], ["jobs"], ["jobs", "run"], ["smoke"]],
+    [
+        *(
+            [],
+            ["serve"],
+            ["worker"],
+            ["health"],
+            ["db"],
+            ["db", "upgrade"],
+            ["jobs"],
+            ["jobs", "run"],
+            ["smoke"],
+        ),
+        *(
+            ["accounts"],
+            ["accounts", "create"],
+            ["flywheel"],
+            ["flywheel", "run"],
+            ["flywheel", "kpis"],
+            ["alerts"],
+        ),
+    ],
 )
 def test_every_command_explains_itself(command: list[str]) -> None:
     result = runner.invoke(app, [*command, "--help"])
@@ -91,6 +111,22 @@ def test_invalid_settings_stop_with_the_setting_named_and_no_traceback(cli_env: 
     )
     assert result.returncode == 2
     assert "api.port (LUNA_API__PORT)" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_serve_refuses_to_start_on_a_broken_thresholds_file(cli_env: dict[str, str], tmp_path: Path) -> None:
+    broken = tmp_path / "thresholds.yaml"
+    broken.write_text("thresholds:\n  - name: x\n    kpi: usefulnes_rate\n", encoding="utf-8")
+    env = {**os.environ, "LUNA_FLYWHEEL__THRESHOLDS_FILE": str(broken)}
+    result = subprocess.run(
+        [sys.executable, "-m", "luna", "serve", "--no-worker"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "line 3" in result.stderr and "usefulnes_rate" in result.stderr
     assert "Traceback" not in result.stderr
 
 

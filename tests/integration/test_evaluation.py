@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from typer.testing import CliRunner
 from luna.cli.main import app
 from luna.container import Container, build_container
 from luna.domain.errors import NotFound
+from luna.domain.evaluation_runs import EvalRun
 from luna.services.evaluation.evaluation import read_golden_sets
 from luna.services.knowledge.ingest import IngestRequest
 from luna.settings import load_settings
@@ -127,6 +129,28 @@ def test_the_cli_runs_lists_and_compares(ingested: Container, documents: Path) -
     assert "hit@5" in first.output and "Kept as" in first.output
     assert len(run_ids) == 2 and run_ids[0].endswith("by-title")
     assert shown.exit_code == 0 and "t3 (unanswerable)" in shown.output
+    compared = runner.invoke(app, ["eval", "compare", run_ids[1], run_ids[0]])
+    assert compared.exit_code == 0, compared.output
+    assert "0 question(s) better" in compared.output and "0 question(s) worse" in compared.output
+    unknown = runner.invoke(app, ["eval", "compare", run_ids[1], "20200101T000000000Z-none"])
+    assert unknown.exit_code == 2 and "luna eval list" in unknown.output
+
+
+def test_runs_kept_as_files_by_earlier_versions_are_imported_once(
+    ingested: Container, documents: Path
+) -> None:
+    service = ingested.services.evaluation
+    kept = service.run(read_golden_sets([documents.parent / "golden.yaml"]), split="all", name="alt")
+    legacy = EvalRun.from_json({**kept.to_json(), "run_id": "20250101T000000000Z-file", "created_at": "2025"})
+    runs_dir = ingested.settings.data_dir / "eval" / "runs"
+    runs_dir.mkdir(parents=True)
+    (runs_dir / f"{legacy.run_id}.json").write_text(json.dumps(legacy.to_json()), encoding="utf-8")
+
+    listed = [run.run_id for run in service.list_runs()]
+
+    assert listed == [kept.run_id, legacy.run_id]
+    assert service.get_run(legacy.run_id) == legacy
+    assert not list(runs_dir.glob("*.json")) and (runs_dir / "imported" / f"{legacy.run_id}.json").is_file()
 
 
 def test_the_cli_refuses_a_bad_split_and_a_broken_set(cli_env: dict[str, str], tmp_path: Path) -> None:

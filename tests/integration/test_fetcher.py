@@ -202,10 +202,11 @@ def test_file_name_from_content_disposition(server: LocalServer, disposition: st
 def test_refuses_malformed_urls_before_resolving(url: str, message: str, connections: ConnectionSpy) -> None:
     resolve, asked = dns(["93.184.216.34"])
 
-    with pytest.raises(InvalidInput, match=message):
+    with pytest.raises(InvalidInput, match=message) as raised:
         fetcher(resolve=resolve).fetch(url)
 
     assert (asked, connections.addresses) == ([], [])
+    assert raised.value.details["reason"] == "invalid_url"
 
 
 def test_a_url_of_exactly_2048_characters_is_accepted(server: LocalServer) -> None:
@@ -223,8 +224,11 @@ def test_unresolvable_host(error: int, expected: type[Exception]) -> None:
     def resolve(host: str, port: int) -> Sequence[str]:
         raise socket.gaierror(error, "resolver said no")
 
-    with pytest.raises(expected, match="could not be resolved"):
+    with pytest.raises(expected, match="could not be resolved") as raised:
         fetcher(resolve=resolve).fetch("http://no-such-host.example/a.pdf")
+
+    if expected is InvalidInput:  # a name nobody knows; a resolver that is down is another matter
+        assert raised.value.details["reason"] == "unknown_host"
 
 
 # --- SSRF guard -----------------------------------------------------------------------------------
@@ -252,7 +256,7 @@ def test_refuses_internal_addresses_without_connecting(
     with pytest.raises(InvalidInput) as raised:
         fetcher(allowlist=()).fetch(server.url("/doc.txt", host=host))
 
-    assert "not allowed" in raised.value.message
+    assert "not allowed" in raised.value.message and raised.value.details["reason"] == "forbidden_address"
     assert "ingest.url_allowlist" in raised.value.message
     assert "LUNA_INGEST__URL_ALLOWLIST" in raised.value.message
     assert (server.requests, connections.addresses) == ([], [])
@@ -445,9 +449,10 @@ def test_redirect_limit(server: LocalServer, chain: int, max_redirects: int, ok:
     if ok:
         assert fetcher(max_redirects=max_redirects).fetch(server.url("/hop/0")).data == b"arrived"
     else:
-        with pytest.raises(InvalidInput, match=f"redirects more than {max_redirects} times"):
+        with pytest.raises(InvalidInput, match=f"redirects more than {max_redirects} times") as raised:
             fetcher(max_redirects=max_redirects).fetch(server.url("/hop/0"))
         assert len(server.requests) == max_redirects + 1
+        assert raised.value.details["reason"] == "too_many_redirects"
 
 
 # --- limits and remote failures -------------------------------------------------------------------

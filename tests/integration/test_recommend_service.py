@@ -28,6 +28,7 @@ from tests.integration.recommend_support import (
     Note,
     build_corpus,
     fill_meter,
+    ingest_heat_plan,
     ingest_notes,
     new_user,
     record,
@@ -161,6 +162,55 @@ def test_the_list_is_diverse_across_items(container: Container, corpus: Corpus) 
         per_item = Counter(item.payload["item_id"] for item in result.items)
         assert max(per_item.values()) <= 2, strategy
         assert len(per_item) >= 5, strategy
+
+
+@pytest.fixture
+def one_document(
+    make_settings: Callable[..., Settings], tmp_path: Path
+) -> Iterator[tuple[Container, list[Note]]]:
+    """A knowledge base of one document with eight chunks, and nothing else."""
+    container = build_container(make_settings(LUNA_DATA_DIR=str(tmp_path / "one-doc")))
+    try:
+        container.database.upgrade()
+        yield container, ingest_heat_plan(container, districts=8)
+    finally:
+        container.close()
+
+
+def test_a_knowledge_base_of_fewer_documents_than_places_fills_the_list_with_more_of_each(
+    one_document: tuple[Container, list[Note]],
+) -> None:
+    """Two chunks per document is a preference: with one document, a list of six shows six of its
+    chunks, and a list of twelve everything there is (eight, minus what the reader already liked)."""
+    container, plan = one_document
+    reader = new_user(container)
+    like(container, reader, plan[0], plan[1])
+
+    for strategy in (POPULAR, FRESH, BLEND):
+        assert len(recommend(container, None, top_k=6, strategy=strategy).items) == 6, strategy
+        assert sorted(chunk_ids(recommend(container, None, top_k=12, strategy=strategy))) == sorted(
+            note.chunk_id for note in plan
+        )
+    for strategy in ALL_STRATEGIES:
+        shown = chunk_ids(recommend(container, reader, top_k=12, strategy=strategy))
+        assert sorted(shown) == sorted(note.chunk_id for note in plan[2:]), strategy
+
+
+def test_a_list_filled_up_from_other_documents_says_why_each_one_is_there(
+    container: Container, corpus: Corpus
+) -> None:
+    """A new reader of one long document gets its two best chunks and then the other documents, each
+    with a reason a customer can read (never an empty one)."""
+    plan = ingest_heat_plan(container)
+    user = new_user(container)
+    like(container, user, *plan[:3])
+
+    result = recommend(container, user, top_k=10, strategy=CONTENT)
+
+    per_item = Counter(item.payload["item_id"] for item in result.items)
+    assert len(result.items) == 10 and per_item[plan[0].item_id] == 2 and max(per_item.values()) <= 2
+    assert [item.payload["item_id"] for item in result.items[:2]] == [plan[0].item_id] * 2
+    assert all(item.reason for item in result.items)
 
 
 # -- cold start, popularity, freshness, archived ------------------------------------------------------

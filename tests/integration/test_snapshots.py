@@ -341,19 +341,24 @@ def test_a_restore_never_undoes_erasures_consent_or_the_audit_log(env: Env) -> N
     import uuid
     from datetime import UTC, datetime
 
+    from luna.domain.conversations import Conversation
     from luna.domain.events import Event, EventType
+    from luna.domain.flywheel.sessions import IncomingSession, SessionTurn
     from luna.domain.jobs import Job, JobStatus
-    from luna.services.learning.privacy import PrivacyService
 
     erased, withdrawn = str(uuid.uuid4()), str(uuid.uuid4())
-    privacy = PrivacyService(env.container.database, consent_default=True)
+    privacy = env.container.services.privacy
     with env.container.database.unit_of_work() as uow:
         for user in (erased, withdrawn):
             uow.users.get_or_create(user)
             uow.events.add_many(
                 [Event(str(uuid.uuid4()), user, datetime.now(UTC), EventType("view")) for _ in range(3)]
             )
+            now = datetime.now(UTC)
+            uow.conversations.add(Conversation(str(uuid.uuid4()), user, "Was kostet Strom?", now, now))
         uow.commit()
+    turn = SessionTurn("Was kostet Strom?", "30 ct/kWh", datetime.now(UTC))
+    env.container.services.sessions.ingest([IncomingSession("s1", "luna", erased, True, (turn,))])
     privacy.set_consent(withdrawn, learning=True)
     info = env.snapshots.create()
 
@@ -370,6 +375,8 @@ def test_a_restore_never_undoes_erasures_consent_or_the_audit_log(env: Env) -> N
     with env.container.database.unit_of_work(read_only=True) as uow:
         assert uow.events.count(user_id=erased) == 0
         assert uow.events.count(user_id=withdrawn) == 3
+        assert (uow.conversations.count(user_id=erased), uow.conversations.count(user_id=withdrawn)) == (0, 1)
+        assert uow.sessions.count() == 0  # the erased user's flywheel session stays erased
         assert uow.jobs.get(job.job_id) is not None
         actions = [entry.action for entry in uow.audit.list(limit=10)]
     assert privacy.consent(withdrawn).learning is False

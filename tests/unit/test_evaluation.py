@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from luna.domain.evaluation import (
     in_split,
     parse_golden_set,
 )
+from luna.domain.evaluation_runs import EvalRun, compare_runs
 from luna.services.evaluation.evaluation import read_golden_sets
 
 REPO = Path(__file__).resolve().parents[2]
@@ -101,3 +103,46 @@ def test_the_first_paragraph_ends_at_the_first_blank_line() -> None:
     assert first_paragraph("\nDas Netzentgelt beträgt 8,12 ct/kWh.\n| a | b |\n\nWeiteres.") == (
         "Das Netzentgelt beträgt 8,12 ct/kWh.\n| a | b |"
     )
+
+
+# -- comparing two runs ------------------------------------------------------------------------------
+
+
+def _run(run_id: str, *outcomes: QuestionOutcome) -> EvalRun:
+    return EvalRun(run_id, run_id, "test", "2026-11-23T00:00:00+00:00", {}, figures(outcomes), list(outcomes))
+
+
+def test_a_comparison_names_the_questions_that_got_better_and_worse() -> None:
+    before = _run(
+        "a",
+        QuestionOutcome("q1", True, rank=7),
+        QuestionOutcome("q2", True, rank=1, answer_holds_needle=True),
+        QuestionOutcome("q3", False, refused=False),
+        QuestionOutcome("q4", True, rank=2),
+        QuestionOutcome("gone", True, rank=1),
+    )
+    after = _run(
+        "b",
+        QuestionOutcome("q1", True, rank=2, answer_holds_needle=True),
+        QuestionOutcome("q2", True, rank=None, refused=True),
+        QuestionOutcome("q3", False, refused=True),
+        QuestionOutcome("q4", True, rank=2),
+        QuestionOutcome("new", True, rank=1),
+    )
+
+    comparison = compare_runs(before, after)
+
+    assert [(c.question_id, c.changes) for c in comparison.better] == [
+        ("q1", ("found at 7 → 2", "answer states it")),
+        ("q3", ("refused as it should",)),
+    ]
+    assert [(c.question_id, c.changes) for c in comparison.worse] == [
+        ("q2", ("found at 1 → –", "no longer: answer states it", "no longer: answered (not refused)")),
+    ]
+    assert (comparison.only_before, comparison.only_after) == (["gone"], ["new"])
+
+
+def test_a_run_survives_its_json_form_unchanged() -> None:
+    run = _run("a", QuestionOutcome("q1", True, rank=3, unsupported_numbers=("9,99",), answer_ms=12.5))
+
+    assert EvalRun.from_json(json.loads(json.dumps(run.to_json()))) == run

@@ -23,6 +23,8 @@ AGREED = {
     "/admin/corpus": "Korpus",
     "/admin/jobs": "Jobs",
     "/admin/activity": "Ereignisse, Feedback & Metriken",
+    "/admin/flywheel": "Daten-Schwungrad",
+    "/admin/accounts": "Dienstkonten",
     "/admin/logs": "Protokolle",
 }
 SMALLEST_LIMIT = 200  # settings: help.max_chars >= 200

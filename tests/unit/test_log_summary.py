@@ -165,3 +165,21 @@ def test_a_process_that_collects_nothing_says_so() -> None:
 
     assert summary.collecting_since is None
     assert summary.last_day.total == 0 and summary.by_logger == [] and summary.newest_errors == []
+
+
+def test_the_fehlernummer_a_customer_reports_finds_its_log_entry() -> None:
+    """The dashboards log an unexpected error with ``reference=<Fehlernummer>``; the API's error
+    envelope names the trace id. Either finds the entry, whatever the case, and nothing else."""
+    records = [
+        LoggedProblem(
+            NOW, "ERROR", "luna.web", "web_unexpected_error reference=3f9a0c1e", None, "KeyError: 'x'"
+        ),
+        LoggedProblem(NOW, "WARNING", "luna.api", "request refused", "7e1d-aa42"),
+        LoggedProblem(NOW, "ERROR", "luna.web", "web_unexpected_error reference=0000beef"),
+    ]
+    service = LogSummaryService(FakeSource(records=records), clock=lambda: NOW)
+
+    assert [r.message for r in service.find("3F9A0C1E")] == ["web_unexpected_error reference=3f9a0c1e"]
+    assert [r.logger for r in service.find(" 7e1d-aa42 ")] == ["luna.api"]
+    assert [r.error for r in service.find("KeyError")] == ["KeyError: 'x'"]
+    assert service.find("") == [] and service.find("nirgends") == []

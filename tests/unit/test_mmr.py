@@ -34,6 +34,23 @@ def test_chunks_of_one_item_count_as_identical_and_are_capped() -> None:
     assert [groups[i] for i in picked] == ["a", "b", "a", "c"]
 
 
+def test_a_list_continued_from_earlier_picks_keeps_their_order_and_their_groups_cap() -> None:
+    """Filling a short list from a second pool: the first picks stay in front, and a document that
+    already has its two chunks gets no third one, however relevant."""
+    relevance = [0.9, 0.8, 0.99, 0.5, 0.4]
+    groups = ["a", "a", "a", "b", "c"]
+
+    picked = mmr(relevance, np.zeros((5, 5)), 4, lambda_=1.0, groups=groups, max_per_group=2, start=[0, 1])
+
+    assert picked == [0, 1, 3, 4]
+
+
+def test_without_a_cap_a_continued_list_takes_more_of_one_document() -> None:
+    picked = mmr([0.9, 0.8, 0.7], np.zeros((3, 3)), 3, lambda_=1.0, groups=["a", "a", "a"], start=[0, 1])
+
+    assert picked == [0, 1, 2]
+
+
 def test_fewer_candidates_than_asked_returns_them_all_once() -> None:
     picked = mmr([0.3, 0.6], np.zeros((2, 2)), 10, lambda_=0.5)
 

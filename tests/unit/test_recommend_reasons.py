@@ -80,3 +80,30 @@ def test_bookkeeping_tags_are_no_topics_and_the_title_speaks_instead() -> None:
     assert topic_of_tag("demo") is None and topic_of_tag("Intern") is None
     assert topics_of(["demo"], "Wärmepumpe im Einfamilienhaus") == ["Wärmepumpen"]
     assert topics_of(["demo", "pv"], None) == ["Photovoltaik"]
+
+
+@pytest.mark.parametrize(
+    "tag",
+    ["import-2024-05", "Import 2026-11-22", "demo_set", "Demo-Daten", "Test 3", "batch7", "tmp", "Upload"],
+)
+def test_tags_that_start_with_a_bookkeeping_word_are_no_topics(tag: str) -> None:
+    """An operator's import or test batch is not what a customer is interested in."""
+    assert topic_of_tag(tag) is None
+    assert topics_of([tag], "Balkonkraftwerk im Mietshaus") == ["Photovoltaik"]
+
+
+def test_a_topic_that_merely_ends_in_such_a_word_stays_a_topic() -> None:
+    assert topic_of_tag("Wärmepumpen-Test") == "Wärmepumpen-Test"
+    assert topic_of_tag("Testbericht") == "Testbericht"
+
+
+def test_a_reader_of_batch_tagged_documents_is_told_the_documents_topic() -> None:
+    """What the reason says comes from the topics the profile collected: never the batch's tag."""
+    interests: dict[str, float] = {}
+    for tags, title in ((["import-2024-05", "demo"], "Wärmepumpe im Altbau"), (["demo"], "Heizlast")):
+        for topic in topics_of(tags, title):
+            interests[topic] = interests.get(topic, 0.0) + 1.0
+
+    topic = best_topic(topics_of(["import-2024-05"], "Wärmepumpe und Photovoltaik"), interests)
+
+    assert topic is not None and interest_reason(topic) == "weil Sie sich für Wärmepumpen interessieren"

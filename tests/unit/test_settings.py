@@ -117,20 +117,34 @@ def test_local_secrets_are_generated_once_and_kept_private(tmp_path: Path) -> No
     second = ensure_local_secrets(settings)
     assert first.auth.admin_api_key is not None and second.auth.admin_api_key is not None
     assert first.auth.admin_api_key.get_secret_value() == second.auth.admin_api_key.get_secret_value()
+    assert first.flywheel.pseudonym_key is not None and second.flywheel.pseudonym_key is not None
+    assert first.flywheel.pseudonym_key.get_secret_value() == second.flywheel.pseudonym_key.get_secret_value()
     assert stat.S_IMODE((tmp_path / "data" / "secrets.json").stat().st_mode) == 0o600
 
 
 def test_explicit_secrets_are_not_replaced(tmp_path: Path) -> None:
-    settings = _load(tmp_path, LUNA_DATA_DIR=str(tmp_path), ADMIN_API_KEY="k" * 20, JWT_SECRET="s" * 20)
+    settings = _load(
+        tmp_path,
+        LUNA_DATA_DIR=str(tmp_path),
+        ADMIN_API_KEY="k" * 20,
+        JWT_SECRET="s" * 20,
+        LUNA_FLYWHEEL__PSEUDONYM_KEY="p" * 20,
+    )
     kept = ensure_local_secrets(settings)
     assert kept.auth.admin_api_key is not None and kept.auth.admin_api_key.get_secret_value() == "k" * 20
+    assert (
+        kept.flywheel.pseudonym_key is not None and kept.flywheel.pseudonym_key.get_secret_value() == "p" * 20
+    )
     assert not (tmp_path / "secrets.json").exists()
 
 
 def test_secrets_never_appear_in_yaml_profiles() -> None:
     for profile in (ROOT / "config").glob("*.yaml"):
         text = profile.read_text(encoding="utf-8")
-        assert not re.search(r"(admin_api_key|jwt_secret|secret_key|access_key|api_key)\s*:", text), profile
+        assert not re.search(
+            r"(admin_api_key|jwt_secret|secret_key|access_key|api_key|pseudonym_key|webhook_secret|grafana_token)\s*:",
+            text,
+        ), profile
 
 
 def _setting_paths(model: type[BaseModel], prefix: str = "") -> list[str]:

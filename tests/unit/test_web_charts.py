@@ -2,58 +2,44 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
-from luna.services.energy.energy_data import Series
-from luna.web.components.charts import events_chart, meter_chart, price_chart
+from luna.web.components.charts import events_chart, price_chart
 
 T0 = datetime(2026, 3, 2, tzinfo=UTC)
 
 
-def _prices(values: list[float | None]) -> Series:
-    rows = [(T0 + timedelta(hours=i), value, 1.0) for i, value in enumerate(values)]
-    return Series("raw", T0, T0 + timedelta(hours=len(values)), ("ts", "price_eur_mwh", "volume"), rows)
+def _ms(instant: datetime) -> int:
+    return int(instant.timestamp() * 1000)
 
 
-def test_meter_rollups_chart_the_mean_kw_of_consumption_and_production() -> None:
-    columns = ("ts", "consumption_kw_avg", "production_kw_avg")
-    series = Series(
-        "1h", T0, T0 + timedelta(hours=2), columns, [(T0, 0.5, None), (T0 + timedelta(hours=1), 1.25, 2.0)]
-    )
-
-    options = meter_chart(series)
-
-    consumption, production = options["series"]
-    assert consumption["name"] == "Verbrauch" and production["name"] == "PV-Erzeugung"
-    assert consumption["data"] == [
-        [int(T0.timestamp() * 1000), 0.5],
-        [int(T0.timestamp() * 1000) + 3_600_000, 1.25],
-    ]
-    assert production["data"][0][1] is None
-    assert options["yAxis"]["name"] == "kW" and options["aria"]["enabled"] is True
-
-
-def test_negative_prices_turn_red_below_zero_and_cheapest_windows_are_shaded() -> None:
+def test_prices_are_the_customers_in_ct_with_negative_exchange_prices_red_and_windows_shaded() -> None:
     window = (T0 + timedelta(hours=1), T0 + timedelta(hours=3))
+    now = T0 + timedelta(minutes=20)
 
-    options = price_chart(_prices([40.0, -12.5, None, 80.0]), _prices([90.0]), [window])
+    options = price_chart(T0, [24.0, 18.75, math.nan, 28.0], [4.0, -1.25, math.nan, 8.0], [window], now)
 
-    base, peak = options["series"]
-    assert [point[1] for point in base["data"]] == [40.0, -12.5, None, 80.0]
-    assert peak["name"] == "PEAK"
-    red, teal = options["visualMap"]["pieces"]
-    assert red["max"] == 0 and red["min"] < -10_000 and teal["min"] == 0
-    assert base["markLine"]["data"] == [{"yAxis": 0}]
-    ((start, end),) = base["markArea"]["data"]
-    assert start["xAxis"] == int(window[0].timestamp() * 1000) and end["xAxis"] == int(
-        window[1].timestamp() * 1000
-    )
+    yours, exchange = options["series"]
+    assert [point[1] for point in yours["data"]] == [24.0, 18.75, None, 28.0]  # unknown: a gap
+    assert [point[0] for point in yours["data"]][:2] == [_ms(T0), _ms(T0 + timedelta(minutes=15))]
+    assert exchange["name"] == "Börsenpreis" and options["yAxis"]["name"] == "ct/kWh"
+    red, rest = options["visualMap"]["pieces"]
+    assert options["visualMap"]["seriesIndex"] == 1 and red["max"] == 0 and rest["min"] == 0
+    assert yours["markLine"]["data"] == [{"xAxis": _ms(now)}]
+    ((start, end),) = yours["markArea"]["data"]
+    assert (start["xAxis"], end["xAxis"]) == (_ms(window[0]), _ms(window[1]))
+    assert "Europe/Berlin" in options["tooltip"][":formatter"]  # German local times, never ISO
 
 
-def test_without_prices_the_chart_has_no_series_and_no_colour_map() -> None:
-    options = price_chart(None, None)
+def test_quarter_hours_are_counted_in_real_time_across_the_clock_change() -> None:
+    berlin_midnight = datetime(2026, 3, 29, 0, 0, tzinfo=ZoneInfo("Europe/Berlin"))
 
-    assert options["series"] == [] and "visualMap" not in options
+    options = price_chart(berlin_midnight, [1.0] * 12, [1.0] * 12)
+
+    times = [point[0] for point in options["series"][0]["data"]]
+    assert times[-1] - times[0] == 11 * 15 * 60 * 1000  # 02:00 does not exist that night; time goes on
 
 
 def test_events_stack_by_type_with_german_names_leaving_out_types_that_never_happened() -> None:

@@ -43,6 +43,9 @@ def test_after_login_only_a_view_of_the_same_area_is_a_destination() -> None:
     assert safe_next("https://evil.example/", Area.CUSTOMER) == "/"
     assert safe_next("//evil.example", Area.ADMIN) == "/admin"
     assert safe_next("/admin/jobs", Area.CUSTOMER) == "/"
+    assert safe_next("/energy?zaehler=m-1&zeitraum=30d", Area.CUSTOMER) == "/energy?zaehler=m-1&zeitraum=30d"
+    assert safe_next("/ask?gespraech=<script>", Area.CUSTOMER) == "/ask?gespraech=%3Cscript%3E"
+    assert safe_next("//evil.example?x=1", Area.CUSTOMER) == "/"
     assert safe_next(None, Area.ADMIN) == "/admin"
 
 

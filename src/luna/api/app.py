@@ -21,7 +21,10 @@ from luna.api.openapi import ADMIN_ERRORS, COMMON_ERRORS, install_openapi
 from luna.api.prometheus import HttpMetrics
 from luna.api.route_templates import RouteTemplates
 from luna.api.routers import (
+    admin_accounts,
+    admin_eval,
     admin_feeds,
+    admin_flywheel_actions,
     admin_health,
     admin_items,
     admin_jobs,
@@ -29,10 +32,13 @@ from luna.api.routers import (
     admin_privacy,
     admin_snapshots,
     admin_users,
+    conversations,
     data,
     events,
     feedback,
+    flywheel,
     help,
+    hooks,
     ingest,
     metrics,
     openai_chat,
@@ -65,6 +71,7 @@ PUBLIC_ROUTERS: tuple[APIRouter, ...] = (
     system.router,
     ingest.router,
     rag.router,
+    conversations.router,
     data.router,
     sim.router,
     events.router,
@@ -73,6 +80,8 @@ PUBLIC_ROUTERS: tuple[APIRouter, ...] = (
     recommend.router,
     metrics.router,
     help.router,
+    hooks.router,
+    flywheel.router,
 )
 #: Routers under /api/v1/admin; the admin key is enforced here for every route they hold.
 ADMIN_ROUTERS: tuple[APIRouter, ...] = (
@@ -84,6 +93,9 @@ ADMIN_ROUTERS: tuple[APIRouter, ...] = (
     admin_learn.router,
     admin_users.router,
     admin_privacy.router,
+    admin_eval.router,
+    admin_accounts.router,
+    admin_flywheel_actions.router,
 )
 
 

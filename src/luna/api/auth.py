@@ -1,4 +1,5 @@
-"""Who is calling: customers by JWT (or ``X-Dev-User`` in development), operators by admin key.
+"""Who is calling: customers by JWT (or ``X-Dev-User`` in development), operators by admin key,
+machines by service account key (``X-Service-Key``) or a signed webhook body.
 
 Missing or invalid credentials answer 401; valid credentials that do not allow the request answer
 403. Secrets are compared in constant time. A secret that is not configured disables its way in
@@ -7,8 +8,10 @@ instead of accepting anything.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import uuid
+from collections.abc import Callable
 from typing import Annotated
 
 import jwt
@@ -18,6 +21,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from luna.api.deps import get_container
 from luna.api.errors import Forbidden, Unauthorized
 from luna.container import Container
+from luna.domain.flywheel.accounts import Scope, ServiceAccount
 from luna.domain.users import User
 from luna.settings import AuthSettings
 
@@ -133,3 +137,61 @@ def current_user(
     else:
         raise Unauthorized("This endpoint needs a Bearer token (Authorization header).")
     return container.services.users.ensure(user_id)
+
+
+SERVICE_KEY_HEADER = "X-Service-Key"
+SIGNATURE_HEADER = "X-Luna-Signature"
+
+_service_key = APIKeyHeader(
+    name=SERVICE_KEY_HEADER,
+    scheme_name="ServiceKey",
+    auto_error=False,
+    description="A service account's key (created under /admin/service-accounts)",
+)
+
+
+def service_account(scope: Scope) -> Callable[..., ServiceAccount]:
+    """A dependency: the service account whose key came with the request, allowed ``scope``.
+
+    No key or an unknown/revoked one is 401, a key without the scope 403.
+    """
+
+    def dependency(
+        container: Annotated[Container, Depends(get_container)],
+        key: Annotated[str | None, Depends(_service_key)],
+    ) -> ServiceAccount:
+        if not key:
+            raise Unauthorized(f"This route needs a service account key ({SERVICE_KEY_HEADER}).")
+        account = container.services.accounts.identify(key)
+        if account is None:
+            raise Unauthorized("The service account key is unknown or revoked.")
+        if not account.allows(scope):
+            raise Forbidden(f"The service account {account.name!r} lacks the scope {scope.value!r}.")
+        return account
+
+    return dependency
+
+
+async def session_sender(
+    request: Request,
+    container: Annotated[Container, Depends(get_container)],
+    key: Annotated[str | None, Depends(_service_key)],
+) -> str:
+    """Who may post sessions: a service account with ``sessions:write``, or an HMAC-signed body.
+
+    The signature is ``sha256=<hex HMAC-SHA256 of the raw body>`` under ``flywheel.webhook_secret``,
+    the form n8n's Crypto node and GitHub-style webhooks produce. Returns the sender for the audit log.
+    """
+    signature = request.headers.get(SIGNATURE_HEADER)
+    if key or not signature:
+        return "service:" + service_account(Scope.SESSIONS_WRITE)(container, key).name
+    secret = container.settings.flywheel.webhook_secret
+    if secret is None:
+        raise Forbidden("Signed webhooks are disabled: no flywheel.webhook_secret is configured.")
+    expected = (
+        "sha256="
+        + hmac.new(secret.get_secret_value().encode(), await request.body(), hashlib.sha256).hexdigest()
+    )
+    if not hmac.compare_digest(signature.strip().lower(), expected):
+        raise Unauthorized(f"The {SIGNATURE_HEADER} does not match the body.")
+    return "webhook:signed"

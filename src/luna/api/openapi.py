@@ -22,6 +22,10 @@ COMMON_ERRORS: dict[int | str, dict[str, Any]] = {
     400: error_response("Invalid input: the fields and their problems are in `data.details.errors`"),
     500: error_response("Internal error; the trace id identifies it in the logs"),
 }
+#: The one error of routes that belong to a signed-in customer (``/users/me``, conversations).
+CUSTOMER_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: error_response("No valid customer credentials (Bearer token, or X-Dev-User in development)")
+}
 #: Errors of every operation that reads a request body; added where the schema shows a body.
 _BODY_ERRORS = {
     "413": "The request body is larger than the limit",

@@ -5,13 +5,22 @@ Commands take their services from ``container.services``; the container knows th
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, TypeVar
 
 import typer
 
 from luna.container import Container, build_container
+from luna.domain.errors import LunaError
+from luna.logging_setup import configure_logging
 from luna.settings import Settings, ensure_local_secrets, load_settings
 from luna.workers.registry import load_jobs
+
+if TYPE_CHECKING:
+    from luna.container_services import Services
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -34,3 +43,20 @@ def state(ctx: typer.Context) -> CliState:
         obj = CliState(profile=None)
         ctx.find_root().obj = obj
     return obj
+
+
+def with_services(ctx: typer.Context, work: Callable[[Services], T]) -> T:
+    """Run ``work`` on a container's services for one command: a Luna error is one red line and exit 1.
+
+    Logs go to stderr (an alert change is logged), so a command's ``--json`` output stays one document.
+    """
+    cli = state(ctx)
+    configure_logging(cli.settings().logging)
+    container = cli.container()
+    try:
+        return work(container.services)
+    except LunaError as error:
+        typer.secho(error.message, fg=typer.colors.RED, err=True)
+        raise typer.Exit(1) from None
+    finally:
+        container.close()

@@ -1,8 +1,9 @@
 """`luna eval …`: measure retrieval and answers on golden questions, keep and compare the runs.
 
 `run` asks every question of the chosen split through Luna's own retrieval and answerer in this
-process (the embedded vector folder allows one process: stop `luna serve` first) and writes the run to
-``<data_dir>/eval/runs/``. Report figures of the ``test`` split; tune on ``tune``.
+process (the embedded vector folder allows one process: stop `luna serve` first) and keeps the run in
+the database. Report figures of the ``test`` split; tune on ``tune``. `compare` says which questions a
+change made better and which worse.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from rich.table import Table
 from luna.cli.context import state
 from luna.domain.errors import LunaError
 from luna.domain.evaluation import SPLITS, RunFigures
-from luna.services.evaluation.evaluation import EvalRun, read_golden_sets
+from luna.domain.evaluation_runs import EvalRun
+from luna.services.evaluation.evaluation import read_golden_sets
 
 app = typer.Typer(
     help="Evaluation: golden questions, held-out figures, runs to compare.", no_args_is_help=True
@@ -132,6 +134,35 @@ def show(
     if questions:
         for item in runs:
             _outcomes_table(item)
+
+
+@app.command("compare")
+def compare(
+    ctx: typer.Context,
+    before: str = typer.Argument(..., help="The earlier run"),
+    after: str = typer.Argument(..., help="The run to judge against it"),
+) -> None:
+    """Which questions got better and which worse from BEFORE to AFTER."""
+    container = state(ctx).container()
+    try:
+        comparison = container.services.evaluation.compare(before, after)
+    except LunaError as error:
+        raise _fail(error.message, 2) from None
+    finally:
+        container.close()
+    for title, changes, colour in (
+        ("better", comparison.better, "green"),
+        ("worse", comparison.worse, "red"),
+    ):
+        table = Table("question", "what changed", title=f"{len(changes)} question(s) {title}")
+        for change in changes:
+            table.add_row(change.question_id, f"[{colour}]{escape('; '.join(change.changes))}[/{colour}]")
+        console.print(table)
+    if comparison.only_before or comparison.only_after:
+        console.print(
+            f"Not compared (asked in one run only): {len(comparison.only_before)} before, "
+            f"{len(comparison.only_after)} after."
+        )
 
 
 def _figures_table(runs: list[EvalRun]) -> None:

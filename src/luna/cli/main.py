@@ -6,7 +6,24 @@ import sys
 
 import typer
 
-from luna.cli import db, evaluate, feeds, health, jobs, knowledge, learn, serve, sim, smoke, snapshots, worker
+from luna.cli import (
+    accounts,
+    data,
+    db,
+    evaluate,
+    feeds,
+    flywheel,
+    grafana,
+    health,
+    jobs,
+    knowledge,
+    learn,
+    serve,
+    sim,
+    smoke,
+    snapshots,
+    worker,
+)
 from luna.cli.context import CliState
 from luna.cli.server_client import ServerError
 from luna.settings import SettingsError
@@ -48,6 +65,14 @@ app.add_typer(sim.app, name="sim")
 app.add_typer(feeds.app, name="feeds")
 app.add_typer(learn.app, name="learn")
 app.add_typer(evaluate.app, name="eval")
+app.add_typer(accounts.app, name="accounts")
+app.add_typer(flywheel.app, name="flywheel")
+app.add_typer(grafana.app, name="grafana")
+app.command("alerts")(flywheel.alerts)
+app.command("progress")(flywheel.progress)
+app.command("summary")(flywheel.summary)
+app.add_typer(flywheel.consent_app, name="consent")
+app.command("data")(data.data)
 
 
 def main() -> None:

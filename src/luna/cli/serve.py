@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from luna.api.app import create_app
 from luna.cli.context import CliState, state
 from luna.container import Container
+from luna.domain.errors import InvalidInput
 from luna.logging_setup import configure_logging
 from luna.web.mount import mount_dashboards
 from luna.workers.knowledge import queue_demo_ingest
@@ -30,6 +31,16 @@ def build_app() -> FastAPI:
     app = create_app(container, param_checks=PARAM_CHECKS)
     mount_dashboards(app, container, param_checks=PARAM_CHECKS)
     return app
+
+
+def _check_thresholds(container: Container) -> None:
+    """A mistake in the KPI thresholds stops the start with its line numbers, instead of never alerting."""
+    try:
+        container.services.alerts.thresholds()
+    except InvalidInput as error:
+        typer.secho(error.message, fg=typer.colors.RED, err=True)
+        container.close()
+        raise typer.Exit(2) from None
 
 
 def serve(
@@ -63,6 +74,7 @@ def serve(
         uvicorn.run("luna.cli.serve:build_app", factory=True, host=bind_host, port=bind_port, reload=True)
         return
     container = state(ctx).container()
+    _check_thresholds(container)
     revision = container.database.upgrade()
     run_worker = worker and settings.api.start_worker and settings.jobs.kind == "inprocess"
     _banner(container, bind_host, bind_port, revision, run_worker)

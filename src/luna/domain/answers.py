@@ -48,6 +48,8 @@ _NUMBER = re.compile(r"(?<![\w,.])(?:\d{1,3}(?:\.\d{3})+(?:,\d+)?|\d+(?:[.,]\d+)
 _GERMAN_THOUSANDS = re.compile(r"\d{1,3}(?:\.\d{3})+(?:,\d+)?")
 _WORD = re.compile(r"[\wÄÖÜäöüß§-]+")
 _LABEL_SEPARATOR = " › "
+#: How chunking joins the headings of a section path ("Kapitel > Abschnitt").
+_SECTION_PATH = " > "
 #: While streaming, an unclosed ``[`` is held back at most this long before it is passed on as text.
 _MAX_PENDING_MARKER = 80
 
@@ -78,9 +80,13 @@ class RagRequest:
 class NoContextTexts:
     answer: str
     not_answered: str
-    next_question_with_title: str
-    next_question_with_topic: str
-    next_question_default: str
+    nearest_with_topic: str
+    nearest: str
+    nothing_near_with_topic: str
+    nothing_near: str
+    follow_ups: str
+    follow_up_about_section: str
+    follow_up_about_title: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -323,19 +329,48 @@ def question_topic(question: str) -> str | None:
 def no_context_answer(
     prompts: LunaPrompts, question: str, titles: Sequence[str] = (), *, context_given: bool = False
 ) -> str:
-    """Luna's German reply when she cannot answer, ending with a concrete next question.
+    """Luna's German reply when she cannot answer: plainly so, and what she has nearest to it.
 
-    ``titles`` are documents that exist in the knowledge base near the topic (e.g. weak retrieval
-    hits); the next question points at the first one. ``context_given`` says that chunks were found
-    but do not answer the question, which Luna says differently from finding nothing.
+    ``titles`` are documents of the knowledge base near the question (the best, if weak, retrieval
+    hits); the first is named. ``context_given`` says that chunks were found but do not answer the
+    question, which Luna says differently from finding nothing. Questions to ask instead are added by
+    the answer service, which checks each by a search first (see :func:`follow_up_candidates`).
     """
     texts = prompts.no_context
     topic = question_topic(question)
-    if topic and titles:
-        next_question = texts.next_question_with_title.format(title=titles[0], topic=topic)
-    elif topic:
-        next_question = texts.next_question_with_topic.format(topic=topic)
+    if titles:
+        near = texts.nearest_with_topic if topic else texts.nearest
     else:
-        next_question = texts.next_question_default
+        near = texts.nothing_near_with_topic if topic else texts.nothing_near
     lead = texts.not_answered if context_given else texts.answer
-    return f"{lead}\n\n{next_question}"
+    return f"{lead}\n\n{near.format(topic=topic, title=titles[0] if titles else '')}"
+
+
+def follow_up_candidates(
+    prompts: LunaPrompts, places: Sequence[tuple[str, str | None]]
+) -> list[tuple[str, str]]:
+    """Questions about the (title, section) places nearest to an unanswered question, with their title.
+
+    A section's own heading makes the most concrete question ("Was steht in ‚Netzentgelte 2026‘ über
+    ‚Steuerbare Verbrauchseinrichtungen nach § 14a EnWG‘?"); a document without sections gets "Worum
+    geht es in ‚…‘?". Each place is asked about once, in the order given.
+    """
+    texts = prompts.no_context
+    questions: list[tuple[str, str]] = []
+    for title, section in places:
+        heading = (section or "").split(_SECTION_PATH)[-1].strip()
+        if heading:
+            question = texts.follow_up_about_section.format(title=title, section=heading)
+        else:
+            question = texts.follow_up_about_title.format(title=title)
+        if (question, title) not in questions:
+            questions.append((question, title))
+    return questions
+
+
+def follow_up_paragraph(prompts: LunaPrompts, questions: Sequence[str]) -> str:
+    """The offered questions as the answer's last paragraph (empty when there are none)."""
+    if not questions:
+        return ""
+    lines = "\n".join(f"- „{question}“" for question in questions)
+    return f"\n\n{prompts.no_context.follow_ups}\n{lines}"

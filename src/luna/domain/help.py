@@ -86,14 +86,16 @@ HELP_ROUTES: Mapping[str, HelpRoute] = {
             "/",
             "Übersicht",
             _C,
-            "Die Übersicht zeigt auf einen Blick, wie es um Luna steht: ihre Wissensbasis, die Aktivität der "
-            "letzten Tage und wie hilfreich ihre Antworten bewertet werden.",
+            "Die Übersicht zeigt auf einen Blick, wie es um Ihren Strom steht: Verbrauch und Kosten von "
+            "heute und diesem Monat, den Strompreis jetzt und die günstigsten Stunden danach.",
             "Wie setzen sich die Stromkosten eines Haushalts zusammen?",
-            "Die Kennzahlen nennen, wie viele Dokumente und Abschnitte Luna kennt, wie viele Ereignisse "
-            "heute erfasst wurden und wie oft Antworten als nützlich bewertet wurden. Der Verlauf zeigt die "
-            "Ereignisse der letzten Tage nach Art: Ansichten, Klicks, Fragen und Bewertungen. Über die "
-            "Navigation erreichen Sie Fragen an Luna, Ihre Smart-Meter-Daten, die Marktpreise und Ihre "
-            "Empfehlungen.",
+            "Verbrauch und Kosten stammen von Ihrem Smart Meter (dem ersten, der Ihrem Konto zugeordnet ist) "
+            "und gelten für den Kalendertag und -monat in deutscher Zeit; die Kosten rechnet Luna mit Ihrem "
+            "dynamischen Tarif, also dem Börsenpreis jeder Viertelstunde plus Netzentgelten, Umlagen und "
+            "Steuern. Haben Sie eine PV-Anlage, sehen Sie auch die Erzeugung und wie viel davon Sie selbst "
+            "verbraucht haben. Der Strompreis ist Ihr Preis in ct/kWh; die günstigsten zwei Stunden eignen "
+            "sich für Spülmaschine, Waschmaschine oder das Laden des Autos. Darunter steht die Empfehlung, "
+            "mit der Sie gerade am meisten sparen.",
         ),
         _route(
             "/ask",
@@ -125,15 +127,16 @@ HELP_ROUTES: Mapping[str, HelpRoute] = {
             "/market",
             "Marktpreise",
             _C,
-            "Hier sehen Sie die Day-Ahead-Strompreise der Gebotszone Deutschland-Luxemburg im Zeitverlauf, "
-            "als BASE- und PEAK-Produkt.",
+            "Hier sehen Sie, was Strom Sie mit einem dynamischen Tarif kostet, Viertelstunde für "
+            "Viertelstunde, und wann er heute und morgen am günstigsten ist.",
             "Wie entstehen die Börsenstrompreise am Day-Ahead-Markt und wie nutze ich günstige Stunden mit "
             "einem dynamischen Stromtarif?",
-            "Die Preise gelten je Lieferperiode (bis September 2025 je Stunde, seither je Viertelstunde) und "
-            "stehen in €/MWh: 100 €/MWh sind 10 ct/kWh vor Netzentgelten, Umlagen und Steuern. BASE ist der "
-            "Durchschnitt aller Stunden, PEAK der werktags von 8 bis 20 Uhr. Mittags drückt Solarstrom die "
-            "Preise oft, abends steigen sie; mit einem dynamischen Tarif lohnt es sich, flexible Verbraucher "
-            "in günstige Stunden zu legen.",
+            "Die obere Linie ist Ihr Preis in ct/kWh: der Börsenpreis der Gebotszone Deutschland-Luxemburg "
+            "plus Netzentgelte, Umlagen und Steuern; die untere der reine Börsenpreis (rot, wenn er negativ "
+            "ist). Die Preise für morgen stehen nach der Auktion gegen 13 Uhr fest. Mittags drückt "
+            "Solarstrom die Preise oft, abends steigen sie. Die Tabelle nennt für heute (ab jetzt) und "
+            "morgen das günstigste Zeitfenster für einen Verbraucher wie Spül- oder Waschmaschine; die "
+            "Dauer wählen Sie oben.",
         ),
         _route(
             "/recommendations",
@@ -205,6 +208,33 @@ HELP_ROUTES: Mapping[str, HelpRoute] = {
             "nützlicher Antworten erscheint insgesamt und für die letzten 7 und 30 Tage. Zur Aufnahme sehen "
             "Sie Dokumente und Abschnitte pro Tag, Fehlschläge und die Dauer der Indizierung. Der nächtliche "
             "Lernlauf macht aus Ereignissen und Bewertungen Popularitäts- und Qualitätswerte.",
+        ),
+        _route(
+            "/admin/flywheel",
+            "Daten-Schwungrad",
+            _A,
+            "Das Schwungrad zeigt, ob Luna besser wird: Sitzungen, Kennzahlen gegen ihre Schwellenwerte und "
+            "die Alarme, die daraus entstehen.",
+            "Woher kommen die Kennzahlen, und was bedeutet ein Alarm?",
+            "Sitzungen kommen über den Webhook (z. B. aus n8n) und aus Lunas eigenen Gesprächen, jeweils nur "
+            "mit Einwilligung, pseudonymisiert und ohne personenbezogene Angaben. Stündlich berechnet Luna "
+            "daraus Kennzahlen wie die Hilfreich-Quote, die Ablehnungsquote oder negative Rückmeldungen und "
+            "prüft sie gegen die Schwellenwerte aus config/thresholds.yaml. Ein Alarm löst erst bei genügend "
+            "Stichproben aus und endet erst, wenn der Wert deutlich zurückgekehrt ist; „Jetzt auswerten“ "
+            "startet die Prüfung sofort.",
+        ),
+        _route(
+            "/admin/accounts",
+            "Dienstkonten",
+            _A,
+            "Dienstkonten sind Schlüssel für Maschinen, die mit Luna sprechen: der n8n-Webhook, Grafana "
+            "oder ein Auswertungsskript, jeweils nur mit den Rechten, die sie brauchen.",
+            "Wie verbinde ich n8n oder Grafana mit Luna, und was passiert mit dem Schlüssel?",
+            "Legen Sie ein Konto mit den nötigen Berechtigungen an: sessions:write zum Senden von Sitzungen, "
+            "kpi:read für Kennzahlen, sessions:read-raw nur, wenn Sitzungstexte gelesen werden müssen (jeder "
+            "Zugriff landet mit Begründung im Prüfprotokoll). Der Schlüssel erscheint genau einmal; Luna "
+            "speichert nur seinen Hashwert. Der Absender schickt ihn im Header X-Service-Key. Ein gesperrtes "
+            "Konto ist sofort ungültig.",
         ),
         _route(
             "/admin/logs",

@@ -31,11 +31,15 @@ def mmr(
     lambda_: float,
     groups: Sequence[str] | None = None,
     max_per_group: int | None = None,
+    start: Sequence[int] = (),
 ) -> list[int]:
     """Indexes of up to ``k`` candidates in pick order.
 
     ``similarity`` is the symmetric candidate × candidate matrix; ``lambda_ = 1`` ranks by relevance
-    alone (still honouring ``max_per_group``), ``lambda_ = 0`` by novelty alone.
+    alone (still honouring ``max_per_group``), ``lambda_ = 0`` by novelty alone. ``start`` continues a
+    list picked earlier (with fewer candidates, or another cap): those indexes come first, in their
+    order, and count against the new picks' similarity and their groups' cap, so a list filled up from
+    a second pool stays as varied as one picked at once.
     """
     n = len(relevance)
     if similarity.shape != (n, n):
@@ -48,28 +52,33 @@ def mmr(
         return []
     rel = np.asarray(relevance, dtype=np.float64)
     sim = similarity.astype(np.float64, copy=True)
-    if groups is not None:
-        labels = np.asarray(groups, dtype=object)
-        sim[labels[:, None] == labels[None, :]] = 1.0
+    labels = np.asarray(groups if groups is not None else range(n), dtype=object)
+    sim[labels[:, None] == labels[None, :]] = 1.0
     taken_per_group: dict[str, int] = {}
     picked: list[int] = []
     available = np.ones(n, dtype=bool)
     # Highest similarity of every candidate to the picks so far (none yet: no penalty).
     closest = np.full(n, -np.inf)
+
+    def take(index: int) -> None:
+        nonlocal closest
+        picked.append(index)
+        available[index] = False
+        closest = np.maximum(closest, sim[index])
+        if groups is not None and max_per_group is not None:
+            group = groups[index]
+            taken_per_group[group] = taken_per_group.get(group, 0) + 1
+            if taken_per_group[group] >= max_per_group:
+                available[labels == group] = False
+
+    for index in start:
+        take(index)
     while len(picked) < k and available.any():
         penalty = np.where(np.isfinite(closest), closest, 0.0)
         marginal = lambda_ * rel - (1.0 - lambda_) * penalty
         marginal[~available] = -np.inf
-        best = int(np.argmax(marginal))
-        picked.append(best)
-        available[best] = False
-        closest = np.maximum(closest, sim[best])
-        if groups is not None and max_per_group is not None:
-            group = groups[best]
-            taken_per_group[group] = taken_per_group.get(group, 0) + 1
-            if taken_per_group[group] >= max_per_group:
-                available &= np.asarray([g != group for g in groups])
-    return picked
+        take(int(np.argmax(marginal)))
+    return picked[:k]
 
 
 def cosine_matrix(vectors: Matrix) -> Matrix:

@@ -58,11 +58,20 @@ _GLOSSARY: Mapping[str, str] = {
     "eigenverbrauch": "Eigenverbrauch",
 }
 _WORDLIKE = re.compile(r"^[^\W\d_][\w\- ]{1,40}$")
-#: Tags operators use for bookkeeping, not for what a text is about: never a customer's "interest"
-#: (every demo document is tagged ``demo``; "weil Sie sich für Demo interessieren" was shown everywhere).
+#: Words of the tags operators use for bookkeeping, not for what a text is about: never a customer's
+#: "interest" (every demo document is tagged ``demo``; "weil Sie sich für Demo interessieren" was shown
+#: everywhere).
 _NOT_TOPICS = frozenset(
-    {"demo", "test", "tests", "beispiel", "sample", "samples", "intern", "internal", "import"}
-)
+    fold(word)
+    for word in (
+        "demo", "demodaten", "test", "tests", "testdaten", "beispiel", "beispiele", "beispieldaten",
+        "sample", "samples", "intern", "internal", "import", "importiert", "upload", "uploads", "batch",
+        "seed", "tmp", "temp", "todo", "entwurf", "draft", "crawler", "crawl", "dev", "debug", "misc",
+        "sonstiges",
+    )
+)  # fmt: skip
+#: Where a tag splits into words: "import-2024-05", "demo_set", "Test 3", "batch7".
+_TAG_PARTS = re.compile(r"[\s\-_./:]+|(?<=[a-z])(?=\d)")
 
 POPULAR_REASON = "beliebt bei anderen Nutzern"
 FRESH_REASON = "neu in der Wissensbasis"
@@ -73,7 +82,7 @@ PROFILE_REASON = "passend zu dem, was Sie zuletzt gelesen haben"
 def topic_of_tag(tag: str) -> str | None:
     """The topic a tag stands for: the glossary's word, the tag itself when it reads like one, else None."""
     cleaned = tag.strip()
-    if not cleaned or fold(cleaned) in _NOT_TOPICS:
+    if not cleaned or _is_bookkeeping(cleaned):
         return None
     known = _GLOSSARY.get(fold(cleaned).replace("_", "-").replace(" ", "-"))
     if known is not None:
@@ -81,6 +90,13 @@ def topic_of_tag(tag: str) -> str | None:
     if not _WORDLIKE.match(cleaned):
         return None
     return cleaned[0].upper() + cleaned[1:]
+
+
+def _is_bookkeeping(tag: str) -> bool:
+    """A tag that is, or begins with, a bookkeeping word (``demo``, ``import-2024-05``, ``Test 3``); a
+    topic that merely ends in one ("Wärmepumpen-Test") is still a topic."""
+    parts = [part for part in _TAG_PARTS.split(fold(tag)) if part]
+    return not parts or parts[0] in _NOT_TOPICS
 
 
 def topics_of(tags: Sequence[str], title: str | None) -> list[str]:

@@ -60,6 +60,14 @@ class FeedbackRepository(Protocol):
 
     def count_labels(self, *, user_id: str | None = None) -> int: ...
 
+    def for_user(self, user_id: str, *, since: datetime) -> list[RagFeedback]:
+        """The user's ratings at or after ``since``, oldest first."""
+        ...
+
+    def newest(self, *, useful: bool | None = None, limit: int) -> list[RagFeedback]:
+        """The latest ratings first (only 👍 or only 👎 with ``useful``), for operators to read."""
+        ...
+
     def delete_for_user(self, user_id: str) -> tuple[int, int]:
         """Erase the user's ratings and labels; return (ratings, labels)."""
         ...

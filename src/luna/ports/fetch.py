@@ -7,7 +7,12 @@ bytes plus the two hints it needs to pick an extractor and a title (declared med
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Final, Literal, Protocol
+
+#: Why a URL is refused, in ``InvalidInput.details["reason"]``, so every caller can say it in its own
+#: words: not a URL Luna fetches at all, a host name nobody knows, or an address that is off limits.
+RefusedUrl = Literal["invalid_url", "unknown_host", "forbidden_address", "too_many_redirects"]
+REASON_KEY: Final = "reason"
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +36,8 @@ class Fetcher(Protocol):
     def fetch(self, url: str) -> FetchedDocument:
         """Download ``url``.
 
-        Raises ``InvalidInput`` for a malformed or forbidden URL (also after a redirect), ``TooLarge``
+        Raises ``InvalidInput`` for a malformed or forbidden URL (also after a redirect; its
+        ``details["reason"]`` is a :data:`RefusedUrl`), ``TooLarge``
         past the size limit, ``Unavailable`` when the remote does not answer in time or cannot be
         reached, ``Unprocessable`` for an error status or an empty body.
         """

@@ -15,7 +15,11 @@ from luna.domain.health import ComponentHealth
 from luna.domain.items import Item, ItemChunk, ItemStatus
 from luna.domain.jobs import Job, JobStatus
 from luna.domain.users import User
+from luna.ports.conversations import ConversationRepository
+from luna.ports.evaluation import EvalRunRepository
 from luna.ports.events import ConsentRepository, EventRepository, FeedbackRepository
+from luna.ports.flywheel import AlertRepository, KpiRepository, ServiceAccountRepository, SessionRepository
+from luna.ports.flywheel_actions import ActionRepository
 from luna.ports.help_texts import HelpTextRepository
 from luna.ports.metrics import MetricsRepository
 from luna.ports.scores import AuditRepository, ScoreRepository
@@ -87,7 +91,8 @@ class ItemRepository(Protocol):
         limit: int = 50,
         offset: int = 0,
     ) -> Sequence[Item]:
-        """Newest first; ``query`` matches title or URL case-insensitively, ``tag`` one of the tags."""
+        """Newest first; every word of ``query`` occurs in the title, the URL or the text of one of the
+        item's passages (case-insensitively); ``tag`` matches one of the tags."""
         ...
 
     def count(
@@ -172,6 +177,13 @@ class UnitOfWork(Protocol):
     user_meters: UserMeterRepository
     help_texts: HelpTextRepository
     metrics: MetricsRepository
+    conversations: ConversationRepository
+    eval_runs: EvalRunRepository
+    service_accounts: ServiceAccountRepository
+    sessions: SessionRepository
+    kpis: KpiRepository
+    alerts: AlertRepository
+    actions: ActionRepository
 
     def __enter__(self) -> UnitOfWork: ...
 

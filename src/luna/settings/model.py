@@ -242,6 +242,42 @@ class WebSettings(Section):
         return value
 
 
+class FlywheelSettings(Section):
+    """Session ingest (the n8n webhook), pseudonyms, KPI thresholds and where alerts go."""
+
+    #: Key of the keyed hash that turns external user IDs into pseudonyms (generated locally when unset).
+    pseudonym_key: SecretStr | None = None
+    #: Stored next to every pseudonym; change it together with the key to rotate (old pseudonyms stay).
+    pseudonym_key_id: str = Field(default="k1", pattern=r"^[A-Za-z0-9_-]{1,16}$")
+    #: Shared secret of the ``X-Luna-Signature`` HMAC header; unset disables that way in.
+    webhook_secret: SecretStr | None = None
+    max_turns: int = Field(default=200, ge=1, le=10_000)
+    max_text_chars: int = Field(default=8_000, ge=100, le=200_000)
+    max_batch: int = Field(default=500, ge=1, le=10_000)
+    thresholds_file: Path = Path("config/thresholds.yaml")
+    #: Where firing and resolved alerts are sent (none: log and dashboard only).
+    alert_webhook_url: str | None = None
+    alert_webhook_format: Literal["alertmanager", "generic"] = "alertmanager"
+    #: Where new action tickets are posted (an external tracker's webhook; none: the dashboard only).
+    tracker_webhook_url: str | None = None
+    #: Luna's own /rag/ask turns become flywheel sessions (for users who consented to learning).
+    own_sessions: bool = True
+    #: The worker queues the flywheel's cycle (own sessions, KPIs, alerts) once per clock hour.
+    schedule_enabled: bool = True
+    #: Grafana to push the dashboards in ``deploy/grafana/dashboards`` to (``luna grafana sync``).
+    grafana_url: str | None = None
+    #: A Grafana service account token with the Editor role (``LUNA_FLYWHEEL__GRAFANA_TOKEN``).
+    grafana_token: SecretStr | None = None
+    grafana_folder: str = Field(default="Luna", min_length=1, max_length=100)
+
+    @field_validator("pseudonym_key", "webhook_secret")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 16:
+            raise ValueError("must be at least 16 characters long")
+        return value
+
+
 class BackupSettings(Section):
     path: Path | None = None
 
@@ -277,6 +313,7 @@ class Settings(BaseModel):
     help: HelpSettings = HelpSettings()
     metrics: MetricsSettings = MetricsSettings()
     web: WebSettings = WebSettings()
+    flywheel: FlywheelSettings = FlywheelSettings()
     backup: BackupSettings = BackupSettings()
     logging: LoggingSettings = LoggingSettings()
 

@@ -15,20 +15,24 @@ from luna.settings.model import Settings
 def ensure_local_secrets(settings: Settings) -> Settings:
     """Give an embedded install working secrets without putting any into YAML.
 
-    Outside the server profile a missing admin key or JWT secret is generated once and kept in
+    Outside the server profile a missing admin key, JWT secret or pseudonym key is generated once and kept in
     ``<data_dir>/secrets.json`` (mode 0600), so ``make run`` works on a fresh machine and the key
     survives restarts. The server profile refuses to start without real secrets instead.
     """
-    if settings.auth.admin_api_key is not None and settings.auth.jwt_secret is not None:
+    wanted = {
+        "admin_api_key": settings.auth.admin_api_key,
+        "jwt_secret": settings.auth.jwt_secret,
+        "pseudonym_key": settings.flywheel.pseudonym_key,
+    }
+    if all(value is not None for value in wanted.values()):
         return settings
     if settings.profile == "server":
-        raise SettingsError(
-            "Invalid settings:\n  auth: admin_api_key and jwt_secret are required in the server profile"
-        )
+        absent = ", ".join(name for name, value in wanted.items() if value is None)
+        raise SettingsError(f"Invalid settings:\n  {absent}: required in the server profile")
     store = settings.data_dir / "secrets.json"
     existed = store.is_file()
     stored: dict[str, str] = json.loads(store.read_text(encoding="utf-8")) if existed else {}
-    missing = [name for name in ("admin_api_key", "jwt_secret") if name not in stored]
+    missing = [name for name in wanted if name not in stored]
     if missing:
         stored.update({name: secrets.token_urlsafe(32) for name in missing})
         settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -51,4 +55,7 @@ def ensure_local_secrets(settings: Settings) -> Settings:
             "jwt_secret": settings.auth.jwt_secret or SecretStr(stored["jwt_secret"]),
         }
     )
-    return settings.model_copy(update={"auth": auth})
+    flywheel = settings.flywheel.model_copy(
+        update={"pseudonym_key": settings.flywheel.pseudonym_key or SecretStr(stored["pseudonym_key"])}
+    )
+    return settings.model_copy(update={"auth": auth, "flywheel": flywheel})

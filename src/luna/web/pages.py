@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from luna.web import pages_login  # noqa: F401  (each module registers its pages on import)
 from luna.web.admin import (  # noqa: F401
+    pages_admin_accounts,
     pages_admin_activity,
     pages_admin_corpus,
+    pages_admin_flywheel,
     pages_admin_home,
     pages_admin_jobs,
     pages_admin_logs,

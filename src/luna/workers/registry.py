@@ -27,6 +27,8 @@ JOB_MODULES: tuple[str, ...] = (
     "luna.workers.simulation",
     "luna.workers.feeds",
     "luna.workers.learning",
+    "luna.workers.evaluation",
+    "luna.workers.flywheel",
 )
 
 JOBS: dict[str, JobFunction] = {}

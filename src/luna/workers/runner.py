@@ -33,6 +33,7 @@ from typing import Any
 from luna.container import Container
 from luna.domain.jobs import Job, JobStatus
 from luna.domain.learning.schedule import NightlySchedule
+from luna.services.flywheel.cycle import FLYWHEEL_JOB, hourly_run_due
 from luna.services.operations.jobs import JobService
 from luna.workers.registry import JobResult, load_jobs
 
@@ -256,6 +257,22 @@ def _start_nightly_learning(container: Container) -> list[Callable[[], None]]:
     return [nightly.stop]
 
 
+def queue_hourly_flywheel(container: Container, now: datetime | None = None) -> Job | None:
+    """Queue the flywheel's cycle once per clock hour (rule: ``cycle.hourly_run_due``)."""
+    jobs = container.services.jobs
+    if not hourly_run_due(jobs, now or datetime.now(UTC)):
+        return None
+    return jobs.submit(FLYWHEEL_JOB, {}, "schedule")
+
+
+def _start_hourly_flywheel(container: Container) -> list[Callable[[], None]]:
+    if not container.settings.flywheel.schedule_enabled:
+        return []
+    hourly = _Repeating("luna-flywheel-hourly", NIGHTLY_CHECK_SEC, lambda: queue_hourly_flywheel(container))
+    hourly.start()
+    return [hourly.stop]
+
+
 def _start_feeds(container: Container) -> list[Callable[[], None]]:
     """Start the CSV scan schedule and, when enabled, the MQTT subscriber; returns how to stop them.
 
@@ -294,7 +311,12 @@ def start_in_process(container: Container) -> None:
     sweeper = _stale_sweeper(container)
     sweeper.start()
     try:
-        _in_process[container] = [*_start_feeds(container), *_start_nightly_learning(container), sweeper.stop]
+        _in_process[container] = [
+            *_start_feeds(container),
+            *_start_nightly_learning(container),
+            *_start_hourly_flywheel(container),
+            sweeper.stop,
+        ]
     except Exception:
         sweeper.stop()
         container.job_queue.stop_workers()
@@ -321,7 +343,12 @@ def run_foreground_worker(container: Container) -> None:
     sweeper.start()
     stops = [sweeper.stop]
     try:
-        stops = [*_start_feeds(container), *_start_nightly_learning(container), sweeper.stop]
+        stops = [
+            *_start_feeds(container),
+            *_start_nightly_learning(container),
+            *_start_hourly_flywheel(container),
+            sweeper.stop,
+        ]
         container.job_queue.run_worker(
             lambda job_id: execute(container, job_id), container.settings.jobs.workers
         )

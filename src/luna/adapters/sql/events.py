@@ -157,6 +157,23 @@ class SqlFeedbackRepository:
     def count(self, *, user_id: str | None = None) -> int:
         return _count(self._connection(), rag_feedback, user_id)
 
+    def for_user(self, user_id: str, *, since: datetime) -> list[RagFeedback]:
+        key = parse_uuid(user_id)
+        if key is None:
+            return []
+        statement = (
+            sa.select(rag_feedback)
+            .where(rag_feedback.c.user_id == key, rag_feedback.c.ts >= since)
+            .order_by(rag_feedback.c.ts, rag_feedback.c.feedback_id)
+        )
+        return [_to_feedback(row) for row in self._connection().execute(statement)]
+
+    def newest(self, *, useful: bool | None = None, limit: int) -> list[RagFeedback]:
+        statement = sa.select(rag_feedback).order_by(rag_feedback.c.ts.desc(), rag_feedback.c.feedback_id)
+        if useful is not None:
+            statement = statement.where(rag_feedback.c.useful.is_(useful))
+        return [_to_feedback(row) for row in self._connection().execute(statement.limit(limit))]
+
     def count_labels(self, *, user_id: str | None = None) -> int:
         return _count(self._connection(), labels, user_id)
 

@@ -11,7 +11,7 @@ from sqlalchemy.dialects import postgresql
 
 from luna.adapters.sql.inserts import insert_unless_present
 from luna.adapters.sql.keys import parse_uuid, require_uuid
-from luna.adapters.sql.tables import items, utc_now
+from luna.adapters.sql.tables import item_chunks, items, utc_now
 from luna.domain.errors import Conflict, NotFound
 from luna.domain.items import Item, ItemStatus
 
@@ -142,19 +142,35 @@ class SqlItemRepository:
 def _filters(
     dialect: str, query: str | None, tag: str | None, status: ItemStatus | None
 ) -> list[sa.ColumnElement[bool]]:
-    conditions: list[sa.ColumnElement[bool]] = []
-    if query:
-        conditions.append(
-            sa.or_(
-                items.c.title.icontains(query, autoescape=True),
-                items.c.url.icontains(query, autoescape=True),
-            )
-        )
+    conditions: list[sa.ColumnElement[bool]] = [_mentions(word) for word in query_words(query)]
     if tag is not None:
         conditions.append(_has_tag(dialect, tag))
     if status is not None:
         conditions.append(items.c.status == ItemStatus(status).value)
     return conditions
+
+
+#: At most this many words of a corpus search count (each one is a scan of the passages).
+MAX_QUERY_WORDS = 8
+
+
+def query_words(query: str | None) -> list[str]:
+    """The words of a corpus search, each of which an item must contain somewhere."""
+    return (query or "").split()[:MAX_QUERY_WORDS]
+
+
+def _mentions(word: str) -> sa.ColumnElement[bool]:
+    """The item's title or URL, or the text of one of its passages, contains ``word`` (any case)."""
+    in_passages = sa.exists(
+        sa.select(sa.literal(1)).where(
+            item_chunks.c.item_id == items.c.item_id, item_chunks.c.text.icontains(word, autoescape=True)
+        )
+    )
+    return sa.or_(
+        items.c.title.icontains(word, autoescape=True),
+        items.c.url.icontains(word, autoescape=True),
+        in_passages,
+    )
 
 
 def _has_tag(dialect: str, tag: str) -> sa.ColumnElement[bool]:

@@ -8,26 +8,15 @@ independent of the server defaults, which differ between SQLite and PostgreSQL.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
+from luna.adapters.sql import tables_flywheel  # noqa: F401  (registers its tables before DATA_TABLES is built)
 from luna.adapters.sql.column_types import UtcDateTime, json_document, text_list
-
-metadata = sa.MetaData()
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _uuid_pk(name: str) -> sa.Column[uuid.UUID]:
-    return sa.Column(name, sa.Uuid(), primary_key=True, default=uuid.uuid4)
-
-
-def _created_at() -> sa.Column[datetime]:
-    return sa.Column("created_at", UtcDateTime(), default=utc_now)
-
+from luna.adapters.sql.metadata import created_at_column as _created_at
+from luna.adapters.sql.metadata import metadata as metadata
+from luna.adapters.sql.metadata import utc_now as utc_now
+from luna.adapters.sql.metadata import uuid_pk as _uuid_pk
 
 users = sa.Table(
     "users",
@@ -352,6 +341,51 @@ help_texts = sa.Table(
     sa.Column("sources", json_document(), nullable=False, default=list),
     sa.Column("created_at", UtcDateTime(), nullable=False, default=utc_now),
 )
+
+conversations = sa.Table(
+    "conversations",
+    metadata,
+    _uuid_pk("conversation_id"),
+    sa.Column("user_id", sa.Uuid(), sa.ForeignKey("users.user_id", ondelete="CASCADE"), nullable=False),
+    sa.Column("title", sa.Text(), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False, default=utc_now),
+    sa.Column("updated_at", UtcDateTime(), nullable=False, default=utc_now),
+)
+sa.Index("ix_conversations_user_updated", conversations.c.user_id, conversations.c.updated_at)
+
+conversation_turns = sa.Table(
+    "conversation_turns",
+    metadata,
+    sa.Column(
+        "conversation_id",
+        sa.Uuid(),
+        sa.ForeignKey("conversations.conversation_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("position", sa.Integer(), primary_key=True),
+    sa.Column("question", sa.Text(), nullable=False),
+    sa.Column("answer", sa.Text(), nullable=False),
+    sa.Column("model", sa.Text(), nullable=False),
+    sa.Column("sources", json_document(), nullable=False, default=list),
+    sa.Column("unsupported_numbers", json_document(), nullable=False, default=list),
+    sa.Column("follow_ups", json_document(), nullable=False, default=list),
+    sa.Column("created_at", UtcDateTime(), nullable=False, default=utc_now),
+)
+
+#: Evaluation runs (``luna eval``): figures and per-question outcomes as documents; ``created_at`` is
+#: the ISO time the run file format has always carried, so runs sort by it as text.
+eval_runs = sa.Table(
+    "eval_runs",
+    metadata,
+    sa.Column("run_id", sa.Text(), primary_key=True),
+    sa.Column("name", sa.Text(), nullable=False),
+    sa.Column("split", sa.Text(), nullable=False),
+    sa.Column("created_at", sa.Text(), nullable=False),
+    sa.Column("setup", json_document(), nullable=False),
+    sa.Column("figures", json_document(), nullable=False),
+    sa.Column("outcomes", json_document(), nullable=False),
+)
+sa.Index("ix_eval_runs_created", eval_runs.c.created_at)
 
 DATA_TABLES: tuple[sa.Table, ...] = tuple(t for t in metadata.sorted_tables if t is not mv_events_daily)
 """Every table that holds rows (the daily events rollup is a materialized view on PostgreSQL: it is

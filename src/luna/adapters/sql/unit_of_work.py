@@ -6,10 +6,15 @@ from types import TracebackType
 
 import sqlalchemy as sa
 
+from luna.adapters.sql.alerts import SqlAlertRepository
 from luna.adapters.sql.chunks import SqlChunkRepository
+from luna.adapters.sql.conversations import SqlConversationRepository
 from luna.adapters.sql.embedding_cache import SqlEmbeddingCacheRepository
 from luna.adapters.sql.engine import SQLITE_BEGIN
+from luna.adapters.sql.eval_runs import SqlEvalRunRepository
 from luna.adapters.sql.events import SqlConsentRepository, SqlEventRepository, SqlFeedbackRepository
+from luna.adapters.sql.flywheel import SqlKpiRepository, SqlServiceAccountRepository, SqlSessionRepository
+from luna.adapters.sql.flywheel_actions import SqlActionRepository
 from luna.adapters.sql.help_texts import SqlHelpTextRepository
 from luna.adapters.sql.items import SqlItemRepository
 from luna.adapters.sql.jobs import SqlJobRepository
@@ -18,7 +23,11 @@ from luna.adapters.sql.scores import SqlAuditRepository, SqlScoreRepository
 from luna.adapters.sql.user_meters import SqlUserMeterRepository
 from luna.adapters.sql.users import SqlUserRepository
 from luna.domain.errors import Unavailable
+from luna.ports.conversations import ConversationRepository
+from luna.ports.evaluation import EvalRunRepository
 from luna.ports.events import ConsentRepository, EventRepository, FeedbackRepository
+from luna.ports.flywheel import AlertRepository, KpiRepository, ServiceAccountRepository, SessionRepository
+from luna.ports.flywheel_actions import ActionRepository
 from luna.ports.help_texts import HelpTextRepository
 from luna.ports.metrics import MetricsRepository
 from luna.ports.scores import AuditRepository, ScoreRepository
@@ -57,6 +66,13 @@ class SqlUnitOfWork:
         self.user_meters: UserMeterRepository = SqlUserMeterRepository(self._connection)
         self.help_texts: HelpTextRepository = SqlHelpTextRepository(self._connection)
         self.metrics: MetricsRepository = SqlMetricsRepository(self._connection)
+        self.conversations: ConversationRepository = SqlConversationRepository(self._connection)
+        self.eval_runs: EvalRunRepository = SqlEvalRunRepository(self._connection)
+        self.service_accounts: ServiceAccountRepository = SqlServiceAccountRepository(self._connection)
+        self.sessions: SessionRepository = SqlSessionRepository(self._connection)
+        self.kpis: KpiRepository = SqlKpiRepository(self._connection)
+        self.alerts: AlertRepository = SqlAlertRepository(self._connection)
+        self.actions: ActionRepository = SqlActionRepository(self._connection)
 
     def _connection(self) -> sa.Connection:
         if self._active is None:

@@ -38,7 +38,7 @@ import httpx
 from luna import __version__
 from luna.domain.errors import InvalidInput, TooLarge, Unavailable, Unprocessable
 from luna.domain.url_allowlist import parse_allow_entry
-from luna.ports.fetch import FetchedDocument
+from luna.ports.fetch import REASON_KEY, FetchedDocument, RefusedUrl
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Resolver = Callable[[str, int], Sequence[str]]
@@ -203,7 +203,9 @@ class HttpFetcher:
                 content_type=_media_type(headers),
                 filename=_filename(headers, current),
             )
-        raise InvalidInput(f"{url} redirects more than {self._max_redirects} times")
+        raise InvalidInput(
+            f"{url} redirects more than {self._max_redirects} times", details=_refused("too_many_redirects")
+        )
 
     def _request(self, url: httpx.URL, deadline: float) -> httpx.URL | tuple[bytes, httpx.Headers]:
         """One hop: the next URL for a redirect, else the body and the headers."""
@@ -240,14 +242,16 @@ class HttpFetcher:
         except (OSError, UnicodeError) as exc:
             if isinstance(exc, socket.gaierror) and exc.errno == socket.EAI_AGAIN:
                 raise Unavailable(f"The name {host} could not be resolved right now") from exc
-            raise InvalidInput(f"The host name {host} could not be resolved") from exc
+            raise InvalidInput(
+                f"The host name {host} could not be resolved", details=_refused("unknown_host")
+            ) from exc
         for text in addresses:
             address = ipaddress.ip_address(text)
             if is_forbidden(address) and not any(e.allows(host, address, port) for e in self._allowed):
                 raise InvalidInput(
                     f"{host} resolves to {address}, an internal or reserved address that is not allowed; "
                     f"an administrator can allow it with the setting {_ALLOWLIST_SETTING}",
-                    details={"host": host, "address": str(address)},
+                    details={"host": host, "address": str(address), **_refused("forbidden_address")},
                 )
         return addresses
 
@@ -273,6 +277,14 @@ class HttpFetcher:
 
 
 def _parse(text: str) -> httpx.URL:
+    """The URL, or InvalidInput saying why it is none Luna fetches (reason ``invalid_url``)."""
+    try:
+        return _parsed(text)
+    except InvalidInput as refused:
+        raise InvalidInput(refused.message, details=_refused("invalid_url")) from refused.__cause__
+
+
+def _parsed(text: str) -> httpx.URL:
     """A URL Luna may fetch at all (before looking at where its host points)."""
     if len(text) > MAX_URL_LENGTH:
         raise InvalidInput(f"The URL is longer than {MAX_URL_LENGTH} characters")
@@ -312,3 +324,7 @@ def _filename(headers: httpx.Headers, url: httpx.URL) -> str | None:
     name = name.replace("\\", "/").rsplit("/", 1)[-1]
     name = "".join(char for char in name if char.isprintable()).strip()
     return name or None
+
+
+def _refused(reason: RefusedUrl) -> dict[str, str]:
+    return {REASON_KEY: reason}

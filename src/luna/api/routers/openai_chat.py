@@ -68,8 +68,8 @@ def chat_completions(
     caller: Annotated[Caller, Depends(ask_rate_limit)],
     body: ChatCompletionRequest,
 ) -> Any:
-    question = _question(body)
-    events = answers.stream(question)
+    *earlier, question = _questions(body)
+    events = answers.stream(question, earlier=earlier)
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
     if body.stream:
         first = next(events)  # retrieval runs here: a failure is still an HTTP error, not a broken stream
@@ -125,11 +125,13 @@ def _encoded(vector: list[float], encoding: str) -> list[float] | str:
     return vector
 
 
-def _question(body: ChatCompletionRequest) -> str:
-    users = [message.text().strip() for message in body.messages if message.role == "user"]
+def _questions(body: ChatCompletionRequest) -> list[str]:
+    """The user's messages, the question last: earlier ones give a follow-up ("Und für Gewerbe?") its
+    topic, as in Luna's own conversations."""
+    users = [message.text().strip()[:2000] for message in body.messages if message.role == "user"]
     if not users or not users[-1]:
         raise InvalidInput("The conversation needs a user message with text: that is the question.")
-    return users[-1][:2000]
+    return users
 
 
 def _final(events: Iterator[AnswerEvent]) -> Answer:

@@ -14,6 +14,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from luna.api.auth import require_scraper
 from luna.api.deps import from_services
 from luna.api.prometheus import HttpMetrics, usage_exposition
+from luna.api.prometheus_kpis import kpi_exposition
+from luna.services.flywheel.kpis import KpiService
 from luna.services.learning.metrics import MetricsService
 
 router = APIRouter(tags=["system"])
@@ -24,14 +26,17 @@ router = APIRouter(tags=["system"])
     summary="Prometheus metrics",
     description="HTTP requests and durations by route template, jobs by status, and usage gauges "
     "(`luna_items`, `luna_chunks`, `luna_users`, `luna_events`, `luna_events_today`, "
-    "`luna_feedback_useful_ratio`, `luna_ingest_failures`, `luna_ingest_seconds` …) read at scrape time.",
+    "`luna_feedback_useful_ratio`, `luna_ingest_failures`, `luna_ingest_seconds` …) and the flywheel's "
+    "KPIs (`luna_kpi_value`, `luna_kpi_samples`), read at scrape time.",
     response_class=Response,
     responses={200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Prometheus text format"}},
     dependencies=[Depends(require_scraper)],
 )
 def get_metrics(
-    request: Request, usage: Annotated[MetricsService, from_services(lambda s: s.metrics)]
+    request: Request,
+    usage: Annotated[MetricsService, from_services(lambda s: s.metrics)],
+    kpis: Annotated[KpiService, from_services(lambda s: s.kpis)],
 ) -> Response:
     metrics: HttpMetrics = request.app.state.http_metrics
-    body = generate_latest(metrics.registry) + usage_exposition(usage.snapshot)
+    body = generate_latest(metrics.registry) + usage_exposition(usage.snapshot) + kpi_exposition(kpis.latest)
     return Response(body, media_type=CONTENT_TYPE_LATEST)

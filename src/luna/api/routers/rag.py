@@ -23,10 +23,11 @@ from luna.api.openapi import error_response
 from luna.api.schemas.envelope import Envelope
 from luna.api.schemas.knowledge import AskOut, AskRequest, CitationOut, SearchOut, SearchRequest
 from luna.container import Container
-from luna.domain.errors import LunaError, RateLimited
+from luna.domain.errors import InvalidInput, LunaError, RateLimited
 from luna.ports.ratelimit import RateLimiter
 from luna.services.energy.energy_advice import EnergyAdviceService, answer_section, wants_energy_advice
 from luna.services.knowledge.answering import Answer, AnswerEvent
+from luna.services.knowledge.knowledge import KnowledgeBase
 from luna.services.knowledge.retrieval import Citation
 
 router = APIRouter(prefix="/rag", tags=["rag"])
@@ -107,7 +108,7 @@ def ask(
     body: AskRequest,
 ) -> Any:
     appendix = _energy_appendix(advice, container.settings.recommend.energy_items, caller, body.question)
-    events = knowledge.answers.stream(body.question, body.top_k, body.filters, appendix=appendix)
+    events = _answer_events(container, knowledge, caller, body, appendix)
     # Retrieval runs on the first step, so a bad filter or a down backend still gets its 4xx/5xx envelope.
     first = next(events)
     if body.stream:
@@ -115,6 +116,24 @@ def ask(
     done = [event.data for event in itertools.chain([first], events) if event.kind == "done"]
     answer: Answer = done[-1]
     return ok(AskOut.from_answer(answer), f"Answered by {answer.model}.")
+
+
+def _answer_events(
+    container: Container, knowledge: KnowledgeBase, caller: Caller, body: AskRequest, appendix: str
+) -> Iterator[AnswerEvent]:
+    """A customer's question is a turn of their conversation; the admin key asks without one."""
+    if caller.user_id is None:
+        if body.conversation_id is not None:
+            raise InvalidInput("conversation_id: conversations belong to customers; the admin key has none.")
+        return knowledge.answers.stream(body.question, body.top_k, body.filters, appendix=appendix)
+    return container.services.conversations.ask(
+        caller.user_id,
+        body.question,
+        body.conversation_id,
+        top_k=body.top_k,
+        filters=body.filters,
+        appendix=appendix,
+    )
 
 
 def _energy_appendix(advice: EnergyAdviceService, limit: int, caller: Caller, question: str) -> str:

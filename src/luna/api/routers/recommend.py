@@ -24,7 +24,10 @@ Recommender = Annotated[RecommendService, from_services(lambda s: s.recommender)
     "/recommend",
     summary="Recommendations for a user: chunks to read next and, with linked meters, energy advice",
     description="Content recommendations from the user's positive events (average embedding), blended "
-    "with popularity and freshness and diversified across documents (MMR); unknown users and users "
+    "with popularity and freshness and diversified across documents (MMR, at most two chunks of one "
+    "document while others are left); when the chosen strategy runs dry the list is filled up from the "
+    "other strategies and then the whole knowledge base, so it is shorter than `top_k` only when fewer "
+    "eligible chunks exist. Unknown users and users "
     "without history get a cold-start list (popular and new). Never what the user disliked, nor "
     "archived chunks. A Thompson-sampling bandit picks the strategy per request from clicks on earlier "
     "answers (send `recommendation_id` in the click's `meta`). Users linked to meters also get energy "

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends
 from luna.api.auth import current_user
 from luna.api.deps import from_services
 from luna.api.envelope import ok
-from luna.api.openapi import error_response
+from luna.api.openapi import CUSTOMER_ERRORS
 from luna.api.schemas.envelope import Envelope
 from luna.api.schemas.events import ConsentIn, ConsentOut, ErasureOut, UserOut
 from luna.api.schemas.recommend import MeterLinksOut
@@ -24,9 +24,7 @@ from luna.services.learning.privacy import PrivacyService
 router = APIRouter(
     prefix="/users",
     tags=["users"],
-    responses={
-        401: error_response("No valid customer credentials (Bearer token, or X-Dev-User in development)")
-    },
+    responses=CUSTOMER_ERRORS,
 )
 
 Me = Annotated[User, Depends(current_user)]

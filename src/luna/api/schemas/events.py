@@ -136,6 +136,7 @@ class UserOut(BaseModel):
     events: int = Field(description="Stored events about this user")
     ratings: int = Field(description="Stored ratings of answers")
     labels: int = Field(description="Per-item labels derived from the ratings")
+    conversations: int = Field(description="Stored conversations with Luna (questions and answers)")
 
     @classmethod
     def from_record(cls, record: UserRecord) -> UserOut:
@@ -146,6 +147,7 @@ class UserOut(BaseModel):
             events=record.events,
             ratings=record.ratings,
             labels=record.labels,
+            conversations=record.conversations,
         )
 
 
@@ -155,6 +157,8 @@ class ErasureOut(BaseModel):
     ratings: int
     labels: int
     consent_records: int
+    conversations: int
+    flywheel_sessions: int = Field(description="Conversation sessions kept by the data flywheel")
 
     @classmethod
     def from_erasure(cls, erasure: Erasure) -> ErasureOut:
@@ -164,4 +168,6 @@ class ErasureOut(BaseModel):
             ratings=erasure.ratings,
             labels=erasure.labels,
             consent_records=erasure.consent_records,
+            conversations=erasure.conversations,
+            flywheel_sessions=erasure.flywheel_sessions,
         )

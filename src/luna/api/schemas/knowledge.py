@@ -97,6 +97,13 @@ class AskRequest(BaseModel):
         False,
         description="Server-Sent Events: `token` events (data: {text}), then `citations`, then `done`",
     )
+    conversation_id: str | None = Field(
+        None,
+        max_length=64,
+        description='Continue this conversation of yours: a follow-up question ("Und für Gewerbe?") is '
+        "searched together with the question it follows. Without it a user's question starts a new "
+        "conversation; the answer names its `conversation_id`. Not for the admin key (it has no user).",
+    )
 
 
 class AskOut(BaseModel):
@@ -106,6 +113,14 @@ class AskOut(BaseModel):
     model: str = Field(description="The model that answered (the extractive fallback when the model failed)")
     unsupported_numbers: list[str] = Field(description="Figures in the answer that no cited chunk contains")
     fallback_reason: str | None = None
+    follow_ups: list[str] = Field(
+        default_factory=list,
+        description="With an answer that cites nothing: questions the knowledge base answers instead "
+        "(each checked by a search); ask one as the next question",
+    )
+    conversation_id: str | None = Field(
+        None, description="The conversation this answer was stored in (null for the admin key)"
+    )
 
     @classmethod
     def from_answer(cls, answer: Answer) -> AskOut:
@@ -116,6 +131,8 @@ class AskOut(BaseModel):
             model=answer.model,
             unsupported_numbers=answer.unsupported_numbers,
             fallback_reason=answer.fallback_reason,
+            follow_ups=answer.follow_ups,
+            conversation_id=answer.conversation_id,
         )
 
 

@@ -95,6 +95,19 @@ class InsightsService:
             insights=compute_insights(series, self._tariffs, load),
         )
 
+    def quarter_hour_prices(self, start: datetime, end: datetime) -> tuple[str | None, list[float]]:
+        """The default market and its price per quarter-hour of ``[start, end)`` (NaN where none is
+        known yet: tomorrow's prices come after the day-ahead auction)."""
+        start, end = _floor_quarter(start), _ceil_quarter(end)
+        market = self._markets[0] if self._markets else None
+        n = int((end - start).total_seconds()) // QUARTER_S
+        return market, [float(price) for price in self._prices(market, start, end, n)]
+
+    @property
+    def dynamic_surcharge_eur_kwh(self) -> float:
+        """What the dynamic tariff adds to the exchange price per kWh (grid fees, levies, taxes)."""
+        return self._tariffs.dynamic_surcharge_eur_kwh
+
     def _check_market(self, market: str) -> None:
         stored = sorted({m for m, p, *_ in self._store.price_series() if p == DEFAULT_PRODUCT})
         if market not in stored:

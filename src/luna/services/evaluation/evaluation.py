@@ -1,10 +1,13 @@
 """The evaluation core: run golden questions through Luna's real retrieval and answers, keep the run.
 
-A run asks every question of a split once (search for the retrieval figures, ask for the answer
-figures) and is written as one JSON file under ``<data_dir>/eval/runs/``: the figures, each question's
-outcome and what produced them (models, fusion, thresholds), so two runs compare like for like
-(``luna eval compare``). Documents are named in golden sets by file name; they are found in the
-knowledge base by the content hash of that file (``--documents`` folder) or else by title.
+A run asks every question of a split once (search for the retrieval figures, ask for the answer figures)
+and is kept in SQL (``eval_runs``), never replaced: the figures, each question's outcome and what
+produced them (models, fusion, thresholds), so two runs compare like for like, figure by figure (``luna
+eval show A B``) and question by question (``luna eval compare A B``). Runs that earlier versions wrote
+as JSON files under ``<data_dir>/eval/runs/`` are imported on first use.
+
+Documents are named in golden sets by file name; they are found in the knowledge base by the content
+hash of that file (``--documents`` folder) or else by title.
 """
 
 from __future__ import annotations
@@ -13,8 +16,7 @@ import hashlib
 import json
 import re
 import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path, PurePath
 from typing import Any
@@ -25,7 +27,6 @@ from luna.domain.errors import InvalidInput, NotFound
 from luna.domain.evaluation import (
     GoldenQuestion,
     QuestionOutcome,
-    RunFigures,
     Split,
     figures,
     first_paragraph,
@@ -33,6 +34,7 @@ from luna.domain.evaluation import (
     is_hit,
     parse_golden_set,
 )
+from luna.domain.evaluation_runs import EvalRun, RunComparison, compare_runs
 from luna.ports.sql import Database
 from luna.services.knowledge.answering import AnswerService
 from luna.services.knowledge.retrieval import Citation, RetrievalService
@@ -40,37 +42,9 @@ from luna.services.knowledge.retrieval import Citation, RetrievalService
 #: When it ran, to the millisecond, and its name: sorts by time, and two runs never share a file.
 RUN_ID = re.compile(r"^[0-9]{8}T[0-9]{9}Z-[a-z0-9-]{1,40}$")
 SEARCH_DEPTH = 10
+#: How many runs ``list_runs`` returns at most (newest first).
+RUN_LIST_LIMIT = 200
 CHUNK_MARKER = re.compile(r"\[chunk ([^\]\s]+)\]")
-
-
-@dataclass(frozen=True, slots=True)
-class EvalRun:
-    run_id: str
-    name: str
-    split: Split
-    created_at: str
-    setup: dict[str, Any]
-    figures: RunFigures
-    outcomes: list[QuestionOutcome]
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-def _run_from_json(data: Mapping[str, Any]) -> EvalRun:
-    outcomes = [
-        QuestionOutcome(**{**o, "unsupported_numbers": tuple(o["unsupported_numbers"])})
-        for o in data["outcomes"]
-    ]
-    return EvalRun(
-        data["run_id"],
-        data["name"],
-        data["split"],
-        data["created_at"],
-        dict(data["setup"]),
-        RunFigures(**data["figures"]),
-        outcomes,
-    )
 
 
 def read_golden_sets(paths: Sequence[Path]) -> list[GoldenQuestion]:
@@ -158,26 +132,44 @@ class EvaluationService:
             figures(outcomes),
             outcomes,
         )
-        self._runs_dir.mkdir(parents=True, exist_ok=True)
-        path = self._runs_dir / f"{run.run_id}.json"
-        with path.open("x", encoding="utf-8") as file:  # "x": a kept run is never overwritten
-            json.dump(run.to_json(), file, ensure_ascii=False, indent=1)
+        with self._database.unit_of_work() as uow:
+            uow.eval_runs.add(run)
+            uow.commit()
         return run
 
-    def list_runs(self) -> list[EvalRun]:
+    def list_runs(self, limit: int = RUN_LIST_LIMIT) -> list[EvalRun]:
         """Newest first."""
-        if not self._runs_dir.is_dir():
-            return []
-        runs = [
-            _run_from_json(json.loads(p.read_text(encoding="utf-8"))) for p in self._runs_dir.glob("*.json")
-        ]
-        return sorted(runs, key=lambda run: (run.created_at, run.run_id), reverse=True)
+        self._import_run_files()
+        with self._database.unit_of_work(read_only=True) as uow:
+            return list(uow.eval_runs.list(limit=limit))
 
     def get_run(self, run_id: str) -> EvalRun:
-        path = self._runs_dir / f"{run_id}.json"
-        if not RUN_ID.match(run_id) or not path.is_file():
+        self._import_run_files()
+        with self._database.unit_of_work(read_only=True) as uow:
+            run = uow.eval_runs.get(run_id) if RUN_ID.match(run_id) else None
+        if run is None:
             raise NotFound(f"There is no evaluation run {run_id!r}; `luna eval list` shows them.")
-        return _run_from_json(json.loads(path.read_text(encoding="utf-8")))
+        return run
+
+    def compare(self, before_id: str, after_id: str) -> RunComparison:
+        """Which questions got better and which worse from run ``before_id`` to ``after_id``."""
+        return compare_runs(self.get_run(before_id), self.get_run(after_id))
+
+    def _import_run_files(self) -> None:
+        """Runs kept as JSON files by earlier versions move into SQL once (the file goes to
+        ``imported/``, so it is read only once and still there to look at)."""
+        files = sorted(self._runs_dir.glob("*.json")) if self._runs_dir.is_dir() else []
+        if not files:
+            return
+        done = self._runs_dir / "imported"
+        done.mkdir(exist_ok=True)
+        for path in files:
+            run = EvalRun.from_json(json.loads(path.read_text(encoding="utf-8")))
+            with self._database.unit_of_work() as uow:
+                if uow.eval_runs.get(run.run_id) is None:
+                    uow.eval_runs.add(run)
+                    uow.commit()
+            path.rename(done / path.name)
 
     def _outcome(self, question: GoldenQuestion, item_id: str | None) -> QuestionOutcome:
         started = time.perf_counter()

@@ -7,6 +7,10 @@ configured model fails before its first token, the extractive answerer takes ove
 never left without an answer because a model server is down; the ``done`` event names the model that
 answered.
 
+An answer that cites nothing (a refusal) ends with up to two questions Luna can answer instead, about
+the places of the knowledge base nearest to the question; each is offered only after a search for it
+found its own document (``Answer.follow_ups``, clickable in the dashboard).
+
 An ``appendix`` (the customer's own energy advice, "Handlungsempfehlung", built by the caller from their
 meter data) streams after the model's text and ends the answer. It is added after the answer is
 checked: its figures come from the meter, not from the cited chunks, so they are neither checked
@@ -26,8 +30,11 @@ from luna.domain.answers import (
     build_rag_messages,
     check_answer,
     filter_citations,
+    follow_up_candidates,
+    follow_up_paragraph,
     no_context_answer,
 )
+from luna.domain.conversations import retrieval_question
 from luna.domain.errors import Unavailable
 from luna.ports.chat import ChatModel
 from luna.services.knowledge.retrieval import Citation, RetrievalService, SearchResult
@@ -35,6 +42,12 @@ from luna.services.knowledge.retrieval import Citation, RetrievalService, Search
 logger = logging.getLogger(__name__)
 
 EventKind = Literal["token", "citations", "done"]
+
+#: At most this many follow-up questions are offered with a refusal ...
+MAX_FOLLOW_UPS = 2
+#: ... out of this many candidates, each costing one search.
+_FOLLOW_UP_CANDIDATES = 4
+_FOLLOW_UP_CHECK_TOP_K = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +64,10 @@ class Answer:
     model: str
     unsupported_numbers: list[str] = field(default_factory=list)
     fallback_reason: str | None = None
+    #: Questions offered instead when the answer cites nothing; a search answered each of them.
+    follow_ups: list[str] = field(default_factory=list)
+    #: The stored conversation this answer is a turn of (None when it was not kept).
+    conversation_id: str | None = None
 
 
 def _context(citations: Sequence[Citation]) -> list[ContextChunk]:
@@ -107,19 +124,14 @@ class AnswerService:
         filters: Mapping[str, Any] | None = None,
         *,
         appendix: str = "",
+        earlier: Sequence[str] = (),
     ) -> Iterator[AnswerEvent]:
+        """The answer's events; ``earlier`` questions of the conversation give a follow-up its topic."""
+        question = retrieval_question(question, earlier)
         result = self._retrieval.search(question, top_k, filters)
         context = self.relevant(result)
         if not context:
-            text = no_context_answer(
-                self._prompts, question, result.nearby_titles, context_given=bool(result.citations)
-            )
-            yield AnswerEvent("token", text)
-            if appendix:
-                yield AnswerEvent("token", appendix)
-                text += appendix
-            yield AnswerEvent("citations", [])
-            yield AnswerEvent("done", Answer(text, [], [], self._fallback.model_name))
+            yield from self._refusal(question, result, filters, appendix)
             return
         chunks = _context(context)
         messages = build_rag_messages(self._prompts, question, chunks)
@@ -141,18 +153,50 @@ class AnswerService:
                 pieces.append(piece)
                 yield AnswerEvent("token", piece)
         checked = check_answer("".join(pieces), chunks)
-        if appendix:
-            yield AnswerEvent("token", appendix)
+        follow_ups = [] if checked.cited else self._follow_ups(result.citations, filters)
+        offered = follow_up_paragraph(self._prompts, follow_ups)
+        for closing in (offered, appendix):  # the advice stays the last token of its own
+            if closing:
+                yield AnswerEvent("token", closing)
         cited = [c for c in context if c.chunk_id in checked.cited]
         yield AnswerEvent("citations", cited)
         yield AnswerEvent(
             "done",
             Answer(
-                answer=checked.text + appendix,
+                answer=checked.text + offered + appendix,
                 chunks_used=ids,
                 citations=cited,
                 model=model.model_name,
                 unsupported_numbers=list(checked.unsupported_numbers),
                 fallback_reason=fallback_reason,
+                follow_ups=follow_ups,
             ),
         )
+
+    def _refusal(
+        self, question: str, result: SearchResult, filters: Mapping[str, Any] | None, appendix: str
+    ) -> Iterator[AnswerEvent]:
+        """Nothing relevant was found: say so, name the nearest document, offer checked questions."""
+        follow_ups = self._follow_ups(result.citations, filters)
+        text = no_context_answer(
+            self._prompts, question, result.nearby_titles, context_given=bool(result.citations)
+        ) + follow_up_paragraph(self._prompts, follow_ups)
+        yield AnswerEvent("token", text)
+        if appendix:
+            yield AnswerEvent("token", appendix)
+        yield AnswerEvent("citations", [])
+        answer = Answer(text + appendix, [], [], self._fallback.model_name, follow_ups=follow_ups)
+        yield AnswerEvent("done", answer)
+
+    def _follow_ups(self, hits: Sequence[Citation], filters: Mapping[str, Any] | None) -> list[str]:
+        """Questions about the places nearest to an unanswered question that a search answers from
+        the very document they name (checked one by one, the nearest first)."""
+        places = [(str(c.payload["title"]), c.payload.get("section")) for c in hits if c.payload.get("title")]
+        offered: list[str] = []
+        for question, title in follow_up_candidates(self._prompts, places)[:_FOLLOW_UP_CANDIDATES]:
+            found = self.relevant(self._retrieval.search(question, _FOLLOW_UP_CHECK_TOP_K, filters))
+            if found and found[0].payload.get("title") == title:
+                offered.append(question)
+            if len(offered) == MAX_FOLLOW_UPS:
+                break
+        return offered

@@ -110,6 +110,13 @@ class CorpusService:
             raise NotFound(f"No item with id {item_id!r}.")
         return item
 
+    def passages(self, item_id: str) -> list[ItemChunk]:
+        """The current passages of a document in reading order (what a reader opens from a source)."""
+        with self._database.unit_of_work(read_only=True) as uow:
+            if uow.items.get(item_id) is None:
+                raise NotFound(f"No item with id {item_id!r}.")
+            return sorted(uow.chunks.list_for_item(item_id), key=lambda chunk: chunk.chunk_idx)
+
     def new_version(
         self,
         item: Item,

@@ -226,7 +226,7 @@ class KnowledgeMaintenance:
             raise
         previous = collections.swap(shadow)
         caught_up = self._catch_up(shadow)
-        progress(1.0, f"{shadow} ist aktiv ({done} Abschnitte)")
+        progress(1.0, f"Neue Index-Version aktiv ({shadow}, {done} Abschnitte)")
         return {
             "mode": "full",
             "collection": shadow,

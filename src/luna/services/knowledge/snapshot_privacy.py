@@ -1,13 +1,13 @@
 """What a snapshot restore must never roll back: erasures, consent changes, the audit log, live jobs.
 
-Restoring a snapshot replaces the whole SQL database with the state at the snapshot's time. Without
-care that would resurrect a customer's erased events and ratings, undo a consent withdrawal, delete
-the audit entries of both (and of the restore itself), and make running jobs vanish. So before the
-SQL part is replaced, :func:`capture` reads everything of that kind written since the snapshot was
+Restoring a snapshot replaces the whole SQL database with the state at the snapshot's time. Without care
+that would resurrect a customer's erased events, ratings and conversations, undo a consent withdrawal,
+delete the audit entries of both (and of the restore itself), and make running jobs vanish. So before
+the SQL part is replaced, :func:`capture` reads everything of that kind written since the snapshot was
 taken; afterwards :func:`reapply` writes it back in time order: each erasure runs again (so data the
-snapshot holds of that user is deleted again), consent records come back (a record older than a
-later erasure is deleted again by it, as it was), audit entries and job rows that the dump lacks are
-added, and the restore itself is audited.
+snapshot holds of that user is deleted again), consent records come back (a record older than a later
+erasure is deleted again by it, as it was), audit entries and job rows that the dump lacks are added,
+and the restore itself is audited.
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ def reapply(uow: UnitOfWork, ledger: PrivacyLedger, actor: str, snapshot_id: str
     for _, _, change in sorted(timeline, key=lambda row: (row[0], row[1])):
         if isinstance(change, AuditEntry):
             if _is_erasure(change):
-                _erase(uow, _erased_user(change))
+                _erase(uow, _erased_user(change), change.details.get("session_ref"))
             if change.audit_id not in known_audit:
                 uow.audit.add(change)
         elif (change.user_id, change.scope, change.ts) not in known_consent:
@@ -103,7 +103,11 @@ def _erased_user(entry: AuditEntry) -> str:
     return (entry.target or "").removeprefix("user:")
 
 
-def _erase(uow: UnitOfWork, user_id: str) -> None:
+def _erase(uow: UnitOfWork, user_id: str, session_ref: object) -> None:
+    """``session_ref`` is the user's flywheel pseudonym the erasure recorded (sessions hold no user ID)."""
     uow.events.delete_for_user(user_id)
     uow.feedback.delete_for_user(user_id)
     uow.consent.delete_for_user(user_id)
+    uow.conversations.delete_for_user(user_id)
+    if isinstance(session_ref, str):
+        uow.sessions.delete_for_user(session_ref)

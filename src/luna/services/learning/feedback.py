@@ -45,6 +45,11 @@ class FeedbackService:
         self._database = database
         self._clock = clock
 
+    def recent(self, *, useful: bool | None = None, limit: int = 50) -> list[RagFeedback]:
+        """The newest ratings (redacted as stored), e.g. the 👎 with their notes for the operator."""
+        with self._database.unit_of_work(read_only=True) as uow:
+            return uow.feedback.newest(useful=useful, limit=max(1, min(limit, 500)))
+
     def rate(
         self,
         *,

@@ -3,8 +3,8 @@
 Consent is an append-only log (the newest ``learning`` record counts; without one,
 ``learning.consent_default``), so it can be shown when and how a user decided. Withdrawing consent
 keeps Luna working for the user: their events and ratings are still stored, but the learning reads
-leave them out. Erasure (GDPR Art. 17) removes the user's events, ratings, labels and consent records
-in one transaction and leaves an audit entry with counts only.
+leave them out. Erasure (GDPR Art. 17) removes the user's events, ratings, labels, consent records and
+conversations with Luna in one transaction and leaves an audit entry with counts only.
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ class UserRecord:
     events: int
     ratings: int
     labels: int
+    conversations: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,14 +53,24 @@ class Erasure:
     ratings: int
     labels: int
     consent_records: int
+    conversations: int
+    #: The user's sessions in the data flywheel (found by their pseudonym), every revision.
+    flywheel_sessions: int = 0
 
 
 class PrivacyService:
     def __init__(
-        self, database: Database, *, consent_default: bool, clock: Callable[[], datetime] = utc_now
+        self,
+        database: Database,
+        *,
+        consent_default: bool,
+        session_ref: Callable[[str], str] | None = None,
+        clock: Callable[[], datetime] = utc_now,
     ) -> None:
+        """``session_ref`` gives a user's flywheel pseudonym (None: no pseudonym key, no sessions)."""
         self._database = database
         self._consent_default = consent_default
+        self._session_ref = session_ref
         self._clock = clock
 
     def consent(self, user_id: str) -> ConsentState:
@@ -93,22 +104,38 @@ class PrivacyService:
                 events=uow.events.count(user_id=user),
                 ratings=uow.feedback.count(user_id=user),
                 labels=uow.feedback.count_labels(user_id=user),
+                conversations=uow.conversations.count(user_id=user),
             )
 
     def erase(self, user_id: str, *, actor: str) -> Erasure:
-        """Erase the user's events, ratings, labels and consent records; audit who did it (no content)."""
+        """Erase the user's events, ratings, labels, consent records, conversations and flywheel sessions;
+        audit who did it (counts, no content)."""
         user = canonical_uuid(user_id, "user_id")
         with self._database.unit_of_work() as uow:
             if uow.users.get(user) is None:
                 raise NotFound(f"No user with id {user}.")
             ratings, labels = uow.feedback.delete_for_user(user)
+            session_ref = None if self._session_ref is None else self._session_ref(user)
             erasure = Erasure(
                 user_id=user,
                 events=uow.events.delete_for_user(user),
                 ratings=ratings,
                 labels=labels,
                 consent_records=uow.consent.delete_for_user(user),
+                conversations=uow.conversations.delete_for_user(user),
+                flywheel_sessions=0 if session_ref is None else uow.sessions.delete_for_user(session_ref),
             )
+            details: dict[str, object] = {
+                "events": erasure.events,
+                "ratings": erasure.ratings,
+                "labels": erasure.labels,
+                "consent_records": erasure.consent_records,
+                "conversations": erasure.conversations,
+                "flywheel_sessions": erasure.flywheel_sessions,
+            }
+            if session_ref is not None:
+                # A snapshot restore erases them again by this pseudonym (sessions hold no user ID).
+                details["session_ref"] = session_ref
             uow.audit.add(
                 AuditEntry(
                     audit_id=str(uuid.uuid4()),
@@ -116,12 +143,7 @@ class PrivacyService:
                     actor=actor,
                     action=ERASE_ACTION,
                     target=f"user:{user}",
-                    details={
-                        "events": erasure.events,
-                        "ratings": erasure.ratings,
-                        "labels": erasure.labels,
-                        "consent_records": erasure.consent_records,
-                    },
+                    details=details,
                 )
             )
             uow.commit()

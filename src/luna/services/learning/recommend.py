@@ -7,7 +7,8 @@ One answer is built in five steps:
    positive event (or consent) are *cold*;
 2. the strategy: the bandit (:mod:`luna.services.learning.recommend_bandit`) picks ``content``, ``popular``,
    ``fresh`` or ``blend`` (cold users: no ``content``);
-3. the content list (:mod:`luna.services.learning.recommend_candidates`): candidates, signals, MMR;
+3. the content list (:mod:`luna.services.learning.recommend_candidates`): candidates, signals, MMR,
+   filled up from the other strategies' sources when the chosen one runs dry;
 4. energy advice (:mod:`luna.services.energy.energy_advice`) for users with linked meters, at most
    ``recommend.energy_items``. It takes every third place of the list, starting with the first
    (places 1, 4, 7 …), and content fills the rest, so ``top_k`` is the length of the whole list and

@@ -125,3 +125,18 @@ class LogSummaryService:
             newest_errors=errors,
             newest_warnings=warnings,
         )
+
+    def find(self, text: str, limit: int = MAX_ENTRIES) -> list[ProblemRecord]:
+        """The recent warnings and errors that mention ``text`` (a Fehlernummer a customer reports, or
+        a trace id from an API error) in their message, trace id or exception, newest first."""
+        needle = text.strip().casefold()
+        if not needle:
+            return []
+        found = [
+            record
+            for record in self._source.newest(_SCANNED)
+            if any(
+                needle in (part or "").casefold() for part in (record.message, record.trace_id, record.error)
+            )
+        ]
+        return found[: max(1, min(limit, MAX_ENTRIES))]

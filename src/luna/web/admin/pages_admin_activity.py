@@ -14,6 +14,7 @@ from nicegui import ui
 from luna.domain.scores import AuditEntry, ScoreVersion
 from luna.ports.metrics import Ratings
 from luna.services.learning.metrics import IngestMetrics, Overview
+from luna.web.admin.feedback_notes import SHOWN, unhelpful_answers
 from luna.web.admin.pages_admin_activity_parts import audit_table, ingest_chart, seconds, versions_table
 from luna.web.components.charts import EVENT_NAMES, events_chart
 from luna.web.components.errors import failure_shown
@@ -48,6 +49,11 @@ async def activity(view: AdminView) -> None:
             _events(cards.events, overview)
             _feedback(cards.feedback, overview)
             stamp.set_text(f"Stand: {de_datetime(overview.as_of)}")
+        with failure_shown(cards.unhelpful, what="Die nicht hilfreichen Antworten"):
+            feedback = view.web.services.feedback
+            unhelpful_answers(
+                cards.unhelpful, await in_thread(lambda: feedback.recent(useful=False, limit=SHOWN))
+            )
         with failure_shown(cards.ingest, what="Die Zahlen zum Einlesen"):
             _ingest(cards.ingest, await in_thread(metrics.ingest))
         learning = view.web.services.learning
@@ -69,6 +75,7 @@ class _Cards:
 
     events: ui.column
     feedback: ui.column
+    unhelpful: ui.column
     ingest: ui.column
     versions: ui.column
     audit: ui.column
@@ -86,15 +93,18 @@ def _cards() -> _Cards:
             card_title("Einlesen von Dokumenten", "upload_file")
             ingest = ui.column().classes("w-full gap-2").mark("ingest-card")
     with ui.card().classes("w-full"):
+        card_title("Nicht hilfreiche Antworten (👎) mit Anmerkungen", "thumb_down")
+        unhelpful = ui.column().classes("w-full gap-2").mark("unhelpful-card")
+    with ui.card().classes("w-full"):
         card_title("Lernen: Versionen der Bewertungen", "psychology")
         versions = ui.column().classes("w-full gap-2").mark("learning-card")
     with ui.card().classes("w-full"):
         card_title("Protokoll der Lernläufe", "fact_check")
         audit = ui.column().classes("w-full gap-2")
-    for area in (events, feedback, ingest, versions, audit):
+    for area in (events, feedback, unhelpful, ingest, versions, audit):
         with area:
             loading()
-    return _Cards(events, feedback, ingest, versions, audit)
+    return _Cards(events, feedback, unhelpful, ingest, versions, audit)
 
 
 def _events(area: ui.column, overview: Overview) -> None:

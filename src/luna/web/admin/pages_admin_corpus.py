@@ -18,6 +18,7 @@ from luna.web.admin.pages_admin_corpus_parts import (
     action_button,
     choose_new_version,
     edit_tags,
+    show_document,
     show_versions,
 )
 from luna.web.admin.pages_admin_dialog_parts import confirmed
@@ -79,7 +80,7 @@ def _filter_card(query: str, tag: str) -> _Filters:
         card_title("Dokumente finden", "search")
         with ui.row().classes("w-full gap-4 items-start"):
             return _Filters(
-                query=ui.input("Suche in Titel und Adresse", value=query)
+                query=ui.input("Suche in Titel, Adresse und Text", value=query)
                 .props('outlined clearable debounce="400"')
                 .classes("grow min-w-[18rem]")
                 .mark("corpus-query"),
@@ -206,6 +207,7 @@ def _item_card(entry: CorpusItem, actions: _ItemActions) -> None:
             else:
                 ui.label("Keine Schlagwörter").classes("text-sm luna-muted")
         with ui.row().classes("gap-1"):
+            action_button("Ansehen", "article", f"Dokument ansehen: {title}", lambda: actions.read(entry))
             action_button(
                 "Schlagwörter", "sell", f"Schlagwörter bearbeiten: {title}", lambda: actions.tags(entry)
             )
@@ -258,6 +260,13 @@ class _ItemActions:
             return
         ui.notify("Schlagwörter gespeichert.", type="positive", position="top")
         await self.shown.refresh()
+
+    async def read(self, entry: CorpusItem) -> None:
+        with failure_shown() as attempt:
+            passages = await in_thread(self.service.passages, entry.item.item_id)
+        if attempt.failed:
+            return
+        await show_document(entry.item.title or "Unbenanntes Dokument", passages)
 
     async def versions(self, entry: CorpusItem) -> None:
         with failure_shown() as attempt:

@@ -1,5 +1,5 @@
-"""Pieces of the corpus view: an item's action buttons, the tag editor, the version history and the
-choice of a file for a new version."""
+"""Pieces of the corpus view: an item's action buttons, the tag editor, the version history, the
+document viewer and the choice of a file for a new version."""
 
 from __future__ import annotations
 
@@ -8,9 +8,12 @@ from collections.abc import Awaitable, Callable, Sequence
 from nicegui import ui
 from nicegui.events import UploadEventArguments
 
+from luna.domain.items import ItemChunk
 from luna.services.knowledge.corpus import ItemVersion
+from luna.services.knowledge.ingest_rules import MAX_TAG_CHARS, MAX_TAGS
 from luna.web.admin.pages_admin_upload import upload_field
 from luna.web.components.formats import de_datetime, de_int
+from luna.web.customer.excerpts import readable_lines
 
 
 def action_button(
@@ -37,12 +40,23 @@ async def edit_tags(title: str, tags: Sequence[str]) -> list[str] | None:
             .classes("w-full")
             .mark("tag-editor")
         )
-        ui.label("Höchstens 20 Schlagwörter mit je bis zu 64 Zeichen.").classes("text-xs luna-muted")
+        rule = f"Höchstens {MAX_TAGS} Schlagwörter mit je bis zu {MAX_TAG_CHARS} Zeichen."
+        hint = ui.label(rule).classes("text-xs luna-muted").props('aria-live="polite"')
+
+        def save() -> None:
+            """Checked here, so a wrong tag keeps the dialog and the edits open instead of failing later."""
+            chosen = [str(tag) for tag in chips.value or []]
+            too_long = [tag for tag in chosen if len(tag.strip()) > MAX_TAG_CHARS]
+            if too_long or len(chosen) > MAX_TAGS:
+                problem = f"„{too_long[0][:24]}…“ ist zu lang. " if too_long else "Zu viele Schlagwörter. "
+                hint.set_text(problem + rule)
+                hint.classes(replace="text-xs text-negative font-medium")
+                return
+            dialog.submit(chosen)
+
         with ui.row().classes("w-full justify-end gap-2"):
             ui.button("Abbrechen", on_click=lambda: dialog.submit(None)).props("flat no-caps")
-            ui.button(
-                "Speichern", icon="save", on_click=lambda: dialog.submit(list(chips.value or []))
-            ).props("no-caps")
+            ui.button("Speichern", icon="save", on_click=save).props("no-caps")
     chosen = await dialog
     dialog.delete()
     return chosen if isinstance(chosen, list) else None
@@ -76,6 +90,25 @@ async def show_versions(title: str, history: Sequence[ItemVersion]) -> None:
                 "Ältere Versionen bleiben gespeichert, damit frühere Antworten nachvollziehbar bleiben; "
                 "gesucht wird nur in der aktuellen."
             ).classes("text-xs luna-muted")
+        with ui.row().classes("w-full justify-end"):
+            ui.button("Schließen", on_click=dialog.close).props("flat no-caps autofocus")
+    await dialog
+    dialog.delete()
+
+
+async def show_document(title: str, passages: Sequence[ItemChunk]) -> None:
+    """The document's current passages in reading order, each under its section and page: what Luna
+    searches and quotes, as she has it."""
+    with ui.dialog() as dialog, ui.card().classes("w-[56rem] max-w-full gap-3").mark("document-viewer"):
+        ui.label(title).classes("text-lg font-semibold").props('role="heading" aria-level="2"')
+        ui.label(f"{de_int(len(passages))} Abschnitte").classes("text-sm luna-muted")
+        with ui.scroll_area().classes("w-full h-[32rem] border rounded p-2"):
+            for chunk in passages:
+                place = [str(chunk.metadata.get("section") or "Ohne Abschnittsüberschrift")]
+                if chunk.metadata.get("page") not in (None, ""):
+                    place.append(f"Seite {chunk.metadata['page']}")
+                ui.label(" · ".join(place)).classes("text-xs font-semibold luna-muted pt-2")
+                ui.label("\n".join(readable_lines(chunk.text))).classes("whitespace-pre-line text-sm")
         with ui.row().classes("w-full justify-end"):
             ui.button("Schließen", on_click=dialog.close).props("flat no-caps autofocus")
     await dialog

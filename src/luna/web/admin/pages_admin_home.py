@@ -1,27 +1,33 @@
-"""``/admin``: is every component of Luna running, and which version is deployed."""
+"""``/admin``: is every component of Luna running, which version is deployed, and Luna in figures
+(documents, passages, users, today's events, useful answers)."""
 
 from __future__ import annotations
 
 from nicegui import ui
 
+from luna.services.learning.metrics import Overview
 from luna.services.operations.system import system_info
 from luna.web.admin.system_status import component_table, overall_status, version_lines
 from luna.web.components.errors import failure_shown
+from luna.web.components.formats import de_int, de_percent
 from luna.web.components.layout import AdminView, admin_page
 from luna.web.components.offload import in_thread
-from luna.web.components.widgets import card_title, loading
+from luna.web.components.widgets import card_title, figure, loading
 
 
 @admin_page("/admin")
 async def admin_home(view: AdminView) -> None:
     container = view.web.container
     with ui.row().classes("w-full gap-4 items-start"):
-        with ui.card().classes("grow min-w-[36rem] basis-[48rem]"):
+        with ui.card().classes("grow min-w-0 max-w-full basis-[48rem]"):
             card_title("Komponenten", "monitor_heart")
             health_area = ui.column().classes("w-full")
         with ui.card().classes("grow basis-80"):
             card_title("Version", "info")
             version_lines(system_info(container.settings, container.model_names()))
+    with ui.card().classes("w-full"):
+        card_title("Luna in Zahlen", "insights")
+        figures = ui.row().classes("w-full gap-8").mark("overview-figures")
 
     async def refresh() -> None:
         health_area.clear()
@@ -37,4 +43,29 @@ async def admin_home(view: AdminView) -> None:
             component_table(report, technical=True)
             ui.button("Erneut prüfen", icon="refresh", on_click=refresh).props("flat no-caps")
 
+    async def refresh_figures() -> None:
+        with failure_shown(figures, what="Die Kennzahlen") as attempt:
+            numbers = await in_thread(view.web.services.metrics.overview)
+        if attempt.failed:
+            return
+        figures.clear()
+        with figures:
+            _figures(numbers)
+
     await refresh()
+    await refresh_figures()
+    ui.timer(view.web.settings.web.refresh_sec, refresh_figures)
+
+
+def _figures(numbers: Overview) -> None:
+    rated = numbers.feedback.overall
+    useful = de_percent(rated.useful_ratio) if rated.useful_ratio is not None else "–"
+    figure("Dokumente", de_int(numbers.items))
+    figure("Abschnitte", de_int(numbers.chunks))
+    figure("Nutzer", de_int(numbers.users))
+    figure("Ereignisse heute", de_int(sum(numbers.events_today.values())))
+    figure(
+        "Nützliche Antworten",
+        useful,
+        f"{rated.useful} von {rated.total} Bewertungen" if rated.total else "noch keine Bewertungen",
+    )

@@ -26,6 +26,8 @@ JOB_NAMES: Final = {
     "learn.run": "Lernlauf",
     "feeds.scan_csv": "CSV-Import der Zählerdaten",
     "maintenance.refresh_events_daily": "Tagesstatistik der Ereignisse",
+    "eval.run": "Evaluation",
+    "flywheel.hourly": "Auswertung des Daten-Schwungrads",
 }
 _CREATORS: Final = {
     "admin": "Administration",
@@ -40,7 +42,7 @@ _STATES: Final = {
     JobStatus.RUNNING: ("Läuft", "primary"),
     JobStatus.SUCCEEDED: ("Erfolgreich", "positive"),
     JobStatus.FAILED: ("Fehlgeschlagen", "negative"),
-    JobStatus.CANCELLED: ("Abgebrochen", "grey-8"),
+    JobStatus.CANCELLED: ("Gestoppt", "grey-8"),
 }
 STATUS_FILTER: Final = {"": "Alle", **{status.value: label for status, (label, _) in _STATES.items()}}
 _MAX_ERROR: Final = 240
@@ -111,7 +113,7 @@ def job_row(job: Job, now: datetime | None = None) -> dict[str, Any]:
         "status": state,
         "color": color,
         "progress": round(job.progress, 4),
-        "percent": f"{round(job.progress * 100)} %",
+        "percent": _percent(job),
         "message": job.message or "",
         "error": error[: _MAX_ERROR - 1] + "…" if len(error) > _MAX_ERROR else error,
         "created_by": _CREATORS.get(job.created_by or "", job.created_by or "–"),
@@ -146,3 +148,11 @@ def show_jobs(table: ui.table, jobs: Sequence[Job]) -> None:
     now = datetime.now(UTC)
     table.rows = [job_row(job, now) for job in jobs]
     table.update()
+
+
+def _percent(job: Job) -> str:
+    """The share done; a stopped job that never counted (the live simulation runs until stopped) has
+    none, rather than a misleading "0 %"."""
+    if job.status is JobStatus.CANCELLED and job.progress == 0:
+        return "–"
+    return f"{round(job.progress * 100)} %"

@@ -61,60 +61,83 @@ async def logs(view: AdminView) -> None:
             with ui.tab_panel(warnings_tab).classes("px-0"):
                 warnings = ui.column().classes("w-full").mark("log-warnings")
     with ui.card().classes("w-full"):
+        card_title("Nach Fehlernummer suchen", "search")
+        with ui.row().classes("w-full items-start gap-3 no-wrap"):
+            wanted = (
+                ui.input("Fehlernummer oder Trace-ID", placeholder="z. B. 3f9a0c1e")
+                .props('outlined clearable maxlength="200"')
+                .classes("grow")
+            )
+            search = ui.button("Suchen", icon="search").props("no-caps")
+        found = ui.column().classes("w-full").mark("log-found")
+    with ui.card().classes("w-full"):
         card_title("Nach Herkunft (letzte 24 Stunden)", "account_tree")
         origins = ui.column().classes("w-full")
 
+    def look_up() -> None:
+        text = (wanted.value or "").strip()
+        if not text:
+            found.clear()
+            return
+        _entries(
+            found,
+            service.find(text),
+            "Nichts gefunden",
+            f"Kein Eintrag der letzten Zeit nennt „{text}“ (gesucht wird in diesem Serverprozess).",
+        )
+
+    search.on_click(look_up)
+    wanted.on("keydown.enter", look_up)
+
     def refresh() -> None:
         summary = service.summary(NEWEST)
-        _figures(summary)
+        _figures(figures, since, summary)
         _entries(
             errors, summary.newest_errors, "Keine Fehler", "Seit dem Start wurde kein Fehler protokolliert."
         )
         _entries(warnings, summary.newest_warnings, "Keine Warnungen", "Seit dem Start gab es keine Warnung.")
-        _origins(summary)
-
-    def _figures(summary: LogSummary) -> None:
-        figures.clear()
-        with figures:
-            figure("Fehler, letzte Stunde", de_int(summary.last_hour.errors))
-            figure("Fehler, letzte 24 Stunden", de_int(summary.last_day.errors))
-            figure("Warnungen, letzte Stunde", de_int(summary.last_hour.warnings))
-            figure("Warnungen, letzte 24 Stunden", de_int(summary.last_day.warnings))
-        if summary.collecting_since is None:
-            since.set_text(
-                "Dieser Prozess sammelt keine Protokolle (die Protokollierung ist nicht eingerichtet)."
-            )
-        else:
-            since.set_text(
-                f"Erfasst seit {de_datetime(summary.collecting_since)} in diesem Serverprozess; "
-                "das vollständige Protokoll steht in der Ausgabe des Servers (JSON, eine Zeile je Eintrag). "
-                f"Stand {de_datetime(summary.as_of)}."
-            )
-
-    def _origins(summary: LogSummary) -> None:
-        origins.clear()
-        with origins:
-            if not summary.by_logger:
-                ui.label("In den letzten 24 Stunden gab es weder Fehler noch Warnungen.").classes(
-                    "luna-muted"
-                )
-                return
-            columns = [
-                {"name": "logger", "label": "Herkunft", "field": "logger", "align": "left"},
-                {"name": "errors", "label": "Fehler", "field": "errors", "align": "right"},
-                {"name": "warnings", "label": "Warnungen", "field": "warnings", "align": "right"},
-            ]
-            rows = [
-                {"logger": e.logger, "errors": de_int(e.counts.errors), "warnings": de_int(e.counts.warnings)}
-                for e in summary.by_logger
-            ]
-            table = (
-                ui.table(columns=columns, rows=rows, row_key="logger").props("flat dense").classes("w-full")
-            )
-            table.add_slot("body-cell-logger", _MONO_SLOT)
+        _origins(origins, summary)
 
     refresh()
     ui.timer(view.web.settings.web.refresh_sec, refresh)
+
+
+def _figures(figures: ui.row, since: ui.label, summary: LogSummary) -> None:
+    figures.clear()
+    with figures:
+        figure("Fehler, letzte Stunde", de_int(summary.last_hour.errors))
+        figure("Fehler, letzte 24 Stunden", de_int(summary.last_day.errors))
+        figure("Warnungen, letzte Stunde", de_int(summary.last_hour.warnings))
+        figure("Warnungen, letzte 24 Stunden", de_int(summary.last_day.warnings))
+    if summary.collecting_since is None:
+        since.set_text(
+            "Dieser Prozess sammelt keine Protokolle (die Protokollierung ist nicht eingerichtet)."
+        )
+    else:
+        since.set_text(
+            f"Erfasst seit {de_datetime(summary.collecting_since)} in diesem Serverprozess; "
+            "das vollständige Protokoll steht in der Ausgabe des Servers (JSON, eine Zeile je Eintrag). "
+            f"Stand {de_datetime(summary.as_of)}."
+        )
+
+
+def _origins(origins: ui.column, summary: LogSummary) -> None:
+    origins.clear()
+    with origins:
+        if not summary.by_logger:
+            ui.label("In den letzten 24 Stunden gab es weder Fehler noch Warnungen.").classes("luna-muted")
+            return
+        columns = [
+            {"name": "logger", "label": "Herkunft", "field": "logger", "align": "left"},
+            {"name": "errors", "label": "Fehler", "field": "errors", "align": "right"},
+            {"name": "warnings", "label": "Warnungen", "field": "warnings", "align": "right"},
+        ]
+        rows = [
+            {"logger": e.logger, "errors": de_int(e.counts.errors), "warnings": de_int(e.counts.warnings)}
+            for e in summary.by_logger
+        ]
+        table = ui.table(columns=columns, rows=rows, row_key="logger").props("flat dense").classes("w-full")
+        table.add_slot("body-cell-logger", _MONO_SLOT)
 
 
 def _entries(area: ui.column, records: Sequence[ProblemRecord], empty: str, text: str) -> None:

@@ -20,6 +20,7 @@ from nicegui.events import GenericEventArguments, UploadEventArguments
 
 from luna.container import Container
 from luna.domain.errors import Conflict, InvalidInput, TooLarge, Unavailable, Unprocessable, UnsupportedType
+from luna.ports.fetch import REASON_KEY
 from luna.services.knowledge.ingest import IngestRequest, IngestResult
 from luna.services.knowledge.ingest_rules import clean_tags
 from luna.web.components.errors import german_message
@@ -114,11 +115,26 @@ _UPLOAD_HEADER: Final = r"""
   <q-spinner v-if="props.isUploading" size="sm" />
   <div class="col">
     <div class="q-uploader__title">TITLE</div>
-    <div class="q-uploader__subtitle">{{ props.uploadSizeLabel }} · {{ props.uploadProgressLabel }}</div>
+    <div v-if="props.isUploading" class="q-uploader__subtitle">
+      {{ props.uploadSizeLabel }} · {{ props.uploadProgressLabel }}</div>
   </div>
-  <q-btn v-if="props.canAddFiles" unelevated no-caps color="white" text-color="primary" icon="folder_open"
-         label="Dateien auswählen" @click="props.pickFiles"><q-uploader-add-trigger /></q-btn>
+  <div v-if="props.canAddFiles" class="relative-position">
+    <q-btn unelevated no-caps color="white" text-color="primary" icon="folder_open"
+           label="Dateien auswählen" @click="props.pickFiles" />
+    <q-uploader-add-trigger />
+  </div>
 </div>
+"""
+#: The uploader's file input (Quasar renders it without a name) gets one whenever it appears; it lies
+#: over the button beside it, not inside, so no control is nested in another (axe-core's rules).
+_LABEL_FILE_INPUTS: Final = """
+if (!window.lunaFileInputs) {
+  window.lunaFileInputs = true;
+  const name = () => document.querySelectorAll('.q-uploader__input:not([aria-label])')
+    .forEach(input => input.setAttribute('aria-label', 'Dateien auswählen'));
+  new MutationObserver(name).observe(document.body, {childList: true, subtree: true});
+  name();
+}
 """
 
 
@@ -130,7 +146,20 @@ def upload_field(title: str, max_mb: int, *, multiple: bool) -> ui.upload:
         .classes("w-full")
     )
     field.add_slot("header", _UPLOAD_HEADER.replace("TITLE", title))
+    ui.run_javascript(_LABEL_FILE_INPUTS)
     return field
+
+
+#: Why Luna does not fetch an address, per reason of the fetcher (``ports.fetch.RefusedUrl``).
+_URL_REFUSALS: Final[dict[str, str]] = {
+    "invalid_url": "Das ist keine Adresse, die Luna abruft: bitte eine vollständige http(s)-Adresse angeben, "
+    "z. B. https://www.example.de/preisblatt.pdf.",
+    "unknown_host": "Diesen Servernamen gibt es nicht (er lässt sich nicht auflösen); "
+    "bitte die Adresse prüfen.",
+    "forbidden_address": "Diese Adresse zeigt auf ein internes oder reserviertes Netz; solche Adressen "
+    "ruft Luna nur ab, wenn sie in der Einstellung ingest.url_allowlist freigegeben sind.",
+    "too_many_redirects": "Diese Adresse leitet zu oft weiter; bitte die endgültige Adresse angeben.",
+}
 
 
 def refusal(error: BaseException, max_mb: int, *, url: bool = False) -> tuple[str, str | None]:
@@ -156,11 +185,7 @@ def refusal(error: BaseException, max_mb: int, *, url: bool = False) -> tuple[st
         return "Darin ist kein auslesbarer Text (Scans ohne Texterkennung werden nicht unterstützt).", None
     if isinstance(error, InvalidInput):
         if url:
-            return (
-                "Diese Adresse ruft Luna nicht ab: erlaubt sind http(s)-Adressen öffentlicher Server "
-                "(interne nur, wenn sie in ingest.url_allowlist stehen).",
-                None,
-            )
+            return _URL_REFUSALS.get(str(error.details.get(REASON_KEY)), german_message(error)), None
         return "Bitte höchstens 20 Schlagwörter mit je bis zu 64 Zeichen angeben.", None
     if isinstance(error, Unavailable) and url:
         return "Der Server der Adresse ist nicht erreichbar oder hat nicht rechtzeitig geantwortet.", None

@@ -1,4 +1,6 @@
-"""ECharts options for the energy views, built from service results (pure functions, no UI).
+"""ECharts options for the price and activity views, built from service results (pure functions, no UI).
+
+The meter's charts (power, energy bars, the hourly profile) are in :mod:`luna.web.components.meter_charts`.
 
 Times travel as epoch milliseconds and the browser shows them in its own time zone with German
 formats; numbers are formatted with ``de-DE`` (decimal comma). Every chart has ECharts' ARIA
@@ -9,10 +11,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
-from luna.services.energy.energy_data import Series
 from luna.web.components import theme
 
 #: Beyond any day-ahead price (the market's technical limits are −500 and 4,000 €/MWh).
@@ -45,13 +46,6 @@ def _value(value: Any) -> float | None:
     return None if math.isnan(number) else round(number, 4)
 
 
-def _points(series: Series, column: str) -> list[list[float | int | None]]:
-    if column not in series.columns:
-        return []
-    ts, at = series.columns.index("ts"), series.columns.index(column)
-    return [[_ms(row[ts]), _value(row[at])] for row in series.rows]
-
-
 def _base(y_name: str, unit: str, digits: int = 2) -> dict[str, Any]:
     return {
         "aria": {"enabled": True},
@@ -70,129 +64,78 @@ def _base(y_name: str, unit: str, digits: int = 2) -> dict[str, Any]:
     }
 
 
-def meter_chart(series: Series) -> dict[str, Any]:
-    """Consumption and PV production in kW (raw readings, or the mean of each rollup bucket)."""
-    raw = series.resolution == "raw"
-    options = _base("kW", "kW")
-    options["series"] = [
-        {
-            "name": "Verbrauch",
-            "type": "line",
-            "showSymbol": False,
-            "sampling": "lttb",
-            "color": theme.CONSUMPTION,
-            "areaStyle": {"opacity": 0.12},
-            "data": _points(series, "consumption_kw" if raw else "consumption_kw_avg"),
-        },
-        {
-            "name": "PV-Erzeugung",
-            "type": "line",
-            "showSymbol": False,
-            "sampling": "lttb",
-            "color": theme.PRODUCTION,
-            "areaStyle": {"opacity": 0.25},
-            "data": _points(series, "production_kw" if raw else "production_kw_avg"),
-        },
-    ]
-    return options
-
-
 def price_chart(
-    base: Series | None, peak: Series | None, cheapest: Sequence[tuple[datetime, datetime]] = ()
+    start: datetime,
+    customer_ct_kwh: Sequence[float],
+    exchange_ct_kwh: Sequence[float],
+    cheapest: Sequence[tuple[datetime, datetime]] = (),
+    now: datetime | None = None,
 ) -> dict[str, Any]:
-    """Day-ahead prices in €/MWh: BASE (negative stretches red below the zero line), PEAK, and the
-    cheapest windows shaded."""
-    options = _base("€/MWh", "€/MWh", 2)
-    series: list[dict[str, Any]] = []
-    if base is not None:
-        column = "price_eur_mwh" if base.resolution == "raw" else "price_eur_mwh_avg"
-        series.append(
-            {
-                "name": "BASE",
-                "type": "line",
-                "step": "start",
-                "showSymbol": False,
-                "color": theme.PRICE,
-                "areaStyle": {"origin": 0, "opacity": 0.18},
-                "data": _points(base, column),
-                "markLine": {
-                    "silent": True,
-                    "symbol": "none",
-                    "lineStyle": {"color": theme.TEXT, "type": "solid", "width": 1},
-                    "label": {"formatter": "0 €/MWh", "position": "insideEndTop"},
-                    "data": [{"yAxis": 0}],
-                },
-                "markArea": {
-                    "silent": True,
-                    "itemStyle": {"color": theme.CHEAP_WINDOW},
-                    "label": {"color": theme.POSITIVE, "fontWeight": "bold"},
-                    "data": [
-                        [{"name": "günstig", "xAxis": _ms(start)}, {"xAxis": _ms(end)}]
-                        for start, end in cheapest
-                    ],
-                },
-            }
-        )
-    if peak is not None:
-        column = "price_eur_mwh" if peak.resolution == "raw" else "price_eur_mwh_avg"
-        series.append(
-            {
-                "name": "PEAK",
-                "type": "line",
-                "step": "start",
-                "showSymbol": False,
-                "color": theme.PEAK_PRICE,
-                "lineStyle": {"type": "dashed"},
-                "data": _points(peak, column),
-            }
-        )
-    options["series"] = series
-    if base is not None:
-        # Below zero the BASE line and its area turn red: negative prices stand out at a glance.
-        options["visualMap"] = {
-            "show": False,
-            "seriesIndex": 0,
-            "dimension": 1,
-            # Bounded pieces: ECharts fails to draw a line whose visual pieces are open-ended.
-            "pieces": [
-                {"min": -_PRICE_BOUND, "max": 0, "color": theme.NEGATIVE_PRICE},
-                {"min": 0, "max": _PRICE_BOUND, "color": theme.PRICE},
-            ],
+    """Quarter-hour prices in ct/kWh from ``start``: the customer's dynamic-tariff price, the exchange
+    price under it (negative stretches red below the zero line), the cheapest windows shaded and a
+    "jetzt" line. Unknown quarter-hours (NaN) are gaps, never drawn as zero."""
+    options = _base("ct/kWh", "ct/kWh", 1)
+    options["tooltip"] = {"trigger": "axis", ":formatter": _berlin_tooltip("ct/kWh")}
+    origin = start.astimezone(UTC)  # real quarter-hours, also across a clock change
+    times = [_ms(origin + timedelta(minutes=15 * i)) for i in range(len(customer_ct_kwh))]
+    yours: dict[str, Any] = {
+        "name": "Ihr Preis (dynamischer Tarif)",
+        "type": "line",
+        "step": "start",
+        "showSymbol": False,
+        "color": theme.PRICE,
+        "data": [[t, _value(v)] for t, v in zip(times, customer_ct_kwh, strict=True)],
+        "markArea": {
+            "silent": True,
+            "itemStyle": {"color": theme.CHEAP_WINDOW},
+            "label": {"color": theme.POSITIVE, "fontWeight": "bold"},
+            "data": [[{"name": "günstig", "xAxis": _ms(a)}, {"xAxis": _ms(b)}] for a, b in cheapest],
+        },
+    }
+    if now is not None:
+        yours["markLine"] = {
+            "silent": True,
+            "symbol": "none",
+            "lineStyle": {"color": theme.TEXT, "type": "dashed", "width": 1},
+            "label": {"formatter": "jetzt", "position": "end"},
+            "data": [{"xAxis": _ms(now)}],
         }
-    return options
-
-
-def hourly_profile_chart(
-    consumption: Sequence[float | None], production: Sequence[float | None]
-) -> dict[str, Any]:
-    """Mean kW per local hour of day (0–23 h): when the household uses and produces energy."""
-    hours = [f"{hour:02d}" for hour in range(24)]
-    return {
-        "aria": {"enabled": True},
-        "animation": False,
-        "grid": {"left": 56, "right": 16, "top": 40, "bottom": 32},
-        "legend": {"top": 4},
-        "tooltip": {"trigger": "axis", ":valueFormatter": _number_formatter("kW")},
-        "xAxis": {"type": "category", "data": hours, "name": "Uhr"},
-        "yAxis": {"type": "value", "name": "kW", "axisLabel": {":formatter": _AXIS_NUMBER}},
-        "series": [
-            {
-                "name": "Verbrauch",
-                "type": "bar",
-                "color": theme.CONSUMPTION,
-                "data": [_value(v) for v in consumption],
-            },
-            {
-                "name": "PV-Erzeugung",
-                "type": "bar",
-                "color": theme.PRODUCTION,
-                "data": [_value(v) for v in production],
-            },
+    exchange = {
+        "name": "Börsenpreis",
+        "type": "line",
+        "step": "start",
+        "showSymbol": False,
+        "color": theme.PEAK_PRICE,
+        "lineStyle": {"width": 1},
+        "areaStyle": {"origin": 0, "opacity": 0.12},
+        "data": [[t, _value(v)] for t, v in zip(times, exchange_ct_kwh, strict=True)],
+    }
+    options["series"] = [yours, exchange]
+    # Below zero the exchange price turns red: negative prices stand out at a glance.
+    options["visualMap"] = {
+        "show": False,
+        "seriesIndex": 1,
+        "dimension": 1,
+        # Bounded pieces: ECharts fails to draw a line whose visual pieces are open-ended.
+        "pieces": [
+            {"min": -_PRICE_BOUND, "max": 0, "color": theme.NEGATIVE_PRICE},
+            {"min": 0, "max": _PRICE_BOUND, "color": theme.PEAK_PRICE},
         ],
     }
+    return options
 
 
-#: German names of the event types, in the order the charts stack them.
+def _berlin_tooltip(unit: str) -> str:
+    """A tooltip headed by the German date and time in Europe/Berlin (never an ISO time)."""
+    return (
+        "ps => { const when = new Date(ps[0].value[0]).toLocaleString('de-DE', {timeZone: 'Europe/Berlin', "
+        "weekday: 'short', day: '2-digit', month: '2-digit', hour: '2-digit', minute: '2-digit'}); "
+        "return when + ' Uhr' + ps.map(p => '<br>' + p.marker + p.seriesName + ': ' + "
+        "(p.value[1] === null ? '–' : p.value[1].toLocaleString('de-DE', {maximumFractionDigits: 1}))"
+        f" + ' {unit}').join(''); }}"
+    )
+
+
 EVENT_NAMES: Final = {
     "view": "Ansichten",
     "click": "Klicks",

@@ -36,3 +36,8 @@ def de_datetime(instant: datetime) -> str:
 
 def de_time(instant: datetime) -> str:
     return instant.astimezone(BERLIN).strftime("%H:%M")
+
+
+def de_count(count: int, singular: str, plural: str) -> str:
+    """``1 Viertelstunde``, ``2 Viertelstunden``, ``1.440 Werte``: the noun agrees with the number."""
+    return f"{de_int(count)} {singular if count == 1 else plural}"

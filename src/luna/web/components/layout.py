@@ -60,7 +60,8 @@ def customer_page(route: str) -> Callable[[Builder[CustomerView]], Builder[Custo
         async def page(client: Client) -> RedirectResponse | None:
             customer = session.current_customer()
             if customer is None:
-                return RedirectResponse(f"{LOGIN_ROUTE}?next={quote(route)}", status_code=303)
+                wanted = f"{route}?{client.request.url.query}" if client.request.url.query else route
+                return RedirectResponse(f"{LOGIN_ROUTE}?next={quote(wanted, safe='/')}", status_code=303)
             context = web_context()
             who = ("Entwickler-Login " if customer.via == "dev" else "Kunde ") + customer.user_id[:8]
             content = frame(Area.CUSTOMER, view, who)
@@ -116,9 +117,27 @@ def frame(area: Area, view: View, who: str) -> ui.column:
 
 
 def _header(area: Area, active: View, who: str) -> None:
+    """The header with the navigation; below 1024 px the links fold into a menu (a drawer), so a
+    phone keeps the whole width for the content and every link stays one tap away."""
     title = web_context().settings.web.title
     home = views(area)[0].route
+    log_out = _log_out_admin if area is Area.ADMIN else _log_out_customer
+    with (
+        ui.left_drawer(value=False, fixed=True)
+        .props("overlay behavior=mobile bordered")
+        .classes("bg-white p-0") as drawer,
+        ui.element("nav").classes("column w-full").props('aria-label="Hauptnavigation (Menü)"'),
+    ):
+        for item in views(area):
+            _nav_button(item, active, "luna-drawer-link")
+        ui.separator()
+        ui.button("Abmelden", icon="logout", on_click=log_out).props("flat no-caps align=left").classes(
+            "luna-drawer-link"
+        )
     with ui.header().classes("bg-primary text-white items-center gap-4 px-4 py-2 no-wrap"):
+        ui.button(icon="menu", on_click=drawer.toggle).props(
+            'flat round color="white" aria-label="Menü öffnen"'
+        ).classes("lt-md").mark("menu")
         with (
             ui.link(target=home)
             .classes("row items-center gap-2 no-underline text-white")
@@ -130,23 +149,24 @@ def _header(area: Area, active: View, who: str) -> None:
                 ui.badge("Admin", color="accent").props('text-color="dark"')
         with (
             ui.element("nav")
-            .classes("luna-nav row items-center gap-1 wrap")
+            .classes("luna-nav row items-center gap-1 wrap gt-sm")
             .props('aria-label="Hauptnavigation"')
         ):
             for item in views(area):
-                button = ui.button(item.label, icon=item.icon).props(
-                    f'flat no-caps color="white" href="{item.route}" tag="a"'
-                )
-                if item.route == active.route:
-                    button.classes("luna-nav-active").props('aria-current="page"')
+                _nav_button(item, active, "")
         ui.space()
-        ui.label(who).classes("text-sm opacity-90 whitespace-nowrap")
-        if area is Area.ADMIN:
-            ui.button("Abmelden", icon="logout", on_click=_log_out_admin).props('flat no-caps color="white"')
-        else:
-            ui.button("Abmelden", icon="logout", on_click=_log_out_customer).props(
-                'flat no-caps color="white"'
-            )
+        ui.label(who).classes("text-sm opacity-90 whitespace-nowrap gt-sm")
+        ui.button("Abmelden", icon="logout", on_click=log_out).props('flat no-caps color="white"').classes(
+            "gt-sm"
+        )
+
+
+def _nav_button(item: View, active: View, classes: str) -> None:
+    color = "" if classes else ' color="white"'
+    button = ui.button(item.label, icon=item.icon).props(f'flat no-caps{color} href="{item.route}" tag="a"')
+    button.classes(classes)
+    if item.route == active.route:
+        button.classes("luna-nav-active").props('aria-current="page"')
 
 
 def _log_out_customer() -> None:

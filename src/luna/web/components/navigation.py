@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
+from urllib.parse import parse_qsl, urlencode
 
 
 class Area(StrEnum):
@@ -38,6 +39,8 @@ ADMIN_VIEWS: Final = (
     View("/admin/corpus", "Korpus", "Korpus", "library_books"),
     View("/admin/jobs", "Jobs", "Jobs", "work_history"),
     View("/admin/activity", "Ereignisse, Feedback & Metriken", "Aktivität", "insights"),
+    View("/admin/flywheel", "Daten-Schwungrad", "Schwungrad", "sync"),
+    View("/admin/accounts", "Dienstkonten", "Dienstkonten", "key"),
     View("/admin/logs", "Protokolle", "Protokolle", "receipt_long"),
 )
 
@@ -57,8 +60,16 @@ def view_for(route: str) -> View:
 
 
 def safe_next(target: str | None, area: Area) -> str:
-    """Where to go after logging in: one of the area's own views, never another site."""
+    """Where to go after logging in: one of the area's own views, never another site.
+
+    The view's query (a conversation, a meter and period) survives the login, re-encoded, so it can
+    only ever be parameters of that view.
+    """
     home = views(area)[0].route
     if not target:
         return home
-    return target if target in {view.route for view in views(area)} else home
+    path, _, query = target.partition("?")
+    if path not in {view.route for view in views(area)}:
+        return home
+    params = urlencode(parse_qsl(query, keep_blank_values=False))
+    return f"{path}?{params}" if params else path

@@ -39,14 +39,33 @@ body {{ background: {PAGE_BACKGROUND}; color: {TEXT}; }}
 .q-header :focus-visible {{ box-shadow: 0 0 0 3px #FCD34D !important; }}
 .q-field__native:focus-visible {{ box-shadow: none !important; }}
 .luna-muted {{ color: {MUTED_TEXT}; }}
+/* NiceGUI's default link blue (#3b82f6) has 3.7:1 on white; links take the primary colour (8.9:1). */
+.nicegui-link {{ color: {PRIMARY}; }}
+/* The error toast's close button: white on the red toast, not red on red. */
+.q-notification.bg-negative .q-btn {{ color: #FFFFFF !important; background: rgba(255, 255, 255, 0.18); }}
 .luna-nav .q-btn {{ text-transform: none; font-weight: 500; }}
 .luna-nav .luna-nav-active {{ background: rgba(255, 255, 255, 0.16); box-shadow: inset 0 -3px 0 {ACCENT}; }}
 .luna-main {{ width: 100%; max-width: 1440px; margin: 0 auto; }}
+/* Nothing is wider than the screen: cards shrink, wide tables scroll inside their card. */
+.luna-main .q-card {{ max-width: 100%; }}
+.luna-main .q-table__container {{ max-width: 100%; }}
 .luna-card-title {{ font-size: 1.05rem; font-weight: 600; color: {PRIMARY}; }}
 .luna-figure {{ font-size: 1.6rem; font-weight: 600; line-height: 1.2; color: {TEXT}; }}
 .luna-citation {{ cursor: pointer; border-left: 4px solid {SECONDARY}; }}
 .luna-citation:hover {{ box-shadow: 0 2px 8px rgba(11, 79, 108, 0.25); }}
 .luna-answer {{ white-space: pre-wrap; line-height: 1.55; }}
+.luna-drawer-link {{ justify-content: flex-start; width: 100%; padding: 0.75em 1em; color: {TEXT}; }}
+.luna-drawer-link.luna-nav-active {{ background: #E0F2FE; box-shadow: inset 4px 0 0 {ACCENT}; }}
+.luna-answer-md {{ line-height: 1.55; overflow-x: auto; max-width: 100%; }}
+.luna-answer-md p {{ margin: 0 0 0.6em 0; }}
+.luna-answer-md table {{ border-collapse: collapse; margin: 0.4em 0; font-size: 0.92rem; }}
+.luna-answer-md th, .luna-answer-md td {{ border: 1px solid #CBD5E1; padding: 0.25em 0.6em; }}
+.luna-answer-md th {{ background: #F1F5F9; }}
+a.luna-mark {{ color: {PRIMARY}; font-weight: 600; text-decoration: none; padding: 0 1px; }}
+a.luna-mark:hover, a.luna-mark:focus-visible {{ text-decoration: underline; }}
+.luna-question {{ background: {PRIMARY}; color: #FFFFFF; border-radius: 12px 12px 2px 12px;
+  padding: 0.5em 0.9em; max-width: min(42rem, 90%); white-space: pre-wrap; }}
+.luna-cited-passage {{ background: #FEF3C7; border-left: 4px solid {ACCENT}; }}
 """
 
 

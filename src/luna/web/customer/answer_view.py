@@ -19,8 +19,9 @@ from luna.services.knowledge.retrieval import Citation
 from luna.web.components.errors import failure_shown
 from luna.web.components.offload import in_thread
 from luna.web.context import WebContext
-from luna.web.customer.chunk_dialog import chunk_dialog
-from luna.web.customer.citation_marks import number_citations
+from luna.web.customer.chunk_dialog import open_source
+from luna.web.customer.citation_marks import number_citations, source_anchor
+from luna.web.customer.excerpts import card_excerpt
 
 log = structlog.stdlib.get_logger("luna.web")
 
@@ -47,36 +48,43 @@ async def record_events(web: WebContext, user_id: str, kind: EventType, chunk_id
         log.warning("web_event_not_recorded", type=kind.value, exc_info=True)
 
 
-def source_cards(web: WebContext, user_id: str, citations: Sequence[Citation]) -> None:
-    """Numbered cards of the cited chunks; a click (or Enter) opens the whole chunk."""
+def source_cards(web: WebContext, user_id: str, citations: Sequence[Citation], turn: int = 0) -> None:
+    """Numbered cards of the cited chunks of answer ``turn``; a click (or Enter) opens the source."""
     if not citations:
         return
     ui.label("Quellen").classes("luna-card-title").props('role="heading" aria-level="2"')
     with ui.element("div").classes("w-full grid grid-cols-1 md:grid-cols-2 xl:grid-cols-3 gap-3"):
         for number, citation in enumerate(citations, start=1):
-            _card(web, user_id, number, citation)
+            _card(web, user_id, number, citation, turn)
 
 
-def _card(web: WebContext, user_id: str, number: int, citation: Citation) -> None:
+async def open_cited(web: WebContext, user_id: str, number: int, citation: Citation) -> None:
+    """Open a cited source and record the click (what the learning loop counts as interest)."""
+    await open_source(web, citation.chunk_id, citation.payload, number)
+    await record_events(web, user_id, EventType.CLICK, [citation.chunk_id])
+
+
+def _card(web: WebContext, user_id: str, number: int, citation: Citation, turn: int) -> None:
     payload = citation.payload
     title = str(payload.get("title") or "Ohne Titel")
     section = payload.get("section")
-    text = str(payload.get("text") or "")
-    excerpt = text if len(text) <= _EXCERPT_CHARS else text[:_EXCERPT_CHARS].rsplit(" ", 1)[0] + " …"
+    excerpt = card_excerpt(str(payload.get("text") or ""), _EXCERPT_CHARS)
 
-    async def open_source() -> None:
-        chunk_dialog(citation.payload, number).open()
-        await record_events(web, user_id, EventType.CLICK, [citation.chunk_id])
+    async def opened() -> None:
+        await open_cited(web, user_id, number, citation)
 
+    label = f"Quelle {number}: {_attribute(title)} öffnen"
     card = (
         ui.card()
         .classes("luna-citation gap-1 p-3")
-        .props(f'tabindex="0" role="button" aria-label="Quelle {number}: {_attribute(title)} öffnen"')
+        .props(f'tabindex="0" role="button" aria-label="{label}"')
         .mark("citation")
     )
-    card.on("click", open_source)
-    card.on("keydown.enter", open_source)
+    card.on("click", opened)
+    card.on("keydown.enter", opened)
     with card:
+        # The target of the answer's [n] link (NiceGUI owns the card's own DOM id).
+        ui.html(f'<span id="{source_anchor(turn, number)}"></span>', sanitize=False)
         with ui.row().classes("items-center gap-2 no-wrap"):
             ui.badge(str(number), color="secondary")
             ui.label(title).classes("font-medium ellipsis")

@@ -2,12 +2,15 @@
 
 Answers and help texts cite chunks by ID. A reader gets ``[1]``, ``[2]`` … in the order the
 sources first appear, matching the numbered source cards under an answer; help texts drop the
-markers. While an answer streams, a marker that has not arrived completely is held back.
+markers. While an answer streams, a marker that has not arrived completely is held back. A finished
+answer is shown as Markdown (its tables as tables) with each number a link to its source card.
 """
 
 from __future__ import annotations
 
+import html
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 _MARKER = re.compile(r"[ \t]*\[chunk\s+([^\]\s]+)\s*\]", re.IGNORECASE)
@@ -23,17 +26,65 @@ class NumberedText:
 
 def number_citations(text: str, known: tuple[str, ...] = ()) -> NumberedText:
     """``text`` with each marker replaced by its source number; ``known`` keeps earlier numbering."""
+    return _numbered(_UNFINISHED.sub("", text), known, lambda number: f" [{number}]")
+
+
+def _numbered(text: str, known: tuple[str, ...], render: Callable[[int], str]) -> NumberedText:
     order = list(known)
 
     def replace(match: re.Match[str]) -> str:
         chunk_id = match.group(1)
         if chunk_id not in order:
             order.append(chunk_id)
-        return f" [{order.index(chunk_id) + 1}]"
+        return render(order.index(chunk_id) + 1)
 
-    visible = _UNFINISHED.sub("", text)
-    return NumberedText(_MARKER.sub(replace, visible), tuple(order))
+    return NumberedText(_MARKER.sub(replace, text), tuple(order))
 
 
 def strip_citations(text: str) -> str:
     return _MARKER.sub("", text)
+
+
+def linked_citations(text: str, turn: int) -> NumberedText:
+    """``text`` as Markdown whose ``[n]`` are links to the source cards of answer ``turn``.
+
+    The text comes from documents, so HTML in it is escaped (it is shown, never run); the links are
+    the only markup added. Each link points at the card's anchor (``#quelle-<turn>-<n>``) and
+    carries ``data-turn``/``data-n`` so that a click can open the source itself.
+    """
+
+    def link(number: int) -> str:
+        return (
+            f' <a class="luna-mark" href="#{source_anchor(turn, number)}" data-turn="{turn}" '
+            f'data-n="{number}" aria-label="Quelle {number} öffnen">[{number}]</a>'
+        )
+
+    return _numbered(_blocks_separated(html.escape(text, quote=False)), (), link)
+
+
+def _blocks_separated(text: str) -> str:
+    """A blank line between a list or table and the text next to it, as Markdown needs it.
+
+    The answerer writes "Im Einzelnen:" and the list on the next line; without the blank line the
+    list would be shown as one run-on paragraph.
+    """
+    lines = text.split("\n")
+    out: list[str] = []
+    for line in lines:
+        kind = _block_kind(line)
+        if out and out[-1].strip() and line.strip() and _block_kind(out[-1]) != kind:
+            out.append("")
+        out.append(line)
+    return "\n".join(out)
+
+
+def _block_kind(line: str) -> str:
+    stripped = line.lstrip()
+    if stripped.startswith(("- ", "* ")):
+        return "list"
+    return "table" if stripped.startswith("|") else ""
+
+
+def source_anchor(turn: int, number: int) -> str:
+    """The HTML id of source card ``number`` under answer ``turn``."""
+    return f"quelle-{turn}-{number}"

@@ -1,35 +1,48 @@
-"""A meter's insights as key figures in German: energy, PV, peak, costs and what shifting saves."""
+"""A meter's insights as key figures in German: energy, PV, peaks, costs and what shifting saves.
+
+Two peaks are shown, each named for what it is: the highest quarter-hour mean (what grid tariffs
+with a demand charge bill, and what the 15-minute chart shows) and the highest single reading (a
+kettle or an oven switching on for a minute). One number labelled "Spitzenlast" under a chart with
+higher spikes reads as a mistake.
+"""
 
 from __future__ import annotations
 
 from nicegui import ui
 
+from luna.domain.energy import MeterInfo
 from luna.services.energy.insights import MeterInsights
-from luna.web.components.formats import de_datetime, de_eur, de_number, de_percent
+from luna.web.components.formats import de_count, de_datetime, de_eur, de_number, de_percent
+from luna.web.components.meter_charts import hourly_profile_chart
 from luna.web.components.widgets import figure
+from luna.web.customer.meter_csv import profile_csv
 
 #: Days in the "per month" figures.
 MONTH_DAYS = 30
 
 
-def insight_figures(result: MeterInsights) -> None:
+PEAK_NOTE = (
+    "Die höchste Viertelstunde ist der Mittelwert über 15 Minuten, nach dem Netzbetreiber eine "
+    "Leistungsspitze abrechnen; der höchste Messwert ist eine einzelne Messung, etwa wenn Wasserkocher "
+    "und Herd zugleich laufen. Darum liegt er meist höher."
+)
+
+
+def insight_figures(result: MeterInsights, has_pv: bool) -> None:
+    """The figures of ``result``; a meter without PV shows no PV figure (0,0 kWh reads as broken panels)."""
     found = result.insights
     energy = found.energy
     with ui.row().classes("w-full gap-8"):
         figure("Verbrauch", f"{de_number(energy.consumption_kwh, 1)} kWh")
-        figure("PV-Erzeugung", f"{de_number(energy.production_kwh, 1)} kWh")
-        if energy.self_consumption_share is not None:
+        if has_pv:
+            figure("PV-Erzeugung", f"{de_number(energy.production_kwh, 1)} kWh")
+        if has_pv and energy.self_consumption_share is not None:
             figure(
                 "Eigenverbrauch",
                 de_percent(energy.self_consumption_share),
                 "des Solarstroms selbst genutzt",
             )
-        if found.peak_interval is not None:
-            figure(
-                "Spitzenlast",
-                f"{de_number(found.peak_interval.kw, 1)} kW",
-                f"am {de_datetime(found.peak_interval.at)}",
-            )
+        _peaks(result)
         if found.cost is not None:
             figure(
                 "Kosten mit dynamischem Tarif",
@@ -44,9 +57,54 @@ def insight_figures(result: MeterInsights) -> None:
                 f"{de_number(shift.kwh, 1)} kWh von {shift.usual_local_start:%H:%M} Uhr "
                 "in die günstigste Zeit",
             )
-    coverage = found.coverage
-    if coverage.energy_gap_count:
-        missing = coverage.intervals - coverage.energy_intervals
-        ui.label(
-            f"{missing} Viertelstunden ohne vollständige Messwerte sind in den Zahlen nicht enthalten."
-        ).classes("text-sm luna-muted")
+    if found.peak_interval is not None and found.peak_reading is not None:
+        ui.label(PEAK_NOTE).classes("text-sm luna-muted max-w-prose").mark("peak-note")
+    note = gap_note(found.coverage.intervals - found.coverage.energy_intervals)
+    if found.coverage.energy_gap_count and note:
+        ui.label(note).classes("text-sm luna-muted")
+
+
+def _peaks(result: MeterInsights) -> None:
+    interval, reading = result.insights.peak_interval, result.insights.peak_reading
+    if interval is not None:
+        figure(
+            "Höchste Viertelstunde",
+            f"{de_number(interval.kw, 1)} kW",
+            f"Mittel über 15 Minuten ab {de_datetime(interval.at)} Uhr",
+        )
+    if reading is not None:
+        figure(
+            "Höchster Messwert",
+            f"{de_number(reading.kw, 1)} kW",
+            f"einzelne Messung in der Viertelstunde ab {de_datetime(reading.at)} Uhr",
+        )
+
+
+def gap_note(missing: int) -> str | None:
+    """Says how many quarter-hours the figures leave out, verb and noun agreeing with the number."""
+    if missing <= 0:
+        return None
+    quarters = de_count(missing, "Viertelstunde", "Viertelstunden")
+    verb = "ist" if missing == 1 else "sind"
+    return f"{quarters} ohne vollständige Messwerte {verb} in den Zahlen nicht enthalten."
+
+
+def profile_section(result: MeterInsights, meter: MeterInfo) -> None:
+    """The typical day (mean kW per local hour) with its CSV; PV only where the meter has PV."""
+    hours = result.insights
+    if all(value is None for value in hours.consumption_kw_by_hour):
+        return
+    production = hours.production_kw_by_hour if meter.has_pv else None
+    with ui.row().classes("w-full items-center justify-between gap-2"):
+        ui.label("Typischer Tagesverlauf (Mittel je Stunde)").classes("font-medium")
+        ui.button(
+            "CSV herunterladen",
+            icon="download",
+            on_click=lambda: ui.download(
+                profile_csv(hours.consumption_kw_by_hour, production),
+                f"luna-tagesverlauf-{meter.meter_id}.csv",
+                "text/csv",
+            ),
+        ).props("flat dense no-caps").mark("profile-csv")
+    chart = hourly_profile_chart(hours.consumption_kw_by_hour, production)
+    ui.echart(chart).classes("w-full h-64").mark("hourly-profile")

@@ -27,12 +27,14 @@ PERIODS: Final = {
     "365d": ("1 Jahr", timedelta(days=365)),
 }
 
+#: Resolution choices: ``raw`` and ``15m`` draw power (kW) as a line, the others energy (kWh) as bars.
 RESOLUTION_NAMES: Final = {
     "auto": "Automatisch",
     "raw": "Messwerte",
     "15m": "15 Minuten",
     "1h": "Stunden",
     "1d": "Tage",
+    "1mo": "Monate",
 }
 
 

@@ -1,25 +1,50 @@
-"""``/ask``: Luna answers a question in German, token by token, with numbered sources to open."""
+"""``/ask``: a conversation with Luna, token by token, with numbered sources to open.
+
+The conversation lives in the URL (``/ask?gespraech=<id>``): a reload, a bookmark or the list of
+earlier conversations brings it back with every answer and its sources. A follow-up question
+("Und für Gewerbe?") is answered in the context of the questions before it.
+"""
 
 from __future__ import annotations
 
+from typing import Final
+
 from nicegui import ui
 
-from luna.domain.errors import RateLimited
-from luna.domain.events import EventType
+from luna.domain.conversations import Conversation
+from luna.domain.errors import NotFound, RateLimited
 from luna.services.energy.energy_advice import answer_section, wants_energy_advice
-from luna.services.knowledge.answering import Answer
 from luna.web.components.errors import failure_shown
+from luna.web.components.formats import de_datetime
 from luna.web.components.layout import CustomerView, customer_page
-from luna.web.components.offload import in_thread, stream_in_thread
-from luna.web.components.widgets import empty_state, loading
-from luna.web.customer.answer_view import ordered_citations, rating_form, record_events, source_cards
-from luna.web.customer.citation_marks import number_citations
+from luna.web.components.offload import in_thread
+from luna.web.components.widgets import empty_state
+from luna.web.customer.conversation_thread import ConversationThread
 
 MAX_QUESTION_CHARS = 2000
+#: The query parameter that names the conversation shown.
+CONVERSATION_PARAM: Final = "gespraech"
+_RECENT = 10
 
 
 @customer_page("/ask")
 async def ask(view: CustomerView) -> None:
+    state: dict[str, str | None] = {"id": _requested_conversation()}
+    with ui.row().classes("w-full items-center justify-between gap-2"):
+        ui.label("Gespräch mit Luna").classes("luna-card-title").props('role="heading" aria-level="2"')
+        ui.button("Neues Gespräch", icon="add_comment", on_click=lambda: ui.navigate.to("/ask")).props(
+            "outline no-caps"
+        ).mark("new-conversation")
+    history = ui.column().classes("w-full")
+    area = ui.column().classes("w-full gap-4")
+
+    async def ask_next(text: str) -> None:
+        question.set_value(text)
+        await submit()
+
+    thread = ConversationThread(view.web, view.user_id, area, ask_next)
+    await _show_requested(view, thread, area, state)
+    await _show_history(view, history, state["id"])
     with ui.card().classes("w-full"), ui.row().classes("w-full items-start gap-3 no-wrap"):
         question = (
             ui.input(
@@ -31,14 +56,6 @@ async def ask(view: CustomerView) -> None:
             .mark("question")
         )
         button = ui.button("Fragen", icon="send").props('no-caps size="lg"').mark("ask")
-    area = ui.column().classes("w-full gap-4")
-    with area:
-        empty_state(
-            "Noch keine Frage gestellt",
-            "Luna antwortet aus ihrer Wissensbasis und belegt jede Aussage mit Quellen, "
-            "die Sie öffnen können.",
-            "forum",
-        )
 
     async def submit() -> None:
         text = (question.value or "").strip()
@@ -47,59 +64,77 @@ async def ask(view: CustomerView) -> None:
             return
         button.disable()
         with failure_shown():
-            await _answer(view, text, area)
+            await _answer(view, thread, area, text, state)
+            question.set_value("")
         button.enable()
 
     button.on_click(submit)
     question.on("keydown.enter", submit)
 
 
-async def _answer(view: CustomerView, question: str, area: ui.column) -> None:
+def _requested_conversation() -> str | None:
+    value = ui.context.client.request.query_params.get(CONVERSATION_PARAM)
+    return value.strip() or None if value else None
+
+
+async def _show_requested(
+    view: CustomerView, thread: ConversationThread, area: ui.column, state: dict[str, str | None]
+) -> None:
+    conversation_id = state["id"]
+    if conversation_id is not None:
+        conversations = view.web.services.conversations
+        try:
+            found = await in_thread(conversations.get, view.user_id, conversation_id)
+        except NotFound:
+            state["id"] = None
+            ui.notify("Dieses Gespräch gibt es nicht (mehr); Sie beginnen ein neues.", type="warning")
+        else:
+            thread.show_stored(found.turns)
+            return
+    with area:
+        empty_state(
+            "Noch keine Frage gestellt",
+            "Luna antwortet aus ihrer Wissensbasis und belegt jede Aussage mit Quellen, die Sie öffnen "
+            "können. Nachfragen wie „Und für Gewerbe?“ versteht sie im Zusammenhang des Gesprächs.",
+            "forum",
+        )
+
+
+async def _show_history(view: CustomerView, history: ui.column, current: str | None) -> None:
+    """Earlier conversations as links (the one shown is not listed)."""
+    history.clear()
+    recent: list[Conversation] = []
+    with failure_shown(history, what="Die früheren Gespräche"):
+        recent = await in_thread(view.web.services.conversations.recent, view.user_id, _RECENT + 1)
+    earlier = [c for c in recent if c.conversation_id != current][:_RECENT]
+    if not earlier:
+        return
+    with history, ui.expansion("Frühere Gespräche", icon="history").classes("w-full").mark("history"):
+        for conversation in earlier:
+            with ui.row().classes("items-baseline gap-2"):
+                ui.link(conversation.title, f"/ask?{CONVERSATION_PARAM}={conversation.conversation_id}")
+                ui.label(de_datetime(conversation.updated_at)).classes("text-xs luna-muted")
+
+
+async def _answer(
+    view: CustomerView,
+    thread: ConversationThread,
+    area: ui.column,
+    question: str,
+    state: dict[str, str | None],
+) -> None:
     container = view.web.container
     wait = await in_thread(container.ask_limiter.hit, f"user:{view.user_id}")
     if wait is not None:
         raise RateLimited("too many questions", details={"retry_after_sec": wait})
-    area.clear()
-    with area, ui.card().classes("w-full gap-3").mark("answer-card") as card:
-        with ui.row().classes("items-center gap-2 no-wrap"):
-            ui.icon("dark_mode", size="sm").classes("text-accent").props('aria-hidden="true"')
-            ui.label(f"Luna zu „{question}“").classes("font-medium")
-        status = loading("Luna sucht in ihrer Wissensbasis …")
-        text = ui.label().classes("luna-answer").props('aria-live="polite"').mark("answer")
+    if thread.turns == 0:
+        area.clear()
     appendix = await in_thread(_energy_appendix, view, question)
-    answers = view.web.services.knowledge.answers
-    raw = ""
-    final: Answer | None = None
-    with failure_shown(area, what="Die Antwort") as attempt:
-        async for event in stream_in_thread(lambda: answers.stream(question, appendix=appendix)):
-            if event.kind == "token":
-                raw += str(event.data)
-                status.visible = False
-                text.set_text(number_citations(raw).text)
-            elif event.kind == "done":
-                final = event.data
-    if attempt.failed:
+    final = await thread.ask(question, state["id"], appendix)
+    if final is None or final.conversation_id is None or state["id"] == final.conversation_id:
         return
-    status.delete()
-    if final is None:
-        return
-    shown, citations = ordered_citations(final)
-    text.set_text(shown)
-    with card:
-        _answer_footer(final)
-    with area:
-        source_cards(view.web, view.user_id, citations)
-        rating_form(view.web, view.user_id, question, final)
-    await record_events(view.web, view.user_id, EventType.VIEW, [c.chunk_id for c in citations])
-
-
-def _answer_footer(answer: Answer) -> None:
-    if answer.unsupported_numbers:
-        ui.label(
-            "Diese Zahlen stehen in keiner zitierten Quelle; prüfen Sie sie bitte: "
-            + ", ".join(answer.unsupported_numbers)
-        ).classes("text-sm text-warning").props('role="note"')
-    ui.label(f"Beantwortet von {answer.model}.").classes("text-xs luna-muted")
+    state["id"] = final.conversation_id
+    ui.navigate.history.replace(f"/ask?{CONVERSATION_PARAM}={final.conversation_id}")
 
 
 def _energy_appendix(view: CustomerView, question: str) -> str:

@@ -1,175 +1,166 @@
-"""``/market``: day-ahead prices (BASE and PEAK) with negative prices in red and each day's cheapest
-window for a flexible load (from the insights of the customer's meter) shaded green."""
+"""``/market``: what power costs the customer, quarter-hour by quarter-hour, and when it is cheapest.
+
+Prices are shown as the customer pays them on a dynamic tariff (the exchange price plus the
+surcharges of ``energy.dynamic_surcharge_eur_kwh``), in ct/kWh throughout, with the exchange price
+under them (negative stretches red) and a "jetzt" line. Only prices that exist are drawn: tomorrow's
+appear after the day-ahead auction (about 13:00). The table lists today's (from now on) and
+tomorrow's cheapest window for a flexible load; past days are history, not advice. The simulated
+markets are all the bidding zone Germany–Luxembourg, so the view shows one of them and says so.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import math
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Final
 
 from nicegui import ui
 
-from luna.domain.errors import NotFound
-from luna.domain.load_shift import DayShift, FlexibleLoad
-from luna.services.energy.energy_data import Series
+from luna.domain.price_window import PriceWindow, cheapest_per_day, customer_ct_kwh
 from luna.web.components.charts import price_chart
 from luna.web.components.errors import failure_shown
-from luna.web.components.formats import BERLIN, de_eur, de_int, de_number, de_time
+from luna.web.components.formats import BERLIN, de_int, de_number, de_time
 from luna.web.components.layout import CustomerView, customer_page
 from luna.web.components.offload import in_thread
 from luna.web.components.widgets import card_title, empty_state, figure
-from luna.web.customer.meter_choice import PERIODS, meters_for, period_ending
 
-LOAD_HOURS = {1: "1 Stunde", 2: "2 Stunden", 3: "3 Stunden", 4: "4 Stunden"}
-#: Energy of the flexible load whose cheapest window is shaded (a dishwasher run, a short car charge).
-LOAD_KWH = 2.0
+LOAD_HOURS: Final = {1: "1 Stunde", 2: "2 Stunden", 3: "3 Stunden", 4: "4 Stunden"}
+#: Period choices: key → (label, whole days before today that are shown too).
+SPANS: Final = {"2d": ("Heute und morgen", 0), "7d": ("Letzte 7 Tage", 6), "30d": ("Letzte 30 Tage", 29)}
 
 
 @customer_page("/market")
 async def market(view: CustomerView) -> None:
-    markets = list(view.web.settings.sim.markets)
-    if not markets:
+    market_name = next(iter(view.web.settings.sim.markets), None)
+    if market_name is None:
         with ui.card().classes("w-full"):
             empty_state("Kein Markt eingerichtet", "Es ist kein Strommarkt konfiguriert.", "show_chart")
         return
-    own_meters = await in_thread(meters_for, view.web, view.user_id)
     with ui.card().classes("w-full"), ui.row().classes("w-full items-end gap-4"):
-        market_field = (
-            ui.select(markets, label="Markt", value=markets[0]).props("outlined").classes("min-w-[10rem]")
-        )
-        period = ui.select({k: label for k, (label, _) in PERIODS.items() if k != "365d"}, label="Zeitraum")
-        period.props("outlined").classes("min-w-[10rem]").set_value("7d")
+        span = ui.select({k: label for k, (label, _) in SPANS.items()}, label="Zeitraum", value="2d")
+        span.props("outlined").classes("w-full sm:w-[14rem]")
         hours = ui.select(LOAD_HOURS, label="Dauer des flexiblen Verbrauchers", value=2).props("outlined")
-        hours.classes("min-w-[16rem]")
+        hours.classes("w-full sm:w-[16rem]")
     with ui.card().classes("w-full"):
-        card_title("Day-Ahead-Preise", "show_chart")
+        card_title("Strompreise", "show_chart")
         ui.label(
-            "BASE: alle Stunden; PEAK: werktags 8 bis 20 Uhr. Negative Preise erscheinen rot unter der "
-            "Nulllinie, die günstigsten Zeitfenster grün hinterlegt."
+            f"Day-Ahead-Preise der Gebotszone Deutschland-Luxemburg (Markt {market_name}) als Ihr Preis "
+            "mit dynamischem Tarif in ct/kWh, darunter der reine Börsenpreis; negative Börsenpreise "
+            "erscheinen rot, die günstigsten Zeitfenster grün. Die Preise für morgen erscheinen nach der "
+            "Auktion gegen 13 Uhr."
         ).classes("text-sm luna-muted")
-        chart = ui.echart(price_chart(None, None)).classes("w-full h-96").mark("price-chart")
+        chart = ui.echart({}).classes("w-full h-96").mark("price-chart")
         problem = ui.column().classes("w-full")
         numbers = ui.row().classes("w-full gap-8").mark("price-figures")
     with ui.card().classes("w-full"):
-        card_title("Günstigste Zeitfenster", "savings")
+        card_title("Günstigste Zeitfenster heute und morgen", "savings")
         windows_area = ui.column().classes("w-full").mark("cheapest-windows")
 
     async def load() -> None:
-        start, end = period_ending(_end_of_tomorrow(), period.value)
+        now = datetime.now(UTC)
+        start, end = _span(span.value, now)
         problem.clear()
         with failure_shown(problem, what="Die Marktpreise") as attempt:
-            base = await _series(view, market_field.value, "BASE", start, end)
-            peak = await _series(view, market_field.value, "PEAK", start, end)
+            _, prices = await in_thread(view.web.services.insights.quarter_hour_prices, start, end)
         if attempt.failed:
-            chart.visible = False
             return
-        if base is None:
+        prices = _known(prices)
+        surcharge = view.web.services.insights.dynamic_surcharge_eur_kwh
+        numbers.clear()
+        windows_area.clear()
+        if not prices:
             chart.visible = False
-            numbers.clear()
-            windows_area.clear()
             with problem:
                 empty_state(
-                    "Noch keine Preise",
-                    f"Für {market_field.value} liegen noch keine Day-Ahead-Preise vor.",
-                    "show_chart",
+                    "Noch keine Preise", "Für diesen Zeitraum liegen keine Day-Ahead-Preise vor.", "schedule"
                 )
             return
-        meter_id = own_meters[0].meter_id if own_meters else None
-        days = await _cheapest(view, meter_id, market_field.value, (start, end), hours.value)
+        today = now.astimezone(BERLIN).replace(hour=0, minute=0, second=0, microsecond=0)
+        windows = [
+            w
+            for w in cheapest_per_day(
+                start, prices, float(hours.value), surcharge, not_before=now, zone=BERLIN
+            )
+            if w.start >= today
+        ]
+        yours = [math.nan if math.isnan(p) else customer_ct_kwh(p, surcharge) for p in prices]
+        exchange = [p / 10 for p in prices]
         chart.visible = True
         chart.options.clear()
-        chart.options.update(price_chart(base, peak, [(d.cheapest_start, d.cheapest_end) for d in days]))
+        chart.options.update(price_chart(start, yours, exchange, [(w.start, w.end) for w in windows], now))
         chart.update()
-        numbers.clear()
         with numbers:
-            _price_figures(base)
-        windows_area.clear()
+            _price_figures(start, now, yours, prices)
         with windows_area:
-            _windows_table(days, has_meter=bool(own_meters))
+            _windows_table(windows, yours, start)
 
-    for control in (market_field, period, hours):
+    for control in (span, hours):
         control.on_value_change(load)
     await load()
 
 
-async def _series(
-    view: CustomerView, market: str, product: str, start: datetime, end: datetime
-) -> Series | None:
-    try:
-        _, _, series = await in_thread(
-            view.web.services.energy_data.market_series, market, product, start, end, "auto"
-        )
-    except NotFound:
-        return None
-    return series
+def _span(key: str, now: datetime) -> tuple[datetime, datetime]:
+    """From the first shown day's Berlin midnight to the end of tomorrow (prices beyond are unknown)."""
+    today = now.astimezone(BERLIN).replace(hour=0, minute=0, second=0, microsecond=0)
+    return today - timedelta(days=SPANS[key][1]), today + timedelta(days=2)
 
 
-async def _cheapest(
-    view: CustomerView, meter_id: str | None, market: str, span: tuple[datetime, datetime], hours: int
-) -> tuple[DayShift, ...]:
-    """Each full day's cheapest window for the flexible load, from the insights of the customer's meter."""
-    if meter_id is None:
-        return ()
-    load = FlexibleLoad(kwh=LOAD_KWH, hours=float(hours))
-    try:
-        result = await in_thread(
-            view.web.services.insights.insights, meter_id, *span, market=market, load=load
-        )
-    except Exception:
-        return ()
-    shift = result.insights.load_shift
-    return shift.days if shift is not None else ()
+def _known(prices: list[float]) -> list[float]:
+    """The prices without the unknown tail (tomorrow before the auction): no empty stretch is drawn."""
+    last = max((i for i, price in enumerate(prices) if not math.isnan(price)), default=-1)
+    return prices[: last + 1]
 
 
-def _price_figures(base: Series) -> None:
-    column = base.columns.index("price_eur_mwh" if base.resolution == "raw" else "price_eur_mwh_avg")
-    prices = [float(row[column]) for row in base.rows if row[column] is not None]
-    if not prices:
-        return
-    negative = sum(1 for price in prices if price < 0)
-    figure("Durchschnitt BASE", f"{de_number(sum(prices) / len(prices), 2)} €/MWh")
-    figure("Niedrigster Preis", f"{de_number(min(prices), 2)} €/MWh")
-    figure("Höchster Preis", f"{de_number(max(prices), 2)} €/MWh")
+def _price_figures(start: datetime, now: datetime, yours: Sequence[float], exchange: Sequence[float]) -> None:
+    known = [p for p in yours if not math.isnan(p)]
+    at = int((now - start) / timedelta(minutes=15))
+    if 0 <= at < len(yours) and not math.isnan(yours[at]):
+        figure("Jetzt", f"{de_number(yours[at], 1)} ct/kWh", "Ihr Preis mit dynamischem Tarif")
+    figure("Durchschnitt", f"{de_number(sum(known) / len(known), 1)} ct/kWh", "im Zeitraum")
+    figure("Niedrigster Preis", f"{de_number(min(known), 1)} ct/kWh")
+    figure("Höchster Preis", f"{de_number(max(known), 1)} ct/kWh")
+    negative = sum(1 for p in exchange if p < 0)
     figure(
-        "Perioden mit negativem Preis",
-        de_int(negative),
-        "Strom kostete weniger als nichts" if negative else "keine im Zeitraum",
+        "Negative Börsenpreise",
+        f"{de_int(negative)} {'Viertelstunde' if negative == 1 else 'Viertelstunden'}",
+        "Strom kostete an der Börse weniger als nichts" if negative else "keine im Zeitraum",
     )
 
 
-def _windows_table(days: tuple[DayShift, ...], *, has_meter: bool) -> None:
-    if not days:
+def _windows_table(windows: Sequence[PriceWindow], yours: Sequence[float], start: datetime) -> None:
+    if not windows:
         empty_state(
-            "Keine Zeitfenster berechnet",
-            "Für ganze Tage mit Preisen zu jeder Stunde berechnet Luna das günstigste Zeitfenster"
-            + ("." if has_meter else "; dafür braucht sie Messwerte eines Zählers."),
+            "Kein Zeitfenster mehr",
+            "Für den Rest von heute und für morgen fehlen (noch) Preise für ein ganzes Zeitfenster.",
             "savings",
         )
         return
-    rows = [
-        {
-            "day": f"{day.day:%d.%m.%Y}",
-            "window": f"{de_time(day.cheapest_start)}–{de_time(day.cheapest_end)} Uhr",
-            "price": f"{de_number(day.cheapest_price_eur_mwh / 10, 1)} ct/kWh",
-            "usual": f"{de_number(day.usual_price_eur_mwh / 10, 1)} ct/kWh",
-            "saving": de_eur(day.saving_eur),
-        }
-        for day in days
-    ]
+    today = datetime.now(BERLIN).date()
+    rows = []
+    for window in windows:
+        day = window.start.astimezone(BERLIN).date()
+        rows.append(
+            {
+                "day": ("heute" if day == today else "morgen") + f", {day:%d.%m.}",
+                "window": f"{de_time(window.start)}–{de_time(window.end)} Uhr",
+                "price": f"{de_number(window.customer_ct_kwh, 1)} ct/kWh",
+                "mean": f"{de_number(_day_mean(yours, start, window.start), 1)} ct/kWh",
+            }
+        )
     columns = [
         {"name": "day", "label": "Tag", "field": "day", "align": "left"},
         {"name": "window", "label": "Günstigstes Fenster", "field": "window", "align": "left"},
-        {"name": "price", "label": "Börsenpreis dann", "field": "price", "align": "right"},
-        {"name": "usual", "label": "zur üblichen Zeit", "field": "usual", "align": "right"},
-        {
-            "name": "saving",
-            "label": f"Ersparnis je {de_number(LOAD_KWH, 0)} kWh",
-            "field": "saving",
-            "align": "right",
-        },
+        {"name": "price", "label": "Ihr Preis dann (Ø)", "field": "price", "align": "right"},
+        {"name": "mean", "label": "Tagesdurchschnitt", "field": "mean", "align": "right"},
     ]
     ui.table(columns=columns, rows=rows, row_key="day").classes("w-full").props("flat dense")
 
 
-def _end_of_tomorrow() -> datetime:
-    """Day-ahead prices are published for tomorrow: the period ends at the end of tomorrow (Berlin)."""
-    today = datetime.now(BERLIN).replace(hour=0, minute=0, second=0, microsecond=0)
-    return (today + timedelta(days=2)).astimezone(BERLIN)
+def _day_mean(yours: Sequence[float], start: datetime, instant: datetime) -> float:
+    """The mean known price of the Berlin day ``instant`` falls on."""
+    midnight = instant.astimezone(BERLIN).replace(hour=0, minute=0, second=0, microsecond=0)
+    first = max(0, int((midnight - start) / timedelta(minutes=15)))
+    last = int((midnight + timedelta(days=1) - start) / timedelta(minutes=15))
+    known = [p for p in yours[first:last] if not math.isnan(p)]
+    return sum(known) / len(known)

@@ -3,6 +3,11 @@
 The list comes from the recommender, which logs it as a ``recommend`` event; opening, liking and
 disliking an item are sent back as events naming that ``recommendation_id``, which is how the
 bandit learns which strategy serves this customer, and a dislike keeps the item away for good.
+
+A card's buttons live inside the card, and a dismissed card is deleted: whatever a handler shows after
+its event was recorded (the confirmation, an error) is shown from the page's area, which outlives the
+card, since a notification from a deleted card's slot fails ("The parent element this slot belongs to
+has been deleted").
 """
 
 from __future__ import annotations
@@ -19,8 +24,7 @@ from luna.web.components.layout import CustomerView, customer_page
 from luna.web.components.offload import in_thread
 from luna.web.components.widgets import card_title, empty_state, loading
 from luna.web.customer.chunk_dialog import chunk_dialog
-
-_EXCERPT_CHARS = 200
+from luna.web.customer.excerpts import card_excerpt
 
 SendEvent = Callable[[EventType], Awaitable[None]]
 
@@ -41,13 +45,13 @@ async def recommendations(view: CustomerView) -> None:
             found = await in_thread(view.web.services.recommender.recommend, view.user_id)
             area.clear()
             with area:
-                _show(view, found)
+                _show(view, found, area)
 
     refresh.on_click(load)
     await load()
 
 
-def _show(view: CustomerView, found: Recommendations) -> None:
+def _show(view: CustomerView, found: Recommendations, area: ui.column) -> None:
     energy = [item for item in found.items if item.kind is RecommendationKind.ENERGY]
     content = [item for item in found.items if item.kind is RecommendationKind.CONTENT]
     with ui.card().classes("w-full"):
@@ -68,7 +72,7 @@ def _show(view: CustomerView, found: Recommendations) -> None:
         if content:
             with ui.element("div").classes("w-full grid grid-cols-1 lg:grid-cols-2 xl:grid-cols-3 gap-3"):
                 for item in content:
-                    _content_card(view, item, found.recommendation_id)
+                    _content_card(view, item, found.recommendation_id, area)
         else:
             empty_state(
                 "Noch keine Dokumente",
@@ -91,11 +95,12 @@ def _energy_card(item: Recommendation) -> None:
         ui.label(item.reason).classes("text-xs luna-muted")
 
 
-def _content_card(view: CustomerView, item: Recommendation, recommendation_id: str | None) -> None:
+def _content_card(
+    view: CustomerView, item: Recommendation, recommendation_id: str | None, area: ui.column
+) -> None:
     payload = item.payload
     title = str(payload.get("title") or "Ohne Titel")
-    text = str(payload.get("text") or "")
-    excerpt = text if len(text) <= _EXCERPT_CHARS else text[:_EXCERPT_CHARS].rsplit(" ", 1)[0] + " …"
+    excerpt = card_excerpt(str(payload.get("text") or ""))
     meta = {"recommendation_id": recommendation_id} if recommendation_id else {}
 
     async def send(kind: EventType) -> None:
@@ -104,7 +109,7 @@ def _content_card(view: CustomerView, item: Recommendation, recommendation_id: s
 
     async def open_item() -> None:
         chunk_dialog(payload).open()
-        with failure_shown():
+        with area, failure_shown():
             await send(EventType.CLICK)
 
     with ui.card().classes("gap-2 p-3 luna-citation").mark("recommendation") as card:
@@ -112,30 +117,42 @@ def _content_card(view: CustomerView, item: Recommendation, recommendation_id: s
             ui.label(title).classes("font-medium ellipsis grow")
         if payload.get("section"):
             ui.label(str(payload["section"])).classes("text-xs luna-muted ellipsis")
-        ui.label(excerpt).classes("text-sm")
+        ui.label(excerpt).classes("text-sm whitespace-pre-line luna-excerpt")
         ui.label(item.reason).classes("text-xs text-secondary font-medium")
         with ui.row().classes("gap-1"):
             ui.button("Lesen", icon="open_in_new", on_click=open_item).props("flat dense no-caps")
-            _opinion_buttons(send, card)
+            _opinion_buttons(send, card, area)
 
 
-def _opinion_buttons(send: SendEvent, card: ui.card) -> None:
-    async def opinion(kind: EventType) -> None:
-        with failure_shown() as attempt:
-            await send(kind)
-        if attempt.failed:
+def _opinion_buttons(send: SendEvent, card: ui.card, area: ui.column) -> None:
+    """A like is thanked for; a dismissal is recorded once, confirmed, and its card removed.
+
+    Both may still be running when the card is gone (a double click, a like and then a dismiss, or
+    "Neu laden"), so they speak from ``area`` and touch the card only while it exists.
+    """
+    dismissing = False
+
+    async def like() -> None:
+        with area, failure_shown() as attempt:
+            await send(EventType.LIKE)
+        if not attempt.failed:
+            with area:
+                ui.notify("Danke! Luna merkt sich, was Ihnen gefällt.", type="positive", position="top")
+
+    async def dismiss() -> None:
+        nonlocal dismissing
+        if dismissing:  # the second click of a double click: one dislike is enough
             return
-        if kind is EventType.DISLIKE:
-            # Notify first: the button's slot lives in the card, and a notification from a deleted
-            # slot fails ("The parent element this slot belongs to has been deleted").
+        dismissing = True
+        with area, failure_shown() as attempt:
+            await send(EventType.DISLIKE)
+        if attempt.failed:
+            dismissing = False  # nothing was recorded: the reader may try again
+            return
+        with area:
             ui.notify("Verstanden: Luna schlägt Ihnen diesen Abschnitt nicht mehr vor.", position="top")
+        if not card.is_deleted:
             card.delete()
-        else:
-            ui.notify("Danke! Luna merkt sich, was Ihnen gefällt.", type="positive", position="top")
 
-    ui.button("Gefällt mir", icon="thumb_up", on_click=lambda: opinion(EventType.LIKE)).props(
-        "flat dense no-caps"
-    )
-    ui.button("Nicht interessant", icon="thumb_down", on_click=lambda: opinion(EventType.DISLIKE)).props(
-        "flat dense no-caps"
-    )
+    ui.button("Gefällt mir", icon="thumb_up", on_click=like).props("flat dense no-caps")
+    ui.button("Nicht interessant", icon="thumb_down", on_click=dismiss).props("flat dense no-caps")

@@ -1,0 +1,179 @@
+"""`luna flywheel run|kpis` and `luna alerts`: the flywheel's cycle, its KPIs and its alerts.
+
+Everything here is SQL (sessions, KPIs, alert states), so the commands work directly, also while
+`luna serve` runs; `run` does what the hourly job does, in this process.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from luna.cli.context import state, with_services
+from luna.cli.server_client import ServerClient, ServerError, follow_job
+from luna.domain.flywheel.alerts import AlertState
+from luna.services.flywheel.cycle import FLYWHEEL_JOB
+
+app = typer.Typer(help="The data flywheel: sessions, KPIs, thresholds and alerts.", no_args_is_help=True)
+console = Console()
+T = TypeVar("T")
+
+
+@app.command("run")
+def run(
+    ctx: typer.Context,
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Judge the thresholds without storing or sending alerts."
+    ),
+) -> None:
+    """One cycle now: own sessions in, questions embedded into topics, gaps found, KPIs, thresholds.
+
+    With a running `luna serve` (it owns the vector folder) the cycle runs there as the job
+    flywheel.hourly and is followed here; otherwise in this process.
+    """
+    client = ServerClient(state(ctx).settings())
+    if not dry_run and client.is_running():
+        typer.echo(json.dumps(run_on_server(client, FLYWHEEL_JOB, {}), indent=2))
+        return
+    result = with_services(ctx, lambda services: services.flywheel.run(dry_run=dry_run))
+    typer.echo(json.dumps(result.as_dict(), indent=2))
+
+
+def run_on_server(client: ServerClient, name: str, params: dict[str, object]) -> dict[str, object]:
+    """Queue the job ``name`` on the running server, follow its progress here, return its result."""
+    try:
+        job = client.post("admin/jobs", {"name": name, "params": params})
+    except ServerError as error:
+        typer.secho(str(error), fg=typer.colors.RED, err=True)
+        raise typer.Exit(1) from None
+    progress = Progress(
+        TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=Console(stderr=True)
+    )
+    job = follow_job(client, job, progress)
+    if job["status"] != "succeeded":
+        typer.secho(f"The job ended {job['status']}: {job.get('error') or ''}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(1)
+    result: dict[str, object] = job["result"]
+    return result
+
+
+@app.command("kpis")
+def kpis(
+    ctx: typer.Context,
+    window: str = typer.Option("day", help="hour, day or week"),
+    as_json: bool = typer.Option(False, "--json", help="One JSON document instead of a table."),
+) -> None:
+    """The newest value of every KPI for the window, overall and per topic."""
+    values = [v for v in with_services(ctx, lambda s: s.kpis.latest()) if v.window.value == window]
+    if as_json:
+        rows = [
+            {
+                "kpi": v.kpi.value,
+                "scope": v.scope,
+                "bucket_start": v.bucket_start.isoformat(),
+                "value": v.value,
+                "samples": v.samples,
+            }
+            for v in values
+        ]
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    table = Table("KPI", "scope", "bucket (UTC)", "value", "samples", title=f"KPIs per {window}")
+    for v in values:
+        table.add_row(v.kpi.value, v.scope, v.bucket_start.isoformat()[:16], f"{v.value:.3f}", str(v.samples))
+    console.print(table)
+
+
+def alerts(
+    ctx: typer.Context,
+    dry_run: bool = typer.Option(
+        False,
+        "--dry-run",
+        help="Judge the current KPIs and show what would change, storing and sending nothing.",
+    ),
+    as_json: bool = typer.Option(False, "--json", help="One JSON document instead of a table."),
+) -> None:
+    """Judge the KPI thresholds (config/thresholds.yaml) now and show every alert's state."""
+    judgement = with_services(ctx, lambda services: services.alerts.evaluate(dry_run=dry_run))
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {
+                    "states": [_row(s) for s in judgement.states],
+                    "changes": len(judgement.changes),
+                    "delivered": judgement.delivered,
+                },
+                indent=2,
+            )
+        )
+        return
+    table = Table("threshold", "scope", "state", "value", "samples", "since (UTC)", title="Alerts")
+    for row in map(_row, judgement.states):
+        table.add_row(
+            *(str(row[key]) for key in ("threshold", "scope", "state", "value", "samples", "since"))
+        )
+    console.print(table)
+    prefix = "would change" if dry_run else "changed"
+    typer.echo(f"{sum(s.firing for s in judgement.states)} firing; {len(judgement.changes)} {prefix}.")
+
+
+def _row(state_: AlertState) -> dict[str, object]:
+    return {
+        "threshold": state_.threshold,
+        "scope": state_.scope,
+        "state": "ok" if state_.severity is None else f"firing ({state_.severity})",
+        "value": round(state_.value, 4),
+        "samples": state_.samples,
+        "since": state_.since.isoformat()[:19],
+    }
+
+
+def progress(
+    ctx: typer.Context,
+    export: Path | None = typer.Option(
+        None,
+        "--export",
+        help="Write the report to this Markdown file (e.g. progress_report.md) instead of printing it.",
+    ),
+) -> None:
+    """The flywheel's progress report: KPI trends, alerts, actions, knowledge gaps, consent."""
+    _write(with_services(ctx, lambda services: services.progress.progress_report()), export)
+
+
+def summary(ctx: typer.Context) -> None:
+    """A few lines: sessions, usefulness, firing alerts, open actions."""
+    typer.echo(with_services(ctx, lambda services: services.progress.summary()))
+
+
+consent_app = typer.Typer(help="Consent to learning, as documented for the GDPR.", no_args_is_help=True)
+
+
+@consent_app.command("log")
+def consent_log(
+    ctx: typer.Context,
+    export: Path | None = typer.Option(
+        None,
+        "--export",
+        help="Write the log to this Markdown file (e.g. consent_log.md) instead of printing it.",
+    ),
+) -> None:
+    """Every decision on consent to learning, and the sessions counted without consent."""
+    _write(with_services(ctx, lambda services: services.progress.consent_log()), export)
+
+
+def _write(text: str, export: Path | None) -> None:
+    if export is None:
+        typer.echo(text, nl=False)
+        return
+    try:
+        export.write_text(text, encoding="utf-8")
+    except OSError as error:
+        typer.secho(f"Cannot write {export}: {error.strerror}.", fg=typer.colors.RED, err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"Written to {export}.")

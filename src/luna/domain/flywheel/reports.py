@@ -1,0 +1,187 @@
+"""The flywheel's Markdown reports, as operators and the blueprint's journal read them (German)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from luna.domain.events import Consent
+from luna.domain.flywheel.alerts import AlertChange, AlertState
+from luna.domain.flywheel.gaps import KnowledgeGap
+from luna.domain.flywheel.kpi_values import Kpi, KpiValue
+
+
+def _when(at: datetime) -> str:
+    return f"{at:%d.%m.%Y %H:%M} UTC"
+
+
+def _score(score: float | None) -> str:
+    return "–" if score is None else f"{score:.2f}".replace(".", ",")
+
+
+def gaps_section(gaps: Sequence[KnowledgeGap]) -> list[str]:
+    if not gaps:
+        return ["Keine Wissenslücke: jedes Thema mit unbeantworteten Fragen findet passende Dokumente.", ""]
+    lines: list[str] = []
+    for gap in gaps:
+        lines += [
+            f"### {gap.topic} ({gap.questions} Fragen)",
+            "",
+            gap.suggestion,
+            "",
+            f"- Größte Ähnlichkeit eines Abschnitts: {_score(gap.best_score)}",
+            f"- Nächste Dokumente: {', '.join(gap.nearest_documents) or 'keine'}",
+            "- Beispielfragen:",
+            *(f"  - {example}" for example in gap.examples),
+            "",
+        ]
+    return lines
+
+
+def vector_ingest_report(
+    sessions: int,
+    questions: int,
+    topics: Sequence[tuple[str, int]],
+    gaps: Sequence[KnowledgeGap],
+    start: datetime,
+    end: datetime,
+    written_at: datetime,
+) -> str:
+    """What one normalisation run did: counts, topics by size, knowledge gaps with examples."""
+    lines = [
+        "# Vektor-Ingest der Sitzungen",
+        "",
+        f"Erstellt {_when(written_at)} für Sitzungen vom {_when(start)} bis {_when(end)}.",
+        "",
+        f"- Sitzungen: {sessions}",
+        f"- Fragen eingebettet (Sammlung `flywheel_sessions`): {questions}",
+        f"- Themen: {len(topics)}",
+        "",
+        "## Themen",
+        "",
+    ]
+    if topics:
+        lines += ["| Thema | Fragen |", "|---|---|"]
+        lines += [
+            f"| {label} | {count} |" for label, count in sorted(topics, key=lambda item: (-item[1], item[0]))
+        ]
+    else:
+        lines.append("Keine Fragen im Zeitraum.")
+    lines += ["", "## Wissenslücken", "", *gaps_section(gaps)]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+@dataclass(frozen=True, slots=True)
+class ProgressFacts:
+    """What the progress report states; gathered by the service, rendered here."""
+
+    written_at: datetime
+    sessions: int
+    consentless: dict[str, int]
+    consent_granted: int
+    consent_withdrawn: int
+    #: Day values of the ``all`` scope, oldest first, per KPI.
+    trends: dict[Kpi, list[KpiValue]]
+    firing: list[AlertState]
+    changes: list[AlertChange]
+    descriptions: dict[str, str]
+    open_actions: list[tuple[str, str, str, str]] = field(default_factory=list)
+    gaps: list[KnowledgeGap] = field(default_factory=list)
+
+
+def _value(kpi: Kpi, value: float) -> str:
+    shown = f"{value:.0f} ms" if kpi is Kpi.LATENCY_P95_MS else f"{100 * value:.1f} %"
+    return shown.replace(".", ",")
+
+
+def _state(severity: object) -> str:
+    return "in Ordnung" if severity is None else str(severity)
+
+
+def progress_report(facts: ProgressFacts) -> str:
+    """The blueprint's progress report: KPI trends, alerts, actions, knowledge gaps, consent."""
+    lines = [
+        "# Fortschrittsbericht des Daten-Schwungrads",
+        "",
+        f"Stand {_when(facts.written_at)}.",
+        "",
+        "## Kennzahlen (Tageswerte, alle Themen)",
+        "",
+        "| Kennzahl | erster Tag | letzter Tag | Tage | Stichprobe zuletzt |",
+        "|---|---|---|---|---|",
+    ]
+    for kpi, values in facts.trends.items():
+        if values:
+            first, last = values[0], values[-1]
+            lines.append(
+                f"| {kpi.value} | {_value(kpi, first.value)} | {_value(kpi, last.value)} | {len(values)} "
+                f"| {last.samples} |"
+            )
+    lines += ["", "## Alarme", ""]
+    if facts.firing:
+        lines += [
+            f"- **{state.severity}**: {facts.descriptions.get(state.threshold, state.threshold)} "
+            f"({state.scope}, Wert {state.value:.3f}, Stichprobe {state.samples}, seit {_when(state.since)})"
+            for state in facts.firing
+        ]
+    else:
+        lines.append("Kein Alarm aktiv.")
+    if facts.changes:
+        lines += ["", "Letzte Änderungen:", ""]
+        lines += [
+            f"- {_when(c.at)}: {c.description} ({c.scope}): {_state(c.before)} → {_state(c.after)}"
+            for c in facts.changes
+        ]
+    lines += ["", "## Maßnahmen", ""]
+    if facts.open_actions:
+        lines += ["| Art | Titel | Status | Zuständig |", "|---|---|---|---|"]
+        lines += [
+            f"| {kind} | {title} | {status} | {owner} |" for kind, title, status, owner in facts.open_actions
+        ]
+    else:
+        lines.append("Keine offene Maßnahme.")
+    lines += ["", "## Wissenslücken", "", *gaps_section(facts.gaps)]
+    lines += consent_section(facts)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def consent_section(facts: ProgressFacts) -> list[str]:
+    refused = sum(facts.consentless.values())
+    by_source = (
+        ", ".join(f"{source}: {count}" for source, count in sorted(facts.consentless.items())) or "keine"
+    )
+    return [
+        "## Einwilligungen",
+        "",
+        f"- Gespeicherte Sitzungen (mit Einwilligung, pseudonymisiert): {facts.sessions}",
+        f"- Sitzungen ohne Einwilligung (nur gezählt, letzte 30 Tage): {refused} ({by_source})",
+        f"- Nutzer mit Einwilligung zum Lernen (ausdrücklich): {facts.consent_granted}",
+        f"- Nutzer, die ihre Einwilligung widerrufen haben: {facts.consent_withdrawn}",
+        "",
+    ]
+
+
+def consent_log(records: Sequence[Consent], consentless: dict[str, int], written_at: datetime) -> str:
+    """The consent log (the blueprint's ``consent_log.md``): every decision in time order."""
+    lines = [
+        "# Einwilligungsprotokoll",
+        "",
+        f"Stand {_when(written_at)}. Jede Entscheidung eines Nutzers zum Lernen aus seinen Daten, "
+        "älteste zuerst; gelöschte Nutzer stehen nicht mehr darin (ihre Einträge gehen mit der Löschung).",
+        "",
+        "| Zeitpunkt (UTC) | Nutzer | Zweck | Entscheidung |",
+        "|---|---|---|---|",
+        *(
+            f"| {record.ts:%Y-%m-%d %H:%M:%S} | {record.user_id} | {record.scope} | "
+            f"{'erteilt' if record.granted else 'widerrufen'} |"
+            for record in records
+        ),
+        "",
+        "## Sitzungen ohne Einwilligung (nur gezählt, nie gespeichert), letzte 30 Tage",
+        "",
+        *(f"- {source}: {count}" for source, count in sorted(consentless.items())),
+    ]
+    if not consentless:
+        lines.append("Keine.")
+    return "\n".join(lines).rstrip() + "\n"

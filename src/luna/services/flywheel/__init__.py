@@ -1,0 +1,1 @@
+"""The data flywheel: sessions in (webhook, Luna's own answers), KPIs, thresholds, alerts out."""

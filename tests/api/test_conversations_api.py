@@ -1,0 +1,148 @@
+"""Conversations: a customer's follow-up question is answered in context, and the dialogue is kept."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.api.conftest import ADMIN_KEY
+from tests.api.test_knowledge_api import upload
+
+pytestmark = pytest.mark.anyio
+
+SAMPLES = Path(__file__).resolve().parents[2] / "docs" / "samples"
+CUSTOMER = {"X-Dev-User": "5d4c3b2a-1f0e-4d9c-8b7a-6f5e4d3c2b1a"}
+OTHER_CUSTOMER = {"X-Dev-User": "9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d"}
+OPERATOR = {"X-Admin-Key": ADMIN_KEY}
+
+
+async def ask(
+    client: httpx.AsyncClient, question: str, headers: dict[str, str] = CUSTOMER, **body: Any
+) -> dict[str, Any]:
+    response = await client.post("/api/v1/rag/ask", json={"question": question, **body}, headers=headers)
+    assert response.status_code == 200, response.text
+    data: dict[str, Any] = response.json()["data"]
+    return data
+
+
+#: A document where "Gewerbe" alone leads: without its context "Und für Gewerbe?" ends up here.
+TRADE_OFFICE = """# Gewerbeanmeldung in Musterstadt
+
+Wer ein Gewerbe anmelden will, geht zum Gewerbeamt im Rathaus. Für Gewerbe kostet die Anmeldung
+26 Euro, die Ummeldung 20 Euro. Das Gewerbeamt ist montags bis freitags von 8 bis 12 Uhr geöffnet.
+"""
+
+
+async def upload_price_sheet(client: httpx.AsyncClient) -> None:
+    for name in ("netzentgelte-2026.pdf", "waermepumpe-im-einfamilienhaus.docx"):
+        response = await upload(client, (SAMPLES / name).read_bytes(), name)
+        assert response.status_code in (200, 201), response.text
+    response = await upload(client, TRADE_OFFICE.encode(), "gewerbeamt.md")
+    assert response.status_code in (200, 201), response.text
+
+
+async def test_a_follow_up_is_answered_in_the_context_of_the_question_before(
+    client: httpx.AsyncClient,
+) -> None:
+    await upload_price_sheet(client)
+    alone = await ask(client, "Und für Gewerbe?")
+    first = await ask(client, "Was kostet die Netznutzung pro Kilowattstunde?")
+
+    follow_up = await ask(client, "Und für Gewerbe?", conversation_id=first["conversation_id"])
+
+    assert "Gewerbeamt" in alone["answer"].split("\n\n")[0]  # alone, the question is about the office
+
+    assert follow_up["conversation_id"] == first["conversation_id"]
+    first_paragraph = follow_up["answer"].split("\n\n")[0]
+    assert "Gewerbe" in first_paragraph and "7,64" in first_paragraph
+    assert follow_up["citations"] and follow_up["unsupported_numbers"] == []
+
+
+async def test_the_conversation_is_kept_with_its_turns_and_sources_and_listed_newest_first(
+    client: httpx.AsyncClient,
+) -> None:
+    await upload_price_sheet(client)
+    older = await ask(client, "Wie laut ist eine Wärmepumpe?")
+    first = await ask(client, "Was kostet die Netznutzung pro Kilowattstunde?")
+    await ask(client, "Und für Gewerbe?", conversation_id=first["conversation_id"])
+
+    listed = await client.get("/api/v1/rag/conversations", headers=CUSTOMER)
+    read = await client.get(f"/api/v1/rag/conversations/{first['conversation_id']}", headers=CUSTOMER)
+
+    conversations = listed.json()["data"]["conversations"]
+    listed_ids = [c["conversation_id"] for c in conversations]
+    assert listed_ids == [first["conversation_id"], older["conversation_id"]]
+    assert conversations[0]["title"] == "Was kostet die Netznutzung pro Kilowattstunde?"
+    turns = read.json()["data"]["turns"]
+    assert [t["question"] for t in turns] == [
+        "Was kostet die Netznutzung pro Kilowattstunde?",
+        "Und für Gewerbe?",
+    ]
+    assert turns[0]["answer"] == first["answer"]
+    assert [s["chunk_id"] for s in turns[0]["sources"]] == [c["chunk_id"] for c in first["citations"]]
+    assert turns[0]["sources"][0]["payload"]["title"]
+
+
+async def test_another_customers_conversation_is_unknown_to_you(client: httpx.AsyncClient) -> None:
+    mine = await ask(client, "Was ist ein Smart Meter?")
+    conversation = f"/api/v1/rag/conversations/{mine['conversation_id']}"
+
+    read = await client.get(conversation, headers=OTHER_CUSTOMER)
+    continued = await client.post(
+        "/api/v1/rag/ask",
+        json={"question": "Und wer baut ihn ein?", "conversation_id": mine["conversation_id"]},
+        headers=OTHER_CUSTOMER,
+    )
+    deleted = await client.delete(conversation, headers=OTHER_CUSTOMER)
+
+    assert (read.status_code, continued.status_code, deleted.status_code) == (404, 404, 404)
+    still_there = await client.get(conversation, headers=CUSTOMER)
+    assert len(still_there.json()["data"]["turns"]) == 1
+
+
+@pytest.mark.parametrize("conversation_id", [str(uuid.uuid4()), "not-a-uuid"])
+async def test_an_unknown_conversation_is_a_404_and_stores_nothing(
+    client: httpx.AsyncClient, conversation_id: str
+) -> None:
+    asked = await client.post(
+        "/api/v1/rag/ask",
+        json={"question": "Und für Gewerbe?", "conversation_id": conversation_id},
+        headers=CUSTOMER,
+    )
+    read = await client.get(f"/api/v1/rag/conversations/{conversation_id}", headers=CUSTOMER)
+
+    assert asked.status_code == 404 and asked.json()["status"] == "error"
+    assert read.status_code == 404
+    listed = await client.get("/api/v1/rag/conversations", headers=CUSTOMER)
+    assert listed.json()["data"]["conversations"] == []
+
+
+async def test_the_admin_key_asks_without_a_conversation(client: httpx.AsyncClient) -> None:
+    answer = await ask(client, "Was ist ein Smart Meter?", headers=OPERATOR)
+    refused = await client.post(
+        "/api/v1/rag/ask",
+        json={"question": "Und dann?", "conversation_id": str(uuid.uuid4())},
+        headers=OPERATOR,
+    )
+
+    assert answer["conversation_id"] is None
+    assert refused.status_code == 400 and "conversation_id" in refused.json()["message"]
+
+
+async def test_a_deleted_conversation_is_gone_and_erasure_removes_the_rest(client: httpx.AsyncClient) -> None:
+    first = await ask(client, "Was ist ein Smart Meter?")
+    second = await ask(client, "Was kostet ein Smart Meter?")
+
+    deleted = await client.delete(f"/api/v1/rag/conversations/{first['conversation_id']}", headers=CUSTOMER)
+    me = await client.get("/api/v1/users/me", headers=CUSTOMER)
+    erased = await client.delete("/api/v1/users/me/data", headers=CUSTOMER)
+
+    assert deleted.status_code == 200
+    assert me.json()["data"]["conversations"] == 1
+    assert erased.json()["data"]["conversations"] == 1
+    gone = await client.get(f"/api/v1/rag/conversations/{second['conversation_id']}", headers=CUSTOMER)
+    assert gone.status_code == 404

@@ -1,0 +1,46 @@
+"""Service accounts in a real browser: made with chosen scopes, the key shown once and working,
+then revoked so that the same key is refused."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import WebServer, log_in_admin, shoot
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+
+def test_an_account_is_made_its_key_works_once_shown_and_revoking_ends_it(page: Page, web: WebServer) -> None:
+    log_in_admin(page, web)
+    page.get_by_role("link", name="Dienstkonten", exact=True).click()
+    expect(page.get_by_role("heading", name="Dienstkonten", exact=True).first).to_be_visible()
+
+    page.get_by_label("Name (z. B. n8n oder grafana)").fill("grafana-e2e")
+    page.get_by_role("button", name="Dienstkonto anlegen").click()
+    expect(page.get_by_text("Wählen Sie mindestens eine Berechtigung.")).to_be_visible()  # nothing made
+    page.get_by_role("checkbox", name="kpi:read: Kennzahlen und Sitzungszahlen lesen").click()
+    page.get_by_role("button", name="Dienstkonto anlegen").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text("zeigt ihn nie wieder")
+    key = dialog.locator("code").inner_text().strip()
+    assert key.startswith("luna_sa_")
+    shoot(page, "admin-accounts-key")
+    dialog.get_by_role("button", name="Schließen").click()
+
+    rows = page.locator(".q-card").filter(has_text="grafana-e2e")
+    expect(rows.last).to_contain_text("kpi:read")
+    expect(rows.last).to_contain_text("zuletzt benutzt noch nie")
+    expect(page.get_by_text(key)).to_have_count(0)  # the list never shows the key again
+    with httpx.Client(base_url=web.api, headers={"X-Service-Key": key}, timeout=30) as client:
+        assert client.get("/flywheel/kpis").status_code == 200
+        page.reload()
+        expect(rows.last).not_to_contain_text("zuletzt benutzt noch nie")
+        shoot(page, "admin-accounts")
+
+        page.get_by_role("button", name="Sperren: grafana-e2e").click()
+        page.get_by_role("alertdialog").get_by_role("button", name="Sperren").click()
+        expect(page.get_by_text("Dienstkonto „grafana-e2e“ gesperrt.")).to_be_visible()
+        expect(rows.last).to_contain_text("gesperrt")
+        assert client.get("/flywheel/kpis").status_code == 401

@@ -1,0 +1,158 @@
+"""The Smart-Meter view in a real browser: kWh bars per day with the running day marked, plain words
+when a period reaches back before the data, no PV for a meter without PV, both peaks explained,
+German times in the tooltip, a readable "Automatisch", the state kept in the URL, and CSV export."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import WebServer, log_in_customer, shoot
+from tests.e2e.test_responsive import PHONE, WIDE, overflow
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+GERMAN_STAMP = re.compile(r"\d{2}\.\d{2}\.\d{4}, \d{2}:\d{2} Uhr")
+
+
+#: A meter without PV, fed by a CSV drop; its name sorts after the simulated ones, which other tests
+#: take as the first meter.
+NO_PV_METER = "zz-e2e-ohne-pv"
+
+
+def _link_both_meters(page: Page, web: WebServer, *extra: str) -> dict[str, bool]:
+    """Log in a new customer owning both simulated meters (and ``extra``); returns meter ID → has PV."""
+    user_id = log_in_customer(page, web)
+    owned = [*web.meter_ids, *extra]
+    with web.admin() as admin:
+        linked = admin.put(f"/admin/users/{user_id}/meters", json={"meter_ids": owned})
+        assert linked.status_code == 200, linked.text
+        meters = admin.get("/data/meters").json()["data"]["meters"]
+    return {meter["meter_id"]: bool(meter["has_pv"]) for meter in meters if meter["meter_id"] in owned}
+
+
+def _meter_without_pv(web: WebServer) -> str:
+    """Six hours of one-minute readings of a household without PV, uploaded as a CSV drop."""
+    end = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=2)
+    lines = ["meter_id,ts,consumption_kw,production_kw,voltage,quality"]
+    for minute in range(6 * 60):
+        at = end - timedelta(minutes=6 * 60 - minute)
+        lines.append(f"{NO_PV_METER},{at.isoformat()},{0.3 + (minute % 7) / 10:.2f},0,230.0,ok")
+    data = ("\n".join(lines) + "\n").encode()
+    with web.admin() as admin:
+        uploaded = admin.post(
+            "/admin/feeds/csv", files={"file": ("smart_meter_readings_e2e.csv", data, "text/csv")}
+        )
+    assert uploaded.status_code in (201, 400), uploaded.text  # 400: this session uploaded it already
+    return NO_PV_METER
+
+
+def _caption(page: Page) -> str:
+    caption = page.get_by_text(re.compile(r"^[\d.]+ Werte?, Auflösung: "))
+    expect(caption).to_be_visible()
+    return caption.inner_text()
+
+
+def test_day_bars_mark_the_running_day_and_say_since_when_there_is_data(page: Page, web: WebServer) -> None:
+    meters = _link_both_meters(page, web)
+    meter = next(iter(meters))
+
+    page.goto(f"{web.base_url}/energy?zaehler={meter}&zeitraum=30d&aufloesung=1d")
+
+    expect(page.get_by_text(re.compile(r"Auflösung: Tage · Energie in kWh je Tag"))).to_be_visible()
+    expect(
+        page.get_by_text(re.compile(r"^Daten liegen erst ab .* „30 Tage“ sehen Sie die vorhandenen"))
+    ).to_be_visible()
+    expect(page.get_by_text(re.compile(r"^Heller gezeichnete Balken sind unvollständig"))).to_be_visible()
+    expect(page.get_by_text("Höchste Viertelstunde", exact=True)).to_be_visible()
+    expect(page.get_by_text("Höchster Messwert", exact=True)).to_be_visible()
+    expect(
+        page.get_by_text(re.compile(r"^Die höchste Viertelstunde ist der Mittelwert über 15 Minuten"))
+    ).to_be_visible()
+    for size, name in ((WIDE, "1440"), ({"width": 1280, "height": 720}, "1280"), (PHONE, "414")):
+        page.set_viewport_size(size)
+        page.wait_for_timeout(400)  # the chart resizes
+        shoot(page, f"customer-energy-days-{name}")
+    assert overflow(page) == 0
+
+
+def test_a_meter_without_pv_shows_no_pv_figure_and_no_pv_series(page: Page, web: WebServer) -> None:
+    meters = _link_both_meters(page, web, _meter_without_pv(web))
+    assert not meters[NO_PV_METER]
+    with_pv = [meter for meter, has_pv in meters.items() if has_pv]
+
+    page.goto(f"{web.base_url}/energy?zaehler={NO_PV_METER}")
+    expect(page.get_by_text("Höchste Viertelstunde", exact=True)).to_be_visible()
+    expect(page.get_by_text("Verbrauch", exact=True).first).to_be_visible()
+    expect(page.get_by_text("PV-Erzeugung")).to_have_count(0)
+    expect(page.get_by_text("Verbrauch und PV-Erzeugung")).to_have_count(0)
+    shoot(page, "customer-energy-no-pv")
+
+    if with_pv:  # the simulator draws PV by chance
+        page.goto(f"{web.base_url}/energy?zaehler={with_pv[0]}")
+        expect(page.get_by_text("Verbrauch und PV-Erzeugung")).to_be_visible()
+        expect(page.get_by_text("PV-Erzeugung", exact=True).first).to_be_visible()
+
+
+def test_automatic_stays_readable_and_the_tooltip_shows_german_berlin_time(
+    page: Page, web: WebServer
+) -> None:
+    _link_both_meters(page, web)
+    page.get_by_role("link", name="Smart-Meter").click()
+
+    caption = _caption(page)
+    points = int(caption.split()[0].replace(".", ""))
+    assert "(automatisch gewählt)" in caption and points <= 400, caption
+    chart = page.locator(".nicegui-echart").first
+    box = chart.bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    expect(chart.get_by_text(GERMAN_STAMP).first).to_be_visible()
+    expect(chart.get_by_text(re.compile(r"\d{4}-\d{2}-\d{2}"))).to_have_count(0)
+    shoot(page, "customer-energy-tooltip")
+
+
+def test_meter_period_and_resolution_survive_a_reload_and_unknown_values_are_ignored(
+    page: Page, web: WebServer
+) -> None:
+    meters = _link_both_meters(page, web)
+    second = list(meters)[1]
+    page.goto(f"{web.base_url}/energy")
+    _caption(page)
+
+    page.get_by_label("Zeitraum").click()
+    page.get_by_role("option", name="24 Stunden").click()
+    page.wait_for_url(re.compile(r"zeitraum=1d"))
+    page.get_by_label("Auflösung").click()
+    page.get_by_role("option", name="Stunden", exact=True).click()
+    page.wait_for_url(re.compile(r"aufloesung=1h"))
+    page.get_by_label("Zähler").click()
+    page.get_by_role("option", name=re.compile(re.escape(second))).click()
+    page.wait_for_url(re.compile(f"zaehler={re.escape(second)}"))
+    page.reload()
+
+    expect(page.get_by_text(re.compile(r"Auflösung: Stunden · Energie in kWh je Stunde"))).to_be_visible()
+    expect(page.get_by_label("Zeitraum")).to_have_value("24 Stunden")
+    expect(page.get_by_label("Zähler")).to_have_value(re.compile(re.escape(second)))
+
+    page.goto(f"{web.base_url}/energy?zaehler=fremder-zaehler&zeitraum=9y&aufloesung=%3Cb%3E")
+    expect(page.get_by_text(re.compile(r"Auflösung: .* \(automatisch gewählt\)"))).to_be_visible()
+    expect(page.get_by_label("Zeitraum")).to_have_value("7 Tage")
+    expect(page.get_by_text("Fehlernummer")).to_have_count(0)
+
+
+def test_the_shown_series_downloads_as_german_csv(page: Page, web: WebServer) -> None:
+    meters = _link_both_meters(page, web)
+    page.goto(f"{web.base_url}/energy?zaehler={next(iter(meters))}&zeitraum=7d&aufloesung=1d")
+    expect(page.get_by_text(re.compile(r"Auflösung: Tage"))).to_be_visible()
+
+    with page.expect_download() as download:
+        page.get_by_role("button", name="CSV herunterladen").first.click()
+    lines = download.value.path().read_text(encoding="utf-8-sig").splitlines()
+
+    assert lines[0].startswith("Beginn;Ende;Verbrauch (kWh)"), lines[0]
+    assert re.match(r"\d{2}\.\d{2}\.\d{4} \d{2}:\d{2};", lines[1]), lines[1]
+    assert "unvollständig" in lines[-1] and re.search(r";\d+,\d{3};", lines[-1]), lines[-1]

@@ -1,0 +1,118 @@
+"""`luna flywheel run|kpis` and `luna alerts`: the cycle from the shell, and when the worker queues it."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from luna.cli.main import app
+from luna.container import build_container
+from luna.domain.flywheel.sessions import IncomingSession, SessionTurn
+from luna.domain.jobs import JobStatus
+from luna.services.flywheel.cycle import FLYWHEEL_JOB, hourly_run_due
+from luna.settings import ensure_local_secrets, load_settings
+from luna.workers.registry import load_jobs
+from tests.integration.support import cli_environment
+from tests.integration.test_flywheel_alerts import THRESHOLDS
+
+runner = CliRunner()
+pytestmark = pytest.mark.usefixtures("restored_logging")
+
+
+@pytest.fixture(autouse=True)
+def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    thresholds = tmp_path / "thresholds.yaml"
+    thresholds.write_text(THRESHOLDS, encoding="utf-8")
+    environment = cli_environment(
+        monkeypatch, tmp_path, COLUMNS="200", LUNA_FLYWHEEL__THRESHOLDS_FILE=str(thresholds)
+    )
+    container = build_container(ensure_local_secrets(load_settings()))
+    container.database.upgrade()
+    now = datetime.now(UTC) - timedelta(minutes=1)
+    sessions = [
+        IncomingSession(
+            f"s{n}", "n8n", f"kunde-{n}", True, (SessionTurn("Frage?", "Antwort", now, rating=-1),)
+        )
+        for n in range(12)
+    ]
+    container.services.sessions.ingest(sessions)
+    container.close()
+    return environment
+
+
+def test_a_dry_run_shows_what_would_fire_and_stores_nothing() -> None:
+    runner.invoke(app, ["flywheel", "run", "--dry-run"])
+    shown = runner.invoke(app, ["alerts", "--dry-run", "--json"])
+    assert shown.exit_code == 0, shown.output
+    judged = json.loads(shown.output)
+    assert [(s["threshold"], s["state"]) for s in judged["states"]] == [
+        ("usefulness_day", "firing (critical)")
+    ]
+    stored = json.loads(runner.invoke(app, ["alerts", "--dry-run", "--json"]).output)
+    assert stored["changes"] == 1  # still new: the dry runs stored no state
+
+
+def test_a_run_computes_kpis_and_fires_once() -> None:
+    first = runner.invoke(app, ["flywheel", "run"])
+    assert first.exit_code == 0, first.output
+    assert json.loads(first.stdout)["alerts_firing"] == 1
+    kpis = json.loads(runner.invoke(app, ["flywheel", "kpis", "--window", "day", "--json"]).output)
+    usefulness = next(k for k in kpis if k["kpi"] == "usefulness_rate" and k["scope"] == "all")
+    assert (usefulness["value"], usefulness["samples"]) == (0.0, 12)
+    table = runner.invoke(app, ["alerts"])
+    assert "usefulness_day" in table.output and "1 firing; 0 changed." in table.output
+
+
+def test_a_broken_thresholds_file_is_one_red_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("thresholds:\n  - name: x\n    kpi: nope\n", encoding="utf-8")
+    monkeypatch.setenv("LUNA_FLYWHEEL__THRESHOLDS_FILE", str(broken))
+    result = runner.invoke(app, ["alerts"])
+    assert result.exit_code == 1 and "line 3" in result.output and "Traceback" not in result.output
+
+
+def test_the_worker_queues_the_cycle_once_per_clock_hour() -> None:
+    container = build_container(ensure_local_secrets(load_settings()), load_jobs)
+    try:
+        jobs = container.services.jobs
+        assert hourly_run_due(jobs, datetime.now(UTC))
+        job = jobs.submit(FLYWHEEL_JOB, {}, "schedule")
+        assert job.created_at is not None
+        assert not hourly_run_due(jobs, job.created_at)  # queued
+        with container.database.unit_of_work() as uow:
+            uow.jobs.update(job.job_id, status=JobStatus.SUCCEEDED)
+            uow.commit()
+        assert not hourly_run_due(jobs, job.created_at)  # done in this hour
+        assert hourly_run_due(jobs, job.created_at + timedelta(hours=1))
+    finally:
+        container.close()
+
+
+def test_the_progress_report_summary_and_consent_log(tmp_path: Path) -> None:
+    container = build_container(ensure_local_secrets(load_settings()))
+    try:
+        container.services.privacy.set_consent("7a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d", learning=False)
+    finally:
+        container.close()
+    assert runner.invoke(app, ["flywheel", "run"]).exit_code == 0
+
+    exported = tmp_path / "progress_report.md"
+    written = runner.invoke(app, ["progress", "--export", str(exported)])
+    assert written.exit_code == 0, written.output
+    report = exported.read_text(encoding="utf-8")
+    assert report.startswith("# Fortschrittsbericht des Daten-Schwungrads")
+    assert "| usefulness_rate | 0,0 % | 0,0 % | 1 | 12 |" in report
+    assert "**critical**: Zu wenige hilfreiche Antworten" in report
+    assert "Wissenslücke schließen" in report  # the ticket the alert opened, with its gap below
+    assert "Beispielfragen:" in report and "  - Frage?" in report
+    assert "Nutzer, die ihre Einwilligung widerrufen haben: 1" in report
+
+    summary = runner.invoke(app, ["summary"]).stdout
+    assert "Sitzungen: 12 gespeichert" in summary and "Alarme aktiv: 1" in summary
+
+    log = runner.invoke(app, ["consent", "log"]).stdout
+    assert "| 7a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d | learning | widerrufen |" in log

@@ -1,0 +1,69 @@
+"""Follow-up questions are searched in the context of the question they follow, and only they."""
+
+from __future__ import annotations
+
+import pytest
+
+from luna.domain.conversations import TITLE_CHARS, conversation_title, is_follow_up, retrieval_question
+
+PRICE = "Was kostet die Netznutzung pro Kilowattstunde?"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Und für Gewerbe?",
+        "Für Gewerbe?",
+        "Und 2025?",
+        "Aber wenn ich eine Wärmepumpe habe, wie hoch ist der Preis?",
+        "Was ist mit Wallboxen?",
+        "Wie sieht es bei Batteriespeichern aus?",
+        "Gilt das auch für Mieter?",
+        "Bekomme ich dafür eine Förderung?",
+        "Wer zahlt diese Umlage?",
+    ],
+)
+def test_questions_that_lean_on_the_one_before_are_follow_ups(question: str) -> None:
+    assert is_follow_up(question)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        PRICE,
+        "Was regelt das EEG zur Einspeisevergütung?",
+        "Wie funktioniert ein dynamischer Stromtarif mit Smart Meter?",
+        "Welche Förderung gibt es für den Heizungstausch im Einfamilienhaus?",
+        "",
+    ],
+)
+def test_questions_that_stand_on_their_own_are_not(question: str) -> None:
+    assert not is_follow_up(question)
+
+
+def test_a_follow_up_is_searched_together_with_the_question_it_follows() -> None:
+    assert retrieval_question("Und für Gewerbe?", [PRICE]) == f"{PRICE} Und für Gewerbe?"
+
+
+def test_a_chain_of_follow_ups_keeps_the_topic_of_the_last_question_that_stood_alone() -> None:
+    earlier = ["Wie laut ist eine Wärmepumpe?", PRICE, "Und für Gewerbe?"]
+
+    assert retrieval_question("Und mit Leistungsmessung?", earlier) == (
+        f"{PRICE} Und für Gewerbe? Und mit Leistungsmessung?"
+    )
+
+
+def test_a_new_subject_is_searched_alone_and_a_first_question_as_it_is() -> None:
+    new_subject = "Welche Förderung gibt es für den Heizungstausch?"
+
+    assert retrieval_question(new_subject, [PRICE]) == new_subject
+    assert retrieval_question("Und für Gewerbe?", []) == "Und für Gewerbe?"
+
+
+def test_a_conversation_is_titled_by_its_first_question_cut_at_a_word() -> None:
+    long_question = "Wie " + "sehr " * 40 + "teuer ist Strom?"
+
+    title = conversation_title(long_question)
+
+    assert conversation_title(f"  {PRICE}\n") == PRICE
+    assert title.endswith(" …") and len(title) <= TITLE_CHARS + 2 and "sehr sehr" in title
