@@ -58,6 +58,7 @@ ACCESS: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/hooks/session"): SERVICE,
     ("POST", "/api/v1/hooks/sessions"): SERVICE,
     ("GET", "/api/v1/flywheel/sessions"): SERVICE,
+    ("GET", "/api/v1/flywheel/kpis"): SERVICE,
     ("GET", "/api/v1/flywheel/sessions/{source}/{session_id}"): SERVICE,
 }
 #: Everything under /api/v1/admin is for operators; the table above holds the rest.

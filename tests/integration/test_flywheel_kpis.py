@@ -10,6 +10,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from luna.container import Container, build_container
+from luna.domain.evaluation import QuestionOutcome, figures
+from luna.domain.evaluation_runs import EvalRun
 from luna.domain.flywheel.kpi_values import ALL, Kpi, KpiValue, Window, topic_scope
 from luna.domain.flywheel.sessions import IncomingSession, SessionTurn
 from luna.services.flywheel.kpis import KpiService
@@ -129,3 +131,19 @@ def test_each_run_writes_the_recomputed_buckets_as_csv_files(container: Containe
     kpis.compute()  # the revision rewrites the file: one row per bucket, the new value
     rows = list(csv.DictReader(io.StringIO(container.blobs.get("kpi/hour/2026-11-23.csv").decode())))
     assert [r["value"] for r in rows if r["kpi"] == "usefulness_rate" and r["scope"] == ALL] == ["0"]
+
+
+def test_kept_evaluation_runs_become_golden_set_kpis(container: Container) -> None:
+    outcomes = [
+        QuestionOutcome("q1", True, rank=2, answer_holds_needle=True),
+        QuestionOutcome("q2", True, rank=None),
+        QuestionOutcome("u1", False, refused=True),
+    ]
+    started = (NOW - timedelta(minutes=20)).isoformat()
+    with container.database.unit_of_work() as uow:
+        uow.eval_runs.add(EvalRun("r1", "nightly", "test", started, {}, figures(outcomes), outcomes))
+        uow.commit()
+    KpiService(container.database, clock=lambda: NOW).compute()
+    day = values_of(KpiService(container.database).latest(), Window.DAY)
+    assert day[Kpi.GOLDEN_HIT_AT_5] == (0.5, 2)  # one of two answerable questions found in the top 5
+    assert day[Kpi.GOLDEN_ANSWER_RATE] == (0.5, 2)

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from luna.domain.flywheel.kpi_values import ALL, Kpi, KpiValue, Window, topic_scope
+from luna.domain.flywheel.kpi_values import ALL, TURN_KPIS, Kpi, KpiValue, Window, topic_scope
 from luna.domain.flywheel.kpis import (
     TurnFacts,
     bucket_start,
@@ -218,4 +218,4 @@ def test_a_turn_with_every_fact_gives_every_kpi() -> None:
         latency_ms=1200.0,
         sentiment=Sentiment.POSITIVE,
     )
-    assert list(hourly([full])) == list(Kpi)
+    assert list(hourly([full])) == list(TURN_KPIS)

@@ -35,6 +35,12 @@ class Kpi(StrEnum):
     LATENCY_P95_MS = "latency_p95_ms"  # 95th percentile answer time in milliseconds
     REPEAT_QUESTION_RATE = "repeat_question_rate"  # questions a user asked again in the window / turns
     NEGATIVE_SENTIMENT_RATE = "negative_sentiment_rate"  # negative notes and follow-ups / those with text
+    GOLDEN_HIT_AT_5 = "golden_hit_at_5"  # golden-set runs: answerable questions found in the top 5
+    GOLDEN_ANSWER_RATE = "golden_answer_rate"  # golden-set runs: answers that state the expected figure
+
+
+#: The KPIs measured on session turns (the golden-set ones come from evaluation runs).
+TURN_KPIS: Final = tuple(kpi for kpi in Kpi if not kpi.value.startswith("golden_"))
 
 
 #: German names of the KPIs, as operators read them (admin view, Grafana, reports).
@@ -48,6 +54,8 @@ KPI_TITLES: Final = {
     Kpi.LATENCY_P95_MS: "Antwortzeit p95 (ms)",
     Kpi.REPEAT_QUESTION_RATE: "Wiederholte Fragen",
     Kpi.NEGATIVE_SENTIMENT_RATE: "Negative Rückmeldungen",
+    Kpi.GOLDEN_HIT_AT_5: "Golden Set: Treffer unter den ersten 5",
+    Kpi.GOLDEN_ANSWER_RATE: "Golden Set: Antwort nennt den Wert",
 }
 
 

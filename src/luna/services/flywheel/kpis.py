@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
+from luna.domain.evaluation import RunFigures
+from luna.domain.flywheel.golden import golden_kpis
 from luna.domain.flywheel.kpi_values import KPI_PREFIX, KpiValue, Window, export_files
 from luna.domain.flywheel.kpis import TurnFacts, bucket_start, compute_kpis
 from luna.domain.flywheel.sentiment import classify
@@ -20,6 +22,8 @@ from luna.domain.flywheel.sessions import StoredSession
 from luna.ports.blobs import BlobStore
 from luna.ports.sql import Database, UnitOfWork
 
+#: Evaluation runs read per computation, newest first.
+_RUNS_READ: Final = 500
 #: Cited IDs looked up per query.
 _LOOKUP_BATCH: Final = 500
 
@@ -57,7 +61,8 @@ class KpiService:
         with self._database.unit_of_work(read_only=True) as uow:
             sessions = list(uow.sessions.current_between(start, end))
             facts = turn_facts(sessions, _existing_chunks(uow, sessions))
-        values = compute_kpis(facts)
+            runs = _golden_runs(uow, start, end)
+        values = compute_kpis(facts) + golden_kpis(runs)
         with self._database.unit_of_work() as uow:
             uow.kpis.put(values, now)
             uow.commit()
@@ -86,6 +91,14 @@ class KpiService:
     def series(self, kpi: str, window: str, scope: str, since: datetime) -> list[KpiValue]:
         with self._database.unit_of_work(read_only=True) as uow:
             return list(uow.kpis.series(kpi, window, scope, since))
+
+
+def _golden_runs(uow: UnitOfWork, start: datetime, end: datetime) -> list[tuple[datetime, RunFigures]]:
+    """The kept evaluation runs started in ``[start, end)`` (the newest few hundred are enough)."""
+    started = (
+        (datetime.fromisoformat(run.created_at), run.figures) for run in uow.eval_runs.list(limit=_RUNS_READ)
+    )
+    return [(at, run_figures) for at, run_figures in started if start <= at < end]
 
 
 def turn_facts(sessions: Iterable[StoredSession], existing_chunks: set[str]) -> list[TurnFacts]:

@@ -66,6 +66,8 @@ async def accounts(view: AdminView) -> None:
         with failure_shown(what="Das Anlegen"):
             created = await in_thread(service.create, (name.value or "").strip(), scopes, created_by=_ACTOR)
             name.value = ""
+            for box in chosen.values():
+                box.value = False
             await _show_key(created)
         await refresh()
 
