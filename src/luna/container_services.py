@@ -218,8 +218,13 @@ class Services:
     @cached_property
     def kpis(self) -> KpiService:
         from luna.services.flywheel.kpis import KpiService
+        from luna.services.flywheel.sentiment import SentimentJudge
 
-        return KpiService(self._container.database, self._container.blobs)
+        c = self._container
+        s = c.settings.flywheel
+        generative = s.sentiment == "chat" and c.settings.chat.kind != "extractive"
+        judge = SentimentJudge(c.database, c.chat if generative else None, max_calls=s.sentiment_model_calls)
+        return KpiService(c.database, c.blobs, judge=judge)
 
     @cached_property
     def conversations(self) -> ConversationService:

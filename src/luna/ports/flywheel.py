@@ -10,6 +10,7 @@ from typing import Any, Protocol
 from luna.domain.flywheel.accounts import ServiceAccount
 from luna.domain.flywheel.alerts import AlertChange, AlertState
 from luna.domain.flywheel.kpi_values import KpiValue
+from luna.domain.flywheel.sentiment_judge import SentimentLabel
 from luna.domain.flywheel.sessions import StoredSession
 
 
@@ -105,4 +106,14 @@ class AlertNotifier(Protocol):
 
     def send(self, payload: dict[str, Any]) -> None:
         """Deliver one payload; raises ``Unavailable`` when the receiver cannot be reached."""
+        ...
+
+
+class SentimentLabelRepository(Protocol):
+    """Sentiments a judge (a chat model, by name) gave feedback texts, keyed by the text's SHA-256."""
+
+    def get_many(self, judge: str, text_sha256s: Sequence[str]) -> dict[str, SentimentLabel]: ...
+
+    def put_many(self, judge: str, labels: Sequence[tuple[str, SentimentLabel]], at: datetime) -> None:
+        """Store the labels; a text judged again by the same judge keeps its first label."""
         ...

@@ -18,7 +18,13 @@ from luna.domain.users import User
 from luna.ports.conversations import ConversationRepository
 from luna.ports.evaluation import EvalRunRepository
 from luna.ports.events import ConsentRepository, EventRepository, FeedbackRepository
-from luna.ports.flywheel import AlertRepository, KpiRepository, ServiceAccountRepository, SessionRepository
+from luna.ports.flywheel import (
+    AlertRepository,
+    KpiRepository,
+    SentimentLabelRepository,
+    ServiceAccountRepository,
+    SessionRepository,
+)
 from luna.ports.flywheel_actions import ActionRepository
 from luna.ports.help_texts import HelpTextRepository
 from luna.ports.metrics import MetricsRepository
@@ -184,6 +190,7 @@ class UnitOfWork(Protocol):
     kpis: KpiRepository
     alerts: AlertRepository
     actions: ActionRepository
+    sentiment_labels: SentimentLabelRepository
 
     def __enter__(self) -> UnitOfWork: ...
 

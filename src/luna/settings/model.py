@@ -269,6 +269,11 @@ class FlywheelSettings(Section):
     #: A Grafana service account token with the Editor role (``LUNA_FLYWHEEL__GRAFANA_TOKEN``).
     grafana_token: SecretStr | None = None
     grafana_folder: str = Field(default="Luna", min_length=1, max_length=100)
+    #: Who reads the sentiment of notes: the German lexicon, or the configured chat model (a real one:
+    #: the bundled SmolLM2 named no sentiment for any of 90 held-out notes, bench/RESULTS.md).
+    sentiment: Literal["lexicon", "chat"] = "lexicon"
+    #: New texts the chat model judges per KPI run at most (the rest: lexicon now, the model next run).
+    sentiment_model_calls: int = Field(default=200, ge=1, le=100_000)
 
     @field_validator("pseudonym_key", "webhook_secret")
     @classmethod

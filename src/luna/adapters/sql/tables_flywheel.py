@@ -139,3 +139,14 @@ flywheel_action_events = sa.Table(
 sa.Index(
     "ix_flywheel_action_events_action_at", flywheel_action_events.c.action_id, flywheel_action_events.c.at
 )
+
+#: What a chat model said of a feedback text's sentiment (``flywheel.sentiment: chat``), judged once.
+sentiment_labels = sa.Table(
+    "sentiment_labels",
+    metadata,
+    sa.Column("text_sha256", sa.Text(), primary_key=True),
+    sa.Column("judge", sa.Text(), primary_key=True),
+    sa.Column("sentiment", sa.Text(), nullable=False),
+    sa.Column("by_model", sa.Boolean(), nullable=False),
+    sa.Column("labelled_at", UtcDateTime(), nullable=False),
+)

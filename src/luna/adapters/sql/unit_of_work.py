@@ -20,13 +20,20 @@ from luna.adapters.sql.items import SqlItemRepository
 from luna.adapters.sql.jobs import SqlJobRepository
 from luna.adapters.sql.metrics import SqlMetricsRepository
 from luna.adapters.sql.scores import SqlAuditRepository, SqlScoreRepository
+from luna.adapters.sql.sentiment_labels import SqlSentimentLabelRepository
 from luna.adapters.sql.user_meters import SqlUserMeterRepository
 from luna.adapters.sql.users import SqlUserRepository
 from luna.domain.errors import Unavailable
 from luna.ports.conversations import ConversationRepository
 from luna.ports.evaluation import EvalRunRepository
 from luna.ports.events import ConsentRepository, EventRepository, FeedbackRepository
-from luna.ports.flywheel import AlertRepository, KpiRepository, ServiceAccountRepository, SessionRepository
+from luna.ports.flywheel import (
+    AlertRepository,
+    KpiRepository,
+    SentimentLabelRepository,
+    ServiceAccountRepository,
+    SessionRepository,
+)
 from luna.ports.flywheel_actions import ActionRepository
 from luna.ports.help_texts import HelpTextRepository
 from luna.ports.metrics import MetricsRepository
@@ -73,6 +80,7 @@ class SqlUnitOfWork:
         self.kpis: KpiRepository = SqlKpiRepository(self._connection)
         self.alerts: AlertRepository = SqlAlertRepository(self._connection)
         self.actions: ActionRepository = SqlActionRepository(self._connection)
+        self.sentiment_labels: SentimentLabelRepository = SqlSentimentLabelRepository(self._connection)
 
     def _connection(self) -> sa.Connection:
         if self._active is None:

@@ -8,7 +8,7 @@ one, of the user's next message in the session (the follow-up often says what th
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Final
@@ -17,10 +17,11 @@ from luna.domain.evaluation import RunFigures
 from luna.domain.flywheel.golden import golden_kpis
 from luna.domain.flywheel.kpi_values import KPI_PREFIX, KpiValue, Window, export_files
 from luna.domain.flywheel.kpis import TurnFacts, bucket_start, compute_kpis
-from luna.domain.flywheel.sentiment import classify
+from luna.domain.flywheel.sentiment import Sentiment, classify
 from luna.domain.flywheel.sessions import StoredSession
 from luna.ports.blobs import BlobStore
 from luna.ports.sql import Database, UnitOfWork
+from luna.services.flywheel.sentiment import SentimentJudge
 
 #: Evaluation runs read per computation, newest first.
 _RUNS_READ: Final = 500
@@ -47,10 +48,12 @@ class KpiService:
         database: Database,
         blobs: BlobStore | None = None,
         *,
+        judge: SentimentJudge | None = None,
         clock: Callable[[], datetime] = _utc_now,
     ) -> None:
         self._database = database
         self._blobs = blobs
+        self._judge = judge
         self._clock = clock
 
     def compute(self, since: datetime | None = None, until: datetime | None = None) -> KpiRun:
@@ -60,8 +63,10 @@ class KpiService:
         end = until or now + timedelta(microseconds=1)
         with self._database.unit_of_work(read_only=True) as uow:
             sessions = list(uow.sessions.current_between(start, end))
-            facts = turn_facts(sessions, _existing_chunks(uow, sessions))
+            existing = _existing_chunks(uow, sessions)
             runs = _golden_runs(uow, start, end)
+        judged = self._judge.judge(feedback_texts(sessions)) if self._judge else None
+        facts = turn_facts(sessions, existing, judged.sentiments if judged else None)
         values = compute_kpis(facts) + golden_kpis(runs)
         with self._database.unit_of_work() as uow:
             uow.kpis.put(values, now)
@@ -101,13 +106,32 @@ def _golden_runs(uow: UnitOfWork, start: datetime, end: datetime) -> list[tuple[
     return [(at, run_figures) for at, run_figures in started if start <= at < end]
 
 
-def turn_facts(sessions: Iterable[StoredSession], existing_chunks: set[str]) -> list[TurnFacts]:
-    """What the KPIs need of every turn, from sessions already pseudonymised and redacted."""
+def _feedback_text(session: StoredSession, position: int) -> str | None:
+    """A turn's rating note or, without one, the user's next message in the session."""
+    turns = session.turns
+    return turns[position].note or (turns[position + 1].question if position + 1 < len(turns) else None)
+
+
+def feedback_texts(sessions: Iterable[StoredSession]) -> list[str]:
+    """Every text whose sentiment the KPIs read."""
+    texts = (_feedback_text(s, n) for s in sessions for n in range(len(s.turns)))
+    return [text for text in texts if text]
+
+
+def turn_facts(
+    sessions: Iterable[StoredSession],
+    existing_chunks: set[str],
+    sentiments: Mapping[str, Sentiment] | None = None,
+) -> list[TurnFacts]:
+    """What the KPIs need of every turn, from sessions already pseudonymised and redacted.
+
+    ``sentiments`` holds a judge's verdict per feedback text; a text it lacks gets the lexicon's.
+    """
+    judged = sentiments or {}
     facts: list[TurnFacts] = []
     for session in sessions:
         for position, turn in enumerate(session.turns):
-            follow_up = session.turns[position + 1].question if position + 1 < len(session.turns) else None
-            feedback_text = turn.note or follow_up
+            text = _feedback_text(session, position)
             facts.append(
                 TurnFacts(
                     at=turn.asked_at,
@@ -122,7 +146,7 @@ def turn_facts(sessions: Iterable[StoredSession], existing_chunks: set[str]) -> 
                     unsupported_numbers=turn.unsupported_numbers,
                     retrieval_score=turn.retrieval_score,
                     latency_ms=turn.latency_ms,
-                    sentiment=None if not feedback_text else classify(feedback_text),
+                    sentiment=None if not text else judged.get(text) or classify(text),
                 )
             )
     return facts
