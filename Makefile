@@ -61,7 +61,7 @@ fmt: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-bench: $(STAMP)
+bench: $(STAMP) $(LLAMA_STAMP)
 	$(BIN)/python bench/check_questions.py
 	$(BIN)/python bench/retrieval_quality.py
 	$(BIN)/python bench/embed_runtimes.py
@@ -78,6 +78,9 @@ bench: $(STAMP)
 	$(BIN)/python bench/retrieval_boost.py
 	$(BIN)/python bench/recommend_learning.py
 	$(BIN)/python bench/recommend_bandit_replay.py
+	$(BIN)/python bench/topic_threshold.py
+	$(BIN)/python bench/sentiment_judges.py
+	$(BIN)/python bench/flywheel_loop.py --days 5 --per-hour 24
 
 # Regenerates the lock from what is installed in .venv (run after changing pyproject.toml).
 lock: $(BIN)/python

@@ -31,17 +31,26 @@ def slow_app(build_app: Callable[..., FastAPI]) -> Iterator[FastAPI]:
     def blocks() -> None:  # a sync handler in a worker thread, like every Luna route
         release.wait(30)
 
+    yield app
+    release.set()
+
+
+@pytest.fixture
+def streaming_app(build_app: Callable[..., FastAPI]) -> FastAPI:
+    """A 1 s deadline and a stream of 1.5 s: starting the stream must beat the deadline even on a
+    loaded machine, finishing it cannot."""
+    app = build_app(LUNA_API__REQUEST_DEADLINE_SEC="1.0")
+
     @app.get("/api/v1/test/streams")
     def streams() -> StreamingResponse:
         def parts() -> Iterator[bytes]:
             for part in range(3):
-                time.sleep(0.25)
+                time.sleep(0.5)
                 yield f"part {part}\n".encode()
 
         return StreamingResponse(parts(), media_type="text/plain")
 
-    yield app
-    release.set()
+    return app
 
 
 @pytest.mark.parametrize("path", ["/api/v1/test/hangs", "/api/v1/test/blocks"])
@@ -59,8 +68,8 @@ async def test_a_request_past_its_deadline_is_a_503_and_the_app_still_answers(
     assert info.status_code == 200
 
 
-async def test_a_stream_that_has_started_runs_past_the_deadline(slow_app: FastAPI) -> None:
-    async with http_client(slow_app) as client:
+async def test_a_stream_that_has_started_runs_past_the_deadline(streaming_app: FastAPI) -> None:
+    async with http_client(streaming_app) as client:
         response = await client.get("/api/v1/test/streams")
 
     assert response.status_code == 200
