@@ -94,10 +94,16 @@ class SqlSessionRepository:
         self._connection = connection
 
     def current(self, source: str, session_id: str) -> StoredSession | None:
-        statement = sa.select(flywheel_sessions).where(
-            flywheel_sessions.c.source == source,
-            flywheel_sessions.c.session_id == session_id,
-            flywheel_sessions.c.current.is_(True),
+        """The newest revision, found through the primary key.
+
+        Not by ``current IS TRUE``: SQLite then walks the index on ``current``, every current session
+        of the table per lookup (measured: ingest fell from 250 to 32 sessions/s at 32,000 sessions).
+        """
+        statement = (
+            sa.select(flywheel_sessions)
+            .where(flywheel_sessions.c.source == source, flywheel_sessions.c.session_id == session_id)
+            .order_by(flywheel_sessions.c.revision.desc())
+            .limit(1)
         )
         row = self._connection().execute(statement).first()
         return None if row is None else _to_session(row)
@@ -109,7 +115,7 @@ class SqlSessionRepository:
             .where(
                 flywheel_sessions.c.source == session.source,
                 flywheel_sessions.c.session_id == session.session_id,
-                flywheel_sessions.c.current.is_(True),
+                flywheel_sessions.c.revision < session.revision,
             )
             .values(current=False)
         )
@@ -190,8 +196,9 @@ def _set_topics(connection: sa.Connection, topics: Sequence[tuple[str, str, int,
         wanted.setdefault((source, session_id), {})[position] = topic
     table, given = flywheel_sessions, 0
     for (source, session_id), positions in wanted.items():
-        key = (table.c.source == source, table.c.session_id == session_id, table.c.current.is_(True))
-        row = connection.execute(sa.select(table.c.turns).where(*key)).first()
+        key = (table.c.source == source, table.c.session_id == session_id)  # the primary key's prefix
+        newest = sa.select(table.c.revision, table.c.turns).where(*key).order_by(table.c.revision.desc())
+        row = connection.execute(newest.limit(1)).first()
         if row is None:
             continue
         turns = [dict(turn) for turn in row.turns]
@@ -199,7 +206,7 @@ def _set_topics(connection: sa.Connection, topics: Sequence[tuple[str, str, int,
             if position < len(turns) and not turns[position].get("topic"):
                 turns[position]["topic"] = topic
                 given += 1
-        connection.execute(sa.update(table).where(*key).values(turns=turns))
+        connection.execute(sa.update(table).where(*key, table.c.revision == row.revision).values(turns=turns))
     return given
 
 

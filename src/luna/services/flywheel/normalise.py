@@ -152,8 +152,12 @@ class SessionNormaliser:
                     }
                 )
         vectors: list[list[float]] = []
+        by_text: dict[str, list[float]] = {}  # users ask the same question often: embed it once per run
         for done, (point_id, question) in enumerate(zip(ids, questions, strict=True), start=1):
-            vectors.append(known.get(point_id) or self._embedder.embed_query(question.turn.question))
+            text = question.turn.question
+            vector = known.get(point_id) or by_text.get(text) or self._embedder.embed_query(text)
+            by_text[text] = vector
+            vectors.append(vector)
             if done % _BATCH == 0 or done == len(ids):
                 report(0.7 * done / len(ids), f"{done} von {len(ids)} Fragen eingebettet")
         return vectors
