@@ -1,6 +1,9 @@
 """Does the flywheel turn? Simulated users over simulated days, three topics the knowledge base lacks.
 
-    .venv/bin/python bench/flywheel_loop.py [--days 6] [--per-hour 6] [--seed 7]
+    .venv/bin/python bench/flywheel_loop.py [--days 6] [--per-hour 6] [--seed 7] [--sessions 100000]
+        [--skip-loop] [--skip-throughput]
+
+(bench/RESULTS.md: --days 5 --per-hour 24; the shipped thresholds need 20 samples per topic and day.)
 
 A knowledge base of four short German documents (grid fees, heat pumps, smart meters, switching
 supplier). Every simulated hour, ``--per-hour`` users ask one question each; until day 3 they ask
@@ -455,10 +458,12 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--sessions", type=int, default=100_000)
     parser.add_argument("--skip-loop", action="store_true")
+    parser.add_argument("--skip-throughput", action="store_true")
     args = parser.parse_args()
     if not args.skip_loop:
         run_loop(args.days, args.per_hour, args.seed)
-    run_throughput(args.sessions)
+    if not args.skip_throughput:
+        run_throughput(args.sessions)
 
 
 if __name__ == "__main__":
