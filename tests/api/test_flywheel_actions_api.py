@@ -10,6 +10,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+import httpx
 import pytest
 from fastapi import FastAPI
 
@@ -134,3 +135,13 @@ async def test_a_person_closes_a_ticket_without_a_job(app: FastAPI, admin: dict[
         assert closed.json()["data"]["status"] == "done"
         extra = await client.post(f"{ACTIONS}/{gap}/reject", headers=admin, json={"unknown": 1})
         assert extra.status_code == 400
+
+
+@pytest.mark.parametrize("days", [0, 400, "8", True, 1.5])
+async def test_a_vector_ingest_with_a_bad_look_back_is_refused_and_nothing_is_queued(
+    client: httpx.AsyncClient, admin: dict[str, str], days: object
+) -> None:
+    body = {"name": "flywheel.vector_ingest", "params": {"days": days}}
+    refused = await client.post("/api/v1/admin/jobs", json=body, headers=admin)
+    assert refused.status_code == 400 and "days must be a whole number" in refused.json()["message"]
+    assert (await client.get("/api/v1/admin/jobs", headers=admin)).json()["data"]["total"] == 0

@@ -3,12 +3,8 @@ approve and reject, and a ticket follows its job to the end. New tickets reach t
 
 from __future__ import annotations
 
-import json
-import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, HTTPServer
-from typing import Any
 
 import pytest
 
@@ -24,6 +20,7 @@ from luna.services.flywheel.actions import BY_HAND, EVAL_BY_HAND, ActionService
 from luna.settings import Settings
 from luna.workers.registry import load_jobs
 from tests.integration.support import free_port
+from tests.integration.webhook_receiver import Receiver, receiving
 
 NOW = datetime(2026, 11, 30, 10, tzinfo=UTC)
 CITATIONS = Threshold(
@@ -57,33 +54,9 @@ GAP = KnowledgeGap(
 )
 
 
-class Receiver:
-    """An alert receiver stand-in: keeps every JSON body posted to it."""
-
-    def __init__(self) -> None:
-        self.bodies: list[dict[str, Any]] = []
-        received = self.bodies
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-                self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                return
-
-        self.server = HTTPServer(("127.0.0.1", free_port()), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/hooks/luna"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
-    stand_in = Receiver()
-    yield stand_in
-    stand_in.server.shutdown()
-    stand_in.server.server_close()
+    yield from receiving("/hooks/luna")
 
 
 @pytest.fixture

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import json
-import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -17,6 +13,7 @@ from luna.domain.errors import InvalidInput
 from luna.domain.flywheel.sessions import IncomingSession, SessionTurn
 from luna.settings import Settings
 from tests.integration.support import free_port
+from tests.integration.webhook_receiver import Receiver, receiving
 
 THRESHOLDS = """\
 thresholds:
@@ -34,39 +31,14 @@ thresholds:
 """
 
 
-class Receiver:
-    """An Alertmanager stand-in: keeps every JSON body posted to it."""
-
-    def __init__(self) -> None:
-        self.bodies: list[dict[str, Any]] = []
-        received = self.bodies
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-                self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                return
-
-        self.server = HTTPServer(("127.0.0.1", free_port()), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/api/v2/alerts"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
-    stand_in = Receiver()
-    yield stand_in
-    stand_in.server.shutdown()
+    yield from receiving("/api/v2/alerts")
 
 
 @pytest.fixture
 def tracker() -> Iterator[Receiver]:
-    stand_in = Receiver()
-    yield stand_in
-    stand_in.server.shutdown()
+    yield from receiving("/tracker")
 
 
 @pytest.fixture

@@ -116,3 +116,27 @@ def test_the_progress_report_summary_and_consent_log(tmp_path: Path) -> None:
 
     log = runner.invoke(app, ["consent", "log"]).stdout
     assert "| 7a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d | learning | widerrufen |" in log
+
+
+def test_vector_ingest_groups_the_questions_and_writes_the_report() -> None:
+    result = runner.invoke(app, ["data", "--pipeline", "vector-ingest", "--days", "1"])
+    assert result.exit_code == 0, result.output
+    run = json.loads(result.output)
+    assert (run["sessions"], run["questions"]) == (12, 12)
+    assert run["topics"] == [
+        {"topic": "sonstiges", "questions": 12}
+    ]  # one question twelve times; no content word
+    assert run["report"] == "reports/flywheel/vector_ingest_report.md"
+
+
+@pytest.mark.parametrize(
+    ("args", "why"),
+    [
+        (["data", "--pipeline", "cleaning"], "Invalid value for '--pipeline'"),
+        (["data", "--pipeline", "vector-ingest", "--days", "0"], "Invalid value for '--days'"),
+    ],
+)
+def test_an_unknown_pipeline_or_look_back_is_refused(args: list[str], why: str) -> None:
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert why in result.output
