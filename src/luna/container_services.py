@@ -1,13 +1,10 @@
 """Every service of a process, built once on first use from the container's backends.
 
 This and :mod:`luna.container` are the composition root: no other module constructs a service
-(``tests/unit/test_composition_root.py`` fails on one that does). The API's dependencies, the
-dashboards' context, the CLI and the workers all take their services from ``container.services``, so
-a service that keeps state in memory (the recommender's bandit statistics, the energy advice cache)
-exists once per process.
-
-Services are imported where they are built: most bring pandas or the models' clients, which a
-command like ``luna --help`` or ``luna db upgrade`` can do without.
+(``tests/unit/test_composition_root.py`` fails on one that does). API, dashboards, CLI and workers
+take their services from ``container.services``, so a service that keeps state in memory (bandit
+statistics, the energy advice cache) exists once per process. Services are imported where they are
+built: most bring pandas or the models' clients, which ``luna --help`` can do without.
 """
 
 from __future__ import annotations
@@ -19,6 +16,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from luna.container import Container
+    from luna.services.datasets.datasets import DatasetService
     from luna.services.energy.energy_advice import EnergyAdviceService
     from luna.services.energy.energy_data import EnergyDataService
     from luna.services.energy.feeds import CsvFeeds
@@ -154,6 +152,18 @@ class Services:
 
         c = self._container
         return OwnSessions(c.database, self.sessions, consent_default=c.settings.learning.consent_default)
+
+    @cached_property
+    def datasets(self) -> DatasetService:
+        """Pipelines (``config/pipelines``, the operator's folder) into versioned datasets."""
+        from luna.services.datasets.datasets import DatasetService, DatasetServiceSettings
+        from luna.settings.loader import default_config_dir
+
+        c, s = self._container, self._container.settings
+        own = s.datasets.pipelines_dir or s.data_dir / "pipelines"
+        config = DatasetServiceSettings.of(s.datasets, (default_config_dir() / "pipelines", own), s.data_dir)
+        config = config.with_origin(s.learning.consent_default)
+        return DatasetService(c.database, c.blobs, c.energy, c.fetcher, lambda: c.embedder, config)
 
     @cached_property
     def alerts(self) -> AlertService:

@@ -87,6 +87,9 @@ PATH_VALUES = {
     "{source}": "n8n",
     "{session_id}": "s-1",
     "{account_id}": str(uuid.uuid4()),
+    "{run_id}": str(uuid.uuid4()),
+    "{name}": "no-such-dataset",
+    "{number}": "1",
 }
 
 

@@ -34,6 +34,7 @@ from luna.api.routers import (
     admin_users,
     conversations,
     data,
+    datasets,
     events,
     feedback,
     flywheel,
@@ -96,6 +97,7 @@ ADMIN_ROUTERS: tuple[APIRouter, ...] = (
     admin_eval.router,
     admin_accounts.router,
     admin_flywheel_actions.router,
+    datasets.router,
 )
 
 

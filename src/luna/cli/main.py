@@ -9,6 +9,7 @@ import typer
 from luna.cli import (
     accounts,
     data,
+    datasets,
     db,
     evaluate,
     feeds,
@@ -68,6 +69,7 @@ app.add_typer(evaluate.app, name="eval")
 app.add_typer(accounts.app, name="accounts")
 app.add_typer(flywheel.app, name="flywheel")
 app.add_typer(grafana.app, name="grafana")
+app.add_typer(datasets.app, name="datasets")
 app.command("alerts")(flywheel.alerts)
 app.command("progress")(flywheel.progress)
 app.command("summary")(flywheel.summary)

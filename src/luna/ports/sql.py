@@ -16,6 +16,7 @@ from luna.domain.items import Item, ItemChunk, ItemStatus
 from luna.domain.jobs import Job, JobStatus
 from luna.domain.users import User
 from luna.ports.conversations import ConversationRepository
+from luna.ports.datasets import DatasetRepository
 from luna.ports.evaluation import EvalRunRepository
 from luna.ports.events import ConsentRepository, EventRepository, FeedbackRepository
 from luna.ports.flywheel import (
@@ -191,6 +192,7 @@ class UnitOfWork(Protocol):
     alerts: AlertRepository
     actions: ActionRepository
     sentiment_labels: SentimentLabelRepository
+    datasets: DatasetRepository
 
     def __enter__(self) -> UnitOfWork: ...
 

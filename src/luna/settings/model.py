@@ -242,6 +242,17 @@ class WebSettings(Section):
         return value
 
 
+class DatasetSettings(Section):
+    """The datasets capability (issue #16): where pipelines live, and what a source may bring."""
+
+    #: A folder of the operator's own pipeline files, beside the packaged ones (same name wins here).
+    pipelines_dir: Path | None = None
+    #: Largest file (or URL body) one source may read.
+    max_file_mb: int = Field(default=200, ge=1, le=10_000)
+    #: Most records one run may hold after reading its sources.
+    max_records: int = Field(default=2_000_000, ge=1, le=100_000_000)
+
+
 class FlywheelSettings(Section):
     """Session ingest (the n8n webhook), pseudonyms, KPI thresholds and where alerts go."""
 
@@ -319,6 +330,7 @@ class Settings(BaseModel):
     metrics: MetricsSettings = MetricsSettings()
     web: WebSettings = WebSettings()
     flywheel: FlywheelSettings = FlywheelSettings()
+    datasets: DatasetSettings = DatasetSettings()
     backup: BackupSettings = BackupSettings()
     logging: LoggingSettings = LoggingSettings()
 

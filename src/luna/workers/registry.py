@@ -29,6 +29,7 @@ JOB_MODULES: tuple[str, ...] = (
     "luna.workers.learning",
     "luna.workers.evaluation",
     "luna.workers.flywheel",
+    "luna.workers.datasets",
 )
 
 JOBS: dict[str, JobFunction] = {}

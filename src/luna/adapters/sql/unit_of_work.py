@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from luna.adapters.sql.alerts import SqlAlertRepository
 from luna.adapters.sql.chunks import SqlChunkRepository
 from luna.adapters.sql.conversations import SqlConversationRepository
+from luna.adapters.sql.datasets import SqlDatasetRepository
 from luna.adapters.sql.embedding_cache import SqlEmbeddingCacheRepository
 from luna.adapters.sql.engine import SQLITE_BEGIN
 from luna.adapters.sql.eval_runs import SqlEvalRunRepository
@@ -25,6 +26,7 @@ from luna.adapters.sql.user_meters import SqlUserMeterRepository
 from luna.adapters.sql.users import SqlUserRepository
 from luna.domain.errors import Unavailable
 from luna.ports.conversations import ConversationRepository
+from luna.ports.datasets import DatasetRepository
 from luna.ports.evaluation import EvalRunRepository
 from luna.ports.events import ConsentRepository, EventRepository, FeedbackRepository
 from luna.ports.flywheel import (
@@ -81,6 +83,7 @@ class SqlUnitOfWork:
         self.alerts: AlertRepository = SqlAlertRepository(self._connection)
         self.actions: ActionRepository = SqlActionRepository(self._connection)
         self.sentiment_labels: SentimentLabelRepository = SqlSentimentLabelRepository(self._connection)
+        self.datasets: DatasetRepository = SqlDatasetRepository(self._connection)
 
     def _connection(self) -> sa.Connection:
         if self._active is None:

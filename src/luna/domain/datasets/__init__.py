@@ -1,0 +1,1 @@
+"""The datasets capability (issue #16): pipelines as files, cleaning, quality, versions and lineage."""

@@ -1,0 +1,201 @@
+"""A pipeline file: sources → steps → quality gates → consumers, with a schedule.
+
+Pipelines live in ``config/pipelines/*.yaml`` (the packaged ones) and in the data directory's
+``pipelines/`` folder (an operator's own). They are loaded completely at start of a run and refused
+with every problem named by line (:func:`luna.domain.config_file.load_config_file`), so a typo never
+half-runs a pipeline.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from luna.domain.config_file import register_union_tags
+from luna.domain.datasets.records import SCHEMAS, UNIT_FACTORS, RecordType
+
+NAME_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FileSource(_Strict):
+    """CSV, JSON Lines, JSON or Parquet from a path (glob), a blob prefix or a URL (SSRF-guarded fetch)."""
+
+    kind: Literal["file"]
+    name: str = Field(pattern=NAME_PATTERN)
+    path: str | None = None
+    blob: str | None = None
+    url: str | None = None
+    format: Literal["auto", "csv", "jsonl", "json", "parquet"] = "auto"
+    #: Canonical column ← source column; unnamed canonical columns are looked up by their own name.
+    columns: dict[str, str] = Field(default_factory=dict)
+    #: Unit of a numeric source column (``W``, ``ct/kWh`` …), converted into the canonical unit.
+    units: dict[str, str] = Field(default_factory=dict)
+    #: Zone of timestamps written without an offset.
+    timezone: str = "Europe/Berlin"
+    #: Values for canonical columns the source lacks (``market: EPEX``).
+    constants: dict[str, str | float] = Field(default_factory=dict)
+    #: An absent path or empty prefix is 0 records, not an error (drop folders are often empty).
+    optional: bool = False
+
+    @model_validator(mode="after")
+    def _one_location(self) -> FileSource:
+        given = [name for name in ("path", "blob", "url") if getattr(self, name)]
+        if len(given) != 1:
+            raise ValueError("name exactly one of path, blob or url")
+        for column, unit in self.units.items():
+            factors = UNIT_FACTORS.get(column)
+            if factors is None or unit.lower() not in factors:
+                known = ", ".join(sorted(UNIT_FACTORS)) if factors is None else ", ".join(sorted(factors))
+                raise ValueError(f"units.{column}: {unit!r} is not known here (known: {known})")
+        return self
+
+
+class LunaSource(_Strict):
+    """Luna's own history: rated answers (of consenting users, already redacted), stored readings, prices."""
+
+    kind: Literal["luna"]
+    name: str = Field(pattern=NAME_PATTERN)
+    table: Literal["feedback", "readings", "prices"]
+    #: Only history of the last days (readings, prices, feedback); None reads all.
+    days: int | None = Field(default=None, ge=1, le=3650)
+
+
+Source = Annotated[FileSource | LunaSource, Field(discriminator="kind")]
+
+
+class NormaliseStep(_Strict):
+    """Units, decimal commas, time zones, whitespace and Unicode forms (always first; may be implied)."""
+
+    step: Literal["normalise"]
+
+
+class ValidateStep(_Strict):
+    """The record type's schema rules (required fields, types, plausible ranges); invalid rows are
+    flagged, and dropped when ``drop``."""
+
+    step: Literal["validate"]
+    drop: bool = True
+
+
+class DedupStep(_Strict):
+    step: Literal["dedup"]
+    mode: Literal["strict", "fuzzy", "semantic"]
+    #: Jaccard similarity of word shingles (fuzzy) or cosine similarity (semantic) from which two
+    #: records are duplicates.
+    threshold: float = Field(default=0.8, gt=0, le=1)
+    drop: bool = True
+
+
+class OutlierStep(_Strict):
+    step: Literal["outliers"]
+    method: Literal["zscore", "iqr", "isolation_forest"]
+    column: str
+    #: z-score limit, IQR multiple, or the isolation forest's contamination share.
+    threshold: float | None = Field(default=None, gt=0)
+    #: Compute per group of this column (each meter its own distribution); None for the whole column.
+    by: str | None = None
+    drop: bool = False
+
+
+class PiiStep(_Strict):
+    """Personal data in text columns: redacted in place (``redact``) or the record dropped."""
+
+    step: Literal["pii"]
+    action: Literal["redact", "drop"] = "redact"
+
+
+Step = Annotated[
+    NormaliseStep | ValidateStep | DedupStep | OutlierStep | PiiStep, Field(discriminator="step")
+]
+
+
+class Gates(_Strict):
+    """Shares in 0–1 a version must reach to be distributed (seed 002: completeness ≥ 80 %,
+    confidence ≥ 70 %)."""
+
+    completeness: float = Field(default=0.8, ge=0, le=1)
+    confidence: float = Field(default=0.7, ge=0, le=1)
+    quality: float = Field(default=0.0, ge=0, le=1)
+    min_records: int = Field(default=1, ge=0)
+    #: The newest record may be at most this old; also makes timeliness part of the quality score.
+    max_age_days: float | None = Field(default=None, gt=0)
+    #: Largest distribution drift (total variation distance of a named group) from the previous version.
+    max_drift: float | None = Field(default=None, gt=0, le=1)
+
+
+class EnergyConsumer(_Strict):
+    """Clean readings or prices written into the energy store (insert-if-absent on the seed's keys)."""
+
+    kind: Literal["energy"]
+
+
+class FinetuneConsumer(_Strict):
+    """Chat-format SFT JSON Lines split train/val/test by a recorded seed, for LoRA fine-tuning."""
+
+    kind: Literal["finetune"]
+    split: tuple[float, float, float] = (0.7, 0.15, 0.15)
+    seed: int = Field(default=42, ge=0)
+
+    @field_validator("split")
+    @classmethod
+    def _shares(cls, split: tuple[float, float, float]) -> tuple[float, float, float]:
+        if any(share < 0 for share in split) or abs(sum(split) - 1.0) > 1e-6:
+            raise ValueError("train, val and test shares must be non-negative and add up to 1")
+        return split
+
+
+Consumer = Annotated[EnergyConsumer | FinetuneConsumer, Field(discriminator="kind")]
+
+register_union_tags(
+    "file", "luna", "normalise", "validate", "dedup", "outliers", "pii", "energy", "finetune",
+)  # fmt: skip
+
+_SCHEDULE = re.compile(r"^(hourly|daily (?:[01]\d|2[0-3]):[0-5]\d)$")
+
+
+class Pipeline(_Strict):
+    name: str = Field(pattern=NAME_PATTERN)
+    description: str = ""
+    record: RecordType
+    #: ``hourly`` or ``daily HH:MM`` (UTC); None runs only when asked.
+    schedule: str | None = None
+    sources: list[Source] = Field(min_length=1, max_length=50)
+    steps: list[Step] = Field(default_factory=list, max_length=50)
+    gates: Gates = Field(default_factory=Gates)
+    consumers: list[Consumer] = Field(default_factory=list, max_length=20)
+
+    @field_validator("schedule")
+    @classmethod
+    def _schedule(cls, schedule: str | None) -> str | None:
+        if schedule is not None and not _SCHEDULE.match(schedule):
+            raise ValueError("schedule is 'hourly' or 'daily HH:MM' (UTC)")
+        return schedule
+
+    @model_validator(mode="after")
+    def _fits_the_record_type(self) -> Pipeline:
+        schema = SCHEMAS[self.record]
+        names = [source.name for source in self.sources]
+        if len(set(names)) != len(names):
+            raise ValueError("source names must be unique within a pipeline")
+        for step in self.steps:
+            if isinstance(step, OutlierStep):
+                if step.column not in schema.numeric:
+                    raise ValueError(
+                        f"outliers.column {step.column!r} is not a number column of {self.record}"
+                    )
+                if step.by is not None and step.by not in schema.columns:
+                    raise ValueError(f"outliers.by {step.by!r} is not a column of {self.record}")
+            if isinstance(step, DedupStep) and step.mode != "strict" and not schema.text:
+                raise ValueError(f"dedup mode {step.mode!r} compares texts; {self.record} has none")
+        for consumer in self.consumers:
+            wrong_energy = isinstance(consumer, EnergyConsumer) and self.record == "qa_pair"
+            wrong_text = isinstance(consumer, FinetuneConsumer) and self.record != "qa_pair"
+            if wrong_energy or wrong_text:
+                raise ValueError(f"consumer {consumer.kind!r} does not take {self.record} records")
+        return self

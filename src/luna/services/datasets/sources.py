@@ -1,0 +1,254 @@
+"""Reading a pipeline's sources into canonical frames, with what lineage needs (address, hash, count).
+
+Files come from paths (globs), the blob store or URLs (through the SSRF-guarded fetcher); CSV in either
+German (``;`` and decimal commas, cp1252) or English conventions, JSON Lines, JSON arrays and Parquet.
+Luna's own history comes from its repositories: rated answers only of users who consented, already
+redacted when they were stored.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Literal
+
+import polars as pl
+
+from luna.domain.datasets.pipeline import FileSource, LunaSource, Pipeline, Source
+from luna.domain.datasets.records import RecordType
+from luna.domain.errors import InvalidInput, TooLarge
+from luna.ports.blobs import BlobStore
+from luna.ports.energy import EnergyStore
+from luna.ports.fetch import Fetcher
+from luna.ports.sql import Database
+from luna.services.datasets.normalise import to_canonical
+
+Format = Literal["csv", "jsonl", "json", "parquet"]
+_SUFFIXES: dict[str, Format] = {
+    ".csv": "csv",
+    ".txt": "csv",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "json",
+    ".parquet": "parquet",
+}
+#: Meters read per query of the store's raw readings.
+_MAX_METERS = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRead:
+    """One source's records in canonical form and the lineage facts of what was read."""
+
+    name: str
+    address: str
+    sha256: str
+    frame: pl.DataFrame
+
+
+@dataclass(frozen=True, slots=True)
+class SourceAccess:
+    """The ports a source may read through, and the limits that protect a run."""
+
+    database: Database
+    blobs: BlobStore
+    energy: EnergyStore
+    fetcher: Fetcher
+    base_dir: Path
+    max_bytes: int
+    consent_default: bool
+
+
+def read_source(source: Source, pipeline: Pipeline, access: SourceAccess) -> SourceRead:
+    if isinstance(source, LunaSource):
+        return _read_luna(source, pipeline.record, access)
+    return _read_files(source, pipeline.record, access)
+
+
+def _read_files(source: FileSource, record: RecordType, access: SourceAccess) -> SourceRead:
+    frames: list[pl.DataFrame] = []
+    digest = hashlib.sha256()
+    for name, data in _file_bytes(source, access):
+        digest.update(hashlib.sha256(data).digest())
+        frames.append(parse_file(data, name, source.format, source.name))
+    address = (
+        f"url:{source.url}" if source.url else f"blob:{source.blob}" if source.blob else f"file:{source.path}"
+    )
+    raw = pl.concat(frames, how="diagonal_relaxed") if frames else pl.DataFrame()
+    return SourceRead(
+        source.name, address, digest.hexdigest(), to_canonical(raw, record, source, source.name)
+    )
+
+
+def _file_bytes(source: FileSource, access: SourceAccess) -> Iterator[tuple[str, bytes]]:
+    if source.url:
+        fetched = access.fetcher.fetch(source.url)
+        yield source.url, _within(fetched.data, source.name, access.max_bytes)
+        return
+    if source.blob:
+        keys = access.blobs.list(source.blob)
+        _require(keys or source.optional, source, f"no blob under {source.blob!r}")
+        for key in keys:
+            yield key, _within(access.blobs.get(key), source.name, access.max_bytes)
+        return
+    pattern = Path(source.path or "")
+    root = pattern if pattern.is_absolute() else access.base_dir / pattern
+    paths = (
+        sorted(Path(root.anchor).glob(str(root.relative_to(root.anchor))))
+        if any(c in str(root) for c in "*?[")
+        else [root]
+    )
+    paths = [path for path in paths if path.is_file()]
+    _require(paths or source.optional, source, f"no file at {source.path!r} (looked in {root})")
+    for path in paths:
+        if path.stat().st_size > access.max_bytes:
+            raise TooLarge(
+                f"source {source.name!r}: {path.name} is larger than {access.max_bytes // 2**20} MB"
+            )
+        yield path.name, path.read_bytes()
+
+
+def _require(condition: object, source: FileSource, message: str) -> None:
+    if not condition:
+        raise InvalidInput(f"source {source.name!r}: {message}")
+
+
+def _within(data: bytes, name: str, max_bytes: int) -> bytes:
+    if len(data) > max_bytes:
+        raise TooLarge(f"source {name!r}: larger than {max_bytes // 2**20} MB")
+    return data
+
+
+def parse_file(data: bytes, name: str, declared: str, source_name: str) -> pl.DataFrame:
+    """A file's rows, every CSV column as text (numbers and dates are read by the normaliser)."""
+    kind: Format = declared if declared != "auto" else _SUFFIXES.get(Path(name).suffix.lower(), "csv")  # type: ignore[assignment]
+    try:
+        if kind == "parquet":
+            return pl.read_parquet(io.BytesIO(data))
+        text = _decode(data)
+        if kind == "jsonl":
+            return pl.read_ndjson(io.StringIO(text), infer_schema_length=None)
+        if kind == "json":
+            rows = json.loads(text)
+            if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
+                raise InvalidInput(f"source {source_name!r}: {name} must hold a JSON list of objects")
+            return pl.DataFrame(rows, infer_schema_length=None)
+        return pl.read_csv(
+            io.StringIO(text), separator=_delimiter(text), infer_schema=False, truncate_ragged_lines=False
+        )
+    except InvalidInput:
+        raise
+    except (pl.exceptions.PolarsError, json.JSONDecodeError, UnicodeError, OSError, ValueError) as error:
+        first_line = str(error).strip().splitlines()[0][:200] if str(error).strip() else type(error).__name__
+        raise InvalidInput(
+            f"source {source_name!r}: {name} cannot be read as {kind}: {first_line}"
+        ) from error
+
+
+def _decode(data: bytes) -> str:
+    """UTF-8 (with or without BOM); else Windows-1252, which German exports from Excel still use."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
+
+
+def _delimiter(text: str) -> str:
+    sample = "\n".join(text.splitlines()[:20])
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=";,\t|").delimiter
+    except csv.Error:
+        return ","
+
+
+def _read_luna(source: LunaSource, record: RecordType, access: SourceAccess) -> SourceRead:
+    since = datetime.now(UTC) - timedelta(days=source.days) if source.days else None
+    readers: dict[str, Callable[[], pl.DataFrame]] = {
+        "feedback": lambda: _feedback(access, since),
+        "readings": lambda: _readings(access, since),
+        "prices": lambda: _prices(access, since),
+    }
+    raw = readers[source.table]()
+    digest = hashlib.sha256(raw.hash_rows().to_numpy().tobytes() if raw.height else b"").hexdigest()
+    return SourceRead(
+        source.name, f"luna:{source.table}", digest, to_canonical(raw, record, None, source.name)
+    )
+
+
+def _feedback(access: SourceAccess, since: datetime | None) -> pl.DataFrame:
+    rows: list[dict[str, object]] = []
+    with access.database.unit_of_work(read_only=True) as uow:
+        for batch in uow.feedback.for_learning(consent_default=access.consent_default):
+            rows += [
+                {
+                    "question": f.question,
+                    "answer": f.answer,
+                    "rating": 1.0 if f.useful else -1.0,
+                    "source": "feedback",
+                    "owner": "luna",
+                    "classification": "internal",
+                    "consent": "yes",
+                    "language": "de",
+                }
+                for f in batch
+                if since is None or f.ts >= since
+            ]
+    return pl.DataFrame(
+        rows, schema={k: pl.Float64 if k == "rating" else pl.String for k in _FEEDBACK_COLUMNS}
+    )
+
+
+_FEEDBACK_COLUMNS = (
+    "question",
+    "answer",
+    "rating",
+    "source",
+    "owner",
+    "classification",
+    "consent",
+    "language",
+)
+
+
+def _readings(access: SourceAccess, since: datetime | None) -> pl.DataFrame:
+    frames = []
+    for meter in access.energy.list_meters(limit=_MAX_METERS):
+        if meter.first_ts is None or meter.last_ts is None:
+            continue
+        batch = access.energy.stored_readings(
+            meter.meter_id, since or meter.first_ts, meter.last_ts + timedelta(seconds=1)
+        )
+        frames.append(
+            pl.DataFrame(
+                {
+                    "meter_id": batch.meter_id,
+                    "ts": batch.ts.astype("datetime64[us]"),
+                    "consumption_kw": batch.consumption_kw,
+                    "production_kw": batch.production_kw,
+                    "voltage": batch.voltage,
+                    "meter_type": [meter.kind] * len(batch.ts),
+                }
+            ).with_columns(pl.col("ts").dt.replace_time_zone("UTC"))
+        )
+    return pl.concat(frames) if frames else pl.DataFrame()
+
+
+def _prices(access: SourceAccess, since: datetime | None) -> pl.DataFrame:
+    frames = []
+    for market, product, first, last, _ in access.energy.price_series():
+        rows = access.energy.prices(
+            market, product, since or first, last + timedelta(seconds=1), "raw", limit=10_000_000
+        )
+        table = {name: [row[i] for row in rows.rows] for i, name in enumerate(rows.columns)}
+        frames.append(
+            pl.DataFrame(
+                {"ts": table["ts"], "price_eur_mwh": table["price_eur_mwh"], "volume": table["volume"]}
+            ).with_columns(pl.lit(market).alias("market"), pl.lit(product).alias("product"))
+        )
+    return pl.concat(frames, how="diagonal_relaxed") if frames else pl.DataFrame()

@@ -1,0 +1,248 @@
+"""The datasets capability through the admin API: pipeline files, a run queued as the job
+``datasets.run``, versions with quality and lineage, downloads in three formats, deliver and rollback,
+and the refusals (unknown 404, faulty file 400 by line, bad format 400, no admin key 401/403)."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import polars as pl
+import pytest
+from fastapi import FastAPI
+
+from luna.api.routers.datasets import DATASETS_JOB
+from luna.container import Container
+from luna.workers import datasets as dataset_jobs
+from luna.workers.registry import load_jobs
+from luna.workers.runner import execute
+from tests.api.conftest import http_client
+
+pytestmark = pytest.mark.anyio
+
+BASE, JOBS = "/api/v1/admin/datasets", "/api/v1/admin/jobs"
+PIPELINE = "test-readings"
+NOW = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+YAML = f"""\
+name: {PIPELINE}
+description: Kleine Zählerstände für den API-Test
+record: meter_reading
+sources:
+  - kind: file
+    name: drop
+    path: drops/readings.csv
+steps:
+  - step: validate
+  - step: dedup
+    mode: strict
+gates:
+  completeness: 0.5
+  confidence: 0.0
+consumers:
+  - kind: energy
+"""
+#: ``name: broken`` with a misspelt key on line 3.
+BROKEN = "name: broken\nrecord: meter_reading\nsorces: []\n"
+
+
+def readings(hours: int) -> str:
+    """A German CSV: ``hours`` hourly readings of one meter, one exact repeat, one negative value."""
+    rows = [f"api-1;{NOW - timedelta(hours=h):%Y-%m-%dT%H:%M:%S}Z;0,{40 + h}" for h in range(hours)]
+    rows += [rows[0], f"api-1;{NOW - timedelta(hours=hours):%Y-%m-%dT%H:%M:%S}Z;-1,5"]
+    return "meter_id;ts;consumption_kw\n" + "\n".join(rows) + "\n"
+
+
+@pytest.fixture
+def app(build_app: Callable[..., FastAPI]) -> FastAPI:
+    return build_app(known_jobs=load_jobs())
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async with http_client(app) as client:
+        yield client
+
+
+@pytest.fixture
+def container(app: FastAPI) -> Container:
+    built: Container = app.state.container
+    pipelines = built.settings.data_dir / "pipelines"
+    pipelines.mkdir(parents=True, exist_ok=True)
+    (pipelines / f"{PIPELINE}.yaml").write_text(YAML, encoding="utf-8")
+    (pipelines / "broken.yaml").write_text(BROKEN, encoding="utf-8")
+    write_drop(built, 6)
+    return built
+
+
+def write_drop(container: Container, hours: int) -> Path:
+    path = container.settings.data_dir / "drops" / "readings.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(readings(hours), encoding="utf-8")
+    return path
+
+
+async def run_as_job(app: FastAPI, client: httpx.AsyncClient, admin: dict[str, str]) -> str:
+    queued = await client.post(f"{BASE}/runs", json={"pipeline": PIPELINE}, headers=admin)
+    assert queued.status_code == 202, queued.text
+    job = queued.json()["data"]
+    assert (job["name"], job["params"], job["status"]) == (DATASETS_JOB, {"pipeline": PIPELINE}, "queued")
+    execute(app.state.container, job["job_id"])
+    done = (await client.get(f"{JOBS}/{job['job_id']}", headers=admin)).json()["data"]
+    assert done["status"] == "succeeded", done
+    run_id: str = done["result"]["run_id"]
+    return run_id
+
+
+def test_the_router_queues_the_workers_job() -> None:
+    assert DATASETS_JOB == dataset_jobs.DATASETS_JOB
+
+
+async def test_the_pipeline_files_are_listed_loaded_or_with_their_problems(
+    container: Container, client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    response = await client.get(f"{BASE}/pipelines", headers=admin)
+
+    assert response.status_code == 200, response.text
+    files = {p["name"]: p for p in response.json()["data"]["pipelines"]}
+    mine = files[PIPELINE]
+    assert mine["error"] is None and mine["record"] == "meter_reading" and mine["schedule"] is None
+    assert mine["sources"] == [{"name": "drop", "kind": "file"}]
+    assert [s["step"] for s in mine["steps"]] == ["validate", "dedup"]
+    assert mine["gates"]["confidence"] == 0.0 and mine["consumers"] == [{"kind": "energy"}]
+    assert files["broken"]["record"] is None and "line 3" in files["broken"]["error"]
+
+
+async def test_a_queued_run_makes_a_version_to_list_read_download_and_trace(
+    app: FastAPI, container: Container, client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    run_id = await run_as_job(app, client, admin)
+
+    run = (await client.get(f"{BASE}/runs/{run_id}", headers=admin)).json()["data"]
+    runs = (await client.get(f"{BASE}/runs", params={"pipeline": PIPELINE, "limit": 5}, headers=admin)).json()
+    listed = (await client.get(BASE, headers=admin)).json()["data"]["datasets"]
+    versions = (await client.get(f"{BASE}/{PIPELINE}/versions", headers=admin)).json()["data"]["versions"]
+    one = (await client.get(f"{BASE}/{PIPELINE}/versions/1", headers=admin)).json()["data"]
+
+    assert run["status"] == "succeeded" and run["version_id"] == one["version_id"]
+    assert [r["run_id"] for r in runs["data"]["runs"]] == [run_id]
+    assert [(d["name"], d["newest_version"]) for d in listed] == [(PIPELINE, 1)]
+    assert [v["number"] for v in versions] == [1] and versions[0]["lineage"] is None
+    assert one["records"] == 6 and one["gates_passed"] and one["gate_failures"] == []
+    assert 0 < one["quality"]["validity"] < 1 and "score" in one["quality"]
+    assert [s["step"] for s in one["steps"]] == ["validate", "dedup"]
+    assert [(e["input_kind"], e["input_ref"], e["records"]) for e in one["lineage"]] == [
+        ("source", "file:drops/readings.csv", 8)
+    ]
+
+    uses = await client.get(f"{BASE}/lineage", params={"input": "file:drops/readings.csv"}, headers=admin)
+    assert [(u["dataset"], u["number"]) for u in uses.json()["data"]["uses"]] == [(PIPELINE, 1)]
+    deliveries = (await client.get(f"{BASE}/deliveries", params={"dataset": PIPELINE}, headers=admin)).json()
+    assert [(d["consumer"], d["status"]) for d in deliveries["data"]["deliveries"]] == [
+        ("energy", "delivered")
+    ]
+
+    parquet = await client.get(f"{BASE}/{PIPELINE}/versions/1/data", headers=admin)
+    jsonl = await client.get(f"{BASE}/{PIPELINE}/versions/1/data", params={"format": "jsonl"}, headers=admin)
+    csv = await client.get(f"{BASE}/{PIPELINE}/versions/1/data", params={"format": "csv"}, headers=admin)
+
+    assert parquet.headers["content-type"] == "application/vnd.apache.parquet"
+    assert parquet.headers["content-disposition"] == f'attachment; filename="{PIPELINE}-v1.parquet"'
+    assert pl.read_parquet(io.BytesIO(parquet.content)).height == 6
+    assert jsonl.headers["content-type"].startswith("application/jsonl")
+    assert jsonl.headers["content-disposition"].endswith('-v1.jsonl"')
+    assert {json.loads(line)["meter_id"] for line in jsonl.text.splitlines()} == {"api-1"}
+    assert csv.headers["content-type"] == "text/csv; charset=utf-8"
+    assert (
+        csv.text.splitlines()[0].startswith("meter_id,ts,consumption_kw") and len(csv.text.splitlines()) == 7
+    )
+
+
+async def test_deliver_again_and_roll_a_consumer_back(
+    container: Container, client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    container.services.datasets.run(PIPELINE)
+    write_drop(container, 9)
+    container.services.datasets.run(PIPELINE)
+
+    rolled = await client.post(
+        f"{BASE}/{PIPELINE}/rollback", json={"consumer": "energy", "version": 1}, headers=admin
+    )
+    v1 = (await client.get(f"{BASE}/{PIPELINE}/versions/1", headers=admin)).json()["data"]
+    assert rolled.status_code == 200, rolled.text
+    assert (rolled.json()["data"]["status"], rolled.json()["data"]["version_id"]) == (
+        "rolled_back",
+        v1["version_id"],
+    )
+
+    delivered = await client.post(f"{BASE}/{PIPELINE}/deliver", json={"version": None}, headers=admin)
+    v2 = (await client.get(f"{BASE}/{PIPELINE}/versions/2", headers=admin)).json()["data"]
+    assert delivered.status_code == 200, delivered.text
+    ((delivery),) = delivered.json()["data"]["deliveries"]
+    assert (delivery["consumer"], delivery["status"], delivery["version_id"]) == (
+        "energy",
+        "delivered",
+        v2["version_id"],
+    )
+
+    unknown_consumer = await client.post(
+        f"{BASE}/{PIPELINE}/rollback", json={"consumer": "finetune", "version": 1}, headers=admin
+    )
+    assert unknown_consumer.status_code == 400 and "finetune" in unknown_consumer.json()["message"]
+
+
+async def test_refusals_name_what_is_wrong_and_queue_nothing(
+    container: Container, client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    container.services.datasets.run(PIPELINE)
+
+    unknown = await client.post(f"{BASE}/runs", json={"pipeline": "no-such-pipeline"}, headers=admin)
+    faulty = await client.post(f"{BASE}/runs", json={"pipeline": "broken"}, headers=admin)
+    jobs = (await client.get(JOBS, params={"name": DATASETS_JOB}, headers=admin)).json()["data"]
+
+    assert unknown.status_code == 404 and "no-such-pipeline" in unknown.json()["message"]
+    assert faulty.status_code == 400 and "line 3" in faulty.json()["message"]
+    assert jobs["total"] == 0
+
+    bad_format = await client.get(
+        f"{BASE}/{PIPELINE}/versions/1/data", params={"format": "xlsx"}, headers=admin
+    )
+    assert bad_format.status_code == 400 and bad_format.json()["data"]["code"] == "invalid_input"
+    for path in (
+        f"{BASE}/{PIPELINE}/versions/9",
+        f"{BASE}/{PIPELINE}/versions/9/data",
+        f"{BASE}/no-such-dataset/versions",
+        f"{BASE}/no-such-dataset/versions/1",
+        f"{BASE}/runs/not-a-uuid",
+        f"{BASE}/runs/00000000-0000-4000-8000-000000000000",
+    ):
+        response = await client.get(path, headers=admin)
+        assert response.status_code == 404, (path, response.text)
+    bad_name = await client.get(f"{BASE}/Not_A_Name/versions", headers=admin)
+    assert bad_name.status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", f"{BASE}/pipelines"),
+        ("POST", f"{BASE}/runs"),
+        ("GET", BASE),
+        ("GET", f"{BASE}/{PIPELINE}/versions/1/data"),
+        ("POST", f"{BASE}/{PIPELINE}/rollback"),
+    ],
+)
+async def test_only_operators_reach_the_datasets(
+    container: Container, client: httpx.AsyncClient, method: str, path: str
+) -> None:
+    anonymous = await client.request(method, path)
+    customer = await client.request(
+        method, path, headers={"X-Dev-User": "7a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"}
+    )
+    wrong_key = await client.request(method, path, headers={"X-Admin-Key": "not-the-key-0123456789"})
+
+    assert anonymous.status_code == 401
+    assert customer.status_code in (401, 403) and wrong_key.status_code == 403

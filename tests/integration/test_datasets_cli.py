@@ -1,0 +1,119 @@
+"""`luna datasets …`: a small pipeline run in this process, listed, shown and traced from the shell;
+queued as a job instead; an unknown pipeline or version is one clear line and exit code 1."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from luna.cli.main import app
+from luna.container import build_container
+from luna.settings import ensure_local_secrets, load_settings
+from luna.workers.datasets import DATASETS_JOB
+from tests.integration.support import cli_environment
+
+runner = CliRunner()
+PIPELINE = "cli-prices"
+NOW = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+YAML = f"""\
+name: {PIPELINE}
+record: price
+sources:
+  - kind: file
+    name: drop
+    path: drops/prices.csv
+    constants: {{market: EPEX, product: day-ahead}}
+    units: {{price_eur_mwh: ct/kWh}}
+steps:
+  - step: validate
+  - step: dedup
+    mode: strict
+gates:
+  confidence: 0.0
+consumers:
+  - kind: energy
+"""
+
+
+@pytest.fixture(autouse=True)
+def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    environment = cli_environment(monkeypatch, tmp_path, COLUMNS="200")
+    data_dir = Path(environment["LUNA_DATA_DIR"])
+    (data_dir / "pipelines").mkdir(parents=True)
+    (data_dir / "pipelines" / f"{PIPELINE}.yaml").write_text(YAML, encoding="utf-8")
+    (data_dir / "drops").mkdir()
+    rows = [f"{NOW - timedelta(hours=h):%Y-%m-%dT%H:%M:%S}Z,{8 + h / 10:.1f}" for h in range(5)]
+    (data_dir / "drops" / "prices.csv").write_text(
+        "ts,price_eur_mwh\n" + "\n".join(rows) + "\n", encoding="utf-8"
+    )
+    return environment
+
+
+def test_every_datasets_command_explains_itself() -> None:
+    for command in ("pipelines", "run", "list", "show", "lineage", "deliver", "rollback"):
+        result = runner.invoke(app, ["datasets", command, "--help"])
+        assert result.exit_code == 0 and "Usage" in result.output, (command, result.output)
+
+
+def test_a_pipeline_runs_here_and_its_version_is_listed_shown_and_traced() -> None:
+    listed_pipelines = runner.invoke(app, ["datasets", "pipelines"])
+    assert listed_pipelines.exit_code == 0, listed_pipelines.output
+    assert PIPELINE in listed_pipelines.output and "drop (file)" in listed_pipelines.output
+
+    ran = runner.invoke(app, ["datasets", "run", PIPELINE])
+    assert ran.exit_code == 0, ran.output
+    assert "version" in ran.output and "passed" in ran.output and "energy: delivered" in ran.output
+
+    datasets = runner.invoke(app, ["datasets", "list"])
+    versions = runner.invoke(app, ["datasets", "list", PIPELINE])
+    shown = runner.invoke(app, ["datasets", "show", PIPELINE, "1"])
+    inputs = runner.invoke(app, ["datasets", "lineage", PIPELINE, "1"])
+    uses = runner.invoke(app, ["datasets", "lineage", "--input", "file:drops/prices.csv"])
+
+    assert datasets.exit_code == 0 and PIPELINE in datasets.output, datasets.output
+    assert versions.exit_code == 0 and "passed" in versions.output, versions.output
+    assert shown.exit_code == 0, shown.output
+    assert (
+        "completeness" in shown.output and "dedup:strict" in shown.output and "Gates passed" in shown.output
+    )
+    assert inputs.exit_code == 0 and "file:drops/prices.csv" in inputs.output, inputs.output
+    assert uses.exit_code == 0 and PIPELINE in uses.output, uses.output
+
+    delivered = runner.invoke(app, ["datasets", "deliver", PIPELINE])
+    rolled = runner.invoke(app, ["datasets", "rollback", PIPELINE, "1", "--consumer", "energy"])
+    assert delivered.exit_code == 0 and "delivered" in delivered.output, delivered.output
+    assert rolled.exit_code == 0 and "rolled_back" in rolled.output, rolled.output
+
+
+def test_queue_puts_the_job_into_the_jobs_table_without_a_server() -> None:
+    queued = runner.invoke(app, ["datasets", "run", PIPELINE, "--queue"])
+
+    assert queued.exit_code == 0, queued.output
+    container = build_container(ensure_local_secrets(load_settings()))
+    try:
+        jobs, total = container.services.jobs.list(None, DATASETS_JOB, 10, 0)
+    finally:
+        container.close()
+    assert total == 1 and jobs[0].params == {"pipeline": PIPELINE} and jobs[0].job_id in queued.output
+
+
+@pytest.mark.parametrize(
+    ("command", "message"),
+    [
+        (["run", "no-such-pipeline"], "no pipeline named 'no-such-pipeline'"),
+        (["run", "no-such-pipeline", "--queue"], "no pipeline named 'no-such-pipeline'"),
+        (["show", PIPELINE, "7"], f"dataset '{PIPELINE}' has no version 7"),
+        (["list", "no-such-dataset"], "no dataset named 'no-such-dataset'"),
+        (["lineage", PIPELINE, "3"], f"dataset '{PIPELINE}' has no version 3"),
+    ],
+)
+def test_an_unknown_pipeline_or_version_is_one_clear_line_and_exit_1(
+    command: list[str], message: str
+) -> None:
+    result = runner.invoke(app, ["datasets", *command])
+
+    assert result.exit_code == 1, result.output
+    assert message in result.output and "Traceback" not in result.output

@@ -1,0 +1,166 @@
+"""The two shipped pipelines on real backends: meter history with a faulty CSV drop into the energy
+store, rated answers into a fine-tuning dataset; gates, content addressing and failed runs."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from luna.container import Container, build_container
+from luna.domain.errors import InvalidInput
+from luna.domain.events import RagFeedback
+from luna.settings import Settings
+
+NOW = datetime.now(UTC).replace(second=0, microsecond=0)
+#: German CSV: decimal commas, local times; one exact repeat, one conflicting repeat, one negative
+#: value, one missing value and one spike among otherwise plausible readings.
+DROP = (
+    "meter_id;ts;consumption_kw\n"
+    + "".join(
+        f"drop-1;{(NOW - timedelta(hours=30 - h)).astimezone(UTC):%Y-%m-%dT%H:%M:%S}Z;0,{40 + h % 7}\n"
+        for h in range(24)
+    )
+    + f"drop-1;{(NOW - timedelta(hours=30)):%Y-%m-%dT%H:%M:%S}Z;0,40\n"  # exact repeat of the first row
+    + f"drop-1;{(NOW - timedelta(hours=29)):%Y-%m-%dT%H:%M:%S}Z;0,99\n"  # conflicts with the second row
+    + f"drop-1;{(NOW - timedelta(hours=5)):%Y-%m-%dT%H:%M:%S}Z;-1,5\n"  # negative: invalid
+    + f"drop-1;{(NOW - timedelta(hours=4)):%Y-%m-%dT%H:%M:%S}Z;\n"  # missing: invalid
+    + f"drop-1;{(NOW - timedelta(hours=3)):%Y-%m-%dT%H:%M:%S}Z;45,0\n"  # a spike, kept and flagged
+)
+
+
+@pytest.fixture
+def container(settings: Settings) -> Iterator[Container]:
+    built = build_container(settings)
+    built.database.upgrade()
+    yield built
+    built.close()
+
+
+def _feedback(container: Container, count: int, *, useful: bool = True, start: int = 0) -> None:
+    with container.database.unit_of_work() as uow:
+        for n in range(start, start + count):
+            question = f"Wie senke ich meinen Stromverbrauch im Bereich {n} im Winter?"
+            uow.feedback.add(
+                RagFeedback(
+                    str(uuid.uuid4()),
+                    None,
+                    NOW,
+                    question,
+                    f"Antwort {n}: Geräte abschalten [chunk c{n}].",
+                    useful,
+                ),
+                [],
+            )
+        uow.commit()
+
+
+def test_meter_history_and_a_faulty_drop_become_a_clean_version_in_the_energy_store(
+    container: Container,
+) -> None:
+    container.services.simulation.backfill(
+        NOW - timedelta(hours=6), NOW - timedelta(hours=5), meters=2, seed=7
+    )
+    container.blobs.put("drops/datasets/energy-readings/drop.csv", DROP.encode("cp1252"))
+
+    run = container.services.datasets.run("energy-readings")
+
+    assert run.status == "succeeded"
+    steps = {step["step"]: step for step in run.report["steps"]}
+    assert steps["validate"]["dropped"] == 2
+    assert steps["dedup:strict"]["dropped"] == 2  # the exact repeat and the conflicting one
+    assert any(
+        example["consumption_kw"] == 45.0 for example in steps["outliers:iqr:consumption_kw"]["examples"]
+    )
+    version = container.services.datasets.version("energy-readings", 1)
+    assert version.gates_passed and version.quality["consistency"] < 1.0
+    assert [(e.input_ref, e.records) for e in container.services.datasets.lineage("energy-readings", 1)] == [
+        ("luna:readings", run.report["sources"][0]["records"]),
+        ("blob:drops/datasets/energy-readings/", 29),
+    ]
+    assert container.energy.count_readings("drop-1") == 25  # 29 rows − 2 invalid − 2 repeats; the spike stays
+    (delivery,) = container.services.datasets.deliveries("energy-readings")
+    assert (delivery.consumer, delivery.status, delivery.detail["inserted"]) == ("energy", "delivered", 25)
+    rows = [
+        json.loads(line)
+        for line in container.services.datasets.export("energy-readings", 1, "jsonl").splitlines()
+    ]
+    spike = next(row for row in rows if row["consumption_kw"] == 45.0)
+    assert "outlier:iqr:consumption_kw" in spike["_flags"] and spike["_quality"] < 100
+
+
+def test_rated_answers_become_a_split_fine_tuning_set_without_personal_data(container: Container) -> None:
+    _feedback(container, 24)
+    _feedback(container, 3, useful=False, start=100)
+    with container.database.unit_of_work() as uow:
+        uow.feedback.add(
+            RagFeedback(
+                str(uuid.uuid4()),
+                None,
+                NOW,
+                "Schreiben Sie an max.muster@example.de?",
+                "Gern, per Post.",
+                True,
+            ),
+            [],
+        )
+        uow.feedback.add(  # the same question with other punctuation and case: a fuzzy repeat
+            RagFeedback(
+                str(uuid.uuid4()),
+                None,
+                NOW,
+                "wie senke ich meinen stromverbrauch im bereich 3 im winter",
+                "Antwort 3: Geräte abschalten [chunk c3].",
+                True,
+            ),
+            [],
+        )
+        uow.commit()
+
+    run = container.services.datasets.run("feedback-sft")
+
+    version = container.services.datasets.version("feedback-sft", 1)
+    assert run.status == "succeeded" and version.gates_passed
+    (delivery,) = container.services.datasets.deliveries("feedback-sft")
+    splits = {
+        name: container.blobs.get(f"datasets/feedback-sft/v1/sft/{name}.jsonl").decode()
+        for name in ("train", "val", "test")
+    }
+    examples = [json.loads(line) for text in splits.values() for line in text.splitlines()]
+    assert (
+        len(examples) == 25 == sum(delivery.detail[name] for name in splits)
+    )  # 24 + the redacted one; no 👎
+    assert "@" not in "".join(splits.values())
+    assert all([m["role"] for m in e["messages"]] == ["system", "user", "assistant"] for e in examples)
+
+    again = container.services.datasets.run("feedback-sft")
+    assert again.version_id == version.version_id  # same inputs: the same content-addressed version
+    assert [v.number for v in container.services.datasets.versions("feedback-sft")] == [1]
+
+
+def test_too_few_records_are_kept_marked_and_not_distributed(container: Container) -> None:
+    _feedback(container, 3)
+    container.services.datasets.run("feedback-sft")
+    version = container.services.datasets.version("feedback-sft", 1)
+    assert [failure.split(":")[0] for failure in version.gate_failures] == ["confidence", "min_records"]
+    assert container.services.datasets.deliveries("feedback-sft") == []
+    with pytest.raises(InvalidInput, match="failed its gates"):
+        container.services.datasets.deliver("feedback-sft", 1)
+
+
+def test_a_malformed_drop_fails_the_run_and_leaves_earlier_versions(container: Container) -> None:
+    _feedback(container, 24)
+    container.services.datasets.run("feedback-sft")
+    container.blobs.put("drops/datasets/feedback-sft/bad.jsonl", b'{"question": "Wie?", "answer": \n{{{')
+
+    with pytest.raises(InvalidInput, match=r"corrections.*bad\.jsonl cannot be read as jsonl"):
+        container.services.datasets.run("feedback-sft")
+
+    failed = container.services.datasets.runs(pipeline="feedback-sft")[0]
+    assert failed.status == "failed" and "bad.jsonl" in (failed.error or "")
+    assert [v.number for v in container.services.datasets.versions("feedback-sft")] == [1]
+    first = container.services.datasets.version("feedback-sft", 1)
+    assert container.services.datasets.deliveries("feedback-sft")[0].version_id == first.version_id

@@ -1,0 +1,169 @@
+"""The cleaning engine's rules on small frames: formats read, pipeline files refused by line, duplicates,
+outliers and personal data found, quality and gates as documented."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from luna.domain.config_file import ConfigFileError, load_config_file
+from luna.domain.datasets.pipeline import FileSource, Gates, Pipeline
+from luna.domain.datasets.quality import QualityCounts, assess, gate_failures
+from luna.services.datasets.cleaning import clean
+from luna.services.datasets.dedup import fuzzy_duplicates, strict_duplicates
+from luna.services.datasets.normalise import to_canonical
+from luna.services.datasets.outliers import outlier_rows
+
+GOOD = """\
+name: p
+record: meter_reading
+sources:
+  - kind: file
+    name: a
+    path: x.csv
+steps:
+  - step: outliers
+    method: iqr
+    column: consumption_kw
+"""
+
+
+def _pipeline(text: str = GOOD) -> Pipeline:
+    return load_config_file(text, "p.yaml", Pipeline)
+
+
+def test_a_wrong_value_is_named_with_its_line_and_place() -> None:
+    with pytest.raises(ConfigFileError) as refused:
+        _pipeline(GOOD.replace("method: iqr", "method: median"))
+    assert str(refused.value).startswith("p.yaml, line 9 (steps[0].method): Input should be 'zscore'")
+
+
+def test_duplicate_keys_and_malformed_yaml_are_refused_by_line() -> None:
+    with pytest.raises(ConfigFileError, match=r"line 3 \(record\): duplicate key \(first on line 2\)"):
+        _pipeline(GOOD.replace("record: meter_reading\n", "record: meter_reading\nrecord: price\n"))
+    with pytest.raises(ConfigFileError, match=r"p.yaml, line \d+: malformed YAML"):
+        _pipeline("name: [p\n")
+
+
+def test_rules_across_fields_are_refused() -> None:
+    with pytest.raises(ConfigFileError, match="not a number column of meter_reading"):
+        _pipeline(GOOD.replace("column: consumption_kw", "column: meter_id"))
+    with pytest.raises(ConfigFileError, match="compares texts; meter_reading has none"):
+        _pipeline(GOOD + "  - step: dedup\n    mode: fuzzy\n")
+
+
+def test_german_and_english_numbers_units_and_local_times_become_canonical() -> None:
+    raw = pl.DataFrame(
+        {
+            "Zähler": [" m1 ", "m1", "m1", "m1"],
+            "Zeit": ["31.03.2024 03:15", "2024-03-31T00:00:00Z", "2024-03-31 02:30", "gestern"],
+            "Watt": ["1.234,5", "1,234.5", "0,5", "viel"],
+        }
+    )
+    source = FileSource(
+        kind="file",
+        name="a",
+        path="x.csv",
+        columns={"meter_id": "Zähler", "ts": "Zeit", "consumption_kw": "Watt"},
+        units={"consumption_kw": "W"},
+    )
+    frame = to_canonical(raw, "meter_reading", source, "a")
+    assert frame["meter_id"].to_list() == ["m1"] * 4
+    assert frame["consumption_kw"].to_list() == [1.2345, 1.2345, 0.0005, None]
+    times = [t.isoformat() if t else None for t in frame["ts"].to_list()]
+    # 03:15 summer time is 01:15 UTC; 02:30 on that night does not exist in Berlin; "gestern" is no time.
+    assert times == ["2024-03-31T01:15:00+00:00", "2024-03-31T00:00:00+00:00", None, None]
+
+
+def test_an_empty_source_stays_empty() -> None:
+    assert to_canonical(pl.DataFrame(), "qa_pair", None, "leer").height == 0
+
+
+def _qa(questions: list[str]) -> pl.DataFrame:
+    return to_canonical(
+        pl.DataFrame({"question": questions, "answer": ["Ja."] * len(questions)}), "qa_pair", None, "q"
+    )
+
+
+def test_strict_duplicates_ignore_case_and_punctuation_and_conflicts_are_told_apart() -> None:
+    repeats, conflicts = strict_duplicates(
+        _qa(["Was kostet Strom?", "was kostet strom", "Was kostet Gas?"]), "qa_pair"
+    )
+    assert (repeats.rows(), conflicts.height) == ([(1, 0)], 0)
+    readings = pl.DataFrame(
+        {"meter_id": ["m"] * 3, "ts": ["2024-01-01T00:00Z"] * 3, "consumption_kw": ["1", "1", "2"]}
+    )
+    repeats, conflicts = strict_duplicates(
+        to_canonical(readings, "meter_reading", None, "r"), "meter_reading"
+    )
+    assert (repeats.rows(), conflicts.rows()) == ([(1, 0)], [(2, 0)])
+
+
+def test_fuzzy_duplicates_find_a_changed_word_but_not_another_question() -> None:
+    frame = _qa(
+        [
+            "Wie hoch ist die Einspeisevergütung für eine neue Photovoltaikanlage auf dem Dach im Jahr 2024?",
+            "Wie hoch ist die Einspeisevergütung für eine neue Photovoltaikanlage auf dem Dach im Jahr 2025?",
+            "Darf mein Netzbetreiber meine Wärmepumpe bei Netzengpässen drosseln?",
+        ]
+    )
+    assert fuzzy_duplicates(frame, "qa_pair", 0.7).rows() == [(1, 0)]
+
+
+@pytest.mark.parametrize("method", ["zscore", "iqr", "isolation_forest"])
+def test_each_outlier_method_finds_a_spike_and_nulls_are_never_outliers(method: str) -> None:
+    values = [str(1.0 + (n % 5) / 10) for n in range(60)] + ["80"]
+    raw = pl.DataFrame(
+        {
+            "meter_id": ["m"] * 61,
+            "ts": [f"2024-01-01T{n % 24:02d}:00Z" for n in range(61)],
+            "consumption_kw": values,
+        }
+    )
+    frame = to_canonical(raw, "meter_reading", None, "r")
+    found = outlier_rows(
+        frame, "consumption_kw", method, 0.02 if method == "isolation_forest" else None, None
+    )  # type: ignore[arg-type]
+    assert 60 in found.to_list() and len(found) <= 2
+
+
+def test_personal_data_is_redacted_and_flagged() -> None:
+    pipeline = Pipeline.model_validate(
+        {
+            "name": "t",
+            "record": "qa_pair",
+            "sources": [{"kind": "luna", "name": "f", "table": "feedback"}],
+            "steps": [{"step": "pii"}],
+        }
+    )
+    cleaned = clean(_qa(["Schreiben Sie an erika.muster@example.de, bitte?", "Was kostet Strom?"]), pipeline)
+    assert "@" not in "".join(cleaned.frame["question"].to_list())
+    assert cleaned.frame["_flags"].to_list() == [["pii:redacted"], []]
+
+
+def test_quality_score_confidence_and_gates_follow_the_documented_formula() -> None:
+    counts = QualityCounts(
+        input_records=100,
+        output_records=80,
+        required_cells=300,
+        present_required_cells=270,
+        invalid_records=10,
+        duplicate_records=10,
+        keys=90,
+        conflicting_keys=9,
+        doubtful_output_records=8,
+    )
+    report = assess(counts, Gates(), {"region": {"Nord": 1.0}}, {"region": {"Nord": 0.5, "Süd": 0.5}})
+    assert (report.completeness, report.validity, report.uniqueness, report.consistency) == (
+        0.9,
+        0.9,
+        0.9,
+        0.9,
+    )
+    assert report.score == 90.0
+    assert report.confidence == pytest.approx(0.9 * 80 / 90, abs=1e-4)
+    assert report.drift == {"region": 0.5}
+    assert gate_failures(report, Gates(confidence=0.85, max_drift=0.2)) == (
+        "confidence: Konfidenz 80% unter 85%",
+        "max_drift: Verteilung von region um 50% verschoben",
+    )
