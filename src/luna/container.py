@@ -32,6 +32,7 @@ from luna.ports.ratelimit import RateLimiter
 from luna.ports.sql import Database
 from luna.ports.sql_backup import SqlBackup
 from luna.ports.vectors import VectorIndex
+from luna.ports.webhooks import WebhookSender
 from luna.services.knowledge.indexing import CachedEmbedder
 from luna.settings import Settings
 
@@ -306,6 +307,13 @@ class Container:
         from luna.adapters.web.alert_webhook import HttpAlertNotifier
 
         return self._track(HttpAlertNotifier(url))
+
+    @cached_property
+    def webhook_sender(self) -> WebhookSender:
+        """JSON POSTs to the subscribers of dataset pipelines."""
+        from luna.adapters.web.webhook_sender import HttpWebhookSender
+
+        return self._track(HttpWebhookSender())
 
     @cached_property
     def dashboard_publisher(self) -> DashboardPublisher | None:

@@ -1,10 +1,8 @@
 """Every service of a process, built once on first use from the container's backends.
 
-This and :mod:`luna.container` are the composition root: no other module constructs a service
-(``tests/unit/test_composition_root.py`` fails on one that does). API, dashboards, CLI and workers
-take their services from ``container.services``, so a service that keeps state in memory (bandit
-statistics, the energy advice cache) exists once per process. Services are imported where they are
-built: most bring pandas or the models' clients, which ``luna --help`` can do without.
+With :mod:`luna.container` the composition root: no other module constructs a service (checked by
+``tests/unit/test_composition_root.py``), so a service's state in memory exists once per process. Services
+are imported where they are built: most bring pandas or model clients, which ``luna --help`` needs not.
 """
 
 from __future__ import annotations
@@ -156,14 +154,14 @@ class Services:
     @cached_property
     def datasets(self) -> DatasetService:
         """Pipelines (``config/pipelines``, the operator's folder) into versioned datasets."""
+        from luna.services.datasets.consumers import Targets
         from luna.services.datasets.datasets import DatasetService, DatasetServiceSettings
         from luna.settings.loader import default_config_dir
 
         c, s = self._container, self._container.settings
-        own = s.datasets.pipelines_dir or s.data_dir / "pipelines"
-        config = DatasetServiceSettings.of(s.datasets, (default_config_dir() / "pipelines", own), s.data_dir)
-        config = config.with_origin(s.learning.consent_default)
-        return DatasetService(c.database, c.blobs, c.energy, c.fetcher, lambda: c.embedder, config)
+        config = DatasetServiceSettings.of(s.datasets, default_config_dir(), s.data_dir, s.learning)
+        targets = Targets(c.energy, c.blobs, c.webhook_sender, lambda: (self.knowledge.ingest, self.corpus))
+        return DatasetService(c.database, targets, c.fetcher, lambda: c.embedder, config)
 
     @cached_property
     def alerts(self) -> AlertService:

@@ -15,9 +15,8 @@ import polars as pl
 import pytest
 from fastapi import FastAPI
 
-from luna.api.routers.datasets import DATASETS_JOB
 from luna.container import Container
-from luna.workers import datasets as dataset_jobs
+from luna.services.datasets.datasets import DATASETS_JOB
 from luna.workers.registry import load_jobs
 from luna.workers.runner import execute
 from tests.api.conftest import http_client
@@ -95,10 +94,6 @@ async def run_as_job(app: FastAPI, client: httpx.AsyncClient, admin: dict[str, s
     assert done["status"] == "succeeded", done
     run_id: str = done["result"]["run_id"]
     return run_id
-
-
-def test_the_router_queues_the_workers_job() -> None:
-    assert DATASETS_JOB == dataset_jobs.DATASETS_JOB
 
 
 async def test_the_pipeline_files_are_listed_loaded_or_with_their_problems(
@@ -246,3 +241,19 @@ async def test_only_operators_reach_the_datasets(
 
     assert anonymous.status_code == 401
     assert customer.status_code in (401, 403) and wrong_key.status_code == 403
+
+
+async def test_runs_and_the_newest_versions_quality_are_prometheus_gauges(
+    app: FastAPI, container: Container, client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    from tests.api.test_metrics import scrape
+
+    await run_as_job(app, client, admin)
+    samples = await scrape(client)
+
+    dataset = (("dataset", PIPELINE),)
+    assert samples[("luna_dataset_runs", (("pipeline", PIPELINE), ("status", "succeeded")))] == 1.0
+    assert samples[("luna_dataset_records", dataset)] == 6.0  # 8 rows − a repeat − a negative value
+    assert 0 < samples[("luna_dataset_quality_score", dataset)] <= 100
+    assert samples[("luna_dataset_gates_failed", dataset)] == 0.0
+    assert samples[("luna_dataset_delivery_failed", (("consumer", "energy"), ("dataset", PIPELINE)))] == 0.0

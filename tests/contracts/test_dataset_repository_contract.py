@@ -92,6 +92,7 @@ def test_runs_are_listed_newest_first_and_by_pipeline(database: SqlDatabase) -> 
         assert [r.run_id for r in uow.datasets.list_runs()] == ["other", "new", "old"]
         assert [r.run_id for r in uow.datasets.list_runs(pipeline="feedback.yaml")] == ["new", "old"]
         assert [r.run_id for r in uow.datasets.list_runs(limit=1)] == ["other"]
+        assert uow.datasets.run_counts() == {("feedback.yaml", "running"): 2, ("meters.yaml", "running"): 1}
 
 
 def test_a_version_comes_back_whole_by_number_id_and_content(database: SqlDatabase) -> None:

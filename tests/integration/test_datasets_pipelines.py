@@ -14,6 +14,9 @@ from luna.container import Container, build_container
 from luna.domain.errors import InvalidInput
 from luna.domain.events import RagFeedback
 from luna.settings import Settings
+from luna.workers.registry import load_jobs
+from tests.integration.support import free_port
+from tests.integration.webhook_receiver import Receiver, receiving
 
 NOW = datetime.now(UTC).replace(second=0, microsecond=0)
 #: German CSV: decimal commas, local times; one exact repeat, one conflicting repeat, one negative
@@ -34,7 +37,7 @@ DROP = (
 
 @pytest.fixture
 def container(settings: Settings) -> Iterator[Container]:
-    built = build_container(settings)
+    built = build_container(settings, load_jobs)
     built.database.upgrade()
     yield built
     built.close()
@@ -73,7 +76,7 @@ def test_meter_history_and_a_faulty_drop_become_a_clean_version_in_the_energy_st
     assert steps["validate"]["dropped"] == 2
     assert steps["dedup:strict"]["dropped"] == 2  # the exact repeat and the conflicting one
     assert any(
-        example["consumption_kw"] == 45.0 for example in steps["outliers:iqr:consumption_kw"]["examples"]
+        example["consumption_kw"] == 45.0 for example in steps["outliers:zscore:consumption_kw"]["examples"]
     )
     version = container.services.datasets.version("energy-readings", 1)
     assert version.gates_passed and version.quality["consistency"] < 1.0
@@ -89,7 +92,7 @@ def test_meter_history_and_a_faulty_drop_become_a_clean_version_in_the_energy_st
         for line in container.services.datasets.export("energy-readings", 1, "jsonl").splitlines()
     ]
     spike = next(row for row in rows if row["consumption_kw"] == 45.0)
-    assert "outlier:iqr:consumption_kw" in spike["_flags"] and spike["_quality"] < 100
+    assert "outlier:zscore:consumption_kw" in spike["_flags"] and spike["_quality"] < 100
 
 
 def test_rated_answers_become_a_split_fine_tuning_set_without_personal_data(container: Container) -> None:
@@ -164,3 +167,109 @@ def test_a_malformed_drop_fails_the_run_and_leaves_earlier_versions(container: C
     assert [v.number for v in container.services.datasets.versions("feedback-sft")] == [1]
     first = container.services.datasets.version("feedback-sft", 1)
     assert container.services.datasets.deliveries("feedback-sft")[0].version_id == first.version_id
+
+
+def test_the_worker_queues_scheduled_pipelines_once_per_slot(container: Container) -> None:
+    from luna.workers.runner import queue_scheduled_datasets
+
+    at = datetime(2026, 11, 23, 3, 15, tzinfo=UTC)  # after both shipped pipelines' daily times
+    assert sorted(queue_scheduled_datasets(container, at)) == ["energy-readings", "feedback-sft"]
+    assert queue_scheduled_datasets(container, at) == []  # queued already: not twice
+    jobs, _ = container.services.jobs.list(None, "datasets.run", 10, 0)
+    assert sorted(job.params["pipeline"] for job in jobs) == ["energy-readings", "feedback-sft"]
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    yield from receiving("/promoted")
+
+
+def test_subscribers_hear_of_a_promotion_and_a_dead_one_is_marked_failed_after_retries(
+    container: Container, receiver: Receiver
+) -> None:
+    dead = f"http://127.0.0.1:{free_port()}/nobody"
+    pipelines = container.settings.data_dir / "pipelines"
+    pipelines.mkdir(parents=True, exist_ok=True)
+    (pipelines / "prices-push.yaml").write_text(
+        "name: prices-push\nrecord: price\ngates: {confidence: 0}\n"
+        "sources: [{kind: file, name: drop, path: prices.csv, constants: {market: EPEX, product: BASE}}]\n"
+        f"consumers: [{{kind: webhook, url: '{receiver.url}'}}, {{kind: webhook, url: '{dead}'}}]\n",
+        encoding="utf-8",
+    )
+    (container.settings.data_dir / "prices.csv").write_text(
+        "ts,price_eur_mwh\n2024-01-01T00:00:00Z,80.5\n2024-01-01T01:00:00Z,79.25\n", encoding="utf-8"
+    )
+
+    run = container.services.datasets.run("prices-push")
+
+    (told,) = receiver.bodies
+    assert (told["event"], told["dataset"], told["version"], told["records"]) == (
+        "dataset.promoted",
+        "prices-push",
+        1,
+        2,
+    )
+    assert told["data"]["jsonl"] == "/api/v1/admin/datasets/prices-push/versions/1/data?format=jsonl"
+    assert run.report["deliveries"] == ["delivered", "failed"]
+    (failed,) = [d for d in container.services.datasets.deliveries("prices-push") if d.status == "failed"]
+    assert failed.error is not None and "cannot be reached" in failed.error
+    again = container.services.datasets.deliver("prices-push")
+    assert [d.status for d in again] == ["delivered", "failed"] and len(receiver.bodies) == 2
+    assert max(d.attempts for d in again if d.status == "failed") == 2  # the same version tried twice
+
+
+FAQ_PIPELINE = """\
+name: faq-seed
+record: qa_pair
+gates: {confidence: 0, min_records: 1}
+sources: [{kind: file, name: faq, path: faq.jsonl}]
+steps: [{step: pii}, {step: dedup, mode: strict}]
+consumers: [{kind: knowledge, title: Häufige Fragen zum Stromtarif}]
+"""
+
+
+def _faq(container: Container, pairs: list[tuple[str, str]]) -> None:
+    lines = [json.dumps({"question": q, "answer": a}, ensure_ascii=False) for q, a in pairs]
+    (container.settings.data_dir / "faq.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def test_faq_pairs_seed_the_knowledge_base_and_a_new_version_replaces_the_document(
+    container: Container,
+) -> None:
+    pipelines = container.settings.data_dir / "pipelines"
+    pipelines.mkdir(parents=True, exist_ok=True)
+    (pipelines / "faq-seed.yaml").write_text(FAQ_PIPELINE, encoding="utf-8")
+    _faq(
+        container,
+        [
+            (
+                "Wie kündige ich meinen Stromtarif?",
+                "Mit einer Frist von vier Wochen zum Monatsende, schriftlich.",
+            )
+        ],
+    )
+
+    container.services.datasets.run("faq-seed")
+
+    (delivery,) = container.services.datasets.deliveries("faq-seed")
+    item = container.services.corpus.item(delivery.detail["item_id"])
+    assert (item.title, item.version, "datensatz:faq-seed" in item.tags) == (
+        "Häufige Fragen zum Stromtarif",
+        1,
+        True,
+    )
+    found = container.services.knowledge.retrieval.search("Kündigungsfrist Stromtarif", 3)
+    assert "vier Wochen zum Monatsende" in found.citations[0].payload["text"]
+
+    _faq(container, [("Wie kündige ich meinen Stromtarif?", "Mit einer Frist von zwei Wochen, schriftlich.")])
+    container.services.datasets.run("faq-seed")
+    (delivery,) = container.services.datasets.deliveries("faq-seed")
+    assert (delivery.detail["item_id"], delivery.detail["item_version"]) == (
+        item.item_id,
+        2,
+    )  # the same document
+    texts = [
+        c.payload["text"]
+        for c in container.services.knowledge.retrieval.search("Kündigungsfrist", 5).citations
+    ]
+    assert any("zwei Wochen" in text for text in texts) and not any("vier Wochen" in text for text in texts)

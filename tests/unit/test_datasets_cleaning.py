@@ -167,3 +167,64 @@ def test_quality_score_confidence_and_gates_follow_the_documented_formula() -> N
         "confidence: Konfidenz 80% unter 85%",
         "max_drift: Verteilung von region um 50% verschoben",
     )
+
+
+def test_a_schedule_is_due_once_per_slot_and_catches_up_after_downtime() -> None:
+    from datetime import UTC, datetime
+
+    from luna.domain.datasets.schedule import run_due
+
+    at = datetime(2026, 11, 23, 2, 45, tzinfo=UTC)
+    assert run_due("daily 02:30", at, None, active=False)
+    assert not run_due("daily 02:30", at, datetime(2026, 11, 23, 2, 31, tzinfo=UTC), active=False)
+    assert run_due("daily 02:30", at, datetime(2026, 11, 22, 2, 31, tzinfo=UTC), active=False)  # yesterday's
+    assert not run_due(
+        "daily 02:30", at.replace(hour=1), datetime(2026, 11, 22, 2, 31, tzinfo=UTC), active=False
+    )
+    assert run_due("daily 02:30", at.replace(day=25), datetime(2026, 11, 22, 2, 31, tzinfo=UTC), active=False)
+    assert not run_due("daily 02:30", at, None, active=True)  # one is queued or running
+    assert not run_due(None, at, None, active=False)
+    assert run_due("hourly", at, datetime(2026, 11, 23, 1, 59, tzinfo=UTC), active=False)
+    assert not run_due("hourly", at, datetime(2026, 11, 23, 2, 0, tzinfo=UTC), active=False)
+
+
+def test_a_mostly_idle_meter_has_no_iqr_outliers_but_a_varied_one_does() -> None:
+    idle = ["0"] * 50 + ["2,0", "2,2", "1,8"]  # a washing machine: off most hours, its runs are real
+    varied = [str(1.0 + (n % 5) / 10) for n in range(52)] + ["80"]
+    raw = pl.DataFrame(
+        {
+            "meter_id": ["idle"] * 53 + ["varied"] * 53,
+            "ts": [f"2024-01-{1 + n // 24:02d}T{n % 24:02d}:00Z" for n in range(53)] * 2,
+            "consumption_kw": idle + varied,
+        }
+    )
+    frame = to_canonical(raw, "meter_reading", None, "r")
+    found = outlier_rows(frame, "consumption_kw", "iqr", 3.0, "meter_id")
+    assert frame.filter(pl.col("_row").is_in(found.implode()))["meter_id"].to_list() == ["varied"]
+
+
+def test_duplicates_are_judged_on_question_and_answer_not_the_shared_context() -> None:
+    context = "Der Super Bowl 50 war ein Spiel der National Football League im Levi's Stadium. " * 5
+    frame = to_canonical(
+        pl.DataFrame(
+            {
+                "question": [
+                    "Wo fand das Spiel statt?",
+                    "Wer gewann das Spiel?",
+                    "WIE GROSS war das Stadion?",
+                ],
+                "answer": ["Im Levi's Stadium.", "Die Broncos.", "Sehr groß."],
+                "context": [context] * 3,
+            }
+        ),
+        "qa_pair",
+        None,
+        "q",
+    )
+    assert fuzzy_duplicates(frame, "qa_pair", 0.8).height == 0
+    repeat = pl.concat(
+        [frame, frame.tail(1).with_columns(pl.lit("Wie groß war das Stadion").alias("question"))]
+    )
+    assert strict_duplicates(repeat.with_columns(pl.int_range(pl.len()).alias("_row")), "qa_pair")[
+        0
+    ].rows() == [(3, 2)]

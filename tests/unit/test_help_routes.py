@@ -24,6 +24,7 @@ AGREED = {
     "/admin/jobs": "Jobs",
     "/admin/activity": "Ereignisse, Feedback & Metriken",
     "/admin/flywheel": "Daten-Schwungrad",
+    "/admin/datasets": "Daten",
     "/admin/accounts": "Dienstkonten",
     "/admin/logs": "Protokolle",
 }

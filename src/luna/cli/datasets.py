@@ -23,7 +23,8 @@ from luna.cli.server_client import ServerClient, ServerError
 from luna.container import Container
 from luna.domain.datasets.versions import DatasetRun, DatasetVersion, Delivery, LineageEdge
 from luna.domain.errors import LunaError
-from luna.workers.datasets import DATASETS_JOB, check_run
+from luna.services.datasets.datasets import DATASETS_JOB
+from luna.workers.datasets import check_run
 
 app = typer.Typer(
     help="Datasets: pipeline files into versioned, quality-checked datasets; lineage and consumers.",
@@ -91,7 +92,7 @@ def pipelines(ctx: typer.Context) -> None:
             p.schedule or "on request",
             escape(", ".join(f"{s.name} ({s.kind})" for s in p.sources)),
             escape(", ".join(s.step for s in p.steps)) or "-",
-            escape(", ".join(c.kind for c in p.consumers)) or "-",
+            escape(", ".join(c.name for c in p.consumers)) or "-",
         )
     console.print(table)
 

@@ -224,6 +224,19 @@ HELP_ROUTES: Mapping[str, HelpRoute] = {
             "startet die Prüfung sofort.",
         ),
         _route(
+            "/admin/datasets",
+            "Daten",
+            _A,
+            "Hier entstehen Datensätze für Lunas Lernverfahren: Pipelines lesen Zählerstände, Preise, "
+            "Bewertungen und abgelegte Dateien, bereinigen sie und legen unveränderliche Versionen an.",
+            "Was bedeuten Qualität, Konfidenz und eine zurückgehaltene Version?",
+            "Die Qualität (0–100) fasst Vollständigkeit, Gültigkeit, Eindeutigkeit und Konsistenz der "
+            "gelieferten Daten zusammen; die Konfidenz sagt, wie sehr man dem Ergebnis trauen kann (weniger "
+            "bei wenigen Datensätzen oder vielen verbliebenen Auffälligkeiten). Erreicht eine Version eine "
+            "Schranke der Pipeline nicht, wird sie behalten und markiert, aber nicht an die Abnehmer "
+            "übergeben. Ausreißer werden nur markiert, nicht entfernt, solange die Pipeline es nicht sagt.",
+        ),
+        _route(
             "/admin/accounts",
             "Dienstkonten",
             _A,

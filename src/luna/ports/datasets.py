@@ -33,6 +33,10 @@ class DatasetRepository(Protocol):
         """Newest first."""
         ...
 
+    def run_counts(self) -> dict[tuple[str, str], int]:
+        """Runs per (pipeline, status), for the Prometheus gauges."""
+        ...
+
     def add_version(self, version: DatasetVersion, lineage: Sequence[LineageEdge]) -> None:
         """Insert the version and its lineage edges; a taken ``(dataset, number)`` or
         ``(dataset, content_sha256)`` raises ``Conflict``."""

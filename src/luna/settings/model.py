@@ -251,6 +251,8 @@ class DatasetSettings(Section):
     max_file_mb: int = Field(default=200, ge=1, le=10_000)
     #: Most records one run may hold after reading its sources.
     max_records: int = Field(default=2_000_000, ge=1, le=100_000_000)
+    #: The worker queues pipelines whose ``schedule`` makes a run due.
+    schedule_enabled: bool = True
 
 
 class FlywheelSettings(Section):

@@ -6,14 +6,13 @@ between steps, and a cancelled or failed run leaves every earlier version untouc
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Any
 
 from luna.container import Container
 from luna.domain.errors import InvalidInput
+from luna.services.datasets.datasets import DATASETS_JOB
 from luna.workers.registry import register
 from luna.workers.runner import JobContext
-
-DATASETS_JOB: Final = "datasets.run"
 
 
 def check_run(container: Container, pipeline: object = None) -> None:

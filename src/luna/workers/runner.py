@@ -273,6 +273,19 @@ def _start_hourly_flywheel(container: Container) -> list[Callable[[], None]]:
     return [hourly.stop]
 
 
+def queue_scheduled_datasets(container: Container, now: datetime | None = None) -> list[str]:
+    """Queue the pipelines whose schedule makes a run due (rule: ``domain.datasets.schedule``)."""
+    return container.services.datasets.queue_due(container.services.jobs, now or datetime.now(UTC))
+
+
+def _start_dataset_schedule(container: Container) -> list[Callable[[], None]]:
+    if not container.settings.datasets.schedule_enabled:
+        return []
+    due = _Repeating("luna-dataset-schedule", NIGHTLY_CHECK_SEC, lambda: queue_scheduled_datasets(container))
+    due.start()
+    return [due.stop]
+
+
 def _start_feeds(container: Container) -> list[Callable[[], None]]:
     """Start the CSV scan schedule and, when enabled, the MQTT subscriber; returns how to stop them.
 
@@ -315,6 +328,7 @@ def start_in_process(container: Container) -> None:
             *_start_feeds(container),
             *_start_nightly_learning(container),
             *_start_hourly_flywheel(container),
+            *_start_dataset_schedule(container),
             sweeper.stop,
         ]
     except Exception:
@@ -347,6 +361,7 @@ def run_foreground_worker(container: Container) -> None:
             *_start_feeds(container),
             *_start_nightly_learning(container),
             *_start_hourly_flywheel(container),
+            *_start_dataset_schedule(container),
             sweeper.stop,
         ]
         container.job_queue.run_worker(

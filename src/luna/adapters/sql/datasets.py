@@ -69,6 +69,12 @@ class SqlDatasetRepository:
         statement = statement.order_by(dataset_runs.c.started_at.desc(), dataset_runs.c.run_id.desc())
         return [_to_run(row) for row in self._connection().execute(statement.limit(limit))]
 
+    def run_counts(self) -> dict[tuple[str, str], int]:
+        statement = sa.select(dataset_runs.c.pipeline, dataset_runs.c.status, sa.func.count()).group_by(
+            dataset_runs.c.pipeline, dataset_runs.c.status
+        )
+        return {(row[0], row[1]): int(row[2]) for row in self._connection().execute(statement)}
+
     def add_version(self, version: DatasetVersion, lineage: Sequence[LineageEdge]) -> None:
         strays = {edge.version_id for edge in lineage} - {version.version_id}
         if strays:

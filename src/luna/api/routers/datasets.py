@@ -42,15 +42,13 @@ from luna.api.schemas.envelope import Envelope
 from luna.api.schemas.jobs import JobOut
 from luna.container import Container
 from luna.domain.datasets.pipeline import NAME_PATTERN
-from luna.services.datasets.datasets import MEDIA_TYPES, DatasetService
+from luna.services.datasets.datasets import DATASETS_JOB, MEDIA_TYPES, DatasetService
 
 router = APIRouter(prefix="/datasets", tags=["datasets"])
 Datasets = Annotated[DatasetService, from_services(lambda s: s.datasets)]
 Name = Annotated[str, Path(pattern=NAME_PATTERN, description="A dataset (its pipeline's name)")]
 Number = Annotated[int, Path(ge=1, le=2**31 - 1, description="A version number, from 1")]
 
-#: The job of ``workers/datasets.py`` (the API does not import the workers).
-DATASETS_JOB: Final = "datasets.run"
 #: Who the job record names as its creator when an operator starts a run through the API.
 ADMIN_CREATOR = "admin-api"
 #: Most runs one list returns.

@@ -18,7 +18,7 @@ from luna.domain.datasets.versions import (
     LineageEdge,
     RunStatus,
 )
-from luna.services.datasets.datasets import PipelineFile
+from luna.services.datasets.pipeline_files import PipelineFile
 
 
 def _utc(moment: datetime) -> datetime:

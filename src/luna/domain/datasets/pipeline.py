@@ -86,10 +86,18 @@ class ValidateStep(_Strict):
 class DedupStep(_Strict):
     step: Literal["dedup"]
     mode: Literal["strict", "fuzzy", "semantic"]
-    #: Jaccard similarity of word shingles (fuzzy) or cosine similarity (semantic) from which two
-    #: records are duplicates.
-    threshold: float = Field(default=0.8, gt=0, le=1)
+    #: Jaccard similarity of word shingles (fuzzy, default 0.8) or cosine similarity of e5 embeddings
+    #: (semantic, default 0.95) from which two records are duplicates. Unrelated German questions
+    #: already reach a median cosine of 0.84 with multilingual-e5-small (bench/datasets_cleaning.py),
+    #: so a semantic threshold much below 0.95 calls most records duplicates.
+    threshold: float | None = Field(default=None, gt=0, le=1)
     drop: bool = True
+
+    @property
+    def limit(self) -> float:
+        if self.threshold is not None:
+            return self.threshold
+        return 0.95 if self.mode == "semantic" else 0.8
 
 
 class OutlierStep(_Strict):
@@ -134,11 +142,21 @@ class EnergyConsumer(_Strict):
 
     kind: Literal["energy"]
 
+    @property
+    def name(self) -> str:
+        """How deliveries, rollback and the API name this consumer (unique within a pipeline)."""
+        return self.kind
+
 
 class FinetuneConsumer(_Strict):
     """Chat-format SFT JSON Lines split train/val/test by a recorded seed, for LoRA fine-tuning."""
 
     kind: Literal["finetune"]
+
+    @property
+    def name(self) -> str:
+        return self.kind
+
     split: tuple[float, float, float] = (0.7, 0.15, 0.15)
     seed: int = Field(default=42, ge=0)
 
@@ -150,11 +168,46 @@ class FinetuneConsumer(_Strict):
         return split
 
 
-Consumer = Annotated[EnergyConsumer | FinetuneConsumer, Field(discriminator="kind")]
+class KnowledgeConsumer(_Strict):
+    """Q/A pairs as one FAQ document in the knowledge base (a new version of it per dataset version)."""
+
+    kind: Literal["knowledge"]
+    title: str | None = Field(default=None, max_length=200)
+
+    @property
+    def name(self) -> str:
+        return self.kind
+
+
+class WebhookConsumer(_Strict):
+    """A subscriber told (POST, JSON) when a version is promoted, with the addresses to pull it from;
+    three attempts with growing pauses, then the delivery is marked failed and can be re-run."""
+
+    kind: Literal["webhook"]
+    url: str = Field(pattern=r"^https?://[^\s]+$", max_length=2000)
+
+    @property
+    def name(self) -> str:
+        return f"webhook:{self.url}"
+
+
+Consumer = Annotated[
+    EnergyConsumer | FinetuneConsumer | KnowledgeConsumer | WebhookConsumer, Field(discriminator="kind")
+]
 
 register_union_tags(
-    "file", "luna", "normalise", "validate", "dedup", "outliers", "pii", "energy", "finetune",
-)  # fmt: skip
+    "file",
+    "luna",
+    "normalise",
+    "validate",
+    "dedup",
+    "outliers",
+    "pii",
+    "energy",
+    "finetune",
+    "knowledge",
+    "webhook",
+)
 
 _SCHEDULE = re.compile(r"^(hourly|daily (?:[01]\d|2[0-3]):[0-5]\d)$")
 
@@ -193,9 +246,14 @@ class Pipeline(_Strict):
                     raise ValueError(f"outliers.by {step.by!r} is not a column of {self.record}")
             if isinstance(step, DedupStep) and step.mode != "strict" and not schema.text:
                 raise ValueError(f"dedup mode {step.mode!r} compares texts; {self.record} has none")
+        consumers = [consumer.name for consumer in self.consumers]
+        if len(set(consumers)) != len(consumers):
+            raise ValueError("a consumer is named twice (a webhook URL, energy or finetune once each)")
         for consumer in self.consumers:
             wrong_energy = isinstance(consumer, EnergyConsumer) and self.record == "qa_pair"
-            wrong_text = isinstance(consumer, FinetuneConsumer) and self.record != "qa_pair"
+            wrong_text = (
+                isinstance(consumer, FinetuneConsumer | KnowledgeConsumer) and self.record != "qa_pair"
+            )
             if wrong_energy or wrong_text:
                 raise ValueError(f"consumer {consumer.kind!r} does not take {self.record} records")
         return self

@@ -167,11 +167,11 @@ def _dedup(
         frame = add_flag(frame, pl.col(ROW).is_in(conflicting[ROW].implode()), "conflict")
         pairs = pl.concat([pairs, conflicting])
     elif step.mode == "fuzzy":
-        pairs = fuzzy_duplicates(frame, record, step.threshold)
+        pairs = fuzzy_duplicates(frame, record, step.limit)
     else:
         if embed is None:
             raise InvalidInput("dedup mode 'semantic' needs Luna's embedder, which this run was not given")
-        pairs = semantic_duplicates(frame, record, step.threshold, embed)
+        pairs = semantic_duplicates(frame, record, step.limit, embed)
     report.flagged = pairs.height
     report.examples = _examples(frame, pairs[ROW], pairs.rename({"of": "duplicate_of"}))
     frame = add_flag(frame, pl.col(ROW).is_in(pairs[ROW].implode()), f"duplicate:{step.mode}")

@@ -5,35 +5,105 @@
 * ``finetune``: chat-format SFT JSON Lines (system, user with the context, assistant) split
   train/val/test by the recorded seed; the split is by the normalised question, so one question (however
   its case and punctuation vary) never sits in two splits.
+* ``knowledge``: the Q/A pairs as one FAQ document in the knowledge base (``knowledge_feed.py``).
+* ``webhook``: a JSON notification of the promotion with the addresses to pull the version from.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Final
 
 import numpy as np
 import polars as pl
+from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
 
-from luna.domain.datasets.pipeline import Consumer, EnergyConsumer, FinetuneConsumer
+from luna.domain.datasets.pipeline import (
+    Consumer,
+    EnergyConsumer,
+    FinetuneConsumer,
+    KnowledgeConsumer,
+    WebhookConsumer,
+)
 from luna.domain.datasets.versions import DatasetVersion
 from luna.domain.energy import PriceBatch, ReadingBatch
+from luna.domain.errors import Unavailable
 from luna.ports.blobs import BlobStore
 from luna.ports.energy import EnergyStore
+from luna.ports.webhooks import WebhookSender
 from luna.services.datasets.dedup import question_key
+from luna.services.datasets.knowledge_feed import KnowledgeFeed
+from luna.services.knowledge.corpus import CorpusService
+from luna.services.knowledge.ingest import IngestService
 
 #: The system turn of every SFT example: Luna's persona, as the answerer's prompt states it.
+_WEBHOOK_ATTEMPTS: Final = 3
 SFT_SYSTEM = "Du bist Luna, die Energieberaterin. Antworte auf Deutsch, sachlich und mit Quellen [chunk …]."
 
 
+@dataclass(frozen=True, slots=True)
+class Targets:
+    """Where consumers put what they receive."""
+
+    energy: EnergyStore
+    blobs: BlobStore
+    webhooks: WebhookSender
+    #: The knowledge base's ingest and corpus, asked for when first needed (they bring the embedder).
+    knowledge: Callable[[], tuple[IngestService, CorpusService]]
+    #: Pauses before the second and third webhook attempt grow from this (seconds).
+    retry_wait_sec: float = 0.5
+
+
 def deliver(
-    consumer: Consumer, version: DatasetVersion, frame: pl.DataFrame, *, energy: EnergyStore, blobs: BlobStore
+    consumer: Consumer, version: DatasetVersion, frame: pl.DataFrame, targets: Targets
 ) -> dict[str, Any]:
     """Hand ``frame`` (the version's records) to ``consumer``; returns what the consumer made of it."""
     if isinstance(consumer, EnergyConsumer):
-        return _to_energy(version, frame, energy)
-    return _to_finetune(consumer, version, frame, blobs)
+        return _to_energy(version, frame, targets.energy)
+    if isinstance(consumer, WebhookConsumer):
+        return _to_webhook(consumer, version, targets)
+    if isinstance(consumer, KnowledgeConsumer):
+        return KnowledgeFeed(*targets.knowledge()).publish(version, frame, consumer.title)
+    return _to_finetune(consumer, version, frame, targets.blobs)
+
+
+def promotion(version: DatasetVersion) -> dict[str, Any]:
+    """What a subscriber is told: the version, its quality, and where to pull it (admin key needed)."""
+    base = f"/api/v1/admin/datasets/{version.dataset}/versions/{version.number}"
+    return {
+        "event": "dataset.promoted",
+        "dataset": version.dataset,
+        "version": version.number,
+        "version_id": version.version_id,
+        "record_type": version.record_type,
+        "records": version.records,
+        "content_sha256": version.content_sha256,
+        "quality_score": version.quality.get("score"),
+        "confidence": version.quality.get("confidence"),
+        "created_at": version.created_at.isoformat(),
+        "data": {fmt: f"{base}/data?format={fmt}" for fmt in ("parquet", "jsonl", "csv")},
+    }
+
+
+def _to_webhook(consumer: WebhookConsumer, version: DatasetVersion, targets: Targets) -> dict[str, Any]:
+    attempts = 0
+
+    @retry(
+        retry=retry_if_exception_type(Unavailable),
+        stop=stop_after_attempt(_WEBHOOK_ATTEMPTS),
+        wait=wait_exponential(multiplier=targets.retry_wait_sec, max=8),
+        reraise=True,
+    )
+    def send() -> None:
+        nonlocal attempts
+        attempts += 1
+        targets.webhooks.post(consumer.url, promotion(version))
+
+    send()
+    return {"url": consumer.url, "attempts": attempts}
 
 
 def _to_energy(version: DatasetVersion, frame: pl.DataFrame, energy: EnergyStore) -> dict[str, Any]:

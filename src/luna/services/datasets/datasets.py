@@ -21,23 +21,24 @@ from typing import Any, Literal
 
 import polars as pl
 
-from luna.domain.config_file import load_config_file
 from luna.domain.datasets.pipeline import Pipeline
 from luna.domain.datasets.quality import assess, gate_failures
-from luna.domain.datasets.records import SCHEMAS
+from luna.domain.datasets.schedule import run_due
 from luna.domain.datasets.versions import DatasetRun, DatasetVersion, Delivery, DeliveryStatus, LineageEdge
 from luna.domain.errors import InvalidInput, NotFound, TooLarge
-from luna.ports.blobs import BlobStore
+from luna.domain.jobs import JobStatus
 from luna.ports.embeddings import Embedder
-from luna.ports.energy import EnergyStore
 from luna.ports.fetch import Fetcher
 from luna.ports.sql import Database
-from luna.services.datasets.cleaning import QUALITY, clean
-from luna.services.datasets.consumers import deliver
-from luna.services.datasets.normalise import FLAGS, ROW, SOURCE
+from luna.services.datasets.cleaning import clean
+from luna.services.datasets.consumers import Targets, deliver
+from luna.services.datasets.normalise import FLAGS, ROW
+from luna.services.datasets.pipeline_files import PipelineFile, find_pipeline, pipeline_files
 from luna.services.datasets.sources import SourceAccess, read_source
+from luna.services.datasets.version_files import group_shares, parquet_bytes
+from luna.services.operations.jobs import JobService
 from luna.services.operations.system import git_sha
-from luna.settings import DatasetSettings
+from luna.settings import DatasetSettings, LearningSettings
 
 ExportFormat = Literal["parquet", "jsonl", "csv"]
 MEDIA_TYPES: dict[ExportFormat, str] = {
@@ -46,6 +47,10 @@ MEDIA_TYPES: dict[ExportFormat, str] = {
     "csv": "text/csv; charset=utf-8",
 }
 Progress = Callable[[float, str], None]
+#: The job that runs a pipeline (registered in ``luna.workers.datasets``).
+DATASETS_JOB = "datasets.run"
+#: Dataset jobs looked at to find each pipeline's newest (more pipelines than this share the window).
+_SCHEDULE_LOOKBACK = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,36 +64,41 @@ class DatasetServiceSettings:
 
     @classmethod
     def of(
-        cls, section: DatasetSettings, folders: tuple[Path, ...], data_dir: Path
+        cls, section: DatasetSettings, config_dir: Path, data_dir: Path, learning: LearningSettings
     ) -> DatasetServiceSettings:
-        return cls(folders, data_dir, section.max_file_mb * 2**20, section.max_records, True, "unknown")
-
-    def with_origin(self, consent_default: bool) -> DatasetServiceSettings:
-        """The learning loop's consent default (whose feedback may be read) and the running commit."""
-        return replace(self, consent_default=consent_default, code_version=git_sha())
+        """Pipelines from ``<config_dir>/pipelines``, then the operator's folder (``datasets.pipelines_dir``
+        or ``<data_dir>/pipelines``, whose files win a name); feedback read with the learning loop's
+        consent default; versions stamped with the running commit."""
+        folders = (config_dir / "pipelines", section.pipelines_dir or data_dir / "pipelines")
+        limit = section.max_file_mb * 2**20
+        return cls(folders, data_dir, limit, section.max_records, learning.consent_default, git_sha())
 
 
 @dataclass(frozen=True, slots=True)
-class PipelineFile:
-    name: str
-    path: Path
-    pipeline: Pipeline | None
-    error: str | None
+class DatasetGauges:
+    """What ``/metrics`` shows of the datasets, read from SQL at scrape time (so runs in any worker count)."""
+
+    runs: dict[tuple[str, str], int]
+    #: The newest version of each dataset.
+    newest: list[DatasetVersion]
+    deliveries: list[Delivery]
 
 
 class DatasetService:
     def __init__(
         self,
         database: Database,
-        blobs: BlobStore,
-        energy: EnergyStore,
+        targets: Targets,
         fetcher: Fetcher,
         embedder: Callable[[], Embedder],
         settings: DatasetServiceSettings,
     ) -> None:
+        """``targets`` hold the blob store (versions live there too), the energy store (a source and a
+        consumer) and the webhook sender."""
         self._database = database
-        self._blobs = blobs
-        self._energy = energy
+        self._targets = targets
+        self._blobs = targets.blobs
+        self._energy = targets.energy
         self._fetcher = fetcher
         self._embedder = embedder
         self._settings = settings
@@ -96,35 +106,29 @@ class DatasetService:
     # --- pipelines -------------------------------------------------------------------------------
     def pipelines(self) -> list[PipelineFile]:
         """Every pipeline file by name (a later folder wins a name), loaded or with its error."""
-        files: dict[str, Path] = {}
-        for folder in self._settings.pipeline_dirs:
-            if folder.is_dir():
-                files.update({path.stem: path for path in sorted(folder.glob("*.yaml"))})
-        found = []
-        for name, path in sorted(files.items()):
-            try:
-                found.append(PipelineFile(name, path, self._load(path), None))
-            except InvalidInput as error:
-                found.append(PipelineFile(name, path, None, str(error)))
-        return found
+        return pipeline_files(self._settings.pipeline_dirs)
 
     def pipeline(self, name: str) -> Pipeline:
         """The pipeline file ``name`` loaded; unknown → NotFound, a faulty file → its problems (400)."""
-        for entry in self.pipelines():
-            if entry.name == name:
-                if entry.pipeline is None:
-                    raise InvalidInput(entry.error or f"pipeline {name!r} cannot be loaded")
-                return entry.pipeline
-        raise NotFound(
-            f"no pipeline named {name!r}; known: {', '.join(p.name for p in self.pipelines()) or 'none'}"
-        )
+        return find_pipeline(self._settings.pipeline_dirs, name)
 
-    @staticmethod
-    def _load(path: Path) -> Pipeline:
-        pipeline = load_config_file(path.read_text(encoding="utf-8"), path.name, Pipeline)
-        if pipeline.name != path.stem:
-            raise InvalidInput(f"{path.name}, line 1 (name): the name must be the file's name {path.stem!r}")
-        return pipeline
+    def queue_due(self, jobs: JobService, now: datetime, created_by: str = "schedule") -> list[str]:
+        """Queue ``datasets.run`` for every pipeline whose schedule makes a run due; returns their names.
+
+        A faulty pipeline file is skipped (it shows with its error in ``luna datasets pipelines``).
+        """
+        recent, _ = jobs.list(None, DATASETS_JOB, _SCHEDULE_LOOKBACK, 0)
+        queued = []
+        for entry in self.pipelines():
+            if entry.pipeline is None or entry.pipeline.schedule is None:
+                continue
+            own = [job for job in recent if job.params.get("pipeline") == entry.name]
+            active = any(job.status in (JobStatus.QUEUED, JobStatus.RUNNING) for job in own)
+            last = max((job.created_at for job in own if job.created_at is not None), default=None)
+            if run_due(entry.pipeline.schedule, now, last, active):
+                jobs.submit(DATASETS_JOB, {"pipeline": entry.name}, created_by)
+                queued.append(entry.name)
+        return queued
 
     # --- runs ------------------------------------------------------------------------------------
     def run(
@@ -174,7 +178,7 @@ class DatasetService:
         quality = assess(
             cleaned.counts,
             pipeline.gates,
-            _groups(cleaned.frame, pipeline),
+            group_shares(cleaned.frame, pipeline),
             previous.quality.get("groups") if previous else None,
         )
         failures = gate_failures(quality, pipeline.gates)
@@ -208,7 +212,7 @@ class DatasetService:
         failures: tuple[str, ...],
         reads: Sequence[Any],
     ) -> DatasetVersion:
-        data = _parquet(frame, pipeline)
+        data = parquet_bytes(frame, pipeline)
         sha = hashlib.sha256(data).hexdigest()
         with self._database.unit_of_work() as uow:
             existing = uow.datasets.version_by_content(pipeline.name, sha)
@@ -268,14 +272,14 @@ class DatasetService:
         results = []
         for consumer in pipeline.consumers:
             try:
-                detail = deliver(consumer, version, frame, energy=self._energy, blobs=self._blobs)
+                detail = deliver(consumer, version, frame, self._targets)
                 status: DeliveryStatus = "delivered"
                 error = None
             except Exception as failure:  # a consumer's failure is recorded, the others still get the version
                 detail, status, error = {}, "failed", f"{type(failure).__name__}: {failure}"
             with self._database.unit_of_work() as uow:
                 delivery = uow.datasets.put_delivery(
-                    consumer=consumer.kind,
+                    consumer=consumer.name,
                     dataset=version.dataset,
                     version_id=version.version_id,
                     status=status,
@@ -303,12 +307,12 @@ class DatasetService:
         """Point ``consumer`` back at an earlier version of ``name`` (and hand that version over again)."""
         pipeline = self.pipeline(name)
         version = self.version(name, number)
-        matching = [c for c in pipeline.consumers if c.kind == consumer]
+        matching = [c for c in pipeline.consumers if c.name == consumer]
         if not matching:
             raise InvalidInput(f"pipeline {name!r} has no consumer {consumer!r}")
         if not version.gates_passed:
             raise InvalidInput(f"version {number} of {name!r} failed its gates and is never distributed")
-        detail = deliver(matching[0], version, self.frame(version), energy=self._energy, blobs=self._blobs)
+        detail = deliver(matching[0], version, self.frame(version), self._targets)
         with self._database.unit_of_work() as uow:
             delivery = uow.datasets.put_delivery(
                 consumer=consumer,
@@ -382,6 +386,15 @@ class DatasetService:
                 for edge in uow.datasets.uses_of(input_ref)
             ]
 
+    def gauges(self) -> DatasetGauges:
+        with self._database.unit_of_work(read_only=True) as uow:
+            newest = [uow.datasets.version(name, number) for name, number, _ in uow.datasets.datasets()]
+            return DatasetGauges(
+                uow.datasets.run_counts(),
+                [v for v in newest if v is not None],
+                list(uow.datasets.deliveries()),
+            )
+
     def deliveries(self, name: str | None = None) -> list[Delivery]:
         with self._database.unit_of_work(read_only=True) as uow:
             return list(uow.datasets.deliveries(dataset=name))
@@ -389,38 +402,3 @@ class DatasetService:
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _parquet(frame: pl.DataFrame, pipeline: Pipeline) -> bytes:
-    """Stable bytes for the same records (fixed column order, no statistics timestamps), so unchanged
-    inputs give the same content hash and the run finds its earlier version."""
-    columns = [*SCHEMAS[pipeline.record].columns, SOURCE, FLAGS, QUALITY]
-    buffer = io.BytesIO()
-    frame.select(columns).write_parquet(buffer, compression="zstd", statistics=False)
-    return buffer.getvalue()
-
-
-def _groups(frame: pl.DataFrame, pipeline: Pipeline) -> dict[str, dict[str, float]]:
-    """Share of each value of the record type's group columns (and question length for texts)."""
-    groups: dict[str, dict[str, float]] = {}
-    if frame.height == 0:
-        return groups
-    for column in SCHEMAS[pipeline.record].groups:
-        if frame[column].null_count() == frame.height:
-            continue
-        counts = frame[column].fill_null("(leer)").value_counts()
-        groups[column] = {str(row[0]): round(row[1] / frame.height, 4) for row in counts.iter_rows()}
-    if pipeline.record == "qa_pair":
-        lengths = frame["question"].str.len_chars()
-        buckets = (
-            pl.when(lengths < 40)
-            .then(pl.lit("kurz"))
-            .when(lengths < 120)
-            .then(pl.lit("mittel"))
-            .otherwise(pl.lit("lang"))
-        )
-        counts = frame.select(buckets.alias("b"))["b"].value_counts()
-        groups["question_length"] = {
-            str(row[0]): round(row[1] / frame.height, 4) for row in counts.iter_rows()
-        }
-    return groups

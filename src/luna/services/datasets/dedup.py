@@ -31,8 +31,10 @@ Embed = Callable[[Sequence[str]], list[list[float]]]
 
 
 def comparable_text(record: RecordType) -> pl.Expr:
-    """The record's text columns joined, lower-cased, without punctuation: what duplicates are judged on."""
-    columns = SCHEMAS[record].text
+    """The record's identifying texts (question and answer, not the context) joined, case-folded, without
+    punctuation: what duplicates are judged on. The context stays out: XQuAD-like data asks five
+    questions of one paragraph, and with it every such record looked like a repeat of the first."""
+    columns = [c for c in SCHEMAS[record].key if c in SCHEMAS[record].text]
     return _loose(pl.concat_str([pl.col(c).fill_null("") for c in columns], separator=" "))
 
 
@@ -42,8 +44,11 @@ def question_key() -> pl.Expr:
 
 
 def _loose(text: pl.Expr) -> pl.Expr:
+    """Lower case with ß as ss (what case folding does, so "GROSSE" and "große" are one word), no
+    punctuation, single blanks."""
     return (
         text.str.to_lowercase()
+        .str.replace_all("ß", "ss", literal=True)
         .str.replace_all(r"[^\w\s]", " ")
         .str.replace_all(r"\s+", " ")
         .str.strip_chars()

@@ -40,6 +40,7 @@ ADMIN_VIEWS: Final = (
     View("/admin/jobs", "Jobs", "Jobs", "work_history"),
     View("/admin/activity", "Ereignisse, Feedback & Metriken", "Aktivität", "insights"),
     View("/admin/flywheel", "Daten-Schwungrad", "Schwungrad", "sync"),
+    View("/admin/datasets", "Daten", "Daten", "dataset"),
     View("/admin/accounts", "Dienstkonten", "Dienstkonten", "key"),
     View("/admin/logs", "Protokolle", "Protokolle", "receipt_long"),
 )

@@ -1,0 +1,225 @@
+"""``/admin/datasets`` ("Daten"): pipelines, their runs with live status, datasets with the quality
+report of their newest version, what each step flagged or removed (with examples), the gates that
+failed, the lineage of the version and which version each consumer uses.
+
+Runs start as jobs (progress also on the jobs page); the view refreshes every few seconds while a run
+is running and otherwise on the dashboard's usual interval.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from nicegui import ui
+
+from luna.domain.datasets.versions import DatasetRun, DatasetVersion, Delivery, LineageEdge
+from luna.services.datasets.datasets import DATASETS_JOB, DatasetService
+from luna.services.datasets.pipeline_files import PipelineFile
+from luna.web.components.errors import failure_shown
+from luna.web.components.formats import de_datetime, de_number, de_percent
+from luna.web.components.layout import AdminView, admin_page
+from luna.web.components.offload import in_thread
+from luna.web.components.widgets import card_title, empty_state
+
+_RUNS_SHOWN: Final = 10
+_FAST_REFRESH_SEC: Final = 3.0
+_STATUS: Final = {
+    "running": ("läuft", "info"),
+    "succeeded": ("fertig", "positive"),
+    "failed": ("fehlgeschlagen", "negative"),
+}
+_DELIVERY: Final = {"delivered": "übergeben", "failed": "fehlgeschlagen", "rolled_back": "zurückgerollt"}
+
+
+@dataclass(frozen=True, slots=True)
+class _Dataset:
+    newest: DatasetVersion
+    lineage: list[LineageEdge]
+    run: DatasetRun | None
+    deliveries: list[Delivery]
+
+
+@dataclass(frozen=True, slots=True)
+class _Snapshot:
+    pipelines: list[PipelineFile]
+    runs: list[DatasetRun]
+    datasets: list[_Dataset]
+
+
+def _read(service: DatasetService) -> _Snapshot:
+    datasets = []
+    for name, number, _ in service.datasets():
+        newest = service.version(name, number)
+        runs = [
+            r for r in service.runs(pipeline=name, limit=_RUNS_SHOWN) if r.version_id == newest.version_id
+        ]
+        datasets.append(
+            _Dataset(
+                newest, service.lineage(name, number), runs[0] if runs else None, service.deliveries(name)
+            )
+        )
+    return _Snapshot(service.pipelines(), service.runs(limit=_RUNS_SHOWN), datasets)
+
+
+@admin_page("/admin/datasets")
+async def datasets(view: AdminView) -> None:
+    services = view.web.services
+    with ui.card().classes("w-full"):
+        card_title("Pipelines", "account_tree")
+        pipelines = ui.column().classes("w-full gap-2").mark("dataset-pipelines")
+    with ui.card().classes("w-full"):
+        card_title("Läufe", "history")
+        runs = ui.column().classes("w-full gap-1").mark("dataset-runs")
+    with ui.card().classes("w-full"):
+        card_title("Datensätze und ihre neueste Version", "dataset")
+        versions = ui.column().classes("w-full gap-3").mark("dataset-versions")
+    stamp = ui.label().classes("text-xs luna-muted")
+    state = {"running": False}
+
+    async def refresh() -> None:
+        with failure_shown(pipelines, runs, versions, what="Die Datenübersicht"):
+            snapshot = await in_thread(_read, services.datasets)
+            _pipelines(pipelines, snapshot.pipelines, start)
+            _runs(runs, snapshot.runs)
+            _datasets(versions, snapshot.datasets)
+            state["running"] = any(run.status == "running" for run in snapshot.runs)
+            stamp.set_text(f"Stand: {de_datetime(datetime.now(UTC))}")
+
+    async def start(name: str) -> None:
+        with failure_shown(what="Der Start"):
+            await in_thread(services.datasets.pipeline, name)  # a faulty file is refused here, not queued
+            job = await in_thread(services.jobs.submit, DATASETS_JOB, {"pipeline": name}, "admin")
+            ui.notify(f"Pipeline „{name}“ gestartet (Job {job.job_id[:8]}).")
+            state["running"] = True
+        await refresh()
+
+    async def tick() -> None:
+        if state["running"]:
+            await refresh()
+
+    await refresh()
+    ui.timer(_FAST_REFRESH_SEC, tick)
+    ui.timer(max(view.web.settings.web.refresh_sec, 30.0), refresh)
+
+
+def _pipelines(area: ui.column, found: list[PipelineFile], start: Callable[[str], Awaitable[None]]) -> None:
+    area.clear()
+    with area:
+        if not found:
+            empty_state(
+                "Keine Pipelines",
+                "Legen Sie YAML-Dateien in config/pipelines oder im Datenordner ab.",
+                "account_tree",
+            )
+            return
+        for entry in found:
+            _pipeline(entry, start)
+
+
+def _pipeline(entry: PipelineFile, start: Callable[[str], Awaitable[None]]) -> None:
+    with ui.column().classes("w-full gap-0").mark("dataset-pipeline"):
+        with ui.row().classes("w-full items-center gap-2"):
+            ui.label(entry.name).classes("font-semibold").props('role="heading" aria-level="3"')
+            p = entry.pipeline
+            ui.badge(p.record if p else "fehlerhaft", color="grey-7" if p else "negative")
+            ui.space()
+            if p is not None:
+                ui.button(
+                    "Jetzt ausführen", icon="play_arrow", on_click=lambda _, n=entry.name: start(n)
+                ).props(f'flat dense no-caps aria-label="Jetzt ausführen: {entry.name}"')
+        if p is None:
+            ui.label(entry.error or "").classes("text-sm text-negative whitespace-pre-line")
+            return
+        ui.label(
+            f"{p.description} · Quellen: {', '.join(s.name for s in p.sources)} · "
+            f"Abnehmer: {', '.join(c.name for c in p.consumers) or 'keine'} · "
+            f"Zeitplan: {p.schedule or 'nur auf Anforderung'}"
+        ).classes("text-sm luna-muted")
+
+
+def _runs(area: ui.column, found: list[DatasetRun]) -> None:
+    area.clear()
+    with area:
+        if not found:
+            empty_state("Noch keine Läufe", "Starten Sie oben eine Pipeline.", "history")
+            return
+        for run in found:
+            text, color = _STATUS[run.status]
+            with ui.row().classes("w-full items-center gap-2").mark("dataset-run"):
+                ui.badge(text, color=color)
+                ui.label(f"{run.pipeline} · {de_datetime(run.started_at)}").classes("text-sm")
+                if run.error:
+                    ui.label(run.error).classes("text-sm text-negative")
+
+
+def _datasets(area: ui.column, found: list[_Dataset]) -> None:
+    area.clear()
+    with area:
+        if not found:
+            empty_state(
+                "Noch keine Datensätze", "Ein erfolgreicher Lauf legt die erste Version an.", "dataset"
+            )
+            return
+        for dataset in found:
+            _dataset(dataset)
+
+
+def _dataset(dataset: _Dataset) -> None:
+    version, quality = dataset.newest, dataset.newest.quality
+    with ui.card().classes("w-full py-2").props("flat bordered").mark("dataset-version"):
+        with ui.row().classes("w-full items-center gap-2"):
+            ui.label(f"{version.dataset} · Version {version.number}").classes("font-semibold").props(
+                'role="heading" aria-level="3"'
+            )
+            ui.badge(
+                "verteilt" if version.gates_passed else "zurückgehalten",
+                color="positive" if version.gates_passed else "warning",
+            )
+            ui.label(f"{de_number(version.records)} Datensätze · {de_datetime(version.created_at)}").classes(
+                "text-sm luna-muted"
+            )
+        ui.label(_quality_line(quality)).classes("text-sm")
+        for failure in version.gate_failures:
+            ui.label(f"Schranke nicht erreicht: {failure}").classes("text-sm text-negative")
+        for name, distance in (quality.get("drift") or {}).items():
+            ui.label(
+                f"Verschiebung gegenüber der Vorversion bei {name}: {de_percent(float(distance))}"
+            ).classes("text-sm")
+        _steps(dataset.run)
+        inputs = " · ".join(f"{edge.input_ref} ({de_number(edge.records)})" for edge in dataset.lineage)
+        ui.label(f"Herkunft: {inputs or '—'}").classes("text-sm luna-muted")
+        for delivery in dataset.deliveries:
+            when = de_datetime(delivery.updated_at)
+            line = f"Abnehmer {delivery.consumer}: {_DELIVERY[delivery.status]} ({when})"
+            ui.label(line + (f" – {delivery.error}" if delivery.error else "")).classes(
+                "text-sm " + ("text-negative" if delivery.status == "failed" else "")
+            )
+
+
+def _quality_line(quality: dict[str, Any]) -> str:
+    def share(key: str) -> str:
+        return de_percent(float(quality.get(key) or 0.0))
+
+    score = de_number(float(quality.get("score") or 0.0), 1)
+    return (
+        f"Qualität {score} von 100 · Konfidenz {share('confidence')} · "
+        f"Vollständigkeit {share('completeness')} · Gültigkeit {share('validity')} · "
+        f"Eindeutigkeit {share('uniqueness')} · Konsistenz {share('consistency')}"
+    )
+
+
+def _steps(run: DatasetRun | None) -> None:
+    steps = (run.report.get("steps") if run else None) or []
+    if not steps:
+        return
+    with ui.expansion("Was die Schritte gefunden haben", icon="rule").classes("w-full").mark("dataset-steps"):
+        for step in steps:
+            ui.label(f"{step['step']}: {step['flagged']} markiert, {step['dropped']} entfernt").classes(
+                "text-sm font-medium"
+            )
+            for example in step.get("examples", [])[:3]:
+                shown = {k: v for k, v in example.items() if not str(k).startswith("_")}
+                ui.label(str(shown)).classes("text-xs luna-muted break-all")
