@@ -273,3 +273,28 @@ def test_faq_pairs_seed_the_knowledge_base_and_a_new_version_replaces_the_docume
         for c in container.services.knowledge.retrieval.search("Kündigungsfrist", 5).citations
     ]
     assert any("zwei Wochen" in text for text in texts) and not any("vier Wochen" in text for text in texts)
+
+
+def test_synthetic_meters_bring_the_simulators_faults_and_the_same_day_makes_the_same_version(
+    container: Container,
+) -> None:
+    pipelines = container.settings.data_dir / "pipelines"
+    pipelines.mkdir(parents=True, exist_ok=True)
+    (pipelines / "sim-seed.yaml").write_text(
+        "name: sim-seed\nrecord: meter_reading\n"
+        "sources: [{kind: synthetic, name: sim, generator: meter_readings, days: 2, meters: 3, seed: 5}]\n"
+        "steps: [{step: validate}, {step: dedup, mode: strict},\n"
+        "        {step: outliers, method: zscore, column: consumption_kw, by: meter_id}]\n",
+        encoding="utf-8",
+    )
+
+    first = container.services.datasets.run("sim-seed")
+    second = container.services.datasets.run("sim-seed")
+
+    version = container.services.datasets.version("sim-seed", 1)
+    assert version.records > 3 * 2 * 96 * 0.9  # three meters, two days of quarter hours, a few gaps
+    assert first.report["sources"][0]["records"] == 3 * 2 * 96
+    assert second.version_id == first.version_id
+    (edge,) = container.services.datasets.lineage("sim-seed", 1)
+    assert edge.input_ref == "synthetic:meter_readings?days=2&meters=3&seed=5"
+    assert set(version.quality["groups"]["meter_type"]) <= {"household", "commercial", "agriculture"}

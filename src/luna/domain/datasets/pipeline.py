@@ -66,7 +66,19 @@ class LunaSource(_Strict):
     days: int | None = Field(default=None, ge=1, le=3650)
 
 
-Source = Annotated[FileSource | LunaSource, Field(discriminator="kind")]
+class SyntheticSource(_Strict):
+    """Records from Luna's simulators: meters with their typical faults, or day-ahead prices."""
+
+    kind: Literal["synthetic"]
+    name: str = Field(pattern=NAME_PATTERN)
+    generator: Literal["meter_readings", "prices"]
+    #: The last whole UTC days.
+    days: int = Field(default=1, ge=1, le=366)
+    meters: int = Field(default=5, ge=1, le=1000)
+    seed: int = Field(default=42, ge=0, lt=2**63)
+
+
+Source = Annotated[FileSource | LunaSource | SyntheticSource, Field(discriminator="kind")]
 
 
 class NormaliseStep(_Strict):
@@ -236,6 +248,10 @@ class Pipeline(_Strict):
         names = [source.name for source in self.sources]
         if len(set(names)) != len(names):
             raise ValueError("source names must be unique within a pipeline")
+        wanted = {"meter_readings": "meter_reading", "prices": "price"}
+        for source in self.sources:
+            if isinstance(source, SyntheticSource) and wanted[source.generator] != self.record:
+                raise ValueError(f"generator {source.generator!r} makes {wanted[source.generator]} records")
         for step in self.steps:
             if isinstance(step, OutlierStep):
                 if step.column not in schema.numeric:
