@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -298,3 +298,35 @@ def test_synthetic_meters_bring_the_simulators_faults_and_the_same_day_makes_the
     (edge,) = container.services.datasets.lineage("sim-seed", 1)
     assert edge.input_ref == "synthetic:meter_readings?days=2&meters=3&seed=5"
     assert set(version.quality["groups"]["meter_type"]) <= {"household", "commercial", "agriculture"}
+
+
+def test_runs_are_exported_as_openlineage_events_when_a_backend_is_configured(
+    make_settings: Callable[..., Settings],
+) -> None:
+    stand_in = Receiver("/api/v1/lineage")
+    base = stand_in.url.removesuffix("/api/v1/lineage")
+    built = build_container(make_settings(LUNA_DATASETS__OPENLINEAGE_URL=base), load_jobs)
+    built.database.upgrade()
+    try:
+        _feedback(built, 24)
+        built.services.datasets.run("feedback-sft")
+        built.blobs.put("drops/datasets/feedback-sft/bad.jsonl", b"{{{")
+        with pytest.raises(InvalidInput):
+            built.services.datasets.run("feedback-sft")
+    finally:
+        built.close()
+        stand_in.server.shutdown()
+        stand_in.server.server_close()
+
+    events = [(e["eventType"], e["job"]["name"]) for e in stand_in.bodies]
+    assert events == [(state, "feedback-sft") for state in ("START", "COMPLETE", "START", "FAIL")]
+    complete, failed = stand_in.bodies[1], stand_in.bodies[3]
+    assert [i["name"] for i in complete["inputs"]] == ["luna:feedback", "blob:drops/datasets/feedback-sft/"]
+    (output,) = complete["outputs"]
+    assert (output["namespace"], output["name"], output["facets"]["version"]["datasetVersion"]) == (
+        "luna",
+        "feedback-sft",
+        "1",
+    )
+    assert "bad.jsonl" in failed["run"]["facets"]["errorMessage"]["message"]
+    assert complete["schemaURL"].startswith("https://openlineage.io/spec/")

@@ -253,6 +253,9 @@ class DatasetSettings(Section):
     max_records: int = Field(default=2_000_000, ge=1, le=100_000_000)
     #: The worker queues pipelines whose ``schedule`` makes a run due.
     schedule_enabled: bool = True
+    #: An OpenLineage backend (Marquez …) that gets START/COMPLETE/FAIL events of every run; None: off.
+    openlineage_url: str | None = Field(default=None, pattern=r"^https?://")
+    openlineage_namespace: str = Field(default="luna", min_length=1, max_length=100)
 
 
 class FlywheelSettings(Section):

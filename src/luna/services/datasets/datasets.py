@@ -32,6 +32,7 @@ from luna.ports.fetch import Fetcher
 from luna.ports.sql import Database
 from luna.services.datasets.cleaning import clean
 from luna.services.datasets.consumers import Targets, deliver
+from luna.services.datasets.lineage_export import LineageExport
 from luna.services.datasets.normalise import FLAGS, ROW
 from luna.services.datasets.pipeline_files import PipelineFile, find_pipeline, pipeline_files
 from luna.services.datasets.sources import SourceAccess, read_source
@@ -61,6 +62,8 @@ class DatasetServiceSettings:
     max_records: int
     consent_default: bool
     code_version: str
+    openlineage_url: str | None = None
+    openlineage_namespace: str = "luna"
 
     @classmethod
     def of(
@@ -71,7 +74,10 @@ class DatasetServiceSettings:
         consent default; versions stamped with the running commit."""
         folders = (config_dir / "pipelines", section.pipelines_dir or data_dir / "pipelines")
         limit = section.max_file_mb * 2**20
-        return cls(folders, data_dir, limit, section.max_records, learning.consent_default, git_sha())
+        lineage = (section.openlineage_url, section.openlineage_namespace)
+        return cls(
+            folders, data_dir, limit, section.max_records, learning.consent_default, git_sha(), *lineage
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +108,9 @@ class DatasetService:
         self._fetcher = fetcher
         self._embedder = embedder
         self._settings = settings
+        self._export = LineageExport(
+            targets.webhooks, settings.openlineage_url, settings.openlineage_namespace
+        )
 
     # --- pipelines -------------------------------------------------------------------------------
     def pipelines(self) -> list[PipelineFile]:
@@ -139,13 +148,20 @@ class DatasetService:
         with self._database.unit_of_work() as uow:
             uow.datasets.add_run(run)
             uow.commit()
+        self._export.started(run)
         report: dict[str, Any] = {"sources": [], "steps": []}
         try:
             version = self._produce(pipeline, run, report, progress)
         except Exception as error:
-            self._finish(run, "failed", report, error=f"{type(error).__name__}: {error}")
+            reason = f"{type(error).__name__}: {error}"
+            self._finish(run, "failed", report, error=reason)
+            self._export.failed(run, reason)
             raise
-        return self._finish(run, "succeeded", report, version_id=version.version_id)
+        finished = self._finish(run, "succeeded", report, version_id=version.version_id)
+        with self._database.unit_of_work(read_only=True) as uow:
+            edges = uow.datasets.lineage_of(version.version_id)
+        self._export.completed(run, version, edges)
+        return finished
 
     def _produce(
         self, pipeline: Pipeline, run: DatasetRun, report: dict[str, Any], progress: Progress
