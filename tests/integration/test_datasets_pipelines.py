@@ -173,10 +173,18 @@ def test_the_worker_queues_scheduled_pipelines_once_per_slot(container: Containe
     from luna.workers.runner import queue_scheduled_datasets
 
     at = datetime(2026, 11, 23, 3, 15, tzinfo=UTC)  # after both shipped pipelines' daily times
-    assert sorted(queue_scheduled_datasets(container, at)) == ["energy-readings", "feedback-sft"]
+    assert sorted(queue_scheduled_datasets(container, at)) == [
+        "energy-readings",
+        "feedback-golden",
+        "feedback-sft",
+    ]
     assert queue_scheduled_datasets(container, at) == []  # queued already: not twice
     jobs, _ = container.services.jobs.list(None, "datasets.run", 10, 0)
-    assert sorted(job.params["pipeline"] for job in jobs) == ["energy-readings", "feedback-sft"]
+    assert sorted(job.params["pipeline"] for job in jobs) == [
+        "energy-readings",
+        "feedback-golden",
+        "feedback-sft",
+    ]
 
 
 @pytest.fixture
@@ -330,3 +338,54 @@ def test_runs_are_exported_as_openlineage_events_when_a_backend_is_configured(
     )
     assert "bad.jsonl" in failed["run"]["facets"]["errorMessage"]["message"]
     assert complete["schemaURL"].startswith("https://openlineage.io/spec/")
+
+
+TARIFF = (
+    "# Tarifbedingungen\n\nDie Kündigungsfrist beträgt vier Wochen zum Monatsende. "
+    "Der Grundpreis liegt bei 12,50 Euro im Monat. Eine Preisänderung kündigen wir sechs Wochen vorher an.\n"
+)
+
+
+def test_helpful_answers_with_their_cited_passage_become_a_golden_set_the_evaluation_runs(
+    container: Container,
+) -> None:
+    from luna.services.evaluation.evaluation import read_golden_sets
+    from luna.services.knowledge.ingest import IngestRequest
+
+    ingested = container.services.knowledge.ingest.ingest(
+        IngestRequest(TARIFF.encode(), "tarif.md", title="Tarif")
+    )
+    chunk = container.services.corpus.passages(ingested.item_id)[0]
+    pairs = [
+        (
+            "Wie lange ist die Kündigungsfrist?",
+            "Die Kündigungsfrist beträgt vier Wochen zum Monatsende. [chunk c]",
+        ),
+        ("Wie hoch ist der Grundpreis?", "Der Grundpreis liegt bei 12,50 Euro im Monat."),
+        ("Wann erfahre ich von Preisen?", "Das steht im Tarif."),
+        ("Kann ich monatlich kündigen?", "Ja, zum Monatsende."),
+        ("Was kostet der Grundpreis im Jahr?", "150 Euro."),
+        ("Gibt es eine Ankündigung?", "Eine Preisänderung kündigen wir sechs Wochen vorher an."),
+    ]
+    with container.database.unit_of_work() as uow:
+        for question, answer in pairs:
+            uow.feedback.add(
+                RagFeedback(str(uuid.uuid4()), None, NOW, question, answer, True, None, [chunk.chunk_id]), []
+            )
+        uow.feedback.add(RagFeedback(str(uuid.uuid4()), None, NOW, "Ohne Quelle?", "Keine Ahnung.", True), [])
+        uow.commit()
+
+    container.services.datasets.run("feedback-golden")
+
+    (delivery,) = container.services.datasets.deliveries("feedback-golden")
+    assert (delivery.status, delivery.detail["questions"], delivery.detail["left_out"]) == ("delivered", 6, 1)
+    golden = read_golden_sets([container.settings.data_dir / "eval" / "golden" / "feedback-golden.yaml"])
+    by_question = {q.question: q for q in golden}
+    assert by_question["Wie lange ist die Kündigungsfrist?"].needles == (
+        "Die Kündigungsfrist beträgt vier Wochen zum Monatsende.",
+    )
+    assert by_question["Kann ich monatlich kündigen?"].needles == (  # quotes nothing: the first sentence
+        "Die Kündigungsfrist beträgt vier Wochen zum Monatsende.",
+    )
+    run = container.services.evaluation.run(golden, split="all", name="golden-from-feedback")
+    assert (run.figures.answerable, run.figures.hit_at_5) == (6, 1.0)  # the set resolves and runs

@@ -180,6 +180,16 @@ class FinetuneConsumer(_Strict):
         return split
 
 
+class EvalConsumer(_Strict):
+    """Helpful answers with their cited passage as a golden set for ``luna eval run --golden``."""
+
+    kind: Literal["eval"]
+
+    @property
+    def name(self) -> str:
+        return self.kind
+
+
 class KnowledgeConsumer(_Strict):
     """Q/A pairs as one FAQ document in the knowledge base (a new version of it per dataset version)."""
 
@@ -204,7 +214,8 @@ class WebhookConsumer(_Strict):
 
 
 Consumer = Annotated[
-    EnergyConsumer | FinetuneConsumer | KnowledgeConsumer | WebhookConsumer, Field(discriminator="kind")
+    EnergyConsumer | EvalConsumer | FinetuneConsumer | KnowledgeConsumer | WebhookConsumer,
+    Field(discriminator="kind"),
 ]
 
 register_union_tags(
@@ -268,7 +279,8 @@ class Pipeline(_Strict):
         for consumer in self.consumers:
             wrong_energy = isinstance(consumer, EnergyConsumer) and self.record == "qa_pair"
             wrong_text = (
-                isinstance(consumer, FinetuneConsumer | KnowledgeConsumer) and self.record != "qa_pair"
+                isinstance(consumer, EvalConsumer | FinetuneConsumer | KnowledgeConsumer)
+                and self.record != "qa_pair"
             )
             if wrong_energy or wrong_text:
                 raise ValueError(f"consumer {consumer.kind!r} does not take {self.record} records")

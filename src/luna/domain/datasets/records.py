@@ -70,7 +70,17 @@ SCHEMAS: dict[RecordType, RecordSchema] = {
     "qa_pair": RecordSchema(
         name="qa_pair",
         required=("question", "answer"),
-        optional=("context", "source", "topic", "rating", "owner", "classification", "consent", "language"),
+        optional=(
+            "context",
+            "document",
+            "source",
+            "topic",
+            "rating",
+            "owner",
+            "classification",
+            "consent",
+            "language",
+        ),
         numeric=("rating",),
         text=("question", "answer", "context"),
         timestamps=(),

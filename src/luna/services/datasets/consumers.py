@@ -5,6 +5,7 @@
 * ``finetune``: chat-format SFT JSON Lines (system, user with the context, assistant) split
   train/val/test by the recorded seed; the split is by the normalised question, so one question (however
   its case and punctuation vary) never sits in two splits.
+* ``eval``: helpful answers with their cited passage as a golden set (``golden.py``).
 * ``knowledge``: the Q/A pairs as one FAQ document in the knowledge base (``knowledge_feed.py``).
 * ``webhook``: a JSON notification of the promotion with the addresses to pull the version from.
 """
@@ -15,6 +16,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Final
 
 import numpy as np
@@ -24,6 +26,7 @@ from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_ex
 from luna.domain.datasets.pipeline import (
     Consumer,
     EnergyConsumer,
+    EvalConsumer,
     FinetuneConsumer,
     KnowledgeConsumer,
     WebhookConsumer,
@@ -35,6 +38,7 @@ from luna.ports.blobs import BlobStore
 from luna.ports.energy import EnergyStore
 from luna.ports.webhooks import WebhookSender
 from luna.services.datasets.dedup import question_key
+from luna.services.datasets.golden import write_golden
 from luna.services.datasets.knowledge_feed import KnowledgeFeed
 from luna.services.knowledge.corpus import CorpusService
 from luna.services.knowledge.ingest import IngestService
@@ -53,6 +57,8 @@ class Targets:
     webhooks: WebhookSender
     #: The knowledge base's ingest and corpus, asked for when first needed (they bring the embedder).
     knowledge: Callable[[], tuple[IngestService, CorpusService]]
+    #: Where golden sets go (``<data_dir>/eval/golden``); set by the dataset service.
+    golden_dir: Path = Path("eval/golden")
     #: Pauses before the second and third webhook attempt grow from this (seconds).
     retry_wait_sec: float = 0.5
 
@@ -65,6 +71,8 @@ def deliver(
         return _to_energy(version, frame, targets.energy)
     if isinstance(consumer, WebhookConsumer):
         return _to_webhook(consumer, version, targets)
+    if isinstance(consumer, EvalConsumer):
+        return write_golden(version, frame, targets.blobs, targets.golden_dir)
     if isinstance(consumer, KnowledgeConsumer):
         return KnowledgeFeed(*targets.knowledge()).publish(version, frame, consumer.title)
     return _to_finetune(consumer, version, frame, targets.blobs)

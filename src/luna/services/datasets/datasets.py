@@ -102,7 +102,7 @@ class DatasetService:
         """``targets`` hold the blob store (versions live there too), the energy store (a source and a
         consumer) and the webhook sender."""
         self._database = database
-        self._targets = targets
+        self._targets = replace(targets, golden_dir=settings.base_dir / "eval" / "golden")
         self._blobs = targets.blobs
         self._energy = targets.energy
         self._fetcher = fetcher

@@ -81,11 +81,15 @@ def _convert(
 
 
 def tidy_text(raw: pl.Expr) -> pl.Expr:
-    """NFC, no control characters, one space between words, no outer blanks; empty becomes null."""
+    """NFC, no control characters, one space between words, line breaks kept (at most one blank line:
+    a passage's headings and paragraphs stay apart), no outer blanks; empty becomes null."""
     text = (
         raw.str.normalize("NFC")
+        .str.replace_all("\r\n?", "\n")
         .str.replace_all(r"[\u0000-\u0008\u000b-\u001f\u007f\u200b\ufeff]", "")
-        .str.replace_all(r"\s+", " ")
+        .str.replace_all(r"[^\S\n]+", " ")
+        .str.replace_all(r" ?\n ?", "\n")
+        .str.replace_all(r"\n{3,}", "\n\n")
         .str.strip_chars()
     )
     return pl.when(text.str.len_chars() > 0).then(text).otherwise(None)

@@ -195,32 +195,44 @@ def _frame_hash(raw: pl.DataFrame) -> str:
 
 
 def _feedback(access: SourceAccess, since: datetime | None) -> pl.DataFrame:
+    """Rated answers; the first cited passage becomes ``context`` and its item ``document``
+    (``item:<id>``), so a helpful answer can become a golden question that names where it stands."""
     rows: list[dict[str, object]] = []
     with access.database.unit_of_work(read_only=True) as uow:
         for batch in uow.feedback.for_learning(consent_default=access.consent_default):
-            rows += [
-                {
-                    "question": f.question,
-                    "answer": f.answer,
-                    "rating": 1.0 if f.useful else -1.0,
-                    "source": "feedback",
-                    "owner": "luna",
-                    "classification": "internal",
-                    "consent": "yes",
-                    "language": "de",
-                }
-                for f in batch
-                if since is None or f.ts >= since
-            ]
-    return pl.DataFrame(
-        rows, schema={k: pl.Float64 if k == "rating" else pl.String for k in _FEEDBACK_COLUMNS}
-    )
+            kept = [f for f in batch if since is None or f.ts >= since]
+            cited = {
+                c.chunk_id: c for c in uow.chunks.get_many([f.chunks_used[0] for f in kept if f.chunks_used])
+            }
+            for f in kept:
+                chunk = cited.get(f.chunks_used[0]) if f.chunks_used else None
+                rows.append(
+                    {
+                        "question": f.question,
+                        "answer": f.answer,
+                        "rating": 1.0 if f.useful else -1.0,
+                        "context": chunk.text if chunk else None,
+                        "document": f"item:{chunk.item_id}" if chunk else None,
+                        **_FEEDBACK_CONSTANTS,
+                    }
+                )
+    schema = {k: pl.Float64 if k == "rating" else pl.String for k in _FEEDBACK_COLUMNS}
+    return pl.DataFrame(rows, schema=schema)
 
 
+_FEEDBACK_CONSTANTS = {
+    "source": "feedback",
+    "owner": "luna",
+    "classification": "internal",
+    "consent": "yes",
+    "language": "de",
+}
 _FEEDBACK_COLUMNS = (
     "question",
     "answer",
     "rating",
+    "context",
+    "document",
     "source",
     "owner",
     "classification",

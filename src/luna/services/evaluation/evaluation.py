@@ -16,6 +16,7 @@ import hashlib
 import json
 import re
 import time
+import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path, PurePath
@@ -84,13 +85,15 @@ class EvaluationService:
     def resolve_documents(
         self, questions: Sequence[GoldenQuestion], documents_dir: Path | None
     ) -> dict[str, str]:
-        """Item id per document name; a name the knowledge base lacks is an error naming it."""
+        """Item id per document name (a file name, or ``item:<id>`` as the datasets' golden sets write);
+        a name the knowledge base lacks is an error naming it."""
         names = sorted({q.document for q in questions if q.document})
         found: dict[str, str] = {}
         with self._database.unit_of_work(read_only=True) as uow:
             for name in names:
-                item = None
-                if documents_dir is not None:
+                named = _item_id(name)
+                item = uow.items.get(named) if named else None
+                if item is None and documents_dir is not None:
                     path = next(iter(sorted(documents_dir.rglob(name))), None)
                     if path is not None:
                         item = uow.items.get_by_sha256(hashlib.sha256(path.read_bytes()).hexdigest())
@@ -219,6 +222,16 @@ class EvaluationService:
     def _hit(citation: Citation, item_id: str | None, needles: Sequence[str]) -> bool:
         text = str(citation.payload.get("text", ""))
         return is_hit(citation.payload.get("item_id") == item_id, text, needles)
+
+
+def _item_id(name: str) -> str | None:
+    """The id of an ``item:<uuid>`` document name; None for a file name or a malformed id."""
+    if not name.startswith("item:"):
+        return None
+    try:
+        return str(uuid.UUID(name.removeprefix("item:")))
+    except ValueError:
+        return None
 
 
 def _loose(text: str) -> str:
