@@ -81,6 +81,8 @@ bench: $(STAMP) $(LLAMA_STAMP)
 	$(BIN)/python bench/topic_threshold.py
 	$(BIN)/python bench/sentiment_judges.py
 	$(BIN)/python bench/flywheel_loop.py --days 5 --per-hour 24
+	$(BIN)/python bench/datasets_cleaning.py
+	$(BIN)/python bench/datasets_seeding.py
 
 # Regenerates the lock from what is installed in .venv (run after changing pyproject.toml).
 lock: $(BIN)/python

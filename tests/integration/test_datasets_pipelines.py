@@ -76,7 +76,7 @@ def test_meter_history_and_a_faulty_drop_become_a_clean_version_in_the_energy_st
     assert steps["validate"]["dropped"] == 2
     assert steps["dedup:strict"]["dropped"] == 2  # the exact repeat and the conflicting one
     assert any(
-        example["consumption_kw"] == 45.0 for example in steps["outliers:zscore:consumption_kw"]["examples"]
+        example["consumption_kw"] == 45.0 for example in steps["outliers:iqr:consumption_kw"]["examples"]
     )
     version = container.services.datasets.version("energy-readings", 1)
     assert version.gates_passed and version.quality["consistency"] < 1.0
@@ -92,7 +92,7 @@ def test_meter_history_and_a_faulty_drop_become_a_clean_version_in_the_energy_st
         for line in container.services.datasets.export("energy-readings", 1, "jsonl").splitlines()
     ]
     spike = next(row for row in rows if row["consumption_kw"] == 45.0)
-    assert "outlier:zscore:consumption_kw" in spike["_flags"] and spike["_quality"] < 100
+    assert "outlier:iqr:consumption_kw" in spike["_flags"] and spike["_quality"] < 100
 
 
 def test_rated_answers_become_a_split_fine_tuning_set_without_personal_data(container: Container) -> None:
@@ -329,7 +329,11 @@ def test_runs_are_exported_as_openlineage_events_when_a_backend_is_configured(
     events = [(e["eventType"], e["job"]["name"]) for e in stand_in.bodies]
     assert events == [(state, "feedback-sft") for state in ("START", "COMPLETE", "START", "FAIL")]
     complete, failed = stand_in.bodies[1], stand_in.bodies[3]
-    assert [i["name"] for i in complete["inputs"]] == ["luna:feedback", "blob:drops/datasets/feedback-sft/"]
+    assert [i["name"] for i in complete["inputs"]] == [
+        "luna:feedback",
+        "luna:sessions",
+        "blob:drops/datasets/feedback-sft/",
+    ]
     (output,) = complete["outputs"]
     assert (output["namespace"], output["name"], output["facets"]["version"]["datasetVersion"]) == (
         "luna",
@@ -389,3 +393,28 @@ def test_helpful_answers_with_their_cited_passage_become_a_golden_set_the_evalua
     )
     run = container.services.evaluation.run(golden, split="all", name="golden-from-feedback")
     assert (run.figures.answerable, run.figures.hit_at_5) == (6, 1.0)  # the set resolves and runs
+
+
+def test_rated_session_turns_join_the_fine_tuning_set_and_unrated_ones_do_not(container: Container) -> None:
+    from luna.domain.flywheel.sessions import IncomingSession, SessionTurn
+
+    _feedback(container, 24)
+    at = datetime.now(UTC) - timedelta(minutes=5)
+    turns = (
+        SessionTurn(
+            "Was ist ein dynamischer Stromtarif genau?", "Ein Tarif mit stündlichen Preisen.", at, rating=1
+        ),
+        SessionTurn("Und was kostet der?", "Das hängt von der Börse ab.", at, rating=None),
+        SessionTurn("Schreiben Sie mir an erika@example.de?", "Nein.", at, rating=-1),
+    )
+    container.services.sessions.ingest([IncomingSession("s-1", "n8n", "kunde-1", True, turns)])
+
+    run = container.services.datasets.run("feedback-sft")
+
+    sources = {s["name"]: s["records"] for s in run.report["sources"]}
+    assert sources == {"rated-answers": 24, "rated-sessions": 2, "corrections": 0}
+    train = "".join(
+        container.blobs.get(f"datasets/feedback-sft/v1/sft/{n}.jsonl").decode()
+        for n in ("train", "val", "test")
+    )
+    assert "dynamischer Stromtarif" in train and "Börse" not in train and "erika@" not in train

@@ -179,6 +179,7 @@ def _read_luna(source: LunaSource, record: RecordType, access: SourceAccess) -> 
     since = datetime.now(UTC) - timedelta(days=source.days) if source.days else None
     readers: dict[str, Callable[[], pl.DataFrame]] = {
         "feedback": lambda: _feedback(access, since),
+        "sessions": lambda: _sessions(access, since),
         "readings": lambda: _readings(access, since),
         "prices": lambda: _prices(access, since),
     }
@@ -217,6 +218,36 @@ def _feedback(access: SourceAccess, since: datetime | None) -> pl.DataFrame:
                     }
                 )
     schema = {k: pl.Float64 if k == "rating" else pl.String for k in _FEEDBACK_COLUMNS}
+    return pl.DataFrame(rows, schema=schema)
+
+
+def _sessions(access: SourceAccess, since: datetime | None) -> pl.DataFrame:
+    """The rated turns of the current revision of each stored session (consented, pseudonymised,
+    redacted): an unrated turn says nothing about the answer's quality, so it is no learning material.
+    The first cited passage becomes ``context`` and ``document`` as for feedback."""
+    rows: list[dict[str, object]] = []
+    start = since or datetime(1970, 1, 1, tzinfo=UTC)
+    with access.database.unit_of_work(read_only=True) as uow:
+        for session in uow.sessions.current_between(start, datetime.now(UTC) + timedelta(days=1)):
+            cited_ids = [t.cited_chunk_ids[0] for t in session.turns if t.cited_chunk_ids]
+            cited = {c.chunk_id: c for c in uow.chunks.get_many(cited_ids)}
+            for turn in session.turns:
+                if turn.rating is None:
+                    continue
+                chunk = cited.get(turn.cited_chunk_ids[0]) if turn.cited_chunk_ids else None
+                rows.append(
+                    {
+                        "question": turn.question,
+                        "answer": turn.answer,
+                        "rating": float(turn.rating),
+                        "context": chunk.text if chunk else None,
+                        "document": f"item:{chunk.item_id}" if chunk else None,
+                        **_FEEDBACK_CONSTANTS,
+                        "source": f"session:{session.source}",
+                        "topic": turn.topic,
+                    }
+                )
+    schema = {k: pl.Float64 if k == "rating" else pl.String for k in (*_FEEDBACK_COLUMNS, "topic")}
     return pl.DataFrame(rows, schema=schema)
 
 
