@@ -30,4 +30,8 @@ def test_a_pipeline_run_shows_its_version_quality_steps_and_consumer(page: Page,
     expect(version.last).to_contain_text("Abnehmer energy: übergeben")
     version.last.get_by_text("Was die Schritte gefunden haben").click()
     expect(version.last).to_contain_text("dedup:strict:")
+    version.last.get_by_text("Herkunft und Abnehmer als Graph").click()
+    graph = version.last.locator("svg").filter(has_text="energy-readings · Version")
+    expect(graph).to_contain_text("luna:readings", timeout=UI_MS)  # mermaid drew inputs → version → consumer
+    expect(graph).to_contain_text("energy: übergeben")
     shoot(page, "admin-datasets")

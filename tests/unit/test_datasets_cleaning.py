@@ -228,3 +228,27 @@ def test_duplicates_are_judged_on_question_and_answer_not_the_shared_context() -
     assert strict_duplicates(repeat.with_columns(pl.int_range(pl.len()).alias("_row")), "qa_pair")[
         0
     ].rows() == [(3, 2)]
+
+
+def test_an_excel_sheet_is_read_with_its_types_and_a_broken_workbook_is_refused() -> None:
+    import io
+    from datetime import datetime
+
+    from luna.domain.errors import InvalidInput
+    from luna.services.datasets.sources import parse_file
+
+    sheet = pl.DataFrame({"Zähler": ["m1"], "Zeit": [datetime(2024, 3, 31, 3, 15)], "Leistung": ["1.234,5"]})
+    buffer = io.BytesIO()
+    sheet.write_excel(buffer, worksheet="Messwerte")
+    raw = parse_file(buffer.getvalue(), "export.xlsx", "auto", "excel", sheet="Messwerte")
+    source = FileSource(
+        kind="file",
+        name="excel",
+        path="export.xlsx",
+        columns={"meter_id": "Zähler", "ts": "Zeit", "consumption_kw": "Leistung"},
+    )
+    frame = to_canonical(raw, "meter_reading", source, "excel")
+    assert frame.select("meter_id", "consumption_kw").row(0) == ("m1", 1234.5)
+    assert frame["ts"][0].isoformat() == "2024-03-31T01:15:00+00:00"  # local summer time in Berlin
+    with pytest.raises(InvalidInput, match=r"broken\.xlsx cannot be read as xlsx"):
+        parse_file(b"PK\x03\x04 not really a workbook", "broken.xlsx", "auto", "excel")

@@ -24,14 +24,17 @@ class _Strict(BaseModel):
 
 
 class FileSource(_Strict):
-    """CSV, JSON Lines, JSON or Parquet from a path (glob), a blob prefix or a URL (SSRF-guarded fetch)."""
+    """CSV, JSON Lines, JSON, Parquet or Excel from a path (glob), a blob prefix or a URL (SSRF-guarded
+    fetch)."""
 
     kind: Literal["file"]
     name: str = Field(pattern=NAME_PATTERN)
     path: str | None = None
     blob: str | None = None
     url: str | None = None
-    format: Literal["auto", "csv", "jsonl", "json", "parquet"] = "auto"
+    format: Literal["auto", "csv", "jsonl", "json", "parquet", "xlsx"] = "auto"
+    #: The worksheet of an Excel workbook (the first when not named).
+    sheet: str | None = Field(default=None, max_length=100)
     #: Canonical column ← source column; unnamed canonical columns are looked up by their own name.
     columns: dict[str, str] = Field(default_factory=dict)
     #: Unit of a numeric source column (``W``, ``ct/kWh`` …), converted into the canonical unit.

@@ -31,7 +31,7 @@ from luna.ports.sql import Database
 from luna.services.datasets.normalise import to_canonical
 from luna.services.datasets.synthetic import reading_frame, synthetic_frame
 
-Format = Literal["csv", "jsonl", "json", "parquet"]
+Format = Literal["csv", "jsonl", "json", "parquet", "xlsx"]
 _SUFFIXES: dict[str, Format] = {
     ".csv": "csv",
     ".txt": "csv",
@@ -39,6 +39,8 @@ _SUFFIXES: dict[str, Format] = {
     ".ndjson": "jsonl",
     ".json": "json",
     ".parquet": "parquet",
+    ".xlsx": "xlsx",
+    ".xlsm": "xlsx",
 }
 #: Meters read per query of the store's raw readings.
 _MAX_METERS = 10_000
@@ -84,7 +86,7 @@ def _read_files(source: FileSource, record: RecordType, access: SourceAccess) ->
     digest = hashlib.sha256()
     for name, data in _file_bytes(source, access):
         digest.update(hashlib.sha256(data).digest())
-        frames.append(parse_file(data, name, source.format, source.name))
+        frames.append(parse_file(data, name, source.format, source.name, sheet=source.sheet))
     address = (
         f"url:{source.url}" if source.url else f"blob:{source.blob}" if source.blob else f"file:{source.path}"
     )
@@ -133,9 +135,13 @@ def _within(data: bytes, name: str, max_bytes: int) -> bytes:
     return data
 
 
-def parse_file(data: bytes, name: str, declared: str, source_name: str) -> pl.DataFrame:
+def parse_file(
+    data: bytes, name: str, declared: str, source_name: str, *, sheet: str | None = None
+) -> pl.DataFrame:
     """A file's rows, every CSV column as text (numbers and dates are read by the normaliser)."""
     kind: Format = declared if declared != "auto" else _SUFFIXES.get(Path(name).suffix.lower(), "csv")  # type: ignore[assignment]
+    if kind == "xlsx":
+        return _excel(data, name, source_name, sheet)
     try:
         if kind == "parquet":
             return pl.read_parquet(io.BytesIO(data))
@@ -157,6 +163,16 @@ def parse_file(data: bytes, name: str, declared: str, source_name: str) -> pl.Da
         raise InvalidInput(
             f"source {source_name!r}: {name} cannot be read as {kind}: {first_line}"
         ) from error
+
+
+def _excel(data: bytes, name: str, source_name: str, sheet: str | None) -> pl.DataFrame:
+    """One sheet of an Excel workbook (the first unless named), read by calamine through fastexcel:
+    cells keep their types (dates as dates), text cells are read by the normaliser like CSV text."""
+    try:
+        return pl.read_excel(io.BytesIO(data), engine="calamine", sheet_name=sheet)
+    except Exception as error:  # calamine reports a broken workbook or a missing sheet in its own types
+        first_line = str(error).strip().splitlines()[0][:200] if str(error).strip() else type(error).__name__
+        raise InvalidInput(f"source {source_name!r}: {name} cannot be read as xlsx: {first_line}") from error
 
 
 def _decode(data: bytes) -> str:

@@ -78,13 +78,16 @@ async def datasets(view: AdminView) -> None:
         versions = ui.column().classes("w-full gap-3").mark("dataset-versions")
     stamp = ui.label().classes("text-xs luna-muted")
     state = {"running": False}
+    shown: dict[str, _Snapshot] = {}
 
     async def refresh() -> None:
         with failure_shown(pipelines, runs, versions, what="Die Datenübersicht"):
             snapshot = await in_thread(_read, services.datasets)
-            _pipelines(pipelines, snapshot.pipelines, start)
-            _runs(runs, snapshot.runs)
-            _datasets(versions, snapshot.datasets)
+            if snapshot != shown.get("snapshot"):  # unchanged: keep what the operator opened
+                _pipelines(pipelines, snapshot.pipelines, start)
+                _runs(runs, snapshot.runs)
+                _datasets(versions, snapshot.datasets)
+                shown["snapshot"] = snapshot
             state["running"] = any(run.status == "running" for run in snapshot.runs)
             stamp.set_text(f"Stand: {de_datetime(datetime.now(UTC))}")
 
@@ -191,12 +194,32 @@ def _dataset(dataset: _Dataset) -> None:
         _steps(dataset.run)
         inputs = " · ".join(f"{edge.input_ref} ({de_number(edge.records)})" for edge in dataset.lineage)
         ui.label(f"Herkunft: {inputs or '—'}").classes("text-sm luna-muted")
+        with ui.expansion("Herkunft und Abnehmer als Graph", icon="account_tree").classes("w-full"):
+            ui.mermaid(lineage_graph(dataset.newest, dataset.lineage, dataset.deliveries)).mark(
+                "dataset-lineage"
+            )
         for delivery in dataset.deliveries:
             when = de_datetime(delivery.updated_at)
             line = f"Abnehmer {delivery.consumer}: {_DELIVERY[delivery.status]} ({when})"
             ui.label(line + (f" – {delivery.error}" if delivery.error else "")).classes(
                 "text-sm " + ("text-negative" if delivery.status == "failed" else "")
             )
+
+
+def lineage_graph(version: DatasetVersion, edges: list[LineageEdge], deliveries: list[Delivery]) -> str:
+    """Mermaid source: each input → the version → each consumer with the version it uses."""
+
+    def label(text: str) -> str:
+        return '"' + text.replace('"', "'").replace("\n", " ")[:80] + '"'
+
+    lines = ["graph LR", f"  v[{label(f'{version.dataset} · Version {version.number}')}]"]
+    for index, edge in enumerate(edges):
+        lines.append(f"  i{index}[{label(f'{edge.input_ref} ({edge.records})')}] --> v")
+    for index, delivery in enumerate(deliveries):
+        state = _DELIVERY[delivery.status]
+        own = "" if delivery.version_id == version.version_id else " (ältere Version)"
+        lines.append(f"  v --> c{index}[{label(f'{delivery.consumer}: {state}{own}')}]")
+    return "\n".join(lines)
 
 
 def _quality_line(quality: dict[str, Any]) -> str:
