@@ -257,3 +257,52 @@ async def test_runs_and_the_newest_versions_quality_are_prometheus_gauges(
     assert 0 < samples[("luna_dataset_quality_score", dataset)] <= 100
     assert samples[("luna_dataset_gates_failed", dataset)] == 0.0
     assert samples[("luna_dataset_delivery_failed", (("consumer", "energy"), ("dataset", PIPELINE)))] == 0.0
+
+
+def _events(body: str) -> list[dict[str, str]]:
+    """The events of a server-sent event body (fields of each block separated by blank lines)."""
+    events = []
+    for block in body.replace("\r\n", "\n").split("\n\n"):
+        fields = dict(
+            line.split(": ", 1) for line in block.splitlines() if ": " in line and not line.startswith(":")
+        )
+        if fields.get("event"):
+            events.append(fields)
+    return events
+
+
+async def test_promotions_stream_as_server_sent_events_and_resume_after_the_last_seen(
+    app: FastAPI, container: Container, client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    before = datetime.now(UTC) - timedelta(seconds=1)
+    await run_as_job(app, client, admin)
+
+    streamed = await client.get(
+        f"{BASE}/promotions", params={"since": before.isoformat(), "wait_sec": 0}, headers=admin
+    )
+
+    assert streamed.status_code == 200 and streamed.headers["content-type"].startswith("text/event-stream")
+    (event,) = _events(streamed.text)
+    told = json.loads(event["data"])
+    assert (event["event"], told["dataset"], told["version"]) == ("dataset.promoted", PIPELINE, 1)
+    resumed = await client.get(
+        f"{BASE}/promotions", params={"wait_sec": 0}, headers={**admin, "Last-Event-ID": event["id"]}
+    )
+    assert _events(resumed.text) == []  # nothing after the last event seen
+    for params in ({"since": "2026-11-23T09:00:00"}, {"wait_sec": 11}):  # no offset; past the longest wait
+        refused = await client.get(f"{BASE}/promotions", params=params, headers=admin)
+        assert refused.status_code == 400, refused.text
+
+
+async def test_an_open_stream_tells_of_a_run_that_ends_while_it_waits(
+    app: FastAPI, container: Container, client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    import threading
+
+    later = threading.Timer(0.5, lambda: container.services.datasets.run(PIPELINE))
+    later.start()
+    try:
+        streamed = await client.get(f"{BASE}/promotions", params={"wait_sec": 4}, headers=admin)
+    finally:
+        later.join()
+    assert [json.loads(e["data"])["version"] for e in _events(streamed.text)] == [1]

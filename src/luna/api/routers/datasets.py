@@ -10,12 +10,18 @@ each problem by line) before anything is queued, and answers 202 with the job to
 
 from __future__ import annotations
 
+import asyncio
 import functools
-from collections.abc import Mapping
+import json
+import time
+from collections.abc import AsyncIterator, Mapping
+from datetime import UTC, datetime
 from typing import Annotated, Any, Final, Literal
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Header, Path, Query
 from fastapi.responses import Response
+from sse_starlette import EventSourceResponse, ServerSentEvent
+from starlette.concurrency import run_in_threadpool
 
 from luna.api.deps import Jobs, ParamCheck, from_services, get_container, get_param_checks
 from luna.api.envelope import ok
@@ -42,6 +48,8 @@ from luna.api.schemas.envelope import Envelope
 from luna.api.schemas.jobs import JobOut
 from luna.container import Container
 from luna.domain.datasets.pipeline import NAME_PATTERN
+from luna.domain.errors import InvalidInput
+from luna.services.datasets.consumers import promotion
 from luna.services.datasets.datasets import DATASETS_JOB, MEDIA_TYPES, DatasetService
 
 router = APIRouter(prefix="/datasets", tags=["datasets"])
@@ -51,6 +59,8 @@ Number = Annotated[int, Path(ge=1, le=2**31 - 1, description="A version number, 
 
 #: Who the job record names as its creator when an operator starts a run through the API.
 ADMIN_CREATOR = "admin-api"
+#: Longest a promotion stream stays open before the client reconnects, and how often it looks.
+MAX_WAIT_SEC, POLL_SEC = 10.0, 0.5
 #: Most runs one list returns.
 MAX_RUNS = 200
 _EXTENSIONS: Final = {"parquet": "parquet", "jsonl": "jsonl", "csv": "csv"}
@@ -147,6 +157,55 @@ def list_deliveries(
 ) -> Envelope[DeliveryList]:
     deliveries = [DeliveryOut.from_delivery(d) for d in datasets.deliveries(dataset)]
     return ok(DeliveryList(deliveries=deliveries), f"{len(deliveries)} delivery(ies).")
+
+
+@router.get(
+    "/promotions",
+    summary="Server-sent events: every version handed to consumers from now (or `since`) on",
+    description="Each `dataset.promoted` event carries the webhook body (version, quality, where to pull "
+    "it); its `id` is the version's time, so a client that reconnects with `Last-Event-ID` misses "
+    "nothing. The stream ends after `wait_sec` (EventSource reconnects by itself after `retry`).",
+    responses={200: {"content": {"text/event-stream": {}}, "description": "An event stream"}},
+)
+def promotion_stream(
+    datasets: Datasets,
+    since: Annotated[datetime | None, Query(description="Only versions after this time (ISO 8601)")] = None,
+    wait_sec: Annotated[float, Query(ge=0, le=MAX_WAIT_SEC, description="How long to wait for more")] = 10.0,
+    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID", max_length=64)] = None,
+) -> EventSourceResponse:
+    start = _resume_point(last_event_id) or since or datetime.now(UTC)
+    if start.tzinfo is None:
+        raise InvalidInput("since: give a time with its offset, e.g. 2026-11-23T09:00:00Z")
+    return EventSourceResponse(_promotions(datasets, start, wait_sec), ping=15)
+
+
+async def _promotions(
+    datasets: DatasetService, after: datetime, wait_sec: float
+) -> AsyncIterator[ServerSentEvent]:
+    """Poll SQL every half second (promotions may come from any worker process) until ``wait_sec``."""
+    deadline = time.monotonic() + wait_sec
+    while True:
+        for version in await run_in_threadpool(datasets.promoted_after, after):
+            after = version.created_at
+            yield ServerSentEvent(
+                data=json.dumps(promotion(version)),
+                event="dataset.promoted",
+                id=after.isoformat(),
+                retry=1000,
+            )
+        if time.monotonic() >= deadline:
+            return
+        await asyncio.sleep(min(POLL_SEC, max(deadline - time.monotonic(), 0.0)))
+
+
+def _resume_point(last_event_id: str | None) -> datetime | None:
+    if not last_event_id:
+        return None
+    try:
+        resumed = datetime.fromisoformat(last_event_id)
+    except ValueError:
+        raise InvalidInput("Last-Event-ID: expected the id of an earlier event (an ISO time)") from None
+    return resumed if resumed.tzinfo else None
 
 
 @router.get("", summary="The datasets with their newest version")

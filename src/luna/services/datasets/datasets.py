@@ -402,6 +402,14 @@ class DatasetService:
                 for edge in uow.datasets.uses_of(input_ref)
             ]
 
+    def promoted_after(self, after: datetime) -> list[DatasetVersion]:
+        """Versions made after ``after`` that passed their gates (were handed to consumers), oldest
+        first: what a subscriber of the promotion stream has not seen yet."""
+        with self._database.unit_of_work(read_only=True) as uow:
+            names = [name for name, _, newest in uow.datasets.datasets() if newest > after]
+            found = [v for name in names for v in uow.datasets.versions(name) if v.created_at > after]
+        return sorted((v for v in found if v.gates_passed), key=lambda v: (v.created_at, v.version_id))
+
     def gauges(self) -> DatasetGauges:
         with self._database.unit_of_work(read_only=True) as uow:
             newest = [uow.datasets.version(name, number) for name, number, _ in uow.datasets.datasets()]
