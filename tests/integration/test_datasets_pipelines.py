@@ -418,3 +418,38 @@ def test_rated_session_turns_join_the_fine_tuning_set_and_unrated_ones_do_not(co
         for n in ("train", "val", "test")
     )
     assert "dynamischer Stromtarif" in train and "Börse" not in train and "erika@" not in train
+
+
+@pytest.mark.parametrize(
+    ("source", "refusal"),
+    [
+        ("{kind: file, name: x, url: 'http://127.0.0.1:9/secret.csv'}", "InvalidInput"),  # the SSRF guard
+        ("{kind: file, name: x, url: 'file:///etc/passwd'}", "InvalidInput"),
+        ("{kind: file, name: x, path: big.csv}", "TooLarge"),  # past datasets.max_file_mb
+        ("{kind: file, name: x, path: absent.csv}", "InvalidInput"),
+    ],
+)
+def test_hostile_or_oversized_sources_fail_the_run_and_store_nothing(
+    make_settings: Callable[..., Settings], source: str, refusal: str
+) -> None:
+    built = build_container(make_settings(LUNA_DATASETS__MAX_FILE_MB=1), load_jobs)
+    built.database.upgrade()
+    try:
+        pipelines = built.settings.data_dir / "pipelines"
+        pipelines.mkdir(parents=True, exist_ok=True)
+        (pipelines / "hostile.yaml").write_text(
+            f"name: hostile\nrecord: price\nsources: [{source}]\n", encoding="utf-8"
+        )
+        (built.settings.data_dir / "big.csv").write_bytes(
+            b"ts,price_eur_mwh\n" + b"2024-01-01T00:00:00Z,1\n" * 60_000
+        )
+
+        with pytest.raises(Exception) as failed:
+            built.services.datasets.run("hostile")
+
+        assert type(failed.value).__name__ == refusal
+        (run,) = built.services.datasets.runs()
+        assert run.status == "failed" and run.error and run.error.startswith(refusal)
+        assert built.services.datasets.datasets() == [] and built.blobs.list("datasets/") == []
+    finally:
+        built.close()
