@@ -207,3 +207,22 @@ def test_deliveries_are_listed_by_dataset_then_consumer(database: SqlDatabase) -
         everything = [(d.dataset, d.consumer) for d in uow.datasets.deliveries()]
         assert everything == [("feedback", "export"), ("feedback", "search"), ("meters", "trainer")]
         assert [d.consumer for d in uow.datasets.deliveries(dataset="meters")] == ["trainer"]
+
+
+def test_partition_jobs_are_counted_to_the_last_one(database: SqlDatabase) -> None:
+    with database.unit_of_work() as uow:
+        uow.datasets.add_run(run("parted"))
+        uow.datasets.expect_parts("parted", 3)
+        uow.commit()
+    seen = []
+    for _ in range(3):
+        with database.unit_of_work() as uow:
+            seen.append(uow.datasets.part_done("parted"))
+            uow.commit()
+    assert seen == [(1, 3), (2, 3), (3, 3)]
+    with database.unit_of_work() as uow, pytest.raises(NotFound):
+        uow.datasets.expect_parts("absent", 2)
+    with database.unit_of_work() as uow:
+        uow.datasets.add_run(run("whole"))
+        with pytest.raises(NotFound):  # a run in one job has no partitions to count
+            uow.datasets.part_done("whole")

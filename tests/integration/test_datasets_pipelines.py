@@ -453,3 +453,77 @@ def test_hostile_or_oversized_sources_fail_the_run_and_store_nothing(
         assert built.services.datasets.datasets() == [] and built.blobs.list("datasets/") == []
     finally:
         built.close()
+
+
+PARTITIONED = """\
+name: prices-parted
+record: price
+partitioned: true
+gates: {confidence: 0}
+sources:
+  - {kind: file, name: drops, blob: drops/prices-parted/, constants: {market: EPEX, product: BASE}}
+  - {kind: synthetic, name: sim, generator: prices, days: 1, seed: 3}
+steps: [{step: validate}, {step: dedup, mode: strict}]
+"""
+
+
+def _work_off(container: Container) -> list[str]:
+    """Run queued jobs one by one, as a worker would, until none is left; their names in order."""
+    from luna.domain.jobs import JobStatus
+    from luna.workers.runner import execute
+
+    done: list[str] = []
+    while queued := container.services.jobs.list(JobStatus.QUEUED, None, 1, 0)[0]:
+        execute(container, queued[0].job_id)
+        done.append(queued[0].name)
+    return done
+
+
+def _price_drop(container: Container, name: str, hours: range) -> None:
+    rows = "".join(f"2024-01-01T{h:02d}:00:00Z;{50 + h},5\n" for h in hours)
+    container.blobs.put(f"drops/prices-parted/{name}", ("ts;price_eur_mwh\n" + rows).encode())
+
+
+def test_a_partitioned_run_reads_each_file_in_a_job_of_its_own_and_the_last_queues_the_merge(
+    container: Container,
+) -> None:
+    pipelines = container.settings.data_dir / "pipelines"
+    pipelines.mkdir(parents=True, exist_ok=True)
+    (pipelines / "prices-parted.yaml").write_text(PARTITIONED, encoding="utf-8")
+    for name, hours in (("a.csv", range(0, 8)), ("b.csv", range(6, 16)), ("c.csv", range(16, 24))):
+        _price_drop(container, name, hours)
+    container.services.jobs.submit("datasets.run", {"pipeline": "prices-parted"}, "test")
+
+    jobs = _work_off(container)
+
+    assert jobs == ["datasets.run", *["datasets.partition"] * 4, "datasets.merge"]
+    (run,) = container.services.datasets.runs()
+    assert (run.status, run.report["partitions"]) == ("succeeded", 4)
+    version = container.services.datasets.version("prices-parted", 1)
+    assert [e.input_ref for e in container.services.datasets.lineage("prices-parted", 1)] == [
+        "blob:drops/prices-parted/a.csv",
+        "blob:drops/prices-parted/b.csv",
+        "blob:drops/prices-parted/c.csv",
+        "synthetic:prices?days=1&meters=5&seed=3",
+    ]
+    steps = {s["step"]: s for s in run.report["steps"]}
+    assert steps["dedup:strict"]["dropped"] == 2  # hours 6 and 7 come in a.csv and b.csv
+    assert version.records == 24 + run.report["sources"][3]["records"]
+    assert container.blobs.list(f"datasets/prices-parted/runs/{run.run_id}/") == []  # partitions removed
+
+
+def test_a_failing_partition_fails_the_run_and_no_merge_follows(container: Container) -> None:
+    pipelines = container.settings.data_dir / "pipelines"
+    pipelines.mkdir(parents=True, exist_ok=True)
+    (pipelines / "prices-parted.yaml").write_text(PARTITIONED, encoding="utf-8")
+    _price_drop(container, "a.csv", range(0, 8))
+    container.blobs.put("drops/prices-parted/b.parquet", b"PAR1 broken")
+    container.services.jobs.submit("datasets.run", {"pipeline": "prices-parted"}, "test")
+
+    jobs = _work_off(container)
+
+    assert "datasets.merge" not in jobs
+    (run,) = container.services.datasets.runs()
+    assert run.status == "failed" and "b.parquet cannot be read as parquet" in (run.error or "")
+    assert container.services.datasets.datasets() == []
+    assert container.blobs.list(f"datasets/prices-parted/runs/{run.run_id}/") == []

@@ -33,6 +33,15 @@ class DatasetRepository(Protocol):
         """Newest first."""
         ...
 
+    def expect_parts(self, run_id: str, total: int) -> None:
+        """Record that the run waits for ``total`` partition jobs; an unknown run raises ``NotFound``."""
+        ...
+
+    def part_done(self, run_id: str) -> tuple[int, int]:
+        """Count one finished partition; returns (finished, expected). Concurrent callers each see
+        their own count (the increment and the read are one statement), so exactly one sees the last."""
+        ...
+
     def run_counts(self) -> dict[tuple[str, str], int]:
         """Runs per (pipeline, status), for the Prometheus gauges."""
         ...

@@ -1,4 +1,5 @@
-"""A pipeline run as a job: ``datasets.run`` (``luna datasets run``, ``POST /api/v1/admin/datasets/runs``).
+"""A pipeline run as a job: ``datasets.run`` (``luna datasets run``, ``POST /api/v1/admin/datasets/runs``);
+for a ``partitioned`` pipeline it queues ``datasets.partition`` per file and the last one ``datasets.merge``.
 
 The run's progress (sources read, steps, quality, distribution) shows on the job; cancelling stops it
 between steps, and a cancelled or failed run leaves every earlier version untouched.
@@ -10,7 +11,7 @@ from typing import Any
 
 from luna.container import Container
 from luna.domain.errors import InvalidInput
-from luna.services.datasets.datasets import DATASETS_JOB
+from luna.services.datasets.datasets import DATASETS_JOB, MERGE_JOB, PARTITION_JOB
 from luna.workers.registry import register
 from luna.workers.runner import JobContext
 
@@ -30,5 +31,31 @@ def run(container: Container, ctx: JobContext, pipeline: str) -> dict[str, Any]:
         ctx.raise_if_cancelled()
         ctx.progress(fraction, message)
 
-    result = container.services.datasets.run(pipeline, job_id=ctx.job_id, progress=progress)
+    datasets = container.services.datasets
+    if datasets.pipeline(pipeline).partitioned:
+        started = datasets.start_partitioned(pipeline, container.services.jobs, job_id=ctx.job_id)
+        return {"run_id": started.run_id, "status": "partitioned"}
+    result = datasets.run(pipeline, job_id=ctx.job_id, progress=progress)
+    return {"run_id": result.run_id, "version_id": result.version_id, "status": result.status}
+
+
+@register(PARTITION_JOB)
+def partition(
+    container: Container, ctx: JobContext, run_id: str, part: int, source: int, only: str | None = None
+) -> dict[str, Any]:
+    """Read one partition of a partitioned run; the last partition queues ``datasets.merge``."""
+    ctx.raise_if_cancelled()
+    records = container.services.datasets.run_partition(run_id, part, source, only, container.services.jobs)
+    return {"run_id": run_id, "part": part, "records": records}
+
+
+@register(MERGE_JOB)
+def merge(container: Container, ctx: JobContext, run_id: str) -> dict[str, Any]:
+    """Clean, assess, store and hand over what the partitions read."""
+
+    def progress(fraction: float, message: str) -> None:
+        ctx.raise_if_cancelled()
+        ctx.progress(fraction, message)
+
+    result = container.services.datasets.merge(run_id, progress=progress)
     return {"run_id": result.run_id, "version_id": result.version_id, "status": result.status}

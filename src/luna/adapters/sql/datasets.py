@@ -69,6 +69,28 @@ class SqlDatasetRepository:
         statement = statement.order_by(dataset_runs.c.started_at.desc(), dataset_runs.c.run_id.desc())
         return [_to_run(row) for row in self._connection().execute(statement.limit(limit))]
 
+    def expect_parts(self, run_id: str, total: int) -> None:
+        statement = (
+            sa.update(dataset_runs)
+            .where(dataset_runs.c.run_id == run_id)
+            .values(parts_total=total, parts_done=0)
+            .returning(dataset_runs.c.run_id)
+        )
+        if self._connection().execute(statement).first() is None:
+            raise NotFound(f"No dataset run {run_id!r}.")
+
+    def part_done(self, run_id: str) -> tuple[int, int]:
+        statement = (
+            sa.update(dataset_runs)
+            .where(dataset_runs.c.run_id == run_id)
+            .values(parts_done=dataset_runs.c.parts_done + 1)
+            .returning(dataset_runs.c.parts_done, dataset_runs.c.parts_total)
+        )
+        row = self._connection().execute(statement).first()
+        if row is None or row.parts_total is None:
+            raise NotFound(f"No partitioned dataset run {run_id!r}.")
+        return int(row.parts_done), int(row.parts_total)
+
     def run_counts(self) -> dict[tuple[str, str], int]:
         statement = sa.select(dataset_runs.c.pipeline, dataset_runs.c.status, sa.func.count()).group_by(
             dataset_runs.c.pipeline, dataset_runs.c.status

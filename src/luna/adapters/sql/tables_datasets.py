@@ -25,6 +25,9 @@ dataset_runs = sa.Table(
     sa.Column("error", sa.Text()),
     sa.Column("version_id", sa.Text()),
     sa.Column("report", json_document(), nullable=False),
+    # A partitioned run: how many partition jobs it waits for, and how many have finished (migration 0014).
+    sa.Column("parts_total", sa.Integer()),
+    sa.Column("parts_done", sa.Integer(), nullable=False, server_default="0"),
 )
 sa.Index("ix_dataset_runs_pipeline_started", dataset_runs.c.pipeline, dataset_runs.c.started_at)
 sa.Index("ix_dataset_runs_started", dataset_runs.c.started_at)

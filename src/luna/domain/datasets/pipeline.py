@@ -245,6 +245,9 @@ class Pipeline(_Strict):
     record: RecordType
     #: ``hourly`` or ``daily HH:MM`` (UTC); None runs only when asked.
     schedule: str | None = None
+    #: Run as a job: each file of a file source (and each other source) is read by a job of its own,
+    #: so workers on several machines share a large run; the last one queues the merge.
+    partitioned: bool = False
     sources: list[Source] = Field(min_length=1, max_length=50)
     steps: list[Step] = Field(default_factory=list, max_length=50)
     gates: Gates = Field(default_factory=Gates)

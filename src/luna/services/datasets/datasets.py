@@ -11,7 +11,6 @@ version and every consumer's pointer as it was.
 from __future__ import annotations
 
 import hashlib
-import io
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -33,23 +32,22 @@ from luna.ports.sql import Database
 from luna.services.datasets.cleaning import clean
 from luna.services.datasets.consumers import Targets, deliver
 from luna.services.datasets.lineage_export import LineageExport
-from luna.services.datasets.normalise import FLAGS, ROW
+from luna.services.datasets.normalise import ROW
 from luna.services.datasets.pipeline_files import PipelineFile, find_pipeline, pipeline_files
-from luna.services.datasets.sources import SourceAccess, read_source
-from luna.services.datasets.version_files import group_shares, parquet_bytes
+from luna.services.datasets.reads import MEDIA_TYPES as MEDIA_TYPES
+from luna.services.datasets.reads import DatasetGauges as DatasetGauges
+from luna.services.datasets.reads import DatasetReads
+from luna.services.datasets.sources import SourceAccess, SourceRead, partitions, read_source
+from luna.services.datasets.version_files import group_shares, parquet_bytes, read_parts, write_part
 from luna.services.operations.jobs import JobService
 from luna.services.operations.system import git_sha
 from luna.settings import DatasetSettings, LearningSettings
 
-ExportFormat = Literal["parquet", "jsonl", "csv"]
-MEDIA_TYPES: dict[ExportFormat, str] = {
-    "parquet": "application/vnd.apache.parquet",
-    "jsonl": "application/jsonl",
-    "csv": "text/csv; charset=utf-8",
-}
 Progress = Callable[[float, str], None]
 #: The job that runs a pipeline (registered in ``luna.workers.datasets``).
 DATASETS_JOB = "datasets.run"
+#: A partitioned run's jobs: one per partition, then the merge (``luna.workers.datasets``).
+PARTITION_JOB, MERGE_JOB = "datasets.partition", "datasets.merge"
 #: Dataset jobs looked at to find each pipeline's newest (more pipelines than this share the window).
 _SCHEDULE_LOOKBACK = 200
 
@@ -80,17 +78,7 @@ class DatasetServiceSettings:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class DatasetGauges:
-    """What ``/metrics`` shows of the datasets, read from SQL at scrape time (so runs in any worker count)."""
-
-    runs: dict[tuple[str, str], int]
-    #: The newest version of each dataset.
-    newest: list[DatasetVersion]
-    deliveries: list[Delivery]
-
-
-class DatasetService:
+class DatasetService(DatasetReads):
     def __init__(
         self,
         database: Database,
@@ -153,15 +141,86 @@ class DatasetService:
         try:
             version = self._produce(pipeline, run, report, progress)
         except Exception as error:
-            reason = f"{type(error).__name__}: {error}"
-            self._finish(run, "failed", report, error=reason)
-            self._export.failed(run, reason)
+            self._fail(run, report, error)
             raise
+        return self._succeed(run, report, version)
+
+    def _succeed(self, run: DatasetRun, report: dict[str, Any], version: DatasetVersion) -> DatasetRun:
         finished = self._finish(run, "succeeded", report, version_id=version.version_id)
         with self._database.unit_of_work(read_only=True) as uow:
             edges = uow.datasets.lineage_of(version.version_id)
         self._export.completed(run, version, edges)
         return finished
+
+    def _fail(self, run: DatasetRun, report: dict[str, Any], error: Exception) -> None:
+        reason = f"{type(error).__name__}: {error}"
+        self._finish(run, "failed", report, error=reason)
+        self._export.failed(run, reason)
+
+    # --- partitioned runs: each file (or whole history source) read by a job of its own --------------
+    def start_partitioned(self, name: str, jobs: JobService, *, job_id: str | None = None) -> DatasetRun:
+        """Queue one ``datasets.partition`` job per partition; the last to finish queues the merge, so
+        workers on several machines share the reading and no job waits for another."""
+        pipeline = self.pipeline(name)
+        run = DatasetRun(str(uuid.uuid4()), name, "running", _now(), job_id=job_id)
+        planned = [
+            (i, only)
+            for i, source in enumerate(pipeline.sources)
+            for only in partitions(source, self._access())
+        ]
+        with self._database.unit_of_work() as uow:
+            uow.datasets.add_run(run)
+            uow.datasets.expect_parts(run.run_id, len(planned))
+            uow.commit()
+        self._export.started(run)
+        for part, (source, only) in enumerate(planned):
+            params = {"run_id": run.run_id, "part": part, "source": source, "only": only}
+            jobs.submit(PARTITION_JOB, params, f"datasets:{run.run_id}")
+        if not planned:
+            jobs.submit(MERGE_JOB, {"run_id": run.run_id}, f"datasets:{run.run_id}")
+        return run
+
+    def run_partition(self, run_id: str, part: int, source: int, only: str | None, jobs: JobService) -> int:
+        """Read one partition into ``datasets/<name>/runs/<run>/``; the last one queues the merge.
+        A failing partition fails the run (the others' files are removed with it)."""
+        run = self.get_run(run_id)
+        if run.status != "running":
+            return 0
+        pipeline = self.pipeline(run.pipeline)
+        try:
+            read = read_source(pipeline.sources[source], pipeline, self._access(), only)
+        except Exception as error:
+            self._fail(run, {"failed_partition": part}, error)
+            self._blobs.delete_prefix(_parts_prefix(run))
+            raise
+        write_part(self._blobs, _parts_prefix(run), part, read)
+        if self.get_run(run_id).status != "running":  # another partition failed meanwhile
+            self._blobs.delete_prefix(_parts_prefix(run))
+            return 0
+        with self._database.unit_of_work() as uow:
+            done, total = uow.datasets.part_done(run_id)
+            uow.commit()
+        if done == total:
+            jobs.submit(MERGE_JOB, {"run_id": run_id}, f"datasets:{run_id}")
+        return read.frame.height
+
+    def merge(self, run_id: str, *, progress: Progress = lambda _f, _m: None) -> DatasetRun:
+        """Put the partitions together and go on as a one-job run would (clean, assess, store, hand over)."""
+        run = self.get_run(run_id)
+        if run.status != "running":
+            raise InvalidInput(f"run {run_id} is {run.status}; only a running partitioned run can be merged")
+        pipeline, prefix = self.pipeline(run.pipeline), _parts_prefix(run)
+        report: dict[str, Any] = {"partitions": 0}
+        try:
+            reads = read_parts(self._blobs, prefix)
+            report["partitions"] = len(reads)
+            version = self._from_reads(pipeline, run, reads, report, progress)
+        except Exception as error:
+            self._fail(run, report, error)
+            raise
+        finally:
+            self._blobs.delete_prefix(prefix)
+        return self._succeed(run, report, version)
 
     def _produce(
         self, pipeline: Pipeline, run: DatasetRun, report: dict[str, Any], progress: Progress
@@ -169,11 +228,19 @@ class DatasetService:
         reads = []
         for index, source in enumerate(pipeline.sources):
             progress(0.05 + 0.35 * index / len(pipeline.sources), f"Quelle {source.name} wird gelesen")
-            read = read_source(source, pipeline, self._access())
-            reads.append(read)
-            report["sources"].append(
-                {"name": read.name, "address": read.address, "records": read.frame.height}
-            )
+            reads.append(read_source(source, pipeline, self._access()))
+        return self._from_reads(pipeline, run, reads, report, progress)
+
+    def _from_reads(
+        self,
+        pipeline: Pipeline,
+        run: DatasetRun,
+        reads: Sequence[SourceRead],
+        report: dict[str, Any],
+        progress: Progress,
+    ) -> DatasetVersion:
+        """Everything after reading: clean, assess, store the version, hand it over."""
+        report["sources"] = [{"name": r.name, "address": r.address, "records": r.frame.height} for r in reads]
         frame = pl.concat([r.frame for r in reads], how="vertical_relaxed") if reads else pl.DataFrame()
         if frame.height > self._settings.max_records:
             raise TooLarge(
@@ -341,87 +408,9 @@ class DatasetService:
             uow.commit()
         return delivery
 
-    # --- reading ---------------------------------------------------------------------------------
-    def runs(self, *, pipeline: str | None = None, limit: int = 50) -> list[DatasetRun]:
-        with self._database.unit_of_work(read_only=True) as uow:
-            return list(uow.datasets.list_runs(pipeline=pipeline, limit=limit))
 
-    def get_run(self, run_id: str) -> DatasetRun:
-        with self._database.unit_of_work(read_only=True) as uow:
-            run = uow.datasets.get_run(run_id)
-        if run is None:
-            raise NotFound(f"no dataset run {run_id!r}")
-        return run
-
-    def datasets(self) -> list[tuple[str, int, datetime]]:
-        with self._database.unit_of_work(read_only=True) as uow:
-            return list(uow.datasets.datasets())
-
-    def versions(self, name: str) -> list[DatasetVersion]:
-        with self._database.unit_of_work(read_only=True) as uow:
-            found = list(uow.datasets.versions(name))
-        if not found:
-            raise NotFound(f"no dataset named {name!r}")
-        return found
-
-    def version(self, name: str, number: int) -> DatasetVersion:
-        with self._database.unit_of_work(read_only=True) as uow:
-            version = uow.datasets.version(name, number)
-        if version is None:
-            raise NotFound(f"dataset {name!r} has no version {number}")
-        return version
-
-    def _latest(self, name: str, *, passed: bool = False) -> DatasetVersion | None:
-        with self._database.unit_of_work(read_only=True) as uow:
-            versions = uow.datasets.versions(name)
-        return next((v for v in versions if v.gates_passed or not passed), None)
-
-    def frame(self, version: DatasetVersion) -> pl.DataFrame:
-        return pl.read_parquet(io.BytesIO(self._blobs.get(version.blob_key)))
-
-    def export(self, name: str, number: int, fmt: ExportFormat) -> bytes:
-        """The version's records as Parquet (the stored bytes), JSON Lines or CSV (flags joined by ``|``)."""
-        version = self.version(name, number)
-        if fmt == "parquet":
-            return self._blobs.get(version.blob_key)
-        frame = self.frame(version)
-        if fmt == "jsonl":
-            return frame.write_ndjson().encode("utf-8")
-        return frame.with_columns(pl.col(FLAGS).list.join("|")).write_csv().encode("utf-8")
-
-    def lineage(self, name: str, number: int) -> list[LineageEdge]:
-        version = self.version(name, number)
-        with self._database.unit_of_work(read_only=True) as uow:
-            return list(uow.datasets.lineage_of(version.version_id))
-
-    def uses(self, input_ref: str) -> list[tuple[LineageEdge, DatasetVersion | None]]:
-        """Where a source went: each version made from it."""
-        with self._database.unit_of_work(read_only=True) as uow:
-            return [
-                (edge, uow.datasets.version_by_id(edge.version_id))
-                for edge in uow.datasets.uses_of(input_ref)
-            ]
-
-    def promoted_after(self, after: datetime) -> list[DatasetVersion]:
-        """Versions made after ``after`` that passed their gates (were handed to consumers), oldest
-        first: what a subscriber of the promotion stream has not seen yet."""
-        with self._database.unit_of_work(read_only=True) as uow:
-            names = [name for name, _, newest in uow.datasets.datasets() if newest > after]
-            found = [v for name in names for v in uow.datasets.versions(name) if v.created_at > after]
-        return sorted((v for v in found if v.gates_passed), key=lambda v: (v.created_at, v.version_id))
-
-    def gauges(self) -> DatasetGauges:
-        with self._database.unit_of_work(read_only=True) as uow:
-            newest = [uow.datasets.version(name, number) for name, number, _ in uow.datasets.datasets()]
-            return DatasetGauges(
-                uow.datasets.run_counts(),
-                [v for v in newest if v is not None],
-                list(uow.datasets.deliveries()),
-            )
-
-    def deliveries(self, name: str | None = None) -> list[Delivery]:
-        with self._database.unit_of_work(read_only=True) as uow:
-            return list(uow.datasets.deliveries(dataset=name))
+def _parts_prefix(run: DatasetRun) -> str:
+    return f"datasets/{run.pipeline}/runs/{run.run_id}/part-"
 
 
 def _now() -> datetime:

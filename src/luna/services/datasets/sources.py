@@ -12,7 +12,7 @@ import csv
 import hashlib
 import io
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -69,7 +69,10 @@ class SourceAccess:
     consent_default: bool
 
 
-def read_source(source: Source, pipeline: Pipeline, access: SourceAccess) -> SourceRead:
+def read_source(
+    source: Source, pipeline: Pipeline, access: SourceAccess, only: str | None = None
+) -> SourceRead:
+    """The source's records; for a file source ``only`` reads just that one file (a partition)."""
     if isinstance(source, LunaSource):
         return _read_luna(source, pipeline.record, access)
     if isinstance(source, SyntheticSource):
@@ -78,35 +81,24 @@ def read_source(source: Source, pipeline: Pipeline, access: SourceAccess) -> Sou
         return SourceRead(
             source.name, address, _frame_hash(raw), to_canonical(raw, pipeline.record, None, source.name)
         )
-    return _read_files(source, pipeline.record, access)
+    return _read_files(source, pipeline.record, access, only)
 
 
-def _read_files(source: FileSource, record: RecordType, access: SourceAccess) -> SourceRead:
-    frames: list[pl.DataFrame] = []
-    digest = hashlib.sha256()
-    for name, data in _file_bytes(source, access):
-        digest.update(hashlib.sha256(data).digest())
-        frames.append(parse_file(data, name, source.format, source.name, sheet=source.sheet))
-    address = (
-        f"url:{source.url}" if source.url else f"blob:{source.blob}" if source.blob else f"file:{source.path}"
-    )
-    raw = pl.concat(frames, how="diagonal_relaxed") if frames else pl.DataFrame()
-    return SourceRead(
-        source.name, address, digest.hexdigest(), to_canonical(raw, record, source, source.name)
-    )
+def partitions(source: Source, access: SourceAccess) -> list[str | None]:
+    """What a partitioned run reads in separate jobs: each file of a file source, other sources whole."""
+    if isinstance(source, FileSource):
+        return list(file_names(source, access))
+    return [None]
 
 
-def _file_bytes(source: FileSource, access: SourceAccess) -> Iterator[tuple[str, bytes]]:
+def file_names(source: FileSource, access: SourceAccess) -> list[str]:
+    """The files a file source names: the URL, the blob keys under its prefix, or the matching paths."""
     if source.url:
-        fetched = access.fetcher.fetch(source.url)
-        yield source.url, _within(fetched.data, source.name, access.max_bytes)
-        return
+        return [source.url]
     if source.blob:
         keys = access.blobs.list(source.blob)
         _require(keys or source.optional, source, f"no blob under {source.blob!r}")
-        for key in keys:
-            yield key, _within(access.blobs.get(key), source.name, access.max_bytes)
-        return
+        return keys
     pattern = Path(source.path or "")
     root = pattern if pattern.is_absolute() else access.base_dir / pattern
     paths = (
@@ -114,14 +106,36 @@ def _file_bytes(source: FileSource, access: SourceAccess) -> Iterator[tuple[str,
         if any(c in str(root) for c in "*?[")
         else [root]
     )
-    paths = [path for path in paths if path.is_file()]
-    _require(paths or source.optional, source, f"no file at {source.path!r} (looked in {root})")
-    for path in paths:
-        if path.stat().st_size > access.max_bytes:
-            raise TooLarge(
-                f"source {source.name!r}: {path.name} is larger than {access.max_bytes // 2**20} MB"
-            )
-        yield path.name, path.read_bytes()
+    found = [str(path) for path in paths if path.is_file()]
+    _require(found or source.optional, source, f"no file at {source.path!r} (looked in {root})")
+    return found
+
+
+def _read_files(source: FileSource, record: RecordType, access: SourceAccess, only: str | None) -> SourceRead:
+    frames: list[pl.DataFrame] = []
+    digest = hashlib.sha256()
+    for name in [only] if only is not None else file_names(source, access):
+        data = _file_bytes(source, name, access)
+        digest.update(hashlib.sha256(data).digest())
+        frames.append(parse_file(data, Path(name).name, source.format, source.name, sheet=source.sheet))
+    scheme = "url" if source.url else "blob" if source.blob else "file"
+    whole = source.url or source.blob or source.path
+    address = f"{scheme}:{only if only is not None else whole}"
+    raw = pl.concat(frames, how="diagonal_relaxed") if frames else pl.DataFrame()
+    return SourceRead(
+        source.name, address, digest.hexdigest(), to_canonical(raw, record, source, source.name)
+    )
+
+
+def _file_bytes(source: FileSource, name: str, access: SourceAccess) -> bytes:
+    if source.url:
+        return _within(access.fetcher.fetch(name).data, source.name, access.max_bytes)
+    if source.blob:
+        return _within(access.blobs.get(name), source.name, access.max_bytes)
+    path = Path(name)
+    if path.stat().st_size > access.max_bytes:
+        raise TooLarge(f"source {source.name!r}: {path.name} is larger than {access.max_bytes // 2**20} MB")
+    return path.read_bytes()
 
 
 def _require(condition: object, source: FileSource, message: str) -> None:
