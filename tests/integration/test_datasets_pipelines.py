@@ -527,3 +527,38 @@ def test_a_failing_partition_fails_the_run_and_no_merge_follows(container: Conta
     assert run.status == "failed" and "b.parquet cannot be read as parquet" in (run.error or "")
     assert container.services.datasets.datasets() == []
     assert container.blobs.list(f"datasets/prices-parted/runs/{run.run_id}/") == []
+
+
+def test_an_old_portals_interactions_seed_popularity_for_the_cold_start(container: Container) -> None:
+    from luna.services.datasets.seed_events import seeded_user
+    from luna.services.knowledge.ingest import IngestRequest
+
+    ingest = container.services.knowledge.ingest.ingest
+    speicher = ingest(IngestRequest(b"# Batteriespeicher\n\nEin Speicher hebt den Eigenverbrauch.\n", "s.md"))
+    tarif = ingest(IngestRequest(b"# Dynamischer Tarif\n\nDer Preis folgt der Boerse.\n", "t.md"))
+    rows = [f"kunde-{n};{speicher.item_id};like;2026-10-0{1 + n % 9}T10:00:00+02:00" for n in range(12)]
+    rows += [f"kunde-1;{tarif.item_id};view;2026-10-02T10:00:00+02:00"]
+    rows += [f"kunde-2;{uuid.uuid4()};like;2026-10-02T10:00:00+02:00"]  # an item Luna does not hold
+    rows += [f"kunde-3;{tarif.item_id};gekauft;2026-10-02T10:00:00+02:00"]  # no interaction type of Luna's
+    (container.settings.data_dir / "portal.csv").write_text("nutzer;dokument;aktion;zeit\n" + "\n".join(rows))
+    pipelines = container.settings.data_dir / "pipelines"
+    pipelines.mkdir(parents=True, exist_ok=True)
+    (pipelines / "portal-events.yaml").write_text(
+        "name: portal-events\nrecord: event\ngates: {confidence: 0.3}\n"
+        "sources: [{kind: file, name: portal, path: portal.csv,\n"
+        "           columns: {user: nutzer, item_id: dokument, type: aktion, ts: zeit}}]\n"
+        "steps: [{step: validate}, {step: dedup, mode: strict}]\nconsumers: [{kind: recommender}]\n",
+        encoding="utf-8",
+    )
+
+    run = container.services.datasets.run("portal-events")
+
+    assert {s["step"]: s["dropped"] for s in run.report["steps"]}["validate"] == 1  # "gekauft"
+    (delivery,) = container.services.datasets.deliveries("portal-events")
+    assert (delivery.detail["stored"], delivery.detail["left_out"]) == (13, 1)
+    with container.database.unit_of_work(read_only=True) as uow:  # one pseudonymous user per person
+        assert uow.events.count(user_id=seeded_user("kunde-1")) == 2
+    container.services.learning.run("test")
+    cold = container.services.recommender.recommend(str(uuid.uuid4()), top_k=2, strategy="popular")
+    assert [item.payload["item_id"] for item in cold.items] == [speicher.item_id, tarif.item_id]
+    assert cold.items[0].reason == "beliebt bei anderen Nutzern"

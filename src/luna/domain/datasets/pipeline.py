@@ -205,6 +205,17 @@ class KnowledgeConsumer(_Strict):
         return self.kind
 
 
+class RecommenderConsumer(_Strict):
+    """Interaction events (``event`` records) seeded into the learning loop: popularity and the cold
+    start work from the first day. Seeded events carry ``meta.seeded_from`` and can be told apart."""
+
+    kind: Literal["recommender"]
+
+    @property
+    def name(self) -> str:
+        return self.kind
+
+
 class WebhookConsumer(_Strict):
     """A subscriber told (POST, JSON) when a version is promoted, with the addresses to pull it from;
     three attempts with growing pauses, then the delivery is marked failed and can be re-run."""
@@ -218,7 +229,12 @@ class WebhookConsumer(_Strict):
 
 
 Consumer = Annotated[
-    EnergyConsumer | EvalConsumer | FinetuneConsumer | KnowledgeConsumer | WebhookConsumer,
+    EnergyConsumer
+    | EvalConsumer
+    | FinetuneConsumer
+    | KnowledgeConsumer
+    | RecommenderConsumer
+    | WebhookConsumer,
     Field(discriminator="kind"),
 ]
 
@@ -284,11 +300,12 @@ class Pipeline(_Strict):
         if len(set(consumers)) != len(consumers):
             raise ValueError("a consumer is named twice (a webhook URL, energy or finetune once each)")
         for consumer in self.consumers:
-            wrong_energy = isinstance(consumer, EnergyConsumer) and self.record == "qa_pair"
+            wrong_events = isinstance(consumer, RecommenderConsumer) != (self.record == "event")
+            wrong_energy = isinstance(consumer, EnergyConsumer) and self.record in ("qa_pair", "event")
             wrong_text = (
                 isinstance(consumer, EvalConsumer | FinetuneConsumer | KnowledgeConsumer)
                 and self.record != "qa_pair"
             )
-            if wrong_energy or wrong_text:
+            if wrong_energy or wrong_text or (wrong_events and not isinstance(consumer, WebhookConsumer)):
                 raise ValueError(f"consumer {consumer.kind!r} does not take {self.record} records")
         return self

@@ -9,8 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-RecordType = Literal["meter_reading", "price", "qa_pair"]
-RECORD_TYPES: tuple[RecordType, ...] = ("meter_reading", "price", "qa_pair")
+RecordType = Literal["meter_reading", "price", "qa_pair", "event"]
+RECORD_TYPES: tuple[RecordType, ...] = ("meter_reading", "price", "qa_pair", "event")
+#: What a seeded interaction may be (the recommender's own ``recommend`` events are never seeded).
+SEEDABLE_EVENT_TYPES: tuple[str, ...] = ("view", "click", "like", "dislike", "solve", "ask", "feedback")
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +30,8 @@ class RecordSchema:
     groups: tuple[str, ...]
     #: Plausible range per numeric column; a value outside is invalid, not an outlier.
     ranges: tuple[tuple[str, float, float], ...] = ()
+    #: The values a text column may take; another value is invalid.
+    choices: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -87,6 +91,17 @@ SCHEMAS: dict[RecordType, RecordSchema] = {
         key=("question", "answer"),
         groups=("source", "topic", "language"),
         ranges=(("rating", -1.0, 1.0),),
+    ),
+    "event": RecordSchema(
+        name="event",
+        required=("user", "item_id", "type", "ts"),
+        optional=("chunk_id",),
+        numeric=(),
+        text=(),
+        timestamps=("ts",),
+        key=("user", "item_id", "type", "ts"),
+        groups=("type",),
+        choices=(("type", SEEDABLE_EVENT_TYPES),),
     ),
 }
 

@@ -7,6 +7,8 @@
   its case and punctuation vary) never sits in two splits.
 * ``eval``: helpful answers with their cited passage as a golden set (``golden.py``).
 * ``knowledge``: the Q/A pairs as one FAQ document in the knowledge base (``knowledge_feed.py``).
+* ``recommender``: interaction events (an old portal's clicks and likes) seeded into the learning loop,
+  so popularity and the cold start work from the first day (``seed_events.py``).
 * ``webhook``: a JSON notification of the promotion with the addresses to pull the version from.
 """
 
@@ -17,7 +19,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 import numpy as np
 import polars as pl
@@ -29,6 +31,7 @@ from luna.domain.datasets.pipeline import (
     EvalConsumer,
     FinetuneConsumer,
     KnowledgeConsumer,
+    RecommenderConsumer,
     WebhookConsumer,
 )
 from luna.domain.datasets.versions import DatasetVersion
@@ -40,12 +43,27 @@ from luna.ports.webhooks import WebhookSender
 from luna.services.datasets.dedup import question_key
 from luna.services.datasets.golden import write_golden
 from luna.services.datasets.knowledge_feed import KnowledgeFeed
+from luna.services.datasets.seed_events import seed_events
 from luna.services.knowledge.corpus import CorpusService
-from luna.services.knowledge.ingest import IngestService
+from luna.services.knowledge.knowledge import KnowledgeBase
+from luna.services.learning.events import EventService
 
 #: The system turn of every SFT example: Luna's persona, as the answerer's prompt states it.
 _WEBHOOK_ATTEMPTS: Final = 3
 SFT_SYSTEM = "Du bist Luna, die Energieberaterin. Antworte auf Deutsch, sachlich und mit Quellen [chunk …]."
+
+
+class LearnerServices(Protocol):
+    """What the consumers use of the process's services (``container.services`` satisfies it)."""
+
+    @property
+    def knowledge(self) -> KnowledgeBase: ...
+
+    @property
+    def corpus(self) -> CorpusService: ...
+
+    @property
+    def events(self) -> EventService: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,8 +73,8 @@ class Targets:
     energy: EnergyStore
     blobs: BlobStore
     webhooks: WebhookSender
-    #: The knowledge base's ingest and corpus, asked for when first needed (they bring the embedder).
-    knowledge: Callable[[], tuple[IngestService, CorpusService]]
+    #: The learners' services, asked for when first needed (the knowledge base brings the embedder).
+    learners: Callable[[], LearnerServices]
     #: Where golden sets go (``<data_dir>/eval/golden``); set by the dataset service.
     golden_dir: Path = Path("eval/golden")
     #: Pauses before the second and third webhook attempt grow from this (seconds).
@@ -74,7 +92,12 @@ def deliver(
     if isinstance(consumer, EvalConsumer):
         return write_golden(version, frame, targets.blobs, targets.golden_dir)
     if isinstance(consumer, KnowledgeConsumer):
-        return KnowledgeFeed(*targets.knowledge()).publish(version, frame, consumer.title)
+        learners = targets.learners()
+        return KnowledgeFeed(learners.knowledge.ingest, learners.corpus).publish(
+            version, frame, consumer.title
+        )
+    if isinstance(consumer, RecommenderConsumer):
+        return seed_events(version, frame, targets.learners().events)
     return _to_finetune(consumer, version, frame, targets.blobs)
 
 

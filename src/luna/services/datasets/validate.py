@@ -19,6 +19,7 @@ from luna.services.datasets.normalise import ROW
 def schema_for(record: RecordType) -> pa.DataFrameSchema:
     schema = SCHEMAS[record]
     ranges = {column: (low, high) for column, low, high in schema.ranges}
+    choices = dict(schema.choices)
     columns: dict[str, pa.Column] = {}
     for column in schema.columns:
         checks = []
@@ -26,6 +27,8 @@ def schema_for(record: RecordType) -> pa.DataFrameSchema:
             checks.append(pa.Check.in_range(*ranges[column]))
         if column in schema.text:
             checks.append(pa.Check.str_length(min_value=2, max_value=20_000))
+        if column in choices:
+            checks.append(pa.Check.isin(list(choices[column])))
         columns[column] = pa.Column(
             _dtype(column, record), checks=checks, nullable=column not in schema.required, required=True
         )
