@@ -562,3 +562,76 @@ def test_an_old_portals_interactions_seed_popularity_for_the_cold_start(containe
     cold = container.services.recommender.recommend(str(uuid.uuid4()), top_k=2, strategy="popular")
     assert [item.payload["item_id"] for item in cold.items] == [speicher.item_id, tarif.item_id]
     assert cold.items[0].reason == "beliebt bei anderen Nutzern"
+
+
+HANDBOOK = """# Handbuch Strom
+
+## Kündigung des Vertrags
+
+Die Kündigungsfrist beträgt vier Wochen zum Monatsende. Eine Kündigung muss schriftlich erfolgen.
+
+## Abschlag und Jahresrechnung
+
+Der monatliche Abschlag richtet sich nach dem Vorjahresverbrauch. Die Jahresrechnung kommt im Januar.
+
+## Zählerstand melden
+
+Den Zählerstand melden Sie online oder per Karte. Ohne Meldung wird geschätzt.
+
+## Preisänderungen
+
+Preisänderungen kündigen wir sechs Wochen vorher an. Sie haben dann ein Sonderkündigungsrecht.
+
+## Umzug
+
+Beim Umzug nehmen Sie Ihren Vertrag mit. Melden Sie den Auszugstermin vier Wochen vorher.
+"""
+
+
+def test_documents_become_templated_questions_for_fine_tuning_and_a_golden_set(container: Container) -> None:
+    from luna.services.evaluation.evaluation import read_golden_sets
+    from luna.services.knowledge.ingest import IngestRequest
+
+    container.services.knowledge.ingest.ingest(
+        IngestRequest(HANDBOOK.encode(), "handbuch.md", title="Handbuch Strom")
+    )
+
+    run = container.services.datasets.run("documents-qa")
+
+    assert run.status == "succeeded", run.error
+    golden = read_golden_sets([container.settings.data_dir / "eval" / "golden" / "documents-qa.yaml"])
+    assert len(golden) >= 5
+    assert all(q.document and q.document.startswith("item:") and q.needles for q in golden)
+    sft = "".join(
+        container.blobs.get(f"datasets/documents-qa/v1/sft/{n}.jsonl").decode()
+        for n in ("train", "val", "test")
+    )
+    assert "Kontext:" in sft and "vier Wochen zum Monatsende" in sft
+    evaluated = container.services.evaluation.run(golden, split="all", name="documents")
+    assert evaluated.figures.hit_at_5 == 1.0  # each templated question finds its own passage
+
+
+def test_a_golden_set_is_a_source_of_reference_pairs(container: Container) -> None:
+    (container.settings.data_dir / "golden.yaml").write_text(
+        "- id: g1\n  question: Wie lange ist die Kündigungsfrist?\n  file: handbuch.md\n"
+        "  needles: [vier Wochen zum Monatsende]\n"
+        "- id: g2\n  question: Wie wird das Wetter?\n  answerable: false\n",
+        encoding="utf-8",
+    )
+    pipelines = container.settings.data_dir / "pipelines"
+    pipelines.mkdir(parents=True, exist_ok=True)
+    (pipelines / "golden-pairs.yaml").write_text(
+        "name: golden-pairs\nrecord: qa_pair\ngates: {confidence: 0}\n"
+        "sources: [{kind: file, name: set, path: golden.yaml, format: golden}]\n",
+        encoding="utf-8",
+    )
+
+    container.services.datasets.run("golden-pairs")
+
+    rows = container.services.datasets.export("golden-pairs", 1, "jsonl").decode().splitlines()
+    (pair,) = [json.loads(row) for row in rows]  # the unanswerable question has no reference answer
+    assert (pair["answer"], pair["document"], pair["source"]) == (
+        "vier Wochen zum Monatsende",
+        "handbuch.md",
+        "golden",
+    )

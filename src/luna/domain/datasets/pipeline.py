@@ -32,7 +32,8 @@ class FileSource(_Strict):
     path: str | None = None
     blob: str | None = None
     url: str | None = None
-    format: Literal["auto", "csv", "jsonl", "json", "parquet", "xlsx"] = "auto"
+    #: ``golden``: the evaluation core's golden-set YAML (question, file, needles) as Q/A pairs.
+    format: Literal["auto", "csv", "jsonl", "json", "parquet", "xlsx", "golden"] = "auto"
     #: The worksheet of an Excel workbook (the first when not named).
     sheet: str | None = Field(default=None, max_length=100)
     #: Canonical column ← source column; unnamed canonical columns are looked up by their own name.
@@ -71,15 +72,18 @@ class LunaSource(_Strict):
 
 
 class SyntheticSource(_Strict):
-    """Records from Luna's simulators: meters with their typical faults, or day-ahead prices."""
+    """Records from Luna's simulators (meters with their typical faults, day-ahead prices) or templated
+    questions about the knowledge base's passages (``questions``: Q/A pairs with the passage)."""
 
     kind: Literal["synthetic"]
     name: str = Field(pattern=NAME_PATTERN)
-    generator: Literal["meter_readings", "prices"]
+    generator: Literal["meter_readings", "prices", "questions"]
     #: The last whole UTC days.
     days: int = Field(default=1, ge=1, le=366)
     meters: int = Field(default=5, ge=1, le=1000)
     seed: int = Field(default=42, ge=0, lt=2**63)
+    #: ``questions``: at most this many pairs.
+    limit: int = Field(default=1000, ge=1, le=100_000)
 
 
 Source = Annotated[FileSource | LunaSource | SyntheticSource, Field(discriminator="kind")]
@@ -282,7 +286,7 @@ class Pipeline(_Strict):
         names = [source.name for source in self.sources]
         if len(set(names)) != len(names):
             raise ValueError("source names must be unique within a pipeline")
-        wanted = {"meter_readings": "meter_reading", "prices": "price"}
+        wanted = {"meter_readings": "meter_reading", "prices": "price", "questions": "qa_pair"}
         for source in self.sources:
             if isinstance(source, SyntheticSource) and wanted[source.generator] != self.record:
                 raise ValueError(f"generator {source.generator!r} makes {wanted[source.generator]} records")

@@ -20,18 +20,21 @@ from typing import Literal
 
 import numpy as np
 import polars as pl
+import yaml
 
 from luna.domain.datasets.pipeline import FileSource, LunaSource, Pipeline, Source, SyntheticSource
 from luna.domain.datasets.records import RecordType
 from luna.domain.errors import InvalidInput, TooLarge
+from luna.domain.evaluation import parse_golden_set
 from luna.ports.blobs import BlobStore
 from luna.ports.energy import EnergyStore
 from luna.ports.fetch import Fetcher
 from luna.ports.sql import Database
 from luna.services.datasets.normalise import to_canonical
 from luna.services.datasets.synthetic import reading_frame, synthetic_frame
+from luna.services.datasets.templated import template_pairs
 
-Format = Literal["csv", "jsonl", "json", "parquet", "xlsx"]
+Format = Literal["csv", "jsonl", "json", "parquet", "xlsx", "golden"]
 _SUFFIXES: dict[str, Format] = {
     ".csv": "csv",
     ".txt": "csv",
@@ -75,6 +78,11 @@ def read_source(
     """The source's records; for a file source ``only`` reads just that one file (a partition)."""
     if isinstance(source, LunaSource):
         return _read_luna(source, pipeline.record, access)
+    if isinstance(source, SyntheticSource) and source.generator == "questions":
+        raw = template_pairs(access.database, source.limit)
+        address = f"synthetic:questions?limit={source.limit}"
+        canonical = to_canonical(raw, pipeline.record, None, source.name)
+        return SourceRead(source.name, address, _frame_hash(raw), canonical)
     if isinstance(source, SyntheticSource):
         raw = synthetic_frame(source.generator, source.days, source.meters, source.seed, datetime.now(UTC))
         address = f"synthetic:{source.generator}?days={source.days}&meters={source.meters}&seed={source.seed}"
@@ -156,6 +164,8 @@ def parse_file(
     kind: Format = declared if declared != "auto" else _SUFFIXES.get(Path(name).suffix.lower(), "csv")  # type: ignore[assignment]
     if kind == "xlsx":
         return _excel(data, name, source_name, sheet)
+    if kind == "golden":
+        return _golden(data, name, source_name)
     try:
         if kind == "parquet":
             return pl.read_parquet(io.BytesIO(data))
@@ -187,6 +197,21 @@ def _excel(data: bytes, name: str, source_name: str, sheet: str | None) -> pl.Da
     except Exception as error:  # calamine reports a broken workbook or a missing sheet in its own types
         first_line = str(error).strip().splitlines()[0][:200] if str(error).strip() else type(error).__name__
         raise InvalidInput(f"source {source_name!r}: {name} cannot be read as xlsx: {first_line}") from error
+
+
+def _golden(data: bytes, name: str, source_name: str) -> pl.DataFrame:
+    """A golden set (``luna eval``'s YAML) as Q/A pairs: the needles, the passages a right answer
+    stands on, are the reference answer; unanswerable questions have none and are left out."""
+    try:
+        questions = parse_golden_set(yaml.safe_load(_decode(data)), name)
+    except yaml.YAMLError as error:
+        raise InvalidInput(f"source {source_name!r}: {name} is no YAML: {error}") from error
+    rows = [
+        {"question": q.question, "answer": " … ".join(q.needles), "document": q.document, "source": "golden"}
+        for q in questions
+        if q.answerable
+    ]
+    return pl.DataFrame(rows, schema=dict.fromkeys(("question", "answer", "document", "source"), pl.String))
 
 
 def _decode(data: bytes) -> str:
