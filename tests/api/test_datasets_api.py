@@ -306,3 +306,32 @@ async def test_an_open_stream_tells_of_a_run_that_ends_while_it_waits(
     finally:
         later.join()
     assert [json.loads(e["data"])["version"] for e in _events(streamed.text)] == [1]
+
+
+async def _account_key(client: httpx.AsyncClient, admin: dict[str, str], name: str, scope: str) -> str:
+    created = await client.post(
+        "/api/v1/admin/service-accounts", json={"name": name, "scopes": [scope]}, headers=admin
+    )
+    assert created.status_code == 201, created.text
+    key: str = created.json()["data"]["key"]
+    return key
+
+
+async def test_machines_pull_released_versions_with_a_datasets_read_key(
+    app: FastAPI, container: Container, client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    await run_as_job(app, client, admin)
+    reader = {"X-Service-Key": await _account_key(client, admin, "trainer", "datasets:read")}
+    other = {"X-Service-Key": await _account_key(client, admin, "grafana", "kpi:read")}
+
+    listed = await client.get(f"/api/v1/datasets/{PIPELINE}/versions", headers=reader)
+    pulled = await client.get(
+        f"/api/v1/datasets/{PIPELINE}/versions/1", params={"format": "csv"}, headers=reader
+    )
+
+    assert [v["number"] for v in listed.json()["data"]["versions"]] == [1]
+    assert pulled.status_code == 200 and pulled.headers["content-type"].startswith("text/csv")
+    assert pulled.text.count("api-1") == 6
+    assert (await client.get(f"/api/v1/datasets/{PIPELINE}/versions/1")).status_code == 401
+    assert (await client.get(f"/api/v1/datasets/{PIPELINE}/versions/1", headers=other)).status_code == 403
+    assert (await client.get(f"/api/v1/datasets/{PIPELINE}/versions/9", headers=reader)).status_code == 404

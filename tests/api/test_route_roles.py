@@ -60,6 +60,8 @@ ACCESS: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/flywheel/sessions"): SERVICE,
     ("GET", "/api/v1/flywheel/kpis"): SERVICE,
     ("GET", "/api/v1/flywheel/sessions/{source}/{session_id}"): SERVICE,
+    ("GET", "/api/v1/datasets/{name}/versions"): SERVICE,
+    ("GET", "/api/v1/datasets/{name}/versions/{number}"): SERVICE,
 }
 #: Everything under /api/v1/admin is for operators; the table above holds the rest.
 ADMIN_PREFIX = "/api/v1/admin/"

@@ -27,7 +27,7 @@ def test_a_pipeline_run_shows_its_version_quality_steps_and_consumer(page: Page,
     expect(version.last).to_contain_text("verteilt", timeout=UI_MS)  # the view refreshes while a run runs
     expect(version.last).to_contain_text("Qualität")
     expect(version.last).to_contain_text("Herkunft: luna:readings")
-    expect(version.last).to_contain_text("Abnehmer energy: übergeben")
+    expect(version.last).to_contain_text("Abnehmer energy: Version 1, übergeben")
     version.last.get_by_text("Was die Schritte gefunden haben").click()
     expect(version.last).to_contain_text("dedup:strict:")
     version.last.get_by_text("Herkunft und Abnehmer als Graph").click()

@@ -635,3 +635,35 @@ def test_a_golden_set_is_a_source_of_reference_pairs(container: Container) -> No
         "handbuch.md",
         "golden",
     )
+
+
+def test_luna_interaction_events_are_a_source_without_the_recommenders_bookkeeping(
+    container: Container,
+) -> None:
+    from luna.services.knowledge.ingest import IngestRequest
+
+    item = container.services.knowledge.ingest.ingest(
+        IngestRequest(b"# Tarif\n\nDer Tarif gilt ab Januar.\n", "t.md")
+    )
+    user = str(uuid.uuid4())
+    container.services.events.record({"user_id": user, "type": "like", "item_id": item.item_id})
+    container.services.events.record({"user_id": user, "type": "view", "item_id": item.item_id})
+    pipelines = container.settings.data_dir / "pipelines"
+    pipelines.mkdir(parents=True, exist_ok=True)
+    (pipelines / "interactions.yaml").write_text(
+        "name: interactions\nrecord: event\ngates: {confidence: 0}\n"
+        "sources: [{kind: luna, name: own, table: events}]\n",
+        encoding="utf-8",
+    )
+
+    container.services.datasets.run("interactions")
+
+    rows = [
+        json.loads(r)
+        for r in container.services.datasets.export("interactions", 1, "jsonl").decode().splitlines()
+    ]
+    assert sorted((r["user"], r["type"]) for r in rows) == [(user, "like"), (user, "view")]
+    assert container.services.datasets.version("interactions", 1).quality["groups"]["type"] == {
+        "like": 0.5,
+        "view": 0.5,
+    }

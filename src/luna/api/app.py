@@ -35,6 +35,7 @@ from luna.api.routers import (
     conversations,
     data,
     datasets,
+    datasets_pull,
     events,
     feedback,
     flywheel,
@@ -83,6 +84,7 @@ PUBLIC_ROUTERS: tuple[APIRouter, ...] = (
     help.router,
     hooks.router,
     flywheel.router,
+    datasets_pull.router,
 )
 #: Routers under /api/v1/admin; the admin key is enforced here for every route they hold.
 ADMIN_ROUTERS: tuple[APIRouter, ...] = (

@@ -244,7 +244,8 @@ HELP_ROUTES: Mapping[str, HelpRoute] = {
             "oder ein Auswertungsskript, jeweils nur mit den Rechten, die sie brauchen.",
             "Wie verbinde ich n8n oder Grafana mit Luna, und was passiert mit dem Schlüssel?",
             "Legen Sie ein Konto mit den nötigen Berechtigungen an: sessions:write zum Senden von Sitzungen, "
-            "kpi:read für Kennzahlen, sessions:read-raw nur, wenn Sitzungstexte gelesen werden müssen (jeder "
+            "kpi:read für Kennzahlen, datasets:read zum Abrufen freigegebener Datensätze, sessions:read-raw "
+            "nur, wenn Sitzungstexte gelesen werden müssen (jeder "
             "Zugriff landet mit Begründung im Prüfprotokoll). Der Schlüssel erscheint genau einmal; Luna "
             "speichert nur seinen Hashwert. Der Absender schickt ihn im Header X-Service-Key. Ein gesperrtes "
             "Konto ist sofort ungültig.",

@@ -61,12 +61,12 @@ class FileSource(_Strict):
 
 
 class LunaSource(_Strict):
-    """Luna's own history: rated answers and the flywheel's conversation sessions (both only of users who
-    consented, stored redacted and, for sessions, pseudonymised), stored readings, prices."""
+    """Luna's own history: rated answers, the flywheel's conversation sessions and interaction events
+    (all only of users who consented; texts stored redacted, sessions pseudonymised), readings, prices."""
 
     kind: Literal["luna"]
     name: str = Field(pattern=NAME_PATTERN)
-    table: Literal["feedback", "sessions", "readings", "prices"]
+    table: Literal["feedback", "sessions", "events", "readings", "prices"]
     #: Only history of the last days (readings, prices, feedback); None reads all.
     days: int | None = Field(default=None, ge=1, le=3650)
 

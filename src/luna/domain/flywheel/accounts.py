@@ -24,6 +24,7 @@ class Scope(StrEnum):
     SESSIONS_WRITE = "sessions:write"  # send sessions to the webhook
     SESSIONS_READ_RAW = "sessions:read-raw"  # read stored session texts (every read is audited)
     KPI_READ = "kpi:read"  # read KPI values and alerts
+    DATASETS_READ = "datasets:read"  # list and pull dataset versions (a trainer, a BI tool)
 
 
 @dataclass(frozen=True, slots=True)

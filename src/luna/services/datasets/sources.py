@@ -235,6 +235,7 @@ def _read_luna(source: LunaSource, record: RecordType, access: SourceAccess) -> 
     readers: dict[str, Callable[[], pl.DataFrame]] = {
         "feedback": lambda: _feedback(access, since),
         "sessions": lambda: _sessions(access, since),
+        "events": lambda: _events(access, since),
         "readings": lambda: _readings(access, since),
         "prices": lambda: _prices(access, since),
     }
@@ -303,6 +304,28 @@ def _sessions(access: SourceAccess, since: datetime | None) -> pl.DataFrame:
                     }
                 )
     schema = {k: pl.Float64 if k == "rating" else pl.String for k in (*_FEEDBACK_COLUMNS, "topic")}
+    return pl.DataFrame(rows, schema=schema)
+
+
+def _events(access: SourceAccess, since: datetime | None) -> pl.DataFrame:
+    """Interaction events of users who consented to learning (``event`` records), without the
+    recommender's own ``recommend`` bookkeeping."""
+    rows: list[dict[str, object]] = []
+    with access.database.unit_of_work(read_only=True) as uow:
+        for batch in uow.events.for_learning(consent_default=access.consent_default):
+            rows += [
+                {
+                    "user": e.user_id,
+                    "item_id": e.item_id,
+                    "type": str(e.type),
+                    "ts": e.ts,
+                    "chunk_id": e.chunk_id,
+                }
+                for e in batch
+                if e.item_id and str(e.type) != "recommend" and (since is None or e.ts >= since)
+            ]
+    schema: dict[str, pl.DataType] = {c: pl.String() for c in ("user", "item_id", "type", "chunk_id")}
+    schema["ts"] = pl.Datetime("us", "UTC")
     return pl.DataFrame(rows, schema=schema)
 
 

@@ -26,6 +26,7 @@ SCOPE_TEXT: Final = {
     Scope.SESSIONS_WRITE: "Sitzungen an den Webhook senden",
     Scope.SESSIONS_READ_RAW: "Gespeicherte Sitzungstexte lesen (jeder Zugriff wird protokolliert)",
     Scope.KPI_READ: "Kennzahlen und Sitzungszahlen lesen",
+    Scope.DATASETS_READ: "Datensätze auflisten und ihre Versionen abrufen",
 }
 _ACTOR: Final = "admin-dashboard"
 _Revoke = Callable[[ServiceAccount], Awaitable[None]]

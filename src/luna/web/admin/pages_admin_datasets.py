@@ -18,6 +18,7 @@ from nicegui import ui
 from luna.domain.datasets.versions import DatasetRun, DatasetVersion, Delivery, LineageEdge
 from luna.services.datasets.datasets import DATASETS_JOB, DatasetService
 from luna.services.datasets.pipeline_files import PipelineFile
+from luna.services.operations.jobs import JobService
 from luna.web.components.errors import failure_shown
 from luna.web.components.formats import de_datetime, de_number, de_percent
 from luna.web.components.layout import AdminView, admin_page
@@ -40,6 +41,10 @@ class _Dataset:
     lineage: list[LineageEdge]
     run: DatasetRun | None
     deliveries: list[Delivery]
+    #: The versions before the newest (a few), and every version's number by id (consumers may use an
+    #: older one after a rollback).
+    earlier: list[DatasetVersion]
+    numbers: dict[str, int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,21 +52,32 @@ class _Snapshot:
     pipelines: list[PipelineFile]
     runs: list[DatasetRun]
     datasets: list[_Dataset]
+    #: Progress (0–1) and message of the job of each running run.
+    progress: dict[str, tuple[float, str]]
 
 
-def _read(service: DatasetService) -> _Snapshot:
+def _read(service: DatasetService, jobs: JobService) -> _Snapshot:
     datasets = []
     for name, number, _ in service.datasets():
-        newest = service.version(name, number)
+        versions = service.versions(name)
+        newest = versions[0]
         runs = [
             r for r in service.runs(pipeline=name, limit=_RUNS_SHOWN) if r.version_id == newest.version_id
         ]
+        numbers = {v.version_id: v.number for v in versions}
+        made = runs[0] if runs else None
         datasets.append(
             _Dataset(
-                newest, service.lineage(name, number), runs[0] if runs else None, service.deliveries(name)
+                newest, service.lineage(name, number), made, service.deliveries(name), versions[1:6], numbers
             )
         )
-    return _Snapshot(service.pipelines(), service.runs(limit=_RUNS_SHOWN), datasets)
+    runs = service.runs(limit=_RUNS_SHOWN)
+    progress = {}
+    for run in runs:
+        if run.status == "running" and run.job_id:
+            job = jobs.get(run.job_id)
+            progress[run.run_id] = (job.progress or 0.0, job.message or "")
+    return _Snapshot(service.pipelines(), runs, datasets, progress)
 
 
 @admin_page("/admin/datasets")
@@ -82,10 +98,10 @@ async def datasets(view: AdminView) -> None:
 
     async def refresh() -> None:
         with failure_shown(pipelines, runs, versions, what="Die Datenübersicht"):
-            snapshot = await in_thread(_read, services.datasets)
+            snapshot = await in_thread(_read, services.datasets, services.jobs)
             if snapshot != shown.get("snapshot"):  # unchanged: keep what the operator opened
                 _pipelines(pipelines, snapshot.pipelines, start)
-                _runs(runs, snapshot.runs)
+                _runs(runs, snapshot.runs, snapshot.progress)
                 _datasets(versions, snapshot.datasets)
                 shown["snapshot"] = snapshot
             state["running"] = any(run.status == "running" for run in snapshot.runs)
@@ -143,7 +159,7 @@ def _pipeline(entry: PipelineFile, start: Callable[[str], Awaitable[None]]) -> N
         ).classes("text-sm luna-muted")
 
 
-def _runs(area: ui.column, found: list[DatasetRun]) -> None:
+def _runs(area: ui.column, found: list[DatasetRun], progress: dict[str, tuple[float, str]]) -> None:
     area.clear()
     with area:
         if not found:
@@ -154,6 +170,12 @@ def _runs(area: ui.column, found: list[DatasetRun]) -> None:
             with ui.row().classes("w-full items-center gap-2").mark("dataset-run"):
                 ui.badge(text, color=color)
                 ui.label(f"{run.pipeline} · {de_datetime(run.started_at)}").classes("text-sm")
+                if run.run_id in progress:
+                    share, message = progress[run.run_id]
+                    ui.linear_progress(value=share, show_value=False).classes("w-32").props(
+                        f'aria-label="Fortschritt {de_percent(share)}"'
+                    )
+                    ui.label(f"{de_percent(share)} {message}").classes("text-sm luna-muted")
                 if run.error:
                     ui.label(run.error).classes("text-sm text-negative")
 
@@ -192,6 +214,9 @@ def _dataset(dataset: _Dataset) -> None:
                 f"Verschiebung gegenüber der Vorversion bei {name}: {de_percent(float(distance))}"
             ).classes("text-sm")
         _steps(dataset.run)
+        if dataset.earlier:
+            older = " · ".join(_version_line(v) for v in dataset.earlier)
+            ui.label(f"Frühere Versionen: {older}").classes("text-sm luna-muted")
         inputs = " · ".join(f"{edge.input_ref} ({de_number(edge.records)})" for edge in dataset.lineage)
         ui.label(f"Herkunft: {inputs or '—'}").classes("text-sm luna-muted")
         with ui.expansion("Herkunft und Abnehmer als Graph", icon="account_tree").classes("w-full"):
@@ -200,7 +225,8 @@ def _dataset(dataset: _Dataset) -> None:
             )
         for delivery in dataset.deliveries:
             when = de_datetime(delivery.updated_at)
-            line = f"Abnehmer {delivery.consumer}: {_DELIVERY[delivery.status]} ({when})"
+            used = dataset.numbers.get(delivery.version_id, "?")
+            line = f"Abnehmer {delivery.consumer}: Version {used}, {_DELIVERY[delivery.status]} ({when})"
             ui.label(line + (f" – {delivery.error}" if delivery.error else "")).classes(
                 "text-sm " + ("text-negative" if delivery.status == "failed" else "")
             )
@@ -220,6 +246,12 @@ def lineage_graph(version: DatasetVersion, edges: list[LineageEdge], deliveries:
         own = "" if delivery.version_id == version.version_id else " (ältere Version)"
         lines.append(f"  v --> c{index}[{label(f'{delivery.consumer}: {state}{own}')}]")
     return "\n".join(lines)
+
+
+def _version_line(version: DatasetVersion) -> str:
+    score = de_number(float(version.quality.get("score") or 0.0), 1)
+    held = "" if version.gates_passed else " (zurückgehalten)"
+    return f"v{version.number}: {de_number(version.records)} Datensätze, Qualität {score}{held}"
 
 
 def _quality_line(quality: dict[str, Any]) -> str:
