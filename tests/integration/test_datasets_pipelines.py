@@ -557,7 +557,7 @@ def test_an_old_portals_interactions_seed_popularity_for_the_cold_start(containe
     (delivery,) = container.services.datasets.deliveries("portal-events")
     assert (delivery.detail["stored"], delivery.detail["left_out"]) == (13, 1)
     with container.database.unit_of_work(read_only=True) as uow:  # one pseudonymous user per person
-        assert uow.events.count(user_id=seeded_user("kunde-1")) == 2
+        assert uow.events.count(user_id=seeded_user(container.services.sessions.user_ref, "kunde-1")) == 2
     container.services.learning.run("test")
     cold = container.services.recommender.recommend(str(uuid.uuid4()), top_k=2, strategy="popular")
     assert [item.payload["item_id"] for item in cold.items] == [speicher.item_id, tarif.item_id]

@@ -44,6 +44,7 @@ from luna.services.datasets.dedup import question_key
 from luna.services.datasets.golden import write_golden
 from luna.services.datasets.knowledge_feed import KnowledgeFeed
 from luna.services.datasets.seed_events import seed_events
+from luna.services.flywheel.sessions import SessionService
 from luna.services.knowledge.corpus import CorpusService
 from luna.services.knowledge.knowledge import KnowledgeBase
 from luna.services.learning.events import EventService
@@ -64,6 +65,9 @@ class LearnerServices(Protocol):
 
     @property
     def events(self) -> EventService: ...
+
+    @property
+    def sessions(self) -> SessionService: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +101,8 @@ def deliver(
             version, frame, consumer.title
         )
     if isinstance(consumer, RecommenderConsumer):
-        return seed_events(version, frame, targets.learners().events)
+        learners = targets.learners()
+        return seed_events(version, frame, learners.events, learners.sessions.user_ref)
     return _to_finetune(consumer, version, frame, targets.blobs)
 
 

@@ -2,15 +2,17 @@
 
 An old portal's logs (who read, clicked or liked which document) give the nightly learning job its
 popularity figures from the first day, so the cold start serves what people really used. Users of the
-other system are mapped to stable pseudonymous ids (UUIDv5 of their id there), so the same person
-maps to the same Luna user in every run and no foreign id is stored. Events naming an item the
-knowledge base does not hold are left out and counted; every seeded event carries
+other system are mapped to stable pseudonymous ids through the flywheel's keyed pseudonymiser (HMAC
+with ``flywheel.pseudonym_key``, shaped as a UUID), so the same person maps to the same Luna user in
+every run, no foreign id is stored, and nobody without the key can test a guessed id against them.
+Events naming an item the knowledge base does not hold are left out and counted; every seeded event carries
 ``meta.seeded_from`` (dataset and version), so seeding can be told apart and undone.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any, Final
 
 import polars as pl
@@ -19,21 +21,22 @@ from luna.domain.datasets.versions import DatasetVersion
 from luna.domain.errors import InvalidInput
 from luna.services.learning.events import EventService
 
-#: Namespace of the seeded users' ids: uuid5(SEEDED_USERS, "<id in the other system>").
-SEEDED_USERS: Final = uuid.UUID("6f1c5a8e-3d2b-5c4e-9a7f-0b1d2e3f4a5b")
 #: Events per transaction (the event API's batch limit).
 _BATCH: Final = 1000
 
 
-def seeded_user(external: str) -> str:
-    return str(uuid.uuid5(SEEDED_USERS, external))
+def seeded_user(pseudonym: Callable[[str], str], external: str) -> str:
+    """The Luna user id of a user of another system: their keyed pseudonym (``<key id>:<hex>``) as a UUID."""
+    return str(uuid.UUID(hex=pseudonym(external).rsplit(":", 1)[-1][:32]))
 
 
-def seed_events(version: DatasetVersion, frame: pl.DataFrame, events: EventService) -> dict[str, Any]:
+def seed_events(
+    version: DatasetVersion, frame: pl.DataFrame, events: EventService, pseudonym: Callable[[str], str]
+) -> dict[str, Any]:
     origin = f"{version.dataset} v{version.number}"
     rows = [
         {
-            "user_id": seeded_user(str(row["user"])),
+            "user_id": seeded_user(pseudonym, str(row["user"])),
             "item_id": row["item_id"],
             "type": row["type"],
             "ts": row["ts"].isoformat(),
