@@ -1,11 +1,13 @@
 """The Smart-Meter view in a real browser: kWh bars per day with the running day marked, plain words
 when a period reaches back before the data, no PV for a meter without PV, both peaks explained,
-German times in the tooltip, a readable "Automatisch", the state kept in the URL, and CSV export."""
+German times in the tooltip, a readable "Automatisch", the state kept in the URL, CSV export, and
+"◀ früher" / "später ▶" and picked days moving the window (kept in the URL, exported as shown)."""
 
 from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -16,6 +18,9 @@ from tests.e2e.test_responsive import PHONE, WIDE, overflow
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 GERMAN_STAMP = re.compile(r"\d{2}\.\d{2}\.\d{4}, \d{2}:\d{2} Uhr")
+#: The shown window: ``08.03.2026, 14:00 – 09.03.2026, 14:00 Uhr``, ``08.03. – 09.03.2026`` or one day
+#: (``\s``: no-break spaces keep each date with its time).
+WINDOW = re.compile(r"^\d{2}\.\d{2}\.(\d{4},\s\d{2}:\d{2}\s|\s)–\s.*(\sUhr|\d{4})$|^\d{2}\.\d{2}\.\d{4}$")
 
 
 #: A meter without PV, fed by a CSV drop; its name sorts after the simulated ones, which other tests
@@ -156,3 +161,82 @@ def test_the_shown_series_downloads_as_german_csv(page: Page, web: WebServer) ->
     assert lines[0].startswith("Beginn;Ende;Verbrauch (kWh)"), lines[0]
     assert re.match(r"\d{2}\.\d{2}\.\d{4} \d{2}:\d{2};", lines[1]), lines[1]
     assert "unvollständig" in lines[-1] and re.search(r";\d+,\d{3};", lines[-1]), lines[-1]
+
+
+def _window(page: Page) -> str:
+    label = page.get_by_text(WINDOW)
+    expect(label).to_be_visible()
+    return " ".join(label.inner_text().split())  # no-break spaces keep a date with its time
+
+
+def test_earlier_and_picked_days_move_the_window_survive_a_reload_and_export_what_is_shown(
+    page: Page, web: WebServer
+) -> None:
+    meters = _link_both_meters(page, web)
+    meter = next((meter for meter, has_pv in meters.items() if has_pv), next(iter(meters)))
+    earlier, later = page.get_by_role("button", name="früher"), page.get_by_role("button", name="später")
+    page.goto(f"{web.base_url}/energy?zaehler={meter}&zeitraum=1d&aufloesung=1h")
+    newest = _window(page)
+    expect(later).to_be_disabled()  # nothing after the newest readings
+
+    earlier.click()
+    page.wait_for_url(re.compile(r"zurueck=1"))
+    expect(page.get_by_text(WINDOW)).not_to_have_text(newest)
+    before = _window(page)
+    newest_start = newest.split(" – ")[0]
+    assert before.endswith(f" – {newest_start} Uhr"), (before, newest)  # the day right before, no gap
+    expect(later).to_be_enabled()
+    expect(earlier).to_be_disabled()  # the seeded two days begin where this window begins
+    page.reload()
+    assert _window(page) == before
+    expect(page.get_by_text(re.compile(r"Auflösung: Stunden · Energie in kWh je Stunde"))).to_be_visible()
+    page.set_viewport_size(PHONE)
+    shoot(page, "customer-energy-earlier-414")  # the longest window label between the arrows
+    assert overflow(page) == 0
+
+    with page.expect_download() as download:
+        page.get_by_role("button", name="CSV herunterladen").first.click()
+    rows = download.value.path().read_text(encoding="utf-8-sig").splitlines()[1:]
+    assert len(rows) == 24, rows
+    assert rows[0].split(";")[0] == before.split(" – ")[0].replace(",", ""), (rows[0], before)
+    assert rows[-1].split(";")[1] == newest_start.replace(",", ""), (rows[-1], newest)
+
+    page.get_by_label("Zeitraum").click()
+    page.get_by_role("option", name="Eigener Zeitraum").click()
+    dialog = page.get_by_role("dialog")
+    shown_from = before.split(",")[0]  # the picker starts from the days on screen
+    expect(dialog.get_by_label("Von", exact=True)).to_have_value(shown_from)
+    dialog.get_by_role("button", name="Abbrechen").click()
+    expect(dialog).to_have_count(0)
+    expect(page.get_by_label("Zeitraum")).to_have_value("24 Stunden")  # cancelled: nothing changed
+    assert "zurueck=1" in page.url and _window(page) == before
+
+    today = datetime.now(ZoneInfo("Europe/Berlin")).date()
+    yesterday = today - timedelta(days=1)
+    page.get_by_role("button", name="Zeitraum wählen").click()
+    dialog.get_by_label("Von", exact=True).fill(f"{today:%d.%m.%Y}")
+    dialog.get_by_label("Bis", exact=True).fill(f"{yesterday:%d.%m.%Y}")
+    dialog.get_by_role("button", name="Anzeigen").click()
+    expect(dialog.get_by_role("alert")).to_have_text(re.compile(r"^Das Von-Datum liegt nach dem Bis-Datum"))
+    shoot(page, "customer-energy-range-dialog-414")
+    dialog.get_by_label("Von", exact=True).fill(f"{yesterday.day}.{yesterday.month}.{yesterday.year}")
+    dialog.get_by_label("Bis", exact=True).fill(f"{today:%d.%m.%Y}")
+    dialog.get_by_role("button", name="Anzeigen").click()
+
+    page.wait_for_url(re.compile(f"zeitraum=frei&aufloesung=1h&von={yesterday}&bis={today}"))
+    head = f"{yesterday:%d.%m.}" if yesterday.year == today.year else f"{yesterday:%d.%m.%Y}"
+    expect(page.get_by_text(WINDOW)).to_have_text(f"{head} – {today:%d.%m.%Y}")
+    expect(page.get_by_label("Zeitraum")).to_have_value("Eigener Zeitraum")
+    expect(later).to_be_disabled()
+    expect(earlier).to_be_enabled()
+    if meters[meter]:  # the simulator draws PV by chance
+        for name in ("Autarkie", "Netzbezug", "Einspeisung"):
+            expect(page.get_by_text(name, exact=True)).to_be_visible()
+        expect(page.get_by_text(re.compile(r"^\d+ %$")).first).to_be_visible()
+    page.reload()
+    expect(page.get_by_text(WINDOW)).to_have_text(f"{head} – {today:%d.%m.%Y}")
+    for size, name in (({"width": 1280, "height": 720}, "1280"), (PHONE, "414")):
+        page.set_viewport_size(size)
+        page.wait_for_timeout(400)  # the chart resizes
+        shoot(page, f"customer-energy-range-{name}")
+    assert overflow(page) == 0

@@ -1,5 +1,5 @@
 """The Smart-Meter view's chart card: power as a line or energy as bars, what it shows said in words,
-and the shown series as CSV.
+and the shown series (the window on screen, nothing else) as CSV.
 
 The chart reads the store's rollups through the energy-data service, never millions of raw rows.
 Energy bars are summed from hourly rollups per Europe/Berlin hour, day or month
@@ -7,6 +7,9 @@ Energy bars are summed from hourly rollups per Europe/Berlin hour, day or month
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
 
 from nicegui import ui
 
@@ -21,7 +24,7 @@ from luna.web.components.meter_charts import MeterPlot, meter_chart
 from luna.web.components.offload import in_thread
 from luna.web.components.widgets import card_title, empty_state
 from luna.web.customer.meter_choice import RESOLUTION_NAMES
-from luna.web.customer.meter_csv import meter_csv
+from luna.web.customer.meter_csv import meter_csv, meter_csv_name
 from luna.web.customer.meter_view_state import Window
 
 #: Resolutions drawn as a power line, as the store names them.
@@ -39,6 +42,7 @@ class MeterChartCard:
     def __init__(self) -> None:
         self._plot: MeterPlot | None = None
         self._meter_id = ""
+        self._file_name = ""
         with ui.card().classes("w-full"):
             with ui.row().classes("w-full items-center justify-between gap-2"):
                 self._title = ui.row()
@@ -46,9 +50,8 @@ class MeterChartCard:
                 self._export.props("flat dense no-caps").mark("meter-csv")
             self._caption = ui.label().classes("text-sm luna-muted").props('role="status"')
             self._notes = ui.column().classes("w-full gap-0").mark("meter-notes")
-            self._chart = (
-                ui.echart(meter_chart(MeterPlot(has_pv=False))).classes("w-full h-96").mark("meter-chart")
-            )
+            self._chart_area = ui.column().classes("w-full")
+            self._chart: ui.echart | None = None
             self._problem = ui.column().classes("w-full")
 
     def empty(self, meter: MeterInfo) -> None:
@@ -56,6 +59,13 @@ class MeterChartCard:
         self._caption.set_text("")
         with self._problem:
             empty_state("Keine Messwerte", "Für diesen Zähler liegen noch keine Messwerte vor.", "bolt")
+
+    def nothing_in(self, meter: MeterInfo, text: str) -> None:
+        """The chosen window holds no readings: ``text`` says so, and where there are some."""
+        self._show(meter, None)
+        self._caption.set_text("")
+        with self._problem:
+            empty_state("Keine Messwerte in diesem Zeitraum", text, "event_busy")
 
     async def draw(self, view: CustomerView, meter: MeterInfo, window: Window, notes: list[str]) -> None:
         """Read and draw ``window`` at its resolution; too many points or a failure say so instead."""
@@ -69,9 +79,8 @@ class MeterChartCard:
         if attempt.failed:
             return
         self._show(meter, plot)
-        self._chart.options.clear()
-        self._chart.options.update(meter_chart(plot))
-        self._chart.update()
+        self._file_name = meter_csv_name(meter.meter_id, window.requested_start, window.requested_end)
+        self._paint(meter_chart(plot))
         self._caption.set_text(_caption(plot, window))
         if plot.unit is not None and any(bar.partial for bar in plot.bars):
             notes = [*notes, _PARTIAL_NOTE]
@@ -86,7 +95,21 @@ class MeterChartCard:
             card_title("Verbrauch und PV-Erzeugung" if meter.has_pv else "Verbrauch", "bolt")
         self._notes.clear()
         self._problem.clear()
-        self._chart.visible = self._export.visible = plot is not None
+        self._chart_area.visible = self._export.visible = plot is not None
+
+    def _paint(self, options: dict[str, Any]) -> None:
+        """Update the chart in place (no flicker on a live update) where only the data changed;
+        draw a new one where its frame changed, because ECharts merges options and would keep a
+        zoom slider or an axis type the new chart does not have."""
+        chart = self._chart
+        if chart is not None and same_frame(chart.options, options):
+            chart.options.clear()
+            chart.options.update(options)
+            chart.update()
+            return
+        self._chart_area.clear()
+        with self._chart_area:
+            self._chart = ui.echart(options).classes("w-full h-96").mark("meter-chart")
 
     def _too_many(self, error: InvalidInput) -> None:
         suggested = RESOLUTION_NAMES.get(str(error.details.get("suggested_resolution")))
@@ -101,7 +124,18 @@ class MeterChartCard:
 
     def _download(self) -> None:
         if self._plot is not None:
-            ui.download(meter_csv(self._plot), f"luna-zaehler-{self._meter_id}.csv", "text/csv")
+            ui.download(meter_csv(self._plot), self._file_name, "text/csv")
+
+
+def same_frame(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
+    """The two chart options have the same parts (zoom, grid, …) and the same kind of x axis, so
+    merging the new ones into the drawn chart shows exactly the new chart."""
+    return set(old) == set(new) and _axis_type(old) == _axis_type(new)
+
+
+def _axis_type(options: Mapping[str, Any]) -> object:
+    axis = options.get("xAxis")
+    return axis.get("type") if isinstance(axis, Mapping) else None
 
 
 def _read_plot(view: CustomerView, meter: MeterInfo, window: Window) -> MeterPlot:
@@ -112,8 +146,8 @@ def _read_plot(view: CustomerView, meter: MeterInfo, window: Window) -> MeterPlo
         series = data.meter_series(meter.meter_id, window.start, window.end, _LINES[window.resolution])
         return MeterPlot(has_pv=meter.has_pv, series=series)
     hourly = data.meter_series(meter.meter_id, window.start, window.end, "1h")
-    first = meter.first_ts or window.start
-    bars = energy_bars(_hour_rows(hourly), unit, window.start, window.end, (first, window.end))
+    # Bars are marked partial where the readings in the window begin or end inside them.
+    bars = energy_bars(_hour_rows(hourly), unit, window.start, window.end, (window.data_start, window.end))
     return MeterPlot(has_pv=meter.has_pv, unit=unit, bars=bars)
 
 

@@ -1,4 +1,5 @@
-"""A meter's insights as key figures in German: energy, PV, peaks, costs and what shifting saves.
+"""A meter's insights as key figures in German: energy, PV, self-sufficiency, grid import and export,
+peaks, costs and what shifting saves.
 
 Two peaks are shown, each named for what it is: the highest quarter-hour mean (what grid tariffs
 with a demand charge bill, and what the 15-minute chart shows) and the highest single reading (a
@@ -8,9 +9,12 @@ higher spikes reads as a mistake.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from nicegui import ui
 
 from luna.domain.energy import MeterInfo
+from luna.domain.insights import EnergyTotals
 from luna.services.energy.insights import MeterInsights
 from luna.web.components.formats import de_count, de_datetime, de_eur, de_number, de_percent
 from luna.web.components.meter_charts import hourly_profile_chart
@@ -28,20 +32,47 @@ PEAK_NOTE = (
 )
 
 
-def insight_figures(result: MeterInsights, has_pv: bool) -> None:
-    """The figures of ``result``; a meter without PV shows no PV figure (0,0 kWh reads as broken panels)."""
-    found = result.insights
-    energy = found.energy
-    with ui.row().classes("w-full gap-8"):
-        figure("Verbrauch", f"{de_number(energy.consumption_kwh, 1)} kWh")
-        if has_pv:
-            figure("PV-Erzeugung", f"{de_number(energy.production_kwh, 1)} kWh")
-        if has_pv and energy.self_consumption_share is not None:
-            figure(
-                "Eigenverbrauch",
-                de_percent(energy.self_consumption_share),
-                "des Solarstroms selbst genutzt",
+@dataclass(frozen=True)
+class KeyFigure:
+    label: str
+    value: str
+    hint: str | None = None
+
+
+def energy_figures(energy: EnergyTotals, has_pv: bool) -> list[KeyFigure]:
+    """Consumption, and with PV its production, how much of it was used at home (Eigenverbrauch),
+    how much of the consumption it covered (Autarkie), and what came from and went to the grid.
+
+    A meter without PV shows consumption only: "PV-Erzeugung 0,0 kWh" or "Einspeisung 0,0 kWh" read as
+    broken panels, and its grid import is its consumption.
+    """
+    shown = [KeyFigure("Verbrauch", _kwh(energy.consumption_kwh))]
+    if not has_pv:
+        return shown
+    shown.append(KeyFigure("PV-Erzeugung", _kwh(energy.production_kwh)))
+    if energy.self_consumption_share is not None:
+        shown.append(
+            KeyFigure(
+                "Eigenverbrauch", de_percent(energy.self_consumption_share), "des Solarstroms selbst genutzt"
             )
+        )
+    if energy.self_sufficiency_share is not None:
+        shown.append(
+            KeyFigure(
+                "Autarkie", de_percent(energy.self_sufficiency_share), "des Verbrauchs mit Solarstrom gedeckt"
+            )
+        )
+    shown.append(KeyFigure("Netzbezug", _kwh(energy.grid_import_kwh), "aus dem Stromnetz bezogen"))
+    shown.append(KeyFigure("Einspeisung", _kwh(energy.grid_export_kwh), "ins Stromnetz eingespeist"))
+    return shown
+
+
+def insight_figures(result: MeterInsights, has_pv: bool) -> None:
+    """The figures of ``result``; a meter without PV shows no PV, self-sufficiency or grid figure."""
+    found = result.insights
+    with ui.row().classes("w-full gap-x-8 gap-y-4"):
+        for shown in energy_figures(found.energy, has_pv):
+            figure(shown.label, shown.value, shown.hint)
         _peaks(result)
         if found.cost is not None:
             figure(
@@ -78,6 +109,10 @@ def _peaks(result: MeterInsights) -> None:
             f"{de_number(reading.kw, 1)} kW",
             f"einzelne Messung in der Viertelstunde ab {de_datetime(reading.at)} Uhr",
         )
+
+
+def _kwh(value: float) -> str:
+    return f"{de_number(value, 1)} kWh"
 
 
 def gap_note(missing: int) -> str | None:

@@ -6,7 +6,7 @@ A customer sees exactly the meters an operator linked to them, as in the data AP
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Final
 
 from luna.domain.energy import MeterInfo
@@ -19,12 +19,20 @@ KIND_NAMES: Final = {
     "unknown": "unbekannte Art",
 }
 
-#: Period choices: key → (label, length), ending at the newest data.
+#: Period choices: key → (label, length); the first window ends at the newest data, "◀ früher" steps
+#: back by the length (:mod:`luna.web.customer.meter_window`).
 PERIODS: Final = {
     "1d": ("24 Stunden", timedelta(days=1)),
     "7d": ("7 Tage", timedelta(days=7)),
     "30d": ("30 Tage", timedelta(days=30)),
     "365d": ("1 Jahr", timedelta(days=365)),
+}
+#: The period of days the customer picked ("Zeitraum wählen").
+CUSTOM_PERIOD: Final = "frei"
+#: What the "Zeitraum" field offers.
+PERIOD_CHOICES: Final = {
+    **{key: label for key, (label, _) in PERIODS.items()},
+    CUSTOM_PERIOD: "Eigener Zeitraum",
 }
 
 #: Resolution choices: ``raw`` and ``15m`` draw power (kW) as a line, the others energy (kWh) as bars.
@@ -48,8 +56,3 @@ def meter_label(meter: MeterInfo) -> str:
     if meter.has_pv:
         parts.append(f"PV {meter.pv_kwp:g} kWp".replace(".", ","))
     return " · ".join(parts)
-
-
-def period_ending(end: datetime, key: str) -> tuple[datetime, datetime]:
-    """``[end − length, end)`` of the period ``key``."""
-    return end - PERIODS[key][1], end

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from luna.domain.energy_calendar import BERLIN, EnergyBar
 from luna.web.components.meter_charts import MeterPlot
@@ -28,6 +28,13 @@ def meter_csv(plot: MeterPlot) -> bytes:
         header = ["Zeit", "Verbrauch (kW)"] + (["PV-Erzeugung (kW)"] if pv else [])
         rows = _line_rows(plot, pv)
     return _csv([header, *rows])
+
+
+def meter_csv_name(meter_id: str, start: datetime, end: datetime) -> str:
+    """``luna-zaehler-m-1_2026-03-03_bis_2026-03-09.csv``: the meter and the local days of the window."""
+    first = start.astimezone(BERLIN).date()
+    last = (end - timedelta(microseconds=1)).astimezone(BERLIN).date()
+    return f"luna-zaehler-{meter_id}_{first.isoformat()}_bis_{last.isoformat()}.csv"
 
 
 def profile_csv(consumption: Sequence[float | None], production: Sequence[float | None] | None) -> bytes:
