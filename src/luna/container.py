@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, TypeVar
 from luna.domain.health import ComponentHealth, HealthStatus
 from luna.domain.login_throttle import LoginThrottle
 from luna.ports.blobs import BlobStore
-from luna.ports.chat import ChatModel
+from luna.ports.chat import AnswerGate, ChatModel
 from luna.ports.dashboards import DashboardPublisher
 from luna.ports.embeddings import Embedder
 from luna.ports.energy import EnergyStore
@@ -39,6 +39,7 @@ from luna.settings import Settings
 if TYPE_CHECKING:  # imported where used: they bring pandas, which a command like `luna --help` can do without
     from luna.container_services import Services
     from luna.domain.energy_validation import ReadingRules
+    from luna.services.energy.meter_claims import ClaimCodes
     from luna.services.operations.jobs import KnownJobs
 
 T = TypeVar("T")
@@ -354,10 +355,34 @@ class Container:
         return MovingWindowLimiter(s.rag.search_per_minute, storage, namespace="luna-search")
 
     @cached_property
+    def claim_codes(self) -> ClaimCodes:
+        """Meters' claim codes (key derived from ``auth.jwt_secret``) and the customers' attempts at them
+        per minute, shared through Redis when the jobs run on Redis."""
+        from luna.adapters.ratelimit.moving_window import MovingWindowLimiter
+        from luna.domain.meter_claims import CLAIM_ATTEMPTS_PER_MINUTE, claim_key
+        from luna.services.energy.meter_claims import ClaimCodes
+
+        s = self.settings
+        storage = s.jobs.redis_url if s.jobs.kind == "redis" else "memory://"
+        limiter = MovingWindowLimiter(CLAIM_ATTEMPTS_PER_MINUTE, storage, namespace="luna-meter-claim")
+        secret = _secret(s.auth.jwt_secret)
+        return ClaimCodes(None if secret is None else claim_key(secret), limiter)
+
+    @cached_property
     def fallback_chat(self) -> ChatModel:
         """The extractive answerer: what Luna falls back to when the configured model fails."""
         from luna.adapters.models.extractive import ExtractiveChatModel
 
+        return ExtractiveChatModel(meaning=self.sentence_embedder)
+
+    @cached_property
+    def answer_gate(self) -> AnswerGate:
+        """The refusal rule every answering model obeys: the extractive answerer's judgment."""
+        from luna.adapters.models.extractive import ExtractiveChatModel
+
+        for model in (self.chat, self.fallback_chat):  # the answering model itself when extractive
+            if isinstance(model, ExtractiveChatModel):
+                return model
         return ExtractiveChatModel(meaning=self.sentence_embedder)
 
     @cached_property

@@ -80,6 +80,7 @@ class Services:
                 lexical=c.lexical,
                 chat=c.chat,
                 fallback_chat=c.fallback_chat,
+                gate=c.answer_gate,
                 fetcher=c.fetcher,
                 settings=KnowledgeSettings(
                     collection=s.rag.collection,
@@ -348,7 +349,7 @@ class Services:
     def meter_links(self) -> MeterLinkService:
         from luna.services.energy.user_meters import MeterLinkService
 
-        return MeterLinkService(self._container.database, self._container.energy)
+        return MeterLinkService(self._container.database, self._container.energy, self._container.claim_codes)
 
     @cached_property
     def simulation(self) -> SimulationService:

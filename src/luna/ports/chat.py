@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Protocol
 
-from luna.domain.answers import ChatMessage
+from luna.domain.answers import ChatMessage, ContextChunk
 from luna.domain.errors import Unavailable
 from luna.domain.health import ComponentHealth
 
-__all__ = ["ChatMessage", "ChatModel", "ModelTimeout"]
+__all__ = ["AnswerGate", "ChatMessage", "ChatModel", "ModelTimeout"]
 
 
 class ModelTimeout(Unavailable):
@@ -42,3 +42,13 @@ class ChatModel(Protocol):
         ...
 
     def health(self) -> ComponentHealth: ...
+
+
+class AnswerGate(Protocol):
+    """Decides whether retrieved passages answer a question at all, before any model writes.
+
+    Every answering model obeys the same refusal rule (issue #14): a generating model would otherwise
+    answer whatever it is given, and the extractive answerer's fitted judgment is the rule.
+    """
+
+    def answers(self, question: str, chunks: Sequence[ContextChunk]) -> bool: ...

@@ -202,6 +202,12 @@ class ExtractiveChatModel:
     def stream(self, messages: Sequence[ChatMessage]) -> Iterator[str]:
         yield from re.findall(r"\s*\S+", self.answer(messages))
 
+    def answers(self, question: str, chunks: Sequence[ContextChunk]) -> bool:
+        """Whether some sentence of ``chunks`` answers ``question``: the refusal rule every answering
+        model obeys (:class:`~luna.ports.chat.AnswerGate`)."""
+        ranked = self._rank(question, chunks)
+        return bool(ranked) and self._answers(ranked[0])
+
     def answer(self, messages: Sequence[ChatMessage]) -> str:
         """The whole answer at once (what :meth:`stream` sends piece by piece)."""
         request = parse_rag_messages(self._prompts, messages)

@@ -36,7 +36,7 @@ from luna.domain.answers import (
 )
 from luna.domain.conversations import retrieval_question
 from luna.domain.errors import Unavailable
-from luna.ports.chat import ChatModel
+from luna.ports.chat import AnswerGate, ChatModel
 from luna.services.knowledge.retrieval import Citation, RetrievalService, SearchResult
 
 logger = logging.getLogger(__name__)
@@ -91,12 +91,17 @@ class AnswerService:
         prompts: LunaPrompts,
         *,
         min_dense_score: float,
+        gate: AnswerGate | None = None,
     ) -> None:
+        """``gate`` judges whether the context answers the question before ``chat`` sees it (the
+        extractive answerer's rule), so a generating model refuses exactly when the extractive one
+        would; a ``chat`` that is the gate itself is not asked twice."""
         self._retrieval = retrieval
         self._chat = chat
         self._fallback = fallback
         self._prompts = prompts
         self._min_dense_score = min_dense_score
+        self._gate = None if gate is None or id(gate) == id(chat) else gate
 
     def relevant(self, result: SearchResult) -> list[Citation]:
         """The hits worth answering from: close enough in meaning, or sharing words with the question."""
@@ -130,10 +135,10 @@ class AnswerService:
         question = retrieval_question(question, earlier)
         result = self._retrieval.search(question, top_k, filters)
         context = self.relevant(result)
-        if not context:
+        chunks = _context(context)
+        if not context or (self._gate is not None and not self._gate.answers(question, chunks)):
             yield from self._refusal(question, result, filters, appendix)
             return
-        chunks = _context(context)
         messages = build_rag_messages(self._prompts, question, chunks)
         ids = [c.chunk_id for c in context]
         pieces: list[str] = []

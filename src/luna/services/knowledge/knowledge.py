@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from luna.domain.answers import load_luna_prompts
 from luna.ports.blobs import BlobStore
-from luna.ports.chat import ChatModel
+from luna.ports.chat import AnswerGate, ChatModel
 from luna.ports.embeddings import Embedder
 from luna.ports.extract import Extractor
 from luna.ports.fetch import Fetcher
@@ -48,6 +48,7 @@ class KnowledgeBase:
         fallback_chat: ChatModel,
         fetcher: Fetcher,
         settings: KnowledgeSettings,
+        gate: AnswerGate | None = None,
     ) -> None:
         self.embedder = CachedEmbedder(database, embedder)
         self.collections = VectorCollections(vectors, settings.collection, lambda: embedder.dim)
@@ -67,6 +68,11 @@ class KnowledgeBase:
             database, vectors, self.embedder, self.collections, self.lexical, settings.retrieval
         )
         self.answers = AnswerService(
-            self.retrieval, chat, fallback_chat, load_luna_prompts(), min_dense_score=settings.min_dense_score
+            self.retrieval,
+            chat,
+            fallback_chat,
+            load_luna_prompts(),
+            min_dense_score=settings.min_dense_score,
+            gate=gate,
         )
         self.maintenance = KnowledgeMaintenance(database, vectors, blobs, self.indexer)
