@@ -66,6 +66,9 @@ bench: $(STAMP) $(LLAMA_STAMP)
 	$(BIN)/python bench/retrieval_quality.py
 	$(BIN)/python bench/embed_runtimes.py
 	$(BIN)/python bench/retrieval_candidates.py
+	$(BIN)/python bench/retrieval_features.py
+	$(BIN)/python bench/retrieval_fusion.py
+	$(BIN)/python bench/query_expansion.py
 	$(BIN)/python bench/lexical_candidates.py
 	$(BIN)/python bench/answer_weights.py
 	$(BIN)/python bench/ask_latency.py
