@@ -22,6 +22,7 @@ from luna.container import Container
 from luna.domain.energy import MeterInfo, PriceBatch, ReadingBatch
 from luna.domain.sim.meters import MeterSpec, simulate_meter
 from luna.ports.energy import EnergyStore
+from luna.settings import EnergySettings
 from tests.api.conftest import ADMIN_KEY, http_client
 
 pytestmark = pytest.mark.anyio
@@ -530,11 +531,30 @@ async def test_insights_of_the_hand_made_day_match_the_hand_computed_figures(
     assert data["peak_interval"] == {"kw": 2.0, "at": "2025-01-15T17:00:00Z"}
     assert data["energy"]["consumption_kwh"] == pytest.approx(15.0)
     assert data["energy"]["self_consumption_share"] is None
-    # 0.5 kWh/h × (22 × 100 − 270) €/MWh + 2 kWh × (300 + 200) €/MWh = 1.965 €, plus 15 kWh × 0.20 €.
+    # The default energy settings: surcharges 10 + 4.536 + 2.05 + 2.0 = 18.586 ct/kWh net, 19 % VAT.
+    energy = EnergySettings()
+    surcharge_net = (
+        energy.grid_fee_ct_kwh
+        + energy.levies_ct_kwh
+        + energy.electricity_tax_ct_kwh
+        + energy.supplier_margin_ct_kwh
+    ) / 100
+    assert surcharge_net == pytest.approx(0.18586) and energy.vat_percent == 19.0
+    assert data["tariffs"] == {
+        "flat_eur_kwh": pytest.approx(energy.flat_tariff_eur_kwh),
+        "dynamic_surcharge_net_eur_kwh": pytest.approx(surcharge_net),
+        "vat_percent": pytest.approx(energy.vat_percent),
+        "feed_in_eur_kwh": pytest.approx(energy.feed_in_eur_kwh),
+    }
+    # Exchange price: 0.5 kWh/h × (22 × 100 − 270) €/MWh + 2 kWh × (300 + 200) €/MWh = 1.965 €; surcharges:
+    # 15 kWh × 0.18586 € = 2.7879 €; VAT on both: (1.965 + 2.7879) × 1.19 = 5.655951 €. Flat: 15 × 0.35 €.
+    dynamic = (1.965 + 15 * surcharge_net) * (1 + energy.vat_percent / 100)
+    assert dynamic == pytest.approx(5.655951)
     cost = data["cost"]
-    assert cost["dynamic_eur"] == pytest.approx(4.965)
+    assert cost["dynamic_eur"] == pytest.approx(dynamic)
     assert cost["flat_eur"] == pytest.approx(5.25)
-    assert cost["saving_eur"] == pytest.approx(0.285)
+    assert cost["saving_eur"] == pytest.approx(5.25 - 5.655951)
+    assert cost["dynamic_eur_kwh"] == pytest.approx(5.655951 / 15)
     shift = data["load_shift"]
     assert (shift["usual_local_start"], shift["usual_local_end"]) == ("18:00:00", "20:00:00")
     [day] = shift["days"]
@@ -545,6 +565,30 @@ async def test_insights_of_the_hand_made_day_match_the_hand_computed_figures(
     assert shift["saving_eur_total"] == pytest.approx(0.47)  # 2 kWh × (250 − 15) €/MWh
     coverage = data["coverage"]
     assert (coverage["intervals"], coverage["energy_intervals"], coverage["priced_intervals"]) == (96, 96, 96)
+
+
+async def test_insights_cost_the_dynamic_tariff_with_the_configured_surcharges_and_vat(
+    build_filled_app: Callable[..., FastAPI],
+) -> None:
+    prices = {
+        "LUNA_ENERGY__GRID_FEE_CT_KWH": "8",
+        "LUNA_ENERGY__LEVIES_CT_KWH": "0",
+        "LUNA_ENERGY__ELECTRICITY_TAX_CT_KWH": "2",
+        "LUNA_ENERGY__SUPPLIER_MARGIN_CT_KWH": "0",
+        "LUNA_ENERGY__VAT_PERCENT": "7",
+    }
+    async with http_client(build_filled_app(**prices)) as client:
+        data = await get_ok(
+            client,
+            "insights",
+            meter_id=HAND_METER,
+            **{"from": iso(HAND_DAY), "to": iso(HAND_DAY + timedelta(days=1))},
+        )
+
+    assert data["tariffs"]["dynamic_surcharge_net_eur_kwh"] == pytest.approx(0.10)
+    assert data["tariffs"]["vat_percent"] == pytest.approx(7.0)
+    # (1.965 € exchange price + 15 kWh × 0.10 € surcharges) × 1.07 = 3.70755 €.
+    assert data["cost"]["dynamic_eur"] == pytest.approx(3.70755)
 
 
 async def test_insights_report_gaps_instead_of_filling_them(client: httpx.AsyncClient) -> None:

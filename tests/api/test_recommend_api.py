@@ -29,6 +29,7 @@ from tests.integration.recommend_support import (
     build_corpus,
     fill_meter,
     ingest_heat_plan,
+    ingest_swiss_plan,
     record,
     teach_bandit,
 )
@@ -160,6 +161,30 @@ async def test_a_dismissed_recommendation_keeps_its_document_away_and_the_list_f
     assert stored.status_code == 201, stored.text
     assert len(again["items"]) == 10
     assert dismissed["payload"]["item_id"] not in {item["payload"]["item_id"] for item in again["items"]}
+
+
+async def test_a_german_household_gets_a_swiss_municipal_plan_only_when_nothing_else_is_left(
+    client: httpx.AsyncClient, app: FastAPI, corpus: Corpus
+) -> None:
+    """Issue 19: a Swiss plan (CHF, Kanton, Winterthur) was recommended to a German heat-pump reader.
+    Now a full list of ten leaves it out, and a list asking for everything has it last, saying why."""
+    container = container_of(app)
+    swiss = ingest_swiss_plan(container)
+    await client.post("/api/v1/recommend", headers=CUSTOMER, json={"top_k": 1})  # creates the user
+    for note in corpus.of_topic("waermepumpe")[:2]:
+        record(container, USER, EventType.LIKE, note, datetime.now(UTC) - timedelta(minutes=5))
+
+    ten = (await client.post("/api/v1/recommend", headers=CUSTOMER, json={"top_k": 10})).json()["data"]
+    everything = (await client.post("/api/v1/recommend", headers=CUSTOMER, json={"top_k": 50})).json()["data"]
+
+    assert len(ten["items"]) == 10 and ten["extra"]["country"] == "DE"
+    assert swiss.chunk_id not in {item["chunk_id"] for item in ten["items"]}
+    content = [item for item in everything["items"] if item["kind"] == "content"]
+    assert len(content) == 19 - 2  # every chunk but the two the reader liked
+    last = content[-1]
+    assert (last["chunk_id"], last["payload"]["country"]) == (swiss.chunk_id, "CH")
+    assert "ein Beispiel aus der Schweiz" in last["reason"]
+    assert all(item["payload"]["country"] != "CH" for item in content[:-1])
 
 
 async def test_operators_may_preview_anyone_without_logging_it(
@@ -314,7 +339,11 @@ async def test_links_of_an_unknown_user_are_404(client: httpx.AsyncClient, admin
     assert (await client.delete(f"{url}/haus-1", headers=admin)).status_code == 404
 
 
-async def test_customers_cannot_link_meters(client: httpx.AsyncClient, meters: list[str]) -> None:
+async def test_customers_cannot_set_links_through_the_operators_route(
+    client: httpx.AsyncClient, meters: list[str]
+) -> None:
+    """Customers link a meter only with its claim code (``POST /users/me/meters``,
+    tests/api/test_meter_claims_api.py), never by naming meters on the admin route."""
     response = await client.put(
         f"/api/v1/admin/users/{USER}/meters", headers=CUSTOMER, json={"meter_ids": meters}
     )

@@ -132,9 +132,40 @@ def test_the_market_view_shows_the_customers_price_and_todays_and_tomorrows_chea
     expect(page.locator(".nicegui-echart canvas").first).to_be_visible()
     days = page.get_by_role("cell", name=re.compile(r"^(heute|morgen), \d\d\.\d\d\.$"))
     expect(days.first).to_be_visible()  # only today and tomorrow, never a past day
+    # How the customer's price is made up (the default surcharges and VAT).
+    composition = page.get_by_text(
+        "Endkundenpreis = (Börsenpreis + 18,59 ct/kWh Aufschläge) zzgl. 19 % MwSt."
+    )
+    expect(composition).to_be_visible()
+    expect(
+        page.get_by_text(re.compile(r"^Aufschläge je kWh \(netto\): Netzentgelt 10 ct · "))
+    ).to_be_visible()
     shoot(page, "customer-market")
     page.set_viewport_size({"width": 1440, "height": 900})
     shoot(page, "customer-market-1440")
+
+    # The period and the load's duration survive a reload; the shown prices download as German CSV.
+    page.get_by_label("Zeitraum").click()
+    page.get_by_role("option", name="Letzte 7 Tage").click()
+    page.wait_for_url(re.compile(r"zeitraum=7d"))
+    page.get_by_label("Dauer des flexiblen Verbrauchers").click()
+    page.get_by_role("option", name="3 Stunden").click()
+    page.wait_for_url(re.compile(r"zeitraum=7d&dauer=3"))
+    page.reload()
+    expect(page.get_by_label("Zeitraum")).to_have_value("Letzte 7 Tage")
+    expect(page.get_by_label("Dauer des flexiblen Verbrauchers")).to_have_value("3 Stunden")
+    expect(days.first).to_be_visible()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="CSV herunterladen").click()
+    assert re.fullmatch(r"luna-strompreise-\d{4}-\d\d-\d\d-7d\.csv", download.value.suggested_filename)
+    lines = download.value.path().read_text(encoding="utf-8-sig").splitlines()
+    assert lines[0] == "Beginn;Ende;Börsenpreis (ct/kWh);Ihr Preis (ct/kWh)", lines[0]
+    priced = [line for line in lines[1:] if not line.endswith(";;")]
+    assert priced and all(
+        re.fullmatch(r"(\d\d\.){2}\d{4} \d\d:\d\d;.+;-?\d+,\d{3};\d+,\d{3}", x) for x in priced
+    )
+    exchange, yours = (float(field.replace(",", ".")) for field in priced[0].split(";")[2:])
+    assert yours == pytest.approx((exchange + 18.586) * 1.19, abs=0.002)
 
 
 def test_recommendations_show_reasons_and_energy_advice_in_euros(page: Page, web: WebServer) -> None:

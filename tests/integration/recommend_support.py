@@ -152,6 +152,30 @@ def ingest_heat_plan(container: Container, districts: int = HEAT_PLAN_DISTRICTS)
     return [Note(result.item_id, chunk.chunk_id, "waermeplan", HEAT_PLAN_TITLE) for chunk in chunks]
 
 
+#: A Swiss municipal plan on the topic of the heat-pump notes (issue 19: recommended to a German household).
+SWISS_PLAN_TITLE = "Wärmepumpen im Energieplan Winterthur"
+SWISS_PLAN_TEXT = (
+    "Der kommunale Energieplan der Stadt Winterthur regelt, wo Wärmepumpen als Heizung erlaubt sind. "
+    "Luft-Wasser-Wärmepumpen ausserhalb des Gebäudes sind beim Kanton Zürich zu melden. Die Stadt "
+    "fördert den Ersatz einer Ölheizung durch eine Wärmepumpe mit 2'000 CHF."
+)
+
+
+def ingest_swiss_plan(container: Container) -> Note:
+    """The Swiss plan as one note tagged like the heat-pump notes, as old as the corpus."""
+    result = container.services.knowledge.ingest.ingest(
+        IngestRequest(
+            data=f"# {SWISS_PLAN_TITLE}\n\n{SWISS_PLAN_TEXT}\n".encode(),
+            filename="energieplan-winterthur.md",
+            tags=["waermepumpe"],
+        )
+    )
+    age_items(container, [result.item_id], days=120)
+    with container.database.unit_of_work(read_only=True) as uow:
+        [chunk] = uow.chunks.list_for_item(result.item_id)
+    return Note(result.item_id, chunk.chunk_id, "waermepumpe", SWISS_PLAN_TITLE)
+
+
 def teach_bandit(container: Container, strategy: str, segment: str, rounds: int = 40) -> None:
     """Logged answers from which the bandit learnt that ``strategy`` pays in ``segment`` and the other
     strategies do not: it then serves ``strategy`` there (practically always)."""

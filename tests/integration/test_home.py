@@ -11,7 +11,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from luna.container import Container, build_container
-from luna.domain.price_window import customer_ct_kwh
 from luna.services.energy.home import HomeService
 from luna.settings import Settings
 from tests.integration.recommend_support import fill_meter
@@ -61,13 +60,13 @@ def test_today_and_this_month_are_berlin_days_with_consumption_cost_and_pv(conta
 
 def test_the_price_now_and_the_cheapest_two_hours_ahead_are_the_customers_price(container: Container) -> None:
     service = home(container)
-    surcharge = container.services.insights.dynamic_surcharge_eur_kwh
     start = NOW.replace(minute=0)
     _, prices = container.services.insights.quarter_hour_prices(start, start + timedelta(hours=36))
 
     summary = service.summary(user(container, "haus-1"))
 
-    assert summary.price_now_ct_kwh == pytest.approx(customer_ct_kwh(prices[0], surcharge))
+    # The default surcharges (10 + 4.536 + 2.05 + 2.0 ct net) and 19 % VAT on all of it.
+    assert summary.price_now_ct_kwh == pytest.approx((prices[0] / 10 + 18.586) * 1.19)
     window = summary.cheapest
     assert window is not None and window.end - window.start == timedelta(hours=2)
     means = [

@@ -30,6 +30,7 @@ from tests.integration.recommend_support import (
     fill_meter,
     ingest_heat_plan,
     ingest_notes,
+    ingest_swiss_plan,
     new_user,
     record,
 )
@@ -211,6 +212,73 @@ def test_a_list_filled_up_from_other_documents_says_why_each_one_is_there(
     assert len(result.items) == 10 and per_item[plan[0].item_id] == 2 and max(per_item.values()) <= 2
     assert [item.payload["item_id"] for item in result.items[:2]] == [plan[0].item_id] * 2
     assert all(item.reason for item in result.items)
+
+
+# -- the reader's country ----------------------------------------------------------------------------
+
+SWISS_REASON = " – ein Beispiel aus der Schweiz, dort gelten eigene Regeln und Preise"
+
+
+def test_a_german_heat_pump_reader_gets_no_swiss_municipal_plan_while_other_documents_fill_the_list(
+    container: Container, corpus: Corpus
+) -> None:
+    swiss = ingest_swiss_plan(container)
+    user = new_user(container)
+    like(container, user, *corpus.of_topic("waermepumpe")[:2])
+
+    for strategy in ALL_STRATEGIES:
+        result = recommend(container, user, top_k=10, strategy=strategy)
+        assert len(result.items) == 10, strategy
+        assert swiss.chunk_id not in chunk_ids(result), strategy
+        assert result.extra["country"] == "DE"
+
+    # An operator who knows better tags it ``land:DE``: from the next list on, it is ranked by its merit.
+    with container.database.unit_of_work() as uow:
+        uow.items.update(swiss.item_id, tags=["waermepumpe", "land:DE"])
+        uow.commit()
+    assert swiss.chunk_id in chunk_ids(recommend(container, user, top_k=3, strategy=CONTENT))
+
+
+def test_only_when_nothing_else_is_left_does_a_foreign_document_fill_the_list_and_then_last(
+    container: Container, corpus: Corpus
+) -> None:
+    """Twelve notes and a six-chunk document: eighteen German or unknown chunks. A list of eighteen
+    takes all of them (four more of the long document, beyond the cap) rather than the Swiss plan; a
+    list of nineteen is not left short either: the plan comes last, saying where it is from."""
+    swiss = ingest_swiss_plan(container)
+
+    for strategy in (POPULAR, FRESH, BLEND):
+        assert swiss.chunk_id not in chunk_ids(recommend(container, None, top_k=18, strategy=strategy))
+        result = recommend(container, None, top_k=19, strategy=strategy)
+        assert len(result.items) == 19, strategy
+        assert result.items[-1].chunk_id == swiss.chunk_id, strategy
+        assert result.items[-1].payload["country"] == "CH"
+        assert result.items[-1].reason.endswith(SWISS_REASON), result.items[-1].reason
+        assert not any(item.reason.endswith(SWISS_REASON) for item in result.items[:-1])
+
+
+@pytest.mark.parametrize("country", ["CH", ""])
+def test_a_swiss_reader_or_one_without_a_country_gets_the_swiss_plan_by_its_merit(
+    open_container: Callable[..., Container], corpus: Corpus, country: str
+) -> None:
+    container = open_container(LUNA_RECOMMEND__BANDIT="off", LUNA_RECOMMEND__COUNTRY=country)
+    swiss = ingest_swiss_plan(container)
+    user = new_user(container)
+    like(container, user, *corpus.of_topic("waermepumpe")[:2])
+
+    result = recommend(container, user, top_k=3, strategy=CONTENT)
+
+    assert swiss.chunk_id in chunk_ids(result)
+    [shown] = [item for item in result.items if item.chunk_id == swiss.chunk_id]
+    assert shown.payload["country"] == "CH" and not shown.reason.endswith(SWISS_REASON)
+    assert result.extra["country"] == (country or None)
+    if country == "CH":  # the long document cites the Bundesnetzagentur and the EnWG: German, last
+        long_document = recommend(container, None, top_k=19, strategy=BLEND).items[-6:]
+        assert {item.payload["item_id"] for item in long_document} == {corpus.grid_fees_item}
+        assert all(
+            item.reason.endswith("ein Beispiel aus Deutschland, dort gelten eigene Regeln und Preise")
+            for item in long_document
+        )
 
 
 # -- cold start, popularity, freshness, archived ------------------------------------------------------

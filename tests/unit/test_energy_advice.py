@@ -10,6 +10,7 @@ import pytest
 from luna.domain.energy import MeterInfo
 from luna.domain.insights import IntervalSeries, Tariffs, compute_insights
 from luna.domain.load_shift import FlexibleLoad
+from luna.domain.price_window import EndCustomerPrice, Surcharge
 from luna.services.energy.energy_advice import (
     LOAD_SHIFT,
     PEAK,
@@ -25,7 +26,13 @@ from luna.services.energy.insights import MeterInsights
 #: 2025-01-15 00:00 in Berlin (CET, UTC+1).
 DAY = datetime(2025, 1, 14, 23, 0, tzinfo=UTC)
 QUARTERS = 2 * 96
-TARIFFS = Tariffs(flat_eur_kwh=0.35, dynamic_surcharge_eur_kwh=0.20, feed_in_eur_kwh=0.08)
+#: 10 ct/kWh of surcharges, net, and 19 % VAT on all of it: cheaper than the flat 35 ct for the
+#: household of :func:`two_days`, so there is tariff advice.
+TARIFFS = Tariffs(
+    flat_eur_kwh=0.35,
+    dynamic=EndCustomerPrice((Surcharge("Aufschläge", 10.0),), vat_percent=19.0),
+    feed_in_eur_kwh=0.08,
+)
 
 
 def hourly_prices() -> list[float]:
@@ -90,6 +97,8 @@ def test_tariff_advice_scales_the_periods_saving_to_a_month() -> None:
     advice = advice_by_kind(result)[TARIFF]
 
     assert result.insights.cost is not None
+    # Each day: flat 15 kWh × 0.35 € = 5.25 €; dynamic (1.965 € + 15 kWh × 0.10 €) × 1.19 = 4.12335 €.
+    assert result.insights.cost.saving_eur == pytest.approx(2 * (5.25 - 4.12335))
     expected = result.insights.cost.saving_eur / 2 * 30
     assert advice.saving_eur_month == pytest.approx(round(expected, 2))
     assert "Ein dynamischer Stromtarif wäre für Ihr Verbrauchsprofil günstiger gewesen" in advice.text

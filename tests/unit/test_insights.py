@@ -18,8 +18,15 @@ from luna.domain.insights import (
     mean_kw_by_local_hour,
 )
 from luna.domain.load_shift import FlexibleLoad, load_shift
+from luna.domain.price_window import EndCustomerPrice, Surcharge
 
-TARIFFS = Tariffs(flat_eur_kwh=0.35, dynamic_surcharge_eur_kwh=0.20, feed_in_eur_kwh=0.08)
+#: 20 ct/kWh of surcharges, net, and 19 % VAT on the exchange price and the surcharges alike:
+#: a kWh at a day-ahead price of p €/MWh costs (p/1000 + 0.20) × 1.19 €.
+TARIFFS = Tariffs(
+    flat_eur_kwh=0.35,
+    dynamic=EndCustomerPrice((Surcharge("Aufschläge", 20.0),), vat_percent=19.0),
+    feed_in_eur_kwh=0.08,
+)
 #: 2025-01-15 00:00 in Berlin (CET, UTC+1).
 WINTER_DAY = datetime(2025, 1, 14, 23, 0, tzinfo=UTC)
 
@@ -80,14 +87,14 @@ def test_one_winter_day_gives_the_hand_computed_profile_costs_and_cheapest_windo
     assert insights.energy.self_consumption_share is None  # no PV
 
     # Σ kWh × price: 0.5 × (22 × 100 − 60 − 40 − 90 − 80) + 2 × (300 + 200) = 1,965 kWh·€/MWh = 1.965 €,
-    # plus 15 kWh × 0.20 € surcharge = 3.00 €.
+    # plus 15 kWh × 0.20 € surcharge = 3.00 €, net: 4.965 €; with 19 % VAT on all of it 5.90835 €.
     cost = insights.cost
     assert cost is not None
     assert cost.import_kwh == pytest.approx(15.0)
-    assert cost.dynamic_eur == pytest.approx(4.965)
+    assert cost.dynamic_eur == pytest.approx(5.90835)
     assert cost.flat_eur == pytest.approx(5.25)
-    assert cost.saving_eur == pytest.approx(0.285)
-    assert cost.dynamic_eur_kwh == pytest.approx(4.965 / 15)
+    assert cost.saving_eur == pytest.approx(-0.65835)  # the dynamic tariff was dearer
+    assert cost.dynamic_eur_kwh == pytest.approx(5.90835 / 15)
 
     # The evening (18–20 h) is the usual window; the midday dip 13–15 h (mean 15 €/MWh) the cheapest.
     shift = insights.load_shift
@@ -126,12 +133,58 @@ def test_pv_self_consumption_import_export_and_their_costs_are_netted_per_interv
 
     cost = cost_comparison(quarter, TARIFFS)
     assert cost is not None
-    # Import only in the first interval: 1 kWh × (0.10 + 0.20) €; export earns 1.1 kWh × 0.08 €.
-    assert cost.dynamic_eur == pytest.approx(0.3 - 0.088)
+    # Import only in the first interval: 1 kWh × (0.10 + 0.20) € × 1.19 = 0.357 €; export earns
+    # 1.1 kWh × 0.08 € (feed-in carries no VAT for a household).
+    assert cost.dynamic_eur == pytest.approx(0.357 - 0.088)
     assert cost.flat_eur == pytest.approx(0.35 - 0.088)
-    assert cost.saving_eur == pytest.approx(0.05)
+    assert cost.saving_eur == pytest.approx(-0.007)
     insights = compute_insights(quarter, TARIFFS, FlexibleLoad(kwh=1.0, hours=0.5))
     assert insights.peak_interval is not None and insights.peak_interval.kw == pytest.approx(4.0)  # 1 kWh/¼ h
+
+
+def test_vat_is_charged_on_the_exchange_price_of_every_imported_kwh_not_only_on_the_surcharges() -> None:
+    # Import at three prices, one of them negative; an interval that exports adds no import.
+    quarter = series(
+        datetime(2025, 6, 2, 10, 0, tzinfo=UTC),
+        900,
+        consumption=[1.0, 2.0, 0.5, 0.0],
+        production=[0.0, 0.0, 0.0, 0.4],
+        price=[200.0, -50.0, 80.0, 300.0],
+    )
+
+    cost = cost_comparison(quarter, TARIFFS)
+
+    assert cost is not None
+    # Interval by interval: (0.20 + 0.20) × 1.19 · 1 + (−0.05 + 0.20) × 1.19 · 2 + (0.08 + 0.20) × 1.19 · 0.5
+    # = 0.476 + 0.357 + 0.1666 = 0.9996 €, less 0.4 kWh × 0.08 € feed-in.
+    assert cost.import_kwh == pytest.approx(3.5)
+    assert cost.dynamic_eur == pytest.approx(0.9996 - 0.032)
+    assert cost.dynamic_eur_kwh == pytest.approx(0.9996 / 3.5)
+    # The exchange-price part alone (0.20 − 0.10 + 0.04 = 0.14 €) carries its 19 % too: 0.1666 €.
+    without_surcharges = Tariffs(0.35, EndCustomerPrice(vat_percent=19.0), 0.08)
+    exchange_only = cost_comparison(quarter, without_surcharges)
+    assert exchange_only is not None
+    assert exchange_only.dynamic_eur == pytest.approx(0.14 * 1.19 - 0.032)
+
+
+def test_the_dynamic_price_is_the_end_customer_price_the_price_views_show() -> None:
+    price = EndCustomerPrice(
+        (
+            Surcharge("Netzentgelt", 10.0),
+            Surcharge("Umlagen und Abgaben", 4.536),
+            Surcharge("Stromsteuer", 2.05),
+        ),
+        vat_percent=19.0,
+    )
+    tariffs = Tariffs(flat_eur_kwh=0.35, dynamic=price, feed_in_eur_kwh=0.08)
+
+    assert tariffs.dynamic_surcharge_net_eur_kwh == pytest.approx(0.16586)
+    assert tariffs.vat_percent == 19.0
+    for exchange_eur_mwh in (-80.0, 0.0, 95.5, 400.0):
+        assert tariffs.dynamic_eur_kwh(exchange_eur_mwh) == pytest.approx(
+            price.ct_kwh(exchange_eur_mwh) / 100
+        )
+    assert tariffs.dynamic_eur_kwh(100.0) == pytest.approx((0.10 + 0.16586) * 1.19)
 
 
 def test_gaps_are_reported_and_left_out_instead_of_filled() -> None:

@@ -132,11 +132,13 @@ HELP_ROUTES: Mapping[str, HelpRoute] = {
             "Wie entstehen die Börsenstrompreise am Day-Ahead-Markt und wie nutze ich günstige Stunden mit "
             "einem dynamischen Stromtarif?",
             "Die obere Linie ist Ihr Preis in ct/kWh: der Börsenpreis der Gebotszone Deutschland-Luxemburg "
-            "plus Netzentgelte, Umlagen und Steuern; die untere der reine Börsenpreis (rot, wenn er negativ "
-            "ist). Die Preise für morgen stehen nach der Auktion gegen 13 Uhr fest. Mittags drückt "
-            "Solarstrom die Preise oft, abends steigen sie. Die Tabelle nennt für heute (ab jetzt) und "
-            "morgen das günstigste Zeitfenster für einen Verbraucher wie Spül- oder Waschmaschine; die "
-            "Dauer wählen Sie oben.",
+            "plus Netzentgelt, Umlagen, Stromsteuer und Lieferantenmarge, darauf die Mehrwertsteuer; die "
+            "untere der reine Börsenpreis ohne Mehrwertsteuer (rot, wenn er negativ ist). Über der Grafik "
+            "steht, wie sich Ihr Preis zusammensetzt. Die Preise für morgen stehen nach der Auktion gegen "
+            "13 Uhr fest. Mittags drückt Solarstrom die Preise oft, abends steigen sie. Die Tabelle nennt "
+            "für heute (ab jetzt) und morgen das günstigste Zeitfenster für einen Verbraucher wie Spül- oder "
+            "Waschmaschine; die Dauer wählen Sie oben. Mit „CSV herunterladen“ laden Sie die gezeigten "
+            "Preise je Viertelstunde (Börsenpreis und Ihr Preis) als Tabelle, etwa für Excel.",
         ),
         _route(
             "/recommendations",

@@ -12,6 +12,11 @@ Two approximations follow from the grid and are stated where they matter:
   an upper bound (a 15-minute grid is also how German smart meters settle energy).
 - Grid import and export are the per-interval net (``max(consumption − production, 0)`` and vice versa).
 
+The dynamic tariff's price of an interval is the end-customer price of its day-ahead price,
+``(price + surcharges) × (1 + VAT)`` (:class:`~luna.domain.price_window.EndCustomerPrice`, the same
+price the home and market views show): VAT is charged on the exchange price too, not only on the
+surcharges.
+
 Local time is Europe/Berlin (the market's and the customers' clock), computed without a tz database
 by :func:`~luna.domain.sim.price_stats.berlin_wall_clock`. Moving a flexible load to cheaper hours is
 its own module, :mod:`luna.domain.load_shift`; its result is one of the insights.
@@ -28,6 +33,7 @@ import numpy.typing as npt
 
 from luna.domain.errors import InvalidInput
 from luna.domain.load_shift import FlexibleLoad, LoadShift, load_shift, local_seconds_of_day, utc_datetime
+from luna.domain.price_window import EndCustomerPrice
 
 Floats = npt.NDArray[np.float64]
 Timestamps = npt.NDArray[np.datetime64]
@@ -86,11 +92,29 @@ class IntervalSeries:
 
 @dataclass(frozen=True)
 class Tariffs:
-    """What a kWh costs: flat all-in, or the day-ahead price plus fees; and what an exported kWh earns."""
+    """What a kWh costs: flat all-in, or the dynamic tariff's end-customer price of the day-ahead
+    price; and what an exported kWh earns."""
 
+    #: Flat tariff per kWh, all-in (VAT included).
     flat_eur_kwh: float
-    dynamic_surcharge_eur_kwh: float
+    #: The dynamic tariff: ``(day-ahead price + surcharges) × (1 + VAT)``, surcharges net of VAT.
+    dynamic: EndCustomerPrice
+    #: Feed-in remuneration per exported kWh.
     feed_in_eur_kwh: float
+
+    @property
+    def dynamic_surcharge_net_eur_kwh(self) -> float:
+        """The dynamic tariff's surcharges per kWh together, net of VAT."""
+        return self.dynamic.surcharge_ct_kwh / 100
+
+    @property
+    def vat_percent(self) -> float:
+        """VAT on the dynamic tariff's price, charged on the day-ahead price and the surcharges alike."""
+        return self.dynamic.vat_percent
+
+    def dynamic_eur_kwh(self, price_eur_mwh: float) -> float:
+        """The dynamic tariff's price per kWh (€) at a day-ahead price in €/MWh."""
+        return self.dynamic.ct_kwh(price_eur_mwh) / 100
 
 
 @dataclass(frozen=True)
@@ -222,7 +246,13 @@ def energy_totals(series: IntervalSeries) -> EnergyTotals:
 
 
 def cost_comparison(series: IntervalSeries, tariffs: Tariffs) -> CostComparison | None:
-    """Dynamic (day-ahead price/1000 + surcharge) against flat cost; None without a priced interval."""
+    """Dynamic against flat cost; None without a priced interval.
+
+    Each imported kWh costs the end-customer price of its interval's day-ahead price,
+    ``(price/1000 + surcharge) × (1 + VAT)`` €/kWh. That price is affine in the day-ahead price, so the
+    sum over the intervals is the imported kWh times the price at their import-weighted mean
+    day-ahead price: one call of :meth:`Tariffs.dynamic_eur_kwh` instead of a second copy of the formula.
+    """
     energy = series.has_energy
     priced = energy & series.has_price
     if not priced.any():
@@ -230,8 +260,11 @@ def cost_comparison(series: IntervalSeries, tariffs: Tariffs) -> CostComparison 
     net = series.consumption_kwh - series.production_kwh
     imported, exported = np.maximum(net, 0.0), np.maximum(-net, 0.0)
     import_kwh, export_kwh = float(imported[priced].sum()), float(exported[priced].sum())
-    unit_price = series.price_eur_mwh[priced] / 1000.0 + tariffs.dynamic_surcharge_eur_kwh
-    import_eur = float((imported[priced] * unit_price).sum())
+    if import_kwh > 0:
+        mean_price = float((imported[priced] * series.price_eur_mwh[priced]).sum()) / import_kwh
+        import_eur = import_kwh * tariffs.dynamic_eur_kwh(mean_price)
+    else:
+        import_eur = 0.0
     earned = export_kwh * tariffs.feed_in_eur_kwh
     dynamic = import_eur - earned
     flat = import_kwh * tariffs.flat_eur_kwh - earned

@@ -115,6 +115,26 @@ def similar_reason(title: str) -> str:
     return f"ähnlich zu „{_short(title)}“, das Sie gelesen haben"
 
 
+#: Countries as the phrase "aus …" names them.
+_FROM_COUNTRY: Mapping[str, str] = {
+    "CH": "der Schweiz",
+    "AT": "Österreich",
+    "DE": "Deutschland",
+    "LU": "Luxemburg",
+    "LI": "Liechtenstein",
+    "FR": "Frankreich",
+    "NL": "den Niederlanden",
+    "IT": "Italien",
+}
+
+
+def foreign_reason(reason: str, country: str) -> str:
+    """``reason`` of a document from another country, saying where it is from: its rules and prices
+    may not apply to the reader."""
+    where = _FROM_COUNTRY.get(country, f"dem Ausland ({country})")
+    return f"{reason} – ein Beispiel aus {where}, dort gelten eigene Regeln und Preise"
+
+
 def best_topic(candidates: Iterable[str], interests: Mapping[str, float]) -> str | None:
     """The candidate topic the user cares most about (None when they share none); ties by name."""
     shared = [(interests[topic], topic) for topic in candidates if interests.get(topic, 0.0) > 0]

@@ -14,13 +14,13 @@ from luna.settings.backends import (
     JobSettings,
     VectorSettings,
 )
+from luna.settings.energy import EnergySettings
 from luna.settings.loader import SettingsError, load_settings
 from luna.settings.model import (
     ApiSettings,
     AuthSettings,
     BackupSettings,
     DatasetSettings,
-    EnergySettings,
     FeedSettings,
     FlywheelSettings,
     HelpSettings,

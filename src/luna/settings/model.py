@@ -28,6 +28,7 @@ from luna.settings.backends import (
     SqliteDatabaseSettings,
     VectorSettings,
 )
+from luna.settings.energy import EnergySettings
 from luna.settings.section import Section
 
 
@@ -88,26 +89,6 @@ class SimSettings(Section):
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
-
-
-class EnergySettings(Section):
-    """Limits of the data API, validation ranges shared by every feed, and the tariffs insights compare."""
-
-    max_points: int = Field(default=20_000, ge=100, le=1_000_000)
-    default_interval_sec: int = Field(default=60, ge=1, le=86_400)
-    max_kw: float = Field(default=100_000.0, gt=0)
-    voltage_min: float = Field(default=100.0, ge=0)
-    voltage_max: float = Field(default=300.0, gt=0)
-    future_tolerance_sec: int = Field(default=300, ge=0)
-    flat_tariff_eur_kwh: float = Field(default=0.35, ge=0)
-    dynamic_surcharge_eur_kwh: float = Field(default=0.20, ge=0)
-    feed_in_eur_kwh: float = Field(default=0.08, ge=0)
-
-    @model_validator(mode="after")
-    def _voltage_range(self) -> EnergySettings:
-        if self.voltage_min >= self.voltage_max:
-            raise ValueError("voltage_min: must be below voltage_max")
-        return self
 
 
 class FeedSettings(Section):
@@ -203,6 +184,18 @@ class RecommendSettings(Section):
     bandit: Literal["thompson", "off"] = "thompson"
     bandit_seed: int | None = None
     energy_items: int = Field(default=3, ge=0, le=10)
+    #: The readers' country (ISO 3166 code): documents of another country come after everything else
+    #: (services/learning/recommend_region.py); None ranks without regard to country.
+    country: str | None = "DE"
+
+    @field_validator("country", mode="before")
+    @classmethod
+    def _country_code(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = value.strip().upper() or None
+            if value is not None and not (len(value) == 2 and value.isascii() and value.isalpha()):
+                raise ValueError("must be a two-letter country code (ISO 3166), such as DE, AT or CH")
+        return value
 
 
 class HelpSettings(Section):

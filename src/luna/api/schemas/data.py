@@ -65,9 +65,21 @@ class _FromDomain(BaseModel):
 
 
 class TariffsOut(_FromDomain):
-    flat_eur_kwh: float = Field(description="Flat all-in tariff (€/kWh)")
-    dynamic_surcharge_eur_kwh: float = Field(
-        description="Fees and taxes added to the day-ahead price (€/kWh)"
+    """The tariffs the costs were computed with.
+
+    The dynamic tariff's price of a quarter-hour is `(price/1000 + dynamic_surcharge_net_eur_kwh) ×
+    (1 + vat_percent/100)` €/kWh, `price` its day-ahead price in €/MWh: VAT on the exchange price and
+    the surcharges alike, the end-customer price of a German bill.
+    """
+
+    flat_eur_kwh: float = Field(description="Flat tariff per kWh, all-in: VAT included (€/kWh)")
+    dynamic_surcharge_net_eur_kwh: float = Field(
+        description="The dynamic tariff's surcharges on the day-ahead price, net of VAT: grid fee, levies, "
+        "electricity tax and supplier margin together (€/kWh)"
+    )
+    vat_percent: float = Field(
+        description="VAT on the dynamic tariff's price (%), charged on the day-ahead price and the "
+        "surcharges together"
     )
     feed_in_eur_kwh: float = Field(description="Feed-in remuneration for exported energy (€/kWh)")
 
@@ -93,10 +105,14 @@ class EnergyOut(_FromDomain):
 class CostOut(_FromDomain):
     import_kwh: float = Field(description="Grid import of the quarter-hours with readings and a price")
     export_kwh: float
-    dynamic_eur: float = Field(description="Σ import × (price/1000 + surcharge) − export × feed-in")
-    flat_eur: float = Field(description="import × flat tariff − export × feed-in")
+    dynamic_eur: float = Field(
+        description="Σ import × (price/1000 + surcharge net) × (1 + VAT/100) − export × feed-in (€)"
+    )
+    flat_eur: float = Field(description="import × flat tariff − export × feed-in (€)")
     saving_eur: float = Field(description="flat − dynamic: positive when the dynamic tariff was cheaper")
-    dynamic_eur_kwh: float | None = Field(description="Average dynamic price per imported kWh")
+    dynamic_eur_kwh: float | None = Field(
+        description="Average dynamic price per imported kWh, VAT included (€/kWh)"
+    )
     unpriced_import_kwh: float = Field(
         description="Import in quarter-hours without a price (in neither cost)"
     )

@@ -14,8 +14,10 @@ from luna.services.energy.user_meters import MAX_METERS_PER_USER, MeterLinks
 
 _PAYLOAD_DESCRIPTION = (
     "content: the chunk's `text`, `item_id`, `title`, `kind`, `source`, `tags`, `url`, `version`, `section`, "
-    "`page`, `chunk_idx`, its `topics` and the `signals` that ranked it (`content`, `popularity`, "
-    "`freshness`, `quality`, each 0..1). energy: `advice_type` (load_shift, pv_self_consumption, tariff, "
+    "`page`, `chunk_idx`, its `topics`, `country` (ISO 3166 code of the country the document is about, "
+    "e.g. `CH`; null when it does not say: documents of another country than `extra.country` come last) "
+    "and the `signals` that ranked it (`content`, `popularity`, `freshness`, `quality`, each 0..1). "
+    "energy: `advice_type` (load_shift, pv_self_consumption, tariff, "
     "peak), `title`, `text` (the German advice), `meter_id`, `saving_eur_month` (null for peak), "
     "`period_from`, `period_to` and the `figures` behind it"
 )
@@ -68,7 +70,9 @@ class RecommendOut(BaseModel):
     )
     extra: dict[str, Any] = Field(
         description="`segment` (warm: has a profile; cold), `personalized`, `profile_events` (events in the "
-        "profile), `meter_ids` (the user's linked meters), `bandit` (whether the bandit chose the strategy)"
+        "profile), `meter_ids` (the user's linked meters), `bandit` (whether the bandit chose the strategy), "
+        "`country` (the readers' country the list was ranked for, `recommend.country`; null: no regard to "
+        "country)"
     )
 
     @classmethod

@@ -2,8 +2,9 @@
 it cheapest next, and the one thing worth doing.
 
 Everything here is the customer's own: their first linked meter (the one the view names), the
-default market's day-ahead prices as their dynamic-tariff price in ct/kWh, and their best piece of
-energy advice. Days and months are Europe/Berlin days and months, the customer's clock.
+default market's day-ahead prices as their dynamic-tariff price in ct/kWh (with the surcharges and
+VAT of the ``energy`` settings), and their best piece of energy advice. Days and months are
+Europe/Berlin days and months, the customer's clock.
 """
 
 from __future__ import annotations
@@ -88,6 +89,6 @@ class HomeService:
         market, prices = self._insights.quarter_hour_prices(start, start + LOOK_AHEAD)
         if market is None or not prices:
             return None, None
-        surcharge = self._insights.dynamic_surcharge_eur_kwh
-        price_now = None if math.isnan(prices[0]) else customer_ct_kwh(prices[0], surcharge)
-        return price_now, cheapest_window(start, prices, WINDOW_HOURS, surcharge)
+        price = self._insights.end_customer_price
+        price_now = None if math.isnan(prices[0]) else customer_ct_kwh(prices[0], price)
+        return price_now, cheapest_window(start, prices, WINDOW_HOURS, price)

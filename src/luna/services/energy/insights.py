@@ -22,6 +22,7 @@ from luna.domain.energy import SeriesRows
 from luna.domain.errors import InvalidInput, NotFound, Unprocessable
 from luna.domain.insights import Floats, Insights, IntervalSeries, Tariffs, compute_insights
 from luna.domain.load_shift import FlexibleLoad
+from luna.domain.price_window import EndCustomerPrice
 from luna.domain.sim.market import QUARTER_HOUR_FROM
 from luna.ports.energy import EnergyStore
 from luna.services.energy.energy_data import DEFAULT_PRODUCT, check_range
@@ -47,7 +48,7 @@ class InsightsService:
         self._store = store
         self._tariffs = Tariffs(
             flat_eur_kwh=settings.flat_tariff_eur_kwh,
-            dynamic_surcharge_eur_kwh=settings.dynamic_surcharge_eur_kwh,
+            dynamic=settings.end_customer_price,
             feed_in_eur_kwh=settings.feed_in_eur_kwh,
         )
         self._markets = list(markets)
@@ -104,9 +105,10 @@ class InsightsService:
         return market, [float(price) for price in self._prices(market, start, end, n)]
 
     @property
-    def dynamic_surcharge_eur_kwh(self) -> float:
-        """What the dynamic tariff adds to the exchange price per kWh (grid fees, levies, taxes)."""
-        return self._tariffs.dynamic_surcharge_eur_kwh
+    def end_customer_price(self) -> EndCustomerPrice:
+        """How the dynamic tariff's price follows from the exchange price (surcharges and VAT): the
+        same price the insights' cost comparison charges."""
+        return self._tariffs.dynamic
 
     def _check_market(self, market: str) -> None:
         stored = sorted({m for m, p, *_ in self._store.price_series() if p == DEFAULT_PRODUCT})

@@ -8,7 +8,8 @@ One answer is built in five steps:
 2. the strategy: the bandit (:mod:`luna.services.learning.recommend_bandit`) picks ``content``, ``popular``,
    ``fresh`` or ``blend`` (cold users: no ``content``);
 3. the content list (:mod:`luna.services.learning.recommend_candidates`): candidates, signals, MMR,
-   filled up from the other strategies' sources when the chosen one runs dry;
+   filled up from the other strategies' sources when the chosen one runs dry; documents of another
+   country than ``recommend.country`` only when nothing else fills the list, and last;
 4. energy advice (:mod:`luna.services.energy.energy_advice`) for users with linked meters, at most
    ``recommend.energy_items``. It takes every third place of the list, starting with the first
    (places 1, 4, 7 …), and content fills the rest, so ``top_k`` is the length of the whole list and
@@ -38,6 +39,7 @@ from luna.services.knowledge.indexing import VectorCollections
 from luna.services.learning.recommend_bandit import StrategyChooser, strategies_for
 from luna.services.learning.recommend_candidates import Ranked, rank
 from luna.services.learning.recommend_profile import ProfileSettings, UserProfile, build_profile
+from luna.services.learning.recommend_region import DocumentCountries
 from luna.settings import LearningSettings, RecommendSettings
 
 #: Every third place, from the first, may hold energy advice.
@@ -52,6 +54,8 @@ class RecommendConfig:
     freshness_half_life_days: float
     energy_items: int
     profile: ProfileSettings
+    #: The readers' country (ISO 3166): documents of other countries come last; None: no regard.
+    country: str | None = None
 
 
 def _utc_now() -> datetime:
@@ -76,6 +80,7 @@ class RecommendService:
         self._energy_advice = energy_advice
         self._config = config
         self._clock = clock
+        self._countries = DocumentCountries(config.country)
 
     @classmethod
     def from_settings(
@@ -114,6 +119,7 @@ class RecommendService:
                     half_life_days=learning.half_life_days,
                     consent_default=learning.consent_default,
                 ),
+                country=recommend.country,
             ),
         )
 
@@ -152,6 +158,7 @@ class RecommendService:
                 mmr_lambda=self._config.mmr_lambda,
                 freshness_half_life_days=self._config.freshness_half_life_days,
                 now=now,
+                countries=self._countries,
             )
         items = interleave([_content_item(r) for r in content], [_energy_item(a) for a in advice], k)
         recommendation_id = self._log(profile, chosen, items, now) if log else None
@@ -161,6 +168,7 @@ class RecommendService:
             "profile_events": profile.events_used,
             "meter_ids": meter_ids,
             "bandit": self._chooser.enabled and strategy is None,
+            "country": self._config.country,
         }
         return Recommendations(items, chosen, recommendation_id, extra)
 

@@ -23,19 +23,25 @@ source stands for, and MMR continues the list picked so far. Only when all of th
 short, the knowledge base holds fewer documents than the list is long: then the cap is lifted and more
 chunks of the same documents fill it, so a list is shorter than asked only when there are fewer
 eligible chunks than that.
+
+Documents recognisably of another country than the reader's (``recommend.country``; a Swiss municipal
+plan for a German household, :mod:`luna.services.learning.recommend_region`) are set aside while the
+list is gathered: they come in only when nothing else fills it, not even further chunks of the
+documents already in it, and then last, with a reason that says where they are from. Documents whose
+country is unknown count as the reader's own.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Final
 
 import numpy as np
 
 from luna.domain.bandit import BLEND, COLD, CONTENT, FRESH, POPULAR, WARM
-from luna.domain.items import Item, ItemChunk, ItemStatus
+from luna.domain.items import Item, ItemChunk
 from luna.domain.mmr import cosine_matrix, mmr, rescale
 from luna.domain.recommend_reasons import (
     COLD_START_REASON,
@@ -43,19 +49,26 @@ from luna.domain.recommend_reasons import (
     POPULAR_REASON,
     PROFILE_REASON,
     best_topic,
+    foreign_reason,
     interest_reason,
     similar_reason,
-    topics_of,
 )
-from luna.domain.scores import Score, ScoreTarget
 from luna.ports.sql import UnitOfWork
 from luna.ports.vectors import VectorIndex
 from luna.services.knowledge.indexing import chunk_payload
-from luna.services.learning.recommend_profile import UserProfile, Vector
+from luna.services.learning.recommend_profile import UserProfile
+from luna.services.learning.recommend_region import DocumentCountries
+from luna.services.learning.recommend_sources import (
+    CHUNKS_PER_ITEM,
+    Candidate,
+    add_signals,
+    everything,
+    fresh,
+    hydrate,
+    popular,
+)
 
 MAX_CHUNKS_PER_ITEM: Final = 2
-#: Chunks of each fresh or popular item taken as candidates.
-CHUNKS_PER_ITEM: Final = 2
 MIN_POOL: Final = 30
 #: Fewest fresh or popular items looked at (more for longer lists).
 MIN_ITEMS: Final = 10
@@ -64,8 +77,6 @@ MAX_POOL: Final = 400
 EVERYTHING: Final = "everything"
 #: Sources a short list is filled up from, in this order, after the strategy's own.
 FILL_ORDER: Final = (CONTENT, POPULAR, FRESH, EVERYTHING)
-#: Items read per query while walking the whole knowledge base.
-ITEM_PAGE: Final = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,21 +108,6 @@ _SOURCES: Mapping[str, tuple[str, ...]] = {
 }
 
 
-@dataclass(slots=True)
-class Candidate:
-    chunk: ItemChunk
-    item: Item
-    vector: Vector
-    #: The strategy whose source found it: its weights score the candidate and name the reason.
-    strategy: str
-    content: float = 0.0
-    popularity: float = 0.0
-    quality: float | None = None
-    freshness: float = 0.0
-    score: float = 0.0
-    topics: list[str] = field(default_factory=list)
-
-
 @dataclass(frozen=True, slots=True)
 class Ranked:
     chunk_id: str
@@ -131,22 +127,33 @@ def rank(
     mmr_lambda: float,
     freshness_half_life_days: float,
     now: datetime,
+    countries: DocumentCountries | None = None,
 ) -> list[Ranked]:
-    """The best ``k`` chunks for ``profile`` under ``strategy``, filled up when its pool runs dry (see
-    the module)."""
+    """The best ``k`` chunks for ``profile`` under ``strategy``, filled up when its pool runs dry, and
+    documents of another country than the reader's (``countries``) last (see the module)."""
     if k <= 0:
         return []
-    pool = _Pool(uow, vectors, collection, profile, k, freshness_half_life_days, now)
+    countries = countries or DocumentCountries(None)
+    pool = _Pool(uow, vectors, collection, profile, k, freshness_half_life_days, now, countries)
     picks: list[int] = []
     for source in _sources_in_order(strategy, profile):
         pool.add(source, k - len(picks))
         picks = pool.pick(k, picks, mmr_lambda, MAX_CHUNKS_PER_ITEM)
         if len(picks) >= k:
             break
+    picks = _lift_cap(pool, k, picks, mmr_lambda)
+    if len(picks) < k and pool.admit_foreign():
+        pool.add(EVERYTHING, k - len(picks))
+        picks = _lift_cap(pool, k, pool.pick(k, picks, mmr_lambda, MAX_CHUNKS_PER_ITEM), mmr_lambda)
+    return [_ranked(pool.candidates[index], profile) for index in picks]
+
+
+def _lift_cap(pool: _Pool, k: int, picks: list[int], mmr_lambda: float) -> list[int]:
+    """A list still short after every source: continued with further chunks of its documents."""
     if len(picks) < k:
         pool.add_more_of_each_item(k - len(picks), picks)
         picks = pool.pick(k, picks, mmr_lambda, None)
-    return [_ranked(pool.candidates[index], profile) for index in picks]
+    return picks
 
 
 def _sources_in_order(strategy: str, profile: UserProfile) -> list[str]:
@@ -163,7 +170,8 @@ def _sources_in_order(strategy: str, profile: UserProfile) -> list[str]:
 
 class _Pool:
     """The candidates of one list, gathered source after source and each scored by the strategy whose
-    source found it; chunk IDs are looked at once (kept or dropped), items read once."""
+    source found it; chunk IDs are looked at once (kept, set aside as foreign, or dropped), items read
+    once."""
 
     def __init__(
         self,
@@ -174,12 +182,17 @@ class _Pool:
         k: int,
         half_life_days: float,
         now: datetime,
+        countries: DocumentCountries,
     ) -> None:
         self._uow, self._vectors, self._collection = uow, vectors, collection
         self._profile, self._k, self._half_life_days, self._now = profile, k, half_life_days, now
         self._size = min(max(MIN_POOL, 4 * k) + len(profile.excluded_chunks), MAX_POOL)
         self._items: dict[str, Item | None] = {}
         self._seen: set[str] = set()
+        self._countries = countries
+        #: Foreign candidates wait here (and foreign items are skipped) until :meth:`admit_foreign`.
+        self._foreign: list[Candidate] | None = [] if countries.reader is not None else None
+        self._skipped_foreign = False
         self.candidates: list[Candidate] = []
 
     def add(self, strategy: str, need: int) -> None:
@@ -189,10 +202,18 @@ class _Pool:
             ids.update(dict.fromkeys(self._source_ids(source, need)))
         self._keep(strategy, list(ids))
 
+    def admit_foreign(self) -> bool:
+        """Let documents of other countries in from now on; whether any was set aside or skipped."""
+        waiting, self._foreign = self._foreign, None
+        if waiting:
+            self.candidates.extend(waiting)
+        return bool(waiting) or self._skipped_foreign
+
     def add_more_of_each_item(self, need: int, picks: Sequence[int]) -> None:
         """Further chunks of the items, when those in the pool cannot fill the list without the cap."""
         if len(self.candidates) - len(picks) < need:
-            self._keep(EVERYTHING, _everything(self._uow, self._profile, self._seen, self._items, need, need))
+            found = everything(self._uow, self._profile, self._seen, self._items, need, need, self._skip)
+            self._keep(EVERYTHING, found)
 
     def pick(self, k: int, start: list[int], mmr_lambda: float, cap: int | None) -> list[int]:
         """The list picked so far (``start``), continued by MMR over the whole pool."""
@@ -217,22 +238,28 @@ class _Pool:
                 for hit in self._vectors.search(self._collection, profile.vector.tolist(), self._size)
             ]
         if source == POPULAR:
-            return _popular(uow, self._size, max(self._k // 2, MIN_ITEMS))
+            return popular(uow, self._size, max(self._k // 2, MIN_ITEMS))
         if source == FRESH:
-            return _fresh(uow, max(self._k, MIN_ITEMS) + len(profile.excluded_items), self._items)
+            return fresh(uow, max(self._k, MIN_ITEMS) + len(profile.excluded_items), self._items)
         if source == EVERYTHING:
-            return _everything(uow, profile, self._seen, self._items, CHUNKS_PER_ITEM, CHUNKS_PER_ITEM * need)
+            per_item = CHUNKS_PER_ITEM
+            return everything(uow, profile, self._seen, self._items, per_item, per_item * need, self._skip)
         return []
+
+    def _skip(self, item: Item, chunks: list[ItemChunk]) -> bool:
+        """A walk over the whole knowledge base passes foreign documents by until they are admitted."""
+        if self._foreign is None or not self._countries.foreign(self._countries.of(self._uow, item, chunks)):
+            return False
+        self._skipped_foreign = True
+        return True
 
     def _keep(self, strategy: str, chunk_ids: Sequence[str]) -> None:
         new = [chunk_id for chunk_id in dict.fromkeys(chunk_ids) if chunk_id not in self._seen]
         self._seen.update(new)
-        found = _hydrate(
-            self._uow, self._vectors, self._collection, new, self._profile, self._items, strategy
-        )
+        found = hydrate(self._uow, self._vectors, self._collection, new, self._profile, self._items, strategy)
         if not found:
             return
-        _signals(self._uow, found, self._profile, self._half_life_days, self._now)
+        add_signals(self._uow, found, self._profile, self._half_life_days, self._now)
         weights = STRATEGY_WEIGHTS[(self._profile.segment, strategy)]
         for candidate in found:
             mixed = (
@@ -242,121 +269,11 @@ class _Pool:
             )
             quality = 0.5 if candidate.quality is None else candidate.quality
             candidate.score = mixed * (0.75 + 0.5 * quality)
-        self.candidates.extend(found)
-
-
-def _popular(uow: UnitOfWork, pool: int, item_count: int) -> list[str]:
-    """The most popular chunks, and the first chunks of the most popular items (events that name an
-    item only make the item popular, not a chunk)."""
-    chunk_ids = [score.target_id for score in uow.scores.top(ScoreTarget.CHUNK, pool) if score.popularity > 0]
-    for score in uow.scores.top(ScoreTarget.ITEM, item_count):
-        if score.popularity > 0:
-            chunk_ids.extend(
-                chunk.chunk_id for chunk in uow.chunks.list_for_item(score.target_id)[:CHUNKS_PER_ITEM]
-            )
-    return chunk_ids
-
-
-def _fresh(uow: UnitOfWork, item_count: int, items: dict[str, Item | None]) -> list[str]:
-    newest = uow.items.list(status=ItemStatus.INDEXED, limit=item_count)
-    items.update((item.item_id, item) for item in newest)
-    return [
-        chunk.chunk_id
-        for item in newest
-        for chunk in uow.chunks.list_for_item(item.item_id)[:CHUNKS_PER_ITEM]
-    ]
-
-
-def _everything(
-    uow: UnitOfWork,
-    profile: UserProfile,
-    seen: set[str],
-    items: dict[str, Item | None],
-    per_item: int,
-    enough: int,
-) -> list[str]:
-    """Up to ``per_item`` chunks not looked at yet of each indexed item the user did not exclude,
-    newest item first, until ``enough`` are found or every item was read: the last resort of a short
-    list, so it stays short only when the knowledge base has nothing more to give."""
-    found: list[str] = []
-    offset = 0
-    while len(found) < enough:
-        page = uow.items.list(status=ItemStatus.INDEXED, limit=ITEM_PAGE, offset=offset)
-        for item in page:
-            items.setdefault(item.item_id, item)
-            if item.item_id in profile.excluded_items:
-                continue
-            chunks = uow.chunks.list_for_item(item.item_id)
-            unseen = [
-                c.chunk_id
-                for c in chunks
-                if c.chunk_id not in seen and c.chunk_id not in profile.excluded_chunks
-            ]
-            found.extend(unseen[:per_item])
-            if len(found) >= enough:
-                break
-        if len(page) < ITEM_PAGE:
-            break
-        offset += ITEM_PAGE
-    return found
-
-
-def _hydrate(
-    uow: UnitOfWork,
-    vectors: VectorIndex,
-    collection: str,
-    chunk_ids: Sequence[str],
-    profile: UserProfile,
-    items: dict[str, Item | None],
-    strategy: str,
-) -> list[Candidate]:
-    """The candidates SQL and the vector index both vouch for, minus the user's exclusions."""
-    wanted = [chunk_id for chunk_id in chunk_ids if chunk_id not in profile.excluded_chunks]
-    chunks = [chunk for chunk in uow.chunks.get_many(wanted) if not chunk.archived]
-    kept: list[tuple[ItemChunk, Item]] = []
-    for chunk in chunks:
-        if chunk.item_id in profile.excluded_items:
-            continue
-        if chunk.item_id not in items:
-            items[chunk.item_id] = uow.items.get(chunk.item_id)
-        item = items[chunk.item_id]
-        if item is not None and item.status == ItemStatus.INDEXED and item.archived_at is None:
-            kept.append((chunk, item))
-    points = {
-        point.point_id: point for point in vectors.get(collection, [chunk.chunk_id for chunk, _ in kept])
-    }
-    return [
-        Candidate(chunk, item, np.asarray(points[chunk.chunk_id].vector, dtype=np.float64), strategy)
-        for chunk, item in kept
-        if chunk.chunk_id in points
-    ]
-
-
-def _signals(
-    uow: UnitOfWork,
-    candidates: Sequence[Candidate],
-    profile: UserProfile,
-    half_life_days: float,
-    now: datetime,
-) -> None:
-    chunk_scores = uow.scores.get_many(ScoreTarget.CHUNK, [c.chunk.chunk_id for c in candidates])
-    item_scores = uow.scores.get_many(ScoreTarget.ITEM, list({c.item.item_id for c in candidates}))
-    if profile.vector is not None:
-        matrix = np.vstack([c.vector / (np.linalg.norm(c.vector) or 1.0) for c in candidates])
-        content = rescale(matrix @ profile.vector)
-        for candidate, value in zip(candidates, content, strict=True):
-            candidate.content = float(value)
-    for candidate in candidates:
-        own: Score | None = chunk_scores.get(candidate.chunk.chunk_id)
-        parent: Score | None = item_scores.get(candidate.item.item_id)
-        if own is not None:
-            candidate.popularity, candidate.quality = own.popularity, own.quality
-        elif parent is not None:
-            candidate.popularity, candidate.quality = 0.5 * parent.popularity, parent.quality
-        changed = candidate.item.updated_at or candidate.item.created_at or now
-        age_days = max((now - changed) / timedelta(days=1), 0.0)
-        candidate.freshness = 0.5 ** (age_days / half_life_days)
-        candidate.topics = topics_of(candidate.item.tags, candidate.item.title)
+            candidate.country = self._countries.of(self._uow, candidate.item)
+            candidate.foreign = self._countries.foreign(candidate.country)
+        self.candidates.extend(c for c in found if not (c.foreign and self._foreign is not None))
+        if self._foreign is not None:
+            self._foreign.extend(c for c in found if c.foreign)
 
 
 def _ranked(candidate: Candidate, profile: UserProfile) -> Ranked:
@@ -370,6 +287,7 @@ def _ranked(candidate: Candidate, profile: UserProfile) -> Ranked:
         **chunk_payload(candidate.item, candidate.chunk),
         "text": candidate.chunk.text,
         "topics": candidate.topics,
+        "country": candidate.country,
         "signals": signals,
     }
     return Ranked(
@@ -381,6 +299,12 @@ def _ranked(candidate: Candidate, profile: UserProfile) -> Ranked:
 
 
 def _reason(candidate: Candidate, profile: UserProfile) -> str:
+    """Why this chunk; for a document of another country, with where it is from."""
+    reason = _signal_reason(candidate, profile)
+    return foreign_reason(reason, candidate.country) if candidate.foreign and candidate.country else reason
+
+
+def _signal_reason(candidate: Candidate, profile: UserProfile) -> str:
     """The reason of the signal that contributed most; the strategy's own when nothing stands out.
 
     A candidate found by walking the whole knowledge base was found for no signal: it reads as close

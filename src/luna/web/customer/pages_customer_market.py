@@ -1,55 +1,75 @@
 """``/market``: what power costs the customer, quarter-hour by quarter-hour, and when it is cheapest.
 
 Prices are shown as the customer pays them on a dynamic tariff (the exchange price plus the
-surcharges of ``energy.dynamic_surcharge_eur_kwh``), in ct/kWh throughout, with the exchange price
-under them (negative stretches red) and a "jetzt" line. Only prices that exist are drawn: tomorrow's
-appear after the day-ahead auction (about 13:00). The table lists today's (from now on) and
-tomorrow's cheapest window for a flexible load; past days are history, not advice. The simulated
-markets are all the bidding zone Germany–Luxembourg, so the view shows one of them and says so.
+surcharges of the ``energy`` settings, VAT on both), in ct/kWh throughout, with a line saying how that
+price is made up, the exchange price under it (negative stretches red) and a "jetzt" line. Only prices
+that exist are drawn: tomorrow's appear after the day-ahead auction (about 13:00). The table lists
+today's (from now on) and tomorrow's cheapest window for a flexible load; past days are history, not
+advice. The simulated markets are all the bidding zone Germany–Luxembourg, so the view shows one of
+them and says so.
+
+The period and the load's duration are kept in the URL, and the shown prices download as German CSV
+(:mod:`luna.web.customer.market_export`).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Final
 
 from nicegui import ui
 
-from luna.domain.price_window import PriceWindow, cheapest_per_day, customer_ct_kwh
+from luna.domain.price_window import EndCustomerPrice, PriceWindow, cheapest_per_day, customer_ct_kwh
 from luna.web.components.charts import price_chart
 from luna.web.components.errors import failure_shown
 from luna.web.components.formats import BERLIN, de_int, de_number, de_time
 from luna.web.components.layout import CustomerView, customer_page
 from luna.web.components.offload import in_thread
 from luna.web.components.widgets import card_title, empty_state, figure
+from luna.web.customer.market_export import (
+    LOAD_HOURS,
+    ROUTE,
+    SPANS,
+    MarketState,
+    csv_filename,
+    price_csv,
+    state_from_query,
+)
 
-LOAD_HOURS: Final = {1: "1 Stunde", 2: "2 Stunden", 3: "3 Stunden", 4: "4 Stunden"}
-#: Period choices: key → (label, whole days before today that are shown too).
-SPANS: Final = {"2d": ("Heute und morgen", 0), "7d": ("Letzte 7 Tage", 6), "30d": ("Letzte 30 Tage", 29)}
+
+@dataclass
+class _Shown:
+    """The prices on screen: what "CSV herunterladen" hands out."""
+
+    start: datetime | None = None
+    period: str = ""
+    exchange: list[float] = field(default_factory=list)
+    yours: list[float] = field(default_factory=list)
 
 
-@customer_page("/market")
+@customer_page(ROUTE)
 async def market(view: CustomerView) -> None:
     market_name = next(iter(view.web.settings.sim.markets), None)
     if market_name is None:
         with ui.card().classes("w-full"):
             empty_state("Kein Markt eingerichtet", "Es ist kein Strommarkt konfiguriert.", "show_chart")
         return
+    state = state_from_query(dict(ui.context.client.request.query_params))
+    price: EndCustomerPrice = view.web.services.insights.end_customer_price
+    shown = _Shown()
     with ui.card().classes("w-full"), ui.row().classes("w-full items-end gap-4"):
-        span = ui.select({k: label for k, (label, _) in SPANS.items()}, label="Zeitraum", value="2d")
-        span.props("outlined").classes("w-full sm:w-[14rem]")
-        hours = ui.select(LOAD_HOURS, label="Dauer des flexiblen Verbrauchers", value=2).props("outlined")
-        hours.classes("w-full sm:w-[16rem]")
+        span = ui.select({k: label for k, (label, _) in SPANS.items()}, label="Zeitraum", value=state.period)
+        span.props("outlined").classes("w-full sm:w-[14rem]").mark("price-period")
+        hours = ui.select(LOAD_HOURS, label="Dauer des flexiblen Verbrauchers", value=state.hours)
+        hours.props("outlined").classes("w-full sm:w-[16rem]").mark("load-hours")
     with ui.card().classes("w-full"):
-        card_title("Strompreise", "show_chart")
-        ui.label(
-            f"Day-Ahead-Preise der Gebotszone Deutschland-Luxemburg (Markt {market_name}) als Ihr Preis "
-            "mit dynamischem Tarif in ct/kWh, darunter der reine Börsenpreis; negative Börsenpreise "
-            "erscheinen rot, die günstigsten Zeitfenster grün. Die Preise für morgen erscheinen nach der "
-            "Auktion gegen 13 Uhr."
-        ).classes("text-sm luna-muted")
+        with ui.row().classes("w-full items-center justify-between gap-2"):
+            card_title("Strompreise", "show_chart")
+            export = ui.button("CSV herunterladen", icon="download", on_click=lambda: _download(shown))
+            export.props("flat dense no-caps").mark("price-csv")
+        _introduction(market_name, price)
         chart = ui.echart({}).classes("w-full h-96").mark("price-chart")
         problem = ui.column().classes("w-full")
         numbers = ui.row().classes("w-full gap-8").mark("price-figures")
@@ -66,9 +86,9 @@ async def market(view: CustomerView) -> None:
         if attempt.failed:
             return
         prices = _known(prices)
-        surcharge = view.web.services.insights.dynamic_surcharge_eur_kwh
         numbers.clear()
         windows_area.clear()
+        shown.start, shown.period, shown.exchange, shown.yours = start, span.value, prices, []
         if not prices:
             chart.visible = False
             with problem:
@@ -79,12 +99,11 @@ async def market(view: CustomerView) -> None:
         today = now.astimezone(BERLIN).replace(hour=0, minute=0, second=0, microsecond=0)
         windows = [
             w
-            for w in cheapest_per_day(
-                start, prices, float(hours.value), surcharge, not_before=now, zone=BERLIN
-            )
+            for w in cheapest_per_day(start, prices, float(hours.value), price, not_before=now, zone=BERLIN)
             if w.start >= today
         ]
-        yours = [math.nan if math.isnan(p) else customer_ct_kwh(p, surcharge) for p in prices]
+        yours = [math.nan if math.isnan(p) else customer_ct_kwh(p, price) for p in prices]
+        shown.yours = yours
         exchange = [p / 10 for p in prices]
         chart.visible = True
         chart.options.clear()
@@ -95,9 +114,33 @@ async def market(view: CustomerView) -> None:
         with windows_area:
             _windows_table(windows, yours, start)
 
+    async def changed() -> None:
+        ui.navigate.history.replace(MarketState(span.value, hours.value).url())
+        await load()
+
     for control in (span, hours):
-        control.on_value_change(load)
+        control.on_value_change(changed)
     await load()
+
+
+def _introduction(market_name: str, price: EndCustomerPrice) -> None:
+    """What the chart shows, and how the customer's price is made up from the exchange price."""
+    ui.label(
+        f"Day-Ahead-Preise der Gebotszone Deutschland-Luxemburg (Markt {market_name}) als Ihr Preis "
+        "mit dynamischem Tarif in ct/kWh, darunter der reine Börsenpreis; negative Börsenpreise "
+        "erscheinen rot, die günstigsten Zeitfenster grün. Die Preise für morgen erscheinen nach der "
+        "Auktion gegen 13 Uhr."
+    ).classes("text-sm luna-muted")
+    with ui.column().classes("w-full gap-0").mark("price-composition"):
+        ui.label(price.explanation()).classes("text-sm font-medium")
+        if price.breakdown():
+            ui.label(price.breakdown()).classes("text-xs luna-muted")
+
+
+def _download(shown: _Shown) -> None:
+    if shown.start is not None and shown.yours:
+        data = price_csv(shown.start, shown.exchange, shown.yours)
+        ui.download(data, csv_filename(shown.start, shown.period), "text/csv")
 
 
 def _span(key: str, now: datetime) -> tuple[datetime, datetime]:

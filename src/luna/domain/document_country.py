@@ -1,0 +1,84 @@
+"""Which country a document is about, read from its own words, so a German household is not sent a
+Swiss municipal plan.
+
+Rules, prices and subsidies differ between Germany, Austria and Switzerland even where the language
+is the same; a document is recognised by what only one of them has: a currency (CHF, Rappen), an
+authority or law (Bundesnetzagentur, EEG, GEG, E-Control, ÖNORM, MuKEn), an administrative word
+(Kanton) or the country's own name. Each occurrence of a marker counts once, a web address under a
+country's domain (``.ch``, ``.at``, ``.de``) three times; a country is named when it has at least
+:data:`MIN_HITS` and at least twice as many as any other country. An operator decides for good with
+a tag ``land:CH`` (or ``country:CH``). Anything else is unknown (None) and treated as fitting
+everyone: a general article on heat pumps is not foreign anywhere.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Final
+from urllib.parse import urlsplit
+
+#: Fewest marker hits that name a country.
+MIN_HITS: Final = 2
+#: A web address under a country's domain counts as this many hits.
+DOMAIN_HITS: Final = 3
+#: How much of a document's text is read (its beginning says where it is from).
+TEXT_CHARS: Final = 20_000
+
+_WORD = r"(?<![\w-]){}(?![\w-])"
+_MARKERS: Mapping[str, tuple[str, ...]] = {
+    "CH": (
+        "CHF",
+        "Rappen",
+        "(?i:schweiz|schweizer|schweizerisch|schweizerischen?)",
+        "(?i:kanton|kantone|kantons|kantonen|kantonal|kantonale[nrs]?)",
+        "(?i:eidgenössische[nrs]?|Eidgenossenschaft)",
+        "EnergieSchweiz",
+        "MuKEn",
+        "(?:Winterthur|Zürich|Basel|Luzern|St\\. Gallen|Genf|Lausanne)",
+    ),
+    "AT": (
+        "(?i:österreich|österreichische[nrs]?)",
+        "E-Control",
+        "ÖNORM",
+        "OIB",
+        "klimaaktiv",
+        "(?:Wien|Graz|Linz|Salzburg|Innsbruck)",
+    ),
+    "DE": (
+        "(?i:deutschland|bundesdeutsche[nrs]?)",
+        "(?:Bundesnetzagentur|BNetzA)",
+        "(?:EEG|GEG|EnWG|StromStG|KWKG)",
+        "(?:KfW|BAFA)",
+    ),
+}
+_PATTERNS: Mapping[str, re.Pattern[str]] = {
+    country: re.compile("|".join(_WORD.format(f"(?:{marker})") for marker in markers))
+    for country, markers in _MARKERS.items()
+}
+_DOMAINS: Mapping[str, str] = {".ch": "CH", ".at": "AT", ".de": "DE"}
+_TAG = re.compile(r"^(?:land|country)\s*:\s*([A-Za-z]{2})$")
+
+
+def document_country(
+    *, title: str | None = None, url: str | None = None, tags: Iterable[str] = (), text: str = ""
+) -> str | None:
+    """The ISO 3166 code of the country the document is about, or None when it does not say."""
+    for tag in tags:
+        explicit = _TAG.match(tag.strip())
+        if explicit:
+            return explicit.group(1).upper()
+    words = "\n".join([title or "", *tags, text[:TEXT_CHARS]])
+    hits = {country: len(pattern.findall(words)) for country, pattern in _PATTERNS.items()}
+    host = (urlsplit(url).hostname or "") if url else ""
+    for ending, country in _DOMAINS.items():
+        if host.endswith(ending):
+            hits[country] += DOMAIN_HITS
+    ranked = sorted(hits.items(), key=lambda pair: pair[1], reverse=True)
+    (best, count), (_, runner_up) = ranked[0], ranked[1]
+    return best if count >= MIN_HITS and count >= 2 * runner_up else None
+
+
+def is_foreign(document: str | None, reader: str | None) -> bool:
+    """The document is recognisably of another country than the reader's (unknown: never foreign)."""
+    return document is not None and reader is not None and document != reader

@@ -1,0 +1,63 @@
+"""A document's country from its own words: a Swiss municipal plan is Swiss, a German law German, a
+general article on heat pumps nobody's in particular."""
+
+from __future__ import annotations
+
+import pytest
+
+from luna.domain.document_country import document_country, is_foreign
+from luna.domain.recommend_reasons import foreign_reason, topic_of_tag
+
+WINTERTHUR = (
+    "Kommunaler Energieplan Winterthur. Luft-Wasser-Wärmepumpen ausserhalb des Gebäudes sind beim Kanton "
+    "zu melden; grössere Anlagen sind bewilligungspflichtig. Förderbeitrag: 2'000 CHF je Anlage."
+)
+VIENNA = "Die E-Control vergleicht Stromtarife in Österreich; in Wien gelten die Netztarife der Wiener Netze."
+GERMAN_LAW = "Nach § 14a EnWG genehmigt die Bundesnetzagentur ein reduziertes Netzentgelt."
+GENERAL = "Eine Wärmepumpe heizt effizient, wenn die Vorlauftemperatur unter 55 Grad bleibt."
+
+
+@pytest.mark.parametrize(
+    ("text", "country"),
+    [
+        (WINTERTHUR, "CH"),
+        (VIENNA, "AT"),
+        (GERMAN_LAW, "DE"),
+        (GENERAL, None),
+        # One mention of another country in a German text does not make it foreign.
+        (GERMAN_LAW + " Auch in der Schweiz gibt es Netzentgelte.", "DE"),
+        # One marker alone is not enough; and words that merely contain one do not count.
+        ("Die Stromsteuer beträgt 2,05 ct/kWh in Deutschland.", None),
+        ("Stadtwerke Bad Rappenau: Kantonsrat? Nein, Gemeinderat. Wiener Schnitzel im Wienerwald.", None),
+        # Two countries equally: it does not say.
+        ("Vergleich Deutschland und Schweiz: EEG, GEG, Kanton, CHF.", None),
+    ],
+)
+def test_the_country_is_read_from_markers_only_one_country_has(text: str, country: str | None) -> None:
+    assert document_country(text=text) == country
+
+
+def test_title_tags_and_web_address_count_too_and_an_operators_tag_decides() -> None:
+    assert document_country(title="Energieplan Kanton Zürich") == "CH"
+    assert document_country(url="https://stadt.winterthur.ch/energie", text=GENERAL) == "CH"
+    assert document_country(url="https://www.e-control.at/tarife", text=GENERAL) == "AT"
+    assert document_country(tags=["Schweiz", "Kantone"], text=GENERAL) == "CH"
+    # ``land:XX`` (or ``country:XX``) wins over anything the text says.
+    assert document_country(tags=["waermepumpe", "land:de"], text=WINTERTHUR) == "DE"
+    assert document_country(tags=["country: AT"], text=GENERAL) == "AT"
+
+
+def test_only_a_known_other_country_is_foreign() -> None:
+    assert is_foreign("CH", "DE") and is_foreign("DE", "AT")
+    assert not is_foreign("DE", "DE") and not is_foreign(None, "DE") and not is_foreign("CH", None)
+
+
+def test_a_foreign_document_says_where_it_is_from_and_its_tag_is_no_topic() -> None:
+    reason = foreign_reason("weil Sie sich für Wärmepumpen interessieren", "CH")
+
+    assert reason == (
+        "weil Sie sich für Wärmepumpen interessieren – ein Beispiel aus der Schweiz, "
+        "dort gelten eigene Regeln und Preise"
+    )
+    assert "aus Österreich," in foreign_reason("neu in der Wissensbasis", "AT")
+    assert topic_of_tag("land:CH") is None
