@@ -562,7 +562,7 @@ async def test_insights_of_the_hand_made_day_match_the_hand_computed_figures(
     assert (day["cheapest_start"], day["cheapest_end"]) == ("2025-01-15T12:00:00Z", "2025-01-15T14:00:00Z")
     assert day["cheapest_price_eur_mwh"] == pytest.approx(15.0)
     assert day["usual_price_eur_mwh"] == pytest.approx(250.0)
-    assert shift["saving_eur_total"] == pytest.approx(0.47)  # 2 kWh × (250 − 15) €/MWh
+    assert shift["saving_eur_total"] == pytest.approx(0.47 * 1.19)  # 2 kWh × (250 − 15) €/MWh, 19 % VAT
     coverage = data["coverage"]
     assert (coverage["intervals"], coverage["energy_intervals"], coverage["priced_intervals"]) == (96, 96, 96)
 
@@ -620,7 +620,7 @@ async def test_insights_take_the_flexible_load_and_refuse_bad_ones(client: httpx
     [day] = ev["load_shift"]["days"]
     assert day["cheapest_start"] == "2025-01-15T12:00:00Z"  # 13:00 local, 10 €/MWh
     assert day["usual_start"] == "2025-01-15T17:00:00Z"  # 18:00 local, 300 €/MWh
-    assert day["saving_eur"] == pytest.approx(11 * (300 - 10) / 1000)
+    assert day["saving_eur"] == pytest.approx(11 * (300 - 10) / 1000 * 1.19)  # with 19 % VAT
     assert "whole number of 15-minute intervals" in bad["message"]
     too_long = {"from": "2024-01-01T00:00Z", "to": "2025-01-02T00:00Z"}
     long_body = await get_error(client, "insights", 400, meter_id=HAND_METER, **too_long)

@@ -104,5 +104,5 @@ async def test_series_csv_limits_and_insights_on_postgresql(
     # As on SQLite (test_data_api): (1.965 € exchange price + 15 kWh × 0.18586 € default surcharges) × 1.19.
     assert insights["cost"]["dynamic_eur"] == pytest.approx(5.655951)
     assert insights["cost"]["flat_eur"] == pytest.approx(5.25)
-    assert insights["load_shift"]["saving_eur_total"] == pytest.approx(0.47)
+    assert insights["load_shift"]["saving_eur_total"] == pytest.approx(0.47 * 1.19)  # with 19 % VAT
     assert insights["load_shift"]["days"][0]["cheapest_start"] == "2025-01-15T12:00:00Z"

@@ -33,6 +33,9 @@ TARIFFS = Tariffs(
     dynamic=EndCustomerPrice((Surcharge("Aufschläge", 10.0),), vat_percent=19.0),
     feed_in_eur_kwh=0.08,
 )
+#: The same with a feed-in of 5 ct: a kWh of own solar power kept is worth 30 ct, more than shifting
+#: the flexible load in the price spread (see the tests of both).
+PV_TARIFFS = Tariffs(flat_eur_kwh=0.35, dynamic=TARIFFS.dynamic, feed_in_eur_kwh=0.05)
 
 
 def hourly_prices() -> list[float]:
@@ -43,7 +46,9 @@ def hourly_prices() -> list[float]:
     return prices
 
 
-def two_days(*, pv_kw: float = 0.0, spike_kw: float | None = None) -> MeterInsights:
+def two_days(
+    *, pv_kw: float = 0.0, spike_kw: float | None = None, tariffs: Tariffs = TARIFFS
+) -> MeterInsights:
     """Two local days: 0.5 kW, 2 kW from 18 to 20 h, ``pv_kw`` of PV from 11 to 15 h, an optional
     spike at 07:00 on the first day; hourly prices with a midday dip and an evening peak."""
     hour = (np.arange(QUARTERS) % 96) // 4
@@ -59,8 +64,8 @@ def two_days(*, pv_kw: float = 0.0, spike_kw: float | None = None) -> MeterInsig
         price_eur_mwh=np.array(hourly_prices())[hour],
         consumption_kw_max=consumption_kw,
     )
-    insights = compute_insights(series, TARIFFS, FlexibleLoad(kwh=2.0, hours=2.0))
-    return MeterInsights("m-1", "EEX", "BASE", TARIFFS, insights)
+    insights = compute_insights(series, tariffs, FlexibleLoad(kwh=2.0, hours=2.0))
+    return MeterInsights("m-1", "EEX", "BASE", tariffs, insights)
 
 
 def advice_by_kind(result: MeterInsights) -> dict[str, EnergyAdvice]:
@@ -70,11 +75,11 @@ def advice_by_kind(result: MeterInsights) -> dict[str, EnergyAdvice]:
 def test_load_shift_advice_names_the_windows_and_the_monthly_saving() -> None:
     advice = advice_by_kind(two_days())[LOAD_SHIFT]
 
-    # 2 kWh × (250 − 15) €/MWh = 0.47 € a day, 14.10 € in 30 days.
-    assert advice.saving_eur_month == pytest.approx(14.10)
+    # 2 kWh × (250 − 15) €/MWh × 1.19 (VAT) = 0.5593 € a day, 16.78 € in 30 days.
+    assert advice.saving_eur_month == pytest.approx(16.78)
     assert advice.text == (
         "Verschieben Sie Waschmaschine oder Geschirrspüler (2,0 kWh) von 18–20 Uhr auf die günstigsten "
-        "Stunden des Tages, meist 13–15 Uhr: mit einem dynamischen Tarif spart das etwa 14,10 € im Monat."
+        "Stunden des Tages, meist 13–15 Uhr: mit einem dynamischen Tarif spart das etwa 16,78 € im Monat."
     )
     assert advice.figures["cheapest_window_local"] == "13–15 Uhr"
     assert advice.reason == "weil Ihr Verbrauch meist 18–20 Uhr anfällt, wenn Strom teurer ist"
@@ -82,13 +87,13 @@ def test_load_shift_advice_names_the_windows_and_the_monthly_saving() -> None:
 
 
 def test_pv_advice_values_each_kwh_kept_at_the_flat_tariff_minus_feed_in() -> None:
-    advice = advice_by_kind(two_days(pv_kw=1.5))[PV_SELF_CONSUMPTION]
+    advice = advice_by_kind(two_days(pv_kw=1.5, tariffs=PV_TARIFFS))[PV_SELF_CONSUMPTION]
 
     # Export 1 kW × 4 h × 2 days = 8 kWh → 120 kWh a month; the 2 kWh load × 30 days = 60 kWh of it
-    # kept at 0.35 − 0.08 €/kWh = 16.20 € a month, in the sunniest two hours (11–13 h, the earliest).
-    assert advice.saving_eur_month == pytest.approx(16.20)
+    # kept at 0.35 − 0.05 €/kWh = 18.00 € a month, in the sunniest two hours (11–13 h, the earliest).
+    assert advice.saving_eur_month == pytest.approx(18.00)
     assert "in der sonnigsten Zeit (11–13 Uhr) mit eigenem Solarstrom" in advice.text
-    assert "16,20 € im Monat" in advice.text
+    assert "18,00 € im Monat" in advice.text
     assert advice.figures["grid_export_kwh"] == pytest.approx(8.0)
 
 
@@ -112,10 +117,13 @@ def test_a_high_peak_gets_advice_with_its_local_time_and_no_euro_figure() -> Non
 
 
 def test_the_flexible_load_is_moved_only_where_it_is_worth_more() -> None:
-    """With PV, keeping 2 kWh of own solar power (16.20 €) beats the price spread (14.10 €)."""
-    kinds = advice_by_kind(two_days(pv_kw=1.5))
-
+    """Keeping 2 kWh of own solar power is worth 18.00 € at a 5 ct feed-in, more than the price spread
+    (16.78 €); at an 8 ct feed-in it is worth 16.20 €, less."""
+    kinds = advice_by_kind(two_days(pv_kw=1.5, tariffs=PV_TARIFFS))
     assert PV_SELF_CONSUMPTION in kinds and LOAD_SHIFT not in kinds
+
+    kinds = advice_by_kind(two_days(pv_kw=1.5))
+    assert LOAD_SHIFT in kinds and PV_SELF_CONSUMPTION not in kinds
 
 
 def test_no_pv_and_no_peak_means_no_such_advice() -> None:

@@ -107,9 +107,9 @@ def test_one_winter_day_gives_the_hand_computed_profile_costs_and_cheapest_windo
     assert only.cheapest_price_eur_mwh == pytest.approx(15.0)
     assert only.usual_start == datetime(2025, 1, 15, 17, 0, tzinfo=UTC)
     assert only.usual_price_eur_mwh == pytest.approx(250.0)
-    assert only.saving_eur == pytest.approx(2.0 * (250.0 - 15.0) / 1000)  # 0.47 €
-    assert shift.saving_eur_total == pytest.approx(0.47)
-    assert shift.saving_eur_per_day == pytest.approx(0.47)
+    assert only.saving_eur == pytest.approx(2.0 * (250.0 - 15.0) / 1000 * 1.19)  # 0.47 € + 19 % VAT
+    assert shift.saving_eur_total == pytest.approx(0.5593)
+    assert shift.saving_eur_per_day == pytest.approx(0.5593)
     assert insights.coverage.energy_gap_count == 0 and insights.coverage.price_gap_count == 0
 
 
@@ -268,6 +268,15 @@ def test_quarter_hour_prices_give_a_cheapest_window_at_a_quarter_past() -> None:
     assert only.saving_eur == pytest.approx(0.3)  # 3 kWh × 100 €/MWh
 
 
+def test_the_load_shift_saving_carries_vat_like_the_price_the_customer_pays() -> None:
+    days = series(WINTER_DAY, 3600, evening_household(), price=hourly_prices())
+
+    shift, _ = load_shift(days, FlexibleLoad(), vat_percent=19.0)
+
+    assert shift is not None
+    assert shift.saving_eur_total == pytest.approx(0.47 * 1.19)  # VAT is charged on the exchange price too
+
+
 def test_days_with_a_missing_price_are_skipped_and_only_full_days_compare() -> None:
     prices = hourly_prices() * 2 + [100.0] * 5
     prices[24 + 19] = float("nan")  # the second day's usual window lacks a price
@@ -343,4 +352,4 @@ def test_the_25_hour_day_when_clocks_go_back_is_one_full_local_day() -> None:
     assert only.day == date(2025, 10, 26)
     assert only.usual_start == datetime(2025, 10, 26, 17, 0, tzinfo=UTC)
     assert only.cheapest_start == datetime(2025, 10, 26, 12, 0, tzinfo=UTC)
-    assert only.saving_eur == pytest.approx(2.0 * (300.0 - 10.0) / 1000)
+    assert only.saving_eur == pytest.approx(2.0 * (300.0 - 10.0) / 1000 * 1.19)

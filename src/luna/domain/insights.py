@@ -203,7 +203,7 @@ def compute_insights(series: IntervalSeries, tariffs: Tariffs, load: FlexibleLoa
     """Every insight of ``series`` (see the functions below for each definition)."""
     if len(series) == 0:
         raise InvalidInput("the period holds no interval")
-    shift, note = load_shift(series, load)
+    shift, note = load_shift(series, load, vat_percent=tariffs.vat_percent)
     return Insights(
         start=utc_datetime(series.ts[0]),
         end=utc_datetime(series.ts[-1]) + timedelta(seconds=series.step_s),

@@ -89,8 +89,8 @@ class LoadShift:
     or plugs in its car, and it names a clock time a recommendation can quote ("instead of 18:00").
     A profile-weighted price would spread the load over the night's base load too and understate it.
     Only days fully inside the period with prices for every interval are compared; the others are
-    listed in ``skipped_days``. The surcharge is the same for every kWh, so the saving is the
-    day-ahead price difference alone.
+    listed in ``skipped_days``. The surcharges are the same for every kWh, so the saving is the
+    day-ahead price difference with its VAT (VAT is charged on the exchange price too).
     """
 
     kwh: float
@@ -103,8 +103,11 @@ class LoadShift:
     saving_eur_per_day: float | None
 
 
-def load_shift(series: IntervalGrid, load: FlexibleLoad) -> tuple[LoadShift | None, str | None]:
-    """Per full local day, the cheapest window of ``load.hours`` against the usual one (see LoadShift)."""
+def load_shift(
+    series: IntervalGrid, load: FlexibleLoad, *, vat_percent: float = 0.0
+) -> tuple[LoadShift | None, str | None]:
+    """Per full local day, the cheapest window of ``load.hours`` against the usual one (see LoadShift);
+    savings in € the customer pays, VAT (``vat_percent``) included."""
     width_s = load.hours * HOUR_S
     width = round(width_s / series.step_s)
     if width < 1 or width * series.step_s != width_s:
@@ -140,7 +143,7 @@ def load_shift(series: IntervalGrid, load: FlexibleLoad) -> tuple[LoadShift | No
                 usual_start=utc_datetime(series.ts[usual_index[0]]),
                 usual_end=utc_datetime(series.ts[usual_index[-1]]) + timedelta(seconds=series.step_s),
                 usual_price_eur_mwh=usual_mean,
-                saving_eur=load.kwh * (usual_mean - cheapest) / 1000.0,
+                saving_eur=load.kwh * (usual_mean - cheapest) / 1000.0 * (1 + vat_percent / 100.0),
             )
         )
     total = sum(d.saving_eur for d in days)

@@ -127,7 +127,7 @@ class DayShiftOut(_FromDomain):
     usual_start: datetime
     usual_end: datetime
     usual_price_eur_mwh: float = Field(description="Mean day-ahead price of the usual window")
-    saving_eur: float = Field(description="kWh × (usual − cheapest) / 1000")
+    saving_eur: float = Field(description="kWh × (usual − cheapest) / 1000 × (1 + VAT): € the customer pays")
 
 
 class LoadShiftOut(_FromDomain):
