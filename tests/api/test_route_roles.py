@@ -2,10 +2,11 @@
 
 The rule (docs/security.md): operators (admin key) run Luna and may call everything except the
 ``/users/me`` routes, which belong to a signed-in customer; customers (JWT, or X-Dev-User in
-development) ask, search, read their own meters, record their own events and ratings, and manage
-their own consent and data; nobody unauthenticated gets more than ``/system/info``. The test sends
-each request without a body: an allowed role must get past authentication (any status but 401/403,
-usually 400 for the missing body), a refused role must get 401 or 403 and nothing else.
+development) ask, search, read their own meters, link and unlink their own meters (with a meter's
+claim code), record their own events and ratings, and manage their own consent and data; nobody
+unauthenticated gets more than ``/system/info``. The test sends each request without a body: an
+allowed role must get past authentication (any status but 401/403, usually 400 for the missing
+body), a refused role must get 401 or 403 and nothing else.
 """
 
 from __future__ import annotations
@@ -43,6 +44,8 @@ ACCESS: dict[tuple[str, str], str] = {
     ("POST", "/v1/embeddings"): OPERATOR,
     ("GET", "/api/v1/users/me"): CUSTOMER,
     ("GET", "/api/v1/users/me/meters"): CUSTOMER,
+    ("POST", "/api/v1/users/me/meters"): CUSTOMER,
+    ("DELETE", "/api/v1/users/me/meters/{meter_id}"): CUSTOMER,
     ("GET", "/api/v1/users/me/consent"): CUSTOMER,
     ("PUT", "/api/v1/users/me/consent"): CUSTOMER,
     ("DELETE", "/api/v1/users/me/data"): CUSTOMER,

@@ -19,6 +19,7 @@ from luna.cli import (
     jobs,
     knowledge,
     learn,
+    meters,
     serve,
     sim,
     smoke,
@@ -70,6 +71,7 @@ app.add_typer(accounts.app, name="accounts")
 app.add_typer(flywheel.app, name="flywheel")
 app.add_typer(grafana.app, name="grafana")
 app.add_typer(datasets.app, name="datasets")
+app.add_typer(meters.app, name="meters")
 app.command("alerts")(flywheel.alerts)
 app.command("progress")(flywheel.progress)
 app.command("summary")(flywheel.summary)

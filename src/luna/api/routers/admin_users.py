@@ -1,4 +1,5 @@
-"""``/api/v1/admin/users/{user_id}/meters``: operators link customers to their meters.
+"""``/api/v1/admin/users/{user_id}/meters``: operators link customers to their meters, and
+``/api/v1/admin/meters/{meter_id}/claim-code`` gives the code customers link a meter with themselves.
 
 A customer's energy advice (``/recommend`` items of kind ``energy``, the "Handlungsempfehlung" in
 Luna's answers) is about exactly these meters.
@@ -15,11 +16,12 @@ from luna.api.deps import from_services
 from luna.api.envelope import ok
 from luna.api.openapi import error_response
 from luna.api.schemas.envelope import Envelope
+from luna.api.schemas.meter_claims import ClaimCodeOut
 from luna.api.schemas.recommend import MeterLinksOut, MeterLinksRequest
 from luna.domain.energy_validation import METER_ID_PATTERN
 from luna.services.energy.user_meters import MeterLinkService
 
-router = APIRouter(prefix="/users", tags=["admin"])
+router = APIRouter(tags=["admin"])
 
 
 Links = Annotated[MeterLinkService, from_services(lambda s: s.meter_links)]
@@ -30,7 +32,7 @@ MeterId = Annotated[
 
 
 @router.put(
-    "/{user_id}/meters",
+    "/users/{user_id}/meters",
     summary="Set the meters a customer's energy advice is about",
     description="Replaces the customer's meter links with `meter_ids` (an empty list removes all). A "
     "customer who never signed in is created. An unknown meter is a 404 listing it in "
@@ -43,7 +45,7 @@ def put_meters(links: Links, user_id: UserId, body: MeterLinksRequest) -> Envelo
 
 
 @router.get(
-    "/{user_id}/meters",
+    "/users/{user_id}/meters",
     summary="The meters linked to a customer",
     responses={404: error_response("No user with this ID")},
 )
@@ -53,10 +55,26 @@ def get_meters(links: Links, user_id: UserId) -> Envelope[MeterLinksOut]:
 
 
 @router.delete(
-    "/{user_id}/meters/{meter_id}",
+    "/users/{user_id}/meters/{meter_id}",
     summary="Unlink one meter from a customer",
     responses={404: error_response("No user with this ID, or the meter is not linked to them")},
 )
 def delete_meter(links: Links, user_id: UserId, meter_id: MeterId) -> Envelope[MeterLinksOut]:
     result = links.unlink(str(user_id), meter_id)
     return ok(MeterLinksOut.from_links(result), f"Meter {meter_id} unlinked; {len(result.meters)} remain.")
+
+
+@router.get(
+    "/meters/{meter_id}/claim-code",
+    summary="The claim code customers link this meter with",
+    description="The code (Freischaltcode) to print on the bill or send to the meter's customer, who then "
+    "links the meter with `POST /api/v1/users/me/meters`. It is derived from the meter ID and "
+    "`auth.jwt_secret`, so it stays the same until that secret is rotated (which replaces every code).",
+    responses={
+        404: error_response("No meter with this ID"),
+        503: error_response("Claim codes are not set up (no `auth.jwt_secret`)"),
+    },
+)
+def get_claim_code(links: Links, meter_id: MeterId) -> Envelope[ClaimCodeOut]:
+    code = links.claim_code(meter_id)
+    return ok(ClaimCodeOut(meter_id=meter_id, code=code), f"Claim code of meter {meter_id}.")

@@ -1,22 +1,27 @@
-"""``/api/v1/users/me``: a customer's own record, their consent to learning, and erasure of their data.
+"""``/api/v1/users/me``: a customer's own record and meters, their consent to learning, and erasure of
+their data.
 
-Customers only (JWT, or ``X-Dev-User`` in development): "me" is the user of the token. Operators
-erase a user's data under ``/api/v1/admin/users/{user_id}/data``.
+Customers only (JWT, or ``X-Dev-User`` in development): "me" is the user of the token. A customer
+links a meter with the claim code on their bill and removes their own links; operators set anyone's
+links under ``/api/v1/admin/users/{user_id}/meters`` and erase a user's data under
+``/api/v1/admin/users/{user_id}/data``.
 """
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Path
 
 from luna.api.auth import current_user
 from luna.api.deps import from_services
 from luna.api.envelope import ok
-from luna.api.openapi import CUSTOMER_ERRORS
+from luna.api.openapi import CUSTOMER_ERRORS, error_response
 from luna.api.schemas.envelope import Envelope
 from luna.api.schemas.events import ConsentIn, ConsentOut, ErasureOut, UserOut
+from luna.api.schemas.meter_claims import MeterClaimRequest
 from luna.api.schemas.recommend import MeterLinksOut
+from luna.domain.energy_validation import METER_ID_PATTERN
 from luna.domain.users import User
 from luna.services.energy.user_meters import MeterLinkService
 from luna.services.learning.privacy import PrivacyService
@@ -32,16 +37,52 @@ Me = Annotated[User, Depends(current_user)]
 
 Privacy = Annotated[PrivacyService, from_services(lambda s: s.privacy)]
 MeterLinks = Annotated[MeterLinkService, from_services(lambda s: s.meter_links)]
+MeterId = Annotated[
+    str, Path(pattern=f"^{METER_ID_PATTERN}$", description="1–64 characters of A–Z a–z 0–9 . _ : -")
+]
 
 
 @router.get(
     "/me/meters",
     summary="Your meters: the ones your energy advice and charts are about",
-    description="Operators link meters to customers with `PUT /api/v1/admin/users/{user_id}/meters`.",
+    description="You link a meter yourself with `POST /api/v1/users/me/meters` and the claim code on your "
+    "bill; operators link meters with `PUT /api/v1/admin/users/{user_id}/meters`.",
 )
 def my_meters(meter_links: MeterLinks, user: Me) -> Envelope[MeterLinksOut]:
     links = meter_links.links(user.user_id)
     return ok(MeterLinksOut.from_links(links), f"{len(links.meter_ids)} meter(s) linked to you.")
+
+
+@router.post(
+    "/me/meters",
+    summary="Link a meter to you with the claim code on your bill",
+    description="Adds `meter_id` to your meters when `code` is its claim code (Freischaltcode; the "
+    "operator reads it with `GET /api/v1/admin/meters/{meter_id}/claim-code`). Your other meters stay; "
+    "a meter you already have changes nothing. A wrong code and an unknown meter get the same 422 "
+    "`claim_refused`, and nothing is stored. Five attempts per minute, right or wrong; beyond, 429 with "
+    "`Retry-After`. Audited (`meters.links`, you as actor, `via: claim_code`).",
+    responses={
+        409: error_response("You already have the most meters a customer can have (100)"),
+        422: error_response("No meter with this number and claim code (`claim_refused`)"),
+        429: error_response("Too many attempts in the last minute (see Retry-After)"),
+        503: error_response("Claim codes are not set up (no `auth.jwt_secret`)"),
+    },
+)
+def claim_meter(meter_links: MeterLinks, user: Me, body: MeterClaimRequest) -> Envelope[MeterLinksOut]:
+    links = meter_links.claim(user.user_id, body.meter_id, body.code)
+    return ok(MeterLinksOut.from_links(links), f"Meter {body.meter_id} is linked to you.")
+
+
+@router.delete(
+    "/me/meters/{meter_id}",
+    summary="Unlink one of your meters",
+    description="Its readings and advice are no longer yours to see; the claim code links it again. "
+    "Audited with you as actor.",
+    responses={404: error_response("The meter is not one of your meters")},
+)
+def unlink_meter(meter_links: MeterLinks, user: Me, meter_id: MeterId) -> Envelope[MeterLinksOut]:
+    links = meter_links.unlink(user.user_id, meter_id, actor=f"user:{user.user_id}")
+    return ok(MeterLinksOut.from_links(links), f"Meter {meter_id} unlinked; {len(links.meters)} remain.")
 
 
 @router.get("/me", summary="Your user record: ID, consent to learning, and what is stored about you")

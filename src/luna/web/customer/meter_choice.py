@@ -1,7 +1,8 @@
 """Which meters a customer picks from, and how a meter and a period are named in German.
 
-A customer sees exactly the meters an operator linked to them, as in the data API
-(:class:`~luna.services.energy.user_meters.MeterAccess`); without a link the page says how to get one.
+A customer sees exactly the meters linked to them (by an operator, or by themselves with the meter's
+Freischaltcode), as in the data API (:class:`~luna.services.energy.user_meters.MeterAccess`); without
+a link the page says how to get one.
 """
 
 from __future__ import annotations

@@ -5,7 +5,8 @@ plus ``zurueck=N`` or ``von``/``bis``, see :mod:`luna.web.customer.meter_view_st
 bookmark shows the same chart. "◀ früher" / "später ▶" step the window by its length, "Zeitraum
 wählen" picks whole days. While live updates are on, the page looks at the span of the meter's
 readings every ``web.refresh_sec`` and redraws when it grew, so a running simulator (or a real feed,
-or a backfill) shows up as it writes.
+or a backfill) shows up as it writes. "Zähler verknüpfen" links another meter with the Freischaltcode
+from the customer's bill (:mod:`luna.web.customer.meter_claim_dialog`) and shows it.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from luna.web.customer.meter_choice import (
     meter_label,
     meters_for,
 )
+from luna.web.customer.meter_claim_dialog import MeterClaimDialog
 from luna.web.customer.meter_range_bar import RangeBar
 from luna.web.customer.meter_view_state import (
     ViewState,
@@ -61,19 +63,33 @@ class _Shown:
 async def energy(view: CustomerView) -> None:
     own_meters = await in_thread(meters_for, view.web, view.user_id)
     if not own_meters:
-        with ui.card().classes("w-full"):
-            empty_state(
-                "Ihrem Konto ist noch kein Zähler zugeordnet",
-                "Ihr Energieversorger verknüpft Ihren Smart-Meter mit Ihrem Konto; danach erscheinen "
-                "Ihre Messwerte hier. Ihre Benutzer-ID dafür: " + view.user_id,
-                "bolt",
-            )
+        _no_meter_yet(view)
         return
     query = dict(ui.context.client.request.query_params)
     state = state_from_query(query, [meter.meter_id for meter in own_meters], berlin_today())
     page = _EnergyPage(view, own_meters, state)
     await page.load()
     ui.timer(view.web.settings.web.refresh_sec, page.tick)
+
+
+def _no_meter_yet(view: CustomerView) -> None:
+    """The empty state, with the way to link a meter right here; a linked meter opens the view."""
+    claim = MeterClaimDialog(view)
+
+    async def link() -> None:
+        meter_id = await claim.ask()
+        if meter_id is not None:
+            ui.navigate.to(ViewState(meter_id).url(ROUTE))
+
+    with ui.card().classes("w-full items-center"):
+        empty_state(
+            "Ihrem Konto ist noch kein Zähler zugeordnet",
+            "Verknüpfen Sie Ihren Smart-Meter selbst mit der Zählernummer und dem Freischaltcode von Ihrer "
+            "Stromrechnung, oder lassen Sie ihn von Ihrem Energieversorger verknüpfen; danach erscheinen "
+            "Ihre Messwerte hier. Ihre Benutzer-ID dafür: " + view.user_id,
+            "bolt",
+        )
+        ui.button("Zähler verknüpfen", icon="add_link", on_click=link).props("no-caps").mark("link-meter")
 
 
 class _EnergyPage:
@@ -85,6 +101,8 @@ class _EnergyPage:
             with ui.row().classes("w-full items-end gap-4"):
                 self._meter = ui.select({m.meter_id: meter_label(m) for m in meters}, label="Zähler")
                 self._meter.props("outlined").classes("w-full sm:w-[22rem]").mark("meter")
+                link = ui.button("Zähler verknüpfen", icon="add_link", on_click=self._link_meter)
+                link.props("flat no-caps").classes("self-center").mark("link-meter")
                 self._period = ui.select(dict(PERIOD_CHOICES), label="Zeitraum")
                 self._period.props("outlined").classes("min-w-[10rem]")
                 self._resolution = ui.select(RESOLUTION_NAMES, label="Auflösung").props("outlined")
@@ -92,6 +110,7 @@ class _EnergyPage:
                 self._live = ui.switch("Live aktualisieren", value=True).mark("live")
             self._bar = RangeBar(self._earlier, self._later, self._pick_days)
         self._sync_controls()
+        self._claim = MeterClaimDialog(view)
         self._card = MeterChartCard()
         with ui.card().classes("w-full"):
             card_title("Auswertung des Zeitraums", "insights")
@@ -146,6 +165,16 @@ class _EnergyPage:
     async def _meter_changed(self) -> None:
         if self._meter.value != self._state.meter_id:
             await self._go(self._state.with_meter(self._meter.value))
+
+    async def _link_meter(self) -> None:
+        """Another meter linked in the dialog joins the choice and is shown."""
+        meter_id = await self._claim.ask()
+        if meter_id is None:
+            return
+        meters = await in_thread(meters_for, self._view.web, self._view.user_id)
+        self._meter.set_options({m.meter_id: meter_label(m) for m in meters})
+        ui.notify(f"Zähler {meter_id} ist jetzt mit Ihrem Konto verknüpft.", type="positive", position="top")
+        await self._go(self._state.with_meter(meter_id))
 
     async def _period_changed(self) -> None:
         if self._period.value == self._state.period:
