@@ -121,7 +121,9 @@ HELP_ROUTES: Mapping[str, HelpRoute] = {
             "Stunden- oder Tageswerte statt einzelner Messungen. Verbrauch und Erzeugung stehen in kW. "
             "Luna wertet die Daten auch aus: "
             "Spitzenlasten, Eigenverbrauch des Solarstroms und was das Verschieben flexibler Verbraucher in "
-            "günstige Stunden spart. Die Messwerte lassen sich als CSV exportieren.",
+            "günstige Stunden spart. Die Messwerte lassen sich als CSV exportieren. Einen weiteren "
+            "Zähler verknüpfen Sie mit „Zähler verknüpfen“: Zählernummer und Freischaltcode Ihres "
+            "Energieversorgers.",
         ),
         _route(
             "/market",

@@ -45,8 +45,10 @@ def _home(summary: HomeSummary) -> None:
                 card_title("Ihr Verbrauch", "bolt")
                 empty_state(
                     "Ihrem Konto ist noch kein Zähler zugeordnet",
-                    "Sobald Ihr Energieversorger Ihren Smart Meter mit Ihrem Konto verbindet, sehen Sie hier "
-                    "Ihren Verbrauch und Ihre Kosten von heute und diesem Monat.",
+                    "Verknüpfen Sie Ihren Smart Meter unter „Smart-Meter“ mit Zählernummer und "
+                    "Freischaltcode (Ihr Energieversorger teilt ihn mit, etwa auf der Rechnung) oder lassen "
+                    "Sie ihn verbinden. Dann sehen Sie hier Ihren Verbrauch und Ihre Kosten von heute und "
+                    "diesem Monat.",
                     "electric_meter",
                 )
         else:
