@@ -30,6 +30,9 @@ def test_prices_are_the_customers_in_ct_with_negative_exchange_prices_red_and_wi
     assert yours["markLine"]["data"] == [{"xAxis": _ms(now)}]
     ((start, end),) = yours["markArea"]["data"]
     assert (start["xAxis"], end["xAxis"]) == (_ms(window[0]), _ms(window[1]))
+    # "günstig" at the window's foot, "jetzt" at the top: with now inside the window they do not collide
+    assert yours["markArea"]["label"]["position"].startswith("insideBottom")
+    assert yours["markLine"]["label"]["position"] == "end"
     assert "Europe/Berlin" in options["tooltip"][":formatter"]  # German local times, never ISO
 
 

@@ -88,7 +88,8 @@ def price_chart(
         "markArea": {
             "silent": True,
             "itemStyle": {"color": theme.CHEAP_WINDOW},
-            "label": {"color": theme.POSITIVE, "fontWeight": "bold"},
+            # At the foot of the window, the "jetzt" label at the top: they never overlap.
+            "label": {"color": theme.POSITIVE, "fontWeight": "bold", "position": "insideBottom"},
             "data": [[{"name": "günstig", "xAxis": _ms(a)}, {"xAxis": _ms(b)}] for a, b in cheapest],
         },
     }
