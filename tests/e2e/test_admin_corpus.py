@@ -1,5 +1,6 @@
 """The admin dashboard's way in and its knowledge base views, in a real browser: the admin key (a wrong
-one refused in German), logging out, uploading several files at once (one indexed, one of a wrong type,
+one refused in German), the health details in German, logging out, an upload box without size or
+progress before anything is sent, uploading several files at once (one indexed, one of a wrong type,
 one already known), an internal URL refused, finding the new document in the corpus, tagging it, giving it a
 second version and deleting it after confirming."""
 
@@ -8,7 +9,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import FilePayload, Page, expect
 
 from tests.e2e.conftest import JOB_SEC, SAMPLE, WebServer, log_in_admin, shoot
 
@@ -41,6 +42,15 @@ def test_a_wrong_admin_key_is_refused_in_german_and_logging_out_ends_the_session
     log_in_admin(page, web)
     expect(page.get_by_text("Alle Dienste laufen")).to_be_visible()
     expect(page.get_by_role("cell", name="Datenbank", exact=True)).to_be_visible()
+    details = page.locator("td", has_text="belegten Sätzen aus den gefundenen Textstellen")
+    expect(details).to_be_visible()  # the extractive answer model's detail, in German
+    embeddings = page.get_by_role("cell", name=re.compile(r"· (noch nicht )?geladen"))
+    expect(embeddings).to_be_visible()
+    expect(page.get_by_role("cell", name=re.compile(r"keine Texterkennung \(OCR\)$"))).to_be_visible()
+    for english in ("answers with cited", "documents in memory", "no OCR", "loaded", "schema not created"):
+        expect(page.locator("main.luna-main")).not_to_contain_text(english)
+    details.hover()  # the adapter's own words stay at hand for a support request
+    expect(page.get_by_role("tooltip")).to_contain_text("Original: answers with cited sentences")
     shoot(page, "admin-home")
 
     page.get_by_role("button", name="Abmelden").click()
@@ -56,14 +66,17 @@ def test_uploaded_files_each_show_their_outcome_and_the_new_one_is_tagged_and_de
     log_in_admin(page, web)
     page.get_by_role("link", name="Hochladen", exact=True).click()
     expect(page.get_by_role("heading", name="Dokumente hochladen")).to_be_visible()
+    uploader = page.locator(".q-uploader").first
+    expect(uploader.locator("button", has_text="Dateien auswählen")).to_be_visible()
+    for before_any_upload in ("0.0B", "0.00%", "0 %"):  # no size or progress before anything is sent
+        expect(uploader).not_to_contain_text(before_any_upload)
 
-    page.locator(".q-uploader input[type=file]").set_input_files(
-        [
-            {"name": "quartier.md", "mimeType": "text/markdown", "buffer": NOTE.encode()},
-            {"name": "bild.png", "mimeType": "image/png", "buffer": PNG},
-            {"name": SAMPLE.name, "mimeType": "text/markdown", "buffer": SAMPLE.read_bytes()},
-        ]
-    )
+    files: list[FilePayload] = [
+        {"name": "quartier.md", "mimeType": "text/markdown", "buffer": NOTE.encode()},
+        {"name": "bild.png", "mimeType": "image/png", "buffer": PNG},
+        {"name": SAMPLE.name, "mimeType": "text/markdown", "buffer": SAMPLE.read_bytes()},
+    ]
+    page.locator(".q-uploader input[type=file]").set_input_files(files)
     rows = page.locator(".q-card--flat")
     new = rows.filter(has_text="quartier.md")
     expect(new).to_contain_text("Indexiert", timeout=JOB_SEC * 1000)

@@ -1,8 +1,11 @@
 """The admin dashboard's operations in a real browser: a reindex followed to its end in the live job list,
 the simulator started and stopped, a learning run that leaves a score version and an audit entry, a
-snapshot taken and restored after confirming, and the activity and log views."""
+snapshot taken and restored after confirming, and the activity and log views (where the Fehlernummer a
+user was shown finds its entry)."""
 
 from __future__ import annotations
+
+import re
 
 import httpx
 import pytest
@@ -34,6 +37,7 @@ def test_a_reindex_started_in_the_jobs_view_is_followed_to_its_end(page: Page, w
     expect(newest_job(page, "Neuindexierung")).to_contain_text("Erfolgreich", timeout=JOB_MS)
     expect(newest_job(page, "Neuindexierung")).to_contain_text("100 %")
     expect(newest_job(page, "Neuindexierung")).to_contain_text("Administration")
+    expect(newest_job(page, "Neuindexierung")).to_contain_text("Neue Index-Version aktiv")
     shoot(page, "admin-jobs")
 
 
@@ -70,12 +74,17 @@ def test_a_learning_run_started_in_the_jobs_view_shows_up_as_version_and_audit_e
     page.get_by_role("link", name="Aktivität", exact=True).click()
     expect(page.get_by_role("heading", name="Ereignisse, Feedback & Metriken")).to_be_visible()
     versions = page.locator(".q-card", has_text="Lernen: Versionen der Bewertungen")
-    expect(versions.get_by_role("cell", name=str(version), exact=True)).to_be_visible()
+    # the newest version first; its number in the first column (other columns count, and may say the same)
+    expect(versions.locator("tbody tr td:first-child").first).to_have_text(str(version))
     audit = page.locator(".q-card", has_text="Protokoll der Lernläufe")
     expect(audit.get_by_role("cell", name=f"Version {version}").first).to_be_visible()
     expect(audit.get_by_role("cell", name="Administration").first).to_be_visible()
     expect(page.get_by_text("Einlesezeit je Dokument")).to_be_visible()
-    shoot(page, "admin-activity")
+    expect(page.get_by_text(re.compile(r"^Ein Tag beginnt hier jeweils um 0[12]:00 Uhr"))).not_to_have_count(
+        0
+    )
+    expect(page.get_by_text(re.compile(r"\bUTC\b"))).to_have_count(0)
+    shoot(page, "admin-activity-learning")
 
 
 def test_a_snapshot_is_taken_and_restored_only_after_confirming(page: Page, web: WebServer) -> None:
@@ -96,17 +105,46 @@ def test_a_snapshot_is_taken_and_restored_only_after_confirming(page: Page, web:
     shoot(page, "admin-jobs-snapshots")
 
 
-def test_the_logs_view_counts_warnings_and_errors_of_the_running_server(page: Page, web: WebServer) -> None:
-    log_in_admin(page, web)
+def provoke_unexpected_error(page: Page) -> str:
+    """Make the open view fail unexpectedly and return the Fehlernummer its message shows.
+
+    No control fails on purpose, so the browser sends what no control expects: a choice that is not
+    among a list's options. The server's handler of that event fails, and the dashboards' handler of
+    every unexpected failure logs it with a reference and tells the user that Fehlernummer.
+    """
+    page.locator(".q-select").first.evaluate(
+        "field => getElement(field.querySelector('.q-field__native[id]'))"
+        ".$emit('update:modelValue', {value: 9999, label: 'keine Option'})"
+    )
+    toast = page.locator(".q-notification", has_text="Fehlernummer")
+    expect(toast).to_contain_text("Es ist ein unerwarteter Fehler aufgetreten")
+    found = re.search(r"Fehlernummer ([0-9a-f]{8})", toast.inner_text())
+    assert found, toast.inner_text()
+    return found[1]
+
+
+def test_the_logs_view_counts_errors_and_finds_the_fehlernummer_a_user_was_shown(
+    page: Page, web: WebServer
+) -> None:
+    open_jobs(page, web)
+    reference = provoke_unexpected_error(page)
     page.get_by_role("link", name="Protokolle", exact=True).click()
 
     expect(page.get_by_text("Fehler, letzte Stunde")).to_be_visible()
     expect(page.get_by_text("Warnungen, letzte 24 Stunden")).to_be_visible()
     expect(page.get_by_text("Erfasst seit")).to_be_visible()
     expect(page.get_by_role("tab", name="Neueste Fehler")).to_be_visible()
-    page.get_by_label("Fehlernummer oder Trace-ID").fill("0badc0de")
-    page.get_by_label("Fehlernummer oder Trace-ID").press("Enter")
+    search = page.get_by_label("Fehlernummer oder Trace-ID")
+    search.fill("0badc0de")
+    search.press("Enter")
     expect(page.get_by_text("Kein Eintrag der letzten Zeit nennt „0badc0de“")).to_be_visible()
+    search.fill(reference)
+    search.press("Enter")
+    found = page.locator(".q-card", has_text="Nach Fehlernummer suchen")
+    expect(found.get_by_text(f"web_unexpected_error reference={reference}")).to_be_visible()
+    expect(found.get_by_role("cell", name="Fehler", exact=True)).to_be_visible()
+    expect(found.get_by_role("cell", name="luna.web", exact=True)).to_be_visible()
+    page.evaluate("window.scrollTo(0, 0)")  # the fixed header at the top of the full-page shot
     shoot(page, "admin-logs")
 
 
@@ -126,4 +164,4 @@ def test_the_activity_view_lists_unhelpful_answers_with_their_notes(page: Page, 
     unhelpful = page.locator(".nicegui-column").filter(has_text="Wie hoch ist der Grundpreis für Gewerbe?")
     expect(unhelpful.first).to_be_visible()
     expect(page.get_by_text("Anmerkung: Der Grundpreis steht doch im Preisblatt.")).to_be_visible()
-    shoot(page, "admin-activity")
+    shoot(page, "admin-activity-unhelpful")

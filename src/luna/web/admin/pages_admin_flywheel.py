@@ -20,7 +20,7 @@ from luna.domain.flywheel.kpi_values import ALL, KPI_TITLES, Kpi, KpiValue, Wind
 from luna.domain.flywheel.thresholds import Threshold, is_rate
 from luna.services.flywheel.cycle import FLYWHEEL_JOB
 from luna.web.components.errors import failure_shown
-from luna.web.components.formats import de_datetime, de_int, de_number, de_percent
+from luna.web.components.formats import day_start_note, de_datetime, de_int, de_number, de_percent
 from luna.web.components.kpi_chart import kpi_chart
 from luna.web.components.layout import AdminView, admin_page
 from luna.web.components.offload import in_thread
@@ -209,7 +209,10 @@ def _kpis(area: ui.column, snapshot: _Snapshot) -> None:
             if series:
                 ui.label(KPI_TITLES[kpi]).classes("text-sm font-medium")
                 ui.echart(kpi_chart(kpi, series, snapshot.thresholds)).classes("w-full h-56")
-        ui.label("Tage in UTC; gestrichelt: Warn- und kritische Schwelle.").classes("text-xs luna-muted")
+        starts = [value.bucket_start for series in snapshot.series.values() for value in series]
+        ui.label(f"{day_start_note(starts)} Gestrichelt: Warn- und kritische Schwelle.").classes(
+            "text-xs luna-muted"
+        )
 
 
 def _history(area: ui.column, snapshot: _Snapshot) -> None:

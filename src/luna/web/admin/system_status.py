@@ -9,6 +9,7 @@ from nicegui import ui
 from luna.domain.health import ComponentHealth, HealthStatus
 from luna.services.operations.health import HealthReport
 from luna.services.operations.system import SystemInfo
+from luna.web.admin.health_details import german_detail
 
 COMPONENT_NAMES: Final = {
     "database": "Datenbank",
@@ -17,9 +18,17 @@ COMPONENT_NAMES: Final = {
     "jobs": "Hintergrundjobs",
     "extract": "Textextraktion",
     "embeddings": "Suchmodell (Einbettungen)",
+    "lexical": "Stichwortsuche (BM25)",
     "chat": "Antwortmodell",
     "mqtt": "MQTT-Zählerdaten",
 }
+#: The details cell: the German text, the adapter's own words in a tooltip when they differ.
+_DETAIL_SLOT: Final = r"""
+<q-td :props="props">
+  <span>{{ props.value }}</span>
+  <q-tooltip v-if="props.row.raw_detail" max-width="32rem">Original: {{ props.row.raw_detail }}</q-tooltip>
+</q-td>
+"""
 _STATUS: Final = {
     HealthStatus.UP: ("Läuft", "positive", "check_circle"),
     HealthStatus.DOWN: ("Gestört", "negative", "error"),
@@ -81,11 +90,21 @@ def component_table(report: HealthReport, *, technical: bool) -> None:
         "body-cell-status",
         r"""<q-td :props="props"><q-badge :color="props.row.color" :label="props.value" /></q-td>""",
     )
+    if technical:
+        table.add_slot("body-cell-detail", _DETAIL_SLOT)
+
+
+def detail_texts(health: ComponentHealth) -> tuple[str, str]:
+    """The details cell of ``health``: its German text, and the raw text when that differs ("" if not)."""
+    german = german_detail(health.detail, health.name) if health.detail else None
+    shown = " · ".join(part for part in (health.version, german) if part) or "–"
+    raw = " · ".join(part for part in (health.version, health.detail) if part)
+    return shown, raw if raw and raw != shown else ""
 
 
 def _row(name: str, health: ComponentHealth) -> dict[str, str]:
     label, color, _ = _STATUS[health.status]
-    detail = " · ".join(part for part in (health.version, health.detail) if part)
+    detail, raw_detail = detail_texts(health)
     return {
         "key": name,
         "component": COMPONENT_NAMES.get(name, name),
@@ -93,5 +112,6 @@ def _row(name: str, health: ComponentHealth) -> dict[str, str]:
         "color": color,
         "backend": health.backend,
         "latency": f"{health.latency_ms:.0f} ms" if health.latency_ms is not None else "–",
-        "detail": detail or "–",
+        "detail": detail,
+        "raw_detail": raw_detail,
     }

@@ -1,12 +1,18 @@
-"""A KPI over time with its threshold levels drawn as lines (the flywheel view)."""
+"""A KPI over time with its threshold levels drawn as lines (the flywheel view).
+
+Buckets are labelled on German clocks: a day or week bucket by the Berlin date it starts on, an hour
+bucket by its Berlin date and time (the KPI rollup counts from midnight UTC; see
+:func:`~luna.web.components.formats.day_start_note` for the sentence that says so).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any, Final
 
-from luna.domain.flywheel.kpi_values import KPI_TITLES, Kpi, KpiValue
+from luna.domain.flywheel.kpi_values import KPI_TITLES, Kpi, KpiValue, Window
 from luna.domain.flywheel.thresholds import Threshold, is_rate
+from luna.web.components.formats import de_day, de_day_hour
 
 _LEVEL_COLOURS: Final = {"warning": "#b45309", "critical": "#b91c1c"}
 _LEVEL_NAMES: Final = {"warning": "Warnung", "critical": "Kritisch"}
@@ -14,6 +20,11 @@ _LEVEL_NAMES: Final = {"warning": "Warnung", "critical": "Kritisch"}
 
 def _german(value: float) -> str:
     return f"{value:.1f}".replace(".", ",")
+
+
+def bucket_label(value: KpiValue) -> str:
+    """Where ``value``'s bucket starts in Berlin: ``23.11.`` (a day or week), ``23.11. 14:00`` (an hour)."""
+    return de_day_hour(value.bucket_start) if value.window is Window.HOUR else de_day(value.bucket_start)
 
 
 def kpi_chart(kpi: Kpi, values: Sequence[KpiValue], thresholds: Sequence[Threshold]) -> dict[str, Any]:
@@ -37,7 +48,7 @@ def kpi_chart(kpi: Kpi, values: Sequence[KpiValue], thresholds: Sequence[Thresho
         "animation": False,
         "grid": {"left": 56, "right": 96, "top": 24, "bottom": 32},
         "tooltip": {"trigger": "axis"},
-        "xAxis": {"type": "category", "data": [f"{v.bucket_start:%d.%m. %H:%M}" for v in values]},
+        "xAxis": {"type": "category", "data": [bucket_label(v) for v in values]},
         "yAxis": {"type": "value", "name": unit.strip(), "min": 0, **({"max": 100} if is_rate(kpi) else {})},
         "series": [
             {

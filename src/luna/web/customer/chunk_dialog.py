@@ -2,11 +2,14 @@
 
 The reader of an answer wants to check the passage in its place: the dialog shows the passage with the
 one before and after it, and "Ganzes Dokument anzeigen" puts every passage of the document in reading
-order into the dialog, the cited one marked and scrolled into view.
+order into the dialog, the cited one marked and scrolled into view. A passage shown in full keeps its
+tables as tables (the recommendations' "Lesen" opens this dialog too); the neighbours, cut to a few
+lines, read as plain lines.
 """
 
 from __future__ import annotations
 
+import html
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -16,12 +19,12 @@ from luna.domain.items import ItemChunk
 from luna.web.components.errors import failure_shown
 from luna.web.components.offload import in_thread
 from luna.web.context import WebContext
-from luna.web.customer.excerpts import readable_lines
+from luna.web.customer.excerpts import Table, readable_lines, reading_blocks
 
 #: The cited passage, marked in the surrounding text.
-_CITED_CLASSES = "luna-cited-passage whitespace-pre-line text-sm p-2 rounded"
+_CITED_CLASSES = "luna-cited-passage p-2 rounded"
 _AROUND_CLASSES = "whitespace-pre-line text-sm luna-muted p-2"
-_PASSAGE_CLASSES = "whitespace-pre-line text-sm"
+_PROSE_CLASSES = "whitespace-pre-line text-sm"
 
 
 async def open_source(
@@ -46,13 +49,21 @@ def chunk_dialog(
 ) -> ui.dialog:
     """A dialog (not yet open) showing the chunk in ``payload``; it removes itself when closed."""
     title = str(payload.get("title") or "Ohne Titel")
-    with ui.dialog() as dialog, ui.card().classes("w-[52rem] max-w-full gap-3").mark("source-dialog"):
+    dialog = ui.dialog().props(f'aria-label="{_attribute(title)}"')
+    # Its own stacking level: without it axe-core measures the buttons against the dimmed backdrop.
+    with dialog, ui.card().classes("w-[52rem] max-w-full gap-3 relative z-10").mark("source-dialog"):
         with ui.row().classes("items-center gap-2 no-wrap w-full"):
             if number is not None:
                 ui.badge(str(number), color="secondary")
             ui.label(title).classes("text-lg font-semibold").props('role="heading" aria-level="2"')
         _details(payload, title)
-        text_area = ui.scroll_area().classes("w-full h-80 border rounded p-2").mark("source-text")
+        # As high as the text, at most 60 % of the screen; scrolled by keyboard too (it takes the focus).
+        text_area = (
+            ui.element("div")
+            .classes("w-full max-h-[60vh] overflow-auto border rounded p-2 column no-wrap gap-2")
+            .props('tabindex="0" role="region" aria-label="Text der Quelle"')
+            .mark("source-text")
+        )
         _show_around(text_area, payload, passages, chunk_id)
         with ui.row().classes("w-full justify-between items-center"):
             if len(passages) > 1:
@@ -88,44 +99,76 @@ def _details(payload: Mapping[str, Any], title: str) -> None:
 
 
 def _show_around(
-    area: ui.scroll_area, payload: Mapping[str, Any], passages: Sequence[ItemChunk], cited_id: str
+    area: ui.element, payload: Mapping[str, Any], passages: Sequence[ItemChunk], cited_id: str
 ) -> None:
     """The cited passage between the one before and the one after it (when the document is known)."""
     at = next((i for i, chunk in enumerate(passages) if chunk.chunk_id == cited_id), None)
     with area:
         if at is None:
-            ui.label(_readable(str(payload.get("text") or ""))).classes(_CITED_CLASSES)
+            passage(str(payload.get("text") or ""), _CITED_CLASSES).mark("source-cited")
             return
         if at > 0:
-            ui.label("… " + _tail(_readable(passages[at - 1].text))).classes(_AROUND_CLASSES).mark(
-                "source-before"
-            )
-        ui.label(_readable(passages[at].text)).classes(_CITED_CLASSES).mark("source-cited")
+            before = ui.label("… " + _tail(_readable(passages[at - 1].text)))
+            before.classes(f"{_AROUND_CLASSES} luna-source-before").mark("source-before")
+        passage(passages[at].text, _CITED_CLASSES).mark("source-cited")
         if at + 1 < len(passages):
-            ui.label(_head(_readable(passages[at + 1].text)) + " …").classes(_AROUND_CLASSES).mark(
-                "source-after"
-            )
+            after = ui.label(_head(_readable(passages[at + 1].text)) + " …")
+            after.classes(f"{_AROUND_CLASSES} luna-source-after").mark("source-after")
 
 
-def _show_whole(area: ui.scroll_area, passages: Sequence[ItemChunk], cited_id: str) -> None:
+def _show_whole(area: ui.element, passages: Sequence[ItemChunk], cited_id: str) -> None:
     area.clear()
-    cited: ui.label | None = None
-    with area, ui.column().classes("gap-2").mark("source-document"):
+    cited: ui.column | None = None
+    with area, ui.column().classes("w-full gap-2").mark("source-document"):
         for chunk in passages:
             section = chunk.metadata.get("section")
             if section:
                 ui.label(str(section)).classes("text-xs font-semibold luna-muted")
             is_cited = chunk.chunk_id == cited_id
-            label = ui.label(chunk.text).classes(
-                _CITED_CLASSES if is_cited else "whitespace-pre-line text-sm"
-            )
+            shown = passage(chunk.text, _CITED_CLASSES if is_cited else "")
             if is_cited:
-                cited = label
+                cited = shown
     if cited is not None:
         ui.run_javascript(f"getElement({cited.id}).scrollIntoView({{block: 'center'}})")
 
 
+def passage(text: str, classes: str) -> ui.column:
+    """``text`` in full for reading: plain lines, and its tables as tables (no Markdown marks)."""
+    with ui.column().classes(f"w-full gap-2 {classes}") as shown:
+        for block in reading_blocks(text):
+            if isinstance(block, Table):
+                _table(block)
+            else:
+                ui.label(block).classes(_PROSE_CLASSES)
+    return shown
+
+
+def _table(table: Table) -> None:
+    """A real table (column headers, one row each) in the answers' table style; a table wider than the
+    dialog scrolls sideways in a region that takes the keyboard focus, so it scrolls by keyboard too.
+
+    Every cell is escaped: the passage's text is data, never markup.
+    """
+    head = "".join(
+        f'<th scope="col" style="text-align: left">{html.escape(cell)}</th>' for cell in table.header
+    )
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>" for row in table.rows
+    )
+    shown = ui.html(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>", sanitize=False)
+    shown.classes("luna-answer-md luna-reading-table w-full").mark("source-table")
+    named = ", ".join(cell for cell in table.header if cell)
+    shown.props.update(
+        {"tabindex": "0", "role": "region", "aria-label": f"Tabelle: {named}" if named else "Tabelle"}
+    )
+
+
 _AROUND_CHARS = 400
+
+
+def _attribute(text: str) -> str:
+    """``text`` inside a double-quoted prop: NiceGUI's prop strings know no escapes."""
+    return text.replace('"', "'")[:200]
 
 
 def _readable(text: str) -> str:

@@ -1,0 +1,98 @@
+"""The components' health details in German, as the admin overview shows them.
+
+Adapters describe their state in English for logs and the API (``"loaded"``, ``"12 documents in
+memory"``, ``"schema not created yet: run `luna db upgrade`"``). The operator reads German, so the
+details that adapters write are translated here, where they are shown; the raw text stays available
+beside it (the overview puts it in a tooltip), and whatever is not known here (an exception's
+``Type: message``, an address, a path) is shown as it is.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Final
+
+from luna.web.components.formats import de_count, de_number
+
+_Translate = Callable[[re.Match[str]], str]
+
+#: Whole details that are always the same text.
+_FIXED: Final[dict[str, str]] = {
+    "answers with cited sentences from the retrieved context": (
+        "antwortet mit belegten Sätzen aus den gefundenen Textstellen"
+    ),
+    "loaded": "geladen",
+    "not loaded yet": "noch nicht geladen (lädt bei der ersten Anfrage)",
+    "PDF, DOCX, HTML, Markdown, text; no OCR": "PDF, DOCX, HTML, Markdown, Text; keine Texterkennung (OCR)",
+    "local mode (in-process)": "lokaler Modus (im Serverprozess)",
+}
+
+
+def _seconds(text: str) -> str:
+    value = float(text)
+    return de_number(value, 0 if value.is_integer() else 1)
+
+
+#: Details with a variable part: each pattern must match the whole detail.
+_PATTERNS: Final[tuple[tuple[re.Pattern[str], _Translate], ...]] = (
+    (
+        re.compile(r"(\d+) documents? in memory"),
+        lambda m: f"{de_count(int(m[1]), 'Dokument', 'Dokumente')} im Arbeitsspeicher",
+    ),
+    (
+        re.compile(r"schema not created yet: run `luna db upgrade`"),
+        lambda m: "Datenbankschema noch nicht angelegt: `luna db upgrade` ausführen",
+    ),
+    (
+        re.compile(r"(\S+) \(newest is (\S+): run `luna db upgrade`\)"),
+        lambda m: f"Schema-Stand {m[1]}, neuester ist {m[2]}: `luna db upgrade` ausführen",
+    ),
+    (re.compile(r"missing: (.+)"), lambda m: f"fehlt: {m[1]}"),
+    (re.compile(r"cannot be opened: (.+)", re.DOTALL), lambda m: f"lässt sich nicht öffnen: {m[1]}"),
+    (re.compile(r"health check failed: (.+)", re.DOTALL), lambda m: f"Prüfung fehlgeschlagen: {m[1]}"),
+    (
+        re.compile(r"no answer within (\d+(?:\.\d+)?) s"),
+        lambda m: f"keine Antwort innerhalb von {_seconds(m[1])} s",
+    ),
+    (
+        re.compile(r"(.+) reachable; the subscriber runs in a worker, not in this process"),
+        lambda m: f"{m[1]} erreichbar; die Zählerdaten empfängt ein Worker, nicht dieser Prozess",
+    ),
+    (re.compile(r"(.+), topic (\S+): (.+)", re.DOTALL), lambda m: f"{m[1]}, Topic {m[2]}: {m[3]}"),
+    (re.compile(r"(.+), topic (\S+)"), lambda m: f"{m[1]}, Topic {m[2]}"),
+    (
+        re.compile(r"(.+) bucket (\S+) \(created on first write\)"),
+        lambda m: f"{m[1]}, Bucket {m[2]} (wird beim ersten Speichern angelegt)",
+    ),
+    (re.compile(r"(.+) bucket (\S+)"), lambda m: f"{m[1]}, Bucket {m[2]}"),
+    (
+        re.compile(r"model '(.+)' is not pulled on (\S+): run `ollama pull .+`"),
+        lambda m: f"Modell „{m[1]}“ ist auf {m[2]} nicht vorhanden: `ollama pull {m[1]}` ausführen",
+    ),
+    (
+        re.compile(r"(\S+) serves (.*), not '(.+)': fix the model setting"),
+        lambda m: f"{m[1]} bietet {m[2]} an, nicht „{m[3]}“: bitte die Modell-Einstellung korrigieren",
+    ),
+)
+
+
+#: The database reports its schema revision alone when it is the newest (``0014``).
+_REVISION: Final = re.compile(r"\w+")
+
+
+def german_detail(detail: str, component: str | None = None) -> str:
+    """``detail`` of ``component`` as the operator reads it: translated when it is a known adapter
+    text, else unchanged."""
+    text = detail.strip()
+    if component == "database" and _REVISION.fullmatch(text):
+        return f"Schema-Stand {text} (aktuell)"
+    if text in _FIXED:
+        return _FIXED[text]
+    for known, german in _FIXED.items():  # "local mode (in-process): <why it failed>"
+        if text.startswith(f"{known}: "):
+            return german + text[len(known) :]
+    for pattern, translate in _PATTERNS:
+        if matched := pattern.fullmatch(text):
+            return translate(matched)
+    return detail
