@@ -50,8 +50,9 @@ def _base(y_name: str, unit: str, digits: int = 2) -> dict[str, Any]:
     return {
         "aria": {"enabled": True},
         "animation": False,
-        "grid": {"left": 64, "right": 24, "top": 48, "bottom": 72},
-        "legend": {"top": 8},
+        "grid": {"left": 64, "right": 24, "top": 64, "bottom": 72},
+        # One line that pages on a phone instead of wrapping onto the axis name.
+        "legend": {"top": 4, "type": "scroll"},
         "tooltip": {"trigger": "axis", ":valueFormatter": _number_formatter(unit, digits)},
         "xAxis": {"type": "time", "axisLabel": {"formatter": _TIME_LABELS, "hideOverlap": True}},
         "yAxis": {

@@ -197,7 +197,8 @@ def _windows_table(windows: Sequence[PriceWindow], yours: Sequence[float], start
         {"name": "price", "label": "Ihr Preis dann (Ø)", "field": "price", "align": "right"},
         {"name": "mean", "label": "Tagesdurchschnitt", "field": "mean", "align": "right"},
     ]
-    ui.table(columns=columns, rows=rows, row_key="day").classes("w-full").props("flat dense")
+    # Cells wrap on a phone instead of scrolling sideways in a region the keyboard cannot reach.
+    ui.table(columns=columns, rows=rows, row_key="day").classes("w-full").props("flat dense wrap-cells")
 
 
 def _day_mean(yours: Sequence[float], start: datetime, instant: datetime) -> float:

@@ -116,7 +116,7 @@ def _content_card(
         with ui.row().classes("items-center gap-2 no-wrap w-full"):
             ui.label(title).classes("font-medium ellipsis grow")
         if payload.get("section"):
-            ui.label(str(payload["section"])).classes("text-xs luna-muted ellipsis")
+            ui.label(str(payload["section"])).classes("text-xs luna-muted ellipsis max-w-full")
         ui.label(excerpt).classes("text-sm whitespace-pre-line luna-excerpt")
         ui.label(item.reason).classes("text-xs text-secondary font-medium")
         with ui.row().classes("gap-1"):
