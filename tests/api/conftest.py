@@ -15,6 +15,7 @@ from fastapi import FastAPI
 
 from luna.api.app import create_app
 from luna.container import Container, build_container
+from luna.domain.energy import MeterInfo
 from luna.logging_setup import configure_logging
 from luna.services.operations.jobs import KnownJobs
 from luna.settings import LoggingSettings, Settings
@@ -86,3 +87,14 @@ def json_logs() -> Iterator[io.StringIO]:
 def log_lines(stream: io.StringIO) -> list[dict[str, Any]]:
     """Every line written so far, each parsed as the JSON object it must be."""
     return [json.loads(line) for line in stream.getvalue().splitlines() if line.strip()]
+
+
+@pytest.fixture
+def meters(app: FastAPI) -> list[str]:
+    """Three household meters in the app's energy store, linked to nobody."""
+    ids = ["haus-1", "haus-2", "laden-1"]
+    container: Container = app.state.container
+    container.energy.upsert_meters(
+        [MeterInfo(meter_id, kind="household", interval_s=900) for meter_id in ids]
+    )
+    return ids

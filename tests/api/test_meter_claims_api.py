@@ -40,15 +40,6 @@ def linked(app: FastAPI, user_id: str) -> list[str]:
         return uow.user_meters.meters_for(user_id)
 
 
-@pytest.fixture
-def meters(app: FastAPI) -> list[str]:
-    ids = ["haus-1", "haus-2", "laden-1"]
-    container_of(app).energy.upsert_meters(
-        [MeterInfo(meter_id, kind="household", interval_s=900) for meter_id in ids]
-    )
-    return ids
-
-
 async def code_of(client: httpx.AsyncClient, admin: dict[str, str], meter_id: str) -> str:
     response = await client.get(f"/api/v1/admin/meters/{meter_id}/claim-code", headers=admin)
     assert response.status_code == 200, response.text

@@ -21,7 +21,6 @@ import pytest
 from fastapi import FastAPI
 
 from luna.container import Container
-from luna.domain.energy import MeterInfo
 from luna.domain.events import EventType
 from tests.api.conftest import http_client
 from tests.integration.recommend_support import (
@@ -256,15 +255,6 @@ async def test_malformed_or_mistyped_bodies_are_refused(
 
 
 # -- meter links --------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def meters(app: FastAPI) -> list[str]:
-    ids = ["haus-1", "haus-2", "laden-1"]
-    container_of(app).energy.upsert_meters(
-        [MeterInfo(meter_id, kind="household", interval_s=900) for meter_id in ids]
-    )
-    return ids
 
 
 async def test_operators_set_read_and_remove_a_customers_meters(

@@ -17,6 +17,7 @@ from typing import Any, Final
 
 from nicegui import ui
 
+from luna.web.components.meter_charts import MONTH_NAMES
 from luna.web.components.widgets import card_title
 from luna.web.customer.meter_window import (
     MAX_RANGE_DAYS,
@@ -34,20 +35,7 @@ _DAY: Final = "%d.%m.%Y"
 _CALENDAR_LOCALE: Final = {
     "days": ["Sonntag", "Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag"],
     "daysShort": ["So", "Mo", "Di", "Mi", "Do", "Fr", "Sa"],
-    "months": [
-        "Januar",
-        "Februar",
-        "März",
-        "April",
-        "Mai",
-        "Juni",
-        "Juli",
-        "August",
-        "September",
-        "Oktober",
-        "November",
-        "Dezember",
-    ],
+    "months": list(MONTH_NAMES),
     "monthsShort": ["Jan", "Feb", "Mär", "Apr", "Mai", "Jun", "Jul", "Aug", "Sep", "Okt", "Nov", "Dez"],
     "firstDayOfWeek": 1,
     "format24h": True,
