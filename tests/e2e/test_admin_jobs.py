@@ -120,6 +120,12 @@ def provoke_unexpected_error(page: Page) -> str:
     expect(toast).to_contain_text("Es ist ein unerwarteter Fehler aufgetreten")
     found = re.search(r"Fehlernummer ([0-9a-f]{8})", toast.inner_text())
     assert found, toast.inner_text()
+    close = toast.locator(".q-btn").first
+    expect(close).to_be_visible()
+    label, toast_colour = close.evaluate(
+        "b => [getComputedStyle(b).color, getComputedStyle(b.closest('.q-notification')).backgroundColor]"
+    )
+    assert label == "rgb(255, 255, 255)" != toast_colour  # the close button reads on the red toast
     return found[1]
 
 
