@@ -118,13 +118,13 @@ def add_job(
 # --- events per day ---------------------------------------------------------------------------------
 
 
-def test_events_daily_counts_the_refreshed_rollup_per_utc_day_and_type(database: SqlDatabase) -> None:
+def test_events_daily_counts_the_refreshed_rollup_per_berlin_day_and_type(database: SqlDatabase) -> None:
     user = add_user(database)
     add_events(
         database,
         user,
         (DAY1 + timedelta(hours=1), EventType.VIEW),
-        (DAY1 + timedelta(hours=23, minutes=59), EventType.VIEW),
+        (DAY1 + timedelta(hours=22, minutes=59), EventType.VIEW),  # 23:59 in Berlin (winter)
         (DAY1 + timedelta(hours=5), EventType.LIKE),
         (DAY2 + timedelta(hours=3), EventType.VIEW),
         (DAY3 - timedelta(days=3), EventType.CLICK),  # before the window
@@ -137,6 +137,27 @@ def test_events_daily_counts_the_refreshed_rollup_per_utc_day_and_type(database:
 
     assert daily == {DAY1.date(): {"view": 2, "like": 1}, DAY2.date(): {"view": 1}}
     assert by_type == {"view": 3, "like": 1, "click": 1}
+
+
+@pytest.mark.parametrize(
+    ("ts", "berlin_day"),
+    [
+        (datetime(2025, 1, 15, 23, 30, tzinfo=UTC), date(2025, 1, 16)),  # winter: 00:30 CET the next day
+        (datetime(2025, 7, 15, 22, 30, tzinfo=UTC), date(2025, 7, 16)),  # summer: 00:30 CEST the next day
+        (datetime(2025, 1, 15, 22, 59, tzinfo=UTC), date(2025, 1, 15)),  # winter: 23:59 CET the same day
+        (datetime(2025, 3, 30, 22, 30, tzinfo=UTC), date(2025, 3, 31)),  # the night after the spring change
+        (datetime(2025, 10, 26, 22, 30, tzinfo=UTC), date(2025, 10, 26)),  # after the autumn change: 23:30
+    ],
+)
+def test_events_count_for_the_europe_berlin_calendar_day(
+    database: SqlDatabase, ts: datetime, berlin_day: date
+) -> None:
+    add_events(database, add_user(database), (ts, EventType.VIEW))
+    database.refresh_events_daily()
+
+    with database.unit_of_work(read_only=True) as uow:
+        assert uow.metrics.events_daily(berlin_day) == {berlin_day: {"view": 1}}
+        assert uow.metrics.events_daily(berlin_day + timedelta(days=1)) == {}
 
 
 def test_events_daily_shows_the_rollup_as_of_its_last_refresh(database: SqlDatabase) -> None:
@@ -204,18 +225,20 @@ def test_no_ratings_is_no_rate_rather_than_zero(database: SqlDatabase) -> None:
 # --- ingest -----------------------------------------------------------------------------------------
 
 
-def test_items_and_chunks_per_utc_day(database: SqlDatabase) -> None:
-    add_item(database, DAY1 + timedelta(hours=2), chunks=3)
-    add_item(database, DAY1 + timedelta(hours=22), chunks=2)
+def test_items_and_chunks_per_europe_berlin_day(database: SqlDatabase) -> None:
+    add_item(database, DAY1 + timedelta(hours=2), chunks=3)  # 03:00 in Berlin on 1 March
+    add_item(database, DAY1 + timedelta(hours=22), chunks=2)  # 23:00 on 1 March
+    add_item(database, DAY1 + timedelta(hours=23), chunks=1)  # midnight: 2 March in Berlin, 1 March in UTC
     add_item(database, DAY2 + timedelta(hours=1), chunks=4, status=ItemStatus.PENDING)
-    add_item(database, DAY1 - timedelta(hours=1), chunks=5)  # the day before the window
+    add_item(database, DAY1 - timedelta(hours=1), chunks=5)  # midnight: 1 March in Berlin, 28 Feb in UTC
+    add_item(database, DAY1 - timedelta(hours=2), chunks=6)  # 23:00 on 28 February: before the window
 
     with database.unit_of_work(read_only=True) as uow:
         items = uow.metrics.items_per_day(DAY1.date())
         chunks = uow.metrics.chunks_per_day(DAY1.date())
 
-    assert items == {DAY1.date(): 2, DAY2.date(): 1}
-    assert chunks == {DAY1.date(): 5, DAY2.date(): 4}
+    assert items == {DAY1.date(): 3, DAY2.date(): 2}
+    assert chunks == {DAY1.date(): 10, DAY2.date(): 5}
     assert all(type(day) is date for day in [*items, *chunks])
 
 

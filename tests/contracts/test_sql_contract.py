@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -414,15 +414,15 @@ def test_server_side_defaults_are_utc_too(database: SqlDatabase) -> None:
 # --- rollups ----------------------------------------------------------------------------------------
 
 
-def test_refresh_events_daily_counts_events_per_utc_day_and_type(database: SqlDatabase) -> None:
+def test_refresh_events_daily_counts_events_per_berlin_day_and_type(database: SqlDatabase) -> None:
     berlin_winter = timezone(timedelta(hours=1))
-    day1, day2 = datetime(2025, 1, 1, tzinfo=UTC), datetime(2025, 1, 2, tzinfo=UTC)
+    day1, day2 = date(2025, 1, 1), date(2025, 1, 2)
     timestamps_and_types = [
-        (datetime(2025, 1, 1, 0, 0, tzinfo=UTC), "rag_ask"),
-        (datetime(2025, 1, 1, 23, 59, 59, tzinfo=UTC), "rag_ask"),
-        (datetime(2025, 1, 2, 0, 30, tzinfo=berlin_winter), "rag_ask"),  # 23:30 UTC on Jan 1
+        (datetime(2025, 1, 1, 0, 0, tzinfo=berlin_winter), "rag_ask"),  # 23:00 UTC on Dec 31
+        (datetime(2025, 1, 1, 22, 59, 59, tzinfo=UTC), "rag_ask"),  # 23:59:59 in Berlin
+        (datetime(2025, 1, 1, 12, 0, tzinfo=UTC), "rag_ask"),
         (datetime(2025, 1, 1, 8, 0, tzinfo=UTC), "feedback"),
-        (datetime(2025, 1, 2, 1, 0, tzinfo=berlin_winter), "feedback"),  # 00:00 UTC on Jan 2
+        (datetime(2025, 1, 1, 23, 0, tzinfo=UTC), "feedback"),  # 00:00 in Berlin on Jan 2
     ]
     with database.engine.begin() as connection:
         connection.execute(sa.insert(events), [{"ts": ts, "type": kind} for ts, kind in timestamps_and_types])
@@ -431,15 +431,15 @@ def test_refresh_events_daily_counts_events_per_utc_day_and_type(database: SqlDa
     assert read_events_daily(database) == {(day1, "rag_ask"): 3, (day1, "feedback"): 1, (day2, "feedback"): 1}
 
     with database.engine.begin() as connection:
-        connection.execute(sa.insert(events).values(ts=day2, type="feedback"))
+        connection.execute(sa.insert(events).values(ts=datetime(2025, 1, 2, tzinfo=UTC), type="feedback"))
     database.refresh_events_daily()
     assert read_events_daily(database)[(day2, "feedback")] == 2
 
 
-def read_events_daily(database: SqlDatabase) -> dict[tuple[datetime, str], int]:
+def read_events_daily(database: SqlDatabase) -> dict[tuple[date, str], int]:
     with database.engine.connect() as connection:
         rows = connection.execute(sa.select(mv_events_daily)).all()
-    assert all(row.day.tzinfo is UTC for row in rows)
+    assert all(type(row.day) is date for row in rows)  # a Europe/Berlin calendar day, not an instant
     return {(row.day, row.type): row.cnt for row in rows}
 
 

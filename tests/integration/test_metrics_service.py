@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -174,7 +175,7 @@ def test_overview_counts_what_was_stored(database: SqlDatabase, ticks: Ticks) ->
     add_item(database, day(0, 10), status=ItemStatus.PENDING)
     add_events(database, alice, EventType.VIEW, day(0, 1), day(0, 14), day(2))
     add_events(database, bob, EventType.LIKE, day(0, 8))
-    add_events(database, bob, EventType.CLICK, day(6, 0), day(7, 23))  # day 7 is outside the 7-day window
+    add_events(database, bob, EventType.CLICK, day(6, 0), day(7, 22))  # 23:00 in Berlin on day 7: outside
     add_ratings(database, alice, (day(0), True), (day(3), False), (day(10), True), (day(40), True))
 
     overview = service(database, ticks).overview()
@@ -349,10 +350,10 @@ def test_the_ingest_jobs_counted_are_jobs_the_workers_run() -> None:
     assert set(INGEST_JOBS) <= set(load_jobs())
 
 
-def test_days_are_whole_utc_days(database: SqlDatabase, ticks: Ticks) -> None:
-    """Just after midnight UTC is today, just before it yesterday, whatever the server's zone."""
+def test_event_days_are_whole_europe_berlin_days(database: SqlDatabase, ticks: Ticks) -> None:
+    """Just after midnight in Berlin is today, just before it yesterday, whatever the server's zone."""
     user = add_user(database)
-    midnight = datetime.combine(TODAY, datetime.min.time(), tzinfo=UTC)
+    midnight = datetime.combine(TODAY, datetime.min.time(), tzinfo=ZoneInfo("Europe/Berlin")).astimezone(UTC)
     add_events(database, user, EventType.VIEW, midnight, midnight - timedelta(microseconds=1))
 
     per_day = {d.day: d.total for d in service(database, ticks).overview().events_per_day}

@@ -1,13 +1,18 @@
-"""Days and times on German clocks in the admin charts: rollups count UTC calendar days, the views label
-them where they start in Berlin and say when such a day begins, never "Tage in UTC"."""
+"""Days and times on German clocks in the admin charts: the flywheel's KPI buckets are UTC days, the views
+label them where they start in Berlin and say when such a day begins, never "Tage in UTC"."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
 from luna.domain.flywheel.kpi_values import ALL, Kpi, KpiValue, Window
-from luna.web.components.formats import BERLIN, day_start_note, de_day, de_day_hour, utc_day_start
+from luna.web.components.formats import BERLIN, day_start_note, de_day, de_day_hour
 from luna.web.components.kpi_chart import kpi_chart
+
+
+def utc_day_start(day: date) -> datetime:
+    """The instant a UTC calendar day (a KPI bucket of the flywheel) begins."""
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
 def _days(first: date, count: int) -> list[datetime]:

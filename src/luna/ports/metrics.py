@@ -2,8 +2,8 @@
 Prometheus).
 
 Everything here is counted by the database (GROUP BY, COUNT, AVG), so a dashboard or a scrape never
-pulls raw rows. Days are UTC calendar days: ``mv_events_daily`` cuts them that way, and every other
-per-day figure follows it so the series line up.
+pulls raw rows. Every figure per day is a Europe/Berlin calendar day: events as ``mv_events_daily`` cuts
+them, the ingest figures alike.
 """
 
 from __future__ import annotations
@@ -55,7 +55,8 @@ class JobRun:
 
 class MetricsRepository(Protocol):
     def events_daily(self, since: date) -> dict[date, dict[str, int]]:
-        """Events per UTC day (from ``since`` on) and type, as ``mv_events_daily`` holds them now."""
+        """Events per Europe/Berlin day (``since``, a Berlin date, on) and type, as ``mv_events_daily`` holds
+        them now."""
         ...
 
     def events_by_type(self) -> dict[str, int]:
@@ -67,15 +68,15 @@ class MetricsRepository(Protocol):
         ...
 
     def items_per_day(self, since: date) -> dict[date, int]:
-        """Items by the UTC day they were created (every status)."""
+        """Items by the Berlin day they were created (every status)."""
         ...
 
     def chunks_per_day(self, since: date) -> dict[date, int]:
-        """Chunks by the UTC day they were written, archived ones included (they were indexed then)."""
+        """Chunks by the Berlin day they were written, archived ones included (they were indexed then)."""
         ...
 
     def failed_items_per_day(self, since: date) -> dict[date, int]:
-        """Items in status ``failed`` by the UTC day they last changed."""
+        """Items in status ``failed`` by the Berlin day they last changed."""
         ...
 
     def finished_jobs(self, names: Collection[str], since: datetime) -> list[JobRun]:

@@ -21,6 +21,8 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import URL
 
+from luna.adapters.sql.rollups import SQLITE_BERLIN_DATE, berlin_date
+
 SQLITE_BEGIN: Final = "luna_sqlite_begin"
 """Execution option: ``IMMEDIATE`` (default) or ``DEFERRED``, how a SQLite transaction starts."""
 
@@ -73,6 +75,8 @@ def _sqlite_engine(url: URL, *, pool_size: int, echo: bool) -> sa.Engine:
         dbapi_connection.isolation_level = None
         # SQLite's lower() folds ASCII only; German titles need "ÜBERSICHT" to match "übersicht".
         dbapi_connection.create_function("lower", 1, _casefold, deterministic=True)
+        # SQLite has no time zones; the daily rollup counts Europe/Berlin days (``rollups.py``).
+        dbapi_connection.create_function(SQLITE_BERLIN_DATE, 1, berlin_date, deterministic=True)
         cursor = dbapi_connection.cursor()
         try:
             for pragma in _SQLITE_PRAGMAS:

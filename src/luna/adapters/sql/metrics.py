@@ -1,20 +1,23 @@
 """Aggregates for the usage and ingest metrics, counted by the database on SQLite and PostgreSQL alike.
 
-Days are UTC calendar days. PostgreSQL sessions run in UTC (``engine.py``) and the day is still cut
-with ``timezone('UTC', …)`` so it never depends on a session setting; on SQLite ``UtcDateTime`` stores
-fixed-width UTC text, whose first ten characters are the day.
+Every figure per day is a Europe/Berlin calendar day: events as ``mv_events_daily`` counts them
+(``rollups.py``), the ingest figures here. PostgreSQL cuts the day with ``timezone('Europe/Berlin', …)``,
+so it never depends on a session setting; SQLite has no time zones and calls the Python function
+:func:`~luna.adapters.sql.rollups.berlin_date` that ``engine.py`` registers on every connection.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Collection
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime, time
 from typing import Any
 
 import sqlalchemy as sa
 
+from luna.adapters.sql.rollups import SQLITE_BERLIN_DATE
 from luna.adapters.sql.tables import item_chunks, items, jobs, mv_events_daily, rag_feedback
+from luna.domain.energy_calendar import BERLIN
 from luna.domain.items import ItemStatus
 from luna.domain.jobs import JobStatus
 from luna.ports.metrics import DurationStats, JobRun, Ratings
@@ -24,7 +27,8 @@ _P95 = 0.95
 
 
 def _midnight(day: date) -> datetime:
-    return datetime.combine(day, time(), tzinfo=UTC)
+    """The instant a Berlin calendar day begins."""
+    return datetime.combine(day, time(), tzinfo=BERLIN)
 
 
 class SqlMetricsRepository:
@@ -32,12 +36,13 @@ class SqlMetricsRepository:
         self._connection = connection
 
     def events_daily(self, since: date) -> dict[date, dict[str, int]]:
+        # ``day`` is a Europe/Berlin calendar day (a date) on both backends; ``since`` is one too.
         statement = sa.select(mv_events_daily.c.day, mv_events_daily.c.type, mv_events_daily.c.cnt).where(
-            mv_events_daily.c.day >= _midnight(since)
+            mv_events_daily.c.day >= since
         )
         days: dict[date, dict[str, int]] = {}
         for day, kind, count in self._connection().execute(statement):
-            days.setdefault(day.date(), {})[kind] = int(count)
+            days.setdefault(_as_date(day), {})[kind] = int(count)
         return days
 
     def events_by_type(self) -> dict[str, int]:
@@ -111,14 +116,15 @@ class SqlMetricsRepository:
     def _per_day(
         self, column: sa.ColumnElement[datetime], since: date, *where: sa.ColumnElement[bool]
     ) -> dict[date, int]:
-        day = self._utc_day(column)
+        day = self._berlin_day(column)
         statement = sa.select(day, sa.func.count()).where(column >= _midnight(since), *where).group_by(day)
         return {_as_date(value): int(count) for value, count in self._connection().execute(statement)}
 
-    def _utc_day(self, column: sa.ColumnElement[datetime]) -> sa.ColumnElement[Any]:
+    def _berlin_day(self, column: sa.ColumnElement[datetime]) -> sa.ColumnElement[Any]:
         if self._connection().dialect.name == "postgresql":
-            return sa.cast(sa.func.timezone("UTC", column), sa.Date)
-        return sa.func.substr(column, 1, 10)
+            return sa.cast(sa.func.timezone("Europe/Berlin", column), sa.Date)
+        day: sa.ColumnElement[Any] = getattr(sa.func, SQLITE_BERLIN_DATE)(column)
+        return day
 
     def _seconds_between(
         self, start: sa.ColumnElement[datetime], end: sa.ColumnElement[datetime]

@@ -116,7 +116,7 @@ sa.Index("ix_labels_feedback_id", labels.c.feedback_id)
 mv_events_daily = sa.Table(
     "mv_events_daily",
     metadata,
-    sa.Column("day", UtcDateTime(), nullable=False),
+    sa.Column("day", sa.Date(), nullable=False),  # a Europe/Berlin calendar day
     sa.Column("type", sa.Text(), nullable=False),
     sa.Column("cnt", sa.BigInteger(), nullable=False),
 )

@@ -27,7 +27,7 @@ class UsefulnessOut(BaseModel):
 
 
 class DayEventsOut(BaseModel):
-    day: date = Field(description="UTC calendar day")
+    day: date = Field(description="Calendar day in Europe/Berlin (German local time, 00:00 to 24:00)")
     total: int
     by_type: dict[str, int] = Field(description="Events of the day by type (types without events left out)")
 
@@ -54,11 +54,11 @@ class OverviewOut(BaseModel):
     chunks: int = Field(description="Searchable chunks (archived versions not counted)")
     chunks_archived: int = Field(description="Chunks of superseded item versions, kept for provenance")
     users: int
-    events_today: int = Field(description="Events of the current UTC day")
+    events_today: int = Field(description="Events of the current Europe/Berlin calendar day")
     events_today_by_type: dict[str, int]
     events_by_type: dict[str, int] = Field(description="All stored events by type")
     events_per_day: list[DayEventsOut] = Field(
-        description="One entry per UTC day, oldest first, zeros included"
+        description="One entry per Europe/Berlin calendar day, oldest first, zeros included"
     )
     feedback: UsefulnessOut
     status: SystemStatusOut
@@ -103,7 +103,7 @@ class FailuresOut(BaseModel):
 
 
 class IngestDayOut(BaseModel):
-    day: date = Field(description="UTC calendar day")
+    day: date = Field(description="Europe/Berlin calendar day")
     documents: int = Field(description="Items created that day")
     chunks: int = Field(description="Chunks written that day (archived versions included)")
     failures: FailuresOut
@@ -134,7 +134,9 @@ class IngestOut(BaseModel):
     documents: int = Field(description="Items created in the period")
     chunks: int = Field(description="Chunks written in the period")
     failures: FailuresOut = Field(description="Failures in the period")
-    per_day: list[IngestDayOut] = Field(description="One entry per UTC day, oldest first, zeros included")
+    per_day: list[IngestDayOut] = Field(
+        description="One entry per Europe/Berlin calendar day, oldest first, zeros included"
+    )
     items_by_status: dict[str, int] = Field(description="All items now, by status")
     indexing: DurationOut = Field(
         description="Per document: seconds from the pending item to indexed (storing, embedding, writing; "

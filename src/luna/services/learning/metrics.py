@@ -11,7 +11,8 @@ PostgreSQL queues concurrent ``REFRESH … CONCURRENTLY`` on the view's lock and
 its busy timeout, so neither fails; a refresh that fails anyway is logged and the rollup is served as
 it was.
 
-Days are UTC calendar days, as in the rollup. Ingest time has two sources: documents (an item's
+Every figure per day is a Europe/Berlin calendar day ("today" is Berlin's today): events as in the
+rollup, documents, chunks and failures alike. Ingest time has two sources: documents (an item's
 ``pending`` row to ``indexed``: storing, embedding and writing its chunks; the extraction before the row
 exists is not included) and the ingest jobs of folders and the demo set (``started_at`` to
 ``finished_at``).
@@ -28,6 +29,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+from luna.domain.energy_calendar import BERLIN
 from luna.domain.jobs import JobStatus
 from luna.ports.metrics import DurationStats, JobRun, Ratings
 from luna.ports.sql import Database
@@ -227,7 +229,7 @@ class MetricsService:
     def overview(self) -> Overview:
         refreshed_at = self.refresh_events_daily_if_stale()
         now = self._clock()
-        today = now.date()
+        today = now.astimezone(BERLIN).date()  # the rollup counts Berlin calendar days
         since = today - timedelta(days=self._settings.days - 1)
         with self._database.unit_of_work(read_only=True) as uow:
             items_by_status = uow.items.counts_by_status()
@@ -265,9 +267,9 @@ class MetricsService:
 
     def ingest(self) -> IngestMetrics:
         now = self._clock()
-        today = now.date()
+        today = _berlin_day(now)
         since = today - timedelta(days=self._settings.days - 1)
-        since_instant = datetime(since.year, since.month, since.day, tzinfo=UTC)
+        since_instant = datetime(since.year, since.month, since.day, tzinfo=BERLIN)
         with self._database.unit_of_work(read_only=True) as uow:
             documents = uow.metrics.items_per_day(since)
             chunks = uow.metrics.chunks_per_day(since)
@@ -275,12 +277,14 @@ class MetricsService:
             runs = uow.metrics.finished_jobs(INGEST_JOBS, since_instant)
             indexing = uow.metrics.indexing_durations(since_instant)
             items_by_status = uow.items.counts_by_status()
-        failed_jobs = _count_by_day(run.finished_at.date() for run in runs if run.status == JobStatus.FAILED)
+        failed_jobs = _count_by_day(
+            _berlin_day(run.finished_at) for run in runs if run.status == JobStatus.FAILED
+        )
         failed_files: dict[date, int] = {}
         for run in runs:
             failed = _failed_files(run)
             if failed:
-                day = run.finished_at.date()
+                day = _berlin_day(run.finished_at)
                 failed_files[day] = failed_files.get(day, 0) + failed
         per_day = [
             IngestDay(
@@ -339,3 +343,7 @@ def _count_by_day(days: Iterable[date]) -> Mapping[date, int]:
     for day in days:
         counts[day] = counts.get(day, 0) + 1
     return counts
+
+
+def _berlin_day(instant: datetime) -> date:
+    return instant.astimezone(BERLIN).date()

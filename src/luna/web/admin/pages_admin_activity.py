@@ -18,7 +18,7 @@ from luna.web.admin.feedback_notes import SHOWN, unhelpful_answers
 from luna.web.admin.pages_admin_activity_parts import audit_table, ingest_chart, seconds, versions_table
 from luna.web.components.charts import EVENT_NAMES, events_chart
 from luna.web.components.errors import failure_shown
-from luna.web.components.formats import day_start_note, de_datetime, de_day, de_int, de_percent, utc_day_start
+from luna.web.components.formats import de_datetime, de_int, de_percent
 from luna.web.components.layout import AdminView, admin_page
 from luna.web.components.offload import in_thread
 from luna.web.components.widgets import card_title, empty_state, figure, loading
@@ -26,6 +26,8 @@ from luna.web.components.widgets import card_title, empty_state, figure, loading
 #: Learning versions and audit entries shown.
 HISTORY: Final = 10
 _MIN_REFRESH_SEC: Final = 30.0
+#: What a day of the events chart is.
+BERLIN_DAYS: Final = "Tage nach deutscher Zeit (0 bis 24 Uhr)."
 
 
 def _rate(ratings: Ratings) -> tuple[str, str]:
@@ -121,11 +123,11 @@ def _events(area: ui.column, overview: Overview) -> None:
         with ui.row().classes("w-full gap-6"):
             for kind, count in sorted(overview.events_by_type.items(), key=lambda pair: -pair[1]):
                 figure(EVENT_NAMES.get(kind, kind), de_int(count), "insgesamt")
-        starts = [utc_day_start(day.day) for day in days]  # the rollup counts UTC calendar days
-        chart = events_chart([(de_day(start), day.by_type) for start, day in zip(starts, days, strict=True)])
+        # the rollup counts Europe/Berlin calendar days: a day is labelled as it is
+        chart = events_chart([(day.day.strftime("%d.%m."), day.by_type) for day in days])
         ui.echart(chart).classes("w-full h-72").mark("events-chart")
         refreshed = overview.events_daily_refreshed_at
-        note = day_start_note(starts)
+        note = BERLIN_DAYS
         if refreshed is not None:
             note += f" Tagesstatistik zuletzt berechnet {de_datetime(refreshed)}."
         ui.label(note).classes("text-xs luna-muted").mark("events-days")
@@ -173,9 +175,7 @@ def _ingest(area: ui.column, figures: IngestMetrics) -> None:
             ui.label("In diesem Zeitraum wurde nichts eingelesen.").classes("luna-muted")
             return
         ui.echart(ingest_chart(figures.per_day)).classes("w-full h-64").mark("ingest-chart")
-        ui.label(day_start_note(utc_day_start(day.day) for day in figures.per_day)).classes(
-            "text-xs luna-muted"
-        )
+        ui.label(BERLIN_DAYS).classes("text-xs luna-muted")
 
 
 def _learning(area: ui.column, score_versions: list[ScoreVersion]) -> None:

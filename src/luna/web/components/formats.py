@@ -8,7 +8,7 @@ Berlin, and :func:`day_start_note` says when on German clocks such a day begins.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, date, datetime, time
+from datetime import datetime
 from typing import Final
 from zoneinfo import ZoneInfo
 
@@ -54,11 +54,6 @@ def de_day(instant: datetime) -> str:
 def de_day_hour(instant: datetime) -> str:
     """``instant`` on Berlin's clock, to the minute, without the year: ``31.01. 14:00``."""
     return instant.astimezone(BERLIN).strftime("%d.%m. %H:%M")
-
-
-def utc_day_start(day: date) -> datetime:
-    """The instant a UTC calendar day (a rollup's ``day``) begins."""
-    return datetime.combine(day, time(), UTC)
 
 
 def day_start_note(starts: Iterable[datetime]) -> str:
