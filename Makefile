@@ -22,7 +22,7 @@ $(BIN)/python:
 # Installs exactly the locked versions (constraints.txt); re-runs when the dependency files change.
 $(STAMP): $(BIN)/python pyproject.toml constraints.txt
 	$(BIN)/pip install --quiet --upgrade pip setuptools wheel
-	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev]"
+	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev,finetune]"
 	@touch $(STAMP)
 
 # llama.cpp (optional extra `llama`) builds from source; the default build crashes on CPUs without

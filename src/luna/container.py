@@ -14,6 +14,7 @@ from collections.abc import Callable
 from functools import cached_property
 from typing import TYPE_CHECKING, TypeVar
 
+from luna.container_finetune import FinetuneParts
 from luna.domain.health import ComponentHealth, HealthStatus
 from luna.domain.login_throttle import LoginThrottle
 from luna.ports.blobs import BlobStore
@@ -96,6 +97,11 @@ class Container:
         from luna.container_services import Services
 
         return Services(self, self._known_jobs)
+
+    @cached_property
+    def finetune(self) -> FinetuneParts:
+        """Fine-tuning's trainer, registry and service (``container_finetune.py``)."""
+        return FinetuneParts(self)
 
     @cached_property
     def database(self) -> Database:
@@ -249,12 +255,14 @@ class Container:
         if s.kind == "llama_cpp":
             from luna.adapters.models.llama_cpp import LlamaCppChatModel
 
+            serve = self.settings.finetune.serve_adapter
             return LlamaCppChatModel(
                 s.gguf_path,
                 model_name=s.model,
                 timeout_sec=s.timeout_sec,
                 max_tokens=s.max_tokens,
                 temperature=s.temperature,
+                adapter=None if serve is None else lambda: self.finetune.registry.serving_gguf(serve),
             )
         if s.kind == "ollama":
             from luna.adapters.models.ollama import OllamaChatModel

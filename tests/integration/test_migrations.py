@@ -55,6 +55,8 @@ COLUMNS = {
     "scores": {"version", "target", "target_id", "popularity", "quality", "events", "positives", "negatives"},
     "user_meters": {"user_id", "meter_id", "created_at"},
     "help_texts": {"route", "model_version", "text", "sources", "created_at"},
+    "finetune_adapters": {"name", "version", "state", "created_at", "base_model", "dataset", "run_id"}
+    | {"blob_prefix", "metrics", "gates", "promoted_at", "note"},
 }
 PRIMARY_KEYS = {
     "users": ["user_id"],
@@ -76,6 +78,7 @@ PRIMARY_KEYS = {
     "scores": ["version", "target", "target_id"],
     "user_meters": ["user_id", "meter_id"],
     "help_texts": ["route", "model_version"],
+    "finetune_adapters": ["name", "version"],
 }
 INDEXES = {
     "items": {"idx_items_sha"},
@@ -88,6 +91,7 @@ INDEXES = {
     "audit_log": {"ix_audit_log_ts"},
     "meters": {"ix_meters_kind"},
     "meter_rollup_1d": {"ix_meter_rollup_1d_ts"},
+    "finetune_adapters": {"ix_finetune_adapters_name_state"},
 }
 POSTGRESQL_ONLY_INDEXES = {"items": {"idx_items_tags"}}
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import luna
 
 SOURCE = Path(luna.__file__).parent
-COMPOSITION_ROOT = frozenset({"luna.container", "luna.container_services"})
+COMPOSITION_ROOT = frozenset({"luna.container", "luna.container_services", "luna.container_finetune"})
 _VALUE_BASES = frozenset(
     {"Protocol", "Exception", "Enum", "StrEnum", "IntEnum", "NamedTuple", "TypedDict", "BaseModel"}
 )

@@ -194,8 +194,11 @@ def test_details_name_the_alert_and_what_runs_and_are_json() -> None:
     assert reindex["job"] == "kb.reindex" and "Suchindex" in reindex["what"]
     assert by_kind[ActionKind.LEARNING_RUN].details["job"] == "learn.run"
     assert by_kind[ActionKind.EVALUATION_RUN].details["job"] == "eval.run"
-    for kind in (ActionKind.FINETUNE_DATASET, ActionKind.FINETUNE_RUN):
-        assert by_kind[kind].details["job"] is None and by_kind[kind].details["manual"] == NO_JOB
+    dataset, finetune = by_kind[ActionKind.FINETUNE_DATASET], by_kind[ActionKind.FINETUNE_RUN]
+    assert dataset.details["job"] is None and dataset.details["manual"] == NO_JOB
+    # A fine-tuning run is a job, but never starts on its own: it changes a model (issue #17).
+    assert finetune.details["job"] == "finetune.run" and "manual" not in finetune.details
+    assert finetune.status is ActionStatus.OPEN
     for action in by_kind.values():
         assert json.loads(json.dumps(action.details)) == action.details
 

@@ -13,6 +13,7 @@ from luna.cli import (
     db,
     evaluate,
     feeds,
+    finetune,
     flywheel,
     grafana,
     health,
@@ -72,6 +73,7 @@ app.add_typer(flywheel.app, name="flywheel")
 app.add_typer(grafana.app, name="grafana")
 app.add_typer(datasets.app, name="datasets")
 app.add_typer(meters.app, name="meters")
+app.add_typer(finetune.app, name="finetune")
 app.command("alerts")(flywheel.alerts)
 app.command("progress")(flywheel.progress)
 app.command("summary")(flywheel.summary)

@@ -19,6 +19,7 @@ from luna.ports.conversations import ConversationRepository
 from luna.ports.datasets import DatasetRepository
 from luna.ports.evaluation import EvalRunRepository
 from luna.ports.events import ConsentRepository, EventRepository, FeedbackRepository
+from luna.ports.finetune import AdapterRepository
 from luna.ports.flywheel import (
     AlertRepository,
     KpiRepository,
@@ -193,6 +194,7 @@ class UnitOfWork(Protocol):
     actions: ActionRepository
     sentiment_labels: SentimentLabelRepository
     datasets: DatasetRepository
+    finetune_adapters: AdapterRepository
 
     def __enter__(self) -> UnitOfWork: ...
 

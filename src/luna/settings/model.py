@@ -251,6 +251,18 @@ class DatasetSettings(Section):
     openlineage_namespace: str = Field(default="luna", min_length=1, max_length=100)
 
 
+class FinetuneSettings(Section):
+    """LoRA fine-tuning (issue #17): the template, experiment tracking and which adapter serves."""
+
+    #: The LoRA template; None: ``config/finetune/lora.yaml``.
+    config_file: Path | None = None
+    #: MLflow tracking store; None: ``sqlite:///<data_dir>/mlflow/mlflow.db`` (a server URL when set).
+    tracking_uri: str | None = Field(default=None, pattern=r"^(sqlite:///|https?://|postgresql)")
+    tracking: bool = True
+    #: The adapter whose champion the llama.cpp chat backend serves; None: the base model only.
+    serve_adapter: str | None = Field(default="luna-answers", pattern=r"^[a-z0-9][a-z0-9_-]*$")
+
+
 class FlywheelSettings(Section):
     """Session ingest (the n8n webhook), pseudonyms, KPI thresholds and where alerts go."""
 
@@ -329,6 +341,7 @@ class Settings(BaseModel):
     web: WebSettings = WebSettings()
     flywheel: FlywheelSettings = FlywheelSettings()
     datasets: DatasetSettings = DatasetSettings()
+    finetune: FinetuneSettings = FinetuneSettings()
     backup: BackupSettings = BackupSettings()
     logging: LoggingSettings = LoggingSettings()
 

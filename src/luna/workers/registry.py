@@ -30,6 +30,7 @@ JOB_MODULES: tuple[str, ...] = (
     "luna.workers.evaluation",
     "luna.workers.flywheel",
     "luna.workers.datasets",
+    "luna.workers.finetune",
 )
 
 JOBS: dict[str, JobFunction] = {}

@@ -6,14 +6,20 @@ machines may refuse, and then crashes with an illegal instruction). Without it t
 builds, reports itself down in health, and raises a clear :class:`~luna.domain.errors.Unavailable`
 when asked to answer. The model is loaded on first use (or :meth:`warm_up`), not when constructed,
 so building the container stays instant. The chat template comes from the GGUF file itself.
+
+A fine-tuned LoRA adapter (issue #17) is served with the base GGUF: ``adapter`` names the champion's
+adapter file (asked again at most every few seconds, so a promotion or rollback in any process reaches
+this one); a new file reloads the model. An adapter that fails to load is logged and the base model
+answers instead, until another adapter is promoted.
 """
 
 from __future__ import annotations
 
 import importlib
+import logging
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -23,7 +29,10 @@ from luna.domain.errors import Unavailable
 from luna.domain.health import ComponentHealth, HealthStatus
 from luna.ports.chat import ModelTimeout
 
+log = logging.getLogger(__name__)
 BACKEND = "llama-cpp"
+#: How long the answer to "which adapter serves?" is reused before it is asked again.
+ADAPTER_CHECK_SEC = 5.0
 INSTALL_HINT = (
     "llama-cpp-python is not installed; install Luna's optional 'llama' extra, built with "
     'CMAKE_ARGS="-DGGML_NATIVE=OFF" pip install --no-cache-dir llama-cpp-python'
@@ -48,6 +57,7 @@ class LlamaCppChatModel:
         temperature: float = 0.2,
         n_ctx: int = 4096,
         n_threads: int | None = None,
+        adapter: Callable[[], Path | None] | None = None,
     ) -> None:
         """``n_threads=None`` lets llama.cpp choose; on a busy 2-core machine 1 thread is faster than 2,
         because ggml's per-operation barriers stall when a thread is descheduled."""
@@ -59,13 +69,19 @@ class LlamaCppChatModel:
         self._n_ctx = n_ctx
         self._n_threads = n_threads
         self._llama: Any = None
+        self._adapter_source = adapter
+        self._adapter_checked = -float("inf")
+        self._adapter_wanted: Path | None = None
+        self._adapter_loaded: Path | None = None
+        self._adapter_failed: tuple[Path, str] | None = None
         self._load_lock = threading.Lock()
         # One llama.cpp context answers one question at a time.
         self._generate_lock = threading.Lock()
 
     @property
     def model_name(self) -> str:
-        return self._model_name
+        loaded = self._adapter_loaded
+        return self._model_name if loaded is None else f"{self._model_name}+{_label(loaded)}"
 
     def warm_up(self) -> None:
         self._loaded()
@@ -103,7 +119,12 @@ class LlamaCppChatModel:
             latency_ms=(time.perf_counter() - started) * 1000,
             version=str(getattr(module, "__version__", "")) or None,
             detail=str(self._path),
-            extra={"model": self._model_name, "loaded": self._llama is not None},
+            extra={
+                "model": self._model_name,
+                "loaded": self._llama is not None,
+                "adapter": None if self._adapter_loaded is None else _label(self._adapter_loaded),
+                "adapter_error": None if self._adapter_failed is None else self._adapter_failed[1],
+            },
         )
 
     def close(self) -> None:
@@ -114,14 +135,45 @@ class LlamaCppChatModel:
 
     def _loaded(self) -> Any:
         with self._load_lock:
-            if self._llama is None:
-                module = _llama_cpp()
-                if not self._path.is_file():
-                    raise Unavailable(f"GGUF file not found: {self._path} (chat.gguf_path)")
-                self._llama = module.Llama(
-                    model_path=str(self._path),
-                    n_ctx=self._n_ctx,
-                    n_threads=self._n_threads,
-                    verbose=False,
-                )
+            wanted = self._wanted_adapter()
+            if self._llama is not None and wanted == self._adapter_loaded:
+                return self._llama
+            module = _llama_cpp()
+            if not self._path.is_file():
+                raise Unavailable(f"GGUF file not found: {self._path} (chat.gguf_path)")
+            with self._generate_lock:
+                if self._llama is not None:
+                    self._llama.close()
+                    self._llama = None
+                self._llama, self._adapter_loaded = self._load(module, wanted)
             return self._llama
+
+    def _load(self, module: ModuleType, adapter: Path | None) -> tuple[Any, Path | None]:
+        settings = {"model_path": str(self._path), "n_ctx": self._n_ctx, "n_threads": self._n_threads}
+        if adapter is not None:
+            try:
+                return module.Llama(**settings, lora_path=str(adapter), verbose=False), adapter
+            except Exception as exc:  # a broken adapter must not take answering down: the base answers
+                log.warning("llama_cpp.adapter_failed", extra={"adapter": str(adapter), "error": str(exc)})
+                self._adapter_failed = (adapter, f"{type(exc).__name__}: {exc}")
+        return module.Llama(**settings, verbose=False), None
+
+    def _wanted_adapter(self) -> Path | None:
+        """The champion's adapter file, asked at most every ADAPTER_CHECK_SEC; one that failed is skipped."""
+        if self._adapter_source is None:
+            return None
+        now = time.monotonic()
+        if now - self._adapter_checked >= ADAPTER_CHECK_SEC:
+            self._adapter_checked = now
+            try:
+                self._adapter_wanted = self._adapter_source()
+            except Exception as exc:  # the registry unreachable: keep serving what is loaded
+                log.warning("llama_cpp.adapter_lookup_failed", extra={"error": str(exc)})
+                return self._adapter_loaded
+        failed = self._adapter_failed
+        return None if failed is not None and failed[0] == self._adapter_wanted else self._adapter_wanted
+
+
+def _label(adapter: Path) -> str:
+    """``luna-answers@v3`` from ``…/luna-answers/v3/adapter.gguf``."""
+    return f"{adapter.parent.parent.name}@{adapter.parent.name}"

@@ -74,11 +74,12 @@ class Team(StrEnum):
 ACTIVE: Final = frozenset({ActionStatus.OPEN, ActionStatus.APPROVED, ActionStatus.RUNNING})
 #: Kinds that change neither content nor a model, so a threshold may let them start on their own.
 SAFE_KINDS: Final = frozenset({ActionKind.REINDEX, ActionKind.LEARNING_RUN, ActionKind.EVALUATION_RUN})
-#: The job each runnable kind starts; the fine-tuning kinds have no job in Luna yet.
+#: The job each runnable kind starts (a fine-tuning run needs a person's approval: it changes a model).
 JOB_OF: Final[Mapping[ActionKind, str]] = {
     ActionKind.REINDEX: "kb.reindex",
     ActionKind.LEARNING_RUN: "learn.run",
     ActionKind.EVALUATION_RUN: "eval.run",
+    ActionKind.FINETUNE_RUN: "finetune.run",
 }
 OWNER_OF: Final[Mapping[ActionKind, Team]] = {
     ActionKind.KNOWLEDGE_GAP: Team.WISSEN,
@@ -123,7 +124,10 @@ _WHAT: Final[Mapping[ActionKind, str]] = {
     ),
     ActionKind.EVALUATION_RUN: "Stellt die Fragen des Golden Sets und hält den Lauf zum Vergleich fest.",
     ActionKind.FINETUNE_DATASET: "Einen Feintuning-Datensatz aus bewerteten Gesprächen zusammenstellen.",
-    ActionKind.FINETUNE_RUN: "Das Sprachmodell mit einem geprüften Datensatz nachtrainieren.",
+    ActionKind.FINETUNE_RUN: (
+        "Trainiert einen LoRA-Adapter mit dem geprüften Datensatz, bewertet ihn gegen Basis und Champion "
+        "und setzt ihn nur ein, wenn alle Gates bestehen."
+    ),
 }
 #: Why a fine-tuning ticket is work for a person: Luna cannot do it yet, and must not pretend to.
 NO_JOB: Final = "Luna hat dafür noch keine Funktion: eine Person erledigt das und schließt das Ticket ab."

@@ -287,10 +287,22 @@ def _outcome(job: Job | None) -> tuple[ActionStatus, str]:
     if job is None:
         return ActionStatus.FAILED, "Der Job des Tickets ist nicht mehr vorhanden."
     if job.status is JobStatus.SUCCEEDED:
-        return ActionStatus.DONE, f"Job {job.name} erfolgreich beendet."
+        return ActionStatus.DONE, f"Job {job.name} erfolgreich beendet.{_finetune_summary(job)}"
     if job.status is JobStatus.CANCELLED:
         return ActionStatus.FAILED, f"Job {job.name} wurde abgebrochen."
     return ActionStatus.FAILED, f"Job {job.name} ist fehlgeschlagen: {job.error or 'ohne Meldung'}"
+
+
+def _finetune_summary(job: Job) -> str:
+    """A fine-tuning run's outcome in the ticket: which version, whether it passed and serves."""
+    result = job.result or {}
+    if job.name != JOB_OF[ActionKind.FINETUNE_RUN] or not isinstance(result, dict):
+        return ""
+    if result.get("stopped"):
+        return f" Gestoppt: {result['stopped']} (fortsetzen: {result.get('resume')})."
+    gates = "bestanden" if (result.get("gates") or {}).get("passed") else "nicht bestanden"
+    serves = "ist jetzt Champion" if result.get("promoted") else "bleibt Kandidat"
+    return f" {result.get('name')}@v{result.get('version')}: Gates {gates}, {serves}."
 
 
 def action_payload(action: Action) -> dict[str, Any]:

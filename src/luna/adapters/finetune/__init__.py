@@ -1,0 +1,1 @@
+"""Fine-tuning backends: PEFT + TRL training, transformers generation, GGUF export, MLflow tracking."""

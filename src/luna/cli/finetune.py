@@ -1,0 +1,191 @@
+"""`luna finetune …`: train a LoRA adapter, see runs and versions, promote and roll back.
+
+`run` trains in this process with a progress bar (to cancel cleanly after a checkpoint, start the job
+`finetune.run` with `POST /api/v1/admin/jobs` and cancel it). `status` lists
+the runs under the data folder, `list` the registered versions, `eval` a version's stored evaluation
+and gates, `promote`/`rollback` change which version the llama.cpp chat backend serves.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from luna.cli.context import state
+from luna.domain.errors import LunaError
+from luna.domain.finetune.registry import AdapterVersion
+
+app = typer.Typer(
+    help="LoRA fine-tuning: runs, gates, versions, promotion and rollback.", no_args_is_help=True
+)
+console = Console()
+ACTOR = "cli"
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    console.print(f"[red]{escape(message)}[/red]")
+    return typer.Exit(code)
+
+
+@app.command("run")
+def run(
+    ctx: typer.Context,
+    config: Path = typer.Option(
+        None, "--config", help="A LoRA template (default: config/finetune/lora.yaml)"
+    ),
+    resume: str = typer.Option(None, "--resume", help="Continue a stopped run from its last checkpoint"),
+) -> None:
+    """Train, evaluate, register and (when every gate passes and promote is auto) promote an adapter."""
+    container = state(ctx).container()
+    try:
+        container.database.upgrade()
+        with Progress(
+            TextColumn("[bold]{task.description}"), BarColumn(), TimeElapsedColumn(), console=console
+        ) as bar:
+            task = bar.add_task("Feintuning", total=1.0)
+
+            def progress(fraction: float, message: str) -> None:
+                bar.update(task, completed=fraction, description=message)
+
+            result = container.finetune.service.run(ACTOR, progress, config_file=config, resume=resume)
+    except LunaError as error:
+        raise _fail(error.message, 2) from None
+    finally:
+        container.close()
+    _print_result(result)
+
+
+@app.command("status")
+def status(ctx: typer.Context) -> None:
+    """Runs under the data folder, newest first, with how each ended."""
+    runs = state(ctx).settings().data_dir / "finetune" / "runs"
+    folders = sorted((p for p in runs.iterdir() if p.is_dir()), reverse=True) if runs.is_dir() else []
+    if not folders:
+        console.print("No fine-tuning runs yet: `luna finetune run` starts one.")
+        return
+    table = Table("run", "state", "checkpoints")
+    for folder in folders:
+        checkpoints = (
+            sorted((folder / "checkpoints").glob("checkpoint-*")) if (folder / "checkpoints").is_dir() else []
+        )
+        done = (folder / "adapter" / "adapter_config.json").is_file()
+        table.add_row(folder.name, "trained" if done else "stopped or running", str(len(checkpoints)))
+    console.print(table)
+
+
+@app.command("list")
+def list_versions(ctx: typer.Context, name: str = typer.Argument(None, help="Only this adapter")) -> None:
+    """Registered adapter versions with their state and gates."""
+    container = state(ctx).container()
+    try:
+        versions = container.finetune.registry.list(name)
+    finally:
+        container.close()
+    if not versions:
+        console.print("No adapters registered yet.")
+        return
+    table = Table("adapter", "state", "dataset", "gates", "win vs base", "ROUGE-L", "created")
+    for v in versions:
+        table.add_row(
+            v.label,
+            v.state.value,
+            v.dataset,
+            "passed" if v.gates.get("passed") else "failed",
+            _figure(v.metrics.get("win_rate_vs_base")),
+            _figure(v.metrics.get("rouge_l")),
+            f"{v.created_at:%Y-%m-%d %H:%M}",
+        )
+    console.print(table)
+
+
+@app.command("eval")
+def show_eval(ctx: typer.Context, name: str, version: int) -> None:
+    """A version's evaluation as it was measured when it was registered: figures and each gate."""
+    container = state(ctx).container()
+    try:
+        adapter = container.finetune.registry.get(name, version)
+    except LunaError as error:
+        raise _fail(error.message, 2) from None
+    finally:
+        container.close()
+    _print_gates(adapter)
+
+
+@app.command("promote")
+def promote(
+    ctx: typer.Context,
+    name: str,
+    version: int,
+    force: bool = typer.Option(False, "--force", help="Promote although a gate failed (audited)"),
+) -> None:
+    """Make a version the champion that the llama.cpp chat backend serves."""
+    container = state(ctx).container()
+    try:
+        adapter = container.finetune.registry.promote(name, version, ACTOR, force=force)
+    except LunaError as error:
+        raise _fail(error.message, 2) from None
+    finally:
+        container.close()
+    console.print(f"{adapter.label} is now the champion.")
+
+
+@app.command("rollback")
+def rollback(ctx: typer.Context, name: str) -> None:
+    """Archive the champion and restore the one promoted before it (or the base model)."""
+    container = state(ctx).container()
+    try:
+        restored = container.finetune.registry.rollback(name, ACTOR)
+    except LunaError as error:
+        raise _fail(error.message, 2) from None
+    finally:
+        container.close()
+    console.print(
+        f"{restored.label} serves again." if restored else "No earlier champion: the base model serves."
+    )
+
+
+def _print_result(result: dict[str, Any]) -> None:
+    if result.get("stopped"):
+        console.print(f"[yellow]{escape(result['alert'])}[/yellow]\nResume: [bold]{result['resume']}[/bold]")
+        return
+    label, where = f"{result['name']}@v{result['version']}", f"{result['device']}, {result['precision']}"
+    console.print(f"Registered [bold]{label}[/bold] from {result['dataset']} ({where}).")
+    console.print(json.dumps(result["targets"], ensure_ascii=False))
+    for check in result["gates"]["checks"]:
+        mark = "[green]✓[/green]" if check["passed"] else "[red]✗[/red]"
+        console.print(f"{mark} {check['gate']}: {_figure(check['value'])} (threshold {check['threshold']:g})")
+    console.print(
+        "Promoted: now the champion." if result["promoted"] else "Kept as a candidate (not promoted)."
+    )
+
+
+def _print_gates(adapter: AdapterVersion) -> None:
+    console.print(f"[bold]{adapter.label}[/bold] ({adapter.state.value}), dataset {adapter.dataset}")
+    for key in (
+        "bleu",
+        "rouge_l",
+        "base_bleu",
+        "base_rouge_l",
+        "citation_validity",
+        "refusal_correctness",
+        "win_rate_vs_base",
+        "win_rate_vs_champion",
+        "canary_leaks",
+        "pii_leaks",
+        "train_seconds",
+    ):
+        console.print(f"  {key}: {_figure(adapter.metrics.get(key))}")
+    for check in adapter.gates.get("checks", []):
+        mark = "✓" if check["passed"] else "✗"
+        console.print(f"  {mark} {check['gate']} ≥/≤ {check['threshold']:g}")
+
+
+def _figure(value: object) -> str:
+    return f"{value:.3f}" if isinstance(value, int | float) else "–"

@@ -1,0 +1,61 @@
+"""The composition root's fine-tuning part (issue #17): trainer, generator, tracker, registry, service.
+
+Kept beside ``container.py`` and ``container_services.py`` (both near their size limit) and built on
+first use like them: the training stack is imported only when a run, an evaluation or the registry is
+asked for.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from luna.ports.finetune import ExperimentTracker
+
+if TYPE_CHECKING:
+    from luna.container import Container
+    from luna.services.finetune.registry import AdapterRegistry
+    from luna.services.finetune.runs import FinetuneService
+
+
+class FinetuneParts:
+    def __init__(self, container: Container) -> None:
+        self._c = container
+
+    def tracker(self) -> ExperimentTracker:
+        """A new tracker per run (a tracker holds its open run)."""
+        from luna.adapters.finetune.mlflow_tracker import MlflowTracker, NoTracking
+
+        s = self._c.settings
+        if not s.finetune.tracking:
+            return NoTracking()
+        folder = s.data_dir / "mlflow"
+        folder.mkdir(parents=True, exist_ok=True)
+        uri = s.finetune.tracking_uri or f"sqlite:///{(folder / 'mlflow.db').resolve().as_posix()}"
+        return MlflowTracker(uri, folder / "artifacts")
+
+    @cached_property
+    def registry(self) -> AdapterRegistry:
+        from luna.services.finetune.registry import AdapterRegistry
+
+        c = self._c
+        return AdapterRegistry(
+            c.database, c.blobs, c.settings.data_dir / "finetune" / "serving", self.tracker
+        )
+
+    @cached_property
+    def service(self) -> FinetuneService:
+        from luna.adapters.finetune.hf_generator import TransformersAnswerGenerator
+        from luna.adapters.finetune.peft_trainer import PeftLoraTrainer
+        from luna.services.finetune.runs import FinetuneBackends, FinetuneService, FinetuneServiceSettings
+        from luna.settings.loader import default_config_dir
+
+        c, s = self._c, self._c.settings
+        config = s.finetune.config_file or default_config_dir() / "finetune" / "lora.yaml"
+        prompts = Path(__file__).parent / "prompts" / "luna.yml"
+        settings = FinetuneServiceSettings(config, s.data_dir / "finetune", prompts)
+        backends = FinetuneBackends(
+            PeftLoraTrainer(), TransformersAnswerGenerator(), self.tracker, c.alert_notifier
+        )
+        return FinetuneService(c.database, c.blobs, backends, self.registry, settings)

@@ -1,0 +1,1 @@
+"""Fine-tuning Luna's answer model: data, training and the metrics that judge the result."""

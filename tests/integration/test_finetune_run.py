@@ -1,0 +1,252 @@
+"""Fine-tuning end to end on a tiny model (issue #17): data → train → evaluate → register → promote,
+rollback, the time budget, resume after a stop, and what the run records in MLflow.
+
+The base model is a two-layer Llama with SmolLM2's tokenizer and random weights, so training takes
+seconds; that llama.cpp serves a trained adapter is shown with SmolLM2 itself in
+``test_finetune_serving.py``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from luna.container import Container, build_container
+from luna.domain.errors import Conflict, InvalidInput
+from luna.domain.finetune.registry import AdapterState
+from luna.settings import Settings
+from tests.conftest import smollm2_gguf
+
+pytestmark = pytest.mark.slow
+
+DATASET = "tiny-qa"
+
+
+@pytest.fixture(scope="module")
+def tiny_base(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    transformers = pytest.importorskip("transformers")
+    gguf = smollm2_gguf()
+    folder = tmp_path_factory.mktemp("tiny-llama")
+    tokenizer = transformers.AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+    config = transformers.LlamaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=256,
+        tie_word_embeddings=True,
+    )
+    transformers.set_seed(0)
+    transformers.LlamaForCausalLM(config).save_pretrained(str(folder))
+    tokenizer.save_pretrained(str(folder))
+    return folder
+
+
+def _example(i: int, consent: str | None = None) -> dict[str, Any]:
+    meta = {} if consent is None else {"consent": consent}
+    return {
+        "messages": [
+            {"role": "system", "content": "Du bist Luna."},
+            {
+                "role": "user",
+                "content": f"Kontext:\n[chunk c{i}] Tarif {i} kostet {30 + i} ct.\n\nFrage: Was kostet Tarif {i}?",
+            },
+            {"role": "assistant", "content": f"Tarif {i} kostet {30 + i} ct [chunk c{i}]."},
+        ],
+        "meta": meta,
+    }
+
+
+def _template(tmp_path: Path, base: Path, **changes: Any) -> Path:
+    text = {
+        "name": "tiny",
+        "base_model": str(base),
+        "dataset": {"name": DATASET},
+        "lora": {"r": 4, "alpha": 8, "dropout": 0.0, "target_modules": ["q_proj", "v_proj"]},
+        "training": {
+            "max_steps": 4,
+            "batch_size": 2,
+            "max_length": 96,
+            "save_every_steps": 1,
+            "learning_rate": 0.01,
+        },
+        "evaluation": {"test_examples": 3, "max_new_tokens": 6, "canaries": 1},
+        "gates": {
+            "min_win_rate_vs_base": 0.0,
+            "min_win_rate_vs_champion": 0.0,
+            "min_citation_validity": 0.0,
+            "min_refusal_correctness": 0.0,
+        },
+        **changes,
+    }
+    path = tmp_path / f"lora-{len(list(tmp_path.glob('lora-*')))}.yaml"
+    path.write_text(json.dumps(text), "utf-8")  # JSON is YAML
+    return path
+
+
+@pytest.fixture
+def container(make_settings: Callable[..., Settings]) -> Iterator[Container]:
+    c = build_container(make_settings(LUNA_FINETUNE__TRACKING="false"))
+    c.database.upgrade()
+    prefix = f"datasets/{DATASET}/v1/sft"
+    splits = {
+        "train": [_example(i) for i in range(8)] + [_example(99, consent="no")],
+        "val": [_example(i) for i in range(8, 10)],
+        "test": [_example(i) for i in range(10, 13)] + [_example(3)],
+    }
+    for split, rows in splits.items():
+        c.blobs.put(f"{prefix}/{split}.jsonl", "".join(json.dumps(r) + "\n" for r in rows).encode())
+    yield c
+    c.close()
+
+
+def _quiet(fraction: float, message: str) -> None:
+    assert 0.0 <= fraction <= 1.0 and message
+
+
+def test_a_run_trains_evaluates_registers_and_promotes_an_adapter_that_passes_its_gates(
+    container: Container, tiny_base: Path, tmp_path: Path
+) -> None:
+    result = container.finetune.service.run("test", _quiet, config_file=_template(tmp_path, tiny_base))
+
+    assert (result["name"], result["version"], result["promoted"]) == ("tiny", 1, True)
+    assert result["dataset"] == f"{DATASET}@v1"
+    assert result["data"]["dropped_without_consent"] == 1  # the example without consent is not trained on
+    assert result["data"]["dropped_as_leak"] == 1  # the test copy of a training question is not held out
+    assert result["metrics"]["canary_leaks"] == 0 and result["metrics"]["steps"] == 4
+    for figure in (
+        "bleu",
+        "rouge_l",
+        "citation_validity",
+        "refusal_correctness",
+        "win_rate_vs_base",
+        "tokens_per_second",
+    ):
+        assert isinstance(result["metrics"][figure], float), figure
+    assert result["targets"]["bleu"]["target"] == 35.0
+    champion = container.finetune.registry.champion("tiny")
+    assert champion is not None and champion.version == 1 and champion.gates["passed"] is True
+    files = container.blobs.list("models/finetune/tiny/v1/")
+    assert {
+        "models/finetune/tiny/v1/adapter/adapter_model.safetensors",
+        "models/finetune/tiny/v1/model_card.md",
+    } <= set(files)
+    card = container.blobs.get("models/finetune/tiny/v1/model_card.md").decode()
+    assert "ADAPTER ./adapter.gguf" in card and "--lora-modules" in card
+
+
+def test_a_candidate_waits_for_promotion_and_rollback_restores_the_previous_champion(
+    container: Container, tiny_base: Path, tmp_path: Path
+) -> None:
+    service, registry = container.finetune.service, container.finetune.registry
+    service.run("test", _quiet, config_file=_template(tmp_path, tiny_base))
+    second = service.run("test", _quiet, config_file=_template(tmp_path, tiny_base, promote="manual"))
+
+    assert second["promoted"] is False and second["metrics"]["win_rate_vs_champion"] is not None
+    assert registry.get("tiny", 2).state is AdapterState.CANDIDATE
+    registry.promote("tiny", 2, "operator")
+    assert [(v.version, v.state) for v in registry.list("tiny")] == [
+        (2, AdapterState.CHAMPION),
+        (1, AdapterState.ARCHIVED),
+    ]
+    with pytest.raises(Conflict):
+        registry.promote("tiny", 2, "operator")
+
+    restored = registry.rollback("tiny", "operator")
+    assert restored is not None and restored.version == 1
+    assert registry.champion("tiny") == registry.get("tiny", 1)
+    assert registry.get("tiny", 2).state is AdapterState.ROLLED_BACK
+    assert registry.rollback("tiny", "operator") is None  # nothing promoted before v1: the base model serves
+    with pytest.raises(Conflict):
+        registry.rollback("tiny", "operator")
+
+
+def test_a_version_that_failed_its_gates_is_promoted_only_with_force(
+    container: Container, tiny_base: Path, tmp_path: Path
+) -> None:
+    strict = {
+        "min_win_rate_vs_base": 1.0,
+        "min_citation_validity": 1.0,
+        "min_refusal_correctness": 1.0,
+        "min_win_rate_vs_champion": 1.0,
+    }
+    result = container.finetune.service.run(
+        "test", _quiet, config_file=_template(tmp_path, tiny_base, gates=strict)
+    )
+
+    assert result["gates"]["passed"] is False and result["promoted"] is False
+    with pytest.raises(InvalidInput, match="failed its gates"):
+        container.finetune.registry.promote("tiny", 1, "operator")
+    assert (
+        container.finetune.registry.promote("tiny", 1, "operator", force=True).state is AdapterState.CHAMPION
+    )
+
+
+def test_a_cancelled_run_stops_after_a_checkpoint_and_resumes_from_it(
+    container: Container, tiny_base: Path, tmp_path: Path
+) -> None:
+    asked = iter([False, True])
+    stopped = container.finetune.service.run(
+        "test", _quiet, lambda: next(asked, True), config_file=_template(tmp_path, tiny_base)
+    )
+
+    assert stopped["stopped"] == "abgebrochen" and stopped["steps"] == 2
+    assert stopped["resume"] == f"luna finetune run --resume {stopped['run_id']}"
+    assert container.finetune.registry.list("tiny") == []  # a stopped run registers nothing
+
+    resumed = container.finetune.service.run("test", _quiet, resume=stopped["run_id"])
+    assert resumed["metrics"]["resumed_from_step"] == 2 and resumed["metrics"]["steps"] == 4
+    assert resumed["version"] == 1
+
+
+def test_the_time_budget_stops_a_run_and_leaves_an_audited_alert(
+    container: Container, tiny_base: Path, tmp_path: Path
+) -> None:
+    result = container.finetune.service.run(
+        "test", _quiet, config_file=_template(tmp_path, tiny_base, budgets={"max_minutes": 0.0001})
+    )
+
+    assert "Zeitbudget" in result["stopped"] and "gestoppt" in result["alert"]
+    with container.database.unit_of_work(read_only=True) as uow:
+        actions = [e.action for e in uow.audit.list(limit=20)]
+    assert "finetune.stopped" in actions
+
+
+def test_a_template_with_a_wrong_value_is_refused_naming_the_key(
+    container: Container, tmp_path: Path
+) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: tiny\ndataset: {name: x}\ntraining:\n  learning_rate: -1\n", "utf-8")
+    with pytest.raises(InvalidInput, match=r"line 4 \(training.learning_rate\)"):
+        container.finetune.service.config(bad)
+
+
+def test_runs_are_tracked_in_mlflow_with_the_champion_alias(
+    make_settings: Callable[..., Settings], tiny_base: Path, tmp_path: Path
+) -> None:
+    mlflow = pytest.importorskip("mlflow")
+    c = build_container(make_settings())
+    try:
+        c.database.upgrade()
+        for split, rows in {"train": [_example(i) for i in range(6)], "test": [_example(20)]}.items():
+            c.blobs.put(
+                f"datasets/{DATASET}/v1/sft/{split}.jsonl",
+                "".join(json.dumps(r) + "\n" for r in rows).encode(),
+            )
+        result = c.finetune.service.run("test", _quiet, config_file=_template(tmp_path, tiny_base))
+        client = mlflow.MlflowClient(
+            tracking_uri=f"sqlite:///{(c.settings.data_dir / 'mlflow' / 'mlflow.db').resolve()}"
+        )
+        run = client.get_run(result["metrics"]["mlflow_run_id"])
+        assert run.info.run_name.startswith("luna-finetune-") and run.info.status == "FINISHED"
+        assert run.data.params["lora.r"] == "4" and run.data.tags["dataset"] == f"{DATASET}@v1"
+        assert "loss" in run.data.metrics and "rouge_l" in run.data.metrics
+        assert client.get_model_version_by_alias("tiny", "champion").tags["luna_version"] == "v1"
+    finally:
+        c.close()
