@@ -16,6 +16,7 @@ from luna.ports.finetune import ExperimentTracker
 if TYPE_CHECKING:
     from luna.container import Container
     from luna.services.finetune.registry import AdapterRegistry
+    from luna.services.finetune.reviews import ReviewService
     from luna.services.finetune.runs import FinetuneService
 
 
@@ -43,6 +44,13 @@ class FinetuneParts:
         return AdapterRegistry(
             c.database, c.blobs, c.settings.data_dir / "finetune" / "serving", self.tracker
         )
+
+    @cached_property
+    def reviews(self) -> ReviewService:
+        """The blind human review of adapter versions (votes in SQL, pairs from the blob store)."""
+        from luna.services.finetune.reviews import ReviewService
+
+        return ReviewService(self._c.database, self._c.blobs)
 
     @cached_property
     def service(self) -> FinetuneService:

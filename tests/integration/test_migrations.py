@@ -57,6 +57,8 @@ COLUMNS = {
     "help_texts": {"route", "model_version", "text", "sources", "created_at"},
     "finetune_adapters": {"name", "version", "state", "created_at", "base_model", "dataset", "run_id"}
     | {"blob_prefix", "metrics", "gates", "promoted_at", "note"},
+    "finetune_reviews": {"review_id", "name", "version", "pair_index", "reviewer", "vote", "comment"}
+    | {"created_at"},
 }
 PRIMARY_KEYS = {
     "users": ["user_id"],
@@ -79,6 +81,7 @@ PRIMARY_KEYS = {
     "user_meters": ["user_id", "meter_id"],
     "help_texts": ["route", "model_version"],
     "finetune_adapters": ["name", "version"],
+    "finetune_reviews": ["review_id"],
 }
 INDEXES = {
     "items": {"idx_items_sha"},
@@ -92,6 +95,7 @@ INDEXES = {
     "meters": {"ix_meters_kind"},
     "meter_rollup_1d": {"ix_meter_rollup_1d_ts"},
     "finetune_adapters": {"ix_finetune_adapters_name_state"},
+    "finetune_reviews": {"ix_finetune_reviews_name_version"},
 }
 POSTGRESQL_ONLY_INDEXES = {"items": {"idx_items_tags"}}
 

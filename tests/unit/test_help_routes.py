@@ -25,6 +25,7 @@ AGREED = {
     "/admin/activity": "Ereignisse, Feedback & Metriken",
     "/admin/flywheel": "Daten-Schwungrad",
     "/admin/datasets": "Daten",
+    "/admin/finetune": "Feintuning",
     "/admin/accounts": "Dienstkonten",
     "/admin/logs": "Protokolle",
 }

@@ -241,6 +241,20 @@ HELP_ROUTES: Mapping[str, HelpRoute] = {
             "übergeben. Ausreißer werden nur markiert, nicht entfernt, solange die Pipeline es nicht sagt.",
         ),
         _route(
+            "/admin/finetune",
+            "Feintuning",
+            _A,
+            "Hier sehen Sie Lunas feinabgestimmte Adapter-Versionen, setzen eine als Champion ein oder "
+            "rollen zurück und bewerten ihre Antworten blind.",
+            "Wie entscheide ich, ob eine neue Adapter-Version Champion werden soll?",
+            "Jede Version wurde nach dem Training automatisch geprüft: Gewinnrate gegen das Basismodell und "
+            "den Champion, gültige Quellen, richtige Ablehnungen und keine Datenlecks. Unter „Prüfen“ "
+            "vergleichen Sie die Antworten auf Testfragen paarweise, ohne zu wissen, welche von der neuen "
+            "Version stammt. Liegt die menschliche Gewinnrate unter der Schwelle des Champion-Gates, lässt "
+            "sich die Version nur einsetzen, wenn Sie die Prüfung ausdrücklich übergehen. „Zurückrollen“ "
+            "stellt den vorigen Champion oder das Basismodell wieder her.",
+        ),
+        _route(
             "/admin/accounts",
             "Dienstkonten",
             _A,

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from luna.domain.finetune.registry import AdapterState, AdapterVersion
+from luna.domain.finetune.reviews import ReviewVote
 from luna.domain.finetune.training import BaseModelFiles, ChatExample, TrainOutcome, TrainRequest
 
 
@@ -35,6 +36,19 @@ class AdapterRepository(Protocol):
         self, name: str, version: int, state: AdapterState, *, promoted_at: datetime | None = None
     ) -> None:
         """Move a version to ``state``; ``promoted_at`` (when given) is recorded too."""
+        ...
+
+
+class ReviewRepository(Protocol):
+    """People's blind votes on a version's review pairs; kept, never changed (a new vote replaces an
+    earlier one of the same reviewer and pair only in the count)."""
+
+    def add(self, vote: ReviewVote) -> None:
+        """Keep a vote; an existing ``review_id`` raises ``Conflict``."""
+        ...
+
+    def for_version(self, name: str, version: int) -> Sequence[ReviewVote]:
+        """Every vote on the version, oldest first."""
         ...
 
 

@@ -19,7 +19,7 @@ from luna.ports.conversations import ConversationRepository
 from luna.ports.datasets import DatasetRepository
 from luna.ports.evaluation import EvalRunRepository
 from luna.ports.events import ConsentRepository, EventRepository, FeedbackRepository
-from luna.ports.finetune import AdapterRepository
+from luna.ports.finetune import AdapterRepository, ReviewRepository
 from luna.ports.flywheel import (
     AlertRepository,
     KpiRepository,
@@ -195,6 +195,7 @@ class UnitOfWork(Protocol):
     sentiment_labels: SentimentLabelRepository
     datasets: DatasetRepository
     finetune_adapters: AdapterRepository
+    finetune_reviews: ReviewRepository
 
     def __enter__(self) -> UnitOfWork: ...
 

@@ -8,6 +8,7 @@ from luna.web.admin import (  # noqa: F401
     pages_admin_activity,
     pages_admin_corpus,
     pages_admin_datasets,
+    pages_admin_finetune,
     pages_admin_flywheel,
     pages_admin_home,
     pages_admin_jobs,

@@ -9,8 +9,9 @@ so building the container stays instant. The chat template comes from the GGUF f
 
 A fine-tuned LoRA adapter (issue #17) is served with the base GGUF: ``adapter`` names the champion's
 adapter file (asked again at most every few seconds, so a promotion or rollback in any process reaches
-this one); a new file reloads the model. An adapter that fails to load is logged and the base model
-answers instead, until another adapter is promoted.
+this one); a new file reloads the model. An adapter that fails its check (``llama_cpp_adapter.py``:
+llama.cpp crashes on some malformed files instead of raising) or fails to load is logged and the base
+model answers instead, until another adapter is promoted.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from luna.adapters.models.llama_cpp_adapter import check_lora_gguf
 from luna.domain.answers import ChatMessage
 from luna.domain.errors import Unavailable
 from luna.domain.health import ComponentHealth, HealthStatus
@@ -152,6 +154,7 @@ class LlamaCppChatModel:
         settings = {"model_path": str(self._path), "n_ctx": self._n_ctx, "n_threads": self._n_threads}
         if adapter is not None:
             try:
+                check_lora_gguf(adapter, self._path)
                 return module.Llama(**settings, lora_path=str(adapter), verbose=False), adapter
             except Exception as exc:  # a broken adapter must not take answering down: the base answers
                 log.warning("llama_cpp.adapter_failed", extra={"adapter": str(adapter), "error": str(exc)})

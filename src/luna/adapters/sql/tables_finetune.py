@@ -1,8 +1,9 @@
-"""The fine-tuning capability's table: the registry of trained LoRA adapters (issue #17).
+"""The fine-tuning capability's tables: the registry of trained LoRA adapters and the human review votes
+on them (issue #17).
 
-Registered on the shared :data:`~luna.adapters.sql.metadata.metadata`; migration 0016 creates it. The
-adapter files themselves live in the blob store (``blob_prefix``); a row says what was trained on what,
-how it measured, and whether it is a candidate, the champion the chat backend serves, or archived.
+Registered on the shared :data:`~luna.adapters.sql.metadata.metadata`; migrations 0016 and 0017 create
+them. The adapter files themselves live in the blob store (``blob_prefix``); a row says what was trained
+on what, how it measured, and whether it is a candidate, the champion the chat backend serves, or archived.
 """
 
 from __future__ import annotations
@@ -31,3 +32,26 @@ finetune_adapters = sa.Table(
     sa.Column("note", sa.Text()),
 )
 sa.Index("ix_finetune_adapters_name_state", finetune_adapters.c.name, finetune_adapters.c.state)
+
+#: One reviewer's blind verdict on one review pair of a version (``pair_index`` into its ``review.json``):
+#: ``candidate``, ``opponent`` or ``tie``. Votes are only added; the latest per (reviewer, pair) counts.
+finetune_reviews = sa.Table(
+    "finetune_reviews",
+    metadata,
+    sa.Column("review_id", sa.Text(), primary_key=True),
+    sa.Column("name", sa.Text(), nullable=False),
+    sa.Column("version", sa.Integer(), nullable=False),
+    sa.Column("pair_index", sa.Integer(), nullable=False),
+    sa.Column("reviewer", sa.Text(), nullable=False),
+    sa.Column("vote", sa.Text(), nullable=False),
+    sa.Column("comment", sa.Text()),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(
+        ["name", "version"],
+        ["finetune_adapters.name", "finetune_adapters.version"],
+        name="fk_finetune_reviews_adapter",
+    ),
+    sa.CheckConstraint("vote IN ('candidate', 'opponent', 'tie')", name="ck_finetune_reviews_vote"),
+    sa.CheckConstraint("length(comment) <= 2000", name="ck_finetune_reviews_comment"),
+)
+sa.Index("ix_finetune_reviews_name_version", finetune_reviews.c.name, finetune_reviews.c.version)

@@ -15,6 +15,7 @@ from luna.adapters.sql.engine import SQLITE_BEGIN
 from luna.adapters.sql.eval_runs import SqlEvalRunRepository
 from luna.adapters.sql.events import SqlConsentRepository, SqlEventRepository, SqlFeedbackRepository
 from luna.adapters.sql.finetune_adapters import SqlAdapterRepository
+from luna.adapters.sql.finetune_reviews import SqlReviewRepository
 from luna.adapters.sql.flywheel import SqlKpiRepository, SqlServiceAccountRepository, SqlSessionRepository
 from luna.adapters.sql.flywheel_actions import SqlActionRepository
 from luna.adapters.sql.help_texts import SqlHelpTextRepository
@@ -30,7 +31,7 @@ from luna.ports.conversations import ConversationRepository
 from luna.ports.datasets import DatasetRepository
 from luna.ports.evaluation import EvalRunRepository
 from luna.ports.events import ConsentRepository, EventRepository, FeedbackRepository
-from luna.ports.finetune import AdapterRepository
+from luna.ports.finetune import AdapterRepository, ReviewRepository
 from luna.ports.flywheel import (
     AlertRepository,
     KpiRepository,
@@ -87,6 +88,7 @@ class SqlUnitOfWork:
         self.sentiment_labels: SentimentLabelRepository = SqlSentimentLabelRepository(self._connection)
         self.datasets: DatasetRepository = SqlDatasetRepository(self._connection)
         self.finetune_adapters: AdapterRepository = SqlAdapterRepository(self._connection)
+        self.finetune_reviews: ReviewRepository = SqlReviewRepository(self._connection)
 
     def _connection(self) -> sa.Connection:
         if self._active is None:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from luna.domain.errors import Conflict, InvalidInput, NotFound
 from luna.domain.finetune.registry import AdapterState, AdapterVersion, previous_champion
+from luna.domain.finetune.reviews import champion_threshold, human_win_rate
 from luna.domain.scores import AuditEntry
 from luna.ports.blobs import BlobStore
 from luna.ports.finetune import ExperimentTracker
@@ -61,7 +62,8 @@ class AdapterRegistry:
             return uow.finetune_adapters.champion(name)
 
     def promote(self, name: str, version: int, actor: str, *, force: bool = False) -> AdapterVersion:
-        """Make a version the champion; one that failed its gates only with ``force`` (audited)."""
+        """Make a version the champion; one that failed its gates, or whose human reviewers' win-rate is
+        below its champion gate's threshold, only with ``force`` (audited, with the human win-rate)."""
         now = self._clock()
         with self._db.unit_of_work() as uow:
             target = uow.finetune_adapters.get(name, version)
@@ -71,6 +73,8 @@ class AdapterRegistry:
                 raise Conflict(f"{target.label} is the champion already")
             if not target.gates.get("passed") and not force:
                 raise InvalidInput(f"{target.label} failed its gates; promote it with force to override")
+            human = human_win_rate(uow.finetune_reviews.for_version(name, version))
+            _check_human_review(target, human, force)
             current = uow.finetune_adapters.champion(name)
             if current is not None:
                 uow.finetune_adapters.set_state(name, current.version, AdapterState.ARCHIVED)
@@ -80,7 +84,11 @@ class AdapterRegistry:
                 actor,
                 "finetune.promote",
                 target,
-                {"replaced": None if current is None else current.version, "force": force},
+                {
+                    "replaced": None if current is None else current.version,
+                    "force": force,
+                    "human_win_rate": human,
+                },
             )
             uow.commit()
         self._alias(self.get(name, version))
@@ -133,3 +141,16 @@ class AdapterRegistry:
             str(uuid.uuid4()), self._clock(), actor, action, f"adapter:{target.label}", dict(details)
         )
         uow.audit.add(entry)
+
+
+def _check_human_review(target: AdapterVersion, human: float | None, force: bool) -> None:
+    """People's blind votes count like the judge's: below the stored ``win_rate_vs_champion`` threshold
+    a version is promoted only with ``force``. Without votes (or without that gate) nothing is checked."""
+    threshold = champion_threshold(target.gates)
+    if force or human is None or threshold is None or human >= threshold:
+        return
+    raise InvalidInput(
+        f"{target.label}: the human reviewers' win-rate {human:.2f} is below the gate's {threshold:.2f}; "
+        "promote it with force to override",
+        details={"human_win_rate": human, "threshold": threshold},
+    )

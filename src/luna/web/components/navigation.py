@@ -41,6 +41,7 @@ ADMIN_VIEWS: Final = (
     View("/admin/activity", "Ereignisse, Feedback & Metriken", "Aktivität", "insights"),
     View("/admin/flywheel", "Daten-Schwungrad", "Schwungrad", "sync"),
     View("/admin/datasets", "Daten", "Daten", "dataset"),
+    View("/admin/finetune", "Feintuning", "Feintuning", "model_training"),
     View("/admin/accounts", "Dienstkonten", "Dienstkonten", "key"),
     View("/admin/logs", "Protokolle", "Protokolle", "receipt_long"),
 )
