@@ -55,7 +55,9 @@ def _example(i: int, consent: str | None = None) -> dict[str, Any]:
             {"role": "system", "content": "Du bist Luna."},
             {
                 "role": "user",
-                "content": f"Kontext:\n[chunk c{i}] Tarif {i} kostet {30 + i} ct.\n\nFrage: Was kostet Tarif {i}?",
+                "content": (
+                    f"Kontext:\n[chunk c{i}] Tarif {i} kostet {30 + i} ct.\n\nFrage: Was kostet Tarif {i}?"
+                ),
             },
             {"role": "assistant", "content": f"Tarif {i} kostet {30 + i} ct [chunk c{i}]."},
         ],

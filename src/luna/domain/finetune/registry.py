@@ -3,8 +3,8 @@
 One adapter name has at most one champion, the adapter the chat backend serves. Promoting a version
 archives the champion it replaces; a rollback marks the champion ``rolled_back`` and restores the
 archived one promoted last before it (or none: then the base model answers); a rolled-back version is
-never restored by a later rollback, only by a deliberate promotion. Every version keeps its metrics and gate results, so
-a rollback never needs a new evaluation.
+never restored by a later rollback, only by a deliberate promotion. Every version keeps its metrics
+and gate results, so a rollback never needs a new evaluation.
 """
 
 from __future__ import annotations
