@@ -95,6 +95,7 @@ PATH_VALUES = {
     "{run_id}": str(uuid.uuid4()),
     "{name}": "no-such-dataset",
     "{number}": "1",
+    "{version}": "1",
 }
 
 

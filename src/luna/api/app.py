@@ -24,6 +24,7 @@ from luna.api.routers import (
     admin_accounts,
     admin_eval,
     admin_feeds,
+    admin_finetune,
     admin_flywheel_actions,
     admin_health,
     admin_items,
@@ -99,6 +100,7 @@ ADMIN_ROUTERS: tuple[APIRouter, ...] = (
     admin_eval.router,
     admin_accounts.router,
     admin_flywheel_actions.router,
+    admin_finetune.router,
     datasets.router,
 )
 
