@@ -15,6 +15,7 @@ from luna.ports.finetune import ExperimentTracker
 
 if TYPE_CHECKING:
     from luna.container import Container
+    from luna.services.finetune.fallback import KpiFallback
     from luna.services.finetune.registry import AdapterRegistry
     from luna.services.finetune.reviews import ReviewService
     from luna.services.finetune.runs import FinetuneService
@@ -35,6 +36,14 @@ class FinetuneParts:
         folder.mkdir(parents=True, exist_ok=True)
         uri = s.finetune.tracking_uri or f"sqlite:///{(folder / 'mlflow.db').resolve().as_posix()}"
         return MlflowTracker(uri, folder / "artifacts")
+
+    @cached_property
+    def kpi_fallback(self) -> KpiFallback:
+        """Rolls the served adapter back when a watched KPI threshold turns critical (flywheel cycle)."""
+        from luna.services.finetune.fallback import KpiFallback
+
+        s = self._c.settings.finetune
+        return KpiFallback(self.registry, s.serve_adapter, s.rollback_on_alerts)
 
     @cached_property
     def registry(self) -> AdapterRegistry:

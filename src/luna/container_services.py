@@ -184,10 +184,10 @@ class Services:
         """The hourly cycle: own sessions in, KPIs computed, thresholds judged."""
         from luna.services.flywheel.cycle import FlywheelCycle
 
-        own = self._container.settings.flywheel.own_sessions
-        return FlywheelCycle(
-            self.own_sessions, self.normaliser, self.kpis, self.alerts, self.actions, collect_own=own
-        )
+        c = self._container
+        parts = (self.own_sessions, self.normaliser, self.kpis, self.alerts, self.actions)
+        own = c.settings.flywheel.own_sessions
+        return FlywheelCycle(*parts, collect_own=own, on_alerts=c.finetune.kpi_fallback)
 
     @cached_property
     def progress(self) -> ProgressService:

@@ -261,6 +261,9 @@ class FinetuneSettings(Section):
     tracking: bool = True
     #: The adapter whose champion the llama.cpp chat backend serves; None: the base model only.
     serve_adapter: str | None = Field(default="luna-answers", pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    #: KPI thresholds (names in ``flywheel.thresholds_file``) whose turn to critical rolls the served
+    #: adapter back to the previous champion or the base model.
+    rollback_on_alerts: tuple[str, ...] = ("usefulness_low", "citations_invalid", "unsupported_numbers_high")
 
 
 class FlywheelSettings(Section):

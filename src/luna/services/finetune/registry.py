@@ -94,7 +94,7 @@ class AdapterRegistry:
         self._alias(self.get(name, version))
         return self.get(name, version)
 
-    def rollback(self, name: str, actor: str) -> AdapterVersion | None:
+    def rollback(self, name: str, actor: str, *, reason: str | None = None) -> AdapterVersion | None:
         """Retire the champion and restore the one promoted before it; None: the base model serves."""
         with self._db.unit_of_work() as uow:
             current = uow.finetune_adapters.champion(name)
@@ -105,7 +105,10 @@ class AdapterRegistry:
             if restored is not None:
                 # Its promotion time stays: the next rollback goes further back, not forth again.
                 uow.finetune_adapters.set_state(name, restored.version, AdapterState.CHAMPION)
-            details: dict[str, object] = {"restored": None if restored is None else restored.version}
+            details: dict[str, object] = {
+                "restored": None if restored is None else restored.version,
+                "reason": reason,
+            }
             self._audit(uow, actor, "finetune.rollback", current, details)
             uow.commit()
         if restored is not None:

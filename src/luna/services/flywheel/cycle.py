@@ -9,11 +9,12 @@ too (``deploy/cron/luna-flywheel``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
+from luna.domain.flywheel.alerts import AlertChange
 from luna.domain.flywheel.kpi_values import Window
 from luna.domain.flywheel.kpis import bucket_start
 from luna.domain.jobs import JobStatus
@@ -68,7 +69,9 @@ class FlywheelCycle:
         *,
         collect_own: bool,
         clock: Callable[[], datetime] = _utc_now,
+        on_alerts: Callable[[Sequence[AlertChange]], str | None] | None = None,
     ) -> None:
+        """``on_alerts`` sees every alert change of a run (the fine-tuning fallback rolls back on it)."""
         self._own = own_sessions
         self._normaliser = normaliser
         self._kpis = kpis
@@ -76,6 +79,7 @@ class FlywheelCycle:
         self._actions = actions
         self._collect_own = collect_own
         self._clock = clock
+        self._on_alerts = on_alerts
 
     def run(self, progress: Progress | None = None, *, dry_run: bool = False) -> CycleResult:
         """Collect, normalise, compute, judge; ``dry_run`` stores no alert change and sends nothing."""
@@ -101,6 +105,9 @@ class FlywheelCycle:
         if not dry_run:
             self._actions.refresh()
             opened = self._actions.create_for(judged.changes, self._alerts.thresholds(), normalised.gaps)
+            fallback = self._on_alerts(judged.changes) if self._on_alerts is not None else None
+            if fallback:
+                report(0.9, fallback)
         report(1.0, f"{kpis.values} Kennzahlen, {judged.firing} Alarm(e) aktiv")
         return CycleResult(
             own_conversations=own_conversations,
