@@ -31,10 +31,10 @@ class LoraSection(_Strict):
 class TrainingSection(_Strict):
     learning_rate: float = Field(default=5e-4, gt=0, le=1.0)
     epochs: float = Field(default=1.0, gt=0, le=100)
-    max_steps: int = Field(default=60, ge=0, le=1_000_000)
+    max_steps: int = Field(default=30, ge=0, le=1_000_000)
     batch_size: int = Field(default=4, ge=1, le=1024)
     grad_accum: int = Field(default=1, ge=1, le=1024)
-    max_length: int = Field(default=384, ge=16, le=32_768)
+    max_length: int = Field(default=320, ge=16, le=32_768)
     seed: int = Field(default=42, ge=0)
     precision: Literal["auto", "fp32", "bf16"] = "auto"
     device: Literal["auto", "cpu", "cuda"] = "auto"
@@ -47,8 +47,8 @@ class BudgetSection(_Strict):
 
 
 class EvaluationSection(_Strict):
-    test_examples: int = Field(default=24, ge=1, le=10_000)
-    max_new_tokens: int = Field(default=96, ge=1, le=4096)
+    test_examples: int = Field(default=20, ge=1, le=10_000)
+    max_new_tokens: int = Field(default=80, ge=1, le=4096)
     canaries: int = Field(default=2, ge=0, le=100)
 
 
