@@ -207,3 +207,31 @@ def test_promotion_without_votes_or_with_enough_of_them_goes_ahead(container: Co
     with container.database.unit_of_work(read_only=True) as uow:
         details = [e.details["human_win_rate"] for e in uow.audit.list(action="finetune.promote")]
     assert details == [1.0, None]
+
+
+def test_an_operator_correction_becomes_a_training_example_for_the_feedback_pipeline(
+    container: Container,
+) -> None:
+    pairs = json.loads(container.blobs.get(f"{blob_prefix('chat', 1)}/{REVIEW_FILE}"))
+    pairs[0]["question"] = (
+        "Kontext:\n[chunk c7] Nachts kostet Strom 24 ct.\n\nFrage: Was kostet Strom nachts?"
+    )
+    container.blobs.put(f"{blob_prefix('chat', 1)}/{REVIEW_FILE}", json.dumps(pairs).encode())
+
+    key = container.finetune.reviews.correct("chat", 1, 0, "Nachts kostet Strom 24 ct [chunk c7].", "admin")
+
+    assert key.startswith("drops/datasets/feedback-sft/") and key.endswith(".jsonl")
+    row = json.loads(container.blobs.get(key))
+    # The fields config/pipelines/feedback-sft.yaml reads from its drop folder.
+    assert row == {
+        "question": "Was kostet Strom nachts?",
+        "answer": "Nachts kostet Strom 24 ct [chunk c7].",
+        "context": "[chunk c7] Nachts kostet Strom 24 ct.",
+    }
+    with container.database.unit_of_work(read_only=True) as uow:
+        (entry,) = uow.audit.list(action="finetune.correction")
+    assert entry.target == "adapter:chat@v1" and entry.details["blob"] == key
+    with pytest.raises(InvalidInput):
+        container.finetune.reviews.correct("chat", 1, 0, "   ", "admin")
+    with pytest.raises(InvalidInput):
+        container.finetune.reviews.correct("chat", 1, 99, "Eine Antwort.", "admin")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import re
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ from luna.domain.finetune.reviews import (
     human_win_rate,
     vote_counts,
 )
+from luna.domain.scores import AuditEntry
 from luna.ports.blobs import BlobStore
 from luna.ports.sql import Database
 from luna.services.finetune.registry import REVIEW_FILE
@@ -46,6 +48,11 @@ _VERDICTS: Final = {
     Vote.OPPONENT: "Gegenüber besser",
     Vote.TIE: "gleich gut",
 }
+
+#: Where the ``feedback-sft`` pipeline reads operator corrections (config/pipelines/feedback-sft.yaml).
+CORRECTIONS_PREFIX: Final = "drops/datasets/feedback-sft/"
+MAX_CORRECTION_CHARS: Final = 4000
+_CONTEXT_AND_QUESTION = re.compile(r"Kontext:\s*(.*?)\n\s*\nFrage:\s*(.+)", re.DOTALL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +164,35 @@ class ReviewService:
             uow.finetune_reviews.add(vote)
             uow.commit()
 
+    def correct(self, name: str, version: int, pair_index: int, answer: str, author: str) -> str:
+        """An operator's better answer to a review question becomes training data: one JSON Lines file
+        in the ``feedback-sft`` pipeline's drop folder (its next run reads it as a correction).
+        Returns the blob key; audited as ``finetune.correction``."""
+        text = answer.strip()
+        if not text or len(text) > MAX_CORRECTION_CHARS:
+            raise InvalidInput(f"A corrected answer needs 1 to {MAX_CORRECTION_CHARS} characters.")
+        _, stored, _ = self._read(name, version)
+        if not 0 <= pair_index < len(stored):
+            raise InvalidInput(f"{name}@v{version} has no review pair {pair_index} (it has {len(stored)}).")
+        context, question = split_user_turn(stored[pair_index].question)
+        row = {"question": question, "answer": text, **({"context": context} if context else {})}
+        key = f"{CORRECTIONS_PREFIX}review-{name}-v{version}-{uuid.uuid4().hex[:12]}.jsonl"
+        self._blobs.put(
+            key, (json.dumps(row, ensure_ascii=False) + "\n").encode("utf-8"), "application/jsonl"
+        )
+        entry = AuditEntry(
+            str(uuid.uuid4()),
+            self._clock(),
+            _reviewer(author),
+            "finetune.correction",
+            f"adapter:{name}@v{version}",
+            {"pair": pair_index, "blob": key},
+        )
+        with self._db.unit_of_work() as uow:
+            uow.audit.add(entry)
+            uow.commit()
+        return key
+
     def summary(self, name: str, version: int) -> ReviewSummary:
         adapter, stored, votes = self._read(name, version)
         return _summary(adapter, len(stored), votes)
@@ -214,6 +250,12 @@ class ReviewService:
         key = f"{adapter.blob_prefix.rstrip('/')}/{REVIEW_FILE}"
         stored = _parse(self._blobs.get(key)) if self._blobs.exists(key) else []
         return adapter, stored, votes
+
+
+def split_user_turn(user: str) -> tuple[str | None, str]:
+    """(context, question) of a user turn written as ``Kontext:\n…\n\nFrage: …`` (or a plain question)."""
+    match = _CONTEXT_AND_QUESTION.fullmatch(user.strip())
+    return (match[1].strip(), match[2].strip()) if match else (None, user.strip())
 
 
 def _parse(raw: bytes) -> list[_Stored]:

@@ -128,6 +128,25 @@ class ReviewPanel:
                 button.props("no-caps" if pair.choice == choice else "no-caps outline")
             if pair.choice is not None:
                 ui.label(f"Ihre Bewertung: {_CHOSEN[pair.choice]}").classes("text-sm luna-muted")
+        self._correction(pair)
+
+    def _correction(self, pair: ReviewPair) -> None:
+        """A better answer, written by the operator, goes to the datasets capability as training data."""
+        with ui.expansion("Antwort korrigieren", icon="edit_note").classes("w-full").mark("finetune-correct"):
+            ui.label(
+                "Ihre Antwort wird als Trainingsbeispiel gespeichert und beim nächsten Lauf der Pipeline "
+                "„feedback-sft“ übernommen."
+            ).classes("text-xs luna-muted")
+            text = (
+                ui.textarea("Korrigierte Antwort", value=pair.reference)
+                .props('outlined autogrow maxlength="4000" counter')
+                .classes("w-full")
+            )
+            ui.button(
+                "Als Trainingsbeispiel speichern",
+                icon="school",
+                on_click=lambda: self._correct(pair, text.value),
+            ).props("no-caps outline")
 
     def _go(self, step: int) -> None:
         self._at = max(0, min(len(self._pairs) - 1, self._at + step))
@@ -147,6 +166,14 @@ class ReviewPanel:
             self._at = (after or before or [self._at])[0]
             self._render()
             await self._on_vote()
+
+    async def _correct(self, pair: ReviewPair, answer: str | None) -> None:
+        if self._version is None:
+            return
+        name, version = self._version
+        with failure_shown(what="Die Korrektur"):
+            await in_thread(self._reviews.correct, name, version, pair.index, answer or "", self._reviewer)
+            ui.notify("Korrektur als Trainingsbeispiel gespeichert.", type="positive")
 
     async def _download(self) -> None:
         if self._version is None:
