@@ -209,7 +209,6 @@ def test_tickets_without_a_job_wait_for_a_person_who_closes_them(container: Cont
     assert created[ActionKind.KNOWLEDGE_GAP].details["gaps"][0]["topic"] == "balkonkraftwerk anmeldung"
     for kind, note in [
         (ActionKind.KNOWLEDGE_GAP, BY_HAND),
-        (ActionKind.FINETUNE_RUN, BY_HAND),
         (ActionKind.EVALUATION_RUN, EVAL_BY_HAND),
     ]:
         approved = service.approve(created[kind].action_id, "admin", "ok")

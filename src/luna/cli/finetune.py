@@ -3,7 +3,8 @@
 `run` trains in this process with a progress bar (to cancel cleanly after a checkpoint, start the job
 `finetune.run` with `POST /api/v1/admin/jobs` and cancel it). `status` lists
 the runs under the data folder, `list` the registered versions, `eval` a version's stored evaluation
-and gates, `promote`/`rollback` change which version the llama.cpp chat backend serves.
+and gates, `promote`/`rollback` change which version the llama.cpp chat backend serves. Each command
+that reads the registry migrates the database first, so it works on a fresh or just upgraded install.
 """
 
 from __future__ import annotations
@@ -85,7 +86,10 @@ def list_versions(ctx: typer.Context, name: str = typer.Argument(None, help="Onl
     """Registered adapter versions with their state and gates."""
     container = state(ctx).container()
     try:
+        container.database.upgrade()
         versions = container.finetune.registry.list(name)
+    except LunaError as error:
+        raise _fail(error.message, 2) from None
     finally:
         container.close()
     if not versions:
@@ -110,6 +114,7 @@ def show_eval(ctx: typer.Context, name: str, version: int) -> None:
     """A version's evaluation as it was measured when it was registered: figures and each gate."""
     container = state(ctx).container()
     try:
+        container.database.upgrade()
         adapter = container.finetune.registry.get(name, version)
     except LunaError as error:
         raise _fail(error.message, 2) from None
@@ -128,6 +133,7 @@ def promote(
     """Make a version the champion that the llama.cpp chat backend serves."""
     container = state(ctx).container()
     try:
+        container.database.upgrade()
         adapter = container.finetune.registry.promote(name, version, ACTOR, force=force)
     except LunaError as error:
         raise _fail(error.message, 2) from None
@@ -141,6 +147,7 @@ def rollback(ctx: typer.Context, name: str) -> None:
     """Archive the champion and restore the one promoted before it (or the base model)."""
     container = state(ctx).container()
     try:
+        container.database.upgrade()
         restored = container.finetune.registry.rollback(name, ACTOR)
     except LunaError as error:
         raise _fail(error.message, 2) from None

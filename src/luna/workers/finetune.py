@@ -3,7 +3,9 @@
 Started by ``POST /api/v1/admin/jobs`` (``{"name": "finetune.run", "params": {"resume": "<run_id>"}}``),
 by an approved flywheel ticket of kind ``finetune_run``, or in-process by ``luna finetune run``. The
 template is the configured one (``finetune.config_file``) or ``config`` (a path on the worker's machine).
-Cancelling the job stops training after a checkpoint; the run can then be resumed.
+Cancelling the job stops training after a checkpoint and ends the job cancelled, its message naming the
+``luna finetune run --resume <run_id>`` that continues it; a run stopped by its time budget ends
+succeeded with a result that says so (``stopped``, ``resume``).
 """
 
 from __future__ import annotations
@@ -34,10 +36,16 @@ def run(
     def progress(fraction: float, message: str) -> None:
         ctx.progress(fraction, message)
 
-    return container.finetune.service.run(
+    result = container.finetune.service.run(
         f"job:{ctx.job_id}",
         progress,
         ctx.cancelled,
         config_file=None if config is None else Path(config),
         resume=resume,
     )
+    if result.get("stopped") and ctx.cancelled():
+        # A cancelled job ends cancelled, its last message saying how to go on from the checkpoint.
+        ctx.progress(0.7, f"{result['alert']}; fortsetzen: {result['resume']}")
+        ctx.beat()
+        ctx.raise_if_cancelled()
+    return result

@@ -129,7 +129,7 @@ _WHAT: Final[Mapping[ActionKind, str]] = {
         "und setzt ihn nur ein, wenn alle Gates bestehen."
     ),
 }
-#: Why a fine-tuning ticket is work for a person: Luna cannot do it yet, and must not pretend to.
+#: Why a ticket without a job (a fine-tuning dataset) is work for a person.
 NO_JOB: Final = "Luna hat dafür noch keine Funktion: eine Person erledigt das und schließt das Ticket ab."
 _NO_GAPS: Final = (
     "Noch keine Lückenanalyse vorhanden: die abgelehnten und mit 👎 bewerteten Fragen des Zeitraums "

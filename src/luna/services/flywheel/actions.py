@@ -12,8 +12,10 @@ What runs, honestly:
 * ``evaluation_run`` → the ``eval.run`` job, but only with golden sets to ask (``evaluation_sets``).
   Luna ships none, so by default the ticket is approved with the note that ``luna eval run`` must be
   started by hand, and a person closes it afterwards;
-* ``knowledge_gap``, ``finetune_dataset``, ``finetune_run`` → no job: work for a person, who closes the
-  ticket when it is done. Luna has no fine-tuning yet and does not pretend to.
+* ``finetune_run`` → the ``finetune.run`` job (train, evaluate, register; promoted only when every gate
+  passes); the ticket's closing note names the version and the gates' outcome;
+* ``knowledge_gap``, ``finetune_dataset`` → no job: work for a person, who closes the ticket when it
+  is done (a dataset is assembled by running its pipeline, ``luna datasets run``).
 
 A job's state is the truth of a running ticket: :meth:`ActionService.refresh` (also run before every
 read) moves running tickets to done or failed once their job has finished. New tickets are posted to

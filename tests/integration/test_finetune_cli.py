@@ -1,0 +1,227 @@
+"""`luna finetune …` from the shell (issue #17): train a tiny adapter, see it listed as champion, read its
+evaluation, keep a second run as a candidate, promote it, roll back, see the runs; a wrong version, a
+wrong template value or an unknown run to resume is one clear red line and exit code 2.
+
+The base model is a two-layer Llama with SmolLM2's tokenizer and random weights (as in
+``test_finetune_run.py``), so a run takes seconds; the dataset's SFT files are written straight into
+the blob store, as a promoted dataset version leaves them.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rich.console import Console
+from typer.testing import CliRunner
+
+from luna.cli import finetune as finetune_cli
+from luna.cli.main import app
+from luna.container import build_container
+from luna.settings import load_settings
+from tests.conftest import smollm2_gguf
+from tests.integration.support import cli_environment
+
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("restored_logging")]
+
+runner = CliRunner()
+DATASET = "tiny-qa"
+
+
+@pytest.fixture(scope="module")
+def tiny_base(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A two-layer Llama with random weights and SmolLM2's tokenizer: trains in seconds on the CPU."""
+    transformers = pytest.importorskip("transformers")
+    gguf = smollm2_gguf()
+    folder = tmp_path_factory.mktemp("tiny-llama")
+    tokenizer = transformers.AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+    config = transformers.LlamaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=256,
+        tie_word_embeddings=True,
+    )
+    transformers.set_seed(0)
+    transformers.LlamaForCausalLM(config).save_pretrained(str(folder))
+    tokenizer.save_pretrained(str(folder))
+    return folder
+
+
+def _example(i: int) -> dict[str, Any]:
+    return {
+        "messages": [
+            {"role": "system", "content": "Du bist Luna."},
+            {
+                "role": "user",
+                "content": (
+                    f"Kontext:\n[chunk c{i}] Tarif {i} kostet {30 + i} ct.\n\nFrage: Was kostet Tarif {i}?"
+                ),
+            },
+            {"role": "assistant", "content": f"Tarif {i} kostet {30 + i} ct [chunk c{i}]."},
+        ],
+        "meta": {},
+    }
+
+
+def _template(folder: Path, base: Path, **changes: Any) -> Path:
+    """A LoRA template for the tiny model whose gates every run passes (JSON is YAML)."""
+    text = {
+        "name": "tiny",
+        "base_model": str(base),
+        "dataset": {"name": DATASET},
+        "lora": {"r": 4, "alpha": 8, "dropout": 0.0, "target_modules": ["q_proj", "v_proj"]},
+        "training": {
+            "max_steps": 2,
+            "batch_size": 2,
+            "max_length": 96,
+            "save_every_steps": 1,
+            "learning_rate": 0.01,
+        },
+        "evaluation": {"test_examples": 2, "max_new_tokens": 4, "canaries": 1},
+        "gates": {
+            "min_win_rate_vs_base": 0.0,
+            "min_win_rate_vs_champion": 0.0,
+            "min_citation_validity": 0.0,
+            "min_refusal_correctness": 0.0,
+        },
+        **changes,
+    }
+    path = folder / f"lora-{len(list(folder.glob('lora-*')))}.yaml"
+    path.write_text(json.dumps(text), "utf-8")
+    return path
+
+
+@pytest.fixture(autouse=True)
+def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """A fresh data dir (no database yet: the commands must cope) holding the dataset's SFT files."""
+    environment = cli_environment(monkeypatch, tmp_path, COLUMNS="200", LUNA_FINETUNE__TRACKING="false")
+    container = build_container(load_settings())
+    try:
+        splits = {
+            "train": [_example(i) for i in range(8)],
+            "val": [_example(i) for i in range(8, 10)],
+            "test": [_example(i) for i in range(10, 12)],
+        }
+        for split, rows in splits.items():
+            container.blobs.put(
+                f"datasets/{DATASET}/v1/sft/{split}.jsonl",
+                "".join(json.dumps(r) + "\n" for r in rows).encode(),
+            )
+    finally:
+        container.close()
+    return environment
+
+
+def luna(*args: str) -> Any:
+    return runner.invoke(app, ["finetune", *args])
+
+
+def test_with_no_adapter_registered_list_says_so() -> None:
+    listed = luna("list")
+    status = luna("status")
+
+    assert listed.exit_code == 0, listed.output
+    assert "No adapters registered yet." in listed.output
+    assert status.exit_code == 0 and "No fine-tuning runs yet" in status.output, status.output
+
+
+def test_an_adapter_is_trained_listed_evaluated_promoted_and_rolled_back_from_the_shell(
+    tiny_base: Path, tmp_path: Path, cli_env: dict[str, str]
+) -> None:
+    first = luna("run", "--config", str(_template(tmp_path, tiny_base)))
+
+    assert first.exit_code == 0, first.output
+    assert f"Registered tiny@v1 from {DATASET}@v1" in first.output
+    for gate in ("win_rate_vs_base", "citation_validity", "refusal_correctness", "canary_leaks"):
+        assert f"✓ {gate}:" in first.output, gate
+    assert "Promoted: now the champion." in first.output
+
+    listed = luna("list")
+    assert listed.exit_code == 0, listed.output
+    (row,) = [line for line in listed.output.splitlines() if "tiny@v1" in line]
+    assert "champion" in row and f"{DATASET}@v1" in row and "passed" in row
+
+    evaluated = luna("eval", "tiny", "1")
+    assert evaluated.exit_code == 0, evaluated.output
+    assert "tiny@v1 (champion)" in evaluated.output
+    figures = dict(
+        line.strip().split(": ", 1)
+        for line in evaluated.output.splitlines()
+        if line.startswith("  ") and ": " in line
+    )
+    for key in ("bleu", "rouge_l", "win_rate_vs_base", "canary_leaks", "train_seconds"):
+        float(figures[key])  # a measured figure, not "–"
+    assert "✓ win_rate_vs_base" in evaluated.output
+
+    second = luna("run", "--config", str(_template(tmp_path, tiny_base, promote="manual")))
+    assert second.exit_code == 0, second.output
+    assert "Registered tiny@v2" in second.output and "✓ win_rate_vs_champion:" in second.output
+    assert "Kept as a candidate (not promoted)." in second.output
+    states = _states(luna("list", "tiny").output)
+    assert states == {"tiny@v1": "champion", "tiny@v2": "candidate"}
+
+    promoted = luna("promote", "tiny", "2")
+    assert promoted.exit_code == 0, promoted.output
+    assert "tiny@v2 is now the champion." in promoted.output
+    assert _states(luna("list").output) == {"tiny@v1": "archived", "tiny@v2": "champion"}
+
+    rolled_back = luna("rollback", "tiny")
+    assert rolled_back.exit_code == 0, rolled_back.output
+    assert "tiny@v1 serves again." in rolled_back.output
+    assert _states(luna("list").output) == {"tiny@v1": "champion", "tiny@v2": "rolled_back"}
+
+    status = luna("status")
+    assert status.exit_code == 0, status.output
+    runs = sorted((Path(cli_env["LUNA_DATA_DIR"]) / "finetune" / "runs").iterdir())
+    assert len(runs) == 2
+    for run in runs:
+        (line,) = [line for line in status.output.splitlines() if run.name in line]
+        assert "trained" in line
+
+
+def _states(output: str) -> dict[str, str]:
+    """adapter label → state, from `luna finetune list`'s table."""
+    states = {}
+    for line in output.splitlines():
+        cells = [cell.strip() for cell in line.replace("┃", "│").split("│") if cell.strip()]
+        if cells and cells[0].startswith("tiny@v"):
+            states[cells[0]] = cells[1]
+    return states
+
+
+def test_promoting_a_version_that_does_not_exist_is_a_red_line_and_exit_2(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(
+        finetune_cli, "console", Console(force_terminal=True, color_system="standard", width=200)
+    )
+    result = luna("promote", "tiny", "9")
+
+    assert result.exit_code == 2, result.output
+    assert "\x1b[31madapter tiny@v9 not found\x1b[0m" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_template_with_a_wrong_value_is_refused_naming_the_key_and_its_line(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: tiny\ndataset: {name: x}\ntraining:\n  learning_rate: -1\n", "utf-8")
+
+    result = luna("run", "--config", str(bad))
+
+    assert result.exit_code == 2, result.output
+    assert "bad.yaml, line 4 (training.learning_rate)" in result.output
+    assert "Traceback" not in result.output
+    assert luna("status").output.strip().startswith("No fine-tuning runs yet")  # nothing was started
+
+
+def test_resuming_a_run_that_does_not_exist_exits_2() -> None:
+    result = luna("run", "--resume", "nosuchrun")
+
+    assert result.exit_code == 2, result.output
+    assert "no fine-tuning run nosuchrun to resume" in result.output

@@ -1,0 +1,264 @@
+"""The job ``finetune.run`` through the real job machinery (issue #17): queued, run by the in-process
+worker, reporting progress; its params checked before anything is queued; cancelled while it trains,
+with the way to resume in its result. And the flywheel ticket ``finetune_run``: never started on its
+own, started by a person's approval, closed with the version and the gates once its job succeeded.
+
+The base model is a two-layer Llama with SmolLM2's tokenizer and random weights (as in
+``test_finetune_run.py``), so a run takes seconds; the configured template (``finetune.config_file``)
+points at it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from luna.container import Container, build_container
+from luna.domain.errors import InvalidInput, NotFound
+from luna.domain.flywheel.actions import ActionKind, ActionStatus
+from luna.domain.flywheel.alerts import AlertChange
+from luna.domain.flywheel.kpi_values import ALL, Kpi, Window
+from luna.domain.flywheel.thresholds import Comparator, Severity, Threshold
+from luna.domain.jobs import Job, JobStatus
+from luna.settings import Settings
+from luna.workers.registry import PARAM_CHECKS, load_jobs
+from luna.workers.runner import start_in_process, stop_in_process
+from tests.conftest import smollm2_gguf
+from tests.integration.support import wait_for_job
+
+pytestmark = pytest.mark.slow
+
+JOB = "finetune.run"
+DATASET = "tiny-qa"
+#: A run of the tiny model takes seconds; a loaded two-core machine may need far longer.
+RUN_SEC = 240.0
+NOW = datetime(2026, 11, 30, 10, tzinfo=UTC)
+USEFULNESS = Threshold(
+    name="usefulness_low",
+    kpi=Kpi.USEFULNESS_RATE,
+    comparator=Comparator.LT,
+    warning=0.6,
+    window=Window.DAY,
+    description="Zu wenige Antworten werden als hilfreich bewertet.",
+    actions=("finetune_run",),
+    auto=True,  # even so: a fine-tuning run changes the model and waits for a person
+)
+
+
+@pytest.fixture(scope="module")
+def tiny_base(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A two-layer Llama with random weights and SmolLM2's tokenizer: trains in seconds on the CPU."""
+    transformers = pytest.importorskip("transformers")
+    gguf = smollm2_gguf()
+    folder = tmp_path_factory.mktemp("tiny-llama")
+    tokenizer = transformers.AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+    config = transformers.LlamaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=256,
+        tie_word_embeddings=True,
+    )
+    transformers.set_seed(0)
+    transformers.LlamaForCausalLM(config).save_pretrained(str(folder))
+    tokenizer.save_pretrained(str(folder))
+    return folder
+
+
+def _example(i: int) -> dict[str, Any]:
+    return {
+        "messages": [
+            {"role": "system", "content": "Du bist Luna."},
+            {
+                "role": "user",
+                "content": (
+                    f"Kontext:\n[chunk c{i}] Tarif {i} kostet {30 + i} ct.\n\nFrage: Was kostet Tarif {i}?"
+                ),
+            },
+            {"role": "assistant", "content": f"Tarif {i} kostet {30 + i} ct [chunk c{i}]."},
+        ],
+        "meta": {},
+    }
+
+
+def _template(path: Path, base: Path, **training: Any) -> Path:
+    """A LoRA template for the tiny model whose gates every finished run passes (JSON is YAML)."""
+    text = {
+        "name": "tiny",
+        "base_model": str(base),
+        "dataset": {"name": DATASET},
+        "lora": {"r": 4, "alpha": 8, "dropout": 0.0, "target_modules": ["q_proj", "v_proj"]},
+        "training": {
+            "max_steps": 2,
+            "batch_size": 2,
+            "max_length": 96,
+            "save_every_steps": 1,
+            "learning_rate": 0.01,
+            **training,
+        },
+        "evaluation": {"test_examples": 2, "max_new_tokens": 4, "canaries": 1},
+        "gates": {
+            "min_win_rate_vs_base": 0.0,
+            "min_win_rate_vs_champion": 0.0,
+            "min_citation_validity": 0.0,
+            "min_refusal_correctness": 0.0,
+        },
+    }
+    path.write_text(json.dumps(text), "utf-8")
+    return path
+
+
+@pytest.fixture
+def template(tmp_path: Path, tiny_base: Path) -> Path:
+    """The configured template (``LUNA_FINETUNE__CONFIG_FILE``); a test may rewrite it."""
+    return _template(tmp_path / "lora.yaml", tiny_base)
+
+
+@pytest.fixture
+def container(make_settings: Callable[..., Settings], template: Path) -> Iterator[Container]:
+    built = build_container(
+        make_settings(LUNA_FINETUNE__TRACKING="false", LUNA_FINETUNE__CONFIG_FILE=str(template)), load_jobs
+    )
+    built.database.upgrade()
+    splits = {
+        "train": [_example(i) for i in range(8)],
+        "val": [_example(i) for i in range(8, 10)],
+        "test": [_example(i) for i in range(10, 12)],
+    }
+    for split, rows in splits.items():
+        built.blobs.put(
+            f"datasets/{DATASET}/v1/sft/{split}.jsonl", "".join(json.dumps(r) + "\n" for r in rows).encode()
+        )
+    yield built
+    stop_in_process(built)
+    built.close()
+
+
+def submit(container: Container, params: dict[str, Any]) -> Job:
+    """Queue the job as the admin API does: its param check runs first."""
+    check = PARAM_CHECKS[JOB]
+    return container.services.jobs.submit(JOB, params, "admin", lambda checked: check(container, **checked))
+
+
+def follow(container: Container, job_id: str) -> tuple[Job, list[str]]:
+    """Poll the job until it has finished; its end state and every message it showed on the way."""
+    deadline, messages = time.monotonic() + RUN_SEC, list[str]()
+    while True:
+        job = container.services.jobs.get(job_id)
+        if job.message and (not messages or messages[-1] != job.message):
+            messages.append(job.message)
+        if job.status.is_finished:
+            return job, messages
+        assert time.monotonic() < deadline, f"job {job_id} did not finish within {RUN_SEC:g} s: {job}"
+        time.sleep(0.02)
+
+
+def test_the_job_reports_its_progress_and_its_result_names_the_version_and_the_gates(
+    container: Container,
+) -> None:
+    start_in_process(container)
+    job = submit(container, {})
+
+    done, messages = follow(container, job.job_id)
+
+    assert done.status is JobStatus.SUCCEEDED, done.error
+    assert messages[0] == "Daten vorbereiten"
+    assert any(m.startswith("Schritt ") for m in messages), messages
+    assert any(m.startswith("Bewertung") for m in messages) and messages[-1] == "fertig", messages
+    result = done.result
+    assert result is not None
+    assert (result["name"], result["version"], result["dataset"]) == ("tiny", 1, f"{DATASET}@v1")
+    assert result["gates"]["passed"] is True and result["promoted"] is True
+    gates = {check["gate"] for check in result["gates"]["checks"]}
+    assert {"win_rate_vs_base", "win_rate_vs_champion", "citation_validity", "canary_leaks"} <= gates
+    champion = container.finetune.registry.champion("tiny")
+    assert champion is not None and champion.version == 1 and champion.run_id == result["run_id"]
+    with container.database.unit_of_work(read_only=True) as uow:
+        promotions = [e for e in uow.audit.list(limit=20) if e.action == "finetune.promote"]
+    assert [e.actor for e in promotions] == [f"job:{job.job_id}"]  # who promoted it is on record
+
+
+def test_bad_params_are_refused_before_anything_is_queued(container: Container, tmp_path: Path) -> None:
+    with pytest.raises(InvalidInput, match="resume must be a run ID"):
+        submit(container, {"resume": "../../etc"})
+    with pytest.raises(NotFound, match="fine-tuning template not found"):
+        submit(container, {"config": str(tmp_path / "missing.yaml")})
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: tiny\ndataset: {name: x}\ntraining:\n  learning_rate: -1\n", "utf-8")
+    with pytest.raises(InvalidInput, match=r"line 4 \(training.learning_rate\)"):
+        submit(container, {"config": str(bad)})
+
+    assert container.services.jobs.list() == ([], 0)
+    assert container.job_queue.pending() == 0
+
+
+def test_a_cancelled_job_stops_after_a_checkpoint_and_says_how_to_resume(
+    container: Container, template: Path, tiny_base: Path
+) -> None:
+    _template(template, tiny_base, max_steps=2_000, save_every_steps=1_000)  # far longer than the test waits
+    start_in_process(container)
+    job = submit(container, {})
+    wait_for_job(
+        container.services.jobs,
+        job.job_id,
+        lambda j: (j.message or "").startswith("Schritt ") or j.status.is_finished,
+        within=RUN_SEC,
+    )
+
+    container.services.jobs.cancel(job.job_id)
+    done, _ = follow(container, job.job_id)
+
+    assert done.status is JobStatus.CANCELLED, done.error
+    match = re.search(
+        r"nach Schritt (\d+) gestoppt: abgebrochen; fortsetzen: luna finetune run --resume (\S+)$",
+        done.message or "",
+    )
+    assert match is not None, done.message
+    steps, run_id = int(match[1]), match[2]
+    assert 0 < steps < 2_000
+    checkpoints = container.settings.data_dir / "finetune" / "runs" / run_id / "checkpoints"
+    assert (checkpoints / f"checkpoint-{steps}").is_dir()  # the resume starts from here
+    assert container.finetune.registry.list("tiny") == []  # a stopped run registers nothing
+    PARAM_CHECKS[JOB](container, resume=run_id)  # the job takes the run ID to resume
+
+
+def fired(threshold: Threshold) -> AlertChange:
+    return AlertChange(
+        threshold.name, ALL, None, Severity.WARNING, 0.5, 40, NOW, threshold.description, threshold.kpi
+    )
+
+
+def test_a_finetune_ticket_waits_for_approval_then_runs_the_job_and_closes_with_the_version(
+    container: Container,
+) -> None:
+    actions, jobs = container.services.actions, container.services.jobs
+    (ticket,) = actions.create_for([fired(USEFULNESS)], [USEFULNESS])
+
+    assert ticket.kind is ActionKind.FINETUNE_RUN and ticket.status is ActionStatus.OPEN
+    assert ticket.job_id is None and ticket.details["job"] == JOB
+    assert jobs.list(None, JOB, 10, 0)[1] == 0  # nothing trains before a person says so
+
+    approved = actions.approve(ticket.action_id, "admin", "Datensatz geprüft")
+    assert approved.action.status is ActionStatus.RUNNING and approved.action.job_id is not None
+    queued = jobs.get(approved.action.job_id)
+    assert (queued.name, queued.status, queued.created_by) == (JOB, JobStatus.QUEUED, "flywheel:admin")
+
+    start_in_process(container)
+    finished, _ = follow(container, queued.job_id)
+    assert finished.status is JobStatus.SUCCEEDED, finished.error
+
+    closed = actions.get(ticket.action_id)  # reading refreshes the running ticket from its job
+    assert closed.action.status is ActionStatus.DONE
+    assert closed.history[-1].note == (
+        f"Job {JOB} erfolgreich beendet. tiny@v1: Gates bestanden, ist jetzt Champion."
+    )
