@@ -250,5 +250,23 @@ def test_runs_are_tracked_in_mlflow_with_the_champion_alias(
         assert run.data.params["lora.r"] == "4" and run.data.tags["dataset"] == f"{DATASET}@v1"
         assert "loss" in run.data.metrics and "rouge_l" in run.data.metrics
         assert client.get_model_version_by_alias("tiny", "champion").tags["luna_version"] == "v1"
+        c.finetune.registry.rollback("tiny", "test")  # back to the base model: no version is champion
+        with pytest.raises(mlflow.exceptions.MlflowException):
+            client.get_model_version_by_alias("tiny", "champion")
     finally:
         c.close()
+
+
+def test_a_run_started_again_under_the_same_name_continues_where_it_stopped(
+    container: Container, tiny_base: Path, tmp_path: Path
+) -> None:
+    """A job re-queued after its worker died passes the same run name and resumes its checkpoint."""
+    asked = iter([False, True])
+    template = _template(tmp_path, tiny_base)
+    first = container.finetune.service.run(
+        "test", _quiet, lambda: next(asked, True), config_file=template, run_name="job-42"
+    )
+    again = container.finetune.service.run("test", _quiet, config_file=template, run_name="job-42")
+
+    assert first["run_id"] == again["run_id"] == "job-42" and first["steps"] == 2
+    assert again["metrics"]["resumed_from_step"] == 2 and again["metrics"]["steps"] == 4

@@ -96,3 +96,7 @@ class ExperimentTracker(Protocol):
     def set_alias(self, model_name: str, alias: str, run_id: str, version_tag: str) -> None:
         """Keep the registry's state in the tracker (``champion`` alias on the promoted version)."""
         ...
+
+    def remove_alias(self, model_name: str, alias: str) -> None:
+        """No version holds ``alias`` any more (a rollback to the base model)."""
+        ...

@@ -42,6 +42,7 @@ def run(
         ctx.cancelled,
         config_file=None if config is None else Path(config),
         resume=resume,
+        run_name=f"job-{ctx.job_id}",
     )
     if result.get("stopped") and ctx.cancelled():
         # A cancelled job ends cancelled, its last message saying how to go on from the checkpoint.

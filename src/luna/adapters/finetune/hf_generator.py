@@ -1,7 +1,8 @@
 """Greedy answers of a base model, with or without an adapter, for the evaluation.
 
 Batches of prompts are padded on the left (a decoder continues from the right end) and decoded with
-``do_sample=False``, so the same model and prompts give the same answers in every run.
+``do_sample=False``, so the same model and prompts give the same answers in every run. On a CUDA host
+the model runs there (bf16 where the GPU has it), on the CPU in fp32.
 """
 
 from __future__ import annotations
@@ -24,10 +25,12 @@ class TransformersAnswerGenerator:
         tokenizer = transformers.AutoTokenizer.from_pretrained(str(base_model), padding_side="left")
         if tokenizer.pad_token is None:
             tokenizer.pad_token = tokenizer.eos_token
-        model: Any = transformers.AutoModelForCausalLM.from_pretrained(str(base_model), dtype=torch.float32)
+        cuda = bool(torch.cuda.is_available())
+        dtype = torch.bfloat16 if cuda and torch.cuda.is_bf16_supported() else torch.float32
+        model: Any = transformers.AutoModelForCausalLM.from_pretrained(str(base_model), dtype=dtype)
         if adapter_dir is not None:
             model = framework("peft").PeftModel.from_pretrained(model, str(adapter_dir))
-        model.eval()
+        model.to("cuda" if cuda else "cpu").eval()
         out: list[str] = []
         with torch.inference_mode():
             for start in range(0, len(prompts), _BATCH):
@@ -40,7 +43,7 @@ def _batch(tokenizer: Any, model: Any, prompts: Sequence[ChatExample], max_new_t
         tokenizer.apply_chat_template([dict(t) for t in p], add_generation_prompt=True, tokenize=False)
         for p in prompts
     ]
-    encoded = tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False)
+    encoded = tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False).to(model.device)
     generated = model.generate(
         **encoded,
         max_new_tokens=max_new_tokens,

@@ -70,6 +70,13 @@ class MlflowTracker:
         )
         client.set_registered_model_alias(model_name, alias, version)
 
+    def remove_alias(self, model_name: str, alias: str) -> None:
+        client = self._connected()
+        try:
+            client.delete_registered_model_alias(model_name, alias)
+        except Exception:  # MLflow's "no such model or alias": nothing held it
+            return
+
     def _connected(self) -> Any:
         if self._client is None:
             self._client = framework("mlflow").MlflowClient(tracking_uri=self._uri)
@@ -92,4 +99,7 @@ class NoTracking:
         return None
 
     def set_alias(self, model_name: str, alias: str, run_id: str, version_tag: str) -> None:
+        return None
+
+    def remove_alias(self, model_name: str, alias: str) -> None:
         return None

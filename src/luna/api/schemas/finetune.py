@@ -36,7 +36,9 @@ class AdapterOut(BaseModel):
     state: AdapterState = Field(description="candidate, champion (serves), archived or rolled_back")
     dataset: str = Field(description="`<dataset>@v<number>` it was trained on")
     base_model: str
-    run_id: str = Field(description="The job (`job:<id>`) or CLI run that made it")
+    run_id: str = Field(
+        description="The run folder that made it (`<name>-<date>-<time>-<hex>` or `job-<id>`)"
+    )
     created_at: datetime
     promoted_at: datetime | None = Field(description="When it last became champion")
     gates_passed: bool = Field(description="Whether it passed every gate when it was registered")

@@ -113,6 +113,8 @@ class AdapterRegistry:
             uow.commit()
         if restored is not None:
             self._alias(self.get(name, restored.version))
+        else:
+            self._tracker().remove_alias(name, "champion")
         return None if restored is None else self.get(name, restored.version)
 
     def serving_gguf(self, name: str) -> Path | None:

@@ -86,8 +86,17 @@ class FinetuneService:
         *,
         config_file: Path | None = None,
         resume: str | None = None,
+        run_name: str | None = None,
     ) -> dict[str, Any]:
-        run_dir, config = self._run_folder(resume, config_file)
+        """``run_name`` names the run folder (a job passes its ID): when that folder exists, the run
+        resumes it, so a job re-queued after its worker died continues from the last checkpoint."""
+        if (
+            resume is None
+            and run_name is not None
+            and (self._s.work_dir / "runs" / run_name / "config.json").is_file()
+        ):
+            resume = run_name
+        run_dir, config = self._run_folder(resume, config_file, run_name)
         run_id = run_dir.name
         progress(0.02, "Daten vorbereiten")
         data = self._data(run_dir, config)
@@ -120,7 +129,9 @@ class FinetuneService:
         progress(1.0, "fertig")
         return result
 
-    def _run_folder(self, resume: str | None, config_file: Path | None) -> tuple[Path, FinetuneConfig]:
+    def _run_folder(
+        self, resume: str | None, config_file: Path | None, run_name: str | None = None
+    ) -> tuple[Path, FinetuneConfig]:
         runs = self._s.work_dir / "runs"
         if resume is not None:
             run_dir = runs / resume
@@ -128,7 +139,7 @@ class FinetuneService:
                 raise NotFound(f"no fine-tuning run {resume} to resume")
             return run_dir, FinetuneConfig.model_validate_json((run_dir / "config.json").read_text("utf-8"))
         config = self.config(config_file)
-        run_dir = runs / f"{config.name}-{self._clock():%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:4]}"
+        run_dir = runs / (run_name or f"{config.name}-{self._clock():%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:4]}")
         run_dir.mkdir(parents=True)
         (run_dir / "config.json").write_text(config.model_dump_json(indent=2), "utf-8")
         return run_dir, config
