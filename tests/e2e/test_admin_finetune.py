@@ -4,6 +4,7 @@ the votes, promotes one version, promotes the other over its failed gates, and r
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -13,8 +14,10 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from luna.container import Container, build_container
+from luna.domain.errors import Conflict
 from luna.domain.finetune.registry import AdapterState, AdapterVersion
 from luna.domain.finetune.reviews import Vote
+from luna.domain.jobs import Job
 from luna.services.finetune.registry import REVIEW_FILE, blob_prefix
 from luna.settings import load_settings
 from tests.e2e.conftest import WebServer, log_in_admin, shoot
@@ -165,3 +168,27 @@ def test_the_operator_reviews_blind_promotes_and_rolls_back(
     page.get_by_role("button", name=f"Prüfen: {NAME}@v1").click()
     expect(review.get_by_text("1 von 3 bewertet")).to_be_visible()
     shoot(page, "admin-finetune-narrow")
+
+
+def test_the_operator_starts_a_run_from_the_view_after_a_question(
+    page: Page, web: WebServer, server_container: Container
+) -> None:
+    def runs() -> list[Job]:
+        return server_container.services.jobs.list(None, "finetune.run", 10, 0)[0]
+
+    before = len(runs())
+    log_in_admin(page, web)
+    page.goto(f"{web.base_url}/admin/finetune")
+    page.get_by_role("button", name="Lauf starten").click()
+    dialog = page.get_by_role("alertdialog")
+    expect(dialog).to_contain_text("Trainiert „luna-answers“")  # the configured template, checked first
+    dialog.get_by_role("button", name="Abbrechen").click()
+    assert len(runs()) == before  # asked, declined: nothing queued
+
+    page.get_by_role("button", name="Lauf starten").click()
+    page.get_by_role("alertdialog").get_by_role("button", name="Starten").click()
+    expect(page.get_by_text("Feintuning gestartet (Job")).to_be_visible()
+    queued = runs()
+    assert len(queued) == before + 1 and queued[0].created_by == "admin"
+    with contextlib.suppress(Conflict):  # this test's data has no training set: it may have failed already
+        server_container.services.jobs.cancel(queued[0].job_id)

@@ -95,12 +95,21 @@ def _read(registry: AdapterRegistry, reviews: ReviewService) -> _Snapshot:
     return _Snapshot(versions, {v.label: reviews.summary(v.name, v.version) for v in versions})
 
 
+#: The job a run is queued as (``workers/finetune.py``).
+FINETUNE_JOB = "finetune.run"
+
+
 @admin_page("/admin/finetune")
 async def finetune(view: AdminView) -> None:
     parts = view.web.container.finetune
     registry, reviews = parts.registry, parts.reviews
     with ui.card().classes("w-full"):
-        card_title("Adapter-Versionen", "model_training")
+        with ui.row().classes("w-full items-center gap-2"):
+            card_title("Adapter-Versionen", "model_training")
+            ui.space()
+            ui.button("Lauf starten", icon="play_arrow", on_click=lambda: start()).props(
+                "no-caps outline"
+            ).mark("finetune-start")
         versions = ui.column().classes("w-full").mark("finetune-versions")
         with versions:
             loading()
@@ -114,6 +123,21 @@ async def finetune(view: AdminView) -> None:
                 shown["snapshot"] = snapshot
 
     panel = ReviewPanel(reviews, ACTOR, refresh)
+
+    async def start() -> None:
+        """Queue ``finetune.run`` with the configured template (checked first: a faulty file is named)."""
+        with failure_shown(what="Der Start"):
+            config = await in_thread(parts.service.config)
+            if not await confirmed(
+                "Feintuning starten?",
+                f"Trainiert „{config.name}“ auf {config.dataset.name} ({config.base_model}); "
+                f"höchstens {config.budgets.max_minutes:g} Minuten Training. Fortschritt unter „Jobs“.",
+                "Starten",
+                icon="play_arrow",
+            ):
+                return
+            job = await in_thread(view.web.services.jobs.submit, FINETUNE_JOB, {}, ACTOR)
+            ui.notify(f"Feintuning gestartet (Job {job.job_id[:8]}).", type="positive")
 
     def find(label: object) -> AdapterVersion | None:
         snapshot = shown.get("snapshot")
