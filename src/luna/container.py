@@ -15,6 +15,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, TypeVar
 
 from luna.container_finetune import FinetuneParts
+from luna.container_prompts import PromptParts
 from luna.domain.health import ComponentHealth, HealthStatus
 from luna.domain.login_throttle import LoginThrottle
 from luna.ports.blobs import BlobStore
@@ -102,6 +103,11 @@ class Container:
     def finetune(self) -> FinetuneParts:
         """Fine-tuning's trainer, registry and service (``container_finetune.py``)."""
         return FinetuneParts(self)
+
+    @cached_property
+    def prompts(self) -> PromptParts:
+        """Luna's versioned prompts and the answerers in their words (``container_prompts.py``)."""
+        return PromptParts(self)
 
     @cached_property
     def database(self) -> Database:
@@ -249,9 +255,7 @@ class Container:
     def chat(self) -> ChatModel:
         s = self.settings.chat
         if s.kind == "extractive":
-            from luna.adapters.models.extractive import ExtractiveChatModel
-
-            return ExtractiveChatModel(model_name=s.model, meaning=self.sentence_embedder)
+            return self.prompts.extractive(model_name=s.model)
         if s.kind == "llama_cpp":
             from luna.adapters.models.llama_cpp import LlamaCppChatModel
 
@@ -379,9 +383,7 @@ class Container:
     @cached_property
     def fallback_chat(self) -> ChatModel:
         """The extractive answerer: what Luna falls back to when the configured model fails."""
-        from luna.adapters.models.extractive import ExtractiveChatModel
-
-        return ExtractiveChatModel(meaning=self.sentence_embedder)
+        return self.prompts.extractive()
 
     @cached_property
     def answer_gate(self) -> AnswerGate:
@@ -391,7 +393,7 @@ class Container:
         for model in (self.chat, self.fallback_chat):  # the answering model itself when extractive
             if isinstance(model, ExtractiveChatModel):
                 return model
-        return ExtractiveChatModel(meaning=self.sentence_embedder)
+        return self.prompts.extractive()
 
     @cached_property
     def sentence_embedder(self) -> CachedEmbedder:

@@ -8,7 +8,6 @@ asked for.
 from __future__ import annotations
 
 from functools import cached_property
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from luna.ports.finetune import ExperimentTracker
@@ -70,9 +69,12 @@ class FinetuneParts:
 
         c, s = self._c, self._c.settings
         config = s.finetune.config_file or default_config_dir() / "finetune" / "lora.yaml"
-        prompts = Path(__file__).parent / "prompts" / "luna.yml"
-        settings = FinetuneServiceSettings(config, s.data_dir / "finetune", prompts)
+        settings = FinetuneServiceSettings(config, s.data_dir / "finetune")
         backends = FinetuneBackends(
-            PeftLoraTrainer(), TransformersAnswerGenerator(), self.tracker, c.alert_notifier
+            PeftLoraTrainer(),
+            TransformersAnswerGenerator(),
+            self.tracker,
+            c.alert_notifier,
+            prompt_version=lambda: c.prompts.active()[0],
         )
         return FinetuneService(c.database, c.blobs, backends, self.registry, settings)

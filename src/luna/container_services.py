@@ -81,6 +81,7 @@ class Services:
                 chat=c.chat,
                 fallback_chat=c.fallback_chat,
                 gate=c.answer_gate,
+                prompts=c.prompts.active,
                 fetcher=c.fetcher,
                 settings=KnowledgeSettings(
                     collection=s.rag.collection,

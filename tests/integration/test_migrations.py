@@ -59,6 +59,7 @@ COLUMNS = {
     | {"blob_prefix", "metrics", "gates", "promoted_at", "note"},
     "finetune_reviews": {"review_id", "name", "version", "pair_index", "reviewer", "vote", "comment"}
     | {"created_at"},
+    "prompt_versions": {"version", "text", "sha256", "author", "created_at", "note", "active"},
 }
 PRIMARY_KEYS = {
     "users": ["user_id"],
@@ -82,6 +83,7 @@ PRIMARY_KEYS = {
     "help_texts": ["route", "model_version"],
     "finetune_adapters": ["name", "version"],
     "finetune_reviews": ["review_id"],
+    "prompt_versions": ["version"],
 }
 INDEXES = {
     "items": {"idx_items_sha"},
@@ -96,6 +98,7 @@ INDEXES = {
     "meter_rollup_1d": {"ix_meter_rollup_1d_ts"},
     "finetune_adapters": {"ix_finetune_adapters_name_state"},
     "finetune_reviews": {"ix_finetune_reviews_name_version"},
+    "prompt_versions": {"ux_prompt_versions_active"},
 }
 POSTGRESQL_ONLY_INDEXES = {"items": {"idx_items_tags"}}
 

@@ -21,7 +21,9 @@ from pathlib import Path
 import luna
 
 SOURCE = Path(luna.__file__).parent
-COMPOSITION_ROOT = frozenset({"luna.container", "luna.container_services", "luna.container_finetune"})
+COMPOSITION_ROOT = frozenset(
+    {"luna.container", "luna.container_services", "luna.container_finetune", "luna.container_prompts"}
+)
 _VALUE_BASES = frozenset(
     {"Protocol", "Exception", "Enum", "StrEnum", "IntEnum", "NamedTuple", "TypedDict", "BaseModel"}
 )

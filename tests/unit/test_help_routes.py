@@ -26,6 +26,7 @@ AGREED = {
     "/admin/flywheel": "Daten-Schwungrad",
     "/admin/datasets": "Daten",
     "/admin/finetune": "Feintuning",
+    "/admin/prompts": "Prompts",
     "/admin/accounts": "Dienstkonten",
     "/admin/logs": "Protokolle",
 }

@@ -31,6 +31,7 @@ from luna.api.routers import (
     admin_jobs,
     admin_learn,
     admin_privacy,
+    admin_prompts,
     admin_snapshots,
     admin_users,
     conversations,
@@ -101,6 +102,7 @@ ADMIN_ROUTERS: tuple[APIRouter, ...] = (
     admin_accounts.router,
     admin_flywheel_actions.router,
     admin_finetune.router,
+    admin_prompts.router,
     datasets.router,
 )
 

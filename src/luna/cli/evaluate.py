@@ -169,7 +169,16 @@ def _figures_table(runs: list[EvalRun]) -> None:
     table = Table("figure", *(f"{r.run_id}\n({r.split})" for r in runs), title="Evaluation")
     for label, attribute, form in FIGURE_ROWS:
         table.add_row(label, *(_format(r.figures, attribute, form) for r in runs))
+    table.add_row("prompt version", *(_prompt_version(r) for r in runs))
     console.print(table)
+
+
+def _prompt_version(run: EvalRun) -> str:
+    """The prompt version a run answered with (0: the packaged file; "-": kept before versions)."""
+    version = run.setup.get("prompt_version")
+    if version is None:
+        return "-"
+    return ", ".join(map(str, version)) if isinstance(version, list) else str(version)
 
 
 def _format(figures: RunFigures, attribute: str, form: str) -> str:

@@ -372,5 +372,17 @@ def follow_up_paragraph(prompts: LunaPrompts, questions: Sequence[str]) -> str:
     """The offered questions as the answer's last paragraph (empty when there are none)."""
     if not questions:
         return ""
-    lines = "\n".join(f"- „{question}“" for question in questions)
-    return f"\n\n{prompts.no_context.follow_ups}\n{lines}"
+    return f"\n\n{prompts.no_context.follow_ups}\n{_follow_up_lines(questions)}"
+
+
+def without_follow_up_paragraph(answer: str, questions: Sequence[str]) -> str:
+    """``answer`` without the paragraph offering ``questions``, whichever prompt version worded it."""
+    lines = _follow_up_lines(questions)
+    end = answer.rfind(lines) if questions else -1
+    if end < 0:
+        return answer
+    return answer[: max(answer.rfind("\n\n", 0, end), 0)] + answer[end + len(lines) :]
+
+
+def _follow_up_lines(questions: Sequence[str]) -> str:
+    return "\n".join(f"- „{question}“" for question in questions)

@@ -255,6 +255,19 @@ HELP_ROUTES: Mapping[str, HelpRoute] = {
             "stellt den vorigen Champion oder das Basismodell wieder her.",
         ),
         _route(
+            "/admin/prompts",
+            "Prompts",
+            _A,
+            "Hier bearbeiten Sie Lunas Prompts: Persona, Anweisungen und feste Antworttexte; jede Änderung "
+            "wird eine neue Version.",
+            "Wie ändere ich Lunas Antworttexte, und wie mache ich eine Änderung rückgängig?",
+            "Bearbeiten Sie die aktive Fassung im Editor und speichern Sie sie als neue Version; Luna "
+            "antwortet ab der nächsten Frage damit. Vorher prüft Luna den Text: gültiges YAML, alle nötigen "
+            "Texte vorhanden und die Platzhalter in geschweiften Klammern unverändert. Jede Version bleibt "
+            "mit Autor, Zeit und Notiz erhalten; „Unterschied zur aktiven“ zeigt die Änderungen, "
+            "„Aktivieren“ kehrt zu einer früheren Version oder zur mitgelieferten Fassung zurück.",
+        ),
+        _route(
             "/admin/accounts",
             "Dienstkonten",
             _A,

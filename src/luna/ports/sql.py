@@ -30,6 +30,7 @@ from luna.ports.flywheel import (
 from luna.ports.flywheel_actions import ActionRepository
 from luna.ports.help_texts import HelpTextRepository
 from luna.ports.metrics import MetricsRepository
+from luna.ports.prompts import PromptVersionRepository
 from luna.ports.scores import AuditRepository, ScoreRepository
 from luna.ports.user_meters import UserMeterRepository
 
@@ -196,6 +197,7 @@ class UnitOfWork(Protocol):
     datasets: DatasetRepository
     finetune_adapters: AdapterRepository
     finetune_reviews: ReviewRepository
+    prompt_versions: PromptVersionRepository
 
     def __enter__(self) -> UnitOfWork: ...
 

@@ -13,6 +13,7 @@ from luna.web.admin import (  # noqa: F401
     pages_admin_home,
     pages_admin_jobs,
     pages_admin_logs,
+    pages_admin_prompts,
     pages_admin_upload,
 )
 from luna.web.customer import (  # noqa: F401

@@ -19,7 +19,7 @@ import math
 import re
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -31,6 +31,7 @@ from luna.domain.answers import (
     GERMAN_STOPWORDS,
     ChatMessage,
     ContextChunk,
+    ExtractiveTexts,
     LunaPrompts,
     load_luna_prompts,
     no_context_answer,
@@ -171,7 +172,7 @@ class ExtractiveChatModel:
 
     def __init__(
         self,
-        prompts: LunaPrompts | None = None,
+        prompts: LunaPrompts | Callable[[], tuple[int, LunaPrompts]] | None = None,
         *,
         model_name: str = "luna-extractive",
         max_points: int = 4,
@@ -183,7 +184,7 @@ class ExtractiveChatModel:
         must contain when only words judge (with ``meaning``, ``weights`` hold both thresholds); below
         it Luna says that the context does not answer the question. ``meaning`` ranks sentences by
         what they mean as well, so a paraphrased question ("Netznutzung" for "Netzentgelt") finds its
-        sentence."""
+        sentence. ``prompts`` may be a callable (``luna.ports.prompts.ActivePrompts``): asked per answer."""
         self._prompts = prompts or load_luna_prompts()
         self._model_name = model_name
         self._max_points = max_points
@@ -210,14 +211,15 @@ class ExtractiveChatModel:
 
     def answer(self, messages: Sequence[ChatMessage]) -> str:
         """The whole answer at once (what :meth:`stream` sends piece by piece)."""
-        request = parse_rag_messages(self._prompts, messages)
+        prompts = self._prompts if isinstance(self._prompts, LunaPrompts) else self._prompts()[1]
+        request = parse_rag_messages(prompts, messages)
         if not request.chunks:
-            return no_context_answer(self._prompts, request.question)
+            return no_context_answer(prompts, request.question)
         ranked = self._rank(request.question, request.chunks)
         if not ranked or not self._answers(ranked[0]):
             titles = [chunk.title for chunk in request.chunks if chunk.title]
-            return no_context_answer(self._prompts, request.question, titles, context_given=True)
-        return self._compose(self._select(ranked), ranked, request.chunks)
+            return no_context_answer(prompts, request.question, titles, context_given=True)
+        return self._compose(ranked, request.chunks, prompts.extractive)
 
     def health(self) -> ComponentHealth:
         started = time.perf_counter()
@@ -336,9 +338,9 @@ class ExtractiveChatModel:
     # -- wording ---------------------------------------------------------------------------------------
 
     def _compose(
-        self, chosen: Sequence[_Ranked], ranked: Sequence[_Ranked], chunks: Sequence[ContextChunk]
+        self, ranked: Sequence[_Ranked], chunks: Sequence[ContextChunk], texts: ExtractiveTexts
     ) -> str:
-        texts = self._prompts.extractive
+        chosen = self._select(ranked)
         # The two best sentences lead: the passage that answers often needs both (rule and figure).
         lead, points = chosen[:_LEAD_SENTENCES], chosen[_LEAD_SENTENCES:]
         lines = [texts.summary.format(sentence=" ".join(_cited(r.sentence) for r in lead))]
@@ -354,13 +356,14 @@ class ExtractiveChatModel:
                 lines += ["", table.text.strip(), f"[chunk {table.chunk_id}]"]
         if points:
             lines += ["", texts.key_points, *(f"- {_cited(p.sentence)}" for p in points)]
-        lines += ["", self._recommendation(chosen, ranked)]
+        lines += ["", self._recommendation(chosen, ranked, texts)]
         return "\n".join(lines)
 
-    def _recommendation(self, chosen: Sequence[_Ranked], ranked: Sequence[_Ranked]) -> str:
+    def _recommendation(
+        self, chosen: Sequence[_Ranked], ranked: Sequence[_Ranked], texts: ExtractiveTexts
+    ) -> str:
         """An action the sources themselves recommend, when a relevant sentence names one; otherwise
         only where to read on (Luna invents no advice and repeats no aside)."""
-        texts = self._prompts.extractive
         used = {id(c.sentence) for c in chosen}
         for candidate in ranked:
             if id(candidate.sentence) not in used and _ACTION_CUE.search(candidate.sentence.text):

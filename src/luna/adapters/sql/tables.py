@@ -11,7 +11,7 @@ import uuid
 
 import sqlalchemy as sa
 
-from luna.adapters.sql import tables_datasets, tables_finetune, tables_flywheel  # noqa: F401  (register their tables before DATA_TABLES)
+from luna.adapters.sql import tables_datasets, tables_finetune, tables_flywheel, tables_prompts  # noqa: F401  (register their tables before DATA_TABLES)
 from luna.adapters.sql.column_types import UtcDateTime, json_document, text_list
 from luna.adapters.sql.metadata import created_at_column as _created_at
 from luna.adapters.sql.metadata import metadata as metadata

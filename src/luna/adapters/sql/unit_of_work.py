@@ -22,6 +22,7 @@ from luna.adapters.sql.help_texts import SqlHelpTextRepository
 from luna.adapters.sql.items import SqlItemRepository
 from luna.adapters.sql.jobs import SqlJobRepository
 from luna.adapters.sql.metrics import SqlMetricsRepository
+from luna.adapters.sql.prompt_versions import SqlPromptVersionRepository
 from luna.adapters.sql.scores import SqlAuditRepository, SqlScoreRepository
 from luna.adapters.sql.sentiment_labels import SqlSentimentLabelRepository
 from luna.adapters.sql.user_meters import SqlUserMeterRepository
@@ -42,6 +43,7 @@ from luna.ports.flywheel import (
 from luna.ports.flywheel_actions import ActionRepository
 from luna.ports.help_texts import HelpTextRepository
 from luna.ports.metrics import MetricsRepository
+from luna.ports.prompts import PromptVersionRepository
 from luna.ports.scores import AuditRepository, ScoreRepository
 from luna.ports.sql import (
     ChunkRepository,
@@ -89,6 +91,7 @@ class SqlUnitOfWork:
         self.datasets: DatasetRepository = SqlDatasetRepository(self._connection)
         self.finetune_adapters: AdapterRepository = SqlAdapterRepository(self._connection)
         self.finetune_reviews: ReviewRepository = SqlReviewRepository(self._connection)
+        self.prompt_versions: PromptVersionRepository = SqlPromptVersionRepository(self._connection)
 
     def _connection(self) -> sa.Connection:
         if self._active is None:

@@ -120,8 +120,9 @@ class EvaluationService:
             raise InvalidInput(f"No question of the set falls into the split {split!r}.")
         items = self.resolve_documents(chosen, documents_dir)
         outcomes = []
+        prompt_versions: set[int] = set()
         for done, question in enumerate(chosen, start=1):
-            outcomes.append(self._outcome(question, items.get(question.document or "")))
+            outcomes.append(self._outcome(question, items.get(question.document or ""), prompt_versions))
             if progress is not None:
                 progress(done, len(chosen))
         created = datetime.now(UTC)
@@ -131,7 +132,7 @@ class EvaluationService:
             name,
             split,
             created.isoformat(),
-            self._setup(),
+            {**self._setup(), **_prompt_setup(prompt_versions)},
             figures(outcomes),
             outcomes,
         )
@@ -174,13 +175,17 @@ class EvaluationService:
                     uow.commit()
             path.rename(done / path.name)
 
-    def _outcome(self, question: GoldenQuestion, item_id: str | None) -> QuestionOutcome:
+    def _outcome(
+        self, question: GoldenQuestion, item_id: str | None, prompt_versions: set[int]
+    ) -> QuestionOutcome:
         started = time.perf_counter()
         found = self._retrieval.search(question.question, SEARCH_DEPTH)
         search_ms = (time.perf_counter() - started) * 1000
         started = time.perf_counter()
         answer = self._answers.ask(question.question)
         answer_ms = (time.perf_counter() - started) * 1000
+        if answer.prompt_version is not None:
+            prompt_versions.add(answer.prompt_version)
         refused = not answer.citations
         if not question.answerable:
             return QuestionOutcome(
@@ -222,6 +227,13 @@ class EvaluationService:
     def _hit(citation: Citation, item_id: str | None, needles: Sequence[str]) -> bool:
         text = str(citation.payload.get("text", ""))
         return is_hit(citation.payload.get("item_id") == item_id, text, needles)
+
+
+def _prompt_setup(versions: set[int]) -> dict[str, Any]:
+    """The prompt version the answers used (0: the packaged file); every one when it changed mid-run."""
+    if not versions:
+        return {}
+    return {"prompt_version": min(versions) if len(versions) == 1 else sorted(versions)}
 
 
 def _item_id(name: str) -> str | None:

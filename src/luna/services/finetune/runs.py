@@ -10,7 +10,6 @@ checkpoint, raises an alert and can be resumed with ``luna finetune run --resume
 
 from __future__ import annotations
 
-import hashlib
 import importlib.metadata
 import json
 import logging
@@ -48,7 +47,6 @@ class FinetuneServiceSettings:
     config_file: Path
     #: ``<data_dir>/finetune``: runs (checkpoints, prepared data) and the converted base models.
     work_dir: Path
-    prompt_file: Path
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +55,8 @@ class FinetuneBackends:
     generator: AnswerGenerator
     tracker: Callable[[], ExperimentTracker]
     notifier: AlertNotifier | None
+    #: The prompt version Luna answers with now (0: the packaged ``prompts/luna.yml``), kept with the run.
+    prompt_version: Callable[[], int] = lambda: 0
 
 
 class FinetuneService:
@@ -232,7 +232,10 @@ class FinetuneService:
         checks = judge_gates(config.gates, report)
         metrics = {**outcome.metrics, **{k: v for k, v in report.items() if k != "review"}}
         metrics.update(
-            steps=outcome.steps, resumed_from_step=outcome.resumed_from_step, mlflow_run_id=tracker_id
+            prompt_version=self._b.prompt_version(),
+            steps=outcome.steps,
+            resumed_from_step=outcome.resumed_from_step,
+            mlflow_run_id=tracker_id,
         )
         version = self._register(config, data, run_dir, metrics, gate_result(checks), base_gguf is not None)
         review = json.dumps(report["review"], ensure_ascii=False, indent=1).encode("utf-8")
@@ -338,16 +341,11 @@ class FinetuneService:
         }
 
     def _tags(self, data: PreparedData, run_id: str) -> dict[str, str]:
-        prompt = (
-            hashlib.sha256(self._s.prompt_file.read_bytes()).hexdigest()[:12]
-            if self._s.prompt_file.is_file()
-            else "none"
-        )
         return {
             "dataset": data.dataset,
             "luna_run_id": run_id,
             "code_version": _code_version(),
-            "prompt_sha256": prompt,
+            "prompt_version": str(self._b.prompt_version()),
         }
 
 

@@ -20,7 +20,7 @@ against the chunks nor able to invent a citation.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -37,6 +37,7 @@ from luna.domain.answers import (
 from luna.domain.conversations import retrieval_question
 from luna.domain.errors import Unavailable
 from luna.ports.chat import AnswerGate, ChatModel
+from luna.ports.prompts import ActivePrompts
 from luna.services.knowledge.retrieval import Citation, RetrievalService, SearchResult
 
 logger = logging.getLogger(__name__)
@@ -68,6 +69,8 @@ class Answer:
     follow_ups: list[str] = field(default_factory=list)
     #: The stored conversation this answer is a turn of (None when it was not kept).
     conversation_id: str | None = None
+    #: The prompt version it was answered with (0: the packaged file; None: fixed prompts were given).
+    prompt_version: int | None = None
 
 
 def _context(citations: Sequence[Citation]) -> list[ContextChunk]:
@@ -88,18 +91,21 @@ class AnswerService:
         retrieval: RetrievalService,
         chat: ChatModel,
         fallback: ChatModel,
-        prompts: LunaPrompts,
+        prompts: LunaPrompts | ActivePrompts,
         *,
         min_dense_score: float,
         gate: AnswerGate | None = None,
     ) -> None:
         """``gate`` judges whether the context answers the question before ``chat`` sees it (the
         extractive answerer's rule), so a generating model refuses exactly when the extractive one
-        would; a ``chat`` that is the gate itself is not asked twice."""
+        would; a ``chat`` that is the gate itself is not asked twice. ``prompts`` may be the active
+        version's source (:data:`~luna.ports.prompts.ActivePrompts`), asked once per question."""
         self._retrieval = retrieval
         self._chat = chat
         self._fallback = fallback
-        self._prompts = prompts
+        self._prompts: Callable[[], tuple[int | None, LunaPrompts]] = (
+            _fixed(prompts) if isinstance(prompts, LunaPrompts) else prompts
+        )
         self._min_dense_score = min_dense_score
         self._gate = None if gate is None or id(gate) == id(chat) else gate
 
@@ -133,13 +139,14 @@ class AnswerService:
     ) -> Iterator[AnswerEvent]:
         """The answer's events; ``earlier`` questions of the conversation give a follow-up its topic."""
         question = retrieval_question(question, earlier)
+        version, prompts = self._prompts()
         result = self._retrieval.search(question, top_k, filters)
         context = self.relevant(result)
         chunks = _context(context)
         if not context or (self._gate is not None and not self._gate.answers(question, chunks)):
-            yield from self._refusal(question, result, filters, appendix)
+            yield from self._refusal(question, result, filters, appendix, (version, prompts))
             return
-        messages = build_rag_messages(self._prompts, question, chunks)
+        messages = build_rag_messages(prompts, question, chunks)
         ids = [c.chunk_id for c in context]
         pieces: list[str] = []
         model = self._chat
@@ -158,8 +165,8 @@ class AnswerService:
                 pieces.append(piece)
                 yield AnswerEvent("token", piece)
         checked = check_answer("".join(pieces), chunks)
-        follow_ups = [] if checked.cited else self._follow_ups(result.citations, filters)
-        offered = follow_up_paragraph(self._prompts, follow_ups)
+        follow_ups = [] if checked.cited else self._follow_ups(prompts, result.citations, filters)
+        offered = follow_up_paragraph(prompts, follow_ups)
         for closing in (offered, appendix):  # the advice stays the last token of its own
             if closing:
                 yield AnswerEvent("token", closing)
@@ -175,33 +182,48 @@ class AnswerService:
                 unsupported_numbers=list(checked.unsupported_numbers),
                 fallback_reason=fallback_reason,
                 follow_ups=follow_ups,
+                prompt_version=version,
             ),
         )
 
     def _refusal(
-        self, question: str, result: SearchResult, filters: Mapping[str, Any] | None, appendix: str
+        self,
+        question: str,
+        result: SearchResult,
+        filters: Mapping[str, Any] | None,
+        appendix: str,
+        active: tuple[int | None, LunaPrompts],
     ) -> Iterator[AnswerEvent]:
         """Nothing relevant was found: say so, name the nearest document, offer checked questions."""
-        follow_ups = self._follow_ups(result.citations, filters)
+        version, prompts = active
+        follow_ups = self._follow_ups(prompts, result.citations, filters)
         text = no_context_answer(
-            self._prompts, question, result.nearby_titles, context_given=bool(result.citations)
-        ) + follow_up_paragraph(self._prompts, follow_ups)
+            prompts, question, result.nearby_titles, context_given=bool(result.citations)
+        ) + follow_up_paragraph(prompts, follow_ups)
         yield AnswerEvent("token", text)
         if appendix:
             yield AnswerEvent("token", appendix)
         yield AnswerEvent("citations", [])
-        answer = Answer(text + appendix, [], [], self._fallback.model_name, follow_ups=follow_ups)
+        model = self._fallback.model_name
+        answer = Answer(text + appendix, [], [], model, follow_ups=follow_ups, prompt_version=version)
         yield AnswerEvent("done", answer)
 
-    def _follow_ups(self, hits: Sequence[Citation], filters: Mapping[str, Any] | None) -> list[str]:
+    def _follow_ups(
+        self, prompts: LunaPrompts, hits: Sequence[Citation], filters: Mapping[str, Any] | None
+    ) -> list[str]:
         """Questions about the places nearest to an unanswered question that a search answers from
         the very document they name (checked one by one, the nearest first)."""
         places = [(str(c.payload["title"]), c.payload.get("section")) for c in hits if c.payload.get("title")]
         offered: list[str] = []
-        for question, title in follow_up_candidates(self._prompts, places)[:_FOLLOW_UP_CANDIDATES]:
+        for question, title in follow_up_candidates(prompts, places)[:_FOLLOW_UP_CANDIDATES]:
             found = self.relevant(self._retrieval.search(question, _FOLLOW_UP_CHECK_TOP_K, filters))
             if found and found[0].payload.get("title") == title:
                 offered.append(question)
             if len(offered) == MAX_FOLLOW_UPS:
                 break
         return offered
+
+
+def _fixed(prompts: LunaPrompts) -> Callable[[], tuple[int | None, LunaPrompts]]:
+    """Prompts given once (no version): every question is answered with them."""
+    return lambda: (None, prompts)

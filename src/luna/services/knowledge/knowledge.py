@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from luna.domain.answers import load_luna_prompts
+from luna.domain.answers import LunaPrompts, load_luna_prompts
 from luna.ports.blobs import BlobStore
 from luna.ports.chat import AnswerGate, ChatModel
 from luna.ports.embeddings import Embedder
 from luna.ports.extract import Extractor
 from luna.ports.fetch import Fetcher
 from luna.ports.lexical import LexicalIndex
+from luna.ports.prompts import ActivePrompts
 from luna.ports.sql import Database
 from luna.ports.vectors import VectorIndex
 from luna.services.knowledge.answering import AnswerService
@@ -49,7 +50,9 @@ class KnowledgeBase:
         fetcher: Fetcher,
         settings: KnowledgeSettings,
         gate: AnswerGate | None = None,
+        prompts: ActivePrompts | None = None,
     ) -> None:
+        """``prompts``: the prompt version to answer each question with (default: the packaged file)."""
         self.embedder = CachedEmbedder(database, embedder)
         self.collections = VectorCollections(vectors, settings.collection, lambda: embedder.dim)
         self.lexical = LexicalMirror(database, lexical)
@@ -71,8 +74,12 @@ class KnowledgeBase:
             self.retrieval,
             chat,
             fallback_chat,
-            load_luna_prompts(),
+            prompts or _packaged,
             min_dense_score=settings.min_dense_score,
             gate=gate,
         )
         self.maintenance = KnowledgeMaintenance(database, vectors, blobs, self.indexer)
+
+
+def _packaged() -> tuple[int, LunaPrompts]:
+    return 0, load_luna_prompts()

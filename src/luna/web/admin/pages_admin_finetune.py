@@ -107,7 +107,7 @@ async def finetune(view: AdminView) -> None:
         with ui.row().classes("w-full items-center gap-2"):
             card_title("Adapter-Versionen", "model_training")
             ui.space()
-            ui.button("Lauf starten", icon="play_arrow", on_click=lambda: start()).props(
+            ui.button("Lauf starten", icon="play_arrow", on_click=lambda: _start(view)).props(
                 "no-caps outline"
             ).mark("finetune-start")
         versions = ui.column().classes("w-full").mark("finetune-versions")
@@ -123,21 +123,6 @@ async def finetune(view: AdminView) -> None:
                 shown["snapshot"] = snapshot
 
     panel = ReviewPanel(reviews, ACTOR, refresh)
-
-    async def start() -> None:
-        """Queue ``finetune.run`` with the configured template (checked first: a faulty file is named)."""
-        with failure_shown(what="Der Start"):
-            config = await in_thread(parts.service.config)
-            if not await confirmed(
-                "Feintuning starten?",
-                f"Trainiert „{config.name}“ auf {config.dataset.name} ({config.base_model}); "
-                f"höchstens {config.budgets.max_minutes:g} Minuten Training. Fortschritt unter „Jobs“.",
-                "Starten",
-                icon="play_arrow",
-            ):
-                return
-            job = await in_thread(view.web.services.jobs.submit, FINETUNE_JOB, {}, ACTOR)
-            ui.notify(f"Feintuning gestartet (Job {job.job_id[:8]}).", type="positive")
 
     def find(label: object) -> AdapterVersion | None:
         snapshot = shown.get("snapshot")
@@ -192,6 +177,22 @@ async def finetune(view: AdminView) -> None:
     if first is not None:
         await panel.open(first.name, first.version)
     ui.timer(max(view.web.settings.web.refresh_sec, 30.0), refresh)
+
+
+async def _start(view: AdminView) -> None:
+    """Queue ``finetune.run`` with the configured template (checked first: a faulty file is named)."""
+    with failure_shown(what="Der Start"):
+        config = await in_thread(view.web.container.finetune.service.config)
+        if not await confirmed(
+            "Feintuning starten?",
+            f"Trainiert „{config.name}“ auf {config.dataset.name} ({config.base_model}); "
+            f"höchstens {config.budgets.max_minutes:g} Minuten Training. Fortschritt unter „Jobs“.",
+            "Starten",
+            icon="play_arrow",
+        ):
+            return
+        job = await in_thread(view.web.services.jobs.submit, FINETUNE_JOB, {}, ACTOR)
+        ui.notify(f"Feintuning gestartet (Job {job.job_id[:8]}).", type="positive")
 
 
 def _to_review(snapshot: _Snapshot | None) -> AdapterVersion | None:

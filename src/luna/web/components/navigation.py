@@ -42,6 +42,7 @@ ADMIN_VIEWS: Final = (
     View("/admin/flywheel", "Daten-Schwungrad", "Schwungrad", "sync"),
     View("/admin/datasets", "Daten", "Daten", "dataset"),
     View("/admin/finetune", "Feintuning", "Feintuning", "model_training"),
+    View("/admin/prompts", "Prompts", "Prompts", "edit_note"),
     View("/admin/accounts", "Dienstkonten", "Dienstkonten", "key"),
     View("/admin/logs", "Protokolle", "Protokolle", "receipt_long"),
 )

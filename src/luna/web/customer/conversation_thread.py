@@ -13,7 +13,7 @@ from typing import Any, Final
 from nicegui import ui
 from nicegui.events import GenericEventArguments
 
-from luna.domain.answers import follow_up_paragraph, load_luna_prompts
+from luna.domain.answers import without_follow_up_paragraph
 from luna.domain.conversations import Turn
 from luna.domain.events import EventType
 from luna.services.knowledge.answering import Answer
@@ -121,8 +121,7 @@ class ConversationThread:
     ) -> None:
         """The answer as Markdown with linked numbers (the offered questions are buttons instead of a
         list); its sources in the numbers' order."""
-        offered = follow_up_paragraph(load_luna_prompts(), follow_ups)
-        linked = linked_citations(answer.replace(offered, "") if offered else answer, position)
+        linked = linked_citations(without_follow_up_paragraph(answer, follow_ups), position)
         by_id = {c.chunk_id: c for c in citations}
         ordered = [by_id[chunk_id] for chunk_id in linked.chunk_ids if chunk_id in by_id]
         self._sources[position] = ordered + [c for c in citations if c.chunk_id not in linked.chunk_ids]

@@ -1,0 +1,41 @@
+"""The composition root's prompt part (seed 003 phase 6): the versioned prompts and the extractive
+answerers that answer with the active version.
+
+Kept beside ``container.py`` and ``container_services.py`` (both near their size limit) and built on
+first use like them. Every answering path takes its prompts from :meth:`PromptParts.active` per
+question: the answer service (through the knowledge base), the extractive answerer and the answer gate.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from luna.domain.answers import LunaPrompts
+
+if TYPE_CHECKING:
+    from luna.adapters.models.extractive import ExtractiveChatModel
+    from luna.container import Container
+    from luna.services.knowledge.prompt_versions import PromptVersionService
+
+
+class PromptParts:
+    def __init__(self, container: Container) -> None:
+        self._c = container
+
+    @cached_property
+    def service(self) -> PromptVersionService:
+        from luna.services.knowledge.prompt_versions import PromptVersionService
+
+        return PromptVersionService(self._c.database)
+
+    def active(self) -> tuple[int, LunaPrompts]:
+        """The prompt version to answer the next question with (0: the packaged file), and its prompts."""
+        return self.service.active()
+
+    def extractive(self, **options: Any) -> ExtractiveChatModel:
+        """An extractive answerer in the active version's words that judges meaning with the container's
+        cached sentence embedder; ``options`` as :class:`ExtractiveChatModel` takes them (``model_name``)."""
+        from luna.adapters.models.extractive import ExtractiveChatModel
+
+        return ExtractiveChatModel(self.active, meaning=self._c.sentence_embedder, **options)
