@@ -78,6 +78,8 @@ bench: $(STAMP) $(LLAMA_STAMP)
 	$(BIN)/python bench/energy_store.py
 	$(BIN)/python bench/events_ingest.py
 	$(BIN)/python bench/metrics_overview.py
+	$(BIN)/python bench/finetune.py
+	$(BIN)/python bench/finetune_precision.py
 	$(BIN)/python bench/retrieval_boost.py
 	$(BIN)/python bench/recommend_learning.py
 	$(BIN)/python bench/recommend_bandit_replay.py

@@ -132,6 +132,9 @@ def main() -> None:
         container.close()
     out = REPO / "bench" / "out" / "finetune.json"
     out.write_text(json.dumps(figures, ensure_ascii=False, indent=2, default=str), "utf-8")
+    if figures["result"].get("stopped"):
+        print("stopped:", figures["result"]["alert"])
+        return
     m = figures["result"]["metrics"]
     print(
         json.dumps(

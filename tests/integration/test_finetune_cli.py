@@ -9,7 +9,6 @@ the blob store, as a promoted dataset version leaves them.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -21,80 +20,24 @@ from luna.cli import finetune as finetune_cli
 from luna.cli.main import app
 from luna.container import build_container
 from luna.settings import load_settings
-from tests.conftest import smollm2_gguf
+from tests.integration.finetune_support import (
+    DATASET,
+    build_tiny_base,
+    put_sft_splits,
+    small_sft_splits,
+    write_template,
+)
 from tests.integration.support import cli_environment
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("restored_logging")]
 
 runner = CliRunner()
-DATASET = "tiny-qa"
 
 
 @pytest.fixture(scope="module")
 def tiny_base(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A two-layer Llama with random weights and SmolLM2's tokenizer: trains in seconds on the CPU."""
-    transformers = pytest.importorskip("transformers")
-    gguf = smollm2_gguf()
-    folder = tmp_path_factory.mktemp("tiny-llama")
-    tokenizer = transformers.AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
-    config = transformers.LlamaConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=256,
-        tie_word_embeddings=True,
-    )
-    transformers.set_seed(0)
-    transformers.LlamaForCausalLM(config).save_pretrained(str(folder))
-    tokenizer.save_pretrained(str(folder))
-    return folder
-
-
-def _example(i: int) -> dict[str, Any]:
-    return {
-        "messages": [
-            {"role": "system", "content": "Du bist Luna."},
-            {
-                "role": "user",
-                "content": (
-                    f"Kontext:\n[chunk c{i}] Tarif {i} kostet {30 + i} ct.\n\nFrage: Was kostet Tarif {i}?"
-                ),
-            },
-            {"role": "assistant", "content": f"Tarif {i} kostet {30 + i} ct [chunk c{i}]."},
-        ],
-        "meta": {},
-    }
-
-
-def _template(folder: Path, base: Path, **changes: Any) -> Path:
-    """A LoRA template for the tiny model whose gates every run passes (JSON is YAML)."""
-    text = {
-        "name": "tiny",
-        "base_model": str(base),
-        "dataset": {"name": DATASET},
-        "lora": {"r": 4, "alpha": 8, "dropout": 0.0, "target_modules": ["q_proj", "v_proj"]},
-        "training": {
-            "max_steps": 2,
-            "batch_size": 2,
-            "max_length": 96,
-            "save_every_steps": 1,
-            "learning_rate": 0.01,
-        },
-        "evaluation": {"test_examples": 2, "max_new_tokens": 4, "canaries": 1},
-        "gates": {
-            "min_win_rate_vs_base": 0.0,
-            "min_win_rate_vs_champion": 0.0,
-            "min_citation_validity": 0.0,
-            "min_refusal_correctness": 0.0,
-        },
-        **changes,
-    }
-    path = folder / f"lora-{len(list(folder.glob('lora-*')))}.yaml"
-    path.write_text(json.dumps(text), "utf-8")
-    return path
+    return build_tiny_base(tmp_path_factory.mktemp("tiny-llama"))
 
 
 @pytest.fixture(autouse=True)
@@ -103,16 +46,7 @@ def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     environment = cli_environment(monkeypatch, tmp_path, COLUMNS="200", LUNA_FINETUNE__TRACKING="false")
     container = build_container(load_settings())
     try:
-        splits = {
-            "train": [_example(i) for i in range(8)],
-            "val": [_example(i) for i in range(8, 10)],
-            "test": [_example(i) for i in range(10, 12)],
-        }
-        for split, rows in splits.items():
-            container.blobs.put(
-                f"datasets/{DATASET}/v1/sft/{split}.jsonl",
-                "".join(json.dumps(r) + "\n" for r in rows).encode(),
-            )
+        put_sft_splits(container.blobs, DATASET, small_sft_splits())
     finally:
         container.close()
     return environment
@@ -134,7 +68,7 @@ def test_with_no_adapter_registered_list_says_so() -> None:
 def test_an_adapter_is_trained_listed_evaluated_promoted_and_rolled_back_from_the_shell(
     tiny_base: Path, tmp_path: Path, cli_env: dict[str, str]
 ) -> None:
-    first = luna("run", "--config", str(_template(tmp_path, tiny_base)))
+    first = luna("run", "--config", str(write_template(tmp_path, tiny_base)))
 
     assert first.exit_code == 0, first.output
     assert f"Registered tiny@v1 from {DATASET}@v1" in first.output
@@ -159,7 +93,7 @@ def test_an_adapter_is_trained_listed_evaluated_promoted_and_rolled_back_from_th
         float(figures[key])  # a measured figure, not "–"
     assert "✓ win_rate_vs_base" in evaluated.output
 
-    second = luna("run", "--config", str(_template(tmp_path, tiny_base, promote="manual")))
+    second = luna("run", "--config", str(write_template(tmp_path, tiny_base, promote="manual")))
     assert second.exit_code == 0, second.output
     assert "Registered tiny@v2" in second.output and "✓ win_rate_vs_champion:" in second.output
     assert "Kept as a candidate (not promoted)." in second.output

@@ -10,7 +10,6 @@ points at it.
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -30,13 +29,18 @@ from luna.domain.jobs import Job, JobStatus
 from luna.settings import Settings
 from luna.workers.registry import PARAM_CHECKS, load_jobs
 from luna.workers.runner import start_in_process, stop_in_process
-from tests.conftest import smollm2_gguf
+from tests.integration.finetune_support import (
+    DATASET,
+    build_tiny_base,
+    put_sft_splits,
+    small_sft_splits,
+    write_template,
+)
 from tests.integration.support import wait_for_job
 
 pytestmark = pytest.mark.slow
 
 JOB = "finetune.run"
-DATASET = "tiny-qa"
 #: A run of the tiny model takes seconds; a loaded two-core machine may need far longer.
 RUN_SEC = 240.0
 NOW = datetime(2026, 11, 30, 10, tzinfo=UTC)
@@ -55,73 +59,13 @@ USEFULNESS = Threshold(
 @pytest.fixture(scope="module")
 def tiny_base(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A two-layer Llama with random weights and SmolLM2's tokenizer: trains in seconds on the CPU."""
-    transformers = pytest.importorskip("transformers")
-    gguf = smollm2_gguf()
-    folder = tmp_path_factory.mktemp("tiny-llama")
-    tokenizer = transformers.AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
-    config = transformers.LlamaConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=256,
-        tie_word_embeddings=True,
-    )
-    transformers.set_seed(0)
-    transformers.LlamaForCausalLM(config).save_pretrained(str(folder))
-    tokenizer.save_pretrained(str(folder))
-    return folder
-
-
-def _example(i: int) -> dict[str, Any]:
-    return {
-        "messages": [
-            {"role": "system", "content": "Du bist Luna."},
-            {
-                "role": "user",
-                "content": (
-                    f"Kontext:\n[chunk c{i}] Tarif {i} kostet {30 + i} ct.\n\nFrage: Was kostet Tarif {i}?"
-                ),
-            },
-            {"role": "assistant", "content": f"Tarif {i} kostet {30 + i} ct [chunk c{i}]."},
-        ],
-        "meta": {},
-    }
-
-
-def _template(path: Path, base: Path, **training: Any) -> Path:
-    """A LoRA template for the tiny model whose gates every finished run passes (JSON is YAML)."""
-    text = {
-        "name": "tiny",
-        "base_model": str(base),
-        "dataset": {"name": DATASET},
-        "lora": {"r": 4, "alpha": 8, "dropout": 0.0, "target_modules": ["q_proj", "v_proj"]},
-        "training": {
-            "max_steps": 2,
-            "batch_size": 2,
-            "max_length": 96,
-            "save_every_steps": 1,
-            "learning_rate": 0.01,
-            **training,
-        },
-        "evaluation": {"test_examples": 2, "max_new_tokens": 4, "canaries": 1},
-        "gates": {
-            "min_win_rate_vs_base": 0.0,
-            "min_win_rate_vs_champion": 0.0,
-            "min_citation_validity": 0.0,
-            "min_refusal_correctness": 0.0,
-        },
-    }
-    path.write_text(json.dumps(text), "utf-8")
-    return path
+    return build_tiny_base(tmp_path_factory.mktemp("tiny-llama"))
 
 
 @pytest.fixture
 def template(tmp_path: Path, tiny_base: Path) -> Path:
     """The configured template (``LUNA_FINETUNE__CONFIG_FILE``); a test may rewrite it."""
-    return _template(tmp_path / "lora.yaml", tiny_base)
+    return write_template(tmp_path / "lora.yaml", tiny_base)
 
 
 @pytest.fixture
@@ -130,15 +74,7 @@ def container(make_settings: Callable[..., Settings], template: Path) -> Iterato
         make_settings(LUNA_FINETUNE__TRACKING="false", LUNA_FINETUNE__CONFIG_FILE=str(template)), load_jobs
     )
     built.database.upgrade()
-    splits = {
-        "train": [_example(i) for i in range(8)],
-        "val": [_example(i) for i in range(8, 10)],
-        "test": [_example(i) for i in range(10, 12)],
-    }
-    for split, rows in splits.items():
-        built.blobs.put(
-            f"datasets/{DATASET}/v1/sft/{split}.jsonl", "".join(json.dumps(r) + "\n" for r in rows).encode()
-        )
+    put_sft_splits(built.blobs, DATASET, small_sft_splits())
     yield built
     stop_in_process(built)
     built.close()
@@ -174,7 +110,8 @@ def test_the_job_reports_its_progress_and_its_result_names_the_version_and_the_g
     assert done.status is JobStatus.SUCCEEDED, done.error
     assert messages[0] == "Daten vorbereiten"
     assert any(m.startswith("Schritt ") for m in messages), messages
-    assert any(m.startswith("Bewertung") for m in messages) and messages[-1] == "fertig", messages
+    # Progress is written at most every 0.5 s, so a short phase (the evaluation) may not show.
+    assert messages[-1] == "fertig", messages
     result = done.result
     assert result is not None
     assert (result["name"], result["version"], result["dataset"]) == ("tiny", 1, f"{DATASET}@v1")
@@ -205,7 +142,8 @@ def test_bad_params_are_refused_before_anything_is_queued(container: Container, 
 def test_a_cancelled_job_stops_after_a_checkpoint_and_says_how_to_resume(
     container: Container, template: Path, tiny_base: Path
 ) -> None:
-    _template(template, tiny_base, max_steps=2_000, save_every_steps=1_000)  # far longer than the test waits
+    # far longer than the test waits
+    write_template(template, tiny_base, training={"max_steps": 2_000, "save_every_steps": 1_000})
     start_in_process(container)
     job = submit(container, {})
     wait_for_job(

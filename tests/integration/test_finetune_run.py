@@ -8,7 +8,6 @@ seconds; that llama.cpp serves a trained adapter is shown with SmolLM2 itself in
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,92 +17,45 @@ import pytest
 from luna.container import Container, build_container
 from luna.domain.errors import Conflict, InvalidInput
 from luna.domain.finetune.registry import AdapterState
+from luna.domain.prompt_versions import packaged_prompt_text
 from luna.settings import Settings
-from tests.conftest import smollm2_gguf
+from tests.integration.finetune_support import (
+    DATASET,
+    build_tiny_base,
+    put_sft_splits,
+    sft_example,
+    write_template,
+)
 
 pytestmark = pytest.mark.slow
-
-DATASET = "tiny-qa"
 
 
 @pytest.fixture(scope="module")
 def tiny_base(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    transformers = pytest.importorskip("transformers")
-    gguf = smollm2_gguf()
-    folder = tmp_path_factory.mktemp("tiny-llama")
-    tokenizer = transformers.AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
-    config = transformers.LlamaConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=256,
-        tie_word_embeddings=True,
-    )
-    transformers.set_seed(0)
-    transformers.LlamaForCausalLM(config).save_pretrained(str(folder))
-    tokenizer.save_pretrained(str(folder))
-    return folder
+    return build_tiny_base(tmp_path_factory.mktemp("tiny-llama"))
 
 
-def _example(i: int, consent: str | None = None) -> dict[str, Any]:
-    meta = {} if consent is None else {"consent": consent}
-    return {
-        "messages": [
-            {"role": "system", "content": "Du bist Luna."},
-            {
-                "role": "user",
-                "content": (
-                    f"Kontext:\n[chunk c{i}] Tarif {i} kostet {30 + i} ct.\n\nFrage: Was kostet Tarif {i}?"
-                ),
-            },
-            {"role": "assistant", "content": f"Tarif {i} kostet {30 + i} ct [chunk c{i}]."},
-        ],
-        "meta": meta,
-    }
-
-
-def _template(tmp_path: Path, base: Path, **changes: Any) -> Path:
-    text = {
-        "name": "tiny",
-        "base_model": str(base),
-        "dataset": {"name": DATASET},
-        "lora": {"r": 4, "alpha": 8, "dropout": 0.0, "target_modules": ["q_proj", "v_proj"]},
-        "training": {
-            "max_steps": 4,
-            "batch_size": 2,
-            "max_length": 96,
-            "save_every_steps": 1,
-            "learning_rate": 0.01,
-        },
-        "evaluation": {"test_examples": 3, "max_new_tokens": 6, "canaries": 1},
-        "gates": {
-            "min_win_rate_vs_base": 0.0,
-            "min_win_rate_vs_champion": 0.0,
-            "min_citation_validity": 0.0,
-            "min_refusal_correctness": 0.0,
-        },
+def _template(folder: Path, base: Path, **changes: Any) -> Path:
+    """A template that trains four steps and judges three test examples (next free file in ``folder``)."""
+    return write_template(
+        folder,
+        base,
+        training={"max_steps": 4},
+        evaluation={"test_examples": 3, "max_new_tokens": 6},
         **changes,
-    }
-    path = tmp_path / f"lora-{len(list(tmp_path.glob('lora-*')))}.yaml"
-    path.write_text(json.dumps(text), "utf-8")  # JSON is YAML
-    return path
+    )
 
 
 @pytest.fixture
 def container(make_settings: Callable[..., Settings]) -> Iterator[Container]:
     c = build_container(make_settings(LUNA_FINETUNE__TRACKING="false"))
     c.database.upgrade()
-    prefix = f"datasets/{DATASET}/v1/sft"
     splits = {
-        "train": [_example(i) for i in range(8)] + [_example(99, consent="no")],
-        "val": [_example(i) for i in range(8, 10)],
-        "test": [_example(i) for i in range(10, 13)] + [_example(3)],
+        "train": [sft_example(i) for i in range(8)] + [sft_example(99, consent="no")],
+        "val": [sft_example(i) for i in range(8, 10)],
+        "test": [sft_example(i) for i in range(10, 13)] + [sft_example(3)],
     }
-    for split, rows in splits.items():
-        c.blobs.put(f"{prefix}/{split}.jsonl", "".join(json.dumps(r) + "\n" for r in rows).encode())
+    put_sft_splits(c.blobs, DATASET, splits)
     yield c
     c.close()
 
@@ -236,18 +188,20 @@ def test_runs_are_tracked_in_mlflow_with_the_champion_alias(
     c = build_container(make_settings())
     try:
         c.database.upgrade()
-        for split, rows in {"train": [_example(i) for i in range(6)], "test": [_example(20)]}.items():
-            c.blobs.put(
-                f"datasets/{DATASET}/v1/sft/{split}.jsonl",
-                "".join(json.dumps(r) + "\n" for r in rows).encode(),
-            )
+        put_sft_splits(
+            c.blobs, DATASET, {"train": [sft_example(i) for i in range(6)], "test": [sft_example(20)]}
+        )
+        # A prompt version is active: the run records it (seed 003: versioned models and prompts).
+        c.prompts.service.save(packaged_prompt_text() + "\n# Fassung 1\n", "test", "Fassung 1")
         result = c.finetune.service.run("test", _quiet, config_file=_template(tmp_path, tiny_base))
+        assert result["metrics"]["prompt_version"] == 1
         client = mlflow.MlflowClient(
             tracking_uri=f"sqlite:///{(c.settings.data_dir / 'mlflow' / 'mlflow.db').resolve()}"
         )
         run = client.get_run(result["metrics"]["mlflow_run_id"])
         assert run.info.run_name.startswith("luna-finetune-") and run.info.status == "FINISHED"
         assert run.data.params["lora.r"] == "4" and run.data.tags["dataset"] == f"{DATASET}@v1"
+        assert run.data.tags["prompt_version"] == "1"
         assert "loss" in run.data.metrics and "rouge_l" in run.data.metrics
         assert client.get_model_version_by_alias("tiny", "champion").tags["luna_version"] == "v1"
         c.finetune.registry.rollback("tiny", "test")  # back to the base model: no version is champion
