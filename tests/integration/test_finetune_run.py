@@ -172,6 +172,40 @@ def test_the_time_budget_stops_a_run_and_leaves_an_audited_alert(
     assert "finetune.stopped" in actions
 
 
+def test_a_budget_that_runs_out_on_the_last_step_still_finishes_the_run(
+    container: Container, tiny_base: Path, tmp_path: Path
+) -> None:
+    template = write_template(tmp_path, tiny_base, training={"max_steps": 1}, budgets={"max_minutes": 0.0001})
+    result = container.finetune.service.run("test", _quiet, config_file=template)
+
+    assert "stopped" not in result and result["version"] == 1 and result["metrics"]["steps"] == 1
+
+
+def test_a_long_context_is_shortened_so_the_answer_is_trained_on(
+    container: Container, tiny_base: Path, tmp_path: Path
+) -> None:
+    """TRL cuts a too-long example at its end, where the answer is, and then drops it: the context
+    is shortened instead, so every example is trained on."""
+    passage = "Der Netzbetreiber stellt die Entgelte für die Nutzung des Netzes in Rechnung. " * 40
+    long_examples = []
+    for i in range(4):
+        example = sft_example(i)
+        example["messages"][1]["content"] = (
+            f"Kontext:\n[chunk c{i}] {passage}\n\nFrage: Was kostet Tarif {i}?"
+        )
+        long_examples.append(example)
+    put_sft_splits(container.blobs, "long-qa", {"train": long_examples, "test": [sft_example(20)]})
+
+    result = container.finetune.service.run(
+        "test", _quiet, config_file=_template(tmp_path, tiny_base, dataset={"name": "long-qa"})
+    )
+
+    assert (
+        result["metrics"]["examples_context_shortened"] == 4 and result["metrics"]["examples_too_long"] == 0
+    )
+    assert result["metrics"]["steps"] == 4
+
+
 def test_a_template_with_a_wrong_value_is_refused_naming_the_key(
     container: Container, tmp_path: Path
 ) -> None:

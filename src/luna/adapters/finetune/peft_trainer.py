@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from luna.adapters.finetune.base_models import resolve_base
+from luna.adapters.finetune.fit_length import fitted
 from luna.adapters.finetune.frameworks import framework
 from luna.adapters.finetune.lora_gguf import write_lora_gguf
 from luna.domain.errors import Unavailable
@@ -42,11 +43,13 @@ class PeftLoraTrainer:
             transformers.trainer_utils.get_last_checkpoint(str(checkpoints)) if checkpoints.is_dir() else None
         )
         watcher = _watcher(transformers, progress, should_stop)
+        train, shortened, too_long = fitted(tokenizer, request.train, request.max_length)
+        val, _, _ = fitted(tokenizer, request.val[:_VAL_EXAMPLES], request.max_length)
         trainer = trl.SFTTrainer(
             model=model,
             args=_arguments(trl, request, checkpoints, device, precision),
-            train_dataset=_dataset(request.train),
-            eval_dataset=_dataset(request.val[:_VAL_EXAMPLES]) if request.val else None,
+            train_dataset=_dataset(train),
+            eval_dataset=_dataset(val) if val else None,
             processing_class=tokenizer,
             peft_config=peft.LoraConfig(
                 r=request.lora.r,
@@ -63,6 +66,7 @@ class PeftLoraTrainer:
         adapter_dir = request.output_dir / "adapter"
         trainer.model.save_pretrained(str(adapter_dir))
         metrics = _metrics(trainer, result.metrics, wall, request.val)
+        metrics.update(examples_context_shortened=float(shortened), examples_too_long=float(too_long))
         return TrainOutcome(
             adapter_dir=adapter_dir,
             steps=int(trainer.state.global_step),
@@ -138,6 +142,8 @@ def _watcher(transformers: Any, progress: Progress, should_stop: StopReason) -> 
             progress(int(state.global_step), int(state.max_steps), message)
 
         def on_step_end(self, args: Any, state: Any, control: Any, **_: Any) -> None:
+            if state.max_steps and state.global_step >= state.max_steps:
+                return  # the last step is done: the run ends as planned, whatever the clock says
             reason = should_stop()
             if reason is not None:
                 self.stopped = reason
