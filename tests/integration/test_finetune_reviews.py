@@ -113,6 +113,12 @@ def test_a_vote_for_the_side_that_holds_the_candidate_is_stored_as_candidate(con
     assert all(p.choice is None for p in reviews.pairs("chat", 1, "ben"))  # votes are per reviewer
     summary = reviews.summary("chat", 1)
     assert (summary.reviewed_pairs, summary.votes, summary.win_rate) == (3, 3, 0.5)
+    # The reference judge prefers the cited answer close to the reference in every pair; the reviewer
+    # agreed once in three: the judge's agreement with people is measured, not assumed.
+    assert summary.judge_agreement == pytest.approx(1 / 3)
+    assert "Übereinstimmung des Referenz-Richters mit diesen Stimmen: 33,3 %" in reviews.export_markdown(
+        "chat", 1
+    )
 
 
 def test_a_later_vote_replaces_the_earlier_one_in_the_count(container: Container) -> None:

@@ -36,6 +36,7 @@ from luna.domain.finetune.reviews import (
 from luna.domain.scores import AuditEntry
 from luna.ports.blobs import BlobStore
 from luna.ports.sql import Database
+from luna.services.finetune.metrics import context_chunk_ids, judge_pair
 from luna.services.finetune.registry import REVIEW_FILE
 
 #: What a reviewer may answer: side A is better, side B is better, or both are equally good.
@@ -83,6 +84,9 @@ class ReviewSummary:
     win_rate: float | None
     #: The stored ``win_rate_vs_champion`` gate's threshold (None when the version has none).
     threshold: float | None
+    #: How often the reference judge (``metrics.judge_pair``) gave the counted human verdict: the
+    #: judge's validation against people, measured on every version that has votes.
+    judge_agreement: float | None = None
 
     @property
     def below_threshold(self) -> bool:
@@ -195,13 +199,13 @@ class ReviewService:
 
     def summary(self, name: str, version: int) -> ReviewSummary:
         adapter, stored, votes = self._read(name, version)
-        return _summary(adapter, len(stored), votes)
+        return _summary(adapter, stored, votes)
 
     def export_markdown(self, name: str, version: int) -> str:
         """``finetune_reviews.md``: each pair with both answers by role and its votes; the human win-rate."""
         adapter, stored, votes = self._read(name, version)
         counted = current_votes(votes)
-        summary = _summary(adapter, len(stored), votes)
+        summary = _summary(adapter, stored, votes)
         lines = [
             f"# Menschliche Bewertung: {adapter.label}",
             "",
@@ -301,11 +305,13 @@ def _side(vote: Vote, a_is_candidate: bool) -> str:
     return "A" if (vote is Vote.CANDIDATE) == a_is_candidate else "B"
 
 
-def _summary(adapter: AdapterVersion, pairs: int, votes: Sequence[ReviewVote]) -> ReviewSummary:
+def _summary(
+    adapter: AdapterVersion, stored: Sequence[_Stored], votes: Sequence[ReviewVote]
+) -> ReviewSummary:
     counted = current_votes(votes)
     counts = vote_counts(counted)
     return ReviewSummary(
-        pairs=pairs,
+        pairs=len(stored),
         reviewed_pairs=len({v.pair_index for v in counted}),
         votes=len(counted),
         candidate=counts[Vote.CANDIDATE],
@@ -313,7 +319,19 @@ def _summary(adapter: AdapterVersion, pairs: int, votes: Sequence[ReviewVote]) -
         tie=counts[Vote.TIE],
         win_rate=human_win_rate(counted),
         threshold=champion_threshold(adapter.gates),
+        judge_agreement=_judge_agreement(stored, counted),
     )
+
+
+def _judge_agreement(stored: Sequence[_Stored], counted: Sequence[ReviewVote]) -> float | None:
+    """Share of counted votes whose verdict the reference judge gives the same pair."""
+    verdicts = {1.0: Vote.CANDIDATE, 0.0: Vote.OPPONENT, 0.5: Vote.TIE}
+    agree = [
+        verdicts[judge_pair(p.candidate, p.opponent, p.reference, context_chunk_ids(p.question))] == v.vote
+        for v in counted
+        if 0 <= v.pair_index < len(stored) and (p := stored[v.pair_index])
+    ]
+    return sum(agree) / len(agree) if agree else None
 
 
 def _percent(value: float) -> str:
@@ -337,6 +355,10 @@ def _summary_lines(summary: ReviewSummary) -> list[str]:
             else (": nicht erreicht" if summary.below_threshold else ": erreicht")
         )
         lines.append(f"- Schwelle des Champion-Gates: {_percent(summary.threshold)}{verdict}")
+    if summary.judge_agreement is not None:
+        lines.append(
+            f"- Übereinstimmung des Referenz-Richters mit diesen Stimmen: {_percent(summary.judge_agreement)}"
+        )
     lines.append("- Zählt die letzte Stimme jeder Person je Paar.")
     return lines
 
