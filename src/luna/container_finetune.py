@@ -64,6 +64,7 @@ class FinetuneParts:
     def service(self) -> FinetuneService:
         from luna.adapters.finetune.hf_generator import TransformersAnswerGenerator
         from luna.adapters.finetune.peft_trainer import PeftLoraTrainer
+        from luna.services.finetune.chat_judge import ChatJudge
         from luna.services.finetune.runs import FinetuneBackends, FinetuneService, FinetuneServiceSettings
         from luna.settings.loader import default_config_dir
 
@@ -76,5 +77,6 @@ class FinetuneParts:
             self.tracker,
             c.alert_notifier,
             prompt_version=lambda: c.prompts.active()[0],
+            judge=lambda: ChatJudge(c.chat) if c.settings.chat.kind in ("ollama", "openai") else None,
         )
         return FinetuneService(c.database, c.blobs, backends, self.registry, settings)

@@ -84,6 +84,7 @@ def test_a_run_trains_evaluates_registers_and_promotes_an_adapter_that_passes_it
     ):
         assert isinstance(result["metrics"][figure], float), figure
     assert result["targets"]["bleu"]["target"] == 35.0
+    assert result["metrics"]["judge"] == "reference"  # no chat model served elsewhere is configured
     champion = container.finetune.registry.champion("tiny")
     assert champion is not None and champion.version == 1 and champion.gates["passed"] is True
     files = container.blobs.list("models/finetune/tiny/v1/")

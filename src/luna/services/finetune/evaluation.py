@@ -35,7 +35,11 @@ def evaluate(
     test: Sequence[ChatExample],
     canaries: Sequence[Canary],
     max_new_tokens: int,
+    judge: metrics.Judge | None = None,
+    judge_name: str = "reference",
 ) -> dict[str, Any]:
+    """``judge`` replaces the reference judge for the win-rates (a configured chat model)."""
+    pairwise = judge or metrics.judge_pair
     prompts = [example[:-1] for example in test]
     references = [example[-1]["content"] for example in test]
     allowed = [metrics.context_chunk_ids(_user(example)) for example in test]
@@ -57,13 +61,16 @@ def evaluate(
         ),
         "pii_leaks": len(metrics.pii_leaks(candidate, [_text(p) for p in prompts])),
         "canary_leaks": metrics.canary_leaks(canary_answers, [s for c in canaries for s in c.secrets]),
-        "win_rate_vs_base": metrics.win_rate(candidate, base, references, allowed).rate,
+        "win_rate_vs_base": metrics.win_rate(candidate, base, references, allowed, judge=pairwise).rate,
+        "judge": judge_name,
         "win_rate_vs_champion": None,
     }
     opponent, opponent_kind = base, "base"
     if contenders.champion is not None:
         opponent = generator.answers(contenders.base_model, contenders.champion, prompts, max_new_tokens)
-        report["win_rate_vs_champion"] = metrics.win_rate(candidate, opponent, references, allowed).rate
+        report["win_rate_vs_champion"] = metrics.win_rate(
+            candidate, opponent, references, allowed, judge=pairwise
+        ).rate
         opponent_kind = "champion"
     # What the human review panel compares: the candidate against the version it would replace.
     report["review"] = [

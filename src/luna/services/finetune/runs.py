@@ -32,6 +32,7 @@ from luna.ports.blobs import BlobStore
 from luna.ports.finetune import AnswerGenerator, ExperimentTracker, LoraTrainer
 from luna.ports.flywheel import AlertNotifier
 from luna.ports.sql import Database
+from luna.services.finetune.chat_judge import ChatJudge
 from luna.services.finetune.data import Canary, PreparedData, dataset_prefix, prepare, read_splits
 from luna.services.finetune.evaluation import Contenders, evaluate
 from luna.services.finetune.model_card import model_card
@@ -57,6 +58,8 @@ class FinetuneBackends:
     notifier: AlertNotifier | None
     #: The prompt version Luna answers with now (0: the packaged ``prompts/luna.yml``), kept with the run.
     prompt_version: Callable[[], int] = lambda: 0
+    #: A chat model served elsewhere as the pairwise judge; None: the reference judge.
+    judge: Callable[[], ChatJudge | None] = lambda: None
 
 
 class FinetuneService:
@@ -222,12 +225,15 @@ class FinetuneService:
         champion = self._registry.champion(config.name)
         champion_dir = self._champion_dir(champion) if champion else None
         test = data.test[: config.evaluation.test_examples]
+        judge = self._b.judge()
         report = evaluate(
             self._b.generator,
             Contenders(base, outcome.adapter_dir, champion_dir),
             test,
             data.canaries,
             config.evaluation.max_new_tokens,
+            judge,
+            "reference" if judge is None else f"chat:{judge.name}",
         )
         checks = judge_gates(config.gates, report)
         metrics = {**outcome.metrics, **{k: v for k, v in report.items() if k != "review"}}
