@@ -146,7 +146,7 @@ def test_a_version_that_failed_its_gates_is_promoted_only_with_force(
 def test_a_cancelled_run_stops_after_a_checkpoint_and_resumes_from_it(
     container: Container, tiny_base: Path, tmp_path: Path
 ) -> None:
-    asked = iter([False, True])
+    asked = iter([False, False, True])  # before training, after step 1, after step 2
     stopped = container.finetune.service.run(
         "test", _quiet, lambda: next(asked, True), config_file=_template(tmp_path, tiny_base)
     )
@@ -158,6 +158,18 @@ def test_a_cancelled_run_stops_after_a_checkpoint_and_resumes_from_it(
     resumed = container.finetune.service.run("test", _quiet, resume=stopped["run_id"])
     assert resumed["metrics"]["resumed_from_step"] == 2 and resumed["metrics"]["steps"] == 4
     assert resumed["version"] == 1
+
+
+def test_a_run_cancelled_before_training_trains_nothing(
+    container: Container, tiny_base: Path, tmp_path: Path
+) -> None:
+    result = container.finetune.service.run(
+        "test", _quiet, lambda: True, config_file=_template(tmp_path, tiny_base)
+    )
+
+    assert (result["stopped"], result["steps"]) == ("abgebrochen", 0)
+    run = container.settings.data_dir / "finetune" / "runs" / result["run_id"]
+    assert (run / "data.json").is_file() and not (run / "checkpoints").exists()
 
 
 def test_the_time_budget_stops_a_run_and_leaves_an_audited_alert(
@@ -250,7 +262,7 @@ def test_a_run_started_again_under_the_same_name_continues_where_it_stopped(
     container: Container, tiny_base: Path, tmp_path: Path
 ) -> None:
     """A job re-queued after its worker died passes the same run name and resumes its checkpoint."""
-    asked = iter([False, True])
+    asked = iter([False, False, True])  # before training, after step 1, after step 2
     template = _template(tmp_path, tiny_base)
     first = container.finetune.service.run(
         "test", _quiet, lambda: next(asked, True), config_file=template, run_name="job-42"

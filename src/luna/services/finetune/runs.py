@@ -104,6 +104,10 @@ class FinetuneService:
         progress(0.02, "Daten vorbereiten")
         data = self._data(run_dir, config)
         base = self._b.trainer.base(config.base_model, self._s.work_dir / "base-models")
+        if cancelled():  # asked to stop while the data or the base model were prepared: no training
+            return self._stopped(
+                run_id, config, TrainOutcome(run_dir / "adapter", 0, "abgebrochen", 0), actor
+            )
         tracker = self._b.tracker()
         tracker_id = tracker.start(
             f"luna-finetune-{self._clock():%Y-%m-%d}", _params(config), self._tags(data, run_id)
