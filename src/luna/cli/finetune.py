@@ -10,8 +10,9 @@ that reads the registry migrates the database first, so it works on a fresh or j
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -22,11 +23,13 @@ from rich.table import Table
 from luna.cli.context import state
 from luna.domain.errors import LunaError
 from luna.domain.finetune.registry import AdapterVersion
+from luna.services.finetune.registry import AdapterRegistry
 
 app = typer.Typer(
     help="LoRA fine-tuning: runs, gates, versions, promotion and rollback.", no_args_is_help=True
 )
 console = Console()
+T = TypeVar("T")
 ACTOR = "cli"
 
 
@@ -84,14 +87,7 @@ def status(ctx: typer.Context) -> None:
 @app.command("list")
 def list_versions(ctx: typer.Context, name: str = typer.Argument(None, help="Only this adapter")) -> None:
     """Registered adapter versions with their state and gates."""
-    container = state(ctx).container()
-    try:
-        container.database.upgrade()
-        versions = container.finetune.registry.list(name)
-    except LunaError as error:
-        raise _fail(error.message, 2) from None
-    finally:
-        container.close()
+    versions = _with_registry(ctx, lambda r: r.list(name))
     if not versions:
         console.print("No adapters registered yet.")
         return
@@ -112,14 +108,7 @@ def list_versions(ctx: typer.Context, name: str = typer.Argument(None, help="Onl
 @app.command("eval")
 def show_eval(ctx: typer.Context, name: str, version: int) -> None:
     """A version's evaluation as it was measured when it was registered: figures and each gate."""
-    container = state(ctx).container()
-    try:
-        container.database.upgrade()
-        adapter = container.finetune.registry.get(name, version)
-    except LunaError as error:
-        raise _fail(error.message, 2) from None
-    finally:
-        container.close()
+    adapter = _with_registry(ctx, lambda r: r.get(name, version))
     _print_gates(adapter)
 
 
@@ -131,31 +120,29 @@ def promote(
     force: bool = typer.Option(False, "--force", help="Promote although a gate failed (audited)"),
 ) -> None:
     """Make a version the champion that the llama.cpp chat backend serves."""
-    container = state(ctx).container()
-    try:
-        container.database.upgrade()
-        adapter = container.finetune.registry.promote(name, version, ACTOR, force=force)
-    except LunaError as error:
-        raise _fail(error.message, 2) from None
-    finally:
-        container.close()
+    adapter = _with_registry(ctx, lambda r: r.promote(name, version, ACTOR, force=force))
     console.print(f"{adapter.label} is now the champion.")
 
 
 @app.command("rollback")
 def rollback(ctx: typer.Context, name: str) -> None:
     """Archive the champion and restore the one promoted before it (or the base model)."""
+    restored = _with_registry(ctx, lambda r: r.rollback(name, ACTOR))
+    console.print(
+        f"{restored.label} serves again." if restored else "No earlier champion: the base model serves."
+    )
+
+
+def _with_registry(ctx: typer.Context, use: Callable[[AdapterRegistry], T]) -> T:
+    """``use`` on the adapter registry of a migrated database; a Luna error is one red line, exit 2."""
     container = state(ctx).container()
     try:
         container.database.upgrade()
-        restored = container.finetune.registry.rollback(name, ACTOR)
+        return use(container.finetune.registry)
     except LunaError as error:
         raise _fail(error.message, 2) from None
     finally:
         container.close()
-    console.print(
-        f"{restored.label} serves again." if restored else "No earlier champion: the base model serves."
-    )
 
 
 def _print_result(result: dict[str, Any]) -> None:
