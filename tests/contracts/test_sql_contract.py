@@ -29,6 +29,9 @@ from tests.contracts.sql_support import (
     sqlite_url,
 )
 
+#: A well-formed ID that no row has (fixed, so every test worker collects the same test names).
+UNKNOWN_ID = "5b0f6c1e-7a2d-4c3b-9e1f-0a1b2c3d4e5f"
+
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 
 
@@ -122,7 +125,7 @@ def test_a_user_id_must_be_a_uuid_to_be_created(database: SqlDatabase) -> None:
         uow.users.get_or_create("alice")
 
 
-@pytest.mark.parametrize("garbage", ["", "not-a-uuid", "1234", "'; DROP TABLE users; --", str(uuid.uuid4())])
+@pytest.mark.parametrize("garbage", ["", "not-a-uuid", "1234", "'; DROP TABLE users; --", UNKNOWN_ID])
 def test_unknown_or_garbage_ids_find_nothing(database: SqlDatabase, garbage: str) -> None:
     with database.unit_of_work() as uow:
         assert uow.users.get(garbage) is None

