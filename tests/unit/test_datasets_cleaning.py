@@ -127,6 +127,40 @@ def test_each_outlier_method_finds_a_spike_and_nulls_are_never_outliers(method: 
     assert 60 in found.to_list() and len(found) <= 2
 
 
+@pytest.mark.parametrize("method", ["zscore", "iqr", "isolation_forest"])
+def test_outliers_come_most_extreme_first_so_the_examples_show_the_worst(method: str) -> None:
+    """Seven spikes, the largest last in the file: a report's five examples start with it. (The forest
+    ranks by its anomaly score, which also weighs the hour, so only its first place is the value's.)"""
+    spikes = {70 + n: str(10 + n) for n in range(7)}
+    values = [spikes.get(n, str(1.0 + (n % 5) / 10)) for n in range(77)]
+    raw = pl.DataFrame(
+        {
+            "meter_id": ["m"] * 77,
+            "ts": [f"2024-01-{1 + n // 24:02d}T{n % 24:02d}:00Z" for n in range(77)],
+            "consumption_kw": values,
+        }
+    )
+    frame = to_canonical(raw, "meter_reading", None, "r")
+    threshold = 0.09 if method == "isolation_forest" else None
+    found = outlier_rows(frame, "consumption_kw", method, threshold, None)  # type: ignore[arg-type]
+    ranked = 3 if method != "isolation_forest" else 1
+    assert found.to_list()[:ranked] == [76, 75, 74][:ranked]
+    pipeline = Pipeline.model_validate(
+        {
+            "name": "p",
+            "record": "meter_reading",
+            "sources": [{"kind": "file", "name": "a", "path": "x.csv"}],
+            "steps": [
+                {"step": "outliers", "column": "consumption_kw", "method": method, "threshold": threshold}
+            ],
+        }
+    )
+    examples = next(
+        step for step in clean(frame, pipeline).steps if step.step.startswith("outliers")
+    ).examples
+    assert [example["consumption_kw"] for example in examples][:ranked] == [16.0, 15.0, 14.0][:ranked]
+
+
 def test_personal_data_is_redacted_and_flagged() -> None:
     pipeline = Pipeline.model_validate(
         {

@@ -123,13 +123,12 @@ def _step_name(step: Step) -> str:
 def _examples(
     frame: pl.DataFrame, rows: pl.Series | Sequence[int], reason: pl.DataFrame | None = None
 ) -> list[dict[str, Any]]:
-    picked = frame.filter(
-        pl.col(ROW).is_in(
-            list(rows)[:EXAMPLES] if not isinstance(rows, pl.Series) else rows.head(EXAMPLES).to_list()
-        )
-    )
+    """The first ``EXAMPLES`` of ``rows`` in the order given (outliers come most extreme first)."""
+    wanted = list(rows)[:EXAMPLES] if not isinstance(rows, pl.Series) else rows.head(EXAMPLES).to_list()
+    order = pl.DataFrame({ROW: wanted}, schema={ROW: frame.schema[ROW]})
+    picked = order.join(frame, on=ROW, how="inner", maintain_order="left")
     if reason is not None:
-        picked = picked.join(reason, on=ROW, how="left")
+        picked = picked.join(reason, on=ROW, how="left", maintain_order="left")
     return [_jsonable(row) for row in picked.drop(FLAGS).head(EXAMPLES).to_dicts()]
 
 

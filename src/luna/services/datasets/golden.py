@@ -4,7 +4,8 @@ A golden question names its document and 1–3 needles, verbatim passages a righ
 citation must contain (``luna.domain.evaluation``). From a rated answer: the document is the item of
 its first cited chunk (``item:<id>``), the needles are the sentences of that chunk the answer quotes,
 or the chunk's first sentence when it quotes none. Pairs without a cited passage cannot say where the
-answer stands and are left out (counted). The set is written where ``luna eval run --golden`` reads it.
+answer stands, and a question already in the set would repeat its id: both are left out (counted).
+The set is written where ``luna eval run --golden`` reads it.
 """
 
 from __future__ import annotations
@@ -33,12 +34,16 @@ def golden_entries(version: DatasetVersion, frame: pl.DataFrame) -> list[dict[st
         & pl.col("context").is_not_null()
     )
     entries = []
+    seen: set[str] = set()
     for question, answer, context, document in usable.select(
         "question", "answer", "context", "document"
     ).iter_rows():
         needles = needles_for(answer, context)
-        if needles:
-            digest = hashlib.sha256(question.encode("utf-8")).hexdigest()[:12]
+        digest = hashlib.sha256(question.encode("utf-8")).hexdigest()[:12]
+        # A question asked twice keeps its first passage: ids must be unique, or the evaluation core
+        # refuses the whole set (templated questions repeat across passages of one document).
+        if needles and digest not in seen:
+            seen.add(digest)
             entries.append(
                 {
                     "id": f"{version.dataset}-{digest}",

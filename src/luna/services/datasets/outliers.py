@@ -23,7 +23,8 @@ _FOREST_SAMPLE = 256
 def outlier_rows(
     frame: pl.DataFrame, column: str, method: Method, threshold: float | None, by: str | None
 ) -> pl.Series:
-    """The ``_row`` of every outlier in ``column`` (nulls are never outliers)."""
+    """The ``_row`` of every outlier in ``column``, the most extreme first, so a report's few examples
+    show the worst readings rather than whichever came first (nulls are never outliers)."""
     limit = threshold if threshold is not None else DEFAULT_THRESHOLDS[method]
     if method == "isolation_forest":
         return _forest(frame, column, limit)
@@ -35,14 +36,16 @@ def outlier_rows(
 
     if method == "zscore":
         z = (value - grouped(value.mean())) / grouped(value.std())
-        mask = z.abs() > limit
+        mask, severity = z.abs() > limit, z.abs()
     else:
         q1, q3 = grouped(value.quantile(0.25)), grouped(value.quantile(0.75))
         spread = q3 - q1
         # A group whose middle half is one value (an appliance idle 85 % of the hours) has no spread
         # to judge by: every hour of use would be an "outlier". Such groups are left to the other methods.
         mask = (spread > 0) & ((value < q1 - limit * spread) | (value > q3 + limit * spread))
-    return frame.filter(mask.fill_null(False))[ROW]
+        severity = pl.max_horizontal(q1 - value, value - q3) / spread
+    flagged = frame.with_columns(severity.alias("_severity")).filter(mask.fill_null(False))
+    return flagged.sort("_severity", descending=True, maintain_order=True)[ROW]
 
 
 def _forest(frame: pl.DataFrame, column: str, contamination: float) -> pl.Series:
@@ -65,4 +68,6 @@ def _forest(frame: pl.DataFrame, column: str, contamination: float) -> pl.Series
         random_state=0,
     )
     labels = forest.fit_predict(matrix)
-    return present.filter(pl.Series(labels == -1))[ROW]
+    # score_samples: the lower, the more abnormal
+    scored = present.with_columns(pl.Series("_severity", -forest.score_samples(matrix)))
+    return scored.filter(pl.Series(labels == -1)).sort("_severity", descending=True, maintain_order=True)[ROW]
