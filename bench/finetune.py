@@ -5,9 +5,12 @@
 A fresh data dir with the default profile ingests German law texts from ``shared/corpus/gesetze``
 through Luna's real ingest; the ``documents-qa`` pipeline turns their passages into templated questions
 answered from a cited passage (``config/pipelines/documents-qa.yaml``: 70/15/15 split by question, seed
-42); ``luna finetune run`` with the packaged template (``config/finetune/lora.yaml``) converts the
+42); ``luna finetune run`` with the packaged template (``config/finetune/lora.yaml``; the regression set's
+documents folder added) converts the
 SmolLM2 GGUF once, trains, exports the adapter for llama.cpp, evaluates candidate and base model on the
-held-out test split, judges the gates and registers the version (MLflow tracking on).
+held-out test split and on a regression set (the team's golden questions about these laws from
+``bench/questions_de.yaml`` plus five unanswerable ones, asked through Luna's answer path), judges the
+gates and registers the version (MLflow tracking on).
 
 Reported: wall time of each phase and of the whole run (data → train → eval → register; goal ≤ 20 min
 on two cores), training tokens/s and peak RSS, and base vs fine-tuned on the test split: win-rate of
@@ -30,6 +33,8 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 from luna.container import Container, build_container
 from luna.domain.errors import Conflict
@@ -62,6 +67,18 @@ def progress_printer(label: str) -> Any:
             print(f"  [{label}] {fraction:4.0%} {message}", flush=True)
 
     return progress
+
+
+def write_regression_set(data_dir: Path, laws: list[str]) -> int:
+    """The team's golden questions about the ingested laws and five it must refuse, where the template's
+    ``regression_sets`` (``eval/golden``) finds them."""
+    answerable = yaml.safe_load((REPO / "bench" / "questions_de.yaml").read_text("utf-8"))
+    unanswerable = yaml.safe_load((REPO / "bench" / "unanswerable_de.yaml").read_text("utf-8"))
+    chosen = [q for q in answerable if q.get("file") in laws] + unanswerable[:5]
+    folder = data_dir / "eval" / "golden"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "bench-laws.yaml").write_text(yaml.safe_dump(chosen, allow_unicode=True), "utf-8")
+    return len(chosen)
 
 
 def resume_demo(container: Container, work: Path) -> dict[str, Any]:
@@ -114,6 +131,7 @@ def main() -> None:
                     )
                 )
         figures["ingest_seconds"] = time.perf_counter() - started
+        figures["regression_questions"] = write_regression_set(WORK / "var", args.laws.split(","))
         run_started = time.perf_counter()
         dataset = container.services.datasets.run("documents-qa")
         figures["dataset_seconds"] = time.perf_counter() - run_started
@@ -121,7 +139,12 @@ def main() -> None:
             "status": str(dataset.status),
             "records": dataset.report.get("records") if hasattr(dataset, "report") else None,
         }
-        result = container.finetune.service.run("bench", progress_printer("run"))
+        template = container.finetune.service.config().model_dump(mode="json")
+        template["evaluation"]["regression_documents"] = str(SHARED / "corpus" / "gesetze")
+        (WORK / "lora.yaml").write_text(json.dumps(template), "utf-8")  # the packaged one + the laws' folder
+        result = container.finetune.service.run(
+            "bench", progress_printer("run"), config_file=WORK / "lora.yaml"
+        )
         figures["finetune_seconds"] = time.perf_counter() - run_started - figures["dataset_seconds"]
         figures["data_to_register_seconds"] = time.perf_counter() - run_started
         figures["result"] = result
@@ -163,8 +186,12 @@ def main() -> None:
         "refusal_correctness",
         "canary_leaks",
         "pii_leaks",
+        "regression_score",
+        "regression_opponent_score",
     ):
         print(f"{key:>22}: {m.get(key)}")
+    regression = m.get("regression", {})
+    print("regression:", {k: v for k, v in regression.items() if k not in ("better", "worse")})
     print("gates passed:", figures["result"]["gates"]["passed"], "| data:", figures["result"]["data"])
     print("resume:", figures.get("resume"))
 

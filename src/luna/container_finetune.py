@@ -14,6 +14,8 @@ from luna.ports.finetune import ExperimentTracker
 
 if TYPE_CHECKING:
     from luna.container import Container
+    from luna.ports.chat import ChatModel
+    from luna.services.evaluation.evaluation import EvaluationService
     from luna.services.finetune.fallback import KpiFallback
     from luna.services.finetune.registry import AdapterRegistry
     from luna.services.finetune.reviews import ReviewService
@@ -65,6 +67,7 @@ class FinetuneParts:
         from luna.adapters.finetune.hf_generator import TransformersAnswerGenerator
         from luna.adapters.finetune.peft_trainer import PeftLoraTrainer
         from luna.services.finetune.chat_judge import ChatJudge
+        from luna.services.finetune.regression import RegressionEvaluation
         from luna.services.finetune.runs import FinetuneBackends, FinetuneService, FinetuneServiceSettings
         from luna.settings.loader import default_config_dir
 
@@ -73,10 +76,35 @@ class FinetuneParts:
         settings = FinetuneServiceSettings(config, s.data_dir / "finetune")
         backends = FinetuneBackends(
             PeftLoraTrainer(),
-            TransformersAnswerGenerator(),
+            TransformersAnswerGenerator,
             self.tracker,
             c.alert_notifier,
             prompt_version=lambda: c.prompts.active()[0],
             judge=lambda: ChatJudge(c.chat) if c.settings.chat.kind in ("ollama", "openai") else None,
+            regression=RegressionEvaluation(self._evaluation_for, s.data_dir),
         )
         return FinetuneService(c.database, c.blobs, backends, self.registry, settings)
+
+    def _evaluation_for(self, chat: ChatModel) -> EvaluationService:
+        """The evaluation core with ``chat`` writing Luna's answers: the same retrieval, answer gate,
+        prompt version and checks as ``/rag/ask``, and runs kept beside ``luna eval``'s."""
+        from luna.services.evaluation.evaluation import EvaluationService
+        from luna.services.knowledge.answering import AnswerService
+
+        c, s = self._c, self._c.settings
+        kb = c.services.knowledge
+        answers = AnswerService(
+            kb.retrieval,
+            chat,
+            c.fallback_chat,
+            c.prompts.active,
+            min_dense_score=s.rag.min_dense_score,
+            gate=c.answer_gate,
+        )
+        return EvaluationService(
+            c.database,
+            kb.retrieval,
+            answers,
+            s.data_dir / "eval" / "runs",
+            lambda: {"embedder": c.embedder.model_name, "chat": chat.model_name, "finetune": True},
+        )

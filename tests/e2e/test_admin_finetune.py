@@ -57,7 +57,13 @@ def register(container: Container, version: int, *, passed: bool) -> None:
         "chat-sft@v3",
         f"e2e-job-{version}",
         blob_prefix(NAME, version),
-        metrics={"win_rate_vs_base": 0.8 if passed else 0.4, "rouge_l": 0.412 if passed else 0.205},
+        metrics={
+            "win_rate_vs_base": 0.8 if passed else 0.4,
+            "rouge_l": 0.412 if passed else 0.205,
+            "regression": {"opponent": "base"},
+            "regression_score": 0.75 if passed else 0.4,
+            "regression_opponent_score": 0.7,
+        },
         gates={"passed": passed, "checks": checks},
     )
     with container.database.unit_of_work() as uow:
@@ -96,6 +102,7 @@ def test_the_operator_reviews_blind_promotes_and_rolls_back(
     expect(table).to_contain_text(f"{NAME}@v1")
     expect(table).to_contain_text("nicht bestanden")
     expect(table).to_contain_text("0,412")  # ROUGE-L
+    expect(table).to_contain_text("75 % (Basis: 70 %)")  # the golden sets through Luna's answer path
 
     # The blind review of version 1: no answer says whose it is.
     page.get_by_role("button", name=f"Prüfen: {NAME}@v1").click()

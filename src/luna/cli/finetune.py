@@ -154,7 +154,10 @@ def _print_result(result: dict[str, Any]) -> None:
     console.print(json.dumps(result["targets"], ensure_ascii=False))
     for check in result["gates"]["checks"]:
         mark = "[green]✓[/green]" if check["passed"] else "[red]✗[/red]"
-        console.print(f"{mark} {check['gate']}: {_figure(check['value'])} (threshold {check['threshold']:g})")
+        note = f" – {escape(check['note'])}" if check.get("note") else ""
+        console.print(
+            f"{mark} {check['gate']}: {_figure(check['value'])} (threshold {check['threshold']:g}){note}"
+        )
     console.print(
         "Promoted: now the champion." if result["promoted"] else "Kept as a candidate (not promoted)."
     )
@@ -173,6 +176,8 @@ def _print_gates(adapter: AdapterVersion) -> None:
         "win_rate_vs_champion",
         "canary_leaks",
         "pii_leaks",
+        "regression_score",
+        "regression_opponent_score",
         "train_seconds",
     ):
         console.print(f"  {key}: {_figure(adapter.metrics.get(key))}")

@@ -248,7 +248,9 @@ HELP_ROUTES: Mapping[str, HelpRoute] = {
             "rollen zurück und bewerten ihre Antworten blind.",
             "Wie entscheide ich, ob eine neue Adapter-Version Champion werden soll?",
             "Jede Version wurde nach dem Training automatisch geprüft: Gewinnrate gegen das Basismodell und "
-            "den Champion, gültige Quellen, richtige Ablehnungen und keine Datenlecks. Unter „Prüfen“ "
+            "den Champion, gültige Quellen, richtige Ablehnungen, keine Datenlecks und die Golden-Fragen "
+            "der Evaluation, über Lunas echten Antwortweg gestellt: „Golden-Fragen richtig“ darf nicht "
+            "spürbar unter dem Wert des Champions (oder Basismodells) liegen. Unter „Prüfen“ "
             "vergleichen Sie die Antworten auf Testfragen paarweise, ohne zu wissen, welche von der neuen "
             "Version stammt. Liegt die menschliche Gewinnrate unter der Schwelle des Champion-Gates, lässt "
             "sich die Version nur einsetzen, wenn Sie die Prüfung ausdrücklich übergehen. „Zurückrollen“ "

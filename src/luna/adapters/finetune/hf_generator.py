@@ -2,11 +2,14 @@
 
 Batches of prompts are padded on the left (a decoder continues from the right end) and decoded with
 ``do_sample=False``, so the same model and prompts give the same answers in every run. On a CUDA host
-the model runs there (bf16 where the GPU has it), on the CPU in fp32.
+the model runs there (bf16 where the GPU has it), on the CPU in fp32. The last model loaded stays in
+memory: the regression sets ask one question at a time through Luna's answer path, and loading the
+model for each would cost more than answering.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -18,9 +21,28 @@ _BATCH = 8
 
 
 class TransformersAnswerGenerator:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._loaded: tuple[tuple[Path, Path | None], Any, Any] | None = None
+
     def answers(
         self, base_model: Path, adapter_dir: Path | None, prompts: Sequence[ChatExample], max_new_tokens: int
     ) -> list[str]:
+        torch = framework("torch")
+        with self._lock:
+            tokenizer, model = self._model(base_model, adapter_dir)
+            out: list[str] = []
+            with torch.inference_mode():
+                for start in range(0, len(prompts), _BATCH):
+                    out.extend(_batch(tokenizer, model, prompts[start : start + _BATCH], max_new_tokens))
+            return out
+
+    def _model(self, base_model: Path, adapter_dir: Path | None) -> tuple[Any, Any]:
+        """The tokenizer and model for this base and adapter: the ones in memory, or loaded now."""
+        key = (base_model, adapter_dir)
+        if self._loaded is not None and self._loaded[0] == key:
+            return self._loaded[1], self._loaded[2]
+        self._loaded = None  # the previous model is freed before the next one loads
         torch, transformers = framework("torch"), framework("transformers")
         tokenizer = transformers.AutoTokenizer.from_pretrained(str(base_model), padding_side="left")
         if tokenizer.pad_token is None:
@@ -31,11 +53,8 @@ class TransformersAnswerGenerator:
         if adapter_dir is not None:
             model = framework("peft").PeftModel.from_pretrained(model, str(adapter_dir))
         model.to("cuda" if cuda else "cpu").eval()
-        out: list[str] = []
-        with torch.inference_mode():
-            for start in range(0, len(prompts), _BATCH):
-                out.extend(_batch(tokenizer, model, prompts[start : start + _BATCH], max_new_tokens))
-        return out
+        self._loaded = (key, tokenizer, model)
+        return tokenizer, model
 
 
 def _batch(tokenizer: Any, model: Any, prompts: Sequence[ChatExample], max_new_tokens: int) -> list[str]:

@@ -25,9 +25,12 @@ class GateCheck:
     note: str | None = None
 
 
-def judge_gates(gates: GateSection, report: Mapping[str, float | None]) -> list[GateCheck]:
+def judge_gates(
+    gates: GateSection, report: Mapping[str, float | None], regression: Mapping[str, Any] | None = None
+) -> list[GateCheck]:
     """One check per gate; a figure the report lacks fails its gate, except the champion comparison
-    when there is no champion yet (then the base-model gate is the comparison that counts)."""
+    when there is no champion yet (then the base-model gate is the comparison that counts) and the
+    regression sets when none is configured or found."""
     checks = [
         _at_least("win_rate_vs_base", report, gates.min_win_rate_vs_base),
         _at_least("citation_validity", report, gates.min_citation_validity),
@@ -41,7 +44,18 @@ def judge_gates(gates: GateSection, report: Mapping[str, float | None]) -> list[
         )
     else:
         checks.insert(1, _at_least("win_rate_vs_champion", report, gates.min_win_rate_vs_champion))
-    return checks
+    return [*checks, _regression(regression or {}, gates.max_regression_drop)]
+
+
+def _regression(regression: Mapping[str, Any], max_drop: float) -> GateCheck:
+    """The candidate answers the regression sets no worse than its opponent, within ``max_drop``; sets
+    that could not be asked fail the gate (with the reason), absent sets pass it (with a note)."""
+    if "error" in regression:
+        return GateCheck("regression_drop", None, max_drop, False, str(regression["error"]))
+    if "score" not in regression:
+        return GateCheck("regression_drop", None, max_drop, True, str(regression.get("note", "")) or None)
+    drop = round(float(regression["opponent_score"]) - float(regression["score"]), 6)
+    return GateCheck("regression_drop", drop, max_drop, drop <= max_drop, f"gegen {regression['opponent']}")
 
 
 def gate_result(checks: list[GateCheck]) -> dict[str, Any]:

@@ -2,7 +2,8 @@
 
 Steps: read the template → prepare the data (consent, redaction, canaries, leak check; kept in the run
 folder so a resumed run trains on the same examples) → train (resuming from the last checkpoint) →
-export the adapter for llama.cpp → evaluate against the base model and the champion → judge the gates →
+export the adapter for llama.cpp → evaluate against the base model and the champion, on the test split
+and on the evaluation core's regression sets (``regression.py``) → judge the gates →
 register the version (files in the blob store, state in SQL) → promote it when the template says
 ``promote: auto`` and every gate passed. A run that hits its time budget or is cancelled stops after a
 checkpoint, raises an alert and can be resumed with ``luna finetune run --resume <run_id>``.
@@ -37,6 +38,7 @@ from luna.services.finetune.data import Canary, PreparedData, dataset_prefix, pr
 from luna.services.finetune.evaluation import Contenders, evaluate
 from luna.services.finetune.model_card import model_card
 from luna.services.finetune.registry import GGUF_FILE, REVIEW_FILE, AdapterRegistry, blob_prefix
+from luna.services.finetune.regression import RegressionEvaluation
 
 log = logging.getLogger(__name__)
 #: (fraction 0…1, message) while the run goes on; raises to stop it (a cancelled job).
@@ -53,13 +55,16 @@ class FinetuneServiceSettings:
 @dataclass(frozen=True, slots=True)
 class FinetuneBackends:
     trainer: LoraTrainer
-    generator: AnswerGenerator
+    #: A new generator per run: it keeps the model it answered with last in memory until the run ends.
+    generator: Callable[[], AnswerGenerator]
     tracker: Callable[[], ExperimentTracker]
     notifier: AlertNotifier | None
     #: The prompt version Luna answers with now (0: the packaged ``prompts/luna.yml``), kept with the run.
     prompt_version: Callable[[], int] = lambda: 0
     #: A chat model served elsewhere as the pairwise judge; None: the reference judge.
     judge: Callable[[], ChatJudge | None] = lambda: None
+    #: The evaluation core's regression sets through Luna's answer path; None: not asked.
+    regression: RegressionEvaluation | None = None
 
 
 class FinetuneService:
@@ -229,9 +234,9 @@ class FinetuneService:
         champion = self._registry.champion(config.name)
         champion_dir = self._champion_dir(champion) if champion else None
         test = data.test[: config.evaluation.test_examples]
-        judge = self._b.judge()
+        judge, generator = self._b.judge(), self._b.generator()
         report = evaluate(
-            self._b.generator,
+            generator,
             Contenders(base, outcome.adapter_dir, champion_dir),
             test,
             data.canaries,
@@ -239,9 +244,25 @@ class FinetuneService:
             judge,
             "reference" if judge is None else f"chat:{judge.name}",
         )
-        checks = judge_gates(config.gates, report)
+        progress(0.85, "Regressionssätze: Kandidat und Gegner antworten über Lunas Antwortweg")
+        opponent = ("champion", champion_dir) if champion_dir else ("base", None)
+        regression = (
+            self._b.regression.run(
+                generator,
+                base,
+                {"candidate": outcome.adapter_dir, opponent[0]: opponent[1]},
+                config.evaluation,
+                f"finetune {run_dir.name}",
+            )
+            if self._b.regression is not None
+            else {"note": "nicht eingerichtet"}
+        )
+        checks = judge_gates(config.gates, report, regression)
         metrics = {**outcome.metrics, **{k: v for k, v in report.items() if k != "review"}}
         metrics.update(
+            regression=regression,
+            regression_score=regression.get("score"),
+            regression_opponent_score=regression.get("opponent_score"),
             prompt_version=self._b.prompt_version(),
             steps=outcome.steps,
             resumed_from_step=outcome.resumed_from_step,

@@ -44,6 +44,7 @@ GATE_NAMES: Final = {
     "refusal_correctness": "richtige Ablehnungen",
     "canary_leaks": "Kanarien-Lecks",
     "pii_leaks": "personenbezogene Daten",
+    "regression_drop": "Rückgang auf den Regressionssätzen",
 }
 _COLUMNS: Final = [
     {"name": name, "label": label, "field": name, "align": "left"}
@@ -54,6 +55,7 @@ _COLUMNS: Final = [
         ("gates", "Gates"),
         ("win_base", "Gewinnrate ggü. Basis"),
         ("rouge", "ROUGE-L"),
+        ("golden", "Golden-Fragen richtig"),
         ("human", "Menschliche Bewertung"),
         ("created", "Erstellt"),
         ("actions", "Aktionen"),
@@ -208,6 +210,16 @@ def _metric(adapter: AdapterVersion, key: str) -> float | None:
     return float(value) if isinstance(value, int | float) else None
 
 
+def _golden(adapter: AdapterVersion) -> str:
+    """The regression sets' share of right answers, beside the opponent's (``finetune/regression.py``)."""
+    score, opponent = _metric(adapter, "regression_score"), _metric(adapter, "regression_opponent_score")
+    regression = adapter.metrics.get("regression")
+    against = regression.get("opponent") if isinstance(regression, dict) else None
+    if score is None or opponent is None:
+        return "–"
+    return f"{de_percent(score)} ({'Champion' if against == 'champion' else 'Basis'}: {de_percent(opponent)})"
+
+
 def _human(summary: ReviewSummary | None) -> str:
     if summary is None or summary.win_rate is None:
         return "–"
@@ -227,6 +239,7 @@ def _row(adapter: AdapterVersion, summary: ReviewSummary | None) -> dict[str, An
         "gates": "bestanden" if passed else "nicht bestanden",
         "win_base": "–" if win_base is None else de_percent(win_base),
         "rouge": "–" if rouge is None else de_number(rouge, 3),
+        "golden": _golden(adapter),
         "human": _human(summary),
         "created": de_datetime(adapter.created_at),
         "champion": adapter.state is AdapterState.CHAMPION,
