@@ -24,9 +24,8 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import numpy as np
 from corpus_container import WORK
-from sklearn.linear_model import LogisticRegression
+from heldout import refusal_table
 
 FEATURES = WORK.parent / "retrieval_features.json"
 DEPTH = 40
@@ -90,29 +89,6 @@ def refusal_features(row: Mapping[str, Any]) -> list[float]:
     ]
 
 
-def refusal_table(rows: Sequence[Mapping[str, Any]]) -> None:
-    x = {s: np.array([refusal_features(r) for r in rows if r["split"] == s]) for s in ("tune", "test")}
-    y = {s: np.array([r["answerable"] for r in rows if r["split"] == s]) for s in ("tune", "test")}
-    print(
-        "\n| refusal by | tune refused unanswerable / answerable | test refused unanswerable / answerable |"
-    )
-    print("|---|---|---|")
-    for label, columns in (
-        ("best dense cosine", [0]),
-        ("best sentence cosine of the context", [1]),
-        ("best BM25 score", [2]),
-        ("dense + sentence", [0, 1]),
-        ("dense + sentence + BM25", [0, 1, 2]),
-    ):
-        model = LogisticRegression(C=100.0, max_iter=1000).fit(x["tune"][:, columns], y["tune"])
-        threshold = sorted(model.predict_proba(x["tune"][:, columns])[:, 1][y["tune"]])[1]
-        cells = []
-        for split in ("tune", "test"):
-            p = model.predict_proba(x[split][:, columns])[:, 1]
-            cells.append(f"{np.mean(p[~y[split]] < threshold):.3f} / {np.mean(p[y[split]] < threshold):.3f}")
-        print(f"| {label} | {cells[0]} | {cells[1]} |")
-
-
 def main() -> int:
     everything = json.loads(FEATURES.read_text(encoding="utf-8"))
     rows = [r for r in everything if r["answerable"]]
@@ -136,7 +112,17 @@ def main() -> int:
     for label, weights in tried:
         cells = [" / ".join(f"{v:.3f}" for v in figures(split, weights)) for split in (tune, test)]
         print(f"| {label} | {cells[0]} | {cells[1]} |")
-    refusal_table(everything)
+    refusal_table(
+        everything,
+        refusal_features,
+        [
+            ("best dense cosine", [0]),
+            ("best sentence cosine of the context", [1]),
+            ("best BM25 score", [2]),
+            ("dense + sentence", [0, 1]),
+            ("dense + sentence + BM25", [0, 1, 2]),
+        ],
+    )
     return 0
 
 
