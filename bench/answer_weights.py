@@ -5,10 +5,11 @@
 For every golden question (``bench/questions_de.yaml`` answerable, ``bench/unanswerable_de.yaml`` not)
 the context Luna would answer from is retrieved once; each candidate sentence gets its features (share
 of the question's words, question-sentence cosine, the chunk's retrieval place, whether it states a
-figure). A grid over :class:`~luna.adapters.models.extractive.MeaningWeights` is scored on the ``tune``
-split only: the chosen sentence must hold a needle of the answering passage, unanswerable questions
+figure). A grid over :class:`~luna.adapters.models.extractive_ranking.MeaningWeights` is scored on the
+``tune`` split only: the chosen sentence must hold a needle of the answering passage, unanswerable questions
 must be refused and answerable ones not. The best weights are then measured once on ``test``; those
-are the figures to report. Prints JSON and a Markdown table.
+are the figures to report. Prints JSON and a Markdown table. (Since ``bench/sentence_ranker.py``, the
+order the answer reads its sentences in is fitted apart from this score; the figures here rank by it.)
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from typing import Any
 
 from corpus_container import REPO, corpus_container
 
-from luna.adapters.models.extractive import ExtractiveChatModel, MeaningWeights, sentence_score
+from luna.adapters.models.extractive import ExtractiveChatModel
+from luna.adapters.models.extractive_ranking import MeaningWeights, sentence_score
 from luna.domain.answer_tables import FIGURE_QUESTION
 from luna.domain.answers import ContextChunk
 from luna.domain.evaluation import GoldenQuestion

@@ -2,15 +2,17 @@
 
 It answers only with sentences that stand in the retrieved context, so it cannot invent a tariff or a
 kW limit: the question and the ``[chunk <id>]`` blocks are read back from the same chat messages a
-generative model would get (:func:`~luna.domain.answers.parse_rag_messages`). Sentences are ranked by
-the weighted share of the question's content words they contain, after casefolding and Snowball
-German stemming; a stem that is the head or the modifier of a compound counts partly, since German
-glues words together ("Netzentgelte" / "Entgelte … Netz"). Table rows compete as statements that
-name their columns (:mod:`luna.domain.answer_tables`), and a question for a figure ("Was kostet …?")
-prefers a row or sentence that states an amount with its unit. The best sentences are framed in Luna's
-voice from ``prompts/luna.yml``: a one-line summary (with the table it introduces, when it ends in a
-colon), the cited key points, and a Handlungsempfehlung only when a source recommends an action,
-otherwise where to read on.
+generative model would get (:func:`~luna.domain.answers.parse_rag_messages`). Sentences are judged by
+their meaning (the question-sentence cosine of the embedding model, when one is given) and by the
+weighted share of the question's content words they contain, after casefolding and Snowball German
+stemming; a stem that is the head or the modifier of a compound counts partly, since German glues
+words together ("Netzentgelte" / "Entgelte … Netz"). How both weigh, for refusal and for the order
+the sentences are read in, is :mod:`~luna.adapters.models.extractive_ranking`. Table rows compete as
+statements that name their columns (:mod:`luna.domain.answer_tables`), and a question for a figure
+("Was kostet …?") prefers a row or sentence that states an amount with its unit. The best sentences
+are framed in Luna's voice from ``prompts/luna.yml``: a one-line summary (with the table it
+introduces, when it ends in a colon), the cited key points, and a Handlungsempfehlung only when a
+source recommends an action, otherwise where to read on.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import Protocol
 import numpy as np
 import Stemmer
 
+from luna.adapters.models.extractive_ranking import MeaningWeights, reading_order, sentence_score
 from luna.domain.answer_tables import FIGURE_QUESTION, FIGURE_WITH_UNIT, is_table, table_rows
 from luna.domain.answers import (
     GERMAN_STOPWORDS,
@@ -65,12 +68,8 @@ _COMPOUND_MATCH = 0.6
 _NEAR_DUPLICATE = 0.8
 #: How much of a sentence's coverage comes from the question's nouns when it has any.
 _NOUN_SHARE = 0.75
-#: "Was kostet …?" is answered by a sentence or table row with a figure before one without.
-_FIGURE_BONUS = 1.3
 #: Sentences in the answer's first paragraph (fitted with the weights below: 0.43 vs 0.24 with one).
 _LEAD_SENTENCES = 2
-#: e5 puts unrelated German sentences near this cosine; meaning counts from here up to 1.
-_MEANING_FLOOR = 0.7
 #: At most this many sentences are embedded per answer, each cut to this length (latency bound).
 _MAX_JUDGED_SENTENCES = 120
 _MAX_JUDGED_CHARS = 600
@@ -98,6 +97,8 @@ class _Ranked:
     score: float
     #: Cosine between the question and the sentence in the embedding model, when one is given.
     meaning: float | None = None
+    #: Where it stands in the answer (higher first): :func:`reading_order` when judged, else ``score``.
+    order: float = 0.0
 
 
 class SentenceEmbedder(Protocol):
@@ -106,25 +107,6 @@ class SentenceEmbedder(Protocol):
     def embed_query(self, text: str) -> list[float]: ...
 
     def embed_passages(self, texts: Sequence[str]) -> list[list[float]]: ...
-
-
-@dataclass(frozen=True, slots=True)
-class MeaningWeights:
-    """How sentences are ranked when the embedding model judges their meaning too.
-
-    Fitted on the tune split of the team's golden questions (``bench/answer_weights.py``); the
-    figures they reach on the held-out split are in ``bench/RESULTS.md``.
-    """
-
-    #: Weight of the question-sentence cosine against the share of the question's words (1 − this).
-    meaning_share: float = 1.0
-    #: Score lost per place the sentence's chunk stands lower in retrieval.
-    rank_penalty: float = 0.02
-    #: Below this cosine and below ``min_coverage`` in words, nothing answers: Luna refuses.
-    min_meaning: float = 0.86
-    min_coverage: float = 0.35
-    #: Sentences of this many best-retrieved chunks are embedded (the others rank by words only).
-    chunks: int = 6
 
 
 class _GermanStemmer:
@@ -178,7 +160,7 @@ class ExtractiveChatModel:
         max_points: int = 4,
         min_coverage: float = 0.35,
         meaning: SentenceEmbedder | None = None,
-        weights: MeaningWeights = MeaningWeights(),
+        weights: MeaningWeights | None = None,
     ) -> None:
         """``min_coverage``: the share of the question's (idf-weighted) content words the best sentence
         must contain when only words judge (with ``meaning``, ``weights`` hold both thresholds); below
@@ -190,7 +172,7 @@ class ExtractiveChatModel:
         self._max_points = max_points
         self._min_coverage = min_coverage
         self._meaning = meaning
-        self._weights = weights
+        self._weights = weights or MeaningWeights()
         self._stemmer = _GermanStemmer()
 
     @property
@@ -207,7 +189,7 @@ class ExtractiveChatModel:
         """Whether some sentence of ``chunks`` answers ``question``: the refusal rule every answering
         model obeys (:class:`~luna.ports.chat.AnswerGate`)."""
         ranked = self._rank(question, chunks)
-        return bool(ranked) and self._answers(ranked[0])
+        return bool(ranked) and self._answers(ranked)
 
     def answer(self, messages: Sequence[ChatMessage]) -> str:
         """The whole answer at once (what :meth:`stream` sends piece by piece)."""
@@ -216,7 +198,7 @@ class ExtractiveChatModel:
         if not request.chunks:
             return no_context_answer(prompts, request.question)
         ranked = self._rank(request.question, request.chunks)
-        if not ranked or not self._answers(ranked[0]):
+        if not ranked or not self._answers(ranked):
             titles = [chunk.title for chunk in request.chunks if chunk.title]
             return no_context_answer(prompts, request.question, titles, context_given=True)
         return self._compose(ranked, request.chunks, prompts.extractive)
@@ -238,8 +220,10 @@ class ExtractiveChatModel:
 
     # -- ranking ---------------------------------------------------------------------------------------
 
-    def _answers(self, best: _Ranked) -> bool:
-        """The best sentence answers the question: by its words, or by its meaning when judged."""
+    def _answers(self, ranked: Sequence[_Ranked]) -> bool:
+        """The best-scored sentence answers the question: by its words, or by its meaning when judged.
+        The refusal thresholds were fitted on that sentence, not on the one that reads first."""
+        best = max(ranked, key=lambda r: r.score)
         if self._meaning is None:
             return best.coverage >= self._min_coverage
         w = self._weights
@@ -269,8 +253,12 @@ class ExtractiveChatModel:
             figure = wants_figure and sentence.has_figure
             score = sentence_score(coverage, cosine, sentence.chunk_rank, figure, share, self._weights)
             if score > 0:
-                ranked.append(_Ranked(sentence, coverage, score, cosine))
-        return sorted(ranked, key=lambda r: r.score, reverse=True)
+                order = score
+                if cosine is not None:
+                    order = reading_order(coverage, cosine, sentence.chunk_rank, figure, self._weights)
+                ranked.append(_Ranked(sentence, coverage, score, cosine, order))
+        by_score = sorted(ranked, key=lambda r: r.score, reverse=True)
+        return sorted(by_score, key=lambda r: r.order, reverse=True)
 
     def _cosines(self, question: str, sentences: Sequence[_Sentence]) -> list[float | None]:
         """Question-sentence cosines for the sentences of the best chunks (None for the rest)."""
@@ -390,28 +378,6 @@ def _introduced_table(sentence: _Sentence, chunks: Sequence[ContextChunk]) -> Co
 def _cited(sentence: _Sentence) -> str:
     text = sentence.text if sentence.text[-1:] in ".!?:" else f"{sentence.text}."
     return f"{text[:-1]} [chunk {sentence.chunk.chunk_id}]{text[-1]}"
-
-
-def sentence_score(
-    coverage: float,
-    cosine: float | None,
-    chunk_rank: int,
-    figure: bool,
-    share: float,
-    weights: MeaningWeights,
-) -> float:
-    """A candidate sentence's score: its words and its meaning, its chunk's retrieval place (the
-    retriever already judged the first chunk most relevant) and, for a figure question, a figure."""
-    base = share * _meaning_strength(cosine) + (1 - share) * coverage
-    score = base * max(0.0, 1 - weights.rank_penalty * min(chunk_rank, 10))
-    return score * _FIGURE_BONUS if figure else score
-
-
-def _meaning_strength(cosine: float | None) -> float:
-    """A cosine mapped onto [0, 1] above the floor of unrelated text (0 when not judged)."""
-    if cosine is None:
-        return 0.0
-    return max(0.0, (cosine - _MEANING_FLOOR) / (1 - _MEANING_FLOOR))
 
 
 def _coverage(matches: dict[str, float], weights: dict[str, float], terms: Iterable[str]) -> float:
