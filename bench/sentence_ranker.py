@@ -139,10 +139,11 @@ def chosen_c(cases: Sequence[Case], columns: Sequence[int]) -> float:
     return max(C_GRID, key=cv)
 
 
-def main() -> int:
+def golden_cases(names: Sequence[str]) -> list[Case]:
+    """A :class:`Case` for every question of the named golden sets in ``bench/``, on the bench index."""
     container = corpus_container()
     kb = container.services.knowledge
-    questions = read_golden_sets([REPO / "bench" / "questions_de.yaml"])
+    questions = read_golden_sets([REPO / "bench" / name for name in names])
     items = container.services.evaluation.resolve_documents(questions, REPO.parent / "shared" / "corpus")
     model = ExtractiveChatModel(meaning=container.sentence_embedder, weights=MeaningWeights())
 
@@ -152,6 +153,11 @@ def main() -> int:
 
     cases = [case(model, q, kb, owner_of, items.get(q.document or "")) for q in questions]
     container.close()
+    return cases
+
+
+def main() -> int:
+    cases = golden_cases(["questions_de.yaml"])
     tune = [c for c in cases if c.question.split == "tune"]
     test = [c for c in cases if c.question.split == "test"]
     candidates: list[tuple[str, Ranker]] = [

@@ -27,8 +27,9 @@ _MEANING_FLOOR = 0.7
 class MeaningWeights:
     """How sentences are ranked when the embedding model judges their meaning too.
 
-    The refusal weights were fitted by ``bench/answer_weights.py``, the reading order by
-    ``bench/sentence_ranker.py``, both on the tune split of the team's golden questions.
+    The score's weights were fitted by ``bench/answer_weights.py``, the refusal thresholds by
+    ``bench/refusal_thresholds.py``, the reading order by ``bench/sentence_ranker.py``, all on the
+    tune split of the team's golden questions.
     """
 
     #: Weight of the question-sentence cosine against the share of the question's words (1 − this).
@@ -36,8 +37,9 @@ class MeaningWeights:
     #: Score lost per place the sentence's chunk stands lower in retrieval.
     rank_penalty: float = 0.02
     #: Below this cosine and below ``min_coverage`` in words, nothing answers: Luna refuses.
-    min_meaning: float = 0.86
-    min_coverage: float = 0.35
+    #: Refitted for refusal alone by ``bench/refusal_thresholds.py`` (was 0.86 / 0.35).
+    min_meaning: float = 0.85
+    min_coverage: float = 0.5
     #: Sentences of this many best-retrieved chunks are embedded (the others rank by words only).
     chunks: int = 6
     #: Reading order, in units of cosine: per share of the question's words the sentence holds …
