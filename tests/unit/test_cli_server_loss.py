@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import http.server
+import json
 import socket
+import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -42,3 +46,35 @@ def test_main_turns_a_lost_server_into_one_red_line_and_exit_1(
     assert ended.value.code == 1
     err = capsys.readouterr().err
     assert "stopped answering" in err and "luna health" in err and "Traceback" not in err
+
+
+class _SlowLuna(http.server.BaseHTTPRequestHandler):
+    """A Luna that takes longer to answer than a connect does (a server busy with a large upload)."""
+
+    def do_GET(self) -> None:
+        time.sleep(2.5)
+        body = json.dumps({"status": "ok"}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *_: Any) -> None:
+        pass
+
+
+def test_a_busy_server_is_still_found_and_an_absent_one_at_once(
+    make_settings: Callable[..., Settings],
+) -> None:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _SlowLuna)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        busy = ServerClient(make_settings(LUNA_API__HOST="127.0.0.1", LUNA_API__PORT=str(server.server_port)))
+        absent = ServerClient(make_settings(LUNA_API__HOST="127.0.0.1", LUNA_API__PORT=str(free_port())))
+
+        assert busy.is_running()
+        assert not absent.is_running()
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -25,8 +25,12 @@ class ServerClient:
         self._timeout = timeout_sec
 
     def is_running(self) -> bool:
+        """Whether a Luna answers here. Nothing listening fails at connect at once; a busy server gets
+        the whole timeout to answer, since taking it for absent would open its embedded stores twice."""
         try:
-            response = httpx.get(f"{self.base_url}/system/info", timeout=2.0)
+            response = httpx.get(
+                f"{self.base_url}/system/info", timeout=httpx.Timeout(self._timeout, connect=2.0)
+            )
             body = response.json()
         except (httpx.HTTPError, ValueError):
             return False  # nothing listens there, or something that is not Luna
