@@ -41,6 +41,7 @@ def _answer(model: LlamaCppChatModel) -> str:
     return "".join(model.stream(QUESTION))
 
 
+@pytest.mark.timeout(900)  # a real LoRA run: ~100 s alone, several times that beside the suite's workers
 def test_the_promoted_adapter_answers_through_llama_cpp_and_a_rollback_restores_the_base_model(
     make_settings: Callable[..., Settings], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
