@@ -257,8 +257,7 @@ class ExtractiveChatModel:
                 if cosine is not None:
                     order = reading_order(coverage, cosine, sentence.chunk_rank, figure, self._weights)
                 ranked.append(_Ranked(sentence, coverage, score, cosine, order))
-        by_score = sorted(ranked, key=lambda r: r.score, reverse=True)
-        return sorted(by_score, key=lambda r: r.order, reverse=True)
+        return sorted(ranked, key=lambda r: (r.order, r.score), reverse=True)
 
     def _cosines(self, question: str, sentences: Sequence[_Sentence]) -> list[float | None]:
         """Question-sentence cosines for the sentences of the best chunks (None for the rest)."""

@@ -4,7 +4,7 @@ Two scores, each fitted on the tune split of the team's golden questions and mea
 split (figures in ``bench/RESULTS.md``, "Right answers"):
 
 * :func:`sentence_score` decides *whether* anything answers (the best sentence's cosine or words
-  against the refusal thresholds, ``bench/answer_weights.py``), which sentences count as key points
+  against the refusal thresholds, ``bench/refusal_thresholds.py``), which sentences count as key points
   (at least half as good as the best) and which are dropped (score 0).
 * :func:`reading_order` decides *which* sentences lead the answer: the cosine plus a little of the
   question's words, a little less per retrieval place and a little more for a figure under a figure
