@@ -34,6 +34,9 @@ START_SEC = 90.0
 JOB_SEC = 120.0
 #: How long a view may take to show what a test waits for (first answers load the embedding model).
 UI_MS = 30_000
+# Assertions wait as long as actions do: Playwright's own 5 s for `expect` is too short when three test
+# workers share two cores and a view's update makes a round trip through a busy server.
+expect.set_options(timeout=UI_MS)
 FINISHED = ("succeeded", "failed", "cancelled")
 
 

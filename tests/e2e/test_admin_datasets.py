@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import UI_MS, WebServer, log_in_admin, shoot, wait_for_job
+from tests.e2e.conftest import WebServer, log_in_admin, shoot, wait_for_job
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -24,7 +24,7 @@ def test_a_pipeline_run_shows_its_version_quality_steps_and_consumer(page: Page,
         wait_for_job(admin, jobs[0]["job_id"])
 
     version = page.locator(".q-card").filter(has_text="energy-readings · Version")
-    expect(version.last).to_contain_text("verteilt", timeout=UI_MS)  # the view refreshes while a run runs
+    expect(version.last).to_contain_text("verteilt")  # the view refreshes while a run runs
     expect(version.last).to_contain_text("Qualität")
     expect(version.last).to_contain_text("Herkunft: luna:readings")
     expect(version.last).to_contain_text("Abnehmer energy: Version 1, übergeben")
@@ -32,6 +32,6 @@ def test_a_pipeline_run_shows_its_version_quality_steps_and_consumer(page: Page,
     expect(version.last).to_contain_text("dedup:strict:")
     version.last.get_by_text("Herkunft und Abnehmer als Graph").click()
     graph = version.last.locator("svg").filter(has_text="energy-readings · Version")
-    expect(graph).to_contain_text("luna:readings", timeout=UI_MS)  # mermaid drew inputs → version → consumer
+    expect(graph).to_contain_text("luna:readings")  # mermaid drew inputs → version → consumer
     expect(graph).to_contain_text("energy: übergeben")
     shoot(page, "admin-datasets")
