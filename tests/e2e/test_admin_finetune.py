@@ -1,6 +1,7 @@
 """The "Feintuning" view in a real browser: two adapter versions registered straight into the server's
-database with their review pairs; the operator votes blind on a pair and sees the progress move, exports
-the votes, promotes one version, promotes the other over its failed gates, and rolls back."""
+database with their review pairs; the operator votes blind on a pair under her name and sees the progress
+move, a second name starts afresh, exports the votes, promotes one version, promotes the other over its
+failed gates, and rolls back."""
 
 from __future__ import annotations
 
@@ -112,6 +113,10 @@ def test_the_operator_reviews_blind_promotes_and_rolls_back(
     expect(review.get_by_text("Antwort B", exact=True)).to_be_visible()
     expect(review).not_to_contain_text("Kandidat")
     expect(review).not_to_contain_text("Basismodell")
+    # Each person reviews under a name of their own, kept with the browser.
+    review.get_by_label("Prüfen als (Ihr Name)").fill("  Anna   Schmidt ")
+    review.get_by_role("button", name="Übernehmen").click()
+    expect(page.get_by_text("Sie prüfen jetzt als „Anna Schmidt“.")).to_be_visible()
     # The test knows the candidate by its words; the page does not say it.
     side_a = review.locator(".q-card").filter(has_text="Antwort A").inner_text()
     review.get_by_label("Kommentar (optional)").fill("Nennt das Zeitfenster mit Quelle.")
@@ -122,7 +127,7 @@ def test_the_operator_reviews_blind_promotes_and_rolls_back(
     with server_container.database.unit_of_work(read_only=True) as uow:
         [vote] = uow.finetune_reviews.for_version(NAME, 1)
     assert (vote.reviewer, vote.vote, vote.comment) == (
-        "admin",
+        "Anna Schmidt",
         Vote.CANDIDATE,
         "Nennt das Zeitfenster mit Quelle.",
     )
@@ -137,6 +142,14 @@ def test_the_operator_reviews_blind_promotes_and_rolls_back(
     text = exported.read_text("utf-8")
     assert f"# Menschliche Bewertung: {NAME}@v1" in text
     assert "Nennt das Zeitfenster mit Quelle." in text and "**Basismodell:**" in text
+
+    # A second person sees none of Anna's votes; her own come back with her name.
+    review.get_by_label("Prüfen als (Ihr Name)").fill("Ben Berger")
+    review.get_by_label("Prüfen als (Ihr Name)").press("Enter")
+    expect(review.get_by_text("0 von 3 bewertet")).to_be_visible()
+    review.get_by_label("Prüfen als (Ihr Name)").fill("Anna Schmidt")
+    review.get_by_role("button", name="Übernehmen").click()
+    expect(review.get_by_text("1 von 3 bewertet")).to_be_visible()
 
     # Version 1 passed its gates: promoted after the question.
     page.get_by_role("button", name=f"Als Champion einsetzen: {NAME}@v1").click()

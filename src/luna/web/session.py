@@ -30,6 +30,9 @@ _CUSTOMER = "customer"
 _ADMIN = "admin"
 _RECENT_DEV_USERS = "recent_dev_users"
 _MAX_RECENT = 5
+_REVIEWER = "reviewer"
+#: The longest reviewer name the dashboards keep.
+MAX_REVIEWER_NAME = 80
 
 LoginKind = Literal["jwt", "dev"]
 
@@ -122,3 +125,23 @@ def log_in_admin(key: str, client: str) -> None:
 
 def log_out_admin() -> None:
     _store().pop(_ADMIN, None)
+
+
+def reviewer_name() -> str | None:
+    """The name this browser reviews fine-tuned answers under, when one was given.
+
+    The admin login knows a key, not a person; a name per browser lets several people vote on the same
+    version, each counted once, which is what validating the reference judge against people needs.
+    """
+    name = _store().get(_REVIEWER)
+    return name if isinstance(name, str) and name else None
+
+
+def remember_reviewer_name(name: str) -> str | None:
+    """Keep ``name`` (spaces collapsed, at most :data:`MAX_REVIEWER_NAME` characters); empty forgets it."""
+    cleaned = " ".join(name.split())[:MAX_REVIEWER_NAME]
+    if cleaned:
+        _store()[_REVIEWER] = cleaned
+    else:
+        _store().pop(_REVIEWER, None)
+    return cleaned or None

@@ -29,7 +29,8 @@ from luna.web.components.layout import AdminView, admin_page
 from luna.web.components.offload import in_thread
 from luna.web.components.widgets import card_title, empty_state, loading
 
-#: Who promotes, rolls back and reviews: the dashboards' admin session knows no person, only the key.
+#: Who promotes, rolls back and starts runs (and reviews, unless the browser gave a name): the admin
+#: session knows a key, not a person.
 ACTOR: Final = "admin"
 _STATES: Final = {
     AdapterState.CANDIDATE: ("Kandidat", "info"),

@@ -1,5 +1,7 @@
 """The blind review panel of ``/admin/finetune``: one pair at a time, "Antwort A" beside "Antwort B"
 (stacked on narrow screens), three verdicts, a comment, the reviewer's progress and the markdown export.
+Each browser reviews under the name it gives ("Prüfen als"), kept in its session; without one its
+votes count as "admin".
 
 What the panel shows comes from :meth:`ReviewService.pairs`, which never says which answer is the
 candidate's; the service turns the chosen side into the role when it stores the vote.
@@ -16,6 +18,7 @@ from luna.services.finetune.reviews import EXPORT_FILE, ReviewPair, ReviewServic
 from luna.web.components.errors import failure_shown
 from luna.web.components.offload import in_thread
 from luna.web.components.widgets import card_title, empty_state, loading
+from luna.web.session import MAX_REVIEWER_NAME, remember_reviewer_name, reviewer_name
 
 #: The verdict buttons: (choice, German label).
 VERDICTS: Final = (("A", "A ist besser"), ("tie", "Gleich gut"), ("B", "B ist besser"))
@@ -23,11 +26,14 @@ _CHOSEN: Final = dict(VERDICTS)
 
 
 class ReviewPanel:
-    """The "Prüfen" card; :meth:`open` shows a version's pairs to ``reviewer``."""
+    """The "Prüfen" card; :meth:`open` shows a version's pairs to this browser's reviewer, or to
+    ``anonymous`` when it gave no name."""
 
-    def __init__(self, reviews: ReviewService, reviewer: str, on_vote: Callable[[], Awaitable[None]]) -> None:
+    def __init__(
+        self, reviews: ReviewService, anonymous: str, on_vote: Callable[[], Awaitable[None]]
+    ) -> None:
         self._reviews = reviews
-        self._reviewer = reviewer
+        self._anonymous = anonymous
         self._on_vote = on_vote
         self._version: tuple[str, int] | None = None
         self._pairs: list[ReviewPair] = []
@@ -39,6 +45,10 @@ class ReviewPanel:
     @property
     def version(self) -> tuple[str, int] | None:
         return self._version
+
+    @property
+    def _reviewer(self) -> str:
+        return reviewer_name() or self._anonymous
 
     async def open(self, name: str, version: int) -> None:
         self._body.clear()
@@ -73,6 +83,7 @@ class ReviewPanel:
                 ui.button(f"{EXPORT_FILE} herunterladen", icon="download", on_click=self._download).props(
                     "flat no-caps"
                 ).mark("finetune-export")
+            self._reviewer_field()
             if not self._pairs:
                 empty_state(
                     "Keine Vergleichspaare",
@@ -93,6 +104,28 @@ class ReviewPanel:
                 "Frage neu ausgelost."
             ).classes("text-xs luna-muted")
             self._pair(self._pairs[self._at])
+
+    def _reviewer_field(self) -> None:
+        """Who votes: each name has its own order, sides and votes; the name stays with the browser."""
+        with ui.row().classes("w-full items-center gap-2"):
+            field = (
+                ui.input("Prüfen als (Ihr Name)", value=reviewer_name() or "", placeholder=self._anonymous)
+                .props(f'outlined dense maxlength="{MAX_REVIEWER_NAME}"')
+                .classes("w-72")
+            )
+            field.on("keydown.enter", lambda: self._rename(field.value))
+            ui.button("Übernehmen", on_click=lambda: self._rename(field.value)).props("flat no-caps")
+        ui.label(
+            f"Stimmen zählen je Name, so können mehrere Personen dieselbe Version prüfen. Ohne Namen "
+            f"zählen Ihre Stimmen als „{self._anonymous}“."
+        ).classes("text-xs luna-muted")
+
+    async def _rename(self, name: str | None) -> None:
+        if self._version is None:
+            return
+        remembered = remember_reviewer_name(name or "")
+        ui.notify(f"Sie prüfen jetzt als „{remembered or self._anonymous}“.", type="info")
+        await self.open(*self._version)
 
     def _pair(self, pair: ReviewPair) -> None:
         total = len(self._pairs)
