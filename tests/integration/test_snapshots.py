@@ -17,7 +17,7 @@ import pytest
 
 from luna.adapters.sql.backup import PostgresBackup, SqliteBackup
 from luna.container import Container, build_container
-from luna.domain.errors import Conflict, InvalidInput, NotFound, Unavailable
+from luna.domain.errors import Conflict, InvalidInput, NotFound, Unavailable, Unprocessable
 from luna.ports.sql_backup import SqlBackup
 from luna.services.knowledge.ingest import IngestRequest
 from luna.services.knowledge.snapshots import SnapshotService
@@ -174,6 +174,59 @@ def test_snapshot_without_vectors_restores_only_sql_and_blobs(env: Env) -> None:
     assert point_count(env) == 0, "the vectors were not part of the snapshot and stay as they were"
     assert search_all(env, mode="lexical") == lexical_before
     assert search_all(env, mode="dense") == [[], [], []]
+
+
+def adapter_blobs(env: Env) -> dict[str, bytes]:
+    blobs = env.container.blobs
+    return {key: blobs.get(key) for key in blobs.list("models/finetune/")}
+
+
+def test_adapter_versions_come_back_with_the_registry_that_names_them(env: Env) -> None:
+    blobs = env.container.blobs
+    blobs.put("models/finetune/luna/v1/adapter_model.safetensors", b"v1 weights", "application/octet-stream")
+    blobs.put("drops/readings/meter.csv", b"meter,kwh\n", "text/csv")  # not part of a snapshot
+    info = env.snapshots.create(vectors=False)
+    assert info.counts["blobs"] == 1
+    blobs.put("models/finetune/luna/v2/adapter_model.safetensors", b"v2 weights", "application/octet-stream")
+    blobs.delete("models/finetune/luna/v1/adapter_model.safetensors")
+    blobs.put("drops/readings/meter.csv", b"meter,kwh\nm1,2\n", "text/csv")
+
+    env.snapshots.restore(info.snapshot_id)
+
+    assert adapter_blobs(env) == {"models/finetune/luna/v1/adapter_model.safetensors": b"v1 weights"}
+    assert blobs.get("drops/readings/meter.csv") == b"meter,kwh\nm1,2\n"
+
+
+def test_a_snapshot_from_before_adapters_were_kept_leaves_the_adapters_alone(env: Env) -> None:
+    ingest_samples(env)
+    info = env.snapshots.create(vectors=False, sql=False)
+    folder = env.settings.snapshots_path / info.snapshot_id
+    manifest = json.loads((folder / "manifest.json").read_text())
+    del manifest["blob_prefixes"]  # as older versions wrote it: documents only
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    docs = blob_contents(env)
+    env.container.blobs.put("models/finetune/luna/v3/adapter_config.json", b"{}", "application/json")
+
+    env.snapshots.restore(info.snapshot_id)
+
+    assert blob_contents(env) == docs
+    assert adapter_blobs(env) == {"models/finetune/luna/v3/adapter_config.json": b"{}"}
+
+
+def test_a_snapshot_holding_a_blob_outside_its_prefixes_is_refused_before_anything_changes(env: Env) -> None:
+    ingest_samples(env)
+    info = env.snapshots.create(vectors=False, sql=False)
+    stray = env.settings.snapshots_path / info.snapshot_id / "blobs" / "drops" / "injected.csv"
+    stray.parent.mkdir(parents=True)
+    stray.write_bytes(b"x")
+    delete_all_items(env)
+    left = blob_contents(env)
+
+    with pytest.raises(Unprocessable, match=r"stray blob 'drops/injected\.csv'"):
+        env.snapshots.restore(info.snapshot_id)
+
+    assert blob_contents(env) == left
+    assert env.container.blobs.list("drops/") == []
 
 
 def test_restore_leaves_no_temporary_folders(env: Env) -> None:

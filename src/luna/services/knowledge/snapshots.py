@@ -1,8 +1,9 @@
 """Knowledge-base snapshots: SQL, vectors and blobs under one ID, and the way back (issue #3, item 8).
 
 A snapshot is a folder ``<root>/<id>/`` holding ``manifest.json``, ``sql/`` (the database's own dump),
-``vectors/`` (:meth:`VectorIndex.snapshot`) and ``blobs/`` (every blob under ``docs/``, keys as
-relative paths). It is written into a hidden temporary folder and renamed into place at the end, so a
+``vectors/`` (:meth:`VectorIndex.snapshot`) and ``blobs/`` (every blob under ``docs/`` and
+``models/finetune/``, keys as relative paths: the documents, and the adapter versions whose registry rows
+the SQL dump holds). It is written into a hidden temporary folder and renamed into place at the end, so a
 listed snapshot is always complete; a failed one is removed.
 
 The parts are written in the order that keeps a snapshot taken during ingestion usable: SQL first,
@@ -25,7 +26,7 @@ import re
 import secrets
 import shutil
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -46,8 +47,10 @@ logger = logging.getLogger(__name__)
 SNAPSHOT_ID: Final = re.compile(r"^[0-9]{8}T[0-9]{6}Z-[0-9a-f]{6}$")
 MANIFEST_FILE: Final = "manifest.json"
 MANIFEST_FORMAT: Final = 1
-#: The blobs a snapshot holds: the documents (raw and processed), not CSV drops or other snapshots.
-BLOB_PREFIX: Final = "docs/"
+#: The blobs a snapshot holds: the documents (raw and processed) and the fine-tuned adapter versions,
+#: not CSV drops or other snapshots. Its manifest names them; one without the list holds ``docs/`` only.
+BLOB_PREFIXES: Final = ("docs/", "models/finetune/")
+_OLDER_BLOB_PREFIXES: Final = ["docs/"]
 SQL_DIR: Final = "sql"
 VECTORS_DIR: Final = "vectors"
 BLOBS_DIR: Final = "blobs"
@@ -139,13 +142,14 @@ class SnapshotService:
             "parts": list(parts),
             "sql": sql_part,
             "counts": counts,
+            "blob_prefixes": list(BLOB_PREFIXES) if "blobs" in parts else [],
             "luna_version": __version__,
             "revision": revision,
         }
 
     def _copy_blobs_out(self, target: Path) -> int:
         target.mkdir(parents=True)
-        keys = self._blobs.list(BLOB_PREFIX)
+        keys = [key for prefix in BLOB_PREFIXES for key in self._blobs.list(prefix)]
         for key in keys:
             path = target / check_blob_key(key)
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -204,7 +208,7 @@ class SnapshotService:
                 if "vectors" in info.parts:
                     self._vectors.restore(folder / VECTORS_DIR)
                 if "blobs" in info.parts:
-                    self._restore_blobs(folder / BLOBS_DIR)
+                    self._restore_blobs(folder / BLOBS_DIR, _blob_prefixes(manifest))
             finally:
                 # Even a restore that failed half-way changed what the in-memory indexes mirror.
                 self._after_restore()
@@ -235,6 +239,17 @@ class SnapshotService:
                 raise Unprocessable(
                     f"Snapshot {info.snapshot_id} is damaged: its {directory}/ folder is missing."
                 )
+        if "blobs" in info.parts:
+            prefixes = _blob_prefixes(manifest)
+            if not set(prefixes) <= set(BLOB_PREFIXES):
+                raise Unprocessable(f"Snapshot {info.snapshot_id}: its manifest names unknown blob prefixes.")
+            stray = next(
+                (key for key in _blob_keys(folder / BLOBS_DIR) if not key.startswith(tuple(prefixes))), None
+            )
+            if stray is not None:
+                raise Unprocessable(
+                    f"Snapshot {info.snapshot_id} is damaged: it holds the stray blob {stray!r}."
+                )
 
     def _refuse_during_reindex(self) -> None:
         """A reindex swaps vector collections that a restore replaces: never both at once (409)."""
@@ -254,13 +269,13 @@ class SnapshotService:
             snapshot_privacy.reapply(uow, ledger, actor, info.snapshot_id)
             uow.commit()
 
-    def _restore_blobs(self, source: Path) -> None:
-        files = sorted(path for path in source.rglob("*") if path.is_file())
-        keys = [check_blob_key(path.relative_to(source).as_posix()) for path in files]
-        self._blobs.delete_prefix(BLOB_PREFIX)
-        for path, key in zip(files, keys, strict=True):
+    def _restore_blobs(self, source: Path, prefixes: Sequence[str]) -> None:
+        """Replace every blob under the prefixes the snapshot holds; other blobs stay as they are."""
+        for prefix in prefixes:
+            self._blobs.delete_prefix(prefix)
+        for key in _blob_keys(source):
             content_type = mimetypes.guess_type(key)[0] or "application/octet-stream"
-            self._blobs.put(key, path.read_bytes(), content_type)
+            self._blobs.put(key, (source / key).read_bytes(), content_type)
 
     # -- helpers -----------------------------------------------------------------------------------
 
@@ -297,3 +312,17 @@ class SnapshotService:
             )
         except (KeyError, TypeError, ValueError) as error:
             raise Unprocessable(f"Snapshot {folder.name}: the manifest is incomplete ({error}).") from error
+
+
+def _blob_prefixes(manifest: Mapping[str, Any]) -> list[str]:
+    prefixes = manifest.get("blob_prefixes", _OLDER_BLOB_PREFIXES)
+    if not isinstance(prefixes, list) or not all(isinstance(p, str) for p in prefixes):
+        raise Unprocessable("The snapshot's manifest names its blob prefixes wrongly.")
+    return prefixes
+
+
+def _blob_keys(source: Path) -> list[str]:
+    """The blob keys of a snapshot's ``blobs/`` folder (each checked like any key written to the store)."""
+    return sorted(
+        check_blob_key(path.relative_to(source).as_posix()) for path in source.rglob("*") if path.is_file()
+    )
