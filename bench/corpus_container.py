@@ -3,22 +3,50 @@
 from __future__ import annotations
 
 import os
+import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from luna.container import Container, build_container
+from luna.domain.errors import Conflict
+from luna.services.knowledge.ingest import IngestRequest
+from luna.services.knowledge.knowledge import KnowledgeBase
 from luna.settings import load_settings
 
 REPO = Path(__file__).resolve().parents[1]
 WORK = REPO / "bench" / "out" / "retrieval"
 
 
-def corpus_container() -> Container:
-    """Embedded profile on the benchmark data dir, with throw-away secrets and quiet logs."""
+def corpus_container(data_dir: Path = WORK, overrides: Mapping[str, str] | None = None) -> Container:
+    """Embedded profile on a benchmark data dir, with throw-away secrets, quiet logs and ``overrides``."""
     environ = {
         **os.environ,
-        "LUNA_DATA_DIR": str(WORK),
+        "LUNA_DATA_DIR": str(data_dir),
         "LUNA_AUTH__ADMIN_API_KEY": "bench-admin-key-0123456789",
         "LUNA_AUTH__JWT_SECRET": "bench-jwt-secret-0123456789",
         "LUNA_LOGGING__LEVEL": "WARNING",
+        **(overrides or {}),
     }
-    return build_container(load_settings("default", environ=environ, env_file=WORK / "none.env"))
+    return build_container(load_settings("default", environ=environ, env_file=data_dir / "none.env"))
+
+
+def corpus_files(corpus: Path) -> list[Path]:
+    """The benchmark corpus: every law of ``gesetze/`` and the Winterthur energy portal notes."""
+    return [*sorted((corpus / "gesetze").glob("*.md")), corpus / "notizen" / "energieportal-winterthur.md"]
+
+
+def ingest_corpus(kb: KnowledgeBase, corpus: Path) -> tuple[dict[str, str], int, int]:
+    """Item id per file name, bytes read and chunks made; a file already stored keeps its item."""
+    item_of: dict[str, str] = {}
+    total_bytes = chunks = 0
+    for path in corpus_files(corpus):
+        data = path.read_bytes()
+        total_bytes += len(data)
+        try:
+            result = kb.ingest.ingest(IngestRequest(data=data, filename=path.name, kind="regulation"))
+            item_of[path.name] = result.item_id
+            chunks += result.chunks
+            print(f"ingested {path.name}: {result.chunks} chunks", file=sys.stderr)
+        except Conflict as error:
+            item_of[path.name] = str(error.details["item_id"])
+    return item_of, total_bytes, chunks

@@ -40,8 +40,7 @@ from typing import Any
 
 import sqlalchemy as sa
 import yaml
-from corpus_container import REPO, WORK
-from retrieval_quality import corpus_files
+from corpus_container import REPO, WORK, corpus_files
 
 from luna.adapters.sql.database import SqlDatabase
 from luna.adapters.sql.tables import audit_log, consent, events, labels, rag_feedback, score_versions, scores

@@ -22,10 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from corpus_container import REPO, WORK, corpus_container
-
-from luna.domain.errors import Conflict
-from luna.services.knowledge.ingest import IngestRequest
+from corpus_container import REPO, WORK, corpus_container, ingest_corpus
 
 MODES: tuple[tuple[str, str, str | None], ...] = (
     ("dense", "dense", None),
@@ -33,10 +30,6 @@ MODES: tuple[tuple[str, str, str | None], ...] = (
     ("hybrid (rrf)", "hybrid", "rrf"),
     ("hybrid (weighted)", "hybrid", "weighted"),
 )
-
-
-def corpus_files(corpus: Path) -> list[Path]:
-    return [*sorted((corpus / "gesetze").glob("*.md")), corpus / "notizen" / "energieportal-winterthur.md"]
 
 
 class TimedEmbedder:
@@ -72,20 +65,8 @@ def main(argv: list[str] | None = None) -> int:
     container.__dict__["embedder"] = timed  # the knowledge base is built on the timed embedder
     kb = container.services.knowledge
 
-    item_of: dict[str, str] = {}
-    total_bytes = 0
-    chunks = 0
     started = time.perf_counter()
-    for path in corpus_files(args.corpus):
-        data = path.read_bytes()
-        total_bytes += len(data)
-        try:
-            result = kb.ingest.ingest(IngestRequest(data=data, filename=path.name, kind="regulation"))
-            item_of[path.name] = result.item_id
-            chunks += result.chunks
-            print(f"ingested {path.name}: {result.chunks} chunks", file=sys.stderr)
-        except Conflict as error:
-            item_of[path.name] = str(error.details["item_id"])
+    item_of, total_bytes, chunks = ingest_corpus(kb, args.corpus)
     ingest_sec = time.perf_counter() - started
 
     questions = yaml.safe_load(args.questions.read_text(encoding="utf-8"))
