@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from luna.domain.fusion import rrf, weighted_score_fusion
+from luna.domain.fusion import rrf, ties_to, weighted_score_fusion
 
 DENSE = [("a", 0.91), ("b", 0.90), ("c", 0.70), ("d", 0.40)]
 LEXICAL = [("b", 12.0), ("c", 11.0), ("e", 3.0)]
@@ -99,3 +99,19 @@ def test_bad_weights_are_refused(weights):
         rrf([DENSE, LEXICAL], weights=weights)
     with pytest.raises(ValueError):
         weighted_score_fusion([DENSE, LEXICAL], weights)
+
+
+def test_a_tie_between_each_list_s_best_goes_to_the_higher_dense_score_not_the_smaller_id():
+    dense = [("z-dense-best", 0.89), ("y", 0.80)]
+    lexical = [("a-lexical-best", 15.0), ("b", 3.0)]
+    fused = weighted_score_fusion([dense, lexical], [1.0, 1.0])
+    assert fused[0][1] == fused[1][1] == 1.0  # neither list retrieved the other's best
+    assert ids(fused)[:2] == ["a-lexical-best", "z-dense-best"]  # the ID order, arbitrary
+    assert ids(ties_to(fused, dict(dense)))[:2] == ["z-dense-best", "a-lexical-best"]
+
+
+def test_tie_breaking_keeps_every_score_and_leaves_unequal_scores_in_place():
+    fused = rrf([DENSE, LEXICAL])
+    assert ties_to(fused, {"e": 99.0}) == fused  # no ties among these: nothing moves
+    flat = [("c", 0.5), ("a", 0.5), ("b", 0.5), ("d", 0.2)]
+    assert ties_to(flat, {"b": 0.9, "a": 0.1}) == [("b", 0.5), ("a", 0.5), ("c", 0.5), ("d", 0.2)]

@@ -69,6 +69,16 @@ def weighted_score_fusion(
     )
 
 
+def ties_to(fused: Ranked, scores: Mapping[str, float]) -> list[tuple[str, float]]:
+    """``fused`` with equal fused scores ordered by ``scores`` (higher first, missing last), else as given.
+
+    Weighted min-max fusion ties structurally: when neither leg retrieved the other's best document,
+    both fuse to exactly the weight sum, and the ID order that settles it is arbitrary (chunk IDs are
+    random). Ordering ties by one leg's own score makes the ranking a property of the documents.
+    """
+    return sorted(fused, key=lambda pair: (-pair[1], -scores.get(pair[0], -math.inf)))
+
+
 def _weights(result_lists: Sequence[Ranked], weights: Sequence[float] | None) -> list[float]:
     if weights is None:
         return [1.0] * len(result_lists)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from luna.domain.errors import InvalidInput
-from luna.domain.fusion import rrf, weighted_score_fusion
+from luna.domain.fusion import rrf, ties_to, weighted_score_fusion
 from luna.domain.items import FILTERABLE_CHUNK_FIELDS, Item, ItemStatus
 from luna.domain.learning.boost import Boosted, boost_strength, break_ties, fusion_scale, rerank
 from luna.domain.scores import ScoreTarget
@@ -213,8 +213,11 @@ class RetrievalService:
     ) -> list[tuple[str, float]]:
         weights = (self._settings.dense_weight, self._settings.lexical_weight)
         if method == "rrf":
-            return rrf([dense, lexical], k=self._settings.rrf_k, weights=weights)
-        return weighted_score_fusion([dense, lexical], weights)
+            fused = rrf([dense, lexical], k=self._settings.rrf_k, weights=weights)
+        else:
+            fused = weighted_score_fusion([dense, lexical], weights)
+        # Meaning settles a tie (the best chunk of each leg both fuse to the top score), not a random ID.
+        return ties_to(fused, dict(dense))
 
     def _learned_order(
         self, uow: UnitOfWork, ranked: Sequence[tuple[str, float]], boost: FusionMethod | None
