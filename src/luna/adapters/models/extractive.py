@@ -52,10 +52,11 @@ _ABBREVIATIONS = re.compile(
 _BULLET = re.compile(r"^\s*(?:[-•*·–]|\d+[.)])\s+")
 _ENUMERATOR_ALONE = re.compile(r"^\d{1,3}[.)] (?=\S)")
 _TOKEN = re.compile(r"[\wÄÖÜäöüß§]+")
-_ACTION_CUE = re.compile(
-    r"\b(?:sollte|sollten|empfiehlt|empfehlen|empfohlen|lohnt|prüfen|beantragen|achten|rechtzeitig|"
-    r"frist|vermeiden|melden)\w*",
-    re.IGNORECASE,
+#: Advice in the sources' own words ("sollte", "empfohlen", "Prüfen Sie …"). A legal duty ("Frist",
+#: "hat … zu beantragen") or a condition ("Sollte der Netzbetreiber …") is not advice to the reader.
+_ADVICE = re.compile(
+    r"\b(?:sollte|sollten|empfiehlt|empfehlen|empfohlen|empfehlenswert|ratsam|lohnt sich|lohnen sich)\b"
+    r"|^(?:\(\w+\)\s*)?[A-ZÄÖÜ][a-zäöüß]+en Sie\b"
 )
 #: A sentence opening like this continues the previous one ("Im Gegenzug erhält …" after a rule).
 _CONTINUATION = re.compile(
@@ -350,10 +351,19 @@ class ExtractiveChatModel:
         self, chosen: Sequence[_Ranked], ranked: Sequence[_Ranked], texts: ExtractiveTexts
     ) -> str:
         """An action the sources themselves recommend, when a relevant sentence names one; otherwise
-        only where to read on (Luna invents no advice and repeats no aside)."""
+        only where to read on (Luna invents no advice and repeats no aside). Advice fits the question
+        only in a passage the answer already quotes: a "sollte" elsewhere is about something else."""
         used = {id(c.sentence) for c in chosen}
+        quoted = {c.sentence.chunk.chunk_id for c in chosen}
         for candidate in ranked:
-            if id(candidate.sentence) not in used and _ACTION_CUE.search(candidate.sentence.text):
+            sentence = candidate.sentence
+            fits = sentence.chunk.chunk_id in quoted and not _is_fragment(sentence)
+            if (
+                id(sentence) not in used
+                and fits
+                and not sentence.text.endswith("?")
+                and _ADVICE.search(sentence.text)
+            ):
                 return texts.recommendation_from_source.format(sentence=_cited(candidate.sentence))
         chunk = chosen[0].sentence.chunk
         source = (
@@ -374,8 +384,15 @@ def _introduced_table(sentence: _Sentence, chunks: Sequence[ContextChunk]) -> Co
     return None
 
 
+def _is_fragment(sentence: _Sentence) -> bool:
+    """A sentence that starts in lower case ("und solange …") is the end of one cut off by chunking."""
+    return sentence.text[:1].islower()
+
+
 def _cited(sentence: _Sentence) -> str:
+    """The sentence with its citation; a fragment is marked as the excerpt it is ("… und solange …")."""
     text = sentence.text if sentence.text[-1:] in ".!?:" else f"{sentence.text}."
+    text = f"… {text}" if _is_fragment(sentence) else text
     return f"{text[:-1]} [chunk {sentence.chunk.chunk_id}]{text[-1]}"
 
 
