@@ -42,7 +42,8 @@ def test_a_legal_duty_with_a_deadline_is_not_offered_as_advice(prompts: LunaProm
 def test_advice_in_the_quoted_passage_is_recommended(prompts: LunaPrompts) -> None:
     advised = ContextChunk(
         "g20",
-        f"{TERMINATION.text} Kunden sollten die Kündigung schriftlich einreichen und den Zählerstand notieren.",
+        f"{TERMINATION.text} Kunden sollten die Kündigung schriftlich einreichen und den Zählerstand "
+        "notieren.",
         title="StromGVV",
     )
     answer = ask(prompts, QUESTION, [advised])
