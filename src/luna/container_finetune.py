@@ -100,6 +100,7 @@ class FinetuneParts:
             c.prompts.active,
             min_dense_score=s.rag.min_dense_score,
             gate=c.answer_gate,
+            home_country=s.recommend.country,
         )
         return EvaluationService(
             c.database,

@@ -99,6 +99,7 @@ class Services:
                         quality_prior_mean=s.learning.quality_prior_mean,
                     ),
                     min_dense_score=s.rag.min_dense_score,
+                    home_country=s.recommend.country,
                 ),
             )
 
@@ -325,8 +326,7 @@ class Services:
 
     @cached_property
     def energy_advice(self) -> EnergyAdviceService:
-        """Shared by /recommend, Luna's answers and the dashboards: it keeps each meter's advice until
-        new readings arrive."""
+        """Shared by /recommend, Luna's answers and dashboards: a meter's advice, kept till new readings."""
         from luna.services.energy.energy_advice import EnergyAdviceService
 
         with self._lock:

@@ -351,6 +351,25 @@ async def test_ask_streams_tokens_then_citations_then_done(client: httpx.AsyncCl
     assert streamed == events[-1][1]["answer"]
 
 
+async def test_a_question_about_another_country_is_not_answered_with_this_country_s_prices(
+    client: httpx.AsyncClient,
+) -> None:
+    await upload(client, (SAMPLES / "netzentgelte-2026.pdf").read_bytes(), "netzentgelte-2026.pdf")
+    ask = "Was kostet die Netznutzung pro Kilowattstunde{}?"
+
+    abroad = await client.post(
+        "/api/v1/rag/ask", json={"question": ask.format(" in Österreich")}, headers=DEV_USER
+    )
+    at_home = await client.post(
+        "/api/v1/rag/ask", json={"question": ask.format(" in Deutschland")}, headers=DEV_USER
+    )
+
+    refused = abroad.json()["data"]
+    assert refused["citations"] == [] and "8,12" not in refused["answer"]
+    assert "Netzentgelte 2026" in refused["answer"]  # what the knowledge base does cover, named
+    assert "8,12" in at_home.json()["data"]["answer"].split("\n\n")[0]
+
+
 async def test_without_relevant_context_luna_says_so_and_suggests_a_question(
     client: httpx.AsyncClient,
 ) -> None:

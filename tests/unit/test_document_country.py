@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from luna.domain.document_country import document_country, is_foreign
+from luna.domain.document_country import document_country, is_foreign, uncovered_countries
 from luna.domain.recommend_reasons import foreign_reason, topic_of_tag
 
 WINTERTHUR = (
@@ -61,3 +61,30 @@ def test_a_foreign_document_says_where_it_is_from_and_its_tag_is_no_topic() -> N
     )
     assert "aus Österreich," in foreign_reason("neu in der Wissensbasis", "AT")
     assert topic_of_tag("land:CH") is None
+
+
+GERMAN_LAW = "Gesetz für den Ausbau erneuerbarer Energien (EEG 2023) › § 48 Solare Strahlungsenergie"
+SWISS_PORTAL = "Energieportal Winterthur › Photovoltaik: Die Stadt fördert Anlagen mit 500 CHF."
+
+
+@pytest.mark.parametrize(
+    ("question", "uncovered"),
+    [
+        ("Welche Förderung gibt es in Österreich für eine Photovoltaikanlage?", {"AT"}),
+        ("Wie hoch ist die Einspeisevergütung für Solarstrom in Frankreich?", {"FR"}),
+        ("Was zahlt ein Haushalt in Wien für die Netznutzung?", {"AT"}),  # a city names its country
+        ("Was fördert der Kanton Zürich bei Photovoltaik?", set()),  # the Swiss portal mentions it
+        ("Gilt das EEG in Deutschland auch für Balkonkraftwerke?", set()),  # the home country
+        ("Wie hoch ist die Einspeisevergütung?", set()),  # no country named
+    ],
+)
+def test_a_question_about_a_country_no_passage_mentions_is_uncovered(
+    question: str, uncovered: set[str]
+) -> None:
+    assert uncovered_countries(question, [GERMAN_LAW, SWISS_PORTAL], "DE") == uncovered
+
+
+def test_the_home_country_is_never_uncovered_and_a_passage_naming_the_country_covers_it() -> None:
+    question = "Welche Förderung gibt es in Österreich für eine Photovoltaikanlage?"
+    assert uncovered_countries(question, [GERMAN_LAW], "AT") == set()
+    assert uncovered_countries(question, ["Die österreichische Förderung …"], "DE") == set()

@@ -56,6 +56,24 @@ _PATTERNS: Mapping[str, re.Pattern[str]] = {
     country: re.compile("|".join(_WORD.format(f"(?:{marker})") for marker in markers))
     for country, markers in _MARKERS.items()
 }
+#: Countries a question may name beyond the three whose documents are recognised by their markers.
+_OTHER_NAMES: Mapping[str, str] = {
+    "FR": "(?i:frankreich|französische[nrs]?)",
+    "IT": "(?i:italien|italienische[nrs]?)",
+    "NL": "(?i:niederlande|niederländische[nrs]?|holland)",
+    "BE": "(?i:belgien|belgische[nrs]?)",
+    "LU": "(?i:luxemburg)",
+    "PL": "(?i:polen|polnische[nrs]?)",
+    "CZ": "(?i:tschechien|tschechische[nrs]?)",
+    "DK": "(?i:dänemark|dänische[nrs]?)",
+    "ES": "(?i:spanien|spanische[nrs]?)",
+    "GB": "(?i:großbritannien|england|britische[nrs]?)",
+    "US": "(?:USA|(?i:vereinigten staaten|amerikanische[nrs]?))",
+}
+_NAMED: Mapping[str, re.Pattern[str]] = {
+    **_PATTERNS,
+    **{country: re.compile(_WORD.format(f"(?:{name})")) for country, name in _OTHER_NAMES.items()},
+}
 _DOMAINS: Mapping[str, str] = {".ch": "CH", ".at": "AT", ".de": "DE"}
 _TAG = re.compile(r"^(?:land|country)\s*:\s*([A-Za-z]{2})$")
 
@@ -82,3 +100,15 @@ def document_country(
 def is_foreign(document: str | None, reader: str | None) -> bool:
     """The document is recognisably of another country than the reader's (unknown: never foreign)."""
     return document is not None and reader is not None and document != reader
+
+
+def uncovered_countries(question: str, passages: Iterable[str], home: str | None) -> set[str]:
+    """Countries other than ``home`` that ``question`` names and none of ``passages`` mentions.
+
+    "Welche Förderung gibt es in Österreich …?" asked of German laws and a Swiss city's portal names
+    Austria, which no passage mentions: whatever they say about subsidies is another country's rule.
+    The home country is never uncovered (a German law rarely says "Deutschland").
+    """
+    named = {country for country, pattern in _NAMED.items() if pattern.search(question)} - {home}
+    texts = list(passages)
+    return {country for country in named if not any(_NAMED[country].search(text) for text in texts)}

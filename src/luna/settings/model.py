@@ -185,7 +185,8 @@ class RecommendSettings(Section):
     bandit_seed: int | None = None
     energy_items: int = Field(default=3, ge=0, le=10)
     #: The readers' country (ISO 3166 code): documents of another country come after everything else
-    #: (services/learning/recommend_region.py); None ranks without regard to country.
+    #: (services/learning/recommend_region.py), and a question about another country is refused when
+    #: no retrieved passage mentions it (services/knowledge/answering.py); None: no regard to country.
     country: str | None = "DE"
 
     @field_validator("country", mode="before")

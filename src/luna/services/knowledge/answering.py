@@ -35,6 +35,7 @@ from luna.domain.answers import (
     no_context_answer,
 )
 from luna.domain.conversations import retrieval_question
+from luna.domain.document_country import uncovered_countries
 from luna.domain.errors import Unavailable
 from luna.ports.chat import AnswerGate, ChatModel
 from luna.ports.prompts import ActivePrompts
@@ -95,11 +96,14 @@ class AnswerService:
         *,
         min_dense_score: float,
         gate: AnswerGate | None = None,
+        home_country: str | None = None,
     ) -> None:
         """``gate`` judges whether the context answers the question before ``chat`` sees it (the
         extractive answerer's rule), so a generating model refuses exactly when the extractive one
         would; a ``chat`` that is the gate itself is not asked twice. ``prompts`` may be the active
-        version's source (:data:`~luna.ports.prompts.ActivePrompts`), asked once per question."""
+        version's source (:data:`~luna.ports.prompts.ActivePrompts`), asked once per question.
+        ``home_country``: the readers' country; a question about another one that no passage of the
+        context mentions is refused (None: no regard to country)."""
         self._retrieval = retrieval
         self._chat = chat
         self._fallback = fallback
@@ -108,6 +112,7 @@ class AnswerService:
         )
         self._min_dense_score = min_dense_score
         self._gate = None if gate is None or id(gate) == id(chat) else gate
+        self._home_country = home_country
 
     def relevant(self, result: SearchResult) -> list[Citation]:
         """The hits worth answering from: close enough in meaning, or sharing words with the question."""
@@ -143,7 +148,7 @@ class AnswerService:
         result = self._retrieval.search(question, top_k, filters)
         context = self.relevant(result)
         chunks = _context(context)
-        if not context or (self._gate is not None and not self._gate.answers(question, chunks)):
+        if not context or self._elsewhere(question, chunks) or not self._gate_passes(question, chunks):
             yield from self._refusal(question, result, filters, appendix, (version, prompts))
             return
         messages = build_rag_messages(prompts, question, chunks)
@@ -185,6 +190,16 @@ class AnswerService:
                 prompt_version=version,
             ),
         )
+
+    def _gate_passes(self, question: str, chunks: Sequence[ContextChunk]) -> bool:
+        return self._gate is None or self._gate.answers(question, chunks)
+
+    def _elsewhere(self, question: str, chunks: Sequence[ContextChunk]) -> bool:
+        """The question is about another country than the readers' that no passage mentions."""
+        if self._home_country is None:
+            return False
+        passages = (f"{c.title or ''} {c.section or ''} {c.text}" for c in chunks)
+        return bool(uncovered_countries(question, passages, self._home_country))
 
     def _refusal(
         self,

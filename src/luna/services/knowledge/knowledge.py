@@ -33,6 +33,8 @@ class KnowledgeSettings:
     overlap_tokens: int
     retrieval: RetrievalSettings
     min_dense_score: float
+    #: The readers' country (``recommend.country``): questions about another one need a passage on it.
+    home_country: str | None = None
 
 
 class KnowledgeBase:
@@ -77,6 +79,7 @@ class KnowledgeBase:
             prompts or _packaged,
             min_dense_score=settings.min_dense_score,
             gate=gate,
+            home_country=settings.home_country,
         )
         self.maintenance = KnowledgeMaintenance(database, vectors, blobs, self.indexer)
 
