@@ -79,3 +79,20 @@ def test_a_sentence_cut_off_by_chunking_is_quoted_as_an_excerpt(prompts: LunaPro
     assert answer.startswith(
         "Kurz gesagt: … und solange die Nachprüfung des Messgeräts läuft, bleibt die Rechnung"
     )
+
+
+def test_an_item_of_a_list_that_goes_on_is_quoted_as_going_on(prompts: LunaPrompts) -> None:
+    listing = ContextChunk(
+        "k8",
+        "Der Zuschlag für modernisierte KWK-Anlagen wird gezahlt für 15 000 Vollbenutzungsstunden, wenn die "
+        "Kosten der Modernisierung mindestens 25 Prozent der Kosten einer Neuerrichtung betragen,",
+        title="KWKG",
+    )
+    answer = ask(
+        prompts,
+        "Für wie viele Vollbenutzungsstunden wird der Zuschlag für modernisierte KWK-Anlagen gezahlt?",
+        [listing],
+    )
+
+    assert "einer Neuerrichtung betragen … [chunk k8]." in answer.splitlines()[0]
+    assert ", [chunk" not in answer

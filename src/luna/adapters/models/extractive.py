@@ -390,9 +390,13 @@ def _is_fragment(sentence: _Sentence) -> bool:
 
 
 def _cited(sentence: _Sentence) -> str:
-    """The sentence with its citation; a fragment is marked as the excerpt it is ("… und solange …")."""
-    text = sentence.text if sentence.text[-1:] in ".!?:" else f"{sentence.text}."
-    text = f"… {text}" if _is_fragment(sentence) else text
+    """The sentence with its citation; a fragment is marked as the excerpt it is ("… und solange …"),
+    and so is an item of a law's list that goes on ("… betragen, " becomes "… betragen …")."""
+    text = f"… {sentence.text}" if _is_fragment(sentence) else sentence.text
+    if text[-1:] in ",;":
+        text = f"{text[:-1]} …."
+    elif text[-1:] not in ".!?:":
+        text = f"{text}."
     return f"{text[:-1]} [chunk {sentence.chunk.chunk_id}]{text[-1]}"
 
 
