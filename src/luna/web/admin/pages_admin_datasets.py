@@ -3,7 +3,7 @@ report of their newest version, what each step flagged or removed (with examples
 failed, the lineage of the version and which version each consumer uses.
 
 Runs start as jobs (progress also on the jobs page); the view refreshes every few seconds while a run
-is running and otherwise on the dashboard's usual interval.
+is running or the job it started has not ended, and otherwise on the dashboard's usual interval.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import Any, Final
 from nicegui import ui
 
 from luna.domain.datasets.versions import DatasetRun, DatasetVersion, Delivery, LineageEdge
+from luna.domain.errors import NotFound
 from luna.services.datasets.datasets import DATASETS_JOB, DatasetService
 from luna.services.datasets.pipeline_files import PipelineFile
 from luna.services.operations.jobs import JobService
@@ -93,18 +94,22 @@ async def datasets(view: AdminView) -> None:
         card_title("Datensätze und ihre neueste Version", "dataset")
         versions = ui.column().classes("w-full gap-3").mark("dataset-versions")
     stamp = ui.label().classes("text-xs luna-muted")
-    state = {"running": False}
+    # "started": the job this view queued, refreshed for until it ends (its run appears only once a
+    # worker takes it up, so the runs alone would stop the fast refresh before it shows).
+    state: dict[str, Any] = {"running": False, "started": None}
     shown: dict[str, _Snapshot] = {}
 
     async def refresh() -> None:
         with failure_shown(pipelines, runs, versions, what="Die Datenübersicht"):
+            if state["started"] and not await in_thread(_job_open, services.jobs, state["started"]):
+                state["started"] = None  # read before the runs, so its last state is in this snapshot
             snapshot = await in_thread(_read, services.datasets, services.jobs)
             if snapshot != shown.get("snapshot"):  # unchanged: keep what the operator opened
                 _pipelines(pipelines, snapshot.pipelines, start)
                 _runs(runs, snapshot.runs, snapshot.progress)
                 _datasets(versions, snapshot.datasets)
                 shown["snapshot"] = snapshot
-            state["running"] = any(run.status == "running" for run in snapshot.runs)
+            state["running"] = bool(state["started"]) or any(run.status == "running" for run in snapshot.runs)
             stamp.set_text(f"Stand: {de_datetime(datetime.now(UTC))}")
 
     async def start(name: str) -> None:
@@ -112,7 +117,7 @@ async def datasets(view: AdminView) -> None:
             await in_thread(services.datasets.pipeline, name)  # a faulty file is refused here, not queued
             job = await in_thread(services.jobs.submit, DATASETS_JOB, {"pipeline": name}, "admin")
             ui.notify(f"Pipeline „{name}“ gestartet (Job {job.job_id[:8]}).")
-            state["running"] = True
+            state["running"], state["started"] = True, job.job_id
         await refresh()
 
     async def tick() -> None:
@@ -122,6 +127,13 @@ async def datasets(view: AdminView) -> None:
     await refresh()
     ui.timer(_FAST_REFRESH_SEC, tick)
     ui.timer(max(view.web.settings.web.refresh_sec, 30.0), refresh)
+
+
+def _job_open(jobs: JobService, job_id: str) -> bool:
+    try:
+        return not jobs.get(job_id).status.is_finished
+    except NotFound:  # removed meanwhile: nothing left to wait for
+        return False
 
 
 def _pipelines(area: ui.column, found: list[PipelineFile], start: Callable[[str], Awaitable[None]]) -> None:
