@@ -76,6 +76,11 @@ SWISS_PORTAL = "Energieportal Winterthur › Photovoltaik: Die Stadt fördert An
         ("Was fördert der Kanton Zürich bei Photovoltaik?", set()),  # the Swiss portal mentions it
         ("Gilt das EEG in Deutschland auch für Balkonkraftwerke?", set()),  # the home country
         ("Wie hoch ist die Einspeisevergütung?", set()),  # no country named
+        ("Gibt es eine österreichische Förderung für Speicher?", {"AT"}),
+        ("Was kostet Strom in den Niederlanden?", {"NL"}),
+        # Named, but not where the question is set: the reader asks about the rules here.
+        ("Ich bin aus der Schweiz nach Deutschland gezogen. Wer ist mein Grundversorger?", set()),
+        ("Wir wohnen an der Grenze zu Polen. Gilt das EEG für unsere Anlage?", set()),
     ],
 )
 def test_a_question_about_a_country_no_passage_mentions_is_uncovered(

@@ -74,6 +74,47 @@ _NAMED: Mapping[str, re.Pattern[str]] = {
     **_PATTERNS,
     **{country: re.compile(_WORD.format(f"(?:{name})")) for country, name in _OTHER_NAMES.items()},
 }
+#: Where a question is set: "in Österreich", "in der Schweiz", "in Wien". A country named otherwise
+#: ("aus der Schweiz zugezogen", "an der Grenze zu Polen") does not make a question about it.
+_PLACES: Mapping[str, str] = {
+    "DE": "Deutschland",
+    "AT": "Österreich|Wien|Graz|Linz|Salzburg|Innsbruck",
+    "CH": "Schweiz|Winterthur|Zürich|Basel|Luzern|St\\. Gallen|Genf|Lausanne",
+    "FR": "Frankreich",
+    "IT": "Italien",
+    "NL": "Niederlanden|Holland",
+    "BE": "Belgien",
+    "LU": "Luxemburg",
+    "PL": "Polen",
+    "CZ": "Tschechien",
+    "DK": "Dänemark",
+    "ES": "Spanien",
+    "GB": "Großbritannien|England",
+    "US": "USA|Vereinigten Staaten",
+}
+#: What only one country has, wherever a question names it: its adjective, currency or authorities.
+_OWN: Mapping[str, str] = {
+    "DE": "Bundesnetzagentur|BNetzA|EEG|GEG|EnWG|KfW|BAFA",
+    "AT": "(?i:österreichische[nrs]?)|E-Control|ÖNORM",
+    "CH": "(?i:schweizerische[nrs]?|schweizer|kantons?|kantonale[nrs]?)|CHF|Rappen|EnergieSchweiz|MuKEn",
+    "FR": "(?i:französische[nrs]?)",
+    "IT": "(?i:italienische[nrs]?)",
+    "NL": "(?i:niederländische[nrs]?)",
+    "BE": "(?i:belgische[nrs]?)",
+    "PL": "(?i:polnische[nrs]?)",
+    "CZ": "(?i:tschechische[nrs]?)",
+    "DK": "(?i:dänische[nrs]?)",
+    "ES": "(?i:spanische[nrs]?)",
+    "GB": "(?i:britische[nrs]?)",
+    "US": "(?i:amerikanische[nrs]?)",
+}
+_ASKED_ABOUT: Mapping[str, re.Pattern[str]] = {
+    country: re.compile(
+        rf"(?<![\w-])[Ii][nm] (?:der |den )?(?:{place})(?![\w-])"
+        + (f"|{_WORD.format(f'(?:{_OWN[country]})')}" if country in _OWN else "")
+    )
+    for country, place in _PLACES.items()
+}
 _DOMAINS: Mapping[str, str] = {".ch": "CH", ".at": "AT", ".de": "DE"}
 _TAG = re.compile(r"^(?:land|country)\s*:\s*([A-Za-z]{2})$")
 
@@ -103,12 +144,12 @@ def is_foreign(document: str | None, reader: str | None) -> bool:
 
 
 def uncovered_countries(question: str, passages: Iterable[str], home: str | None) -> set[str]:
-    """Countries other than ``home`` that ``question`` names and none of ``passages`` mentions.
+    """Countries other than ``home`` that ``question`` is set in and none of ``passages`` mentions.
 
     "Welche Förderung gibt es in Österreich …?" asked of German laws and a Swiss city's portal names
     Austria, which no passage mentions: whatever they say about subsidies is another country's rule.
     The home country is never uncovered (a German law rarely says "Deutschland").
     """
-    named = {country for country, pattern in _NAMED.items() if pattern.search(question)} - {home}
+    named = {country for country, pattern in _ASKED_ABOUT.items() if pattern.search(question)} - {home}
     texts = list(passages)
     return {country for country in named if not any(_NAMED[country].search(text) for text in texts)}
