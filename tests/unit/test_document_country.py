@@ -78,6 +78,7 @@ SWISS_PORTAL = "Energieportal Winterthur › Photovoltaik: Die Stadt fördert An
         ("Wie hoch ist die Einspeisevergütung?", set()),  # no country named
         ("Gibt es eine österreichische Förderung für Speicher?", {"AT"}),
         ("Was kostet Strom in den Niederlanden?", {"NL"}),
+        ("Gibt es in Luxemburg eine Einspeisevergütung?", {"LU"}),
         # Named, but not where the question is set: the reader asks about the rules here.
         ("Ich bin aus der Schweiz nach Deutschland gezogen. Wer ist mein Grundversorger?", set()),
         ("Wir wohnen an der Grenze zu Polen. Gilt das EEG für unsere Anlage?", set()),

@@ -56,24 +56,6 @@ _PATTERNS: Mapping[str, re.Pattern[str]] = {
     country: re.compile("|".join(_WORD.format(f"(?:{marker})") for marker in markers))
     for country, markers in _MARKERS.items()
 }
-#: Countries a question may name beyond the three whose documents are recognised by their markers.
-_OTHER_NAMES: Mapping[str, str] = {
-    "FR": "(?i:frankreich|französische[nrs]?)",
-    "IT": "(?i:italien|italienische[nrs]?)",
-    "NL": "(?i:niederlande|niederländische[nrs]?|holland)",
-    "BE": "(?i:belgien|belgische[nrs]?)",
-    "LU": "(?i:luxemburg)",
-    "PL": "(?i:polen|polnische[nrs]?)",
-    "CZ": "(?i:tschechien|tschechische[nrs]?)",
-    "DK": "(?i:dänemark|dänische[nrs]?)",
-    "ES": "(?i:spanien|spanische[nrs]?)",
-    "GB": "(?i:großbritannien|england|britische[nrs]?)",
-    "US": "(?:USA|(?i:vereinigten staaten|amerikanische[nrs]?))",
-}
-_NAMED: Mapping[str, re.Pattern[str]] = {
-    **_PATTERNS,
-    **{country: re.compile(_WORD.format(f"(?:{name})")) for country, name in _OTHER_NAMES.items()},
-}
 #: Where a question is set: "in Österreich", "in der Schweiz", "in Wien". A country named otherwise
 #: ("aus der Schweiz zugezogen", "an der Grenze zu Polen") does not make a question about it.
 _PLACES: Mapping[str, str] = {
@@ -82,7 +64,7 @@ _PLACES: Mapping[str, str] = {
     "CH": "Schweiz|Winterthur|Zürich|Basel|Luzern|St\\. Gallen|Genf|Lausanne",
     "FR": "Frankreich",
     "IT": "Italien",
-    "NL": "Niederlanden|Holland",
+    "NL": "Niederlanden?|Holland",
     "BE": "Belgien",
     "LU": "Luxemburg",
     "PL": "Polen",
@@ -101,6 +83,7 @@ _OWN: Mapping[str, str] = {
     "IT": "(?i:italienische[nrs]?)",
     "NL": "(?i:niederländische[nrs]?)",
     "BE": "(?i:belgische[nrs]?)",
+    "LU": "(?i:luxemburgische[nrs]?)",
     "PL": "(?i:polnische[nrs]?)",
     "CZ": "(?i:tschechische[nrs]?)",
     "DK": "(?i:dänische[nrs]?)",
@@ -108,10 +91,18 @@ _OWN: Mapping[str, str] = {
     "GB": "(?i:britische[nrs]?)",
     "US": "(?i:amerikanische[nrs]?)",
 }
+#: Where a passage mentions a country: its markers for the three Luna tells documents apart by, any
+#: mention of the place or what it alone has for the others.
+_NAMED: Mapping[str, re.Pattern[str]] = {
+    **{
+        country: re.compile(_WORD.format(f"(?:{place}|{_OWN[country]})"))
+        for country, place in _PLACES.items()
+    },
+    **_PATTERNS,
+}
 _ASKED_ABOUT: Mapping[str, re.Pattern[str]] = {
     country: re.compile(
-        rf"(?<![\w-])[Ii][nm] (?:der |den )?(?:{place})(?![\w-])"
-        + (f"|{_WORD.format(f'(?:{_OWN[country]})')}" if country in _OWN else "")
+        rf"(?<![\w-])[Ii][nm] (?:der |den )?(?:{place})(?![\w-])" + f"|{_WORD.format(f'(?:{_OWN[country]})')}"
     )
     for country, place in _PLACES.items()
 }

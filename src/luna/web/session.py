@@ -138,8 +138,9 @@ def reviewer_name() -> str | None:
 
 
 def remember_reviewer_name(name: str) -> str | None:
-    """Keep ``name`` (spaces collapsed, at most :data:`MAX_REVIEWER_NAME` characters); empty forgets it."""
-    cleaned = " ".join(name.split())[:MAX_REVIEWER_NAME]
+    """Keep ``name`` (spaces collapsed, control characters dropped, at most :data:`MAX_REVIEWER_NAME`
+    characters); empty forgets it."""
+    cleaned = " ".join("".join(c for c in name if c.isprintable() or c.isspace()).split())[:MAX_REVIEWER_NAME]
     if cleaned:
         _store()[_REVIEWER] = cleaned
     else:
