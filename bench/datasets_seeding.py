@@ -51,12 +51,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, ClassVar
 
+from corpus_container import corpus_container
 from datasets_cleaning import SEEDING_ARTICLES, SYNONYMS, canonical_text, paraphrase
 
-from luna.container import Container, build_container
+from luna.container import Container
 from luna.domain.errors import Conflict
 from luna.services.knowledge.ingest import IngestRequest
-from luna.settings import load_settings
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -68,17 +68,6 @@ MODELS = (
 )
 LAWS = ("edl-g.md", "enefg.md", "stromgvv.md", "stromstg.md", "msbg.md")
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-ZÄÖÜ0-9\"„(])")
-
-
-def container_at(data_dir: Path) -> Container:
-    environ = {
-        **os.environ,
-        "LUNA_DATA_DIR": str(data_dir),
-        "LUNA_AUTH__ADMIN_API_KEY": "bench-admin-key-0123456789",
-        "LUNA_AUTH__JWT_SECRET": "bench-jwt-secret-0123456789",
-        "LUNA_LOGGING__LEVEL": "WARNING",
-    }
-    return build_container(load_settings("default", environ=environ, env_file=data_dir / "none.env"))
 
 
 def fresh_data_dir() -> Path:
@@ -381,7 +370,7 @@ def main() -> None:
     started = time.perf_counter()
     print(f"# Datasets: seeding a consumer, distribution latency ({datetime.now(UTC):%Y-%m-%d})\n")
     data_dir = fresh_data_dir()
-    container = container_at(data_dir)
+    container = corpus_container(data_dir)
     container.database.upgrade()
     container.embedder.embed_passages(["Aufwärmen"])
     knowledge_section(container, data_dir, args.qa, args.pairs)

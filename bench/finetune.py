@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
 import resource
 import shutil
 import sys
@@ -35,27 +34,16 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from corpus_container import corpus_container
 
-from luna.container import Container, build_container
+from luna.container import Container
 from luna.domain.errors import Conflict
 from luna.services.knowledge.ingest import IngestRequest
-from luna.settings import load_settings
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 WORK = REPO / "bench" / "out" / "finetune"
 LAWS = "stromgvv.md,edl-g.md,stromstg.md,enefg.md"
-
-
-def container_at(data_dir: Path) -> Container:
-    environ = {
-        **os.environ,
-        "LUNA_DATA_DIR": str(data_dir),
-        "LUNA_AUTH__ADMIN_API_KEY": "bench-admin-key-0123456789",
-        "LUNA_AUTH__JWT_SECRET": "bench-jwt-secret-0123456789",
-        "LUNA_LOGGING__LEVEL": "WARNING",
-    }
-    return build_container(load_settings("default", environ=environ, env_file=data_dir / "none.env"))
 
 
 def progress_printer(label: str) -> Any:
@@ -116,7 +104,7 @@ def main() -> None:
     args = parser.parse_args()
     shutil.rmtree(WORK, ignore_errors=True)
     WORK.mkdir(parents=True)
-    container = container_at(WORK / "var")
+    container = corpus_container(WORK / "var")
     figures: dict[str, Any] = {"command": "python bench/finetune.py " + " ".join(sys.argv[1:])}
     try:
         container.database.upgrade()

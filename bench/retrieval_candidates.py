@@ -10,20 +10,18 @@ vectors, the cheap form of multi-granularity indexing). A candidate is kept only
 
 from __future__ import annotations
 
-import os
 import statistics
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
-from corpus_container import REPO, WORK
+from corpus_container import REPO, corpus_container
 
 from luna.adapters.models.extractive import split_sentences
-from luna.container import Container, build_container
+from luna.container import Container
 from luna.domain.evaluation import GoldenQuestion
 from luna.services.evaluation.evaluation import read_golden_sets
-from luna.settings import load_settings
 
 SETTINGS: tuple[tuple[str, Mapping[str, str]], ...] = (
     ("weighted, dense 1.0 (shipped)", {}),
@@ -37,18 +35,6 @@ SETTINGS: tuple[tuple[str, Mapping[str, str]], ...] = (
 RERANK_DEPTH = 30
 
 Ranked = list[bool]  # per retrieved chunk: does it answer the question
-
-
-def container(overrides: Mapping[str, str]) -> Container:
-    environ = {
-        **os.environ,
-        "LUNA_DATA_DIR": str(WORK),
-        "LUNA_AUTH__ADMIN_API_KEY": "bench-admin-key-0123456789",
-        "LUNA_AUTH__JWT_SECRET": "bench-jwt-secret-0123456789",
-        "LUNA_LOGGING__LEVEL": "WARNING",
-        **overrides,
-    }
-    return build_container(load_settings("default", environ=environ, env_file=WORK / "none.env"))
 
 
 def figures(hits: Sequence[Ranked]) -> tuple[float, float, float]:
@@ -99,10 +85,10 @@ def main() -> int:
     questions = read_golden_sets([REPO / "bench" / "questions_de.yaml"])
     rows = []
     for label, overrides in SETTINGS:
-        c = container(overrides)
+        c = corpus_container(overrides=overrides)
         rows.append((label, searched(c, questions)))
         c.close()
-    c = container({})
+    c = corpus_container()
     rows.append(("re-ranked by best sentence cosine", searched(c, questions, sentence_order(c))))
     c.close()
     print("| candidate | tune hit@1 / hit@5 / MRR@10 | test hit@1 / hit@5 / MRR@10 |\n|---|---|---|")
