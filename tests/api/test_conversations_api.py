@@ -149,3 +149,19 @@ async def test_a_deleted_conversation_is_gone_and_erasure_removes_the_rest(clien
     assert erased.json()["data"]["conversations"] == 1
     gone = await client.get(f"/api/v1/rag/conversations/{second['conversation_id']}", headers=CUSTOMER)
     assert gone.status_code == 404
+
+
+async def test_a_follow_up_adds_to_the_answer_before_instead_of_repeating_it(
+    client: httpx.AsyncClient,
+) -> None:
+    for name in ("stromtarife-und-lastverschiebung.md", "waermepumpe-im-einfamilienhaus.docx"):
+        response = await upload(client, (SAMPLES / name).read_bytes(), name)
+        assert response.status_code in (200, 201), response.text
+    first = await ask(client, "Wann lohnt sich Lastverschiebung mit einem dynamischen Tarif?")
+
+    follow_up = await ask(client, "Und was brauche ich dafür?", conversation_id=first["conversation_id"])
+
+    lead = follow_up["answer"].split("\n\n")[0]
+    assert "Voraussetzung ist ein intelligentes Messsystem" in lead  # what is needed, said first
+    assert "Voraussetzung" not in first["answer"]  # and not said before
+    assert follow_up["citations"] and follow_up["unsupported_numbers"] == []

@@ -268,6 +268,8 @@ def test_a_conversation_answers_a_follow_up_links_its_sources_and_survives_a_rel
     question.press("Enter")
     expect(page.locator(".luna-question")).to_have_count(2)
     expect(page.get_by_text("War diese Antwort hilfreich?")).to_have_count(2)
+    # The follow-up adds what is needed instead of repeating when it pays.
+    expect(page.locator(".luna-answer-md").nth(1)).to_contain_text("Voraussetzung ist ein intelligentes")
     shoot(page, "customer-ask-conversation")
     conversation_url = page.url
 

@@ -11,6 +11,7 @@ from luna.adapters.models.extractive import ExtractiveChatModel, split_sentences
 from luna.domain.answers import (
     ChatMessage,
     ContextChunk,
+    Exchange,
     LunaPrompts,
     build_rag_messages,
     check_answer,
@@ -85,6 +86,23 @@ def test_the_context_is_labelled_by_chunk_id_and_read_back_unchanged(prompts: Lu
     request = parse_rag_messages(prompts, messages)
     assert request.question == "Wie setzen sich die Netzentgelte zusammen?"
     assert request.chunks == tuple(CONTEXT)
+
+
+def test_a_follow_up_carries_the_newest_exchanges_before_its_question(prompts: LunaPrompts) -> None:
+    history = [Exchange(f"Frage {n}?", f"Antwort {n} [chunk c17]." + " Mehr." * 400) for n in range(5)]
+
+    messages = build_rag_messages(prompts, "Und für Gewerbe?", CONTEXT, history)
+
+    assert [m.role for m in messages] == ["system", *["user", "assistant"] * 3, "user"]
+    assert [m.content for m in messages[1:-1:2]] == ["Frage 2?", "Frage 3?", "Frage 4?"]
+    assert all(len(m.content) <= 1500 for m in messages[2:-1:2])  # a long answer is cut
+    request = parse_rag_messages(prompts, messages)
+    assert request.question == "Und für Gewerbe?" and request.chunks == tuple(CONTEXT)
+    assert [(e.question, e.answer.split(" [")[0]) for e in request.history] == [
+        ("Frage 2?", "Antwort 2"),
+        ("Frage 3?", "Antwort 3"),
+        ("Frage 4?", "Antwort 4"),
+    ]
 
 
 def test_a_context_line_that_looks_like_the_question_label_stays_in_its_chunk(prompts: LunaPrompts) -> None:

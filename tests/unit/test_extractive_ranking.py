@@ -7,7 +7,13 @@ from collections.abc import Sequence
 import pytest
 
 from luna.adapters.models.extractive import ExtractiveChatModel
-from luna.domain.answers import ContextChunk, LunaPrompts, build_rag_messages, load_luna_prompts
+from luna.domain.answers import (
+    ContextChunk,
+    Exchange,
+    LunaPrompts,
+    build_rag_messages,
+    load_luna_prompts,
+)
 
 
 class _AllAlike:
@@ -61,3 +67,59 @@ def test_a_price_question_is_led_by_the_sentence_with_the_amount(prompts: LunaPr
     lead = _lead(prompts, "Was kostet der Grundpreis?", [chunk])
 
     assert lead.startswith("Kurz gesagt: Der Grundpreis beträgt 60 Euro im Jahr [chunk c1].")
+
+
+def test_a_question_for_what_is_needed_is_led_by_the_requirement_and_what_it_implies(
+    prompts: LunaPrompts,
+) -> None:
+    chunk = ContextChunk(
+        "c1",
+        "Ein dynamischer Tarif folgt dem Börsenpreis. Voraussetzung ist ein intelligentes Messsystem. "
+        "Ohne diese Messung wird nach Standardlastprofil abgerechnet. Der Tarif lohnt sich mittags.",
+    )
+    model = ExtractiveChatModel(prompts, meaning=_AllAlike(), max_points=2)
+
+    question = "Was brauche ich für einen dynamischen Tarif?"
+    answer = model.answer(build_rag_messages(prompts, question, [chunk]))
+
+    assert answer.startswith(
+        "Kurz gesagt: Voraussetzung ist ein intelligentes Messsystem [chunk c1]. "
+        "Ohne diese Messung wird nach Standardlastprofil abgerechnet [chunk c1]."
+    )
+
+
+#: Two sentences that both answer "Was gilt für den Tarif?" as well as each other.
+TARIFF = ContextChunk(
+    "c1", "Der Tarif folgt stündlich dem Börsenpreis. Der Tarif verlangt einen Zähler je Viertelstunde."
+)
+
+
+#: What Luna answered to "Was gilt für den Tarif?" the first time.
+SAID_BEFORE = "Kurz gesagt: Der Tarif folgt stündlich dem Börsenpreis [chunk c1]."
+
+
+def _lead_after(prompts: LunaPrompts, question: str) -> str:
+    history = [Exchange("Was gilt für den Tarif?", SAID_BEFORE)]
+    messages = build_rag_messages(prompts, question, [TARIFF], history)
+    return ExtractiveChatModel(prompts, meaning=_AllAlike(), max_points=1).answer(messages).split("\n\n")[0]
+
+
+def test_a_follow_up_leads_with_what_the_conversation_has_not_heard_yet(prompts: LunaPrompts) -> None:
+    lead = _lead_after(prompts, "Was gilt für den Tarif? Und sonst?")
+
+    assert lead == "Kurz gesagt: Der Tarif verlangt einen Zähler je Viertelstunde [chunk c1]."
+
+
+def test_the_same_question_asked_again_gets_the_same_answer(prompts: LunaPrompts) -> None:
+    assert _lead_after(prompts, "Was gilt für den Tarif?") == SAID_BEFORE
+
+
+def test_what_was_said_is_said_again_when_nothing_new_answers(prompts: LunaPrompts) -> None:
+    unrelated = ContextChunk("c2", "Das Wetter war gestern sonnig.")
+    history = [Exchange("Was gilt für den Tarif?", "Der Tarif folgt stündlich dem Börsenpreis [chunk c1].")]
+    only = ContextChunk("c1", "Der Tarif folgt stündlich dem Börsenpreis.")
+    messages = build_rag_messages(prompts, "Was gilt für den Tarif?", [only, unrelated], history)
+
+    answer = ExtractiveChatModel(prompts, max_points=1).answer(messages)
+
+    assert answer.startswith("Kurz gesagt: Der Tarif folgt stündlich dem Börsenpreis [chunk c1].")

@@ -52,6 +52,10 @@ _LABEL_SEPARATOR = " › "
 _SECTION_PATH = " > "
 #: While streaming, an unclosed ``[`` is held back at most this long before it is passed on as text.
 _MAX_PENDING_MARKER = 80
+#: A follow-up's messages carry this many earlier exchanges, each answer cut to this length: enough to
+#: know what was said, little enough for a small model's context window.
+MAX_HISTORY_EXCHANGES = 3
+_MAX_HISTORY_ANSWER_CHARS = 1500
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,9 +75,19 @@ class ContextChunk:
 
 
 @dataclass(frozen=True, slots=True)
+class Exchange:
+    """An earlier question of the conversation and Luna's answer to it."""
+
+    question: str
+    answer: str
+
+
+@dataclass(frozen=True, slots=True)
 class RagRequest:
     question: str
     chunks: tuple[ContextChunk, ...]
+    #: The conversation's earlier exchanges, oldest first (a follow-up should add to what was said).
+    history: tuple[Exchange, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,26 +178,35 @@ def _header(chunk: ContextChunk) -> str:
 
 
 def build_rag_messages(
-    prompts: LunaPrompts, question: str, chunks: Sequence[ContextChunk]
+    prompts: LunaPrompts, question: str, chunks: Sequence[ContextChunk], history: Sequence[Exchange] = ()
 ) -> list[ChatMessage]:
     """System prompt (persona, style, RAG rules) plus one user message: the context, then the question.
 
-    The question comes last because small models follow the most recent instruction best.
+    The question comes last because small models follow the most recent instruction best. The newest
+    ``history`` exchanges of the conversation come before it as user and assistant turns, so a model
+    answering "Und was brauche ich dafür?" knows what it has already said.
     """
     blocks = [f"{_header(chunk)}\n{chunk.text.strip()}" for chunk in chunks]
     user = "\n\n".join((prompts.context_heading, *blocks, f"{prompts.question_label} {question.strip()}"))
-    return [ChatMessage("system", prompts.system_prompt), ChatMessage("user", user)]
+    earlier: list[ChatMessage] = []
+    for exchange in history[-MAX_HISTORY_EXCHANGES:]:
+        earlier.append(ChatMessage("user", exchange.question.strip()))
+        if exchange.answer.strip():  # a client may send a question without the reply it got
+            earlier.append(ChatMessage("assistant", exchange.answer.strip()[:_MAX_HISTORY_ANSWER_CHARS]))
+    return [ChatMessage("system", prompts.system_prompt), *earlier, ChatMessage("user", user)]
 
 
 def parse_rag_messages(prompts: LunaPrompts, messages: Sequence[ChatMessage]) -> RagRequest:
-    """The question and the context chunks of messages made by :func:`build_rag_messages`.
+    """The question, the context chunks and the earlier answers of messages made by
+    :func:`build_rag_messages`.
 
     A last user message without the question label is a plain question without context.
     """
     user = next((m.content for m in reversed(messages) if m.role == "user"), "")
+    history = _exchanges(messages)
     label_at = user.rfind(f"\n{prompts.question_label}")
     if label_at < 0:
-        return RagRequest(question=user.strip(), chunks=())
+        return RagRequest(question=user.strip(), chunks=(), history=history)
     question = user[label_at + 1 + len(prompts.question_label) :].strip()
     context = user[:label_at]
     headers = list(_HEADER.finditer(context))
@@ -199,7 +222,19 @@ def parse_rag_messages(prompts: LunaPrompts, messages: Sequence[ChatMessage]) ->
                 section=section.strip() or None,
             )
         )
-    return RagRequest(question=question, chunks=tuple(chunks))
+    return RagRequest(question=question, chunks=tuple(chunks), history=history)
+
+
+def _exchanges(messages: Sequence[ChatMessage]) -> tuple[Exchange, ...]:
+    """The user and assistant turns before the last user message, each question with its reply."""
+    last_user = max((i for i, m in enumerate(messages) if m.role == "user"), default=0)
+    exchanges: list[Exchange] = []
+    for message in messages[:last_user]:
+        if message.role == "user":
+            exchanges.append(Exchange(message.content, ""))
+        elif message.role == "assistant" and exchanges:
+            exchanges[-1] = Exchange(exchanges[-1].question, message.content)
+    return tuple(exchanges)
 
 
 # -- citations --------------------------------------------------------------------------------------

@@ -41,6 +41,7 @@ from luna.domain.answers import (
     parse_rag_messages,
 )
 from luna.domain.health import ComponentHealth, HealthStatus
+from luna.domain.question_types import REQUIREMENT_QUESTION, REQUIREMENT_STATED
 
 #: Sentence ends: punctuation followed by a capital letter, a digit or a quote, or a line break.
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"„»(A-ZÄÖÜ0-9§])|\n+")
@@ -61,7 +62,7 @@ _ADVICE = re.compile(
 #: A sentence opening like this continues the previous one ("Im Gegenzug erhält …" after a rule).
 _CONTINUATION = re.compile(
     r"(?:Sie|Er|Es|Dies\w*|Dafür|Dabei|Daher|Deshalb|Damit|Davon|Im Gegenzug|Außerdem|Zudem|Allerdings|"
-    r"Jedoch|Ausgenommen|Ausnahme)\b"
+    r"Jedoch|Ausgenommen|Ausnahme|(?:Ohne|Mit|Bei|Nach|Für|Trotz|Wegen) dies\w*)\b"
 )
 #: A compound part must be this long to count, so "netz" matches "netzentgelt" but "an" matches nothing.
 _MIN_COMPOUND_PART = 4
@@ -202,7 +203,9 @@ class ExtractiveChatModel:
         if not ranked or not self._answers(ranked):
             titles = [chunk.title for chunk in request.chunks if chunk.title]
             return no_context_answer(prompts, request.question, titles, context_given=True)
-        return self._compose(ranked, request.chunks, prompts.extractive)
+        # What was said to another question is news to avoid; the same question asked again is not.
+        said = [e.answer for e in request.history if e.answer and e.question != request.question]
+        return self._compose(self._news_first(ranked, said), request.chunks, prompts.extractive)
 
     def health(self) -> ComponentHealth:
         started = time.perf_counter()
@@ -224,11 +227,25 @@ class ExtractiveChatModel:
     def _answers(self, ranked: Sequence[_Ranked]) -> bool:
         """The best-scored sentence answers the question: by its words, or by its meaning when judged.
         The refusal thresholds were fitted on that sentence, not on the one that reads first."""
-        best = max(ranked, key=lambda r: r.score)
+        return self._passes(max(ranked, key=lambda r: r.score))
+
+    def _passes(self, sentence: _Ranked) -> bool:
         if self._meaning is None:
-            return best.coverage >= self._min_coverage
+            return sentence.coverage >= self._min_coverage
         w = self._weights
-        return best.coverage >= w.min_coverage or (best.meaning is not None and best.meaning >= w.min_meaning)
+        return sentence.coverage >= w.min_coverage or (
+            sentence.meaning is not None and sentence.meaning >= w.min_meaning
+        )
+
+    def _news_first(self, ranked: Sequence[_Ranked], said: Sequence[str]) -> list[_Ranked]:
+        """Sentences the conversation has not heard yet go first when one of them answers by itself: a
+        follow-up answered with the previous answer's sentences tells the reader nothing new. When
+        only what was said answers, it is said again rather than led by something that does not."""
+        heard = [r for r in ranked if _was_said(r.sentence, said)]
+        news = [r for r in ranked if not _was_said(r.sentence, said)]
+        if not heard or not any(self._passes(r) for r in news):
+            return list(ranked)
+        return news + heard
 
     def _rank(self, question: str, chunks: Sequence[ContextChunk]) -> list[_Ranked]:
         terms = list(dict.fromkeys(self._stemmer.content_stems(question)))
@@ -242,6 +259,7 @@ class ExtractiveChatModel:
             return []
         weights = {term: self._idf(term, sentences) for term in terms}
         wants_figure = FIGURE_QUESTION.match(question) is not None
+        wants_requirement = REQUIREMENT_QUESTION.search(question) is not None
         cosines = self._cosines(question, sentences)
         share = self._weights.meaning_share if self._meaning is not None else 0.0
         ranked = []
@@ -256,7 +274,10 @@ class ExtractiveChatModel:
             if score > 0:
                 order = score
                 if cosine is not None:
-                    order = reading_order(coverage, cosine, sentence.chunk_rank, figure, self._weights)
+                    required = wants_requirement and REQUIREMENT_STATED.search(sentence.text) is not None
+                    order = reading_order(
+                        coverage, cosine, sentence.chunk_rank, figure, self._weights, required
+                    )
                 ranked.append(_Ranked(sentence, coverage, score, cosine, order))
         return sorted(ranked, key=lambda r: (r.order, r.score), reverse=True)
 
@@ -382,6 +403,12 @@ def _introduced_table(sentence: _Sentence, chunks: Sequence[ContextChunk]) -> Co
         if chunk.chunk_id != origin.chunk_id and same_place and is_table(chunk.text):
             return chunk
     return None
+
+
+def _was_said(sentence: _Sentence, said: Sequence[str]) -> bool:
+    """An earlier answer quoted the sentence (cited, so its closing mark may differ)."""
+    core = sentence.text.rstrip(".!?:,; ")
+    return bool(core) and any(core in answer for answer in said)
 
 
 def _is_fragment(sentence: _Sentence) -> bool:

@@ -44,6 +44,7 @@ from luna.api.schemas.openai_chat import (
     ModelList,
 )
 from luna.container import Container
+from luna.domain.answers import Exchange
 from luna.domain.errors import InvalidInput
 from luna.services.knowledge.answering import Answer, AnswerEvent, AnswerService
 from luna.services.knowledge.retrieval import Citation
@@ -68,7 +69,7 @@ def chat_completions(
     caller: Annotated[Caller, Depends(ask_rate_limit)],
     body: ChatCompletionRequest,
 ) -> Any:
-    *earlier, question = _questions(body)
+    earlier, question = _conversation(body)
     events = answers.stream(question, earlier=earlier)
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
     if body.stream:
@@ -125,13 +126,20 @@ def _encoded(vector: list[float], encoding: str) -> list[float] | str:
     return vector
 
 
-def _questions(body: ChatCompletionRequest) -> list[str]:
-    """The user's messages, the question last: earlier ones give a follow-up ("Und für Gewerbe?") its
-    topic, as in Luna's own conversations."""
-    users = [message.text().strip()[:2000] for message in body.messages if message.role == "user"]
-    if not users or not users[-1]:
+def _conversation(body: ChatCompletionRequest) -> tuple[list[Exchange], str]:
+    """The question (the last user message) and the exchanges before it, each user message with the
+    assistant's reply that follows it: as in Luna's own conversations, they give a follow-up ("Und für
+    Gewerbe?") its topic and tell the model what it has already said."""
+    exchanges: list[Exchange] = []
+    for message in body.messages:
+        text = message.text().strip()[:2000]
+        if message.role == "user":
+            exchanges.append(Exchange(text, ""))
+        elif message.role == "assistant" and exchanges:
+            exchanges[-1] = Exchange(exchanges[-1].question, text)
+    if not exchanges or not exchanges[-1].question:
         raise InvalidInput("The conversation needs a user message with text: that is the question.")
-    return users
+    return exchanges[:-1], exchanges[-1].question
 
 
 def _final(events: Iterator[AnswerEvent]) -> Answer:

@@ -26,6 +26,7 @@ from typing import Any, Literal
 
 from luna.domain.answers import (
     ContextChunk,
+    Exchange,
     LunaPrompts,
     build_rag_messages,
     check_answer,
@@ -140,10 +141,11 @@ class AnswerService:
         filters: Mapping[str, Any] | None = None,
         *,
         appendix: str = "",
-        earlier: Sequence[str] = (),
+        earlier: Sequence[Exchange] = (),
     ) -> Iterator[AnswerEvent]:
-        """The answer's events; ``earlier`` questions of the conversation give a follow-up its topic."""
-        question = retrieval_question(question, earlier)
+        """The answer's events; the ``earlier`` exchanges of the conversation give a follow-up its
+        topic (for retrieval) and tell the model what it has already said."""
+        question = retrieval_question(question, [exchange.question for exchange in earlier])
         version, prompts = self._prompts()
         result = self._retrieval.search(question, top_k, filters)
         context = self.relevant(result)
@@ -151,7 +153,7 @@ class AnswerService:
         if not context or self._elsewhere(question, chunks) or not self._gate_passes(question, chunks):
             yield from self._refusal(question, result, filters, appendix, (version, prompts))
             return
-        messages = build_rag_messages(prompts, question, chunks)
+        messages = build_rag_messages(prompts, question, chunks, earlier)
         ids = [c.chunk_id for c in context]
         pieces: list[str] = []
         model = self._chat

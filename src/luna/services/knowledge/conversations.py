@@ -2,8 +2,10 @@
 
 ``ask`` answers a question inside a conversation of the asking user (a new one when none is named):
 the earlier questions make a follow-up such as "Und für Gewerbe?" searchable (see
-:func:`~luna.domain.conversations.retrieval_question`), and the finished answer is stored as the next
-turn with the sources as they were shown, so the dashboard shows the same dialogue after a reload.
+:func:`~luna.domain.conversations.retrieval_question`), the earlier answers tell the model what it has
+already said (a follow-up is not answered with the same sentences again), and the finished answer is
+stored as the next turn with the sources as they were shown, so the dashboard shows the same dialogue
+after a reload.
 A conversation belongs to its user: another user's ID is answered as unknown, never shown.
 """
 
@@ -15,6 +17,7 @@ from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any, Final
 
+from luna.domain.answers import Exchange
 from luna.domain.conversations import Conversation, SourceSnapshot, Turn, conversation_title
 from luna.domain.errors import Conflict, NotFound
 from luna.ports.sql import Database
@@ -69,11 +72,11 @@ class ConversationService:
         An unknown conversation raises before anything is answered (so the API can still send a 404);
         the turn is stored when the answer is complete, a stream that is abandoned stores nothing.
         """
-        earlier = self._earlier_questions(user_id, conversation_id)
+        earlier = self._earlier(user_id, conversation_id)
         events = self._answers.stream(question, top_k, filters, appendix=appendix, earlier=earlier)
         return self._stored(user_id, question, conversation_id, events)
 
-    def _earlier_questions(self, user_id: str, conversation_id: str | None) -> list[str]:
+    def _earlier(self, user_id: str, conversation_id: str | None) -> list[Exchange]:
         if conversation_id is None:
             return []
         conversation = self.get(user_id, conversation_id)
@@ -82,7 +85,7 @@ class ConversationService:
                 f"This conversation already has {MAX_TURNS} turns; start a new one.",
                 details={"max_turns": MAX_TURNS},
             )
-        return [turn.question for turn in conversation.turns]
+        return [Exchange(turn.question, turn.answer) for turn in conversation.turns]
 
     def _stored(
         self, user_id: str, question: str, conversation_id: str | None, events: Iterator[AnswerEvent]
