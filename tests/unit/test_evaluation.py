@@ -15,6 +15,7 @@ from luna.domain.evaluation import (
     first_paragraph,
     in_split,
     parse_golden_set,
+    states_any,
 )
 from luna.domain.evaluation_runs import EvalRun, compare_runs
 from luna.services.evaluation.evaluation import read_golden_sets
@@ -103,6 +104,14 @@ def test_the_first_paragraph_ends_at_the_first_blank_line() -> None:
     assert first_paragraph("\nDas Netzentgelt beträgt 8,12 ct/kWh.\n| a | b |\n\nWeiteres.") == (
         "Das Netzentgelt beträgt 8,12 ct/kWh.\n| a | b |"
     )
+
+
+def test_an_answer_states_a_needle_it_cites_before_the_closing_mark_or_across_a_line_break() -> None:
+    needle = "Die Steuer beträgt 20,50 Euro für eine Megawattstunde."
+    lead = "Kurz gesagt: Die Steuer beträgt 20,50 Euro\nfür eine Megawattstunde [chunk cd2b-68fd]. Weiter."
+
+    assert states_any(lead, [needle])
+    assert not states_any("Die Steuer beträgt 2,05 Euro [chunk x].", [needle])
 
 
 # -- comparing two runs ------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ or the number of questions in a file.
 from __future__ import annotations
 
 import hashlib
+import re
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -92,6 +93,21 @@ def in_split(questions: Iterable[GoldenQuestion], split: Split) -> list[GoldenQu
 def first_paragraph(answer: str) -> str:
     """What a reader sees first: the answer up to its first blank line."""
     return answer.strip().split("\n\n", 1)[0]
+
+
+_CITATION_MARKER = re.compile(r"\s*\[chunk [^\]\s]+\]")
+
+
+def states_any(text: str, wanted: Sequence[str]) -> bool:
+    """``text`` quotes one of ``wanted``, compared without line breaks (answers re-flow the source) and
+    without citation markers: a sentence is cited before its closing mark, so "… Megawattstunde
+    [chunk 7]." quotes the needle "… Megawattstunde."."""
+    plain = _loose(_CITATION_MARKER.sub("", text))
+    return any(_loose(w) in plain for w in wanted)
+
+
+def _loose(text: str) -> str:
+    return " ".join(text.split())
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,6 +34,7 @@ from luna.domain.evaluation import (
     in_split,
     is_hit,
     parse_golden_set,
+    states_any,
 )
 from luna.domain.evaluation_runs import EvalRun, RunComparison, compare_runs
 from luna.ports.sql import Database
@@ -207,7 +208,7 @@ class EvaluationService:
             True,
             rank=rank,
             refused=refused,
-            answer_holds_needle=not refused and any(_loose(w) in _loose(lead) for w in wanted),
+            answer_holds_needle=not refused and states_any(lead, wanted),
             first_citation_hit=self._first_cited_hits(answer.answer, answer.citations, item_id, question),
             unsupported_numbers=tuple(answer.unsupported_numbers),
             answer_ms=answer_ms,
@@ -244,8 +245,3 @@ def _item_id(name: str) -> str | None:
         return str(uuid.UUID(name.removeprefix("item:")))
     except ValueError:
         return None
-
-
-def _loose(text: str) -> str:
-    """Whitespace-insensitive comparison: answers re-flow line breaks of the source."""
-    return " ".join(text.split())
