@@ -69,6 +69,15 @@ def test_a_price_question_is_led_by_the_sentence_with_the_amount(prompts: LunaPr
     assert lead.startswith("Kurz gesagt: Der Grundpreis beträgt 60 Euro im Jahr [chunk c1].")
 
 
+@pytest.mark.parametrize("amount", ["17 Rappen pro kWh", "1'500 Franken", "CHF 900"])
+def test_a_swiss_amount_is_a_figure_too(prompts: LunaPrompts, amount: str) -> None:
+    chunk = ContextChunk("c1", f"Die Vergütung wird jährlich festgelegt. Die Vergütung beträgt {amount}.")
+
+    lead = _lead(prompts, "Wie viel Vergütung bekomme ich?", [chunk])
+
+    assert lead.startswith(f"Kurz gesagt: Die Vergütung beträgt {amount} [chunk c1].")
+
+
 def test_a_question_for_what_is_needed_is_led_by_the_requirement_and_what_it_implies(
     prompts: LunaPrompts,
 ) -> None:

@@ -33,11 +33,14 @@ FIGURE_QUESTION = re.compile(
     r"um\s+wie\s+viel|in\s+welcher\s+höhe)",
     re.IGNORECASE,
 )
-#: An amount with its unit, as German documents write them (8,12 ct/kWh · 30 Euro · 60 % · drei Wochen).
+#: An amount with its unit, as German and Swiss documents write them (8,12 ct/kWh · 30 Euro · 60 % ·
+#: drei Wochen · 17 Rappen · 1'500 Franken · CHF 900).
 FIGURE_WITH_UNIT = re.compile(
-    r"(?:\d+(?:[.,]\d+)*|\b(?:ein|zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|zwölf)\w*)\s*"
-    r"(?:%|€|Euro\b|EUR\b|Cent\b|ct\b|kWh\b|MWh\b|kWp?\b|Prozent\b|Wochen?\b|Monate?n?\b|Tage?n?\b|"
-    r"Jahre?n?\b|Stunden?\b)",
+    r"(?:\d+(?:[.,']\d+)*|\b(?:ein|zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|zwölf)\w*)\s*"
+    r"(?:%|€|Euro\b|EUR\b|Cent\b|ct\b|CHF\b|Franken\b|Rappen\b|Rp\.|"
+    r"kWh\b|MWh\b|kWp?\b|Prozent\b|Wochen?\b|Monate?n?\b|Tage?n?\b|"
+    r"Jahre?n?\b|Stunden?\b)"
+    r"|(?:\bCHF|\bEUR|€)\s*\d",  # the currency first: "CHF 900", "€ 30"
     re.IGNORECASE,
 )
 
