@@ -7,7 +7,8 @@ from collections.abc import Sequence
 
 import pytest
 
-from luna.adapters.models.extractive import ExtractiveChatModel, split_sentences
+from luna.adapters.models.extractive import ExtractiveChatModel
+from luna.domain.answer_sentences import split_sentences
 from luna.domain.answers import (
     ChatMessage,
     ContextChunk,

@@ -132,3 +132,20 @@ def test_what_was_said_is_said_again_when_nothing_new_answers(prompts: LunaPromp
     answer = ExtractiveChatModel(prompts, max_points=1).answer(messages)
 
     assert answer.startswith("Kurz gesagt: Der Tarif folgt stündlich dem Börsenpreis [chunk c1].")
+
+
+def test_a_best_sentence_that_refers_back_is_quoted_after_the_sentence_it_refers_to(
+    prompts: LunaPrompts,
+) -> None:
+    chunk = ContextChunk(
+        "c1",
+        "Muss eine Heizung vorzeitig ersetzt werden, kann eine Übergangslösung bewilligt werden. "
+        "Diese erlaubt den befristeten Einbau einer Ölheizung als Zwischenlösung.",
+    )
+
+    lead = _lead(prompts, "Welche Zwischenlösung darf ich befristet einbauen?", [chunk])
+
+    assert lead == (
+        "Kurz gesagt: Muss eine Heizung vorzeitig ersetzt werden, kann eine Übergangslösung bewilligt "
+        "werden [chunk c1]. Diese erlaubt den befristeten Einbau einer Ölheizung als Zwischenlösung [chunk c1]."
+    )

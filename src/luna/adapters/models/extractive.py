@@ -29,6 +29,7 @@ import numpy as np
 import Stemmer
 
 from luna.adapters.models.extractive_ranking import MeaningWeights, reading_order, sentence_score
+from luna.domain.answer_sentences import ADVICE, CONTINUATION, split_sentences
 from luna.domain.answer_tables import FIGURE_QUESTION, FIGURE_WITH_UNIT, is_table, table_rows
 from luna.domain.answers import (
     GERMAN_STOPWORDS,
@@ -43,27 +44,7 @@ from luna.domain.answers import (
 from luna.domain.health import ComponentHealth, HealthStatus
 from luna.domain.question_types import REQUIREMENT_QUESTION, REQUIREMENT_STATED
 
-#: Sentence ends: punctuation followed by a capital letter, a digit or a quote, or a line break.
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"„»(A-ZÄÖÜ0-9§])|\n+")
-#: Common German abbreviations whose dot does not end a sentence.
-_ABBREVIATIONS = re.compile(
-    r"(?:\b(?:z|d|u|o|s|v|i|bzw|ca|Nr|Abs|Art|ggf|inkl|zzgl|vgl|gem|max|min|Mio|Mrd|Std|Tsd|evtl|etc|usw|"
-    r"Dr|Prof|St|Jan|Feb|Apr|Jun|Jul|Aug|Sep|Sept|Okt|Nov|Dez)|\b\d{1,2})\.$"
-)
-_BULLET = re.compile(r"^\s*(?:[-•*·–]|\d+[.)])\s+")
-_ENUMERATOR_ALONE = re.compile(r"^\d{1,3}[.)] (?=\S)")
 _TOKEN = re.compile(r"[\wÄÖÜäöüß§]+")
-#: Advice in the sources' own words ("sollte", "empfohlen", "Prüfen Sie …"). A legal duty ("Frist",
-#: "hat … zu beantragen") or a condition ("Sollte der Netzbetreiber …") is not advice to the reader.
-_ADVICE = re.compile(
-    r"\b(?:sollte|sollten|empfiehlt|empfehlen|empfohlen|empfehlenswert|ratsam|lohnt sich|lohnen sich)\b"
-    r"|^(?:\(\w+\)\s*)?[A-ZÄÖÜ][a-zäöüß]+en Sie\b"
-)
-#: A sentence opening like this continues the previous one ("Im Gegenzug erhält …" after a rule).
-_CONTINUATION = re.compile(
-    r"(?:Sie|Er|Es|Dies\w*|Dafür|Dabei|Daher|Deshalb|Damit|Davon|Im Gegenzug|Außerdem|Zudem|Allerdings|"
-    r"Jedoch|Ausgenommen|Ausnahme|(?:Ohne|Mit|Bei|Nach|Für|Trotz|Wegen) dies\w*)\b"
-)
 #: A compound part must be this long to count, so "netz" matches "netzentgelt" but "an" matches nothing.
 _MIN_COMPOUND_PART = 4
 _COMPOUND_MATCH = 0.6
@@ -123,22 +104,6 @@ class _GermanStemmer:
         kept = [w for w in words if w not in GERMAN_STOPWORDS and (len(w) > 1 or w.isdigit())]
         with self._lock:
             return list(self._stemmer.stemWords(kept))
-
-
-def split_sentences(text: str) -> list[str]:
-    """Sentences and list items of a chunk, with bullets and enumerators removed."""
-    pieces: list[str] = []
-    for raw in _SENTENCE_END.split(text):
-        piece = _BULLET.sub("", raw).strip()
-        if not piece:
-            continue
-        if pieces and _ABBREVIATIONS.search(pieces[-1]):
-            pieces[-1] = f"{pieces[-1]} {piece}"
-        else:
-            pieces.append(piece)
-    # An enumerator split off by its own dot ("39." before „Register“) joins its item above; it is a
-    # list position, not a figure, so it goes like any other enumerator.
-    return [_ENUMERATOR_ALONE.sub("", piece) for piece in pieces]
 
 
 def _match(term: str, stems: frozenset[str]) -> float:
@@ -331,11 +296,13 @@ class ExtractiveChatModel:
         return math.log(1 + (len(sentences) + 1) / (containing + 0.5))
 
     def _select(self, ranked: Sequence[_Ranked]) -> list[_Ranked]:
-        """The best sentence, the one that continues it, then others at least half as good."""
+        """The best sentence (after the one it refers back to), the one that continues it, then others
+        at least half as good."""
         best = ranked[0]
-        chosen = [best]
+        antecedent = self._antecedent(best.sentence)
+        chosen = [best] if antecedent is None else [_Ranked(antecedent, best.coverage, best.score), best]
         following = best.sentence.following
-        if following is not None and _CONTINUATION.match(following.text):
+        if following is not None and CONTINUATION.match(following.text):
             chosen.append(_Ranked(following, best.coverage, best.score))
         for candidate in ranked[1:]:
             if len(chosen) >= self._max_points or candidate.score < best.score / 2:
@@ -343,6 +310,20 @@ class ExtractiveChatModel:
             if all(_overlap(candidate.sentence, c.sentence) < _NEAR_DUPLICATE for c in chosen):
                 chosen.append(candidate)
         return chosen
+
+    def _antecedent(self, sentence: _Sentence) -> _Sentence | None:
+        """The sentence before one that refers back to it ("Diese erlaubt …", "Dafür …"): an answer that
+        opens with "Diese" names nothing."""
+        if sentence.is_row or not CONTINUATION.match(sentence.text):
+            return None
+        texts = split_sentences(sentence.chunk.text)
+        at = texts.index(sentence.text) if sentence.text in texts else 0
+        if at == 0:
+            return None
+        text = texts[at - 1]
+        stems = frozenset(self._stemmer.content_stems(text))
+        figure = bool(FIGURE_WITH_UNIT.search(text))
+        return _Sentence(text, sentence.chunk, sentence.chunk_rank, stems, sentence, figure, text)
 
     # -- wording ---------------------------------------------------------------------------------------
 
@@ -383,7 +364,7 @@ class ExtractiveChatModel:
                 id(sentence) not in used
                 and fits
                 and not sentence.text.endswith("?")
-                and _ADVICE.search(sentence.text)
+                and ADVICE.search(sentence.text)
             ):
                 return texts.recommendation_from_source.format(sentence=_cited(candidate.sentence))
         chunk = chosen[0].sentence.chunk

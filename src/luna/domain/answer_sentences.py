@@ -1,0 +1,43 @@
+"""Sentences of a source as the extractive answerer quotes them: where one ends, which one continues
+the one before, and which one gives advice. Pure text rules on German documents."""
+
+from __future__ import annotations
+
+import re
+
+#: Sentence ends: punctuation followed by a capital letter, a digit or a quote, or a line break.
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"„»(A-ZÄÖÜ0-9§])|\n+")
+#: Common German abbreviations whose dot does not end a sentence.
+_ABBREVIATIONS = re.compile(
+    r"(?:\b(?:z|d|u|o|s|v|i|bzw|ca|Nr|Abs|Art|ggf|inkl|zzgl|vgl|gem|max|min|Mio|Mrd|Std|Tsd|evtl|etc|usw|"
+    r"Dr|Prof|St|Jan|Feb|Apr|Jun|Jul|Aug|Sep|Sept|Okt|Nov|Dez)|\b\d{1,2})\.$"
+)
+_BULLET = re.compile(r"^\s*(?:[-•*·–]|\d+[.)])\s+")
+_ENUMERATOR_ALONE = re.compile(r"^\d{1,3}[.)] (?=\S)")
+#: Advice in the sources' own words ("sollte", "empfohlen", "Prüfen Sie …"). A legal duty ("Frist",
+#: "hat … zu beantragen") or a condition ("Sollte der Netzbetreiber …") is not advice to the reader.
+ADVICE = re.compile(
+    r"\b(?:sollte|sollten|empfiehlt|empfehlen|empfohlen|empfehlenswert|ratsam|lohnt sich|lohnen sich)\b"
+    r"|^(?:\(\w+\)\s*)?[A-ZÄÖÜ][a-zäöüß]+en Sie\b"
+)
+#: A sentence opening like this continues the previous one ("Im Gegenzug erhält …" after a rule).
+CONTINUATION = re.compile(
+    r"(?:Sie|Er|Es|Dies\w*|Dafür|Dabei|Daher|Deshalb|Damit|Davon|Im Gegenzug|Außerdem|Zudem|Allerdings|"
+    r"Jedoch|Ausgenommen|Ausnahme|(?:Ohne|Mit|Bei|Nach|Für|Trotz|Wegen) dies\w*)\b"
+)
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences and list items of a chunk, with bullets and enumerators removed."""
+    pieces: list[str] = []
+    for raw in _SENTENCE_END.split(text):
+        piece = _BULLET.sub("", raw).strip()
+        if not piece:
+            continue
+        if pieces and _ABBREVIATIONS.search(pieces[-1]):
+            pieces[-1] = f"{pieces[-1]} {piece}"
+        else:
+            pieces.append(piece)
+    # An enumerator split off by its own dot ("39." before „Register“) joins its item above; it is a
+    # list position, not a figure, so it goes like any other enumerator.
+    return [_ENUMERATOR_ALONE.sub("", piece) for piece in pieces]
