@@ -149,3 +149,26 @@ def test_a_best_sentence_that_refers_back_is_quoted_after_the_sentence_it_refers
         "Kurz gesagt: Muss eine Heizung vorzeitig ersetzt werden, kann eine Übergangslösung bewilligt "
         "werden [chunk c1]. Diese erlaubt den befristeten Einbau einer Ölheizung als Zwischenlösung [chunk c1]."
     )
+
+
+def test_a_sentence_that_introduces_a_list_leads_with_the_items_up_to_the_lists_end(
+    prompts: LunaPrompts,
+) -> None:
+    chunk = ContextChunk(
+        "c1",
+        "Die Immobilienanzeige muss folgende Pflichtangaben zum Energieausweis enthalten:\n"
+        "1. die Art des Energieausweises,\n2. den Endenergiebedarf des Gebäudes und\n"
+        "3. die Energieeffizienzklasse.\nDer Aushang im Treppenhaus ist freiwillig.",
+    )
+    model = ExtractiveChatModel(prompts, meaning=_AllAlike(), max_points=1)
+
+    question = "Welche Pflichtangaben zum Energieausweis muss die Immobilienanzeige enthalten?"
+    lead = model.answer(build_rag_messages(prompts, question, [chunk])).split("\n\n")[0]
+
+    assert lead.splitlines() == [
+        "Kurz gesagt: Die Immobilienanzeige muss folgende Pflichtangaben zum Energieausweis enthalten "
+        "[chunk c1]:",
+        "- die Art des Energieausweises [chunk c1]",
+        "- den Endenergiebedarf des Gebäudes und [chunk c1]",
+        "- die Energieeffizienzklasse [chunk c1]",
+    ]

@@ -53,6 +53,8 @@ _NEAR_DUPLICATE = 0.8
 _NOUN_SHARE = 0.75
 #: Sentences in the answer's first paragraph (fitted with the weights below: 0.43 vs 0.24 with one).
 _LEAD_SENTENCES = 2
+#: A list that a lead sentence introduces is quoted with at most this many items.
+_MAX_LIST_ITEMS = 8
 #: At most this many sentences are embedded per answer, each cut to this length (latency bound).
 _MAX_JUDGED_SENTENCES = 120
 _MAX_JUDGED_CHARS = 600
@@ -333,14 +335,22 @@ class ExtractiveChatModel:
         chosen = self._select(ranked)
         # The two best sentences lead: the passage that answers often needs both (rule and figure).
         lead, points = chosen[:_LEAD_SENTENCES], chosen[_LEAD_SENTENCES:]
+        opener = next((at for at, r in enumerate(lead) if _introduced_items(r.sentence)), None)
+        items = [] if opener is None else _introduced_items(lead[opener].sentence)
+        if opener is not None:
+            # A sentence that introduces a list ("… folgende Pflichtangaben enthält:") leads with its items.
+            listed = {id(item) for item in items}
+            points = [r for r in (*lead[opener + 1 :], *points) if id(r.sentence) not in listed]
+            lead = lead[: opener + 1]
         lines = [texts.summary.format(sentence=" ".join(_cited(r.sentence) for r in lead))]
+        lines += [f"- {item.text.rstrip(',;. ')} [chunk {item.chunk.chunk_id}]" for item in items]
         row = next((r.sentence for r in lead if r.sentence.is_row), None)
         if row is not None:
             # A row comes with its whole table: the reader sees the other groups' figures too
             # ("Haushalt" or "Gewerbe"?) under the table's own headers.
             lines.append(row.chunk.text.strip())
             points = [p for p in points if p.sentence.chunk.chunk_id != row.chunk.chunk_id]
-        else:
+        elif not items:
             table = _introduced_table(lead[-1].sentence, chunks)
             if table is not None:
                 lines += ["", table.text.strip(), f"[chunk {table.chunk_id}]"]
@@ -372,6 +382,21 @@ class ExtractiveChatModel:
             texts.source_with_title.format(title=chunk.title) if chunk.title else texts.source_without_title
         )
         return texts.read_on.format(source=f"{source} [chunk {chunk.chunk_id}]")
+
+
+def _introduced_items(sentence: _Sentence) -> list[_Sentence]:
+    """The items that follow a sentence ending in ":" in its chunk, up to the one that ends the list with
+    a full stop (a law's list runs on with "," or ";")."""
+    if sentence.is_row or not sentence.text.rstrip().endswith(":"):
+        return []
+    items: list[_Sentence] = []
+    item = sentence.following
+    while item is not None and len(items) < _MAX_LIST_ITEMS:
+        items.append(item)
+        if item.text.rstrip().endswith((".", "!", "?")):
+            break
+        item = item.following
+    return items
 
 
 def _introduced_table(sentence: _Sentence, chunks: Sequence[ContextChunk]) -> ContextChunk | None:
