@@ -147,7 +147,8 @@ def test_a_best_sentence_that_refers_back_is_quoted_after_the_sentence_it_refers
 
     assert lead == (
         "Kurz gesagt: Muss eine Heizung vorzeitig ersetzt werden, kann eine Übergangslösung bewilligt "
-        "werden [chunk c1]. Diese erlaubt den befristeten Einbau einer Ölheizung als Zwischenlösung [chunk c1]."
+        "werden [chunk c1]. Diese erlaubt den befristeten Einbau einer Ölheizung als Zwischenlösung "
+        "[chunk c1]."
     )
 
 
