@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 from corpus_container import REPO, corpus_container
 
-from luna.adapters.models.extractive import split_sentences
 from luna.container import Container
+from luna.domain.answer_sentences import split_sentences
 from luna.domain.evaluation import GoldenQuestion
 from luna.services.evaluation.evaluation import read_golden_sets
 

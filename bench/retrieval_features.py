@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from corpus_container import REPO, WORK, corpus_container
 
-from luna.adapters.models.extractive import split_sentences
+from luna.domain.answer_sentences import split_sentences
 from luna.services.evaluation.evaluation import read_golden_sets
 from luna.services.knowledge.indexing import indexed_text
 
