@@ -19,20 +19,18 @@ from __future__ import annotations
 
 import math
 import re
-import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
-import Stemmer
 
 from luna.adapters.models.extractive_ranking import MeaningWeights, reading_order, sentence_score
+from luna.adapters.models.extractive_words import WORD, GermanStemmer, term_match, weighted_coverage
 from luna.domain.answer_sentences import ADVICE, CONTINUATION, split_sentences
 from luna.domain.answer_tables import FIGURE_QUESTION, FIGURE_WITH_UNIT, is_table, table_rows
 from luna.domain.answers import (
-    GERMAN_STOPWORDS,
     ChatMessage,
     ContextChunk,
     ExtractiveTexts,
@@ -44,10 +42,6 @@ from luna.domain.answers import (
 from luna.domain.health import ComponentHealth, HealthStatus
 from luna.domain.question_types import REQUIREMENT_QUESTION, REQUIREMENT_STATED
 
-_TOKEN = re.compile(r"[\wÄÖÜäöüß§]+")
-#: A compound part must be this long to count, so "netz" matches "netzentgelt" but "an" matches nothing.
-_MIN_COMPOUND_PART = 4
-_COMPOUND_MATCH = 0.6
 _NEAR_DUPLICATE = 0.8
 #: How much of a sentence's coverage comes from the question's nouns when it has any.
 _NOUN_SHARE = 0.75
@@ -94,30 +88,6 @@ class SentenceEmbedder(Protocol):
     def embed_passages(self, texts: Sequence[str]) -> list[list[float]]: ...
 
 
-class _GermanStemmer:
-    """Snowball German on casefolded words; PyStemmer objects are not thread-safe, hence the lock."""
-
-    def __init__(self) -> None:
-        self._stemmer = Stemmer.Stemmer("german")
-        self._lock = threading.Lock()
-
-    def content_stems(self, text: str) -> list[str]:
-        words = [w.casefold() for w in _TOKEN.findall(text)]
-        kept = [w for w in words if w not in GERMAN_STOPWORDS and (len(w) > 1 or w.isdigit())]
-        with self._lock:
-            return list(self._stemmer.stemWords(kept))
-
-
-def _match(term: str, stems: frozenset[str]) -> float:
-    if term in stems:
-        return 1.0
-    for stem in stems:
-        shorter, longer = sorted((term, stem), key=len)
-        if len(shorter) >= _MIN_COMPOUND_PART and (longer.startswith(shorter) or longer.endswith(shorter)):
-            return _COMPOUND_MATCH
-    return 0.0
-
-
 class ExtractiveChatModel:
     """Answers from the context alone, in Luna's voice, streamed word by word."""
 
@@ -142,7 +112,7 @@ class ExtractiveChatModel:
         self._min_coverage = min_coverage
         self._meaning = meaning
         self._weights = weights or MeaningWeights()
-        self._stemmer = _GermanStemmer()
+        self._stemmer = GermanStemmer()
 
     @property
     def model_name(self) -> str:
@@ -217,7 +187,7 @@ class ExtractiveChatModel:
     def _rank(self, question: str, chunks: Sequence[ContextChunk]) -> list[_Ranked]:
         terms = list(dict.fromkeys(self._stemmer.content_stems(question)))
         nouns = set(
-            self._stemmer.content_stems(" ".join(w for w in _TOKEN.findall(question) if w[:1].isupper()))
+            self._stemmer.content_stems(" ".join(w for w in WORD.findall(question) if w[:1].isupper()))
         )
         sentences = [
             sentence for rank, chunk in enumerate(chunks) for sentence in self._sentences(chunk, rank)
@@ -231,11 +201,13 @@ class ExtractiveChatModel:
         share = self._weights.meaning_share if self._meaning is not None else 0.0
         ranked = []
         for sentence, cosine in zip(sentences, cosines, strict=True):
-            matches = {term: _match(term, sentence.stems) for term in terms}
-            coverage = _coverage(matches, weights, terms)
+            matches = {term: term_match(term, sentence.stems) for term in terms}
+            coverage = weighted_coverage(matches, weights, terms)
             if nouns:
                 # German nouns are capitalised and carry the topic; the question's verbs rarely recur.
-                coverage = _NOUN_SHARE * _coverage(matches, weights, nouns) + (1 - _NOUN_SHARE) * coverage
+                coverage = (
+                    _NOUN_SHARE * weighted_coverage(matches, weights, nouns) + (1 - _NOUN_SHARE) * coverage
+                )
             figure = wants_figure and sentence.has_figure
             score = sentence_score(coverage, cosine, sentence.chunk_rank, figure, share, self._weights)
             if score > 0:
@@ -294,7 +266,7 @@ class ExtractiveChatModel:
     @staticmethod
     def _idf(term: str, sentences: Sequence[_Sentence]) -> float:
         """Rarer terms weigh more; a term absent from the context weighs like one found once."""
-        containing = max(1, sum(1 for s in sentences if _match(term, s.stems) > 0))
+        containing = max(1, sum(1 for s in sentences if term_match(term, s.stems) > 0))
         return math.log(1 + (len(sentences) + 1) / (containing + 0.5))
 
     def _select(self, ranked: Sequence[_Ranked]) -> list[_Ranked]:
@@ -431,12 +403,6 @@ def _cited(sentence: _Sentence) -> str:
     elif text[-1:] not in ".!?:":
         text = f"{text}."
     return f"{text[:-1]} [chunk {sentence.chunk.chunk_id}]{text[-1]}"
-
-
-def _coverage(matches: dict[str, float], weights: dict[str, float], terms: Iterable[str]) -> float:
-    chosen = [term for term in terms if term in weights]
-    total = sum(weights[term] for term in chosen)
-    return sum(weights[term] * matches[term] for term in chosen) / total if total else 0.0
 
 
 def _overlap(a: _Sentence, b: _Sentence) -> float:
