@@ -201,6 +201,15 @@ def test_llama_cpp_reports_a_missing_gguf_file_instead_of_raising(tmp_path: Path
         list(model.stream([ChatMessage("user", QUESTION)]))
 
 
+def test_llama_cpp_says_when_a_long_conversation_does_not_fit_its_context_window() -> None:
+    model = LlamaCppChatModel(smollm2_gguf(), max_tokens=16, n_ctx=256, n_threads=1)
+    history = [ChatMessage("user", QUESTION), ChatMessage("assistant", "Netzentgelte. " * 200)]
+
+    # Unavailable, not a crash: the answer service then answers extractively and names the reason.
+    with pytest.raises(Unavailable, match="do not fit the model's 256 tokens"):
+        list(model.stream([*history, ChatMessage("user", QUESTION)]))
+
+
 def test_llama_cpp_without_the_engine_says_how_to_install_it(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

@@ -94,13 +94,12 @@ def test_a_follow_up_carries_the_newest_exchanges_before_its_question(prompts: L
 
     messages = build_rag_messages(prompts, "Und für Gewerbe?", CONTEXT, history)
 
-    assert [m.role for m in messages] == ["system", *["user", "assistant"] * 3, "user"]
-    assert [m.content for m in messages[1:-1:2]] == ["Frage 2?", "Frage 3?", "Frage 4?"]
-    assert all(len(m.content) <= 1500 for m in messages[2:-1:2])  # a long answer is cut
+    assert [m.role for m in messages] == ["system", "user", "assistant", "user", "assistant", "user"]
+    assert [m.content for m in messages[1:-1:2]] == ["Frage 3?", "Frage 4?"]  # the newest two
+    assert all(len(m.content) <= 1000 for m in messages[2:-1:2])  # a long answer is cut
     request = parse_rag_messages(prompts, messages)
     assert request.question == "Und für Gewerbe?" and request.chunks == tuple(CONTEXT)
     assert [(e.question, e.answer.split(" [")[0]) for e in request.history] == [
-        ("Frage 2?", "Antwort 2"),
         ("Frage 3?", "Antwort 3"),
         ("Frage 4?", "Antwort 4"),
     ]

@@ -54,8 +54,8 @@ _SECTION_PATH = " > "
 _MAX_PENDING_MARKER = 80
 #: A follow-up's messages carry this many earlier exchanges, each answer cut to this length: enough to
 #: know what was said, little enough for a small model's context window.
-MAX_HISTORY_EXCHANGES = 3
-_MAX_HISTORY_ANSWER_CHARS = 1500
+MAX_HISTORY_EXCHANGES = 2
+_MAX_HISTORY_ANSWER_CHARS = 1000
 
 
 @dataclass(frozen=True, slots=True)

@@ -98,12 +98,21 @@ class LlamaCppChatModel:
                 max_tokens=self._max_tokens,
                 temperature=self._temperature,
             )
-            for chunk in chunks:
-                if time.monotonic() > deadline:
-                    raise ModelTimeout(f"{BACKEND} did not finish within {self._timeout_sec:g} s")
-                content = chunk["choices"][0]["delta"].get("content")
-                if content:
-                    yield content
+            try:
+                for chunk in chunks:
+                    if time.monotonic() > deadline:
+                        raise ModelTimeout(f"{BACKEND} did not finish within {self._timeout_sec:g} s")
+                    content = chunk["choices"][0]["delta"].get("content")
+                    if content:
+                        yield content
+            except ValueError as error:
+                if "context window" not in str(error):
+                    raise
+                # A long context plus a conversation's earlier answers: the service answers extractively.
+                raise Unavailable(
+                    f"{BACKEND}: the question, its context and the answer do not fit the model's "
+                    f"{self._n_ctx} tokens ({error})"
+                ) from error
 
     def health(self) -> ComponentHealth:
         """Checks that the engine and the file are there; does not load the model (that takes seconds)."""

@@ -101,7 +101,8 @@ class AskRequest(BaseModel):
         None,
         max_length=64,
         description='Continue this conversation of yours: a follow-up question ("Und für Gewerbe?") is '
-        "searched together with the question it follows. Without it a user's question starts a new "
+        "searched together with the question it follows, and answered knowing the last two answers "
+        "(it adds to them rather than repeating them). Without it a user's question starts a new "
         "conversation; the answer names its `conversation_id`. Not for the admin key (it has no user).",
     )
 
