@@ -131,6 +131,7 @@ def test_uploaded_files_each_show_their_outcome_and_the_new_one_is_tagged_and_de
     expect(history.get_by_role("cell", name="aktuell (durchsuchbar)")).to_be_visible()
     expect(history.get_by_role("cell", name="archiviert", exact=True)).to_be_visible()
     history.get_by_role("button", name="Schließen").click()
+    expect(history).to_have_count(0)
 
     page.get_by_role("button", name="Alle Dokumente anzeigen").click()
     page.wait_for_url(re.compile(r"/admin/corpus$"))  # a new page: typing before it loads is lost
@@ -146,6 +147,7 @@ def test_uploaded_files_each_show_their_outcome_and_the_new_one_is_tagged_and_de
     expect(viewer.get_by_text(re.compile("auch an kalten Winterabenden"))).to_be_visible()
     shoot(page, "admin-corpus-document")
     viewer.get_by_role("button", name="Schließen").click()
+    expect(viewer).to_have_count(0)
 
     page.get_by_role("button", name=f"Löschen: {TITLE}").click()
     expect(page.get_by_role("dialog")).to_contain_text("Dokument löschen?")
