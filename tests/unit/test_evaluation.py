@@ -114,6 +114,13 @@ def test_an_answer_states_a_needle_it_cites_before_the_closing_mark_or_across_a_
     assert not states_any("Die Steuer beträgt 2,05 Euro [chunk x].", [needle])
 
 
+@pytest.mark.parametrize("marker", ["[Chunk cd2b]", " [chunk  cd2b ]", "\t[CHUNK cd2b]"])
+def test_a_needle_is_stated_whatever_case_and_spacing_the_model_gives_its_citation(marker: str) -> None:
+    answer = f"Die Steuer beträgt 20,50 Euro für eine Megawattstunde{marker}."
+
+    assert states_any(answer, ["Die Steuer beträgt 20,50 Euro für eine Megawattstunde."])
+
+
 # -- comparing two runs ------------------------------------------------------------------------------
 
 

@@ -34,9 +34,10 @@ FIGURE_QUESTION = re.compile(
     re.IGNORECASE,
 )
 #: An amount with its unit, as German and Swiss documents write them (8,12 ct/kWh · 30 Euro · 60 % ·
-#: drei Wochen · 17 Rappen · 1'500 Franken · CHF 900).
+#: drei Wochen · 17 Rappen · 1'500 Franken · CHF 900). The number is matched once, from its first
+#: digit (an atomic group): a long run of digits without a unit must not be retried from every digit.
 FIGURE_WITH_UNIT = re.compile(
-    r"(?:\d+(?:[.,']\d+)*|\b(?:ein|zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|zwölf)\w*)\s*"
+    r"(?:(?<![\d.,'])(?>\d+(?:[.,']\d+)*)|\b(?:ein|zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|zwölf)\w*)\s*"
     r"(?:%|€|Euro\b|EUR\b|Cent\b|ct\b|CHF\b|Franken\b|Rappen\b|Rp\.|"
     r"kWh\b|MWh\b|kWp?\b|Prozent\b|Wochen?\b|Monate?n?\b|Tage?n?\b|"
     r"Jahre?n?\b|Stunden?\b)"

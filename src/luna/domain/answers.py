@@ -187,13 +187,21 @@ def build_rag_messages(
     answering "Und was brauche ich dafür?" knows what it has already said.
     """
     blocks = [f"{_header(chunk)}\n{chunk.text.strip()}" for chunk in chunks]
-    user = "\n\n".join((prompts.context_heading, *blocks, f"{prompts.question_label} {question.strip()}"))
+    user = "\n\n".join((prompts.context_heading, *blocks, f"{prompts.question_label} {_one_line(question)}"))
+    # A client may send a question without the reply it got (or the reverse): such a half is left out,
+    # since two user turns in a row break the chat templates of some models.
+    whole = [e for e in history if _one_line(e.question) and e.answer.strip()]
     earlier: list[ChatMessage] = []
-    for exchange in history[-MAX_HISTORY_EXCHANGES:]:
-        earlier.append(ChatMessage("user", exchange.question.strip()))
-        if exchange.answer.strip():  # a client may send a question without the reply it got
-            earlier.append(ChatMessage("assistant", exchange.answer.strip()[:_MAX_HISTORY_ANSWER_CHARS]))
+    for exchange in whole[-MAX_HISTORY_EXCHANGES:]:
+        earlier.append(ChatMessage("user", _one_line(exchange.question)))
+        earlier.append(ChatMessage("assistant", exchange.answer.strip()[:_MAX_HISTORY_ANSWER_CHARS]))
     return [ChatMessage("system", prompts.system_prompt), *earlier, ChatMessage("user", user)]
+
+
+def _one_line(question: str) -> str:
+    """A question on one line: line breaks in it cannot start a context block of their own
+    ("\n[chunk 9] …") that :func:`parse_rag_messages` would read as retrieved text."""
+    return " ".join(question.split())
 
 
 def parse_rag_messages(prompts: LunaPrompts, messages: Sequence[ChatMessage]) -> RagRequest:
@@ -245,6 +253,11 @@ class CitationCheck:
     text: str
     cited: tuple[str, ...]
     removed: tuple[str, ...]
+
+
+def without_citations(text: str) -> str:
+    """``text`` without its ``[chunk X]`` markers (however a model spaced or cased them)."""
+    return _CITATION.sub("", text)
 
 
 def cited_chunk_ids(answer: str) -> tuple[str, ...]:
@@ -311,7 +324,7 @@ def _canonical_number(raw: str) -> str:
 
 
 def _numbers(text: str) -> list[str]:
-    return _NUMBER.findall(_LIST_ENUMERATOR.sub("", _CITATION.sub("", text)))
+    return _NUMBER.findall(_LIST_ENUMERATOR.sub("", without_citations(text)))
 
 
 def find_unsupported_numbers(answer: str, chunks: Sequence[ContextChunk]) -> tuple[str, ...]:

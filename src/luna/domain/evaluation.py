@@ -12,12 +12,12 @@ or the number of questions in a file.
 from __future__ import annotations
 
 import hashlib
-import re
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from luna.domain.answers import without_citations
 from luna.domain.errors import InvalidInput
 
 Split = Literal["tune", "test", "all"]
@@ -95,14 +95,11 @@ def first_paragraph(answer: str) -> str:
     return answer.strip().split("\n\n", 1)[0]
 
 
-_CITATION_MARKER = re.compile(r"\s*\[chunk [^\]\s]+\]")
-
-
 def states_any(text: str, wanted: Sequence[str]) -> bool:
     """``text`` quotes one of ``wanted``, compared without line breaks (answers re-flow the source) and
     without citation markers: a sentence is cited before its closing mark, so "… Megawattstunde
     [chunk 7]." quotes the needle "… Megawattstunde."."""
-    plain = _loose(_CITATION_MARKER.sub("", text))
+    plain = _loose(without_citations(text))
     return any(_loose(w) in plain for w in wanted)
 
 
