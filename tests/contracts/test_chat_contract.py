@@ -201,13 +201,22 @@ def test_llama_cpp_reports_a_missing_gguf_file_instead_of_raising(tmp_path: Path
         list(model.stream([ChatMessage("user", QUESTION)]))
 
 
-def test_llama_cpp_says_when_a_long_conversation_does_not_fit_its_context_window() -> None:
-    model = LlamaCppChatModel(smollm2_gguf(), max_tokens=16, n_ctx=256, n_threads=1)
+def test_llama_cpp_drops_the_oldest_exchanges_that_would_leave_the_answer_no_room() -> None:
+    model = LlamaCppChatModel(smollm2_gguf(), max_tokens=16, n_ctx=256, n_threads=1, temperature=0)
     history = [ChatMessage("user", QUESTION), ChatMessage("assistant", "Netzentgelte. " * 200)]
+
+    # Left in, this history would not fit the window at all; dropped, the question is answered.
+    pieces = list(model.stream([*history, ChatMessage("user", QUESTION)]))
+
+    assert "".join(pieces).strip()
+
+
+def test_llama_cpp_says_when_the_question_and_its_context_do_not_fit_its_context_window() -> None:
+    model = LlamaCppChatModel(smollm2_gguf(), max_tokens=16, n_ctx=256, n_threads=1)
 
     # Unavailable, not a crash: the answer service then answers extractively and names the reason.
     with pytest.raises(Unavailable, match="do not fit the model's 256 tokens"):
-        list(model.stream([*history, ChatMessage("user", QUESTION)]))
+        list(model.stream([ChatMessage("user", f"{'Netzentgelte. ' * 200}{QUESTION}")]))
 
 
 def test_llama_cpp_without_the_engine_says_how_to_install_it(

@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 BACKEND = "llama-cpp"
 #: How long the answer to "which adapter serves?" is reused before it is asked again.
 ADAPTER_CHECK_SEC = 5.0
+#: Tokens a chat template adds around each message's text (role markers, separators), a generous bound.
+_TEMPLATE_TOKENS_PER_MESSAGE = 8
 INSTALL_HINT = (
     "llama-cpp-python is not installed; install Luna's optional 'llama' extra, built with "
     'CMAKE_ARGS="-DGGML_NATIVE=OFF" pip install --no-cache-dir llama-cpp-python'
@@ -92,8 +94,9 @@ class LlamaCppChatModel:
         llama = self._loaded()
         deadline = time.monotonic() + self._timeout_sec
         with self._generate_lock:
+            fitting = within_window(messages, _token_counter(llama), self._n_ctx - self._max_tokens)
             chunks = llama.create_chat_completion(
-                messages=[{"role": m.role, "content": m.content} for m in messages],
+                messages=[{"role": m.role, "content": m.content} for m in fitting],
                 stream=True,
                 max_tokens=self._max_tokens,
                 temperature=self._temperature,
@@ -184,6 +187,33 @@ class LlamaCppChatModel:
                 return self._adapter_loaded
         failed = self._adapter_failed
         return None if failed is not None and failed[0] == self._adapter_wanted else self._adapter_wanted
+
+
+def within_window(
+    messages: Sequence[ChatMessage], count_tokens: Callable[[str], int], budget: int
+) -> list[ChatMessage]:
+    """``messages`` without the oldest exchanges of the conversation, until they leave the answer its
+    ``max_tokens`` in the context window. Left in, llama.cpp silently shortens the answer to what
+    remains; the system prompt and the question with its context are never dropped. When those alone
+    do not fit, the messages go as they are and llama.cpp says so (:class:`Unavailable`)."""
+    kept = list(messages)
+
+    def size() -> int:
+        return sum(count_tokens(m.content) + _TEMPLATE_TOKENS_PER_MESSAGE for m in kept)
+
+    first = 1 if kept and kept[0].role == "system" else 0
+    while size() > budget and len(kept) - first > 1:
+        # An exchange goes whole (question and answer), so the turns still alternate.
+        drop = 2 if len(kept) - first > 2 and kept[first + 1].role == "assistant" else 1
+        del kept[first : first + drop]
+    return kept if size() <= budget else list(messages)
+
+
+def _token_counter(llama: Any) -> Callable[[str], int]:
+    def count(text: str) -> int:
+        return len(llama.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+
+    return count
 
 
 def _label(adapter: Path) -> str:
