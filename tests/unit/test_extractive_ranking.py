@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import pytest
 
 from luna.adapters.models.extractive import ExtractiveChatModel
+from luna.domain.answer_tables import FIGURE_WITH_UNIT
 from luna.domain.answers import (
     ContextChunk,
     Exchange,
@@ -119,15 +120,26 @@ def test_a_follow_up_leads_with_what_the_conversation_has_not_heard_yet(prompts:
     assert lead == "Kurz gesagt: Der Tarif verlangt einen Zähler je Viertelstunde [chunk c1]."
 
 
+def test_a_sentence_counts_as_said_only_when_quoted_whole(prompts: LunaPrompts) -> None:
+    said = "Kurz gesagt: Der Tarif folgt stündlich dem Börsenpreisindex [chunk c9]."
+    history = [Exchange("Was gilt für den Tarif?", said)]
+    messages = build_rag_messages(prompts, "Was gilt für den Tarif? Und sonst?", [TARIFF], history)
+
+    lead = ExtractiveChatModel(prompts, meaning=_AllAlike(), max_points=1).answer(messages).split("\n\n")[0]
+
+    assert lead == SAID_BEFORE  # the earlier answer named another index: this sentence is news
+
+
 def test_the_same_question_asked_again_gets_the_same_answer(prompts: LunaPrompts) -> None:
     assert _lead_after(prompts, "Was gilt für den Tarif?") == SAID_BEFORE
 
 
 def test_what_was_said_is_said_again_when_nothing_new_answers(prompts: LunaPrompts) -> None:
-    unrelated = ContextChunk("c2", "Das Wetter war gestern sonnig.")
+    unrelated = ContextChunk("c2", "Ein Zähler folgt später.")  # shares a word, answers nothing
     history = [Exchange("Was gilt für den Tarif?", "Der Tarif folgt stündlich dem Börsenpreis [chunk c1].")]
     only = ContextChunk("c1", "Der Tarif folgt stündlich dem Börsenpreis.")
-    messages = build_rag_messages(prompts, "Was gilt für den Tarif?", [only, unrelated], history)
+    question = "Und wie folgt der Tarif dem Börsenpreis?"
+    messages = build_rag_messages(prompts, question, [only, unrelated], history)
 
     answer = ExtractiveChatModel(prompts, max_points=1).answer(messages)
 
@@ -173,3 +185,52 @@ def test_a_sentence_that_introduces_a_list_leads_with_the_items_up_to_the_lists_
         "- den Endenergiebedarf des Gebäudes und [chunk c1]",
         "- die Energieeffizienzklasse [chunk c1]",
     ]
+
+
+def test_a_list_of_bare_bullets_ends_where_its_bullets_do(prompts: LunaPrompts) -> None:
+    chunk = ContextChunk(
+        "c1",
+        "Für die Anmeldung der Anlage brauchen Sie folgende Unterlagen:\n- Lageplan\n- Datenblatt\n"
+        "Netzanschluss\nDer Netzbetreiber prüft den Antrag.",
+    )
+    model = ExtractiveChatModel(prompts, meaning=_AllAlike(), max_points=1)
+
+    question = "Welche Unterlagen brauche ich für die Anmeldung der Anlage?"
+    lead = model.answer(build_rag_messages(prompts, question, [chunk])).split("\n\n")[0]
+
+    assert lead.splitlines()[1:] == ["- Lageplan [chunk c1]", "- Datenblatt [chunk c1]"]
+
+
+def test_advice_already_quoted_as_the_lead_or_a_list_item_is_not_recommended_again(
+    prompts: LunaPrompts,
+) -> None:
+    chunk = ContextChunk(
+        "c1",
+        "Vor dem Kauf eines Speichers sollten Sie Folgendes prüfen:\n"
+        "- Prüfen Sie die Garantie des Herstellers.\n"
+        "Ein Speicher lohnt sich bei hohem Eigenverbrauch.",
+    )
+    model = ExtractiveChatModel(prompts, meaning=_AllAlike(), max_points=2)
+
+    question = "Was sollte ich vor dem Kauf eines Speichers prüfen?"
+    answer = model.answer(build_rag_messages(prompts, question, [chunk]))
+
+    assert answer.count("Prüfen Sie die Garantie") == 1
+    assert answer.count("sollten Sie Folgendes prüfen") == 1
+
+
+def test_a_heading_is_no_sentence_to_refer_back_to(prompts: LunaPrompts) -> None:
+    chunk = ContextChunk(
+        "c1", "Einspeisevergütung für kleine Anlagen\nSie erhalten die Einspeisevergütung 20 Jahre lang."
+    )
+
+    lead = _lead(prompts, "Wie lange erhalte ich die Einspeisevergütung?", [chunk])
+
+    assert lead == "Kurz gesagt: Sie erhalten die Einspeisevergütung 20 Jahre lang [chunk c1]."
+
+
+def test_a_long_run_of_digits_without_a_unit_is_no_figure() -> None:
+    # Matched from every digit, a run like this took seconds; as one atomic number it takes none.
+    assert FIGURE_WITH_UNIT.search("1" * 50_000 + " Zeichen") is None
+    assert FIGURE_WITH_UNIT.search("1," * 20_000 + "x") is None
+    assert FIGURE_WITH_UNIT.search("Preis: 1.234,56 EUR") is not None

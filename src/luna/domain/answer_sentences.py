@@ -4,6 +4,7 @@ the one before, and which one gives advice. Pure text rules on German documents.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 #: Sentence ends: punctuation followed by a capital letter, a digit or a quote, or a line break.
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"„»(A-ZÄÖÜ0-9§])|\n+")
@@ -27,17 +28,34 @@ CONTINUATION = re.compile(
 )
 
 
+@dataclass(frozen=True, slots=True)
+class Piece:
+    """A sentence or list item of a source, and whether it stood there as a bulleted or numbered item."""
+
+    text: str
+    listed: bool
+
+
 def split_sentences(text: str) -> list[str]:
     """Sentences and list items of a chunk, with bullets and enumerators removed."""
-    pieces: list[str] = []
+    return [piece.text for piece in split_pieces(text)]
+
+
+def split_pieces(text: str) -> list[Piece]:
+    """Sentences and list items of a chunk, each marked when a bullet or an enumerator led it: a list
+    whose items end without a full stop ends where the bullets do."""
+    pieces: list[Piece] = []
     for raw in _SENTENCE_END.split(text):
         piece = _BULLET.sub("", raw).strip()
         if not piece:
             continue
-        if pieces and _ABBREVIATIONS.search(pieces[-1]):
-            pieces[-1] = f"{pieces[-1]} {piece}"
+        if pieces and _ABBREVIATIONS.search(pieces[-1].text):
+            pieces[-1] = Piece(f"{pieces[-1].text} {piece}", pieces[-1].listed)
         else:
-            pieces.append(piece)
+            pieces.append(Piece(piece, _BULLET.match(raw) is not None))
     # An enumerator split off by its own dot ("39." before „Register“) joins its item above; it is a
     # list position, not a figure, so it goes like any other enumerator.
-    return [_ENUMERATOR_ALONE.sub("", piece) for piece in pieces]
+    return [
+        Piece(_ENUMERATOR_ALONE.sub("", p.text), p.listed or _ENUMERATOR_ALONE.match(p.text) is not None)
+        for p in pieces
+    ]

@@ -28,7 +28,7 @@ import numpy as np
 
 from luna.adapters.models.extractive_ranking import MeaningWeights, reading_order, sentence_score
 from luna.adapters.models.extractive_words import WORD, GermanStemmer, term_match, weighted_coverage
-from luna.domain.answer_sentences import ADVICE, CONTINUATION, split_sentences
+from luna.domain.answer_sentences import ADVICE, CONTINUATION, split_pieces
 from luna.domain.answer_tables import FIGURE_QUESTION, FIGURE_WITH_UNIT, is_table, table_rows
 from luna.domain.answers import (
     ChatMessage,
@@ -67,6 +67,15 @@ class _Sentence:
     meaning_text: str = ""
     #: A table row stated as a sentence (its chunk is the table).
     is_row: bool = False
+    #: A bulleted or numbered item in its source.
+    listed: bool = False
+    #: The sentence before it in its chunk (what "Diese …" refers to), when there is one.
+    preceding: str | None = None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """The same sentence of the same chunk, however often it was built."""
+        return (self.chunk.chunk_id, self.text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,12 +263,17 @@ class ExtractiveChatModel:
                 )
                 for row in rows
             ]
+        pieces = split_pieces(chunk.text)
         following: _Sentence | None = None
         built = []
-        for text in reversed(split_sentences(chunk.text)):
+        for at in reversed(range(len(pieces))):
+            text = pieces[at].text
+            preceding = pieces[at - 1].text if at > 0 else None
             stems = frozenset(self._stemmer.content_stems(text))
             figure = bool(FIGURE_WITH_UNIT.search(text))
-            following = _Sentence(text, chunk, rank, stems, following, figure, text)
+            following = _Sentence(
+                text, chunk, rank, stems, following, figure, text, False, pieces[at].listed, preceding
+            )
             built.append(following)
         return built[::-1]
 
@@ -287,14 +301,13 @@ class ExtractiveChatModel:
 
     def _antecedent(self, sentence: _Sentence) -> _Sentence | None:
         """The sentence before one that refers back to it ("Diese erlaubt …", "Dafür …"): an answer that
-        opens with "Diese" names nothing."""
-        if sentence.is_row or not CONTINUATION.match(sentence.text):
+        opens with "Diese" names nothing. A heading before it (no closing mark) is no antecedent: then
+        "Sie erhalten …" addresses the reader."""
+        text = sentence.preceding
+        if sentence.is_row or text is None or not CONTINUATION.match(sentence.text):
             return None
-        texts = split_sentences(sentence.chunk.text)
-        at = texts.index(sentence.text) if sentence.text in texts else 0
-        if at == 0:
+        if not text.endswith((".", "!", "?")):
             return None
-        text = texts[at - 1]
         stems = frozenset(self._stemmer.content_stems(text))
         figure = bool(FIGURE_WITH_UNIT.search(text))
         return _Sentence(text, sentence.chunk, sentence.chunk_rank, stems, sentence, figure, text)
@@ -311,8 +324,8 @@ class ExtractiveChatModel:
         items = [] if opener is None else _introduced_items(lead[opener].sentence)
         if opener is not None:
             # A sentence that introduces a list ("… folgende Pflichtangaben enthält:") leads with its items.
-            listed = {id(item) for item in items}
-            points = [r for r in (*lead[opener + 1 :], *points) if id(r.sentence) not in listed]
+            listed = {item.key for item in items}
+            points = [r for r in (*lead[opener + 1 :], *points) if r.sentence.key not in listed]
             lead = lead[: opener + 1]
         lines = [texts.summary.format(sentence=" ".join(_cited(r.sentence) for r in lead))]
         lines += [f"- {item.text.rstrip(',;. ')} [chunk {item.chunk.chunk_id}]" for item in items]
@@ -328,28 +341,29 @@ class ExtractiveChatModel:
                 lines += ["", table.text.strip(), f"[chunk {table.chunk_id}]"]
         if points:
             lines += ["", texts.key_points, *(f"- {_cited(p.sentence)}" for p in points)]
-        lines += ["", self._recommendation(chosen, ranked, texts)]
+        quoted = [*(r.sentence for r in (*lead, *points)), *items]
+        lines += ["", self._recommendation(chosen[0].sentence, quoted, ranked, texts)]
         return "\n".join(lines)
 
     def _recommendation(
-        self, chosen: Sequence[_Ranked], ranked: Sequence[_Ranked], texts: ExtractiveTexts
+        self, best: _Sentence, quoted: Sequence[_Sentence], ranked: Sequence[_Ranked], texts: ExtractiveTexts
     ) -> str:
         """An action the sources themselves recommend, when a relevant sentence names one; otherwise
         only where to read on (Luna invents no advice and repeats no aside). Advice fits the question
         only in a passage the answer already quotes: a "sollte" elsewhere is about something else."""
-        used = {id(c.sentence) for c in chosen}
-        quoted = {c.sentence.chunk.chunk_id for c in chosen}
+        used = {q.key for q in quoted}
+        chunks = {q.chunk.chunk_id for q in quoted}
         for candidate in ranked:
             sentence = candidate.sentence
-            fits = sentence.chunk.chunk_id in quoted and not _is_fragment(sentence)
+            fits = sentence.chunk.chunk_id in chunks and not _is_fragment(sentence)
             if (
-                id(sentence) not in used
+                sentence.key not in used
                 and fits
                 and not sentence.text.endswith("?")
                 and ADVICE.search(sentence.text)
             ):
                 return texts.recommendation_from_source.format(sentence=_cited(candidate.sentence))
-        chunk = chosen[0].sentence.chunk
+        chunk = best.chunk
         source = (
             texts.source_with_title.format(title=chunk.title) if chunk.title else texts.source_without_title
         )
@@ -358,14 +372,18 @@ class ExtractiveChatModel:
 
 def _introduced_items(sentence: _Sentence) -> list[_Sentence]:
     """The items that follow a sentence ending in ":" in its chunk, up to the one that ends the list with
-    a full stop (a law's list runs on with "," or ";")."""
+    a full stop. An item is bulleted or numbered, or continues a law's list that runs on with "," or
+    ";": a heading or paragraph after a list of bare bullets is not part of it."""
     if sentence.is_row or not sentence.text.rstrip().endswith(":"):
         return []
     items: list[_Sentence] = []
     item = sentence.following
     while item is not None and len(items) < _MAX_LIST_ITEMS:
+        runs_on = item.text.endswith((",", ";")) or bool(items and items[-1].text.endswith((",", ";")))
+        if not (item.listed or runs_on):
+            break
         items.append(item)
-        if item.text.rstrip().endswith((".", "!", "?")):
+        if item.text.endswith((".", "!", "?")):
             break
         item = item.following
     return items
@@ -384,9 +402,13 @@ def _introduced_table(sentence: _Sentence, chunks: Sequence[ContextChunk]) -> Co
 
 
 def _was_said(sentence: _Sentence, said: Sequence[str]) -> bool:
-    """An earlier answer quoted the sentence (cited, so its closing mark may differ)."""
+    """An earlier answer quoted the sentence (cited, so its closing mark may differ), as a whole: a short
+    item ("Name") inside a longer sentence was not said."""
     core = sentence.text.rstrip(".!?:,; ")
-    return bool(core) and any(core in answer for answer in said)
+    if not core:
+        return False
+    quoted = re.compile(rf"(?<!\w){re.escape(core)}(?!\w)")
+    return any(quoted.search(answer) for answer in said)
 
 
 def _is_fragment(sentence: _Sentence) -> bool:
