@@ -367,6 +367,7 @@ async def test_a_question_about_another_country_is_not_answered_with_this_countr
     refused = abroad.json()["data"]
     assert refused["citations"] == [] and "8,12" not in refused["answer"]
     assert "Netzentgelte 2026" in refused["answer"]  # what the knowledge base does cover, named
+    assert "was in Österreich gilt, steht nicht darin" in refused["answer"]  # and why it is no answer
     assert "8,12" in at_home.json()["data"]["answer"].split("\n\n")[0]
 
 

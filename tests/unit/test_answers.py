@@ -18,14 +18,11 @@ from luna.domain.answers import (
     check_answer,
     filter_citations,
     find_unsupported_numbers,
-    follow_up_candidates,
-    follow_up_paragraph,
     load_luna_prompts,
-    no_context_answer,
     parse_rag_messages,
-    question_topic,
     validate_citations,
 )
+from luna.domain.refusals import follow_up_candidates, follow_up_paragraph, no_context_answer, question_topic
 
 NETZENTGELTE = ContextChunk(
     "c17",
@@ -216,6 +213,20 @@ def test_the_no_context_answer_is_german_plain_and_names_the_nearest_document(pr
     assert "„Netzentgelte 2024“" in answer  # and what the knowledge base has nearest to it
     assert "Wetterfrösch" not in answer and "vornehm" not in answer  # plain, never flippant
     assert "?“" not in answer  # no unchecked question: the answer service adds checked ones
+
+
+def test_a_question_set_in_another_country_is_refused_for_the_country_not_for_its_topic(
+    prompts: LunaPrompts,
+) -> None:
+    question = "Was kostet die Netznutzung pro Kilowattstunde in Österreich?"
+
+    answer = no_context_answer(
+        prompts, question, ["Netzentgelte 2026"], context_given=True, elsewhere=("Deutschland", "Österreich")
+    )
+
+    assert "was in Deutschland gilt" in answer and "was in Österreich gilt, steht nicht darin" in answer
+    assert "Kilowattstunde" not in answer  # the topic is covered: the country is what is missing
+    assert "„Netzentgelte 2026“" in answer
 
 
 def test_with_nothing_near_luna_says_how_documents_get_there(prompts: LunaPrompts) -> None:

@@ -3,9 +3,11 @@ follow-up questions taken off an answer whichever version worded them."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from luna.domain.answers import follow_up_paragraph, load_luna_prompts, without_follow_up_paragraph
+from luna.domain.answers import load_luna_prompts
 from luna.domain.prompt_versions import (
     MAX_PROMPT_CHARS,
     InvalidPrompts,
@@ -14,6 +16,7 @@ from luna.domain.prompt_versions import (
     packaged_prompt_text,
     prompt_diff,
 )
+from luna.domain.refusals import follow_up_paragraph, without_follow_up_paragraph
 from luna.web.admin.pages_admin_prompts import problem_text
 
 PACKAGED = packaged_prompt_text()
@@ -34,6 +37,21 @@ def line_of(text: str, start: str) -> int:
 
 def test_the_packaged_file_passes_and_gives_the_packaged_prompts() -> None:
     assert check_prompts(PACKAGED) == load_luna_prompts()
+
+
+def test_a_version_stored_before_a_text_was_added_gets_the_shipped_text_for_it() -> None:
+    older = re.sub(r"\n  elsewhere: >-\n(?:    .*\n)+", "\n", PACKAGED)
+    assert "elsewhere" not in older and "nothing_near:" in older
+
+    assert check_prompts(older).no_context.elsewhere == load_luna_prompts().no_context.elsewhere
+
+
+def test_a_text_added_later_is_checked_like_any_other_when_given() -> None:
+    text = PACKAGED.replace("was in {country} gilt", "was dort gilt")
+
+    assert problems(text) == [
+        (line_of(text, "  elsewhere:"), "no_context.elsewhere", ProblemKind.MISSING_PLACEHOLDER)
+    ]
 
 
 def test_a_changed_wording_passes_and_is_what_the_prompts_hold() -> None:

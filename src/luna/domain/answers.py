@@ -8,7 +8,6 @@ answer passes before a user relies on it.
   invents a source must not be believed); :func:`filter_citations` does the same while streaming.
 * :func:`find_unsupported_numbers` reports figures that no cited chunk contains (the classic
   hallucination in energy answers: a tariff or a kW limit that sounds right).
-* :func:`no_context_answer` is the honest German reply, with a concrete next question.
 
 Pure rules and texts; the only file read is the prompt file shipped inside the package.
 """
@@ -46,15 +45,14 @@ _HEADER = re.compile(r"^\[chunk (?P<id>[^\]\s]+)\][ \t]*(?P<label>.*)$", re.MULT
 _LIST_ENUMERATOR = re.compile(r"^[ \t]*\d+[.)][ \t]", re.MULTILINE)
 _NUMBER = re.compile(r"(?<![\w,.])(?:\d{1,3}(?:\.\d{3})+(?:,\d+)?|\d+(?:[.,]\d+)?)(?!\d)")
 _GERMAN_THOUSANDS = re.compile(r"\d{1,3}(?:\.\d{3})+(?:,\d+)?")
-_WORD = re.compile(r"[\wÄÖÜäöüß§-]+")
 _LABEL_SEPARATOR = " › "
-#: How chunking joins the headings of a section path ("Kapitel > Abschnitt").
-_SECTION_PATH = " > "
 #: While streaming, an unclosed ``[`` is held back at most this long before it is passed on as text.
 _MAX_PENDING_MARKER = 80
 #: A follow-up's messages carry this many earlier exchanges, each answer cut to this length: enough to
 #: know what was said, little enough for a small model's context window.
 MAX_HISTORY_EXCHANGES = 2
+#: Prompt texts added after versions of the prompt file could be stored (older versions lack them).
+PROMPT_TEXTS_ADDED_LATER = frozenset({"no_context.elsewhere"})
 _MAX_HISTORY_ANSWER_CHARS = 1000
 
 
@@ -96,6 +94,7 @@ class NoContextTexts:
     not_answered: str
     nearest_with_topic: str
     nearest: str
+    elsewhere: str
     nothing_near_with_topic: str
     nothing_near: str
     follow_ups: str
@@ -143,7 +142,10 @@ class LunaPrompts:
             context_heading=_text(data, "rag.context_heading"),
             question_label=_text(data, "rag.question_label"),
             no_context=NoContextTexts(
-                **{name: _text(data, f"no_context.{name}") for name in NoContextTexts.__dataclass_fields__}
+                **{
+                    name: _text_or_shipped(data, f"no_context.{name}")
+                    for name in NoContextTexts.__dataclass_fields__
+                }
             ),
             extractive=ExtractiveTexts(
                 **{name: _text(data, f"extractive.{name}") for name in ExtractiveTexts.__dataclass_fields__}
@@ -152,19 +154,38 @@ class LunaPrompts:
 
 
 def _text(data: Mapping[str, Any], dotted: str) -> str:
-    node: Any = data
-    for key in dotted.split("."):
-        node = node.get(key) if isinstance(node, Mapping) else None
+    node = _lookup(data, dotted)
     if not isinstance(node, str) or not node.strip():
         raise ValueError(f"prompts/luna.yml: '{dotted}' must be a non-empty text")
     return node.strip()
 
 
+def _text_or_shipped(data: Mapping[str, Any], dotted: str) -> str:
+    """A text added to the prompt file after versions of it were stored: such a version, which lacks it,
+    gets the shipped text (any other missing text is an error)."""
+    if dotted in PROMPT_TEXTS_ADDED_LATER and _lookup(data, dotted) is None:
+        return _text(_shipped_prompt_file(), dotted)
+    return _text(data, dotted)
+
+
+def _lookup(data: Mapping[str, Any], dotted: str) -> Any:
+    node: Any = data
+    for key in dotted.split("."):
+        node = node.get(key) if isinstance(node, Mapping) else None
+    return node
+
+
+@cache
+def _shipped_prompt_file() -> Mapping[str, Any]:
+    text = resources.files("luna").joinpath("prompts/luna.yml").read_text(encoding="utf-8")
+    loaded: Mapping[str, Any] = yaml.safe_load(text)
+    return loaded
+
+
 @cache
 def load_luna_prompts() -> LunaPrompts:
     """Luna's prompt file as shipped in the package (read once per process)."""
-    text = resources.files("luna").joinpath("prompts/luna.yml").read_text(encoding="utf-8")
-    return LunaPrompts.from_mapping(yaml.safe_load(text))
+    return LunaPrompts.from_mapping(_shipped_prompt_file())
 
 
 # -- prompt messages --------------------------------------------------------------------------------
@@ -359,78 +380,3 @@ def check_answer(answer: str, chunks: Sequence[ContextChunk]) -> CheckedAnswer:
         removed_citations=citations.removed,
         unsupported_numbers=find_unsupported_numbers(citations.text, chunks),
     )
-
-
-# -- no usable context ------------------------------------------------------------------------------
-
-
-def question_topic(question: str) -> str | None:
-    """The most specific word of a question: its longest noun (German nouns are capitalised), else its
-    longest content word; ``None`` when it has none."""
-    words = _WORD.findall(question)
-    content = [w for w in words if w.casefold() not in GERMAN_STOPWORDS and len(w) >= 3 and not w.isdigit()]
-    nouns = [w for index, w in enumerate(words) if index > 0 and w[:1].isupper() and w in content]
-    candidates = nouns or content
-    return max(candidates, key=len) if candidates else None
-
-
-def no_context_answer(
-    prompts: LunaPrompts, question: str, titles: Sequence[str] = (), *, context_given: bool = False
-) -> str:
-    """Luna's German reply when she cannot answer: plainly so, and what she has nearest to it.
-
-    ``titles`` are documents of the knowledge base near the question (the best, if weak, retrieval
-    hits); the first is named. ``context_given`` says that chunks were found but do not answer the
-    question, which Luna says differently from finding nothing. Questions to ask instead are added by
-    the answer service, which checks each by a search first (see :func:`follow_up_candidates`).
-    """
-    texts = prompts.no_context
-    topic = question_topic(question)
-    if titles:
-        near = texts.nearest_with_topic if topic else texts.nearest
-    else:
-        near = texts.nothing_near_with_topic if topic else texts.nothing_near
-    lead = texts.not_answered if context_given else texts.answer
-    return f"{lead}\n\n{near.format(topic=topic, title=titles[0] if titles else '')}"
-
-
-def follow_up_candidates(
-    prompts: LunaPrompts, places: Sequence[tuple[str, str | None]]
-) -> list[tuple[str, str]]:
-    """Questions about the (title, section) places nearest to an unanswered question, with their title.
-
-    A section's own heading makes the most concrete question ("Was steht in ‚Netzentgelte 2026‘ über
-    ‚Steuerbare Verbrauchseinrichtungen nach § 14a EnWG‘?"); a document without sections gets "Worum
-    geht es in ‚…‘?". Each place is asked about once, in the order given.
-    """
-    texts = prompts.no_context
-    questions: list[tuple[str, str]] = []
-    for title, section in places:
-        heading = (section or "").split(_SECTION_PATH)[-1].strip()
-        if heading:
-            question = texts.follow_up_about_section.format(title=title, section=heading)
-        else:
-            question = texts.follow_up_about_title.format(title=title)
-        if (question, title) not in questions:
-            questions.append((question, title))
-    return questions
-
-
-def follow_up_paragraph(prompts: LunaPrompts, questions: Sequence[str]) -> str:
-    """The offered questions as the answer's last paragraph (empty when there are none)."""
-    if not questions:
-        return ""
-    return f"\n\n{prompts.no_context.follow_ups}\n{_follow_up_lines(questions)}"
-
-
-def without_follow_up_paragraph(answer: str, questions: Sequence[str]) -> str:
-    """``answer`` without the paragraph offering ``questions``, whichever prompt version worded it."""
-    lines = _follow_up_lines(questions)
-    end = answer.rfind(lines) if questions else -1
-    if end < 0:
-        return answer
-    return answer[: max(answer.rfind("\n\n", 0, end), 0)] + answer[end + len(lines) :]
-
-
-def _follow_up_lines(questions: Sequence[str]) -> str:
-    return "\n".join(f"- „{question}“" for question in questions)

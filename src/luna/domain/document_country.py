@@ -74,6 +74,24 @@ _PLACES: Mapping[str, str] = {
     "GB": "Großbritannien|England",
     "US": "USA|Vereinigten Staaten",
 }
+#: Countries as "in …" and "aus …" name them (dative), for what Luna says about a country.
+IN_COUNTRY: Mapping[str, str] = {
+    "DE": "Deutschland",
+    "AT": "Österreich",
+    "CH": "der Schweiz",
+    "LI": "Liechtenstein",
+    "FR": "Frankreich",
+    "IT": "Italien",
+    "NL": "den Niederlanden",
+    "BE": "Belgien",
+    "LU": "Luxemburg",
+    "PL": "Polen",
+    "CZ": "Tschechien",
+    "DK": "Dänemark",
+    "ES": "Spanien",
+    "GB": "Großbritannien",
+    "US": "den USA",
+}
 #: What only one country has, wherever a question names it: its adjective, currency or authorities.
 _OWN: Mapping[str, str] = {
     "DE": "Bundesnetzagentur|BNetzA|EEG|GEG|EnWG|KfW|BAFA",

@@ -24,7 +24,7 @@ from typing import Any, Final
 
 import yaml
 
-from luna.domain.answers import ExtractiveTexts, LunaPrompts, NoContextTexts
+from luna.domain.answers import PROMPT_TEXTS_ADDED_LATER, ExtractiveTexts, LunaPrompts, NoContextTexts
 from luna.domain.errors import InvalidInput
 
 #: The packaged prompt file's version number.
@@ -52,6 +52,7 @@ PLACEHOLDERS: Final[Mapping[str, tuple[frozenset[str], frozenset[str]]]] = {
         f"no_context.{name}": (frozenset({"topic", "title"}), frozenset())
         for name in ("nearest_with_topic", "nearest", "nothing_near_with_topic", "nothing_near")
     },
+    "no_context.elsewhere": (frozenset({"home", "country"}), frozenset({"country"})),
     "no_context.follow_up_about_section": (frozenset({"title", "section"}), frozenset()),
     "no_context.follow_up_about_title": (frozenset({"title"}), frozenset()),
     "extractive.summary": (frozenset({"sentence"}), frozenset({"sentence"})),
@@ -210,6 +211,8 @@ def _text_problems(root: yaml.Node, data: Mapping[str, Any], dotted: str) -> lis
             section = ".".join(parts[:depth])
             return [PromptProblem(line, section, ProblemKind.NOT_A_MAPPING)]
         child = _child(node, part)
+        if child is None and dotted in PROMPT_TEXTS_ADDED_LATER:
+            return []  # versions stored before it was added lack it: the shipped text stands in
         if child is None:
             return [PromptProblem(line, dotted, ProblemKind.MISSING)]
         node, value, line = child, value.get(part), _line(child)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 
+from luna.domain.document_country import IN_COUNTRY
 from luna.domain.german_text import fold, surface_tokens
 
 #: Folded tag or title word → the topic as a customer reads it.
@@ -115,23 +116,10 @@ def similar_reason(title: str) -> str:
     return f"ähnlich zu „{_short(title)}“, das Sie gelesen haben"
 
 
-#: Countries as the phrase "aus …" names them.
-_FROM_COUNTRY: Mapping[str, str] = {
-    "CH": "der Schweiz",
-    "AT": "Österreich",
-    "DE": "Deutschland",
-    "LU": "Luxemburg",
-    "LI": "Liechtenstein",
-    "FR": "Frankreich",
-    "NL": "den Niederlanden",
-    "IT": "Italien",
-}
-
-
 def foreign_reason(reason: str, country: str) -> str:
     """``reason`` of a document from another country, saying where it is from: its rules and prices
     may not apply to the reader."""
-    where = _FROM_COUNTRY.get(country, f"dem Ausland ({country})")
+    where = IN_COUNTRY.get(country, f"dem Ausland ({country})")
     return f"{reason} – ein Beispiel aus {where}, dort gelten eigene Regeln und Preise"
 
 

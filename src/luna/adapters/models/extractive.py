@@ -36,11 +36,11 @@ from luna.domain.answers import (
     ExtractiveTexts,
     LunaPrompts,
     load_luna_prompts,
-    no_context_answer,
     parse_rag_messages,
 )
 from luna.domain.health import ComponentHealth, HealthStatus
 from luna.domain.question_types import REQUIREMENT_QUESTION, REQUIREMENT_STATED
+from luna.domain.refusals import no_context_answer
 
 _NEAR_DUPLICATE = 0.8
 #: How much of a sentence's coverage comes from the question's nouns when it has any.

@@ -31,13 +31,11 @@ from luna.domain.answers import (
     build_rag_messages,
     check_answer,
     filter_citations,
-    follow_up_candidates,
-    follow_up_paragraph,
-    no_context_answer,
 )
 from luna.domain.conversations import retrieval_question
-from luna.domain.document_country import uncovered_countries
+from luna.domain.document_country import IN_COUNTRY, uncovered_countries
 from luna.domain.errors import Unavailable
+from luna.domain.refusals import follow_up_candidates, follow_up_paragraph, no_context_answer
 from luna.ports.chat import AnswerGate, ChatModel
 from luna.ports.prompts import ActivePrompts
 from luna.services.knowledge.retrieval import Citation, RetrievalService, SearchResult
@@ -150,8 +148,9 @@ class AnswerService:
         result = self._retrieval.search(question, top_k, filters)
         context = self.relevant(result)
         chunks = _context(context)
-        if not context or self._elsewhere(question, chunks) or not self._gate_passes(question, chunks):
-            yield from self._refusal(question, result, filters, appendix, (version, prompts))
+        elsewhere = self._elsewhere(question, chunks)
+        if not context or elsewhere or not self._gate_passes(question, chunks):
+            yield from self._refusal(question, result, filters, appendix, (version, prompts), elsewhere)
             return
         messages = build_rag_messages(prompts, question, chunks, earlier)
         ids = [c.chunk_id for c in context]
@@ -196,12 +195,17 @@ class AnswerService:
     def _gate_passes(self, question: str, chunks: Sequence[ContextChunk]) -> bool:
         return self._gate is None or self._gate.answers(question, chunks)
 
-    def _elsewhere(self, question: str, chunks: Sequence[ContextChunk]) -> bool:
-        """The question is about another country than the readers' that no passage mentions."""
-        if self._home_country is None:
-            return False
+    def _elsewhere(self, question: str, chunks: Sequence[ContextChunk]) -> tuple[str, str] | None:
+        """When the question is about other countries than the readers' that no passage mentions: the
+        readers' country and those, as "in …" names them (None: the question is not set elsewhere)."""
+        home = self._home_country
+        if home is None:
+            return None
         passages = (f"{c.title or ''} {c.section or ''} {c.text}" for c in chunks)
-        return bool(uncovered_countries(question, passages, self._home_country))
+        countries = sorted(uncovered_countries(question, passages, home))
+        if not countries:
+            return None
+        return IN_COUNTRY.get(home, home), " und ".join(IN_COUNTRY.get(c, c) for c in countries)
 
     def _refusal(
         self,
@@ -210,12 +214,18 @@ class AnswerService:
         filters: Mapping[str, Any] | None,
         appendix: str,
         active: tuple[int | None, LunaPrompts],
+        elsewhere: tuple[str, str] | None = None,
     ) -> Iterator[AnswerEvent]:
-        """Nothing relevant was found: say so, name the nearest document, offer checked questions."""
+        """Nothing relevant was found: say so (and that the question is set in another country, when
+        it is), name the nearest document, offer checked questions."""
         version, prompts = active
         follow_ups = self._follow_ups(prompts, result.citations, filters)
         text = no_context_answer(
-            prompts, question, result.nearby_titles, context_given=bool(result.citations)
+            prompts,
+            question,
+            result.nearby_titles,
+            context_given=bool(result.citations),
+            elsewhere=elsewhere,
         ) + follow_up_paragraph(prompts, follow_ups)
         yield AnswerEvent("token", text)
         if appendix:

@@ -13,9 +13,9 @@ from typing import Any, Final
 from nicegui import ui
 from nicegui.events import GenericEventArguments
 
-from luna.domain.answers import without_follow_up_paragraph
 from luna.domain.conversations import Turn
 from luna.domain.events import EventType
+from luna.domain.refusals import without_follow_up_paragraph
 from luna.services.knowledge.answering import Answer
 from luna.services.knowledge.retrieval import Citation
 from luna.web.components.errors import failure_shown

@@ -1,0 +1,95 @@
+"""What Luna says when the knowledge base does not answer a question: plainly so, what it covers
+nearest to the question, and questions to ask instead (each checked by a search before it is offered,
+by the answer service). Pure rules and texts from the prompt file."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from luna.domain.answers import GERMAN_STOPWORDS, LunaPrompts
+
+_WORD = re.compile(r"[\wÄÖÜäöüß§-]+")
+#: How chunking joins the headings of a section path ("Kapitel > Abschnitt").
+_SECTION_PATH = " > "
+
+
+def question_topic(question: str) -> str | None:
+    """The most specific word of a question: its longest noun (German nouns are capitalised), else its
+    longest content word; ``None`` when it has none."""
+    words = _WORD.findall(question)
+    content = [w for w in words if w.casefold() not in GERMAN_STOPWORDS and len(w) >= 3 and not w.isdigit()]
+    nouns = [w for index, w in enumerate(words) if index > 0 and w[:1].isupper() and w in content]
+    candidates = nouns or content
+    return max(candidates, key=len) if candidates else None
+
+
+def no_context_answer(
+    prompts: LunaPrompts,
+    question: str,
+    titles: Sequence[str] = (),
+    *,
+    context_given: bool = False,
+    elsewhere: tuple[str, str] | None = None,
+) -> str:
+    """Luna's German reply when she cannot answer: plainly so, and what she has nearest to it.
+
+    ``titles`` are documents of the knowledge base near the question (the best, if weak, retrieval
+    hits); the first is named. ``context_given`` says that chunks were found but do not answer the
+    question, which Luna says differently from finding nothing. Questions to ask instead are added by
+    the answer service, which checks each by a search first (see :func:`follow_up_candidates`).
+    ``elsewhere`` (the readers' country, the one asked about, as "in …" names them) says that the
+    question is set in another country: then the country is what is missing, not the topic.
+    """
+    texts = prompts.no_context
+    topic = None if elsewhere else question_topic(question)
+    if titles:
+        near = texts.nearest_with_topic if topic else texts.nearest
+    else:
+        near = texts.nothing_near_with_topic if topic else texts.nothing_near
+    lead = texts.not_answered if context_given else texts.answer
+    if elsewhere:
+        lead = f"{lead}\n\n{texts.elsewhere.format(home=elsewhere[0], country=elsewhere[1])}"
+    return f"{lead}\n\n{near.format(topic=topic, title=titles[0] if titles else '')}"
+
+
+def follow_up_candidates(
+    prompts: LunaPrompts, places: Sequence[tuple[str, str | None]]
+) -> list[tuple[str, str]]:
+    """Questions about the (title, section) places nearest to an unanswered question, with their title.
+
+    A section's own heading makes the most concrete question ("Was steht in ‚Netzentgelte 2026‘ über
+    ‚Steuerbare Verbrauchseinrichtungen nach § 14a EnWG‘?"); a document without sections gets "Worum
+    geht es in ‚…‘?". Each place is asked about once, in the order given.
+    """
+    texts = prompts.no_context
+    questions: list[tuple[str, str]] = []
+    for title, section in places:
+        heading = (section or "").split(_SECTION_PATH)[-1].strip()
+        if heading:
+            question = texts.follow_up_about_section.format(title=title, section=heading)
+        else:
+            question = texts.follow_up_about_title.format(title=title)
+        if (question, title) not in questions:
+            questions.append((question, title))
+    return questions
+
+
+def follow_up_paragraph(prompts: LunaPrompts, questions: Sequence[str]) -> str:
+    """The offered questions as the answer's last paragraph (empty when there are none)."""
+    if not questions:
+        return ""
+    return f"\n\n{prompts.no_context.follow_ups}\n{_follow_up_lines(questions)}"
+
+
+def without_follow_up_paragraph(answer: str, questions: Sequence[str]) -> str:
+    """``answer`` without the paragraph offering ``questions``, whichever prompt version worded it."""
+    lines = _follow_up_lines(questions)
+    end = answer.rfind(lines) if questions else -1
+    if end < 0:
+        return answer
+    return answer[: max(answer.rfind("\n\n", 0, end), 0)] + answer[end + len(lines) :]
+
+
+def _follow_up_lines(questions: Sequence[str]) -> str:
+    return "\n".join(f"- „{question}“" for question in questions)
