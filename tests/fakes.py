@@ -449,3 +449,14 @@ class FakeJobQueue:
         return ComponentHealth(
             name="jobs", status=HealthStatus.UP, backend="fake", extra={"pending": self.pending()}
         )
+
+
+class AllAlikeEmbedder:
+    """A stand-in embedding model that finds every sentence as near to the question as any other, so the
+    extractive answerer's choice rests on its other rules."""
+
+    def embed_query(self, text: str) -> list[float]:
+        return [1.0, 0.0]
+
+    def embed_passages(self, texts: Sequence[str]) -> list[list[float]]:
+        return [[1.0, 0.0] for _ in texts]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import pytest
 
 from luna.adapters.models.extractive import ExtractiveChatModel
@@ -15,16 +13,7 @@ from luna.domain.answers import (
     build_rag_messages,
     load_luna_prompts,
 )
-
-
-class _AllAlike:
-    """A stand-in embedding model that finds every sentence as near to the question as any other."""
-
-    def embed_query(self, text: str) -> list[float]:
-        return [1.0, 0.0]
-
-    def embed_passages(self, texts: Sequence[str]) -> list[list[float]]:
-        return [[1.0, 0.0] for _ in texts]
+from tests.fakes import AllAlikeEmbedder
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +22,7 @@ def prompts() -> LunaPrompts:
 
 
 def _lead(prompts: LunaPrompts, question: str, chunks: list[ContextChunk]) -> str:
-    model = ExtractiveChatModel(prompts, meaning=_AllAlike(), max_points=1)
+    model = ExtractiveChatModel(prompts, meaning=AllAlikeEmbedder(), max_points=1)
     return model.answer(build_rag_messages(prompts, question, chunks)).split("\n\n")[0]
 
 
@@ -87,7 +76,7 @@ def test_a_question_for_what_is_needed_is_led_by_the_requirement_and_what_it_imp
         "Ein dynamischer Tarif folgt dem Börsenpreis. Voraussetzung ist ein intelligentes Messsystem. "
         "Ohne diese Messung wird nach Standardlastprofil abgerechnet. Der Tarif lohnt sich mittags.",
     )
-    model = ExtractiveChatModel(prompts, meaning=_AllAlike(), max_points=2)
+    model = ExtractiveChatModel(prompts, meaning=AllAlikeEmbedder(), max_points=2)
 
     question = "Was brauche ich für einen dynamischen Tarif?"
     answer = model.answer(build_rag_messages(prompts, question, [chunk]))
@@ -111,7 +100,8 @@ SAID_BEFORE = "Kurz gesagt: Der Tarif folgt stündlich dem Börsenpreis [chunk c
 def _lead_after(prompts: LunaPrompts, question: str) -> str:
     history = [Exchange("Was gilt für den Tarif?", SAID_BEFORE)]
     messages = build_rag_messages(prompts, question, [TARIFF], history)
-    return ExtractiveChatModel(prompts, meaning=_AllAlike(), max_points=1).answer(messages).split("\n\n")[0]
+    model = ExtractiveChatModel(prompts, meaning=AllAlikeEmbedder(), max_points=1)
+    return model.answer(messages).split("\n\n")[0]
 
 
 def test_a_follow_up_leads_with_what_the_conversation_has_not_heard_yet(prompts: LunaPrompts) -> None:
@@ -125,7 +115,8 @@ def test_a_sentence_counts_as_said_only_when_quoted_whole(prompts: LunaPrompts) 
     history = [Exchange("Was gilt für den Tarif?", said)]
     messages = build_rag_messages(prompts, "Was gilt für den Tarif? Und sonst?", [TARIFF], history)
 
-    lead = ExtractiveChatModel(prompts, meaning=_AllAlike(), max_points=1).answer(messages).split("\n\n")[0]
+    model = ExtractiveChatModel(prompts, meaning=AllAlikeEmbedder(), max_points=1)
+    lead = model.answer(messages).split("\n\n")[0]
 
     assert lead == SAID_BEFORE  # the earlier answer named another index: this sentence is news
 
@@ -173,7 +164,7 @@ def test_a_sentence_that_introduces_a_list_leads_with_the_items_up_to_the_lists_
         "1. die Art des Energieausweises,\n2. den Endenergiebedarf des Gebäudes und\n"
         "3. die Energieeffizienzklasse.\nDer Aushang im Treppenhaus ist freiwillig.",
     )
-    model = ExtractiveChatModel(prompts, meaning=_AllAlike(), max_points=1)
+    model = ExtractiveChatModel(prompts, meaning=AllAlikeEmbedder(), max_points=1)
 
     question = "Welche Pflichtangaben zum Energieausweis muss die Immobilienanzeige enthalten?"
     lead = model.answer(build_rag_messages(prompts, question, [chunk])).split("\n\n")[0]
@@ -193,7 +184,7 @@ def test_a_list_of_bare_bullets_ends_where_its_bullets_do(prompts: LunaPrompts) 
         "Für die Anmeldung der Anlage brauchen Sie folgende Unterlagen:\n- Lageplan\n- Datenblatt\n"
         "Netzanschluss\nDer Netzbetreiber prüft den Antrag.",
     )
-    model = ExtractiveChatModel(prompts, meaning=_AllAlike(), max_points=1)
+    model = ExtractiveChatModel(prompts, meaning=AllAlikeEmbedder(), max_points=1)
 
     question = "Welche Unterlagen brauche ich für die Anmeldung der Anlage?"
     lead = model.answer(build_rag_messages(prompts, question, [chunk])).split("\n\n")[0]
@@ -210,7 +201,7 @@ def test_advice_already_quoted_as_the_lead_or_a_list_item_is_not_recommended_aga
         "- Prüfen Sie die Garantie des Herstellers.\n"
         "Ein Speicher lohnt sich bei hohem Eigenverbrauch.",
     )
-    model = ExtractiveChatModel(prompts, meaning=_AllAlike(), max_points=2)
+    model = ExtractiveChatModel(prompts, meaning=AllAlikeEmbedder(), max_points=2)
 
     question = "Was sollte ich vor dem Kauf eines Speichers prüfen?"
     answer = model.answer(build_rag_messages(prompts, question, [chunk]))

@@ -27,9 +27,20 @@ from typing import Protocol
 import numpy as np
 
 from luna.adapters.models.extractive_ranking import MeaningWeights, reading_order, sentence_score
+from luna.adapters.models.extractive_sentences import (
+    Sentence,
+    chunk_sentences,
+    cited,
+    introduced_items,
+    introduced_table,
+    is_fragment,
+    list_opener,
+    overlap,
+    was_said,
+)
 from luna.adapters.models.extractive_words import WORD, GermanStemmer, term_match, weighted_coverage
-from luna.domain.answer_sentences import ADVICE, CONTINUATION, split_pieces
-from luna.domain.answer_tables import FIGURE_QUESTION, FIGURE_WITH_UNIT, is_table, table_rows
+from luna.domain.answer_sentences import ADVICE, CONTINUATION
+from luna.domain.answer_tables import FIGURE_QUESTION
 from luna.domain.answers import (
     ChatMessage,
     ContextChunk,
@@ -47,40 +58,14 @@ _NEAR_DUPLICATE = 0.8
 _NOUN_SHARE = 0.75
 #: Sentences in the answer's first paragraph (fitted with the weights below: 0.43 vs 0.24 with one).
 _LEAD_SENTENCES = 2
-#: A list that a lead sentence introduces is quoted with at most this many items.
-_MAX_LIST_ITEMS = 8
 #: At most this many sentences are embedded per answer, each cut to this length (latency bound).
 _MAX_JUDGED_SENTENCES = 120
 _MAX_JUDGED_CHARS = 600
 
 
 @dataclass(frozen=True, slots=True)
-class _Sentence:
-    text: str
-    chunk: ContextChunk
-    chunk_rank: int
-    stems: frozenset[str]
-    following: _Sentence | None
-    #: It states an amount with its unit (a price, a share, a period): what "Was kostet …?" wants.
-    has_figure: bool
-    #: What the embedding model reads: a table row with its table's title and section, a sentence as it is.
-    meaning_text: str = ""
-    #: A table row stated as a sentence (its chunk is the table).
-    is_row: bool = False
-    #: A bulleted or numbered item in its source.
-    listed: bool = False
-    #: The sentence before it in its chunk (what "Diese …" refers to), when there is one.
-    preceding: str | None = None
-
-    @property
-    def key(self) -> tuple[str, str]:
-        """The same sentence of the same chunk, however often it was built."""
-        return (self.chunk.chunk_id, self.text)
-
-
-@dataclass(frozen=True, slots=True)
 class _Ranked:
-    sentence: _Sentence
+    sentence: Sentence
     coverage: float
     score: float
     #: Cosine between the question and the sentence in the embedding model, when one is given.
@@ -187,8 +172,8 @@ class ExtractiveChatModel:
         """Sentences the conversation has not heard yet go first when one of them answers by itself: a
         follow-up answered with the previous answer's sentences tells the reader nothing new. When
         only what was said answers, it is said again rather than led by something that does not."""
-        heard = [r for r in ranked if _was_said(r.sentence, said)]
-        news = [r for r in ranked if not _was_said(r.sentence, said)]
+        heard = [r for r in ranked if was_said(r.sentence, said)]
+        news = [r for r in ranked if not was_said(r.sentence, said)]
         if not heard or not any(self._passes(r) for r in news):
             return list(ranked)
         return news + heard
@@ -199,7 +184,9 @@ class ExtractiveChatModel:
             self._stemmer.content_stems(" ".join(w for w in WORD.findall(question) if w[:1].isupper()))
         )
         sentences = [
-            sentence for rank, chunk in enumerate(chunks) for sentence in self._sentences(chunk, rank)
+            sentence
+            for rank, chunk in enumerate(chunks)
+            for sentence in chunk_sentences(chunk, rank, self._stemmer)
         ]
         if not sentences or (not terms and self._meaning is None):
             return []
@@ -229,7 +216,7 @@ class ExtractiveChatModel:
                 ranked.append(_Ranked(sentence, coverage, score, cosine, order))
         return sorted(ranked, key=lambda r: (r.order, r.score), reverse=True)
 
-    def _cosines(self, question: str, sentences: Sequence[_Sentence]) -> list[float | None]:
+    def _cosines(self, question: str, sentences: Sequence[Sentence]) -> list[float | None]:
         """Question-sentence cosines for the sentences of the best chunks (None for the rest)."""
         if self._meaning is None:
             return [None] * len(sentences)
@@ -245,49 +232,17 @@ class ExtractiveChatModel:
             cosines[index] = float(np.dot(np.asarray(vector, dtype=np.float32), query))
         return cosines
 
-    def _sentences(self, chunk: ContextChunk, rank: int) -> list[_Sentence]:
-        rows = table_rows(chunk.text)
-        if rows:
-            # A row alone says little: it matches with its headers' units and its table's title too.
-            context = f"{chunk.title or ''} {chunk.section or ''}"
-            return [
-                _Sentence(
-                    row.text,
-                    chunk,
-                    rank,
-                    frozenset(self._stemmer.content_stems(f"{row.text} {row.match_text} {context}")),
-                    None,
-                    bool(row.match_text),
-                    f"{context.strip()}: {row.text}",
-                    True,
-                )
-                for row in rows
-            ]
-        pieces = split_pieces(chunk.text)
-        following: _Sentence | None = None
-        built = []
-        for at in reversed(range(len(pieces))):
-            text = pieces[at].text
-            preceding = pieces[at - 1].text if at > 0 else None
-            stems = frozenset(self._stemmer.content_stems(text))
-            figure = bool(FIGURE_WITH_UNIT.search(text))
-            following = _Sentence(
-                text, chunk, rank, stems, following, figure, text, False, pieces[at].listed, preceding
-            )
-            built.append(following)
-        return built[::-1]
-
     @staticmethod
-    def _idf(term: str, sentences: Sequence[_Sentence]) -> float:
+    def _idf(term: str, sentences: Sequence[Sentence]) -> float:
         """Rarer terms weigh more; a term absent from the context weighs like one found once."""
         containing = max(1, sum(1 for s in sentences if term_match(term, s.stems) > 0))
         return math.log(1 + (len(sentences) + 1) / (containing + 0.5))
 
     def _select(self, ranked: Sequence[_Ranked]) -> list[_Ranked]:
-        """The best sentence (after the one it refers back to), the one that continues it, then others
-        at least half as good."""
+        """The best sentence (after the one it refers back to, or the one that opens its list), the one
+        that continues it, then others at least half as good."""
         best = ranked[0]
-        antecedent = self._antecedent(best.sentence)
+        antecedent = _lead_in(best.sentence)
         chosen = [best] if antecedent is None else [_Ranked(antecedent, best.coverage, best.score), best]
         following = best.sentence.following
         if following is not None and CONTINUATION.match(following.text):
@@ -295,22 +250,9 @@ class ExtractiveChatModel:
         for candidate in ranked[1:]:
             if len(chosen) >= self._max_points or candidate.score < best.score / 2:
                 break
-            if all(_overlap(candidate.sentence, c.sentence) < _NEAR_DUPLICATE for c in chosen):
+            if all(overlap(candidate.sentence, c.sentence) < _NEAR_DUPLICATE for c in chosen):
                 chosen.append(candidate)
         return chosen
-
-    def _antecedent(self, sentence: _Sentence) -> _Sentence | None:
-        """The sentence before one that refers back to it ("Diese erlaubt …", "Dafür …"): an answer that
-        opens with "Diese" names nothing. A heading before it (no closing mark) is no antecedent: then
-        "Sie erhalten …" addresses the reader."""
-        text = sentence.preceding
-        if sentence.is_row or text is None or not CONTINUATION.match(sentence.text):
-            return None
-        if not text.endswith((".", "!", "?")):
-            return None
-        stems = frozenset(self._stemmer.content_stems(text))
-        figure = bool(FIGURE_WITH_UNIT.search(text))
-        return _Sentence(text, sentence.chunk, sentence.chunk_rank, stems, sentence, figure, text)
 
     # -- wording ---------------------------------------------------------------------------------------
 
@@ -320,14 +262,18 @@ class ExtractiveChatModel:
         chosen = self._select(ranked)
         # The two best sentences lead: the passage that answers often needs both (rule and figure).
         lead, points = chosen[:_LEAD_SENTENCES], chosen[_LEAD_SENTENCES:]
-        opener = next((at for at, r in enumerate(lead) if _introduced_items(r.sentence)), None)
-        items = [] if opener is None else _introduced_items(lead[opener].sentence)
+        opener = next((at for at, r in enumerate(lead) if introduced_items(r.sentence)), None)
+        items = [] if opener is None else introduced_items(lead[opener].sentence)
         if opener is not None:
-            # A sentence that introduces a list ("… folgende Pflichtangaben enthält:") leads with its items.
+            # A sentence that introduces a list ("… folgende Pflichtangaben enthält:") leads with its items;
+            # the list counts as one sentence of the lead, so the next best one is read too: before it,
+            # as a line after a Markdown list would belong to its last item.
             listed = {item.key for item in items}
-            points = [r for r in (*lead[opener + 1 :], *points) if r.sentence.key not in listed]
-            lead = lead[: opener + 1]
-        lines = [texts.summary.format(sentence=" ".join(_cited(r.sentence) for r in lead))]
+            rest = [r for r in (*lead[opener + 1 :], *points) if r.sentence.key not in listed]
+            owed = _LEAD_SENTENCES - opener - 1
+            lead, points = [*lead[:opener], *rest[:owed], lead[opener]], rest[owed:]
+        quoted_lead = [cited(r.sentence, opens=bool(items) and r is lead[-1]) for r in lead]
+        lines = [texts.summary.format(sentence=" ".join(quoted_lead))]
         lines += [f"- {item.text.rstrip(',;. ')} [chunk {item.chunk.chunk_id}]" for item in items]
         row = next((r.sentence for r in lead if r.sentence.is_row), None)
         if row is not None:
@@ -336,17 +282,17 @@ class ExtractiveChatModel:
             lines.append(row.chunk.text.strip())
             points = [p for p in points if p.sentence.chunk.chunk_id != row.chunk.chunk_id]
         elif not items:
-            table = _introduced_table(lead[-1].sentence, chunks)
+            table = introduced_table(lead[-1].sentence, chunks)
             if table is not None:
                 lines += ["", table.text.strip(), f"[chunk {table.chunk_id}]"]
         if points:
-            lines += ["", texts.key_points, *(f"- {_cited(p.sentence)}" for p in points)]
+            lines += ["", texts.key_points, *(f"- {cited(p.sentence)}" for p in points)]
         quoted = [*(r.sentence for r in (*lead, *points)), *items]
         lines += ["", self._recommendation(chosen[0].sentence, quoted, ranked, texts)]
         return "\n".join(lines)
 
     def _recommendation(
-        self, best: _Sentence, quoted: Sequence[_Sentence], ranked: Sequence[_Ranked], texts: ExtractiveTexts
+        self, best: Sentence, quoted: Sequence[Sentence], ranked: Sequence[_Ranked], texts: ExtractiveTexts
     ) -> str:
         """An action the sources themselves recommend, when a relevant sentence names one; otherwise
         only where to read on (Luna invents no advice and repeats no aside). Advice fits the question
@@ -355,14 +301,14 @@ class ExtractiveChatModel:
         chunks = {q.chunk.chunk_id for q in quoted}
         for candidate in ranked:
             sentence = candidate.sentence
-            fits = sentence.chunk.chunk_id in chunks and not _is_fragment(sentence)
+            fits = sentence.chunk.chunk_id in chunks and not is_fragment(sentence)
             if (
                 sentence.key not in used
                 and fits
                 and not sentence.text.endswith("?")
                 and ADVICE.search(sentence.text)
             ):
-                return texts.recommendation_from_source.format(sentence=_cited(candidate.sentence))
+                return texts.recommendation_from_source.format(sentence=cited(candidate.sentence))
         chunk = best.chunk
         source = (
             texts.source_with_title.format(title=chunk.title) if chunk.title else texts.source_without_title
@@ -370,64 +316,15 @@ class ExtractiveChatModel:
         return texts.read_on.format(source=f"{source} [chunk {chunk.chunk_id}]")
 
 
-def _introduced_items(sentence: _Sentence) -> list[_Sentence]:
-    """The items that follow a sentence ending in ":" in its chunk, up to the one that ends the list with
-    a full stop. An item is bulleted or numbered, or continues a law's list that runs on with "," or
-    ";": a heading or paragraph after a list of bare bullets is not part of it."""
-    if sentence.is_row or not sentence.text.rstrip().endswith(":"):
-        return []
-    items: list[_Sentence] = []
-    item = sentence.following
-    while item is not None and len(items) < _MAX_LIST_ITEMS:
-        runs_on = item.text.endswith((",", ";")) or bool(items and items[-1].text.endswith((",", ";")))
-        if not (item.listed or runs_on):
-            break
-        items.append(item)
-        if item.text.endswith((".", "!", "?")):
-            break
-        item = item.following
-    return items
-
-
-def _introduced_table(sentence: _Sentence, chunks: Sequence[ContextChunk]) -> ContextChunk | None:
-    """The table a sentence ending in ":" introduces ("… die folgenden Zeitfenster:"), when retrieved too."""
-    if not sentence.text.rstrip().endswith(":"):
+def _lead_in(sentence: Sentence) -> Sentence | None:
+    """What must be read before the sentence: the one that opens the list it is an item of, or the one
+    it refers back to ("Diese erlaubt …", "Dafür …": an answer that opens with "Diese" names nothing).
+    A heading before it (no closing mark) is nothing to refer back to: then "Sie erhalten …" addresses
+    the reader."""
+    opener = list_opener(sentence)
+    if opener is not None:
+        return opener
+    before = sentence.preceding
+    if before is None or not CONTINUATION.match(sentence.text) or not before.text.endswith((".", "!", "?")):
         return None
-    origin = sentence.chunk
-    for chunk in chunks:
-        same_place = (chunk.title, chunk.section) == (origin.title, origin.section)
-        if chunk.chunk_id != origin.chunk_id and same_place and is_table(chunk.text):
-            return chunk
-    return None
-
-
-def _was_said(sentence: _Sentence, said: Sequence[str]) -> bool:
-    """An earlier answer quoted the sentence (cited, so its closing mark may differ), as a whole: a short
-    item ("Name") inside a longer sentence was not said."""
-    core = sentence.text.rstrip(".!?:,; ")
-    if not core:
-        return False
-    quoted = re.compile(rf"(?<!\w){re.escape(core)}(?!\w)")
-    return any(quoted.search(answer) for answer in said)
-
-
-def _is_fragment(sentence: _Sentence) -> bool:
-    """A sentence that starts in lower case ("und solange …") is the end of one cut off by chunking."""
-    return sentence.text[:1].islower()
-
-
-def _cited(sentence: _Sentence) -> str:
-    """The sentence with its citation; a fragment is marked as the excerpt it is ("… und solange …"),
-    and so is an item of a law's list that goes on ("… betragen, " becomes "… betragen …")."""
-    text = f"… {sentence.text}" if _is_fragment(sentence) else sentence.text
-    if text[-1:] in ",;":
-        text = f"{text[:-1]} …."
-    elif text[-1:] not in ".!?:":
-        text = f"{text}."
-    return f"{text[:-1]} [chunk {sentence.chunk.chunk_id}]{text[-1]}"
-
-
-def _overlap(a: _Sentence, b: _Sentence) -> float:
-    if not a.stems or not b.stems:
-        return 0.0
-    return len(a.stems & b.stems) / len(a.stems | b.stems)
+    return before

@@ -1,0 +1,173 @@
+"""The sentences of the retrieved chunks as the extractive answerer quotes them, linked to their
+neighbours: an answer that opens with "Diese …" needs the sentence before it, a law's list item
+("eine Energieverbrauchseffektivität von kleiner oder gleich 1,2 erreichen und") needs the sentence
+that opens the list ("Rechenzentren, die ab dem 1. Juli 2026 den Betrieb aufnehmen, … dass sie"), and
+a sentence that opens a list needs its items.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from luna.adapters.models.extractive_words import GermanStemmer
+from luna.domain.answer_sentences import split_pieces
+from luna.domain.answer_tables import FIGURE_WITH_UNIT, is_table, table_rows
+from luna.domain.answers import ContextChunk
+
+#: A list that a lead sentence opens is quoted with at most this many items.
+MAX_LIST_ITEMS = 8
+_CLOSING_MARKS = (".", "!", "?")
+#: A sentence that stops on a small word ("…, dass sie", "… gilt für") goes on in the list below it; a
+#: heading stops on a noun.
+_GOES_ON = re.compile(r"\b[a-zäöüß]+$")
+
+
+@dataclass(slots=True, eq=False)
+class Sentence:
+    """A sentence, list item or table row of one retrieved chunk (linked once its chunk is read)."""
+
+    text: str
+    chunk: ContextChunk
+    chunk_rank: int
+    stems: frozenset[str]
+    #: It states an amount with its unit (a price, a share, a period): what "Was kostet …?" wants.
+    has_figure: bool
+    #: What the embedding model reads: a table row with its table's title and section, a sentence as it is.
+    meaning_text: str
+    #: A table row stated as a sentence (its chunk is the table).
+    is_row: bool = False
+    #: A bulleted or numbered item in its source.
+    listed: bool = False
+    preceding: Sentence | None = None
+    following: Sentence | None = None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """The same sentence of the same chunk, however often it was built."""
+        return (self.chunk.chunk_id, self.text)
+
+
+def chunk_sentences(chunk: ContextChunk, rank: int, stemmer: GermanStemmer) -> list[Sentence]:
+    """The sentences of the chunk in reading order, each linked to its neighbours (rows stand alone)."""
+    rows = table_rows(chunk.text)
+    if rows:
+        # A row alone says little: it matches with its headers' units and its table's title too.
+        context = f"{chunk.title or ''} {chunk.section or ''}"
+        return [
+            Sentence(
+                row.text,
+                chunk,
+                rank,
+                frozenset(stemmer.content_stems(f"{row.text} {row.match_text} {context}")),
+                bool(row.match_text),
+                f"{context.strip()}: {row.text}",
+                is_row=True,
+            )
+            for row in rows
+        ]
+    sentences = [
+        Sentence(
+            piece.text,
+            chunk,
+            rank,
+            frozenset(stemmer.content_stems(piece.text)),
+            bool(FIGURE_WITH_UNIT.search(piece.text)),
+            piece.text,
+            listed=piece.listed,
+        )
+        for piece in split_pieces(chunk.text)
+    ]
+    for before, after in itertools.pairwise(sentences):
+        before.following, after.preceding = after, before
+    return sentences
+
+
+def opens_list(sentence: Sentence) -> bool:
+    """It ends in ":" ("… folgende Pflichtangaben enthält:"), or it stops mid-sentence and bulleted or
+    numbered items follow ("…, dass sie" before "1. eine Energieverbrauchseffektivität …")."""
+    if sentence.is_row:
+        return False
+    if sentence.text.endswith(":"):
+        return True
+    following = sentence.following
+    return following is not None and following.listed and _GOES_ON.search(sentence.text) is not None
+
+
+def list_opener(sentence: Sentence) -> Sentence | None:
+    """The sentence that opens the list a bulleted or numbered item belongs to, when there is one."""
+    if not sentence.listed:
+        return None
+    before = sentence.preceding
+    while before is not None and before.listed:
+        before = before.preceding
+    return before if before is not None and opens_list(before) else None
+
+
+def introduced_items(sentence: Sentence) -> list[Sentence]:
+    """The items of the list a sentence opens, up to the one that ends the list with a full stop. An item
+    is bulleted or numbered, or continues a law's list that runs on with "," or ";": a heading or
+    paragraph after a list of bare bullets is not part of it."""
+    if not opens_list(sentence):
+        return []
+    items: list[Sentence] = []
+    item = sentence.following
+    while item is not None and len(items) < MAX_LIST_ITEMS:
+        runs_on = item.text.endswith((",", ";")) or bool(items and items[-1].text.endswith((",", ";")))
+        if not (item.listed or runs_on):
+            break
+        items.append(item)
+        if item.text.endswith(_CLOSING_MARKS):
+            break
+        item = item.following
+    return items
+
+
+def introduced_table(sentence: Sentence, chunks: Sequence[ContextChunk]) -> ContextChunk | None:
+    """The table a sentence ending in ":" introduces ("… die folgenden Zeitfenster:"), when retrieved too."""
+    if not sentence.text.endswith(":"):
+        return None
+    origin = sentence.chunk
+    for chunk in chunks:
+        same_place = (chunk.title, chunk.section) == (origin.title, origin.section)
+        if chunk.chunk_id != origin.chunk_id and same_place and is_table(chunk.text):
+            return chunk
+    return None
+
+
+def was_said(sentence: Sentence, said: Sequence[str]) -> bool:
+    """An earlier answer quoted the sentence (cited, so its closing mark may differ), as a whole: a short
+    item ("Name") inside a longer sentence was not said."""
+    core = sentence.text.rstrip(".!?:,; ")
+    if not core:
+        return False
+    quoted = re.compile(rf"(?<!\w){re.escape(core)}(?!\w)")
+    return any(quoted.search(answer) for answer in said)
+
+
+def is_fragment(sentence: Sentence) -> bool:
+    """A sentence that starts in lower case ("und solange …") is the end of one cut off by chunking."""
+    return sentence.text[:1].islower()
+
+
+def cited(sentence: Sentence, *, opens: bool = False) -> str:
+    """The sentence with its citation; a fragment is marked as the excerpt it is ("… und solange …"),
+    and so is an item of a law's list that goes on ("… betragen, " becomes "… betragen …"). A sentence
+    quoted with the list it ``opens`` ends in a colon; one that stops mid-sentence otherwise (its list left
+    out, or in the next chunk) ends in "…" ("gezahlt für bis zu …")."""
+    text = f"… {sentence.text}" if is_fragment(sentence) else sentence.text
+    if text[-1:] in ",;":
+        text = f"{text[:-1]} …."
+    elif opens and text[-1:] != ":":
+        text = f"{text}:"
+    elif text[-1:] not in ".!?:":
+        text = f"{text} …." if _GOES_ON.search(text) else f"{text}."
+    return f"{text[:-1]} [chunk {sentence.chunk.chunk_id}]{text[-1]}"
+
+
+def overlap(a: Sentence, b: Sentence) -> float:
+    if not a.stems or not b.stems:
+        return 0.0
+    return len(a.stems & b.stems) / len(a.stems | b.stems)

@@ -1,0 +1,71 @@
+"""How the extractive answerer quotes a law's enumerations: an item never stands without the sentence
+that opens its list, and a sentence that opens a list never stands without its items."""
+
+from __future__ import annotations
+
+import pytest
+
+from luna.adapters.models.extractive import ExtractiveChatModel
+from luna.domain.answers import ContextChunk, LunaPrompts, build_rag_messages, load_luna_prompts
+from tests.fakes import AllAlikeEmbedder
+
+
+@pytest.fixture(scope="module")
+def prompts() -> LunaPrompts:
+    return load_luna_prompts()
+
+
+#: § 11 EnEfG as the corpus writes it: each paragraph opens a numbered list mid-sentence.
+DATA_CENTRES = ContextChunk(
+    "c1",
+    "(1) Rechenzentren, die vor dem 1. Juli 2026 den Betrieb aufnehmen, sind so zu betreiben, dass sie\n\n"
+    "1. ab dem 1. Juli 2027 eine Energieverbrauchseffektivität von kleiner oder gleich 1,5 und\n\n"
+    "2. ab dem 1. Juli 2030 eine Energieverbrauchseffektivität von kleiner oder gleich 1,3 erreichen.\n\n"
+    "(2) Rechenzentren, die ab dem 1. Juli 2026 den Betrieb aufnehmen, sind so zu betreiben, dass sie\n\n"
+    "1. eine Energieverbrauchseffektivität von kleiner oder gleich 1,2 erreichen und\n\n"
+    "2. Abwärme von mindestens 10 Prozent wiederverwenden.",
+)
+
+
+def _answer(prompts: LunaPrompts, question: str, chunks: list[ContextChunk], points: int = 1) -> str:
+    model = ExtractiveChatModel(prompts, meaning=AllAlikeEmbedder(), max_points=points)
+    return model.answer(build_rag_messages(prompts, question, chunks))
+
+
+def test_a_list_item_is_quoted_after_the_sentence_that_opens_its_list_with_the_other_items(
+    prompts: LunaPrompts,
+) -> None:
+    question = "Wie viel Abwärme muss ein neues Rechenzentrum wiederverwenden?"
+
+    lead = _answer(prompts, question, [DATA_CENTRES]).split("\n\n")[0]
+
+    assert lead.splitlines() == [
+        "Kurz gesagt: (2) Rechenzentren, die ab dem 1. Juli 2026 den Betrieb aufnehmen, "
+        "sind so zu betreiben, dass sie [chunk c1]:",
+        "- eine Energieverbrauchseffektivität von kleiner oder gleich 1,2 erreichen und [chunk c1]",
+        "- Abwärme von mindestens 10 Prozent wiederverwenden [chunk c1]",
+    ]
+
+
+def test_the_next_best_sentence_still_leads_before_a_list(prompts: LunaPrompts) -> None:
+    rule = ContextChunk("c2", "Neue Rechenzentren müssen Abwärme wiederverwenden.")
+    question = "Wie viel Abwärme muss ein neues Rechenzentrum wiederverwenden?"
+
+    lead = _answer(prompts, question, [DATA_CENTRES, rule], points=3).split("\n\n")[0]
+
+    first, *items = lead.splitlines()
+    # The list goes last: a line after a Markdown list would read as part of its last item.
+    assert first.startswith("Kurz gesagt: Neue Rechenzentren müssen Abwärme wiederverwenden [chunk c2]. (2) ")
+    assert first.endswith("dass sie [chunk c1]:")
+    assert items[-1] == "- Abwärme von mindestens 10 Prozent wiederverwenden [chunk c1]"
+
+
+def test_a_sentence_that_stops_mid_way_is_quoted_as_going_on_when_its_list_is_not(
+    prompts: LunaPrompts,
+) -> None:
+    cut = ContextChunk("c3", "Der Zuschlag wird ab Aufnahme des Dauerbetriebs gezahlt für bis zu")
+    rule = ContextChunk("c4", "Der Zuschlag wird für 30 000 Vollbenutzungsstunden gezahlt.")
+
+    answer = _answer(prompts, "Wie lange wird der Zuschlag gezahlt?", [rule, cut], points=3)
+
+    assert "gezahlt für bis zu … [chunk c3]." in answer
