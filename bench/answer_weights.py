@@ -70,7 +70,7 @@ def _candidates(
     wanted: str | None,
 ) -> list[Candidate]:
     """Every sentence the answerer weighs, with its features (ranked once: the grid re-scores them)."""
-    figure_question = FIGURE_QUESTION.match(question.question) is not None
+    figure_question = FIGURE_QUESTION.search(question.question) is not None
     needles = [" ".join(n.split()) for n in question.needles]
     return [
         Candidate(

@@ -67,7 +67,7 @@ def case(
     owners = owner_of(chunks)  # type: ignore[operator]
     ranked = model._rank(q.question, chunks)  # the answerer's own candidates and features
     needles = [" ".join(n.split()) for n in q.needles]
-    figure_question = FIGURE_QUESTION.match(q.question) is not None
+    figure_question = FIGURE_QUESTION.search(q.question) is not None
     best_meaning = max((r.meaning or 0.0 for r in ranked), default=0.0)
     best_words = max((r.coverage for r in ranked), default=0.0)
     rows, hits = [], []

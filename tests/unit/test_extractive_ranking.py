@@ -59,6 +59,18 @@ def test_a_price_question_is_led_by_the_sentence_with_the_amount(prompts: LunaPr
     assert lead.startswith("Kurz gesagt: Der Grundpreis beträgt 60 Euro im Jahr [chunk c1].")
 
 
+def test_a_figure_asked_in_a_later_clause_is_led_by_the_sentence_with_the_amount(
+    prompts: LunaPrompts,
+) -> None:
+    chunk = ContextChunk(
+        "c1", "Der Wärmespeicher wird gefördert. Gefördert wird der Wärmespeicher mit 250 Euro."
+    )
+
+    lead = _lead(prompts, "Wird der Wärmespeicher gefördert, und mit wie viel?", [chunk])
+
+    assert lead.startswith("Kurz gesagt: Gefördert wird der Wärmespeicher mit 250 Euro [chunk c1].")
+
+
 @pytest.mark.parametrize("amount", ["17 Rappen pro kWh", "1'500 Franken", "CHF 900"])
 def test_a_swiss_amount_is_a_figure_too(prompts: LunaPrompts, amount: str) -> None:
     chunk = ContextChunk("c1", f"Die Vergütung wird jährlich festgelegt. Die Vergütung beträgt {amount}.")

@@ -26,9 +26,10 @@ UNIT_WORDS = {
     "%": "Prozent",
 }
 _UNIT = re.compile(r"kwh|mwh|kw|ct|€|eur|%", re.IGNORECASE)
-#: "Was kostet …", "Wie hoch …", "Wie viel …", "Bis wann …": the answer is a figure or a date.
+#: "Was kostet …", "Wie hoch …", "Wie viel …", "Bis wann …": the answer is a figure or a date. The
+#: question may open with it or ask it in a later clause ("Wird … gefördert, und mit wie viel Euro …?").
 FIGURE_QUESTION = re.compile(
-    r"^\s*(?:was\s+kostet|was\s+kosten|wie\s+hoch|wie\s+viel|wieviel|wie\s+teuer|wie\s+lange|bis\s+wann|"
+    r"(?:^\s*|,\s*(?:und\s+|oder\s+)?(?:mit\s+)?)(?:was\s+kostet|was\s+kosten|wie\s+hoch|wie\s+viel|wieviel|wie\s+teuer|wie\s+lange|bis\s+wann|"
     r"ab\s+wann|wann\s+(?:muss|müssen|darf|endet|beginnt)|welche[nrs]?\s+(?:preis|betrag|frist|höhe)|"
     r"um\s+wie\s+viel|in\s+welcher\s+höhe)",
     re.IGNORECASE,

@@ -191,7 +191,7 @@ class ExtractiveChatModel:
         if not sentences or (not terms and self._meaning is None):
             return []
         weights = {term: self._idf(term, sentences) for term in terms}
-        wants_figure = FIGURE_QUESTION.match(question) is not None
+        wants_figure = FIGURE_QUESTION.search(question) is not None
         wants_requirement = REQUIREMENT_QUESTION.search(question) is not None
         cosines = self._cosines(question, sentences)
         share = self._weights.meaning_share if self._meaning is not None else 0.0
