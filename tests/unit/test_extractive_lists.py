@@ -69,3 +69,23 @@ def test_a_sentence_that_stops_mid_way_is_quoted_as_going_on_when_its_list_is_no
     answer = _answer(prompts, "Wie lange wird der Zuschlag gezahlt?", [rule, cut], points=3)
 
     assert "gezahlt für bis zu … [chunk c3]." in answer
+
+
+def test_a_list_whose_opening_sentence_refers_back_comes_after_the_sentence_it_refers_to(
+    prompts: LunaPrompts,
+) -> None:
+    audit = ContextChunk(
+        "c5",
+        "Unternehmen müssen das Energieaudit binnen zwei Monaten dem Bundesamt erklären. "
+        "Hierfür haben sie folgende Angaben zu übermitteln:\n"
+        "1. Angaben zum Unternehmen,\n2. den Gesamtenergieverbrauch in Kilowattstunden pro Jahr.",
+    )
+
+    lead = _answer(prompts, "Welchen Gesamtenergieverbrauch muss ich beim Energieaudit angeben?", [audit])
+
+    first, *items = lead.split("\n\n")[0].splitlines()
+    assert first == (
+        "Kurz gesagt: Unternehmen müssen das Energieaudit binnen zwei Monaten dem Bundesamt erklären "
+        "[chunk c5]. Hierfür haben sie folgende Angaben zu übermitteln [chunk c5]:"
+    )
+    assert items[-1] == "- den Gesamtenergieverbrauch in Kilowattstunden pro Jahr [chunk c5]"

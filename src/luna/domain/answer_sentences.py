@@ -23,7 +23,8 @@ ADVICE = re.compile(
 )
 #: A sentence opening like this continues the previous one ("Im Gegenzug erhält …" after a rule).
 CONTINUATION = re.compile(
-    r"(?:Sie|Er|Es|Dies\w*|Dafür|Dabei|Daher|Deshalb|Damit|Davon|Im Gegenzug|Außerdem|Zudem|Allerdings|"
+    r"(?:Sie|Er|Es|Dies\w*|Dafür|Dabei|Daher|Deshalb|Damit|Davon|Dazu|Hier(?:für|zu|bei|durch|von|nach)|"
+    r"Im Gegenzug|Außerdem|Zudem|Allerdings|"
     r"Jedoch|Ausgenommen|Ausnahme|(?:Ohne|Mit|Bei|Nach|Für|Trotz|Wegen) dies\w*)\b"
 )
 

@@ -242,8 +242,7 @@ class ExtractiveChatModel:
         """The best sentence (after the one it refers back to, or the one that opens its list), the one
         that continues it, then others at least half as good."""
         best = ranked[0]
-        antecedent = _lead_in(best.sentence)
-        chosen = [best] if antecedent is None else [_Ranked(antecedent, best.coverage, best.score), best]
+        chosen = [*(_Ranked(s, best.coverage, best.score) for s in _lead_ins(best.sentence)), best]
         following = best.sentence.following
         if following is not None and CONTINUATION.match(following.text):
             chosen.append(_Ranked(following, best.coverage, best.score))
@@ -316,15 +315,15 @@ class ExtractiveChatModel:
         return texts.read_on.format(source=f"{source} [chunk {chunk.chunk_id}]")
 
 
-def _lead_in(sentence: Sentence) -> Sentence | None:
-    """What must be read before the sentence: the one that opens the list it is an item of, or the one
-    it refers back to ("Diese erlaubt …", "Dafür …": an answer that opens with "Diese" names nothing).
-    A heading before it (no closing mark) is nothing to refer back to: then "Sie erhalten …" addresses
-    the reader."""
+def _lead_ins(sentence: Sentence) -> list[Sentence]:
+    """What must be read before the sentence, in reading order: the one that opens the list it is an
+    item of, and the one that refers back to ("Diese erlaubt …", "Hierfür …": an answer that opens with
+    "Diese" names nothing). A heading (no closing mark) is nothing to refer back to: after one, "Sie
+    erhalten …" addresses the reader."""
     opener = list_opener(sentence)
-    if opener is not None:
-        return opener
-    before = sentence.preceding
-    if before is None or not CONTINUATION.match(sentence.text) or not before.text.endswith((".", "!", "?")):
-        return None
-    return before
+    first = sentence if opener is None else opener
+    before = first.preceding
+    refers_back = (
+        before is not None and before.text.endswith((".", "!", "?")) and CONTINUATION.match(first.text)
+    )
+    return [s for s in (before if refers_back else None, opener) if s is not None]
