@@ -89,3 +89,19 @@ def test_a_list_whose_opening_sentence_refers_back_comes_after_the_sentence_it_r
         "[chunk c5]. Hierfür haben sie folgende Angaben zu übermitteln [chunk c5]:"
     )
     assert items[-1] == "- den Gesamtenergieverbrauch in Kilowattstunden pro Jahr [chunk c5]"
+
+
+def test_a_bare_bullet_that_ends_on_a_small_word_is_an_item_not_a_list_of_its_own(
+    prompts: LunaPrompts,
+) -> None:
+    audit = ContextChunk(
+        "c6",
+        "Inhalt des Berichts\n- die Person, die das Audit durchgeführt hat\n- die Kosten des Audits\n"
+        "- den Verbrauch, den das Unternehmen hat",
+    )
+
+    answer = _answer(prompts, "Welche Person hat das Audit durchgeführt?", [audit], points=4)
+
+    assert answer.startswith("Kurz gesagt: … die Person, die das Audit durchgeführt hat [chunk c6].")
+    assert ":" not in answer.replace("Kurz gesagt:", "").replace("Im Einzelnen:", "")
+    assert "hat …" not in answer

@@ -87,8 +87,10 @@ def chunk_sentences(chunk: ContextChunk, rank: int, stemmer: GermanStemmer) -> l
 
 def opens_list(sentence: Sentence) -> bool:
     """It ends in ":" ("… folgende Pflichtangaben enthält:"), or it stops mid-sentence and bulleted or
-    numbered items follow ("…, dass sie" before "1. eine Energieverbrauchseffektivität …")."""
-    if sentence.is_row:
+    numbered items follow ("…, dass sie" before "1. eine Energieverbrauchseffektivität …"). An item is
+    no opener: a bare bullet ("Angaben zur Person, die das Audit durchgeführt hat") ends on a small word
+    too."""
+    if sentence.is_row or sentence.listed:
         return False
     if sentence.text.endswith(":"):
         return True
@@ -163,7 +165,8 @@ def cited(sentence: Sentence, *, opens: bool = False) -> str:
     elif opens and text[-1:] != ":":
         text = f"{text}:"
     elif text[-1:] not in ".!?:":
-        text = f"{text} …." if _GOES_ON.search(text) else f"{text}."
+        goes_on = not sentence.listed and _GOES_ON.search(text) is not None
+        text = f"{text} …." if goes_on else f"{text}."
     return f"{text[:-1]} [chunk {sentence.chunk.chunk_id}]{text[-1]}"
 
 
