@@ -266,6 +266,7 @@ class Container:
                 timeout_sec=s.timeout_sec,
                 max_tokens=s.max_tokens,
                 temperature=s.temperature,
+                n_ctx=s.context_tokens,
                 adapter=None if serve is None else lambda: self.finetune.registry.serving_gguf(serve),
             )
         if s.kind == "ollama":
@@ -278,6 +279,7 @@ class Container:
                     timeout_sec=s.timeout_sec,
                     max_tokens=s.max_tokens,
                     temperature=s.temperature,
+                    context_tokens=s.context_tokens,
                 )
             )
         from luna.adapters.models.openai_compatible import OpenAICompatibleChatModel

@@ -252,7 +252,9 @@ def test_openai_compatible_health_names_the_served_models_when_the_setting_is_wr
 
 
 def test_ollama_sends_the_messages_and_generation_options(ollama_server: OllamaProtocolServer) -> None:
-    model = OllamaChatModel(ollama_server.url, "luna-test", max_tokens=64, temperature=0.1)
+    model = OllamaChatModel(
+        ollama_server.url, "luna-test", max_tokens=64, temperature=0.1, context_tokens=8192
+    )
     messages = build_rag_messages(load_luna_prompts(), QUESTION, CHUNKS)
 
     list(model.stream(messages))
@@ -262,7 +264,7 @@ def test_ollama_sends_the_messages_and_generation_options(ollama_server: OllamaP
     assert body["model"] == "luna-test"
     assert body["stream"] is True
     assert body["messages"] == [{"role": m.role, "content": m.content} for m in messages]
-    assert body["options"] == {"temperature": 0.1, "num_predict": 64}
+    assert body["options"] == {"temperature": 0.1, "num_predict": 64, "num_ctx": 8192}
 
 
 def test_ollama_retries_while_the_server_answers_503(ollama_server: OllamaProtocolServer) -> None:

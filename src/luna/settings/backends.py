@@ -156,12 +156,19 @@ class _GeneratingChat(_ChatCommon):
     temperature: float = Field(default=0.2, ge=0, le=2)
 
 
-class LlamaCppChatSettings(_GeneratingChat):
+class _WindowedChat(_GeneratingChat):
+    """A model whose context window Luna sets: the system prompt, six chunks, two earlier exchanges and
+    the answer must fit (Ollama's own default may be 2,048 tokens, and it drops the prompt's start)."""
+
+    context_tokens: int = Field(default=4096, ge=512, le=131_072)
+
+
+class LlamaCppChatSettings(_WindowedChat):
     kind: Literal["llama_cpp"]
     gguf_path: Path = Field(examples=["/models/model.gguf"])
 
 
-class OllamaChatSettings(_GeneratingChat):
+class OllamaChatSettings(_WindowedChat):
     kind: Literal["ollama"]
     url: str = Field(examples=["http://ollama:11434"])
 

@@ -66,11 +66,14 @@ class OllamaChatModel:
         timeout_sec: float = 120.0,
         max_tokens: int = 512,
         temperature: float = 0.2,
+        context_tokens: int = 4096,
         attempts: int = 3,
         backoff_sec: float = 0.25,
     ) -> None:
+        """``context_tokens`` is sent as ``num_ctx``: left to the server, a small default window drops the
+        start of a long prompt (the system prompt with the citation rule) without a word."""
         self._model = model
-        self._options = {"temperature": temperature, "num_predict": max_tokens}
+        self._options = {"temperature": temperature, "num_predict": max_tokens, "num_ctx": context_tokens}
         self._http = ModelServerClient(
             url, backend=BACKEND, timeout_sec=timeout_sec, attempts=attempts, backoff_sec=backoff_sec
         )
