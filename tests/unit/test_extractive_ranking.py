@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from luna.adapters.models.extractive import ExtractiveChatModel
-from luna.domain.answer_tables import FIGURE_WITH_UNIT
+from luna.domain.answer_tables import FIGURE_QUESTION, FIGURE_WITH_UNIT
 from luna.domain.answers import (
     ContextChunk,
     Exchange,
@@ -230,6 +230,28 @@ def test_a_heading_is_no_sentence_to_refer_back_to(prompts: LunaPrompts) -> None
     lead = _lead(prompts, "Wie lange erhalte ich die Einspeisevergütung?", [chunk])
 
     assert lead == "Kurz gesagt: Sie erhalten die Einspeisevergütung 20 Jahre lang [chunk c1]."
+
+
+@pytest.mark.parametrize(
+    ("question", "asks_a_figure"),
+    [
+        ("Wird der Speicher gefördert, und mit wie viel Euro?", True),
+        ("Wird der Speicher gefördert? Wie hoch ist die Förderung?", True),
+        ("Wird der Speicher gefördert und wie hoch ist die Förderung?", True),
+        ("Muss ich, wie viele andere Vermieter, eine Heizungsprüfung durchführen lassen?", False),
+        ("Was bedeutet, welche Frist gilt?", False),
+    ],
+)
+def test_a_figure_question_opens_a_sentence_or_a_clause_joined_by_und_or_oder(
+    question: str, asks_a_figure: bool
+) -> None:
+    assert (FIGURE_QUESTION.search(question) is not None) is asks_a_figure
+
+
+def test_an_amount_after_an_abbreviation_s_dot_is_a_figure_and_a_thousands_group_is_no_new_number() -> None:
+    assert FIGURE_WITH_UNIT.search("Die Einsparung beträgt ca.30 Prozent.") is not None
+    amount = FIGURE_WITH_UNIT.search("1.234,56 EUR")
+    assert amount is not None and amount[0] == "1.234,56 EUR"
 
 
 def test_a_long_run_of_digits_without_a_unit_is_no_figure() -> None:

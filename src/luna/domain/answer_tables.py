@@ -29,7 +29,10 @@ _UNIT = re.compile(r"kwh|mwh|kw|ct|€|eur|%", re.IGNORECASE)
 #: "Was kostet …", "Wie hoch …", "Wie viel …", "Bis wann …": the answer is a figure or a date. The
 #: question may open with it or ask it in a later clause ("Wird … gefördert, und mit wie viel Euro …?").
 FIGURE_QUESTION = re.compile(
-    r"(?:^\s*|,\s*(?:und\s+|oder\s+)?(?:mit\s+)?)(?:was\s+kostet|was\s+kosten|wie\s+hoch|wie\s+viel|wieviel|wie\s+teuer|wie\s+lange|bis\s+wann|"
+    # at the start of a sentence, or of a clause joined by "und"/"oder" (an aside "…, wie viele andere, …"
+    # asks for nothing)
+    r"(?:^\s*|[.?!]\s+|(?:,\s*|\s)(?:und|oder)\s+(?:mit\s+)?)"
+    r"(?:was\s+kostet|was\s+kosten|wie\s+hoch|wie\s+viel|wieviel|wie\s+teuer|wie\s+lange|bis\s+wann|"
     r"ab\s+wann|wann\s+(?:muss|müssen|darf|endet|beginnt)|welche[nrs]?\s+(?:preis|betrag|frist|höhe)|"
     r"um\s+wie\s+viel|in\s+welcher\s+höhe)",
     re.IGNORECASE,
@@ -38,7 +41,7 @@ FIGURE_QUESTION = re.compile(
 #: drei Wochen · 17 Rappen · 1'500 Franken · CHF 900). The number is matched once, from its first
 #: digit (an atomic group): a long run of digits without a unit must not be retried from every digit.
 FIGURE_WITH_UNIT = re.compile(
-    r"(?:(?<![\d.,'])(?>\d+(?:[.,']\d+)*)|\b(?:ein|zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|zwölf)\w*)\s*"
+    r"(?:(?<![\d,'])(?<!\d\.)(?>\d+(?:[.,']\d+)*)|\b(?:ein|zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|zwölf)\w*)\s*"
     r"(?:%|€|Euro\b|EUR\b|Cent\b|ct\b|CHF\b|Franken\b|Rappen\b|Rp\.|"
     r"kWh\b|MWh\b|kWp?\b|Prozent\b|Wochen?\b|Monate?n?\b|Tage?n?\b|"
     r"Jahre?n?\b|Stunden?\b)"

@@ -195,7 +195,8 @@ def within_window(
     """``messages`` without the oldest exchanges of the conversation, until they leave the answer its
     ``max_tokens`` in the context window. Left in, llama.cpp silently shortens the answer to what
     remains; the system prompt and the question with its context are never dropped. When those alone
-    do not fit, the messages go as they are and llama.cpp says so (:class:`Unavailable`)."""
+    leave too little room, the answer is shorter, and when they do not fit at all llama.cpp says so
+    (:class:`Unavailable`)."""
     kept = list(messages)
 
     def size() -> int:
@@ -206,7 +207,7 @@ def within_window(
         # An exchange goes whole (question and answer), so the turns still alternate.
         drop = 2 if len(kept) - first > 2 and kept[first + 1].role == "assistant" else 1
         del kept[first : first + drop]
-    return kept if size() <= budget else list(messages)
+    return kept
 
 
 def _token_counter(llama: Any) -> Callable[[str], int]:
