@@ -187,7 +187,7 @@ def demo_on(cli_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_the_first_serve_ingests_the_demo_set_and_the_cli_goes_through_the_server(
-    demo_on: None, served: str
+    demo_on: None, served: str, tmp_path: Path
 ) -> None:
     headers = {"X-Admin-Key": ADMIN_KEY}
     deadline = time.monotonic() + 300
@@ -197,7 +197,9 @@ def test_the_first_serve_ingests_the_demo_set_and_the_cli_goes_through_the_serve
             break
         time.sleep(0.5)
     job = jobs["data"]["items"][0]
-    assert job["status"] == "succeeded" and job["result"]["ingested"] == 4, job
+    log_tail = (tmp_path / "serve.log").read_text(encoding="utf-8", errors="replace")[-3000:]
+    assert job["status"] == "succeeded", f"{job['status']}: {job.get('error')}\n{log_tail}"
+    assert job["result"]["ingested"] == 4, job["result"]
     items = httpx.get(f"{served}/admin/items", headers=headers).json()["data"]
     assert {i["title"] for i in items["items"]} >= {"Netzentgelte 2026", "Wärmepumpe im Einfamilienhaus"}
 

@@ -458,3 +458,13 @@ def test_an_enumerator_split_off_by_its_dot_is_no_figure_of_the_answer() -> None
         "„Register“ das Marktstammdatenregister.",
     ]
     assert split_sentences("Es gilt ab dem 3. Oktober 2026.") == ["Es gilt ab dem 3. Oktober 2026."]
+
+
+def test_an_item_ending_in_a_paragraph_number_ends_at_its_line() -> None:
+    text = "1. Anlagen nach § 3 Absatz 2.\n2. Speicher nach Absatz 3.\n(2) Neue Anlagen melden sich an."
+
+    assert split_sentences(text) == [
+        "Anlagen nach § 3 Absatz 2.",
+        "Speicher nach Absatz 3.",
+        "(2) Neue Anlagen melden sich an.",
+    ]

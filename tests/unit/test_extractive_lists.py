@@ -105,3 +105,45 @@ def test_a_bare_bullet_that_ends_on_a_small_word_is_an_item_not_a_list_of_its_ow
     assert answer.startswith("Kurz gesagt: … die Person, die das Audit durchgeführt hat [chunk c6].")
     assert ":" not in answer.replace("Kurz gesagt:", "").replace("Im Einzelnen:", "")
     assert "hat …" not in answer
+
+
+def test_an_item_quoted_beside_the_list_comes_after_the_sentence_that_opens_its_own_list(
+    prompts: LunaPrompts,
+) -> None:
+    question = "Welche Energieverbrauchseffektivität gilt ab dem 1. Juli 2030 und wie viel Abwärme?"
+
+    answer = _answer(prompts, question, [DATA_CENTRES], points=4)
+
+    # The 2030 value is a rule for data centres running before July 2026, not one of its own.
+    assert (
+        "(1) Rechenzentren, die vor dem 1. Juli 2026 den Betrieb aufnehmen, sind so zu betreiben, dass sie … "
+        "ab dem 1. Juli 2030 eine Energieverbrauchseffektivität von kleiner oder gleich 1,3 erreichen "
+        "[chunk c1]."
+    ) in answer
+    assert "kleiner oder gleich 1,5 und … [chunk c1]." in answer  # an item that goes on says so
+    assert not answer.startswith("Kurz gesagt: Abwärme")
+
+
+def test_a_sentence_that_opens_a_list_not_shown_is_quoted_as_going_on(prompts: LunaPrompts) -> None:
+    forms = ContextChunk(
+        "c7",
+        "Der Antrag muss folgende Angaben enthalten:\n- den Namen\n- die Adresse\n\n"
+        "Der Bericht muss folgende Angaben enthalten:\n- den Verbrauch\n- die Kosten",
+    )
+
+    answer = _answer(prompts, "Welche Angaben muss der Bericht enthalten?", [forms], points=4)
+
+    assert "Der Antrag muss folgende Angaben enthalten … [chunk c7]." in answer
+    assert "Der Bericht muss folgende Angaben enthalten [chunk c7]:\n- den Verbrauch [chunk c7]" in answer
+
+
+def test_a_long_list_is_shown_around_the_item_that_answers(prompts: LunaPrompts) -> None:
+    rates = "\n".join(f"{n}. bei Anlagen der Klasse {n} {n * 10} Euro," for n in range(1, 13))
+    surcharge = ContextChunk("c8", f"Der Zuschlag beträgt:\n{rates}\n13. sonst 5 Euro.")
+
+    answer = _answer(prompts, "Wie hoch ist der Zuschlag bei Anlagen der Klasse 11?", [surcharge], points=4)
+
+    lines = answer.split("\n\n")[0].splitlines()
+    assert lines[1] == "- …"  # the first items are left out, and it says so
+    assert "- bei Anlagen der Klasse 11 110 Euro [chunk c8]" in lines
+    assert len(lines) == 1 + 1 + 8

@@ -6,8 +6,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-#: Sentence ends: punctuation followed by a capital letter, a digit or a quote, or a line break.
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"„»(A-ZÄÖÜ0-9§])|\n+")
+#: Sentence ends within a line: punctuation followed by a capital letter, a digit or a quote (a line
+#: break ends one too).
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"„»(A-ZÄÖÜ0-9§])")
 #: Common German abbreviations whose dot does not end a sentence.
 _ABBREVIATIONS = re.compile(
     r"(?:\b(?:z|d|u|o|s|v|i|bzw|ca|Nr|Abs|Art|ggf|inkl|zzgl|vgl|gem|max|min|Mio|Mrd|Std|Tsd|evtl|etc|usw|"
@@ -46,14 +47,18 @@ def split_pieces(text: str) -> list[Piece]:
     """Sentences and list items of a chunk, each marked when a bullet or an enumerator led it: a list
     whose items end without a full stop ends where the bullets do."""
     pieces: list[Piece] = []
-    for raw in _SENTENCE_END.split(text):
-        piece = _BULLET.sub("", raw).strip()
-        if not piece:
-            continue
-        if pieces and _ABBREVIATIONS.search(pieces[-1].text):
-            pieces[-1] = Piece(f"{pieces[-1].text} {piece}", pieces[-1].listed)
-        else:
-            pieces.append(Piece(piece, _BULLET.match(raw) is not None))
+    for line in text.split("\n"):
+        in_line: list[Piece] = []
+        for raw in _SENTENCE_END.split(line):
+            piece = _BULLET.sub("", raw).strip()
+            if not piece:
+                continue
+            # "Nr. 5" or "bzw. der" go on; an item ending "nach § 3 Absatz 2." at a line's end does not.
+            if in_line and _ABBREVIATIONS.search(in_line[-1].text):
+                in_line[-1] = Piece(f"{in_line[-1].text} {piece}", in_line[-1].listed)
+            else:
+                in_line.append(Piece(piece, _BULLET.match(raw) is not None))
+        pieces += in_line
     # An enumerator split off by its own dot ("39." before „Register“) joins its item above; it is a
     # list position, not a figure, so it goes like any other enumerator.
     return [

@@ -17,6 +17,7 @@ source recommends an action, otherwise where to read on.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 import time
@@ -35,6 +36,7 @@ from luna.adapters.models.extractive_sentences import (
     introduced_table,
     is_fragment,
     list_opener,
+    list_window,
     overlap,
     was_said,
 )
@@ -238,20 +240,20 @@ class ExtractiveChatModel:
         containing = max(1, sum(1 for s in sentences if term_match(term, s.stems) > 0))
         return math.log(1 + (len(sentences) + 1) / (containing + 0.5))
 
-    def _select(self, ranked: Sequence[_Ranked]) -> list[_Ranked]:
+    def _select(self, ranked: Sequence[_Ranked]) -> list[Sentence]:
         """The best sentence (after the one it refers back to, or the one that opens its list), the one
-        that continues it, then others at least half as good."""
+        that continues it, then others at least half as good; each once."""
         best = ranked[0]
-        chosen = [*(_Ranked(s, best.coverage, best.score) for s in _lead_ins(best.sentence)), best]
+        chosen = [*_lead_ins(best.sentence), best.sentence]
         following = best.sentence.following
         if following is not None and CONTINUATION.match(following.text):
-            chosen.append(_Ranked(following, best.coverage, best.score))
+            chosen.append(following)
         for candidate in ranked[1:]:
             if len(chosen) >= self._max_points or candidate.score < best.score / 2:
                 break
-            if all(overlap(candidate.sentence, c.sentence) < _NEAR_DUPLICATE for c in chosen):
-                chosen.append(candidate)
-        return chosen
+            if all(overlap(candidate.sentence, c) < _NEAR_DUPLICATE for c in chosen):
+                chosen.append(candidate.sentence)
+        return list({s.key: s for s in reversed(chosen)}.values())[::-1]
 
     # -- wording ---------------------------------------------------------------------------------------
 
@@ -259,35 +261,35 @@ class ExtractiveChatModel:
         self, ranked: Sequence[_Ranked], chunks: Sequence[ContextChunk], texts: ExtractiveTexts
     ) -> str:
         chosen = self._select(ranked)
-        # The two best sentences lead: the passage that answers often needs both (rule and figure).
-        lead, points = chosen[:_LEAD_SENTENCES], chosen[_LEAD_SENTENCES:]
-        opener = next((at for at, r in enumerate(lead) if introduced_items(r.sentence)), None)
-        items = [] if opener is None else introduced_items(lead[opener].sentence)
-        if opener is not None:
-            # A sentence that introduces a list ("… folgende Pflichtangaben enthält:") leads with its items;
-            # the list counts as one sentence of the lead, so the next best one is read too: before it,
-            # as a line after a Markdown list would belong to its last item.
-            listed = {item.key for item in items}
-            rest = [r for r in (*lead[opener + 1 :], *points) if r.sentence.key not in listed]
-            owed = _LEAD_SENTENCES - opener - 1
-            lead, points = [*lead[:opener], *rest[:owed], lead[opener]], rest[owed:]
-        quoted_lead = [cited(r.sentence, opens=bool(items) and r is lead[-1]) for r in lead]
-        lines = [texts.summary.format(sentence=" ".join(quoted_lead))]
-        lines += [f"- {item.text.rstrip(',;. ')} [chunk {item.chunk.chunk_id}]" for item in items]
-        row = next((r.sentence for r in lead if r.sentence.is_row), None)
+        # The two best sentences lead: the passage that answers often needs both (rule and figure). A
+        # sentence that opens a list ("… folgende Pflichtangaben enthält:") leads with its items, as one
+        # of the two, and last: a line after a Markdown list would belong to its last item.
+        group = next((s for s in chosen[:_LEAD_SENTENCES] if introduced_items(s)), None)
+        items = [] if group is None else introduced_items(group)
+        hidden = {s.key for s in (*items, *([group] if group else []))}
+        rest = [s for s in chosen if s.key not in hidden]
+        owed = _LEAD_SENTENCES - (group is not None)
+        lead = [*rest[:owed], *([group] if group else [])] or chosen[:1]
+        points = rest[owed:]
+        lines = [texts.summary.format(sentence=" ".join(_inline(s, opens=s is group) for s in lead))]
+        rank = {r.sentence.key: at for at, r in reversed(list(enumerate(ranked)))}
+        lines += [
+            "- …" if item is None else f"- {item.text.rstrip(',;. ')} [chunk {item.chunk.chunk_id}]"
+            for item in list_window(items, rank)
+        ]
+        row = next((s for s in lead if s.is_row), None)
         if row is not None:
             # A row comes with its whole table: the reader sees the other groups' figures too
             # ("Haushalt" or "Gewerbe"?) under the table's own headers.
             lines.append(row.chunk.text.strip())
-            points = [p for p in points if p.sentence.chunk.chunk_id != row.chunk.chunk_id]
+            points = [p for p in points if p.chunk.chunk_id != row.chunk.chunk_id]
         elif not items:
-            table = introduced_table(lead[-1].sentence, chunks)
+            table = introduced_table(lead[-1], chunks)
             if table is not None:
                 lines += ["", table.text.strip(), f"[chunk {table.chunk_id}]"]
         if points:
-            lines += ["", texts.key_points, *(f"- {cited(p.sentence)}" for p in points)]
-        quoted = [*(r.sentence for r in (*lead, *points)), *items]
-        lines += ["", self._recommendation(chosen[0].sentence, quoted, ranked, texts)]
+            lines += ["", texts.key_points, *(f"- {_inline(p)}" for p in points)]
+        lines += ["", self._recommendation(chosen[0], [*lead, *points, *items], ranked, texts)]
         return "\n".join(lines)
 
     def _recommendation(
@@ -313,6 +315,19 @@ class ExtractiveChatModel:
             texts.source_with_title.format(title=chunk.title) if chunk.title else texts.source_without_title
         )
         return texts.read_on.format(source=f"{source} [chunk {chunk.chunk_id}]")
+
+
+def _inline(sentence: Sentence, *, opens: bool = False) -> str:
+    """The sentence as the answer quotes it in a paragraph; an item of a list quoted without its list
+    comes after the sentence that opens the list ("(2) Rechenzentren, die ab … aufnehmen, … dass sie …
+    Abwärme … wiederverwenden"), so that it is not read as a rule of its own."""
+    opener = list_opener(sentence)
+    if opens:
+        return cited(sentence, opens=True)
+    if opener is None:
+        # Another sentence that opens a list is quoted as going on ("…, dass sie …"): its list is not.
+        return cited(sentence, cut=bool(introduced_items(sentence)))
+    return cited(dataclasses.replace(sentence, text=f"{opener.text.rstrip(':')} … {sentence.text}"))
 
 
 def _lead_ins(sentence: Sentence) -> list[Sentence]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from luna.adapters.models.extractive_words import GermanStemmer
@@ -17,12 +17,16 @@ from luna.domain.answer_sentences import split_pieces
 from luna.domain.answer_tables import FIGURE_WITH_UNIT, is_table, table_rows
 from luna.domain.answers import ContextChunk
 
-#: A list that a lead sentence opens is quoted with at most this many items.
+#: A list that a lead sentence opens is quoted with at most this many items (around the one that answers).
 MAX_LIST_ITEMS = 8
+#: Items read at most, in one chunk, before a list counts as never ending.
+_MAX_ITEMS_READ = 60
 _CLOSING_MARKS = (".", "!", "?")
 #: A sentence that stops on a small word ("…, dass sie", "… gilt für") goes on in the list below it; a
 #: heading stops on a noun.
 _GOES_ON = re.compile(r"\b[a-zäöüß]+$")
+#: An item that ends like this is followed by another ("…, und", "… oder").
+_RUNS_ON = re.compile(r"(?:[,;]|\b(?:und|oder|sowie))$")
 
 
 @dataclass(slots=True, eq=False)
@@ -116,8 +120,8 @@ def introduced_items(sentence: Sentence) -> list[Sentence]:
         return []
     items: list[Sentence] = []
     item = sentence.following
-    while item is not None and len(items) < MAX_LIST_ITEMS:
-        runs_on = item.text.endswith((",", ";")) or bool(items and items[-1].text.endswith((",", ";")))
+    while item is not None and len(items) < _MAX_ITEMS_READ:
+        runs_on = _RUNS_ON.search(item.text) is not None or bool(items and _RUNS_ON.search(items[-1].text))
         if not (item.listed or runs_on):
             break
         items.append(item)
@@ -125,6 +129,18 @@ def introduced_items(sentence: Sentence) -> list[Sentence]:
             break
         item = item.following
     return items
+
+
+def list_window(items: Sequence[Sentence], rank: Mapping[tuple[str, str], int]) -> list[Sentence | None]:
+    """At most :data:`MAX_LIST_ITEMS` of a list's items, around the best ranked one (``rank``: each
+    sentence's place in the answerer's order; the item that answers); ``None`` stands where items are
+    left out."""
+    if len(items) <= MAX_LIST_ITEMS:
+        return list(items)
+    at = min(range(len(items)), key=lambda i: rank.get(items[i].key, len(rank)))
+    start = max(0, min(at - MAX_LIST_ITEMS // 2, len(items) - MAX_LIST_ITEMS))
+    end = start + MAX_LIST_ITEMS
+    return [*([None] if start > 0 else []), *items[start:end], *([None] if end < len(items) else [])]
 
 
 def introduced_table(sentence: Sentence, chunks: Sequence[ContextChunk]) -> ContextChunk | None:
@@ -154,18 +170,21 @@ def is_fragment(sentence: Sentence) -> bool:
     return sentence.text[:1].islower()
 
 
-def cited(sentence: Sentence, *, opens: bool = False) -> str:
+def cited(sentence: Sentence, *, opens: bool = False, cut: bool = False) -> str:
     """The sentence with its citation; a fragment is marked as the excerpt it is ("… und solange …"),
     and so is an item of a law's list that goes on ("… betragen, " becomes "… betragen …"). A sentence
     quoted with the list it ``opens`` ends in a colon; one that stops mid-sentence otherwise (its list left
-    out, or in the next chunk) ends in "…" ("gezahlt für bis zu …")."""
+    out, or in the next chunk) ends in "…" ("gezahlt für bis zu …"), and so does one whose list is ``cut``
+    ("… folgende Angaben enthalten …")."""
     text = f"… {sentence.text}" if is_fragment(sentence) else sentence.text
-    if text[-1:] in ",;":
+    if text[-1:] in ",;" or (cut and text.endswith(":")):
         text = f"{text[:-1]} …."
     elif opens and text[-1:] != ":":
         text = f"{text}:"
     elif text[-1:] not in ".!?:":
-        goes_on = not sentence.listed and _GOES_ON.search(text) is not None
+        goes_on = _RUNS_ON.search(text) is not None or (
+            not sentence.listed and _GOES_ON.search(text) is not None
+        )
         text = f"{text} …." if goes_on else f"{text}."
     return f"{text[:-1]} [chunk {sentence.chunk.chunk_id}]{text[-1]}"
 
