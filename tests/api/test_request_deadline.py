@@ -37,15 +37,16 @@ def slow_app(build_app: Callable[..., FastAPI]) -> Iterator[FastAPI]:
 
 @pytest.fixture
 def streaming_app(build_app: Callable[..., FastAPI]) -> FastAPI:
-    """A 1 s deadline and a stream of 1.5 s: starting the stream must beat the deadline even on a
-    loaded machine, finishing it cannot."""
-    app = build_app(LUNA_API__REQUEST_DEADLINE_SEC="1.0")
+    """A 3 s deadline and a stream of 3.6 s: starting the stream must beat the deadline even on a
+    loaded machine (in one loaded fresh-clone run a 1 s deadline passed before the handler's thread
+    even ran), finishing it cannot."""
+    app = build_app(LUNA_API__REQUEST_DEADLINE_SEC="3.0")
 
     @app.get("/api/v1/test/streams")
     def streams() -> StreamingResponse:
         def parts() -> Iterator[bytes]:
             for part in range(3):
-                time.sleep(0.5)
+                time.sleep(1.2)
                 yield f"part {part}\n".encode()
 
         return StreamingResponse(parts(), media_type="text/plain")
