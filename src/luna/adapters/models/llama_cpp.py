@@ -198,15 +198,12 @@ def within_window(
     leave too little room, the answer is shorter, and when they do not fit at all llama.cpp says so
     (:class:`Unavailable`)."""
     kept = list(messages)
-
-    def size() -> int:
-        return sum(count_tokens(m.content) + _TEMPLATE_TOKENS_PER_MESSAGE for m in kept)
-
+    sizes = [count_tokens(m.content) + _TEMPLATE_TOKENS_PER_MESSAGE for m in kept]  # each counted once
     first = 1 if kept and kept[0].role == "system" else 0
-    while size() > budget and len(kept) - first > 1:
+    while sum(sizes) > budget and len(kept) - first > 1:
         # An exchange goes whole (question and answer), so the turns still alternate.
         drop = 2 if len(kept) - first > 2 and kept[first + 1].role == "assistant" else 1
-        del kept[first : first + drop]
+        del kept[first : first + drop], sizes[first : first + drop]
     return kept
 
 
