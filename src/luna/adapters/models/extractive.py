@@ -32,6 +32,7 @@ from luna.adapters.models.extractive_sentences import (
     Sentence,
     chunk_sentences,
     cited,
+    ends_sentence,
     introduced_items,
     introduced_table,
     is_fragment,
@@ -338,7 +339,5 @@ def _lead_ins(sentence: Sentence) -> list[Sentence]:
     opener = list_opener(sentence)
     first = sentence if opener is None else opener
     before = first.preceding
-    refers_back = (
-        before is not None and before.text.endswith((".", "!", "?")) and CONTINUATION.match(first.text)
-    )
+    refers_back = before is not None and ends_sentence(before) and CONTINUATION.match(first.text)
     return [s for s in (before if refers_back else None, opener) if s is not None]

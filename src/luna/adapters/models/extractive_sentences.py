@@ -21,7 +21,6 @@ from luna.domain.answers import ContextChunk
 MAX_LIST_ITEMS = 8
 #: Items read at most, in one chunk, before a list counts as never ending.
 _MAX_ITEMS_READ = 60
-_CLOSING_MARKS = (".", "!", "?")
 #: A sentence that stops on a small word ("…, dass sie", "… gilt für") goes on in the list below it; a
 #: heading stops on a noun.
 _GOES_ON = re.compile(r"\b[a-zäöüß]+$")
@@ -89,6 +88,11 @@ def chunk_sentences(chunk: ContextChunk, rank: int, stemmer: GermanStemmer) -> l
     return sentences
 
 
+def ends_sentence(sentence: Sentence) -> bool:
+    """It ends with a full stop, "!" or "?" (a heading or a list item going on does not)."""
+    return sentence.text.endswith((".", "!", "?"))
+
+
 def opens_list(sentence: Sentence) -> bool:
     """It ends in ":" ("… folgende Pflichtangaben enthält:"), or it stops mid-sentence and bulleted or
     numbered items follow ("…, dass sie" before "1. eine Energieverbrauchseffektivität …"). An item is
@@ -125,7 +129,7 @@ def introduced_items(sentence: Sentence) -> list[Sentence]:
         if not (item.listed or runs_on):
             break
         items.append(item)
-        if item.text.endswith(_CLOSING_MARKS):
+        if ends_sentence(item):
             break
         item = item.following
     return items
