@@ -369,6 +369,23 @@ async def test_a_question_about_another_country_is_not_answered_with_this_countr
     assert "Netzentgelte 2026" in refused["answer"]  # what the knowledge base does cover, named
     assert "was in Österreich gilt, steht nicht darin" in refused["answer"]  # and why it is no answer
     assert "8,12" in at_home.json()["data"]["answer"].split("\n\n")[0]
+    # The same question for the readers' own country is offered first: the knowledge base answers it.
+    assert refused["follow_ups"][0] == ask.format("")
+    assert f"„{ask.format('')}“" in refused["answer"]
+
+
+async def test_a_question_set_abroad_is_not_offered_at_home_when_nothing_here_answers_it(
+    client: httpx.AsyncClient,
+) -> None:
+    await upload(client, (SAMPLES / "netzentgelte-2026.pdf").read_bytes(), "netzentgelte-2026.pdf")
+
+    response = await client.post(
+        "/api/v1/rag/ask", json={"question": "Wie hoch ist die Kfz-Steuer in Österreich?"}, headers=DEV_USER
+    )
+
+    refused = response.json()["data"]
+    assert "was in Österreich gilt, steht nicht darin" in refused["answer"]
+    assert "Wie hoch ist die Kfz-Steuer?" not in refused["follow_ups"]
 
 
 async def test_without_relevant_context_luna_says_so_and_suggests_a_question(

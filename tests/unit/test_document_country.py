@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from luna.domain.document_country import document_country, is_foreign, uncovered_countries
+from luna.domain.document_country import asked_at_home, document_country, is_foreign, uncovered_countries
 from luna.domain.recommend_reasons import foreign_reason, topic_of_tag
 
 WINTERTHUR = (
@@ -94,3 +94,32 @@ def test_the_home_country_is_never_uncovered_and_a_passage_naming_the_country_co
     question = "Welche Förderung gibt es in Österreich für eine Photovoltaikanlage?"
     assert uncovered_countries(question, [GERMAN_LAW], "AT") == set()
     assert uncovered_countries(question, ["Die österreichische Förderung …"], "DE") == set()
+
+
+@pytest.mark.parametrize(
+    ("question", "countries", "at_home"),
+    [
+        (
+            "Was kostet die Netznutzung pro Kilowattstunde in Österreich?",
+            ["AT"],
+            "Was kostet die Netznutzung pro Kilowattstunde?",
+        ),
+        ("Gibt es in Luxemburg eine Einspeisevergütung?", ["LU"], "Gibt es eine Einspeisevergütung?"),
+        (
+            "Was zahlt ein Haushalt in Wien für die Netznutzung?",
+            ["AT"],
+            "Was zahlt ein Haushalt für die Netznutzung?",
+        ),
+        ("Was kostet Strom in den Niederlanden?", ["NL"], "Was kostet Strom?"),
+        # Still set there, in other words: not the same question at home.
+        ("Gibt es in Österreich eine österreichische Förderung für Speicher?", ["AT"], None),
+        ("Gibt es eine österreichische Förderung für Speicher?", ["AT"], None),
+        # Nothing removed, or too little left to ask.
+        ("Wie hoch ist die Einspeisevergütung?", ["FR"], None),
+        ("Und in Frankreich?", ["FR"], None),
+    ],
+)
+def test_a_question_set_abroad_is_asked_at_home_without_its_place(
+    question: str, countries: list[str], at_home: str | None
+) -> None:
+    assert asked_at_home(question, countries) == at_home

@@ -124,6 +124,11 @@ _ASKED_ABOUT: Mapping[str, re.Pattern[str]] = {
     )
     for country, place in _PLACES.items()
 }
+#: "in Österreich" and the like as a question sets itself there, with the space before it.
+_SET_IN: Mapping[str, re.Pattern[str]] = {
+    country: re.compile(rf"\s*(?<![\w-])[Ii][nm] (?:der |den )?(?:{place})(?![\w-])")
+    for country, place in _PLACES.items()
+}
 _DOMAINS: Mapping[str, str] = {".ch": "CH", ".at": "AT", ".de": "DE"}
 _TAG = re.compile(r"^(?:land|country)\s*:\s*([A-Za-z]{2})$")
 
@@ -162,3 +167,20 @@ def uncovered_countries(question: str, passages: Iterable[str], home: str | None
     named = {country for country, pattern in _ASKED_ABOUT.items() if pattern.search(question)} - {home}
     texts = list(passages)
     return {country for country in named if not any(_NAMED[country].search(text) for text in texts)}
+
+
+def asked_at_home(question: str, countries: Iterable[str]) -> str | None:
+    """``question`` without the "in …" that sets it in ``countries``: the same question for the readers'
+    own country ("Was kostet die Netznutzung pro Kilowattstunde in Österreich?" → "… Kilowattstunde?").
+
+    None when that would not be the same question: nothing was removed, the question still names one
+    of them otherwise ("die österreichische Förderung", "E-Control"), or too little is left.
+    """
+    chosen = list(countries)
+    home = question
+    for country in chosen:
+        home = _SET_IN[country].sub("", home)
+    home = re.sub(r"\s+([,.;:?!])", r"\1", re.sub(r",\s*,", ",", home)).strip()
+    if home == question.strip() or any(_ASKED_ABOUT[country].search(home) for country in chosen):
+        return None
+    return home if len(home.split()) >= 3 else None

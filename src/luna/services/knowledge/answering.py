@@ -33,7 +33,7 @@ from luna.domain.answers import (
     filter_citations,
 )
 from luna.domain.conversations import retrieval_question
-from luna.domain.document_country import IN_COUNTRY, uncovered_countries
+from luna.domain.document_country import IN_COUNTRY, asked_at_home, uncovered_countries
 from luna.domain.errors import Unavailable
 from luna.domain.refusals import follow_up_candidates, follow_up_paragraph, no_context_answer
 from luna.ports.chat import AnswerGate, ChatModel
@@ -111,6 +111,8 @@ class AnswerService:
         )
         self._min_dense_score = min_dense_score
         self._gate = None if gate is None or id(gate) == id(chat) else gate
+        #: The refusal rule itself, also when ``chat`` is the gate (a question offered instead is judged).
+        self._judge = gate
         self._home_country = home_country
 
     def relevant(self, result: SearchResult) -> list[Citation]:
@@ -195,17 +197,37 @@ class AnswerService:
     def _gate_passes(self, question: str, chunks: Sequence[ContextChunk]) -> bool:
         return self._gate is None or self._gate.answers(question, chunks)
 
-    def _elsewhere(self, question: str, chunks: Sequence[ContextChunk]) -> tuple[str, str] | None:
-        """When the question is about other countries than the readers' that no passage mentions: the
-        readers' country and those, as "in …" names them (None: the question is not set elsewhere)."""
+    def _elsewhere(self, question: str, chunks: Sequence[ContextChunk]) -> list[str]:
+        """The countries other than the readers' that the question is set in and no passage mentions
+        (empty: the question is not set elsewhere, or the passages cover where it is)."""
         home = self._home_country
         if home is None:
-            return None
+            return []
         passages = (f"{c.title or ''} {c.section or ''} {c.text}" for c in chunks)
-        countries = sorted(uncovered_countries(question, passages, home))
+        return sorted(uncovered_countries(question, passages, home))
+
+    def _named(self, countries: Sequence[str]) -> tuple[str, str] | None:
+        """The readers' country and ``countries`` as "in …" names them (None: no countries)."""
         if not countries:
             return None
+        home = self._home_country or ""
         return IN_COUNTRY.get(home, home), " und ".join(IN_COUNTRY.get(c, c) for c in countries)
+
+    def _at_home(
+        self, question: str, countries: Sequence[str], top_k: int, filters: Mapping[str, Any] | None
+    ) -> tuple[str, SearchResult] | None:
+        """The question asked for the readers' own country, with its search, when the knowledge base
+        answers that one (the same refusal rule as any question); None otherwise."""
+        home_question = asked_at_home(question, countries)
+        if home_question is None:
+            return None
+        result = self._retrieval.search(home_question, top_k, filters)
+        chunks = _context(self.relevant(result))
+        if not chunks or self._elsewhere(home_question, chunks):
+            return None
+        if self._judge is not None and not self._judge.answers(home_question, chunks):
+            return None
+        return home_question, result
 
     def _refusal(
         self,
@@ -214,18 +236,26 @@ class AnswerService:
         filters: Mapping[str, Any] | None,
         appendix: str,
         active: tuple[int | None, LunaPrompts],
-        elsewhere: tuple[str, str] | None = None,
+        elsewhere: Sequence[str] = (),
     ) -> Iterator[AnswerEvent]:
         """Nothing relevant was found: say so (and that the question is set in another country, when
-        it is), name the nearest document, offer checked questions."""
+        it is), name the nearest document, offer checked questions. A question set in another country
+        is offered for the readers' own first, when the knowledge base answers that, and its document
+        is the one named."""
         version, prompts = active
+        top_k = max(len(result.citations), _FOLLOW_UP_CHECK_TOP_K)  # as many passages as the question had
+        at_home = self._at_home(question, elsewhere, top_k, filters) if elsewhere else None
+        if at_home is not None:
+            result = at_home[1]
         follow_ups = self._follow_ups(prompts, result.citations, filters)
+        if at_home is not None:
+            follow_ups = [at_home[0], *follow_ups][:MAX_FOLLOW_UPS]
         text = no_context_answer(
             prompts,
             question,
             result.nearby_titles,
             context_given=bool(result.citations),
-            elsewhere=elsewhere,
+            elsewhere=self._named(elsewhere),
         ) + follow_up_paragraph(prompts, follow_ups)
         yield AnswerEvent("token", text)
         if appendix:
