@@ -65,6 +65,20 @@ async def test_a_follow_up_is_answered_in_the_context_of_the_question_before(
     assert follow_up["citations"] and follow_up["unsupported_numbers"] == []
 
 
+async def test_a_follow_up_set_in_another_country_is_refused_without_offering_a_merged_question(
+    client: httpx.AsyncClient,
+) -> None:
+    await upload_price_sheet(client)
+    first = await ask(client, "Was kostet die Netznutzung pro Kilowattstunde?")
+
+    abroad = await ask(client, "Und in Österreich?", conversation_id=first["conversation_id"])
+
+    assert "was in Österreich gilt, steht nicht darin" in abroad["answer"] and abroad["citations"] == []
+    # The customer's own follow-up has no place-free version to offer ("Und?"), and the earlier
+    # question it was searched with is not offered glued to it.
+    assert not any("Und" in question for question in abroad["follow_ups"])
+
+
 async def test_the_conversation_is_kept_with_its_turns_and_sources_and_listed_newest_first(
     client: httpx.AsyncClient,
 ) -> None:

@@ -372,6 +372,8 @@ async def test_a_question_about_another_country_is_not_answered_with_this_countr
     # The same question for the readers' own country is offered first: the knowledge base answers it.
     assert refused["follow_ups"][0] == ask.format("")
     assert f"„{ask.format('')}“" in refused["answer"]
+    offered = await client.post("/api/v1/rag/ask", json={"question": ask.format("")}, headers=DEV_USER)
+    assert "8,12" in offered.json()["data"]["answer"].split("\n\n")[0]
 
 
 async def test_a_question_set_abroad_is_not_offered_at_home_when_nothing_here_answers_it(
@@ -385,7 +387,7 @@ async def test_a_question_set_abroad_is_not_offered_at_home_when_nothing_here_an
 
     refused = response.json()["data"]
     assert "was in Österreich gilt, steht nicht darin" in refused["answer"]
-    assert "Wie hoch ist die Kfz-Steuer?" not in refused["follow_ups"]
+    assert not any("Kfz-Steuer" in question for question in refused["follow_ups"])
 
 
 async def test_without_relevant_context_luna_says_so_and_suggests_a_question(

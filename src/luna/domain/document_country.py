@@ -18,6 +18,8 @@ from collections.abc import Iterable, Mapping
 from typing import Final
 from urllib.parse import urlsplit
 
+from luna.domain.conversations import is_follow_up
+
 #: Fewest marker hits that name a country.
 MIN_HITS: Final = 2
 #: A web address under a country's domain counts as this many hits.
@@ -129,6 +131,8 @@ _SET_IN: Mapping[str, re.Pattern[str]] = {
     country: re.compile(rf"\s*(?<![\w-])[Ii][nm] (?:der |den )?(?:{place})(?![\w-])")
     for country, place in _PLACES.items()
 }
+_JOINED_BEFORE = re.compile(r"(?:[,(]|\b(?:und|oder|sowie|bzw\.?|wie))$")
+_JOINED_AFTER = re.compile(r"(?:[,)]|(?:und|oder|sowie|bzw\.?|wie)\b)")
 _DOMAINS: Mapping[str, str] = {".ch": "CH", ".at": "AT", ".de": "DE"}
 _TAG = re.compile(r"^(?:land|country)\s*:\s*([A-Za-z]{2})$")
 
@@ -173,14 +177,28 @@ def asked_at_home(question: str, countries: Iterable[str]) -> str | None:
     """``question`` without the "in …" that sets it in ``countries``: the same question for the readers'
     own country ("Was kostet die Netznutzung pro Kilowattstunde in Österreich?" → "… Kilowattstunde?").
 
-    None when that would not be the same question: nothing was removed, the question still names one
-    of them otherwise ("die österreichische Förderung", "E-Control"), or too little is left.
+    None when that would not be the same question, or would not stand on its own: nothing was
+    removed; the place opens the question, sits in brackets or commas, or is joined to another by
+    "und"/"oder" ("in Österreich und in der Schweiz"); what is left still names a country, the readers'
+    own included ("… im Vergleich zu Deutschland"); or it is a follow-up that only makes sense after
+    another question ("Und in Österreich?", "Was kostet Strom?").
     """
-    chosen = list(countries)
-    home = question
-    for country in chosen:
-        home = _SET_IN[country].sub("", home)
-    home = re.sub(r"\s+([,.;:?!])", r"\1", re.sub(r",\s*,", ",", home)).strip()
-    if home == question.strip() or any(_ASKED_ABOUT[country].search(home) for country in chosen):
+    home = question.strip()
+    for country in countries:
+        pattern = _SET_IN.get(country)
+        if pattern is None:
+            return None
+        for match in list(pattern.finditer(home))[::-1]:
+            if not _stands_alone(home, match.start(), match.end()):
+                return None
+            home = home[: match.start()] + home[match.end() :]
+    home = re.sub(r"\s+([,.;:?!])", r"\1", home).strip()
+    if home == question.strip() or any(named.search(home) for named in _NAMED.values()):
         return None
-    return home if len(home.split()) >= 3 else None
+    return None if is_follow_up(home) else home
+
+
+def _stands_alone(text: str, start: int, end: int) -> bool:
+    """The place can go without leaving a dangling conjunction, comma, bracket or a headless sentence."""
+    before, after = text[:start].rstrip(), text[end:].lstrip()
+    return bool(before) and not _JOINED_BEFORE.search(before) and not _JOINED_AFTER.match(after)

@@ -9,7 +9,9 @@ answered.
 
 An answer that cites nothing (a refusal) ends with up to two questions Luna can answer instead, about
 the places of the knowledge base nearest to the question; each is offered only after a search for it
-found its own document (``Answer.follow_ups``, clickable in the dashboard).
+found its own document (``Answer.follow_ups``, clickable in the dashboard). A question refused because
+it is set in another country is first offered for the readers' own, when the refusal rule lets the
+knowledge base answer that one.
 
 An ``appendix`` (the customer's own energy advice, "Handlungsempfehlung", built by the caller from their
 meter data) streams after the model's text and ends the answer. It is added after the answer is
@@ -145,6 +147,7 @@ class AnswerService:
     ) -> Iterator[AnswerEvent]:
         """The answer's events; the ``earlier`` exchanges of the conversation give a follow-up its
         topic (for retrieval) and tell the model what it has already said."""
+        asked = question
         question = retrieval_question(question, [exchange.question for exchange in earlier])
         version, prompts = self._prompts()
         result = self._retrieval.search(question, top_k, filters)
@@ -152,7 +155,10 @@ class AnswerService:
         chunks = _context(context)
         elsewhere = self._elsewhere(question, chunks)
         if not context or elsewhere or not self._gate_passes(question, chunks):
-            yield from self._refusal(question, result, filters, appendix, (version, prompts), elsewhere)
+            at_home = self._at_home(asked, elsewhere, top_k, filters) if elsewhere else None
+            yield from self._refusal(
+                question, result, filters, appendix, (version, prompts), elsewhere, at_home
+            )
             return
         messages = build_rag_messages(prompts, question, chunks, earlier)
         ids = [c.chunk_id for c in context]
@@ -216,8 +222,8 @@ class AnswerService:
     def _at_home(
         self, question: str, countries: Sequence[str], top_k: int, filters: Mapping[str, Any] | None
     ) -> tuple[str, SearchResult] | None:
-        """The question asked for the readers' own country, with its search, when the knowledge base
-        answers that one (the same refusal rule as any question); None otherwise."""
+        """The customer's own ``question`` asked for the readers' country, with its search, when it
+        stands on its own and the knowledge base answers it by the same refusal rule; else None."""
         home_question = asked_at_home(question, countries)
         if home_question is None:
             return None
@@ -237,23 +243,20 @@ class AnswerService:
         appendix: str,
         active: tuple[int | None, LunaPrompts],
         elsewhere: Sequence[str] = (),
+        at_home: tuple[str, SearchResult] | None = None,
     ) -> Iterator[AnswerEvent]:
         """Nothing relevant was found: say so (and that the question is set in another country, when
-        it is), name the nearest document, offer checked questions. A question set in another country
-        is offered for the readers' own first, when the knowledge base answers that, and its document
-        is the one named."""
+        it is), name the nearest document, offer checked questions. ``at_home``: the question asked
+        for the readers' own country and its search, offered first, its document the one named."""
         version, prompts = active
-        top_k = max(len(result.citations), _FOLLOW_UP_CHECK_TOP_K)  # as many passages as the question had
-        at_home = self._at_home(question, elsewhere, top_k, filters) if elsewhere else None
-        if at_home is not None:
-            result = at_home[1]
-        follow_ups = self._follow_ups(prompts, result.citations, filters)
+        nearest = result if at_home is None else at_home[1]
+        follow_ups = self._follow_ups(prompts, nearest.citations, filters)
         if at_home is not None:
             follow_ups = [at_home[0], *follow_ups][:MAX_FOLLOW_UPS]
         text = no_context_answer(
             prompts,
             question,
-            result.nearby_titles,
+            nearest.nearby_titles,
             context_given=bool(result.citations),
             elsewhere=self._named(elsewhere),
         ) + follow_up_paragraph(prompts, follow_ups)
