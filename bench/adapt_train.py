@@ -165,6 +165,13 @@ def train(data: dict[str, np.ndarray], variant: dict[str, object], device: str) 
             ):
                 q, p = model(q_ids, q_mask), model(p_ids, p_mask)
             logits = q @ p.T / float(variant["temperature"])
+            chunk = torch.as_tensor(data["pair_chunk"][chosen], device=device)
+            sibling = (chunk[:, None] == chunk[None, :]) & ~torch.eye(
+                len(chosen), dtype=torch.bool, device=device
+            )
+            logits = logits.masked_fill(
+                sibling, float("-inf")
+            )  # another query of the same chunk: no negative
             loss = fn.cross_entropy(logits, torch.arange(len(chosen), device=device))
             optimiser.zero_grad()
             loss.backward()
@@ -216,8 +223,9 @@ def main() -> None:
         model = Encoder(data).to(device) if not variant["epochs"] else train(data, variant, device)
         np.savez(
             out / f"{name}.npz",
-            chunks=embed(model, chunks, device).astype(np.float16),
-            questions=embed(model, questions, device).astype(np.float16),
+            chunks=embed(model, chunks, device),
+            questions=embed(model, questions, device),
+            chunk_ids=data["chunk_ids"],
         )
         print(f"variant {name}: {time.monotonic() - started:.1f} s", flush=True)
         del model

@@ -52,15 +52,16 @@ def corpus_chunks(c: Any) -> tuple[list[str], list[str], list[str]]:
 
 def ict_pairs(
     texts: Sequence[str], items: Sequence[str], rng: np.random.Generator, per_chunk: int
-) -> list[tuple[str, str, str]]:
-    """(query sentence, passage without it, item id): ``per_chunk`` sentences of 6–60 words a chunk."""
+) -> list[tuple[str, str, str, int]]:
+    """(query sentence, passage without it, item id, chunk number): ``per_chunk`` sentences of 6–60 words
+    a chunk. Pairs of one chunk are no negatives of each other: each passage holds the other's query."""
     pairs = []
-    for text, item in zip(texts, items, strict=True):
+    for number, (text, item) in enumerate(zip(texts, items, strict=True)):
         header, _, body = text.partition("\n")
         sentences = [s.strip() for s in SENTENCE_END.split(body) if 6 <= len(s.split()) <= 60]
         for sentence in rng.permutation(sentences)[:per_chunk] if sentences else []:
             rest = body if rng.random() < KEEP_SENTENCE else body.replace(sentence, " ", 1)
-            pairs.append((str(sentence), f"{header}\n{rest}", item))
+            pairs.append((str(sentence), f"{header}\n{rest}", item, number))
     return pairs
 
 
@@ -69,12 +70,12 @@ def prepare(target: Path, per_chunk: int) -> None:
     ids, items, texts = corpus_chunks(c)
     questions, documents = golden_questions(c)
     rng = np.random.default_rng(0)
-    pairs = [(q, p, item, 0) for q, p, item in ict_pairs(texts, items, rng, per_chunk)]
+    pairs = [(q, p, item, 0, chunk) for q, p, item, chunk in ict_pairs(texts, items, rng, per_chunk)]
     for q in questions:  # the tune questions' answering chunks, for the one variant that may see them
         if q.split == "tune" and q.answerable:
-            for text, item in zip(texts, items, strict=True):
+            for number, (text, item) in enumerate(zip(texts, items, strict=True)):
                 if item == documents.get(q.document or "") and any(n in text for n in q.needles):
-                    pairs.append((q.question, text, item, 1))
+                    pairs.append((q.question, text, item, 1, number))
     weights = read_e5_weights(bundled_weights())
     tokenizer = E5Tokenizer(weights.vocabulary, weights.config.max_positions)
 
@@ -99,6 +100,8 @@ def prepare(target: Path, per_chunk: int) -> None:
     item_codes = {item: n for n, item in enumerate(sorted(set(items)))}
     arrays["pair_group"] = np.array([item_codes[p[2]] for p in pairs], dtype=np.int32)
     arrays["pair_kind"] = np.array([p[3] for p in pairs], dtype=np.int32)
+    arrays["pair_chunk"] = np.array([p[4] for p in pairs], dtype=np.int32)
+    arrays["chunk_ids"] = np.array(ids)
     target.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(target, **arrays)
     print(
@@ -171,6 +174,7 @@ def score(folder: Path) -> None:
     print("|---|---|---|---|")
     for path in sorted(folder.glob("*.npz")):
         vectors = np.load(path)
+        assert list(vectors["chunk_ids"]) == ids, "the vectors were made from another index"
         similarity = vectors["questions"].astype(np.float32) @ vectors["chunks"].astype(np.float32).T
         for leg in ("dense", "hybrid"):
             cells = []

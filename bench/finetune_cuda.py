@@ -17,6 +17,7 @@ checks what each step must give, and prints a Markdown table.
 
 from __future__ import annotations
 
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -27,6 +28,9 @@ from luna.adapters.finetune.peft_trainer import PeftLoraTrainer
 from luna.domain.finetune.training import LoraShape, TrainOutcome, TrainRequest
 
 STEPS = 40
+#: The tiny run is stopped here, between the checkpoints the schedule writes (every 20 steps): the
+#: checkpoint it resumes from is the one the stop itself wrote.
+STOP_AT = 15
 TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj")
 
 
@@ -76,7 +80,7 @@ def request(base: Path, out: Path, max_steps: int) -> TrainRequest:
         max_length=256,
         seed=0,
         precision="auto",
-        save_every_steps=STEPS // 2,
+        save_every_steps=20,
         device="auto",
     )
 
@@ -111,7 +115,8 @@ def filled(shape: Path, target: Path) -> Path:
 
 
 def check(outcome: TrainOutcome, steps: int) -> dict[str, Any]:
-    losses = [entry["loss"] for entry in outcome.history]
+    """What every run must give; the first and last loss logged by this run (after a resume: since it)."""
+    losses = [e["loss"] for e in outcome.history if e.get("step", 0) > outcome.resumed_from_step]
     assert outcome.device == "cuda", outcome.device
     assert outcome.precision == "bf16", outcome.precision
     assert outcome.steps == steps, (outcome.steps, steps)
@@ -131,31 +136,41 @@ def generate(base: Path, outcome: TrainOutcome) -> None:
     started = time.monotonic()
     answers = generator.answers(base, outcome.adapter_dir, prompts, 16)
     wall = time.monotonic() - started
-    model = next(generator._model(base, outcome.adapter_dir)[1].parameters())
+    loaded = generator._model(base, outcome.adapter_dir)[1]
+    assert any("lora_" in name for name, _ in loaded.named_parameters()), "the adapter was not loaded"
+    model = next(loaded.parameters())  # the base model's embedding
     assert len(answers) == len(prompts) and model.device.type == "cuda" and model.dtype == torch.bfloat16
     print(
-        f"generator: {len(answers)} answers of ≤ 16 tokens in {wall:.1f} s on {model.device} ({model.dtype})"
+        f"generator: {len(answers)} answers of ≤ 16 tokens with the adapter in {wall:.1f} s, base on "
+        f"{model.device} in {model.dtype}"
     )
 
 
 def run(bases: Path, out: Path) -> None:
+    import peft
     import torch
+    import transformers
+    import trl
 
     assert torch.cuda.is_available(), "no CUDA GPU: run this where one is"
-    print(f"GPU: {torch.cuda.get_device_name(0)}, torch {torch.__version__}")
+    print(
+        f"GPU: {torch.cuda.get_device_name(0)}; torch {torch.__version__}, transformers "
+        f"{transformers.__version__}, peft {peft.__version__}, trl {trl.__version__}"
+    )
+    shutil.rmtree(out, ignore_errors=True)  # a run left there would be resumed
     rows = []
     tiny = bases / "tiny"
-    stopped, _ = train(tiny, out / "tiny", STEPS, stop_at=STEPS // 2)
-    assert stopped.stopped == "cancelled" and stopped.steps == STEPS // 2, (stopped.stopped, stopped.steps)
+    stopped, _ = train(tiny, out / "tiny", STEPS, stop_at=STOP_AT)
+    assert stopped.stopped == "cancelled" and stopped.steps == STOP_AT, (stopped.stopped, stopped.steps)
     resumed, memory = train(tiny, out / "tiny", STEPS)
-    assert resumed.resumed_from_step == STEPS // 2, resumed.resumed_from_step
-    rows.append(("tiny (2 layers), stopped at step 20 and resumed", resumed, memory))
+    assert resumed.resumed_from_step == STOP_AT, resumed.resumed_from_step
+    rows.append((f"tiny (2 layers), stopped at step {STOP_AT} and resumed", resumed, memory))
     shape = filled(bases / "smollm2-shape", out / "smollm2-random")
     full, memory = train(shape, out / "smollm2", STEPS)
     rows.append(("SmolLM2-135M shape, random weights", full, memory))
     generate(shape, full)
     trainer = PeftLoraTrainer()
-    print("| base | device / precision | steps | first → last loss | steps/s | peak GPU MiB | GGUF adapter |")
+    print("| base | device / precision | steps | first → last loss | steps/s | peak MiB allocated | GGUF |")
     print("|---|---|---|---|---|---|---|")
     for (label, outcome, memory), base in zip(rows, (tiny, shape), strict=True):
         losses = check(outcome, STEPS)
