@@ -228,10 +228,8 @@ class AnswerService:
         if home_question is None:
             return None
         result = self._retrieval.search(home_question, top_k, filters)
-        chunks = _context(self.relevant(result))
-        if not chunks or self._elsewhere(home_question, chunks):
-            return None
-        if self._judge is not None and not self._judge.answers(home_question, chunks):
+        chunks = _context(self.relevant(result))  # the home question names no country: nothing is abroad
+        if not chunks or (self._judge is not None and not self._judge.answers(home_question, chunks)):
             return None
         return home_question, result
 
@@ -250,9 +248,10 @@ class AnswerService:
         for the readers' own country and its search, offered first, its document the one named."""
         version, prompts = active
         nearest = result if at_home is None else at_home[1]
-        follow_ups = self._follow_ups(prompts, nearest.citations, filters)
-        if at_home is not None:
-            follow_ups = [at_home[0], *follow_ups][:MAX_FOLLOW_UPS]
+        offered_first = [] if at_home is None else [at_home[0]]
+        follow_ups = offered_first + self._follow_ups(
+            prompts, nearest.citations, filters, MAX_FOLLOW_UPS - len(offered_first)
+        )
         text = no_context_answer(
             prompts,
             question,
@@ -269,17 +268,21 @@ class AnswerService:
         yield AnswerEvent("done", answer)
 
     def _follow_ups(
-        self, prompts: LunaPrompts, hits: Sequence[Citation], filters: Mapping[str, Any] | None
+        self,
+        prompts: LunaPrompts,
+        hits: Sequence[Citation],
+        filters: Mapping[str, Any] | None,
+        wanted: int = MAX_FOLLOW_UPS,
     ) -> list[str]:
-        """Questions about the places nearest to an unanswered question that a search answers from
-        the very document they name (checked one by one, the nearest first)."""
+        """Up to ``wanted`` questions about the places nearest to an unanswered question that a search
+        answers from the very document they name (checked one by one, the nearest first)."""
         places = [(str(c.payload["title"]), c.payload.get("section")) for c in hits if c.payload.get("title")]
         offered: list[str] = []
         for question, title in follow_up_candidates(prompts, places)[:_FOLLOW_UP_CANDIDATES]:
             found = self.relevant(self._retrieval.search(question, _FOLLOW_UP_CHECK_TOP_K, filters))
             if found and found[0].payload.get("title") == title:
                 offered.append(question)
-            if len(offered) == MAX_FOLLOW_UPS:
+            if len(offered) >= wanted:
                 break
         return offered
 
