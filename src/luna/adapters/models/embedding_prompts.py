@@ -11,6 +11,8 @@ get only the prompts the settings give: some apply the model's own from the ``in
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from dataclasses import dataclass
 from typing import TypedDict
@@ -33,6 +35,9 @@ class EmbeddingPrompts:
 
 
 _SEARCH_INSTRUCTION = "Represent this sentence for searching relevant passages: "
+_WEB_SEARCH_INSTRUCTION = (
+    "Instruct: Given a web search query, retrieve relevant passages that answer the query\nQuery:"
+)
 
 #: (pattern on the bare model name, prompts), first match wins; from each model's card.
 _KNOWN: tuple[tuple[re.Pattern[str], EmbeddingPrompts], ...] = (
@@ -41,15 +46,12 @@ _KNOWN: tuple[tuple[re.Pattern[str], EmbeddingPrompts], ...] = (
         EmbeddingPrompts("task: search result | query: ", "title: none | text: "),
     ),
     (re.compile(r"nomic-embed-text"), EmbeddingPrompts("search_query: ", "search_document: ")),
+    # Before plain e5 and Arctic: the instruct variants and Arctic Embed 2.0 ask for other prompts.
+    (re.compile(r"e5-mistral|(^|[-_.])e5[-_.].*instruct"), EmbeddingPrompts(_WEB_SEARCH_INSTRUCTION, "")),
     (re.compile(r"(^|[-_.])e5([-_.]|$)"), EmbeddingPrompts("query: ", "passage: ")),
+    (re.compile(r"snowflake-arctic-embed(2|-[a-z]+-v2)"), EmbeddingPrompts("query: ", "")),
     (re.compile(r"snowflake-arctic-embed|mxbai-embed-large"), EmbeddingPrompts(_SEARCH_INSTRUCTION, "")),
-    (
-        re.compile(r"qwen3-embedding"),
-        EmbeddingPrompts(
-            "Instruct: Given a web search query, retrieve relevant passages that answer the query\nQuery: ",
-            "",
-        ),
-    ),
+    (re.compile(r"qwen3-embedding"), EmbeddingPrompts(_WEB_SEARCH_INSTRUCTION, "")),
 )
 
 
@@ -69,3 +71,12 @@ def embedding_prompts(
     return EmbeddingPrompts(
         known.query if query is None else query, known.passage if passage is None else passage
     )
+
+
+def named_with_prompts(model: str, prompts: EmbeddingPrompts) -> str:
+    """The model, and a digest of its prompts when it has any: other prompts make other vectors, so
+    whatever is keyed by this name (the passage cache, cached help texts) is never reused across them."""
+    if not (prompts.query or prompts.passage):
+        return model
+    digest = hashlib.sha256(json.dumps([prompts.query, prompts.passage]).encode()).hexdigest()[:8]
+    return f"{model}+prompts-{digest}"

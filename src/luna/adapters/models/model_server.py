@@ -12,7 +12,6 @@ optional query/passage prefixes, L2 normalisation and learning the vector size f
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import time
@@ -24,6 +23,7 @@ from typing import Any, Literal
 import httpx
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
+from luna.adapters.models.embedding_prompts import EmbeddingPrompts, named_with_prompts
 from luna.domain.errors import Unavailable
 from luna.ports.chat import ModelTimeout
 
@@ -200,12 +200,9 @@ class ServerEmbedder(ABC):
 
     @property
     def model_name(self) -> str:
-        """The model, and a digest of its prompts when it has any: other prompts, other vectors, so the
-        passage cache (keyed by this name) never hands out a vector made with other prompts."""
-        if not any(self._prefixes.values()):
-            return self._model
-        prompts = json.dumps([self._prefixes["query"], self._prefixes["passage"]]).encode()
-        return f"{self._model}+prompts-{hashlib.sha256(prompts).hexdigest()[:8]}"
+        """The model with a digest of its prompts, if any: the passage cache is keyed by this name."""
+        prompts = EmbeddingPrompts(self._prefixes["query"], self._prefixes["passage"])
+        return named_with_prompts(self._model, prompts)
 
     @property
     def known_dim(self) -> int | None:
