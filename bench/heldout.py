@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
+
+Candidate = TypeVar("Candidate")
+Rows = Sequence[Mapping[str, Any]]
 
 
 def first_hit(order: Sequence[str], hits: set[str]) -> int | None:
@@ -46,4 +49,17 @@ def refusal_table(
         for split in ("tune", "test"):
             p = model.predict_proba(x[split][:, columns])[:, 1]
             cells.append(f"{np.mean(p[~y[split]] < threshold):.3f} / {np.mean(p[y[split]] < threshold):.3f}")
+        print(f"| {label} | {cells[0]} | {cells[1]} |")
+
+
+def rank_table(
+    tried: Sequence[tuple[str, Candidate]],
+    tune: Rows,
+    test: Rows,
+    figures: Callable[[Rows, Candidate], tuple[float, float, float]],
+) -> None:
+    """One Markdown row per candidate: hit@1 / hit@5 / MRR@10 on ``tune`` and on ``test``."""
+    print("| candidate | tune hit@1 / hit@5 / MRR@10 | test hit@1 / hit@5 / MRR@10 |\n|---|---|---|")
+    for label, candidate in tried:
+        cells = [" / ".join(f"{v:.3f}" for v in figures(split, candidate)) for split in (tune, test)]
         print(f"| {label} | {cells[0]} | {cells[1]} |")

@@ -29,7 +29,7 @@ import numpy.typing as npt
 import onnx
 import onnxruntime
 from corpus_container import REPO, WORK, corpus_container
-from heldout import first_hit, rank_figures, refusal_table
+from heldout import first_hit, rank_figures, rank_table, refusal_table
 from scipy import sparse
 
 from luna.adapters.models.e5_onnx import build_encoder
@@ -216,10 +216,7 @@ def retrieval_table(rows: Sequence[Mapping[str, Any]]) -> None:
         key=lambda weights: figures(tune, weights)[1:],
     )
     tried.append((f"dense 1.0, lexical {both['lexical']}, sparse {both['sparse']} (chosen on tune)", both))
-    print("| candidate | tune hit@1 / hit@5 / MRR@10 | test hit@1 / hit@5 / MRR@10 |\n|---|---|---|")
-    for label, weights in tried:
-        cells = [" / ".join(f"{v:.3f}" for v in figures(split, weights)) for split in (tune, test)]
-        print(f"| {label} | {cells[0]} | {cells[1]} |")
+    rank_table(tried, tune, test, figures)
 
 
 def dense_and_sparse(row: Mapping[str, Any]) -> list[float]:
