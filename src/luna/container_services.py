@@ -98,7 +98,7 @@ class Services:
                         boost_max=s.learning.boost_max,
                         quality_prior_mean=s.learning.quality_prior_mean,
                     ),
-                    min_dense_score=s.rag.min_dense_score,
+                    min_dense_score=s.dense_score_floor,
                     home_country=s.recommend.country,
                 ),
             )
@@ -212,7 +212,7 @@ class Services:
         from luna.services.flywheel.normalise import SessionNormaliser
 
         c = self._container
-        gap_score = c.settings.rag.min_dense_score
+        gap_score = c.settings.dense_score_floor
         return SessionNormaliser(
             c.database, c.vectors, c.embedder, self.knowledge.retrieval, c.blobs, gap_score=gap_score
         )

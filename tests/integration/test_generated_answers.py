@@ -71,7 +71,7 @@ def generating(container: Container) -> tuple[AnswerService, RecordingChat]:
         chat,
         container.chat,
         load_luna_prompts(),
-        min_dense_score=container.settings.rag.min_dense_score,
+        min_dense_score=container.settings.dense_score_floor,
         gate=container.answer_gate,
     )
     return service, chat

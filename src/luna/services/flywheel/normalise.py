@@ -40,7 +40,7 @@ REPORT_KEY: Final = "reports/flywheel/vector_ingest_report.md"
 REPORTS_PREFIX: Final = "reports/flywheel/"
 #: A topic of unanswered questions whose best cosine similarity to any chunk stays under this is a
 #: knowledge gap (e5-small: a covering document scores 0.90-0.92, an off-topic one 0.79-0.82; the
-#: container passes ``rag.min_dense_score``, under which Luna does not answer from a chunk at all).
+#: container passes ``Settings.dense_score_floor``, under which Luna does not answer from a chunk at all).
 DEFAULT_GAP_SCORE: Final = 0.86
 #: Unanswered questions a topic needs before it counts as a gap (one odd question is no gap).
 MIN_GAP_QUESTIONS: Final = 3
