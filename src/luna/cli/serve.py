@@ -121,6 +121,7 @@ def _warm_up(container: Container) -> None:
     log = logging.getLogger("luna.serve")
     try:
         container.embedder.embed_query("Aufwärmen")
+        container.meaning_embedder.embed_query("Aufwärmen")  # e5-small judges answers, whatever retrieves
         container.chat.warm_up()
     except Exception as error:
         log.warning("model warm-up failed (the first request will try again): %s", error)
