@@ -192,6 +192,8 @@ class ServerEmbedder(ABC):
         self._http = http
         self._batch_size = batch_size
         self._prefixes: dict[EmbeddingKind, str] = {"query": query_prefix, "passage": passage_prefix}
+        #: The model with a digest of its prompts, if any: the passage cache is keyed by this name.
+        self._name = named_with_prompts(model, EmbeddingPrompts(query_prefix, passage_prefix))
         self._dim: int | None = None
 
     @abstractmethod
@@ -200,9 +202,7 @@ class ServerEmbedder(ABC):
 
     @property
     def model_name(self) -> str:
-        """The model with a digest of its prompts, if any: the passage cache is keyed by this name."""
-        prompts = EmbeddingPrompts(self._prefixes["query"], self._prefixes["passage"])
-        return named_with_prompts(self._model, prompts)
+        return self._name
 
     @property
     def known_dim(self) -> int | None:
