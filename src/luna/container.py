@@ -418,6 +418,7 @@ class Container:
             "jobs": _DeferredHealth("jobs", s.jobs.kind, lambda: self.job_queue),
             "extract": _DeferredHealth("extract", s.extract.kind, lambda: self.extractor),
             "embeddings": _DeferredHealth("embeddings", s.embeddings.kind, lambda: self.embedder),
+            "index": _DeferredHealth("index", s.embeddings.kind, lambda: self.services.knowledge.index_model),
             "chat": _DeferredHealth("chat", s.chat.kind, lambda: self.chat),
         }
         if s.feeds.mqtt_enabled:

@@ -14,7 +14,7 @@ from luna.domain.health import ComponentHealth, HealthStatus
 from luna.services.operations.health import HealthService
 from tests.api.conftest import http_client
 
-COMPONENTS = {"database", "vectors", "blobs", "jobs", "extract", "embeddings", "chat"}
+COMPONENTS = {"database", "vectors", "blobs", "jobs", "extract", "embeddings", "index", "chat"}
 UNREACHABLE_REDIS = "redis://127.0.0.1:1/0"
 
 

@@ -87,6 +87,25 @@ def test_what_the_adapters_report_reads_in_german_with_their_own_words_beside_it
             "model 'qwen3:4b' is not pulled on http://ollama:11434: run `ollama pull qwen3:4b`",
             "Modell „qwen3:4b“ ist auf http://ollama:11434 nicht vorhanden: `ollama pull qwen3:4b` ausführen",
         ),
+        ("no indexed chunks yet", "noch keine indexierten Textabschnitte"),
+        (
+            "chunks_v2 matches multilingual-e5-small (3 sampled chunks)",
+            "chunks_v2 passt zu multilingual-e5-small (3 Stichproben)",
+        ),
+        (
+            "the vector collection chunks_v1 was built by another embedding model or with other prompts than "
+            "embeddinggemma (cosine -0.07 on 3 sampled chunks, expected ≥ 0.98): run a full reindex "
+            "(POST /api/v1/admin/reindex or `luna admin reindex`)",
+            "Die Vektoren in chunks_v1 stammen von einem anderen Suchmodell oder anderen Prompts als "
+            "embeddinggemma (Kosinus -0,07 bei 3 Stichproben, erwartet ≥ 0,98): Korpus neu indexieren "
+            "(Jobs › „Gesamten Korpus neu indexieren“ oder `luna admin reindex`)",
+        ),
+        (
+            "the vector collection chunks_v1 has no vectors for indexed chunks: run a full reindex "
+            "(POST /api/v1/admin/reindex or `luna admin reindex`)",
+            "chunks_v1 enthält keine Vektoren für indexierte Textabschnitte: Korpus neu indexieren "
+            "(Jobs › „Gesamten Korpus neu indexieren“ oder `luna admin reindex`)",
+        ),
         (
             "http://vllm:8000/v1 serves ['a'], not 'b': fix the model setting",
             "http://vllm:8000/v1 bietet ['a'] an, nicht „b“: bitte die Modell-Einstellung korrigieren",

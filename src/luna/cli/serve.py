@@ -125,6 +125,10 @@ def _warm_up(container: Container) -> None:
         container.chat.warm_up()
     except Exception as error:
         log.warning("model warm-up failed (the first request will try again): %s", error)
+        return
+    index = container.services.knowledge.index_model.health()
+    if not index.is_up:
+        log.warning("search index: %s", index.detail)
 
 
 def _banner(container: Container, host: str, port: int, revision: str, worker: bool) -> None:

@@ -26,7 +26,13 @@ _FIXED: Final[dict[str, str]] = {
     "not loaded yet": "noch nicht geladen (lädt bei der ersten Anfrage)",
     "PDF, DOCX, HTML, Markdown, text; no OCR": "PDF, DOCX, HTML, Markdown, Text; keine Texterkennung (OCR)",
     "local mode (in-process)": "lokaler Modus (im Serverprozess)",
+    "no indexed chunks yet": "noch keine indexierten Textabschnitte",
 }
+
+#: The remedy the "index" component names, as the operator finds it in the dashboard.
+_REINDEX_DE: Final = (
+    "Korpus neu indexieren (Jobs › „Gesamten Korpus neu indexieren“ oder `luna admin reindex`)"
+)
 
 
 def _seconds(text: str) -> str:
@@ -69,6 +75,26 @@ _PATTERNS: Final[tuple[tuple[re.Pattern[str], _Translate], ...]] = (
     (
         re.compile(r"model '(.+)' is not pulled on (\S+): run `ollama pull .+`"),
         lambda m: f"Modell „{m[1]}“ ist auf {m[2]} nicht vorhanden: `ollama pull {m[1]}` ausführen",
+    ),
+    (
+        re.compile(r"(\S+) matches (.+) \((\d+) sampled chunks\)"),
+        lambda m: f"{m[1]} passt zu {m[2]} ({m[3]} Stichproben)",
+    ),
+    (
+        re.compile(
+            r"the vector collection (\S+) was built by another embedding model or with other prompts "
+            r"than (.+) \(cosine (-?[\d.]+) on (\d+) sampled chunks, expected ≥ ([\d.]+)\): "
+            r"run a full reindex .*"
+        ),
+        lambda m: (
+            f"Die Vektoren in {m[1]} stammen von einem anderen Suchmodell oder anderen Prompts als {m[2]} "
+            f"(Kosinus {de_number(float(m[3]), 2)} bei {m[4]} Stichproben, erwartet ≥ "
+            f"{de_number(float(m[5]), 2)}): {_REINDEX_DE}"
+        ),
+    ),
+    (
+        re.compile(r"the vector collection (\S+) has no vectors for indexed chunks: run a full reindex .*"),
+        lambda m: f"{m[1]} enthält keine Vektoren für indexierte Textabschnitte: {_REINDEX_DE}",
     ),
     (
         re.compile(r"(\S+) serves (.*), not '(.+)': fix the model setting"),

@@ -18,6 +18,7 @@ COMPONENT_NAMES: Final = {
     "jobs": "Hintergrundjobs",
     "extract": "Textextraktion",
     "embeddings": "Suchmodell (Einbettungen)",
+    "index": "Suchindex passt zum Suchmodell",
     "lexical": "Stichwortsuche (BM25)",
     "chat": "Antwortmodell",
     "mqtt": "MQTT-Zählerdaten",
