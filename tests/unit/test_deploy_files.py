@@ -94,6 +94,16 @@ def test_api_and_worker_run_the_server_profile(prod: dict[str, Any]) -> None:
     assert "/api/v1/system/info" in " ".join(prod["services"]["api"]["healthcheck"]["test"])
 
 
+def test_api_and_workers_share_the_converted_judge_model_on_a_volume(prod: dict[str, Any]) -> None:
+    """The e5-small judge's ONNX graph (under ``<data_dir>/models``, ``LUNA_DATA_DIR=/data`` in the
+    image) is converted once, not again in every container after each restart."""
+    dockerfile = (PROD.parent / "Dockerfile").read_text(encoding="utf-8")
+    assert "LUNA_DATA_DIR=/data" in dockerfile
+    for name in ("api", "worker"):
+        assert "models:/data/models" in prod["services"][name]["volumes"], name
+    assert "models" in prod["volumes"]
+
+
 def test_dev_override_bind_mounts_the_source_and_reloads() -> None:
     dev = _load(DEV)
     api = dev["services"]["api"]

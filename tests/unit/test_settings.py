@@ -182,12 +182,20 @@ def test_every_setting_is_documented() -> None:
     assert not missing, f"undocumented settings in docs/settings.md: {missing}"
 
 
-def test_the_dense_score_floor_is_e5_smalls_unless_another_model_retrieves_or_one_is_set(
+def test_the_dense_score_floor_is_e5_smalls_wherever_it_runs_unless_another_model_retrieves_or_one_is_set(
     tmp_path: Path,
 ) -> None:
     """0.86 is a cosine of multilingual-e5-small: another model's cosines live on another scale."""
-    served = {"LUNA_EMBEDDINGS__KIND": "ollama", "LUNA_EMBEDDINGS__URL": "http://ollama:11434"}
+    served = {
+        "LUNA_EMBEDDINGS__KIND": "ollama",
+        "LUNA_EMBEDDINGS__URL": "http://ollama:11434",
+        "LUNA_EMBEDDINGS__MODEL": "embeddinggemma",
+    }
 
     assert _load(tmp_path).dense_score_floor == 0.86
     assert _load(tmp_path, **served).dense_score_floor == -1.0
     assert _load(tmp_path, **served, LUNA_RAG__MIN_DENSE_SCORE="0.5").dense_score_floor == 0.5
+    served_e5 = served | {"LUNA_EMBEDDINGS__MODEL": "jeffh/intfloat-multilingual-e5-small:f16"}
+    assert _load(tmp_path, **served_e5).dense_score_floor == 0.86
+    served_e5_instruct = served | {"LUNA_EMBEDDINGS__MODEL": "intfloat/multilingual-e5-large-instruct"}
+    assert _load(tmp_path, **served_e5_instruct).dense_score_floor == -1.0

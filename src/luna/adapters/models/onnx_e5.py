@@ -15,6 +15,7 @@ import functools
 import importlib.metadata
 import json
 import logging
+import math
 import os
 import threading
 import time
@@ -64,6 +65,26 @@ class _Loaded:
         return pooled
 
 
+#: cgroup v2's CPU limit of this process's group: "<quota> <period>" in µs, or "max <period>".
+CGROUP_CPU_MAX = Path("/sys/fs/cgroup/cpu.max")
+
+
+def usable_cpus(cpu_max: Path = CGROUP_CPU_MAX) -> int:
+    """The CPUs this process may keep busy: its affinity, capped by a container's CPU quota.
+
+    ``os.cpu_count()`` is the host's count; in a container limited to two CPUs (``deploy/docker-compose.yml``)
+    on a 32-core host, 32 threads would contend for two CPUs' time.
+    """
+    count = len(os.sched_getaffinity(0))
+    try:
+        quota, period = cpu_max.read_text(encoding="ascii").split()
+        if quota != "max":
+            count = min(count, math.ceil(int(quota) / int(period)))
+    except (OSError, ValueError):
+        pass
+    return max(1, count)
+
+
 @functools.cache
 def _shared(cache_dir: Path, precision: Precision, threads: int) -> _Loaded:
     import onnxruntime
@@ -103,7 +124,7 @@ class OnnxE5Embedder:
     def __init__(self, cache_dir: Path, *, precision: Precision = "int8", threads: int | None = None) -> None:
         self._cache_dir = cache_dir
         self._precision = precision
-        self._threads = threads or max(1, os.cpu_count() or 1)
+        self._threads = threads or usable_cpus()
         self._loaded: _Loaded | None = None
         self._lock = threading.Lock()
 
