@@ -5,7 +5,8 @@ and contains one of its ``needles``. That rule is only as good as the needles: o
 file makes a question unanswerable, and one that occurs all over the law turns unrelated chunks into hits.
 This script catches both before a benchmark run, so a bad number means bad retrieval, not a bad question.
 
-Usage: ``python bench/check_questions.py [--corpus DIR] [--questions FILE]``; exits 1 on any error.
+Usage: ``python bench/check_questions.py [--corpus DIR] [--questions FILE] [--min-questions N]``; exits 1
+on any error. Unanswerable entries (``answerable: false``) are skipped; a ``figure`` is allowed.
 """
 
 from __future__ import annotations
@@ -68,6 +69,8 @@ def load_questions(path: Path, report: CheckReport) -> list[Question]:
         if not isinstance(entry, dict):
             report.errors.append(f"{where}: expected a mapping")
             continue
+        if entry.get("answerable", True) is False:
+            continue  # nothing to find: `luna eval` checks that it is refused
         qid, text, name, needles = (entry.get(key) for key in ("id", "question", "file", "needles"))
         if not isinstance(qid, str) or not qid:
             report.errors.append(f"{where}: missing id")
@@ -81,7 +84,7 @@ def load_questions(path: Path, report: CheckReport) -> list[Question]:
         if not isinstance(needles, list) or not all(isinstance(n, str) for n in needles):
             report.errors.append(f"{qid}: needles must be a list of strings")
             continue
-        unknown = set(entry) - {"id", "question", "file", "needles"}
+        unknown = set(entry) - {"id", "question", "file", "needles", "figure"}
         if unknown:
             report.errors.append(f"{qid}: unknown keys {sorted(unknown)}")
         questions.append(Question(qid, text.strip(), name, tuple(needles)))
@@ -117,15 +120,15 @@ def _check_needle(question: Question, needle: str, text: str, report: CheckRepor
         )
 
 
-def check_questions(questions_path: Path, corpus: Path) -> CheckReport:
+def check_questions(questions_path: Path, corpus: Path, min_questions: int = MIN_QUESTIONS) -> CheckReport:
     """Run every check on the question set; the report lists all problems, not just the first."""
     report = CheckReport()
     if not corpus.is_dir():
         report.errors.append(f"corpus directory not found: {corpus}")
         return report
     questions = load_questions(questions_path, report)
-    if len(questions) < MIN_QUESTIONS:
-        report.errors.append(f"only {len(questions)} questions, need at least {MIN_QUESTIONS}")
+    if len(questions) < min_questions:
+        report.errors.append(f"only {len(questions)} questions, need at least {min_questions}")
     for qid, seen in Counter(q.id for q in questions).items():
         if seen > 1:
             report.errors.append(f"{qid}: id used {seen} times")
@@ -174,8 +177,11 @@ def main(argv: list[str] | None = None) -> int:
         "--corpus", type=Path, default=DEFAULT_CORPUS, help="corpus root (searched by file name)"
     )
     parser.add_argument("--questions", type=Path, default=DEFAULT_QUESTIONS, help="question YAML file")
+    parser.add_argument(
+        "--min-questions", type=int, default=MIN_QUESTIONS, help="fewest answerable questions in the file"
+    )
     args = parser.parse_args(argv)
-    report = check_questions(args.questions, args.corpus)
+    report = check_questions(args.questions, args.corpus, args.min_questions)
     _print_report(report)
     return 0 if report.ok else 1
 

@@ -73,6 +73,16 @@ def test_question_set_is_valid_against_the_corpus() -> None:
     assert report.questions_per_file["energieportal-winterthur.md"] >= 8
 
 
+@pytest.mark.skipif(not CORPUS.is_dir(), reason=f"shared corpus not present at {CORPUS}")
+def test_the_confirmation_set_is_valid_and_its_unanswerable_questions_are_skipped() -> None:
+    report = checker.check_questions(REPO / "bench" / "questions_confirm_de.yaml", CORPUS, min_questions=44)
+
+    assert report.errors == []
+    assert report.warnings == []
+    assert report.questions_per_file.total() == 44
+    assert set(report.questions_per_file) == CORPUS_FILES
+
+
 def test_a_valid_set_passes(tmp_path: Path, corpus: Path) -> None:
     report = checker.check_questions(_write_set(tmp_path / "q.yaml", []), corpus)
 

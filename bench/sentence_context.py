@@ -1,0 +1,180 @@
+"""What the extractive answerer's judge reads of a sentence: the sentence alone, or with its context.
+
+    .venv/bin/python bench/sentence_context.py [variant …] [--asked-part]   # after bench/retrieval_quality.py
+
+The answerer ranks candidate sentences by e5-small's question-sentence cosine. A law's sentence rarely
+names its subject ("Der Anspruch verringert sich um 20 Prozent"): the law and the paragraph are in the
+chunk's title and section, the subject often in the sentence before. Table rows are already judged with
+their table's title and section. Each variant changes only the text embedded for a sentence (what the
+answer quotes stays the sentence); the evaluation core (``luna eval run``'s service) then answers both
+golden sets on the bench index, tune and test. Prints one Markdown row per variant and split.
+``--asked-part``: a sentence's cosine is also taken to the question's asking sentences alone ("Unsere
+Heizung ist kaputt. Wie viel Zeit habe ich?" → "Wie viel Zeit habe ich?"), and the better one counts.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from corpus_container import REPO, corpus_container
+
+import luna.adapters.models.extractive as extractive
+from luna.adapters.models.extractive_ranking import MeaningWeights
+from luna.adapters.models.extractive_sentences import Sentence, chunk_sentences
+from luna.services.evaluation.evaluation import read_golden_sets
+
+SETS = [REPO / "bench" / "questions_de.yaml", REPO / "bench" / "unanswerable_de.yaml"]
+HEADER = (
+    "| sentence judged as | refuse below cosine | split | states it | first citation answers "
+    "| refused unanswerable / answerable | number warnings |\n|---|---|---|---|---|---|---|"
+)
+#: The refusal threshold was fitted on cosines of the sentence alone; context moves the cosines, so
+#: each variant gets its own, chosen on tune by the objective of ``bench/answer_weights.py``.
+THRESHOLDS = (0.84, 0.845, 0.85, 0.855, 0.86, 0.865, 0.87, 0.875, 0.88, 0.885, 0.89)
+SHIPPED = MeaningWeights().min_meaning
+#: Questions written after the variants above were measured, by writers who saw neither Luna's answers
+#: nor these figures: all of them are held out from every choice made here (``--confirm``).
+CONFIRM_SETS = [REPO / "bench" / "questions_confirm_de.yaml"]
+#: The thresholds the tune grid chose (first run of this script, 2026-11-25).
+CHOSEN_ON_TUNE = {"shipped (the sentence alone)": SHIPPED, "section: sentence": 0.86}
+
+
+def _header(sentence: Sentence) -> str:
+    return " › ".join(part for part in (sentence.chunk.title, sentence.chunk.section) if part)
+
+
+def _shipped(sentence: Sentence) -> str:
+    return sentence.meaning_text
+
+
+def _with_header(sentence: Sentence) -> str:
+    header = _header(sentence)
+    return f"{header}: {sentence.text}" if header else sentence.text
+
+
+def _with_section(sentence: Sentence) -> str:
+    return f"{sentence.chunk.section}: {sentence.text}" if sentence.chunk.section else sentence.text
+
+
+def _with_previous(sentence: Sentence) -> str:
+    before = sentence.preceding
+    return f"{before.text} {sentence.text}" if before is not None else sentence.text
+
+
+def _with_header_and_previous(sentence: Sentence) -> str:
+    header = _header(sentence)
+    text = _with_previous(sentence)
+    return f"{header}: {text}" if header else text
+
+
+VARIANTS: dict[str, Callable[[Sentence], str]] = {
+    "shipped (the sentence alone)": _shipped,
+    "title › section: sentence": _with_header,
+    "section: sentence": _with_section,
+    "previous sentence + sentence": _with_previous,
+    "title › section: previous + sentence": _with_header_and_previous,
+}
+
+
+def _patched(meaning: Callable[[Sentence], str]) -> Callable[..., list[Sentence]]:
+    def sentences(*args: object) -> list[Sentence]:
+        built = chunk_sentences(*args)  # type: ignore[arg-type]
+        texts = [s.meaning_text if s.is_row else meaning(s) for s in built]
+        for sentence, text in zip(built, texts, strict=True):
+            object.__setattr__(sentence, "meaning_text", text)
+        return built
+
+    return sentences
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+_original_cosines = extractive.ExtractiveChatModel._cosines
+
+
+def asked_part(question: str) -> str:
+    """The question's sentences that ask ("… Wie viel Zeit habe ich?"), without the situation before."""
+    parts = [part for part in _SENTENCE_END.split(question.strip()) if part]
+    asked = [part for part in parts if part.endswith("?")]
+    return " ".join(asked) if asked and len(asked) < len(parts) else question
+
+
+def _cosines_with_asked_part(self: Any, question: str, sentences: Sequence[Sentence]) -> list[float | None]:
+    """Each sentence's better cosine: to the whole question, or to the part that asks."""
+    whole = _original_cosines(self, question, sentences)
+    asked = asked_part(question)
+    if asked == question:
+        return whole
+    part = _original_cosines(self, asked, sentences)
+    return [a if a is None or b is None else max(a, b) for a, b in zip(whole, part, strict=True)]
+
+
+def figures(split: str, min_meaning: float, sets: Sequence[Path] = SETS) -> Any:
+    """One evaluation run with the answerer's refusal threshold at ``min_meaning``."""
+    extractive.MeaningWeights = lambda: MeaningWeights(min_meaning=min_meaning)  # type: ignore[misc,assignment]
+    container = corpus_container()
+    try:
+        run = container.services.evaluation.run(
+            read_golden_sets(sets),
+            split=split,
+            name=f"context-{split}",
+            documents_dir=REPO.parent / "shared" / "corpus",
+        )
+    finally:
+        container.close()
+    return run.figures
+
+
+def objective(f: Any) -> float:
+    return float(f.answer_holds_needle + f.refusal_rate - 2 * f.false_refusal_rate)
+
+
+def row(label: str, threshold: float, split: str, f: Any) -> str:
+    return (
+        f"| {label} | {threshold} | {split} | {f.answer_holds_needle:.3f} | {f.first_citation_hit:.3f} | "
+        f"{f.refusal_rate:.3f} / {f.false_refusal_rate:.3f} | {f.false_number_warnings} |"
+    )
+
+
+def confirm() -> list[str]:
+    """Each variant with its tune-chosen threshold on the confirmation sets (every question counts)."""
+    table = [HEADER]
+    for variant, threshold in CHOSEN_ON_TUNE.items():
+        extractive.chunk_sentences = _patched(VARIANTS[variant])  # type: ignore[assignment]
+        f = figures("all", threshold, CONFIRM_SETS)
+        table.append(row(variant, threshold, "confirmation sets", f))
+        retrieval = f"{f.hit_at_1:.3f} / {f.hit_at_5:.3f} / {f.mrr_at_10:.3f}"
+        print(table[-1], f"retrieval hit@1 / hit@5 / MRR@10 {retrieval}", flush=True)
+    return table
+
+
+def main(argv: Sequence[str]) -> int:
+    if "--confirm" in argv:
+        print("\n".join(confirm()))
+        return 0
+    asked = "--asked-part" in argv
+    wanted = [arg for arg in argv if not arg.startswith("--")]
+    chosen = [name for name in VARIANTS if not wanted or any(arg in name for arg in wanted)]
+    if asked:
+        extractive.ExtractiveChatModel._cosines = _cosines_with_asked_part  # type: ignore[method-assign]
+    table = [HEADER]
+    for variant in chosen:
+        extractive.chunk_sentences = _patched(VARIANTS[variant])  # type: ignore[assignment]
+        name = f"{variant}, question: max(whole, asked part)" if asked else variant
+        tune = {threshold: figures("tune", threshold) for threshold in THRESHOLDS}
+        best = max(THRESHOLDS, key=lambda t: (round(objective(tune[t]), 6), -abs(t - SHIPPED)))
+        for threshold in sorted({SHIPPED, best}):
+            table.append(row(name, threshold, "tune", tune[threshold]))
+        if VARIANTS[variant] is _shipped and best != SHIPPED:
+            table.append(row(name, SHIPPED, "test", figures("test", SHIPPED)))
+        table.append(row(name + " (chosen on tune)", best, "test", figures("test", best)))
+        print("\n".join(table[1:]), flush=True)
+    print("\n".join(table))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
