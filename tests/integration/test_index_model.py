@@ -92,7 +92,10 @@ def test_vectors_of_another_model_are_down_with_the_remedy_and_a_full_reindex_re
     assert container.health_checks()["index"].health().status is HealthStatus.UP
 
 
-def test_indexed_chunks_without_vectors_are_down(container: Container) -> None:
+def test_chunks_whose_points_are_gone_are_left_to_verify_and_not_called_another_model(
+    container: Container,
+) -> None:
+    """Deleting an item removes its points before its rows: that moment is no model change."""
     ingest(container)
     kb = container.services.knowledge
     collection = kb.collections.active()
@@ -100,8 +103,18 @@ def test_indexed_chunks_without_vectors_are_down(container: Container) -> None:
 
     report = container.health_checks()["index"].health()
 
-    assert report.status is HealthStatus.DOWN
-    assert "has no vectors for indexed chunks" in (report.detail or "")
+    assert report.status is HealthStatus.UP
+    assert report.detail == "no stored vectors to compare yet"
+
+
+def test_old_vectors_are_found_after_new_uploads_carry_the_new_models(container: Container) -> None:
+    ingest(container)
+    replace_vectors_as_another_model_would(container)
+    for number in range(3):  # uploads after the switch are embedded by the configured model
+        request = IngestRequest(data=f"# Notiz {number}\n\n{BALCONY_PV}".encode(), filename=f"n{number}.md")
+        container.services.knowledge.ingest.ingest(request)
+
+    assert container.health_checks()["index"].health().status is HealthStatus.DOWN
 
 
 def test_luna_serve_warns_at_start_when_the_index_needs_a_reindex(

@@ -22,7 +22,13 @@ import luna
 
 SOURCE = Path(luna.__file__).parent
 COMPOSITION_ROOT = frozenset(
-    {"luna.container", "luna.container_services", "luna.container_finetune", "luna.container_prompts"}
+    {
+        "luna.container",
+        "luna.container_services",
+        "luna.container_finetune",
+        "luna.container_prompts",
+        "luna.container_models",
+    }
 )
 _VALUE_BASES = frozenset(
     {"Protocol", "Exception", "Enum", "StrEnum", "IntEnum", "NamedTuple", "TypedDict", "BaseModel"}

@@ -99,6 +99,9 @@ def test_api_and_workers_share_the_converted_judge_model_on_a_volume(prod: dict[
     image) is converted once, not again in every container after each restart."""
     dockerfile = (PROD.parent / "Dockerfile").read_text(encoding="utf-8")
     assert "LUNA_DATA_DIR=/data" in dockerfile
+    # A new named volume takes the mount point's owner from the image: it must exist and be luna's.
+    assert "mkdir -p /data/models && chown -R luna /data" in dockerfile
+    assert dockerfile.index("chown -R luna /data") < dockerfile.index("USER luna")
     for name in ("api", "worker"):
         assert "models:/data/models" in prod["services"][name]["volumes"], name
     assert "models" in prod["volumes"]

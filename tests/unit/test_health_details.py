@@ -101,11 +101,12 @@ def test_what_the_adapters_report_reads_in_german_with_their_own_words_beside_it
             "(Jobs › „Gesamten Korpus neu indexieren“ oder `luna admin reindex`)",
         ),
         (
-            "the vector collection chunks_v1 has no vectors for indexed chunks: run a full reindex "
-            "(POST /api/v1/admin/reindex or `luna admin reindex`)",
-            "chunks_v1 enthält keine Vektoren für indexierte Textabschnitte: Korpus neu indexieren "
+            "The vector collection chunks_v1 holds 768-dimensional vectors but the embedding model gives "
+            "384: run a full reindex (POST /api/v1/admin/reindex or `luna admin reindex`).",
+            "chunks_v1 enthält 768-dimensionale Vektoren, das Suchmodell liefert 384: Korpus neu indexieren "
             "(Jobs › „Gesamten Korpus neu indexieren“ oder `luna admin reindex`)",
         ),
+        ("no stored vectors to compare yet", "noch keine gespeicherten Vektoren zum Vergleichen"),
         (
             "http://vllm:8000/v1 serves ['a'], not 'b': fix the model setting",
             "http://vllm:8000/v1 bietet ['a'] an, nicht „b“: bitte die Modell-Einstellung korrigieren",

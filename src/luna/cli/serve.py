@@ -125,8 +125,7 @@ def _warm_up(container: Container) -> None:
         container.chat.warm_up()
     except Exception as error:
         log.warning("model warm-up failed (the first request will try again): %s", error)
-        return
-    index = container.services.knowledge.index_model.health()
+    index = container.health_checks()["index"].health()  # never raises
     if not index.is_up:
         log.warning("search index: %s", index.detail)
 

