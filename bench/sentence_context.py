@@ -10,6 +10,7 @@ answer quotes stays the sentence); the evaluation core (``luna eval run``'s serv
 golden sets on the bench index, tune and test. Prints one Markdown row per variant and split.
 ``--asked-part``: a sentence's cosine is also taken to the question's asking sentences alone ("Unsere
 Heizung ist kaputt. Wie viel Zeit habe ich?" → "Wie viel Zeit habe ich?"), and the better one counts.
+``--symmetric``: sentences are embedded as e5 queries, like the question (``query: `` on both sides).
 """
 
 from __future__ import annotations
@@ -112,6 +113,35 @@ def _cosines_with_asked_part(self: Any, question: str, sentences: Sequence[Sente
     return [a if a is None or b is None else max(a, b) for a, b in zip(whole, part, strict=True)]
 
 
+_QUERY_VECTORS: dict[str, list[float]] = {}
+
+
+class _SentencesAsQueries:
+    """The judge's embedder with sentences embedded as e5 queries too (``query: `` on both sides, what
+    e5's card names for symmetric similarity), memoised in-process."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    def embed_query(self, text: str) -> list[float]:
+        return list(self.inner.embed_query(text))
+
+    def embed_passages(self, texts: Sequence[str]) -> list[list[float]]:
+        for text in texts:
+            if text not in _QUERY_VECTORS:
+                _QUERY_VECTORS[text] = self.embed_query(text)
+        return [_QUERY_VECTORS[text] for text in texts]
+
+
+def _cosines_symmetric(self: Any, question: str, sentences: Sequence[Sentence]) -> list[float | None]:
+    meaning = self._meaning
+    self._meaning = _SentencesAsQueries(meaning)
+    try:
+        return _original_cosines(self, question, sentences)
+    finally:
+        self._meaning = meaning
+
+
 def figures(split: str, min_meaning: float, sets: Sequence[Path] = SETS) -> Any:
     """One evaluation run with the answerer's refusal threshold at ``min_meaning``."""
     extractive.MeaningWeights = lambda: MeaningWeights(min_meaning=min_meaning)  # type: ignore[misc,assignment]
@@ -156,6 +186,8 @@ def main(argv: Sequence[str]) -> int:
         print("\n".join(confirm()))
         return 0
     asked = "--asked-part" in argv
+    if "--symmetric" in argv:
+        extractive.ExtractiveChatModel._cosines = _cosines_symmetric  # type: ignore[method-assign]
     wanted = [arg for arg in argv if not arg.startswith("--")]
     chosen = [name for name in VARIANTS if not wanted or any(arg in name for arg in wanted)]
     if asked:
@@ -164,6 +196,7 @@ def main(argv: Sequence[str]) -> int:
     for variant in chosen:
         extractive.chunk_sentences = _patched(VARIANTS[variant])  # type: ignore[assignment]
         name = f"{variant}, question: max(whole, asked part)" if asked else variant
+        name += ", sentences as queries" if "--symmetric" in argv else ""
         tune = {threshold: figures("tune", threshold) for threshold in THRESHOLDS}
         best = max(THRESHOLDS, key=lambda t: (round(objective(tune[t]), 6), -abs(t - SHIPPED)))
         for threshold in sorted({SHIPPED, best}):
