@@ -47,7 +47,19 @@ def test_a_wrong_admin_key_is_refused_in_german_and_logging_out_ends_the_session
     embeddings = page.get_by_role("cell", name=re.compile(r"· (noch nicht )?geladen"))
     expect(embeddings).to_be_visible()
     expect(page.get_by_role("cell", name=re.compile(r"keine Texterkennung \(OCR\)$"))).to_be_visible()
-    for english in ("answers with cited", "documents in memory", "no OCR", "loaded", "schema not created"):
+    # The index holds the configured model's vectors (or holds none yet), said in German.
+    expect(page.get_by_role("cell", name="Suchindex passt zum Suchmodell", exact=True)).to_be_visible()
+    index = re.compile(r"passt zu .+ \(\d Stichproben?\)|^noch keine indexierten Textabschnitte$")
+    expect(page.get_by_role("cell", name=index)).to_be_visible()
+    for english in (
+        "answers with cited",
+        "documents in memory",
+        "no OCR",
+        "loaded",
+        "schema not created",
+        "sampled chunks",
+        "no indexed chunks",
+    ):
         expect(page.locator("main.luna-main")).not_to_contain_text(english)
     details.hover()  # the adapter's own words stay at hand for a support request
     expect(page.get_by_role("tooltip")).to_contain_text("Original: answers with cited sentences")

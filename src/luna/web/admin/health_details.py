@@ -78,18 +78,19 @@ _PATTERNS: Final[tuple[tuple[re.Pattern[str], _Translate], ...]] = (
         lambda m: f"Modell „{m[1]}“ ist auf {m[2]} nicht vorhanden: `ollama pull {m[1]}` ausführen",
     ),
     (
-        re.compile(r"(\S+) matches (.+) \((\d+) sampled chunks\)"),
-        lambda m: f"{m[1]} passt zu {m[2]} ({m[3]} Stichproben)",
+        re.compile(r"(\S+) matches (.+) \((\d+) sampled chunks?\)"),
+        lambda m: f"{m[1]} passt zu {m[2]} ({de_count(int(m[3]), 'Stichprobe', 'Stichproben')})",
     ),
     (
         re.compile(
             r"the vector collection (\S+) was built by another embedding model or with other prompts "
-            r"than (.+) \(cosine (-?[\d.]+) on (\d+) sampled chunks, expected ≥ ([\d.]+)\): "
+            r"than (.+) \(cosine (-?[\d.]+|nan) on (\d+) sampled chunks?, expected ≥ ([\d.]+)\): "
             r"run a full reindex .*"
         ),
         lambda m: (
             f"Die Vektoren in {m[1]} stammen von einem anderen Suchmodell oder anderen Prompts als {m[2]} "
-            f"(Kosinus {de_number(float(m[3]), 2)} bei {m[4]} Stichproben, erwartet ≥ "
+            f"(Kosinus {de_number(float(m[3]), 2)} bei {de_count(int(m[4]), 'Stichprobe', 'Stichproben')}, "
+            f"erwartet ≥ "
             f"{de_number(float(m[5]), 2)}): {_REINDEX_DE}"
         ),
     ),
