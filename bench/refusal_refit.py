@@ -2,11 +2,13 @@
 
     .venv/bin/python bench/refusal_refit.py        # after bench/retrieval_quality.py
 
-``bench/refusal_thresholds.py`` chose the answerer's cosine threshold (0.855) on the tune split of the
-first two sets, whose unanswerable questions are mostly far from the corpus. The third set
-(``bench/questions_confirm_de.yaml``) adds near-topic unanswerable questions; its tune half joins the
-grid here and its test half the measurement. The grid and the objective are those of
-``bench/sentence_context.py``; every run goes through the evaluation core on the bench index.
+Refits the shipped answerer's refusal threshold on the tune split of the first three golden sets
+(measured 2026-11-25 with sentences judged alone, before they were judged after their section heading).
+``bench/refusal_thresholds.py`` had chosen it (0.855) on the tune split of the first two sets, whose
+unanswerable questions are mostly far from the corpus; ``bench/questions_confirm_de.yaml`` adds
+near-topic ones, its tune half to the grid, its test half to the measurement. The grid and the
+objective are those of ``bench/sentence_context.py``; every run goes through the evaluation core on
+the bench index.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ def main() -> int:
     tune = {threshold: figures("tune", threshold, ALL_SETS) for threshold in GRID}
     best = max(GRID, key=lambda t: (round(objective(tune[t]), 6), -abs(t - SHIPPED)))
     table = [HEADER]
-    table += [row("the sentence alone", t, "tune (three sets)", tune[t]) for t in GRID]
+    table += [row("shipped answerer", t, "tune (three sets)", tune[t]) for t in GRID]
     for threshold in sorted({SHIPPED, best}):
         table.append(
             row("the sentence alone", threshold, "test (three sets)", figures("test", threshold, ALL_SETS))

@@ -133,3 +133,12 @@ def test_generic_needle_is_a_warning_not_an_error(tmp_path: Path, corpus: Path) 
     assert report.warnings == [
         "q01: needle occurs 6 times in law.md, too generic: 'nach Maßgabe dieses Gesetzes'"
     ]
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason=f"shared corpus not present at {CORPUS}")
+def test_the_third_blind_set_is_valid_too() -> None:
+    report = checker.check_questions(REPO / "bench" / "questions_blind_de.yaml", CORPUS, min_questions=44)
+
+    assert report.errors == []
+    assert report.questions_per_file.total() == 44
+    assert set(report.questions_per_file) == CORPUS_FILES
