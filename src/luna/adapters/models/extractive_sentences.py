@@ -72,9 +72,10 @@ def chunk_sentences(chunk: ContextChunk, rank: int, stemmer: GermanStemmer) -> l
             )
             for row in rows
         ]
-    # A law's sentence rarely names its subject; its section heading does ("§ 41 Energielieferverträge
-    # mit Letztverbrauchern"). Judged with it, sentences rank and refuse better on three golden sets
-    # written apart from each other (bench/RESULTS.md, "What the answer's judge reads of a sentence").
+    # A law's sentence rarely names its subject; its section path does ("Teil 3 … > § 41
+    # Energielieferverträge mit Letztverbrauchern"). Judged after it, sentences rank and refuse better
+    # (bench/RESULTS.md, "What the answer's judge reads of a sentence"). The whole path is measured; a
+    # long one leaves less of a long sentence under the judge's 600 characters.
     heading = f"{chunk.section}: " if chunk.section else ""
     sentences = [
         Sentence(
