@@ -414,7 +414,9 @@ class Container:
             "extract": _DeferredHealth("extract", s.extract.kind, lambda: self.extractor),
             "embeddings": _DeferredHealth("embeddings", s.embeddings.kind, lambda: self.embedder),
             "index": _DeferredHealth(
-                "index", s.embeddings.kind, lambda: index_check(self.database, self.vectors, self.embedder, s)
+                "index",
+                s.embeddings.kind,
+                lambda: index_check(self.database, self.vectors, self.embedder, s.rag.collection),
             ),
             "chat": _DeferredHealth("chat", s.chat.kind, lambda: self.chat),
         }

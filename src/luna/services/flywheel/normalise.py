@@ -38,10 +38,6 @@ from luna.services.knowledge.retrieval import RetrievalService
 COLLECTION: Final = "flywheel_sessions"
 REPORT_KEY: Final = "reports/flywheel/vector_ingest_report.md"
 REPORTS_PREFIX: Final = "reports/flywheel/"
-#: A topic of unanswered questions whose best cosine similarity to any chunk stays under this is a
-#: knowledge gap (e5-small: a covering document scores 0.90-0.92, an off-topic one 0.79-0.82; the
-#: container passes ``Settings.dense_score_floor``, under which Luna does not answer from a chunk at all).
-DEFAULT_GAP_SCORE: Final = 0.86
 #: Unanswered questions a topic needs before it counts as a gap (one odd question is no gap).
 MIN_GAP_QUESTIONS: Final = 3
 _POINT_NAMESPACE: Final = uuid.UUID("6f0c3c52-6b1e-4a61-9a8e-4c3f1d8a2b77")
@@ -93,10 +89,12 @@ class SessionNormaliser:
         retrieval: RetrievalService,
         blobs: BlobStore,
         *,
-        gap_score: float = DEFAULT_GAP_SCORE,
+        gap_score: float,
         topic_threshold: float = DEFAULT_THRESHOLD,
         clock: Callable[[], datetime] = _utc_now,
     ) -> None:
+        """``gap_score``: the dense floor (``Settings.dense_score_floor``), under which Luna answers from no
+        chunk; e5-small puts a covering document at 0.90-0.92 and an off-topic one at 0.79-0.82."""
         self._database = database
         self._vectors = vectors
         self._embedder = embedder

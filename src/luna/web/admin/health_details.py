@@ -90,8 +90,7 @@ _PATTERNS: Final[tuple[tuple[re.Pattern[str], _Translate], ...]] = (
         lambda m: (
             f"Die Vektoren in {m[1]} stammen von einem anderen Suchmodell oder anderen Prompts als {m[2]} "
             f"(Kosinus {de_number(float(m[3]), 2)} bei {de_count(int(m[4]), 'Stichprobe', 'Stichproben')}, "
-            f"erwartet ≥ "
-            f"{de_number(float(m[5]), 2)}): {_REINDEX_DE}"
+            f"erwartet ≥ {de_number(float(m[5]), 2)}): {_REINDEX_DE}"
         ),
     ),
     (
