@@ -179,8 +179,12 @@ class JobService:
             )
             if not cancelled_while_queued:
                 uow.jobs.update(canonical, cancel_requested=True)
+            # Read back inside the transaction: the state the request left, not one a worker's
+            # later checkpoint may already have moved on to cancelled.
+            asked = uow.jobs.get(canonical)
             uow.commit()
-        return self.get(canonical)
+        assert asked is not None  # the row was read above and jobs are never deleted here
+        return asked
 
     # Worker side: each transition is one short transaction, so progress is visible at once.
 
