@@ -6,7 +6,8 @@ file makes a question unanswerable, and one that occurs all over the law turns u
 This script catches both before a benchmark run, so a bad number means bad retrieval, not a bad question.
 
 Usage: ``python bench/check_questions.py [--corpus DIR] [--questions FILE] [--min-questions N]``; exits 1
-on any error. Unanswerable entries (``answerable: false``) are skipped; a ``figure`` is allowed.
+on any error. A PDF is read through Luna's own extractor. Unanswerable entries (``answerable: false``)
+are skipped; a ``figure`` is allowed.
 """
 
 from __future__ import annotations
@@ -150,10 +151,19 @@ def check_questions(questions_path: Path, corpus: Path, min_questions: int = MIN
             continue
         path = matches[0]
         if path not in texts:
-            texts[path] = path.read_text(encoding="utf-8")
+            texts[path] = _file_text(path)
         for needle in question.needles:
             _check_needle(question, needle, texts[path], report)
     return report
+
+
+def _file_text(path: Path) -> str:
+    """A corpus file's text as Luna reads it: a PDF through Luna's own extractor, its blocks one per line."""
+    if path.suffix.lower() != ".pdf":
+        return path.read_text(encoding="utf-8")
+    from luna.adapters.extract.pdf import pdf_content  # only PDF questions need the project installed
+
+    return "\n".join(block.text for block in pdf_content(path.read_bytes()).blocks)
 
 
 def _print_report(report: CheckReport) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 CORPUS = REPO.parent / "shared" / "corpus"
@@ -142,3 +143,42 @@ def test_the_third_blind_set_is_valid_too() -> None:
     assert report.errors == []
     assert report.questions_per_file.total() == 44
     assert set(report.questions_per_file) == CORPUS_FILES
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason=f"shared corpus not present at {CORPUS}")
+def test_the_fifth_blind_set_is_valid_too() -> None:
+    report = checker.check_questions(REPO / "bench" / "questions_fresh_de.yaml", CORPUS, min_questions=43)
+
+    assert report.errors == []
+    assert report.questions_per_file.total() == 43
+    assert set(report.questions_per_file) == CORPUS_FILES
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason=f"shared corpus not present at {CORPUS}")
+def test_a_pdfs_needles_are_checked_against_the_text_luna_extracts_from_it(tmp_path: Path) -> None:
+    pdf = "kommunaler-energieplan-winterthur-2022.pdf"
+    questions = tmp_path / "q.yaml"
+    questions.write_text(
+        yaml.safe_dump(
+            [
+                {
+                    "id": "p01",
+                    "question": "Gibt es ein Zwischenziel?",
+                    "file": pdf,
+                    "needles": ["mit einem Zwischenziel von 1,0 Tonne bis 2033"],
+                },
+                {
+                    "id": "p02",
+                    "question": "Seit wann?",
+                    "file": pdf,
+                    "needles": ["Winterthur ist klimaneutral seit 1990"],
+                },
+            ]
+        ),
+        encoding="utf-8",
+    )
+
+    report = checker.check_questions(questions, CORPUS, min_questions=2)
+
+    assert report.errors == [f"p02: needle not found in {pdf}: 'Winterthur ist klimaneutral seit 1990'"]
+    assert report.needle_counts[("p01", "mit einem Zwischenziel von 1,0 Tonne bis 2033")] == 1
