@@ -10,6 +10,8 @@ from types import ModuleType
 import pytest
 import yaml
 
+from luna.services.evaluation.evaluation import read_golden_sets
+
 REPO = Path(__file__).resolve().parents[2]
 CORPUS = REPO.parent / "shared" / "corpus"
 QUESTIONS = REPO / "bench" / "questions_de.yaml"
@@ -176,3 +178,12 @@ def test_a_pdfs_needles_are_checked_against_the_text_luna_extracts_from_it(tmp_p
 
     assert report.errors == [f"p02: needle not found in {pdf}: 'Winterthur ist klimaneutral seit 1990'"]
     assert report.needle_counts[("p01", "mit einem Zwischenziel von 1,0 Tonne bis 2033")] == 1
+
+
+def test_the_teams_sets_can_be_run_together_as_the_evaluation_docs_show() -> None:
+    later = sorted((REPO / "bench").glob("questions_*_de.yaml"))
+    sets = [QUESTIONS, REPO / "bench" / "unanswerable_de.yaml", *later]
+
+    questions = read_golden_sets(sets)
+
+    assert len({q.question_id for q in questions}) == len(questions) > 290
