@@ -12,6 +12,7 @@ golden sets on the bench index, tune and test. Prints one Markdown row per varia
 Heizung ist kaputt. Wie viel Zeit habe ich?" → "Wie viel Zeit habe ich?"), and the better one counts.
 ``--symmetric``: sentences are embedded as e5 queries, like the question (``query: `` on both sides).
 ``--confirm [--third | --fifth]``: the variants chosen on tune, on a set written blind afterwards.
+``--cut [N …]``: the shipped judge reading the first N characters of "section: sentence" (600 shipped).
 ``--four-sets``: tune and test on the splits of all four golden sets instead of the first two.
 ``--before-after``: the sentence alone (0.855) against the shipped judge (section path, 0.86) on the test
 split of all four golden sets.
@@ -50,6 +51,8 @@ CONFIRM_SETS = [REPO / "bench" / "questions_confirm_de.yaml"]
 THIRD_SETS = [REPO / "bench" / "questions_blind_de.yaml"]
 #: A fifth set, written blind the same way to decide the section path's last part (``--confirm --fifth``).
 FRESH_SETS = [REPO / "bench" / "questions_fresh_de.yaml"]
+#: The sixth set, written blind while refusal rules were measured (``bench/figure_refusal.py``).
+SIXTH_SETS = [REPO / "bench" / "questions_sixth_de.yaml"]
 #: The thresholds the tune grid chose (first run of this script, 2026-11-25; the last heading's on the
 #: tune split of all four sets, ``--four-sets``).
 CHOSEN_ON_TUNE = {
@@ -235,7 +238,35 @@ def before_and_after() -> list[str]:
     return table
 
 
+def judged_cut(cuts: Sequence[int]) -> list[str]:
+    """The shipped judge with each cut on what it reads of a sentence (the heading counts), on the tune and
+    test split of five sets and on every question of the sixth."""
+    five = [*SETS, *CONFIRM_SETS, *THIRD_SETS, *FRESH_SETS]
+    table = [HEADER]
+    extractive.chunk_sentences = _patched(_with_section)  # type: ignore[assignment]
+    for cut in cuts:
+        extractive._MAX_JUDGED_CHARS = cut  # type: ignore[attr-defined]
+        for split, sets, label in (
+            ("tune", five, "tune (five sets)"),
+            ("test", five, "test (five sets)"),
+            ("all", SIXTH_SETS, "sixth set"),
+        ):
+            table.append(
+                row(
+                    f"section: sentence, first {cut} characters",
+                    SHIPPED,
+                    label,
+                    figures(split, SHIPPED, sets),
+                )
+            )
+            print(table[-1], flush=True)
+    return table
+
+
 def main(argv: Sequence[str]) -> int:
+    if "--cut" in argv:
+        print("\n".join(judged_cut([int(arg) for arg in argv if arg.isdigit()] or [600, 900])))
+        return 0
     if "--before-after" in argv:
         print("\n".join(before_and_after()))
         return 0

@@ -442,6 +442,27 @@ def test_meaning_finds_the_sentence_a_paraphrased_question_asks_for(prompts: Lun
     )
 
 
+def test_the_judge_reads_a_long_sentence_to_its_end_after_a_long_section_path(prompts: LunaPrompts) -> None:
+    """A law's section path runs to hundreds of characters; the judge reads it and the sentence after it
+    (about 780 characters here), so a sentence whose subject comes last is still heard."""
+    section = " > ".join(
+        f"Abschnitt {n} Allgemeine Vorschriften über Anlagen und Betrieb" for n in range(1, 7)
+    )
+    long_sentence = (
+        "Für Anlagen, die nach dem Inkrafttreten dieser Vorschrift erstmals in Betrieb genommen werden und "
+        "deren installierte Leistung die in der Anlage genannten Werte übersteigt, sowie für Anlagen, die "
+        "nach einer wesentlichen Änderung wieder in Betrieb gehen, gilt im Übrigen das Folgende: das "
+        "Netzentgelt für Haushalte beträgt 8,12 ct/kWh."
+    )
+    chunk = ContextChunk(chunk_id="long", title="Preisblatt", section=section, text=long_sentence)
+    assert 600 < len(f"{section}: {long_sentence}") < 900
+    model = ExtractiveChatModel(prompts, meaning=_MeaningByTopic())
+
+    answer = model.answer(build_rag_messages(prompts, "Was verlangt der Netzbetreiber?", [chunk]))
+
+    assert "8,12 ct/kWh [chunk long]" in answer.split("\n\n")[0]
+
+
 def test_without_meaning_or_words_in_common_luna_refuses(prompts: LunaPrompts) -> None:
     model = ExtractiveChatModel(prompts, meaning=_MeaningByTopic())
 

@@ -74,8 +74,8 @@ def chunk_sentences(chunk: ContextChunk, rank: int, stemmer: GermanStemmer) -> l
         ]
     # A law's sentence rarely names its subject; its section path does ("Teil 3 … > § 41
     # Energielieferverträge mit Letztverbrauchern"). Judged after it, sentences rank and refuse better
-    # (bench/RESULTS.md, "What the answer's judge reads of a sentence"). The whole path is measured; a
-    # long one leaves less of a long sentence under the judge's 600 characters.
+    # (bench/RESULTS.md, "What the answer's judge reads of a sentence"). The whole path beat its last part
+    # on a blind set; the judge reads 900 characters, so a long path leaves room for the sentence.
     heading = f"{chunk.section}: " if chunk.section else ""
     sentences = [
         Sentence(
