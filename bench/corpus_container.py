@@ -15,6 +15,19 @@ from luna.settings import load_settings
 
 REPO = Path(__file__).resolve().parents[1]
 WORK = REPO / "bench" / "out" / "retrieval"
+#: The team's first five golden sets (tune / test split by question id) and the sixth, written blind to
+#: judge what was chosen on the five (``docs/evaluation.md``).
+FIVE_GOLDEN_SETS = [
+    REPO / "bench" / name
+    for name in (
+        "questions_de.yaml",
+        "unanswerable_de.yaml",
+        "questions_confirm_de.yaml",
+        "questions_blind_de.yaml",
+        "questions_fresh_de.yaml",
+    )
+]
+SIXTH_GOLDEN_SET = [REPO / "bench" / "questions_sixth_de.yaml"]
 
 
 def corpus_container(data_dir: Path = WORK, overrides: Mapping[str, str] | None = None) -> Container:

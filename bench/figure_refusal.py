@@ -23,24 +23,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from corpus_container import FIVE_GOLDEN_SETS as FIVE_SETS
 from corpus_container import REPO, corpus_container
+from corpus_container import SIXTH_GOLDEN_SET as SIXTH_SET
 
 from luna.domain.answer_tables import FIGURE_QUESTION, FIGURE_WITH_UNIT
 from luna.domain.evaluation import first_paragraph
 from luna.services.evaluation.evaluation import read_golden_sets
 from luna.services.knowledge.answering import AnswerService
-
-FIVE_SETS = [
-    REPO / "bench" / name
-    for name in (
-        "questions_de.yaml",
-        "unanswerable_de.yaml",
-        "questions_confirm_de.yaml",
-        "questions_blind_de.yaml",
-        "questions_fresh_de.yaml",
-    )
-]
-SIXTH_SET = [REPO / "bench" / "questions_sixth_de.yaml"]
 
 #: A question for an amount of money: a price, a fee, a payment, a subsidy.
 MONEY_QUESTION = re.compile(

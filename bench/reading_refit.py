@@ -22,23 +22,14 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from corpus_container import FIVE_GOLDEN_SETS as FIVE_SETS
 from corpus_container import REPO, corpus_container
+from corpus_container import SIXTH_GOLDEN_SET as SIXTH_SET
 
 import luna.adapters.models.extractive as extractive
 from luna.adapters.models.extractive_ranking import MeaningWeights
 from luna.services.evaluation.evaluation import read_golden_sets
 
-FIVE_SETS = [
-    REPO / "bench" / name
-    for name in (
-        "questions_de.yaml",
-        "unanswerable_de.yaml",
-        "questions_confirm_de.yaml",
-        "questions_blind_de.yaml",
-        "questions_fresh_de.yaml",
-    )
-]
-SIXTH_SET = [REPO / "bench" / "questions_sixth_de.yaml"]
 SHIPPED = MeaningWeights()
 WORDS = (0.0, 0.05, SHIPPED.reading_words, 0.15, 0.25)
 PLACES = (0.0, SHIPPED.reading_place, 0.035, 0.06)
