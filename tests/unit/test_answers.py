@@ -444,7 +444,7 @@ def test_meaning_finds_the_sentence_a_paraphrased_question_asks_for(prompts: Lun
 
 def test_the_judge_reads_a_long_sentence_to_its_end_after_a_long_section_path(prompts: LunaPrompts) -> None:
     """A law's section path runs to hundreds of characters; the judge reads it and the sentence after it
-    (about 780 characters here), so a sentence whose subject comes last is still heard."""
+    (about 710 characters here), so a sentence whose subject comes last is still heard."""
     section = " > ".join(
         f"Abschnitt {n} Allgemeine Vorschriften über Anlagen und Betrieb" for n in range(1, 7)
     )

@@ -62,8 +62,8 @@ _NOUN_SHARE = 0.75
 #: Sentences in the answer's first paragraph (fitted with the weights below: 0.43 vs 0.24 with one).
 _LEAD_SENTENCES = 2
 #: At most this many sentences are embedded per answer, each cut to this length (latency bound). The
-#: judge reads a sentence after its whole section path (median 129 characters), so 600 cut 607 of the law
-#: corpus's 14,234 sentences; 900 states two more tune answers and changes no held-out one
+#: judge reads a sentence after its whole section path (median 129 characters), so 600 cut 607 of the bench
+#: corpus's 14,234 sentences (table rows aside); 900 states two more tune answers and changes no held-out one
 #: (``bench/sentence_context.py --cut``).
 _MAX_JUDGED_SENTENCES = 120
 _MAX_JUDGED_CHARS = 900

@@ -177,8 +177,11 @@ class JobService:
                 status=JobStatus.CANCELLED,
                 finished_at=_now(),
             )
-            if not cancelled_while_queued:
-                uow.jobs.update(canonical, cancel_requested=True)
+            # The same for a running one: a job that finished in between cannot be cancelled any more.
+            if not cancelled_while_queued and not uow.jobs.transition(
+                canonical, JobStatus.RUNNING, cancel_requested=True
+            ):
+                raise Conflict(f"job {job_id!r} has already finished")
             # Read back inside the transaction: the state the request left, not one a worker's
             # later checkpoint may already have moved on to cancelled.
             asked = uow.jobs.get(canonical)
