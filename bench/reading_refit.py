@@ -17,36 +17,18 @@ from __future__ import annotations
 
 import itertools
 import sys
-from collections.abc import Sequence
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 from corpus_container import FIVE_GOLDEN_SETS as FIVE_SETS
-from corpus_container import REPO, corpus_container
 from corpus_container import SIXTH_GOLDEN_SET as SIXTH_SET
+from sentence_context import figures_with
 
-import luna.adapters.models.extractive as extractive
 from luna.adapters.models.extractive_ranking import MeaningWeights
-from luna.services.evaluation.evaluation import read_golden_sets
 
 SHIPPED = MeaningWeights()
 WORDS = (0.0, 0.05, SHIPPED.reading_words, 0.15, 0.25)
 PLACES = (0.0, SHIPPED.reading_place, 0.035, 0.06)
-
-
-def figures(weights: MeaningWeights, split: str, sets: Sequence[Path]) -> Any:
-    extractive.MeaningWeights = lambda: weights  # type: ignore[misc,assignment]
-    container = corpus_container()
-    try:
-        return container.services.evaluation.run(
-            read_golden_sets(sets),
-            split=split,
-            name=f"reading-{split}",
-            documents_dir=REPO.parent / "shared" / "corpus",
-        ).figures
-    finally:
-        container.close()
 
 
 def row(label: str, split: str, f: Any) -> str:
@@ -64,15 +46,15 @@ def main() -> int:
     tune = {}
     for words, place in itertools.product(WORDS, PLACES):
         weights = replace(SHIPPED, reading_words=words, reading_place=place)
-        tune[(words, place)] = figures(weights, "tune", FIVE_SETS)
+        tune[(words, place)] = figures_with(weights, "tune", FIVE_SETS)
         print(row(f"words {words}, place {place}", "tune (five sets)", tune[(words, place)]), flush=True)
     shipped = (SHIPPED.reading_words, SHIPPED.reading_place)
     best = max(tune, key=lambda k: (tune[k].answer_holds_needle, tune[k].first_citation_hit, k == shipped))
     for key in dict.fromkeys([shipped, best]):
         weights = replace(SHIPPED, reading_words=key[0], reading_place=key[1])
         label = f"words {key[0]}, place {key[1]}" + (" (shipped)" if key == shipped else " (chosen on tune)")
-        print(row(label, "test (five sets)", figures(weights, "test", FIVE_SETS)), flush=True)
-        print(row(label, "sixth set", figures(weights, "all", SIXTH_SET)), flush=True)
+        print(row(label, "test (five sets)", figures_with(weights, "test", FIVE_SETS)), flush=True)
+        print(row(label, "sixth set", figures_with(weights, "all", SIXTH_SET)), flush=True)
     return 0
 
 

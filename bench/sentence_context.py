@@ -179,13 +179,18 @@ def _cosines_symmetric(self: Any, question: str, sentences: Sequence[Sentence]) 
 
 def figures(split: str, min_meaning: float, sets: Sequence[Path] = SETS) -> Any:
     """One evaluation run with the answerer's refusal threshold at ``min_meaning``."""
-    extractive.MeaningWeights = lambda: MeaningWeights(min_meaning=min_meaning)  # type: ignore[misc,assignment]
+    return figures_with(MeaningWeights(min_meaning=min_meaning), split, sets)
+
+
+def figures_with(weights: MeaningWeights, split: str, sets: Sequence[Path]) -> Any:
+    """One evaluation run of ``sets``' ``split`` with the extractive answerer built on ``weights``."""
+    extractive.MeaningWeights = lambda: weights  # type: ignore[misc,assignment]
     container = corpus_container()
     try:
         run = container.services.evaluation.run(
             read_golden_sets(sets),
             split=split,
-            name=f"context-{split}",
+            name=f"weights-{split}",
             documents_dir=REPO.parent / "shared" / "corpus",
         )
     finally:
