@@ -1,4 +1,5 @@
-"""One middleware around every HTTP request: trace id, admin key, body limit, metrics, access log.
+"""One middleware around every HTTP request: trace id, admin key, body limit, text no database can
+store (:mod:`luna.api.text_guard`), metrics, access log.
 
 It sits inside Starlette's own error middleware and outside the exception handlers, so it sees the
 final status of every response, can stamp ``X-Trace-Id`` on all of them, and, as the last resort,
@@ -25,6 +26,7 @@ from luna.api.deadline import RequestDeadlines, within
 from luna.api.errors import http_error_response, internal_error_response, luna_error_response
 from luna.api.prometheus import HttpMetrics
 from luna.api.route_templates import RouteTemplates
+from luna.api.text_guard import check_json_text, check_target, is_json
 from luna.api.tracing import TRACE_HEADER, accept_or_generate, bind_trace_id, unbind_trace_id
 from luna.domain.errors import LunaError
 
@@ -102,6 +104,28 @@ class BodyLimit:
         return limited_receive
 
 
+async def _checked_json(scope: Scope, receive: Receive) -> Receive:
+    """A JSON body (or one without a content type, which FastAPI reads as JSON) read whole and
+    refused when its strings hold text no database stores; the app then reads it from memory. It is
+    checked before the app runs, so the 400 can name the field (FastAPI would turn any error raised
+    while it reads a body into a 400 without the reason)."""
+    content_type = Headers(scope=scope).get("content-type", "")
+    if scope["method"] in ("GET", "HEAD", "OPTIONS") or (content_type and not is_json(content_type)):
+        return receive
+    messages: list[Message] = []
+    while True:
+        message = await receive()
+        messages.append(message)
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            break
+    check_json_text(b"".join(m.get("body", b"") for m in messages if m["type"] == "http.request"))
+
+    async def replay() -> Message:
+        return messages.pop(0) if messages else await receive()
+
+    return replay
+
+
 class RequestMiddleware:
     def __init__(
         self,
@@ -141,10 +165,12 @@ class RequestMiddleware:
             try:
                 if is_admin_path(scope):
                     _check_admin_key(scope)
+                check_target(scope["path"], scope.get("query_string", b""))
                 deadline = self.deadlines.for_path(_route_path(scope))
 
                 async def call() -> None:
-                    await self.app(scope, self.body_limit.wrap(scope, receive), send_with_trace)
+                    body = await _checked_json(scope, self.body_limit.wrap(scope, receive))
+                    await self.app(scope, body, send_with_trace)
 
                 if deadline is None:
                     await call()

@@ -63,17 +63,6 @@ class _Draft:
     meta: dict[str, Any] = field(default_factory=dict)
 
 
-def storable_text(value: str, name: str) -> str:
-    """``value`` unless the database cannot store it: NUL characters and lone surrogates are refused."""
-    if "\x00" in value:
-        raise InvalidInput(f"{name} must not contain NUL characters", details={"field": name})
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise InvalidInput(f"{name} is not valid Unicode text", details={"field": name}) from None
-    return value
-
-
 def canonical_uuid(value: object, name: str) -> str:
     """The canonical text of the UUID ``value``; anything else is a caller's mistake (400)."""
     if isinstance(value, str):

@@ -22,8 +22,9 @@ from luna.domain.errors import InvalidInput, NotFound
 from luna.domain.events import Event, EventType, Label, RagFeedback
 from luna.domain.items import ItemChunk
 from luna.domain.privacy import redact_text
+from luna.domain.storable import storable_text
 from luna.ports.sql import Database
-from luna.services.learning.events import canonical_uuid, storable_text, utc_now
+from luna.services.learning.events import canonical_uuid, utc_now
 
 MAX_QUESTION_CHARS: Final = 2000
 MAX_ANSWER_CHARS: Final = 20_000
