@@ -31,6 +31,8 @@ FILTERABLE_CHUNK_FIELDS = frozenset(
         "chunk_idx",
     }
 )
+#: The filterable fields that hold integers; the others hold text (``tags`` a list of texts).
+INTEGER_CHUNK_FIELDS = frozenset({"version", "page", "chunk_idx"})
 
 
 class ItemStatus(StrEnum):

@@ -28,6 +28,7 @@ from luna.ports.sql import Database
 from luna.ports.vectors import VectorIndex
 from luna.services.knowledge.indexing import ChunkIndexer
 from luna.services.knowledge.ingest_rules import processed_blob_prefix, raw_blob_prefix
+from luna.services.knowledge.retrieval import validate_filters
 
 logger = logging.getLogger(__name__)
 
@@ -177,10 +178,16 @@ class KnowledgeMaintenance:
         return self._reindex_all(state, progress)
 
     def check_scope(self, item_ids: Sequence[str], where: Mapping[str, Any]) -> None:
-        """Refuse a reindex request before it is queued: unknown filter keys (400) or items (404)."""
-        unknown_keys = sorted(set(where) - _ITEM_FILTER_KEYS)
+        """Refuse a reindex request before it is queued: unknown filter keys or values of the wrong type
+        (400, as a search would) or unknown items (404)."""
+        if not isinstance(where, Mapping) or not isinstance(item_ids, list | tuple):
+            raise InvalidInput("Reindex takes item_ids as a list and where as an object.")
+        unknown_keys = sorted(str(key)[:70] for key in set(where) - _ITEM_FILTER_KEYS)
         if unknown_keys:
             raise InvalidInput(f"Reindex filters on {sorted(_ITEM_FILTER_KEYS)}; unknown: {unknown_keys}.")
+        validate_filters(where)
+        if not all(isinstance(item_id, str) for item_id in item_ids):
+            raise InvalidInput("item_ids must be a list of item ids (texts).")
         with self._database.unit_of_work(read_only=True) as uow:
             missing = [item_id for item_id in item_ids if uow.items.get(item_id) is None]
         if missing:

@@ -22,7 +22,7 @@ from typing import Any, Literal, Protocol
 
 from luna.domain.errors import InvalidInput
 from luna.domain.fusion import rrf, ties_to, weighted_score_fusion
-from luna.domain.items import FILTERABLE_CHUNK_FIELDS, Item, ItemStatus
+from luna.domain.items import FILTERABLE_CHUNK_FIELDS, INTEGER_CHUNK_FIELDS, Item, ItemStatus
 from luna.domain.learning.boost import Boosted, boost_strength, break_ties, fusion_scale, rerank
 from luna.domain.scores import ScoreTarget
 from luna.ports.sql import Database, UnitOfWork
@@ -35,6 +35,8 @@ FusionMethod = Literal["rrf", "weighted"]
 MAX_QUESTION_CHARS = 2000
 MAX_TOP_K = 50
 _MAX_FILTER_VALUES = 100
+_MAX_FILTER_TEXT = 2000
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +124,11 @@ class LearnedBoosts:
 
 
 def validate_filters(filters: Mapping[str, Any] | None) -> PayloadFilter:
-    """Seed ``filters``: payload key → value or list of values (any of them); tags match by membership."""
+    """Seed ``filters``: payload key → value or list of values (any of them); tags match by membership.
+
+    Each value must have its field's type (an integer the 64 bits of the stores hold, or a text): a
+    float, a boolean or a list of mixed types would match nothing, or fail inside the vector store.
+    """
     if not filters:
         return {}
     if not isinstance(filters, Mapping):
@@ -136,13 +142,22 @@ def validate_filters(filters: Mapping[str, Any] | None) -> PayloadFilter:
         if not values or len(values) > _MAX_FILTER_VALUES:
             raise InvalidInput(f"Filter {key!r} needs 1 to {_MAX_FILTER_VALUES} values.")
         for single in values:
-            scalar = isinstance(single, str | int | float | bool) and not (
-                isinstance(single, float) and not math.isfinite(single)
-            )
-            if not scalar:
-                raise InvalidInput(f"Filter {key!r}: values must be strings, numbers or booleans.")
+            _check_filter_value(key, single)
         checked[key] = list(values) if isinstance(value, list) else value
     return checked
+
+
+def _check_filter_value(key: str, value: Any) -> None:
+    if key in INTEGER_CHUNK_FIELDS:
+        if isinstance(value, bool) or not isinstance(value, int) or not _INT64_MIN <= value <= _INT64_MAX:
+            raise InvalidInput(
+                f"Filter {key!r}: values must be whole numbers (64-bit); got {str(value)[:40]!r}."
+            )
+    elif not isinstance(value, str) or len(value) > _MAX_FILTER_TEXT:
+        raise InvalidInput(
+            f"Filter {key!r}: values must be texts of at most {_MAX_FILTER_TEXT} characters; "
+            f"got {str(value)[:40]!r}."
+        )
 
 
 class RetrievalService:
