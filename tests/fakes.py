@@ -222,6 +222,15 @@ class FakeItemRepository:
                 value = list(value or [])
             setattr(item, key, value)
 
+    def advance_version(self, item_id: str, from_version: int, **fields: Any) -> bool:
+        item = self._items.get(item_id)
+        if item is None:
+            raise NotFound(f"item {item_id!r} not found")
+        if item.version != from_version:
+            return False
+        self.update(item_id, **fields, version=from_version + 1)
+        return True
+
     def delete(self, item_id: str) -> bool:
         if self._items.pop(item_id, None) is None:
             return False

@@ -351,6 +351,24 @@ def test_update_sets_fields_and_moves_updated_at(database: Database) -> None:
     assert stored.updated_at > T0
 
 
+def test_a_version_advances_only_from_the_version_it_was_made_from(database: Database) -> None:
+    item = make_item(sha256="a1" * 32)
+    add_items(database, item)
+
+    with database.unit_of_work() as uow:
+        first = uow.items.advance_version(item.item_id, 1, sha256="b2" * 32, title="Zweite")
+        second = uow.items.advance_version(item.item_id, 1, sha256="c3" * 32, title="Auch zweite")
+        uow.commit()
+
+    with database.unit_of_work() as uow:
+        stored = uow.items.get(item.item_id)
+        with pytest.raises(NotFound):
+            uow.items.advance_version(new_id(), 1, title="x")
+    assert (first, second) == (True, False)
+    assert stored is not None
+    assert (stored.version, stored.sha256, stored.title) == (2, "b2" * 32, "Zweite")
+
+
 def test_counts_by_status_names_every_status(database: Database) -> None:
     add_items(
         database, make_item(status=ItemStatus.INDEXED), make_item(status=ItemStatus.INDEXED), make_item()

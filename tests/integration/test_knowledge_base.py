@@ -12,7 +12,7 @@ import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from pathlib import Path, PurePath
 
 import pytest
 
@@ -156,6 +156,41 @@ def test_a_new_version_archives_the_old_chunks_and_only_the_new_text_is_found(co
         ).citations
         assert hits and all(not c.payload["text"].count("jeweiligen Stunde") for c in hits)
     assert container.vectors.count(container.services.knowledge.collections.active()) == len(current)
+
+
+def test_of_two_new_versions_made_from_the_same_one_the_later_is_refused_and_changes_nothing(
+    container: Container,
+) -> None:
+    """Two uploads of a new version at once: before, both were told "version 2", one was lost and the
+    stored file of v2 was the other's. Now the one that commits second is a 409 and leaves no trace."""
+    kb = container.services.knowledge
+    item_id = ingest(container, TARIFF)
+    first = TARIFF.replace("jeweiligen Stunde", "jeweiligen Viertelstunde")
+    second = TARIFF.replace("jeweiligen Stunde", "jeweiligen Minute")
+    raced: list[int] = []
+
+    def progress(fraction: float, message: str) -> None:
+        # While the first upload embeds, the second is made and stored completely.
+        if "eingebettet" in message and not raced:
+            raced.append(
+                kb.ingest.replace(item_id, IngestRequest(data=second.encode(), filename="b.md")).version
+            )
+
+    with pytest.raises(Conflict, match="another new version"):
+        kb.ingest.replace(item_id, IngestRequest(data=first.encode(), filename="a.md"), progress)
+
+    assert raced == [2]
+    with container.database.unit_of_work(read_only=True) as uow:
+        item = uow.items.get(item_id)
+        current = uow.chunks.list_for_item(item_id)
+    assert item is not None and item.version == 2
+    assert item.sha256 == hashlib.sha256(second.encode()).hexdigest()
+    assert all("Viertelstunde" not in c.text for c in current) and any("Minute" in c.text for c in current)
+    raw = [key for key in container.blobs.list("docs/raw/") if key.startswith(f"docs/raw/{item_id}/")]
+    assert sorted(PurePath(key).stem for key in raw) == ["v1", "v2"]
+    stored_v2 = next(key for key in raw if PurePath(key).stem == "v2")
+    assert container.blobs.get(stored_v2) == second.encode()
+    assert container.vectors.count(kb.collections.active()) == len(current)
 
 
 def test_deleting_an_item_removes_chunks_points_and_blobs(container: Container) -> None:

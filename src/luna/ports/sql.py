@@ -115,6 +115,16 @@ class ItemRepository(Protocol):
         """
         ...
 
+    def advance_version(self, item_id: str, from_version: int, **fields: Any) -> bool:
+        """Make the item version ``from_version + 1`` with ``fields``, only if it is still at
+        ``from_version``; False when another writer advanced it first.
+
+        Atomic compare-and-set: of two new versions made from the same one, one wins and the other is
+        refused, instead of both being told they became the next version. The row stays locked until
+        the unit of work ends, so the winner can store the version's files before it commits.
+        """
+        ...
+
     def delete(self, item_id: str) -> bool:
         """Remove the item and, by cascade, its chunks; False when there was no such item."""
         ...

@@ -92,12 +92,21 @@ class SqlItemRepository:
         The content hash is checked first: on PostgreSQL a unique violation would abort the whole
         transaction, not just this statement.
         """
+        if not self._update(item_id, None, fields):
+            raise NotFound(f"item {item_id!r} not found")
+
+    def advance_version(self, item_id: str, from_version: int, **fields: Any) -> bool:
+        if self.get(item_id) is None:
+            raise NotFound(f"item {item_id!r} not found")
+        return self._update(item_id, from_version, {**fields, "version": from_version + 1})
+
+    def _update(self, item_id: str, from_version: int | None, fields: dict[str, Any]) -> bool:
         unknown = set(fields) - UPDATABLE_FIELDS
         if unknown:
             raise ValueError(f"unknown item fields {sorted(unknown)}; known: {sorted(UPDATABLE_FIELDS)}")
         key = parse_uuid(item_id)
         if key is None:
-            raise NotFound(f"item {item_id!r} not found")
+            return False
         if "status" in fields:
             fields["status"] = ItemStatus(fields["status"]).value
         if "tags" in fields:
@@ -106,9 +115,11 @@ class SqlItemRepository:
             holder = self.get_by_sha256(fields["sha256"])
             if holder is not None and holder.item_id != str(key):
                 raise Conflict(f"sha256 {fields['sha256']!r} already belongs to item {holder.item_id}")
-        statement = sa.update(items).where(items.c.item_id == key).values(**fields).returning(items.c.item_id)
-        if self._connection().execute(statement).first() is None:
-            raise NotFound(f"item {item_id!r} not found")
+        statement = sa.update(items).where(items.c.item_id == key)
+        if from_version is not None:
+            statement = statement.where(items.c.version == from_version)
+        returning = statement.values(**fields).returning(items.c.item_id)
+        return self._connection().execute(returning).first() is not None
 
     def delete(self, item_id: str) -> bool:
         """The foreign key's ON DELETE CASCADE removes the chunks (and labels) in the same statement."""

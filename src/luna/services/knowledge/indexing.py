@@ -20,9 +20,11 @@ import hashlib
 import logging
 import re
 import threading
+import uuid
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from luna.domain.chunking import Chunk
 from luna.domain.errors import Unavailable
 from luna.domain.items import Item, ItemChunk
 from luna.ports.embeddings import Embedder
@@ -59,6 +61,32 @@ def chunk_payload(item: Item, chunk: ItemChunk) -> dict[str, Any]:
         "page": chunk.metadata.get("page"),
         "chunk_idx": chunk.chunk_idx,
     }
+
+
+def item_chunks(item: Item, chunks: Sequence[Chunk]) -> list[ItemChunk]:
+    """The rows of ``item``'s current version for the chunker's ``chunks``, each with a new id that
+    its vector point shares."""
+    rows = [
+        ItemChunk(
+            chunk_id=str(uuid.uuid4()),
+            item_id=item.item_id,
+            chunk_idx=chunk.index,
+            text=chunk.text,
+            metadata={
+                "section": chunk.section,
+                "page": chunk.page,
+                "kind": chunk.kind,
+                "tokens": chunk.tokens,
+                "version": item.version,
+                "text_sha256": text_sha256(chunk.text),
+                "archived": False,
+            },
+        )
+        for chunk in chunks
+    ]
+    for row in rows:
+        row.qdrant_id = row.chunk_id
+    return rows
 
 
 def indexed_text(item: Item, chunk: ItemChunk) -> str:

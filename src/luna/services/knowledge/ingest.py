@@ -37,11 +37,12 @@ from luna.domain.documents import ExtractedDocument
 from luna.domain.errors import Conflict, InvalidInput, NotFound, TooLarge, Unprocessable
 from luna.domain.items import Item, ItemChunk, ItemStatus
 from luna.domain.media_types import FILE_EXTENSIONS, detect_media_type
+from luna.domain.storable import storable_text
 from luna.ports.blobs import BlobStore
 from luna.ports.extract import Extractor
 from luna.ports.fetch import Fetcher
 from luna.ports.sql import Database
-from luna.services.knowledge.indexing import ChunkIndexer, text_sha256
+from luna.services.knowledge.indexing import ChunkIndexer, item_chunks
 from luna.services.knowledge.ingest_rules import (
     KINDS,
     SOURCES,
@@ -177,7 +178,9 @@ class IngestService:
                 raise
             uow.commit()
         try:
-            chunks = self._store_and_embed(item, request, prepared, progress)
+            self._store_files(item, request, prepared)
+            chunks = item_chunks(item, prepared.chunks)
+            self._embed(item, chunks, progress)
             with self._database.unit_of_work() as uow:
                 uow.chunks.add_many(chunks)
                 uow.items.update(item.item_id, status=ItemStatus.INDEXED)
@@ -259,24 +262,28 @@ class IngestService:
             tags=prepared.tags or current.tags,
             url=request.url or current.url,
         )
-        chunks: list[ItemChunk] = []
+        chunks = item_chunks(updated, prepared.chunks)
+        stored = False
         try:
-            chunks = self._store_and_embed(updated, request, prepared, progress)
+            self._embed(updated, chunks, progress)
             with self._database.unit_of_work() as uow:
+                # Compare-and-set: of two uploads made from the same version, one becomes the next
+                # and the other is refused; the row stays locked, so only the winner writes v{n} files.
+                fields = {"sha256": prepared.sha256, "title": updated.title, "tags": updated.tags}
+                if not uow.items.advance_version(item_id, current.version, **fields, url=updated.url):
+                    raise Conflict(
+                        f"Item {item_id} got another new version while this upload was processed; "
+                        "this upload changed nothing. Send it again to make it the next version.",
+                        details={"item_id": item_id},
+                    )
                 old = [chunk.chunk_id for chunk in uow.chunks.list_for_item(item_id)]
                 archived = uow.chunks.archive_for_item(item_id)
                 uow.chunks.add_many(chunks)
-                uow.items.update(
-                    item_id,
-                    version=version,
-                    sha256=prepared.sha256,
-                    title=updated.title,
-                    tags=updated.tags,
-                    url=updated.url,
-                )
+                stored = True
+                self._store_files(updated, request, prepared)
                 uow.commit()
         except BaseException:
-            self._discard_version(updated, chunks)
+            self._discard_version(updated, chunks, files=stored)
             raise
         try:
             self._indexer.remove_vectors(old)
@@ -331,7 +338,9 @@ class IngestService:
             )
         choice("kind", request.kind, KINDS)
         choice("source", request.source, SOURCES)
-        tags = clean_tags(request.tags)
+        tags = [storable_text(tag, "tags") for tag in clean_tags(request.tags)]
+        if request.title is not None:
+            storable_text(request.title, "title")
         if request.title is not None and len(request.title) > MAX_TITLE_CHARS:
             raise InvalidInput(f"The title may have at most {MAX_TITLE_CHARS} characters.")
         sha256 = hashlib.sha256(request.data).hexdigest()
@@ -343,9 +352,8 @@ class IngestService:
             raise Unprocessable("No text found in the document (OCR is not available).")
         return _Prepared(sha256, media_type, document, chunks, _title(request, document), tags)
 
-    def _store_and_embed(
-        self, item: Item, request: IngestRequest, prepared: _Prepared, progress: Progress
-    ) -> list[ItemChunk]:
+    def _store_files(self, item: Item, request: IngestRequest, prepared: _Prepared) -> None:
+        """The uploaded file and its extracted text, as ``v<version>`` of the item's blobs."""
         extension = FILE_EXTENSIONS.get(prepared.media_type, ".bin")
         self._blobs.put(
             f"{raw_blob_prefix(item.item_id)}v{item.version}{extension}",
@@ -357,26 +365,8 @@ class IngestService:
             _processed_json(prepared.document),
             "application/json",
         )
-        chunks = [
-            ItemChunk(
-                chunk_id=str(uuid.uuid4()),
-                item_id=item.item_id,
-                chunk_idx=chunk.index,
-                text=chunk.text,
-                metadata={
-                    "section": chunk.section,
-                    "page": chunk.page,
-                    "kind": chunk.kind,
-                    "tokens": chunk.tokens,
-                    "version": item.version,
-                    "text_sha256": text_sha256(chunk.text),
-                    "archived": False,
-                },
-            )
-            for chunk in prepared.chunks
-        ]
-        for chunk in chunks:
-            chunk.qdrant_id = chunk.chunk_id
+
+    def _embed(self, item: Item, chunks: Sequence[ItemChunk], progress: Progress) -> None:
         total = len(chunks)
 
         def embedded(done: int, missing: int) -> None:
@@ -386,7 +376,6 @@ class IngestService:
             )
 
         self._indexer.write_vectors(item, chunks, embedded)
-        return chunks
 
     def _discard(self, item_id: str) -> None:
         """Undo a failed first version: points, rows and blobs. Best effort; verify --fix finishes it."""
@@ -398,13 +387,15 @@ class IngestService:
         ]
         self._run_cleanup(item_id, steps)
 
-    def _discard_version(self, item: Item, chunks: Sequence[ItemChunk]) -> None:
-        """Undo a failed new version: its points and blobs; the previous version stays as it was."""
+    def _discard_version(self, item: Item, chunks: Sequence[ItemChunk], *, files: bool) -> None:
+        """Undo a failed new version: its points, and its blobs when this attempt wrote them (a version
+        another upload won keeps its files); the previous version stays as it was."""
         suffix = f"v{item.version}"
         steps: list[tuple[str, Callable[[], object]]] = [
-            ("vectors", lambda: self._indexer.remove_vectors([c.chunk_id for c in chunks])),
-            ("blobs", lambda: self._delete_version_blobs(item.item_id, suffix)),
+            ("vectors", lambda: self._indexer.remove_vectors([c.chunk_id for c in chunks]))
         ]
+        if files:
+            steps.append(("blobs", lambda: self._delete_version_blobs(item.item_id, suffix)))
         self._run_cleanup(item.item_id, steps)
 
     def _delete_version_blobs(self, item_id: str, suffix: str) -> None:
