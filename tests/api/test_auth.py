@@ -129,6 +129,28 @@ async def test_guessing_the_key_is_slowed_down_even_for_the_right_key(
     assert int(right_after.headers["Retry-After"]) >= 1
 
 
+@pytest.mark.parametrize("path", ["/metrics", "/v1/embeddings"])
+async def test_a_customer_token_on_a_machine_endpoint_is_403_and_locks_nobody_out(
+    client: httpx.AsyncClient, admin: dict[str, str], path: str
+) -> None:
+    customer = bearer(token(valid_claims(str(uuid.uuid4()))))
+    expired = bearer(token({"sub": str(uuid.uuid4()), "exp": int(time.time()) - 3600}))
+    refused = [
+        await client.request(
+            "GET" if path == "/metrics" else "POST",
+            path,
+            headers=headers,
+            json=None if path == "/metrics" else {"input": "Strom", "model": "luna"},
+        )
+        for headers in [customer] * 5 + [expired] * 2
+    ]
+    right_after = await client.get("/api/v1/admin/jobs", headers=admin)
+
+    assert [response.status_code for response in refused] == [403] * 7
+    assert "customer" in refused[0].json()["message"]
+    assert right_after.status_code == 200
+
+
 MALFORMED = {"Content-Type": "application/json"}
 
 

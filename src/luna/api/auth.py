@@ -74,6 +74,33 @@ def check_admin_key(key: str | None, request: Request) -> None:
     container.admin_key_throttle.succeeded(client)
 
 
+def check_admin_key_or_bearer(
+    key: str | None, bearer: HTTPAuthorizationCredentials | None, request: Request
+) -> None:
+    """The admin key, as ``X-Admin-Key`` or as the bearer token machine clients send (OpenAI SDKs,
+    Prometheus). A token Luna signed for a customer is refused as such (403) and not counted as a
+    guessed key: five calls of a logged-in customer would otherwise lock the operator's address out
+    of every admin route (behind a reverse proxy, that address is everyone's)."""
+    if key is None and bearer is not None and _signed_by_luna(bearer.credentials, request):
+        raise Forbidden(f"A customer's token does not open this endpoint; it needs the {ADMIN_KEY_HEADER}.")
+    check_admin_key(key or (bearer.credentials if bearer else None), request)
+
+
+def _signed_by_luna(token: str, request: Request) -> bool:
+    """Whether ``token`` is a JWT with Luna's signature (expired or not): a customer, not a guess."""
+    auth = get_container(request).settings.auth
+    secret = auth.jwt_secret
+    if secret is None or token.count(".") != 2:
+        return False
+    try:
+        jwt.decode(
+            token, secret.get_secret_value(), algorithms=[auth.jwt_algorithm], options={"verify_exp": False}
+        )
+    except jwt.PyJWTError:
+        return False
+    return True
+
+
 def require_admin(request: Request, key: Annotated[str | None, Depends(_admin_key)]) -> None:
     """Admin routes: the key again, as a dependency, so the OpenAPI schema shows it on each route."""
     check_admin_key(key, request)
@@ -89,7 +116,7 @@ def require_scraper(
     The usage gauges (items, users, ingest failures) are operator facts; Prometheus' scrape config
     passes the key with ``authorization: {credentials_file: …}`` (see deploy/prometheus.yml).
     """
-    check_admin_key(key or (bearer.credentials if bearer else None), request)
+    check_admin_key_or_bearer(key, bearer, request)
 
 
 def _user_id_from(value: str, source: str) -> str:

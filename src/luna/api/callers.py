@@ -13,7 +13,13 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
-from luna.api.auth import ADMIN_KEY_HEADER, DEV_USER_HEADER, check_admin_key, current_user
+from luna.api.auth import (
+    ADMIN_KEY_HEADER,
+    DEV_USER_HEADER,
+    check_admin_key,
+    check_admin_key_or_bearer,
+    current_user,
+)
 from luna.api.deps import get_container
 from luna.api.errors import Forbidden
 from luna.container import Container
@@ -55,7 +61,7 @@ def admin_key_caller(
 ) -> Caller:
     """The operator by the admin key, sent as ``X-Admin-Key`` or as an OpenAI client's Bearer API key:
     for machine endpoints that OpenAI clients call (``/v1/embeddings``), which send only the latter."""
-    check_admin_key(admin_key or (bearer.credentials if bearer else None), request)
+    check_admin_key_or_bearer(admin_key, bearer, request)
     return Caller(key="admin")
 
 
