@@ -221,6 +221,69 @@ async def test_bad_input_is_refused_and_stores_nothing(
     assert _stored_rows(app) == []
 
 
+def _with_time(field: str, value: str) -> dict[str, Any]:
+    session = copy.deepcopy(SESSION)
+    if field == "asked_at":
+        session["turns"][0]["asked_at"] = value
+    else:
+        session[field] = value
+    return session
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "problem"),
+    [
+        # Both parse, but neither has a UTC time (the database's conversion raised OverflowError).
+        ("asked_at", "0001-01-01T00:00:00+23:59", "is out of range"),
+        ("asked_at", "9999-12-31T23:59:59-23:59", "is out of range"),
+        ("started_at", "0001-01-01T00:00:00+23:59", "is out of range"),
+        # The rule /events applies to ts: from 2000 on, not in the future.
+        ("asked_at", "0001-01-01T00:00:00Z", "lies before 2000-01-01"),
+        ("asked_at", "1999-12-31T23:59:59Z", "lies before 2000-01-01"),
+        ("asked_at", "9999-12-31T23:59:59Z", "lies in the future"),
+        ("started_at", "9999-12-31T00:00:00+00:00", "lies in the future"),
+    ],
+)
+async def test_times_out_of_range_are_a_400_naming_the_field_and_store_nothing(
+    app: FastAPI, client: httpx.AsyncClient, admin: dict[str, str], field: str, value: str, problem: str
+) -> None:
+    headers = {"X-Service-Key": await _account(client, admin, "sessions:write")}
+    session = _with_time(field, value)
+
+    single = await client.post("/api/v1/hooks/session", headers=headers, json=session)
+    batch = await client.post(
+        "/api/v1/hooks/sessions", headers=headers, json={"sessions": [SESSION, session]}
+    )
+
+    for response in (single, batch):
+        assert response.status_code == 400, response.text
+        body = response.json()
+        assert body["status"] == "error" and body["data"]["code"] == "invalid_input"
+        [error] = body["data"]["details"]["errors"]
+        assert error["field"].endswith(field) and problem in error["problem"]
+    assert _stored_rows(app) == []
+
+
+async def test_times_with_any_offset_within_range_are_stored_as_sent(
+    app: FastAPI, client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    headers = {"X-Service-Key": await _account(client, admin, "sessions:write")}
+    session = _with_time("asked_at", "2026-11-23T23:14:05-14:00")
+    session["started_at"] = "2000-01-01T00:00:00Z"
+
+    response = await client.post("/api/v1/hooks/session", headers=headers, json=session)
+
+    assert response.status_code == 200, response.text
+    assert response.json()["data"]["outcome"] == "stored"
+    reader = {"X-Service-Key": await _account(client, admin, "sessions:read-raw", name="data-team")}
+    read = await client.get(
+        "/api/v1/flywheel/sessions/n8n/n8n-0001", headers=reader, params={"reason": "Zeiten"}
+    )
+    stored = read.json()["data"]
+    assert stored["turns"][0]["asked_at"] == "2026-11-23T23:14:05-14:00"
+    assert stored["started_at"] == "2000-01-01T00:00:00Z"
+
+
 async def test_a_batch_is_stored_in_one_go(
     app: FastAPI, client: httpx.AsyncClient, admin: dict[str, str]
 ) -> None:

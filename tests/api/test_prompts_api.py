@@ -101,6 +101,35 @@ async def test_an_invalid_text_is_400_with_every_problem_and_nothing_is_kept(
     assert len((await data(await client.get(BASE, headers=admin)))["versions"]) == 1
 
 
+#: Nine levels of nine aliases: 9**9 strings from a few hundred bytes ("billion laughs").
+LAUGHS = 'l0: &l0 "lol"\n' + "".join(f"l{n}: &l{n} [{', '.join([f'*l{n - 1}'] * 9)}]\n" for n in range(1, 10))
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (LAUGHS, "line 1: malformed YAML: found &l0: anchors (&name) and aliases (*name) are not allowed"),
+        (PACKAGED + LAUGHS, "aliases (*name) are not allowed"),
+        ("a: " + "[" * 5000 + "]" * 5000, "line 1: malformed YAML: nested deeper than 32 levels"),
+        ("a: " + "{b: " * 5000 + "}" * 5000, "nested deeper than 32 levels"),
+    ],
+)
+async def test_yaml_aliases_and_deep_nesting_are_a_400_naming_the_line_and_nothing_is_kept(
+    client: httpx.AsyncClient, admin: dict[str, str], text: str, message: str
+) -> None:
+    response = await client.post(BASE, json={"text": text}, headers=admin)
+
+    assert response.status_code == 400, response.text
+    body = response.json()
+    assert body["status"] == "error" and body["data"]["code"] == "invalid_input"
+    assert message in body["message"]
+    assert [p["kind"] for p in body["data"]["details"]["problems"]] == ["yaml"]
+    listed = await data(await client.get(BASE, headers=admin))
+    assert (listed["active"], [v["version"] for v in listed["versions"]]) == (0, [0])
+    saved = await data(await client.post(BASE, json={"text": EDITED}, headers=admin), 201)
+    assert (saved["version"], saved["active"]) == (1, True)
+
+
 async def test_the_same_text_twice_is_a_conflict(client: httpx.AsyncClient, admin: dict[str, str]) -> None:
     unchanged = await client.post(BASE, json={"text": PACKAGED}, headers=admin)
 

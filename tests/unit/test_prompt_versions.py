@@ -4,6 +4,7 @@ follow-up questions taken off an answer whichever version worded them."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import pytest
 
@@ -131,6 +132,37 @@ def test_braces_in_a_text_luna_does_not_fill_in_are_plain_text() -> None:
     text = PACKAGED.replace('context_heading: "Kontext:"', 'context_heading: "Kontext {ohne Platzhalter}:"')
 
     assert check_prompts(text).context_heading == "Kontext {ohne Platzhalter}:"
+
+
+#: "Billion laughs": nine levels of nine aliases each stand for 9**9 strings.
+LAUGHS = 'l0: &l0 "lol"\n' + "".join(f"l{n}: &l{n} [{', '.join([f'*l{n - 1}'] * 9)}]\n" for n in range(1, 10))
+
+
+@pytest.mark.parametrize(
+    ("change", "line_start", "detail"),
+    [
+        (lambda text: text + LAUGHS, "l0:", "found &l0: anchors (&name) and aliases (*name) are not allowed"),
+        (
+            lambda text: text.replace('context_heading: "Kontext:"', "context_heading: *kontext"),
+            "  context_heading:",
+            "found *kontext: anchors (&name) and aliases (*name) are not allowed",
+        ),
+        (
+            lambda text: text + "tief: " + "[" * 5000 + "]" * 5000 + "\n",
+            "tief:",
+            "nested deeper than 32 levels",
+        ),
+    ],
+)
+def test_aliases_and_deep_nesting_are_refused_at_their_line_before_any_check_walks_the_text(
+    change: Callable[[str], str], line_start: str, detail: str
+) -> None:
+    text = change(PACKAGED)
+
+    assert problems(text) == [(line_of(text, line_start), None, ProblemKind.YAML)]
+    with pytest.raises(InvalidPrompts) as raised:
+        check_prompts(text)
+    assert raised.value.problems[0].detail == detail
 
 
 def test_a_text_too_long_is_refused_before_it_is_read() -> None:

@@ -4,11 +4,18 @@ Pipelines (``config/pipelines/*.yaml``) and later the fine-tuning template are e
 such as ``energy.yaml, line 14 (steps[2].method): Input should be 'zscore', 'iqr' or
 'isolation_forest'`` lets the operator fix the file without guessing. YAML nodes know their lines, so
 each pydantic error location is walked down the composed node tree to the nearest node it names.
+
+YAML a caller may hand Luna (prompt versions through the admin API, golden sets named in a job or
+fetched from a URL) and these files are read by :func:`parse_yaml`, which refuses anchors, aliases and
+deep nesting. Aliases let a few hundred bytes stand for a graph of billions of nodes ("billion
+laughs"): any walk over the tree then runs for minutes and blocks a worker thread. Deep nesting
+(``[[[[…]]]]``) makes PyYAML's recursive composer raise :class:`RecursionError`. Luna's files need
+neither, so both are refused with the line they are on before anything walks the tree.
 """
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar, cast
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -16,6 +23,67 @@ from pydantic import BaseModel, ValidationError
 from luna.domain.errors import InvalidInput
 
 M = TypeVar("M", bound=BaseModel)
+
+#: Deepest nesting of mappings and lists accepted; Luna's own files nest fewer than ten levels.
+MAX_YAML_DEPTH: Final = 32
+
+
+class RefusedYaml(yaml.MarkedYAMLError):
+    """Well-formed YAML that Luna does not read: an anchor or alias, or nesting deeper than allowed.
+
+    A :class:`yaml.YAMLError` with ``problem`` and ``problem_mark``, so every caller reports it with
+    its line like a syntax error.
+    """
+
+
+class _PlainLoader(yaml.SafeLoader):
+    """The safe loader, refusing each anchor or alias and each collection nested too deep as it is
+    composed, so the refusal comes before anything is built from the rest of the text."""
+
+    def __init__(self, text: str, max_depth: int) -> None:
+        super().__init__(text)
+        self._max_depth = max_depth
+        self._depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        event = self.peek_event()  # type: ignore[no-untyped-call]  # untyped in types-PyYAML
+        # The pure-Python loader makes yaml.Mark only (the stubs also allow libyaml's).
+        mark = cast("yaml.Mark | None", event.start_mark)
+        if isinstance(event, yaml.NodeEvent) and event.anchor is not None:
+            found = f"*{event.anchor}" if isinstance(event, yaml.AliasEvent) else f"&{event.anchor}"
+            raise RefusedYaml(
+                problem=f"found {found}: anchors (&name) and aliases (*name) are not allowed",
+                problem_mark=mark,
+            )
+        if not isinstance(event, yaml.CollectionStartEvent):
+            return super().compose_node(parent, index)
+        if self._depth >= self._max_depth:
+            raise RefusedYaml(problem=f"nested deeper than {self._max_depth} levels", problem_mark=mark)
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+def parse_yaml(text: str, max_depth: int = MAX_YAML_DEPTH) -> tuple[yaml.Node | None, Any]:
+    """The node tree (lines for messages) and the data of the single YAML document ``text``, parsed
+    once by the safe loader; anchors, aliases and deeper nesting raise :class:`RefusedYaml`, any
+    other fault a :class:`yaml.YAMLError`. None and None for an empty text."""
+    loader = _PlainLoader(text, max_depth)
+    try:
+        node = loader.get_single_node()
+        data = None if node is None else loader.construct_document(node)
+    except RecursionError:  # the depth limit prevents it; kept so no deep text ever becomes a 500
+        raise RefusedYaml(problem="nested too deeply") from None
+    finally:
+        loader.dispose()
+    return node, data
+
+
+def load_yaml(text: str, max_depth: int = MAX_YAML_DEPTH) -> Any:
+    """The data of ``text`` by the rules of :func:`parse_yaml`, for readers that need no lines."""
+    return parse_yaml(text, max_depth)[1]
 
 
 class ConfigFileError(InvalidInput):
@@ -29,8 +97,7 @@ class ConfigFileError(InvalidInput):
 def load_config_file(text: str, source: str, model: type[M]) -> M:
     """Parse ``text`` (the file's content; ``source`` names it in messages) into ``model``."""
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node, data = parse_yaml(text)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = mark.line + 1 if mark is not None else 1

@@ -6,7 +6,9 @@ versions 1, 2, … in SQL, one of them (or none: the packaged file) active. An e
 the rules the packaged file obeys (:meth:`~luna.domain.answers.LunaPrompts.from_mapping`) and more: it
 must be well-formed YAML without repeated keys, every text Luna needs must be there and not empty, and a
 text Luna fills in must keep its placeholders and use no others (``{title}`` in a text that is given no
-title would break every answer using it). Each problem names its line and key.
+title would break every answer using it). Each problem names its line and key. The text comes from the
+admin API, so anchors, aliases and deep nesting are refused before any check walks it
+(:func:`~luna.domain.config_file.parse_yaml`).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from typing import Any, Final
 import yaml
 
 from luna.domain.answers import PROMPT_TEXTS_ADDED_LATER, ExtractiveTexts, LunaPrompts, NoContextTexts
+from luna.domain.config_file import parse_yaml
 from luna.domain.errors import InvalidInput
 
 #: The packaged prompt file's version number.
@@ -150,8 +153,9 @@ def check_prompts(text: str) -> LunaPrompts:
     if len(text) > MAX_PROMPT_CHARS:
         raise InvalidPrompts([PromptProblem(1, None, ProblemKind.TOO_LONG, str(MAX_PROMPT_CHARS))])
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        # No anchors, aliases or deep nesting (parse_yaml refuses them): the node tree is a tree, and
+        # each walk below is linear in the text.
+        root, data = parse_yaml(text)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = mark.line + 1 if mark is not None else 1

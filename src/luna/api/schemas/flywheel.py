@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StrictBool
 
 from luna.domain.flywheel.accounts import Scope, ServiceAccount
 from luna.domain.flywheel.sessions import IncomingSession, SessionTurn, StoredSession
 from luna.services.flywheel.sessions import IngestResult
+from luna.services.learning.events import EARLIEST_TS, FUTURE_TOLERANCE
 
 #: Hard limits of the schema; ``flywheel.max_turns`` / ``max_text_chars`` may set lower ones.
 MAX_TURNS = 10_000
@@ -17,6 +18,32 @@ MAX_TEXT = 200_000
 MAX_BATCH = 10_000
 _ID = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9._:@/-]+$")]
 _CHUNK_ID = Annotated[str, Field(min_length=1, max_length=80)]
+
+
+def _observed(moment: datetime) -> datetime:
+    """A time the sender saw happen obeys the rule ``/events`` applies to ``ts`` (its constants): from
+    2000 on, ahead of the clock by no more than clocks drift. Year 1 or 9999 with an offset parses but
+    has no UTC (the database column's conversion raised ``OverflowError``: a 500), and nothing a user
+    asked Luna lies before 2000 or ahead; refused here, either is a 400 naming the field, before
+    anything is stored. The value is kept as sent: a resend must hash the same."""
+    try:
+        utc = moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("is out of range") from None
+    if utc < EARLIEST_TS:
+        raise ValueError(f"lies before {EARLIEST_TS.date().isoformat()}")
+    now = datetime.now(UTC)
+    if utc > now + FUTURE_TOLERANCE:
+        raise ValueError(f"lies in the future (after {now.isoformat(timespec='seconds')})")
+    return moment
+
+
+#: An aware time between 2000-01-01 and a few minutes from now, as ``/events`` accepts for ``ts``.
+ObservedTime = Annotated[AwareDatetime, AfterValidator(_observed)]
+_RANGE = (
+    f"from {EARLIEST_TS.date().isoformat()} on and at most "
+    f"{FUTURE_TOLERANCE.total_seconds() / 60:g} minutes ahead of Luna's clock"
+)
 
 _SESSION_EXAMPLE: dict[str, Any] = {
     "session_id": "n8n-2026-11-23-0042",
@@ -43,7 +70,9 @@ class TurnIn(BaseModel):
 
     question: str = Field(min_length=1, max_length=MAX_TEXT)
     answer: str = Field(max_length=MAX_TEXT)
-    asked_at: AwareDatetime = Field(description="When the question was asked (ISO 8601 with offset)")
+    asked_at: ObservedTime = Field(
+        description=f"When the question was asked (ISO 8601 with offset), {_RANGE}"
+    )
     cited_chunk_ids: list[_CHUNK_ID] = Field(default_factory=list, max_length=50)
     rating: Literal[-1, 1] | None = Field(default=None, description="1 useful, -1 not useful, null unrated")
     note: str | None = Field(
@@ -88,7 +117,9 @@ class SessionIn(BaseModel):
     source: _ID = Field(
         default="webhook", max_length=40, description="Where the session comes from (n8n, chat …)"
     )
-    started_at: AwareDatetime | None = None
+    started_at: ObservedTime | None = Field(
+        default=None, description=f"When the session began (ISO 8601 with offset), {_RANGE}"
+    )
     turns: list[TurnIn] = Field(min_length=1, max_length=MAX_TURNS)
 
     def to_domain(self) -> IncomingSession:

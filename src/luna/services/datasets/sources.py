@@ -22,6 +22,7 @@ import numpy as np
 import polars as pl
 import yaml
 
+from luna.domain.config_file import load_yaml
 from luna.domain.datasets.pipeline import FileSource, LunaSource, Pipeline, Source, SyntheticSource
 from luna.domain.datasets.records import RecordType
 from luna.domain.errors import InvalidInput, TooLarge
@@ -201,9 +202,10 @@ def _excel(data: bytes, name: str, source_name: str, sheet: str | None) -> pl.Da
 
 def _golden(data: bytes, name: str, source_name: str) -> pl.DataFrame:
     """A golden set (``luna eval``'s YAML) as Q/A pairs: the needles, the passages a right answer
-    stands on, are the reference answer; unanswerable questions have none and are left out."""
+    stands on, are the reference answer; unanswerable questions have none and are left out. The file may
+    come from a URL, so anchors, aliases and deep nesting are refused (:func:`load_yaml`)."""
     try:
-        questions = parse_golden_set(yaml.safe_load(_decode(data)), name)
+        questions = parse_golden_set(load_yaml(_decode(data)), name)
     except yaml.YAMLError as error:
         raise InvalidInput(f"source {source_name!r}: {name} is no YAML: {error}") from error
     rows = [

@@ -24,6 +24,7 @@ from typing import Any
 
 import yaml
 
+from luna.domain.config_file import load_yaml
 from luna.domain.errors import InvalidInput, NotFound
 from luna.domain.evaluation import (
     GoldenQuestion,
@@ -50,11 +51,14 @@ CHUNK_MARKER = re.compile(r"\[chunk ([^\]\s]+)\]")
 
 
 def read_golden_sets(paths: Sequence[Path]) -> list[GoldenQuestion]:
-    """The questions of one or more golden-set YAML files; ids must be unique across them."""
+    """The questions of one or more golden-set YAML files; ids must be unique across them.
+
+    The paths come from a job's parameters (``POST /admin/jobs``), so the files are read without
+    anchors, aliases or deep nesting (:func:`~luna.domain.config_file.load_yaml`)."""
     questions: list[GoldenQuestion] = []
     for path in paths:
         try:
-            entries = yaml.safe_load(path.read_text(encoding="utf-8"))
+            entries = load_yaml(path.read_text(encoding="utf-8"))
         except OSError as error:
             raise InvalidInput(f"{path}: cannot read the golden set ({error.strerror}).") from None
         except yaml.YAMLError as error:
