@@ -1,0 +1,76 @@
+"""Which row of a price table leads an answer: the one the question names, else the table's first.
+
+e5 gives the rows of one table near-equal cosines for a question that names none of their labels
+("Wie hoch sind die Netzentgelte 2026 pro Kilowattstunde?": 0.002–0.013 apart on the demo price sheet),
+so a business customers' row used to lead a household's answer by chance.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import pytest
+
+from luna.adapters.models.extractive import ExtractiveChatModel
+from luna.domain.answers import ContextChunk, LunaPrompts, build_rag_messages, load_luna_prompts
+
+SHEET = ContextChunk(
+    "t1",
+    "| Kundengruppe | Grundpreis (€/a) | Arbeitspreis (ct/kWh) |\n"
+    "| --- | --- | --- |\n"
+    "| Haushalt ohne Leistungsmessung (SLP) | 60,00 | 8,12 |\n"
+    "| Gewerbe ohne Leistungsmessung (SLP) | 85,00 | 7,64 |\n"
+    "| Leistungsmessung ab 2.500 h/a | 0,00 | 2,71 |",
+    title="Netzentgelte 2026",
+    section="Preisblatt Niederspannung",
+)
+
+
+@pytest.fixture(scope="module")
+def prompts() -> LunaPrompts:
+    return load_luna_prompts()
+
+
+class _RowCosines:
+    """A stand-in embedding model whose question-row cosines are set per row label."""
+
+    def __init__(self, cosines: dict[str, float]) -> None:
+        self._cosines = cosines
+
+    def embed_query(self, text: str) -> list[float]:
+        return [1.0, 0.0]
+
+    def embed_passages(self, texts: Sequence[str]) -> list[list[float]]:
+        return [self._vector(text) for text in texts]
+
+    def _vector(self, text: str) -> list[float]:
+        cosine = next((c for label, c in self._cosines.items() if label in text), 0.5)
+        return [cosine, math.sqrt(1 - cosine * cosine)]
+
+
+def _lead(prompts: LunaPrompts, question: str, cosines: dict[str, float]) -> str:
+    model = ExtractiveChatModel(prompts, meaning=_RowCosines(cosines))
+    answer = model.answer(build_rag_messages(prompts, question, [SHEET]))
+    return answer.split("\n\n")[0].splitlines()[0]
+
+
+def test_rows_the_model_cannot_tell_apart_lead_in_the_tables_order(prompts: LunaPrompts) -> None:
+    lead = _lead(
+        prompts,
+        "Wie hoch sind die Netzentgelte 2026 pro Kilowattstunde?",
+        {"Leistungsmessung ab": 0.905, "Haushalt": 0.899, "Gewerbe": 0.895},
+    )
+
+    assert lead.startswith("Kurz gesagt: Haushalt ohne Leistungsmessung (SLP): Grundpreis (€/a) 60,00")
+    assert lead.index("Haushalt") < lead.index("Gewerbe")
+
+
+def test_the_row_the_question_names_leads(prompts: LunaPrompts) -> None:
+    lead = _lead(
+        prompts,
+        "Was zahlt ein Betrieb mit Leistungsmessung pro Kilowattstunde?",
+        {"Leistungsmessung ab": 0.95, "Haushalt": 0.85, "Gewerbe": 0.86},
+    )
+
+    assert lead.startswith("Kurz gesagt: Leistungsmessung ab 2.500 h/a: Grundpreis (€/a) 0,00")
