@@ -427,6 +427,36 @@ def test_pdf_columns_are_read_one_after_the_other_with_hyphenation_undone(local:
     ]
 
 
+def _report_with_folios() -> bytes:
+    """Two pages whose top margin holds the page number beside the chapter's name, as brochures set it
+    (a different name on each page, so it does not repeat), and a numbered figure caption in the body."""
+    pdf = FPDF()
+    pdf.core_fonts_encoding = "windows-1252"
+    pdf.set_auto_page_break(False)
+    for folio, body in (
+        ("3 | KLIMAZIEL 2040", "1 | Der Wärmebedarf wird zu 68 % aus fossilen Energieträgern gedeckt."),
+        ("ENERGIE- UND KLIMAKONZEPT | 4", "Die Stadtverwaltung wird bis 2035 klimaneutral."),
+    ):
+        pdf.add_page()
+        pdf.set_font("Helvetica", size=8)
+        pdf.set_xy(15, 8)
+        pdf.cell(0, 5, folio)
+        pdf.set_font("Helvetica", size=10)
+        pdf.set_xy(15, 60)
+        pdf.multi_cell(170, 5, body)
+    return bytes(pdf.output())
+
+
+def test_pdf_folios_are_dropped_and_numbered_captions_kept(local: LocalExtractor) -> None:
+    doc = local.extract(_report_with_folios(), "application/pdf", "energieplan.pdf")
+
+    assert "KLIMAZIEL" not in doc.text and "KLIMAKONZEPT" not in doc.text
+    assert [b.text for b in doc.blocks if b.kind is BlockKind.PARAGRAPH] == [
+        "1 | Der Wärmebedarf wird zu 68 % aus fossilen Energieträgern gedeckt.",
+        "Die Stadtverwaltung wird bis 2035 klimaneutral.",
+    ]
+
+
 def test_docx_lists_become_one_paragraph_with_a_line_per_item(local: LocalExtractor) -> None:
     doc = local.extract(DOCX_SAMPLE, media_types.DOCX, "waermepumpe-im-einfamilienhaus.docx")
     [tips] = [block for block in doc.blocks if block.text.startswith("- ")]

@@ -35,6 +35,9 @@ _MAX_HEADING_CHARS = 150
 _MARGIN_SHARE = 0.08  # top and bottom share of the page where running headers and footers live
 _MAX_LETTERLESS_CHARS = 20  # a box of digits and signs this short is an axis tick or a page number
 _PAGE_NUMBER = re.compile(r"^(seite|page)?\s*[-–]?\s*\d+(\s*(von|/|of)\s*\d+)?\s*[-–]?$", re.IGNORECASE)
+#: A folio: the page number beside the chapter's name ("3 | KLIMAZIEL 2040", "GRUNDLAGEN … | 6"), which
+#: changes with the chapter and so does not repeat.
+_FOLIO = re.compile(r"^(\d{1,4}\s*[|│]\s*[^|│]{1,80}|[^|│]{1,80}[|│]\s*\d{1,4})$")
 _PDF_DATE = re.compile(r"^D:(\d{4})(\d{2})?(\d{2})?(\d{2})?(\d{2})?(\d{2})?")
 _DATE_DEFAULTS = ("0000", "01", "01", "00", "00", "00")
 _METADATA_KEYS = {
@@ -137,7 +140,7 @@ def _read_page(page: Any, number: int) -> tuple[list[list[_Line]], list[_Table]]
 
 def _running_lines(boxes: list[list[_Line]], page_heights: dict[int, float]) -> set[_Line]:
     """Running header and footer lines: in the page margins and repeated (digits aside) on several pages,
-    or a bare page number."""
+    a bare page number, or a page number beside its chapter's name."""
 
     def in_margin(line: _Line) -> bool:
         height = page_heights[line.page]
@@ -149,7 +152,11 @@ def _running_lines(boxes: list[list[_Line]], page_heights: dict[int, float]) -> 
     margin_lines = [line for box in boxes for line in box if in_margin(line)]
     counts = Counter(shape for _, shape in {(line.page, shape(line)) for line in margin_lines})
     repeating = {shape for shape, count in counts.items() if count > 1}
-    return {line for line in margin_lines if shape(line) in repeating or _PAGE_NUMBER.match(line.text)}
+    return {
+        line
+        for line in margin_lines
+        if shape(line) in repeating or _PAGE_NUMBER.match(line.text) or _FOLIO.match(line.text)
+    }
 
 
 def _runs(box: list[_Line]) -> list[list[_Line]]:
