@@ -18,7 +18,7 @@ from luna.web.mount import mount_dashboards
 from luna.workers.knowledge import queue_demo_ingest
 from luna.workers.registry import PARAM_CHECKS
 from luna.workers.runner import start_in_process, stop_in_process
-from luna.workers.simulation import queue_demo_backfill
+from luna.workers.simulation import queue_demo_backfill, start_demo_live
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
@@ -114,6 +114,12 @@ def _queue_demos(container: Container) -> None:
             f"  demo:       no meter readings yet; simulating the last {days} days as job {history.job_id}",
             err=True,
         )
+        live = start_demo_live(container)
+        if live is not None:
+            typer.echo(
+                f"  demo:       the live simulation goes on as job {live.job_id} (stop it in /admin)",
+                err=True,
+            )
 
 
 def _warm_up(container: Container) -> None:

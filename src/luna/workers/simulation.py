@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from luna.container import Container
-from luna.domain.errors import InvalidInput
+from luna.domain.errors import Conflict, InvalidInput
 from luna.domain.jobs import Job
 from luna.services.energy.simulation import parse_instant
 from luna.workers.registry import JobResult, register
@@ -92,3 +92,16 @@ def queue_demo_backfill(container: Container) -> Job | None:
     return container.services.simulation_control.queue_demo_backfill(
         settings.demo_backfill_days, settings.meters, settings.seed, "luna-serve"
     )
+
+
+def start_demo_live(container: Container) -> Job | None:
+    """With the demo's history, the live simulation too (``luna serve``'s first start): without it the
+    readings and prices end at the moment Luna first started, so the dashboards go stale within minutes
+    and the cheapest windows of today and tomorrow never show. None while one is queued or running.
+    It runs until an operator stops it (dashboard or ``POST /sim/run``); a restart re-queues it like
+    any job a stopped worker left running."""
+    settings = container.settings.sim
+    try:
+        return container.services.simulation_control.start(settings.meters, settings.seed, "luna-serve")
+    except Conflict:
+        return None
