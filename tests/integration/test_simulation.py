@@ -28,7 +28,7 @@ from luna.services.energy.simulation_live import LiveTotals
 from luna.settings import Settings
 from luna.workers.registry import load_jobs
 from luna.workers.runner import start_in_process
-from luna.workers.simulation import queue_demo_backfill
+from luna.workers.simulation import queue_demo_backfill, start_demo_live
 from tests.contracts.sql_support import BACKENDS
 from tests.integration.support import container_on, wait_for_job
 
@@ -366,7 +366,7 @@ def test_a_backfill_job_with_a_bad_range_fails_with_the_reason(
     assert store.count_meters() == 0
 
 
-def test_the_demo_backfill_is_queued_once_and_only_while_there_are_no_readings(
+def test_the_demo_backfill_and_live_simulation_are_queued_once_while_there_are_no_readings(
     make_settings: Callable[..., Settings],
 ) -> None:
     container = build_container(
@@ -380,7 +380,11 @@ def test_the_demo_backfill_is_queued_once_and_only_while_there_are_no_readings(
         queued = queue_demo_backfill(container)
         while_queued = queue_demo_backfill(container)
         assert queued is not None and while_queued is None
+        live = start_demo_live(container)
+        assert live is not None and (live.name, live.params) == ("sim.live", {"meters": 3, "seed": 42})
+        assert start_demo_live(container) is None  # one live simulation at a time
         jobs.cancel(queued.job_id)
+        jobs.cancel(live.job_id)
         service(container, now=datetime(2024, 3, 5, tzinfo=UTC)).backfill(
             MONDAY, MONDAY + timedelta(hours=1), meters=3, seed=42
         )
