@@ -123,3 +123,17 @@ def test_a_wrong_token_is_refused_and_the_admin_key_works(served: str) -> None:
 def test_a_conversation_without_a_user_question_is_a_400(served: str) -> None:
     with pytest.raises(openai.BadRequestError):
         client(served).chat.completions.create(model="luna", messages=[{"role": "system", "content": "x"}])
+
+
+def test_a_question_longer_than_rag_ask_allows_is_a_400_and_a_long_history_is_fine(served: str) -> None:
+    with pytest.raises(openai.BadRequestError, match="at most 2000 characters"):
+        client(served).chat.completions.create(
+            model="luna", messages=[{"role": "user", "content": "Strom " * 400}]
+        )
+    long_history = [
+        {"role": "user", "content": "Was kostet Strom? " * 200},
+        {"role": "assistant", "content": "Das steht im Preisblatt. " * 200},
+        {"role": "user", "content": "Wann lohnt sich ein dynamischer Stromtarif?"},
+    ]
+    answered = client(served).chat.completions.create(model="luna", messages=long_history)
+    assert answered.choices[0].message.content

@@ -47,7 +47,7 @@ from luna.container import Container
 from luna.domain.answers import Exchange
 from luna.domain.errors import InvalidInput
 from luna.services.knowledge.answering import Answer, AnswerEvent, AnswerService
-from luna.services.knowledge.retrieval import Citation
+from luna.services.knowledge.retrieval import MAX_QUESTION_CHARS, Citation
 
 router = APIRouter(prefix="/v1", tags=["openai-compatible"])
 _STARTED = int(time.time())
@@ -129,17 +129,25 @@ def _encoded(vector: list[float], encoding: str) -> list[float] | str:
 def _conversation(body: ChatCompletionRequest) -> tuple[list[Exchange], str]:
     """The question (the last user message) and the exchanges before it, each user message with the
     assistant's reply that follows it: as in Luna's own conversations, they give a follow-up ("Und für
-    Gewerbe?") its topic and tell the model what it has already said."""
+    Gewerbe?") its topic and tell the model what it has already said. The question is bounded as on
+    ``/rag/ask`` (a longer one is a 400, not silently cut); earlier messages are only context and are
+    cut to that length."""
     exchanges: list[Exchange] = []
+    question = ""
     for message in body.messages:
-        text = message.text().strip()[:2000]
+        text = message.text().strip()
         if message.role == "user":
-            exchanges.append(Exchange(text, ""))
+            question = text
+            exchanges.append(Exchange(text[:MAX_QUESTION_CHARS], ""))
         elif message.role == "assistant" and exchanges:
-            exchanges[-1] = Exchange(exchanges[-1].question, text)
-    if not exchanges or not exchanges[-1].question:
+            exchanges[-1] = Exchange(exchanges[-1].question, text[:MAX_QUESTION_CHARS])
+    if not exchanges or not question:
         raise InvalidInput("The conversation needs a user message with text: that is the question.")
-    return exchanges[:-1], exchanges[-1].question
+    if len(question) > MAX_QUESTION_CHARS:
+        raise InvalidInput(
+            f"The last user message is the question; it may have at most {MAX_QUESTION_CHARS} characters."
+        )
+    return exchanges[:-1], question
 
 
 def _final(events: Iterator[AnswerEvent]) -> Answer:
