@@ -85,3 +85,40 @@ def test_long_work_gets_the_long_deadline_and_pages_none() -> None:
     assert deadlines.for_path("/api/v1/admin/items") == 30
     assert deadlines.for_path("/v1/chat/completions") == 30
     assert deadlines.for_path("/admin/jobs") is None  # a dashboard page
+
+
+async def test_a_body_shorter_than_its_content_length_is_a_408_not_a_503(slow_app: FastAPI) -> None:
+    """The client owes bytes when the deadline passes: its delay, not Luna's (a raw ASGI call, since an
+    HTTP client library always sends what it announces)."""
+    sent: list[dict[str, object]] = []
+    parts = [{"type": "http.request", "body": b'{"question": "Was ko', "more_body": True}]
+
+    async def receive() -> dict[str, object]:
+        if parts:
+            return parts.pop(0)
+        await asyncio.sleep(30)  # the rest of the body never comes
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/api/v1/rag/ask",
+        "raw_path": b"/api/v1/rag/ask",
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"content-type", b"application/json"), (b"content-length", b"200")],
+        "client": ("127.0.0.1", 5000),
+        "server": ("luna.test", 80),
+    }
+    await slow_app(scope, receive, send)
+
+    start = next(m for m in sent if m["type"] == "http.response.start")
+    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")  # type: ignore[misc]
+    assert start["status"] == 408
+    assert b"did not arrive within 0.3 s" in body and b"request_timeout" in body

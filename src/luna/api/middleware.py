@@ -28,7 +28,7 @@ from luna.api.prometheus import HttpMetrics
 from luna.api.route_templates import RouteTemplates
 from luna.api.text_guard import check_json_text, check_target, is_json
 from luna.api.tracing import TRACE_HEADER, accept_or_generate, bind_trace_id, unbind_trace_id
-from luna.domain.errors import LunaError
+from luna.domain.errors import LunaError, Unavailable
 
 access_log = structlog.stdlib.get_logger("luna.api.access")
 error_log = structlog.stdlib.get_logger("luna.api")
@@ -104,6 +104,23 @@ class BodyLimit:
         return limited_receive
 
 
+class _ArrivingBody:
+    """The request's body as the app reads it, and whether all of it has arrived: a deadline that passes
+    while the client still owes bytes (fewer than its Content-Length) is the client's delay, a 408."""
+
+    def __init__(self, scope: Scope, receive: Receive) -> None:
+        headers = Headers(scope=scope)
+        declared = headers.get("content-length", "0")
+        self.arrived = "transfer-encoding" not in headers and (not declared.isdigit() or int(declared) == 0)
+        self._receive = receive
+
+    async def receive(self) -> Message:
+        message = await self._receive()
+        if message["type"] == "http.request" and not message.get("more_body", False):
+            self.arrived = True
+        return message
+
+
 async def _checked_json(scope: Scope, receive: Receive) -> Receive:
     """A JSON body (or one without a content type, which FastAPI reads as JSON) read whole and
     refused when its strings hold text no database stores; the app then reads it from memory. It is
@@ -168,14 +185,24 @@ class RequestMiddleware:
                 check_target(scope["path"], scope.get("query_string", b""))
                 deadline = self.deadlines.for_path(_route_path(scope))
 
+                body = _ArrivingBody(scope, self.body_limit.wrap(scope, receive))
+
                 async def call() -> None:
-                    body = await _checked_json(scope, self.body_limit.wrap(scope, receive))
-                    await self.app(scope, body, send_with_trace)
+                    await self.app(scope, await _checked_json(scope, body.receive), send_with_trace)
 
                 if deadline is None:
                     await call()
                 else:
-                    await within(deadline, call, lambda: response_started)
+                    try:
+                        await within(deadline, call, lambda: response_started)
+                    except Unavailable:
+                        if body.arrived:
+                            raise
+                        raise HTTPException(
+                            408,
+                            f"The request body did not arrive within {deadline:g} s (it is shorter "
+                            "than its Content-Length, or the client stopped sending).",
+                        ) from None
             except Exception as error:
                 if response_started:
                     error_log.exception("error_after_response_started")
