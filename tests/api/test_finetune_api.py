@@ -259,20 +259,32 @@ async def jobs_named(client: httpx.AsyncClient, admin: dict[str, str]) -> list[d
     return items
 
 
+def own_templates(tmp_path: Path) -> Path:
+    """``<data_dir>/finetune/templates``: where an operator keeps templates a job may name."""
+    folder = tmp_path / "var" / "finetune" / "templates"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
 async def test_a_run_with_a_missing_template_is_refused_and_queues_nothing(
     client: httpx.AsyncClient, admin: dict[str, str], tmp_path: Path
 ) -> None:
-    response = await client.post(RUNS, json={"config": str(tmp_path / "no-such.yaml")}, headers=admin)
+    missing = own_templates(tmp_path) / "no-such.yaml"
 
-    assert response.status_code == 404, response.text
-    assert "template not found" in response.json()["message"]
+    by_path = await client.post(RUNS, json={"config": str(missing)}, headers=admin)
+    by_name = await client.post(RUNS, json={"config": "no-such"}, headers=admin)
+
+    assert by_path.status_code == 404, by_path.text
+    assert "template not found" in by_path.json()["message"]
+    assert by_name.status_code == 404, by_name.text
+    assert "no fine-tuning template named 'no-such'; known: lora" in by_name.json()["message"]
     assert await jobs_named(client, admin) == []
 
 
 async def test_a_run_with_an_invalid_template_or_run_id_is_refused_and_queues_nothing(
     client: httpx.AsyncClient, admin: dict[str, str], tmp_path: Path
 ) -> None:
-    broken = tmp_path / "lora.yaml"
+    broken = own_templates(tmp_path) / "lora.yaml"
     broken.write_text("name: Not A Name\nlearning_rate: -1\n", encoding="utf-8")
 
     invalid = await client.post(RUNS, json={"config": str(broken)}, headers=admin)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -186,8 +187,14 @@ def demo_on(cli_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LUNA_INGEST__DEMO_SAMPLES", "true")
 
 
+@pytest.fixture
+def samples_importable(cli_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The server's ``kb.ingest_paths`` reads only inside ``ingest.import_dirs``: here, the samples."""
+    monkeypatch.setenv("LUNA_INGEST__IMPORT_DIRS", json.dumps([str(SAMPLES)]))
+
+
 def test_the_first_serve_ingests_the_demo_set_and_the_cli_goes_through_the_server(
-    demo_on: None, served: str, tmp_path: Path
+    demo_on: None, samples_importable: None, served: str, tmp_path: Path
 ) -> None:
     headers = {"X-Admin-Key": ADMIN_KEY}
     deadline = time.monotonic() + 300
@@ -208,6 +215,12 @@ def test_the_first_serve_ingests_the_demo_set_and_the_cli_goes_through_the_serve
     as_job = runner.invoke(app, ["ingest", "--job", str(SAMPLES)])
     assert as_job.exit_code == 0, as_job.output
     assert "as a job of the running server" in as_job.output and "4 already there" in as_job.output
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "notiz.md").write_text("# Notiz\n\nNicht im Import-Ordner.\n", encoding="utf-8")
+    refused = runner.invoke(app, ["ingest", "--job", str(elsewhere)])
+    assert refused.exit_code == 2, refused.output
+    assert "outside the import folders" in refused.output and "Without --job" in refused.output
     asked = runner.invoke(app, ["ask", "Was kostet die Netznutzung pro Kilowattstunde?"])
     assert asked.exit_code == 0, asked.output
     assert "[chunk " in asked.output and "Netzentgelte 2026" in asked.output

@@ -126,11 +126,16 @@ def test_the_job_reports_its_progress_and_its_result_names_the_version_and_the_g
 
 
 def test_bad_params_are_refused_before_anything_is_queued(container: Container, tmp_path: Path) -> None:
+    # A job names templates only where the operator keeps them (or the packaged ones).
+    templates = container.settings.data_dir / "finetune" / "templates"
+    templates.mkdir(parents=True)
     with pytest.raises(InvalidInput, match="resume must be a run ID"):
         submit(container, {"resume": "../../etc"})
     with pytest.raises(NotFound, match="fine-tuning template not found"):
+        submit(container, {"config": str(templates / "missing.yaml")})
+    with pytest.raises(InvalidInput, match="config must name a fine-tuning template"):
         submit(container, {"config": str(tmp_path / "missing.yaml")})
-    bad = tmp_path / "bad.yaml"
+    bad = templates / "bad.yaml"
     bad.write_text("name: tiny\ndataset: {name: x}\ntraining:\n  learning_rate: -1\n", "utf-8")
     with pytest.raises(InvalidInput, match=r"line 4 \(training.learning_rate\)"):
         submit(container, {"config": str(bad)})

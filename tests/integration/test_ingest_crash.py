@@ -63,8 +63,8 @@ def test_a_kill_9_during_a_folder_ingest_loses_no_document(
         LUNA_JOBS__HEARTBEAT_SEC="0.5",
         LUNA_JOBS__STALE_AFTER_SEC="3",
     )
-    folder = tmp_path / "ordner"
-    folder.mkdir()
+    folder = tmp_path / "var" / "import" / "ordner"  # the job reads only inside ingest.import_dirs
+    folder.mkdir(parents=True)
     for number in range(FILES):
         (folder / f"merkblatt-{number:02d}.md").write_text(document(number), encoding="utf-8")
     log = tmp_path / "serve.log"

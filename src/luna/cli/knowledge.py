@@ -72,7 +72,10 @@ def ingest(
     as_job: bool = typer.Option(
         False,
         "--job",
-        help="With a running server: one background job reading the files on the server's disk",
+        help=(
+            "With a running server: one background job reading the files on the server's disk "
+            "(only inside ingest.import_dirs, default <data_dir>/import)"
+        ),
     ),
 ) -> None:
     """Ingest documents (PDF, DOCX, HTML, Markdown, text) with a progress bar and a summary table."""
@@ -131,7 +134,13 @@ def _ingest_as_server_job(
     client: ServerClient, files: list[Path], kind: str, tags: list[str], source: str
 ) -> IngestSummary:
     params = {"paths": [str(f) for f in files], "kind": kind, "source": source, "tags": tags}
-    job = client.post("admin/jobs", {"name": "kb.ingest_paths", "params": params})
+    try:
+        job = client.post("admin/jobs", {"name": "kb.ingest_paths", "params": params})
+    except ServerError as error:
+        # Typically a folder outside ingest.import_dirs: the server's job reads only there.
+        console.print(str(error), style="red", markup=False, highlight=False, soft_wrap=True)
+        console.print("Without --job the files are read here and uploaded instead.", soft_wrap=True)
+        raise typer.Exit(2) from None
     console.print(f"Job {job['job_id']} queued; Ctrl-C stops following (the job goes on).")
     job = follow_job(client, job, _progress())
     if job["status"] != "succeeded":

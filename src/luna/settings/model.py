@@ -115,6 +115,8 @@ class IngestSettings(Section):
     url_max_redirects: int = Field(default=5, ge=0, le=20)
     url_allowlist: list[str] = Field(default_factory=list)
     demo_samples: bool = True
+    #: The folders whose files the job ``kb.ingest_paths`` may read; None: ``<data_dir>/import``.
+    import_dirs: list[Path] | None = None
 
     @field_validator("url_allowlist")
     @classmethod

@@ -1,18 +1,38 @@
-"""Knowledge-base jobs: ingesting folders (and the demo set), reindexing, repairing drift."""
+"""Knowledge-base jobs: ingesting folders (and the demo set), reindexing, repairing drift.
+
+``kb.ingest_paths`` reads files on the worker's machine into the shared knowledge base, whose text every
+customer can then find. Whoever may submit a job (the admin API, ``luna ingest … --job``, ``luna jobs
+run``) must therefore not be able to name any file the worker can read (``/etc/passwd``, the secrets
+file): the job reads only inside ``ingest.import_dirs`` (default ``<data_dir>/import``), judged on the
+path with ``..`` and symlinks resolved. It is checked at submission (a 400, nothing queued) and again
+when the job runs, where a file that a symlink inside the folders leads out of is reported as failed
+instead of read. ``luna ingest PATH`` without ``--job`` is not bound by the folders: it reads the
+files in the operator's own shell process and uploads them (or ingests them directly), so it can only
+read what that operator can read anyway.
+"""
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from luna.container import Container
+from luna.domain.errors import InvalidInput
 from luna.domain.jobs import Job, JobStatus
-from luna.services.knowledge.ingest_files import collect_files, ingest_files
+from luna.services.knowledge.ingest_files import FileOutcome, collect_files, ingest_files
+from luna.services.knowledge.ingest_rules import KINDS, SOURCES, choice, clean_tags
 from luna.workers.registry import register
 from luna.workers.runner import JobContext
 
 #: Files in ``docs/samples`` that describe the samples rather than being one.
 SAMPLE_EXCLUDES = frozenset({"README.md", "make_samples.py"})
+#: Most paths one job may name (``luna ingest --job`` sends one per file it found).
+MAX_PATHS: Final = 10_000
+#: Longer than any path a file system takes (Linux: 4096 bytes).
+MAX_PATH_CHARS: Final = 4_096
+OUTSIDE_MESSAGE: Final = "outside ingest.import_dirs (a symlink leads out of them); not read"
 
 
 def samples_dir() -> Path:
@@ -21,7 +41,64 @@ def samples_dir() -> Path:
     return source_tree if source_tree.is_dir() else Path.cwd() / "docs" / "samples"
 
 
-@register("kb.ingest_paths")
+def import_dirs(container: Container) -> list[Path]:
+    """The folders ``kb.ingest_paths`` may read, resolved (``ingest.import_dirs``; ``<data_dir>/import``)."""
+    settings = container.settings
+    configured = settings.ingest.import_dirs
+    folders = [settings.data_dir / "import"] if configured is None else configured
+    return [folder.expanduser().resolve() for folder in folders]
+
+
+def _within(path: Path, folders: Sequence[Path]) -> bool:
+    return any(path.is_relative_to(folder) for folder in folders)
+
+
+def importable_paths(paths: object, folders: Sequence[Path]) -> list[Path]:
+    """``paths`` resolved, each an existing file or folder inside ``folders``; else InvalidInput.
+
+    Only the caller's own text is quoted back (shortened), never anything read from the disk.
+    """
+    if not isinstance(paths, list) or not paths or len(paths) > MAX_PATHS:
+        raise InvalidInput(f"paths: a list of 1 to {MAX_PATHS} file or folder paths.")
+    shown = ", ".join(str(folder) for folder in folders) or "none configured"
+    chosen = []
+    for raw in paths:
+        if not isinstance(raw, str) or not raw or len(raw) > MAX_PATH_CHARS:
+            raise InvalidInput(f"paths: every entry is a path of 1 to {MAX_PATH_CHARS} characters.")
+        try:
+            path = Path(raw).expanduser().resolve()
+            exists = path.is_file() or path.is_dir()
+        except (OSError, RuntimeError, ValueError):
+            raise InvalidInput(f"paths: {raw[:120]!r} is not a usable path.") from None
+        if not _within(path, folders):
+            raise InvalidInput(
+                f"paths: {raw[:120]!r} is outside the import folders (ingest.import_dirs: {shown}).",
+                details={"import_dirs": [str(folder) for folder in folders]},
+            )
+        if not exists:
+            raise InvalidInput(f"paths: {raw[:120]!r} is neither a file nor a folder.")
+        chosen.append(path)
+    return chosen
+
+
+def check_ingest_paths(
+    container: Container,
+    paths: object,
+    kind: object = "document",
+    source: object = "api",
+    tags: object = None,
+) -> None:
+    """Refuse paths outside the import folders, and a kind, source or tags every file would fail on."""
+    importable_paths(paths, import_dirs(container))
+    choice("kind", str(kind), KINDS)
+    choice("source", str(source), SOURCES)
+    if tags is not None:
+        if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
+            raise InvalidInput("tags: a list of texts.")
+        clean_tags(tags)
+
+
+@register("kb.ingest_paths", check=check_ingest_paths)
 def ingest_paths(
     container: Container,
     ctx: JobContext,
@@ -30,8 +107,14 @@ def ingest_paths(
     source: str = "api",
     tags: list[str] | None = None,
 ) -> dict[str, Any]:
-    """Ingest files and folders (recursively) on the machine the worker runs on."""
-    files = collect_files(paths)
+    """Ingest files and folders (recursively) inside ``ingest.import_dirs`` on the worker's machine.
+
+    The paths are checked again here: the job may have been queued by a process that ran no check
+    (``luna jobs run`` without a server), or before the folders were changed.
+    """
+    folders = import_dirs(container)
+    found = collect_files(importable_paths(paths, folders))
+    files = [file for file in found if _within(file, folders)]
     ctx.progress(0.0, f"{len(files)} Dateien gefunden")
     summary = ingest_files(
         container.services.knowledge.ingest,
@@ -42,6 +125,10 @@ def ingest_paths(
         progress=ctx.progress,
         should_stop=ctx.cancelled,
         added_by=f"job:{ctx.job_id}",
+    )
+    read = set(files)
+    summary.files.extend(
+        FileOutcome(str(file), "failed", message=OUTSIDE_MESSAGE) for file in found if file not in read
     )
     ctx.raise_if_cancelled()
     return summary.as_dict()
@@ -82,7 +169,18 @@ def queue_demo_ingest(container: Container) -> Job | None:
     return jobs.submit("kb.ingest_samples", {}, "luna-serve")
 
 
-@register("kb.reindex")
+def check_reindex(container: Container, item_ids: object = None, where: object = None) -> None:
+    """Refuse unknown filter keys (400) or items (404) before the job is queued, as ``/admin/reindex``."""
+    ids = item_ids if isinstance(item_ids, list) else []
+    for item_id in ids:
+        try:
+            uuid.UUID(str(item_id))
+        except ValueError:
+            raise InvalidInput("item_ids: every entry is an item ID (a UUID).") from None
+    container.services.knowledge.maintenance.check_scope(ids, where if isinstance(where, dict) else {})
+
+
+@register("kb.reindex", check=check_reindex)
 def reindex(
     container: Container,
     ctx: JobContext,

@@ -17,6 +17,10 @@ JobResult = dict[str, Any] | None
 JobFunction = Callable[..., JobResult]
 #: ``check(container, **params)`` raises InvalidInput for params the job would fail on; it runs when
 #: the job is submitted, so a bad job is refused (400) instead of being stored and failing later.
+#: Names and types need no check: the job service binds the params to the function's signature and
+#: validates each against its annotation first (``services/operations/job_params.py``), so annotate
+#: every param as precisely as JSON allows (``list[str]``, not ``list``). A check judges what a value
+#: means: a path under an allowed folder, a run ID that names a run, a date in range.
 ParamCheck = Callable[..., None]
 F = TypeVar("F", bound=JobFunction)
 

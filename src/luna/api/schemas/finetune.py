@@ -122,7 +122,10 @@ class FinetuneRunIn(BaseModel):
         None,
         min_length=1,
         max_length=1_000,
-        description="A LoRA template's path on the worker's machine; null: the configured template",
+        description=(
+            "A LoRA template Luna ships (`config/finetune/`) or one in `<data_dir>/finetune/templates/`, "
+            "by name (`lora`) or path; null: the configured template"
+        ),
     )
     resume: str | None = Field(
         None,

@@ -22,8 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from luna.domain.config_file import load_config_file
-from luna.domain.errors import NotFound, Unavailable
+from luna.domain.errors import Unavailable
 from luna.domain.finetune.config import FinetuneConfig
 from luna.domain.finetune.gates import gate_result, judge_gates, targets_report
 from luna.domain.finetune.registry import AdapterState, AdapterVersion
@@ -39,6 +38,7 @@ from luna.services.finetune.evaluation import Contenders, evaluate
 from luna.services.finetune.model_card import model_card
 from luna.services.finetune.registry import GGUF_FILE, REVIEW_FILE, AdapterRegistry, blob_prefix
 from luna.services.finetune.regression import RegressionEvaluation
+from luna.services.finetune.run_params import find_template, read_template, resume_folder
 
 log = logging.getLogger(__name__)
 #: (fraction 0…1, message) while the run goes on; raises to stop it (a cancelled job).
@@ -81,10 +81,17 @@ class FinetuneService:
         self._registry, self._s, self._clock = registry, settings, clock
 
     def config(self, path: Path | None = None) -> FinetuneConfig:
-        file = path or self._s.config_file
-        if not file.is_file():
-            raise NotFound(f"fine-tuning template not found: {file}")
-        return load_config_file(file.read_text(encoding="utf-8"), file.name, FinetuneConfig)
+        """The template at ``path`` (the CLI's ``--config``, or what :meth:`template` found for a job)."""
+        return read_template(path or self._s.config_file)
+
+    def template(self, config: str) -> Path:
+        """The template a job's ``config`` names: only a packaged one or one under
+        ``<data_dir>/finetune/templates/`` (``run_params.py`` says why)."""
+        return find_template(config, self._s.work_dir / "templates", self._s.config_file)
+
+    def check_resume(self, resume: str) -> None:
+        """NotFound unless ``resume`` is a run ID with a run folder to continue."""
+        resume_folder(self._s.work_dir / "runs", resume)
 
     def run(
         self,
@@ -146,9 +153,7 @@ class FinetuneService:
     ) -> tuple[Path, FinetuneConfig]:
         runs = self._s.work_dir / "runs"
         if resume is not None:
-            run_dir = runs / resume
-            if not (run_dir / "config.json").is_file() or "/" in resume:
-                raise NotFound(f"no fine-tuning run {resume} to resume")
+            run_dir = resume_folder(runs, resume)
             return run_dir, FinetuneConfig.model_validate_json((run_dir / "config.json").read_text("utf-8"))
         config = self.config(config_file)
         run_dir = runs / (run_name or f"{config.name}-{self._clock():%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:4]}")

@@ -6,14 +6,14 @@ cannot find. The worker-side transitions (claim, progress, finish, recover) live
 that the workers, like every caller, leave transactions to a service.
 
 Given the job functions themselves (not only their names), :meth:`JobService.submit` also checks the
-params against the function's signature, so a job that could never be called is refused with a 400
-instead of being queued to fail in the worker.
+params against the function's signature, names and annotated types (``job_params.py``), so a job that
+could never be called, or would be called with a string where it expects a bool, is refused with a 400
+instead of being queued to fail (or to do the wrong thing) in the worker.
 """
 
 from __future__ import annotations
 
 import builtins
-import inspect
 import json
 import logging
 import uuid
@@ -26,6 +26,7 @@ from luna.domain.errors import Conflict, InvalidInput, NotFound, Unavailable
 from luna.domain.jobs import Job, JobFunction, JobStatus
 from luna.ports.jobs import JobQueue
 from luna.ports.sql import Database, UnitOfWork
+from luna.services.operations.job_params import check_params
 
 logger = logging.getLogger(__name__)
 
@@ -58,40 +59,12 @@ def _json_object(params: object) -> dict[str, Any]:
     return normalised
 
 
-_NAMED = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
-
-
-def _check_params(name: str, function: JobFunction, params: dict[str, Any]) -> None:
-    """Refuse params that ``function`` cannot be called with, naming the unknown and missing ones.
-
-    The worker calls ``function(container, ctx, **params)``; binding two placeholders and the params
-    to its signature is that very call, so whatever binds here can be called there.
-    """
-    signature = inspect.signature(function)
-    try:
-        signature.bind(None, None, **params)
-    except TypeError as error:
-        named = [p for p in builtins.list(signature.parameters.values())[2:] if p.kind in _NAMED]
-        takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in signature.parameters.values())
-        accepted = [p.name for p in named]
-        unknown = [] if takes_any else sorted(set(params) - set(accepted))
-        missing = [p.name for p in named if p.default is p.empty and p.name not in params]
-        problems = [f"unknown params: {', '.join(unknown)}"] if unknown else []
-        problems += [f"missing params: {', '.join(missing)}"] if missing else []
-        reason = "; ".join(problems) or str(error)
-        takes = ", ".join(accepted) or "no params"
-        raise InvalidInput(
-            f"job {name!r} cannot run with these params ({reason}); it takes: {takes}",
-            details={"name": name, "unknown": unknown, "missing": missing, "accepted": accepted},
-        ) from None
-
-
 class JobService:
     """Submit, list, inspect and cancel jobs (callers), and record their progress (workers).
 
     ``known_jobs`` is either the job registry (name → function; submissions are checked against
-    each function's signature) or just the names (only the name is checked). A live mapping sees
-    jobs registered after the service was built.
+    each function's signature and annotations) or just the names (only the name is checked). A live
+    mapping sees jobs registered after the service was built.
     """
 
     def __init__(self, database: Database, queue: JobQueue, known_jobs: KnownJobs) -> None:
@@ -112,7 +85,8 @@ class JobService:
         An ``exclusive`` job (a full reindex) is refused with :class:`Conflict` while another job of the
         same name is queued or running; the check and the insert share one write transaction.
 
-        An unknown name, params the job function cannot take, or params ``check`` refuses raise
+        An unknown name, params the job function cannot take (unknown, missing, wrongly typed), or params
+        ``check`` refuses (what a value means: a path, a run ID) raise
         :class:`InvalidInput` before anything is stored. When the queue cannot take the ID, the row is
         marked failed and :class:`Unavailable` raised, so no job waits forever for a delivery that never
         comes.
@@ -122,7 +96,7 @@ class JobService:
             raise InvalidInput(f"unknown job {name!r}; known jobs: {known}", details={"name": name})
         checked = _json_object(params)
         if isinstance(self._known_jobs, Mapping):
-            _check_params(name, self._known_jobs[name], checked)
+            check_params(name, self._known_jobs[name], checked)
         if check is not None:
             check(checked)
         job = Job(
