@@ -119,3 +119,18 @@ def test_a_golden_set_with_aliases_or_deep_nesting_is_refused(tmp_path: Path) ->
     with pytest.raises(InvalidInput, match="nested deeper than"):
         read_golden_sets([deep])
     assert [q.question_id for q in read_golden_sets([plain])] == ["q1"]
+
+
+def test_a_golden_set_that_cannot_be_read_is_refused_without_quoting_the_file(tmp_path: Path) -> None:
+    """``eval.run`` names files on the worker's machine: an error says where and what, never the line."""
+    broken = tmp_path / "broken.yaml"
+    broken.write_text('a: [\n  "root:x:0:0:geheim"\n  b\n', encoding="utf-8")
+    binary = tmp_path / "binary.yaml"
+    binary.write_bytes(b"\xff\xfe\x00geheim")
+
+    with pytest.raises(InvalidInput) as raised:
+        read_golden_sets([broken])
+    assert "line 3, column 3" in raised.value.message and "geheim" not in raised.value.message
+    with pytest.raises(InvalidInput, match="not UTF-8 text") as unreadable:
+        read_golden_sets([binary])
+    assert "geheim" not in unreadable.value.message

@@ -61,8 +61,14 @@ def read_golden_sets(paths: Sequence[Path]) -> list[GoldenQuestion]:
             entries = load_yaml(path.read_text(encoding="utf-8"))
         except OSError as error:
             raise InvalidInput(f"{path}: cannot read the golden set ({error.strerror}).") from None
+        except UnicodeDecodeError:
+            raise InvalidInput(f"{path}: the golden set is not UTF-8 text.") from None
         except yaml.YAMLError as error:
-            raise InvalidInput(f"{path}: not valid YAML ({error}).") from None
+            # Where and what, never the offending line: a job may name any file the worker can read.
+            mark = getattr(error, "problem_mark", None)
+            where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+            problem = getattr(error, "problem", None) or "not a YAML document"
+            raise InvalidInput(f"{path}: not valid YAML ({where}{problem}).") from None
         questions += parse_golden_set(entries, str(path))
     ids = [q.question_id for q in questions]
     twice = sorted({i for i in ids if ids.count(i) > 1})
