@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
+from urllib.parse import parse_qsl
 
 from luna.domain.errors import InvalidInput
 
@@ -32,9 +33,18 @@ def is_json(content_type: str) -> bool:
 
 
 def check_target(path: str, query_string: bytes) -> None:
-    """Refuse a request whose path or query string holds a NUL (``%00`` or a raw byte)."""
-    if "\x00" in path or b"%00" in query_string or b"\x00" in query_string:
-        raise InvalidInput(NUL_MESSAGE)
+    """Refuse a request whose path or query string holds a NUL (``%00`` or a raw byte); the error names
+    the query parameter as validation errors do (``query.meter_id``)."""
+    if "\x00" in path:
+        raise InvalidInput(NUL_MESSAGE, details={"errors": [{"field": "path", "message": NUL_MESSAGE}]})
+    if b"%00" not in query_string and b"\x00" not in query_string:
+        return
+    pairs = parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)
+    name = next((key for key, value in pairs if "\x00" in key or "\x00" in value), None)
+    field = "query" if name is None or "\x00" in name else f"query.{name[:70]}"
+    raise InvalidInput(
+        f"{field}: {NUL_MESSAGE}", details={"errors": [{"field": field, "message": NUL_MESSAGE}]}
+    )
 
 
 def check_json_text(body: bytes) -> None:
