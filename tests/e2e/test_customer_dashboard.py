@@ -129,7 +129,9 @@ def test_the_market_view_shows_the_customers_price_and_todays_and_tomorrows_chea
     expect(page.get_by_text(re.compile(r"^-?\d+,\d ct/kWh$")).first).to_be_visible()
     expect(page.get_by_text("€/MWh")).to_have_count(0)  # one unit throughout: ct/kWh
     expect(page.get_by_text("PEAK")).to_have_count(0)
-    expect(page.get_by_text("Gebotszone Deutschland-Luxemburg (Markt EEX)")).to_be_visible()
+    expect(
+        page.get_by_text(re.compile(r"^Day-Ahead-Preise der Gebotszone Deutschland-Luxemburg als"))
+    ).to_be_visible()
     expect(page.locator(".nicegui-echart canvas").first).to_be_visible()
     days = page.get_by_role("cell", name=re.compile(r"^(heute|morgen), \d\d\.\d\d\.$"))
     expect(days.first).to_be_visible()  # only today and tomorrow, never a past day

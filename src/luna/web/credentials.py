@@ -30,7 +30,10 @@ class TokenLogin:
 
 
 def normalized_user_id(value: str) -> str:
-    """``value`` as a canonical user UUID, or a refusal saying what a user ID looks like."""
+    """``value`` as a canonical user UUID, or a refusal saying what a user ID looks like (or, when the
+    field is empty, asking for one, as the token and admin-key logins do)."""
+    if not value or not value.strip():
+        raise LoginRefused("Bitte geben Sie Ihre Benutzer-ID ein.")
     try:
         return str(uuid.UUID(value.strip()))
     except (ValueError, AttributeError):

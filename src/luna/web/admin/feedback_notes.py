@@ -1,6 +1,6 @@
-"""The 👎 of the activity view: which answers did not help, what was asked and what the customer
-noted, newest first. Texts are shown as stored, which is redacted (no names, addresses, numbers of
-accounts or meters)."""
+"""The "not helpful" ratings of the activity view: which answers did not help, what was asked and
+what the customer noted, newest first. Texts are shown as stored, which is redacted (no names,
+addresses, numbers of accounts or meters)."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ def unhelpful_answers(area: ui.column, ratings: Sequence[RagFeedback]) -> None:
         if not ratings:
             empty_state(
                 "Keine Antwort als nicht hilfreich bewertet",
-                "Bewertet jemand eine Antwort mit 👎, steht sie hier mit Frage und Anmerkung.",
+                "Bewertet jemand eine Antwort als „Nicht hilfreich“, steht sie hier mit Frage und Anmerkung.",
                 "thumb_down_off_alt",
             )
             return

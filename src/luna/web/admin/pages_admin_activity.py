@@ -13,6 +13,7 @@ from nicegui import ui
 
 from luna.domain.scores import AuditEntry, ScoreVersion
 from luna.ports.metrics import Ratings
+from luna.services.learning.learning import AUDIT_ACTION
 from luna.services.learning.metrics import IngestMetrics, Overview
 from luna.web.admin.feedback_notes import SHOWN, unhelpful_answers
 from luna.web.admin.pages_admin_activity_parts import audit_table, ingest_chart, seconds, versions_table
@@ -61,14 +62,16 @@ async def activity(view: AdminView) -> None:
         learning = view.web.services.learning
         with failure_shown(cards.versions, cards.audit, what="Der Verlauf des Lernens"):
             score_versions, entries = await in_thread(
-                lambda: (learning.versions(HISTORY), learning.audit_log(None, HISTORY))
+                lambda: (learning.versions(HISTORY), learning.audit_log(AUDIT_ACTION, HISTORY))
             )
             _learning(cards.versions, score_versions)
             _audit(cards.audit, entries)
 
     reload.on_click(refresh)
     await refresh()
-    ui.timer(max(view.web.settings.web.refresh_sec, _MIN_REFRESH_SEC), refresh)
+    # Not at once: the page was just filled, and refilling it on connect deleted charts still being drawn
+    # (echarts' "Cannot read properties of undefined (reading 'dispose')" in the browser).
+    ui.timer(max(view.web.settings.web.refresh_sec, _MIN_REFRESH_SEC), refresh, immediate=False)
 
 
 @dataclass(frozen=True)
@@ -95,7 +98,7 @@ def _cards() -> _Cards:
             card_title("Einlesen von Dokumenten", "upload_file")
             ingest = ui.column().classes("w-full gap-2").mark("ingest-card")
     with ui.card().classes("w-full"):
-        card_title("Nicht hilfreiche Antworten (👎) mit Anmerkungen", "thumb_down")
+        card_title("Als nicht hilfreich bewertete Antworten mit Anmerkungen", "thumb_down")
         unhelpful = ui.column().classes("w-full gap-2").mark("unhelpful-card")
     with ui.card().classes("w-full"):
         card_title("Lernen: Versionen der Bewertungen", "psychology")

@@ -16,13 +16,17 @@ from luna.web.components.formats import de_datetime, de_int
 _ACTORS: Final = {
     "admin": "Administration",
     "admin-api": "API (Admin)",
-    "schedule": "Zeitplan (nachts)",
+    # The schedule starts the nightly run, and also a run that is due at start (none yet, or one missed).
+    "schedule": "Zeitplan",
     "worker": "Worker",
 }
 _ACTIONS: Final = {"learn.run": "Lernlauf"}
 
 
 def actor_label(actor: str) -> str:
+    """German name of who started something; a job names itself ``job:<uuid>`` (shown shortened)."""
+    if actor.startswith("job:"):
+        return f"Job {actor.removeprefix('job:')[:8]}"
     return _ACTORS.get(actor, actor)
 
 

@@ -24,7 +24,7 @@ from luna.web.admin.pages_admin_corpus_parts import (
 from luna.web.admin.pages_admin_dialog_parts import confirmed
 from luna.web.admin.pages_admin_upload import KIND_LABELS, refusal
 from luna.web.components.errors import failure_shown
-from luna.web.components.formats import de_datetime, de_int
+from luna.web.components.formats import de_count, de_datetime, de_int
 from luna.web.components.layout import AdminView, admin_page
 from luna.web.components.offload import in_thread
 from luna.web.components.widgets import card_title, empty_state, loading
@@ -231,7 +231,7 @@ def _facts(entry: CorpusItem) -> list[str]:
     facts = [
         KIND_LABELS.get(item.kind, item.kind),
         f"Version {item.version}",
-        f"{de_int(entry.chunks)} Abschnitte"
+        de_count(entry.chunks, "Abschnitt", "Abschnitte")
         + (f" (+ {de_int(entry.archived_chunks)} archiviert)" if entry.archived_chunks else ""),
     ]
     if item.created_at is not None:
@@ -301,7 +301,8 @@ class _ItemActions:
             return
         note.dismiss()
         ui.notify(
-            f"Version {result.version} von „{title}“ eingelesen: {de_int(result.chunks)} Abschnitte, "
+            f"Version {result.version} von „{title}“ eingelesen: "
+            f"{de_count(result.chunks, 'Abschnitt', 'Abschnitte')}, "
             f"{de_int(result.archived_chunks)} archiviert.",
             type="positive",
             position="top",
@@ -335,7 +336,9 @@ class _ItemActions:
         if attempt.failed:
             return
         ui.notify(
-            f"„{title}“ wurde gelöscht ({de_int(removed)} Abschnitte).", type="positive", position="top"
+            f"„{title}“ wurde gelöscht ({de_count(removed, 'Abschnitt', 'Abschnitte')}).",
+            type="positive",
+            position="top",
         )
         if self.shown.only_item:
             self.shown.show_all()

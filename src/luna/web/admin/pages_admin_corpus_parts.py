@@ -12,7 +12,8 @@ from luna.domain.items import ItemChunk
 from luna.services.knowledge.corpus import ItemVersion
 from luna.services.knowledge.ingest_rules import MAX_TAG_CHARS, MAX_TAGS
 from luna.web.admin.pages_admin_upload import upload_field
-from luna.web.components.formats import de_datetime, de_int
+from luna.web.components.formats import de_count, de_datetime, de_int
+from luna.web.components.widgets import discard
 from luna.web.customer.excerpts import readable_lines
 
 
@@ -58,7 +59,7 @@ async def edit_tags(title: str, tags: Sequence[str]) -> list[str] | None:
             ui.button("Abbrechen", on_click=lambda: dialog.submit(None)).props("flat no-caps")
             ui.button("Speichern", icon="save", on_click=save).props("no-caps")
     chosen = await dialog
-    dialog.delete()
+    discard(dialog)
     return chosen if isinstance(chosen, list) else None
 
 
@@ -93,7 +94,7 @@ async def show_versions(title: str, history: Sequence[ItemVersion]) -> None:
         with ui.row().classes("w-full justify-end"):
             ui.button("Schließen", on_click=dialog.close).props("flat no-caps autofocus")
     await dialog
-    dialog.delete()
+    discard(dialog)
 
 
 async def show_document(title: str, passages: Sequence[ItemChunk]) -> None:
@@ -101,7 +102,7 @@ async def show_document(title: str, passages: Sequence[ItemChunk]) -> None:
     searches and quotes, as she has it."""
     with ui.dialog() as dialog, ui.card().classes("w-[56rem] max-w-full gap-3").mark("document-viewer"):
         ui.label(title).classes("text-lg font-semibold").props('role="heading" aria-level="2"')
-        ui.label(f"{de_int(len(passages))} Abschnitte").classes("text-sm luna-muted")
+        ui.label(de_count(len(passages), "Abschnitt", "Abschnitte")).classes("text-sm luna-muted")
         with ui.scroll_area().classes("w-full h-[32rem] border rounded p-2"):
             for chunk in passages:
                 place = [str(chunk.metadata.get("section") or "Ohne Abschnittsüberschrift")]
@@ -112,7 +113,7 @@ async def show_document(title: str, passages: Sequence[ItemChunk]) -> None:
         with ui.row().classes("w-full justify-end"):
             ui.button("Schließen", on_click=dialog.close).props("flat no-caps autofocus")
     await dialog
-    dialog.delete()
+    discard(dialog)
 
 
 #: A file chosen for a new version: name, declared type, content.
@@ -143,5 +144,5 @@ async def choose_new_version(title: str, max_mb: int) -> ChosenFile | None:
         with ui.row().classes("w-full justify-end"):
             ui.button("Abbrechen", on_click=lambda: dialog.submit(None)).props("flat no-caps")
     chosen = await dialog
-    dialog.delete()
+    discard(dialog)
     return chosen if isinstance(chosen, tuple) else None

@@ -20,6 +20,7 @@ from luna.domain.errors import NotFound
 from luna.services.datasets.datasets import DATASETS_JOB, DatasetService
 from luna.services.datasets.pipeline_files import PipelineFile
 from luna.services.operations.jobs import JobService
+from luna.web.admin.dataset_wording import gate_text, quality_line, quality_score, schedule_text
 from luna.web.components.errors import failure_shown
 from luna.web.components.formats import de_datetime, de_number, de_percent
 from luna.web.components.layout import AdminView, admin_page
@@ -125,8 +126,8 @@ async def datasets(view: AdminView) -> None:
             await refresh()
 
     await refresh()
-    ui.timer(_FAST_REFRESH_SEC, tick)
-    ui.timer(max(view.web.settings.web.refresh_sec, 30.0), refresh)
+    ui.timer(_FAST_REFRESH_SEC, tick, immediate=False)
+    ui.timer(max(view.web.settings.web.refresh_sec, 30.0), refresh, immediate=False)
 
 
 def _job_open(jobs: JobService, job_id: str) -> bool:
@@ -167,7 +168,7 @@ def _pipeline(entry: PipelineFile, start: Callable[[str], Awaitable[None]]) -> N
         ui.label(
             f"{p.description} · Quellen: {', '.join(s.name for s in p.sources)} · "
             f"Abnehmer: {', '.join(c.name for c in p.consumers) or 'keine'} · "
-            f"Zeitplan: {p.schedule or 'nur auf Anforderung'}"
+            f"Zeitplan: {schedule_text(p.schedule)}"
         ).classes("text-sm luna-muted")
 
 
@@ -218,9 +219,9 @@ def _dataset(dataset: _Dataset) -> None:
             ui.label(f"{de_number(version.records)} Datensätze · {de_datetime(version.created_at)}").classes(
                 "text-sm luna-muted"
             )
-        ui.label(_quality_line(quality)).classes("text-sm")
+        ui.label(quality_line(quality, version.records)).classes("text-sm")
         for failure in version.gate_failures:
-            ui.label(f"Schranke nicht erreicht: {failure}").classes("text-sm text-negative")
+            ui.label(f"Schranke nicht erreicht: {gate_text(failure)}").classes("text-sm text-negative")
         for name, distance in (quality.get("drift") or {}).items():
             ui.label(
                 f"Verschiebung gegenüber der Vorversion bei {name}: {de_percent(float(distance))}"
@@ -261,21 +262,9 @@ def lineage_graph(version: DatasetVersion, edges: list[LineageEdge], deliveries:
 
 
 def _version_line(version: DatasetVersion) -> str:
-    score = de_number(float(version.quality.get("score") or 0.0), 1)
     held = "" if version.gates_passed else " (zurückgehalten)"
-    return f"v{version.number}: {de_number(version.records)} Datensätze, Qualität {score}{held}"
-
-
-def _quality_line(quality: dict[str, Any]) -> str:
-    def share(key: str) -> str:
-        return de_percent(float(quality.get(key) or 0.0))
-
-    score = de_number(float(quality.get("score") or 0.0), 1)
-    return (
-        f"Qualität {score} von 100 · Konfidenz {share('confidence')} · "
-        f"Vollständigkeit {share('completeness')} · Gültigkeit {share('validity')} · "
-        f"Eindeutigkeit {share('uniqueness')} · Konsistenz {share('consistency')}"
-    )
+    score = quality_score(version.quality, version.records)
+    return f"v{version.number}: {de_number(version.records)} Datensätze, {score}{held}"
 
 
 def _steps(run: DatasetRun | None) -> None:

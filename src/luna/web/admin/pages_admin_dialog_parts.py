@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from nicegui import ui
 
+from luna.web.components.widgets import discard
+
 
 async def confirmed(title: str, text: str, action: str, *, icon: str = "warning") -> bool:
     """Ask ``text`` under ``title``; True only when the person chose ``action`` (not on Escape)."""
@@ -16,5 +18,5 @@ async def confirmed(title: str, text: str, action: str, *, icon: str = "warning"
             ui.button("Abbrechen", on_click=lambda: dialog.submit(False)).props("flat no-caps autofocus")
             ui.button(action, on_click=lambda: dialog.submit(True)).props('no-caps color="negative"')
     answer = await dialog
-    dialog.delete()
+    discard(dialog)
     return answer is True

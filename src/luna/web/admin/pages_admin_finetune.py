@@ -27,7 +27,7 @@ from luna.web.components.errors import failure_shown
 from luna.web.components.formats import de_count, de_datetime, de_number, de_percent
 from luna.web.components.layout import AdminView, admin_page
 from luna.web.components.offload import in_thread
-from luna.web.components.widgets import card_title, empty_state, loading
+from luna.web.components.widgets import card_title, discard, empty_state, loading
 
 #: Who promotes, rolls back and starts runs (and reviews, unless the browser gave a name): the admin
 #: session knows a key, not a person.
@@ -179,7 +179,7 @@ async def finetune(view: AdminView) -> None:
     first = _to_review(shown.get("snapshot"))
     if first is not None:
         await panel.open(first.name, first.version)
-    ui.timer(max(view.web.settings.web.refresh_sec, 30.0), refresh)
+    ui.timer(max(view.web.settings.web.refresh_sec, 30.0), refresh, immediate=False)
 
 
 async def _start(view: AdminView) -> None:
@@ -322,5 +322,5 @@ async def _promote_dialog(
             if force is not None:
                 go.bind_enabled_from(force, "value")
     answer = await dialog
-    dialog.delete()
+    discard(dialog)
     return answer if isinstance(answer, bool) else None

@@ -17,11 +17,11 @@ from nicegui import ui
 from luna.domain.flywheel.actions import Action, ActionStatus
 from luna.domain.flywheel.alerts import AlertChange, AlertState
 from luna.domain.flywheel.kpi_values import ALL, KPI_TITLES, Kpi, KpiValue, Window
-from luna.domain.flywheel.thresholds import Threshold, is_rate
+from luna.domain.flywheel.thresholds import Threshold
 from luna.services.flywheel.cycle import FLYWHEEL_JOB
 from luna.web.components.errors import failure_shown
-from luna.web.components.formats import day_start_note, de_datetime, de_int, de_number, de_percent
-from luna.web.components.kpi_chart import kpi_chart
+from luna.web.components.formats import day_start_note, de_datetime, de_int
+from luna.web.components.kpi_chart import kpi_chart, kpi_text
 from luna.web.components.layout import AdminView, admin_page
 from luna.web.components.offload import in_thread
 from luna.web.components.widgets import card_title, empty_state, figure, loading
@@ -128,7 +128,9 @@ async def flywheel(view: AdminView) -> None:
 
     run.on_click(start)
     await refresh()
-    ui.timer(max(view.web.settings.web.refresh_sec, 30.0), refresh)
+    # Not at once: the page was just filled, and refilling it on connect deleted charts still being drawn
+    # (echarts' "Cannot read properties of undefined (reading 'dispose')" in the browser).
+    ui.timer(max(view.web.settings.web.refresh_sec, 30.0), refresh, immediate=False)
 
 
 def _figures(area: ui.row, snapshot: _Snapshot) -> None:
@@ -142,20 +144,12 @@ def _figures(area: ui.row, snapshot: _Snapshot) -> None:
         )
 
 
-def _value(kpi: Kpi | None, value: float) -> str:
-    if kpi is None or is_rate(kpi):
-        return de_percent(value, 1)
-    return f"{de_number(value)} ms"
-
-
 def _alerts(area: ui.column, snapshot: _Snapshot) -> None:
     area.clear()
     described = {threshold.name: threshold for threshold in snapshot.thresholds}
     with area:
         if not snapshot.states:
-            empty_state(
-                "Noch nicht ausgewertet", "Die stündliche Auswertung prüft die Schwellenwerte.", "schedule"
-            )
+            _no_alert_states(snapshot)
             return
         rows = []
         for state in snapshot.states:
@@ -169,7 +163,7 @@ def _alerts(area: ui.column, snapshot: _Snapshot) -> None:
                     ),
                     "name": threshold.description if threshold else state.threshold,
                     "scope": _scope(state.scope),
-                    "value": _value(kpi, state.value),
+                    "value": kpi_text(kpi, state.value),
                     "samples": de_int(state.samples),
                     "since": de_datetime(state.since),
                 }
@@ -188,6 +182,27 @@ def _alerts(area: ui.column, snapshot: _Snapshot) -> None:
         ui.table(columns=columns, rows=rows, row_key="key").props("flat dense wrap-cells").classes("w-full")
 
 
+def _no_alert_states(snapshot: _Snapshot) -> None:
+    """Why no threshold has a state yet: never evaluated, or (with KPIs already there) too few samples.
+
+    A threshold judges a KPI only from its ``min_samples`` on and keeps no state before that, so a fresh
+    installation with a handful of answers has KPIs but no judgement, which is not "not evaluated".
+    """
+    if not snapshot.latest:
+        empty_state(
+            "Noch nicht ausgewertet", "Die stündliche Auswertung prüft die Schwellenwerte.", "schedule"
+        )
+        return
+    fewest = min((threshold.min_samples for threshold in snapshot.thresholds), default=0)
+    most = max(value.samples for value in snapshot.latest)
+    empty_state(
+        "Noch zu wenige Daten für ein Urteil",
+        f"Die Kennzahlen sind ausgewertet, beruhen aber auf höchstens {de_int(most)} Stichproben; "
+        f"die Schwellenwerte urteilen erst ab {de_int(fewest)}.",
+        "hourglass_empty",
+    )
+
+
 def _kpis(area: ui.column, snapshot: _Snapshot) -> None:
     area.clear()
     with area:
@@ -202,9 +217,8 @@ def _kpis(area: ui.column, snapshot: _Snapshot) -> None:
         with ui.row().classes("w-full gap-6"):
             for value in snapshot.latest:
                 if value.window is Window.DAY and value.scope == ALL:
-                    figure(
-                        KPI_TITLES[value.kpi], _value(value.kpi, value.value), f"n = {de_int(value.samples)}"
-                    )
+                    shown = kpi_text(value.kpi, value.value)
+                    figure(KPI_TITLES[value.kpi], shown, f"n = {de_int(value.samples)}")
         for kpi, series in snapshot.series.items():
             if series:
                 ui.label(KPI_TITLES[kpi]).classes("text-sm font-medium")

@@ -12,7 +12,7 @@ from luna.web.components.errors import failure_shown
 from luna.web.components.formats import de_int, de_percent
 from luna.web.components.layout import AdminView, admin_page
 from luna.web.components.offload import in_thread
-from luna.web.components.widgets import card_title, figure, loading
+from luna.web.components.widgets import card_title, discard, figure, loading
 
 
 @admin_page("/admin")
@@ -37,7 +37,7 @@ async def admin_home(view: AdminView) -> None:
             report = await in_thread(view.web.services.health.check)
         if attempt.failed:
             return
-        waiting.delete()
+        discard(waiting)
         with health_area:
             overall_status(report)
             component_table(report, technical=True)
@@ -54,7 +54,7 @@ async def admin_home(view: AdminView) -> None:
 
     await refresh()
     await refresh_figures()
-    ui.timer(view.web.settings.web.refresh_sec, refresh_figures)
+    ui.timer(view.web.settings.web.refresh_sec, refresh_figures, immediate=False)
 
 
 def _figures(numbers: Overview) -> None:

@@ -75,7 +75,7 @@ async def jobs(view: AdminView) -> None:
 
     await refresh_all()
     await reindexing.load_items(corpus)
-    ui.timer(job_list.refresh_sec, refresh_all)
+    ui.timer(job_list.refresh_sec, refresh_all, immediate=False)
     await snapshot_card(snapshots)
 
 
@@ -177,7 +177,8 @@ class _SimulationCard:
                 )
                 self.start.props("no-caps")
                 self.stop = ui.button("Simulation stoppen", icon="stop", on_click=self.stop_simulation)
-                self.stop.props('no-caps color="negative" outline')
+                self.stop.props("no-caps outline")
+                self._stoppable(False)  # until the first status says the simulation runs
 
     async def start_simulation(self) -> None:
         await self.submit(lambda: self.control.start(None, None, ACTOR), "Die Simulation wird gestartet.")
@@ -214,7 +215,13 @@ class _SimulationCard:
                 ]
             )
         self.start.set_enabled(live is None)
-        self.stop.set_enabled(live is not None and not live.cancel_requested)
+        self._stoppable(live is not None and not live.cancel_requested)
+
+    def _stoppable(self, running: bool) -> None:
+        """Quasar only dims a disabled button, and a dimmed red outline still reads as a live "stop":
+        with nothing to stop it turns grey as well."""
+        self.stop.set_enabled(running)
+        self.stop.props('color="negative"' if running else 'color="grey-7"')
 
 
 class _LearningCard:

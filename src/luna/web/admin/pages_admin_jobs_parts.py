@@ -16,6 +16,7 @@ from nicegui.events import GenericEventArguments
 from luna.domain.jobs import Job, JobStatus
 from luna.web.components.formats import de_datetime
 
+#: German names of the jobs ``luna.workers.registry`` registers (every one; a test checks).
 JOB_NAMES: Final = {
     "kb.reindex": "Neuindexierung",
     "kb.verify": "Speicherabgleich",
@@ -28,6 +29,11 @@ JOB_NAMES: Final = {
     "maintenance.refresh_events_daily": "Tagesstatistik der Ereignisse",
     "eval.run": "Evaluation",
     "flywheel.hourly": "Auswertung des Daten-Schwungrads",
+    "flywheel.vector_ingest": "Themen und Wissenslücken",
+    "datasets.run": "Datenpipeline",
+    "datasets.partition": "Datenpipeline: Teil einlesen",
+    "datasets.merge": "Datenpipeline: zusammenführen",
+    "finetune.run": "Feintuning",
 }
 _CREATORS: Final = {
     "admin": "Administration",
@@ -80,8 +86,14 @@ _ACTIONS_SLOT: Final = r"""
 """
 
 
-def job_label(name: str) -> str:
-    return JOB_NAMES.get(name, name)
+def job_label(name: str, params: dict[str, Any] | None = None) -> str:
+    """The job's German name; a pipeline run also names its pipeline (three runs of three pipelines
+    would otherwise read the same)."""
+    label = JOB_NAMES.get(name, name)
+    pipeline = (params or {}).get("pipeline")
+    if name == "datasets.run" and isinstance(pipeline, str) and pipeline:
+        return f"{label} „{pipeline}“"
+    return label
 
 
 def job_state(job: Job) -> tuple[str, str]:
@@ -109,7 +121,7 @@ def job_row(job: Job, now: datetime | None = None) -> dict[str, Any]:
     error = " ".join((job.error or "").split())
     return {
         "job_id": job.job_id,
-        "name": job_label(job.name),
+        "name": job_label(job.name, job.params),
         "status": state,
         "color": color,
         "progress": round(job.progress, 4),

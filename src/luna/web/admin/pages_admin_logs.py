@@ -99,7 +99,7 @@ async def logs(view: AdminView) -> None:
         _origins(origins, summary)
 
     refresh()
-    ui.timer(view.web.settings.web.refresh_sec, refresh)
+    ui.timer(view.web.settings.web.refresh_sec, refresh, immediate=False)
 
 
 def _figures(figures: ui.row, since: ui.label, summary: LogSummary) -> None:

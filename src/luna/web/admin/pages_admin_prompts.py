@@ -32,7 +32,7 @@ from luna.web.components.errors import failure_shown
 from luna.web.components.formats import de_datetime
 from luna.web.components.layout import AdminView, admin_page
 from luna.web.components.offload import in_thread
-from luna.web.components.widgets import card_title, loading
+from luna.web.components.widgets import card_title, discard, loading
 
 #: Who saves and activates: the dashboards' admin session knows no person, only the key.
 ACTOR: Final = "admin"
@@ -197,7 +197,7 @@ async def prompts(view: AdminView) -> None:
 
     saving.on_click(save)
     await refresh(editor_too=True)
-    ui.timer(max(view.web.settings.web.refresh_sec, 30.0), refresh)
+    ui.timer(max(view.web.settings.web.refresh_sec, 30.0), refresh, immediate=False)
 
 
 def _active_line(active: PromptVersion) -> str:
@@ -276,7 +276,7 @@ async def _diff_dialog(active: int, other: int, diff: str) -> None:
             ui.button("Schließen", on_click=dialog.close).props("flat no-caps autofocus")
     dialog.open()
     await dialog
-    dialog.delete()
+    discard(dialog)
 
 
 def _shade(line: str) -> str:

@@ -24,7 +24,7 @@ from luna.ports.fetch import REASON_KEY
 from luna.services.knowledge.ingest import IngestRequest, IngestResult
 from luna.services.knowledge.ingest_rules import clean_tags
 from luna.web.components.errors import german_message
-from luna.web.components.formats import de_int
+from luna.web.components.formats import de_count
 from luna.web.components.layout import AdminView, admin_page
 from luna.web.components.offload import in_thread
 from luna.web.components.widgets import card_title
@@ -93,7 +93,10 @@ class _Row:
         )
         self.detail.clear()
         with self.detail:
-            ui.label(f"„{result.title}“: {de_int(result.chunks)} Abschnitte, Version {result.version}")
+            ui.label(
+                f"„{result.title}“: {de_count(result.chunks, 'Abschnitt', 'Abschnitte')}, "
+                f"Version {result.version}"
+            )
             ui.link("Im Korpus ansehen", f"/admin/corpus?item={quote(result.item_id)}")
 
     def failed(self, reason: str, existing_item: str | None = None) -> None:

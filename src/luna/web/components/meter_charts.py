@@ -180,8 +180,7 @@ def hourly_profile_chart(
         )
     return {
         **_frame("kW"),
-        "grid": {"left": 56, "right": 16, "top": 40, "bottom": 32},
-        "legend": {"top": 4},
+        "grid": {"left": 56, "right": 16, "top": 56, "bottom": 32},
         "tooltip": {"trigger": "axis", ":valueFormatter": _number("kW", 2)},
         "xAxis": {"type": "category", "data": [f"{hour:02d}" for hour in range(24)], "name": "Uhr"},
         "series": bars,
@@ -192,8 +191,10 @@ def _frame(unit: str) -> dict[str, Any]:
     return {
         "aria": {"enabled": True},
         "animation": False,
-        "grid": {"left": 64, "right": 24, "top": 48, "bottom": 72},
-        "legend": {"top": 8},
+        # The legend at the top right, and the plot low enough under it that the unit above the y axis
+        # (top left) stays clear of it on a phone, where a centred legend reaches across the unit.
+        "grid": {"left": 64, "right": 24, "top": 56, "bottom": 72},
+        "legend": {"top": 4, "right": 8, "type": "scroll"},
         "yAxis": {
             "type": "value",
             "name": unit,

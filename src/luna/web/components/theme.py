@@ -49,6 +49,10 @@ body {{ background: {PAGE_BACKGROUND}; color: {TEXT}; }}
 /* Nothing is wider than the screen: cards shrink, wide tables scroll inside their card. */
 .luna-main .q-card {{ max-width: 100%; }}
 .luna-main .q-table__container {{ max-width: 100%; }}
+/* A one-line label cut with an ellipsis stays within its column (a flex column sizes it to its text);
+   long words (paths, URLs, breadcrumbs) in questions and answers break instead of widening the page. */
+.luna-main .ellipsis {{ max-width: 100%; }}
+.luna-question, .luna-answer, .luna-answer-md {{ overflow-wrap: anywhere; }}
 .luna-card-title {{ font-size: 1.05rem; font-weight: 600; color: {PRIMARY}; }}
 .luna-figure {{ font-size: 1.6rem; font-weight: 600; line-height: 1.2; color: {TEXT}; }}
 .luna-citation {{ cursor: pointer; border-left: 4px solid {SECONDARY}; }}
@@ -65,6 +69,10 @@ a.luna-mark {{ color: {PRIMARY}; font-weight: 600; text-decoration: none; paddin
 a.luna-mark:hover, a.luna-mark:focus-visible {{ text-decoration: underline; }}
 .luna-question {{ background: {PRIMARY}; color: #FFFFFF; border-radius: 12px 12px 2px 12px;
   padding: 0.5em 0.9em; max-width: min(42rem, 90%); white-space: pre-wrap; }}
+/* The question field takes the width beside its button; on a phone the button goes under it. */
+.luna-ask-row {{ display: flex; gap: 0.75rem; align-items: flex-start; width: 100%; }}
+.luna-ask-row > .q-field {{ flex: 1 1 auto; min-width: 0; }}
+@media (max-width: 599.98px) {{ .luna-ask-row {{ flex-direction: column; align-items: stretch; }} }}
 .luna-cited-passage {{ background: #FEF3C7; border-left: 4px solid {ACCENT}; }}
 """
 

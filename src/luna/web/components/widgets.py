@@ -34,3 +34,14 @@ def loading(text: str = "Wird geladen …") -> ui.row:
         ui.spinner(size="sm")
         ui.label(text)
     return row
+
+
+def discard(element: ui.element) -> None:
+    """Delete ``element`` unless NiceGUI has already done so.
+
+    Code that awaits (a dialog, a search in a thread) may resume after its page is gone: when the tab
+    was closed or the person navigated away, NiceGUI deletes the client's elements, and deleting one
+    a second time fails (``list.remove(x): x not in list``), logged as a server error.
+    """
+    if not element.is_deleted:
+        element.delete()

@@ -89,7 +89,7 @@ def _card(web: WebContext, user_id: str, number: int, citation: Citation, turn: 
             ui.badge(str(number), color="secondary")
             ui.label(title).classes("font-medium ellipsis")
         if section:
-            ui.label(str(section)).classes("text-xs luna-muted ellipsis")
+            ui.label(str(section)).classes("text-xs luna-muted ellipsis max-w-full")
         ui.label(excerpt).classes("text-sm")
 
 

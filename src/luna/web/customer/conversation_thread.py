@@ -27,6 +27,9 @@ from luna.web.customer.citation_marks import linked_citations, number_citations
 
 #: A click on an answer's [n] link becomes this event (see ``_MARK_CLICKS``).
 SOURCE_EVENT: Final = "luna_source"
+#: The name the extractive model answers under (``luna.adapters.models.extractive``; the default of
+#: ``llm.model``): its answers are sentences of the sources, not text a language model wrote.
+EXTRACTIVE_MODEL: Final = "luna-extractive"
 #: Run once the page is connected (a script added as HTML after that would not run).
 _MARK_CLICKS: Final = f"""
 if (!window.lunaMarkClicks) {{
@@ -65,7 +68,7 @@ class ConversationThread:
             with card:
                 self._final_text(turn.position, turn.answer, citations, turn.follow_ups)
                 self._follow_up_buttons(turn.follow_ups)
-                _footer(turn.model, turn.unsupported_numbers)
+                _footer(turn.model, turn.unsupported_numbers, cited=bool(citations))
             with self._area:
                 source_cards(self._web, self._user_id, self._sources[turn.position], turn.position)
             self.turns = turn.position + 1
@@ -91,6 +94,8 @@ class ConversationThread:
                     text.set_text(number_citations(raw).text)
                 elif event.kind == "done":
                     final = event.data
+        if card.is_deleted:  # the reader left while Luna answered: nothing is left to show it in
+            return None
         status.delete()
         if attempt.failed or final is None:
             return None
@@ -98,7 +103,7 @@ class ConversationThread:
         with card:
             self._final_text(position, final.answer, final.citations, final.follow_ups)
             self._follow_up_buttons(final.follow_ups)
-            _footer(final.model, final.unsupported_numbers)
+            _footer(final.model, final.unsupported_numbers, cited=bool(final.citations))
         with self._area:
             source_cards(self._web, self._user_id, self._sources[position], position)
             rating_form(self._web, self._user_id, question, final)
@@ -149,10 +154,22 @@ class ConversationThread:
             await open_cited(self._web, self._user_id, number, citations[number - 1])
 
 
-def _footer(model: str, unsupported_numbers: Sequence[str]) -> None:
+def answer_origin(model: str, *, cited: bool) -> str | None:
+    """How the answer came about, in words a customer understands (the model's name means nothing to
+    them); None for an answer that cites nothing, which says so itself."""
+    if not cited:
+        return None
+    if model.startswith(EXTRACTIVE_MODEL):
+        return "Diese Antwort besteht aus Sätzen der zitierten Dokumente."
+    return "Ein Sprachmodell hat diese Antwort aus den zitierten Dokumenten formuliert."
+
+
+def _footer(model: str, unsupported_numbers: Sequence[str], *, cited: bool) -> None:
     if unsupported_numbers:
         ui.label(
             "Diese Zahlen stehen in keiner zitierten Quelle; prüfen Sie sie bitte: "
             + ", ".join(unsupported_numbers)
         ).classes("text-sm text-warning").props('role="note"')
-    ui.label(f"Beantwortet von {model}.").classes("text-xs luna-muted")
+    origin = answer_origin(model, cited=cited)
+    if origin is not None:
+        ui.label(origin).classes("text-xs luna-muted").mark("answer-origin")

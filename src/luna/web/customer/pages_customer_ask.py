@@ -15,7 +15,7 @@ from luna.domain.conversations import Conversation
 from luna.domain.errors import NotFound, RateLimited
 from luna.services.energy.energy_advice import answer_section, wants_energy_advice
 from luna.web.components.errors import failure_shown
-from luna.web.components.formats import de_datetime
+from luna.web.components.formats import de_datetime, de_int
 from luna.web.components.layout import CustomerView, customer_page
 from luna.web.components.offload import in_thread
 from luna.web.components.widgets import empty_state
@@ -45,17 +45,30 @@ async def ask(view: CustomerView) -> None:
     thread = ConversationThread(view.web, view.user_id, area, ask_next)
     await _show_requested(view, thread, area, state)
     await _show_history(view, history, state["id"])
-    with ui.card().classes("w-full"), ui.row().classes("w-full items-start gap-3 no-wrap"):
-        question = (
-            ui.input(
-                "Ihre Frage an Luna",
-                placeholder="z. B. Wie kann ich meinen Stromverbrauch senken?",
+    with ui.card().classes("w-full gap-1"):
+        with ui.element("div").classes("luna-ask-row"):
+            question = (
+                ui.input(
+                    "Ihre Frage an Luna",
+                    placeholder="z. B. Wie kann ich meinen Stromverbrauch senken?",
+                )
+                .props(f'outlined clearable maxlength="{MAX_QUESTION_CHARS}"')
+                .mark("question")
             )
-            .props(f'outlined clearable maxlength="{MAX_QUESTION_CHARS}"')
-            .classes("grow")
-            .mark("question")
-        )
-        button = ui.button("Fragen", icon="send").props('no-caps size="lg"').mark("ask")
+            button = ui.button("Fragen", icon="send").props('no-caps size="lg"').mark("ask")
+        # The browser cuts a longer text at maxlength without a word: near the limit this says so.
+        limit = ui.label().classes("text-sm").props('role="status" aria-live="polite"').mark("question-limit")
+        limit.visible = False
+
+        def length_changed() -> None:
+            length = len(question.value or "")
+            note = length_note(length)
+            limit.set_text(note or "")
+            limit.visible = note is not None
+            full = length >= MAX_QUESTION_CHARS
+            limit.classes(replace="text-sm text-negative" if full else "text-sm luna-muted")
+
+        question.on_value_change(length_changed)
 
     async def submit() -> None:
         text = (question.value or "").strip()
@@ -70,6 +83,16 @@ async def ask(view: CustomerView) -> None:
 
     button.on_click(submit)
     question.on("keydown.enter", submit)
+
+
+def length_note(length: int, limit: int = MAX_QUESTION_CHARS) -> str | None:
+    """What to say about a question of ``length`` characters: nothing until 90 % of ``limit``, then how
+    many are left, and at the limit that more is not taken."""
+    if length < limit * 0.9:
+        return None
+    if length < limit:
+        return f"Noch {de_int(limit - length)} von {de_int(limit)} Zeichen."
+    return f"Höchstlänge erreicht: {de_int(limit)} Zeichen. Weiterer Text wird nicht übernommen."
 
 
 def _requested_conversation() -> str | None:

@@ -69,7 +69,7 @@ async def energy(view: CustomerView) -> None:
     state = state_from_query(query, [meter.meter_id for meter in own_meters], berlin_today())
     page = _EnergyPage(view, own_meters, state)
     await page.load()
-    ui.timer(view.web.settings.web.refresh_sec, page.tick)
+    ui.timer(view.web.settings.web.refresh_sec, page.tick, immediate=False)
 
 
 def _no_meter_yet(view: CustomerView) -> None:

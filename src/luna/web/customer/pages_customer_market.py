@@ -69,7 +69,7 @@ async def market(view: CustomerView) -> None:
             card_title("Strompreise", "show_chart")
             export = ui.button("CSV herunterladen", icon="download", on_click=lambda: _download(shown))
             export.props("flat dense no-caps").mark("price-csv")
-        _introduction(market_name, price)
+        _introduction(price)
         chart = ui.echart({}).classes("w-full h-96").mark("price-chart")
         problem = ui.column().classes("w-full")
         numbers = ui.row().classes("w-full gap-8").mark("price-figures")
@@ -123,11 +123,11 @@ async def market(view: CustomerView) -> None:
     await load()
 
 
-def _introduction(market_name: str, price: EndCustomerPrice) -> None:
+def _introduction(price: EndCustomerPrice) -> None:
     """What the chart shows, and how the customer's price is made up from the exchange price."""
     ui.label(
-        f"Day-Ahead-Preise der Gebotszone Deutschland-Luxemburg (Markt {market_name}) als Ihr Preis "
-        "mit dynamischem Tarif in ct/kWh, darunter der reine Börsenpreis; negative Börsenpreise "
+        "Day-Ahead-Preise der Gebotszone Deutschland-Luxemburg als Ihr Preis mit dynamischem Tarif in "
+        "ct/kWh, darunter der reine Börsenpreis; negative Börsenpreise "
         "erscheinen rot, die günstigsten Zeitfenster grün. Die Preise für morgen erscheinen nach der "
         "Auktion gegen 13 Uhr."
     ).classes("text-sm luna-muted")

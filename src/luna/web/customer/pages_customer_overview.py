@@ -35,7 +35,7 @@ async def overview(view: CustomerView) -> None:
             _home(summary)
 
     await refresh()
-    ui.timer(view.web.settings.web.refresh_sec * 10, refresh)
+    ui.timer(view.web.settings.web.refresh_sec * 10, refresh, immediate=False)
 
 
 def _home(summary: HomeSummary) -> None:

@@ -1,0 +1,90 @@
+"""What the dashboards say where the reviewers found technical, English or impossible wording."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from luna.domain.flywheel.kpi_values import ALL, Kpi, KpiValue, Window
+from luna.web.admin.dataset_wording import (
+    EMPTY_QUALITY,
+    gate_text,
+    quality_line,
+    quality_score,
+    schedule_text,
+)
+from luna.web.admin.pages_admin_activity_parts import actor_label
+from luna.web.admin.pages_admin_jobs_parts import JOB_NAMES, job_label
+from luna.web.components.kpi_chart import kpi_chart, kpi_text
+from luna.web.credentials import LoginRefused, normalized_user_id
+from luna.web.customer.conversation_thread import answer_origin
+from luna.web.customer.pages_customer_ask import MAX_QUESTION_CHARS, length_note
+from luna.workers.registry import JOB_MODULES, load_jobs
+
+FULL = {"score": 100.0, "confidence": 0.0, "completeness": 1.0, "validity": 1.0, "uniqueness": 1.0}
+
+
+def test_an_empty_dataset_shows_no_quality_instead_of_full_marks() -> None:
+    assert quality_line(FULL, 0) == EMPTY_QUALITY
+    assert quality_score(FULL, 0) == "leer"
+    assert quality_line(FULL, 12).startswith("Qualität 100,0 von 100 · Konfidenz 0 %")
+    assert quality_score({"score": 97.5}, 3) == "Qualität 97,5"
+
+
+def test_a_failed_gate_reads_as_german_without_its_key_and_with_a_space_before_percent() -> None:
+    assert gate_text("confidence: Konfidenz 0% unter 30%") == "Konfidenz 0 % unter 30 %"
+    assert gate_text("min_records: 0 Datensätze, mindestens 5 nötig") == "0 Datensätze, mindestens 5 nötig"
+
+
+def test_a_schedule_is_german_on_the_berlin_clock_of_the_day() -> None:
+    assert schedule_text("daily 02:30", date(2026, 1, 15)) == "täglich um 03:30 Uhr"
+    assert schedule_text("daily 02:30", date(2026, 7, 15)) == "täglich um 04:30 Uhr"
+    assert schedule_text("hourly") == "stündlich"
+    assert schedule_text(None) == "nur auf Anforderung"
+
+
+def test_every_registered_job_has_a_german_name_and_a_pipeline_run_names_its_pipeline() -> None:
+    registered = {name for name, job in load_jobs().items() if job.__module__ in JOB_MODULES}
+    assert registered - set(JOB_NAMES) == set()
+    assert job_label("datasets.run", {"pipeline": "feedback-sft"}) == "Datenpipeline „feedback-sft“"
+    assert job_label("datasets.run", {}) == "Datenpipeline"
+
+
+def test_a_job_as_actor_is_named_shortly_and_the_schedule_not_only_as_nightly() -> None:
+    assert actor_label("job:407babbd-a5dd-4a05-aedd-d44e0ec1410d") == "Job 407babbd"
+    assert actor_label("schedule") == "Zeitplan"
+
+
+def test_the_retrieval_confidence_is_a_score_not_a_percentage() -> None:
+    assert kpi_text(Kpi.RETRIEVAL_CONFIDENCE, 1.547) == "1,55"
+    assert kpi_text(Kpi.REFUSAL_RATE, 0.143) == "14,3 %"
+    assert kpi_text(Kpi.LATENCY_P95_MS, 2500.0) == "2.500 ms"
+    value = KpiValue(Kpi.RETRIEVAL_CONFIDENCE, Window.DAY, datetime(2026, 11, 23, tzinfo=UTC), ALL, 1.5, 6)
+    chart = kpi_chart(Kpi.RETRIEVAL_CONFIDENCE, [value], ())
+    assert chart["series"][0]["data"] == [1.5] and "max" not in chart["yAxis"]
+
+
+def test_a_question_near_its_length_limit_says_how_much_is_left_and_at_the_limit_that_more_is_cut() -> None:
+    assert length_note(MAX_QUESTION_CHARS // 2) is None
+    assert length_note(MAX_QUESTION_CHARS - 50) == "Noch 50 von 2.000 Zeichen."
+    assert length_note(MAX_QUESTION_CHARS) == (
+        "Höchstlänge erreicht: 2.000 Zeichen. Weiterer Text wird nicht übernommen."
+    )
+
+
+def test_customers_read_how_an_answer_came_about_not_the_models_name() -> None:
+    assert (
+        answer_origin("luna-extractive", cited=True)
+        == "Diese Antwort besteht aus Sätzen der zitierten Dokumente."
+    )
+    assert answer_origin("qwen2.5-7b-instruct", cited=True) == (
+        "Ein Sprachmodell hat diese Antwort aus den zitierten Dokumenten formuliert."
+    )
+    assert answer_origin("luna-extractive", cited=False) is None
+
+
+@pytest.mark.parametrize("empty", ["", "   "])
+def test_an_empty_user_id_asks_for_one_like_the_other_logins(empty: str) -> None:
+    with pytest.raises(LoginRefused, match="Bitte geben Sie Ihre Benutzer-ID ein"):
+        normalized_user_id(empty)
