@@ -401,7 +401,7 @@ class Container:
         s = self.settings
         if s.database.kind == "sqlite":
             return SqliteBackup(s.database_url)
-        return PostgresBackup(s.database_url, self.database.close)
+        return PostgresBackup(s.database_url)
 
     def health_checks(self) -> dict[str, HealthCheck]:
         """Every component the admin health page lists, by name; each is opened when it is checked."""

@@ -252,16 +252,13 @@ class Services:
 
     @cached_property
     def snapshots(self) -> SnapshotService:
+        from luna.adapters.sql.knowledge_rows import SqlKnowledgeRows
         from luna.services.knowledge.snapshots import SnapshotService
 
         c = self._container
+        rows, after_restore = SqlKnowledgeRows.of(c.database), self.knowledge.lexical.invalidate
         return SnapshotService(
-            c.database,
-            c.vectors,
-            c.blobs,
-            c.sql_backup,
-            c.settings.snapshots_path,
-            self.knowledge.lexical.invalidate,
+            c.database, c.vectors, c.blobs, c.sql_backup, rows, c.settings.snapshots_path, after_restore
         )
 
     @cached_property

@@ -555,3 +555,58 @@ async def test_a_snapshot_restores_the_knowledge_base_through_the_admin_api(
         await client.post("/api/v1/admin/snapshots/..%2F..%2Fetc/restore", headers=admin)
     ).status_code == 404
     assert (await client.get("/api/v1/admin/snapshots", headers=DEV_USER)).status_code == 401
+
+
+async def test_a_restore_keeps_every_event_rating_conversation_and_account_written_since(
+    client: httpx.AsyncClient, app: FastAPI, admin: dict[str, str]
+) -> None:
+    """The hostile-input probe of the whole-database restore: what was acknowledged (201) stays."""
+    item_id = (await upload(client, TARIFF.encode())).json()["data"]["item_id"]
+    snapshot_id = (await client.post("/api/v1/admin/snapshots", json={}, headers=admin)).json()["data"]["id"]
+    with container_of(app).database.unit_of_work(read_only=True) as uow:
+        chunk_id = uow.chunks.list_for_item(item_id)[0].chunk_id
+    event = await client.post("/api/v1/events", json={"type": "view", "chunk_id": chunk_id}, headers=DEV_USER)
+    rating = await client.post(
+        "/api/v1/feedback/rag",
+        json={"question": "Was kostet Strom?", "answer": "30 ct.", "useful": True, "chunks_used": [chunk_id]},
+        headers=DEV_USER,
+    )
+    asked = await client.post(
+        "/api/v1/rag/ask",
+        json={"question": "Was brauche ich für einen dynamischen Stromtarif?"},
+        headers=DEV_USER,
+    )
+    account = await client.post(
+        "/api/v1/admin/service-accounts", json={"name": "bi-tool", "scopes": ["kpi:read"]}, headers=admin
+    )
+    assert [r.status_code for r in (event, rating, asked, account)] == [201, 201, 200, 201]
+    me_before = (await client.get("/api/v1/users/me", headers=DEV_USER)).json()["data"]
+    assert (me_before["events"], me_before["ratings"], me_before["conversations"]) == (2, 1, 1)
+
+    restored = await client.post(f"/api/v1/admin/snapshots/{snapshot_id}/restore", headers=admin)
+
+    assert restored.status_code == 200, restored.text
+    me_after = (await client.get("/api/v1/users/me", headers=DEV_USER)).json()["data"]
+    assert me_after == me_before
+    accounts = (await client.get("/api/v1/admin/service-accounts", headers=admin)).json()["data"]["accounts"]
+    assert [a["name"] for a in accounts] == ["bi-tool"]
+    with container_of(app).database.unit_of_work(read_only=True) as uow:
+        stored = uow.events.for_user(DEV_USER["X-Dev-User"], limit=100)
+    viewed = next(e for e in stored if e.event_id == event.json()["data"]["event_id"])
+    assert (viewed.item_id, viewed.chunk_id) == (item_id, chunk_id)
+
+
+async def test_an_old_whole_database_snapshot_is_refused_with_409(
+    client: httpx.AsyncClient, app: FastAPI, admin: dict[str, str]
+) -> None:
+    snapshot_id = (await client.post("/api/v1/admin/snapshots", json={}, headers=admin)).json()["data"]["id"]
+    manifest_file = container_of(app).settings.snapshots_path / snapshot_id / "manifest.json"
+    manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
+    manifest["format"] = 1
+    del manifest["rows"]  # as Luna wrote snapshots before they held the knowledge base's rows
+    manifest_file.write_text(json.dumps(manifest), encoding="utf-8")
+
+    refused = await client.post(f"/api/v1/admin/snapshots/{snapshot_id}/restore", headers=admin)
+
+    assert refused.status_code == 409, refused.text
+    assert "by hand" in refused.json()["message"]

@@ -1,7 +1,9 @@
-"""Knowledge-base snapshots: ingest → snapshot → delete everything → restore → identical search results.
+"""Knowledge-base snapshots: ingest → snapshot → delete everything → restore → identical search results,
+and a restore that puts back the knowledge base and nothing else (acknowledged data is never lost).
 
-Runs on SQLite (online backup API) and PostgreSQL (pg_dump / pg_restore), each with the embedded
-vector index and the blob folder of the test profile; every PostgreSQL test gets a database of its own.
+Runs on SQLite and PostgreSQL (the native dump by the online backup API or pg_dump, the knowledge rows as
+JSON lines), each with the embedded vector index and the blob folder of the test profile; every
+PostgreSQL test gets a database of its own.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 import pytest
 
 from luna.adapters.sql.backup import PostgresBackup, SqliteBackup
+from luna.adapters.sql.knowledge_rows import SqlKnowledgeRows
 from luna.container import Container, build_container
 from luna.domain.errors import Conflict, InvalidInput, NotFound, Unavailable, Unprocessable
 from luna.ports.sql_backup import SqlBackup
@@ -52,6 +55,7 @@ def _env(settings: Settings, backup: Callable[[Container], SqlBackup]) -> Env:
         container.vectors,
         container.blobs,
         sql_backup,
+        SqlKnowledgeRows.of(container.database),
         settings.snapshots_path,
         container.services.knowledge.lexical.invalidate,
     )
@@ -68,7 +72,7 @@ def env(request: pytest.FixtureRequest, make_settings: Callable[..., Settings]) 
         return
     with scratch_postgres_database(request.getfixturevalue("postgres_url")) as url:
         settings = make_settings(LUNA_DATABASE__KIND="postgresql", LUNA_DATABASE__URL=url)
-        built = _env(settings, lambda container: PostgresBackup(url, container.database.close))
+        built = _env(settings, lambda _: PostgresBackup(url))
         yield built
         built.container.close()
 
@@ -203,6 +207,7 @@ def test_a_snapshot_from_before_adapters_were_kept_leaves_the_adapters_alone(env
     folder = env.settings.snapshots_path / info.snapshot_id
     manifest = json.loads((folder / "manifest.json").read_text())
     del manifest["blob_prefixes"]  # as older versions wrote it: documents only
+    manifest["format"] = 1
     (folder / "manifest.json").write_text(json.dumps(manifest))
     docs = blob_contents(env)
     env.container.blobs.put("models/finetune/luna/v3/adapter_config.json", b"{}", "application/json")
@@ -293,6 +298,7 @@ def test_restore_makes_the_in_memory_indexes_rebuild(env: Env) -> None:
         container.vectors,
         container.blobs,
         env.backup,
+        SqlKnowledgeRows.of(container.database),
         env.settings.snapshots_path,
         lambda: restored.append("after_restore"),
     )
@@ -318,15 +324,13 @@ def test_a_failed_snapshot_leaves_nothing_behind(env: Env) -> None:
             (target / "half.dump").write_bytes(b"half")
             raise Unavailable("disk full")
 
-        def restore(self, source: Path, file_name: str) -> None:
-            raise AssertionError("not reached")
-
     container = env.container
     broken = SnapshotService(
         container.database,
         container.vectors,
         container.blobs,
         BrokenBackup(),
+        SqlKnowledgeRows.of(container.database),
         env.settings.snapshots_path,
         lambda: None,
     )
@@ -364,11 +368,9 @@ def test_pg_backup_keeps_the_password_off_the_command_line(
     monkeypatch.setattr("shutil.which", lambda name: f"/usr/bin/{name}")
     backup = PostgresBackup("postgresql+psycopg://luna:s3cret@db.example:5433/luna")
 
-    file_name = backup.dump(tmp_path)
-    (tmp_path / file_name).write_bytes(b"dump")
-    backup.restore(tmp_path, file_name)
+    backup.dump(tmp_path)
 
-    assert [args[0] for args, _ in calls] == ["/usr/bin/pg_dump", "/usr/bin/pg_restore"]
+    assert [args[0] for args, _ in calls] == ["/usr/bin/pg_dump"]
     for args, environment in calls:
         assert "--dbname=postgresql://luna@db.example:5433/luna" in args
         assert not any("s3cret" in arg for arg in args)
@@ -390,7 +392,8 @@ def test_pg_backup_reports_the_tool_error(postgres_url: str, tmp_path: Path) -> 
 
 def test_a_restore_never_undoes_erasures_consent_or_the_audit_log(env: Env) -> None:
     """Issue #18, defect 3: an erasure and a consent withdrawal made after the snapshot stay in force,
-    their audit entries and jobs created since survive, and the restore itself is audited."""
+    their audit entries and jobs created since survive (the restore touches none of those tables), and
+    the restore itself is audited."""
     import uuid
     from datetime import UTC, datetime
 
@@ -438,3 +441,241 @@ def test_a_restore_never_undoes_erasures_consent_or_the_audit_log(env: Env) -> N
     env.snapshots.delete(info.snapshot_id, actor="admin")
     with env.container.database.unit_of_work(read_only=True) as uow:
         assert uow.audit.list(limit=1)[0].target == f"snapshot:{info.snapshot_id}"
+
+
+# -- a restore puts back the knowledge base and nothing else ------------------------------------------
+
+KNOWLEDGE_TABLES = ("items", "item_chunks", "finetune_adapters")
+
+
+def engine_of(env: Env) -> Any:
+    from luna.adapters.sql.database import SqlDatabase
+
+    database = env.container.database
+    assert isinstance(database, SqlDatabase)
+    return database.engine
+
+
+def table_rows(env: Env, *, names: tuple[str, ...] | None = None) -> dict[str, list[dict[str, Any]]]:
+    """Every row of the named tables (default: every table but the knowledge base's and the audit log)."""
+    import sqlalchemy as sa
+
+    from luna.adapters.sql.tables import DATA_TABLES
+
+    engine = engine_of(env)
+    wanted = [
+        table
+        for table in DATA_TABLES
+        if (table.name in names if names else table.name not in {*KNOWLEDGE_TABLES, "audit_log"})
+    ]
+    with engine.connect() as connection:
+        return {
+            table.name: sorted(
+                (dict(row) for row in connection.execute(sa.select(table)).mappings()), key=repr
+            )
+            for table in wanted
+        }
+
+
+def write_customer_and_operator_data(env: Env, item_id: str, chunk_id: str) -> dict[str, str]:
+    """An event and a rating on the item, a conversation, a service account, meter readings and a price."""
+    import uuid
+    from datetime import UTC, datetime, timedelta
+
+    import sqlalchemy as sa
+
+    from luna.adapters.sql.tables import market_prices, meters, smart_meter_readings
+    from luna.domain.conversations import Conversation
+    from luna.domain.events import Event, EventType, RagFeedback
+    from luna.domain.flywheel.accounts import Scope, ServiceAccount
+
+    user, now = str(uuid.uuid4()), datetime.now(UTC)
+    ids = {"user": user, "event": str(uuid.uuid4()), "account": str(uuid.uuid4())}
+    with env.container.database.unit_of_work() as uow:
+        uow.users.get_or_create(user)
+        uow.events.add_many([Event(ids["event"], user, now, EventType("view"), item_id, chunk_id)])
+        uow.feedback.add(RagFeedback(str(uuid.uuid4()), user, now, "Frage?", "Antwort.", True), [])
+        uow.conversations.add(Conversation(str(uuid.uuid4()), user, "Was kostet Strom?", now, now))
+        uow.service_accounts.add(
+            ServiceAccount(
+                ids["account"], "bi-tool", frozenset({Scope.KPI_READ}), "f" * 64, "abcd", now, "admin"
+            )
+        )
+        uow.commit()
+    engine = engine_of(env)
+    with engine.begin() as connection:
+        connection.execute(
+            sa.insert(meters),
+            [{"meter_id": "m1", "kind": "household", "interval_s": 900, "source": "test"}],
+        )
+        connection.execute(
+            sa.insert(smart_meter_readings),
+            [
+                {"meter_id": "m1", "ts": now - timedelta(minutes=15 * n), "consumption_kw": 0.5}
+                for n in range(4)
+            ],
+        )
+        connection.execute(
+            sa.insert(market_prices),
+            [{"market": "epex", "product": "da", "ts": now, "price_eur_mwh": 81.5, "volume": 10.0}],
+        )
+    return ids
+
+
+def chunk_of(env: Env, item_id: str) -> str:
+    with env.container.database.unit_of_work(read_only=True) as uow:
+        return uow.chunks.list_for_item(item_id)[0].chunk_id
+
+
+def test_a_restore_puts_back_the_knowledge_base_and_keeps_everything_written_since(env: Env) -> None:
+    """The probe of issue #18's defect: take → change the knowledge base, write customer, operator and
+    meter data → restore. The knowledge tables equal the snapshot's; every other row written since stays."""
+    kept, deleted = ingest_samples(env)
+    info = env.snapshots.create()
+    snapshot_items = item_rows(env)
+    snapshot_knowledge = table_rows(env, names=KNOWLEDGE_TABLES)
+    before = search_all(env)
+    kb = env.container.services.knowledge
+
+    added = kb.ingest.ingest(
+        IngestRequest((SAMPLES / "foerderung-heizungstausch.html").read_bytes(), filename="foerderung.html")
+    ).item_id
+    with env.container.database.unit_of_work() as uow:
+        uow.items.update(kept, title="Umbenannt nach dem Snapshot")
+        uow.commit()
+    kb.ingest.delete(deleted)
+    on_kept = write_customer_and_operator_data(env, kept, chunk_of(env, kept))
+    from datetime import UTC, datetime
+
+    from luna.domain.events import Event, EventType
+
+    on_added = Event(
+        "00000000-0000-4000-8000-00000000000a",
+        on_kept["user"],
+        datetime.now(UTC),
+        EventType("view"),
+        added,
+        chunk_of(env, added),
+    )
+    with env.container.database.unit_of_work() as uow:
+        uow.events.add_many([on_added])
+        uow.commit()
+    others = table_rows(env)
+
+    env.snapshots.restore(info.snapshot_id, actor="admin")
+
+    assert item_rows(env) == snapshot_items, "the added item is gone, the title is back, the deleted item too"
+    assert table_rows(env, names=KNOWLEDGE_TABLES) == snapshot_knowledge
+    assert search_all(env) == before, "the deleted item is searchable again"
+    after = table_rows(env)
+    events = {str(row["event_id"]): row for row in after.pop("events")}
+    expected_events = {str(row["event_id"]): row for row in others.pop("events")}
+    assert after == others, "users, ratings, conversations, accounts, meters, readings, prices: untouched"
+    assert events.keys() == expected_events.keys(), "no event is lost"
+    assert str(events[on_kept["event"]]["item_id"]) == kept, "an event keeps pointing at its item"
+    assert events[on_kept["event"]] == expected_events[on_kept["event"]]
+    on_added_row = events[on_added.event_id]
+    assert (on_added_row["item_id"], on_added_row["chunk_id"]) == (None, None), "its item is gone (SET NULL)"
+    with env.container.database.unit_of_work(read_only=True) as uow:
+        assert uow.service_accounts.get(on_kept["account"]) is not None
+        entry = uow.audit.list(limit=1)[0]
+    assert (entry.action, entry.actor, entry.target) == (
+        "snapshot.restore",
+        "admin",
+        f"snapshot:{info.snapshot_id}",
+    )
+    assert entry.details["completed"] is True
+    assert entry.details["tables"]["items"] == {"inserted": 1, "updated": 1, "deleted": 1}
+
+
+def test_adapter_registry_rows_follow_their_blobs_and_votes_on_removed_versions_go_with_them(
+    env: Env,
+) -> None:
+    from datetime import UTC, datetime
+
+    import sqlalchemy as sa
+
+    from luna.adapters.sql.tables_finetune import finetune_adapters, finetune_reviews
+
+    def adapter(version: int, state: str) -> dict[str, Any]:
+        return {
+            "name": "luna",
+            "version": version,
+            "state": state,
+            "created_at": datetime.now(UTC),
+            "base_model": "base",
+            "dataset": "ds",
+            "run_id": f"run{version}",
+            "blob_prefix": f"models/finetune/luna/v{version}/",
+            "metrics": {"f1": 0.5},
+            "gates": {},
+            "promoted_at": None,
+            "note": None,
+        }
+
+    def review(review_id: str, version: int) -> dict[str, Any]:
+        return {
+            "review_id": review_id,
+            "name": "luna",
+            "version": version,
+            "pair_index": 0,
+            "reviewer": "r",
+            "vote": "tie",
+            "comment": None,
+            "created_at": datetime.now(UTC),
+        }
+
+    engine = engine_of(env)
+    with engine.begin() as connection:
+        connection.execute(sa.insert(finetune_adapters), [adapter(1, "champion")])
+    info = env.snapshots.create(vectors=False)
+    with engine.begin() as connection:
+        connection.execute(sa.update(finetune_adapters).values(state="archived"))
+        connection.execute(sa.insert(finetune_adapters), [adapter(2, "champion")])
+        connection.execute(sa.insert(finetune_reviews), [review("on-v1", 1), review("on-v2", 2)])
+
+    env.snapshots.restore(info.snapshot_id)
+
+    with engine.connect() as connection:
+        adapters = connection.execute(sa.select(finetune_adapters.c.version, finetune_adapters.c.state)).all()
+        reviews = connection.execute(sa.select(finetune_reviews.c.review_id)).scalars().all()
+    assert [tuple(row) for row in adapters] == [(1, "champion")]
+    assert reviews == ["on-v1"], "the vote on a version the snapshot lacks goes with it; the other stays"
+
+
+def test_a_snapshot_written_before_knowledge_rows_is_refused_with_how_to_restore_it_by_hand(
+    env: Env,
+) -> None:
+    ingest_samples(env)
+    info = env.snapshots.create()
+    folder = env.settings.snapshots_path / info.snapshot_id
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    manifest["format"] = 1
+    del manifest["rows"]
+    (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    import shutil
+
+    shutil.rmtree(folder / "rows")
+    delete_all_items(env)
+    assert [s.snapshot_id for s in env.snapshots.list()] == [info.snapshot_id], "it is still listed"
+
+    with pytest.raises(Conflict, match=r"older Luna.*by hand.*sql/luna\.(sqlite3|pgdump)") as refused:
+        env.snapshots.restore(info.snapshot_id)
+
+    assert refused.value.details["dump"].startswith("sql/luna.")
+    assert item_rows(env) == [] and blob_contents(env) == {}, "a refused restore changes nothing"
+    with env.container.database.unit_of_work(read_only=True) as uow:
+        assert uow.audit.list(limit=1)[0].action != "snapshot.restore"
+
+
+def test_damaged_rows_are_refused_before_anything_changes(env: Env) -> None:
+    ingest_samples(env)
+    info = env.snapshots.create(vectors=False, blobs=False)
+    rows_file = env.settings.snapshots_path / info.snapshot_id / "rows" / "item_chunks.jsonl"
+    rows_file.write_text(rows_file.read_text(encoding="utf-8") + '{"chunk_id": "x"}\n', encoding="utf-8")
+    delete_all_items(env)
+
+    with pytest.raises(Unprocessable, match="rows of item_chunks"):
+        env.snapshots.restore(info.snapshot_id)
+
+    assert item_rows(env) == []

@@ -1,17 +1,15 @@
-"""Whole-database dumps for snapshots: SQLite's online backup API, PostgreSQL's ``pg_dump``/``pg_restore``.
+"""Whole-database dumps for snapshots: SQLite's online backup API, PostgreSQL's ``pg_dump``.
 
 SQLite: :meth:`sqlite3.Connection.backup` copies the database page by page inside one read
 transaction, so the copy is consistent while the application keeps writing. The copy is switched out
-of WAL mode so the dump is one self-contained file. Restoring runs the same API the other way round,
-into the live file: the application's pooled connections stay open and see the restored content at
-their next transaction (SQLite notices the changed schema and data by itself).
+of WAL mode so the dump is one self-contained file.
 
-PostgreSQL: ``pg_dump -Fc`` (one consistent snapshot of the database) and
-``pg_restore --clean --if-exists --single-transaction``, so a failed restore leaves the database as it
-was. ``pg_restore`` drops and recreates every table, which needs exclusive locks: the application's
-idle pooled connections are closed first (``engine_dispose``), and a lock timeout turns a session that
-still holds a lock into a clear error instead of a restore that waits forever. The password never
-appears on a command line (other users could read it there): it goes to the tools as ``PGPASSWORD``.
+PostgreSQL: ``pg_dump -Fc``, one consistent snapshot of the database. The password never appears on a
+command line (other users could read it there): it goes to the tool as ``PGPASSWORD``.
+
+Luna never restores these dumps: they hold the whole database, and putting one back would delete
+everything written since (see :mod:`luna.ports.sql_backup`). They are there for an operator who must
+restore by hand (``docs/architecture.md``, "Snapshots").
 """
 
 from __future__ import annotations
@@ -20,14 +18,14 @@ import os
 import shutil
 import sqlite3
 import subprocess
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from contextlib import closing
 from pathlib import Path
 from typing import Final
 
 import sqlalchemy as sa
 
-from luna.domain.errors import NotFound, Unavailable
+from luna.domain.errors import Unavailable
 
 SQLITE_DUMP_FILE: Final = "luna.sqlite3"
 PG_DUMP_FILE: Final = "luna.pgdump"
@@ -70,25 +68,8 @@ class SqliteBackup:
             raise Unavailable(f"The SQLite backup of {self._path} failed: {error}") from error
         return SQLITE_DUMP_FILE
 
-    def restore(self, source: Path, file_name: str) -> None:
-        dump = source / file_name
-        if not dump.is_file():
-            raise NotFound(f"The SQL dump {dump} does not exist.")
-        try:
-            with (
-                closing(self._connect(dump, read_only=True)) as copy,
-                closing(self._connect(self._path)) as live,
-            ):
-                copy.backup(live)
-        except sqlite3.Error as error:
-            raise Unavailable(f"Restoring {self._path} from {dump} failed: {error}") from error
-
     @staticmethod
-    def _connect(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
-        if read_only:
-            return sqlite3.connect(
-                f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=_SQLITE_TIMEOUT_SEC
-            )
+    def _connect(path: Path) -> sqlite3.Connection:
         return sqlite3.connect(path, timeout=_SQLITE_TIMEOUT_SEC)
 
 
@@ -98,13 +79,7 @@ class PostgresBackup:
     The tools must be of the server's major version or newer (``pg_dump`` refuses a newer server).
     """
 
-    def __init__(
-        self,
-        url: str,
-        engine_dispose: Callable[[], None] | None = None,
-        *,
-        lock_timeout_sec: int = 30,
-    ) -> None:
+    def __init__(self, url: str) -> None:
         parsed = sa.make_url(url)
         if parsed.get_backend_name() != "postgresql":
             raise ValueError(f"PostgresBackup needs a postgresql:// URL, not {parsed.drivername}://…")
@@ -118,8 +93,6 @@ class PostgresBackup:
             database=parsed.database,
             query=parsed.query,
         ).render_as_string(hide_password=False)
-        self._engine_dispose = engine_dispose
-        self._lock_timeout_sec = lock_timeout_sec
 
     @property
     def tool(self) -> str:
@@ -131,19 +104,7 @@ class PostgresBackup:
         self._run("pg_dump", ["--format=custom", "--no-password", f"--file={destination}"])
         return PG_DUMP_FILE
 
-    def restore(self, source: Path, file_name: str) -> None:
-        dump = source / file_name
-        if not dump.is_file():
-            raise NotFound(f"The SQL dump {dump} does not exist.")
-        if self._engine_dispose is not None:
-            self._engine_dispose()
-        self._run(
-            "pg_restore",
-            ["--clean", "--if-exists", "--no-owner", "--single-transaction", "--no-password", str(dump)],
-            options=f"-c lock_timeout={self._lock_timeout_sec * 1000}",
-        )
-
-    def _run(self, program: str, arguments: Sequence[str], *, options: str | None = None) -> None:
+    def _run(self, program: str, arguments: Sequence[str]) -> None:
         executable = shutil.which(program)
         if executable is None:
             raise Unavailable(
@@ -153,8 +114,6 @@ class PostgresBackup:
         environment = {**os.environ, "PGAPPNAME": f"luna-{program}"}
         if self._password is not None:
             environment["PGPASSWORD"] = self._password
-        if options is not None:
-            environment["PGOPTIONS"] = options
         completed = subprocess.run(  # noqa: S603 - fixed program, arguments are not shell-parsed
             [executable, f"--dbname={self._libpq_url}", *arguments],
             env=environment,

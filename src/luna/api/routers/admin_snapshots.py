@@ -39,8 +39,13 @@ def get_snapshot(snapshots: Snapshots, snapshot_id: str) -> Envelope[SnapshotOut
 
 @router.post(
     "/{snapshot_id}/restore",
-    summary="Restore a snapshot (replaces the knowledge base)",
-    responses={**_NOT_FOUND, 409: error_response("The snapshot is from another schema revision or database")},
+    summary="Restore a snapshot (puts back the knowledge base; nothing else changes)",
+    responses={
+        **_NOT_FOUND,
+        409: error_response(
+            "The snapshot is of another schema revision, or an older whole-database one (restore by hand)"
+        ),
+    },
 )
 def restore_snapshot(snapshots: Snapshots, snapshot_id: str) -> Envelope[SnapshotOut]:
     info = snapshots.restore(snapshot_id)

@@ -1,20 +1,26 @@
-"""Knowledge-base snapshots: SQL, vectors and blobs under one ID, and the way back (issue #3, item 8).
+"""Knowledge-base snapshots: the knowledge base's rows, vectors and blobs under one ID, and the way back
+(issue #3, item 8).
 
-A snapshot is a folder ``<root>/<id>/`` holding ``manifest.json``, ``sql/`` (the database's own dump),
-``vectors/`` (:meth:`VectorIndex.snapshot`) and ``blobs/`` (every blob under ``docs/`` and
-``models/finetune/``, keys as relative paths: the documents, and the adapter versions whose registry rows
-the SQL dump holds). It is written into a hidden temporary folder and renamed into place at the end, so a
-listed snapshot is always complete; a failed one is removed.
+A snapshot is a folder ``<root>/<id>/`` holding ``manifest.json``, ``rows/`` (the knowledge-base tables'
+rows, :class:`~luna.ports.sql_backup.KnowledgeRows`), ``sql/`` (the database's own whole dump, for an
+operator who must restore by hand), ``vectors/`` (:meth:`VectorIndex.snapshot`) and ``blobs/`` (every
+blob under ``docs/`` and ``models/finetune/``, keys as relative paths: the documents, and the adapter
+versions whose registry rows ``rows/`` holds). It is written into a hidden temporary folder and renamed
+into place at the end, so a listed snapshot is always complete; a failed one is removed.
 
 The parts are written in the order that keeps a snapshot taken during ingestion usable: SQL first,
-then vectors, then blobs. An item that finishes indexing after the SQL dump then only leaves extra
+then vectors, then blobs. An item that finishes indexing after the SQL part then only leaves extra
 points and blobs, which searches never show (they are read back from SQL) and ``luna admin verify
 --fix`` removes; the other order could capture chunks whose vectors are missing.
 
-Restoring replaces each part the snapshot holds and leaves the others as they are. The SQL dump carries
-its schema, so only a snapshot of the database's current schema revision is restored. What privacy and
-accountability forbid rolling back (erasures, consent, the audit log, jobs) is carried across the SQL
-part by :mod:`luna.services.knowledge.snapshot_privacy`.
+Restoring puts back the knowledge base and only that ("acknowledged data is never lost"): the
+knowledge-base rows are merged back in place, in one transaction, and every other table (users, events,
+ratings, conversations, accounts, consent, the audit log, jobs, meter readings and prices, …) stays
+exactly as it is, so nothing written since the snapshot is lost and no erasure or consent change is
+undone. Vectors and blobs are replaced as the snapshot holds them. Only a snapshot of the database's
+current schema revision is restored. A snapshot written before ``rows/`` existed (manifest format 1) holds
+only the whole-database dump; its restore is refused (409) with how to restore the dump by hand, since
+Luna must not delete what was written since on its own.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ import re
 import secrets
 import shutil
 import threading
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -35,23 +42,29 @@ from typing import Any, Final
 from luna import __version__
 from luna.domain.blobs import check_blob_key
 from luna.domain.errors import Conflict, InvalidInput, NotFound, Unprocessable
+from luna.domain.scores import AuditEntry
 from luna.ports.blobs import BlobStore
 from luna.ports.sql import Database
-from luna.ports.sql_backup import SqlBackup
+from luna.ports.sql_backup import KnowledgeRows, RowChanges, SqlBackup
 from luna.ports.vectors import VectorIndex
-from luna.services.knowledge import snapshot_privacy
 from luna.services.operations.jobs import active_job
 
 logger = logging.getLogger(__name__)
 
 SNAPSHOT_ID: Final = re.compile(r"^[0-9]{8}T[0-9]{6}Z-[0-9a-f]{6}$")
 MANIFEST_FILE: Final = "manifest.json"
-MANIFEST_FORMAT: Final = 1
+#: Format 2 added ``rows/``; an older Luna refuses to read it, so none can restore it the old way (the
+#: whole database). Format 1 snapshots are still listed and their vectors and blobs restored.
+MANIFEST_FORMAT: Final = 2
+_READABLE_FORMATS: Final = frozenset({1, MANIFEST_FORMAT})
+RESTORE_ACTION: Final = "snapshot.restore"
+DELETE_ACTION: Final = "snapshot.delete"
 #: The blobs a snapshot holds: the documents (raw and processed) and the fine-tuned adapter versions,
 #: not CSV drops or other snapshots. Its manifest names them; one without the list holds ``docs/`` only.
 BLOB_PREFIXES: Final = ("docs/", "models/finetune/")
 _OLDER_BLOB_PREFIXES: Final = ["docs/"]
 SQL_DIR: Final = "sql"
+ROWS_DIR: Final = "rows"
 VECTORS_DIR: Final = "vectors"
 BLOBS_DIR: Final = "blobs"
 #: Folders below the root that are not snapshots: being written, or being deleted.
@@ -82,6 +95,7 @@ class SnapshotService:
         vectors: VectorIndex,
         blobs: BlobStore,
         sql_backup: SqlBackup,
+        knowledge_rows: KnowledgeRows,
         root: Path,
         after_restore: Callable[[], None],
     ) -> None:
@@ -89,6 +103,7 @@ class SnapshotService:
         self._vectors = vectors
         self._blobs = blobs
         self._sql_backup = sql_backup
+        self._rows = knowledge_rows
         self._root = root
         self._after_restore = after_restore
         self._lock = threading.Lock()
@@ -123,13 +138,15 @@ class SnapshotService:
     ) -> dict[str, Any]:
         counts: dict[str, int] = {}
         sql_part: dict[str, str] | None = None
+        rows_part: dict[str, Any] | None = None
         revision = self._database.current_revision()
         if "sql" in parts:
+            # The rows first: they are what a restore puts back, so they come before vectors and blobs.
+            rows = self._rows.export(folder / ROWS_DIR)
+            rows_part = {"dir": ROWS_DIR, "tables": dict(self._rows.tables), "counts": rows}
+            counts["items"], counts["chunks"] = rows.get("items", 0), rows.get("item_chunks", 0)
             file_name = self._sql_backup.dump(folder / SQL_DIR)
             sql_part = {"tool": self._sql_backup.tool, "file": file_name, "dialect": self._database.dialect}
-            with self._database.unit_of_work(read_only=True) as uow:
-                counts["items"] = uow.items.count()
-                counts["chunks"] = uow.chunks.count(include_archived=True)
         if "vectors" in parts:
             self._vectors.snapshot(folder / VECTORS_DIR)
             counts["points"] = sum(self._vectors.count(name) for name in self._vectors.collections())
@@ -141,6 +158,7 @@ class SnapshotService:
             "created_at": created_at.isoformat(),
             "parts": list(parts),
             "sql": sql_part,
+            "rows": rows_part,
             "counts": counts,
             "blob_prefixes": list(BLOB_PREFIXES) if "blobs" in parts else [],
             "luna_version": __version__,
@@ -183,7 +201,7 @@ class SnapshotService:
             trash = self._root / f"{_TRASH_PREFIX}{snapshot_id}-{secrets.token_hex(3)}"
             folder.rename(trash)
             with self._database.unit_of_work() as uow:
-                uow.audit.add(snapshot_privacy.snapshot_deleted(actor, snapshot_id))
+                uow.audit.add(_audit(actor, DELETE_ACTION, snapshot_id, {}))
                 uow.commit()
             shutil.rmtree(trash)
         logger.info("snapshot %s deleted", snapshot_id)
@@ -191,10 +209,10 @@ class SnapshotService:
     # -- restoring ---------------------------------------------------------------------------------
 
     def restore(self, snapshot_id: str, actor: str = "admin") -> SnapshotInfo:
-        """Replace SQL, vectors and blobs (those the snapshot holds) with the snapshot's content.
+        """Put back the knowledge base the snapshot holds (rows, vectors, blobs); nothing else changes.
 
-        Erasures, consent changes, audit entries and jobs since the snapshot survive the SQL part
-        (:mod:`luna.services.knowledge.snapshot_privacy`), and the restore is audited under ``actor``.
+        The restore is audited under ``actor`` with what each table's merge changed, also when a part
+        failed half-way (``completed`` false), because even then it may have changed data.
         """
         with self._lock:
             folder = self._folder(snapshot_id)
@@ -202,31 +220,40 @@ class SnapshotService:
             info = self._info(folder, manifest)
             self._check_restorable(folder, info, manifest)
             self._refuse_during_reindex()
+            changes: dict[str, RowChanges] = {}
+            completed = False
             try:
                 if "sql" in info.parts:
-                    self._restore_sql(folder, manifest, info, actor)
+                    changes = self._rows.restore(folder / ROWS_DIR, manifest["rows"]["tables"])
                 if "vectors" in info.parts:
                     self._vectors.restore(folder / VECTORS_DIR)
                 if "blobs" in info.parts:
                     self._restore_blobs(folder / BLOBS_DIR, _blob_prefixes(manifest))
+                completed = True
             finally:
                 # Even a restore that failed half-way changed what the in-memory indexes mirror.
                 self._after_restore()
+                self._audit_restore(actor, info, changes, completed)
         logger.info("snapshot %s restored: %s", snapshot_id, ", ".join(info.parts))
         return info
+
+    def _audit_restore(
+        self, actor: str, info: SnapshotInfo, changes: Mapping[str, RowChanges], completed: bool
+    ) -> None:
+        tables = {
+            name: {"inserted": c.inserted, "updated": c.updated, "deleted": c.deleted}
+            | ({"dependants_deleted": c.dependants_deleted} if c.dependants_deleted else {})
+            for name, c in changes.items()
+        }
+        details = {"parts": list(info.parts), "completed": completed, "tables": tables}
+        with self._database.unit_of_work() as uow:
+            uow.audit.add(_audit(actor, RESTORE_ACTION, info.snapshot_id, details))
+            uow.commit()
 
     def _check_restorable(self, folder: Path, info: SnapshotInfo, manifest: Mapping[str, Any]) -> None:
         """Refuse before anything changes, so a snapshot that cannot be restored leaves everything as is."""
         if "sql" in info.parts:
-            sql_part = manifest.get("sql")
-            if not isinstance(sql_part, dict) or not isinstance(sql_part.get("file"), str):
-                raise Unprocessable(f"Snapshot {info.snapshot_id}: the manifest does not name its SQL dump.")
-            if sql_part.get("tool") != self._sql_backup.tool:
-                raise Conflict(
-                    f"Snapshot {info.snapshot_id} holds a {sql_part.get('tool')} dump; this database is "
-                    f"restored with {self._sql_backup.tool} (a snapshot cannot move between SQLite and "
-                    "PostgreSQL)."
-                )
+            _check_rows_part(info, manifest)
             current = self._database.current_revision()
             if info.revision != current:
                 raise Conflict(
@@ -234,7 +261,7 @@ class SnapshotService:
                     f"database is at {current}: only a snapshot of the same revision can be restored "
                     "(use the Luna version that wrote it, or migrate the database to its revision first)."
                 )
-        for part, directory in (("sql", SQL_DIR), ("vectors", VECTORS_DIR), ("blobs", BLOBS_DIR)):
+        for part, directory in (("sql", ROWS_DIR), ("vectors", VECTORS_DIR), ("blobs", BLOBS_DIR)):
             if part in info.parts and not (folder / directory).is_dir():
                 raise Unprocessable(
                     f"Snapshot {info.snapshot_id} is damaged: its {directory}/ folder is missing."
@@ -261,14 +288,6 @@ class SnapshotService:
                 details={"job_id": running.job_id},
             )
 
-    def _restore_sql(self, folder: Path, manifest: Mapping[str, Any], info: SnapshotInfo, actor: str) -> None:
-        with self._database.unit_of_work(read_only=True) as uow:
-            ledger = snapshot_privacy.capture(uow, info.created_at)
-        self._sql_backup.restore(folder / SQL_DIR, str(manifest["sql"]["file"]))
-        with self._database.unit_of_work() as uow:
-            snapshot_privacy.reapply(uow, ledger, actor, info.snapshot_id)
-            uow.commit()
-
     def _restore_blobs(self, source: Path, prefixes: Sequence[str]) -> None:
         """Replace every blob under the prefixes the snapshot holds; other blobs stay as they are."""
         for prefix in prefixes:
@@ -294,7 +313,7 @@ class SnapshotService:
             manifest = json.loads((folder / MANIFEST_FILE).read_text(encoding="utf-8"))
         except (OSError, ValueError) as error:
             raise Unprocessable(f"Snapshot {folder.name}: the manifest cannot be read ({error}).") from error
-        if not isinstance(manifest, dict) or manifest.get("format") != MANIFEST_FORMAT:
+        if not isinstance(manifest, dict) or manifest.get("format") not in _READABLE_FORMATS:
             raise Unprocessable(f"Snapshot {folder.name}: unknown manifest format.")
         return manifest
 
@@ -312,6 +331,38 @@ class SnapshotService:
             )
         except (KeyError, TypeError, ValueError) as error:
             raise Unprocessable(f"Snapshot {folder.name}: the manifest is incomplete ({error}).") from error
+
+
+def _check_rows_part(info: SnapshotInfo, manifest: Mapping[str, Any]) -> None:
+    """A snapshot's SQL part is restorable only through its knowledge-base rows, never its whole dump."""
+    rows_part = manifest.get("rows")
+    if rows_part is None:
+        sql_part = manifest.get("sql")
+        dump = f"sql/{sql_part.get('file')}" if isinstance(sql_part, dict) else "its sql/ dump"
+        raise Conflict(
+            f"Snapshot {info.snapshot_id} was written by an older Luna: its SQL part is only a dump of the "
+            "whole database, and restoring that would delete every event, rating, conversation, account "
+            "and meter reading written since. Luna restores only snapshots that hold the knowledge base's "
+            "rows: take a new snapshot. To restore this one by hand anyway (everything written since is "
+            f"lost), stop Luna and load {dump} from the snapshot folder with the database's own tool "
+            "(copy the SQLite file over the database; pg_restore --clean --if-exists --single-transaction "
+            "for PostgreSQL).",
+            details={"snapshot_id": info.snapshot_id, "dump": dump},
+        )
+    tables = rows_part.get("tables") if isinstance(rows_part, dict) else None
+    if (
+        not isinstance(rows_part, dict)
+        or not isinstance(rows_part.get("dir"), str)
+        or rows_part["dir"] != ROWS_DIR
+        or not isinstance(tables, dict)
+        or not all(isinstance(columns, list) for columns in tables.values())
+    ):
+        raise Unprocessable(f"Snapshot {info.snapshot_id}: the manifest names its rows wrongly.")
+
+
+def _audit(actor: str, action: str, snapshot_id: str, details: dict[str, Any]) -> AuditEntry:
+    """Restores and deletions of snapshots are destructive acts: each is audited."""
+    return AuditEntry(str(uuid.uuid4()), datetime.now(UTC), actor, action, f"snapshot:{snapshot_id}", details)
 
 
 def _blob_prefixes(manifest: Mapping[str, Any]) -> list[str]:

@@ -133,9 +133,6 @@ class PrivacyService:
                 "conversations": erasure.conversations,
                 "flywheel_sessions": erasure.flywheel_sessions,
             }
-            if session_ref is not None:
-                # A snapshot restore erases them again by this pseudonym (sessions hold no user ID).
-                details["session_ref"] = session_ref
             uow.audit.add(
                 AuditEntry(
                     audit_id=str(uuid.uuid4()),

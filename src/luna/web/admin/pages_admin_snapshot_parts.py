@@ -62,8 +62,9 @@ class _SnapshotCard:
                     .mark("snapshot-create")
                 )
             ui.label(
-                "Ein Snapshot sichert Datenbank, Vektorindex und Dokumentdateien gemeinsam. Beim "
-                "Wiederherstellen wird der aktuelle Stand durch den des Snapshots ersetzt."
+                "Ein Snapshot sichert die Wissensbasis (Dokumente, Abschnitte, Vektorindex, Adapter) "
+                "gemeinsam. Beim Wiederherstellen wird nur sie ersetzt; Nutzer, Ereignisse, Bewertungen, "
+                "Gespräche, Konten und Messwerte bleiben, wie sie sind."
             ).classes("text-sm luna-muted")
             self.listing = ui.column().classes("w-full gap-1").mark("snapshot-list")
 
@@ -111,8 +112,9 @@ class _SnapshotCard:
         if not await confirmed(
             "Snapshot wiederherstellen?",
             f"Der aktuelle Stand ({', '.join(_PARTS.get(p, p) for p in info.parts)}) wird durch den "
-            f"Snapshot vom {de_datetime(info.created_at)} ersetzt. Alles, was seitdem eingelesen oder "
-            "geändert wurde, geht verloren.",
+            f"Snapshot vom {de_datetime(info.created_at)} ersetzt. Dokumente, die seitdem eingelesen oder "
+            "geändert wurden, gehen verloren; Ereignisse, Bewertungen, Gespräche, Konten und Messwerte "
+            "bleiben.",
             "Wiederherstellen",
             icon="settings_backup_restore",
         ):
