@@ -108,7 +108,8 @@ class FlywheelCycle:
             fallback = self._on_alerts(judged.changes) if self._on_alerts is not None else None
             if fallback:
                 report(0.9, fallback)
-        report(1.0, f"{kpis.values} Kennzahlen, {judged.firing} Alarm(e) aktiv")
+        alarms = "1 Alarm" if judged.firing == 1 else f"{judged.firing} Alarme"
+        report(1.0, f"{kpis.values} Kennzahlen, {alarms} aktiv")
         return CycleResult(
             own_conversations=own_conversations,
             own_sessions_changed=own_changed,
