@@ -80,7 +80,7 @@ def price_chart(
     origin = start.astimezone(UTC)  # real quarter-hours, also across a clock change
     times = [_ms(origin + timedelta(minutes=15 * i)) for i in range(len(customer_ct_kwh))]
     yours: dict[str, Any] = {
-        "name": "Ihr Preis (dynamischer Tarif)",
+        "name": "Preis mit dynamischem Tarif",
         "type": "line",
         "step": "start",
         "showSymbol": False,

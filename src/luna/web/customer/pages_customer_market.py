@@ -126,7 +126,7 @@ async def market(view: CustomerView) -> None:
 def _introduction(price: EndCustomerPrice) -> None:
     """What the chart shows, and how the customer's price is made up from the exchange price."""
     ui.label(
-        "Day-Ahead-Preise der Gebotszone Deutschland-Luxemburg als Ihr Preis mit dynamischem Tarif in "
+        "Day-Ahead-Preise der Gebotszone Deutschland-Luxemburg als Preis mit dynamischem Tarif in "
         "ct/kWh, darunter der reine Börsenpreis; negative Börsenpreise "
         "erscheinen rot, die günstigsten Zeitfenster grün. Die Preise für morgen erscheinen nach der "
         "Auktion gegen 13 Uhr."

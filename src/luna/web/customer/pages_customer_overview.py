@@ -98,7 +98,7 @@ def _price_card(summary: HomeSummary) -> None:
             return
         with ui.row().classes("gap-6"):
             if summary.price_now_ct_kwh is not None:
-                figure("Jetzt", f"{de_number(summary.price_now_ct_kwh, 1)} ct/kWh", "Ihr dynamischer Tarif")
+                figure("Jetzt", f"{de_number(summary.price_now_ct_kwh, 1)} ct/kWh", "mit dynamischem Tarif")
             window = summary.cheapest
             if window is not None:
                 figure(
