@@ -109,3 +109,24 @@ async def test_an_upload_whose_title_or_tag_holds_a_nul_is_400_and_stores_nothin
     assert response.status_code == 400, response.text
     listed = (await client.get("/api/v1/admin/items", headers=admin)).json()["data"]
     assert listed["total"] == 0
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"text": "x", "note": "a\\u0000b"}'.encode("utf-16-le"),  # json.loads would read UTF-16 itself
+        b'{"text": "x", "note": "a\xed\xa0\x80b"}',  # a lone surrogate as raw bytes, no escape to see
+    ],
+    ids=["utf-16", "surrogate-bytes"],
+)
+async def test_a_json_body_that_is_not_utf8_is_400_and_stores_nothing(
+    client: httpx.AsyncClient, admin: dict[str, str], body: bytes
+) -> None:
+    response = await client.post(
+        "/api/v1/admin/prompts", content=body, headers={**admin, "Content-Type": "application/json"}
+    )
+
+    assert response.status_code == 400, response.text
+    assert "UTF-8" in response.json()["message"]
+    versions = (await client.get("/api/v1/admin/prompts", headers=admin)).json()["data"]["versions"]
+    assert [v["version"] for v in versions] == [0]

@@ -105,20 +105,33 @@ class BodyLimit:
 
 
 class _ArrivingBody:
-    """The request's body as the app reads it, and whether all of it has arrived: a deadline that passes
-    while the client still owes bytes (fewer than its Content-Length) is the client's delay, a 408."""
+    """The request's body as the app reads it, and whether a read is waiting on the client: a deadline
+    that passes while the client still owes bytes (fewer than its Content-Length) is the client's delay,
+    a 408; one that passes while the handler works is Luna's, a 503."""
 
-    def __init__(self, scope: Scope, receive: Receive) -> None:
-        headers = Headers(scope=scope)
-        declared = headers.get("content-length", "0")
-        self.arrived = "transfer-encoding" not in headers and (not declared.isdigit() or int(declared) == 0)
+    def __init__(self, receive: Receive) -> None:
+        #: Someone (the app, or the JSON check) waits for body bytes the client has not sent yet.
+        self.waiting = False
         self._receive = receive
 
     async def receive(self) -> Message:
+        self.waiting = True
         message = await self._receive()
-        if message["type"] == "http.request" and not message.get("more_body", False):
-            self.arrived = True
+        self.waiting = False  # not in a finally: a read cancelled at the deadline was still waiting
         return message
+
+
+def _utf8_without_nul(body: bytes) -> bool:
+    """JSON travels as UTF-8 (RFC 8259 §8.1). json.loads would also accept UTF-16 or UTF-32 (whose bytes
+    hold NULs, which UTF-8 JSON never does) and the bytes of a lone surrogate, text the escape scan of
+    :func:`check_json_text` cannot see."""
+    if b"\x00" in body:
+        return False
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 async def _checked_json(scope: Scope, receive: Receive) -> Receive:
@@ -135,7 +148,10 @@ async def _checked_json(scope: Scope, receive: Receive) -> Receive:
         messages.append(message)
         if message["type"] != "http.request" or not message.get("more_body", False):
             break
-    check_json_text(b"".join(m.get("body", b"") for m in messages if m["type"] == "http.request"))
+    body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.request")
+    if not _utf8_without_nul(body):
+        raise HTTPException(400, "The JSON body is not UTF-8 text.")
+    check_json_text(body)
 
     async def replay() -> Message:
         return messages.pop(0) if messages else await receive()
@@ -185,7 +201,7 @@ class RequestMiddleware:
                 check_target(scope["path"], scope.get("query_string", b""))
                 deadline = self.deadlines.for_path(_route_path(scope))
 
-                body = _ArrivingBody(scope, self.body_limit.wrap(scope, receive))
+                body = _ArrivingBody(self.body_limit.wrap(scope, receive))
 
                 async def call() -> None:
                     await self.app(scope, await _checked_json(scope, body.receive), send_with_trace)
@@ -196,7 +212,7 @@ class RequestMiddleware:
                     try:
                         await within(deadline, call, lambda: response_started)
                     except Unavailable:
-                        if body.arrived:
+                        if not body.waiting:
                             raise
                         raise HTTPException(
                             408,
