@@ -134,3 +134,9 @@ def test_a_golden_set_that_cannot_be_read_is_refused_without_quoting_the_file(tm
     with pytest.raises(InvalidInput, match="not UTF-8 text") as unreadable:
         read_golden_sets([binary])
     assert "geheim" not in unreadable.value.message
+
+
+@pytest.mark.parametrize("value", ["2024-13-01", "1" * 5000], ids=["month-13", "5000-digits"])
+def test_a_value_the_yaml_constructor_cannot_read_is_refused_not_a_crash(value: str) -> None:
+    with pytest.raises(yaml.YAMLError, match="a value cannot be read"):
+        parse_yaml(f"x: {value}\n")

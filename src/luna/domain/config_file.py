@@ -76,6 +76,9 @@ def parse_yaml(text: str, max_depth: int = MAX_YAML_DEPTH) -> tuple[yaml.Node | 
         data = None if node is None else loader.construct_document(node)
     except RecursionError:  # the depth limit prevents it; kept so no deep text ever becomes a 500
         raise RefusedYaml(problem="nested too deeply") from None
+    except (ValueError, OverflowError) as error:
+        # The constructor's own faults: a date like 2024-13-01, an integer past Python's digit limit.
+        raise RefusedYaml(problem=f"a value cannot be read ({str(error)[:120]})") from None
     finally:
         loader.dispose()
     return node, data

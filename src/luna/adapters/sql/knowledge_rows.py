@@ -162,7 +162,7 @@ def _read_file(path: Path, table: sa.Table) -> dict[Key, Row]:
                     raise ValueError(f"line {number} does not hold the table's columns")
                 row = {name: decode(raw[name]) for name, decode in decoders.items()}
                 rows[_key(table, row)] = row
-    except (OSError, ValueError, TypeError) as error:
+    except (OSError, ValueError, TypeError, AttributeError) as error:  # uuid.UUID(123): AttributeError
         raise Unprocessable(f"The snapshot's rows of {table.name} cannot be read ({error}).") from error
     return rows
 
