@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -12,10 +12,11 @@ from typer.testing import CliRunner
 from luna.cli.main import app
 from luna.container import Container, build_container
 from luna.domain.errors import NotFound
+from luna.domain.evaluation import GoldenQuestion
 from luna.domain.evaluation_runs import EvalRun
 from luna.services.evaluation.evaluation import read_golden_sets
 from luna.services.knowledge.ingest import IngestRequest
-from luna.settings import load_settings
+from luna.settings import Settings, load_settings
 from tests.integration.support import cli_environment
 
 runner = CliRunner()
@@ -164,3 +165,20 @@ def test_the_cli_refuses_a_bad_split_and_a_broken_set(cli_env: dict[str, str], t
 
     assert bad_split.exit_code == 2 and "--split must be one of" in bad_split.output
     assert bad_set.exit_code == 2 and "not valid YAML" in bad_set.output
+
+
+def test_a_document_name_in_a_golden_set_is_a_file_name_never_a_pattern(
+    tmp_path: Path, make_settings: Callable[..., Settings]
+) -> None:
+    """``file: "**/*"`` must not walk the documents folder and pick whatever it finds first."""
+    folder = tmp_path / "docs"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "sub" / "anything.md").write_text("# Irgendwas\n\nText.\n", encoding="utf-8")
+    container = build_container(make_settings())
+    try:
+        container.database.upgrade()
+        question = GoldenQuestion("q1", "Was?", document="**/*", needles=("Text",))
+        with pytest.raises(NotFound, match=r"no document '\*\*/\*'"):
+            container.services.evaluation.resolve_documents([question], folder)
+    finally:
+        container.close()

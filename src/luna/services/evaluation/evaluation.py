@@ -12,6 +12,7 @@ hash of that file (``--documents`` folder) or else by title.
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import json
 import re
@@ -105,7 +106,9 @@ class EvaluationService:
                 named = _item_id(name)
                 item = uow.items.get(named) if named else None
                 if item is None and documents_dir is not None:
-                    path = next(iter(sorted(documents_dir.rglob(name))), None)
+                    # The name is a file name, never a pattern ("**/*" would walk the whole folder).
+                    pattern = glob.escape(PurePath(name).name)
+                    path = next(iter(sorted(documents_dir.rglob(pattern))), None)
                     if path is not None:
                         item = uow.items.get_by_sha256(hashlib.sha256(path.read_bytes()).hexdigest())
                 if item is None:
