@@ -370,7 +370,8 @@ def test_the_demo_backfill_and_live_simulation_are_queued_once_while_there_are_n
     make_settings: Callable[..., Settings],
 ) -> None:
     container = build_container(
-        make_settings(LUNA_SIM__DEMO_BACKFILL_DAYS="2", LUNA_SIM__METERS="3"), load_jobs
+        make_settings(LUNA_SIM__DEMO_BACKFILL_DAYS="2", LUNA_SIM__METERS="3", LUNA_JOBS__WORKERS="2"),
+        load_jobs,
     )
     try:
         container.database.upgrade()
@@ -383,6 +384,13 @@ def test_the_demo_backfill_and_live_simulation_are_queued_once_while_there_are_n
         live = start_demo_live(container)
         assert live is not None and (live.name, live.params) == ("sim.live", {"meters": 3, "seed": 42})
         assert start_demo_live(container) is None  # one live simulation at a time
+        single = build_container(
+            make_settings(LUNA_SIM__DEMO_BACKFILL_DAYS="2", LUNA_JOBS__WORKERS="1"), load_jobs
+        )
+        try:
+            assert start_demo_live(single) is None  # it would hold the only worker
+        finally:
+            single.close()
         jobs.cancel(queued.job_id)
         jobs.cancel(live.job_id)
         service(container, now=datetime(2024, 3, 5, tzinfo=UTC)).backfill(

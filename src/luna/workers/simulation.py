@@ -97,9 +97,12 @@ def queue_demo_backfill(container: Container) -> Job | None:
 def start_demo_live(container: Container) -> Job | None:
     """With the demo's history, the live simulation too (``luna serve``'s first start): without it the
     readings and prices end at the moment Luna first started, so the dashboards go stale within minutes
-    and the cheapest windows of today and tomorrow never show. None while one is queued or running.
+    and the cheapest windows of today and tomorrow never show. None while one is queued or running, and
+    with a single job worker (``jobs.workers: 1``), which the endless loop would hold.
     It runs until an operator stops it (dashboard or ``POST /sim/run``); a restart re-queues it like
     any job a stopped worker left running."""
+    if container.settings.jobs.workers < 2:
+        return None  # the loop would hold the only worker, and every later job would wait behind it
     settings = container.settings.sim
     try:
         return container.services.simulation_control.start(settings.meters, settings.seed, "luna-serve")

@@ -4,12 +4,14 @@ Which tables are "the knowledge base": what a search or an answer reads as knowl
 snapshot's blobs belong to. ``items`` and ``item_chunks`` (the documents' rows; their vectors and blobs
 are the snapshot's other parts) and ``finetune_adapters`` (the registry of the adapter versions whose
 files are the snapshot's ``models/finetune/`` blobs: restoring those files without their rows would
-leave rows naming missing files, or files nobody names). Not the knowledge base, so never touched:
+leave rows naming missing files, or files nobody names). Not the knowledge base, so never restored:
 users, events, ratings and labels, consent, conversations, service accounts, flywheel sessions, KPIs,
 scores, datasets, jobs, the audit log, energy meters/readings/prices, evaluation runs, and the prompt
-versions (an append-only history of what operators wrote; any version can be made active again by
-hand, and rolling it back would lose versions written since). Caches derived from the knowledge base
-(embeddings, route help) stay too: they are keyed by content, not by rows.
+versions. Their rows change only where they point at a document the restore removes, exactly as when
+that document is deleted by hand: events keep their row without the link, the labels of its chunks go.
+The prompt versions are left out: an append-only history of what operators wrote (any version can be
+made active again by hand, and rolling it back would lose versions written since). Caches derived
+from the knowledge base (embeddings, route help) stay too: they are keyed by content, not by rows.
 
 Export runs in one read transaction (REPEATABLE READ on PostgreSQL, a WAL read snapshot on SQLite), so
 items, chunks and adapters are consistent with each other. Values are written as JSON: UUIDs as text,

@@ -345,8 +345,8 @@ def _check_rows_part(info: SnapshotInfo, manifest: Mapping[str, Any]) -> None:
             "and meter reading written since. Luna restores only snapshots that hold the knowledge base's "
             "rows: take a new snapshot. To restore this one by hand anyway (everything written since is "
             f"lost), stop Luna and load {dump} from the snapshot folder with the database's own tool "
-            "(copy the SQLite file over the database; pg_restore --clean --if-exists --single-transaction "
-            "for PostgreSQL).",
+            "(copy the SQLite file over the database and delete its -wal and -shm files; pg_restore "
+            "--clean --if-exists --single-transaction for PostgreSQL).",
             details={"snapshot_id": info.snapshot_id, "dump": dump},
         )
     tables = rows_part.get("tables") if isinstance(rows_part, dict) else None
