@@ -118,8 +118,12 @@ def test_uploaded_files_each_show_their_outcome_and_the_new_one_is_tagged_and_de
     tags = editor.get_by_label("Schlagwörter (Enter nach jedem)")
     tags.fill("quartier")
     tags.press("Enter")
+    # a person sees the chip before typing the next tag; the chips' value comes back from the server, and
+    # an Enter before it arrives would build on the old value and drop "quartier"
+    expect(editor.locator(".q-chip").filter(has_text="quartier")).to_be_visible()
     tags.fill("x" * 70)  # too long: the dialog says so and keeps the edits
     tags.press("Enter")
+    expect(editor.locator(".q-chip").filter(has_text="x" * 70)).to_be_visible()
     editor.get_by_role("button", name="Speichern").click()
     expect(editor.get_by_text(re.compile(r"ist zu lang\. Höchstens 20 Schlagwörter"))).to_be_visible()
     expect(editor).to_contain_text("quartier")

@@ -18,7 +18,6 @@ from luna.domain.answers import (
     check_answer,
     filter_citations,
     find_unsupported_numbers,
-    load_luna_prompts,
     parse_rag_messages,
     validate_citations,
 )
@@ -50,11 +49,6 @@ CONTEXT = [NETZENTGELTE, PARAGRAPH_14A, EEG]
 GERMAN_WORDS = frozenset(
     {"der", "die", "das", "und", "ist", "nicht", "ein", "eine", "zu", "mit", "sie", "ich", "in", "den"}
 )
-
-
-@pytest.fixture(scope="module")
-def prompts() -> LunaPrompts:
-    return load_luna_prompts()
 
 
 def _looks_german(text: str) -> bool:

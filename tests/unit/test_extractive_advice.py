@@ -7,10 +7,8 @@ another passage of the context is about something else (issue #14: none rather t
 
 from __future__ import annotations
 
-import pytest
-
 from luna.adapters.models.extractive import ExtractiveChatModel
-from luna.domain.answers import ContextChunk, LunaPrompts, build_rag_messages, load_luna_prompts
+from luna.domain.answers import ContextChunk, LunaPrompts, build_rag_messages
 
 QUESTION = "Mit welcher Frist kann ich den Grundversorgungsvertrag kündigen?"
 TERMINATION = ContextChunk(
@@ -20,11 +18,6 @@ TERMINATION = ContextChunk(
     title="StromGVV",
     section="§ 20 Kündigung",
 )
-
-
-@pytest.fixture(scope="module")
-def prompts() -> LunaPrompts:
-    return load_luna_prompts()
 
 
 def ask(prompts: LunaPrompts, question: str, chunks: list[ContextChunk]) -> str:

@@ -3,17 +3,9 @@ that opens its list, and a sentence that opens a list never stands without its i
 
 from __future__ import annotations
 
-import pytest
-
 from luna.adapters.models.extractive import ExtractiveChatModel
-from luna.domain.answers import ContextChunk, LunaPrompts, build_rag_messages, load_luna_prompts
+from luna.domain.answers import ContextChunk, LunaPrompts, build_rag_messages
 from tests.fakes import AllAlikeEmbedder
-
-
-@pytest.fixture(scope="module")
-def prompts() -> LunaPrompts:
-    return load_luna_prompts()
-
 
 #: § 11 EnEfG as the corpus writes it: each paragraph opens a numbered list mid-sentence.
 DATA_CENTRES = ContextChunk(

@@ -11,14 +11,8 @@ from luna.domain.answers import (
     Exchange,
     LunaPrompts,
     build_rag_messages,
-    load_luna_prompts,
 )
 from tests.fakes import AllAlikeEmbedder
-
-
-@pytest.fixture(scope="module")
-def prompts() -> LunaPrompts:
-    return load_luna_prompts()
 
 
 def _lead(prompts: LunaPrompts, question: str, chunks: list[ContextChunk]) -> str:

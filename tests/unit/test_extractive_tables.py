@@ -10,10 +10,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-import pytest
-
 from luna.adapters.models.extractive import ExtractiveChatModel
-from luna.domain.answers import ContextChunk, LunaPrompts, build_rag_messages, load_luna_prompts
+from luna.domain.answers import ContextChunk, LunaPrompts, build_rag_messages
 
 SHEET = ContextChunk(
     "t1",
@@ -25,11 +23,6 @@ SHEET = ContextChunk(
     title="Netzentgelte 2026",
     section="Preisblatt Niederspannung",
 )
-
-
-@pytest.fixture(scope="module")
-def prompts() -> LunaPrompts:
-    return load_luna_prompts()
 
 
 class _RowCosines:
