@@ -182,6 +182,24 @@ def test_recommendations_show_reasons_and_energy_advice_in_euros(page: Page, web
     expect(page.get_by_role("button", name="Lesen").first).to_be_visible()
     expect(page.get_by_text(re.compile(r"€")).first).to_be_visible()
     shoot(page, "customer-recommendations")
+    # A small knowledge base fills the list with several chunks of a document: one card per document,
+    # which names the document's other sections worth reading.
+    cards = page.locator(".luna-citation").filter(has=page.get_by_role("button", name="Nicht interessant"))
+    titles = [card.locator(".font-medium").first.inner_text() for card in cards.all()]
+    assert titles and len(titles) == len(set(titles)), titles
+    sample = cards.filter(has_text="Stromtarife und Lastverschiebung")
+    expect(sample).to_have_count(1)
+    more = sample.get_by_text("Auch lesenswert in diesem Dokument:")
+    expect(more).to_be_visible()
+    for width, height in ((1366, 768), (390, 844)):
+        page.set_viewport_size({"width": width, "height": height})
+        shoot(page, f"customer-recommendations-{width}")
+    page.set_viewport_size({"width": 1280, "height": 720})
+    sample.get_by_role("group", name="Weitere Abschnitte").get_by_role("button").first.click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_role("heading", name="Stromtarife und Lastverschiebung")).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("dialog")).to_have_count(0)
     # The sample's appliance table is among the chunks: excerpts show its rows as text, never its pipes.
     expect(page.locator(".luna-excerpt").first).to_be_visible()
     expect(page.locator(".luna-excerpt").filter(has_text="|")).to_have_count(0)
@@ -209,7 +227,7 @@ def test_dismissing_a_recommendation_removes_its_card_and_keeps_its_document_awa
         "button => { button.click(); button.click(); }"
     )
 
-    confirmation = page.get_by_text("Verstanden: Luna schlägt Ihnen diesen Abschnitt nicht mehr vor.")
+    confirmation = page.get_by_text("Verstanden: Luna schlägt Ihnen dieses Dokument nicht mehr vor.")
     expect(confirmation).to_have_count(1)
     expect(cards).to_have_count(before - 1)
     page.get_by_role("button", name="Neu laden").click()

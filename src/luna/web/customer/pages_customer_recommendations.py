@@ -4,6 +4,10 @@ The list comes from the recommender, which logs it as a ``recommend`` event; ope
 disliking an item are sent back as events naming that ``recommendation_id``, which is how the
 bandit learns which strategy serves this customer, and a dislike keeps the item away for good.
 
+The list holds chunks, several of one document when the knowledge base is small; the reading list shows
+one card per document (:mod:`luna.web.customer.reading_list`), led by its best chunk, which a like or a
+dismissal is about, and naming its other sections worth reading, each opened (and counted) on its own.
+
 A card's buttons live inside the card, and a dismissed card is deleted: whatever a handler shows after
 its event was recorded (the confirmation, an error) is shown from the page's area, which outlives the
 card, since a notification from a deleted card's slot fails ("The parent element this slot belongs to
@@ -12,7 +16,7 @@ has been deleted").
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from nicegui import ui
 
@@ -25,8 +29,10 @@ from luna.web.components.offload import in_thread
 from luna.web.components.widgets import card_title, empty_state, loading
 from luna.web.customer.chunk_dialog import chunk_dialog
 from luna.web.customer.excerpts import card_excerpt
+from luna.web.customer.reading_list import DocumentCard, Section, reading_list
 
 SendEvent = Callable[[EventType], Awaitable[None]]
+Opener = Callable[[Recommendation], Callable[[], Awaitable[None]]]
 
 
 @customer_page("/recommendations")
@@ -71,13 +77,13 @@ def _show(view: CustomerView, found: Recommendations, area: ui.column) -> None:
         card_title("Lesenswert für Sie", "auto_stories")
         if content:
             with ui.element("div").classes("w-full grid grid-cols-1 lg:grid-cols-2 xl:grid-cols-3 gap-3"):
-                for item in content:
-                    _content_card(view, item, found.recommendation_id, area)
+                for document in reading_list(content):
+                    _content_card(view, document, found.recommendation_id, area)
         else:
             empty_state(
-                "Noch keine Dokumente",
-                "Die Wissensbasis ist noch leer. Sobald Dokumente aufgenommen sind, schlägt Luna Ihnen "
-                "passende Abschnitte vor.",
+                "Gerade nichts zu lesen",
+                "Luna schlägt Ihnen hier Dokumente der Wissensbasis vor. Im Moment gibt es keines, das Sie "
+                "nicht schon kennen oder abgelehnt haben, oder die Wissensbasis ist noch leer.",
                 "auto_stories",
             )
 
@@ -96,21 +102,25 @@ def _energy_card(item: Recommendation) -> None:
 
 
 def _content_card(
-    view: CustomerView, item: Recommendation, recommendation_id: str | None, area: ui.column
+    view: CustomerView, document: DocumentCard, recommendation_id: str | None, area: ui.column
 ) -> None:
-    payload = item.payload
+    lead = document.lead
+    payload = lead.payload
     title = str(payload.get("title") or "Ohne Titel")
     excerpt = card_excerpt(str(payload.get("text") or ""))
     meta = {"recommendation_id": recommendation_id} if recommendation_id else {}
 
-    async def send(kind: EventType) -> None:
+    async def send(kind: EventType, item: Recommendation = lead) -> None:
         raw = {"user_id": view.user_id, "type": kind.value, "chunk_id": item.chunk_id, "meta": meta}
         await in_thread(view.web.services.events.record, raw)
 
-    async def open_item() -> None:
-        chunk_dialog(payload).open()
-        with area, failure_shown():
-            await send(EventType.CLICK)
+    def opener(item: Recommendation) -> Callable[[], Awaitable[None]]:
+        async def open_item() -> None:
+            chunk_dialog(item.payload).open()
+            with area, failure_shown():
+                await send(EventType.CLICK, item)
+
+        return open_item
 
     with ui.card().classes("gap-2 p-3 luna-citation").mark("recommendation") as card:
         with ui.row().classes("items-center gap-2 no-wrap w-full"):
@@ -118,10 +128,24 @@ def _content_card(
         if payload.get("section"):
             ui.label(str(payload["section"])).classes("text-xs luna-muted ellipsis max-w-full")
         ui.label(excerpt).classes("text-sm whitespace-pre-line luna-excerpt")
-        ui.label(item.reason).classes("text-xs text-secondary font-medium")
+        ui.label(lead.reason).classes("text-xs text-secondary font-medium")
+        if document.more:
+            _more_sections(document.more, opener)
         with ui.row().classes("gap-1"):
-            ui.button("Lesen", icon="open_in_new", on_click=open_item).props("flat dense no-caps")
+            ui.button("Lesen", icon="open_in_new", on_click=opener(lead)).props("flat dense no-caps")
             _opinion_buttons(send, card, area)
+
+
+def _more_sections(sections: Sequence[Section], opener: Opener) -> None:
+    """The document's other sections in the list, one button each: the reader sees at a glance what
+    else of it is worth reading, without a second card of the same title."""
+    with ui.column().classes("gap-0 w-full").props('role="group" aria-label="Weitere Abschnitte"'):
+        ui.label("Auch lesenswert in diesem Dokument:").classes("text-xs luna-muted")
+        for section in sections:
+            # Icon and label side by side; a long heading wraps under itself, left-aligned, not centred.
+            with ui.button(on_click=opener(section.item)).props('flat dense no-caps no-wrap align="left"'):
+                ui.icon("subject", size="xs").classes("q-mr-sm")
+                ui.label(section.label).classes("text-sm text-left whitespace-normal")
 
 
 def _opinion_buttons(send: SendEvent, card: ui.card, area: ui.column) -> None:
@@ -150,7 +174,7 @@ def _opinion_buttons(send: SendEvent, card: ui.card, area: ui.column) -> None:
             dismissing = False  # nothing was recorded: the reader may try again
             return
         with area:
-            ui.notify("Verstanden: Luna schlägt Ihnen diesen Abschnitt nicht mehr vor.", position="top")
+            ui.notify("Verstanden: Luna schlägt Ihnen dieses Dokument nicht mehr vor.", position="top")
         if not card.is_deleted:
             card.delete()
 
