@@ -9,20 +9,24 @@ version archives the old chunks, deletion removes rows, points and blobs, a kill
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path, PurePath
 
 import pytest
+import sqlalchemy as sa
 
 from luna.adapters.lexical.bm25s import Bm25sLexicalIndex
+from luna.adapters.sql.database import SqlDatabase
 from luna.container import Container, build_container
 from luna.domain.errors import Conflict, InvalidInput
 from luna.domain.items import Item, ItemStatus
 from luna.ports.vectors import VectorPoint
 from luna.services.knowledge.indexing import LexicalMirror
 from luna.services.knowledge.ingest import IngestRequest
+from luna.services.knowledge.ingest_rules import version_blob_stem
 from luna.settings import Settings
 from tests.contracts.sql_support import BACKENDS, scratch_postgres_database
 
@@ -186,11 +190,82 @@ def test_of_two_new_versions_made_from_the_same_one_the_later_is_refused_and_cha
     assert item is not None and item.version == 2
     assert item.sha256 == hashlib.sha256(second.encode()).hexdigest()
     assert all("Viertelstunde" not in c.text for c in current) and any("Minute" in c.text for c in current)
-    raw = [key for key in container.blobs.list("docs/raw/") if key.startswith(f"docs/raw/{item_id}/")]
-    assert sorted(PurePath(key).stem for key in raw) == ["v1", "v2"]
-    stored_v2 = next(key for key in raw if PurePath(key).stem == "v2")
-    assert container.blobs.get(stored_v2) == second.encode()
+    (v2,) = {version_blob_stem(chunk) for chunk in current}
+    for prefix in (f"docs/raw/{item_id}/", f"docs/processed/{item_id}/"):
+        assert sorted(PurePath(key).stem for key in container.blobs.list(prefix)) == ["v1", v2]
+    assert container.blobs.get(f"docs/raw/{item_id}/{v2}.md") == second.encode()
     assert container.vectors.count(kb.collections.active()) == len(current)
+
+
+def a_writer_would_wait(container: Container) -> bool:
+    """Whether a write transaction is open: SQLite's database-wide write lock is taken (another writer
+    would wait for it), or a PostgreSQL transaction has written (it holds a transaction ID)."""
+    database = container.database
+    assert isinstance(database, SqlDatabase)  # the only Database adapter
+    engine = database.engine
+    if engine.dialect.name == "sqlite":
+        other = sqlite3.connect(str(engine.url.database), timeout=0, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("ROLLBACK")
+            return False
+        except sqlite3.OperationalError:  # "database is locked"
+            return True
+        finally:
+            other.close()
+    writing = sa.text(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+        " AND backend_xid IS NOT NULL AND pid <> pg_backend_pid()"
+    )
+    with engine.connect() as connection:
+        return bool(connection.execute(writing).scalar_one())
+
+
+def test_a_new_version_writes_its_files_while_no_write_transaction_is_open(
+    container: Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The files of a new version were written inside the transaction that advanced the version: on
+    SQLite every other writer waited for as long as writing the upload (up to api.max_upload_mb) took.
+    Now they are written first, under names of the upload's own that the version's chunks record."""
+    kb = container.services.knowledge
+    item_id = ingest(container, TARIFF)
+    newer = TARIFF.replace("jeweiligen Stunde", "jeweiligen Viertelstunde")
+    put = container.blobs.put
+    waited: list[bool] = []
+
+    def put_and_check(key: str, data: bytes, content_type: str = "application/octet-stream") -> None:
+        waited.append(a_writer_would_wait(container))
+        put(key, data, content_type)
+
+    monkeypatch.setattr(container.blobs, "put", put_and_check)
+    assert kb.ingest.replace(item_id, IngestRequest(data=newer.encode(), filename="t.md")).version == 2
+    assert waited == [False, False]  # the raw file and the extracted text
+    with container.database.unit_of_work(read_only=True) as uow:
+        (v2,) = {version_blob_stem(chunk) for chunk in uow.chunks.list_for_item(item_id)}
+    assert container.blobs.get(f"docs/raw/{item_id}/{v2}.md") == newer.encode()
+    assert container.blobs.exists(f"docs/processed/{item_id}/{v2}.json")
+    assert kb.maintenance.verify().clean
+    kb.ingest.delete(item_id)
+    assert container.blobs.list("docs/") == []
+
+
+def test_verify_deletes_the_files_of_a_killed_upload_once_its_version_is_taken(container: Container) -> None:
+    """An upload killed between writing its files and the compare-and-set leaves files no chunk names.
+    Once the item has that version they can only be such leftovers; for a later version they may be an
+    upload still running, so they stay."""
+    kb = container.services.knowledge
+    item_id = ingest(container, TARIFF)
+    newer = TARIFF.replace("jeweiligen Stunde", "jeweiligen Viertelstunde")
+    kb.ingest.replace(item_id, IngestRequest(data=newer.encode(), filename="t.md"))
+    killed = [f"docs/raw/{item_id}/v2-0123456789ab.md", f"docs/processed/{item_id}/v2-0123456789ab.json"]
+    running = f"docs/raw/{item_id}/v3-0123456789ab.md"
+    for key in (*killed, running):
+        container.blobs.put(key, b"half")
+    report = kb.maintenance.verify()
+    assert report.orphan_version_files == sorted(killed) and not report.orphan_blob_items
+    assert kb.maintenance.verify(fix=True).fixed and kb.maintenance.verify().clean
+    left = container.blobs.list(f"docs/raw/{item_id}/")
+    assert running in left and not set(killed) & set(left) and len(left) == 3  # v1, v2 and v3's
 
 
 def test_deleting_an_item_removes_chunks_points_and_blobs(container: Container) -> None:

@@ -23,6 +23,7 @@ from luna.container import Container, build_container
 from luna.domain.errors import Conflict, InvalidInput, NotFound, Unavailable, Unprocessable
 from luna.ports.sql_backup import SqlBackup
 from luna.services.knowledge.ingest import IngestRequest
+from luna.services.knowledge.ingest_rules import version_blob_stem
 from luna.services.knowledge.snapshots import SnapshotService
 from luna.settings import Settings
 from tests.contracts.sql_support import BACKENDS, scratch_postgres_database
@@ -143,6 +144,27 @@ def test_restore_brings_back_identical_search_results(env: Env) -> None:
     assert item_rows(env) == items
     assert blob_contents(env) == blobs
     assert point_count(env) == points
+
+
+def test_a_restored_new_version_finds_the_files_its_chunks_name(env: Env) -> None:
+    """A new version's files have names of its upload's own, which its chunks record: the restore brings
+    back rows and files together, and verify finds nothing missing or left over."""
+    kb = env.container.services.knowledge
+    tariff = "# Tarif\n\nDer Arbeitspreis beträgt {} Cent je Kilowattstunde."
+    first = IngestRequest(tariff.format(30).encode(), filename="tarif.md")
+    item_id = kb.ingest.ingest(first).item_id
+    kb.ingest.replace(item_id, IngestRequest(tariff.format(28).encode(), filename="tarif.md"))
+    blobs = blob_contents(env)
+    info = env.snapshots.create()
+    delete_all_items(env)
+
+    env.snapshots.restore(info.snapshot_id)
+
+    with env.container.database.unit_of_work(read_only=True) as uow:
+        (stem,) = {version_blob_stem(chunk) for chunk in uow.chunks.list_for_item(item_id)}
+    assert blob_contents(env) == blobs
+    assert blobs[f"docs/raw/{item_id}/{stem}.md"] == tariff.format(28).encode()
+    assert kb.maintenance.verify().clean
 
 
 def test_restore_replaces_what_was_added_after_the_snapshot(env: Env) -> None:

@@ -121,7 +121,8 @@ class ItemRepository(Protocol):
 
         Atomic compare-and-set: of two new versions made from the same one, one wins and the other is
         refused, instead of both being told they became the next version. The row stays locked until
-        the unit of work ends, so the winner can store the version's files before it commits.
+        the unit of work ends; keep that short (on SQLite every other writer waits): ingest stores the
+        version's files before, under names of the upload's own, and the new chunks record them.
         """
         ...
 

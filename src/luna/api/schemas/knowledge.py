@@ -198,6 +198,9 @@ class DriftOut(BaseModel):
     orphan_points: list[str]
     missing_points: list[str]
     orphan_blob_items: list[str]
+    orphan_version_files: list[str] = Field(
+        description="Blob keys of uploads that did not become the version they were made for"
+    )
     missing_raw_files: list[str]
     fixed: bool
 

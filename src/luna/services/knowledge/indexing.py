@@ -31,6 +31,7 @@ from luna.ports.embeddings import Embedder
 from luna.ports.lexical import LexicalDocument, LexicalIndex
 from luna.ports.sql import Database
 from luna.ports.vectors import VectorIndex, VectorPoint
+from luna.services.knowledge.ingest_rules import BLOB_STEM_KEY
 
 logger = logging.getLogger(__name__)
 
@@ -63,9 +64,10 @@ def chunk_payload(item: Item, chunk: ItemChunk) -> dict[str, Any]:
     }
 
 
-def item_chunks(item: Item, chunks: Sequence[Chunk]) -> list[ItemChunk]:
+def item_chunks(item: Item, chunks: Sequence[Chunk], blob_stem: str) -> list[ItemChunk]:
     """The rows of ``item``'s current version for the chunker's ``chunks``, each with a new id that
-    its vector point shares."""
+    its vector point shares and the stem of the version's blobs (the rows are the record of which
+    files a version has, see :mod:`~luna.services.knowledge.ingest_rules`)."""
     rows = [
         ItemChunk(
             chunk_id=str(uuid.uuid4()),
@@ -80,6 +82,7 @@ def item_chunks(item: Item, chunks: Sequence[Chunk]) -> list[ItemChunk]:
                 "version": item.version,
                 "text_sha256": text_sha256(chunk.text),
                 "archived": False,
+                BLOB_STEM_KEY: blob_stem,
             },
         )
         for chunk in chunks

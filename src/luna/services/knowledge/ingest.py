@@ -17,9 +17,16 @@ A document from an address (:meth:`IngestService.ingest_url`) is fetched first (
 allow-list, size and redirect limits apply) and then ingested like an upload, with the address the
 fetch ended at as its ``url``.
 
-A new version of an item (:meth:`IngestService.replace`) writes the new chunks' vectors first and then,
-in one transaction, archives the old chunks, adds the new ones and bumps ``version``; the old version
-stays searchable until that commit.
+A new version of an item (:meth:`IngestService.replace`) writes the new chunks' vectors and then its
+files, under names of this upload's own (``v<n>-<12 hex>``, see
+:mod:`~luna.services.knowledge.ingest_rules`), and only then, in one short transaction, advances
+``version`` by compare-and-set, archives the old chunks and adds the new ones, which record the files'
+name. No blob is written while that transaction is open: on SQLite it holds the database-wide write
+lock, and writing an upload of up to ``api.max_upload_mb`` inside it made every other writer wait. An
+upload that loses the compare-and-set, or fails, deletes its own files and points. The old version stays
+searchable until the commit. A process killed between writing the files and the commit leaves files that
+no chunk names: ``luna admin verify --fix`` deletes them once the item has reached their version (before
+that they may be an upload still running); they are never read, and they go with the item.
 """
 
 from __future__ import annotations
@@ -48,8 +55,10 @@ from luna.services.knowledge.ingest_rules import (
     SOURCES,
     choice,
     clean_tags,
+    plain_blob_stem,
     processed_blob_prefix,
     raw_blob_prefix,
+    upload_blob_stem,
 )
 from luna.services.knowledge.item_provenance import (
     ITEM_ADDED_ACTION,
@@ -178,8 +187,9 @@ class IngestService:
                 raise
             uow.commit()
         try:
-            self._store_files(item, request, prepared)
-            chunks = item_chunks(item, prepared.chunks)
+            stem = plain_blob_stem(item.version)
+            self._store_files(_blob_keys(item.item_id, stem, prepared), request, prepared)
+            chunks = item_chunks(item, prepared.chunks, stem)
             self._embed(item, chunks, progress)
             with self._database.unit_of_work() as uow:
                 uow.chunks.add_many(chunks)
@@ -262,13 +272,17 @@ class IngestService:
             tags=prepared.tags or current.tags,
             url=request.url or current.url,
         )
-        chunks = item_chunks(updated, prepared.chunks)
-        stored = False
+        stem = upload_blob_stem(version)
+        chunks = item_chunks(updated, prepared.chunks, stem)
+        files = _blob_keys(item_id, stem, prepared)
         try:
             self._embed(updated, chunks, progress)
+            # Before the transaction, never inside it: writing a large upload there would make every
+            # other writer wait on SQLite's lock (module docstring).
+            self._store_files(files, request, prepared)
             with self._database.unit_of_work() as uow:
                 # Compare-and-set: of two uploads made from the same version, one becomes the next
-                # and the other is refused; the row stays locked, so only the winner writes v{n} files.
+                # and the other is refused; the new chunks record which files are the version's.
                 fields = {"sha256": prepared.sha256, "title": updated.title, "tags": updated.tags}
                 if not uow.items.advance_version(item_id, current.version, **fields, url=updated.url):
                     raise Conflict(
@@ -279,11 +293,9 @@ class IngestService:
                 old = [chunk.chunk_id for chunk in uow.chunks.list_for_item(item_id)]
                 archived = uow.chunks.archive_for_item(item_id)
                 uow.chunks.add_many(chunks)
-                stored = True
-                self._store_files(updated, request, prepared)
                 uow.commit()
         except BaseException:
-            self._discard_version(updated, chunks, files=stored)
+            self._discard_version(item_id, chunks, files)
             raise
         try:
             self._indexer.remove_vectors(old)
@@ -352,19 +364,11 @@ class IngestService:
             raise Unprocessable("No text found in the document (OCR is not available).")
         return _Prepared(sha256, media_type, document, chunks, _title(request, document), tags)
 
-    def _store_files(self, item: Item, request: IngestRequest, prepared: _Prepared) -> None:
-        """The uploaded file and its extracted text, as ``v<version>`` of the item's blobs."""
-        extension = FILE_EXTENSIONS.get(prepared.media_type, ".bin")
-        self._blobs.put(
-            f"{raw_blob_prefix(item.item_id)}v{item.version}{extension}",
-            request.data,
-            prepared.media_type,
-        )
-        self._blobs.put(
-            f"{processed_blob_prefix(item.item_id)}v{item.version}.json",
-            _processed_json(prepared.document),
-            "application/json",
-        )
+    def _store_files(self, keys: tuple[str, str], request: IngestRequest, prepared: _Prepared) -> None:
+        """The uploaded file and its extracted text under ``keys`` (:func:`_blob_keys`)."""
+        raw, processed = keys
+        self._blobs.put(raw, request.data, prepared.media_type)
+        self._blobs.put(processed, _processed_json(prepared.document), "application/json")
 
     def _embed(self, item: Item, chunks: Sequence[ItemChunk], progress: Progress) -> None:
         total = len(chunks)
@@ -387,22 +391,16 @@ class IngestService:
         ]
         self._run_cleanup(item_id, steps)
 
-    def _discard_version(self, item: Item, chunks: Sequence[ItemChunk], *, files: bool) -> None:
-        """Undo a failed new version: its points, and its blobs when this attempt wrote them (a version
-        another upload won keeps its files); the previous version stays as it was."""
-        suffix = f"v{item.version}"
+    def _discard_version(self, item_id: str, chunks: Sequence[ItemChunk], files: tuple[str, str]) -> None:
+        """Undo a failed new version: its points and its files, which are this upload's own (a version
+        another upload won has files of other names); the previous version stays as it was."""
+        raw, processed = files
         steps: list[tuple[str, Callable[[], object]]] = [
-            ("vectors", lambda: self._indexer.remove_vectors([c.chunk_id for c in chunks]))
+            ("vectors", lambda: self._indexer.remove_vectors([c.chunk_id for c in chunks])),
+            ("raw blob", lambda: self._blobs.delete(raw)),
+            ("processed blob", lambda: self._blobs.delete(processed)),
         ]
-        if files:
-            steps.append(("blobs", lambda: self._delete_version_blobs(item.item_id, suffix)))
-        self._run_cleanup(item.item_id, steps)
-
-    def _delete_version_blobs(self, item_id: str, suffix: str) -> None:
-        for prefix in (raw_blob_prefix(item_id), processed_blob_prefix(item_id)):
-            for key in self._blobs.list(prefix):
-                if PurePath(key).stem == suffix:
-                    self._blobs.delete(key)
+        self._run_cleanup(item_id, steps)
 
     def _delete_row(self, item_id: str) -> None:
         with self._database.unit_of_work() as uow:
@@ -421,6 +419,12 @@ class IngestService:
                     name,
                     exc_info=True,
                 )
+
+
+def _blob_keys(item_id: str, stem: str, prepared: _Prepared) -> tuple[str, str]:
+    """The keys of the uploaded file and of its extracted text, for blobs named ``stem``."""
+    extension = FILE_EXTENSIONS.get(prepared.media_type, ".bin")
+    return f"{raw_blob_prefix(item_id)}{stem}{extension}", f"{processed_blob_prefix(item_id)}{stem}.json"
 
 
 def _duplicate(existing: Item) -> Conflict:

@@ -1,14 +1,23 @@
 """What an ingest request may say (kinds, sources, tags) and where an item's blobs are stored.
 
 Shared by ingest, the corpus service (tags of an existing item) and the consistency check (which
-lists an item's blobs by these prefixes).
+lists an item's blobs by these prefixes and finds a version's blobs by the name its chunks record).
+
+An item's blobs are ``docs/raw/<item>/<stem><ext>`` (the uploaded file) and
+``docs/processed/<item>/<stem>.json`` (the extracted text), where the stem names the version: ``v1`` for
+the first, ``v<n>-<12 hex>`` for every later one (:func:`upload_blob_stem`). Each chunk records its
+version's stem under :data:`BLOB_STEM_KEY`, so a version's files are found from its rows.
 """
 
 from __future__ import annotations
 
+import re
+import secrets
 from collections.abc import Sequence
+from typing import Final
 
 from luna.domain.errors import InvalidInput
+from luna.domain.items import ItemChunk
 
 KINDS = ("document", "regulation", "note")
 SOURCES = ("upload", "crawler", "api")
@@ -22,6 +31,41 @@ def raw_blob_prefix(item_id: str) -> str:
 
 def processed_blob_prefix(item_id: str) -> str:
     return f"docs/processed/{item_id}/"
+
+
+#: The chunk metadata key that names the stem of the blobs of the chunk's version.
+BLOB_STEM_KEY: Final = "blob_stem"
+_UPLOAD_STEM: Final = re.compile(r"v([0-9]+)-[0-9a-f]{12}")
+
+
+def plain_blob_stem(version: int) -> str:
+    """``v<n>``: the stem of a first version's blobs, and of any version stored before stems were recorded."""
+    return f"v{version}"
+
+
+def upload_blob_stem(version: int) -> str:
+    """A stem for one upload of ``version`` that no other upload of it uses: ``v<n>-<12 hex>``.
+
+    A new version's files are written before the compare-and-set that decides whether the upload becomes
+    that version, so that no blob is written while the write transaction holds the database's lock; two
+    uploads made from the same version then must not write the same keys, or the refused one would
+    overwrite or delete the files of the one that won.
+    """
+    return f"{plain_blob_stem(version)}-{secrets.token_hex(6)}"
+
+
+def upload_version(stem: str) -> int | None:
+    """The version an upload's blob stem (:func:`upload_blob_stem`) was made for; None for other stems."""
+    match = _UPLOAD_STEM.fullmatch(stem)
+    return None if match is None else int(match.group(1))
+
+
+def version_blob_stem(chunk: ItemChunk) -> str:
+    """The stem of the blobs of ``chunk``'s version; chunks stored before it was recorded are ``v<n>``."""
+    stem, version = chunk.metadata.get(BLOB_STEM_KEY), chunk.metadata.get("version")
+    if isinstance(stem, str):
+        return stem
+    return plain_blob_stem(version if isinstance(version, int) else 1)
 
 
 def clean_tags(tags: Sequence[str]) -> list[str]:

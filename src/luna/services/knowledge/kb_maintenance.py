@@ -7,6 +7,10 @@ SQL is the truth. ``verify`` compares the other stores with it; ``--fix`` makes 
 * points without an indexed, current chunk behind them are deleted;
 * current chunks of indexed items without a point are embedded (from the cache when possible) again;
 * blobs under ``docs/raw/`` or ``docs/processed/`` of items that do not exist are deleted;
+* an item's blobs of an upload that did not become the version it was made for (killed between writing
+  its files and the compare-and-set, see :mod:`~luna.services.knowledge.ingest`) are deleted once the
+  item has reached that version: no chunk names them. A file for a version not reached yet may belong
+  to an upload still running, so it stays (it is never read, and it goes with the item);
 * indexed items whose raw file is missing are reported; nothing can bring the file back.
 
 ``reindex`` rebuilds vectors from the chunks in SQL: for a few items in place, for everything in a
@@ -19,6 +23,7 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import PurePath
 from typing import Any
 
 from luna.domain.errors import InvalidInput, NotFound
@@ -27,7 +32,12 @@ from luna.ports.blobs import BlobStore
 from luna.ports.sql import Database
 from luna.ports.vectors import VectorIndex
 from luna.services.knowledge.indexing import ChunkIndexer
-from luna.services.knowledge.ingest_rules import processed_blob_prefix, raw_blob_prefix
+from luna.services.knowledge.ingest_rules import (
+    processed_blob_prefix,
+    raw_blob_prefix,
+    upload_version,
+    version_blob_stem,
+)
 from luna.services.knowledge.retrieval import validate_filters
 
 logger = logging.getLogger(__name__)
@@ -53,6 +63,8 @@ class DriftReport:
     orphan_points: list[str] = field(default_factory=list)
     missing_points: list[str] = field(default_factory=list)
     orphan_blob_items: list[str] = field(default_factory=list)
+    #: Blob keys of uploads that did not become the version they were made for.
+    orphan_version_files: list[str] = field(default_factory=list)
     missing_raw_files: list[str] = field(default_factory=list)
     fixed: bool = False
 
@@ -63,6 +75,7 @@ class DriftReport:
             or self.orphan_points
             or self.missing_points
             or self.orphan_blob_items
+            or self.orphan_version_files
             or self.missing_raw_files
         )
 
@@ -73,6 +86,7 @@ class DriftReport:
             "orphan_points": len(self.orphan_points),
             "missing_points": len(self.missing_points),
             "orphan_blob_items": len(self.orphan_blob_items),
+            "orphan_version_files": len(self.orphan_version_files),
             "missing_raw_files": len(self.missing_raw_files),
         }
 
@@ -117,10 +131,9 @@ class KnowledgeMaintenance:
         }
         report.orphan_points = sorted(points - searchable)
         report.missing_points = sorted(searchable - points)
-        blob_items = {
-            key.split("/")[2] for root in _BLOB_ROOTS for key in self._blobs.list(root) if key.count("/") >= 3
-        }
-        report.orphan_blob_items = sorted(blob_items - set(state.items))
+        item_blobs = [key for root in _BLOB_ROOTS for key in self._blobs.list(root) if key.count("/") >= 3]
+        report.orphan_blob_items = sorted({key.split("/")[2] for key in item_blobs} - set(state.items))
+        report.orphan_version_files = self._unnamed_version_files(state, item_blobs)
         report.missing_raw_files = sorted(
             item.item_id
             for item in state.items.values()
@@ -148,8 +161,29 @@ class KnowledgeMaintenance:
             self._indexer.write_vectors(state.items[item_id], chunks, collection=collection)
         for item_id in report.orphan_blob_items:
             self._delete_blobs(item_id)
+        for key in report.orphan_version_files:
+            self._blobs.delete(key)
         self._blobs.remove_empty_folders("docs/")
         self._indexer.lexical.invalidate()
+
+    def _unnamed_version_files(self, state: _SqlState, keys: Sequence[str]) -> list[str]:
+        """The ``keys`` of uploads for a version their item has reached that none of its chunks (the
+        archived ones too) name. The SQL state is read before the keys are listed and versions only grow,
+        so an upload that can still win is for a version above the state's and never among them; one for
+        a version reached already has lost, and deletes the same files itself if it still runs."""
+        candidates: dict[str, list[str]] = {}
+        for key in keys:
+            item = state.items.get(key.split("/")[2])
+            version = upload_version(PurePath(key).stem)
+            if item is not None and version is not None and version <= item.version:
+                candidates.setdefault(item.item_id, []).append(key)
+        unnamed: list[str] = []
+        with self._database.unit_of_work(read_only=True) as uow:
+            for item_id, item_keys in candidates.items():
+                chunks = uow.chunks.list_for_item(item_id, include_archived=True)
+                named = {version_blob_stem(chunk) for chunk in chunks}
+                unnamed += [key for key in item_keys if PurePath(key).stem not in named]
+        return sorted(unnamed)
 
     def _delete_blobs(self, item_id: str) -> None:
         self._blobs.delete_prefix(raw_blob_prefix(item_id))
