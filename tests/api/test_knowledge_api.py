@@ -123,6 +123,7 @@ async def test_the_same_file_twice_is_409_with_the_existing_item(client: httpx.A
     ("data", "name", "form", "status", "fragment"),
     [
         (b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, "scan.pdf", {}, 415, "PNG image"),
+        (TARIFF.encode(), "bild.png", {}, 415, "its name ends in .png, a binary format"),
         (b"", "leer.md", {}, 422, "empty"),
         (b"   \n\n ", "leer.txt", {}, 422, "empty"),
         (text_less_pdf(), "scan.pdf", {}, 422, "OCR"),
@@ -130,7 +131,16 @@ async def test_the_same_file_twice_is_409_with_the_existing_item(client: httpx.A
         (TARIFF.encode(), "t.md", {"source": "fax"}, 400, "source must be one of"),
         (TARIFF.encode(), "t.md", {"tags": [f"t{i}" for i in range(25)]}, 400, "At most 20 tags"),
     ],
-    ids=["image-named-pdf", "empty", "whitespace", "scanned-pdf", "bad-kind", "bad-source", "too-many-tags"],
+    ids=[
+        "image-named-pdf",
+        "text-named-png",
+        "empty",
+        "whitespace",
+        "scanned-pdf",
+        "bad-kind",
+        "bad-source",
+        "too-many-tags",
+    ],
 )
 async def test_bad_uploads_are_refused_and_nothing_is_stored(
     client: httpx.AsyncClient,
@@ -215,6 +225,29 @@ async def test_a_url_is_fetched_and_ingested_when_its_host_is_allow_listed(
     with container_of(app).database.unit_of_work(read_only=True) as uow:
         item = uow.items.get(response.json()["data"]["item_id"])
     assert item is not None and item.url == f"{site}/tarif.md" and item.source == "crawler"
+
+
+@pytest.mark.parametrize(
+    ("path", "content_type", "status"),
+    [
+        ("/preisblatt.pdf", "application/pdf", 415),  # a login page where the PDF was promised
+        ("/wiki/Datei:Netz.png", "text/html; charset=utf-8", 201),  # a page about an image, declared so
+    ],
+    ids=["text-declared-as-pdf", "html-page-named-png"],
+)
+async def test_a_fetched_text_is_refused_only_when_the_server_promised_a_binary_format(
+    build_app: Callable[..., FastAPI], site: str, path: str, content_type: str, status: int
+) -> None:
+    page = b"<!DOCTYPE html><html><body><h1>Netzentgelte</h1><p>Bitte melden Sie sich an.</p></body></html>"
+    _Site.pages[path] = (200, {"Content-Type": content_type}, page)
+    app = build_app(LUNA_INGEST__URL_ALLOWLIST='["127.0.0.1"]')
+    async with http_client(app) as client:
+        response = await client.post("/api/v1/ingest/url", json={"url": f"{site}{path}"}, headers=OPERATOR)
+    assert response.status_code == status, response.text
+    if status == 415:
+        assert response.json()["data"]["code"] == "unsupported_type"
+        assert "declared as application/pdf, a binary format" in response.json()["message"]
+        assert nothing_stored(app)
 
 
 @pytest.mark.parametrize(

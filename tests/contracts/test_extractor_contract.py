@@ -321,6 +321,7 @@ def test_the_content_decides_not_the_name_or_declared_type(
     [
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", "PNG image"),
         (b"\x7fELF\x02\x01\x01\x00\x00\x00", "ELF executable"),
+        ("Rechnung März: 120 €".encode(), "declared as application/pdf, a binary format, but the content is"),
     ],
 )
 def test_unsupported_formats_are_refused(extractor: Extractor, data: bytes, detected: str) -> None:

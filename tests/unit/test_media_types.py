@@ -11,6 +11,7 @@ import pytest
 from luna.domain import media_types
 from luna.domain.errors import Unprocessable, UnsupportedType
 from luna.domain.media_types import decode_text, detect_media_type
+from luna.web.admin.pages_admin_upload import refusal
 
 SAMPLES = Path(__file__).resolve().parents[2] / "docs" / "samples"
 
@@ -109,3 +110,63 @@ def test_latin1_and_utf16_text_decode_with_umlauts() -> None:
 def test_decoded_text_is_nfc_normalised_with_unix_line_ends() -> None:
     decomposed = "Zählerstand\r\nÜbergabe".replace("ä", "a\u0308").replace("Ü", "U\u0308")
     assert decode_text(decomposed.encode()) == "Zählerstand\nÜbergabe"
+
+
+NOTE = "Die Wärmepumpe läuft nachts.\n\nSie spart Geld.".encode()
+PAGE = b"<!DOCTYPE html><html><body><p>Strompreise</p></body></html>"
+
+
+@pytest.mark.parametrize(
+    ("data", "filename", "declared", "promise"),
+    [
+        (NOTE, "bild.png", None, "its name ends in .png"),
+        (NOTE, "Foto.JPG", "application/octet-stream", "its name ends in .jpg"),
+        (b"# Preise\n\n| a | b |\n| --- | --- |\n", "preise.pdf", None, "its name ends in .pdf"),
+        (PAGE, "bericht.docx", "", "its name ends in .docx"),
+        (NOTE, "bild.png", "image/png", "it was declared as image/png"),
+        (NOTE, "notiz.txt", "application/pdf", "it was declared as application/pdf"),
+        (NOTE, None, "application/vnd.ms-excel", "it was declared as application/vnd.ms-excel"),
+    ],
+    ids=["png-name", "jpg-name", "markdown-as-pdf", "html-as-docx", "png-type", "pdf-type", "xls-type"],
+)
+def test_text_promised_as_a_binary_format_is_refused(
+    data: bytes, filename: str | None, declared: str | None, promise: str
+) -> None:
+    with pytest.raises(UnsupportedType) as caught:
+        detect_media_type(data, filename=filename, declared=declared)
+    assert promise in caught.value.message and "a binary format" in caught.value.message
+    assert "accepted are PDF, DOCX, HTML, Markdown, plain text" in caught.value.message
+    assert caught.value.details["promised"] == promise
+
+
+@pytest.mark.parametrize(
+    ("data", "filename", "declared", "expected"),
+    [
+        (NOTE, "notiz.txt", None, media_types.PLAIN_TEXT),
+        (NOTE, "notiz.md", "text/markdown", media_types.MARKDOWN),
+        (b"Zeit;kWh\n00:00;1,2\n", "verbrauch.csv", "text/csv", media_types.PLAIN_TEXT),
+        (PAGE, "seite.html", "text/html", media_types.HTML),
+        (NOTE, "LIESMICH", None, media_types.PLAIN_TEXT),
+        (NOTE, "export.bin", "application/octet-stream", media_types.PLAIN_TEXT),
+        (PAGE, "Datei:Bild.png", "text/html", media_types.HTML),  # a server's page about an image
+        (NOTE, "bild.png", "text/plain; charset=utf-8", media_types.PLAIN_TEXT),
+    ],
+    ids=["txt", "md", "csv", "html", "no-extension", "bin", "page-about-a-png", "declared-text"],
+)
+def test_text_with_a_text_name_or_a_declared_text_type_is_accepted(
+    data: bytes, filename: str, declared: str | None, expected: str
+) -> None:
+    assert detect_media_type(data, filename=filename, declared=declared) == expected
+
+
+def test_a_real_pdf_is_read_whatever_name_or_type_it_came_with() -> None:
+    pdf = (SAMPLES / "netzentgelte-2026.pdf").read_bytes()
+    assert detect_media_type(pdf, filename="bild.png", declared="image/png") == media_types.PDF
+
+
+def test_the_upload_page_says_in_german_why_a_text_named_png_was_not_taken() -> None:
+    with pytest.raises(UnsupportedType) as caught:
+        detect_media_type(NOTE, filename="bild.png", declared="image/png")  # what a browser sends
+    message, duplicate_of = refusal(caught.value, max_mb=50)
+    assert message.startswith("Dieser Dateityp wird nicht unterstützt. Erlaubt sind PDF, DOCX")
+    assert duplicate_of is None

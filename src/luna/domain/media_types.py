@@ -1,8 +1,11 @@
 """Which kind of document a byte string is, decided by its content.
 
 Uploads arrive with whatever name and Content-Type the client chose; a ``.pdf`` that is really a
-JPEG must be refused with a message that says so, before any parser touches it. The file name only
-breaks the tie between Markdown and plain text, the one case the content cannot decide.
+JPEG must be refused with a message that says so, before any parser touches it. A magic number is
+proof, so a real PDF is read whatever it is called; text has none, so text that was promised as a
+binary format (``bild.png``, a server's ``application/pdf``) is refused too, instead of indexing
+whatever stands in for the file (a renamed note, an error page). Otherwise the file name only breaks
+the tie between Markdown and plain text, the one case the content cannot decide.
 """
 
 from __future__ import annotations
@@ -59,6 +62,25 @@ _ZIP_MEMBERS: tuple[tuple[str, str], ...] = (
     ("content.xml", "OpenDocument file (ODT/ODS/ODP)"),
     ("META-INF/container.xml", "EPUB e-book"),
 )
+# Names and declared types that promise a format with a magic number, which text cannot have.
+_BINARY_SUFFIXES = frozenset(
+    {".pdf", ".docx", ".doc", ".xls", ".xlsx", ".ppt", ".pptx", ".odt", ".ods", ".odp", ".epub"}
+    | {".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".webp", ".heic"}
+    | {".zip", ".gz", ".tgz", ".7z", ".rar", ".exe", ".dll", ".mp3", ".mp4", ".mov", ".wav", ".avi"}
+    | {".sqlite", ".parquet"}
+)
+_BINARY_DECLARED_FAMILIES = ("image/", "audio/", "video/", "font/")
+_BINARY_DECLARED_PREFIXES = (
+    "application/vnd.ms-",
+    "application/vnd.openxmlformats-officedocument.",
+    "application/vnd.oasis.opendocument.",
+)
+_BINARY_DECLARED = frozenset(
+    {PDF, DOCX, "application/msword", "application/epub+zip", "application/zip", "application/gzip"}
+    | {"application/x-zip-compressed", "application/x-gzip", "application/x-7z-compressed"}
+    | {"application/vnd.rar", "application/x-rar-compressed", "application/x-msdownload"}
+)
+_TEXT_KINDS = {HTML: "HTML", MARKDOWN: "Markdown text", PLAIN_TEXT: "plain text"}
 _ALLOWED_CONTROLS = frozenset("\t\n\r\f\v")
 _MAX_CONTROL_SHARE = 0.01
 
@@ -87,6 +109,32 @@ def _refuse(detected: str) -> UnsupportedType:
     return UnsupportedType(
         f"Unsupported file type: detected {detected}; accepted are {ACCEPTED}.",
         details={"detected": detected, "accepted": list(SUPPORTED)},
+    )
+
+
+def _binary_promise(filename: str | None, declared: str | None) -> str | None:
+    """How the upload promised a binary format, in words for the refusal; None when it did not.
+
+    A declared text type outranks the name: a server that answers ``text/html`` for
+    ``…/Datei:Bild.png`` serves a web page about an image, and says so. Without a declared type, or
+    with a generic one (``application/octet-stream``), the name's ending is the promise.
+    """
+    media = (declared or "").split(";", 1)[0].strip().lower()
+    family = media.startswith(_BINARY_DECLARED_FAMILIES) and not media.endswith("+xml")  # SVG is text
+    if family or media in _BINARY_DECLARED or media.startswith(_BINARY_DECLARED_PREFIXES):
+        return f"it was declared as {media}"
+    if media.startswith("text/"):
+        return None
+    suffix = PurePath(filename).suffix.lower() if filename else ""
+    return f"its name ends in {suffix}" if suffix in _BINARY_SUFFIXES else None
+
+
+def _broken_promise(promise: str, kind: str) -> UnsupportedType:
+    found = _TEXT_KINDS[kind]
+    return UnsupportedType(
+        f"Unsupported file type: {promise}, a binary format, but the content is {found}. Send text "
+        f"as .txt, .md or .html; accepted are {ACCEPTED}.",
+        details={"detected": found, "promised": promise, "accepted": list(SUPPORTED)},
     )
 
 
@@ -176,7 +224,8 @@ def detect_media_type(data: bytes, filename: str | None = None, declared: str | 
     its markup, Markdown by headings, tables or code fences. Text with only weak Markdown signs (lists,
     links) is Markdown unless the name ends in ``.txt``; text without any is plain unless the name (or
     the declared type) says Markdown. Raises ``Unprocessable`` for empty input and ``UnsupportedType``,
-    naming what was found, for anything else.
+    naming what was found, for anything else, and for text whose name or declared type promised a
+    binary format (``bild.png``, ``notiz.pdf``).
     """
     if not data.strip():
         raise Unprocessable("The file is empty: there is no text to extract.")
@@ -192,4 +241,8 @@ def detect_media_type(data: bytes, filename: str | None = None, declared: str | 
     text = decode_text(data)
     if not text.strip():
         raise Unprocessable("The file is empty: there is no text to extract.")
-    return _text_kind(text, filename, declared)
+    kind = _text_kind(text, filename, declared)
+    promise = _binary_promise(filename, declared)
+    if promise is not None:
+        raise _broken_promise(promise, kind)
+    return kind

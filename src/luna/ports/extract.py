@@ -16,7 +16,8 @@ class Extractor(Protocol):
     def extract(self, data: bytes, media_type: str, filename: str | None = None) -> ExtractedDocument:
         """Extract text blocks; the content decides the format, ``media_type`` and ``filename`` are hints.
 
-        Raises ``UnsupportedType`` for formats Luna does not read, ``Unprocessable`` for empty,
+        Raises ``UnsupportedType`` for formats Luna does not read and for text that ``media_type`` or
+        ``filename`` promised as a binary format (``bild.png``), ``Unprocessable`` for empty,
         broken or text-less documents, and ``Unavailable`` when a remote extractor cannot be reached.
         """
         ...

@@ -1,9 +1,10 @@
 """In-process text extraction: the embedded default, no server and no Java.
 
 The format is sniffed from the content (``luna.domain.media_types``); the declared type and file name
-only decide between Markdown and plain text. Each format has its own module: ``pdf`` (pdfplumber),
-``word`` (python-docx), ``webpage`` (lxml), ``text`` (markdown-it and plain text). None does OCR, so
-a scanned PDF is refused with ``Unprocessable`` instead of being stored without text.
+decide between Markdown and plain text, and text they promised as a binary format is refused. Each
+format has its own module: ``pdf`` (pdfplumber), ``word`` (python-docx), ``webpage`` (lxml), ``text``
+(markdown-it and plain text). None does OCR, so a scanned PDF is refused with ``Unprocessable`` instead
+of being stored without text.
 """
 
 from __future__ import annotations

@@ -21,7 +21,10 @@ router = APIRouter(prefix="/ingest", tags=["ingest"])
 _INGEST_ERRORS: dict[int | str, dict[str, Any]] = {
     409: error_response("The same content was ingested before (`data.details.item_id` names it)"),
     413: error_response("The file is larger than `api.max_upload_mb`"),
-    415: error_response("The content is not PDF, DOCX, HTML, Markdown or text"),
+    415: error_response(
+        "The content is not PDF, DOCX, HTML, Markdown or text, or is text named or declared as a binary "
+        "format (`bild.png`, `application/pdf`)"
+    ),
     422: error_response("The file holds no extractable text (there is no OCR)"),
 }
 
