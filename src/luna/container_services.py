@@ -204,7 +204,8 @@ class Services:
         from luna.services.flywheel.actions import ActionService
 
         c = self._container
-        return ActionService(c.database, self.jobs, c.tracker_notifier)
+        sets = [str(path) for path in c.settings.evaluation_sets]
+        return ActionService(c.database, self.jobs, c.tracker_notifier, evaluation_sets=sets)
 
     @cached_property
     def normaliser(self) -> SessionNormaliser:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -154,6 +155,31 @@ async def test_a_queued_run_makes_a_version_to_list_read_download_and_trace(
     assert (
         csv.text.splitlines()[0].startswith("meter_id,ts,consumption_kw") and len(csv.text.splitlines()) == 7
     )
+
+
+async def test_a_version_that_failed_its_gates_says_why_in_german_with_each_gates_key(
+    container: Container, client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    """Stored as ``confidence: Konfidenz 38% unter 90%``; read as the dashboard shows it, the key apart."""
+    strict = YAML.replace(f"name: {PIPELINE}", "name: test-strict").replace(
+        "  confidence: 0.0\n", "  confidence: 0.9\n  min_records: 100\n"
+    )
+    (container.settings.data_dir / "pipelines" / "test-strict.yaml").write_text(strict, encoding="utf-8")
+    container.services.datasets.run("test-strict")
+
+    read = (await client.get(f"{BASE}/test-strict/versions/1", headers=admin)).json()
+    refused = await client.post(f"{BASE}/test-strict/deliver", json={"version": 1}, headers=admin)
+
+    version = read["data"]
+    assert not version["gates_passed"]
+    assert [f["gate"] for f in version["failed_gates"]] == ["confidence", "min_records"]
+    assert version["gate_failures"] == [f["message"] for f in version["failed_gates"]]
+    confidence, records = version["gate_failures"]
+    assert re.fullmatch(r"Konfidenz \d+ % unter 90 %", confidence), confidence
+    assert records == "6 Datensätze, mindestens 100 nötig"
+    assert f"failed {confidence}, {records}." in read["message"]
+    assert refused.status_code == 400 and f"failed its gates: {confidence}; {records}" in refused.text
+    assert "confidence:" not in refused.text and "min_records:" not in read["message"]
 
 
 async def test_deliver_again_and_roll_a_consumer_back(

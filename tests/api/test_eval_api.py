@@ -1,7 +1,14 @@
-"""The evaluation core through the admin API: start a run as a job, read it, compare two runs."""
+"""The evaluation core through the admin API: start a run as a job, read it, compare two runs.
+
+The job reads its sets and documents folder on the worker's machine, so only inside the folders the
+operator chose (the team's ``bench/``, ``<data_dir>/eval``, ``ingest.import_dirs``,
+``flywheel.evaluation_sets``): it read any path, so an admin-key holder learnt whether ``/etc/anything``
+existed and read the question ids of any YAML file.
+"""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -11,6 +18,7 @@ import pytest
 from fastapi import FastAPI
 
 from luna.container import Container
+from luna.services.evaluation.evaluation import read_golden_sets
 from luna.services.knowledge.ingest import IngestRequest
 from luna.workers.registry import load_jobs
 from luna.workers.runner import execute
@@ -46,12 +54,23 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
-def golden(app: FastAPI, tmp_path: Path) -> Path:
+def golden(app: FastAPI) -> Path:
+    """A set in ``<data_dir>/eval/golden``, where the datasets write theirs."""
     container: Container = app.state.container
     request = IngestRequest(data=TARIFFS.encode(), filename="netzentgelte.md", title="Netzentgelte")
     container.services.knowledge.ingest.ingest(request)
-    path = tmp_path / "golden.yaml"
+    path = container.settings.data_dir / "eval" / "golden" / "golden.yaml"
+    path.parent.mkdir(parents=True)
     path.write_text(GOLDEN, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def outside(tmp_path: Path) -> Path:
+    """A golden set outside every folder the job may read, as any YAML file on the worker's machine."""
+    path = tmp_path / "outside" / "secret.yaml"
+    path.parent.mkdir()
+    path.write_text(GOLDEN.replace("n1", "geheim-1"), encoding="utf-8")
     return path
 
 
@@ -99,7 +118,8 @@ async def test_two_runs_are_compared_question_by_question(
     ("params", "problem"),
     [
         ({"sets": []}, "sets"),
-        ({"sets": ["/does/not/exist.yaml"]}, "cannot read"),
+        ({"sets": ["{eval}/missing.yaml"]}, "cannot read"),
+        ({"sets": ["/does/not/exist.yaml"]}, "is outside the folders eval.run reads"),
         ({"sets": "GOLDEN", "split": "all"}, "sets"),
         ({"split": "train"}, "split"),
         ({"name": "x" * 81}, "name"),
@@ -109,7 +129,10 @@ async def test_two_runs_are_compared_question_by_question(
 async def test_a_bad_run_is_refused_at_submission_and_nothing_is_queued(
     client: httpx.AsyncClient, admin: dict[str, str], golden: Path, params: dict[str, Any], problem: str
 ) -> None:
-    body = {"name": "eval.run", "params": {"sets": [str(golden)], **params}}
+    filled = {
+        k: [x.format(eval=golden.parent) for x in v] if isinstance(v, list) else v for k, v in params.items()
+    }
+    body = {"name": "eval.run", "params": {"sets": [str(golden)], **filled}}
 
     refused = await client.post(JOBS, json=body, headers=admin)
 
@@ -125,3 +148,118 @@ async def test_an_unknown_run_is_a_404_and_customers_are_refused(
 
     assert unknown.status_code == 404 and "luna eval list" in unknown.json()["message"]
     assert customer.status_code in (401, 403)
+
+
+async def refusal(client: httpx.AsyncClient, admin: dict[str, str], **params: Any) -> str:
+    """The message of a submission refused with 400, after checking that nothing was queued."""
+    refused = await client.post(JOBS, json={"name": "eval.run", "params": params}, headers=admin)
+    assert refused.status_code == 400, refused.text
+    assert (await client.get(JOBS, headers=admin)).json()["data"]["total"] == 0
+    message: str = refused.json()["message"]
+    assert "geheim" not in refused.text
+    return message
+
+
+async def test_a_path_outside_the_folders_is_refused_alike_whether_it_exists_or_not(
+    client: httpx.AsyncClient, admin: dict[str, str], golden: Path, outside: Path
+) -> None:
+    there = await refusal(client, admin, sets=[str(outside)])
+    missing = await refusal(client, admin, sets=[str(outside.with_name("nothing.yaml"))])
+    folder = await refusal(client, admin, sets=[str(golden)], documents=str(outside.parent))
+    no_folder = await refusal(client, admin, sets=[str(golden)], documents=str(outside.parent / "none"))
+
+    assert "is outside the folders eval.run reads" in there
+    assert there.replace("secret.yaml", "nothing.yaml") == missing
+    assert folder.replace("outside'", "outside/none'") == no_folder
+    for escape in (f"{golden.parent}/../../../outside/secret.yaml", "/etc/passwd", "/etc/hostname"):
+        assert "is outside the folders" in await refusal(client, admin, sets=[escape])
+
+
+async def test_a_symlink_in_the_folders_that_leads_out_is_refused(
+    client: httpx.AsyncClient, admin: dict[str, str], golden: Path, outside: Path
+) -> None:
+    (golden.parent / "link.yaml").symlink_to(outside)
+    (golden.parent / "linked").symlink_to(outside.parent, target_is_directory=True)
+
+    to_file = await refusal(client, admin, sets=[str(golden.parent / "link.yaml")])
+    to_folder = await refusal(client, admin, sets=[str(golden)], documents=str(golden.parent / "linked"))
+
+    assert "sets: " in to_file and "is outside the folders" in to_file
+    assert "documents: " in to_folder and "is outside the folders" in to_folder
+
+
+async def test_the_teams_sets_the_import_folders_and_the_flywheels_sets_are_read(
+    build_app: Callable[..., FastAPI], admin: dict[str, str], tmp_path: Path, outside: Path
+) -> None:
+    team = Path(__file__).resolve().parents[2] / "bench" / "questions_de.yaml"
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "golden.yaml").write_text(GOLDEN, encoding="utf-8")
+    app = build_app(
+        known_jobs=load_jobs(),
+        LUNA_INGEST__IMPORT_DIRS=json.dumps([str(corpus)]),
+        LUNA_FLYWHEEL__EVALUATION_SETS=json.dumps([str(outside)]),
+    )
+
+    (outside.parent / "beside.yaml").write_text(GOLDEN, encoding="utf-8")
+
+    async with http_client(app) as client:
+        beside = await refusal(client, admin, sets=[str(outside.parent / "beside.yaml")])
+        for params in (
+            {"sets": [str(team)]},
+            {"sets": [str(corpus / "golden.yaml")], "documents": str(corpus)},
+            {"sets": [str(outside)]},
+        ):
+            queued = await client.post(JOBS, json={"name": "eval.run", "params": params}, headers=admin)
+            assert queued.status_code == 202, queued.text
+
+    assert "is outside the folders" in beside  # a set named in the settings allows that file alone
+
+
+async def test_the_job_judges_its_paths_again_when_it_runs(
+    app: FastAPI, client: httpx.AsyncClient, admin: dict[str, str], golden: Path, outside: Path
+) -> None:
+    """Queued while the set lay inside; replaced by a symlink that leads out before the worker ran."""
+    params = {"sets": [str(golden)], "split": "all"}
+    submitted = await client.post(JOBS, json={"name": "eval.run", "params": params}, headers=admin)
+    assert submitted.status_code == 202, submitted.text
+    golden.unlink()
+    golden.symlink_to(outside)
+    job_id = submitted.json()["data"]["job_id"]
+
+    execute(app.state.container, job_id)
+
+    job = (await client.get(f"{JOBS}/{job_id}", headers=admin)).json()["data"]
+    assert job["status"] == "failed" and "is outside the folders eval.run reads" in job["error"]
+    assert "geheim" not in job["error"]
+
+
+async def test_a_document_a_symlink_leads_out_to_is_not_read_by_the_job(
+    app: FastAPI, client: httpx.AsyncClient, admin: dict[str, str], tmp_path: Path
+) -> None:
+    """The documents folder lies inside, but its ``leak.md`` leads out: the job does not hash that file,
+    so the set's document is looked for by title only, and no item has that title."""
+    container: Container = app.state.container
+    container.services.knowledge.ingest.ingest(
+        IngestRequest(data=TARIFFS.encode(), filename="tarife.md", title="Tarifblatt")
+    )
+    leaked = tmp_path / "outside" / "tarife.md"
+    leaked.parent.mkdir()
+    leaked.write_text(TARIFFS, encoding="utf-8")
+    folder = container.settings.data_dir / "eval"
+    (folder / "docs").mkdir(parents=True)
+    (folder / "docs" / "leak.md").symlink_to(leaked)
+    (folder / "leak.yaml").write_text(GOLDEN.replace("netzentgelte.md", "leak.md"), encoding="utf-8")
+    params = {"sets": [str(folder / "leak.yaml")], "split": "all", "documents": str(folder / "docs")}
+
+    submitted = await client.post(JOBS, json={"name": "eval.run", "params": params}, headers=admin)
+    assert submitted.status_code == 202, submitted.text
+    job_id = submitted.json()["data"]["job_id"]
+    execute(container, job_id)
+
+    job = (await client.get(f"{JOBS}/{job_id}", headers=admin)).json()["data"]
+    assert job["status"] == "failed" and "no document 'leak.md'" in job["error"]
+    found = container.services.evaluation.resolve_documents(
+        read_golden_sets([folder / "leak.yaml"]), folder / "docs"
+    )
+    assert list(found) == ["leak.md"]  # ``luna eval run`` reads the operator's files as they lie

@@ -3,6 +3,7 @@ queued as a job instead; an unknown pipeline or version is one clear line and ex
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -86,6 +87,24 @@ def test_a_pipeline_runs_here_and_its_version_is_listed_shown_and_traced() -> No
     rolled = runner.invoke(app, ["datasets", "rollback", PIPELINE, "1", "--consumer", "energy"])
     assert delivered.exit_code == 0 and "delivered" in delivered.output, delivered.output
     assert rolled.exit_code == 0 and "rolled_back" in rolled.output, rolled.output
+
+
+def test_failed_gates_read_as_german_text_without_their_keys(cli_env: dict[str, str]) -> None:
+    pipelines = Path(cli_env["LUNA_DATA_DIR"]) / "pipelines"
+    strict = YAML.replace(f"name: {PIPELINE}", "name: cli-strict").replace(
+        "  confidence: 0.0\n", "  confidence: 0.9\n  min_records: 100\n"
+    )
+    (pipelines / "cli-strict.yaml").write_text(strict, encoding="utf-8")
+
+    ran = runner.invoke(app, ["datasets", "run", "cli-strict"])
+    versions = runner.invoke(app, ["datasets", "list", "cli-strict"])
+    shown = runner.invoke(app, ["datasets", "show", "cli-strict", "1"])
+
+    for result in (ran, versions, shown):
+        assert result.exit_code == 0, result.output
+        assert "5 Datensätze, mindestens 100 nötig" in result.output, result.output
+        assert "confidence:" not in result.output and "min_records:" not in result.output
+    assert re.search(r"Gates failed: Konfidenz \d+ % unter 90 %; 5 Datensätze", shown.output), shown.output
 
 
 def test_queue_puts_the_job_into_the_jobs_table_without_a_server() -> None:

@@ -3,8 +3,10 @@ approve and reject, and a ticket follows its job to the end. New tickets reach t
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -19,6 +21,7 @@ from luna.domain.jobs import JobStatus
 from luna.services.flywheel.actions import BY_HAND, EVAL_BY_HAND, ActionService
 from luna.settings import Settings
 from luna.workers.registry import load_jobs
+from luna.workers.runner import execute
 from tests.integration.support import free_port
 from tests.integration.webhook_receiver import Receiver, receiving
 
@@ -228,6 +231,33 @@ def test_with_golden_sets_an_evaluation_ticket_queues_eval_run(container: Contai
     assert record.action.status is ActionStatus.RUNNING and record.action.job_id is not None
     job = container.services.jobs.get(record.action.job_id)
     assert (job.name, job.params) == ("eval.run", {"sets": ["bench/golden.jsonl"]})
+
+
+def test_the_sets_in_the_flywheels_settings_are_run_and_pass_the_jobs_own_check(
+    build: Callable[..., Container], tmp_path: Path
+) -> None:
+    """``flywheel.evaluation_sets`` may lie outside the folders ``eval.run`` reads otherwise: naming a
+    set there is the operator's choice, so the job started by an approved ticket reads it."""
+    golden = tmp_path / "ops" / "flywheel.yaml"
+    golden.parent.mkdir()
+    golden.write_text(
+        '- {id: u3, answerable: false, question: "Wer gewann 1954 die Weltmeisterschaft?"}\n'
+        '- {id: u5, answerable: false, question: "Wie hoch ist die Kfz-Steuer?"}\n',
+        encoding="utf-8",
+    )
+    container = build(LUNA_FLYWHEEL__EVALUATION_SETS=json.dumps([str(golden)]))
+    service = container.services.actions
+    evaluation = next(
+        a for a in service.create_for([fired(USEFULNESS)], THRESHOLDS) if a.kind is ActionKind.EVALUATION_RUN
+    )
+
+    record = service.approve(evaluation.action_id, "admin")
+    assert record.action.job_id is not None
+    execute(container, record.action.job_id)
+
+    job = container.services.jobs.get(record.action.job_id)
+    assert (job.params, job.status) == ({"sets": [str(golden)]}, JobStatus.SUCCEEDED), job.error
+    assert service.get(evaluation.action_id).action.status is ActionStatus.DONE
 
 
 def test_unknown_tickets_and_statuses_are_refused(container: Container) -> None:

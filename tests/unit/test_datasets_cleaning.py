@@ -8,7 +8,7 @@ import pytest
 
 from luna.domain.config_file import ConfigFileError, load_config_file
 from luna.domain.datasets.pipeline import FileSource, Gates, Pipeline
-from luna.domain.datasets.quality import QualityCounts, assess, gate_failures
+from luna.domain.datasets.quality import GateFailure, QualityCounts, assess, gate_failures, read_gate_failure
 from luna.services.datasets.cleaning import clean
 from luna.services.datasets.dedup import fuzzy_duplicates, strict_duplicates
 from luna.services.datasets.normalise import to_canonical
@@ -201,6 +201,21 @@ def test_quality_score_confidence_and_gates_follow_the_documented_formula() -> N
         "confidence: Konfidenz 80% unter 85%",
         "max_drift: Verteilung von region um 50% verschoben",
     )
+
+
+def test_a_stored_gate_failure_reads_as_its_key_and_german_text_with_a_space_before_percent() -> None:
+    """Stored as ``key: text`` (rows made before stay as they are); the dashboard, the API and the CLI
+    all show it through this one reading."""
+    assert read_gate_failure("confidence: Konfidenz 0% unter 30%") == GateFailure(
+        "confidence", "Konfidenz 0 % unter 30 %"
+    )
+    assert read_gate_failure("min_records: 0 Datensätze, mindestens 5 nötig") == GateFailure(
+        "min_records", "0 Datensätze, mindestens 5 nötig"
+    )
+    assert read_gate_failure("max_drift: Verteilung von region um 50% verschoben").message == (
+        "Verteilung von region um 50 % verschoben"
+    )
+    assert read_gate_failure("min_records") == GateFailure(None, "min_records")
 
 
 def test_a_schedule_is_due_once_per_slot_and_catches_up_after_downtime() -> None:

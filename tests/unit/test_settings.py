@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import stat
 from pathlib import Path
@@ -199,3 +200,14 @@ def test_the_dense_score_floor_is_e5_smalls_wherever_it_runs_unless_another_mode
     assert _load(tmp_path, **served_e5).dense_score_floor == 0.86
     served_e5_instruct = served | {"LUNA_EMBEDDINGS__MODEL": "intfloat/multilingual-e5-large-instruct"}
     assert _load(tmp_path, **served_e5_instruct).dense_score_floor == -1.0
+
+
+def test_the_flywheels_golden_sets_lie_under_the_data_dir_unless_absolute(tmp_path: Path) -> None:
+    sets = json.dumps(["eval/golden/feedback-golden.yaml", "/srv/golden/ours.yaml"])
+    settings = _load(tmp_path, LUNA_DATA_DIR=str(tmp_path / "data"), LUNA_FLYWHEEL__EVALUATION_SETS=sets)
+
+    assert _load(tmp_path).evaluation_sets == []
+    assert settings.evaluation_sets == [
+        tmp_path / "data" / "eval" / "golden" / "feedback-golden.yaml",
+        Path("/srv/golden/ours.yaml"),
+    ]

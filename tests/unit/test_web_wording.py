@@ -7,13 +7,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from luna.domain.flywheel.kpi_values import ALL, Kpi, KpiValue, Window
-from luna.web.admin.dataset_wording import (
-    EMPTY_QUALITY,
-    gate_text,
-    quality_line,
-    quality_score,
-    schedule_text,
-)
+from luna.web.admin.dataset_wording import EMPTY_QUALITY, quality_line, quality_score, schedule_text
 from luna.web.admin.pages_admin_activity_parts import actor_label
 from luna.web.admin.pages_admin_jobs_parts import JOB_NAMES, job_label
 from luna.web.components.kpi_chart import kpi_chart, kpi_text
@@ -30,11 +24,6 @@ def test_an_empty_dataset_shows_no_quality_instead_of_full_marks() -> None:
     assert quality_score(FULL, 0) == "leer"
     assert quality_line(FULL, 12).startswith("Qualität 100,0 von 100 · Konfidenz 0 %")
     assert quality_score({"score": 97.5}, 3) == "Qualität 97,5"
-
-
-def test_a_failed_gate_reads_as_german_without_its_key_and_with_a_space_before_percent() -> None:
-    assert gate_text("confidence: Konfidenz 0% unter 30%") == "Konfidenz 0 % unter 30 %"
-    assert gate_text("min_records: 0 Datensätze, mindestens 5 nötig") == "0 Datensätze, mindestens 5 nötig"
 
 
 def test_a_schedule_is_german_on_the_berlin_clock_of_the_day() -> None:

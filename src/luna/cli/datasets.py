@@ -177,7 +177,7 @@ def _print_run(container: Container, result: DatasetRun) -> None:
         "gates",
         "[green]passed[/green]"
         if version.gates_passed
-        else f"[red]failed: {escape(', '.join(version.gate_failures))}[/red]",
+        else f"[red]failed: {escape('; '.join(version.gate_texts))}[/red]",
     )
     deliveries = [d for d in service.deliveries(version.dataset) if d.version_id == version.version_id]
     table.add_row(
@@ -223,7 +223,7 @@ def list_datasets(
             f"{version.created_at:%Y-%m-%d %H:%M:%S}",
             f"{version.records:,}",
             _score(version.quality.get("score")),
-            "passed" if version.gates_passed else f"failed: {escape(', '.join(version.gate_failures))}",
+            "passed" if version.gates_passed else f"failed: {escape('; '.join(version.gate_texts))}",
             version.content_sha256[:12],
         )
     console.print(table)
@@ -266,9 +266,7 @@ def show(
         )
     console.print(steps)
     if version.gate_failures:
-        console.print(
-            f"[red]Gates failed: {escape('; '.join(version.gate_failures))}[/red] (not distributed)"
-        )
+        console.print(f"[red]Gates failed: {escape('; '.join(version.gate_texts))}[/red] (not distributed)")
     else:
         console.print("[green]Gates passed.[/green]")
 

@@ -4,6 +4,10 @@
 process (the embedded vector folder allows one process: stop `luna serve` first) and keeps the run in
 the database. Report figures of the ``test`` split; tune on ``tune``. `compare` says which questions a
 change made better and which worse.
+
+`run` reads the sets and ``--documents`` wherever the operator points it: this process is the
+operator's own shell, not a job another caller queued, so it reads only what that operator can read
+anyway. The ``eval.run`` job reads only inside its folders (``workers/evaluation.py``).
 """
 
 from __future__ import annotations

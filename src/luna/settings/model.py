@@ -307,6 +307,9 @@ class FlywheelSettings(Section):
     sentiment: Literal["lexicon", "chat"] = "lexicon"
     #: New texts the chat model judges per KPI run at most (the rest: lexicon now, the model next run).
     sentiment_model_calls: int = Field(default=200, ge=1, le=100_000)
+    #: Golden-set files an approved ``evaluation_run`` ticket runs as ``eval.run`` (relative: under the
+    #: data dir); none: the ticket asks for ``luna eval run`` by hand. The job may read these files.
+    evaluation_sets: list[Path] = Field(default_factory=list, max_length=20)
 
     @field_validator("pseudonym_key", "webhook_secret")
     @classmethod
@@ -415,3 +418,9 @@ class Settings(BaseModel):
     @property
     def snapshots_path(self) -> Path:
         return self.backup.path or self.data_dir / "snapshots"
+
+    @property
+    def evaluation_sets(self) -> list[Path]:
+        """``flywheel.evaluation_sets`` with relative paths under the data dir, as the sets the datasets'
+        ``eval`` consumer writes (``eval/golden/<dataset>.yaml``) are named most simply."""
+        return [self.data_dir / path.expanduser() for path in self.flywheel.evaluation_sets]

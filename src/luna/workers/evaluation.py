@@ -1,9 +1,16 @@
 """The evaluation job: ``eval.run`` runs golden sets through the knowledge base of this worker.
 
 Operators start it with ``POST /api/v1/admin/jobs`` (``{"name": "eval.run", "params": {"sets":
-["/path/golden.yaml"], "split": "test"}}``) or from the admin dashboard's job form; the run is kept
-like one of ``luna eval run`` and read back with ``GET /api/v1/admin/eval/runs/{run_id}``. The set
-files are read on the worker's machine, like the folders of ``kb.ingest_paths``.
+["/path/golden.yaml"], "split": "test"}}``) or from the admin dashboard's job form; an approved flywheel
+ticket starts it with ``flywheel.evaluation_sets``. The run is kept like one of ``luna eval run`` and
+read back with ``GET /api/v1/admin/eval/runs/{run_id}``.
+
+The set files and the ``documents`` folder are read on the worker's machine, so like the folders of
+``kb.ingest_paths`` they must lie inside folders the operator chose (:func:`eval_folders`), judged with
+``..`` and symlinks resolved when the job is submitted and again when it runs: an admin-key holder could
+otherwise learn whether ``/etc/anything`` exists and read the ids of any YAML file. ``luna eval run`` is
+not bound by them: it reads the files in the operator's own shell process (no server, no job), so it
+can only read what that operator can read anyway.
 """
 
 from __future__ import annotations
@@ -16,6 +23,8 @@ from luna.container import Container
 from luna.domain.errors import InvalidInput
 from luna.domain.evaluation import SPLITS, GoldenQuestion, Split
 from luna.services.evaluation.evaluation import read_golden_sets
+from luna.services.operations.job_paths import ReadableFolders
+from luna.workers.knowledge import import_dirs
 from luna.workers.registry import register
 from luna.workers.runner import JobContext
 
@@ -23,14 +32,34 @@ MAX_SETS: Final = 20
 MAX_NAME_CHARS: Final = 80
 
 
+def team_sets() -> Path:
+    """``bench/`` of the source tree (the team's golden sets, docs/evaluation.md), else of the working
+    directory."""
+    source_tree = Path(__file__).resolve().parents[3] / "bench"
+    return source_tree if source_tree.is_dir() else Path.cwd() / "bench"
+
+
+def eval_folders(container: Container) -> ReadableFolders:
+    """Where ``eval.run`` reads: the team's sets, ``<data_dir>/eval`` (the datasets' golden sets), the
+    import folders (the documents the knowledge base was filled from) and the flywheel's sets, so every
+    set and folder Luna or its settings name for an evaluation is allowed and nothing else."""
+    settings = container.settings
+    return ReadableFolders.of(
+        [team_sets(), settings.data_dir / "eval", *import_dirs(container), *settings.evaluation_sets],
+        "the folders eval.run reads (bench/, <data_dir>/eval, ingest.import_dirs, flywheel.evaluation_sets)",
+        "readable",
+    )
+
+
 def check_run(
     container: Container, sets: object, split: object = "test", name: object = "run", documents: object = None
 ) -> None:
     """Refuse a run whose sets cannot be read or whose options are wrong, before it is queued."""
-    _questions(sets)
+    folders = eval_folders(container)
+    _questions(sets, folders)
     _split(split)
     _name(name)
-    _documents(documents)
+    _documents(documents, folders)
 
 
 @register("eval.run", check=check_run)
@@ -42,28 +71,31 @@ def run(
     name: str = "run",
     documents: str | None = None,
 ) -> dict[str, Any]:
-    """Ask every question of the split; the result names the kept run and its figures."""
+    """Ask every question of the split; the result names the kept run and its figures.
+
+    The paths are judged again here: the job may have been queued by a process that ran no check (a
+    flywheel ticket, ``luna jobs run``), or before the folders or the disk changed."""
 
     def progress(done: int, total: int) -> None:
         ctx.raise_if_cancelled()
         ctx.progress(done / total, f"{done} von {total} Fragen")
 
+    folders = eval_folders(container)
     kept = container.services.evaluation.run(
-        _questions(sets),
+        _questions(sets, folders),
         split=_split(split),
         name=_name(name),
-        documents_dir=_documents(documents),
+        documents_dir=_documents(documents, folders),
+        readable=folders.holds,
         progress=progress,
     )
     return {"run_id": kept.run_id, "split": kept.split, "figures": asdict(kept.figures)}
 
 
-def _questions(sets: object) -> list[GoldenQuestion]:
+def _questions(sets: object, folders: ReadableFolders) -> list[GoldenQuestion]:
     if not isinstance(sets, list) or not sets or len(sets) > MAX_SETS:
         raise InvalidInput(f"sets: a list of 1 to {MAX_SETS} golden-set file paths.")
-    if not all(isinstance(path, str) and path for path in sets):
-        raise InvalidInput("sets: every entry is a file path (text).")
-    return read_golden_sets([Path(path) for path in sets])
+    return read_golden_sets([folders.resolve("sets", path) for path in sets])
 
 
 def _split(split: object) -> Split:
@@ -79,9 +111,14 @@ def _name(name: object) -> str:
     return name
 
 
-def _documents(documents: object) -> Path | None:
+def _documents(documents: object, folders: ReadableFolders) -> Path | None:
     if documents is None:
         return None
-    if not isinstance(documents, str) or not Path(documents).is_dir():
-        raise InvalidInput(f"documents: {documents!r} is not a folder on the worker's machine.")
-    return Path(documents)
+    path = folders.resolve("documents", documents)
+    try:
+        is_folder = path.is_dir()
+    except (OSError, ValueError):  # a name longer than the file system takes
+        is_folder = False
+    if not is_folder:
+        raise InvalidInput(f"documents: {str(documents)[:120]!r} is not a folder on the worker's machine.")
+    return path

@@ -4,17 +4,17 @@
 customer can then find. Whoever may submit a job (the admin API, ``luna ingest … --job``, ``luna jobs
 run``) must therefore not be able to name any file the worker can read (``/etc/passwd``, the secrets
 file): the job reads only inside ``ingest.import_dirs`` (default ``<data_dir>/import``), judged on the
-path with ``..`` and symlinks resolved. It is checked at submission (a 400, nothing queued) and again
-when the job runs, where a file that a symlink inside the folders leads out of is reported as failed
-instead of read. ``luna ingest PATH`` without ``--job`` is not bound by the folders: it reads the
-files in the operator's own shell process and uploads them (or ingests them directly), so it can only
-read what that operator can read anyway.
+path with ``..`` and symlinks resolved (``services/operations/job_paths.py``, the check ``eval.run``
+shares). It is checked at submission (a 400, nothing queued) and again when the job runs,
+where a file that a symlink inside the folders leads out of is reported as failed instead of read.
+``luna ingest PATH`` without ``--job`` is not bound by the folders: it reads the files in the operator's
+own shell process and uploads them (or ingests them directly), so it can only read what that operator
+can read anyway.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Final
 
@@ -23,6 +23,7 @@ from luna.domain.errors import InvalidInput
 from luna.domain.jobs import Job, JobStatus
 from luna.services.knowledge.ingest_files import FileOutcome, collect_files, ingest_files
 from luna.services.knowledge.ingest_rules import KINDS, SOURCES, choice, clean_tags
+from luna.services.operations.job_paths import ReadableFolders
 from luna.workers.registry import register
 from luna.workers.runner import JobContext
 
@@ -30,8 +31,6 @@ from luna.workers.runner import JobContext
 SAMPLE_EXCLUDES = frozenset({"README.md", "make_samples.py"})
 #: Most paths one job may name (``luna ingest --job`` sends one per file it found).
 MAX_PATHS: Final = 10_000
-#: Longer than any path a file system takes (Linux: 4096 bytes).
-MAX_PATH_CHARS: Final = 4_096
 OUTSIDE_MESSAGE: Final = "outside ingest.import_dirs (a symlink leads out of them); not read"
 
 
@@ -42,41 +41,31 @@ def samples_dir() -> Path:
 
 
 def import_dirs(container: Container) -> list[Path]:
-    """The folders ``kb.ingest_paths`` may read, resolved (``ingest.import_dirs``; ``<data_dir>/import``)."""
+    """The folders ``kb.ingest_paths`` may read (``ingest.import_dirs``; ``<data_dir>/import``)."""
     settings = container.settings
     configured = settings.ingest.import_dirs
-    folders = [settings.data_dir / "import"] if configured is None else configured
-    return [folder.expanduser().resolve() for folder in folders]
+    return [settings.data_dir / "import"] if configured is None else list(configured)
 
 
-def _within(path: Path, folders: Sequence[Path]) -> bool:
-    return any(path.is_relative_to(folder) for folder in folders)
+def import_folders(container: Container) -> ReadableFolders:
+    """The import folders as the shared check of job paths judges them (``eval.run`` reads them too)."""
+    name = "the import folders (ingest.import_dirs)"
+    return ReadableFolders.of(import_dirs(container), name, "import_dirs")
 
 
-def importable_paths(paths: object, folders: Sequence[Path]) -> list[Path]:
-    """``paths`` resolved, each an existing file or folder inside ``folders``; else InvalidInput.
-
-    Only the caller's own text is quoted back (shortened), never anything read from the disk.
-    """
+def importable_paths(paths: object, folders: ReadableFolders) -> list[Path]:
+    """``paths`` resolved, each an existing file or folder inside ``folders``; else InvalidInput."""
     if not isinstance(paths, list) or not paths or len(paths) > MAX_PATHS:
         raise InvalidInput(f"paths: a list of 1 to {MAX_PATHS} file or folder paths.")
-    shown = ", ".join(str(folder) for folder in folders) or "none configured"
     chosen = []
     for raw in paths:
-        if not isinstance(raw, str) or not raw or len(raw) > MAX_PATH_CHARS:
-            raise InvalidInput(f"paths: every entry is a path of 1 to {MAX_PATH_CHARS} characters.")
+        path = folders.resolve("paths", raw)
         try:
-            path = Path(raw).expanduser().resolve()
             exists = path.is_file() or path.is_dir()
-        except (OSError, RuntimeError, ValueError):
-            raise InvalidInput(f"paths: {raw[:120]!r} is not a usable path.") from None
-        if not _within(path, folders):
-            raise InvalidInput(
-                f"paths: {raw[:120]!r} is outside the import folders (ingest.import_dirs: {shown}).",
-                details={"import_dirs": [str(folder) for folder in folders]},
-            )
+        except (OSError, ValueError):  # a name longer than the file system takes
+            exists = False
         if not exists:
-            raise InvalidInput(f"paths: {raw[:120]!r} is neither a file nor a folder.")
+            raise InvalidInput(f"paths: {str(raw)[:120]!r} is neither a file nor a folder.")
         chosen.append(path)
     return chosen
 
@@ -89,7 +78,7 @@ def check_ingest_paths(
     tags: object = None,
 ) -> None:
     """Refuse paths outside the import folders, and a kind, source or tags every file would fail on."""
-    importable_paths(paths, import_dirs(container))
+    importable_paths(paths, import_folders(container))
     choice("kind", str(kind), KINDS)
     choice("source", str(source), SOURCES)
     if tags is not None:
@@ -112,9 +101,9 @@ def ingest_paths(
     The paths are checked again here: the job may have been queued by a process that ran no check
     (``luna jobs run`` without a server), or before the folders were changed.
     """
-    folders = import_dirs(container)
+    folders = import_folders(container)
     found = collect_files(importable_paths(paths, folders))
-    files = [file for file in found if _within(file, folders)]
+    files = [file for file in found if folders.holds(file)]
     ctx.progress(0.0, f"{len(files)} Dateien gefunden")
     summary = ingest_files(
         container.services.knowledge.ingest,

@@ -230,7 +230,7 @@ def list_versions(datasets: Datasets, name: Name) -> Envelope[DatasetVersionList
 def get_version(datasets: Datasets, name: Name, number: Number) -> Envelope[DatasetVersionOut]:
     version = datasets.version(name, number)
     out = DatasetVersionOut.from_version(version, datasets.lineage(name, number))
-    state = "passed its gates" if version.gates_passed else f"failed {', '.join(version.gate_failures)}"
+    state = "passed its gates" if version.gates_passed else f"failed {', '.join(version.gate_texts)}"
     return ok(out, f"Version {number} of {name}: {version.records} record(s), {state}.")
 
 

@@ -132,6 +132,14 @@ class LineageEdgeOut(BaseModel):
         )
 
 
+class GateFailureOut(BaseModel):
+    gate: str | None = Field(
+        description="The gate's key: `completeness`, `confidence`, `quality`, `min_records`, "
+        "`max_age_days` or `max_drift` (null for a stored failure that names none)"
+    )
+    message: str = Field(description="Why, in German, as the dashboard shows it (`Konfidenz 0 % unter 30 %`)")
+
+
 class DatasetVersionOut(BaseModel):
     version_id: str
     dataset: str
@@ -144,7 +152,11 @@ class DatasetVersionOut(BaseModel):
     code_version: str
     quality: dict[str, Any] = Field(description="Completeness, validity, …, score and confidence")
     steps: list[dict[str, Any]]
-    gate_failures: list[str] = Field(description="Gates the version failed; empty when it may be distributed")
+    gate_failures: list[str] = Field(
+        description="Why the version failed its gates, in German as the dashboard shows it; empty when it "
+        "may be distributed"
+    )
+    failed_gates: list[GateFailureOut] = Field(description="The same, each with its gate's key")
     gates_passed: bool
     lineage: list[LineageEdgeOut] | None = Field(
         None, description="The inputs; only when one version is read"
@@ -166,7 +178,8 @@ class DatasetVersionOut(BaseModel):
             code_version=version.code_version,
             quality=version.quality,
             steps=version.steps,
-            gate_failures=list(version.gate_failures),
+            gate_failures=version.gate_texts,
+            failed_gates=[GateFailureOut(gate=f.gate, message=f.message) for f in version.failed_gates],
             gates_passed=version.gates_passed,
             lineage=None if lineage is None else [LineageEdgeOut.from_edge(edge) for edge in lineage],
         )

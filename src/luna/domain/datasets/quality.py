@@ -15,12 +15,15 @@ datasets by n / (n + 10), so ten clean records are not as convincing as ten thou
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from luna.domain.datasets.pipeline import Gates
 
+_GATE_KEY: Final = re.compile(r"([a-z_]+):\s*")
+_PERCENT: Final = re.compile(r"(\d)%")
 _WEIGHTS = {"completeness": 0.3, "validity": 0.3, "uniqueness": 0.2, "consistency": 0.2, "timeliness": 0.1}
 #: Records that make confidence reach one half.
 _CONFIDENCE_HALF = 10
@@ -124,8 +127,29 @@ def group_drift(
     return drift
 
 
+@dataclass(frozen=True, slots=True)
+class GateFailure:
+    """A failed gate as it is shown: the gate's key for machines, the German text for people."""
+
+    #: ``completeness``, ``confidence``, ``quality``, ``min_records``, ``max_age_days``, ``max_drift``;
+    #: None for a stored failure that names no gate.
+    gate: str | None
+    #: ``Konfidenz 0 % unter 30 %``: without the key, with German spacing before the percent sign.
+    message: str
+
+
+def read_gate_failure(failure: str) -> GateFailure:
+    """A stored failure (``confidence: Konfidenz 0% unter 30%``) as the dashboard, the API and the CLI
+    show it. Failures are stored in that one-string form (SQL rows, run reports), so versions made
+    before stay readable; it is split and spaced here, when read, rather than stored anew."""
+    key = _GATE_KEY.match(failure)
+    text = failure[key.end() :] if key else failure
+    return GateFailure(key.group(1) if key else None, _PERCENT.sub(r"\1 %", text))
+
+
 def gate_failures(report: QualityReport, gates: Gates) -> tuple[str, ...]:
-    """The gates the dataset misses, each with the figure and the bar (German, shown to operators)."""
+    """The gates the dataset misses, each ``key: German text`` with the figure and the bar (stored as
+    such; :func:`read_gate_failure` turns one into what readers are shown)."""
     failures: list[str] = []
     checks = (
         ("completeness", report.completeness, gates.completeness, "Vollständigkeit"),

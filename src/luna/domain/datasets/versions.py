@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+from luna.domain.datasets.quality import GateFailure, read_gate_failure
+
 RunStatus = Literal["running", "succeeded", "failed"]
 DeliveryStatus = Literal["delivered", "failed", "rolled_back"]
 InputKind = Literal["source", "dataset"]
@@ -62,12 +64,22 @@ class DatasetVersion:
     quality: dict[str, Any]
     #: The pipeline's steps with their parameters and the counts each changed, in order.
     steps: list[dict[str, Any]]
-    #: Names of the gates the version failed; empty when it may be distributed.
+    #: The gates the version failed as stored (``key: German text``); empty when it may be distributed.
     gate_failures: tuple[str, ...] = ()
 
     @property
     def gates_passed(self) -> bool:
         return not self.gate_failures
+
+    @property
+    def failed_gates(self) -> tuple[GateFailure, ...]:
+        """The failed gates as readers are shown them: each gate's key and its German text."""
+        return tuple(read_gate_failure(failure) for failure in self.gate_failures)
+
+    @property
+    def gate_texts(self) -> list[str]:
+        """Just the German texts, for a line that lists them (the CLI, messages)."""
+        return [failure.message for failure in self.failed_gates]
 
 
 @dataclass(frozen=True, slots=True)

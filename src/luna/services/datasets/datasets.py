@@ -382,7 +382,7 @@ class DatasetService(DatasetReads):
             raise NotFound(f"dataset {name!r} has no version that passed its gates")
         if not version.gates_passed:
             raise InvalidInput(
-                f"version {version.number} of {name!r} failed its gates: {'; '.join(version.gate_failures)}"
+                f"version {version.number} of {name!r} failed its gates: {'; '.join(version.gate_texts)}"
             )
         return self._deliver(pipeline, version, self.frame(version))
 

@@ -54,8 +54,9 @@ CHUNK_MARKER = re.compile(r"\[chunk ([^\]\s]+)\]")
 def read_golden_sets(paths: Sequence[Path]) -> list[GoldenQuestion]:
     """The questions of one or more golden-set YAML files; ids must be unique across them.
 
-    The paths come from a job's parameters (``POST /admin/jobs``), so the files are read without
-    anchors, aliases or deep nesting (:func:`~luna.domain.config_file.load_yaml`)."""
+    The paths may come from a job's parameters (``POST /admin/jobs``; the job names only files inside
+    its folders, ``workers/evaluation.py``), so the files are read without anchors, aliases or deep
+    nesting (:func:`~luna.domain.config_file.load_yaml`)."""
     questions: list[GoldenQuestion] = []
     for path in paths:
         try:
@@ -65,7 +66,7 @@ def read_golden_sets(paths: Sequence[Path]) -> list[GoldenQuestion]:
         except UnicodeDecodeError:
             raise InvalidInput(f"{path}: the golden set is not UTF-8 text.") from None
         except yaml.YAMLError as error:
-            # Where and what, never the offending line: a job may name any file the worker can read.
+            # Where and what, never the offending line: the file may hold more than golden questions.
             mark = getattr(error, "problem_mark", None)
             where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
             problem = getattr(error, "problem", None) or "not a YAML document"
@@ -95,10 +96,16 @@ class EvaluationService:
         self._setup = setup
 
     def resolve_documents(
-        self, questions: Sequence[GoldenQuestion], documents_dir: Path | None
+        self,
+        questions: Sequence[GoldenQuestion],
+        documents_dir: Path | None,
+        readable: Callable[[Path], bool] | None = None,
     ) -> dict[str, str]:
         """Item id per document name (a file name, or ``item:<id>`` as the datasets' golden sets write);
-        a name the knowledge base lacks is an error naming it."""
+        a name the knowledge base lacks is an error naming it.
+
+        ``readable`` judges each file of ``documents_dir`` (resolved) before it is read: a job reads only
+        inside its folders, and a symlink in them may lead out. None (``luna eval run``): every file."""
         names = sorted({q.document for q in questions if q.document})
         found: dict[str, str] = {}
         with self._database.unit_of_work(read_only=True) as uow:
@@ -108,7 +115,8 @@ class EvaluationService:
                 if item is None and documents_dir is not None:
                     # The name is a file name, never a pattern ("**/*" would walk the whole folder).
                     pattern = glob.escape(PurePath(name).name)
-                    path = next(iter(sorted(documents_dir.rglob(pattern))), None)
+                    files = sorted(documents_dir.rglob(pattern))
+                    path = next((f for f in files if readable is None or readable(f.resolve())), None)
                     if path is not None:
                         item = uow.items.get_by_sha256(hashlib.sha256(path.read_bytes()).hexdigest())
                 if item is None:
@@ -127,12 +135,14 @@ class EvaluationService:
         split: Split,
         name: str,
         documents_dir: Path | None = None,
+        readable: Callable[[Path], bool] | None = None,
         progress: Callable[[int, int], None] | None = None,
     ) -> EvalRun:
+        """Ask the questions of ``split`` and keep the run; ``readable`` as for :meth:`resolve_documents`."""
         chosen = in_split(questions, split)
         if not chosen:
             raise InvalidInput(f"No question of the set falls into the split {split!r}.")
-        items = self.resolve_documents(chosen, documents_dir)
+        items = self.resolve_documents(chosen, documents_dir, readable)
         outcomes = []
         prompt_versions: set[int] = set()
         for done, question in enumerate(chosen, start=1):

@@ -9,9 +9,10 @@ What runs, honestly:
 * ``reindex`` → the ``kb.reindex`` job (a full rebuild); when one is already queued or running, the
   ticket follows that job instead of queueing a second one;
 * ``learning_run`` → the ``learn.run`` job;
-* ``evaluation_run`` → the ``eval.run`` job, but only with golden sets to ask (``evaluation_sets``).
-  Luna ships none, so by default the ticket is approved with the note that ``luna eval run`` must be
-  started by hand, and a person closes it afterwards;
+* ``evaluation_run`` → the ``eval.run`` job, but only with golden sets to ask (``evaluation_sets``,
+  the setting ``flywheel.evaluation_sets``, which the job may read wherever they lie). None are set by
+  default, so the ticket is approved with the note that ``luna eval run`` must be started by hand, and a
+  person closes it afterwards;
 * ``finetune_run`` → the ``finetune.run`` job (train, evaluate, register; promoted only when every gate
   passes); the ticket's closing note names the version and the gates' outcome;
 * ``knowledge_gap``, ``finetune_dataset`` → no job: work for a person, who closes the ticket when it

@@ -1,8 +1,7 @@
-"""How the datasets view words a version's quality, its failed gates and a pipeline's schedule.
+"""How the datasets view words a version's quality and a pipeline's schedule.
 
-Plain functions (no NiceGUI), so the wording is specified by unit tests. The domain stores a gate
-failure as ``key: German text`` (the key for the API and the CLI); operators read only the text, with
-German spacing before the percent sign.
+Plain functions (no NiceGUI), so the wording is specified by unit tests. A failed gate's text comes
+from the domain (``DatasetVersion.failed_gates``), which the API and the CLI show alike.
 """
 
 from __future__ import annotations
@@ -13,8 +12,6 @@ from typing import Any, Final
 
 from luna.web.components.formats import de_number, de_percent, de_time
 
-_GATE_KEY: Final = re.compile(r"^[a-z_]+:\s*")
-_PERCENT: Final = re.compile(r"(\d)%")
 _DAILY: Final = re.compile(r"^daily (\d{2}):(\d{2})$")
 EMPTY_QUALITY: Final = "Keine Qualitätswerte: der Datensatz ist leer."
 
@@ -32,11 +29,6 @@ def schedule_text(schedule: str | None, today: date | None = None) -> str:
     day = today or datetime.now(UTC).date()
     at = datetime.combine(day, time(int(daily.group(1)), int(daily.group(2))), tzinfo=UTC)
     return f"täglich um {de_time(at)} Uhr"
-
-
-def gate_text(failure: str) -> str:
-    """``confidence: Konfidenz 0% unter 30%`` → ``Konfidenz 0 % unter 30 %``."""
-    return _PERCENT.sub(r"\1 %", _GATE_KEY.sub("", failure, count=1))
 
 
 def quality_line(quality: dict[str, Any], records: int) -> str:

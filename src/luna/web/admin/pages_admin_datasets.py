@@ -20,7 +20,7 @@ from luna.domain.errors import NotFound
 from luna.services.datasets.datasets import DATASETS_JOB, DatasetService
 from luna.services.datasets.pipeline_files import PipelineFile
 from luna.services.operations.jobs import JobService
-from luna.web.admin.dataset_wording import gate_text, quality_line, quality_score, schedule_text
+from luna.web.admin.dataset_wording import quality_line, quality_score, schedule_text
 from luna.web.components.errors import failure_shown
 from luna.web.components.formats import de_datetime, de_number, de_percent
 from luna.web.components.layout import AdminView, admin_page
@@ -220,8 +220,8 @@ def _dataset(dataset: _Dataset) -> None:
                 "text-sm luna-muted"
             )
         ui.label(quality_line(quality, version.records)).classes("text-sm")
-        for failure in version.gate_failures:
-            ui.label(f"Schranke nicht erreicht: {gate_text(failure)}").classes("text-sm text-negative")
+        for failure in version.failed_gates:
+            ui.label(f"Schranke nicht erreicht: {failure.message}").classes("text-sm text-negative")
         for name, distance in (quality.get("drift") or {}).items():
             ui.label(
                 f"Verschiebung gegenüber der Vorversion bei {name}: {de_percent(float(distance))}"
