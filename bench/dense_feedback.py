@@ -73,7 +73,9 @@ class Bench:
         hits = r._vectors.search(r._collections.active(), vector.tolist(), DEPTH, None)
         return [(h.point_id, h.score) for h in hits]
 
-    def ranks(self, question: GoldenQuestion, item_id: str) -> dict[tuple[str, int, float] | None, int | None]:
+    def ranks(
+        self, question: GoldenQuestion, item_id: str
+    ) -> dict[tuple[str, int, float] | None, int | None]:
         r = self.retrieval
         query = np.asarray(r._embedder.embed_query(question.question), dtype=np.float32)
         dense = self._dense(query)
