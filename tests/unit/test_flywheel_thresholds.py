@@ -192,10 +192,18 @@ def test_a_bare_greater_than_gets_a_hint_to_quote_it() -> None:
     assert "quote it" in problem
 
 
-def test_latency_is_the_one_kpi_whose_levels_may_exceed_one() -> None:
+def test_latency_may_exceed_one() -> None:
     text = ONE.replace("usefulness_rate", "latency_p95_ms").replace('"<"', '">"')
     (threshold,) = load_thresholds(text.replace("0.6", "3000").replace("0.45", "8000"))
     assert (threshold.warning, threshold.critical) == (3000.0, 8000.0)
+
+
+def test_the_retrieval_confidence_is_a_score_whose_levels_may_exceed_one() -> None:
+    # a mean of fused scores, 0..2 with the default weights: the shipped levels are 1.7 and 1.65
+    text = ONE.replace("usefulness_rate", "retrieval_confidence")
+    (threshold,) = load_thresholds(text.replace("0.6", "1.7").replace("0.45", "1.65"))
+    assert (threshold.warning, threshold.critical) == (1.7, 1.65)
+    assert problems(text.replace("0.6", "-0.1").replace("0.45", "-0.2"))  # still never negative
 
 
 def test_a_duplicate_name_points_at_both_lines() -> None:

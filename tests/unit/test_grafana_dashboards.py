@@ -116,6 +116,22 @@ def test_every_threshold_has_a_panel_drawing_exactly_its_levels() -> None:
     ) == []
 
 
+def test_each_panel_has_its_kpis_unit() -> None:
+    def unit(kpi: str) -> dict[str, Any]:
+        (panel,) = [
+            panel
+            for panel in panels(dashboards()[FLYWHEEL.name])
+            if any(f'kpi="{kpi}",window=' in t.get("expr", "") for t in panel.get("targets", []))
+        ]
+        defaults: dict[str, Any] = panel["fieldConfig"]["defaults"]
+        return {key: defaults.get(key) for key in ("unit", "min", "max")}
+
+    assert unit("usefulness_rate") == {"unit": "percentunit", "min": 0, "max": 1}
+    assert unit("latency_p95_ms") == {"unit": "ms", "min": 0, "max": None}
+    # a mean of fused scores (about 1.7): a share axis would cut it off at 100 %
+    assert unit("retrieval_confidence") == {"unit": "none", "min": 0, "max": None}
+
+
 def test_a_level_the_dashboard_does_not_draw_is_found() -> None:
     """The check can fail: a warning level moved in the YAML but not in the dashboard is reported."""
     judged = thresholds()

@@ -76,6 +76,15 @@ def test_one_rule_per_threshold_and_level_on_the_kpi_gauges() -> None:
     assert first["annotations"]["description"] == "Zu wenige Antworten werden als hilfreich bewertet."
 
 
+def test_each_summary_writes_the_value_in_its_kpis_unit() -> None:
+    rules = yaml.safe_load(generated())["groups"][0]["rules"]
+    summaries = {rule["alert"]: rule["annotations"]["summary"] for rule in rules}
+    assert summaries["usefulness_low"].endswith("{{ $value | humanizePercentage }}")
+    assert summaries["latency_p95_high"].endswith("{{ $value | humanize }} ms")
+    # a score of about 1.7, never "170 %"
+    assert summaries["retrieval_confidence_low"].endswith("(Fenster day): {{ $value | humanize }}")
+
+
 def test_each_topic_matches_every_topic_scope_and_labels_are_quoted() -> None:
     threshold = Threshold(
         name="x",

@@ -53,7 +53,9 @@ def _present(levels: Sequence[tuple[str, float | None]]) -> list[dict[str, Any]]
 
 
 def _unit(kpi: Kpi) -> dict[str, Any]:
-    return {"unit": "percentunit", "min": 0, "max": 1} if is_rate(kpi) else {"unit": "ms", "min": 0}
+    if is_rate(kpi):
+        return {"unit": "percentunit", "min": 0, "max": 1}
+    return {"unit": "ms", "min": 0} if kpi is Kpi.LATENCY_P95_MS else {"unit": "none", "min": 0}
 
 
 def _field_config(unit: dict[str, Any], steps: list[dict[str, Any]], lines: bool) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from typing import Any, Final
 
 import yaml
 
+from luna.domain.flywheel.kpi_values import Kpi
 from luna.domain.flywheel.thresholds import EACH_TOPIC, TOPIC_PREFIX, Severity, Threshold, is_rate
 
 GROUP: Final = "luna-flywheel"
@@ -55,8 +56,16 @@ def expression(threshold: Threshold, level: float) -> str:
     return f"{value} {threshold.comparator.value} {_number(level)} and {samples} >= {threshold.min_samples}"
 
 
+def _shown(kpi: Kpi) -> str:
+    """The KPI's value as the alert's summary writes it: a share as a percentage, a latency in ms, the
+    retrieval confidence as the score it is."""
+    if is_rate(kpi):
+        return "{{ $value | humanizePercentage }}"
+    return "{{ $value | humanize }} ms" if kpi is Kpi.LATENCY_P95_MS else "{{ $value | humanize }}"
+
+
 def _rule(threshold: Threshold, severity: Severity, level: float) -> dict[str, Any]:
-    shown = "{{ $value | humanizePercentage }}" if is_rate(threshold.kpi) else "{{ $value | humanize }} ms"
+    shown = _shown(threshold.kpi)
     summary = (
         f"{_SEVERITY_DE[severity]}: {threshold.kpi.value} {threshold.comparator.value} {_number(level)}"
         f" im Bereich {{{{ $labels.scope }}}} (Fenster {threshold.window.value}): {shown}"

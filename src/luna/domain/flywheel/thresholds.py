@@ -120,7 +120,10 @@ class Threshold:
 
 
 def is_rate(kpi: Kpi) -> bool:
-    return kpi is not Kpi.LATENCY_P95_MS
+    """Whether ``kpi`` is a share of 0..1. Latency is in ms; the retrieval confidence is a mean of fused
+    search scores, 0..2 with the default weights (each leg's 0..1 score times its weight, plus the
+    learned boost), so its levels are scores too (``config/thresholds.yaml``)."""
+    return kpi not in (Kpi.LATENCY_P95_MS, Kpi.RETRIEVAL_CONFIDENCE)
 
 
 def threshold_problems(values: Mapping[str, Any]) -> list[tuple[str, str]]:

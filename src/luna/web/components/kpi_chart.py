@@ -22,21 +22,11 @@ def _german(value: float) -> str:
     return f"{value:.1f}".replace(".", ",")
 
 
-def is_share(kpi: Kpi) -> bool:
-    """Whether ``kpi`` is a share of 0..1, shown as a percentage.
-
-    The domain counts the retrieval confidence among its rates, but it is a mean of fused search scores:
-    the weighted fusion adds each leg's 0..1 score times its weight (1 + 1 by default) plus the learned
-    boost, so 1.5 is an ordinary value and "150 %" would be nonsense. It is shown as the number it is.
-    """
-    return is_rate(kpi) and kpi is not Kpi.RETRIEVAL_CONFIDENCE
-
-
 def kpi_text(kpi: Kpi | None, value: float) -> str:
     """A KPI value as operators read it: ``14,3 %``, ``1,55`` (a score), ``850 ms``."""
     if kpi is Kpi.RETRIEVAL_CONFIDENCE:
         return de_number(value, 2)
-    if kpi is None or is_share(kpi):
+    if kpi is None or is_rate(kpi):
         return de_percent(value, 1)
     return f"{de_number(value)} ms"
 
@@ -48,8 +38,8 @@ def bucket_label(value: KpiValue) -> str:
 
 def kpi_chart(kpi: Kpi, values: Sequence[KpiValue], thresholds: Sequence[Threshold]) -> dict[str, Any]:
     """``values`` oldest first (one window and scope); the thresholds on this KPI become marked lines."""
-    scale = 100.0 if is_share(kpi) else 1.0
-    unit = " %" if is_share(kpi) else "" if kpi is Kpi.RETRIEVAL_CONFIDENCE else " ms"
+    scale = 100.0 if is_rate(kpi) else 1.0
+    unit = " %" if is_rate(kpi) else "" if kpi is Kpi.RETRIEVAL_CONFIDENCE else " ms"
     levels = [
         {
             "name": f"{threshold.name}: {label}",
@@ -68,7 +58,7 @@ def kpi_chart(kpi: Kpi, values: Sequence[KpiValue], thresholds: Sequence[Thresho
         "grid": {"left": 56, "right": 96, "top": 24, "bottom": 32},
         "tooltip": {"trigger": "axis"},
         "xAxis": {"type": "category", "data": [bucket_label(v) for v in values]},
-        "yAxis": {"type": "value", "name": unit.strip(), "min": 0, **({"max": 100} if is_share(kpi) else {})},
+        "yAxis": {"type": "value", "name": unit.strip(), "min": 0, **({"max": 100} if is_rate(kpi) else {})},
         "series": [
             {
                 "name": KPI_TITLES[kpi],
