@@ -5,7 +5,8 @@ PDF has no paragraphs, headings or tables, only positioned characters, so struct
 - the remaining text comes in pdfminer's text boxes, in its reading order, which keeps the columns of a
   two-column brochure apart; a box is split where the font size or weight changes;
 - a short run of lines set larger than the body text (or bold, or a "§ 3 …" line) is a heading, its level
-  ranked by font size; longer runs are paragraphs, their line breaks joined and hyphenation undone;
+  ranked by font size; longer runs are paragraphs, their line breaks joined and hyphenation undone, and
+  words the text layer split in two ("Um setzung") joined where the document writes them whole;
 - rotated text (chart axes), boxes without letters (axis ticks, page numbers) and header/footer lines
   that repeat on every page are dropped, so that "Seite 1 von 2" does not end up in every chunk.
 """
@@ -25,6 +26,7 @@ from pdfminer.pdfdocument import PDFPasswordIncorrect
 from pdfminer.psparser import PSLiteral
 
 from luna.adapters.extract.document import clean_line, join_lines
+from luna.adapters.extract.split_words import join_split_words
 from luna.domain.chunking import legal_heading_level
 from luna.domain.documents import BlockKind, TextBlock
 from luna.domain.errors import Unprocessable
@@ -265,7 +267,7 @@ def pdf_content(data: bytes) -> PdfContent:
     kept = [lines for lines in ([x for x in box if x not in running] for box in boxes) if lines]
     return PdfContent(
         title=metadata.get("Title"),
-        blocks=_blocks(kept, tables),
+        blocks=join_split_words(_blocks(kept, tables)),
         pages=page_count,
         metadata={name: metadata[key] for key, name in _METADATA_KEYS.items() if metadata.get(key)},
     )
