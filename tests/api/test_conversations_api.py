@@ -48,12 +48,20 @@ async def upload_price_sheet(client: httpx.AsyncClient) -> None:
     assert response.status_code in (200, 201), response.text
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Was kostet die Netznutzung pro Kilowattstunde?",
+        # the README's: its answer leads with the household and the trade row, both said before
+        "Wie hoch sind die Netzentgelte 2026 pro Kilowattstunde?",
+    ],
+)
 async def test_a_follow_up_is_answered_in_the_context_of_the_question_before(
-    client: httpx.AsyncClient,
+    client: httpx.AsyncClient, question: str
 ) -> None:
     await upload_price_sheet(client)
     alone = await ask(client, "Und für Gewerbe?")
-    first = await ask(client, "Was kostet die Netznutzung pro Kilowattstunde?")
+    first = await ask(client, question)
 
     follow_up = await ask(client, "Und für Gewerbe?", conversation_id=first["conversation_id"])
 
@@ -62,6 +70,10 @@ async def test_a_follow_up_is_answered_in_the_context_of_the_question_before(
     assert follow_up["conversation_id"] == first["conversation_id"]
     first_paragraph = follow_up["answer"].split("\n\n")[0]
     assert "Gewerbe" in first_paragraph and "7,64" in first_paragraph
+    # the answer leads with the trade row, though the first answer quoted it too (the table below
+    # holds every row, so the paragraph alone would not tell)
+    lead = follow_up["answer"].split(" [chunk ")[0]
+    assert "Gewerbe" in lead and "7,64" in lead, follow_up["answer"]
     assert follow_up["citations"] and follow_up["unsupported_numbers"] == []
 
 

@@ -116,6 +116,31 @@ def test_a_follow_up_leads_with_what_the_conversation_has_not_heard_yet(prompts:
     assert lead == "Kurz gesagt: Der Tarif verlangt einen Zähler je Viertelstunde [chunk c1]."
 
 
+PRICES = ContextChunk(
+    "c1",
+    "Für Haushalte kostet die Netznutzung 8,12 ct/kWh. Für Gewerbe kostet die Netznutzung 7,64 ct/kWh. "
+    "Mit Leistungsmessung kostet die Netznutzung 2,71 ct/kWh.",
+)
+
+
+def test_a_follow_up_that_names_what_was_said_among_others_leads_with_it(prompts: LunaPrompts) -> None:
+    first = "Was kostet die Netznutzung?"
+    said = (
+        "Kurz gesagt: Für Haushalte kostet die Netznutzung 8,12 ct/kWh [chunk c1]. "
+        "Für Gewerbe kostet die Netznutzung 7,64 ct/kWh [chunk c1]."
+    )
+    model = ExtractiveChatModel(prompts, meaning=AllAlikeEmbedder(), max_points=1)
+
+    def lead(follow_up: str) -> str:
+        messages = build_rag_messages(prompts, f"{first} {follow_up}", [PRICES], [Exchange(first, said)])
+        return model.answer(messages).split("\n\n")[0]
+
+    # the trade row was said, but "Gewerbe" is what the follow-up asks about: news would not answer it
+    assert lead("Und für Gewerbe?").startswith("Kurz gesagt: Für Gewerbe kostet die Netznutzung 7,64 ct/kWh")
+    # a follow-up that asks something new of the same thing still hears the news first
+    assert lead("Und sonst?").startswith("Kurz gesagt: Mit Leistungsmessung kostet die Netznutzung 2,71")
+
+
 def test_a_sentence_counts_as_said_only_when_quoted_whole(prompts: LunaPrompts) -> None:
     said = "Kurz gesagt: Der Tarif folgt stündlich dem Börsenpreisindex [chunk c9]."
     history = [Exchange("Was gilt für den Tarif?", said)]

@@ -147,7 +147,8 @@ class ExtractiveChatModel:
             return no_context_answer(prompts, request.question, titles, context_given=True)
         # What was said to another question is news to avoid; the same question asked again is not.
         said = [e.answer for e in request.history if e.answer and e.question != request.question]
-        return self._compose(self._news_first(ranked, said), request.chunks, prompts.extractive)
+        added = self._added_terms(request.question, [e.question for e in request.history])
+        return self._compose(self._news_first(ranked, said, added), request.chunks, prompts.extractive)
 
     def health(self) -> ComponentHealth:
         started = time.perf_counter()
@@ -179,12 +180,25 @@ class ExtractiveChatModel:
             sentence.meaning is not None and sentence.meaning >= w.min_meaning
         )
 
-    def _news_first(self, ranked: Sequence[_Ranked], said: Sequence[str]) -> list[_Ranked]:
+    def _added_terms(self, question: str, asked: Sequence[str]) -> frozenset[str]:
+        """The names a follow-up adds to the questions before it: its nouns and figures ("Gewerbe" in
+        "… Und für Gewerbe?", "2025"), which say whom or what it is about now; its verbs ("Und was
+        spare ich?") ask something new about the same thing, which a repeated sentence does not answer."""
+        named = " ".join(w for w in WORD.findall(question) if w[:1].isupper() or any(c.isdigit() for c in w))
+        before = {term for earlier in asked for term in self._stemmer.content_stems(earlier)}
+        return frozenset(self._stemmer.content_stems(named)) - before
+
+    def _news_first(
+        self, ranked: Sequence[_Ranked], said: Sequence[str], added: frozenset[str]
+    ) -> list[_Ranked]:
         """Sentences the conversation has not heard yet go first when one of them answers by itself: a
         follow-up answered with the previous answer's sentences tells the reader nothing new. When
-        only what was said answers, it is said again rather than led by something that does not."""
-        heard = [r for r in ranked if was_said(r.sentence, said)]
-        news = [r for r in ranked if not was_said(r.sentence, said)]
+        only what was said answers, it is said again rather than led by something that does not. A
+        sentence that names what the follow-up adds (``added``) keeps its place though it was said:
+        "Und für Gewerbe?" after an answer that quoted the trade row among others asks for that row."""
+        is_heard = [was_said(r.sentence, said) and not _names(r.sentence, added) for r in ranked]
+        heard = [r for r, old in zip(ranked, is_heard, strict=True) if old]
+        news = [r for r, old in zip(ranked, is_heard, strict=True) if not old]
         if not heard or not any(self._passes(r) for r in news):
             return list(ranked)
         return news + heard
@@ -325,6 +339,11 @@ class ExtractiveChatModel:
             texts.source_with_title.format(title=chunk.title) if chunk.title else texts.source_without_title
         )
         return texts.read_on.format(source=f"{source} [chunk {chunk.chunk_id}]")
+
+
+def _names(sentence: Sentence, terms: frozenset[str]) -> bool:
+    """The sentence holds one of ``terms`` (or a compound of it: "Gewerbe" in "Gewerbekunden")."""
+    return any(term_match(term, sentence.stems) > 0 for term in terms)
 
 
 def _inline(sentence: Sentence, *, opens: bool = False) -> str:
