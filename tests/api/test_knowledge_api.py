@@ -157,6 +157,34 @@ async def test_bad_uploads_are_refused_and_nothing_is_stored(
     assert nothing_stored(app)
 
 
+CSV_TARIFF = b"Zeitraum;Arbeitspreis ct/kWh\nHT 06-22 Uhr;31,2\nNT 22-06 Uhr;24,8\n"
+EXCEL_EXPORT = (
+    b'<html xmlns:o="urn:schemas-microsoft-com:office:office"><body><table><tr><td>Zeitraum</td>'
+    b"<td>Arbeitspreis ct/kWh</td></tr><tr><td>HT 06-22 Uhr</td><td>31,2</td></tr></table></body></html>"
+)
+
+
+@pytest.mark.parametrize(
+    ("data", "name", "declared", "status"),
+    [
+        (CSV_TARIFF, "tarif.csv", "application/vnd.ms-excel", 201),  # Windows with Excel, every .csv
+        (CSV_TARIFF, "tarif.csv", "text/csv", 201),
+        (EXCEL_EXPORT, "tarif.xls", "application/vnd.ms-excel", 201),  # a portal's "Excel export"
+        (CSV_TARIFF, "tarif.xls", "application/vnd.ms-excel", 415),  # text that stands in for a workbook
+    ],
+    ids=["csv-declared-xls", "csv", "html-export-xls", "csv-named-xls"],
+)
+async def test_text_under_an_excel_type_is_read_when_its_name_or_markup_says_text(
+    client: httpx.AsyncClient, app: FastAPI, data: bytes, name: str, declared: str, status: int
+) -> None:
+    files = {"file": (name, data, declared)}
+    response = await client.post("/api/v1/ingest/doc", files=files, headers=OPERATOR)
+    assert response.status_code == status, response.text
+    if status == 415:
+        assert "declared as application/vnd.ms-excel, a binary format" in response.json()["message"]
+        assert nothing_stored(app)
+
+
 async def test_an_upload_over_the_limit_is_413_and_nothing_is_stored(
     build_app: Callable[..., FastAPI],
 ) -> None:
@@ -227,19 +255,22 @@ async def test_a_url_is_fetched_and_ingested_when_its_host_is_allow_listed(
     assert item is not None and item.url == f"{site}/tarif.md" and item.source == "crawler"
 
 
+LOGIN_PAGE = b"<!DOCTYPE html><html><body><h1>Netzentgelte</h1><p>Bitte melden Sie sich an.</p></body></html>"
+
+
 @pytest.mark.parametrize(
-    ("path", "content_type", "status"),
+    ("path", "content_type", "body", "status"),
     [
-        ("/preisblatt.pdf", "application/pdf", 415),  # a login page where the PDF was promised
-        ("/wiki/Datei:Netz.png", "text/html; charset=utf-8", 201),  # a page about an image, declared so
+        ("/preisblatt.pdf", "application/pdf", LOGIN_PAGE, 415),  # a login page where the PDF was promised
+        ("/wiki/Datei:Netz.png", "text/html; charset=utf-8", LOGIN_PAGE, 201),  # a page about an image
+        ("/export/tarif.csv", "application/vnd.ms-excel", CSV_TARIFF, 201),  # IIS's type for .csv
     ],
-    ids=["text-declared-as-pdf", "html-page-named-png"],
+    ids=["text-declared-as-pdf", "html-page-named-png", "csv-declared-as-xls"],
 )
 async def test_a_fetched_text_is_refused_only_when_the_server_promised_a_binary_format(
-    build_app: Callable[..., FastAPI], site: str, path: str, content_type: str, status: int
+    build_app: Callable[..., FastAPI], site: str, path: str, content_type: str, body: bytes, status: int
 ) -> None:
-    page = b"<!DOCTYPE html><html><body><h1>Netzentgelte</h1><p>Bitte melden Sie sich an.</p></body></html>"
-    _Site.pages[path] = (200, {"Content-Type": content_type}, page)
+    _Site.pages[path] = (200, {"Content-Type": content_type}, body)
     app = build_app(LUNA_INGEST__URL_ALLOWLIST='["127.0.0.1"]')
     async with http_client(app) as client:
         response = await client.post("/api/v1/ingest/url", json={"url": f"{site}{path}"}, headers=OPERATOR)

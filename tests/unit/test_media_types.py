@@ -114,6 +114,7 @@ def test_decoded_text_is_nfc_normalised_with_unix_line_ends() -> None:
 
 NOTE = "Die Wärmepumpe läuft nachts.\n\nSie spart Geld.".encode()
 PAGE = b"<!DOCTYPE html><html><body><p>Strompreise</p></body></html>"
+CSV = b"Zeit;kWh\n00:00;1,2\n"
 
 
 @pytest.mark.parametrize(
@@ -124,10 +125,28 @@ PAGE = b"<!DOCTYPE html><html><body><p>Strompreise</p></body></html>"
         (b"# Preise\n\n| a | b |\n| --- | --- |\n", "preise.pdf", None, "its name ends in .pdf"),
         (PAGE, "bericht.docx", "", "its name ends in .docx"),
         (NOTE, "bild.png", "image/png", "it was declared as image/png"),
-        (NOTE, "notiz.txt", "application/pdf", "it was declared as application/pdf"),
+        (NOTE, "download", "application/pdf", "it was declared as application/pdf"),
         (NOTE, None, "application/vnd.ms-excel", "it was declared as application/vnd.ms-excel"),
+        (CSV, "verbrauch.xls", "application/vnd.ms-excel", "it was declared as application/vnd.ms-excel"),
+        (CSV, "verbrauch.xls", None, "its name ends in .xls"),
+        (NOTE, "brief.doc", "application/msword", "it was declared as application/msword"),
+        (PAGE, "export.xls", "application/pdf", "it was declared as application/pdf"),
+        (PAGE, "preise.pdf", "application/vnd.ms-excel", "its name ends in .pdf"),
     ],
-    ids=["png-name", "jpg-name", "markdown-as-pdf", "html-as-docx", "png-type", "pdf-type", "xls-type"],
+    ids=[
+        "png-name",
+        "jpg-name",
+        "markdown-as-pdf",
+        "html-as-docx",
+        "png-type",
+        "pdf-type",
+        "xls-type",
+        "csv-as-xls",
+        "csv-named-xls",
+        "note-as-doc",
+        "html-export-declared-pdf",
+        "html-export-named-pdf",
+    ],
 )
 def test_text_promised_as_a_binary_format_is_refused(
     data: bytes, filename: str | None, declared: str | None, promise: str
@@ -144,19 +163,69 @@ def test_text_promised_as_a_binary_format_is_refused(
     [
         (NOTE, "notiz.txt", None, media_types.PLAIN_TEXT),
         (NOTE, "notiz.md", "text/markdown", media_types.MARKDOWN),
-        (b"Zeit;kWh\n00:00;1,2\n", "verbrauch.csv", "text/csv", media_types.PLAIN_TEXT),
+        (CSV, "verbrauch.csv", "text/csv", media_types.PLAIN_TEXT),
         (PAGE, "seite.html", "text/html", media_types.HTML),
         (NOTE, "LIESMICH", None, media_types.PLAIN_TEXT),
         (NOTE, "export.bin", "application/octet-stream", media_types.PLAIN_TEXT),
         (PAGE, "Datei:Bild.png", "text/html", media_types.HTML),  # a server's page about an image
         (NOTE, "bild.png", "text/plain; charset=utf-8", media_types.PLAIN_TEXT),
+        (CSV, "verbrauch.csv", "application/vnd.ms-excel", media_types.PLAIN_TEXT),  # Windows with Excel
+        (CSV, "Verbrauch.TSV", "application/vnd.ms-excel", media_types.PLAIN_TEXT),
+        (NOTE, "notiz.txt", "application/pdf", media_types.PLAIN_TEXT),
+        (NOTE, "notiz.markdown", "application/octet-stream", media_types.MARKDOWN),
+        (PAGE, "seite.htm", "application/x-msdownload", media_types.HTML),
+        (b'{"preis_ct_kwh": 31.2}', "tarif.json", "application/zip", media_types.PLAIN_TEXT),
     ],
-    ids=["txt", "md", "csv", "html", "no-extension", "bin", "page-about-a-png", "declared-text"],
+    ids=[
+        "txt",
+        "md",
+        "csv",
+        "html",
+        "no-extension",
+        "bin",
+        "page-about-a-png",
+        "declared-text",
+        "csv-declared-xls",
+        "tsv-declared-xls",
+        "txt-declared-pdf",
+        "markdown-name",
+        "htm-declared-exe",
+        "json-declared-zip",
+    ],
 )
 def test_text_with_a_text_name_or_a_declared_text_type_is_accepted(
     data: bytes, filename: str, declared: str | None, expected: str
 ) -> None:
     assert detect_media_type(data, filename=filename, declared=declared) == expected
+
+
+EXCEL_EXPORT = (
+    b'<html xmlns:o="urn:schemas-microsoft-com:office:office"><head><meta charset="utf-8"></head>'
+    b"<body><table><tr><td>Netzentgelt</td><td>8,14 ct/kWh</td></tr></table></body></html>"
+)
+
+
+@pytest.mark.parametrize(
+    ("data", "filename", "declared"),
+    [
+        (EXCEL_EXPORT, "netzentgelte.xls", "application/vnd.ms-excel"),
+        (EXCEL_EXPORT, "netzentgelte.xls", None),
+        (b"<table><tr><td>Netzentgelt</td></tr></table>", "export.xls", "application/octet-stream"),
+        (PAGE, "bericht.doc", "application/msword"),
+        (PAGE, None, "application/vnd.ms-excel"),
+    ],
+    ids=["xls-declared", "xls-name", "bare-table", "doc", "declared-only"],
+)
+def test_html_exported_under_a_legacy_office_name_or_type_is_read_as_html(
+    data: bytes, filename: str | None, declared: str | None
+) -> None:
+    assert detect_media_type(data, filename=filename, declared=declared) == media_types.HTML
+
+
+def test_a_real_excel_file_named_csv_is_refused_as_what_it_is() -> None:
+    ole = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 64
+    with pytest.raises(UnsupportedType, match="legacy Microsoft Office document"):
+        detect_media_type(ole, filename="verbrauch.csv", declared="application/vnd.ms-excel")
 
 
 def test_a_real_pdf_is_read_whatever_name_or_type_it_came_with() -> None:

@@ -4,8 +4,10 @@ Uploads arrive with whatever name and Content-Type the client chose; a ``.pdf`` 
 JPEG must be refused with a message that says so, before any parser touches it. A magic number is
 proof, so a real PDF is read whatever it is called; text has none, so text that was promised as a
 binary format (``bild.png``, a server's ``application/pdf``) is refused too, instead of indexing
-whatever stands in for the file (a renamed note, an error page). Otherwise the file name only breaks
-the tie between Markdown and plain text, the one case the content cannot decide.
+whatever stands in for the file (a renamed note, an error page). A text name (``verbrauch.csv``) is
+no such promise whatever type came with it: Windows declares every ``.csv`` as
+``application/vnd.ms-excel`` once Excel is installed, and servers copy that. Otherwise the file name
+only breaks the tie between Markdown and plain text, the one case the content cannot decide.
 """
 
 from __future__ import annotations
@@ -37,6 +39,11 @@ FILE_EXTENSIONS: dict[str, str] = {
 
 _MARKDOWN_SUFFIXES = frozenset({".md", ".markdown", ".mdown", ".mkd"})
 _TEXT_SUFFIXES = frozenset({".txt", ".text"})
+# Names only text files carry; such a name outranks a binary type declared with it.
+_TEXT_NAMES = _MARKDOWN_SUFFIXES | _TEXT_SUFFIXES | {".csv", ".tsv", ".html", ".htm", ".json", ".xml"}
+# Legacy Office names and types under which portals export HTML tables ("Excel-Export" as .xls).
+_HTML_EXPORT_SUFFIXES = frozenset({".xls", ".doc"})
+_HTML_EXPORT_DECLARED = frozenset({"application/vnd.ms-excel", "application/msword"})
 
 # Formats recognised only to name them in the refusal; order matters where prefixes overlap.
 _BINARY_SIGNATURES: tuple[tuple[bytes, str], ...] = (
@@ -112,21 +119,30 @@ def _refuse(detected: str) -> UnsupportedType:
     )
 
 
-def _binary_promise(filename: str | None, declared: str | None) -> str | None:
+def _binary_promise(filename: str | None, declared: str | None, kind: str) -> str | None:
     """How the upload promised a binary format, in words for the refusal; None when it did not.
 
     A declared text type outranks the name: a server that answers ``text/html`` for
-    ``…/Datei:Bild.png`` serves a web page about an image, and says so. Without a declared type, or
-    with a generic one (``application/octet-stream``), the name's ending is the promise.
+    ``…/Datei:Bild.png`` serves a web page about an image, and says so. A text name outranks a
+    declared binary type: the type is mostly derived from the name by an operating system's table
+    (``application/vnd.ms-excel`` for every ``.csv`` on Windows with Excel), the name by a person. HTML
+    under a legacy Office name or type (``.xls``, ``application/msword``) is how portals export
+    tables for Excel and Word, which open it; only markup earns that, since a CSV or a note cannot be
+    told from a file that stands in for the real one. Without a declared type, or with a generic one
+    (``application/octet-stream``), the name's ending is the promise.
     """
     media = (declared or "").split(";", 1)[0].strip().lower()
-    family = media.startswith(_BINARY_DECLARED_FAMILIES) and not media.endswith("+xml")  # SVG is text
-    if family or media in _BINARY_DECLARED or media.startswith(_BINARY_DECLARED_PREFIXES):
-        return f"it was declared as {media}"
-    if media.startswith("text/"):
-        return None
     suffix = PurePath(filename).suffix.lower() if filename else ""
-    return f"its name ends in {suffix}" if suffix in _BINARY_SUFFIXES else None
+    if media.startswith("text/") or suffix in _TEXT_NAMES:
+        return None
+    html_export = kind == HTML
+    family = media.startswith(_BINARY_DECLARED_FAMILIES) and not media.endswith("+xml")  # SVG is text
+    binary_type = family or media in _BINARY_DECLARED or media.startswith(_BINARY_DECLARED_PREFIXES)
+    if binary_type and not (html_export and media in _HTML_EXPORT_DECLARED):
+        return f"it was declared as {media}"
+    if suffix in _BINARY_SUFFIXES and not (html_export and suffix in _HTML_EXPORT_SUFFIXES):
+        return f"its name ends in {suffix}"
+    return None
 
 
 def _broken_promise(promise: str, kind: str) -> UnsupportedType:
@@ -225,7 +241,7 @@ def detect_media_type(data: bytes, filename: str | None = None, declared: str | 
     links) is Markdown unless the name ends in ``.txt``; text without any is plain unless the name (or
     the declared type) says Markdown. Raises ``Unprocessable`` for empty input and ``UnsupportedType``,
     naming what was found, for anything else, and for text whose name or declared type promised a
-    binary format (``bild.png``, ``notiz.pdf``).
+    binary format (``bild.png``, ``notiz.pdf``) without a text name to outrank it (``tarif.csv``).
     """
     if not data.strip():
         raise Unprocessable("The file is empty: there is no text to extract.")
@@ -242,7 +258,7 @@ def detect_media_type(data: bytes, filename: str | None = None, declared: str | 
     if not text.strip():
         raise Unprocessable("The file is empty: there is no text to extract.")
     kind = _text_kind(text, filename, declared)
-    promise = _binary_promise(filename, declared)
+    promise = _binary_promise(filename, declared, kind)
     if promise is not None:
         raise _broken_promise(promise, kind)
     return kind

@@ -201,7 +201,12 @@ class DriftOut(BaseModel):
     orphan_version_files: list[str] = Field(
         description="Blob keys of uploads that did not become the version they were made for"
     )
-    missing_raw_files: list[str]
+    missing_raw_files: list[str] = Field(
+        description="Indexed items whose current version's uploaded file is missing"
+    )
+    missing_processed_files: list[str] = Field(
+        description="Indexed items whose current version's extracted text is missing"
+    )
     fixed: bool
 
     @classmethod

@@ -295,7 +295,7 @@ class IngestService:
                 uow.chunks.add_many(chunks)
                 uow.commit()
         except BaseException:
-            self._discard_version(item_id, chunks, files)
+            self._discard_version(item_id, version, chunks, files)
             raise
         try:
             self._indexer.remove_vectors(old)
@@ -391,16 +391,20 @@ class IngestService:
         ]
         self._run_cleanup(item_id, steps)
 
-    def _discard_version(self, item_id: str, chunks: Sequence[ItemChunk], files: tuple[str, str]) -> None:
+    def _discard_version(
+        self, item_id: str, version: int, chunks: Sequence[ItemChunk], files: tuple[str, str]
+    ) -> None:
         """Undo a failed new version: its points and its files, which are this upload's own (a version
-        another upload won has files of other names); the previous version stays as it was."""
+        another upload won has files of other names); the previous version stays as it was. Verify keeps
+        files of a version the item has not reached (an upload may still be writing them)."""
         raw, processed = files
         steps: list[tuple[str, Callable[[], object]]] = [
             ("vectors", lambda: self._indexer.remove_vectors([c.chunk_id for c in chunks])),
             ("raw blob", lambda: self._blobs.delete(raw)),
             ("processed blob", lambda: self._blobs.delete(processed)),
         ]
-        self._run_cleanup(item_id, steps)
+        files_gone = f"the files once the item has reached version {version}, or with the item"
+        self._run_cleanup(item_id, steps, f"`luna admin verify --fix` removes them ({files_gone})")
 
     def _delete_row(self, item_id: str) -> None:
         with self._database.unit_of_work() as uow:
@@ -408,16 +412,17 @@ class IngestService:
             uow.commit()
 
     @staticmethod
-    def _run_cleanup(item_id: str, steps: Sequence[tuple[str, Callable[[], object]]]) -> None:
+    def _run_cleanup(
+        item_id: str,
+        steps: Sequence[tuple[str, Callable[[], object]]],
+        remedy: str = "`luna admin verify --fix` removes them",
+    ) -> None:
         for name, step in steps:
             try:
                 step()
             except Exception:
                 logger.warning(
-                    "cleanup of %s after a failed ingest left %s; `luna admin verify --fix` removes them",
-                    item_id,
-                    name,
-                    exc_info=True,
+                    "cleanup of %s after a failed ingest left %s; %s", item_id, name, remedy, exc_info=True
                 )
 
 

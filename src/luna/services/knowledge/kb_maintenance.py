@@ -11,7 +11,9 @@ SQL is the truth. ``verify`` compares the other stores with it; ``--fix`` makes 
   its files and the compare-and-set, see :mod:`~luna.services.knowledge.ingest`) are deleted once the
   item has reached that version: no chunk names them. A file for a version not reached yet may belong
   to an upload still running, so it stays (it is never read, and it goes with the item);
-* indexed items whose raw file is missing are reported; nothing can bring the file back.
+* indexed items whose current version's raw file (the upload) or processed file (its extracted text)
+  is missing are reported, not repaired: nothing brings the upload back. The version's chunks name its
+  files (``ingest_rules.version_blob_stem``), so an older version's files do not hide a missing one.
 
 ``reindex`` rebuilds vectors from the chunks in SQL: for a few items in place, for everything in a
 shadow collection that replaces the active one in one alias swap (the previous one is kept).
@@ -65,7 +67,10 @@ class DriftReport:
     orphan_blob_items: list[str] = field(default_factory=list)
     #: Blob keys of uploads that did not become the version they were made for.
     orphan_version_files: list[str] = field(default_factory=list)
+    #: Indexed items whose current version's uploaded file is missing.
     missing_raw_files: list[str] = field(default_factory=list)
+    #: Indexed items whose current version's extracted text is missing.
+    missing_processed_files: list[str] = field(default_factory=list)
     fixed: bool = False
 
     @property
@@ -77,6 +82,7 @@ class DriftReport:
             or self.orphan_blob_items
             or self.orphan_version_files
             or self.missing_raw_files
+            or self.missing_processed_files
         )
 
     def summary(self) -> dict[str, int]:
@@ -88,6 +94,7 @@ class DriftReport:
             "orphan_blob_items": len(self.orphan_blob_items),
             "orphan_version_files": len(self.orphan_version_files),
             "missing_raw_files": len(self.missing_raw_files),
+            "missing_processed_files": len(self.missing_processed_files),
         }
 
 
@@ -134,11 +141,7 @@ class KnowledgeMaintenance:
         item_blobs = [key for root in _BLOB_ROOTS for key in self._blobs.list(root) if key.count("/") >= 3]
         report.orphan_blob_items = sorted({key.split("/")[2] for key in item_blobs} - set(state.items))
         report.orphan_version_files = self._unnamed_version_files(state, item_blobs)
-        report.missing_raw_files = sorted(
-            item.item_id
-            for item in state.items.values()
-            if item.status == ItemStatus.INDEXED and not self._blobs.list(raw_blob_prefix(item.item_id))
-        )
+        report.missing_raw_files, report.missing_processed_files = _missing_current_files(state, item_blobs)
         if fix and not report.clean:
             self._repair(report, state, collection)
             report.fixed = True
@@ -287,6 +290,21 @@ class KnowledgeMaintenance:
         for item_id, chunks in missing.items():
             self._indexer.write_vectors(state.items[item_id], chunks, collection=collection)
         return sum(len(chunks) for chunks in missing.values())
+
+
+def _missing_current_files(state: _SqlState, keys: Sequence[str]) -> tuple[list[str], list[str]]:
+    """The indexed items whose current version has no raw file among the blob ``keys``, and those whose
+    current version has no processed file. The chunks record the version's stem, not the raw file's
+    ending (the detected type's), so a file counts by its folder and stem."""
+    present = {(key.split("/")[1], key.split("/")[2], PurePath(key).stem) for key in keys}
+    current = {(chunk.item_id, version_blob_stem(chunk)) for chunk in state.chunks.values()}
+    indexed = {item_id for item_id, item in state.items.items() if item.status == ItemStatus.INDEXED}
+    missing: dict[str, set[str]] = {"raw": set(), "processed": set()}
+    for item_id, stem in current:
+        for folder, items in missing.items():
+            if item_id in indexed and (folder, item_id, stem) not in present:
+                items.add(item_id)
+    return sorted(missing["raw"]), sorted(missing["processed"])
 
 
 def _matches(item: Item, key: str, wanted: Any) -> bool:
