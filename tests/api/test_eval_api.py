@@ -1,14 +1,15 @@
 """The evaluation core through the admin API: start a run as a job, read it, compare two runs.
 
 The job reads its sets and documents folder on the worker's machine, so only inside the folders the
-operator chose (the team's ``bench/``, ``<data_dir>/eval``, ``ingest.import_dirs``,
-``flywheel.evaluation_sets``): it read any path, so an admin-key holder learnt whether ``/etc/anything``
-existed and read the question ids of any YAML file.
+operator chose (``bench/`` of a source checkout, ``<data_dir>/eval``, ``ingest.import_dirs``) and the
+files of ``flywheel.evaluation_sets``: it read any path, so an admin-key holder learnt whether
+``/etc/anything`` existed and read the question ids of any YAML file.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from fastapi import FastAPI
 from luna.container import Container
 from luna.services.evaluation.evaluation import read_golden_sets
 from luna.services.knowledge.ingest import IngestRequest
+from luna.workers import evaluation
 from luna.workers.registry import load_jobs
 from luna.workers.runner import execute
 from tests.api.conftest import http_client
@@ -216,6 +218,48 @@ async def test_the_teams_sets_the_import_folders_and_the_flywheels_sets_are_read
     assert "is outside the folders" in beside  # a set named in the settings allows that file alone
 
 
+async def test_the_teams_folder_is_bench_of_a_source_checkout_and_never_of_the_working_directory(
+    build_app: Callable[..., FastAPI], admin: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Installed (pip, the Docker image), the job fell back to ``bench`` of the working directory: a
+    ``bench`` symlink to ``/`` there made the whole disk readable to it."""
+    installed = tmp_path / "site-packages" / "luna" / "workers" / "evaluation.py"
+    checkout = tmp_path / "repo" / "src" / "luna" / "workers" / "evaluation.py"
+    for module in (installed, checkout):
+        module.parent.mkdir(parents=True)
+        module.touch()
+    (tmp_path / "repo" / "bench").mkdir()
+    (tmp_path / "bench").symlink_to("/")  # the working directory's, and beside site-packages
+    (tmp_path / "pyproject.toml").touch()
+    monkeypatch.chdir(tmp_path)
+
+    monkeypatch.setattr(evaluation, "SOURCE_FILE", installed)
+    assert evaluation.team_sets() is None
+    async with http_client(build_app(known_jobs=load_jobs())) as client:
+        for secret in ("/etc/passwd", str(tmp_path / "bench" / "etc" / "passwd")):
+            assert "is outside the folders eval.run reads" in await refusal(client, admin, sets=[secret])
+
+    monkeypatch.setattr(evaluation, "SOURCE_FILE", checkout)
+    assert evaluation.team_sets() is None  # no pyproject.toml beside src/: not a checkout
+    (tmp_path / "repo" / "pyproject.toml").touch()
+    assert evaluation.team_sets() == tmp_path / "repo" / "bench"
+
+
+async def test_a_set_named_in_the_settings_opens_that_file_and_nothing_below_it(
+    build_app: Callable[..., FastAPI], admin: dict[str, str], tmp_path: Path, outside: Path
+) -> None:
+    """``flywheel.evaluation_sets`` were folder prefixes: an entry that is a folder opened all below it."""
+    folder = tmp_path / "sets.yaml"
+    (folder / "inner").mkdir(parents=True)
+    (folder / "inner" / "secret.yaml").write_text(GOLDEN, encoding="utf-8")
+    app = build_app(known_jobs=load_jobs(), LUNA_FLYWHEEL__EVALUATION_SETS=json.dumps([str(folder)]))
+
+    async with http_client(app) as client:
+        below = await refusal(client, admin, sets=[str(folder / "inner" / "secret.yaml")])
+
+    assert "is outside the folders eval.run reads" in below
+
+
 async def test_the_job_judges_its_paths_again_when_it_runs(
     app: FastAPI, client: httpx.AsyncClient, admin: dict[str, str], golden: Path, outside: Path
 ) -> None:
@@ -263,3 +307,15 @@ async def test_a_document_a_symlink_leads_out_to_is_not_read_by_the_job(
         read_golden_sets([folder / "leak.yaml"]), folder / "docs"
     )
     assert list(found) == ["leak.md"]  # ``luna eval run`` reads the operator's files as they lie
+
+
+def test_the_documented_request_names_a_set_where_the_job_reads_in_the_docker_image() -> None:
+    """docs/evaluation.md's example asked for ``/srv/golden/ours.yaml``, which the job refuses unless an
+    operator made ``/srv/golden`` an import folder; ``<data_dir>/eval`` is read wherever Luna runs."""
+    root = Path(__file__).resolve().parents[2]
+    docs = (root / "docs" / "evaluation.md").read_text(encoding="utf-8")
+    data_dir = re.search(r"LUNA_DATA_DIR=(\S+)", (root / "deploy" / "Dockerfile").read_text(encoding="utf-8"))
+    sets = [path for found in re.findall(r'"sets":\[([^\]]*)\]', docs) for path in json.loads(f"[{found}]")]
+
+    assert data_dir is not None and sets
+    assert all(Path(path).is_relative_to(Path(data_dir.group(1)) / "eval") for path in sets), sets

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -15,6 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from luna.cli.main import app
+from luna.services.flywheel.actions import EVAL_BY_HAND
 from tests.integration.support import cli_environment, luna_serve
 
 runner = CliRunner()
@@ -54,6 +56,16 @@ def test_every_command_explains_itself(command: list[str]) -> None:
     result = runner.invoke(app, [*command, "--help"])
     assert result.exit_code == 0, result.output
     assert "Usage" in result.output and len(result.output) > 200
+
+
+def test_the_evaluation_tickets_note_calls_luna_eval_run_as_it_takes_its_sets() -> None:
+    """The note said ``luna eval run --sets …``, an option that does not exist: the sets are positional."""
+    command = re.search(r"luna eval run [^,)]*", EVAL_BY_HAND)
+    assert command is not None, EVAL_BY_HAND
+    shown = runner.invoke(app, ["eval", "run", "--help"], terminal_width=200)
+
+    assert command.group().startswith("luna eval run SET.yaml")
+    assert set(re.findall(r"--[a-z-]+", command.group())) <= set(re.findall(r"--[a-z-]+", shown.output))
 
 
 def test_db_upgrade_migrates_once_and_then_reports_the_revision(cli_env: dict[str, str]) -> None:

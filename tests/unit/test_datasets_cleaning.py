@@ -3,12 +3,21 @@ outliers and personal data found, quality and gates as documented."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import polars as pl
 import pytest
 
 from luna.domain.config_file import ConfigFileError, load_config_file
 from luna.domain.datasets.pipeline import FileSource, Gates, Pipeline
-from luna.domain.datasets.quality import GateFailure, QualityCounts, assess, gate_failures, read_gate_failure
+from luna.domain.datasets.quality import (
+    GateFailure,
+    QualityCounts,
+    QualityReport,
+    assess,
+    gate_failures,
+    read_gate_failure,
+)
 from luna.services.datasets.cleaning import clean
 from luna.services.datasets.dedup import fuzzy_duplicates, strict_duplicates
 from luna.services.datasets.normalise import to_canonical
@@ -198,14 +207,50 @@ def test_quality_score_confidence_and_gates_follow_the_documented_formula() -> N
     assert report.confidence == pytest.approx(0.9 * 80 / 90, abs=1e-4)
     assert report.drift == {"region": 0.5}
     assert gate_failures(report, Gates(confidence=0.85, max_drift=0.2)) == (
-        "confidence: Konfidenz 80% unter 85%",
-        "max_drift: Verteilung von region um 50% verschoben",
+        "confidence: Konfidenz 80 % unter 85 %",
+        "max_drift: Verteilung von region um 50 % verschoben, höchstens 20 %",
+    )
+
+
+def _report(**figures: Any) -> QualityReport:
+    clean = {"completeness": 1.0, "validity": 1.0, "uniqueness": 1.0, "consistency": 1.0, "timeliness": 1.0}
+    counts = {"score": 100.0, "confidence": 0.99, "input_records": 1, "output_records": 1}
+    return QualityReport(**(clean | counts | {"newest_age_days": 0.0} | figures))
+
+
+def test_a_failed_gate_reads_as_german_and_its_figure_never_as_the_bar_it_misses() -> None:
+    """It said ``Konfidenz 90 % unter 90 %`` (0.896 rounded to the bar), ``1 Datensätze``, ``älter als
+    1 Tage``, ``0.5 Tage`` and ``12345 Datensätze``."""
+    near = _report(score=89.6, confidence=0.896, timeliness=0.0, drift={"region": 0.1004})
+    gates = Gates(completeness=0.8, confidence=0.9, quality=0.9, min_records=5, max_age_days=1, max_drift=0.1)
+
+    assert [read_gate_failure(f).message for f in gate_failures(near, gates)] == [
+        "Konfidenz 89,6 % unter 90 %",
+        "Qualität 89,6 % unter 90 %",
+        "1 Datensatz, mindestens 5 nötig",
+        "neuester Datensatz älter als 1 Tag",
+        "Verteilung von region um 10,04 % verschoben, höchstens 10 %",
+    ]
+    assert gate_failures(_report(timeliness=0.0), Gates(max_age_days=0.5)) == (
+        "max_age_days: neuester Datensatz älter als 0,5 Tage",
+    )
+    assert gate_failures(_report(output_records=12_345), Gates(min_records=20_000)) == (
+        "min_records: 12.345 Datensätze, mindestens 20.000 nötig",
+    )
+    assert gate_failures(_report(confidence=0.8999), Gates(confidence=0.9)) == (
+        "confidence: Konfidenz 89,99 % unter 90 %",
+    )
+    assert gate_failures(_report(confidence=0.8), Gates(confidence=0.855)) == (
+        "confidence: Konfidenz 80 % unter 85,5 %",
     )
 
 
 def test_a_stored_gate_failure_reads_as_its_key_and_german_text_with_a_space_before_percent() -> None:
-    """Stored as ``key: text`` (rows made before stay as they are); the dashboard, the API and the CLI
-    all show it through this one reading."""
+    """Stored as ``key: text`` (rows made before stay as they are, without the space before ``%``); the
+    dashboard, the API and the CLI all show it through this one reading."""
+    assert read_gate_failure("confidence: Konfidenz 89,6 % unter 90 %") == GateFailure(
+        "confidence", "Konfidenz 89,6 % unter 90 %"
+    )
     assert read_gate_failure("confidence: Konfidenz 0% unter 30%") == GateFailure(
         "confidence", "Konfidenz 0 % unter 30 %"
     )

@@ -211,3 +211,20 @@ def test_the_flywheels_golden_sets_lie_under_the_data_dir_unless_absolute(tmp_pa
         tmp_path / "data" / "eval" / "golden" / "feedback-golden.yaml",
         Path("/srv/golden/ours.yaml"),
     ]
+
+
+@pytest.mark.parametrize(
+    "entry", [".", "..", "~", "eval", "eval/golden/", "~nosuchuser123/x.yaml", "a.yaml/.."]
+)
+def test_a_flywheel_golden_set_that_names_no_yaml_file_fails_at_start_up(tmp_path: Path, entry: str) -> None:
+    """``.`` or ``~`` made the data dir or the home directory readable to the job ``eval.run``."""
+    sets = json.dumps(["eval/golden/feedback-golden.yaml", entry])
+
+    with pytest.raises(SettingsError) as caught:
+        _load(tmp_path, LUNA_FLYWHEEL__EVALUATION_SETS=sets)
+
+    assert "flywheel.evaluation_sets (LUNA_FLYWHEEL__EVALUATION_SETS): " in str(caught.value)
+    assert repr(entry.rstrip("/")) in str(caught.value)
+    assert _load(tmp_path, LUNA_FLYWHEEL__EVALUATION_SETS='["~/golden.YML"]').evaluation_sets == [
+        Path("~/golden.YML").expanduser()
+    ]

@@ -7,7 +7,7 @@ Build it with :func:`luna.settings.load_settings`; a service receives its own se
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
@@ -275,6 +275,10 @@ class FinetuneSettings(Section):
     rollback_on_alerts: tuple[str, ...] = ("usefulness_low", "citations_invalid", "unsupported_numbers_high")
 
 
+#: What a golden-set file of ``flywheel.evaluation_sets`` ends with (docs/evaluation.md: a YAML list).
+GOLDEN_SET_SUFFIXES: Final = (".yaml", ".yml")
+
+
 class FlywheelSettings(Section):
     """Session ingest (the n8n webhook), pseudonyms, KPI thresholds and where alerts go."""
 
@@ -317,6 +321,23 @@ class FlywheelSettings(Section):
         if value is not None and len(value.get_secret_value()) < 16:
             raise ValueError("must be at least 16 characters long")
         return value
+
+    @field_validator("evaluation_sets")
+    @classmethod
+    def _set_files(cls, paths: list[Path]) -> list[Path]:
+        """Each entry a YAML file, with ``~`` expanded: ``eval.run`` may read exactly these files, so
+        ``.``, ``..`` or ``~`` (a folder: the data dir, the home directory) must fail here, at start-up,
+        rather than be taken for a file nothing can read, or open a folder."""
+        files = []
+        for path in paths:
+            if path.suffix.lower() not in GOLDEN_SET_SUFFIXES:
+                named = "each entry names one golden-set file ending .yaml or .yml"
+                raise ValueError(f"{named}, not {str(path)!r}")
+            try:
+                files.append(path.expanduser())
+            except RuntimeError:  # ~name of an account this machine does not know
+                raise ValueError(f"{str(path)!r} starts with ~ of no account on this machine") from None
+        return files
 
 
 class BackupSettings(Section):
@@ -423,4 +444,4 @@ class Settings(BaseModel):
     def evaluation_sets(self) -> list[Path]:
         """``flywheel.evaluation_sets`` with relative paths under the data dir, as the sets the datasets'
         ``eval`` consumer writes (``eval/golden/<dataset>.yaml``) are named most simply."""
-        return [self.data_dir / path.expanduser() for path in self.flywheel.evaluation_sets]
+        return [self.data_dir / path for path in self.flywheel.evaluation_sets]

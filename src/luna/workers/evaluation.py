@@ -6,11 +6,11 @@ ticket starts it with ``flywheel.evaluation_sets``. The run is kept like one of 
 read back with ``GET /api/v1/admin/eval/runs/{run_id}``.
 
 The set files and the ``documents`` folder are read on the worker's machine, so like the folders of
-``kb.ingest_paths`` they must lie inside folders the operator chose (:func:`eval_folders`), judged with
-``..`` and symlinks resolved when the job is submitted and again when it runs: an admin-key holder could
-otherwise learn whether ``/etc/anything`` exists and read the ids of any YAML file. ``luna eval run`` is
-not bound by them: it reads the files in the operator's own shell process (no server, no job), so it
-can only read what that operator can read anyway.
+``kb.ingest_paths`` they must lie inside folders the operator chose, or be a set file the settings name
+(:func:`eval_folders`), judged with ``..`` and symlinks resolved when the job is submitted and again when
+it runs: an admin-key holder could otherwise learn whether ``/etc/anything`` exists and read the ids of
+any YAML file. ``luna eval run`` is not bound by them: it reads the files in the operator's own shell
+process (no server, no job), so it can only read what that operator can read anyway.
 """
 
 from __future__ import annotations
@@ -30,24 +30,38 @@ from luna.workers.runner import JobContext
 
 MAX_SETS: Final = 20
 MAX_NAME_CHARS: Final = 80
+#: This module's file, whose place tells a source checkout from an installed package.
+SOURCE_FILE: Final = Path(__file__)
 
 
-def team_sets() -> Path:
-    """``bench/`` of the source tree (the team's golden sets, docs/evaluation.md), else of the working
-    directory."""
-    source_tree = Path(__file__).resolve().parents[3] / "bench"
-    return source_tree if source_tree.is_dir() else Path.cwd() / "bench"
+def team_sets() -> Path | None:
+    """``bench/`` of the source checkout this package runs from (the team's golden sets,
+    docs/evaluation.md); None where it is installed (pip, the Docker image), which ships no sets.
+
+    A checkout is known by its layout: this module at ``<root>/src/luna/workers/`` beside
+    ``<root>/pyproject.toml``, which an installed package (``site-packages/luna/``) never has. Nothing
+    else is looked for: a ``bench`` in the working directory is whatever lies there when the server
+    starts (a symlink to ``/`` would open the whole disk to the job)."""
+    here = SOURCE_FILE.resolve()
+    root = here.parents[3]
+    checkout = here.parents[2].name == "src" and (root / "pyproject.toml").is_file()
+    bench = root / "bench"
+    return bench if checkout and bench.is_dir() else None
 
 
 def eval_folders(container: Container) -> ReadableFolders:
-    """Where ``eval.run`` reads: the team's sets, ``<data_dir>/eval`` (the datasets' golden sets), the
-    import folders (the documents the knowledge base was filled from) and the flywheel's sets, so every
-    set and folder Luna or its settings name for an evaluation is allowed and nothing else."""
+    """Where ``eval.run`` reads: the team's sets, ``<data_dir>/eval`` (the datasets' golden sets) and the
+    import folders (the documents the knowledge base was filled from), and the files of
+    ``flywheel.evaluation_sets`` one by one, so every set and folder Luna or its settings name for an
+    evaluation is allowed and nothing else."""
     settings = container.settings
+    team = team_sets()
     return ReadableFolders.of(
-        [team_sets(), settings.data_dir / "eval", *import_dirs(container), *settings.evaluation_sets],
-        "the folders eval.run reads (bench/, <data_dir>/eval, ingest.import_dirs, flywheel.evaluation_sets)",
+        [*([team] if team else []), settings.data_dir / "eval", *import_dirs(container)],
+        "the folders eval.run reads (bench/ of a source checkout, <data_dir>/eval, ingest.import_dirs)"
+        " and the files of flywheel.evaluation_sets",
         "readable",
+        files=settings.evaluation_sets,
     )
 
 

@@ -189,7 +189,7 @@ class FinetuneConsumer(_Strict):
 
 
 class EvalConsumer(_Strict):
-    """Helpful answers with their cited passage as a golden set for ``luna eval run --golden``."""
+    """Helpful answers with their cited passage as a golden set for ``luna eval run``."""
 
     kind: Literal["eval"]
 

@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Final
 
 from luna.domain.datasets.pipeline import Gates
+from luna.domain.german_numbers import de_count, de_number, de_percents_apart
 
 _GATE_KEY: Final = re.compile(r"([a-z_]+):\s*")
 _PERCENT: Final = re.compile(r"(\d)%")
@@ -134,14 +135,15 @@ class GateFailure:
     #: ``completeness``, ``confidence``, ``quality``, ``min_records``, ``max_age_days``, ``max_drift``;
     #: None for a stored failure that names no gate.
     gate: str | None
-    #: ``Konfidenz 0 % unter 30 %``: without the key, with German spacing before the percent sign.
+    #: ``Konfidenz 89,6 % unter 90 %``: without the key, with German spacing before the percent sign.
     message: str
 
 
 def read_gate_failure(failure: str) -> GateFailure:
-    """A stored failure (``confidence: Konfidenz 0% unter 30%``) as the dashboard, the API and the CLI
-    show it. Failures are stored in that one-string form (SQL rows, run reports), so versions made
-    before stay readable; it is split and spaced here, when read, rather than stored anew."""
+    """A stored failure (``confidence: Konfidenz 89,6 % unter 90 %``) as the dashboard, the API and the
+    CLI show it. Failures are stored in that one-string form (SQL rows, run reports), so versions made
+    before stay readable: it is split here, when read, and the percent signs of older rows
+    (``Konfidenz 0% unter 30%``) are spaced, rather than stored anew."""
     key = _GATE_KEY.match(failure)
     text = failure[key.end() :] if key else failure
     return GateFailure(key.group(1) if key else None, _PERCENT.sub(r"\1 %", text))
@@ -149,7 +151,9 @@ def read_gate_failure(failure: str) -> GateFailure:
 
 def gate_failures(report: QualityReport, gates: Gates) -> tuple[str, ...]:
     """The gates the dataset misses, each ``key: German text`` with the figure and the bar (stored as
-    such; :func:`read_gate_failure` turns one into what readers are shown)."""
+    such; :func:`read_gate_failure` turns one into what readers are shown). The text is German as it is
+    made (``12.345 Datensätze``, ``0,5 Tage``), and a figure never reads as its bar: 0.896 under 0.9 is
+    ``89,6 %``, not ``90 %``."""
     failures: list[str] = []
     checks = (
         ("completeness", report.completeness, gates.completeness, "Vollständigkeit"),
@@ -158,15 +162,18 @@ def gate_failures(report: QualityReport, gates: Gates) -> tuple[str, ...]:
     )
     for key, value, bar, title in checks:
         if value < bar:
-            failures.append(f"{key}: {title} {value:.0%} unter {bar:.0%}")
+            shown, needed = de_percents_apart(value, bar)
+            failures.append(f"{key}: {title} {shown} unter {needed}")
     if report.output_records < gates.min_records:
-        failures.append(
-            f"min_records: {report.output_records} Datensätze, mindestens {gates.min_records} nötig"
-        )
+        records = de_count(report.output_records, "Datensatz", "Datensätze")
+        failures.append(f"min_records: {records}, mindestens {de_number(gates.min_records)} nötig")
     if gates.max_age_days is not None and (report.timeliness or 0.0) <= 0.0:
-        failures.append(f"max_age_days: neuester Datensatz älter als {gates.max_age_days:g} Tage")
+        days = de_count(gates.max_age_days, "Tag", "Tage")
+        failures.append(f"max_age_days: neuester Datensatz älter als {days}")
     if gates.max_drift is not None:
         for name, distance in report.drift.items():
             if distance > gates.max_drift:
-                failures.append(f"max_drift: Verteilung von {name} um {distance:.0%} verschoben")
+                shown, allowed = de_percents_apart(distance, gates.max_drift)
+                moved = f"Verteilung von {name} um {shown} verschoben"
+                failures.append(f"max_drift: {moved}, höchstens {allowed}")
     return tuple(failures)

@@ -5,7 +5,8 @@ citation must contain (``luna.domain.evaluation``). From a rated answer: the doc
 its first cited chunk (``item:<id>``), the needles are the sentences of that chunk the answer quotes,
 or the chunk's first sentence when it quotes none. Pairs without a cited passage cannot say where the
 answer stands, and a question already in the set would repeat its id: both are left out (counted).
-The set is written where ``luna eval run --golden`` reads it.
+The set is written to ``<data_dir>/eval/golden/<dataset>.yaml``, where ``luna eval run`` and the
+``eval.run`` job read it.
 """
 
 from __future__ import annotations

@@ -60,7 +60,7 @@ _REFRESH_BATCH: Final = 1_000
 #: Why an approved evaluation ticket starts no job when no golden set is configured.
 EVAL_BY_HAND: Final = (
     "Kein Golden Set konfiguriert: die Evaluation bitte von Hand starten "
-    "(luna eval run --sets …) und das Ticket danach abschließen."
+    "(luna eval run SET.yaml …, docs/evaluation.md) und das Ticket danach abschließen."
 )
 #: Why an approved ticket without a job waits for a person.
 BY_HAND: Final = "Kein Job: eine Person erledigt die Aufgabe und schließt das Ticket danach ab."

@@ -1,0 +1,56 @@
+"""Numbers as German readers write them, for texts the domain words itself (``12.345``, ``0,5``).
+
+The dashboards format with ``luna.web.components.formats``, but the domain may not import the web layer,
+and some of its texts are stored and shown by the API and the CLI as they are (a dataset's failed gates),
+so they must be German when they are made. Figures go through :class:`~decimal.Decimal` of their
+shortest text, so ``0.29`` is 29 %, not 28,999… %.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+from itertools import count
+
+
+def de_number(value: float | Decimal, digits: int = 0) -> str:
+    """``value`` with a decimal comma and dots between thousands, rounded half up to ``digits``."""
+    text = f"{_rounded(_decimal(value), digits):,.{digits}f}"
+    return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+
+
+def de_exact(value: float) -> str:
+    """``value`` with as many decimals as it is written with: ``0,5``, ``1``, ``1.000``."""
+    exact = _decimal(value)
+    return de_number(exact, _decimals(exact))
+
+
+def de_count(amount: float, singular: str, plural: str) -> str:
+    """``1 Datensatz``, ``12.345 Datensätze``, ``0,5 Tage``: the noun agrees with the number."""
+    return f"{de_exact(amount)} {singular if amount == 1 else plural}"
+
+
+def de_percents_apart(value: float, bar: float) -> tuple[str, str]:
+    """``value`` and the ``bar`` (shares in 0–1) it misses, as percentages that never read the same.
+
+    The bar is shown exactly (``90 %``, ``85,5 %``); the value with no more decimals than the bar, and
+    more while it would round to the bar: 0.896 under 0.9 reads ``89,6 %``, never ``90 %``, which would
+    say the bar was met."""
+    exact_value, exact_bar = _decimal(value).scaleb(2), _decimal(bar).scaleb(2)
+    bar_digits = _decimals(exact_bar)
+    digits = min(bar_digits, _decimals(exact_value))
+    while _rounded(exact_value, digits) == exact_bar != exact_value:
+        digits += 1
+    return f"{de_number(exact_value, digits)} %", f"{de_number(exact_bar, bar_digits)} %"
+
+
+def _decimal(value: float | Decimal) -> Decimal:
+    return value if isinstance(value, Decimal) else Decimal(repr(value))
+
+
+def _rounded(value: Decimal, digits: int) -> Decimal:
+    return value.quantize(Decimal(1).scaleb(-digits), ROUND_HALF_UP)
+
+
+def _decimals(value: Decimal) -> int:
+    """How many decimals ``value`` needs to be shown exactly (``85.50``: 1)."""
+    return next(digits for digits in count() if _rounded(value, digits) == value)
