@@ -1,8 +1,8 @@
 """The admin dashboard's way in and its knowledge base views, in a real browser: the admin key (a wrong
 one refused in German), the health details in German, logging out, an upload box without size or
 progress before anything is sent, uploading several files at once (one indexed, one of a wrong type,
-one already known), an internal URL refused, finding the new document in the corpus, tagging it, giving it a
-second version and deleting it after confirming."""
+one of text under a picture's name, one already known), an internal URL refused, finding the new
+document in the corpus, tagging it, giving it a second version and deleting it after confirming."""
 
 from __future__ import annotations
 
@@ -28,6 +28,8 @@ Die Ladeleistung folgt dem Preissignal des Vortags und der Prognose der Erzeugun
 NOTE_V2 = NOTE.replace("niedrig", "niedrig, auch an kalten Winterabenden")
 #: The first bytes of a PNG: content Luna does not take, whatever the name says.
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+#: Text under a picture's name: refused for the name, which the refusal says, not as a type Luna cannot read.
+RENAMED_NOTE = b"# Notiz\n\nNur Text.\n"
 
 
 def test_a_wrong_admin_key_is_refused_in_german_and_logging_out_ends_the_session(
@@ -86,6 +88,7 @@ def test_uploaded_files_each_show_their_outcome_and_the_new_one_is_tagged_and_de
     files: list[FilePayload] = [
         {"name": "quartier.md", "mimeType": "text/markdown", "buffer": NOTE.encode()},
         {"name": "bild.png", "mimeType": "image/png", "buffer": PNG},
+        {"name": "notiz.png", "mimeType": "image/png", "buffer": RENAMED_NOTE},
         {"name": SAMPLE.name, "mimeType": "text/markdown", "buffer": SAMPLE.read_bytes()},
     ]
     page.locator(".q-uploader input[type=file]").set_input_files(files)
@@ -94,6 +97,9 @@ def test_uploaded_files_each_show_their_outcome_and_the_new_one_is_tagged_and_de
     expect(new).to_contain_text("Indexiert", timeout=JOB_SEC * 1000)
     expect(new).to_contain_text(f"„{TITLE}“")
     expect(rows.filter(has_text="bild.png")).to_contain_text("Dieser Dateityp wird nicht unterstützt")
+    renamed = rows.filter(has_text="notiz.png")
+    expect(renamed).to_contain_text("„notiz.png“ wurde als Bild (image/png) hochgeladen, enthält aber Text")
+    expect(renamed).not_to_contain_text("nicht unterstützt")
     known = rows.filter(has_text=SAMPLE.name)
     expect(known).to_contain_text("Dieses Dokument ist bereits im Korpus vorhanden.")
     expect(known.get_by_role("link", name="Vorhandenes Dokument ansehen")).to_be_visible()
@@ -118,8 +124,7 @@ def test_uploaded_files_each_show_their_outcome_and_the_new_one_is_tagged_and_de
     tags = editor.get_by_label("Schlagwörter (Enter nach jedem)")
     tags.fill("quartier")
     tags.press("Enter")
-    # a person sees the chip before typing the next tag; the chips' value comes back from the server, and
-    # an Enter before it arrives would build on the old value and drop "quartier"
+    # the chip shows at once: the field keeps its list in the browser (a slow link: test_tag_editor_latency)
     expect(editor.locator(".q-chip").filter(has_text="quartier")).to_be_visible()
     tags.fill("x" * 70)  # too long: the dialog says so and keeps the edits
     tags.press("Enter")

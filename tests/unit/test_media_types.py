@@ -236,6 +236,9 @@ def test_a_real_pdf_is_read_whatever_name_or_type_it_came_with() -> None:
 def test_the_upload_page_says_in_german_why_a_text_named_png_was_not_taken() -> None:
     with pytest.raises(UnsupportedType) as caught:
         detect_media_type(NOTE, filename="bild.png", declared="image/png")  # what a browser sends
-    message, duplicate_of = refusal(caught.value, max_mb=50)
-    assert message.startswith("Dieser Dateityp wird nicht unterstützt. Erlaubt sind PDF, DOCX")
+    message, duplicate_of = refusal(caught.value, max_mb=50, name="bild.png")
+    assert message == (  # not "type not supported, text is allowed", which contradicts itself
+        "„bild.png“ wurde als Bild (image/png) hochgeladen, enthält aber reinen Text. Soll dieser Text "
+        "eingelesen werden, benennen Sie die Datei in .txt, .md oder .csv um und laden Sie sie erneut hoch."
+    )
     assert duplicate_of is None

@@ -6,10 +6,13 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from luna.domain.errors import UnsupportedType
 from luna.domain.flywheel.kpi_values import ALL, Kpi, KpiValue, Window
+from luna.domain.media_types import detect_media_type
 from luna.web.admin.dataset_wording import EMPTY_QUALITY, quality_line, quality_score, schedule_text
 from luna.web.admin.pages_admin_activity_parts import actor_label
 from luna.web.admin.pages_admin_jobs_parts import JOB_NAMES, job_label
+from luna.web.admin.pages_admin_upload import refusal
 from luna.web.components.kpi_chart import kpi_chart, kpi_text
 from luna.web.credentials import LoginRefused, normalized_user_id
 from luna.web.customer.conversation_thread import answer_origin
@@ -77,3 +80,41 @@ def test_customers_read_how_an_answer_came_about_not_the_models_name() -> None:
 def test_an_empty_user_id_asks_for_one_like_the_other_logins(empty: str) -> None:
     with pytest.raises(LoginRefused, match="Bitte geben Sie Ihre Benutzer-ID ein"):
         normalized_user_id(empty)
+
+
+def _refused(data: bytes, filename: str, declared: str | None = None) -> UnsupportedType:
+    with pytest.raises(UnsupportedType) as refused:
+        detect_media_type(data, filename, declared)
+    return refused.value
+
+
+def test_text_named_like_a_binary_format_is_refused_for_its_name_not_as_an_unsupported_type() -> None:
+    note = _refused(b"# Notiz\n\nStrom am Mittag laden.\n", "bild.png")
+    reason, existing = refusal(note, 50, name="bild.png")
+    assert reason == (
+        "„bild.png“ heißt wie eine PNG-Datei, enthält aber Text (Markdown). Soll dieser Text eingelesen "
+        "werden, benennen Sie die Datei in .txt, .md oder .csv um und laden Sie sie erneut hoch."
+    )
+    assert existing is None
+    # a browser's declared type: tests/unit/test_media_types.py; a type without a German word is named as is
+    office = _refused(b"Stromtarif Januar 2026", "tarif", "application/vnd.ms-powerpoint")
+    assert refusal(office, 50, name="tarif")[0].startswith(
+        "„tarif“ wurde als application/vnd.ms-powerpoint hochgeladen, enthält aber reinen Text."
+    )
+
+
+def test_a_web_page_served_as_a_pdf_is_named_as_such_and_the_address_is_to_be_checked() -> None:
+    page = _refused(b"<html><body><p>Bitte anmelden</p></body></html>", "preisblatt", "application/pdf")
+    assert refusal(page, 50, url=True)[0] == (
+        "Die Datei unter dieser Adresse wird vom Server als PDF (application/pdf) ausgegeben, enthält aber "
+        "eine Webseite (HTML), oft eine Fehler- oder Anmeldeseite. Bitte die Adresse prüfen."
+    )
+    named = _refused(b"<html><body><p>Nicht gefunden</p></body></html>", "preise.pdf")
+    assert refusal(named, 50, url=True)[0].startswith(
+        "Die Datei unter dieser Adresse heißt wie eine PDF-Datei"
+    )
+
+
+def test_a_file_of_a_type_luna_does_not_read_is_still_refused_as_unsupported() -> None:
+    image = _refused(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, "bild.png")
+    assert refusal(image, 50, name="bild.png")[0].startswith("Dieser Dateityp wird nicht unterstützt.")

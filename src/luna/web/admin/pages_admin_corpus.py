@@ -296,7 +296,7 @@ class _ItemActions:
             result = await in_thread(self.view.web.services.knowledge.ingest.replace, item.item_id, request)
         except Exception as error:
             note.dismiss()
-            reason, _ = refusal(error, self.max_mb)
+            reason, _ = refusal(error, self.max_mb, name=name)
             ui.notify(reason, type="negative", position="top", close_button="Schließen", timeout=8000)
             return
         note.dismiss()

@@ -13,6 +13,7 @@ from luna.services.knowledge.corpus import ItemVersion
 from luna.services.knowledge.ingest_rules import MAX_TAG_CHARS, MAX_TAGS
 from luna.web.admin.pages_admin_upload import upload_field
 from luna.web.components.formats import de_count, de_datetime, de_int
+from luna.web.components.tag_field import TagField
 from luna.web.components.widgets import discard
 from luna.web.customer.excerpts import readable_lines
 
@@ -36,7 +37,7 @@ async def edit_tags(title: str, tags: Sequence[str]) -> list[str] | None:
         )
         ui.label(title).classes("luna-muted")
         chips = (
-            ui.input_chips("Schlagwörter (Enter nach jedem)", value=list(tags), new_value_mode="add-unique")
+            TagField("Schlagwörter (Enter nach jedem)", tags)
             .props("outlined clearable")
             .classes("w-full")
             .mark("tag-editor")

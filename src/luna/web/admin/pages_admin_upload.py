@@ -27,6 +27,7 @@ from luna.web.components.errors import german_message
 from luna.web.components.formats import de_count
 from luna.web.components.layout import AdminView, admin_page
 from luna.web.components.offload import in_thread
+from luna.web.components.tag_field import TagField
 from luna.web.components.widgets import card_title
 
 KIND_LABELS: Final = {"document": "Dokument", "regulation": "Vorschrift oder Gesetz", "note": "Notiz"}
@@ -54,6 +55,7 @@ class _Row:
     """One file or URL on its way into the knowledge base."""
 
     def __init__(self, name: str, icon: str) -> None:
+        self.name = name
         self.progress = _Progress()
         with ui.card().classes("w-full gap-1 py-2").props("flat bordered").mark("upload-row") as self.card:
             with ui.row().classes("w-full items-center gap-2 no-wrap"):
@@ -165,12 +167,57 @@ _URL_REFUSALS: Final[dict[str, str]] = {
 }
 
 
-def refusal(error: BaseException, max_mb: int, *, url: bool = False) -> tuple[str, str | None]:
+#: What a text file turned out to hold, by the ``detected`` of a broken promise (``domain.media_types``).
+_TEXT_FOUND: Final[dict[str, str]] = {
+    "HTML": "eine Webseite (HTML)",
+    "Markdown text": "Text (Markdown)",
+    "plain text": "reinen Text",
+}
+#: Words for the declared types people meet most; any other is named by its type alone.
+_DECLARED_AS: Final[tuple[tuple[str, str], ...]] = (
+    ("image/", "Bild"),
+    ("audio/", "Audiodatei"),
+    ("video/", "Video"),
+    ("application/pdf", "PDF"),
+)
+
+
+def _broken_promise(details: dict[str, object], name: str | None, *, url: bool) -> str:
+    """Text refused because its name or declared type promised a binary format: "not supported, text is
+    allowed" would contradict itself, so this says what was promised, what came, and what to do.
+
+    ``promised`` ends in the name's ending (``its name ends in .png``) or the declared type (``it was
+    declared as image/png``); a browser declares what the name's ending suggests.
+    """
+    promised = str(details.get("promised", "")).rsplit(" ", 1)[-1]
+    found = _TEXT_FOUND.get(str(details.get("detected")), "Text")
+    if promised.startswith("."):
+        promise = f"heißt wie eine {promised[1:].upper()}-Datei"
+    else:
+        word = next((word for prefix, word in _DECLARED_AS if promised.startswith(prefix)), None)
+        declared = f"{word} ({promised})" if word else promised
+        promise = f"wird vom Server als {declared} ausgegeben" if url else f"wurde als {declared} hochgeladen"
+    file = "Die Datei unter dieser Adresse" if url else f"„{name}“" if name else "Die Datei"
+    refused = f"{file} {promise}, enthält aber {found}"
+    if url:
+        return f"{refused}, oft eine Fehler- oder Anmeldeseite. Bitte die Adresse prüfen."
+    return (
+        f"{refused}. Soll dieser Text eingelesen werden, benennen Sie die Datei in .txt, .md oder .csv um "
+        "und laden Sie sie erneut hoch."
+    )
+
+
+def refusal(
+    error: BaseException, max_mb: int, *, url: bool = False, name: str | None = None
+) -> tuple[str, str | None]:
     """Why a file (or the document at a URL) was not taken, in German, and the item it duplicates.
 
-    Tags are checked before a URL is fetched, so for a URL an invalid input is the address itself.
+    ``name`` is the file's name, for the refusal to quote. Tags are checked before a URL is fetched, so
+    for a URL an invalid input is the address itself.
     """
     if isinstance(error, UnsupportedType):
+        if "promised" in error.details:
+            return _broken_promise(error.details, name, url=url), None
         return f"Dieser Dateityp wird nicht unterstützt. Erlaubt sind {ACCEPTED}.", None
     if isinstance(error, TooLarge):
         return f"Die Datei ist zu groß: höchstens {max_mb} MB sind erlaubt.", None
@@ -218,7 +265,7 @@ async def upload(view: AdminView) -> None:
     url.on("keydown.enter", uploads.from_url)
 
 
-def _choices_card() -> tuple[ui.select, ui.input_chips]:
+def _choices_card() -> tuple[ui.select, TagField]:
     """What every new document is filed as: its kind and its tags."""
     with ui.card().classes("w-full"):
         card_title("Angaben für neue Dokumente", "tune")
@@ -229,7 +276,7 @@ def _choices_card() -> tuple[ui.select, ui.input_chips]:
                 .classes("min-w-[14rem]")
             )
             tags = (
-                ui.input_chips("Schlagwörter (Enter nach jedem)", new_value_mode="add-unique")
+                TagField("Schlagwörter (Enter nach jedem)")
                 .props("outlined")
                 .classes("grow min-w-[18rem]")
                 .mark("upload-tags")
@@ -263,7 +310,7 @@ class _Uploads:
         container: Container,
         max_mb: int,
         kind: ui.select,
-        tags: ui.input_chips,
+        tags: TagField,
         url: ui.input,
         rows: ui.column,
     ) -> None:
@@ -283,7 +330,7 @@ class _Uploads:
             try:
                 result = await in_thread(work, row.progress.report)
             except Exception as error:
-                row.failed(*refusal(error, self.max_mb, url=url))
+                row.failed(*refusal(error, self.max_mb, url=url, name=row.name))
                 return
             row.succeeded(result)
 
