@@ -177,8 +177,11 @@ def test_ingest_ask_verify_and_snapshot_work_without_a_server(
     )
     assert ingested.exit_code == 0, ingested.output
     assert "directly (no running server)" in ingested.output and "1 ingested" in ingested.output
+    monkeypatch.setenv("COLUMNS", "80")  # a new user's terminal: the file name, not a cut path
     again = runner.invoke(app, ["ingest", str(SAMPLES / "stromtarife-und-lastverschiebung.md")])
     assert again.exit_code == 0 and "1 already there" in again.output
+    assert "│ stromtarife-und-lastverschiebung.md" in again.output
+    monkeypatch.setenv("COLUMNS", "200")
     missing = runner.invoke(app, ["ingest", "/nonexistent/file.pdf"])
     assert missing.exit_code == 2 and "neither a file nor a folder" in missing.output
 
@@ -192,6 +195,9 @@ def test_ingest_ask_verify_and_snapshot_work_without_a_server(
     assert created.exit_code == 0, created.output
     listed = runner.invoke(app, ["snapshot", "list"])
     assert listed.exit_code == 0 and "sql, vectors, blobs" in listed.output
+    monkeypatch.setenv("COLUMNS", "80")
+    snapshot_id = re.findall(r"Snapshot (\S+) created\.", created.output)[0]
+    assert f"│ {snapshot_id} │" in runner.invoke(app, ["snapshot", "list"]).output
 
 
 @pytest.fixture
@@ -236,3 +242,38 @@ def test_the_first_serve_ingests_the_demo_set_and_the_cli_goes_through_the_serve
     asked = runner.invoke(app, ["ask", "Was kostet die Netznutzung pro Kilowattstunde?"])
     assert asked.exit_code == 0, asked.output
     assert "[chunk " in asked.output and "Netzentgelte 2026" in asked.output
+
+
+def test_jobs_show_and_cancel_take_the_id_start_that_jobs_list_prints(
+    cli_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    runner.invoke(app, ["jobs", "run", "maintenance.refresh_events_daily"])
+    listed = runner.invoke(app, ["jobs", "list"])
+    row = next(line for line in listed.output.splitlines() if "queued" in line)
+    short = row.split()[1]
+
+    shown = runner.invoke(app, ["jobs", "show", short])
+    unknown = runner.invoke(app, ["jobs", "show", "00000000"])
+    too_short = runner.invoke(app, ["jobs", "show", short[:4]])
+    cancelled = runner.invoke(app, ["jobs", "cancel", short.upper()])
+
+    assert len(short) == 8 and "maintenance.refresh_events_daily" in row
+    assert shown.exit_code == 0, shown.output
+    assert json.loads(shown.output[shown.output.index("{") :])["job_id"].startswith(short)
+    assert unknown.exit_code == 1 and "starting with '00000000'" in unknown.output
+    assert too_short.exit_code == 2 and "Invalid value" in too_short.output
+    assert cancelled.exit_code == 0 and "cancelled" in cancelled.output
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["ask", "--kind", "foo", "Was kostet Strom?"],
+        ["ingest", "--kind", "foo", "README.md"],
+        ["flywheel", "kpis", "--window", "month"],
+    ],
+)
+def test_an_unknown_kind_or_window_is_a_usage_error(cli_env: dict[str, str], command: list[str]) -> None:
+    result = runner.invoke(app, command)
+    assert result.exit_code == 2 and "Invalid value" in result.output

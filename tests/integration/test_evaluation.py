@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from luna.adapters.vectors.qdrant_edge_folder import FolderLock
 from luna.cli.main import app
 from luna.container import Container, build_container
 from luna.domain.errors import NotFound
@@ -122,6 +123,7 @@ def test_the_cli_runs_lists_and_compares(ingested: Container, documents: Path) -
 
     first = runner.invoke(app, ["eval", "run", golden, "--documents", str(documents), "--split", "all"])
     second = runner.invoke(app, ["eval", "run", golden, "--split", "all", "--name", "by title"])
+    server = FolderLock(ingested.settings.vectors_path)  # a `luna serve` the CLI did not find
     listed = runner.invoke(app, ["eval", "list"])
     run_ids = [line.split()[1] for line in listed.output.splitlines() if "Z-" in line]
     shown = runner.invoke(app, ["eval", "show", *run_ids, "--questions"])
@@ -137,6 +139,7 @@ def test_the_cli_runs_lists_and_compares(ingested: Container, documents: Path) -
     assert "0 question(s) better" in compared.output and "0 question(s) worse" in compared.output
     unknown = runner.invoke(app, ["eval", "compare", run_ids[1], "20200101T000000000Z-none"])
     assert unknown.exit_code == 2 and "luna eval list" in unknown.output
+    server.release()
 
 
 def test_runs_kept_as_files_by_earlier_versions_are_imported_once(

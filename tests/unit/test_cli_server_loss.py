@@ -1,4 +1,5 @@
-"""A CLI command whose server goes away says so in one line, never with a traceback (issue #18)."""
+"""A CLI command whose server goes away, or whose service refuses, says so in one line, never with a
+traceback (issue #18)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,15 @@ import socket
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from luna.adapters.vectors.qdrant_edge_folder import folder_in_use
 from luna.cli import main as cli_main
 from luna.cli.server_client import ServerClient, ServerError
+from luna.domain.errors import LunaError, NotFound
 from luna.settings import Settings
 
 
@@ -78,3 +82,25 @@ def test_a_busy_server_is_still_found_and_an_absent_one_at_once(
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        (NotFound("No items with ids ['nope']"), "No items with ids ['nope']"),
+        (folder_in_use(Path("/data/vectors")), "API_PORT"),
+    ],
+)
+def test_main_turns_a_luna_error_into_one_red_line_and_exit_1(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], error: LunaError, expected: str
+) -> None:
+    def refuse(*_: Any, **__: Any) -> None:
+        raise error
+
+    monkeypatch.setattr(cli_main, "app", refuse)
+    with pytest.raises(SystemExit) as ended:
+        cli_main.main()
+
+    assert ended.value.code == 1
+    err = capsys.readouterr().err
+    assert expected in err and "Traceback" not in err and len(err.strip().splitlines()) == 1

@@ -12,7 +12,9 @@ anyway. The ``eval.run`` job reads only inside its folders (``workers/evaluation
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import typer
 from rich.console import Console
@@ -23,13 +25,15 @@ from rich.table import Table
 from luna.cli.context import state
 from luna.domain.errors import LunaError
 from luna.domain.evaluation import SPLITS, RunFigures
-from luna.domain.evaluation_runs import EvalRun
-from luna.services.evaluation.evaluation import read_golden_sets
+from luna.domain.evaluation_runs import EvalRun, compare_runs
+from luna.ports.evaluation import EvalRunRepository
+from luna.services.evaluation.evaluation import RUN_ID, RUN_LIST_LIMIT, read_golden_sets
 
 app = typer.Typer(
     help="Evaluation: golden questions, held-out figures, runs to compare.", no_args_is_help=True
 )
 console = Console()
+T = TypeVar("T")
 
 #: (label, attribute, format) of the figures a run reports, in reading order.
 FIGURE_ROWS: tuple[tuple[str, str, str], ...] = (
@@ -97,11 +101,7 @@ def run(
 @app.command("list")
 def list_runs(ctx: typer.Context) -> None:
     """The kept runs, newest first."""
-    container = state(ctx).container()
-    try:
-        runs = container.services.evaluation.list_runs()
-    finally:
-        container.close()
+    runs = _stored(ctx, lambda stored: list(stored.list(limit=RUN_LIST_LIMIT)))
     if not runs:
         console.print("No evaluation runs yet: `luna eval run SET.yaml` makes one.")
         return
@@ -127,13 +127,7 @@ def show(
     questions: bool = typer.Option(False, "--questions", help="Also list each question's outcome"),
 ) -> None:
     """The figures of one run, or of several side by side (`luna eval show A B`)."""
-    container = state(ctx).container()
-    try:
-        runs = [container.services.evaluation.get_run(run_id) for run_id in run_ids]
-    except LunaError as error:
-        raise _fail(error.message, 2) from None
-    finally:
-        container.close()
+    runs = _stored(ctx, lambda stored: [_run(stored, run_id) for run_id in run_ids])
     _figures_table(runs)
     if questions:
         for item in runs:
@@ -147,13 +141,7 @@ def compare(
     after: str = typer.Argument(..., help="The run to judge against it"),
 ) -> None:
     """Which questions got better and which worse from BEFORE to AFTER."""
-    container = state(ctx).container()
-    try:
-        comparison = container.services.evaluation.compare(before, after)
-    except LunaError as error:
-        raise _fail(error.message, 2) from None
-    finally:
-        container.close()
+    comparison = _stored(ctx, lambda stored: compare_runs(_run(stored, before), _run(stored, after)))
     for title, changes, colour in (
         ("better", comparison.better, "green"),
         ("worse", comparison.worse, "red"),
@@ -167,6 +155,25 @@ def compare(
             f"Not compared (asked in one run only): {len(comparison.only_before)} before, "
             f"{len(comparison.only_after)} after."
         )
+
+
+def _stored(ctx: typer.Context, read: Callable[[EvalRunRepository], T]) -> T:
+    """Read kept runs straight from SQL: ``services.evaluation`` builds the retrieval a run needs and so
+    opens the vector folder, which a running `luna serve` holds; list, show and compare need only rows.
+    (Run files of versions before SQL are imported by `luna eval run` and the admin API.)"""
+    container = state(ctx).container()
+    try:
+        with container.database.unit_of_work(read_only=True) as uow:
+            return read(uow.eval_runs)
+    finally:
+        container.close()
+
+
+def _run(stored: EvalRunRepository, run_id: str) -> EvalRun:
+    run = stored.get(run_id) if RUN_ID.match(run_id) else None
+    if run is None:
+        raise _fail(f"There is no evaluation run {run_id!r}; `luna eval list` shows them.", 2)
+    return run
 
 
 def _figures_table(runs: list[EvalRun]) -> None:

@@ -18,6 +18,7 @@ from rich.table import Table
 from luna.cli.context import state, with_services
 from luna.cli.server_client import ServerClient, ServerError, follow_job
 from luna.domain.flywheel.alerts import AlertState
+from luna.domain.flywheel.kpi_values import Window
 from luna.services.flywheel.cycle import FLYWHEEL_JOB
 
 app = typer.Typer(help="The data flywheel: sessions, KPIs, thresholds and alerts.", no_args_is_help=True)
@@ -66,11 +67,12 @@ def run_on_server(client: ServerClient, name: str, params: dict[str, object]) ->
 @app.command("kpis")
 def kpis(
     ctx: typer.Context,
-    window: str = typer.Option("day", help="hour, day or week"),
+    # Refused when unknown: a window no KPI is kept for would print an empty table, not an error.
+    window: Window = typer.Option(Window.DAY, help="The window the KPIs are counted over."),
     as_json: bool = typer.Option(False, "--json", help="One JSON document instead of a table."),
 ) -> None:
     """The newest value of every KPI for the window, overall and per topic."""
-    values = [v for v in with_services(ctx, lambda s: s.kpis.latest()) if v.window.value == window]
+    values = [v for v in with_services(ctx, lambda s: s.kpis.latest()) if v.window == window]
     if as_json:
         rows = [
             {

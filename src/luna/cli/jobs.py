@@ -7,6 +7,7 @@ runs the in-process worker); otherwise they read and write the jobs table direct
 from __future__ import annotations
 
 import json
+import re
 import time
 from datetime import datetime
 from typing import Any
@@ -26,6 +27,10 @@ from luna.workers.registry import load_jobs
 app = typer.Typer(help="Background jobs: list, show, run and cancel.", no_args_is_help=True)
 console = Console(stderr=True)
 FINISHED = {"succeeded", "failed", "cancelled"}
+#: A job ID (a UUID) or the start of one, as `luna jobs list` prints it (8 characters).
+JOB_ID_PREFIX = re.compile(r"^[0-9a-f][0-9a-f-]{7,35}$")
+#: How many of the newest jobs a prefix is looked up among (the API's largest page).
+PREFIX_SEARCH = 200
 
 
 class _Jobs:
@@ -55,6 +60,24 @@ class _Jobs:
             return dict(self.client.get(f"admin/jobs/{job_id}"))
         return _job_dict(self.service.get(job_id))
 
+    def resolve(self, given: str) -> str:
+        """The full ID of the job ``given`` (checked by :func:`_job_id`) names: `luna jobs list` prints
+        only the first 8 characters to stay narrow, so a unique start of an ID among the newest jobs is
+        accepted in its place."""
+        wanted = given.lower()
+        if len(wanted) == 36:
+            return wanted
+        found = [
+            job["job_id"] for job in self.list(None, None, PREFIX_SEARCH) if job["job_id"].startswith(wanted)
+        ]
+        if len(found) == 1:
+            return str(found[0])
+        if not found:
+            raise LunaError(f"No job among the newest {PREFIX_SEARCH} has an ID starting with {given!r}.")
+        raise LunaError(
+            f"{len(found)} jobs have an ID starting with {given!r}: give more of it ({', '.join(found)})."
+        )
+
     def submit(self, name: str, params: dict[str, Any]) -> dict[str, Any]:
         if self.service is None:
             return dict(self.client.post("admin/jobs", {"name": name, "params": params}))
@@ -64,6 +87,13 @@ class _Jobs:
         if self.service is None:
             return dict(self.client.post(f"admin/jobs/{job_id}/cancel", {}))
         return _job_dict(self.service.cancel(job_id))
+
+
+def _job_id(given: str) -> str:
+    """Refuse what cannot be (the start of) a job ID before any store is opened."""
+    if not JOB_ID_PREFIX.match(given.lower()):
+        raise typer.BadParameter("give the job's ID, or at least its first 8 characters (`luna jobs list`).")
+    return given
 
 
 def _drop_none(**values: Any) -> dict[str, Any]:
@@ -113,7 +143,13 @@ def list_jobs(
     except (LunaError, ServerError) as error:
         _fail(str(error))
         return
-    table = Table("job", "name", "status", "progress", "message", "created")
+    table = Table()
+    # ID start and name are what `jobs show` and `jobs run` take, the status what one looks for: they
+    # are never cut; message and time wrap in a narrow terminal.
+    for header in ("job", "name", "status", "progress"):
+        table.add_column(header, no_wrap=True)
+    table.add_column("message")
+    table.add_column("created")
     for job in jobs:
         table.add_row(
             job["job_id"][:8],
@@ -129,11 +165,14 @@ def list_jobs(
 @app.command("show")
 def show(
     ctx: typer.Context,
-    job_id: str = typer.Argument(..., help="The job's ID (as printed by `luna jobs list`)."),
+    job_id: str = typer.Argument(
+        ..., callback=_job_id, help="The job's ID, or its first 8 characters as `luna jobs list` prints them."
+    ),
 ) -> None:
     """Print one job in full (JSON)."""
     try:
-        job = _open(ctx).get(job_id)
+        jobs = _open(ctx)
+        job = jobs.get(jobs.resolve(job_id))
     except (LunaError, ServerError) as error:
         _fail(str(error))
         return
@@ -197,10 +236,16 @@ def _follow(jobs: _Jobs, job_id: str) -> None:
 
 
 @app.command("cancel")
-def cancel(ctx: typer.Context, job_id: str = typer.Argument(..., help="The job's ID.")) -> None:
+def cancel(
+    ctx: typer.Context,
+    job_id: str = typer.Argument(
+        ..., callback=_job_id, help="The job's ID, or its first 8 characters (`luna jobs list`)."
+    ),
+) -> None:
     """Cancel a queued job, or ask a running one to stop at its next checkpoint."""
     try:
-        job = _open(ctx).cancel(job_id)
+        jobs = _open(ctx)
+        job = jobs.cancel(jobs.resolve(job_id))
     except (LunaError, ServerError) as error:
         _fail(str(error))
         return

@@ -6,6 +6,7 @@ otherwise works on the stores directly from this process; the output says which.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from luna.services.knowledge.ingest_files import (
     collect_files,
     ingest_files,
 )
+from luna.services.knowledge.ingest_rules import KINDS
 
 admin_app = typer.Typer(
     help="Keep the knowledge base consistent: verify, repair, reindex.", no_args_is_help=True
@@ -48,13 +50,22 @@ def _progress() -> Progress:
 
 
 def _summary_table(summary: IngestSummary, source: str) -> None:
-    table = Table("file", "result", "chunks", "item / reason", title=f"Ingest — {source}")
+    table = Table(title=f"Ingest — {source}")
+    # The file is what a reader looks for; item IDs and reasons fold onto more lines instead.
+    table.add_column("file", no_wrap=True)
+    table.add_column("result")
+    table.add_column("chunks")
+    table.add_column("item / reason", overflow="fold")
     colours = {"ingested": "green", "duplicate": "yellow", "failed": "red"}
+    shown = _shown_paths([outcome.path for outcome in summary.files])
     for outcome in summary.files:
         colour = colours[outcome.outcome]
         detail = outcome.item_id if outcome.outcome != "failed" else outcome.message
         table.add_row(
-            outcome.path, f"[{colour}]{outcome.outcome}[/{colour}]", str(outcome.chunks), detail or ""
+            shown.get(outcome.path, outcome.path),
+            f"[{colour}]{outcome.outcome}[/{colour}]",
+            str(outcome.chunks),
+            detail or "",
         )
     console.print(table)
     console.print(
@@ -63,10 +74,34 @@ def _summary_table(summary: IngestSummary, source: str) -> None:
     )
 
 
+def _shown_paths(paths: list[str]) -> dict[str, str]:
+    """Each file's path below the folder all of them share: in 80 columns the full paths were cut to
+    the same ``/work/shared/corpus/geset…`` in every row. URLs are shown as they are."""
+    files = [path for path in paths if not _is_url(path)]
+    if not files:
+        return {}
+    try:
+        base = os.path.commonpath([str(Path(path).parent) for path in files])
+    except ValueError:  # absolute and relative paths mixed: no shared folder
+        return {}
+    return {path: os.path.relpath(path, base) for path in files}
+
+
+KIND_CHOICES = ", ".join(KINDS)
+
+
+def _known_kind(kind: str | None) -> str | None:
+    """A usage error (exit 2) before anything is opened: an unknown kind is refused by ingest only
+    file by file, and in `ask` it would filter everything out and read as "nothing on this topic"."""
+    if kind is not None and kind not in KINDS:
+        raise typer.BadParameter(f"{kind!r} is not one of {KIND_CHOICES}.")
+    return kind
+
+
 def ingest(
     ctx: typer.Context,
     targets: list[str] = typer.Argument(..., help="Files, folders (recursive) or http(s) URLs"),
-    kind: str = typer.Option("document", "--kind", help="document, regulation or note"),
+    kind: str = typer.Option("document", "--kind", callback=_known_kind, help=f"One of {KIND_CHOICES}"),
     tag: list[str] = typer.Option([], "--tag", "-t", help="Tag for every document (repeatable)"),
     source: str = typer.Option("api", "--source", help="upload, crawler or api"),
     as_job: bool = typer.Option(
@@ -192,7 +227,9 @@ def ask(
     ctx: typer.Context,
     question: str = typer.Argument(..., help="Your question, in German"),
     top_k: int = typer.Option(6, "--top-k", min=1, max=20, help="Chunks given to the model as context"),
-    kind: str | None = typer.Option(None, "--kind", help="Only documents of this kind"),
+    kind: str | None = typer.Option(
+        None, "--kind", callback=_known_kind, help=f"Only documents of this kind: {KIND_CHOICES}"
+    ),
     tag: str | None = typer.Option(None, "--tag", help="Only documents with this tag"),
 ) -> None:
     """Ask Luna: the answer streams as it is written, then its sources are listed."""

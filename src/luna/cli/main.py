@@ -29,6 +29,7 @@ from luna.cli import (
 )
 from luna.cli.context import CliState
 from luna.cli.server_client import ServerError
+from luna.domain.errors import LunaError, Unavailable
 from luna.settings import SettingsError
 
 app = typer.Typer(
@@ -82,7 +83,8 @@ app.command("data")(data.data)
 
 
 def main() -> None:
-    """Entry point: settings errors become a clear message and exit code 2, never a traceback."""
+    """Entry point: settings, server and Luna errors become one clear line and an exit code, never a
+    traceback (a traceback tells a new user nothing the message does not)."""
     try:
         app()
     except SettingsError as error:
@@ -92,3 +94,18 @@ def main() -> None:
         # A command that talks to the running server and lost it half-way (e.g. the server stopped).
         typer.secho(f"{error} Check it with `luna health`.", fg=typer.colors.RED, err=True)
         sys.exit(1)
+    except LunaError as error:
+        # A service refused or failed (unknown id, busy store …) in a command that runs in-process.
+        typer.secho(f"{error.message}{_hint(error)}", fg=typer.colors.RED, err=True)
+        sys.exit(1)
+
+
+def _hint(error: LunaError) -> str:
+    """The vector folder is locked by a server the CLI did not find: it looks on api.port only, so a
+    server started with another ``--port`` goes unseen and the command opens the stores itself."""
+    if isinstance(error, Unavailable) and "vector folder" in error.message:
+        return (
+            " A server may be running on another port than api.port: point the CLI at it with "
+            "API_PORT=<port> (or LUNA_API__PORT / api.port in config), or stop it."
+        )
+    return ""

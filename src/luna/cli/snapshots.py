@@ -32,7 +32,11 @@ def _row(info: SnapshotInfo) -> dict[str, Any]:
 
 
 def _show(rows: list[dict[str, Any]], title: str) -> None:
-    table = Table("id", "created (UTC)", "parts", "items", "chunks", "points", "blobs", "size", title=title)
+    table = Table(title=title)
+    # The ID is what restore and delete take: never cut, the counts and sizes wrap instead.
+    table.add_column("id", no_wrap=True)
+    for header in ("created (UTC)", "parts", "items", "chunks", "points", "blobs", "size"):
+        table.add_column(header)
     for row in rows:
         counts = row["counts"]
         table.add_row(
@@ -77,6 +81,7 @@ def create(
         lambda snapshots: _row(snapshots.create(vectors=vectors, sql=sql, blobs=blobs)),
     )
     _show([row], "Snapshot written")
+    console.print(f"Snapshot {row['id']} created.")
 
 
 @app.command("list")
