@@ -12,6 +12,7 @@ import pytest
 from pydantic import BaseModel
 
 from luna.settings import Settings, SettingsError, ensure_local_secrets, load_settings
+from luna.settings.loader import default_config_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -211,6 +212,20 @@ def test_the_flywheels_golden_sets_lie_under_the_data_dir_unless_absolute(tmp_pa
         tmp_path / "data" / "eval" / "golden" / "feedback-golden.yaml",
         Path("/srv/golden/ours.yaml"),
     ]
+
+
+def test_the_thresholds_file_lies_in_the_config_folder_from_any_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`luna alerts` outside the checkout read ``config/thresholds.yaml`` relative to the working dir."""
+    monkeypatch.chdir(tmp_path)
+    shipped = _load(tmp_path).flywheel.thresholds_file
+    own = _load(tmp_path, LUNA_CONFIG_DIR=str(ROOT / "config"), LUNA_FLYWHEEL__THRESHOLDS_FILE="ours.yaml")
+    absolute = _load(tmp_path, LUNA_FLYWHEEL__THRESHOLDS_FILE=str(tmp_path / "t.yaml"))
+
+    assert shipped == default_config_dir() / "thresholds.yaml" and shipped.is_file()
+    assert own.flywheel.thresholds_file == ROOT / "config" / "ours.yaml"
+    assert absolute.flywheel.thresholds_file == tmp_path / "t.yaml"
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,8 @@
 """`luna finetune …`: train a LoRA adapter, see runs and versions, promote and roll back.
 
-`run` trains in this process with a progress bar (to cancel cleanly after a checkpoint, start the job
-`finetune.run` with `POST /api/v1/admin/jobs` and cancel it). `status` lists
+`run` trains in this process with a progress bar, or, when a `luna serve` runs (it owns the embedded
+stores the evaluation needs), as the job `finetune.run` of that server, followed here (to cancel cleanly
+after a checkpoint, cancel that job: `luna jobs cancel`). `status` lists
 the runs under the data folder, `list` the registered versions, `eval` a version's stored evaluation
 and gates, `promote`/`rollback` change which version the llama.cpp chat backend serves. Each command
 that reads the registry migrates the database first, so it works on a fresh or just upgraded install.
@@ -21,6 +22,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from luna.cli.context import state
+from luna.cli.server_client import ServerClient, ServerError, follow_job
 from luna.domain.errors import LunaError
 from luna.domain.finetune.registry import AdapterVersion
 from luna.services.finetune.registry import AdapterRegistry
@@ -46,7 +48,15 @@ def run(
     ),
     resume: str = typer.Option(None, "--resume", help="Continue a stopped run from its last checkpoint"),
 ) -> None:
-    """Train, evaluate, register and (when every gate passes and promote is auto) promote an adapter."""
+    """Train, evaluate, register and (when every gate passes and promote is auto) promote an adapter.
+
+    With a `luna serve` running, the run is its job `finetune.run` (`--config` then names a template
+    the server may read); a gate that could not be measured exits 1, as the candidate was not judged.
+    """
+    client = ServerClient(state(ctx).settings())
+    if client.is_running():
+        _print_result(_run_on_server(client, config, resume))
+        return
     container = state(ctx).container()
     try:
         container.database.upgrade()
@@ -64,6 +74,30 @@ def run(
     finally:
         container.close()
     _print_result(result)
+
+
+def _run_on_server(client: ServerClient, config: Path | None, resume: str | None) -> dict[str, Any]:
+    """Train as the server's job: run here, the evaluation could not open the vector folder the server
+    holds and would fail its regression gate after the whole training."""
+    params = {key: value for key, value in (("config", config), ("resume", resume)) if value is not None}
+    try:
+        job = client.post(
+            "admin/jobs", {"name": "finetune.run", "params": {k: str(v) for k, v in params.items()}}
+        )
+    except ServerError as error:
+        raise _fail(str(error), 2 if error.status_code in (400, 404) else 1) from None
+    console.print(
+        f"Training as job {job['job_id']} of the running server at {client.base_url}; Ctrl-C stops "
+        f"following (the job goes on: `luna jobs show {job['job_id']}`)."
+    )
+    progress = Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), TimeElapsedColumn(), console=console
+    )
+    job = follow_job(client, job, progress)
+    if job["status"] != "succeeded":
+        raise _fail(f"Job {job['job_id']} {job['status']}: {job.get('error') or job.get('message') or ''}")
+    result: dict[str, Any] = job["result"]
+    return result
 
 
 @app.command("status")
@@ -161,6 +195,9 @@ def _print_result(result: dict[str, Any]) -> None:
     console.print(
         "Promoted: now the champion." if result["promoted"] else "Kept as a candidate (not promoted)."
     )
+    unmeasured = [c["gate"] for c in result["gates"]["checks"] if c["value"] is None and not c["passed"]]
+    if unmeasured:
+        raise _fail(f"Not judged: {', '.join(unmeasured)} could not be measured (see the reason above).")
 
 
 def _print_gates(adapter: AdapterVersion) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 
 import typer
@@ -12,7 +13,7 @@ from fastapi import FastAPI
 from luna.api.app import create_app
 from luna.cli.context import CliState, state
 from luna.container import Container
-from luna.domain.errors import InvalidInput
+from luna.domain.errors import InvalidInput, Unavailable
 from luna.logging_setup import configure_logging
 from luna.web.mount import mount_dashboards
 from luna.workers.knowledge import queue_demo_ingest
@@ -41,6 +42,35 @@ def _check_thresholds(container: Container) -> None:
         typer.secho(error.message, fg=typer.colors.RED, err=True)
         container.close()
         raise typer.Exit(2) from None
+
+
+def _claim_data_dir(container: Container, host: str, port: int) -> None:
+    """Take the vector folder lock and test the port before any job worker starts: a second serve on
+    the same data dir or port would otherwise run workers whose jobs all fail, and say so only in a log."""
+    problem = None
+    if container.settings.vectors.kind == "edge":
+        try:
+            container.vectors  # noqa: B018 - opening the embedded index takes the folder lock
+        except Unavailable as error:
+            problem = error.message
+    if problem is None:
+        problem = _port_taken(host, port)
+    if problem is not None:
+        typer.secho(f"Refusing to start: {problem}", fg=typer.colors.RED, err=True)
+        container.close()
+        raise typer.Exit(1)
+
+
+def _port_taken(host: str, port: int) -> str | None:
+    """Bind and release the port as uvicorn will (SO_REUSEADDR), so only a listening process blocks it."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            return f"cannot listen on {host}:{port} ({error.strerror}); is another `luna serve` running?"
+    return None
 
 
 def serve(
@@ -75,6 +105,7 @@ def serve(
         return
     container = state(ctx).container()
     _check_thresholds(container)
+    _claim_data_dir(container, bind_host, bind_port)
     revision = container.database.upgrade()
     run_worker = worker and settings.api.start_worker and settings.jobs.kind == "inprocess"
     _banner(container, bind_host, bind_port, revision, run_worker)

@@ -202,7 +202,17 @@ def load_settings(
         tree = _deep_merge(tree, _read_yaml(profile_file))
     tree = _deep_merge(tree, _environment_tree(combined_env))
     tree["profile"] = chosen
+    _resolve_config_files(tree, directory)
     try:
         return Settings.model_validate(tree)
     except ValidationError as error:
         raise SettingsError(_format_errors(error)) from None
+
+
+def _resolve_config_files(tree: dict[str, Any], directory: Path) -> None:
+    """A relative ``flywheel.thresholds_file`` lies in the config folder beside the profiles, not in
+    the working directory: `luna alerts` run outside the checkout would not find it otherwise."""
+    flywheel = tree.setdefault("flywheel", {})
+    if isinstance(flywheel, dict):
+        file = Path(str(flywheel.get("thresholds_file", "thresholds.yaml"))).expanduser()
+        flywheel["thresholds_file"] = file if file.is_absolute() else directory / file

@@ -291,7 +291,8 @@ class FlywheelSettings(Section):
     max_turns: int = Field(default=200, ge=1, le=10_000)
     max_text_chars: int = Field(default=8_000, ge=100, le=200_000)
     max_batch: int = Field(default=500, ge=1, le=10_000)
-    thresholds_file: Path = Path("config/thresholds.yaml")
+    #: Relative: under the config folder (the loader resolves it), so any working directory finds it.
+    thresholds_file: Path = Path("thresholds.yaml")
     #: Where firing and resolved alerts are sent (none: log and dashboard only).
     alert_webhook_url: str | None = None
     alert_webhook_format: Literal["alertmanager", "generic"] = "alertmanager"

@@ -1,0 +1,90 @@
+"""`luna finetune run` beside a running `luna serve` trains as that server's job instead of failing its
+regression gate on the server's vector folder; a gate that could not be measured never exits 0."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+from typer.testing import CliRunner
+
+from luna.cli import finetune as finetune_cli
+from luna.cli.context import CliState
+from luna.cli.main import app
+
+runner = CliRunner()
+UNMEASURED = {
+    "gate": "regression_drop",
+    "value": None,
+    "threshold": 0.05,
+    "passed": False,
+    "note": "no folder",
+}
+MEASURED = {"gate": "win_rate_vs_base", "value": 0.8, "threshold": 0.5, "passed": True, "note": None}
+
+
+def _result(*checks: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "name": "tiny",
+        "version": 2,
+        "dataset": "sft@v1",
+        "device": "cpu",
+        "precision": "fp32",
+        "targets": {},
+        "gates": {"passed": all(c["passed"] for c in checks), "checks": list(checks)},
+        "promoted": False,
+    }
+
+
+class _RunningServer:
+    """A `luna serve` that takes the job and reports it finished with ``result``."""
+
+    posted: ClassVar[list[dict[str, Any]]] = []
+
+    def __init__(self, *_: Any, **__: Any) -> None:
+        self.base_url = "http://127.0.0.1:1/api/v1"
+
+    def is_running(self) -> bool:
+        return True
+
+    def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        assert path == "admin/jobs"
+        self.posted.append(body)
+        return {"job_id": "j1", "status": "queued", "progress": 0.0, "message": None}
+
+    def get(self, path: str) -> dict[str, Any]:
+        assert path == "admin/jobs/j1"
+        result = _result(MEASURED) if self.posted[-1]["params"] else _result(MEASURED, UNMEASURED)
+        return {"job_id": "j1", "status": "succeeded", "progress": 1.0, "message": "", "result": result}
+
+
+def _no_container(*_: Any) -> None:
+    raise AssertionError("the CLI opened the stores the running server owns")
+
+
+@pytest.fixture(autouse=True)
+def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LUNA_PROFILE", "test")
+    monkeypatch.setenv("LUNA_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("LUNA_ENV_FILE", str(tmp_path / "absent.env"))
+    monkeypatch.setattr(finetune_cli, "ServerClient", _RunningServer)
+    monkeypatch.setattr("luna.cli.server_client.time.sleep", lambda _: None)
+    _RunningServer.posted.clear()
+
+
+def test_a_run_beside_a_server_is_its_job_and_never_opens_the_stores(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(CliState, "container", _no_container)
+    result = runner.invoke(app, ["finetune", "run", "--resume", "20250101-000000"])
+
+    assert result.exit_code == 0, result.output
+    assert _RunningServer.posted == [{"name": "finetune.run", "params": {"resume": "20250101-000000"}}]
+    assert "as job j1 of the running server" in result.output and "✓ win_rate_vs_base" in result.output
+
+
+def test_a_gate_that_could_not_be_measured_exits_1() -> None:
+    result = runner.invoke(app, ["finetune", "run"])
+
+    assert result.exit_code == 1, result.output
+    assert "Kept as a candidate" in result.output
+    assert "Not judged: regression_drop could not be measured" in result.output
