@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -23,6 +24,9 @@ from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwrig
 from tests.conftest import IN_CI
 from tests.contracts.s3_support import free_port
 from tests.integration.support import luna_serve
+
+#: The dashboards' days are German days.
+BERLIN = ZoneInfo("Europe/Berlin")
 
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[2]
@@ -87,8 +91,12 @@ def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebServer]:
 
 def _seed(server: WebServer) -> list[str]:
     """One document, and two days of two simulated meters with prices; returns the meter IDs."""
-    # Two days ending two hours ago: a test may add the next hour, and that hour has passed too.
+    # Two days ending two hours ago: a test may add the next hour, and that hour has passed too. Never at
+    # a German midnight: the tests read partial first and last days, and from 02:00 to 02:59 (German
+    # time) "two hours ago" is midnight, so every day bar was whole and no running day had data.
     anchor = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=2)
+    if anchor.astimezone(BERLIN).hour == 0:
+        anchor -= timedelta(hours=1)
     with server.admin() as admin:
         with SAMPLE.open("rb") as sample:
             uploaded = admin.post("/ingest/doc", files={"file": (SAMPLE.name, sample, "text/markdown")})
