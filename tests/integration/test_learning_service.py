@@ -279,7 +279,8 @@ def test_the_nightly_schedule_queues_one_run_at_a_time_and_the_next_one_a_night_
     while_queued = queue_nightly_learning(container, now)
     assert first is not None and first.created_by == "schedule" and while_queued is None
     execute(container, first.job_id)
-    same_night = queue_nightly_learning(container, now + timedelta(minutes=5))
+    # the same instant, not minutes later: minutes before the nightly hour they reach the next night
+    same_night = queue_nightly_learning(container, now)
     next_night = queue_nightly_learning(container, now + 2 * DAY)
 
     assert same_night is None and next_night is not None
