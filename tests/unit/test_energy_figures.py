@@ -30,7 +30,7 @@ def test_a_pv_meter_shows_self_sufficiency_and_grid_import_and_export_in_german_
     ]
     assert shown["Verbrauch"].value == "1.234,6 kWh"
     assert shown["Autarkie"] == KeyFigure("Autarkie", "41 %", "des Verbrauchs mit Solarstrom gedeckt")
-    assert shown["Eigenverbrauch"].value == "62 %"  # 62.5 %, rounded as everywhere in the view
+    assert shown["Eigenverbrauch"].value == "63 %"  # 62.5 %, rounded half up as everywhere in Luna
     assert shown["Netzbezug"].value == "734,6 kWh"
     assert shown["Einspeisung"].value == "300,0 kWh"
 

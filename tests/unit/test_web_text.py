@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import numpy as np
+
 from luna.web.components.formats import de_datetime, de_eur, de_int, de_number, de_percent
 from luna.web.components.navigation import ADMIN_VIEWS, CUSTOMER_VIEWS, Area, safe_next, view_for
 from luna.web.customer.citation_marks import number_citations, strip_citations
@@ -14,6 +16,15 @@ def test_numbers_use_a_decimal_comma_and_dots_between_thousands() -> None:
     assert de_int(12000) == "12.000"
     assert de_eur(-3.5) == "-3,50 €"
     assert de_percent(0.257) == "26 %"
+
+
+def test_numbers_are_rounded_half_up_as_written_also_numpy_s() -> None:
+    # The dashboards round like the API's and the CLI's German texts (luna.domain.german_numbers):
+    # 2.675 as written, not as the float's binary value 2.67499…; a half up, not to the even neighbour.
+    assert de_number(2.675, 2) == "2,68"
+    assert de_percent(0.625) == "63 %"
+    assert de_eur(np.float64(12.345)) == "12,35 €"  # NumPy's repr names its type: np.float64(12.345)
+    assert de_number(np.float32(0.1), 1) == "0,1"
 
 
 def test_times_are_shown_on_the_berlin_clock_in_winter_and_summer() -> None:

@@ -1,9 +1,10 @@
 """Numbers as German readers write them, for texts the domain words itself (``12.345``, ``0,5``).
 
-The dashboards format with ``luna.web.components.formats``, but the domain may not import the web layer,
-and some of its texts are stored and shown by the API and the CLI as they are (a dataset's failed gates),
-so they must be German when they are made. Figures go through :class:`~decimal.Decimal` of their
-shortest text, so ``0.29`` is 29 %, not 28,999… %.
+The dashboards' ``luna.web.components.formats`` formats with these too (the domain may not import the
+web layer, and some of its texts are stored and shown by the API and the CLI as they are: a dataset's
+failed gates), so a figure reads the same wherever it is shown. Figures go through
+:class:`~decimal.Decimal` of their shortest text, so ``0.29`` is 29 %, not 28,999… %, and 2.675 is
+rounded to 2,68 as written, not to 2,67 as the float's binary value would.
 """
 
 from __future__ import annotations
@@ -44,7 +45,11 @@ def de_percents_apart(value: float, bar: float) -> tuple[str, str]:
 
 
 def _decimal(value: float | Decimal) -> Decimal:
-    return value if isinstance(value, Decimal) else Decimal(repr(value))
+    """The figure as it is written: an int exactly, a float (NumPy's too, whose repr names its type)
+    by its shortest text."""
+    if isinstance(value, Decimal | int):
+        return Decimal(value)
+    return Decimal(repr(float(value)))
 
 
 def _rounded(value: Decimal, digits: int) -> Decimal:

@@ -12,13 +12,11 @@ from datetime import datetime
 from typing import Final
 from zoneinfo import ZoneInfo
 
+# One rounding and one plural rule for every view, the API and the CLI.
+from luna.domain.german_numbers import de_count as de_count
+from luna.domain.german_numbers import de_number as de_number
+
 BERLIN: Final = ZoneInfo("Europe/Berlin")
-
-
-def de_number(value: float, digits: int = 0) -> str:
-    """``value`` with a decimal comma and dots between thousands."""
-    text = f"{value:,.{digits}f}"
-    return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
 
 
 def de_int(value: int) -> str:
@@ -39,11 +37,6 @@ def de_datetime(instant: datetime) -> str:
 
 def de_time(instant: datetime) -> str:
     return instant.astimezone(BERLIN).strftime("%H:%M")
-
-
-def de_count(count: int, singular: str, plural: str) -> str:
-    """``1 Viertelstunde``, ``2 Viertelstunden``, ``1.440 Werte``: the noun agrees with the number."""
-    return f"{de_int(count)} {singular if count == 1 else plural}"
 
 
 def de_day(instant: datetime) -> str:
