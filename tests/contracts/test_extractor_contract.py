@@ -6,7 +6,7 @@ thread on 127.0.0.1) implements ``PUT /rmeta/html`` by returning fixed answers i
 metadata list with the XHTML text in ``X-TIKA:content``) for the sample documents, HTTP 422 for anything
 it does not know, as Tika does for unparseable input, and ``GET /version``.
 
-The samples are Luna's German demo documents in ``docs/samples`` (made by ``make_samples.py``).
+The samples are Luna's German demo documents in ``docs/samples`` (made by ``docs/make_samples.py``).
 """
 
 from __future__ import annotations

@@ -200,6 +200,30 @@ def test_ingest_ask_verify_and_snapshot_work_without_a_server(
     assert f"│ {snapshot_id} │" in runner.invoke(app, ["snapshot", "list"]).output
 
 
+def test_ingest_of_a_folder_names_the_files_it_skips_and_counts_them(
+    cli_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A new user's ``luna ingest docs/samples`` passed over ``make_samples.py`` without a word."""
+    monkeypatch.setenv("COLUMNS", "200")
+    folder = tmp_path / "ordner"
+    (folder / "bilder").mkdir(parents=True)
+    (folder / "tarife.md").write_text("# Tarife\n\nDer Arbeitspreis beträgt 30 ct/kWh.\n", encoding="utf-8")
+    (folder / "make_samples.py").write_text("print('kein Dokument')\n", encoding="utf-8")
+    (folder / "bilder" / "zaehler.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    (folder / ".notizen.txt").write_text("privat", encoding="utf-8")
+
+    ingested = runner.invoke(app, ["ingest", str(folder)])
+    nothing = runner.invoke(app, ["ingest", str(folder / "bilder")])
+
+    assert ingested.exit_code == 0, ingested.output
+    assert "Übersprungen: make_samples.py – Format .py wird nicht eingelesen" in ingested.output
+    assert "Übersprungen: bilder/zaehler.png – Format .png wird nicht eingelesen" in ingested.output
+    assert "1 ingested, 0 already there, 0 failed, 2 skipped;" in ingested.output
+    assert ".notizen" not in ingested.output  # hidden files are not read, and not worth a line
+    assert nothing.exit_code == 1
+    assert "Übersprungen: zaehler.png" in nothing.output and "No PDF, DOCX" in nothing.output
+
+
 @pytest.fixture
 def demo_on(cli_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LUNA_INGEST__DEMO_SAMPLES", "true")
@@ -232,7 +256,8 @@ def test_the_first_serve_ingests_the_demo_set_and_the_cli_goes_through_the_serve
     assert "through the running server" in ingested.output and "1 already there" in ingested.output
     as_job = runner.invoke(app, ["ingest", "--job", str(SAMPLES)])
     assert as_job.exit_code == 0, as_job.output
-    assert "as a job of the running server" in as_job.output and "4 already there" in as_job.output
+    assert "as a job of the running server" in as_job.output
+    assert "0 ingested, 4 already there, 0 failed, 0 skipped" in as_job.output  # no README.md
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     (elsewhere / "notiz.md").write_text("# Notiz\n\nNicht im Import-Ordner.\n", encoding="utf-8")

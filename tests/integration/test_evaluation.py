@@ -101,14 +101,34 @@ def test_a_run_measures_retrieval_and_answers_and_is_kept(ingested: Container, d
     assert ingested.services.evaluation.list_runs()[0] == ingested.services.evaluation.get_run(run.run_id)
 
 
-def test_a_document_the_knowledge_base_lacks_is_named(ingested: Container, tmp_path: Path) -> None:
+def test_a_document_not_found_is_named_with_how_it_was_looked_for(
+    ingested: Container, documents: Path, tmp_path: Path
+) -> None:
+    """Without a documents folder only titles are compared: "ingest it first" sent a user to ingest a
+    document the knowledge base held under another title."""
     golden = tmp_path / "other.yaml"
     golden.write_text(
         '- {id: x, question: "Was steht im EEG?", file: eeg.md, needles: ["EEG"]}\n', encoding="utf-8"
     )
+    questions = read_golden_sets([golden])
+    evaluation = ingested.services.evaluation
 
-    with pytest.raises(NotFound, match=r"no document 'eeg\.md'"):
-        ingested.services.evaluation.run(read_golden_sets([golden]), split="all", name="x")
+    with pytest.raises(NotFound) as by_title:
+        evaluation.run(questions, split="all", name="x")
+    with pytest.raises(NotFound) as not_in_folder:
+        evaluation.run(questions, split="all", name="x", documents_dir=documents)
+    (documents / "eeg.md").write_text("# EEG\n\nDas EEG regelt die Einspeisung.\n", encoding="utf-8")
+    with pytest.raises(NotFound) as never_ingested:
+        evaluation.run(questions, split="all", name="x", documents_dir=documents)
+
+    assert by_title.value.message.startswith(
+        "No item has the title 'eeg', and without a documents folder the golden set's document 'eeg.md' "
+        "is looked up by that title only. Give the folder its file was ingested from (the parameter "
+        "`documents` of the job eval.run, `--documents` of `luna eval run`, "
+    )
+    assert f"'eeg.md' is no file inside the documents folder {documents}" in not_in_folder.value.message
+    assert never_ingested.value.message.startswith("The knowledge base has no document 'eeg.md'")
+    assert "it was never ingested" in never_ingested.value.message
 
 
 def test_an_unknown_or_hostile_run_id_is_not_found(ingested: Container) -> None:
@@ -181,7 +201,7 @@ def test_a_document_name_in_a_golden_set_is_a_file_name_never_a_pattern(
     try:
         container.database.upgrade()
         question = GoldenQuestion("q1", "Was?", document="**/*", needles=("Text",))
-        with pytest.raises(NotFound, match=r"no document '\*\*/\*'"):
+        with pytest.raises(NotFound, match=r"'\*\*/\*' is no file inside the documents folder"):
             container.services.evaluation.resolve_documents([question], folder)
     finally:
         container.close()

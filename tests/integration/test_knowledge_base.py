@@ -424,15 +424,19 @@ def test_pending_items_are_never_searchable(container: Container) -> None:
 def test_sample_folder_ingest_reports_each_file(container: Container, tmp_path: Path) -> None:
     from luna.services.knowledge.ingest_files import collect_files, ingest_files
 
-    (tmp_path / "a.md").write_text(TARIFF, encoding="utf-8")
-    (tmp_path / "sub").mkdir()
-    (tmp_path / "sub" / "b.md").write_text(TARIFF, encoding="utf-8")
-    (tmp_path / "sub" / "bild.png").write_bytes(b"\x89PNG\r\n\x1a\n")
-    (tmp_path / "leer.txt").write_text("   ", encoding="utf-8")
-    (tmp_path / ".hidden.md").write_text(HEAT_PUMP, encoding="utf-8")
-    files = collect_files([tmp_path])
-    assert [f.name for f in files] == ["a.md", "leer.txt", "b.md"]
-    summary = ingest_files(container.services.knowledge.ingest, files)
+    folder = tmp_path / "ordner"  # tmp_path holds the container's data dir too
+    (folder / "sub").mkdir(parents=True)
+    (folder / "a.md").write_text(TARIFF, encoding="utf-8")
+    (folder / "sub" / "b.md").write_text(TARIFF, encoding="utf-8")
+    (folder / "sub" / "bild.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    (folder / "leer.txt").write_text("   ", encoding="utf-8")
+    (folder / ".hidden.md").write_text(HEAT_PUMP, encoding="utf-8")
+    found = collect_files([folder])
+    assert [f.name for f in found.files] == ["a.md", "leer.txt", "b.md"]
+    assert [(Path(f.path).name, f.outcome, f.message) for f in found.skipped] == [
+        ("bild.png", "skipped", "Format .png wird nicht eingelesen (nur PDF, DOCX, HTML, Markdown, Text)")
+    ]
+    summary = ingest_files(container.services.knowledge.ingest, found.files)
     assert [f.outcome for f in summary.files] == ["ingested", "failed", "duplicate"]
     assert summary.files[1].message is not None and "empty" in summary.files[1].message
 

@@ -21,6 +21,7 @@ from luna.container import Container
 from luna.domain.errors import LunaError
 from luna.services.knowledge.ingest_files import (
     FileOutcome,
+    FoundFiles,
     IngestSummary,
     Outcome,
     collect_files,
@@ -57,8 +58,10 @@ def _summary_table(summary: IngestSummary, source: str) -> None:
     table.add_column("chunks")
     table.add_column("item / reason", overflow="fold")
     colours = {"ingested": "green", "duplicate": "yellow", "failed": "red"}
-    shown = _shown_paths([outcome.path for outcome in summary.files])
-    for outcome in summary.files:
+    # Skipped files were listed before the ingest began; the table holds the files that were read.
+    read = [outcome for outcome in summary.files if outcome.outcome != "skipped"]
+    shown = _shown_paths([outcome.path for outcome in read])
+    for outcome in read:
         colour = colours[outcome.outcome]
         detail = outcome.item_id if outcome.outcome != "failed" else outcome.message
         table.add_row(
@@ -70,8 +73,27 @@ def _summary_table(summary: IngestSummary, source: str) -> None:
     console.print(table)
     console.print(
         f"{summary.count('ingested')} ingested, {summary.count('duplicate')} already there, "
-        f"{summary.count('failed')} failed; {summary.chunks} chunks indexed."
+        f"{summary.count('failed')} failed, {summary.count('skipped')} skipped; "
+        f"{summary.chunks} chunks indexed."
     )
+
+
+#: Most skipped files named one by one; a folder of photos beside its PDFs would bury the progress.
+MAX_SKIPPED_SHOWN = 20
+
+
+def _report_skipped(found: FoundFiles) -> None:
+    """Name the files of the folders that are not read, and why, before the ingest starts (below the
+    folder they share with the files that are read, as the table will show those)."""
+    skipped = found.skipped
+    shown = _shown_paths([*map(str, found.files), *(outcome.path for outcome in skipped)])
+    for outcome in skipped[:MAX_SKIPPED_SHOWN]:
+        path = shown.get(outcome.path, outcome.path)
+        console.print(
+            f"Übersprungen: {path} – {outcome.message}", style="yellow", markup=False, soft_wrap=True
+        )
+    if len(skipped) > MAX_SKIPPED_SHOWN:
+        console.print(f"… und {len(skipped) - MAX_SKIPPED_SHOWN} weitere übersprungen", style="yellow")
 
 
 def _shown_paths(paths: list[str]) -> dict[str, str]:
@@ -118,10 +140,12 @@ def ingest(
     client = ServerClient(cli.settings())
     urls = [t for t in targets if _is_url(t)]
     try:
-        files = collect_files([t for t in targets if not _is_url(t)])
+        found = collect_files([t for t in targets if not _is_url(t)])
     except LunaError as error:
         console.print(f"[red]{error.message}[/red]")
         raise typer.Exit(2) from None
+    _report_skipped(found)
+    files = found.files
     if not files and not urls:
         console.print("[yellow]No PDF, DOCX, HTML, Markdown or text files found.[/yellow]")
         raise typer.Exit(1)
@@ -139,6 +163,7 @@ def ingest(
         finally:
             container.close()
         where = "directly (no running server)"
+    summary.files.extend(found.skipped)
     _summary_table(summary, where)
     raise typer.Exit(1 if summary.count("failed") else 0)
 

@@ -27,8 +27,6 @@ from luna.services.operations.job_paths import ReadableFolders
 from luna.workers.registry import register
 from luna.workers.runner import JobContext
 
-#: Files in ``docs/samples`` that describe the samples rather than being one.
-SAMPLE_EXCLUDES = frozenset({"README.md", "make_samples.py"})
 #: Most paths one job may name (``luna ingest --job`` sends one per file it found).
 MAX_PATHS: Final = 10_000
 OUTSIDE_MESSAGE: Final = "outside ingest.import_dirs (a symlink leads out of them); not read"
@@ -103,8 +101,8 @@ def ingest_paths(
     """
     folders = import_folders(container)
     found = collect_files(importable_paths(paths, folders))
-    files = [file for file in found if folders.holds(file)]
-    ctx.progress(0.0, f"{len(files)} Dateien gefunden")
+    files = [file for file in found.files if folders.holds(file)]
+    ctx.progress(0.0, f"{len(files)} Dateien gefunden, {len(found.skipped)} übersprungen")
     summary = ingest_files(
         container.services.knowledge.ingest,
         files,
@@ -117,8 +115,9 @@ def ingest_paths(
     )
     read = set(files)
     summary.files.extend(
-        FileOutcome(str(file), "failed", message=OUTSIDE_MESSAGE) for file in found if file not in read
+        FileOutcome(str(file), "failed", message=OUTSIDE_MESSAGE) for file in found.files if file not in read
     )
+    summary.files.extend(found.skipped)
     ctx.raise_if_cancelled()
     return summary.as_dict()
 
@@ -126,10 +125,10 @@ def ingest_paths(
 @register("kb.ingest_samples")
 def ingest_samples(container: Container, ctx: JobContext) -> dict[str, Any]:
     """The German demo documents Luna ships (a PDF with a table, a DOCX, Markdown, HTML)."""
-    files = collect_files([samples_dir()], exclude_names=SAMPLE_EXCLUDES)
+    found = collect_files([samples_dir()])
     summary = ingest_files(
         container.services.knowledge.ingest,
-        files,
+        found.files,
         kind="document",
         source="api",
         tags=["demo"],
@@ -137,6 +136,7 @@ def ingest_samples(container: Container, ctx: JobContext) -> dict[str, Any]:
         added_by=f"job:{ctx.job_id}",
         added_via="demo",
     )
+    summary.files.extend(found.skipped)
     return summary.as_dict()
 
 

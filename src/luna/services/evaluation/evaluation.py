@@ -39,7 +39,8 @@ from luna.domain.evaluation import (
     states_any,
 )
 from luna.domain.evaluation_runs import EvalRun, RunComparison, compare_runs
-from luna.ports.sql import Database
+from luna.domain.items import Item
+from luna.ports.sql import Database, UnitOfWork
 from luna.services.knowledge.answering import AnswerService
 from luna.services.knowledge.retrieval import Citation, RetrievalService
 
@@ -102,31 +103,13 @@ class EvaluationService:
         readable: Callable[[Path], bool] | None = None,
     ) -> dict[str, str]:
         """Item id per document name (a file name, or ``item:<id>`` as the datasets' golden sets write);
-        a name the knowledge base lacks is an error naming it.
+        a name the knowledge base lacks is an error naming it and how it was looked for.
 
         ``readable`` judges each file of ``documents_dir`` (resolved) before it is read: a job reads only
         inside its folders, and a symlink in them may lead out. None (``luna eval run``): every file."""
         names = sorted({q.document for q in questions if q.document})
-        found: dict[str, str] = {}
         with self._database.unit_of_work(read_only=True) as uow:
-            for name in names:
-                named = _item_id(name)
-                item = uow.items.get(named) if named else None
-                if item is None and documents_dir is not None:
-                    # The name is a file name, never a pattern ("**/*" would walk the whole folder).
-                    pattern = glob.escape(PurePath(name).name)
-                    files = sorted(documents_dir.rglob(pattern))
-                    path = next((f for f in files if readable is None or readable(f.resolve())), None)
-                    if path is not None:
-                        item = uow.items.get_by_sha256(hashlib.sha256(path.read_bytes()).hexdigest())
-                if item is None:
-                    stem = PurePath(name).stem.casefold()
-                    matches = uow.items.list(query=PurePath(name).stem, limit=5)
-                    item = next((i for i in matches if (i.title or "").casefold() == stem), None)
-                if item is None:
-                    raise NotFound(f"The knowledge base has no document {name!r}; ingest it first.")
-                found[name] = item.item_id
-        return found
+            return {name: _document_item(uow, name, documents_dir, readable) for name in names}
 
     def run(
         self,
@@ -268,3 +251,67 @@ def _item_id(name: str) -> str | None:
         return str(uuid.UUID(name.removeprefix("item:")))
     except ValueError:
         return None
+
+
+def _document_item(
+    uow: UnitOfWork, name: str, documents_dir: Path | None, readable: Callable[[Path], bool] | None
+) -> str:
+    """The item id of a golden set's document: its ``item:<id>``, else the item with the content of
+    its file in ``documents_dir``, else the item titled like the file (without its ending)."""
+    named = _item_id(name)
+    if named is not None:
+        item = uow.items.get(named)
+        if item is None:
+            raise NotFound(
+                f"The knowledge base has no item {named} (the golden set's document {name!r}); it was "
+                "deleted or the set was written for another knowledge base."
+            )
+        return item.item_id
+    file = _document_file(name, documents_dir, readable) if documents_dir is not None else None
+    item = uow.items.get_by_sha256(hashlib.sha256(file.read_bytes()).hexdigest()) if file else None
+    item = item or _titled(uow, name)
+    if item is None:
+        raise NotFound(_missing_document(name, documents_dir, file))
+    return item.item_id
+
+
+def _document_file(name: str, documents_dir: Path, readable: Callable[[Path], bool] | None) -> Path | None:
+    """The first file called ``name`` under ``documents_dir`` that may be read."""
+    # The name is a file name, never a pattern ("**/*" would walk the whole folder).
+    files = sorted(documents_dir.rglob(glob.escape(PurePath(name).name)))
+    return next((f for f in files if readable is None or readable(f.resolve())), None)
+
+
+def _titled(uow: UnitOfWork, name: str) -> Item | None:
+    """The item whose title is the file name without its ending (case ignored)."""
+    stem = PurePath(name).stem
+    matches = uow.items.list(query=stem, limit=5)
+    return next((i for i in matches if (i.title or "").casefold() == stem.casefold()), None)
+
+
+def _missing_document(name: str, documents_dir: Path | None, file: Path | None) -> str:
+    """Why no item was found for ``name``, by how it was looked for, and what to do.
+
+    Without a documents folder only the title was compared, and a document's title comes from its
+    metadata or first heading ("Netzentgelte 2026" for ``netzentgelte-2026.pdf``): telling the user to
+    ingest a document the knowledge base holds sent them to ingest it again, which changes nothing."""
+    title = PurePath(name).stem
+    if documents_dir is None:
+        return (
+            f"No item has the title {title!r}, and without a documents folder the golden set's document "
+            f"{name!r} is looked up by that title only. Give the folder its file was ingested from "
+            "(the parameter `documents` of the job eval.run, `--documents` of `luna eval run`, "
+            "`evaluation.regression_documents` for fine-tuning's regression sets) to find it by its "
+            "content; if it was never ingested, ingest it first."
+        )
+    if file is None:
+        return (
+            f"The golden set's document {name!r} is no file inside the documents folder {documents_dir}, "
+            f"and no item has the title {title!r}. Put the file it was ingested from there, or ingest "
+            "it first."
+        )
+    return (
+        f"The knowledge base has no document {name!r}: no item has the content of the file in "
+        f"{documents_dir} (it was never ingested, or it changed since) nor the title {title!r}. "
+        "Ingest it first."
+    )

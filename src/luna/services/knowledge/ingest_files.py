@@ -1,9 +1,11 @@
 """Ingesting files and folders from disk: what ``luna ingest PATH…``, the demo set and the
 ``kb.ingest_paths`` job share.
 
-A folder is walked recursively for the formats Luna reads; hidden files and folders are skipped. One
-file's failure does not stop the others: each gets an outcome (ingested, already there, failed with
-the reason), and the summary says how many of each.
+A folder is walked recursively for the formats Luna reads. Its other files are skipped with the reason,
+so that a user who points Luna at a folder learns what it left out; hidden files and folders (``.git``,
+``.DS_Store``) are passed over without a word, as no one expects them to be read. One file's failure does
+not stop the others: each gets an outcome (ingested, already there, failed or skipped, with the reason),
+and the summary says how many of each.
 """
 
 from __future__ import annotations
@@ -18,8 +20,10 @@ from luna.services.knowledge.ingest import IngestRequest, IngestService
 
 #: File endings worth offering to the extractor (the content still decides the type).
 INGESTIBLE_SUFFIXES = frozenset({".pdf", ".docx", ".html", ".htm", ".md", ".markdown", ".txt"})
+#: The formats of :data:`INGESTIBLE_SUFFIXES`, as a skipped file's reason names them.
+INGESTIBLE_FORMATS = "PDF, DOCX, HTML, Markdown, Text"
 
-Outcome = Literal["ingested", "duplicate", "failed"]
+Outcome = Literal["ingested", "duplicate", "failed", "skipped"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +51,7 @@ class IngestSummary:
             "ingested": self.count("ingested"),
             "duplicates": self.count("duplicate"),
             "failed": self.count("failed"),
+            "skipped": self.count("skipped"),
             "chunks": self.chunks,
             "files": [
                 {
@@ -61,9 +66,19 @@ class IngestSummary:
         }
 
 
-def collect_files(paths: Iterable[str | Path], *, exclude_names: frozenset[str] = frozenset()) -> list[Path]:
-    """Every ingestible file under ``paths`` (files are taken as given), sorted, without duplicates."""
+@dataclass(frozen=True, slots=True)
+class FoundFiles:
+    """What :func:`collect_files` found: the files to read, and the ones left out with the reason."""
+
+    files: list[Path]
+    skipped: list[FileOutcome]
+
+
+def collect_files(paths: Iterable[str | Path]) -> FoundFiles:
+    """Every ingestible file under ``paths`` (files are taken as given), sorted, without duplicates;
+    a folder's files of other formats are skipped with the reason."""
     found: dict[Path, None] = {}
+    skipped: dict[Path, None] = {}
     for raw in paths:
         path = Path(raw).expanduser()
         if path.is_file():
@@ -71,16 +86,23 @@ def collect_files(paths: Iterable[str | Path], *, exclude_names: frozenset[str] 
         elif path.is_dir():
             for candidate in sorted(path.rglob("*")):
                 relative = candidate.relative_to(path).parts
-                if (
-                    candidate.is_file()
-                    and candidate.suffix.lower() in INGESTIBLE_SUFFIXES
-                    and not any(part.startswith(".") for part in relative)
-                    and candidate.name not in exclude_names
-                ):
-                    found[candidate.resolve()] = None
+                if not candidate.is_file() or any(part.startswith(".") for part in relative):
+                    continue
+                chosen = found if candidate.suffix.lower() in INGESTIBLE_SUFFIXES else skipped
+                chosen[candidate.resolve()] = None
         else:
             raise InvalidInput(f"{path} is neither a file nor a folder.")
-    return list(found)
+    outcomes = [
+        FileOutcome(str(file), "skipped", message=_skip_reason(file)) for file in skipped if file not in found
+    ]
+    return FoundFiles(list(found), outcomes)
+
+
+def _skip_reason(path: Path) -> str:
+    """Why a folder's file is not read, in German like the progress lines of an ingest."""
+    suffix = path.suffix.lower()
+    what = f"Format {suffix}" if suffix else "Datei ohne Endung"
+    return f"{what} wird nicht eingelesen (nur {INGESTIBLE_FORMATS})"
 
 
 def ingest_files(

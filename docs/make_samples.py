@@ -1,10 +1,12 @@
-"""Write the binary German sample documents (DOCX and PDF) next to this script.
+"""Write the binary German sample documents (DOCX and PDF) into ``docs/samples``.
 
 The samples are Luna's demo data and the extraction tests' fixtures; the Markdown and HTML samples
 beside them are written by hand. The content is invented but realistic. Output is reproducible (fixed
-dates), so re-running this script does not change committed files without a reason.
+dates), so re-running this script does not change committed files without a reason. The script (and
+its note, ``docs/samples.md``) lies beside the folder, not in it: ``luna ingest docs/samples`` reads
+every file there, and this one is no sample.
 
-    .venv/bin/python docs/samples/make_samples.py
+    .venv/bin/python docs/make_samples.py
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from docx.shared import Pt
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
-HERE = Path(__file__).resolve().parent
+SAMPLES = Path(__file__).resolve().parent / "samples"
 FIXED_DATE = dt.datetime(2026, 1, 15, 9, 0, tzinfo=dt.UTC)
 ORGANISATION = "Stadtwerke Musterstadt Netz GmbH"
 
@@ -214,9 +216,9 @@ def make_pdf(path: Path) -> None:
 
 
 def main() -> None:
-    make_docx(HERE / "waermepumpe-im-einfamilienhaus.docx")
-    make_pdf(HERE / "netzentgelte-2026.pdf")
-    for path in sorted(HERE.iterdir()):
+    make_docx(SAMPLES / "waermepumpe-im-einfamilienhaus.docx")
+    make_pdf(SAMPLES / "netzentgelte-2026.pdf")
+    for path in sorted(SAMPLES.iterdir()):
         if path.suffix in (".docx", ".pdf"):
             print(f"{path.name}: {path.stat().st_size} bytes")
 
