@@ -196,7 +196,7 @@ class Services:
         """The flywheel's progress report, summary and consent log (``luna progress``)."""
         from luna.services.flywheel.progress import ProgressService
 
-        return ProgressService(self._container.database, self.alerts, self.actions)
+        return ProgressService(self._container.database, self.alerts, self.actions, self._container.blobs)
 
     @cached_property
     def actions(self) -> ActionService:

@@ -9,6 +9,7 @@ the blob store, as a promoted dataset version leaves them.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -75,9 +76,15 @@ def test_an_adapter_is_trained_listed_evaluated_promoted_and_rolled_back_from_th
     for gate in ("win_rate_vs_base", "citation_validity", "refusal_correctness", "canary_leaks"):
         assert f"✓ {gate}:" in first.output, gate
     assert "Promoted: now the champion." in first.output
+    assert "Ziele der Vorlage (nur angezeigt, keine Gates):" in first.output
+    assert re.search(r"^  [✓✗] bleu: \d+,\d{3} \(Ziel \d+(,\d+)?\)$", first.output, re.MULTILINE), (
+        first.output
+    )
+    assert '{"bleu"' not in first.output  # the targets were one JSON line
 
     listed = luna("list")
     assert listed.exit_code == 0, listed.output
+    assert "created (UTC)" in listed.output
     (row,) = [line for line in listed.output.splitlines() if "tiny@v1" in line]
     assert "champion" in row and f"{DATASET}@v1" in row and "passed" in row
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -45,7 +46,10 @@ def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
 
 
 def test_a_dry_run_shows_what_would_fire_and_stores_nothing() -> None:
-    runner.invoke(app, ["flywheel", "run", "--dry-run"])
+    dry = runner.invoke(app, ["flywheel", "run", "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert "Alarme aktiv: 1; Änderungen: 1." in dry.stdout
+    assert "Probelauf: Alarmänderungen weder gespeichert noch versandt" in dry.stdout
     shown = runner.invoke(app, ["alerts", "--dry-run", "--json"])
     assert shown.exit_code == 0, shown.output
     judged = json.loads(shown.output)
@@ -56,8 +60,22 @@ def test_a_dry_run_shows_what_would_fire_and_stores_nothing() -> None:
     assert stored["changes"] == 1  # still new: the dry runs stored no state
 
 
+def test_a_run_says_in_lines_what_the_cycle_did() -> None:
+    result = runner.invoke(app, ["flywheel", "run"])
+    assert result.exit_code == 0, result.output
+    first, *lines = result.stdout.splitlines()
+    # KPIs: one per kept KPI, window and scope, so their number depends on the clock's buckets
+    assert re.fullmatch(r"Zyklus gelaufen: 12 Sitzungen, 12 Fragen, \d+ Kennzahlen berechnet\.", first)
+    assert lines == [
+        "Eigene Gespräche gelesen: 0; als Sitzung neu oder geändert: 0.",
+        "Themen: 1; Wissenslücken: 1 (sonstiges).",
+        "Alarme aktiv: 1; Änderungen: 1.",
+        "Neue Maßnahmen: 1.",
+    ]
+
+
 def test_a_run_computes_kpis_and_fires_once() -> None:
-    first = runner.invoke(app, ["flywheel", "run"])
+    first = runner.invoke(app, ["flywheel", "run", "--json"])
     assert first.exit_code == 0, first.output
     assert json.loads(first.stdout)["alerts_firing"] == 1
     kpis = json.loads(runner.invoke(app, ["flywheel", "kpis", "--window", "day", "--json"]).output)
@@ -109,6 +127,8 @@ def test_the_progress_report_summary_and_consent_log(tmp_path: Path) -> None:
     assert "**critical**: Zu wenige hilfreiche Antworten" in report
     assert "Wissenslücke schließen" in report  # the ticket the alert opened, with its gap below
     assert "Beispielfragen:" in report and "  - Frage?" in report
+    assert re.search(r"Die letzte Suche \(\d\d\.\d\d\.\d{4} \d\d:\d\d UTC\) fand 1 Wissenslücke: ", report)
+    assert "Ohne offene Maßnahme" not in report  # the ticket follows the one gap found
     assert "Nutzer, die ihre Einwilligung widerrufen haben: 1" in report
 
     summary = runner.invoke(app, ["summary"]).stdout
@@ -118,10 +138,44 @@ def test_the_progress_report_summary_and_consent_log(tmp_path: Path) -> None:
     assert "| 7a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d | learning | widerrufen |" in log
 
 
-def test_vector_ingest_groups_the_questions_and_writes_the_report() -> None:
+def test_a_gap_found_without_an_alert_is_in_the_progress_report() -> None:
+    """Only an alert opens a ticket; the report must not say "no gap" after a search found one."""
+    assert runner.invoke(app, ["data", "--pipeline", "vector-ingest", "--days", "1"]).exit_code == 0
+
+    report = runner.invoke(app, ["progress"])
+
+    assert report.exit_code == 0, report.output
+    assert "Keine Wissenslücke" not in report.stdout and "Keine offene Maßnahme." in report.stdout
+    assert "fand 1 Wissenslücke: sonstiges (12 Fragen)." in report.stdout
+    assert "Ohne offene Maßnahme: sonstiges. Eine Maßnahme entsteht erst, wenn ein Alarm" in report.stdout
+    summary = runner.invoke(app, ["summary"]).stdout
+    assert "Offene Maßnahmen: 0; Wissenslücken: 1 bei der letzten Suche, 0 mit offener Maßnahme" in summary
+
+
+def test_before_any_search_the_progress_report_says_none_ran() -> None:
+    report = runner.invoke(app, ["progress"])
+    assert report.exit_code == 0, report.output
+    assert "Keine offene Maßnahme zu einer Wissenslücke; nach Wissenslücken wurde noch nicht gesucht" in (
+        report.stdout
+    )
+
+
+def test_vector_ingest_says_in_lines_what_it_found() -> None:
     result = runner.invoke(app, ["data", "--pipeline", "vector-ingest", "--days", "1"])
     assert result.exit_code == 0, result.output
-    run = json.loads(result.output)
+    assert result.stdout.splitlines() == [
+        "Vektor-Ingest: 12 Sitzungen, 12 Fragen eingebettet, 1 Thema.",
+        "Themen (Fragen): sonstiges (12).",
+        "Wissenslücken: 1.",
+        "  - sonstiges, z. B. „Frage?“",
+        "Bericht: reports/flywheel/vector_ingest_report.md",
+    ]
+
+
+def test_vector_ingest_groups_the_questions_and_writes_the_report() -> None:
+    result = runner.invoke(app, ["data", "--pipeline", "vector-ingest", "--days", "1", "--json"])
+    assert result.exit_code == 0, result.output
+    run = json.loads(result.stdout)
     assert (run["sessions"], run["questions"]) == (12, 12)
     assert run["topics"] == [
         {"topic": "sonstiges", "questions": 12}

@@ -128,7 +128,7 @@ def test_the_workflow_installs_luna_on_python_3_11_from_the_checkout() -> None:
 
 def test_every_luna_call_of_the_workflow_is_a_real_command() -> None:
     calls = [call for step in _steps(_workflow()) for call in luna_calls(step.get("run", ""))]
-    assert ["flywheel", "run"] in calls, calls
+    assert ["flywheel", "run", "--json"] in calls, calls  # the artifact is the result as JSON
     for call in calls:
         assert_real_command(call)
 

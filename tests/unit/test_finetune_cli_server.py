@@ -1,8 +1,10 @@
 """`luna finetune run` beside a running `luna serve` trains as that server's job instead of failing its
-regression gate on the server's vector folder; a gate that could not be measured never exits 0."""
+regression gate on the server's vector folder; a gate that could not be measured never exits 0. What it
+prints: readable lines, or with `--json` the whole result as one document on stdout."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -22,6 +24,10 @@ UNMEASURED = {
     "note": "no folder",
 }
 MEASURED = {"gate": "win_rate_vs_base", "value": 0.8, "threshold": 0.5, "passed": True, "note": None}
+TARGETS = {
+    "bleu": {"value": 0.3125, "target": 0.3, "met": True},
+    "win_rate_vs_base": {"value": None, "target": 0.6, "met": False},
+}
 
 
 def _result(*checks: dict[str, Any]) -> dict[str, Any]:
@@ -31,7 +37,7 @@ def _result(*checks: dict[str, Any]) -> dict[str, Any]:
         "dataset": "sft@v1",
         "device": "cpu",
         "precision": "fp32",
-        "targets": {},
+        "targets": TARGETS,
         "gates": {"passed": all(c["passed"] for c in checks), "checks": list(checks)},
         "promoted": False,
     }
@@ -88,3 +94,32 @@ def test_a_gate_that_could_not_be_measured_exits_1() -> None:
     assert result.exit_code == 1, result.output
     assert "Kept as a candidate" in result.output
     assert "Not judged: regression_drop could not be measured" in result.output
+
+
+def test_the_targets_are_readable_lines_in_german_figures() -> None:
+    result = runner.invoke(app, ["finetune", "run", "--resume", "20250101-000000"])
+
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    start = lines.index("Ziele der Vorlage (nur angezeigt, keine Gates):")
+    assert lines[start + 1 : start + 3] == [
+        "  ✓ bleu: 0,313 (Ziel 0,3)",
+        "  ✗ win_rate_vs_base: nicht gemessen (Ziel 0,6)",
+    ]
+    assert "{" not in result.stdout
+
+
+def test_with_json_the_whole_result_is_one_document_on_stdout() -> None:
+    result = runner.invoke(app, ["finetune", "run", "--resume", "20250101-000000", "--json"])
+
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["targets"] == TARGETS
+    assert "as job j1 of the running server" in result.stderr
+
+
+def test_with_json_a_gate_not_measured_still_exits_1_with_the_reason_on_stderr() -> None:
+    result = runner.invoke(app, ["finetune", "run", "--json"])
+
+    assert result.exit_code == 1, result.output
+    assert json.loads(result.stdout)["gates"]["passed"] is False
+    assert "Not judged: regression_drop could not be measured" in result.stderr

@@ -7,16 +7,21 @@ running `luna serve` (it owns the vector folder) the run is the job flywheel.vec
 
 from __future__ import annotations
 
-import json
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from typing import Any, Final
 
 import typer
 
 from luna.cli.context import state, with_services
-from luna.cli.flywheel import run_on_server
+from luna.cli.flywheel import echo_result, run_on_server
 from luna.cli.server_client import ServerClient
+from luna.domain.german_numbers import de_count, de_number
 from luna.services.flywheel.cycle import VECTOR_INGEST_DAYS, VECTOR_INGEST_JOB
+
+#: Topics named in the summary line, largest first; the report lists them all.
+TOPICS_SHOWN: Final = 10
 
 
 class Pipeline(StrEnum):
@@ -27,15 +32,31 @@ def data(
     ctx: typer.Context,
     pipeline: Pipeline = typer.Option(..., "--pipeline", help="Which data pipeline to run."),
     days: int = typer.Option(VECTOR_INGEST_DAYS, min=1, max=366, help="Sessions of this many days back."),
+    as_json: bool = typer.Option(False, "--json", help="The run's counts, topics and gaps as JSON."),
 ) -> None:
     """Run a data pipeline now; vector-ingest embeds session questions into topics and finds gaps."""
     del pipeline  # one pipeline so far; the option names it so scripts stay readable when more come
     client = ServerClient(state(ctx).settings())
     if client.is_running():
-        typer.echo(
-            json.dumps(run_on_server(client, VECTOR_INGEST_JOB, {"days": days}), indent=2, ensure_ascii=False)
-        )
-        return
-    now = datetime.now(UTC)
-    result = with_services(ctx, lambda s: s.normaliser.run(now - timedelta(days=days), now).as_dict())
-    typer.echo(json.dumps(result, indent=2, ensure_ascii=False))
+        result = run_on_server(client, VECTOR_INGEST_JOB, {"days": days})
+    else:
+        now = datetime.now(UTC)
+        result = with_services(ctx, lambda s: s.normaliser.run(now - timedelta(days=days), now).as_dict())
+    echo_result(result, as_json, _ingest_lines)
+
+
+def _ingest_lines(result: Mapping[str, Any]) -> list[str]:
+    """A vector-ingest run (``NormaliseRun.as_dict``, also the job's result) in short German lines."""
+    topics = sorted(result["topics"], key=lambda topic: -topic["questions"])
+    gaps = result["knowledge_gaps"]
+    named = ", ".join(f"{t['topic']} ({de_number(t['questions'])})" for t in topics[:TOPICS_SHOWN])
+    more = f" und {len(topics) - TOPICS_SHOWN} weitere" if len(topics) > TOPICS_SHOWN else ""
+    return [
+        f"Vektor-Ingest: {de_count(result['sessions'], 'Sitzung', 'Sitzungen')}, "
+        f"{de_count(result['questions'], 'Frage', 'Fragen')} eingebettet, "
+        f"{de_count(len(topics), 'Thema', 'Themen')}.",
+        *([f"Themen (Fragen): {named}{more}."] if topics else []),
+        f"Wissenslücken: {len(gaps) or 'keine'}.",
+        *(f"  - {gap['topic']}, z. B. „{gap['examples'][0]}“" for gap in gaps),
+        f"Bericht: {result['report']}",
+    ]

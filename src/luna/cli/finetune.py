@@ -11,7 +11,8 @@ that reads the registry migrates the database first, so it works on a fresh or j
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from datetime import UTC
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -25,6 +26,7 @@ from luna.cli.context import state
 from luna.cli.server_client import ServerClient, ServerError, follow_job
 from luna.domain.errors import LunaError
 from luna.domain.finetune.registry import AdapterVersion
+from luna.domain.german_numbers import de_exact, de_number
 from luna.services.finetune.registry import AdapterRegistry
 
 app = typer.Typer(
@@ -35,8 +37,9 @@ T = TypeVar("T")
 ACTOR = "cli"
 
 
-def _fail(message: str, code: int = 1) -> typer.Exit:
-    console.print(f"[red]{escape(message)}[/red]")
+def _fail(message: str, code: int = 1, out: Console | None = None) -> typer.Exit:
+    """One red line (on ``out``: stderr under ``--json``, so stdout stays one document) and the exit."""
+    (out or console).print(f"[red]{escape(message)}[/red]")
     return typer.Exit(code)
 
 
@@ -47,21 +50,23 @@ def run(
         None, "--config", help="A LoRA template (default: config/finetune/lora.yaml)"
     ),
     resume: str = typer.Option(None, "--resume", help="Continue a stopped run from its last checkpoint"),
+    as_json: bool = typer.Option(False, "--json", help="The run's whole result (metrics, gates) as JSON"),
 ) -> None:
     """Train, evaluate, register and (when every gate passes and promote is auto) promote an adapter.
 
     With a `luna serve` running, the run is its job `finetune.run` (`--config` then names a template
     the server may read); a gate that could not be measured exits 1, as the candidate was not judged.
     """
+    out = Console(stderr=True) if as_json else console
     client = ServerClient(state(ctx).settings())
     if client.is_running():
-        _print_result(_run_on_server(client, config, resume))
+        _report(_run_on_server(client, config, resume, out), as_json, out)
         return
     container = state(ctx).container()
     try:
         container.database.upgrade()
         with Progress(
-            TextColumn("[bold]{task.description}"), BarColumn(), TimeElapsedColumn(), console=console
+            TextColumn("[bold]{task.description}"), BarColumn(), TimeElapsedColumn(), console=out
         ) as bar:
             task = bar.add_task("Feintuning", total=1.0)
 
@@ -70,13 +75,15 @@ def run(
 
             result = container.finetune.service.run(ACTOR, progress, config_file=config, resume=resume)
     except LunaError as error:
-        raise _fail(error.message, 2) from None
+        raise _fail(error.message, 2, out) from None
     finally:
         container.close()
-    _print_result(result)
+    _report(result, as_json, out)
 
 
-def _run_on_server(client: ServerClient, config: Path | None, resume: str | None) -> dict[str, Any]:
+def _run_on_server(
+    client: ServerClient, config: Path | None, resume: str | None, out: Console
+) -> dict[str, Any]:
     """Train as the server's job: run here, the evaluation could not open the vector folder the server
     holds and would fail its regression gate after the whole training."""
     params = {key: value for key, value in (("config", config), ("resume", resume)) if value is not None}
@@ -85,17 +92,16 @@ def _run_on_server(client: ServerClient, config: Path | None, resume: str | None
             "admin/jobs", {"name": "finetune.run", "params": {k: str(v) for k, v in params.items()}}
         )
     except ServerError as error:
-        raise _fail(str(error), 2 if error.status_code in (400, 404) else 1) from None
-    console.print(
+        raise _fail(str(error), 2 if error.status_code in (400, 404) else 1, out) from None
+    out.print(
         f"Training as job {job['job_id']} of the running server at {client.base_url}; Ctrl-C stops "
         f"following (the job goes on: `luna jobs show {job['job_id']}`)."
     )
-    progress = Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), TimeElapsedColumn(), console=console
-    )
+    progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), TimeElapsedColumn(), console=out)
     job = follow_job(client, job, progress)
     if job["status"] != "succeeded":
-        raise _fail(f"Job {job['job_id']} {job['status']}: {job.get('error') or job.get('message') or ''}")
+        message = f"Job {job['job_id']} {job['status']}: {job.get('error') or job.get('message') or ''}"
+        raise _fail(message, out=out)
     result: dict[str, Any] = job["result"]
     return result
 
@@ -125,7 +131,7 @@ def list_versions(ctx: typer.Context, name: str = typer.Argument(None, help="Onl
     if not versions:
         console.print("No adapters registered yet.")
         return
-    table = Table("adapter", "state", "dataset", "gates", "win vs base", "ROUGE-L", "created")
+    table = Table("adapter", "state", "dataset", "gates", "win vs base", "ROUGE-L", "created (UTC)")
     for v in versions:
         table.add_row(
             v.label,
@@ -134,7 +140,7 @@ def list_versions(ctx: typer.Context, name: str = typer.Argument(None, help="Onl
             "passed" if v.gates.get("passed") else "failed",
             _figure(v.metrics.get("win_rate_vs_base")),
             _figure(v.metrics.get("rouge_l")),
-            f"{v.created_at:%Y-%m-%d %H:%M}",
+            f"{v.created_at.astimezone(UTC):%Y-%m-%d %H:%M}",
         )
     console.print(table)
 
@@ -179,13 +185,29 @@ def _with_registry(ctx: typer.Context, use: Callable[[AdapterRegistry], T]) -> T
         container.close()
 
 
+def _report(result: dict[str, Any], as_json: bool, out: Console) -> None:
+    """The run's result for a person, or whole as JSON; either way a gate that could not be measured
+    exits 1, as the candidate was not judged."""
+    if as_json:
+        typer.echo(json.dumps(result, indent=2, ensure_ascii=False))
+    else:
+        _print_result(result)
+    unmeasured = [
+        c["gate"] for c in result.get("gates", {}).get("checks", []) if c["value"] is None and not c["passed"]
+    ]
+    if unmeasured:
+        message = f"Not judged: {', '.join(unmeasured)} could not be measured (see the reason above)."
+        raise _fail(message, out=out)
+
+
 def _print_result(result: dict[str, Any]) -> None:
     if result.get("stopped"):
         console.print(f"[yellow]{escape(result['alert'])}[/yellow]\nResume: [bold]{result['resume']}[/bold]")
         return
     label, where = f"{result['name']}@v{result['version']}", f"{result['device']}, {result['precision']}"
     console.print(f"Registered [bold]{label}[/bold] from {result['dataset']} ({where}).")
-    console.print(json.dumps(result["targets"], ensure_ascii=False))
+    for line in _target_lines(result["targets"]):
+        console.print(line)
     for check in result["gates"]["checks"]:
         mark = "[green]✓[/green]" if check["passed"] else "[red]✗[/red]"
         note = f" – {escape(check['note'])}" if check.get("note") else ""
@@ -195,9 +217,19 @@ def _print_result(result: dict[str, Any]) -> None:
     console.print(
         "Promoted: now the champion." if result["promoted"] else "Kept as a candidate (not promoted)."
     )
-    unmeasured = [c["gate"] for c in result["gates"]["checks"] if c["value"] is None and not c["passed"]]
-    if unmeasured:
-        raise _fail(f"Not judged: {', '.join(unmeasured)} could not be measured (see the reason above).")
+
+
+def _target_lines(targets: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """The template's absolute targets next to what was measured, in German figures; they are shown,
+    never gated, so they stand apart from the gate lines that decide promotion."""
+    if not targets:
+        return []
+    lines = ["Ziele der Vorlage (nur angezeigt, keine Gates):"]
+    for name, target in targets.items():
+        mark = "[green]✓[/green]" if target["met"] else "[red]✗[/red]"
+        value = "nicht gemessen" if target["value"] is None else de_number(target["value"], 3)
+        lines.append(f"  {mark} {name}: {value} (Ziel {de_exact(target['target'])})")
+    return lines
 
 
 def _print_gates(adapter: AdapterVersion) -> None:

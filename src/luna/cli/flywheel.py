@@ -1,14 +1,16 @@
 """`luna flywheel run|kpis` and `luna alerts`: the flywheel's cycle, its KPIs and its alerts.
 
-Everything here is SQL (sessions, KPIs, alert states), so the commands work directly, also while
-`luna serve` runs; `run` does what the hourly job does, in this process.
+Everything here is SQL (sessions, KPIs, alert states) or a report in the blob store (the newest search
+for knowledge gaps), so the commands work directly, also while `luna serve` runs; `run` does what the
+hourly job does, in this process.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -19,6 +21,7 @@ from luna.cli.context import state, with_services
 from luna.cli.server_client import ServerClient, ServerError, follow_job
 from luna.domain.flywheel.alerts import AlertState
 from luna.domain.flywheel.kpi_values import Window
+from luna.domain.german_numbers import de_count, de_number
 from luna.services.flywheel.cycle import FLYWHEEL_JOB
 
 app = typer.Typer(help="The data flywheel: sessions, KPIs, thresholds and alerts.", no_args_is_help=True)
@@ -32,6 +35,7 @@ def run(
     dry_run: bool = typer.Option(
         False, "--dry-run", help="Judge the thresholds without storing or sending alerts."
     ),
+    as_json: bool = typer.Option(False, "--json", help="The cycle's counts as one JSON document."),
 ) -> None:
     """One cycle now: own sessions in, questions embedded into topics, gaps found, KPIs, thresholds.
 
@@ -40,10 +44,37 @@ def run(
     """
     client = ServerClient(state(ctx).settings())
     if not dry_run and client.is_running():
-        typer.echo(json.dumps(run_on_server(client, FLYWHEEL_JOB, {}), indent=2))
-        return
-    result = with_services(ctx, lambda services: services.flywheel.run(dry_run=dry_run))
-    typer.echo(json.dumps(result.as_dict(), indent=2))
+        result = run_on_server(client, FLYWHEEL_JOB, {})
+    else:
+        result = with_services(ctx, lambda services: services.flywheel.run(dry_run=dry_run)).as_dict()
+    echo_result(result, as_json, lambda counts: _cycle_lines(counts, dry_run))
+
+
+def echo_result(
+    result: Mapping[str, Any], as_json: bool, readable: Callable[[Mapping[str, Any]], list[str]]
+) -> None:
+    """A run's result as short lines for a person, or with ``--json`` as the one JSON document on stdout
+    that scripts (deploy/github/flywheel.yml) keep and parse."""
+    typer.echo(json.dumps(result, indent=2, ensure_ascii=False) if as_json else "\n".join(readable(result)))
+
+
+def _cycle_lines(result: Mapping[str, Any], dry_run: bool) -> list[str]:
+    """A cycle's counts (``CycleResult.as_dict``, also the job's result) in the summary's German words."""
+    gaps: list[str] = result["knowledge_gaps"]
+    found = f"{len(gaps)} ({', '.join(gaps)})" if gaps else "keine"
+    lines = [
+        f"Zyklus gelaufen: {de_count(result['sessions'], 'Sitzung', 'Sitzungen')}, "
+        f"{de_count(result['turns'], 'Frage', 'Fragen')}, "
+        f"{de_count(result['kpi_values'], 'Kennzahl', 'Kennzahlen')} berechnet.",
+        f"Eigene Gespräche gelesen: {de_number(result['own_conversations'])}; "
+        f"als Sitzung neu oder geändert: {de_number(result['own_sessions_changed'])}.",
+        f"Themen: {de_number(result['topics'])}; Wissenslücken: {found}.",
+        f"Alarme aktiv: {result['alerts_firing']}; Änderungen: {result['alert_changes']}.",
+        f"Neue Maßnahmen: {result['actions_opened']}.",
+    ]
+    if dry_run:
+        lines.append("Probelauf: Alarmänderungen weder gespeichert noch versandt, keine Maßnahme eröffnet.")
+    return lines
 
 
 def run_on_server(client: ServerClient, name: str, params: dict[str, object]) -> dict[str, object]:

@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 import re
 import time
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, Final
 
 import typer
 from rich.console import Console
@@ -20,6 +20,7 @@ from rich.table import Table
 from luna.cli.context import CliState, state
 from luna.cli.server_client import ServerClient, ServerError
 from luna.domain.errors import LunaError
+from luna.domain.german_numbers import de_number
 from luna.domain.jobs import Job
 from luna.services.operations.jobs import JobService
 from luna.workers.registry import load_jobs
@@ -31,6 +32,8 @@ FINISHED = {"succeeded", "failed", "cancelled"}
 JOB_ID_PREFIX = re.compile(r"^[0-9a-f][0-9a-f-]{7,35}$")
 #: How many of the newest jobs a prefix is looked up among (the API's largest page).
 PREFIX_SEARCH = 200
+#: The longest value a finished job's result line shows; `luna jobs show` and `--json` give it whole.
+RESULT_VALUE_CHARS: Final = 100
 
 
 class _Jobs:
@@ -149,7 +152,7 @@ def list_jobs(
     for header in ("job", "name", "status", "progress"):
         table.add_column(header, no_wrap=True)
     table.add_column("message")
-    table.add_column("created")
+    table.add_column("created (UTC)")
     for job in jobs:
         table.add_row(
             job["job_id"][:8],
@@ -157,9 +160,15 @@ def list_jobs(
             job["status"],
             f"{job['progress'] * 100:.0f} %",
             (job.get("error") or job.get("message") or "")[:60],
-            (job.get("created_at") or "")[:19],
+            _utc_minute(job.get("created_at")),
         )
     Console().print(table)
+
+
+def _utc_minute(iso: str | None) -> str:
+    """A job's time (ISO with its offset, from the API or the table) in UTC to the minute, as the column
+    header says: a time without its zone is an hour or two off for a reader in Germany."""
+    return datetime.fromisoformat(iso).astimezone(UTC).strftime("%Y-%m-%d %H:%M") if iso else ""
 
 
 @app.command("show")
@@ -187,6 +196,7 @@ def run(
         [], "--param", "-P", help="A parameter as key=value (value parsed as JSON when it can be)."
     ),
     wait: bool = typer.Option(True, "--wait/--no-wait", help="Follow the job's progress until it ends."),
+    as_json: bool = typer.Option(False, "--json", help="Print the finished job's result as JSON."),
 ) -> None:
     """Start a job and (by default) follow it with a progress bar."""
     params: dict[str, Any] = {}
@@ -210,10 +220,10 @@ def run(
     if not jobs.remote and jobs.settings.jobs.kind == "inprocess":
         console.print("it runs when `luna serve` starts (the in-process worker lives there)")
         return
-    _follow(jobs, job["job_id"])
+    _follow(jobs, job["job_id"], as_json)
 
 
-def _follow(jobs: _Jobs, job_id: str) -> None:
+def _follow(jobs: _Jobs, job_id: str, as_json: bool) -> None:
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -232,7 +242,39 @@ def _follow(jobs: _Jobs, job_id: str) -> None:
             time.sleep(0.5)
     if job["status"] != "succeeded":
         _fail(f"job {job['status']}: {job.get('error') or ''}")
-    console.print(f"[green]succeeded[/green] {json.dumps(job.get('result'), ensure_ascii=False)}")
+    console.print("[green]succeeded[/green]")
+    if as_json:
+        typer.echo(json.dumps(job.get("result"), indent=2, ensure_ascii=False))
+        return
+    for line in _result_lines(job.get("result")):
+        typer.echo(line)
+
+
+def _result_lines(result: object) -> list[str]:
+    """A finished job's result for a person: one ``key: value`` line per field, figures the German way
+    (every job returns its own fields, so they are named as the job names them)."""
+    if isinstance(result, dict):
+        return [f"  {key}: {_shortened(_plain(value))}" for key, value in result.items()]
+    return [] if result is None else [f"  {_shortened(_plain(result))}"]
+
+
+def _plain(value: object) -> str:
+    """One value on one line: nested fields inline, ``ja``/``nein``, figures with a decimal comma and at
+    most three decimals (a ratio's float noise is no information)."""
+    if isinstance(value, bool):
+        return "ja" if value else "nein"
+    if isinstance(value, int | float):
+        text = de_number(value, 3 if isinstance(value, float) else 0)
+        return text.rstrip("0").rstrip(",") if "," in text else text
+    if isinstance(value, dict):
+        return ", ".join(f"{key} {_plain(item)}" for key, item in value.items()) or "–"
+    if isinstance(value, list):
+        return ", ".join(_plain(item) for item in value) or "–"
+    return "–" if value is None else str(value)
+
+
+def _shortened(text: str) -> str:
+    return text if len(text) <= RESULT_VALUE_CHARS else text[: RESULT_VALUE_CHARS - 1] + "…"
 
 
 @app.command("cancel")

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Final
 
 from luna.domain.events import Consent
 from luna.domain.flywheel.alerts import AlertChange, AlertState
 from luna.domain.flywheel.gaps import KnowledgeGap
 from luna.domain.flywheel.kpi_values import Kpi, KpiValue
+from luna.domain.german_numbers import de_count
+
+#: How a vector-ingest report says when it was written, and how it heads its gaps and each gap, as
+#: :func:`vector_ingest_report` writes them; :func:`gap_search` reads them back.
+_WRITTEN: Final = re.compile(r"^Erstellt (\d\d\.\d\d\.\d{4} \d\d:\d\d) UTC ", re.MULTILINE)
+_GAPS_HEADING: Final = "\n## Wissenslücken\n"
+_GAP_HEADING: Final = re.compile(r"^### (.+) \((\d+) Fragen\)$", re.MULTILINE)
 
 
 def _when(at: datetime) -> str:
@@ -73,6 +82,29 @@ def vector_ingest_report(
 
 
 @dataclass(frozen=True, slots=True)
+class GapSearch:
+    """When the newest search for knowledge gaps (a vector-ingest run) ran, and what it found."""
+
+    at: datetime
+    #: Each gap's topic and its number of unanswered questions, largest first.
+    gaps: tuple[tuple[str, int], ...]
+
+
+def gap_search(report: str) -> GapSearch | None:
+    """The search a vector-ingest report (:func:`vector_ingest_report`) describes; None for other text.
+
+    A run's gaps are kept nowhere else: a ticket holds them only when an alert fired. So the progress
+    report reads the newest report back, to say what the last search found even without a ticket.
+    """
+    written = _WRITTEN.search(report)
+    _, heading, section = report.partition(_GAPS_HEADING)
+    if written is None or not heading:
+        return None
+    at = datetime.strptime(written.group(1), "%d.%m.%Y %H:%M").replace(tzinfo=UTC)
+    return GapSearch(at, tuple((m.group(1), int(m.group(2))) for m in _GAP_HEADING.finditer(section)))
+
+
+@dataclass(frozen=True, slots=True)
 class ProgressFacts:
     """What the progress report states; gathered by the service, rendered here."""
 
@@ -87,7 +119,10 @@ class ProgressFacts:
     changes: list[AlertChange]
     descriptions: dict[str, str]
     open_actions: list[tuple[str, str, str, str]] = field(default_factory=list)
+    #: The gaps of open knowledge-gap tickets (opened only when an alert fired).
     gaps: list[KnowledgeGap] = field(default_factory=list)
+    #: The newest search for gaps, ticket or not; None when no search has run (or its report is gone).
+    gap_search: GapSearch | None = None
 
 
 def _value(kpi: Kpi, value: float) -> str:
@@ -141,9 +176,41 @@ def progress_report(facts: ProgressFacts) -> str:
         ]
     else:
         lines.append("Keine offene Maßnahme.")
-    lines += ["", "## Wissenslücken", "", *gaps_section(facts.gaps)]
+    lines += ["", "## Wissenslücken", "", *progress_gaps_section(facts.gaps, facts.gap_search)]
     lines += consent_section(facts)
     return "\n".join(lines).rstrip() + "\n"
+
+
+def progress_gaps_section(ticketed: Sequence[KnowledgeGap], search: GapSearch | None) -> list[str]:
+    """The gaps of open tickets in full, then what the newest search found.
+
+    Tickets alone would say "no gap" right after a search found one whose alert has not fired, so the
+    search is always reported, and the gaps it found that no ticket follows are named.
+    """
+    lines = gaps_section(ticketed) if ticketed else []
+    if search is None:
+        return lines or [
+            "Keine offene Maßnahme zu einer Wissenslücke; nach Wissenslücken wurde noch nicht gesucht "
+            "(`luna flywheel run` oder `luna data --pipeline vector-ingest`).",
+            "",
+        ]
+    when = _when(search.at)
+    if not search.gaps:
+        found = "keine Wissenslücke" + (" mehr; die Maßnahmen oben sind noch offen" if ticketed else "")
+        return [*lines, f"Die letzte Suche ({when}) fand {found}.", ""]
+    named = ", ".join(f"{topic} ({de_count(count, 'Frage', 'Fragen')})" for topic, count in search.gaps)
+    lines.append(
+        f"Die letzte Suche ({when}) fand {de_count(len(search.gaps), 'Wissenslücke', 'Wissenslücken')}: "
+        f"{named}."
+    )
+    followed = {gap.topic for gap in ticketed}
+    unfollowed = [topic for topic, _ in search.gaps if topic not in followed]
+    if unfollowed:
+        lines.append(
+            f"Ohne offene Maßnahme: {', '.join(unfollowed)}. Eine Maßnahme entsteht erst, wenn ein Alarm "
+            "auslöst; Beispielfragen und nächste Dokumente stehen im Vektor-Ingest-Bericht."
+        )
+    return [*lines, ""]
 
 
 def consent_section(facts: ProgressFacts) -> list[str]:

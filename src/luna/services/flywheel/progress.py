@@ -2,7 +2,8 @@
 
 All three are read from SQL (KPIs, alert states, action tickets, consent records, session counts), so
 they can be written at any time, also while ``luna serve`` runs. Knowledge gaps come from the open
-knowledge-gap tickets, which carry the gaps the cycle found when their alert fired.
+knowledge-gap tickets, which carry the gaps the cycle found when their alert fired, and from the newest
+vector-ingest report in the blob store, which says what the last search found, ticket or not.
 """
 
 from __future__ import annotations
@@ -11,14 +12,17 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
+from luna.domain.errors import NotFound
 from luna.domain.events import LEARNING_SCOPE, Consent
 from luna.domain.flywheel.actions import ACTIVE, ActionKind
 from luna.domain.flywheel.gaps import KnowledgeGap
 from luna.domain.flywheel.kpi_values import ALL, Kpi, Window
-from luna.domain.flywheel.reports import ProgressFacts, consent_log, progress_report
+from luna.domain.flywheel.reports import GapSearch, ProgressFacts, consent_log, gap_search, progress_report
+from luna.ports.blobs import BlobStore
 from luna.ports.sql import Database
 from luna.services.flywheel.actions import ActionService
 from luna.services.flywheel.alerts import AlertService
+from luna.services.flywheel.normalise import REPORT_KEY
 
 #: How far back the KPI trends and the consentless count reach.
 TREND_DAYS: Final = 30
@@ -35,12 +39,14 @@ class ProgressService:
         database: Database,
         alerts: AlertService,
         actions: ActionService,
+        blobs: BlobStore,
         *,
         clock: Callable[[], datetime] = _utc_now,
     ) -> None:
         self._database = database
         self._alerts = alerts
         self._actions = actions
+        self._blobs = blobs
         self._clock = clock
 
     def facts(self) -> ProgressFacts:
@@ -69,7 +75,16 @@ class ProgressService:
                 if a.kind is ActionKind.KNOWLEDGE_GAP
                 for g in a.details.get("gaps", [])
             ],
+            gap_search=self._last_gap_search(),
         )
+
+    def _last_gap_search(self) -> GapSearch | None:
+        """What the newest search for knowledge gaps found, from its report: a gap gets a ticket only
+        when an alert fires, so the tickets alone would say "no gap" right after a search found one."""
+        try:
+            return gap_search(self._blobs.get(REPORT_KEY).decode("utf-8"))
+        except NotFound:
+            return None
 
     def progress_report(self) -> str:
         return progress_report(self.facts())
@@ -90,7 +105,7 @@ class ProgressService:
             f"Antworten: {useful}",
             f"Alarme aktiv: {len(facts.firing)}",
             *(f"  - {facts.descriptions.get(s.threshold, s.threshold)} ({s.scope})" for s in facts.firing),
-            f"Offene Maßnahmen: {len(facts.open_actions)}; Wissenslücken: {len(facts.gaps)}",
+            f"Offene Maßnahmen: {len(facts.open_actions)}; Wissenslücken: {_gap_count(facts)}",
         ]
         return "\n".join(lines)
 
@@ -100,6 +115,13 @@ class ProgressService:
             records = uow.consent.records_since(_EPOCH)
             consentless = uow.sessions.consentless((now - timedelta(days=TREND_DAYS)).date())
         return consent_log([r for r in records if r.scope == LEARNING_SCOPE], consentless, now)
+
+
+def _gap_count(facts: ProgressFacts) -> str:
+    """The gaps the last search found, or those of open tickets when no search report is left."""
+    if facts.gap_search is None:
+        return str(len(facts.gaps))
+    return f"{len(facts.gap_search.gaps)} bei der letzten Suche, {len(facts.gaps)} mit offener Maßnahme"
 
 
 def _newest_decisions(records: Sequence[Consent]) -> dict[str, bool]:
