@@ -391,8 +391,11 @@ async def test_the_readme_price_questions_are_answered_with_the_figure_cited(
     response = await client.post("/api/v1/rag/ask", json={"question": question}, headers=DEV_USER)
 
     data = response.json()["data"]
-    first_paragraph = data["answer"].split("\n\n")[0]
-    assert "Haushalt" in first_paragraph and "8,12" in first_paragraph and "ct/kWh" in first_paragraph
+    # The lead (the line before the quoted table) states the household row itself: the table below it
+    # holds every row, so a lead that quoted another row would pass a check of the whole paragraph.
+    lead = data["answer"].split("\n")[0]
+    assert "Haushalt ohne Leistungsmessung (SLP)" in lead and "8,12" in lead and "ct/kWh" in lead
+    assert "2,71" not in lead  # the last row, whose cosine is higher by a hair
     cited_items = {c["payload"]["item_id"] for c in data["citations"]}
     assert ids["netzentgelte-2026.pdf"] in cited_items
     assert data["unsupported_numbers"] == []

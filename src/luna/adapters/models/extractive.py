@@ -362,21 +362,25 @@ def _inline(sentence: Sentence, *, opens: bool = False) -> str:
 def _table_order_among_tied_rows(
     ranked: list[_Ranked], position: dict[tuple[str, str], int]
 ) -> list[_Ranked]:
-    """When the best candidate is a table row, the rows of its table that e5 cannot tell apart from it
-    lead in the table's own order: tables list the common case first ("Haushalt" before "Leistungs-
-    messung ab 2.500 h/a"), and a question that names no row's label gives near-equal cosines."""
-    best = ranked[0] if ranked else None
-    if best is None or not best.sentence.is_row:
+    """The rows of the best-ranked row's table that e5 cannot tell apart from it are read in the
+    table's own order, from that row's place on: tables list the common case first ("Haushalt" before
+    "Leistungsmessung ab 2.500 h/a"), and a question that names no row's label gives near-equal
+    cosines. A sentence that ranks before the best row keeps its place ("Was kostet die Netznutzung
+    pro Kilowattstunde?" leads with the price sheet's sentence, then the household row, not the row
+    whose cosine was 0.004 higher)."""
+    first = next((at for at, r in enumerate(ranked) if r.sentence.is_row), None)
+    if first is None:
         return ranked
+    best = ranked[first]
     table = best.sentence.chunk.chunk_id
     tied = [
         r
-        for r in ranked
+        for r in ranked[first:]
         if r.sentence.is_row and r.sentence.chunk.chunk_id == table and best.order - r.order <= _ROW_TIE
     ]
     tied_keys = {r.sentence.key for r in tied}
     tied.sort(key=lambda r: position[r.sentence.key])
-    return tied + [r for r in ranked if r.sentence.key not in tied_keys]
+    return ranked[:first] + tied + [r for r in ranked[first:] if r.sentence.key not in tied_keys]
 
 
 def _lead_ins(sentence: Sentence) -> list[Sentence]:
