@@ -35,5 +35,5 @@ def test_latency_stays_in_milliseconds_without_a_percent_axis() -> None:
     )
     assert chart["series"][0]["data"] == [2500.0] and "max" not in chart["yAxis"]
     assert [line["label"]["formatter"] for line in chart["series"][0]["markLine"]["data"]] == [
-        "Warnung 3000,0 ms"
+        "Warnung 3.000,0 ms"
     ]

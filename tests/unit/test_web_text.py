@@ -25,6 +25,13 @@ def test_numbers_are_rounded_half_up_as_written_also_numpy_s() -> None:
     assert de_percent(0.625) == "63 %"
     assert de_eur(np.float64(12.345)) == "12,35 €"  # NumPy's repr names its type: np.float64(12.345)
     assert de_number(np.float32(0.1), 1) == "0,1"
+    assert de_percent(0.285) == "29 %"  # 0.285 * 100 is 28.499999… as floats
+
+
+def test_figures_that_are_no_number_or_huge_or_minus_zero_still_read() -> None:
+    assert de_number(float("nan"), 1) == de_number(float("inf")) == de_percent(float("-inf")) == "–"
+    assert de_number(1e30, 2) == "1.000.000.000.000.000.000.000.000.000.000,00"
+    assert de_number(-0.0001, 2) == "0,00" and de_number(-0.006, 2) == "-0,01"
 
 
 def test_times_are_shown_on_the_berlin_clock_in_winter_and_summer() -> None:

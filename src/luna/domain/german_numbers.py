@@ -9,20 +9,38 @@ rounded to 2,68 as written, not to 2,67 as the float's binary value would.
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 from itertools import count
+
+#: Significant digits rounding works with at least (a float has 17).
+_PRECISION = 40
+
+
+#: What is shown for a figure that is not a number (NaN, infinite): a dash, as for a missing value.
+NOT_A_FIGURE = "–"
 
 
 def de_number(value: float | Decimal, digits: int = 0) -> str:
     """``value`` with a decimal comma and dots between thousands, rounded half up to ``digits``."""
-    text = f"{_rounded(_decimal(value), digits):,.{digits}f}"
+    exact = _decimal(value)
+    if not exact.is_finite():
+        return NOT_A_FIGURE
+    rounded = _rounded(exact, digits)
+    text = f"{abs(rounded) if rounded.is_zero() else rounded:,.{digits}f}"  # never "-0,00"
     return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+
+
+def de_percent(share: float | Decimal, digits: int = 0) -> str:
+    """A share in 0–1 as a percentage, ``0.285`` → ``29 %``: scaled as written, so the float product
+    28.499999… cannot round it down."""
+    exact = _decimal(share)
+    return f"{de_number(exact.scaleb(2), digits)} %" if exact.is_finite() else NOT_A_FIGURE
 
 
 def de_exact(value: float) -> str:
     """``value`` with as many decimals as it is written with: ``0,5``, ``1``, ``1.000``."""
     exact = _decimal(value)
-    return de_number(exact, _decimals(exact))
+    return de_number(exact, _decimals(exact)) if exact.is_finite() else NOT_A_FIGURE
 
 
 def de_count(amount: float, singular: str, plural: str) -> str:
@@ -53,7 +71,10 @@ def _decimal(value: float | Decimal) -> Decimal:
 
 
 def _rounded(value: Decimal, digits: int) -> Decimal:
-    return value.quantize(Decimal(1).scaleb(-digits), ROUND_HALF_UP)
+    """Half up to ``digits``, with room for any float's digits (the default context's 28 would raise)."""
+    with localcontext() as context:
+        context.prec = max(_PRECISION, value.adjusted() + digits + 2)
+        return value.quantize(Decimal(1).scaleb(-digits), ROUND_HALF_UP)
 
 
 def _decimals(value: Decimal) -> int:

@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 
 from luna.domain.document_country import IN_COUNTRY
+from luna.domain.german_numbers import de_number, de_percent
 from luna.domain.german_text import fold, surface_tokens
 
 #: Folded tag or title word → the topic as a customer reads it.
@@ -140,22 +141,20 @@ def _short(title: str, limit: int = 60) -> str:
 
 
 def euros(value: float) -> str:
-    """``4,20 €``: two decimals, decimal comma, thousands with a dot."""
-    text = f"{value:,.2f}".replace(",", "\u2009").replace(".", ",").replace("\u2009", ".")
-    return f"{text} €"
+    """``4,20 €``: two decimals, decimal comma, thousands with a dot (rounded as the dashboard's € are)."""
+    return f"{de_number(value, 2)} €"
 
 
 def kilowatts(value: float) -> str:
-    return f"{value:.1f}".replace(".", ",") + " kW"
+    return f"{de_number(value, 1)} kW"
 
 
 def kilowatt_hours(value: float) -> str:
-    text = f"{value:,.0f}".replace(",", ".") if value >= 100 else f"{value:.1f}".replace(".", ",")
-    return f"{text} kWh"
+    return f"{de_number(value, 0 if value >= 100 else 1)} kWh"
 
 
 def percent(share: float) -> str:
-    return f"{share * 100:.0f} %"
+    return de_percent(share)
 
 
 def clock_window(start_hour: int, start_minute: int, end_hour: int, end_minute: int) -> str:

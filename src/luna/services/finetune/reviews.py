@@ -33,6 +33,7 @@ from luna.domain.finetune.reviews import (
     human_win_rate,
     vote_counts,
 )
+from luna.domain.german_numbers import de_percent
 from luna.domain.scores import AuditEntry
 from luna.ports.blobs import BlobStore
 from luna.ports.sql import Database
@@ -335,7 +336,7 @@ def _judge_agreement(stored: Sequence[_Stored], counted: Sequence[ReviewVote]) -
 
 
 def _percent(value: float) -> str:
-    return f"{value * 100:.1f}".replace(".", ",") + " %"
+    return de_percent(value, 1)
 
 
 def _summary_lines(summary: ReviewSummary) -> list[str]:

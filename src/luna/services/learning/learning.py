@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from luna.domain.errors import Conflict, InvalidInput
+from luna.domain.german_numbers import de_number
 from luna.domain.items import ItemStatus
 from luna.domain.jobs import Job, JobStatus
 from luna.domain.learning.changes import ScoreChanges, compare
@@ -45,7 +46,7 @@ def _now() -> datetime:
 
 
 def _german(count: int) -> str:
-    return f"{count:,}".replace(",", ".")
+    return de_number(count)
 
 
 def parse_as_of(value: object, now: datetime | None = None) -> datetime | None:

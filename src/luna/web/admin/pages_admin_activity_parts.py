@@ -11,7 +11,7 @@ from luna.domain.scores import AuditEntry, ScoreVersion
 from luna.services.learning.metrics import IngestDay
 from luna.web.admin.pages_admin_jobs_parts import duration
 from luna.web.components import theme
-from luna.web.components.formats import de_datetime, de_int
+from luna.web.components.formats import de_datetime, de_int, de_number
 
 _ACTORS: Final = {
     "admin": "Administration",
@@ -70,7 +70,7 @@ def ingest_chart(days: Sequence[IngestDay]) -> dict[str, Any]:
 
 
 def seconds(value: float | None) -> str:
-    return "–" if value is None else duration(value) if value >= 1 else f"{value:.1f} s".replace(".", ",")
+    return "–" if value is None else duration(value) if value >= 1 else f"{de_number(value, 1)} s"
 
 
 def versions_table(versions: Sequence[ScoreVersion]) -> None:

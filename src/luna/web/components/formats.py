@@ -15,16 +15,13 @@ from zoneinfo import ZoneInfo
 # One rounding and one plural rule for every view, the API and the CLI.
 from luna.domain.german_numbers import de_count as de_count
 from luna.domain.german_numbers import de_number as de_number
+from luna.domain.german_numbers import de_percent as de_percent
 
 BERLIN: Final = ZoneInfo("Europe/Berlin")
 
 
 def de_int(value: int) -> str:
     return de_number(value, 0)
-
-
-def de_percent(ratio: float, digits: int = 0) -> str:
-    return f"{de_number(ratio * 100, digits)} %"
 
 
 def de_eur(value: float) -> str:

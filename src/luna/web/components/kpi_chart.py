@@ -18,10 +18,6 @@ _LEVEL_COLOURS: Final = {"warning": "#b45309", "critical": "#b91c1c"}
 _LEVEL_NAMES: Final = {"warning": "Warnung", "critical": "Kritisch"}
 
 
-def _german(value: float) -> str:
-    return f"{value:.1f}".replace(".", ",")
-
-
 def kpi_text(kpi: Kpi | None, value: float) -> str:
     """A KPI value as operators read it: ``14,3 %``, ``1,55`` (a score), ``850 ms``."""
     if kpi is Kpi.RETRIEVAL_CONFIDENCE:
@@ -45,7 +41,7 @@ def kpi_chart(kpi: Kpi, values: Sequence[KpiValue], thresholds: Sequence[Thresho
             "name": f"{threshold.name}: {label}",
             "yAxis": round(level * scale, 2),
             "lineStyle": {"color": _LEVEL_COLOURS[label], "type": "dashed"},
-            "label": {"formatter": f"{_LEVEL_NAMES[label]} {_german(level * scale)}{unit}"},
+            "label": {"formatter": f"{_LEVEL_NAMES[label]} {de_number(level * scale, 1)}{unit}"},
         }
         for threshold in thresholds
         if threshold.kpi is kpi
