@@ -6,15 +6,21 @@ import json
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import cast
 
 import pytest
+from structlog.testing import capture_logs
 from typer.testing import CliRunner
 
 from luna.cli.main import app
 from luna.container import build_container
+from luna.domain.errors import Unavailable
 from luna.domain.flywheel.sessions import IncomingSession, SessionTurn
 from luna.domain.jobs import JobStatus
+from luna.ports.blobs import BlobStore
 from luna.services.flywheel.cycle import FLYWHEEL_JOB, hourly_run_due
+from luna.services.flywheel.normalise import GAPS_KEY, REPORT_KEY
+from luna.services.flywheel.progress import ProgressService
 from luna.settings import ensure_local_secrets, load_settings
 from luna.workers.registry import load_jobs
 from tests.integration.support import cli_environment
@@ -158,6 +164,79 @@ def test_before_any_search_the_progress_report_says_none_ran() -> None:
     assert "Keine offene Maßnahme zu einer Wissenslücke; nach Wissenslücken wurde noch nicht gesucht" in (
         report.stdout
     )
+
+
+def test_a_question_that_looks_like_a_gap_heading_is_no_gap() -> None:
+    """Example questions are user text in the Markdown report; the progress report must not parse them."""
+    forged = "Frage?\n### strom (9 Fragen)"
+    container = build_container(ensure_local_secrets(load_settings()))
+    try:
+        now = datetime.now(UTC) - timedelta(minutes=1)
+        container.services.sessions.ingest(
+            [
+                IncomingSession(
+                    f"f{n}", "n8n", f"kunde-f{n}", True, (SessionTurn(forged, "Antwort", now, rating=-1),)
+                )
+                for n in range(3)
+            ]
+        )
+        assert runner.invoke(app, ["data", "--pipeline", "vector-ingest", "--days", "1"]).exit_code == 0
+        markdown = container.blobs.get(REPORT_KEY).decode("utf-8")
+        assert "\n### strom (9 Fragen)\n" in markdown  # the forged heading is in the report, as a line
+    finally:
+        container.close()
+
+    report = runner.invoke(app, ["progress"])
+
+    assert report.exit_code == 0, report.output
+    assert "Die letzte Suche (" in report.stdout
+    assert "strom (9 Fragen)" not in report.stdout and "Ohne offene Maßnahme: strom" not in report.stdout
+
+
+class _BrokenBlobs:
+    """A blob store whose reads fail, as an unreachable S3 or a full disk would."""
+
+    def __init__(self, error: Exception) -> None:
+        self._error = error
+
+    def get(self, key: str) -> bytes:
+        raise self._error
+
+
+@pytest.mark.parametrize("error", [Unavailable("S3 antwortet nicht"), OSError(5, "Input/output error")])
+def test_a_blob_store_that_fails_leaves_the_progress_report_working(error: Exception) -> None:
+    container = build_container(ensure_local_secrets(load_settings()))
+    try:
+        services = container.services
+        blobs = cast(BlobStore, _BrokenBlobs(error))  # only get is called
+        progress = ProgressService(container.database, services.alerts, services.actions, blobs)
+        with capture_logs() as logs:
+            report = progress.progress_report()
+            summary = progress.summary()
+    finally:
+        container.close()
+
+    assert "nach Wissenslücken wurde noch nicht gesucht" in report
+    assert "Sitzungen: 12 gespeichert" in summary
+    assert [entry["event"] for entry in logs if entry["log_level"] == "warning"] == [
+        "flywheel.gap_search_unreadable"
+    ] * 2
+
+
+@pytest.mark.parametrize("stored", [b"\xff\xfe kaputt", b"{nicht json", b'{"at": "gestern", "gaps": []}'])
+def test_an_unreadable_gaps_file_leaves_the_progress_report_working(stored: bytes) -> None:
+    container = build_container(ensure_local_secrets(load_settings()))
+    try:
+        container.blobs.put(GAPS_KEY, stored, "application/json")
+    finally:
+        container.close()
+
+    report = runner.invoke(app, ["progress"])
+    summary = runner.invoke(app, ["summary"])
+
+    assert report.exit_code == 0, report.output
+    assert "nach Wissenslücken wurde noch nicht gesucht" in report.stdout
+    assert summary.exit_code == 0 and "Wissenslücken: 0" in summary.stdout
 
 
 def test_vector_ingest_says_in_lines_what_it_found() -> None:

@@ -1,22 +1,21 @@
 """The progress report's knowledge gaps are true: a gap the last search found is named even when no alert
 opened a ticket for it, and "no gap" is said only when the last search found none.
 
-The search's gaps are read back from the vector-ingest report, so the report's format and the reader
-are checked together.
+The search's gaps are stored as JSON next to the vector-ingest report (never parsed from its Markdown,
+which holds user text), so the writer and the reader are checked together.
 """
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
 
 from luna.domain.flywheel.gaps import KnowledgeGap
-from luna.domain.flywheel.reports import (
-    GapSearch,
-    ProgressFacts,
-    gap_search,
-    progress_report,
-    vector_ingest_report,
-)
+from luna.domain.flywheel.kpi_values import ALL, Kpi, KpiValue, Window
+from luna.domain.flywheel.reports import GapSearch, ProgressFacts, progress_report
 
 SEARCHED = datetime(2026, 1, 31, 13, 5, tzinfo=UTC)
 
@@ -32,39 +31,85 @@ def _gap(topic: str, questions: int) -> KnowledgeGap:
     )
 
 
-def _gaps_section(ticketed: list[KnowledgeGap], search: GapSearch | None) -> str:
-    facts = ProgressFacts(
+def _facts(
+    trends: dict[Kpi, list[KpiValue]] | None = None,
+    gaps: list[KnowledgeGap] | None = None,
+    search: GapSearch | None = None,
+) -> ProgressFacts:
+    return ProgressFacts(
         written_at=SEARCHED,
         sessions=0,
         consentless={},
         consent_granted=0,
         consent_withdrawn=0,
-        trends={},
+        trends=trends or {},
         firing=[],
         changes=[],
         descriptions={},
-        gaps=ticketed,
+        gaps=gaps or [],
         gap_search=search,
     )
-    report = progress_report(facts)
+
+
+def _gaps_section(ticketed: list[KnowledgeGap], search: GapSearch | None) -> str:
+    report = progress_report(_facts(gaps=ticketed, search=search))
     return report[report.index("## Wissenslücken") : report.index("## Einwilligungen")]
 
 
-def test_the_gaps_a_vector_ingest_report_lists_are_read_back() -> None:
-    gaps = [_gap("balkonkraftwerk (anmeldung)", 14), _gap("wallbox", 3)]
-    report = vector_ingest_report(12, 40, [("wallbox", 9)], gaps, SEARCHED, SEARCHED, SEARCHED)
+def test_a_search_goes_through_json_unchanged_whatever_its_topics_say() -> None:
+    gaps = [_gap("balkonkraftwerk (anmeldung)", 14), _gap("strom\n### tarif (9 Fragen)\n", 3)]
+    search = GapSearch.of(SEARCHED, gaps)
 
-    assert gap_search(report) == GapSearch(SEARCHED, (("balkonkraftwerk (anmeldung)", 14), ("wallbox", 3)))
-
-
-def test_a_report_without_gaps_reads_as_a_search_that_found_none() -> None:
-    report = vector_ingest_report(12, 40, [("wallbox", 9)], [], SEARCHED, SEARCHED, SEARCHED)
-
-    assert gap_search(report) == GapSearch(SEARCHED, ())
+    assert search == GapSearch(
+        SEARCHED, (("balkonkraftwerk (anmeldung)", 14), ("strom\n### tarif (9 Fragen)\n", 3))
+    )
+    assert GapSearch.from_json(search.as_json()) == search
+    assert GapSearch.from_json(GapSearch(SEARCHED, ()).as_json()) == GapSearch(SEARCHED, ())
 
 
-def test_text_that_is_no_vector_ingest_report_is_no_search() -> None:
-    assert gap_search("# Fortschrittsbericht\n\n## Wissenslücken\n\n### x (3 Fragen)\n") is None
+def test_a_search_is_stored_in_utc() -> None:
+    berlin = datetime(2026, 7, 1, 15, 5, tzinfo=ZoneInfo("Europe/Berlin"))
+
+    document = json.loads(GapSearch.of(berlin, []).as_json())
+
+    assert document == {"at": "2026-07-01T13:05:00+00:00", "gaps": []}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "{",
+        "[]",
+        "null",
+        "[" * 100_000 + "]" * 100_000,
+        '{"gaps": []}',
+        '{"at": 5, "gaps": []}',
+        '{"at": "gestern", "gaps": []}',
+        '{"at": "2026-01-31T13:05:00", "gaps": []}',  # no zone: which time is it?
+        '{"at": "2026-01-31T13:05:00+00:00"}',
+        '{"at": "2026-01-31T13:05:00+00:00", "gaps": {"wallbox": 3}}',
+        '{"at": "2026-01-31T13:05:00+00:00", "gaps": [["wallbox", 3]]}',
+        '{"at": "2026-01-31T13:05:00+00:00", "gaps": [{"topic": "wallbox"}]}',
+        '{"at": "2026-01-31T13:05:00+00:00", "gaps": [{"topic": 7, "questions": 3}]}',
+        '{"at": "2026-01-31T13:05:00+00:00", "gaps": [{"topic": "wallbox", "questions": "3"}]}',
+        '{"at": "2026-01-31T13:05:00+00:00", "gaps": [{"topic": "wallbox", "questions": 3.5}]}',
+        '{"at": "2026-01-31T13:05:00+00:00", "gaps": [{"topic": "wallbox", "questions": true}]}',
+        '{"at": "2026-01-31T13:05:00+00:00", "gaps": [{"topic": "wallbox", "questions": -1}]}',
+    ],
+)
+def test_anything_but_a_stored_search_is_no_search(text: str) -> None:
+    assert GapSearch.from_json(text) is None
+
+
+def test_a_search_read_in_another_zone_is_shown_in_utc() -> None:
+    stored = '{"at": "2026-07-01T15:05:00+02:00", "gaps": []}'
+    search = GapSearch.from_json(stored)
+    assert search is not None and search.at == datetime(2026, 7, 1, 13, 5, tzinfo=UTC)
+
+    berlin = GapSearch(datetime(2026, 7, 1, 15, 5, tzinfo=ZoneInfo("Europe/Berlin")), ())
+
+    assert "Die letzte Suche (01.07.2026 13:05 UTC) fand keine Wissenslücke." in _gaps_section([], berlin)
 
 
 def test_a_gap_without_a_ticket_is_named_not_denied() -> None:
@@ -101,3 +146,21 @@ def test_without_any_search_the_report_says_so() -> None:
     assert (
         "Keine offene Maßnahme zu einer Wissenslücke; nach Wissenslücken wurde noch nicht gesucht" in section
     )
+
+
+def test_the_trend_table_shows_each_kpi_on_its_own_scale() -> None:
+    def day(kpi: Kpi, value: float) -> KpiValue:
+        return KpiValue(kpi, Window.DAY, SEARCHED, ALL, value, 20)
+
+    trends = {
+        Kpi.RETRIEVAL_CONFIDENCE: [day(Kpi.RETRIEVAL_CONFIDENCE, 1.7), day(Kpi.RETRIEVAL_CONFIDENCE, 1.655)],
+        Kpi.USEFULNESS_RATE: [day(Kpi.USEFULNESS_RATE, 0.285), day(Kpi.USEFULNESS_RATE, 0.5)],
+        Kpi.LATENCY_P95_MS: [day(Kpi.LATENCY_P95_MS, 1234.5), day(Kpi.LATENCY_P95_MS, 80)],
+    }
+    report = progress_report(_facts(trends=trends))
+
+    rows = {line.split(" | ")[0]: line for line in report.splitlines() if " | " in line}
+
+    assert "| 1,70 | 1,66 |" in rows["| retrieval_confidence"]  # a score of 0..2, never "170,0 %"
+    assert "| 28,5 % | 50,0 % |" in rows["| usefulness_rate"]
+    assert "| 1.235 ms | 80 ms |" in rows["| latency_p95_ms"]

@@ -2,31 +2,30 @@
 
 from __future__ import annotations
 
-import re
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Final
 
 from luna.domain.events import Consent
 from luna.domain.flywheel.alerts import AlertChange, AlertState
 from luna.domain.flywheel.gaps import KnowledgeGap
 from luna.domain.flywheel.kpi_values import Kpi, KpiValue
-from luna.domain.german_numbers import de_count
+from luna.domain.flywheel.thresholds import is_rate
+from luna.domain.german_numbers import de_count, de_number, de_percent
 
-#: How a vector-ingest report says when it was written, and how it heads its gaps and each gap, as
-#: :func:`vector_ingest_report` writes them; :func:`gap_search` reads them back.
-_WRITTEN: Final = re.compile(r"^Erstellt (\d\d\.\d\d\.\d{4} \d\d:\d\d) UTC ", re.MULTILINE)
-_GAPS_HEADING: Final = "\n## Wissenslücken\n"
-_GAP_HEADING: Final = re.compile(r"^### (.+) \((\d+) Fragen\)$", re.MULTILINE)
+
+def _utc(at: datetime) -> datetime:
+    """``at`` in UTC; a naive time is taken as UTC already (as SQL gives it back)."""
+    return at.replace(tzinfo=UTC) if at.utcoffset() is None else at.astimezone(UTC)
 
 
 def _when(at: datetime) -> str:
-    return f"{at:%d.%m.%Y %H:%M} UTC"
+    return f"{_utc(at):%d.%m.%Y %H:%M} UTC"
 
 
 def _score(score: float | None) -> str:
-    return "–" if score is None else f"{score:.2f}".replace(".", ",")
+    return "–" if score is None else de_number(score, 2)
 
 
 def gaps_section(gaps: Sequence[KnowledgeGap]) -> list[str]:
@@ -83,25 +82,56 @@ def vector_ingest_report(
 
 @dataclass(frozen=True, slots=True)
 class GapSearch:
-    """When the newest search for knowledge gaps (a vector-ingest run) ran, and what it found."""
+    """When the newest search for knowledge gaps (a vector-ingest run) ran, and what it found.
+
+    A run's gaps are kept nowhere else (a ticket holds them only when an alert fired), so the run
+    stores this as JSON next to its report, and the progress report reads it back. Never parsed from
+    the Markdown report: that holds user text (example questions, topic names) that could forge a gap.
+    """
 
     at: datetime
     #: Each gap's topic and its number of unanswered questions, largest first.
     gaps: tuple[tuple[str, int], ...]
 
+    @classmethod
+    def of(cls, at: datetime, gaps: Sequence[KnowledgeGap]) -> GapSearch:
+        return cls(_utc(at), tuple((gap.topic, gap.questions) for gap in gaps))
 
-def gap_search(report: str) -> GapSearch | None:
-    """The search a vector-ingest report (:func:`vector_ingest_report`) describes; None for other text.
+    def as_json(self) -> str:
+        """``{"at": ISO 8601 in UTC, "gaps": [{"topic": ..., "questions": ...}, ...]}``."""
+        document = {
+            "at": _utc(self.at).isoformat(),
+            "gaps": [{"topic": topic, "questions": questions} for topic, questions in self.gaps],
+        }
+        return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
 
-    A run's gaps are kept nowhere else: a ticket holds them only when an alert fired. So the progress
-    report reads the newest report back, to say what the last search found even without a ticket.
-    """
-    written = _WRITTEN.search(report)
-    _, heading, section = report.partition(_GAPS_HEADING)
-    if written is None or not heading:
-        return None
-    at = datetime.strptime(written.group(1), "%d.%m.%Y %H:%M").replace(tzinfo=UTC)
-    return GapSearch(at, tuple((m.group(1), int(m.group(2))) for m in _GAP_HEADING.finditer(section)))
+    @classmethod
+    def from_json(cls, text: str) -> GapSearch | None:
+        """The search :meth:`as_json` wrote; None for anything else (bad JSON, wrong types, naive time)."""
+        try:
+            document = json.loads(text)
+        except (ValueError, RecursionError):
+            return None
+        if not isinstance(document, dict) or not isinstance(document.get("at"), str):
+            return None
+        items = document.get("gaps")
+        if not isinstance(items, list):
+            return None
+        try:
+            at = datetime.fromisoformat(document["at"])
+        except ValueError:
+            return None
+        if at.utcoffset() is None:
+            return None
+        gaps: list[tuple[str, int]] = []
+        for item in items:
+            if not isinstance(item, dict):
+                return None
+            topic, questions = item.get("topic"), item.get("questions")
+            if not isinstance(topic, str) or type(questions) is not int or questions < 0:
+                return None
+            gaps.append((topic, questions))
+        return cls(at.astimezone(UTC), tuple(gaps))
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,13 +151,16 @@ class ProgressFacts:
     open_actions: list[tuple[str, str, str, str]] = field(default_factory=list)
     #: The gaps of open knowledge-gap tickets (opened only when an alert fired).
     gaps: list[KnowledgeGap] = field(default_factory=list)
-    #: The newest search for gaps, ticket or not; None when no search has run (or its report is gone).
+    #: The newest search for gaps, ticket or not; None when no search has run (or its file is unreadable).
     gap_search: GapSearch | None = None
 
 
 def _value(kpi: Kpi, value: float) -> str:
-    shown = f"{value:.0f} ms" if kpi is Kpi.LATENCY_P95_MS else f"{100 * value:.1f} %"
-    return shown.replace(".", ",")
+    """A KPI as the report's trend table shows it: latency in ms, the retrieval confidence as the score
+    it is (0..2, not a share: it read "170,0 %"), the rates as percentages."""
+    if kpi is Kpi.LATENCY_P95_MS:
+        return f"{de_number(value)} ms"
+    return de_percent(value, 1) if is_rate(kpi) else de_number(value, 2)
 
 
 def _state(severity: object) -> str:

@@ -12,7 +12,9 @@ grouped into topics, linked to the knowledge base, and knowledge gaps found.
   documents. (The fused hybrid score is relative to the other candidates, so it cannot say "nothing
   fits"; the dense cosine can.)
 * A Markdown report (``reports/flywheel/vector_ingest_report.md`` in the blob store, plus a dated copy)
-  says what was done; the admin view lists the reports.
+  says what was done; the admin view lists the reports. Next to it, ``vector_ingest_gaps.json`` holds
+  the run's time and gaps (topic, questions) for the progress report, which must not parse the
+  Markdown: it holds user text.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from typing import Any, Final
 
 from luna.domain.errors import LunaError
 from luna.domain.flywheel.gaps import KnowledgeGap
-from luna.domain.flywheel.reports import vector_ingest_report
+from luna.domain.flywheel.reports import GapSearch, vector_ingest_report
 from luna.domain.flywheel.sessions import SessionTurn, StoredSession
 from luna.domain.flywheel.topics import DEFAULT_THRESHOLD, Topic, topics
 from luna.ports.blobs import BlobStore
@@ -38,6 +40,8 @@ from luna.services.knowledge.retrieval import RetrievalService
 COLLECTION: Final = "flywheel_sessions"
 REPORT_KEY: Final = "reports/flywheel/vector_ingest_report.md"
 REPORTS_PREFIX: Final = "reports/flywheel/"
+#: The newest run's time and gaps as JSON (:meth:`GapSearch.as_json`); not one of the listed reports.
+GAPS_KEY: Final = "reports/flywheel/vector_ingest_gaps.json"
 #: Unanswered questions a topic needs before it counts as a gap (one odd question is no gap).
 MIN_GAP_QUESTIONS: Final = 3
 _POINT_NAMESPACE: Final = uuid.UUID("6f0c3c52-6b1e-4a61-9a8e-4c3f1d8a2b77")
@@ -131,7 +135,9 @@ class SessionNormaliser:
     def reports(self) -> list[str]:
         """The kept reports, newest first (the current one first of all)."""
         return sorted(
-            self._blobs.list(REPORTS_PREFIX), key=lambda key: (key != REPORT_KEY, key), reverse=False
+            (key for key in self._blobs.list(REPORTS_PREFIX) if key.endswith(".md")),
+            key=lambda key: (key != REPORT_KEY, key),
+            reverse=False,
         )
 
     def report(self, key: str) -> str:
@@ -239,6 +245,8 @@ class SessionNormaliser:
             data,
             "text/markdown; charset=utf-8",
         )
+        search = GapSearch.of(now, run.gaps)  # the same gaps, as data: the report holds user text
+        self._blobs.put(GAPS_KEY, search.as_json().encode("utf-8"), "application/json; charset=utf-8")
         return REPORT_KEY
 
 

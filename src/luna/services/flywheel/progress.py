@@ -2,8 +2,10 @@
 
 All three are read from SQL (KPIs, alert states, action tickets, consent records, session counts), so
 they can be written at any time, also while ``luna serve`` runs. Knowledge gaps come from the open
-knowledge-gap tickets, which carry the gaps the cycle found when their alert fired, and from the newest
-vector-ingest report in the blob store, which says what the last search found, ticket or not.
+knowledge-gap tickets, which carry the gaps the cycle found when their alert fired, and from what the
+newest vector-ingest run stored in the blob store (``vector_ingest_gaps.json``): what the last search
+found, ticket or not. That file is optional for the reports: when it cannot be read, they say no search
+ran rather than fail.
 """
 
 from __future__ import annotations
@@ -12,21 +14,25 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
-from luna.domain.errors import NotFound
+import structlog
+
+from luna.domain.errors import LunaError, NotFound
 from luna.domain.events import LEARNING_SCOPE, Consent
 from luna.domain.flywheel.actions import ACTIVE, ActionKind
 from luna.domain.flywheel.gaps import KnowledgeGap
 from luna.domain.flywheel.kpi_values import ALL, Kpi, Window
-from luna.domain.flywheel.reports import GapSearch, ProgressFacts, consent_log, gap_search, progress_report
+from luna.domain.flywheel.reports import GapSearch, ProgressFacts, consent_log, progress_report
 from luna.ports.blobs import BlobStore
 from luna.ports.sql import Database
 from luna.services.flywheel.actions import ActionService
 from luna.services.flywheel.alerts import AlertService
-from luna.services.flywheel.normalise import REPORT_KEY
+from luna.services.flywheel.normalise import GAPS_KEY
 
 #: How far back the KPI trends and the consentless count reach.
 TREND_DAYS: Final = 30
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+
+log = structlog.stdlib.get_logger("luna.flywheel")
 
 
 def _utc_now() -> datetime:
@@ -79,12 +85,23 @@ class ProgressService:
         )
 
     def _last_gap_search(self) -> GapSearch | None:
-        """What the newest search for knowledge gaps found, from its report: a gap gets a ticket only
-        when an alert fires, so the tickets alone would say "no gap" right after a search found one."""
+        """What the newest search for knowledge gaps found, as its run stored it: a gap gets a ticket only
+        when an alert fires, so the tickets alone would say "no gap" right after a search found one.
+
+        None when no search ran, or (with a warning) when its file cannot be read: the reports read SQL
+        otherwise, and a blob store's trouble must not take them down.
+        """
         try:
-            return gap_search(self._blobs.get(REPORT_KEY).decode("utf-8"))
+            text = self._blobs.get(GAPS_KEY).decode("utf-8")
         except NotFound:
             return None
+        except (LunaError, OSError, UnicodeDecodeError) as error:
+            log.warning("flywheel.gap_search_unreadable", key=GAPS_KEY, error=str(error))
+            return None
+        search = GapSearch.from_json(text)
+        if search is None:
+            log.warning("flywheel.gap_search_malformed", key=GAPS_KEY)
+        return search
 
     def progress_report(self) -> str:
         return progress_report(self.facts())
