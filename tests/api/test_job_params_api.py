@@ -22,7 +22,7 @@ from luna.container import Container
 from luna.domain.jobs import JobStatus
 from luna.workers.knowledge import OUTSIDE_MESSAGE
 from luna.workers.registry import load_jobs
-from luna.workers.runner import execute
+from luna.workers.runner import JobContext, execute
 from tests.api.conftest import http_client
 from tests.unit.test_job_params import required
 
@@ -224,6 +224,42 @@ async def test_the_jobs_result_names_the_files_of_other_formats_as_skipped(
         "skipped",
         "Format .py wird nicht eingelesen (nur PDF, DOCX, HTML, Markdown, Text)",
     )
+
+
+async def test_a_symlink_out_to_a_file_of_another_format_is_outside_not_skipped(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    admin: dict[str, str],
+    imports: Path,
+    secret: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """It was reported as "skipped: Format .png …" under its outside path, beside the refusal every
+    other file a symlink leads out to gets; the first progress line read "1 Dateien gefunden"."""
+    (secret.parent / "zaehler.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    (imports / "merkblatt" / "foto.png").symlink_to(secret.parent / "zaehler.png")
+    messages: list[str | None] = []
+    original = JobContext.progress
+
+    def recorded(self: JobContext, fraction: float, message: str | None = None) -> None:
+        messages.append(message)
+        original(self, fraction, message)
+
+    monkeypatch.setattr(JobContext, "progress", recorded)
+    queued = await post(client, admin, INGEST, {"paths": [str(imports)]})
+    assert queued.status_code == 202, queued.text
+    container: Container = app.state.container
+
+    execute(container, queued.json()["data"]["job_id"])
+
+    job = container.services.jobs.get(queued.json()["data"]["job_id"])
+    assert job.status is JobStatus.SUCCEEDED, job.error
+    assert job.result is not None
+    assert (job.result["ingested"], job.result["failed"], job.result["skipped"]) == (1, 1, 0)
+    outcomes = {Path(f["path"]).name: (f["outcome"], f["message"]) for f in job.result["files"]}
+    assert outcomes["zaehler.png"] == ("failed", OUTSIDE_MESSAGE)
+    assert "foto.png" not in outcomes
+    assert messages[0] == "1 Datei gefunden, 0 übersprungen"
 
 
 async def test_kb_verify_repairs_only_when_fix_is_true(

@@ -211,6 +211,8 @@ def test_ingest_of_a_folder_names_the_files_it_skips_and_counts_them(
     (folder / "make_samples.py").write_text("print('kein Dokument')\n", encoding="utf-8")
     (folder / "bilder" / "zaehler.png").write_bytes(b"\x89PNG\r\n\x1a\n")
     (folder / ".notizen.txt").write_text("privat", encoding="utf-8")
+    (tmp_path / "scan.pdf").write_bytes(b"%PDF-1.4\n")
+    (folder / "scan.jpg").symlink_to(tmp_path / "scan.pdf")  # named by its link, not by the PDF
 
     ingested = runner.invoke(app, ["ingest", str(folder)])
     nothing = runner.invoke(app, ["ingest", str(folder / "bilder")])
@@ -218,7 +220,8 @@ def test_ingest_of_a_folder_names_the_files_it_skips_and_counts_them(
     assert ingested.exit_code == 0, ingested.output
     assert "Übersprungen: make_samples.py – Format .py wird nicht eingelesen" in ingested.output
     assert "Übersprungen: bilder/zaehler.png – Format .png wird nicht eingelesen" in ingested.output
-    assert "1 ingested, 0 already there, 0 failed, 2 skipped;" in ingested.output
+    assert "Übersprungen: scan.jpg – Format .jpg wird nicht eingelesen" in ingested.output
+    assert "1 ingested, 0 already there, 0 failed, 3 skipped;" in ingested.output
     assert ".notizen" not in ingested.output  # hidden files are not read, and not worth a line
     assert nothing.exit_code == 1
     assert "Übersprungen: zaehler.png" in nothing.output and "No PDF, DOCX" in nothing.output

@@ -441,6 +441,37 @@ def test_sample_folder_ingest_reports_each_file(container: Container, tmp_path: 
     assert summary.files[1].message is not None and "empty" in summary.files[1].message
 
 
+def test_a_folders_file_is_judged_by_its_name_there_not_by_its_symlinks_target(
+    container: Container, tmp_path: Path
+) -> None:
+    """A link ``bild.jpg`` to a PDF was reported as "Format .pdf wird nicht eingelesen (nur PDF, …)",
+    and a link ``notiz.md`` to a file without ending was skipped, though its name says Markdown."""
+    from luna.services.knowledge.ingest_files import collect_files, ingest_files
+
+    elsewhere = tmp_path / "woanders"
+    elsewhere.mkdir()
+    (elsewhere / "real.pdf").write_bytes(b"%PDF-1.4\n")
+    (elsewhere / "notiz").write_text(TARIFF, encoding="utf-8")
+    folder = tmp_path / "ordner"
+    folder.mkdir()
+    (folder / "bild.jpg").symlink_to(elsewhere / "real.pdf")
+    (folder / "notiz.md").symlink_to(elsewhere / "notiz")
+
+    found = collect_files([folder])
+
+    assert found.files == [(elsewhere / "notiz").resolve()]
+    assert [(f.path, f.outcome, f.message) for f in found.skipped] == [
+        (
+            str(folder.resolve() / "bild.jpg"),
+            "skipped",
+            "Format .jpg wird nicht eingelesen (nur PDF, DOCX, HTML, Markdown, Text)",
+        )
+    ]
+    assert found.target(found.skipped[0]) == (elsewhere / "real.pdf").resolve()
+    summary = ingest_files(container.services.knowledge.ingest, found.files)
+    assert [f.outcome for f in summary.files] == ["ingested"]
+
+
 def test_a_retried_ingest_job_replaces_its_own_half_written_items(
     container: Container, tmp_path: Path
 ) -> None:

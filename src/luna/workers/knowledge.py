@@ -20,6 +20,7 @@ from typing import Any, Final
 
 from luna.container import Container
 from luna.domain.errors import InvalidInput
+from luna.domain.german_numbers import de_count
 from luna.domain.jobs import Job, JobStatus
 from luna.services.knowledge.ingest_files import FileOutcome, collect_files, ingest_files
 from luna.services.knowledge.ingest_rules import KINDS, SOURCES, choice, clean_tags
@@ -102,7 +103,15 @@ def ingest_paths(
     folders = import_folders(container)
     found = collect_files(importable_paths(paths, folders))
     files = [file for file in found.files if folders.holds(file)]
-    ctx.progress(0.0, f"{len(files)} Dateien gefunden, {len(found.skipped)} übersprungen")
+    outside = [file for file in found.files if not folders.holds(file)]
+    skipped = []
+    for outcome in found.skipped:  # a file of another format a symlink leads out to is outside, too
+        target = found.target(outcome)
+        if folders.holds(target):
+            skipped.append(outcome)
+        else:
+            outside.append(target)
+    ctx.progress(0.0, f"{de_count(len(files), 'Datei', 'Dateien')} gefunden, {len(skipped)} übersprungen")
     summary = ingest_files(
         container.services.knowledge.ingest,
         files,
@@ -113,11 +122,8 @@ def ingest_paths(
         should_stop=ctx.cancelled,
         added_by=f"job:{ctx.job_id}",
     )
-    read = set(files)
-    summary.files.extend(
-        FileOutcome(str(file), "failed", message=OUTSIDE_MESSAGE) for file in found.files if file not in read
-    )
-    summary.files.extend(found.skipped)
+    summary.files.extend(FileOutcome(str(file), "failed", message=OUTSIDE_MESSAGE) for file in outside)
+    summary.files.extend(skipped)
     ctx.raise_if_cancelled()
     return summary.as_dict()
 

@@ -68,38 +68,60 @@ class IngestSummary:
 
 @dataclass(frozen=True, slots=True)
 class FoundFiles:
-    """What :func:`collect_files` found: the files to read, and the ones left out with the reason."""
+    """What :func:`collect_files` found: the files to read, and the ones left out with the reason.
+
+    ``files`` are resolved (symlinks followed): what is read, and what a check of allowed folders judges.
+    A skipped file is named as it lies in the folder (the folder resolved, then the names below it), so
+    a link ``bild.jpg`` reads as that and not as the PDF it leads to; ``skipped_targets`` holds the file
+    each skipped path resolves to, for such a check.
+    """
 
     files: list[Path]
     skipped: list[FileOutcome]
+    skipped_targets: dict[str, Path] = field(default_factory=dict)
+
+    def target(self, skipped: FileOutcome) -> Path:
+        """The resolved file a skipped outcome stands for."""
+        return self.skipped_targets.get(skipped.path) or Path(skipped.path).resolve()
 
 
 def collect_files(paths: Iterable[str | Path]) -> FoundFiles:
     """Every ingestible file under ``paths`` (files are taken as given), sorted, without duplicates;
-    a folder's files of other formats are skipped with the reason."""
+    a folder's files of other formats are skipped with the reason.
+
+    A folder's file is judged by its name there, not by the name of the file a symlink leads to; the
+    resolved file is the key that keeps a file reached twice from being read or reported twice."""
     found: dict[Path, None] = {}
-    skipped: dict[Path, None] = {}
+    skipped: dict[Path, Path] = {}  # resolved file -> its path as the folder shows it
     for raw in paths:
         path = Path(raw).expanduser()
         if path.is_file():
             found[path.resolve()] = None
         elif path.is_dir():
+            root = path.resolve()
             for candidate in sorted(path.rglob("*")):
-                relative = candidate.relative_to(path).parts
-                if not candidate.is_file() or any(part.startswith(".") for part in relative):
+                relative = candidate.relative_to(path)
+                if not candidate.is_file() or any(part.startswith(".") for part in relative.parts):
                     continue
-                chosen = found if candidate.suffix.lower() in INGESTIBLE_SUFFIXES else skipped
-                chosen[candidate.resolve()] = None
+                target = candidate.resolve()
+                if candidate.suffix.lower() in INGESTIBLE_SUFFIXES:
+                    found[target] = None
+                else:
+                    skipped.setdefault(target, root / relative)
         else:
             raise InvalidInput(f"{path} is neither a file nor a folder.")
-    outcomes = [
-        FileOutcome(str(file), "skipped", message=_skip_reason(file)) for file in skipped if file not in found
-    ]
-    return FoundFiles(list(found), outcomes)
+    outcomes = []
+    targets = {}
+    for target, shown in skipped.items():
+        if target not in found:
+            outcomes.append(FileOutcome(str(shown), "skipped", message=_skip_reason(shown)))
+            targets[str(shown)] = target
+    return FoundFiles(list(found), outcomes, targets)
 
 
 def _skip_reason(path: Path) -> str:
-    """Why a folder's file is not read, in German like the progress lines of an ingest."""
+    """Why a folder's file is not read, in German like the progress lines of an ingest; ``path`` is the
+    name the folder shows (a symlink's own name, not its target's)."""
     suffix = path.suffix.lower()
     what = f"Format {suffix}" if suffix else "Datei ohne Endung"
     return f"{what} wird nicht eingelesen (nur {INGESTIBLE_FORMATS})"
