@@ -67,3 +67,28 @@ def test_the_row_the_question_names_leads(prompts: LunaPrompts) -> None:
     )
 
     assert lead.startswith("Kurz gesagt: Leistungsmessung ab 2.500 h/a: Grundpreis (€/a) 0,00")
+
+
+INTRODUCTION = ContextChunk(
+    "s1",
+    "Gegenüber dem Vorjahr sinkt der Arbeitspreis für Haushaltskunden um 0,9 ct/kWh.",
+    title="Netzentgelte 2026",
+)
+
+
+def test_behind_a_leading_sentence_the_tied_rows_follow_in_the_tables_order(prompts: LunaPrompts) -> None:
+    # The README's "Was kostet die Netznutzung pro Kilowattstunde?": the price sheet's sentence leads,
+    # then the row the model ranks a hair higher than the household's must not take the second place.
+    model = ExtractiveChatModel(
+        prompts,
+        meaning=_RowCosines(
+            {"sinkt": 0.95, "Leistungsmessung ab": 0.905, "Haushalt": 0.901, "Gewerbe": 0.899}
+        ),
+    )
+    question = "Was kostet die Netznutzung pro Kilowattstunde?"
+
+    answer = model.answer(build_rag_messages(prompts, question, [INTRODUCTION, SHEET]))
+
+    lead = answer.splitlines()[0]
+    assert lead.index("sinkt") < lead.index("Haushalt ohne Leistungsmessung (SLP)")
+    assert "2,71" not in lead

@@ -100,3 +100,10 @@ def test_with_json_the_result_is_one_document_on_stdout() -> None:
 
     assert ran.exit_code == 0, ran.output
     assert json.loads(ran.stdout) == RESULT
+
+
+def test_with_json_and_no_wait_stdout_is_the_queued_job_to_follow() -> None:
+    ran = runner.invoke(app, ["jobs", "run", "demo.job", "--json", "--no-wait"])
+
+    assert ran.exit_code == 0, ran.output
+    assert json.loads(ran.stdout) == {"job_id": JOB_ID, "name": "demo.job", "status": "queued"}

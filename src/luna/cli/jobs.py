@@ -215,10 +215,12 @@ def run(
         _fail(str(error))
         return
     console.print(f"job {job['job_id']} queued ({name})")
-    if not wait:
-        return
-    if not jobs.remote and jobs.settings.jobs.kind == "inprocess":
+    waits_for_server = not jobs.remote and jobs.settings.jobs.kind == "inprocess"
+    if waits_for_server:
         console.print("it runs when `luna serve` starts (the in-process worker lives there)")
+    if not wait or waits_for_server:
+        if as_json:  # a script asked for JSON: it gets the queued job to follow, never an empty stdout
+            typer.echo(json.dumps({"job_id": job["job_id"], "name": name, "status": job["status"]}))
         return
     _follow(jobs, job["job_id"], as_json)
 
