@@ -467,7 +467,7 @@ def test_a_folders_file_is_judged_by_its_name_there_not_by_its_symlinks_target(
             "Format .jpg wird nicht eingelesen (nur PDF, DOCX, HTML, Markdown, Text)",
         )
     ]
-    assert found.target(found.skipped[0]) == (elsewhere / "real.pdf").resolve()
+    assert Path(found.skipped[0].path).resolve() == (elsewhere / "real.pdf").resolve()
     summary = ingest_files(container.services.knowledge.ingest, found.files)
     assert [f.outcome for f in summary.files] == ["ingested"]
 

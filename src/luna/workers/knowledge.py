@@ -106,7 +106,7 @@ def ingest_paths(
     outside = [file for file in found.files if not folders.holds(file)]
     skipped = []
     for outcome in found.skipped:  # a file of another format a symlink leads out to is outside, too
-        target = found.target(outcome)
+        target = Path(outcome.path).resolve()
         if folders.holds(target):
             skipped.append(outcome)
         else:

@@ -72,17 +72,12 @@ class FoundFiles:
 
     ``files`` are resolved (symlinks followed): what is read, and what a check of allowed folders judges.
     A skipped file is named as it lies in the folder (the folder resolved, then the names below it), so
-    a link ``bild.jpg`` reads as that and not as the PDF it leads to; ``skipped_targets`` holds the file
-    each skipped path resolves to, for such a check.
+    a link ``bild.jpg`` reads as that and not as the PDF it leads to; resolving its path gives the file
+    it leads to, for such a check.
     """
 
     files: list[Path]
     skipped: list[FileOutcome]
-    skipped_targets: dict[str, Path] = field(default_factory=dict)
-
-    def target(self, skipped: FileOutcome) -> Path:
-        """The resolved file a skipped outcome stands for."""
-        return self.skipped_targets.get(skipped.path) or Path(skipped.path).resolve()
 
 
 def collect_files(paths: Iterable[str | Path]) -> FoundFiles:
@@ -110,13 +105,12 @@ def collect_files(paths: Iterable[str | Path]) -> FoundFiles:
                     skipped.setdefault(target, root / relative)
         else:
             raise InvalidInput(f"{path} is neither a file nor a folder.")
-    outcomes = []
-    targets = {}
-    for target, shown in skipped.items():
-        if target not in found:
-            outcomes.append(FileOutcome(str(shown), "skipped", message=_skip_reason(shown)))
-            targets[str(shown)] = target
-    return FoundFiles(list(found), outcomes, targets)
+    outcomes = [
+        FileOutcome(str(shown), "skipped", message=_skip_reason(shown))
+        for target, shown in skipped.items()
+        if target not in found
+    ]
+    return FoundFiles(list(found), outcomes)
 
 
 def _skip_reason(path: Path) -> str:
