@@ -5,7 +5,6 @@ prints: readable lines, or with `--json` the whole result as one document on std
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
@@ -70,10 +69,7 @@ def _no_container(*_: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
-def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("LUNA_PROFILE", "test")
-    monkeypatch.setenv("LUNA_DATA_DIR", str(tmp_path / "var"))
-    monkeypatch.setenv("LUNA_ENV_FILE", str(tmp_path / "absent.env"))
+def server(cli_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(finetune_cli, "ServerClient", _RunningServer)
     monkeypatch.setattr("luna.cli.server_client.time.sleep", lambda _: None)
     _RunningServer.posted.clear()

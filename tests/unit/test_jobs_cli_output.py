@@ -6,7 +6,6 @@ A running server is faked: the CLI reads jobs through its API, whose times carry
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -63,10 +62,7 @@ class _RunningServer:
 
 
 @pytest.fixture(autouse=True)
-def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("LUNA_PROFILE", "test")
-    monkeypatch.setenv("LUNA_DATA_DIR", str(tmp_path / "var"))
-    monkeypatch.setenv("LUNA_ENV_FILE", str(tmp_path / "absent.env"))
+def server(cli_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COLUMNS", "200")
     monkeypatch.setattr(jobs_cli, "ServerClient", _RunningServer)
 
