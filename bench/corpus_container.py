@@ -7,6 +7,7 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
+from luna.adapters.lexical.bm25s import Bm25sLexicalIndex
 from luna.container import Container, build_container
 from luna.domain.errors import Conflict
 from luna.services.knowledge.ingest import IngestRequest
@@ -63,3 +64,20 @@ def ingest_corpus(kb: KnowledgeBase, corpus: Path) -> tuple[dict[str, str], int,
         except Conflict as error:
             item_of[path.name] = str(error.details["item_id"])
     return item_of, total_bytes, chunks
+
+
+def rebuilt_lexical_index(c: Container, k1: float = 1.5, b: float = 0.75) -> Bm25sLexicalIndex:
+    """A BM25 index over the bench index's current chunks, built now: with other BM25 parameters, or
+    with analyzer settings a benchmark changed after the container was built."""
+    kb = c.services.knowledge
+    index = Bm25sLexicalIndex(k1=k1, b=b)
+    with c.database.unit_of_work(read_only=True) as uow:
+        for batch in uow.chunks.all_active():
+            by_item: dict[str, list] = {}  # type: ignore[type-arg]
+            for chunk in batch:
+                by_item.setdefault(chunk.item_id, []).append(chunk)
+            for item_id, chunks in by_item.items():
+                item = uow.items.get(item_id)
+                assert item is not None
+                index.add(kb.indexer.lexical_documents(item, chunks))
+    return index

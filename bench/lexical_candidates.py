@@ -14,8 +14,8 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from corpus_container import REPO
-from retrieval_candidates import container, figures
+from corpus_container import REPO, corpus_container, rebuilt_lexical_index
+from retrieval_candidates import figures
 
 from luna.adapters.lexical.bm25s import Bm25sLexicalIndex
 from luna.container import Container
@@ -33,21 +33,6 @@ GRID: tuple[tuple[float, float, float], ...] = (
     (1.5, 0.75, 1.3),
 )
 DEPTH = 40
-
-
-def lexical_index(c: Container, k1: float, b: float) -> Bm25sLexicalIndex:
-    kb = c.services.knowledge
-    index = Bm25sLexicalIndex(k1=k1, b=b)
-    with c.database.unit_of_work(read_only=True) as uow:
-        for batch in uow.chunks.all_active():
-            by_item: dict[str, list] = {}
-            for chunk in batch:
-                by_item.setdefault(chunk.item_id, []).append(chunk)
-            for item_id, chunks in by_item.items():
-                item = uow.items.get(item_id)
-                assert item is not None
-                index.add(kb.indexer.lexical_documents(item, chunks))
-    return index
 
 
 def ranked_hits(
@@ -75,12 +60,12 @@ def ranked_hits(
 
 def main() -> int:
     questions = read_golden_sets([REPO / "bench" / "questions_de.yaml"])
-    c = container({})
+    c = corpus_container()
     print("| k1 / b / lexical weight | tune hit@1 / hit@5 / MRR@10 | test hit@1 / hit@5 / MRR@10 |")
     print("|---|---|---|")
     try:
         for k1, b, weight in GRID:
-            hits = ranked_hits(c, lexical_index(c, k1, b), questions, weight)
+            hits = ranked_hits(c, rebuilt_lexical_index(c, k1, b), questions, weight)
             cells = []
             for split in ("tune", "test"):
                 chosen = [hits[q.question_id] for q in questions if q.split == split]

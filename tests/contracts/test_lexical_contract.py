@@ -286,3 +286,18 @@ def test_everyday_questions_find_their_law_section(make_index, question, section
     index = make_index()
     index.add(law_sections("stromstg") + law_sections("msbg"))
     assert section in found(index, question, limit=5)
+
+
+@pytest.mark.skipif(not LAWS.is_dir(), reason="the shared law corpus is not next to the repository")
+@pytest.mark.parametrize(
+    ("question", "section"),
+    [
+        # The statute says "Unterbrechung der Versorgung" and "Zutrittsrecht" (luna.domain.everyday_terms).
+        ("Wann darf mir der Versorger mit einer Stromsperre drohen?", "stromgvv § 19"),
+        ("Muss ich den Zählerableser in meine Wohnung lassen?", "stromgvv § 9"),
+    ],
+)
+def test_everyday_words_find_the_paragraph_in_legal_words_first(make_index, question, section):
+    index = make_index()
+    index.add(law_sections("stromstg") + law_sections("msbg") + law_sections("stromgvv"))
+    assert found(index, question)[0] == section

@@ -103,5 +103,22 @@ def test_domain_synonyms_share_a_concept_term(analyzer, spellings):
     assert shared, f"no common concept for {spellings}"
 
 
+@pytest.mark.parametrize(
+    "spellings",
+    [
+        ["Balkonkraftwerk", "Steckersolargeräte"],
+        ["Stromsperre", "Unterbrechung der Versorgung", "Versorgungsunterbrechungen"],
+        ["Zählerableser", "Zutrittsrecht"],
+        ["Atomstrom", "Kernkraft"],
+        ["Bürgergeld", "einkommensabhängige Sozialleistungen"],
+        ["Bußgeld", "Geldbuße", "Ordnungswidrigkeiten"],
+        ["Fernwärme", "Wärmenetze"],
+    ],
+)
+def test_everyday_words_meet_the_statutes_terms(analyzer, spellings):
+    shared = set.intersection(*(concepts(analyzer, spelling) for spelling in spellings))
+    assert shared, f"no common concept for {spellings}"
+
+
 def test_unrelated_words_share_no_concept(analyzer):
     assert not concepts(analyzer, "Marktlokation") & concepts(analyzer, "Messlokation")

@@ -27,6 +27,8 @@ from functools import lru_cache
 
 import Stemmer
 
+from luna.domain.everyday_terms import EVERYDAY_SYNONYMS
+
 #: Prefix of the concept terms that stand for a whole synonym group; the tokenizer never emits it.
 CONCEPT_PREFIX = "~"
 
@@ -101,6 +103,8 @@ DOMAIN_SYNONYMS: tuple[tuple[str, ...], ...] = (
     ("dynamischer Stromtarif", "dynamischer Tarif"),
     ("Einspeisevergütung", "Einspeisetarif"),
 )
+#: What the analyzer matches: the abbreviations above and the everyday words for legal terms.
+SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = DOMAIN_SYNONYMS + EVERYDAY_SYNONYMS
 
 _LETTER_FOLDS = str.maketrans({"ß": "ss", "ä": "a", "ö": "o", "ü": "u", "é": "e", "è": "e", "à": "a"})
 _DIGRAPHS = re.compile(r"ae|oe|(?<![aeiouyq])ue")
@@ -248,7 +252,7 @@ class GermanAnalyzer:
         self._splitter = CompoundSplitter(vocabulary or {}, self._stem)
         self._concepts: dict[str, tuple[str, ...]] = {}
         self._phrases: dict[str, list[tuple[tuple[str, ...], str]]] = {}
-        for group in DOMAIN_SYNONYMS:
+        for group in SYNONYM_GROUPS:
             concept = CONCEPT_PREFIX + _joined(group[0])
             for member in group:
                 words = [_joined(word) for word in member.split()]
@@ -318,7 +322,7 @@ def _builtin_words() -> frozenset[str]:
     words = {fold(word) for word in ENERGY_WORDS.split()}
     words.update(
         _joined(member)
-        for group in DOMAIN_SYNONYMS
+        for group in SYNONYM_GROUPS
         for member in group
         if " " not in member and len(_joined(member)) >= 5
     )
