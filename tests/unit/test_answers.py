@@ -258,6 +258,12 @@ def test_the_topic_of_a_question_is_its_most_specific_noun() -> None:
     assert question_topic("Was ist das?") is None
 
 
+def test_the_topic_keeps_nouns_written_apart_together() -> None:
+    assert question_topic("Was kostet ein Smart Meter im Jahr?") == "Smart Meter"
+    assert question_topic("Darf ich beim Energy Sharing Strom verkaufen?") == "Energy Sharing"
+    assert question_topic("Wann bekommt ein Haushalt einen Smart Meter?") == "Smart Meter"
+
+
 # -- the extractive answerer -------------------------------------------------------------------------
 
 

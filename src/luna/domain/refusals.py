@@ -8,19 +8,35 @@ import re
 from collections.abc import Sequence
 
 from luna.domain.answers import GERMAN_STOPWORDS, LunaPrompts
+from luna.domain.everyday_terms import EVERYDAY_SYNONYMS
+from luna.domain.german_text import DOMAIN_SYNONYMS
 
 _WORD = re.compile(r"[\wÄÖÜäöüß§-]+")
+#: The domain's terms of several words ("Smart Meter", "Energy Sharing"), longest first.
+_TERMS_OF_WORDS = re.compile(
+    "|".join(
+        rf"\b{re.escape(term)}\b"
+        for term in sorted(
+            {member for group in (*DOMAIN_SYNONYMS, *EVERYDAY_SYNONYMS) for member in group if " " in member},
+            key=len,
+            reverse=True,
+        )
+    ),
+    re.IGNORECASE,
+)
 #: How chunking joins the headings of a section path ("Kapitel > Abschnitt").
 _SECTION_PATH = " > "
 
 
 def question_topic(question: str) -> str | None:
-    """The most specific word of a question: its longest noun (German nouns are capitalised), else its
-    longest content word; ``None`` when it has none."""
+    """The most specific name in a question: its longest noun (German nouns are capitalised) or known
+    term of several words ("Smart Meter": "Smart" alone names nothing), else its longest content word;
+    ``None`` when it has none."""
     words = _WORD.findall(question)
     content = [w for w in words if w.casefold() not in GERMAN_STOPWORDS and len(w) >= 3 and not w.isdigit()]
     nouns = [w for index, w in enumerate(words) if index > 0 and w[:1].isupper() and w in content]
-    candidates = nouns or content
+    terms = [match.group(0) for match in _TERMS_OF_WORDS.finditer(question)]
+    candidates = nouns + terms or content
     return max(candidates, key=len) if candidates else None
 
 
