@@ -73,18 +73,18 @@ SECOND_LIST: tuple[tuple[str, ...], ...] = (
     ("Zahlungsverzug", "Zahlungsrückstand", "Mahnung", "Schulden", "offene Rechnung"),
     ("Sicherheitsleistung", "Kaution"),
 )
+#: The everyday groups of each variant (the abbreviations stay as they are).
 VARIANTS: Mapping[str, tuple[tuple[str, ...], ...]] = {
-    "abbreviations only (before)": german_text.DOMAIN_SYNONYMS,
-    "+ everyday words (shipped)": german_text.DOMAIN_SYNONYMS + EVERYDAY_SYNONYMS,
-    "+ everyday words + meter group": german_text.DOMAIN_SYNONYMS + EVERYDAY_SYNONYMS + (METER_GROUP,),
-    "+ everyday words + a second list": german_text.DOMAIN_SYNONYMS + EVERYDAY_SYNONYMS + SECOND_LIST,
+    "abbreviations only (before)": (),
+    "+ everyday words (shipped)": EVERYDAY_SYNONYMS,
+    "+ everyday words + meter group": (*EVERYDAY_SYNONYMS, METER_GROUP),
+    "+ everyday words + a second list": EVERYDAY_SYNONYMS + SECOND_LIST,
 }
 
 
 def use_groups(groups: tuple[tuple[str, ...], ...]) -> None:
-    """Analyzers built from now on use ``groups`` (the compound splitter's built-in words follow them)."""
-    german_text.SYNONYM_GROUPS = groups
-    german_text._builtin_words.cache_clear()
+    """Analyzers built from now on use ``groups`` as their everyday words."""
+    german_text.EVERYDAY_SYNONYMS = groups
 
 
 def first_hits(

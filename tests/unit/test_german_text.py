@@ -120,5 +120,13 @@ def test_everyday_words_meet_the_statutes_terms(analyzer, spellings):
     assert shared, f"no common concept for {spellings}"
 
 
+def test_an_everyday_word_inside_a_legal_compound_means_nothing_everyday():
+    # The corpus teaches the splitter "sperre"; a planning freeze is no power cut.
+    taught = GermanAnalyzer(Counter(surface_tokens("Die Veränderung ist verboten, die Sperre gilt.")))
+    assert stem_of(taught, "Veränderung") in taught.terms("Veränderungssperre"), "the compound is split"
+    assert not concepts(taught, "Veränderungssperre") & concepts(taught, "Stromsperre")
+    assert concepts(taught, "Sperre") & concepts(taught, "Unterbrechung der Versorgung")
+
+
 def test_unrelated_words_share_no_concept(analyzer):
     assert not concepts(analyzer, "Marktlokation") & concepts(analyzer, "Messlokation")

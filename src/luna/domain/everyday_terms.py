@@ -4,7 +4,9 @@ Customers ask about a "Balkonkraftwerk", a "Stromsperre" or the "Zählerableser"
 and the MsbG say "Steckersolargerät", "Unterbrechung der Versorgung" and "Zutrittsrecht". The German
 analyzer (:mod:`luna.domain.german_text`) gives every member of a group one concept term, so a question
 in everyday words meets the paragraph in legal words. The first entry of a group is the statute's term
-and names the concept; entries with spaces are phrases.
+and names the concept; entries with spaces are phrases. Unlike the abbreviations, an everyday word
+counts only as a whole word, never as a compound part: "Sperre" is a power cut, the EnWG's
+"Veränderungssperre" is a planning freeze.
 
 Written from domain knowledge, with the misses of the tune split of the golden sets as reminders of
 what customers say; measured on the held-out split and a blind set (``bench/everyday_synonyms.py``).

@@ -103,8 +103,6 @@ DOMAIN_SYNONYMS: tuple[tuple[str, ...], ...] = (
     ("dynamischer Stromtarif", "dynamischer Tarif"),
     ("Einspeisevergütung", "Einspeisetarif"),
 )
-#: What the analyzer matches: the abbreviations above and the everyday words for legal terms.
-SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = DOMAIN_SYNONYMS + EVERYDAY_SYNONYMS
 
 _LETTER_FOLDS = str.maketrans({"ß": "ss", "ä": "a", "ö": "o", "ü": "u", "é": "e", "è": "e", "à": "a"})
 _DIGRAPHS = re.compile(r"ae|oe|(?<![aeiouyq])ue")
@@ -250,18 +248,23 @@ class GermanAnalyzer:
     def __init__(self, vocabulary: Mapping[str, int] | None = None) -> None:
         self._local = threading.local()
         self._splitter = CompoundSplitter(vocabulary or {}, self._stem)
+        #: Concepts of a word or of any compound part of it ("Wärmepumpentarif" is about the "WP").
         self._concepts: dict[str, tuple[str, ...]] = {}
+        #: Concepts of a whole word only: an everyday word ("Sperre") inside a legal compound
+        #: ("Veränderungssperre") means something else.
+        self._word_concepts: dict[str, tuple[str, ...]] = {}
         self._phrases: dict[str, list[tuple[tuple[str, ...], str]]] = {}
-        for group in SYNONYM_GROUPS:
-            concept = CONCEPT_PREFIX + _joined(group[0])
-            for member in group:
-                words = [_joined(word) for word in member.split()]
-                if len(words) == 1:
-                    key = self._stem(words[0])
-                    self._concepts[key] = (*self._concepts.get(key, ()), concept)
-                else:
-                    stems = tuple(self._stem(word) for word in words)
-                    self._phrases.setdefault(stems[0], []).append((stems, concept))
+        for groups, single in ((DOMAIN_SYNONYMS, self._concepts), (EVERYDAY_SYNONYMS, self._word_concepts)):
+            for group in groups:
+                concept = CONCEPT_PREFIX + _joined(group[0])
+                for member in group:
+                    words = [_joined(word) for word in member.split()]
+                    if len(words) == 1:
+                        key = self._stem(words[0])
+                        single[key] = (*single.get(key, ()), concept)
+                    else:
+                        stems = tuple(self._stem(word) for word in words)
+                        self._phrases.setdefault(stems[0], []).append((stems, concept))
         self._token_terms = lru_cache(maxsize=1 << 18)(self._analyse_token)
 
     def terms(self, text: str) -> list[str]:
@@ -300,6 +303,8 @@ class GermanAnalyzer:
                 terms[stem] = None
                 for concept in self._concepts.get(stem, ()):
                     terms[concept] = None
+            for concept in self._word_concepts.get(self._stem(word), ()):
+                terms[concept] = None
         return _TokenTerms(self._stem(joined), tuple(terms))
 
     def _stem(self, word: str) -> str:
@@ -322,7 +327,7 @@ def _builtin_words() -> frozenset[str]:
     words = {fold(word) for word in ENERGY_WORDS.split()}
     words.update(
         _joined(member)
-        for group in SYNONYM_GROUPS
+        for group in DOMAIN_SYNONYMS
         for member in group
         if " " not in member and len(_joined(member)) >= 5
     )
