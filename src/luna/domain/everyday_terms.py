@@ -1,4 +1,4 @@
-"""Everyday German for what the energy statutes call otherwise, as synonym groups for the lexical leg.
+"""Everyday German for what the energy statutes call otherwise: synonym groups for both retrieval legs.
 
 Customers ask about a "Balkonkraftwerk", a "Stromsperre" or the "Zählerableser"; the EEG, the StromGVV
 and the MsbG say "Steckersolargerät", "Unterbrechung der Versorgung" and "Zutrittsrecht". The German
@@ -7,6 +7,9 @@ in everyday words meets the paragraph in legal words. The first entry of a group
 and names the concept; entries with spaces are phrases. Unlike the abbreviations, an everyday word
 counts only as a whole word, never as a compound part: "Sperre" is a power cut, the EnWG's
 "Veränderungssperre" is a planning freeze.
+
+The dense leg gets them too: ``RetrievalService.meaning_query`` embeds a question with the statute's
+term of each everyday word it uses in brackets, since the embedding model does not know them either.
 
 Written from domain knowledge, with the misses of the tune split of the golden sets as reminders of
 what customers say; measured on the held-out split and a blind set (``bench/everyday_synonyms.py``).

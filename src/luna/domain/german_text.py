@@ -254,6 +254,14 @@ class GermanAnalyzer:
         #: ("Veränderungssperre") means something else.
         self._word_concepts: dict[str, tuple[str, ...]] = {}
         self._phrases: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+        #: An everyday group's concept → the statute's term (its first entry) and that term's stems.
+        self._statute_terms = {
+            CONCEPT_PREFIX + _joined(group[0]): (
+                group[0],
+                tuple(self._stem(_joined(w)) for w in group[0].split()),
+            )
+            for group in EVERYDAY_SYNONYMS
+        }
         for groups, single in ((DOMAIN_SYNONYMS, self._concepts), (EVERYDAY_SYNONYMS, self._word_concepts)):
             for group in groups:
                 concept = CONCEPT_PREFIX + _joined(group[0])
@@ -285,6 +293,16 @@ class GermanAnalyzer:
     def query_terms(self, text: str) -> list[str]:
         """Distinct terms of a query, first occurrence first."""
         return list(dict.fromkeys(self.terms(text)))
+
+    def statute_terms(self, text: str) -> list[str]:
+        """The statutes' terms for the everyday words of ``text`` ("Balkonkraftwerk" →
+        "Steckersolargerät"), each once, leaving out those ``text`` uses itself: what a question in
+        everyday words is also about, for a search by meaning (the embedding model does not know that
+        the law calls a balcony power plant a plug-in solar device)."""
+        terms = self.terms(text)
+        present = set(terms)
+        named = (self._statute_terms.get(term) for term in terms)
+        return list(dict.fromkeys(term for term, stems in filter(None, named) if not set(stems) <= present))
 
     def _analyse_token(self, token: str) -> _TokenTerms:
         if token.startswith("§"):

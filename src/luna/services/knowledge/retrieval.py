@@ -22,6 +22,7 @@ from typing import Any, Literal, Protocol
 
 from luna.domain.errors import InvalidInput
 from luna.domain.fusion import rrf, ties_to, weighted_score_fusion
+from luna.domain.german_text import GermanAnalyzer
 from luna.domain.items import FILTERABLE_CHUNK_FIELDS, INTEGER_CHUNK_FIELDS, Item, ItemStatus
 from luna.domain.learning.boost import Boosted, boost_strength, break_ties, fusion_scale, rerank
 from luna.domain.scores import ScoreTarget
@@ -178,6 +179,7 @@ class RetrievalService:
         self._collections = collections
         self._lexical = lexical
         self._settings = settings
+        self._analyzer = GermanAnalyzer()
         if boosts is None and settings.boost_enabled:
             boosts = LearnedBoosts(settings.quality_prior_mean)
         self.boosts = boosts
@@ -203,7 +205,7 @@ class RetrievalService:
         dense: list[tuple[str, float]] = []
         lexical: list[tuple[str, float]] = []
         if mode in ("hybrid", "dense"):
-            vector = self._embedder.embed_query(question)
+            vector = self._embedder.embed_query(self.meaning_query(question))
             hits = self._vectors.search(self._collections.active(), vector, wanted, where)
             dense = [(hit.point_id, hit.score) for hit in hits]
         if mode in ("hybrid", "lexical"):
@@ -222,6 +224,13 @@ class RetrievalService:
             best_dense_score=max((score for _, score in dense), default=None),
             nearby_titles=titles,
         )
+
+    def meaning_query(self, question: str) -> str:
+        """The question as the dense leg embeds it: with the statutes' terms for its everyday words in
+        brackets ("Wie groß darf ein Balkonkraftwerk sein? (Steckersolargerät)"). Measured in
+        ``bench/everyday_synonyms.py --dense``; the lexical leg matches them through the analyzer."""
+        terms = self._analyzer.statute_terms(question)
+        return f"{question} ({', '.join(terms)})" if terms else question
 
     def _fuse(
         self, dense: Sequence[tuple[str, float]], lexical: Sequence[tuple[str, float]], method: FusionMethod
