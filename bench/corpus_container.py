@@ -29,6 +29,12 @@ FIVE_GOLDEN_SETS = [
     )
 ]
 SIXTH_GOLDEN_SET = [REPO / "bench" / "questions_sixth_de.yaml"]
+#: The three held-out views the answer benchmarks print: (split, sets, label).
+ANSWER_SPLITS = (
+    ("tune", FIVE_GOLDEN_SETS, "tune (five sets)"),
+    ("test", FIVE_GOLDEN_SETS, "test (five sets)"),
+    ("all", SIXTH_GOLDEN_SET, "sixth set"),
+)
 
 
 def corpus_container(data_dir: Path = WORK, overrides: Mapping[str, str] | None = None) -> Container:

@@ -3,6 +3,7 @@
     .venv/bin/python bench/everyday_synonyms.py            # after bench/retrieval_quality.py --fresh
     .venv/bin/python bench/everyday_synonyms.py --answers  # also every answer through the evaluation core
     .venv/bin/python bench/everyday_synonyms.py --dense    # the dense leg with the statute terms or not
+    .venv/bin/python bench/everyday_synonyms.py --asked    # the answer path asked with them or not
 
 Customers ask in everyday German ("Balkonkraftwerk", "Stromsperre", "Zählerableser") about paragraphs
 written in legal German ("Steckersolargerät", "Unterbrechung der Versorgung", "Zutrittsrecht").
@@ -22,6 +23,7 @@ import sys
 from collections.abc import Mapping, Sequence
 
 from corpus_container import (
+    ANSWER_SPLITS,
     FIVE_GOLDEN_SETS,
     REPO,
     SIXTH_GOLDEN_SET,
@@ -38,6 +40,7 @@ from luna.domain.evaluation import GoldenQuestion
 from luna.domain.everyday_terms import EVERYDAY_SYNONYMS
 from luna.domain.fusion import weighted_score_fusion
 from luna.services.evaluation.evaluation import read_golden_sets
+from luna.services.knowledge.answering import AnswerService
 
 DEPTH = 40
 #: The group dropped on tune: every meter question met every meter paragraph.
@@ -164,11 +167,7 @@ def answers() -> None:
     table = [HEADER.replace("sentence judged as", "synonym groups")]
     for label in ("abbreviations only (before)", "+ everyday words (shipped)"):
         use_groups(VARIANTS[label])
-        for split, sets, name in (
-            ("tune", FIVE_GOLDEN_SETS, "tune (five sets)"),
-            ("test", FIVE_GOLDEN_SETS, "test (five sets)"),
-            ("all", SIXTH_GOLDEN_SET, "sixth set"),
-        ):
+        for split, sets, name in ANSWER_SPLITS:
             f = figures_with(MeaningWeights(), split, sets)
             table.append(row(label, SHIPPED, name, f))
             print(
@@ -206,6 +205,28 @@ def dense() -> None:
         c.close()
 
 
+def asked() -> None:
+    """Answers with both legs shipped; the gate, the answerer's judge and the model get the question as
+    asked (only the dense leg adds the statute terms) or with the statute terms (shipped)."""
+    use_groups(EVERYDAY_SYNONYMS)
+    table = [HEADER.replace("sentence judged as", "the answer path is asked")]
+    shipped = AnswerService.asked_as
+    for label, asked_as in (
+        ("as asked (dense leg only)", _as_asked),
+        ("with the statute terms (shipped)", shipped),
+    ):
+        AnswerService.asked_as = asked_as  # type: ignore[method-assign]
+        for split, sets, name in ANSWER_SPLITS:
+            table.append(row(label, SHIPPED, name, figures_with(MeaningWeights(), split, sets)))
+            print(table[-1], flush=True)
+    AnswerService.asked_as = shipped  # type: ignore[method-assign]
+    print("\n".join(table))
+
+
+def _as_asked(_: AnswerService, question: str) -> str:
+    return question
+
+
 def kb_query(c: Container, question: str) -> str:
     return c.services.knowledge.retrieval.meaning_query(question)
 
@@ -213,6 +234,9 @@ def kb_query(c: Container, question: str) -> str:
 def main(argv: Sequence[str]) -> int:
     if "--dense" in argv:
         dense()
+        return 0
+    if "--asked" in argv:
+        asked()
         return 0
     ranks = retrieval(VARIANTS)
     changes(ranks["abbreviations only (before)"], ranks["+ everyday words (shipped)"])

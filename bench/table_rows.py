@@ -14,7 +14,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from corpus_container import FIVE_GOLDEN_SETS, SIXTH_GOLDEN_SET
+from corpus_container import ANSWER_SPLITS
 from sentence_context import HEADER, SHIPPED, figures_with, row
 
 import luna.adapters.models.extractive as extractive
@@ -35,11 +35,7 @@ def main(argv: Sequence[str]) -> int:
     rules = (("a row leads (before)", _only_when_a_row_leads), ("best row's place (shipped)", SHIPPED_RULE))
     for label, rule in rules:
         extractive._table_order_among_tied_rows = rule  # type: ignore[assignment]
-        for split, sets, name in (
-            ("tune", FIVE_GOLDEN_SETS, "tune (five sets)"),
-            ("test", FIVE_GOLDEN_SETS, "test (five sets)"),
-            ("all", SIXTH_GOLDEN_SET, "sixth set"),
-        ):
+        for split, sets, name in ANSWER_SPLITS:
             table.append(row(label, SHIPPED, name, figures_with(MeaningWeights(), split, sets)))
             print(table[-1], flush=True)
     print("\n".join(table))

@@ -487,6 +487,58 @@ async def test_a_refusal_offers_follow_ups_that_luna_then_answers_from_the_named
         assert answer["citations"] and answer["citations"][0]["payload"]["title"] == named
 
 
+#: Statute paragraphs in their own words (StromGVV § 19, EnWG § 42, shortened): no "Stromsperre", no
+#: "Atomstrom".
+STATUTE = """# Grundversorgung mit Strom
+
+## § 19 Unterbrechung der Versorgung
+
+Bei Nichterfüllung einer Zahlungsverpflichtung trotz Mahnung ist der Grundversorger berechtigt, die
+Grundversorgung vier Wochen nach Androhung unterbrechen zu lassen.
+
+## § 20 Kündigung
+
+Der Grundversorgungsvertrag kann mit einer Frist von zwei Wochen gekündigt werden.
+
+## § 42 Stromkennzeichnung
+
+Lieferanten sind verpflichtet, in Rechnungen den Anteil der einzelnen Energieträger (Kernkraft, Kohle,
+Erdgas und sonstige fossile Energieträger) am Gesamtenergieträgermix anzugeben.
+"""
+BALCONY = "Wie groß darf ein Balkonkraftwerk sein?"
+
+
+@pytest.mark.parametrize(
+    ("question", "stated"),
+    [
+        ("Ab wann droht eine Stromsperre?", "vier Wochen nach Androhung"),
+        (
+            "Muss mein Stromanbieter angeben, wie viel Atomstrom er liefert?",
+            "Anteil der einzelnen Energieträger",
+        ),
+    ],
+)
+async def test_a_question_in_everyday_words_is_answered_from_the_statutes_words(
+    client: httpx.AsyncClient, question: str, stated: str
+) -> None:
+    await upload(client, STATUTE.encode(), "stromgvv.md")
+
+    data = (await client.post("/api/v1/rag/ask", json={"question": question}, headers=DEV_USER)).json()[
+        "data"
+    ]
+
+    assert stated in data["answer"].split("\n")[0], data["answer"]
+
+
+async def test_a_refusal_names_the_readers_word_not_the_statutes(client: httpx.AsyncClient) -> None:
+    await upload(client, (SAMPLES / "waermepumpe-im-einfamilienhaus.docx").read_bytes(), "wp.docx")
+
+    data = (await client.post("/api/v1/rag/ask", json={"question": BALCONY}, headers=DEV_USER)).json()["data"]
+
+    assert data["citations"] == []
+    assert "Balkonkraftwerk" in data["answer"] and "Steckersolargerät" not in data["answer"]
+
+
 async def test_asking_too_often_is_429_with_retry_after(build_app: Callable[..., FastAPI]) -> None:
     app = build_app(LUNA_RAG__ASK_PER_MINUTE="2")
     async with http_client(app) as client:

@@ -264,6 +264,10 @@ def test_the_topic_keeps_nouns_written_apart_together() -> None:
     assert question_topic("Wann bekommt ein Haushalt einen Smart Meter?") == "Smart Meter"
 
 
+def test_the_topic_is_not_taken_from_an_aside_in_brackets() -> None:
+    assert question_topic("Wie groß darf ein Balkonkraftwerk sein? (Steckersolargerät)") == "Balkonkraftwerk"
+
+
 # -- the extractive answerer -------------------------------------------------------------------------
 
 

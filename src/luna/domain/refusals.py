@@ -24,6 +24,7 @@ _TERMS_OF_WORDS = re.compile(
     ),
     re.IGNORECASE,
 )
+_ASIDE = re.compile(r"\([^()]*\)")
 #: How chunking joins the headings of a section path ("Kapitel > Abschnitt").
 _SECTION_PATH = " > "
 
@@ -31,7 +32,9 @@ _SECTION_PATH = " > "
 def question_topic(question: str) -> str | None:
     """The most specific name in a question: its longest noun (German nouns are capitalised) or known
     term of several words ("Smart Meter": "Smart" alone names nothing), else its longest content word;
-    ``None`` when it has none."""
+    ``None`` when it has none. Words in brackets are an aside: the statute's term Luna adds to an
+    everyday word ("Balkonkraftwerk … (Steckersolargerät)") is not what the reader asked about."""
+    question = _ASIDE.sub(" ", question)
     words = _WORD.findall(question)
     content = [w for w in words if w.casefold() not in GERMAN_STOPWORDS and len(w) >= 3 and not w.isdigit()]
     nouns = [w for index, w in enumerate(words) if index > 0 and w[:1].isupper() and w in content]

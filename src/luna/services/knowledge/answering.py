@@ -148,7 +148,8 @@ class AnswerService:
         """The answer's events; the ``earlier`` exchanges of the conversation give a follow-up its
         topic (for retrieval) and tell the model what it has already said."""
         asked = question
-        question = retrieval_question(question, [exchange.question for exchange in earlier])
+        resolved = retrieval_question(question, [exchange.question for exchange in earlier])
+        question = self.asked_as(resolved)
         version, prompts = self._prompts()
         result = self._retrieval.search(question, top_k, filters)
         context = self.relevant(result)
@@ -157,7 +158,7 @@ class AnswerService:
         if not context or elsewhere or not self._gate_passes(question, chunks):
             at_home = self._at_home(asked, elsewhere, top_k, filters) if elsewhere else None
             yield from self._refusal(
-                question, result, filters, appendix, (version, prompts), elsewhere, at_home
+                resolved, result, filters, appendix, (version, prompts), elsewhere, at_home
             )
             return
         messages = build_rag_messages(prompts, question, chunks, earlier)
@@ -199,6 +200,12 @@ class AnswerService:
                 prompt_version=version,
             ),
         )
+
+    def asked_as(self, question: str) -> str:
+        """The question as it is searched, judged and put to the model: with the statute's terms for
+        its everyday words ("… Balkonkraftwerk … (Steckersolargerät)"; ``bench/everyday_synonyms.py
+        --asked``). A refusal still names the words the reader used."""
+        return self._retrieval.meaning_query(question)
 
     def _gate_passes(self, question: str, chunks: Sequence[ContextChunk]) -> bool:
         return self._gate is None or self._gate.answers(question, chunks)
