@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from luna.services.knowledge.retrieval import RetrievalService, RetrievalSettings
+from luna.services.knowledge.retrieval import MAX_QUESTION_CHARS, RetrievalService, RetrievalSettings
 
 
 @pytest.fixture(scope="module")
@@ -46,4 +46,10 @@ def test_everyday_words_bring_the_statutes_term(service, question, asked):
     ],
 )
 def test_other_questions_are_embedded_as_asked(service, question):
+    assert service.meaning_query(question) == question
+
+
+def test_a_question_at_the_length_limit_is_not_made_too_long(service):
+    question = "Wie groß darf ein Balkonkraftwerk sein? " + "x" * (MAX_QUESTION_CHARS - 45)
+    assert len(question) <= MAX_QUESTION_CHARS
     assert service.meaning_query(question) == question

@@ -230,7 +230,9 @@ class RetrievalService:
         brackets ("Wie groß darf ein Balkonkraftwerk sein? (Steckersolargerät)"). Measured in
         ``bench/everyday_synonyms.py --dense``; the lexical leg matches them through the analyzer."""
         terms = self._analyzer.statute_terms(question)
-        return f"{question} ({', '.join(terms)})" if terms else question
+        asked = f"{question} ({', '.join(terms)})" if terms else question
+        # A question near the length limit is searched as it came: the terms must not make it too long.
+        return asked if len(asked) <= MAX_QUESTION_CHARS else question
 
     def _fuse(
         self, dense: Sequence[tuple[str, float]], lexical: Sequence[tuple[str, float]], method: FusionMethod
