@@ -23,8 +23,18 @@ from luna.domain import german_text
 from luna.services.evaluation.evaluation import read_golden_sets
 
 UNIT_WORDS = frozenset(
-    {"kilowattstunde", "kilowattstunden", "megawattstunde", "megawattstunden", "gigawattstunde",
-     "gigawattstunden", "kilowatt", "megawatt", "gigawatt", "kilowattpeak"}
+    {
+        "kilowattstunde",
+        "kilowattstunden",
+        "megawattstunde",
+        "megawattstunden",
+        "gigawattstunde",
+        "gigawattstunden",
+        "kilowatt",
+        "megawatt",
+        "gigawatt",
+        "kilowattpeak",
+    }
 )
 SHIPPED_STOPWORDS = german_text.STOPWORDS
 SHIPPED_SPLIT = german_text.CompoundSplitter.split
