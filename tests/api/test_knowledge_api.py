@@ -539,6 +539,30 @@ async def test_a_refusal_names_the_readers_word_not_the_statutes(client: httpx.A
     assert "Balkonkraftwerk" in data["answer"] and "Steckersolargerät" not in data["answer"]
 
 
+METERING = """# Messstellenbetriebsgesetz (Auszug)
+
+## § 10a Messstellenbetrieb für Steckersolargeräte
+
+Der Messstellenbetreiber hat Zählpunkte von Steckersolargeräten mit einer modernen Messeinrichtung als
+Zweirichtungszähler auszustatten, ohne dass es einer gesonderten Beauftragung bedarf.
+"""
+
+
+async def test_a_refusal_names_the_document_that_speaks_of_the_topic(client: httpx.AsyncClient) -> None:
+    await upload(client, (SAMPLES / "waermepumpe-im-einfamilienhaus.docx").read_bytes(), "wp.docx")
+    await upload(client, METERING.encode(), "msbg.md")
+    question = "In welcher Farbe gibt es ein Balkonkraftwerk im Baumarkt?"
+
+    data = (await client.post("/api/v1/rag/ask", json={"question": question}, headers=DEV_USER)).json()[
+        "data"
+    ]
+
+    assert data["citations"] == [], data["answer"]
+    # The law speaks of plug-in solar devices, so "nothing on it" would be untrue: Luna names it.
+    assert "Zum Thema Balkonkraftwerk steht etwas in „Messstellenbetriebsgesetz (Auszug)“" in data["answer"]
+    assert "nichts darin" not in data["answer"]
+
+
 async def test_asking_too_often_is_429_with_retry_after(build_app: Callable[..., FastAPI]) -> None:
     app = build_app(LUNA_RAG__ASK_PER_MINUTE="2")
     async with http_client(app) as client:

@@ -125,3 +125,6 @@ def test_passages_near_the_topic_that_answer_nothing_never_reach_the_model(
 
     assert chat.calls == []
     assert answer.citations == [] and answer.model == container.fallback_chat.model_name
+    # The guide speaks of heat pumps, just not of this: the refusal names it rather than deny the topic.
+    assert "Zum Thema Wärmepumpe steht etwas in „" in answer.answer, answer.answer
+    assert "nichts darin" not in answer.answer

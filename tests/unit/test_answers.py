@@ -493,3 +493,34 @@ def test_an_item_ending_in_a_paragraph_number_ends_at_its_line() -> None:
         "Speicher nach Absatz 3.",
         "(2) Neue Anlagen melden sich an.",
     ]
+
+
+def test_a_refusal_does_not_deny_a_topic_a_found_passage_names(prompts: LunaPrompts) -> None:
+    passages = [
+        ("Netzentgelte 2026", "Preisblatt: Arbeitspreis 8,12 ct/kWh"),
+        ("EEG 2023", "§ 8 Anschluss: Ein Steckersolargerät mit bis zu 800 VA darf angeschlossen werden."),
+    ]
+
+    answer = no_context_answer(
+        prompts,
+        "Brauche ich für mein Balkonkraftwerk einen neuen Zähler?",
+        ["Netzentgelte 2026", "EEG 2023"],
+        context_given=True,
+        passages=passages,
+    )
+
+    assert "Balkonkraftwerk" in answer and "„EEG 2023“" in answer  # the document that speaks of it
+    assert "nichts darin" not in answer and "Netzentgelte" not in answer
+    assert "beantwortet" in answer  # still says plainly that the question is not answered
+
+
+def test_a_refusal_says_so_when_no_found_passage_names_the_topic(prompts: LunaPrompts) -> None:
+    answer = no_context_answer(
+        prompts,
+        "Was kostet eine Wallbox?",
+        ["Netzentgelte 2026"],
+        context_given=True,
+        passages=[("Netzentgelte 2026", "Preisblatt: Arbeitspreis 8,12 ct/kWh")],
+    )
+
+    assert "Zum Thema Wallbox steht nichts darin" in answer and "„Netzentgelte 2026“" in answer

@@ -130,3 +130,31 @@ def test_an_everyday_word_inside_a_legal_compound_means_nothing_everyday():
 
 def test_unrelated_words_share_no_concept(analyzer):
     assert not concepts(analyzer, "Marktlokation") & concepts(analyzer, "Messlokation")
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("Balkonkraftwerk", "Ein Steckersolargerät mit bis zu 800 Voltampere darf angeschlossen werden."),
+        ("Kündigungsfrist", "Die Kündigungsfristen betragen einen Monat."),
+        ("Smart Meter", "Der Einbau eines intelligenten Messsystems ist Pflicht."),
+        ("Kilowattstunde", "Arbeitspreis 8,12 ct/kWh"),
+        ("Wallbox", "Für Wärmepumpen, Wallboxen und Batteriespeicher gilt ein reduziertes Netzentgelt."),
+    ],
+)
+def test_a_text_names_a_word_in_any_form_or_by_its_synonym(analyzer, name, text):
+    assert analyzer.names(name, text)
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("Frist", "Die Kündigungsfrist beträgt einen Monat."),  # a compound part is not the word
+        ("Netz", "Der Netzanschluss wird beantragt."),
+        ("Smart Meter", "Ein Smart Home spart Strom."),  # one word of a term is not the term
+        ("Balkonkraftwerk", "Eine Solaranlage auf dem Balkon."),
+        ("Balkonkraftwerk", ""),
+    ],
+)
+def test_a_text_does_not_name_a_word_it_only_touches(analyzer, name, text):
+    assert not analyzer.names(name, text)

@@ -52,7 +52,7 @@ _MAX_PENDING_MARKER = 80
 #: know what was said, little enough for a small model's context window.
 MAX_HISTORY_EXCHANGES = 2
 #: Prompt texts added after versions of the prompt file could be stored (older versions lack them).
-PROMPT_TEXTS_ADDED_LATER = frozenset({"no_context.elsewhere"})
+PROMPT_TEXTS_ADDED_LATER = frozenset({"no_context.elsewhere", "no_context.topic_found"})
 _MAX_HISTORY_ANSWER_CHARS = 1000
 
 
@@ -94,6 +94,7 @@ class NoContextTexts:
     not_answered: str
     nearest_with_topic: str
     nearest: str
+    topic_found: str
     elsewhere: str
     nothing_near_with_topic: str
     nothing_near: str

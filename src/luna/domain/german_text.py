@@ -304,6 +304,35 @@ class GermanAnalyzer:
         named = (self._statute_terms.get(term) for term in terms)
         return list(dict.fromkeys(term for term, stems in filter(None, named) if not set(stems) <= present))
 
+    def names(self, name: str, text: str) -> bool:
+        """Whether ``text`` names ``name`` itself: every word of it (as a whole word, stemmed), or the
+        concept of a synonym group it belongs to ("Steckersolargeräte" names "Balkonkraftwerk", "kWh"
+        names "Kilowattstunde"). A compound part is not enough: "Netzanschluss" does not name "Netz",
+        a "Kündigungsfrist" in the text does not name a "Frist"."""
+        name_tokens = surface_tokens(name)
+        if not name_tokens:
+            return False
+        stems = {self._token_terms(token).stem for token in name_tokens}
+        if stems <= {self._token_terms(token).stem for token in surface_tokens(text)}:
+            return True
+        concepts = self._concepts_named(name_tokens)
+        return bool(concepts) and not concepts.isdisjoint(self.terms(text))
+
+    def _concepts_named(self, tokens: Sequence[str]) -> set[str]:
+        """The concept terms of ``tokens`` as whole words or phrases (not of their compound parts)."""
+        named = {
+            concept
+            for token in tokens
+            for lookup in (self._concepts, self._word_concepts)
+            for concept in lookup.get(self._token_terms(token).stem, ())
+        }
+        stems = [self._token_terms(token).stem for token in tokens]
+        for position, first in enumerate(stems):
+            for phrase, concept in self._phrases.get(first, ()):
+                if tuple(stems[position : position + len(phrase)]) == phrase:
+                    named.add(concept)
+        return named
+
     def _analyse_token(self, token: str) -> _TokenTerms:
         if token.startswith("§"):
             return _TokenTerms(token, (token, token[1:]))

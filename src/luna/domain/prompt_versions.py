@@ -53,7 +53,13 @@ PLACEHOLDERS: Final[Mapping[str, tuple[frozenset[str], frozenset[str]]]] = {
     "rag.style_line": (frozenset({"register", "sarcasm"}), frozenset()),
     **{
         f"no_context.{name}": (frozenset({"topic", "title"}), frozenset())
-        for name in ("nearest_with_topic", "nearest", "nothing_near_with_topic", "nothing_near")
+        for name in (
+            "nearest_with_topic",
+            "nearest",
+            "topic_found",
+            "nothing_near_with_topic",
+            "nothing_near",
+        )
     },
     "no_context.elsewhere": (frozenset({"home", "country"}), frozenset({"country"})),
     "no_context.follow_up_about_section": (frozenset({"title", "section"}), frozenset()),

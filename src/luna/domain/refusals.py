@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import cache
 
 from luna.domain.answers import GERMAN_STOPWORDS, LunaPrompts
 from luna.domain.everyday_terms import EVERYDAY_SYNONYMS
-from luna.domain.german_text import DOMAIN_SYNONYMS
+from luna.domain.german_text import DOMAIN_SYNONYMS, GermanAnalyzer
 
 _WORD = re.compile(r"[\wÄÖÜäöüß§-]+")
 #: The domain's terms of several words ("Smart Meter", "Energy Sharing"), longest first.
@@ -25,6 +26,8 @@ _TERMS_OF_WORDS = re.compile(
     re.IGNORECASE,
 )
 _ASIDE = re.compile(r"\([^()]*\)")
+#: A chunk found for a question: its document's title (None: untitled) and its section and text.
+Passage = tuple[str | None, str]
 #: How chunking joins the headings of a section path ("Kapitel > Abschnitt").
 _SECTION_PATH = " > "
 
@@ -50,6 +53,7 @@ def no_context_answer(
     *,
     context_given: bool = False,
     elsewhere: tuple[str, str] | None = None,
+    passages: Sequence[Passage] = (),
 ) -> str:
     """Luna's German reply when she cannot answer: plainly so, and what she has nearest to it.
 
@@ -59,10 +63,15 @@ def no_context_answer(
     the answer service, which checks each by a search first (see :func:`follow_up_candidates`).
     ``elsewhere`` (the readers' country, the one asked about, as "in …" names them) says that the
     question is set in another country: then the country is what is missing, not the topic.
+    ``passages`` are the (title, text) of the chunks found: when one names the topic ("Steckersolargerät"
+    for a "Balkonkraftwerk"), its document is named as the one that speaks of it, not as having nothing.
     """
     texts = prompts.no_context
     topic = None if elsewhere else question_topic(question)
-    if titles:
+    named_in = passage_naming(topic, passages) if topic else None
+    if named_in is not None:
+        near, titles = texts.topic_found, [named_in]
+    elif titles:
         near = texts.nearest_with_topic if topic else texts.nearest
     else:
         near = texts.nothing_near_with_topic if topic else texts.nothing_near
@@ -70,6 +79,21 @@ def no_context_answer(
     if elsewhere:
         lead = f"{lead}\n\n{texts.elsewhere.format(home=elsewhere[0], country=elsewhere[1])}"
     return f"{lead}\n\n{near.format(topic=topic, title=titles[0] if titles else '')}"
+
+
+def passage_naming(topic: str, passages: Sequence[Passage]) -> str | None:
+    """The title of the first passage that names ``topic`` in its title, section or text (None: none
+    does, or the one that does has no title)."""
+    analyzer = _analyzer()
+    for title, text in passages:
+        if title and analyzer.names(topic, f"{title} {text}"):
+            return title
+    return None
+
+
+@cache
+def _analyzer() -> GermanAnalyzer:
+    return GermanAnalyzer()
 
 
 def follow_up_candidates(

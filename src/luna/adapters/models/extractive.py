@@ -144,7 +144,8 @@ class ExtractiveChatModel:
         ranked = self._rank(request.question, request.chunks)
         if not ranked or not self._answers(ranked):
             titles = [chunk.title for chunk in request.chunks if chunk.title]
-            return no_context_answer(prompts, request.question, titles, context_given=True)
+            passages = [(chunk.title, f"{chunk.section or ''} {chunk.text}") for chunk in request.chunks]
+            return no_context_answer(prompts, request.question, titles, context_given=True, passages=passages)
         # What was said to another question is news to avoid; the same question asked again is not.
         said = [e.answer for e in request.history if e.answer and e.question != request.question]
         added = self._added_terms(request.question, [e.question for e in request.history])

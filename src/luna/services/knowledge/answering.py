@@ -37,7 +37,7 @@ from luna.domain.answers import (
 from luna.domain.conversations import retrieval_question
 from luna.domain.document_country import IN_COUNTRY, asked_at_home, uncovered_countries
 from luna.domain.errors import Unavailable
-from luna.domain.refusals import follow_up_candidates, follow_up_paragraph, no_context_answer
+from luna.domain.refusals import Passage, follow_up_candidates, follow_up_paragraph, no_context_answer
 from luna.ports.chat import AnswerGate, ChatModel
 from luna.ports.prompts import ActivePrompts
 from luna.services.knowledge.retrieval import Citation, RetrievalService, SearchResult
@@ -265,6 +265,7 @@ class AnswerService:
             nearest.nearby_titles,
             context_given=bool(result.citations),
             elsewhere=self._named(elsewhere),
+            passages=[_passage(c.payload) for c in result.citations],
         ) + follow_up_paragraph(prompts, follow_ups)
         yield AnswerEvent("token", text)
         if appendix:
@@ -292,6 +293,12 @@ class AnswerService:
             if len(offered) >= wanted:
                 break
         return offered
+
+
+def _passage(payload: Mapping[str, Any]) -> Passage:
+    """A search hit as a refusal reads it: its document's title, and its section with its text."""
+    title = payload.get("title")
+    return (str(title) if title else None, f"{payload.get('section') or ''} {payload.get('text') or ''}")
 
 
 def _fixed(prompts: LunaPrompts) -> Callable[[], tuple[int | None, LunaPrompts]]:
