@@ -6,8 +6,11 @@ answer quotes stays the sentence itself.
 
 from __future__ import annotations
 
-from luna.adapters.models.extractive_sentences import chunk_sentences
+import pytest
+
+from luna.adapters.models.extractive_sentences import chunk_sentences, cited
 from luna.adapters.models.extractive_words import GermanStemmer
+from luna.domain.answer_sentences import with_paragraph_reference
 from luna.domain.answers import ContextChunk
 
 TEXT = "Der Lieferant muss die Preiserhöhung ankündigen. Die Frist beträgt zwei Wochen."
@@ -32,3 +35,40 @@ def test_a_chunk_without_a_section_is_judged_by_its_sentences_alone() -> None:
     sentences = chunk_sentences(chunk, 0, GermanStemmer())
 
     assert [s.meaning_text for s in sentences] == [s.text for s in sentences]
+
+
+ENWG = "Gesetz über die Elektrizitäts- und Gasversorgung (Energiewirtschaftsgesetz – EnWG)"
+PARAGRAPHS = "(5) Der Lieferant muss die Preiserhöhung ankündigen. (6) Die Frist beträgt zwei Wochen."
+
+
+def test_a_laws_paragraph_number_is_quoted_with_its_section_and_law() -> None:
+    chunk = ContextChunk("c1", PARAGRAPHS, title=ENWG, section=SECTION)
+
+    quoted = [cited(s) for s in chunk_sentences(chunk, 0, GermanStemmer())]
+
+    assert quoted == [
+        "(§ 41 Abs. 5 EnWG) Der Lieferant muss die Preiserhöhung ankündigen [chunk c1].",
+        "(§ 41 Abs. 6 EnWG) Die Frist beträgt zwei Wochen [chunk c1].",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("title", "section", "reference"),
+    [
+        ("Stromsteuergesetz (StromStG)", "§ 9 Steuerbefreiungen", "(§ 9 Abs. 6 StromStG)"),
+        (
+            "Gesetz … (Erneuerbare-Energien-Gesetz – EEG 2023)",
+            "Teil 2 > § 8 Anschluss",
+            "(§ 8 Abs. 6 EEG 2023)",
+        ),
+        ("Ratgeber Wärmepumpe (Ausgabe)", "§ 3 Begriffe", "(§ 3 Abs. 6)"),  # no law's short name
+        ("Netzentgelte 2026", "Preisblatt > Niederspannung", "(6)"),  # no law section: left as it is
+        (ENWG, None, "(6)"),
+    ],
+)
+def test_the_reference_names_what_the_title_and_section_give(
+    title: str, section: str | None, reference: str
+) -> None:
+    assert with_paragraph_reference("(6) Die Frist beträgt zwei Wochen.", title, section) == (
+        f"{reference} Die Frist beträgt zwei Wochen."
+    )

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from luna.adapters.models.extractive_words import GermanStemmer
-from luna.domain.answer_sentences import split_pieces
+from luna.domain.answer_sentences import split_pieces, with_paragraph_reference
 from luna.domain.answer_tables import FIGURE_WITH_UNIT, is_table, table_rows
 from luna.domain.answers import ContextChunk
 
@@ -185,8 +185,11 @@ def cited(sentence: Sentence, *, opens: bool = False, cut: bool = False) -> str:
     and so is an item of a law's list that goes on ("… betragen, " becomes "… betragen …"). A sentence
     quoted with the list it ``opens`` ends in a colon; one that stops mid-sentence otherwise (its list left
     out, or in the next chunk) ends in "…" ("gezahlt für bis zu …"), and so does one whose list is ``cut``
-    ("… folgende Angaben enthalten …")."""
-    text = f"… {sentence.text}" if is_fragment(sentence) else sentence.text
+    ("… folgende Angaben enthalten …"). A law's paragraph number is quoted with its section and law
+    ("(§ 41a Abs. 6 EnWG) Stromlieferanten …")."""
+    chunk = sentence.chunk
+    text = with_paragraph_reference(sentence.text, chunk.title, chunk.section)
+    text = f"… {text}" if is_fragment(sentence) else text
     if text[-1:] in ",;" or (cut and text.endswith(":")):
         text = f"{text[:-1]} …."
     elif opens and text[-1:] != ":":
