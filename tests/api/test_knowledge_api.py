@@ -563,6 +563,45 @@ async def test_a_refusal_names_the_document_that_speaks_of_the_topic(client: htt
     assert "nichts darin" not in data["answer"]
 
 
+ENWG_EXCERPT = """# Gesetz über die Elektrizitäts- und Gasversorgung (Energiewirtschaftsgesetz – EnWG)
+
+## § 14 Aufgaben der Betreiber von Elektrizitätsverteilernetzen
+
+(1) Betreiber von Elektrizitätsverteilernetzen beachten bei der Planung die Steuerung nach § 14a und
+melden der Regulierungsbehörde jährlich ihre Netzausbaupläne.
+
+## § 14a Netzorientierte Steuerung von steuerbaren Verbrauchseinrichtungen
+
+(1) Die Bundesnetzagentur kann bundeseinheitliche Regelungen treffen, nach denen Netzbetreiber den Bezug
+steuerbarer Verbrauchseinrichtungen wie Wärmepumpen netzorientiert steuern dürfen.
+
+(2) Im Gegenzug ist ein reduziertes Netzentgelt zu berechnen.
+"""
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Was regelt § 14a EnWG?",
+        "Worum geht es in Paragraf 14a des Energiewirtschaftsgesetzes?",
+    ],
+)
+async def test_a_question_that_names_a_section_is_answered_from_its_beginning(
+    client: httpx.AsyncClient, question: str
+) -> None:
+    await upload(client, ENWG_EXCERPT.encode(), "enwg.md")
+
+    data = (await client.post("/api/v1/rag/ask", json={"question": question}, headers=DEV_USER)).json()[
+        "data"
+    ]
+
+    # § 14 names "§ 14a" in its text; the reader asked for the section itself, read from its first paragraph.
+    assert data["answer"].startswith("Kurz gesagt: (§ 14a Abs. 1 EnWG) Die Bundesnetzagentur"), data["answer"]
+    assert data["citations"][0]["payload"]["section"].endswith(
+        "§ 14a Netzorientierte Steuerung von steuerbaren Verbrauchseinrichtungen"
+    )
+
+
 async def test_asking_too_often_is_429_with_retry_after(build_app: Callable[..., FastAPI]) -> None:
     app = build_app(LUNA_RAG__ASK_PER_MINUTE="2")
     async with http_client(app) as client:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from luna.domain.legal_references import section_number, short_title
+
 #: Sentence ends within a line: punctuation followed by a capital letter, a digit or a quote (a line
 #: break ends one too).
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"„»(A-ZÄÖÜ0-9§])")
@@ -69,13 +71,6 @@ def split_pieces(text: str) -> list[Piece]:
 
 #: A law's paragraph number opening a sentence: "(6) Stromlieferanten …", "(5a) Ein Steckersolargerät …".
 _PARAGRAPH_OPENING = re.compile(r"^\((\d{1,3}[a-z]?)\)\s+(?=\S)")
-#: A section heading that is a law's section: "§ 41a Lieferverträge mit dynamischen Tarifen".
-_SECTION_NUMBER = re.compile(r"^(§§?\s*\d+[a-z]?)\b")
-#: A law's short name in the brackets that end its title: "(Energiewirtschaftsgesetz – EnWG)" → "EnWG",
-#: "(EDL-G)", "(… – EEG 2023)"; an abbreviation has two capitals at least ("(Ratgeber)" is none).
-_SHORT_TITLE = re.compile(r"\((?:[^()]*[–-]\s+)?([A-ZÄÖÜ][\w-]{1,12}(?: \d{4})?)\)\s*$")
-#: How chunking joins the headings of a section path.
-_SECTION_PATH = " > "
 
 
 def with_paragraph_reference(text: str, title: str | None, section: str | None) -> str:
@@ -83,18 +78,9 @@ def with_paragraph_reference(text: str, title: str | None, section: str | None) 
     § 41a of the EnWG reads "(§ 41a Abs. 6 EnWG) Stromlieferanten …". A bare "(6)" in an answer says
     nothing to a reader who does not see the law; a sentence whose section is no law section keeps it."""
     opening = _PARAGRAPH_OPENING.match(text)
-    if opening is None or not section:
+    number = section_number(section) if opening is not None else None
+    if opening is None or number is None:
         return text
-    number = next(
-        (
-            found.group(1)
-            for part in reversed(section.split(_SECTION_PATH))
-            if (found := _SECTION_NUMBER.match(part.strip()))
-        ),
-        None,
-    )
-    if number is None:
-        return text
-    short = _SHORT_TITLE.search(title or "")
-    law = f" {short.group(1)}" if short and sum(c.isupper() for c in short.group(1)) >= 2 else ""
-    return f"({number} Abs. {opening.group(1)}{law}) {text[opening.end() :]}"
+    short = short_title(title)
+    law = f" {short}" if short else ""
+    return f"(§ {number} Abs. {opening.group(1)}{law}) {text[opening.end() :]}"

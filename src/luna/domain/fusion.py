@@ -79,6 +79,19 @@ def ties_to(fused: Ranked, scores: Mapping[str, float]) -> list[tuple[str, float
     return sorted(fused, key=lambda pair: (-pair[1], -scores.get(pair[0], -math.inf)))
 
 
+def in_order(fused: Ranked, order: Sequence[str]) -> list[tuple[str, float]]:
+    """``fused`` with the items of ``order`` read in that order: they take the places and scores they
+    held together (so the list stays sorted by score), the others keep theirs. A law section read from
+    its beginning ("Was regelt § 48 EEG?") lists its chunks in the law's order, not by relevance."""
+    position = {item_id: at for at, item_id in enumerate(order)}
+    places = [at for at, (item_id, _) in enumerate(fused) if item_id in position]
+    reordered = sorted((fused[at][0] for at in places), key=position.__getitem__)
+    result = list(fused)
+    for at, item_id in zip(places, reordered, strict=True):
+        result[at] = (item_id, fused[at][1])
+    return result
+
+
 def _weights(result_lists: Sequence[Ranked], weights: Sequence[float] | None) -> list[float]:
     if weights is None:
         return [1.0] * len(result_lists)

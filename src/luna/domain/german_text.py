@@ -364,6 +364,13 @@ class GermanAnalyzer:
         return stem
 
 
+@lru_cache(maxsize=1)
+def plain_analyzer() -> GermanAnalyzer:
+    """An analyzer that knows the built-in words only: enough to tell whether a text names a word or a
+    law (:meth:`GermanAnalyzer.names`), where no corpus compound matters. Shared, as analyzers are."""
+    return GermanAnalyzer()
+
+
 def _joined(word: str) -> str:
     return fold(word).replace("-", "")
 

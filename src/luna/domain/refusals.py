@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from functools import cache
 
 from luna.domain.answers import GERMAN_STOPWORDS, LunaPrompts
 from luna.domain.everyday_terms import EVERYDAY_SYNONYMS
-from luna.domain.german_text import DOMAIN_SYNONYMS, GermanAnalyzer
+from luna.domain.german_text import DOMAIN_SYNONYMS, plain_analyzer
 
 _WORD = re.compile(r"[\wÄÖÜäöüß§-]+")
 #: The domain's terms of several words ("Smart Meter", "Energy Sharing"), longest first.
@@ -84,16 +83,11 @@ def no_context_answer(
 def passage_naming(topic: str, passages: Sequence[Passage]) -> str | None:
     """The title of the first passage that names ``topic`` in its title, section or text (None: none
     does, or the one that does has no title)."""
-    analyzer = _analyzer()
+    analyzer = plain_analyzer()
     for title, text in passages:
         if title and analyzer.names(topic, f"{title} {text}"):
             return title
     return None
-
-
-@cache
-def _analyzer() -> GermanAnalyzer:
-    return GermanAnalyzer()
 
 
 def follow_up_candidates(

@@ -39,6 +39,7 @@ from luna.adapters.models.extractive_sentences import (
     list_opener,
     list_window,
     overlap,
+    section_sentences,
     was_said,
 )
 from luna.adapters.models.extractive_words import WORD, GermanStemmer, term_match, weighted_coverage
@@ -205,6 +206,9 @@ class ExtractiveChatModel:
         return news + heard
 
     def _rank(self, question: str, chunks: Sequence[ContextChunk]) -> list[_Ranked]:
+        reading = section_sentences(question, chunks, self._stemmer)
+        if reading:  # "Was regelt § 14a EnWG?": the section answers, from its beginning
+            return [_Ranked(s, 1.0, 1.0 - at / (2 * len(reading))) for at, s in enumerate(reading)]
         terms = list(dict.fromkeys(self._stemmer.content_stems(question)))
         nouns = set(
             self._stemmer.content_stems(" ".join(w for w in WORD.findall(question) if w[:1].isupper()))

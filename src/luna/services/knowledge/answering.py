@@ -118,11 +118,14 @@ class AnswerService:
         self._home_country = home_country
 
     def relevant(self, result: SearchResult) -> list[Citation]:
-        """The hits worth answering from: close enough in meaning, or sharing words with the question."""
+        """The hits worth answering from: close enough in meaning, sharing words with the question, or
+        of the law section it names."""
         return [
             c
             for c in result.citations
-            if c.lexical_score is not None or (c.dense_score or -1.0) >= self._min_dense_score
+            if c.named_section
+            or c.lexical_score is not None
+            or (c.dense_score or -1.0) >= self._min_dense_score
         ]
 
     def ask(

@@ -16,15 +16,16 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from luna.domain.errors import InvalidInput
-from luna.domain.fusion import rrf, ties_to, weighted_score_fusion
+from luna.domain.fusion import in_order, rrf, ties_to, weighted_score_fusion
 from luna.domain.german_text import GermanAnalyzer
 from luna.domain.items import FILTERABLE_CHUNK_FIELDS, INTEGER_CHUNK_FIELDS, Item, ItemStatus
 from luna.domain.learning.boost import Boosted, boost_strength, break_ties, fusion_scale, rerank
+from luna.domain.legal_references import asks_what_section_says, referenced, section_numbers
 from luna.domain.scores import ScoreTarget
 from luna.ports.sql import Database, UnitOfWork
 from luna.ports.vectors import PayloadFilter, VectorIndex
@@ -34,6 +35,10 @@ SearchMode = Literal["hybrid", "dense", "lexical"]
 FusionMethod = Literal["rrf", "weighted"]
 
 MAX_QUESTION_CHARS = 2000
+#: How many chunks that mention a section number are read to find those of the section itself.
+_SECTION_CANDIDATES = 200
+#: The named section's weight, in multiples of both legs' together: enough to come first in either fusion.
+_SECTION_WEIGHT = 2.0
 MAX_TOP_K = 50
 _MAX_FILTER_VALUES = 100
 _MAX_FILTER_TEXT = 2000
@@ -50,6 +55,8 @@ class Citation:
     dense_score: float | None = None
     lexical_score: float | None = None
     boost: float = 0.0
+    #: The chunk is part of a law section the question names ("Was regelt § 14a EnWG?").
+    named_section: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,10 +221,13 @@ class RetrievalService:
                 (hit.chunk_id, hit.score) for hit in self._lexical.index.search(question, wanted, where)
             ]
         method = fusion or self._settings.fusion
-        ranked = self._fuse(dense, lexical, method) if mode == "hybrid" else dense or lexical
+        named, from_its_beginning = self._named_section(question, where) if mode == "hybrid" else ([], False)
+        ranked = self._fuse(dense, lexical, method, named) if mode == "hybrid" else dense or lexical
+        if from_its_beginning:
+            ranked = in_order(ranked, [chunk_id for chunk_id, _ in named])
         boosted = self.boosts is not None and self._settings.boost_max > 0 and mode == "hybrid"
         citations, titles = self._hydrate(
-            ranked, top_k, dict(dense), dict(lexical), method if boosted else None
+            ranked, top_k, dict(dense), dict(lexical), method if boosted else None, {cid for cid, _ in named}
         )
         return SearchResult(
             citations=citations,
@@ -234,14 +244,52 @@ class RetrievalService:
         # A question near the length limit is searched as it came: the terms must not make it too long.
         return asked if len(asked) <= MAX_QUESTION_CHARS else question
 
+    def _named_section(
+        self, question: str, where: PayloadFilter | None
+    ) -> tuple[list[tuple[str, float]], bool]:
+        """The chunks of the law section ``question`` names ("Was regelt § 14a EnWG?"), as a result list
+        of their own, and whether the question asks what the section says (then they are listed in the
+        law's order, to be read from the beginning). Found as every chunk whose indexed text holds the
+        number (its section heading does), kept where SQL says that its section is the one named, of
+        the law named (:mod:`~luna.domain.legal_references`)."""
+        numbers = section_numbers(question)
+        if not numbers:
+            return [], False
+        query = " ".join(f"§ {number}" for number in numbers)
+        hits = self._lexical.index.search(query, _SECTION_CANDIDATES, where)
+        with self._database.unit_of_work(read_only=True) as uow:
+            chunks = {chunk.chunk_id: chunk for chunk in uow.chunks.get_many([hit.chunk_id for hit in hits])}
+            items = {item_id: uow.items.get(item_id) for item_id in {c.item_id for c in chunks.values()}}
+        places = {}
+        for hit in hits:
+            chunk = chunks.get(hit.chunk_id)
+            item = items.get(chunk.item_id) if chunk is not None else None
+            if chunk is not None and item is not None:
+                places[hit.chunk_id] = (item.title, chunk.metadata.get("section"), chunk.chunk_idx)
+        named = referenced(question, [(cid, title, section) for cid, (title, section, _) in places.items()])
+        if not named:
+            return [], False
+        title, section, _ = places[named[0]]
+        if asks_what_section_says(question, title, section):
+            named.sort(key=lambda cid: places[cid][2])
+            return [(cid, 1.0) for cid in named], True
+        return [(cid, 1.0) for cid in named], False
+
     def _fuse(
-        self, dense: Sequence[tuple[str, float]], lexical: Sequence[tuple[str, float]], method: FusionMethod
+        self,
+        dense: Sequence[tuple[str, float]],
+        lexical: Sequence[tuple[str, float]],
+        method: FusionMethod,
+        named: Sequence[tuple[str, float]] = (),
     ) -> list[tuple[str, float]]:
-        weights = (self._settings.dense_weight, self._settings.lexical_weight)
+        """Both legs fused; the chunks of a section the question names (``named``) come first, as a
+        third list that outweighs the two legs together (among themselves, the legs order them)."""
+        legs = (self._settings.dense_weight, self._settings.lexical_weight)
+        lists, weights = [dense, lexical, named], (*legs, _SECTION_WEIGHT * sum(legs))
         if method == "rrf":
-            fused = rrf([dense, lexical], k=self._settings.rrf_k, weights=weights)
+            fused = rrf(lists, k=self._settings.rrf_k, weights=weights)
         else:
-            fused = weighted_score_fusion([dense, lexical], weights)
+            fused = weighted_score_fusion(lists, weights)
         # Meaning settles a tie (the best chunk of each leg both fuse to the top score), not a random ID.
         return ties_to(fused, dict(dense))
 
@@ -265,6 +313,7 @@ class RetrievalService:
         dense: Mapping[str, float],
         lexical: Mapping[str, float],
         boost: FusionMethod | None,
+        named: Set[str] = frozenset(),
     ) -> tuple[list[Citation], list[str]]:
         """The best ``top_k`` hits SQL confirms, with text and item fields as payload; ``boost`` names the
         fusion whose ranking the learned scores adjust (None: leave it)."""
@@ -286,10 +335,9 @@ class RetrievalService:
                 if item.title and item.title not in titles:
                     titles.append(item.title)
                 payload = {**chunk_payload(item, chunk), "text": chunk.text}
+                scores = (dense.get(chunk_id), lexical.get(chunk_id))
                 citations.append(
-                    Citation(
-                        chunk_id, hit.score, payload, dense.get(chunk_id), lexical.get(chunk_id), hit.boost
-                    )
+                    Citation(chunk_id, hit.score, payload, *scores, hit.boost, chunk_id in named)
                 )
                 if len(citations) == top_k:
                     break
