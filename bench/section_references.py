@@ -10,7 +10,8 @@ The questions are made from the bench index itself: 80 law sections drawn with a
 four ways (by the law's short name, as "Paragraf", as "Worum geht es", and in the words of Luna's
 follow-up offer). Nothing here was tuned: the section weight (twice both legs) only has to put the
 section first. "before" switches the section reference off (no third list, the answerer's usual
-ranking). Prints the share of questions whose first hit is a chunk of the section, whose answer's first
+ranking). The laws themselves are asked what they are about ("Was regelt das EnWG?": its § 1 answers).
+Prints the share of questions whose first hit is a chunk of the section, whose answer's first
 citation is one, and that are refused; then a few answers.
 """
 
@@ -69,13 +70,16 @@ def places(c: Container) -> list[Place]:
 @contextmanager
 def sections_off() -> Iterator[None]:
     named, reading = RetrievalService._named_section, extractive.section_sentences
+    absent = extractive.names_an_absent_law
     RetrievalService._named_section = lambda self, question, where: ([], False)  # type: ignore[method-assign,assignment]
     extractive.section_sentences = lambda question, chunks, stemmer: []  # type: ignore[assignment]
+    extractive.names_an_absent_law = lambda question, titles: False  # type: ignore[assignment]
     try:
         yield
     finally:
         RetrievalService._named_section = named  # type: ignore[method-assign]
         extractive.section_sentences = reading  # type: ignore[assignment]
+        extractive.names_an_absent_law = absent  # type: ignore[assignment]
 
 
 def in_place(payload: dict[str, object], place: Place) -> bool:
@@ -85,26 +89,29 @@ def in_place(payload: dict[str, object], place: Place) -> bool:
     )
 
 
-def measure(c: Container, chosen: list[Place], label: str, show: int = 0) -> None:
+def asked_row(c: Container, label: str, form: str, places: list[Place]) -> None:
+    """One table row: ``form`` asked about each place; where the first hit and the first citation are."""
     kb = c.services.knowledge
-    for form in ASKED:
-        first = cited_first = refused = 0
-        for place in chosen:
-            question = form.format(
-                number=place.number, short=place.short.split()[0], title=place.title, heading=place.heading
-            )
-            hits = kb.retrieval.search(question, 6).citations
-            first += bool(hits) and in_place(hits[0].payload, place)
-            answer = kb.answers.ask(question)
-            refused += not answer.citations
-            cited_first += bool(answer.citations) and in_place(answer.citations[0].payload, place)
-        n = len(chosen)
-        print(
-            f"| {label} | {form} | {first / n:.3f} | {cited_first / n:.3f} | {refused / n:.3f} |", flush=True
+    first = cited_first = refused = 0
+    for place in places:
+        question = form.format(
+            number=place.number, short=place.short.split()[0], title=place.title, heading=place.heading
         )
+        hits = kb.retrieval.search(question, 6).citations
+        first += bool(hits) and in_place(hits[0].payload, place)
+        answer = kb.answers.ask(question)
+        refused += not answer.citations
+        cited_first += bool(answer.citations) and in_place(answer.citations[0].payload, place)
+    n = len(places)
+    print(f"| {label} | {form} | {first / n:.3f} | {cited_first / n:.3f} | {refused / n:.3f} |", flush=True)
+
+
+def measure(c: Container, chosen: list[Place], label: str, show: int = 0) -> None:
+    for form in ASKED:
+        asked_row(c, label, form, chosen)
     for place in chosen[:show]:
         question = ASKED[0].format(number=place.number, short=place.short.split()[0])
-        print(f"\n{question}\n{kb.answers.ask(question).answer[:400]}")
+        print(f"\n{question}\n{c.services.knowledge.answers.ask(question).answer[:400]}")
 
 
 def golden(c: Container) -> None:
@@ -129,6 +136,18 @@ def golden(c: Container) -> None:
             )
 
 
+LAW_ASKED = ("Was regelt das {short}?", "Worum geht es im {short}?", "Was ist der Zweck des {short}?")
+
+
+def whole_laws(c: Container, label: str) -> None:
+    """Each law with a short name asked what it is about: the answer should be its § 1."""
+    with c.database.unit_of_work(read_only=True) as uow:
+        titles = [item.title for item in uow.items.list(limit=1000) if short_title(item.title)]
+    laws = [Place(title, short_title(title) or "", "1", "") for title in titles]
+    for form in LAW_ASKED:
+        asked_row(c, label, form, laws)
+
+
 def main(argv: list[str]) -> int:
     c = corpus_container()
     if "--golden" in argv:
@@ -144,7 +163,9 @@ def main(argv: list[str]) -> int:
         print("|---|---|---|---|---|")
         with sections_off():
             measure(c, chosen, "before")
+            whole_laws(c, "before")
         measure(c, chosen, "after", show=3)
+        whole_laws(c, "after")
     finally:
         c.close()
     return 0

@@ -565,6 +565,11 @@ async def test_a_refusal_names_the_document_that_speaks_of_the_topic(client: htt
 
 ENWG_EXCERPT = """# Gesetz über die Elektrizitäts- und Gasversorgung (Energiewirtschaftsgesetz – EnWG)
 
+## § 1 Zweck und Ziele des Gesetzes
+
+(1) Zweck des Gesetzes ist eine möglichst sichere, preisgünstige und umweltverträgliche Versorgung der
+Allgemeinheit mit Elektrizität und Gas.
+
 ## § 14 Aufgaben der Betreiber von Elektrizitätsverteilernetzen
 
 (1) Betreiber von Elektrizitätsverteilernetzen beachten bei der Planung die Steuerung nach § 14a und
@@ -580,14 +585,21 @@ steuerbarer Verbrauchseinrichtungen wie Wärmepumpen netzorientiert steuern dür
 
 
 @pytest.mark.parametrize(
-    "question",
+    ("question", "lead"),
     [
-        "Was regelt § 14a EnWG?",
-        "Worum geht es in Paragraf 14a des Energiewirtschaftsgesetzes?",
+        # § 14 names "§ 14a" in its text; the reader asked for the section itself, from its first paragraph.
+        ("Was regelt § 14a EnWG?", "(§ 14a Abs. 1 EnWG) Die Bundesnetzagentur"),
+        (
+            "Worum geht es in Paragraf 14a des Energiewirtschaftsgesetzes?",
+            "(§ 14a Abs. 1 EnWG) Die Bundesnetzagentur",
+        ),
+        # A whole law is about its § 1.
+        ("Was regelt das EnWG?", "(§ 1 Abs. 1 EnWG) Zweck des Gesetzes ist"),
+        ("Worum geht es im Energiewirtschaftsgesetz?", "(§ 1 Abs. 1 EnWG) Zweck des Gesetzes ist"),
     ],
 )
-async def test_a_question_that_names_a_section_is_answered_from_its_beginning(
-    client: httpx.AsyncClient, question: str
+async def test_a_question_that_names_a_section_or_a_law_is_answered_from_its_beginning(
+    client: httpx.AsyncClient, question: str, lead: str
 ) -> None:
     await upload(client, ENWG_EXCERPT.encode(), "enwg.md")
 
@@ -595,11 +607,20 @@ async def test_a_question_that_names_a_section_is_answered_from_its_beginning(
         "data"
     ]
 
-    # § 14 names "§ 14a" in its text; the reader asked for the section itself, read from its first paragraph.
-    assert data["answer"].startswith("Kurz gesagt: (§ 14a Abs. 1 EnWG) Die Bundesnetzagentur"), data["answer"]
-    assert data["citations"][0]["payload"]["section"].endswith(
-        "§ 14a Netzorientierte Steuerung von steuerbaren Verbrauchseinrichtungen"
-    )
+    assert data["answer"].startswith(f"Kurz gesagt: {lead}"), data["answer"]
+    section = "§ 14a Netzorientierte" if "14a" in question else "§ 1 Zweck"
+    assert section in data["citations"][0]["payload"]["section"]
+
+
+async def test_a_law_the_knowledge_base_lacks_is_not_answered_from_another_law(
+    client: httpx.AsyncClient,
+) -> None:
+    await upload(client, ENWG_EXCERPT.encode(), "enwg.md")
+
+    for question in ("Was regelt das BGB?", "Was regelt § 14a EStG?"):
+        data = (await client.post("/api/v1/rag/ask", json={"question": question}, headers=DEV_USER)).json()
+        assert "Zweck des Gesetzes ist" not in data["data"]["answer"], question
+        assert "Die Bundesnetzagentur kann bundeseinheitliche" not in data["data"]["answer"], question
 
 
 async def test_asking_too_often_is_429_with_retry_after(build_app: Callable[..., FastAPI]) -> None:

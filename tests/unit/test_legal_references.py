@@ -9,10 +9,12 @@ from luna.domain.fusion import in_order
 from luna.domain.legal_references import (
     asks_what_section_says,
     named_documents,
+    names_an_absent_law,
     paragraph_order,
     referenced,
     section_number,
     section_numbers,
+    sections_asked,
     short_title,
 )
 
@@ -124,3 +126,31 @@ def test_in_order_reads_a_block_in_the_given_order_and_keeps_the_scores_sorted()
     fused = [("b", 5.0), ("a", 4.5), ("x", 2.0), ("c", 1.0)]
 
     assert in_order(fused, ["a", "b", "c"]) == [("a", 5.0), ("b", 4.5), ("x", 2.0), ("c", 1.0)]
+
+
+@pytest.mark.parametrize(
+    ("question", "sections"),
+    [
+        ("Was regelt das EnWG?", ["1"]),
+        ("Worum geht es im Gebäudeenergiegesetz?", ["1"]),
+        ("Was ist der Zweck des Heizungsgesetzes?", ["1"]),
+        ("Was regelt § 14a EnWG?", ["14a"]),
+        ("Worum geht es bei der Wärmepumpe?", []),  # names no law
+        ("Was kostet Strom nach dem EEG im Jahr?", []),  # asks something of the law, not what it is about
+    ],
+)
+def test_a_question_about_a_whole_law_is_about_its_first_section(question: str, sections: list[str]) -> None:
+    assert sections_asked(question) == sections
+
+
+def test_a_whole_law_question_references_that_laws_first_section_only() -> None:
+    places = [("e1", ENWG, "Teil 1 > § 1 Zweck und Ziele"), ("g1", GEG, "Teil 1 > § 1 Zweck und Ziel")]
+
+    assert referenced("Was regelt das EnWG?", places) == ["e1"]
+    assert referenced("Was regelt das BGB?", places) == []  # a law the knowledge base does not hold
+
+
+def test_a_section_of_a_law_no_document_is_counts_as_absent() -> None:
+    assert names_an_absent_law("Was regelt § 14a EStG?", [ENWG, EEG])
+    assert not names_an_absent_law("Was regelt § 14a EnWG?", [ENWG, EEG])
+    assert not names_an_absent_law("Was regelt § 14a?", [ENWG])  # no law named: any law's § 14a

@@ -4,7 +4,9 @@ EEG", or a follow-up Luna offered ("Was steht in ‚… (… – EEG 2023)‘ ü
 Neither retrieval leg finds such a section reliably: the number stands in the section heading of every
 chunk of it, and just as often in other paragraphs' text ("… nach § 8 Absatz 1 …"), and the embedding
 model reads "§ 14a" as any number. A reader who names the section wants that section, so retrieval
-puts its chunks first (:mod:`luna.services.knowledge.retrieval`). Pure rules, no I/O.
+puts its chunks first (:mod:`luna.services.knowledge.retrieval`). A question about a whole law ("Was
+regelt das EnWG?") is about its § 1, which says what the law is for; a section of a law the knowledge
+base does not hold ("§ 35c EStG") is no other law's § 35c. Pure rules, no I/O.
 """
 
 from __future__ import annotations
@@ -40,9 +42,12 @@ _ABOUT: Final = frozenset(
     for word in (
         *("regelt", "regeln", "steht", "stehen", "sagt", "sagen", "besagt", "bedeutet", "beinhaltet"),
         *("enthält", "Inhalt", "geht", "Worum", "drin", "darin", "genau", "eigentlich", "kurz", "bitte"),
-        *("Überblick", "erkläre", "erklären", "erklärt", "zusammengefasst", "Zusammenfassung"),
+        *("Überblick", "erkläre", "erklären", "erklärt", "zusammengefasst", "Zusammenfassung", "Zweck"),
+        *("Ziel", "Ziele", "Sinn", "gilt", "wofür"),
     )
 )
+#: A question about a whole law leaves at most this many words besides those asking for the content.
+_LAW_NAME_WORDS: Final = 3
 #: A paragraph number opening a line of a law's text: "(1) …", "(2a) …".
 _PARAGRAPH_LINE: Final = re.compile(r"(?m)^\((\d{1,3})[a-z]?\)\s")
 _NO_PARAGRAPH: Final = 10_000
@@ -62,6 +67,31 @@ _GENERIC: Final = frozenset(
 def section_numbers(question: str) -> list[str]:
     """The section numbers ``question`` names, in order, each once ("14a" for "§ 14a")."""
     return list(dict.fromkeys(m.group(1).replace(" ", "").lower() for m in _REFERENCE.finditer(question)))
+
+
+def sections_asked(question: str) -> list[str]:
+    """The sections ``question`` is about: those it names, or a law's first section ("§ 1 Zweck des
+    Gesetzes") when it asks what a whole law is about ("Was regelt das EnWG?", "Worum geht es im
+    Heizungsgesetz?")."""
+    return section_numbers(question) or (["1"] if asks_about_a_law(question) else [])
+
+
+def asks_about_a_law(question: str) -> bool:
+    """Whether ``question`` names a law and asks nothing but what it is about: at most three words are
+    left besides those asking for the content, and one is a law's name ("EnWG", "Gebäudeenergiegesetz").
+    "Worum geht es bei der Wärmepumpe?" names no law."""
+    if section_numbers(question):
+        return False
+    words = [
+        word
+        for word in _WORD.findall(question)
+        if fold(word) not in STOPWORDS | _GENERIC | _ABOUT and not any(c.isdigit() for c in word)
+    ]
+    return 0 < len(words) <= _LAW_NAME_WORDS and any(_is_law_name(word) for word in words)
+
+
+def _is_law_name(word: str) -> bool:
+    return sum(c.isupper() for c in word) >= 2 or _LAW_WORD.search(word) is not None
 
 
 def section_number(section: str | None) -> str | None:
@@ -108,24 +138,26 @@ def named_documents(question: str, titles: Iterable[str]) -> set[str]:
 def referenced(question: str, places: Sequence[tuple[str, str | None, str | None]]) -> list[str]:
     """Of ``places`` (chunk id, document title, section path), the chunks of a section ``question``
     names, in the given order: of the documents it names, or of any document when it names none."""
-    numbers = set(section_numbers(question))
+    numbers = set(sections_asked(question))
     if not numbers:
         return []
     in_section = [(cid, title) for cid, title, section in places if section_number(section) in numbers]
     named = named_documents(question, (title for _, title in in_section if title))
-    if not named and names_a_law(question):
-        return []  # "§ 35c EStG": a law the knowledge base does not hold; another law's § 35c is no answer
+    if not named and (names_a_law(question) or not section_numbers(question)):
+        return []  # "§ 35c EStG", "Was regelt das BGB?": a law the knowledge base does not hold
     return [cid for cid, title in in_section if not named or title in named]
+
+
+def names_an_absent_law(question: str, titles: Iterable[str]) -> bool:
+    """Whether ``question`` refers to a section of a law none of ``titles`` is ("Was regelt § 14a
+    EStG?" over the energy laws): another law's § 14a is no answer to it."""
+    return names_a_law(question) and not named_documents(question, titles)
 
 
 def names_a_law(question: str) -> bool:
     """Whether a law's name follows a section reference ("§ 35c EStG", "§ 823 des BGB", "Paragraf 3 der
     Heizkostenverordnung"): an abbreviation with two capitals, or a word ending in "gesetz"/"ordnung"."""
-    for found in _LAW_AFTER_REFERENCE.finditer(question):
-        word = found.group(1)
-        if sum(c.isupper() for c in word) >= 2 or _LAW_WORD.search(word):
-            return True
-    return False
+    return any(_is_law_name(found.group(1)) for found in _LAW_AFTER_REFERENCE.finditer(question))
 
 
 def asks_what_section_says(question: str, title: str | None, section: str | None) -> bool:

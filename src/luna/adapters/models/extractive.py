@@ -54,6 +54,7 @@ from luna.domain.answers import (
     parse_rag_messages,
 )
 from luna.domain.health import ComponentHealth, HealthStatus
+from luna.domain.legal_references import names_an_absent_law
 from luna.domain.question_types import REQUIREMENT_QUESTION, REQUIREMENT_STATED
 from luna.domain.refusals import no_context_answer
 
@@ -206,6 +207,8 @@ class ExtractiveChatModel:
         return news + heard
 
     def _rank(self, question: str, chunks: Sequence[ContextChunk]) -> list[_Ranked]:
+        if names_an_absent_law(question, [chunk.title for chunk in chunks if chunk.title]):
+            return []  # "§ 14a EStG" over the energy laws: nothing found answers it
         reading = section_sentences(question, chunks, self._stemmer)
         if reading:  # "Was regelt § 14a EnWG?": the section answers, from its beginning
             return [_Ranked(s, 1.0, 1.0 - at / (2 * len(reading))) for at, s in enumerate(reading)]

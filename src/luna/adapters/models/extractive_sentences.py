@@ -16,13 +16,7 @@ from luna.adapters.models.extractive_words import GermanStemmer
 from luna.domain.answer_sentences import split_pieces, with_paragraph_reference
 from luna.domain.answer_tables import FIGURE_WITH_UNIT, is_table, table_rows
 from luna.domain.answers import ContextChunk
-from luna.domain.legal_references import (
-    asks_what_section_says,
-    named_documents,
-    paragraph_order,
-    section_number,
-    section_numbers,
-)
+from luna.domain.legal_references import asks_what_section_says, paragraph_order, referenced
 
 #: A list that a lead sentence opens is quoted with at most this many items (around the one that answers).
 MAX_LIST_ITEMS = 8
@@ -219,12 +213,11 @@ def section_sentences(
     question: str, chunks: Sequence[ContextChunk], stemmer: GermanStemmer
 ) -> list[Sentence]:
     """The sentences of the law section ``question`` names, in reading order, when it asks what that
-    section says ("Was regelt § 14a EnWG?"); empty otherwise. e5 cannot tell which sentence such a
-    question means (they all are the section), so the section answers from its beginning."""
-    numbers = section_numbers(question)
-    own = [chunk for chunk in chunks if numbers and section_number(chunk.section) in numbers]
-    named = named_documents(question, [chunk.title for chunk in own if chunk.title])
-    own = [chunk for chunk in own if not named or chunk.title in named]
+    section says ("Was regelt § 14a EnWG?"; "Was regelt das EnWG?" for its § 1); empty otherwise. e5
+    cannot tell which sentence such a question means (they all are the section), so the section answers
+    from its beginning."""
+    wanted = set(referenced(question, [(chunk.chunk_id, chunk.title, chunk.section) for chunk in chunks]))
+    own = [chunk for chunk in chunks if chunk.chunk_id in wanted]
     if not own or not asks_what_section_says(question, own[0].title, own[0].section):
         return []
     own.sort(key=lambda chunk: paragraph_order(chunk.text))

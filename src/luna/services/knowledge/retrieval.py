@@ -25,7 +25,7 @@ from luna.domain.fusion import in_order, rrf, ties_to, weighted_score_fusion
 from luna.domain.german_text import GermanAnalyzer
 from luna.domain.items import FILTERABLE_CHUNK_FIELDS, INTEGER_CHUNK_FIELDS, Item, ItemStatus
 from luna.domain.learning.boost import Boosted, boost_strength, break_ties, fusion_scale, rerank
-from luna.domain.legal_references import asks_what_section_says, referenced, section_numbers
+from luna.domain.legal_references import asks_what_section_says, referenced, sections_asked
 from luna.domain.scores import ScoreTarget
 from luna.ports.sql import Database, UnitOfWork
 from luna.ports.vectors import PayloadFilter, VectorIndex
@@ -252,7 +252,7 @@ class RetrievalService:
         law's order, to be read from the beginning). Found as every chunk whose indexed text holds the
         number (its section heading does), kept where SQL says that its section is the one named, of
         the law named (:mod:`~luna.domain.legal_references`)."""
-        numbers = section_numbers(question)
+        numbers = sections_asked(question)
         if not numbers:
             return [], False
         query = " ".join(f"§ {number}" for number in numbers)
