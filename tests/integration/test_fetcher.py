@@ -231,6 +231,17 @@ def test_unresolvable_host(error: int, expected: type[Exception]) -> None:
         assert raised.value.details["reason"] == "unknown_host"
 
 
+@pytest.mark.parametrize("host", ["gibt-es-nicht.invalid", "a.b.INVALID.", "invalid"])
+def test_a_name_under_the_reserved_invalid_domain_is_refused_without_asking_a_resolver(host: str) -> None:
+    def resolve(host: str, port: int) -> Sequence[str]:
+        raise AssertionError("a resolver without network would take its whole timeout to say no")
+
+    with pytest.raises(InvalidInput, match="could not be resolved") as raised:
+        fetcher(resolve=resolve).fetch(f"https://{host}/preise.pdf")
+
+    assert raised.value.details["reason"] == "unknown_host"
+
+
 # --- SSRF guard -----------------------------------------------------------------------------------
 
 

@@ -237,6 +237,12 @@ class HttpFetcher:
         """The addresses of the URL's host, or InvalidInput when one of them is off limits."""
         host = url.raw_host.decode("ascii")
         port = url.port or (443 if url.scheme == "https" else 80)
+        if _never_resolves(host):
+            # RFC 6761: no resolver may answer for .invalid. Asking one that cannot reach the network
+            # costs its whole timeout before the reader learns what is certain now.
+            raise InvalidInput(
+                f"The host name {host} could not be resolved", details=_refused("unknown_host")
+            )
         try:
             addresses = self._resolve(host, port)
         except (OSError, UnicodeError) as exc:
@@ -324,6 +330,11 @@ def _filename(headers: httpx.Headers, url: httpx.URL) -> str | None:
     name = name.replace("\\", "/").rsplit("/", 1)[-1]
     name = "".join(char for char in name if char.isprintable()).strip()
     return name or None
+
+
+def _never_resolves(host: str) -> bool:
+    """A name under the reserved top-level domain "invalid", which exists nowhere (RFC 6761)."""
+    return host.rstrip(".").lower().rsplit(".", 1)[-1] == "invalid"
 
 
 def _refused(reason: RefusedUrl) -> dict[str, str]:
