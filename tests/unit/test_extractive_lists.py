@@ -139,3 +139,24 @@ def test_a_long_list_is_shown_around_the_item_that_answers(prompts: LunaPrompts)
     assert lines[1] == "- …"  # the first items are left out, and it says so
     assert "- bei Anlagen der Klasse 11 110 Euro [chunk c8]" in lines
     assert len(lines) == 1 + 1 + 8
+
+
+def test_a_section_read_from_its_beginning_quotes_a_lists_opening_once_with_its_item(
+    prompts: LunaPrompts,
+) -> None:
+    purpose = ContextChunk(
+        "c1",
+        "(1) Zweck des Gesetzes ist eine sichere Versorgung.\n\n"
+        "(2) Die Versorgung soll bezahlbar sein.\n\n"
+        "(3) Zur Verfolgung der Ziele berücksichtigt die Regulierung insbesondere\n\n"
+        "1. den Ausbau der Netze,\n\n"
+        "2. die Digitalisierung der Netze.",
+        title="Gesetz über die Elektrizitäts- und Gasversorgung (Energiewirtschaftsgesetz – EnWG)",
+        section="Teil 1 > § 1 Zweck und Ziele des Gesetzes",
+    )
+
+    answer = _answer(prompts, "Was regelt § 1 EnWG?", [purpose], points=4)
+
+    assert answer.startswith("Kurz gesagt: (§ 1 Abs. 1 EnWG) Zweck des Gesetzes ist"), answer
+    assert answer.count("berücksichtigt die Regulierung insbesondere") == 1, answer
+    assert "insbesondere … den Ausbau der Netze" in answer

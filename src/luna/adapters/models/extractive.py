@@ -319,8 +319,10 @@ class ExtractiveChatModel:
             table = introduced_table(lead[-1], chunks)
             if table is not None:
                 lines += ["", table.text.strip(), f"[chunk {table.chunk_id}]"]
-        if points:
-            lines += ["", texts.key_points, *(f"- {_inline(p)}" for p in points)]
+        # An item is quoted after the sentence that opens its list; that sentence alone says nothing more.
+        opened = {opener.key for p in points if (opener := list_opener(p)) is not None}
+        if shown := [p for p in points if p.key not in opened]:
+            lines += ["", texts.key_points, *(f"- {_inline(p)}" for p in shown)]
         lines += ["", self._recommendation(chosen[0], [*lead, *points, *items], ranked, texts)]
         return "\n".join(lines)
 
