@@ -141,18 +141,25 @@ def test_a_long_list_is_shown_around_the_item_that_answers(prompts: LunaPrompts)
     assert len(lines) == 1 + 1 + 8
 
 
+ENWG = "Gesetz über die Elektrizitäts- und Gasversorgung (Energiewirtschaftsgesetz – EnWG)"
+
+
+def _section(title: str, section: str, *paragraphs: str) -> ContextChunk:
+    """A chunk of a law section, its paragraphs one to a line as the corpus writes them."""
+    return ContextChunk("c1", "\n\n".join(paragraphs), title=title, section=section)
+
+
 def test_a_section_read_from_its_beginning_quotes_a_lists_opening_once_with_its_item(
     prompts: LunaPrompts,
 ) -> None:
-    purpose = ContextChunk(
-        "c1",
-        "(1) Zweck des Gesetzes ist eine sichere Versorgung.\n\n"
-        "(2) Die Versorgung soll bezahlbar sein.\n\n"
-        "(3) Zur Verfolgung der Ziele berücksichtigt die Regulierung insbesondere\n\n"
-        "1. den Ausbau der Netze,\n\n"
+    purpose = _section(
+        ENWG,
+        "Teil 1 > § 1 Zweck und Ziele des Gesetzes",
+        "(1) Zweck des Gesetzes ist eine sichere Versorgung.",
+        "(2) Die Versorgung soll bezahlbar sein.",
+        "(3) Zur Verfolgung der Ziele berücksichtigt die Regulierung insbesondere",
+        "1. den Ausbau der Netze,",
         "2. die Digitalisierung der Netze.",
-        title="Gesetz über die Elektrizitäts- und Gasversorgung (Energiewirtschaftsgesetz – EnWG)",
-        section="Teil 1 > § 1 Zweck und Ziele des Gesetzes",
     )
 
     answer = _answer(prompts, "Was regelt § 1 EnWG?", [purpose], points=4)

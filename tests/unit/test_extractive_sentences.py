@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from luna.adapters.models.extractive_sentences import chunk_sentences, cited
+from luna.adapters.models.extractive_sentences import chunk_sentences, cited, section_sentences
 from luna.adapters.models.extractive_words import GermanStemmer
 from luna.domain.answer_sentences import with_paragraph_reference
 from luna.domain.answers import ContextChunk
@@ -72,3 +72,14 @@ def test_the_reference_names_what_the_title_and_section_give(
     assert with_paragraph_reference("(6) Die Frist beträgt zwei Wochen.", title, section) == (
         f"{reference} Die Frist beträgt zwei Wochen."
     )
+
+
+def test_a_question_that_names_a_paragraph_reads_the_section_from_that_paragraph() -> None:
+    text = "(5) Anlagen werden angeschlossen.\n\n(5a) Ein Steckersolargerät darf angeschlossen werden."
+    chunk = ContextChunk(
+        "c1", text, title="Gesetz (Erneuerbare-Energien-Gesetz – EEG 2023)", section="§ 8 Anschluss"
+    )
+
+    reading = section_sentences("Was regelt § 8 Absatz 5a EEG?", [chunk], GermanStemmer())
+
+    assert [s.text[:4] for s in reading] == ["(5a)", "(5) "]  # from the paragraph asked, then the rest

@@ -10,6 +10,8 @@ from luna.domain.legal_references import (
     asks_what_section_says,
     named_documents,
     names_an_absent_law,
+    opens_paragraph,
+    paragraph_asked,
     paragraph_order,
     referenced,
     section_number,
@@ -154,3 +156,22 @@ def test_a_section_of_a_law_no_document_is_counts_as_absent() -> None:
     assert names_an_absent_law("Was regelt § 14a EStG?", [ENWG, EEG])
     assert not names_an_absent_law("Was regelt § 14a EnWG?", [ENWG, EEG])
     assert not names_an_absent_law("Was regelt § 14a?", [ENWG])  # no law named: any law's § 14a
+
+
+@pytest.mark.parametrize(
+    ("question", "paragraph"),
+    [
+        ("Was steht in § 41 Abs. 3 EnWG?", "3"),
+        ("Was regelt § 8 Absatz 5a EEG?", "5a"),
+        ("Was regelt § 8 EEG?", None),
+    ],
+)
+def test_the_paragraph_a_question_names(question: str, paragraph: str | None) -> None:
+    assert paragraph_asked(question) == paragraph
+
+
+def test_a_paragraph_opens_a_line_of_a_chunk() -> None:
+    text = "(5) Fünftens.\n(5a) Ein Steckersolargerät darf angeschlossen werden."
+
+    assert opens_paragraph(text, "5a") and opens_paragraph(text, "5")
+    assert not opens_paragraph(text, "6") and not opens_paragraph("Nach (5a) gilt.", "5a")

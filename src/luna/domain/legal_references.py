@@ -48,6 +48,8 @@ _ABOUT: Final = frozenset(
 )
 #: A question about a whole law leaves at most this many words besides those asking for the content.
 _LAW_NAME_WORDS: Final = 3
+#: A paragraph a question names: "Abs. 3", "Absatz 2a".
+_PARAGRAPH_ASKED: Final = re.compile(r"\b(?:Abs\.?|Absatz)\s*(\d{1,3}[a-z]?)\b", re.IGNORECASE)
 #: A paragraph number opening a line of a law's text: "(1) …", "(2a) …".
 _PARAGRAPH_LINE: Final = re.compile(r"(?m)^\((\d{1,3})[a-z]?\)\s")
 _NO_PARAGRAPH: Final = 10_000
@@ -92,6 +94,18 @@ def asks_about_a_law(question: str) -> bool:
 
 def _is_law_name(word: str) -> bool:
     return sum(c.isupper() for c in word) >= 2 or _LAW_WORD.search(word) is not None
+
+
+def paragraph_asked(question: str) -> str | None:
+    """The paragraph of a section ``question`` names ("§ 41 Abs. 3 EnWG", "Absatz 2a von § 14a") as the
+    law numbers it ("3", "2a"); None when it names none."""
+    found = _PARAGRAPH_ASKED.search(question)
+    return found.group(1).lower() if found else None
+
+
+def opens_paragraph(text: str, paragraph: str) -> bool:
+    """Whether a line of ``text`` opens ``paragraph`` ("(3) …")."""
+    return re.search(rf"(?m)^\({re.escape(paragraph)}\)\s", text) is not None
 
 
 def section_number(section: str | None) -> str | None:

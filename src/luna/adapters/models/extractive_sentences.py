@@ -16,7 +16,7 @@ from luna.adapters.models.extractive_words import GermanStemmer
 from luna.domain.answer_sentences import split_pieces, with_paragraph_reference
 from luna.domain.answer_tables import FIGURE_WITH_UNIT, is_table, table_rows
 from luna.domain.answers import ContextChunk
-from luna.domain.legal_references import asks_what_section_says, paragraph_order, referenced
+from luna.domain.legal_references import asks_what_section_says, paragraph_asked, paragraph_order, referenced
 
 #: A list that a lead sentence opens is quoted with at most this many items (around the one that answers).
 MAX_LIST_ITEMS = 8
@@ -221,4 +221,9 @@ def section_sentences(
     if not own or not asks_what_section_says(question, own[0].title, own[0].section):
         return []
     own.sort(key=lambda chunk: paragraph_order(chunk.text))
-    return [sentence for rank, chunk in enumerate(own) for sentence in chunk_sentences(chunk, rank, stemmer)]
+    reading = [
+        sentence for rank, chunk in enumerate(own) for sentence in chunk_sentences(chunk, rank, stemmer)
+    ]
+    paragraph = paragraph_asked(question)  # "§ 41 Abs. 3 EnWG": from that paragraph on
+    start = next((at for at, s in enumerate(reading) if paragraph and s.text.startswith(f"({paragraph})")), 0)
+    return reading[start:] + reading[:start]

@@ -25,7 +25,13 @@ from luna.domain.fusion import in_order, rrf, ties_to, weighted_score_fusion
 from luna.domain.german_text import GermanAnalyzer
 from luna.domain.items import FILTERABLE_CHUNK_FIELDS, INTEGER_CHUNK_FIELDS, Item, ItemStatus
 from luna.domain.learning.boost import Boosted, boost_strength, break_ties, fusion_scale, rerank
-from luna.domain.legal_references import asks_what_section_says, referenced, sections_asked
+from luna.domain.legal_references import (
+    asks_what_section_says,
+    opens_paragraph,
+    paragraph_asked,
+    referenced,
+    sections_asked,
+)
 from luna.domain.scores import ScoreTarget
 from luna.ports.sql import Database, UnitOfWork
 from luna.ports.vectors import PayloadFilter, VectorIndex
@@ -271,7 +277,13 @@ class RetrievalService:
             return [], False
         title, section, _ = places[named[0]]
         if asks_what_section_says(question, title, section):
-            named.sort(key=lambda cid: places[cid][2])
+            paragraph = paragraph_asked(question)  # "§ 41 Abs. 3 EnWG": read from that paragraph on
+            named.sort(
+                key=lambda cid: (
+                    not (paragraph and opens_paragraph(chunks[cid].text, paragraph)),
+                    places[cid][2],
+                )
+            )
             return [(cid, 1.0) for cid in named], True
         return [(cid, 1.0) for cid in named], False
 
