@@ -252,6 +252,15 @@ def test_follow_up_questions_ask_about_the_nearest_sections_once_each(prompts: L
     assert follow_up_paragraph(prompts, []) == ""
 
 
+def test_a_follow_up_about_a_laws_section_names_it_by_number_and_short_name(prompts: LunaPrompts) -> None:
+    eeg = "Gesetz für den Ausbau erneuerbarer Energien (Erneuerbare-Energien-Gesetz – EEG 2023)"
+    places = [(eeg, "Teil 2 > Abschnitt 1 > § 8 Anschluss"), ("Stromsteuergesetz (StromStG)", "§ 9")]
+
+    questions = [question for question, _ in follow_up_candidates(prompts, places)]
+
+    assert questions == ["Was steht in § 8 EEG 2023 (Anschluss)?", "Was steht in § 9 StromStG?"]
+
+
 def test_the_topic_of_a_question_is_its_most_specific_noun() -> None:
     assert question_topic("Wie hoch ist die Einspeisevergütung für kleine Anlagen?") == "Einspeisevergütung"
     assert question_topic("wie hoch ist die einspeisevergütung?") == "einspeisevergütung"

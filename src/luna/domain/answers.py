@@ -52,7 +52,9 @@ _MAX_PENDING_MARKER = 80
 #: know what was said, little enough for a small model's context window.
 MAX_HISTORY_EXCHANGES = 2
 #: Prompt texts added after versions of the prompt file could be stored (older versions lack them).
-PROMPT_TEXTS_ADDED_LATER = frozenset({"no_context.elsewhere", "no_context.topic_found"})
+PROMPT_TEXTS_ADDED_LATER = frozenset(
+    {"no_context.elsewhere", "no_context.topic_found", "no_context.follow_up_about_law_section"}
+)
 _MAX_HISTORY_ANSWER_CHARS = 1000
 
 
@@ -100,6 +102,7 @@ class NoContextTexts:
     nothing_near: str
     follow_ups: str
     follow_up_about_section: str
+    follow_up_about_law_section: str
     follow_up_about_title: str
 
 

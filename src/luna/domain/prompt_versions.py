@@ -63,6 +63,10 @@ PLACEHOLDERS: Final[Mapping[str, tuple[frozenset[str], frozenset[str]]]] = {
     },
     "no_context.elsewhere": (frozenset({"home", "country"}), frozenset({"country"})),
     "no_context.follow_up_about_section": (frozenset({"title", "section"}), frozenset()),
+    "no_context.follow_up_about_law_section": (
+        frozenset({"number", "law", "heading"}),
+        frozenset({"number"}),
+    ),
     "no_context.follow_up_about_title": (frozenset({"title"}), frozenset()),
     "extractive.summary": (frozenset({"sentence"}), frozenset({"sentence"})),
     "extractive.recommendation_from_source": (frozenset({"sentence"}), frozenset({"sentence"})),

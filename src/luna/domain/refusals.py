@@ -7,9 +7,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from luna.domain.answers import GERMAN_STOPWORDS, LunaPrompts
+from luna.domain.answers import GERMAN_STOPWORDS, LunaPrompts, NoContextTexts
 from luna.domain.everyday_terms import EVERYDAY_SYNONYMS
 from luna.domain.german_text import DOMAIN_SYNONYMS, plain_analyzer
+from luna.domain.legal_references import section_number, short_title
 
 _WORD = re.compile(r"[\wÄÖÜäöüß§-]+")
 #: The domain's terms of several words ("Smart Meter", "Energy Sharing"), longest first.
@@ -27,6 +28,8 @@ _TERMS_OF_WORDS = re.compile(
 _ASIDE = re.compile(r"\([^()]*\)")
 #: A chunk found for a question: its document's title (None: untitled) and its section and text.
 Passage = tuple[str | None, str]
+#: The number that opens a law section's heading ("§ 8 " of "§ 8 Anschluss").
+_SECTION_HEADING_NUMBER = re.compile(r"^§§?\s*\d{1,4}\s?[a-z]?\b\s*")
 #: How chunking joins the headings of a section path ("Kapitel > Abschnitt").
 _SECTION_PATH = " > "
 
@@ -96,20 +99,31 @@ def follow_up_candidates(
     """Questions about the (title, section) places nearest to an unanswered question, with their title.
 
     A section's own heading makes the most concrete question ("Was steht in ‚Netzentgelte 2026‘ über
-    ‚Steuerbare Verbrauchseinrichtungen nach § 14a EnWG‘?"); a document without sections gets "Worum
-    geht es in ‚…‘?". Each place is asked about once, in the order given.
+    ‚Steuerbare Verbrauchseinrichtungen nach § 14a EnWG‘?"), a law's section its number ("Was steht
+    in § 8 EEG 2023 (Anschluss)?", which retrieval finds as the section named); a document without
+    sections gets "Worum geht es in ‚…‘?". Each place is asked about once, in the order given.
     """
-    texts = prompts.no_context
     questions: list[tuple[str, str]] = []
     for title, section in places:
-        heading = (section or "").split(_SECTION_PATH)[-1].strip()
-        if heading:
-            question = texts.follow_up_about_section.format(title=title, section=heading)
-        else:
-            question = texts.follow_up_about_title.format(title=title)
+        question = _follow_up_about(
+            prompts.no_context, title, (section or "").split(_SECTION_PATH)[-1].strip()
+        )
         if (question, title) not in questions:
             questions.append((question, title))
     return questions
+
+
+def _follow_up_about(texts: NoContextTexts, title: str, heading: str) -> str:
+    """A law's section by its number and the law's short name ("Was steht in § 8 EEG 2023
+    (Anschluss)?"), any other section by its document and heading, a document without sections whole."""
+    number, law = section_number(heading), short_title(title)
+    if number is not None and law is not None:
+        rest = _SECTION_HEADING_NUMBER.sub("", heading).strip()
+        question = texts.follow_up_about_law_section.format(number=number, law=law, heading=rest)
+        return question.replace(" ()", "")
+    if heading:
+        return texts.follow_up_about_section.format(title=title, section=heading)
+    return texts.follow_up_about_title.format(title=title)
 
 
 def follow_up_paragraph(prompts: LunaPrompts, questions: Sequence[str]) -> str:
