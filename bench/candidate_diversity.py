@@ -17,13 +17,12 @@ import sys
 from collections import Counter
 from collections.abc import Mapping, Sequence
 
-from corpus_container import FIVE_GOLDEN_SETS, REPO, SIXTH_GOLDEN_SET, corpus_container
-from everyday_synonyms import figures
+from corpus_container import REPO, corpus_container
+from everyday_synonyms import answerable_splits, answering_rank, figures
 
 from luna.container import Container
 from luna.domain.evaluation import GoldenQuestion
 from luna.domain.fusion import ties_to, weighted_score_fusion
-from luna.services.evaluation.evaluation import read_golden_sets
 
 DEPTH = 40
 READ = 200
@@ -70,16 +69,10 @@ def legs(c: Container, questions: Sequence[GoldenQuestion]) -> dict[str, tuple[R
 
 
 def main() -> int:
-    five = [q for q in read_golden_sets(FIVE_GOLDEN_SETS) if q.answerable]
-    sixth = [q for q in read_golden_sets(SIXTH_GOLDEN_SET) if q.answerable]
-    splits = {
-        "tune": [q for q in five if q.split == "tune"],
-        "test": [q for q in five if q.split == "test"],
-        "sixth": sixth,
-    }
+    splits = answerable_splits()
     c = corpus_container()
     try:
-        questions = five + sixth
+        questions = [q for qs in splits.values() for q in qs]
         items = c.services.evaluation.resolve_documents(questions, REPO.parent / "shared" / "corpus")
         lists = legs(c, questions)
         ids = {cid for dense, lexical in lists.values() for cid, _ in (*dense, *lexical)}
@@ -97,13 +90,7 @@ def main() -> int:
                     weighted_score_fusion([dense, capped(lexical, item_of, lexical_cap)], (1.0, 1.0)),
                     dict(dense),
                 )[:10]
-                hits = [
-                    cid in chunks
-                    and chunks[cid].item_id == items[q.document or ""]
-                    and any(n in chunks[cid].text for n in q.needles)
-                    for cid, _ in fused
-                ]
-                ranks[q.question_id] = next((i for i, hit in enumerate(hits, 1) if hit), None)
+                ranks[q.question_id] = answering_rank(fused, chunks, items[q.document or ""], q)
             all_ranks[label] = ranks
             cells = [figures([ranks[q.question_id] for q in qs]) for qs in splits.values()]
             print(f"| {label} | {' | '.join(cells)} |", flush=True)

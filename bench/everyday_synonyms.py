@@ -21,6 +21,7 @@ from __future__ import annotations
 import statistics
 import sys
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from corpus_container import (
     ANSWER_SPLITS,
@@ -108,14 +109,20 @@ def first_hits(
         fused = weighted_score_fusion([dense, lexical], (1.0, 1.0))[:10]
         with c.database.unit_of_work(read_only=True) as uow:
             chunks = {chunk.chunk_id: chunk for chunk in uow.chunks.get_many([cid for cid, _ in fused])}
-        hits = [
-            cid in chunks
-            and chunks[cid].item_id == items[q.document or ""]
-            and any(n in chunks[cid].text for n in q.needles)
-            for cid, _ in fused
-        ]
-        ranks[q.question_id] = next((i for i, hit in enumerate(hits, 1) if hit), None)
+        ranks[q.question_id] = answering_rank(fused, chunks, items[q.document or ""], q)
     return ranks
+
+
+def answering_rank(
+    fused: Sequence[tuple[str, float]], chunks: Mapping[str, Any], item_id: str, q: GoldenQuestion
+) -> int | None:
+    """The place (1-based) of the first chunk of ``fused`` that answers ``q``: of its document, holding a
+    needle; None when none does."""
+    for place, (cid, _) in enumerate(fused, 1):
+        chunk = chunks.get(cid)
+        if chunk is not None and chunk.item_id == item_id and any(n in chunk.text for n in q.needles):
+            return place
+    return None
 
 
 def figures(ranks: Sequence[int | None]) -> str:
@@ -129,14 +136,21 @@ def figures(ranks: Sequence[int | None]) -> str:
     )
 
 
-def retrieval(groups_of: Mapping[str, tuple[tuple[str, ...], ...]]) -> dict[str, dict[str, int | None]]:
+def answerable_splits() -> dict[str, list[GoldenQuestion]]:
+    """Answerable golden questions: the tune and test splits of the first five sets, and the sixth set."""
     five = [q for q in read_golden_sets(FIVE_GOLDEN_SETS) if q.answerable]
     sixth = [q for q in read_golden_sets(SIXTH_GOLDEN_SET) if q.answerable]
-    splits = {
+    return {
         "tune": [q for q in five if q.split == "tune"],
         "test": [q for q in five if q.split == "test"],
         "sixth": sixth,
     }
+
+
+def retrieval(groups_of: Mapping[str, tuple[tuple[str, ...], ...]]) -> dict[str, dict[str, int | None]]:
+    five = [q for q in read_golden_sets(FIVE_GOLDEN_SETS) if q.answerable]
+    sixth = [q for q in read_golden_sets(SIXTH_GOLDEN_SET) if q.answerable]
+    splits = answerable_splits()
     print("| synonym groups | tune hit@1 / hit@5 / MRR@10 | test | sixth set |\n|---|---|---|---|")
     c = corpus_container()
     all_ranks = {}
