@@ -108,6 +108,16 @@ def opens_paragraph(text: str, paragraph: str) -> bool:
     return re.search(rf"(?m)^\({re.escape(paragraph)}\)\s", text) is not None
 
 
+def section_heading(section: str | None) -> str:
+    """The last heading of a chunk's section path ("Teil 2 > § 8 Anschluss" → "§ 8 Anschluss")."""
+    return (section or "").split(_SECTION_PATH)[-1].strip()
+
+
+def heading_without_number(heading: str) -> str:
+    """A law section's heading without its number ("§ 8 Anschluss" → "Anschluss")."""
+    return _SECTION_NUMBER.sub("", heading).strip()
+
+
 def section_number(section: str | None) -> str | None:
     """The number of the law section a chunk's section path ends in ("> § 41a Lieferverträge …" →
     "41a"); None for a chunk outside a numbered section."""
@@ -180,7 +190,7 @@ def asks_what_section_says(question: str, title: str | None, section: str | None
     § 14a EnWG?", "Worum geht es in § 3 MsbG?", "Was steht in ‚…‘ über ‚§ 8 Anschluss‘?"). "Welcher
     Wert gilt für PV-Dachanlagen nach § 48 EEG?" asks something in it."""
     analyzer = plain_analyzer()
-    heading = (section or "").split(_SECTION_PATH)[-1]
+    heading = section_heading(section)
     short = fold((short_title(title) or "").split(" ")[0])
     for word in _WORD.findall(_REFERENCE.sub(" ", question)):
         folded = fold(word)

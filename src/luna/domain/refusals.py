@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from luna.domain.answers import GERMAN_STOPWORDS, LunaPrompts, NoContextTexts
 from luna.domain.everyday_terms import EVERYDAY_SYNONYMS
 from luna.domain.german_text import DOMAIN_SYNONYMS, plain_analyzer
-from luna.domain.legal_references import section_number, short_title
+from luna.domain.legal_references import heading_without_number, section_heading, section_number, short_title
 
 _WORD = re.compile(r"[\wÄÖÜäöüß§-]+")
 #: The domain's terms of several words ("Smart Meter", "Energy Sharing"), longest first.
@@ -28,10 +28,6 @@ _TERMS_OF_WORDS = re.compile(
 _ASIDE = re.compile(r"\([^()]*\)")
 #: A chunk found for a question: its document's title (None: untitled) and its section and text.
 Passage = tuple[str | None, str]
-#: The number that opens a law section's heading ("§ 8 " of "§ 8 Anschluss").
-_SECTION_HEADING_NUMBER = re.compile(r"^§§?\s*\d{1,4}\s?[a-z]?\b\s*")
-#: How chunking joins the headings of a section path ("Kapitel > Abschnitt").
-_SECTION_PATH = " > "
 
 
 def question_topic(question: str) -> str | None:
@@ -105,9 +101,7 @@ def follow_up_candidates(
     """
     questions: list[tuple[str, str]] = []
     for title, section in places:
-        question = _follow_up_about(
-            prompts.no_context, title, (section or "").split(_SECTION_PATH)[-1].strip()
-        )
+        question = _follow_up_about(prompts.no_context, title, section_heading(section))
         if (question, title) not in questions:
             questions.append((question, title))
     return questions
@@ -118,7 +112,7 @@ def _follow_up_about(texts: NoContextTexts, title: str, heading: str) -> str:
     (Anschluss)?"), any other section by its document and heading, a document without sections whole."""
     number, law = section_number(heading), short_title(title)
     if number is not None and law is not None:
-        rest = _SECTION_HEADING_NUMBER.sub("", heading).strip()
+        rest = heading_without_number(heading)
         question = texts.follow_up_about_law_section.format(number=number, law=law, heading=rest)
         return question.replace(" ()", "")
     if heading:
