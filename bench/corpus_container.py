@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 from luna.adapters.lexical.bm25s import Bm25sLexicalIndex
 from luna.container import Container, build_container
 from luna.domain.errors import Conflict
+from luna.services.evaluation.evaluation import read_golden_sets
 from luna.services.knowledge.ingest import IngestRequest
 from luna.services.knowledge.knowledge import KnowledgeBase
 from luna.settings import load_settings
@@ -48,6 +50,18 @@ def corpus_container(data_dir: Path = WORK, overrides: Mapping[str, str] | None 
         **(overrides or {}),
     }
     return build_container(load_settings("default", environ=environ, env_file=data_dir / "none.env"))
+
+
+def split_outcomes(c: Container, name: str) -> Iterator[tuple[str, Any, list[tuple[Any, Any]]]]:
+    """Each answer split's evaluation run through ``c``'s evaluation core, with its (outcome, golden
+    question) pairs: (label, run, pairs)."""
+    for split, sets, label in ANSWER_SPLITS:
+        questions = read_golden_sets(sets)
+        run = c.services.evaluation.run(
+            questions, split=split, name=f"{name}-{split}", documents_dir=REPO.parent / "shared" / "corpus"
+        )
+        by_id = {q.question_id: q for q in questions}
+        yield label, run, [(o, by_id[o.question_id]) for o in run.outcomes]
 
 
 def corpus_files(corpus: Path) -> list[Path]:

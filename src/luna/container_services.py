@@ -12,6 +12,8 @@ from collections.abc import Callable
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from luna.container_models import proper_name_tagger
+
 if TYPE_CHECKING:
     from luna.container import Container
     from luna.services.datasets.datasets import DatasetService
@@ -68,8 +70,7 @@ class Services:
         from luna.services.knowledge.knowledge import KnowledgeBase, KnowledgeSettings
         from luna.services.knowledge.retrieval import RetrievalSettings
 
-        c = self._container
-        s = c.settings
+        c, s = self._container, self._container.settings
         with self._lock:
             return KnowledgeBase(
                 database=c.database,
@@ -82,6 +83,7 @@ class Services:
                 fallback_chat=c.fallback_chat,
                 gate=c.answer_gate,
                 prompts=c.prompts.active,
+                names=proper_name_tagger(),
                 fetcher=c.fetcher,
                 settings=KnowledgeSettings(
                     collection=s.rag.collection,

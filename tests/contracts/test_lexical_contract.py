@@ -113,6 +113,21 @@ class TestBasics:
         energy_index.clear()
         assert energy_index.count() == 0
         assert energy_index.search("Strom", 5) == []
+        assert not energy_index.holds_word("Strom")
+
+    def test_it_holds_a_word_as_written_not_as_a_compound_part(self, energy_index):
+        assert energy_index.holds_word("Marktlokation")
+        assert energy_index.holds_word("MARKTLOKATION") and energy_index.holds_word("Gebaeude")
+        assert not energy_index.holds_word("Lokation")  # only a part of "Marktlokation"
+        assert not energy_index.holds_word("Viessmann")
+        assert not energy_index.holds_word("Marktlokation Viessmann")  # one word is asked about
+
+    def test_a_removed_documents_words_are_no_longer_held(self, energy_index):
+        energy_index.add([("firm", "Die Stadtwerke Ulm liefern Fernwärme.", {})])
+        assert energy_index.holds_word("Ulm")
+        energy_index.remove(["firm"])
+        assert not energy_index.holds_word("Ulm")
+        assert energy_index.holds_word("Marktlokation")
 
     def test_health_reports_up_with_the_document_count(self, energy_index):
         health = energy_index.health()
@@ -189,6 +204,7 @@ class TestPersistence:
         assert restored.count() == len(ENERGY_TEXTS)
         assert {query: restored.search(query, 5, None) for query in queries} == before
         assert found(restored, "Photovoltaik", kind="generation") == ["pv"]
+        assert restored.holds_word("Marktlokation") and not restored.holds_word("wird")
 
     def test_a_loaded_index_keeps_taking_changes(self, energy_index, make_index, tmp_path):
         energy_index.save(tmp_path / "lexical")

@@ -223,6 +223,17 @@ def test_a_question_set_in_another_country_is_refused_for_the_country_not_for_it
     assert "„Netzentgelte 2026“" in answer
 
 
+def test_a_question_naming_what_no_document_names_says_so_after_the_lead(prompts: LunaPrompts) -> None:
+    question = "Wie viele Rappen zahlen die IWB in Basel als Einspeisevergütung?"
+
+    answer = no_context_answer(prompts, question, ["EEG 2023"], context_given=True, unknown_name="Basel")
+
+    lead, reason = answer.split("\n\n")[:2]
+    assert "beantworten diese Frage nicht" in lead
+    assert reason.startswith("„Basel“ kommt in meinen Unterlagen nicht vor")
+    assert "„EEG 2023“" in answer  # what the knowledge base has nearest is still named
+
+
 def test_with_nothing_near_luna_says_how_documents_get_there(prompts: LunaPrompts) -> None:
     with_topic = no_context_answer(prompts, "Wie hoch ist die Stromsteuer im Jahr 2024?")
     without_topic = no_context_answer(prompts, "Was ist das?")

@@ -53,7 +53,12 @@ _MAX_PENDING_MARKER = 80
 MAX_HISTORY_EXCHANGES = 2
 #: Prompt texts added after versions of the prompt file could be stored (older versions lack them).
 PROMPT_TEXTS_ADDED_LATER = frozenset(
-    {"no_context.elsewhere", "no_context.topic_found", "no_context.follow_up_about_law_section"}
+    {
+        "no_context.elsewhere",
+        "no_context.topic_found",
+        "no_context.follow_up_about_law_section",
+        "no_context.unknown_name",
+    }
 )
 _MAX_HISTORY_ANSWER_CHARS = 1000
 
@@ -98,6 +103,7 @@ class NoContextTexts:
     nearest: str
     topic_found: str
     elsewhere: str
+    unknown_name: str
     nothing_near_with_topic: str
     nothing_near: str
     follow_ups: str

@@ -94,6 +94,10 @@ IN_COUNTRY: Mapping[str, str] = {
     "GB": "Großbritannien",
     "US": "den USA",
 }
+_COUNTRY_NAME = re.compile(
+    "|".join(re.escape(name.removeprefix("der ").removeprefix("den ")) for name in IN_COUNTRY.values())
+    + "|Niederlande|Holland|England|Vereinigte[nr]? Staaten"
+)
 #: What only one country has, wherever a question names it: its adjective, currency or authorities.
 _OWN: Mapping[str, str] = {
     "DE": "Bundesnetzagentur|BNetzA|EEG|GEG|EnWG|KfW|BAFA",
@@ -171,6 +175,12 @@ def uncovered_countries(question: str, passages: Iterable[str], home: str | None
     named = {country for country, pattern in _ASKED_ABOUT.items() if pattern.search(question)} - {home}
     texts = list(passages)
     return {country for country in named if not any(_NAMED[country].search(text) for text in texts)}
+
+
+def is_country_name(name: str) -> bool:
+    """``name`` is a country as Luna names one ("Deutschland", "Schweiz", "Niederlande"): what
+    :func:`uncovered_countries` decides about, not a firm or a town to look up."""
+    return _COUNTRY_NAME.fullmatch(name) is not None
 
 
 def asked_at_home(question: str, countries: Iterable[str]) -> str | None:

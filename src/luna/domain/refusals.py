@@ -51,6 +51,7 @@ def no_context_answer(
     *,
     context_given: bool = False,
     elsewhere: tuple[str, str] | None = None,
+    unknown_name: str | None = None,
     passages: Sequence[Passage] = (),
 ) -> str:
     """Luna's German reply when she cannot answer: plainly so, and what she has nearest to it.
@@ -61,6 +62,8 @@ def no_context_answer(
     the answer service, which checks each by a search first (see :func:`follow_up_candidates`).
     ``elsewhere`` (the readers' country, the one asked about, as "in …" names them) says that the
     question is set in another country: then the country is what is missing, not the topic.
+    ``unknown_name``: a firm, brand or place the question names and no document does ("Viessmann"),
+    said right after the lead.
     ``passages`` are the (title, text) of the chunks found: when one names the topic ("Steckersolargerät"
     for a "Balkonkraftwerk"), its document is named as the one that speaks of it, not as having nothing.
     """
@@ -76,6 +79,8 @@ def no_context_answer(
     lead = texts.not_answered if context_given else texts.answer
     if elsewhere:
         lead = f"{lead}\n\n{texts.elsewhere.format(home=elsewhere[0], country=elsewhere[1])}"
+    elif unknown_name:
+        lead = f"{lead}\n\n{texts.unknown_name.format(name=unknown_name)}"
     return f"{lead}\n\n{near.format(topic=topic, title=titles[0] if titles else '')}"
 
 

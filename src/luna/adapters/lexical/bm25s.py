@@ -160,6 +160,11 @@ class Bm25sLexicalIndex:
             scores = np.where(snapshot.payloads.mask(where), scores, 0.0)
         return _top_hits(scores, snapshot.chunk_ids, limit)
 
+    def holds_word(self, word: str) -> bool:
+        tokens = surface_tokens(word)
+        with self._lock:
+            return len(tokens) == 1 and self._word_counts[tokens[0]] > 0
+
     def count(self, where: PayloadFilter | None = None) -> int:
         if not where:
             with self._lock:

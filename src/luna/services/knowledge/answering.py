@@ -37,8 +37,11 @@ from luna.domain.answers import (
 from luna.domain.conversations import retrieval_question
 from luna.domain.document_country import IN_COUNTRY, asked_at_home, uncovered_countries
 from luna.domain.errors import Unavailable
+from luna.domain.privacy import redact
+from luna.domain.proper_names import names_to_look_up
 from luna.domain.refusals import Passage, follow_up_candidates, follow_up_paragraph, no_context_answer
 from luna.ports.chat import AnswerGate, ChatModel
+from luna.ports.names import ProperNames
 from luna.ports.prompts import ActivePrompts
 from luna.services.knowledge.retrieval import Citation, RetrievalService, SearchResult
 
@@ -98,13 +101,16 @@ class AnswerService:
         min_dense_score: float,
         gate: AnswerGate | None = None,
         home_country: str | None = None,
+        names: ProperNames | None = None,
     ) -> None:
         """``gate`` judges whether the context answers the question before ``chat`` sees it (the
         extractive answerer's rule), so a generating model refuses exactly when the extractive one
         would; a ``chat`` that is the gate itself is not asked twice. ``prompts`` may be the active
         version's source (:data:`~luna.ports.prompts.ActivePrompts`), asked once per question.
         ``home_country``: the readers' country; a question about another one that no passage of the
-        context mentions is refused (None: no regard to country)."""
+        context mentions is refused (None: no regard to country). ``names`` finds the proper names of a
+        question; one that no document holds ("Viessmann", "Basel") makes Luna refuse (None: no such
+        check; ``bench/absent_names.py``)."""
         self._retrieval = retrieval
         self._chat = chat
         self._fallback = fallback
@@ -116,6 +122,7 @@ class AnswerService:
         #: The refusal rule itself, also when ``chat`` is the gate (a question offered instead is judged).
         self._judge = gate
         self._home_country = home_country
+        self._names = names
 
     def relevant(self, result: SearchResult) -> list[Citation]:
         """The hits worth answering from: close enough in meaning, sharing words with the question, or
@@ -158,10 +165,11 @@ class AnswerService:
         context = self.relevant(result)
         chunks = _context(context)
         elsewhere = self._elsewhere(question, chunks)
-        if not context or elsewhere or not self._gate_passes(question, chunks):
+        unknown = [] if elsewhere or not context else self._unknown_names(resolved)
+        if not context or elsewhere or unknown or not self._gate_passes(question, chunks):
             at_home = self._at_home(asked, elsewhere, top_k, filters) if elsewhere else None
             yield from self._refusal(
-                resolved, result, filters, appendix, (version, prompts), elsewhere, at_home
+                resolved, result, filters, appendix, (version, prompts), elsewhere, at_home, unknown
             )
             return
         messages = build_rag_messages(prompts, question, chunks, earlier)
@@ -222,6 +230,12 @@ class AnswerService:
         passages = (f"{c.title or ''} {c.section or ''} {c.text}" for c in chunks)
         return sorted(uncovered_countries(question, passages, home))
 
+    def _unknown_names(self, question: str) -> list[str]:
+        """The proper names of ``question`` (personal data left out) that no document holds."""
+        if self._names is None:
+            return []
+        return self._retrieval.unknown_names(names_to_look_up(self._names.names(redact(question))))
+
     def _named(self, countries: Sequence[str]) -> tuple[str, str] | None:
         """The readers' country and ``countries`` as "in …" names them (None: no countries)."""
         if not countries:
@@ -252,10 +266,12 @@ class AnswerService:
         active: tuple[int | None, LunaPrompts],
         elsewhere: Sequence[str] = (),
         at_home: tuple[str, SearchResult] | None = None,
+        unknown: Sequence[str] = (),
     ) -> Iterator[AnswerEvent]:
-        """Nothing relevant was found: say so (and that the question is set in another country, when
-        it is), name the nearest document, offer checked questions. ``at_home``: the question asked
-        for the readers' own country and its search, offered first, its document the one named."""
+        """Nothing relevant was found: say so (and that the question is set in another country, or
+        names what no document names, when it does), name the nearest document, offer checked
+        questions. ``at_home``: the question asked for the readers' own country and its search,
+        offered first, its document the one named."""
         version, prompts = active
         nearest = result if at_home is None else at_home[1]
         offered_first = [] if at_home is None else [at_home[0]]
@@ -268,6 +284,7 @@ class AnswerService:
             nearest.nearby_titles,
             context_given=bool(result.citations),
             elsewhere=self._named(elsewhere),
+            unknown_name=unknown[0] if unknown else None,
             passages=[_passage(c.payload) for c in result.citations],
         ) + follow_up_paragraph(prompts, follow_ups)
         yield AnswerEvent("token", text)

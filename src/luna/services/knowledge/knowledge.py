@@ -15,6 +15,7 @@ from luna.ports.embeddings import Embedder
 from luna.ports.extract import Extractor
 from luna.ports.fetch import Fetcher
 from luna.ports.lexical import LexicalIndex
+from luna.ports.names import ProperNames
 from luna.ports.prompts import ActivePrompts
 from luna.ports.sql import Database
 from luna.ports.vectors import VectorIndex
@@ -53,8 +54,10 @@ class KnowledgeBase:
         settings: KnowledgeSettings,
         gate: AnswerGate | None = None,
         prompts: ActivePrompts | None = None,
+        names: ProperNames | None = None,
     ) -> None:
-        """``prompts``: the prompt version to answer each question with (default: the packaged file)."""
+        """``prompts``: the prompt version to answer each question with (default: the packaged file);
+        ``names``: finds a question's proper names, so one no document holds is refused."""
         self.embedder = CachedEmbedder(database, embedder)
         self.collections = VectorCollections(vectors, settings.collection, lambda: embedder.dim)
         self.lexical = LexicalMirror(database, lexical)
@@ -80,6 +83,7 @@ class KnowledgeBase:
             min_dense_score=settings.min_dense_score,
             gate=gate,
             home_country=settings.home_country,
+            names=names,
         )
         self.maintenance = KnowledgeMaintenance(database, vectors, blobs, self.indexer)
 

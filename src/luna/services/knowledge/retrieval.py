@@ -32,6 +32,7 @@ from luna.domain.legal_references import (
     referenced,
     sections_asked,
 )
+from luna.domain.proper_names import name_parts
 from luna.domain.scores import ScoreTarget
 from luna.ports.sql import Database, UnitOfWork
 from luna.ports.vectors import PayloadFilter, VectorIndex
@@ -240,6 +241,13 @@ class RetrievalService:
             best_dense_score=max((score for _, score in dense), default=None),
             nearby_titles=titles,
         )
+
+    def unknown_names(self, names: Sequence[str]) -> list[str]:
+        """The ``names`` no indexed document holds, in any of its parts ("Basel-Stadt": "Basel" and
+        "Stadt"): whoever asks about them asks about something the knowledge base does not know."""
+        self._lexical.ensure_fresh()
+        index = self._lexical.index
+        return [name for name in names if not all(index.holds_word(part) for part in name_parts(name))]
 
     def meaning_query(self, question: str) -> str:
         """The question as the dense leg embeds it: with the statutes' terms for its everyday words in

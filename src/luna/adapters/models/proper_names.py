@@ -1,0 +1,39 @@
+"""Proper names through HanTa, the Hannover Tagger: German part-of-speech tags (STTS) from a model bundled
+in its PyPI package, in pure Python, a few milliseconds a question.
+
+No German named-entity model installs here (see :mod:`luna.domain.privacy`); the tagger's ``NE`` tag
+(proper noun) is what tells "Viessmann" or "Basel" from "Wärmepumpe", which German capitalises alike.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from typing import Any
+
+#: Words (hyphenated and dotted ones whole: "Basel-Stadt", "St.Gallen"; a compound's cut-off first part
+#: with its hyphen: "Elektro-" in "Elektro- und Dieselmotor") and single punctuation marks, the tokens
+#: the tagger's model was trained on.
+_TOKEN = re.compile(r"[\wÄÖÜäöüß]+(?:[-.][\wÄÖÜäöüß]+)*-?|[^\s\w]")
+_PROPER_NOUN = "NE"
+_MODEL_FILE = "morphmodel_ger.pgz"
+
+
+class HantaProperNames:
+    """:class:`~luna.ports.names.ProperNames` on HanTa; the model loads on the first question."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._tagger: Any = None
+
+    def names(self, text: str) -> list[str]:
+        tokens = _TOKEN.findall(text)
+        if not tokens:
+            return []
+        with self._lock:  # the tagger keeps caches of its own
+            if self._tagger is None:
+                from HanTa import HanoverTagger  # type: ignore[import-untyped]
+
+                self._tagger = HanoverTagger.HanoverTagger(_MODEL_FILE)
+            tagged = self._tagger.tag_sent(tokens, taglevel=1)
+        return [token for token, _lemma, tag in tagged if tag == _PROPER_NOUN]

@@ -1,0 +1,64 @@
+"""A question about a firm, brand or place that no document names is refused, not answered about the
+documents' own (issue #14; measured in ``bench/absent_names.py``).
+
+"Was kostet die Netznutzung bei den Stadtwerken Ulm?" over a price sheet of another operator found the
+sheet's table and quoted its 8,12 ct/kWh as if it were Ulm's.
+"""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.api.test_knowledge_api import DEV_USER, SAMPLES, upload
+
+pytestmark = pytest.mark.anyio
+
+ASK = "/api/v1/rag/ask"
+
+
+async def ask(client: httpx.AsyncClient, question: str) -> dict[str, object]:
+    response = await client.post(ASK, json={"question": question}, headers=DEV_USER)
+    assert response.status_code == 200
+    data: dict[str, object] = response.json()["data"]
+    return data
+
+
+@pytest.fixture
+async def price_sheet(client: httpx.AsyncClient) -> None:
+    sheet = (SAMPLES / "netzentgelte-2026.pdf").read_bytes()
+    assert (await upload(client, sheet, "netzentgelte-2026.pdf")).status_code in (200, 201, 202)
+
+
+@pytest.mark.usefixtures("price_sheet")
+async def test_a_question_about_a_place_no_document_names_is_refused_and_says_why(
+    client: httpx.AsyncClient,
+) -> None:
+    refused = await ask(client, "Was kostet die Netznutzung pro Kilowattstunde in Ulm?")
+
+    assert refused["citations"] == [] and "8,12" not in str(refused["answer"])
+    assert "„Ulm“ kommt in meinen Unterlagen nicht vor" in str(refused["answer"])
+    assert "Netzentgelte 2026" in str(refused["answer"])  # what the knowledge base does cover
+
+
+@pytest.mark.usefixtures("price_sheet")
+async def test_a_brand_no_document_names_is_refused(client: httpx.AsyncClient) -> None:
+    refused = await ask(client, "Was kostet die Netznutzung pro Kilowattstunde bei Viessmann?")
+
+    assert refused["citations"] == []
+    assert "„Viessmann“ kommt in meinen Unterlagen nicht vor" in str(refused["answer"])
+
+
+@pytest.mark.usefixtures("price_sheet")
+async def test_names_the_documents_hold_abbreviations_and_the_reader_s_own_name_still_get_the_answer(
+    client: httpx.AsyncClient,
+) -> None:
+    for question in (
+        "Was kostet die Netznutzung pro Kilowattstunde?",
+        "Ich bin Erika Mustermann. Was kostet die Netznutzung pro Kilowattstunde?",
+        "Ich bin Erika. Was kostet die Netznutzung pro Kilowattstunde?",
+        "Was kostet die Netznutzung pro Kilowattstunde für mein BHKW?",  # an abbreviation, written out there
+    ):
+        answer = await ask(client, question)
+        assert "8,12" in str(answer["answer"]), question
+        assert "nicht vor" not in str(answer["answer"]), question
