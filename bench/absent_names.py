@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/absent_names.py             # after bench/retrieval_quality.py --fresh
     .venv/bin/python bench/absent_names.py --shipped   # the chosen rule as Luna ships it
+    .venv/bin/python bench/absent_names.py --context   # and names absent from the found passages
 
 Most unanswerable questions that Luna answers ask about a provider, a brand or a place the documents do
 not know: "Welche Wärmepumpe ist leiser, eine von Viessmann oder eine von Vaillant?", "Wie viele Rappen
@@ -26,6 +27,8 @@ from corpus_container import WORK, corpus_container, split_outcomes
 from HanTa import HanoverTagger
 
 from luna.domain.everyday_terms import EVERYDAY_SYNONYMS
+from luna.domain.privacy import redact
+from luna.domain.proper_names import names_to_look_up
 
 TOKEN = re.compile(r"[\wÄÖÜäöüß]+(?:[-.][\wÄÖÜäöüß]+)*|[^\s\w]")
 TAGGER = HanoverTagger.HanoverTagger("morphmodel_ger.pgz")
@@ -106,7 +109,43 @@ def answered(rule_shipped: bool) -> dict[str, list[tuple[object, object]]]:
     return results
 
 
+def context_rule() -> Callable[[str], bool]:
+    """ "The question names what none of its found passages holds" (the shipped rule's names, looked up
+    in the texts and titles of the chunks the answer would read, not in the whole knowledge base)."""
+    c = corpus_container()
+    answers = c.services.knowledge.answers
+
+    def flags(question: str) -> bool:
+        looked_up = names_to_look_up(answers._names.names(redact(question)))  # type: ignore[union-attr]
+        if not looked_up:
+            return False
+        found = answers.relevant(c.services.knowledge.retrieval.search(answers.asked_as(question), 6))
+        texts = " ".join(f"{h.payload.get('title', '')} {h.payload.get('text', '')}" for h in found)
+        words = set(re.findall(r"[\wäöüß]+", texts.casefold()))
+        return any(absent(name, words) for name in looked_up)
+
+    return flags
+
+
 def main(argv: Sequence[str]) -> int:
+    if "--context" in argv:  # on top of the shipped rule: names absent from the found passages
+        results = answered(rule_shipped=True)
+        flags = context_rule()
+        print("\n| refuse also when | " + " | ".join(results) + " |\n|---|" + "---|" * len(results))
+        for rule_name, rule in (
+            ("shipped rule", lambda q: False),
+            ("a name absent from the passages", flags),
+        ):
+            changed: list[str] = []
+            cells = [figures(rows, rule, changed) for rows in results.values()]
+            print(
+                f"| {rule_name} | "
+                + " | ".join(" / ".join(f"{x:.3f}" for x in cell) for cell in cells)
+                + " |"
+            )
+            for line in changed:
+                print("  -", line)
+        return 0
     if "--shipped" in argv:  # the rule as shipped, answered through the evaluation core
         print(
             "| rule | split | states it | first citation answers | refused unanswerable / answerable "
