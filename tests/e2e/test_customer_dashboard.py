@@ -330,3 +330,19 @@ def test_a_refusal_offers_follow_up_questions_that_one_click_asks(page: Page, we
 
     expect(page.locator(".luna-question")).to_have_text(["Wer gewann 1954 die Fußball-WM?", follow_up])
     expect(page.get_by_role("link", name="Quelle 1 öffnen").first).to_be_visible()
+
+
+def test_a_question_about_a_firm_the_documents_never_name_says_so_and_offers_what_they_cover(
+    page: Page, web: WebServer
+) -> None:
+    log_in_customer(page, web)
+    page.goto(f"{web.base_url}/ask")
+    question = page.get_by_label("Ihre Frage an Luna")
+    question.fill("Ab wann bietet Tibber einen dynamischen Stromtarif an?")
+    question.press("Enter")
+
+    expect(page.get_by_text("„Tibber“ kommt in meinen Unterlagen nicht vor")).to_be_visible()
+    expect(page.get_by_role("link", name="Quelle 1 öffnen")).to_have_count(0)
+    offered = page.get_by_role("group", name="Vorgeschlagene Fragen").get_by_role("button")
+    expect(offered.first).to_be_visible()  # what the documents do answer, one click away
+    shoot(page, "customer-ask-unknown-name")
