@@ -50,6 +50,16 @@ async def test_a_brand_no_document_names_is_refused(client: httpx.AsyncClient) -
 
 
 @pytest.mark.usefixtures("price_sheet")
+async def test_a_law_no_document_holds_is_refused(client: httpx.AsyncClient) -> None:
+    refused = await ask(
+        client, "Was kostet die Netznutzung pro Kilowattstunde nach der Stromnetzentgeltverordnung?"
+    )
+
+    assert refused["citations"] == []
+    assert "„Stromnetzentgeltverordnung“ kommt in meinen Unterlagen nicht vor" in str(refused["answer"])
+
+
+@pytest.mark.usefixtures("price_sheet")
 async def test_names_the_documents_hold_abbreviations_and_the_reader_s_own_name_still_get_the_answer(
     client: httpx.AsyncClient,
 ) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from luna.adapters.models.proper_names import HantaProperNames
-from luna.domain.proper_names import name_parts, names_to_look_up
+from luna.domain.proper_names import law_names, name_parts, names_to_look_up
 
 
 def test_firms_and_places_are_looked_up_once_each_in_order() -> None:
@@ -51,3 +51,20 @@ def test_the_tagger_finds_proper_names_not_the_nouns_german_capitalises_alike(
     tagger: HantaProperNames, question: str, names: list[str]
 ) -> None:
     assert tagger.names(question) == names
+
+
+@pytest.mark.parametrize(
+    ("question", "laws"),
+    [
+        (
+            "Wie werden die CO2-Kosten nach dem Kohlendioxidkostenaufteilungsgesetz aufgeteilt?",
+            ["Kohlendioxidkostenaufteilungsgesetz"],
+        ),
+        ("Ab wann verbietet die EU-F-Gase-Verordnung neue Geräte?", ["EU-F-Gase-Verordnung"]),
+        ("Was steht in § 3 des Brennstoffemissionshandelsgesetzes?", ["Brennstoffemissionshandelsgesetz"]),
+        ("Was verlangt das Heizungsgesetz?", []),  # Luna's everyday name for the GEG
+        ("Was sagt das Gesetz dazu, und welche Verordnung gilt?", []),  # no law of its own
+    ],
+)
+def test_a_law_named_by_its_own_word_is_looked_up_whole(question: str, laws: list[str]) -> None:
+    assert law_names(question) == laws

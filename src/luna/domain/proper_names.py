@@ -16,8 +16,16 @@ import re
 from collections.abc import Iterable
 
 from luna.domain.document_country import is_country_name
+from luna.domain.everyday_terms import EVERYDAY_SYNONYMS
+from luna.domain.german_text import fold
 from luna.domain.privacy import first_names
 
+#: A law or regulation named by a word of its own ("Kohlendioxidkostenaufteilungsgesetz",
+#: "EU-F-Gase-Verordnung"), which the part-of-speech tagger calls a noun.
+_LAW_WORD = re.compile(
+    r"(?<![\w-])[\wÄÖÜäöüß-]+?(?:gesetz|gesetzes|verordnung|richtlinie)(?![\w-])", re.IGNORECASE
+)
+_GENITIVE = re.compile(r"(?<=gesetz)es$", re.IGNORECASE)
 #: "Basel-Stadt" is known when "Basel" and "Stadt" are: documents write a place's parts apart as often.
 _NAME_PARTS = re.compile(r"[-.]")
 
@@ -39,3 +47,13 @@ def names_to_look_up(names: Iterable[str]) -> list[str]:
 def name_parts(name: str) -> list[str]:
     """The words of a name as documents may write them apart ("Basel-Stadt" → Basel, Stadt)."""
     return [part for part in _NAME_PARTS.split(name) if part]
+
+
+def law_names(question: str) -> list[str]:
+    """The laws and regulations ``question`` names by a word of their own, each once, except the everyday
+    names Luna knows for statutes ("Heizungsgesetz" for the GEG, ``luna.domain.everyday_terms``). Like a
+    section of a law the knowledge base does not hold ("§ 14a EStG", :mod:`luna.domain.legal_references`),
+    such a law is no topic another law answers."""
+    everyday = {fold(member) for group in EVERYDAY_SYNONYMS for member in group}
+    found = (_GENITIVE.sub("", word) for word in _LAW_WORD.findall(question))
+    return [word for word in dict.fromkeys(found) if fold(word) not in everyday]

@@ -38,7 +38,7 @@ from luna.domain.conversations import retrieval_question
 from luna.domain.document_country import IN_COUNTRY, asked_at_home, uncovered_countries
 from luna.domain.errors import Unavailable
 from luna.domain.privacy import redact
-from luna.domain.proper_names import names_to_look_up
+from luna.domain.proper_names import law_names, names_to_look_up
 from luna.domain.refusals import Passage, follow_up_candidates, follow_up_paragraph, no_context_answer
 from luna.ports.chat import AnswerGate, ChatModel
 from luna.ports.names import ProperNames
@@ -231,10 +231,12 @@ class AnswerService:
         return sorted(uncovered_countries(question, passages, home))
 
     def _unknown_names(self, question: str) -> list[str]:
-        """The proper names of ``question`` (personal data left out) that no document holds."""
+        """The proper names (personal data left out) and the laws ``question`` names that no document
+        holds."""
         if self._names is None:
             return []
-        return self._retrieval.unknown_names(names_to_look_up(self._names.names(redact(question))))
+        names = names_to_look_up(self._names.names(redact(question)))
+        return self._retrieval.unknown_names(names, law_names(question))
 
     def _named(self, countries: Sequence[str]) -> tuple[str, str] | None:
         """The readers' country and ``countries`` as "in …" names them (None: no countries)."""

@@ -242,12 +242,14 @@ class RetrievalService:
             nearby_titles=titles,
         )
 
-    def unknown_names(self, names: Sequence[str]) -> list[str]:
+    def unknown_names(self, names: Sequence[str], laws: Sequence[str] = ()) -> list[str]:
         """The ``names`` no indexed document holds, in any of its parts ("Basel-Stadt": "Basel" and
-        "Stadt"): whoever asks about them asks about something the knowledge base does not know."""
+        "Stadt"), then the ``laws`` none holds as one word ("EU-F-Gase-Verordnung"): whoever asks about
+        them asks about something the knowledge base does not know."""
         self._lexical.ensure_fresh()
         index = self._lexical.index
-        return [name for name in names if not all(index.holds_word(part) for part in name_parts(name))]
+        unknown = [name for name in names if not all(index.holds_word(part) for part in name_parts(name))]
+        return unknown + [law for law in laws if not index.holds_word(law)]
 
     def meaning_query(self, question: str) -> str:
         """The question as the dense leg embeds it: with the statutes' terms for its everyday words in
