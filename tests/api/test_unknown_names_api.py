@@ -72,3 +72,14 @@ async def test_names_the_documents_hold_abbreviations_and_the_reader_s_own_name_
         answer = await ask(client, question)
         assert "8,12" in str(answer["answer"]), question
         assert "nicht vor" not in str(answer["answer"]), question
+
+
+@pytest.mark.usefixtures("price_sheet")
+async def test_a_follow_up_that_drops_the_unknown_firm_is_answered(client: httpx.AsyncClient) -> None:
+    first = await ask(client, "Was kostet die Netznutzung pro Kilowattstunde bei Viessmann?")
+    body = {"question": "Und allgemein?", "conversation_id": first["conversation_id"]}
+    response = await client.post(ASK, json=body, headers=DEV_USER)
+
+    assert "nicht vor" in str(first["answer"])
+    follow_up = response.json()["data"]
+    assert "8,12" in follow_up["answer"] and "nicht vor" not in follow_up["answer"]

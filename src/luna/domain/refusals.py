@@ -62,8 +62,8 @@ def no_context_answer(
     the answer service, which checks each by a search first (see :func:`follow_up_candidates`).
     ``elsewhere`` (the readers' country, the one asked about, as "in …" names them) says that the
     question is set in another country: then the country is what is missing, not the topic.
-    ``unknown_name``: a firm, brand or place the question names and no document does ("Viessmann"),
-    said right after the lead.
+    ``unknown_name``: a firm, brand, place or law the question names and no document does
+    ("Viessmann"), said right after the lead.
     ``passages`` are the (title, text) of the chunks found: when one names the topic ("Steckersolargerät"
     for a "Balkonkraftwerk"), its document is named as the one that speaks of it, not as having nothing.
     """

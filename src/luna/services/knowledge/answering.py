@@ -165,7 +165,8 @@ class AnswerService:
         context = self.relevant(result)
         chunks = _context(context)
         elsewhere = self._elsewhere(question, chunks)
-        unknown = [] if elsewhere or not context else self._unknown_names(resolved)
+        # This turn's names only: a follow-up ("Und allgemein?") drops the firm an earlier turn named.
+        unknown = [] if elsewhere or not context else self._unknown_names(asked)
         if not context or elsewhere or unknown or not self._gate_passes(question, chunks):
             at_home = self._at_home(asked, elsewhere, top_k, filters) if elsewhere else None
             yield from self._refusal(
