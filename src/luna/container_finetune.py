@@ -102,7 +102,7 @@ class FinetuneParts:
             min_dense_score=s.dense_score_floor,
             gate=c.answer_gate,
             home_country=s.recommend.country,
-            names=proper_name_tagger(),
+            names=proper_name_tagger() if s.rag.refuse_unknown_names else None,
         )
         return EvaluationService(
             c.database,

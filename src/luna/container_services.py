@@ -83,7 +83,7 @@ class Services:
                 fallback_chat=c.fallback_chat,
                 gate=c.answer_gate,
                 prompts=c.prompts.active,
-                names=proper_name_tagger(),
+                names=proper_name_tagger() if s.rag.refuse_unknown_names else None,
                 fetcher=c.fetcher,
                 settings=KnowledgeSettings(
                     collection=s.rag.collection,

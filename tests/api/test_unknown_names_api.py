@@ -7,9 +7,13 @@ sheet's table and quoted its 8,12 ct/kWh as if it were Ulm's.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import httpx
 import pytest
+from fastapi import FastAPI
 
+from tests.api.conftest import http_client
 from tests.api.test_knowledge_api import DEV_USER, SAMPLES, upload
 
 pytestmark = pytest.mark.anyio
@@ -83,3 +87,13 @@ async def test_a_follow_up_that_drops_the_unknown_firm_is_answered(client: httpx
     assert "nicht vor" in str(first["answer"])
     follow_up = response.json()["data"]
     assert "8,12" in follow_up["answer"] and "nicht vor" not in follow_up["answer"]
+
+
+async def test_operators_may_switch_the_check_off(build_app: Callable[..., FastAPI]) -> None:
+    async with http_client(build_app(LUNA_RAG__REFUSE_UNKNOWN_NAMES="false")) as client:
+        sheet = (SAMPLES / "netzentgelte-2026.pdf").read_bytes()
+        assert (await upload(client, sheet, "netzentgelte-2026.pdf")).status_code in (200, 201, 202)
+        answer = await ask(client, "Was kostet die Netznutzung pro Kilowattstunde bei Viessmann?")
+
+    # answered from the price sheet, as before the check: the operator's choice
+    assert "8,12" in str(answer["answer"]) and "nicht vor" not in str(answer["answer"])

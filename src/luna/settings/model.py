@@ -149,6 +149,7 @@ class RagSettings(Section):
     min_dense_score: float | None = Field(default=None, ge=-1, le=1)
     ask_per_minute: int = Field(default=20, ge=1)
     search_per_minute: int = Field(default=120, ge=1)
+    refuse_unknown_names: bool = True
 
 
 EventWeights = dict[str, float]
