@@ -18,6 +18,15 @@ from tests.e2e.conftest import WebServer, log_in_customer, shoot, wait_for_job
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
+def ask_luna(page: Page, web: WebServer, question: str) -> None:
+    """Log in as a new customer, open "Fragen an Luna" and send ``question``."""
+    log_in_customer(page, web)
+    page.goto(f"{web.base_url}/ask")
+    field = page.get_by_label("Ihre Frage an Luna")
+    field.fill(question)
+    field.press("Enter")
+
+
 def test_a_customer_logs_in_and_sees_their_own_energy_at_home_with_help(page: Page, web: WebServer) -> None:
     with web.admin() as admin:  # tomorrow's day-ahead prices are out
         files = {"file": ("market_prices_ahead_home.csv", day_ahead_csv(), "text/csv")}
@@ -268,11 +277,7 @@ def test_unknown_pages_and_api_paths_answer_in_their_own_language(page: Page, we
 def test_a_conversation_answers_a_follow_up_links_its_sources_and_survives_a_reload(
     page: Page, web: WebServer
 ) -> None:
-    log_in_customer(page, web)
-    page.goto(f"{web.base_url}/ask")
-    question = page.get_by_label("Ihre Frage an Luna")
-    question.fill("Wann lohnt sich Lastverschiebung mit einem dynamischen Tarif?")
-    question.press("Enter")
+    ask_luna(page, web, "Wann lohnt sich Lastverschiebung mit einem dynamischen Tarif?")
     expect(page.get_by_text("War diese Antwort hilfreich?")).to_be_visible()
     expect(page).to_have_url(re.compile(r"/ask\?gespraech=[0-9a-f-]{36}$"))
 
@@ -288,6 +293,7 @@ def test_a_conversation_answers_a_follow_up_links_its_sources_and_survives_a_rel
     # before that lands on the link, and Enter opens the source again instead of asking.
     expect(dialog).to_have_count(0)
 
+    question = page.get_by_label("Ihre Frage an Luna")
     question.fill("Und was brauche ich dafür?")
     question.press("Enter")
     expect(page.locator(".luna-question")).to_have_count(2)
@@ -315,11 +321,7 @@ def test_a_conversation_answers_a_follow_up_links_its_sources_and_survives_a_rel
 
 
 def test_a_refusal_offers_follow_up_questions_that_one_click_asks(page: Page, web: WebServer) -> None:
-    log_in_customer(page, web)
-    page.goto(f"{web.base_url}/ask")
-    question = page.get_by_label("Ihre Frage an Luna")
-    question.fill("Wer gewann 1954 die Fußball-WM?")
-    question.press("Enter")
+    ask_luna(page, web, "Wer gewann 1954 die Fußball-WM?")
     offered = page.get_by_role("group", name="Vorgeschlagene Fragen").get_by_role("button")
     expect(offered.first).to_be_visible()
     expect(page.get_by_role("link", name="Quelle 1 öffnen")).to_have_count(0)
@@ -335,11 +337,7 @@ def test_a_refusal_offers_follow_up_questions_that_one_click_asks(page: Page, we
 def test_a_question_about_a_firm_the_documents_never_name_says_so_and_offers_what_they_cover(
     page: Page, web: WebServer
 ) -> None:
-    log_in_customer(page, web)
-    page.goto(f"{web.base_url}/ask")
-    question = page.get_by_label("Ihre Frage an Luna")
-    question.fill("Ab wann bietet Tibber einen dynamischen Stromtarif an?")
-    question.press("Enter")
+    ask_luna(page, web, "Ab wann bietet Tibber einen dynamischen Stromtarif an?")
 
     expect(page.get_by_text("„Tibber“ kommt in meinen Unterlagen nicht vor")).to_be_visible()
     expect(page.get_by_role("link", name="Quelle 1 öffnen")).to_have_count(0)
