@@ -37,16 +37,17 @@ def slow_app(build_app: Callable[..., FastAPI]) -> Iterator[FastAPI]:
 
 @pytest.fixture
 def streaming_app(build_app: Callable[..., FastAPI]) -> FastAPI:
-    """A 3 s deadline and a stream of 3.6 s: starting the stream must beat the deadline even on a
-    loaded machine (in one loaded fresh-clone run a 1 s deadline passed before the handler's thread
-    even ran), finishing it cannot."""
-    app = build_app(LUNA_API__REQUEST_DEADLINE_SEC="3.0")
+    """A 5 s deadline and a stream of 6 s whose first part comes at once: starting the stream must beat
+    the deadline even on a loaded machine (in loaded fresh-clone runs a 1 s deadline passed before the
+    handler's thread even ran, and a 3 s one before a first part sent after 1.2 s), finishing it cannot."""
+    app = build_app(LUNA_API__REQUEST_DEADLINE_SEC="5.0")
 
     @app.get("/api/v1/test/streams")
     def streams() -> StreamingResponse:
         def parts() -> Iterator[bytes]:
             for part in range(3):
-                time.sleep(1.2)
+                if part:
+                    time.sleep(3.0)
                 yield f"part {part}\n".encode()
 
         return StreamingResponse(parts(), media_type="text/plain")
