@@ -26,6 +26,8 @@ _LAW_WORD = re.compile(
     r"(?<![\w-])[\wÄÖÜäöüß-]+?(?:gesetz|gesetzes|verordnung|richtlinie)(?![\w-])", re.IGNORECASE
 )
 _GENITIVE = re.compile(r"(?<=gesetz)es$", re.IGNORECASE)
+#: Luna's everyday names for statutes ("Heizungsgesetz" for the GEG), folded: never an unknown law.
+_EVERYDAY_NAMES = frozenset(fold(member) for group in EVERYDAY_SYNONYMS for member in group)
 #: "Basel-Stadt" is known when "Basel" and "Stadt" are: documents write a place's parts apart as often.
 _NAME_PARTS = re.compile(r"[-.]")
 
@@ -54,6 +56,5 @@ def law_names(question: str) -> list[str]:
     names Luna knows for statutes ("Heizungsgesetz" for the GEG, ``luna.domain.everyday_terms``). Like a
     section of a law the knowledge base does not hold ("§ 14a EStG", :mod:`luna.domain.legal_references`),
     such a law is no topic another law answers."""
-    everyday = {fold(member) for group in EVERYDAY_SYNONYMS for member in group}
     found = (_GENITIVE.sub("", word) for word in _LAW_WORD.findall(question))
-    return [word for word in dict.fromkeys(found) if fold(word) not in everyday]
+    return [word for word in dict.fromkeys(found) if fold(word) not in _EVERYDAY_NAMES]
