@@ -64,13 +64,14 @@ async def test_a_law_no_document_holds_is_refused(client: httpx.AsyncClient) -> 
 
 
 @pytest.mark.usefixtures("price_sheet")
-async def test_names_the_documents_hold_abbreviations_and_the_reader_s_own_name_still_get_the_answer(
+async def test_names_the_documents_hold_abbreviations_and_the_reader_s_own_name_and_town_still_get_the_answer(
     client: httpx.AsyncClient,
 ) -> None:
     for question in (
         "Was kostet die Netznutzung pro Kilowattstunde?",
         "Ich bin Erika Mustermann. Was kostet die Netznutzung pro Kilowattstunde?",
         "Ich bin Erika. Was kostet die Netznutzung pro Kilowattstunde?",
+        "Ich wohne in Ulm. Was kostet die Netznutzung pro Kilowattstunde?",  # the home sets the scene
         "Was kostet die Netznutzung pro Kilowattstunde für mein BHKW?",  # an abbreviation, written out there
     ):
         answer = await ask(client, question)

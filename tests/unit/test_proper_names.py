@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from luna.adapters.models.proper_names import HantaProperNames
-from luna.domain.proper_names import law_names, name_parts, names_to_look_up
+from luna.domain.proper_names import law_names, name_parts, names_to_look_up, reader_places
 
 
 def test_firms_and_places_are_looked_up_once_each_in_order() -> None:
@@ -23,6 +23,34 @@ def test_firms_and_places_are_looked_up_once_each_in_order() -> None:
 )
 def test_abbreviations_names_with_digits_first_names_and_countries_are_not(name: str) -> None:
     assert names_to_look_up([name]) == []
+
+
+@pytest.mark.parametrize(
+    ("question", "home"),
+    [
+        ("Ich wohne in Ulm. Wie hoch ist die Umlage?", {"Ulm"}),
+        (
+            "Wir wohnen zur Miete in Frankfurt am Main und fragen uns",
+            {"Frankfurt am Main", "Frankfurt", "am", "Main"},
+        ),
+        ("Ich wohne in einer Mietwohnung in Berlin-Mitte, darf ich", {"Berlin-Mitte", "Berlin", "Mitte"}),
+        ("Bei uns in Bad Tölz gibt es kein Wärmenetz.", {"Bad Tölz", "Bad", "Tölz"}),
+        ("Ich komme aus Kiel.", {"Kiel"}),
+        ("Ich lebe seit 2010 in Köln.", {"Köln"}),
+        # the question is about the place: abroad, or a firm's town
+        ("Ich wohne in Basel-Stadt: Brauche ich dort eine Baubewilligung?", set()),
+        ("Wir leben in Wien und heizen mit Gas.", set()),
+        ("Was zahlen die IWB in Basel?", set()),
+        ("Was kostet bei den Stadtwerken München eine Kilowattstunde?", set()),
+    ],
+)
+def test_where_the_reader_lives_is_the_scene_not_the_topic(question: str, home: set[str]) -> None:
+    assert reader_places(question) == home
+
+
+def test_the_readers_home_town_is_not_looked_up_but_a_firm_is() -> None:
+    question = "Ich wohne in Ulm und habe eine Wärmepumpe von Viessmann. Gibt es dafür einen Netzrabatt?"
+    assert names_to_look_up(["Ulm", "Viessmann"], question) == ["Viessmann"]
 
 
 def test_a_hyphenated_name_is_known_by_its_parts() -> None:

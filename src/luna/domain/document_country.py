@@ -183,6 +183,13 @@ def is_country_name(name: str) -> bool:
     return _COUNTRY_NAME.fullmatch(name) is not None
 
 
+def is_place_abroad(name: str) -> bool:
+    """``name`` is a country or town Luna knows to lie outside Germany ("Basel", "Wien", "Schweiz")."""
+    return any(re.fullmatch(place, name) for country, place in _PLACES.items() if country != "DE") or (
+        is_country_name(name) and name != "Deutschland"
+    )
+
+
 def asked_at_home(question: str, countries: Iterable[str]) -> str | None:
     """``question`` without the "in …" that sets it in ``countries``: the same question for the readers'
     own country ("Was kostet die Netznutzung pro Kilowattstunde in Österreich?" → "… Kilowattstunde?").

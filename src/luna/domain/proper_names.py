@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from luna.domain.document_country import is_country_name
+from luna.domain.document_country import is_country_name, is_place_abroad
 from luna.domain.everyday_terms import EVERYDAY_SYNONYMS
 from luna.domain.german_text import fold
 from luna.domain.privacy import first_names
@@ -30,20 +30,45 @@ _GENITIVE = re.compile(r"(?<=gesetz)es$", re.IGNORECASE)
 _EVERYDAY_NAMES = frozenset(fold(member) for group in EVERYDAY_SYNONYMS for member in group)
 #: "Basel-Stadt" is known when "Basel" and "Stadt" are: documents write a place's parts apart as often.
 _NAME_PARTS = re.compile(r"[-.]")
+#: Where the reader says they live ("Ich wohne in Ulm", "wir kommen aus Kiel", "bei uns in Bremen"):
+#: a place that sets the scene, not the topic; German laws answer a reader in Ulm.
+_NAME_WORD = r"[A-ZÄÖÜ][\wäöüß]*"
+_PLACE = rf"({_NAME_WORD}(?:-{_NAME_WORD})*(?:\s(?:am\s|an\sder\s|im\s|ob\sder\s)?{_NAME_WORD}){{0,2}})"
+_READER_PLACE = re.compile(
+    r"\b(?:wohne|wohnen|wohnt|lebe|leben|lebt|komme|kommen|kommt)\s+(?:\S+\s+){0,4}?(?:in|aus)\s+"
+    + _PLACE
+    + r"|\b(?:[Bb]ei uns|[Hh]ier)\s+in\s+"
+    + _PLACE
+)
 
 
-def names_to_look_up(names: Iterable[str]) -> list[str]:
+def names_to_look_up(names: Iterable[str], question: str = "") -> list[str]:
     """The ``names`` worth looking up, each once, in order: without abbreviations (two capitals or more:
-    "BHKW", "KfW", "MaLo"), names with digits, first names ("Erika") and countries ("Deutschland": the
-    country rule, :func:`luna.domain.document_country.uncovered_countries`, judges those)."""
+    "BHKW", "KfW", "MaLo"), names with digits, first names ("Erika"), the places where ``question``'s
+    reader says they live ("Ich wohne in Ulm") and countries ("Deutschland": the country rule,
+    :func:`luna.domain.document_country.uncovered_countries`, judges those)."""
     people = first_names()
+    home = reader_places(question)
     kept: list[str] = []
     for name in names:
         abbreviation = sum(char.isupper() for char in name) >= 2
-        left_out = abbreviation or any(char.isdigit() for char in name) or name in people
+        left_out = abbreviation or any(char.isdigit() for char in name) or name in people or name in home
         if not (left_out or is_country_name(name) or name in kept):
             kept.append(name)
     return kept
+
+
+def reader_places(question: str) -> set[str]:
+    """The words naming where the reader lives ("Wir wohnen seit Jahren in Bad Tölz" → Bad, Tölz), unless
+    it lies abroad ("Ich wohne in Basel-Stadt": a question about Basel, which the documents must know)."""
+    words: set[str] = set()
+    for match in _READER_PLACE.finditer(question):
+        place = match.group(1) or match.group(2)
+        if any(is_place_abroad(part) for word in place.split() for part in [word, *name_parts(word)]):
+            continue
+        words.update(part for word in place.split() for part in [word, *name_parts(word)])
+        words.add(place)
+    return words
 
 
 def name_parts(name: str) -> list[str]:

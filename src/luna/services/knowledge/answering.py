@@ -236,7 +236,8 @@ class AnswerService:
         holds."""
         if self._names is None:
             return []
-        names = names_to_look_up(self._names.names(redact(question)))
+        asked = redact(question)
+        names = names_to_look_up(self._names.names(asked), asked)
         return self._retrieval.unknown_names(names, law_names(question))
 
     def _named(self, countries: Sequence[str]) -> tuple[str, str] | None:
