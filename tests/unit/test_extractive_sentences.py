@@ -37,6 +37,19 @@ def test_a_chunk_without_a_section_is_judged_by_its_sentences_alone() -> None:
     assert [s.meaning_text for s in sentences] == [s.text for s in sentences]
 
 
+def test_an_invoice_s_abbreviations_do_not_end_a_sentence() -> None:
+    chunk = ContextChunk(
+        "c1", "Rechnungssumme ohne USt. 252,10 Euro. Zahlbar bis 3 Std. nach Zugang.", title="R"
+    )
+
+    sentences = chunk_sentences(chunk, 0, GermanStemmer())
+
+    assert [s.text for s in sentences] == [
+        "Rechnungssumme ohne USt. 252,10 Euro.",
+        "Zahlbar bis 3 Std. nach Zugang.",
+    ]
+
+
 ENWG = "Gesetz über die Elektrizitäts- und Gasversorgung (Energiewirtschaftsgesetz – EnWG)"
 PARAGRAPHS = "(5) Der Lieferant muss die Preiserhöhung ankündigen. (6) Die Frist beträgt zwei Wochen."
 

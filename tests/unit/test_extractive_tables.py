@@ -11,6 +11,7 @@ import math
 from collections.abc import Sequence
 
 from luna.adapters.models.extractive import ExtractiveChatModel
+from luna.domain.answer_tables import table_rows
 from luna.domain.answers import ContextChunk, LunaPrompts, build_rag_messages
 
 SHEET = ContextChunk(
@@ -92,3 +93,18 @@ def test_behind_a_leading_sentence_the_tied_rows_follow_in_the_tables_order(prom
     lead = answer.splitlines()[0]
     assert lead.index("sinkt") < lead.index("Haushalt ohne Leistungsmessung (SLP)")
     assert "2,71" not in lead
+
+
+def test_a_form_s_fields_set_as_a_table_are_quoted_as_fields() -> None:
+    fields = "| Zahlungstyp (codiert): | 58 - per SEPA |\n| --- | --- |\n| IBAN : | DE91100000000123456789 |"
+
+    assert [row.text for row in table_rows(fields)] == [
+        "Zahlungstyp (codiert): 58 - per SEPA",
+        "IBAN: DE91100000000123456789",
+    ]
+
+
+def test_a_table_with_column_names_names_them_in_each_row() -> None:
+    assert table_rows(SHEET.text)[0].text == (
+        "Haushalt ohne Leistungsmessung (SLP): Grundpreis (€/a) 60,00 · Arbeitspreis (ct/kWh) 8,12"
+    )

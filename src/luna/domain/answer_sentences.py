@@ -14,7 +14,7 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"„»(A-ZÄÖÜ0-9§])")
 #: Common German abbreviations whose dot does not end a sentence.
 _ABBREVIATIONS = re.compile(
     r"(?:\b(?:z|d|u|o|s|v|i|bzw|ca|Nr|Abs|Art|ggf|inkl|zzgl|vgl|gem|max|min|Mio|Mrd|Std|Tsd|evtl|etc|usw|"
-    r"Dr|Prof|St|Jan|Feb|Apr|Jun|Jul|Aug|Sep|Sept|Okt|Nov|Dez)|\b\d{1,2})\.$"
+    r"Dr|Prof|St|USt|MwSt|exkl|Stk|Tel|Str|bzgl|lt|Jan|Feb|Apr|Jun|Jul|Aug|Sep|Sept|Okt|Nov|Dez)|\b\d{1,2})\.$"
 )
 _BULLET = re.compile(r"^\s*(?:[-•*·–]|\d+[.)])\s+")
 _ENUMERATOR_ALONE = re.compile(r"^\d{1,3}[.)] (?=\S)")

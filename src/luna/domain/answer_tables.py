@@ -69,6 +69,8 @@ def table_rows(text: str) -> list[TableRow]:
         return []
     lines = [line for line in text.strip().splitlines() if line.strip()]
     header = _cells(lines[0])
+    if _is_pairs(header, lines):
+        return [TableRow(_pair(cells), "") for line in (lines[0], *lines[2:]) if any(cells := _cells(line))]
     rows = []
     for line in lines[2:]:
         cells = _cells(line)
@@ -80,6 +82,21 @@ def table_rows(text: str) -> list[TableRow]:
         units = {unit.casefold() for name in header for unit in _UNIT.findall(name)}
         rows.append(TableRow(statement, " ".join(UNIT_WORDS[unit] for unit in sorted(units))))
     return rows
+
+
+def _is_pairs(header: list[str], lines: list[str]) -> bool:
+    """A form's fields set as a two-column table ("| IBAN: | DE91… |"): its first row is a field as well,
+    not the names of columns."""
+    return (
+        len(header) == 2 and header[0].rstrip().endswith(":") and all(len(_cells(x)) == 2 for x in lines[2:])
+    )
+
+
+def _pair(cells: list[str]) -> str:
+    """A field as a statement ("IBAN: DE91…"); one without a name ("|  | 76138 Karlsruhe |") is its value."""
+    name, value = (cell.strip() for cell in cells)
+    name = name.rstrip(" :")
+    return f"{name}: {value}" if name else value
 
 
 def _cells(line: str) -> list[str]:

@@ -17,6 +17,7 @@ import io
 import re
 import statistics
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +27,7 @@ from pdfminer.pdfdocument import PDFPasswordIncorrect
 from pdfminer.psparser import PSLiteral
 
 from luna.adapters.extract.document import clean_line, join_lines
+from luna.adapters.extract.pdf_rows import Box, HeaderOnlyTable, Line, merge_rows
 from luna.adapters.extract.split_words import join_split_words
 from luna.domain.chunking import legal_heading_level
 from luna.domain.documents import BlockKind, TextBlock
@@ -64,20 +66,6 @@ class PdfContent:
 
 
 @dataclass(frozen=True, slots=True)
-class _Line:
-    page: int
-    top: float
-    bottom: float
-    text: str
-    size: float
-    bold: bool
-
-    @property
-    def style(self) -> tuple[float, bool]:
-        return round(self.size * 2) / 2, self.bold
-
-
-@dataclass(frozen=True, slots=True)
 class _Table:
     page: int
     top: float
@@ -104,7 +92,7 @@ def _inside(x: float, y: float, boxes: list[_Box]) -> bool:
     return any(x0 <= x <= x1 and top <= y <= bottom for x0, top, x1, bottom in boxes)
 
 
-def _line(line: LTTextLine, page: int, height: float) -> _Line | None:
+def _line(line: LTTextLine, page: int, height: float) -> Line | None:
     """A text line with its median font size and weight; None for rotated or empty lines."""
     chars = [c for c in line if isinstance(c, LTChar) and c.get_text().strip()]
     upright = [c for c in chars if c.upright]
@@ -113,42 +101,65 @@ def _line(line: LTTextLine, page: int, height: float) -> _Line | None:
         return None
     size = statistics.median(float(c.size) for c in upright)
     bold = all("bold" in c.fontname.lower() for c in upright)
-    return _Line(page, height - float(line.y1), height - float(line.y0), text, size, bold)
+    return Line(page, height - float(line.y1), height - float(line.y0), text, size, bold)
 
 
-def _read_page(page: Any, number: int) -> tuple[list[list[_Line]], list[_Table]]:
-    """Text boxes (as lists of lines) in reading order outside the tables, and the tables."""
+def _read_page(page: Any, number: int) -> tuple[list[list[Line]], list[_Table]]:
+    """Text boxes (as lists of lines) in reading order outside the tables, and the tables; rows of an
+    unruled table (cells side by side, :mod:`~luna.adapters.extract.pdf_rows`) read as one line each, or
+    as the body of the table whose header alone is ruled."""
     tables = page.find_tables()
-    boxes: list[_Box] = [(float(a), float(b), float(c), float(d)) for a, b, c, d in (t.bbox for t in tables)]
-    found = [
-        _Table(number, float(table.bbox[1]), block)
-        for table in tables
-        if (block := TextBlock.table(table.extract(), page=number)) is not None
-    ]
+    bounds: list[_Box] = [(float(a), float(b), float(c), float(d)) for a, b, c, d in (t.bbox for t in tables)]
     height = float(page.height)
-    text_boxes: list[list[_Line]] = []
+    boxes: list[Box] = []
     for box in page.layout:
         if not isinstance(box, LTTextBoxHorizontal):
             continue
         center = ((box.x0 + box.x1) / 2, height - (box.y0 + box.y1) / 2)
-        if _inside(*center, boxes):
-            continue
         lines = [x for x in (_line(raw, number, height) for raw in box) if x is not None]
-        text = " ".join(x.text for x in lines)
-        if lines and (any(ch.isalpha() for ch in text) or len(text) > _MAX_LETTERLESS_CHARS):
-            text_boxes.append(lines)
+        if lines and not _inside(*center, bounds):
+            boxes.append(Box(float(box.x0), float(box.x1), lines))
+    extracted = [(table, table.extract()) for table in tables]
+    header_only = {id(table): _header_only(table, rows) for table, rows in extracted if len(rows) == 1}
+    boxes = merge_rows(boxes, [t for t in header_only.values() if t is not None])
+    found = [
+        _Table(number, float(table.bbox[1]), block)
+        for table, rows in extracted
+        if (block := TextBlock.table(_rows_of(table, rows, header_only), page=number)) is not None
+    ]
+    text_boxes: list[list[Line]] = []
+    for box in boxes:
+        text = " ".join(x.text for x in box.lines)
+        if any(ch.isalpha() for ch in text) or len(text) > _MAX_LETTERLESS_CHARS:
+            text_boxes.append(box.lines)
     return text_boxes, found
 
 
-def _running_lines(boxes: list[list[_Line]], page_heights: dict[int, float]) -> set[_Line]:
+def _header_only(table: Any, rows: list[list[str | None]]) -> HeaderOnlyTable | None:
+    """A table whose extraction has its header row alone, with the header cells' horizontal extents."""
+    cells = table.rows[0].cells
+    if any(cell is None for cell in cells):
+        return None
+    columns = [(float(cell[0]), float(cell[2])) for cell in cells]
+    return HeaderOnlyTable(columns, float(table.bbox[3]), [[cell or "" for cell in rows[0]]])
+
+
+def _rows_of(
+    table: Any, rows: list[list[str | None]], header_only: dict[int, HeaderOnlyTable | None]
+) -> Sequence[Sequence[str | None]]:
+    found = header_only.get(id(table))
+    return found.rows if found is not None else rows
+
+
+def _running_lines(boxes: list[list[Line]], page_heights: dict[int, float]) -> set[Line]:
     """Running header and footer lines: in the page margins and repeated (digits aside) on several pages,
     a bare page number, or a page number beside its chapter's name."""
 
-    def in_margin(line: _Line) -> bool:
+    def in_margin(line: Line) -> bool:
         height = page_heights[line.page]
         return line.top < height * _MARGIN_SHARE or line.bottom > height * (1 - _MARGIN_SHARE)
 
-    def shape(line: _Line) -> str:
+    def shape(line: Line) -> str:
         return re.sub(r"\d+", "#", line.text)
 
     margin_lines = [line for box in boxes for line in box if in_margin(line)]
@@ -161,9 +172,9 @@ def _running_lines(boxes: list[list[_Line]], page_heights: dict[int, float]) -> 
     }
 
 
-def _runs(box: list[_Line]) -> list[list[_Line]]:
+def _runs(box: list[Line]) -> list[list[Line]]:
     """Split a text box where the font style changes or a law structure line follows a finished sentence."""
-    runs: list[list[_Line]] = []
+    runs: list[list[Line]] = []
     for line in box:
         previous = runs[-1][-1] if runs else None
         new_section = previous is not None and (
@@ -176,7 +187,7 @@ def _runs(box: list[_Line]) -> list[list[_Line]]:
     return runs
 
 
-def _is_heading_shape(run: list[_Line]) -> bool:
+def _is_heading_shape(run: list[Line]) -> bool:
     text = " ".join(line.text for line in run)
     return (
         len(run) <= _MAX_HEADING_LINES
@@ -198,7 +209,7 @@ def _continues_heading(previous: TextBlock | None, text: str, page: int, level: 
     )
 
 
-def _blocks(boxes: list[list[_Line]], tables: list[_Table]) -> list[TextBlock]:
+def _blocks(boxes: list[list[Line]], tables: list[_Table]) -> list[TextBlock]:
     """Classify runs of lines as headings or paragraphs and interleave the tables by position."""
     all_lines = [line for box in boxes for line in box]
     weights: Counter[float] = Counter()
@@ -226,11 +237,11 @@ def _blocks(boxes: list[list[_Line]], tables: list[_Table]) -> list[TextBlock]:
             blocks.append(pending.pop(0).block)
         text = join_lines(line.text for line in run)
         level = None
-        if _is_heading_shape(run):
+        if _is_heading_shape(run):  # a row of cells ("Bruttosumme 300,00") is a heading by its size alone
             level = size_levels.get(first.style[0])
-            if level is None and first.bold and not body_is_bold:
+            if level is None and first.bold and not body_is_bold and not first.row:
                 level = bold_level
-            if level is None and len(run) == 1:
+            if level is None and len(run) == 1 and not first.row:
                 level = legal_heading_level(text)
         if level is None:
             blocks.append(TextBlock(BlockKind.PARAGRAPH, text, first.page))
@@ -247,7 +258,7 @@ def pdf_content(data: bytes) -> PdfContent:
     try:
         with pdfplumber.open(io.BytesIO(data), laparams={}) as pdf:
             metadata = {key: _metadata_text(value) for key, value in pdf.metadata.items() if value}
-            boxes: list[list[_Line]] = []
+            boxes: list[list[Line]] = []
             tables: list[_Table] = []
             heights: dict[int, float] = {}
             for number, page in enumerate(pdf.pages, start=1):
