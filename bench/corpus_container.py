@@ -52,13 +52,15 @@ def corpus_container(data_dir: Path = WORK, overrides: Mapping[str, str] | None 
     return build_container(load_settings("default", environ=environ, env_file=data_dir / "none.env"))
 
 
-def split_outcomes(c: Container, name: str) -> Iterator[tuple[str, Any, list[tuple[Any, Any]]]]:
+def split_outcomes(
+    c: Container, name: str, documents_dir: Path = REPO.parent / "shared" / "corpus"
+) -> Iterator[tuple[str, Any, list[tuple[Any, Any]]]]:
     """Each answer split's evaluation run through ``c``'s evaluation core, with its (outcome, golden
-    question) pairs: (label, run, pairs)."""
+    question) pairs: (label, run, pairs). ``documents_dir`` holds the files the golden sets name."""
     for split, sets, label in ANSWER_SPLITS:
         questions = read_golden_sets(sets)
         run = c.services.evaluation.run(
-            questions, split=split, name=f"{name}-{split}", documents_dir=REPO.parent / "shared" / "corpus"
+            questions, split=split, name=f"{name}-{split}", documents_dir=documents_dir
         )
         by_id = {q.question_id: q for q in questions}
         yield label, run, [(o, by_id[o.question_id]) for o in run.outcomes]

@@ -2,9 +2,9 @@
 
 The format is sniffed from the content (``luna.domain.media_types``); the declared type and file name
 decide between Markdown and plain text, and text they promised as a binary format is refused. Each
-format has its own module: ``pdf`` (pdfplumber), ``word`` (python-docx), ``webpage`` (lxml), ``text``
-(markdown-it and plain text). None does OCR, so a scanned PDF is refused with ``Unprocessable`` instead
-of being stored without text.
+format has its own module: ``pdf`` (pdfplumber), ``word`` (python-docx), ``webpage`` (lxml), ``law_xml``
+(German federal law in its official XML, lxml), ``text`` (markdown-it and plain text). None does OCR, so
+a scanned PDF is refused with ``Unprocessable`` instead of being stored without text.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import time
 from importlib.metadata import PackageNotFoundError, version
 
 from luna.adapters.extract.document import build_document
+from luna.adapters.extract.law_xml import is_law_xml, law_xml_content
 from luna.adapters.extract.pdf import pdf_content
 from luna.adapters.extract.text import markdown_blocks, plain_text_blocks
 from luna.adapters.extract.webpage import html_page
@@ -21,11 +22,13 @@ from luna.domain import media_types
 from luna.domain.documents import ExtractedDocument
 from luna.domain.health import ComponentHealth, HealthStatus
 
+_FORMATS = "PDF, DOCX, HTML, law XML, Markdown, text; no OCR"
 _LIBRARIES = ("pdfplumber", "python-docx", "lxml", "markdown-it-py")
 
 
 class LocalExtractor:
-    """Extracts PDF, DOCX, HTML, Markdown and plain text in the calling thread (thread-safe, stateless)."""
+    """Extracts PDF, DOCX, HTML, law XML, Markdown and plain text in the calling thread (thread-safe,
+    stateless)."""
 
     def extract(self, data: bytes, media_type: str, filename: str | None = None) -> ExtractedDocument:
         detected = media_types.detect_media_type(data, filename=filename, declared=media_type)
@@ -44,6 +47,9 @@ class LocalExtractor:
             return build_document(
                 detected, word.blocks, filename=filename, metadata_title=word.title, metadata=word.metadata
             )
+        if is_law_xml(data):  # a law from gesetze-im-internet.de: its structure, not its markup's text
+            title, law = law_xml_content(data)
+            return build_document(detected, law, filename=filename, metadata_title=title)
         text = media_types.decode_text(data)
         if detected == media_types.HTML:
             page = html_page(text)
@@ -74,6 +80,8 @@ class LocalExtractor:
             backend="local",
             latency_ms=(time.perf_counter() - started) * 1000,
             version=summary,
-            detail=f"missing: {', '.join(missing)}" if missing else "PDF, DOCX, HTML, Markdown, text; no OCR",
+            detail=f"missing: {', '.join(missing)}"
+            if missing
+            else "PDF, DOCX, HTML, law XML, Markdown, text; no OCR",
             extra={"libraries": versions, "formats": list(media_types.SUPPORTED), "ocr": False},
         )

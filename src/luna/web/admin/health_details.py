@@ -24,7 +24,9 @@ _FIXED: Final[dict[str, str]] = {
     ),
     "loaded": "geladen",
     "not loaded yet": "noch nicht geladen (lädt bei der ersten Anfrage)",
-    "PDF, DOCX, HTML, Markdown, text; no OCR": "PDF, DOCX, HTML, Markdown, Text; keine Texterkennung (OCR)",
+    "PDF, DOCX, HTML, law XML, Markdown, text; no OCR": (
+        "PDF, DOCX, HTML, Gesetze als XML, Markdown, Text; keine Texterkennung (OCR)"
+    ),
     "local mode (in-process)": "lokaler Modus (im Serverprozess)",
     "no indexed chunks yet": "noch keine indexierten Textabschnitte",
     "no stored vectors to compare yet": "noch keine gespeicherten Vektoren zum Vergleichen",
