@@ -10,6 +10,7 @@ import pytest
 from luna.adapters.extract.local import LocalExtractor
 from luna.domain.chunking import chunk_document
 from luna.domain.documents import BlockKind
+from luna.domain.errors import Unprocessable
 
 LAWS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "gesetze"
 
@@ -75,6 +76,11 @@ def test_footnotes_the_table_of_contents_and_sort_keys_are_left_out(
 ) -> None:
     text = " ".join(text for _, _, text in law)
     assert "Textnachweis" not in text and "Inhaltsübersicht" not in text and "010" not in text
+
+
+def test_a_damaged_law_file_is_unprocessable_and_says_why() -> None:
+    with pytest.raises(Unprocessable, match="XML could not be read"):
+        LocalExtractor().extract(LAW.encode()[:700], "application/xml", "musterg.xml")
 
 
 @pytest.mark.skipif(not (LAWS / "xml").is_dir(), reason="the shared corpus is not beside the repository")

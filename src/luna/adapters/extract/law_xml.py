@@ -21,6 +21,7 @@ from lxml import etree
 
 from luna.adapters.extract.document import clean_line
 from luna.domain.documents import BlockKind, TextBlock
+from luna.domain.errors import Unprocessable
 
 _ROOT = re.compile(rb"^(?:\s|<\?xml[^>]*\?>|<!DOCTYPE[^>]*>|<!--.*?-->)*<dokumente[\s>]", re.DOTALL)
 _TABLE_OF_CONTENTS = "Inhaltsübersicht"
@@ -36,8 +37,11 @@ def is_law_xml(data: bytes) -> bool:
 
 
 def law_xml_content(data: bytes) -> tuple[str | None, list[TextBlock]]:
-    """The law's title and blocks; raises ``etree.XMLSyntaxError`` for a damaged file."""
-    root = etree.fromstring(data, parser=etree.XMLParser(resolve_entities=False, no_network=True))
+    """The law's title and blocks; raises ``Unprocessable`` for a damaged file."""
+    try:
+        root = etree.fromstring(data, parser=etree.XMLParser(resolve_entities=False, no_network=True))
+    except etree.XMLSyntaxError as exc:
+        raise Unprocessable(f"The law's XML could not be read ({exc}).") from exc
     norms = root.findall("norm")
     if not norms:
         return None, []
