@@ -3,8 +3,9 @@
 The format is sniffed from the content (``luna.domain.media_types``); the declared type and file name
 decide between Markdown and plain text, and text they promised as a binary format is refused. Each
 format has its own module: ``pdf`` (pdfplumber), ``word`` (python-docx), ``webpage`` (lxml), ``law_xml``
-(German federal law in its official XML, lxml), ``text`` (markdown-it and plain text). None does OCR, so
-a scanned PDF is refused with ``Unprocessable`` instead of being stored without text.
+(German federal law in its official XML, lxml), ``delimited`` (CSV and TSV as a table), ``text``
+(markdown-it and plain text). None does OCR, so a scanned PDF is refused with ``Unprocessable`` instead of
+being stored without text.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import time
 from importlib.metadata import PackageNotFoundError, version
 
+from luna.adapters.extract.delimited import delimited_table
 from luna.adapters.extract.document import build_document
 from luna.adapters.extract.law_xml import is_law_xml, law_xml_content
 from luna.adapters.extract.pdf import pdf_content
@@ -24,6 +26,12 @@ from luna.domain.health import ComponentHealth, HealthStatus
 
 _FORMATS = "PDF, DOCX, HTML, law XML, Markdown, text; no OCR"
 _LIBRARIES = ("pdfplumber", "python-docx", "lxml", "markdown-it-py")
+
+
+def _is_delimited(filename: str | None, declared: str) -> bool:
+    """A CSV or TSV by its name or its declared type (``text/csv``, ``text/tab-separated-values``)."""
+    named = (filename or "").lower().endswith((".csv", ".tsv"))
+    return named or declared.split(";")[0].strip().lower() in ("text/csv", "text/tab-separated-values")
 
 
 class LocalExtractor:
@@ -56,6 +64,9 @@ class LocalExtractor:
             return build_document(
                 detected, page.blocks, filename=filename, metadata_title=page.title, metadata=page.metadata
             )
+        table = delimited_table(text) if _is_delimited(filename, media_type) else None
+        if table is not None:
+            return build_document(detected, [table], filename=filename)
         blocks = (
             markdown_blocks(text)
             if detected == media_types.MARKDOWN
