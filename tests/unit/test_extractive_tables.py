@@ -11,6 +11,8 @@ import math
 from collections.abc import Sequence
 
 from luna.adapters.models.extractive import ExtractiveChatModel
+from luna.adapters.models.extractive_sentences import chunk_sentences
+from luna.adapters.models.extractive_words import GermanStemmer
 from luna.domain.answer_tables import table_rows
 from luna.domain.answers import ContextChunk, LunaPrompts, build_rag_messages
 
@@ -108,3 +110,23 @@ def test_a_table_with_column_names_names_them_in_each_row() -> None:
     assert table_rows(SHEET.text)[0].text == (
         "Haushalt ohne Leistungsmessung (SLP): Grundpreis (€/a) 60,00 · Arbeitspreis (ct/kWh) 8,12"
     )
+
+
+def test_fields_under_a_group_s_name_are_quoted_with_it() -> None:
+    buyer = "| Käufer/Leistungsempfänger |  |\n| --- | --- |\n| Nummer: | 16259 |"
+    address = "|  | DE 74465 Demoort |\n| --- | --- |\n| USt.-Id.-Nr.: | DE136695976 |"
+
+    assert [row.text for row in table_rows(buyer)] == ["Käufer/Leistungsempfänger – Nummer: 16259"]
+    assert [row.text for row in table_rows(address)] == ["DE 74465 Demoort", "USt.-Id.-Nr.: DE136695976"]
+
+
+def test_a_row_without_a_label_names_its_columns_alone() -> None:
+    positions = "| Pos | Beschreibung | Nettopreis |\n| --- | --- | --- |\n|  | TGA Monteur | 43,20 |"
+
+    assert [row.text for row in table_rows(positions)] == ["Beschreibung TGA Monteur · Nettopreis 43,20"]
+
+
+def test_a_table_of_column_names_alone_is_never_quoted() -> None:
+    frame = ContextChunk("h1", "| Name | Dateiname |\n| --- | --- |", title="Rechnung", section="Unterlagen")
+
+    assert chunk_sentences(frame, 0, GermanStemmer()) == []

@@ -70,26 +70,41 @@ def table_rows(text: str) -> list[TableRow]:
     lines = [line for line in text.strip().splitlines() if line.strip()]
     header = _cells(lines[0])
     if _is_pairs(header, lines):
-        return [TableRow(_pair(cells), "") for line in (lines[0], *lines[2:]) if any(cells := _cells(line))]
+        return _pairs(header, lines)
     rows = []
     for line in lines[2:]:
         cells = _cells(line)
         if not cells or all(cell in _EMPTY_CELL for cell in cells):
             continue
-        label, values = cells[0], list(zip(header[1:], cells[1:], strict=False))
-        shown = [f"{name} {value}" for name, value in values if value not in _EMPTY_CELL]
-        statement = f"{label}: {' · '.join(shown)}" if shown else label
+        label, values = cells[0].rstrip(" :"), list(zip(header[1:], cells[1:], strict=False))
+        shown = [f"{name} {value}".strip() for name, value in values if value not in _EMPTY_CELL]
+        statement = " · ".join(shown) if not label else f"{label}: {' · '.join(shown)}" if shown else label
         units = {unit.casefold() for name in header for unit in _UNIT.findall(name)}
         rows.append(TableRow(statement, " ".join(UNIT_WORDS[unit] for unit in sorted(units))))
     return rows
 
 
+def is_header_only(text: str) -> bool:
+    """A table of column names and no row (a form's frame whose cells stood apart): nothing to quote."""
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return len(lines) == 2 and bool(_ROW.match(lines[0])) and bool(_RULE.match(lines[1]))
+
+
 def _is_pairs(header: list[str], lines: list[str]) -> bool:
-    """A form's fields set as a two-column table ("| IBAN: | DE91… |"): its first row is a field as well,
-    not the names of columns."""
-    return (
-        len(header) == 2 and header[0].rstrip().endswith(":") and all(len(_cells(x)) == 2 for x in lines[2:])
-    )
+    """A form's fields set as a two-column table ("| IBAN: | DE91… |"): its first row is a field as well
+    ("| Zahlungstyp: | 58 … |", "|  | 76138 Karlsruhe |"), or the name of the group the fields belong to
+    ("| Verkäufer |  |")."""
+    two_columns = all(len(_cells(line)) == 2 for line in lines[2:])
+    field = header[0].rstrip().endswith(":") or not header[0]
+    return len(header) == 2 and two_columns and (field or not header[1])
+
+
+def _pairs(header: list[str], lines: list[str]) -> list[TableRow]:
+    """Each field as "Name: value"; under a group's name, with it ("Verkäufer – Nummer: 549910")."""
+    grouped = not header[1] and bool(header[0]) and not header[0].rstrip().endswith(":")
+    fields = lines[2:] if grouped else [lines[0], *lines[2:]]
+    group = f"{header[0]} – " if grouped and header[0] else ""
+    return [TableRow(group + _pair(cells), "") for line in fields if any(cells := _cells(line))]
 
 
 def _pair(cells: list[str]) -> str:

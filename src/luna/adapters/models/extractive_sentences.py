@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from luna.adapters.models.extractive_words import GermanStemmer
 from luna.domain.answer_sentences import split_pieces, with_paragraph_reference
-from luna.domain.answer_tables import FIGURE_WITH_UNIT, is_table, table_rows
+from luna.domain.answer_tables import FIGURE_WITH_UNIT, is_header_only, is_table, table_rows
 from luna.domain.answers import ContextChunk
 from luna.domain.legal_references import asks_what_section_says, paragraph_asked, paragraph_order, referenced
 
@@ -57,6 +57,8 @@ class Sentence:
 
 def chunk_sentences(chunk: ContextChunk, rank: int, stemmer: GermanStemmer) -> list[Sentence]:
     """The sentences of the chunk in reading order, each linked to its neighbours (rows stand alone)."""
+    if is_header_only(chunk.text):
+        return []  # column names alone answer nothing
     rows = table_rows(chunk.text)
     if rows:
         # A row alone says little: it matches with its headers' units and its table's title too.
