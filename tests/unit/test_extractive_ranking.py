@@ -278,3 +278,16 @@ def test_a_run_of_digits_without_a_unit_is_no_figure() -> None:
     assert FIGURE_WITH_UNIT.search("1" * 500 + " Zeichen") is None
     assert FIGURE_WITH_UNIT.search("1," * 200 + "x") is None
     assert FIGURE_WITH_UNIT.search("Preis: 1.234,56 EUR") is not None
+
+
+def test_a_question_the_source_asks_itself_is_read_with_its_answer(prompts: LunaPrompts) -> None:
+    faq = ContextChunk(
+        "f1",
+        "Wie kann ich kündigen?\n\nMit einer Frist von einem Monat.\n\n"
+        "Gibt es eine Preisgarantie?\n\nJa, bis zum 31.12.2026 auf den Arbeitspreis.",
+    )
+
+    lead = _lead(prompts, "Gibt es bei Ihnen eine Preisgarantie?", [faq])
+
+    question, answer = "Gibt es eine Preisgarantie [chunk f1]?", "Ja, bis zum 31.12.2026 auf den Arbeitspreis"
+    assert lead.startswith(f"Kurz gesagt: {question} {answer} [chunk f1].")

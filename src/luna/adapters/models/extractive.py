@@ -30,6 +30,7 @@ import numpy as np
 from luna.adapters.models.extractive_ranking import MeaningWeights, reading_order, sentence_score
 from luna.adapters.models.extractive_sentences import (
     Sentence,
+    answered_question,
     chunk_sentences,
     cited,
     ends_sentence,
@@ -248,6 +249,7 @@ class ExtractiveChatModel:
                     )
                 ranked.append(_Ranked(sentence, coverage, score, cosine, order))
         ranked.sort(key=lambda r: (r.order, r.score), reverse=True)
+        ranked = _answers_for_questions(ranked)
         return _table_order_among_tied_rows(ranked, {s.key: at for at, s in enumerate(sentences)})
 
     def _cosines(self, question: str, sentences: Sequence[Sentence]) -> list[float | None]:
@@ -369,6 +371,20 @@ def _inline(sentence: Sentence, *, opens: bool = False) -> str:
     return cited(dataclasses.replace(sentence, text=f"{opener.text.rstrip(':')} … {sentence.text}"))
 
 
+def _answers_for_questions(ranked: list[_Ranked]) -> list[_Ranked]:
+    """A question the source asks itself is no answer, however close to the reader's: the sentence that
+    answers it takes its place (with its score and order, when higher) and is read after it."""
+    best: dict[tuple[str, str], _Ranked] = {}
+    for candidate in ranked:
+        answer = answered_question(candidate.sentence)
+        if answer is not None:
+            candidate = dataclasses.replace(candidate, sentence=answer)
+        held = best.get(candidate.sentence.key)
+        if held is None or (candidate.order, candidate.score) > (held.order, held.score):
+            best[candidate.sentence.key] = candidate
+    return sorted(best.values(), key=lambda r: (r.order, r.score), reverse=True)
+
+
 def _table_order_among_tied_rows(
     ranked: list[_Ranked], position: dict[tuple[str, str], int]
 ) -> list[_Ranked]:
@@ -402,4 +418,5 @@ def _lead_ins(sentence: Sentence) -> list[Sentence]:
     first = sentence if opener is None else opener
     before = first.preceding
     refers_back = before is not None and ends_sentence(before) and CONTINUATION.match(first.text)
-    return [s for s in (before if refers_back else None, opener) if s is not None]
+    asked = before is not None and answered_question(before) is first  # the source's own question
+    return [s for s in (before if refers_back or asked else None, opener) if s is not None]

@@ -97,6 +97,16 @@ def chunk_sentences(chunk: ContextChunk, rank: int, stemmer: GermanStemmer) -> l
     return sentences
 
 
+def answered_question(sentence: Sentence) -> Sentence | None:
+    """The answer when ``sentence`` is a question the source asks and answers itself, as an FAQ or a guide
+    does ("Gibt es eine Preisgarantie?" then "Ja, bis zum 31.12.2026 …"): the sentence after it, unless
+    that is a question too."""
+    if sentence.is_row or not sentence.text.endswith("?"):
+        return None
+    answer = sentence.following
+    return answer if answer is not None and not answer.text.endswith("?") else None
+
+
 def ends_sentence(sentence: Sentence) -> bool:
     """It ends with a full stop, "!" or "?" (a heading or a list item going on does not)."""
     return sentence.text.endswith((".", "!", "?"))
