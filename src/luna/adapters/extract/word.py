@@ -1,9 +1,12 @@
 """DOCX to blocks with python-docx, walking the document body in reading order.
 
-Word keeps structure explicitly (heading styles, tables, list numbering), so nothing is guessed here:
-paragraphs styled Title or Heading N become headings with their level, consecutive list paragraphs one
-paragraph with a line per item, and tables Markdown tables. Content controls (``w:sdt``, e.g. a cover page)
-are walked into; headers, footers and comments are not part of the text.
+Word keeps structure explicitly (heading styles, tables, list numbering): paragraphs styled Title or
+Heading N become headings with their level, consecutive list paragraphs one paragraph with a line per
+item, and tables Markdown tables. A document written without heading styles (a leaflet typed with bold
+or larger text for its headings) gets its headings from that formatting, as a PDF's are found: a short
+paragraph without a closing full stop, set larger than the body text (levels by size) or all in bold.
+Content controls (``w:sdt``, e.g. a cover page) are walked into; headers, footers and comments are not
+part of the text.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import io
 import logging
 import re
 import zipfile
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,6 +36,9 @@ _TITLE_STYLES = frozenset({"Title", "Titel"})
 logger = logging.getLogger(__name__)
 _MAX_UNPACKED_BYTES = 256 * 2**20
 _STYLE_DEPTH = 5  # custom styles are based on built-in ones; this many base styles are followed
+_HEADING_SIZE_RATIO = 1.15  # as for PDF headings
+_MAX_HEADING_CHARS = 150
+_DEFAULT_BODY_POINTS = 11.0  # Word's body text when no run says otherwise
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,16 +90,70 @@ def _table_block(table: Table) -> TextBlock | None:
     return TextBlock.table([[cell.text for cell in row.cells] for row in table.rows])
 
 
+def _formatted_levels(paragraphs: list[Paragraph]) -> dict[int, int]:
+    """Heading levels of paragraphs set as headings by direct formatting (by ``id`` of the paragraph),
+    for a document that uses no heading style."""
+    sizes: Counter[float | None] = Counter()
+    bold = total = 0
+    for paragraph in paragraphs:
+        for run in paragraph.runs:
+            sizes[_points(run.font.size)] += len(run.text)
+            bold, total = bold + (len(run.text) if run.bold else 0), total + len(run.text)
+    body = sizes.most_common(1)[0][0] if sizes else None
+    bold_body = bold > total / 2  # a document set all in bold: boldness tells nothing
+    shaped = [p for p in paragraphs if _heading_shape(p.text)]
+    larger = sorted(
+        {size for p in shaped if (size := _size(p)) is not None and _bigger(size, body)}, reverse=True
+    )
+    levels = {size: rank for rank, size in enumerate(larger, start=1)}
+    bold_level = min(len(levels) + 1, 6)
+    found: dict[int, int] = {}
+    for paragraph in shaped:
+        size = _size(paragraph)
+        if size is not None and size in levels:
+            found[id(paragraph)] = min(levels[size], 6)
+        elif not bold_body and all(run.bold for run in paragraph.runs if run.text.strip()):
+            found[id(paragraph)] = bold_level
+    return found
+
+
+def _points(size: object) -> float | None:
+    return None if size is None else round(float(getattr(size, "pt", 0.0)) * 2) / 2
+
+
+def _size(paragraph: Paragraph) -> float | None:
+    """The font size all of the paragraph's text is set in (None: inherited, or mixed)."""
+    sizes = {_points(run.font.size) for run in paragraph.runs if run.text.strip()}
+    return sizes.pop() if len(sizes) == 1 else None
+
+
+def _bigger(size: float, body: float | None) -> bool:
+    return size >= (body or _DEFAULT_BODY_POINTS) * _HEADING_SIZE_RATIO
+
+
+def _heading_shape(text: str) -> bool:
+    flat = " ".join(text.split())
+    return (
+        0 < len(flat) <= _MAX_HEADING_CHARS
+        and not flat.endswith((".", ",", ";"))
+        and any(c.isalpha() for c in flat)
+    )
+
+
 def _blocks(document: Document) -> list[TextBlock]:
     blocks: list[TextBlock] = []
     list_lines: list[str] = []
+    items = list(_body_items(document))
+    paragraphs = [item for item in items if isinstance(item, Paragraph)]
+    styled = any(_heading_level(paragraph) is not None for paragraph in paragraphs)
+    formatted = {} if styled else _formatted_levels([p for p in paragraphs if not _is_list_item(p)])
 
     def close_list() -> None:
         if list_lines:
             blocks.append(TextBlock(BlockKind.PARAGRAPH, "\n".join(list_lines)))
             list_lines.clear()
 
-    for item in _body_items(document):
+    for item in items:
         if isinstance(item, Table):
             close_list()
             table = _table_block(item)
@@ -106,7 +167,7 @@ def _blocks(document: Document) -> list[TextBlock]:
             list_lines.append(f"- {text}")
             continue
         close_list()
-        level = _heading_level(item) or legal_heading_level(text)
+        level = _heading_level(item) or formatted.get(id(item)) or legal_heading_level(text)
         kind = BlockKind.HEADING if level is not None else BlockKind.PARAGRAPH
         blocks.append(TextBlock(kind, " ".join(text.split()) if level else text, level=level))
     close_list()
