@@ -1,4 +1,4 @@
-"""`luna ingest`, `luna ask` and `luna admin verify|reindex`: the knowledge base from the shell.
+"""`luna ingest`, `luna ask` and `luna admin verify|reindex|reread`: the knowledge base from the shell.
 
 Each command asks a running `luna serve` when there is one (it owns the embedded vector folder) and
 otherwise works on the stores directly from this process; the output says which.
@@ -30,7 +30,7 @@ from luna.services.knowledge.ingest_files import (
 from luna.services.knowledge.ingest_rules import KINDS
 
 admin_app = typer.Typer(
-    help="Keep the knowledge base consistent: verify, repair, reindex.", no_args_is_help=True
+    help="Keep the knowledge base consistent: verify, repair, reindex, read again.", no_args_is_help=True
 )
 console = Console()
 
@@ -372,3 +372,39 @@ def reindex(
     finally:
         container.close()
     console.print(result)
+
+
+@admin_app.command("reread")
+def reread(
+    ctx: typer.Context,
+    item: list[str] = typer.Option([], "--item", help="Only this item (repeatable)"),
+) -> None:
+    """Read stored documents again with the current extractor; a changed reading becomes a new version."""
+    cli = state(ctx)
+    client = ServerClient(cli.settings())
+    if client.is_running():
+        job = client.post("admin/reread", {"item_ids": item} if item else {})
+        console.print(
+            f"Re-read queued as job {job['job_id']} (follow it with `luna jobs show {job['job_id']}`)."
+        )
+        return
+    container = cli.container()
+    try:
+        with _progress() as progress:
+            task = progress.add_task("Re-read", total=1000)
+            report = container.services.knowledge.rereader.reread(
+                item or None,
+                None,
+                lambda fraction, message: progress.update(
+                    task, completed=int(fraction * 1000), description=message[:60]
+                ),
+            )
+    finally:
+        container.close()
+    console.print(
+        f"{report.items} documents read again: {len(report.new_versions)} new versions, "
+        f"{report.unchanged} unchanged, {len(report.failed)} failed."
+    )
+    for failure in report.failed:
+        console.print(f"[red]{failure['item_id']}[/red]: {failure['error']}")
+    raise typer.Exit(1 if report.failed else 0)

@@ -186,6 +186,17 @@ def reindex(
     return container.services.knowledge.maintenance.reindex(item_ids, where, ctx.progress)
 
 
+@register("kb.reread", check=check_reindex)
+def reread(
+    container: Container,
+    ctx: JobContext,
+    item_ids: list[str] | None = None,
+    where: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Read the stored files again with the current extractor; a changed reading becomes a new version."""
+    return container.services.knowledge.rereader.reread(item_ids, where, ctx.progress).as_dict()
+
+
 @register("kb.verify")
 def verify(container: Container, ctx: JobContext, fix: bool = False) -> dict[str, Any]:
     """Compare SQL, vectors and blobs; repair the drift when ``fix``."""

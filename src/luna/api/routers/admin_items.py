@@ -96,6 +96,17 @@ def delete_item(corpus: Corpus, item_id: str) -> Envelope[ItemDeleted]:
     return ok(ItemDeleted(item_id=key, chunks_deleted=deleted), "Item deleted.")
 
 
+def _scope(knowledge: Knowledge, body: ReindexRequest | None) -> dict[str, Any]:
+    """A maintenance job's items, checked before it is queued (404 unknown item, 400 bad filter)."""
+    params: dict[str, Any] = {}
+    if body is not None and body.item_ids:
+        params["item_ids"] = [uuid_or_404(i, "item") for i in body.item_ids]
+    if body is not None and body.filter:
+        params["where"] = body.filter
+    knowledge.maintenance.check_scope(params.get("item_ids", []), params.get("where", {}))
+    return params
+
+
 @router.post(
     "/reindex",
     status_code=202,
@@ -105,14 +116,24 @@ def delete_item(corpus: Corpus, item_id: str) -> Envelope[ItemDeleted]:
     "is kept for rollback). With `item_ids` or `filter`: those items are re-embedded in place.",
 )
 def reindex(knowledge: Knowledge, jobs: Jobs, body: ReindexRequest | None = None) -> Envelope[JobOut]:
-    params: dict[str, Any] = {}
-    if body is not None and body.item_ids:
-        params["item_ids"] = [uuid_or_404(i, "item") for i in body.item_ids]
-    if body is not None and body.filter:
-        params["where"] = body.filter
-    knowledge.maintenance.check_scope(params.get("item_ids", []), params.get("where", {}))
+    params = _scope(knowledge, body)
     job = jobs.submit("kb.reindex", params, ADMIN_CREATOR, exclusive=True)
     return ok(JobOut.from_job(job), "Reindex is queued.")
+
+
+@router.post(
+    "/reread",
+    status_code=202,
+    summary="Read stored documents again with the current extractor (job)",
+    responses={409: error_response("A re-read is already queued or running")},
+    description="Each chosen item's stored file is extracted anew; where its chunks or its extracted title "
+    "differ, the item gets them as its next version (old chunks archived), otherwise it stays as it is. "
+    "Without arguments: every indexed item; with `item_ids` or `filter`: those.",
+)
+def reread(knowledge: Knowledge, jobs: Jobs, body: ReindexRequest | None = None) -> Envelope[JobOut]:
+    params = _scope(knowledge, body)
+    job = jobs.submit("kb.reread", params, ADMIN_CREATOR, exclusive=True)
+    return ok(JobOut.from_job(job), "Re-read is queued.")
 
 
 @router.post(

@@ -55,6 +55,7 @@ from luna.services.knowledge.ingest_rules import (
     SOURCES,
     choice,
     clean_tags,
+    duplicate_conflict,
     plain_blob_stem,
     processed_blob_prefix,
     raw_blob_prefix,
@@ -163,7 +164,7 @@ class IngestService:
             logger.warning("replacing pending item %s left by %s", existing.item_id, request.added_by)
             self._discard(existing.item_id)
         elif existing is not None:
-            raise _duplicate(existing)
+            raise duplicate_conflict(existing)
         item = Item(
             item_id=str(uuid.uuid4()),
             kind=request.kind,
@@ -183,7 +184,7 @@ class IngestService:
             except Conflict:
                 clash = uow.items.get_by_sha256(prepared.sha256)
                 if clash is not None:
-                    raise _duplicate(clash) from None
+                    raise duplicate_conflict(clash) from None
                 raise
             uow.commit()
         try:
@@ -247,9 +248,15 @@ class IngestService:
         return self.ingest(request, progress)
 
     def replace(
-        self, item_id: str, request: IngestRequest, progress: Progress = _no_progress
+        self,
+        item_id: str,
+        request: IngestRequest,
+        progress: Progress = _no_progress,
+        *,
+        same_file: bool = False,
     ) -> IngestResult:
-        """Make ``request`` the next version of ``item_id``: new chunks indexed, old ones archived."""
+        """Make ``request`` the next version of ``item_id``: new chunks indexed, old ones archived.
+        ``same_file``: the item's own file read again (a re-read), which is no duplicate of it."""
         with self._database.unit_of_work(read_only=True) as uow:
             current = uow.items.get(item_id)
         if current is None:
@@ -261,8 +268,8 @@ class IngestService:
         prepared = self._prepare(request, progress)
         with self._database.unit_of_work(read_only=True) as uow:
             existing = uow.items.get_by_sha256(prepared.sha256)
-        if existing is not None:
-            raise _duplicate(existing)
+        if existing is not None and not (same_file and existing.item_id == item_id):
+            raise duplicate_conflict(existing)
         version = current.version + 1
         updated = replace(
             current,
@@ -316,6 +323,12 @@ class IngestService:
             archived_chunks=archived,
             url=updated.url,
         )
+
+    def extracted(self, request: IngestRequest) -> tuple[str | None, list[Chunk]]:
+        """The document's own title (None: it has none) and the chunks ``request`` would get; nothing is
+        stored (a re-read compares them first)."""
+        prepared = self._prepare(request, _no_progress)
+        return prepared.document.title, prepared.chunks
 
     # -- removal -----------------------------------------------------------------------------------
 
@@ -430,15 +443,3 @@ def _blob_keys(item_id: str, stem: str, prepared: _Prepared) -> tuple[str, str]:
     """The keys of the uploaded file and of its extracted text, for blobs named ``stem``."""
     extension = FILE_EXTENSIONS.get(prepared.media_type, ".bin")
     return f"{raw_blob_prefix(item_id)}{stem}{extension}", f"{processed_blob_prefix(item_id)}{stem}.json"
-
-
-def _duplicate(existing: Item) -> Conflict:
-    if existing.status is ItemStatus.PENDING:
-        return Conflict(
-            f"This document is being ingested right now as item {existing.item_id}.",
-            details={"item_id": existing.item_id, "sha256": existing.sha256, "status": existing.status.value},
-        )
-    return Conflict(
-        f"This document was already ingested as item {existing.item_id} ({existing.title or 'untitled'}).",
-        details={"item_id": existing.item_id, "sha256": existing.sha256, "status": existing.status.value},
-    )

@@ -16,8 +16,8 @@ import secrets
 from collections.abc import Sequence
 from typing import Final
 
-from luna.domain.errors import InvalidInput
-from luna.domain.items import ItemChunk
+from luna.domain.errors import Conflict, InvalidInput
+from luna.domain.items import Item, ItemChunk, ItemStatus
 
 KINDS = ("document", "regulation", "note")
 SOURCES = ("upload", "crawler", "api")
@@ -85,3 +85,16 @@ def choice(name: str, value: str, allowed: Sequence[str]) -> str:
     if value not in allowed:
         raise InvalidInput(f"{name} must be one of {', '.join(allowed)}; got {value[:40]!r}.")
     return value
+
+
+def duplicate_conflict(existing: Item) -> Conflict:
+    """The 409 for a file stored already (or being stored right now) as ``existing``."""
+    if existing.status is ItemStatus.PENDING:
+        return Conflict(
+            f"This document is being ingested right now as item {existing.item_id}.",
+            details={"item_id": existing.item_id, "sha256": existing.sha256, "status": existing.status.value},
+        )
+    return Conflict(
+        f"This document was already ingested as item {existing.item_id} ({existing.title or 'untitled'}).",
+        details={"item_id": existing.item_id, "sha256": existing.sha256, "status": existing.status.value},
+    )

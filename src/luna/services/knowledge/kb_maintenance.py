@@ -230,6 +230,21 @@ class KnowledgeMaintenance:
         if missing:
             raise NotFound(f"No items with ids {missing[:5]}.", details={"item_ids": missing})
 
+    def indexed_items(self, item_ids: Sequence[str], where: Mapping[str, Any]) -> list[Item]:
+        """The indexed items a maintenance job over ``item_ids`` (none: all) and ``where`` takes; checked
+        as :meth:`check_scope` checks (400 for a bad filter, 404 for an unknown item)."""
+        self.check_scope(item_ids, where)
+        with self._database.unit_of_work(read_only=True) as uow:
+            total = uow.items.count()
+            items = [uow.items.get(i) for i in item_ids] if item_ids else uow.items.list(limit=max(total, 1))
+        return [
+            item
+            for item in items
+            if item is not None
+            and item.status == ItemStatus.INDEXED
+            and all(_matches(item, k, v) for k, v in where.items())
+        ]
+
     def _choose(self, state: _SqlState, item_ids: Sequence[str], where: Mapping[str, Any]) -> list[Item]:
         self.check_scope(item_ids, where)
         candidates = [state.items[i] for i in item_ids] if item_ids else list(state.items.values())

@@ -23,6 +23,7 @@ from luna.services.knowledge.answering import AnswerService
 from luna.services.knowledge.indexing import CachedEmbedder, ChunkIndexer, LexicalMirror, VectorCollections
 from luna.services.knowledge.ingest import IngestService
 from luna.services.knowledge.kb_maintenance import KnowledgeMaintenance
+from luna.services.knowledge.reread import DocumentRereader
 from luna.services.knowledge.retrieval import RetrievalService, RetrievalSettings
 
 
@@ -86,6 +87,7 @@ class KnowledgeBase:
             names=names,
         )
         self.maintenance = KnowledgeMaintenance(database, vectors, blobs, self.indexer)
+        self.rereader = DocumentRereader(database, blobs, self.ingest, self.maintenance)
 
 
 def _packaged() -> tuple[int, LunaPrompts]:

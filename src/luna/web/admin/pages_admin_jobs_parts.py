@@ -19,6 +19,7 @@ from luna.web.components.formats import de_datetime
 #: German names of the jobs ``luna.workers.registry`` registers (every one; a test checks).
 JOB_NAMES: Final = {
     "kb.reindex": "Neuindexierung",
+    "kb.reread": "Dokumente neu lesen",
     "kb.verify": "Speicherabgleich",
     "kb.ingest_paths": "Ordner einlesen",
     "kb.ingest_samples": "Beispieldokumente einlesen",
