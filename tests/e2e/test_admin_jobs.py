@@ -41,6 +41,17 @@ def test_a_reindex_started_in_the_jobs_view_is_followed_to_its_end(page: Page, w
     shoot(page, "admin-jobs")
 
 
+def test_stored_documents_are_read_again_from_the_jobs_view(page: Page, web: WebServer) -> None:
+    open_jobs(page, web)
+
+    page.get_by_role("button", name="Alle Dokumente neu lesen").click()
+    expect(page.get_by_text("Neu lesen gestartet.")).to_be_visible()
+    expect(newest_job(page, "Dokumente neu lesen")).to_contain_text("Erfolgreich", timeout=JOB_MS)
+    expect(newest_job(page, "Dokumente neu lesen")).to_contain_text(
+        re.compile(r"Dokumente neu gelesen: \d+ neue")
+    )
+
+
 def test_the_simulator_starts_and_stops_from_the_jobs_view(page: Page, web: WebServer) -> None:
     open_jobs(page, web)
     expect(page.get_by_text("Die Live-Simulation läuft nicht.")).to_be_visible()

@@ -44,6 +44,13 @@ class RereadReport:
     unchanged: int = 0
     failed: list[dict[str, str]] = field(default_factory=list)
 
+    def summary(self) -> str:
+        """For the job list: "12 Dokumente neu gelesen: 3 neue Versionen, 9 unverändert, 0 Fehler"."""
+        return (
+            f"{self.items} Dokumente neu gelesen: {len(self.new_versions)} neue Versionen, "
+            f"{self.unchanged} unverändert, {len(self.failed)} Fehler"
+        )
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "items": self.items,
@@ -85,6 +92,7 @@ class DocumentRereader:
             elif not any(f["item_id"] == item.item_id for f in report.failed):
                 report.unchanged += 1
             progress(number / max(len(chosen), 1), f"{number} von {len(chosen)} Dokumenten neu gelesen")
+        progress(1.0, report.summary())
         return report
 
     def reread_item(self, item: Item) -> bool:

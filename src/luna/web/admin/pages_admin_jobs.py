@@ -137,11 +137,22 @@ class _ReindexCard:
             ui.button("Dokument neu indexieren", icon="find_replace", on_click=self.reindex_one).props(
                 "outline no-caps"
             )
+            ui.label(
+                "Nach einem Update liest Luna Dokumente womöglich besser (Tabellen, Rechnungsbeträge, "
+                "Überschriften). „Neu lesen“ liest die gespeicherten Dateien noch einmal; wo sich etwas "
+                "ändert, entsteht eine neue Version des Dokuments."
+            ).classes("text-sm luna-muted")
+            ui.button("Alle Dokumente neu lesen", icon="plagiarism", on_click=self.reread_all).props(
+                "outline no-caps"
+            )
 
     async def reindex_all(self) -> None:
         await self.submit(
             lambda: self.job_service.submit("kb.reindex", {}, ACTOR), "Neuindexierung gestartet."
         )
+
+    async def reread_all(self) -> None:
+        await self.submit(lambda: self.job_service.submit("kb.reread", {}, ACTOR), "Neu lesen gestartet.")
 
     async def reindex_one(self) -> None:
         if not self.item.value:
