@@ -199,7 +199,9 @@ HELP_ROUTES: Mapping[str, HelpRoute] = {
             "Welche Hintergrundjobs gibt es und wie gehe ich mit fehlgeschlagenen Jobs um?",
             "Ein Job wartet, läuft, ist erfolgreich, fehlgeschlagen oder abgebrochen; laufende Jobs melden "
             "ihren Fortschritt in Prozent. Fehlgeschlagene Jobs nennen den Fehler. Langlaufende Arbeiten wie "
-            "eine Neuindizierung oder ein Snapshot starten Sie als Job und verfolgen sie hier.",
+            "eine Neuindizierung oder ein Snapshot starten Sie als Job und verfolgen sie hier. Nach einem "
+            "Update von Luna liest „Alle Dokumente neu lesen“ die gespeicherten Dateien noch einmal; "
+            "Dokumente, die Luna nun anders liest, erhalten eine neue Version.",
         ),
         _route(
             "/admin/activity",
