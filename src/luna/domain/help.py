@@ -174,7 +174,9 @@ HELP_ROUTES: Mapping[str, HelpRoute] = {
             "sie durchsuchen und zitieren kann.",
             "Welche Dokumente gehören in die Wissensbasis und in welchen Dateiformaten werden sie "
             "aufgenommen?",
-            "Luna liest PDF, DOCX, HTML, Markdown und reinen Text; gescannte Seiten ohne Textebene kann sie "
+            "Luna liest PDF (auch Tabellen ohne Linien, etwa Rechnungsbeträge), DOCX, HTML, Markdown, reinen "
+            "Text, CSV als Tabelle, JSON und Bundesgesetze als XML von gesetze-im-internet.de; gescannte "
+            "Seiten ohne Textebene kann sie "
             "nicht lesen. Art (Dokument, Regelwerk, Notiz) und Schlagwörter helfen später beim Filtern. Ein "
             "Dokument ist durchsuchbar, sobald das Hochladen abgeschlossen ist; eine Datei mit identischem "
             "Inhalt erkennt Luna und nimmt sie nicht doppelt auf.",

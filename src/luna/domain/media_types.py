@@ -28,7 +28,9 @@ MARKDOWN = "text/markdown"
 PLAIN_TEXT = "text/plain"
 
 SUPPORTED: tuple[str, ...] = (PDF, DOCX, HTML, MARKDOWN, PLAIN_TEXT)
-ACCEPTED = "PDF, DOCX, HTML, Markdown, plain text (UTF-8 or Latin-1)"
+ACCEPTED = (
+    "PDF, DOCX, HTML, Markdown, plain text (UTF-8 or Latin-1; CSV, JSON and law XML read by their structure)"
+)
 FILE_EXTENSIONS: dict[str, str] = {
     PDF: ".pdf",
     DOCX: ".docx",

@@ -3,9 +3,9 @@
 The format is sniffed from the content (``luna.domain.media_types``); the declared type and file name
 decide between Markdown and plain text, and text they promised as a binary format is refused. Each
 format has its own module: ``pdf`` (pdfplumber), ``word`` (python-docx), ``webpage`` (lxml), ``law_xml``
-(German federal law in its official XML, lxml), ``delimited`` (CSV and TSV as a table), ``text``
-(markdown-it and plain text). None does OCR, so a scanned PDF is refused with ``Unprocessable`` instead of
-being stored without text.
+(German federal law in its official XML, lxml), ``delimited`` (CSV and TSV as a table), ``json_text``
+(JSON as headings, texts and tables), ``text`` (markdown-it and plain text). None does OCR, so a scanned
+PDF is refused with ``Unprocessable`` instead of being stored without text.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from luna.adapters.extract.delimited import delimited_table
 from luna.adapters.extract.document import build_document
+from luna.adapters.extract.json_text import json_content
 from luna.adapters.extract.law_xml import is_law_xml, law_xml_content
 from luna.adapters.extract.pdf import pdf_content
 from luna.adapters.extract.text import markdown_blocks, plain_text_blocks
@@ -32,6 +33,12 @@ def _is_delimited(filename: str | None, declared: str) -> bool:
     """A CSV or TSV by its name or its declared type (``text/csv``, ``text/tab-separated-values``)."""
     named = (filename or "").lower().endswith((".csv", ".tsv"))
     return named or declared.split(";")[0].strip().lower() in ("text/csv", "text/tab-separated-values")
+
+
+def _is_json(filename: str | None, declared: str, text: str) -> bool:
+    """JSON by its name or declared type, or a text that opens like a JSON object or array."""
+    named = (filename or "").lower().endswith(".json") or "json" in declared.split(";")[0].lower()
+    return named or text.lstrip()[:1] in ("{", "[")
 
 
 class LocalExtractor:
@@ -67,6 +74,9 @@ class LocalExtractor:
         table = delimited_table(text) if _is_delimited(filename, media_type) else None
         if table is not None:
             return build_document(detected, [table], filename=filename)
+        read = json_content(text) if _is_json(filename, media_type, text) else None
+        if read is not None:
+            return build_document(detected, read[1], filename=filename, metadata_title=read[0])
         blocks = (
             markdown_blocks(text)
             if detected == media_types.MARKDOWN

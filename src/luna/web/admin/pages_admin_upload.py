@@ -31,7 +31,7 @@ from luna.web.components.tag_field import TagField
 from luna.web.components.widgets import card_title
 
 KIND_LABELS: Final = {"document": "Dokument", "regulation": "Vorschrift oder Gesetz", "note": "Notiz"}
-ACCEPTED: Final = "PDF, DOCX, HTML, Markdown und Text"
+ACCEPTED: Final = "PDF, DOCX, HTML, Markdown, Text, CSV, JSON und Gesetze als XML"
 #: How often a running row shows the ingest's progress.
 _PROGRESS_SEC: Final = 0.5
 
