@@ -51,6 +51,17 @@ def test_a_document_read_differently_now_gets_a_new_version_once(
     assert any("932,40" in (hit.payload.get("text") or "") for hit in found.citations)
 
 
+def test_a_document_named_after_its_file_keeps_its_name(container: Container) -> None:
+    note = IngestRequest(data="Der Grundpreis beträgt 60 Euro im Jahr.".encode(), filename="notiz.md")
+    item_id = container.services.knowledge.ingest.ingest(note).item_id
+
+    report = container.services.knowledge.rereader.reread([item_id])
+
+    with container.database.unit_of_work(read_only=True) as uow:
+        item = uow.items.get(item_id)
+    assert report.unchanged == 1 and item is not None and (item.version, item.title) == (1, "notiz")
+
+
 def test_a_title_a_person_chose_is_kept(container: Container, monkeypatch: pytest.MonkeyPatch) -> None:
     item_id = _ingest_with_old_reader(container, monkeypatch, title="Meine Stromrechnung")
 

@@ -101,7 +101,9 @@ class DocumentRereader:
         raw_key = self._raw_key(item.item_id, stem)
         request = IngestRequest(
             data=self._blobs.get(raw_key),
-            filename=PurePath(raw_key).name,
+            # The stored file is named by version ("v2-…"); a document without a title of its own is
+            # named after its file, so it is read under the name it has now, with the file's type.
+            filename=f"{(item.title or 'Dokument').replace('/', '-')}{PurePath(raw_key).suffix}",
             kind=item.kind,
             source=item.source or "upload",
             tags=list(item.tags),
