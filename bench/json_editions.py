@@ -19,7 +19,8 @@ import time
 from pathlib import Path
 from unittest import mock
 
-from corpus_container import REPO, WORK, corpus_container, split_outcomes
+from corpus_container import REPO, WORK, corpus_container
+from law_xml_editions import figures
 
 from luna.adapters.extract import local
 from luna.services.knowledge.ingest import IngestRequest
@@ -45,30 +46,13 @@ def build(work: Path, as_json: bool) -> int:
     return chunks
 
 
-def figures(data_dir: Path, label: str, documents: Path) -> None:
-    c = corpus_container(data_dir)
-    try:
-        for split, run, pairs in split_outcomes(c, f"edition-{label}", documents):
-            f = run.figures
-            portal = [(o, q) for o, q in pairs if q.answerable and q.document == PORTAL_MD.name]
-            found = sum(1 for o, _ in portal if o.rank is not None and o.rank <= 5)
-            stated = sum(1 for o, _ in portal if o.answer_holds_needle)
-            print(
-                f"| {label} | {split} | {f.hit_at_1:.3f} / {f.hit_at_5:.3f} / {f.mrr_at_10:.3f} | "
-                f"{f.answer_holds_needle:.3f} | {f.refusal_rate:.3f} / {f.false_refusal_rate:.3f} | "
-                f"{found} / {stated} of {len(portal)} |",
-                flush=True,
-            )
-    finally:
-        c.close()
-
-
 def main() -> int:
     print(
-        "| portal read as | split | hit@1 / hit@5 / MRR@10 | states it | refused unanswerable / answerable "
-        "| portal questions: found in top 5 / stated |\n|---|---|---|---|---|---|"
+        "| portal read as | split | hit@1 / hit@5 / MRR@10 | states it | first citation answers "
+        "| refused unanswerable / answerable | number warnings | portal questions: found in top 5 / stated |"
+        "\n|---|---|---|---|---|---|---|---|"
     )
-    figures(WORK, "Markdown edition", CORPUS)
+    figures(WORK, "Markdown edition", CORPUS, PORTAL_MD.name)
     with tempfile.TemporaryDirectory() as named:
         shutil.copyfile(PORTAL_JSON, Path(named) / PORTAL_MD.name)
         for path in sorted((CORPUS / "gesetze").glob("*.md")):
@@ -78,7 +62,7 @@ def main() -> int:
             started = time.perf_counter()
             chunks = build(work, as_json)
             print(f"<!-- {label}: {chunks} chunks, {time.perf_counter() - started:.0f} s -->", flush=True)
-            figures(work, label, Path(named))
+            figures(work, label, Path(named), PORTAL_MD.name)
     return 0
 
 

@@ -49,17 +49,25 @@ def build_xml_index() -> int:
     return chunks
 
 
-def figures(data_dir: Path, label: str, documents_dir: Path) -> None:
+def figures(data_dir: Path, label: str, documents_dir: Path, about: str | None = None) -> None:
+    """One table row per split; with ``about`` (a golden file name) also how many of the questions
+    about that document were found in the top 5 and stated."""
     c = corpus_container(data_dir)
     try:
-        for split, run, _ in split_outcomes(c, f"edition-{label}", documents_dir):
+        for split, run, pairs in split_outcomes(c, f"edition-{label}", documents_dir):
             f = run.figures
-            print(
-                f"| {label} | {split} | {f.hit_at_1:.3f} / {f.hit_at_5:.3f} / {f.mrr_at_10:.3f} | "
-                f"{f.answer_holds_needle:.3f} | {f.first_citation_hit:.3f} | "
-                f"{f.refusal_rate:.3f} / {f.false_refusal_rate:.3f} | {f.false_number_warnings} |",
-                flush=True,
-            )
+            cells = [
+                f"{f.hit_at_1:.3f} / {f.hit_at_5:.3f} / {f.mrr_at_10:.3f}",
+                f"{f.answer_holds_needle:.3f}",
+                f"{f.first_citation_hit:.3f}",
+                f"{f.refusal_rate:.3f} / {f.false_refusal_rate:.3f}",
+                str(f.false_number_warnings),
+            ]
+            if about is not None:
+                asked = [o for o, q in pairs if q.answerable and q.document == about]
+                found = sum(1 for o in asked if o.rank is not None and o.rank <= 5)
+                cells.append(f"{found} / {sum(o.answer_holds_needle for o in asked)} of {len(asked)}")
+            print(f"| {label} | {split} | " + " | ".join(cells) + " |", flush=True)
     finally:
         c.close()
 

@@ -41,6 +41,7 @@ def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
             ["jobs"],
             ["jobs", "run"],
             ["smoke"],
+            ["admin", "reread"],
         ),
         *(
             ["accounts"],
@@ -191,6 +192,11 @@ def test_ingest_ask_verify_and_snapshot_work_without_a_server(
 
     verified = runner.invoke(app, ["admin", "verify"])
     assert verified.exit_code == 0 and "agree" in verified.output
+    reread = runner.invoke(app, ["admin", "reread"])
+    assert reread.exit_code == 0, reread.output
+    assert "1 documents read again: 0 new versions, 1 unchanged, 0 failed." in reread.output
+    reindexed = runner.invoke(app, ["admin", "reindex"])
+    assert reindexed.exit_code == 0 and "chunks" in reindexed.output
     created = runner.invoke(app, ["snapshot", "create"])
     assert created.exit_code == 0, created.output
     listed = runner.invoke(app, ["snapshot", "list"])

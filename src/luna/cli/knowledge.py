@@ -7,8 +7,9 @@ otherwise works on the stores directly from this process; the output says which.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -37,6 +38,11 @@ console = Console()
 
 def _is_url(target: str) -> bool:
     return target.startswith(("http://", "https://"))
+
+
+_T = TypeVar("_T")
+#: A maintenance step's progress report: (share done, what is happening).
+_Step = Callable[[float, str], None]
 
 
 def _progress() -> Progress:
@@ -343,35 +349,46 @@ def verify(
     raise typer.Exit(0 if clean or fixed else 1)
 
 
-@admin_app.command("reindex")
-def reindex(
-    ctx: typer.Context,
-    item: list[str] = typer.Option([], "--item", help="Only this item, in place (repeatable)"),
-) -> None:
-    """Rebuild the vectors from SQL (all: new collection swapped in; --item: in place)."""
+def _maintenance(
+    ctx: typer.Context, route: str, label: str, item: list[str], work: Callable[[Container, _Step], _T]
+) -> _T | None:
+    """Queue the job on the running server (None), else run ``work`` here with a progress bar."""
     cli = state(ctx)
     client = ServerClient(cli.settings())
-    body: dict[str, Any] = {"item_ids": item} if item else {}
     if client.is_running():
-        job = client.post("admin/reindex", body)
-        console.print(
-            f"Reindex queued as job {job['job_id']} (follow it with `luna jobs show {job['job_id']}`)."
-        )
-        return
+        job = client.post(route, {"item_ids": item} if item else {})
+        follow = f"follow it with `luna jobs show {job['job_id']}`"
+        console.print(f"{label} queued as job {job['job_id']} ({follow}).")
+        return None
     container = cli.container()
     try:
         with _progress() as progress:
-            task = progress.add_task("Reindex", total=1000)
-            result = container.services.knowledge.maintenance.reindex(
-                item or None,
-                None,
+            task = progress.add_task(label, total=1000)
+            return work(
+                container,
                 lambda fraction, message: progress.update(
                     task, completed=int(fraction * 1000), description=message[:60]
                 ),
             )
     finally:
         container.close()
-    console.print(result)
+
+
+@admin_app.command("reindex")
+def reindex(
+    ctx: typer.Context,
+    item: list[str] = typer.Option([], "--item", help="Only this item, in place (repeatable)"),
+) -> None:
+    """Rebuild the vectors from SQL (all: new collection swapped in; --item: in place)."""
+    result = _maintenance(
+        ctx,
+        "admin/reindex",
+        "Reindex",
+        item,
+        lambda c, progress: c.services.knowledge.maintenance.reindex(item or None, None, progress),
+    )
+    if result is not None:
+        console.print(result)
 
 
 @admin_app.command("reread")
@@ -380,27 +397,15 @@ def reread(
     item: list[str] = typer.Option([], "--item", help="Only this item (repeatable)"),
 ) -> None:
     """Read stored documents again with the current extractor; a changed reading becomes a new version."""
-    cli = state(ctx)
-    client = ServerClient(cli.settings())
-    if client.is_running():
-        job = client.post("admin/reread", {"item_ids": item} if item else {})
-        console.print(
-            f"Re-read queued as job {job['job_id']} (follow it with `luna jobs show {job['job_id']}`)."
-        )
+    report = _maintenance(
+        ctx,
+        "admin/reread",
+        "Re-read",
+        item,
+        lambda c, progress: c.services.knowledge.rereader.reread(item or None, None, progress),
+    )
+    if report is None:
         return
-    container = cli.container()
-    try:
-        with _progress() as progress:
-            task = progress.add_task("Re-read", total=1000)
-            report = container.services.knowledge.rereader.reread(
-                item or None,
-                None,
-                lambda fraction, message: progress.update(
-                    task, completed=int(fraction * 1000), description=message[:60]
-                ),
-            )
-    finally:
-        container.close()
     console.print(
         f"{report.items} documents read again: {len(report.new_versions)} new versions, "
         f"{report.unchanged} unchanged, {len(report.failed)} failed."
