@@ -24,7 +24,7 @@ from luna.domain.items import Item
 from luna.ports.blobs import BlobStore
 from luna.ports.sql import Database
 from luna.services.knowledge.ingest import MAX_TITLE_CHARS, IngestRequest, IngestService
-from luna.services.knowledge.ingest_rules import processed_blob_prefix, raw_blob_prefix
+from luna.services.knowledge.ingest_rules import processed_blob_prefix, raw_blob_prefix, version_blob_stem
 from luna.services.knowledge.kb_maintenance import KnowledgeMaintenance
 
 logger = logging.getLogger(__name__)
@@ -124,9 +124,9 @@ class DocumentRereader:
         """The current version's file stem and its chunks (text, section) in order."""
         with self._database.unit_of_work(read_only=True) as uow:
             chunks = sorted(uow.chunks.list_for_item(item_id), key=lambda c: c.chunk_idx)
-        stems = {str(c.metadata.get("blob_stem") or "") for c in chunks}
-        if len(stems) != 1 or not next(iter(stems)):
-            raise _unreadable(item_id, "its chunks do not name the file they were read from")
+        stems = {version_blob_stem(c) for c in chunks}
+        if len(stems) != 1:
+            raise _unreadable(item_id, "its chunks do not name one file they were read from")
         return stems.pop(), [(c.text, c.metadata.get("section")) for c in chunks]
 
     def _raw_key(self, item_id: str, stem: str) -> str:
