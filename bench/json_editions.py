@@ -19,11 +19,10 @@ import time
 from pathlib import Path
 from unittest import mock
 
-from corpus_container import REPO, WORK, corpus_container
-from law_xml_editions import figures
+from corpus_container import REPO, WORK
+from law_xml_editions import build_index, figures
 
 from luna.adapters.extract import local
-from luna.services.knowledge.ingest import IngestRequest
 
 CORPUS = REPO.parent / "shared" / "corpus"
 PORTAL_MD = CORPUS / "notizen" / "energieportal-winterthur.md"
@@ -31,19 +30,9 @@ PORTAL_JSON = CORPUS / "notizen" / "energieportal-winterthur-de.json"
 
 
 def build(work: Path, as_json: bool) -> int:
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
-    c = corpus_container(work)
-    c.database.upgrade()
-    chunks = 0
-    try:
-        with mock.patch.object(local, "_is_json", lambda *args: as_json):
-            for path in [*sorted((CORPUS / "gesetze").glob("*.md")), PORTAL_JSON]:
-                request = IngestRequest(data=path.read_bytes(), filename=path.name, kind="regulation")
-                chunks += c.services.knowledge.ingest.ingest(request).chunks
-    finally:
-        c.close()
-    return chunks
+    """The laws' Markdown and the portal's JSON in ``work``, the JSON read by its structure or not."""
+    with mock.patch.object(local, "_is_json", lambda *args: as_json):
+        return build_index(work, [*sorted((CORPUS / "gesetze").glob("*.md")), PORTAL_JSON])
 
 
 def main() -> int:

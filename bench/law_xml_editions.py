@@ -26,18 +26,14 @@ XML_WORK = REPO / "bench" / "out" / "retrieval-xml"
 CORPUS = REPO.parent / "shared" / "corpus"
 
 
-def build_xml_index() -> int:
-    """Ingest the XML laws and the notes into a fresh data dir; the number of chunks."""
-    shutil.rmtree(XML_WORK, ignore_errors=True)
-    XML_WORK.mkdir(parents=True)
-    c = corpus_container(XML_WORK)
+def build_index(work: Path, files: list[Path]) -> int:
+    """Ingest ``files`` into a fresh data dir ``work``; the number of chunks."""
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    c = corpus_container(work)
     c.database.upgrade()
     chunks = 0
     try:
-        files = [
-            *sorted((CORPUS / "gesetze" / "xml").glob("*.xml")),
-            CORPUS / "notizen" / "energieportal-winterthur.md",
-        ]
         for path in files:
             result = c.services.knowledge.ingest.ingest(
                 IngestRequest(data=path.read_bytes(), filename=path.name, kind="regulation")
@@ -47,6 +43,12 @@ def build_xml_index() -> int:
     finally:
         c.close()
     return chunks
+
+
+def build_xml_index() -> int:
+    """The XML laws and the notes, in ``XML_WORK``."""
+    laws = sorted((CORPUS / "gesetze" / "xml").glob("*.xml"))
+    return build_index(XML_WORK, [*laws, CORPUS / "notizen" / "energieportal-winterthur.md"])
 
 
 def figures(data_dir: Path, label: str, documents_dir: Path, about: str | None = None) -> None:
