@@ -141,7 +141,12 @@ def test_generic_needle_is_a_warning_not_an_error(tmp_path: Path, corpus: Path) 
 @pytest.mark.skipif(not CORPUS.is_dir(), reason=f"shared corpus not present at {CORPUS}")
 @pytest.mark.parametrize(
     ("name", "answerable"),
-    [("questions_blind_de.yaml", 44), ("questions_fresh_de.yaml", 43), ("questions_sixth_de.yaml", 44)],
+    [
+        ("questions_blind_de.yaml", 44),
+        ("questions_fresh_de.yaml", 43),
+        ("questions_sixth_de.yaml", 44),
+        ("questions_seventh_de.yaml", 45),
+    ],
 )
 def test_the_later_blind_sets_are_valid_too(name: str, answerable: int) -> None:
     report = checker.check_questions(REPO / "bench" / name, CORPUS, min_questions=answerable)
