@@ -173,15 +173,29 @@ def train(data: dict[str, np.ndarray], variant: dict[str, object], device: str) 
                 sibling, float("-inf")
             )  # another query of the same chunk: no negative
             loss = fn.cross_entropy(logits, torch.arange(len(chosen), device=device))
-            optimiser.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            optimiser.step()
-            schedule.step()
-            step += 1
-            if step % 25 == 0 or step == total:
-                print(f"  step {step}/{total} loss {loss.item():.3f}", flush=True)
+            step = take_step(model, optimiser, schedule, loss, (step, total), every=25)
     return model
+
+
+def take_step(
+    model: nn.Module,
+    optimiser: torch.optim.Optimizer,
+    schedule: torch.optim.lr_scheduler.LRScheduler,
+    loss: torch.Tensor,
+    progress: tuple[int, int],
+    every: int,
+) -> int:
+    """One optimiser step (gradients clipped to norm 1), the schedule's step, and a progress line every
+    ``every`` steps; the step number after it."""
+    optimiser.zero_grad()
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    optimiser.step()
+    schedule.step()
+    step, total = progress[0] + 1, progress[1]
+    if step % every == 0 or step == total:
+        print(f"  step {step}/{total} loss {loss.item():.3f}", flush=True)
+    return step
 
 
 _DOC = {"kinds": 0, "by_document": True, "lr": 1e-5, "epochs": 1, "batch": 64, "temperature": 0.02}

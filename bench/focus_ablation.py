@@ -63,9 +63,9 @@ def without(question: str, word: str) -> str:
     return " ".join(re.sub(rf"(?<![\wÄÖÜäöüß-]){re.escape(word)}(?![\wÄÖÜäöüß-])", " ", question).split())
 
 
-def judging(model: extractive.ExtractiveChatModel, ranked: Sequence[object]) -> bool:
+def judging(model: extractive.ExtractiveChatModel, asked_now: str, ranked: Sequence[object]) -> bool:
     """The shipped rule, with the focus rise of its sentence recorded for the question being judged."""
-    verdict = _shipped_answers(model, ranked)  # type: ignore[arg-type]
+    verdict = _shipped_answers(model, asked_now, ranked)  # type: ignore[arg-type]
     question = CURRENT[0]
     if question in JUDGED or model._meaning is None:
         return verdict

@@ -92,7 +92,7 @@ def case(
         hits.append(
             owners.get(s.chunk.chunk_id) == wanted and any(n in " ".join(s.text.split()) for n in needles)
         )
-    answered = bool(ranked) and model._answers(ranked)
+    answered = bool(ranked) and model._answers(q.question, ranked)
     return Case(
         q, np.array(rows, dtype=np.float64).reshape(-1, len(FEATURES)), np.array(hits, dtype=bool), answered
     )

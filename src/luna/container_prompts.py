@@ -15,6 +15,7 @@ from luna.domain.answers import LunaPrompts
 
 if TYPE_CHECKING:
     from luna.adapters.models.extractive import ExtractiveChatModel
+    from luna.adapters.models.extractive_ranking import ReaderCheck
     from luna.container import Container
     from luna.services.knowledge.prompt_versions import PromptVersionService
 
@@ -38,4 +39,18 @@ class PromptParts:
         cached sentence embedder; ``options`` as :class:`ExtractiveChatModel` takes them (``model_name``)."""
         from luna.adapters.models.extractive import ExtractiveChatModel
 
-        return ExtractiveChatModel(self.active, meaning=self._c.sentence_embedder, **options)
+        return ExtractiveChatModel(
+            self.active, meaning=self._c.sentence_embedder, reader=self.reader_check, **options
+        )
+
+    @cached_property
+    def reader_check(self) -> ReaderCheck | None:
+        """The answer reader's second opinion on refusal when ``rag.reader.enabled`` (None: off)."""
+        settings = self._c.settings.rag.reader
+        if not settings.enabled:
+            return None
+        from luna.adapters.models.extractive_ranking import ReaderCheck
+        from luna.adapters.models.onnx_reader import OnnxAnswerReader
+
+        reader = OnnxAnswerReader(self._c.settings.model_cache_dir, precision=settings.precision)
+        return ReaderCheck(reader, settings.min_score, settings.consult_below, settings.candidates)

@@ -127,11 +127,11 @@ def test_both_runtimes_share_one_model_name_so_one_index_serves_both(fast: OnnxE
 
 def test_the_converted_graph_is_reused_and_rebuilt_when_stale(tmp_path: Path) -> None:
     weights = read_e5_weights(bundled_weights())
-    first = onnx_e5._converted(weights, tmp_path, "fp32")
+    first = onnx_e5.converted(weights, tmp_path / "e5-small-fp32.onnx", "fp32")
     built_at = first.stat().st_mtime_ns
-    reused_at = onnx_e5._converted(weights, tmp_path, "fp32").stat().st_mtime_ns
+    reused_at = onnx_e5.converted(weights, tmp_path / "e5-small-fp32.onnx", "fp32").stat().st_mtime_ns
     first.with_suffix(".json").write_text('{"weights_sha256": "other"}', encoding="utf-8")
-    rebuilt = onnx_e5._converted(weights, tmp_path, "fp32")
+    rebuilt = onnx_e5.converted(weights, tmp_path / "e5-small-fp32.onnx", "fp32")
 
     assert reused_at == built_at
     assert rebuilt.stat().st_mtime_ns > built_at
@@ -144,7 +144,7 @@ def test_the_first_conversion_logs_lunas_own_two_lines_and_not_onnx_runtimes_cha
     weights = read_e5_weights(bundled_weights())
     caplog.set_level(logging.DEBUG)
 
-    onnx_e5._converted(weights, tmp_path, "int8")
+    onnx_e5.converted(weights, tmp_path / "e5-small-int8.onnx", "int8")
 
     logged = [(record.name, record.getMessage()) for record in caplog.records]
     assert [name for name, _ in logged] == ["luna.adapters.models.onnx_e5"] * 2, logged[:5]

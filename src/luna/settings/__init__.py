@@ -28,15 +28,16 @@ from luna.settings.model import (
     LearningSettings,
     LoggingSettings,
     MetricsSettings,
-    RagSettings,
     RecommendSettings,
     Settings,
     SimSettings,
     WebSettings,
 )
+from luna.settings.rag import AnswerReaderSettings, RagSettings
 from luna.settings.secrets import ensure_local_secrets
 
 __all__ = [
+    "AnswerReaderSettings",
     "ApiSettings",
     "AuthSettings",
     "BackupSettings",

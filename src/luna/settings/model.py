@@ -29,6 +29,7 @@ from luna.settings.backends import (
     VectorSettings,
 )
 from luna.settings.energy import EnergySettings
+from luna.settings.rag import E5_MIN_DENSE_SCORE, RagSettings
 from luna.settings.section import Section
 
 
@@ -130,26 +131,6 @@ class IngestSettings(Section):
         if self.chunk_overlap_tokens >= self.chunk_tokens:
             raise ValueError("chunk_overlap_tokens: must be smaller than chunk_tokens")
         return self
-
-
-#: The cosine of multilingual-e5-small under which a chunk sharing no word with the question is no context.
-E5_MIN_DENSE_SCORE = 0.86
-
-
-class RagSettings(Section):
-    collection: str = Field(default="chunks", pattern=r"^[a-z][a-z0-9_]{0,40}$")
-    top_k: int = Field(default=6, ge=1, le=50)
-    candidates: int = Field(default=40, ge=5, le=500)
-    fusion: Literal["rrf", "weighted"] = "weighted"
-    rrf_k: int = Field(default=60, ge=1)
-    dense_weight: float = Field(default=1.0, ge=0)
-    lexical_weight: float = Field(default=1.0, ge=0)
-    #: Unset: 0.86 with multilingual-e5-small (fitted on its cosines), no floor with another model,
-    #: whose cosines live on another scale (the answer gate, which judges with e5-small, still refuses).
-    min_dense_score: float | None = Field(default=None, ge=-1, le=1)
-    ask_per_minute: int = Field(default=20, ge=1)
-    search_per_minute: int = Field(default=120, ge=1)
-    refuse_unknown_names: bool = True
 
 
 EventWeights = dict[str, float]

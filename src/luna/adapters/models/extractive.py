@@ -27,7 +27,7 @@ from typing import Protocol
 
 import numpy as np
 
-from luna.adapters.models.extractive_ranking import MeaningWeights, reading_order, sentence_score
+from luna.adapters.models.extractive_ranking import MeaningWeights, ReaderCheck, reading_order, sentence_score
 from luna.adapters.models.extractive_sentences import (
     Sentence,
     answered_question,
@@ -108,18 +108,22 @@ class ExtractiveChatModel:
         min_coverage: float = 0.35,
         meaning: SentenceEmbedder | None = None,
         weights: MeaningWeights | None = None,
+        reader: ReaderCheck | None = None,
     ) -> None:
         """``min_coverage``: the share of the question's (idf-weighted) content words the best sentence
         must contain when only words judge (with ``meaning``, ``weights`` hold both thresholds); below
         it Luna says that the context does not answer the question. ``meaning`` ranks sentences by
         what they mean as well, so a paraphrased question ("Netznutzung" for "Netzentgelt") finds its
-        sentence. ``prompts`` may be a callable (``luna.ports.prompts.ActivePrompts``): asked per answer."""
+        sentence. ``prompts`` may be a callable (``luna.ports.prompts.ActivePrompts``): asked per answer.
+        ``reader`` asks the answer reader before answering a question no sentence is close to in
+        meaning (None: the thresholds alone decide)."""
         self._prompts = prompts or load_luna_prompts()
         self._model_name = model_name
         self._max_points = max_points
         self._min_coverage = min_coverage
         self._meaning = meaning
         self._weights = weights or MeaningWeights()
+        self._reader = reader
         self._stemmer = GermanStemmer()
 
     @property
@@ -136,7 +140,7 @@ class ExtractiveChatModel:
         """Whether some sentence of ``chunks`` answers ``question``: the refusal rule every answering
         model obeys (:class:`~luna.ports.chat.AnswerGate`)."""
         ranked = self._rank(question, chunks)
-        return bool(ranked) and self._answers(ranked)
+        return bool(ranked) and self._answers(question, ranked)
 
     def answer(self, messages: Sequence[ChatMessage]) -> str:
         """The whole answer at once (what :meth:`stream` sends piece by piece)."""
@@ -145,7 +149,7 @@ class ExtractiveChatModel:
         if not request.chunks:
             return no_context_answer(prompts, request.question)
         ranked = self._rank(request.question, request.chunks)
-        if not ranked or not self._answers(ranked):
+        if not ranked or not self._answers(request.question, ranked):
             titles = [chunk.title for chunk in request.chunks if chunk.title]
             passages = [(chunk.title, f"{chunk.section or ''} {chunk.text}") for chunk in request.chunks]
             return no_context_answer(prompts, request.question, titles, context_given=True, passages=passages)
@@ -171,10 +175,17 @@ class ExtractiveChatModel:
 
     # -- ranking ---------------------------------------------------------------------------------------
 
-    def _answers(self, ranked: Sequence[_Ranked]) -> bool:
-        """The best-scored sentence answers the question: by its words, or by its meaning when judged.
-        The refusal thresholds were fitted on that sentence, not on the one that reads first."""
-        return self._passes(max(ranked, key=lambda r: r.score))
+    def _answers(self, question: str, ranked: Sequence[_Ranked]) -> bool:
+        """The best-scored sentence answers the question: by its words, or by its meaning when judged
+        (the refusal thresholds were fitted on that sentence, not on the one that reads first); and,
+        where no sentence comes close in meaning, the answer reader agrees that one answers."""
+        if not self._passes(max(ranked, key=lambda r: r.score)):
+            return False
+        check = self._reader
+        if check is None or max((r.meaning or -1.0) for r in ranked) >= check.consult_below:
+            return True
+        read = [r.sentence.meaning_text[:_MAX_JUDGED_CHARS] for r in ranked[: check.candidates]]
+        return max(check.reader.scores(question, read)) >= check.min_score
 
     def _passes(self, sentence: _Ranked) -> bool:
         if self._meaning is None:

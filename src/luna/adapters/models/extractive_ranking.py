@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from luna.ports.reader import AnswerReader
+
 #: "Was kostet …?" is answered by a sentence or table row with a figure before one without.
 _FIGURE_BONUS = 1.3
 #: e5 puts unrelated German sentences near this cosine; meaning counts from here up to 1.
@@ -55,6 +57,22 @@ class MeaningWeights:
     #: 114 has the type, so no split can fit it). The demo guide's "Voraussetzung ist ein intelligentes
     #: Messsystem" lies 0.07 in cosine below the guide's introduction for such a question.
     reading_requirement: float = 0.1
+
+
+@dataclass(frozen=True, slots=True)
+class ReaderCheck:
+    """A second opinion on refusal from the answer reader (:class:`~luna.ports.reader.AnswerReader`).
+
+    When the refusal thresholds let a question through but no candidate's cosine reaches
+    ``consult_below``, the reader reads the first ``candidates`` sentences in reading order and Luna
+    answers only if one scores ``min_score`` or more. All three were chosen on the tune split by
+    ``bench/answer_reader.py`` (states it + refused unanswerable − 2 × refused answerable).
+    """
+
+    reader: AnswerReader
+    min_score: float = 0.08
+    consult_below: float = 0.89
+    candidates: int = 30
 
 
 def sentence_score(

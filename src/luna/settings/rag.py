@@ -1,0 +1,42 @@
+"""The ``rag`` section: retrieval, refusal and the answer reader (kept apart from ``model.py`` for size)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from luna.settings.section import Section
+
+#: The cosine of multilingual-e5-small under which a chunk sharing no word with the question is no context.
+E5_MIN_DENSE_SCORE = 0.86
+
+
+class AnswerReaderSettings(Section):
+    """The answer reader's second opinion on refusal (``adapters/models/onnx_reader.py``): where no
+    retrieved sentence comes within ``consult_below`` in cosine, the reader reads the first
+    ``candidates`` and Luna answers only if one scores ``min_score`` or more. Values chosen on the
+    tune split by ``bench/answer_reader.py``; it costs a reading of up to 30 sentences per such question."""
+
+    enabled: bool = False
+    min_score: float = Field(default=0.08, ge=-50, le=50)
+    consult_below: float = Field(default=0.89, ge=-1, le=1.01)
+    candidates: int = Field(default=30, ge=1, le=120)
+    precision: Literal["int8", "fp32"] = "int8"
+
+
+class RagSettings(Section):
+    collection: str = Field(default="chunks", pattern=r"^[a-z][a-z0-9_]{0,40}$")
+    top_k: int = Field(default=6, ge=1, le=50)
+    candidates: int = Field(default=40, ge=5, le=500)
+    fusion: Literal["rrf", "weighted"] = "weighted"
+    rrf_k: int = Field(default=60, ge=1)
+    dense_weight: float = Field(default=1.0, ge=0)
+    lexical_weight: float = Field(default=1.0, ge=0)
+    #: Unset: 0.86 with multilingual-e5-small (fitted on its cosines), no floor with another model,
+    #: whose cosines live on another scale (the answer gate, which judges with e5-small, still refuses).
+    min_dense_score: float | None = Field(default=None, ge=-1, le=1)
+    ask_per_minute: int = Field(default=20, ge=1)
+    search_per_minute: int = Field(default=120, ge=1)
+    refuse_unknown_names: bool = True
+    reader: AnswerReaderSettings = AnswerReaderSettings()
