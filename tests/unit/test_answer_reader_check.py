@@ -102,3 +102,15 @@ def test_the_reader_must_reach_its_minimum(prompts: LunaPrompts, score: float) -
     model = _model(prompts, 0.87, Constant(""), min_score=0.08)
 
     assert model.answers(QUESTION, [CHUNK]) == (score >= 0.08)
+
+
+def test_a_section_read_from_its_beginning_is_not_put_to_the_reader(prompts: LunaPrompts) -> None:
+    reader = FixedReader("nothing here")
+    section = ContextChunk(
+        "c1", "(1) Der Grundversorger darf die Versorgung unterbrechen.", "StromGVV", "§ 19 Unterbrechung"
+    )
+
+    answered = _model(prompts, 0.5, reader).answers("Was regelt § 19 StromGVV?", [section])
+
+    assert answered
+    assert reader.asked == []

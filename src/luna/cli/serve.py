@@ -160,6 +160,8 @@ def _warm_up(container: Container) -> None:
         container.embedder.embed_query("Aufwärmen")
         container.meaning_embedder.embed_query("Aufwärmen")  # e5-small judges answers, whatever retrieves
         container.chat.warm_up()
+        if (check := container.prompts.reader_check) is not None:
+            check.reader.scores("Aufwärmen", ["Aufwärmen."])  # builds its graph once (about half a minute)
     except Exception as error:
         log.warning("model warm-up failed (the first request will try again): %s", error)
     index = container.health_checks()["index"].health()  # never raises

@@ -182,7 +182,9 @@ class ExtractiveChatModel:
         if not self._passes(max(ranked, key=lambda r: r.score)):
             return False
         check = self._reader
-        if check is None or max((r.meaning or -1.0) for r in ranked) >= check.consult_below:
+        judged = [r.meaning for r in ranked if r.meaning is not None]
+        # No cosine at all: a section read from its beginning ("Was regelt § 14a EnWG?"), or no judge.
+        if check is None or not judged or max(judged) >= check.consult_below:
             return True
         read = [r.sentence.meaning_text[:_MAX_JUDGED_CHARS] for r in ranked[: check.candidates]]
         return max(check.reader.scores(question, read)) >= check.min_score

@@ -40,7 +40,6 @@ MAX_QUESTION_TOKENS = 64
 MAX_PAIR_TOKENS = 256
 #: The head reads the normalised pooled state times this (as trained).
 _POOLED_SCALE = 10.0
-_BATCH = 16
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -105,20 +104,13 @@ class _Loaded(E5Session):
         return [[*head, *ids[:room], t.eos] for ids in t.content_ids(sentences, PASSAGE_PREFIX)]
 
     def logits(self, pairs: Sequence[Sequence[int]]) -> list[float]:
+        """One run per pair: no padding to compute, and with int8 (activations quantised per run) a
+        sentence's score does not depend on the sentences read beside it."""
         out: list[float] = []
-        for start in range(0, len(pairs), _BATCH):
-            batch = pairs[start : start + _BATCH]
-            width = max(len(p) for p in batch)
-            x = np.zeros((len(batch), width, self.positions.shape[1]), dtype=np.float32)
-            mask = np.zeros((len(batch), width), dtype=np.int32)
-            for row, ids in enumerate(batch):
-                x[row, : len(ids)] = (
-                    self.words.rows(np.asarray(ids)) + self.positions[: len(ids)] + self.token_type
-                )
-                mask[row, : len(ids)] = 1
-            pooled = self.session.run(None, {"x": x, "mask": mask})[0]
-            normalised = pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
-            out += (normalised * _POOLED_SCALE @ self.head + self.bias).astype(float).tolist()
+        for ids in pairs:
+            pooled = self.pooled(ids)
+            normalised = pooled / max(float(np.linalg.norm(pooled)), 1e-12)
+            out.append(float(normalised * _POOLED_SCALE @ self.head) + self.bias)
         return out
 
 
