@@ -128,14 +128,13 @@ def main(argv: list[str]) -> int:
     tune_pairs = data["gold.tune"].astype(bool)
     tune_groups = [g for g in groups_of(data["gold.group"]) if tune_pairs[g].all() and gold_labels[g].any()]
     results: dict[str, np.ndarray] = {}
-    held = np.concatenate(held_groups)
     for name, variant in VARIANTS.items():
         started = time.perf_counter()
         batches = [(train_texts, fit_groups, train_labels)]
         if variant["tune"]:
             batches.append((gold_texts, tune_groups, gold_labels))
         model = train(data, batches, variant, device)
-        held_top1 = top1_of(model, train_texts, train_labels, held_groups, held, device)
+        held_top1 = top1_of(model, train_texts, train_labels, held_groups, device)
         scored = np.concatenate([g[:SCORED_PER_QUESTION] for g in groups_of(data["gold.group"])])
         gold = np.full(len(gold_texts), -20.0, dtype=np.float32)
         gold[scored] = logits_subset(model, gold_texts, scored, device)
@@ -148,9 +147,9 @@ def main(argv: list[str]) -> int:
     return 0
 
 
-def top1_of(
-    model: Reader, texts: Texts, labels: np.ndarray, groups: list[np.ndarray], held: np.ndarray, device: str
-) -> float:
+def top1_of(model: Reader, texts: Texts, labels: np.ndarray, groups: list[np.ndarray], device: str) -> float:
+    """How often the answering sentence scores first among its question's candidates (``groups``)."""
+    held = np.concatenate(groups)
     scores = np.zeros(len(texts), dtype=np.float32)
     scores[held] = logits_subset(model, texts, held, device)
     return top1(scores, labels, groups)
