@@ -161,7 +161,7 @@ def _warm_up(container: Container) -> None:
         container.meaning_embedder.embed_query("Aufwärmen")  # e5-small judges answers, whatever retrieves
         container.chat.warm_up()
         if (check := container.prompts.reader_check) is not None:
-            check.reader.scores("Aufwärmen", ["Aufwärmen."])  # builds its graph once (about half a minute)
+            check.reader.scores("Aufwärmen", ["Aufwärmen."])  # builds its graph once (about 7 s)
     except Exception as error:
         log.warning("model warm-up failed (the first request will try again): %s", error)
     index = container.health_checks()["index"].health()  # never raises
