@@ -56,6 +56,26 @@ def test_the_corpus_vocabulary_teaches_the_splitter_new_parts():
     assert {stem_of(taught, "Schwimmbad"), stem_of(taught, "Heizung")} <= set(taught.terms(word))
 
 
+def test_a_query_word_the_index_does_not_know_is_split_by_common_german_words_too():
+    # A price sheet says "Hochlast"; neither "hoch" nor "zeit" occurs in it as a word of its own.
+    rows = "Hochlast 17:00 – 20:00 Uhr, Niedriglast 00:00 – 06:00 Uhr"
+    sheet = GermanAnalyzer(Counter(surface_tokens(rows)))
+    index_terms = set(sheet.terms(rows))
+    hochlast = stem_of(sheet, "Hochlast")
+
+    assert hochlast not in sheet.query_terms("Strom in der Hochlastzeit")  # as the index splits it
+    assert hochlast in sheet.query_terms("Strom in der Hochlastzeit", known=index_terms)
+    assert "hochlastzeit" not in index_terms  # the index keeps its own terms
+
+
+def test_a_query_word_the_index_knows_is_left_as_the_index_analyses_it():
+    analyzer = GermanAnalyzer(Counter(surface_tokens("Der Verbraucher zahlt das Netzentgelt.")))
+    known = set(analyzer.terms("Der Verbraucher zahlt das Netzentgelt."))
+
+    for query in ("Was zahlt der Verbraucher?", "Wie hoch ist das Netzentgelt?"):
+        assert analyzer.query_terms(query, known=known) == analyzer.query_terms(query)
+
+
 def test_plain_words_are_not_cut_into_pieces(analyzer):
     assert analyzer.terms("Verbraucher") == ["verbrauch"]
     assert analyzer.terms("Anlagen") == ["anlag"]

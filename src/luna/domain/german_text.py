@@ -21,9 +21,10 @@ import math
 import re
 import threading
 import unicodedata
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib import resources
 
 import Stemmer
 
@@ -155,14 +156,17 @@ class CompoundSplitter:
     "Stromsteuergesetz" yields stromsteuer, gesetz, strom and steuer.
     """
 
-    def __init__(self, vocabulary: Mapping[str, int], stem: Callable[[str], str]) -> None:
+    def __init__(
+        self, vocabulary: Mapping[str, int], stem: Callable[[str], str], extra: Iterable[str] = ()
+    ) -> None:
+        """``extra``: more words to split by (each counted once), beside the corpus's and the built-in."""
         self._stem = stem
         self._frequency: dict[str, int] = {}
         for word, count in vocabulary.items():
             for piece in word.split("-"):
                 if len(piece) >= _MIN_CORPUS_PART and piece.isalpha() and piece not in STOPWORDS:
                     self._frequency[piece] = self._frequency.get(piece, 0) + count
-        for word in _builtin_words():
+        for word in (*_builtin_words(), *extra):
             self._frequency[word] = self._frequency.get(word, 0) + 1
         self._by_stem: dict[str, int] = {}
         for word, count in self._frequency.items():
@@ -247,7 +251,11 @@ class GermanAnalyzer:
 
     def __init__(self, vocabulary: Mapping[str, int] | None = None) -> None:
         self._local = threading.local()
-        self._splitter = CompoundSplitter(vocabulary or {}, self._stem)
+        self._vocabulary = vocabulary or {}
+        self._splitter = CompoundSplitter(self._vocabulary, self._stem)
+        #: Built on the first query word the index does not know (see :meth:`query_terms`).
+        self._common_splitter: CompoundSplitter | None = None
+        self._common_lock = threading.Lock()
         #: Concepts of a word or of any compound part of it ("Wärmepumpentarif" is about the "WP").
         self._concepts: dict[str, tuple[str, ...]] = {}
         #: Concepts of a whole word only: an everyday word ("Sperre") inside a legal compound
@@ -290,9 +298,29 @@ class GermanAnalyzer:
                     terms.append(concept)
         return terms
 
-    def query_terms(self, text: str) -> list[str]:
-        """Distinct terms of a query, first occurrence first."""
-        return list(dict.fromkeys(self.terms(text)))
+    def query_terms(self, text: str, known: Container[str] | None = None) -> list[str]:
+        """Distinct terms of a query, first occurrence first.
+
+        ``known``: the index's terms. A query word none of whose terms the index holds is split again
+        with the common words of German as well: a small knowledge base teaches the splitter few words,
+        so "Hochlastzeit" stayed whole over a price sheet that says "Hochlast" ("hoch" and "zeit" are
+        in none of its documents as words of their own). Only the query: the index keeps its terms.
+        """
+        terms = self.terms(text)
+        if known is not None:
+            for token in surface_tokens(text):
+                analysed = self._token_terms(token)
+                if analysed.terms and not any(term in known for term in analysed.terms):
+                    terms.extend(self._common_parts(token))
+        return list(dict.fromkeys(terms))
+
+    def _common_parts(self, token: str) -> list[str]:
+        """The stems of ``token``'s compound parts by the corpus's, the built-in and common words."""
+        with self._common_lock:
+            if self._common_splitter is None:
+                self._common_splitter = CompoundSplitter(self._vocabulary, self._stem, common_words())
+            splitter = self._common_splitter
+        return [self._stem(part) for part in splitter.split(token) if part not in STOPWORDS]
 
     def statute_terms(self, text: str) -> list[str]:
         """The statutes' terms for the everyday words of ``text`` ("Balkonkraftwerk" →
@@ -373,6 +401,13 @@ def plain_analyzer() -> GermanAnalyzer:
 
 def _joined(word: str) -> str:
     return fold(word).replace("-", "")
+
+
+@lru_cache(maxsize=1)
+def common_words() -> frozenset[str]:
+    """Common German words (folded), read once from ``common_words_de.txt`` (its header says whence)."""
+    text = resources.files("luna.domain").joinpath("common_words_de.txt").read_text(encoding="utf-8")
+    return frozenset(line for line in text.splitlines() if line and not line.startswith("#"))
 
 
 @lru_cache(maxsize=1)

@@ -152,7 +152,8 @@ class Bm25sLexicalIndex:
         if snapshot.retriever is None:
             return []
         vocabulary = snapshot.retriever.vocab_dict
-        term_ids = [vocabulary[term] for term in snapshot.analyzer.query_terms(query) if term in vocabulary]
+        terms = snapshot.analyzer.query_terms(query, known=vocabulary)
+        term_ids = [vocabulary[term] for term in terms if term in vocabulary]
         if not term_ids:
             return []
         scores = np.asarray(snapshot.retriever.get_scores(term_ids), dtype=np.float64)
