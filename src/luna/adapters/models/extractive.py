@@ -186,8 +186,7 @@ class ExtractiveChatModel:
         # No cosine at all: a section read from its beginning ("Was regelt § 14a EnWG?"), or no judge.
         if check is None or not judged or max(judged) >= check.consult_below:
             return True
-        read = [r.sentence.meaning_text[:_MAX_JUDGED_CHARS] for r in ranked[: check.candidates]]
-        return max(check.reader.scores(question, read)) >= check.min_score
+        return check.agrees(question, [r.sentence.meaning_text[:_MAX_JUDGED_CHARS] for r in ranked])
 
     def _passes(self, sentence: _Ranked) -> bool:
         if self._meaning is None:

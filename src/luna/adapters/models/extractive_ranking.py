@@ -15,6 +15,7 @@ split (figures in ``bench/RESULTS.md``, "Right answers"):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from luna.ports.reader import AnswerReader
@@ -73,6 +74,14 @@ class ReaderCheck:
     min_score: float = 0.08
     consult_below: float = 0.89
     candidates: int = 30
+
+    def agrees(self, question: str, sentences: Sequence[str]) -> bool:
+        """Whether one of the first ``candidates`` sentences scores ``min_score`` or more. They are read
+        one at a time, in reading order, up to the first that does: the answering sentence usually reads
+        early, so an answered question waits for a few pairs instead of all (the ONNX reader reads each
+        pair on its own anyway, so nothing is batched away)."""
+        first = sentences[: self.candidates]
+        return any(self.reader.scores(question, [sentence])[0] >= self.min_score for sentence in first)
 
 
 def sentence_score(
