@@ -60,6 +60,7 @@ def use(variant: tuple[str, float, int] | None, builtin: Callable[[], frozenset[
     german_text._builtin_words = (lambda: builtin() | words) if index else builtin  # type: ignore[misc]
     german_text.common_words = (lambda: frozenset()) if index else (lambda: words)  # type: ignore[misc]
     german_text.plain_analyzer.cache_clear()
+    german_text._common_stems.cache_clear()
     if variant is None:
         return "energy words and the corpus's own (before)"
     return f"{variant[0]}: + German words of Zipf ≥ {variant[1]}, ≥ {variant[2]} letters ({len(words)})"

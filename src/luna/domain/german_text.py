@@ -17,11 +17,12 @@ consistently on both sides.
 
 from __future__ import annotations
 
+import copy
 import math
 import re
 import threading
 import unicodedata
-from collections.abc import Callable, Container, Iterable, Mapping, Sequence
+from collections.abc import Callable, Container, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -156,17 +157,14 @@ class CompoundSplitter:
     "Stromsteuergesetz" yields stromsteuer, gesetz, strom and steuer.
     """
 
-    def __init__(
-        self, vocabulary: Mapping[str, int], stem: Callable[[str], str], extra: Iterable[str] = ()
-    ) -> None:
-        """``extra``: more words to split by (each counted once), beside the corpus's and the built-in."""
+    def __init__(self, vocabulary: Mapping[str, int], stem: Callable[[str], str]) -> None:
         self._stem = stem
         self._frequency: dict[str, int] = {}
         for word, count in vocabulary.items():
             for piece in word.split("-"):
                 if len(piece) >= _MIN_CORPUS_PART and piece.isalpha() and piece not in STOPWORDS:
                     self._frequency[piece] = self._frequency.get(piece, 0) + count
-        for word in (*_builtin_words(), *extra):
+        for word in _builtin_words():
             self._frequency[word] = self._frequency.get(word, 0) + 1
         self._by_stem: dict[str, int] = {}
         for word, count in self._frequency.items():
@@ -174,6 +172,18 @@ class CompoundSplitter:
             self._by_stem[key] = max(count, self._by_stem.get(key, 0))
         self._longest = max(len(word) for word in self._frequency)
         self._split_cached = lru_cache(maxsize=1 << 17)(self._split)
+
+    def with_words(self, extra: Mapping[str, str]) -> CompoundSplitter:
+        """This splitter knowing ``extra`` (word → its stem) as well, each counted once: its own tables
+        copied, nothing stemmed again."""
+        wider = copy.copy(self)
+        wider._frequency, wider._by_stem = dict(self._frequency), dict(self._by_stem)
+        for word, key in extra.items():
+            count = wider._frequency[word] = wider._frequency.get(word, 0) + 1
+            wider._by_stem[key] = max(count, wider._by_stem.get(key, 0))
+        wider._longest = max([self._longest, *map(len, extra)])
+        wider._split_cached = lru_cache(maxsize=1 << 17)(wider._split)
+        return wider
 
     def split(self, word: str) -> tuple[str, ...]:
         """All parts of ``word`` at every level (never ``word`` itself); empty when it is not a compound."""
@@ -251,8 +261,7 @@ class GermanAnalyzer:
 
     def __init__(self, vocabulary: Mapping[str, int] | None = None) -> None:
         self._local = threading.local()
-        self._vocabulary = vocabulary or {}
-        self._splitter = CompoundSplitter(self._vocabulary, self._stem)
+        self._splitter = CompoundSplitter(vocabulary or {}, self._stem)
         #: Built on the first query word the index does not know (see :meth:`query_terms`).
         self._common_splitter: CompoundSplitter | None = None
         self._common_lock = threading.Lock()
@@ -306,9 +315,10 @@ class GermanAnalyzer:
         so "Hochlastzeit" stayed whole over a price sheet that says "Hochlast" ("hoch" and "zeit" are
         in none of its documents as words of their own). Only the query: the index keeps its terms.
         """
-        terms = self.terms(text)
+        tokens = surface_tokens(text)
+        terms = self.terms_of_tokens(tokens)
         if known is not None:
-            for token in surface_tokens(text):
+            for token in tokens:
                 analysed = self._token_terms(token)
                 if analysed.terms and not any(term in known for term in analysed.terms):
                     terms.extend(self._common_parts(token))
@@ -318,7 +328,7 @@ class GermanAnalyzer:
         """The stems of ``token``'s compound parts by the corpus's, the built-in and common words."""
         with self._common_lock:
             if self._common_splitter is None:
-                self._common_splitter = CompoundSplitter(self._vocabulary, self._stem, common_words())
+                self._common_splitter = self._splitter.with_words(_common_stems())
             splitter = self._common_splitter
         return [self._stem(part) for part in splitter.split(token) if part not in STOPWORDS]
 
@@ -408,6 +418,13 @@ def common_words() -> frozenset[str]:
     """Common German words (folded), read once from ``common_words_de.txt`` (its header says whence)."""
     text = resources.files("luna.domain").joinpath("common_words_de.txt").read_text(encoding="utf-8")
     return frozenset(line for line in text.splitlines() if line and not line.startswith("#"))
+
+
+@lru_cache(maxsize=1)
+def _common_stems() -> dict[str, str]:
+    """Each common word with its stem, for every analyzer of the process (Snowball is deterministic)."""
+    stemmer = Stemmer.Stemmer("german")
+    return {word: stemmer.stemWord(word) for word in common_words()}
 
 
 @lru_cache(maxsize=1)
