@@ -326,32 +326,3 @@ class TestRealismAgainstUci:
     def test_statistic_within_25_percent(self, compared, key):
         reference, simulated = compared
         assert simulated[key] == pytest.approx(reference[key], rel=0.25)
-
-
-def test_the_bdew_table_is_read_once_when_two_threads_want_it_at_once(monkeypatch):
-    """`luna serve` starts the demo backfill and the live loop together; both need the table first."""
-    import time
-    from concurrent.futures import ThreadPoolExecutor
-
-    from demandlib import bdew
-
-    from luna.domain.sim.meters import envelope
-
-    reads: list[int] = []
-    real = bdew.G25
-
-    def slow_profile(index):  # stands in for demandlib's profile, which takes ~1 s to read
-        reads.append(1)
-        time.sleep(0.2)
-        return real(index)
-
-    monkeypatch.setattr(bdew, "G25", slow_profile)
-    envelope._read_bdew_table.cache_clear()
-    try:
-        with ThreadPoolExecutor(2) as pool:
-            tables = list(pool.map(lambda _: envelope._bdew_table("commercial"), range(2)))
-    finally:
-        envelope._read_bdew_table.cache_clear()  # later tests read the real profile again
-
-    assert len(reads) == 1
-    assert tables[0] is tables[1]

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import functools
-import threading
 import warnings
 
 import numpy as np
@@ -44,20 +43,8 @@ def envelope_kw(meter_type: MeterType, ts: Timestamps, annual_kwh: float = 1.0) 
 # --- BDEW 2025 profiles on the Berlin clock ---------------------------------------------------
 
 
-#: ``luna serve`` starts the demo backfill and the live loop at once, both wanting the table first:
-#: one thread reads it, the other waits (``warnings.catch_warnings`` is not thread-safe, and a fresh
-#: clone's CI once saw pandas fail inside demandlib with a SystemError while two threads read it).
-_BDEW_LOCK = threading.Lock()
-
-
-def _bdew_table(meter_type: MeterType) -> Floats:
-    """The BDEW table of ``meter_type``, read once per process (see :func:`_read_bdew_table`)."""
-    with _BDEW_LOCK:
-        return _read_bdew_table(meter_type)
-
-
 @functools.cache
-def _read_bdew_table(meter_type: MeterType) -> Floats:
+def _bdew_table(meter_type: MeterType) -> Floats:
     """Quarter-hour values of the BDEW 2025 profile per (month, day type, quarter hour), undynamised.
 
     Read once through demandlib's public profile classes for a reference year without holidays
