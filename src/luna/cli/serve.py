@@ -5,6 +5,9 @@ from __future__ import annotations
 import logging
 import socket
 import threading
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
 
 import typer
 import uvicorn
@@ -111,10 +114,14 @@ def serve(
     _banner(container, bind_host, bind_port, revision, run_worker)
     app = create_app(container, param_checks=PARAM_CHECKS)
     mount_dashboards(app, container, param_checks=PARAM_CHECKS)
-    if run_worker:
-        start_in_process(container)
-        _queue_demos(container)
-    threading.Thread(target=_warm_up, args=(container,), name="luna-warm-up", daemon=True).start()
+
+    def start_background_work() -> None:
+        if run_worker:
+            start_in_process(container)
+            _queue_demos(container)
+        threading.Thread(target=_warm_up, args=(container,), name="luna-warm-up", daemon=True).start()
+
+    _once_started(app, start_background_work)
     try:
         uvicorn.run(
             app,
@@ -128,6 +135,23 @@ def serve(
         if run_worker:
             stop_in_process(container)
         container.close()
+
+
+def _once_started(app: FastAPI, start: Callable[[], None]) -> None:
+    """Calls ``start`` when the app's startup is done, before it serves. NiceGUI's startup looks through
+    every object in the process (``gc.get_objects()``, to find uvicorn's server); a tuple another thread
+    is building at that moment then has a second reference, and CPython fails that thread's work with
+    "SystemError: Objects/tupleobject.c:927" (seen as the demo backfill failing inside pandas). So no
+    job or warm-up thread runs before that look is over."""
+    started = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[Any]:
+        async with started(app) as startup_state:
+            start()
+            yield startup_state
+
+    app.router.lifespan_context = lifespan
 
 
 def _queue_demos(container: Container) -> None:
