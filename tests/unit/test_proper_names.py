@@ -37,6 +37,13 @@ def test_abbreviations_names_with_digits_first_names_and_countries_are_not(name:
         ("Bei uns in Bad Tölz gibt es kein Wärmenetz.", {"Bad Tölz", "Bad", "Tölz"}),
         ("Ich komme aus Kiel.", {"Kiel"}),
         ("Ich lebe seit 2010 in Köln.", {"Köln"}),
+        # a move: where the reader lives now and will live
+        ("Wir ziehen von Köln nach Leipzig, unser Vertrag läuft noch.", {"Köln", "Leipzig"}),
+        ("Ich bin letztes Jahr nach Kassel gezogen.", {"Kassel"}),
+        ("Nächsten Monat ziehe ich nach Bad Tölz um.", {"Bad Tölz", "Bad", "Tölz"}),
+        ("Wir sind von Köln nach Leipzig gezogen.", {"Köln", "Leipzig"}),
+        ("Wir ziehen nach Wien und fragen uns, was dort Strom kostet.", set()),
+        ("Wie viel CO2 verursacht ein Flug von Frankfurt nach New York?", set()),
         # the question is about the place: abroad, or a firm's town
         ("Ich wohne in Basel-Stadt: Brauche ich dort eine Baubewilligung?", set()),
         ("Wir leben in Wien und heizen mit Gas.", set()),

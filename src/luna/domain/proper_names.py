@@ -30,15 +30,29 @@ _GENITIVE = re.compile(r"(?<=gesetz)es$", re.IGNORECASE)
 _EVERYDAY_NAMES = frozenset(fold(member) for group in EVERYDAY_SYNONYMS for member in group)
 #: "Basel-Stadt" is known when "Basel" and "Stadt" are: documents write a place's parts apart as often.
 _NAME_PARTS = re.compile(r"[-.]")
-#: Where the reader says they live ("Ich wohne in Ulm", "wir kommen aus Kiel", "bei uns in Bremen"):
-#: a place that sets the scene, not the topic; German laws answer a reader in Ulm.
+#: Where the reader says they live ("Ich wohne in Ulm", "wir kommen aus Kiel", "bei uns in Bremen") or
+#: move ("wir ziehen von Köln nach Leipzig", "nach Kassel gezogen"): a place that sets the scene, not the
+#: topic; German laws answer a reader in Ulm.
 _NAME_WORD = r"[A-ZÄÖÜ][\wäöüß]*"
 _PLACE = rf"({_NAME_WORD}(?:-{_NAME_WORD})*(?:\s(?:am\s|an\sder\s|im\s|ob\sder\s)?{_NAME_WORD}){{0,2}})"
+#: A move: "wir ziehen", "der Umzug" (a flight "von Frankfurt nach New York" is no move).
+_MOVE = r"(?:ziehe|ziehen|zieht|zog|zogen|umziehen|[Uu]mzug)"
 _READER_PLACE = re.compile(
     r"\b(?:wohne|wohnen|wohnt|lebe|leben|lebt|komme|kommen|kommt)\s+(?:\S+\s+){0,4}?(?:in|aus)\s+"
     + _PLACE
     + r"|\b(?:[Bb]ei uns|[Hh]ier)\s+in\s+"
     + _PLACE
+    + rf"|\b{_MOVE}\s+(?:\S+\s+){{0,3}}?von\s+"
+    + _PLACE
+    + r"\s+nach\s+"
+    + _PLACE
+    + rf"|\b{_MOVE}\s+(?:(?!von\s)\S+\s+){{0,4}}?nach\s+"
+    + _PLACE
+    + r"|\b(?:von\s+"
+    + _PLACE
+    + r"\s+)?nach\s+"
+    + _PLACE
+    + r"\s+(?:gezogen|umgezogen|umziehen|ziehen)\b"
 )
 
 
@@ -63,11 +77,11 @@ def reader_places(question: str) -> set[str]:
     it lies abroad ("Ich wohne in Basel-Stadt": a question about Basel, which the documents must know)."""
     words: set[str] = set()
     for match in _READER_PLACE.finditer(question):
-        place = match.group(1) or match.group(2)
-        if any(is_place_abroad(part) for word in place.split() for part in [word, *name_parts(word)]):
-            continue
-        words.update(part for word in place.split() for part in [word, *name_parts(word)])
-        words.add(place)
+        for place in filter(None, match.groups()):
+            if any(is_place_abroad(part) for word in place.split() for part in [word, *name_parts(word)]):
+                continue
+            words.update(part for word in place.split() for part in [word, *name_parts(word)])
+            words.add(place)
     return words
 
 
