@@ -3,6 +3,7 @@
     .venv/bin/python bench/answer_reader.py prepare bench/out/reader     # after bench/retrieval_quality.py
     python3 bench/answer_reader_train.py bench/out/reader/data.npz OUT [bench/out/reader/cases.json]
     .venv/bin/python bench/answer_reader.py score OUT/scores.npz           # tables for RESULTS.md
+    .venv/bin/python bench/answer_reader.py shipped-scores OUT.npz         # the shipped reader's, to score
     .venv/bin/python bench/answer_reader.py export OUT/xquad+tune.pt src/luna/models/answer_reader.npz
     .venv/bin/python bench/answer_reader.py join OUT/reader_part0.npz OUT/reader_part1.npz TARGET.npz
     .venv/bin/python bench/answer_reader.py answers [shipped] [int8] [fp32] # through the evaluation core
@@ -35,6 +36,7 @@ from typing import Any
 
 import numpy as np
 from corpus_container import (
+    EIGHTH_GOLDEN_SET,
     FIVE_GOLDEN_SETS,
     REPO,
     SEVENTH_GOLDEN_SET,
@@ -61,6 +63,8 @@ OTHER_PARAGRAPH_NEGATIVES = 8
 MAX_PAIR_TOKENS = 256
 #: The last XQuAD articles and synthetic tables, never trained on: they show that training works at all.
 HELD_OUT_SHARE = 0.05
+#: Candidates the reader reads per question (``rag.reader.candidates``).
+SCORED_PER_QUESTION = 30
 #: Synthetic table questions (``bench/reader_situations.py``).
 TABLE_QUESTIONS = 1200
 
@@ -158,6 +162,7 @@ def golden_cases(sets: Sequence[tuple[str, Sequence[Path]]]) -> list[dict[str, A
                     "coverage": [r.coverage for r in ranked],
                     "figure": [figure_question and r.sentence.has_figure for r in ranked],
                     "chunk_rank": [r.sentence.chunk_rank for r in ranked],
+                    "row": [r.sentence.is_row for r in ranked],
                 }
             )
     container.close()
@@ -165,7 +170,12 @@ def golden_cases(sets: Sequence[tuple[str, Sequence[Path]]]) -> list[dict[str, A
 
 
 def prepare(target: Path) -> None:
-    sets = [("five", FIVE_GOLDEN_SETS), ("sixth", SIXTH_GOLDEN_SET), ("seventh", SEVENTH_GOLDEN_SET)]
+    sets = [
+        ("five", FIVE_GOLDEN_SETS),
+        ("sixth", SIXTH_GOLDEN_SET),
+        ("seventh", SEVENTH_GOLDEN_SET),
+        ("eighth", EIGHTH_GOLDEN_SET),
+    ]
     cases = golden_cases(sets)
     xquad = xquad_groups()
     fit = int(len(xquad) * (1 - HELD_OUT_SHARE))
@@ -227,7 +237,7 @@ def prepare(target: Path) -> None:
 # -- scoring ----------------------------------------------------------------------------------------------
 
 
-SPLITS = ("tune", "test", "sixth", "seventh")
+SPLITS = ("tune", "test", "sixth", "seventh", "eighth")
 MIXES = (0.0, 0.1, 0.25, 0.5, 1.0)
 RULES = ("gate and reader", "reader", "gate or reader", "logistic")
 CONSULT_BELOW = (0.87, 0.88, 0.89, 0.90, 0.92)
@@ -346,6 +356,22 @@ def export(checkpoint: Path, target: Path) -> None:
     )
 
 
+def shipped_scores(target: Path) -> None:
+    """The shipped reader's scores (ONNX, int8, as Luna reads) of every golden question's first candidates,
+    in the layout ``answer_reader_train.py`` writes, as the variant ``shipped``."""
+    from luna.adapters.models.onnx_reader import OnnxAnswerReader
+
+    folder = REPO / "bench" / "out" / "reader"
+    cases = json.loads((folder / "cases.json").read_text(encoding="utf-8"))
+    reader = OnnxAnswerReader(folder / "cache")
+    scores: list[float] = []
+    for case in cases:
+        read = reader.scores(case["question"], case["sentences"][:SCORED_PER_QUESTION])
+        scores += read + [-20.0] * (len(case["sentences"]) - len(read))
+    np.savez_compressed(target, **{"shipped.gold": np.asarray(scores, dtype=np.float32)})
+    print(f"{len(scores)} pairs → {target}")
+
+
 def join(parts: Sequence[Path], target: Path) -> None:
     """The halves ``answer_reader_train.py`` exports on a GPU machine, as the one file Luna ships."""
     arrays: dict[str, np.ndarray] = {}
@@ -394,6 +420,8 @@ def main(argv: list[str]) -> int:
         answers(argv[1:] or ["shipped", "int8", "fp32"])
     elif len(argv) == 3 and argv[0] == "export":
         export(Path(argv[1]), Path(argv[2]))
+    elif len(argv) == 2 and argv[0] == "shipped-scores":
+        shipped_scores(Path(argv[1]))
     elif len(argv) >= 3 and argv[0] == "join":
         join([Path(a) for a in argv[1:-1]], Path(argv[-1]))
     elif len(argv) == 2 and argv[0] == "score":

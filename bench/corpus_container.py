@@ -33,12 +33,15 @@ FIVE_GOLDEN_SETS = [
 SIXTH_GOLDEN_SET = [REPO / "bench" / "questions_sixth_de.yaml"]
 #: Written blind on 2026-11-26, after every choice before it (``docs/evaluation.md``).
 SEVENTH_GOLDEN_SET = [REPO / "bench" / "questions_seventh_de.yaml"]
+#: Written blind on 2026-11-26 in the nineteenth session; nothing was chosen on it (``docs/evaluation.md``).
+EIGHTH_GOLDEN_SET = [REPO / "bench" / "questions_eighth_de.yaml"]
 #: The held-out views the answer benchmarks print: (split, sets, label).
 ANSWER_SPLITS = (
     ("tune", FIVE_GOLDEN_SETS, "tune (five sets)"),
     ("test", FIVE_GOLDEN_SETS, "test (five sets)"),
     ("all", SIXTH_GOLDEN_SET, "sixth set"),
     ("all", SEVENTH_GOLDEN_SET, "seventh set"),
+    ("all", EIGHTH_GOLDEN_SET, "eighth set"),
 )
 
 

@@ -146,6 +146,7 @@ def test_generic_needle_is_a_warning_not_an_error(tmp_path: Path, corpus: Path) 
         ("questions_fresh_de.yaml", 43),
         ("questions_sixth_de.yaml", 44),
         ("questions_seventh_de.yaml", 45),
+        ("questions_eighth_de.yaml", 45),
     ],
 )
 def test_the_later_blind_sets_are_valid_too(name: str, answerable: int) -> None:
