@@ -482,6 +482,25 @@ def test_html_without_landmarks_keeps_headings_and_drops_menus_and_banners(local
     ]
 
 
+def test_html_source_line_breaks_are_spaces_and_only_br_breaks_a_line(local: LocalExtractor) -> None:
+    """A page's source wraps its paragraphs; read as line breaks, a quoted answer stopped at "Dazu
+    gehören neben dem" (the demo subsidy page)."""
+    page = """<html><body><main><h1>Förderung</h1>
+      <p>Förderfähig sind Kosten bis 30.000 Euro. Dazu gehören neben dem
+        Gerät auch die Demontage der alten Heizung.<br>Stand: Januar</p>
+      Lose Zeilen
+      im Text.
+      <pre>Zeile 1
+Zeile 2</pre></main></body></html>"""
+    doc = local.extract(page.encode(), "text/html", None)
+    assert [b.text for b in doc.blocks if b.kind is BlockKind.PARAGRAPH] == [
+        "Förderfähig sind Kosten bis 30.000 Euro. Dazu gehören neben dem Gerät auch die Demontage der alten "
+        "Heizung.\nStand: Januar",
+        "Lose Zeilen im Text.",
+        "Zeile 1\nZeile 2",
+    ]
+
+
 @pytest.mark.parametrize(
     "data",
     [b"%PDF-1.7\nthis is not a pdf body at all", PDF_SAMPLE[: len(PDF_SAMPLE) // 3]],

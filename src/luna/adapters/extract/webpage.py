@@ -68,6 +68,10 @@ def _text(element: etree._Element) -> str:
     return "".join(str(part) for part in element.itertext())
 
 
+#: HTML's white space: a line break in the source is a space on the page (non-breaking spaces stay).
+_SOURCE_SPACE = re.compile(r"[ \t\r\n\f]+")
+
+
 class HtmlWalker:
     """Walks (X)HTML into blocks in document order.
 
@@ -96,13 +100,20 @@ class HtmlWalker:
         if text:
             self.blocks.append(TextBlock(BlockKind.PARAGRAPH, text, self.page))
 
+    def _source(self, text: str | None) -> str:
+        """Source text as the page shows it: its line breaks are spaces (a wrapped ``<p>`` is one line),
+        except in Tika's PDF output (``text_paragraphs``), whose line breaks are the PDF's."""
+        return (text or "") if self.text_paragraphs else _SOURCE_SPACE.sub(" ", text or "")
+
     def _inline_text(self, element: etree._Element) -> str:
         """Text of inline content; ``<br>`` is a line break."""
-        parts = [element.text or ""]
+        parts = [self._source(element.text)]
         for child in element:
             tag = _tag(child)
-            parts.append("\n" if tag == "br" else (_text(child) if tag not in _NEVER_TEXT else ""))
-            parts.append(child.tail or "")
+            parts.append(
+                "\n" if tag == "br" else (self._source(_text(child)) if tag not in _NEVER_TEXT else "")
+            )
+            parts.append(self._source(child.tail))
         return "".join(parts)
 
     def _list_lines(self, element: etree._Element, depth: int = 0) -> list[str]:
@@ -165,7 +176,7 @@ class HtmlWalker:
 
     def walk(self, element: etree._Element) -> None:
         """Blocks of ``element``'s children; loose text and inline elements between blocks form paragraphs."""
-        self._inline.append(element.text or "")
+        self._inline.append(self._source(element.text))
         for child in element:
             tag = _tag(child)
             if tag in _NEVER_TEXT or not tag:
@@ -177,7 +188,7 @@ class HtmlWalker:
             else:
                 self._flush_inline()
                 self._block(child, tag)
-            self._inline.append(child.tail or "")
+            self._inline.append(self._source(child.tail))
         self._flush_inline()
 
 
