@@ -130,3 +130,47 @@ def test_a_table_of_column_names_alone_is_never_quoted() -> None:
     frame = ContextChunk("h1", "| Name | Dateiname |\n| --- | --- |", title="Rechnung", section="Unterlagen")
 
     assert chunk_sentences(frame, 0, GermanStemmer()) == []
+
+
+SUBSIDIES = ContextChunk(
+    "t2",
+    "| Baustein | Fördersatz | Voraussetzung |\n"
+    "| --- | --- | --- |\n"
+    "| Grundförderung | 30 % | Austausch einer fossilen Heizung |\n"
+    "| Einkommensbonus | 30 % | Haushaltseinkommen bis 40.000 Euro |",
+    title="Förderung für den Heizungstausch 2026",
+    section="Zuschüsse im Überblick",
+)
+ELIGIBLE_COSTS = ContextChunk(
+    "s2", "Förderfähig sind Kosten bis 30.000 Euro für die erste Wohneinheit.", title="Förderung"
+)
+
+
+def test_a_lead_row_that_holds_the_question_s_words_answers_though_no_sentence_is_close_in_meaning(
+    prompts: LunaPrompts,
+) -> None:
+    # The demo subsidy page: "Wie hoch ist die Grundförderung?" was refused, because the gate judged only
+    # the sentence closest in meaning ("Förderfähig sind Kosten …", below 0.86) while the row that
+    # reads first holds every word of the question.
+    model = ExtractiveChatModel(
+        prompts, meaning=_RowCosines({"Förderfähig": 0.845, "Grundförderung": 0.84, "Einkommensbonus": 0.82})
+    )
+
+    answer = model.answer(
+        build_rag_messages(prompts, "Wie hoch ist die Grundförderung?", [SUBSIDIES, ELIGIBLE_COSTS])
+    )
+
+    assert "Grundförderung: Fördersatz 30 %" in answer.split("\n\n")[0]
+    assert "[chunk t2]" in answer
+
+
+def test_without_the_question_s_words_or_meaning_it_is_still_refused(prompts: LunaPrompts) -> None:
+    model = ExtractiveChatModel(
+        prompts, meaning=_RowCosines({"Förderfähig": 0.845, "Grundförderung": 0.84, "Einkommensbonus": 0.82})
+    )
+
+    answer = model.answer(
+        build_rag_messages(prompts, "Wie hoch ist die Abwrackprämie?", [SUBSIDIES, ELIGIBLE_COSTS])
+    )
+
+    assert "[chunk" not in answer

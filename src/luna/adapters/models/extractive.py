@@ -177,9 +177,12 @@ class ExtractiveChatModel:
 
     def _answers(self, question: str, ranked: Sequence[_Ranked]) -> bool:
         """The best-scored sentence answers the question: by its words, or by its meaning when judged
-        (the refusal thresholds were fitted on that sentence, not on the one that reads first); and,
-        where no sentence comes close in meaning, the answer reader agrees that one answers."""
-        if not self._passes(max(ranked, key=lambda r: r.score)):
+        (the refusal thresholds were fitted on that sentence, not on the one that reads first), or the
+        sentence that reads first holds the question's words (a price row "Grundförderung: Fördersatz
+        30 %" for "Wie hoch ist die Grundförderung?", whose meaning e5 rates below a sentence on costs);
+        and, where no sentence comes close in meaning, the answer reader agrees that one answers."""
+        best = max(ranked, key=lambda r: r.score)
+        if not (self._passes(best) or self._holds_words(ranked[0])):
             return False
         check = self._reader
         judged = [r.meaning for r in ranked if r.meaning is not None]
@@ -189,12 +192,15 @@ class ExtractiveChatModel:
         return check.agrees(question, [r.sentence.meaning_text[:_MAX_JUDGED_CHARS] for r in ranked])
 
     def _passes(self, sentence: _Ranked) -> bool:
-        if self._meaning is None:
-            return sentence.coverage >= self._min_coverage
-        w = self._weights
-        return sentence.coverage >= w.min_coverage or (
-            sentence.meaning is not None and sentence.meaning >= w.min_meaning
+        """It answers by its words or, when judged, by its meaning."""
+        meaning = sentence.meaning
+        return self._holds_words(sentence) or (
+            self._meaning is not None and meaning is not None and meaning >= self._weights.min_meaning
         )
+
+    def _holds_words(self, sentence: _Ranked) -> bool:
+        threshold = self._min_coverage if self._meaning is None else self._weights.min_coverage
+        return sentence.coverage >= threshold
 
     def _added_terms(self, question: str, asked: Sequence[str]) -> frozenset[str]:
         """The names a follow-up adds to the questions before it: its nouns and figures ("Gewerbe" in
