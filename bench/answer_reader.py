@@ -45,7 +45,7 @@ from corpus_container import (
     split_outcomes,
 )
 from embedding_adaptation import _weights
-from reader_rules import Rule, figures, objective
+from reader_rules import SCORED_PER_QUESTION, Rule, figures, objective
 from reader_situations import table_groups, with_scenes
 
 from luna.adapters.models.e5_tokenizer import PASSAGE_PREFIX, QUERY_PREFIX, E5Tokenizer
@@ -63,8 +63,6 @@ OTHER_PARAGRAPH_NEGATIVES = 8
 MAX_PAIR_TOKENS = 256
 #: The last XQuAD articles and synthetic tables, never trained on: they show that training works at all.
 HELD_OUT_SHARE = 0.05
-#: Candidates the reader reads per question (``rag.reader.candidates``).
-SCORED_PER_QUESTION = 30
 #: Synthetic table questions (``bench/reader_situations.py``).
 TABLE_QUESTIONS = 1200
 

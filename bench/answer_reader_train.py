@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from adapt_train import Encoder, Texts, take_step
-from reader_rules import tune_choice
+from reader_rules import SCORED_PER_QUESTION, tune_choice
 from torch import nn
 from torch.nn import functional as fn
 
@@ -112,8 +112,6 @@ def train(
     return model
 
 
-#: Golden candidates scored per question (in the shipped order): the lead comes from the first ones.
-SCORED_PER_QUESTION = 30
 #: ``bench/answer_reader.py``'s ``Source``: XQuAD, its held-out tail, with scenes, tables, held-out tables.
 XQUAD, XQUAD_HELD, SCENES, TABLES, TABLES_HELD = range(5)
 _RECIPE = {"lr": 5e-5, "epochs": 1, "questions": 16, "tune": 1, "per_question": 8}

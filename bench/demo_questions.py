@@ -55,17 +55,17 @@ QUESTIONS = (
 
 def answers(reader: bool) -> list[tuple[bool, str]]:
     """Each question's (answered, answer) over a fresh knowledge base of the demo documents."""
-    folder = Path(tempfile.mkdtemp(prefix="luna-demo-"))
-    container = corpus_container(folder, {"LUNA_RAG__READER__ENABLED": str(reader).lower()})
-    try:
-        container.database.upgrade()
-        kb = container.services.knowledge
-        for path in sorted((REPO / "docs" / "samples").iterdir()):
-            kb.ingest.ingest(IngestRequest(data=path.read_bytes(), filename=path.name, kind="document"))
-        found = [kb.answers.ask(question) for question in QUESTIONS]
-        return [(bool(a.citations), " ".join(a.answer.split())) for a in found]
-    finally:
-        container.close()
+    with tempfile.TemporaryDirectory(prefix="luna-demo-") as folder:
+        container = corpus_container(Path(folder), {"LUNA_RAG__READER__ENABLED": str(reader).lower()})
+        try:
+            container.database.upgrade()
+            kb = container.services.knowledge
+            for path in sorted((REPO / "docs" / "samples").iterdir()):
+                kb.ingest.ingest(IngestRequest(data=path.read_bytes(), filename=path.name, kind="document"))
+            found = [kb.answers.ask(question) for question in QUESTIONS]
+            return [(bool(a.citations), " ".join(a.answer.split())) for a in found]
+        finally:
+            container.close()
 
 
 def main() -> None:

@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 
 LEAD = 2
+#: Candidates the reader reads per question (``rag.reader.candidates``): the golden scores cover these.
+SCORED_PER_QUESTION = 30
 
 
 def _order(case: dict[str, Any], reader: np.ndarray | None, mix: float) -> list[int]:
