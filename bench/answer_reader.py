@@ -42,6 +42,7 @@ from corpus_container import (
     SEVENTH_GOLDEN_SET,
     SIXTH_GOLDEN_SET,
     corpus_container,
+    figure_cells,
     split_outcomes,
 )
 from embedding_adaptation import _weights
@@ -398,15 +399,8 @@ def answers(variants: Sequence[str]) -> None:
         c = corpus_container(overrides=overrides)
         try:
             for label, run, _ in split_outcomes(c, f"reader-{variant}"):
-                f = run.figures
-                print(
-                    f"| {'shipped' if variant == 'shipped' else f'reader ({variant})'} | {label} "
-                    f"| {f.hit_at_1:.3f} / {f.hit_at_5:.3f} / {f.mrr_at_10:.3f} "
-                    f"| {f.answer_holds_needle:.3f} "
-                    f"| {f.first_citation_hit:.3f} | {f.refusal_rate:.3f} / {f.false_refusal_rate:.3f} "
-                    f"| {f.false_number_warnings} | {f.answer_ms_p50:.0f} / {f.answer_ms_p95:.0f} |",
-                    flush=True,
-                )
+                reader = "shipped" if variant == "shipped" else f"reader ({variant})"
+                print(f"| {reader} | {label} {figure_cells(run.figures)}", flush=True)
         finally:
             c.close()
 

@@ -72,6 +72,15 @@ def split_outcomes(
         yield label, run, [(o, by_id[o.question_id]) for o in run.outcomes]
 
 
+def figure_cells(f: Any) -> str:
+    """An evaluation run's figures as the answer tables' cells, from "hit@1 / hit@5 / MRR@10" on."""
+    return (
+        f"| {f.hit_at_1:.3f} / {f.hit_at_5:.3f} / {f.mrr_at_10:.3f} | {f.answer_holds_needle:.3f} "
+        f"| {f.first_citation_hit:.3f} | {f.refusal_rate:.3f} / {f.false_refusal_rate:.3f} "
+        f"| {f.false_number_warnings} | {f.answer_ms_p50:.0f} / {f.answer_ms_p95:.0f} |"
+    )
+
+
 def corpus_files(corpus: Path) -> list[Path]:
     """The benchmark corpus: every law of ``gesetze/`` and the Winterthur energy portal notes."""
     return [*sorted((corpus / "gesetze").glob("*.md")), corpus / "notizen" / "energieportal-winterthur.md"]

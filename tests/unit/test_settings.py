@@ -122,7 +122,7 @@ def test_each_backend_kind_takes_only_its_own_settings(tmp_path: Path) -> None:
 
 
 def test_unknown_profile_is_refused_with_the_known_ones(tmp_path: Path) -> None:
-    with pytest.raises(SettingsError, match=r"known: \['default', 'server', 'test'\]"):
+    with pytest.raises(SettingsError, match=r"known: \['default', 'quality', 'server', 'test'\]"):
         _load(tmp_path, "prod")
 
 

@@ -21,6 +21,7 @@ from luna.cli import (
     knowledge,
     learn,
     meters,
+    models,
     serve,
     sim,
     smoke,
@@ -49,7 +50,11 @@ app = typer.Typer(
 def _root(
     ctx: typer.Context,
     profile: str = typer.Option(
-        None, "--profile", "-p", envvar="LUNA_PROFILE", help="Settings profile: default, test or server."
+        None,
+        "--profile",
+        "-p",
+        envvar="LUNA_PROFILE",
+        help="Settings profile: default, quality, test or server.",
     ),
 ) -> None:
     ctx.obj = CliState(profile=profile)
@@ -75,6 +80,7 @@ app.add_typer(grafana.app, name="grafana")
 app.add_typer(datasets.app, name="datasets")
 app.add_typer(meters.app, name="meters")
 app.add_typer(finetune.app, name="finetune")
+app.add_typer(models.app, name="models")
 app.command("alerts")(flywheel.alerts)
 app.command("progress")(flywheel.progress)
 app.command("summary")(flywheel.summary)

