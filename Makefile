@@ -49,7 +49,9 @@ $(GEMMA_STAMP): $(STAMP)
 
 install: $(STAMP)
 
+# The quality profile's EmbeddingGemma is prepared on its first start (once; idempotent afterwards).
 run: $(STAMP)
+	$(if $(filter quality,$(LUNA_PROFILE)),$(BIN)/luna models prepare embeddinggemma)
 	$(BIN)/luna serve $(if $(HOST),--host $(HOST)) $(if $(API_PORT),--port $(API_PORT))
 
 # Three worker processes (pytest-xdist): much of the suite waits on servers, browsers and subprocesses,
