@@ -52,7 +52,8 @@ DIM = 768
 #: What the archive's folder must hold; nothing else of it is kept.
 _SOURCE_FILES = ("config.json", "model.safetensors", "2_Dense/model.safetensors", "3_Dense/model.safetensors")
 _MIN_PARITY = 0.99
-_FORMAT = 1
+#: 2: 7-bit weights (a graph of format 1 saturates on CPUs without VNNI), prepared again.
+_FORMAT = 2
 
 Progress = Callable[[str], None]
 
@@ -222,11 +223,15 @@ def _quantise(fp32: Path, int8: Path) -> None:
         for node in graph.node
         if node.op_type == "MatMul" and "_proj/" in node.name and "down_proj" not in node.name
     ]
+    # 7-bit weights (reduce_range): on a CPU without VNNI (AVX2 only, e.g. AMD Zen 3), ONNX Runtime's
+    # u8×s8 products saturate with full-range weights and the vectors fall to cosine 0.84 of torch's;
+    # with 7 bits they stay at 0.993 or more there and on VNNI machines alike, and run faster on AVX2.
     quantize_dynamic(
         str(fp32),
         str(int8),
         weight_type=QuantType.QInt8,
         per_channel=True,
+        reduce_range=True,
         nodes_to_quantize=projections,
         use_external_data_format=True,
     )
