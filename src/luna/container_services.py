@@ -12,7 +12,7 @@ from collections.abc import Callable
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from luna.container_models import proper_name_tagger
+from luna.container_models import proper_name_tagger, refine_model
 
 if TYPE_CHECKING:
     from luna.container import Container
@@ -85,6 +85,7 @@ class Services:
                 prompts=c.prompts.active,
                 names=proper_name_tagger() if s.rag.refuse_unknown_names else None,
                 fetcher=c.fetcher,
+                refine_embedder=refine_model(s),
                 settings=KnowledgeSettings(
                     collection=s.rag.collection,
                     max_upload_bytes=s.api.max_upload_mb * 1024 * 1024,
@@ -102,6 +103,7 @@ class Services:
                     ),
                     min_dense_score=s.dense_score_floor,
                     home_country=s.recommend.country,
+                    refine_weight=s.rag.refine.weight,
                 ),
             )
 
@@ -123,6 +125,7 @@ class Services:
                 "embedder": c.embedder.model_name,
                 "chat": c.chat.model_name,
                 "rag": s.rag.model_dump(exclude={"ask_per_minute", "search_per_minute"}),
+                "refine": kb.refine.setup() if kb.refine is not None else None,
             },
         )
 
@@ -140,13 +143,9 @@ class Services:
         """Conversation sessions for the flywheel, pseudonymised and redacted before storage."""
         from luna.services.flywheel.sessions import SessionService
 
-        flywheel = self._container.settings.flywheel
-        key = flywheel.pseudonym_key
-        return SessionService(
-            self._container.database,
-            pseudonym_key=None if key is None else key.get_secret_value().encode("utf-8"),
-            key_id=flywheel.pseudonym_key_id,
-        )
+        s = self._container.settings.flywheel
+        key = None if s.pseudonym_key is None else s.pseudonym_key.get_secret_value().encode("utf-8")
+        return SessionService(self._container.database, pseudonym_key=key, key_id=s.pseudonym_key_id)
 
     @cached_property
     def own_sessions(self) -> OwnSessions:

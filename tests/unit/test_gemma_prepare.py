@@ -64,9 +64,17 @@ def test_a_failing_download_names_the_piece_and_pips_reason(tmp_path: Path, monk
 def test_a_prepared_model_is_not_fetched_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     folder = tmp_path / MODEL_NAME
     folder.mkdir()
-    (folder / "prepared.json").write_text('{"format": 1, "model": "embeddinggemma-300m-int8"}')
+    (folder / "prepared.json").write_text('{"format": 2, "model": "embeddinggemma-300m-int8"}')
     monkeypatch.setattr(gemma_prepare.subprocess, "run", lambda *a, **k: pytest.fail("fetched again"))
     assert prepare(tmp_path, progress=lambda _: None) == folder
+
+
+def test_a_graph_of_an_earlier_format_is_prepared_again(tmp_path: Path) -> None:
+    """Format 1 quantised with full-range weights, which saturate on CPUs without VNNI."""
+    folder = tmp_path / MODEL_NAME
+    folder.mkdir()
+    (folder / "prepared.json").write_text('{"format": 1, "model": "embeddinggemma-300m-int8"}')
+    assert not is_prepared(tmp_path)
 
 
 def test_a_folder_without_its_stamp_is_not_prepared(tmp_path: Path) -> None:

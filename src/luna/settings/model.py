@@ -403,6 +403,11 @@ class Settings(BaseModel):
         return -1.0
 
     @property
+    def refine_active(self) -> bool:
+        """``rag.refine`` takes part: enabled, and EmbeddingGemma does not retrieve already."""
+        return self.rag.refine.enabled and self.embeddings.kind != "gemma"
+
+    @property
     def model_cache_dir(self) -> Path:
         """Models converted on this machine (the ONNX graph of the embedding model)."""
         s = self.embeddings

@@ -25,6 +25,21 @@ class AnswerReaderSettings(Section):
     precision: Literal["int8", "fp32"] = "int8"
 
 
+class RefineSettings(Section):
+    """A second, stronger retriever that re-scores the fast legs' candidates
+    (``services/knowledge/refine.py``): EmbeddingGemma in-process, its vectors added by a background
+    job after a document is already searchable, so an upload takes no longer. A search uses it once
+    every candidate has its vector; until then it runs on the fast legs alone. ``weight`` is its share
+    in the weighted fusion beside ``dense_weight`` and ``lexical_weight``, chosen on the tune questions
+    (``bench/refine_leg.py``). ``threads`` bounds the job's CPU, so the server keeps a core to answer."""
+
+    enabled: bool = False
+    weight: float = Field(default=1.0, ge=0)
+    #: How often the worker checks whether vectors are missing (and queues the job that adds them).
+    catch_up_sec: float = Field(default=30.0, ge=1)
+    threads: int = Field(default=1, ge=1, le=64)
+
+
 class RagSettings(Section):
     collection: str = Field(default="chunks", pattern=r"^[a-z][a-z0-9_]{0,40}$")
     top_k: int = Field(default=6, ge=1, le=50)
@@ -40,3 +55,4 @@ class RagSettings(Section):
     search_per_minute: int = Field(default=120, ge=1)
     refuse_unknown_names: bool = True
     reader: AnswerReaderSettings = AnswerReaderSettings()
+    refine: RefineSettings = RefineSettings()

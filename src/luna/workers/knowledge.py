@@ -24,6 +24,7 @@ from luna.domain.german_numbers import de_count
 from luna.domain.jobs import Job, JobStatus
 from luna.services.knowledge.ingest_files import FileOutcome, collect_files, ingest_files
 from luna.services.knowledge.ingest_rules import KINDS, SOURCES, choice, clean_tags
+from luna.services.knowledge.refine import REFINE_JOB
 from luna.services.operations.job_paths import ReadableFolders
 from luna.workers.registry import register
 from luna.workers.runner import JobContext
@@ -203,3 +204,24 @@ def verify(container: Container, ctx: JobContext, fix: bool = False) -> dict[str
     ctx.progress(0.1, "Speicher werden verglichen")
     report = container.services.knowledge.maintenance.verify(fix=fix)
     return {"clean": report.clean, "fixed": report.fixed, **report.summary()}
+
+
+def check_refine(container: Container) -> None:
+    """Refuse the job where there is no refine leg to fill (400 instead of a failed job)."""
+    if container.services.knowledge.refine is None:
+        raise InvalidInput(
+            "rag.refine is not enabled (or EmbeddingGemma already retrieves): nothing to refine."
+        )
+
+
+@register(REFINE_JOB, check=check_refine)
+def refine_vectors(container: Container, ctx: JobContext) -> dict[str, Any]:
+    """Add the refine leg's vectors for every chunk that lacks one (queued by the worker on its own)."""
+    refine = container.services.knowledge.refine
+    if refine is None:
+        raise InvalidInput("rag.refine is not enabled: nothing to refine.")
+
+    def progress(done: int, total: int) -> None:
+        ctx.progress(done / total if total else 1.0, f"{done} von {total} Abschnitten verfeinert")
+
+    return refine.catch_up(progress, ctx.raise_if_cancelled)

@@ -34,6 +34,7 @@ from luna.container import Container
 from luna.domain.jobs import Job, JobStatus
 from luna.domain.learning.schedule import NightlySchedule
 from luna.services.flywheel.cycle import FLYWHEEL_JOB, hourly_run_due
+from luna.services.knowledge.refine import REFINE_JOB
 from luna.services.operations.jobs import JobService
 from luna.workers.registry import JobResult, load_jobs
 
@@ -233,11 +234,35 @@ def queue_csv_scan(container: Container) -> Job | None:
     or in another worker); a quiet drop folder adds no job rows."""
     if not container.services.csv_feeds.waiting():
         return None
+    return _submit_unless_active(container, CSV_SCAN_JOB)
+
+
+def _submit_unless_active(container: Container, name: str) -> Job | None:
+    """Queue the job ``name`` unless one is queued or running already, here or in another worker."""
     jobs = container.services.jobs
     for status in (JobStatus.QUEUED, JobStatus.RUNNING):
-        if jobs.list(status, CSV_SCAN_JOB, 1, 0)[1] > 0:
+        if jobs.list(status, name, 1, 0)[1] > 0:
             return None
-    return jobs.submit(CSV_SCAN_JOB, {}, worker_name())
+    return jobs.submit(name, {}, worker_name())
+
+
+def queue_refine(container: Container) -> Job | None:
+    """Queue ``kb.refine_vectors`` when chunks lack a refine vector and its model is ready, unless the
+    job is queued or running already (here or in another worker)."""
+    refine = container.services.knowledge.refine
+    if refine is None or not refine.ready() or refine.pending() == 0:
+        return None
+    return _submit_unless_active(container, REFINE_JOB)
+
+
+def _start_refine(container: Container) -> list[Callable[[], None]]:
+    """Check every ``rag.refine.catch_up_sec`` whether the refine leg lags behind the index."""
+    settings = container.settings
+    if not settings.refine_active:
+        return []
+    refine = _Repeating("luna-refine", settings.rag.refine.catch_up_sec, lambda: queue_refine(container))
+    refine.start()
+    return [refine.stop]
 
 
 def queue_nightly_learning(container: Container, now: datetime | None = None) -> Job | None:
@@ -329,6 +354,7 @@ def start_in_process(container: Container) -> None:
             *_start_nightly_learning(container),
             *_start_hourly_flywheel(container),
             *_start_dataset_schedule(container),
+            *_start_refine(container),
             sweeper.stop,
         ]
     except Exception:
@@ -362,6 +388,7 @@ def run_foreground_worker(container: Container) -> None:
             *_start_nightly_learning(container),
             *_start_hourly_flywheel(container),
             *_start_dataset_schedule(container),
+            *_start_refine(container),
             sweeper.stop,
         ]
         container.job_queue.run_worker(

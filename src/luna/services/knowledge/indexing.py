@@ -267,11 +267,15 @@ class ChunkIndexer:
         vectors: VectorIndex,
         collections: VectorCollections,
         lexical: LexicalMirror,
+        forget: Callable[[Sequence[str], str | None], None] | None = None,
     ) -> None:
+        """``forget(chunk_ids, item_id)`` removes the points of deleted chunks from another collection
+        keyed by chunk id (the refine leg's), whenever they leave the main one."""
         self.embedder = embedder
         self.vectors = vectors
         self.collections = collections
         self.lexical = lexical
+        self._forget = forget
 
     def write_vectors(
         self,
@@ -296,6 +300,8 @@ class ChunkIndexer:
             self.vectors.delete(target, list(chunk_ids))
         if item_id is not None:
             self.vectors.delete_where(target, {"item_id": item_id})
+        if self._forget is not None:
+            self._forget(chunk_ids, item_id)
 
     def lexical_documents(self, item: Item, chunks: Sequence[ItemChunk]) -> list[LexicalDocument]:
         return [(chunk.chunk_id, indexed_text(item, chunk), chunk_payload(item, chunk)) for chunk in chunks]

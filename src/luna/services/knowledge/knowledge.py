@@ -23,6 +23,7 @@ from luna.services.knowledge.answering import AnswerService
 from luna.services.knowledge.indexing import CachedEmbedder, ChunkIndexer, LexicalMirror, VectorCollections
 from luna.services.knowledge.ingest import IngestService
 from luna.services.knowledge.kb_maintenance import KnowledgeMaintenance
+from luna.services.knowledge.refine import RefineLeg
 from luna.services.knowledge.reread import DocumentRereader
 from luna.services.knowledge.retrieval import RetrievalService, RetrievalSettings
 
@@ -37,6 +38,8 @@ class KnowledgeSettings:
     min_dense_score: float
     #: The readers' country (``recommend.country``): questions about another one need a passage on it.
     home_country: str | None = None
+    #: The refine leg's weight in the fusion (used when a refine embedder is given).
+    refine_weight: float = 1.0
 
 
 class KnowledgeBase:
@@ -56,13 +59,28 @@ class KnowledgeBase:
         gate: AnswerGate | None = None,
         prompts: ActivePrompts | None = None,
         names: ProperNames | None = None,
+        refine_embedder: Embedder | None = None,
     ) -> None:
         """``prompts``: the prompt version to answer each question with (default: the packaged file);
-        ``names``: finds a question's proper names, so one no document holds is refused."""
+        ``names``: finds a question's proper names, so one no document holds is refused;
+        ``refine_embedder``: the refine leg's model (``rag.refine``)."""
         self.embedder = CachedEmbedder(database, embedder)
         self.collections = VectorCollections(vectors, settings.collection, lambda: embedder.dim)
         self.lexical = LexicalMirror(database, lexical)
-        self.indexer = ChunkIndexer(self.embedder, vectors, self.collections, self.lexical)
+        self.refine = (
+            None
+            if refine_embedder is None
+            else RefineLeg(
+                database,
+                vectors,
+                refine_embedder,
+                settings.collection,
+                self.collections.active,
+                weight=settings.refine_weight,
+            )
+        )
+        forget = self.refine.forget if self.refine is not None else None
+        self.indexer = ChunkIndexer(self.embedder, vectors, self.collections, self.lexical, forget)
         self.ingest = IngestService(
             database,
             blobs,
@@ -74,7 +92,13 @@ class KnowledgeBase:
             overlap_tokens=settings.overlap_tokens,
         )
         self.retrieval = RetrievalService(
-            database, vectors, self.embedder, self.collections, self.lexical, settings.retrieval
+            database,
+            vectors,
+            self.embedder,
+            self.collections,
+            self.lexical,
+            settings.retrieval,
+            refine=self.refine,
         )
         self.answers = AnswerService(
             self.retrieval,

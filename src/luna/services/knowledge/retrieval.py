@@ -37,6 +37,7 @@ from luna.domain.scores import ScoreTarget
 from luna.ports.sql import Database, UnitOfWork
 from luna.ports.vectors import PayloadFilter, VectorIndex
 from luna.services.knowledge.indexing import CachedEmbedder, LexicalMirror, VectorCollections, chunk_payload
+from luna.services.knowledge.refine import RefineLeg
 
 SearchMode = Literal["hybrid", "dense", "lexical"]
 FusionMethod = Literal["rrf", "weighted"]
@@ -185,8 +186,11 @@ class RetrievalService:
         lexical: LexicalMirror,
         settings: RetrievalSettings,
         boosts: BoostSource | None = None,
+        refine: RefineLeg | None = None,
     ) -> None:
-        """``boosts`` defaults to the learned scores when ``settings.boost_enabled``, else none."""
+        """``boosts`` defaults to the learned scores when ``settings.boost_enabled``, else none;
+        ``refine`` re-scores a hybrid search's candidates with a stronger model once it has them all."""
+        self._refine = refine
         self._database = database
         self._vectors = vectors
         self._embedder = embedder
@@ -229,7 +233,8 @@ class RetrievalService:
             ]
         method = fusion or self._settings.fusion
         named, from_its_beginning = self._named_section(question, where) if mode == "hybrid" else ([], False)
-        ranked = self._fuse(dense, lexical, method, named) if mode == "hybrid" else dense or lexical
+        refined = self._refined(question, dense, lexical) if mode == "hybrid" else []
+        ranked = self._fuse(dense, lexical, method, named, refined) if mode == "hybrid" else dense or lexical
         if from_its_beginning:
             ranked = in_order(ranked, [chunk_id for chunk_id, _ in named])
         boosted = self.boosts is not None and self._settings.boost_max > 0 and mode == "hybrid"
@@ -297,17 +302,30 @@ class RetrievalService:
             return [(cid, 1.0) for cid in named], True
         return [(cid, 1.0) for cid in named], False
 
+    def _refined(
+        self, question: str, dense: Sequence[tuple[str, float]], lexical: Sequence[tuple[str, float]]
+    ) -> list[tuple[str, float]]:
+        """The refine leg's cosines for every candidate of both legs, best first; empty without it."""
+        if self._refine is None or self._refine.weight == 0:
+            return []
+        scores = self._refine.scores(self.meaning_query(question), [cid for cid, _ in [*dense, *lexical]])
+        return sorted((scores or {}).items(), key=lambda pair: -pair[1])
+
     def _fuse(
         self,
         dense: Sequence[tuple[str, float]],
         lexical: Sequence[tuple[str, float]],
         method: FusionMethod,
         named: Sequence[tuple[str, float]] = (),
+        refined: Sequence[tuple[str, float]] = (),
     ) -> list[tuple[str, float]]:
-        """Both legs fused; the chunks of a section the question names (``named``) come first, as a
-        third list that outweighs the two legs together (among themselves, the legs order them)."""
-        legs = (self._settings.dense_weight, self._settings.lexical_weight)
-        lists, weights = [dense, lexical, named], (*legs, _SECTION_WEIGHT * sum(legs))
+        """The legs fused (the refine leg's list too when it has one); the chunks of a section the
+        question names (``named``) come first, as a list that outweighs the legs together (among
+        themselves, the legs order them)."""
+        lists, legs = [dense, lexical], [self._settings.dense_weight, self._settings.lexical_weight]
+        if refined and self._refine is not None:
+            lists, legs = [*lists, refined], [*legs, self._refine.weight]
+        lists, weights = [*lists, named], [*legs, _SECTION_WEIGHT * sum(legs)]
         if method == "rrf":
             fused = rrf(lists, k=self._settings.rrf_k, weights=weights)
         else:

@@ -21,6 +21,7 @@ JOB_NAMES: Final = {
     "kb.reindex": "Neuindexierung",
     "kb.reread": "Dokumente neu lesen",
     "kb.verify": "Speicherabgleich",
+    "kb.refine_vectors": "Suche verfeinern (EmbeddingGemma)",
     "kb.ingest_paths": "Ordner einlesen",
     "kb.ingest_samples": "Beispieldokumente einlesen",
     "sim.live": "Live-Simulation",
