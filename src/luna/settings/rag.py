@@ -34,7 +34,7 @@ class RefineSettings(Section):
     (``bench/refine_leg.py``). ``threads`` bounds the job's CPU, so the server keeps a core to answer."""
 
     enabled: bool = False
-    weight: float = Field(default=1.0, ge=0)
+    weight: float = Field(default=4.0, ge=0)
     #: How often the worker checks whether vectors are missing (and queues the job that adds them).
     catch_up_sec: float = Field(default=30.0, ge=1)
     threads: int = Field(default=1, ge=1, le=64)

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from luna.domain.errors import Unavailable
+from luna.domain.errors import NotFound, Unavailable
 from luna.domain.health import ComponentHealth, HealthStatus
 from luna.ports.embeddings import Embedder
 from luna.ports.sql import Database
@@ -71,10 +71,11 @@ class RefineLeg:
         """Cosine of ``question`` to each candidate; None when a candidate has no vector yet or the
         model cannot be loaded (the search then runs on the fast legs alone)."""
         wanted = list(dict.fromkeys(chunk_ids))
-        if not wanted or self.collection not in self._vectors.collections():
+        try:
+            points = self._vectors.get(self.collection, wanted) if wanted else []
+        except NotFound:  # no chunk has been refined yet
             return None
-        points = self._vectors.get(self.collection, wanted)
-        if len(points) < len(wanted):
+        if not points or len(points) < len(wanted):
             return None
         try:
             query = self._embedder.embed_query(question)
