@@ -7,11 +7,13 @@ whether a search used the leg; one test runs the real EmbeddingGemma on the same
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
 
+from luna.cli.serve import _warm_up as warm_up
 from luna.container import Container, build_container
 from luna.domain.errors import InvalidInput
 from luna.domain.health import ComponentHealth, HealthStatus
@@ -213,3 +215,19 @@ def test_health_says_how_far_the_leg_has_caught_up(refined: Container) -> None:
     assert report.is_up and report.extra["pending"] == 4
     refined.services.knowledge.refine.catch_up()  # type: ignore[union-attr]
     assert refined.health_checks()["refine"].health().detail == "every chunk has its vector"
+
+
+def test_luna_serve_says_at_start_why_searches_go_without_the_refine_leg(
+    make_settings: Callable[..., Settings], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = make_settings(
+        LUNA_RAG__REFINE__ENABLED="true", LUNA_EMBEDDINGS__MODEL_CACHE=str(tmp_path / "none")
+    )
+    container = build_container(settings, load_jobs)
+    try:
+        container.database.upgrade()
+        with caplog.at_level(logging.WARNING, logger="luna.serve"):
+            warm_up(container)
+    finally:
+        container.close()
+    assert any("luna models prepare embeddinggemma" in r.getMessage() for r in caplog.records)

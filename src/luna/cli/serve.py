@@ -191,6 +191,22 @@ def _warm_up(container: Container) -> None:
     index = container.health_checks()["index"].health()  # never raises
     if not index.is_up:
         log.warning("search index: %s", index.detail)
+    _warm_up_refine(container, log)
+
+
+def _warm_up_refine(container: Container, log: logging.Logger) -> None:
+    """Load the refine leg's model too, or say why searches go without it (its model not prepared)."""
+    if not container.settings.refine_active:
+        return
+    refine = container.services.knowledge.refine
+    assert refine is not None  # built whenever the settings make it active
+    if not refine.ready():
+        log.warning("refine leg: %s", refine.health().detail)
+        return
+    try:
+        refine.warm_up()
+    except Exception as error:
+        log.warning("refine model warm-up failed (the first search will try again): %s", error)
 
 
 def _banner(container: Container, host: str, port: int, revision: str, worker: bool) -> None:

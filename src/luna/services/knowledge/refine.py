@@ -90,6 +90,10 @@ class RefineLeg:
         cosines = matrix @ np.asarray(query, dtype=np.float64) / _norms(matrix, query)
         return {point.point_id: float(cosine) for point, cosine in zip(points, cosines, strict=True)}
 
+    def warm_up(self) -> None:
+        """Load the model now (``luna serve`` at start), so the first search does not wait for it."""
+        self._embedder.embed_query("Aufwärmen")
+
     def pending(self) -> int:
         """How far the refine collection is from the main one (missing plus left-over points)."""
         active = self._vectors.count(self._active())
