@@ -36,4 +36,7 @@ def prepare(
         typer.secho(f"EmbeddingGemma could not be prepared: {error}", fg=typer.colors.RED, err=True)
         raise typer.Exit(1) from None
     typer.echo(f"ready: {folder}")
-    typer.echo("use it with embeddings.kind: gemma (or the profile `quality`), then `luna admin reindex`")
+    typer.echo(
+        "the default profile's refine leg (rag.refine) uses it from the next start; to retrieve with it "
+        "alone: embeddings.kind: gemma (the profile `quality`), then `luna admin reindex`"
+    )
