@@ -131,6 +131,22 @@ def test_a_point_without_its_chunk_does_not_keep_the_job_coming(refined: Contain
     assert queue_refine(refined) is None
 
 
+def test_a_left_over_refine_point_does_not_hide_a_new_chunk_without_its_vector(refined: Container) -> None:
+    kb = refined.services.knowledge
+    assert kb.refine is not None
+    kb.refine.catch_up()
+    left_over = "00000000-0000-4000-8000-000000000002"  # its chunk was deleted, then the process crashed
+    refined.vectors.upsert(kb.refine.collection, [VectorPoint(left_over, [1.0, 0.0, 0.1], {"item_id": "x"})])
+    text = "# Wärmepumpe im Neubau\n\nEine Wärmepumpe im Neubau braucht keinen Zuschuss für den Altbau.\n"
+    kb.ingest.ingest(IngestRequest(data=text.encode(), filename="neubau.md"))
+
+    assert refined.vectors.count(kb.refine.collection) == refined.vectors.count(kb.collections.active())
+    assert kb.refine.pending() == 2
+    assert queue_refine(refined) is not None
+    assert kb.refine.catch_up() == {"added": 1, "removed": 1, "without_chunk": 0}
+    assert kb.refine.pending() == 0
+
+
 def test_a_refine_collection_of_another_model_is_rebuilt(refined: Container) -> None:
     kb = refined.services.knowledge
     assert kb.refine is not None
