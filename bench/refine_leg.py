@@ -41,12 +41,17 @@ WEIGHTS = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 10.0)
 
 
 def share_model_and_cache() -> None:
-    """The prepared model and the Gemma passage vectors of ``bench/gemma_local.py``, reused here."""
+    """The prepared model and the Gemma passage vectors of ``bench/gemma_local.py``, reused here when
+    that bench has run; without them, prepare the model into this index's folder
+    (``LUNA_DATA_DIR=bench/out/retrieval .venv/bin/luna models prepare embeddinggemma``) and the
+    catch-up computes the vectors itself."""
     models = WORK / "models"
     models.mkdir(parents=True, exist_ok=True)
-    link = models / "embeddinggemma-300m-int8"
-    if not link.exists():
-        link.symlink_to(GEMMA_WORK / "models" / "embeddinggemma-300m-int8", target_is_directory=True)
+    link, prepared = models / "embeddinggemma-300m-int8", GEMMA_WORK / "models" / "embeddinggemma-300m-int8"
+    if prepared.is_dir() and not link.exists():
+        link.symlink_to(prepared, target_is_directory=True)
+    if not (GEMMA_WORK / "luna.db").is_file():
+        return
     with sqlite3.connect(WORK / "luna.db") as db:
         db.execute("ATTACH DATABASE ? AS gemma", (str(GEMMA_WORK / "luna.db"),))
         db.execute(

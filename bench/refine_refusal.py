@@ -1,0 +1,169 @@
+"""Refusal by the refine leg's judgement: EmbeddingGemma's cosine of the question to its context (issue #14).
+
+    .venv/bin/python bench/retrieval_quality.py --fresh     # the shipped index (e5-small int8 + BM25)
+    .venv/bin/python bench/refine_leg.py --weight 4         # fills the refine collection (its catch-up)
+    .venv/bin/python bench/refine_refusal.py
+
+The shipped refusal rule judges the best sentence with e5-small (its cosine, its share of the
+question's words, the answer reader). With the refine leg caught up, a stronger model's cosine of the
+question to each passage of the answer's context is there for free (the search computed it). Here
+every golden question gets the best such cosine over the context the answer would read; a threshold
+below which Luna would refuse as well is chosen on ``tune`` by the objective of
+``bench/answer_weights.py`` (states it + refused unanswerable − 2 × refused answerable), then measured
+once on every held-out view, beside the shipped rule, question by question from the same answers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+
+from corpus_container import WORK, corpus_container, split_outcomes
+from sklearn.metrics import roc_auc_score
+
+from luna.adapters.models.extractive import ExtractiveChatModel
+from luna.container import Container
+from luna.services.knowledge.answering import _context
+
+REFINE = {"LUNA_RAG__REFINE__ENABLED": "true", "LUNA_RAG__REFINE__WEIGHT": "4"}
+#: Each feature's grid of thresholds (its lowest refuses nothing more than the shipped rule).
+FEATURES = {
+    "cosine": tuple(round(0.30 + 0.01 * i, 2) for i in range(41)),
+    "spread": tuple(round(-0.05 + 0.005 * i, 3) for i in range(41)),
+}
+SENTENCE_GRID = (*(round(0.80 + 0.005 * i, 3) for i in range(25)), 9.0)
+CACHE = WORK.parent / "refine_refusal.json"
+
+
+@dataclass(frozen=True)
+class Judged:
+    answerable: bool
+    refused: bool
+    states_it: bool
+    cosine: float | None  # the refine leg's best cosine over the context; None: it had no vector
+    spread: float | None  # that cosine less the mean over the search's ten hits
+    sentence: float | None = None  # e5-small's best cosine of a context sentence (the shipped judge's)
+
+
+def sentence_cosine(c: Container, question: str) -> float | None:
+    """The shipped judge's best e5-small cosine of a sentence of the answer's context."""
+    answers = c.services.knowledge.answers
+    asked = answers.asked_as(question)
+    chunks = _context(answers.relevant(c.services.knowledge.retrieval.search(asked, 6)))
+    judge = answers._judge
+    if not chunks or not isinstance(judge, ExtractiveChatModel):
+        return None
+    judged = [r.meaning for r in judge._rank(asked, chunks) if r.meaning is not None]
+    return max(judged) if judged else None
+
+
+def refine_cosines(c: Container, question: str) -> tuple[float | None, float | None]:
+    """The refine leg's best cosine over the passages the answer would read (``AnswerService.stream``),
+    and how far it stands above the mean of the search's ten hits."""
+    kb = c.services.knowledge
+    assert kb.refine is not None
+    asked = kb.answers.asked_as(question)
+    result = kb.retrieval.search(asked, 10)
+    context = kb.answers.relevant(result)[:6]
+    if not context:
+        return None, None
+    scores = kb.refine.scores(kb.retrieval.meaning_query(asked), [cit.chunk_id for cit in result.citations])
+    if not scores:
+        return None, None
+    best = max(scores[cit.chunk_id] for cit in context)
+    return best, best - sum(scores.values()) / len(scores)
+
+
+def figures(rows: Sequence[Judged], refuses: Callable[[Judged], bool]) -> tuple[float, float, float]:
+    """(states it, refused unanswerable, refused answerable) when ``refuses`` refuses too."""
+    refused = [r.refused or refuses(r) for r in rows]
+    answerable = [(r, no) for r, no in zip(rows, refused, strict=True) if r.answerable]
+    unanswerable = [no for r, no in zip(rows, refused, strict=True) if not r.answerable]
+    return (
+        sum(r.states_it and not no for r, no in answerable) / len(answerable),
+        sum(unanswerable) / len(unanswerable),
+        sum(no for _, no in answerable) / len(answerable),
+    )
+
+
+def below(feature: str, threshold: float, sentence_below: float = 9.0) -> Callable[[Judged], bool]:
+    """Refuses when ``feature`` is under ``threshold`` and the e5 judge's best sentence is under
+    ``sentence_below`` (9: whatever it is)."""
+    return lambda r: (
+        _below(getattr(r, feature), threshold) and (r.sentence is None or r.sentence < sentence_below)
+    )
+
+
+def _below(value: float | None, threshold: float) -> bool:
+    return value is not None and value < threshold
+
+
+def cells(figures: Sequence[float]) -> str:
+    return " / ".join(f"{x:.3f}" for x in figures)
+
+
+def objective(states: float, refused: float, false: float) -> float:
+    return states + refused - 2 * false
+
+
+def report(views: dict[str, list[Judged]], refuses: Callable[[Judged], bool]) -> None:
+    print("| view | shipped rule: states it / refused unanswerable / answerable | + refusal by the leg |")
+    print("|---|---|---|")
+    for label, view in views.items():
+        print(f"| {label} | {cells(figures(view, lambda r: False))} | {cells(figures(view, refuses))} |")
+
+
+def judge_all() -> dict[str, list[Judged]]:
+    """Every view's questions through the evaluation core, with the refine leg's cosines."""
+    c = corpus_container(overrides=REFINE)
+    try:
+        refine = c.services.knowledge.refine
+        assert refine is not None and refine.pending() == 0, "run bench/refine_leg.py first (catch-up)"
+        views: dict[str, list[Judged]] = {}
+        for label, _, pairs in split_outcomes(c, "refine-refusal"):
+            views[label] = [
+                Judged(
+                    q.answerable,
+                    o.refused,
+                    o.answer_holds_needle,
+                    *refine_cosines(c, q.question),
+                    sentence_cosine(c, q.question),
+                )
+                for o, q in pairs
+            ]
+            print(f"judged {label}", file=sys.stderr, flush=True)
+    finally:
+        c.close()
+    CACHE.write_text(json.dumps({k: [asdict(r) for r in v] for k, v in views.items()}), "utf-8")
+    return views
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--reuse", action="store_true", help=f"score the questions judged before ({CACHE.name})"
+    )
+    args = parser.parse_args(argv)
+    if args.reuse:
+        views = {k: [Judged(**r) for r in v] for k, v in json.loads(CACHE.read_text("utf-8")).items()}
+    else:
+        views = judge_all()
+    tune = views["tune (five sets)"]
+    for feature, grid in FEATURES.items():
+        rows = [r for r in tune if getattr(r, feature) is not None]
+        auc = roc_auc_score([r.answerable for r in rows], [getattr(r, feature) for r in rows])
+        chosen = max(grid, key=lambda t: (objective(*figures(tune, below(feature, t))), -t))
+        print(f"\n{feature}: tune AUC answerable vs unanswerable {auc:.3f}; chosen on tune: {chosen}")
+        report(views, below(feature, chosen))
+    pairs = [(a, b) for a in FEATURES["cosine"] for b in SENTENCE_GRID]
+    a, b = max(pairs, key=lambda p: (objective(*figures(tune, below("cosine", *p))), -p[0], -p[1]))
+    print(f"\ncosine under {a} while the e5 judge's best sentence is under {b}, chosen on tune")
+    report(views, below("cosine", a, b))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
