@@ -3,6 +3,7 @@ or (``quality``) with e5-small and with the quality profile's EmbeddingGemma ret
 
     .venv/bin/python bench/demo_questions.py            # reader off / on
     .venv/bin/python bench/demo_questions.py quality  # e5-small / EmbeddingGemma (gemma_local.py)
+    .venv/bin/python bench/demo_questions.py refine   # the refine leg off / on, caught up (refine_leg.py)
 
 The golden sets measure the law corpus; a fresh ``make run`` holds the four documents of ``docs/samples``
 (a price sheet, a heat-pump guide, a subsidy page, a tariff guide). The questions were written by the
@@ -19,7 +20,7 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
-from corpus_container import REPO, corpus_container
+from corpus_container import REPO, WORK, corpus_container
 from gemma_local import GEMMA_WORK, QUALITY
 
 from luna.services.knowledge.ingest import IngestRequest
@@ -69,6 +70,13 @@ VARIANTS: dict[str, tuple[tuple[str, Mapping[str, str]], tuple[str, Mapping[str,
         ("e5-small", {}),
         ("EmbeddingGemma", {**QUALITY, "LUNA_EMBEDDINGS__MODEL_CACHE": str(GEMMA_WORK / "models")}),
     ),
+    "refine": (
+        ("the refine leg off", {"LUNA_RAG__REFINE__ENABLED": "false"}),
+        (
+            "the refine leg on",
+            {"LUNA_RAG__REFINE__ENABLED": "true", "LUNA_EMBEDDINGS__MODEL_CACHE": str(WORK / "models")},
+        ),
+    ),
 }
 
 
@@ -81,6 +89,8 @@ def answers(overrides: Mapping[str, str]) -> list[tuple[bool, str]]:
             kb = container.services.knowledge
             for path in sorted((REPO / "docs" / "samples").iterdir()):
                 kb.ingest.ingest(IngestRequest(data=path.read_bytes(), filename=path.name, kind="document"))
+            if kb.refine is not None:
+                kb.refine.catch_up()  # what the worker's job does after an upload
             found = [kb.answers.ask(question) for question in QUESTIONS]
             # Chunk ids are random per knowledge base: two answers differ only where their words do.
             return [(bool(a.citations), CHUNK_ID.sub("[chunk]", " ".join(a.answer.split()))) for a in found]

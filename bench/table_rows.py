@@ -20,7 +20,7 @@ from sentence_context import HEADER, SHIPPED, figures_with, row
 import luna.adapters.models.extractive as extractive
 from luna.adapters.models.extractive_ranking import MeaningWeights
 
-SHIPPED_RULE = extractive._table_order_among_tied_rows
+SHIPPED_RULE = extractive.table_order_among_tied_rows
 
 
 def _only_when_a_row_leads(ranked: list, position: dict) -> list:  # type: ignore[type-arg]
@@ -34,7 +34,7 @@ def main(argv: Sequence[str]) -> int:
     table = [HEADER.replace("sentence judged as", "tied rows read in the table's order")]
     rules = (("a row leads (before)", _only_when_a_row_leads), ("best row's place (shipped)", SHIPPED_RULE))
     for label, rule in rules:
-        extractive._table_order_among_tied_rows = rule  # type: ignore[assignment]
+        extractive.table_order_among_tied_rows = rule  # type: ignore[assignment]
         for split, sets, name in ANSWER_SPLITS:
             table.append(row(label, SHIPPED, name, figures_with(MeaningWeights(), split, sets)))
             print(table[-1], flush=True)

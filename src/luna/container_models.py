@@ -13,6 +13,7 @@ from functools import cache
 from pathlib import Path
 
 from luna.adapters.models.embedding_prompts import EmbeddingPrompts, embedding_prompts, named_with_prompts
+from luna.domain.answers import ContextChunk
 from luna.ports.embeddings import Embedder
 from luna.ports.names import ProperNames
 from luna.ports.sql import Database
@@ -67,6 +68,13 @@ def refine_model(s: Settings) -> Embedder | None:
     if not s.refine_active:
         return None
     return local_gemma(s.model_cache_dir, threads=s.rag.refine.threads)
+
+
+def refine_sentences(chunk: ContextChunk) -> list[str]:
+    """A chunk's sentences as the extractive answerer judges them: what the refine job embeds too."""
+    from luna.adapters.models.extractive import judged_sentence_texts
+
+    return judged_sentence_texts(chunk)
 
 
 @cache

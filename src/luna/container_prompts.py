@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from luna.domain.answers import LunaPrompts
 
 if TYPE_CHECKING:
-    from luna.adapters.models.extractive import ExtractiveChatModel
+    from luna.adapters.models.extractive import ExtractiveChatModel, RefinedMeaning
     from luna.adapters.models.extractive_ranking import ReaderCheck
     from luna.container import Container
     from luna.services.knowledge.prompt_versions import PromptVersionService
@@ -36,12 +36,22 @@ class PromptParts:
 
     def extractive(self, **options: Any) -> ExtractiveChatModel:
         """An extractive answerer in the active version's words that judges meaning with the container's
-        cached sentence embedder; ``options`` as :class:`ExtractiveChatModel` takes them (``model_name``)."""
+        cached sentence embedder and, with ``rag.refine``, the refine leg's judgement of the order;
+        ``options`` as :class:`ExtractiveChatModel` takes them (``model_name``)."""
         from luna.adapters.models.extractive import ExtractiveChatModel
 
         return ExtractiveChatModel(
-            self.active, meaning=self._c.sentence_embedder, reader=self.reader_check, **options
+            self.active,
+            meaning=self._c.sentence_embedder,
+            reader=self.reader_check,
+            refined=self._refined if self._c.settings.refine_active else None,
+            **options,
         )
+
+    def _refined(self) -> RefinedMeaning | None:
+        """The refine leg, judging the sentences its job has read (looked up when an answer is made:
+        the knowledge base that holds it is built with the answerer)."""
+        return self._c.services.knowledge.refine
 
     @cached_property
     def reader_check(self) -> ReaderCheck | None:

@@ -22,11 +22,16 @@ import math
 import re
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
 
+from luna.adapters.models.extractive_order import (
+    Ranked,
+    answers_for_questions,
+    rows_move_together,
+    table_order_among_tied_rows,
+)
 from luna.adapters.models.extractive_ranking import MeaningWeights, ReaderCheck, reading_order, sentence_score
 from luna.adapters.models.extractive_sentences import (
     Sentence,
@@ -70,22 +75,8 @@ _LEAD_SENTENCES = 2
 #: (``bench/sentence_context.py --cut``).
 _MAX_JUDGED_SENTENCES = 120
 _MAX_JUDGED_CHARS = 900
-#: Rows of one table whose reading order lies this close to the best row's count as one answer, read in
-#: the table's order: the demo price sheet's rows lie 0.002–0.013 apart for "Wie hoch sind die
-#: Netzentgelte 2026 pro Kilowattstunde?", which names no customer group; a question that names one
-#: ("Und für Gewerbe?") puts its row 0.1 ahead.
-_ROW_TIE = 0.015
-
-
-@dataclass(frozen=True, slots=True)
-class _Ranked:
-    sentence: Sentence
-    coverage: float
-    score: float
-    #: Cosine between the question and the sentence in the embedding model, when one is given.
-    meaning: float | None = None
-    #: Where it stands in the answer (higher first): :func:`reading_order` when judged, else ``score``.
-    order: float = 0.0
+#: The stemmer of :func:`judged_sentence_texts` (the refine job's, beside the answerers' own).
+_STEMMER = GermanStemmer()
 
 
 class SentenceEmbedder(Protocol):
@@ -94,6 +85,18 @@ class SentenceEmbedder(Protocol):
     def embed_query(self, text: str) -> list[float]: ...
 
     def embed_passages(self, texts: Sequence[str]) -> list[list[float]]: ...
+
+
+class RefinedMeaning(Protocol):
+    """A stronger model's judgement of sentences it has read before (the refine leg's EmbeddingGemma)."""
+
+    def sentence_cosines(self, question: str, texts: Sequence[str]) -> list[float] | None: ...
+
+
+def judged_sentence_texts(chunk: ContextChunk) -> list[str]:
+    """The texts the answerer judges the meaning of for ``chunk``'s sentences: what a model that judges
+    them ahead of time (:class:`RefinedMeaning`) must have read."""
+    return [s.meaning_text[:_MAX_JUDGED_CHARS] for s in chunk_sentences(chunk, 0, _STEMMER)]
 
 
 class ExtractiveChatModel:
@@ -109,6 +112,7 @@ class ExtractiveChatModel:
         meaning: SentenceEmbedder | None = None,
         weights: MeaningWeights | None = None,
         reader: ReaderCheck | None = None,
+        refined: Callable[[], RefinedMeaning | None] | None = None,
     ) -> None:
         """``min_coverage``: the share of the question's (idf-weighted) content words the best sentence
         must contain when only words judge (with ``meaning``, ``weights`` hold both thresholds); below
@@ -116,7 +120,8 @@ class ExtractiveChatModel:
         what they mean as well, so a paraphrased question ("Netznutzung" for "Netzentgelt") finds its
         sentence. ``prompts`` may be a callable (``luna.ports.prompts.ActivePrompts``): asked per answer.
         ``reader`` asks the answer reader before answering a question no sentence is close to in
-        meaning (None: the thresholds alone decide)."""
+        meaning (None: the thresholds alone decide). ``refined`` gives the stronger model that moves
+        the reading order where it has read every judged sentence (asked per answer; None: e5 alone)."""
         self._prompts = prompts or load_luna_prompts()
         self._model_name = model_name
         self._max_points = max_points
@@ -124,6 +129,7 @@ class ExtractiveChatModel:
         self._meaning = meaning
         self._weights = weights or MeaningWeights()
         self._reader = reader
+        self._refined = refined
         self._stemmer = GermanStemmer()
 
     @property
@@ -175,7 +181,7 @@ class ExtractiveChatModel:
 
     # -- ranking ---------------------------------------------------------------------------------------
 
-    def _answers(self, question: str, ranked: Sequence[_Ranked]) -> bool:
+    def _answers(self, question: str, ranked: Sequence[Ranked]) -> bool:
         """The best-scored sentence answers the question: by its words, or by its meaning when judged
         (the refusal thresholds were fitted on that sentence, not on the one that reads first), or the
         sentence that reads first holds the question's words (a price row "Grundförderung: Fördersatz
@@ -191,14 +197,14 @@ class ExtractiveChatModel:
             return True
         return check.agrees(question, [r.sentence.meaning_text[:_MAX_JUDGED_CHARS] for r in ranked])
 
-    def _passes(self, sentence: _Ranked) -> bool:
+    def _passes(self, sentence: Ranked) -> bool:
         """It answers by its words or, when judged, by its meaning."""
         meaning = sentence.meaning
         return self._holds_words(sentence) or (
             self._meaning is not None and meaning is not None and meaning >= self._weights.min_meaning
         )
 
-    def _holds_words(self, sentence: _Ranked) -> bool:
+    def _holds_words(self, sentence: Ranked) -> bool:
         threshold = self._min_coverage if self._meaning is None else self._weights.min_coverage
         return sentence.coverage >= threshold
 
@@ -211,8 +217,8 @@ class ExtractiveChatModel:
         return frozenset(self._stemmer.content_stems(named)) - before
 
     def _news_first(
-        self, ranked: Sequence[_Ranked], said: Sequence[str], added: frozenset[str]
-    ) -> list[_Ranked]:
+        self, ranked: Sequence[Ranked], said: Sequence[str], added: frozenset[str]
+    ) -> list[Ranked]:
         """Sentences the conversation has not heard yet go first when one of them answers by itself: a
         follow-up answered with the previous answer's sentences tells the reader nothing new. When
         only what was said answers, it is said again rather than led by something that does not. A
@@ -225,12 +231,12 @@ class ExtractiveChatModel:
             return list(ranked)
         return news + heard
 
-    def _rank(self, question: str, chunks: Sequence[ContextChunk]) -> list[_Ranked]:
+    def _rank(self, question: str, chunks: Sequence[ContextChunk]) -> list[Ranked]:
         if names_an_absent_law(question, [chunk.title for chunk in chunks if chunk.title]):
             return []  # "§ 14a EStG" over the energy laws: nothing found answers it
         reading = section_sentences(question, chunks, self._stemmer)
         if reading:  # "Was regelt § 14a EnWG?": the section answers, from its beginning
-            return [_Ranked(s, 1.0, 1.0 - at / (2 * len(reading))) for at, s in enumerate(reading)]
+            return [Ranked(s, 1.0, 1.0 - at / (2 * len(reading))) for at, s in enumerate(reading)]
         terms = list(dict.fromkeys(self._stemmer.content_stems(question)))
         nouns = set(
             self._stemmer.content_stems(" ".join(w for w in WORD.findall(question) if w[:1].isupper()))
@@ -246,9 +252,10 @@ class ExtractiveChatModel:
         wants_figure = FIGURE_QUESTION.search(question) is not None
         wants_requirement = REQUIREMENT_QUESTION.search(question) is not None
         cosines = self._cosines(question, sentences)
+        shifts = self._refined_shifts(question, sentences, cosines)
         share = self._weights.meaning_share if self._meaning is not None else 0.0
         ranked = []
-        for sentence, cosine in zip(sentences, cosines, strict=True):
+        for sentence, cosine, shift in zip(sentences, cosines, shifts, strict=True):
             matches = {term: term_match(term, sentence.stems) for term in terms}
             coverage = weighted_coverage(matches, weights, terms)
             if nouns:
@@ -262,13 +269,13 @@ class ExtractiveChatModel:
                 order = score
                 if cosine is not None:
                     required = wants_requirement and REQUIREMENT_STATED.search(sentence.text) is not None
-                    order = reading_order(
+                    order = shift + reading_order(
                         coverage, cosine, sentence.chunk_rank, figure, self._weights, required
                     )
-                ranked.append(_Ranked(sentence, coverage, score, cosine, order))
+                ranked.append(Ranked(sentence, coverage, score, cosine, order))
         ranked.sort(key=lambda r: (r.order, r.score), reverse=True)
-        ranked = _answers_for_questions(ranked)
-        return _table_order_among_tied_rows(ranked, {s.key: at for at, s in enumerate(sentences)})
+        ranked = answers_for_questions(ranked)
+        return table_order_among_tied_rows(ranked, {s.key: at for at, s in enumerate(sentences)})
 
     def _cosines(self, question: str, sentences: Sequence[Sentence]) -> list[float | None]:
         """Question-sentence cosines for the sentences of the best chunks (None for the rest)."""
@@ -286,13 +293,30 @@ class ExtractiveChatModel:
             cosines[index] = float(np.dot(np.asarray(vector, dtype=np.float32), query))
         return cosines
 
+    def _refined_shifts(
+        self, question: str, sentences: Sequence[Sentence], cosines: Sequence[float | None]
+    ) -> list[float]:
+        """How far the stronger model moves each judged sentence in the reading order, when it has read
+        them all (else 0 for every sentence: a half-judged order would favour the sentences it knows)."""
+        refined = self._refined() if self._refined is not None else None
+        judged = [i for i, cosine in enumerate(cosines) if cosine is not None]
+        weight = self._weights.refined_reading
+        found = None
+        if refined is not None and judged and weight:
+            texts = [sentences[i].meaning_text[:_MAX_JUDGED_CHARS] for i in judged]
+            found = refined.sentence_cosines(question, texts)
+        shifts = [0.0] * len(sentences)
+        for index, better in zip(judged, found or [], strict=False):
+            shifts[index] = weight * (better - (cosines[index] or 0.0))
+        return rows_move_together(sentences, shifts)
+
     @staticmethod
     def _idf(term: str, sentences: Sequence[Sentence]) -> float:
         """Rarer terms weigh more; a term absent from the context weighs like one found once."""
         containing = max(1, sum(1 for s in sentences if term_match(term, s.stems) > 0))
         return math.log(1 + (len(sentences) + 1) / (containing + 0.5))
 
-    def _select(self, ranked: Sequence[_Ranked]) -> list[Sentence]:
+    def _select(self, ranked: Sequence[Ranked]) -> list[Sentence]:
         """The best sentence (after the one it refers back to, or the one that opens its list), the one
         that continues it, then others at least half as good; each once."""
         best = ranked[0]
@@ -310,7 +334,7 @@ class ExtractiveChatModel:
     # -- wording ---------------------------------------------------------------------------------------
 
     def _compose(
-        self, ranked: Sequence[_Ranked], chunks: Sequence[ContextChunk], texts: ExtractiveTexts
+        self, ranked: Sequence[Ranked], chunks: Sequence[ContextChunk], texts: ExtractiveTexts
     ) -> str:
         chosen = self._select(ranked)
         # The two best sentences lead: the passage that answers often needs both (rule and figure). A
@@ -347,7 +371,7 @@ class ExtractiveChatModel:
         return "\n".join(lines)
 
     def _recommendation(
-        self, best: Sentence, quoted: Sequence[Sentence], ranked: Sequence[_Ranked], texts: ExtractiveTexts
+        self, best: Sentence, quoted: Sequence[Sentence], ranked: Sequence[Ranked], texts: ExtractiveTexts
     ) -> str:
         """An action the sources themselves recommend, when a relevant sentence names one; otherwise
         only where to read on (Luna invents no advice and repeats no aside). Advice fits the question
@@ -387,44 +411,6 @@ def _inline(sentence: Sentence, *, opens: bool = False) -> str:
         # Another sentence that opens a list is quoted as going on ("…, dass sie …"): its list is not.
         return cited(sentence, cut=bool(introduced_items(sentence)))
     return cited(dataclasses.replace(sentence, text=f"{opener.text.rstrip(':')} … {sentence.text}"))
-
-
-def _answers_for_questions(ranked: list[_Ranked]) -> list[_Ranked]:
-    """A question the source asks itself is no answer, however close to the reader's: the sentence that
-    answers it takes its place (with its score and order, when higher) and is read after it."""
-    best: dict[tuple[str, str], _Ranked] = {}
-    for candidate in ranked:
-        answer = answered_question(candidate.sentence)
-        if answer is not None:
-            candidate = dataclasses.replace(candidate, sentence=answer)
-        held = best.get(candidate.sentence.key)
-        if held is None or (candidate.order, candidate.score) > (held.order, held.score):
-            best[candidate.sentence.key] = candidate
-    return sorted(best.values(), key=lambda r: (r.order, r.score), reverse=True)
-
-
-def _table_order_among_tied_rows(
-    ranked: list[_Ranked], position: dict[tuple[str, str], int]
-) -> list[_Ranked]:
-    """The rows of the best-ranked row's table that e5 cannot tell apart from it are read in the
-    table's own order, from that row's place on: tables list the common case first ("Haushalt" before
-    "Leistungsmessung ab 2.500 h/a"), and a question that names no row's label gives near-equal
-    cosines. A sentence that ranks before the best row keeps its place ("Was kostet die Netznutzung
-    pro Kilowattstunde?" leads with the price sheet's sentence, then the household row, not the row
-    whose cosine was 0.004 higher)."""
-    first = next((at for at, r in enumerate(ranked) if r.sentence.is_row), None)
-    if first is None:
-        return ranked
-    best = ranked[first]
-    table = best.sentence.chunk.chunk_id
-    tied = [
-        r
-        for r in ranked[first:]
-        if r.sentence.is_row and r.sentence.chunk.chunk_id == table and best.order - r.order <= _ROW_TIE
-    ]
-    tied_keys = {r.sentence.key for r in tied}
-    tied.sort(key=lambda r: position[r.sentence.key])
-    return ranked[:first] + tied + [r for r in ranked[first:] if r.sentence.key not in tied_keys]
 
 
 def _lead_ins(sentence: Sentence) -> list[Sentence]:

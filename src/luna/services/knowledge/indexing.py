@@ -121,6 +121,15 @@ class CachedEmbedder:
     def embed_query(self, text: str) -> list[float]:
         return self._embedder.embed_query(text)
 
+    def cached(self, texts: Sequence[str]) -> list[list[float]] | None:
+        """The stored vectors of ``texts`` in order, without asking the model; None when one is missing."""
+        hashes = [text_sha256(text) for text in texts]
+        with self._database.unit_of_work(read_only=True) as uow:
+            known = uow.embedding_cache.get_many(self._embedder.model_name, hashes)
+        if any(h not in known for h in hashes):
+            return None
+        return [known[h] for h in hashes]
+
     def embed_passages(self, texts: Sequence[str], progress: StepProgress | None = None) -> list[list[float]]:
         """Vectors for ``texts`` in order; only texts the cache does not know reach the model."""
         model = self._embedder.model_name

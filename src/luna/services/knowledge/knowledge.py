@@ -6,9 +6,10 @@ ingest, search and maintenance must share.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from luna.domain.answers import LunaPrompts, load_luna_prompts
+from luna.domain.answers import ContextChunk, LunaPrompts, load_luna_prompts
 from luna.ports.blobs import BlobStore
 from luna.ports.chat import AnswerGate, ChatModel
 from luna.ports.embeddings import Embedder
@@ -60,10 +61,12 @@ class KnowledgeBase:
         prompts: ActivePrompts | None = None,
         names: ProperNames | None = None,
         refine_embedder: Embedder | None = None,
+        refine_sentences: Callable[[ContextChunk], list[str]] | None = None,
     ) -> None:
         """``prompts``: the prompt version to answer each question with (default: the packaged file);
         ``names``: finds a question's proper names, so one no document holds is refused;
-        ``refine_embedder``: the refine leg's model (``rag.refine``)."""
+        ``refine_embedder``: the refine leg's model (``rag.refine``); ``refine_sentences``: a chunk's
+        sentences as the answerer judges them, which the leg's job embeds too."""
         self.embedder = CachedEmbedder(database, embedder)
         self.collections = VectorCollections(vectors, settings.collection, lambda: embedder.dim)
         self.lexical = LexicalMirror(database, lexical)
@@ -77,6 +80,7 @@ class KnowledgeBase:
                 settings.collection,
                 self.collections.active,
                 weight=settings.refine_weight,
+                sentence_texts=refine_sentences,
             )
         )
         forget = self.refine.forget if self.refine is not None else None

@@ -11,6 +11,10 @@ The leg joins a search only when every candidate has its vector: a half-filled l
 chunks it knows above those it does not know yet. It re-scores candidates instead of searching on its
 own, so the search's filters, archived chunks and pending items are handled once, by the fast legs and
 SQL; a refine point carries only its item (to delete an item's points at once).
+
+The job also embeds each chunk's sentences as the extractive answerer judges them, before the chunk's
+point is stored: an answer then orders its sentences by this model's judgement too, looking their
+vectors up instead of embedding them while the customer waits (``bench/refine_sentences.py``).
 """
 
 from __future__ import annotations
@@ -18,11 +22,13 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from luna.domain.answers import ContextChunk
 from luna.domain.errors import NotFound, Unavailable
 from luna.domain.health import ComponentHealth, HealthStatus
 from luna.ports.embeddings import Embedder
@@ -34,6 +40,11 @@ logger = logging.getLogger(__name__)
 
 #: The job that adds the missing vectors (registered in ``luna.workers.knowledge``).
 REFINE_JOB = "kb.refine_vectors"
+#: The collection's name before its points implied their sentences' vectors: dropped, so every chunk
+#: is refined again (its passage vector comes from the embedding cache; only its sentences are new).
+_EARLIER_SUFFIX = "_refine"
+#: Questions whose vector is kept: the search and then the answer ask for the same one.
+_QUERIES_KEPT = 64
 
 
 class RefineLeg:
@@ -48,13 +59,18 @@ class RefineLeg:
         active: Callable[[], str],
         *,
         weight: float,
+        sentence_texts: Callable[[ContextChunk], list[str]] | None = None,
     ) -> None:
-        """``active``: the main collection's current name (its point ids are what must be refined)."""
+        """``active``: the main collection's current name (its point ids are what must be refined);
+        ``sentence_texts``: a chunk's sentences as the answerer judges them (None: none are embedded)."""
         self._database = database
         self._vectors = vectors
         self._embedder = CachedEmbedder(database, embedder)
-        self.collection = f"{alias}_refine"
+        self.collection = f"{alias}_refined"
+        self._earlier = f"{alias}{_EARLIER_SUFFIX}"
         self._active = active
+        self._sentence_texts = sentence_texts
+        self._query = lru_cache(maxsize=_QUERIES_KEPT)(self._embed_query)
         self.weight = weight
         self._model = embedder
         #: Points of the main collection without a chunk in SQL (left behind by a crash until a repair):
@@ -77,18 +93,33 @@ class RefineLeg:
             return None
         if not points or len(points) < len(wanted):
             return None
+        cosines = self._cosines(question, [point.vector for point in points])
+        if cosines is None:
+            return None
+        return {point.point_id: cosine for point, cosine in zip(points, cosines, strict=True)}
+
+    def sentence_cosines(self, question: str, texts: Sequence[str]) -> list[float] | None:
+        """Cosine of ``question`` to each sentence text; None unless the job has embedded them all (an
+        answer never waits for this model to read its sentences)."""
+        vectors = self._embedder.cached(texts) if texts else None
+        return None if vectors is None else self._cosines(question, vectors)
+
+    def _cosines(self, question: str, vectors: Sequence[Sequence[float]]) -> list[float] | None:
+        """None when the model cannot be loaded or a vector is of another width."""
         try:
-            query = self._embedder.embed_query(question)
+            query = self._query(question)
         except Unavailable as error:
             if not self._warned:
                 logger.warning("the refine leg is off until its model is ready: %s", error)
                 self._warned = True
             return None
-        if any(len(point.vector) != len(query) for point in points):
+        if any(len(vector) != len(query) for vector in vectors):
             return None
-        matrix = np.asarray([point.vector for point in points], dtype=np.float64)
-        cosines = matrix @ np.asarray(query, dtype=np.float64) / _norms(matrix, query)
-        return {point.point_id: float(cosine) for point, cosine in zip(points, cosines, strict=True)}
+        matrix = np.asarray(vectors, dtype=np.float64)
+        return [float(c) for c in matrix @ np.asarray(query, dtype=np.float64) / _norms(matrix, query)]
+
+    def _embed_query(self, question: str) -> tuple[float, ...]:
+        return tuple(self._embedder.embed_query(question))
 
     def warm_up(self) -> None:
         """Load the model now (``luna serve`` at start), so the first search does not wait for it."""
@@ -169,8 +200,12 @@ class RefineLeg:
         return {"added": added, "removed": len(stale), "without_chunk": len(orphans)}
 
     def _ensure_collection(self) -> None:
-        """The refine collection with the model's dimension; one of another model's is rebuilt."""
+        """The refine collection with the model's dimension; one of another model's is rebuilt, the
+        collection of an earlier version (without sentences) dropped."""
         names = self._vectors.collections()
+        if self._earlier in names:
+            logger.info("refining every chunk again, its sentences too (%s is dropped)", self._earlier)
+            self._vectors.drop_collection(self._earlier)
         dim = self._embedder.dim
         if self.collection in names and self._vectors.collection_dim(self.collection) != dim:
             logger.info("refine collection holds another model's vectors: rebuilding it")
@@ -181,9 +216,14 @@ class RefineLeg:
         with self._database.unit_of_work(read_only=True) as uow:
             chunks = [chunk for chunk in uow.chunks.get_many(list(chunk_ids)) if not chunk.archived]
             items = {item_id: uow.items.get(item_id) for item_id in {chunk.item_id for chunk in chunks}}
-        found = [(chunk, items[chunk.item_id]) for chunk in chunks if items[chunk.item_id] is not None]
-        texts = [indexed_text(item, chunk) for chunk, item in found if item is not None]
-        vectors = self._embedder.embed_passages(texts)
+        found = [(chunk, item) for chunk in chunks if (item := items[chunk.item_id]) is not None]
+        if self._sentence_texts is not None:
+            # Before the point: a point stored means its sentences can be looked up.
+            contexts = [
+                ContextChunk(c.chunk_id, c.text, item.title, c.metadata.get("section")) for c, item in found
+            ]
+            self._embedder.embed_passages([t for context in contexts for t in self._sentence_texts(context)])
+        vectors = self._embedder.embed_passages([indexed_text(item, chunk) for chunk, item in found])
         return [
             VectorPoint(chunk.chunk_id, vector, {"item_id": chunk.item_id})
             for (chunk, _), vector in zip(found, vectors, strict=True)
