@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 
 import pytest
 from fastapi import FastAPI
@@ -37,17 +36,19 @@ def slow_app(build_app: Callable[..., FastAPI]) -> Iterator[FastAPI]:
 
 @pytest.fixture
 def streaming_app(build_app: Callable[..., FastAPI]) -> FastAPI:
-    """A 5 s deadline and a stream of 6 s whose first part comes at once: starting the stream must beat
-    the deadline even on a loaded machine (in loaded fresh-clone runs a 1 s deadline passed before the
-    handler's thread even ran, and a 3 s one before a first part sent after 1.2 s), finishing it cannot."""
-    app = build_app(LUNA_API__REQUEST_DEADLINE_SEC="5.0")
+    """A 0.5 s deadline and a stream of 0.8 s whose first part is sent at once. The handler and its
+    parts run on the event loop (no worker thread), so the response starts in the loop steps that follow
+    the request, before the deadline's timer can fire however loaded the machine is: wall-clock races
+    with a thread (1 s, 3 s, then 5 s deadlines) each failed a loaded fresh-clone run. Finishing within
+    the deadline it cannot: its parts wait on timers set after the deadline's."""
+    app = build_app(LUNA_API__REQUEST_DEADLINE_SEC="0.5")
 
     @app.get("/api/v1/test/streams")
-    def streams() -> StreamingResponse:
-        def parts() -> Iterator[bytes]:
+    async def streams() -> StreamingResponse:
+        async def parts() -> AsyncIterator[bytes]:
             for part in range(3):
                 if part:
-                    time.sleep(3.0)
+                    await asyncio.sleep(0.4)
                 yield f"part {part}\n".encode()
 
         return StreamingResponse(parts(), media_type="text/plain")
