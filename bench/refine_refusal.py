@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass
 from corpus_container import WORK, corpus_container, split_outcomes
 from sklearn.metrics import roc_auc_score
 
-from luna.adapters.models.extractive import ExtractiveChatModel
+from luna.adapters.models.extractive import _MAX_JUDGED_CHARS, ExtractiveChatModel
 from luna.container import Container
 from luna.services.knowledge.answering import _context
 
@@ -33,6 +33,7 @@ REFINE = {"LUNA_RAG__REFINE__ENABLED": "true", "LUNA_RAG__REFINE__WEIGHT": "4"}
 FEATURES = {
     "cosine": tuple(round(0.30 + 0.01 * i, 2) for i in range(41)),
     "spread": tuple(round(-0.05 + 0.005 * i, 3) for i in range(41)),
+    "gemma_sentence": tuple(round(0.30 + 0.01 * i, 2) for i in range(41)),
 }
 SENTENCE_GRID = (*(round(0.80 + 0.005 * i, 3) for i in range(25)), 9.0)
 CACHE = WORK.parent / "refine_refusal.json"
@@ -46,18 +47,25 @@ class Judged:
     cosine: float | None  # the refine leg's best cosine over the context; None: it had no vector
     spread: float | None  # that cosine less the mean over the search's ten hits
     sentence: float | None = None  # e5-small's best cosine of a context sentence (the shipped judge's)
+    gemma_sentence: float | None = None  # the refine leg's best cosine of a judged sentence (its job's)
 
 
-def sentence_cosine(c: Container, question: str) -> float | None:
-    """The shipped judge's best e5-small cosine of a sentence of the answer's context."""
-    answers = c.services.knowledge.answers
+def sentence_cosines(c: Container, question: str) -> tuple[float | None, float | None]:
+    """The shipped judge's best e5-small cosine of a sentence of the answer's context, and the refine
+    leg's best over the same judged sentences (their vectors stored by its job)."""
+    kb = c.services.knowledge
+    answers = kb.answers
     asked = answers.asked_as(question)
-    chunks = _context(answers.relevant(c.services.knowledge.retrieval.search(asked, 6)))
+    chunks = _context(answers.relevant(kb.retrieval.search(asked, 6)))
     judge = answers._judge
-    if not chunks or not isinstance(judge, ExtractiveChatModel):
-        return None
-    judged = [r.meaning for r in judge._rank(asked, chunks) if r.meaning is not None]
-    return max(judged) if judged else None
+    if not chunks or not isinstance(judge, ExtractiveChatModel) or kb.refine is None:
+        return None, None
+    judged = [r for r in judge._rank(asked, chunks) if r.meaning is not None]
+    if not judged:
+        return None, None
+    texts = [r.sentence.meaning_text[:_MAX_JUDGED_CHARS] for r in judged]
+    gemma = kb.refine.sentence_cosines(asked, texts)
+    return max(r.meaning or 0.0 for r in judged), max(gemma) if gemma else None
 
 
 def refine_cosines(c: Container, question: str) -> tuple[float | None, float | None]:
@@ -130,7 +138,7 @@ def judge_all() -> dict[str, list[Judged]]:
                     o.refused,
                     o.answer_holds_needle,
                     *refine_cosines(c, q.question),
-                    sentence_cosine(c, q.question),
+                    *sentence_cosines(c, q.question),
                 )
                 for o, q in pairs
             ]
