@@ -301,12 +301,14 @@ class ExtractiveChatModel:
         refined = self._refined() if self._refined is not None else None
         judged = [i for i, cosine in enumerate(cosines) if cosine is not None]
         weight = self._weights.refined_reading
-        found = None
-        if refined is not None and judged and weight:
-            texts = [sentences[i].meaning_text[:_MAX_JUDGED_CHARS] for i in judged]
-            found = refined.sentence_cosines(question, texts)
         shifts = [0.0] * len(sentences)
-        for index, better in zip(judged, found or [], strict=False):
+        if refined is None or not judged or not weight:
+            return shifts
+        texts = [sentences[i].meaning_text[:_MAX_JUDGED_CHARS] for i in judged]
+        found = refined.sentence_cosines(question, texts)
+        if found is None:
+            return shifts
+        for index, better in zip(judged, found, strict=True):
             shifts[index] = weight * (better - (cosines[index] or 0.0))
         return rows_move_together(sentences, shifts)
 

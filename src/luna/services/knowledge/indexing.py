@@ -123,9 +123,7 @@ class CachedEmbedder:
 
     def cached(self, texts: Sequence[str]) -> list[list[float]] | None:
         """The stored vectors of ``texts`` in order, without asking the model; None when one is missing."""
-        hashes = [text_sha256(text) for text in texts]
-        with self._database.unit_of_work(read_only=True) as uow:
-            known = uow.embedding_cache.get_many(self._embedder.model_name, hashes)
+        hashes, known = self._stored(texts)
         if any(h not in known for h in hashes):
             return None
         return [known[h] for h in hashes]
@@ -133,9 +131,7 @@ class CachedEmbedder:
     def embed_passages(self, texts: Sequence[str], progress: StepProgress | None = None) -> list[list[float]]:
         """Vectors for ``texts`` in order; only texts the cache does not know reach the model."""
         model = self._embedder.model_name
-        hashes = [text_sha256(text) for text in texts]
-        with self._database.unit_of_work(read_only=True) as uow:
-            known = uow.embedding_cache.get_many(model, hashes)
+        hashes, known = self._stored(texts)
         missing = list(dict.fromkeys(h for h in hashes if h not in known))
         text_of = dict(zip(hashes, texts, strict=True))
         total = len(missing)
@@ -152,6 +148,12 @@ class CachedEmbedder:
             if progress is not None:
                 progress(min(start + EMBED_STEP, total), total)
         return [known[h] for h in hashes]
+
+    def _stored(self, texts: Sequence[str]) -> tuple[list[str], dict[str, list[float]]]:
+        """Each text's hash, and the vectors the cache holds for them."""
+        hashes = [text_sha256(text) for text in texts]
+        with self._database.unit_of_work(read_only=True) as uow:
+            return hashes, uow.embedding_cache.get_many(self._embedder.model_name, hashes)
 
 
 _VERSIONED = re.compile(r"^(?P<alias>.+)_v(?P<n>[0-9]+)$")
