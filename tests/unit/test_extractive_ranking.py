@@ -74,6 +74,18 @@ def test_a_swiss_amount_is_a_figure_too(prompts: LunaPrompts, amount: str) -> No
     assert lead.startswith(f"Kurz gesagt: Die Vergütung beträgt {amount} [chunk c1].")
 
 
+@pytest.mark.parametrize(
+    "amount",
+    ["mehr als 6 000 Kilowattstunden", "acht Werktage im Voraus", "bis zu 50 Kilowatt", "500 Quadratmetern"],
+)
+def test_a_statute_s_spelled_out_unit_is_a_figure_too(prompts: LunaPrompts, amount: str) -> None:
+    chunk = ContextChunk("c1", f"Die Grenze wird jährlich geprüft. Die Grenze liegt bei {amount}.")
+
+    lead = _lead(prompts, "Wie hoch ist die Grenze?", [chunk])
+
+    assert lead.startswith(f"Kurz gesagt: Die Grenze liegt bei {amount} [chunk c1].")
+
+
 def test_a_question_for_what_is_needed_is_led_by_the_requirement_and_what_it_implies(
     prompts: LunaPrompts,
 ) -> None:

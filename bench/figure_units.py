@@ -1,0 +1,100 @@
+"""Figures with the statutes' spelled-out units, and more questions that ask for one (issue #14).
+
+    .venv/bin/python bench/retrieval_quality.py --fresh     # the shipped index (e5-small int8 + BM25)
+    LUNA_DATA_DIR=bench/out/retrieval .venv/bin/luna models prepare embeddinggemma
+    .venv/bin/python bench/refine_sentences.py              # the refine leg caught up
+    .venv/bin/python bench/figure_units.py
+
+A question that asks for a figure ("Wie lange vorher …", "Ab welchem Jahresverbrauch …") moves the
+sentences that state an amount with its unit up the answer's reading order (``reading_figure``). The
+amount pattern knew the units of price sheets (ct/kWh, Euro, %) but not the statutes' spelled-out ones:
+"mehr als 6 000 Kilowattstunden", "acht Werktage im Voraus", "bis zu 50 Kilowatt", "500 Quadratmeter"
+were no figures. The variants swap the pattern (and the question pattern) in the answerer's modules;
+each goes through the evaluation core on the same index with the refine leg on, tune first. The
+variant is chosen on tune by the objective of ``bench/answer_weights.py``; every held-out view is
+printed for all of them, in the same run.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+
+from corpus_container import FIVE_GOLDEN_SETS, REPO, corpus_container, figure_cells, split_outcomes
+
+import luna.adapters.models.extractive as extractive
+import luna.adapters.models.extractive_sentences as extractive_sentences
+from luna.domain.answer_tables import FIGURE_QUESTION, FIGURE_WITH_UNIT
+from luna.services.evaluation.evaluation import read_golden_sets
+
+REFINE = {"LUNA_RAG__REFINE__ENABLED": "true", "LUNA_RAG__REFINE__WEIGHT": "4"}
+
+#: The amount pattern before this bench (commit aafc390): price-sheet units only.
+UNITS_BEFORE = re.compile(
+    r"(?:(?<![\d,'])(?<!\d\.)(?>\d+(?:[.,']\d+)*)|\b(?:ein|zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|zwölf)\w*)\s*"
+    r"(?:%|€|Euro\b|EUR\b|Cent\b|ct\b|CHF\b|Franken\b|Rappen\b|Rp\.|"
+    r"kWh\b|MWh\b|kWp?\b|Prozent\b|Wochen?\b|Monate?n?\b|Tage?n?\b|"
+    r"Jahre?n?\b|Stunden?\b)"
+    r"|(?:\bCHF|\bEUR|€)\s*\d",
+    re.IGNORECASE,
+)
+
+#: The figure question with more ways to ask for a period, a threshold or a size.
+QUESTION_MORE = re.compile(
+    FIGURE_QUESTION.pattern.replace(
+        r"um\s+wie\s+viel|",
+        r"um\s+wie\s+viel|wie\s+früh|wie\s+schnell|wie\s+groß|wie\s+oft|ab\s+welche[mnr]?|bis\s+zu\s+welche[mnr]?|",
+    ),
+    re.IGNORECASE,
+)
+assert QUESTION_MORE.pattern != FIGURE_QUESTION.pattern
+
+VARIANTS = {
+    "price-sheet units (before)": (UNITS_BEFORE, FIGURE_QUESTION),
+    "+ spelled-out units": (FIGURE_WITH_UNIT, FIGURE_QUESTION),
+    "+ spelled-out units + question words": (FIGURE_WITH_UNIT, QUESTION_MORE),
+}
+
+
+def use(units: re.Pattern[str], question: re.Pattern[str]) -> None:
+    extractive_sentences.FIGURE_WITH_UNIT = units  # type: ignore[misc]
+    extractive.FIGURE_QUESTION = question  # type: ignore[misc]
+
+
+def objective(f: object) -> float:
+    return f.answer_holds_needle + f.refusal_rate - 2 * f.false_refusal_rate  # type: ignore[attr-defined]
+
+
+def main() -> int:
+    c = corpus_container(overrides=REFINE)
+    try:
+        refine = c.services.knowledge.refine
+        assert refine is not None and refine.pending() == 0, "run bench/refine_sentences.py first"
+        tune = read_golden_sets(FIVE_GOLDEN_SETS)
+        print(
+            "| variant | view | hit@1 / hit@5 / MRR@10 | states it | first citation answers "
+            "| refused unanswerable / answerable | number warnings | answer ms p50 / p95 |\n"
+            "|---|---|---|---|---|---|---|---|"
+        )
+        scores = {}
+        for name, (units, question) in VARIANTS.items():
+            use(units, question)
+            corpus = REPO.parent / "shared" / "corpus"
+            name_of_run = f"figure-units-{len(scores)}"
+            run = c.services.evaluation.run(tune, split="tune", name=name_of_run, documents_dir=corpus)
+            scores[name] = objective(run.figures)
+            print(f"| {name} | tune (five sets) {figure_cells(run.figures)}", flush=True)
+        chosen = max(VARIANTS, key=lambda n: (round(scores[n], 6), -list(VARIANTS).index(n)))
+        print(f"\nchosen on tune: {chosen}\n", file=sys.stderr, flush=True)
+        for name, (units, question) in VARIANTS.items():
+            use(units, question)
+            for label, run, _ in split_outcomes(c, f"figure-units-{list(VARIANTS).index(name)}"):
+                if label != "tune (five sets)":
+                    print(f"| {name} | {label} {figure_cells(run.figures)}", flush=True)
+    finally:
+        c.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
