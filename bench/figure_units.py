@@ -11,8 +11,8 @@ amount pattern knew the units of price sheets (ct/kWh, Euro, %) but not the stat
 "mehr als 6 000 Kilowattstunden", "acht Werktage im Voraus", "bis zu 50 Kilowatt", "500 Quadratmeter"
 were no figures. The variants swap the pattern (and the question pattern) in the answerer's modules;
 each goes through the evaluation core on the same index with the refine leg on, tune first. The
-variant is chosen on tune by the objective of ``bench/answer_weights.py``; every held-out view is
-printed for all of them, in the same run.
+variant is chosen on tune by the objective of ``bench/answer_weights.py`` among those that keep the
+README's question answered; every held-out view is printed for all of them, in the same run.
 """
 
 from __future__ import annotations
@@ -49,11 +49,24 @@ QUESTION_MORE = re.compile(
 )
 assert QUESTION_MORE.pattern != FIGURE_QUESTION.pattern
 
+#: Every spelled-out unit, energy and power too ("6 000 Kilowattstunden", "bis zu 50 Kilowatt").
+ENERGY = r"MW\b|(?:Kilo|Mega|Giga)?watt(?:stunden?|peak)?\b|"
+UNITS_WITH_ENERGY = re.compile(
+    FIGURE_WITH_UNIT.pattern.replace(r"Minuten?\b|", r"Minuten?\b|" + ENERGY), re.IGNORECASE
+)
+assert UNITS_WITH_ENERGY.pattern != FIGURE_WITH_UNIT.pattern
+
 VARIANTS = {
     "price-sheet units (before)": (UNITS_BEFORE, FIGURE_QUESTION),
-    "+ spelled-out units": (FIGURE_WITH_UNIT, FIGURE_QUESTION),
-    "+ spelled-out units + question words": (FIGURE_WITH_UNIT, QUESTION_MORE),
+    "+ spelled-out units with energy": (UNITS_WITH_ENERGY, FIGURE_QUESTION),
+    "+ spelled-out units with energy + question words": (UNITS_WITH_ENERGY, QUESTION_MORE),
+    "+ spelled-out periods and sizes (shipped)": (FIGURE_WITH_UNIT, FIGURE_QUESTION),
 }
+
+#: Not to be chosen whatever tune says: "drei bis fünf Kilowattstunden Wärme" becomes a figure, and the
+#: heat-pump guide's sentence leads the README's "Was kostet die Netznutzung pro Kilowattstunde?" on the
+#: demo documents (tests/api/test_knowledge_api.py fails), the defect issue #14 opened with.
+BREAKS_THE_README = frozenset(n for n in VARIANTS if "with energy" in n)
 
 
 def use(units: re.Pattern[str], question: re.Pattern[str]) -> None:
@@ -84,7 +97,8 @@ def main() -> int:
             run = c.services.evaluation.run(tune, split="tune", name=name_of_run, documents_dir=corpus)
             scores[name] = objective(run.figures)
             print(f"| {name} | tune (five sets) {figure_cells(run.figures)}", flush=True)
-        chosen = max(VARIANTS, key=lambda n: (round(scores[n], 6), -list(VARIANTS).index(n)))
+        eligible = [n for n in VARIANTS if n not in BREAKS_THE_README]
+        chosen = max(eligible, key=lambda n: (round(scores[n], 6), -list(VARIANTS).index(n)))
         print(f"\nchosen on tune: {chosen}\n", file=sys.stderr, flush=True)
         for name, (units, question) in VARIANTS.items():
             use(units, question)

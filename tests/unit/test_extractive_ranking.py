@@ -76,9 +76,9 @@ def test_a_swiss_amount_is_a_figure_too(prompts: LunaPrompts, amount: str) -> No
 
 @pytest.mark.parametrize(
     "amount",
-    ["mehr als 6 000 Kilowattstunden", "acht Werktage im Voraus", "bis zu 50 Kilowatt", "500 Quadratmetern"],
+    ["acht Werktage im Voraus", "zwölf Kalendermonaten", "500 Quadratmetern", "19 Grad Celsius"],
 )
-def test_a_statute_s_spelled_out_unit_is_a_figure_too(prompts: LunaPrompts, amount: str) -> None:
+def test_a_statute_s_spelled_out_period_or_size_is_a_figure_too(prompts: LunaPrompts, amount: str) -> None:
     chunk = ContextChunk("c1", f"Die Grenze wird jährlich geprüft. Die Grenze liegt bei {amount}.")
 
     lead = _lead(prompts, "Wie hoch ist die Grenze?", [chunk])
