@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/retrieval_quality.py --fresh     # the shipped index (e5-small int8 + BM25)
     .venv/bin/python bench/refine_leg.py --weight 4         # fills the refine collection (its catch-up)
-    .venv/bin/python bench/refine_refusal.py
+    .venv/bin/python bench/refine_refusal.py [--near]
 
 The shipped refusal rule judges the best sentence with e5-small (its cosine, its share of the
 question's words, the answer reader). With the refine leg caught up, a stronger model's cosine of the
@@ -11,21 +11,25 @@ every golden question gets the best such cosine over the context the answer woul
 below which Luna would refuse as well is chosen on ``tune`` by the objective of
 ``bench/answer_weights.py`` (states it + refused unanswerable − 2 × refused answerable), then measured
 once on every held-out view, beside the shipped rule, question by question from the same answers.
+``--near`` adds ``bench/unanswerable_near_de.yaml`` (near-topic questions the corpus does not answer,
+written to choose thresholds on) to the tune view; it is never a held-out view.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 
-from corpus_container import WORK, corpus_container, split_outcomes
+from corpus_container import REPO, WORK, corpus_container, split_outcomes
 from sklearn.metrics import roc_auc_score
 
 from luna.adapters.models.extractive import _MAX_JUDGED_CHARS, ExtractiveChatModel
 from luna.container import Container
+from luna.services.evaluation.evaluation import read_golden_sets
 from luna.services.knowledge.answering import _context
 
 REFINE = {"LUNA_RAG__REFINE__ENABLED": "true", "LUNA_RAG__REFINE__WEIGHT": "4"}
@@ -37,6 +41,8 @@ FEATURES = {
 }
 SENTENCE_GRID = (*(round(0.80 + 0.005 * i, 3) for i in range(25)), 9.0)
 CACHE = WORK.parent / "refine_refusal.json"
+NEAR = REPO / "bench" / "unanswerable_near_de.yaml"
+NEAR_LABEL = "near-topic set (tune only)"
 
 
 @dataclass(frozen=True)
@@ -90,10 +96,11 @@ def figures(rows: Sequence[Judged], refuses: Callable[[Judged], bool]) -> tuple[
     refused = [r.refused or refuses(r) for r in rows]
     answerable = [(r, no) for r, no in zip(rows, refused, strict=True) if r.answerable]
     unanswerable = [no for r, no in zip(rows, refused, strict=True) if not r.answerable]
+    share = len(answerable) or math.nan  # the near-topic set has no answerable question
     return (
-        sum(r.states_it and not no for r, no in answerable) / len(answerable),
+        sum(r.states_it and not no for r, no in answerable) / share,
         sum(unanswerable) / len(unanswerable),
-        sum(no for _, no in answerable) / len(answerable),
+        sum(no for _, no in answerable) / share,
     )
 
 
@@ -110,7 +117,7 @@ def _below(value: float | None, threshold: float) -> bool:
 
 
 def cells(figures: Sequence[float]) -> str:
-    return " / ".join(f"{x:.3f}" for x in figures)
+    return " / ".join("–" if math.isnan(x) else f"{x:.3f}" for x in figures)
 
 
 def objective(states: float, refused: float, false: float) -> float:
@@ -124,14 +131,20 @@ def report(views: dict[str, list[Judged]], refuses: Callable[[Judged], bool]) ->
         print(f"| {label} | {cells(figures(view, lambda r: False))} | {cells(figures(view, refuses))} |")
 
 
-def judge_all() -> dict[str, list[Judged]]:
-    """Every view's questions through the evaluation core, with the refine leg's cosines."""
+def judge_all(near: bool) -> dict[str, list[Judged]]:
+    """Every view's questions through the evaluation core, with the refine leg's cosines; ``near``
+    adds the near-topic set's."""
     c = corpus_container(overrides=REFINE)
     try:
         refine = c.services.knowledge.refine
         assert refine is not None and refine.pending() == 0, "run bench/refine_leg.py first (catch-up)"
         views: dict[str, list[Judged]] = {}
-        for label, _, pairs in split_outcomes(c, "refine-refusal"):
+        outcomes = list(split_outcomes(c, "refine-refusal"))
+        if near:
+            questions = read_golden_sets([NEAR])
+            run = c.services.evaluation.run(questions, split="all", name="refine-refusal-near")
+            outcomes.append((NEAR_LABEL, run, list(zip(run.outcomes, questions, strict=True))))
+        for label, _, pairs in outcomes:
             views[label] = [
                 Judged(
                     q.answerable,
@@ -154,12 +167,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--reuse", action="store_true", help=f"score the questions judged before ({CACHE.name})"
     )
+    parser.add_argument("--near", action="store_true", help=f"tune on {NEAR.name} too")
     args = parser.parse_args(argv)
     if args.reuse:
         views = {k: [Judged(**r) for r in v] for k, v in json.loads(CACHE.read_text("utf-8")).items()}
     else:
-        views = judge_all()
-    tune = views["tune (five sets)"]
+        views = judge_all(args.near)
+    tune = views["tune (five sets)"] + (views.get(NEAR_LABEL, []) if args.near else [])
     for feature, grid in FEATURES.items():
         rows = [r for r in tune if getattr(r, feature) is not None]
         auc = roc_auc_score([r.answerable for r in rows], [getattr(r, feature) for r in rows])
