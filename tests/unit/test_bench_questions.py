@@ -194,8 +194,10 @@ def test_a_pdfs_needles_are_checked_against_the_text_luna_extracts_from_it(tmp_p
 
 def test_the_teams_sets_can_be_run_together_as_the_evaluation_docs_show() -> None:
     later = sorted((REPO / "bench").glob("questions_*_de.yaml"))
-    sets = [QUESTIONS, REPO / "bench" / "unanswerable_de.yaml", *later]
+    near = REPO / "bench" / "unanswerable_near_de.yaml"  # the tuning set of near-topic questions
+    sets = [QUESTIONS, REPO / "bench" / "unanswerable_de.yaml", near, *later]
 
     questions = read_golden_sets(sets)
 
-    assert len({q.question_id for q in questions}) == len(questions) > 290
+    assert len({q.question_id for q in questions}) == len(questions) > 320
+    assert not any(q.answerable for q in read_golden_sets([near]))
