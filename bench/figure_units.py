@@ -21,13 +21,12 @@ import re
 import sys
 
 from corpus_container import FIVE_GOLDEN_SETS, REPO, corpus_container, figure_cells, split_outcomes
+from refine_sentences import REFINE, objective
 
 import luna.adapters.models.extractive as extractive
 import luna.adapters.models.extractive_sentences as extractive_sentences
 from luna.domain.answer_tables import FIGURE_QUESTION, FIGURE_WITH_UNIT
 from luna.services.evaluation.evaluation import read_golden_sets
-
-REFINE = {"LUNA_RAG__REFINE__ENABLED": "true", "LUNA_RAG__REFINE__WEIGHT": "4"}
 
 #: The amount pattern before this bench (commit aafc390): price-sheet units only.
 UNITS_BEFORE = re.compile(
@@ -72,10 +71,6 @@ BREAKS_THE_README = frozenset(n for n in VARIANTS if "with energy" in n)
 def use(units: re.Pattern[str], question: re.Pattern[str]) -> None:
     extractive_sentences.FIGURE_WITH_UNIT = units  # type: ignore[misc]
     extractive.FIGURE_QUESTION = question  # type: ignore[misc]
-
-
-def objective(f: object) -> float:
-    return f.answer_holds_needle + f.refusal_rate - 2 * f.false_refusal_rate  # type: ignore[attr-defined]
 
 
 def main() -> int:

@@ -25,6 +25,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 
 from corpus_container import REPO, WORK, corpus_container, split_outcomes
+from refine_sentences import REFINE
 from sklearn.metrics import roc_auc_score
 
 from luna.adapters.models.extractive import _MAX_JUDGED_CHARS, ExtractiveChatModel
@@ -32,7 +33,6 @@ from luna.container import Container
 from luna.services.evaluation.evaluation import read_golden_sets
 from luna.services.knowledge.answering import _context
 
-REFINE = {"LUNA_RAG__REFINE__ENABLED": "true", "LUNA_RAG__REFINE__WEIGHT": "4"}
 #: Each feature's grid of thresholds (its lowest refuses nothing more than the shipped rule).
 FEATURES = {
     "cosine": tuple(round(0.30 + 0.01 * i, 2) for i in range(41)),
