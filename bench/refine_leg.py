@@ -19,7 +19,7 @@ import argparse
 import sqlite3
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from corpus_container import (
     FIVE_GOLDEN_SETS,
@@ -32,7 +32,7 @@ from corpus_container import (
 from heldout import first_hit, rank_figures
 
 from luna.container import Container
-from luna.domain.evaluation import in_split, is_hit
+from luna.domain.evaluation import GoldenQuestion, in_split, is_hit
 from luna.services.evaluation.evaluation import read_golden_sets
 
 GEMMA_WORK = REPO / "bench" / "out" / "gemma"
@@ -75,6 +75,25 @@ def searching_too(c: Container) -> None:
     refine.scores = with_own_hits  # type: ignore[method-assign]
 
 
+def retrieval_figures(
+    c: Container, questions: Sequence[GoldenQuestion], items: Mapping[str, str]
+) -> tuple[float, float, float]:
+    """hit@1, hit@5 and MRR@10 of ``questions`` as ``c``'s hybrid search ranks them now; ``items``:
+    the item id of each golden document."""
+    ranks = []
+    for q in questions:
+        citations = c.services.knowledge.retrieval.search(q.question, 10).citations
+        hits = {
+            cit.chunk_id
+            for cit in citations
+            if is_hit(
+                cit.payload.get("item_id") == items.get(q.document or ""), cit.payload["text"], q.needles
+            )
+        }
+        ranks.append(first_hit([cit.chunk_id for cit in citations], hits))
+    return rank_figures(ranks)
+
+
 def tune_weight(c: Container, label: str = "re-scores candidates") -> float:
     """The grid's weight with the best tune hit@5 (then MRR@10); every weight's row is printed."""
     kb = c.services.knowledge
@@ -85,18 +104,7 @@ def tune_weight(c: Container, label: str = "re-scores candidates") -> float:
     best: tuple[float, float, float] = (-1.0, -1.0, 0.0)
     for weight in WEIGHTS:
         kb.refine.weight = weight
-        ranks = []
-        for q in questions:
-            citations = kb.retrieval.search(q.question, 10).citations
-            hits = {
-                cit.chunk_id
-                for cit in citations
-                if is_hit(
-                    cit.payload.get("item_id") == items.get(q.document or ""), cit.payload["text"], q.needles
-                )
-            }
-            ranks.append(first_hit([cit.chunk_id for cit in citations], hits))
-        h1, h5, mrr = rank_figures(ranks)
+        h1, h5, mrr = retrieval_figures(c, questions, items)
         print(f"| {weight} | {h1:.3f} / {h5:.3f} / {mrr:.3f} |", flush=True)
         best = max(best, (h5, mrr, weight))
     return best[2]

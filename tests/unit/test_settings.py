@@ -256,4 +256,4 @@ def test_only_the_default_profile_refines_with_embeddinggemma(
     keys = {"LUNA_AUTH__ADMIN_API_KEY": "test-admin-key-0123456789", "LUNA_AUTH__JWT_SECRET": "x" * 32}
     settings = _load(tmp_path, profile, **keys)
     assert settings.refine_active is refines
-    assert settings.rag.refine.weight == 4.0
+    assert settings.rag.refine.weight == 6.0

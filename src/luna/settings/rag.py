@@ -31,10 +31,11 @@ class RefineSettings(Section):
     job after a document is already searchable, so an upload takes no longer. A search uses it once
     every candidate has its vector; until then it runs on the fast legs alone. ``weight`` is its share
     in the weighted fusion beside ``dense_weight`` and ``lexical_weight``, chosen on the tune questions
-    (``bench/refine_leg.py``). ``threads`` bounds the job's CPU, so the server keeps a core to answer."""
+    (``bench/refine_leg.py``; 4 until a re-run on a later index chose 6). ``threads`` bounds the job's
+    CPU, so the server keeps a core to answer."""
 
     enabled: bool = False
-    weight: float = Field(default=4.0, ge=0)
+    weight: float = Field(default=6.0, ge=0)
     #: How often the worker checks whether vectors are missing (and queues the job that adds them).
     catch_up_sec: float = Field(default=30.0, ge=1)
     threads: int = Field(default=1, ge=1, le=64)
