@@ -98,3 +98,15 @@ async def test_operators_may_switch_the_check_off(build_app: Callable[..., FastA
 
     # answered from the price sheet, as before the check: the operator's choice
     assert "8,12" in str(answer["answer"]) and "nicht vor" not in str(answer["answer"])
+
+
+@pytest.mark.usefixtures("price_sheet")
+async def test_a_year_the_found_passages_never_mention_is_refused_the_sheet_s_own_year_answered(
+    client: httpx.AsyncClient,
+) -> None:
+    refused = await ask(client, "Was kostet die Netznutzung pro Kilowattstunde im Jahr 2019?")
+    answered = await ask(client, "Was kostet die Netznutzung pro Kilowattstunde im Jahr 2026?")
+
+    assert refused["citations"] == [] and "8,12" not in str(refused["answer"])
+    assert "Zum Jahr 2019 finde ich" in str(refused["answer"])
+    assert "8,12" in str(answered["answer"]) and answered["citations"]

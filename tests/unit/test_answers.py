@@ -223,14 +223,33 @@ def test_a_question_set_in_another_country_is_refused_for_the_country_not_for_it
     assert "„Netzentgelte 2026“" in answer
 
 
-def test_a_question_naming_what_no_document_names_says_so_after_the_lead(prompts: LunaPrompts) -> None:
-    question = "Wie viele Rappen zahlen die IWB in Basel als Einspeisevergütung?"
-
-    answer = no_context_answer(prompts, question, ["EEG 2023"], context_given=True, unknown_name="Basel")
+@pytest.mark.parametrize(
+    ("question", "name", "year", "reason_starts"),
+    [
+        (
+            "Wie viele Rappen zahlen die IWB in Basel als Einspeisevergütung?",
+            "Basel",
+            None,
+            "„Basel“ kommt in meinen Unterlagen nicht vor",
+        ),
+        (
+            "Wie hoch war der Monatsmarktwert für Solarstrom im Juli 2025?",
+            None,
+            "2025",
+            "Zum Jahr 2025 finde ich in den passenden Stellen meiner Unterlagen nichts",
+        ),
+    ],
+)
+def test_a_question_about_what_no_passage_names_says_so_after_the_lead(
+    prompts: LunaPrompts, question: str, name: str | None, year: str | None, reason_starts: str
+) -> None:
+    answer = no_context_answer(
+        prompts, question, ["EEG 2023"], context_given=True, unknown_name=name, unknown_year=year
+    )
 
     lead, reason = answer.split("\n\n")[:2]
     assert "beantworten diese Frage nicht" in lead
-    assert reason.startswith("„Basel“ kommt in meinen Unterlagen nicht vor")
+    assert reason.startswith(reason_starts)
     assert "„EEG 2023“" in answer  # what the knowledge base has nearest is still named
 
 

@@ -58,6 +58,7 @@ PROMPT_TEXTS_ADDED_LATER = frozenset(
         "no_context.topic_found",
         "no_context.follow_up_about_law_section",
         "no_context.unknown_name",
+        "no_context.unknown_year",
     }
 )
 _MAX_HISTORY_ANSWER_CHARS = 1000
@@ -104,6 +105,7 @@ class NoContextTexts:
     topic_found: str
     elsewhere: str
     unknown_name: str
+    unknown_year: str
     nothing_near_with_topic: str
     nothing_near: str
     follow_ups: str

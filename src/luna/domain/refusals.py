@@ -52,6 +52,7 @@ def no_context_answer(
     context_given: bool = False,
     elsewhere: tuple[str, str] | None = None,
     unknown_name: str | None = None,
+    unknown_year: str | None = None,
     passages: Sequence[Passage] = (),
 ) -> str:
     """Luna's German reply when she cannot answer: plainly so, and what she has nearest to it.
@@ -63,7 +64,8 @@ def no_context_answer(
     ``elsewhere`` (the readers' country, the one asked about, as "in …" names them) says that the
     question is set in another country: then the country is what is missing, not the topic.
     ``unknown_name``: a firm, brand, place or law the question names and no document does
-    ("Viessmann"), said right after the lead.
+    ("Viessmann"), said right after the lead; ``unknown_year`` likewise: a year the question asks
+    about and no passage found mentions.
     ``passages`` are the (title, text) of the chunks found: when one names the topic ("Steckersolargerät"
     for a "Balkonkraftwerk"), its document is named as the one that speaks of it, not as having nothing.
     """
@@ -81,6 +83,8 @@ def no_context_answer(
         lead = f"{lead}\n\n{texts.elsewhere.format(home=elsewhere[0], country=elsewhere[1])}"
     elif unknown_name:
         lead = f"{lead}\n\n{texts.unknown_name.format(name=unknown_name)}"
+    elif unknown_year:
+        lead = f"{lead}\n\n{texts.unknown_year.format(year=unknown_year)}"
     return f"{lead}\n\n{near.format(topic=topic, title=titles[0] if titles else '')}"
 
 

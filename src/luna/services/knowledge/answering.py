@@ -34,6 +34,7 @@ from luna.domain.answers import (
     check_answer,
     filter_citations,
 )
+from luna.domain.asked_years import years_not_found
 from luna.domain.conversations import retrieval_question
 from luna.domain.document_country import IN_COUNTRY, asked_at_home, uncovered_countries
 from luna.domain.errors import Unavailable
@@ -88,6 +89,11 @@ def _context(citations: Sequence[Citation]) -> list[ContextChunk]:
         )
         for c in citations
     ]
+
+
+def _texts(chunks: Sequence[ContextChunk]) -> list[str]:
+    """Each passage as a reader finds a country or a year in it: title, section and text."""
+    return [f"{c.title or ''} {c.section or ''} {c.text}" for c in chunks]
 
 
 class AnswerService:
@@ -167,10 +173,11 @@ class AnswerService:
         elsewhere = self._elsewhere(question, chunks)
         # This turn's names only: a follow-up ("Und allgemein?") drops the firm an earlier turn named.
         unknown = [] if elsewhere or not context else self._unknown_names(asked)
-        if not context or elsewhere or unknown or not self._gate_passes(question, chunks):
+        years = [] if elsewhere or unknown else years_not_found(asked, _texts(chunks))
+        if not context or elsewhere or unknown or years or not self._gate_passes(question, chunks):
             at_home = self._at_home(asked, elsewhere, top_k, filters) if elsewhere else None
             yield from self._refusal(
-                resolved, result, filters, appendix, (version, prompts), elsewhere, at_home, unknown
+                resolved, result, filters, appendix, (version, prompts), elsewhere, at_home, unknown, years
             )
             return
         messages = build_rag_messages(prompts, question, chunks, earlier)
@@ -228,8 +235,7 @@ class AnswerService:
         home = self._home_country
         if home is None:
             return []
-        passages = (f"{c.title or ''} {c.section or ''} {c.text}" for c in chunks)
-        return sorted(uncovered_countries(question, passages, home))
+        return sorted(uncovered_countries(question, _texts(chunks), home))
 
     def _unknown_names(self, question: str) -> list[str]:
         """The proper names (personal data left out) and the laws ``question`` names that no document
@@ -271,11 +277,12 @@ class AnswerService:
         elsewhere: Sequence[str] = (),
         at_home: tuple[str, SearchResult] | None = None,
         unknown: Sequence[str] = (),
+        years: Sequence[str] = (),
     ) -> Iterator[AnswerEvent]:
-        """Nothing relevant was found: say so (and that the question is set in another country, or
-        names what no document names, when it does), name the nearest document, offer checked
-        questions. ``at_home``: the question asked for the readers' own country and its search,
-        offered first, its document the one named."""
+        """Nothing relevant was found: say so (and that the question is set in another country, names
+        what no document names, or asks about a year no passage found mentions, when it does), name
+        the nearest document, offer checked questions. ``at_home``: the question asked for the
+        readers' own country and its search, offered first, its document the one named."""
         version, prompts = active
         nearest = result if at_home is None else at_home[1]
         offered_first = [] if at_home is None else [at_home[0]]
@@ -289,6 +296,7 @@ class AnswerService:
             context_given=bool(result.citations),
             elsewhere=self._named(elsewhere),
             unknown_name=unknown[0] if unknown else None,
+            unknown_year=years[0] if years else None,
             passages=[_passage(c.payload) for c in result.citations],
         ) + follow_up_paragraph(prompts, follow_ups)
         yield AnswerEvent("token", text)

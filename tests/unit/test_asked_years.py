@@ -1,0 +1,44 @@
+"""A question about a year no found passage mentions is refused (issue #14, ``bench/absent_years.py``):
+which years count as asked, and when a passage covers them."""
+
+from __future__ import annotations
+
+import pytest
+
+from luna.domain.asked_years import years_not_found
+
+EEG = "§ 51 EEG 2023: Der Monatsmarktwert ist der tatsächliche Monatsmittelwert des Spotmarktpreises."
+
+
+@pytest.mark.parametrize(
+    ("question", "years"),
+    [
+        ("Wie hoch war der Monatsmarktwert für Solarstrom im Juli 2025?", ["2025"]),
+        ("Wie hoch war die EEG-Umlage im Jahr 2020 in Cent pro Kilowattstunde?", ["2020"]),
+        ("Bis wann muss ich den Antrag für das Kalenderjahr 2025 einreichen?", ["2025"]),
+        ("Welche Vergütung bekam eine Anlage, die im Sommer 2010 in Betrieb ging?", ["2010"]),
+    ],
+)
+def test_a_year_the_question_asks_about_and_no_passage_mentions_is_reported(
+    question: str, years: list[str]
+) -> None:
+    assert years_not_found(question, [EEG]) == years
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Der Energieausweis für mein Mietshaus ist von 2014. Wie lange gilt so ein Ausweis?",
+        "Ich wohne seit 1995 in meinem Zweifamilienhaus. Gilt die Austauschpflicht für den Kessel?",
+        "Wie wird der Monatsmarktwert berechnet?",
+    ],
+)
+def test_a_year_that_only_sets_the_scene_is_no_reason_to_refuse(question: str) -> None:
+    assert years_not_found(question, [EEG]) == []
+
+
+def test_a_year_a_passage_mentions_even_in_its_title_is_covered() -> None:
+    question = "Wie hoch ist das Netzentgelt im Jahr 2026 pro Kilowattstunde?"
+
+    assert years_not_found(question, ["Netzentgelte 2026 Preisblatt Haushalt 8,12 ct/kWh"]) == []
+    assert years_not_found(question, ["Gültig ab 20260 Haushalt 8,12 ct/kWh"]) == ["2026"]
