@@ -103,6 +103,7 @@ class FinetuneParts:
             gate=c.answer_gate,
             home_country=s.recommend.country,
             names=proper_name_tagger() if s.rag.refuse_unknown_names else None,
+            top_k=s.rag.top_k,
         )
         return EvaluationService(
             c.database,

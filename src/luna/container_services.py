@@ -104,6 +104,7 @@ class Services:
                     ),
                     min_dense_score=s.dense_score_floor,
                     home_country=s.recommend.country,
+                    answer_top_k=s.rag.top_k,
                     refine_weight=s.rag.refine.weight,
                 ),
             )

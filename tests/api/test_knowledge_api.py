@@ -348,6 +348,22 @@ async def test_search_filters_on_unknown_or_too_many_keys_are_400_and_build_no_i
     assert payload_indexes(app) == before
 
 
+async def test_an_answer_reads_the_configured_number_of_chunks_unless_the_request_says(
+    build_app: Callable[..., FastAPI],
+) -> None:
+    async with http_client(build_app(LUNA_RAG__TOP_K=1)) as client:
+        await upload(client, TARIFF.encode())
+        await upload(client, HEAT_PUMP.encode(), "wp.md")
+        question = "Was brauche ich für einen dynamischen Stromtarif und eine Wärmepumpe?"
+        configured = await client.post("/api/v1/rag/ask", json={"question": question}, headers=DEV_USER)
+        asked = await client.post(
+            "/api/v1/rag/ask", json={"question": question, "top_k": 3}, headers=DEV_USER
+        )
+
+    assert len(configured.json()["data"]["chunks_used"]) == 1
+    assert len(asked.json()["data"]["chunks_used"]) > 1
+
+
 async def test_ask_answers_in_german_with_valid_citations(client: httpx.AsyncClient) -> None:
     await upload(client, TARIFF.encode())
     await upload(client, HEAT_PUMP.encode(), "wp.md")

@@ -257,7 +257,9 @@ def _ingest_directly(
 def ask(
     ctx: typer.Context,
     question: str = typer.Argument(..., help="Your question, in German"),
-    top_k: int = typer.Option(6, "--top-k", min=1, max=20, help="Chunks given to the model as context"),
+    top_k: int | None = typer.Option(
+        None, "--top-k", min=1, max=20, help="Chunks given to the model as context (default: rag.top_k)"
+    ),
     kind: str | None = typer.Option(
         None, "--kind", callback=_known_kind, help=f"Only documents of this kind: {KIND_CHOICES}"
     ),

@@ -43,6 +43,7 @@ class RefineSettings(Section):
 
 class RagSettings(Section):
     collection: str = Field(default="chunks", pattern=r"^[a-z][a-z0-9_]{0,40}$")
+    #: Chunks an answer reads when the request does not say (chosen on tune, ``bench/context_size.py``).
     top_k: int = Field(default=6, ge=1, le=50)
     candidates: int = Field(default=40, ge=5, le=500)
     fusion: Literal["rrf", "weighted"] = "weighted"

@@ -91,7 +91,9 @@ class AskRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     question: str = Field(min_length=1, max_length=2000)
-    top_k: int = Field(6, ge=1, le=20)
+    top_k: int | None = Field(
+        None, ge=1, le=20, description="Chunks the answer reads (default: the server's `rag.top_k`, 6)"
+    )
     filters: Filters | None = Field(None, description=_FILTERS_DESCRIPTION)
     stream: bool = Field(
         False,

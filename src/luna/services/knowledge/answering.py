@@ -108,6 +108,7 @@ class AnswerService:
         gate: AnswerGate | None = None,
         home_country: str | None = None,
         names: ProperNames | None = None,
+        top_k: int = 6,
     ) -> None:
         """``gate`` judges whether the context answers the question before ``chat`` sees it (the
         extractive answerer's rule), so a generating model refuses exactly when the extractive one
@@ -116,7 +117,8 @@ class AnswerService:
         ``home_country``: the readers' country; a question about another one that no passage of the
         context mentions is refused (None: no regard to country). ``names`` finds the proper names of a
         question; one that no document holds ("Viessmann", "Basel") makes Luna refuse (None: no such
-        check; ``bench/absent_names.py``)."""
+        check; ``bench/absent_names.py``). ``top_k``: the chunks an answer reads when the caller does
+        not say (``rag.top_k``; ``bench/context_size.py``)."""
         self._retrieval = retrieval
         self._chat = chat
         self._fallback = fallback
@@ -129,6 +131,7 @@ class AnswerService:
         self._judge = gate
         self._home_country = home_country
         self._names = names
+        self._top_k = top_k
 
     def relevant(self, result: SearchResult) -> list[Citation]:
         """The hits worth answering from: close enough in meaning, sharing words with the question, or
@@ -142,7 +145,12 @@ class AnswerService:
         ]
 
     def ask(
-        self, question: str, top_k: int = 6, filters: Mapping[str, Any] | None = None, *, appendix: str = ""
+        self,
+        question: str,
+        top_k: int | None = None,
+        filters: Mapping[str, Any] | None = None,
+        *,
+        appendix: str = "",
     ) -> Answer:
         """The whole answer at once (the stream, collected)."""
         final: Answer | None = None
@@ -155,14 +163,16 @@ class AnswerService:
     def stream(
         self,
         question: str,
-        top_k: int = 6,
+        top_k: int | None = None,
         filters: Mapping[str, Any] | None = None,
         *,
         appendix: str = "",
         earlier: Sequence[Exchange] = (),
     ) -> Iterator[AnswerEvent]:
         """The answer's events; the ``earlier`` exchanges of the conversation give a follow-up its
-        topic (for retrieval) and tell the model what it has already said."""
+        topic (for retrieval) and tell the model what it has already said. ``top_k`` None: the
+        service's own."""
+        top_k = top_k or self._top_k
         asked = question
         resolved = retrieval_question(question, [exchange.question for exchange in earlier])
         question = self.asked_as(resolved)

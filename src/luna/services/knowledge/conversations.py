@@ -63,7 +63,7 @@ class ConversationService:
         question: str,
         conversation_id: str | None = None,
         *,
-        top_k: int = 6,
+        top_k: int | None = None,
         filters: Mapping[str, Any] | None = None,
         appendix: str = "",
     ) -> Iterator[AnswerEvent]:

@@ -41,6 +41,8 @@ class KnowledgeSettings:
     home_country: str | None = None
     #: The refine leg's weight in the fusion (used when a refine embedder is given).
     refine_weight: float = 1.0
+    #: Chunks an answer reads when the question does not say how many (``rag.top_k``).
+    answer_top_k: int = 6
 
 
 class KnowledgeBase:
@@ -113,6 +115,7 @@ class KnowledgeBase:
             gate=gate,
             home_country=settings.home_country,
             names=names,
+            top_k=settings.answer_top_k,
         )
         self.maintenance = KnowledgeMaintenance(database, vectors, blobs, self.indexer)
         self.rereader = DocumentRereader(database, blobs, self.ingest, self.maintenance)
