@@ -2,8 +2,7 @@
 
 With :mod:`luna.container` the composition root: no other module constructs a service (checked by
 ``tests/unit/test_composition_root.py``), so a service's state in memory exists once per process. Services
-are imported where they are built: most bring pandas or model clients, which ``luna --help`` needs not.
-"""
+are imported where they are built: most bring pandas or model clients, which ``luna --help`` needs not."""
 
 from __future__ import annotations
 
