@@ -17,7 +17,6 @@ held-out view is printed for the chosen size and for tune's choice among all siz
 from __future__ import annotations
 
 import sys
-from typing import Any
 
 from corpus_container import FIVE_GOLDEN_SETS, REPO, corpus_container, figure_cells, split_outcomes
 from refine_sentences import REFINE, objective
@@ -32,27 +31,12 @@ SIZES = (3, 4, 5, 6, 8, 10)
 BREAKS_THE_README = frozenset({3, 4})
 
 
-class Reading:
-    """The answer service, asked with ``top_k`` chunks of context."""
-
-    def __init__(self, answers: Any) -> None:
-        self._answers = answers
-        self.top_k = 6
-
-    def ask(self, question: str, *args: Any, **kwargs: Any) -> Any:
-        return self._answers.ask(question, self.top_k)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._answers, name)
-
-
 def main() -> int:
     c = corpus_container(overrides=REFINE)
     try:
         refine = c.services.knowledge.refine
         assert refine is not None and refine.pending() == 0, "run bench/refine_sentences.py first"
-        reading = Reading(c.services.evaluation._answers)
-        c.services.evaluation._answers = reading
+        answers = c.services.knowledge.answers  # the evaluation core's: it asks without a top_k
         tune = read_golden_sets(FIVE_GOLDEN_SETS)
         corpus = REPO.parent / "shared" / "corpus"
         print(
@@ -62,7 +46,7 @@ def main() -> int:
         )
         scores = {}
         for size in SIZES:
-            reading.top_k = size
+            answers._top_k = size  # what rag.top_k sets
             run = c.services.evaluation.run(tune, split="tune", name=f"context-{size}", documents_dir=corpus)
             scores[size] = objective(run.figures)
             print(f"| {size} | tune (five sets) {figure_cells(run.figures)}", flush=True)
@@ -77,7 +61,7 @@ def main() -> int:
             flush=True,
         )
         for size in dict.fromkeys((chosen, unconstrained)):
-            reading.top_k = size
+            answers._top_k = size
             for label, run, _ in split_outcomes(c, f"context-{size}"):
                 if label != "tune (five sets)":
                     print(f"| {size} | {label} {figure_cells(run.figures)}", flush=True)
