@@ -12,7 +12,9 @@ below which Luna would refuse as well is chosen on ``tune`` by the objective of
 ``bench/answer_weights.py`` (states it + refused unanswerable − 2 × refused answerable), then measured
 once on every held-out view, beside the shipped rule, question by question from the same answers.
 ``--near`` adds ``bench/unanswerable_near_de.yaml`` (near-topic questions the corpus does not answer,
-written to choose thresholds on) to the tune view; it is never a held-out view.
+written to choose thresholds on) to the tune view; it is never a held-out view. ``--prompt`` reads the
+question under another of EmbeddingGemma's task prompts for the leg's features (the answers stay the
+shipped ones; ``bench/refine_query_prompt.py``).
 """
 
 from __future__ import annotations
@@ -23,8 +25,10 @@ import math
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 from corpus_container import REPO, WORK, corpus_container, split_outcomes
+from refine_query_prompt import PROMPTS, SHIPPED, use_prompts
 from refine_sentences import REFINE
 from sklearn.metrics import roc_auc_score
 
@@ -41,6 +45,13 @@ FEATURES = {
 }
 SENTENCE_GRID = (*(round(0.80 + 0.005 * i, 3) for i in range(25)), 9.0)
 CACHE = WORK.parent / "refine_refusal.json"
+
+
+def cache(prompt: str) -> Path:
+    """Where the judged questions are kept, one file per prompt."""
+    return CACHE if prompt == SHIPPED else CACHE.with_stem(f"{CACHE.stem}-{prompt.replace(' ', '-')}")
+
+
 NEAR = REPO / "bench" / "unanswerable_near_de.yaml"
 NEAR_LABEL = "near-topic set (tune only)"
 
@@ -131,35 +142,65 @@ def report(views: dict[str, list[Judged]], refuses: Callable[[Judged], bool]) ->
         print(f"| {label} | {cells(figures(view, lambda r: False))} | {cells(figures(view, refuses))} |")
 
 
-def judge_all(near: bool) -> dict[str, list[Judged]]:
-    """Every view's questions through the evaluation core, with the refine leg's cosines; ``near``
-    adds the near-topic set's."""
+def judge_all(near: bool, prompts: Sequence[str]) -> dict[str, dict[str, list[Judged]]]:
+    """Every view's questions through the evaluation core, then the refine leg's cosines with the
+    question read under each of ``prompts``; ``near`` adds the near-topic set's. Per prompt, per view."""
     c = corpus_container(overrides=REFINE)
+    judged: dict[str, dict[str, list[Judged]]] = {}
     try:
         refine = c.services.knowledge.refine
         assert refine is not None and refine.pending() == 0, "run bench/refine_leg.py first (catch-up)"
-        views: dict[str, list[Judged]] = {}
         outcomes = list(split_outcomes(c, "refine-refusal"))
         if near:
             questions = read_golden_sets([NEAR])
             run = c.services.evaluation.run(questions, split="all", name="refine-refusal-near")
             outcomes.append((NEAR_LABEL, run, list(zip(run.outcomes, questions, strict=True))))
-        for label, _, pairs in outcomes:
-            views[label] = [
-                Judged(
-                    q.answerable,
-                    o.refused,
-                    o.answer_holds_needle,
-                    *refine_cosines(c, q.question),
-                    *sentence_cosines(c, q.question),
-                )
-                for o, q in pairs
-            ]
-            print(f"judged {label}", file=sys.stderr, flush=True)
+        for prompt in prompts:
+            use_prompts(c, prompt, prompt)  # after the answers: only the features read it so
+            views = judged[prompt] = {
+                label: [
+                    Judged(
+                        q.answerable,
+                        o.refused,
+                        o.answer_holds_needle,
+                        *refine_cosines(c, q.question),
+                        *sentence_cosines(c, q.question),
+                    )
+                    for o, q in pairs
+                ]
+                for label, _, pairs in outcomes
+            }
+            cache(prompt).write_text(
+                json.dumps({k: [asdict(r) for r in v] for k, v in views.items()}), "utf-8"
+            )
+            print(f"judged every view, prompt {prompt}", file=sys.stderr, flush=True)
     finally:
         c.close()
-    CACHE.write_text(json.dumps({k: [asdict(r) for r in v] for k, v in views.items()}), "utf-8")
-    return views
+    return judged
+
+
+def choose_and_report(views: dict[str, list[Judged]], near: bool) -> None:
+    """Each feature's threshold chosen on tune (with the near-topic set when given), every view's
+    figures with it."""
+    tune = views["tune (five sets)"] + (views.get(NEAR_LABEL, []) if near else [])
+    for feature, grid in FEATURES.items():
+        rows = [r for r in tune if getattr(r, feature) is not None]
+        auc = roc_auc_score([r.answerable for r in rows], [getattr(r, feature) for r in rows])
+        chosen = max(grid, key=lambda t: (objective(*figures(tune, below(feature, t))), -t))
+        pooled = objective(*figures(tune, below(feature, chosen)))
+        print(
+            f"\n{feature}: tune AUC answerable vs unanswerable {auc:.3f}; chosen on tune: {chosen} "
+            f"(tune objective {pooled:.3f}, shipped rule {objective(*figures(tune, lambda r: False)):.3f})"
+        )
+        report(views, below(feature, chosen))
+    pairs = [(a, b) for a in FEATURES["cosine"] for b in SENTENCE_GRID]
+    a, b = max(pairs, key=lambda p: (objective(*figures(tune, below("cosine", *p))), -p[0], -p[1]))
+    pooled = objective(*figures(tune, below("cosine", a, b)))
+    print(
+        f"\ncosine under {a} while the e5 judge's best sentence is under {b}, chosen on tune "
+        f"(tune objective {pooled:.3f})"
+    )
+    report(views, below("cosine", a, b))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -168,22 +209,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--reuse", action="store_true", help=f"score the questions judged before ({CACHE.name})"
     )
     parser.add_argument("--near", action="store_true", help=f"tune on {NEAR.name} too")
+    parser.add_argument(
+        "--prompt", nargs="+", choices=PROMPTS, default=[SHIPPED], help="the question's task prompts"
+    )
     args = parser.parse_args(argv)
     if args.reuse:
-        views = {k: [Judged(**r) for r in v] for k, v in json.loads(CACHE.read_text("utf-8")).items()}
+        judged = {
+            prompt: {
+                k: [Judged(**r) for r in v] for k, v in json.loads(cache(prompt).read_text("utf-8")).items()
+            }
+            for prompt in args.prompt
+        }
     else:
-        views = judge_all(args.near)
-    tune = views["tune (five sets)"] + (views.get(NEAR_LABEL, []) if args.near else [])
-    for feature, grid in FEATURES.items():
-        rows = [r for r in tune if getattr(r, feature) is not None]
-        auc = roc_auc_score([r.answerable for r in rows], [getattr(r, feature) for r in rows])
-        chosen = max(grid, key=lambda t: (objective(*figures(tune, below(feature, t))), -t))
-        print(f"\n{feature}: tune AUC answerable vs unanswerable {auc:.3f}; chosen on tune: {chosen}")
-        report(views, below(feature, chosen))
-    pairs = [(a, b) for a in FEATURES["cosine"] for b in SENTENCE_GRID]
-    a, b = max(pairs, key=lambda p: (objective(*figures(tune, below("cosine", *p))), -p[0], -p[1]))
-    print(f"\ncosine under {a} while the e5 judge's best sentence is under {b}, chosen on tune")
-    report(views, below("cosine", a, b))
+        judged = judge_all(args.near, args.prompt)
+    for prompt, views in judged.items():
+        print(f"\n## Question read under: {prompt}")
+        choose_and_report(views, args.near)
     return 0
 
 
