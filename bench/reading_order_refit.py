@@ -24,14 +24,12 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import numpy.typing as npt
 from corpus_container import ANSWER_SPLITS, REPO, WORK, corpus_container
 from refine_sentences import REFINE
-from sklearn.linear_model import LogisticRegression
+from sentence_ranker import C_GRID, Case, Ranker, fit, states_it
 from sklearn.model_selection import GroupKFold
 
 from luna.adapters.models.extractive import _MAX_JUDGED_CHARS, ExtractiveChatModel
@@ -43,8 +41,6 @@ from luna.ports.chat import ContextChunk
 from luna.services.evaluation.evaluation import read_golden_sets
 from luna.services.knowledge.answering import _context
 
-LEAD = 2
-C_GRID = (0.01, 0.1, 1.0, 10.0, 100.0)
 FEATURES = (
     "shipped order",
     "e5 cosine",
@@ -73,15 +69,6 @@ FEATURE_SETS = {
     ),
     "every feature": FEATURES,
 }
-
-
-@dataclass(frozen=True)
-class Case:
-    question: GoldenQuestion
-    #: One row of ``FEATURES`` per candidate sentence, in the shipped order (best first).
-    x: npt.NDArray[np.float64]
-    hit: npt.NDArray[np.bool_]
-    answered: bool
 
 
 def case(c: Container, q: GoldenQuestion, wanted: str | None) -> Case:
@@ -141,28 +128,6 @@ def _owners(c: Container, chunks: Sequence[ContextChunk]) -> dict[str, str]:
         return {k.chunk_id: k.item_id for k in uow.chunks.get_many([x.chunk_id for x in chunks])}
 
 
-class Ranker:
-    def __init__(self, model: LogisticRegression | None, columns: Sequence[int]) -> None:
-        self.model, self.columns = model, list(columns)
-
-    def __call__(self, c: Case) -> npt.NDArray[np.intp]:
-        if self.model is None or not len(c.x):
-            return np.arange(len(c.x))  # the shipped order
-        return np.argsort(-self.model.decision_function(c.x[:, self.columns]), kind="stable")
-
-
-def states_it(cases: Sequence[Case], order: Ranker) -> float:
-    answerable = [c for c in cases if c.question.answerable]
-    return sum(c.answered and bool(c.hit[order(c)[:LEAD]].any()) for c in answerable) / len(answerable)
-
-
-def fit(cases: Sequence[Case], columns: Sequence[int], c_value: float) -> Ranker:
-    usable = [c for c in cases if c.question.answerable and len(c.x)]
-    x = np.vstack([c.x[:, columns] for c in usable])
-    y = np.concatenate([c.hit for c in usable])
-    return Ranker(LogisticRegression(C=c_value, max_iter=5000, class_weight="balanced").fit(x, y), columns)
-
-
 def cross_validated(cases: Sequence[Case], columns: Sequence[int]) -> tuple[float, float]:
     """(best C, its states it) over five folds of the tune questions."""
     usable = [c for c in cases if c.question.answerable and len(c.x) and c.hit.any()]
@@ -172,7 +137,7 @@ def cross_validated(cases: Sequence[Case], columns: Sequence[int]) -> tuple[floa
     def cv(c_value: float) -> float:
         stated = 0.0
         for train, held in folds:
-            ranker = fit([usable[i] for i in train], columns, c_value)
+            ranker = fit([usable[i] for i in train], columns, c_value)  # usable: answerable only
             stated += states_it([usable[i] for i in held], ranker) * len(held)
         return stated / answerable  # cases without a needle in the context count as misses
 
@@ -211,7 +176,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"| {label} (C {c_value}) | {stated:.3f} |", flush=True)
         best = max(best, (round(stated, 6), label, columns, c_value), key=lambda b: b[0])
     print(f"\nchosen on tune: {best[1]}\n", file=sys.stderr)
-    chosen = fit(tune, best[2], best[3]) if best[2] else shipped
+    answerable = [c for c in tune if c.question.answerable]
+    chosen = fit(answerable, best[2], best[3]) if best[2] else shipped
     if chosen.model is not None:
         names = [FEATURES[i] for i in chosen.columns]
         print(
