@@ -172,7 +172,7 @@ class AnswerService:
         """The answer's events; the ``earlier`` exchanges of the conversation give a follow-up its
         topic (for retrieval) and tell the model what it has already said. ``top_k`` None: the
         service's own."""
-        top_k = top_k or self._top_k
+        top_k = self._top_k if top_k is None else top_k
         asked = question
         resolved = retrieval_question(question, [exchange.question for exchange in earlier])
         question = self.asked_as(resolved)
