@@ -18,7 +18,14 @@ from __future__ import annotations
 
 import sys
 
-from corpus_container import FIVE_GOLDEN_SETS, REPO, corpus_container, figure_cells, split_outcomes
+from corpus_container import (
+    FIVE_GOLDEN_SETS,
+    REPO,
+    corpus_container,
+    figure_cells,
+    figure_header,
+    print_views,
+)
 from refine_sentences import REFINE, objective
 
 from luna.services.evaluation.evaluation import read_golden_sets
@@ -39,11 +46,7 @@ def main() -> int:
         answers = c.services.knowledge.answers  # the evaluation core's: it asks without a top_k
         tune = read_golden_sets(FIVE_GOLDEN_SETS)
         corpus = REPO.parent / "shared" / "corpus"
-        print(
-            "| chunks read | view | hit@1 / hit@5 / MRR@10 | states it | first citation answers "
-            "| refused unanswerable / answerable | number warnings | answer ms p50 / p95 |\n"
-            "|---|---|---|---|---|---|---|---|"
-        )
+        print(figure_header("chunks read", "view"))
         scores = {}
         for size in SIZES:
             answers._top_k = size  # what rag.top_k sets
@@ -62,9 +65,7 @@ def main() -> int:
         )
         for size in dict.fromkeys((chosen, unconstrained)):
             answers._top_k = size
-            for label, run, _ in split_outcomes(c, f"context-{size}"):
-                if label != "tune (five sets)":
-                    print(f"| {size} | {label} {figure_cells(run.figures)}", flush=True)
+            print_views(c, str(size), f"context-{size}", skip=("tune (five sets)",))
     finally:
         c.close()
     return 0

@@ -72,6 +72,28 @@ def split_outcomes(
         yield label, run, [(o, by_id[o.question_id]) for o in run.outcomes]
 
 
+def figure_header(*leading: str, tune: bool = False) -> str:
+    """The Markdown header of rows that end in :func:`figure_cells`, after the ``leading`` columns;
+    ``tune``: the retrieval column says its figures are tune's."""
+    columns = [
+        *leading,
+        f"{'tune ' if tune else ''}hit@1 / hit@5 / MRR@10",
+        "states it",
+        "first citation answers",
+        "refused unanswerable / answerable",
+        "number warnings",
+        "answer ms p50 / p95",
+    ]
+    return f"| {' | '.join(columns)} |\n|{'---|' * len(columns)}"
+
+
+def print_views(c: Container, label: str, name: str, *, skip: tuple[str, ...] = ()) -> None:
+    """One row per answer view of :func:`split_outcomes` (those in ``skip`` left out), ``label`` first."""
+    for view, run, _ in split_outcomes(c, name):
+        if view not in skip:
+            print(f"| {label} | {view} {figure_cells(run.figures)}", flush=True)
+
+
 def figure_cells(f: Any) -> str:
     """An evaluation run's figures as the answer tables' cells, from "hit@1 / hit@5 / MRR@10" on."""
     return (

@@ -20,7 +20,14 @@ from __future__ import annotations
 import re
 import sys
 
-from corpus_container import FIVE_GOLDEN_SETS, REPO, corpus_container, figure_cells, split_outcomes
+from corpus_container import (
+    FIVE_GOLDEN_SETS,
+    REPO,
+    corpus_container,
+    figure_cells,
+    figure_header,
+    print_views,
+)
 from refine_sentences import REFINE, objective
 
 import luna.adapters.models.extractive as extractive
@@ -79,11 +86,7 @@ def main() -> int:
         refine = c.services.knowledge.refine
         assert refine is not None and refine.pending() == 0, "run bench/refine_sentences.py first"
         tune = read_golden_sets(FIVE_GOLDEN_SETS)
-        print(
-            "| variant | view | hit@1 / hit@5 / MRR@10 | states it | first citation answers "
-            "| refused unanswerable / answerable | number warnings | answer ms p50 / p95 |\n"
-            "|---|---|---|---|---|---|---|---|"
-        )
+        print(figure_header("variant", "view"))
         scores = {}
         for name, (units, question) in VARIANTS.items():
             use(units, question)
@@ -97,9 +100,8 @@ def main() -> int:
         print(f"\nchosen on tune: {chosen}\n", file=sys.stderr, flush=True)
         for name, (units, question) in VARIANTS.items():
             use(units, question)
-            for label, run, _ in split_outcomes(c, f"figure-units-{list(VARIANTS).index(name)}"):
-                if label != "tune (five sets)":
-                    print(f"| {name} | {label} {figure_cells(run.figures)}", flush=True)
+            at = list(VARIANTS).index(name)
+            print_views(c, name, f"figure-units-{at}", skip=("tune (five sets)",))
     finally:
         c.close()
     return 0

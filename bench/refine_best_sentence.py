@@ -18,7 +18,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from corpus_container import FIVE_GOLDEN_SETS, REPO, corpus_container, figure_cells, split_outcomes
+from corpus_container import FIVE_GOLDEN_SETS, REPO, corpus_container, figure_header, print_views
 from refine_leg import retrieval_figures
 from refine_sentences import REFINE
 
@@ -89,11 +89,7 @@ def main() -> int:
         assert refine is not None and refine.pending() == 0, "run bench/refine_sentences.py first"
         beta, weight = tune(c)
         print(f"\nchosen on tune: beta {beta}, weight {weight}\n", file=sys.stderr, flush=True)
-        print(
-            "\n| variant | view | hit@1 / hit@5 / MRR@10 | states it | first citation answers "
-            "| refused unanswerable / answerable | number warnings | answer ms p50 / p95 |\n"
-            "|---|---|---|---|---|---|---|---|"
-        )
+        print("\n" + figure_header("variant", "view"))
         variants = (
             ("passage cosine, weight 4 (shipped before)", 0.0, 4.0),
             (f"best sentence, beta {beta}, weight {weight}", beta, weight),
@@ -101,8 +97,7 @@ def main() -> int:
         for label, chosen, leg_weight in variants:
             with_best_sentence(c, chosen)
             refine.weight = leg_weight
-            for view, run, _ in split_outcomes(c, f"best-sentence-{chosen}-{leg_weight}"):
-                print(f"| {label} | {view} {figure_cells(run.figures)}", flush=True)
+            print_views(c, label, f"best-sentence-{chosen}-{leg_weight}")
     finally:
         c.close()
     return 0

@@ -21,14 +21,7 @@ import sys
 import time
 from collections.abc import Mapping, Sequence
 
-from corpus_container import (
-    FIVE_GOLDEN_SETS,
-    REPO,
-    WORK,
-    corpus_container,
-    figure_cells,
-    split_outcomes,
-)
+from corpus_container import FIVE_GOLDEN_SETS, REPO, WORK, corpus_container, figure_header, print_views
 from heldout import first_hit, rank_figures
 
 from luna.container import Container
@@ -131,18 +124,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         weight = args.weight if args.weight is not None else tune_weight(c)
         print(f"\nchosen weight: {weight}\n")
-        print(
-            "| retrieval | split | hit@1 / hit@5 / MRR@10 | states it | first citation answers "
-            "| refused unanswerable / answerable | number warnings | answer ms p50 / p95 |\n"
-            "|---|---|---|---|---|---|---|---|"
-        )
+        print(figure_header("retrieval", "split"))
         for label, chosen in (
             ("e5-small + BM25 (refine off)", 0.0),
             (f"+ refine leg, weight {weight}", weight),
         ):
             refine.weight = chosen
-            for split, run, _ in split_outcomes(c, f"refine-{chosen}"):
-                print(f"| {label} | {split} {figure_cells(run.figures)}", flush=True)
+            print_views(c, label, f"refine-{chosen}")
     finally:
         c.close()
     return 0

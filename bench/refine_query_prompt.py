@@ -22,7 +22,14 @@ import sys
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 
-from corpus_container import FIVE_GOLDEN_SETS, REPO, corpus_container, figure_cells, split_outcomes
+from corpus_container import (
+    FIVE_GOLDEN_SETS,
+    REPO,
+    corpus_container,
+    figure_cells,
+    figure_header,
+    print_views,
+)
 from refine_leg import retrieval_figures
 from refine_sentences import REFINE, objective
 
@@ -84,11 +91,7 @@ def tune_passages(c: Container) -> str:
 
 def tune_sentences(c: Container, passages: str) -> str:
     tune = in_split(read_golden_sets(FIVE_GOLDEN_SETS), "tune")
-    print(
-        f"\n| sentence prompt (passages: {passages}) | tune hit@1 / hit@5 / MRR@10 | states it "
-        "| first citation answers | refused unanswerable / answerable | number warnings "
-        "| answer ms p50 / p95 |\n|---|---|---|---|---|---|---|"
-    )
+    print("\n" + figure_header(f"sentence prompt (passages: {passages})", tune=True))
     best: tuple[float, int, str] = (-9.0, 0, SHIPPED)
     for rank, name in enumerate(PROMPTS):
         use_prompts(c, passages, name)
@@ -108,15 +111,10 @@ def main() -> int:
         passages = tune_passages(c)
         sentences = tune_sentences(c, passages)
         print(f"\nchosen on tune: passages {passages}, sentences {sentences}\n", file=sys.stderr, flush=True)
-        print(
-            "\n| prompts (passages / sentences) | view | hit@1 / hit@5 / MRR@10 | states it "
-            "| first citation answers | refused unanswerable / answerable | number warnings "
-            "| answer ms p50 / p95 |\n|---|---|---|---|---|---|---|---|"
-        )
+        print("\n" + figure_header("prompts (passages / sentences)", "view"))
         for chosen in dict.fromkeys([(SHIPPED, SHIPPED), (passages, sentences)]):
             use_prompts(c, *chosen)
-            for view, run, _ in split_outcomes(c, f"prompts-{'-'.join(chosen)}"):
-                print(f"| {' / '.join(chosen)} | {view} {figure_cells(run.figures)}", flush=True)
+            print_views(c, " / ".join(chosen), f"prompts-{'-'.join(chosen)}")
     finally:
         c.close()
     return 0

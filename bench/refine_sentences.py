@@ -25,7 +25,15 @@ import sys
 import time
 from collections.abc import Sequence
 
-from corpus_container import FIVE_GOLDEN_SETS, REPO, WORK, corpus_container, figure_cells, split_outcomes
+from corpus_container import (
+    FIVE_GOLDEN_SETS,
+    REPO,
+    WORK,
+    corpus_container,
+    figure_cells,
+    figure_header,
+    print_views,
+)
 
 from luna.adapters.models.extractive import ExtractiveChatModel
 from luna.container import Container
@@ -67,11 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         result = refine.catch_up()
         print(f"catch-up: {result} in {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
         tune = in_split(read_golden_sets(FIVE_GOLDEN_SETS), "tune")
-        print(
-            "| alpha | tune hit@1 / hit@5 / MRR@10 | states it | first citation answers "
-            "| refused unanswerable / answerable | number warnings | answer ms p50 / p95 |\n"
-            "|---|---|---|---|---|---|---|"
-        )
+        print(figure_header("alpha", tune=True))
         best: tuple[float, float] = (-9.0, 0.0)
         for alpha in ALPHAS:
             set_alpha(c, alpha)
@@ -87,8 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"\nchosen on tune: alpha {chosen}\n", flush=True)
         for alpha in (0.0, chosen):
             set_alpha(c, alpha)
-            for label, run, _ in split_outcomes(c, f"gemma-order-{alpha}"):
-                print(f"| alpha {alpha} | {label} {figure_cells(run.figures)}", flush=True)
+            print_views(c, f"alpha {alpha}", f"gemma-order-{alpha}")
     finally:
         c.close()
     return 0
