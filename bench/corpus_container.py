@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +70,16 @@ def split_outcomes(
         )
         by_id = {q.question_id: q for q in questions}
         yield label, run, [(o, by_id[o.question_id]) for o in run.outcomes]
+
+
+def tune_row(c: Container, questions: Sequence[Any], label: str, name: str) -> Any:
+    """The figures of ``questions``' tune split through ``c``'s evaluation core (run ``name``), after
+    printing them as a row of :func:`figure_header`'s table, ``label`` first."""
+    run = c.services.evaluation.run(
+        questions, split="tune", name=name, documents_dir=REPO.parent / "shared" / "corpus"
+    )
+    print(f"| {label} | tune (five sets) {figure_cells(run.figures)}", flush=True)
+    return run.figures
 
 
 def figure_header(*leading: str, tune: bool = False) -> str:

@@ -22,11 +22,10 @@ import sys
 
 from corpus_container import (
     FIVE_GOLDEN_SETS,
-    REPO,
     corpus_container,
-    figure_cells,
     figure_header,
     print_views,
+    tune_row,
 )
 from refine_sentences import REFINE, objective
 
@@ -90,11 +89,7 @@ def main() -> int:
         scores = {}
         for name, (units, question) in VARIANTS.items():
             use(units, question)
-            corpus = REPO.parent / "shared" / "corpus"
-            name_of_run = f"figure-units-{len(scores)}"
-            run = c.services.evaluation.run(tune, split="tune", name=name_of_run, documents_dir=corpus)
-            scores[name] = objective(run.figures)
-            print(f"| {name} | tune (five sets) {figure_cells(run.figures)}", flush=True)
+            scores[name] = objective(tune_row(c, tune, name, f"figure-units-{len(scores)}"))
         eligible = [n for n in VARIANTS if n not in BREAKS_THE_README]
         chosen = max(eligible, key=lambda n: (round(scores[n], 6), -list(VARIANTS).index(n)))
         print(f"\nchosen on tune: {chosen}\n", file=sys.stderr, flush=True)

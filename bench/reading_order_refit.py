@@ -11,7 +11,10 @@ hand-chosen mix (``refined_reading``, ``order + 0.35 × (gemma − e5)``). Here 
 every candidate sentence of the tune questions (label: it holds a needle of the answering passage)
 sees the shipped order and what the answerer and the refine leg already know: both cosines, each
 relative to the question's best candidate, the question's words, the chunk's retrieval place and its
-passage cosine under EmbeddingGemma, a figure under a figure question, a table row. Regularisation is
+passage cosine under EmbeddingGemma, a figure under a figure question, a table row; since the
+twenty-sixth session also EmbeddingGemma's cosine to the sentence read with its neighbours (the mean of
+their stored vectors) and a restricting sentence ("nicht", "nur", "ohne" …) under a yes/no question.
+Regularisation is
 chosen by five-fold cross-validation over tune questions. "States it" here is the offline proxy: the
 answer is given and one of the two first sentences of the order holds a needle (the real answer adds
 lead-ins, a list's items or a table's header, so the evaluation core's figure differs). Only if a
@@ -22,6 +25,7 @@ for the shipped order beside it.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -34,12 +38,14 @@ from sklearn.model_selection import GroupKFold
 
 from luna.adapters.models.extractive import _MAX_JUDGED_CHARS, ExtractiveChatModel
 from luna.adapters.models.extractive_order import Ranked
+from luna.adapters.models.extractive_sentences import Sentence
 from luna.container import Container
 from luna.domain.answer_tables import FIGURE_QUESTION
 from luna.domain.evaluation import GoldenQuestion, in_split
 from luna.ports.chat import ContextChunk
 from luna.services.evaluation.evaluation import read_golden_sets
 from luna.services.knowledge.answering import _context
+from luna.services.knowledge.refine import RefineLeg
 
 FEATURES = (
     "shipped order",
@@ -53,6 +59,21 @@ FEATURES = (
     "passage gemma − best",
     "figure",
     "table row",
+    "gemma window",
+    "gemma window − best",
+    "yes/no restriction",
+)
+#: A yes/no question, after any sentences that set the scene ("Wir übernehmen eine Pension auf Helgoland.
+#: Stimmt es, dass …?"): its last sentence opens with a finite verb.
+YES_NO = re.compile(
+    r"(?:^|[.!?]\s+|,\s*)(?:Kann|Können|Darf|Dürfen|Muss|Müssen|Gilt|Gelten|Ist|Sind|Gibt|Stimmt|Bekomme|"
+    r"Bekommen|Brauche|Brauchen|Reicht|Hat|Habe|Haben|Wird|Werden|Zählt|Fällt|Fallen|Lohnt|Besteht|Bin|"
+    r"Soll|Sollen|Trifft|Bleibt|Zahle|Zahlen)\b[^.?!]*\?\s*$"
+)
+#: A sentence that restricts or denies: the answer to a yes/no question is often an exception.
+RESTRICTION = re.compile(
+    r"\b(?:nicht|kein\w*|nur|ausgenommen|ausgeschlossen|ohne|weder|unzulässig|jedoch|es sei denn)\b",
+    re.IGNORECASE,
 )
 FEATURE_SETS = {
     "order + gemma relative": ("shipped order", "gemma − best"),
@@ -67,6 +88,9 @@ FEATURE_SETS = {
         "chunk place",
         "figure",
     ),
+    "order + gemma window relative": ("shipped order", "gemma window − best"),
+    "order + gemma and window relative": ("shipped order", "gemma − best", "gemma window − best"),
+    "order + gemma relative + yes/no restriction": ("shipped order", "gemma − best", "yes/no restriction"),
     "every feature": FEATURES,
 }
 
@@ -85,7 +109,9 @@ def case(c: Container, q: GoldenQuestion, wanted: str | None) -> Case:
     gemma = refine.sentence_cosines(asked, [r.sentence.meaning_text[:_MAX_JUDGED_CHARS] for r in ranked])
     passages = refine.scores(kb.retrieval.meaning_query(asked), [chunk.chunk_id for chunk in chunks]) or {}
     owners = _owners(c, chunks)
-    rows = _rows(q, ranked, gemma or [r.meaning or 0.0 for r in ranked], passages)
+    rows = _rows(
+        q, ranked, gemma or [r.meaning or 0.0 for r in ranked], passages, _windows(refine, asked, ranked)
+    )
     needles = [" ".join(n.split()) for n in q.needles]
     hits = [
         owners.get(r.sentence.chunk.chunk_id) == wanted
@@ -95,15 +121,49 @@ def case(c: Container, q: GoldenQuestion, wanted: str | None) -> Case:
     return Case(q, np.array(rows), np.array(hits, dtype=bool), judge._answers(asked, ranked))
 
 
+def _windows(refine: RefineLeg, asked: str, ranked: Sequence[Ranked]) -> list[float]:
+    """EmbeddingGemma's cosine of the question to each sentence read with its neighbours: the mean of
+    the three sentences' vectors (a row, or a sentence whose neighbours were not judged, alone)."""
+
+    def text(s: Sentence) -> str:
+        return s.meaning_text[:_MAX_JUDGED_CHARS]
+
+    windows = [
+        [r.sentence]
+        if r.sentence.is_row
+        else [n for n in (r.sentence.preceding, r.sentence, r.sentence.following) if n]
+        for r in ranked
+    ]
+    texts = list(dict.fromkeys(text(s) for window in windows for s in window))
+    vectors = refine._embedder.cached(texts)
+    if vectors is None:  # a neighbour beyond the judged sentences: each sentence alone
+        vectors = refine._embedder.cached(texts := [text(r.sentence) for r in ranked]) or []
+        windows = [[r.sentence] for r in ranked]
+    unit = {t: np.asarray(v) / np.linalg.norm(v) for t, v in zip(texts, vectors, strict=True)}
+    query = np.asarray(refine._query(asked))
+    query = query / np.linalg.norm(query)
+    cosines = []
+    for window in windows:
+        summed = np.sum([unit[text(s)] for s in window if text(s) in unit], axis=0)
+        cosines.append(float(summed @ query / np.linalg.norm(summed)))
+    return cosines
+
+
 def _rows(
-    q: GoldenQuestion, ranked: Sequence[Ranked], gemma: Sequence[float], passages: dict[str, float]
+    q: GoldenQuestion,
+    ranked: Sequence[Ranked],
+    gemma: Sequence[float],
+    passages: dict[str, float],
+    windows: Sequence[float],
 ) -> list[list[float]]:
     figure_question = FIGURE_QUESTION.search(q.question) is not None
+    yes_no = YES_NO.search(q.question) is not None
     best_e5 = max(r.meaning or 0.0 for r in ranked)
     best_gemma = max(gemma)
     best_passage = max(passages.values(), default=0.0)
+    best_window = max(windows)
     rows = []
-    for r, g in zip(ranked, gemma, strict=True):
+    for r, g, w in zip(ranked, gemma, windows, strict=True):
         passage = passages.get(r.sentence.chunk.chunk_id, best_passage)
         rows.append(
             [
@@ -118,6 +178,9 @@ def _rows(
                 passage - best_passage,
                 float(figure_question and r.sentence.has_figure),
                 float(r.sentence.is_row),
+                w,
+                w - best_window,
+                float(yes_no and RESTRICTION.search(r.sentence.text) is not None),
             ]
         )
     return rows
