@@ -563,3 +563,29 @@ def test_a_refusal_says_so_when_no_found_passage_names_the_topic(prompts: LunaPr
     )
 
     assert "Zum Thema Wallbox steht nichts darin" in answer and "„Netzentgelte 2026“" in answer
+
+
+def test_a_refusal_does_not_deny_a_compound_topic_whose_parts_a_passage_names(prompts: LunaPrompts) -> None:
+    title = "Förderung für den Heizungstausch 2026"
+    answer = no_context_answer(
+        prompts,
+        "Muss ich den Förderantrag vor der Beauftragung stellen?",
+        [title],
+        context_given=True,
+        passages=[(title, "Ablauf\nAntrag im Kundenportal der KfW stellen, bevor die Arbeiten beginnen.")],
+    )
+
+    assert f"Zum Thema Förderantrag steht etwas in „{title}“" in answer
+    assert "nichts darin" not in answer
+
+
+def test_one_part_of_a_compound_topic_does_not_count_as_naming_it(prompts: LunaPrompts) -> None:
+    answer = no_context_answer(
+        prompts,
+        "Wie lang ist die Kündigungsfrist?",
+        ["Grundversorgung"],
+        context_given=True,
+        passages=[("Grundversorgung", "Die Frist für die Abrechnung beträgt sechs Wochen.")],
+    )
+
+    assert "Zum Thema Kündigungsfrist steht nichts darin" in answer

@@ -342,6 +342,10 @@ class GermanAnalyzer:
         named = (self._statute_terms.get(term) for term in terms)
         return list(dict.fromkeys(term for term, stems in filter(None, named) if not set(stems) <= present))
 
+    def stem(self, token: str) -> str:
+        """``token``'s stem as the index writes it: umlauts folded, joined at hyphens."""
+        return self._token_terms(token).stem
+
     def names(self, name: str, text: str) -> bool:
         """Whether ``text`` names ``name`` itself: every word of it (as a whole word, stemmed), or the
         concept of a synonym group it belongs to ("Steckersolargeräte" names "Balkonkraftwerk", "kWh"

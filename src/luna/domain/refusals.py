@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from luna.domain.answers import GERMAN_STOPWORDS, LunaPrompts, NoContextTexts
 from luna.domain.everyday_terms import EVERYDAY_SYNONYMS
-from luna.domain.german_text import DOMAIN_SYNONYMS, plain_analyzer
+from luna.domain.german_text import DOMAIN_SYNONYMS, plain_analyzer, surface_tokens
 from luna.domain.legal_references import heading_without_number, section_heading, section_number, short_title
 
 _WORD = re.compile(r"[\wÄÖÜäöüß§-]+")
@@ -89,13 +89,42 @@ def no_context_answer(
 
 
 def passage_naming(topic: str, passages: Sequence[Passage]) -> str | None:
-    """The title of the first passage that names ``topic`` in its title, section or text (None: none
-    does, or the one that does has no title)."""
+    """The title of the first passage that names ``topic`` in its title, section or text, whole or by
+    its parts (None: none does, or the one that does has no title)."""
     analyzer = plain_analyzer()
     for title, text in passages:
-        if title and analyzer.names(topic, f"{title} {text}"):
+        if title and (analyzer.names(topic, f"{title} {text}") or names_by_parts(topic, f"{title} {text}")):
             return title
     return None
+
+
+#: Linking elements between a German compound's parts ("Heizung|s|förderung", "Wärmepumpe|n|tarif").
+_LINKS = ("", "s", "es", "n", "en", "e", "er")
+#: The shortest part a compound is cut into ("Netz|anschluss"): shorter cuts find chance words.
+_MIN_PART = 4
+
+
+def names_by_parts(word: str, text: str) -> bool:
+    """Whether ``text`` names the compound ``word`` by its parts, each a word of its own: a page on
+    "Förderung" whose steps say "Antrag … stellen" speaks of a "Förderantrag", and one on "Förderung
+    für den Heizungstausch" that names the "Heizung" speaks of "Heizungsförderung". Saying that such a
+    page holds nothing on the topic would be false. One part alone is not enough ("Kündigungsfrist" is
+    not named by a "Frist")."""
+    analyzer = plain_analyzer()
+    tokens = surface_tokens(word)
+    if len(tokens) != 1:
+        return False
+    stem = analyzer.stem(tokens[0]).casefold()
+    tokens = surface_tokens(text)
+    # Stems and the words themselves: Snowball cuts "Kündigung" to "kundig", not "Heizung".
+    words = {analyzer.stem(token).casefold() for token in tokens} | set(tokens)
+    for cut in range(_MIN_PART, len(stem) - _MIN_PART + 1):
+        modifier, head = stem[:cut], stem[cut:]
+        if head in words and any(
+            modifier.endswith(link) and modifier[: len(modifier) - len(link)] in words for link in _LINKS
+        ):
+            return True
+    return False
 
 
 def follow_up_candidates(
