@@ -111,13 +111,13 @@ def names_by_parts(word: str, text: str) -> bool:
     page holds nothing on the topic would be false. One part alone is not enough ("Kündigungsfrist" is
     not named by a "Frist")."""
     analyzer = plain_analyzer()
-    tokens = surface_tokens(word)
-    if len(tokens) != 1:
+    compound = surface_tokens(word)
+    if len(compound) != 1:
         return False
-    stem = analyzer.stem(tokens[0]).casefold()
-    tokens = surface_tokens(text)
+    stem = analyzer.stem(compound[0]).casefold()
+    text_words = surface_tokens(text)
     # Stems and the words themselves: Snowball cuts "Kündigung" to "kundig", not "Heizung".
-    words = {analyzer.stem(token).casefold() for token in tokens} | set(tokens)
+    words = {analyzer.stem(token).casefold() for token in text_words} | set(text_words)
     for cut in range(_MIN_PART, len(stem) - _MIN_PART + 1):
         modifier, head = stem[:cut], stem[cut:]
         if head in words and any(
