@@ -20,11 +20,10 @@ import sys
 
 from corpus_container import (
     FIVE_GOLDEN_SETS,
-    REPO,
     corpus_container,
-    figure_cells,
     figure_header,
     print_views,
+    tune_row,
 )
 from refine_sentences import REFINE, objective
 
@@ -45,14 +44,11 @@ def main() -> int:
         assert refine is not None and refine.pending() == 0, "run bench/refine_sentences.py first"
         answers = c.services.knowledge.answers  # the evaluation core's: it asks without a top_k
         tune = read_golden_sets(FIVE_GOLDEN_SETS)
-        corpus = REPO.parent / "shared" / "corpus"
         print(figure_header("chunks read", "view"))
         scores = {}
         for size in SIZES:
             answers._top_k = size  # what rag.top_k sets
-            run = c.services.evaluation.run(tune, split="tune", name=f"context-{size}", documents_dir=corpus)
-            scores[size] = objective(run.figures)
-            print(f"| {size} | tune (five sets) {figure_cells(run.figures)}", flush=True)
+            scores[size] = objective(tune_row(c, tune, str(size), f"context-{size}"))
 
         def best(sizes: list[int]) -> int:
             return max(sizes, key=lambda s: (round(scores[s], 6), -abs(s - 6)))

@@ -109,7 +109,8 @@ def names_by_parts(word: str, text: str) -> bool:
     "Förderung" whose steps say "Antrag … stellen" speaks of a "Förderantrag", and one on "Förderung
     für den Heizungstausch" that names the "Heizung" speaks of "Heizungsförderung". Saying that such a
     page holds nothing on the topic would be false. One part alone is not enough ("Kündigungsfrist" is
-    not named by a "Frist")."""
+    not named by a "Frist"). Parts are matched by stem, not looked up as words: the compound splitter
+    finds no word "Förder" to cut "Förderantrag" at."""
     analyzer = plain_analyzer()
     compound = surface_tokens(word)
     if len(compound) != 1:
