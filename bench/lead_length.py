@@ -4,13 +4,16 @@
     LUNA_DATA_DIR=bench/out/retrieval .venv/bin/luna models prepare embeddinggemma
     .venv/bin/python bench/refine_sentences.py              # the refine leg caught up
     .venv/bin/python bench/lead_length.py
+    .venv/bin/python bench/lead_length.py budget          # two sentences and the character budgets only
 
-The extractive answer leads with its two best sentences. On tune, nine of the answers that miss the
+The extractive answer led with its two best sentences; since the twenty-seventh session it adds a
+third when the first paragraph with it stays within 500 characters (chosen here). On tune, nine of the answers that miss the
 needle quote it as the third sentence of the reading order, often within a hair of the second. A
 longer first paragraph states more by construction and costs the reader, so every variant is
 reported with its first paragraph's length (characters, median and 90th percentile over the
 answered questions): always three sentences, and a third only when the judge ranks it within a
-margin of the second in the reading order (the bench wraps the answerer's composition for those).
+margin of the second in the reading order, or only when the first paragraph with it stays within a
+character budget (the bench wraps the answerer's composition for those).
 Each goes through the evaluation core on the same index with the refine leg on. The variant is
 chosen on tune by the objective of ``bench/answer_weights.py`` less a length cost fixed before the
 run (0.1 per 100 characters of median first paragraph added); every held-out view is printed for
@@ -32,14 +35,20 @@ from luna.adapters.models.extractive_sentences import introduced_items
 from luna.domain.evaluation import first_paragraph
 from luna.services.evaluation.evaluation import read_golden_sets
 
-#: name: (lead sentences, tie margin)
-VARIANTS: dict[str, tuple[int, float | None]] = {
-    "two sentences (shipped)": (2, None),
-    "a third within 0.005": (2, 0.005),
-    "a third within 0.01": (2, 0.01),
-    "a third within 0.02": (2, 0.02),
-    "a third within 0.05": (2, 0.05),
-    "three sentences": (3, None),
+#: The lead before the twenty-seventh session, the baseline every length cost is measured from.
+TWO = "two sentences"
+SHIPPED = "a third within 500 characters (shipped)"
+#: name: (lead sentences, tie margin, character budget: a third sentence when the lead with it fits)
+VARIANTS: dict[str, tuple[int, float | None, int | None]] = {
+    TWO: (2, None, None),
+    "a third within 0.005": (2, 0.005, None),
+    "a third within 0.01": (2, 0.01, None),
+    "a third within 0.02": (2, 0.02, None),
+    "a third within 0.05": (2, 0.05, None),
+    "three sentences": (3, None, None),
+    "a third within 400 characters": (2, None, 400),
+    SHIPPED: (2, None, 500),
+    "a third within 650 characters": (2, None, 650),
 }
 #: Objective points one hundred more characters of median first paragraph cost.
 LENGTH_COST = 0.1
@@ -80,15 +89,21 @@ def tied(model: ExtractiveChatModel, ranked: Any, tie: float) -> bool:
     return last is not None and after is not None and last - after <= tie
 
 
-def use(lead: int, tie: float | None) -> None:
-    """``lead`` sentences lead; with ``tie``, a third when it is tied with the second."""
+LEAD, BUDGET = extractive._LEAD_SENTENCES, extractive._LEAD_BUDGET_CHARS
+
+
+def use(lead: int, tie: float | None, budget: int | None = None) -> None:
+    """``lead`` sentences lead; with ``tie``, a third when it is tied with the second; with ``budget``,
+    a third when the first paragraph with it stays within that many characters (the answerer's own
+    rule, ``_LEAD_BUDGET_CHARS``)."""
 
     def compose(model: ExtractiveChatModel, ranked: Any, chunks: Any, texts: Any) -> str:
         extractive._LEAD_SENTENCES = 3 if tie is not None and tied(model, ranked, tie) else lead  # type: ignore[misc]
+        extractive._LEAD_BUDGET_CHARS = budget or 0  # type: ignore[misc]
         try:
             return COMPOSE(model, ranked, chunks, texts)
         finally:
-            extractive._LEAD_SENTENCES = 2  # type: ignore[misc]
+            extractive._LEAD_SENTENCES, extractive._LEAD_BUDGET_CHARS = LEAD, BUDGET  # type: ignore[misc]
 
     ExtractiveChatModel._compose = compose  # type: ignore[method-assign]
 
@@ -100,7 +115,12 @@ def lengths(leads: list[int]) -> str:
     return f"{statistics.median(leads):.0f} / {p90:.0f}"
 
 
-def main() -> int:
+def main(argv: list[str]) -> int:
+    variants = {
+        name: variant
+        for name, variant in VARIANTS.items()
+        if argv[:1] != ["budget"] or variant[2] is not None or name == TWO
+    }
     c = corpus_container(overrides=REFINE)
     try:
         refine = c.services.knowledge.refine
@@ -115,8 +135,8 @@ def main() -> int:
             "| first paragraph chars p50 / p90 |\n|---|---|---|---|---|---|---|---|---|"
         )
         scores: dict[str, tuple[float, float]] = {}
-        for at, (name, (lead, tie)) in enumerate(VARIANTS.items()):
-            use(lead, tie)
+        for at, (name, (lead, tie, budget)) in enumerate(variants.items()):
+            use(lead, tie, budget)
             recording.leads = []
             run = c.services.evaluation.run(tune, split="tune", name=f"lead-{at}", documents_dir=corpus)
             scores[name] = (objective(run.figures), statistics.median(recording.leads))
@@ -124,12 +144,12 @@ def main() -> int:
                 f"| {name} | tune (five sets) {figure_cells(run.figures)} {lengths(recording.leads)} |",
                 flush=True,
             )
-        shipped = scores["two sentences (shipped)"][1]
+        shipped = scores[TWO][1]
         cost = {n: s - LENGTH_COST * max(0.0, length - shipped) / 100 for n, (s, length) in scores.items()}
-        chosen = max(VARIANTS, key=lambda n: (round(cost[n], 6), -list(VARIANTS).index(n)))
+        chosen = max(variants, key=lambda n: (round(cost[n], 6), -list(variants).index(n)))
         print(f"\nchosen on tune: {chosen} ({cost})\n", file=sys.stderr, flush=True)
-        for at, (name, (lead, tie)) in enumerate(VARIANTS.items()):
-            use(lead, tie)
+        for at, (name, (lead, tie, budget)) in enumerate(variants.items()):
+            use(lead, tie, budget)
             recording.leads = []
             for label, run, _ in split_outcomes(c, f"lead-{at}"):
                 # split_outcomes answers a view before it yields it: the leads are that view's.
@@ -145,4 +165,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(main(sys.argv[1:]))

@@ -59,6 +59,7 @@ from luna.domain.answers import (
     load_luna_prompts,
     parse_rag_messages,
 )
+from luna.domain.evaluation import first_paragraph
 from luna.domain.health import ComponentHealth, HealthStatus
 from luna.domain.legal_references import names_an_absent_law
 from luna.domain.question_types import REQUIREMENT_QUESTION, REQUIREMENT_STATED
@@ -67,8 +68,12 @@ from luna.domain.refusals import no_context_answer
 _NEAR_DUPLICATE = 0.8
 #: How much of a sentence's coverage comes from the question's nouns when it has any.
 _NOUN_SHARE = 0.75
-#: Sentences in the answer's first paragraph (fitted with the weights below: 0.43 vs 0.24 with one).
+#: Sentences in the answer's first paragraph (fitted with the weights below: 0.43 vs 0.24 with one) …
 _LEAD_SENTENCES = 2
+#: … and one more when the first paragraph with it stays within this many characters: a short lead
+#: has room for the sentence that so often holds the answer right after the second. Chosen on tune
+#: by ``bench/lead_length.py`` (400 / 500 / 650); no view's median first paragraph grew (0 = never).
+_LEAD_BUDGET_CHARS = 500
 #: At most this many sentences are embedded per answer, each cut to this length (latency bound). The
 #: judge reads a sentence after its whole section path (median 129 characters), so 600 cut 607 of the bench
 #: corpus's 14,234 sentences (table rows aside); 900 states two more tune answers and changes no held-out one
@@ -338,15 +343,25 @@ class ExtractiveChatModel:
     def _compose(
         self, ranked: Sequence[Ranked], chunks: Sequence[ContextChunk], texts: ExtractiveTexts
     ) -> str:
+        """The answer with the two best sentences leading, or three where those fit the lead's budget."""
+        shorter = self._composed(ranked, chunks, texts, _LEAD_SENTENCES)
+        if not _LEAD_BUDGET_CHARS:
+            return shorter
+        longer = self._composed(ranked, chunks, texts, _LEAD_SENTENCES + 1)
+        return longer if len(first_paragraph(longer)) <= _LEAD_BUDGET_CHARS else shorter
+
+    def _composed(
+        self, ranked: Sequence[Ranked], chunks: Sequence[ContextChunk], texts: ExtractiveTexts, leading: int
+    ) -> str:
         chosen = self._select(ranked)
-        # The two best sentences lead: the passage that answers often needs both (rule and figure). A
-        # sentence that opens a list ("… folgende Pflichtangaben enthält:") leads with its items, as one
-        # of the two, and last: a line after a Markdown list would belong to its last item.
-        group = next((s for s in chosen[:_LEAD_SENTENCES] if introduced_items(s)), None)
+        # The ``leading`` best sentences lead: the passage that answers often needs two (rule and figure).
+        # A sentence that opens a list ("… folgende Pflichtangaben enthält:") leads with its items, as one
+        # of them, and last: a line after a Markdown list would belong to its last item.
+        group = next((s for s in chosen[:leading] if introduced_items(s)), None)
         items = [] if group is None else introduced_items(group)
         hidden = {s.key for s in (*items, *([group] if group else []))}
         rest = [s for s in chosen if s.key not in hidden]
-        owed = _LEAD_SENTENCES - (group is not None)
+        owed = leading - (group is not None)
         lead = [*rest[:owed], *([group] if group else [])] or chosen[:1]
         points = rest[owed:]
         lines = [texts.summary.format(sentence=" ".join(_inline(s, opens=s is group) for s in lead))]
