@@ -219,6 +219,16 @@ def _window(page: Page) -> str:
     return " ".join(label.inner_text().split())  # no-break spaces keep a date with its time
 
 
+def _bounds(label: str) -> tuple[str, str]:
+    """A window label's start and end as "27.11.2026, 14:00". A window of whole days is labelled by its
+    dates alone ("26.11.2026", which it is when the newest reading falls in the day's last hour)."""
+    if re.fullmatch(r"\d{2}\.\d{2}\.\d{4}", label):
+        next_day = datetime.strptime(label, "%d.%m.%Y") + timedelta(days=1)
+        return f"{label}, 00:00", f"{next_day:%d.%m.%Y}, 00:00"
+    start, end = label.removesuffix(" Uhr").split(" – ")
+    return start, end if "," in end else f"{start.split(',')[0]}, {end}"
+
+
 def test_earlier_and_picked_days_move_the_window_survive_a_reload_and_export_what_is_shown(
     page: Page, web: WebServer
 ) -> None:
@@ -233,8 +243,8 @@ def test_earlier_and_picked_days_move_the_window_survive_a_reload_and_export_wha
     page.wait_for_url(re.compile(r"zurueck=1"))
     expect(page.get_by_text(WINDOW)).not_to_have_text(newest)
     before = _window(page)
-    newest_start = newest.split(" – ")[0]
-    assert before.endswith(f" – {newest_start} Uhr"), (before, newest)  # the day right before, no gap
+    (before_start, before_end), (newest_start, _) = _bounds(before), _bounds(newest)
+    assert before_end == newest_start, (before, newest)  # the day right before, no gap
     expect(later).to_be_enabled()
     page.reload()
     assert _window(page) == before
@@ -247,13 +257,13 @@ def test_earlier_and_picked_days_move_the_window_survive_a_reload_and_export_wha
         page.get_by_role("button", name="CSV herunterladen").first.click()
     rows = download.value.path().read_text(encoding="utf-8-sig").splitlines()[1:]
     assert len(rows) == 24, rows
-    assert rows[0].split(";")[0] == before.split(" – ")[0].replace(",", ""), (rows[0], before)
+    assert rows[0].split(";")[0] == before_start.replace(",", ""), (rows[0], before)
     assert rows[-1].split(";")[1] == newest_start.replace(",", ""), (rows[-1], newest)
 
     page.get_by_label("Zeitraum").click()
     page.get_by_role("option", name="Eigener Zeitraum").click()
     dialog = page.get_by_role("dialog")
-    shown_from = before.split(",")[0]  # the picker starts from the days on screen
+    shown_from = before_start.split(",")[0]  # the picker starts from the days on screen
     expect(dialog.get_by_label("Von", exact=True)).to_have_value(shown_from)
     dialog.get_by_role("button", name="Abbrechen").click()
     expect(dialog).to_have_count(0)
