@@ -343,9 +343,10 @@ class ExtractiveChatModel:
     def _compose(
         self, ranked: Sequence[Ranked], chunks: Sequence[ContextChunk], texts: ExtractiveTexts
     ) -> str:
-        """The answer with the two best sentences leading, or three where those fit the lead's budget."""
+        """The answer with the two best sentences leading, or three where those fit the lead's budget. A
+        third sentence only adds to the first paragraph: when two overrun the budget, three are not tried."""
         shorter = self._composed(ranked, chunks, texts, _LEAD_SENTENCES)
-        if not _LEAD_BUDGET_CHARS:
+        if len(first_paragraph(shorter)) > _LEAD_BUDGET_CHARS:
             return shorter
         longer = self._composed(ranked, chunks, texts, _LEAD_SENTENCES + 1)
         return longer if len(first_paragraph(longer)) <= _LEAD_BUDGET_CHARS else shorter
