@@ -17,17 +17,17 @@ held-out view is printed for the chosen size and for tune's choice among all siz
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from functools import partial
 
 from corpus_container import (
-    FIVE_GOLDEN_SETS,
+    chosen_on_tune,
     corpus_container,
     figure_header,
     print_views,
-    tune_row,
+    tune_scores,
 )
 from refine_sentences import REFINE, objective
-
-from luna.services.evaluation.evaluation import read_golden_sets
 
 SIZES = (3, 4, 5, 6, 8, 10)
 #: Not to be chosen whatever tune says: with three or four chunks the README's "Was kostet die
@@ -37,23 +37,25 @@ SIZES = (3, 4, 5, 6, 8, 10)
 BREAKS_THE_README = frozenset({3, 4})
 
 
+def run_name(size: int) -> str:
+    return f"context-{size}"
+
+
 def main() -> int:
     c = corpus_container(overrides=REFINE)
     try:
         refine = c.services.knowledge.refine
         assert refine is not None and refine.pending() == 0, "run bench/refine_sentences.py first"
         answers = c.services.knowledge.answers  # the evaluation core's: it asks without a top_k
-        tune = read_golden_sets(FIVE_GOLDEN_SETS)
         print(figure_header("chunks read", "view"))
-        scores = {}
-        for size in SIZES:
+
+        def read(size: int) -> None:
             answers._top_k = size  # what rag.top_k sets
-            scores[size] = objective(tune_row(c, tune, str(size), f"context-{size}"))
 
-        def best(sizes: list[int]) -> int:
-            return max(sizes, key=lambda s: (round(scores[s], 6), -abs(s - 6)))
-
-        chosen, unconstrained = best([s for s in SIZES if s not in BREAKS_THE_README]), best(list(SIZES))
+        scores = tune_scores(c, {size: partial(read, size) for size in SIZES}, run_name, objective)
+        near_six: Callable[[int], float] = lambda size: -abs(size - 6)  # noqa: E731
+        chosen = chosen_on_tune(scores, [s for s in SIZES if s not in BREAKS_THE_README], near_six)
+        unconstrained = chosen_on_tune(scores, prefer=near_six)
         print(
             f"\nchosen on tune: {chosen}, among all: {unconstrained} ({scores})\n",
             file=sys.stderr,
@@ -61,7 +63,7 @@ def main() -> int:
         )
         for size in dict.fromkeys((chosen, unconstrained)):
             answers._top_k = size
-            print_views(c, str(size), f"context-{size}", skip=("tune (five sets)",))
+            print_views(c, str(size), run_name(size), skip=("tune (five sets)",))
     finally:
         c.close()
     return 0

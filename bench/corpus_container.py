@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from luna.adapters.lexical.bm25s import Bm25sLexicalIndex
 from luna.container import Container, build_container
@@ -15,6 +15,8 @@ from luna.services.evaluation.evaluation import read_golden_sets
 from luna.services.knowledge.ingest import IngestRequest
 from luna.services.knowledge.knowledge import KnowledgeBase
 from luna.settings import load_settings
+
+Variant = TypeVar("Variant")
 
 REPO = Path(__file__).resolve().parents[1]
 WORK = REPO / "bench" / "out" / "retrieval"
@@ -80,6 +82,35 @@ def tune_row(c: Container, questions: Sequence[Any], label: str, name: str) -> A
     )
     print(f"| {label} | tune (five sets) {figure_cells(run.figures)}", flush=True)
     return run.figures
+
+
+def tune_scores(
+    c: Container,
+    variants: Mapping[Variant, Callable[[], object]],
+    run_name: Callable[[Variant], str],
+    score: Callable[[Any], float],
+) -> dict[Variant, float]:
+    """Each of ``variants`` set up in turn (its callable) and answered on the tune split of the five golden
+    sets as run ``run_name(variant)``, its row printed by :func:`tune_row`: its ``score`` of the figures."""
+    tune = read_golden_sets(FIVE_GOLDEN_SETS)
+    scores: dict[Variant, float] = {}
+    for variant, set_up in variants.items():
+        set_up()
+        scores[variant] = score(tune_row(c, tune, str(variant), run_name(variant)))
+    return scores
+
+
+def chosen_on_tune(
+    scores: Mapping[Variant, float],
+    among: Iterable[Variant] | None = None,
+    prefer: Callable[[Variant], float] | None = None,
+) -> Variant:
+    """The variant of ``among`` (every scored one by default) with the best tune score, rounded to six
+    places so that float noise decides nothing; a tie goes to the one ``prefer`` rates highest, by
+    default the earliest scored (the benches list the shipped or simpler variant first)."""
+    order = list(scores)
+    tie = prefer or (lambda variant: -order.index(variant))
+    return max(order if among is None else among, key=lambda v: (round(scores[v], 6), tie(v)))
 
 
 def figure_header(*leading: str, tune: bool = False) -> str:

@@ -19,20 +19,20 @@ from __future__ import annotations
 
 import re
 import sys
+from functools import partial
 
 from corpus_container import (
-    FIVE_GOLDEN_SETS,
+    chosen_on_tune,
     corpus_container,
     figure_header,
     print_views,
-    tune_row,
+    tune_scores,
 )
 from refine_sentences import REFINE, objective
 
 import luna.adapters.models.extractive as extractive
 import luna.adapters.models.extractive_sentences as extractive_sentences
 from luna.domain.answer_tables import FIGURE_QUESTION, FIGURE_WITH_UNIT
-from luna.services.evaluation.evaluation import read_golden_sets
 
 #: The amount pattern before this bench (commit aafc390): price-sheet units only.
 UNITS_BEFORE = re.compile(
@@ -79,24 +79,23 @@ def use(units: re.Pattern[str], question: re.Pattern[str]) -> None:
     extractive.FIGURE_QUESTION = question  # type: ignore[misc]
 
 
+def run_name(variant: str) -> str:
+    return f"figure-units-{list(VARIANTS).index(variant)}"
+
+
 def main() -> int:
     c = corpus_container(overrides=REFINE)
     try:
         refine = c.services.knowledge.refine
         assert refine is not None and refine.pending() == 0, "run bench/refine_sentences.py first"
-        tune = read_golden_sets(FIVE_GOLDEN_SETS)
         print(figure_header("variant", "view"))
-        scores = {}
-        for name, (units, question) in VARIANTS.items():
-            use(units, question)
-            scores[name] = objective(tune_row(c, tune, name, f"figure-units-{len(scores)}"))
-        eligible = [n for n in VARIANTS if n not in BREAKS_THE_README]
-        chosen = max(eligible, key=lambda n: (round(scores[n], 6), -list(VARIANTS).index(n)))
+        set_ups = {name: partial(use, *patterns) for name, patterns in VARIANTS.items()}
+        scores = tune_scores(c, set_ups, run_name, objective)
+        chosen = chosen_on_tune(scores, among=[n for n in VARIANTS if n not in BREAKS_THE_README])
         print(f"\nchosen on tune: {chosen}\n", file=sys.stderr, flush=True)
         for name, (units, question) in VARIANTS.items():
             use(units, question)
-            at = list(VARIANTS).index(name)
-            print_views(c, name, f"figure-units-{at}", skip=("tune (five sets)",))
+            print_views(c, name, run_name(name), skip=("tune (five sets)",))
     finally:
         c.close()
     return 0

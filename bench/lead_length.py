@@ -7,8 +7,9 @@
     .venv/bin/python bench/lead_length.py budget          # two sentences and the character budgets only
 
 The extractive answer led with its two best sentences; since the twenty-seventh session it adds a
-third when the first paragraph with it stays within 500 characters (chosen here). On tune, nine of the answers that miss the
-needle quote it as the third sentence of the reading order, often within a hair of the second. A
+third when the first paragraph with it stays within 500 characters (chosen here). On tune, nine of
+the answers that miss the needle quote it as the third sentence of the reading order, often within
+a hair of the second. A
 longer first paragraph states more by construction and costs the reader, so every variant is
 reported with its first paragraph's length (characters, median and 90th percentile over the
 answered questions): always three sentences, and a third only when the judge ranks it within a

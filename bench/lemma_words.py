@@ -19,19 +19,19 @@ from __future__ import annotations
 import sys
 import threading
 from collections.abc import Callable
+from functools import partial
 
 from corpus_container import (
-    FIVE_GOLDEN_SETS,
+    chosen_on_tune,
     corpus_container,
     figure_header,
     print_views,
-    tune_row,
+    tune_scores,
 )
 from refine_sentences import REFINE, objective
 
 import luna.adapters.models.extractive as extractive
 from luna.adapters.models.extractive_words import GERMAN_STOPWORDS, WORD, GermanStemmer
-from luna.services.evaluation.evaluation import read_golden_sets
 
 
 class Lemmas:
@@ -99,22 +99,23 @@ def use(question_side: Callable[[GermanStemmer, str], list[str]], union: bool) -
     extractive.chunk_sentences = union_side if union else CHUNK_SENTENCES  # type: ignore[assignment]
 
 
+def run_name(variant: str) -> str:
+    return f"lemma-{list(VARIANTS).index(variant)}"
+
+
 def main() -> int:
     c = corpus_container(overrides=REFINE)
     try:
         refine = c.services.knowledge.refine
         assert refine is not None and refine.pending() == 0, "run bench/refine_sentences.py first"
-        tune = read_golden_sets(FIVE_GOLDEN_SETS)
         print(figure_header("words", tune=True))
-        scores: dict[str, float] = {}
-        for at, (name, (side, union)) in enumerate(VARIANTS.items()):
-            use(side, union)
-            scores[name] = objective(tune_row(c, tune, name, f"lemma-{at}"))
-        chosen = max(VARIANTS, key=lambda n: (round(scores[n], 6), -list(VARIANTS).index(n)))
+        set_ups = {name: partial(use, *sides) for name, sides in VARIANTS.items()}
+        scores = tune_scores(c, set_ups, run_name, objective)
+        chosen = chosen_on_tune(scores)
         print(f"\nchosen on tune: {chosen} ({scores})\n", file=sys.stderr, flush=True)
         for name in dict.fromkeys(["Snowball stems (shipped)", chosen]):
             use(*VARIANTS[name])
-            print_views(c, name, f"lemma-{list(VARIANTS).index(name)}", skip=("tune (five sets)",))
+            print_views(c, name, run_name(name), skip=("tune (five sets)",))
     finally:
         c.close()
     return 0

@@ -158,7 +158,8 @@ def test_a_section_read_from_its_beginning_quotes_a_lists_opening_once_with_its_
         # Two paragraphs as long as the statute's: the list's opening does not fit the lead with them.
         "(1) Zweck des Gesetzes ist eine möglichst sichere, preisgünstige, verbraucherfreundliche, "
         "effiziente, umweltverträgliche und treibhausgasneutrale leitungsgebundene Versorgung der "
-        "Allgemeinheit mit Elektrizität, Gas und Wasserstoff, die zunehmend auf erneuerbaren Energien beruht.",
+        "Allgemeinheit mit Elektrizität, Gas und Wasserstoff, die zunehmend auf erneuerbaren Energien "
+        "beruht.",
         "(2) Die Regulierung der Elektrizitäts- und Gasversorgungsnetze dient den Zielen der Sicherstellung "
         "eines wirksamen und unverfälschten Wettbewerbs bei der Versorgung mit Elektrizität und Gas und der "
         "Sicherung eines langfristig angelegten leistungsfähigen und zuverlässigen Betriebs der Netze.",
