@@ -85,6 +85,20 @@ async def test_validation_error_is_400_naming_each_field(
     assert fields == {"query.limit", "query.offset"}
 
 
+async def test_a_body_with_thousands_of_unknown_keys_gets_a_short_error_that_counts_the_rest(
+    client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    body = {"question": "Was kostet die Netznutzung?", **{f"k{i}": 1 for i in range(5000)}}
+    response = await client.post("/api/v1/rag/ask", headers=admin, json=body)
+
+    error = assert_error(response, 400, "invalid_input")
+    details = error["data"]["details"]  # type: ignore[index]
+    assert len(details["errors"]) == 20 and details["not_listed"] == 4980
+    assert details["errors"][0] == {"field": "body.k0", "problem": "Extra inputs are not permitted"}
+    assert "(and 4997 more)" in str(error["message"])
+    assert len(response.content) < 5_000
+
+
 async def test_invalid_body_field_is_400(client: httpx.AsyncClient, admin: dict[str, str]) -> None:
     response = await client.post("/api/v1/admin/jobs", headers=admin, json={"name": "x", "params": [1, 2]})
 

@@ -146,6 +146,11 @@ def _field_name(location: Sequence[Any]) -> str:
     return ".".join(str(part) for part in location)
 
 
+#: The fields a validation error lists; a body with thousands of unknown keys gets a short answer that
+#: counts the rest (``not_listed``), not one entry per key.
+_LISTED_ERRORS = 20
+
+
 def validation_error_response(error: RequestValidationError) -> JSONResponse:
     """FastAPI's 422 becomes a 400 that names each bad field and its problem, never its value."""
     problems = list(error.errors())
@@ -162,7 +167,10 @@ def validation_error_response(error: RequestValidationError) -> JSONResponse:
     errors = [{"field": _field_name(p.get("loc", ())), "problem": p.get("msg", "invalid")} for p in problems]
     summary = "; ".join(f"{e['field']}: {e['problem']}" for e in errors[:3])
     more = f" (and {len(errors) - 3} more)" if len(errors) > 3 else ""
-    return error_response(400, "invalid_input", f"Invalid request: {summary}{more}", {"errors": errors})
+    details: dict[str, object] = {"errors": errors[:_LISTED_ERRORS]}
+    if len(errors) > _LISTED_ERRORS:
+        details["not_listed"] = len(errors) - _LISTED_ERRORS
+    return error_response(400, "invalid_input", f"Invalid request: {summary}{more}", details)
 
 
 def internal_error_response() -> JSONResponse:
