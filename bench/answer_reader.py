@@ -6,7 +6,7 @@
     .venv/bin/python bench/answer_reader.py shipped-scores OUT.npz         # the shipped reader's, to score
     .venv/bin/python bench/answer_reader.py export OUT/xquad+tune.pt src/luna/models/answer_reader.npz
     .venv/bin/python bench/answer_reader.py join OUT/reader_part0.npz OUT/reader_part1.npz TARGET.npz
-    .venv/bin/python bench/answer_reader.py answers [shipped] [int8] [fp32] # through the evaluation core
+    .venv/bin/python bench/answer_reader.py answers [shipped] [off] [int8] [int8-laws]  # the evaluation core
 
 Every earlier session ended on the same sentence: telling the answering sentence from one merely on the
 topic, and an answerable question from a near-topic one, needs a model that reads question and passage
@@ -48,6 +48,7 @@ from corpus_container import (
 from embedding_adaptation import _weights
 from reader_rules import SCORED_PER_QUESTION, Rule, figures, objective
 from reader_situations import table_groups, with_scenes
+from refine_sentences import REFINE
 
 from luna.adapters.models.e5_tokenizer import PASSAGE_PREFIX, QUERY_PREFIX, E5Tokenizer
 from luna.adapters.models.e5_weights import read_e5_weights
@@ -383,24 +384,29 @@ def join(parts: Sequence[Path], target: Path) -> None:
 
 
 def answers(variants: Sequence[str]) -> None:
-    """Every golden question through the evaluation core (Luna's real answer path), without the reader
-    and with it in each precision: the figures ``luna eval run`` prints."""
+    """Every golden question through the evaluation core (Luna's real answer path, the refine leg on and
+    caught up as shipped), as shipped, without the reader and with it in each precision and scope: the
+    figures ``luna eval run`` prints."""
     print(
         "| answer path | split | hit@1 / hit@5 / MRR@10 | states it | first citation answers "
         "| refused unanswerable / answerable | number warnings | answer ms p50 / p95 |"
     )
     print("|---|---|---|---|---|---|---|---|")
     for variant in variants:
-        overrides = (
-            {}
-            if variant == "shipped"
-            else {"LUNA_RAG__READER__ENABLED": "true", "LUNA_RAG__READER__PRECISION": variant}
-        )
-        c = corpus_container(overrides=overrides)
+        precision, _, scope = variant.partition("-")  # "int8-laws": judging answers from laws only
+        reader = {
+            "LUNA_RAG__READER__ENABLED": "true",
+            "LUNA_RAG__READER__PRECISION": precision,
+            "LUNA_RAG__READER__SCOPE": scope or "all",
+        }
+        chosen = {"shipped": {}, "off": {"LUNA_RAG__READER__ENABLED": "false"}}.get(variant, reader)
+        c = corpus_container(overrides={**REFINE, **chosen})
         try:
+            refine = c.services.knowledge.refine
+            assert refine is not None and refine.pending() == 0, "run bench/refine_sentences.py first"
             for label, run, _ in split_outcomes(c, f"reader-{variant}"):
-                reader = "shipped" if variant == "shipped" else f"reader ({variant})"
-                print(f"| {reader} | {label} {figure_cells(run.figures)}", flush=True)
+                path = variant if variant in ("shipped", "off") else f"reader ({variant})"
+                print(f"| {path} | {label} {figure_cells(run.figures)}", flush=True)
         finally:
             c.close()
 

@@ -63,4 +63,6 @@ class PromptParts:
         from luna.adapters.models.onnx_reader import OnnxAnswerReader
 
         reader = OnnxAnswerReader(self._c.settings.model_cache_dir, precision=settings.precision)
-        return ReaderCheck(reader, settings.min_score, settings.consult_below, settings.candidates)
+        return ReaderCheck(
+            reader, settings.min_score, settings.consult_below, settings.candidates, settings.scope == "laws"
+        )

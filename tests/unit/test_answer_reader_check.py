@@ -124,3 +124,27 @@ def test_a_section_read_from_its_beginning_is_not_put_to_the_reader(prompts: Lun
 
     assert answered
     assert reader.asked == []
+
+
+@pytest.mark.parametrize(
+    ("section", "laws_only", "asked"),
+    [
+        ("Teil 4 Energielieferung > § 19 Unterbrechung der Versorgung", True, True),
+        ("Preisblatt Niederspannung", True, False),
+        (None, True, False),
+        ("Preisblatt Niederspannung", False, True),
+    ],
+)
+def test_by_default_the_reader_judges_only_answers_that_lead_with_a_law_section(
+    prompts: LunaPrompts, section: str | None, laws_only: bool, asked: bool
+) -> None:
+    reader = FixedReader("nothing here")
+    chunk = ContextChunk(CHUNK.chunk_id, CHUNK.text, "Ratgeber" if section is None else CHUNK.title, section)
+    model = ExtractiveChatModel(
+        prompts,
+        meaning=CosineEmbedder(0.87),
+        reader=ReaderCheck(reader, laws_only=laws_only),  # type: ignore[arg-type]
+    )
+
+    assert model.answers(QUESTION, [chunk]) is not asked  # a reader that finds nothing refuses
+    assert bool(reader.asked) is asked

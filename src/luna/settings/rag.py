@@ -23,6 +23,9 @@ class AnswerReaderSettings(Section):
     consult_below: float = Field(default=0.89, ge=-1, le=1.01)
     candidates: int = Field(default=30, ge=1, le=120)
     precision: Literal["int8", "fp32"] = "int8"
+    #: ``laws``: only answers that lead with a law's numbered section ("§ 41a …") are judged; the reader
+    #: misjudges price-sheet rows and guides. ``all``: every answer.
+    scope: Literal["laws", "all"] = "laws"
 
 
 class RefineSettings(Section):

@@ -200,6 +200,8 @@ class ExtractiveChatModel:
         # No cosine at all: a section read from its beginning ("Was regelt § 14a EnWG?"), or no judge.
         if check is None or not judged or max(judged) >= check.consult_below:
             return True
+        if not check.judges(ranked[0].sentence.chunk.section):
+            return True
         return check.agrees(question, [r.sentence.meaning_text[:_MAX_JUDGED_CHARS] for r in ranked])
 
     def _passes(self, sentence: Ranked) -> bool:

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from luna.domain.legal_references import section_number
 from luna.ports.reader import AnswerReader
 
 #: "Was kostet …?" is answered by a sentence or table row with a figure before one without.
@@ -78,6 +79,13 @@ class ReaderCheck:
     min_score: float = 0.08
     consult_below: float = 0.89
     candidates: int = 30
+    #: Judge only answers that lead with a law's numbered section ("§ 41a …"): the reader was validated
+    #: on statutes and misjudges price-sheet rows and guides (``bench/answer_reader.py``).
+    laws_only: bool = True
+
+    def judges(self, section: str | None) -> bool:
+        """Whether it gives its opinion on an answer whose first sentence stands in ``section``."""
+        return not self.laws_only or section_number(section) is not None
 
     def agrees(self, question: str, sentences: Sequence[str]) -> bool:
         """Whether one of the first ``candidates`` sentences scores ``min_score`` or more. They are read
