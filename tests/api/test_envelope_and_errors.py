@@ -116,6 +116,17 @@ async def test_malformed_json_is_400_with_a_clear_message(
     assert "not valid JSON" in str(body["message"])
 
 
+async def test_json_nested_too_deeply_to_read_is_400_saying_so(
+    client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    headers = {**admin, "Content-Type": "application/json"}
+    deep = b"[" * 100_000 + b"]" * 100_000
+    response = await client.post("/api/v1/admin/jobs", headers=headers, content=deep)
+
+    body = assert_error(response, 400, "malformed_json")
+    assert "nested too deeply" in str(body["message"])
+
+
 async def test_body_that_is_not_utf8_is_400(client: httpx.AsyncClient, admin: dict[str, str]) -> None:
     headers = {**admin, "Content-Type": "application/json"}
     response = await client.post("/api/v1/admin/jobs", headers=headers, content=b'{"name": "\xff\xfe"}')

@@ -126,6 +126,9 @@ def http_error_response(request: Request, error: HTTPException) -> JSONResponse:
         headers["Allow"] = allowed
         message = f"Method {request.method} is not allowed on {request.url.path}; allowed: {allowed}"
     code = _CODE_BY_STATUS.get(status_code, "internal_error" if status_code >= 500 else "http_error")
+    if status_code == 400 and isinstance(error.__cause__, RecursionError):
+        # FastAPI's "There was an error parsing the body" for JSON its parser gave up on.
+        code, message = "malformed_json", "The request body is not readable JSON: it is nested too deeply."
     return error_response(status_code, code, message, headers=headers or None)
 
 
