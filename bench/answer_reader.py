@@ -41,6 +41,7 @@ from corpus_container import (
     REPO,
     SEVENTH_GOLDEN_SET,
     SIXTH_GOLDEN_SET,
+    caught_up_container,
     corpus_container,
     figure_cells,
     split_outcomes,
@@ -400,15 +401,10 @@ def answers(variants: Sequence[str]) -> None:
             "LUNA_RAG__READER__SCOPE": scope or "all",
         }
         chosen = {"shipped": {}, "off": {"LUNA_RAG__READER__ENABLED": "false"}}.get(variant, reader)
-        c = corpus_container(overrides={**REFINE, **chosen})
-        try:
-            refine = c.services.knowledge.refine
-            assert refine is not None and refine.pending() == 0, "run bench/refine_sentences.py first"
+        with caught_up_container(overrides={**REFINE, **chosen}) as c:
             for label, run, _ in split_outcomes(c, f"reader-{variant}"):
                 path = variant if variant in ("shipped", "off") else f"reader ({variant})"
                 print(f"| {path} | {label} {figure_cells(run.figures)}", flush=True)
-        finally:
-            c.close()
 
 
 def main(argv: list[str]) -> int:

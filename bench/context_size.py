@@ -21,8 +21,8 @@ from collections.abc import Callable
 from functools import partial
 
 from corpus_container import (
+    caught_up_container,
     chosen_on_tune,
-    corpus_container,
     figure_header,
     print_views,
     tune_scores,
@@ -42,10 +42,7 @@ def run_name(size: int) -> str:
 
 
 def main() -> int:
-    c = corpus_container(overrides=REFINE)
-    try:
-        refine = c.services.knowledge.refine
-        assert refine is not None and refine.pending() == 0, "run bench/refine_sentences.py first"
+    with caught_up_container(overrides=REFINE) as c:
         answers = c.services.knowledge.answers  # the evaluation core's: it asks without a top_k
         print(figure_header("chunks read", "view"))
 
@@ -64,8 +61,6 @@ def main() -> int:
         for size in dict.fromkeys((chosen, unconstrained)):
             answers._top_k = size
             print_views(c, str(size), run_name(size), skip=("tune (five sets)",))
-    finally:
-        c.close()
     return 0
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -58,6 +59,22 @@ def corpus_container(data_dir: Path = WORK, overrides: Mapping[str, str] | None 
         **(overrides or {}),
     }
     return build_container(load_settings("default", environ=environ, env_file=data_dir / "none.env"))
+
+
+@contextmanager
+def caught_up_container(
+    data_dir: Path = WORK, overrides: Mapping[str, str] | None = None
+) -> Iterator[Container]:
+    """:func:`corpus_container` (``overrides`` turn the refine leg on), refusing to measure before the
+    refine leg's job has read every chunk: until then answers run on the fast legs alone, which is not
+    the shipped path. Closed on leaving."""
+    c = corpus_container(data_dir, overrides)
+    try:
+        refine = c.services.knowledge.refine
+        assert refine is not None and refine.pending() == 0, "run bench/refine_sentences.py first"
+        yield c
+    finally:
+        c.close()
 
 
 def split_outcomes(

@@ -22,8 +22,8 @@ import sys
 from functools import partial
 
 from corpus_container import (
+    caught_up_container,
     chosen_on_tune,
-    corpus_container,
     figure_header,
     print_views,
     tune_scores,
@@ -84,10 +84,7 @@ def run_name(variant: str) -> str:
 
 
 def main() -> int:
-    c = corpus_container(overrides=REFINE)
-    try:
-        refine = c.services.knowledge.refine
-        assert refine is not None and refine.pending() == 0, "run bench/refine_sentences.py first"
+    with caught_up_container(overrides=REFINE) as c:
         print(figure_header("variant", "view"))
         set_ups = {name: partial(use, *patterns) for name, patterns in VARIANTS.items()}
         scores = tune_scores(c, set_ups, run_name, objective)
@@ -96,8 +93,6 @@ def main() -> int:
         for name, (units, question) in VARIANTS.items():
             use(units, question)
             print_views(c, name, run_name(name), skip=("tune (five sets)",))
-    finally:
-        c.close()
     return 0
 
 

@@ -27,7 +27,13 @@ import statistics
 import sys
 from typing import Any
 
-from corpus_container import FIVE_GOLDEN_SETS, REPO, corpus_container, figure_cells, split_outcomes
+from corpus_container import (
+    FIVE_GOLDEN_SETS,
+    REPO,
+    caught_up_container,
+    figure_cells,
+    split_outcomes,
+)
 from refine_sentences import REFINE, objective
 
 import luna.adapters.models.extractive as extractive
@@ -122,10 +128,7 @@ def main(argv: list[str]) -> int:
         for name, variant in VARIANTS.items()
         if argv[:1] != ["budget"] or variant[2] is not None or name == TWO
     }
-    c = corpus_container(overrides=REFINE)
-    try:
-        refine = c.services.knowledge.refine
-        assert refine is not None and refine.pending() == 0, "run bench/refine_sentences.py first"
+    with caught_up_container(overrides=REFINE) as c:
         recording = Recording(c.services.evaluation._answers)
         c.services.evaluation._answers = recording
         tune = read_golden_sets(FIVE_GOLDEN_SETS)
@@ -160,8 +163,6 @@ def main(argv: list[str]) -> int:
                         flush=True,
                     )
                 recording.leads = []
-    finally:
-        c.close()
     return 0
 
 

@@ -21,8 +21,8 @@ import sys
 
 from corpus_container import (
     FIVE_GOLDEN_SETS,
+    caught_up_container,
     chosen_on_tune,
-    corpus_container,
     figure_header,
     print_views,
     tune_row,
@@ -60,21 +60,13 @@ def main() -> int:
     print(figure_header("scope, floor, consult below", "view"))
     scores: dict[str, float] = {}
     for variant in variants:
-        c = corpus_container(overrides=settings(variant))
-        try:
-            refine = c.services.knowledge.refine
-            assert refine is not None and refine.pending() == 0, "run bench/refine_sentences.py first"
+        with caught_up_container(overrides=settings(variant)) as c:
             scores[variant] = objective(tune_row(c, tune, variant, run_name(variant)))
-        finally:
-            c.close()
     chosen = chosen_on_tune(scores)
     print(f"\nchosen on tune: {chosen} ({scores})\n", file=sys.stderr, flush=True)
     for variant in dict.fromkeys([OFF, chosen]):
-        c = corpus_container(overrides=settings(variant))
-        try:
+        with caught_up_container(overrides=settings(variant)) as c:
             print_views(c, variant, run_name(variant), skip=("tune (five sets)",))
-        finally:
-            c.close()
     return 0
 
 

@@ -31,7 +31,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-from corpus_container import ANSWER_SPLITS, REPO, WORK, corpus_container
+from corpus_container import ANSWER_SPLITS, REPO, WORK, caught_up_container
 from refine_sentences import REFINE
 from sentence_ranker import C_GRID, Case, Ranker, fit, states_it
 from sklearn.model_selection import GroupKFold
@@ -208,10 +208,7 @@ def cross_validated(cases: Sequence[Case], columns: Sequence[int]) -> tuple[floa
 
 
 def all_cases(data_dir: Path) -> dict[str, list[Case]]:
-    c = corpus_container(data_dir, REFINE)
-    try:
-        refine = c.services.knowledge.refine
-        assert refine is not None and refine.pending() == 0, "run bench/refine_sentences.py first"
+    with caught_up_container(data_dir, REFINE) as c:
         views: dict[str, list[Case]] = {}
         for split, sets, label in ANSWER_SPLITS:
             questions = in_split(read_golden_sets(sets), split)
@@ -219,8 +216,6 @@ def all_cases(data_dir: Path) -> dict[str, list[Case]]:
             views[label] = [case(c, q, items.get(q.document or "")) for q in questions]
             print(f"cases of {label}: {len(views[label])}", file=sys.stderr, flush=True)
         return views
-    finally:
-        c.close()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

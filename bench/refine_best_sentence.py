@@ -18,7 +18,13 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from corpus_container import FIVE_GOLDEN_SETS, REPO, corpus_container, figure_header, print_views
+from corpus_container import (
+    FIVE_GOLDEN_SETS,
+    REPO,
+    caught_up_container,
+    figure_header,
+    print_views,
+)
 from refine_leg import retrieval_figures
 from refine_sentences import REFINE
 
@@ -83,10 +89,8 @@ def tune(c: Container) -> tuple[float, float]:
 
 
 def main() -> int:
-    c = corpus_container(overrides=REFINE)
-    try:
+    with caught_up_container(overrides=REFINE) as c:
         refine = c.services.knowledge.refine
-        assert refine is not None and refine.pending() == 0, "run bench/refine_sentences.py first"
         beta, weight = tune(c)
         print(f"\nchosen on tune: beta {beta}, weight {weight}\n", file=sys.stderr, flush=True)
         print("\n" + figure_header("variant", "view"))
@@ -98,8 +102,6 @@ def main() -> int:
             with_best_sentence(c, chosen)
             refine.weight = leg_weight
             print_views(c, label, f"best-sentence-{chosen}-{leg_weight}")
-    finally:
-        c.close()
     return 0
 
 

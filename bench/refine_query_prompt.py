@@ -25,7 +25,7 @@ from functools import lru_cache
 from corpus_container import (
     FIVE_GOLDEN_SETS,
     REPO,
-    corpus_container,
+    caught_up_container,
     figure_cells,
     figure_header,
     print_views,
@@ -104,10 +104,7 @@ def tune_sentences(c: Container, passages: str) -> str:
 
 
 def main() -> int:
-    c = corpus_container(overrides=REFINE)
-    try:
-        refine = c.services.knowledge.refine
-        assert refine is not None and refine.pending() == 0, "run bench/refine_sentences.py first"
+    with caught_up_container(overrides=REFINE) as c:
         passages = tune_passages(c)
         sentences = tune_sentences(c, passages)
         print(f"\nchosen on tune: passages {passages}, sentences {sentences}\n", file=sys.stderr, flush=True)
@@ -115,8 +112,6 @@ def main() -> int:
         for chosen in dict.fromkeys([(SHIPPED, SHIPPED), (passages, sentences)]):
             use_prompts(c, *chosen)
             print_views(c, " / ".join(chosen), f"prompts-{'-'.join(chosen)}")
-    finally:
-        c.close()
     return 0
 
 
