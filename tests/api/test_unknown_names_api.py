@@ -110,3 +110,18 @@ async def test_a_year_the_found_passages_never_mention_is_refused_the_sheet_s_ow
     assert refused["citations"] == [] and "8,12" not in str(refused["answer"])
     assert "Zum Jahr 2019 finde ich" in str(refused["answer"])
     assert "8,12" in str(answered["answer"]) and answered["citations"]
+
+
+async def test_a_plural_the_tagger_takes_for_a_name_is_known_by_its_base_form(
+    client: httpx.AsyncClient,
+) -> None:
+    """HanTa tags "Boni" a proper name; the subsidy page names each "…bonus" of the programme."""
+    page = (SAMPLES / "foerderung-heizungstausch.html").read_bytes()
+    assert (await upload(client, page, "foerderung-heizungstausch.html")).status_code in (200, 201, 202)
+
+    answer = await ask(client, "Welche Boni gibt es bei der Heizungsförderung?")
+    refused = await ask(client, "Welche Boni zahlt Viessmann bei der Heizungsförderung?")
+
+    assert "nicht vor" not in str(answer["answer"]) and answer["citations"], answer["answer"]
+    assert "„Viessmann“ kommt in meinen Unterlagen nicht vor" in str(refused["answer"])
+    assert "„Boni“" not in str(refused["answer"])  # the brand is unknown, the plural is not

@@ -122,6 +122,15 @@ class TestBasics:
         assert not energy_index.holds_word("Viessmann")
         assert not energy_index.holds_word("Marktlokation Viessmann")  # one word is asked about
 
+    def test_it_holds_a_word_as_the_head_of_a_compound_not_as_its_first_part(self, energy_index):
+        assert energy_index.holds_head("Lokation") and energy_index.holds_head("LOKATION")
+        assert energy_index.holds_head("Marktlokation")
+        assert not energy_index.holds_head("Markt")  # the first part, not the head
+        assert not energy_index.holds_head("tion")  # ends the word, but five letters are the least
+        assert not energy_index.holds_head("Lokation Viessmann")
+        energy_index.clear()
+        assert not energy_index.holds_head("Lokation")
+
     def test_a_removed_documents_words_are_no_longer_held(self, energy_index):
         energy_index.add([("firm", "Die Stadtwerke Ulm liefern Fernwärme.", {})])
         assert energy_index.holds_word("Ulm")

@@ -133,6 +133,7 @@ def test_domain_synonyms_share_a_concept_term(analyzer, spellings):
         ["Bürgergeld", "einkommensabhängige Sozialleistungen"],
         ["Bußgeld", "Geldbuße", "Ordnungswidrigkeiten"],
         ["Fernwärme", "Wärmenetze"],
+        ["Wie laut darf eine Wärmepumpe sein?", "Lärm", "Außeneinheit aufstellen (Schallschutz)"],
     ],
 )
 def test_everyday_words_meet_the_statutes_terms(analyzer, spellings):
@@ -178,3 +179,10 @@ def test_a_text_names_a_word_in_any_form_or_by_its_synonym(analyzer, name, text)
 )
 def test_a_text_does_not_name_a_word_it_only_touches(analyzer, name, text):
     assert not analyzer.names(name, text)
+
+
+def test_laut_as_according_to_is_no_noise(analyzer):
+    # "wie laut" asks about noise; "laut EnWG" cites a law.
+    assert not concepts(analyzer, "Was gilt laut EnWG für Netzbetreiber?") & concepts(
+        analyzer, "Schallschutz"
+    )

@@ -89,6 +89,16 @@ def test_the_tagger_finds_proper_names_not_the_nouns_german_capitalises_alike(
 
 
 @pytest.mark.parametrize(
+    ("name", "base"),
+    [("Boni", "Bonus"), ("Bremens", "Bremen"), ("Viessmann", "Viessmann"), ("Basel-Stadt", "Basel-Stadt")],
+)
+def test_an_inflected_word_has_its_base_form_a_name_stays_as_written(
+    tagger: HantaProperNames, name: str, base: str
+) -> None:
+    assert tagger.base_form(name) == base
+
+
+@pytest.mark.parametrize(
     ("question", "laws"),
     [
         (

@@ -73,4 +73,5 @@ EVERYDAY_SYNONYMS: tuple[tuple[str, ...], ...] = (
     ("Heizungsgesetz", "Gebäudeenergiegesetz"),
     ("moderne Messeinrichtung", "digitaler Zähler", "digitaler Stromzähler"),
     ("netzorientierte Steuerung", "Drosselung", "drosseln", "Leistungsbegrenzung", "dimmen"),
+    ("Schallschutz", "wie laut", "Lautstärke", "Lärm", "Geräusch", "Geräusche", "Schallpegel"),
 )

@@ -57,6 +57,13 @@ class LexicalIndex(Protocol):
         knowledge base ever names someone or something a question asks about."""
         ...
 
+    def holds_head(self, word: str) -> bool:
+        """Some document holds ``word`` as a word or as the last part of a compound written as one
+        word ("Einkommensbonus" for "Bonus"; case and umlaut spelling as in :meth:`holds_word`); only
+        for words of five letters or more: shorter ones end too many words by chance ("Rat", "Beirat").
+        Tells whether the documents speak of a thing they name only in compounds."""
+        ...
+
     def count(self, where: PayloadFilter | None = None) -> int: ...
 
     def clear(self) -> None: ...

@@ -35,6 +35,8 @@ _FORMAT_VERSION = 1
 _MANIFEST = "manifest.json"
 _DOCUMENTS = "documents.jsonl"
 _MATRIX = "bm25s"
+#: The shortest word :meth:`Bm25sLexicalIndex.holds_head` looks for at the end of compounds.
+_MIN_HEAD = 5
 
 #: A payload value as the filter compares it: booleans apart from numbers (True is not 1), ints and
 #: floats equal when numerically equal.
@@ -165,6 +167,13 @@ class Bm25sLexicalIndex:
         tokens = surface_tokens(word)
         with self._lock:
             return len(tokens) == 1 and self._word_counts[tokens[0]] > 0
+
+    def holds_head(self, word: str) -> bool:
+        tokens = surface_tokens(word)
+        if len(tokens) != 1 or len(tokens[0]) < _MIN_HEAD:
+            return False
+        with self._lock:
+            return any(token.endswith(tokens[0]) for token in self._word_counts)
 
     def count(self, where: PayloadFilter | None = None) -> int:
         if not where:

@@ -1,5 +1,6 @@
 """Proper names through HanTa, the Hannover Tagger: German part-of-speech tags (STTS) from a model bundled
-in its PyPI package, in pure Python, a few milliseconds a question.
+in its PyPI package, in pure Python, a few milliseconds a question. Base forms through simplemma's German
+lemma table (from Wiktionary, bundled too): HanTa tags a plural it has not seen ("Boni") as a name.
 
 No German named-entity model installs here (see :mod:`luna.domain.privacy`); the tagger's ``NE`` tag
 (proper noun) is what tells "Viessmann" or "Basel" from "Wärmepumpe", which German capitalises alike.
@@ -37,3 +38,11 @@ class HantaProperNames:
                 self._tagger = HanoverTagger.HanoverTagger(_MODEL_FILE)
             tagged = self._tagger.tag_sent(tokens, taglevel=1)
         return [token for token, _lemma, tag in tagged if tag == _PROPER_NOUN]
+
+    def base_form(self, name: str) -> str:
+        # Loaded on the first name no document holds (about a second and 100 MB): most questions
+        # name nothing, or what the documents hold.
+        import simplemma
+
+        lemma: str = simplemma.lemmatize(name, lang="de")
+        return lemma

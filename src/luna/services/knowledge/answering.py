@@ -249,12 +249,21 @@ class AnswerService:
 
     def _unknown_names(self, question: str) -> list[str]:
         """The proper names (personal data left out) and the laws ``question`` names that no document
-        holds."""
+        holds, neither as written nor, for an inflected noun, in its base form."""
         if self._names is None:
             return []
         asked = redact(question)
         names = names_to_look_up(self._names.names(asked), asked)
-        return self._retrieval.unknown_names(names, law_names(question))
+        unknown = [
+            n for n in self._retrieval.unknown_names(names) if not self._inflected_known(self._names, n)
+        ]
+        return unknown + self._retrieval.unknown_names([], law_names(question))
+
+    def _inflected_known(self, tagger: ProperNames, name: str) -> bool:
+        """Whether ``name`` is an inflected noun (its base form differs: "Boni" → "Bonus") that the
+        documents speak of, if only in compounds ("Einkommensbonus")."""
+        base = tagger.base_form(name)
+        return base != name and self._retrieval.speaks_of(base)
 
     def _named(self, countries: Sequence[str]) -> tuple[str, str] | None:
         """The readers' country and ``countries`` as "in …" names them (None: no countries)."""

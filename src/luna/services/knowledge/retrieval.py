@@ -256,6 +256,11 @@ class RetrievalService:
         unknown = [name for name in names if not all(index.holds_word(part) for part in name_parts(name))]
         return unknown + [law for law in laws if not index.holds_word(law)]
 
+    def speaks_of(self, word: str) -> bool:
+        """Some indexed document holds ``word`` or a compound that ends in it ("Einkommensbonus")."""
+        self._lexical.ensure_fresh()
+        return self._lexical.index.holds_head(word)
+
     def meaning_query(self, question: str) -> str:
         """The question as the dense leg embeds it: with the statutes' terms for its everyday words in
         brackets ("Wie groß darf ein Balkonkraftwerk sein? (Steckersolargerät)"). Measured in
