@@ -215,6 +215,23 @@ async def test_deliver_again_and_roll_a_consumer_back(
     assert unknown_consumer.status_code == 400 and "finetune" in unknown_consumer.json()["message"]
 
 
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [("deliver", {"version": 2**64}), ("rollback", {"consumer": "energy", "version": 2**64})],
+)
+async def test_a_version_number_no_database_can_hold_is_a_400_that_changes_nothing(
+    container: Container, client: httpx.AsyncClient, admin: dict[str, str], path: str, body: dict[str, object]
+) -> None:
+    container.services.datasets.run(PIPELINE)
+    before = (await client.get(f"{BASE}/deliveries", params={"dataset": PIPELINE}, headers=admin)).json()
+
+    refused = await client.post(f"{BASE}/{PIPELINE}/{path}", json=body, headers=admin)
+
+    after = (await client.get(f"{BASE}/deliveries", params={"dataset": PIPELINE}, headers=admin)).json()
+    assert refused.status_code == 400 and "version" in refused.json()["message"], refused.text
+    assert after["data"] == before["data"]
+
+
 async def test_refusals_name_what_is_wrong_and_queue_nothing(
     container: Container, client: httpx.AsyncClient, admin: dict[str, str]
 ) -> None:

@@ -136,3 +136,20 @@ def test_an_unknown_pipeline_or_version_is_one_clear_line_and_exit_1(
 
     assert result.exit_code == 1, result.output
     assert message in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["show", PIPELINE, str(2**64)],
+        ["lineage", PIPELINE, str(2**64)],
+        ["rollback", PIPELINE, str(2**64), "--consumer", "energy"],
+        ["deliver", PIPELINE, "--version", str(2**64)],
+    ],
+)
+def test_a_version_number_no_database_can_hold_is_a_usage_error_not_a_traceback(command: list[str]) -> None:
+    result = runner.invoke(app, ["datasets", *command])
+
+    assert result.exit_code == 2, result.output
+    assert "less than or equal to 2147483647" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)

@@ -149,6 +149,15 @@ def test_promoting_a_version_that_does_not_exist_is_a_red_line_and_exit_2(
     assert "Traceback" not in result.output
 
 
+@pytest.mark.parametrize("command", ["eval", "promote"])
+def test_a_version_number_no_database_can_hold_is_a_usage_error_not_a_traceback(command: str) -> None:
+    result = luna(command, "tiny", str(2**64))
+
+    assert result.exit_code == 2, result.output
+    assert "less than or equal to" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
 def test_a_template_with_a_wrong_value_is_refused_naming_the_key_and_its_line(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("name: tiny\ndataset: {name: x}\ntraining:\n  learning_rate: -1\n", "utf-8")

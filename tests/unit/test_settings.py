@@ -104,6 +104,14 @@ def test_invalid_settings_fail_naming_the_setting(
     assert named in str(caught.value)
 
 
+def test_a_data_dir_that_is_a_file_fails_naming_the_setting(tmp_path: Path) -> None:
+    afile = tmp_path / "luna.txt"
+    afile.write_text("not a folder", encoding="utf-8")
+    with pytest.raises(SettingsError) as caught:
+        _load(tmp_path, LUNA_DATA_DIR=str(afile))
+    assert "data_dir (LUNA_DATA_DIR)" in str(caught.value) and "is a file, not a folder" in str(caught.value)
+
+
 def test_each_backend_kind_takes_only_its_own_settings(tmp_path: Path) -> None:
     with pytest.raises(SettingsError) as missing:
         _load(tmp_path, LUNA_DATABASE__KIND="postgresql")

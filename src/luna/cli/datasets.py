@@ -23,6 +23,7 @@ from luna.cli.server_client import ServerClient, ServerError
 from luna.container import Container
 from luna.domain.datasets.versions import DatasetRun, DatasetVersion, Delivery, LineageEdge
 from luna.domain.errors import LunaError
+from luna.domain.storable import MAX_VERSION
 from luna.services.datasets.datasets import DATASETS_JOB
 from luna.workers.datasets import check_run
 
@@ -233,7 +234,7 @@ def list_datasets(
 def show(
     ctx: typer.Context,
     name: str = typer.Argument(..., help="The dataset"),
-    number: int = typer.Argument(..., min=1, help="The version number"),
+    number: int = typer.Argument(..., min=1, max=MAX_VERSION, help="The version number"),
 ) -> None:
     """One version: its quality report, the steps with what each changed, gate failures."""
     container = _container(ctx)
@@ -275,7 +276,7 @@ def show(
 def lineage(
     ctx: typer.Context,
     name: str | None = typer.Argument(None, help="The dataset whose inputs to show"),
-    number: int | None = typer.Argument(None, min=1, help="Its version number"),
+    number: int | None = typer.Argument(None, min=1, max=MAX_VERSION, help="Its version number"),
     input_ref: str | None = typer.Option(
         None, "--input", help="Instead: where this source went (`blob:drops/…`, `file:…`, `luna:feedback`)"
     ),
@@ -325,7 +326,7 @@ def deliver(
     ctx: typer.Context,
     name: str = typer.Argument(..., help="The dataset"),
     version: int | None = typer.Option(
-        None, "--version", min=1, help="This version; default: the newest that passed"
+        None, "--version", min=1, max=MAX_VERSION, help="This version; default: the newest that passed"
     ),
 ) -> None:
     """Hand a version to every consumer of the pipeline again (e.g. after a consumer failed)."""
@@ -348,7 +349,9 @@ def deliver(
 def rollback(
     ctx: typer.Context,
     name: str = typer.Argument(..., help="The dataset"),
-    number: int = typer.Argument(..., min=1, help="The earlier version the consumer goes back to"),
+    number: int = typer.Argument(
+        ..., min=1, max=MAX_VERSION, help="The earlier version the consumer goes back to"
+    ),
     consumer: str = typer.Option(..., "--consumer", help="The consumer (energy, finetune)"),
 ) -> None:
     """Point one consumer back at an earlier version (and hand that version over again)."""

@@ -27,6 +27,7 @@ from luna.cli.server_client import ServerClient, ServerError, follow_job
 from luna.domain.errors import LunaError
 from luna.domain.finetune.registry import AdapterVersion
 from luna.domain.german_numbers import de_exact, de_number
+from luna.domain.storable import MAX_VERSION
 from luna.services.finetune.registry import AdapterRegistry
 
 app = typer.Typer(
@@ -35,6 +36,7 @@ app = typer.Typer(
 console = Console()
 T = TypeVar("T")
 ACTOR = "cli"
+_VERSION = typer.Argument(..., min=1, max=MAX_VERSION, help="The version number")
 
 
 def _fail(message: str, code: int = 1, out: Console | None = None) -> typer.Exit:
@@ -146,7 +148,7 @@ def list_versions(ctx: typer.Context, name: str = typer.Argument(None, help="Onl
 
 
 @app.command("eval")
-def show_eval(ctx: typer.Context, name: str, version: int) -> None:
+def show_eval(ctx: typer.Context, name: str, version: int = _VERSION) -> None:
     """A version's evaluation as it was measured when it was registered: figures and each gate."""
     adapter = _with_registry(ctx, lambda r: r.get(name, version))
     _print_gates(adapter)
@@ -156,7 +158,7 @@ def show_eval(ctx: typer.Context, name: str, version: int) -> None:
 def promote(
     ctx: typer.Context,
     name: str,
-    version: int,
+    version: int = _VERSION,
     force: bool = typer.Option(False, "--force", help="Promote although a gate failed (audited)"),
 ) -> None:
     """Make a version the champion that the llama.cpp chat backend serves."""

@@ -79,7 +79,7 @@ def _port_taken(host: str, port: int) -> str | None:
 def serve(
     ctx: typer.Context,
     host: str = typer.Option(None, help="Interface to bind (default: api.host, 127.0.0.1)."),
-    port: int = typer.Option(None, help="Port (default: api.port, from API_PORT; 8000)."),
+    port: int = typer.Option(None, min=1, max=65535, help="Port (default: api.port, from API_PORT; 8000)."),
     worker: bool = typer.Option(
         True, "--worker/--no-worker", help="Run the in-process job worker (embedded profile)."
     ),

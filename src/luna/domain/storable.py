@@ -7,7 +7,14 @@ check the text they store from callers here (the API also refuses such text at t
 
 from __future__ import annotations
 
+from typing import Final
+
 from luna.domain.errors import InvalidInput
+
+#: The highest version number (of a dataset, an adapter, a prompt) the API and the CLI accept. None
+#: comes near it, and a larger one would reach the database, whose integers end at 2**63 (SQLite's
+#: driver raises OverflowError past it): a number beyond this names nothing, so it is refused at the door.
+MAX_VERSION: Final = 2**31 - 1
 
 
 def storable_text(value: str, name: str) -> str:

@@ -365,6 +365,14 @@ class Settings(BaseModel):
     backup: BackupSettings = BackupSettings()
     logging: LoggingSettings = LoggingSettings()
 
+    @field_validator("data_dir")
+    @classmethod
+    def _data_dir_is_a_folder(cls, value: Path) -> Path:
+        """Checked here, where the message names the setting; at first use it would be a traceback."""
+        if value.exists() and not value.is_dir():
+            raise ValueError(f"{value} is a file, not a folder (name a folder, or one Luna may create)")
+        return value
+
     @model_validator(mode="after")
     def _server_profile_is_strict(self) -> Settings:
         if self.profile == "server":

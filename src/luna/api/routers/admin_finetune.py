@@ -29,6 +29,7 @@ from luna.api.schemas.finetune import (
 )
 from luna.api.schemas.jobs import JobOut
 from luna.container import Container
+from luna.domain.storable import MAX_VERSION
 from luna.ports.blobs import BlobStore
 from luna.services.finetune.registry import AdapterRegistry
 
@@ -55,7 +56,7 @@ def get_blobs(request: Request) -> BlobStore:
 Registry = Annotated[AdapterRegistry, Depends(get_registry)]
 Blobs = Annotated[BlobStore, Depends(get_blobs)]
 Name = Annotated[str, Path(min_length=1, max_length=80, pattern=NAME_PATTERN, description="An adapter name")]
-Version = Annotated[int, Path(ge=1, le=2**31 - 1, description="A version number, from 1")]
+Version = Annotated[int, Path(ge=1, le=MAX_VERSION, description="A version number, from 1")]
 
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {404: error_response("No such adapter version")}
 

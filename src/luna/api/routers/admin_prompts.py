@@ -25,20 +25,20 @@ from luna.api.schemas.prompts import (
     PromptVersionList,
     PromptVersionOut,
 )
+from luna.domain.storable import MAX_VERSION
 from luna.services.knowledge.prompt_versions import PromptVersionService
 
 router = APIRouter(prefix="/prompts", tags=["prompts"])
 
 #: Who the versions and the audit log name when an operator works through the API.
 ADMIN_ACTOR = "admin"
-_MAX_VERSION = 2**31 - 1
 
 
 def _service(request: Request) -> PromptVersionService:
     return get_container(request).prompts.service
 
 
-Version = Annotated[int, Path(ge=0, le=_MAX_VERSION, description="A version; 0 is the packaged file")]
+Version = Annotated[int, Path(ge=0, le=MAX_VERSION, description="A version; 0 is the packaged file")]
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {404: error_response("No such prompt version")}
 
 
@@ -57,8 +57,8 @@ def list_versions(request: Request) -> Envelope[PromptVersionList]:
 )
 def diff_versions(
     request: Request,
-    from_version: Annotated[int, Query(alias="from", ge=0, le=_MAX_VERSION, description="The earlier")],
-    to_version: Annotated[int, Query(alias="to", ge=0, le=_MAX_VERSION, description="The later")],
+    from_version: Annotated[int, Query(alias="from", ge=0, le=MAX_VERSION, description="The earlier")],
+    to_version: Annotated[int, Query(alias="to", ge=0, le=MAX_VERSION, description="The later")],
 ) -> Envelope[PromptDiffOut]:
     diff = _service(request).diff(from_version, to_version)
     out = PromptDiffOut(from_version=from_version, to_version=to_version, changed=bool(diff), diff=diff)

@@ -49,13 +49,14 @@ from luna.api.schemas.jobs import JobOut
 from luna.container import Container
 from luna.domain.datasets.pipeline import NAME_PATTERN
 from luna.domain.errors import InvalidInput
+from luna.domain.storable import MAX_VERSION
 from luna.services.datasets.consumers import promotion
 from luna.services.datasets.datasets import DATASETS_JOB, MEDIA_TYPES, DatasetService
 
 router = APIRouter(prefix="/datasets", tags=["datasets"])
 Datasets = Annotated[DatasetService, from_services(lambda s: s.datasets)]
 Name = Annotated[str, Path(pattern=NAME_PATTERN, description="A dataset (its pipeline's name)")]
-Number = Annotated[int, Path(ge=1, le=2**31 - 1, description="A version number, from 1")]
+Number = Annotated[int, Path(ge=1, le=MAX_VERSION, description="A version number, from 1")]
 
 #: Who the job record names as its creator when an operator starts a run through the API.
 ADMIN_CREATOR = "admin-api"

@@ -21,13 +21,14 @@ from luna.api.schemas.envelope import Envelope
 from luna.domain.datasets.pipeline import NAME_PATTERN
 from luna.domain.errors import NotFound
 from luna.domain.flywheel.accounts import Scope, ServiceAccount
+from luna.domain.storable import MAX_VERSION
 from luna.services.datasets.datasets import MEDIA_TYPES, DatasetService
 
 router = APIRouter(prefix="/datasets", tags=["datasets"])
 Datasets = Annotated[DatasetService, from_services(lambda s: s.datasets)]
 Reader = Annotated[ServiceAccount, Depends(service_account(Scope.DATASETS_READ))]
 Name = Annotated[str, Path(pattern=NAME_PATTERN, description="A dataset (its pipeline's name)")]
-Number = Annotated[int, Path(ge=1, le=2**31 - 1, description="A version number, from 1")]
+Number = Annotated[int, Path(ge=1, le=MAX_VERSION, description="A version number, from 1")]
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: error_response("No such dataset, or no such version that passed its gates")
 }

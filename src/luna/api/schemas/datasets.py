@@ -18,6 +18,7 @@ from luna.domain.datasets.versions import (
     LineageEdge,
     RunStatus,
 )
+from luna.domain.storable import MAX_VERSION
 from luna.services.datasets.pipeline_files import PipelineFile
 
 
@@ -248,7 +249,10 @@ class DeliverIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     version: int | None = Field(
-        None, ge=1, description="The version to hand over; null: the newest that passed its gates"
+        None,
+        ge=1,
+        le=MAX_VERSION,
+        description="The version to hand over; null: the newest that passed its gates",
     )
 
 
@@ -258,4 +262,4 @@ class RollbackIn(BaseModel):
     consumer: str = Field(
         min_length=1, max_length=40, description="A consumer of the pipeline (`energy`, `finetune`)"
     )
-    version: int = Field(ge=1, description="The earlier version the consumer goes back to")
+    version: int = Field(ge=1, le=MAX_VERSION, description="The earlier version the consumer goes back to")
