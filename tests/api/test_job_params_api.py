@@ -222,7 +222,7 @@ async def test_the_jobs_result_names_the_files_of_other_formats_as_skipped(
     outcomes = {Path(f["path"]).name: (f["outcome"], f["message"]) for f in job["result"]["files"]}
     assert outcomes["erzeuge.py"] == (
         "skipped",
-        "Format .py wird nicht eingelesen (nur PDF, DOCX, HTML, Markdown, Text)",
+        "Format .py wird nicht eingelesen (nur PDF, DOCX, HTML, Markdown, Text, CSV/TSV, JSON, Gesetzes-XML)",
     )
 
 

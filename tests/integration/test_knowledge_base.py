@@ -422,7 +422,7 @@ def test_pending_items_are_never_searchable(container: Container) -> None:
 
 
 def test_sample_folder_ingest_reports_each_file(container: Container, tmp_path: Path) -> None:
-    from luna.services.knowledge.ingest_files import collect_files, ingest_files
+    from luna.services.knowledge.ingest_files import INGESTIBLE_FORMATS, collect_files, ingest_files
 
     folder = tmp_path / "ordner"  # tmp_path holds the container's data dir too
     (folder / "sub").mkdir(parents=True)
@@ -434,11 +434,35 @@ def test_sample_folder_ingest_reports_each_file(container: Container, tmp_path: 
     found = collect_files([folder])
     assert [f.name for f in found.files] == ["a.md", "leer.txt", "b.md"]
     assert [(Path(f.path).name, f.outcome, f.message) for f in found.skipped] == [
-        ("bild.png", "skipped", "Format .png wird nicht eingelesen (nur PDF, DOCX, HTML, Markdown, Text)")
+        ("bild.png", "skipped", f"Format .png wird nicht eingelesen (nur {INGESTIBLE_FORMATS})")
     ]
     summary = ingest_files(container.services.knowledge.ingest, found.files)
     assert [f.outcome for f in summary.files] == ["ingested", "failed", "duplicate"]
     assert summary.files[1].message is not None and "empty" in summary.files[1].message
+
+
+def test_a_folders_tables_json_and_law_xml_are_read_as_a_single_file_of_them_is(
+    container: Container, tmp_path: Path
+) -> None:
+    """``luna ingest gesetze/`` skipped the laws' ``xml/`` folder and a folder's CSV tariff sheet,
+    which ``luna ingest tarife.csv`` reads as a table."""
+    from luna.services.knowledge.ingest_files import collect_files, ingest_files
+    from tests.unit.test_law_xml import LAW
+
+    folder = tmp_path / "ordner"
+    (folder / "xml").mkdir(parents=True)
+    (folder / "tarife.csv").write_text("Tarif;Arbeitspreis\nBasis;32,1 ct\nÖko;34,5 ct\n", encoding="utf-8")
+    (folder / "texte.json").write_text('{"faq": {"frage": "Was kostet Strom?"}}', encoding="utf-8")
+    (folder / "xml" / "gesetz.xml").write_text(LAW, encoding="utf-8")
+
+    found = collect_files([folder])
+    summary = ingest_files(container.services.knowledge.ingest, found.files)
+
+    assert [f.name for f in found.files] == ["tarife.csv", "texte.json", "gesetz.xml"] and found.skipped == []
+    assert [f.outcome for f in summary.files] == ["ingested"] * 3, summary.as_dict()
+    with container.database.unit_of_work(read_only=True) as uow:
+        table = uow.chunks.list_for_item(str(summary.files[0].item_id))
+    assert "| Basis | 32,1 ct |" in table[0].text
 
 
 def test_a_folders_file_is_judged_by_its_name_there_not_by_its_symlinks_target(
@@ -446,7 +470,7 @@ def test_a_folders_file_is_judged_by_its_name_there_not_by_its_symlinks_target(
 ) -> None:
     """A link ``bild.jpg`` to a PDF was reported as "Format .pdf wird nicht eingelesen (nur PDF, …)",
     and a link ``notiz.md`` to a file without ending was skipped, though its name says Markdown."""
-    from luna.services.knowledge.ingest_files import collect_files, ingest_files
+    from luna.services.knowledge.ingest_files import INGESTIBLE_FORMATS, collect_files, ingest_files
 
     elsewhere = tmp_path / "woanders"
     elsewhere.mkdir()
@@ -464,7 +488,7 @@ def test_a_folders_file_is_judged_by_its_name_there_not_by_its_symlinks_target(
         (
             str(folder.resolve() / "bild.jpg"),
             "skipped",
-            "Format .jpg wird nicht eingelesen (nur PDF, DOCX, HTML, Markdown, Text)",
+            f"Format .jpg wird nicht eingelesen (nur {INGESTIBLE_FORMATS})",
         )
     ]
     assert Path(found.skipped[0].path).resolve() == (elsewhere / "real.pdf").resolve()

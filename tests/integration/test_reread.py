@@ -88,3 +88,38 @@ def test_an_item_whose_file_is_gone_is_reported_and_the_others_are_read(
     assert [failure["item_id"] for failure in report.failed] == [gone]
     assert "stored file" in report.failed[0]["error"]
     assert kept not in [failure["item_id"] for failure in report.failed]
+
+
+TARIFF_CSV = "Tarif;Grundpreis;Arbeitspreis\nBasis;12,50 €;32,1 ct\nÖko;13,90 €;34,5 ct\n".encode()
+
+
+@pytest.mark.parametrize(
+    ("filename", "declared"),
+    [("tarife.csv", None), ("tarife.tsv", None), ("preisblatt", "text/csv")],
+)
+def test_a_table_read_from_text_stays_a_table_when_read_again(
+    container: Container, filename: str, declared: str | None
+) -> None:
+    data = TARIFF_CSV.replace(b";", b"\t") if filename.endswith(".tsv") else TARIFF_CSV
+    request = IngestRequest(data=data, filename=filename, declared_type=declared)
+    item_id = container.services.knowledge.ingest.ingest(request).item_id
+
+    report = container.services.knowledge.rereader.reread([item_id])
+
+    assert report.unchanged == 1 and report.new_versions == []
+    assert "| Basis | 12,50 € | 32,1 ct |" in _chunk_texts(container, item_id)
+
+
+def test_a_table_stored_as_txt_before_luna_kept_the_name_stays_a_table(container: Container) -> None:
+    """Stored as ``v1.txt``, as every CSV upload was before: its previous reading says it was a table."""
+    item_id = container.services.knowledge.ingest.ingest(
+        IngestRequest(data=TARIFF_CSV, filename="tarife.csv")
+    ).item_id
+    (key,) = container.blobs.list(raw_blob_prefix(item_id))
+    container.blobs.put(key.replace(".csv", ".txt"), container.blobs.get(key), "text/plain")
+    container.blobs.delete(key)
+
+    report = container.services.knowledge.rereader.reread([item_id])
+
+    assert report.unchanged == 1 and report.failed == []
+    assert "| Öko | 13,90 € | 34,5 ct |" in _chunk_texts(container, item_id)

@@ -39,6 +39,11 @@ FILE_EXTENSIONS: dict[str, str] = {
     PLAIN_TEXT: ".txt",
 }
 
+#: Text names that say how the text is read (as a table, as JSON, as a law's XML), and declared types
+#: that say so for a text without such a name (a URL's ``text/csv``).
+_READ_BY_STRUCTURE = frozenset({".csv", ".tsv", ".json", ".xml"})
+_DECLARED_STRUCTURE = {"text/csv": ".csv", "text/tab-separated-values": ".tsv"}
+
 _MARKDOWN_SUFFIXES = frozenset({".md", ".markdown", ".mdown", ".mkd"})
 _TEXT_SUFFIXES = frozenset({".txt", ".text"})
 # Names only text files carry; such a name outranks a binary type declared with it.
@@ -264,3 +269,17 @@ def detect_media_type(data: bytes, filename: str | None = None, declared: str | 
     if promise is not None:
         raise _broken_promise(promise, kind)
     return kind
+
+
+def stored_extension(media_type: str, filename: str | None = None, declared: str | None = None) -> str:
+    """The extension a stored upload of ``media_type`` keeps: its type's, except that plain text keeps
+    a name or declared type that says how it was read (``tarife.csv``, ``text/csv``). A re-read reads the
+    stored file by that name again; stored as ``.txt``, a CSV table came back as one run-on paragraph."""
+    if media_type == PLAIN_TEXT:
+        suffix = PurePath(filename or "").suffix.lower()
+        if suffix in _READ_BY_STRUCTURE:
+            return suffix
+        named = _DECLARED_STRUCTURE.get((declared or "").split(";")[0].strip().lower())
+        if named is not None:
+            return named
+    return FILE_EXTENSIONS.get(media_type, ".bin")

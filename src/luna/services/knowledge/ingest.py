@@ -43,7 +43,7 @@ from luna.domain.chunking import Chunk, chunk_document
 from luna.domain.documents import ExtractedDocument
 from luna.domain.errors import Conflict, InvalidInput, NotFound, TooLarge, Unprocessable
 from luna.domain.items import Item, ItemChunk, ItemStatus
-from luna.domain.media_types import FILE_EXTENSIONS, detect_media_type
+from luna.domain.media_types import detect_media_type, stored_extension
 from luna.domain.storable import storable_text
 from luna.ports.blobs import BlobStore
 from luna.ports.extract import Extractor
@@ -189,7 +189,7 @@ class IngestService:
             uow.commit()
         try:
             stem = plain_blob_stem(item.version)
-            self._store_files(_blob_keys(item.item_id, stem, prepared), request, prepared)
+            self._store_files(_blob_keys(item.item_id, stem, prepared, request), request, prepared)
             chunks = item_chunks(item, prepared.chunks, stem)
             self._embed(item, chunks, progress)
             with self._database.unit_of_work() as uow:
@@ -281,7 +281,7 @@ class IngestService:
         )
         stem = upload_blob_stem(version)
         chunks = item_chunks(updated, prepared.chunks, stem)
-        files = _blob_keys(item_id, stem, prepared)
+        files = _blob_keys(item_id, stem, prepared, request)
         try:
             self._embed(updated, chunks, progress)
             # Before the transaction, never inside it: writing a large upload there would make every
@@ -371,7 +371,9 @@ class IngestService:
         sha256 = hashlib.sha256(request.data).hexdigest()
         media_type = detect_media_type(request.data, request.filename, request.declared_type)
         progress(0.02, "Text wird extrahiert")
-        document = self._extractor.extract(request.data, media_type, request.filename)
+        # The declared type, not the detected one: the hint that reads a nameless text/csv as a table.
+        hint = request.declared_type or media_type
+        document = self._extractor.extract(request.data, hint, request.filename)
         chunks = chunk_document(document, max_tokens=self._chunk_tokens, overlap_tokens=self._overlap_tokens)
         if not chunks:
             raise Unprocessable("No text found in the document (OCR is not available).")
@@ -439,7 +441,7 @@ class IngestService:
                 )
 
 
-def _blob_keys(item_id: str, stem: str, prepared: _Prepared) -> tuple[str, str]:
+def _blob_keys(item_id: str, stem: str, prepared: _Prepared, request: IngestRequest) -> tuple[str, str]:
     """The keys of the uploaded file and of its extracted text, for blobs named ``stem``."""
-    extension = FILE_EXTENSIONS.get(prepared.media_type, ".bin")
+    extension = stored_extension(prepared.media_type, request.filename, request.declared_type)
     return f"{raw_blob_prefix(item_id)}{stem}{extension}", f"{processed_blob_prefix(item_id)}{stem}.json"

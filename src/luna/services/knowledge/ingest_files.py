@@ -18,10 +18,13 @@ from typing import Literal
 from luna.domain.errors import Conflict, InvalidInput, LunaError
 from luna.services.knowledge.ingest import IngestRequest, IngestService
 
-#: File endings worth offering to the extractor (the content still decides the type).
-INGESTIBLE_SUFFIXES = frozenset({".pdf", ".docx", ".html", ".htm", ".md", ".markdown", ".txt"})
+#: File endings worth offering to the extractor (the content still decides the type): those a single
+#: file is read in, so that a folder's ``.csv`` or law ``.xml`` is read too, not skipped.
+INGESTIBLE_SUFFIXES = frozenset(
+    {".pdf", ".docx", ".html", ".htm", ".md", ".markdown", ".txt", ".csv", ".tsv", ".json", ".xml"}
+)
 #: The formats of :data:`INGESTIBLE_SUFFIXES`, as a skipped file's reason names them.
-INGESTIBLE_FORMATS = "PDF, DOCX, HTML, Markdown, Text"
+INGESTIBLE_FORMATS = "PDF, DOCX, HTML, Markdown, Text, CSV/TSV, JSON, Gesetzes-XML"
 
 Outcome = Literal["ingested", "duplicate", "failed", "skipped"]
 

@@ -99,11 +99,13 @@ class DocumentRereader:
         """Whether ``item`` got a new version from its stored file read again."""
         stem, current = self._current_reading(item.item_id)
         raw_key = self._raw_key(item.item_id, stem)
+        before = self._previous_reading(item.item_id, stem)
         request = IngestRequest(
             data=self._blobs.get(raw_key),
             # The stored file is named by version ("v2-…"); a document without a title of its own is
             # named after its file, so it is read under the name it has now, with the file's type.
             filename=f"{(item.title or 'Dokument').replace('/', '-')}{PurePath(raw_key).suffix}",
+            declared_type=_declared_type(raw_key, before),
             kind=item.kind,
             source=item.source or "upload",
             tags=list(item.tags),
@@ -112,8 +114,8 @@ class DocumentRereader:
             added_via="job",
         )
         title, chunks = self._ingest.extracted(request)
-        before = self._extracted_title(item.item_id, stem)
-        extracted_title_kept = before is not None and item.title == _as_title(before)
+        extracted = before.get("title")
+        extracted_title_kept = isinstance(extracted, str) and item.title == _as_title(extracted)
         new_title = _as_title(title) if title and extracted_title_kept else item.title
         if [(c.text, c.section) for c in chunks] == current and new_title == item.title:
             return False
@@ -135,13 +137,21 @@ class DocumentRereader:
             raise _unreadable(item_id, f"its stored file {stem}.* is missing")
         return found[0]
 
-    def _extracted_title(self, item_id: str, stem: str) -> str | None:
-        """The title the previous reading extracted (its processed JSON), when it is there."""
+    def _previous_reading(self, item_id: str, stem: str) -> dict[str, Any]:
+        """The previous reading (its processed JSON: title, blocks), empty when it is not there."""
         key = f"{processed_blob_prefix(item_id)}{stem}.json"
         if not self._blobs.exists(key):
-            return None
-        title = json.loads(self._blobs.get(key)).get("title")
-        return title if isinstance(title, str) else None
+            return {}
+        reading = json.loads(self._blobs.get(key))
+        return reading if isinstance(reading, dict) else {}
+
+
+def _declared_type(raw_key: str, before: dict[str, Any]) -> str | None:
+    """``text/csv`` for a CSV or TSV stored as ``.txt`` (as Luna did before it kept the name), known by
+    its previous reading: plain text read as one table. Read as ``.txt`` alone, it would lose its table."""
+    blocks = before.get("blocks")
+    table = isinstance(blocks, list) and [b.get("kind") for b in blocks if isinstance(b, dict)] == ["table"]
+    return "text/csv" if table and PurePath(raw_key).suffix == ".txt" else None
 
 
 def _as_title(text: str) -> str:
