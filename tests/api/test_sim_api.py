@@ -89,6 +89,7 @@ async def test_the_routes_need_the_admin_key_and_queue_nothing_without_it(
         {},
         {"action": "start", "meters": 0},
         {"action": "start", "meters": 100_001},
+        {"action": "start", "meters": 100_000},  # more than sim.max_live_meters
         {"action": "start", "seed": -1},
         {"action": "start", "meters": "many"},
         # A boolean or a quoted number is a mistake in the request, not one or three meters.
@@ -132,6 +133,12 @@ async def test_a_body_that_is_not_json_is_400_and_queues_nothing(
         ("sim.backfill", {"start": "2024-03-04", "end": "2024-03-05", "meters": True}, "meters"),
         ("sim.live", {"meters": 0}, "meters"),
         ("sim.live", {"seed": -1}, "seed"),
+        ("sim.live", {"meters": 100_000}, "at most 5,000 meters (sim.max_live_meters)"),
+        (
+            "sim.backfill",
+            {"start": "2000-01-02", "end": "2024-01-02", "meters": 100_000},
+            "sim.max_backfill_rows",
+        ),
     ],
 )
 async def test_a_simulation_job_with_bad_params_is_refused_at_submission_and_nothing_is_queued(

@@ -178,6 +178,14 @@ def test_prices_follow_the_quarter_hour_market_and_only_the_configured_products(
         (MONDAY, LATER + timedelta(minutes=1), {}, "in the future"),
         (MONDAY, MONDAY + timedelta(hours=1), {"meters": 0}, "meters must be"),
         (MONDAY, MONDAY + timedelta(hours=1), {"seed": -1}, "seed must be"),
+        # 100,000 meters over 24 years: 1.3 trillion rows, refused by size before a meter is drawn.
+        (
+            datetime(2000, 1, 2, tzinfo=UTC),
+            datetime(2024, 1, 2, tzinfo=UTC),
+            {"meters": 100_000},
+            r"would write 1,262,304,000,000 readings \(100,000 meters × 12,623,040 1-minute intervals\); "
+            r"one run writes at most 100,000,000 \(sim.max_backfill_rows\)",
+        ),
     ],
 )
 def test_bad_backfills_are_refused_with_the_reason_and_store_nothing(
@@ -250,6 +258,38 @@ def test_meter_ticks_write_exactly_the_completed_intervals_and_never_the_future(
         datetime(2024, 3, 4, 9, tzinfo=UTC), datetime(2024, 3, 4, 10, 33, tzinfo=UTC), meters=2, seed=5
     )
     assert (backfill.readings_inserted, backfill.readings_duplicates) == (2 * 30, 2 * 63)
+
+
+def test_a_live_fleet_beyond_the_live_limit_is_refused_before_a_meter_is_drawn_or_stored(
+    container: Container, store: EnergyStore
+) -> None:
+    limit = container.settings.sim.max_live_meters
+
+    with pytest.raises(
+        InvalidInput, match=f"at most {limit:,} meters \\(sim.max_live_meters\\), not 100,000"
+    ):
+        service(container).live(meters=100_000, seed=5)
+
+    assert store.count_meters() == 0
+
+
+def test_a_stop_request_ends_a_meter_tick_between_meters_keeping_what_it_wrote(
+    container: Container, store: EnergyStore
+) -> None:
+    """A first tick of thousands of meters simulates a day for each (a minute); a stop must not wait."""
+    live = service(container).live(meters=4, seed=5)
+    asked = 0
+
+    def stop_after_two_meters() -> bool:
+        nonlocal asked
+        asked += 1
+        return asked > 2
+
+    stopped = live.meter_tick(datetime(2024, 3, 4, 10, 30, tzinfo=UTC), stop_after_two_meters)
+    resumed = live.meter_tick(datetime(2024, 3, 4, 10, 30, tzinfo=UTC))
+
+    assert (stopped.inserted, resumed.inserted, resumed.duplicates) == (2 * 60, 2 * 60, 0)
+    assert store.count_readings() == 4 * 60
 
 
 def test_meter_ticks_resume_after_the_stored_readings_and_catch_up_at_most_an_hour(

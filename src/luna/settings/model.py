@@ -73,6 +73,8 @@ class SimSettings(Section):
     markets: list[str] = Field(default_factory=lambda: ["EEX", "APX"])
     products: list[str] = Field(default_factory=lambda: ["BASE", "PEAK"])
     meters: int = Field(default=20, ge=1, le=100_000)
+    max_live_meters: int = Field(default=5_000, ge=1, le=100_000)
+    max_backfill_rows: int = Field(default=100_000_000, ge=1)
     seed: int = Field(default=42, ge=0, lt=2**63)
     types_mix: dict[MeterType, float] = Field(default_factory=_default_types_mix)
     id_prefix: str = Field(default="sim-", pattern=r"^[A-Za-z0-9._:-]{0,20}$")

@@ -15,7 +15,7 @@ from luna.workers.runner import JobCancelledError, JobContext
 
 def check_live(container: Container, meters: object = None, seed: object = None) -> None:
     """Refuse a live simulation whose fleet is invalid or clashes with stored meters (at submission)."""
-    container.services.simulation.prepared_fleet(
+    container.services.simulation.prepared_live_fleet(
         _whole_or_none(meters, "meters"), _whole_or_none(seed, "seed")
     )
 

@@ -32,6 +32,7 @@ from luna.services.energy.simulation_batches import (
     reading_batch,
     reading_step,
 )
+from luna.services.energy.simulation_limits import check_backfill_size, check_live_size
 from luna.services.energy.simulation_live import LiveSimulation
 from luna.settings import SimSettings
 
@@ -139,6 +140,17 @@ class SimulationService:
         self.check_fleet(specs, chosen)
         return specs, chosen
 
+    def prepared_live_fleet(
+        self, meters: int | None = None, seed: int | None = None
+    ) -> tuple[list[MeterSpec], dict[str, MeterInfo], int]:
+        """The live simulation's fleet, its stored meters and seed; one larger than ``sim.max_live_meters``
+        is refused before it is drawn (:mod:`~luna.services.energy.simulation_limits`)."""
+        count = self._settings.meters if meters is None else meters
+        if _whole(count):
+            check_live_size(count, self._settings.max_live_meters)
+        specs, chosen = self.fleet(meters, seed)
+        return specs, self.check_fleet(specs, chosen), chosen
+
     def check_fleet(self, specs: Sequence[MeterSpec], seed: int) -> dict[str, MeterInfo]:
         """Refuse (:class:`Conflict`) a fleet whose meter IDs the store holds as other meters; return
         the stored meters of the fleet.
@@ -176,8 +188,7 @@ class SimulationService:
 
     def live(self, meters: int | None = None, seed: int | None = None) -> LiveSimulation:
         """The live loops of the fleet, on the intervals of the ``sim`` settings; registers the fleet."""
-        specs, chosen = self.fleet(meters, seed)
-        stored = self.check_fleet(specs, chosen)
+        specs, stored, chosen = self.prepared_live_fleet(meters, seed)
         self.register_fleet(specs)
         return LiveSimulation(
             self._store,
@@ -211,9 +222,11 @@ class SimulationService:
         what it wrote, and running it again fills in the rest.
         """
         began = time.perf_counter()
-        specs, chosen = self.check_backfill(start, end, meters, seed)
         report = progress or (lambda fraction, message: None)
+        report(0.0, "Zähler werden gezogen und geprüft")
+        specs, chosen = self.check_backfill(start, end, meters, seed)
         stop = should_stop or (lambda: False)
+        report(0.0, f"{len(specs)} Zähler werden registriert")
         self.register_fleet(specs)
         windows = _windows(start, end)
         readings = prices = WriteStats()
@@ -259,6 +272,9 @@ class SimulationService:
         """Everything a backfill refuses, checked without writing: products, period, fleet."""
         check_products(self._settings.products)
         self._check_range(start, end)
+        count = self._settings.meters if meters is None else meters
+        if _whole(count):
+            check_backfill_size(start, end, count, self.step, self._settings.max_backfill_rows)
         return self.prepared_fleet(meters, seed)
 
     def demo_range(self, days: int) -> tuple[datetime, datetime]:

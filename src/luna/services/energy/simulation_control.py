@@ -59,7 +59,8 @@ class SimulationControl:
                 f"the live simulation is already {running.status.value} as job {running.job_id}",
                 details={"job_id": running.job_id, "status": running.status.value},
             )
-        self._simulation.prepared_fleet(meters, seed)  # bad numbers, another fleet: refused, nothing queued
+        # Bad numbers, too large a fleet, another fleet: refused, nothing queued.
+        self._simulation.prepared_live_fleet(meters, seed)
         given = (("meters", meters), ("seed", seed))
         params: dict[str, Any] = {key: value for key, value in given if value is not None}
         return self._jobs.submit(LIVE_JOB, params, created_by)

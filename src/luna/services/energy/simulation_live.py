@@ -26,6 +26,7 @@ import time as clock_time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
+from functools import partial
 from typing import Final
 
 import numpy as np
@@ -130,13 +131,19 @@ class LiveSimulation:
     def meters(self) -> list[str]:
         return [spec.meter_id for spec in self._specs]
 
-    def meter_tick(self, now: datetime) -> WriteStats:
-        """Write each meter's intervals completed by ``now`` since its newest reading (at most an hour)."""
+    def meter_tick(self, now: datetime, should_stop: Callable[[], bool] = lambda: False) -> WriteStats:
+        """Write each meter's intervals completed by ``now`` since its newest reading (at most an hour).
+
+        ``should_stop`` is asked before each meter: a tick that simulates a new day for thousands of
+        meters takes a minute, and a stop request must not wait for it. What was simulated is written,
+        and the other meters catch up on the next start."""
         end_s = math.floor(now.timestamp()) // self._step_s * self._step_s
         oldest_s = end_s - int(CATCH_UP.total_seconds())
         parts: list[ReadingBatch] = []
         advanced: list[str] = []
         for spec in self._specs:
+            if should_stop():
+                break
             first_s = max(self._next.get(spec.meter_id, oldest_s), oldest_s)
             if first_s < end_s:
                 parts.extend(self._readings(spec, first_s, end_s))
@@ -188,11 +195,11 @@ class LiveSimulation:
             now_s = now.timestamp()
             ticked = False
             if now_s >= due_meter:
-                self._guarded(self.meter_tick, now)
+                self._guarded("meter_tick", partial(self.meter_tick, now, should_stop))
                 due_meter = _next_multiple(now_s, self._meter_interval)
                 ticked = True
             if now_s >= due_market:
-                self._guarded(self.market_tick, now)
+                self._guarded("market_tick", partial(self.market_tick, now))
                 due_market = _next_multiple(now_s, self._market_interval)
                 ticked = True
             if ticked and report is not None:
@@ -201,11 +208,11 @@ class LiveSimulation:
             sleep(min(SLICE_SEC, max(wait, 0.0)))
         return self.totals
 
-    def _guarded(self, tick: Callable[[datetime], WriteStats], now: datetime) -> None:
+    def _guarded(self, name: str, tick: Callable[[], WriteStats]) -> None:
         try:
-            tick(now)
+            tick()
         except Exception as error:
-            logger.exception("live simulation: %s failed; trying again next interval", tick.__name__)
+            logger.exception("live simulation: %s failed; trying again next interval", name)
             self.totals.failed_ticks += 1
             self.totals.last_error = f"{type(error).__name__}: {error}"
 
