@@ -28,6 +28,7 @@ from luna.adapters.vectors.qdrant_edge_folder import (
     SNAPSHOT_FORMAT,
     FolderLock,
     check_name,
+    copy_sparse,
     folder_in_use,
     is_collection_name,
     read_manifest,
@@ -252,7 +253,7 @@ class QdrantEdgeVectorIndex:
             dims, aliases = dict(self._dims), dict(self._aliases)
             with self._shards_closed():
                 for name in dims:
-                    shutil.copytree(self._path / name, target / name)
+                    shutil.copytree(self._path / name, target / name, copy_function=copy_sparse)
         write_json_atomically(target / ALIASES_FILE, aliases)
         write_json_atomically(target / MANIFEST_FILE, {"format": SNAPSHOT_FORMAT, "collections": dims})
 
@@ -264,7 +265,7 @@ class QdrantEdgeVectorIndex:
             self._require_open()
             try:
                 for name in collections:
-                    shutil.copytree(source / name, staging / name)
+                    shutil.copytree(source / name, staging / name, copy_function=copy_sparse)
                 aliases = json.loads((source / ALIASES_FILE).read_text(encoding="utf-8"))
                 current = list(self._dims)
                 with self._shards_closed():

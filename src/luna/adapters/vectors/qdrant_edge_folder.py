@@ -1,5 +1,6 @@
 """The embedded vector index's folder on disk: safe names, atomic JSON files, the lock that lets one
-process own the folder, and the manifest that marks a snapshot of it."""
+process own the folder, the manifest that marks a snapshot of it, and the copy that keeps its files
+sparse."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import fcntl
 import json
 import os
 import re
+import shutil
 import uuid
 from pathlib import Path
 from typing import IO
@@ -17,6 +19,8 @@ SNAPSHOT_FORMAT = "luna-qdrant-edge-folders/1"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$")
 ALIASES_FILE = "aliases.json"
 MANIFEST_FILE = "manifest.json"
+_BLOCK = 1 << 16
+_ZEROS = bytes(_BLOCK)
 
 
 def check_name(name: str) -> str:
@@ -76,3 +80,20 @@ def read_manifest(source: Path) -> dict[str, int]:
     for name in collections:
         check_name(name)
     return collections
+
+
+def copy_sparse(source: str, target: str) -> None:
+    """Copy ``source`` to ``target`` leaving holes where it holds only zeros; a ``copytree`` copy_function.
+
+    Qdrant preallocates its storage and write-ahead log as 32 MiB files that are mostly holes: the index
+    of a 560 kB corpus takes 9 MB on disk but 159 MB as ``shutil.copy2`` writes it out, so every snapshot
+    was 17 times the index's size. Seeking over zero blocks keeps the copy as small as the original on
+    every file system with sparse files (and writes the zeros where there are none)."""
+    with Path(source).open("rb") as reader, Path(target).open("wb") as writer:
+        while block := reader.read(_BLOCK):
+            if block == _ZEROS[: len(block)]:
+                writer.seek(len(block), os.SEEK_CUR)
+            else:
+                writer.write(block)
+        writer.truncate()
+    shutil.copystat(source, target)

@@ -82,6 +82,7 @@ class SnapshotInfo:
     parts: tuple[str, ...]
     #: ``items`` and ``chunks`` (with SQL), ``points`` (with vectors), ``blobs`` (with blobs).
     counts: dict[str, int] = field(default_factory=dict)
+    #: What it takes on disk: a sparse file (the vector index's preallocated storage) counts its data.
     size_bytes: int = 0
     luna_version: str = ""
     #: The database's schema revision when the snapshot was taken.
@@ -325,7 +326,7 @@ class SnapshotService:
                 created_at=datetime.fromisoformat(manifest["created_at"]),
                 parts=tuple(str(part) for part in manifest["parts"]),
                 counts={str(key): int(value) for key, value in manifest.get("counts", {}).items()},
-                size_bytes=sum(path.stat().st_size for path in folder.rglob("*") if path.is_file()),
+                size_bytes=sum(_disk_bytes(path) for path in folder.rglob("*") if path.is_file()),
                 luna_version=str(manifest.get("luna_version", "")),
                 revision=manifest.get("revision"),
             )
@@ -377,3 +378,10 @@ def _blob_keys(source: Path) -> list[str]:
     return sorted(
         check_blob_key(path.relative_to(source).as_posix()) for path in source.rglob("*") if path.is_file()
     )
+
+
+def _disk_bytes(path: Path) -> int:
+    """The bytes ``path`` takes on disk, at most its size (its size where the OS counts no blocks)."""
+    info = path.stat()
+    blocks = getattr(info, "st_blocks", None)
+    return info.st_size if blocks is None else min(info.st_size, blocks * 512)
