@@ -10,7 +10,7 @@ from typing import TypeVar
 
 import typer
 from rich.console import Console
-from rich.table import Table
+from rich.table import Column, Table
 
 from luna.cli.context import with_services
 from luna.domain.flywheel.accounts import Scope, ServiceAccount
@@ -49,7 +49,9 @@ def list_accounts(
     if as_json:
         typer.echo(json.dumps([_row(a) for a in accounts], indent=2))
         return
-    table = Table("ID", "name", "scopes", "key", "created (UTC)", "last used (UTC)", "revoked (UTC)")
+    # The ID is what revoke takes: never cut, the other columns wrap instead.
+    headers = ("name", "scopes", "key", "created (UTC)", "last used (UTC)", "revoked (UTC)")
+    table = Table(Column("ID", no_wrap=True), *headers)
     for row in map(_row, accounts):
         table.add_row(
             *(

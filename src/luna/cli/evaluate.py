@@ -20,7 +20,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
+from rich.table import Column, Table
 
 from luna.cli.context import state
 from luna.domain.errors import LunaError
@@ -35,6 +35,8 @@ app = typer.Typer(
 console = Console()
 T = TypeVar("T")
 
+#: The rates ``luna eval list`` shows, in its columns' order.
+_LISTED_RATES = ("hit_at_5", "answer_holds_needle", "refusal_rate", "false_refusal_rate")
 #: (label, attribute, format) of the figures a run reports, in reading order.
 FIGURE_ROWS: tuple[tuple[str, str, str], ...] = (
     ("answerable questions", "answerable", "{:d}"),
@@ -105,17 +107,17 @@ def list_runs(ctx: typer.Context) -> None:
     if not runs:
         console.print("No evaluation runs yet: `luna eval run SET.yaml` makes one.")
         return
-    table = Table("run", "split", "questions", "hit@5", "states it", "refusal", "false refusal")
+    # The run ID is what show and compare take: never cut, the figures wrap instead.
+    table = Table(
+        Column("run", no_wrap=True), "split", "questions", "hit@5", "states it", "refusal", "false refusal"
+    )
     for item in runs:
         f = item.figures
         table.add_row(
             item.run_id,
             item.split,
             str(f.answerable + f.unanswerable),
-            f"{f.hit_at_5:.3f}",
-            f"{f.answer_holds_needle:.3f}",
-            f"{f.refusal_rate:.3f}",
-            f"{f.false_refusal_rate:.3f}",
+            *(_format(f, name, "{:.3f}") for name in _LISTED_RATES),
         )
     console.print(table)
 
@@ -192,7 +194,19 @@ def _prompt_version(run: EvalRun) -> str:
     return ", ".join(map(str, version)) if isinstance(version, list) else str(version)
 
 
+#: Rates over one kind of question, by the count they are taken over: without such questions a rate is
+#: no 0.000 but not measured.
+_OVER_ANSWERABLE = ("hit_at_1", "hit_at_5", "mrr_at_10", "answer_holds_needle", "first_citation_hit")
+_RATE_OF = {
+    **dict.fromkeys((*_OVER_ANSWERABLE, "false_refusal_rate"), "answerable"),
+    "refusal_rate": "unanswerable",
+}
+
+
 def _format(figures: RunFigures, attribute: str, form: str) -> str:
+    over = _RATE_OF.get(attribute)
+    if over is not None and not getattr(figures, over):
+        return "n/a"
     return form.format(getattr(figures, attribute))
 
 

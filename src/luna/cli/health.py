@@ -6,7 +6,7 @@ from typing import Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
+from rich.table import Column, Table
 
 from luna.cli.context import state
 from luna.cli.server_client import ServerClient, ServerError
@@ -55,7 +55,13 @@ def health(
         }
         source = "checked directly (no running server)" if not direct else "checked directly"
     table = Table(
-        "component", "status", "backend", "latency", "version", "detail", title=f"Luna health — {source}"
+        Column("component", no_wrap=True),
+        Column("status", no_wrap=True),
+        "backend",
+        "latency",
+        "version",
+        "detail",
+        title=f"Luna health — {source}",
     )
     for name, component in report["components"].items():
         colour = {"up": "green", "down": "red"}.get(component["status"], "yellow")

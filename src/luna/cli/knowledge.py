@@ -21,6 +21,7 @@ from luna.cli.server_client import ServerClient, ServerError, follow_job
 from luna.container import Container
 from luna.domain.errors import LunaError
 from luna.services.knowledge.ingest_files import (
+    INGESTIBLE_FORMATS,
     FileOutcome,
     FoundFiles,
     IngestSummary,
@@ -141,7 +142,8 @@ def ingest(
         ),
     ),
 ) -> None:
-    """Ingest documents (PDF, DOCX, HTML, Markdown, text) with a progress bar and a summary table."""
+    """Ingest documents (PDF, DOCX, HTML, Markdown, text, CSV/TSV, JSON, law XML) with a progress bar
+    and a summary table."""
     cli = state(ctx)
     client = ServerClient(cli.settings())
     urls = [t for t in targets if _is_url(t)]
@@ -153,7 +155,7 @@ def ingest(
     _report_skipped(found)
     files = found.files
     if not files and not urls:
-        console.print("[yellow]No PDF, DOCX, HTML, Markdown or text files found.[/yellow]")
+        console.print(f"[yellow]No files found to read ({INGESTIBLE_FORMATS}).[/yellow]")
         raise typer.Exit(1)
     if client.is_running() and as_job and files:
         summary = _ingest_as_server_job(client, files, kind, tag, source)
@@ -171,6 +173,11 @@ def ingest(
         where = "directly (no running server)"
     summary.files.extend(found.skipped)
     _summary_table(summary, where)
+    if tag and summary.count("duplicate"):
+        console.print(
+            f"[yellow]{summary.count('duplicate')} file(s) already there keep their tags: --tag is not "
+            "added to them (change a document's tags in the admin dashboard, Korpus).[/yellow]"
+        )
     raise typer.Exit(1 if summary.count("failed") else 0)
 
 
@@ -301,6 +308,13 @@ def ask(
         console.print(f"[red]{getattr(error, 'message', error)}[/red]")
         raise typer.Exit(1) from None
     console.print()
+    if filters and not citations:
+        only = ", ".join(f"{name} = {value!r}" for name, value in filters.items())
+        console.print(
+            f"Only documents with {only} were searched; ask without it to search all.",
+            style="dim",
+            markup=False,
+        )
     if citations:
         table = Table("chunk", "document", "section", "page", title="Quellen")
         for citation in citations:
@@ -390,7 +404,15 @@ def reindex(
         lambda c, progress: c.services.knowledge.maintenance.reindex(item or None, None, progress),
     )
     if result is not None:
-        console.print(result)
+        console.print(_reindexed(result), markup=False)
+
+
+def _reindexed(result: dict[str, Any]) -> str:
+    """One line for a reindex's summary: what was embedded again and into which collection."""
+    done = f"{result.get('items', 0)} documents, {result.get('chunks', 0)} chunks embedded again"
+    if result.get("mode") == "in_place":
+        return f"{done} in place in {result.get('collection')}."
+    return f"{done} into {result.get('collection')}, now active (was {result.get('previous') or 'none'})."
 
 
 @admin_app.command("reread")
