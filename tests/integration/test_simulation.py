@@ -175,6 +175,8 @@ def test_prices_follow_the_quarter_hour_market_and_only_the_configured_products(
         (MONDAY + timedelta(seconds=30), MONDAY + timedelta(hours=1), {}, "1-minute grid"),
         (MONDAY, MONDAY, {}, "must be after"),
         (datetime(1999, 12, 31, tzinfo=UTC), datetime(2000, 1, 2, tzinfo=UTC), {}, "simulator covers"),
+        # Berlin's midnight of the year 1 is off the grid (+00:53:28), but the year is what is wrong.
+        (datetime(1, 1, 1, tzinfo=BERLIN), datetime(2000, 1, 2, tzinfo=UTC), {}, "simulator covers"),
         (MONDAY, LATER + timedelta(minutes=1), {}, "in the future"),
         (MONDAY, MONDAY + timedelta(hours=1), {"meters": 0}, "meters must be"),
         (MONDAY, MONDAY + timedelta(hours=1), {"seed": -1}, "seed must be"),

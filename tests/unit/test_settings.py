@@ -94,6 +94,12 @@ def test_dotenv_file_is_read_and_environment_wins_over_it(tmp_path: Path) -> Non
         ({"LUNA_CHAT__KIND": "llama_cpp"}, "chat.gguf_path (LUNA_CHAT__GGUF_PATH)"),
         ({"ADMIN_API_KEY": "short"}, "auth.admin_api_key (LUNA_AUTH__ADMIN_API_KEY)"),
         ({"LUNA_DATABSE__URL": "sqlite:///x"}, "databse (LUNA_DATABSE)"),
+        # Found at start-up, not when the first `luna grafana sync` or alert tries the URL.
+        (
+            {"LUNA_FLYWHEEL__GRAFANA_URL": "grafana.local:3000"},
+            "flywheel.grafana_url (LUNA_FLYWHEEL__GRAFANA_URL)",
+        ),
+        ({"LUNA_FLYWHEEL__ALERT_WEBHOOK_URL": "file:///etc/passwd"}, "flywheel.alert_webhook_url"),
     ],
 )
 def test_invalid_settings_fail_naming_the_setting(

@@ -63,6 +63,9 @@ class AuthSettings(Section):
 MeterType = Literal["household", "commercial", "agriculture"]
 
 
+_HTTP_URL = r"^https?://[^\s/]+"  # an http(s) URL with a host, checked at start-up, not at first use
+
+
 def _default_types_mix() -> dict[MeterType, float]:
     return {"household": 0.8, "commercial": 0.15, "agriculture": 0.05}
 
@@ -279,16 +282,16 @@ class FlywheelSettings(Section):
     #: Relative: under the config folder (the loader resolves it), so any working directory finds it.
     thresholds_file: Path = Path("thresholds.yaml")
     #: Where firing and resolved alerts are sent (none: log and dashboard only).
-    alert_webhook_url: str | None = None
+    alert_webhook_url: str | None = Field(default=None, pattern=_HTTP_URL)
     alert_webhook_format: Literal["alertmanager", "generic"] = "alertmanager"
     #: Where new action tickets are posted (an external tracker's webhook; none: the dashboard only).
-    tracker_webhook_url: str | None = None
+    tracker_webhook_url: str | None = Field(default=None, pattern=_HTTP_URL)
     #: Luna's own /rag/ask turns become flywheel sessions (for users who consented to learning).
     own_sessions: bool = True
     #: The worker queues the flywheel's cycle (own sessions, KPIs, alerts) once per clock hour.
     schedule_enabled: bool = True
     #: Grafana to push the dashboards in ``deploy/grafana/dashboards`` to (``luna grafana sync``).
-    grafana_url: str | None = None
+    grafana_url: str | None = Field(default=None, pattern=_HTTP_URL)
     #: A Grafana service account token with the Editor role (``LUNA_FLYWHEEL__GRAFANA_TOKEN``).
     grafana_token: SecretStr | None = None
     grafana_folder: str = Field(default="Luna", min_length=1, max_length=100)
