@@ -84,6 +84,44 @@ def test_a_busy_server_is_still_found_and_an_absent_one_at_once(
         server.server_close()
 
 
+class _SlowJobs(http.server.BaseHTTPRequestHandler):
+    """A Luna whose POST answers within its request deadline, but only after a while (a large check)."""
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        time.sleep(1.5)
+        body = json.dumps({"status": "ok", "data": {"job_id": "j1"}}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *_: Any) -> None:
+        pass
+
+
+def test_a_request_waits_for_the_servers_own_deadline_not_a_shorter_one(
+    make_settings: Callable[..., Settings],
+) -> None:
+    """Cut off at the CLI's 10 s, a `luna sim start` the server still answered (and queued) was reported
+    as a server that stopped answering."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _SlowJobs)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        settings = make_settings(
+            LUNA_API__HOST="127.0.0.1",
+            LUNA_API__PORT=str(server.server_port),
+            LUNA_API__REQUEST_DEADLINE_SEC="1",
+        )
+        answered = ServerClient(settings, timeout_sec=0.5).post("sim/run", {"action": "start"})
+    finally:
+        server.shutdown()
+        server.server_close()
+
+    assert answered == {"job_id": "j1"}
+
+
 @pytest.mark.parametrize(
     ("error", "expected"),
     [

@@ -23,6 +23,9 @@ class ServerClient:
         key = settings.auth.admin_api_key
         self._headers = {"X-Admin-Key": key.get_secret_value()} if key is not None else {}
         self._timeout = timeout_sec
+        # A request waits until the server's own deadline has passed: cut off before, a `luna sim start`
+        # that took 12 s was reported as a server that stopped answering while its job was queued.
+        self._request_timeout = max(timeout_sec, settings.api.request_deadline_sec + 5.0)
 
     def is_running(self) -> bool:
         """Whether a Luna answers here. Nothing listening fails at connect at once; a busy server gets
@@ -56,7 +59,11 @@ class ServerClient:
         every command can say so in one line instead of printing a traceback."""
         try:
             response = httpx.request(
-                method, self._url(path), headers=self._headers, timeout=timeout or self._timeout, **request
+                method,
+                self._url(path),
+                headers=self._headers,
+                timeout=timeout or self._request_timeout,
+                **request,
             )
             return self._data(response)
         except httpx.HTTPError as error:
