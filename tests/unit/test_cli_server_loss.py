@@ -53,11 +53,19 @@ def test_main_turns_a_lost_server_into_one_red_line_and_exit_1(
 
 
 class _SlowLuna(http.server.BaseHTTPRequestHandler):
-    """A Luna that takes longer to answer than a connect does (a server busy with a large upload)."""
+    """A Luna that takes longer to answer than a connect does (a server busy with a large upload); its
+    POST answers within its request deadline, but only after a while (a large check)."""
 
     def do_GET(self) -> None:
-        time.sleep(2.5)
-        body = json.dumps({"status": "ok"}).encode()
+        self._answer(2.5, {"status": "ok"})
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self._answer(1.5, {"status": "ok", "data": {"job_id": "j1"}})
+
+    def _answer(self, after_sec: float, envelope: dict[str, Any]) -> None:
+        time.sleep(after_sec)
+        body = json.dumps(envelope).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
@@ -84,29 +92,12 @@ def test_a_busy_server_is_still_found_and_an_absent_one_at_once(
         server.server_close()
 
 
-class _SlowJobs(http.server.BaseHTTPRequestHandler):
-    """A Luna whose POST answers within its request deadline, but only after a while (a large check)."""
-
-    def do_POST(self) -> None:
-        self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        time.sleep(1.5)
-        body = json.dumps({"status": "ok", "data": {"job_id": "j1"}}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *_: Any) -> None:
-        pass
-
-
 def test_a_request_waits_for_the_servers_own_deadline_not_a_shorter_one(
     make_settings: Callable[..., Settings],
 ) -> None:
     """Cut off at the CLI's 10 s, a `luna sim start` the server still answered (and queued) was reported
     as a server that stopped answering."""
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _SlowJobs)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _SlowLuna)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         settings = make_settings(
