@@ -105,6 +105,21 @@ def test_a_question_for_what_is_needed_is_led_by_the_requirement_and_what_it_imp
     )
 
 
+def test_a_question_that_states_a_size_is_led_by_the_band_that_includes_it(prompts: LunaPrompts) -> None:
+    chunk = ContextChunk(
+        "c1",
+        "Der Zuschlag beträgt für den Leistungsanteil von mehr als 2 Megawatt 1,5 Cent je Kilowattstunde. "
+        "Der Zuschlag beträgt für den Leistungsanteil von bis zu 50 Kilowatt 8 Cent je Kilowattstunde.",
+    )
+
+    lead = _lead(prompts, "Wie viel Zuschlag bekommt ein BHKW mit 40 kW?", [chunk])
+
+    assert lead.startswith(
+        "Kurz gesagt: Der Zuschlag beträgt für den Leistungsanteil von bis zu 50 Kilowatt 8 Cent je "
+        "Kilowattstunde [chunk c1]."
+    )
+
+
 #: Two sentences that both answer "Was gilt für den Tarif?" as well as each other.
 TARIFF = ContextChunk(
     "c1", "Der Tarif folgt stündlich dem Börsenpreis. Der Tarif verlangt einen Zähler je Viertelstunde."

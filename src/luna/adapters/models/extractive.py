@@ -62,6 +62,7 @@ from luna.domain.answers import (
 from luna.domain.evaluation import first_paragraph
 from luna.domain.health import ComponentHealth, HealthStatus
 from luna.domain.legal_references import names_an_absent_law
+from luna.domain.quantity_ranges import band_fit, quantities
 from luna.domain.question_types import REQUIREMENT_QUESTION, REQUIREMENT_STATED
 from luna.domain.refusals import no_context_answer
 
@@ -258,6 +259,7 @@ class ExtractiveChatModel:
         weights = {term: self._idf(term, sentences) for term in terms}
         wants_figure = FIGURE_QUESTION.search(question) is not None
         wants_requirement = REQUIREMENT_QUESTION.search(question) is not None
+        asked = quantities(question)
         cosines = self._cosines(question, sentences)
         shifts = self._refined_shifts(question, sentences, cosines)
         share = self._weights.meaning_share if self._meaning is not None else 0.0
@@ -276,8 +278,9 @@ class ExtractiveChatModel:
                 order = score
                 if cosine is not None:
                     required = wants_requirement and REQUIREMENT_STATED.search(sentence.text) is not None
+                    band = band_fit(sentence.text, asked) if asked else 0
                     order = shift + reading_order(
-                        coverage, cosine, sentence.chunk_rank, figure, self._weights, required
+                        coverage, cosine, sentence.chunk_rank, figure, self._weights, required, band
                     )
                 ranked.append(Ranked(sentence, coverage, score, cosine, order))
         ranked.sort(key=lambda r: (r.order, r.score), reverse=True)

@@ -59,6 +59,10 @@ class MeaningWeights:
     #: 114 has the type, so no split can fit it). The demo guide's "Voraussetzung ist ein intelligentes
     #: Messsystem" lies 0.07 in cosine below the guide's introduction for such a question.
     reading_requirement: float = 0.1
+    #: … and more (less) for a sentence whose size bands include (exclude) the size the question
+    #: states ("ein BHKW mit 40 kW": "bis zu 50 Kilowatt", not "mehr als 50 Megawatt");
+    #: :mod:`luna.domain.quantity_ranges`; chosen on tune by ``bench/quantity_ranges.py`` (0.03 … 0.25 tie).
+    reading_band: float = 0.03
     #: How far the refine leg's model (EmbeddingGemma) moves the order, where it has judged every
     #: candidate: ``order + this × (its cosine − e5's)``. Chosen on tune by ``bench/refine_sentences.py``
     #: (0.35 of 0 … 1); it leaves refusal alone.
@@ -118,16 +122,19 @@ def reading_order(
     figure: bool,
     weights: MeaningWeights,
     requirement: bool = False,
+    band: int = 0,
 ) -> float:
     """Which judged sentence leads the answer (higher first): a linear score fitted to put the
     sentence that holds the answer first; its scale means nothing outside one question. ``figure`` and
-    ``requirement``: the sentence is of the kind the question asks for."""
+    ``requirement``: the sentence is of the kind the question asks for; ``band``: +1 / −1 when its size
+    bands include / exclude the question's size."""
     return (
         cosine
         + weights.reading_words * coverage
         - weights.reading_place * chunk_rank
         + (weights.reading_figure if figure else 0.0)
         + (weights.reading_requirement if requirement else 0.0)
+        + weights.reading_band * band
     )
 
 
