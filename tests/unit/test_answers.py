@@ -223,6 +223,19 @@ def test_a_question_set_in_another_country_is_refused_for_the_country_not_for_it
     assert "„Netzentgelte 2026“" in answer
 
 
+def test_a_how_to_question_no_passage_speaks_of_says_so_after_the_lead(prompts: LunaPrompts) -> None:
+    answer = no_context_answer(
+        prompts, "Wie entlüfte ich die Heizkörper?", ["GEG"], context_given=True, unknown_action="entlüfte"
+    )
+
+    lead, reason = answer.split("\n\n")[:2]
+    assert "beantworten diese Frage nicht" in lead
+    assert reason.startswith(
+        "Wie das geht („entlüfte“), beschreiben die passenden Stellen meiner Unterlagen nicht"
+    )
+    assert "„GEG“" in answer
+
+
 @pytest.mark.parametrize(
     ("question", "name", "year", "reason_starts"),
     [

@@ -59,6 +59,7 @@ PROMPT_TEXTS_ADDED_LATER = frozenset(
         "no_context.follow_up_about_law_section",
         "no_context.unknown_name",
         "no_context.unknown_year",
+        "no_context.unknown_action",
     }
 )
 _MAX_HISTORY_ANSWER_CHARS = 1000
@@ -106,6 +107,7 @@ class NoContextTexts:
     elsewhere: str
     unknown_name: str
     unknown_year: str
+    unknown_action: str
     nothing_near_with_topic: str
     nothing_near: str
     follow_ups: str

@@ -64,6 +64,7 @@ PLACEHOLDERS: Final[Mapping[str, tuple[frozenset[str], frozenset[str]]]] = {
     "no_context.elsewhere": (frozenset({"home", "country"}), frozenset({"country"})),
     "no_context.unknown_name": (frozenset({"name"}), frozenset({"name"})),
     "no_context.unknown_year": (frozenset({"year"}), frozenset({"year"})),
+    "no_context.unknown_action": (frozenset({"action"}), frozenset({"action"})),
     "no_context.follow_up_about_section": (frozenset({"title", "section"}), frozenset()),
     "no_context.follow_up_about_law_section": (
         frozenset({"number", "law", "heading"}),

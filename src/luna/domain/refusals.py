@@ -53,6 +53,7 @@ def no_context_answer(
     elsewhere: tuple[str, str] | None = None,
     unknown_name: str | None = None,
     unknown_year: str | None = None,
+    unknown_action: str | None = None,
     passages: Sequence[Passage] = (),
 ) -> str:
     """Luna's German reply when she cannot answer: plainly so, and what she has nearest to it.
@@ -65,7 +66,8 @@ def no_context_answer(
     question is set in another country: then the country is what is missing, not the topic.
     ``unknown_name``: a firm, brand, place or law the question names and no document does
     ("Viessmann"), said right after the lead; ``unknown_year`` likewise: a year the question asks
-    about and no passage found mentions.
+    about and no passage found mentions; ``unknown_action``: a verb the question asks how to do
+    ("entlüfte") that no passage found speaks of.
     ``passages`` are the (title, text) of the chunks found: when one names the topic ("Steckersolargerät"
     for a "Balkonkraftwerk"), its document is named as the one that speaks of it, not as having nothing.
     """
@@ -85,6 +87,8 @@ def no_context_answer(
         lead = f"{lead}\n\n{texts.unknown_name.format(name=unknown_name)}"
     elif unknown_year:
         lead = f"{lead}\n\n{texts.unknown_year.format(year=unknown_year)}"
+    elif unknown_action:
+        lead = f"{lead}\n\n{texts.unknown_action.format(action=unknown_action)}"
     return f"{lead}\n\n{near.format(topic=topic, title=titles[0] if titles else '')}"
 
 

@@ -34,6 +34,7 @@ from luna.domain.answers import (
     check_answer,
     filter_citations,
 )
+from luna.domain.asked_actions import actions_not_found
 from luna.domain.asked_years import years_not_found
 from luna.domain.conversations import retrieval_question
 from luna.domain.document_country import IN_COUNTRY, asked_at_home, uncovered_countries
@@ -184,10 +185,22 @@ class AnswerService:
         # This turn's names only: a follow-up ("Und allgemein?") drops the firm an earlier turn named.
         unknown = [] if elsewhere or not context else self._unknown_names(asked)
         years = [] if elsewhere or unknown or not context else years_not_found(asked, _texts(chunks))
-        if not context or elsewhere or unknown or years or not self._gate_passes(question, chunks):
+        actions = (
+            [] if elsewhere or unknown or years or not context else actions_not_found(asked, _texts(chunks))
+        )
+        if not context or elsewhere or unknown or years or actions or not self._gate_passes(question, chunks):
             at_home = self._at_home(asked, elsewhere, top_k, filters) if elsewhere else None
             yield from self._refusal(
-                resolved, result, filters, appendix, (version, prompts), elsewhere, at_home, unknown, years
+                resolved,
+                result,
+                filters,
+                appendix,
+                (version, prompts),
+                elsewhere,
+                at_home,
+                unknown,
+                years,
+                actions,
             )
             return
         messages = build_rag_messages(prompts, question, chunks, earlier)
@@ -297,9 +310,11 @@ class AnswerService:
         at_home: tuple[str, SearchResult] | None = None,
         unknown: Sequence[str] = (),
         years: Sequence[str] = (),
+        actions: Sequence[str] = (),
     ) -> Iterator[AnswerEvent]:
         """Nothing relevant was found: say so (and that the question is set in another country, names
-        what no document names, or asks about a year no passage found mentions, when it does), name
+        what no document names, asks about a year no passage found mentions or how to do what none speaks
+        of, when it does), name
         the nearest document, offer checked questions. ``at_home``: the question asked for the
         readers' own country and its search, offered first, its document the one named."""
         version, prompts = active
@@ -316,6 +331,7 @@ class AnswerService:
             elsewhere=self._named(elsewhere),
             unknown_name=unknown[0] if unknown else None,
             unknown_year=years[0] if years else None,
+            unknown_action=actions[0] if actions else None,
             passages=[_passage(c.payload) for c in result.citations],
         ) + follow_up_paragraph(prompts, follow_ups)
         yield AnswerEvent("token", text)
