@@ -29,6 +29,9 @@ def test_an_action_no_passage_speaks_of_is_missing(question: str, missing: list[
         # a separable verb with its particle, as a noun and as a participle
         ("Wie stelle ich die Heizkurve ein?", "Die Einstellung der Heizkurve …"),
         ("Wie melde ich meine PV-Anlage an?", "Die Anlage ist beim Netzbetreiber angemeldet."),
+        # a verb in -eln that drops its "e", and a strong verb's third person
+        ("Wie wechsle ich den Stromanbieter?", "Der Lieferantenwechsel ist unentgeltlich."),
+        ("Wie misst man den Verbrauch?", "Die Messung erfolgt viertelstündlich."),
     ],
 )
 def test_an_action_a_passage_speaks_of_is_found(question: str, passage: str) -> None:
@@ -42,6 +45,8 @@ def test_an_action_a_passage_speaks_of_is_found(question: str, passage: str) -> 
         "Wie bekomme ich die Förderung?",  # an outcome
         "Wie kann ich sparen?",  # a modal: the action comes later
         "Wie nehme ich die Anlage in Betrieb?",  # the stem changes: "Inbetriebnahme"
+        "Wie senke ich meine Stromkosten?",  # an outcome: the passages name the means
+        "Wie wehre ich mich gegen die Preiserhöhung?",  # conduct, asked reflexively
         "Was kostet die Netznutzung?",
     ],
 )
