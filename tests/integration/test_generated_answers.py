@@ -116,7 +116,11 @@ def test_passages_near_the_topic_that_answer_nothing_never_reach_the_model(
     generating: tuple[AnswerService, RecordingChat], container: Container
 ) -> None:
     service, chat = generating
-    question = "Wie laut darf eine Wärmepumpe nachts beim Nachbarn sein?"
+    # Its best sentence lies 0.03 in cosine below the refusal threshold. "Wie laut darf eine Wärmepumpe
+    # nachts beim Nachbarn sein?", asked here before, lies within 0.005 of it since the guide's
+    # "(Schallschutz)" counts for "wie laut": refused on one CPU, answered on another (ONNX's int8
+    # kernels differ between AVX2 and AVX-512).
+    question = "Wer haftet, wenn die Wärmepumpe des Nachbarn zu laut ist?"
     kb = container.services.knowledge
     near = kb.answers.relevant(kb.retrieval.search(question))
     assert near  # the heat-pump guide shares the words, so only the answer rule can refuse

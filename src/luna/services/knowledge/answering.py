@@ -185,9 +185,8 @@ class AnswerService:
         # This turn's names only: a follow-up ("Und allgemein?") drops the firm an earlier turn named.
         unknown = [] if elsewhere or not context else self._unknown_names(asked)
         years = [] if elsewhere or unknown or not context else years_not_found(asked, _texts(chunks))
-        actions = (
-            [] if elsewhere or unknown or years or not context else actions_not_found(asked, _texts(chunks))
-        )
+        settled = bool(elsewhere or unknown or years) or not context  # a reason to refuse is known
+        actions = [] if settled else actions_not_found(asked, _texts(chunks))
         if not context or elsewhere or unknown or years or actions or not self._gate_passes(question, chunks):
             at_home = self._at_home(asked, elsewhere, top_k, filters) if elsewhere else None
             yield from self._refusal(
