@@ -85,3 +85,9 @@ def test_what_the_bound_is_of_may_stand_between_the_bound_and_the_size() -> None
     assert bands(
         "von mehr als 2 Megawatt bis zu einer elektrischen Leistung von einschließlich 50 Megawatt"
     ) == [Band("power", low=2000.0, low_strict=True, high=50000.0)]
+
+
+def test_a_number_is_read_from_its_first_group_of_digits_only() -> None:
+    assert [q.value for q in quantities("in 1 000 000 kW")] == [1_000_000.0]
+    assert [q.value for q in quantities("ab 2026 100 000 Einwohner")] == [100_000.0]  # after a year
+    assert quantities(" ".join(["111"] * 50) + " kWx") == []  # no unit: nothing, read once

@@ -48,8 +48,11 @@ _UNITS: Final[dict[str, tuple[str, float]]] = {
     "litern": ("volume", 1.0),
 }
 #: A number as German texts write it ("40", "1,5", "8.000", "10 000"), then its unit; the longest unit
-#: first, so "Kilowattstunden" is not read as "Kilowatt".
-_NUMBER = r"(?<![\d.,])(\d{1,3}(?:[.\u00a0\u202f ]\d{3})+(?:,\d+)?|\d+(?:,\d+)?)"
+#: first, so "Kilowattstunden" is not read as "Kilowatt". A number starts only at its first group of
+#: digits, so a long run of groups without a unit is read once, not once from every group (a group
+#: after a year, "2026 100 000 Einwohner", still starts one).
+_GROUP_BEFORE = "".join(rf"(?<!(?<!\d){digits}[\u00a0\u202f ])" for digits in (r"\d", r"\d\d", r"\d\d\d"))
+_NUMBER = r"(?<![\d.,])" + _GROUP_BEFORE + r"(\d{1,3}(?:[.\u00a0\u202f ]\d{3})+(?:,\d+)?|\d+(?:,\d+)?)"
 _UNIT = "|".join(sorted((re.escape(u) for u in _UNITS), key=len, reverse=True))
 _QUANTITY: Final = re.compile(_NUMBER + r"\s*(" + _UNIT + r")(?![\wäöüß])", re.IGNORECASE)
 #: Words before a quantity that make it a bound: (kind, strict). "bis" also closes a band.
