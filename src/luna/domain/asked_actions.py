@@ -46,7 +46,7 @@ _PARTICLES: Final = frozenset(
 )  # fmt: skip
 _ENDING: Final = re.compile(r"(?:en|e|t)$")
 #: A stem that dropped the "e" of an infinitive in -eln / -ern ("wechsle" of "wechseln").
-_ELIDED: Final = re.compile(r"([^aeiouäöü])([lr])$")
+_ELIDED: Final = re.compile(r"([^aeiouäöülr])([lr])$")  # not "stell" → "stelel"
 #: The vowel a strong verb's third person changes ("misst" of "messen", "fährt" of "fahren").
 _INFINITIVE_VOWEL: Final = {"ie": "e", "i": "e", "äu": "au", "ä": "a"}
 _VOWEL_CHANGE: Final = re.compile("ie|äu|i|ä")
