@@ -99,6 +99,29 @@ async def test_a_body_with_thousands_of_unknown_keys_gets_a_short_error_that_cou
     assert len(response.content) < 5_000
 
 
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("/api/v1/rag/search", {"question": "Netzentgelt", "top_k": "5"}, "body.top_k"),
+        ("/api/v1/rag/search", {"question": "Netzentgelt", "top_k": True}, "body.top_k"),
+        ("/api/v1/rag/ask", {"question": "Netzentgelt", "top_k": "3"}, "body.top_k"),
+        ("/api/v1/rag/ask", {"question": "Netzentgelt", "stream": "yes"}, "body.stream"),
+        (
+            "/v1/chat/completions",
+            {"messages": [{"role": "user", "content": "Hi"}], "stream": 1},
+            "body.stream",
+        ),
+    ],
+)
+async def test_a_quoted_number_or_a_word_for_a_boolean_is_400_not_guessed(
+    client: httpx.AsyncClient, admin: dict[str, str], path: str, body: dict[str, object], field: str
+) -> None:
+    response = await client.post(path, headers=admin, json=body)
+
+    error = assert_error(response, 400, "invalid_input")
+    assert error["data"]["details"]["errors"][0]["field"] == field  # type: ignore[index]
+
+
 async def test_invalid_body_field_is_400(client: httpx.AsyncClient, admin: dict[str, str]) -> None:
     response = await client.post("/api/v1/admin/jobs", headers=admin, json={"name": "x", "params": [1, 2]})
 

@@ -104,6 +104,16 @@ async def test_a_file_that_cannot_be_imported_is_400_and_nothing_is_stored(
     assert (await client.get("/api/v1/admin/feeds", headers=admin)).json()["data"]["total"] == 0
 
 
+async def test_two_files_in_one_upload_are_400_and_neither_is_imported(
+    client: httpx.AsyncClient, admin: dict[str, str], app: FastAPI
+) -> None:
+    data = f"{HEADER}\n{GOOD}\n".encode()
+    files = [("file", ("smart_meter_readings_a.csv", data)), ("file", ("smart_meter_readings_b.csv", data))]
+    response = await client.post("/api/v1/admin/feeds/csv", files=files, headers=admin)
+    assert response.status_code == 400 and "One file per request" in response.json()["message"]
+    assert nothing_stored(app)
+
+
 async def test_a_nul_byte_in_a_value_refuses_that_row_and_never_shortens_an_id(
     client: httpx.AsyncClient, admin: dict[str, str], app: FastAPI
 ) -> None:

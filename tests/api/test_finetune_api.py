@@ -179,6 +179,8 @@ async def test_rollback_without_a_champion_is_a_conflict(
 
     assert response.status_code == 409 and "no champion" in response.json()["message"]
     assert (await detail(client, admin, 1))["state"] == "candidate"
+    unknown = await client.post(f"{ADAPTERS}/nobody/rollback", headers=admin)
+    assert unknown.status_code == 404 and "no adapter named 'nobody'" in unknown.json()["message"]
 
 
 async def test_an_unknown_version_is_not_found(

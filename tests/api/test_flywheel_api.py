@@ -218,6 +218,13 @@ async def test_bad_input_is_refused_and_stores_nothing(
         assert malformed.status_code == 400
         batch = {"sessions": [SESSION, {**SESSION, "session_id": "n8n-0002", "turns": []}]}
         assert (await client.post("/api/v1/hooks/sessions", headers=headers, json=batch)).status_code == 400
+        # A session is read back at /flywheel/sessions/{source}/{session_id}: an ID no such path can carry
+        # would be stored for good and never read.
+        for unreadable in ({"session_id": "x/y"}, {"session_id": ".."}, {"source": "../../etc"}):
+            response = await client.post(
+                "/api/v1/hooks/session", headers=headers, json={**SESSION, **unreadable}
+            )
+            assert response.status_code == 400 and response.json()["data"]["code"] == "invalid_input"
     assert _stored_rows(app) == []
 
 

@@ -304,3 +304,18 @@ async def test_every_registered_job_refuses_a_wrongly_typed_or_unknown_param(
         assert unknown.status_code == 400 and "unknown params: colour" in unknown.json()["message"], name
 
     assert await nothing_queued(client, admin, app)
+
+
+@pytest.mark.parametrize(
+    ("name", "params"),
+    [
+        ("datasets.merge", {"run_id": "not-a-run"}),
+        ("datasets.partition", {"run_id": "not-a-run", "part": -1, "source": 10**30}),
+    ],
+)
+async def test_the_steps_of_a_partitioned_dataset_run_are_not_queued_by_hand(
+    app: FastAPI, client: httpx.AsyncClient, admin: dict[str, str], name: str, params: dict[str, Any]
+) -> None:
+    """A merge queued before every partition was read would store a version of half the data."""
+    refused(await post(client, admin, name, params), "steps of a partitioned run", "datasets.run")
+    assert await nothing_queued(client, admin, app)

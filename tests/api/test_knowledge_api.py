@@ -185,6 +185,19 @@ async def test_text_under_an_excel_type_is_read_when_its_name_or_markup_says_tex
         assert nothing_stored(app)
 
 
+async def test_two_files_in_one_upload_are_400_and_neither_is_stored(
+    client: httpx.AsyncClient, app: FastAPI
+) -> None:
+    files = [
+        ("file", ("eins.md", b"# Eins\n\nDer Grundpreis steigt.", "text/markdown")),
+        ("file", ("zwei.md", b"# Zwei\n\nDer Arbeitspreis sinkt.", "text/markdown")),
+    ]
+    response = await client.post("/api/v1/ingest/doc", files=files, headers=OPERATOR)
+    assert response.status_code == 400, response.text
+    assert "One file per request, got 2" in response.json()["message"]
+    assert nothing_stored(app)
+
+
 async def test_an_upload_over_the_limit_is_413_and_nothing_is_stored(
     build_app: Callable[..., FastAPI],
 ) -> None:

@@ -101,6 +101,8 @@ async def test_a_start_queues_the_job_and_a_second_start_meets_it_with_409(
         ({"as_of": "2025-03-01T03:00:00"}, "time zone"),
         ({"as_of": (datetime.now(UTC) + timedelta(days=2)).isoformat()}, "future"),
         ({"as_of": 1740798000}, "as_of"),
+        ({"as_of": "0001-01-01T00:00:00+23:59"}, "before 2000-01-01"),
+        ({"as_of": "1999-12-31T23:59:59Z"}, "before 2000-01-01"),
         ({"as_of": "2025-03-01T03:00:00Z", "half_life_days": 3}, "half_life_days"),
     ],
 )

@@ -56,10 +56,45 @@ def test_only_the_admin_key_opens_it(served: str, api_key: str | None, status: i
 
 @pytest.mark.parametrize(
     ("texts", "message"),
-    [([f"Text {i}" for i in range(257)], "between 1 and 256 texts"), (["x" * 32_001], "at most 32000")],
+    [
+        ([f"Text {i}" for i in range(257)], "between 1 and 256 texts"),
+        (["x" * 32_001], "at most 32000"),
+        (["Hallo", " "], "must not be empty"),
+        ("", "must not be empty"),
+    ],
 )
 def test_oversized_requests_are_a_400(served: str, texts: list[str], message: str) -> None:  # noqa: F811
     with pytest.raises(openai.BadRequestError) as refused:
         client(served, ADMIN_KEY).embeddings.create(model="e5", input=texts)
 
     assert message in str(refused.value)
+
+
+def test_a_request_too_long_to_embed_in_time_is_a_413(served: str) -> None:  # noqa: F811
+    """Within each text's bound, 256 texts of 32,000 characters would outlast the request's deadline."""
+    texts = [f"{i} " + "Netzentgelt " * 2_600 for i in range(5)]
+
+    with pytest.raises(openai.APIStatusError) as refused:
+        client(served, ADMIN_KEY).embeddings.create(model="e5", input=texts)
+
+    assert refused.value.status_code == 413 and "at most 128000 characters per request" in str(refused.value)
+
+
+def test_a_text_sent_twice_is_embedded_once_and_answered_at_both_places(
+    served: str,  # noqa: F811
+    container: Container,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    embedded: list[list[str]] = []
+    original = container.embedder.embed_passages
+    monkeypatch.setattr(
+        container.embedder, "embed_passages", lambda texts: embedded.append(texts) or original(texts)
+    )
+
+    result = client(served, ADMIN_KEY).embeddings.create(
+        model="e5", input=[PASSAGES[0], PASSAGES[1], PASSAGES[0]]
+    )
+
+    assert embedded == [PASSAGES]
+    assert [item.index for item in result.data] == [0, 1, 2]
+    assert result.data[0].embedding == result.data[2].embedding != result.data[1].embedding

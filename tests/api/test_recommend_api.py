@@ -217,6 +217,8 @@ async def test_without_credentials_it_is_401(client: httpx.AsyncClient) -> None:
         ({"top_k": 0}, "body.top_k"),
         ({"top_k": 201}, "body.top_k"),
         ({"top_k": "viele"}, "body.top_k"),
+        ({"top_k": "5"}, "body.top_k"),
+        ({"top_k": True}, "body.top_k"),
         ({"user_id": "nobody"}, "body.user_id"),
         ({"user_id": 42}, "body.user_id"),
         ({"top_k": 5, "strategy": "content"}, "body.strategy"),

@@ -190,6 +190,8 @@ async def test_start_runs_the_live_loop_as_a_job_and_stop_ends_it_for_good(
 
     twice = await client.post(RUN, headers=admin, json={"action": "start"})
     assert twice.status_code == 409 and twice.json()["data"]["details"]["job_id"] == job["job_id"]
+    as_job = await client.post(JOBS, headers=admin, json={"name": "sim.live", "params": {}})
+    assert as_job.status_code == 409 and as_job.json()["data"]["details"]["job_id"] == job["job_id"]
     listed = (await client.get(JOBS, headers=admin, params={"name": "sim.live"})).json()["data"]
     assert [item["job_id"] for item in listed["items"]] == [job["job_id"]]
 

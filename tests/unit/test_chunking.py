@@ -200,6 +200,33 @@ def test_an_over_long_sentence_is_cut_at_words_and_nothing_is_empty() -> None:
     assert " ".join(c.text for c in chunks).split() == sentence.split()
 
 
+def test_a_run_without_spaces_is_cut_to_the_budget_so_no_chunk_grows_with_the_upload() -> None:
+    run = "[" * 5_000 + "x" * 3_000
+    chunks = chunk_document(_doc(_paragraph(run)), max_tokens=50, overlap_tokens=10)
+    assert all(0 < c.tokens <= 50 for c in chunks)
+    assert "".join(c.text for c in chunks) == run, "every character once, in order"
+
+
+def test_an_over_long_heading_is_read_as_text_not_as_every_chunks_section() -> None:
+    heading = "Preisblatt " * 200
+    chunks = chunk_document(
+        _doc(_heading(heading), _paragraph("Der Grundpreis steigt.")), max_tokens=50, overlap_tokens=10
+    )
+    assert all(c.section is None and c.tokens <= 50 for c in chunks)
+    assert " ".join(c.text for c in chunks).split() == (heading + "Der Grundpreis steigt.").split()
+
+
+def test_a_table_row_of_many_chunks_is_cut_and_a_header_too_long_to_repeat_makes_the_table_text() -> None:
+    huge_row = TextBlock.table([["Stunde", "Hinweis"], ["01:00", "sehr " * 400], ["02:00", "kurz"]])
+    wide_header = TextBlock.table([["Spalte " * 60, "b"], ["1", "2"]])
+    assert huge_row is not None and wide_header is not None
+    parts = chunk_document(_doc(huge_row), max_tokens=50, overlap_tokens=10)
+    assert len(parts) > 8 and all(p.kind == "table" and p.tokens <= 60 for p in parts)
+    assert parts[-1].text.endswith("| 02:00 | kurz |")
+    as_text = chunk_document(_doc(wide_header), max_tokens=50, overlap_tokens=10)
+    assert all(c.kind == "text" and c.tokens <= 50 for c in as_text)
+
+
 def test_a_document_of_headings_only_still_yields_its_text() -> None:
     chunks = chunk_document(_doc(_heading("Preisblatt 2026"), _heading("Anlage 1", 2)))
     assert [c.text for c in chunks] == ["Preisblatt 2026\n\nAnlage 1"]

@@ -8,6 +8,7 @@ abbreviations ("z. B.", "Abs.", "Nr.") and ordinals ("§ 3 Abs. 1.", "am 5. Apri
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -46,6 +47,10 @@ _REFERENCE_CONTINUATION = re.compile(
     r"^\s*(Abs\.?|Absatz|Satz|S\.|Nr\.?|Nummer|Buchst\.?|bis|und|oder|i\.)(\s|$)"
 )
 _MAX_HEADING_CHARS = 160
+#: A "heading" longer than this is read as a paragraph: it would become every following chunk's section.
+_MAX_SECTION_CHARS = 400
+#: A table row longer than this many chunks is cut like a long sentence; shorter ones stay whole.
+_MAX_ROW_CHUNKS = 4
 
 # Words that end with a period without ending the sentence (lower-cased, without the period).
 _ABBREVIATION_LINES = (
@@ -134,7 +139,7 @@ def _split_long(sentence: str, max_tokens: int) -> list[str]:
     pieces: list[str] = []
     words: list[str] = []
     size = 0
-    for word in sentence.split():
+    for word in (part for whole in sentence.split() for part in _cut_word(whole, max_tokens)):
         tokens = count_tokens(word)
         if words and size + tokens > max_tokens:
             pieces.append(" ".join(words))
@@ -144,6 +149,21 @@ def _split_long(sentence: str, max_tokens: int) -> list[str]:
     if words:
         pieces.append(" ".join(words))
     return pieces
+
+
+def _cut_word(word: str, max_tokens: int) -> list[str]:
+    """A "word" longer than a whole chunk (a run without spaces: a hash, a URL, "[[[[…" in a hostile
+    upload) in pieces of ``max_tokens`` tokens; a chunk of unbounded size would be embedded and quoted
+    whole."""
+    if len(word) <= max_tokens:  # no token is shorter than one character
+        return [word]
+    ends = [match.end() for match in _TOKEN.finditer(word)]
+    if len(ends) <= max_tokens:
+        return [word]
+    cuts = [0, *ends[max_tokens - 1 :: max_tokens]]
+    if cuts[-1] < len(word):
+        cuts.append(len(word))
+    return [word[start:end] for start, end in itertools.pairwise(cuts)]
 
 
 def _paragraph_units(block: TextBlock, max_tokens: int) -> list[_Unit]:
@@ -173,7 +193,12 @@ def _table_parts(text: str, max_tokens: int) -> list[str]:
         if current and size + tokens > max_tokens:
             parts.append("\n".join(header + current))
             current, size = [], header_tokens
-        current.append(row)  # a single row larger than a chunk stays whole: a cut row is meaningless
+        if tokens > _MAX_ROW_CHUNKS * max_tokens:  # no table's row: a hostile or broken "cell"
+            parts.extend(
+                "\n".join([*header, piece]) for piece in _split_long(row, max(1, max_tokens - header_tokens))
+            )
+            continue
+        current.append(row)  # a row larger than a chunk stays whole: a cut row is meaningless
         size += tokens
     if current or not parts:
         parts.append("\n".join(header + current))
@@ -228,13 +253,17 @@ class _ChunkBuilder:
             self.size += unit.tokens
 
     def add_table(self, block: TextBlock) -> None:
+        header = block.text.lstrip().split("\n", 1)[0]
+        if count_tokens(header) > self.max_tokens // 2:  # a header repeated in every part leaves room
+            self.add_paragraph(block)
+            return
         self.flush()
         for part in _table_parts(block.text, self.max_tokens):
             self._emit(part, block.page, "table")
 
 
 def _heading_level(block: TextBlock) -> int | None:
-    if block.kind is BlockKind.HEADING:
+    if block.kind is BlockKind.HEADING and len(block.text) <= _MAX_SECTION_CHARS:
         return block.level or 1
     if block.kind is BlockKind.PARAGRAPH:
         return legal_heading_level(block.text)

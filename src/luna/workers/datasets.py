@@ -39,7 +39,17 @@ def run(container: Container, ctx: JobContext, pipeline: str) -> dict[str, Any]:
     return {"run_id": result.run_id, "version_id": result.version_id, "status": result.status}
 
 
-@register(PARTITION_JOB)
+def check_step(container: Container, **params: object) -> None:
+    """Refuse a partition or merge submitted by hand: only its partitioned run knows which parts it
+    expects, and a merge queued early would store a version of half the data. The run queues both
+    itself, past this check."""
+    raise InvalidInput(
+        "datasets.partition and datasets.merge are steps of a partitioned run, queued by it; "
+        "start the run (datasets.run with its pipeline) instead"
+    )
+
+
+@register(PARTITION_JOB, check=check_step)
 def partition(
     container: Container, ctx: JobContext, run_id: str, part: int, source: int, only: str | None = None
 ) -> dict[str, Any]:
@@ -49,7 +59,7 @@ def partition(
     return {"run_id": run_id, "part": part, "records": records}
 
 
-@register(MERGE_JOB)
+@register(MERGE_JOB, check=check_step)
 def merge(container: Container, ctx: JobContext, run_id: str) -> dict[str, Any]:
     """Clean, assess, store and hand over what the partitions read."""
 

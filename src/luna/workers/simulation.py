@@ -14,7 +14,9 @@ from luna.workers.runner import JobCancelledError, JobContext
 
 
 def check_live(container: Container, meters: object = None, seed: object = None) -> None:
-    """Refuse a live simulation whose fleet is invalid or clashes with stored meters (at submission)."""
+    """Refuse a second live simulation, or one whose fleet is invalid or clashes with stored meters (at
+    submission through ``POST /admin/jobs``, as ``POST /sim/run`` does)."""
+    container.services.simulation_control.refuse_if_live()
     container.services.simulation.prepared_live_fleet(
         _whole_or_none(meters, "meters"), _whole_or_none(seed, "seed")
     )

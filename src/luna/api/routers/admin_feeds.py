@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Path, Query, UploadFile
+from fastapi import APIRouter, Depends, File, Path, Query, UploadFile
 
 from luna.api.deps import from_services
 from luna.api.envelope import ok
 from luna.api.openapi import error_response
+from luna.api.routers.ingest import one_file
 from luna.api.schemas.envelope import Envelope
 from luna.api.schemas.feeds import FeedFileDetail, FeedFileOut, FeedFilePage
 from luna.domain.blobs import MAX_KEY_CHARS, check_blob_key
@@ -35,6 +36,7 @@ _UPLOAD_ERRORS: dict[int | str, dict[str, Any]] = {
     "others are refused; the answer is the import's report with the refused rows by line number. The "
     "file is kept under `feeds.csv_prefix` and never imported again.",
     responses=_UPLOAD_ERRORS,
+    dependencies=[Depends(one_file)],
 )
 def upload_csv(
     feeds: Feeds,

@@ -110,7 +110,10 @@ def promote_adapter(
     "/adapters/{name}/rollback",
     summary="Retire the champion and restore the one promoted before it",
     description="`restored` is null when no earlier champion exists: then the base model serves.",
-    responses={409: error_response("The adapter has no champion")},
+    responses={
+        404: error_response("No adapter of this name"),
+        409: error_response("The adapter has no champion"),
+    },
 )
 def rollback_adapter(registry: Registry, name: Name) -> Envelope[RollbackOut]:
     restored = registry.rollback(name, ADMIN_ACTOR)

@@ -13,7 +13,7 @@ from luna.api.envelope import ok
 from luna.api.openapi import error_response
 from luna.api.path_ids import uuid_or_404
 from luna.api.routers.admin_jobs import ADMIN_CREATOR
-from luna.api.routers.ingest import read_upload, split_tags
+from luna.api.routers.ingest import one_file, read_upload, split_tags
 from luna.api.schemas.envelope import Envelope
 from luna.api.schemas.jobs import JobOut
 from luna.api.schemas.knowledge import (
@@ -62,6 +62,7 @@ def get_item(corpus: Corpus, item_id: str) -> Envelope[ItemOut]:
     description="Multipart like `POST /ingest/doc`. The new version is indexed, then the old chunks are "
     "archived (kept for provenance, no longer searchable) and `version` goes up by one.",
     responses={**_NOT_FOUND, 409: error_response("Same content as an existing item, or item not indexed")},
+    dependencies=[Depends(one_file)],
 )
 def replace_item(
     corpus: Corpus,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 
 from luna.api.callers import Caller, operator_caller
 from luna.api.deps import Knowledge, get_container
@@ -13,7 +13,7 @@ from luna.api.openapi import error_response
 from luna.api.schemas.envelope import Envelope
 from luna.api.schemas.knowledge import IngestOut, UrlIngestRequest
 from luna.container import Container
-from luna.domain.errors import TooLarge
+from luna.domain.errors import InvalidInput, TooLarge
 from luna.services.knowledge.ingest import IngestRequest
 
 router = APIRouter(prefix="/ingest", tags=["ingest"])
@@ -40,6 +40,14 @@ def read_upload(file: UploadFile, max_bytes: int) -> bytes:
     return data
 
 
+async def one_file(request: Request) -> None:
+    """Refuse a form with several ``file`` parts: only one would be read, the others silently dropped.
+    The form is the one the route's own parameters were read from (Starlette keeps it)."""
+    files = (await request.form()).getlist("file")
+    if len(files) > 1:
+        raise InvalidInput(f"One file per request, got {len(files)} 'file' parts; send them one at a time.")
+
+
 def split_tags(*groups: list[str] | None) -> list[str]:
     """Tags from repeated ``tags``/``tags[]`` form fields; one field may also hold a comma list."""
     return [
@@ -54,6 +62,7 @@ def split_tags(*groups: list[str] | None) -> list[str]:
     description="Multipart form: `file`, `kind` (document|regulation|note), `source` (upload|crawler|api), "
     "`tags` (repeat the field, or `tags[]`), optional `title`. Answers when the document is searchable.",
     responses=_INGEST_ERRORS,
+    dependencies=[Depends(one_file)],
 )
 def ingest_document(
     container: Annotated[Container, Depends(get_container)],

@@ -31,6 +31,7 @@ from luna.api.routers.rag import ask_rate_limit
 from luna.api.schemas.openai_chat import (
     MAX_EMBED_CHARS,
     MAX_EMBED_INPUTS,
+    MAX_EMBED_TOTAL_CHARS,
     MODEL_ID,
     ChatCompletion,
     ChatCompletionRequest,
@@ -45,7 +46,7 @@ from luna.api.schemas.openai_chat import (
 )
 from luna.container import Container
 from luna.domain.answers import Exchange
-from luna.domain.errors import InvalidInput
+from luna.domain.errors import InvalidInput, TooLarge
 from luna.services.knowledge.answering import Answer, AnswerEvent, AnswerService
 from luna.services.knowledge.retrieval import MAX_QUESTION_CHARS, Citation
 
@@ -102,11 +103,21 @@ def embeddings(
         raise InvalidInput(f"input: between 1 and {MAX_EMBED_INPUTS} texts per request, got {len(texts)}.")
     if any(len(text) > MAX_EMBED_CHARS for text in texts):
         raise InvalidInput(f"input: each text may have at most {MAX_EMBED_CHARS} characters.")
+    if not all(text.strip() for text in texts):
+        raise InvalidInput("input: a text must not be empty or only white space.")
+    unique = list(dict.fromkeys(texts))  # a text sent twice is embedded once
+    if sum(map(len, unique)) > MAX_EMBED_TOTAL_CHARS:
+        raise TooLarge(
+            f"input: at most {MAX_EMBED_TOTAL_CHARS} characters per request in all; send fewer texts at "
+            "once (a Luna worker: a smaller embeddings.batch_size)."
+        )
     embedder = container.embedder
     if body.is_query():
-        vectors = [embedder.embed_query(text) for text in texts]
+        found = [embedder.embed_query(text) for text in unique]
     else:
-        vectors = embedder.embed_passages(texts)
+        found = embedder.embed_passages(unique)
+    vector_of = dict(zip(unique, found, strict=True))
+    vectors = [vector_of[text] for text in texts]
     words = sum(len(text.split()) for text in texts)  # usage is informative; e5 counts subword tokens
     return EmbeddingList(
         data=[

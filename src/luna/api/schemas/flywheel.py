@@ -16,7 +16,9 @@ from luna.services.learning.events import EARLIEST_TS, FUTURE_TOLERANCE
 MAX_TURNS = 10_000
 MAX_TEXT = 200_000
 MAX_BATCH = 10_000
-_ID = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9._:@/-]+$")]
+#: A sender's ID, as it is read back in a URL path segment (``/flywheel/sessions/{source}/{session_id}``):
+#: no "/", and no leading dot (".." would be a path step).
+_ID = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_:@-][A-Za-z0-9._:@-]*$")]
 _CHUNK_ID = Annotated[str, Field(min_length=1, max_length=80)]
 
 

@@ -54,7 +54,8 @@ class SearchRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     question: str = Field(min_length=1, max_length=2000)
-    top_k: int = Field(6, ge=1, le=50)
+    # Strict: JSON true or "5" is a mistake in the request, not one or five chunks.
+    top_k: int = Field(6, ge=1, le=50, strict=True)
     filters: Filters | None = Field(None, description=_FILTERS_DESCRIPTION)
     mode: Literal["hybrid", "dense", "lexical"] = Field(
         "hybrid", description="`dense` or `lexical` search one leg only (for comparisons)"
@@ -92,11 +93,16 @@ class AskRequest(BaseModel):
 
     question: str = Field(min_length=1, max_length=2000)
     top_k: int | None = Field(
-        None, ge=1, le=20, description="Chunks the answer reads (default: the server's `rag.top_k`, 6)"
+        None,
+        ge=1,
+        le=20,
+        strict=True,
+        description="Chunks the answer reads (default: the server's `rag.top_k`, 6)",
     )
     filters: Filters | None = Field(None, description=_FILTERS_DESCRIPTION)
     stream: bool = Field(
         False,
+        strict=True,
         description="Server-Sent Events: `token` events (data: {text}), then `citations`, then `done`",
     )
     conversation_id: str | None = Field(

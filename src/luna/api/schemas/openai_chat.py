@@ -33,7 +33,7 @@ class ChatCompletionRequest(BaseModel):
 
     model: str = Field(MODEL_ID, max_length=200)
     messages: list[ChatMessageIn] = Field(min_length=1, max_length=200)
-    stream: bool = False
+    stream: bool = Field(False, strict=True)
 
 
 class ChoiceMessage(BaseModel):
@@ -77,6 +77,9 @@ class ModelList(BaseModel):
 #: Bounds of one embeddings request: a batch a worker sends, not a corpus.
 MAX_EMBED_INPUTS = 256
 MAX_EMBED_CHARS = 32_000
+#: All texts of one request together: about fifty chunks of Luna's size, a few seconds of two cores;
+#: 256 texts of 32,000 characters would outlast the request's deadline and keep computing after it.
+MAX_EMBED_TOTAL_CHARS = 128_000
 
 
 class EmbeddingRequest(BaseModel):

@@ -35,6 +35,7 @@ class RecommendRequest(BaseModel):
         None,
         ge=1,
         le=200,
+        strict=True,
         description="Length of the list (default `recommend.top_k`, at most `recommend.max_top_k`)",
     )
 

@@ -51,14 +51,19 @@ class SimulationControl:
                 return found[0]
         return None
 
-    def start(self, meters: int | None, seed: int | None, created_by: str) -> Job:
-        """Queue the live loops; :class:`Conflict` (naming the job) while they already run."""
+    def refuse_if_live(self) -> None:
+        """:class:`Conflict` (naming the job) while the live loops are queued or run: two loops would
+        write the same meters, and a stop would reach only the newer one."""
         running = self.live_job()
         if running is not None:
             raise Conflict(
                 f"the live simulation is already {running.status.value} as job {running.job_id}",
                 details={"job_id": running.job_id, "status": running.status.value},
             )
+
+    def start(self, meters: int | None, seed: int | None, created_by: str) -> Job:
+        """Queue the live loops; :class:`Conflict` (naming the job) while they already run."""
+        self.refuse_if_live()
         # Bad numbers, too large a fleet, another fleet: refused, nothing queued.
         self._simulation.prepared_live_fleet(meters, seed)
         given = (("meters", meters), ("seed", seed))

@@ -98,6 +98,8 @@ class AdapterRegistry:
         """Retire the champion and restore the one promoted before it; None: the base model serves."""
         with self._db.unit_of_work() as uow:
             current = uow.finetune_adapters.champion(name)
+            if current is None and not uow.finetune_adapters.list(name):
+                raise NotFound(f"no adapter named {name!r}")
             if current is None:
                 raise Conflict(f"{name} has no champion to roll back")
             restored = previous_champion(uow.finetune_adapters.list(name), current)

@@ -27,6 +27,7 @@ from luna.domain.learning.schedule import NightlySchedule
 from luna.domain.learning.scoring import ChunkRef, LearnedScores, LearningParams, ScoreAccumulator
 from luna.domain.scores import AuditEntry, Score, ScoreTarget, ScoreVersion
 from luna.ports.sql import Database, UnitOfWork
+from luna.services.learning.events import EARLIEST_TS
 from luna.services.operations.jobs import JobService
 
 #: The worker job of a run (``luna.workers.learning``).
@@ -65,6 +66,11 @@ def parse_as_of(value: object, now: datetime | None = None) -> datetime | None:
         raise InvalidInput(f"as_of {value!r} needs a time zone (Z or +01:00)")
     if moment > (now or _now()):
         raise InvalidInput(f"as_of {value!r} lies in the future")
+    # The year first: year 1 at +23:59 has no UTC time to compare.
+    if moment.year < EARLIEST_TS.year or moment < EARLIEST_TS:
+        raise InvalidInput(
+            f"as_of {value!r} lies before {EARLIEST_TS:%Y-%m-%d}, the oldest time an event may have"
+        )
     return moment.astimezone(UTC)
 
 
