@@ -125,3 +125,30 @@ async def test_a_plural_the_tagger_takes_for_a_name_is_known_by_its_base_form(
     assert "nicht vor" not in str(answer["answer"]) and answer["citations"], answer["answer"]
     assert "„Viessmann“ kommt in meinen Unterlagen nicht vor" in str(refused["answer"])
     assert "„Boni“" not in str(refused["answer"])  # the brand is unknown, the plural is not
+
+
+async def test_a_utility_is_known_by_its_name_with_its_kind_not_by_its_town_alone(
+    client: httpx.AsyncClient,
+) -> None:
+    """A price sheet that names München (its grid lies there) holds no prices of the Stadtwerke München."""
+    sheet = (
+        "# Preisblatt Netzentgelte 2026\n\nNetzbetreiber: Energienetz Süd, Sitz in München.\n\n"
+        "Das Netzentgelt für Haushalte beträgt 8,12 ct/kWh netto.\n"
+    )
+    assert (await upload(client, sheet.encode(), "preisblatt.md")).status_code == 201
+
+    refused = await ask(client, "Was kostet die Netznutzung pro Kilowattstunde bei den Stadtwerken München?")
+    answered = await ask(client, "Was kostet die Netznutzung pro Kilowattstunde?")
+
+    assert refused["citations"] == [] and "8,12" not in str(refused["answer"])
+    assert "„Stadtwerken München“ kommt in meinen Unterlagen nicht vor" in str(refused["answer"])
+    assert "8,12" in str(answered["answer"]) and "nicht vor" not in str(answered["answer"])
+
+
+async def test_a_utility_a_document_names_is_answered(client: httpx.AsyncClient) -> None:
+    sheet = "# Preisblatt 2026\n\nDie Stadtwerke München berechnen Haushalten 8,12 ct/kWh Netzentgelt.\n"
+    assert (await upload(client, sheet.encode(), "preisblatt.md")).status_code == 201
+
+    answer = await ask(client, "Was kostet die Netznutzung pro Kilowattstunde bei den Stadtwerken München?")
+
+    assert "8,12" in str(answer["answer"]) and "nicht vor" not in str(answer["answer"])

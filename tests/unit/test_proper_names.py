@@ -6,7 +6,14 @@ from __future__ import annotations
 import pytest
 
 from luna.adapters.models.proper_names import HantaProperNames
-from luna.domain.proper_names import law_names, name_parts, names_to_look_up, reader_places
+from luna.domain.proper_names import (
+    firm_names,
+    firms_not_found,
+    law_names,
+    name_parts,
+    names_to_look_up,
+    reader_places,
+)
 
 
 def test_firms_and_places_are_looked_up_once_each_in_order() -> None:
@@ -113,3 +120,37 @@ def test_an_inflected_word_has_its_base_form_a_name_stays_as_written(
 )
 def test_a_law_named_by_its_own_word_is_looked_up_whole(question: str, laws: list[str]) -> None:
     assert law_names(question) == laws
+
+
+@pytest.mark.parametrize(
+    ("question", "firms"),
+    [
+        (
+            "Wie viel kostet die Kilowattstunde im Grundversorgungstarif der Stadtwerke München?",
+            ["Stadtwerke München"],
+        ),
+        ("Wie hoch sind die Netzentgelte der Netze BW für einen Haushalt?", ["Netze BW"]),
+        ("Die Stadtwerke Bad Tölz haben mir gekündigt. Dürfen die das?", ["Stadtwerke Bad Tölz"]),
+        ("Was zahle ich bei den Stadtwerken Ulm und bei den Stadtwerken Ulm?", ["Stadtwerken Ulm"]),
+        # German capitalises every noun: the word after the kind must be a name
+        ("Bieten die Stadtwerke Ökostrom an?", []),
+        ("Die Stadtwerke bauen ein Wärmenetz. Muss ich anschließen?", []),
+        ("Gehören die Netze Stadtwerken?", []),
+    ],
+)
+def test_a_utility_is_named_by_its_kind_and_a_name_the_tagger_finds(
+    tagger: HantaProperNames, question: str, firms: list[str]
+) -> None:
+    assert firm_names(question, tagger.names(question)) == firms
+
+
+def test_a_utility_is_known_only_where_a_passage_names_kind_and_name_together() -> None:
+    firms = ["Stadtwerke München", "Stadtwerk Winterthur", "Netze BW"]
+    passages = [
+        "Das Oberlandesgericht München hat entschieden.",  # the place alone is not the firm
+        "Tarife von STADTWERK   Winterthur",  # any case, any spacing
+        "Die Netze BWL",  # a longer word is another name
+    ]
+
+    assert firms_not_found(firms, passages) == ["Stadtwerke München", "Netze BW"]
+    assert firms_not_found(["Stadtwerke München"], ["Die Stadtwerken München liefern."]) == []

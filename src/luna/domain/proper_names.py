@@ -12,8 +12,9 @@ introduces themselves does not ask about themselves; the caller redacts personal
 
 from __future__ import annotations
 
+import itertools
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 from luna.domain.document_country import is_country_name, is_place_abroad
 from luna.domain.everyday_terms import EVERYDAY_SYNONYMS
@@ -54,6 +55,40 @@ _READER_PLACE = re.compile(
     + _PLACE
     + r"\s+(?:gezogen|umgezogen|umziehen|ziehen)\b"
 )
+
+
+#: A utility named by its kind, then its name ("Stadtwerke München", "Netze BW", "Gemeindewerke Bad
+#: Tölz"): its prices, tariffs and opening hours are its own, and a document that speaks of "München"
+#: (a court there) does not speak of them. The words after the kind count only where the tagger calls
+#: them names ("Bieten die Stadtwerke Ökostrom an?" names no firm).
+_FIRM = re.compile(
+    r"(?<![\w-])(Stadtwerke?n?|Gemeindewerke?n?|Netze)\s+([^\s,.;:!?()]+(?:\s+[^\s,.;:!?()]+)?)"
+)
+_KIND_ENDING = re.compile(r"e?n?$")
+
+
+def firm_names(question: str, names: Collection[str]) -> list[str]:
+    """The utilities ``question`` names as "<kind> <name>", ``names`` being the tagger's proper names
+    (abbreviations included: "Netze BW"), each once, in order."""
+    found: list[str] = []
+    for match in _FIRM.finditer(question):
+        named = list(itertools.takewhile(lambda word: word in names, match.group(2).split()))
+        if named:
+            found.append(f"{match.group(1)} {' '.join(named)}")
+    return list(dict.fromkeys(found))
+
+
+def firms_not_found(firms: Iterable[str], texts: Iterable[str]) -> list[str]:
+    """The ``firms`` no passage names as such: the kind (in any number) right before the name
+    ("Stadtwerk Winterthur" for "Stadtwerke Winterthur"), compared folded."""
+    context = fold(" ".join(" ".join(text.split()) for text in texts))
+    missing: list[str] = []
+    for firm in firms:
+        kind, name = firm.split(" ", 1)
+        stem = _KIND_ENDING.sub("", fold(kind))
+        if not re.search(rf"(?<!\w){stem}\w*\s+{re.escape(fold(name))}(?!\w)", context):
+            missing.append(firm)
+    return missing
 
 
 def names_to_look_up(names: Iterable[str], question: str = "") -> list[str]:

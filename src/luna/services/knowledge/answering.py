@@ -40,7 +40,7 @@ from luna.domain.conversations import retrieval_question
 from luna.domain.document_country import IN_COUNTRY, asked_at_home, uncovered_countries
 from luna.domain.errors import Unavailable
 from luna.domain.privacy import redact
-from luna.domain.proper_names import law_names, names_to_look_up
+from luna.domain.proper_names import firm_names, firms_not_found, law_names, names_to_look_up
 from luna.domain.refusals import Passage, follow_up_candidates, follow_up_paragraph, no_context_answer
 from luna.ports.chat import AnswerGate, ChatModel
 from luna.ports.names import ProperNames
@@ -183,7 +183,7 @@ class AnswerService:
         chunks = _context(context)
         elsewhere = self._elsewhere(question, chunks)
         # This turn's names only: a follow-up ("Und allgemein?") drops the firm an earlier turn named.
-        unknown = [] if elsewhere or not context else self._unknown_names(asked)
+        unknown = [] if elsewhere or not context else self._unknown_names(asked, chunks)
         years = [] if elsewhere or unknown or not context else years_not_found(asked, _texts(chunks))
         settled = bool(elsewhere or unknown or years) or not context  # a reason to refuse is known
         actions = [] if settled else actions_not_found(asked, _texts(chunks))
@@ -259,17 +259,21 @@ class AnswerService:
             return []
         return sorted(uncovered_countries(question, _texts(chunks), home))
 
-    def _unknown_names(self, question: str) -> list[str]:
+    def _unknown_names(self, question: str, chunks: Sequence[ContextChunk]) -> list[str]:
         """The proper names (personal data left out) and the laws ``question`` names that no document
-        holds, neither as written nor, for an inflected noun, in its base form."""
+        holds, neither as written nor, for an inflected noun, in its base form; then the utilities it
+        names ("Stadtwerke München") that none of the ``chunks`` read names as such."""
         if self._names is None:
             return []
         asked = redact(question)
-        names = names_to_look_up(self._names.names(asked), asked)
+        tagged = self._names.names(asked)
+        names = names_to_look_up(tagged, asked)
         unknown = [
             n for n in self._retrieval.unknown_names(names) if not self._inflected_known(self._names, n)
         ]
-        return unknown + self._retrieval.unknown_names([], law_names(question))
+        firms = [firm for firm in firm_names(asked, tagged) if not set(firm.split()) & set(unknown)]
+        laws = self._retrieval.unknown_names([], law_names(question))
+        return unknown + firms_not_found(firms, _texts(chunks)) + laws
 
     def _inflected_known(self, tagger: ProperNames, name: str) -> bool:
         """Whether ``name`` is an inflected noun (its base form differs: "Boni" → "Bonus") that the
