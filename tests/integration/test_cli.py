@@ -169,6 +169,50 @@ def test_serve_answers_with_the_envelope_and_runs_jobs(served: str) -> None:
 SAMPLES = Path(__file__).resolve().parents[2] / "docs" / "samples"
 
 
+def test_a_job_the_api_would_refuse_is_refused_here_too_and_nothing_waits(cli_env: dict[str, str]) -> None:
+    """Checked only by name and type, a backfill from 'garbage' was queued for `luna serve` to fail."""
+    refused = runner.invoke(
+        app, ["jobs", "run", "sim.backfill", "-P", "start=garbage", "-P", "end=garbage", "--no-wait"]
+    )
+    listed = runner.invoke(app, ["jobs", "list"])
+
+    assert refused.exit_code == 1 and "start" in refused.output
+    assert "sim.backfill" not in listed.output
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["jobs", "run", "[/x]", "--no-wait"],
+        ["jobs", "list", "--status", "[/x]"],
+        ["snapshot", "delete", "[/x]"],
+    ],
+)
+def test_input_that_looks_like_terminal_markup_is_shown_as_written(
+    cli_env: dict[str, str], command: list[str]
+) -> None:
+    result = runner.invoke(app, command)
+
+    assert result.exit_code in (1, 2) and isinstance(result.exception, SystemExit), result.exception
+    assert "[/x]" in result.output and "Traceback" not in result.output
+
+
+def test_a_file_name_that_looks_like_terminal_markup_is_listed_as_written(
+    cli_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "200")
+    folder = tmp_path / "d[" / "x]f"
+    folder.mkdir(parents=True)
+    (tmp_path / "d[" / "br[bold]acket.md").write_text(
+        "# Tarif\n\nDer Grundpreis steigt 2026.\n", encoding="utf-8"
+    )
+
+    ingested = runner.invoke(app, ["ingest", str(tmp_path / "d[")])
+
+    assert ingested.exit_code == 0, ingested.output
+    assert "br[bold]acket.md" in ingested.output and "1 ingested" in ingested.output
+
+
 def test_ingest_ask_verify_and_snapshot_work_without_a_server(
     cli_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -190,6 +234,8 @@ def test_ingest_ask_verify_and_snapshot_work_without_a_server(
     assert "1 file(s) already there keep their tags: --tag is not added to them" in retagged.output
     missing = runner.invoke(app, ["ingest", "/nonexistent/file.pdf"])
     assert missing.exit_code == 2 and "neither a file nor a folder" in missing.output
+    ftp = runner.invoke(app, ["ingest", "ftp://example.com/tarif.pdf"])
+    assert ftp.exit_code == 2 and "ftp://example.com/tarif.pdf is not a file, and only http://" in ftp.output
 
     asked = runner.invoke(app, ["ask", "Wann lohnt es sich, die Waschmaschine laufen zu lassen?"])
     assert asked.exit_code == 0, asked.output

@@ -139,6 +139,16 @@ def test_an_unknown_pipeline_or_version_is_one_clear_line_and_exit_1(
 
 
 @pytest.mark.parametrize(
+    "arguments", [[], [PIPELINE], [PIPELINE, "1", "--input", "file:x"], [PIPELINE, "--input", "file:x"]]
+)
+def test_lineage_takes_a_version_or_a_source_not_both_and_not_half_a_version(arguments: list[str]) -> None:
+    result = runner.invoke(app, ["datasets", "lineage", *arguments])
+
+    assert result.exit_code == 2, result.output
+    assert "Name a version (`luna datasets lineage NAME NUMBER`) or a source" in result.output
+
+
+@pytest.mark.parametrize(
     "command",
     [
         ["show", PIPELINE, str(2**64)],

@@ -88,7 +88,7 @@ def pipelines(ctx: typer.Context) -> None:
             continue
         p = file.pipeline
         table.add_row(
-            file.name,
+            escape(file.name),
             p.record,
             p.schedule or "on request",
             escape(", ".join(f"{s.name} ({s.kind})" for s in p.sources)),
@@ -282,9 +282,11 @@ def lineage(
     ),
 ) -> None:
     """The inputs of a version (NAME NUMBER), or every version made from a source (--input ADDRESS)."""
-    if input_ref is None and (name is None or number is None):
+    asks_source, asks_version = input_ref is not None, name is not None
+    if asks_source == asks_version or (asks_version and number is None):
         raise _fail(
-            "Name a version (`luna datasets lineage NAME NUMBER`) or a source (`--input ADDRESS`).", 2
+            "Name a version (`luna datasets lineage NAME NUMBER`) or a source (`--input ADDRESS`), not both.",
+            2,
         )
     uses: list[tuple[LineageEdge, DatasetVersion | None]] = []
     edges: list[LineageEdge] = []

@@ -214,7 +214,7 @@ def _outcomes_table(item: EvalRun) -> None:
     table = Table("question", "rank", "refused", "states it", "1st citation", "ms", title=item.run_id)
     for o in item.outcomes:
         table.add_row(
-            o.question_id + ("" if o.answerable else " (unanswerable)"),
+            escape(o.question_id) + ("" if o.answerable else " (unanswerable)"),
             "-" if o.rank is None else str(o.rank),
             "yes" if o.refused else "",
             "yes" if o.answer_holds_needle else "",

@@ -235,7 +235,9 @@ def _target_lines(targets: Mapping[str, Mapping[str, Any]]) -> list[str]:
 
 
 def _print_gates(adapter: AdapterVersion) -> None:
-    console.print(f"[bold]{adapter.label}[/bold] ({adapter.state.value}), dataset {adapter.dataset}")
+    console.print(
+        f"[bold]{escape(adapter.label)}[/bold] ({adapter.state.value}), dataset {escape(adapter.dataset)}"
+    )
     for key in (
         "bleu",
         "rouge_l",

@@ -6,6 +6,7 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Column, Table
 
 from luna.cli.context import state
@@ -31,7 +32,7 @@ def health(
         try:
             report: dict[str, Any] = client.get("admin/health")
         except ServerError as error:
-            console.print(f"[red]the running server refused the health request: {error}[/red]")
+            console.print(f"[red]the running server refused the health request: {escape(str(error))}[/red]")
             raise typer.Exit(1) from None
         source = f"asked the running server at {client.base_url}"
     else:

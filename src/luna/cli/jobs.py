@@ -14,16 +14,18 @@ from typing import Any, Final
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from luna.cli.context import CliState, state
 from luna.cli.server_client import ServerClient, ServerError
+from luna.container import Container
 from luna.domain.errors import LunaError
 from luna.domain.german_numbers import de_number
 from luna.domain.jobs import Job
 from luna.services.operations.jobs import JobService
-from luna.workers.registry import load_jobs
+from luna.workers.registry import PARAM_CHECKS, load_jobs
 
 app = typer.Typer(help="Background jobs: list, show, run and cancel.", no_args_is_help=True)
 console = Console(stderr=True)
@@ -45,8 +47,9 @@ class _Jobs:
         self.remote = self.client.is_running()
         self.service: JobService | None = None
         self._cli = cli
+        self._container: Container | None = None
         if not self.remote:
-            container = cli.container()
+            container = self._container = cli.container()
             container.database.upgrade()
             self.service = container.services.jobs
             console.print("[dim]no running `luna serve` found: using the database directly[/dim]")
@@ -84,7 +87,16 @@ class _Jobs:
     def submit(self, name: str, params: dict[str, Any]) -> dict[str, Any]:
         if self.service is None:
             return dict(self.client.post("admin/jobs", {"name": name, "params": params}))
-        return _job_dict(self.service.submit(name, params, created_by="cli"))
+        # The checks POST /admin/jobs runs (a date in range, a second live simulation): a job they would
+        # refuse must not wait in the table for `luna serve` to fail it.
+        check = PARAM_CHECKS.get(name)
+        container = self._container
+
+        def checked(values: dict[str, Any]) -> None:
+            if check is not None and container is not None:
+                check(container, **values)
+
+        return _job_dict(self.service.submit(name, params, created_by="cli", check=checked))
 
     def cancel(self, job_id: str) -> dict[str, Any]:
         if self.service is None:
@@ -123,7 +135,7 @@ def _job_dict(job: Job) -> dict[str, Any]:
 
 
 def _fail(message: str) -> None:
-    console.print(f"[red]{message}[/red]")
+    console.print(f"[red]{escape(message)}[/red]")
     raise typer.Exit(1)
 
 
@@ -159,7 +171,7 @@ def list_jobs(
             job["name"],
             job["status"],
             f"{job['progress'] * 100:.0f} %",
-            (job.get("error") or job.get("message") or "")[:60],
+            escape((job.get("error") or job.get("message") or "")[:60]),
             _utc_minute(job.get("created_at")),
         )
     Console().print(table)

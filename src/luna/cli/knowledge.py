@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -72,10 +73,10 @@ def _summary_table(summary: IngestSummary, source: str) -> None:
         colour = colours[outcome.outcome]
         detail = outcome.item_id if outcome.outcome != "failed" else outcome.message
         table.add_row(
-            shown.get(outcome.path, outcome.path),
+            escape(shown.get(outcome.path, outcome.path)),
             f"[{colour}]{outcome.outcome}[/{colour}]",
             str(outcome.chunks),
-            detail or "",
+            escape(detail or ""),
         )
     console.print(table)
     console.print(
@@ -150,7 +151,7 @@ def ingest(
     try:
         found = collect_files([t for t in targets if not _is_url(t)])
     except LunaError as error:
-        console.print(f"[red]{error.message}[/red]")
+        console.print(f"[red]{escape(error.message)}[/red]")
         raise typer.Exit(2) from None
     _report_skipped(found)
     files = found.files
@@ -217,7 +218,7 @@ def _ingest_as_server_job(
     console.print(f"Job {job['job_id']} queued; Ctrl-C stops following (the job goes on).")
     job = follow_job(client, job, _progress())
     if job["status"] != "succeeded":
-        console.print(f"[red]Job {job['status']}: {job.get('error') or ''}[/red]")
+        console.print(f"[red]Job {job['status']}: {escape(job.get('error') or '')}[/red]")
         raise typer.Exit(1)
     result = job["result"]
     return IngestSummary(
@@ -305,7 +306,7 @@ def ask(
             finally:
                 container.close()
     except (ServerError, LunaError) as error:
-        console.print(f"[red]{getattr(error, 'message', error)}[/red]")
+        console.print(f"[red]{escape(str(getattr(error, 'message', error)))}[/red]")
         raise typer.Exit(1) from None
     console.print()
     if filters and not citations:
@@ -435,5 +436,5 @@ def reread(
         f"{report.unchanged} unchanged, {len(report.failed)} failed."
     )
     for failure in report.failed:
-        console.print(f"[red]{failure['item_id']}[/red]: {failure['error']}")
+        console.print(f"[red]{failure['item_id']}[/red]: {escape(str(failure['error']))}")
     raise typer.Exit(1 if report.failed else 0)

@@ -70,7 +70,7 @@ def run(
         result, where = _run_on_server(client, as_of), f"as a job of the running server at {client.base_url}"
     else:
         reason = "--local" if local else "no running `luna serve` found"
-        console.print(f"[dim]{reason}: learning in this process[/dim]")
+        console.print(f"[dim]{escape(reason)}: learning in this process[/dim]")
         container = cli.container()
         try:
             result = _run_here(container, moment)

@@ -10,6 +10,7 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from luna.cli.context import state
@@ -63,7 +64,7 @@ def _run(
         finally:
             container.close()
     except (ServerError, LunaError) as error:
-        console.print(f"[red]{getattr(error, 'message', error)}[/red]")
+        console.print(f"[red]{escape(str(getattr(error, 'message', error)))}[/red]")
         raise typer.Exit(1) from None
 
 

@@ -10,6 +10,7 @@ and the summary says how many of each.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -83,6 +84,11 @@ class FoundFiles:
     skipped: list[FileOutcome]
 
 
+#: "ftp://…", "file:///…": an address that is neither a file nor one Luna fetches (``Path`` would show it
+#: with one slash lost).
+_URL_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+
+
 def collect_files(paths: Iterable[str | Path]) -> FoundFiles:
     """Every ingestible file under ``paths`` (files are taken as given), sorted, without duplicates;
     a folder's files of other formats are skipped with the reason.
@@ -106,6 +112,8 @@ def collect_files(paths: Iterable[str | Path]) -> FoundFiles:
                     found[target] = None
                 else:
                     skipped.setdefault(target, root / relative)
+        elif _URL_SCHEME.match(str(raw)):
+            raise InvalidInput(f"{raw} is not a file, and only http:// and https:// addresses are fetched.")
         else:
             raise InvalidInput(f"{path} is neither a file nor a folder.")
     outcomes = [
