@@ -108,3 +108,5 @@ def test_a_template_that_cannot_be_read_is_a_400_not_a_crash(own: Path) -> None:
         read_template(own / "latin1.yaml")
     with pytest.raises(NotFound, match="template not found"):
         read_template(own / "absent.yaml")
+    with pytest.raises(InvalidInput, match="is a folder, not a YAML file"):
+        read_template(own)

@@ -52,6 +52,8 @@ def read_template(file: Path) -> FinetuneConfig:
         text = file.read_text(encoding="utf-8") if file.is_file() else None
     except (OSError, ValueError):  # a name too long for the file system, no permission, not UTF-8
         raise InvalidInput(f"fine-tuning template cannot be read: {file.name[:100]}") from None
+    if text is None and file.is_dir():
+        raise InvalidInput(f"fine-tuning template is a folder, not a YAML file: {str(file)[:300]}")
     if text is None:
         raise NotFound(f"fine-tuning template not found: {str(file)[:300]}")
     return load_config_file(text, file.name, FinetuneConfig)
