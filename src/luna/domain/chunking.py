@@ -306,8 +306,9 @@ def chunk_document(doc: ExtractedDocument, *, max_tokens: int = 350, overlap_tok
     Headings and ``§``/Teil/Abschnitt lines start a new chunk and set its ``section``; tables become
     chunks of their own (kind "table"), split by rows with the header repeated when too large; text
     chunks end at sentence boundaries and begin with up to ``overlap_tokens`` of whole sentences from
-    the chunk before in the same section. Only a single sentence or table row longer than ``max_tokens``
-    is cut or exceeds it. A document made only of headings yields the headings as text.
+    the chunk before in the same section. Only a single sentence longer than ``max_tokens`` is cut (at
+    words, and a word longer than a chunk within itself), and only a table row exceeds it, up to four
+    chunks; a longer row is cut. A document made only of headings yields the headings as text.
     """
     if max_tokens < 16 or not 0 <= overlap_tokens < max_tokens:
         raise ValueError("need max_tokens >= 16 and 0 <= overlap_tokens < max_tokens")
