@@ -11,11 +11,12 @@ import json
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+import markdown2
 import pytest
 
 from luna.domain.flywheel.gaps import KnowledgeGap
 from luna.domain.flywheel.kpi_values import ALL, Kpi, KpiValue, Window
-from luna.domain.flywheel.reports import GapSearch, ProgressFacts, progress_report
+from luna.domain.flywheel.reports import GapSearch, ProgressFacts, gaps_section, progress_report
 
 SEARCHED = datetime(2026, 1, 31, 13, 5, tzinfo=UTC)
 
@@ -164,3 +165,24 @@ def test_the_trend_table_shows_each_kpi_on_its_own_scale() -> None:
     assert "| 1,70 | 1,66 |" in rows["| retrieval_confidence"]  # a score of 0..2, never "170,0 %"
     assert "| 28,5 % | 50,0 % |" in rows["| usefulness_rate"]
     assert "| 1.235 ms | 80 ms |" in rows["| latency_p95_ms"]
+
+
+def test_user_text_in_a_gap_stays_text_in_the_rendered_report() -> None:
+    """The admin page renders the report as Markdown: a question with an image made the operator's
+    browser load the sender's URL; a blank line and "# …" forged a heading, "| … |" lines a table."""
+    hostile = "![x](https://sender.example/beacon) <img src=x onerror=alert(1)> [Klick](javascript:alert(1))"
+    gap = KnowledgeGap(
+        topic="<b>strom</b> | tarif",
+        questions=3,
+        examples=(hostile, "Frage?\n\n# Überschrift\n\n| a | b |\n|---|---|\n| 1 | 2 |", "x" * 7_000),
+        nearest_documents=("Preisblatt [2026](https://sender.example)",),
+        best_score=0.4,
+        suggestion="Ein Dokument zu <b>strom</b> ergänzen.",
+    )
+
+    html = markdown2.markdown("\n".join(gaps_section([gap])), extras=["fenced-code-blocks", "tables"])
+
+    assert "<img" not in html and "<a " not in html and "<b>" not in html and "<table" not in html
+    assert "<h1" not in html and html.count("<h3>") == 1
+    assert "![x](https://sender.example/beacon)" in html  # shown as written
+    assert max(len(line) for line in html.splitlines()) < 1_000  # a 7,000-character question is cut

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -24,6 +26,24 @@ def _when(at: datetime) -> str:
     return f"{_utc(at):%d.%m.%Y %H:%M} UTC"
 
 
+#: Markdown's punctuation (and the table cell's "|"): escaped in user text so that it stays text.
+_MARKDOWN_MARKS = re.compile(r"([\\`*_{}\[\]()#+\-.!~>])")
+#: Longest user text a report quotes (an example question, a topic, a title).
+_QUOTED_CHARS = 300
+
+
+def _text(value: str) -> str:
+    """User text (a question, a topic named after questions, a document title) as the report's Markdown
+    shows it: on one line, at most ``_QUOTED_CHARS`` characters, every mark escaped. Unescaped, a
+    question with "![x](https://…)" made the operator's browser load the sender's URL, and one with
+    a blank line and "# …" forged a heading in the report."""
+    flat = " ".join(value.split())
+    if len(flat) > _QUOTED_CHARS:
+        flat = flat[: _QUOTED_CHARS - 1] + "…"
+    marked = _MARKDOWN_MARKS.sub(r"\\\1", html.escape(flat, quote=False))
+    return marked.replace("|", "&#124;")
+
+
 def _score(score: float | None) -> str:
     return "–" if score is None else de_number(score, 2)
 
@@ -34,14 +54,14 @@ def gaps_section(gaps: Sequence[KnowledgeGap]) -> list[str]:
     lines: list[str] = []
     for gap in gaps:
         lines += [
-            f"### {gap.topic} ({gap.questions} Fragen)",
+            f"### {_text(gap.topic)} ({gap.questions} Fragen)",
             "",
-            gap.suggestion,
+            _text(gap.suggestion),
             "",
             f"- Größte Ähnlichkeit eines Abschnitts: {_score(gap.best_score)}",
-            f"- Nächste Dokumente: {', '.join(gap.nearest_documents) or 'keine'}",
+            f"- Nächste Dokumente: {', '.join(map(_text, gap.nearest_documents)) or 'keine'}",
             "- Beispielfragen:",
-            *(f"  - {example}" for example in gap.examples),
+            *(f"  - {_text(example)}" for example in gap.examples),
             "",
         ]
     return lines
@@ -72,7 +92,8 @@ def vector_ingest_report(
     if topics:
         lines += ["| Thema | Fragen |", "|---|---|"]
         lines += [
-            f"| {label} | {count} |" for label, count in sorted(topics, key=lambda item: (-item[1], item[0]))
+            f"| {_text(label)} | {count} |"
+            for label, count in sorted(topics, key=lambda item: (-item[1], item[0]))
         ]
     else:
         lines.append("Keine Fragen im Zeitraum.")
@@ -205,7 +226,8 @@ def progress_report(facts: ProgressFacts) -> str:
     if facts.open_actions:
         lines += ["| Art | Titel | Status | Zuständig |", "|---|---|---|---|"]
         lines += [
-            f"| {kind} | {title} | {status} | {owner} |" for kind, title, status, owner in facts.open_actions
+            f"| {kind} | {_text(title)} | {status} | {_text(owner)} |"
+            for kind, title, status, owner in facts.open_actions
         ]
     else:
         lines.append("Keine offene Maßnahme.")
@@ -231,7 +253,9 @@ def progress_gaps_section(ticketed: Sequence[KnowledgeGap], search: GapSearch | 
     if not search.gaps:
         found = "keine Wissenslücke" + (" mehr; die Maßnahmen oben sind noch offen" if ticketed else "")
         return [*lines, f"Die letzte Suche ({when}) fand {found}.", ""]
-    named = ", ".join(f"{topic} ({de_count(count, 'Frage', 'Fragen')})" for topic, count in search.gaps)
+    named = ", ".join(
+        f"{_text(topic)} ({de_count(count, 'Frage', 'Fragen')})" for topic, count in search.gaps
+    )
     lines.append(
         f"Die letzte Suche ({when}) fand {de_count(len(search.gaps), 'Wissenslücke', 'Wissenslücken')}: "
         f"{named}."
@@ -240,8 +264,8 @@ def progress_gaps_section(ticketed: Sequence[KnowledgeGap], search: GapSearch | 
     unfollowed = [topic for topic, _ in search.gaps if topic not in followed]
     if unfollowed:
         lines.append(
-            f"Ohne offene Maßnahme: {', '.join(unfollowed)}. Eine Maßnahme entsteht erst, wenn ein Alarm "
-            "auslöst; Beispielfragen und nächste Dokumente stehen im Vektor-Ingest-Bericht."
+            f"Ohne offene Maßnahme: {', '.join(map(_text, unfollowed))}. Eine Maßnahme entsteht erst, "
+            "wenn ein Alarm auslöst; Beispielfragen und nächste Dokumente stehen im Vektor-Ingest-Bericht."
         )
     return [*lines, ""]
 
