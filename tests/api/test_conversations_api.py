@@ -191,3 +191,16 @@ async def test_a_follow_up_adds_to_the_answer_before_instead_of_repeating_it(
     assert "Voraussetzung ist ein intelligentes Messsystem" in lead  # what is needed, said first
     assert "Voraussetzung" not in first["answer"]  # and not said before
     assert follow_up["citations"] and follow_up["unsupported_numbers"] == []
+
+
+async def test_a_follow_up_of_the_longest_allowed_length_is_answered_not_refused_as_too_long(
+    client: httpx.AsyncClient,
+) -> None:
+    await upload_price_sheet(client)
+    first = await ask(client, "Was kostet die Netznutzung pro Kilowattstunde?")
+
+    follow_up = await ask(
+        client, "Und für Gewerbe " + "w" * 1_980 + "?", conversation_id=first["conversation_id"]
+    )
+
+    assert follow_up["conversation_id"] == first["conversation_id"]

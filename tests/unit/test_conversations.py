@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from luna.domain.conversations import TITLE_CHARS, conversation_title, is_follow_up, retrieval_question
+from luna.domain.conversations import (
+    MAX_QUESTION_CHARS,
+    TITLE_CHARS,
+    conversation_title,
+    is_follow_up,
+    retrieval_question,
+)
 
 PRICE = "Was kostet die Netznutzung pro Kilowattstunde?"
 
@@ -67,3 +73,17 @@ def test_a_conversation_is_titled_by_its_first_question_cut_at_a_word() -> None:
 
     assert conversation_title(f"  {PRICE}\n") == PRICE
     assert title.endswith(" …") and len(title) <= TITLE_CHARS + 2 and "sehr sehr" in title
+
+
+def test_a_long_follow_up_drops_the_oldest_questions_so_the_search_takes_it() -> None:
+    """The dialog accepts 2,000 characters; joined with the question before, the search refused the
+    follow-up with 400 and the customer's whole thread was replaced by an error."""
+    long_follow_up = "Und für Gewerbe " + "x" * (MAX_QUESTION_CHARS - 20) + "?"
+    earlier = [PRICE, "Und für Haushalte?"]
+
+    searched = retrieval_question(long_follow_up, earlier)
+
+    assert len(searched) <= MAX_QUESTION_CHARS and searched.endswith(long_follow_up)
+    assert retrieval_question("Und " + "y" * 1_000 + "?", [PRICE, "Und " + "z" * 960 + "?"]).startswith(
+        "Und z"
+    )

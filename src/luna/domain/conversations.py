@@ -37,6 +37,8 @@ _WORD: Final = re.compile(r"[\wÄÖÜäöüß§-]+")
 _SHORT_QUESTION_WORDS: Final = 3
 #: A conversation's title: its first question, cut to this length.
 TITLE_CHARS: Final = 80
+#: The longest question Luna searches for (the API refuses a longer one with 400).
+MAX_QUESTION_CHARS: Final = 2000
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,8 +93,12 @@ def retrieval_question(question: str, earlier: Sequence[str]) -> str:
     if not earlier or not is_follow_up(question):
         return question
     anchor_at = max((i for i, text in enumerate(earlier) if not is_follow_up(text)), default=0)
-    chain = [*earlier[anchor_at:], question]
-    return " ".join(text.strip() for text in chain)
+    chain = [text.strip() for text in [*earlier[anchor_at:], question]]
+    # A follow-up of the allowed length must not make the search refuse the joined text: the oldest
+    # questions give way first, the follow-up itself never.
+    while len(chain) > 1 and len(" ".join(chain)) > MAX_QUESTION_CHARS:
+        chain.pop(0)
+    return " ".join(chain)
 
 
 def conversation_title(first_question: str) -> str:

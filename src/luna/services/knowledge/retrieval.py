@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
+from luna.domain.conversations import MAX_QUESTION_CHARS as MAX_QUESTION_CHARS
 from luna.domain.errors import InvalidInput
 from luna.domain.fusion import in_order, rrf, ties_to, weighted_score_fusion
 from luna.domain.german_text import GermanAnalyzer
@@ -42,7 +43,6 @@ from luna.services.knowledge.refine import RefineLeg
 SearchMode = Literal["hybrid", "dense", "lexical"]
 FusionMethod = Literal["rrf", "weighted"]
 
-MAX_QUESTION_CHARS = 2000
 #: How many chunks that mention a section number are read to find those of the section itself.
 _SECTION_CANDIDATES = 200
 #: The named section's weight, in multiples of both legs' together: enough to come first in either fusion.
