@@ -165,6 +165,23 @@ def test_the_logs_view_counts_errors_and_finds_the_fehlernummer_a_user_was_shown
     shoot(page, "admin-logs")
 
 
+def test_a_note_of_one_endless_word_breaks_instead_of_widening_the_activity_view(
+    page: Page, web: WebServer
+) -> None:
+    """A 1,500-character word in a customer's note made the page 17,504 px wide."""
+    rating = {"question": "Warum " + "y" * 1_500 + "?", "answer": "-", "useful": False, "notes": "x" * 1_500}
+    customer = {"X-Dev-User": "2b3c4d5e-6f70-4a81-9b2c-3d4e5f607183"}
+    with httpx.Client(base_url=web.api) as client:
+        assert client.post("/feedback/rag", json=rating, headers=customer).status_code == 201
+    log_in_admin(page, web)
+    page.set_viewport_size({"width": 414, "height": 896})
+    page.goto(f"{web.base_url}/admin/activity")
+    expect(page.get_by_text("Anmerkung: xxxx", exact=False).first).to_be_visible()
+
+    wider: int = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert wider == 0
+
+
 def test_the_activity_view_lists_unhelpful_answers_with_their_notes(page: Page, web: WebServer) -> None:
     rating = {
         "question": "Wie hoch ist der Grundpreis für Gewerbe?",

@@ -53,6 +53,9 @@ body {{ background: {PAGE_BACKGROUND}; color: {TEXT}; }}
    long words (paths, URLs, breadcrumbs) in questions and answers break instead of widening the page. */
 .luna-main .ellipsis {{ max-width: 100%; }}
 .luna-question, .luna-answer, .luna-answer-md {{ overflow-wrap: anywhere; }}
+/* So does every other text a user or a document gave (a feedback note, a title, an excerpt, a passage
+   in a dialog): a word of 1,500 characters made the admin's activity page 17,504 px wide. */
+.luna-main, .q-dialog {{ overflow-wrap: anywhere; }}
 .luna-card-title {{ font-size: 1.05rem; font-weight: 600; color: {PRIMARY}; }}
 .luna-figure {{ font-size: 1.6rem; font-weight: 600; line-height: 1.2; color: {TEXT}; }}
 .luna-citation {{ cursor: pointer; border-left: 4px solid {SECONDARY}; }}
