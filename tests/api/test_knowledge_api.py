@@ -198,6 +198,15 @@ async def test_two_files_in_one_upload_are_400_and_neither_is_stored(
     assert nothing_stored(app)
 
 
+async def test_a_direction_override_in_a_title_or_a_file_name_is_dropped(client: httpx.AsyncClient) -> None:
+    """One right-to-left override reversed every German sentence that quoted the title after it."""
+    titled = await upload(client, "# Heizkosten \u202esparen im Winter\n\nLüften spart.".encode(), "a.md")
+    refused = await upload(client, b"\x89PNG\r\n\x1a\n", "Preisblatt \u202e2026.pdf")
+
+    assert titled.status_code == 201 and titled.json()["data"]["title"] == "Heizkosten sparen im Winter"
+    assert refused.status_code == 415 and "\u202e" not in refused.json()["message"]
+
+
 async def test_an_upload_over_the_limit_is_413_and_nothing_is_stored(
     build_app: Callable[..., FastAPI],
 ) -> None:

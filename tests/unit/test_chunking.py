@@ -269,3 +269,11 @@ def test_the_real_enwg_gets_one_section_per_paragraph_sign() -> None:
     assert all(c.tokens <= 350 or c.kind == "table" for c in chunks)
     definitions = [c for c in chunks if c.section and c.section.endswith("§ 3 Begriffsbestimmungen")]
     assert len(definitions) > 5 and definitions[0].text.startswith("Im Sinne dieses Gesetzes")
+
+
+def test_direction_overrides_are_dropped_so_no_quoted_heading_reverses_the_text_after_it() -> None:
+    chunks = chunk_document(
+        _doc(_heading("Heizkosten \u202esparen\u202c"), _paragraph("Im Winter \u2067lüften\u2069."))
+    )
+
+    assert [(c.section, c.text) for c in chunks] == [("Heizkosten sparen", "Im Winter lüften.")]

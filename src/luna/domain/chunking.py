@@ -8,6 +8,7 @@ abbreviations ("z. B.", "Abs.", "Nr.") and ordinals ("§ 3 Abs. 1.", "am 5. Apri
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import re
 from collections.abc import Iterable
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from luna.domain.documents import BlockKind, ExtractedDocument, TextBlock
+from luna.domain.storable import without_direction_controls
 
 ChunkKind = Literal["text", "table"]
 
@@ -312,5 +314,6 @@ def chunk_document(doc: ExtractedDocument, *, max_tokens: int = 350, overlap_tok
     """
     if max_tokens < 16 or not 0 <= overlap_tokens < max_tokens:
         raise ValueError("need max_tokens >= 16 and 0 <= overlap_tokens < max_tokens")
-    chunks = _build(doc.blocks, doc.title, max_tokens, overlap_tokens, structured=True)
-    return chunks or _build(doc.blocks, None, max_tokens, overlap_tokens, structured=False)
+    blocks = [dataclasses.replace(b, text=without_direction_controls(b.text)) for b in doc.blocks]
+    chunks = _build(blocks, doc.title, max_tokens, overlap_tokens, structured=True)
+    return chunks or _build(blocks, None, max_tokens, overlap_tokens, structured=False)

@@ -26,3 +26,15 @@ def storable_text(value: str, name: str) -> str:
     except UnicodeEncodeError:
         raise InvalidInput(f"{name} is not valid Unicode text", details={"field": name}) from None
     return value
+
+
+#: Unicode's explicit direction controls (embeddings, overrides, isolates). In a title or a file name
+#: one right-to-left override ("Heizkosten \u202e sparen") reversed every German sentence of Luna's that
+#: quoted it, up to the end of the line ("„Heizkosten .“retniW mi neraps“"); German text never needs them.
+_DIRECTION_CONTROLS: Final = dict.fromkeys(map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
+
+
+def without_direction_controls(text: str) -> str:
+    """``text`` without Unicode's explicit direction controls (the marks LRM and RLM stay: they only
+    nudge the characters beside them)."""
+    return text.translate(_DIRECTION_CONTROLS)

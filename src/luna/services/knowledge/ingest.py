@@ -44,7 +44,7 @@ from luna.domain.documents import ExtractedDocument
 from luna.domain.errors import Conflict, InvalidInput, NotFound, TooLarge, Unprocessable
 from luna.domain.items import Item, ItemChunk, ItemStatus
 from luna.domain.media_types import detect_media_type, stored_extension
-from luna.domain.storable import storable_text
+from luna.domain.storable import storable_text, without_direction_controls
 from luna.ports.blobs import BlobStore
 from luna.ports.extract import Extractor
 from luna.ports.fetch import Fetcher
@@ -123,7 +123,7 @@ class _Prepared:
 def _title(request: IngestRequest, document: ExtractedDocument) -> str:
     for candidate in (request.title, document.title, PurePath(request.filename or "").stem, request.url):
         if candidate and candidate.strip():
-            return " ".join(candidate.split())[:MAX_TITLE_CHARS]
+            return " ".join(without_direction_controls(candidate).split())[:MAX_TITLE_CHARS]
     return "Unbenanntes Dokument"
 
 
@@ -355,6 +355,8 @@ class IngestService:
     # -- steps -------------------------------------------------------------------------------------
 
     def _prepare(self, request: IngestRequest, progress: Progress) -> _Prepared:
+        # A direction override in a file name reverses every message that quotes it (_title cleans titles).
+        request = replace(request, filename=request.filename and without_direction_controls(request.filename))
         if len(request.data) > self._max_bytes:
             raise TooLarge(
                 f"The file has {len(request.data) / 1e6:.1f} MB; at most {self._max_bytes // 1_000_000} MB "

@@ -20,6 +20,7 @@ from nicegui.events import GenericEventArguments, UploadEventArguments
 
 from luna.container import Container
 from luna.domain.errors import Conflict, InvalidInput, TooLarge, Unavailable, Unprocessable, UnsupportedType
+from luna.domain.storable import without_direction_controls
 from luna.ports.fetch import REASON_KEY
 from luna.services.knowledge.ingest import IngestRequest, IngestResult
 from luna.services.knowledge.ingest_rules import clean_tags
@@ -342,7 +343,7 @@ class _Uploads:
         return row
 
     async def received(self, event: UploadEventArguments) -> None:
-        name = event.file.name or "Datei"
+        name = without_direction_controls(event.file.name or "") or "Datei"  # shown, quoted in messages
         row = self.new_row(name, "description")
         data = await event.file.read()
         kind_value, tag_values = self.chosen()
