@@ -136,6 +136,9 @@ def test_a_law_named_by_its_own_word_is_looked_up_whole(question: str, laws: lis
         ("Bieten die Stadtwerke Ökostrom an?", []),
         ("Die Stadtwerke bauen ein Wärmenetz. Muss ich anschließen?", []),
         ("Gehören die Netze Stadtwerken?", []),
+        # whose networks, not a firm's name
+        ("Wie werden die Netze Deutschlands ausgebaut?", []),
+        ("Wie werden die Netze Bayerns ausgebaut?", []),
     ],
 )
 def test_a_utility_is_named_by_its_kind_and_a_name_the_tagger_finds(

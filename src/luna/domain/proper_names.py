@@ -73,9 +73,15 @@ def firm_names(question: str, names: Collection[str]) -> list[str]:
     found: list[str] = []
     for match in _FIRM.finditer(question):
         named = list(itertools.takewhile(lambda word: word in names, match.group(2).split()))
-        if named:
+        if named and not _owner(match.group(1), named[0]):
             found.append(f"{match.group(1)} {' '.join(named)}")
     return list(dict.fromkeys(found))
+
+
+def _owner(kind: str, name: str) -> bool:
+    """Whether ``name`` says whose the kind's things are rather than naming a firm: a country ("Netze
+    Österreich") or a genitive after "Netze" ("die Netze Deutschlands", "… Bayerns")."""
+    return is_country_name(name) or (kind == "Netze" and name.endswith("s") and not name.isupper())
 
 
 def firms_not_found(firms: Iterable[str], texts: Iterable[str]) -> list[str]:
