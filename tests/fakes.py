@@ -56,6 +56,9 @@ class FakeJobRepository:
             raise Conflict(f"job {job.job_id} already exists")
         self._jobs[job.job_id] = replace(job)
 
+    def serialise_submissions(self) -> None:
+        """The fake serves single-threaded unit tests: nothing to serialise."""
+
     def get(self, job_id: str) -> Job | None:
         job = self._jobs.get(job_id)
         return replace(job) if job is not None else None

@@ -20,6 +20,7 @@ from fastapi import FastAPI
 
 from luna.container import Container
 from luna.domain.jobs import JobStatus
+from luna.web.admin.pages_admin_jobs_parts import job_state
 from luna.workers.knowledge import OUTSIDE_MESSAGE
 from luna.workers.registry import load_jobs
 from luna.workers.runner import JobContext, execute
@@ -224,6 +225,23 @@ async def test_the_jobs_result_names_the_files_of_other_formats_as_skipped(
         "skipped",
         "Format .py wird nicht eingelesen (nur PDF, DOCX, HTML, Markdown, Text, CSV/TSV, JSON, Gesetzes-XML)",
     )
+
+
+async def test_a_folder_job_whose_file_fails_says_so_in_its_message_and_state(
+    app: FastAPI, client: httpx.AsyncClient, admin: dict[str, str], imports: Path
+) -> None:
+    """It read "2 von 2 Dateien verarbeitet" under a green "Erfolgreich" while a PDF had failed."""
+    (imports / "merkblatt" / "kaputt.pdf").write_bytes(b"%PDF-1.7\n" + bytes(range(256)) * 8)
+    queued = await post(client, admin, INGEST, {"paths": [str(imports)]})
+    container: Container = app.state.container
+
+    execute(container, queued.json()["data"]["job_id"])
+
+    job = container.services.jobs.get(queued.json()["data"]["job_id"])
+    assert job.status is JobStatus.SUCCEEDED and job.result is not None
+    assert (job.result["ingested"], job.result["failed"]) == (1, 1)
+    assert job.message == "1 fehlgeschlagen, 1 eingelesen (kaputt.pdf)"
+    assert job_state(job) == ("Mit Fehlern", "warning")
 
 
 async def test_a_symlink_out_to_a_file_of_another_format_is_outside_not_skipped(

@@ -22,12 +22,14 @@ from luna.adapters.sql.tables import events, mv_events_daily, users
 from luna.domain.errors import Conflict, InvalidInput, NotFound
 from luna.domain.health import HealthStatus
 from luna.domain.jobs import Job, JobStatus
+from luna.services.operations.jobs import JobService
 from tests.contracts.sql_support import (
     BACKENDS,
     rowless_database,
     scratch_postgres_database,
     sqlite_url,
 )
+from tests.fakes import FakeJobQueue
 
 #: A well-formed ID that no row has (fixed, so every test worker collects the same test names).
 UNKNOWN_ID = "5b0f6c1e-7a2d-4c3b-9e1f-0a1b2c3d4e5f"
@@ -298,6 +300,46 @@ def test_transition_claims_a_job_only_from_the_expected_status(database: SqlData
 
     assert (first, second, unknown) == (True, False, False)
     assert claimed is not None and claimed.worker == "a" and claimed.status is JobStatus.RUNNING
+
+
+def test_an_exclusive_submission_waits_for_one_in_flight_and_then_sees_it(database: SqlDatabase) -> None:
+    """Two clicks on "Gesamten Korpus neu indexieren" at once: without the submission lock PostgreSQL let
+    both transactions find no reindex queued and insert one each."""
+    service = JobService(database, FakeJobQueue(), ("kb.reindex",))
+    holding, release = threading.Event(), threading.Event()
+    first = make_job("kb.reindex")
+
+    def submit_in_a_held_transaction() -> None:
+        with database.unit_of_work() as uow:
+            uow.jobs.serialise_submissions()
+            uow.jobs.add(first)
+            holding.set()
+            release.wait(10)
+            uow.commit()
+
+    holder = threading.Thread(target=submit_in_a_held_transaction)
+    holder.start()
+    assert holding.wait(10)
+    outcome: list[BaseException | Job] = []
+    second = threading.Thread(target=lambda: outcome.append(_submitted(service, "kb.reindex")))
+    second.start()
+    second.join(0.5)
+    waited = second.is_alive()
+    release.set()
+    holder.join(10)
+    second.join(10)
+
+    assert waited
+    assert isinstance(outcome[0], Conflict) and outcome[0].details == {"job_id": first.job_id}
+    with database.unit_of_work(read_only=True) as uow:
+        assert [job.job_id for job in uow.jobs.list(name="kb.reindex")] == [first.job_id]
+
+
+def _submitted(service: JobService, name: str) -> BaseException | Job:
+    try:
+        return service.submit(name, {}, "admin")
+    except Conflict as error:
+        return error
 
 
 def test_counts_by_status_lists_every_status(database: SqlDatabase) -> None:

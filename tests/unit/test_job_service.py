@@ -11,7 +11,7 @@ from luna.domain.jobs import Job, JobFunction, JobStatus
 from luna.services.operations.jobs import JobService
 from tests.fakes import FakeDatabase, FakeJobQueue
 
-KNOWN = ("maintenance.refresh_events_daily", "ingest.document")
+KNOWN = ("maintenance.refresh_events_daily", "ingest.document", "kb.reindex", "datasets.run")
 
 
 @pytest.fixture
@@ -179,6 +179,32 @@ def test_cancelling_a_finished_job_is_a_conflict(
         service.cancel(job.job_id)
     with pytest.raises(NotFound):
         service.cancel("00000000-0000-4000-8000-999999999999")
+
+
+def test_a_second_full_reindex_is_refused_while_one_waits_whoever_submits_it(
+    service: JobService, database: FakeDatabase
+) -> None:
+    """A double click in the dashboard queued two; they raced for the collection swap and one failed."""
+    first = service.submit("kb.reindex", {}, "admin")
+
+    with pytest.raises(Conflict) as refused:
+        service.submit("kb.reindex", {}, "admin")
+
+    assert refused.value.details == {"job_id": first.job_id}
+    assert list(database.jobs) == [first.job_id]
+    service.claim(first.job_id, "host:1")
+    service.succeed(first.job_id, {})
+    assert service.submit("kb.reindex", {}, "admin").job_id != first.job_id
+
+
+def test_a_pipeline_runs_once_at_a_time_while_other_pipelines_may_run(service: JobService) -> None:
+    service.submit("datasets.run", {"pipeline": "prices"}, "admin")
+
+    with pytest.raises(Conflict):
+        service.submit("datasets.run", {"pipeline": "prices"}, "admin")
+    other = service.submit("datasets.run", {"pipeline": "meters"}, "admin")
+
+    assert other.params == {"pipeline": "meters"}
 
 
 def test_claim_runs_each_queued_job_once(service: JobService) -> None:

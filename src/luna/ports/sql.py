@@ -79,6 +79,12 @@ class JobRepository(Protocol):
 
     def counts_by_status(self) -> dict[str, int]: ...
 
+    def serialise_submissions(self) -> None:
+        """Hold the job table's submission lock until the transaction ends, so that two transactions that
+        each check "none of this job is queued or running" and then insert one run one after the other
+        (PostgreSQL; SQLite has one writer at a time anyway)."""
+        ...
+
 
 class ItemRepository(Protocol):
     def add(self, item: Item) -> None:

@@ -126,6 +126,7 @@ def ingest_paths(
     summary.files.extend(FileOutcome(str(file), "failed", message=OUTSIDE_MESSAGE) for file in outside)
     summary.files.extend(skipped)
     ctx.raise_if_cancelled()
+    ctx.progress(1.0, summary.outcome_line())
     return summary.as_dict()
 
 
@@ -144,6 +145,7 @@ def ingest_samples(container: Container, ctx: JobContext) -> dict[str, Any]:
         added_via="demo",
     )
     summary.files.extend(found.skipped)
+    ctx.progress(1.0, summary.outcome_line())
     return summary.as_dict()
 
 

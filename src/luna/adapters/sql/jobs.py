@@ -16,6 +16,8 @@ from luna.domain.errors import Conflict, NotFound
 from luna.domain.jobs import Job, JobStatus
 
 UPDATABLE_FIELDS = frozenset(column.name for column in jobs.columns) - {"job_id"}
+#: The advisory lock key of exclusive submissions ("LUNJ").
+SUBMISSIONS_LOCK = 0x4C554E4A
 
 
 class SqlJobRepository:
@@ -44,6 +46,11 @@ class SqlJobRepository:
         }
         if not insert_unless_present(self._connection(), jobs, row):
             raise Conflict(f"job {job.job_id!r} already exists")
+
+    def serialise_submissions(self) -> None:
+        connection = self._connection()
+        if connection.dialect.name == "postgresql":
+            connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": SUBMISSIONS_LOCK})
 
     def get(self, job_id: str) -> Job | None:
         key = parse_uuid(job_id)

@@ -28,6 +28,15 @@ INGESTIBLE_SUFFIXES = frozenset(
 INGESTIBLE_FORMATS = "PDF, DOCX, HTML, Markdown, Text, CSV/TSV, JSON, Gesetzes-XML"
 
 Outcome = Literal["ingested", "duplicate", "failed", "skipped"]
+#: How :meth:`IngestSummary.outcome_line` names each outcome, failures first.
+_OUTCOME_WORDS: tuple[tuple[Outcome, str], ...] = (
+    ("failed", "fehlgeschlagen"),
+    ("ingested", "eingelesen"),
+    ("duplicate", "schon vorhanden"),
+    ("skipped", "übersprungen"),
+)
+#: Failed files a job's last message names; the job's result lists every one with its reason.
+_FAILED_NAMED = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +58,18 @@ class IngestSummary:
     @property
     def chunks(self) -> int:
         return sum(f.chunks for f in self.files)
+
+    def outcome_line(self) -> str:
+        """The outcome in German, for a job's last message: "1 eingelesen, 2 fehlgeschlagen (kaputt.pdf,
+        leer.md)". A job whose files failed still succeeds (the others are in), so the line must say so:
+        "2 von 2 Dateien verarbeitet" hid every failure."""
+        counts = [(self.count(outcome), word) for outcome, word in _OUTCOME_WORDS]
+        line = ", ".join(f"{count} {word}" for count, word in counts if count) or "Keine Datei"
+        failed = [Path(f.path).name for f in self.files if f.outcome == "failed"]
+        if failed:
+            shown = ", ".join(failed[:_FAILED_NAMED]) + (" …" if len(failed) > _FAILED_NAMED else "")
+            line += f" ({shown})"
+        return line
 
     def as_dict(self) -> dict[str, object]:
         return {

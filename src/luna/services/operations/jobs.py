@@ -20,7 +20,7 @@ import uuid
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Final
 
 from luna.domain.errors import Conflict, InvalidInput, NotFound, Unavailable
 from luna.domain.jobs import Job, JobFunction, JobStatus
@@ -34,6 +34,13 @@ MAX_PAGE_SIZE = 200
 REQUEUED_MESSAGE = "Erneut eingereiht: der vorige Worker hat aufgehört"
 #: The jobs a process may submit: the job registry (name → function) or just their names.
 KnownJobs = Mapping[str, JobFunction] | Collection[str]
+#: Jobs refused (409) while another of the same name is queued or running, whoever submits them (API,
+#: dashboard, CLI; a double click): two full reindexes race for the collection swap and one fails, two
+#: re-reads write the same new versions, two flywheel cycles judge the same hour twice.
+EXCLUSIVE_JOBS: Final = frozenset({"kb.reindex", "kb.reread", "flywheel.hourly"})
+#: Jobs refused while one with the same params is queued or running: a pipeline run a second time before
+#: the first has finished ("Jetzt ausführen" clicked twice) reads the same sources for the same version.
+EXCLUSIVE_PER_PARAMS: Final = frozenset({"datasets.run"})
 
 
 def _now() -> datetime:
@@ -82,8 +89,9 @@ class JobService:
     ) -> Job:
         """Store the job as queued, commit, then enqueue its ID.
 
-        An ``exclusive`` job (a full reindex) is refused with :class:`Conflict` while another job of the
-        same name is queued or running; the check and the insert share one write transaction.
+        An ``exclusive`` job, and every job of :data:`EXCLUSIVE_JOBS`, is refused with :class:`Conflict`
+        while another job of the same name is queued or running (one of :data:`EXCLUSIVE_PER_PARAMS`:
+        with the same params); the check and the insert share one write transaction, serialised.
 
         An unknown name, params the job function cannot take (unknown, missing, wrongly typed), or params
         ``check`` refuses (what a value means: a path, a run ID) raise
@@ -108,8 +116,9 @@ class JobService:
             created_at=_now(),
         )
         with self._database.unit_of_work() as uow:
-            if exclusive:
-                _refuse_if_active(uow, name)
+            if exclusive or name in EXCLUSIVE_JOBS or name in EXCLUSIVE_PER_PARAMS:
+                uow.jobs.serialise_submissions()
+                _refuse_if_active(uow, name, checked if name in EXCLUSIVE_PER_PARAMS else None)
             uow.jobs.add(job)
             uow.commit()
         try:
@@ -309,17 +318,25 @@ class JobService:
         return jobs, total
 
 
+_ACTIVE: Final = (JobStatus.RUNNING, JobStatus.QUEUED)
+
+
 def active_job(uow: UnitOfWork, name: str) -> Job | None:
     """A queued or running job of this name, if any."""
-    for status in (JobStatus.RUNNING, JobStatus.QUEUED):
+    for status in _ACTIVE:
         found = uow.jobs.list(status=status, name=name, limit=1)
         if found:
             return found[0]
     return None
 
 
-def _refuse_if_active(uow: UnitOfWork, name: str) -> None:
-    running = active_job(uow, name)
+def _refuse_if_active(uow: UnitOfWork, name: str, params: dict[str, Any] | None) -> None:
+    """Refuse a second ``name`` job while one is queued or running; with ``params``, one of those params."""
+    if params is None:
+        running = active_job(uow, name)
+    else:
+        active = [job for status in _ACTIVE for job in uow.jobs.list(status=status, name=name, limit=1000)]
+        running = next((job for job in active if job.params == params), None)
     if running is not None:
         raise Conflict(
             f"A {name} job is already {running.status.value} ({running.job_id}); wait for it to finish.",

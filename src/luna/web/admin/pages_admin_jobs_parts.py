@@ -99,10 +99,20 @@ def job_label(name: str, params: dict[str, Any] | None = None) -> str:
 
 
 def job_state(job: Job) -> tuple[str, str]:
-    """German state and its colour; a running job asked to stop says so."""
+    """German state and its colour; a running job asked to stop says so, and so does one that finished
+    with some of its parts failed."""
     if job.status is JobStatus.RUNNING and job.cancel_requested:
         return "Wird abgebrochen", "warning"
+    if job.status is JobStatus.SUCCEEDED and _failures(job.result):
+        return "Mit Fehlern", "warning"
     return _STATES[job.status]
+
+
+def _failures(result: dict[str, Any] | None) -> bool:
+    """Whether a finished job reports parts that failed (files of a folder, CSV drops, documents read
+    again): it succeeded as a whole, and a green "Erfolgreich" would hide them."""
+    failed = (result or {}).get("failed")
+    return bool(failed) and isinstance(failed, (int, list)) and not isinstance(failed, bool)
 
 
 def duration(seconds: float) -> str:

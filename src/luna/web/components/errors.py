@@ -52,6 +52,12 @@ def german_message(error: BaseException) -> str:
         return "Zu viele Anfragen in kurzer Zeit. " + (
             f"Bitte versuchen Sie es in {seconds} s erneut." if seconds else "Bitte warten Sie einen Moment."
         )
+    if isinstance(error, Conflict) and "job_id" in error.details:
+        log.info("web_refused", error_code=error.code, error=error.message)
+        return (
+            "Ein Job, der gerade wartet oder läuft, steht dem entgegen (etwa derselbe Job, schon gestartet); "
+            "bitte versuchen Sie es nach seinem Ende erneut (Jobs)."
+        )
     if isinstance(error, LunaError):
         for cls in type(error).__mro__:
             if cls in _MESSAGES:
