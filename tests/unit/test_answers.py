@@ -20,6 +20,7 @@ from luna.domain.answers import (
     find_unsupported_numbers,
     parse_rag_messages,
     validate_citations,
+    without_citations,
 )
 from luna.domain.refusals import follow_up_candidates, follow_up_paragraph, no_context_answer, question_topic
 
@@ -141,6 +142,17 @@ def test_invented_citations_are_removed_and_real_ones_kept() -> None:
     assert checked.text == "Die Leistung wird auf 4,2 kW begrenzt [chunk c42]. Das gilt seit 2020."
     assert checked.cited == ("c42",)
     assert checked.removed == ("c99",)
+
+
+def test_a_long_run_of_spaces_is_read_once_not_once_per_space() -> None:
+    """A marker's leading spaces are dropped with it; a run of 100,000 spaces took 11 s (each space
+    started a new attempt over the whole run) and held the GIL, so no deadline could stop the answer."""
+    answer = "Begrenzt" + " " * 100_000 + "auf 4,2 kW  [chunk c42]." + "\t" * 100_000
+
+    checked = validate_citations(answer, ["c42"])
+
+    assert checked.text == answer
+    assert without_citations(answer) == answer.replace("  [chunk c42]", "")
 
 
 def test_streamed_answers_lose_invented_citations_even_when_split_mid_marker() -> None:

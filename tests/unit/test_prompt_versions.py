@@ -125,7 +125,21 @@ def test_broken_braces_in_a_text_luna_fills_in_are_refused(broken: str) -> None:
     [(_, key, kind)] = problems(text)
 
     assert key == "extractive.source_with_title"
-    assert kind in (ProblemKind.BRACES, ProblemKind.UNKNOWN_PLACEHOLDER)
+    assert kind in (ProblemKind.BRACES, ProblemKind.UNKNOWN_PLACEHOLDER, ProblemKind.PLACEHOLDER_FORMAT)
+
+
+@pytest.mark.parametrize("spec", ["{title:>3000000}", "{title:>99999999999}", "{title!r}", "{title:{title}}"])
+def test_a_placeholder_with_a_width_or_conversion_is_refused_before_any_answer_is_padded(spec: str) -> None:
+    """"{title:>3000000}" was kept, and every answer then padded a title to megabytes and froze the
+    server; a wider width failed the save with a MemoryError (500)."""
+    text = PACKAGED.replace('source_with_title: "„{title}“"', f'source_with_title: "„{spec}“"')
+
+    with pytest.raises(InvalidPrompts) as raised:
+        check_prompts(text)
+
+    [problem] = raised.value.problems
+    assert (problem.key, problem.kind) == ("extractive.source_with_title", ProblemKind.PLACEHOLDER_FORMAT)
+    assert problem_text(problem).endswith("Platzhalter ohne Formatangabe schreiben: {title}.")
 
 
 def test_braces_in_a_text_luna_does_not_fill_in_are_plain_text() -> None:

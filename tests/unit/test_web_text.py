@@ -46,6 +46,13 @@ def test_citations_are_numbered_by_first_appearance_and_repeat_their_number() ->
     assert numbered.chunk_ids == ("a1", "b2")
 
 
+def test_markers_after_long_runs_of_spaces_are_numbered_and_stripped_at_once() -> None:
+    text = "Erstens" + " " * 100_000 + "[chunk a] zweitens [chunk b]" + " " * 100_000
+
+    assert strip_citations(text) == "Erstens zweitens" + " " * 100_000
+    assert number_citations(text).text.startswith("Erstens [1] zweitens [2]")
+
+
 def test_a_marker_still_streaming_in_is_held_back_until_it_is_complete() -> None:
     assert number_citations("Das gilt [chu").text == "Das gilt "
     assert number_citations("Das gilt [chunk 12ab").text == "Das gilt "

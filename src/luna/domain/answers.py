@@ -40,7 +40,7 @@ GERMAN_STOPWORDS = frozenset(
     """.split()  # noqa: SIM905 - a word list reads best as text
 )
 
-_CITATION = re.compile(r"[ \t]*\[chunk\s+([^\]\s]+)\s*\]", re.IGNORECASE)
+_CITATION = re.compile(r"(?<![ \t])[ \t]*\[chunk\s+([^\]\s]+)\s*\]", re.IGNORECASE)
 _HEADER = re.compile(r"^\[chunk (?P<id>[^\]\s]+)\][ \t]*(?P<label>.*)$", re.MULTILINE)
 _LIST_ENUMERATOR = re.compile(r"^[ \t]*\d+[.)][ \t]", re.MULTILINE)
 _NUMBER = re.compile(r"(?<![\w,.])(?:\d{1,3}(?:\.\d{3})+(?:,\d+)?|\d+(?:[.,]\d+)?)(?!\d)")

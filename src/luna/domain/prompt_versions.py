@@ -88,6 +88,7 @@ class ProblemKind(StrEnum):
     UNKNOWN_PLACEHOLDER = "unknown_placeholder"
     MISSING_PLACEHOLDER = "missing_placeholder"
     BRACES = "braces"
+    PLACEHOLDER_FORMAT = "placeholder_format"
 
 
 _ENGLISH: Final = {
@@ -100,6 +101,7 @@ _ENGLISH: Final = {
     ProblemKind.UNKNOWN_PLACEHOLDER: "unknown placeholder(s) {detail}",
     ProblemKind.MISSING_PLACEHOLDER: "the placeholder(s) {detail} must stay",
     ProblemKind.BRACES: "malformed braces ({detail}); write {{{{ and }}}} for a brace as text",
+    ProblemKind.PLACEHOLDER_FORMAT: "a placeholder takes no format or conversion: write {detail} as such",
 }
 
 
@@ -243,9 +245,15 @@ def _text_problems(root: yaml.Node, data: Mapping[str, Any], dotted: str) -> lis
 def _placeholder_problems(text: str, dotted: str, line: int) -> list[PromptProblem]:
     allowed, required = PLACEHOLDERS[dotted]
     try:
-        names = {field for _, field, _, _ in string.Formatter().parse(text) if field is not None}
+        fields = [(field, spec, conversion) for _, field, spec, conversion in string.Formatter().parse(text)]
     except ValueError as error:
         return [PromptProblem(line, dotted, ProblemKind.BRACES, str(error))]
+    # "{title:>3000000}" padded every answer to megabytes and froze the server: Luna fills placeholders
+    # with her own text, so a width, precision or conversion has nothing to do there.
+    formatted = sorted({field for field, spec, conversion in fields if field is not None and (spec or conversion)})
+    if formatted:
+        return [PromptProblem(line, dotted, ProblemKind.PLACEHOLDER_FORMAT, _braced(formatted))]
+    names = {field for field, _, _ in fields if field is not None}
     problems = []
     unknown = sorted(names - allowed)
     if unknown:

@@ -47,6 +47,7 @@ _PROBLEMS: Final = {
     ProblemKind.NOT_TEXT: "Hier muss ein nicht leerer Text stehen.",
     ProblemKind.UNKNOWN_PLACEHOLDER: "Unbekannte Platzhalter: {detail}.",
     ProblemKind.MISSING_PLACEHOLDER: "Der Platzhalter {detail} muss erhalten bleiben.",
+    ProblemKind.PLACEHOLDER_FORMAT: "Platzhalter ohne Formatangabe schreiben: {detail}.",
     ProblemKind.BRACES: "Die geschweiften Klammern stimmen nicht; eine Klammer als Text schreiben Sie "
     "doppelt ({{{{ oder }}}}).",
 }

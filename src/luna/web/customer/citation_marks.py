@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-_MARKER = re.compile(r"[ \t]*\[chunk\s+([^\]\s]+)\s*\]", re.IGNORECASE)
+_MARKER = re.compile(r"(?<![ \t])[ \t]*\[chunk\s+([^\]\s]+)\s*\]", re.IGNORECASE)
 _UNFINISHED = re.compile(r"\[(?:c(?:h(?:u(?:n(?:k(?:\s+[^\]\s]*)?)?)?)?)?)?$", re.IGNORECASE)
 
 
