@@ -250,7 +250,7 @@ def _placeholder_problems(text: str, dotted: str, line: int) -> list[PromptProbl
         return [PromptProblem(line, dotted, ProblemKind.BRACES, str(error))]
     # "{title:>3000000}" padded every answer to megabytes and froze the server: Luna fills placeholders
     # with her own text, so a width, precision or conversion has nothing to do there.
-    formatted = sorted({field for field, spec, conversion in fields if field is not None and (spec or conversion)})
+    formatted = sorted({field for field, spec, conv in fields if field is not None and (spec or conv)})
     if formatted:
         return [PromptProblem(line, dotted, ProblemKind.PLACEHOLDER_FORMAT, _braced(formatted))]
     names = {field for field, _, _ in fields if field is not None}
