@@ -130,7 +130,7 @@ def test_broken_braces_in_a_text_luna_fills_in_are_refused(broken: str) -> None:
 
 @pytest.mark.parametrize("spec", ["{title:>3000000}", "{title:>99999999999}", "{title!r}", "{title:{title}}"])
 def test_a_placeholder_with_a_width_or_conversion_is_refused_before_any_answer_is_padded(spec: str) -> None:
-    """"{title:>3000000}" was kept, and every answer then padded a title to megabytes and froze the
+    """ "{title:>3000000}" was kept, and every answer then padded a title to megabytes and froze the
     server; a wider width failed the save with a MemoryError (500)."""
     text = PACKAGED.replace('source_with_title: "„{title}“"', f'source_with_title: "„{spec}“"')
 
