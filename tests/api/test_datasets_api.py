@@ -335,6 +335,9 @@ async def test_promotions_stream_as_server_sent_events_and_resume_after_the_last
     for params in ({"since": "2026-11-23T09:00:00"}, {"wait_sec": 11}):  # no offset; past the longest wait
         refused = await client.get(f"{BASE}/promotions", params=params, headers=admin)
         assert refused.status_code == 400, refused.text
+    zoneless = {**admin, "Last-Event-ID": "2020-01-01T00:00"}  # was taken as "from now on"
+    refused = await client.get(f"{BASE}/promotions", params={"wait_sec": 0}, headers=zoneless)
+    assert refused.status_code == 400 and "Last-Event-ID" in refused.json()["message"]
 
 
 async def test_an_open_stream_tells_of_a_run_that_ends_while_it_waits(

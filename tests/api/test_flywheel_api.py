@@ -120,6 +120,30 @@ async def test_sessions_without_consent_are_counted_never_stored(
     assert counts == {"sessions": 0, "consentless_last_30_days": {"n8n": 1}}
 
 
+async def test_a_session_resent_without_consent_takes_its_earlier_revisions_with_it(
+    app: FastAPI, client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    """The withdrawal answered "not stored", while revision 1 stayed in the KPIs and the SFT data."""
+    headers = {"X-Service-Key": await _account(client, admin, "sessions:write", "kpi:read")}
+    await client.post("/api/v1/hooks/session", headers=headers, json=SESSION)
+    other = {**SESSION, "session_id": "n8n-0002"}
+    batch = [other, {**other, "consent": False}]
+
+    withdrawn = await client.post(
+        "/api/v1/hooks/session", headers=headers, json={**SESSION, "consent": False}
+    )
+    in_one_batch = await client.post("/api/v1/hooks/sessions", headers=headers, json={"sessions": batch})
+
+    assert withdrawn.json()["data"]["outcome"] == "not_stored_without_consent"
+    assert [r["outcome"] for r in in_one_batch.json()["data"]["results"]] == [
+        "stored",
+        "not_stored_without_consent",
+    ]
+    assert _stored_rows(app) == []
+    counts = (await client.get("/api/v1/flywheel/sessions", headers=headers)).json()["data"]
+    assert counts["sessions"] == 0
+
+
 async def test_keys_are_checked_for_presence_validity_scope_and_revocation(
     client: httpx.AsyncClient, admin: dict[str, str]
 ) -> None:
@@ -153,7 +177,9 @@ async def test_raw_reads_need_their_scope_and_a_reason_and_are_audited(
     url = "/api/v1/flywheel/sessions/n8n/n8n-0001"
     assert (await client.get(url, headers=writer, params={"reason": "Prüfung"})).status_code == 403
     assert (await client.get(url, headers=reader)).status_code == 400
-    response = await client.get(url, headers=reader, params={"reason": "Wissenslücke prüfen"})
+    for blank in ("   ", " \t  \n "):  # went into the audit log as the reason
+        assert (await client.get(url, headers=reader, params={"reason": blank})).status_code == 400
+    response = await client.get(url, headers=reader, params={"reason": "  Wissenslücke   prüfen "})
     assert response.status_code == 200
     assert response.json()["data"]["turns"][0]["note"] == "Rufen Sie mich an: [TELEFON]"
     assert (

@@ -129,6 +129,30 @@ async def test_withdrawn_consent_keeps_storing_but_leaves_the_user_out_of_learni
     assert learning_users(app) == {OTHER}
 
 
+async def test_withdrawn_consent_or_a_deleted_conversation_leaves_the_flywheel_too(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    """The flywheel kept the copy: a withdrawn user's question stayed in the SFT dataset, and a deleted
+    conversation stayed readable in the raw session view."""
+    await use_luna(client, app, CUSTOMER)
+    await use_luna(client, app, OTHER)
+    own = container_of(app).services.own_sessions
+    own.collect(datetime(2000, 1, 1, tzinfo=UTC), datetime.now(UTC))
+    [others] = (await client.get("/api/v1/rag/conversations", headers=dev_user(OTHER))).json()["data"][
+        "conversations"
+    ]
+
+    await client.put(CONSENT, json={"learning": False}, headers=dev_user())
+    deleted = await client.delete(
+        f"/api/v1/rag/conversations/{others['conversation_id']}", headers=dev_user(OTHER)
+    )
+
+    assert deleted.status_code == 200
+    with container_of(app).database.unit_of_work(read_only=True) as uow:
+        assert uow.sessions.count() == 0
+        assert uow.sessions.current("luna", others["conversation_id"]) is None
+
+
 async def test_without_default_consent_only_users_who_said_yes_are_learned_from(
     build_app: Callable[..., FastAPI],
 ) -> None:
@@ -168,7 +192,7 @@ async def test_erasing_my_data_removes_everything_of_mine_and_nothing_of_others(
         datetime(2000, 1, 1, tzinfo=UTC), datetime.now(UTC)
     )
     assert [r.outcome.value for r in collected.results] == ["stored", "stored"]  # the flywheel has both
-    await client.put(CONSENT, json={"learning": False}, headers=dev_user())
+    await client.put(CONSENT, json={"learning": True}, headers=dev_user())
     others_before = stored(app, OTHER)
 
     response = await client.delete(MY_DATA, headers=dev_user())

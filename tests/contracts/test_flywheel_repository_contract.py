@@ -88,6 +88,18 @@ def test_reading_in_batches_returns_every_session_once(database: SqlDatabase) ->
     assert sorted(ids) == [f"s{n}" for n in range(7)]
 
 
+def test_erasing_one_session_removes_its_revisions_and_no_other_session(database: SqlDatabase) -> None:
+    with database.unit_of_work() as uow:
+        uow.sessions.add(session("s1", 1))
+        uow.sessions.add(session("s1", 2))
+        uow.sessions.add(session("s2", 1))
+        assert uow.sessions.delete_session("n8n", "s1") == 2
+        assert uow.sessions.delete_session("n8n", "s1") == 0
+        uow.commit()
+    with database.unit_of_work(read_only=True) as uow:
+        assert (uow.sessions.current("n8n", "s1"), uow.sessions.count()) == (None, 1)
+
+
 def test_erasing_a_pseudonym_removes_every_revision(database: SqlDatabase) -> None:
     with database.unit_of_work() as uow:
         uow.sessions.add(session("s1", 1))

@@ -65,6 +65,10 @@ class SessionRepository(Protocol):
         """Erase every revision of every session of this pseudonym; returns how many rows went."""
         ...
 
+    def delete_session(self, source: str, session_id: str) -> int:
+        """Erase every revision of one session; returns how many rows went."""
+        ...
+
     def set_topics(self, topics: Sequence[tuple[str, str, int, str]]) -> int:
         """Give turns of current sessions, as ``(source, session_id, position, topic)``, their topic where
         they have none yet (a topic once given stays); returns how many turns got one."""

@@ -186,6 +186,11 @@ class SqlSessionRepository:
         statement = sa.delete(flywheel_sessions).where(flywheel_sessions.c.user_ref == user_ref)
         return len(self._connection().execute(statement.returning(flywheel_sessions.c.revision)).all())
 
+    def delete_session(self, source: str, session_id: str) -> int:
+        table = flywheel_sessions
+        statement = sa.delete(table).where(table.c.source == source, table.c.session_id == session_id)
+        return len(self._connection().execute(statement.returning(table.c.revision)).all())
+
     def set_topics(self, topics: Sequence[tuple[str, str, int, str]]) -> int:
         return _set_topics(self._connection(), topics)
 

@@ -206,7 +206,12 @@ def _resume_point(last_event_id: str | None) -> datetime | None:
         resumed = datetime.fromisoformat(last_event_id)
     except ValueError:
         raise InvalidInput("Last-Event-ID: expected the id of an earlier event (an ISO time)") from None
-    return resumed if resumed.tzinfo else None
+    if resumed.tzinfo is None:
+        # Ignored, the stream resumed from "now" and a reconnecting client missed what came between.
+        raise InvalidInput(
+            "Last-Event-ID: give the id of an earlier event as sent (an ISO time with its offset)"
+        )
+    return resumed
 
 
 @router.get("", summary="The datasets with their newest version")

@@ -19,11 +19,15 @@ from luna.api.envelope import ok
 from luna.api.openapi import error_response
 from luna.api.schemas.envelope import Envelope
 from luna.api.schemas.flywheel import StoredSessionOut
+from luna.domain.errors import InvalidInput
 from luna.domain.flywheel.accounts import Scope, ServiceAccount
 from luna.domain.flywheel.kpi_values import Kpi, Window
 from luna.services.flywheel.accounts import AccountService
 from luna.services.flywheel.kpis import KpiService
 from luna.services.flywheel.sessions import SessionService
+
+#: A raw read names why, in words: the reason is what the audit log keeps of it.
+MIN_REASON_CHARS = 3
 
 router = APIRouter(prefix="/flywheel", tags=["flywheel"])
 Sessions = Annotated[SessionService, from_services(lambda s: s.sessions)]
@@ -51,10 +55,16 @@ def read_session(
     account: RawReader,
     sessions: Sessions,
     accounts: Accounts,
-    reason: Annotated[str, Query(min_length=3, max_length=300, description="Why the texts are read")],
+    reason: Annotated[
+        str, Query(min_length=MIN_REASON_CHARS, max_length=300, description="Why the texts are read")
+    ],
 ) -> Envelope[StoredSessionOut]:
+    why = " ".join(reason.split())
+    if len(why) < MIN_REASON_CHARS:
+        # "   " passed the length check and went into the audit log as the reason: the point of the read.
+        raise InvalidInput(f"reason: say in at least {MIN_REASON_CHARS} characters why the texts are read")
     session = sessions.read(source, session_id)
-    accounts.audit_raw_read(account, f"{source}/{session_id}", reason)
+    accounts.audit_raw_read(account, f"{source}/{session_id}", why)
     return ok(StoredSessionOut.from_session(session))
 
 

@@ -15,9 +15,12 @@ import json
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 from luna.domain.privacy import redact_text
+
+#: The ``source`` of sessions that come from Luna's own ``/rag/ask`` (their ID the conversation's).
+OWN_SOURCE: Final = "luna"
 
 
 @dataclass(frozen=True, slots=True)

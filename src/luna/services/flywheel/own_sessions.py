@@ -17,12 +17,10 @@ from typing import Final
 
 from luna.domain.conversations import Conversation, Turn
 from luna.domain.events import LEARNING_SCOPE, RagFeedback
-from luna.domain.flywheel.sessions import IncomingSession, SessionTurn
+from luna.domain.flywheel.sessions import OWN_SOURCE, IncomingSession, SessionTurn
 from luna.ports.sql import Database, UnitOfWork
 from luna.services.flywheel.sessions import IngestResult, SessionService
 
-#: The ``source`` of sessions that come from Luna's own ``/rag/ask``.
-OWN_SOURCE: Final = "luna"
 #: Conversations taken per run; the rest follow in the next run (they stay in the window).
 MAX_PER_RUN: Final = 20_000
 

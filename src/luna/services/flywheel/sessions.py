@@ -1,6 +1,7 @@
 """Session ingest: what the webhook and Luna's own answers hand to the flywheel, stored safely.
 
-A session without consent is counted (per day and source) and dropped. Otherwise the user ID becomes
+A session without consent is counted (per day and source) and dropped, and so are its earlier revisions:
+a user who withdrew consent must not stay in the KPIs and the fine-tuning data. Otherwise the user ID becomes
 a pseudonym and every text is redacted *before* the unit of work opens, so raw PII never reaches the
 database, not even inside a transaction that rolls back. A resend with the same content changes
 nothing (``unchanged``); a changed one becomes the next revision (``revised``). Raw reads of stored
@@ -79,6 +80,7 @@ class SessionService:
             for incoming, stored in prepared:
                 if stored is None:
                     uow.sessions.count_consentless(_day(self._clock()), incoming.source)
+                    uow.sessions.delete_session(incoming.source, incoming.session_id)
                     results.append(IngestResult(incoming.session_id, Outcome.NO_CONSENT, None))
                     continue
                 results.append(self._keep(uow.sessions, stored))

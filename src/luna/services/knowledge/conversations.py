@@ -20,6 +20,7 @@ from typing import Any, Final
 from luna.domain.answers import Exchange
 from luna.domain.conversations import Conversation, SourceSnapshot, Turn, conversation_title
 from luna.domain.errors import Conflict, NotFound
+from luna.domain.flywheel.sessions import OWN_SOURCE
 from luna.ports.sql import Database
 from luna.services.knowledge.answering import Answer, AnswerEvent, AnswerService
 
@@ -52,9 +53,12 @@ class ConversationService:
             return _owned(uow.conversations.get(conversation_id), user_id, conversation_id)
 
     def delete(self, user_id: str, conversation_id: str) -> None:
+        """Delete the conversation and its copy in the data flywheel (every revision): a customer who
+        deletes a conversation expects it gone from the KPIs and the fine-tuning data as well."""
         with self._database.unit_of_work() as uow:
             _owned(uow.conversations.get(conversation_id, with_turns=False), user_id, conversation_id)
             uow.conversations.delete(conversation_id)
+            uow.sessions.delete_session(OWN_SOURCE, conversation_id)
             uow.commit()
 
     def ask(

@@ -3,8 +3,10 @@
 Consent is an append-only log (the newest ``learning`` record counts; without one,
 ``learning.consent_default``), so it can be shown when and how a user decided. Withdrawing consent
 keeps Luna working for the user: their events and ratings are still stored, but the learning reads
-leave them out. Erasure (GDPR Art. 17) removes the user's events, ratings, labels, consent records and
-conversations with Luna in one transaction and leaves an audit entry with counts only.
+leave them out; their conversations' copies in the data flywheel, which feed its KPIs and the
+fine-tuning datasets, are erased. Erasure (GDPR Art. 17) removes the user's events, ratings, labels,
+consent records and conversations with Luna in one transaction and leaves an audit entry with counts
+only.
 """
 
 from __future__ import annotations
@@ -79,7 +81,8 @@ class PrivacyService:
 
     def set_consent(self, user_id: str, learning: bool) -> ConsentState:
         """Append a record. Its time is after the previous record's even if the clock says otherwise,
-        so the newest record is always the last decision."""
+        so the newest record is always the last decision. A withdrawal erases the user's flywheel
+        sessions: stored while consent held, they would otherwise stay in the flywheel's reads."""
         user = canonical_uuid(user_id, "user_id")
         with self._database.unit_of_work() as uow:
             uow.users.get_or_create(user)
@@ -88,6 +91,8 @@ class PrivacyService:
             if previous is not None and ts <= previous.ts:
                 ts = previous.ts + _TICK
             uow.consent.record(Consent(user_id=user, scope=LEARNING_SCOPE, granted=learning, ts=ts))
+            if not learning and self._session_ref is not None:
+                uow.sessions.delete_for_user(self._session_ref(user))
             uow.commit()
         return ConsentState(learning=learning, decided=True, updated_at=ts)
 
