@@ -228,6 +228,40 @@ def test_pdf_blocks_carry_their_page_numbers(extracted: dict[str, ExtractedDocum
     assert doc.metadata["author"] == "Stadtwerke Musterstadt Netz GmbH"
 
 
+FRONT_MATTER = """---
+title: Einspeisevergütung Leitfaden
+author: Max Mustermann
+date: 2026-01-01
+tags: [pv, eeg]
+---
+# Vergütung
+
+Die Einspeisevergütung beträgt 8,03 ct/kWh.
+"""
+
+
+def test_markdown_front_matter_gives_title_and_metadata_and_is_no_text(extractor: Extractor) -> None:
+    """Read as a rule and a setext heading, the whole YAML block was the title customers saw."""
+    doc = extractor.extract(FRONT_MATTER.encode(), "text/markdown", "leitfaden.md")
+
+    assert doc.title == "Einspeisevergütung Leitfaden"
+    assert doc.metadata == {"author": "Max Mustermann", "tags": "pv, eeg", "date": "2026-01-01"}
+    assert [block.text for block in doc.blocks] == [
+        "Vergütung",
+        "Die Einspeisevergütung beträgt 8,03 ct/kWh.",
+    ]
+
+
+@pytest.mark.parametrize(
+    "opening", ["---\nStand: 2024\n---\n", "---\ntitle: [nicht geschlossen\n---\n", "---\n\nText\n\n---\n"]
+)
+def test_a_leading_rule_that_is_no_front_matter_stays_text(extractor: Extractor, opening: str) -> None:
+    doc = extractor.extract(f"{opening}\nDanach.\n".encode(), "text/markdown", "regeln.md")
+
+    assert doc.blocks[-1].text == "Danach." and len(doc.blocks) >= 2
+    assert doc.metadata == {}
+
+
 def test_docx_headings_keep_their_levels_and_tables_their_header(
     extracted: dict[str, ExtractedDocument],
 ) -> None:

@@ -18,7 +18,7 @@ from luna.adapters.extract.document import build_document
 from luna.adapters.extract.json_text import json_content
 from luna.adapters.extract.law_xml import is_law_xml, law_xml_content
 from luna.adapters.extract.pdf import pdf_content
-from luna.adapters.extract.text import markdown_blocks, plain_text_blocks
+from luna.adapters.extract.text import markdown_document, plain_text_blocks
 from luna.adapters.extract.webpage import html_page
 from luna.adapters.extract.word import word_content
 from luna.domain import media_types
@@ -77,12 +77,12 @@ class LocalExtractor:
         read = json_content(text) if _is_json(filename, media_type, text) else None
         if read is not None:
             return build_document(detected, read[1], filename=filename, metadata_title=read[0])
-        blocks = (
-            markdown_blocks(text)
-            if detected == media_types.MARKDOWN
-            else plain_text_blocks(text, titled=True)
-        )
-        return build_document(detected, blocks, filename=filename)
+        if detected == media_types.MARKDOWN:
+            md = markdown_document(text)
+            return build_document(
+                detected, md.blocks, filename=filename, metadata_title=md.title, metadata=md.metadata
+            )
+        return build_document(detected, plain_text_blocks(text, titled=True), filename=filename)
 
     def health(self) -> ComponentHealth:
         """Up when every parser library is installed; reports their versions."""

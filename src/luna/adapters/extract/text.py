@@ -8,7 +8,9 @@ markup; its structure is blank lines and, in German legal texts, lines such as "
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 
+import yaml
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
@@ -19,6 +21,38 @@ from luna.domain.documents import BlockKind, TextBlock
 _PARSER = MarkdownIt("commonmark", {"html": False}).enable("table")
 _BLANK_LINES = re.compile(r"\n[ \t]*\n")
 _MAX_TITLE_CHARS = 120
+#: YAML front matter: "---" on the first line, up to the next "---" or "..." line (Jekyll, Hugo, Obsidian,
+#: Pandoc). markdown-it reads it as a rule and "title: …" before the closing "---" as a setext heading,
+#: which made the whole block the document's title.
+_FRONT_MATTER = re.compile(
+    r"\A\ufeff?---[ \t]*\r?\n(.*?)^(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.DOTALL | re.MULTILINE
+)
+_MAX_FRONT_MATTER_CHARS = 20_000
+#: Front-matter keys kept as the document's metadata (as Word's and web pages' are), as text.
+_FRONT_MATTER_KEYS = ("author", "description", "keywords", "tags", "date", "language", "lang")
+#: Keys that make a leading "---" block front matter; without one ("Stand: 2024" between two rules) it
+#: is the document's own text and stays so.
+_FRONT_MATTER_MARKERS = frozenset(
+    {
+        "title",
+        "author",
+        "date",
+        "tags",
+        "description",
+        "keywords",
+        "lang",
+        "language",
+        "layout",
+        "categories",
+        "slug",
+        "draft",
+        "summary",
+        "aliases",
+        "weight",
+        "lastmod",
+        "subtitle",
+    }
+)
 _LIST_LINE = re.compile(r"^\s*([-*•–]|\d{1,3}[.)]|\(\d{1,3}[a-z]?\)|[a-z][.)])\s+\S")
 
 
@@ -164,6 +198,44 @@ class _MarkdownWalk:
             if table is not None:
                 self.blocks.append(table)
             self.table_rows = None
+
+
+@dataclass(frozen=True, slots=True)
+class MarkdownDocument:
+    title: str | None
+    blocks: list[TextBlock]
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+def markdown_document(text: str) -> MarkdownDocument:
+    """A Markdown file's blocks, its front matter's ``title`` and metadata kept apart from its text; a
+    first block that is no YAML mapping is read as Markdown (a rule and what follows)."""
+    match = _FRONT_MATTER.match(text[: _MAX_FRONT_MATTER_CHARS + 16])
+    front = _yaml_mapping(match.group(1)) if match else None
+    if match is None or front is None or not front.keys() & _FRONT_MATTER_MARKERS:
+        return MarkdownDocument(None, markdown_blocks(text))
+    title = front.get("title")
+    metadata = {key: _as_text(front[key]) for key in _FRONT_MATTER_KEYS if front.get(key) not in (None, "")}
+    return MarkdownDocument(
+        clean_line(title) if isinstance(title, str) else None,
+        markdown_blocks(text[match.end() :]),
+        {key: value for key, value in metadata.items() if value},
+    )
+
+
+def _yaml_mapping(text: str) -> dict[str, object] | None:
+    try:
+        loaded = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return None
+    return {str(key): value for key, value in loaded.items()} if isinstance(loaded, dict) else None
+
+
+def _as_text(value: object) -> str:
+    """A front-matter value as one line: a list as "pv, eeg", a date as ISO."""
+    if isinstance(value, (list, tuple)):
+        return clean_line(", ".join(str(entry) for entry in value if entry is not None))
+    return clean_line(value.isoformat() if hasattr(value, "isoformat") else str(value))
 
 
 def markdown_blocks(text: str) -> list[TextBlock]:
