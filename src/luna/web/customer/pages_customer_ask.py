@@ -38,7 +38,13 @@ async def ask(view: CustomerView) -> None:
     history = ui.column().classes("w-full")
     area = ui.column().classes("w-full gap-4")
 
+    # One question at a time: Enter pressed thrice, or a suggested question clicked twice, asked (and
+    # stored) the same question three times, and the answers' sources piled up apart from them.
+    asking = {"now": False}
+
     async def ask_next(text: str) -> None:
+        if asking["now"]:
+            return
         question.set_value(text)
         await submit()
 
@@ -72,14 +78,20 @@ async def ask(view: CustomerView) -> None:
 
     async def submit() -> None:
         text = (question.value or "").strip()
+        if asking["now"]:
+            return
         if not text:
             ui.notify("Bitte geben Sie zuerst eine Frage ein.", type="warning", position="top")
             return
+        asking["now"] = True
         button.disable()
-        with failure_shown():
-            await _answer(view, thread, area, text, state)
-            question.set_value("")
-        button.enable()
+        try:
+            with failure_shown():
+                await _answer(view, thread, area, text, state)
+                question.set_value("")
+        finally:
+            asking["now"] = False
+            button.enable()
 
     button.on_click(submit)
     question.on("keydown.enter", submit)
