@@ -41,6 +41,25 @@ def test_a_reindex_started_in_the_jobs_view_is_followed_to_its_end(page: Page, w
     shoot(page, "admin-jobs")
 
 
+def test_on_a_phone_the_job_list_keeps_its_names_whole_and_scrolls_inside_its_card(
+    page: Page, web: WebServer
+) -> None:
+    """At 390 px the names wrapped one letter a line ("N e u i n d e x i e r u n g"), rows hundreds of
+    pixels high."""
+    with web.admin() as admin:
+        assert admin.post("/admin/jobs", json={"name": "kb.verify", "params": {}}).is_success
+    open_jobs(page, web)
+    page.set_viewport_size({"width": 390, "height": 844})
+    name = newest_job(page, "Speicherabgleich").get_by_role("cell").first
+    expect(name).to_be_visible()
+    shoot(page, "admin-jobs-390")
+
+    line_height = float(name.evaluate("cell => parseFloat(getComputedStyle(cell).lineHeight) || 20"))
+    assert name.bounding_box()["height"] <= 3 * line_height + 16  # type: ignore[index]
+    wider: int = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert wider == 0
+
+
 def test_stored_documents_are_read_again_from_the_jobs_view(page: Page, web: WebServer) -> None:
     open_jobs(page, web)
 

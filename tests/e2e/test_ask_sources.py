@@ -57,3 +57,31 @@ def test_a_cited_table_opens_with_its_section_its_neighbours_and_as_a_real_table
     shoot(page, "customer-ask-source-table-414")
     dialog.get_by_role("button", name="Schließen").click()
     expect(dialog).to_have_count(0)
+
+
+LONG_TITLE = "Merkblatt zu Netzanschlussbedingungen und Einspeisemanagement für steckerfertige Anlagen " * 3
+
+
+def test_a_source_with_a_long_title_stays_within_a_phone_and_cuts_its_title(
+    page: Page, web: WebServer
+) -> None:
+    """A title of 250 characters ran out of its card and made the page scroll sideways at 390 px."""
+    document = f"# {LONG_TITLE}\n\nDer Hofladentarif der Genossenschaft kostet 31 Cent je Kilowattstunde.\n"
+    with web.admin() as admin:
+        uploaded = admin.post(
+            "/ingest/doc", files={"file": ("hofladen.md", document.encode(), "text/markdown")}
+        )
+        assert uploaded.is_success, uploaded.text
+    log_in_customer(page, web)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{web.base_url}/ask")
+    page.get_by_label("Ihre Frage an Luna").fill("Was kostet der Hofladentarif der Genossenschaft?")
+    page.get_by_label("Ihre Frage an Luna").press("Enter")
+
+    source = page.locator(".luna-citation", has_text="Hofladentarif").first
+    expect(source).to_be_visible()
+    shoot(page, "customer-ask-long-title-390")
+    width: int = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert width == 0, "a source's long title made the answer wider than the phone"
+    title = source.locator(".ellipsis").first
+    assert title.evaluate("label => label.scrollWidth > label.clientWidth")  # cut with an ellipsis

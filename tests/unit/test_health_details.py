@@ -114,6 +114,22 @@ def test_what_the_adapters_report_reads_in_german_with_their_own_words_beside_it
         ),
         ("no stored vectors to compare yet", "noch keine gespeicherten Vektoren zum Vergleichen"),
         (
+            "EmbeddingGemma is not prepared: run `luna models prepare embeddinggemma`; searches use e5-small "
+            "and BM25 alone",
+            "EmbeddingGemma ist nicht vorbereitet: einmal `luna models prepare embeddinggemma` ausführen; "
+            "bis dahin sucht Luna mit e5-small und BM25",
+        ),
+        (
+            "EmbeddingGemma is not prepared: run `luna models prepare embeddinggemma`",
+            "EmbeddingGemma ist nicht vorbereitet: einmal `luna models prepare embeddinggemma` ausführen",
+        ),
+        (
+            "1204 chunks still lack a vector: a search that finds one of them ranks without this leg",
+            "1.204 Textabschnitte haben noch keinen Vektor; solche Treffer ordnet die Suche ohne die "
+            "Verfeinerung",
+        ),
+        ("every chunk has its vector", "jeder Textabschnitt hat seinen Vektor"),
+        (
             "http://vllm:8000/v1 serves ['a'], not 'b': fix the model setting",
             "http://vllm:8000/v1 bietet ['a'] an, nicht „b“: bitte die Modell-Einstellung korrigieren",
         ),

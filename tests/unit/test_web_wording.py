@@ -6,7 +6,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from luna.domain.errors import UnsupportedType
+from luna.adapters.extract.local import LocalExtractor
+from luna.domain.errors import LunaError, UnsupportedType
 from luna.domain.flywheel.kpi_values import ALL, Kpi, KpiValue, Window
 from luna.domain.media_types import detect_media_type
 from luna.web.admin.dataset_wording import EMPTY_QUALITY, quality_line, quality_score, schedule_text
@@ -118,3 +119,31 @@ def test_a_web_page_served_as_a_pdf_is_named_as_such_and_the_address_is_to_be_ch
 def test_a_file_of_a_type_luna_does_not_read_is_still_refused_as_unsupported() -> None:
     image = _refused(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, "bild.png")
     assert refusal(image, 50, name="bild.png")[0].startswith("Dieser Dateityp wird nicht unterstützt.")
+
+
+@pytest.mark.parametrize(
+    ("data", "name", "said"),
+    [
+        (b"", "leer.md", "Die Datei ist leer oder enthält keinen Text."),
+        (
+            b"%PDF-1.4\n" + bytes(range(256)) * 12,
+            "kaputt.pdf",
+            "Die Datei ist beschädigt und lässt sich nicht lesen.",
+        ),
+        (b"PK\x03\x04" + b"\x00" * 40, "tarif.docx", "Die Datei ist beschädigt und lässt sich nicht lesen."),
+        (
+            bytes(range(256)) * 12,
+            "kaputt.pdf",
+            "„kaputt.pdf“ heißt wie eine PDF-Datei, ist aber keine: beschädigt oder falsch benannt.",
+        ),
+    ],
+)
+def test_an_unreadable_upload_is_refused_for_what_is_wrong_with_it_not_as_a_scan(
+    data: bytes, name: str, said: str
+) -> None:
+    """An empty Markdown file and a damaged PDF were both told "Scans ohne Texterkennung …", and random bytes
+    named .pdf that PDF was not supported."""
+    with pytest.raises(LunaError) as refused:
+        LocalExtractor().extract(data, "application/octet-stream", name)
+
+    assert refusal(refused.value, 50, name=name) == (said, None)

@@ -11,6 +11,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from luna.domain.errors import Unprocessable
+
+
+class Unreadable(StrEnum):
+    """Why a file could not be read: ``Unprocessable.details["reason"]``, so that the dashboards say
+    "empty", "damaged" or "protected" instead of blaming a scan for every one."""
+
+    EMPTY = "empty"
+    DAMAGED = "damaged"
+    ENCRYPTED = "encrypted"
+    NO_TEXT = "no_text"
+
+
+def unreadable(message: str, reason: Unreadable) -> Unprocessable:
+    return Unprocessable(message, details={"reason": reason.value})
+
 
 class BlockKind(StrEnum):
     HEADING = "heading"

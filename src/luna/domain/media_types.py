@@ -19,7 +19,8 @@ import unicodedata
 import zipfile
 from pathlib import PurePath
 
-from luna.domain.errors import Unprocessable, UnsupportedType
+from luna.domain.documents import Unreadable, unreadable
+from luna.domain.errors import UnsupportedType
 
 PDF = "application/pdf"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -186,7 +187,9 @@ def _zip_kind(data: bytes) -> str:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             names = set(archive.namelist())
     except (zipfile.BadZipFile, ValueError) as exc:
-        raise Unprocessable(f"The file is a damaged or incomplete ZIP archive (a DOCX?): {exc}") from exc
+        raise unreadable(
+            f"The file is a damaged or incomplete ZIP archive (a DOCX?): {exc}", Unreadable.DAMAGED
+        ) from exc
     if "word/document.xml" in names:
         return DOCX
     for member, kind in _ZIP_MEMBERS:
@@ -251,7 +254,7 @@ def detect_media_type(data: bytes, filename: str | None = None, declared: str | 
     binary format (``bild.png``, ``notiz.pdf``) without a text name to outrank it (``tarif.csv``).
     """
     if not data.strip():
-        raise Unprocessable("The file is empty: there is no text to extract.")
+        raise unreadable("The file is empty: there is no text to extract.", Unreadable.EMPTY)
     if _is_pdf(data):
         return PDF
     if data.startswith(b"PK\x03\x04"):
@@ -263,7 +266,7 @@ def detect_media_type(data: bytes, filename: str | None = None, declared: str | 
         raise _refuse(binary)
     text = decode_text(data)
     if not text.strip():
-        raise Unprocessable("The file is empty: there is no text to extract.")
+        raise unreadable("The file is empty: there is no text to extract.", Unreadable.EMPTY)
     kind = _text_kind(text, filename, declared)
     promise = _binary_promise(filename, declared, kind)
     if promise is not None:

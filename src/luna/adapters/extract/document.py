@@ -8,8 +8,7 @@ from collections.abc import Iterable
 from pathlib import PurePath
 
 from luna.domain.chunking import legal_heading_level
-from luna.domain.documents import BlockKind, ExtractedDocument, TextBlock
-from luna.domain.errors import Unprocessable
+from luna.domain.documents import BlockKind, ExtractedDocument, TextBlock, Unreadable, unreadable
 
 # Ligatures come out of PDFs typeset with them ("Eﬃzienz"); soft hyphens and zero-width characters out of
 # Word and HTML. Left in, they make identical words differ for search.
@@ -101,11 +100,12 @@ def build_document(
     if not kept:
         kind = _FORMAT_NAMES.get(media_type, media_type)
         if kind in _PAGED:
-            raise Unprocessable(
+            raise unreadable(
                 f"No text found in the {kind} document: it may contain only images or scans, "
-                "and OCR is not available."
+                "and OCR is not available.",
+                Unreadable.NO_TEXT,
             )
-        raise Unprocessable(f"No text found in the {kind} document.")
+        raise unreadable(f"No text found in the {kind} document.", Unreadable.EMPTY)
     first_heading = next(
         (b.text for b in kept if b.kind is BlockKind.HEADING and legal_heading_level(b.text) is None), None
     )

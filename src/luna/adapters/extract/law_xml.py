@@ -20,8 +20,7 @@ import re
 from lxml import etree
 
 from luna.adapters.extract.document import clean_line
-from luna.domain.documents import BlockKind, TextBlock
-from luna.domain.errors import Unprocessable
+from luna.domain.documents import BlockKind, TextBlock, Unreadable, unreadable
 
 _ROOT = re.compile(rb"^(?:\s|<\?xml[^>]*\?>|<!DOCTYPE[^>]*>|<!--.*?-->)*<dokumente[\s>]", re.DOTALL)
 _TABLE_OF_CONTENTS = "Inhaltsübersicht"
@@ -41,7 +40,7 @@ def law_xml_content(data: bytes) -> tuple[str | None, list[TextBlock]]:
     try:
         root = etree.fromstring(data, parser=etree.XMLParser(resolve_entities=False, no_network=True))
     except etree.XMLSyntaxError as exc:
-        raise Unprocessable(f"The law's XML could not be read ({exc}).") from exc
+        raise unreadable(f"The law's XML could not be read ({exc}).", Unreadable.DAMAGED) from exc
     norms = root.findall("norm")
     if not norms:
         return None, []

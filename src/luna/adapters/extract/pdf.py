@@ -30,8 +30,7 @@ from luna.adapters.extract.document import clean_line, join_lines
 from luna.adapters.extract.pdf_rows import Box, HeaderOnlyTable, Line, merge_rows
 from luna.adapters.extract.split_words import join_split_words
 from luna.domain.chunking import legal_heading_level
-from luna.domain.documents import BlockKind, TextBlock
-from luna.domain.errors import Unprocessable
+from luna.domain.documents import BlockKind, TextBlock, Unreadable, unreadable
 
 _HEADING_SIZE_RATIO = 1.15
 _MAX_HEADING_LINES = 3
@@ -269,11 +268,13 @@ def pdf_content(data: bytes) -> PdfContent:
                 page.close()  # drop the page's parsed objects; long PDFs would otherwise pile them up
             page_count = len(pdf.pages)
     except PDFPasswordIncorrect as exc:
-        raise Unprocessable(
-            "The PDF is encrypted with a password; remove the protection and upload it again."
+        raise unreadable(
+            "The PDF is encrypted with a password; remove the protection and upload it again.",
+            Unreadable.ENCRYPTED,
         ) from exc
     except Exception as exc:  # pdfminer raises many unrelated types on damaged input; all mean "cannot read"
-        raise Unprocessable(f"The PDF could not be read ({type(exc).__name__}: {exc}).") from exc
+        message = f"The PDF could not be read ({type(exc).__name__}: {exc})."
+        raise unreadable(message, Unreadable.DAMAGED) from exc
     running = _running_lines(boxes, heights)
     kept = [lines for lines in ([x for x in box if x not in running] for box in boxes) if lines]
     return PdfContent(

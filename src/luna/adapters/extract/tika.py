@@ -23,8 +23,8 @@ from luna.adapters.extract.document import build_document, clean_line
 from luna.adapters.extract.local import LocalExtractor
 from luna.adapters.extract.webpage import HtmlWalker, parse_html
 from luna.domain import media_types
-from luna.domain.documents import ExtractedDocument
-from luna.domain.errors import Unavailable, Unprocessable, UnsupportedType
+from luna.domain.documents import ExtractedDocument, Unreadable, unreadable
+from luna.domain.errors import Unavailable, UnsupportedType
 from luna.domain.health import ComponentHealth, HealthStatus
 
 _HEALTH_TIMEOUT_SEC = 5.0
@@ -70,7 +70,9 @@ class TikaExtractor:
         if response.status_code == 415:
             raise UnsupportedType(f"The Tika server does not support this file ({media_type}).")
         if response.status_code == 422:
-            raise Unprocessable("The Tika server could not read the document (encrypted or damaged?).")
+            raise unreadable(
+                "The Tika server could not read the document (encrypted or damaged?).", Unreadable.DAMAGED
+            )
         if response.status_code >= 400:
             raise Unavailable(f"The Tika server answered HTTP {response.status_code}.")
         try:

@@ -28,7 +28,7 @@ from docx.text.paragraph import Paragraph
 
 from luna.adapters.extract.document import clean_line
 from luna.domain.chunking import legal_heading_level
-from luna.domain.documents import BlockKind, TextBlock
+from luna.domain.documents import BlockKind, TextBlock, Unreadable, unreadable
 from luna.domain.errors import Unprocessable
 
 _HEADING_STYLE = re.compile(r"^(Heading|Überschrift)\s+(\d)$")
@@ -211,7 +211,8 @@ def word_content(data: bytes) -> WordContent:
         # The library's own words (class names, member names, attribute errors) help a developer, not
         # the person who uploaded the file: they go to the log, the answer names the problem.
         logger.info("unreadable DOCX: %s: %s", type(exc).__name__, exc)
-        raise Unprocessable(
-            "The DOCX file is damaged or not a Word document (it could not be unpacked and read)."
+        raise unreadable(
+            "The DOCX file is damaged or not a Word document (it could not be unpacked and read).",
+            Unreadable.DAMAGED,
         ) from exc
     return WordContent(document.core_properties.title or None, blocks, _metadata(document))

@@ -88,7 +88,7 @@ def ingest_document(
         added_via="api",
     )
     result = knowledge.ingest.ingest(request)
-    return ok(IngestOut.from_result(result), f"{result.chunks} chunks indexed.")
+    return ok(IngestOut.from_result(result), f"{_chunks(result.chunks)} indexed.")
 
 
 @router.post(
@@ -117,4 +117,8 @@ def ingest_url(
         added_by=caller.key,
         added_via="url",
     )
-    return ok(IngestOut.from_result(result), f"{result.chunks} chunks indexed from {result.url}.")
+    return ok(IngestOut.from_result(result), f"{_chunks(result.chunks)} indexed from {result.url}.")
+
+
+def _chunks(count: int) -> str:
+    return "1 chunk" if count == 1 else f"{count} chunks"

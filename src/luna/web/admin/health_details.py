@@ -30,6 +30,7 @@ _FIXED: Final[dict[str, str]] = {
     "local mode (in-process)": "lokaler Modus (im Serverprozess)",
     "no indexed chunks yet": "noch keine indexierten Textabschnitte",
     "no stored vectors to compare yet": "noch keine gespeicherten Vektoren zum Vergleichen",
+    "every chunk has its vector": "jeder Textabschnitt hat seinen Vektor",
 }
 
 #: The remedy the "index" component names, as the operator finds it in the dashboard.
@@ -56,6 +57,26 @@ _PATTERNS: Final[tuple[tuple[re.Pattern[str], _Translate], ...]] = (
     (
         re.compile(r"(\S+) \(newest is (\S+): run `luna db upgrade`\)"),
         lambda m: f"Schema-Stand {m[1]}, neuester ist {m[2]}: `luna db upgrade` ausführen",
+    ),
+    (
+        re.compile(r"EmbeddingGemma is not prepared: run `(.+)`; searches use e5-small and BM25 alone"),
+        lambda m: (
+            f"EmbeddingGemma ist nicht vorbereitet: einmal `{m[1]}` ausführen; bis dahin sucht Luna mit "
+            "e5-small und BM25"
+        ),
+    ),
+    (
+        re.compile(r"EmbeddingGemma is not prepared: run `(.+)`"),
+        lambda m: f"EmbeddingGemma ist nicht vorbereitet: einmal `{m[1]}` ausführen",
+    ),
+    (
+        re.compile(
+            r"(\d+) chunks still lack a vector: a search that finds one of them ranks without this leg"
+        ),
+        lambda m: (
+            f"{de_count(int(m[1]), 'Textabschnitt hat', 'Textabschnitte haben')} noch keinen Vektor; "
+            "solche Treffer ordnet die Suche ohne die Verfeinerung"
+        ),
     ),
     (re.compile(r"missing: (.+)"), lambda m: f"fehlt: {m[1]}"),
     (re.compile(r"cannot be opened: (.+)", re.DOTALL), lambda m: f"lässt sich nicht öffnen: {m[1]}"),

@@ -324,7 +324,7 @@ class _ItemActions:
         title = entry.item.title or "Unbenanntes Dokument"
         if not await confirmed(
             "Dokument löschen?",
-            f"„{title}“ wird mit allen {de_int(entry.chunks + entry.archived_chunks)} Abschnitten, "
+            f"„{title}“ wird mit {_its_passages(entry.chunks + entry.archived_chunks)}, "
             "seinen Versionen und Dateien endgültig gelöscht. Das lässt sich nicht rückgängig machen "
             "(außer durch die Wiederherstellung eines Snapshots).",
             "Endgültig löschen",
@@ -344,3 +344,8 @@ class _ItemActions:
             self.shown.show_all()
             return
         await self.shown.refresh()
+
+
+def _its_passages(count: int) -> str:
+    """"mit allen 12 Abschnitten", and "mit seinem einen Abschnitt" rather than "allen 1 Abschnitten"."""
+    return "seinem einen Abschnitt" if count == 1 else f"allen {de_int(count)} Abschnitten"

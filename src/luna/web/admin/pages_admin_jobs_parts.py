@@ -69,7 +69,7 @@ _STATUS_SLOT: Final = r"""
 """
 _PROGRESS_SLOT: Final = r"""
 <q-td :props="props">
-  <div class="column q-gutter-y-xs" style="min-width: 16rem; max-width: 28rem; white-space: normal">
+  <div class="column q-gutter-y-xs" style="min-width: 12rem; max-width: 28rem; white-space: normal">
     <q-linear-progress :value="props.row.progress" :color="props.row.color" size="8px" rounded
                        :aria-label="'Fortschritt ' + props.row.percent" />
     <div class="text-caption luna-muted">{{ props.row.percent }}<span v-if="props.row.message">

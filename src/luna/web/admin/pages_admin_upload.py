@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import PurePath
 from typing import Final
 from urllib.parse import quote
 
@@ -19,6 +20,7 @@ from nicegui import ui
 from nicegui.events import GenericEventArguments, UploadEventArguments
 
 from luna.container import Container
+from luna.domain.documents import Unreadable
 from luna.domain.errors import Conflict, InvalidInput, TooLarge, Unavailable, Unprocessable, UnsupportedType
 from luna.domain.storable import without_direction_controls
 from luna.ports.fetch import REASON_KEY
@@ -168,6 +170,17 @@ _URL_REFUSALS: Final[dict[str, str]] = {
 }
 
 
+#: Why a file could not be read (``domain.documents.Unreadable``), in German.
+_UNREADABLE: Final[dict[str, str]] = {
+    Unreadable.EMPTY: "Die Datei ist leer oder enthält keinen Text.",
+    Unreadable.DAMAGED: "Die Datei ist beschädigt und lässt sich nicht lesen.",
+    Unreadable.ENCRYPTED: "Die PDF-Datei ist mit einem Passwort geschützt; bitte den Schutz entfernen und "
+    "erneut hochladen.",
+    Unreadable.NO_TEXT: "Darin ist kein auslesbarer Text (Scans ohne Texterkennung werden nicht "
+    "unterstützt).",
+}
+#: File endings that promise a binary format, by the name the refusal gives it.
+_NAMED_FORMATS: Final[dict[str, str]] = {".pdf": "PDF", ".docx": "DOCX"}
 #: What a text file turned out to hold, by the ``detected`` of a broken promise (``domain.media_types``).
 _TEXT_FOUND: Final[dict[str, str]] = {
     "HTML": "eine Webseite (HTML)",
@@ -219,6 +232,12 @@ def refusal(
     if isinstance(error, UnsupportedType):
         if "promised" in error.details:
             return _broken_promise(error.details, name, url=url), None
+        named = _NAMED_FORMATS.get(PurePath(name or "").suffix.lower())
+        if named and not url:  # "Dateityp nicht unterstützt. Erlaubt sind PDF, …" for a file named .pdf
+            return (
+                f"„{name}“ heißt wie eine {named}-Datei, ist aber keine: beschädigt oder falsch benannt.",
+                None,
+            )
         return f"Dieser Dateityp wird nicht unterstützt. Erlaubt sind {ACCEPTED}.", None
     if isinstance(error, TooLarge):
         return f"Die Datei ist zu groß: höchstens {max_mb} MB sind erlaubt.", None
@@ -233,7 +252,7 @@ def refusal(
                 "Unter dieser Adresse war kein auslesbarer Text (Fehlerseite, leere Antwort oder Scan).",
                 None,
             )
-        return "Darin ist kein auslesbarer Text (Scans ohne Texterkennung werden nicht unterstützt).", None
+        return _UNREADABLE.get(str(error.details.get("reason")), _UNREADABLE[Unreadable.NO_TEXT]), None
     if isinstance(error, InvalidInput):
         if url:
             return _URL_REFUSALS.get(str(error.details.get(REASON_KEY)), german_message(error)), None

@@ -22,6 +22,7 @@ COMPONENT_NAMES: Final = {
     "lexical": "Stichwortsuche (BM25)",
     "chat": "Antwortmodell",
     "mqtt": "MQTT-Zählerdaten",
+    "refine": "Verfeinerte Suche (EmbeddingGemma)",
 }
 #: The details cell: the German text, the adapter's own words in a tooltip when they differ.
 _DETAIL_SLOT: Final = r"""

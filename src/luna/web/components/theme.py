@@ -56,6 +56,9 @@ body {{ background: {PAGE_BACKGROUND}; color: {TEXT}; }}
 /* So does every other text a user or a document gave (a feedback note, a title, an excerpt, a passage
    in a dialog): a word of 1,500 characters made the admin's activity page 17,504 px wide. */
 .luna-main, .q-dialog {{ overflow-wrap: anywhere; }}
+/* Except in table cells: there "anywhere" let a crowded column shrink to one letter a line (the job
+   list on a phone). A cell keeps its longest word whole, and a wide table scrolls inside its card. */
+.luna-main .q-table td, .luna-main .q-table th {{ overflow-wrap: break-word; }}
 .luna-card-title {{ font-size: 1.05rem; font-weight: 600; color: {PRIMARY}; }}
 .luna-figure {{ font-size: 1.6rem; font-weight: 600; line-height: 1.2; color: {TEXT}; }}
 .luna-citation {{ cursor: pointer; border-left: 4px solid {SECONDARY}; }}

@@ -85,9 +85,10 @@ def _card(web: WebContext, user_id: str, number: int, citation: Citation, turn: 
     with card:
         # The target of the answer's [n] link (NiceGUI owns the card's own DOM id).
         ui.html(f'<span id="{source_anchor(turn, number)}"></span>', sanitize=False)
-        with ui.row().classes("items-center gap-2 no-wrap"):
+        # min-w-0: a flex row is as wide as its text otherwise, and the ellipsis never cuts a long title.
+        with ui.row().classes("items-center gap-2 no-wrap w-full min-w-0"):
             ui.badge(str(number), color="secondary")
-            ui.label(title).classes("font-medium ellipsis")
+            ui.label(title).classes("font-medium ellipsis min-w-0")
         if section:
             ui.label(str(section)).classes("text-xs luna-muted ellipsis max-w-full")
         ui.label(excerpt).classes("text-sm")
