@@ -52,6 +52,19 @@ async def test_success_is_an_envelope_with_the_trace_id_in_body_and_header(clien
     assert body["data"]["name"] == "Luna"  # type: ignore[index]
 
 
+async def test_head_answers_wherever_get_does_with_its_headers_and_no_body(client: httpx.AsyncClient) -> None:
+    """Health checkers probe with HEAD; /system/info answered 405 while /openapi.json answered 200."""
+    got = await client.get("/api/v1/system/info")
+    head = await client.head("/api/v1/system/info")
+    missing = await client.head("/api/v1/nothing-here")
+
+    assert (head.status_code, head.content) == (200, b"")
+    assert head.headers["content-length"] == got.headers["content-length"]
+    assert head.headers["content-type"] == got.headers["content-type"]
+    assert missing.status_code == 404
+    assert (await client.request("HEAD", "/api/v1/rag/ask")).status_code == 405  # a POST route stays POST
+
+
 async def test_each_request_gets_its_own_trace_id(client: httpx.AsyncClient) -> None:
     first = await client.get("/api/v1/system/info")
     second = await client.get("/api/v1/system/info")

@@ -144,7 +144,7 @@ def test_promoting_a_version_that_does_not_exist_is_a_red_line_and_exit_2(
     )
     result = luna("promote", "tiny", "9")
 
-    assert result.exit_code == 2, result.output
+    assert result.exit_code == 1, result.output  # not found, like every command's unknown ID
     assert "\x1b[31madapter tiny@v9 not found\x1b[0m" in result.output
     assert "Traceback" not in result.output
 
@@ -170,8 +170,8 @@ def test_a_template_with_a_wrong_value_is_refused_naming_the_key_and_its_line(tm
     assert luna("status").output.strip().startswith("No fine-tuning runs yet")  # nothing was started
 
 
-def test_resuming_a_run_that_does_not_exist_exits_2() -> None:
+def test_resuming_a_run_that_does_not_exist_exits_1_as_an_unknown_id() -> None:
     result = luna("run", "--resume", "nosuchrun")
 
-    assert result.exit_code == 2, result.output
+    assert result.exit_code == 1, result.output
     assert "no fine-tuning run nosuchrun to resume" in result.output

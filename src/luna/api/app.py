@@ -16,6 +16,7 @@ from luna.api.auth import require_admin
 from luna.api.deadline import RequestDeadlines
 from luna.api.deps import ParamCheck, require_supported_body
 from luna.api.errors import install_error_handlers
+from luna.api.head_requests import HeadAsGet
 from luna.api.middleware import BodyLimit, RequestMiddleware
 from luna.api.openapi import ADMIN_ERRORS, COMMON_ERRORS, install_openapi
 from luna.api.prometheus import HttpMetrics
@@ -154,5 +155,6 @@ def create_app(
         ),
         deadlines=RequestDeadlines(settings.api.request_deadline_sec, settings.api.long_request_deadline_sec),
     )
+    app.add_middleware(HeadAsGet)  # outermost: every route, the dashboards' included, answers HEAD
     install_openapi(app)
     return app

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, TypeVar
 import typer
 
 from luna.container import Container, build_container
-from luna.domain.errors import LunaError
+from luna.domain.errors import InvalidInput, LunaError
 from luna.logging_setup import configure_logging
 from luna.settings import Settings, ensure_local_secrets, load_settings
 from luna.workers.registry import load_jobs
@@ -43,6 +43,13 @@ def state(ctx: typer.Context) -> CliState:
         obj = CliState(profile=None)
         ctx.find_root().obj = obj
     return obj
+
+
+def exit_code(error: LunaError) -> int:
+    """Every command's exit code for a Luna error: 2 when the command was given something it cannot take
+    (a bad value, a path outside the allowed folders), 1 when it ran and was refused or failed (an unknown
+    ID, a busy store, a failed run). Settings errors exit 2 as well (``luna.cli.main``)."""
+    return 2 if isinstance(error, InvalidInput) else 1
 
 
 def with_services(ctx: typer.Context, work: Callable[[Services], T]) -> T:

@@ -22,7 +22,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Column, Table
 
-from luna.cli.context import state
+from luna.cli.context import exit_code, state
 from luna.domain.errors import LunaError
 from luna.domain.evaluation import SPLITS, RunFigures
 from luna.domain.evaluation_runs import EvalRun, compare_runs
@@ -93,7 +93,7 @@ def run(
                 progress=lambda done, total: progress.update(task, completed=done, total=total),
             )
     except LunaError as error:
-        raise _fail(error.message, 2) from None
+        raise _fail(error.message, exit_code(error)) from None
     finally:
         container.close()
     _figures_table([result])
@@ -174,7 +174,7 @@ def _stored(ctx: typer.Context, read: Callable[[EvalRunRepository], T]) -> T:
 def _run(stored: EvalRunRepository, run_id: str) -> EvalRun:
     run = stored.get(run_id) if RUN_ID.match(run_id) else None
     if run is None:
-        raise _fail(f"There is no evaluation run {run_id!r}; `luna eval list` shows them.", 2)
+        raise _fail(f"There is no evaluation run {run_id!r}; `luna eval list` shows them.")
     return run
 
 

@@ -22,7 +22,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from luna.cli.context import state
+from luna.cli.context import exit_code, state
 from luna.cli.server_client import ServerClient, ServerError, follow_job
 from luna.domain.errors import LunaError
 from luna.domain.finetune.registry import AdapterVersion
@@ -77,7 +77,7 @@ def run(
 
             result = container.finetune.service.run(ACTOR, progress, config_file=config, resume=resume)
     except LunaError as error:
-        raise _fail(error.message, 2, out) from None
+        raise _fail(error.message, exit_code(error), out) from None
     finally:
         container.close()
     _report(result, as_json, out)
@@ -94,7 +94,7 @@ def _run_on_server(
             "admin/jobs", {"name": "finetune.run", "params": {k: str(v) for k, v in params.items()}}
         )
     except ServerError as error:
-        raise _fail(str(error), 2 if error.status_code in (400, 404) else 1, out) from None
+        raise _fail(str(error), 2 if error.status_code == 400 else 1, out) from None
     out.print(
         f"Training as job {job['job_id']} of the running server at {client.base_url}; Ctrl-C stops "
         f"following (the job goes on: `luna jobs show {job['job_id']}`)."
@@ -176,13 +176,14 @@ def rollback(ctx: typer.Context, name: str) -> None:
 
 
 def _with_registry(ctx: typer.Context, use: Callable[[AdapterRegistry], T]) -> T:
-    """``use`` on the adapter registry of a migrated database; a Luna error is one red line, exit 2."""
+    """``use`` on the adapter registry of a migrated database; a Luna error is one red line and its exit
+    code (:func:`~luna.cli.context.exit_code`)."""
     container = state(ctx).container()
     try:
         container.database.upgrade()
         return use(container.finetune.registry)
     except LunaError as error:
-        raise _fail(error.message, 2) from None
+        raise _fail(error.message, exit_code(error)) from None
     finally:
         container.close()
 

@@ -347,5 +347,5 @@ class _ItemActions:
 
 
 def _its_passages(count: int) -> str:
-    """"mit allen 12 Abschnitten", and "mit seinem einen Abschnitt" rather than "allen 1 Abschnitten"."""
+    """ "mit allen 12 Abschnitten", and "mit seinem einen Abschnitt" rather than "allen 1 Abschnitten"."""
     return "seinem einen Abschnitt" if count == 1 else f"allen {de_int(count)} Abschnitten"
