@@ -73,5 +73,6 @@ EVERYDAY_SYNONYMS: tuple[tuple[str, ...], ...] = (
     ("Heizungsgesetz", "Gebäudeenergiegesetz"),
     ("moderne Messeinrichtung", "digitaler Zähler", "digitaler Stromzähler"),
     ("netzorientierte Steuerung", "Drosselung", "drosseln", "Leistungsbegrenzung", "dimmen"),
+    ("Sicherheitsleistung", "Kaution"),
     ("Schallschutz", "wie laut", "Lautstärke", "Lärm", "Geräusch", "Geräusche", "Schallpegel"),
 )
