@@ -67,6 +67,22 @@ def test_the_readers_home_town_is_not_looked_up_but_a_firm_is() -> None:
     assert names_to_look_up(["Ulm", "Viessmann"], question) == ["Viessmann"]
 
 
+@pytest.mark.parametrize(
+    ("question", "names", "looked_up"),
+    [
+        # "Facility" was looked up as a firm, and a question about a doctors' house refused.
+        ("Ich bin Facility Manager eines Ärztehauses. Muss der Energieausweis aushängen?", ["Facility"], []),
+        ("Als Energy Manager muss ich was melden?", ["Energy"], []),
+        ("Ich bin Kunde bei Tibber. Was kostet der Tarif?", ["Tibber"], ["Tibber"]),
+        ("Ich bin Vattenfall-Kunde und frage nach dem Preis.", ["Vattenfall"], ["Vattenfall"]),
+    ],
+)
+def test_the_role_the_reader_gives_themselves_is_not_looked_up_but_a_firm_beside_it_is(
+    question: str, names: list[str], looked_up: list[str]
+) -> None:
+    assert names_to_look_up(names, question) == looked_up
+
+
 def test_a_hyphenated_name_is_known_by_its_parts() -> None:
     assert name_parts("Basel-Stadt") == ["Basel", "Stadt"]
     assert name_parts("St.Gallen") == ["St", "Gallen"]

@@ -57,6 +57,14 @@ _READER_PLACE = re.compile(
 )
 
 
+#: Who the reader says they are ("Ich bin Facility Manager eines Ärztehauses", "Wir sind Mieter …", "Als
+#: Energy Manager …"): capitalised words up to the first lowercase one. A role sets the scene like the
+#: reader's home; a firm in it is joined by a lowercase word ("Kunde bei Tibber") or a hyphen
+#: ("Vattenfall-Kunde") and stays a name to look up.
+_READER_ROLE = re.compile(
+    r"(?:\b[Ii]ch bin|\b[Ww]ir sind|^Als)\s+((?:[A-ZÄÖÜ][\wäöüß]*\s+){1,3})(?=[a-zäöüß])"
+)
+
 #: A utility named by its kind, then its name ("Stadtwerke München", "Netze BW", "Gemeindewerke Bad
 #: Tölz"): its prices, tariffs and opening hours are its own, and a document that speaks of "München"
 #: (a court there) does not speak of them. The words after the kind count only where the tagger calls
@@ -100,10 +108,11 @@ def firms_not_found(firms: Iterable[str], texts: Iterable[str]) -> list[str]:
 def names_to_look_up(names: Iterable[str], question: str = "") -> list[str]:
     """The ``names`` worth looking up, each once, in order: without abbreviations (two capitals or more:
     "BHKW", "KfW", "MaLo"), names with digits, first names ("Erika"), the places where ``question``'s
-    reader says they live ("Ich wohne in Ulm") and countries ("Deutschland": the country rule,
+    reader says they live ("Ich wohne in Ulm"), the role they give themselves ("Ich bin Facility
+    Manager …") and countries ("Deutschland": the country rule,
     :func:`luna.domain.document_country.uncovered_countries`, judges those)."""
     people = first_names()
-    home = reader_places(question)
+    home = reader_places(question) | reader_role(question)
     kept: list[str] = []
     for name in names:
         abbreviation = sum(char.isupper() for char in name) >= 2
@@ -124,6 +133,12 @@ def reader_places(question: str) -> set[str]:
             words.update(part for word in place.split() for part in [word, *name_parts(word)])
             words.add(place)
     return words
+
+
+def reader_role(question: str) -> set[str]:
+    """The words of the role the reader gives themselves ("Ich bin Facility Manager eines …" → Facility,
+    Manager)."""
+    return {word for match in _READER_ROLE.finditer(question) for word in match.group(1).split()}
 
 
 def name_parts(name: str) -> list[str]:
