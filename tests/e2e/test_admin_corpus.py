@@ -170,8 +170,10 @@ def test_uploaded_files_each_show_their_outcome_and_the_new_one_is_tagged_and_de
     viewer.get_by_role("button", name="Schließen").click()
     expect(viewer).to_have_count(0)
 
-    page.get_by_role("button", name=f"Löschen: {TITLE}").click()
+    page.get_by_role("button", name=f"Löschen: {TITLE}").dblclick()  # opened two dialogs, one over the other
     expect(page.get_by_role("dialog")).to_contain_text("Dokument löschen?")
+    page.wait_for_timeout(500)  # a second dialog would be on its way by now
+    expect(page.get_by_role("dialog")).to_have_count(1)
     shoot(page, "admin-corpus-delete")
     page.get_by_role("button", name="Abbrechen").click()
     expect(page.get_by_role("dialog")).to_have_count(0)

@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
-from nicegui import ui
+from nicegui import context, ui
 
 from luna.web.components.widgets import discard
 
+#: Browser tabs (NiceGUI clients) that show a confirmation now: a double click on "Löschen" opened two.
+_ASKING: set[str] = set()
+
 
 async def confirmed(title: str, text: str, action: str, *, icon: str = "warning") -> bool:
-    """Ask ``text`` under ``title``; True only when the person chose ``action`` (not on Escape)."""
+    """Ask ``text`` under ``title``; True only when the person chose ``action`` (not on Escape). While one
+    confirmation is open in a tab, a second one is not asked (False)."""
+    client = context.client.id
+    if client in _ASKING:
+        return False
+    _ASKING.add(client)
+    try:
+        return await _ask(title, text, action, icon)
+    finally:
+        _ASKING.discard(client)
+
+
+async def _ask(title: str, text: str, action: str, icon: str) -> bool:
     with ui.dialog() as dialog, ui.card().classes("max-w-lg gap-3").props('role="alertdialog"'):
         with ui.row().classes("items-center gap-2 no-wrap"):
             ui.icon(icon, size="md").classes("text-negative").props('aria-hidden="true"')
