@@ -256,6 +256,29 @@ def test_a_snapshot_holding_a_blob_outside_its_prefixes_is_refused_before_anythi
     assert env.container.blobs.list("drops/") == []
 
 
+@pytest.mark.parametrize("damage", ["emptied", "cut short"])
+def test_a_snapshot_whose_files_changed_since_is_refused_before_anything_changes(
+    env: Env, damage: str
+) -> None:
+    """An emptied docs/raw folder or a PDF cut to 100 bytes restored with exit 0, after the current files
+    had been deleted."""
+    ingest_samples(env)
+    info = env.snapshots.create(vectors=False, sql=False)
+    raw = env.settings.snapshots_path / info.snapshot_id / "blobs" / "docs" / "raw"
+    files = sorted(path for path in raw.rglob("*") if path.is_file())
+    if damage == "emptied":
+        for path in files:
+            path.unlink()
+    else:
+        files[0].write_bytes(files[0].read_bytes()[:100])
+    left = blob_contents(env)
+
+    with pytest.raises(Unprocessable, match="is damaged: .* nothing was restored"):
+        env.snapshots.restore(info.snapshot_id)
+
+    assert blob_contents(env) == left
+
+
 def test_restore_leaves_no_temporary_folders(env: Env) -> None:
     ingest_samples(env)
     info = env.snapshots.create()

@@ -25,6 +25,7 @@ Luna must not delete what was written since on its own.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import mimetypes
@@ -151,8 +152,10 @@ class SnapshotService:
         if "vectors" in parts:
             self._vectors.snapshot(folder / VECTORS_DIR)
             counts["points"] = sum(self._vectors.count(name) for name in self._vectors.collections())
+        checksums: dict[str, str] = {}
         if "blobs" in parts:
-            counts["blobs"] = self._copy_blobs_out(folder / BLOBS_DIR)
+            checksums = self._copy_blobs_out(folder / BLOBS_DIR)
+            counts["blobs"] = len(checksums)
         return {
             "format": MANIFEST_FORMAT,
             "id": snapshot_id,
@@ -162,18 +165,23 @@ class SnapshotService:
             "rows": rows_part,
             "counts": counts,
             "blob_prefixes": list(BLOB_PREFIXES) if "blobs" in parts else [],
+            "blob_sha256": checksums,
             "luna_version": __version__,
             "revision": revision,
         }
 
-    def _copy_blobs_out(self, target: Path) -> int:
+    def _copy_blobs_out(self, target: Path) -> dict[str, str]:
+        """Copy every blob out; returns each key's SHA-256, which a restore checks before it deletes."""
         target.mkdir(parents=True)
         keys = [key for prefix in BLOB_PREFIXES for key in self._blobs.list(prefix)]
+        checksums: dict[str, str] = {}
         for key in keys:
             path = target / check_blob_key(key)
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(self._blobs.get(key))
-        return len(keys)
+            data = self._blobs.get(key)
+            path.write_bytes(data)
+            checksums[key] = hashlib.sha256(data).hexdigest()
+        return checksums
 
     # -- reading -----------------------------------------------------------------------------------
 
@@ -278,6 +286,7 @@ class SnapshotService:
                 raise Unprocessable(
                     f"Snapshot {info.snapshot_id} is damaged: it holds the stray blob {stray!r}."
                 )
+            _check_blob_files(folder / BLOBS_DIR, info, manifest)
 
     def _refuse_during_reindex(self) -> None:
         """A reindex swaps vector collections that a restore replaces: never both at once (409)."""
@@ -371,6 +380,32 @@ def _blob_prefixes(manifest: Mapping[str, Any]) -> list[str]:
     if not isinstance(prefixes, list) or not all(isinstance(p, str) for p in prefixes):
         raise Unprocessable("The snapshot's manifest names its blob prefixes wrongly.")
     return prefixes
+
+
+def _check_blob_files(source: Path, info: SnapshotInfo, manifest: Mapping[str, Any]) -> None:
+    """Refuse a snapshot whose files are not the ones it was written with: a restore deletes the current
+    files first, and a folder emptied or a PDF cut short since was restored as "done" (exit 0)."""
+    keys = _blob_keys(source)
+    expected = manifest.get("blob_sha256")
+    if isinstance(expected, dict) and expected:
+        missing = sorted(set(expected) - set(keys))
+        changed = [key for key in keys if key in expected and _sha256(source / key) != expected[key]]
+        if missing or changed:
+            named = ", ".join(repr(key) for key in [*missing, *changed][:3])
+            raise Unprocessable(
+                f"Snapshot {info.snapshot_id} is damaged: {len(missing)} file(s) missing, {len(changed)} "
+                f"changed since it was written ({named}); nothing was restored."
+            )
+    elif "blobs" in info.counts and info.counts["blobs"] != len(keys):  # written before checksums
+        raise Unprocessable(
+            f"Snapshot {info.snapshot_id} is damaged: it was written with {info.counts['blobs']} file(s) "
+            f"and holds {len(keys)}; nothing was restored."
+        )
+
+
+def _sha256(path: Path) -> str:
+    with path.open("rb") as file:
+        return hashlib.file_digest(file, "sha256").hexdigest()
 
 
 def _blob_keys(source: Path) -> list[str]:
