@@ -118,6 +118,16 @@ def test_worker_explains_that_embedded_jobs_run_inside_serve(cli_env: dict[str, 
     assert "LUNA_JOBS__KIND=redis" in result.output
 
 
+def test_a_redis_worker_beside_the_embedded_vector_folder_is_refused_with_what_it_needs(
+    cli_env: dict[str, str],
+) -> None:
+    """It started, and every knowledge job failed: the server holds the vector folder."""
+    env = {"LUNA_JOBS__KIND": "redis", "LUNA_JOBS__REDIS_URL": "redis://127.0.0.1:9/0"}
+    result = runner.invoke(app, ["worker", "--check"], env=env)
+    assert result.exit_code == 2
+    assert "LUNA_VECTORS__KIND=qdrant" in result.output
+
+
 def test_invalid_settings_stop_with_the_setting_named_and_no_traceback(cli_env: dict[str, str]) -> None:
     env = {**os.environ, "LUNA_API__PORT": "not-a-port"}
     result = subprocess.run(

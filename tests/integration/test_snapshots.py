@@ -273,7 +273,7 @@ def test_a_snapshot_whose_files_changed_since_is_refused_before_anything_changes
         files[0].write_bytes(files[0].read_bytes()[:100])
     left = blob_contents(env)
 
-    with pytest.raises(Unprocessable, match="is damaged: .* nothing was restored"):
+    with pytest.raises(Unprocessable, match=r"is damaged: .* nothing was restored"):
         env.snapshots.restore(info.snapshot_id)
 
     assert blob_contents(env) == left

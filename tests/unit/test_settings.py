@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import stat
 from pathlib import Path
 from typing import get_args
@@ -151,6 +152,28 @@ def test_local_secrets_are_generated_once_and_kept_private(tmp_path: Path) -> No
     assert stat.S_IMODE((tmp_path / "data" / "secrets.json").stat().st_mode) == 0o600
 
 
+@pytest.mark.parametrize(
+    ("content", "said"),
+    [
+        ("", "not valid JSON"),
+        ('{"admin_api_key": "abc', "not valid JSON"),
+        ('["a"]', "not a JSON object of texts"),
+        ('{"admin_api_key": "abc", "jwt_secret": "x' + "x" * 20 + '"}', "admin_api_key shorter than 16"),
+    ],
+)
+def test_a_broken_secrets_file_is_named_with_what_is_wrong_not_a_traceback(
+    tmp_path: Path, content: str, said: str
+) -> None:
+    (tmp_path / "secrets.json").write_text(content, encoding="utf-8")
+    settings = _load(tmp_path, LUNA_DATA_DIR=str(tmp_path))
+
+    with pytest.raises(SettingsError, match=said) as refused:
+        ensure_local_secrets(settings)
+
+    assert "move it away" in str(refused.value)
+    assert (tmp_path / "secrets.json").read_text(encoding="utf-8") == content  # left as it was
+
+
 def test_explicit_secrets_are_not_replaced(tmp_path: Path) -> None:
     settings = _load(
         tmp_path,
@@ -271,3 +294,17 @@ def test_only_the_default_profile_refines_with_embeddinggemma(
     settings = _load(tmp_path, profile, **keys)
     assert settings.refine_active is refines
     assert settings.rag.refine.weight == 6.0
+
+
+def test_a_broken_profile_or_env_file_is_named_not_a_traceback(tmp_path: Path) -> None:
+    config = tmp_path / "config"
+    shutil.copytree(ROOT / "config", config)
+    with (config / "default.yaml").open("a", encoding="utf-8") as file:
+        file.write("\napi:\n  host: [unclosed\n")
+    with pytest.raises(SettingsError, match=r"default\.yaml: not valid UTF-8 YAML"):
+        load_settings(environ={}, env_file=tmp_path / "absent.env", config_dir=config)
+
+    env_file = tmp_path / ".env"
+    env_file.write_bytes(b"LUNA_RAG__TOP_K=5\nNAME=\xff\xfe\n")
+    with pytest.raises(SettingsError, match=r"\.env: not UTF-8 text"):
+        load_settings(environ={}, env_file=env_file)

@@ -200,6 +200,8 @@ def _ingest_via_server(
             except ServerError as error:
                 refused: Outcome = "duplicate" if error.status_code == 409 else "failed"
                 summary.files.append(FileOutcome(target, refused, message=str(error)))
+            except OSError as error:  # an unreadable file stopped the whole folder with a traceback
+                summary.files.append(FileOutcome(target, "failed", message=f"{error.strerror or error}"))
             progress.advance(task)
     return summary
 

@@ -104,6 +104,15 @@ def main() -> None:
         # A service refused or failed (unknown id, busy store …) in a command that runs in-process.
         typer.secho(f"{error.message}{_hint(error)}", fg=typer.colors.RED, err=True)
         sys.exit(1)
+    except PermissionError as error:
+        # A data dir made read-only (its vector lock, its database): one line naming the file.
+        where = error.filename or "a file of the data dir"
+        typer.secho(
+            f"Permission denied: {where}. Luna reads and writes its data dir as the user it runs as.",
+            fg=typer.colors.RED,
+            err=True,
+        )
+        sys.exit(1)
 
 
 def _hint(error: LunaError) -> str:

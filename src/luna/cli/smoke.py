@@ -138,8 +138,10 @@ def _own_server() -> Iterator[tuple[str, str]]:
             "LUNA_DATA_DIR": data_dir,
             "LUNA_INGEST__DEMO_SAMPLES": "false",
             "LUNA_SIM__DEMO_BACKFILL_DAYS": "0",
-            "ADMIN_API_KEY": key,
-            "API_PORT": str(port),
+            # The LUNA_ names: the older ADMIN_API_KEY / API_PORT lose to a LUNA_API__PORT or
+            # LUNA_AUTH__ADMIN_API_KEY the caller's shell has set, and the smoke server then fails.
+            "LUNA_AUTH__ADMIN_API_KEY": key,
+            "LUNA_API__PORT": str(port),
         }
         log_path = Path(data_dir) / "serve.log"
         with log_path.open("w") as log:

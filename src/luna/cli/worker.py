@@ -31,6 +31,16 @@ def worker(
             err=True,
         )
         raise typer.Exit(2)
+    if settings.vectors.kind == "edge":
+        # Every knowledge job failed with "the vector folder is in use by another Luna process".
+        typer.secho(
+            "vectors.kind is 'edge': the embedded vector folder opens in one process only, the server's. "
+            "Separate workers need a Qdrant server: LUNA_VECTORS__KIND=qdrant and LUNA_VECTORS__URL, "
+            "for the server and every worker.",
+            fg=typer.colors.RED,
+            err=True,
+        )
+        raise typer.Exit(2)
     container = state(ctx).container()
     try:
         if check:

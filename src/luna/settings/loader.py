@@ -68,10 +68,19 @@ def default_config_dir() -> Path:
 def _read_yaml(path: Path) -> dict[str, Any]:
     if not path.is_file():
         return {}
-    loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    try:
+        loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as error:  # was a scanner traceback on every command
+        raise SettingsError(
+            f"Invalid settings:\n  {path}: not valid UTF-8 YAML ({_first_line(error)})"
+        ) from None
     if not isinstance(loaded, dict):
         raise SettingsError(f"{path}: must be a mapping of settings at the top level")
     return loaded
+
+
+def _first_line(error: Exception) -> str:
+    return " ".join(str(error).split("\n")[0].split())
 
 
 def _deep_merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
@@ -181,11 +190,16 @@ def load_settings(
     """
     env = dict(os.environ if environ is None else environ)
     chosen_env_file = env_file or Path(env.get("LUNA_ENV_FILE", ".env"))
-    dotenv = (
-        {k: v for k, v in dotenv_values(chosen_env_file).items() if v is not None}
-        if chosen_env_file.is_file()
-        else {}
-    )
+    try:
+        dotenv = (
+            {k: v for k, v in dotenv_values(chosen_env_file).items() if v is not None}
+            if chosen_env_file.is_file()
+            else {}
+        )
+    except UnicodeDecodeError as error:
+        raise SettingsError(
+            f"Invalid settings:\n  {chosen_env_file}: not UTF-8 text ({error.reason})"
+        ) from None
     combined_env = {**dotenv, **env}
     chosen = profile or combined_env.get(PROFILE_ENV) or "default"
     directory = config_dir or (
