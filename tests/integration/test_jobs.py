@@ -342,6 +342,40 @@ def test_stopping_the_in_process_worker_lets_the_running_job_finish(
     assert service.get(job.job_id).status is JobStatus.SUCCEEDED  # finished before stop returned
 
 
+def test_a_job_that_checks_for_a_cancel_goes_back_to_the_queue_when_luna_stops_and_runs_again(
+    container: Container, service: JobService, add_job: Callable[[str, JobFunction], None]
+) -> None:
+    """SIGTERM left the live simulation "running" until the stale sweep, and each restart used up an
+    attempt: after three the job failed for good."""
+    started = threading.Event()
+    runs: list[int] = []
+
+    def loop(container: Container, ctx: JobContext) -> dict[str, bool]:
+        runs.append(1)
+        started.set()
+        while True:
+            ctx.raise_if_cancelled()
+            time.sleep(0.05)
+
+    add_job("test.loop", loop)
+    start_in_process(container)
+    job = service.submit("test.loop", {}, None)
+    assert started.wait(WAIT_SEC)
+
+    stop_in_process(container)
+
+    released = service.get(job.job_id)
+    assert (released.status, released.attempts) == (JobStatus.QUEUED, 0)
+    assert released.message is not None and "Luna wurde beendet" in released.message
+    started.clear()
+    start_in_process(container)
+    assert started.wait(WAIT_SEC)  # the next start runs it again
+    assert service.get(job.job_id).attempts == 1 and len(runs) == 2
+    service.cancel(job.job_id)
+    cancelled = wait_for_job(service, job.job_id, lambda j: j.status.is_finished)
+    assert cancelled.status is JobStatus.CANCELLED  # a real cancel still cancels
+
+
 def test_the_maintenance_job_refreshes_the_daily_events_rollup(
     container: Container, service: JobService
 ) -> None:

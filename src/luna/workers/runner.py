@@ -65,8 +65,9 @@ class JobContext:
     state always lands. Cancellation is read at the same pace.
     """
 
-    def __init__(self, jobs: JobService, job: Job) -> None:
+    def __init__(self, jobs: JobService, job: Job, stopping: threading.Event | None = None) -> None:
         self.job_id = job.job_id
+        self._stopping = stopping or threading.Event()
         self.params: dict[str, Any] = dict(job.params)
         self._jobs = jobs
         self._lock = threading.Lock()
@@ -89,7 +90,10 @@ class JobContext:
                 self._write_pending()
 
     def cancelled(self) -> bool:
-        """Whether someone asked this job to stop; a job checks it between steps and stops cleanly."""
+        """Whether someone asked this job to stop, or its process is stopping; a job checks it between
+        steps and stops cleanly."""
+        if self._stopping.is_set():
+            return True
         with self._lock:
             now = time.monotonic()
             if not self._cancelled and now - self._last_cancel_check >= PROGRESS_INTERVAL_SEC:
@@ -183,12 +187,16 @@ def execute(container: Container, job_id: str) -> None:
     if function is None:
         jobs.fail(job_id, f"LookupError: no job named {job.name!r} is registered in worker {worker_name()}")
         return
-    context = JobContext(jobs, job)
+    stopping = _stopping.setdefault(container, threading.Event())
+    context = JobContext(jobs, job, stopping)
     logger.info("job %s (%s) started, attempt %d", job_id, job.name, job.attempts)
     try:
         with _heartbeat(context, container.settings.jobs.heartbeat_sec):
             result = _checked_result(function(container, context, **job.params))
     except JobCancelledError:
+        if stopping.is_set() and not jobs.is_cancel_requested(job_id) and jobs.release(job_id):
+            logger.info("job %s (%s) put back in the queue: the process is stopping", job_id, job.name)
+            return
         logger.info("job %s (%s) stopped after a cancel request", job_id, job.name)
         jobs.mark_cancelled(job_id)
         return
@@ -336,6 +344,9 @@ def _stop_all(stops: list[Callable[[], None]]) -> None:
 
 #: What stops the in-process worker's threads (feeds, then the stale-job sweeper), per container.
 _in_process: dict[Container, list[Callable[[], None]]] = {}
+#: Set while a container's in-process worker stops: its running jobs see it as a cancel and are
+#: put back in the queue (:meth:`JobService.release`) instead of being marked cancelled.
+_stopping: dict[Container, threading.Event] = {}
 
 
 def start_in_process(container: Container) -> None:
@@ -372,8 +383,13 @@ def stop_in_process(container: Container) -> None:
     stops = _in_process.pop(container, None)
     if stops is None:
         return
-    _stop_all(stops)
-    container.job_queue.stop_workers()
+    stopping = _stopping.setdefault(container, threading.Event())
+    stopping.set()  # a running job stops at its next check and goes back to the queue
+    try:
+        _stop_all(stops)
+        container.job_queue.stop_workers()
+    finally:
+        _stopping.pop(container, None)
 
 
 def run_foreground_worker(container: Container) -> None:

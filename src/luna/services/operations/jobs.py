@@ -32,6 +32,7 @@ logger = logging.getLogger(__name__)
 
 MAX_PAGE_SIZE = 200
 REQUEUED_MESSAGE = "Erneut eingereiht: der vorige Worker hat aufgehört"
+RELEASED_MESSAGE = "Erneut eingereiht: Luna wurde beendet; der Job läuft beim nächsten Start weiter"
 #: The jobs a process may submit: the job registry (name → function) or just their names.
 KnownJobs = Mapping[str, JobFunction] | Collection[str]
 #: Jobs refused (409) while another of the same name is queued or running, whoever submits them (API,
@@ -269,6 +270,28 @@ class JobService:
         if stale:
             logger.warning("recovered %d stale job(s), %d re-queued", len(stale), len(requeued))
         return len(stale)
+
+    def release(self, job_id: str) -> bool:
+        """Put a running job back in the queue because its process is stopping (not because it failed):
+        queued again at once, and the attempt it had does not count. False when it was no longer running.
+
+        Every restart otherwise counted as a crash: the job stayed "running" until the stale sweep, and
+        after ``jobs.max_attempts`` restarts the live simulation failed for good."""
+        with self._database.unit_of_work() as uow:
+            job = uow.jobs.get(job_id)
+            released = job is not None and uow.jobs.transition(
+                job_id,
+                JobStatus.RUNNING,
+                status=JobStatus.QUEUED,
+                attempts=max(job.attempts - 1, 0),
+                worker=None,
+                heartbeat_at=None,
+                message=RELEASED_MESSAGE,
+            )
+            uow.commit()
+        if released:
+            self._queue.enqueue(job_id)
+        return released
 
     def requeue_lost(self, stale_after: timedelta) -> int:
         """Enqueue again the jobs queued longer than ``stale_after`` when the queue lost messages.
