@@ -253,7 +253,15 @@ def test_markdown_front_matter_gives_title_and_metadata_and_is_no_text(extractor
 
 
 @pytest.mark.parametrize(
-    "opening", ["---\nStand: 2024\n---\n", "---\ntitle: [nicht geschlossen\n---\n", "---\n\nText\n\n---\n"]
+    "opening",
+    [
+        "---\nStand: 2024\n---\n",
+        "---\ntitle: [nicht geschlossen\n---\n",
+        "---\n\nText\n\n---\n",
+        "---\ntitle: Preisblatt\ndate: 2024-02-30\n---\n",  # a date PyYAML cannot build: ValueError, 500
+        "---\ntitle: Preisblatt\nx: " + "[" * 5000 + "\n---\n",  # RecursionError
+        '---\ntitle: x\na: &a ["l","l","l"]\nb: &b [*a,*a,*a]\ntags: *b\n---\n',  # aliases
+    ],
 )
 def test_a_leading_rule_that_is_no_front_matter_stays_text(extractor: Extractor, opening: str) -> None:
     doc = extractor.extract(f"{opening}\nDanach.\n".encode(), "text/markdown", "regeln.md")

@@ -75,6 +75,7 @@ def test_the_readers_home_town_is_not_looked_up_but_a_firm_is() -> None:
         ("Als Energy Manager muss ich was melden?", ["Energy"], []),
         ("Ich bin Kunde bei Tibber. Was kostet der Tarif?", ["Tibber"], ["Tibber"]),
         ("Ich bin Vattenfall-Kunde und frage nach dem Preis.", ["Vattenfall"], ["Vattenfall"]),
+        ("Ich bin Vattenfall Kunde und frage nach dem Preis.", ["Vattenfall"], ["Vattenfall"]),
     ],
 )
 def test_the_role_the_reader_gives_themselves_is_not_looked_up_but_a_firm_beside_it_is(

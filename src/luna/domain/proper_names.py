@@ -57,12 +57,12 @@ _READER_PLACE = re.compile(
 )
 
 
-#: Who the reader says they are ("Ich bin Facility Manager eines Ärztehauses", "Wir sind Mieter …", "Als
-#: Energy Manager …"): capitalised words up to the first lowercase one. A role sets the scene like the
-#: reader's home; a firm in it is joined by a lowercase word ("Kunde bei Tibber") or a hyphen
-#: ("Vattenfall-Kunde") and stays a name to look up.
+#: Who the reader says they are in an English job title ("Ich bin Facility Manager eines Ärztehauses",
+#: "Als Energy Manager …"): HanTa tags its first word as a name. Only titles that end in such a head
+#: noun count: "Ich bin Vattenfall Kunde" names a firm, which must still be looked up.
+_ROLE_HEADS = "Manager|Managerin|Officer|Consultant|Engineer|Director|Assistant|Owner|Planner|Coordinator"
 _READER_ROLE = re.compile(
-    r"(?:\b[Ii]ch bin|\b[Ww]ir sind|^Als)\s+((?:[A-ZÄÖÜ][\wäöüß]*\s+){1,3})(?=[a-zäöüß])"
+    rf"(?:\b[Ii]ch bin|\b[Ww]ir sind|^Als)\s+((?:[A-ZÄÖÜ][\wäöüß]*\s+){{0,2}}(?:{_ROLE_HEADS}))\b"
 )
 
 #: A utility named by its kind, then its name ("Stadtwerke München", "Netze BW", "Gemeindewerke Bad

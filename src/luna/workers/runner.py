@@ -196,6 +196,7 @@ def execute(container: Container, job_id: str) -> None:
     except JobCancelledError:
         if stopping.is_set() and not jobs.is_cancel_requested(job_id) and jobs.release(job_id):
             logger.info("job %s (%s) put back in the queue: the process is stopping", job_id, job.name)
+            _released.setdefault(container, []).append(job_id)
             return
         logger.info("job %s (%s) stopped after a cancel request", job_id, job.name)
         jobs.mark_cancelled(job_id)
@@ -347,6 +348,8 @@ _in_process: dict[Container, list[Callable[[], None]]] = {}
 #: Set while a container's in-process worker stops: its running jobs see it as a cancel and are
 #: put back in the queue (:meth:`JobService.release`) instead of being marked cancelled.
 _stopping: dict[Container, threading.Event] = {}
+#: The jobs put back while a container's worker stopped, enqueued once it has stopped.
+_released: dict[Container, list[str]] = {}
 
 
 def start_in_process(container: Container) -> None:
@@ -390,6 +393,8 @@ def stop_in_process(container: Container) -> None:
         container.job_queue.stop_workers()
     finally:
         _stopping.pop(container, None)
+    for job_id in _released.pop(container, []):  # now no worker of this process takes it again
+        container.job_queue.enqueue(job_id)
 
 
 def run_foreground_worker(container: Container) -> None:

@@ -28,6 +28,8 @@ _FRONT_MATTER = re.compile(
     r"\A\ufeff?---[ \t]*\r?\n(.*?)^(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.DOTALL | re.MULTILINE
 )
 _MAX_FRONT_MATTER_CHARS = 20_000
+_MAX_VALUE_CHARS = 500
+_MAX_LIST_ENTRIES = 50
 #: Front-matter keys kept as the document's metadata (as Word's and web pages' are), as text.
 _FRONT_MATTER_KEYS = ("author", "description", "keywords", "tags", "date", "language", "lang")
 #: Keys that make a leading "---" block front matter; without one ("Stand: 2024" between two rules) it
@@ -224,18 +226,26 @@ def markdown_document(text: str) -> MarkdownDocument:
 
 
 def _yaml_mapping(text: str) -> dict[str, object] | None:
+    """The front matter as a mapping, or None (then it is read as Markdown): YAML that does not parse,
+    that PyYAML cannot build ("date: 2024-02-30" raises ValueError), or that uses aliases, which a
+    500-byte file nested into a 312 MB value."""
     try:
+        if any(isinstance(event, yaml.AliasEvent) for event in yaml.parse(text, Loader=yaml.SafeLoader)):
+            return None
         loaded = yaml.safe_load(text)
-    except yaml.YAMLError:
+    except Exception:  # any failure to read it means: not front matter
         return None
     return {str(key): value for key, value in loaded.items()} if isinstance(loaded, dict) else None
 
 
 def _as_text(value: object) -> str:
-    """A front-matter value as one line: a list as "pv, eeg", a date as ISO."""
+    """A front-matter value as one line of at most :data:`_MAX_VALUE_CHARS`: a list as "pv, eeg", a
+    date as ISO."""
     if isinstance(value, (list, tuple)):
-        return clean_line(", ".join(str(entry) for entry in value if entry is not None))
-    return clean_line(value.isoformat() if hasattr(value, "isoformat") else str(value))
+        text = ", ".join(str(entry) for entry in value[:_MAX_LIST_ENTRIES] if entry is not None)
+    else:
+        text = value.isoformat() if hasattr(value, "isoformat") else str(value)
+    return clean_line(text[:_MAX_VALUE_CHARS])
 
 
 def markdown_blocks(text: str) -> list[TextBlock]:

@@ -272,8 +272,9 @@ class JobService:
         return len(stale)
 
     def release(self, job_id: str) -> bool:
-        """Put a running job back in the queue because its process is stopping (not because it failed):
-        queued again at once, and the attempt it had does not count. False when it was no longer running.
+        """Mark a running job queued again because its process is stopping (not because it failed); the
+        attempt it had does not count. False when it was no longer running. The caller enqueues it once
+        its workers have stopped: enqueued at once, a worker still running took it again and again.
 
         Every restart otherwise counted as a crash: the job stayed "running" until the stale sweep, and
         after ``jobs.max_attempts`` restarts the live simulation failed for good."""
@@ -289,8 +290,6 @@ class JobService:
                 message=RELEASED_MESSAGE,
             )
             uow.commit()
-        if released:
-            self._queue.enqueue(job_id)
         return released
 
     def requeue_lost(self, stale_after: timedelta) -> int:
