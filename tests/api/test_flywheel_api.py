@@ -142,6 +142,9 @@ async def test_a_session_resent_without_consent_takes_its_earlier_revisions_with
     assert _stored_rows(app) == []
     counts = (await client.get("/api/v1/flywheel/sessions", headers=headers)).json()["data"]
     assert counts["sessions"] == 0
+    # Luna's own conversations are source "luna": a webhook may neither revise nor erase them.
+    own = await client.post("/api/v1/hooks/session", headers=headers, json={**SESSION, "source": "luna"})
+    assert own.status_code == 400 and "source" in own.json()["message"]
 
 
 async def test_keys_are_checked_for_presence_validity_scope_and_revocation(

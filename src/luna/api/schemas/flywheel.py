@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StrictBool
 
 from luna.domain.flywheel.accounts import Scope, ServiceAccount
-from luna.domain.flywheel.sessions import IncomingSession, SessionTurn, StoredSession
+from luna.domain.flywheel.sessions import OWN_SOURCE, IncomingSession, SessionTurn, StoredSession
 from luna.services.flywheel.sessions import IngestResult
 from luna.services.learning.events import EARLIEST_TS, FUTURE_TOLERANCE
 
@@ -20,6 +20,14 @@ MAX_BATCH = 10_000
 #: no "/", and no leading dot (".." would be a path step).
 _ID = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_:@-][A-Za-z0-9._:@-]*$")]
 _CHUNK_ID = Annotated[str, Field(min_length=1, max_length=80)]
+
+
+def _not_own_source(source: str) -> str:
+    """Luna's own conversations come in as source ``luna``: a webhook that used it could revise them,
+    or erase one by sending it without consent."""
+    if source == OWN_SOURCE:
+        raise ValueError(f"'{OWN_SOURCE}' is the source of Luna's own conversations; name your sender")
+    return source
 
 
 def _observed(moment: datetime) -> datetime:
@@ -116,8 +124,10 @@ class SessionIn(BaseModel):
     consent: StrictBool = Field(
         description="The user agreed to their conversation being used; false: counted only"
     )
-    source: _ID = Field(
-        default="webhook", max_length=40, description="Where the session comes from (n8n, chat …)"
+    source: Annotated[_ID, AfterValidator(_not_own_source)] = Field(
+        default="webhook",
+        max_length=40,
+        description=f"Where the session comes from (n8n, chat …); '{OWN_SOURCE}' is Luna's own",
     )
     started_at: ObservedTime | None = Field(
         default=None, description=f"When the session began (ISO 8601 with offset), {_RANGE}"
