@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import signal
 import socket
 import threading
 from collections.abc import AsyncIterator, Callable
@@ -123,10 +122,6 @@ def serve(
         threading.Thread(target=_warm_up, args=(container,), name="luna-warm-up", daemon=True).start()
 
     _once_started(app, start_background_work)
-    # uvicorn shuts down gracefully on SIGTERM, then raises the signal again with the handler it found:
-    # the default one killed the process before the finally below, so the job worker never stopped and
-    # its running job stayed "running" until the stale sweep. Exiting here runs the finally.
-    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
         uvicorn.run(
             app,
@@ -140,10 +135,6 @@ def serve(
         if run_worker:
             stop_in_process(container)
         container.close()
-
-
-def _exit_on_sigterm(signum: int, _frame: object) -> None:
-    raise SystemExit(128 + signum)
 
 
 def _once_started(app: FastAPI, start: Callable[[], None]) -> None:
