@@ -115,7 +115,7 @@ def api_server(url: str, data_dir: Path) -> Iterator[str]:
         "LUNA_DATABASE__URL": url,
         "LUNA_API__PORT": str(port),
         "LUNA_AUTH__ADMIN_API_KEY": ADMIN_KEY,
-        "LUNA_ENV_FILE": str(data_dir / "absent.env"),
+        "LUNA_ENV_FILE": os.devnull,
         "LUNA_LOGGING__LEVEL": "WARNING",
     }
     process = subprocess.Popen([sys.executable, __file__, "--serve"], env=env)

@@ -76,7 +76,7 @@ def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebServer]:
         **os.environ,
         "LUNA_PROFILE": "test",
         "LUNA_DATA_DIR": str(data_dir),
-        "LUNA_ENV_FILE": str(data_dir.parent / "absent.env"),
+        "LUNA_ENV_FILE": os.devnull,
         "API_PORT": str(port),
         "ADMIN_API_KEY": E2E_ADMIN_KEY,
         "JWT_SECRET": E2E_JWT_SECRET,

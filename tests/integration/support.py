@@ -60,8 +60,13 @@ def cli_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, **extra: st
     env = {
         "LUNA_PROFILE": "test",
         "LUNA_DATA_DIR": str(tmp_path / "var"),
-        "LUNA_ENV_FILE": str(tmp_path / "absent.env"),
+        "LUNA_ENV_FILE": os.devnull,
         "API_PORT": str(free_port()),
+        # An install's keys, so a command run first in the new data dir finds one there (a command
+        # finding neither keys nor a secrets.json refuses: a mistyped data dir).
+        **({} if "ADMIN_API_KEY" in extra else {"LUNA_AUTH__ADMIN_API_KEY": "cli-admin-key-0123456789"}),
+        "LUNA_AUTH__JWT_SECRET": "cli-jwt-secret-0123456789abcdef",
+        "LUNA_FLYWHEEL__PSEUDONYM_KEY": "cli-pseudonym-key-0123456789",
         **extra,
     }
     for name, value in env.items():

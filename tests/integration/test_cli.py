@@ -128,6 +128,43 @@ def test_a_redis_worker_beside_the_embedded_vector_folder_is_refused_with_what_i
     assert "LUNA_VECTORS__KIND=qdrant" in result.output
 
 
+def test_a_worker_that_cannot_reach_redis_says_so_and_exits_instead_of_logging_tracebacks(
+    cli_env: dict[str, str],
+) -> None:
+    env = {
+        "LUNA_JOBS__KIND": "redis",
+        "LUNA_JOBS__REDIS_URL": "redis://127.0.0.1:9/0",
+        "LUNA_VECTORS__KIND": "qdrant",
+        "LUNA_VECTORS__URL": "http://127.0.0.1:9",
+    }
+    result = runner.invoke(app, ["worker"], env=env)
+    assert result.exit_code == 1, result.output
+    assert "cannot be reached" in result.output and "redis" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_a_command_pointed_at_a_data_dir_with_no_install_refuses_and_creates_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A mistyped LUNA_DATA_DIR: `snapshot list` and `db current` set up a new install there and
+    reported it empty, and commands talking to the server sent it a newly generated admin key."""
+    monkeypatch.setenv("LUNA_PROFILE", "test")
+    monkeypatch.setenv("LUNA_ENV_FILE", os.devnull)
+    for name in ("LUNA_AUTH__ADMIN_API_KEY", "ADMIN_API_KEY", "LUNA_AUTH__JWT_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    mistyped = tmp_path / "vra"
+    monkeypatch.setenv("LUNA_DATA_DIR", str(mistyped))
+
+    for command in (["snapshot", "list"], ["db", "current"], ["jobs", "list"]):
+        result = runner.invoke(app, command)
+        assert result.exit_code == 1 and "no Luna install at" in str(result.exception), command
+        assert not mistyped.exists(), command
+
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    assert (mistyped / "secrets.json").is_file(), "setting one up is what `luna db upgrade` is for"
+    assert runner.invoke(app, ["db", "current"]).exit_code == 0
+
+
 def test_invalid_settings_stop_with_the_setting_named_and_no_traceback(cli_env: dict[str, str]) -> None:
     env = {**os.environ, "LUNA_API__PORT": "not-a-port"}
     result = subprocess.run(
@@ -343,6 +380,11 @@ def test_the_first_serve_ingests_the_demo_set_and_the_cli_goes_through_the_serve
     refused = runner.invoke(app, ["ingest", "--job", str(elsewhere)])
     assert refused.exit_code == 2, refused.output
     assert "outside the import folders" in refused.output and "Without --job" in refused.output
+    latin1 = elsewhere / os.fsdecode(b"w\xe4rme.md")  # a name in Latin-1: failed as "not JSON"
+    latin1.write_text("# Wärme\n\nEin Pufferspeicher fasst 800 Liter.\n", encoding="utf-8")
+    uploaded = runner.invoke(app, ["ingest", str(latin1)])
+    assert uploaded.exit_code == 0, uploaded.output
+    assert "1 ingested" in uploaded.output and "w\ufffdrme.md" in uploaded.output
     asked = runner.invoke(app, ["ask", "Was kostet die Netznutzung pro Kilowattstunde?"])
     assert asked.exit_code == 0, asked.output
     assert "[chunk " in asked.output and "Netzentgelte 2026" in asked.output

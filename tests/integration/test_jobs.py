@@ -447,7 +447,7 @@ def test_a_worker_restart_loses_no_queued_job(
 ) -> None:
     env = {
         "LUNA_DATA_DIR": str(tmp_path / "var"),
-        "LUNA_ENV_FILE": str(tmp_path / "no.env"),
+        "LUNA_ENV_FILE": os.devnull,
         "LUNA_AUTH__ADMIN_API_KEY": "test-admin-key-0123456789",
         "LUNA_AUTH__JWT_SECRET": "test-jwt-secret-0123456789abcdef",
         "LUNA_JOBS__KIND": "redis",

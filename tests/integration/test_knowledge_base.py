@@ -9,6 +9,7 @@ version archives the old chunks, deletion removes rows, points and blobs, a kill
 from __future__ import annotations
 
 import hashlib
+import os
 import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -494,6 +495,38 @@ def test_a_folders_file_is_judged_by_its_name_there_not_by_its_symlinks_target(
     assert Path(found.skipped[0].path).resolve() == (elsewhere / "real.pdf").resolve()
     summary = ingest_files(container.services.knowledge.ingest, found.files)
     assert [f.outcome for f in summary.files] == ["ingested"]
+
+
+def test_a_folder_with_a_latin1_file_name_and_a_too_deep_path_is_read_as_far_as_it_can_be(
+    container: Container, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both stopped a folder ingest with a traceback: the name's byte 0xE9 could not be stored, and a
+    path longer than the system's limit (4,096 bytes) could not be listed."""
+    from luna.services.knowledge.ingest_files import collect_files, ingest_files
+
+    folder = tmp_path / "ordner"
+    folder.mkdir()
+    (folder / "tarif.md").write_text(TARIFF, encoding="utf-8")
+    latin1 = folder / os.fsdecode(b"caf\xe9")  # the bytes a Windows share or an old archive names it by
+    latin1.mkdir()
+    (latin1 / os.fsdecode(b"w\xe4rme.md")).write_text(HEAT_PUMP, encoding="utf-8")
+    deep = folder / "tief"
+    deep.mkdir()
+    monkeypatch.chdir(deep)
+    for _ in range(20):  # relative steps: each absolute path would be past the limit already
+        Path("d" * 250).mkdir()
+        monkeypatch.chdir("d" * 250)
+
+    found = collect_files([folder])
+    summary = ingest_files(container.services.knowledge.ingest, found.files)
+
+    assert [f.outcome for f in summary.files] == ["ingested", "ingested"], summary.as_dict()
+    assert summary.files[0].path.endswith("/caf\ufffd/w\ufffdrme.md")
+    assert [(f.outcome, f.message) for f in found.skipped] == [
+        ("skipped", "Ordner nicht lesbar (File name too long)")
+    ]
+    with container.database.unit_of_work(read_only=True) as uow:
+        assert uow.items.get(str(summary.files[0].item_id)) is not None
 
 
 def test_a_retried_ingest_job_replaces_its_own_half_written_items(

@@ -130,7 +130,7 @@ def scraping(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scraping]:
         **os.environ,
         "LUNA_PROFILE": "test",
         "LUNA_DATA_DIR": str(base / "var"),
-        "LUNA_ENV_FILE": str(base / "absent.env"),
+        "LUNA_ENV_FILE": os.devnull,
         "API_PORT": str(luna_port),
         "ADMIN_API_KEY": ADMIN_KEY,
     }

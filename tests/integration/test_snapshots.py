@@ -400,6 +400,35 @@ def test_a_snapshot_of_another_schema_revision_is_refused(env: Env) -> None:
     assert blob_contents(env) == {}
 
 
+def test_a_restore_into_a_database_without_tables_says_to_set_it_up_first(
+    env: Env, make_settings: Callable[..., Settings], tmp_path: Path
+) -> None:
+    """A new machine given the snapshots folder: the refusal said "the database is at None"."""
+    info = env.snapshots.create()
+    settings = make_settings(
+        LUNA_DATA_DIR=str(tmp_path / "new-machine"), LUNA_BACKUP__PATH=str(env.settings.snapshots_path)
+    )
+    container = build_container(settings)
+    try:
+        fresh = SnapshotService(
+            container.database,
+            container.vectors,
+            container.blobs,
+            SqliteBackup(settings.database_url),
+            SqlKnowledgeRows.of(container.database),
+            settings.snapshots_path,
+            container.services.knowledge.lexical.invalidate,
+        )
+        with pytest.raises(
+            Conflict, match=r"has none yet: set it up with `luna db upgrade` first"
+        ) as refused:
+            fresh.restore(info.snapshot_id)
+        assert "None" not in refused.value.message
+        assert container.database.current_revision() is None, "a refused restore changes nothing"
+    finally:
+        container.close()
+
+
 def test_pg_backup_keeps_the_password_off_the_command_line(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

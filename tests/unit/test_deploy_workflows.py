@@ -176,7 +176,7 @@ def _run_server_check(port: int, tmp_path: Path) -> subprocess.CompletedProcess[
     env = {
         **os.environ,
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-        "LUNA_ENV_FILE": str(tmp_path / "absent.env"),
+        "LUNA_ENV_FILE": os.devnull,
         "LUNA_API__HOST": "127.0.0.1",
         "LUNA_API__PORT": str(port),
         "LUNA_AUTH__ADMIN_API_KEY": "k" * 32,

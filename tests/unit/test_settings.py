@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import stat
@@ -308,3 +309,19 @@ def test_a_broken_profile_or_env_file_is_named_not_a_traceback(tmp_path: Path) -
     env_file.write_bytes(b"LUNA_RAG__TOP_K=5\nNAME=\xff\xfe\n")
     with pytest.raises(SettingsError, match=r"\.env: not UTF-8 text"):
         load_settings(environ={}, env_file=env_file)
+
+
+def test_an_env_file_or_config_folder_named_but_missing_is_an_error_not_silent_defaults(
+    tmp_path: Path,
+) -> None:
+    """A mistyped LUNA_ENV_FILE or LUNA_CONFIG_DIR ran Luna on the defaults without a word."""
+    with pytest.raises(SettingsError, match=r"LUNA_ENV_FILE: there is no file .*lun\.env"):
+        load_settings(environ={"LUNA_ENV_FILE": str(tmp_path / "lun.env")})
+    with pytest.raises(SettingsError, match=r"LUNA_CONFIG_DIR: there is no folder .*confg"):
+        load_settings(environ={"LUNA_ENV_FILE": os.devnull, "LUNA_CONFIG_DIR": str(tmp_path / "confg")})
+    with pytest.raises(SettingsError, match=r"LUNA_ENV_FILE: there is no file"):
+        load_settings(environ={"LUNA_ENV_FILE": str(tmp_path)})
+
+    named = tmp_path / "luna.env"
+    named.write_text("LUNA_RAG__TOP_K=7\n", encoding="utf-8")
+    assert load_settings(environ={"LUNA_ENV_FILE": str(named)}).rag.top_k == 7

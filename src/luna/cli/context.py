@@ -14,7 +14,7 @@ import typer
 from luna.container import Container, build_container
 from luna.domain.errors import InvalidInput, LunaError
 from luna.logging_setup import configure_logging
-from luna.settings import Settings, ensure_local_secrets, load_settings
+from luna.settings import Settings, SettingsError, ensure_local_secrets, load_settings
 from luna.workers.registry import load_jobs
 
 if TYPE_CHECKING:
@@ -28,13 +28,32 @@ class CliState:
     profile: str | None
     _settings: Settings | None = field(default=None, init=False)
 
-    def settings(self) -> Settings:
+    def settings(self, *, new_install: bool = False) -> Settings:
+        """The settings, with the keys of an embedded install. Only the commands that set up an install
+        (``serve``, ``worker``, ``db upgrade``, ``models prepare``) pass ``new_install``: any other one,
+        pointed at a data dir with no install (a mistyped ``LUNA_DATA_DIR``), made a new one there and
+        then reported it empty, or sent a newly generated admin key to the server."""
         if self._settings is None:
-            self._settings = ensure_local_secrets(load_settings(self.profile))
+            loaded = load_settings(self.profile)
+            if not new_install:
+                _require_install(loaded)
+            self._settings = ensure_local_secrets(loaded)
         return self._settings
 
-    def container(self) -> Container:
-        return build_container(self.settings(), load_jobs)
+    def container(self, *, new_install: bool = False) -> Container:
+        return build_container(self.settings(new_install=new_install), load_jobs)
+
+
+def _require_install(settings: Settings) -> None:
+    """An embedded install keeps the keys it generated in ``<data_dir>/secrets.json``: where they are
+    neither there nor all set in the environment, the data dir holds no install."""
+    keys = (settings.auth.admin_api_key, settings.auth.jwt_secret, settings.flywheel.pseudonym_key)
+    if settings.profile == "server" or all(keys) or (settings.data_dir / "secrets.json").is_file():
+        return
+    raise SettingsError(
+        f"Invalid settings:\n  data_dir (LUNA_DATA_DIR): no Luna install at {settings.data_dir} (it holds "
+        "no secrets.json); check the path, or set one up there with `luna db upgrade` or `luna serve`"
+    )
 
 
 def state(ctx: typer.Context) -> CliState:

@@ -13,8 +13,9 @@ app = typer.Typer(
 
 @app.command("upgrade")
 def upgrade(ctx: typer.Context) -> None:
-    """Migrate the SQL schema to the newest revision (safe to run again; migrations only move forward)."""
-    container = state(ctx).container()
+    """Migrate the SQL schema to the newest revision (safe to run again; migrations only move forward).
+    It sets up an install in a data dir that holds none."""
+    container = state(ctx).container(new_install=True)
     try:
         before = container.database.current_revision()
         after = container.database.upgrade()

@@ -1,4 +1,4 @@
-"""`luna ingest`, `luna ask` and `luna admin verify|reindex|reread`: the knowledge base from the shell.
+"""`luna ingest` and `luna ask`: the knowledge base from the shell (its upkeep: ``luna.cli.kb_admin``).
 
 Each command asks a running `luna serve` when there is one (it owns the embedded vector folder) and
 otherwise works on the stores directly from this process; the output says which.
@@ -7,9 +7,8 @@ otherwise works on the stores directly from this process; the output says which.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -29,12 +28,10 @@ from luna.services.knowledge.ingest_files import (
     Outcome,
     collect_files,
     ingest_files,
+    shown_path,
 )
 from luna.services.knowledge.ingest_rules import KINDS
 
-admin_app = typer.Typer(
-    help="Keep the knowledge base consistent: verify, repair, reindex, read again.", no_args_is_help=True
-)
 console = Console()
 
 
@@ -42,12 +39,8 @@ def _is_url(target: str) -> bool:
     return target.startswith(("http://", "https://"))
 
 
-_T = TypeVar("_T")
-#: A maintenance step's progress report: (share done, what is happening).
-_Step = Callable[[float, str], None]
-
-
-def _progress() -> Progress:
+def progress_bar() -> Progress:
+    """The bar ingest and the knowledge base's upkeep show while they run here."""
     return Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -118,6 +111,7 @@ def _shown_paths(paths: list[str]) -> dict[str, str]:
 
 
 KIND_CHOICES = ", ".join(KINDS)
+NOT_UTF8_NAME = "Dateiname ist kein UTF-8 und kann nicht an den Server gehen: ohne --job wird die Datei hochgeladen"
 
 
 def _known_kind(kind: str | None) -> str | None:
@@ -186,16 +180,17 @@ def _ingest_via_server(
     client: ServerClient, files: list[Path], urls: list[str], kind: str, tags: list[str], source: str
 ) -> IngestSummary:
     summary = IngestSummary()
-    with _progress() as progress:
+    with progress_bar() as progress:
         task = progress.add_task("Dokumente", total=len(files) + len(urls))
-        for target in [*map(str, files), *urls]:
+        for raw in [*map(str, files), *urls]:
+            target = shown_path(raw)
             progress.update(task, description=Path(target).name[:40])
             try:
                 if _is_url(target):
                     data = client.post("ingest/url", {"url": target, "kind": kind, "tags": tags})
                 else:
                     form = {"kind": kind, "source": source, "tags": tags}
-                    data = client.upload("ingest/doc", Path(target), form)
+                    data = client.upload("ingest/doc", Path(raw), form)
                 summary.files.append(FileOutcome(target, "ingested", data["item_id"], data["chunks"]))
             except ServerError as error:
                 refused: Outcome = "duplicate" if error.status_code == 409 else "failed"
@@ -209,7 +204,12 @@ def _ingest_via_server(
 def _ingest_as_server_job(
     client: ServerClient, files: list[Path], kind: str, tags: list[str], source: str
 ) -> IngestSummary:
-    params = {"paths": [str(f) for f in files], "kind": kind, "source": source, "tags": tags}
+    # A name that is not UTF-8 cannot travel in JSON (it failed as "not JSON"): read here instead.
+    named = [f for f in files if shown_path(f) == str(f)]
+    unnamed = [FileOutcome(shown_path(f), "failed", message=NOT_UTF8_NAME) for f in files if f not in named]
+    if not named:
+        return IngestSummary(unnamed)
+    params = {"paths": [str(f) for f in named], "kind": kind, "source": source, "tags": tags}
     try:
         job = client.post("admin/jobs", {"name": "kb.ingest_paths", "params": params})
     except ServerError as error:
@@ -218,7 +218,7 @@ def _ingest_as_server_job(
         console.print("Without --job the files are read here and uploaded instead.", soft_wrap=True)
         raise typer.Exit(2) from None
     console.print(f"Job {job['job_id']} queued; Ctrl-C stops following (the job goes on).")
-    job = follow_job(client, job, _progress())
+    job = follow_job(client, job, progress_bar())
     if job["status"] != "succeeded":
         console.print(f"[red]Job {job['status']}: {escape(job.get('error') or '')}[/red]")
         raise typer.Exit(1)
@@ -228,6 +228,7 @@ def _ingest_as_server_job(
             FileOutcome(f["path"], f["outcome"], f["item_id"], f["chunks"], f["message"])
             for f in result["files"]
         ]
+        + unnamed
     )
 
 
@@ -235,7 +236,7 @@ def _ingest_directly(
     container: Container, files: list[Path], urls: list[str], kind: str, tags: list[str], source: str
 ) -> IngestSummary:
     kb = container.services.knowledge
-    with _progress() as progress:
+    with progress_bar() as progress:
         task = progress.add_task("Dokumente", total=1000)
 
         def report(fraction: float, message: str) -> None:
@@ -329,114 +330,3 @@ def ask(
                 str(payload.get("page") or ""),
             )
         console.print(table)
-
-
-@admin_app.command("verify")
-def verify(
-    ctx: typer.Context,
-    fix: bool = typer.Option(False, "--fix", help="Repair the drift that was found"),
-) -> None:
-    """Report drift between SQL, vectors and blobs (exit code 1 when there is any); --fix repairs it."""
-    cli = state(ctx)
-    client = ServerClient(cli.settings())
-    if client.is_running():
-        if fix:
-            job = client.post("admin/verify", {"fix": True})
-            console.print(
-                f"Repair queued as job {job['job_id']} (follow it with `luna jobs show {job['job_id']}`)."
-            )
-            return
-        report: dict[str, Any] = client.post("admin/verify", {})
-        counts, clean, fixed = report["counts"], report["clean"], False
-    else:
-        container = cli.container()
-        try:
-            result = container.services.knowledge.maintenance.verify(fix=fix)
-        finally:
-            container.close()
-        counts, clean, fixed = result.summary(), result.clean, result.fixed
-    table = Table("check", "count", title="Knowledge base consistency")
-    for name, count in counts.items():
-        table.add_row(name.replace("_", " "), f"[{'green' if count == 0 else 'red'}]{count}[/]")
-    console.print(table)
-    if clean:
-        console.print("[green]SQL, vectors and blobs agree.[/green]")
-    elif fixed:
-        console.print("[green]Repaired.[/green] Run `luna admin verify` again to confirm.")
-    else:
-        console.print("Drift found; `luna admin verify --fix` repairs it.")
-    raise typer.Exit(0 if clean or fixed else 1)
-
-
-def _maintenance(
-    ctx: typer.Context, route: str, label: str, item: list[str], work: Callable[[Container, _Step], _T]
-) -> _T | None:
-    """Queue the job on the running server (None), else run ``work`` here with a progress bar."""
-    cli = state(ctx)
-    client = ServerClient(cli.settings())
-    if client.is_running():
-        job = client.post(route, {"item_ids": item} if item else {})
-        follow = f"follow it with `luna jobs show {job['job_id']}`"
-        console.print(f"{label} queued as job {job['job_id']} ({follow}).")
-        return None
-    container = cli.container()
-    try:
-        with _progress() as progress:
-            task = progress.add_task(label, total=1000)
-            return work(
-                container,
-                lambda fraction, message: progress.update(
-                    task, completed=int(fraction * 1000), description=message[:60]
-                ),
-            )
-    finally:
-        container.close()
-
-
-@admin_app.command("reindex")
-def reindex(
-    ctx: typer.Context,
-    item: list[str] = typer.Option([], "--item", help="Only this item, in place (repeatable)"),
-) -> None:
-    """Rebuild the vectors from SQL (all: new collection swapped in; --item: in place)."""
-    result = _maintenance(
-        ctx,
-        "admin/reindex",
-        "Reindex",
-        item,
-        lambda c, progress: c.services.knowledge.maintenance.reindex(item or None, None, progress),
-    )
-    if result is not None:
-        console.print(_reindexed(result), markup=False)
-
-
-def _reindexed(result: dict[str, Any]) -> str:
-    """One line for a reindex's summary: what was embedded again and into which collection."""
-    done = f"{result.get('items', 0)} documents, {result.get('chunks', 0)} chunks embedded again"
-    if result.get("mode") == "in_place":
-        return f"{done} in place in {result.get('collection')}."
-    return f"{done} into {result.get('collection')}, now active (was {result.get('previous') or 'none'})."
-
-
-@admin_app.command("reread")
-def reread(
-    ctx: typer.Context,
-    item: list[str] = typer.Option([], "--item", help="Only this item (repeatable)"),
-) -> None:
-    """Read stored documents again with the current extractor; a changed reading becomes a new version."""
-    report = _maintenance(
-        ctx,
-        "admin/reread",
-        "Re-read",
-        item,
-        lambda c, progress: c.services.knowledge.rereader.reread(item or None, None, progress),
-    )
-    if report is None:
-        return
-    console.print(
-        f"{report.items} documents read again: {len(report.new_versions)} new versions, "
-        f"{report.unchanged} unchanged, {len(report.failed)} failed."
-    )
-    for failure in report.failed:
-        console.print(f"[red]{failure['item_id']}[/red]: {escape(str(failure['error']))}")
-    raise typer.Exit(1 if report.failed else 0)

@@ -18,6 +18,7 @@ from luna.cli import (
     grafana,
     health,
     jobs,
+    kb_admin,
     knowledge,
     learn,
     meters,
@@ -68,7 +69,7 @@ app.command("ask")(knowledge.ask)
 app.command("smoke")(smoke.smoke)
 app.add_typer(db.app, name="db")
 app.add_typer(jobs.app, name="jobs")
-app.add_typer(knowledge.admin_app, name="admin")
+app.add_typer(kb_admin.app, name="admin")
 app.add_typer(snapshots.app, name="snapshot")
 app.add_typer(sim.app, name="sim")
 app.add_typer(feeds.app, name="feeds")

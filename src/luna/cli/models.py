@@ -29,7 +29,7 @@ def prepare(
     if model not in _KNOWN:
         typer.secho(f"unknown model {model!r}; known: {', '.join(_KNOWN)}", fg=typer.colors.RED, err=True)
         raise typer.Exit(2)
-    cache = state(ctx).settings().model_cache_dir
+    cache = state(ctx).settings(new_install=True).model_cache_dir
     try:
         folder = prepare_gemma(cache, lambda line: typer.echo(line, err=True))
     except (LunaError, ImportError, OSError) as error:

@@ -29,7 +29,7 @@ LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 def build_app() -> FastAPI:
     """`--reload` factory: uvicorn re-imports it in a child process (settings from the environment)."""
-    container = CliState(profile=None).container()
+    container = CliState(profile=None).container(new_install=True)
     configure_logging(container.settings.logging)
     container.database.upgrade()
     app = create_app(container, param_checks=PARAM_CHECKS)
@@ -90,7 +90,7 @@ def serve(
     Migrates the database first. In the embedded profile this process owns the data dir (vector
     folder lock) and runs the job worker; in the server profile run `luna worker` processes instead.
     """
-    settings = state(ctx).settings()
+    settings = state(ctx).settings(new_install=True)
     bind_host = host or settings.api.host
     bind_port = port or settings.api.port
     if settings.auth.allow_dev_user and bind_host not in LOOPBACK_HOSTS:

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 from rich.progress import Progress
 
+from luna.services.knowledge.ingest_files import shown_path
 from luna.settings import Settings
 
 
@@ -51,7 +52,8 @@ class ServerClient:
     def upload(self, path: str, file: Path, form: dict[str, Any], timeout_sec: float = 900.0) -> Any:
         """A multipart upload (``file`` plus form fields); ingest answers once the document is indexed."""
         with file.open("rb") as handle:
-            files = {"file": (file.name, handle, "application/octet-stream")}
+            # A name that is not UTF-8 cannot be sent in a form ("not JSON", it said): it goes as "�".
+            files = {"file": (shown_path(file.name), handle, "application/octet-stream")}
             return self._call("POST", path, files=files, data=form, timeout=timeout_sec)
 
     def _call(self, method: str, path: str, timeout: float | None = None, **request: Any) -> Any:

@@ -44,10 +44,9 @@ def smoke(
     admin_key: str = typer.Option(None, "--admin-key", help="Its admin key (default: from the settings)"),
 ) -> None:
     """Smoke-test Luna: health, ingest a sample PDF, ask, check the cited answer."""
-    key = admin_key or _configured_key(ctx)
     try:
         if url:
-            _run_checks(url.rstrip("/"), key, cleanup=True)
+            _run_checks(url.rstrip("/"), admin_key or _configured_key(ctx), cleanup=True)
         else:
             with _own_server() as (base, own_key):
                 _run_checks(base, own_key, cleanup=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from luna.cli.context import state
+from luna.container import Container
 from luna.logging_setup import configure_logging
 from luna.workers.runner import run_foreground_worker
 
@@ -22,7 +23,7 @@ def worker(
     run inside `luna serve`, which owns the data dir. Start as many workers on as many machines
     as you like; they share the Redis queue.
     """
-    settings = state(ctx).settings()
+    settings = state(ctx).settings(new_install=True)
     if settings.jobs.kind != "redis":
         typer.secho(
             "jobs.kind is 'inprocess': jobs run inside `luna serve`. "
@@ -50,7 +51,22 @@ def worker(
                     f"{report.name}: {report.status} ({report.backend}) {report.detail or ''}".rstrip()
                 )
             raise typer.Exit(0 if all(report.is_up for report in reports) else 1)
+        _require_reachable(container)
         configure_logging(settings.logging)
         run_foreground_worker(container)
     finally:
         container.close()
+
+
+def _require_reachable(container: Container) -> None:
+    """A worker started while Redis or the database cannot be reached logged a traceback a second and
+    looked alive; it now says which one and exits 1. (One lost later is retried: the loop logs it.)"""
+    down = [r for r in (container.job_queue.health(), container.database.health()) if not r.is_up]
+    for report in down:
+        typer.secho(
+            f"{report.name} ({report.backend}) cannot be reached: {report.detail or report.status}",
+            fg=typer.colors.RED,
+            err=True,
+        )
+    if down:
+        raise typer.Exit(1)

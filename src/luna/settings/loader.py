@@ -25,13 +25,12 @@ from pydantic_core import ErrorDetails
 from luna.settings.model import Settings
 
 CONFIG_DIR_ENV = "LUNA_CONFIG_DIR"
+ENV_FILE_ENV = "LUNA_ENV_FILE"
 PROFILE_ENV = "LUNA_PROFILE"
 ENV_PREFIX = "LUNA_"
 ENV_NESTED_DELIMITER = "__"
 #: ``LUNA_`` variables that steer the process rather than name a setting (``LUNA_TEST_*`` too).
-NOT_SETTINGS = frozenset(
-    {PROFILE_ENV, CONFIG_DIR_ENV, "LUNA_ENV_FILE", "LUNA_GIT_SHA", "LUNA_MIGRATIONS_DIR"}
-)
+NOT_SETTINGS = frozenset({PROFILE_ENV, CONFIG_DIR_ENV, ENV_FILE_ENV, "LUNA_GIT_SHA", "LUNA_MIGRATIONS_DIR"})
 
 #: The seed's plain environment names (seed 001 §3, §4, §6) and the setting each one feeds.
 SEED_ENV_ALIASES: dict[str, tuple[str, ...]] = {
@@ -189,22 +188,9 @@ def load_settings(
     ``environ`` defaults to ``os.environ``; ``env_file`` to ``LUNA_ENV_FILE`` or ``./.env`` when present.
     """
     env = dict(os.environ if environ is None else environ)
-    chosen_env_file = env_file or Path(env.get("LUNA_ENV_FILE", ".env"))
-    try:
-        dotenv = (
-            {k: v for k, v in dotenv_values(chosen_env_file).items() if v is not None}
-            if chosen_env_file.is_file()
-            else {}
-        )
-    except UnicodeDecodeError as error:
-        raise SettingsError(
-            f"Invalid settings:\n  {chosen_env_file}: not UTF-8 text ({error.reason})"
-        ) from None
-    combined_env = {**dotenv, **env}
+    combined_env = {**_dotenv(env_file, env), **env}
     chosen = profile or combined_env.get(PROFILE_ENV) or "default"
-    directory = config_dir or (
-        Path(combined_env[CONFIG_DIR_ENV]) if CONFIG_DIR_ENV in combined_env else default_config_dir()
-    )
+    directory = config_dir or _config_dir(combined_env)
     profile_file = directory / f"{chosen}.yaml"
     if chosen != "default" and not profile_file.is_file():
         known = sorted(p.stem for p in directory.glob("*.yaml") if p.stem not in ("thresholds",))
@@ -221,6 +207,34 @@ def load_settings(
         return Settings.model_validate(tree)
     except ValidationError as error:
         raise SettingsError(_format_errors(error)) from None
+
+
+def _dotenv(env_file: Path | None, env: Mapping[str, str]) -> dict[str, str]:
+    """The ``.env`` values: of ``env_file``, else of the file ``LUNA_ENV_FILE`` names, which must exist
+    (a mistyped name was ignored, and Luna ran on defaults), else of ``./.env`` when there is one."""
+    named = env.get(ENV_FILE_ENV)
+    chosen = env_file or Path(named or ".env")
+    if env_file is None and named and (chosen.is_dir() or not chosen.exists()):
+        raise SettingsError(f"Invalid settings:\n  {ENV_FILE_ENV}: there is no file {chosen}")
+    if not (chosen.is_file() or (env_file is None and named)):
+        return {}
+    try:
+        return {k: v for k, v in dotenv_values(chosen).items() if v is not None}
+    except UnicodeDecodeError as error:
+        raise SettingsError(f"Invalid settings:\n  {chosen}: not UTF-8 text ({error.reason})") from None
+    except OSError as error:  # a file its user may not read
+        raise SettingsError(f"Invalid settings:\n  {chosen}: cannot be read ({error.strerror})") from None
+
+
+def _config_dir(env: Mapping[str, str]) -> Path:
+    """``LUNA_CONFIG_DIR`` when set, which must be a folder (a mistyped one meant no profile, silently),
+    else the checkout's ``config/``."""
+    if CONFIG_DIR_ENV not in env:
+        return default_config_dir()
+    directory = Path(env[CONFIG_DIR_ENV])
+    if not directory.is_dir():
+        raise SettingsError(f"Invalid settings:\n  {CONFIG_DIR_ENV}: there is no folder {directory}")
+    return directory
 
 
 def _resolve_config_files(tree: dict[str, Any], directory: Path) -> None:

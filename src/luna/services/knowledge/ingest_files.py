@@ -10,6 +10,7 @@ and the summary says how many of each.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -118,31 +119,62 @@ def collect_files(paths: Iterable[str | Path]) -> FoundFiles:
     resolved file is the key that keeps a file reached twice from being read or reported twice."""
     found: dict[Path, None] = {}
     skipped: dict[Path, Path] = {}  # resolved file -> its path as the folder shows it
+    unreadable: list[FileOutcome] = []
     for raw in paths:
         path = Path(raw).expanduser()
         if path.is_file():
             found[path.resolve()] = None
         elif path.is_dir():
             root = path.resolve()
-            for candidate in sorted(path.rglob("*")):
-                relative = candidate.relative_to(path)
-                if not candidate.is_file() or any(part.startswith(".") for part in relative.parts):
-                    continue
+            for candidate in _folder_files(path, unreadable):
                 target = candidate.resolve()
                 if candidate.suffix.lower() in INGESTIBLE_SUFFIXES:
                     found[target] = None
                 else:
-                    skipped.setdefault(target, root / relative)
+                    skipped.setdefault(target, root / candidate.relative_to(path))
         elif _URL_SCHEME.match(str(raw)):
             raise InvalidInput(f"{raw} is not a file, and only http:// and https:// addresses are fetched.")
         else:
             raise InvalidInput(f"{path} is neither a file nor a folder.")
     outcomes = [
-        FileOutcome(str(shown), "skipped", message=_skip_reason(shown))
+        FileOutcome(shown_path(shown), "skipped", message=_skip_reason(shown))
         for target, shown in skipped.items()
         if target not in found
     ]
-    return FoundFiles(list(found), outcomes)
+    return FoundFiles(list(found), outcomes + unreadable)
+
+
+def _folder_files(folder: Path, unreadable: list[FileOutcome]) -> list[Path]:
+    """The files below ``folder``, sorted, hidden names and their folders left out. A folder that cannot
+    be listed (a path longer than the system allows, no permission) is an outcome in ``unreadable``:
+    it stopped the whole scan with a traceback."""
+
+    def note(error: OSError) -> None:
+        where = shown_path(error.filename) if error.filename else shown_path(folder)
+        reason = f"Ordner nicht lesbar ({error.strerror or error})"
+        unreadable.append(FileOutcome(where, "skipped", message=reason))
+
+    files: list[Path] = []
+    for top, folders, names in os.walk(folder, onerror=note):
+        folders[:] = [name for name in folders if not name.startswith(".")]
+        for name in names:
+            candidate = Path(top) / name
+            if name.startswith("."):
+                continue
+            try:
+                regular = candidate.is_file()
+            except OSError as error:
+                note(error)
+                continue
+            if regular:
+                files.append(candidate)
+    return sorted(files)
+
+
+def shown_path(path: str | Path) -> str:
+    """``path`` as text that can be stored and shown: a name in another encoding than UTF-8 holds bytes
+    Python keeps as lone surrogates, which no database, JSON response or log line takes; they read "�"."""
+    return os.fsencode(path).decode("utf-8", errors="replace")
 
 
 def _skip_reason(path: Path) -> str:
@@ -173,7 +205,11 @@ def ingest_files(
         share = 1.0 / max(total, 1)
 
         def within(
-            fraction: float, message: str, number: int = number, name: str = path.name, share: float = share
+            fraction: float,
+            message: str,
+            number: int = number,
+            name: str = shown_path(path.name),
+            share: float = share,
         ) -> None:
             if progress is not None:
                 progress((number + fraction) * share, f"{name} ({number + 1}/{total}): {message}")
@@ -181,7 +217,7 @@ def ingest_files(
         try:
             request = IngestRequest(
                 data=path.read_bytes(),
-                filename=path.name,
+                filename=shown_path(path.name),
                 kind=kind,
                 source=source,
                 tags=tags,
@@ -192,10 +228,10 @@ def ingest_files(
         except Conflict as error:
             summary.files.append(_conflict_outcome(path, error))
         except (LunaError, OSError) as error:
-            message = error.message if isinstance(error, LunaError) else str(error)
-            summary.files.append(FileOutcome(str(path), "failed", message=message))
+            message = error.message if isinstance(error, LunaError) else shown_path(str(error))
+            summary.files.append(FileOutcome(shown_path(path), "failed", message=message))
         else:
-            summary.files.append(FileOutcome(str(path), "ingested", result.item_id, result.chunks))
+            summary.files.append(FileOutcome(shown_path(path), "ingested", result.item_id, result.chunks))
         if progress is not None:
             progress((number + 1) * share, f"{number + 1} von {total} Dateien verarbeitet")
     return summary
@@ -206,5 +242,5 @@ def _conflict_outcome(path: Path, error: Conflict) -> FileOutcome:
     existing = error.details.get("item_id")
     item_id = str(existing) if existing else None
     if error.details.get("status") == "pending":
-        return FileOutcome(str(path), "failed", item_id, message=error.message)
-    return FileOutcome(str(path), "duplicate", item_id)
+        return FileOutcome(shown_path(path), "failed", item_id, message=error.message)
+    return FileOutcome(shown_path(path), "duplicate", item_id)

@@ -264,6 +264,11 @@ class SnapshotService:
         if "sql" in info.parts:
             _check_rows_part(info, manifest)
             current = self._database.current_revision()
+            if current is None:
+                raise Conflict(
+                    f"Snapshot {info.snapshot_id} holds tables, and the database has none yet: set it up "
+                    "with `luna db upgrade` first, then restore."
+                )
             if info.revision != current:
                 raise Conflict(
                     f"Snapshot {info.snapshot_id} was taken at schema revision {info.revision}, the "
