@@ -105,11 +105,12 @@ def test_a_job_started_without_a_server_waits_for_it(cli_env: dict[str, str]) ->
     assert "queued" in listed.output
 
 
-def test_unknown_job_and_bad_param_are_refused(cli_env: dict[str, str]) -> None:
+def test_unknown_job_and_bad_param_are_refused_as_input_it_cannot_take(cli_env: dict[str, str]) -> None:
+    """Exit 2, as `luna eval` and `luna finetune` exit for a value they refuse (README, exit codes)."""
     unknown = runner.invoke(app, ["jobs", "run", "no.such.job"])
     bad_param = runner.invoke(app, ["jobs", "run", "maintenance.refresh_events_daily", "-P", "novalue"])
-    assert unknown.exit_code == 1 and "no.such.job" in unknown.output
-    assert bad_param.exit_code == 1 and "key=value" in bad_param.output
+    assert unknown.exit_code == 2 and "no.such.job" in unknown.output
+    assert bad_param.exit_code == 2 and "key=value" in bad_param.output
 
 
 def test_worker_explains_that_embedded_jobs_run_inside_serve(cli_env: dict[str, str]) -> None:
@@ -223,7 +224,7 @@ def test_a_job_the_api_would_refuse_is_refused_here_too_and_nothing_waits(cli_en
     )
     listed = runner.invoke(app, ["jobs", "list"])
 
-    assert refused.exit_code == 1 and "start" in refused.output
+    assert refused.exit_code == 2 and "start" in refused.output
     assert "sim.backfill" not in listed.output
 
 

@@ -18,7 +18,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from luna.cli.context import CliState, state
+from luna.cli.context import CliState, exit_code, state
 from luna.cli.server_client import ServerClient, ServerError
 from luna.container import Container
 from luna.domain.errors import LunaError
@@ -134,9 +134,16 @@ def _job_dict(job: Job) -> dict[str, Any]:
     }
 
 
-def _fail(message: str) -> None:
+def _fail(message: str, code: int = 1) -> None:
     console.print(f"[red]{escape(message)}[/red]")
-    raise typer.Exit(1)
+    raise typer.Exit(code)
+
+
+def _refused_code(error: LunaError | ServerError) -> int:
+    """2 for params the job refuses (here, or the server's 400/422), as in `luna eval`; else 1."""
+    if isinstance(error, ServerError):
+        return 2 if error.status_code in (400, 422) else 1
+    return exit_code(error)
 
 
 def _open(ctx: typer.Context) -> _Jobs:
@@ -215,7 +222,7 @@ def run(
     for item in param:
         key, sep, raw = item.partition("=")
         if not sep or not key:
-            _fail(f"--param must look like key=value, got {item!r}")
+            _fail(f"--param must look like key=value, got {item!r}", 2)
         try:
             params[key] = json.loads(raw)
         except json.JSONDecodeError:
@@ -224,7 +231,7 @@ def run(
     try:
         job = jobs.submit(name, params)
     except (LunaError, ServerError) as error:
-        _fail(str(error))
+        _fail(str(error), _refused_code(error))
         return
     console.print(f"job {job['job_id']} queued ({name})")
     waits_for_server = not jobs.remote and jobs.settings.jobs.kind == "inprocess"

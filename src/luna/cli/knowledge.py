@@ -111,7 +111,9 @@ def _shown_paths(paths: list[str]) -> dict[str, str]:
 
 
 KIND_CHOICES = ", ".join(KINDS)
-NOT_UTF8_NAME = "Dateiname ist kein UTF-8 und kann nicht an den Server gehen: ohne --job wird die Datei hochgeladen"
+NOT_UTF8_NAME = (
+    "Dateiname ist kein UTF-8 und kann nicht an den Server gehen: ohne --job wird die Datei hochgeladen"
+)
 
 
 def _known_kind(kind: str | None) -> str | None:
