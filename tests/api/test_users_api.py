@@ -20,6 +20,7 @@ from luna.api.auth import require_admin
 from luna.api.deps import require_supported_body
 from luna.api.openapi import ADMIN_ERRORS
 from luna.api.routers import admin_privacy
+from luna.domain.flywheel.sessions import IncomingSession
 from luna.services.learning.privacy import PrivacyService
 from tests.api.events_support import (
     CUSTOMER,
@@ -151,6 +152,32 @@ async def test_withdrawn_consent_or_a_deleted_conversation_leaves_the_flywheel_t
     with container_of(app).database.unit_of_work(read_only=True) as uow:
         assert uow.sessions.count() == 0
         assert uow.sessions.current("luna", others["conversation_id"]) is None
+
+
+async def test_a_conversation_deleted_or_consent_withdrawn_while_the_flywheel_collects_is_not_stored(
+    app: FastAPI, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The collection read conversations and consent in one transaction and stored in a later one: what
+    was erased in between (redacting 20,000 conversations takes a while) was stored again."""
+    await use_luna(client, app, CUSTOMER)
+    await use_luna(client, app, OTHER)
+    services = container_of(app).services
+    [others] = services.conversations.recent(OTHER)
+    prepare = services.sessions._prepare
+
+    def erase_meanwhile(incoming: IncomingSession) -> object:
+        if incoming.session_id == others.conversation_id:
+            services.conversations.delete(OTHER, others.conversation_id)
+        else:
+            services.privacy.set_consent(CUSTOMER, False)
+        return prepare(incoming)
+
+    monkeypatch.setattr(services.sessions, "_prepare", erase_meanwhile)
+    collected = services.own_sessions.collect(datetime(2000, 1, 1, tzinfo=UTC), datetime.now(UTC))
+
+    assert sorted(r.outcome.value for r in collected.results) == ["not_stored_gone"] * 2
+    with container_of(app).database.unit_of_work(read_only=True) as uow:
+        assert uow.sessions.count() == 0
 
 
 async def test_without_default_consent_only_users_who_said_yes_are_learned_from(

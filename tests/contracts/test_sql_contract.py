@@ -335,6 +335,36 @@ def test_an_exclusive_submission_waits_for_one_in_flight_and_then_sees_it(databa
         assert [job.job_id for job in uow.jobs.list(name="kb.reindex")] == [first.job_id]
 
 
+def test_session_writes_wait_for_one_in_flight(database: SqlDatabase) -> None:
+    """A deletion that erases a flywheel session waits for an ingest that re-read its conversation
+    under the lock, so the ingest cannot store what the deletion meant to erase."""
+    holding, release, entered = threading.Event(), threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with database.unit_of_work() as uow:
+            uow.sessions.serialise_writes()
+            holding.set()
+            release.wait(10)
+            uow.commit()
+
+    def second_writer() -> None:
+        with database.unit_of_work() as uow:
+            uow.sessions.serialise_writes()
+            entered.set()
+            uow.commit()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert holding.wait(10)
+    second = threading.Thread(target=second_writer)
+    second.start()
+    waited = not entered.wait(0.5)
+    release.set()
+    holder.join(10)
+    second.join(10)
+    assert waited and entered.is_set()
+
+
 def _submitted(service: JobService, name: str) -> BaseException | Job:
     try:
         return service.submit(name, {}, "admin")

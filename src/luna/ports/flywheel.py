@@ -69,6 +69,12 @@ class SessionRepository(Protocol):
         """Erase every revision of one session; returns how many rows went."""
         ...
 
+    def serialise_writes(self) -> None:
+        """Hold the sessions' write lock until the transaction ends (an advisory lock on PostgreSQL;
+        SQLite's write transactions are serial already), so that an ingest re-reading a conversation
+        and its user's consent and a deletion or withdrawal erasing its session cannot interleave."""
+        ...
+
     def set_topics(self, topics: Sequence[tuple[str, str, int, str]]) -> int:
         """Give turns of current sessions, as ``(source, session_id, position, topic)``, their topic where
         they have none yet (a topic once given stays); returns how many turns got one."""

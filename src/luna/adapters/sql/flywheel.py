@@ -89,9 +89,22 @@ def _to_account(row: sa.Row[Any]) -> ServiceAccount:
     )
 
 
+#: The advisory lock key of session writes and erasures ("LUNS").
+SESSION_WRITES_LOCK = 0x4C554E53
+
+
 class SqlSessionRepository:
     def __init__(self, connection: Callable[[], sa.Connection]) -> None:
         self._connection = connection
+
+    def serialise_writes(self) -> None:
+        """PostgreSQL: the advisory lock. SQLite: a first statement, which opens the transaction with
+        ``BEGIN IMMEDIATE`` and so takes the database's write lock now, not at the first write."""
+        connection = self._connection()
+        if connection.dialect.name == "postgresql":
+            connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": SESSION_WRITES_LOCK})
+        else:
+            connection.execute(sa.text("SELECT 1"))
 
     def current(self, source: str, session_id: str) -> StoredSession | None:
         """The newest revision, found through the primary key.

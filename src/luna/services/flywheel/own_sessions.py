@@ -41,7 +41,16 @@ class OwnSessions:
         with self._database.unit_of_work(read_only=True) as uow:
             conversations = uow.conversations.updated_between(start, end, limit=MAX_PER_RUN)
             incoming = [self._session(uow, conversation) for conversation in conversations]
-        return OwnSessionsRun(len(conversations), self._sessions.ingest(incoming) if incoming else [])
+        stored = self._sessions.ingest(incoming, self._still_wanted) if incoming else []
+        return OwnSessionsRun(len(conversations), stored)
+
+    def _still_wanted(self, uow: UnitOfWork, session: IncomingSession) -> bool:
+        """Read again while storing: a conversation deleted, or consent withdrawn, after the read above
+        erased a session that was not stored yet, and the ingest then stored it again."""
+        if uow.conversations.get(session.session_id, with_turns=False) is None:
+            return False
+        consent = uow.consent.current(session.external_user_id, LEARNING_SCOPE)
+        return self._consent_default if consent is None else consent.granted
 
     def _session(self, uow: UnitOfWork, conversation: Conversation) -> IncomingSession:
         consent = uow.consent.current(conversation.user_id, LEARNING_SCOPE)

@@ -24,7 +24,10 @@ from luna.domain.flywheel.sessions import (
     redacted_turns,
 )
 from luna.ports.flywheel import SessionRepository
-from luna.ports.sql import Database
+from luna.ports.sql import Database, UnitOfWork
+
+#: Whether a prepared session is still to be stored, read again in the storing transaction.
+StillWanted = Callable[[UnitOfWork, IncomingSession], bool]
 
 
 def _utc_now() -> datetime:
@@ -36,6 +39,8 @@ class Outcome(StrEnum):
     REVISED = "revised"
     UNCHANGED = "unchanged"
     NO_CONSENT = "not_stored_without_consent"
+    #: Its conversation was deleted, or its user withdrew consent, while the batch was prepared.
+    GONE = "not_stored_gone"
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,12 +77,22 @@ class SessionService:
             raise Unavailable("Session ingest needs flywheel.pseudonym_key (LUNA_FLYWHEEL__PSEUDONYM_KEY).")
         return pseudonym(self._key, self._key_id, external_user_id)
 
-    def ingest(self, sessions: Sequence[IncomingSession]) -> list[IngestResult]:
-        """Store a batch in one transaction: all of it is acknowledged, or none (then resend it)."""
+    def ingest(
+        self, sessions: Sequence[IncomingSession], still_wanted: StillWanted | None = None
+    ) -> list[IngestResult]:
+        """Store a batch in one transaction: all of it is acknowledged, or none (then resend it).
+
+        ``still_wanted`` re-reads, under the sessions' write lock, what a session was built from: one
+        whose conversation was deleted, or whose user withdrew consent, since is not stored (it was)."""
         prepared = [self._prepare(session) for session in sessions]
         results: list[IngestResult] = []
         with self._database.unit_of_work() as uow:
+            uow.sessions.serialise_writes()
             for incoming, stored in prepared:
+                if stored is not None and still_wanted is not None and not still_wanted(uow, incoming):
+                    uow.sessions.delete_session(incoming.source, incoming.session_id)
+                    results.append(IngestResult(incoming.session_id, Outcome.GONE, None))
+                    continue
                 if stored is None:
                     uow.sessions.count_consentless(_day(self._clock()), incoming.source)
                     uow.sessions.delete_session(incoming.source, incoming.session_id)

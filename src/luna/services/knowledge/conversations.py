@@ -57,6 +57,7 @@ class ConversationService:
         deletes a conversation expects it gone from the KPIs and the fine-tuning data as well."""
         with self._database.unit_of_work() as uow:
             _owned(uow.conversations.get(conversation_id, with_turns=False), user_id, conversation_id)
+            uow.sessions.serialise_writes()
             uow.conversations.delete(conversation_id)
             uow.sessions.delete_session(OWN_SOURCE, conversation_id)
             uow.commit()

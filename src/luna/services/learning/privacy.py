@@ -92,6 +92,7 @@ class PrivacyService:
                 ts = previous.ts + _TICK
             uow.consent.record(Consent(user_id=user, scope=LEARNING_SCOPE, granted=learning, ts=ts))
             if not learning and self._session_ref is not None:
+                uow.sessions.serialise_writes()
                 uow.sessions.delete_for_user(self._session_ref(user))
             uow.commit()
         return ConsentState(learning=learning, decided=True, updated_at=ts)
@@ -119,6 +120,7 @@ class PrivacyService:
         with self._database.unit_of_work() as uow:
             if uow.users.get(user) is None:
                 raise NotFound(f"No user with id {user}.")
+            uow.sessions.serialise_writes()
             ratings, labels = uow.feedback.delete_for_user(user)
             session_ref = None if self._session_ref is None else self._session_ref(user)
             erasure = Erasure(
