@@ -6,9 +6,10 @@ from datetime import UTC, datetime
 
 import numpy as np
 
+from luna.domain.answers import without_citations
 from luna.web.components.formats import de_datetime, de_eur, de_int, de_number, de_percent
 from luna.web.components.navigation import ADMIN_VIEWS, CUSTOMER_VIEWS, Area, safe_next, view_for
-from luna.web.customer.citation_marks import number_citations, strip_citations
+from luna.web.customer.citation_marks import number_citations
 
 
 def test_numbers_use_a_decimal_comma_and_dots_between_thousands() -> None:
@@ -49,7 +50,7 @@ def test_citations_are_numbered_by_first_appearance_and_repeat_their_number() ->
 def test_markers_after_long_runs_of_spaces_are_numbered_and_stripped_at_once() -> None:
     text = "Erstens" + " " * 100_000 + "[chunk a] zweitens [chunk b]" + " " * 100_000
 
-    assert strip_citations(text) == "Erstens zweitens" + " " * 100_000
+    assert without_citations(text) == "Erstens zweitens" + " " * 100_000
     assert number_citations(text).text.startswith("Erstens [1] zweitens [2]")
 
 
@@ -60,7 +61,7 @@ def test_a_marker_still_streaming_in_is_held_back_until_it_is_complete() -> None
 
 
 def test_help_texts_lose_their_markers() -> None:
-    assert strip_citations("Tarife wechseln stündlich [chunk x9].") == "Tarife wechseln stündlich."
+    assert without_citations("Tarife wechseln stündlich [chunk x9].") == "Tarife wechseln stündlich."
 
 
 def test_after_login_only_a_view_of_the_same_area_is_a_destination() -> None:

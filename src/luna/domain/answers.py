@@ -40,7 +40,9 @@ GERMAN_STOPWORDS = frozenset(
     """.split()  # noqa: SIM905 - a word list reads best as text
 )
 
-_CITATION = re.compile(r"(?<![ \t])[ \t]*\[chunk\s+([^\]\s]+)\s*\]", re.IGNORECASE)
+#: A ``[chunk X]`` marker however a model spaced or cased it, with the blanks before it (the blanks are
+#: matched only from the start of their run, so a long run of spaces costs linear time, not quadratic).
+CITATION_MARKER = re.compile(r"(?<![ \t])[ \t]*\[chunk\s+([^\]\s]+)\s*\]", re.IGNORECASE)
 _HEADER = re.compile(r"^\[chunk (?P<id>[^\]\s]+)\][ \t]*(?P<label>.*)$", re.MULTILINE)
 _LIST_ENUMERATOR = re.compile(r"^[ \t]*\d+[.)][ \t]", re.MULTILINE)
 _NUMBER = re.compile(r"(?<![\w,.])(?:\d{1,3}(?:\.\d{3})+(?:,\d+)?|\d+(?:[.,]\d+)?)(?!\d)")
@@ -292,12 +294,12 @@ class CitationCheck:
 
 def without_citations(text: str) -> str:
     """``text`` without its ``[chunk X]`` markers (however a model spaced or cased them)."""
-    return _CITATION.sub("", text)
+    return CITATION_MARKER.sub("", text)
 
 
 def cited_chunk_ids(answer: str) -> tuple[str, ...]:
     """Every chunk id the answer cites, first mention first."""
-    return tuple(dict.fromkeys(match[1] for match in _CITATION.finditer(answer)))
+    return tuple(dict.fromkeys(match[1] for match in CITATION_MARKER.finditer(answer)))
 
 
 def validate_citations(answer: str, context_ids: Iterable[str]) -> CitationCheck:
@@ -313,7 +315,7 @@ def validate_citations(answer: str, context_ids: Iterable[str]) -> CitationCheck
         removed[match[1]] = None
         return ""
 
-    text = _CITATION.sub(keep_or_drop, answer)
+    text = CITATION_MARKER.sub(keep_or_drop, answer)
     return CitationCheck(text=text, cited=tuple(cited), removed=tuple(removed))
 
 

@@ -9,10 +9,10 @@ from typing import Final
 
 from nicegui import ui
 
+from luna.domain.answers import without_citations
 from luna.domain.events import RagFeedback
 from luna.web.components.formats import de_datetime
 from luna.web.components.widgets import empty_state
-from luna.web.customer.citation_marks import strip_citations
 
 #: Ratings listed at most (the newest).
 SHOWN: Final = 20
@@ -42,5 +42,5 @@ def unhelpful_answers(area: ui.column, ratings: Sequence[RagFeedback]) -> None:
 
 
 def _excerpt(answer: str) -> str:
-    text = " ".join(strip_citations(answer).split())
+    text = " ".join(without_citations(answer).split())
     return text if len(text) <= _ANSWER_CHARS else text[:_ANSWER_CHARS].rsplit(" ", 1)[0] + " …"

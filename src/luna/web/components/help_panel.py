@@ -10,11 +10,11 @@ from __future__ import annotations
 import structlog
 from nicegui import ui
 
+from luna.domain.answers import without_citations
 from luna.domain.help import HELP_ROUTES, HelpText
 from luna.web.components.navigation import View
 from luna.web.components.offload import in_thread
 from luna.web.context import web_context
-from luna.web.customer.citation_marks import strip_citations
 
 log = structlog.stdlib.get_logger("luna.web")
 
@@ -48,7 +48,7 @@ def help_card(view: View) -> None:
 
 
 def _paragraphs(text: HelpText) -> None:
-    for paragraph in strip_citations(text.text).split("\n\n"):
+    for paragraph in without_citations(text.text).split("\n\n"):
         if paragraph.strip():
             ui.label(paragraph.strip()).classes("whitespace-pre-line")
     if text.generated:

@@ -13,7 +13,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-_MARKER = re.compile(r"(?<![ \t])[ \t]*\[chunk\s+([^\]\s]+)\s*\]", re.IGNORECASE)
+from luna.domain.answers import CITATION_MARKER
+
 _UNFINISHED = re.compile(r"\[(?:c(?:h(?:u(?:n(?:k(?:\s+[^\]\s]*)?)?)?)?)?)?$", re.IGNORECASE)
 
 
@@ -38,11 +39,7 @@ def _numbered(text: str, known: tuple[str, ...], render: Callable[[int], str]) -
             order.append(chunk_id)
         return render(order.index(chunk_id) + 1)
 
-    return NumberedText(_MARKER.sub(replace, text), tuple(order))
-
-
-def strip_citations(text: str) -> str:
-    return _MARKER.sub("", text)
+    return NumberedText(CITATION_MARKER.sub(replace, text), tuple(order))
 
 
 def linked_citations(text: str, turn: int) -> NumberedText:
