@@ -161,12 +161,18 @@ async def test_keys_are_checked_for_presence_validity_scope_and_revocation(
     writer = await _account(client, admin, "sessions:write")
     accounts = (await client.get("/api/v1/admin/service-accounts", headers=admin)).json()["data"]["accounts"]
     writer_id = next(a["account_id"] for a in accounts if a["name"] == "n8n")
-    assert (
-        await client.delete(f"/api/v1/admin/service-accounts/{writer_id}", headers=admin)
-    ).status_code == 200
+    revoked = await client.delete(f"/api/v1/admin/service-accounts/{writer_id}", headers=admin)
+    assert revoked.status_code == 200
     assert (
         await client.post("/api/v1/hooks/session", headers={"X-Service-Key": writer}, json=SESSION)
     ).status_code == 401
+    # Revoking again answers as before and changes nothing: the first time stays, one audit entry.
+    again = await client.delete(f"/api/v1/admin/service-accounts/{writer_id}", headers=admin)
+    assert again.status_code == 200
+    assert again.json()["data"]["revoked_at"] == revoked.json()["data"]["revoked_at"]
+    audit = await client.get("/api/v1/admin/audit", headers=admin, params={"limit": 50})
+    entries = audit.json()["data"]["entries"]
+    assert [e["target"] for e in entries if e["action"] == "service_account.revoke"] == ["n8n"]
     listed = (await client.get("/api/v1/admin/service-accounts", headers=admin)).json()["data"]["accounts"]
     assert next(a for a in listed if a["name"] == "grafana")["last_used_at"] is not None
 

@@ -50,7 +50,10 @@ def test_accounts_round_trip_are_unique_by_name_and_revocable(database: SqlDatab
         uow.service_accounts.add(account("n8n", "hash-2"))
     with database.unit_of_work() as uow:
         uow.service_accounts.touch("id-n8n", T0 + timedelta(minutes=1))
-        uow.service_accounts.revoke("id-n8n", T0 + timedelta(minutes=2))
+        assert uow.service_accounts.revoke("id-n8n", T0 + timedelta(minutes=2))
+        uow.commit()
+    with database.unit_of_work() as uow:  # a second revocation keeps the first one's time
+        assert not uow.service_accounts.revoke("id-n8n", T0 + timedelta(minutes=3))
         uow.commit()
     with database.unit_of_work(read_only=True) as uow:
         found = uow.service_accounts.by_key("hash-1")

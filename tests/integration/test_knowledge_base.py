@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from luna.adapters.lexical.bm25s import Bm25sLexicalIndex
 from luna.adapters.sql.database import SqlDatabase
 from luna.container import Container, build_container
-from luna.domain.errors import Conflict, InvalidInput
+from luna.domain.errors import Conflict, InvalidInput, NotFound
 from luna.domain.items import Item, ItemStatus
 from luna.ports.vectors import VectorPoint
 from luna.services.knowledge.indexing import LexicalMirror
@@ -337,6 +337,30 @@ def test_deleting_an_item_removes_chunks_points_and_blobs(container: Container) 
     assert items == 1 and not [key for key in blobs if item_id in key]
     hits = container.services.knowledge.retrieval.search("Vorlauftemperatur Wärmepumpe", 10).citations
     assert all(c.payload["item_id"] == kept for c in hits)
+
+
+def test_of_two_deletions_at_once_one_deletes_and_is_audited_the_other_finds_nothing(
+    container: Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both read the item before either removed it (four DELETEs at once each answered 200 and left
+    four audit entries): the one that comes second to the row is NotFound and audits nothing."""
+    ingest_service = container.services.knowledge.ingest
+    item_id = ingest(container, HEAT_PUMP)
+    remove_vectors = ingest_service._indexer.remove_vectors
+    first: list[str] = []
+
+    def other_deletion_first(chunk_ids: list[str], *, item_id: str) -> None:
+        if not first:  # this deletion has read the item; another one runs to its end now
+            first.append(item_id)
+            ingest_service.delete(item_id)
+        remove_vectors(chunk_ids, item_id=item_id)
+
+    monkeypatch.setattr(ingest_service._indexer, "remove_vectors", other_deletion_first)
+    with pytest.raises(NotFound):
+        ingest_service.delete(item_id)
+    with container.database.unit_of_work(read_only=True) as uow:
+        assert uow.items.get(item_id) is None
+        assert len(uow.audit.list(action="item.delete")) == 1
 
 
 def test_verify_repairs_what_a_killed_ingest_and_lost_writes_leave_behind(container: Container) -> None:

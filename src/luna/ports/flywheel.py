@@ -27,7 +27,9 @@ class ServiceAccountRepository(Protocol):
         """Every account, revoked ones included, oldest first."""
         ...
 
-    def revoke(self, account_id: str, at: datetime) -> None: ...
+    def revoke(self, account_id: str, at: datetime) -> bool:
+        """Revoke the active account; False when it was revoked already (its first time is kept)."""
+        ...
 
     def touch(self, account_id: str, at: datetime) -> None:
         """Record a use of the account's key."""

@@ -56,12 +56,14 @@ class SqlServiceAccountRepository:
         )
         return [_to_account(row) for row in self._connection().execute(statement)]
 
-    def revoke(self, account_id: str, at: datetime) -> None:
-        self._connection().execute(
+    def revoke(self, account_id: str, at: datetime) -> bool:
+        revoked = self._connection().execute(
             sa.update(service_accounts)
             .where(service_accounts.c.account_id == account_id, service_accounts.c.revoked_at.is_(None))
             .values(revoked_at=at)
+            .returning(service_accounts.c.account_id)
         )
+        return revoked.first() is not None
 
     def touch(self, account_id: str, at: datetime) -> None:
         self._connection().execute(

@@ -73,9 +73,10 @@ class AccountService:
             account = uow.service_accounts.get(account_id)
             if account is None:
                 raise NotFound(f"No service account with ID {account_id!r}.")
-            uow.service_accounts.revoke(account_id, self._clock())
-            uow.audit.add(_audit(self._clock(), revoked_by, "service_account.revoke", account.name, {}))
-            uow.commit()
+            # Revoking again changes nothing, so it is not audited again (nor is the loser of two at once).
+            if uow.service_accounts.revoke(account_id, self._clock()):
+                uow.audit.add(_audit(self._clock(), revoked_by, "service_account.revoke", account.name, {}))
+                uow.commit()
             revoked = uow.service_accounts.get(account_id)
         assert revoked is not None
         return revoked

@@ -335,7 +335,8 @@ class IngestService:
     def delete(self, item_id: str, actor: str = "admin") -> int:
         """Remove the item with its chunks (archived ones too), vectors and blobs; return the chunk count.
 
-        The deletion is audited (``item.delete``) in the transaction that removes the rows.
+        The deletion is audited (``item.delete``) in the transaction that removes the rows; of two
+        deletions at once, the one that finds the row already gone is NotFound and audits nothing.
         """
         with self._database.unit_of_work(read_only=True) as uow:
             item = uow.items.get(item_id)
@@ -344,7 +345,8 @@ class IngestService:
             raise NotFound(f"No item with id {item_id!r}.")
         self._indexer.remove_vectors(chunk_ids, item_id=item_id)
         with self._database.unit_of_work() as uow:
-            uow.items.delete(item_id)
+            if not uow.items.delete(item_id):
+                raise NotFound(f"No item with id {item_id!r}.")
             uow.audit.add(item_entry(ITEM_DELETED_ACTION, actor, item, {"chunks": len(chunk_ids)}))
             uow.commit()
         self._blobs.delete_prefix(raw_blob_prefix(item_id))
