@@ -335,9 +335,8 @@ class IngestService:
     def delete(self, item_id: str, actor: str = "admin") -> int:
         """Remove the item with its chunks (archived ones too), vectors and blobs; return the chunk count.
 
-        The deletion is audited (``item.delete``) in the transaction that removes the rows; of two
-        deletions at once, the one that finds the row already gone is NotFound and audits nothing.
-        """
+        The deletion is audited (``item.delete``) in the transaction that removes the rows; of two at
+        once, the one that finds the row gone is NotFound and audits nothing."""
         with self._database.unit_of_work(read_only=True) as uow:
             item = uow.items.get(item_id)
             chunk_ids = [c.chunk_id for c in uow.chunks.list_for_item(item_id, include_archived=True)]
