@@ -125,6 +125,16 @@ def test_a_conversation_without_a_user_question_is_a_400(served: str) -> None:
         client(served).chat.completions.create(model="luna", messages=[{"role": "system", "content": "x"}])
 
 
+@pytest.mark.parametrize("text", [None, {"a": [1, 2]}, 7])
+def test_a_text_part_without_a_string_is_a_400(served: str, text: object) -> None:
+    """It was asked as the question "None" or "{'a': [1, 2]}"."""
+    with pytest.raises(openai.BadRequestError, match="needs its text as a string"):
+        client(served).chat.completions.create(
+            model="luna",
+            messages=[{"role": "user", "content": [{"type": "text", "text": text}]}],  # type: ignore[list-item,misc]
+        )
+
+
 def test_a_question_longer_than_rag_ask_allows_is_a_400_and_a_long_history_is_fine(served: str) -> None:
     with pytest.raises(openai.BadRequestError, match="at most 2000 characters"):
         client(served).chat.completions.create(

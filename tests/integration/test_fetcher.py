@@ -197,6 +197,8 @@ def test_file_name_from_content_disposition(server: LocalServer, disposition: st
         ("http://user:secret@example.com/tariff.pdf", "user name or password"),
         ("http://example.com:99999/", "port"),
         ("http://example.com/" + "a" * 2030, "longer than 2048 characters"),
+        ("http://xn--/", "not a valid URL"),  # a punycode label that decodes to nothing was a 500
+        ("http://xn--zz-abc.de/", "not a valid URL"),
     ],
 )
 def test_refuses_malformed_urls_before_resolving(url: str, message: str, connections: ConnectionSpy) -> None:
@@ -438,6 +440,7 @@ def test_follows_a_redirect_and_reports_the_final_url(server: LocalServer, statu
         ("http://[::1]/", "not allowed"),
         ("file:///etc/passwd", "Only http and https"),
         ("http://user:pw@example.com/", "user name or password"),
+        ("http://xn--/", "no valid name"),
     ],
 )
 def test_each_redirect_target_is_checked_before_connecting(

@@ -104,6 +104,7 @@ def test_another_header_refuses_the_file_naming_the_expected_one(
     assert error.value.details == {
         "expected": list(READING[:6] if kind == "smart_meter_readings" else PRICE),
         "found": header,
+        "columns": len(header),
     }
 
 
@@ -312,3 +313,13 @@ def test_prices_within_the_sdac_limits_are_accepted_and_others_refused() -> None
     assert (check.counts.duplicates, check.counts.late, check.counts.rows_bad) == (1, 1, 5)
     assert "SDAC" in check.problems[0].reason
     assert (check.problems[0].market, check.problems[0].product) == ("EEX", "BASE")
+
+
+def test_a_huge_header_is_quoted_in_part_with_its_column_count() -> None:
+    """A header of a million columns was quoted whole in the message and in the details."""
+    header = [f"column_{number}" for number in range(1_000_000)]
+    with pytest.raises(InvalidInput) as error:
+        check_header(header, kind="smart_meter_readings")
+    assert len(error.value.message) < 1_000 and "1000000 columns" in error.value.message
+    assert error.value.details is not None
+    assert len(error.value.details["found"]) == 12 and error.value.details["columns"] == 1_000_000

@@ -54,6 +54,31 @@ def test_markdown_structure_decides_over_a_txt_name() -> None:
     assert detect_media_type(text.encode(), filename="tarife.txt") == media_types.MARKDOWN
 
 
+@pytest.mark.parametrize(
+    "table",
+    [
+        "| Tarif | Preis |\n| --- | ---: |\n| A | 1 |\n",
+        "Tarif | Preis\n:--- | ---\nA | 1\n",
+        "a|b\n---|---\n",
+    ],
+)
+def test_a_table_rule_with_or_without_outer_bars_is_markdown(table: str) -> None:
+    assert detect_media_type(table.encode(), filename="tarife.txt") == media_types.MARKDOWN
+
+
+@pytest.mark.timeout(60)  # each took minutes before, with the interpreter lock held: the server stood still
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Strom Netzentgelt.\n" + " " * 200_000 + "- x", media_types.PLAIN_TEXT),  # 50,000 spaces: 30 s
+        ("[" * 200_000, media_types.PLAIN_TEXT),
+        ("Siehe [" + "x" * 200_000 + "](https://example.org)", media_types.PLAIN_TEXT),
+    ],
+)
+def test_long_runs_of_spaces_or_brackets_are_read_once(text: str, expected: str) -> None:
+    assert detect_media_type(text.encode()) == expected
+
+
 def test_the_name_breaks_the_tie_between_markdown_and_plain_text() -> None:
     plain = "Die Wärmepumpe läuft nachts.\n\nSie spart Geld.".encode()
     listed = "Vorteile:\n- günstig\n- leise\n".encode()

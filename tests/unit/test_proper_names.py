@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from luna.adapters.models.proper_names import HantaProperNames
+from luna.adapters.models.proper_names import MAX_NAME_CHARS, HantaProperNames
 from luna.domain.proper_names import (
     firm_names,
     firms_not_found,
@@ -174,3 +174,22 @@ def test_a_utility_is_known_only_where_a_passage_names_kind_and_name_together() 
 
     assert firms_not_found(firms, passages) == ["Stadtwerke München", "Netze BW"]
     assert firms_not_found(["Stadtwerke München"], ["Die Stadtwerken München liefern."]) == []
+
+
+def test_a_word_too_long_for_a_name_is_not_given_to_the_tagger(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tagger's time grows with the square of a word's length, under a lock every question shares:
+    one question of 2,000 letters held every customer's answer for 38 s (and ended in a 503)."""
+    names = HantaProperNames()
+    names.names("Was kostet Strom?")  # loads the tagger
+    tagger = names._tagger
+    given: list[list[str]] = []
+    tag_sent = tagger.tag_sent
+
+    def recorded(tokens: list[str], **options: object) -> object:
+        given.append(list(tokens))
+        return tag_sent(tokens, **options)
+
+    monkeypatch.setattr(tagger, "tag_sent", recorded)
+    found = names.names("Bietet Viessmann " + "a" * 2_000 + " einen Tarif an?")
+    assert "Viessmann" in found
+    assert given and all(len(token) <= MAX_NAME_CHARS for token in given[0])

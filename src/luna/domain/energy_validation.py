@@ -114,6 +114,11 @@ class PriceCheck:
     notices: list[Problem]
 
 
+#: A refused header is quoted up to this many columns, each up to this many characters.
+_SHOWN_COLUMNS: Final = 12
+_SHOWN_NAME_CHARS: Final = 60
+
+
 def check_header(columns: list[str], *, kind: str) -> list[str]:
     """The header's column names when they are the seed's (readings may add ``register_kwh``).
 
@@ -131,10 +136,13 @@ def check_header(columns: list[str], *, kind: str) -> list[str]:
     if len(names) == 1 and ";" in names[0]:
         hint = " The file is separated by ';'; Luna reads comma-separated CSV."
     optional = f" (optionally followed by {REGISTER_COLUMN})" if kind == "smart_meter_readings" else ""
+    # A header of a million columns was quoted whole, twice: a 12 MB upload got a 28 MB answer.
+    shown = [name[:_SHOWN_NAME_CHARS] for name in names[:_SHOWN_COLUMNS]]
+    more = f",… ({len(names)} columns)" if len(names) > _SHOWN_COLUMNS else ""
     raise InvalidInput(
         f"The header of a {kind} file must be {','.join(expected)}{optional}; "
-        f"it is {','.join(names) or '(empty)'}.{hint}",
-        details={"expected": expected, "found": names},
+        f"it is {','.join(shown) or '(empty)'}{more}.{hint}",
+        details={"expected": expected, "found": shown, "columns": len(names)},
     )
 
 

@@ -107,15 +107,17 @@ _HTML_TAG = re.compile(
 _XML_PROLOGUE = re.compile(r"^(\s*(<\?xml[^>]*\?>|<!--.*?-->))*\s*", re.DOTALL)
 _MD_STRONG = (
     re.compile(r"^ {0,3}#{1,6}[ \t]+\S", re.MULTILINE),  # ATX heading
+    # Possessive runs: each is followed by what it cannot match, so they mean the same, but a line of
+    # 50,000 spaces before "- x" no longer backtracks between them (30 s, the whole server waiting).
     re.compile(
-        r"^[ \t]*\|?[ \t]*:?-{3,}:?[ \t]*(\|[ \t]*:?-{3,}:?[ \t]*)+\|?[ \t]*$", re.MULTILINE
+        r"^[ \t]*+\|?[ \t]*+:?-{3,}+:?[ \t]*+(?:\|[ \t]*+:?-{3,}+:?[ \t]*+)++\|?[ \t]*+$", re.MULTILINE
     ),  # table rule
     re.compile(r"^ {0,3}(```|~~~)", re.MULTILINE),  # fenced code
     re.compile(r"^[^\s\-=|].*\n {0,3}=+[ \t]*$", re.MULTILINE),  # setext heading
 )
 _MD_WEAK = (
     re.compile(r"^ {0,3}([-*+]|\d{1,3}[.)])[ \t]+\S", re.MULTILINE),  # list item
-    re.compile(r"\[[^\]\n]+\]\([^)\s]+\)"),  # link
+    re.compile(r"\[[^\]\n]{1,300}\]\([^)\s]+\)"),  # link (bounded: a line of "[" read once per "[")
     re.compile(r"\*\*[^*\n]+\*\*|__[^_\n]+__"),  # strong emphasis
 )
 

@@ -192,6 +192,11 @@ class HttpFetcher:
                 raise Unavailable(f"{current.host} did not answer within {self._timeout:g} s") from exc
             except httpx.TransportError as exc:
                 raise Unavailable(f"{current} could not be fetched: {exc}") from exc
+            except UnicodeError as exc:  # httpx reads a redirect's host before Luna checks it
+                raise InvalidInput(
+                    f"{current} redirects to a host that is no valid name: {exc}",
+                    details=_refused("invalid_url"),
+                ) from exc
             if isinstance(answer, httpx.URL):
                 current = answer
                 continue
@@ -296,7 +301,8 @@ def _parsed(text: str) -> httpx.URL:
         raise InvalidInput(f"The URL is longer than {MAX_URL_LENGTH} characters")
     try:
         url = httpx.URL(text)
-    except httpx.InvalidURL as exc:
+        url.host  # noqa: B018 - decodes the host: "xn--" that is no IDNA label raises here, not at fetch
+    except (httpx.InvalidURL, UnicodeError) as exc:
         raise InvalidInput(f"{text!r} is not a valid URL: {exc}") from exc
     if url.scheme not in ("http", "https"):
         raise InvalidInput(f"Only http and https URLs can be fetched, not {text!r}")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 MODEL_ID = "luna"
 
@@ -19,6 +19,15 @@ class ChatMessageIn(BaseModel):
 
     role: Literal["system", "developer", "user", "assistant", "tool"]
     content: str | list[dict[str, Any]] | None = None
+
+    @field_validator("content")
+    @classmethod
+    def _text_parts_hold_text(cls, content: str | list[dict[str, Any]] | None) -> Any:
+        """A text part whose ``text`` is null or an object was asked as the question "None"."""
+        for part in content if isinstance(content, list) else []:
+            if part.get("type") == "text" and not isinstance(part.get("text"), str):
+                raise ValueError("a content part of type 'text' needs its text as a string")
+        return content
 
     def text(self) -> str:
         """The message's text; content parts of other kinds (images …) are left out."""
