@@ -110,8 +110,7 @@ class Services:
 
     @cached_property
     def evaluation(self) -> EvaluationService:
-        """Golden questions through the real retrieval and answers; runs kept in SQL (files of earlier
-        versions under the data dir are imported)."""
+        """Golden questions through the real retrieval and answers; runs kept in SQL (old files imported)."""
         from luna.services.evaluation.evaluation import EvaluationService
 
         c = self._container
@@ -260,8 +259,9 @@ class Services:
 
         c = self._container
         rows, after_restore = SqlKnowledgeRows.of(c.database), self.knowledge.lexical.invalidate
+        backends = (c.database, c.vectors, c.blobs, c.sql_backup, rows)
         return SnapshotService(
-            c.database, c.vectors, c.blobs, c.sql_backup, rows, c.settings.snapshots_path, after_restore
+            *backends, c.settings.snapshots_path, after_restore, self.knowledge.ingest.gate
         )
 
     @cached_property

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import subprocess
+import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +26,7 @@ from luna.domain.errors import Conflict, InvalidInput, NotFound, Unavailable, Un
 from luna.ports.sql_backup import SqlBackup
 from luna.services.knowledge.ingest import IngestRequest
 from luna.services.knowledge.ingest_rules import version_blob_stem
+from luna.services.knowledge.restore_gate import RestoreGate
 from luna.services.knowledge.snapshots import SnapshotService
 from luna.settings import Settings
 from tests.contracts.sql_support import BACKENDS, scratch_postgres_database
@@ -59,6 +62,7 @@ def _env(settings: Settings, backup: Callable[[Container], SqlBackup]) -> Env:
         SqlKnowledgeRows.of(container.database),
         settings.snapshots_path,
         container.services.knowledge.lexical.invalidate,
+        container.services.knowledge.ingest.gate,
     )
     return Env(settings, container, sql_backup, service)
 
@@ -180,6 +184,57 @@ def test_restore_replaces_what_was_added_after_the_snapshot(env: Env) -> None:
     assert [row[0] for row in item_rows(env)] == [first.item_id]
     assert {key.split("/")[2] for key in blob_contents(env)} == {first.item_id}
     assert search_all(env) == before
+
+
+def test_a_document_sent_during_a_restore_is_refused_and_nothing_of_it_stays(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An upload acknowledged between the restore's rows and its files kept its row and lost its files
+    (verify: missing raw and processed files). It is now refused while the restore runs."""
+    kb = env.container.services.knowledge
+    first = kb.ingest.ingest(IngestRequest((SAMPLES / DOCUMENTS[0]).read_bytes(), filename=DOCUMENTS[0]))
+    info = env.snapshots.create()
+    restore_rows = env.snapshots._rows.restore
+    refused: list[Conflict] = []
+
+    def upload_meanwhile(*args: Any) -> Any:
+        changes = restore_rows(*args)
+        with pytest.raises(Conflict, match="snapshot is being restored") as raised:
+            kb.ingest.ingest(IngestRequest((SAMPLES / DOCUMENTS[1]).read_bytes(), filename=DOCUMENTS[1]))
+        refused.append(raised.value)
+        return changes
+
+    monkeypatch.setattr(env.snapshots._rows, "restore", upload_meanwhile)
+    env.snapshots.restore(info.snapshot_id)
+
+    assert refused and [row[0] for row in item_rows(env)] == [first.item_id]
+    assert kb.maintenance.verify().clean
+    kb.ingest.ingest(IngestRequest((SAMPLES / DOCUMENTS[1]).read_bytes(), filename=DOCUMENTS[1]))
+    assert len(item_rows(env)) == 2  # once the restore is done, the upload goes through
+
+
+def test_a_restore_waits_for_a_document_being_written_or_is_refused(env: Env) -> None:
+    gate = env.container.services.knowledge.ingest.gate
+    info = env.snapshots.create()
+    impatient = RestoreGate(wait_seconds=0.05)
+    with impatient.write(), pytest.raises(Conflict, match="still being written"), impatient.restore():
+        pass
+    with impatient.restore():  # the refused restore left the gate open
+        pass
+    written, finished = threading.Event(), threading.Event()
+
+    def write_for_a_moment() -> None:
+        with gate.write():
+            written.set()
+            time.sleep(0.3)
+            finished.set()
+
+    writer = threading.Thread(target=write_for_a_moment)
+    writer.start()
+    written.wait()
+    env.snapshots.restore(info.snapshot_id)
+    assert finished.is_set()  # the restore began only once the write was done
+    writer.join()
 
 
 def test_snapshot_without_vectors_restores_only_sql_and_blobs(env: Env) -> None:

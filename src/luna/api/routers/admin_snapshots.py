@@ -43,7 +43,8 @@ def get_snapshot(snapshots: Snapshots, snapshot_id: str) -> Envelope[SnapshotOut
     responses={
         **_NOT_FOUND,
         409: error_response(
-            "The snapshot is of another schema revision, or an older whole-database one (restore by hand)"
+            "The snapshot is of another schema revision, or an older whole-database one (restore by hand); "
+            "or documents are still being written after 60 s"
         ),
     },
 )

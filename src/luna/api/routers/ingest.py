@@ -19,7 +19,10 @@ from luna.services.knowledge.ingest import IngestRequest
 router = APIRouter(prefix="/ingest", tags=["ingest"])
 
 _INGEST_ERRORS: dict[int | str, dict[str, Any]] = {
-    409: error_response("The same content was ingested before (`data.details.item_id` names it)"),
+    409: error_response(
+        "The same content was ingested before (`data.details.item_id` names it), "
+        "or a snapshot is being restored"
+    ),
     413: error_response("The file is larger than `api.max_upload_mb`"),
     415: error_response(
         "The content is not PDF, DOCX, HTML, Markdown or text, or is text named or declared as a binary "

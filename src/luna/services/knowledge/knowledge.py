@@ -22,10 +22,10 @@ from luna.ports.sql import Database
 from luna.ports.vectors import VectorIndex
 from luna.services.knowledge.answering import AnswerService
 from luna.services.knowledge.indexing import CachedEmbedder, ChunkIndexer, LexicalMirror, VectorCollections
-from luna.services.knowledge.ingest import IngestService
 from luna.services.knowledge.kb_maintenance import KnowledgeMaintenance
 from luna.services.knowledge.refine import RefineLeg
 from luna.services.knowledge.reread import DocumentRereader
+from luna.services.knowledge.restore_gate import GatedIngestService, RestoreGate
 from luna.services.knowledge.retrieval import RetrievalService, RetrievalSettings
 
 
@@ -87,7 +87,7 @@ class KnowledgeBase:
         )
         forget = self.refine.forget if self.refine is not None else None
         self.indexer = ChunkIndexer(self.embedder, vectors, self.collections, self.lexical, forget)
-        self.ingest = IngestService(
+        self.ingest = GatedIngestService(
             database,
             blobs,
             extractor,
@@ -96,6 +96,7 @@ class KnowledgeBase:
             max_bytes=settings.max_upload_bytes,
             chunk_tokens=settings.chunk_tokens,
             overlap_tokens=settings.overlap_tokens,
+            gate=RestoreGate(),
         )
         self.retrieval = RetrievalService(
             database,

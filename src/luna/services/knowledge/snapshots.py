@@ -48,6 +48,7 @@ from luna.ports.blobs import BlobStore
 from luna.ports.sql import Database
 from luna.ports.sql_backup import KnowledgeRows, RowChanges, SqlBackup
 from luna.ports.vectors import VectorIndex
+from luna.services.knowledge.restore_gate import RestoreGate
 from luna.services.operations.jobs import active_job
 
 logger = logging.getLogger(__name__)
@@ -100,8 +101,10 @@ class SnapshotService:
         knowledge_rows: KnowledgeRows,
         root: Path,
         after_restore: Callable[[], None],
+        gate: RestoreGate | None = None,
     ) -> None:
         self._database = database
+        self._gate = gate or RestoreGate()  # the knowledge base's, so writes wait (restore_gate.py)
         self._vectors = vectors
         self._blobs = blobs
         self._sql_backup = sql_backup
@@ -231,18 +234,19 @@ class SnapshotService:
             self._refuse_during_reindex()
             changes: dict[str, RowChanges] = {}
             completed = False
-            try:
-                if "sql" in info.parts:
-                    changes = self._rows.restore(folder / ROWS_DIR, manifest["rows"]["tables"])
-                if "vectors" in info.parts:
-                    self._vectors.restore(folder / VECTORS_DIR)
-                if "blobs" in info.parts:
-                    self._restore_blobs(folder / BLOBS_DIR, _blob_prefixes(manifest))
-                completed = True
-            finally:
-                # Even a restore that failed half-way changed what the in-memory indexes mirror.
-                self._after_restore()
-                self._audit_restore(actor, info, changes, completed)
+            with self._gate.restore():  # no document is written meanwhile (restore_gate.py)
+                try:
+                    if "sql" in info.parts:
+                        changes = self._rows.restore(folder / ROWS_DIR, manifest["rows"]["tables"])
+                    if "vectors" in info.parts:
+                        self._vectors.restore(folder / VECTORS_DIR)
+                    if "blobs" in info.parts:
+                        self._restore_blobs(folder / BLOBS_DIR, _blob_prefixes(manifest))
+                    completed = True
+                finally:
+                    # Even a restore that failed half-way changed what the in-memory indexes mirror.
+                    self._after_restore()
+                    self._audit_restore(actor, info, changes, completed)
         logger.info("snapshot %s restored: %s", snapshot_id, ", ".join(info.parts))
         return info
 
