@@ -16,6 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from luna.cli.main import app
+from luna.cli.server_client import ServerClient
 from luna.services.flywheel.actions import EVAL_BY_HAND
 from tests.integration.support import cli_environment, luna_serve
 
@@ -243,6 +244,20 @@ def test_input_that_looks_like_terminal_markup_is_shown_as_written(
 
     assert result.exit_code in (1, 2) and isinstance(result.exception, SystemExit), result.exception
     assert "[/x]" in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("command", [["restore", "-y"], ["delete"]])
+def test_a_snapshot_id_of_another_form_is_refused_before_any_request(
+    cli_env: dict[str, str], command: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It went into the URL as written: `restore "../jobs/<id>/cancel?" -y` cancelled a running job."""
+    sent: list[object] = []
+    monkeypatch.setattr(ServerClient, "post", lambda *args, **kwargs: sent.append(args))
+    monkeypatch.setattr(ServerClient, "delete", lambda *args, **kwargs: sent.append(args))
+    result = runner.invoke(app, ["snapshot", command[0], "../jobs/1017d46e/cancel?", *command[1:]])
+
+    shown = " ".join(result.output.replace("│", " ").split())
+    assert result.exit_code == 2 and "is no snapshot ID" in shown and not sent
 
 
 def test_a_file_name_that_looks_like_terminal_markup_is_listed_as_written(

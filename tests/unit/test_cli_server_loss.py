@@ -133,3 +133,51 @@ def test_main_turns_a_luna_error_into_one_red_line_and_exit_1(
     assert ended.value.code == 1
     err = capsys.readouterr().err
     assert expected in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+class _BrokenLuna(http.server.BaseHTTPRequestHandler):
+    """A server (or a proxy before it) that misbehaves the way the CLI probe found: the path says how."""
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        kinds = {
+            "/api/v1/cut": ("text/event-stream", b'event: token\ndata: "Kurz"\n\n', 1000),
+            "/api/v1/garbled": ("text/event-stream", b"event: token\ndata: {nicht json\n\n", None),
+            "/api/v1/proxy": ("text/html", b"<html>502 Bad Gateway</html>", None),
+            "/api/v1/list": ("application/json", b"[1, 2]", None),
+        }
+        content_type, body, claimed = kinds[self.path]
+        self.send_response(502 if self.path.endswith("proxy") else 200)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(claimed or len(body)))  # the cut one claims more than it sends
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *_: Any) -> None:
+        pass
+
+
+@pytest.mark.parametrize(
+    ("path", "said"),
+    [
+        ("cut", "stopped answering"),
+        ("garbled", "other than JSON"),
+        ("proxy", "other than JSON"),
+        ("list", "other than JSON"),
+    ],
+)
+def test_a_stream_that_breaks_or_is_no_json_is_a_server_error(
+    make_settings: Callable[..., Settings], path: str, said: str
+) -> None:
+    """`luna ask` through a server printed a traceback for each of these."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _BrokenLuna)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        client = ServerClient(
+            make_settings(LUNA_API__HOST="127.0.0.1", LUNA_API__PORT=str(server.server_port))
+        )
+        with pytest.raises(ServerError, match=said):
+            list(client.stream_events(path, {"question": "Was kostet Strom?"}, timeout_sec=5))
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -68,32 +68,38 @@ class ServerClient:
                 **request,
             )
             return self._data(response)
-        except httpx.HTTPError as error:
-            raise ServerError(
-                f"The server at {self.base_url} stopped answering ({type(error).__name__}).", 0
-            ) from error
-        except ValueError as error:
-            raise ServerError(
-                f"The server at {self.base_url} answered with something other than JSON.", 0
-            ) from error
+        except (httpx.HTTPError, ValueError) as error:
+            raise self._lost(error) from error
 
     def stream_events(
         self, path: str, body: dict[str, Any], timeout_sec: float = 600.0
     ) -> Iterator[tuple[str, Any]]:
-        """``(event, data)`` pairs of a Server-Sent Events answer; an error envelope raises ServerError."""
-        with httpx.stream(
-            "POST", self._url(path), json=body, headers=self._headers, timeout=timeout_sec
-        ) as response:
-            if not response.headers.get("content-type", "").startswith("text/event-stream"):
-                response.read()
-                self._data(response)
-                return
-            event = "message"
-            for line in response.iter_lines():
-                if line.startswith("event:"):
-                    event = line[6:].strip()
-                elif line.startswith("data:"):
-                    yield event, json.loads(line[5:].strip())
+        """``(event, data)`` pairs of a Server-Sent Events answer; an error envelope, a lost connection or
+        an event that is not JSON raises ServerError (a traceback before)."""
+        try:
+            with httpx.stream(
+                "POST", self._url(path), json=body, headers=self._headers, timeout=timeout_sec
+            ) as response:
+                if not response.headers.get("content-type", "").startswith("text/event-stream"):
+                    response.read()
+                    self._data(response)
+                    return
+                event = "message"
+                for line in response.iter_lines():
+                    if line.startswith("event:"):
+                        event = line[6:].strip()
+                    elif line.startswith("data:"):
+                        yield event, json.loads(line[5:].strip())
+        except (httpx.HTTPError, ValueError) as error:
+            raise self._lost(error) from error
+
+    def _lost(self, error: Exception) -> ServerError:
+        """A server that went away, or answered no JSON envelope, said in one line."""
+        if isinstance(error, httpx.HTTPError):
+            return ServerError(
+                f"The server at {self.base_url} stopped answering ({type(error).__name__}).", 0
+            )
+        return ServerError(f"The server at {self.base_url} answered with something other than JSON.", 0)
 
     def _url(self, path: str) -> str:
         return f"{self.base_url}/{path.lstrip('/')}"
@@ -101,6 +107,8 @@ class ServerClient:
     @staticmethod
     def _data(response: httpx.Response) -> Any:
         envelope = response.json()
+        if not isinstance(envelope, dict):
+            raise ValueError("not an envelope")  # a list or a string: said as "other than JSON"
         if envelope.get("status") != "ok":
             raise ServerError(envelope.get("message") or f"HTTP {response.status_code}", response.status_code)
         return envelope.get("data")

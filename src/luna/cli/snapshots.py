@@ -16,7 +16,7 @@ from rich.table import Table
 from luna.cli.context import state
 from luna.cli.server_client import ServerClient, ServerError
 from luna.domain.errors import LunaError
-from luna.services.knowledge.snapshots import SnapshotInfo, SnapshotService
+from luna.services.knowledge.snapshots import SNAPSHOT_ID, SnapshotInfo, SnapshotService
 
 app = typer.Typer(help="Snapshots of SQL, vectors and documents, and restoring them.", no_args_is_help=True)
 console = Console()
@@ -94,10 +94,17 @@ def list_snapshots(ctx: typer.Context) -> None:
     _show(rows, "Snapshots")
 
 
+def _snapshot_id(value: str) -> str:
+    """Only an ID of the snapshots' own form goes into a URL: "../jobs/<id>/cancel?" cancelled a job."""
+    if not SNAPSHOT_ID.match(value):
+        raise typer.BadParameter(f"{value!r} is no snapshot ID; `luna snapshot list` shows them")
+    return value
+
+
 @app.command("restore")
 def restore(
     ctx: typer.Context,
-    snapshot_id: str = typer.Argument(..., help="ID from `luna snapshot list`"),
+    snapshot_id: str = typer.Argument(..., help="ID from `luna snapshot list`", callback=_snapshot_id),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation"),
 ) -> None:
     """Replace the knowledge base (SQL, vectors, documents) with a snapshot."""
@@ -112,7 +119,7 @@ def restore(
 
 
 @app.command("delete")
-def delete(ctx: typer.Context, snapshot_id: str = typer.Argument(...)) -> None:
+def delete(ctx: typer.Context, snapshot_id: str = typer.Argument(..., callback=_snapshot_id)) -> None:
     """Delete a snapshot."""
     _run(
         ctx,
