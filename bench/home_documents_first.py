@@ -20,7 +20,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from corpus_container import FIVE_GOLDEN_SETS, REPO, caught_up_container, figure_cells
+from corpus_container import FIVE_GOLDEN_SETS, caught_up_container, tune_row
 from refine_sentences import REFINE
 
 import luna.services.knowledge.answering as answering
@@ -76,13 +76,7 @@ def main(argv: Sequence[str]) -> int:
 
             answering.AnswerService.relevant = relevant  # type: ignore[method-assign]
             answering.AnswerService.stream = stream  # type: ignore[method-assign]
-            run = c.services.evaluation.run(
-                tune,
-                split="tune",
-                name=f"home-first-{variant}",
-                documents_dir=REPO.parent / "shared" / "corpus",
-            )
-            print(f"| {variant} | tune (five sets) {figure_cells(run.figures)}", flush=True)
+            tune_row(c, tune, variant, f"home-first-{variant}")
     return 0
 
 
