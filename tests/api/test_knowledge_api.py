@@ -713,7 +713,7 @@ async def test_replace_delete_and_verify_through_the_admin_api(
     )
     assert same_again.status_code == 409
     verify = await client.post("/api/v1/admin/verify", json={}, headers=admin)
-    assert verify.json()["data"]["clean"] is True
+    assert verify.json()["data"]["clean"] is True and verify.json()["data"]["repairable"] is False
     deleted = await client.delete(f"/api/v1/admin/item/{item_id}", headers=admin)
     assert deleted.status_code == 200 and deleted.json()["data"]["chunks_deleted"] >= 2
     assert nothing_stored(app)

@@ -319,7 +319,8 @@ def test_verify_reports_a_missing_file_of_the_current_version_though_older_ones_
     assert container.blobs.list(f"docs/{folder}/{item_id}/") == [
         f"docs/{folder}/{item_id}/v1{PurePath(lost).suffix}"
     ]
-    kb.maintenance.verify(fix=True)  # reported, never repaired: nothing brings the file back
+    fixing = kb.maintenance.verify(fix=True)  # reported, never repaired: nothing brings the file back
+    assert not fixing.fixed and not fixing.repairable and fixing.lost_files == [item_id]
     report = kb.maintenance.verify()
     missing = {"raw": report.missing_raw_files, "processed": report.missing_processed_files}
     assert missing == {name: [item_id] if name == folder else [] for name in missing}
@@ -392,7 +393,7 @@ def test_verify_repairs_what_a_killed_ingest_and_lost_writes_leave_behind(contai
     assert report.orphan_points == [ghost.point_id]
     assert report.missing_points == [lost]
     assert set(report.orphan_blob_items) == {"0f0e0d0c-0b0a-4908-8706-050403020100"}
-    assert not report.fixed
+    assert not report.fixed and report.repairable and not report.lost_files
 
     assert kb.maintenance.verify(fix=True).fixed
     assert kb.maintenance.verify().clean

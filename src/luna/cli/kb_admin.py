@@ -43,25 +43,41 @@ def verify(
             )
             return
         report: dict[str, Any] = client.post("admin/verify", {})
-        counts, clean, fixed = report["counts"], report["clean"], False
+        counts, clean, fixed, repairable = report["counts"], report["clean"], False, report["repairable"]
+        lost = sorted(set(report["missing_raw_files"]) | set(report["missing_processed_files"]))
     else:
         container = cli.container()
         try:
             result = container.services.knowledge.maintenance.verify(fix=fix)
         finally:
             container.close()
-        counts, clean, fixed = result.summary(), result.clean, result.fixed
+        counts, clean, fixed, lost = result.summary(), result.clean, result.fixed, result.lost_files
+        repairable = result.repairable
     table = Table("check", "count", title="Knowledge base consistency")
     for name, count in counts.items():
         table.add_row(name.replace("_", " "), f"[{'green' if count == 0 else 'red'}]{count}[/]")
     console.print(table)
+    console.print(_verdict(clean, fixed, lost, repairable=repairable))
+    raise typer.Exit(0 if clean or (fixed and not lost) else 1)
+
+
+def _verdict(clean: bool, fixed: bool, lost: list[str], *, repairable: bool) -> str:
+    """What the report means, and what to do; lost files are named, because --fix cannot help them."""
     if clean:
-        console.print("[green]SQL, vectors and blobs agree.[/green]")
-    elif fixed:
-        console.print("[green]Repaired.[/green] Run `luna admin verify` again to confirm.")
-    else:
-        console.print("Drift found; `luna admin verify --fix` repairs it.")
-    raise typer.Exit(0 if clean or fixed else 1)
+        return "[green]SQL, vectors and blobs agree.[/green]"
+    lines = []
+    if fixed:
+        lines.append("[green]Repaired[/green] what can be repaired; `luna admin verify` again confirms it.")
+    elif repairable:
+        lines.append("Drift found; `luna admin verify --fix` repairs it.")
+    if lost:
+        lines.append(
+            f"{len(lost)} document(s) lack their uploaded file or extracted text, which nothing brings back: "
+            "delete them (DELETE /api/v1/admin/item/ID or the admin view) and upload them again: "
+            + escape(", ".join(lost[:20]))
+            + (f" and {len(lost) - 20} more" if len(lost) > 20 else "")
+        )
+    return "\n".join(lines)
 
 
 def _maintenance(

@@ -205,7 +205,7 @@ def verify(container: Container, ctx: JobContext, fix: bool = False) -> dict[str
     """Compare SQL, vectors and blobs; repair the drift when ``fix``."""
     ctx.progress(0.1, "Speicher werden verglichen")
     report = container.services.knowledge.maintenance.verify(fix=fix)
-    return {"clean": report.clean, "fixed": report.fixed, **report.summary()}
+    return {"clean": report.clean, "fixed": report.fixed, "lost_files": report.lost_files, **report.summary()}
 
 
 def check_refine(container: Container) -> None:

@@ -198,6 +198,7 @@ class VerifyRequest(BaseModel):
 
 class DriftOut(BaseModel):
     clean: bool
+    repairable: bool = Field(description="Drift that `fix: true` repairs (lost files are not)")
     counts: dict[str, int]
     stale_pending_items: list[str]
     pending_items_in_progress: list[str] = Field(
@@ -219,4 +220,6 @@ class DriftOut(BaseModel):
 
     @classmethod
     def from_report(cls, report: DriftReport) -> DriftOut:
-        return cls(clean=report.clean, counts=report.summary(), **asdict(report))
+        return cls(
+            clean=report.clean, repairable=report.repairable, counts=report.summary(), **asdict(report)
+        )

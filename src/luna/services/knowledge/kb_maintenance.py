@@ -71,19 +71,27 @@ class DriftReport:
     missing_raw_files: list[str] = field(default_factory=list)
     #: Indexed items whose current version's extracted text is missing.
     missing_processed_files: list[str] = field(default_factory=list)
+    #: A repair ran and left nothing repairable behind (lost files stay: see ``lost_files``).
     fixed: bool = False
 
     @property
     def clean(self) -> bool:
-        return not (
+        return not (self.repairable or self.lost_files)
+
+    @property
+    def repairable(self) -> bool:
+        return bool(
             self.stale_pending_items
             or self.orphan_points
             or self.missing_points
             or self.orphan_blob_items
             or self.orphan_version_files
-            or self.missing_raw_files
-            or self.missing_processed_files
         )
+
+    @property
+    def lost_files(self) -> list[str]:
+        """Items whose current upload or extracted text is gone: reported, never repaired."""
+        return sorted(set(self.missing_raw_files) | set(self.missing_processed_files))
 
     def summary(self) -> dict[str, int]:
         return {
@@ -142,7 +150,7 @@ class KnowledgeMaintenance:
         report.orphan_blob_items = sorted({key.split("/")[2] for key in item_blobs} - set(state.items))
         report.orphan_version_files = self._unnamed_version_files(state, item_blobs)
         report.missing_raw_files, report.missing_processed_files = _missing_current_files(state, item_blobs)
-        if fix and not report.clean:
+        if fix and report.repairable:
             self._repair(report, state, collection)
             report.fixed = True
         return report
