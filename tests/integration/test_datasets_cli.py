@@ -4,6 +4,7 @@ queued as a job instead; an unknown pipeline or version is one clear line and ex
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -89,7 +90,10 @@ def test_a_pipeline_runs_here_and_its_version_is_listed_shown_and_traced() -> No
     assert rolled.exit_code == 0 and "rolled_back" in rolled.output, rolled.output
 
 
-def test_failed_gates_read_as_german_text_without_their_keys(cli_env: dict[str, str]) -> None:
+def test_failed_gates_read_as_german_text_without_their_keys_and_fail_the_run(
+    cli_env: dict[str, str],
+) -> None:
+    """The README promises exit code 1 for a gate that failed; the run said 0, so a script went on."""
     pipelines = Path(cli_env["LUNA_DATA_DIR"]) / "pipelines"
     strict = YAML.replace(f"name: {PIPELINE}", "name: cli-strict").replace(
         "  confidence: 0.0\n", "  confidence: 0.9\n  min_records: 100\n"
@@ -100,8 +104,10 @@ def test_failed_gates_read_as_german_text_without_their_keys(cli_env: dict[str, 
     versions = runner.invoke(app, ["datasets", "list", "cli-strict"])
     shown = runner.invoke(app, ["datasets", "show", "cli-strict", "1"])
 
-    for result in (ran, versions, shown):
+    assert ran.exit_code == 1 and "failed its gates: it is kept, and no consumer got it" in ran.output
+    for result in (versions, shown):
         assert result.exit_code == 0, result.output
+    for result in (ran, versions, shown):
         assert "5 Datensätze, mindestens 100 nötig" in result.output, result.output
         assert "confidence:" not in result.output and "min_records:" not in result.output
     assert re.search(r"Gates failed: Konfidenz \d+ % unter 90 %; 5 Datensätze", shown.output), shown.output
@@ -117,6 +123,37 @@ def test_queue_puts_the_job_into_the_jobs_table_without_a_server() -> None:
     finally:
         container.close()
     assert total == 1 and jobs[0].params == {"pipeline": PIPELINE} and jobs[0].job_id in queued.output
+    assert "for `luna worker` (no running `luna serve`)" in queued.output
+
+
+def test_a_refused_queue_says_nothing_of_queueing() -> None:
+    """ "queued in the jobs table" came before the refusal of an unknown pipeline."""
+    refused = runner.invoke(app, ["datasets", "run", "no-such-pipeline", "--queue"])
+
+    assert refused.exit_code == 1 and "queued" not in refused.output.lower(), refused.output
+
+
+@pytest.mark.parametrize(
+    ("make_faulty", "problem"),
+    [
+        (lambda path: path.write_bytes(b"name: caf\xe9\n"), "broken.yaml: not UTF-8 text (byte 9)"),
+        (lambda path: path.mkdir(), "broken.yaml: cannot be read"),
+    ],
+)
+def test_an_unreadable_pipeline_file_is_named_and_the_others_still_run(
+    cli_env: dict[str, str], make_faulty: Callable[[Path], object], problem: str
+) -> None:
+    """A non-UTF-8 file or a folder named like a pipeline file crashed `datasets pipelines`, and every
+    `datasets run` failed with the name of the pipeline it was asked for."""
+    make_faulty(Path(cli_env["LUNA_DATA_DIR"]) / "pipelines" / "broken.yaml")
+
+    listed = runner.invoke(app, ["datasets", "pipelines"])
+    faulty = runner.invoke(app, ["datasets", "run", "broken"])
+    other = runner.invoke(app, ["datasets", "run", PIPELINE])
+
+    assert listed.exit_code == 0 and problem in listed.output and PIPELINE in listed.output, listed.output
+    assert faulty.exit_code == 1 and problem in faulty.output and "Traceback" not in faulty.output
+    assert other.exit_code == 0, other.output
 
 
 @pytest.mark.parametrize(
@@ -145,7 +182,7 @@ def test_lineage_takes_a_version_or_a_source_not_both_and_not_half_a_version(arg
     result = runner.invoke(app, ["datasets", "lineage", *arguments])
 
     assert result.exit_code == 2, result.output
-    assert "Name a version (`luna datasets lineage NAME NUMBER`) or a source" in result.output
+    assert "Name one: a version (`luna datasets lineage NAME NUMBER`) or a source" in result.output
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar
 
 import typer
+from rich.console import Console
+from rich.markup import escape
 
 from luna.container import Container, build_container
 from luna.domain.errors import InvalidInput, LunaError
@@ -21,6 +23,15 @@ if TYPE_CHECKING:
     from luna.container_services import Services
 
 T = TypeVar("T")
+#: Where refusals and failures go: stderr, so a command's stdout is only its result (``--json`` too).
+errors = Console(stderr=True)
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    """One red line on stderr (``message`` may quote the user's input, brackets included); the exit to
+    raise, with ``code`` (see :func:`exit_code`)."""
+    errors.print(f"[red]{escape(message)}[/red]")
+    return typer.Exit(code)
 
 
 @dataclass

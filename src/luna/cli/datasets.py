@@ -18,7 +18,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from luna.cli.context import state
+from luna.cli.context import fail, state
 from luna.cli.server_client import ServerClient, ServerError
 from luna.container import Container
 from luna.domain.datasets.versions import DatasetRun, DatasetVersion, Delivery, LineageEdge
@@ -45,11 +45,6 @@ QUALITY_ROWS: tuple[tuple[str, str], ...] = (
     ("records out", "output_records"),
     ("newest record (days)", "newest_age_days"),
 )
-
-
-def _fail(message: str, code: int = 1) -> typer.Exit:
-    console.print(f"[red]{escape(message)}[/red]")
-    return typer.Exit(code)
 
 
 def _container(ctx: typer.Context) -> Container:
@@ -124,13 +119,15 @@ def run(
                 progress.update(task, completed=int(fraction * 1000), description=escape(message[:60]))
 
             result = container.services.datasets.run(pipeline, progress=report)
-        _print_run(container, result)
+        passed = _print_run(container, result)
     except LunaError as error:
-        raise _fail(error.message) from None
+        raise fail(error.message) from None
     except Exception as error:  # a failing step: the run is recorded as failed with this reason
-        raise _fail(f"The run of {pipeline} failed: {type(error).__name__}: {error}") from None
+        raise fail(f"The run of {pipeline} failed: {type(error).__name__}: {error}") from None
     finally:
         container.close()
+    if not passed:
+        raise fail("The version failed its gates: it is kept, and no consumer got it.")
 
 
 def _queue(ctx: typer.Context, pipeline: str) -> None:
@@ -139,10 +136,9 @@ def _queue(ctx: typer.Context, pipeline: str) -> None:
         try:
             job = client.post("admin/datasets/runs", {"pipeline": pipeline})
         except ServerError as error:
-            raise _fail(str(error)) from None
+            raise fail(str(error)) from None
         where = f"on the running server at {client.base_url}"
     else:
-        console.print("[dim]no running `luna serve` found: queued in the jobs table for `luna worker`[/dim]")
         container = _container(ctx)
         try:
             queued = container.services.jobs.submit(
@@ -152,21 +148,23 @@ def _queue(ctx: typer.Context, pipeline: str) -> None:
                 check=lambda params: check_run(container, **params),
             )
         except LunaError as error:
-            raise _fail(error.message) from None
+            raise fail(error.message) from None
         finally:
             container.close()
-        job, where = {"job_id": queued.job_id}, "in the jobs table"
+        job = {"job_id": queued.job_id}
+        where = "in the jobs table for `luna worker` (no running `luna serve`)"
     console.print(
         f"Run of {pipeline} queued as job {job['job_id']} {where} (`luna jobs show {job['job_id']}`)."
     )
 
 
-def _print_run(container: Container, result: DatasetRun) -> None:
+def _print_run(container: Container, result: DatasetRun) -> bool:
+    """Show the run's version; whether it passed its gates (a run without a version: whether it succeeded)."""
     service = container.services.datasets
     version = next((v for v in service.versions(result.pipeline) if v.version_id == result.version_id), None)
     if version is None:
         console.print(f"Run {result.run_id}: {result.status}.")
-        return
+        return result.status == "succeeded"
     quality = version.quality
     table = Table("", "", title=f"Dataset {version.dataset}", show_header=False)
     table.add_row("run", result.run_id)
@@ -188,6 +186,7 @@ def _print_run(container: Container, result: DatasetRun) -> None:
     )
     console.print(table)
     console.print(f"Details: `luna datasets show {version.dataset} {version.number}`.")
+    return version.gates_passed
 
 
 @app.command("list")
@@ -205,7 +204,7 @@ def list_datasets(
         else:
             versions = container.services.datasets.versions(name)
     except LunaError as error:
-        raise _fail(error.message) from None
+        raise fail(error.message) from None
     finally:
         container.close()
     if name is None:
@@ -242,7 +241,7 @@ def show(
         version = container.services.datasets.version(name, number)
         run = container.services.datasets.get_run(version.run_id)
     except LunaError as error:
-        raise _fail(error.message) from None
+        raise fail(error.message) from None
     finally:
         container.close()
     console.print(
@@ -284,8 +283,8 @@ def lineage(
     """The inputs of a version (NAME NUMBER), or every version made from a source (--input ADDRESS)."""
     asks_source, asks_version = input_ref is not None, name is not None
     if asks_source == asks_version or (asks_version and number is None):
-        raise _fail(
-            "Name a version (`luna datasets lineage NAME NUMBER`) or a source (`--input ADDRESS`), not both.",
+        raise fail(
+            "Name one: a version (`luna datasets lineage NAME NUMBER`) or a source (`--input ADDRESS`).",
             2,
         )
     uses: list[tuple[LineageEdge, DatasetVersion | None]] = []
@@ -297,7 +296,7 @@ def lineage(
         elif name is not None and number is not None:
             edges = container.services.datasets.lineage(name, number)
     except LunaError as error:
-        raise _fail(error.message) from None
+        raise fail(error.message) from None
     finally:
         container.close()
     if input_ref is not None:
@@ -336,7 +335,7 @@ def deliver(
     try:
         deliveries = container.services.datasets.deliver(name, version)
     except LunaError as error:
-        raise _fail(error.message) from None
+        raise fail(error.message) from None
     finally:
         container.close()
     if not deliveries:
@@ -361,7 +360,7 @@ def rollback(
     try:
         delivery = container.services.datasets.rollback(name, consumer, number)
     except LunaError as error:
-        raise _fail(error.message) from None
+        raise fail(error.message) from None
     finally:
         container.close()
     _deliveries_table([delivery], f"{consumer} uses {name} v{number} again")

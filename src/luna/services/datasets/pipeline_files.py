@@ -47,7 +47,14 @@ def find_pipeline(folders: Sequence[Path], name: str) -> Pipeline:
 
 
 def _load(path: Path) -> Pipeline:
-    pipeline = load_config_file(path.read_text(encoding="utf-8"), path.name, Pipeline)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise InvalidInput(f"{path.name}: not UTF-8 text (byte {error.start})") from None
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        raise InvalidInput(f"{path.name}: cannot be read ({reason})") from None
+    pipeline = load_config_file(text, path.name, Pipeline)
     if pipeline.name != path.stem:
         raise InvalidInput(f"{path.name}, line 1 (name): the name must be the file's name {path.stem!r}")
     return pipeline
