@@ -22,7 +22,7 @@ from luna.cli.server_client import ServerClient, ServerError, follow_job
 from luna.domain.flywheel.alerts import AlertState
 from luna.domain.flywheel.kpi_values import Window
 from luna.domain.german_numbers import de_count, de_number
-from luna.services.flywheel.cycle import FLYWHEEL_JOB
+from luna.services.flywheel.cycle import FLYWHEEL_DRY_RUN_JOB, FLYWHEEL_JOB
 
 app = typer.Typer(help="The data flywheel: sessions, KPIs, thresholds and alerts.", no_args_is_help=True)
 console = Console()
@@ -40,11 +40,11 @@ def run(
     """One cycle now: own sessions in, questions embedded into topics, gaps found, KPIs, thresholds.
 
     With a running `luna serve` (it owns the vector folder) the cycle runs there as the job
-    flywheel.hourly and is followed here; otherwise in this process.
+    flywheel.hourly (with --dry-run: flywheel.dry_run) and is followed here; otherwise in this process.
     """
     client = ServerClient(state(ctx).settings())
-    if not dry_run and client.is_running():
-        result = run_on_server(client, FLYWHEEL_JOB, {})
+    if client.is_running():
+        result = run_on_server(client, FLYWHEEL_DRY_RUN_JOB if dry_run else FLYWHEEL_JOB, {})
     else:
         result = with_services(ctx, lambda services: services.flywheel.run(dry_run=dry_run)).as_dict()
     echo_result(result, as_json, lambda counts: _cycle_lines(counts, dry_run))

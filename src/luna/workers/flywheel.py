@@ -1,5 +1,6 @@
-"""The flywheel's cycle as a job: ``flywheel.hourly`` (own sessions in, KPIs, alerts), and its
-normalisation alone: ``flywheel.vector_ingest`` (``luna data --pipeline vector-ingest``).
+"""The flywheel's cycle as a job: ``flywheel.hourly`` (own sessions in, KPIs, alerts), its dry run
+``flywheel.dry_run``, and its normalisation alone: ``flywheel.vector_ingest``
+(``luna data --pipeline vector-ingest``).
 
 Queued once per clock hour by the worker's schedule (``flywheel.schedule_enabled``), by operators
 (``POST /api/v1/admin/jobs``, the job form, ``luna flywheel run``) or by an external scheduler.
@@ -7,12 +8,18 @@ Queued once per clock hour by the worker's schedule (``flywheel.schedule_enabled
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 from luna.container import Container
 from luna.domain.errors import InvalidInput
-from luna.services.flywheel.cycle import FLYWHEEL_JOB, VECTOR_INGEST_DAYS, VECTOR_INGEST_JOB
+from luna.services.flywheel.cycle import (
+    FLYWHEEL_DRY_RUN_JOB,
+    FLYWHEEL_JOB,
+    VECTOR_INGEST_DAYS,
+    VECTOR_INGEST_JOB,
+)
 from luna.workers.registry import register
 from luna.workers.runner import JobContext
 
@@ -23,12 +30,22 @@ MAX_DAYS: Final = 366
 @register(FLYWHEEL_JOB)
 def run(container: Container, ctx: JobContext) -> dict[str, Any]:
     """Collect Luna's own sessions, recompute the KPIs and judge the thresholds."""
+    return container.services.flywheel.run(_progress(ctx)).as_dict()
 
+
+@register(FLYWHEEL_DRY_RUN_JOB)
+def dry_run(container: Container, ctx: JobContext) -> dict[str, Any]:
+    """The cycle without storing an alert change, sending an alert or opening an action
+    (``luna flywheel run --dry-run`` while `luna serve` owns the vector folder)."""
+    return container.services.flywheel.run(_progress(ctx), dry_run=True).as_dict()
+
+
+def _progress(ctx: JobContext) -> Callable[[float, str], None]:
     def progress(fraction: float, message: str) -> None:
         ctx.raise_if_cancelled()
         ctx.progress(fraction, message)
 
-    return container.services.flywheel.run(progress).as_dict()
+    return progress
 
 
 def _days(days: object) -> int:

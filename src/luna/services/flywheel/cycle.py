@@ -27,6 +27,8 @@ from luna.services.operations.jobs import JobService
 
 #: The job's name in the job system.
 FLYWHEEL_JOB: Final = "flywheel.hourly"
+#: The cycle with ``dry_run``: a job of its own, so the hourly schedule never takes it for the real one.
+FLYWHEEL_DRY_RUN_JOB: Final = "flywheel.dry_run"
 #: The job that embeds stored session questions into topics and gaps, alone (``luna data``).
 VECTOR_INGEST_JOB: Final = "flywheel.vector_ingest"
 #: Sessions the normalisation looks at when asked alone: the days before now.

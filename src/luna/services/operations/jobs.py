@@ -38,7 +38,7 @@ KnownJobs = Mapping[str, JobFunction] | Collection[str]
 #: Jobs refused (409) while another of the same name is queued or running, whoever submits them (API,
 #: dashboard, CLI; a double click): two full reindexes race for the collection swap and one fails, two
 #: re-reads write the same new versions, two flywheel cycles judge the same hour twice.
-EXCLUSIVE_JOBS: Final = frozenset({"kb.reindex", "kb.reread", "flywheel.hourly"})
+EXCLUSIVE_JOBS: Final = frozenset({"kb.reindex", "kb.reread", "flywheel.hourly", "flywheel.dry_run"})
 #: Jobs refused while one with the same params is queued or running: a pipeline run a second time before
 #: the first has finished ("Jetzt ausführen" clicked twice) reads the same sources for the same version.
 EXCLUSIVE_PER_PARAMS: Final = frozenset({"datasets.run"})

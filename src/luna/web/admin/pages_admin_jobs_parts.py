@@ -31,6 +31,7 @@ JOB_NAMES: Final = {
     "maintenance.refresh_events_daily": "Tagesstatistik der Ereignisse",
     "eval.run": "Evaluation",
     "flywheel.hourly": "Auswertung des Daten-Schwungrads",
+    "flywheel.dry_run": "Probelauf des Daten-Schwungrads",
     "flywheel.vector_ingest": "Themen und Wissenslücken",
     "datasets.run": "Datenpipeline",
     "datasets.partition": "Datenpipeline: Teil einlesen",
