@@ -13,6 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from typer.testing import CliRunner
 
@@ -158,6 +159,37 @@ def test_grafanas_own_message_is_passed_on(grafana: tuple[str, FakeGrafana]) -> 
             publisher.publish({"uid": "x", "title": "X"}, folder_uid="nope", message="test")
     finally:
         publisher.close()
+
+
+@pytest.mark.parametrize(
+    ("path", "answer", "what"),
+    [
+        ("/api/folders", [], "answered POST /api/folders with JSON of type list, not an object"),
+        ("/api/folders", {"title": FOLDER}, "answered POST /api/folders with no folder uid"),
+        ("/api/dashboards/db", ["ok"], "answered POST /api/dashboards/db with JSON of type list"),
+        ("/api/dashboards/db", {"version": "v2"}, "answered POST /api/dashboards/db with the version 'v2'"),
+    ],
+)
+def test_an_answer_in_a_shape_grafana_never_gives_is_one_clear_error(
+    path: str, answer: object, what: str
+) -> None:
+    """`luna grafana sync` showed a KeyError or AttributeError traceback when another server answered."""
+
+    def odd_server(request: httpx.Request) -> httpx.Response:
+        if request.method == "GET":
+            return httpx.Response(200, json=[])
+        if request.url.path == path:
+            return httpx.Response(200, json=answer)
+        return httpx.Response(200, json={"uid": "folder-1"})
+
+    transport = httpx.MockTransport(odd_server)
+    publisher = GrafanaDashboardPublisher("http://grafana.test", TOKEN, transport=transport)
+    try:
+        with pytest.raises(Unavailable, match=r"is flywheel\.grafana_url a Grafana\?") as refused:
+            GrafanaSync(publisher, folder=FOLDER, dashboards_dir=default_dashboards_dir()).sync()
+    finally:
+        publisher.close()
+    assert what in refused.value.message
 
 
 def test_a_broken_dashboard_file_stops_the_sync_before_anything_is_pushed(

@@ -43,7 +43,11 @@ class GrafanaDashboardPublisher:
         for folder in listed if isinstance(listed, list) else []:
             if isinstance(folder, dict) and folder.get("title") == title:
                 return str(folder["uid"])
-        return str(self._call("POST", "/api/folders", json={"title": title})["uid"])
+        created = self._object("POST", "/api/folders", json={"title": title})
+        uid = created.get("uid")
+        if not isinstance(uid, str) or not uid:
+            raise self._odd("POST", "/api/folders", "no folder uid")
+        return uid
 
     def publish(self, dashboard: Mapping[str, Any], *, folder_uid: str, message: str) -> PublishedDashboard:
         # Without "id" Grafana matches by UID, so the same file updates the same dashboard anywhere.
@@ -53,8 +57,10 @@ class GrafanaDashboardPublisher:
             "overwrite": True,
             "message": message,
         }
-        answer = self._call("POST", "/api/dashboards/db", json=body)
-        version = int(answer.get("version", 1))
+        answer = self._object("POST", "/api/dashboards/db", json=body)
+        version = answer.get("version", 1)
+        if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+            raise self._odd("POST", "/api/dashboards/db", f"the version {str(version)[:40]!r}")
         return PublishedDashboard(
             uid=str(answer.get("uid", dashboard["uid"])),
             title=str(dashboard.get("title", "")),
@@ -81,6 +87,18 @@ class GrafanaDashboardPublisher:
             return response.json()
         except ValueError as error:
             raise Unavailable(f"Grafana at {self._url} answered {method} {path} with no JSON.") from error
+
+    def _object(self, method: str, path: str, **request: Any) -> dict[str, Any]:
+        answer = self._call(method, path, **request)
+        if not isinstance(answer, dict):
+            raise self._odd(method, path, f"JSON of type {type(answer).__name__}, not an object")
+        return answer
+
+    def _odd(self, method: str, path: str, what: str) -> Unavailable:
+        """An answer in a shape Grafana does not give: most likely another server at that URL."""
+        return Unavailable(
+            f"Grafana at {self._url} answered {method} {path} with {what}; is flywheel.grafana_url a Grafana?"
+        )
 
     def _refusal(self, method: str, path: str, response: httpx.Response) -> LunaError:
         status = response.status_code
