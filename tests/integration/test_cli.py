@@ -214,6 +214,13 @@ def test_serve_answers_with_the_envelope_and_runs_jobs(served: str) -> None:
     assert ran.exit_code == 0, ran.output
     assert "succeeded" in ran.output
 
+    # The dry run opened the vector folder the server holds and was refused; it is the server's job now.
+    dry = runner.invoke(app, ["flywheel", "run", "--dry-run", "--json"])
+    assert dry.exit_code == 0, dry.output
+    assert json.loads(dry.stdout)["alerts_firing"] >= 0
+    listed = runner.invoke(app, ["jobs", "list", "--name", "flywheel.dry_run"])
+    assert "succeeded" in listed.output and "flywheel.hourly" not in listed.output
+
 
 SAMPLES = Path(__file__).resolve().parents[2] / "docs" / "samples"
 
@@ -244,6 +251,23 @@ def test_input_that_looks_like_terminal_markup_is_shown_as_written(
 
     assert result.exit_code in (1, 2) and isinstance(result.exception, SystemExit), result.exception
     assert "[/x]" in result.output and "Traceback" not in result.output
+
+
+def test_an_unknown_job_state_is_a_usage_error_that_names_the_states(cli_env: dict[str, str]) -> None:
+    """`jobs list --status bogus` reached the store and ended with exit code 1, naming no state."""
+    result = runner.invoke(app, ["jobs", "list", "--status", "bogus"])
+
+    assert result.exit_code == 2 and "bogus" in result.output and "succeeded" in result.output
+
+
+def test_restoring_an_unknown_snapshot_says_so_before_asking_to_replace_anything(
+    cli_env: dict[str, str],
+) -> None:
+    """It asked "Replace the current knowledge base…?" first, and only after a "yes" found no snapshot."""
+    result = runner.invoke(app, ["snapshot", "restore", "20260101T000000Z-abcdef"], input="y\n")
+
+    assert result.exit_code == 1 and "Replace" not in result.output
+    assert "No snapshot with id '20260101T000000Z-abcdef'" in result.output
 
 
 @pytest.mark.parametrize("command", [["restore", "-y"], ["delete"]])
@@ -323,6 +347,8 @@ def test_ingest_ask_verify_and_snapshot_work_without_a_server(
     assert listed.exit_code == 0 and "sql, vectors, blobs" in listed.output
     monkeypatch.setenv("COLUMNS", "80")
     snapshot_id = re.findall(r"Snapshot (\S+) created\.", created.output)[0]
+    declined = runner.invoke(app, ["snapshot", "restore", snapshot_id], input="n\n")
+    assert declined.exit_code == 1 and f"with snapshot {snapshot_id} of 20" in declined.output
     assert f"│ {snapshot_id} │" in runner.invoke(app, ["snapshot", "list"]).output
 
 

@@ -17,7 +17,7 @@ import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
-from luna.cli import finetune as finetune_cli
+from luna.cli import context as cli_context
 from luna.cli.main import app
 from luna.container import build_container
 from luna.settings import load_settings
@@ -140,7 +140,9 @@ def test_promoting_a_version_that_does_not_exist_is_a_red_line_and_exit_2(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(
-        finetune_cli, "console", Console(force_terminal=True, color_system="standard", width=200)
+        cli_context,
+        "errors",
+        Console(stderr=True, force_terminal=True, color_system="standard", width=200),
     )
     result = luna("promote", "tiny", "9")
 
@@ -168,6 +170,14 @@ def test_a_template_with_a_wrong_value_is_refused_naming_the_key_and_its_line(tm
     assert "bad.yaml, line 4 (training.learning_rate)" in result.output
     assert "Traceback" not in result.output
     assert luna("status").output.strip().startswith("No fine-tuning runs yet")  # nothing was started
+
+
+def test_a_template_that_is_not_there_is_a_usage_error_as_on_a_server(tmp_path: Path) -> None:
+    """Without a server it exited 1 (an unknown ID), with one 2 (a value it cannot take)."""
+    result = luna("run", "--config", str(tmp_path / "missing.yaml"))
+
+    assert result.exit_code == 2, result.output
+    assert "fine-tuning template not found" in result.output and "missing.yaml" in result.output
 
 
 def test_resuming_a_run_that_does_not_exist_exits_1_as_an_unknown_id() -> None:

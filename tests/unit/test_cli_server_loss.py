@@ -52,6 +52,22 @@ def test_main_turns_a_lost_server_into_one_red_line_and_exit_1(
     assert "stopped answering" in err and "luna health" in err and "Traceback" not in err
 
 
+def test_main_says_what_a_server_refused_without_sending_the_user_to_luna_health(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A 404 for an unknown ID ended in "Check it with `luna health`", as if the server were ill."""
+
+    def refused(*_: Any, **__: Any) -> None:
+        raise ServerError("No job with id 5b1e8a52-3c1d-4d8e-9a55-1f2b3c4d5e6f", 404)
+
+    monkeypatch.setattr(cli_main, "app", refused)
+    with pytest.raises(SystemExit) as ended:
+        cli_main.main()
+
+    assert ended.value.code == 1
+    assert capsys.readouterr().err.strip() == "No job with id 5b1e8a52-3c1d-4d8e-9a55-1f2b3c4d5e6f"
+
+
 class _SlowLuna(http.server.BaseHTTPRequestHandler):
     """A Luna that takes longer to answer than a connect does (a server busy with a large upload); its
     POST answers within its request deadline, but only after a while (a large check)."""

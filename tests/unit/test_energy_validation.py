@@ -86,6 +86,12 @@ SEMICOLON_HINT = " The file is separated by ';'; Luna reads comma-separated CSV.
         ([], "smart_meter_readings", "(empty)", ""),
         (list(READING[:6]), "market_prices", ",".join(READING[:6]), ""),
         ([*PRICE, "register_kwh"], "market_prices", ",".join(PRICE) + ",register_kwh", ""),
+        (
+            ["PK\x03\x04\x14\x00\x06", "\x1b[2Jx"],
+            "market_prices",
+            "PK?????,?[2Jx",
+            " It holds control characters: is it a CSV text file at all?",
+        ),
     ],
 )
 def test_another_header_refuses_the_file_naming_the_expected_one(
@@ -103,7 +109,7 @@ def test_another_header_refuses_the_file_naming_the_expected_one(
     assert error.value.message == message
     assert error.value.details == {
         "expected": list(READING[:6] if kind == "smart_meter_readings" else PRICE),
-        "found": header,
+        "found": found.split(",") if header else [],
         "columns": len(header),
     }
 

@@ -22,7 +22,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Column, Table
 
-from luna.cli.context import exit_code, state
+from luna.cli.context import exit_code, fail, state
 from luna.domain.errors import LunaError
 from luna.domain.evaluation import SPLITS, RunFigures
 from luna.domain.evaluation_runs import EvalRun, compare_runs
@@ -55,11 +55,6 @@ FIGURE_ROWS: tuple[tuple[str, str, str], ...] = (
 )
 
 
-def _fail(message: str, code: int = 1) -> typer.Exit:
-    console.print(f"[red]{escape(message)}[/red]")
-    return typer.Exit(code)
-
-
 @app.command("run")
 def run(
     ctx: typer.Context,
@@ -70,9 +65,9 @@ def run(
 ) -> None:
     """Ask every question of the split; print the figures and keep the run."""
     if split not in SPLITS:
-        raise _fail(f"--split must be one of {', '.join(SPLITS)}, not {split!r}.", 2)
+        raise fail(f"--split must be one of {', '.join(SPLITS)}, not {split!r}.", 2)
     if documents is not None and not documents.is_dir():
-        raise _fail(f"--documents {documents} is not a folder.", 2)
+        raise fail(f"--documents {documents} is not a folder.", 2)
     container = state(ctx).container()
     try:
         questions = read_golden_sets(sets)
@@ -93,7 +88,7 @@ def run(
                 progress=lambda done, total: progress.update(task, completed=done, total=total),
             )
     except LunaError as error:
-        raise _fail(error.message, exit_code(error)) from None
+        raise fail(error.message, exit_code(error)) from None
     finally:
         container.close()
     _figures_table([result])
@@ -174,7 +169,7 @@ def _stored(ctx: typer.Context, read: Callable[[EvalRunRepository], T]) -> T:
 def _run(stored: EvalRunRepository, run_id: str) -> EvalRun:
     run = stored.get(run_id) if RUN_ID.match(run_id) else None
     if run is None:
-        raise _fail(f"There is no evaluation run {run_id!r}; `luna eval list` shows them.")
+        raise fail(f"There is no evaluation run {run_id!r}; `luna eval list` shows them.")
     return run
 
 

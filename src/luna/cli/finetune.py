@@ -22,7 +22,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from luna.cli.context import exit_code, state
+from luna.cli.context import exit_code, fail, state
 from luna.cli.server_client import ServerClient, ServerError, follow_job
 from luna.domain.errors import LunaError
 from luna.domain.finetune.registry import AdapterVersion
@@ -37,12 +37,6 @@ console = Console()
 T = TypeVar("T")
 ACTOR = "cli"
 _VERSION = typer.Argument(..., min=1, max=MAX_VERSION, help="The version number")
-
-
-def _fail(message: str, code: int = 1, out: Console | None = None) -> typer.Exit:
-    """One red line (on ``out``: stderr under ``--json``, so stdout stays one document) and the exit."""
-    (out or console).print(f"[red]{escape(message)}[/red]")
-    return typer.Exit(code)
 
 
 @app.command("run")
@@ -64,6 +58,8 @@ def run(
     if client.is_running():
         _report(_run_on_server(client, config, resume, out), as_json, out)
         return
+    if config is not None and not config.exists():  # a command-line value it cannot take, as on a server
+        raise fail(f"fine-tuning template not found: {str(config)[:300]}", 2)
     container = state(ctx).container()
     try:
         container.database.upgrade()
@@ -77,7 +73,7 @@ def run(
 
             result = container.finetune.service.run(ACTOR, progress, config_file=config, resume=resume)
     except LunaError as error:
-        raise _fail(error.message, exit_code(error), out) from None
+        raise fail(error.message, exit_code(error)) from None
     finally:
         container.close()
     _report(result, as_json, out)
@@ -94,7 +90,7 @@ def _run_on_server(
             "admin/jobs", {"name": "finetune.run", "params": {k: str(v) for k, v in params.items()}}
         )
     except ServerError as error:
-        raise _fail(str(error), 2 if error.status_code == 400 else 1, out) from None
+        raise fail(str(error), 2 if error.status_code == 400 else 1) from None
     out.print(
         f"Training as job {job['job_id']} of the running server at {client.base_url}; Ctrl-C stops "
         f"following (the job goes on: `luna jobs show {job['job_id']}`)."
@@ -103,7 +99,7 @@ def _run_on_server(
     job = follow_job(client, job, progress)
     if job["status"] != "succeeded":
         message = f"Job {job['job_id']} {job['status']}: {job.get('error') or job.get('message') or ''}"
-        raise _fail(message, out=out)
+        raise fail(message)
     result: dict[str, Any] = job["result"]
     return result
 
@@ -183,7 +179,7 @@ def _with_registry(ctx: typer.Context, use: Callable[[AdapterRegistry], T]) -> T
         container.database.upgrade()
         return use(container.finetune.registry)
     except LunaError as error:
-        raise _fail(error.message, exit_code(error)) from None
+        raise fail(error.message, exit_code(error)) from None
     finally:
         container.close()
 
@@ -200,7 +196,7 @@ def _report(result: dict[str, Any], as_json: bool, out: Console) -> None:
     ]
     if unmeasured:
         message = f"Not judged: {', '.join(unmeasured)} could not be measured (see the reason above)."
-        raise _fail(message, out=out)
+        raise fail(message)
 
 
 def _print_result(result: dict[str, Any]) -> None:

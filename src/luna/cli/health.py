@@ -6,10 +6,9 @@ from typing import Any
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Column, Table
 
-from luna.cli.context import state
+from luna.cli.context import fail, state
 from luna.cli.server_client import ServerClient, ServerError
 
 
@@ -32,8 +31,7 @@ def health(
         try:
             report: dict[str, Any] = client.get("admin/health")
         except ServerError as error:
-            console.print(f"[red]the running server refused the health request: {escape(str(error))}[/red]")
-            raise typer.Exit(1) from None
+            raise fail(f"the running server refused the health request: {error}") from None
         source = f"asked the running server at {client.base_url}"
     else:
         container = cli.container()

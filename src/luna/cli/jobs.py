@@ -23,7 +23,7 @@ from luna.cli.server_client import ServerClient, ServerError
 from luna.container import Container
 from luna.domain.errors import LunaError
 from luna.domain.german_numbers import de_number
-from luna.domain.jobs import Job
+from luna.domain.jobs import Job, JobStatus
 from luna.services.operations.jobs import JobService
 from luna.workers.registry import PARAM_CHECKS, load_jobs
 
@@ -153,15 +153,13 @@ def _open(ctx: typer.Context) -> _Jobs:
 @app.command("list")
 def list_jobs(
     ctx: typer.Context,
-    status: str = typer.Option(
-        None, help="Only jobs in this state: queued, running, succeeded, failed, cancelled."
-    ),
+    status: JobStatus | None = typer.Option(None, help="Only jobs in this state."),
     name: str = typer.Option(None, help="Only jobs of this kind, e.g. maintenance.refresh_events_daily."),
     limit: int = typer.Option(20, min=1, max=200, help="How many of the newest jobs to show."),
 ) -> None:
     """Show the newest jobs with their state and progress."""
     try:
-        jobs = _open(ctx).list(status, name, limit)
+        jobs = _open(ctx).list(status.value if status else None, name, limit)
     except (LunaError, ServerError) as error:
         _fail(str(error))
         return

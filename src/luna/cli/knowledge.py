@@ -16,7 +16,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from luna.cli.context import state
+from luna.cli.context import errors, fail, state
 from luna.cli.server_client import ServerClient, ServerError, follow_job
 from luna.container import Container
 from luna.domain.errors import LunaError
@@ -147,8 +147,7 @@ def ingest(
     try:
         found = collect_files([t for t in targets if not _is_url(t)])
     except LunaError as error:
-        console.print(f"[red]{escape(error.message)}[/red]")
-        raise typer.Exit(2) from None
+        raise fail(error.message, 2) from None
     _report_skipped(found)
     files = found.files
     if not files and not urls:
@@ -216,14 +215,13 @@ def _ingest_as_server_job(
         job = client.post("admin/jobs", {"name": "kb.ingest_paths", "params": params})
     except ServerError as error:
         # Typically a folder outside ingest.import_dirs: the server's job reads only there.
-        console.print(str(error), style="red", markup=False, highlight=False, soft_wrap=True)
-        console.print("Without --job the files are read here and uploaded instead.", soft_wrap=True)
+        errors.print(str(error), style="red", markup=False, highlight=False, soft_wrap=True)
+        errors.print("Without --job the files are read here and uploaded instead.", soft_wrap=True)
         raise typer.Exit(2) from None
     console.print(f"Job {job['job_id']} queued; Ctrl-C stops following (the job goes on).")
     job = follow_job(client, job, progress_bar())
     if job["status"] != "succeeded":
-        console.print(f"[red]Job {job['status']}: {escape(job.get('error') or '')}[/red]")
-        raise typer.Exit(1)
+        raise fail(f"Job {job['status']}: {job.get('error') or ''}")
     result = job["result"]
     return IngestSummary(
         [
@@ -292,8 +290,8 @@ def ask(
                 elif event == "citations":
                     citations = data
                 elif event == "error":
-                    console.print(f"\n[red]{data['message']}[/red]")
-                    raise typer.Exit(1)
+                    console.print()  # the answer's line ends before the error's
+                    raise fail(str(data.get("message")))
         else:
             container = cli.container()
             try:
@@ -311,8 +309,7 @@ def ask(
             finally:
                 container.close()
     except (ServerError, LunaError) as error:
-        console.print(f"[red]{escape(str(getattr(error, 'message', error)))}[/red]")
-        raise typer.Exit(1) from None
+        raise fail(str(getattr(error, "message", error))) from None
     console.print()
     if filters and not citations:
         only = ", ".join(f"{name} = {value!r}" for name, value in filters.items())

@@ -98,8 +98,11 @@ def main() -> None:
         typer.secho(str(error), fg=typer.colors.RED, err=True)
         sys.exit(2)
     except ServerError as error:
-        # A command that talks to the running server and lost it half-way (e.g. the server stopped).
-        typer.secho(f"{error} Check it with `luna health`.", fg=typer.colors.RED, err=True)
+        # A command that talks to the running server: it refused (an unknown ID: its message is the
+        # answer) or was lost half-way or failed (the server stopped: then `luna health` helps).
+        lost = error.status_code == 0 or error.status_code >= 500
+        hint = " Check it with `luna health`." if lost else ""
+        typer.secho(f"{error}{hint}", fg=typer.colors.RED, err=True)
         sys.exit(1)
     except LunaError as error:
         # A service refused or failed (unknown id, busy store …) in a command that runs in-process.

@@ -17,7 +17,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from luna.cli.context import CliState, state
+from luna.cli.context import CliState, fail, state
 from luna.cli.server_client import ServerClient, ServerError, follow_job
 from luna.container import Container
 from luna.domain.errors import LunaError
@@ -44,16 +44,10 @@ def _progress() -> Progress:
     )
 
 
-def _fail(message: str, code: int = 1) -> typer.Exit:
-    """Print ``message`` (which may quote the user's input, brackets included) and exit with ``code``."""
-    console.print(f"[red]{escape(message)}[/red]")
-    return typer.Exit(code)
-
-
 def _server(cli: CliState, what: str) -> ServerClient:
     client = ServerClient(cli.settings())
     if not client.is_running():
-        raise _fail(
+        raise fail(
             f"{what} needs a running `luna serve` (none answers at {client.base_url}); "
             "the live simulation is a job of its worker."
         )
@@ -74,7 +68,7 @@ def backfill(
     try:
         start_at, end_at = parse_instant(start, "--from"), parse_instant(end, "--to")
     except LunaError as error:
-        raise _fail(error.message, 2) from None
+        raise fail(error.message, 2) from None
     if as_job:
         client = _server(cli, "--job")
         summary = _backfill_as_job(client, start_at, end_at, meters, seed)
@@ -85,7 +79,7 @@ def backfill(
             container.database.upgrade()
             summary = _backfill_directly(container, start_at, end_at, meters, seed)
         except LunaError as error:
-            raise _fail(error.message, 2) from None
+            raise fail(error.message, 2) from None
         finally:
             container.close()
         where = f"directly into the {container.settings.database.kind} database"
@@ -113,11 +107,11 @@ def _backfill_as_job(
     try:
         job = client.post("admin/jobs", {"name": "sim.backfill", "params": params})
     except ServerError as error:
-        raise _fail(str(error), 2) from None
+        raise fail(str(error), 2) from None
     console.print(f"Job {job['job_id']} queued; Ctrl-C stops following (the job goes on).")
     job = follow_job(client, job, _progress())
     if job["status"] != "succeeded":
-        raise _fail(f"Job {job['status']}: {job.get('error') or ''}")
+        raise fail(f"Job {job['status']}: {job.get('error') or ''}")
     result: dict[str, Any] = job["result"]
     return result
 
@@ -155,7 +149,7 @@ def start(
     try:
         job = client.post("sim/run", body)
     except ServerError as error:
-        raise _fail(str(error)) from None
+        raise fail(str(error)) from None
     console.print(f"Live simulation queued as job {job['job_id']}; `luna sim stop` ends it.")
 
 
@@ -166,7 +160,7 @@ def stop(ctx: typer.Context) -> None:
     try:
         job = client.post("sim/run", {"action": "stop"})
     except ServerError as error:
-        raise _fail(str(error)) from None
+        raise fail(str(error)) from None
     console.print(f"Live simulation (job {job['job_id']}) is stopping.")
 
 
@@ -182,7 +176,7 @@ def status(ctx: typer.Context) -> None:
             console.print("[dim]no running `luna serve` found: reading the database directly[/dim]")
             data = _status_directly(cli.container())
     except (LunaError, ServerError) as error:
-        raise _fail(str(error)) from None
+        raise fail(str(error)) from None
     live = data["live"]
     table = Table(title="Simulation", show_header=False)
     table.add_row("live", f"{live['status']} (job {live['job_id']})" if live else "not running")

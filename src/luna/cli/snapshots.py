@@ -10,10 +10,9 @@ from typing import Any
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
-from luna.cli.context import state
+from luna.cli.context import fail, state
 from luna.cli.server_client import ServerClient, ServerError
 from luna.domain.errors import LunaError
 from luna.services.knowledge.snapshots import SNAPSHOT_ID, SnapshotInfo, SnapshotService
@@ -64,8 +63,7 @@ def _run(
         finally:
             container.close()
     except (ServerError, LunaError) as error:
-        console.print(f"[red]{escape(str(getattr(error, 'message', error)))}[/red]")
-        raise typer.Exit(1) from None
+        raise fail(str(getattr(error, "message", error))) from None
 
 
 @app.command("create")
@@ -108,8 +106,15 @@ def restore(
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation"),
 ) -> None:
     """Replace the knowledge base (SQL, vectors, documents) with a snapshot."""
-    if not yes:
-        typer.confirm(f"Replace the current knowledge base with snapshot {snapshot_id}?", abort=True)
+    if not yes:  # an unknown ID is said before the question, not after a "yes"
+        listed = _run(ctx, lambda c: c.get("admin/snapshots"), lambda s: [_row(i) for i in s.list()])
+        chosen = next((row for row in listed if row["id"] == snapshot_id), None)
+        if chosen is None:
+            raise fail(f"No snapshot with id {snapshot_id!r}; `luna snapshot list` shows them.")
+        created = str(chosen["created_at"])[:16].replace("T", " ")
+        typer.confirm(
+            f"Replace the current knowledge base with snapshot {snapshot_id} of {created} UTC?", abort=True
+        )
     row = _run(
         ctx,
         lambda c: c.post(f"admin/snapshots/{snapshot_id}/restore", {}),

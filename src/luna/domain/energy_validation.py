@@ -137,13 +137,21 @@ def check_header(columns: list[str], *, kind: str) -> list[str]:
         hint = " The file is separated by ';'; Luna reads comma-separated CSV."
     optional = f" (optionally followed by {REGISTER_COLUMN})" if kind == "smart_meter_readings" else ""
     # A header of a million columns was quoted whole, twice: a 12 MB upload got a 28 MB answer.
-    shown = [name[:_SHOWN_NAME_CHARS] for name in names[:_SHOWN_COLUMNS]]
+    shown = [_printable(name[:_SHOWN_NAME_CHARS]) for name in names[:_SHOWN_COLUMNS]]
+    if any(_printable(name) != name for name in names[:_SHOWN_COLUMNS]):
+        hint += " It holds control characters: is it a CSV text file at all?"
     more = f",… ({len(names)} columns)" if len(names) > _SHOWN_COLUMNS else ""
     raise InvalidInput(
         f"The header of a {kind} file must be {','.join(expected)}{optional}; "
         f"it is {','.join(shown) or '(empty)'}{more}.{hint}",
         details={"expected": expected, "found": shown, "columns": len(names)},
     )
+
+
+def _printable(name: str) -> str:
+    """A column name as it may be shown in a terminal or a page: control characters (a binary file's
+    bytes, escape sequences) as "?"."""
+    return "".join(char if char.isprintable() else "?" for char in name)
 
 
 _FIELD_RANK: Final = {
