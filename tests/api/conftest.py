@@ -53,6 +53,15 @@ def app(build_app: Callable[..., FastAPI]) -> FastAPI:
     return build_app()
 
 
+def with_sft_version(app: FastAPI, dataset: str = "documents-qa") -> FastAPI:
+    """``app`` whose blob store holds version 1 of ``dataset`` with fine-tuning files, as a pipeline's
+    finetune consumer writes them: the packaged template's dataset, so a run of it may be queued."""
+    container: Container = app.state.container
+    line = '{"messages": [{"role": "user", "content": "Was ist ein Tarif?"}]}\n'
+    container.blobs.put(f"datasets/{dataset}/v1/sft/train.jsonl", line.encode())
+    return app
+
+
 def http_client(app: FastAPI) -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE_URL)
 

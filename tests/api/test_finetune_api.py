@@ -19,7 +19,7 @@ from luna.container import Container
 from luna.domain.finetune.registry import AdapterState, AdapterVersion
 from luna.services.finetune.registry import blob_prefix
 from luna.workers.registry import load_jobs
-from tests.api.conftest import http_client
+from tests.api.conftest import http_client, with_sft_version
 
 pytestmark = pytest.mark.anyio
 
@@ -30,7 +30,7 @@ T0 = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
 
 @pytest.fixture
 def app(build_app: Callable[..., FastAPI]) -> FastAPI:
-    return build_app(known_jobs=load_jobs())
+    return with_sft_version(build_app(known_jobs=load_jobs()))
 
 
 @pytest.fixture
@@ -297,6 +297,18 @@ async def test_a_run_with_an_invalid_template_or_run_id_is_refused_and_queues_no
     assert bad_resume.status_code == 400 and "run ID" in bad_resume.json()["message"]
     assert unknown_field.status_code == 400
     assert await jobs_named(client, admin) == []
+
+
+async def test_a_run_whose_dataset_has_no_version_to_train_on_is_404_and_nothing_is_queued(
+    build_app: Callable[..., FastAPI], admin: dict[str, str]
+) -> None:
+    """It was queued (202) and failed only once a worker took it."""
+    async with http_client(build_app(known_jobs=load_jobs())) as client:
+        response = await client.post(RUNS, json={"config": None, "resume": None}, headers=admin)
+
+        assert response.status_code == 404, response.text
+        assert "dataset documents-qa has no version with fine-tuning files" in response.json()["message"]
+        assert await jobs_named(client, admin) == []
 
 
 async def test_a_run_with_the_configured_template_is_queued_as_a_job(

@@ -22,7 +22,7 @@ from fastapi import FastAPI
 from luna.container import Container
 from luna.settings.loader import default_config_dir
 from luna.workers.registry import load_jobs
-from tests.api.conftest import http_client
+from tests.api.conftest import http_client, with_sft_version
 
 pytestmark = pytest.mark.anyio
 
@@ -34,7 +34,7 @@ PACKAGED = default_config_dir() / "finetune" / "lora.yaml"
 
 @pytest.fixture
 def app(build_app: Callable[..., FastAPI]) -> FastAPI:
-    return build_app(known_jobs=load_jobs())
+    return with_sft_version(build_app(known_jobs=load_jobs()))
 
 
 @pytest.fixture
@@ -196,7 +196,7 @@ async def test_the_configured_template_may_be_named_wherever_it_lies(
     configured.parent.mkdir()
     shutil.copy(PACKAGED, configured)
     shutil.copy(PACKAGED, configured.parent / "sibling.yaml")
-    app = build_app(known_jobs=load_jobs(), LUNA_FINETUNE__CONFIG_FILE=str(configured))
+    app = with_sft_version(build_app(known_jobs=load_jobs(), LUNA_FINETUNE__CONFIG_FILE=str(configured)))
 
     async with http_client(app) as client:
         itself = await client.post(RUNS, json={"config": str(configured)}, headers=admin)

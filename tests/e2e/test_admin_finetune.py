@@ -199,6 +199,13 @@ def test_the_operator_starts_a_run_from_the_view_after_a_question(
     before = len(runs())
     log_in_admin(page, web)
     page.goto(f"{web.base_url}/admin/finetune")
+    page.get_by_role("button", name="Lauf starten").click()  # no training data yet: said, nothing queued
+    expect(page.get_by_text("noch keine Version mit Trainingsdaten")).to_be_visible()
+    assert len(runs()) == before
+    dataset = server_container.finetune.service.config().dataset.name
+    line = b'{"messages": [{"role": "user", "content": "Was ist ein Tarif?"}]}\n'
+    server_container.blobs.put(f"datasets/{dataset}/v1/sft/train.jsonl", line)
+
     page.get_by_role("button", name="Lauf starten").click()
     dialog = page.get_by_role("alertdialog")
     expect(dialog).to_contain_text("Trainiert „luna-answers“")  # the configured template, checked first
@@ -210,5 +217,5 @@ def test_the_operator_starts_a_run_from_the_view_after_a_question(
     expect(page.get_by_text("Feintuning gestartet (Job")).to_be_visible()
     queued = runs()
     assert len(queued) == before + 1 and queued[0].created_by == "admin"
-    with contextlib.suppress(Conflict):  # this test's data has no training set: it may have failed already
+    with contextlib.suppress(Conflict):  # its training set is one line: it may have failed already
         server_container.services.jobs.cancel(queued[0].job_id)

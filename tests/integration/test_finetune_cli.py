@@ -180,6 +180,17 @@ def test_a_template_that_is_not_there_is_a_usage_error_as_on_a_server(tmp_path: 
     assert "fine-tuning template not found" in result.output and "missing.yaml" in result.output
 
 
+def test_a_dataset_without_the_version_to_train_on_is_named_and_leaves_no_run(tmp_path: Path) -> None:
+    """The run folder was made before the data was looked for: a run that never trained was listed."""
+    template = write_template(tmp_path, tmp_path / "no-base", dataset={"name": "nothing-here"})
+
+    result = luna("run", "--config", str(template))
+
+    assert result.exit_code == 1, result.output
+    assert "dataset nothing-here has no version with fine-tuning files" in result.output
+    assert luna("status").output.strip().startswith("No fine-tuning runs yet")
+
+
 def test_resuming_a_run_that_does_not_exist_exits_1_as_an_unknown_id() -> None:
     result = luna("run", "--resume", "nosuchrun")
 

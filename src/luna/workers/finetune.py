@@ -24,7 +24,8 @@ from luna.workers.runner import JobContext
 
 def check_run(container: Container, config: object = None, resume: object = None) -> None:
     """Refuse a run whose template is not allowed, missing or invalid, or whose run ID is no run ID
-    (400; a well-formed ID without a run folder is 404), before it is queued."""
+    (400; a well-formed ID without a run folder, or a dataset without the version the template names,
+    is 404), before it is queued."""
     service = container.finetune.service
     if resume is not None:
         if not is_run_id(resume):
@@ -35,7 +36,7 @@ def check_run(container: Container, config: object = None, resume: object = None
         return
     if config is not None and not isinstance(config, str):
         raise InvalidInput(TEMPLATE_RULE)
-    service.config(None if config is None else service.template(config))
+    service.check_dataset(service.config(None if config is None else service.template(config)))
 
 
 @register("finetune.run", check=check_run)

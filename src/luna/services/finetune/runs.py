@@ -89,6 +89,11 @@ class FinetuneService:
         ``<data_dir>/finetune/templates/`` (``run_params.py`` says why)."""
         return find_template(config, self._s.work_dir / "templates", self._s.config_file)
 
+    def check_dataset(self, config: FinetuneConfig) -> None:
+        """NotFound unless the template's dataset has the version it names with fine-tuning files: a run
+        queued without them failed only once a worker took it."""
+        dataset_prefix(self._blobs, config.dataset.name, config.dataset.version)
+
     def check_resume(self, resume: str) -> None:
         """NotFound unless ``resume`` is a run ID with a run folder to continue."""
         resume_folder(self._s.work_dir / "runs", resume)
@@ -156,6 +161,7 @@ class FinetuneService:
             run_dir = resume_folder(runs, resume)
             return run_dir, FinetuneConfig.model_validate_json((run_dir / "config.json").read_text("utf-8"))
         config = self.config(config_file)
+        self.check_dataset(config)  # before the run folder: a run without data is no run
         run_dir = runs / (run_name or f"{config.name}-{self._clock():%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:4]}")
         run_dir.mkdir(parents=True)
         (run_dir / "config.json").write_text(config.model_dump_json(indent=2), "utf-8")

@@ -18,6 +18,7 @@ from typing import Any, Final
 from nicegui import ui
 from nicegui.events import GenericEventArguments
 
+from luna.domain.errors import NotFound
 from luna.domain.finetune.registry import AdapterState, AdapterVersion, previous_champion
 from luna.services.finetune.registry import AdapterRegistry
 from luna.services.finetune.reviews import ReviewService, ReviewSummary
@@ -186,6 +187,16 @@ async def _start(view: AdminView) -> None:
     """Queue ``finetune.run`` with the configured template (checked first: a faulty file is named)."""
     with failure_shown(what="Der Start"):
         config = await in_thread(view.web.container.finetune.service.config)
+        try:  # a run without training data was queued and failed in the job
+            await in_thread(view.web.container.finetune.service.check_dataset, config)
+        except NotFound:
+            ui.notify(
+                f"„{config.dataset.name}“ hat noch keine Version mit Trainingsdaten: zuerst eine Pipeline "
+                "mit dem Verbraucher „finetune“ laufen lassen (Ansicht „Daten“).",
+                type="negative",
+                close_button="Schließen",
+            )
+            return
         if not await confirmed(
             "Feintuning starten?",
             f"Trainiert „{config.name}“ auf {config.dataset.name} ({config.base_model}); "
