@@ -102,8 +102,9 @@ def rating_form(web: WebContext, user_id: str, question: str, answer: Answer) ->
     """Useful or not (thumbs up/down) with an optional note; one rating per answer."""
     chosen: dict[str, Any] = {"useful": None}
     with ui.card().classes("w-full gap-2").mark("rating"):
-        ui.label("War diese Antwort hilfreich?").classes("font-medium").props('id="rating-question"')
-        with ui.row().classes("gap-2").props('role="group" aria-labelledby="rating-question"'):
+        ui.label("War diese Antwort hilfreich?").classes("font-medium")
+        # Named by aria-label, not aria-labelledby: every answer has this form, and an id would repeat.
+        with ui.row().classes("gap-2").props('role="group" aria-label="Bewertung der Antwort"'):
             yes = ui.button("Hilfreich", icon="thumb_up").props('outline no-caps aria-pressed="false"')
             no = ui.button("Nicht hilfreich", icon="thumb_down").props('outline no-caps aria-pressed="false"')
         note = (

@@ -48,9 +48,10 @@ class ConversationThread:
     """The turns shown in ``area``; ``sources[turn]`` are the citations that answer's numbers open."""
 
     def __init__(
-        self, web: WebContext, user_id: str, area: ui.column, ask_next: Callable[[str], Awaitable[None]]
+        self, web: WebContext, user_id: str, area: ui.column, ask_next: Callable[[str], Awaitable[bool]]
     ) -> None:
-        """``ask_next`` asks a question as the next turn (a clicked follow-up question)."""
+        """``ask_next`` asks a question as the next turn (a clicked follow-up question) and says whether
+        it was answered."""
         self._web = web
         self._user_id = user_id
         self._area = area
@@ -133,18 +134,27 @@ class ConversationThread:
         ui.markdown(linked.text).classes("luna-answer-md").mark("answer")
 
     def _follow_up_buttons(self, questions: Sequence[str]) -> None:
-        """The offered questions, one click to ask (they were checked to have an answer)."""
+        """The offered questions, one click to ask (they were checked to have an answer).
+
+        A button asks once: it is disabled from the click on and stays so once answered, so a double
+        click (or a second click while the answer streams) never asks the same question twice. It is
+        enabled again when its question was not answered (another one was, or it failed)."""
         if not questions:
             return
         with ui.row().classes("gap-2").props('role="group" aria-label="Vorgeschlagene Fragen"'):
             for question in questions:
+                button = ui.button(question, icon="help_outline").props("outline no-caps")
+                button.classes("text-left").mark("follow-up").on_click(self._asks_once(button, question))
 
-                async def ask(chosen: str = question) -> None:
-                    await self._ask_next(chosen)
+    def _asks_once(self, button: ui.button, question: str) -> Callable[[], Awaitable[None]]:
+        async def ask() -> None:
+            if not button.enabled:
+                return
+            button.disable()
+            if not await self._ask_next(question):
+                button.enable()
 
-                ui.button(question, icon="help_outline", on_click=ask).props("outline no-caps").classes(
-                    "text-left"
-                ).mark("follow-up")
+        return ask
 
     async def _open_marked(self, event: GenericEventArguments) -> None:
         args: Any = event.args

@@ -42,11 +42,11 @@ async def ask(view: CustomerView) -> None:
     # stored) the same question three times, and the answers' sources piled up apart from them.
     asking = {"now": False}
 
-    async def ask_next(text: str) -> None:
+    async def ask_next(text: str) -> bool:
         if asking["now"]:
-            return
+            return False
         question.set_value(text)
-        await submit()
+        return await submit()
 
     thread = ConversationThread(view.web, view.user_id, area, ask_next)
     await _show_requested(view, thread, area, state)
@@ -76,22 +76,25 @@ async def ask(view: CustomerView) -> None:
 
         question.on_value_change(length_changed)
 
-    async def submit() -> None:
+    async def submit() -> bool:
+        """Whether the question was answered (not while another is, nor an empty one, nor on failure)."""
         text = (question.value or "").strip()
         if asking["now"]:
-            return
+            return False
         if not text:
             ui.notify("Bitte geben Sie zuerst eine Frage ein.", type="warning", position="top")
-            return
+            return False
         asking["now"] = True
         button.disable()
+        answered = False
         try:
             with failure_shown():
-                await _answer(view, thread, area, text, state)
+                answered = await _answer(view, thread, area, text, state)
                 question.set_value("")
         finally:
             asking["now"] = False
             button.enable()
+        return answered
 
     button.on_click(submit)
     question.on("keydown.enter", submit)
@@ -157,7 +160,7 @@ async def _answer(
     area: ui.column,
     question: str,
     state: dict[str, str | None],
-) -> None:
+) -> bool:
     container = view.web.container
     wait = await in_thread(container.ask_limiter.hit, f"user:{view.user_id}")
     if wait is not None:
@@ -166,10 +169,12 @@ async def _answer(
         area.clear()
     appendix = await in_thread(_energy_appendix, view, question)
     final = await thread.ask(question, state["id"], appendix)
-    if final is None or final.conversation_id is None or state["id"] == final.conversation_id:
-        return
-    state["id"] = final.conversation_id
-    ui.navigate.history.replace(f"/ask?{CONVERSATION_PARAM}={final.conversation_id}")
+    if final is None:
+        return False
+    if final.conversation_id is not None and state["id"] != final.conversation_id:
+        state["id"] = final.conversation_id
+        ui.navigate.history.replace(f"/ask?{CONVERSATION_PARAM}={final.conversation_id}")
+    return True
 
 
 def _energy_appendix(view: CustomerView, question: str) -> str:
