@@ -723,6 +723,22 @@ async def test_replace_delete_and_verify_through_the_admin_api(
     assert (await client.get("/api/v1/admin/item/not-a-uuid", headers=admin)).status_code == 404
 
 
+async def test_the_drift_report_names_a_document_whose_upload_is_lost_as_not_repairable(
+    client: httpx.AsyncClient, app: FastAPI, admin: dict[str, str]
+) -> None:
+    """`luna admin verify` against a running server names lost documents from this list, so it must be
+    there (it was rebuilt from two other lists in the shell)."""
+    item_id = (await upload(client, TARIFF.encode())).json()["data"]["item_id"]
+    blobs = container_of(app).blobs
+    (raw,) = blobs.list(f"docs/raw/{item_id}/")
+    blobs.delete(raw)
+
+    report = (await client.post("/api/v1/admin/verify", json={}, headers=admin)).json()["data"]
+
+    assert report["lost_files"] == [item_id] and report["missing_raw_files"] == [item_id]
+    assert report["clean"] is False and report["repairable"] is False
+
+
 async def test_reindex_is_a_known_job_and_checks_its_arguments(
     build_app: Callable[..., FastAPI], admin: dict[str, str]
 ) -> None:

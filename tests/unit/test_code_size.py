@@ -9,6 +9,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+from tests.unit.syntax_trees import parsed
+
 SOURCE = Path(__file__).resolve().parents[2] / "src" / "luna"
 MAX_FILE_LINES = 450
 MAX_FUNCTION_LINES = 80
@@ -34,7 +36,7 @@ def test_no_source_file_is_longer_than_the_limit() -> None:
 def test_no_function_is_longer_than_the_limit() -> None:
     too_long = []
     for path in _sources():
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+        for node in ast.walk(parsed(path.read_text(encoding="utf-8"), str(path))):
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
                 lines = (node.end_lineno or node.lineno) - node.lineno + 1
                 if lines > MAX_FUNCTION_LINES:

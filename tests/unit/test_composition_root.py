@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import luna
+from tests.unit.syntax_trees import parsed
 
 SOURCE = Path(luna.__file__).parent
 COMPOSITION_ROOT = frozenset(
@@ -62,7 +63,7 @@ def service_classes(sources: dict[str, str]) -> dict[str, frozenset[str]]:
     found: dict[str, frozenset[str]] = {}
     for module, text in sources.items():
         if module == "luna.services" or module.startswith("luna.services."):
-            classes = ast.parse(text).body
+            classes = parsed(text).body
             found[module] = frozenset(
                 node.name for node in classes if isinstance(node, ast.ClassDef) and not _is_value_type(node)
             )
@@ -106,7 +107,7 @@ def _dotted(node: ast.expr) -> str | None:
 
 def constructions(module: str, text: str, services: dict[str, frozenset[str]]) -> Iterator[Construction]:
     """Every call of a service class, or of a class-level constructor of one, in ``text``."""
-    tree = ast.parse(text)
+    tree = parsed(text)
     classes, modules = _bindings(tree, services)
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call):

@@ -18,7 +18,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from luna.cli.context import CliState, exit_code, state
+from luna.cli.context import CliState, exit_code, fail, state
 from luna.cli.server_client import ServerClient, ServerError
 from luna.container import Container
 from luna.domain.errors import LunaError
@@ -134,11 +134,6 @@ def _job_dict(job: Job) -> dict[str, Any]:
     }
 
 
-def _fail(message: str, code: int = 1) -> None:
-    console.print(f"[red]{escape(message)}[/red]")
-    raise typer.Exit(code)
-
-
 def _refused_code(error: LunaError | ServerError) -> int:
     """2 for params the job refuses (here, or the server's 400/422), as in `luna eval`; else 1."""
     if isinstance(error, ServerError):
@@ -161,8 +156,7 @@ def list_jobs(
     try:
         jobs = _open(ctx).list(status.value if status else None, name, limit)
     except (LunaError, ServerError) as error:
-        _fail(str(error))
-        return
+        raise fail(str(error)) from None
     table = Table()
     # ID start and name are what `jobs show` and `jobs run` take, the status what one looks for: they
     # are never cut; message and time wrap in a narrow terminal.
@@ -200,8 +194,7 @@ def show(
         jobs = _open(ctx)
         job = jobs.get(jobs.resolve(job_id))
     except (LunaError, ServerError) as error:
-        _fail(str(error))
-        return
+        raise fail(str(error)) from None
     typer.echo(json.dumps(job, indent=2, ensure_ascii=False))
 
 
@@ -220,7 +213,7 @@ def run(
     for item in param:
         key, sep, raw = item.partition("=")
         if not sep or not key:
-            _fail(f"--param must look like key=value, got {item!r}", 2)
+            raise fail(f"--param must look like key=value, got {item!r}", 2)
         try:
             params[key] = json.loads(raw)
         except json.JSONDecodeError:
@@ -229,8 +222,7 @@ def run(
     try:
         job = jobs.submit(name, params)
     except (LunaError, ServerError) as error:
-        _fail(str(error), _refused_code(error))
-        return
+        raise fail(str(error), _refused_code(error)) from None
     console.print(f"job {job['job_id']} queued ({name})")
     waits_for_server = not jobs.remote and jobs.settings.jobs.kind == "inprocess"
     if waits_for_server:
@@ -260,7 +252,7 @@ def _follow(jobs: _Jobs, job_id: str, as_json: bool) -> None:
                 break
             time.sleep(0.5)
     if job["status"] != "succeeded":
-        _fail(f"job {job['status']}: {job.get('error') or ''}")
+        raise fail(f"job {job['status']}: {job.get('error') or ''}")
     console.print("[green]succeeded[/green]")
     if as_json:
         typer.echo(json.dumps(job.get("result"), indent=2, ensure_ascii=False))
@@ -308,8 +300,7 @@ def cancel(
         jobs = _open(ctx)
         job = jobs.cancel(jobs.resolve(job_id))
     except (LunaError, ServerError) as error:
-        _fail(str(error))
-        return
+        raise fail(str(error)) from None
     console.print(f"job {job['job_id']}: {job['status']}")
 
 

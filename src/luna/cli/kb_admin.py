@@ -44,7 +44,7 @@ def verify(
             return
         report: dict[str, Any] = client.post("admin/verify", {})
         counts, clean, fixed, repairable = report["counts"], report["clean"], False, report["repairable"]
-        lost = sorted(set(report["missing_raw_files"]) | set(report["missing_processed_files"]))
+        lost = report["lost_files"]
     else:
         container = cli.container()
         try:

@@ -216,10 +216,18 @@ class DriftOut(BaseModel):
     missing_processed_files: list[str] = Field(
         description="Indexed items whose current version's extracted text is missing"
     )
+    lost_files: list[str] = Field(
+        description="Items whose upload or extracted text is gone: no repair brings them back; delete and "
+        "upload them again"
+    )
     fixed: bool
 
     @classmethod
     def from_report(cls, report: DriftReport) -> DriftOut:
         return cls(
-            clean=report.clean, repairable=report.repairable, counts=report.summary(), **asdict(report)
+            clean=report.clean,
+            repairable=report.repairable,
+            lost_files=report.lost_files,
+            counts=report.summary(),
+            **asdict(report),
         )
