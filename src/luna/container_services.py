@@ -113,9 +113,7 @@ class Services:
         """Golden questions through the real retrieval and answers; runs kept in SQL (old files imported)."""
         from luna.services.evaluation.evaluation import EvaluationService
 
-        c = self._container
-        s = c.settings
-        kb = self.knowledge
+        c, s, kb = self._container, self._container.settings, self.knowledge
         return EvaluationService(
             c.database,
             kb.retrieval,
@@ -202,11 +200,12 @@ class Services:
     @cached_property
     def actions(self) -> ActionService:
         """Action tickets opened by alerts; safe ones start their job, new ones go to the tracker."""
+        from luna.domain.flywheel.actions import ActionKind
         from luna.services.flywheel.actions import ActionService
 
-        c = self._container
-        sets = [str(path) for path in c.settings.evaluation_sets]
-        return ActionService(c.database, self.jobs, c.tracker_notifier, evaluation_sets=sets)
+        c, sets = self._container, [str(path) for path in self._container.settings.evaluation_sets]
+        checks = {ActionKind.FINETUNE_RUN: lambda: c.finetune.service.check_dataset()}
+        return ActionService(c.database, self.jobs, c.tracker_notifier, evaluation_sets=sets, checks=checks)
 
     @cached_property
     def normaliser(self) -> SessionNormaliser:

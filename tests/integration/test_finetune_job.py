@@ -205,3 +205,26 @@ def test_a_finetune_ticket_waits_for_approval_then_runs_the_job_and_closes_with_
     assert closed.history[-1].note == (
         f"Job {JOB} erfolgreich beendet. tiny@v1: Gates bestanden, ist jetzt Champion."
     )
+
+
+def test_a_finetune_ticket_approved_before_its_dataset_exists_fails_at_once_and_runs_once_approved_again(
+    container: Container,
+) -> None:
+    """The approval queued a run that could only fail in the worker (the API and CLI refuse it before
+    queueing): the ticket now fails at once with the reason, and may be approved again once the
+    dataset is built."""
+    actions, jobs = container.services.actions, container.services.jobs
+    for key in container.blobs.list(f"datasets/{DATASET}/"):
+        container.blobs.delete(key)
+    (ticket,) = actions.create_for([fired(USEFULNESS)], [USEFULNESS])
+
+    refused = actions.approve(ticket.action_id, "admin", "los")
+
+    assert refused.action.status is ActionStatus.FAILED and refused.action.job_id is None
+    assert refused.history[-1].note is not None
+    assert f"dataset {DATASET} has no version with fine-tuning files" in refused.history[-1].note
+    assert jobs.list(None, JOB, 10, 0)[1] == 0
+    put_sft_splits(container.blobs, DATASET, small_sft_splits())
+    again = actions.approve(ticket.action_id, "admin", "Datensatz gebaut")
+    assert again.action.status is ActionStatus.RUNNING and again.action.job_id is not None
+    assert jobs.get(again.action.job_id).status is JobStatus.QUEUED

@@ -89,9 +89,11 @@ class FinetuneService:
         ``<data_dir>/finetune/templates/`` (``run_params.py`` says why)."""
         return find_template(config, self._s.work_dir / "templates", self._s.config_file)
 
-    def check_dataset(self, config: FinetuneConfig) -> None:
-        """NotFound unless the template's dataset has the version it names with fine-tuning files: a run
-        queued without them failed only once a worker took it."""
+    def check_dataset(self, config: FinetuneConfig | None = None) -> None:
+        """NotFound unless the template's dataset (the default template's without ``config``) has the
+        version it names with fine-tuning files: a run queued without them failed only once a worker
+        took it."""
+        config = config or self.config()
         dataset_prefix(self._blobs, config.dataset.name, config.dataset.version)
 
     def check_resume(self, resume: str) -> None:

@@ -26,7 +26,7 @@ the alert receiver when one is configured; a receiver that is down is logged, th
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Final
 
@@ -83,9 +83,14 @@ class ActionService:
         notifier: AlertNotifier | None,
         *,
         evaluation_sets: Sequence[str] = (),
+        checks: Mapping[ActionKind, Callable[[], None]] | None = None,
         clock: Callable[[], datetime] = _utc_now,
     ) -> None:
+        """``checks[kind]`` raises (NotFound, InvalidInput) when the job of an approved ``kind`` ticket
+        could only fail, as the API's and CLI's checks refuse it before queueing: the ticket then fails
+        at once with that reason instead of a queued job failing in the worker."""
         self._database = database
+        self._checks: Mapping[ActionKind, Callable[[], None]] = checks or {}
         self._jobs = jobs
         self._notifier = notifier
         self._evaluation_sets = tuple(evaluation_sets)
@@ -242,6 +247,8 @@ class ActionService:
             return action
         name = JOB_OF[action.kind]
         try:
+            if (check := self._checks.get(action.kind)) is not None:
+                check()
             job = self._jobs.submit(name, self._params(action.kind), f"flywheel:{actor}", exclusive=True)
         except Conflict as busy:
             running_id = busy.details.get("job_id")
@@ -249,7 +256,7 @@ class ActionService:
                 note = f"Ein Job {name} läuft bereits ({running_id}); das Ticket folgt ihm."
                 return self._after_start(action, ActionStatus.RUNNING, note, running_id)
             return self._cannot_start(action, name, busy)
-        except (InvalidInput, Unavailable) as error:
+        except (InvalidInput, NotFound, Unavailable) as error:
             return self._cannot_start(action, name, error)
         return self._after_start(
             action, ActionStatus.RUNNING, f"Job {name} eingereiht ({job.job_id}).", job.job_id
