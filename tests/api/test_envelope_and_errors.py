@@ -152,6 +152,39 @@ async def test_malformed_json_is_400_with_a_clear_message(
     assert "not valid JSON" in str(body["message"])
 
 
+async def test_a_key_named_twice_in_one_object_is_400_and_changes_nothing(
+    client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    """Python kept the last of two equal keys: a second "scopes" granted a service account what the
+    first did not name, and a second "name" queued a job."""
+    headers = {**admin, "Content-Type": "application/json"}
+    twice = b'{"name": "n8n", "scopes": ["kpi:read"], "scopes": ["sessions:read-raw"]}'
+
+    response = await client.post("/api/v1/admin/service-accounts", headers=headers, content=twice)
+
+    body = assert_error(response, 400, "invalid_input")
+    assert "'scopes' twice" in str(body["message"])
+    listed = await client.get("/api/v1/admin/service-accounts", headers=admin)
+    assert listed.json()["data"]["accounts"] == []
+    nested = b'{"name": "x", "params": {"a": 1, "a": 2}}'
+    assert (await client.post("/api/v1/admin/jobs", headers=headers, content=nested)).status_code == 400
+
+
+async def test_valid_json_the_server_cannot_read_says_why(
+    client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    headers = {**admin, "Content-Type": "application/json"}
+    long_number = b'{"name": "x", "params": {"a": ' + b"7" * 5_000 + b"}}"
+    control = b'{"name": "a' + b"\t" + b'b"}'  # a raw tab inside a string, at character 11
+
+    number = await client.post("/api/v1/admin/jobs", headers=headers, content=long_number)
+    raw_tab = await client.post("/api/v1/admin/jobs", headers=headers, content=control)
+
+    assert "more than 4,300 digits" in str(assert_error(number, 400, "invalid_input")["message"])
+    message = str(assert_error(raw_tab, 400, "malformed_json")["message"])
+    assert message == "The request body is not valid JSON: Invalid control character (at character 11)."
+
+
 async def test_json_nested_too_deeply_to_read_is_400_saying_so(
     client: httpx.AsyncClient, admin: dict[str, str]
 ) -> None:

@@ -160,7 +160,8 @@ def validation_error_response(error: RequestValidationError) -> JSONResponse:
     malformed = next((p for p in problems if p.get("type") == "json_invalid"), None)
     if malformed is not None:
         position = malformed["loc"][-1] if malformed.get("loc") else "?"
-        reason = (malformed.get("ctx") or {}).get("error", "not valid JSON")
+        # The parser's reasons end in "at" ("Invalid control character at"): the position follows.
+        reason = str((malformed.get("ctx") or {}).get("error", "not valid JSON")).removesuffix(" at")
         return error_response(
             400,
             "malformed_json",

@@ -24,6 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from luna.api.auth import ADMIN_KEY_HEADER, check_admin_key
 from luna.api.deadline import RequestDeadlines, within
 from luna.api.errors import http_error_response, internal_error_response, luna_error_response
+from luna.api.json_guard import check_json_meaning
 from luna.api.prometheus import HttpMetrics
 from luna.api.route_templates import RouteTemplates
 from luna.api.text_guard import check_json_text, check_target, is_json
@@ -152,6 +153,7 @@ async def _checked_json(scope: Scope, receive: Receive) -> Receive:
     if not _utf8_without_nul(body):
         raise HTTPException(400, "The JSON body is not UTF-8 text.")
     check_json_text(body)
+    check_json_meaning(body)
 
     async def replay() -> Message:
         return messages.pop(0) if messages else await receive()
