@@ -252,6 +252,7 @@ class DeliverIn(BaseModel):
         None,
         ge=1,
         le=MAX_VERSION,
+        strict=True,
         description="The version to hand over; null: the newest that passed its gates",
     )
 
@@ -262,4 +263,6 @@ class RollbackIn(BaseModel):
     consumer: str = Field(
         min_length=1, max_length=40, description="A consumer of the pipeline (`energy`, `finetune`)"
     )
-    version: int = Field(ge=1, le=MAX_VERSION, description="The earlier version the consumer goes back to")
+    version: int = Field(
+        ge=1, le=MAX_VERSION, strict=True, description="The earlier version the consumer goes back to"
+    )

@@ -108,7 +108,7 @@ def _fields(adapter: AdapterVersion) -> dict[str, Any]:
 class PromoteIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    force: bool = Field(False, description="Promote although a gate failed (audited as forced)")
+    force: bool = Field(False, strict=True, description="Promote although a gate failed (audited as forced)")
 
 
 class RollbackOut(BaseModel):

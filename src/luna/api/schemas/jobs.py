@@ -54,5 +54,9 @@ class JobPage(BaseModel):
 class JobSubmission(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=100, description="A known job, e.g. `db.refresh_rollups`")
+    name: str = Field(
+        min_length=1,
+        max_length=100,
+        description="A known job, e.g. `maintenance.refresh_events_daily` (`luna jobs names` lists them)",
+    )
     params: dict[str, Any] = Field(default_factory=dict, description="The job's parameters")

@@ -193,7 +193,7 @@ class ReindexRequest(BaseModel):
 class VerifyRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    fix: bool = Field(False, description="Repair the drift (runs as a job)")
+    fix: bool = Field(False, strict=True, description="Repair the drift (runs as a job)")
 
 
 class DriftOut(BaseModel):

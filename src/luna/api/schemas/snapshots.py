@@ -14,9 +14,11 @@ class SnapshotRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    qdrant: bool = Field(True, description="Include the vector collections")
-    pg_dump: bool = Field(True, description="Include a dump of the SQL database (pg_dump or SQLite backup)")
-    blobs: bool = Field(True, description="Include the raw and processed documents")
+    qdrant: bool = Field(True, strict=True, description="Include the vector collections")
+    pg_dump: bool = Field(
+        True, strict=True, description="Include a dump of the SQL database (pg_dump or SQLite backup)"
+    )
+    blobs: bool = Field(True, strict=True, description="Include the raw and processed documents")
 
 
 class SnapshotOut(BaseModel):
