@@ -92,6 +92,8 @@ async def test_an_upload_is_imported_now_and_answers_with_its_report(
         ("market_prices.csv", [HEADER, GOOD], "market,product,ts,price_eur_mwh,volume"),
         ("zaehlerstaende.csv", [HEADER, GOOD], "smart_meter_readings*.csv"),
         ("smart_meter_readings.csv", ["x" * 140_000, GOOD], "header line cannot be read as CSV"),
+        ("smart_meter_readings.csv", [HEADER], "header line but no rows"),
+        ("smart_meter_readings.csv", [HEADER, "api-1,gestern,0.42,0,231.2,ok,1"], "None of the file's rows"),
     ],
 )
 async def test_a_file_that_cannot_be_imported_is_400_and_nothing_is_stored(

@@ -209,19 +209,25 @@ def test_luna_feeds_import_prints_the_report_and_list_shows_the_drop(
     )
     wrong = tmp_path / "smart_meter_readings_wrong.csv"
     wrong.write_bytes(b"meter,ts\nm-5,2025-01-15T12:00:00Z\n")
+    all_bad = tmp_path / "smart_meter_readings_bad.csv"
+    all_bad.write_bytes(csv(READINGS_HEADER, "m-5,2025-01-15T12:09:00Z,0.6,0,999,ok,"))
     runner = CliRunner()
 
     imported = runner.invoke(app, ["feeds", "import", str(good)])
     refused = runner.invoke(app, ["feeds", "import", str(wrong)])
+    none_good = runner.invoke(app, ["feeds", "import", str(all_bad)])
     listed = runner.invoke(app, ["feeds", "list"])
 
     assert imported.exit_code == 0, imported.output
     assert "3 rows accepted, 1 refused" in imported.output
     assert re.search(r"\b5\b.*m-5.*voltage.*999 V is outside", imported.output)  # line 5 of the file
     assert refused.exit_code == 1 and "refused: The header" in refused.output
+    assert none_good.exit_code == 1 and "None of the file's rows could be imported" in none_good.output
+    assert re.search(r"\b2\b.*m-5.*voltage.*999 V is outside", none_good.output)  # why, by line
     assert (
         listed.exit_code == 0
         and "smart_meter_readings_cli.csv" in listed.output
         and "imported" in listed.output
     )
     assert "smart_meter_readings_wrong.csv" not in listed.output
+    assert "smart_meter_readings_bad.csv" not in listed.output

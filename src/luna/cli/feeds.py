@@ -77,8 +77,8 @@ def import_files(
 ) -> None:
     """Import CSV files now; each is kept under feeds.csv_prefix and reported with refused lines.
 
-    Exit code 1 when a file was refused as a whole (wrong name, header or size); refused rows alone
-    do not fail the command, the report lists them.
+    Exit code 1 when a file was refused as a whole (wrong name, header or size, or not one row could
+    be imported); refused rows alone do not fail the command, the report lists them.
     """
     container = state(ctx).container()
     max_bytes = container.settings.feeds.csv_max_mb * 1024 * 1024
@@ -94,6 +94,8 @@ def import_files(
                 refused += 1
                 name, reason = escape(path.name), escape(error.message)
                 console.print(f"[bold]{name}[/bold]: [red]refused: {reason}[/red]")
+                if problems := (error.details or {}).get("problems"):
+                    console.print(_rows_table("Refused rows", problems))
                 continue
             _print_report(path, record)
     finally:

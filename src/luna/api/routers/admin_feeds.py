@@ -21,7 +21,8 @@ Feeds = Annotated[CsvFeeds, from_services(lambda s: s.csv_feeds)]
 _UPLOAD_ERRORS: dict[int | str, dict[str, Any]] = {
     400: error_response(
         "The file name says neither smart_meter_readings*.csv nor market_prices*.csv, or the header is not "
-        "the seed's (`data.details.expected`); nothing was stored"
+        "the seed's (`data.details.expected`), or not one row could be imported (`data.details.problems`); "
+        "nothing was stored"
     ),
     413: error_response("The file is larger than `feeds.csv_max_mb`; nothing was stored"),
 }
@@ -34,7 +35,8 @@ _UPLOAD_ERRORS: dict[int | str, dict[str, Any]] = {
     description="Multipart form with `file`, named `smart_meter_readings*.csv` or `market_prices*.csv`, "
     "in the seed's format (readings may add a `register_kwh` column). Good rows are stored even when "
     "others are refused; the answer is the import's report with the refused rows by line number. The "
-    "file is kept under `feeds.csv_prefix` and never imported again.",
+    "file is kept under `feeds.csv_prefix` and never imported again. A file of which not one row "
+    "could be imported is a 400 with the refused rows in `details.problems`, and nothing is kept.",
     responses=_UPLOAD_ERRORS,
     dependencies=[Depends(one_file)],
 )

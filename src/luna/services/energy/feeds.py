@@ -105,6 +105,7 @@ class CsvFeeds:
         stamp = self._clock().strftime("%Y%m%dT%H%M%SZ")
         key = check_blob_key(f"{self.prefix}{UPLOAD_FOLDER}/{stamp}-{secrets.token_hex(4)}/{name}")
         record = self._import(key, kind, data)
+        _refuse_without_good_rows(record)
         self._store.record_feed_file(record)
         self._blobs.put(key, data, "text/csv")
         return record
@@ -213,3 +214,19 @@ class CsvFeeds:
             report={"bytes": len(data), "error": error.message},
             imported_at=self._clock(),
         )
+
+
+def _refuse_without_good_rows(record: FeedFile) -> None:
+    """An upload of only a header, or of rows that were all refused, imported nothing: it is refused
+    with the problems (the first ones, as the report lists them) and not kept, so the list of drops
+    shows what was imported, not every failed attempt. (A file of rows already stored passes: its rows
+    were good.)"""
+    if record.rows_ok > 0:
+        return
+    if record.rows_bad == 0:
+        raise InvalidInput("The file has its header line but no rows; nothing was stored.")
+    raise InvalidInput(
+        f"None of the file's rows could be imported ({record.rows_bad} refused); nothing was stored. "
+        "The problems are listed by line number.",
+        details={"rows_bad": record.rows_bad, "problems": record.report.get("problems", [])},
+    )

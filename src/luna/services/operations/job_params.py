@@ -116,15 +116,24 @@ def _json_kind(value: object) -> str:
         return "null"
     if isinstance(value, bool):
         return "a boolean"
-    if isinstance(value, int | float):
+    if isinstance(value, float):  # 1e2 and 100.0 are read as a fraction, which a whole number is not
+        return "a number written with a decimal point or an exponent"
+    if isinstance(value, int):
         return "a number"
     if isinstance(value, str):
         return "text"
     if isinstance(value, list):
-        kinds = sorted(
-            {"lists" if isinstance(item, list) else _json_kind(item).split(" ")[-1] + "s" for item in value}
-        )
+        kinds = sorted({_plural_kind(item) for item in value})
         return f"a list of {'/'.join(kinds)}" if kinds else "an empty list"
     if isinstance(value, dict):
         return "an object"
     return type(value).__name__
+
+
+def _plural_kind(item: object) -> str:
+    """An item's kind in a list's description ("a list of numbers/texts")."""
+    if isinstance(item, list):
+        return "lists"
+    if isinstance(item, float):
+        return "numbers"
+    return _json_kind(item).split(" ")[-1] + "s"
