@@ -337,6 +337,7 @@ def test_a_refusal_offers_follow_up_questions_that_one_click_asks(page: Page, we
     expect(offered.first).to_be_disabled()  # asked: it cannot ask the same question again
     expect(page.locator(".luna-question")).to_have_count(2)
     expect(page.get_by_role("group", name="Bewertung der Antwort")).to_have_count(2)
+    shoot(page, "customer-ask-follow-up-asked")
 
 
 def test_a_question_about_a_firm_the_documents_never_name_says_so_and_offers_what_they_cover(
