@@ -185,6 +185,18 @@ async def test_valid_json_the_server_cannot_read_says_why(
     assert message == "The request body is not valid JSON: Invalid control character (at character 11)."
 
 
+@pytest.mark.parametrize(("method", "path"), [("POST", "/api/v1/admin/jobs/"), ("GET", "/v1/models/")])
+async def test_an_api_path_with_a_trailing_slash_is_404_naming_the_path_without_it(
+    client: httpx.AsyncClient, admin: dict[str, str], method: str, path: str
+) -> None:
+    """It was a 307 with an empty body to an absolute http:// address, which a POST client rarely
+    follows and which is wrong behind a TLS proxy."""
+    response = await client.request(method, path, headers=admin, json={"name": "x"})
+
+    body = assert_error(response, 404, "not_found")
+    assert str(body["message"]).endswith(f"end without a slash: {path.rstrip('/')}")
+
+
 async def test_json_nested_too_deeply_to_read_is_400_saying_so(
     client: httpx.AsyncClient, admin: dict[str, str]
 ) -> None:

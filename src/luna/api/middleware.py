@@ -14,6 +14,7 @@ check the key again with :func:`~luna.api.auth.require_admin`, which also docume
 from __future__ import annotations
 
 import time
+from typing import Final
 
 import structlog
 from starlette.datastructures import Headers, MutableHeaders
@@ -29,7 +30,7 @@ from luna.api.prometheus import HttpMetrics
 from luna.api.route_templates import RouteTemplates
 from luna.api.text_guard import check_json_text, check_target, is_json
 from luna.api.tracing import TRACE_HEADER, accept_or_generate, bind_trace_id, unbind_trace_id
-from luna.domain.errors import LunaError, Unavailable
+from luna.domain.errors import LunaError, NotFound, Unavailable
 
 access_log = structlog.stdlib.get_logger("luna.api.access")
 error_log = structlog.stdlib.get_logger("luna.api")
@@ -52,6 +53,20 @@ def _route_path(scope: Scope) -> str:
 def is_admin_path(scope: Scope) -> bool:
     path = _route_path(scope)
     return any(path == prefix or path.startswith(f"{prefix}/") for prefix in ADMIN_PATH_PREFIXES)
+
+
+#: The API's paths (none ends in a slash); the dashboards' paths keep Starlette's redirect.
+_API_PATHS: Final = ("/api/", "/v1/")
+
+
+def _refuse_trailing_slash(path: str) -> None:
+    """An API path with a trailing slash is a 404 naming the path without it: Starlette answered a 307
+    with an empty body and an absolute ``http://`` location (wrong behind a TLS proxy), which most
+    clients do not follow for a POST."""
+    if path.endswith("/") and path.startswith(_API_PATHS) and path.strip("/").count("/") >= 1:
+        raise NotFound(
+            f"No such path: {path[:200]}. The API's paths end without a slash: {path.rstrip('/')[:200]}"
+        )
 
 
 def _check_admin_key(scope: Scope) -> None:
@@ -201,6 +216,7 @@ class RequestMiddleware:
                 if is_admin_path(scope):
                     _check_admin_key(scope)
                 check_target(scope["path"], scope.get("query_string", b""))
+                _refuse_trailing_slash(scope["path"])
                 deadline = self.deadlines.for_path(_route_path(scope))
 
                 body = _ArrivingBody(self.body_limit.wrap(scope, receive))
