@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import io
 import json
 from collections.abc import AsyncIterator, Callable
@@ -195,6 +196,20 @@ async def test_an_api_path_with_a_trailing_slash_is_404_naming_the_path_without_
 
     body = assert_error(response, 404, "not_found")
     assert str(body["message"]).endswith(f"end without a slash: {path.rstrip('/')}")
+
+
+async def test_a_compressed_body_is_415_saying_to_send_it_uncompressed(
+    client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    headers = {**admin, "Content-Type": "application/json", "Content-Encoding": "gzip"}
+    body = gzip.compress(b'{"name": "maintenance.refresh_events_daily"}')
+
+    response = await client.post("/api/v1/admin/jobs", headers=headers, content=body)
+
+    error = assert_error(response, 415, "unsupported_type")
+    assert "Content-Encoding 'gzip' is not supported" in str(error["message"])
+    listed = await client.get("/api/v1/admin/jobs", headers=admin)
+    assert listed.json()["data"]["total"] == 0
 
 
 async def test_json_nested_too_deeply_to_read_is_400_saying_so(

@@ -69,6 +69,16 @@ def _refuse_trailing_slash(path: str) -> None:
         )
 
 
+def _refuse_encoded_body(scope: Scope) -> None:
+    """A compressed body (``Content-Encoding: gzip``) is a 415 saying so: nothing here decodes one, and
+    it was read as text and refused as "not UTF-8"."""
+    encoding = Headers(scope=scope).get("content-encoding", "").strip().lower()
+    if encoding not in ("", "identity"):
+        raise HTTPException(
+            415, f"Content-Encoding {encoding[:40]!r} is not supported: send the body uncompressed."
+        )
+
+
 def _check_admin_key(scope: Scope) -> None:
     """Raise 401/403 (as :func:`require_admin` would) for an admin request without a valid key."""
     request = Request(scope)
@@ -217,6 +227,7 @@ class RequestMiddleware:
                     _check_admin_key(scope)
                 check_target(scope["path"], scope.get("query_string", b""))
                 _refuse_trailing_slash(scope["path"])
+                _refuse_encoded_body(scope)
                 deadline = self.deadlines.for_path(_route_path(scope))
 
                 body = _ArrivingBody(self.body_limit.wrap(scope, receive))

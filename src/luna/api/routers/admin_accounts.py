@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path
 from luna.api.deps import from_services
 from luna.api.envelope import ok
 from luna.api.openapi import error_response
+from luna.api.path_ids import uuid_or_404
 from luna.api.schemas.envelope import Envelope
 from luna.api.schemas.flywheel import AccountIn, AccountListOut, AccountOut, CreatedAccountOut
 from luna.services.flywheel.accounts import AccountService
@@ -43,5 +44,8 @@ def list_accounts(accounts: Accounts) -> Envelope[AccountListOut]:
 )
 def revoke_account(account_id: AccountId, accounts: Accounts) -> Envelope[AccountOut]:
     return ok(
-        AccountOut.from_account(accounts.revoke(account_id, revoked_by="admin")), "Service account revoked."
+        AccountOut.from_account(
+            accounts.revoke(uuid_or_404(account_id, "service account"), revoked_by="admin")
+        ),
+        "Service account revoked.",
     )
