@@ -1,5 +1,6 @@
 """The composition root's part for embedding models: e5-small in-process, or a server's model with the
-prompts it needs, and the check that the index holds the configured model's vectors.
+prompts it needs, and the check that the index holds the configured model's vectors; and the knowledge
+base's locks across processes, which depend on the database.
 
 Kept beside ``container.py`` (near its size limit). Ollama applies no embedding prompts, so the ones
 the model's card names are added unless the settings give others; an OpenAI-compatible server gets
@@ -16,6 +17,7 @@ from luna.adapters.models.embedding_prompts import EmbeddingPrompts, embedding_p
 from luna.domain.answers import ContextChunk
 from luna.ports.embeddings import Embedder
 from luna.ports.names import ProperNames
+from luna.ports.process_locks import ProcessLocks
 from luna.ports.sql import Database
 from luna.ports.vectors import VectorIndex
 from luna.services.knowledge.index_model import IndexModelCheck
@@ -106,6 +108,18 @@ def index_check(database: Database, vectors: VectorIndex, embedder: Embedder, al
     the model are built for it, not the knowledge base's other services.)"""
     collections = VectorCollections(vectors, alias, lambda: embedder.dim)
     return IndexModelCheck(database, vectors, CachedEmbedder(database, embedder), collections)
+
+
+def knowledge_locks(s: Settings) -> ProcessLocks:
+    """The locks that keep every process from writing documents during a restore: flock files beside
+    an SQLite database (its processes share one host), else PostgreSQL advisory locks (any host)."""
+    if s.database.kind == "sqlite":
+        from luna.adapters.locks.file_locks import FileLocks
+
+        return FileLocks(s.data_dir / "locks")
+    from luna.adapters.locks.advisory_locks import AdvisoryLocks
+
+    return AdvisoryLocks(s.database_url)
 
 
 def embedding_model_name(s: EmbeddingSettings) -> str:

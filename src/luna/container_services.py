@@ -11,7 +11,7 @@ from collections.abc import Callable
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from luna.container_models import proper_name_tagger, refine_model, refine_sentences
+from luna.container_models import knowledge_locks, proper_name_tagger, refine_model, refine_sentences
 
 if TYPE_CHECKING:
     from luna.container import Container
@@ -86,6 +86,7 @@ class Services:
                 fetcher=c.fetcher,
                 refine_embedder=refine_model(s),
                 refine_sentences=refine_sentences,
+                process_locks=knowledge_locks(s),
                 settings=KnowledgeSettings(
                     collection=s.rag.collection,
                     max_upload_bytes=s.api.max_upload_mb * 1024 * 1024,

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +20,7 @@ import pytest
 from luna.adapters.sql.backup import PostgresBackup, SqliteBackup
 from luna.adapters.sql.knowledge_rows import SqlKnowledgeRows
 from luna.container import Container, build_container
+from luna.container_models import knowledge_locks
 from luna.domain.errors import Conflict, InvalidInput, NotFound, Unavailable, Unprocessable
 from luna.ports.sql_backup import SqlBackup
 from luna.services.knowledge.ingest import IngestRequest
@@ -30,6 +29,7 @@ from luna.services.knowledge.restore_gate import RestoreGate
 from luna.services.knowledge.snapshots import SnapshotService
 from luna.settings import Settings
 from tests.contracts.sql_support import BACKENDS, scratch_postgres_database
+from tests.gate_support import write_under_way
 
 SAMPLES = Path(__file__).resolve().parents[2] / "docs" / "samples"
 DOCUMENTS = ("netzentgelte-2026.pdf", "stromtarife-und-lastverschiebung.md")
@@ -221,20 +221,35 @@ def test_a_restore_waits_for_a_document_being_written_or_is_refused(env: Env) ->
         pass
     with impatient.restore():  # the refused restore left the gate open
         pass
-    written, finished = threading.Event(), threading.Event()
+    with write_under_way(gate) as finished:
+        env.snapshots.restore(info.snapshot_id)
+        assert finished.is_set()  # the restore began only once the write was done
 
-    def write_for_a_moment() -> None:
-        with gate.write():
-            written.set()
-            time.sleep(0.3)
-            finished.set()
 
-    writer = threading.Thread(target=write_for_a_moment)
-    writer.start()
-    written.wait()
+def test_a_restore_and_the_writes_of_another_luna_process_exclude_each_other(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A ``luna worker`` elsewhere is another process: its gate shares only the installation's locks
+    (flock files beside SQLite, advisory locks on PostgreSQL), built here as that process would."""
+    info = env.snapshots.create()
+    worker = RestoreGate(locks=knowledge_locks(env.container.settings))
+    with write_under_way(worker) as finished:
+        env.snapshots.restore(info.snapshot_id)
+        assert finished.is_set()  # the restore began only once the other process's write was done
+
+    restore_rows, refused = env.snapshots._rows.restore, []
+
+    def write_meanwhile(*args: Any) -> Any:
+        with pytest.raises(Conflict, match="snapshot is being restored") as raised, worker.write():
+            pass
+        refused.append(raised.value)
+        return restore_rows(*args)
+
+    monkeypatch.setattr(env.snapshots._rows, "restore", write_meanwhile)
     env.snapshots.restore(info.snapshot_id)
-    assert finished.is_set()  # the restore began only once the write was done
-    writer.join()
+    assert refused
+    with worker.write():  # and once it is done, the other process writes again
+        pass
 
 
 def test_snapshot_without_vectors_restores_only_sql_and_blobs(env: Env) -> None:

@@ -17,6 +17,7 @@ from luna.ports.extract import Extractor
 from luna.ports.fetch import Fetcher
 from luna.ports.lexical import LexicalIndex
 from luna.ports.names import ProperNames
+from luna.ports.process_locks import ProcessLocks
 from luna.ports.prompts import ActivePrompts
 from luna.ports.sql import Database
 from luna.ports.vectors import VectorIndex
@@ -64,11 +65,13 @@ class KnowledgeBase:
         names: ProperNames | None = None,
         refine_embedder: Embedder | None = None,
         refine_sentences: Callable[[ContextChunk], list[str]] | None = None,
+        process_locks: ProcessLocks | None = None,
     ) -> None:
         """``prompts``: the prompt version to answer each question with (default: the packaged file);
         ``names``: finds a question's proper names, so one no document holds is refused;
         ``refine_embedder``: the refine leg's model (``rag.refine``); ``refine_sentences``: a chunk's
-        sentences as the answerer judges them, which the leg's job embeds too."""
+        sentences as the answerer judges them, which the leg's job embeds too; ``process_locks``: what keeps
+        other processes from writing documents while a snapshot is restored (:mod:`restore_gate`)."""
         self.embedder = CachedEmbedder(database, embedder)
         self.collections = VectorCollections(vectors, settings.collection, lambda: embedder.dim)
         self.lexical = LexicalMirror(database, lexical)
@@ -96,7 +99,7 @@ class KnowledgeBase:
             max_bytes=settings.max_upload_bytes,
             chunk_tokens=settings.chunk_tokens,
             overlap_tokens=settings.overlap_tokens,
-            gate=RestoreGate(),
+            gate=RestoreGate(locks=process_locks),
         )
         self.retrieval = RetrievalService(
             database,
