@@ -85,7 +85,7 @@ class FakeJobRepository:
     def update(self, job_id: str, **fields: Any) -> None:
         job = self._jobs.get(job_id)
         if job is None:
-            raise NotFound(f"job {job_id!r} not found")
+            raise NotFound(f"No job with id {job_id!r}.")
         for key, value in fields.items():
             if not hasattr(job, key):
                 raise ValueError(f"jobs has no column {key!r}")
@@ -211,7 +211,7 @@ class FakeItemRepository:
             raise ValueError(f"unknown item fields {sorted(unknown)}")
         item = self._items.get(item_id)
         if item is None:
-            raise NotFound(f"item {item_id!r} not found")
+            raise NotFound(f"No item with id {item_id!r}.")
         sha256 = fields.get("sha256")
         if sha256 is not None:
             holder = self.get_by_sha256(sha256)
@@ -228,7 +228,7 @@ class FakeItemRepository:
     def advance_version(self, item_id: str, from_version: int, **fields: Any) -> bool:
         item = self._items.get(item_id)
         if item is None:
-            raise NotFound(f"item {item_id!r} not found")
+            raise NotFound(f"No item with id {item_id!r}.")
         if item.version != from_version:
             return False
         self.update(item_id, **fields, version=from_version + 1)
@@ -263,7 +263,7 @@ class FakeChunkRepository:
         item_keys = [_require_uuid(chunk.item_id, "item_id") for chunk in chunks]
         missing = sorted(set(item_keys) - set(self._items))
         if missing:
-            raise NotFound(f"items {missing} not found")
+            raise NotFound(f"No items with ids {missing}.")
         if len(set(keys)) != len(keys) or any(key in self._chunks for key in keys):
             raise Conflict("a chunk_id is taken")
         now = datetime.now(UTC)

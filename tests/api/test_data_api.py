@@ -440,7 +440,7 @@ async def test_an_unknown_meter_is_404(client: httpx.AsyncClient) -> None:
         client, "smartmeter", 404, meter_id="nobody", **{"from": iso(HAND_DAY), "to": iso(SIM_START)}
     )
 
-    assert body["message"] == "No meter 'nobody'; GET /api/v1/data/meters lists them."
+    assert body["message"] == "No meter with id 'nobody'; GET /api/v1/data/meters lists them."
 
 
 # --- market series ------------------------------------------------------------------------------------

@@ -180,7 +180,7 @@ async def test_rollback_without_a_champion_is_a_conflict(
     assert response.status_code == 409 and "no champion" in response.json()["message"]
     assert (await detail(client, admin, 1))["state"] == "candidate"
     unknown = await client.post(f"{ADAPTERS}/nobody/rollback", headers=admin)
-    assert unknown.status_code == 404 and "no adapter named 'nobody'" in unknown.json()["message"]
+    assert unknown.status_code == 404 and "No adapter named 'nobody'" in unknown.json()["message"]
 
 
 async def test_an_unknown_version_is_not_found(
@@ -279,7 +279,7 @@ async def test_a_run_with_a_missing_template_is_refused_and_queues_nothing(
     assert by_path.status_code == 404, by_path.text
     assert "template not found" in by_path.json()["message"]
     assert by_name.status_code == 404, by_name.text
-    assert "no fine-tuning template named 'no-such'; known: lora" in by_name.json()["message"]
+    assert "No fine-tuning template named 'no-such'; known: lora" in by_name.json()["message"]
     assert await jobs_named(client, admin) == []
 
 
@@ -307,7 +307,7 @@ async def test_a_run_whose_dataset_has_no_version_to_train_on_is_404_and_nothing
         response = await client.post(RUNS, json={"config": None, "resume": None}, headers=admin)
 
         assert response.status_code == 404, response.text
-        assert "dataset documents-qa has no version with fine-tuning files" in response.json()["message"]
+        assert "Dataset documents-qa has no version with fine-tuning files" in response.json()["message"]
         assert await jobs_named(client, admin) == []
 
 

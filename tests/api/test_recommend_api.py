@@ -331,6 +331,19 @@ async def test_links_of_an_unknown_user_are_404(client: httpx.AsyncClient, admin
     assert (await client.delete(f"{url}/haus-1", headers=admin)).status_code == 404
 
 
+async def test_an_id_that_is_no_uuid_names_no_customer_on_lookups(
+    client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    """As on every other lookup by ID (``DELETE /admin/users/{id}/data`` too): 404, not 400. Only the
+    PUT, which would create the customer, refuses it as bad input (above)."""
+    for response in (
+        await client.get("/api/v1/admin/users/not-a-uuid/meters", headers=admin),
+        await client.delete("/api/v1/admin/users/not-a-uuid/meters/haus-1", headers=admin),
+    ):
+        assert response.status_code == 404, response.text
+        assert response.json()["message"] == "No user with id 'not-a-uuid'."
+
+
 async def test_customers_cannot_set_links_through_the_operators_route(
     client: httpx.AsyncClient, meters: list[str]
 ) -> None:

@@ -159,11 +159,11 @@ def test_an_unreadable_pipeline_file_is_named_and_the_others_still_run(
 @pytest.mark.parametrize(
     ("command", "message"),
     [
-        (["run", "no-such-pipeline"], "no pipeline named 'no-such-pipeline'"),
-        (["run", "no-such-pipeline", "--queue"], "no pipeline named 'no-such-pipeline'"),
-        (["show", PIPELINE, "7"], f"dataset '{PIPELINE}' has no version 7"),
-        (["list", "no-such-dataset"], "no dataset named 'no-such-dataset'"),
-        (["lineage", PIPELINE, "3"], f"dataset '{PIPELINE}' has no version 3"),
+        (["run", "no-such-pipeline"], "No pipeline named 'no-such-pipeline'"),
+        (["run", "no-such-pipeline", "--queue"], "No pipeline named 'no-such-pipeline'"),
+        (["show", PIPELINE, "7"], f"Dataset '{PIPELINE}' has no version 7"),
+        (["list", "no-such-dataset"], "No dataset named 'no-such-dataset'"),
+        (["lineage", PIPELINE, "3"], f"Dataset '{PIPELINE}' has no version 3"),
     ],
 )
 def test_an_unknown_pipeline_or_version_is_one_clear_line_and_exit_1(

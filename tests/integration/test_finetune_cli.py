@@ -147,7 +147,7 @@ def test_promoting_a_version_that_does_not_exist_is_a_red_line_and_exit_2(
     result = luna("promote", "tiny", "9")
 
     assert result.exit_code == 1, result.output  # not found, like every command's unknown ID
-    assert "\x1b[31madapter tiny@v9 not found\x1b[0m" in result.output
+    assert "\x1b[31mNo adapter tiny@v9.\x1b[0m" in result.output
     assert "Traceback" not in result.output
 
 
@@ -187,7 +187,7 @@ def test_a_dataset_without_the_version_to_train_on_is_named_and_leaves_no_run(tm
     result = luna("run", "--config", str(template))
 
     assert result.exit_code == 1, result.output
-    assert "dataset nothing-here has no version with fine-tuning files" in result.output
+    assert "Dataset nothing-here has no version with fine-tuning files" in result.output
     assert luna("status").output.strip().startswith("No fine-tuning runs yet")
 
 
@@ -195,4 +195,4 @@ def test_resuming_a_run_that_does_not_exist_exits_1_as_an_unknown_id() -> None:
     result = luna("run", "--resume", "nosuchrun")
 
     assert result.exit_code == 1, result.output
-    assert "no fine-tuning run nosuchrun to resume" in result.output
+    assert "No fine-tuning run with id 'nosuchrun' to resume" in result.output

@@ -222,7 +222,7 @@ def test_a_finetune_ticket_approved_before_its_dataset_exists_fails_at_once_and_
 
     assert refused.action.status is ActionStatus.FAILED and refused.action.job_id is None
     assert refused.history[-1].note is not None
-    assert f"dataset {DATASET} has no version with fine-tuning files" in refused.history[-1].note
+    assert f"Dataset {DATASET} has no version with fine-tuning files" in refused.history[-1].note
     assert jobs.list(None, JOB, 10, 0)[1] == 0
     put_sft_splits(container.blobs, DATASET, small_sft_splits())
     again = actions.approve(ticket.action_id, "admin", "Datensatz gebaut")

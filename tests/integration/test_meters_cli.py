@@ -47,4 +47,4 @@ def test_an_unknown_meter_is_one_line_and_exit_1() -> None:
     result = runner.invoke(app, ["meters", "claim-code", "gibt-es-nicht"])
 
     assert result.exit_code == 1
-    assert "No meter 'gibt-es-nicht'" in result.output and "Traceback" not in result.output
+    assert "No meter with id 'gibt-es-nicht'" in result.output and "Traceback" not in result.output

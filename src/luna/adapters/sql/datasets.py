@@ -55,7 +55,7 @@ class SqlDatasetRepository:
             .returning(dataset_runs.c.run_id)
         )
         if self._connection().execute(statement).first() is None:
-            raise NotFound(f"dataset run {run_id!r} not found")
+            raise NotFound(f"No dataset run with id {run_id!r}.")
 
     def get_run(self, run_id: str) -> DatasetRun | None:
         statement = sa.select(dataset_runs).where(dataset_runs.c.run_id == run_id)
@@ -77,7 +77,7 @@ class SqlDatasetRepository:
             .returning(dataset_runs.c.run_id)
         )
         if self._connection().execute(statement).first() is None:
-            raise NotFound(f"No dataset run {run_id!r}.")
+            raise NotFound(f"No dataset run with id {run_id!r}.")
 
     def part_done(self, run_id: str) -> tuple[int, int]:
         statement = (
@@ -88,7 +88,7 @@ class SqlDatasetRepository:
         )
         row = self._connection().execute(statement).first()
         if row is None or row.parts_total is None:
-            raise NotFound(f"No partitioned dataset run {run_id!r}.")
+            raise NotFound(f"No partitioned dataset run with id {run_id!r}.")
         return int(row.parts_done), int(row.parts_total)
 
     def run_counts(self) -> dict[tuple[str, str], int]:

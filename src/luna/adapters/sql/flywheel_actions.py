@@ -79,7 +79,7 @@ class SqlActionRepository:
 
     def add_event(self, event: ActionEvent) -> None:
         if not self._exists(event.action_id):
-            raise NotFound(f"action {event.action_id!r} not found")
+            raise NotFound(f"No action with id {event.action_id!r}.")
         self._connection().execute(
             sa.insert(flywheel_action_events).values(
                 action_id=event.action_id,

@@ -85,14 +85,14 @@ class SqlJobRepository:
             raise ValueError(f"unknown job fields {sorted(unknown)}; known: {sorted(UPDATABLE_FIELDS)}")
         key = parse_uuid(job_id)
         if key is None:
-            raise NotFound(f"job {job_id!r} not found")
+            raise NotFound(f"No job with id {job_id!r}.")
         if not fields:
             return
         if "status" in fields:
             fields["status"] = JobStatus(fields["status"]).value
         statement = sa.update(jobs).where(jobs.c.job_id == key).values(**fields).returning(jobs.c.job_id)
         if self._connection().execute(statement).first() is None:
-            raise NotFound(f"job {job_id!r} not found")
+            raise NotFound(f"No job with id {job_id!r}.")
 
     def transition(self, job_id: str, from_status: JobStatus, **fields: Any) -> bool:
         """Compare-and-set on the status column (one UPDATE, so concurrent claims cannot both win)."""

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Path
 from luna.api.deps import from_services
 from luna.api.envelope import ok
 from luna.api.openapi import error_response
+from luna.api.path_ids import uuid_or_404
 from luna.api.schemas.envelope import Envelope
 from luna.api.schemas.meter_claims import ClaimCodeOut
 from luna.api.schemas.recommend import MeterLinksOut, MeterLinksRequest
@@ -25,7 +26,10 @@ router = APIRouter(tags=["admin"])
 
 
 Links = Annotated[MeterLinkService, from_services(lambda s: s.meter_links)]
-UserId = Annotated[uuid.UUID, Path(description="The customer's UUID (the `sub` of their token)")]
+#: PUT creates the customer, so an ID that is not a UUID is bad input there (400); GET and DELETE look
+#: one up, and such an ID names nobody (404, as on every other lookup by ID).
+NewUserId = Annotated[uuid.UUID, Path(description="The customer's UUID (the `sub` of their token)")]
+UserId = Annotated[str, Path(max_length=64, description="The customer's UUID (the `sub` of their token)")]
 MeterId = Annotated[
     str, Path(pattern=f"^{METER_ID_PATTERN}$", description="1–64 characters of A–Z a–z 0–9 . _ : -")
 ]
@@ -39,7 +43,7 @@ MeterId = Annotated[
     "`data.details.unknown_meter_ids`, and then nothing changes.",
     responses={404: error_response("A meter is unknown; no link was changed")},
 )
-def put_meters(links: Links, user_id: UserId, body: MeterLinksRequest) -> Envelope[MeterLinksOut]:
+def put_meters(links: Links, user_id: NewUserId, body: MeterLinksRequest) -> Envelope[MeterLinksOut]:
     result = links.replace(str(user_id), body.meter_ids)
     return ok(MeterLinksOut.from_links(result), f"{len(result.meters)} meters linked.")
 
@@ -50,7 +54,7 @@ def put_meters(links: Links, user_id: UserId, body: MeterLinksRequest) -> Envelo
     responses={404: error_response("No user with this ID")},
 )
 def get_meters(links: Links, user_id: UserId) -> Envelope[MeterLinksOut]:
-    result = links.links(str(user_id))
+    result = links.links(uuid_or_404(user_id, "user"))
     return ok(MeterLinksOut.from_links(result), f"{len(result.meters)} meters linked.")
 
 
@@ -60,7 +64,7 @@ def get_meters(links: Links, user_id: UserId) -> Envelope[MeterLinksOut]:
     responses={404: error_response("No user with this ID, or the meter is not linked to them")},
 )
 def delete_meter(links: Links, user_id: UserId, meter_id: MeterId) -> Envelope[MeterLinksOut]:
-    result = links.unlink(str(user_id), meter_id)
+    result = links.unlink(uuid_or_404(user_id, "user"), meter_id)
     return ok(MeterLinksOut.from_links(result), f"Meter {meter_id} unlinked; {len(result.meters)} remain.")
 
 

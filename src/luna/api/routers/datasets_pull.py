@@ -60,6 +60,6 @@ def pull_version(
 ) -> Response:
     del account
     if not datasets.version(name, number).gates_passed:
-        raise NotFound(f"version {number} of {name!r} failed its gates and is not released")
+        raise NotFound(f"Version {number} of {name!r} failed its gates and is not released.")
     headers = {"Content-Disposition": f'attachment; filename="{name}-v{number}.{format}"'}
     return Response(datasets.export(name, number, format), media_type=MEDIA_TYPES[format], headers=headers)

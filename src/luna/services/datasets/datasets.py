@@ -379,7 +379,7 @@ class DatasetService(DatasetReads):
         pipeline = self.pipeline(name)
         version = self.version(name, number) if number is not None else self._latest(name, passed=True)
         if version is None:
-            raise NotFound(f"dataset {name!r} has no version that passed its gates")
+            raise NotFound(f"Dataset {name!r} has no version that passed its gates.")
         if not version.gates_passed:
             raise InvalidInput(
                 f"version {version.number} of {name!r} failed its gates: {'; '.join(version.gate_texts)}"

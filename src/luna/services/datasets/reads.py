@@ -49,7 +49,7 @@ class DatasetReads:
         with self._database.unit_of_work(read_only=True) as uow:
             run = uow.datasets.get_run(run_id)
         if run is None:
-            raise NotFound(f"no dataset run {run_id!r}")
+            raise NotFound(f"No dataset run with id {run_id!r}.")
         return run
 
     def datasets(self) -> list[tuple[str, int, datetime]]:
@@ -60,14 +60,14 @@ class DatasetReads:
         with self._database.unit_of_work(read_only=True) as uow:
             found = list(uow.datasets.versions(name))
         if not found:
-            raise NotFound(f"no dataset named {name!r}")
+            raise NotFound(f"No dataset named {name!r}.")
         return found
 
     def version(self, name: str, number: int) -> DatasetVersion:
         with self._database.unit_of_work(read_only=True) as uow:
             version = uow.datasets.version(name, number)
         if version is None:
-            raise NotFound(f"dataset {name!r} has no version {number}")
+            raise NotFound(f"Dataset {name!r} has no version {number}.")
         return version
 
     def _latest(self, name: str, *, passed: bool = False) -> DatasetVersion | None:

@@ -112,7 +112,7 @@ class EnergyDataService:
     def meter(self, meter_id: str) -> MeterInfo:
         meter = self._store.get_meter(meter_id)
         if meter is None:
-            raise NotFound(f"No meter {meter_id!r}; GET /api/v1/data/meters lists them.")
+            raise NotFound(f"No meter with id {meter_id!r}; GET /api/v1/data/meters lists them.")
         return meter
 
     def meter_series(

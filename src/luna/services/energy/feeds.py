@@ -168,7 +168,7 @@ class CsvFeeds:
     def drop(self, key: str) -> Drop:
         record = self._store.feed_file(key)
         if record is None and not (key.startswith(self.prefix) and self._blobs.exists(key)):
-            raise NotFound(f"no CSV drop {key!r}")
+            raise NotFound(f"No CSV drop named {key!r}.")
         return Drop(key, record)
 
     def _check_size(self, size: int) -> None:

@@ -67,7 +67,7 @@ class InsightsService:
             raise InvalidInput(f"Insights cover at most {MAX_DAYS} days; choose a shorter range.")
         meter = self._store.get_meter(meter_id)
         if meter is None:
-            raise NotFound(f"No meter {meter_id!r}; GET /api/v1/data/meters lists them.")
+            raise NotFound(f"No meter with id {meter_id!r}; GET /api/v1/data/meters lists them.")
         if meter.interval_s > QUARTER_S or QUARTER_S % meter.interval_s:
             raise Unprocessable(
                 f"Meter {meter_id!r} reads every {meter.interval_s} s; insights need readings that "

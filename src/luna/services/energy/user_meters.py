@@ -103,7 +103,7 @@ class MeterLinkService:
         """The meter's claim code (``ABCD-EFGH``) for the operator to print or send; 404 for no such meter."""
         claims = self._require_claims()
         if self._energy.get_meter(meter_id) is None:
-            raise NotFound(f"No meter {meter_id!r}; GET /api/v1/data/meters lists them.")
+            raise NotFound(f"No meter with id {meter_id!r}; GET /api/v1/data/meters lists them.")
         return claims.code_for(meter_id)
 
     def links(self, user_id: str) -> MeterLinks:
@@ -116,7 +116,7 @@ class MeterLinkService:
         with self._database.unit_of_work() as uow:
             _require_user(uow, user_id)
             if uow.user_meters.unlink(user_id, [meter_id]) == 0:
-                raise NotFound(f"Meter {meter_id!r} is not linked to user {user_id}.")
+                raise NotFound(f"Meter {meter_id!r} is not linked to user {user_id!r}.")
             uow.audit.add(_links_entry(actor, user_id, [], [meter_id]))
             uow.commit()
         return self.links(user_id)
@@ -157,7 +157,9 @@ class MeterAccess:
         with self._database.unit_of_work(read_only=True) as uow:
             linked = meter_id in uow.user_meters.meters_for(user_id)
         if not linked:
-            raise NotFound(f"No meter {meter_id!r} among your meters; GET /api/v1/data/meters lists them.")
+            raise NotFound(
+                f"No meter with id {meter_id!r} among your meters; GET /api/v1/data/meters lists them."
+            )
 
 
 def _links_entry(
@@ -178,4 +180,4 @@ def _links_entry(
 
 def _require_user(uow: UnitOfWork, user_id: str) -> None:
     if uow.users.get(user_id) is None:
-        raise NotFound(f"No user {user_id}.")
+        raise NotFound(f"No user with id {user_id!r}.")

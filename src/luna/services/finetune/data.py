@@ -65,10 +65,10 @@ def dataset_prefix(blobs: BlobStore, name: str, version: int | str) -> tuple[str
         }
     )
     if not numbers:
-        raise NotFound(f"dataset {name} has no version with fine-tuning files (a 'finetune' consumer)")
+        raise NotFound(f"Dataset {name} has no version with fine-tuning files (a 'finetune' consumer)")
     number = numbers[-1] if version == "latest" else int(version)
     if number not in numbers:
-        raise NotFound(f"dataset {name} has no version {number} with fine-tuning files")
+        raise NotFound(f"Dataset {name} has no version {number} with fine-tuning files")
     return f"datasets/{name}/v{number}/sft", number
 
 

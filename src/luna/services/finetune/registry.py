@@ -54,7 +54,7 @@ class AdapterRegistry:
         with self._db.unit_of_work(read_only=True) as uow:
             found = uow.finetune_adapters.get(name, version)
         if found is None:
-            raise NotFound(f"adapter {name}@v{version} not found")
+            raise NotFound(f"No adapter {name}@v{version}.")
         return found
 
     def champion(self, name: str) -> AdapterVersion | None:
@@ -68,7 +68,7 @@ class AdapterRegistry:
         with self._db.unit_of_work() as uow:
             target = uow.finetune_adapters.get(name, version)
             if target is None:
-                raise NotFound(f"adapter {name}@v{version} not found")
+                raise NotFound(f"No adapter {name}@v{version}.")
             if target.state is AdapterState.CHAMPION:
                 raise Conflict(f"{target.label} is the champion already")
             if not target.gates.get("passed") and not force:
@@ -99,7 +99,7 @@ class AdapterRegistry:
         with self._db.unit_of_work() as uow:
             current = uow.finetune_adapters.champion(name)
             if current is None and not uow.finetune_adapters.list(name):
-                raise NotFound(f"no adapter named {name!r}")
+                raise NotFound(f"No adapter named {name!r}.")
             if current is None:
                 raise Conflict(f"{name} has no champion to roll back")
             restored = previous_champion(uow.finetune_adapters.list(name), current)

@@ -250,7 +250,7 @@ class ReviewService:
         with self._db.unit_of_work(read_only=True) as uow:
             adapter = uow.finetune_adapters.get(name, version)
             if adapter is None:
-                raise NotFound(f"adapter {name}@v{version} not found")
+                raise NotFound(f"No adapter {name}@v{version}.")
             votes = uow.finetune_reviews.for_version(name, version)
         key = f"{adapter.blob_prefix.rstrip('/')}/{REVIEW_FILE}"
         stored = _parse(self._blobs.get(key)) if self._blobs.exists(key) else []

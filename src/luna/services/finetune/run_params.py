@@ -42,7 +42,7 @@ def is_run_id(value: object) -> bool:
 def resume_folder(runs: Path, resume: str) -> Path:
     """The folder of the run ``resume`` names under ``runs``; NotFound when there is none."""
     if not is_run_id(resume) or not (runs / resume / "config.json").is_file():
-        raise NotFound(f"no fine-tuning run {resume[:200]} to resume")
+        raise NotFound(f"No fine-tuning run with id {resume[:200]!r} to resume.")
     return runs / resume
 
 
@@ -80,7 +80,7 @@ def find_template(config: str, own: Path, configured: Path) -> Path:
             if _exists(candidate):
                 return _allowed(candidate, folders, configured)
         known = ", ".join(_names(folders)) or "none"
-        raise NotFound(f"no fine-tuning template named {config!r}; known: {known}")
+        raise NotFound(f"No fine-tuning template named {config!r}; known: {known}.")
     return _allowed(_resolved(Path(config)), folders, configured)
 
 

@@ -177,7 +177,7 @@ class ActionService:
         with self._database.unit_of_work(read_only=True) as uow:
             action = uow.actions.get(action_id)
             if action is None:
-                raise NotFound(f"action {action_id!r} not found")
+                raise NotFound(f"No action with id {action_id!r}.")
             return ActionRecord(action, tuple(uow.actions.events(action_id)))
 
     def refresh(self) -> int:
@@ -227,7 +227,7 @@ class ActionService:
         with self._database.unit_of_work() as uow:
             action = uow.actions.get(action_id)
             if action is None:
-                raise NotFound(f"action {action_id!r} not found")
+                raise NotFound(f"No action with id {action_id!r}.")
             moved, event = transition(action, to, actor, _joined(note, addendum(action)), self._clock())
             if not uow.actions.update(moved, action.status):
                 raise Conflict(f"action {action_id!r} was changed meanwhile; look again and retry")

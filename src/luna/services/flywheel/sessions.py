@@ -106,7 +106,7 @@ class SessionService:
         with self._database.unit_of_work(read_only=True) as uow:
             session = uow.sessions.current(source, session_id)
         if session is None:
-            raise NotFound(f"No session {session_id!r} from source {source!r}.")
+            raise NotFound(f"No session with id {session_id!r} from source {source!r}.")
         return session
 
     def stats(self, since: date) -> SessionStats:

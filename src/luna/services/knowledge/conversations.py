@@ -122,7 +122,7 @@ class ConversationService:
 
 def _owned(conversation: Conversation | None, user_id: str, conversation_id: str) -> Conversation:
     if conversation is None or uuid.UUID(conversation.user_id) != uuid.UUID(user_id):
-        raise NotFound(f"No conversation with id {conversation_id}.")
+        raise NotFound(f"No conversation with id {conversation_id!r}.")
     return conversation
 
 

@@ -108,7 +108,7 @@ class PromptVersionService:
             kept = uow.prompt_versions.get(version)
         try:
             if kept is None:
-                raise NotFound(f"There is no prompt version {version}.")
+                raise NotFound(f"No prompt version {version}.")
             return version, check_prompts(kept.text)
         except (InvalidPrompts, NotFound) as error:
             logger.error("prompt v%s cannot answer, the packaged prompts do: %s", version, error.message)
@@ -178,7 +178,7 @@ class PromptVersionService:
             return _packaged(active=uow.prompt_versions.active_version() is None)
         found = uow.prompt_versions.get(version) if version > 0 else None
         if found is None:
-            raise NotFound(f"There is no prompt version {version}.")
+            raise NotFound(f"No prompt version {version}.")
         return found
 
     @staticmethod

@@ -102,7 +102,7 @@ class PrivacyService:
         with self._database.unit_of_work(read_only=True) as uow:
             found = uow.users.get(user)
             if found is None:
-                raise NotFound(f"No user with id {user}.")
+                raise NotFound(f"No user with id {user!r}.")
             return UserRecord(
                 user_id=user,
                 created_at=found.created_at,
@@ -119,7 +119,7 @@ class PrivacyService:
         user = canonical_uuid(user_id, "user_id")
         with self._database.unit_of_work() as uow:
             if uow.users.get(user) is None:
-                raise NotFound(f"No user with id {user}.")
+                raise NotFound(f"No user with id {user!r}.")
             uow.sessions.serialise_writes()
             ratings, labels = uow.feedback.delete_for_user(user)
             session_ref = None if self._session_ref is None else self._session_ref(user)

@@ -53,7 +53,7 @@ def _parse_job_id(job_id: str) -> str:
     try:
         return str(uuid.UUID(job_id))
     except (ValueError, TypeError, AttributeError):
-        raise NotFound(f"job {job_id!r} not found") from None
+        raise NotFound(f"No job with id {job_id!r}.") from None
 
 
 def _json_object(params: object) -> dict[str, Any]:
@@ -140,7 +140,7 @@ class JobService:
         with self._database.unit_of_work(read_only=True) as uow:
             job = uow.jobs.get(canonical)
         if job is None:
-            raise NotFound(f"job {job_id!r} not found")
+            raise NotFound(f"No job with id {job_id!r}.")
         return job
 
     def cancel(self, job_id: str) -> Job:
@@ -149,7 +149,7 @@ class JobService:
         with self._database.unit_of_work() as uow:
             job = uow.jobs.get(canonical)
             if job is None:
-                raise NotFound(f"job {job_id!r} not found")
+                raise NotFound(f"No job with id {job_id!r}.")
             if job.status.is_finished:
                 raise Conflict(f"job {job_id!r} has already finished ({job.status.value})")
             # Compare-and-set: a worker may claim the job between the read and this write; then it is
