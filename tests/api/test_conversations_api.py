@@ -150,6 +150,46 @@ async def test_an_unknown_conversation_is_a_404_and_stores_nothing(
     assert listed.json()["data"]["conversations"] == []
 
 
+async def test_a_conversation_continued_under_another_spelling_of_its_id_answers_with_the_one_id(
+    client: httpx.AsyncClient,
+) -> None:
+    """A client keys its state on the returned ID: braces or upper case sent must not become a second ID."""
+    first = await ask(client, "Was ist ein Smart Meter?")
+    spelled = "{" + first["conversation_id"].upper() + "}"
+
+    follow_up = await ask(client, "Und wer baut ihn ein?", conversation_id=spelled)
+
+    assert follow_up["conversation_id"] == first["conversation_id"]
+    listed = await client.get("/api/v1/rag/conversations", headers=CUSTOMER)
+    assert [c["conversation_id"] for c in listed.json()["data"]["conversations"]] == [
+        first["conversation_id"]
+    ]
+
+
+@pytest.mark.parametrize(
+    "question", ["\u200b", "\u200e\u200f", "\ufeff ", "\u2800\u2800", "\u00ad", " \u3164 "]
+)
+async def test_a_question_of_invisible_characters_is_empty_and_stores_no_conversation(
+    client: httpx.AsyncClient, question: str
+) -> None:
+    asked = await client.post("/api/v1/rag/ask", json={"question": question}, headers=CUSTOMER)
+
+    assert asked.status_code == 400 and asked.json()["message"] == "The question is empty."
+    listed = await client.get("/api/v1/rag/conversations", headers=CUSTOMER)
+    assert listed.json()["data"]["conversations"] == []
+
+
+async def test_direction_controls_in_a_question_do_not_reverse_its_title(client: httpx.AsyncClient) -> None:
+    """One right-to-left override would show the conversation's title reversed in every list."""
+    asked = await ask(client, "Was kostet \u202eStrom\u202c im Winter?")
+
+    read = await client.get(f"/api/v1/rag/conversations/{asked['conversation_id']}", headers=CUSTOMER)
+
+    conversation = read.json()["data"]
+    assert conversation["title"] == "Was kostet Strom im Winter?"
+    assert conversation["turns"][0]["question"] == "Was kostet Strom im Winter?"
+
+
 async def test_the_admin_key_asks_without_a_conversation(client: httpx.AsyncClient) -> None:
     answer = await ask(client, "Was ist ein Smart Meter?", headers=OPERATOR)
     refused = await client.post(

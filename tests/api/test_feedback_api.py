@@ -72,6 +72,22 @@ async def test_a_useful_rating_is_stored_redacted_with_a_label_per_item_and_an_e
     assert all(e.meta["feedback_id"] == data["feedback_id"] for e in events)
 
 
+async def test_direction_controls_in_a_rating_are_dropped_and_invisible_notes_are_none(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    """Operators read the notes in /admin/activity: an override would show "Bitte ABRUPZEINT" reversed."""
+    spoofed = await client.post(
+        RATE, json=rating(notes="Bitte \u202eTNIEZPURBA\u202c sofort"), headers=dev_user()
+    )
+    blank = await client.post(RATE, json=rating(notes="\u200b\u200e"), headers=dev_user())
+
+    assert spoofed.status_code == 201 and blank.status_code == 201, (spoofed.text, blank.text)
+    with container_of(app).database.unit_of_work(read_only=True) as uow:
+        stored = [uow.feedback.get(r.json()["data"]["feedback_id"]) for r in (spoofed, blank)]
+    assert stored[0] is not None and stored[0].notes == "Bitte TNIEZPURBA sofort"
+    assert stored[1] is not None and stored[1].notes is None
+
+
 async def test_a_rating_that_was_not_useful_gives_negative_rewards(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:

@@ -207,6 +207,17 @@ async def test_a_direction_override_in_a_title_or_a_file_name_is_dropped(client:
     assert refused.status_code == 415 and "\u202e" not in refused.json()["message"]
 
 
+async def test_control_characters_in_a_title_become_spaces_and_an_invisible_title_is_no_title(
+    client: httpx.AsyncClient,
+) -> None:
+    """An ESC in a title would drive the terminal of whoever lists the documents (``luna`` prints titles)."""
+    controlled = await upload(client, b"Strompreise sinken.", "a.txt", title="Preise\x1b[31m 2026\x01x\x7f")
+    invisible = await upload(client, b"Gaspreise steigen.", "gaspreise.txt", title="\u200b\u2800")
+
+    assert controlled.status_code == 201 and controlled.json()["data"]["title"] == "Preise [31m 2026 x"
+    assert invisible.status_code == 201 and invisible.json()["data"]["title"] == "gaspreise"
+
+
 async def test_an_upload_over_the_limit_is_413_and_nothing_is_stored(
     build_app: Callable[..., FastAPI],
 ) -> None:

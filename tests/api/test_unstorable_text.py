@@ -100,6 +100,17 @@ async def test_a_nul_in_the_query_string_is_400(
     assert response.json()["data"]["code"] == "invalid_input"
 
 
+@pytest.mark.parametrize("target", ["/energy?from=abc&to=%00", "/ask%00", "/admin/corpus?q=a%00"])
+async def test_a_nul_in_a_dashboard_address_is_a_german_page_not_the_apis_json(
+    client: httpx.AsyncClient, target: str
+) -> None:
+    """People read the dashboards' answers: the API's English JSON must not reach them."""
+    response = await client.get(target)
+
+    assert response.status_code == 400 and response.headers["content-type"].startswith("text/html")
+    assert "Ungültige Adresse" in response.text and '<a href="/">Zur Übersicht</a>' in response.text
+
+
 @pytest.mark.parametrize("form", [{"title": "a\x00b"}, {"tags": ["ok", "a\x00b"]}])
 async def test_an_upload_whose_title_or_tag_holds_a_nul_is_400_and_stores_nothing(
     client: httpx.AsyncClient, admin: dict[str, str], form: dict[str, object]

@@ -20,6 +20,7 @@ import structlog
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from luna.api.auth import ADMIN_KEY_HEADER, check_admin_key
@@ -30,7 +31,7 @@ from luna.api.prometheus import HttpMetrics
 from luna.api.route_templates import RouteTemplates
 from luna.api.text_guard import check_json_text, check_target, is_json
 from luna.api.tracing import TRACE_HEADER, accept_or_generate, bind_trace_id, unbind_trace_id
-from luna.domain.errors import LunaError, NotFound, Unavailable
+from luna.domain.errors import InvalidInput, LunaError, NotFound, Unavailable
 
 access_log = structlog.stdlib.get_logger("luna.api.access")
 error_log = structlog.stdlib.get_logger("luna.api")
@@ -67,6 +68,28 @@ def _refuse_trailing_slash(path: str) -> None:
         raise NotFound(
             f"No such path: {path[:200]}. The API's paths end without a slash: {path.rstrip('/')[:200]}"
         )
+
+
+#: What a person gets for a dashboard address with a NUL in it: German, no JSON (docs/dashboards.md).
+BAD_ADDRESS_PAGE: Final = (
+    '<!doctype html><html lang="de"><head><meta charset="utf-8"><title>Ungültige Adresse · Luna</title>'
+    "</head><body><main><h1>Ungültige Adresse</h1><p>Die Adresse enthält ein Nullzeichen (%00), das keine "
+    'Seite haben kann.</p><p><a href="/">Zur Übersicht</a></p></main></body></html>'
+)
+
+
+class _BadDashboardAddress(Exception):
+    """A dashboard address :func:`check_target` refused."""
+
+
+def _check_target(scope: Scope) -> None:
+    """A NUL in the address is the API's 400 envelope, or on a dashboard address a German page."""
+    try:
+        check_target(scope["path"], scope.get("query_string", b""))
+    except InvalidInput:
+        if _route_path(scope).startswith(_API_PATHS):
+            raise
+        raise _BadDashboardAddress from None
 
 
 def _refuse_encoded_body(scope: Scope) -> None:
@@ -225,7 +248,7 @@ class RequestMiddleware:
             try:
                 if is_admin_path(scope):
                     _check_admin_key(scope)
-                check_target(scope["path"], scope.get("query_string", b""))
+                _check_target(scope)
                 _refuse_trailing_slash(scope["path"])
                 _refuse_encoded_body(scope)
                 deadline = self.deadlines.for_path(_route_path(scope))
@@ -252,7 +275,10 @@ class RequestMiddleware:
                 if response_started:
                     error_log.exception("error_after_response_started")
                     raise
-                if isinstance(error, LunaError):
+                response: Response
+                if isinstance(error, _BadDashboardAddress):
+                    response = HTMLResponse(BAD_ADDRESS_PAGE, status_code=400)
+                elif isinstance(error, LunaError):
                     response = luna_error_response(error)
                 elif isinstance(error, HTTPException):
                     response = http_error_response(Request(scope, receive), error)

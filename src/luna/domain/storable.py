@@ -7,6 +7,7 @@ check the text they store from callers here (the API also refuses such text at t
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Final
 
 from luna.domain.errors import InvalidInput
@@ -38,3 +39,27 @@ def without_direction_controls(text: str) -> str:
     """``text`` without Unicode's explicit direction controls (the marks LRM and RLM stay: they only
     nudge the characters beside them)."""
     return text.translate(_DIRECTION_CONTROLS)
+
+
+#: C0 and C1 control characters, each to a space (tabs and line ends become the spaces between words).
+_CONTROLS: Final = dict.fromkeys([*range(0x20), *range(0x7F, 0xA0)], " ")
+
+
+def one_line(text: str) -> str:
+    """``text`` as a title shows it: one line, without direction controls and control characters (an
+    ESC in a title would drive the terminal of whoever lists the documents)."""
+    return " ".join(without_direction_controls(text).translate(_CONTROLS).split())
+
+
+#: Letters that show as blank space (Braille's blank, Hangul's fillers).
+_BLANK_LETTERS: Final = frozenset("\u2800\u3164\u115f\u1160\uffa0")
+
+
+def shows_something(text: str) -> bool:
+    """Whether ``text`` has a character a reader sees: one made only of white space, format characters
+    (zero-width space, BOM, direction marks, soft hyphen) and blank letters asks nothing and titles
+    nothing, though ``str.strip`` keeps most of them."""
+    return any(
+        not char.isspace() and unicodedata.category(char) not in ("Cf", "Cc") and char not in _BLANK_LETTERS
+        for char in text
+    )

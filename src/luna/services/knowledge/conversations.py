@@ -21,6 +21,7 @@ from luna.domain.answers import Exchange
 from luna.domain.conversations import Conversation, SourceSnapshot, Turn, conversation_title
 from luna.domain.errors import Conflict, NotFound
 from luna.domain.flywheel.sessions import OWN_SOURCE
+from luna.domain.storable import without_direction_controls
 from luna.ports.sql import Database
 from luna.services.knowledge.answering import Answer, AnswerEvent, AnswerService
 
@@ -77,20 +78,23 @@ class ConversationService:
         An unknown conversation raises before anything is answered (so the API can still send a 404);
         the turn is stored when the answer is complete, a stream that is abandoned stores nothing.
         """
-        earlier = self._earlier(user_id, conversation_id)
+        question = without_direction_controls(question)  # it becomes the title others see in lists
+        earlier: list[Exchange] = []
+        if conversation_id is not None:
+            conversation = self._continued(user_id, conversation_id)
+            conversation_id = conversation.conversation_id  # as stored: braces or upper case are gone
+            earlier = [Exchange(turn.question, turn.answer) for turn in conversation.turns]
         events = self._answers.stream(question, top_k, filters, appendix=appendix, earlier=earlier)
         return self._stored(user_id, question, conversation_id, events)
 
-    def _earlier(self, user_id: str, conversation_id: str | None) -> list[Exchange]:
-        if conversation_id is None:
-            return []
+    def _continued(self, user_id: str, conversation_id: str) -> Conversation:
         conversation = self.get(user_id, conversation_id)
         if len(conversation.turns) >= MAX_TURNS:
             raise Conflict(
                 f"This conversation already has {MAX_TURNS} turns; start a new one.",
                 details={"max_turns": MAX_TURNS},
             )
-        return [Exchange(turn.question, turn.answer) for turn in conversation.turns]
+        return conversation
 
     def _stored(
         self, user_id: str, question: str, conversation_id: str | None, events: Iterator[AnswerEvent]

@@ -44,7 +44,7 @@ from luna.domain.documents import ExtractedDocument
 from luna.domain.errors import Conflict, InvalidInput, NotFound, TooLarge, Unprocessable
 from luna.domain.items import Item, ItemChunk, ItemStatus
 from luna.domain.media_types import detect_media_type, stored_extension
-from luna.domain.storable import storable_text, without_direction_controls
+from luna.domain.storable import one_line, shows_something, storable_text, without_direction_controls
 from luna.ports.blobs import BlobStore
 from luna.ports.extract import Extractor
 from luna.ports.fetch import Fetcher
@@ -122,8 +122,8 @@ class _Prepared:
 
 def _title(request: IngestRequest, document: ExtractedDocument) -> str:
     for candidate in (request.title, document.title, PurePath(request.filename or "").stem, request.url):
-        if candidate and candidate.strip():
-            return " ".join(without_direction_controls(candidate).split())[:MAX_TITLE_CHARS]
+        if candidate and shows_something(candidate):
+            return one_line(candidate)[:MAX_TITLE_CHARS]
     return "Unbenanntes Dokument"
 
 

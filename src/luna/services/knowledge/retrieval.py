@@ -35,6 +35,7 @@ from luna.domain.legal_references import (
 )
 from luna.domain.proper_names import name_parts
 from luna.domain.scores import ScoreTarget
+from luna.domain.storable import shows_something
 from luna.ports.sql import Database, UnitOfWork
 from luna.ports.vectors import PayloadFilter, VectorIndex
 from luna.services.knowledge.indexing import CachedEmbedder, LexicalMirror, VectorCollections, chunk_payload
@@ -212,7 +213,7 @@ class RetrievalService:
         fusion: FusionMethod | None = None,
     ) -> SearchResult:
         question = question.strip()
-        if not question:
+        if not shows_something(question):
             raise InvalidInput("The question is empty.")
         if len(question) > MAX_QUESTION_CHARS:
             raise InvalidInput(f"The question may have at most {MAX_QUESTION_CHARS} characters.")

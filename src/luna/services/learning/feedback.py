@@ -22,7 +22,7 @@ from luna.domain.errors import InvalidInput, NotFound
 from luna.domain.events import Event, EventType, Label, RagFeedback
 from luna.domain.items import ItemChunk
 from luna.domain.privacy import redact_text
-from luna.domain.storable import storable_text
+from luna.domain.storable import shows_something, storable_text, without_direction_controls
 from luna.ports.sql import Database
 from luna.services.learning.events import canonical_uuid, utc_now
 
@@ -65,7 +65,9 @@ class FeedbackService:
         user = None if user_id is None else canonical_uuid(user_id, "user_id")
         question = _text(question, "question", MAX_QUESTION_CHARS)
         answer = _text(answer, "answer", MAX_ANSWER_CHARS)
-        notes = None if notes is None or not notes.strip() else _text(notes, "notes", MAX_NOTES_CHARS)
+        notes = (
+            None if notes is None or not shows_something(notes) else _text(notes, "notes", MAX_NOTES_CHARS)
+        )
         if len(chunks_used) > MAX_CHUNKS_USED:
             raise InvalidInput(
                 f"chunks_used holds at most {MAX_CHUNKS_USED} chunk IDs, got {len(chunks_used)}",
@@ -109,13 +111,14 @@ class FeedbackService:
 
 
 def _text(value: str, name: str, limit: int) -> str:
-    if not value.strip():
+    """``value`` as stored: without direction controls, which would reverse it on the operator's page."""
+    if not shows_something(value):
         raise InvalidInput(f"{name} must not be empty", details={"field": name})
     if len(value) > limit:
         raise InvalidInput(
             f"{name} may hold at most {limit:,} characters, it has {len(value):,}", details={"field": name}
         )
-    return storable_text(value, name)
+    return without_direction_controls(storable_text(value, name))
 
 
 def _labels(feedback: RagFeedback, user_id: str, chunks: Sequence[ItemChunk]) -> list[Label]:

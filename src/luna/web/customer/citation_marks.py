@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from luna.domain.answers import CITATION_MARKER
 
+_BRACKET = re.compile(r"[\[\]]")
 _UNFINISHED = re.compile(r"\[(?:c(?:h(?:u(?:n(?:k(?:\s+[^\]\s]*)?)?)?)?)?)?$", re.IGNORECASE)
 
 
@@ -45,9 +46,11 @@ def _numbered(text: str, known: tuple[str, ...], render: Callable[[int], str]) -
 def linked_citations(text: str, turn: int) -> NumberedText:
     """``text`` as Markdown whose ``[n]`` are links to the source cards of answer ``turn``.
 
-    The text comes from documents, so HTML in it is escaped (it is shown, never run); the links are
-    the only markup added. Each link points at the card's anchor (``#quelle-<turn>-<n>``) and
-    carries ``data-turn``/``data-n`` so that a click can open the source itself.
+    The text comes from documents, so HTML in it is escaped (it is shown, never run), and so are the
+    brackets of Markdown links and images: a document's ``![x](https://…)`` would otherwise load a
+    stranger's image whenever the answer is read, and its ``[Portal](https://…)`` would be a link in
+    Luna's voice. The source links are the only markup added. Each points at the card's anchor
+    (``#quelle-<turn>-<n>``) and carries ``data-turn``/``data-n`` so that a click can open the source.
     """
 
     def link(number: int) -> str:
@@ -56,7 +59,17 @@ def linked_citations(text: str, turn: int) -> NumberedText:
             f'data-n="{number}" aria-label="Quelle {number} öffnen">[{number}]</a>'
         )
 
-    return _numbered(_blocks_separated(html.escape(text, quote=False)), (), link)
+    return _numbered(_inert_brackets(_blocks_separated(html.escape(text, quote=False))), (), link)
+
+
+def _inert_brackets(text: str) -> str:
+    """Every ``[`` and ``]`` escaped for Markdown except those of the citation markers."""
+    pieces: list[str] = []
+    start = 0
+    for marker in CITATION_MARKER.finditer(text):
+        pieces += [_BRACKET.sub(r"\\\g<0>", text[start : marker.start()]), marker.group(0)]
+        start = marker.end()
+    return "".join([*pieces, _BRACKET.sub(r"\\\g<0>", text[start:])])
 
 
 def _blocks_separated(text: str) -> str:
