@@ -116,6 +116,21 @@ async def test_the_conversation_is_kept_with_its_turns_and_sources_and_listed_ne
     assert turns[0]["sources"][0]["payload"]["title"]
 
 
+async def test_conversations_are_read_page_by_page(client: httpx.AsyncClient) -> None:
+    asked = [await ask(client, question) for question in ("Was ist ein Smart Meter?", "Was kostet Strom?")]
+    newest_first = [a["conversation_id"] for a in reversed(asked)]
+
+    pages = [
+        await client.get(f"/api/v1/rag/conversations?limit=1&offset={offset}", headers=CUSTOMER)
+        for offset in (0, 1, 2)
+    ]
+    negative = await client.get("/api/v1/rag/conversations?offset=-1", headers=CUSTOMER)
+
+    listed = [[c["conversation_id"] for c in page.json()["data"]["conversations"]] for page in pages]
+    assert listed == [newest_first[:1], newest_first[1:], []]
+    assert negative.status_code == 400
+
+
 async def test_another_customers_conversation_is_unknown_to_you(client: httpx.AsyncClient) -> None:
     mine = await ask(client, "Was ist ein Smart Meter?")
     conversation = f"/api/v1/rag/conversations/{mine['conversation_id']}"

@@ -634,6 +634,11 @@ async def test_insights_take_the_flexible_load_and_refuse_bad_ones(client: httpx
     too_long = {"from": "2024-01-01T00:00Z", "to": "2025-01-02T00:00Z"}
     long_body = await get_error(client, "insights", 400, meter_id=HAND_METER, **too_long)
     assert long_body["message"] == "Insights cover at most 366 days; choose a shorter range."
+    for name, value in (("shift_hours", 13), ("shift_kwh", 0), ("shift_kwh", "nan")):
+        out_of_bounds = await get_error(
+            client, "insights", 400, meter_id=HAND_METER, **{name: value}, **window
+        )
+        assert out_of_bounds["data"]["details"]["errors"][0]["field"] == f"query.{name}"
 
 
 async def test_insights_need_readings_of_a_quarter_hour_or_finer(

@@ -107,6 +107,19 @@ def test_a_follow_up_is_answered_in_the_context_of_the_earlier_user_question(ser
     assert "Gewerbe" in first_paragraph and "7,64" in first_paragraph
 
 
+def test_the_answer_names_luna_whatever_model_was_asked_for(served: str) -> None:
+    """A client set up for another server still gets answers, but is not told that model gave them."""
+    asked = client(served).chat.completions.create(
+        model="gpt-4", messages=[{"role": "user", "content": QUESTION}]
+    )
+    streamed = client(served).chat.completions.create(
+        model="gpt-4", messages=[{"role": "user", "content": QUESTION}], stream=True
+    )
+
+    assert asked.model == "luna"
+    assert {chunk.model for chunk in streamed} == {"luna"}
+
+
 def test_models_lists_luna(served: str) -> None:
     assert [model.id for model in client(served).models.list()] == ["luna"]
 

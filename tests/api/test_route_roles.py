@@ -135,3 +135,17 @@ async def test_each_role_gets_exactly_the_routes_of_its_rule(client: httpx.Async
             wrong.append((method, path, response.status_code))
         assert response.status_code < 500, (method, path, response.text)
     assert wrong == []
+
+
+async def test_an_operator_on_a_customers_route_is_known_but_not_let_in(client: httpx.AsyncClient) -> None:
+    """Valid credentials that do not open a route are a 403, not a 401 asking to sign in (docs/security.md);
+    a wrong admin key there is refused as a wrong key, as on the admin routes."""
+    customer_routes = [op for op in await operations(client) if ACCESS.get(op) == CUSTOMER]
+    statuses = {
+        (method, path): (await client.request(method, concrete(path), headers=ROLES["operator"])).status_code
+        for method, path in customer_routes
+    }
+    wrong_key = await client.get("/api/v1/rag/conversations", headers={"X-Admin-Key": "falsch"})
+
+    assert customer_routes and set(statuses.values()) == {403}, statuses
+    assert wrong_key.status_code == 403 and "X-Admin-Key is not valid" in wrong_key.json()["message"]

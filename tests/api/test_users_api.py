@@ -206,7 +206,7 @@ async def test_bad_consent_bodies_are_400_and_record_nothing(
 
 async def test_my_routes_are_for_customers_only(client: httpx.AsyncClient, admin: dict[str, str]) -> None:
     for method, path in (("GET", ME), ("GET", CONSENT), ("DELETE", MY_DATA)):
-        assert_error(await client.request(method, path, headers=admin), 401)
+        assert_error(await client.request(method, path, headers=admin), 403)  # known, but no customer
         assert_error(await client.request(method, path), 401)
 
 

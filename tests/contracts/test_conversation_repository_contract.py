@@ -75,10 +75,13 @@ def test_a_users_list_has_the_newest_turn_first_and_only_their_own(database: Sql
     with database.unit_of_work(read_only=True) as uow:
         listed = uow.conversations.list_for_user(user, limit=10)
         limited = uow.conversations.list_for_user(user, limit=1)
+        second_page = uow.conversations.list_for_user(user, limit=1, offset=1)
+        past_the_end = uow.conversations.list_for_user(user, limit=1, offset=2)
 
     assert [c.conversation_id for c in listed] == [older, newer]
     assert all(c.turns == () for c in listed)
     assert [c.conversation_id for c in limited] == [older]
+    assert [c.conversation_id for c in second_page] == [newer] and past_the_end == []
 
 
 def test_delete_and_erasure_remove_conversations_with_their_turns(database: SqlDatabase) -> None:

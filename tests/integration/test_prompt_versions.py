@@ -149,7 +149,7 @@ def test_saves_and_activations_are_audited_with_the_diff(container: Container) -
     service.activate(first.version, "ops")
     with pytest.raises(Conflict, match="active already"):
         service.activate(first.version, "ops")
-    with pytest.raises(NotFound, match="no prompt version 99"):
+    with pytest.raises(NotFound, match="No prompt version 99"):
         service.activate(99, "ops")
 
     with container.database.unit_of_work(read_only=True) as uow:

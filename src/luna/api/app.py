@@ -14,7 +14,7 @@ from fastapi_offline import FastAPIOffline
 import luna
 from luna.api.auth import require_admin
 from luna.api.deadline import RequestDeadlines
-from luna.api.deps import ParamCheck, require_supported_body
+from luna.api.deps import ParamCheck, refuse_unknown_query, require_supported_body
 from luna.api.errors import install_error_handlers
 from luna.api.head_requests import HeadAsGet
 from luna.api.middleware import BodyLimit, RequestMiddleware
@@ -130,7 +130,7 @@ def create_app(
     git_sha()  # resolve once at start-up, not during the first request
 
     install_error_handlers(app)
-    body_guard = [Depends(require_supported_body)]
+    body_guard = [Depends(require_supported_body), Depends(refuse_unknown_query)]
     for public_router in PUBLIC_ROUTERS:
         app.include_router(public_router, prefix=API_PREFIX, dependencies=body_guard, responses=COMMON_ERRORS)
     for admin_router in ADMIN_ROUTERS:

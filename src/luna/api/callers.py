@@ -50,7 +50,7 @@ def current_caller(
     if admin_key is not None:
         check_admin_key(admin_key, request)
         return Caller(key="admin")
-    user = current_user(container, bearer, dev_user)
+    user = current_user(request, container, bearer, dev_user)
     return Caller(key=f"user:{user.user_id}", user_id=user.user_id)
 
 

@@ -12,10 +12,11 @@ from collections.abc import Callable, Mapping
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request, params
+from fastapi.routing import APIRoute
 
 from luna.container import Container
 from luna.container_services import Services
-from luna.domain.errors import UnsupportedType
+from luna.domain.errors import InvalidInput, UnsupportedType
 from luna.services.knowledge.knowledge import KnowledgeBase
 from luna.services.operations.jobs import JobService
 
@@ -61,6 +62,34 @@ def _media_type(content_type: str) -> tuple[str, str]:
 def _has_body(request: Request) -> bool:
     length = request.headers.get("content-length")
     return (length is not None and length != "0") or "transfer-encoding" in request.headers
+
+
+def refuse_unknown_query(request: Request) -> None:
+    """A query parameter the endpoint does not read is a 400 naming it, as an unknown key of a JSON
+    body is: ``?offset=5`` on a list that cannot page was ignored, and the client believed it paged."""
+    route = request.scope.get("route")
+    if not request.query_params or not isinstance(route, APIRoute):
+        return
+    known = _query_names(route)
+    unknown = sorted({name for name in request.query_params if name not in known})
+    if unknown:
+        shown = ", ".join(repr(name[:60]) for name in unknown[:5])
+        raise InvalidInput(
+            f"Unknown query parameter{'s' if len(unknown) > 1 else ''} {shown}; this endpoint reads "
+            f"{', '.join(sorted(known)) or 'none'}.",
+            details={"unknown": [name[:60] for name in unknown[:20]], "known": sorted(known)},
+        )
+
+
+def _query_names(route: APIRoute) -> frozenset[str]:
+    """The query parameters of the endpoint and of every dependency it has (a few, walked in µs)."""
+    names: set[str] = set()
+    pending = [route.dependant]
+    while pending:
+        dependant = pending.pop()
+        names.update(param.alias for param in dependant.query_params)
+        pending.extend(dependant.dependencies)
+    return frozenset(names)
 
 
 def require_supported_body(request: Request) -> None:

@@ -14,8 +14,9 @@ class ConversationRepository(Protocol):
 
     def get(self, conversation_id: str, *, with_turns: bool = True) -> Conversation | None: ...
 
-    def list_for_user(self, user_id: str, *, limit: int) -> Sequence[Conversation]:
-        """The user's conversations, the one with the newest turn first, without their turns."""
+    def list_for_user(self, user_id: str, *, limit: int, offset: int = 0) -> Sequence[Conversation]:
+        """The user's conversations, the one with the newest turn first, without their turns; the first
+        ``offset`` of them left out (pages)."""
         ...
 
     def updated_between(self, start: datetime, end: datetime, *, limit: int) -> Sequence[Conversation]:

@@ -50,7 +50,7 @@ class SqlConversationRepository:
             turns = tuple(_to_turn(turn) for turn in connection.execute(statement))
         return _to_conversation(row, turns)
 
-    def list_for_user(self, user_id: str, *, limit: int) -> Sequence[Conversation]:
+    def list_for_user(self, user_id: str, *, limit: int, offset: int = 0) -> Sequence[Conversation]:
         key = parse_uuid(user_id)
         if key is None:
             return []
@@ -59,6 +59,7 @@ class SqlConversationRepository:
             .where(conversations.c.user_id == key)
             .order_by(conversations.c.updated_at.desc(), conversations.c.conversation_id)
             .limit(limit)
+            .offset(offset)
         )
         return [_to_conversation(row, ()) for row in self._connection().execute(statement)]
 

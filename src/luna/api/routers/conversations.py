@@ -30,11 +30,19 @@ Me = Annotated[User, Depends(current_user)]
 Conversations = Annotated[ConversationService, from_services(lambda s: s.conversations)]
 
 
-@router.get("", summary="Your conversations with Luna, the newest first (without their turns)")
+@router.get(
+    "",
+    summary="Your conversations with Luna, the newest first (without their turns)",
+    description=f"At most `limit` (up to {LIST_LIMIT}); the next page with `offset` set to the number "
+    "already read. A page shorter than `limit` is the last.",
+)
 def list_conversations(
-    service: Conversations, user: Me, limit: Annotated[int, Query(ge=1, le=LIST_LIMIT)] = LIST_LIMIT
+    service: Conversations,
+    user: Me,
+    limit: Annotated[int, Query(ge=1, le=LIST_LIMIT)] = LIST_LIMIT,
+    offset: Annotated[int, Query(ge=0, le=1_000_000, description="Conversations to skip")] = 0,
 ) -> Envelope[ConversationListOut]:
-    found = service.recent(user.user_id, limit)
+    found = service.recent(user.user_id, limit, offset)
     items = [ConversationOut.from_conversation(c, with_turns=False) for c in found]
     return ok(ConversationListOut(conversations=items), f"{len(items)} conversation(s).")
 

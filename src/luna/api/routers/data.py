@@ -27,7 +27,7 @@ from luna.api.schemas.data import InsightsOut, MarketSeriesOut, MeterOut, MeterS
 from luna.api.schemas.envelope import Envelope
 from luna.domain.energy import MeterKind
 from luna.domain.energy_validation import METER_ID_PATTERN
-from luna.domain.load_shift import FlexibleLoad
+from luna.domain.load_shift import MAX_SHIFT_HOURS, MAX_SHIFT_KWH, FlexibleLoad
 from luna.services.energy.energy_data import (
     EnergyDataService,
     MeterPage,
@@ -168,9 +168,12 @@ def insights(
         ),
     ] = None,
     shift_kwh: Annotated[
-        float, Query(description="Energy of the flexible load (kWh), e.g. a dishwasher")
+        float,
+        Query(gt=0, le=MAX_SHIFT_KWH, description="Energy of the flexible load (kWh), e.g. a dishwasher"),
     ] = 2.0,
-    shift_hours: Annotated[float, Query(description="Its running time (h), a multiple of 0.25")] = 2.0,
+    shift_hours: Annotated[
+        float, Query(gt=0, le=MAX_SHIFT_HOURS, description="Its running time (h), a multiple of 0.25")
+    ] = 2.0,
 ) -> Envelope[InsightsOut]:
     load = FlexibleLoad(kwh=shift_kwh, hours=shift_hours)
     result = service.insights(meter_id, *span, market=market, load=load)

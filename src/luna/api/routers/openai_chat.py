@@ -76,14 +76,14 @@ def chat_completions(
     if body.stream:
         first = next(events)  # retrieval runs here: a failure is still an HTTP error, not a broken stream
         return StreamingResponse(
-            _chunks(completion_id, body.model, first, events), media_type="text/event-stream"
+            _chunks(completion_id, MODEL_ID, first, events), media_type="text/event-stream"
         )
     final = _final(events)
     content = final.answer + _sources(final.citations)
     return ChatCompletion(
         id=completion_id,
         created=int(time.time()),
-        model=body.model,
+        model=MODEL_ID,  # what answered, whatever name the client asked for
         choices=[Choice(message=ChoiceMessage(content=content))],
     )
 

@@ -2,7 +2,8 @@
 
 Only what chat clients (Open WebUI, LibreChat, the ``openai`` package) send and read is modelled;
 other request fields (temperature, max_tokens …) are accepted and ignored, since Luna's answers come
-from the knowledge base and its answerer, not from sampling settings.
+from the knowledge base and its answerer, not from sampling settings. Any model name is answered (a
+client set up for another server still works), and the answer names the model that gave it: ``luna``.
 """
 
 from __future__ import annotations

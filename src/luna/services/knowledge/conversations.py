@@ -43,10 +43,10 @@ class ConversationService:
         self._answers = answers
         self._clock = clock
 
-    def recent(self, user_id: str, limit: int = LIST_LIMIT) -> list[Conversation]:
-        """The user's conversations, the newest turn first, without their turns."""
+    def recent(self, user_id: str, limit: int = LIST_LIMIT, offset: int = 0) -> list[Conversation]:
+        """The user's conversations, the newest turn first, without their turns; ``offset`` pages."""
         with self._database.unit_of_work(read_only=True) as uow:
-            return list(uow.conversations.list_for_user(user_id, limit=limit))
+            return list(uow.conversations.list_for_user(user_id, limit=limit, offset=offset))
 
     def get(self, user_id: str, conversation_id: str) -> Conversation:
         """The user's conversation with its turns; NotFound for an unknown ID or another user's."""
