@@ -15,6 +15,8 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from tests.http_support import send_json
+
 STALL_MODEL = "stall"
 BROKEN_MODEL = "broken"
 ANSWER = (
@@ -119,11 +121,6 @@ class OllamaProtocolServer:
                 self.wfile.flush()
 
             def _json(self, status: int, data: dict[str, Any]) -> None:
-                payload = json.dumps(data).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
+                send_json(self, status, data)
 
         return Handler

@@ -54,6 +54,6 @@ def test_mistakes_are_explained_without_a_traceback() -> None:
     bad_scope = runner.invoke(app, ["accounts", "create", "x1", "--scope", "root"])
     assert bad_scope.exit_code == 2 and "root" in bad_scope.output
     bad_name = runner.invoke(app, ["accounts", "create", "Bad Name", "--scope", "kpi:read"])
-    assert bad_name.exit_code == 1 and "name" in bad_name.output
+    assert bad_name.exit_code == 2 and "name" in bad_name.output  # input it cannot take, as everywhere
     unknown = runner.invoke(app, ["accounts", "revoke", "nope"])
     assert unknown.exit_code == 1 and "No service account" in unknown.output

@@ -221,6 +221,13 @@ def test_serve_answers_with_the_envelope_and_runs_jobs(served: str) -> None:
     listed = runner.invoke(app, ["jobs", "list", "--name", "flywheel.dry_run"])
     assert "succeeded" in listed.output and "flywheel.hourly" not in listed.output
 
+    sample = SAMPLES / "stromtarife-und-lastverschiebung.md"
+    first, again = (runner.invoke(app, ["ingest", str(sample)]) for _ in range(2))
+    items = httpx.get(f"{served}/admin/items", headers={"X-Admin-Key": ADMIN_KEY}, timeout=10).json()
+    assert first.exit_code == 0 and again.exit_code == 0, (first.output, again.output)
+    [item] = items["data"]["items"]
+    assert "duplicate" in again.output and item["item_id"][:8] in again.output  # which item has it
+
 
 SAMPLES = Path(__file__).resolve().parents[2] / "docs" / "samples"
 

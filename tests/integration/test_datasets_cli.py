@@ -123,7 +123,8 @@ def test_queue_puts_the_job_into_the_jobs_table_without_a_server() -> None:
     finally:
         container.close()
     assert total == 1 and jobs[0].params == {"pipeline": PIPELINE} and jobs[0].job_id in queued.output
-    assert "for `luna worker` (no running `luna serve`)" in queued.output
+    # The embedded profile's worker lives in `luna serve`: `luna worker` refuses to start there.
+    assert "for `luna serve` to run once it starts" in queued.output
 
 
 def test_a_refused_queue_says_nothing_of_queueing() -> None:
@@ -152,7 +153,7 @@ def test_an_unreadable_pipeline_file_is_named_and_the_others_still_run(
     other = runner.invoke(app, ["datasets", "run", PIPELINE])
 
     assert listed.exit_code == 0 and problem in listed.output and PIPELINE in listed.output, listed.output
-    assert faulty.exit_code == 1 and problem in faulty.output and "Traceback" not in faulty.output
+    assert faulty.exit_code == 2 and problem in faulty.output and "Traceback" not in faulty.output
     assert other.exit_code == 0, other.output
 
 

@@ -4,6 +4,7 @@ import from the shell with `luna feeds import|list`."""
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -231,3 +232,28 @@ def test_luna_feeds_import_prints_the_report_and_list_shows_the_drop(
     )
     assert "smart_meter_readings_wrong.csv" not in listed.output
     assert "smart_meter_readings_bad.csv" not in listed.output
+
+
+def test_luna_feeds_import_refuses_a_fifo_and_prints_no_control_characters(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A FIFO was read until a writer came (forever); an ESC sequence in a CSV cell recoloured the
+    operator's terminal."""
+    cli_environment(monkeypatch, tmp_path, COLUMNS="200")
+    fifo = tmp_path / "smart_meter_readings_fifo.csv"
+    os.mkfifo(fifo)
+    escaped = tmp_path / "smart_meter_readings_esc.csv"
+    escaped.write_bytes(
+        csv(
+            READINGS_HEADER,
+            *minute_rows("m-5", 12, range(2)),
+            "m\x1b[31mX,2025-01-15T12:09:00Z,0.6,0,999,ok,",
+        )
+    )
+
+    piped = CliRunner().invoke(app, ["feeds", "import", str(fifo)])
+    shown = CliRunner().invoke(app, ["feeds", "import", str(escaped)])
+
+    assert piped.exit_code == 1 and "is not a regular file" in piped.output
+    assert shown.exit_code == 0, shown.output
+    assert "\x1b" not in shown.output and "m [31mX" in shown.output

@@ -96,7 +96,7 @@ def test_a_broken_thresholds_file_is_one_red_line(tmp_path: Path, monkeypatch: p
     broken.write_text("thresholds:\n  - name: x\n    kpi: nope\n", encoding="utf-8")
     monkeypatch.setenv("LUNA_FLYWHEEL__THRESHOLDS_FILE", str(broken))
     result = runner.invoke(app, ["alerts"])
-    assert result.exit_code == 1 and "line 3" in result.output and "Traceback" not in result.output
+    assert result.exit_code == 2 and "line 3" in result.output and "Traceback" not in result.output
 
 
 def test_the_worker_queues_the_cycle_once_per_clock_hour() -> None:

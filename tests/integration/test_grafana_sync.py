@@ -22,6 +22,7 @@ from luna.cli.main import app
 from luna.domain.errors import InvalidInput, Unavailable
 from luna.services.flywheel.grafana import GrafanaSync, default_dashboards_dir, load_dashboards
 from tests.contracts.s3_support import free_port
+from tests.http_support import send_json
 from tests.integration.support import cli_environment
 
 TOKEN = "glsa_test-token"
@@ -46,12 +47,7 @@ def _handler(grafana: FakeGrafana) -> type[BaseHTTPRequestHandler]:
             pass
 
         def _answer(self, status: int, body: object) -> None:
-            raw = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(raw)))
-            self.end_headers()
-            self.wfile.write(raw)
+            send_json(self, status, body)
 
         def _authorised(self) -> bool:
             with grafana.lock:
@@ -230,14 +226,14 @@ def test_the_cli_without_a_grafana_url_exits_2_naming_the_setting() -> None:
 
 
 @pytest.mark.usefixtures("cli", "restored_logging")
-def test_the_cli_syncs_and_reports_a_refusal_with_exit_1(
+def test_the_cli_syncs_and_reports_a_refused_setting_with_exit_2(
     grafana: tuple[str, FakeGrafana], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     url, state = grafana
     monkeypatch.setenv("LUNA_FLYWHEEL__GRAFANA_URL", url)
     monkeypatch.setenv("LUNA_FLYWHEEL__GRAFANA_TOKEN", "wrong")
     refused = runner.invoke(app, ["grafana", "sync"])
-    assert refused.exit_code == 1 and "rejected the token" in refused.output
+    assert refused.exit_code == 2 and "rejected the token" in refused.output  # a setting to mend
     assert "Traceback" not in refused.output and state.dashboards == {}
     monkeypatch.setenv("LUNA_FLYWHEEL__GRAFANA_TOKEN", TOKEN)
     done = runner.invoke(app, ["grafana", "sync", "--json"])

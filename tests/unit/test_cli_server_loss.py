@@ -4,7 +4,6 @@ traceback (issue #18)."""
 from __future__ import annotations
 
 import http.server
-import json
 import socket
 import threading
 import time
@@ -19,6 +18,7 @@ from luna.cli import main as cli_main
 from luna.cli.server_client import ServerClient, ServerError
 from luna.domain.errors import LunaError, NotFound
 from luna.settings import Settings
+from tests.http_support import send_json
 
 
 def free_port() -> int:
@@ -81,12 +81,7 @@ class _SlowLuna(http.server.BaseHTTPRequestHandler):
 
     def _answer(self, after_sec: float, envelope: dict[str, Any]) -> None:
         time.sleep(after_sec)
-        body = json.dumps(envelope).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        send_json(self, 200, envelope)
 
     def log_message(self, *_: Any) -> None:
         pass

@@ -34,8 +34,8 @@ def test_default_profile_is_embedded_under_one_data_dir(tmp_path: Path) -> None:
 
 
 def test_server_profile_points_at_servers_and_needs_secrets(tmp_path: Path) -> None:
-    with pytest.raises(SettingsError, match=r"auth\.admin_api_key"):
-        _load(tmp_path, "server")
+    with pytest.raises(SettingsError, match=r"auth\.admin_api_key \(LUNA_AUTH__ADMIN_API_KEY\)"):
+        _load(tmp_path, "server")  # the variable one can set: LUNA_AUTH.ADMIN_API_KEY cannot exist
     settings = _load(tmp_path, "server", ADMIN_API_KEY="a" * 20, JWT_SECRET="b" * 20)
     assert settings.database.kind == "postgresql" and settings.vectors.kind == "qdrant"
     assert settings.blobs.kind == "s3" and settings.jobs.kind == "redis"

@@ -13,8 +13,10 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from luna.cli.server_client import ServerError
 from luna.container import Container, build_container
-from luna.domain.errors import InvalidInput, LunaError
+from luna.domain.errors import InvalidInput, LunaError, Unavailable
+from luna.domain.storable import printable
 from luna.logging_setup import configure_logging
 from luna.settings import Settings, SettingsError, ensure_local_secrets, load_settings
 from luna.workers.registry import load_jobs
@@ -30,8 +32,36 @@ errors = Console(stderr=True)
 def fail(message: str, code: int = 1) -> typer.Exit:
     """One red line on stderr (``message`` may quote the user's input, brackets included); the exit to
     raise, with ``code`` (see :func:`exit_code`)."""
-    errors.print(f"[red]{escape(message)}[/red]")
+    errors.print(f"[red]{escape(printable(message))}[/red]")
     return typer.Exit(code)
+
+
+def refusal_code(error: LunaError | ServerError) -> int:
+    """:func:`exit_code` for a Luna error; for the server's refusal 2 when it refused the input (400,
+    413, 415, 422), else 1."""
+    if isinstance(error, ServerError):
+        return 2 if error.status_code in (400, 413, 415, 422) else 1
+    return exit_code(error)
+
+
+def refused(error: LunaError | ServerError) -> typer.Exit:
+    """The red line and the exit for a refusal or failure, as every command gives them."""
+    message = error.message if isinstance(error, LunaError) else str(error)
+    return fail(f"{message}{hint(error)}", refusal_code(error))
+
+
+def hint(error: LunaError | ServerError) -> str:
+    """The vector folder is locked by a server the CLI did not find: it looks on api.port only, so a
+    server started with another ``--port`` goes unseen and the command opens the stores itself."""
+    if isinstance(error, Unavailable) and "vector folder" in error.message:
+        return ANOTHER_PORT
+    return ""
+
+
+ANOTHER_PORT = (
+    " A server may be running on another port than api.port: point the CLI at it with "
+    "API_PORT=<port> (or LUNA_API__PORT / api.port in config), or stop it."
+)
 
 
 @dataclass
@@ -83,7 +113,8 @@ def exit_code(error: LunaError) -> int:
 
 
 def with_services(ctx: typer.Context, work: Callable[[Services], T]) -> T:
-    """Run ``work`` on a container's services for one command: a Luna error is one red line and exit 1.
+    """Run ``work`` on a container's services for one command: a Luna error is one red line and its exit
+    code (:func:`exit_code`).
 
     Logs go to stderr (an alert change is logged), so a command's ``--json`` output stays one document.
     """
@@ -93,7 +124,6 @@ def with_services(ctx: typer.Context, work: Callable[[Services], T]) -> T:
     try:
         return work(container.services)
     except LunaError as error:
-        typer.secho(error.message, fg=typer.colors.RED, err=True)
-        raise typer.Exit(1) from None
+        raise refused(error) from None
     finally:
         container.close()

@@ -18,7 +18,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from luna.cli.context import fail, state
+from luna.cli.context import fail, refused, state
 from luna.cli.server_client import ServerClient, ServerError
 from luna.container import Container
 from luna.domain.datasets.versions import DatasetRun, DatasetVersion, Delivery, LineageEdge
@@ -121,7 +121,7 @@ def run(
             result = container.services.datasets.run(pipeline, progress=report)
         passed = _print_run(container, result)
     except LunaError as error:
-        raise fail(error.message) from None
+        raise refused(error) from None
     except Exception as error:  # a failing step: the run is recorded as failed with this reason
         raise fail(f"The run of {pipeline} failed: {type(error).__name__}: {error}") from None
     finally:
@@ -136,7 +136,7 @@ def _queue(ctx: typer.Context, pipeline: str) -> None:
         try:
             job = client.post("admin/datasets/runs", {"pipeline": pipeline})
         except ServerError as error:
-            raise fail(str(error)) from None
+            raise refused(error) from None
         where = f"on the running server at {client.base_url}"
     else:
         container = _container(ctx)
@@ -148,11 +148,16 @@ def _queue(ctx: typer.Context, pipeline: str) -> None:
                 check=lambda params: check_run(container, **params),
             )
         except LunaError as error:
-            raise fail(error.message) from None
+            raise refused(error) from None
         finally:
             container.close()
         job = {"job_id": queued.job_id}
-        where = "in the jobs table for `luna worker` (no running `luna serve`)"
+        # No server answers: in the embedded profile the job runs once `luna serve` starts (its worker
+        # lives there), with jobs.kind redis any `luna worker` takes it.
+        if container.settings.jobs.kind == "redis":
+            where = "for `luna worker` (no running `luna serve`)"
+        else:
+            where = "for `luna serve` to run once it starts (its worker runs jobs; none runs now)"
     console.print(
         f"Run of {pipeline} queued as job {job['job_id']} {where} (`luna jobs show {job['job_id']}`)."
     )
@@ -204,7 +209,7 @@ def list_datasets(
         else:
             versions = container.services.datasets.versions(name)
     except LunaError as error:
-        raise fail(error.message) from None
+        raise refused(error) from None
     finally:
         container.close()
     if name is None:
@@ -241,7 +246,7 @@ def show(
         version = container.services.datasets.version(name, number)
         run = container.services.datasets.get_run(version.run_id)
     except LunaError as error:
-        raise fail(error.message) from None
+        raise refused(error) from None
     finally:
         container.close()
     console.print(
@@ -296,7 +301,7 @@ def lineage(
         elif name is not None and number is not None:
             edges = container.services.datasets.lineage(name, number)
     except LunaError as error:
-        raise fail(error.message) from None
+        raise refused(error) from None
     finally:
         container.close()
     if input_ref is not None:
@@ -335,7 +340,7 @@ def deliver(
     try:
         deliveries = container.services.datasets.deliver(name, version)
     except LunaError as error:
-        raise fail(error.message) from None
+        raise refused(error) from None
     finally:
         container.close()
     if not deliveries:
@@ -360,7 +365,7 @@ def rollback(
     try:
         delivery = container.services.datasets.rollback(name, consumer, number)
     except LunaError as error:
-        raise fail(error.message) from None
+        raise refused(error) from None
     finally:
         container.close()
     _deliveries_table([delivery], f"{consumer} uses {name} v{number} again")

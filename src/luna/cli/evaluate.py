@@ -22,7 +22,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Column, Table
 
-from luna.cli.context import exit_code, fail, state
+from luna.cli.context import fail, refused, state
 from luna.domain.errors import LunaError
 from luna.domain.evaluation import SPLITS, RunFigures
 from luna.domain.evaluation_runs import EvalRun, compare_runs
@@ -88,7 +88,7 @@ def run(
                 progress=lambda done, total: progress.update(task, completed=done, total=total),
             )
     except LunaError as error:
-        raise fail(error.message, exit_code(error)) from None
+        raise refused(error) from None
     finally:
         container.close()
     _figures_table([result])

@@ -16,7 +16,9 @@ from rich.table import Table
 
 from luna.cli.context import state
 from luna.domain.energy import FeedFile
-from luna.domain.errors import LunaError
+from luna.domain.errors import InvalidInput, LunaError
+from luna.domain.storable import printable
+from luna.services.knowledge.ingest_files import shown_path
 
 app = typer.Typer(
     help="Real meter and price feeds: CSV drops (MQTT runs in the worker).", no_args_is_help=True
@@ -41,11 +43,12 @@ def _where(problem: dict[str, Any]) -> str:
 
 
 def _rows_table(title: str, rows: list[dict[str, Any]]) -> Table:
-    """The listed rows; their values are the file's text, so ``[`` is printed, never read as markup."""
+    """The listed rows; their values are the file's text, so ``[`` is printed, never read as markup, and
+    control characters (an ESC sequence) become spaces."""
     table = Table("line", "meter / series", "ts", "field", "reason", title=title, title_justify="left")
     for row in rows:
         cells = (_where(row), row.get("ts", ""), row["field"], row["reason"])
-        table.add_row(str(row["line"]), *map(escape, cells))
+        table.add_row(str(row["line"]), *(escape(printable(str(cell))) for cell in cells))
     return table
 
 
@@ -86,13 +89,11 @@ def import_files(
     try:
         container.database.upgrade()
         for path in files:
-            with path.open("rb") as handle:
-                data = handle.read(max_bytes + 1)  # one byte more than allowed is enough to refuse it
             try:
-                record = container.services.csv_feeds.upload(path.name, data)
+                record = container.services.csv_feeds.upload(path.name, _read(path, max_bytes))
             except LunaError as error:
                 refused += 1
-                name, reason = escape(path.name), escape(error.message)
+                name, reason = escape(printable(path.name)), escape(printable(error.message))
                 console.print(f"[bold]{name}[/bold]: [red]refused: {reason}[/red]")
                 if problems := (error.details or {}).get("problems"):
                     console.print(_rows_table("Refused rows", problems))
@@ -101,6 +102,15 @@ def import_files(
     finally:
         container.close()
     raise typer.Exit(1 if refused else 0)
+
+
+def _read(path: Path, max_bytes: int) -> bytes:
+    """The file's bytes, one more than allowed at most (enough to refuse it); a FIFO or a device is
+    refused, since reading one waits for a writer or never ends."""
+    if not path.is_file():
+        raise InvalidInput(f"{shown_path(path)} is not a regular file.")
+    with path.open("rb") as handle:
+        return handle.read(max_bytes + 1)
 
 
 def list_files(

@@ -22,7 +22,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from luna.cli.context import exit_code, fail, state
+from luna.cli.context import fail, refused, state
 from luna.cli.server_client import ServerClient, ServerError, follow_job
 from luna.domain.errors import LunaError
 from luna.domain.finetune.registry import AdapterVersion
@@ -73,7 +73,7 @@ def run(
 
             result = container.finetune.service.run(ACTOR, progress, config_file=config, resume=resume)
     except LunaError as error:
-        raise fail(error.message, exit_code(error)) from None
+        raise refused(error) from None
     finally:
         container.close()
     _report(result, as_json, out)
@@ -90,7 +90,7 @@ def _run_on_server(
             "admin/jobs", {"name": "finetune.run", "params": {k: str(v) for k, v in params.items()}}
         )
     except ServerError as error:
-        raise fail(str(error), 2 if error.status_code == 400 else 1) from None
+        raise refused(error) from None
     out.print(
         f"Training as job {job['job_id']} of the running server at {client.base_url}; Ctrl-C stops "
         f"following (the job goes on: `luna jobs show {job['job_id']}`)."
@@ -179,7 +179,7 @@ def _with_registry(ctx: typer.Context, use: Callable[[AdapterRegistry], T]) -> T
         container.database.upgrade()
         return use(container.finetune.registry)
     except LunaError as error:
-        raise fail(error.message, exit_code(error)) from None
+        raise refused(error) from None
     finally:
         container.close()
 

@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from luna.cli.context import state, with_services
+from luna.cli.context import refused, state, with_services
 from luna.cli.server_client import ServerClient, ServerError, follow_job
 from luna.domain.flywheel.alerts import AlertState
 from luna.domain.flywheel.kpi_values import Window
@@ -82,8 +82,7 @@ def run_on_server(client: ServerClient, name: str, params: dict[str, object]) ->
     try:
         job = client.post("admin/jobs", {"name": name, "params": params})
     except ServerError as error:
-        typer.secho(str(error), fg=typer.colors.RED, err=True)
-        raise typer.Exit(1) from None
+        raise refused(error) from None
     progress = Progress(
         TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=Console(stderr=True)
     )

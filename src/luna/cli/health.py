@@ -6,10 +6,12 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Column, Table
 
-from luna.cli.context import fail, state
+from luna.cli.context import ANOTHER_PORT, fail, state
 from luna.cli.server_client import ServerClient, ServerError
+from luna.domain.storable import printable
 
 
 def health(
@@ -59,7 +61,7 @@ def health(
         "backend",
         "latency",
         "version",
-        "detail",
+        Column("detail", overflow="fold"),
         title=f"Luna health — {source}",
     )
     for name, component in report["components"].items():
@@ -71,8 +73,10 @@ def health(
             component.get("backend") or "",
             f"{latency:.1f} ms" if latency is not None else "",
             component.get("version") or "",
-            (component.get("detail") or "")[:70],
+            escape(printable(component.get("detail") or "")),  # the whole reason: the end says why
         )
     console.print(table)
+    if any("vector folder" in (c.get("detail") or "") for c in report["components"].values()):
+        console.print(ANOTHER_PORT.strip(), style="yellow")
     console.print(f"overall: [bold]{report['status']}[/bold]")
     raise typer.Exit(0 if report["status"] == "ok" else 1)

@@ -18,8 +18,8 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from luna.cli.context import CliState, exit_code, fail, state
-from luna.cli.server_client import ServerClient, ServerError
+from luna.cli.context import CliState, fail, refused, state
+from luna.cli.server_client import QueueWatch, ServerClient, ServerError
 from luna.container import Container
 from luna.domain.errors import LunaError
 from luna.domain.german_numbers import de_number
@@ -134,13 +134,6 @@ def _job_dict(job: Job) -> dict[str, Any]:
     }
 
 
-def _refused_code(error: LunaError | ServerError) -> int:
-    """2 for params the job refuses (here, or the server's 400/422), as in `luna eval`; else 1."""
-    if isinstance(error, ServerError):
-        return 2 if error.status_code in (400, 422) else 1
-    return exit_code(error)
-
-
 def _open(ctx: typer.Context) -> _Jobs:
     return _Jobs(state(ctx))
 
@@ -156,7 +149,7 @@ def list_jobs(
     try:
         jobs = _open(ctx).list(status.value if status else None, name, limit)
     except (LunaError, ServerError) as error:
-        raise fail(str(error)) from None
+        raise refused(error) from None
     table = Table()
     # ID start and name are what `jobs show` and `jobs run` take, the status what one looks for: they
     # are never cut; message and time wrap in a narrow terminal.
@@ -194,7 +187,7 @@ def show(
         jobs = _open(ctx)
         job = jobs.get(jobs.resolve(job_id))
     except (LunaError, ServerError) as error:
-        raise fail(str(error)) from None
+        raise refused(error) from None
     typer.echo(json.dumps(job, indent=2, ensure_ascii=False))
 
 
@@ -214,15 +207,12 @@ def run(
         key, sep, raw = item.partition("=")
         if not sep or not key:
             raise fail(f"--param must look like key=value, got {item!r}", 2)
-        try:
-            params[key] = json.loads(raw)
-        except json.JSONDecodeError:
-            params[key] = raw
+        params[key] = _param_value(key, raw)
     jobs = _open(ctx)
     try:
         job = jobs.submit(name, params)
     except (LunaError, ServerError) as error:
-        raise fail(str(error), _refused_code(error)) from None
+        raise refused(error) from None
     console.print(f"job {job['job_id']} queued ({name})")
     waits_for_server = not jobs.remote and jobs.settings.jobs.kind == "inprocess"
     if waits_for_server:
@@ -234,6 +224,20 @@ def run(
     _follow(jobs, job["job_id"], as_json)
 
 
+def _param_value(key: str, raw: str) -> Any:
+    """``raw`` read as JSON, else as text; NaN and infinities (``1e400`` too) are refused here, since no
+    JSON request can carry them (they were reported as the server answering something other than JSON)."""
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError:
+        return raw
+    try:
+        json.dumps(value, allow_nan=False)
+    except ValueError:
+        raise fail(f"--param {key}: {raw} is no finite number, and JSON holds no other", 2) from None
+    return value
+
+
 def _follow(jobs: _Jobs, job_id: str, as_json: bool) -> None:
     with Progress(
         TextColumn("{task.description}"),
@@ -243,8 +247,10 @@ def _follow(jobs: _Jobs, job_id: str, as_json: bool) -> None:
         console=console,
     ) as bar:
         task = bar.add_task("queued", total=1.0)
+        watch = QueueWatch(console)
         while True:
             job = jobs.get(job_id)
+            watch.saw(job["status"])
             bar.update(
                 task, completed=job["progress"], description=(job.get("message") or job["status"])[:50]
             )
@@ -300,7 +306,7 @@ def cancel(
         jobs = _open(ctx)
         job = jobs.cancel(jobs.resolve(job_id))
     except (LunaError, ServerError) as error:
-        raise fail(str(error)) from None
+        raise refused(error) from None
     console.print(f"job {job['job_id']}: {job['status']}")
 
 

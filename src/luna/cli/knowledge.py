@@ -16,10 +16,11 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from luna.cli.context import errors, fail, state
+from luna.cli.context import errors, fail, refusal_code, refused, state
 from luna.cli.server_client import ServerClient, ServerError, follow_job
 from luna.container import Container
 from luna.domain.errors import LunaError
+from luna.domain.storable import printable
 from luna.services.knowledge.ingest_files import (
     INGESTIBLE_FORMATS,
     FileOutcome,
@@ -66,10 +67,10 @@ def _summary_table(summary: IngestSummary, source: str) -> None:
         colour = colours[outcome.outcome]
         detail = outcome.item_id if outcome.outcome != "failed" else outcome.message
         table.add_row(
-            escape(shown.get(outcome.path, outcome.path)),
+            escape(printable(shown.get(outcome.path, outcome.path))),
             f"[{colour}]{outcome.outcome}[/{colour}]",
             str(outcome.chunks),
-            escape(detail or ""),
+            escape(printable(detail or "")),
         )
     console.print(table)
     console.print(
@@ -195,7 +196,8 @@ def _ingest_via_server(
                 summary.files.append(FileOutcome(target, "ingested", data["item_id"], data["chunks"]))
             except ServerError as error:
                 refused: Outcome = "duplicate" if error.status_code == 409 else "failed"
-                summary.files.append(FileOutcome(target, refused, message=str(error)))
+                item_id = error.details.get("item_id")  # the existing item, as the direct path shows it
+                summary.files.append(FileOutcome(target, refused, item_id, message=str(error)))
             except OSError as error:  # an unreadable file stopped the whole folder with a traceback
                 summary.files.append(FileOutcome(target, "failed", message=f"{error.strerror or error}"))
             progress.advance(task)
@@ -215,9 +217,9 @@ def _ingest_as_server_job(
         job = client.post("admin/jobs", {"name": "kb.ingest_paths", "params": params})
     except ServerError as error:
         # Typically a folder outside ingest.import_dirs: the server's job reads only there.
-        errors.print(str(error), style="red", markup=False, highlight=False, soft_wrap=True)
-        errors.print("Without --job the files are read here and uploaded instead.", soft_wrap=True)
-        raise typer.Exit(2) from None
+        if refusal_code(error) == 2:
+            errors.print("Without --job the files are read here and uploaded instead.", soft_wrap=True)
+        raise refused(error) from None
     console.print(f"Job {job['job_id']} queued; Ctrl-C stops following (the job goes on).")
     job = follow_job(client, job, progress_bar())
     if job["status"] != "succeeded":
@@ -309,7 +311,7 @@ def ask(
             finally:
                 container.close()
     except (ServerError, LunaError) as error:
-        raise fail(str(getattr(error, "message", error))) from None
+        raise refused(error) from None
     console.print()
     if filters and not citations:
         only = ", ".join(f"{name} = {value!r}" for name, value in filters.items())

@@ -17,7 +17,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from luna.cli.context import fail, state
+from luna.cli.context import fail, refused, state
 from luna.cli.server_client import ServerClient, ServerError, follow_job
 from luna.container import Container
 from luna.domain.errors import LunaError
@@ -70,7 +70,7 @@ def run(
         try:
             result = _run_here(container, moment)
         except LunaError as error:
-            raise fail(error.message) from None
+            raise refused(error) from None
         finally:
             container.close()
         where = f"in this process on the {container.settings.database.kind} database"
@@ -81,7 +81,7 @@ def _run_on_server(client: ServerClient, as_of: str | None) -> dict[str, Any]:
     try:
         job = client.post("admin/learn", {"as_of": as_of} if as_of else {})
     except ServerError as error:
-        raise fail(str(error), 2 if error.status_code == 400 else 1) from None
+        raise refused(error) from None
     console.print(f"Job {job['job_id']} queued; Ctrl-C stops following (the job goes on).")
     job = follow_job(client, job, _progress())
     if job["status"] != "succeeded":
@@ -149,7 +149,7 @@ def status(
             console.print("[dim]no running `luna serve` found: reading the database directly[/dim]")
             data = _status_directly(cli.container(), limit)
     except (LunaError, ServerError) as error:
-        raise fail(str(error)) from None
+        raise refused(error) from None
     versions = data["versions"]
     if not versions:
         console.print("No score versions yet: `luna learn run` computes the first.")

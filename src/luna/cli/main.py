@@ -29,9 +29,10 @@ from luna.cli import (
     snapshots,
     worker,
 )
-from luna.cli.context import CliState
+from luna.cli.context import CliState, hint, refusal_code
 from luna.cli.server_client import ServerError
-from luna.domain.errors import LunaError, Unavailable
+from luna.domain.errors import LunaError
+from luna.domain.storable import printable
 from luna.settings import SettingsError
 
 app = typer.Typer(
@@ -101,13 +102,13 @@ def main() -> None:
         # A command that talks to the running server: it refused (an unknown ID: its message is the
         # answer) or was lost half-way or failed (the server stopped: then `luna health` helps).
         lost = error.status_code == 0 or error.status_code >= 500
-        hint = " Check it with `luna health`." if lost else ""
-        typer.secho(f"{error}{hint}", fg=typer.colors.RED, err=True)
-        sys.exit(1)
+        check = " Check it with `luna health`." if lost else ""
+        typer.secho(printable(f"{error}{check}"), fg=typer.colors.RED, err=True)
+        sys.exit(refusal_code(error))
     except LunaError as error:
         # A service refused or failed (unknown id, busy store …) in a command that runs in-process.
-        typer.secho(f"{error.message}{_hint(error)}", fg=typer.colors.RED, err=True)
-        sys.exit(1)
+        typer.secho(printable(f"{error.message}{hint(error)}"), fg=typer.colors.RED, err=True)
+        sys.exit(refusal_code(error))
     except PermissionError as error:
         # A data dir made read-only (its vector lock, its database): one line naming the file.
         where = error.filename or "a file of the data dir"
@@ -117,14 +118,3 @@ def main() -> None:
             err=True,
         )
         sys.exit(1)
-
-
-def _hint(error: LunaError) -> str:
-    """The vector folder is locked by a server the CLI did not find: it looks on api.port only, so a
-    server started with another ``--port`` goes unseen and the command opens the stores itself."""
-    if isinstance(error, Unavailable) and "vector folder" in error.message:
-        return (
-            " A server may be running on another port than api.port: point the CLI at it with "
-            "API_PORT=<port> (or LUNA_API__PORT / api.port in config), or stop it."
-        )
-    return ""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import socket
 import threading
@@ -72,6 +73,8 @@ def _port_taken(host: str, port: int) -> str | None:
         try:
             probe.bind((host, port))
         except OSError as error:
+            if error.errno != errno.EADDRINUSE:  # a host name that resolves to nothing here, say
+                return f"cannot listen on {host}:{port} ({error.strerror}); check --host / api.host"
             return f"cannot listen on {host}:{port} ({error.strerror}); is another `luna serve` running?"
     return None
 

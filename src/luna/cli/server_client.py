@@ -4,15 +4,25 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import httpx
+from rich.console import Console
 from rich.progress import Progress
 
 from luna.services.knowledge.ingest_files import shown_path
 from luna.settings import Settings
+
+#: How long the CLI waits for ``/system/info`` when it looks for a running server.
+PROBE_SEC: Final = 30.0
+#: A followed job still queued after this long gets a note that no worker may be taking jobs.
+QUEUED_NOTE_SEC: Final = 30.0
+_KEY_HINT: Final = (
+    " The CLI sends the admin key of ADMIN_API_KEY (or LUNA_AUTH__ADMIN_API_KEY) if set, else the one in"
+    " {secrets}: it must be the server's (is LUNA_DATA_DIR the server's data dir?)."
+)
 
 
 class ServerClient:
@@ -23,6 +33,7 @@ class ServerClient:
         self.base_url = f"http://{host}:{settings.api.port}/api/v1"
         key = settings.auth.admin_api_key
         self._headers = {"X-Admin-Key": key.get_secret_value()} if key is not None else {}
+        self._key_hint = _KEY_HINT.format(secrets=settings.data_dir / "secrets.json")
         self._timeout = timeout_sec
         # A request waits until the server's own deadline has passed: cut off before, a `luna sim start`
         # that took 12 s was reported as a server that stopped answering while its job was queued.
@@ -30,10 +41,12 @@ class ServerClient:
 
     def is_running(self) -> bool:
         """Whether a Luna answers here. Nothing listening fails at connect at once; a busy server gets
-        the whole timeout to answer, since taking it for absent would open its embedded stores twice."""
+        up to :data:`PROBE_SEC` to answer, since taking it for absent would open its embedded stores
+        twice (a command's own, longer timeout, an hour for snapshots, made a hung port hang the CLI)."""
         try:
             response = httpx.get(
-                f"{self.base_url}/system/info", timeout=httpx.Timeout(self._timeout, connect=2.0)
+                f"{self.base_url}/system/info",
+                timeout=httpx.Timeout(min(self._timeout, PROBE_SEC), connect=2.0),
             )
             body = response.json()
         except (httpx.HTTPError, ValueError):
@@ -60,14 +73,12 @@ class ServerClient:
         """One request; a server that went away or answers no JSON is a :class:`ServerError` too, so
         every command can say so in one line instead of printing a traceback."""
         try:
-            response = httpx.request(
-                method,
-                self._url(path),
-                headers=self._headers,
-                timeout=timeout or self._request_timeout,
-                **request,
-            )
-            return self._data(response)
+            sent = httpx.Request(method, self._url(path), headers=self._headers, **request)
+        except ValueError as error:  # e.g. NaN, which JSON cannot hold: nothing was sent
+            raise ServerError(f"The request cannot be sent: {error}.", 400) from None
+        try:
+            with httpx.Client(timeout=timeout or self._request_timeout) as client:
+                return self._data(client.send(sent))
         except (httpx.HTTPError, ValueError) as error:
             raise self._lost(error) from error
 
@@ -104,20 +115,32 @@ class ServerClient:
     def _url(self, path: str) -> str:
         return f"{self.base_url}/{path.lstrip('/')}"
 
-    @staticmethod
-    def _data(response: httpx.Response) -> Any:
+    def _data(self, response: httpx.Response) -> Any:
         envelope = response.json()
         if not isinstance(envelope, dict):
             raise ValueError("not an envelope")  # a list or a string: said as "other than JSON"
         if envelope.get("status") != "ok":
-            raise ServerError(envelope.get("message") or f"HTTP {response.status_code}", response.status_code)
+            message = envelope.get("message") or f"HTTP {response.status_code}"
+            advice = self._advice(response.status_code, envelope)
+            raise ServerError(message + advice, response.status_code, _details(envelope))
         return envelope.get("data")
+
+    def _advice(self, status: int, envelope: dict[str, Any]) -> str:
+        """What to do about a refused admin key: where the CLI took it from, or how long to wait."""
+        details = _details(envelope)
+        if status == 429 and isinstance(details.get("retry_after_sec"), int | float):
+            return f" Wait {details['retry_after_sec']:.0f} s."
+        if status in (401, 403) and "X-Admin-Key" in (envelope.get("message") or ""):
+            return self._key_hint
+        return ""
 
 
 class ServerError(Exception):
-    def __init__(self, message: str, status_code: int) -> None:
+    def __init__(self, message: str, status_code: int, details: dict[str, Any] | None = None) -> None:
         super().__init__(message)
         self.status_code = status_code
+        #: The envelope's ``data.details`` (a duplicate's ``item_id`` …), empty when it had none.
+        self.details = details or {}
 
 
 def follow_job(client: ServerClient, job: dict[str, Any], progress: Progress) -> dict[str, Any]:
@@ -125,12 +148,42 @@ def follow_job(client: ServerClient, job: dict[str, Any], progress: Progress) ->
 
     Ctrl-C stops following, not the job: it runs on in the server's worker.
     """
+    watch = QueueWatch(progress.console)
     with progress:
         task = progress.add_task("queued", total=1000)
         while job["status"] in ("queued", "running"):
             time.sleep(0.5)
             job = client.get(f"admin/jobs/{job['job_id']}")
+            watch.saw(job["status"])
             progress.update(
                 task, completed=int(job["progress"] * 1000), description=(job["message"] or "")[:60]
             )
     return job
+
+
+def _details(envelope: dict[str, Any]) -> dict[str, Any]:
+    data = envelope.get("data")
+    details = data.get("details") if isinstance(data, dict) else None
+    return details if isinstance(details, dict) else {}
+
+
+class QueueWatch:
+    """Says once that a followed job has stayed queued for :data:`QUEUED_NOTE_SEC`: following a job no
+    worker takes looked like a hang."""
+
+    def __init__(self, console: Console, clock: Callable[[], float] = time.monotonic) -> None:
+        self._console = console
+        self._clock = clock
+        self._since = clock()
+        self._said = False
+
+    def saw(self, status: str) -> None:
+        if status != "queued" or self._said or self._clock() - self._since < QUEUED_NOTE_SEC:
+            return
+        self._said = True
+        self._console.print(
+            f"Still queued after {QUEUED_NOTE_SEC:.0f} s: no worker has taken it. `luna serve` runs one "
+            "unless started with --no-worker; with jobs.kind redis, start `luna worker`. Ctrl-C stops "
+            "following (the job stays queued).",
+            style="yellow",
+        )

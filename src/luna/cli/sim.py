@@ -17,7 +17,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from luna.cli.context import CliState, fail, state
+from luna.cli.context import CliState, fail, refused, state
 from luna.cli.server_client import ServerClient, ServerError, follow_job
 from luna.container import Container
 from luna.domain.errors import LunaError
@@ -48,8 +48,8 @@ def _server(cli: CliState, what: str) -> ServerClient:
     client = ServerClient(cli.settings())
     if not client.is_running():
         raise fail(
-            f"{what} needs a running `luna serve` (none answers at {client.base_url}); "
-            "the live simulation is a job of its worker."
+            f"{what} needs a running `luna serve` (none answers at {client.base_url}): "
+            "it runs as a job of that server's worker."
         )
     return client
 
@@ -107,7 +107,7 @@ def _backfill_as_job(
     try:
         job = client.post("admin/jobs", {"name": "sim.backfill", "params": params})
     except ServerError as error:
-        raise fail(str(error), 2) from None
+        raise refused(error) from None
     console.print(f"Job {job['job_id']} queued; Ctrl-C stops following (the job goes on).")
     job = follow_job(client, job, _progress())
     if job["status"] != "succeeded":
@@ -149,7 +149,7 @@ def start(
     try:
         job = client.post("sim/run", body)
     except ServerError as error:
-        raise fail(str(error)) from None
+        raise refused(error) from None
     console.print(f"Live simulation queued as job {job['job_id']}; `luna sim stop` ends it.")
 
 
@@ -160,7 +160,7 @@ def stop(ctx: typer.Context) -> None:
     try:
         job = client.post("sim/run", {"action": "stop"})
     except ServerError as error:
-        raise fail(str(error)) from None
+        raise refused(error) from None
     console.print(f"Live simulation (job {job['job_id']}) is stopping.")
 
 
@@ -176,7 +176,7 @@ def status(ctx: typer.Context) -> None:
             console.print("[dim]no running `luna serve` found: reading the database directly[/dim]")
             data = _status_directly(cli.container())
     except (LunaError, ServerError) as error:
-        raise fail(str(error)) from None
+        raise refused(error) from None
     live = data["live"]
     table = Table(title="Simulation", show_header=False)
     table.add_row("live", f"{live['status']} (job {live['job_id']})" if live else "not running")

@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from luna.cli.context import fail, state
+from luna.cli.context import fail, refused, state
 from luna.cli.server_client import ServerClient, ServerError
 from luna.domain.errors import LunaError
 from luna.services.knowledge.snapshots import SNAPSHOT_ID, SnapshotInfo, SnapshotService
@@ -63,7 +63,7 @@ def _run(
         finally:
             container.close()
     except (ServerError, LunaError) as error:
-        raise fail(str(getattr(error, "message", error))) from None
+        raise refused(error) from None
 
 
 @app.command("create")

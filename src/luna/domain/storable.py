@@ -51,6 +51,16 @@ def one_line(text: str) -> str:
     return " ".join(without_direction_controls(text).translate(_CONTROLS).split())
 
 
+#: The same, without line ends and tabs: text printed on several lines keeps its lines.
+_CONTROLS_BUT_LINES: Final = {code: " " for code in _CONTROLS if chr(code) not in "\n\t"}
+
+
+def printable(text: str) -> str:
+    """``text`` safe to print on a terminal: an ESC sequence from a CSV cell or a file name would recolour
+    the operator's terminal, retitle it or hide lines; line ends stay."""
+    return without_direction_controls(text).translate(_CONTROLS_BUT_LINES)
+
+
 #: Letters that show as blank space (Braille's blank, Hangul's fillers).
 _BLANK_LETTERS: Final = frozenset("\u2800\u3164\u115f\u1160\uffa0")
 

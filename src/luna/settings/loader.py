@@ -146,7 +146,7 @@ def _located(item: ErrorDetails) -> tuple[tuple[str, ...], str]:
     # Model-level validators name their field as "field: message".
     if ": " in message and " " not in message.split(": ", 1)[0]:
         field, message = message.split(": ", 1)
-        location = (*location, field)
+        location = (*location, *field.split("."))  # "auth.admin_api_key: …" names a nested one
     if item["type"] == "extra_forbidden":
         message = "unknown setting (check the spelling; docs/settings.md lists every setting)"
     return location, message

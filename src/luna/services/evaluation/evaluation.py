@@ -21,7 +21,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path, PurePath
-from typing import Any
+from typing import Any, Final
 
 import yaml
 
@@ -52,6 +52,21 @@ RUN_LIST_LIMIT = 200
 CHUNK_MARKER = re.compile(r"\[chunk ([^\]\s]+)\]")
 
 
+#: A golden set of thousands of questions is far below this; a larger file is not one.
+MAX_GOLDEN_SET_BYTES: Final = 20 * 1024 * 1024
+
+
+def _golden_text(path: Path) -> str:
+    """The file's text; a FIFO or a device (``/dev/zero`` filled the memory) is no golden set."""
+    if path.exists() and not path.is_file():
+        raise InvalidInput(f"{path}: not a regular file, so no golden set.")
+    with path.open("rb") as handle:
+        data = handle.read(MAX_GOLDEN_SET_BYTES + 1)
+    if len(data) > MAX_GOLDEN_SET_BYTES:
+        raise InvalidInput(f"{path}: larger than {MAX_GOLDEN_SET_BYTES // 2**20} MB, so no golden set.")
+    return data.decode("utf-8")
+
+
 def read_golden_sets(paths: Sequence[Path]) -> list[GoldenQuestion]:
     """The questions of one or more golden-set YAML files; ids must be unique across them.
 
@@ -61,7 +76,7 @@ def read_golden_sets(paths: Sequence[Path]) -> list[GoldenQuestion]:
     questions: list[GoldenQuestion] = []
     for path in paths:
         try:
-            entries = load_yaml(path.read_text(encoding="utf-8"))
+            entries = load_yaml(_golden_text(path))
         except OSError as error:
             raise InvalidInput(f"{path}: cannot read the golden set ({error.strerror}).") from None
         except UnicodeDecodeError:
