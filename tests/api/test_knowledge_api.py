@@ -760,7 +760,7 @@ async def test_reindex_is_a_known_job_and_checks_its_arguments(
         queued = await client.post("/api/v1/admin/reindex", json={}, headers=admin)
         assert queued.status_code == 202 and queued.json()["data"]["name"] == "kb.reindex"
         bad = await client.post("/api/v1/admin/reindex", json={"item_ids": ["nope"]}, headers=admin)
-        assert bad.status_code == 404
+        assert bad.status_code == 404 and bad.json()["message"] == "No item with id 'nope'."
         unknown = await client.post(
             "/api/v1/admin/reindex",
             json={"item_ids": ["5b1e8a52-3c1d-4d8e-9a55-1f2b3c4d5e6f"]},

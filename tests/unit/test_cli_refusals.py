@@ -151,3 +151,12 @@ def test_a_fifo_is_no_golden_set_and_no_csv(tmp_path: Path) -> None:
         read_golden_sets([fifo])
     with pytest.raises(InvalidInput, match="not a regular file"):
         read_golden_sets([Path("/dev/zero")])
+
+
+@pytest.mark.parametrize("question", ["", "   ", "\u200b"])
+def test_an_empty_question_is_said_alike_with_a_server_or_without(question: str) -> None:
+    """Through the server it read "Invalid request: body.question: String should have at least 1
+    character"."""
+    result = CliRunner().invoke(app, ["ask", question])
+
+    assert result.exit_code == 2 and "The question is empty." in result.output

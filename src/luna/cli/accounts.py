@@ -76,7 +76,8 @@ def revoke(
 ) -> None:
     """Revoke an account: its key stops working at once."""
     account = with_services(ctx, lambda s: s.accounts.revoke(account_id, revoked_by="cli"))
-    typer.echo(f"Service account {account.name!r} revoked.")
+    # Revoking twice changes nothing: the time says when it was revoked (now, or before).
+    typer.echo(f"Service account {account.name!r} revoked at {str(account.revoked_at)[:19]}.")
 
 
 def _row(account: ServiceAccount) -> dict[str, str | None]:

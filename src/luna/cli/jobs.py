@@ -307,6 +307,9 @@ def cancel(
         job = jobs.cancel(jobs.resolve(job_id))
     except (LunaError, ServerError) as error:
         raise refused(error) from None
+    if job["status"] == "running":  # it stops at its next checkpoint, not at once
+        console.print(f"job {job['job_id']}: running; asked to stop (`luna jobs show {job['job_id'][:8]}`)")
+        return
     console.print(f"job {job['job_id']}: {job['status']}")
 
 

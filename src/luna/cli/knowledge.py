@@ -20,7 +20,7 @@ from luna.cli.context import errors, fail, refusal_code, refused, state
 from luna.cli.server_client import ServerClient, ServerError, follow_job
 from luna.container import Container
 from luna.domain.errors import LunaError
-from luna.domain.storable import printable
+from luna.domain.storable import printable, shows_something
 from luna.services.knowledge.ingest_files import (
     INGESTIBLE_FORMATS,
     FileOutcome,
@@ -279,6 +279,8 @@ def ask(
     tag: str | None = typer.Option(None, "--tag", help="Only documents with this tag"),
 ) -> None:
     """Ask Luna: the answer streams as it is written, then its sources are listed."""
+    if not shows_something(question):  # said as in-process, not as the API's "at least 1 character"
+        raise fail("The question is empty.", 2)
     cli = state(ctx)
     client = ServerClient(cli.settings())
     filters: dict[str, Any] = {k: v for k, v in (("kind", kind), ("tags", tag)) if v}

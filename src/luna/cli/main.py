@@ -6,6 +6,7 @@ import sys
 
 import typer
 
+import luna
 from luna.cli import (
     accounts,
     data,
@@ -48,6 +49,12 @@ app = typer.Typer(
 )
 
 
+def _print_version(asked: bool) -> None:
+    if asked:
+        typer.echo(f"luna {luna.__version__}")
+        raise typer.Exit(0)
+
+
 @app.callback()
 def _root(
     ctx: typer.Context,
@@ -57,6 +64,9 @@ def _root(
         "-p",
         envvar="LUNA_PROFILE",
         help="Settings profile: default, quality, test or server.",
+    ),
+    version: bool = typer.Option(
+        False, "--version", is_eager=True, callback=_print_version, help="Print Luna's version and stop."
     ),
 ) -> None:
     ctx.obj = CliState(profile=profile)

@@ -72,7 +72,7 @@ class AccountService:
         with self._database.unit_of_work() as uow:
             account = uow.service_accounts.get(account_id)
             if account is None:
-                raise NotFound(f"No service account with ID {account_id!r}.")
+                raise NotFound(f"No service account with id {account_id!r}.")
             # Revoking again changes nothing, so it is not audited again (nor is the loser of two at once).
             if uow.service_accounts.revoke(account_id, self._clock()):
                 uow.audit.add(_audit(self._clock(), revoked_by, "service_account.revoke", account.name, {}))

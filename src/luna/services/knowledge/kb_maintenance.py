@@ -235,6 +235,8 @@ class KnowledgeMaintenance:
             raise InvalidInput("item_ids must be a list of item ids (texts).")
         with self._database.unit_of_work(read_only=True) as uow:
             missing = [item_id for item_id in item_ids if uow.items.get(item_id) is None]
+        if len(missing) == 1:  # worded as every unknown ID is
+            raise NotFound(f"No item with id {missing[0]!r}.", details={"item_ids": missing})
         if missing:
             raise NotFound(f"No items with ids {missing[:5]}.", details={"item_ids": missing})
 
