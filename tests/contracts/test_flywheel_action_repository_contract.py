@@ -9,9 +9,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from luna.adapters.sql.database import SqlDatabase
-from luna.domain.errors import Conflict, NotFound
+from luna.adapters.sql.tables_flywheel import flywheel_actions
+from luna.domain.errors import Conflict, NotFound, Unprocessable
 from luna.domain.flywheel.actions import Action, ActionEvent, ActionKind, ActionStatus, Team
 from luna.domain.flywheel.kpi_values import ALL, topic_scope
 from tests.contracts.sql_support import rowless_database
@@ -135,3 +137,40 @@ def test_open_keys_are_those_of_open_approved_and_running_tickets(database: SqlD
                 if status in (ActionStatus.OPEN, ActionStatus.APPROVED, ActionStatus.RUNNING)
             ),
         }
+
+
+def test_a_ticket_a_newer_version_wrote_is_left_out_of_lists_and_named_when_asked_for(
+    database: SqlDatabase,
+) -> None:
+    """One row of a kind this version does not know made the whole action list a 500."""
+    with database.unit_of_work() as uow:
+        uow.actions.add(action("known"))
+        uow.commit()
+    future = {**_row_of(action("future")), "kind": "model_distillation", "action_id": "future"}
+    with database.engine.begin() as connection:
+        connection.execute(sa.insert(flywheel_actions).values(**future))
+
+    with database.unit_of_work(read_only=True) as uow:
+        listed = [a.action_id for a in uow.actions.list()]
+        keys = uow.actions.open_keys()
+        with pytest.raises(Unprocessable, match=r"'model_distillation'.*does not know"):
+            uow.actions.get("future")
+
+    assert listed == ["known"]
+    assert keys == {(ActionKind.REINDEX, "citations_invalid", ALL)}
+
+
+def _row_of(ticket: Action) -> dict[str, object]:
+    return {
+        "action_id": ticket.action_id,
+        "kind": ticket.kind.value,
+        "status": ticket.status.value,
+        "title": ticket.title,
+        "details": ticket.details,
+        "threshold": ticket.threshold,
+        "scope": ticket.scope,
+        "owner": ticket.owner.value,
+        "created_at": ticket.created_at,
+        "updated_at": ticket.updated_at,
+        "job_id": None,
+    }

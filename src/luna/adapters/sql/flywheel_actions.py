@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 
 from luna.adapters.sql.tables_flywheel import flywheel_action_events, flywheel_actions
-from luna.domain.errors import Conflict, NotFound
+from luna.domain.errors import Conflict, NotFound, Unprocessable
 from luna.domain.flywheel.actions import (
     ACTIVE,
     Action,
@@ -18,6 +19,8 @@ from luna.domain.flywheel.actions import (
     ActionStatus,
     Team,
 )
+
+logger = logging.getLogger(__name__)
 
 
 class SqlActionRepository:
@@ -50,7 +53,15 @@ class SqlActionRepository:
             .execute(sa.select(flywheel_actions).where(flywheel_actions.c.action_id == action_id))
             .first()
         )
-        return None if row is None else _to_action(row)
+        if row is None:
+            return None
+        action = _readable(row)
+        if action is None:
+            raise Unprocessable(
+                f"Action {action_id!r} is stored as kind {row.kind!r}, status {row.status!r}, owner "
+                f"{row.owner!r}, which this version of Luna does not know (a newer one wrote it)."
+            )
+        return action
 
     def list(self, *, status: ActionStatus | None = None, limit: int = 50) -> Sequence[Action]:
         statement = sa.select(flywheel_actions)
@@ -59,7 +70,8 @@ class SqlActionRepository:
         statement = statement.order_by(
             flywheel_actions.c.created_at.desc(), flywheel_actions.c.action_id
         ).limit(limit)
-        return [_to_action(row) for row in self._connection().execute(statement)]
+        readable = (_readable(row) for row in self._connection().execute(statement))
+        return [action for action in readable if action is not None]
 
     def update(self, action: Action, from_status: ActionStatus) -> bool:
         statement = (
@@ -101,13 +113,25 @@ class SqlActionRepository:
         statement = sa.select(
             flywheel_actions.c.kind, flywheel_actions.c.threshold, flywheel_actions.c.scope
         ).where(flywheel_actions.c.status.in_([status.value for status in ACTIVE]))
-        return {
-            (ActionKind(row.kind), row.threshold, row.scope) for row in self._connection().execute(statement)
-        }
+        known = {kind.value for kind in ActionKind}  # a newer version's kinds are not this one's to open
+        rows = self._connection().execute(statement)
+        return {(ActionKind(row.kind), row.threshold, row.scope) for row in rows if row.kind in known}
 
     def _exists(self, action_id: str) -> bool:
         found = sa.select(flywheel_actions.c.action_id).where(flywheel_actions.c.action_id == action_id)
         return self._connection().execute(found).first() is not None
+
+
+def _readable(row: sa.Row[Any]) -> Action | None:
+    """The row's ticket, or None (logged) when a kind, status or owner is one this version does not know:
+    one such row, written by a newer version, made the whole list a 500."""
+    try:
+        return _to_action(row)
+    except ValueError:
+        logger.warning(
+            "flywheel action %s unreadable: kind %r, status %r", row.action_id, row.kind, row.status
+        )
+        return None
 
 
 def _to_action(row: sa.Row[Any]) -> Action:
