@@ -352,6 +352,9 @@ async def test_search_returns_citations_with_the_payload_and_honours_filters(
         "/api/v1/rag/search", json={**body, "filters": {"kind": {"$ne": 1}}}, headers=DEV_USER
     )
     assert bad.status_code == 400
+    defaulted = await client.post("/api/v1/rag/search", json={**body, "top_k": None}, headers=DEV_USER)
+    assert defaulted.status_code == 200, defaulted.text  # null is the default, as on /rag/ask
+    assert [c["chunk_id"] for c in defaulted.json()["data"]["citations"]][:1] == [found[0]["chunk_id"]]
 
 
 def payload_indexes(app: FastAPI) -> set[str]:

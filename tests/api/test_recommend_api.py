@@ -344,6 +344,21 @@ async def test_an_id_that_is_no_uuid_names_no_customer_on_lookups(
         assert response.json()["message"] == "No user with id 'not-a-uuid'."
 
 
+
+async def test_a_path_that_can_be_no_meter_id_names_no_meter(
+    client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    """A malformed meter ID in a path was a 400 where a malformed UUID is a 404."""
+    customer = {"X-Dev-User": OTHER}
+    for response in (
+        await client.delete("/api/v1/users/me/meters/a%20b", headers=customer),
+        await client.get("/api/v1/admin/meters/a%20b/claim-code", headers=admin),
+        await client.delete(f"/api/v1/admin/users/{OTHER}/meters/a%20b", headers=admin),
+    ):
+        assert response.status_code == 404, response.text
+        assert response.json()["message"] == "No meter with id 'a b'."
+
+
 async def test_customers_cannot_set_links_through_the_operators_route(
     client: httpx.AsyncClient, meters: list[str]
 ) -> None:

@@ -15,11 +15,10 @@ from fastapi import APIRouter, Path
 from luna.api.deps import from_services
 from luna.api.envelope import ok
 from luna.api.openapi import error_response
-from luna.api.path_ids import uuid_or_404
+from luna.api.path_ids import PathMeterId, meter_or_404, uuid_or_404
 from luna.api.schemas.envelope import Envelope
 from luna.api.schemas.meter_claims import ClaimCodeOut
 from luna.api.schemas.recommend import MeterLinksOut, MeterLinksRequest
-from luna.domain.energy_validation import METER_ID_PATTERN
 from luna.services.energy.user_meters import MeterLinkService
 
 router = APIRouter(tags=["admin"])
@@ -30,9 +29,6 @@ Links = Annotated[MeterLinkService, from_services(lambda s: s.meter_links)]
 #: one up, and such an ID names nobody (404, as on every other lookup by ID).
 NewUserId = Annotated[uuid.UUID, Path(description="The customer's UUID (the `sub` of their token)")]
 UserId = Annotated[str, Path(max_length=64, description="The customer's UUID (the `sub` of their token)")]
-MeterId = Annotated[
-    str, Path(pattern=f"^{METER_ID_PATTERN}$", description="1–64 characters of A–Z a–z 0–9 . _ : -")
-]
 
 
 @router.put(
@@ -63,8 +59,8 @@ def get_meters(links: Links, user_id: UserId) -> Envelope[MeterLinksOut]:
     summary="Unlink one meter from a customer",
     responses={404: error_response("No user with this ID, or the meter is not linked to them")},
 )
-def delete_meter(links: Links, user_id: UserId, meter_id: MeterId) -> Envelope[MeterLinksOut]:
-    result = links.unlink(uuid_or_404(user_id, "user"), meter_id)
+def delete_meter(links: Links, user_id: UserId, meter_id: PathMeterId) -> Envelope[MeterLinksOut]:
+    result = links.unlink(uuid_or_404(user_id, "user"), meter_or_404(meter_id))
     return ok(MeterLinksOut.from_links(result), f"Meter {meter_id} unlinked; {len(result.meters)} remain.")
 
 
@@ -79,6 +75,6 @@ def delete_meter(links: Links, user_id: UserId, meter_id: MeterId) -> Envelope[M
         503: error_response("Claim codes are not set up (no `auth.jwt_secret`)"),
     },
 )
-def get_claim_code(links: Links, meter_id: MeterId) -> Envelope[ClaimCodeOut]:
-    code = links.claim_code(meter_id)
+def get_claim_code(links: Links, meter_id: PathMeterId) -> Envelope[ClaimCodeOut]:
+    code = links.claim_code(meter_or_404(meter_id))
     return ok(ClaimCodeOut(meter_id=meter_id, code=code), f"Claim code of meter {meter_id}.")

@@ -21,7 +21,14 @@ from luna.api.deps import Knowledge, from_services, get_container
 from luna.api.envelope import ok
 from luna.api.openapi import error_response
 from luna.api.schemas.envelope import Envelope
-from luna.api.schemas.knowledge import AskOut, AskRequest, CitationOut, SearchOut, SearchRequest
+from luna.api.schemas.knowledge import (
+    SEARCH_TOP_K,
+    AskOut,
+    AskRequest,
+    CitationOut,
+    SearchOut,
+    SearchRequest,
+)
 from luna.container import Container
 from luna.domain.errors import InvalidInput, LunaError, RateLimited
 from luna.ports.ratelimit import RateLimiter
@@ -57,7 +64,8 @@ def search_rate_limit(container: Limiters, caller: Annotated[Caller, Depends(cur
 def search(
     knowledge: Knowledge, caller: Annotated[Caller, Depends(search_rate_limit)], body: SearchRequest
 ) -> Envelope[SearchOut]:
-    result = knowledge.retrieval.search(body.question, body.top_k, body.filters, mode=body.mode)
+    top_k = SEARCH_TOP_K if body.top_k is None else body.top_k
+    result = knowledge.retrieval.search(body.question, top_k, body.filters, mode=body.mode)
     citations = [CitationOut.from_citation(c) for c in result.citations]
     return ok(SearchOut(citations=citations), f"{len(citations)} chunks found.")
 

@@ -11,17 +11,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends
 
 from luna.api.auth import current_user
 from luna.api.deps import from_services
 from luna.api.envelope import ok
 from luna.api.openapi import CUSTOMER_ERRORS, error_response
+from luna.api.path_ids import PathMeterId, meter_or_404
 from luna.api.schemas.envelope import Envelope
 from luna.api.schemas.events import ConsentIn, ConsentOut, ErasureOut, UserOut
 from luna.api.schemas.meter_claims import MeterClaimRequest
 from luna.api.schemas.recommend import MeterLinksOut
-from luna.domain.energy_validation import METER_ID_PATTERN
 from luna.domain.users import User
 from luna.services.energy.user_meters import MeterLinkService
 from luna.services.learning.privacy import PrivacyService
@@ -37,9 +37,6 @@ Me = Annotated[User, Depends(current_user)]
 
 Privacy = Annotated[PrivacyService, from_services(lambda s: s.privacy)]
 MeterLinks = Annotated[MeterLinkService, from_services(lambda s: s.meter_links)]
-MeterId = Annotated[
-    str, Path(pattern=f"^{METER_ID_PATTERN}$", description="1–64 characters of A–Z a–z 0–9 . _ : -")
-]
 
 
 @router.get(
@@ -80,8 +77,8 @@ def claim_meter(meter_links: MeterLinks, user: Me, body: MeterClaimRequest) -> E
     "Audited with you as actor.",
     responses={404: error_response("The meter is not one of your meters")},
 )
-def unlink_meter(meter_links: MeterLinks, user: Me, meter_id: MeterId) -> Envelope[MeterLinksOut]:
-    links = meter_links.unlink(user.user_id, meter_id, actor=f"user:{user.user_id}")
+def unlink_meter(meter_links: MeterLinks, user: Me, meter_id: PathMeterId) -> Envelope[MeterLinksOut]:
+    links = meter_links.unlink(user.user_id, meter_or_404(meter_id), actor=f"user:{user.user_id}")
     return ok(MeterLinksOut.from_links(links), f"Meter {meter_id} unlinked; {len(links.meters)} remain.")
 
 

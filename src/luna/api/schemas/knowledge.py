@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -50,12 +50,16 @@ class UrlIngestRequest(BaseModel):
     title: str | None = Field(None, max_length=300)
 
 
+SEARCH_TOP_K: Final = 6
+
+
 class SearchRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     question: str = Field(min_length=1, max_length=2000)
-    # Strict: JSON true or "5" is a mistake in the request, not one or five chunks.
-    top_k: int = Field(6, ge=1, le=50, strict=True)
+    # Strict: JSON true or "5" is a mistake in the request, not one or five chunks. Null is the
+    # default, as on /rag/ask.
+    top_k: int | None = Field(SEARCH_TOP_K, ge=1, le=50, strict=True, description="Chunks (default 6)")
     filters: Filters | None = Field(None, description=_FILTERS_DESCRIPTION)
     mode: Literal["hybrid", "dense", "lexical"] = Field(
         "hybrid", description="`dense` or `lexical` search one leg only (for comparisons)"
