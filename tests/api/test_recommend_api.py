@@ -344,7 +344,6 @@ async def test_an_id_that_is_no_uuid_names_no_customer_on_lookups(
         assert response.json()["message"] == "No user with id 'not-a-uuid'."
 
 
-
 async def test_a_path_that_can_be_no_meter_id_names_no_meter(
     client: httpx.AsyncClient, admin: dict[str, str]
 ) -> None:
