@@ -356,6 +356,8 @@ async def test_a_path_that_can_be_no_meter_id_names_no_meter(
     ):
         assert response.status_code == 404, response.text
         assert response.json()["message"] == "No meter with id 'a b'."
+    too_long = await client.get(f"/api/v1/admin/meters/{'m' * 300}/claim-code", headers=admin)
+    assert too_long.status_code == 404, too_long.text  # however it is malformed
 
 
 async def test_customers_cannot_set_links_through_the_operators_route(

@@ -14,7 +14,7 @@ from luna.domain.errors import NotFound
 
 _METER_ID = re.compile(f"^{METER_ID_PATTERN}$")
 #: A meter ID in a path, checked by :func:`meter_or_404`.
-PathMeterId = Annotated[str, Path(max_length=200, description="1–64 characters of A–Z a–z 0–9 . _ : -")]
+PathMeterId = Annotated[str, Path(description="1–64 characters of A–Z a–z 0–9 . _ : -")]
 
 
 def uuid_or_404(value: str, noun: str) -> str:
