@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx
 import jwt
 import openai
 import pytest
@@ -16,7 +17,7 @@ from fastapi import FastAPI
 
 from luna.container import Container
 from luna.services.knowledge.ingest import IngestRequest
-from tests.api.conftest import ADMIN_KEY, JWT_SECRET
+from tests.api.conftest import ADMIN_KEY, JWT_SECRET, http_client
 from tests.contracts.s3_support import free_port
 
 SAMPLE = Path(__file__).resolve().parents[2] / "docs" / "samples" / "netzentgelte-2026.pdf"
@@ -160,3 +161,59 @@ def test_a_question_longer_than_rag_ask_allows_is_a_400_and_a_long_history_is_fi
     ]
     answered = client(served).chat.completions.create(model="luna", messages=long_history)
     assert answered.choices[0].message.content
+
+
+def test_a_refusal_reaches_the_client_in_openai_s_error_shape(served: str) -> None:
+    """Chat tools show ``error.message``; given Luna's envelope they showed a JSON dump."""
+    with pytest.raises(openai.BadRequestError) as refused:
+        client(served).chat.completions.create(
+            model="luna", messages=[{"role": "user", "content": "Was kostet Strom?"}], n=2
+        )
+    error = refused.value
+    assert (error.type, error.param, error.code) == ("invalid_request_error", "n", "invalid_input")
+    assert "less than or equal to 1" in error.message and error.response.headers["X-Trace-Id"]
+
+
+def test_a_number_for_stream_is_refused_naming_it_not_guessed(served: str) -> None:
+    refused = httpx.post(
+        f"{served}/chat/completions",
+        json={"messages": [{"role": "user", "content": "Hi"}], "stream": 1},
+        headers=_bearer(),
+    )
+    assert refused.status_code == 400 and refused.json()["error"]["param"] == "stream"
+
+
+def test_errors_from_authentication_the_middleware_and_unknown_paths_are_openai_shaped(served: str) -> None:
+    with pytest.raises(openai.AuthenticationError) as unauthenticated:
+        client(served, api_key="kein-gueltiges-token").models.list()
+    assert unauthenticated.value.type == "authentication_error"
+    broken = httpx.post(f"{served}/chat/completions", content=b"{", headers=_bearer())
+    unknown = httpx.get(f"{served}/engines", headers=_bearer())
+    for response, code in ((broken, "malformed_json"), (unknown, "not_found")):
+        error = response.json()["error"]
+        assert error["code"] == code and error["message"] and error["trace_id"]
+        assert int(response.headers["content-length"]) == len(response.content)
+
+
+@pytest.mark.anyio
+async def test_a_rate_limited_question_is_openai_s_rate_limit_error_with_retry_after(
+    build_app: Callable[..., FastAPI],
+) -> None:
+    app = build_app(LUNA_RAG__ASK_PER_MINUTE="1")
+    body = {"model": "luna", "messages": [{"role": "user", "content": "Was kostet Strom?"}]}
+    async with http_client(app) as http:
+        answered = await http.post("/v1/chat/completions", json=body, headers=_bearer())
+        limited = await http.post("/v1/chat/completions", json=body, headers=_bearer())
+    assert answered.status_code == 200 and limited.status_code == 429
+    error = limited.json()["error"]
+    assert (error["type"], error["code"]) == ("rate_limit_error", "rate_limited")
+    assert int(limited.headers["Retry-After"]) >= 1
+
+
+def test_the_rest_of_the_api_keeps_luna_s_envelope(served: str) -> None:
+    refused = httpx.get(served.removesuffix("/v1") + "/api/v1/users/me")
+    assert refused.status_code == 401 and refused.json()["status"] == "error"
+
+
+def _bearer() -> dict[str, str]:
+    return {"Authorization": f"Bearer {customer_token()}", "Content-Type": "application/json"}

@@ -90,5 +90,7 @@ def _params(path: str) -> set[str]:
 
 
 def _named(response: httpx.Response) -> set[str]:
-    details = (response.json().get("data") or {}).get("details") or {}
+    """The fields the refusal names (the OpenAI-compatible routes list them in ``error``)."""
+    body = response.json()
+    details = body["error"] if "error" in body else (body.get("data") or {}).get("details") or {}
     return {error.get("field") for error in details.get("errors", [])}

@@ -18,7 +18,8 @@ from luna.api.deps import ParamCheck, refuse_unknown_query, require_supported_bo
 from luna.api.errors import install_error_handlers
 from luna.api.head_requests import HeadAsGet
 from luna.api.middleware import BodyLimit, RequestMiddleware
-from luna.api.openapi import ADMIN_ERRORS, COMMON_ERRORS, install_openapi
+from luna.api.openai_errors import OpenAIErrors
+from luna.api.openapi import ADMIN_ERRORS, COMMON_ERRORS, OPENAI_ERRORS, install_openapi
 from luna.api.prometheus import HttpMetrics
 from luna.api.route_templates import RouteTemplates
 from luna.api.routers import (
@@ -141,7 +142,7 @@ def create_app(
             responses=ADMIN_ERRORS,
         )
     app.include_router(prometheus.router, responses={500: COMMON_ERRORS[500]})
-    app.include_router(openai_chat.router, dependencies=body_guard, responses=COMMON_ERRORS)
+    app.include_router(openai_chat.router, dependencies=body_guard, responses=OPENAI_ERRORS)
 
     metrics = HttpMetrics(lambda: jobs_by_status(container.database))
     app.state.http_metrics = metrics
@@ -155,6 +156,7 @@ def create_app(
         ),
         deadlines=RequestDeadlines(settings.api.request_deadline_sec, settings.api.long_request_deadline_sec),
     )
+    app.add_middleware(OpenAIErrors)  # outside RequestMiddleware: it reshapes that one's errors too
     app.add_middleware(HeadAsGet)  # outermost: every route, the dashboards' included, answers HEAD
     install_openapi(app)
     return app

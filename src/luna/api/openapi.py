@@ -8,8 +8,11 @@ from typing import Any
 from fastapi import FastAPI
 
 from luna.api.schemas.envelope import ErrorEnvelope
+from luna.api.schemas.openai_chat import OpenAIErrorBody
 
 ERROR_SCHEMA_REF = {"$ref": "#/components/schemas/ErrorEnvelope"}
+#: The OpenAI-compatible routes answer errors in OpenAI's shape (``api/openai_errors.py``).
+OPENAI_ERROR_SCHEMA_REF = {"$ref": "#/components/schemas/OpenAIErrorBody"}
 _FASTAPI_VALIDATION_SCHEMAS = ("HTTPValidationError", "ValidationError")
 
 
@@ -37,21 +40,30 @@ ADMIN_ERRORS: dict[int | str, dict[str, Any]] = {
     403: error_response("The X-Admin-Key is wrong, or admin access is not configured"),
 }
 
+#: The errors of the OpenAI-compatible routes, in OpenAI's shape.
+OPENAI_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": OpenAIErrorBody, "description": "Invalid request; `error.param` names the field"},
+    401: {"model": OpenAIErrorBody, "description": "No valid API key (a customer's JWT, or X-Admin-Key)"},
+    429: {"model": OpenAIErrorBody, "description": "Too many questions; see Retry-After"},
+    500: {"model": OpenAIErrorBody, "description": "Internal error; `error.trace_id` identifies it"},
+}
 
-def _error_entry(description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": ERROR_SCHEMA_REF}}}
+
+def _error_entry(description: str, schema_ref: dict[str, str]) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema_ref}}}
 
 
 def _document_errors(schema: dict[str, Any]) -> None:
-    for operations in schema.get("paths", {}).values():
+    for path, operations in schema.get("paths", {}).items():
+        schema_ref = OPENAI_ERROR_SCHEMA_REF if path.startswith("/v1/") else ERROR_SCHEMA_REF
         for operation in operations.values():
             responses = operation.get("responses", {})
             if "422" in responses and "HTTPValidationError" in json.dumps(responses["422"]):
                 del responses["422"]
-                responses.setdefault("400", _error_entry("Invalid input"))
+                responses.setdefault("400", _error_entry("Invalid input", schema_ref))
             if "requestBody" in operation:
                 for status, description in _BODY_ERRORS.items():
-                    responses.setdefault(status, _error_entry(description))
+                    responses.setdefault(status, _error_entry(description, schema_ref))
     components = schema.get("components", {}).get("schemas", {})
     remaining = json.dumps(schema.get("paths", {}))
     for name in _FASTAPI_VALIDATION_SCHEMAS:

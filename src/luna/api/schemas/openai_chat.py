@@ -2,7 +2,8 @@
 
 Only what chat clients (Open WebUI, LibreChat, the ``openai`` package) send and read is modelled;
 other request fields (temperature, max_tokens …) are accepted and ignored, since Luna's answers come
-from the knowledge base and its answerer, not from sampling settings. Any model name is answered (a
+from the knowledge base and its answerer, not from sampling settings; ``n`` above 1 is refused, since
+there is one answer, not several to choose from. Any model name is answered (a
 client set up for another server still works), and the answer names the model that gave it: ``luna``.
 """
 
@@ -44,6 +45,7 @@ class ChatCompletionRequest(BaseModel):
     model: str = Field(MODEL_ID, max_length=200)
     messages: list[ChatMessageIn] = Field(min_length=1, max_length=200)
     stream: bool = Field(False, strict=True)
+    n: int = Field(1, ge=1, le=1, strict=True, description="Luna gives one answer per question: n must be 1")
 
 
 class ChoiceMessage(BaseModel):
@@ -70,6 +72,26 @@ class ChatCompletion(BaseModel):
     model: str
     choices: list[Choice]
     usage: Usage = Field(default_factory=Usage)
+
+
+class OpenAIError(BaseModel):
+    message: str
+    type: str = Field(
+        description="invalid_request_error, authentication_error, permission_error, "
+        "not_found_error, rate_limit_error or server_error"
+    )
+    param: str | None = Field(None, description="The request field that was refused, where one was")
+    code: str | None = Field(None, description="Luna's error code (invalid_input, rate_limited …)")
+    trace_id: str | None = None
+    errors: list[dict[str, Any]] | None = Field(
+        None, description="Every refused field as `{field, problem}`, where fields were refused"
+    )
+
+
+class OpenAIErrorBody(BaseModel):
+    """Errors of ``/v1/…`` in the shape OpenAI clients read and show."""
+
+    error: OpenAIError
 
 
 class ModelCard(BaseModel):
