@@ -39,8 +39,14 @@ def assert_envelope(response: httpx.Response, status: str) -> dict[str, object]:
 
 
 def assert_error(response: httpx.Response, http_status: int, code: str) -> dict[str, object]:
+    """The refusal's envelope; on the OpenAI-compatible routes, their OpenAI-shaped error read as one."""
     assert response.status_code == http_status, response.text
-    body = assert_envelope(response, "error")
+    if response.url.path.startswith("/v1/"):
+        error = response.json()["error"]
+        assert error["trace_id"] == response.headers["X-Trace-Id"] and error["message"]
+        body = {"status": "error", "message": error["message"], "data": {"code": error["code"]}}
+    else:
+        body = assert_envelope(response, "error")
     assert body["data"]["code"] == code  # type: ignore[index]
     return body
 
@@ -120,11 +126,6 @@ async def test_a_body_with_thousands_of_unknown_keys_gets_a_short_error_that_cou
         ("/api/v1/rag/search", {"question": "Netzentgelt", "top_k": True}, "body.top_k"),
         ("/api/v1/rag/ask", {"question": "Netzentgelt", "top_k": "3"}, "body.top_k"),
         ("/api/v1/rag/ask", {"question": "Netzentgelt", "stream": "yes"}, "body.stream"),
-        (
-            "/v1/chat/completions",
-            {"messages": [{"role": "user", "content": "Hi"}], "stream": 1},
-            "body.stream",
-        ),
     ],
 )
 async def test_a_quoted_number_or_a_word_for_a_boolean_is_400_not_guessed(
@@ -434,3 +435,29 @@ async def test_swagger_ui_is_served_under_the_api_prefix(client: httpx.AsyncClie
 
     assert response.status_code == 200
     assert "/api/v1/openapi.json" in response.text
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("/api/v1/rag/search", {"question": "Netzentgelt", "top_k": "5"}, "body.top_k"),  # request validation
+        (
+            "/api/v1/feedback/rag",
+            {"question": "\u200b", "answer": "a", "useful": True},
+            "question",
+        ),  # service
+        ("/api/v1/events", {"type": "click", "item_id": "kein-uuid"}, "item_id"),  # service, per event
+    ],
+)
+async def test_a_refused_field_is_named_in_one_shape_whoever_refuses_it(
+    client: httpx.AsyncClient, path: str, body: dict[str, object], field: str
+) -> None:
+    """Clients read ``details.errors[].field`` and ``problem``; services answered ``details.field`` or
+    ``errors[].message`` before."""
+    response = await client.post(
+        path, headers={"X-Dev-User": "0b7e3f52-9a1c-4c2e-8d3f-6a5b4c3d2e1f"}, json=body
+    )
+
+    error = assert_error(response, 400, "invalid_input")
+    (problem,) = error["data"]["details"]["errors"]  # type: ignore[index]
+    assert set(problem) == {"field", "problem"} and problem["field"] == field and problem["problem"]

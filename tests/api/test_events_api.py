@@ -261,8 +261,8 @@ async def test_a_batch_with_problems_lists_each_by_index_and_stores_nothing(
         (4, ""),
         (5, "colour"),
     ]
-    assert all(set(e) == {"index", "field", "message"} for e in errors)
-    assert unknown in errors[1]["message"]
+    assert all(set(e) == {"index", "field", "problem"} for e in errors)
+    assert unknown in errors[1]["problem"]
     assert stored(app) == NOTHING
 
 

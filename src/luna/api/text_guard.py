@@ -15,7 +15,7 @@ import re
 from typing import Any
 from urllib.parse import parse_qsl
 
-from luna.domain.errors import InvalidInput
+from luna.domain.errors import InvalidInput, field_problem
 
 _JSON = re.compile(r"^application/([\w.+-]+\+)?json\b", re.IGNORECASE)
 #: One escape of a JSON string: ``\uXXXX`` (group 1) or a two-character one (``\\``, ``\"`` …), so
@@ -42,9 +42,7 @@ def check_target(path: str, query_string: bytes) -> None:
     pairs = parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)
     name = next((key for key, value in pairs if "\x00" in key or "\x00" in value), None)
     field = "query" if name is None or "\x00" in name else f"query.{name[:70]}"
-    raise InvalidInput(
-        f"{field}: {NUL_MESSAGE}", details={"errors": [{"field": field, "message": NUL_MESSAGE}]}
-    )
+    raise InvalidInput(f"{field}: {NUL_MESSAGE}", details=field_problem(field, NUL_MESSAGE))
 
 
 def check_json_text(body: bytes) -> None:
@@ -56,8 +54,7 @@ def check_json_text(body: bytes) -> None:
         field = _field_of(body)
         if field is None:
             raise
-        details = {"errors": [{"field": field, "message": error.message}]}
-        raise InvalidInput(f"{field}: {error.message}", details=details) from None
+        raise InvalidInput(f"{field}: {error.message}", details=field_problem(field, error.message)) from None
 
 
 def _scan(body: bytes) -> None:

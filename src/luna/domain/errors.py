@@ -20,6 +20,12 @@ class LunaError(Exception):
         self.details = details or {}
 
 
+def field_problem(field: str, problem: str) -> dict[str, Any]:
+    """``details`` of a refusal of one field, in the shape every field-level refusal has (request
+    validation's included): ``{"errors": [{"field": …, "problem": …}]}``, so a client reads one shape."""
+    return {"errors": [{"field": field, "problem": problem}]}
+
+
 class InvalidInput(LunaError):
     code = "invalid_input"
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import unicodedata
 from typing import Final
 
-from luna.domain.errors import InvalidInput
+from luna.domain.errors import InvalidInput, field_problem
 
 #: The highest version number (of a dataset, an adapter, a prompt) the API and the CLI accept. None
 #: comes near it, and a larger one would reach the database, whose integers end at 2**63 (SQLite's
@@ -21,11 +21,13 @@ MAX_VERSION: Final = 2**31 - 1
 def storable_text(value: str, name: str) -> str:
     """``value`` unless the database cannot store it: NUL characters and lone surrogates are refused."""
     if "\x00" in value:
-        raise InvalidInput(f"{name} must not contain NUL characters", details={"field": name})
+        problem = "must not contain NUL characters"
+        raise InvalidInput(f"{name} {problem}", details=field_problem(name, problem))
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        raise InvalidInput(f"{name} is not valid Unicode text", details={"field": name}) from None
+        problem = "is not valid Unicode text"
+        raise InvalidInput(f"{name} {problem}", details=field_problem(name, problem)) from None
     return value
 
 

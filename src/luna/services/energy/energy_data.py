@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Final, Literal
 
 from luna.domain.energy import BUCKET_SECONDS, RESOLUTIONS, MeterInfo, MeterKind, Resolution, SeriesRows
-from luna.domain.errors import InvalidInput, NotFound
+from luna.domain.errors import InvalidInput, NotFound, field_problem
 from luna.domain.sim.market import QUARTER_HOUR_FROM
 from luna.ports.energy import EnergyStore
 from luna.settings import EnergySettings
@@ -36,22 +36,16 @@ def parse_instant(name: str, value: str) -> datetime:
     try:
         parsed = datetime.fromisoformat(value.strip())
     except ValueError:
-        raise InvalidInput(
-            f"{name} must be an ISO-8601 instant with a time zone, e.g. 2025-01-31T23:00:00Z; got {value!r}.",
-            details={"field": name},
-        ) from None
+        problem = f"must be an ISO-8601 instant with a time zone, e.g. 2025-01-31T23:00:00Z; got {value!r}."
+        raise InvalidInput(f"{name} {problem}", details=field_problem(name, problem)) from None
     if parsed.tzinfo is None or parsed.utcoffset() is None:
-        raise InvalidInput(
-            f"{name} has no time zone: add Z (UTC) or an offset such as +01:00, e.g. {parsed.isoformat()}Z.",
-            details={"field": name},
-        )
+        problem = f"has no time zone: add Z (UTC) or an offset such as +01:00, e.g. {parsed.isoformat()}Z."
+        raise InvalidInput(f"{name} {problem}", details=field_problem(name, problem))
     try:
         return parsed.astimezone(UTC)
     except OverflowError:  # e.g. 0001-01-01T00:00+01:00: in UTC before year 1, which datetime cannot hold
-        raise InvalidInput(
-            f"{name} must lie between {EARLIEST:%Y-%m-%d} and {LATEST:%Y-%m-%d} (UTC); got {value!r}.",
-            details={"field": name},
-        ) from None
+        problem = f"must lie between {EARLIEST:%Y-%m-%d} and {LATEST:%Y-%m-%d} (UTC); got {value!r}."
+        raise InvalidInput(f"{name} {problem}", details=field_problem(name, problem)) from None
 
 
 def check_range(start: datetime, end: datetime) -> None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
-from luna.domain.errors import InvalidInput, NotFound, TooLarge
+from luna.domain.errors import InvalidInput, NotFound, TooLarge, field_problem
 from luna.domain.events import Event, EventType
 from luna.domain.items import ItemChunk
 from luna.ports.sql import Database, UnitOfWork
@@ -49,7 +49,7 @@ class Problem:
     unknown: bool = False
 
     def as_dict(self) -> dict[str, Any]:
-        return {"index": self.index, "field": self.field, "message": self.message}
+        return {"index": self.index, "field": self.field, "problem": self.message}
 
 
 @dataclass(slots=True)
@@ -72,7 +72,8 @@ def canonical_uuid(value: object, name: str) -> str:
             return str(uuid.UUID(value))
         except ValueError:
             pass
-    raise InvalidInput(f"{name} must be a UUID, got {value!r:.60}", details={"field": name})
+    problem = f"must be a UUID, got {value!r:.60}"
+    raise InvalidInput(f"{name} {problem}", details=field_problem(name, problem))
 
 
 class EventService:
@@ -89,14 +90,17 @@ class EventService:
             error = InvalidInput if invalid else NotFound
             raise error(
                 f"{first.field}: {first.message}",
-                details={"field": first.field, "errors": [_single(p) for p in problems]},
+                details={"errors": [_single(p) for p in problems]},
             )
         return events[0]
 
     def record_batch(self, raws: Sequence[object]) -> list[Event]:
         """Store all events in one transaction, or none (400 listing every problem by index)."""
         if not raws:
-            raise InvalidInput("events must hold at least one event", details={"field": "events"})
+            raise InvalidInput(
+                "events must hold at least one event",
+                details=field_problem("events", "must hold at least one event"),
+            )
         if len(raws) > MAX_BATCH_EVENTS:
             raise TooLarge(
                 f"A batch holds at most {MAX_BATCH_EVENTS:,} events, this one {len(raws):,}: split it.",
@@ -142,7 +146,7 @@ class EventService:
 
 
 def _single(problem: Problem) -> dict[str, Any]:
-    return {"field": problem.field, "message": problem.message}
+    return {"field": problem.field, "problem": problem.message}
 
 
 def _parse(index: int, raw: object, now: datetime, problems: list[Problem]) -> _Draft | None:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
-from luna.domain.errors import InvalidInput, NotFound
+from luna.domain.errors import InvalidInput, NotFound, field_problem
 from luna.domain.events import Event, EventType, Label, RagFeedback
 from luna.domain.items import ItemChunk
 from luna.domain.privacy import redact_text
@@ -69,10 +69,8 @@ class FeedbackService:
             None if notes is None or not shows_something(notes) else _text(notes, "notes", MAX_NOTES_CHARS)
         )
         if len(chunks_used) > MAX_CHUNKS_USED:
-            raise InvalidInput(
-                f"chunks_used holds at most {MAX_CHUNKS_USED} chunk IDs, got {len(chunks_used)}",
-                details={"field": "chunks_used"},
-            )
+            problem = f"holds at most {MAX_CHUNKS_USED} chunk IDs, got {len(chunks_used)}"
+            raise InvalidInput(f"chunks_used {problem}", details=field_problem("chunks_used", problem))
         cited = list(dict.fromkeys(canonical_uuid(c, "chunks_used") for c in chunks_used))
         redacted = [redact_text(text) for text in (question, answer, notes or "")]
         ts = self._clock()
@@ -113,11 +111,10 @@ class FeedbackService:
 def _text(value: str, name: str, limit: int) -> str:
     """``value`` as stored: without direction controls, which would reverse it on the operator's page."""
     if not shows_something(value):
-        raise InvalidInput(f"{name} must not be empty", details={"field": name})
+        raise InvalidInput(f"{name} must not be empty", details=field_problem(name, "must not be empty"))
     if len(value) > limit:
-        raise InvalidInput(
-            f"{name} may hold at most {limit:,} characters, it has {len(value):,}", details={"field": name}
-        )
+        problem = f"may hold at most {limit:,} characters, it has {len(value):,}"
+        raise InvalidInput(f"{name} {problem}", details=field_problem(name, problem))
     return without_direction_controls(storable_text(value, name))
 
 
