@@ -115,7 +115,18 @@ async def test_an_unknown_route_is_404_listing_the_known_ones(client: httpx.Asyn
     assert response.status_code == 404
     body = response.json()
     assert body["data"]["code"] == "not_found"
-    assert body["data"]["details"]["known_routes"] == list(HELP_ROUTES)
+    assert body["data"]["details"]["known_routes"] == [r for r in HELP_ROUTES if not r.startswith("/admin")]
+
+
+async def test_a_customer_gets_no_help_for_the_admin_views(
+    client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    """The admin views' help describes operators' tools (and asking for it makes the model write)."""
+    refused = await client.get("/api/v1/help/context", params={"route": "/admin/jobs"}, headers=CUSTOMER)
+    operator = await client.get("/api/v1/help/context", params={"route": "/admin/jobs"}, headers=admin)
+
+    assert refused.status_code == 404 and "/admin" not in str(refused.json()["data"]["details"])
+    assert operator.status_code == 200
 
 
 @pytest.mark.parametrize("params", [{}, {"route": ""}, {"route": "   "}, {"route": "/" + "x" * 300}])
@@ -132,13 +143,15 @@ async def test_help_needs_credentials(client: httpx.AsyncClient) -> None:
     assert response.status_code == 401
 
 
-async def test_the_routes_with_help_are_listed(client: httpx.AsyncClient) -> None:
+async def test_the_routes_with_help_are_listed(client: httpx.AsyncClient, admin: dict[str, str]) -> None:
     response = await client.get("/api/v1/help/routes", headers=CUSTOMER)
+    every = await client.get("/api/v1/help/routes", headers=admin)
 
     assert response.status_code == 200
     routes = response.json()["data"]["routes"]
-    assert [r["route"] for r in routes] == list(HELP_ROUTES)
-    assert {r["audience"] for r in routes} == {"customer", "admin"}
+    assert [r["route"] for r in routes] == [r for r in HELP_ROUTES if not r.startswith("/admin")]
+    assert {r["audience"] for r in routes} == {"customer"}
+    assert [r["route"] for r in every.json()["data"]["routes"]] == list(HELP_ROUTES)
     assert routes[0] == {
         "route": "/",
         "title": "Übersicht",

@@ -301,10 +301,17 @@ HELP_ROUTES: Mapping[str, HelpRoute] = {
 }
 
 
-def help_route(route: str | None) -> HelpRoute:
+def routes_for(audience: Audience | None) -> list[HelpRoute]:
+    """The routes one audience may read help for; ``None`` (an operator) reads them all. A customer
+    gets the customer views only: the admin views' help describes operators' tools and is theirs."""
+    return [r for r in HELP_ROUTES.values() if audience is None or r.audience == audience]
+
+
+def help_route(route: str | None, audience: Audience | None = None) -> HelpRoute:
     """The route a dashboard asks help for; a trailing slash is ignored (``/energy/`` is ``/energy``).
 
-    A missing route is 400; an unknown one is 404 naming the known routes.
+    A missing route is 400; an unknown one, or one of another audience, is 404 naming the routes
+    ``audience`` may read.
     """
     if route is None or not route.strip():
         raise InvalidInput("The query parameter route is required, e.g. route=/energy.")
@@ -313,14 +320,13 @@ def help_route(route: str | None) -> HelpRoute:
     normalised = route.strip()
     if len(normalised) > 1:
         normalised = normalised.rstrip("/") or "/"
-    found = HELP_ROUTES.get(normalised)
-    if found is None:
-        known = list(HELP_ROUTES)
+    known = [r.route for r in routes_for(audience)]
+    if normalised not in known:
         raise NotFound(
             f"No help for route {normalised[:80]!r}; known routes: {', '.join(known)}.",
             details={"known_routes": known},
         )
-    return found
+    return HELP_ROUTES[normalised]
 
 
 def help_model_version(

@@ -32,13 +32,14 @@ from datetime import UTC, datetime
 from luna.domain.answers import cited_chunk_ids
 from luna.domain.errors import Unavailable
 from luna.domain.help import (
-    HELP_ROUTES,
+    Audience,
     HelpRoute,
     HelpText,
     StoredHelpText,
     compose_help_text,
     help_model_version,
     help_route,
+    routes_for,
 )
 from luna.ports.sql import Database
 from luna.services.knowledge.answering import AnswerService
@@ -112,12 +113,13 @@ class HelpService:
         self._monotonic = monotonic
 
     @staticmethod
-    def routes() -> list[HelpRoute]:
-        return list(HELP_ROUTES.values())
+    def routes(audience: Audience | None = None) -> list[HelpRoute]:
+        """The routes with help that ``audience`` may read (``None``: all)."""
+        return routes_for(audience)
 
-    def context(self, route: str | None) -> HelpText:
-        """The help text of ``route`` (400 when missing, 404 when unknown)."""
-        target = help_route(route)
+    def context(self, route: str | None, audience: Audience | None = None) -> HelpText:
+        """The help text of ``route`` (400 when missing, 404 when unknown or not ``audience``'s)."""
+        target = help_route(route, audience)
         if not self._settings.generate:
             return self._fallback(target, "disabled")
         version, indexed_items, cached = self._lookup(target)
