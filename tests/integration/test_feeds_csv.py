@@ -220,7 +220,7 @@ def test_luna_feeds_import_prints_the_report_and_list_shows_the_drop(
     listed = runner.invoke(app, ["feeds", "list"])
 
     assert imported.exit_code == 0, imported.output
-    assert "3 rows accepted, 1 refused" in imported.output
+    assert "rows: 3 accepted, 1 refused" in imported.output
     assert re.search(r"\b5\b.*m-5.*voltage.*999 V is outside", imported.output)  # line 5 of the file
     assert refused.exit_code == 1 and "refused: The header" in refused.output
     assert none_good.exit_code == 1 and "None of the file's rows could be imported" in none_good.output

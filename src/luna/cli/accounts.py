@@ -49,6 +49,9 @@ def list_accounts(
     if as_json:
         typer.echo(json.dumps([_row(a) for a in accounts], indent=2))
         return
+    if not accounts:
+        console.print("No accounts yet: `luna accounts create NAME --scope SCOPE` makes one.")
+        return
     # The ID is what revoke takes: never cut, the other columns wrap instead.
     headers = ("name", "scopes", "key", "created (UTC)", "last used (UTC)", "revoked (UTC)")
     table = Table(Column("ID", no_wrap=True), *headers)

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.progress import Progress
 
-from luna.cli.server_client import ServerError
+from luna.cli.server_client import ServerClient, ServerError, follow_job
 from luna.container import Container, build_container
 from luna.domain.errors import InvalidInput, LunaError, Unavailable
 from luna.domain.storable import printable
@@ -127,3 +128,22 @@ def with_services(ctx: typer.Context, work: Callable[[Services], T]) -> T:
         raise refused(error) from None
     finally:
         container.close()
+
+
+def queued_and_followed(
+    client: ServerClient, route: str, body: dict[str, Any], progress: Progress, label: str = "Job"
+) -> dict[str, Any]:
+    """Queue a job on the running server, follow it here, return its result: what a command prints
+    without a server, it prints with one. A refusal exits 2 with the server's reason; a job that did
+    not succeed exits 1 saying how it ended. Ctrl-C stops following, not the job."""
+    try:
+        job = client.post(route, body)
+    except ServerError as error:
+        raise refused(error) from None
+    queued = f"{label} queued as job {job['job_id']}"
+    progress.console.print(f"{queued}; Ctrl-C stops following (the job goes on).")
+    job = follow_job(client, job, progress)
+    if job["status"] != "succeeded":
+        raise fail(f"Job {job['job_id']} {job['status']}: {job.get('error') or job.get('message') or ''}")
+    result: dict[str, Any] = job["result"]
+    return result

@@ -56,8 +56,8 @@ def _print_report(path: Path, record: FeedFile) -> None:
     report = record.report
     colour = "green" if record.rows_bad == 0 else "yellow"
     console.print(
-        f"[bold]{escape(path.name)}[/bold] → {escape(record.key)}: [{colour}]{record.rows_ok} rows accepted, "
-        f"{record.rows_bad} refused[/{colour}]"
+        f"[bold]{escape(path.name)}[/bold] → {escape(record.key)}: "
+        f"[{colour}]rows: {record.rows_ok} accepted, {record.rows_bad} refused[/{colour}]"
     )
     console.print("  " + ", ".join(f"{report.get(key, 0)} {label}" for key, label in _COUNTS))
     if report.get("problems"):

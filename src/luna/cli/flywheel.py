@@ -116,6 +116,9 @@ def kpis(
         ]
         typer.echo(json.dumps(rows, indent=2))
         return
+    if not values:
+        console.print(f"No KPIs per {window} yet: `luna flywheel run` computes them from the sessions.")
+        return
     table = Table("KPI", "scope", "bucket (UTC)", "value", "samples", title=f"KPIs per {window}")
     for v in values:
         table.add_row(v.kpi.value, v.scope, v.bucket_start.isoformat()[:16], f"{v.value:.3f}", str(v.samples))
@@ -143,6 +146,12 @@ def alerts(
                 },
                 indent=2,
             )
+        )
+        return
+    if not judgement.states:
+        console.print(
+            "No thresholds to judge: the file flywheel.thresholds_file names (config/thresholds.yaml) "
+            "sets none."
         )
         return
     table = Table("threshold", "scope", "state", "value", "samples", "since (UTC)", title="Alerts")

@@ -150,6 +150,10 @@ def list_jobs(
         jobs = _open(ctx).list(status.value if status else None, name, limit)
     except (LunaError, ServerError) as error:
         raise refused(error) from None
+    if not jobs:
+        filters = ", ".join(f for f in (status and f"status {status.value}", name and f"name {name}") if f)
+        typer.echo(f"No jobs with {filters}." if filters else "No jobs yet.")
+        return
     table = Table()
     # ID start and name are what `jobs show` and `jobs run` take, the status what one looks for: they
     # are never cut; message and time wrap in a narrow terminal.

@@ -1,19 +1,21 @@
 """`luna admin verify|reindex|reread`: keeping the knowledge base consistent from the shell.
 
 Each command asks a running `luna serve` when there is one (it owns the embedded vector folder) and
-otherwise works on the stores directly from this process.
+otherwise works on the stores directly from this process. Either way it shows the progress and prints
+the same result: on a server, the command follows the job it queued (Ctrl-C stops following, not the
+job).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from luna.cli.context import state
+from luna.cli.context import queued_and_followed, state
 from luna.cli.knowledge import console, progress_bar
 from luna.cli.server_client import ServerClient
 from luna.container import Container
@@ -22,7 +24,6 @@ app = typer.Typer(
     help="Keep the knowledge base consistent: verify, repair, reindex, read again.", no_args_is_help=True
 )
 
-_T = TypeVar("_T")
 #: A maintenance step's progress report: (share done, what is happening).
 _Step = Callable[[float, str], None]
 
@@ -37,14 +38,13 @@ def verify(
     client = ServerClient(cli.settings())
     if client.is_running():
         if fix:
-            job = client.post("admin/verify", {"fix": True})
-            console.print(
-                f"Repair queued as job {job['job_id']} (follow it with `luna jobs show {job['job_id']}`)."
-            )
-            return
-        report: dict[str, Any] = client.post("admin/verify", {})
-        counts, clean, fixed, repairable = report["counts"], report["clean"], False, report["repairable"]
-        lost = report["lost_files"]
+            repaired = queued_and_followed(client, "admin/verify", {"fix": True}, progress_bar(), "Repair")
+            clean, fixed, lost = repaired.pop("clean"), repaired.pop("fixed"), repaired.pop("lost_files")
+            counts, repairable = repaired, False
+        else:
+            report: dict[str, Any] = client.post("admin/verify", {})
+            counts, clean, fixed, repairable = report["counts"], report["clean"], False, report["repairable"]
+            lost = report["lost_files"]
     else:
         container = cli.container()
         try:
@@ -81,16 +81,17 @@ def _verdict(clean: bool, fixed: bool, lost: list[str], *, repairable: bool) -> 
 
 
 def _maintenance(
-    ctx: typer.Context, route: str, label: str, item: list[str], work: Callable[[Container, _Step], _T]
-) -> _T | None:
-    """Queue the job on the running server (None), else run ``work`` here with a progress bar."""
+    ctx: typer.Context,
+    route: str,
+    label: str,
+    item: list[str],
+    work: Callable[[Container, _Step], dict[str, Any]],
+) -> dict[str, Any]:
+    """Run the job on the running server and follow it, else run ``work`` here with a progress bar."""
     cli = state(ctx)
     client = ServerClient(cli.settings())
     if client.is_running():
-        job = client.post(route, {"item_ids": item} if item else {})
-        follow = f"follow it with `luna jobs show {job['job_id']}`"
-        console.print(f"{label} queued as job {job['job_id']} ({follow}).")
-        return None
+        return queued_and_followed(client, route, {"item_ids": item} if item else {}, progress_bar(), label)
     container = cli.container()
     try:
         with progress_bar() as progress:
@@ -118,8 +119,7 @@ def reindex(
         item,
         lambda c, progress: c.services.knowledge.maintenance.reindex(item or None, None, progress),
     )
-    if result is not None:
-        console.print(_reindexed(result), markup=False)
+    console.print(_reindexed(result), markup=False)
 
 
 def _reindexed(result: dict[str, Any]) -> str:
@@ -141,14 +141,12 @@ def reread(
         "admin/reread",
         "Re-read",
         item,
-        lambda c, progress: c.services.knowledge.rereader.reread(item or None, None, progress),
+        lambda c, progress: c.services.knowledge.rereader.reread(item or None, None, progress).as_dict(),
     )
-    if report is None:
-        return
     console.print(
-        f"{report.items} documents read again: {len(report.new_versions)} new versions, "
-        f"{report.unchanged} unchanged, {len(report.failed)} failed."
+        f"{report['items']} documents read again: {report['new_versions']} new versions, "
+        f"{report['unchanged']} unchanged, {len(report['failed'])} failed."
     )
-    for failure in report.failed:
-        console.print(f"[red]{failure['item_id']}[/red]: {escape(str(failure['error']))}")
-    raise typer.Exit(1 if report.failed else 0)
+    for failure in report["failed"]:
+        console.print(f"[red]{escape(str(failure['item_id']))}[/red]: {escape(str(failure['error']))}")
+    raise typer.Exit(1 if report["failed"] else 0)

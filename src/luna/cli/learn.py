@@ -17,8 +17,8 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from luna.cli.context import fail, refused, state
-from luna.cli.server_client import ServerClient, ServerError, follow_job
+from luna.cli.context import fail, queued_and_followed, refused, state
+from luna.cli.server_client import ServerClient, ServerError
 from luna.container import Container
 from luna.domain.errors import LunaError
 from luna.services.learning.learning import parse_as_of
@@ -78,16 +78,9 @@ def run(
 
 
 def _run_on_server(client: ServerClient, as_of: str | None) -> dict[str, Any]:
-    try:
-        job = client.post("admin/learn", {"as_of": as_of} if as_of else {})
-    except ServerError as error:
-        raise refused(error) from None
-    console.print(f"Job {job['job_id']} queued; Ctrl-C stops following (the job goes on).")
-    job = follow_job(client, job, _progress())
-    if job["status"] != "succeeded":
-        raise fail(f"Job {job['status']}: {job.get('error') or ''}")
-    result: dict[str, Any] = job["result"]
-    return result
+    return queued_and_followed(
+        client, "admin/learn", {"as_of": as_of} if as_of else {}, _progress(), "Learning run"
+    )
 
 
 def _run_here(container: Container, as_of: Any) -> dict[str, Any]:

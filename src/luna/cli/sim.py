@@ -17,8 +17,8 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from luna.cli.context import CliState, fail, refused, state
-from luna.cli.server_client import ServerClient, ServerError, follow_job
+from luna.cli.context import CliState, fail, queued_and_followed, refused, state
+from luna.cli.server_client import ServerClient, ServerError
 from luna.container import Container
 from luna.domain.errors import LunaError
 from luna.services.energy.simulation import MAX_METERS, MAX_SEED, parse_instant
@@ -104,16 +104,9 @@ def _backfill_as_job(
 ) -> dict[str, Any]:
     params: dict[str, Any] = {"start": start.isoformat(), "end": end.isoformat()}
     params.update({key: value for key, value in (("meters", meters), ("seed", seed)) if value is not None})
-    try:
-        job = client.post("admin/jobs", {"name": "sim.backfill", "params": params})
-    except ServerError as error:
-        raise refused(error) from None
-    console.print(f"Job {job['job_id']} queued; Ctrl-C stops following (the job goes on).")
-    job = follow_job(client, job, _progress())
-    if job["status"] != "succeeded":
-        raise fail(f"Job {job['status']}: {job.get('error') or ''}")
-    result: dict[str, Any] = job["result"]
-    return result
+    return queued_and_followed(
+        client, "admin/jobs", {"name": "sim.backfill", "params": params}, _progress(), "Backfill"
+    )
 
 
 def _summary_table(summary: dict[str, Any], where: str) -> None:

@@ -89,6 +89,9 @@ def list_snapshots(ctx: typer.Context) -> None:
     rows = _run(
         ctx, lambda c: c.get("admin/snapshots"), lambda snapshots: [_row(i) for i in snapshots.list()]
     )
+    if not rows:
+        console.print("No snapshots yet: `luna snapshot create` takes one.")
+        return
     _show(rows, "Snapshots")
 
 

@@ -118,6 +118,10 @@ class SqlUnitOfWork:
         if connection is not None:
             # Closing rolls back the open transaction before the connection goes back to the pool.
             connection.close()
+        if isinstance(exc, sa.exc.DBAPIError) and _lacks_a_table(exc):
+            raise Unavailable(
+                "the database lacks Luna's tables (new, or older than this version): run `luna db upgrade`"
+            ) from exc
         if isinstance(exc, sa.exc.OperationalError):
             # Locked or lost database: the caller may retry, so this is 503, never a 500.
             raise Unavailable("the database is busy or unreachable; try again shortly") from exc
@@ -127,3 +131,9 @@ class SqlUnitOfWork:
 
     def rollback(self) -> None:
         self._connection().rollback()
+
+
+def _lacks_a_table(error: sa.exc.DBAPIError) -> bool:
+    """A query met a table that is not there: a database never migrated, or migrated by an older Luna
+    (SQLite: "no such table"; PostgreSQL: SQLSTATE 42P01). "Try again shortly" would never help."""
+    return "no such table" in str(error.orig) or getattr(error.orig, "sqlstate", None) == "42P01"
