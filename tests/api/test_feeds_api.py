@@ -57,7 +57,7 @@ async def test_an_upload_is_imported_now_and_answers_with_its_report(
 
     assert response.status_code == 201, body
     file = body["data"]
-    assert body["message"] == "1 rows accepted, 2 refused."
+    assert body["message"] == "Rows: 1 accepted, 2 refused."
     assert (file["status"], file["kind"], file["rows_ok"], file["rows_bad"]) == (
         "imported",
         "smart_meter_readings",

@@ -299,15 +299,15 @@ async def test_a_run_with_an_invalid_template_or_run_id_is_refused_and_queues_no
     assert await jobs_named(client, admin) == []
 
 
-async def test_a_run_whose_dataset_has_no_version_to_train_on_is_404_and_nothing_is_queued(
+async def test_a_run_whose_dataset_has_no_version_to_train_on_is_409_and_nothing_is_queued(
     build_app: Callable[..., FastAPI], admin: dict[str, str]
 ) -> None:
     """It was queued (202) and failed only once a worker took it."""
     async with http_client(build_app(known_jobs=load_jobs())) as client:
         response = await client.post(RUNS, json={"config": None, "resume": None}, headers=admin)
 
-        assert response.status_code == 404, response.text
-        assert "Dataset documents-qa has no version with fine-tuning files" in response.json()["message"]
+        assert response.status_code == 409, response.text
+        assert "Dataset documents-qa has no version with fine-tuning files yet" in response.json()["message"]
         assert await jobs_named(client, admin) == []
 
 

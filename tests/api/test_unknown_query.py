@@ -62,3 +62,14 @@ async def test_every_route_refuses_a_parameter_it_does_not_read(app: FastAPI, ad
                 if response.status_code != 400 or "'luna_unknown'" not in response.text:
                     accepted.append(f"{method.upper()} {path}: {response.status_code}")
     assert not accepted, "\n".join(accepted)
+
+
+@pytest.mark.parametrize("query", ["limit=1&limit=2", "status=queued&status=running"])
+async def test_a_query_parameter_given_twice_is_a_400_not_the_last_one_silently(
+    client: httpx.AsyncClient, admin: dict[str, str], query: str
+) -> None:
+    """``?status=queued&status=running`` listed the running jobs only."""
+    response = await client.get(f"/api/v1/admin/jobs?{query}", headers=admin)
+
+    assert response.status_code == 400
+    assert f"Query parameter {query.split('=')[0]!r} is given 2 times" in response.json()["message"]

@@ -43,6 +43,18 @@ def test_a_customer_logs_in_with_a_token_lands_where_they_wanted_and_logs_out(
     expect(page.get_by_role("heading", name="Anmelden")).to_be_visible()
 
 
+def test_an_admin_link_with_a_query_survives_the_login(page: Page, web: WebServer) -> None:
+    """The upload view's "Im Korpus ansehen" (``/admin/corpus?item=…``) opened with an expired session
+    showed the whole corpus after login: the query was dropped on the way to the login."""
+    page.goto(f"{web.base_url}/admin/corpus?q=Netzentgelt")
+    expect(page).to_have_url(f"{web.base_url}/admin/login?next=/admin/corpus%3Fq%3DNetzentgelt")
+    page.get_by_label("Admin-Schlüssel").fill(web.admin_key)
+    page.get_by_role("button", name="Anmelden").click()
+
+    expect(page.get_by_role("heading", name="Korpus")).to_be_visible()
+    expect(page).to_have_url(f"{web.base_url}/admin/corpus?q=Netzentgelt")
+
+
 def test_the_admin_logs_in_with_the_key_only_and_logs_out(page: Page, web: WebServer) -> None:
     page.goto(f"{web.base_url}/admin")
     field = page.get_by_label("Admin-Schlüssel")

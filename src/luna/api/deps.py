@@ -8,10 +8,12 @@ each service.
 from __future__ import annotations
 
 import email.message
+import typing
 from collections.abc import Callable, Mapping
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request, params
+from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
 from luna.container import Container
@@ -59,6 +61,10 @@ def _media_type(content_type: str) -> tuple[str, str]:
     return message.get_content_maintype(), message.get_content_subtype()
 
 
+#: Bodies that carry nothing, accepted where an endpoint reads none.
+_SILENT_BODIES = frozenset({b"", b"{}", b"null"})
+
+
 def _has_body(request: Request) -> bool:
     length = request.headers.get("content-length")
     return (length is not None and length != "0") or "transfer-encoding" in request.headers
@@ -79,27 +85,67 @@ def refuse_unknown_query(request: Request) -> None:
             f"{', '.join(sorted(known)) or 'none'}.",
             details={"unknown": [name[:60] for name in unknown[:20]], "known": sorted(known)},
         )
+    lists = _list_names(route)
+    values = request.query_params.getlist
+    twice = sorted({name for name in request.query_params if name not in lists and len(values(name)) > 1})
+    if twice:
+        raise InvalidInput(
+            f"Query parameter {twice[0]!r} is given {len(request.query_params.getlist(twice[0]))} times; "
+            "it takes one value (the last one would have won silently).",
+            details={"repeated": twice},
+        )
+
+
+def _list_names(route: APIRoute) -> frozenset[str]:
+    """The query parameters that take several values (``?tag=a&tag=b``)."""
+    return frozenset(
+        param.alias
+        for dependant in _dependants(route)
+        for param in dependant.query_params
+        if _is_sequence(param.field_info.annotation)
+    )
+
+
+def _is_sequence(annotation: object) -> bool:
+    origin = typing.get_origin(annotation)
+    if origin in (list, tuple, set, frozenset):
+        return True
+    return any(_is_sequence(arg) for arg in typing.get_args(annotation)) if origin is not None else False
+
+
+def _dependants(route: APIRoute) -> list[Dependant]:
+    found: list[Dependant] = []
+    pending = [route.dependant]
+    while pending:
+        dependant = pending.pop()
+        found.append(dependant)
+        pending.extend(dependant.dependencies)
+    return found
 
 
 def _query_names(route: APIRoute) -> frozenset[str]:
     """The query parameters of the endpoint and of every dependency it has (a few, walked in µs)."""
-    names: set[str] = set()
-    pending = [route.dependant]
-    while pending:
-        dependant = pending.pop()
-        names.update(param.alias for param in dependant.query_params)
-        pending.extend(dependant.dependencies)
-    return frozenset(names)
+    return frozenset(param.alias for dependant in _dependants(route) for param in dependant.query_params)
 
 
-def require_supported_body(request: Request) -> None:
-    """Answer 415 when a body arrives in a type the endpoint does not read.
+async def require_supported_body(request: Request) -> None:
+    """Answer 415 when a body arrives in a type the endpoint does not read, and 400 when one arrives
+    at an endpoint that reads none.
 
     FastAPI would otherwise hand a ``text/plain`` body to a JSON model and report a validation error
-    (400), which hides the real mistake from the client.
+    (400), which hides the real mistake from the client; and it ignores a body no parameter reads, so
+    ``{"dry_run": true}`` sent to a restore restored. An empty body, ``{}`` and ``null`` say nothing
+    and pass (clients send ``{}`` with every POST).
     """
+    if not _has_body(request):
+        return
     body_field = getattr(request.scope.get("route"), "body_field", None)
-    if body_field is None or not _has_body(request):
+    if body_field is None:
+        if (await request.body()).strip() not in _SILENT_BODIES:
+            raise InvalidInput(
+                f"{request.method} {request.url.path} reads no request body; send none (or {{}}). "
+                "Its options, where it has any, are query parameters."
+            )
         return
     content_type = request.headers.get("content-type", "")
     maintype, subtype = _media_type(content_type)

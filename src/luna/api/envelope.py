@@ -11,6 +11,8 @@ from luna.api.schemas.envelope import Envelope, ErrorData, ErrorEnvelope
 from luna.api.tracing import current_trace_id
 
 DataT = TypeVar("DataT")
+#: The longest error message an answer carries.
+MAX_MESSAGE_CHARS = 1_000
 
 
 def ok(data: DataT, message: str = "ok") -> Envelope[DataT]:
@@ -25,7 +27,10 @@ def error_response(
     details: Mapping[str, Any] | None = None,
     headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
-    """An error envelope for the current request with its HTTP status."""
+    """An error envelope for the current request with its HTTP status; a message that quotes a huge
+    input (a 60,000-character ID in the path) is cut, so a refusal stays small and fast."""
+    if len(message) > MAX_MESSAGE_CHARS:
+        message = message[: MAX_MESSAGE_CHARS - 1] + "…"
     body = ErrorEnvelope(
         message=message,
         data=ErrorData(code=code, details=dict(details) if details else None),

@@ -22,7 +22,7 @@ def uuid_or_404(value: str, noun: str) -> str:
     try:
         return str(uuid.UUID(value))
     except ValueError:
-        raise NotFound(f"No {noun} with id {value!r}.") from None
+        raise NotFound(f"No {noun} with id {value[:80]!r}.") from None
 
 
 def meter_or_404(value: str) -> str:

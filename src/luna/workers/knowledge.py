@@ -169,6 +169,7 @@ def queue_demo_ingest(container: Container) -> Job | None:
 
 def check_reindex(container: Container, item_ids: object = None, where: object = None) -> None:
     """Refuse unknown filter keys (400) or items (404) before the job is queued, as ``/admin/reindex``."""
+    container.services.knowledge.maintenance.refuse_empty_scope(item_ids, where, "where")
     ids = item_ids if isinstance(item_ids, list) else []
     for item_id in ids:
         try:

@@ -48,7 +48,7 @@ def upload_csv(
     record = feeds.upload(file.filename, data)
     return ok(
         FeedFileDetail.from_drop(Drop(record.key, record)),
-        f"{record.rows_ok} rows accepted, {record.rows_bad} refused.",
+        f"Rows: {record.rows_ok} accepted, {record.rows_bad} refused.",
     )
 
 

@@ -127,14 +127,15 @@ def rollback_adapter(registry: Registry, name: Name) -> Envelope[RollbackOut]:
     status_code=202,
     summary="Train, evaluate and register an adapter as the job finetune.run",
     description=(
-        "Queues the job `finetune.run`; follow it in `/admin/jobs/{job_id}`. A missing template (404) "
-        "or an invalid one (400) queues nothing. The job promotes the new version when the template says "
-        "`promote: auto` and every gate passed."
+        "Queues the job `finetune.run`; follow it in `/admin/jobs/{job_id}`. A missing template (404), "
+        "an invalid one (400) or a dataset without a version to train on (409) queues nothing. The job "
+        "promotes the new version when the template says `promote: auto` and every gate passed."
     ),
     responses={
         202: {"description": "The run is queued"},
         400: error_response("The template or the run ID is invalid"),
         404: error_response("No template at this path"),
+        409: error_response("The template's dataset has no version with fine-tuning files yet"),
     },
 )
 def start_run(

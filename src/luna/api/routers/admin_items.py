@@ -100,6 +100,8 @@ def delete_item(corpus: Corpus, item_id: str) -> Envelope[ItemDeleted]:
 def _scope(knowledge: Knowledge, body: ReindexRequest | None) -> dict[str, Any]:
     """A maintenance job's items, checked before it is queued (404 unknown item, 400 bad filter)."""
     params: dict[str, Any] = {}
+    if body is not None:
+        knowledge.maintenance.refuse_empty_scope(body.item_ids, body.filter, "filter")
     if body is not None and body.item_ids:
         params["item_ids"] = [uuid_or_404(i, "item") for i in body.item_ids]
     if body is not None and body.filter:

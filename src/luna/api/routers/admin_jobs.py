@@ -76,4 +76,8 @@ def get_job(jobs: Jobs, job_id: str) -> Envelope[JobOut]:
 )
 def cancel_job(jobs: Jobs, job_id: str) -> Envelope[JobOut]:
     job = jobs.cancel(uuid_or_404(job_id, "job"))
+    if job.status is JobStatus.RUNNING:
+        return ok(
+            JobOut.from_job(job), f"Job {job.name} is running; it was asked to stop at its next checkpoint."
+        )
     return ok(JobOut.from_job(job), f"Job {job.name} is {job.status.value}.")

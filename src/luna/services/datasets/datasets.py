@@ -392,7 +392,7 @@ class DatasetService(DatasetReads):
         version = self.version(name, number)
         matching = [c for c in pipeline.consumers if c.name == consumer]
         if not matching:
-            raise InvalidInput(f"pipeline {name!r} has no consumer {consumer!r}")
+            raise InvalidInput(f"Pipeline {name!r} has no consumer {consumer[:80]!r}.")
         if not version.gates_passed:
             raise InvalidInput(f"version {number} of {name!r} failed its gates and is never distributed")
         detail = deliver(matching[0], version, self.frame(version), self._targets)

@@ -286,11 +286,11 @@ class SimulationService:
 
     def _check_range(self, start: datetime, end: datetime) -> None:
         minutes = int(self.step.total_seconds()) // 60
-        for name, moment in (("from", start), ("to", end)):
+        for name, moment in (("The start", start), ("The end", end)):
             if moment.tzinfo is None or moment.utcoffset() is None:
-                raise InvalidInput(f"{name} needs a time zone")
+                raise InvalidInput(f"{name} needs a time zone.")
         if end <= start:
-            raise InvalidInput(f"to ({end.isoformat()}) must be after from ({start.isoformat()})")
+            raise InvalidInput(f"The end ({end.isoformat()}) must be after the start ({start.isoformat()}).")
         # The range before the grid: Berlin's midnight in the year 1 has a local-mean-time offset
         # (+00:53:28) that would be named as off the grid, where the year is what is wrong.
         if start < SIM_FIRST or end > SIM_END:

@@ -174,7 +174,7 @@ class EvaluationService:
         with self._database.unit_of_work(read_only=True) as uow:
             run = uow.eval_runs.get(run_id) if RUN_ID.match(run_id) else None
         if run is None:
-            raise NotFound(f"No evaluation run with id {run_id!r}; `luna eval list` shows them.")
+            raise NotFound(f"No evaluation run with id {run_id[:80]!r}; `luna eval list` shows them.")
         return run
 
     def compare(self, before_id: str, after_id: str) -> RunComparison:

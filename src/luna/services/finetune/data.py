@@ -26,7 +26,7 @@ from typing import Any, Final
 
 from datasketch import MinHash, MinHashLSH
 
-from luna.domain.errors import InvalidInput, NotFound
+from luna.domain.errors import Conflict, InvalidInput, NotFound
 from luna.domain.finetune.training import ChatExample
 from luna.domain.privacy import redact
 from luna.ports.blobs import BlobStore
@@ -65,7 +65,10 @@ def dataset_prefix(blobs: BlobStore, name: str, version: int | str) -> tuple[str
         }
     )
     if not numbers:
-        raise NotFound(f"Dataset {name} has no version with fine-tuning files (a 'finetune' consumer)")
+        raise Conflict(
+            f"Dataset {name} has no version with fine-tuning files yet: run the dataset pipeline that "
+            "writes it (its 'finetune' consumer) first, e.g. `luna datasets run <pipeline>`."
+        )
     number = numbers[-1] if version == "latest" else int(version)
     if number not in numbers:
         raise NotFound(f"Dataset {name} has no version {number} with fine-tuning files")

@@ -222,14 +222,27 @@ class KnowledgeMaintenance:
             return self._reindex_in_place(state, chosen, progress)
         return self._reindex_all(state, progress)
 
+    @staticmethod
+    def refuse_empty_scope(item_ids: object, where: object, where_name: str) -> None:
+        """An empty ``item_ids`` or filter given explicitly is a 400, not "every item": a client that
+        found no items to reindex would otherwise rebuild the whole collection. Left out means all."""
+        if isinstance(item_ids, list) and not item_ids:
+            raise InvalidInput("item_ids: name at least one item, or leave item_ids out for every item.")
+        if isinstance(where, dict) and not where:
+            raise InvalidInput(
+                f"{where_name}: name at least one field, or leave {where_name} out for every item."
+            )
+
     def check_scope(self, item_ids: Sequence[str], where: Mapping[str, Any]) -> None:
         """Refuse a reindex request before it is queued: unknown filter keys or values of the wrong type
         (400, as a search would) or unknown items (404)."""
         if not isinstance(where, Mapping) or not isinstance(item_ids, list | tuple):
-            raise InvalidInput("Reindex takes item_ids as a list and where as an object.")
+            raise InvalidInput("A reindex or re-read takes item_ids as a list and its filter as an object.")
         unknown_keys = sorted(str(key)[:70] for key in set(where) - _ITEM_FILTER_KEYS)
         if unknown_keys:
-            raise InvalidInput(f"Reindex filters on {sorted(_ITEM_FILTER_KEYS)}; unknown: {unknown_keys}.")
+            raise InvalidInput(
+                f"A reindex or re-read filters on {sorted(_ITEM_FILTER_KEYS)}; unknown: {unknown_keys[:20]}."
+            )
         validate_filters(where)
         if not all(isinstance(item_id, str) for item_id in item_ids):
             raise InvalidInput("item_ids must be a list of item ids (texts).")

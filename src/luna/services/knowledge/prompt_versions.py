@@ -32,6 +32,7 @@ from luna.domain.prompt_versions import (
     prompt_sha256,
 )
 from luna.domain.scores import AuditEntry
+from luna.domain.storable import one_line, printable, shows_something, storable_text
 from luna.ports.sql import Database, UnitOfWork
 
 logger = logging.getLogger(__name__)
@@ -213,14 +214,16 @@ def _packaged(*, active: bool) -> PromptVersion:
 
 
 def _author(author: str) -> str:
-    cleaned = " ".join(author.split())
+    cleaned = one_line(author)
     if not cleaned or len(cleaned) > MAX_AUTHOR_CHARS:
         raise InvalidInput(f"The author must be 1 to {MAX_AUTHOR_CHARS} characters.")
     return cleaned
 
 
 def _note(note: str | None) -> str | None:
-    cleaned = (note or "").strip()
+    """The note as the versions table and the audit log show it: printable, without direction
+    overrides (an RLO reversed the operator's table) and without invisible-only text."""
+    cleaned = printable(note or "").strip()
     if len(cleaned) > MAX_NOTE_CHARS:
         raise InvalidInput(f"The note is longer than {MAX_NOTE_CHARS} characters.")
-    return cleaned or None
+    return storable_text(cleaned, "note") if shows_something(cleaned) else None

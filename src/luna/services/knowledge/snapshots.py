@@ -121,7 +121,10 @@ class SnapshotService:
             name for name, wanted in (("sql", sql), ("vectors", vectors), ("blobs", blobs)) if wanted
         )
         if not parts:
-            raise InvalidInput("A snapshot needs at least one of sql, vectors and blobs.")
+            raise InvalidInput(
+                "A snapshot needs at least one part: the SQL dump (pg_dump; --sql), the vectors (qdrant; "
+                "--vectors) or the documents (blobs; --blobs)."
+            )
         created_at = datetime.now(UTC)
         snapshot_id = f"{created_at:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
         with self._lock:

@@ -47,6 +47,10 @@ def check_params(name: str, function: JobFunction, params: Mapping[str, Any]) ->
             ) from None
 
 
+#: Unknown params a refusal names (a body may hold thousands; the answer stays short).
+_LISTED = 20
+
+
 def _check_names(name: str, function: JobFunction, params: Mapping[str, Any]) -> None:
     signature = inspect.signature(function)
     try:
@@ -57,7 +61,9 @@ def _check_names(name: str, function: JobFunction, params: Mapping[str, Any]) ->
         accepted = [p.name for p in named]
         unknown = [] if takes_any else sorted(set(params) - set(accepted))
         missing = [p.name for p in named if p.default is p.empty and p.name not in params]
-        problems = [f"unknown params: {', '.join(unknown)}"] if unknown else []
+        more = f" and {len(unknown) - _LISTED} more" if len(unknown) > _LISTED else ""
+        unknown = [str(key)[:70] for key in unknown[:_LISTED]]
+        problems = [f"unknown params: {', '.join(unknown)}{more}"] if unknown else []
         problems += [f"missing params: {', '.join(missing)}"] if missing else []
         reason = "; ".join(problems) or str(error)
         takes = ", ".join(accepted) or "no params"

@@ -151,7 +151,7 @@ class JobService:
             if job is None:
                 raise NotFound(f"No job with id {job_id!r}.")
             if job.status.is_finished:
-                raise Conflict(f"job {job_id!r} has already finished ({job.status.value})")
+                raise Conflict(f"Job {job_id!r} has already finished ({job.status.value}).")
             # Compare-and-set: a worker may claim the job between the read and this write; then it is
             # running and only gets the request, which it honours at its next checkpoint.
             cancelled_while_queued = job.status is JobStatus.QUEUED and uow.jobs.transition(
@@ -165,7 +165,7 @@ class JobService:
             if not cancelled_while_queued and not uow.jobs.transition(
                 canonical, JobStatus.RUNNING, cancel_requested=True
             ):
-                raise Conflict(f"job {job_id!r} has already finished")
+                raise Conflict(f"Job {job_id!r} has already finished.")
             # Read back inside the transaction: the state the request left, not one a worker's
             # later checkpoint may already have moved on to cancelled.
             asked = uow.jobs.get(canonical)

@@ -18,7 +18,7 @@ from typing import Any, Final
 from nicegui import ui
 from nicegui.events import GenericEventArguments
 
-from luna.domain.errors import NotFound
+from luna.domain.errors import Conflict, NotFound
 from luna.domain.finetune.registry import AdapterState, AdapterVersion, previous_champion
 from luna.services.finetune.registry import AdapterRegistry
 from luna.services.finetune.reviews import ReviewService, ReviewSummary
@@ -189,7 +189,7 @@ async def _start(view: AdminView) -> None:
         config = await in_thread(view.web.container.finetune.service.config)
         try:  # a run without training data was queued and failed in the job
             await in_thread(view.web.container.finetune.service.check_dataset, config)
-        except NotFound:
+        except (NotFound, Conflict):
             ui.notify(
                 f"„{config.dataset.name}“ hat noch keine Version mit Trainingsdaten: zuerst eine Pipeline "
                 "mit dem Verbraucher „finetune“ laufen lassen (Ansicht „Daten“).",

@@ -60,8 +60,7 @@ def customer_page(route: str) -> Callable[[Builder[CustomerView]], Builder[Custo
         async def page(client: Client) -> RedirectResponse | None:
             customer = session.current_customer()
             if customer is None:
-                wanted = f"{route}?{client.request.url.query}" if client.request.url.query else route
-                return RedirectResponse(f"{LOGIN_ROUTE}?next={quote(wanted, safe='/')}", status_code=303)
+                return _to_login(LOGIN_ROUTE, route, client)
             context = web_context()
             who = ("Entwickler-Login " if customer.via == "dev" else "Kunde ") + customer.user_id[:8]
             content = frame(Area.CUSTOMER, view, who)
@@ -81,7 +80,7 @@ def admin_page(route: str) -> Callable[[Builder[AdminView]], Builder[AdminView]]
         @ui.page(route)
         async def page(client: Client) -> RedirectResponse | None:
             if not session.is_admin():
-                return RedirectResponse(f"{ADMIN_LOGIN_ROUTE}?next={quote(route)}", status_code=303)
+                return _to_login(ADMIN_LOGIN_ROUTE, route, client)
             content = frame(Area.ADMIN, view, "Administration")
             await _build(client, content, build, AdminView(web_context(), view))
             return None
@@ -89,6 +88,13 @@ def admin_page(route: str) -> Callable[[Builder[AdminView]], Builder[AdminView]]
         return build
 
     return register
+
+
+def _to_login(login: str, route: str, client: Client) -> RedirectResponse:
+    """To the login, which comes back to the view with its query: a link to one document
+    (``/admin/corpus?item=…``) opened with an expired session showed the whole corpus after login."""
+    wanted = f"{route}?{client.request.url.query}" if client.request.url.query else route
+    return RedirectResponse(f"{login}?next={quote(wanted, safe='/')}", status_code=303)
 
 
 async def _build(client: Client, content: ui.column, build: Builder[V], view: V) -> None:
