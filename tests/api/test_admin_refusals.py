@@ -120,3 +120,17 @@ async def test_a_prompt_note_is_stored_without_direction_overrides_or_terminal_c
 
 def _edited_prompt() -> str:
     return packaged_prompt_text().replace('context_heading: "Kontext:"', 'context_heading: "Quellen:"')
+
+
+async def test_a_pipeline_name_no_file_can_have_is_a_400_on_both_routes(
+    client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    """``/admin/datasets/runs`` said 400 and ``/admin/jobs`` 404 for the same name."""
+    name = "../../etc/passwd"
+    direct = await client.post("/api/v1/admin/datasets/runs", json={"pipeline": name}, headers=admin)
+    as_job = await client.post(
+        "/api/v1/admin/jobs", json={"name": "datasets.run", "params": {"pipeline": name}}, headers=admin
+    )
+
+    assert (direct.status_code, as_job.status_code) == (400, 400)
+    assert as_job.json()["data"]["details"]["errors"][0]["field"] == "pipeline"

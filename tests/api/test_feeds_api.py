@@ -188,3 +188,17 @@ async def test_the_feed_routes_need_the_admin_key(client: httpx.AsyncClient) -> 
         files={"file": ("smart_meter_readings.csv", f"{HEADER}\n{GOOD}\n".encode())},
     )
     assert response.status_code == 401 and upload_response.status_code == 401
+
+
+async def test_uploads_of_one_second_are_listed_newest_first(
+    client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    """The keys held the second only, and drops of one second came in the order of a random suffix."""
+    for number in range(5):
+        line = f"api-{number},2025-01-15T12:00:00+01:00,0.42,0,231.2,ok,1234.567"
+        response, _ = await upload(client, admin, f"smart_meter_readings_{number}.csv", HEADER, line)
+        assert response.status_code == 201
+
+    listed = (await client.get("/api/v1/admin/feeds", headers=admin)).json()["data"]
+    names = [drop["key"].rsplit("/", 1)[1] for drop in listed["files"]]
+    assert names == [f"smart_meter_readings_{number}.csv" for number in reversed(range(5))]

@@ -98,6 +98,10 @@ async def test_an_uploaded_document_is_indexed_and_listed(
     assert [(e["actor"], e["target"]) for e in audit["data"]["entries"]] == [
         ("admin", f"item:{data['item_id']}")
     ]
+    beyond = await client.get(
+        "/api/v1/admin/audit", params={"action": "item.add", "offset": 1}, headers=admin
+    )
+    assert beyond.json()["data"]["entries"] == []  # older entries page with offset (500 at most at once)
 
 
 async def test_tags_come_from_repeated_bracketed_or_comma_separated_fields(client: httpx.AsyncClient) -> None:

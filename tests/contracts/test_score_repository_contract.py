@@ -191,7 +191,10 @@ def test_the_audit_log_reads_newest_first_filtered_by_action(database: SqlDataba
         learning = uow.audit.list(action="learn.run")
         one = uow.audit.list(limit=1)
         none = uow.audit.list(action="nothing.like.this")
+        paged = [uow.audit.list(limit=2, offset=offset) for offset in (0, 2, 3)]
+        older_learning = uow.audit.list(action="learn.run", offset=1)
 
     assert everything == [newest, other, oldest]
     assert learning == [newest, oldest] and one == [newest] and none == []
+    assert paged == [[newest, other], [oldest], []] and older_learning == [oldest]
     assert learning[1].details == {"counts": {"events": 3}, "unchanged": False}

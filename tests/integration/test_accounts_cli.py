@@ -44,8 +44,10 @@ def test_create_list_and_revoke() -> None:
     try:
         assert container.services.accounts.identify(key) is not None
         revoked = runner.invoke(app, ["accounts", "revoke", listed[0]["account_id"]])
-        assert revoked.exit_code == 0 and "revoked" in revoked.output
+        again = runner.invoke(app, ["accounts", "revoke", listed[0]["account_id"]])
+        assert revoked.exit_code == 0 and "revoked at 20" in revoked.output
         assert container.services.accounts.identify(key) is None
+        assert again.exit_code == 0 and again.output == revoked.output  # when it was revoked, not now
     finally:
         container.close()
 

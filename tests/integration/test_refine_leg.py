@@ -15,12 +15,13 @@ import pytest
 
 from luna.cli.serve import _warm_up as warm_up
 from luna.container import Container, build_container
-from luna.domain.errors import InvalidInput
+from luna.domain.errors import Conflict, InvalidInput
 from luna.domain.health import ComponentHealth, HealthStatus
 from luna.ports.vectors import VectorPoint
 from luna.services.knowledge.ingest import IngestRequest
 from luna.services.knowledge.refine import REFINE_JOB
 from luna.settings import Settings
+from luna.workers.knowledge import check_refine
 from luna.workers.registry import PARAM_CHECKS, load_jobs
 from luna.workers.runner import execute, queue_refine
 
@@ -179,6 +180,8 @@ def test_no_job_is_queued_while_the_model_is_not_prepared(
         kb.ingest.ingest(IngestRequest(data=DOCUMENTS["tarif.md"].encode(), filename="tarif.md"))
         assert kb.refine is not None and kb.refine.pending() == 2
         assert queue_refine(container) is None
+        with pytest.raises(Conflict, match="luna models prepare embeddinggemma"):  # not a job that fails
+            check_refine(container)  # what POST /admin/jobs asks before it queues kb.refine_vectors
         health = container.health_checks()["refine"].health()
         assert health.status == HealthStatus.DISABLED and "luna models prepare embeddinggemma" in str(
             health.detail

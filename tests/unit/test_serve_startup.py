@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from luna.cli.serve import _once_started
+from luna.cli.serve import _once_started, _port_taken
 
 
 def test_background_work_starts_after_the_startup_and_before_the_first_request() -> None:
@@ -35,3 +35,10 @@ def test_background_work_starts_after_the_startup_and_before_the_first_request()
         assert client.get("/ping").status_code == 200
 
     assert events == ["startup done", "background work started", "request", "shutdown"]
+
+
+def test_a_host_that_resolves_to_nothing_says_to_check_the_host_not_another_serve() -> None:
+    problem = _port_taken("no-such-host.invalid", 8000)
+
+    assert problem is not None and problem.startswith("cannot listen on no-such-host.invalid:8000")
+    assert problem.endswith("check --host / api.host") and "another `luna serve`" not in problem

@@ -69,6 +69,8 @@ def backfill(
         start_at, end_at = parse_instant(start, "--from"), parse_instant(end, "--to")
     except LunaError as error:
         raise fail(error.message, 2) from None
+    if end_at <= start_at:  # before a server is asked or a progress bar drawn
+        raise fail(f"--to ({end_at.isoformat()}) must be after --from ({start_at.isoformat()}).", 2)
     if as_job:
         client = _server(cli, "--job")
         summary = _backfill_as_job(client, start_at, end_at, meters, seed)

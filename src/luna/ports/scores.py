@@ -42,7 +42,8 @@ class AuditRepository(Protocol):
     def add(self, entry: AuditEntry) -> None: ...
 
     def list(
-        self, *, action: str | None = None, limit: int = 50, since: datetime | None = None
+        self, *, action: str | None = None, limit: int = 50, since: datetime | None = None, offset: int = 0
     ) -> list[AuditEntry]:
-        """Newest first; with ``since``, only entries at or after that instant."""
+        """Newest first, skipping the ``offset`` newest; with ``since``, only entries at or after that
+        instant."""
         ...

@@ -7,10 +7,12 @@ between steps, and a cancelled or failed run leaves every earlier version untouc
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from luna.container import Container
-from luna.domain.errors import InvalidInput
+from luna.domain.datasets.pipeline import NAME_PATTERN
+from luna.domain.errors import InvalidInput, field_problem
 from luna.services.datasets.datasets import DATASETS_JOB, MERGE_JOB, PARTITION_JOB
 from luna.workers.registry import register
 from luna.workers.runner import JobContext
@@ -18,8 +20,12 @@ from luna.workers.runner import JobContext
 
 def check_run(container: Container, pipeline: object = None) -> None:
     """Refuse an unknown pipeline or a faulty pipeline file before the job is queued (400/404)."""
-    if not isinstance(pipeline, str):
-        raise InvalidInput("pipeline must name a pipeline file (see luna datasets pipelines)")
+    if not isinstance(pipeline, str) or not re.fullmatch(NAME_PATTERN, pipeline):
+        # As POST /admin/datasets/runs answers it: a name no pipeline file can have is a 400.
+        raise InvalidInput(
+            f"pipeline must name a pipeline file ({NAME_PATTERN}; see luna datasets pipelines)",
+            details=field_problem("pipeline", f"must match {NAME_PATTERN}"),
+        )
     container.services.datasets.pipeline(pipeline)
 
 

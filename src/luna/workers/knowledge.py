@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from luna.container import Container
-from luna.domain.errors import InvalidInput
+from luna.domain.errors import Conflict, InvalidInput
 from luna.domain.german_numbers import de_count
 from luna.domain.jobs import Job, JobStatus
 from luna.services.knowledge.ingest_files import FileOutcome, collect_files, ingest_files
@@ -210,11 +210,15 @@ def verify(container: Container, ctx: JobContext, fix: bool = False) -> dict[str
 
 
 def check_refine(container: Container) -> None:
-    """Refuse the job where there is no refine leg to fill (400 instead of a failed job)."""
-    if container.services.knowledge.refine is None:
+    """Refuse the job where there is no refine leg to fill (400), or where its model cannot work
+    (409, what health says: EmbeddingGemma not prepared) instead of a job that fails at once."""
+    refine = container.services.knowledge.refine
+    if refine is None:
         raise InvalidInput(
             "rag.refine is not enabled (or EmbeddingGemma already retrieves): nothing to refine."
         )
+    if not refine.ready():
+        raise Conflict(f"The refine leg cannot run now: {refine.health().detail}.")
 
 
 @register(REFINE_JOB, check=check_refine)

@@ -146,16 +146,17 @@ class SqlAuditRepository:
         )
 
     def list(
-        self, *, action: str | None = None, limit: int = 50, since: datetime | None = None
+        self, *, action: str | None = None, limit: int = 50, since: datetime | None = None, offset: int = 0
     ) -> list[AuditEntry]:
-        if limit < 0:
-            raise ValueError("limit must not be negative")
+        if limit < 0 or offset < 0:
+            raise ValueError("limit and offset must not be negative")
         statement = sa.select(audit_log).order_by(audit_log.c.ts.desc(), audit_log.c.audit_id.desc())
         if action is not None:
             statement = statement.where(audit_log.c.action == action)
         if since is not None:
             statement = statement.where(audit_log.c.ts >= since)
-        return [_to_entry(row) for row in self._connection().execute(statement.limit(limit))]
+        page = statement.limit(limit).offset(offset)
+        return [_to_entry(row) for row in self._connection().execute(page)]
 
 
 def _score_row(version: int, score: Score) -> dict[str, Any]:

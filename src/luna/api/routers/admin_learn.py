@@ -82,6 +82,7 @@ def audit_log(
         Query(max_length=100, pattern=r"^[A-Za-z0-9._-]+$", description="Only entries of this action"),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_AUDIT_ENTRIES)] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000_000, description="Skip this many of the newest")] = 0,
 ) -> Envelope[AuditPage]:
-    entries = [AuditEntryOut.from_entry(entry) for entry in learning.audit_log(action, limit)]
-    return ok(AuditPage(entries=entries), f"{len(entries)} audit entries.")
+    entries = [AuditEntryOut.from_entry(entry) for entry in learning.audit_log(action, limit, offset)]
+    return ok(AuditPage(entries=entries), f"{len(entries)} audit entries from number {offset + 1}.")

@@ -43,7 +43,7 @@ def find_pipeline(folders: Sequence[Path], name: str) -> Pipeline:
             if entry.pipeline is None:
                 raise InvalidInput(entry.error or f"pipeline {name!r} cannot be loaded")
             return entry.pipeline
-    raise NotFound(f"No pipeline named {name!r}; known: {', '.join(e.name for e in entries) or 'none'}")
+    raise NotFound(f"No pipeline named {name[:80]!r}; known: {', '.join(e.name for e in entries) or 'none'}.")
 
 
 def _load(path: Path) -> Pipeline:

@@ -102,7 +102,8 @@ class CsvFeeds:
             )
         self._check_size(len(data))
         read_header(data, kind)
-        stamp = self._clock().strftime("%Y%m%dT%H%M%SZ")
+        # Microseconds: uploads of one second were listed in the order of their random suffix.
+        stamp = self._clock().strftime("%Y%m%dT%H%M%S%fZ")
         key = check_blob_key(f"{self.prefix}{UPLOAD_FOLDER}/{stamp}-{secrets.token_hex(4)}/{name}")
         record = self._import(key, kind, data)
         _refuse_without_good_rows(record)
@@ -168,7 +169,7 @@ class CsvFeeds:
     def drop(self, key: str) -> Drop:
         record = self._store.feed_file(key)
         if record is None and not (key.startswith(self.prefix) and self._blobs.exists(key)):
-            raise NotFound(f"No CSV drop named {key!r}.")
+            raise NotFound(f"No CSV drop named {key[:120]!r}.")
         return Drop(key, record)
 
     def _check_size(self, size: int) -> None:

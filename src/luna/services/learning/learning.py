@@ -192,9 +192,9 @@ class LearningService:
         with self._database.unit_of_work(read_only=True) as uow:
             return uow.scores.versions(limit)
 
-    def audit_log(self, action: str | None = None, limit: int = 50) -> list[AuditEntry]:
+    def audit_log(self, action: str | None = None, limit: int = 50, offset: int = 0) -> list[AuditEntry]:
         with self._database.unit_of_work(read_only=True) as uow:
-            return uow.audit.list(action=action, limit=limit)
+            return uow.audit.list(action=action, limit=limit, offset=offset)
 
     def _learn(self, as_of: datetime | None, report: Progress) -> tuple[LearnedScores, _Previous]:
         consent_default = self._params.consent_default
