@@ -321,3 +321,17 @@ async def test_dev_user_must_be_a_uuid(customer_app: FastAPI) -> None:
         response = await client.get(ME, headers={"X-Dev-User": "bob"})
 
     assert response.status_code == 401
+
+
+@pytest.mark.parametrize("placeholder", [str(uuid.UUID(int=0)), "FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF"])
+async def test_the_nil_and_max_uuid_name_no_user_in_a_header_or_a_token(
+    customer_app: FastAPI, placeholder: str
+) -> None:
+    """Every client that sent the nil UUID (a default left unset) shared one account."""
+    async with http_client(customer_app) as client:
+        by_header = await client.get(ME, headers={"X-Dev-User": placeholder})
+        by_token = await client.get(ME, headers=bearer(token(valid_claims(placeholder))))
+
+    assert (by_header.status_code, by_token.status_code) == (401, 401)
+    assert "placeholder UUID" in by_header.json()["message"]
+    assert user_count(customer_app) == 0

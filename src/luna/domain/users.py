@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
+
+#: The nil and the max UUID are placeholders (a default, an unset field), never someone's ID: a token or
+#: a development header naming one would give every such client one shared account.
+PLACEHOLDER_USER_IDS = frozenset({uuid.UUID(int=0), uuid.UUID(int=2**128 - 1)})
 
 
 @dataclass(frozen=True, slots=True)

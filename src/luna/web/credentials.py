@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import jwt
 
+from luna.domain.users import PLACEHOLDER_USER_IDS
 from luna.settings import AuthSettings
 
 
@@ -35,12 +36,15 @@ def normalized_user_id(value: str) -> str:
     if not value or not value.strip():
         raise LoginRefused("Bitte geben Sie Ihre Benutzer-ID ein.")
     try:
-        return str(uuid.UUID(value.strip()))
+        user_id = uuid.UUID(value.strip())
     except (ValueError, AttributeError):
+        user_id = None
+    if user_id is None or user_id in PLACEHOLDER_USER_IDS:
         raise LoginRefused(
             "Das ist keine gültige Benutzer-ID (erwartet wird eine UUID wie "
             "3f2b8c1e-5d4a-4b7e-9c1a-2e6f8d0b7a91)."
-        ) from None
+        )
+    return str(user_id)
 
 
 def login_with_token(token: str, auth: AuthSettings) -> TokenLogin:
