@@ -55,7 +55,7 @@ def served(build_app: Callable[..., FastAPI]) -> Iterator[tuple[str, SlowChat]]:
     app = build_app()
     container: Container = app.state.container
     chat = SlowChat()
-    container.chat = chat  # type: ignore[misc]  # before the knowledge base is built on it
+    container.chat = chat  # before the knowledge base is built on it
     container.services.knowledge.ingest.ingest(IngestRequest(SAMPLE.read_bytes(), filename=SAMPLE.name))
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None))
