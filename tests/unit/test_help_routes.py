@@ -47,6 +47,9 @@ def test_every_route_has_german_purpose_question_and_fallback_that_fit(route: st
     assert r.question.endswith("?")
     assert len(r.fallback) > 150 and r.fallback.endswith(".")
     assert any(word in r.fallback.split() for word in ("Sie", "die", "der", "und"))
+    # The help card reads brackets as citation marks and drops them: "als [chunk …]-Verweise" showed
+    # as "als-Verweise".
+    assert "[" not in r.purpose + r.fallback
 
 
 def test_a_route_is_found_with_or_without_a_trailing_slash() -> None:

@@ -20,6 +20,7 @@ from luna.web.customer.meter_window import (
     period_span,
     range_problem,
     span_label,
+    typed_day_problem,
     unbreakable_stamps,
 )
 
@@ -181,3 +182,18 @@ def test_the_csv_file_is_named_for_the_meter_and_the_days_it_holds() -> None:
     name = meter_csv_name("m-1", datetime(2026, 3, 1, 23, tzinfo=UTC), datetime(2026, 3, 8, 23, tzinfo=UTC))
 
     assert name == "luna-zaehler-m-1_2026-03-02_bis_2026-03-08.csv"
+
+
+@pytest.mark.parametrize(
+    ("typed", "said"),
+    [
+        ("31.02.2026", "Den 31.02.2026 gibt es nicht: bitte prüfen Sie das Von-Datum."),
+        ("25.11.26", "Das Von-Datum „25.11.26“ ist kein Datum im Format TT.MM.JJJJ, etwa 09.03.2026."),
+        ("2026-11-25", "Das Von-Datum „2026-11-25“ ist kein Datum im Format TT.MM.JJJJ, etwa 09.03.2026."),
+        ("9.3.2026", None),
+        ("  ", None),  # empty: the range asks for both days
+    ],
+)
+def test_a_typed_day_that_is_none_says_why_instead_of_missing(typed: str, said: str | None) -> None:
+    """ "31.02.2026" was answered "Bitte wählen Sie ein Von- und ein Bis-Datum.", as if it were empty."""
+    assert typed_day_problem(typed, "Von-Datum") == said

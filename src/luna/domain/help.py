@@ -105,9 +105,10 @@ HELP_ROUTES: Mapping[str, HelpRoute] = {
             "auf Deutsch und belegt ihre Aussagen mit Quellen.",
             "Welche Förderung und welche Tarife gibt es für Haushalte?",
             "Fragen Sie möglichst konkret, etwa „Wie setzen sich die Netzentgelte zusammen?“. Luna antwortet "
-            "nur aus den Dokumenten ihrer Wissensbasis und nennt die Quellen als [chunk …]-Verweise; findet "
-            "sie nichts Belastbares, sagt sie das offen und schlägt eine bessere Frage vor. Bewerten Sie "
-            "Antworten als nützlich oder nicht nützlich: daraus lernt Luna, welche Quellen weiterhelfen.",
+            "nur aus den Dokumenten ihrer Wissensbasis und nennt die Quellen als nummerierte Verweise wie "
+            "„1“ und „2“, die die Fundstelle öffnen; findet sie nichts Belastbares, sagt sie das offen und "
+            "schlägt eine bessere Frage vor. Bewerten Sie Antworten mit „Hilfreich“ oder „Nicht hilfreich“: "
+            "daraus lernt Luna, welche Quellen weiterhelfen.",
         ),
         _route(
             "/energy",
@@ -118,7 +119,8 @@ HELP_ROUTES: Mapping[str, HelpRoute] = {
             "Wie werte ich Stromverbrauch und Photovoltaik-Erzeugung aus dem Smart-Meter aus und verschiebe "
             "Lasten in günstige Stunden?",
             "Wählen Sie Zähler und Zeitraum; bei langen Zeiträumen zeigt die Grafik Viertelstunden-, "
-            "Stunden- oder Tageswerte statt einzelner Messungen. Verbrauch und Erzeugung stehen in kW. "
+            "Stunden- oder Tageswerte statt einzelner Messungen: Energie in kWh je Viertelstunde, Stunde "
+            "oder Tag, einzelne Messungen als Leistung in kW. "
             "Luna wertet die Daten auch aus: "
             "Spitzenlasten, Eigenverbrauch des Solarstroms und was das Verschieben flexibler Verbraucher in "
             "günstige Stunden spart. Die Messwerte lassen sich als CSV exportieren. Einen weiteren "

@@ -70,6 +70,9 @@ body {{ background: {PAGE_BACKGROUND}; color: {TEXT}; }}
 .luna-answer-md p {{ margin: 0 0 0.6em 0; }}
 .luna-answer-md table {{ border-collapse: collapse; margin: 0.4em 0; font-size: 0.92rem; }}
 .luna-answer-md th, .luna-answer-md td {{ border: 1px solid #CBD5E1; padding: 0.25em 0.6em; }}
+/* A quoted table's words break at German syllables (the page is lang="de"), never after any letter
+   ("Grun|dprei|s" on a phone); a table still too wide scrolls inside the answer. */
+.luna-answer-md th, .luna-answer-md td {{ overflow-wrap: break-word; hyphens: auto; }}
 .luna-answer-md th {{ background: #F1F5F9; }}
 a.luna-mark {{ color: {PRIMARY}; font-weight: 600; text-decoration: none; padding: 0 1px; }}
 a.luna-mark:hover, a.luna-mark:focus-visible {{ text-decoration: underline; }}

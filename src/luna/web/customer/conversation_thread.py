@@ -16,6 +16,7 @@ from nicegui.events import GenericEventArguments
 from luna.domain.conversations import Turn
 from luna.domain.events import EventType
 from luna.domain.refusals import without_follow_up_paragraph
+from luna.domain.storable import without_direction_controls
 from luna.services.knowledge.answering import Answer
 from luna.services.knowledge.retrieval import Citation
 from luna.web.components.errors import failure_shown
@@ -115,7 +116,8 @@ class ConversationThread:
     def _question_and_card(self, question: str) -> ui.card:
         with self._area:
             with ui.row().classes("w-full justify-end"):
-                ui.label(question).classes("luna-question").mark("turn-question")
+                # As stored: a direction override typed into the field showed the question reversed.
+                ui.label(without_direction_controls(question)).classes("luna-question").mark("turn-question")
             card = ui.card().classes("w-full gap-3").mark("answer-card")
             with card, ui.row().classes("items-center gap-2 no-wrap"):
                 ui.icon("dark_mode", size="sm").classes("text-accent").props('aria-hidden="true"')

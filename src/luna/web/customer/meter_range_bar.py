@@ -25,6 +25,7 @@ from luna.web.customer.meter_window import (
     berlin_today,
     parse_german_day,
     range_problem,
+    typed_day_problem,
     unbreakable_stamps,
 )
 
@@ -132,7 +133,11 @@ class _RangePicker:
     def _apply(self) -> None:
         first, last = parse_german_day(self._first.value), parse_german_day(self._last.value)
         today: date = berlin_today()
-        problem = range_problem(first, last, today)
+        problem = (
+            typed_day_problem(self._first.value, "Von-Datum")
+            or typed_day_problem(self._last.value, "Bis-Datum")
+            or range_problem(first, last, today)
+        )
         if problem is not None or first is None or last is None:
             self._problem.set_text(problem or "")
             return

@@ -87,6 +87,17 @@ def parse_german_day(text: str | None) -> date | None:
         return None
 
 
+def typed_day_problem(text: str | None, label: str) -> str | None:
+    """What is wrong with a typed day, in German (None: it reads as a day, or the field is empty): "the
+    date is missing" for "31.02.2026" sent the customer looking for an empty field."""
+    typed = (text or "").strip()
+    if not typed or parse_german_day(typed) is not None:
+        return None
+    if _GERMAN_DAY.fullmatch(typed):
+        return f"Den {typed} gibt es nicht: bitte prüfen Sie das {label}."
+    return f"Das {label} „{typed[:20]}“ ist kein Datum im Format TT.MM.JJJJ, etwa 09.03.2026."
+
+
 def range_problem(first: date | None, last: date | None, today: date) -> str | None:
     """What is wrong with the range ``first``–``last``, in German; None when it can be shown."""
     if first is None or last is None:

@@ -171,9 +171,11 @@ class _EnergyPage:
         meter_id = await self._claim.ask()
         if meter_id is None:
             return
+        linked_before = meter_id in self._meter.options
         meters = await in_thread(meters_for, self._view.web, self._view.user_id)
         self._meter.set_options({m.meter_id: meter_label(m) for m in meters})
-        ui.notify(f"Zähler {meter_id} ist jetzt mit Ihrem Konto verknüpft.", type="positive", position="top")
+        done = "war bereits" if linked_before else "ist jetzt"
+        ui.notify(f"Zähler {meter_id} {done} mit Ihrem Konto verknüpft.", type="positive", position="top")
         await self._go(self._state.with_meter(meter_id))
 
     async def _period_changed(self) -> None:

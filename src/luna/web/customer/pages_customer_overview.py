@@ -133,4 +133,6 @@ def _advice_card(summary: HomeSummary) -> None:
                 ui.label(f"Ersparnis etwa {de_eur(advice.saving_eur_month)} im Monat").classes(
                     "text-sm text-positive font-medium"
                 )
+            if summary.more_meters:  # the figures above show one meter; the advice may be another's
+                ui.label(f"Zähler {advice.meter_id}").classes("text-xs luna-muted").mark("home-advice-meter")
         ui.link("Weitere Tipps ansehen", "/recommendations").classes("text-sm")
