@@ -163,6 +163,11 @@ def test_earlier_shows_the_whole_days_before_and_is_off_where_no_data_lies_befor
     assert not can_go_earlier(chart_window(ViewState("m-1", "7d", "1h"), SEVEN_DAYS), SEVEN_DAYS)
     # Day bars of the same week begin on 3 March: the evening of 2 March lies before them.
     assert can_go_earlier(chart_window(newest, SEVEN_DAYS), SEVEN_DAYS)
+    # 16 minutes of readings before the window led to a week with one value in it.
+    lines = chart_window(
+        ViewState("m-1", "7d", "15m"), (SEVEN_DAYS[0] - timedelta(minutes=16), SEVEN_DAYS[1])
+    )
+    assert not can_go_earlier(lines, (SEVEN_DAYS[0] - timedelta(minutes=16), SEVEN_DAYS[1]))
 
 
 def test_a_window_before_the_first_reading_is_empty_and_says_where_data_is() -> None:
@@ -215,6 +220,8 @@ def test_picked_days_inside_the_data_step_to_data_on_both_sides() -> None:
 @pytest.mark.parametrize(
     ("length", "text"),
     [
+        (timedelta(minutes=16), "16 Minuten"),  # it said "0 Stunden"
+        (timedelta(minutes=1), "1 Minute"),
         (timedelta(hours=1), "1 Stunde"),
         (timedelta(hours=5), "5 Stunden"),
         (timedelta(hours=47), "47 Stunden"),
