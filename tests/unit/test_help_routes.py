@@ -18,6 +18,7 @@ AGREED = {
     "/energy": "Smart-Meter",
     "/market": "Marktpreise",
     "/recommendations": "Empfehlungen",
+    "/account": "Konto & Datenschutz",
     "/admin": "Übersicht & Gesundheit",
     "/admin/upload": "Dokumente hochladen",
     "/admin/corpus": "Korpus",

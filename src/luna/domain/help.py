@@ -157,6 +157,19 @@ HELP_ROUTES: Mapping[str, HelpRoute] = {
             "gefällt, steuert, was Luna Ihnen künftig zeigt; Abgelehntes erscheint nicht wieder.",
         ),
         _route(
+            "/account",
+            "Konto & Datenschutz",
+            _C,
+            "Hier entscheiden Sie, ob Luna aus Ihren Bewertungen lernt, welche Zähler mit Ihrem Konto "
+            "verknüpft sind und ob Ihre gespeicherten Daten gelöscht werden.",
+            "Welche Rechte haben Verbraucher an ihren Daten, etwa Einwilligung, Widerruf und Löschung?",
+            "Die Einwilligung zum Lernen können Sie jederzeit erteilen oder widerrufen; ein Widerruf gilt ab "
+            "sofort, und Luna antwortet Ihnen weiter wie bisher. Einen Zähler lösen Sie mit „Verknüpfung "
+            "lösen“; seine Messwerte erscheinen dann nicht mehr in Ihren Ansichten, und mit dem "
+            "Freischaltcode verknüpfen Sie ihn wieder. „Alle meine Daten löschen“ entfernt Ihre Gespräche, "
+            "Bewertungen, Klicks und Einwilligungen endgültig.",
+        ),
+        _route(
             "/admin",
             "Übersicht & Gesundheit",
             _A,

@@ -17,6 +17,7 @@ from luna.web.admin import (  # noqa: F401
     pages_admin_upload,
 )
 from luna.web.customer import (  # noqa: F401
+    pages_customer_account,
     pages_customer_ask,
     pages_customer_energy,
     pages_customer_market,

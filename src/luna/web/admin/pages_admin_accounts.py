@@ -14,7 +14,7 @@ from nicegui import ui
 
 from luna.domain.flywheel.accounts import NAME_PATTERN, Scope, ServiceAccount
 from luna.services.flywheel.accounts import AccountService, CreatedAccount
-from luna.web.admin.pages_admin_dialog_parts import confirmed
+from luna.web.components.dialogs import confirmed
 from luna.web.components.errors import failure_shown
 from luna.web.components.formats import de_datetime
 from luna.web.components.layout import AdminView, admin_page

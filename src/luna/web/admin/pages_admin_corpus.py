@@ -21,8 +21,8 @@ from luna.web.admin.pages_admin_corpus_parts import (
     show_document,
     show_versions,
 )
-from luna.web.admin.pages_admin_dialog_parts import confirmed
 from luna.web.admin.pages_admin_upload import KIND_LABELS, refusal
+from luna.web.components.dialogs import confirmed
 from luna.web.components.errors import failure_shown
 from luna.web.components.formats import de_count, de_datetime, de_int
 from luna.web.components.layout import AdminView, admin_page

@@ -22,8 +22,8 @@ from luna.domain.errors import Conflict, NotFound
 from luna.domain.finetune.registry import AdapterState, AdapterVersion, previous_champion
 from luna.services.finetune.registry import AdapterRegistry
 from luna.services.finetune.reviews import ReviewService, ReviewSummary
-from luna.web.admin.pages_admin_dialog_parts import confirmed
 from luna.web.admin.pages_admin_finetune_review import ReviewPanel
+from luna.web.components.dialogs import confirmed
 from luna.web.components.errors import failure_shown
 from luna.web.components.formats import de_count, de_datetime, de_number, de_percent
 from luna.web.components.layout import AdminView, admin_page

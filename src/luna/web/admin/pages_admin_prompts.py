@@ -27,7 +27,7 @@ from luna.domain.prompt_versions import (
     PromptVersion,
     usable_placeholders,
 )
-from luna.web.admin.pages_admin_dialog_parts import confirmed
+from luna.web.components.dialogs import confirmed
 from luna.web.components.errors import failure_shown
 from luna.web.components.formats import de_datetime
 from luna.web.components.layout import AdminView, admin_page

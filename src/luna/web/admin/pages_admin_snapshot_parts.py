@@ -13,7 +13,7 @@ from nicegui import ui
 
 from luna.services.knowledge.snapshots import SnapshotInfo, SnapshotService
 from luna.web.admin.pages_admin_corpus_parts import action_button
-from luna.web.admin.pages_admin_dialog_parts import confirmed
+from luna.web.components.dialogs import confirmed
 from luna.web.components.errors import failure_shown
 from luna.web.components.formats import de_datetime, de_int, de_number
 from luna.web.components.offload import in_thread

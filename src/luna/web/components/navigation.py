@@ -31,6 +31,7 @@ CUSTOMER_VIEWS: Final = (
     View("/energy", "Smart-Meter", "Smart-Meter", "bolt"),
     View("/market", "Marktpreise", "Marktpreise", "show_chart"),
     View("/recommendations", "Empfehlungen", "Empfehlungen", "tips_and_updates"),
+    View("/account", "Konto & Datenschutz", "Konto", "manage_accounts"),
 )
 
 ADMIN_VIEWS: Final = (

@@ -1,4 +1,5 @@
-"""Confirmation before an admin action that cannot be undone (deleting a document, restoring a snapshot)."""
+"""Confirmation before an action that cannot be undone (an operator deleting a document or restoring a
+snapshot; a customer erasing their data or unlinking a meter)."""
 
 from __future__ import annotations
 
