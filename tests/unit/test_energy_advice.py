@@ -107,6 +107,7 @@ def test_tariff_advice_scales_the_periods_saving_to_a_month() -> None:
     expected = result.insights.cost.saving_eur / 2 * 30
     assert advice.saving_eur_month == pytest.approx(round(expected, 2))
     assert "Ein dynamischer Stromtarif wäre für Ihr Verbrauchsprofil günstiger gewesen" in advice.text
+    assert "als ein fester Preis von 35,0 ct/kWh" in advice.text  # the assumed tariff is named
 
 
 def test_a_high_peak_gets_advice_with_its_local_time_and_no_euro_figure() -> None:

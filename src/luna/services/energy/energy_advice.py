@@ -36,6 +36,7 @@ import numpy as np
 
 from luna.domain.energy import MeterInfo
 from luna.domain.errors import LunaError
+from luna.domain.german_numbers import de_number
 from luna.domain.german_text import surface_tokens
 from luna.domain.load_shift import FlexibleLoad
 from luna.domain.recommend_reasons import clock_window, euros, kilowatt_hours, kilowatts, percent
@@ -252,9 +253,13 @@ def _tariff(result: MeterInsights, common: dict[str, Any]) -> EnergyAdvice | Non
     monthly = cost.saving_eur / covered_days * DAYS_PER_MONTH
     if monthly < MIN_EUR_PER_MONTH:
         return None
+    # Luna does not know the customer's tariff: the comparison says which fixed price it assumed, so the
+    # overview's costs "bei dynamischem Tarif" and this advice do not read as contradicting each other.
+    flat_ct = de_number(result.tariffs.flat_eur_kwh * 100, 1)
     text = (
-        f"Ein dynamischer Stromtarif wäre für Ihr Verbrauchsprofil günstiger gewesen: in den betrachteten "
-        f"{covered_days:.0f} Tagen um {euros(cost.saving_eur)}, das sind etwa {euros(monthly)} im Monat."
+        f"Ein dynamischer Stromtarif wäre für Ihr Verbrauchsprofil günstiger gewesen als ein fester Preis "
+        f"von {flat_ct} ct/kWh: in den betrachteten {covered_days:.0f} Tagen um {euros(cost.saving_eur)}, "
+        f"das sind etwa {euros(monthly)} im Monat."
     )
     return EnergyAdvice(
         kind=TARIFF,

@@ -73,7 +73,8 @@ def _period_card(title: str, icon: str, insights: Insights | None, summary: Home
             figure("Verbrauch", f"{de_number(energy.consumption_kwh, 1)} kWh")
             if insights.cost is not None:
                 has_pv = summary.meter is not None and summary.meter.has_pv
-                tariff = "dynamischer Tarif, abzüglich Einspeisung" if has_pv else "dynamischer Tarif"
+                # What the costs would be on a dynamic tariff: Luna does not know the customer's own.
+                tariff = "bei dynamischem Tarif, abzüglich Einspeisung" if has_pv else "bei dynamischem Tarif"
                 figure("Kosten", de_eur(insights.cost.dynamic_eur), tariff)
             if summary.meter is not None and summary.meter.has_pv:
                 share = energy.self_consumption_share
