@@ -62,7 +62,7 @@ async def market(view: CustomerView) -> None:
     with ui.card().classes("w-full"), ui.row().classes("w-full items-end gap-4"):
         span = ui.select({k: label for k, (label, _) in SPANS.items()}, label="Zeitraum", value=state.period)
         span.props("outlined").classes("w-full sm:w-[14rem]").mark("price-period")
-        hours = ui.select(LOAD_HOURS, label="Dauer des flexiblen Verbrauchers", value=state.hours)
+        hours = ui.select(LOAD_HOURS, label="Laufzeit des Geräts", value=state.hours)
         hours.props("outlined").classes("w-full sm:w-[16rem]").mark("load-hours")
     with ui.card().classes("w-full"):
         with ui.row().classes("w-full items-center justify-between gap-2"):
