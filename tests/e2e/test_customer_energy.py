@@ -194,6 +194,12 @@ def test_meters_linked_with_their_code_are_chosen_and_the_state_survives_a_reloa
     expect(page.get_by_text(re.compile(r"Auflösung: .* \(automatisch gewählt\)"))).to_be_visible()
     expect(page.get_by_label("Zeitraum")).to_have_value("7 Tage")
     expect(page.get_by_text("Fehlernummer")).to_have_count(0)
+    expect(
+        page.get_by_text(
+            "Die Adresse enthält einen ungültigen Wert für Zähler, Zeitraum und Auflösung; gezeigt wird die "
+            "Voreinstellung."
+        )
+    ).to_be_visible()
 
     _claim_in_dialog(page, first, codes[first])  # linked already: said so, not "ist jetzt verknüpft"
     expect(page.get_by_text(f"Zähler {first} war bereits mit Ihrem Konto verknüpft.")).to_be_visible()

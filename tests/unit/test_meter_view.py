@@ -21,6 +21,7 @@ from luna.web.customer.meter_view_state import (
     chart_window,
     duration_text,
     empty_note,
+    ignored_in_query,
     span_notes,
     state_from_query,
 )
@@ -254,3 +255,20 @@ def test_a_chart_is_drawn_anew_where_merging_would_keep_a_zoom_slider_or_axis_it
     assert same_frame(day, two_days)  # only the bars changed: updated in place
     assert "dataZoom" in week and not same_frame(week, day)
     assert not same_frame(line, day)
+
+
+@pytest.mark.parametrize(
+    ("query", "ignored"),
+    [
+        ({"zaehler": "m-1", "zeitraum": "30d", "aufloesung": "1h"}, []),
+        ({"zaehler": "fremd", "zeitraum": "9y", "aufloesung": "<b>"}, ["Zähler", "Zeitraum", "Auflösung"]),
+        ({"zaehler": "m-1", "zeitraum": "frei", "von": "2026-03-09", "bis": "2026-03-01"}, ["Zeitraum"]),
+        ({"zaehler": "m-1", "zeitraum": "frei", "von": "2026-03-01", "bis": "2026-03-09"}, []),
+        ({"zaehler": "m-1", "zeitraum": "7d", "zurueck": "-1"}, ["Zeitraum"]),
+    ],
+)
+def test_what_the_view_cannot_show_of_its_address_is_named(query: dict[str, str], ignored: list[str]) -> None:
+    """A bad link showed the default view without a word, the address still naming what was asked."""
+    state = state_from_query(query, ["m-1", "m-2"], date(2026, 3, 10))
+
+    assert ignored_in_query(query, state) == ignored

@@ -120,6 +120,20 @@ def state_from_query(query: Mapping[str, str], meter_ids: Sequence[str], today: 
     return state
 
 
+def ignored_in_query(query: Mapping[str, str], state: ViewState) -> list[str]:
+    """What of the URL's ``query`` the state :func:`state_from_query` made of it does not show, named in
+    German ("Zähler", "Zeitraum" …): a view that quietly showed its default for a bad link left the
+    customer believing it showed what they asked for."""
+    shown = {
+        QUERY_METER: ("Zähler", state.meter_id),
+        QUERY_PERIOD: ("Zeitraum", state.period),
+        QUERY_RESOLUTION: ("Auflösung", state.resolution),
+        QUERY_STEPS: ("Zeitraum", str(state.steps)),
+    }
+    ignored = [name for key, (name, value) in shown.items() if key in query and query[key] != value]
+    return list(dict.fromkeys(ignored))  # picked days that cannot be shown leave the period's default
+
+
 def auto_resolution(start: datetime, end: datetime) -> str:
     """The finest resolution with at most :data:`AUTO_MAX_POINTS` points over ``[start, end)``:
     quarter-hours for a day, hours for a week, days for a month or a year."""

@@ -41,6 +41,7 @@ from luna.web.customer.meter_view_state import (
     can_go_later,
     chart_window,
     empty_note,
+    ignored_in_query,
     span_notes,
     state_from_query,
 )
@@ -67,6 +68,15 @@ async def energy(view: CustomerView) -> None:
         return
     query = dict(ui.context.client.request.query_params)
     state = state_from_query(query, [meter.meter_id for meter in own_meters], berlin_today())
+    ignored = ignored_in_query(query, state)
+    if ignored:
+        named = " und ".join([", ".join(ignored[:-1]), ignored[-1]] if len(ignored) > 1 else ignored)
+        ui.notify(
+            f"Die Adresse enthält einen ungültigen Wert für {named}; gezeigt wird die Voreinstellung.",
+            type="warning",
+            position="top",
+        )
+        ui.navigate.history.replace(state.url(ROUTE))
     page = _EnergyPage(view, own_meters, state)
     await page.load()
     ui.timer(view.web.settings.web.refresh_sec, page.tick, immediate=False)
