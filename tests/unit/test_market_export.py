@@ -8,7 +8,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from luna.web.customer.market_export import MarketState, csv_filename, price_csv, state_from_query
+from luna.web.customer.market_export import (
+    MarketState,
+    csv_filename,
+    ignored_in_query,
+    price_csv,
+    state_from_query,
+)
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -48,3 +54,12 @@ def test_the_file_is_named_after_the_first_day_and_the_period() -> None:
     start = datetime(2026, 3, 1, 23, 0, tzinfo=ZoneInfo("UTC"))  # already 2 March in Berlin
 
     assert csv_filename(start, "7d") == "luna-strompreise-2026-03-02-7d.csv"
+
+
+def test_what_the_market_view_cannot_show_of_its_address_is_named() -> None:
+    """``/market?zeitraum=999d&dauer=-1`` showed the default without a word."""
+    bad = {"zeitraum": "999d", "dauer": "-1"}
+    good = {"zeitraum": MarketState().period, "dauer": str(MarketState().hours)}
+
+    assert ignored_in_query(bad, state_from_query(bad)) == ["Zeitraum", "Laufzeit"]
+    assert ignored_in_query(good, state_from_query(good)) == []

@@ -56,6 +56,12 @@ def state_from_query(query: Mapping[str, str]) -> MarketState:
     return MarketState(period=period if period in SPANS else DEFAULT_PERIOD, hours=hours)
 
 
+def ignored_in_query(query: Mapping[str, str], state: MarketState) -> list[str]:
+    """What of the URL's ``query`` the view does not show, in German (as the Smart-Meter view says it)."""
+    shown = {QUERY_PERIOD: ("Zeitraum", state.period), QUERY_HOURS: ("Laufzeit", str(state.hours))}
+    return [name for key, (name, value) in shown.items() if key in query and query[key] != value]
+
+
 def price_csv(start: datetime, exchange_eur_mwh: Sequence[float], customer_ct_kwh: Sequence[float]) -> bytes:
     """One row per quarter-hour from ``start`` (real quarter-hours, also across a clock change)."""
     origin = start.astimezone(UTC)

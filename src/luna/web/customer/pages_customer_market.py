@@ -34,6 +34,7 @@ from luna.web.customer.market_export import (
     SPANS,
     MarketState,
     csv_filename,
+    ignored_in_query,
     price_csv,
     state_from_query,
 )
@@ -56,7 +57,17 @@ async def market(view: CustomerView) -> None:
         with ui.card().classes("w-full"):
             empty_state("Kein Markt eingerichtet", "Es ist kein Strommarkt konfiguriert.", "show_chart")
         return
-    state = state_from_query(dict(ui.context.client.request.query_params))
+    query = dict(ui.context.client.request.query_params)
+    state = state_from_query(query)
+    ignored = ignored_in_query(query, state)
+    if ignored:
+        ui.notify(
+            f"Die Adresse enthält einen ungültigen Wert für {' und '.join(ignored)}; gezeigt wird die "
+            "Voreinstellung.",
+            type="warning",
+            position="top",
+        )
+        ui.navigate.history.replace(state.url())
     price: EndCustomerPrice = view.web.services.insights.end_customer_price
     shown = _Shown()
     with ui.card().classes("w-full"), ui.row().classes("w-full items-end gap-4"):
