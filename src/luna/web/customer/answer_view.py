@@ -108,7 +108,9 @@ def rating_form(web: WebContext, user_id: str, question: str, answer: Answer) ->
             yes = ui.button("Hilfreich", icon="thumb_up").props('outline no-caps aria-pressed="false"')
             no = ui.button("Nicht hilfreich", icon="thumb_down").props('outline no-caps aria-pressed="false"')
         note = (
-            ui.textarea("Anmerkung (optional)").props('outlined autogrow maxlength="2000"').classes("w-full")
+            ui.textarea("Anmerkung (optional)")
+            .props('outlined autogrow counter maxlength="2000"')
+            .classes("w-full")
         )
         send = ui.button("Bewertung senden", icon="send").props("no-caps").mark("send-rating")
         send.disable()
