@@ -56,7 +56,7 @@ async def ask(view: CustomerView) -> None:
             question = (
                 ui.input(
                     "Ihre Frage an Luna",
-                    placeholder="z. B. Wie kann ich meinen Stromverbrauch senken?",
+                    placeholder="z. B. Wie hoch sind die Netzentgelte 2026 pro Kilowattstunde?",
                 )
                 .props(f'outlined clearable maxlength="{MAX_QUESTION_CHARS}"')
                 .mark("question")
