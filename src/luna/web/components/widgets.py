@@ -45,3 +45,17 @@ def discard(element: ui.element) -> None:
     """
     if not element.is_deleted:
         element.delete()
+
+
+def say_address_ignored(ignored: list[str], shown_url: str) -> None:
+    """Say which parts of the address a view cannot show (German names: "Zähler", "Zeitraum" …), and put
+    what it shows in the address: a bad link showed the default without a word."""
+    if not ignored:
+        return
+    named = " und ".join([", ".join(ignored[:-1]), ignored[-1]] if len(ignored) > 1 else ignored)
+    ui.notify(
+        f"Die Adresse enthält einen ungültigen Wert für {named}; gezeigt wird die Voreinstellung.",
+        type="warning",
+        position="top",
+    )
+    ui.navigate.history.replace(shown_url)

@@ -22,7 +22,7 @@ from luna.services.energy.insights import MAX_DAYS, MeterInsights
 from luna.web.components.errors import failure_shown
 from luna.web.components.layout import CustomerView, customer_page
 from luna.web.components.offload import in_thread
-from luna.web.components.widgets import card_title, empty_state
+from luna.web.components.widgets import card_title, empty_state, say_address_ignored
 from luna.web.customer.energy_chart_card import MeterChartCard
 from luna.web.customer.energy_figures import insight_figures, profile_section
 from luna.web.customer.meter_choice import (
@@ -68,15 +68,7 @@ async def energy(view: CustomerView) -> None:
         return
     query = dict(ui.context.client.request.query_params)
     state = state_from_query(query, [meter.meter_id for meter in own_meters], berlin_today())
-    ignored = ignored_in_query(query, state)
-    if ignored:
-        named = " und ".join([", ".join(ignored[:-1]), ignored[-1]] if len(ignored) > 1 else ignored)
-        ui.notify(
-            f"Die Adresse enthält einen ungültigen Wert für {named}; gezeigt wird die Voreinstellung.",
-            type="warning",
-            position="top",
-        )
-        ui.navigate.history.replace(state.url(ROUTE))
+    say_address_ignored(ignored_in_query(query, state), state.url(ROUTE))
     page = _EnergyPage(view, own_meters, state)
     await page.load()
     ui.timer(view.web.settings.web.refresh_sec, page.tick, immediate=False)

@@ -27,7 +27,7 @@ from luna.web.components.errors import failure_shown
 from luna.web.components.formats import BERLIN, de_int, de_number, de_time
 from luna.web.components.layout import CustomerView, customer_page
 from luna.web.components.offload import in_thread
-from luna.web.components.widgets import card_title, empty_state, figure
+from luna.web.components.widgets import card_title, empty_state, figure, say_address_ignored
 from luna.web.customer.market_export import (
     LOAD_HOURS,
     ROUTE,
@@ -59,15 +59,7 @@ async def market(view: CustomerView) -> None:
         return
     query = dict(ui.context.client.request.query_params)
     state = state_from_query(query)
-    ignored = ignored_in_query(query, state)
-    if ignored:
-        ui.notify(
-            f"Die Adresse enthält einen ungültigen Wert für {' und '.join(ignored)}; gezeigt wird die "
-            "Voreinstellung.",
-            type="warning",
-            position="top",
-        )
-        ui.navigate.history.replace(state.url())
+    say_address_ignored(ignored_in_query(query, state), state.url())
     price: EndCustomerPrice = view.web.services.insights.end_customer_price
     shown = _Shown()
     with ui.card().classes("w-full"), ui.row().classes("w-full items-end gap-4"):
