@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import logging
+import threading
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import httpx
 import pytest
 import structlog
+import uvicorn
 from fastapi import FastAPI
 
 from luna.api.app import create_app
@@ -20,6 +24,7 @@ from luna.logging_setup import configure_logging
 from luna.services.operations.jobs import KnownJobs
 from luna.settings import LoggingSettings, Settings
 from luna.workers.registry import PARAM_CHECKS
+from tests.contracts.s3_support import free_port
 
 ADMIN_KEY = "test-admin-key-0123456789"
 JWT_SECRET = "test-jwt-secret-0123456789abcdef"
@@ -107,3 +112,22 @@ def meters(app: FastAPI) -> list[str]:
         [MeterInfo(meter_id, kind="household", interval_s=900) for meter_id in ids]
     )
     return ids
+
+
+@contextlib.contextmanager
+def served_over_http(app: FastAPI) -> Iterator[str]:
+    """``app`` on a real uvicorn on loopback, for clients that bring their own HTTP stack (the ``openai``
+    package) or need a real connection to drop: its base URL, e.g. ``http://127.0.0.1:41234``."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

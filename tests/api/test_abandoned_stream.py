@@ -10,7 +10,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI
 
 from luna.adapters.models.extractive import ExtractiveChatModel
@@ -18,7 +17,7 @@ from luna.container import Container
 from luna.domain.health import ComponentHealth
 from luna.ports.chat import ChatMessage
 from luna.services.knowledge.ingest import IngestRequest
-from tests.contracts.s3_support import free_port
+from tests.api.conftest import served_over_http
 
 SAMPLE = Path(__file__).resolve().parents[2] / "docs" / "samples" / "netzentgelte-2026.pdf"
 CUSTOMER = {"X-Dev-User": "5e0c7d3a-1b2f-4e6d-9a8c-7b6d5e4f3a21"}
@@ -57,17 +56,8 @@ def served(build_app: Callable[..., FastAPI]) -> Iterator[tuple[str, SlowChat]]:
     chat = SlowChat()
     container.chat = chat  # before the knowledge base is built on it
     container.services.knowledge.ingest.ingest(IngestRequest(SAMPLE.read_bytes(), filename=SAMPLE.name))
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", chat
-    server.should_exit = True
-    thread.join(timeout=10)
+    with served_over_http(app) as base:
+        yield base, chat
 
 
 def test_an_answer_abandoned_after_its_first_words_leaves_no_conversation(

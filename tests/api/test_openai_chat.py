@@ -3,7 +3,6 @@ against a real server, and gets Luna's cited German answers (issue #19, item 7).
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -12,13 +11,11 @@ import httpx
 import jwt
 import openai
 import pytest
-import uvicorn
 from fastapi import FastAPI
 
 from luna.container import Container
 from luna.services.knowledge.ingest import IngestRequest
-from tests.api.conftest import ADMIN_KEY, JWT_SECRET, http_client
-from tests.contracts.s3_support import free_port
+from tests.api.conftest import ADMIN_KEY, JWT_SECRET, http_client, served_over_http
 
 SAMPLE = Path(__file__).resolve().parents[2] / "docs" / "samples" / "netzentgelte-2026.pdf"
 QUESTION = "Wie hoch sind die Netzentgelte 2026 pro Kilowattstunde?"
@@ -36,17 +33,8 @@ def served_luna(build_app: Callable[..., FastAPI]) -> Iterator[tuple[str, Contai
     app = build_app()
     container: Container = app.state.container
     container.services.knowledge.ingest.ingest(IngestRequest(SAMPLE.read_bytes(), filename=SAMPLE.name))
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}/v1", container
-    server.should_exit = True
-    thread.join(timeout=10)
+    with served_over_http(app) as base:
+        yield f"{base}/v1", container
 
 
 @pytest.fixture
