@@ -79,7 +79,8 @@ def test_load_shift_advice_names_the_windows_and_the_monthly_saving() -> None:
     assert advice.saving_eur_month == pytest.approx(16.78)
     assert advice.text == (
         "Verschieben Sie Waschmaschine oder Geschirrspüler (2,0 kWh) von 18–20 Uhr auf die günstigsten "
-        "Stunden des Tages, meist 13–15 Uhr: mit einem dynamischen Tarif spart das etwa 16,78 € im Monat."
+        "Stunden des Tages, meist 13–15 Uhr: mit einem dynamischen Tarif spart das etwa 16,78 € im Monat, "
+        "zusätzlich zu dem, was der Tarif selbst spart; bei einem festen Preis spart das Verschieben nichts."
     )
     assert advice.figures["cheapest_window_local"] == "13–15 Uhr"
     assert advice.reason == "weil Ihr Verbrauch meist 18–20 Uhr anfällt, wenn Strom teurer ist"
@@ -108,6 +109,8 @@ def test_tariff_advice_scales_the_periods_saving_to_a_month() -> None:
     assert advice.saving_eur_month == pytest.approx(round(expected, 2))
     assert "Ein dynamischer Stromtarif wäre für Ihr Verbrauchsprofil günstiger gewesen" in advice.text
     assert "als ein fester Preis von 35,0 ct/kWh" in advice.text  # the assumed tariff is named
+    # The shift advice saves on top of this, not within it: the customer reads the two as separate.
+    assert advice.text.endswith("im Monat, ohne etwas zu verschieben.")
 
 
 def test_a_high_peak_gets_advice_with_its_local_time_and_no_euro_figure() -> None:

@@ -183,7 +183,8 @@ def _load_shift(result: MeterInsights, common: dict[str, Any]) -> EnergyAdvice |
     text = (
         f"Verschieben Sie Waschmaschine oder Geschirrspüler ({kilowatt_hours(shift.kwh)}) von {usual} "
         f"auf die günstigsten Stunden des Tages, meist {cheap}: mit einem dynamischen Tarif spart das "
-        f"etwa {euros(monthly)} im Monat."
+        f"etwa {euros(monthly)} im Monat, zusätzlich zu dem, was der Tarif selbst spart; bei einem festen "
+        "Preis spart das Verschieben nichts."
     )
     return EnergyAdvice(
         kind=LOAD_SHIFT,
@@ -259,7 +260,7 @@ def _tariff(result: MeterInsights, common: dict[str, Any]) -> EnergyAdvice | Non
     text = (
         f"Ein dynamischer Stromtarif wäre für Ihr Verbrauchsprofil günstiger gewesen als ein fester Preis "
         f"von {flat_ct} ct/kWh: in den betrachteten {covered_days:.0f} Tagen um {euros(cost.saving_eur)}, "
-        f"das sind etwa {euros(monthly)} im Monat."
+        f"das sind etwa {euros(monthly)} im Monat, ohne etwas zu verschieben."
     )
     return EnergyAdvice(
         kind=TARIFF,
