@@ -167,6 +167,8 @@ def test_the_market_view_shows_the_customers_price_and_todays_and_tomorrows_chea
     expect(page.get_by_label("Zeitraum")).to_have_value("Letzte 7 Tage")
     expect(page.get_by_label("Laufzeit des Geräts")).to_have_value("3 Stunden")
     expect(days.first).to_be_visible()
+    page.set_viewport_size({"width": 390, "height": 844})  # a week of windows on a phone
+    shoot(page, "customer-market-7d-390")
     with page.expect_download() as download:
         page.get_by_role("button", name="CSV herunterladen").click()
     assert re.fullmatch(r"luna-strompreise-\d{4}-\d\d-\d\d-7d\.csv", download.value.suggested_filename)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime, timedelta
+from unittest.mock import ANY
 from zoneinfo import ZoneInfo
 
 from luna.web.components.charts import events_chart, price_chart
@@ -21,17 +22,20 @@ def test_prices_are_the_customers_in_ct_with_negative_exchange_prices_red_and_wi
 
     options = price_chart(T0, [24.0, 18.75, math.nan, 28.0], [4.0, -1.25, math.nan, 8.0], [window], now)
 
-    yours, exchange = options["series"]
+    yours, exchange, windows = options["series"]
     assert [point[1] for point in yours["data"]] == [24.0, 18.75, None, 28.0]  # unknown: a gap
     assert [point[0] for point in yours["data"]][:2] == [_ms(T0), _ms(T0 + timedelta(minutes=15))]
     assert exchange["name"] == "Börsenpreis" and options["yAxis"]["name"] == "ct/kWh"
     red, rest = options["visualMap"]["pieces"]
     assert options["visualMap"]["seriesIndex"] == 1 and red["max"] == 0 and rest["min"] == 0
     assert yours["markLine"]["data"] == [{"xAxis": _ms(now)}]
-    ((start, end),) = yours["markArea"]["data"]
+    ((start, end),) = windows["markArea"]["data"]
     assert (start["xAxis"], end["xAxis"]) == (_ms(window[0]), _ms(window[1]))
-    # "günstig" at the window's foot, "jetzt" at the top: with now inside the window they do not collide
-    assert yours["markArea"]["label"]["position"].startswith("insideBottom")
+    # The windows are named once in the legend, with no label on the chart that could cover "jetzt" or
+    # the next window's; the legend's series draws no line of its own.
+    assert windows["name"] == "Günstigstes Zeitfenster" and "label" not in windows["markArea"]
+    assert all(point[1] is None for point in windows["data"])
+    assert options["legend"]["data"][2] == {"name": windows["name"], "icon": "rect", "itemStyle": ANY}
     assert yours["markLine"]["label"]["position"] == "end"
     assert "Europe/Berlin" in options["tooltip"][":formatter"]  # German local times, never ISO
 

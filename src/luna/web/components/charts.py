@@ -86,12 +86,20 @@ def price_chart(
         "showSymbol": False,
         "color": theme.PRICE,
         "data": [[t, _value(v)] for t, v in zip(times, customer_ct_kwh, strict=True)],
+    }
+    # The shaded windows are named once, in the legend, not on each window: on a phone a week's windows
+    # are a few pixels apart and their labels ran into each other and into "jetzt".
+    windows = {
+        "name": "Günstigstes Zeitfenster",
+        "type": "line",
+        "showSymbol": False,
+        "color": theme.POSITIVE,
+        "tooltip": {"show": False},
+        "data": [[t, None] for t in times],
         "markArea": {
             "silent": True,
             "itemStyle": {"color": theme.CHEAP_WINDOW},
-            # At the foot of the window, the "jetzt" label at the top: they never overlap.
-            "label": {"color": theme.POSITIVE, "fontWeight": "bold", "position": "insideBottom"},
-            "data": [[{"name": "günstig", "xAxis": _ms(a)}, {"xAxis": _ms(b)}] for a, b in cheapest],
+            "data": [[{"xAxis": _ms(a)}, {"xAxis": _ms(b)}] for a, b in cheapest],
         },
     }
     if now is not None:
@@ -112,7 +120,10 @@ def price_chart(
         "areaStyle": {"origin": 0, "opacity": 0.12},
         "data": [[t, _value(v)] for t, v in zip(times, exchange_ct_kwh, strict=True)],
     }
-    options["series"] = [yours, exchange]
+    options["series"] = [yours, exchange, windows]
+    # The windows' legend entry is a swatch of their shade, not a line of the price's green.
+    swatch = {"name": windows["name"], "icon": "rect", "itemStyle": {"color": theme.CHEAP_WINDOW_SWATCH}}
+    options["legend"]["data"] = [yours["name"], exchange["name"], swatch]
     # Below zero the exchange price turns red: negative prices stand out at a glance.
     options["visualMap"] = {
         "show": False,

@@ -31,6 +31,8 @@ PRICE: Final = SECONDARY
 PEAK_PRICE: Final = "#7C3AED"
 NEGATIVE_PRICE: Final = NEGATIVE
 CHEAP_WINDOW: Final = "rgba(21, 128, 61, 0.14)"
+#: The cheap window's shade in a legend: stronger than the shade, which is too faint at swatch size.
+CHEAP_WINDOW_SWATCH: Final = "rgba(21, 128, 61, 0.35)"
 
 _CSS: Final = f"""
 body {{ background: {PAGE_BACKGROUND}; color: {TEXT}; }}

@@ -198,7 +198,8 @@ def _windows_table(windows: Sequence[PriceWindow], yours: Sequence[float], start
         {"name": "day", "label": "Tag", "field": "day", "align": "left"},
         {"name": "window", "label": "Günstigstes Fenster", "field": "window", "align": "left"},
         {"name": "price", "label": "Ihr Preis dann (Ø)", "field": "price", "align": "right"},
-        {"name": "mean", "label": "Tagesdurchschnitt", "field": "mean", "align": "right"},
+        # A soft hyphen: on a phone the one long word pushed the column out of the card.
+        {"name": "mean", "label": "Tages\u00addurchschnitt", "field": "mean", "align": "right"},
     ]
     # Cells wrap on a phone instead of scrolling sideways in a region the keyboard cannot reach.
     ui.table(columns=columns, rows=rows, row_key="day").classes("w-full").props("flat dense wrap-cells")
