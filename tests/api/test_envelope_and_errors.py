@@ -166,6 +166,8 @@ async def test_a_key_named_twice_in_one_object_is_400_and_changes_nothing(
 
     body = assert_error(response, 400, "invalid_input")
     assert "'scopes' twice" in str(body["message"])
+    errors = body["data"]["details"]["errors"]  # type: ignore[index]
+    assert errors == [{"field": "scopes", "problem": body["message"]}]  # the shape of every field refusal
     listed = await client.get("/api/v1/admin/service-accounts", headers=admin)
     assert listed.json()["data"]["accounts"] == []
     nested = b'{"name": "x", "params": {"a": 1, "a": 2}}'

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from luna.api.text_guard import check_json_text
+from luna.api.text_guard import NUL_MESSAGE, check_json_text
 from luna.container import Container
 from luna.domain.errors import InvalidInput
 from tests.api.test_knowledge_api import TARIFF, upload
@@ -98,6 +98,17 @@ async def test_a_nul_in_the_query_string_is_400(
 
     assert response.status_code == 400, response.text
     assert response.json()["data"]["code"] == "invalid_input"
+    (error,) = response.json()["data"]["details"]["errors"]
+    assert set(error) == {"field", "problem"} and error["field"].startswith("query.")
+
+
+async def test_a_nul_in_the_path_names_the_path_in_the_shape_of_every_field_refusal(
+    client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    response = await client.get("/api/v1/admin/jobs/a%00b", headers=admin)
+
+    assert response.status_code == 400, response.text
+    assert response.json()["data"]["details"]["errors"] == [{"field": "path", "problem": NUL_MESSAGE}]
 
 
 @pytest.mark.parametrize("target", ["/energy?from=abc&to=%00", "/ask%00", "/admin/corpus?q=a%00"])

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from luna.domain.errors import InvalidInput
+from luna.domain.errors import InvalidInput, field_problem
 
 
 class _DuplicateKey(Exception):
@@ -42,7 +42,7 @@ def check_json_meaning(body: bytes) -> None:
     except _DuplicateKey as duplicate:
         key = duplicate.key[:70]
         message = f"The JSON body names the key {key!r} twice in one object; name each key once."
-        raise InvalidInput(message, details={"errors": [{"field": key, "message": message}]}) from None
+        raise InvalidInput(message, details=field_problem(key, message)) from None
     except ValueError as error:
         if "digits" in str(error):
             raise InvalidInput(

@@ -36,7 +36,7 @@ def check_target(path: str, query_string: bytes) -> None:
     """Refuse a request whose path or query string holds a NUL (``%00`` or a raw byte); the error names
     the query parameter as validation errors do (``query.meter_id``)."""
     if "\x00" in path:
-        raise InvalidInput(NUL_MESSAGE, details={"errors": [{"field": "path", "message": NUL_MESSAGE}]})
+        raise InvalidInput(NUL_MESSAGE, details=field_problem("path", NUL_MESSAGE))
     if b"%00" not in query_string and b"\x00" not in query_string:
         return
     pairs = parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)
