@@ -30,11 +30,17 @@ from refine_refusal import NEAR, NEAR_LABEL
 from refine_sentences import REFINE
 
 import luna.services.knowledge.answering as answering
-from luna.domain.asked_years import years_not_found
+from luna.domain.asked_years import ASKED_YEAR, years_not_found
 from luna.services.evaluation.evaluation import read_golden_sets
 
 YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 BLIND = "eighth set"
+
+
+def asked_only_not_found(question: str, passages: str) -> list[str]:
+    """The rule as first shipped (2026-11-27): "im Jahr / im Juli / für das Kalenderjahr …" only."""
+    asked = dict.fromkeys(ASKED_YEAR.findall(question))
+    return [y for y in asked if not re.search(rf"(?<!\d){y}(?!\d)", passages)]
 
 
 def any_year_not_found(question: str, passages: str) -> list[str]:
@@ -44,7 +50,10 @@ def any_year_not_found(question: str, passages: str) -> list[str]:
 #: Each rule: the years of the question it refuses for, given the passages' text.
 RULES: dict[str, Callable[[str, str], list[str]]] = {
     "no year rule (before)": lambda question, passages: [],
-    "a year asked about (shipped: im Jahr / im Juli / für das Kalenderjahr …)": lambda q, p: years_not_found(
+    "a year asked about (im Jahr / im Juli / für das Kalenderjahr …; shipped until 2026-11-29)": (
+        asked_only_not_found
+    ),
+    "… or ending the question, or of any century after 'im Jahr' (shipped)": lambda q, p: years_not_found(
         q, [p]
     ),
     "any year the question names": any_year_not_found,

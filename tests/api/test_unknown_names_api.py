@@ -112,6 +112,15 @@ async def test_a_year_the_found_passages_never_mention_is_refused_the_sheet_s_ow
     assert "8,12" in str(answered["answer"]) and answered["citations"]
 
 
+@pytest.mark.usefixtures("price_sheet")
+async def test_a_year_the_question_ends_on_counts_as_asked(client: httpx.AsyncClient) -> None:
+    """The customer probe got the 2026 sheet's 8,12 ct as the price of 2021."""
+    refused = await ask(client, "Wie hoch war der Arbeitspreis für Haushalte 2021?")
+
+    assert refused["citations"] == [] and "8,12" not in str(refused["answer"])
+    assert "Zum Jahr 2021 finde ich" in str(refused["answer"])
+
+
 async def test_a_plural_the_tagger_takes_for_a_name_is_known_by_its_base_form(
     client: httpx.AsyncClient,
 ) -> None:

@@ -17,6 +17,10 @@ EEG = "§ 51 EEG 2023: Der Monatsmarktwert ist der tatsächliche Monatsmittelwer
         ("Wie hoch war die EEG-Umlage im Jahr 2020 in Cent pro Kilowattstunde?", ["2020"]),
         ("Bis wann muss ich den Antrag für das Kalenderjahr 2025 einreichen?", ["2025"]),
         ("Welche Vergütung bekam eine Anlage, die im Sommer 2010 in Betrieb ging?", ["2010"]),
+        # The customer probe's question: the 2026 price sheet was quoted as 2021's price.
+        ("Wie hoch war der Arbeitspreis für Haushalte 2021?", ["2021"]),
+        ("Was kostete Strom im Jahr 1850?", ["1850"]),
+        ("Galt im Jahr 1999 schon die EEG-Umlage, und wie hoch war sie 2001?", ["1999", "2001"]),
     ],
 )
 def test_a_year_the_question_asks_about_and_no_passage_mentions_is_reported(
@@ -31,6 +35,8 @@ def test_a_year_the_question_asks_about_and_no_passage_mentions_is_reported(
         "Der Energieausweis für mein Mietshaus ist von 2014. Wie lange gilt so ein Ausweis?",
         "Ich wohne seit 1995 in meinem Zweifamilienhaus. Gilt die Austauschpflicht für den Kessel?",
         "Wie wird der Monatsmarktwert berechnet?",
+        "Welche Vergütung bekommt meine Anlage von 2004?",
+        "Gilt die Austauschpflicht für einen Kessel aus 1998?",
     ],
 )
 def test_a_year_that_only_sets_the_scene_is_no_reason_to_refuse(question: str) -> None:

@@ -67,9 +67,10 @@ class E5Session:
 
 
 #: A question's first two 510-token windows are what it is embedded from. German text of the longest
-#: question the API takes (2,000 characters) needs at most about 800 tokens (measured on the shared
-#: corpus: 499 samples, at most 795), so no real question loses a word; a question of characters that
-#: each become several tokens ("ﷺ" × 2,000: 8,000 tokens, 16 windows) took 1.6 s to embed, now 0.2 s.
+#: question the API takes (2,000 characters) needs at most about 900 tokens (``bench/query_windows.py``:
+#: 500 stretches of the shared corpus, at most 882), so no real question loses a word; a question of
+#: characters that each become several tokens ("ﷺ" × 2,000: 8,003 tokens, 16 windows) took 1.1 s to
+#: embed, now 0.16 s.
 MAX_QUERY_WINDOWS = 2
 
 #: cgroup v2's CPU limit of this process's group: "<quota> <period>" in µs, or "max <period>".
