@@ -280,11 +280,15 @@ async def test_garbage_credentials_are_401(customer_app: FastAPI, header: str) -
     assert response.status_code == 401
 
 
-async def test_no_credentials_is_401(customer_app: FastAPI) -> None:
+async def test_no_credentials_is_401_saying_how_to_get_a_token(customer_app: FastAPI) -> None:
     async with http_client(customer_app) as client:
         response = await client.get(ME)
 
     assert response.status_code == 401
+    message = response.json()["message"]
+    assert "`luna token <user-id>`" in message
+    # The test app allows the development header, so the message offers it too.
+    assert "X-Dev-User" in message
 
 
 async def test_jwt_is_refused_when_no_secret_is_configured(app_without_secrets: FastAPI) -> None:

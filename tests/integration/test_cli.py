@@ -437,6 +437,10 @@ def test_the_first_serve_ingests_the_demo_set_and_the_cli_goes_through_the_serve
     asked = runner.invoke(app, ["ask", "Was kostet die Netznutzung pro Kilowattstunde?"])
     assert asked.exit_code == 0, asked.output
     assert "[chunk " in asked.output and "Netzentgelte 2026" in asked.output
+    # Beside the server it found, --direct cannot open the vector folder: it says so, not "another port".
+    direct = runner.invoke(app, ["health", "--direct"])
+    assert "holds the vector folder, so --direct cannot open it" in " ".join(direct.output.split())
+    assert "another port" not in direct.output
 
 
 def test_jobs_show_and_cancel_take_the_id_start_that_jobs_list_prints(

@@ -91,6 +91,15 @@ def test_a_run_computes_kpis_and_fires_once() -> None:
     assert "usefulness_day" in table.output and "1 firing; 0 changed." in table.output
 
 
+def test_alerts_before_any_kpi_say_that_no_threshold_has_a_value_yet() -> None:
+    """Not that the file sets no thresholds: it sets one, and no KPI has been computed to judge."""
+    result = runner.invoke(app, ["alerts"])
+
+    assert result.exit_code == 0, result.output
+    assert "no threshold (1 in the file) has a KPI value with enough samples" in result.output
+    assert "sets none" not in result.output
+
+
 def test_a_broken_thresholds_file_is_one_red_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     broken = tmp_path / "broken.yaml"
     broken.write_text("thresholds:\n  - name: x\n    kpi: nope\n", encoding="utf-8")
@@ -240,16 +249,18 @@ def test_an_unreadable_gaps_file_leaves_the_progress_report_working(stored: byte
     assert summary.exit_code == 0 and "Wissenslücken: 0" in summary.stdout
 
 
-def test_vector_ingest_says_in_lines_what_it_found() -> None:
+def test_vector_ingest_says_in_lines_what_it_found(cli_env: dict[str, str]) -> None:
     result = runner.invoke(app, ["data", "--pipeline", "vector-ingest", "--days", "1"])
     assert result.exit_code == 0, result.output
+    report = Path(cli_env["LUNA_DATA_DIR"]) / "blobs" / "reports/flywheel/vector_ingest_report.md"
     assert result.stdout.splitlines() == [
         "Vektor-Ingest: 12 Sitzungen, 12 Fragen eingebettet, 1 Thema.",
         "Themen (Fragen): sonstiges (12).",
         "Wissenslücken: 1.",
         "  - sonstiges, z. B. „Frage?“",
-        "Bericht: reports/flywheel/vector_ingest_report.md",
+        f"Bericht: {report}",  # where the file is, not its key read relative to the current folder
     ]
+    assert report.is_file()
 
 
 def test_vector_ingest_groups_the_questions_and_writes_the_report() -> None:

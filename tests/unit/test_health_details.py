@@ -42,7 +42,7 @@ def test_what_the_adapters_report_reads_in_german_with_their_own_words_beside_it
         "answers with cited sentences from the retrieved context",
     )
     assert shown["extract"][0].endswith(
-        "PDF, DOCX, HTML, Gesetze als XML, Markdown, Text; keine Texterkennung (OCR)"
+        "PDF, DOCX, HTML, Gesetze als XML, Markdown, Text, CSV/TSV, JSON; keine Texterkennung (OCR)"
     )
     assert shown["lexical"][0].endswith(" · 0 Dokumente im Arbeitsspeicher")
     assert shown["database"][0].endswith("Datenbankschema noch nicht angelegt: `luna db upgrade` ausführen")

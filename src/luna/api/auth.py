@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import uuid
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Annotated
 
 import jwt
@@ -21,6 +22,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from luna.api.deps import get_container
 from luna.api.errors import Forbidden, Unauthorized
 from luna.container import Container
+from luna.domain.errors import InvalidInput
 from luna.domain.flywheel.accounts import Scope, ServiceAccount
 from luna.domain.users import PLACEHOLDER_USER_IDS, User
 from luna.settings import AuthSettings
@@ -129,6 +131,20 @@ def _user_id_from(value: str, source: str) -> str:
     return str(user_id)
 
 
+def issue_user_token(user_id: str, auth: AuthSettings, lifetime: timedelta, now: datetime) -> str:
+    """A customer's Bearer token as :func:`user_id_from_jwt` reads it (``sub``, ``iat``, ``exp``), signed
+    with this install's secret: what a chat tool or script acting for one customer sends where no
+    identity provider issues tokens. ``InvalidInput`` for no user UUID or no secret to sign with."""
+    if auth.jwt_secret is None:
+        raise InvalidInput("No JWT secret is configured (auth.jwt_secret): no token can be signed.")
+    try:
+        subject = _user_id_from(user_id, "user ID")
+    except Unauthorized as refused:
+        raise InvalidInput(refused.message) from None
+    claims = {"sub": subject, "iat": now, "exp": now + lifetime}
+    return jwt.encode(claims, auth.jwt_secret.get_secret_value(), algorithm=auth.jwt_algorithm)
+
+
 def user_id_from_jwt(token: str, auth: AuthSettings) -> str:
     """The user UUID in a valid token's ``sub``; anything else (expired, bad signature …) is 401."""
     if auth.jwt_secret is None:
@@ -170,7 +186,15 @@ def current_user(
         check_admin_key(admin_key, request)
         raise Forbidden("The admin key acts for no customer; this endpoint needs a customer's Bearer token.")
     else:
-        raise Unauthorized("This endpoint needs a Bearer token (Authorization header).")
+        dev = (
+            f", or in development the {DEV_USER_HEADER} header with a user UUID"
+            if auth.allow_dev_user
+            else ""
+        )
+        raise Unauthorized(
+            "This endpoint needs a customer's Bearer token (Authorization header; `luna token <user-id>` "
+            f"signs one){dev}."
+        )
     return container.services.users.ensure(user_id)
 
 

@@ -7,7 +7,7 @@ running `luna serve` (it owns the vector folder) the run is the job flywheel.vec
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Final
@@ -19,6 +19,8 @@ from luna.cli.flywheel import echo_result, run_on_server
 from luna.cli.server_client import ServerClient
 from luna.domain.german_numbers import de_count, de_number
 from luna.services.flywheel.cycle import VECTOR_INGEST_DAYS, VECTOR_INGEST_JOB
+from luna.settings import Settings
+from luna.settings.backends import S3BlobSettings
 
 #: Topics named in the summary line, largest first; the report lists them all.
 TOPICS_SHOWN: Final = 10
@@ -42,7 +44,17 @@ def data(
     else:
         now = datetime.now(UTC)
         result = with_services(ctx, lambda s: s.normaliser.run(now - timedelta(days=days), now).as_dict())
-    echo_result(result, as_json, _ingest_lines)
+    where = _blob_place(state(ctx).settings())
+    echo_result(result, as_json, lambda shown: [*_ingest_lines(shown), f"Bericht: {where(shown['report'])}"])
+
+
+def _blob_place(settings: Settings) -> Callable[[str], str]:
+    """Where a blob key is for the reader: a file path on this machine, or the key in the S3 bucket (the
+    key alone read as a path relative to the current folder, which it is not)."""
+    blobs = settings.blobs
+    if isinstance(blobs, S3BlobSettings):
+        return lambda key: f"{key} (im S3-Bucket {blobs.bucket})"
+    return lambda key: str(settings.blobs_path / key)
 
 
 def _ingest_lines(result: Mapping[str, Any]) -> list[str]:
@@ -58,5 +70,4 @@ def _ingest_lines(result: Mapping[str, Any]) -> list[str]:
         *([f"Themen (Fragen): {named}{more}."] if topics else []),
         f"Wissenslücken: {len(gaps) or 'keine'}.",
         *(f"  - {gap['topic']}, z. B. „{gap['examples'][0]}“" for gap in gaps),
-        f"Bericht: {result['report']}",
     ]

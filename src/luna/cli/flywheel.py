@@ -135,7 +135,9 @@ def alerts(
     as_json: bool = typer.Option(False, "--json", help="One JSON document instead of a table."),
 ) -> None:
     """Judge the KPI thresholds (config/thresholds.yaml) now and show every alert's state."""
-    judgement = with_services(ctx, lambda services: services.alerts.evaluate(dry_run=dry_run))
+    thresholds, judgement = with_services(
+        ctx, lambda services: (services.alerts.thresholds(), services.alerts.evaluate(dry_run=dry_run))
+    )
     if as_json:
         typer.echo(
             json.dumps(
@@ -148,10 +150,17 @@ def alerts(
             )
         )
         return
-    if not judgement.states:
+    if not thresholds:
         console.print(
             "No thresholds to judge: the file flywheel.thresholds_file names (config/thresholds.yaml) "
             "sets none."
+        )
+        return
+    if not judgement.states:
+        # A threshold judges only a KPI value with enough samples (its min_samples): none has one yet.
+        console.print(
+            f"No alert state yet: no threshold ({len(thresholds)} in the file) has a KPI value with "
+            "enough samples to judge. `luna flywheel run` computes the KPIs from the sessions."
         )
         return
     table = Table("threshold", "scope", "state", "value", "samples", "since (UTC)", title="Alerts")

@@ -29,7 +29,8 @@ def health(
     settings = cli.settings()
     client = ServerClient(settings)
     console = Console()
-    if not direct and client.is_running():
+    running = client.is_running()
+    if not direct and running:
         try:
             report: dict[str, Any] = client.get("admin/health")
         except ServerError as error:
@@ -77,6 +78,17 @@ def health(
         )
     console.print(table)
     if any("vector folder" in (c.get("detail") or "") for c in report["components"].values()):
-        console.print(ANOTHER_PORT.strip(), style="yellow")
+        console.print(_locked_folder_note(running, client.base_url), style="yellow")
     console.print(f"overall: [bold]{report['status']}[/bold]")
     raise typer.Exit(0 if report["status"] == "ok" else 1)
+
+
+def _locked_folder_note(running: bool, base_url: str) -> str:
+    """Why the vector folder could not be opened: the server this command found holds it (``--direct``
+    beside it), or one it did not find, on another port."""
+    if running:
+        return (
+            f"The running server at {base_url} holds the vector folder, so --direct cannot open it: "
+            "`luna health` without --direct asks the server."
+        )
+    return ANOTHER_PORT.strip()

@@ -28,6 +28,7 @@ from luna.cli import (
     sim,
     smoke,
     snapshots,
+    tokens,
     worker,
 )
 from luna.cli.context import CliState, hint, refusal_code
@@ -98,6 +99,7 @@ app.command("progress")(flywheel.progress)
 app.command("summary")(flywheel.summary)
 app.add_typer(flywheel.consent_app, name="consent")
 app.command("data")(data.data)
+app.command("token")(tokens.token)
 
 
 def main() -> None:

@@ -144,6 +144,11 @@ def start(
     try:
         job = client.post("sim/run", body)
     except ServerError as error:
+        running = error.details.get("job_id") if error.status_code == 409 else None
+        if running is not None and meters is None and seed is None:
+            # What was asked for is so (the first start begins it): not a failure for a script.
+            console.print(f"The live simulation already runs as job {running}; `luna sim stop` ends it.")
+            return
         raise refused(error) from None
     console.print(f"Live simulation queued as job {job['job_id']}; `luna sim stop` ends it.")
 

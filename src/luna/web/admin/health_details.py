@@ -24,8 +24,8 @@ _FIXED: Final[dict[str, str]] = {
     ),
     "loaded": "geladen",
     "not loaded yet": "noch nicht geladen (lädt bei der ersten Anfrage)",
-    "PDF, DOCX, HTML, law XML, Markdown, text; no OCR": (
-        "PDF, DOCX, HTML, Gesetze als XML, Markdown, Text; keine Texterkennung (OCR)"
+    "PDF, DOCX, HTML, law XML, Markdown, text, CSV/TSV, JSON; no OCR": (
+        "PDF, DOCX, HTML, Gesetze als XML, Markdown, Text, CSV/TSV, JSON; keine Texterkennung (OCR)"
     ),
     "local mode (in-process)": "lokaler Modus (im Serverprozess)",
     "no indexed chunks yet": "noch keine indexierten Textabschnitte",
