@@ -23,7 +23,8 @@ from luna.domain.sim.market import QUARTER_HOUR_FROM
 from luna.ports.energy import EnergyStore
 from luna.settings import EnergySettings
 
-ResolutionChoice = Resolution | Literal["auto"]
+#: One Literal, not a union of two: a wrong value is refused with every choice in one message.
+ResolutionChoice = Literal[Resolution, "auto"]
 
 #: Instants outside these bounds are typos (a year 20250), not energy data.
 EARLIEST: Final = datetime(1970, 1, 1, tzinfo=UTC)
