@@ -75,6 +75,9 @@ async def test_a_follow_up_is_answered_in_the_context_of_the_question_before(
     lead = follow_up["answer"].split(" [chunk ")[0]
     assert "Gewerbe" in lead and "7,64" in lead, follow_up["answer"]
     assert follow_up["citations"] and follow_up["unsupported_numbers"] == []
+    # The first answer showed the price table whole; the follow-up's row says what is new, not the
+    # table again.
+    assert "| Kundengruppe |" in first["answer"] and "| Kundengruppe |" not in follow_up["answer"]
 
 
 async def test_a_follow_up_set_in_another_country_is_refused_without_offering_a_merged_question(

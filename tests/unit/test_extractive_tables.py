@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from luna.adapters.models.extractive import ExtractiveChatModel
 from luna.adapters.models.extractive_sentences import chunk_sentences
 from luna.adapters.models.extractive_words import GermanStemmer
-from luna.domain.answer_tables import table_rows
+from luna.domain.answer_tables import table_rows, without_tables_shown_before
 from luna.domain.answers import ContextChunk, LunaPrompts, build_rag_messages
 
 SHEET = ContextChunk(
@@ -174,3 +174,20 @@ def test_without_the_question_s_words_or_meaning_it_is_still_refused(prompts: Lu
     )
 
     assert "[chunk" not in answer
+
+
+PRICES = "| Gruppe | ct/kWh |\n| --- | --- |\n| Haushalt | 8,12 |\n| Gewerbe | 7,64 |"
+
+
+def test_a_table_an_earlier_answer_showed_whole_is_left_out_with_its_citation_line() -> None:
+    earlier = f"Kurz gesagt: Haushalt 8,12 ct/kWh.\n{PRICES}\n\nNachzulesen in „Netzentgelte“."
+    introduced = (
+        f"Kurz gesagt: Gewerbe 7,64 ct/kWh.\n\n{PRICES}\n[chunk c1]\n\nNachzulesen in „Netzentgelte“."
+    )
+
+    shown = without_tables_shown_before(introduced, [earlier])
+
+    assert shown == "Kurz gesagt: Gewerbe 7,64 ct/kWh.\n\nNachzulesen in „Netzentgelte“."
+    assert without_tables_shown_before(introduced, []) == introduced  # the first answer shows it
+    other = PRICES.replace("7,64", "7,65")  # another table (a newer sheet) is shown
+    assert without_tables_shown_before(introduced, [earlier.replace(PRICES, other)]) == introduced

@@ -10,6 +10,7 @@ its columns: "Haushalt ohne Leistungsmessung (SLP): Grundpreis (€/a) 60,00 · 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 _ROW = re.compile(r"^\s*\|(.*)\|\s*$")
@@ -122,3 +123,32 @@ def _pair(cells: list[str]) -> str:
 def _cells(line: str) -> list[str]:
     matched = _ROW.match(line)
     return [cell.strip() for cell in matched.group(1).split("|")] if matched else []
+
+
+_CHUNK_MARK_LINE = re.compile(r"^\[chunk [^\]]+\]$")
+
+
+def without_tables_shown_before(answer: str, said: Sequence[str]) -> str:
+    """``answer`` without the Markdown tables an earlier answer of the conversation showed whole (and the
+    ``[chunk …]`` line that cites such a table): "Und für Gewerbe?" after the price sheet's answer is
+    answered by its row, not by the same table again."""
+    lines = answer.split("\n")
+    kept: list[str] = []
+    at = 0
+    while at < len(lines):
+        end = at
+        while end < len(lines) and _ROW.match(lines[end]):
+            end += 1
+        if end == at:
+            kept.append(lines[at])
+            at += 1
+            continue
+        table = "\n".join(lines[at:end])
+        if any(table in earlier for earlier in said):
+            end += end < len(lines) and bool(_CHUNK_MARK_LINE.match(lines[end].strip()))
+            while kept and not kept[-1].strip() and end < len(lines) and not lines[end].strip():
+                kept.pop()  # one blank line where the table stood, not two
+        else:
+            kept.extend(lines[at:end])
+        at = end
+    return "\n".join(kept)

@@ -50,7 +50,7 @@ from luna.adapters.models.extractive_sentences import (
 )
 from luna.adapters.models.extractive_words import WORD, GermanStemmer, term_match, weighted_coverage
 from luna.domain.answer_sentences import ADVICE, CONTINUATION
-from luna.domain.answer_tables import FIGURE_QUESTION
+from luna.domain.answer_tables import FIGURE_QUESTION, without_tables_shown_before
 from luna.domain.answers import (
     ChatMessage,
     ContextChunk,
@@ -168,7 +168,8 @@ class ExtractiveChatModel:
         # What was said to another question is news to avoid; the same question asked again is not.
         said = [e.answer for e in request.history if e.answer and e.question != request.question]
         added = self._added_terms(request.question, [e.question for e in request.history])
-        return self._compose(self._news_first(ranked, said, added), request.chunks, prompts.extractive)
+        composed = self._compose(self._news_first(ranked, said, added), request.chunks, prompts.extractive)
+        return without_tables_shown_before(composed, said)
 
     def health(self) -> ComponentHealth:
         started = time.perf_counter()
