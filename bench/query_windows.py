@@ -5,10 +5,10 @@ same run): what the cap costs real questions (nothing, if none needs more) and s
 
 The API takes questions of up to 2,000 characters. Real ones are drawn as 2,000-character stretches of
 the shared corpus (German law, documents, notes: the longest real German text can be): their token
-counts say how many windows a real question needs. Two hostile questions, "ﷺ" × 2,000 (one character,
-four tokens) and 2,000 random CJK characters, are embedded with and without the cap; each time is the
-median of ``--repeats``. The ONNX model is the one ``retrieval_quality.py`` converted into
-``bench/out/retrieval/models``.
+counts say how many windows a real question needs. Three questions, two hostile ("ﷺ" × 2,000: one
+character, four tokens; 2,000 random CJK characters) and one real, are embedded with and without the
+cap; each time is the median of ``--repeats``. The ONNX model is the one ``retrieval_quality.py``
+converted into ``bench/out/retrieval/models``.
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         f"above {onnx_e5.MAX_QUERY_WINDOWS}: {sum(w > onnx_e5.MAX_QUERY_WINDOWS for w in windows)}"
     )
     rng = random.Random(7)
-    hostile = {
+    questions = {
         '"ﷺ" × 2,000': "ﷺ" * LIMIT,
         "2,000 random CJK characters": "".join(chr(rng.randrange(0x4E00, 0x9FFF)) for _ in range(LIMIT)),
         "a real 2,000-character question": real_questions(1)[0],
@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
         "\n| question | tokens | windows | all windows (before) | first two (shipped) |\n"
         "|---|---|---|---|---|"
     )
-    for name, text in hostile.items():
+    for name, text in questions.items():
         (ids,) = tokenizer.content_ids([text], QUERY_PREFIX)
         cells = []
         for cap in (None, capped):

@@ -291,6 +291,19 @@ async def test_no_credentials_is_401_saying_how_to_get_a_token(customer_app: Fas
     assert "X-Dev-User" in message
 
 
+async def test_without_development_access_the_401_names_no_operator_command(
+    build_app: Callable[..., FastAPI],
+) -> None:
+    """A server's clients get tokens from its identity provider: `luna token` means nothing to them."""
+    async with http_client(with_me_route(build_app(LUNA_AUTH__ALLOW_DEV_USER="false"))) as client:
+        response = await client.get(ME)
+
+    assert response.status_code == 401
+    assert response.json()["message"] == (
+        "This endpoint needs a customer's Bearer token (Authorization header)."
+    )
+
+
 async def test_jwt_is_refused_when_no_secret_is_configured(app_without_secrets: FastAPI) -> None:
     async with http_client(app_without_secrets) as client:
         response = await client.get(ME, headers=bearer(token(valid_claims(str(uuid.uuid4())))))

@@ -169,6 +169,11 @@ def test_the_market_view_shows_the_customers_price_and_todays_and_tomorrows_chea
     expect(days.first).to_be_visible()
     page.set_viewport_size({"width": 390, "height": 844})  # a week of windows on a phone
     shoot(page, "customer-market-7d-390")
+    # The windows table fits its card: "Tagesdurchschnitt" pushed its last column out of view.
+    table = page.locator(".q-table__middle")
+    expect(table).to_have_count(1)
+    widths = table.evaluate("e => [e.scrollWidth, e.clientWidth]")
+    assert widths[0] <= widths[1] + 1, f"the windows table scrolls sideways: {widths}"  # 1 px: rounding
     with page.expect_download() as download:
         page.get_by_role("button", name="CSV herunterladen").click()
     assert re.fullmatch(r"luna-strompreise-\d{4}-\d\d-\d\d-7d\.csv", download.value.suggested_filename)

@@ -153,7 +153,7 @@ def test_serve_backfills_demo_history_once_and_the_cli_runs_the_simulation_throu
     # Starting what already runs is what was asked for (a script's start after the demo's is no error);
     # asking for another fleet while it runs is refused, naming the job.
     again = runner.invoke(app, ["sim", "start"])
-    assert again.exit_code == 0 and "already runs as job" in again.output, again.output
+    assert again.exit_code == 0 and "already running as job" in again.output, again.output
     other = runner.invoke(app, ["sim", "start", "--meters", "3"])
     assert other.exit_code == 1 and "already" in other.output, other.output
     stopped = runner.invoke(app, ["sim", "stop"])

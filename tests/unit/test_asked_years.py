@@ -20,6 +20,8 @@ EEG = "§ 51 EEG 2023: Der Monatsmarktwert ist der tatsächliche Monatsmittelwer
         # The customer probe's question: the 2026 price sheet was quoted as 2021's price.
         ("Wie hoch war der Arbeitspreis für Haushalte 2021?", ["2021"]),
         ("Was kostete Strom im Jahr 1850?", ["1850"]),
+        ("Wie hoch war der Strompreis des Jahres 1850?", ["1850"]),
+        ("Wie hoch war die EEG-Umlage 2020?", ["2020"]),  # "EEG-Umlage" is no law's edition
         ("Galt im Jahr 1999 schon die EEG-Umlage, und wie hoch war sie 2001?", ["1999", "2001"]),
     ],
 )
@@ -37,6 +39,11 @@ def test_a_year_the_question_asks_about_and_no_passage_mentions_is_reported(
         "Wie wird der Monatsmarktwert berechnet?",
         "Welche Vergütung bekommt meine Anlage von 2004?",
         "Gilt die Austauschpflicht für einen Kessel aus 1998?",
+        "Gilt die Austauschpflicht für einen Kessel aus dem Jahr 1998?",
+        "Welche Pflichten habe ich als Eigentümer seit dem Jahr 1995?",
+        "Welche Vergütung bekommt meine Anlage vom Mai 2004?",
+        "Muss ich den Kessel tauschen, Baujahr: 1998?",
+        "Was regelt das GEG 2024?",  # a law's edition, no time asked about
     ],
 )
 def test_a_year_that_only_sets_the_scene_is_no_reason_to_refuse(question: str) -> None:

@@ -87,6 +87,17 @@ def test_load_shift_advice_names_the_windows_and_the_monthly_saving() -> None:
     assert 0 < advice.score < 1
 
 
+def test_without_a_tariff_card_the_shift_claims_no_saving_on_top_of_one() -> None:
+    """A flat price of 20 ct beats the dynamic tariff here: no tariff advice, so nothing to add to."""
+    cheap_flat = Tariffs(flat_eur_kwh=0.20, dynamic=TARIFFS.dynamic, feed_in_eur_kwh=TARIFFS.feed_in_eur_kwh)
+    kinds = advice_by_kind(two_days(tariffs=cheap_flat))
+
+    assert TARIFF not in kinds
+    assert kinds[LOAD_SHIFT].text.endswith(
+        "spart das etwa 16,78 € im Monat; bei einem festen Preis spart das Verschieben nichts."
+    )
+
+
 def test_pv_advice_values_each_kwh_kept_at_the_flat_tariff_minus_feed_in() -> None:
     advice = advice_by_kind(two_days(pv_kw=1.5, tariffs=PV_TARIFFS))[PV_SELF_CONSUMPTION]
 

@@ -191,3 +191,16 @@ def test_a_table_an_earlier_answer_showed_whole_is_left_out_with_its_citation_li
     assert without_tables_shown_before(introduced, []) == introduced  # the first answer shows it
     other = PRICES.replace("7,64", "7,65")  # another table (a newer sheet) is shown
     assert without_tables_shown_before(introduced, [earlier.replace(PRICES, other)]) == introduced
+
+
+def test_only_a_whole_table_shown_line_for_line_counts_as_shown() -> None:
+    wider = PRICES.replace("| ct/kWh |", "| ct/kWh | Grundpreis |")  # its lines hold PRICES' lines
+    one_row = "Kurz gesagt: so.\n| Gewerbe | 7,64 |"
+
+    assert without_tables_shown_before(f"a\n{PRICES}\nb", [f"x\n{wider}\ny"]) == f"a\n{PRICES}\nb"
+    assert without_tables_shown_before(one_row, [PRICES]) == one_row  # a row is no table
+
+
+def test_a_table_left_out_at_the_start_or_end_leaves_no_blank_line() -> None:
+    assert without_tables_shown_before(f"{PRICES}\n[chunk c1]\n\nrest", [PRICES]) == "rest"
+    assert without_tables_shown_before(f"intro\n\n{PRICES}", [PRICES]) == "intro"

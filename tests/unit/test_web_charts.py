@@ -45,6 +45,10 @@ def test_quarter_hours_are_counted_in_real_time_across_the_clock_change() -> Non
 
     options = price_chart(berlin_midnight, [1.0] * 12, [1.0] * 12)
 
+    # Without windows the legend names none: nothing would be shaded.
+    assert [series["name"] for series in options["series"]] == ["Preis mit dynamischem Tarif", "Börsenpreis"]
+    assert "data" not in options["legend"]
+
     times = [point[0] for point in options["series"][0]["data"]]
     assert times[-1] - times[0] == 11 * 15 * 60 * 1000  # 02:00 does not exist that night; time goes on
 

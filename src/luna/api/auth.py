@@ -22,7 +22,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from luna.api.deps import get_container
 from luna.api.errors import Forbidden, Unauthorized
 from luna.container import Container
-from luna.domain.errors import InvalidInput
+from luna.domain.errors import InvalidInput, Unavailable
 from luna.domain.flywheel.accounts import Scope, ServiceAccount
 from luna.domain.users import PLACEHOLDER_USER_IDS, User
 from luna.settings import AuthSettings
@@ -134,11 +134,11 @@ def _user_id_from(value: str, source: str) -> str:
 def issue_user_token(user_id: str, auth: AuthSettings, lifetime: timedelta, now: datetime) -> str:
     """A customer's Bearer token as :func:`user_id_from_jwt` reads it (``sub``, ``iat``, ``exp``), signed
     with this install's secret: what a chat tool or script acting for one customer sends where no
-    identity provider issues tokens. ``InvalidInput`` for no user UUID or no secret to sign with."""
+    identity provider issues tokens. ``InvalidInput`` for no user UUID, ``Unavailable`` without a secret."""
     if auth.jwt_secret is None:
-        raise InvalidInput("No JWT secret is configured (auth.jwt_secret): no token can be signed.")
+        raise Unavailable("No JWT secret is configured (auth.jwt_secret): no token can be signed.")
     try:
-        subject = _user_id_from(user_id, "user ID")
+        subject = _user_id_from(user_id, "argument")
     except Unauthorized as refused:
         raise InvalidInput(refused.message) from None
     claims = {"sub": subject, "iat": now, "exp": now + lifetime}
@@ -186,15 +186,15 @@ def current_user(
         check_admin_key(admin_key, request)
         raise Forbidden("The admin key acts for no customer; this endpoint needs a customer's Bearer token.")
     else:
+        # In development (one machine) the ways to a customer's identity are named; a server's clients
+        # get their tokens from its identity provider, and the operator's command means nothing to them.
         dev = (
-            f", or in development the {DEV_USER_HEADER} header with a user UUID"
+            f" (`luna token <user-id>` signs one), or in development the {DEV_USER_HEADER} header with a "
+            "user UUID"
             if auth.allow_dev_user
             else ""
         )
-        raise Unauthorized(
-            "This endpoint needs a customer's Bearer token (Authorization header; `luna token <user-id>` "
-            f"signs one){dev}."
-        )
+        raise Unauthorized(f"This endpoint needs a customer's Bearer token (Authorization header){dev}.")
     return container.services.users.ensure(user_id)
 
 

@@ -150,7 +150,7 @@ def alerts(
             )
         )
         return
-    if not thresholds:
+    if not thresholds and not judgement.states:  # alerts retired by emptying the file are still shown
         console.print(
             "No thresholds to judge: the file flywheel.thresholds_file names (config/thresholds.yaml) "
             "sets none."

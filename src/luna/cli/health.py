@@ -29,8 +29,7 @@ def health(
     settings = cli.settings()
     client = ServerClient(settings)
     console = Console()
-    running = client.is_running()
-    if not direct and running:
+    if not direct and client.is_running():
         try:
             report: dict[str, Any] = client.get("admin/health")
         except ServerError as error:
@@ -78,7 +77,8 @@ def health(
         )
     console.print(table)
     if any("vector folder" in (c.get("detail") or "") for c in report["components"].values()):
-        console.print(_locked_folder_note(running, client.base_url), style="yellow")
+        # Only beside --direct is the server asked now: without it a server found was asked above.
+        console.print(_locked_folder_note(direct and client.is_running(), client.base_url), style="yellow")
     console.print(f"overall: [bold]{report['status']}[/bold]")
     raise typer.Exit(0 if report["status"] == "ok" else 1)
 

@@ -144,10 +144,13 @@ def start(
     try:
         job = client.post("sim/run", body)
     except ServerError as error:
-        running = error.details.get("job_id") if error.status_code == 409 else None
-        if running is not None and meters is None and seed is None:
+        live = error.details if error.status_code == 409 and "job_id" in error.details else None
+        if live is not None and not live.get("stopping") and meters is None and seed is None:
             # What was asked for is so (the first start begins it): not a failure for a script.
-            console.print(f"The live simulation already runs as job {running}; `luna sim stop` ends it.")
+            console.print(
+                f"The live simulation is already {live.get('status')} as job {live['job_id']}; "
+                "`luna sim stop` ends it."
+            )
             return
         raise refused(error) from None
     console.print(f"Live simulation queued as job {job['job_id']}; `luna sim stop` ends it.")

@@ -14,7 +14,7 @@ import typer
 
 from luna.api.auth import issue_user_token
 from luna.cli.context import refused, state
-from luna.domain.errors import InvalidInput
+from luna.domain.errors import LunaError
 
 #: A token lives a year at most: one that leaks should not open an account for longer.
 MAX_DAYS = 365
@@ -31,8 +31,10 @@ def token(
     now = datetime.now(UTC)
     try:
         signed = issue_user_token(user_id, settings.auth, timedelta(days=days), now)
-    except InvalidInput as error:
+    except LunaError as error:
         raise refused(error) from None
     typer.echo(signed)
-    expires = (now + timedelta(days=days)).isoformat(timespec="minutes")
-    typer.echo(f"valid until {expires} (UTC); send it as Authorization: Bearer <token>", err=True)
+    expires = now + timedelta(days=days)
+    typer.echo(
+        f"valid until {expires:%Y-%m-%d %H:%M} UTC; send it as Authorization: Bearer <token>", err=True
+    )

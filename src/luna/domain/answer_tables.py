@@ -129,26 +129,26 @@ _CHUNK_MARK_LINE = re.compile(r"^\[chunk [^\]]+\]$")
 
 
 def without_tables_shown_before(answer: str, said: Sequence[str]) -> str:
-    """``answer`` without the Markdown tables an earlier answer of the conversation showed whole (and the
-    ``[chunk …]`` line that cites such a table): "Und für Gewerbe?" after the price sheet's answer is
-    answered by its row, not by the same table again."""
+    """``answer`` without the Markdown tables (header, rule and rows) an earlier answer of the conversation
+    showed whole, line for line, and without the ``[chunk …]`` line that cites such a table: "Und für
+    Gewerbe?" after the price sheet's answer is answered by its row, not by the same table again."""
+    earlier = [f"\n{text}\n" for text in said]
     lines = answer.split("\n")
     kept: list[str] = []
-    at = 0
+    at, left_out = 0, False
     while at < len(lines):
         end = at
         while end < len(lines) and _ROW.match(lines[end]):
             end += 1
-        if end == at:
-            kept.append(lines[at])
-            at += 1
-            continue
         table = "\n".join(lines[at:end])
-        if any(table in earlier for earlier in said):
-            end += end < len(lines) and bool(_CHUNK_MARK_LINE.match(lines[end].strip()))
-            while kept and not kept[-1].strip() and end < len(lines) and not lines[end].strip():
-                kept.pop()  # one blank line where the table stood, not two
-        else:
-            kept.extend(lines[at:end])
-        at = end
-    return "\n".join(kept)
+        whole = end - at >= 2 and _RULE.match(lines[at + 1]) is not None
+        if not whole or not any(f"\n{table}\n" in text for text in earlier):
+            kept.extend(lines[at : max(end, at + 1)])
+            at = max(end, at + 1)
+            continue
+        if end < len(lines) and _CHUNK_MARK_LINE.match(lines[end].strip()):
+            end += 1
+        while kept and not kept[-1].strip() and end < len(lines) and not lines[end].strip():
+            kept.pop()  # one blank line where the table stood, not two
+        at, left_out = end, True
+    return "\n".join(kept).strip("\n") if left_out else answer

@@ -29,6 +29,8 @@ MARKDOWN = "text/markdown"
 PLAIN_TEXT = "text/plain"
 
 SUPPORTED: tuple[str, ...] = (PDF, DOCX, HTML, MARKDOWN, PLAIN_TEXT)
+#: What the local extractor reads, as its health detail says it (the dashboards translate this text).
+READ_FORMATS = "PDF, DOCX, HTML, law XML, Markdown, text, CSV/TSV, JSON; no OCR"
 ACCEPTED = (
     "PDF, DOCX, HTML, Markdown, plain text (UTF-8 or Latin-1; CSV, JSON and law XML read by their structure)"
 )

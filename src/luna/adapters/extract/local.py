@@ -25,8 +25,6 @@ from luna.domain import media_types
 from luna.domain.documents import ExtractedDocument
 from luna.domain.health import ComponentHealth, HealthStatus
 
-#: What it reads, as health says it (CSV/TSV and JSON are texts read by their structure).
-_FORMATS = "PDF, DOCX, HTML, law XML, Markdown, text, CSV/TSV, JSON; no OCR"
 _LIBRARIES = ("pdfplumber", "python-docx", "lxml", "markdown-it-py")
 
 
@@ -102,6 +100,6 @@ class LocalExtractor:
             backend="local",
             latency_ms=(time.perf_counter() - started) * 1000,
             version=summary,
-            detail=f"missing: {', '.join(missing)}" if missing else _FORMATS,
+            detail=f"missing: {', '.join(missing)}" if missing else media_types.READ_FORMATS,
             extra={"libraries": versions, "formats": list(media_types.SUPPORTED), "ocr": False},
         )

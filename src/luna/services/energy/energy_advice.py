@@ -147,11 +147,12 @@ def advice_from_insights(meter: MeterInfo, result: MeterInsights) -> list[Energy
         "period_from": found.start,
         "period_to": found.end,
     }
-    shift, solar = _load_shift(result, common), _pv_self_consumption(result, common, days)
+    tariff = _tariff(result, common)
+    shift, solar = _load_shift(result, common, tariff is not None), _pv_self_consumption(result, common, days)
     if shift is not None and solar is not None:
         # Both move the same flexible load, to different hours: give the move that is worth more.
         shift, solar = (None, solar) if _worth(solar) >= _worth(shift) else (shift, None)
-    advice = [shift, solar, _tariff(result, common), _peak(result, common)]
+    advice = [shift, solar, tariff, _peak(result, common)]
     return [piece for piece in advice if piece is not None]
 
 
@@ -163,7 +164,8 @@ def _score(eur_month: float) -> float:
     return round(eur_month / (eur_month + 5.0), 4)
 
 
-def _load_shift(result: MeterInsights, common: dict[str, Any]) -> EnergyAdvice | None:
+def _load_shift(result: MeterInsights, common: dict[str, Any], tariff_advised: bool) -> EnergyAdvice | None:
+    """``tariff_advised``: the tariff's own saving is advised beside this one, so this one says it adds."""
     shift = result.insights.load_shift
     if shift is None or shift.saving_eur_per_day is None:
         return None
@@ -183,8 +185,9 @@ def _load_shift(result: MeterInsights, common: dict[str, Any]) -> EnergyAdvice |
     text = (
         f"Verschieben Sie Waschmaschine oder Geschirrspüler ({kilowatt_hours(shift.kwh)}) von {usual} "
         f"auf die günstigsten Stunden des Tages, meist {cheap}: mit einem dynamischen Tarif spart das "
-        f"etwa {euros(monthly)} im Monat, zusätzlich zu dem, was der Tarif selbst spart; bei einem festen "
-        "Preis spart das Verschieben nichts."
+        f"etwa {euros(monthly)} im Monat"
+        + (", zusätzlich zu dem, was der Tarif selbst spart" if tariff_advised else "")
+        + "; bei einem festen Preis spart das Verschieben nichts."
     )
     return EnergyAdvice(
         kind=LOAD_SHIFT,

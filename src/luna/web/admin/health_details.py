@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable
 from typing import Final
 
+from luna.domain.media_types import READ_FORMATS
 from luna.web.components.formats import de_count, de_number
 
 _Translate = Callable[[re.Match[str]], str]
@@ -24,7 +25,7 @@ _FIXED: Final[dict[str, str]] = {
     ),
     "loaded": "geladen",
     "not loaded yet": "noch nicht geladen (lädt bei der ersten Anfrage)",
-    "PDF, DOCX, HTML, law XML, Markdown, text, CSV/TSV, JSON; no OCR": (
+    READ_FORMATS: (
         "PDF, DOCX, HTML, Gesetze als XML, Markdown, Text, CSV/TSV, JSON; keine Texterkennung (OCR)"
     ),
     "local mode (in-process)": "lokaler Modus (im Serverprozess)",

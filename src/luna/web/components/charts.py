@@ -87,21 +87,6 @@ def price_chart(
         "color": theme.PRICE,
         "data": [[t, _value(v)] for t, v in zip(times, customer_ct_kwh, strict=True)],
     }
-    # The shaded windows are named once, in the legend, not on each window: on a phone a week's windows
-    # are a few pixels apart and their labels ran into each other and into "jetzt".
-    windows = {
-        "name": "Günstigstes Zeitfenster",
-        "type": "line",
-        "showSymbol": False,
-        "color": theme.POSITIVE,
-        "tooltip": {"show": False},
-        "data": [[t, None] for t in times],
-        "markArea": {
-            "silent": True,
-            "itemStyle": {"color": theme.CHEAP_WINDOW},
-            "data": [[{"xAxis": _ms(a)}, {"xAxis": _ms(b)}] for a, b in cheapest],
-        },
-    }
     if now is not None:
         yours["markLine"] = {
             "silent": True,
@@ -120,10 +105,13 @@ def price_chart(
         "areaStyle": {"origin": 0, "opacity": 0.12},
         "data": [[t, _value(v)] for t, v in zip(times, exchange_ct_kwh, strict=True)],
     }
-    options["series"] = [yours, exchange, windows]
-    # The windows' legend entry is a swatch of their shade, not a line of the price's green.
-    swatch = {"name": windows["name"], "icon": "rect", "itemStyle": {"color": theme.CHEAP_WINDOW_SWATCH}}
-    options["legend"]["data"] = [yours["name"], exchange["name"], swatch]
+    options["series"] = [yours, exchange]
+    if cheapest:
+        windows = _cheap_windows(times, cheapest)
+        options["series"].append(windows)
+        # The windows' legend entry is a swatch of their shade, not a line.
+        swatch = {"name": windows["name"], "icon": "rect", "itemStyle": {"color": theme.CHEAP_WINDOW_SWATCH}}
+        options["legend"]["data"] = [yours["name"], exchange["name"], swatch]
     # Below zero the exchange price turns red: negative prices stand out at a glance.
     options["visualMap"] = {
         "show": False,
@@ -136,6 +124,24 @@ def price_chart(
         ],
     }
     return options
+
+
+def _cheap_windows(times: Sequence[int], cheapest: Sequence[tuple[datetime, datetime]]) -> dict[str, Any]:
+    """The cheapest windows shaded, named once in the legend rather than on each window: on a phone a
+    week's windows are a few pixels apart and their labels ran into each other and into "jetzt". The
+    series draws no line of its own (every value is a gap)."""
+    return {
+        "name": "Günstigstes Zeitfenster",
+        "type": "line",
+        "showSymbol": False,
+        "tooltip": {"show": False},
+        "data": [[t, None] for t in times],
+        "markArea": {
+            "silent": True,
+            "itemStyle": {"color": theme.CHEAP_WINDOW},
+            "data": [[{"xAxis": _ms(a)}, {"xAxis": _ms(b)}] for a, b in cheapest],
+        },
+    }
 
 
 def _berlin_tooltip(unit: str) -> str:

@@ -196,9 +196,10 @@ def _windows_table(windows: Sequence[PriceWindow], yours: Sequence[float], start
         )
     columns = [
         {"name": "day", "label": "Tag", "field": "day", "align": "left"},
-        {"name": "window", "label": "Günstigstes Fenster", "field": "window", "align": "left"},
-        {"name": "price", "label": "Ihr Preis dann (Ø)", "field": "price", "align": "right"},
-        # A soft hyphen: on a phone the one long word pushed the column out of the card.
+        # Short headers under the card's title ("Günstigste Zeitfenster …"), and a soft hyphen: on a
+        # phone the long ones pushed the last column out of the card.
+        {"name": "window", "label": "Zeitfenster", "field": "window", "align": "left"},
+        {"name": "price", "label": "Ihr Preis (Ø)", "field": "price", "align": "right"},
         {"name": "mean", "label": "Tages\u00addurchschnitt", "field": "mean", "align": "right"},
     ]
     # Cells wrap on a phone instead of scrolling sideways in a region the keyboard cannot reach.
