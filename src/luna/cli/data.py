@@ -7,7 +7,7 @@ running `luna serve` (it owns the vector folder) the run is the job flywheel.vec
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Final
@@ -38,23 +38,23 @@ def data(
 ) -> None:
     """Run a data pipeline now; vector-ingest embeds session questions into topics and finds gaps."""
     del pipeline  # one pipeline so far; the option names it so scripts stay readable when more come
-    client = ServerClient(state(ctx).settings())
+    settings = state(ctx).settings()
+    client = ServerClient(settings)
     if client.is_running():
         result = run_on_server(client, VECTOR_INGEST_JOB, {"days": days})
     else:
         now = datetime.now(UTC)
         result = with_services(ctx, lambda s: s.normaliser.run(now - timedelta(days=days), now).as_dict())
-    where = _blob_place(state(ctx).settings())
-    echo_result(result, as_json, lambda shown: [*_ingest_lines(shown), f"Bericht: {where(shown['report'])}"])
+    report = _blob_place(settings, str(result["report"]))
+    echo_result(result, as_json, lambda shown: [*_ingest_lines(shown), f"Bericht: {report}"])
 
 
-def _blob_place(settings: Settings) -> Callable[[str], str]:
+def _blob_place(settings: Settings, key: str) -> str:
     """Where a blob key is for the reader: a file path on this machine, or the key in the S3 bucket (the
     key alone read as a path relative to the current folder, which it is not)."""
-    blobs = settings.blobs
-    if isinstance(blobs, S3BlobSettings):
-        return lambda key: f"{key} (im S3-Bucket {blobs.bucket})"
-    return lambda key: str(settings.blobs_path / key)
+    if isinstance(settings.blobs, S3BlobSettings):
+        return f"{key} (im S3-Bucket {settings.blobs.bucket})"
+    return str(settings.blobs_path / key)
 
 
 def _ingest_lines(result: Mapping[str, Any]) -> list[str]:

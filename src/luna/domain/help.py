@@ -142,8 +142,7 @@ HELP_ROUTES: Mapping[str, HelpRoute] = {
             "13 Uhr fest. Mittags drückt Solarstrom die Preise oft, abends steigen sie. Die Tabelle nennt "
             "für heute (ab jetzt) und morgen das günstigste Zeitfenster für einen Verbraucher wie Spül- oder "
             "Waschmaschine; die Laufzeit des Geräts wählen Sie oben. Mit „CSV herunterladen“ laden Sie "
-            "die gezeigten "
-            "Preise je Viertelstunde (Börsenpreis und Ihr Preis) als Tabelle, etwa für Excel.",
+            "die gezeigten Preise je Viertelstunde (Börsenpreis und Ihr Preis) als Tabelle, etwa für Excel.",
         ),
         _route(
             "/recommendations",

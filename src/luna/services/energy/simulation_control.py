@@ -55,18 +55,17 @@ class SimulationControl:
         """:class:`Conflict` (naming the job) while the live loops are queued or run: two loops would
         write the same meters, and a stop would reach only the newer one."""
         running = self.live_job()
-        if running is not None and running.cancel_requested:
-            # A stop was asked for and the loop ends within a second: a start now would find it still
-            # there, and "already running" would read as if the stop had failed.
-            raise Conflict(
-                f"the live simulation (job {running.job_id}) is stopping; start it again in a moment",
-                details={"job_id": running.job_id, "status": running.status.value, "stopping": True},
-            )
-        if running is not None:
-            raise Conflict(
-                f"the live simulation is already {running.status.value} as job {running.job_id}",
-                details={"job_id": running.job_id, "status": running.status.value, "stopping": False},
-            )
+        if running is None:
+            return
+        # After a stop the loop ends within a second: a start then finds it still there, and "already
+        # running" would read as if the stop had failed.
+        stopping = running.cancel_requested
+        raise Conflict(
+            f"the live simulation (job {running.job_id}) is stopping; start it again in a moment"
+            if stopping
+            else f"the live simulation is already {running.status.value} as job {running.job_id}",
+            details={"job_id": running.job_id, "status": running.status.value, "stopping": stopping},
+        )
 
     def start(self, meters: int | None, seed: int | None, created_by: str) -> Job:
         """Queue the live loops; :class:`Conflict` (naming the job) while they already run."""
