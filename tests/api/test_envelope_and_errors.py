@@ -167,11 +167,14 @@ async def test_a_key_named_twice_in_one_object_is_400_and_changes_nothing(
     body = assert_error(response, 400, "invalid_input")
     assert "'scopes' twice" in str(body["message"])
     errors = body["data"]["details"]["errors"]  # type: ignore[index]
-    assert errors == [{"field": "scopes", "problem": body["message"]}]  # the shape of every field refusal
+    assert errors == [{"field": "body.scopes", "problem": body["message"]}]  # as validation names fields
     listed = await client.get("/api/v1/admin/service-accounts", headers=admin)
     assert listed.json()["data"]["accounts"] == []
-    nested = b'{"name": "x", "params": {"a": 1, "a": 2}}'
-    assert (await client.post("/api/v1/admin/jobs", headers=headers, content=nested)).status_code == 400
+    nested = b'{"name": "x", "params": {"steps": [{"a": 1}, {"a": 1, "a": 2}]}}'
+    refused = assert_error(
+        await client.post("/api/v1/admin/jobs", headers=headers, content=nested), 400, "invalid_input"
+    )
+    assert refused["data"]["details"]["errors"][0]["field"] == "body.params.steps.1.a"  # type: ignore[index]
 
 
 async def test_valid_json_the_server_cannot_read_says_why(

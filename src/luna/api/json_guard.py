@@ -15,21 +15,27 @@ from typing import Any
 from luna.domain.errors import InvalidInput, field_problem
 
 
-class _DuplicateKey(Exception):
-    """Raised from inside the parser (not a ValueError, which the parser's own errors are)."""
-
-    def __init__(self, key: str) -> None:
-        super().__init__(key)
-        self.key = key
+class _Pairs(list[tuple[str, Any]]):
+    """One JSON object as the parser read it: its keys in order, a repeated key kept."""
 
 
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    seen: set[str] = set()
-    for key, _ in pairs:
-        if key in seen:
-            raise _DuplicateKey(key)
-        seen.add(key)
-    return dict(pairs)
+def _first_repeat(value: Any, path: str) -> tuple[str, str] | None:
+    """The first key named twice in one object, in document order, with its path in the shape request
+    validation names fields (``body.params.a``, ``body.items.0.name``), so both refusals read alike."""
+    children: list[tuple[str, Any]] = []
+    if isinstance(value, _Pairs):
+        seen: set[str] = set()
+        for key, item in value:
+            if key in seen:
+                return key, f"{path}.{key}"
+            seen.add(key)
+            children.append((key, item))
+    elif isinstance(value, list):
+        children = [(str(index), item) for index, item in enumerate(value)]
+    for name, child in children:
+        if (found := _first_repeat(child, f"{path}.{name}")) is not None:
+            return found
+    return None
 
 
 def check_json_meaning(body: bytes) -> None:
@@ -38,15 +44,16 @@ def check_json_meaning(body: bytes) -> None:
     if b'"' not in body and len(body) < 4_300:  # no object key and no number that long: nothing to find
         return
     try:
-        json.loads(body, object_pairs_hook=_unique_keys)
-    except _DuplicateKey as duplicate:
-        key = duplicate.key[:70]
-        message = f"The JSON body names the key {key!r} twice in one object; name each key once."
-        raise InvalidInput(message, details=field_problem(key, message)) from None
+        repeat = _first_repeat(json.loads(body, object_pairs_hook=_Pairs), "body")
     except ValueError as error:
         if "digits" in str(error):
             raise InvalidInput(
                 "A number in the JSON body has more than 4,300 digits, more than any field takes."
             ) from None
+        return  # not JSON at all: the app's own message says where
     except RecursionError:
         return
+    if repeat is not None:
+        key, field = repeat[0][:70], repeat[1][:200]
+        message = f"The JSON body names the key {key!r} twice in one object ({field}); name each key once."
+        raise InvalidInput(message, details=field_problem(field, message))
