@@ -11,7 +11,7 @@ import math
 from collections.abc import Sequence
 
 from luna.adapters.models.extractive import ExtractiveChatModel
-from luna.adapters.models.extractive_sentences import chunk_sentences
+from luna.adapters.models.extractive_sentences import chunk_sentences, introduced_table
 from luna.adapters.models.extractive_words import GermanStemmer
 from luna.domain.answer_tables import table_rows, without_tables_shown_before
 from luna.domain.answers import ContextChunk, LunaPrompts, build_rag_messages
@@ -204,3 +204,56 @@ def test_only_a_whole_table_shown_line_for_line_counts_as_shown() -> None:
 def test_a_table_left_out_at_the_start_or_end_leaves_no_blank_line() -> None:
     assert without_tables_shown_before(f"{PRICES}\n[chunk c1]\n\nrest", [PRICES]) == "rest"
     assert without_tables_shown_before(f"intro\n\n{PRICES}", [PRICES]) == "intro"
+
+
+_JAZ = "Auslegung > Vorlauftemperatur und Jahresarbeitszahl"
+_POINTER = ContextChunk(
+    "p1",
+    "Je niedriger die Vorlauftemperatur, desto effizienter arbeitet die Wärmepumpe. Die folgende Tabelle "
+    "zeigt typische Werte für Luft-Wasser-Wärmepumpen.",
+    title="Wärmepumpe im Einfamilienhaus",
+    section=_JAZ,
+)
+
+
+_TABLE = ContextChunk(
+    "p2",
+    "| Gebäude | Vorlauftemperatur | erwartete JAZ |\n| --- | --- | --- |\n| Neubau | 30 °C | 4,6 |\n"
+    "| unsaniert | 55 °C | 2,8 |",
+    title="Wärmepumpe im Einfamilienhaus",
+    section=_JAZ,
+)
+_OPENING = ContextChunk(
+    "p0",
+    "Eine Wärmepumpe entzieht der Umgebung Wärme und hebt sie mit Strom auf die Temperatur, die das "
+    "Heizsystem braucht. Aus einer Kilowattstunde Strom werden so drei bis fünf Kilowattstunden Wärme.",
+    title="Wärmepumpe im Einfamilienhaus",
+)
+
+
+def _answer(prompts: LunaPrompts, question: str, chunks: list[ContextChunk]) -> str:
+    return ExtractiveChatModel(prompts).answer(build_rag_messages(prompts, question, chunks))
+
+
+def test_a_sentence_that_names_the_table_below_it_brings_it_without_a_colon(prompts: LunaPrompts) -> None:
+    pointer = chunk_sentences(_POINTER, 0, GermanStemmer())[-1]
+    elsewhere = ContextChunk("p3", _TABLE.text, title="Wärmepumpe im Einfamilienhaus", section="Förderung")
+
+    assert introduced_table(pointer, [_POINTER, _TABLE]) is _TABLE
+    assert introduced_table(pointer, [_POINTER, elsewhere]) is None  # another section's table is not it
+    answer = _answer(prompts, "Wie effizient arbeitet eine Wärmepumpe?", [_OPENING, _POINTER, _TABLE])
+    lead, table, *rest = answer.split("\n\n")
+    assert lead.endswith("Die folgende Tabelle zeigt typische Werte für Luft-Wasser-Wärmepumpen [chunk p1].")
+    assert table.splitlines()[-2:] == ["| unsaniert | 55 °C | 2,8 |", "[chunk p2]"]
+    assert "Neubau" not in "\n\n".join(rest)  # the shown table's rows are no key points again
+
+
+def test_a_sentence_pointing_to_a_table_not_found_is_not_quoted(prompts: LunaPrompts) -> None:
+    """The demo's "Lohnt sich eine Wärmepumpe?" listed "Die folgende Tabelle zeigt typische Werte …" as a
+    key point with no table after it; asked for the values alone, that sentence was the whole answer."""
+    answer = _answer(prompts, "Wie effizient arbeitet eine Wärmepumpe?", [_OPENING, _POINTER])
+    values = _answer(prompts, "Welche Werte erreichen Luft-Wasser-Wärmepumpen?", [_OPENING, _POINTER])
+
+    assert "desto effizienter arbeitet die Wärmepumpe [chunk p1]" in answer
+    assert "folgende Tabelle" not in answer
+    assert "[chunk" not in values  # nothing else answers: an honest refusal

@@ -11,13 +11,12 @@ the sentences are read in, is :mod:`~luna.adapters.models.extractive_ranking`. T
 statements that name their columns (:mod:`luna.domain.answer_tables`), and a question for a figure
 ("Was kostet …?") prefers a row or sentence that states an amount with its unit. The best sentences
 are framed in Luna's voice from ``prompts/luna.yml``: a one-line summary (with the table it
-introduces, when it ends in a colon), the cited key points, and a Handlungsempfehlung only when a
+introduces, by a colon or in words), the cited key points, and a Handlungsempfehlung only when a
 source recommends an action, otherwise where to read on.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import re
 import time
@@ -39,12 +38,15 @@ from luna.adapters.models.extractive_sentences import (
     chunk_sentences,
     cited,
     ends_sentence,
+    inlined,
     introduced_items,
-    introduced_table,
     is_fragment,
+    lead_table,
     list_opener,
     list_window,
+    names_table_below,
     overlap,
+    points_to_absent_table,
     section_sentences,
     was_said,
 )
@@ -254,6 +256,7 @@ class ExtractiveChatModel:
             sentence
             for rank, chunk in enumerate(chunks)
             for sentence in chunk_sentences(chunk, rank, self._stemmer)
+            if not points_to_absent_table(sentence, chunks)
         ]
         if not sentences or (not terms and self._meaning is None):
             return []
@@ -371,26 +374,27 @@ class ExtractiveChatModel:
         owed = leading - (group is not None)
         lead = [*rest[:owed], *([group] if group else [])] or chosen[:1]
         points = rest[owed:]
-        lines = [texts.summary.format(sentence=" ".join(_inline(s, opens=s is group) for s in lead))]
+        lines = [texts.summary.format(sentence=" ".join(inlined(s, opens=s is group) for s in lead))]
         rank = {r.sentence.key: at for at, r in reversed(list(enumerate(ranked)))}
         lines += [
             "- …" if item is None else f"- {item.text.rstrip(',;. ')} [chunk {item.chunk.chunk_id}]"
             for item in list_window(items, rank)
         ]
         row = next((s for s in lead if s.is_row), None)
+        table = row.chunk if row is not None else None if items else lead_table(lead, chunks)
         if row is not None:
             # A row comes with its whole table: the reader sees the other groups' figures too
             # ("Haushalt" or "Gewerbe"?) under the table's own headers.
             lines.append(row.chunk.text.strip())
-            points = [p for p in points if p.chunk.chunk_id != row.chunk.chunk_id]
-        elif not items:
-            table = introduced_table(lead[-1], chunks)
-            if table is not None:
-                lines += ["", table.text.strip(), f"[chunk {table.chunk_id}]"]
-        # An item is quoted after the sentence that opens its list; that sentence alone says nothing more.
+        elif table is not None:
+            lines += ["", table.text.strip(), f"[chunk {table.chunk_id}]"]
+        if table is not None:  # its rows are shown: none is a key point again
+            points = [p for p in points if p.chunk.chunk_id != table.chunk_id]
+        # An item is quoted after the sentence that opens its list; that sentence alone says nothing more,
+        # nor does one that points to a table below it (the table is no key point).
         opened = {opener.key for p in points if (opener := list_opener(p)) is not None}
-        if shown := [p for p in points if p.key not in opened]:
-            lines += ["", texts.key_points, *(f"- {_inline(p)}" for p in shown)]
+        if shown := [p for p in points if p.key not in opened and not names_table_below(p)]:
+            lines += ["", texts.key_points, *(f"- {inlined(p)}" for p in shown)]
         lines += ["", self._recommendation(chosen[0], [*lead, *points, *items], ranked, texts)]
         return "\n".join(lines)
 
@@ -422,19 +426,6 @@ class ExtractiveChatModel:
 def _names(sentence: Sentence, terms: frozenset[str]) -> bool:
     """The sentence holds one of ``terms`` (or a compound of it: "Gewerbe" in "Gewerbekunden")."""
     return any(term_match(term, sentence.stems) > 0 for term in terms)
-
-
-def _inline(sentence: Sentence, *, opens: bool = False) -> str:
-    """The sentence as the answer quotes it in a paragraph; an item of a list quoted without its list
-    comes after the sentence that opens the list ("(2) Rechenzentren, die ab … aufnehmen, … dass sie …
-    Abwärme … wiederverwenden"), so that it is not read as a rule of its own."""
-    opener = list_opener(sentence)
-    if opens:
-        return cited(sentence, opens=True)
-    if opener is None:
-        # Another sentence that opens a list is quoted as going on ("…, dass sie …"): its list is not.
-        return cited(sentence, cut=bool(introduced_items(sentence)))
-    return cited(dataclasses.replace(sentence, text=f"{opener.text.rstrip(':')} … {sentence.text}"))
 
 
 def _lead_ins(sentence: Sentence) -> list[Sentence]:

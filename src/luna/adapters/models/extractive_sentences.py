@@ -7,6 +7,7 @@ a sentence that opens a list needs its items.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import re
 from collections.abc import Mapping, Sequence
@@ -27,6 +28,12 @@ _MAX_ITEMS_READ = 60
 _GOES_ON = re.compile(r"\b[a-zäöüß]+$")
 #: An item that ends like this is followed by another ("…, und", "… oder").
 _RUNS_ON = re.compile(r"(?:[,;]|\b(?:und|oder|sowie))$")
+#: A sentence that names the table below it ("Die folgende Tabelle zeigt typische Werte …."), with or
+#: without a colon: without that table it tells the reader nothing.
+_NAMES_TABLE_BELOW = re.compile(
+    r"\b(?:folgend|nachfolgend|nachstehend|untenstehend)(?:e|en|er)\s+(?:Tabelle|Übersicht|Aufstellung)\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass(slots=True, eq=False)
@@ -166,9 +173,27 @@ def list_window(items: Sequence[Sentence], rank: Mapping[tuple[str, str], int]) 
     return [*([None] if start > 0 else []), *items[start:end], *([None] if end < len(items) else [])]
 
 
+def names_table_below(sentence: Sentence) -> bool:
+    """It points to a table that follows it in words ("Die folgende Tabelle zeigt …")."""
+    return _NAMES_TABLE_BELOW.search(sentence.text) is not None
+
+
+def points_to_absent_table(sentence: Sentence, chunks: Sequence[ContextChunk]) -> bool:
+    """It names a table below it that was not retrieved: quoted, it would point at nothing."""
+    return names_table_below(sentence) and introduced_table(sentence, chunks) is None
+
+
+def lead_table(lead: Sequence[Sentence], chunks: Sequence[ContextChunk]) -> ContextChunk | None:
+    """The table the lead introduces, shown after it: by its last sentence's colon, or by the words of
+    any of its sentences ("Die folgende Tabelle zeigt …", which reads well before a further sentence)."""
+    pointers = [lead[-1], *(s for s in reversed(lead[:-1]) if names_table_below(s))]
+    return next((table for s in pointers if (table := introduced_table(s, chunks)) is not None), None)
+
+
 def introduced_table(sentence: Sentence, chunks: Sequence[ContextChunk]) -> ContextChunk | None:
-    """The table a sentence ending in ":" introduces ("… die folgenden Zeitfenster:"), when retrieved too."""
-    if not sentence.text.endswith(":"):
+    """The table a sentence introduces ("… die folgenden Zeitfenster:", "Die folgende Tabelle zeigt …."),
+    when retrieved too."""
+    if not (sentence.text.endswith(":") or names_table_below(sentence)):
         return None
     origin = sentence.chunk
     for chunk in chunks:
@@ -176,6 +201,19 @@ def introduced_table(sentence: Sentence, chunks: Sequence[ContextChunk]) -> Cont
         if chunk.chunk_id != origin.chunk_id and same_place and is_table(chunk.text):
             return chunk
     return None
+
+
+def inlined(sentence: Sentence, *, opens: bool = False) -> str:
+    """The sentence as the answer quotes it in a paragraph; an item of a list quoted without its list
+    comes after the sentence that opens the list ("(2) Rechenzentren, die ab … aufnehmen, … dass sie …
+    Abwärme … wiederverwenden"), so that it is not read as a rule of its own."""
+    opener = list_opener(sentence)
+    if opens:
+        return cited(sentence, opens=True)
+    if opener is None:
+        # Another sentence that opens a list is quoted as going on ("…, dass sie …"): its list is not.
+        return cited(sentence, cut=bool(introduced_items(sentence)))
+    return cited(dataclasses.replace(sentence, text=f"{opener.text.rstrip(':')} … {sentence.text}"))
 
 
 def was_said(sentence: Sentence, said: Sequence[str]) -> bool:
