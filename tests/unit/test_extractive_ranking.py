@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from luna.adapters.models.extractive import ExtractiveChatModel
+from luna.adapters.models.extractive_sentences import chunk_sentences, is_no_key_point
+from luna.adapters.models.extractive_words import GermanStemmer
 from luna.domain.answer_tables import FIGURE_QUESTION, FIGURE_WITH_UNIT
 from luna.domain.answers import (
     ContextChunk,
@@ -318,3 +320,39 @@ def test_a_question_the_source_asks_itself_is_read_with_its_answer(prompts: Luna
 
     question, answer = "Gibt es eine Preisgarantie [chunk f1]?", "Ja, bis zum 31.12.2026 auf den Arbeitspreis"
     assert lead.startswith(f"Kurz gesagt: {question} {answer} [chunk f1].")
+
+
+_GUIDE = ContextChunk(
+    "g0",
+    "Dieser Leitfaden erklärt, wie Haushalte mit einem dynamischen Stromtarif Kosten sparen, indem sie "
+    "flexible Verbraucher in günstige Stunden verschieben.",
+    title="Stromtarife und Lastverschiebung",
+)
+
+
+def test_a_sentence_about_the_document_itself_is_no_answer_where_another_sentence_answers(
+    prompts: LunaPrompts,
+) -> None:
+    """The demo's "Wann ist Strom am günstigsten?" led with "Dieser Leitfaden erklärt, wie …"."""
+    prices = ContextChunk(
+        "g1",
+        "In den Mittagsstunden drückt die Einspeisung aus Photovoltaik die Preise. Am frühen Abend steigt "
+        "der Preis auf das Tageshoch.",
+        title="Stromtarife und Lastverschiebung",
+        section="Dynamische Stromtarife",
+    )
+    model = ExtractiveChatModel(prompts, meaning=AllAlikeEmbedder())
+    answer = model.answer(build_rag_messages(prompts, "Wann ist Strom am günstigsten?", [_GUIDE, prices]))
+
+    assert answer.startswith("Kurz gesagt: In den Mittagsstunden drückt die Einspeisung")
+    assert "Dieser Leitfaden" not in answer  # nor a key point
+
+
+def test_what_the_document_covers_answers_when_nothing_else_does(prompts: LunaPrompts) -> None:
+    lead = _lead(prompts, "Worum geht es im Leitfaden zu dynamischen Stromtarifen?", [_GUIDE])
+    (description,) = chunk_sentences(_GUIDE, 0, GermanStemmer())
+    law = ContextChunk("l1", "Dieses Gesetz regelt die Einspeisung von Strom aus erneuerbaren Energien.")
+
+    assert lead.startswith("Kurz gesagt: Dieser Leitfaden erklärt, wie Haushalte")
+    assert is_no_key_point(description)  # where it does not lead, it is not listed either
+    assert not is_no_key_point(chunk_sentences(law, 0, GermanStemmer())[0])  # a law's scope answers

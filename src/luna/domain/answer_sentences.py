@@ -24,6 +24,15 @@ ADVICE = re.compile(
     r"\b(?:sollte|sollten|empfiehlt|empfehlen|empfohlen|empfehlenswert|ratsam|lohnt sich|lohnen sich)\b"
     r"|^(?:\(\w+\)\s*)?[A-ZÄÖÜ][a-zäöüß]+en Sie\b"
 )
+#: A sentence about the document itself ("Dieser Leitfaden erklärt, wie …", "Dieses Merkblatt fasst
+#: zusammen, worauf …"): it says what the document covers, not what the reader asked. A law's "Dieses
+#: Gesetz regelt …" is no such sentence: it states the law's scope, which questions ask for.
+DOCUMENT_DESCRIPTION = re.compile(
+    r"^(?:Dieser|Dieses|Diese|Der vorliegende|Das vorliegende|Die vorliegende|(?:Im|In|Mit) diese[mr])\s+"
+    r"(?:Leitfaden|Merkblatt|Dokument|Broschüre|Ratgeber|Artikel|Beitrag|Infoblatt|Informationsblatt|"
+    r"Faktenblatt|Handbuch|Flyer|Überblick|Übersicht|Webseite|Seite|Text)\b[^.]*?\b"
+    r"(?:erklärt|erläutert|beschreibt|zeigt|fasst|gibt|stellt|informiert|behandelt|erfahren|bietet|richtet)\b"
+)
 #: A sentence opening like this continues the previous one ("Im Gegenzug erhält …" after a rule).
 CONTINUATION = re.compile(
     r"(?:Sie|Er|Es|Dies\w*|Dafür|Dabei|Daher|Deshalb|Damit|Davon|Dazu|Hier(?:für|zu|bei|durch|von|nach)|"

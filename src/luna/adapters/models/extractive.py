@@ -41,17 +41,17 @@ from luna.adapters.models.extractive_sentences import (
     inlined,
     introduced_items,
     is_fragment,
+    is_no_key_point,
     lead_table,
     list_opener,
     list_window,
-    names_table_below,
     overlap,
     points_to_absent_table,
     section_sentences,
     was_said,
 )
 from luna.adapters.models.extractive_words import WORD, GermanStemmer, term_match, weighted_coverage
-from luna.domain.answer_sentences import ADVICE, CONTINUATION
+from luna.domain.answer_sentences import ADVICE, CONTINUATION, DOCUMENT_DESCRIPTION
 from luna.domain.answer_tables import FIGURE_QUESTION, without_tables_shown_before
 from luna.domain.answers import (
     ChatMessage,
@@ -289,7 +289,10 @@ class ExtractiveChatModel:
                 ranked.append(Ranked(sentence, coverage, score, cosine, order))
         ranked.sort(key=lambda r: (r.order, r.score), reverse=True)
         ranked = answers_for_questions(ranked)
-        return table_order_among_tied_rows(ranked, {s.key: at for at, s in enumerate(sentences)})
+        ranked = table_order_among_tied_rows(ranked, {s.key: at for at, s in enumerate(sentences)})
+        # What the document covers ("Dieser Leitfaden erklärt, wie …") answers only when nothing else does.
+        about_topic = [r for r in ranked if not DOCUMENT_DESCRIPTION.match(r.sentence.text)]
+        return about_topic if any(self._passes(r) for r in about_topic) else ranked
 
     def _cosines(self, question: str, sentences: Sequence[Sentence]) -> list[float | None]:
         """Question-sentence cosines for the sentences of the best chunks (None for the rest)."""
@@ -390,10 +393,9 @@ class ExtractiveChatModel:
             lines += ["", table.text.strip(), f"[chunk {table.chunk_id}]"]
         if table is not None:  # its rows are shown: none is a key point again
             points = [p for p in points if p.chunk.chunk_id != table.chunk_id]
-        # An item is quoted after the sentence that opens its list; that sentence alone says nothing more,
-        # nor does one that points to a table below it (the table is no key point).
+        # An item is quoted after the sentence that opens its list; that sentence alone says nothing more.
         opened = {opener.key for p in points if (opener := list_opener(p)) is not None}
-        if shown := [p for p in points if p.key not in opened and not names_table_below(p)]:
+        if shown := [p for p in points if p.key not in opened and not is_no_key_point(p)]:
             lines += ["", texts.key_points, *(f"- {inlined(p)}" for p in shown)]
         lines += ["", self._recommendation(chosen[0], [*lead, *points, *items], ranked, texts)]
         return "\n".join(lines)

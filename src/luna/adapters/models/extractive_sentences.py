@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from luna.adapters.models.extractive_words import GermanStemmer
-from luna.domain.answer_sentences import split_pieces, with_paragraph_reference
+from luna.domain.answer_sentences import DOCUMENT_DESCRIPTION, split_pieces, with_paragraph_reference
 from luna.domain.answer_tables import FIGURE_WITH_UNIT, is_header_only, is_table, table_rows
 from luna.domain.answers import ContextChunk
 from luna.domain.legal_references import asks_what_section_says, paragraph_asked, paragraph_order, referenced
@@ -176,6 +176,12 @@ def list_window(items: Sequence[Sentence], rank: Mapping[tuple[str, str], int]) 
 def names_table_below(sentence: Sentence) -> bool:
     """It points to a table that follows it in words ("Die folgende Tabelle zeigt …")."""
     return _NAMES_TABLE_BELOW.search(sentence.text) is not None
+
+
+def is_no_key_point(sentence: Sentence) -> bool:
+    """Listed on its own, it tells the reader nothing: it points to a table (shown with the lead or not
+    at all), or it says what the document covers ("Dieser Leitfaden erklärt, wie …")."""
+    return names_table_below(sentence) or DOCUMENT_DESCRIPTION.match(sentence.text) is not None
 
 
 def points_to_absent_table(sentence: Sentence, chunks: Sequence[ContextChunk]) -> bool:
