@@ -699,6 +699,21 @@ async def test_asking_too_often_is_429_with_retry_after(build_app: Callable[...,
     assert other_user.status_code == 200
 
 
+async def test_a_refused_request_costs_no_question_or_search(build_app: Callable[..., FastAPI]) -> None:
+    """A chat tool's malformed requests used up a customer's minute before a real question came."""
+    app = build_app(LUNA_RAG__ASK_PER_MINUTE="1", LUNA_RAG__SEARCH_PER_MINUTE="1")
+    async with http_client(app) as client:
+        for _ in range(3):
+            bad_question = await client.post("/api/v1/rag/ask", json={"question": ""}, headers=DEV_USER)
+            bad_search = await client.post("/api/v1/rag/search", json={"question": 7}, headers=DEV_USER)
+            assert (bad_question.status_code, bad_search.status_code) == (400, 400)
+        body = {"question": "Strompreis?"}
+        asked = await client.post("/api/v1/rag/ask", json=body, headers=DEV_USER)
+        searched = await client.post("/api/v1/rag/search", json=body, headers=DEV_USER)
+        again = await client.post("/api/v1/rag/ask", json=body, headers=DEV_USER)
+    assert (asked.status_code, searched.status_code, again.status_code) == (200, 200, 429)
+
+
 async def test_searching_too_often_is_429_with_retry_after(build_app: Callable[..., FastAPI]) -> None:
     app = build_app(LUNA_RAG__SEARCH_PER_MINUTE="2")
     body = {"question": "Strompreis?"}

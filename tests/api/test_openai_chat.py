@@ -109,8 +109,64 @@ def test_the_answer_names_luna_whatever_model_was_asked_for(served: str) -> None
     assert {chunk.model for chunk in streamed} == {"luna"}
 
 
-def test_models_lists_luna(served: str) -> None:
+def test_models_lists_luna_and_retrieves_her_card(served: str) -> None:
     assert [model.id for model in client(served).models.list()] == ["luna"]
+    assert client(served).models.retrieve("luna").id == "luna"
+    with pytest.raises(openai.NotFoundError, match="this API offers one, 'luna'"):
+        client(served).models.retrieve("gpt-4")
+
+
+@pytest.mark.parametrize(
+    ("option", "param"),
+    [
+        (
+            {"tool_choice": "required", "tools": [{"type": "function", "function": {"name": "f"}}]},
+            "tool_choice",
+        ),
+        ({"tool_choice": {"type": "function", "function": {"name": "f"}}}, "tool_choice"),
+        ({"function_call": {"name": "f"}, "functions": [{"name": "f"}]}, "function_call"),
+        ({"response_format": {"type": "json_object"}}, "response_format"),
+        ({"logprobs": True}, "logprobs"),
+        ({"max_tokens": -1}, "max_tokens"),
+    ],
+)
+def test_what_luna_cannot_honour_is_refused_naming_it(
+    served: str, option: dict[str, object], param: str
+) -> None:
+    """A client forcing a tool call or JSON output got a German answer and failed in its own code."""
+    body = {"model": "luna", "messages": [{"role": "user", "content": QUESTION}], **option}
+    refused = httpx.post(f"{served}/chat/completions", json=body, headers=_bearer())
+
+    assert refused.status_code == 400 and refused.json()["error"]["param"] == param
+    allowed = {
+        "tool_choice": "auto",
+        "function_call": "none",
+        "response_format": {"type": "text"},
+        "logprobs": False,
+        "max_tokens": 50,
+    }
+    answered = httpx.post(f"{served}/chat/completions", json={**body, **allowed}, headers=_bearer())
+    assert answered.status_code == 200
+
+
+def test_the_usage_counts_words_and_streams_last_when_asked_for(served: str) -> None:
+    messages: list[dict[str, str]] = [{"role": "user", "content": QUESTION}]
+    asked = client(served).chat.completions.create(model="luna", messages=messages)  # type: ignore[arg-type]
+    streamed = list(
+        client(served).chat.completions.create(
+            model="luna",
+            messages=messages,
+            stream=True,
+            stream_options={"include_usage": True},  # type: ignore[arg-type]
+        )
+    )
+
+    usage = asked.usage
+    assert usage is not None and usage.prompt_tokens == len(QUESTION.split())
+    assert usage.completion_tokens == len((asked.choices[0].message.content or "").split())
+    last = streamed[-1]
+    assert last.choices == [] and last.usage == usage  # the same answer, counted the same way
+    assert streamed[-2].choices[0].finish_reason == "stop"
 
 
 def test_a_wrong_token_is_refused_and_the_admin_key_works(served: str) -> None:
@@ -190,7 +246,11 @@ async def test_a_rate_limited_question_is_openai_s_rate_limit_error_with_retry_a
     app = build_app(LUNA_RAG__ASK_PER_MINUTE="1")
     body = {"model": "luna", "messages": [{"role": "user", "content": "Was kostet Strom?"}]}
     async with http_client(app) as http:
-        answered = await http.post("/v1/chat/completions", json=body, headers=_bearer())
+        for refused in ({**body, "n": 2}, {**body, "messages": [{"role": "system", "content": "Sei kurz."}]}):
+            assert (
+                await http.post("/v1/chat/completions", json=refused, headers=_bearer())
+            ).status_code == 400
+        answered = await http.post("/v1/chat/completions", json=body, headers=_bearer())  # refusals cost none
         limited = await http.post("/v1/chat/completions", json=body, headers=_bearer())
     assert answered.status_code == 200 and limited.status_code == 429
     error = limited.json()["error"]

@@ -40,6 +40,7 @@ ACCESS: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/help/context"): SIGNED_IN,
     ("GET", "/api/v1/help/routes"): SIGNED_IN,
     ("GET", "/v1/models"): SIGNED_IN,
+    ("GET", "/v1/models/{model}"): SIGNED_IN,
     ("POST", "/v1/chat/completions"): SIGNED_IN,
     ("POST", "/v1/embeddings"): OPERATOR,
     ("GET", "/api/v1/users/me"): CUSTOMER,
@@ -96,6 +97,7 @@ PATH_VALUES = {
     "{name}": "no-such-dataset",
     "{number}": "1",
     "{version}": "1",
+    "{model}": "luna",
 }
 
 

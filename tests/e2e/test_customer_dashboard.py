@@ -273,10 +273,15 @@ def test_unknown_pages_and_api_paths_answer_in_their_own_language(page: Page, we
     with httpx.Client(base_url=web.base_url, timeout=30.0) as client:
         missing = client.get("/api/v1/gibt-es-nicht")
         wrong_method = client.get("/api/v1/rag/ask")
+        # A chat tool probing the OpenAI paths Luna lacks got the dashboard's HTML page.
+        openai_paths = [client.post("/v1/completions", json={}), client.get("/v1"), client.get("/v1/engines")]
         metrics = client.get("/metrics", headers={"Authorization": f"Bearer {web.admin_key}"})
         docs = client.get("/api/v1/docs")
     assert missing.status_code == 404 and missing.json()["data"]["code"] == "not_found"
     assert wrong_method.status_code == 405 and wrong_method.json()["data"]["code"] == "method_not_allowed"
+    assert [(r.status_code, r.json()["error"]["type"]) for r in openai_paths] == [
+        (404, "not_found_error")
+    ] * 3
     assert metrics.status_code == 200 and "luna_http_requests_total" in metrics.text
     assert docs.status_code == 200 and "swagger" in docs.text.lower()
 

@@ -65,7 +65,8 @@ class OpenAIErrors:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not str(scope.get("path", "")).startswith(OPENAI_PREFIX):
+        path = str(scope.get("path", ""))
+        if scope["type"] != "http" or not (path.startswith(OPENAI_PREFIX) or path == OPENAI_PREFIX[:-1]):
             await self.app(scope, receive, send)
             return
         held: Message | None = None

@@ -4,8 +4,9 @@ A mount at ``/`` matches every path, and Starlette prefers a full match (the mou
 whose path matched with the wrong method. Without this guard ``GET`` on a POST-only endpoint and
 ``/api/v1/no-such-thing`` would get a dashboard page instead of the API's 405 and 404 envelopes.
 The guard hands such requests back: a path a route knows under another method is handled by that
-route (which raises its 405), and any other path under ``/api/`` raises 404; both propagate to the
-API's exception handlers, which answer with the envelope.
+route (which raises its 405), and any other path under ``/api/`` or the OpenAI-compatible ``/v1/``
+raises 404; both propagate to the API's exception handlers, which answer with the envelope (on ``/v1``
+in OpenAI's shape: a chat tool probing ``/v1/completions`` got a dashboard page).
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from starlette.exceptions import HTTPException
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-API_PATH_PREFIX = "/api/"
+#: Paths only the API answers (``/v1`` alone included).
+API_PATH_PREFIXES = ("/api/", "/v1/")
 
 
 class ApiPathGuard:
@@ -31,7 +33,8 @@ class ApiPathGuard:
                 if match is Match.PARTIAL:
                     await route.handle({**scope, **child_scope}, receive, send)
                     return
-            if _route_path(scope).startswith(API_PATH_PREFIX):
+            path = _route_path(scope)
+            if path.startswith(API_PATH_PREFIXES) or path in ("/api", "/v1"):
                 raise HTTPException(status_code=404)
         await self._dashboards(scope, receive, send)
 

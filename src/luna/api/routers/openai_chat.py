@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import itertools
 import json
+import logging
 import struct
 import time
 import uuid
@@ -27,7 +28,7 @@ from fastapi.responses import StreamingResponse
 
 from luna.api.callers import Caller, admin_key_caller, current_caller
 from luna.api.deps import from_services, get_container
-from luna.api.routers.rag import ask_rate_limit
+from luna.api.routers.rag import count_question
 from luna.api.schemas.openai_chat import (
     MAX_EMBED_CHARS,
     MAX_EMBED_INPUTS,
@@ -43,20 +44,29 @@ from luna.api.schemas.openai_chat import (
     EmbeddingUsage,
     ModelCard,
     ModelList,
+    Usage,
 )
 from luna.container import Container
 from luna.domain.answers import Exchange
-from luna.domain.errors import InvalidInput, TooLarge
+from luna.domain.errors import InvalidInput, LunaError, NotFound, TooLarge
 from luna.services.knowledge.answering import Answer, AnswerEvent, AnswerService
 from luna.services.knowledge.retrieval import MAX_QUESTION_CHARS, Citation
 
 router = APIRouter(prefix="/v1", tags=["openai-compatible"])
+logger = logging.getLogger(__name__)
 _STARTED = int(time.time())
 
 
 @router.get("/models", summary="The one model this API offers: Luna", response_model=ModelList)
 def models(caller: Annotated[Caller, Depends(current_caller)]) -> ModelList:
     return ModelList(data=[ModelCard(id=MODEL_ID, created=_STARTED)])
+
+
+@router.get("/models/{model}", summary="Luna's model card (the openai client's models.retrieve)")
+def model_card(model: str, caller: Annotated[Caller, Depends(current_caller)]) -> ModelCard:
+    if model != MODEL_ID:
+        raise NotFound(f"No model named {model[:80]!r}: this API offers one, {MODEL_ID!r}.")
+    return ModelCard(id=MODEL_ID, created=_STARTED)
 
 
 @router.post(
@@ -67,16 +77,19 @@ def models(caller: Annotated[Caller, Depends(current_caller)]) -> ModelList:
 )
 def chat_completions(
     answers: Annotated[AnswerService, from_services(lambda s: s.knowledge.answers)],
-    caller: Annotated[Caller, Depends(ask_rate_limit)],
+    container: Annotated[Container, Depends(get_container)],
+    caller: Annotated[Caller, Depends(current_caller)],
     body: ChatCompletionRequest,
 ) -> Any:
     earlier, question = _conversation(body)
+    count_question(container, caller)
     events = answers.stream(question, earlier=earlier)
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
     if body.stream:
         first = next(events)  # retrieval runs here: a failure is still an HTTP error, not a broken stream
+        usage_for = question if body.wants_usage() else None
         return StreamingResponse(
-            _chunks(completion_id, MODEL_ID, first, events), media_type="text/event-stream"
+            _chunks(completion_id, first, events, usage_for), media_type="text/event-stream"
         )
     final = _final(events)
     content = final.answer + _sources(final.citations)
@@ -85,6 +98,7 @@ def chat_completions(
         created=int(time.time()),
         model=MODEL_ID,  # what answered, whatever name the client asked for
         choices=[Choice(message=ChoiceMessage(content=content))],
+        usage=Usage.in_words(question, content),
     )
 
 
@@ -182,22 +196,39 @@ def _sources(citations: list[Citation]) -> str:
     return "\n\nQuellen:\n" + "\n".join(lines)
 
 
-def _chunks(completion_id: str, model: str, first: AnswerEvent, rest: Iterator[AnswerEvent]) -> Iterator[str]:
-    def chunk(delta: dict[str, str], finish: str | None = None) -> str:
-        body = {
+def _chunks(
+    completion_id: str, first: AnswerEvent, rest: Iterator[AnswerEvent], usage_for: str | None
+) -> Iterator[str]:
+    """The answer as OpenAI's stream chunks; with ``usage_for`` (the question, when the client asked for
+    the usage) a last chunk with the usage and no choices. A failure after the first chunk ends the
+    stream with an error event the openai client raises, never with a silent cut."""
+
+    def event(body: dict[str, Any]) -> str:
+        return f"data: {json.dumps(body, ensure_ascii=False)}\n\n"
+
+    def chunk(delta: dict[str, str], finish: str | None = None) -> dict[str, Any]:
+        return {
             "id": completion_id,
             "object": "chat.completion.chunk",
             "created": int(time.time()),
-            "model": model,
+            "model": MODEL_ID,
             "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
         }
-        return f"data: {json.dumps(body, ensure_ascii=False)}\n\n"
 
-    yield chunk({"role": "assistant", "content": ""})
-    for event in itertools.chain([first], rest):
-        if event.kind == "token":
-            yield chunk({"content": event.data})
-        elif event.kind == "citations":
-            yield chunk({"content": _sources(event.data)})
-    yield chunk({}, "stop")
+    yield event(chunk({"role": "assistant", "content": ""}))
+    said: list[str] = []
+    try:
+        for answered in itertools.chain([first], rest):
+            if answered.kind in ("token", "citations"):
+                said.append(answered.data if answered.kind == "token" else _sources(answered.data))
+                yield event(chunk({"content": said[-1]}))
+    except LunaError as error:
+        logger.warning("chat stream broke off: %s", error.message)
+        yield event({"error": {"message": error.message, "type": "server_error", "code": error.code}})
+        yield "data: [DONE]\n\n"
+        return
+    yield event(chunk({}, "stop"))
+    if usage_for is not None:
+        usage = Usage.in_words(usage_for, "".join(said)).model_dump()
+        yield event({**chunk({}), "choices": [], "usage": usage})
     yield "data: [DONE]\n\n"

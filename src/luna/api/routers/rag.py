@@ -44,7 +44,7 @@ Advice = Annotated[EnergyAdviceService, from_services(lambda s: s.energy_advice)
 Limiters = Annotated[Container, Depends(get_container)]
 
 
-def _limited(limiter: RateLimiter, caller: Caller, what: str) -> Caller:
+def _limited(limiter: RateLimiter, caller: Caller, what: str) -> None:
     wait = limiter.hit(caller.key)
     if wait is not None:
         raise RateLimited(
@@ -52,27 +52,32 @@ def _limited(limiter: RateLimiter, caller: Caller, what: str) -> Caller:
             f"Try again in {max(1, round(wait))} s.",
             details={"retry_after_sec": wait, "per_minute": limiter.per_minute},
         )
-    return caller
 
 
-def search_rate_limit(container: Limiters, caller: Annotated[Caller, Depends(current_caller)]) -> Caller:
-    """At most ``rag.search_per_minute`` searches per caller in any 60 seconds."""
-    return _limited(container.search_limiter, caller, "searches")
+def count_search(container: Container, caller: Caller) -> None:
+    """At most ``rag.search_per_minute`` searches per caller in any 60 seconds. Called in the handler,
+    once the request has passed its checks: a refused request costs the caller nothing."""
+    _limited(container.search_limiter, caller, "searches")
 
 
 @router.post("/search", summary="Hybrid search (dense + German BM25), filtered")
 def search(
-    knowledge: Knowledge, caller: Annotated[Caller, Depends(search_rate_limit)], body: SearchRequest
+    knowledge: Knowledge,
+    container: Limiters,
+    caller: Annotated[Caller, Depends(current_caller)],
+    body: SearchRequest,
 ) -> Envelope[SearchOut]:
     top_k = SEARCH_TOP_K if body.top_k is None else body.top_k
+    count_search(container, caller)
     result = knowledge.retrieval.search(body.question, top_k, body.filters, mode=body.mode)
     citations = [CitationOut.from_citation(c) for c in result.citations]
     return ok(SearchOut(citations=citations), f"{len(citations)} chunks found.")
 
 
-def ask_rate_limit(container: Limiters, caller: Annotated[Caller, Depends(current_caller)]) -> Caller:
-    """At most ``rag.ask_per_minute`` questions per caller in any 60 seconds."""
-    return _limited(container.ask_limiter, caller, "questions")
+def count_question(container: Container, caller: Caller) -> None:
+    """At most ``rag.ask_per_minute`` questions per caller in any 60 seconds; like :func:`count_search`,
+    counted once the request has passed its checks (Open WebUI's tools send many that do not)."""
+    _limited(container.ask_limiter, caller, "questions")
 
 
 def _sse(event: AnswerEvent) -> ServerSentEvent:
@@ -112,11 +117,12 @@ def ask(
     knowledge: Knowledge,
     advice: Advice,
     container: Limiters,
-    caller: Annotated[Caller, Depends(ask_rate_limit)],
+    caller: Annotated[Caller, Depends(current_caller)],
     body: AskRequest,
 ) -> Any:
     appendix = _energy_appendix(advice, container.settings.recommend.energy_items, caller, body.question)
     events = _answer_events(container, knowledge, caller, body, appendix)
+    count_question(container, caller)
     # Retrieval runs on the first step, so a bad filter or a down backend still gets its 4xx/5xx envelope.
     first = next(events)
     if body.stream:

@@ -1,10 +1,11 @@
 """Bodies of Luna's OpenAI-compatible chat API (``/v1/chat/completions``, ``/v1/models``).
 
 Only what chat clients (Open WebUI, LibreChat, the ``openai`` package) send and read is modelled;
-other request fields (temperature, max_tokens …) are accepted and ignored, since Luna's answers come
-from the knowledge base and its answerer, not from sampling settings; ``n`` above 1 is refused, since
-there is one answer, not several to choose from. Any model name is answered (a
-client set up for another server still works), and the answer names the model that gave it: ``luna``.
+sampling settings (temperature, max_tokens …) are accepted and ignored, since Luna's answers come
+from the knowledge base and its answerer; what she cannot do is refused with the field named: ``n``
+above 1 (there is one answer), a forced tool call, JSON output, log probabilities. Any model name is
+answered (a client set up for another server still works), and the answer names the model that gave
+it: ``luna``.
 """
 
 from __future__ import annotations
@@ -46,6 +47,49 @@ class ChatCompletionRequest(BaseModel):
     messages: list[ChatMessageIn] = Field(min_length=1, max_length=200)
     stream: bool = Field(False, strict=True)
     n: int = Field(1, ge=1, le=1, strict=True, description="Luna gives one answer per question: n must be 1")
+    max_tokens: int | None = Field(
+        None, ge=1, description="Accepted and ignored: the answer is as long as it is"
+    )
+    # What Luna cannot honour is refused, not ignored: a client that forces a tool call or JSON output
+    # would otherwise fail later, in its own code, on an ordinary German answer.
+    tool_choice: str | dict[str, Any] | None = Field(
+        None, description="Only 'none' or 'auto': Luna calls no tools"
+    )
+    function_call: str | dict[str, Any] | None = Field(None, description="Only 'none' or 'auto'")
+    response_format: dict[str, Any] | None = Field(
+        None, description="Only {'type': 'text'}: Luna answers in text"
+    )
+    logprobs: bool | None = Field(None, description="Not available: the answer is quoted, not sampled")
+    stream_options: dict[str, Any] | None = Field(
+        None, description="include_usage: a last chunk with the usage (counted in words)"
+    )
+
+    @field_validator("tool_choice", "function_call")
+    @classmethod
+    def _no_forced_tool(cls, choice: str | dict[str, Any] | None) -> Any:
+        if choice is not None and choice not in ("none", "auto"):
+            raise ValueError(
+                "Luna answers from documents and calls no tools: leave it out, or 'none' or 'auto'"
+            )
+        return choice
+
+    @field_validator("response_format")
+    @classmethod
+    def _text_only(cls, response_format: dict[str, Any] | None) -> Any:
+        if response_format is not None and response_format.get("type") != "text":
+            raise ValueError("Luna answers in German text with citations: only {'type': 'text'} is possible")
+        return response_format
+
+    @field_validator("logprobs")
+    @classmethod
+    def _no_logprobs(cls, logprobs: bool | None) -> Any:
+        if logprobs:
+            raise ValueError("Luna quotes her sources and samples no tokens: there are no log probabilities")
+        return logprobs
+
+    def wants_usage(self) -> bool:
+        """The client asked for a last stream chunk with the usage (``stream_options.include_usage``)."""
+        return bool((self.stream_options or {}).get("include_usage"))
 
 
 class ChoiceMessage(BaseModel):
@@ -60,9 +104,17 @@ class Choice(BaseModel):
 
 
 class Usage(BaseModel):
+    """Counted in words, as ``/v1/embeddings`` counts: Luna's answerer reads no tokens, so there are none to
+    count, and a chat tool shows a size rather than nothing."""
+
     prompt_tokens: int = 0
     completion_tokens: int = 0
     total_tokens: int = 0
+
+    @classmethod
+    def in_words(cls, prompt: str, completion: str) -> Usage:
+        asked, answered = len(prompt.split()), len(completion.split())
+        return cls(prompt_tokens=asked, completion_tokens=answered, total_tokens=asked + answered)
 
 
 class ChatCompletion(BaseModel):
