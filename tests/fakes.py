@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Any
+from typing import Any, ClassVar
 
 from luna.domain.errors import Conflict, InvalidInput, NotFound
 from luna.domain.health import ComponentHealth, HealthStatus
@@ -472,3 +472,30 @@ class AllAlikeEmbedder:
 
     def embed_passages(self, texts: Sequence[str]) -> list[list[float]]:
         return [[1.0, 0.0] for _ in texts]
+
+
+class RunningServerStandIn:
+    """A running `luna serve` as the CLI's ``ServerClient`` sees it: it takes each job posted to
+    ``admin/jobs`` and reports it finished with ``result(params)``. A subclass sets ``result``; every
+    instance of it records what was posted in ``posted`` (cleared by the test)."""
+
+    posted: ClassVar[list[dict[str, Any]]]
+
+    def __init__(self, *_: Any, **__: Any) -> None:
+        self.base_url = "http://127.0.0.1:1/api/v1"
+
+    def result(self, params: dict[str, Any]) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def is_running(self) -> bool:
+        return True
+
+    def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        assert path == "admin/jobs"
+        self.posted.append(body)
+        return {"job_id": "j1", "status": "queued", "progress": 0.0, "message": None}
+
+    def get(self, path: str) -> dict[str, Any]:
+        assert path == "admin/jobs/j1"
+        result = self.result(self.posted[-1]["params"])
+        return {"job_id": "j1", "status": "succeeded", "progress": 1.0, "message": "", "result": result}

@@ -178,7 +178,7 @@ async def test_a_version_that_failed_its_gates_says_why_in_german_with_each_gate
     assert re.fullmatch(r"Konfidenz \d+ % unter 90 %", confidence), confidence
     assert records == "6 Datensätze, mindestens 100 nötig"
     assert f"failed {confidence}, {records}." in read["message"]
-    assert refused.status_code == 400 and f"failed its gates: {confidence}; {records}" in refused.text
+    assert refused.status_code == 409 and f"failed its gates: {confidence}; {records}" in refused.text
     assert "confidence:" not in refused.text and "min_records:" not in read["message"]
 
 
@@ -213,6 +213,14 @@ async def test_deliver_again_and_roll_a_consumer_back(
         f"{BASE}/{PIPELINE}/rollback", json={"consumer": "finetune", "version": 1}, headers=admin
     )
     assert unknown_consumer.status_code == 400 and "finetune" in unknown_consumer.json()["message"]
+    # A webhook consumer is named by its URL, longer than the 40 characters the field once allowed.
+    hook = f"webhook:http://127.0.0.1:9/hooks/{'luna-datasets-' * 4}"
+    by_url = await client.post(
+        f"{BASE}/{PIPELINE}/rollback", json={"consumer": hook, "version": 1}, headers=admin
+    )
+    refusal = by_url.json()
+    assert by_url.status_code == 400 and refusal["message"].endswith("its consumers: energy.")
+    assert refusal["data"]["details"]["errors"][0]["field"] == "consumer"
 
 
 @pytest.mark.parametrize(

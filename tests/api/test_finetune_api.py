@@ -141,7 +141,7 @@ async def test_a_version_that_failed_its_gates_is_promoted_only_with_force(
     still = await detail(client, admin, 1)
     forced = await client.post(f"{ADAPTERS}/chat/1/promote", json={"force": True}, headers=admin)
 
-    assert refused.status_code == 400 and "failed its gates" in refused.json()["message"]
+    assert refused.status_code == 409 and "failed its gates" in refused.json()["message"]
     assert still["state"] == "candidate"
     assert forced.status_code == 200 and forced.json()["data"]["state"] == "champion"
     container: Container = app.state.container

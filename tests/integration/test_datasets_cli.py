@@ -15,7 +15,7 @@ from luna.cli.main import app
 from luna.container import build_container
 from luna.settings import ensure_local_secrets, load_settings
 from luna.workers.datasets import DATASETS_JOB
-from tests.integration.support import cli_environment
+from tests.integration.support import cli_environment, free_port
 
 runner = CliRunner()
 PIPELINE = "cli-prices"
@@ -111,6 +111,23 @@ def test_failed_gates_read_as_german_text_without_their_keys_and_fail_the_run(
         assert "5 Datensätze, mindestens 100 nötig" in result.output, result.output
         assert "confidence:" not in result.output and "min_records:" not in result.output
     assert re.search(r"Gates failed: Konfidenz \d+ % unter 90 %; 5 Datensätze", shown.output), shown.output
+
+
+def test_a_consumer_that_did_not_get_the_version_fails_the_run_naming_it_whole(
+    cli_env: dict[str, str],
+) -> None:
+    """`luna datasets deliver` exited 1 for a dead webhook, `run` 0 for the same delivery; and the
+    consumer's name, which `rollback --consumer` takes, was cut to fit 80 columns."""
+    dead = f"http://127.0.0.1:{free_port()}/hooks/luna-datasets-prices-for-the-trading-desk"
+    pipelines = Path(cli_env["LUNA_DATA_DIR"]) / "pipelines"
+    pushed = YAML.replace(f"name: {PIPELINE}", "name: cli-push") + f"  - kind: webhook\n    url: '{dead}'\n"
+    (pipelines / "cli-push.yaml").write_text(pushed, encoding="utf-8")
+
+    ran = runner.invoke(app, ["datasets", "run", "cli-push"], env={"COLUMNS": "80"})
+
+    assert ran.exit_code == 1, ran.output
+    assert f"Not handed over to webhook:{dead}" in ran.output.replace("\n", "")
+    assert "energy: delivered" in ran.output
 
 
 def test_queue_puts_the_job_into_the_jobs_table_without_a_server() -> None:

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from luna.container import Container, build_container
-from luna.domain.errors import InvalidInput
+from luna.domain.errors import Conflict, InvalidInput
 from luna.domain.events import RagFeedback
 from luna.settings import Settings
 from luna.workers.registry import load_jobs
@@ -150,7 +150,7 @@ def test_too_few_records_are_kept_marked_and_not_distributed(container: Containe
     version = container.services.datasets.version("feedback-sft", 1)
     assert [failure.split(":")[0] for failure in version.gate_failures] == ["confidence", "min_records"]
     assert container.services.datasets.deliveries("feedback-sft") == []
-    with pytest.raises(InvalidInput, match="failed its gates"):
+    with pytest.raises(Conflict, match="failed its gates"):
         container.services.datasets.deliver("feedback-sft", 1)
 
 

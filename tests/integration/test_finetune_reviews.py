@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 import pytest
 
 from luna.container import Container, build_container
-from luna.domain.errors import InvalidInput, NotFound
+from luna.domain.errors import Conflict, InvalidInput, NotFound
 from luna.domain.finetune.registry import AdapterState, AdapterVersion
 from luna.domain.finetune.reviews import Vote
 from luna.services.finetune.registry import REVIEW_FILE, blob_prefix
@@ -189,7 +189,7 @@ def test_promotion_is_refused_below_the_stored_threshold_unless_forced(container
             reviews.vote("chat", 2, who, pair.index, opponent if who == "anna" else "tie")
     assert reviews.summary("chat", 2).win_rate == 0.25
 
-    with pytest.raises(InvalidInput, match=r"human reviewers' win-rate 0\.25 is below the gate's 0\.60"):
+    with pytest.raises(Conflict, match=r"human reviewers' win-rate 0\.25 is below the gate's 0\.60"):
         registry.promote("chat", 2, "admin")
     assert registry.champion("chat") is None
 

@@ -136,7 +136,7 @@ def test_a_version_that_failed_its_gates_is_promoted_only_with_force(
     )
 
     assert result["gates"]["passed"] is False and result["promoted"] is False
-    with pytest.raises(InvalidInput, match="failed its gates"):
+    with pytest.raises(Conflict, match="failed its gates"):
         container.finetune.registry.promote("tiny", 1, "operator")
     assert (
         container.finetune.registry.promote("tiny", 1, "operator", force=True).state is AdapterState.CHAMPION

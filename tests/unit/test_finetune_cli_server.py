@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from luna.cli import finetune as finetune_cli
 from luna.cli.context import CliState
 from luna.cli.main import app
+from tests.fakes import RunningServerStandIn
 
 runner = CliRunner()
 UNMEASURED = {
@@ -23,6 +24,7 @@ UNMEASURED = {
     "note": "no folder",
 }
 MEASURED = {"gate": "win_rate_vs_base", "value": 0.8, "threshold": 0.5, "passed": True, "note": None}
+FAILED = {"gate": "canary_leaks", "value": 2.0, "threshold": 0.0, "passed": False, "note": None}
 TARGETS = {
     "bleu": {"value": 0.3125, "target": 0.3, "met": True},
     "win_rate_vs_base": {"value": None, "target": 0.6, "met": False},
@@ -42,26 +44,14 @@ def _result(*checks: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-class _RunningServer:
-    """A `luna serve` that takes the job and reports it finished with ``result``."""
+class _RunningServer(RunningServerStandIn):
+    """A `luna serve` whose run passes, fails or cannot measure a gate, by what the command asked for."""
 
     posted: ClassVar[list[dict[str, Any]]] = []
 
-    def __init__(self, *_: Any, **__: Any) -> None:
-        self.base_url = "http://127.0.0.1:1/api/v1"
-
-    def is_running(self) -> bool:
-        return True
-
-    def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        assert path == "admin/jobs"
-        self.posted.append(body)
-        return {"job_id": "j1", "status": "queued", "progress": 0.0, "message": None}
-
-    def get(self, path: str) -> dict[str, Any]:
-        assert path == "admin/jobs/j1"
-        result = _result(MEASURED) if self.posted[-1]["params"] else _result(MEASURED, UNMEASURED)
-        return {"job_id": "j1", "status": "succeeded", "progress": 1.0, "message": "", "result": result}
+    def result(self, params: dict[str, Any]) -> dict[str, Any]:
+        checks = {"resume": (MEASURED,), "config": (MEASURED, FAILED)}.get(next(iter(params), ""))
+        return _result(*(checks or (MEASURED, UNMEASURED)))
 
 
 def _no_container(*_: Any) -> None:
@@ -90,6 +80,15 @@ def test_a_gate_that_could_not_be_measured_exits_1() -> None:
     assert result.exit_code == 1, result.output
     assert "Kept as a candidate" in result.output
     assert "Not judged: regression_drop could not be measured" in result.output
+
+
+def test_a_gate_that_failed_exits_1_with_the_candidate_kept() -> None:
+    """As `luna datasets run` does for a version that failed its gates: a script stops there."""
+    result = runner.invoke(app, ["finetune", "run", "--config", "lora"])
+
+    assert result.exit_code == 1, result.output
+    assert "✗ canary_leaks" in result.output and "Kept as a candidate" in result.output
+    assert "Not promoted: the gate canary_leaks failed" in result.output
 
 
 def test_the_targets_are_readable_lines_in_german_figures() -> None:

@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
+from rich.table import Column, Table
 
 from luna.cli.context import fail, refused, state
 from luna.cli.server_client import ServerClient, ServerError
@@ -119,15 +119,15 @@ def run(
                 progress.update(task, completed=int(fraction * 1000), description=escape(message[:60]))
 
             result = container.services.datasets.run(pipeline, progress=report)
-        passed = _print_run(container, result)
+        problem = _print_run(container, result)
     except LunaError as error:
         raise refused(error) from None
     except Exception as error:  # a failing step: the run is recorded as failed with this reason
         raise fail(f"The run of {pipeline} failed: {type(error).__name__}: {error}") from None
     finally:
         container.close()
-    if not passed:
-        raise fail("The version failed its gates: it is kept, and no consumer got it.")
+    if problem is not None:
+        raise fail(problem)
 
 
 def _queue(ctx: typer.Context, pipeline: str) -> None:
@@ -163,15 +163,17 @@ def _queue(ctx: typer.Context, pipeline: str) -> None:
     )
 
 
-def _print_run(container: Container, result: DatasetRun) -> bool:
-    """Show the run's version; whether it passed its gates (a run without a version: whether it succeeded)."""
+def _print_run(container: Container, result: DatasetRun) -> str | None:
+    """Show the run's version; what failed, if anything: its gates, or a consumer that did not get it (a run
+    without a version: whether it succeeded)."""
     service = container.services.datasets
     version = next((v for v in service.versions(result.pipeline) if v.version_id == result.version_id), None)
     if version is None:
         console.print(f"Run {result.run_id}: {result.status}.")
-        return result.status == "succeeded"
+        return None if result.status == "succeeded" else f"The run ended {result.status}."
     quality = version.quality
-    table = Table("", "", title=f"Dataset {version.dataset}", show_header=False)
+    # The values fold rather than being cut: a webhook consumer's name is its URL, which rollback takes.
+    table = Table("", Column("", overflow="fold"), title=f"Dataset {version.dataset}", show_header=False)
     table.add_row("run", result.run_id)
     table.add_row("version", str(version.number))
     table.add_row("records", f"{version.records:,}")
@@ -191,7 +193,11 @@ def _print_run(container: Container, result: DatasetRun) -> bool:
     )
     console.print(table)
     console.print(f"Details: `luna datasets show {version.dataset} {version.number}`.")
-    return version.gates_passed
+    if not version.gates_passed:
+        return "The version failed its gates: it is kept, and no consumer got it."
+    if failed := [d.consumer for d in deliveries if d.status == "failed"]:
+        return f"Not handed over to {'; '.join(failed)}: `luna datasets deliver {version.dataset}` retries."
+    return None
 
 
 @app.command("list")
@@ -358,7 +364,12 @@ def rollback(
     number: int = typer.Argument(
         ..., min=1, max=MAX_VERSION, help="The earlier version the consumer goes back to"
     ),
-    consumer: str = typer.Option(..., "--consumer", help="The consumer (energy, finetune)"),
+    consumer: str = typer.Option(
+        ...,
+        "--consumer",
+        help="The consumer: energy, finetune, eval, knowledge, recommender or webhook:<url> (as 'luna "
+        "datasets show' lists a version's deliveries)",
+    ),
 ) -> None:
     """Point one consumer back at an earlier version (and hand that version over again)."""
     container = _container(ctx)

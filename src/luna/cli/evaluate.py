@@ -1,13 +1,13 @@
 """`luna eval …`: measure retrieval and answers on golden questions, keep and compare the runs.
 
-`run` asks every question of the chosen split through Luna's own retrieval and answerer in this
-process (the embedded vector folder allows one process: stop `luna serve` first) and keeps the run in
-the database. Report figures of the ``test`` split; tune on ``tune``. `compare` says which questions a
-change made better and which worse.
+`run` asks every question of the chosen split through Luna's own retrieval and answerer and keeps the
+run in the database: in this process, or, beside a running `luna serve` (which owns the embedded
+vector folder), as that server's job ``eval.run``, followed here. Report figures of the ``test`` split;
+tune on ``tune``. `compare` says which questions a change made better and which worse.
 
-`run` reads the sets and ``--documents`` wherever the operator points it: this process is the
-operator's own shell, not a job another caller queued, so it reads only what that operator can read
-anyway. The ``eval.run`` job reads only inside its folders (``workers/evaluation.py``).
+Run in this process, `run` reads the sets and ``--documents`` wherever the operator points it: this is
+the operator's own shell, not a job another caller queued, so it reads only what that operator can read
+anyway. The ``eval.run`` job reads only inside its folders (``workers/evaluation.py``) and says which.
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Column, Table
 
 from luna.cli.context import fail, refused, state
+from luna.cli.flywheel import run_on_server
+from luna.cli.server_client import ServerClient
 from luna.domain.errors import LunaError
 from luna.domain.evaluation import SPLITS, RunFigures
 from luna.domain.evaluation_runs import EvalRun, compare_runs
@@ -63,11 +65,26 @@ def run(
     split: str = typer.Option("test", "--split", help="test (report), tune (adjust) or all"),
     name: str = typer.Option("run", "--name", help="A short name kept with the run"),
 ) -> None:
-    """Ask every question of the split; print the figures and keep the run."""
+    """Ask every question of the split; print the figures and keep the run.
+
+    Beside a running `luna serve` the run is its job eval.run (the sets and --documents must then lie in
+    the folders it reads: bench/ of a checkout, <data_dir>/eval, ingest.import_dirs)."""
     if split not in SPLITS:
         raise fail(f"--split must be one of {', '.join(SPLITS)}, not {split!r}.", 2)
     if documents is not None and not documents.is_dir():
         raise fail(f"--documents {documents} is not a folder.", 2)
+    server = ServerClient(state(ctx).settings())
+    if server.is_running():
+        params: dict[str, object] = {
+            "sets": [str(path.resolve()) for path in sets],
+            "split": split,
+            "name": name,
+            "documents": None if documents is None else str(documents.resolve()),
+        }
+        run_id = str(run_on_server(server, "eval.run", params)["run_id"])
+        _figures_table(_stored(ctx, lambda stored: [_run(stored, run_id)]))
+        console.print(f"Kept as [bold]{run_id}[/bold] (`luna eval show {run_id}`).")
+        return
     container = state(ctx).container()
     try:
         questions = read_golden_sets(sets)

@@ -185,18 +185,19 @@ def _with_registry(ctx: typer.Context, use: Callable[[AdapterRegistry], T]) -> T
 
 
 def _report(result: dict[str, Any], as_json: bool, out: Console) -> None:
-    """The run's result for a person, or whole as JSON; either way a gate that could not be measured
-    exits 1, as the candidate was not judged."""
+    """The run's result for a person, or whole as JSON; either way a gate that failed, or could not be
+    measured (the candidate was not judged), exits 1, as a failed gate does in every command."""
     if as_json:
         typer.echo(json.dumps(result, indent=2, ensure_ascii=False))
     else:
         _print_result(result)
-    unmeasured = [
-        c["gate"] for c in result.get("gates", {}).get("checks", []) if c["value"] is None and not c["passed"]
-    ]
+    checks = result.get("gates", {}).get("checks", [])
+    unmeasured = [c["gate"] for c in checks if c["value"] is None and not c["passed"]]
     if unmeasured:
         message = f"Not judged: {', '.join(unmeasured)} could not be measured (see the reason above)."
         raise fail(message)
+    if failed := [c["gate"] for c in checks if not c["passed"]]:
+        raise fail(f"Not promoted: the gate {', '.join(failed)} failed; the version is kept as a candidate.")
 
 
 def _print_result(result: dict[str, Any]) -> None:

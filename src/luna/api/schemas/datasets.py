@@ -261,7 +261,10 @@ class RollbackIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     consumer: str = Field(
-        min_length=1, max_length=40, description="A consumer of the pipeline (`energy`, `finetune`)"
+        min_length=1,
+        max_length=2_010,  # "webhook:" and a webhook's URL of up to 2,000 characters
+        description="A consumer of the pipeline by its name: `energy`, `finetune`, `eval`, `knowledge`, "
+        "`recommender` or `webhook:<url>` (as `/admin/datasets/deliveries` lists them)",
     )
     version: int = Field(
         ge=1, le=MAX_VERSION, strict=True, description="The earlier version the consumer goes back to"

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_validator
 
 MODEL_ID = "luna"
 
@@ -47,7 +47,7 @@ class ChatCompletionRequest(BaseModel):
     messages: list[ChatMessageIn] = Field(min_length=1, max_length=200)
     stream: bool = Field(False, strict=True)
     n: int = Field(1, ge=1, le=1, strict=True, description="Luna gives one answer per question: n must be 1")
-    max_tokens: int | None = Field(
+    max_tokens: StrictInt | None = Field(
         None, ge=1, description="Accepted and ignored: the answer is as long as it is"
     )
     # What Luna cannot honour is refused, not ignored: a client that forces a tool call or JSON output
@@ -59,7 +59,7 @@ class ChatCompletionRequest(BaseModel):
     response_format: dict[str, Any] | None = Field(
         None, description="Only {'type': 'text'}: Luna answers in text"
     )
-    logprobs: bool | None = Field(None, description="Not available: the answer is quoted, not sampled")
+    logprobs: StrictBool | None = Field(None, description="Not available: the answer is quoted, not sampled")
     stream_options: dict[str, Any] | None = Field(
         None, description="include_usage: a last chunk with the usage (counted in words)"
     )

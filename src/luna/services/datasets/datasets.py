@@ -24,7 +24,7 @@ from luna.domain.datasets.pipeline import Pipeline
 from luna.domain.datasets.quality import assess, gate_failures
 from luna.domain.datasets.schedule import run_due
 from luna.domain.datasets.versions import DatasetRun, DatasetVersion, Delivery, DeliveryStatus, LineageEdge
-from luna.domain.errors import InvalidInput, NotFound, TooLarge
+from luna.domain.errors import Conflict, InvalidInput, NotFound, TooLarge, field_problem
 from luna.domain.jobs import JobStatus
 from luna.ports.embeddings import Embedder
 from luna.ports.fetch import Fetcher
@@ -381,7 +381,7 @@ class DatasetService(DatasetReads):
         if version is None:
             raise NotFound(f"Dataset {name!r} has no version that passed its gates.")
         if not version.gates_passed:
-            raise InvalidInput(
+            raise Conflict(
                 f"version {version.number} of {name!r} failed its gates: {'; '.join(version.gate_texts)}"
             )
         return self._deliver(pipeline, version, self.frame(version))
@@ -392,9 +392,11 @@ class DatasetService(DatasetReads):
         version = self.version(name, number)
         matching = [c for c in pipeline.consumers if c.name == consumer]
         if not matching:
-            raise InvalidInput(f"Pipeline {name!r} has no consumer {consumer[:80]!r}.")
+            names = ", ".join(c.name for c in pipeline.consumers) or "none"
+            message = f"Pipeline {name!r} has no consumer {consumer[:80]!r}; its consumers: {names}."
+            raise InvalidInput(message, details=field_problem("consumer", message))
         if not version.gates_passed:
-            raise InvalidInput(f"version {number} of {name!r} failed its gates and is never distributed")
+            raise Conflict(f"version {number} of {name!r} failed its gates and is never distributed")
         detail = deliver(matching[0], version, self.frame(version), self._targets)
         with self._database.unit_of_work() as uow:
             delivery = uow.datasets.put_delivery(

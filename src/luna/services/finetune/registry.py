@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from luna.domain.errors import Conflict, InvalidInput, NotFound
+from luna.domain.errors import Conflict, NotFound
 from luna.domain.finetune.registry import AdapterState, AdapterVersion, previous_champion
 from luna.domain.finetune.reviews import champion_threshold, human_win_rate
 from luna.domain.scores import AuditEntry
@@ -72,7 +72,7 @@ class AdapterRegistry:
             if target.state is AdapterState.CHAMPION:
                 raise Conflict(f"{target.label} is the champion already")
             if not target.gates.get("passed") and not force:
-                raise InvalidInput(f"{target.label} failed its gates; promote it with force to override")
+                raise Conflict(f"{target.label} failed its gates; promote it with force to override")
             human = human_win_rate(uow.finetune_reviews.for_version(name, version))
             _check_human_review(target, human, force)
             current = uow.finetune_adapters.champion(name)
@@ -156,7 +156,7 @@ def _check_human_review(target: AdapterVersion, human: float | None, force: bool
     threshold = champion_threshold(target.gates)
     if force or human is None or threshold is None or human >= threshold:
         return
-    raise InvalidInput(
+    raise Conflict(
         f"{target.label}: the human reviewers' win-rate {human:.2f} is below the gate's {threshold:.2f}; "
         "promote it with force to override",
         details={"human_win_rate": human, "threshold": threshold},
