@@ -50,6 +50,23 @@ def test_an_invoice_s_abbreviations_do_not_end_a_sentence() -> None:
     ]
 
 
+def test_a_law_s_citation_does_not_end_its_sentence() -> None:
+    """ "Was regelt das EDL-G?" led with "I S [chunk …]", a piece of "(BGBl. I S. 1475)"."""
+    chunk = ContextChunk(
+        "c1",
+        "Das Gesetz vom 4. November 2010 (BGBl. I S. 1483) wurde durch Artikel 3 geändert. Es gilt nach "
+        "Ziff. 2 der Anlage für rd. 500 Unternehmen.",
+        title="EDL-G",
+    )
+
+    sentences = chunk_sentences(chunk, 0, GermanStemmer())
+
+    assert [s.text for s in sentences] == [
+        "Das Gesetz vom 4. November 2010 (BGBl. I S. 1483) wurde durch Artikel 3 geändert.",
+        "Es gilt nach Ziff. 2 der Anlage für rd. 500 Unternehmen.",
+    ]
+
+
 ENWG = "Gesetz über die Elektrizitäts- und Gasversorgung (Energiewirtschaftsgesetz – EnWG)"
 PARAGRAPHS = "(5) Der Lieferant muss die Preiserhöhung ankündigen. (6) Die Frist beträgt zwei Wochen."
 

@@ -11,10 +11,12 @@ from luna.domain.legal_references import section_number, short_title
 #: Sentence ends within a line: punctuation followed by a capital letter, a digit or a quote (a line
 #: break ends one too).
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"„»(A-ZÄÖÜ0-9§])")
-#: Common German abbreviations whose dot does not end a sentence.
+#: Common German abbreviations whose dot does not end a sentence, with those of a law's citations
+#: ("BGBl. I S. 1475", "§§ 3 ff.", "Ziff. 2", "Buchst. a"): "Was regelt das EDL-G?" led with "I S".
 _ABBREVIATIONS = re.compile(
-    r"(?:\b(?:z|d|u|o|s|v|i|bzw|ca|Nr|Abs|Art|ggf|inkl|zzgl|vgl|gem|max|min|Mio|Mrd|Std|Tsd|evtl|etc|usw|"
-    r"Dr|Prof|St|USt|MwSt|exkl|Stk|Tel|Str|bzgl|lt|Jan|Feb|Apr|Jun|Jul|Aug|Sep|Sept|Okt|Nov|Dez)|\b\d{1,2})\.$"
+    r"(?:\b(?:z|d|u|o|s|v|i|bzw|ca|Nr|Nrn|Abs|Art|ggf|inkl|zzgl|vgl|gem|max|min|mind|rd|Mio|Mrd|Std|Tsd|"
+    r"evtl|etc|usw|Dr|Prof|St|USt|MwSt|exkl|Stk|Tel|Str|bzgl|lt|insb|insbes|sog|BGBl|S|ff|Ziff|Buchst|"
+    r"Anl|Abschn|Kap|Jan|Feb|Apr|Jun|Jul|Aug|Sep|Sept|Okt|Nov|Dez)|\b\d{1,2})\.$"
 )
 _BULLET = re.compile(r"^\s*(?:[-•*·–]|\d+[.)])\s+")
 _ENUMERATOR_ALONE = re.compile(r"^\d{1,3}[.)] (?=\S)")
@@ -65,8 +67,9 @@ def split_pieces(text: str) -> list[Piece]:
             if not piece:
                 continue
             # "Nr. 5" or "bzw. der" go on; an item ending "nach § 3 Absatz 2." at a line's end does not.
+            # What goes on is no item: "1483) wurde …" after "(BGBl. I S." keeps its "1483)".
             if in_line and _ABBREVIATIONS.search(in_line[-1].text):
-                in_line[-1] = Piece(f"{in_line[-1].text} {piece}", in_line[-1].listed)
+                in_line[-1] = Piece(f"{in_line[-1].text} {raw.strip()}", in_line[-1].listed)
             else:
                 in_line.append(Piece(piece, _BULLET.match(raw) is not None))
         pieces += in_line
