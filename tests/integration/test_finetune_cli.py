@@ -119,11 +119,13 @@ def test_an_adapter_is_trained_listed_evaluated_promoted_and_rolled_back_from_th
 
     status = luna("status")
     assert status.exit_code == 0, status.output
-    runs = sorted((Path(cli_env["LUNA_DATA_DIR"]) / "finetune" / "runs").iterdir())
+    runs = list((Path(cli_env["LUNA_DATA_DIR"]) / "finetune" / "runs").iterdir())
     assert len(runs) == 2
-    for run in runs:
-        (line,) = [line for line in status.output.splitlines() if run.name in line]
-        assert "trained" in line
+    lines = [line for line in status.output.splitlines() if "registered as tiny@v" in line]
+    assert ["tiny@v2" in lines[0], "tiny@v1" in lines[1]] == [True, True]  # newest first
+    first_run = next(run.name for run in runs if run.name in lines[1])
+    again = luna("run", "--resume", first_run)  # it registered tiny@v3 for the same run
+    assert again.exit_code == 1 and "is finished: registered as tiny@v1" in again.output, again.output
 
 
 def _states(output: str) -> dict[str, str]:

@@ -11,13 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from luna.domain.errors import InvalidInput, NotFound
+from luna.domain.errors import Conflict, InvalidInput, NotFound
 from luna.services.finetune.run_params import (
     find_template,
     is_run_id,
     packaged_templates,
+    read_outcome,
     read_template,
     resume_folder,
+    write_outcome,
 )
 
 
@@ -59,6 +61,22 @@ def test_a_resume_names_only_a_run_folder_directly_under_runs(tmp_path: Path) ->
     for resume in ("..", "tiny-2", "a\u0000b", "x" * 5_000):
         with pytest.raises(NotFound):
             resume_folder(runs, resume)
+
+
+def test_a_run_registered_already_is_not_resumed_a_stopped_or_failed_one_is(tmp_path: Path) -> None:
+    """Resumed, a finished run registered itself again: tiny@v3 with the run ID of tiny@v1."""
+    runs = tmp_path / "runs"
+    (runs / "tiny-1").mkdir(parents=True)
+    (runs / "tiny-1" / "config.json").write_text("{}", encoding="utf-8")
+
+    assert read_outcome(runs / "tiny-1") is None  # running, or its process died: resumable
+    for state, details in (("stopped", {"steps": 299, "reason": "abgebrochen"}), ("failed", {"error": "x"})):
+        write_outcome(runs / "tiny-1", state, **details)
+        assert resume_folder(runs, "tiny-1") == runs / "tiny-1"
+        assert read_outcome(runs / "tiny-1") == {"state": state, **details}
+    write_outcome(runs / "tiny-1", "registered", label="tiny@v1")
+    with pytest.raises(Conflict, match="Run tiny-1 is finished: registered as tiny@v1"):
+        resume_folder(runs, "tiny-1")
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from datetime import UTC
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -20,7 +20,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
+from rich.table import Column, Table
 
 from luna.cli.context import fail, refused, state
 from luna.cli.server_client import ServerClient, ServerError, follow_job
@@ -29,6 +29,7 @@ from luna.domain.finetune.registry import AdapterVersion
 from luna.domain.german_numbers import de_exact, de_number
 from luna.domain.storable import MAX_VERSION
 from luna.services.finetune.registry import AdapterRegistry
+from luna.services.finetune.run_params import read_outcome
 
 app = typer.Typer(
     help="LoRA fine-tuning: runs, gates, versions, promotion and rollback.", no_args_is_help=True
@@ -108,18 +109,33 @@ def _run_on_server(
 def status(ctx: typer.Context) -> None:
     """Runs under the data folder, newest first, with how each ended."""
     runs = state(ctx).settings().data_dir / "finetune" / "runs"
-    folders = sorted((p for p in runs.iterdir() if p.is_dir()), reverse=True) if runs.is_dir() else []
+    folders = [p for p in runs.iterdir() if (p / "config.json").is_file()] if runs.is_dir() else []
     if not folders:
         console.print("No fine-tuning runs yet: `luna finetune run` starts one.")
         return
-    table = Table("run", "state", "checkpoints")
-    for folder in folders:
+    table = Table(Column("run", no_wrap=True), Column("started (UTC)", no_wrap=True), "state", "checkpoints")
+    for folder in sorted(folders, key=lambda p: (p / "config.json").stat().st_mtime, reverse=True):
         checkpoints = (
             sorted((folder / "checkpoints").glob("checkpoint-*")) if (folder / "checkpoints").is_dir() else []
         )
-        done = (folder / "adapter" / "adapter_config.json").is_file()
-        table.add_row(folder.name, "trained" if done else "stopped or running", str(len(checkpoints)))
+        started = datetime.fromtimestamp((folder / "config.json").stat().st_mtime, UTC)
+        table.add_row(
+            folder.name, f"{started:%Y-%m-%d %H:%M}", escape(_run_state(folder)), str(len(checkpoints))
+        )
     console.print(table)
+
+
+def _run_state(folder: Path) -> str:
+    """How the run ended, from its outcome file; a run without one is running, or its process died."""
+    ended = read_outcome(folder) or {}
+    resume = f"resume: luna finetune run --resume {folder.name}"
+    if ended.get("state") == "registered":
+        return f"registered as {ended.get('label')}"
+    if ended.get("state") == "stopped":
+        return f"stopped after step {ended.get('steps')}: {ended.get('reason')} ({resume})"
+    if ended.get("state") == "failed":
+        return f"failed: {ended.get('error')}"
+    return f"not ended: running, or its process died ({resume})"
 
 
 @app.command("list")
@@ -129,7 +145,11 @@ def list_versions(ctx: typer.Context, name: str = typer.Argument(None, help="Onl
     if not versions:
         console.print("No adapters registered yet.")
         return
-    table = Table("adapter", "state", "dataset", "gates", "win vs base", "ROUGE-L", "created (UTC)")
+    # The label (NAME@vN) is what eval, promote and rollback take: never cut, the others wrap instead.
+    table = Table(
+        Column("adapter", no_wrap=True),
+        *("state", "dataset", "gates", "win vs base", "ROUGE-L", "created (UTC)"),
+    )
     for v in versions:
         table.add_row(
             v.label,

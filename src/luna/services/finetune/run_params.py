@@ -13,13 +13,14 @@ a folder directly under ``<data_dir>/finetune/runs/``.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from luna.domain.config_file import load_config_file
-from luna.domain.errors import InvalidInput, NotFound
+from luna.domain.errors import Conflict, InvalidInput, NotFound
 from luna.domain.finetune.config import FinetuneConfig
 from luna.settings.loader import default_config_dir
 
@@ -40,10 +41,34 @@ def is_run_id(value: object) -> bool:
 
 
 def resume_folder(runs: Path, resume: str) -> Path:
-    """The folder of the run ``resume`` names under ``runs``; NotFound when there is none."""
+    """The folder of the run ``resume`` names under ``runs``; NotFound when there is none, Conflict when
+    its adapter is registered already (resumed, it registered the same run as a second version)."""
     if not is_run_id(resume) or not (runs / resume / "config.json").is_file():
         raise NotFound(f"No fine-tuning run with id {resume[:200]!r} to resume.")
+    ended = read_outcome(runs / resume)
+    if ended is not None and ended.get("state") == "registered":
+        raise Conflict(
+            f"Run {resume} is finished: registered as {ended.get('label')}. Start a new run to train again."
+        )
     return runs / resume
+
+
+#: How a run ended, kept in its folder: ``luna finetune status`` shows it, a resume of a registered run
+#: is refused. A folder without it holds a run that is running, or whose process died (resume it).
+OUTCOME_FILE: Final = "outcome.json"
+
+
+def write_outcome(run_dir: Path, state: str, **details: object) -> None:
+    """``state``: registered (``label``), stopped (``steps``, ``reason``) or failed (``error``)."""
+    (run_dir / OUTCOME_FILE).write_text(json.dumps({"state": state, **details}, ensure_ascii=False), "utf-8")
+
+
+def read_outcome(run_dir: Path) -> dict[str, Any] | None:
+    try:
+        ended = json.loads((run_dir / OUTCOME_FILE).read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    return ended if isinstance(ended, dict) else None
 
 
 def read_template(file: Path) -> FinetuneConfig:

@@ -38,7 +38,14 @@ from luna.services.finetune.evaluation import Contenders, evaluate
 from luna.services.finetune.model_card import model_card
 from luna.services.finetune.registry import GGUF_FILE, REVIEW_FILE, AdapterRegistry, blob_prefix
 from luna.services.finetune.regression import RegressionEvaluation
-from luna.services.finetune.run_params import find_template, read_template, resume_folder
+from luna.services.finetune.run_params import (
+    OUTCOME_FILE,
+    find_template,
+    read_outcome,
+    read_template,
+    resume_folder,
+    write_outcome,
+)
 
 log = logging.getLogger(__name__)
 #: (fraction 0…1, message) while the run goes on; raises to stop it (a cancelled job).
@@ -119,6 +126,25 @@ class FinetuneService:
         ):
             resume = run_name
         run_dir, config = self._run_folder(resume, config_file, run_name)
+        (run_dir / OUTCOME_FILE).unlink(missing_ok=True)  # a resumed run is running again
+        try:
+            result = self._run_in(run_dir, config, actor, progress, cancelled)
+        except BaseException as error:
+            if read_outcome(run_dir) is None:  # a failure after registering leaves the run registered
+                write_outcome(run_dir, "failed", error=f"{type(error).__name__}: {error}"[:500])
+            raise
+        if "stopped" in result:
+            write_outcome(run_dir, "stopped", steps=result["steps"], reason=result["stopped"])
+        return result
+
+    def _run_in(
+        self,
+        run_dir: Path,
+        config: FinetuneConfig,
+        actor: str,
+        progress: RunProgress,
+        cancelled: Callable[[], bool],
+    ) -> dict[str, Any]:
         run_id = run_dir.name
         progress(0.02, "Daten vorbereiten")
         data = self._data(run_dir, config)
@@ -282,6 +308,7 @@ class FinetuneService:
             mlflow_run_id=tracker_id,
         )
         version = self._register(config, data, run_dir, metrics, gate_result(checks), base_gguf is not None)
+        write_outcome(run_dir, "registered", label=f"{config.name}@v{version}")
         review = json.dumps(report["review"], ensure_ascii=False, indent=1).encode("utf-8")
         self._blobs.put(f"{blob_prefix(config.name, version)}/{REVIEW_FILE}", review, "application/json")
         return {
