@@ -262,6 +262,26 @@ async def test_invalid_jwt_is_401_and_creates_no_user(
     assert user_count(customer_app) == 0
 
 
+@pytest.mark.parametrize(
+    ("sent", "says"),
+    [
+        ("unit-admin-key-0123456789", "no JWT (three base64url parts joined by dots). The admin key goes in"),
+        ("eyJhbGciOiJIUzI1NiJ9.t7e3.x", "no JWT"),  # a payload that is no UTF-8
+        (None, "signature does not match this install's JWT secret"),
+    ],
+)
+async def test_a_refused_token_says_why_in_words_a_caller_can_act_on(
+    customer_app: FastAPI, sent: str | None, says: str
+) -> None:
+    """The parser's own words came through: "Not enough segments", "'utf-8' codec can't decode …"."""
+    wrong = token(valid_claims(str(uuid.uuid4())), "another-secret-0123456789abcdef-xyz")
+    async with http_client(customer_app) as client:
+        response = await client.get(ME, headers=bearer(wrong if sent is None else sent))
+
+    assert response.status_code == 401 and says in response.json()["message"]
+    assert "segments" not in response.json()["message"] and "codec" not in response.json()["message"]
+
+
 async def test_token_expired_within_the_leeway_is_accepted(customer_app: FastAPI) -> None:
     claims = {"sub": str(uuid.uuid4()), "exp": int(time.time()) - 5}  # leeway is 30 s
     async with http_client(customer_app) as client:

@@ -218,6 +218,17 @@ def test_a_refusal_reaches_the_client_in_openai_s_error_shape(served: str) -> No
     assert "less than or equal to 1" in error.message and error.response.headers["X-Trace-Id"]
 
 
+def test_a_wrong_content_type_names_the_field_not_pydantic_s_union_members(served: str) -> None:
+    """``param`` read "messages.0.content.str", with "….list[dict[str,any]]" among the errors."""
+    refused = httpx.post(
+        f"{served}/chat/completions", json={"messages": [{"role": "user", "content": 7}]}, headers=_bearer()
+    )
+
+    error = refused.json()["error"]
+    assert refused.status_code == 400 and error["param"] == "messages.0.content"
+    assert {e["field"] for e in error["errors"]} == {"body.messages.0.content"}
+
+
 def test_a_number_for_stream_is_refused_naming_it_not_guessed(served: str) -> None:
     refused = httpx.post(
         f"{served}/chat/completions",

@@ -145,6 +145,23 @@ def issue_user_token(user_id: str, auth: AuthSettings, lifetime: timedelta, now:
     return jwt.encode(claims, auth.jwt_secret.get_secret_value(), algorithm=auth.jwt_algorithm)
 
 
+def _token_refusal(error: jwt.PyJWTError, algorithm: str) -> str:
+    """Why a token was refused, in words a caller can act on: the parser's own ("Not enough segments",
+    "'utf-8' codec can't decode byte 0xb7") said nothing to someone who sent the admin key as a token."""
+    if isinstance(error, jwt.ExpiredSignatureError):
+        return "The token has expired."
+    if isinstance(error, jwt.InvalidSignatureError):
+        return "The token's signature does not match this install's JWT secret."
+    if isinstance(error, jwt.InvalidAlgorithmError):
+        return f"The token is signed with another algorithm than {algorithm}."
+    if isinstance(error, jwt.DecodeError):
+        return (
+            "The Bearer token is no JWT (three base64url parts joined by dots). The admin key goes in the "
+            "X-Admin-Key header, not in Authorization."
+        )
+    return f"The token is not valid: {error}."
+
+
 def user_id_from_jwt(token: str, auth: AuthSettings) -> str:
     """The user UUID in a valid token's ``sub``; anything else (expired, bad signature …) is 401."""
     if auth.jwt_secret is None:
@@ -157,10 +174,8 @@ def user_id_from_jwt(token: str, auth: AuthSettings) -> str:
             leeway=auth.jwt_leeway_sec,
             options={"require": ["exp", "sub"]},
         )
-    except jwt.ExpiredSignatureError:
-        raise Unauthorized("The token has expired.") from None
     except jwt.PyJWTError as error:
-        raise Unauthorized(f"The token is not valid: {error}.") from None
+        raise Unauthorized(_token_refusal(error, auth.jwt_algorithm)) from None
     subject = claims.get("sub")
     if not isinstance(subject, str):
         raise Unauthorized("The token's sub claim does not name a user UUID.")

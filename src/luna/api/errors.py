@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import http
 import math
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -145,8 +146,13 @@ def _allowed_methods(request: Request) -> str:
     return ", ".join(sorted(methods))
 
 
+#: What pydantic adds to a location for the member of a union it tried ("messages.0.content.str",
+#: "….list[dict[str,any]]", "….function-after[…]"): no field a client sent.
+_UNION_MEMBER = re.compile(r"(?:str|int|float|bool|none|list|dict|tuple|set|bytes)(?:\[.*\])?|[a-z-]+\[.*\]")
+
+
 def _field_name(location: Sequence[Any]) -> str:
-    return ".".join(str(part) for part in location)
+    return ".".join(str(p) for p in location if not (isinstance(p, str) and _UNION_MEMBER.fullmatch(p)))
 
 
 #: The fields a validation error lists; a body with thousands of unknown keys gets a short answer that
