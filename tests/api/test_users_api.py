@@ -253,6 +253,16 @@ async def test_erasing_my_data_removes_everything_of_mine_and_nothing_of_others(
     assert again.json()["data"]["events"] == 0  # erasing twice is harmless
 
 
+async def test_erasing_my_data_keeps_a_no_to_learning(client: httpx.AsyncClient) -> None:
+    """Erased with the rest, a withdrawal left the default (learn) to apply to whoever had said no."""
+    await client.put(CONSENT, json={"learning": False}, headers=dev_user())
+
+    assert (await client.delete(MY_DATA, headers=dev_user())).status_code == 200
+    consent = (await client.get(CONSENT, headers=dev_user())).json()["data"]
+
+    assert (consent["learning"], consent["decided"]) == (False, True)
+
+
 async def test_the_admin_erases_a_users_data(
     app: FastAPI, client: httpx.AsyncClient, admin: dict[str, str]
 ) -> None:

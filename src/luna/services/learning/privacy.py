@@ -115,12 +115,14 @@ class PrivacyService:
 
     def erase(self, user_id: str, *, actor: str) -> Erasure:
         """Erase the user's events, ratings, labels, consent records, conversations and flywheel sessions;
-        audit who did it (counts, no content)."""
+        audit who did it (counts, no content). A withdrawn consent is recorded again as the only record:
+        erased with the rest, it left the default to apply, which learned again from whoever had said no."""
         user = canonical_uuid(user_id, "user_id")
         with self._database.unit_of_work() as uow:
             if uow.users.get(user) is None:
                 raise NotFound(f"No user with id {user!r}.")
             uow.sessions.serialise_writes()
+            withdrawn = uow.consent.current(user, LEARNING_SCOPE)
             ratings, labels = uow.feedback.delete_for_user(user)
             session_ref = None if self._session_ref is None else self._session_ref(user)
             erasure = Erasure(
@@ -132,6 +134,9 @@ class PrivacyService:
                 conversations=uow.conversations.delete_for_user(user),
                 flywheel_sessions=0 if session_ref is None else uow.sessions.delete_for_user(session_ref),
             )
+            if withdrawn is not None and not withdrawn.granted:
+                no = Consent(user_id=user, scope=LEARNING_SCOPE, granted=False, ts=self._clock())
+                uow.consent.record(no)
             details: dict[str, object] = {
                 "events": erasure.events,
                 "ratings": erasure.ratings,
