@@ -55,18 +55,55 @@ class OwnSessions:
     def _session(self, uow: UnitOfWork, conversation: Conversation) -> IncomingSession:
         consent = uow.consent.current(conversation.user_id, LEARNING_SCOPE)
         ratings = uow.feedback.for_user(conversation.user_id, since=conversation.created_at)
+        others = _later_conversations(uow, conversation) if ratings else []
+        owned = ratings_by_turn(conversation, ratings, others)
         return IncomingSession(
             session_id=conversation.conversation_id,
             source=OWN_SOURCE,
             external_user_id=conversation.user_id,
             consent=self._consent_default if consent is None else consent.granted,
-            turns=tuple(_turn(turn, ratings) for turn in conversation.turns),
+            turns=tuple(_turn(turn, owned.get(turn.position)) for turn in conversation.turns),
             started_at=conversation.created_at,
         )
 
 
-def _turn(turn: Turn, ratings: Sequence[RagFeedback]) -> SessionTurn:
-    rating = _rating_of(turn, ratings)
+#: The user's other conversations read to place a rating: a customer has few at a time.
+_OTHER_CONVERSATIONS: Final = 50
+
+
+def _later_conversations(uow: UnitOfWork, conversation: Conversation) -> list[Conversation]:
+    """The user's other conversations with turns after this one began, with their turns."""
+    listed = uow.conversations.list_for_user(conversation.user_id, limit=_OTHER_CONVERSATIONS)
+    found = [
+        uow.conversations.get(other.conversation_id)
+        for other in listed
+        if other.conversation_id != conversation.conversation_id
+        and other.updated_at >= conversation.created_at
+    ]
+    return [other for other in found if other is not None]
+
+
+def ratings_by_turn(
+    conversation: Conversation, ratings: Sequence[RagFeedback], others: Sequence[Conversation]
+) -> dict[int, RagFeedback]:
+    """Each of the conversation's turns (by position) with its rating, the newest where rated twice. A
+    rating belongs to the newest turn answered before it with its question and answer start (ratings are
+    stored redacted): the same question asked in two conversations, or twice in one, got one rating,
+    counted for every such turn. A rating matching no turn is given to none."""
+    owned: dict[int, RagFeedback] = {}
+    for rating in sorted(ratings, key=lambda r: r.ts):
+        answered = [
+            (turn.created_at, candidate.conversation_id, turn.position)
+            for candidate in (conversation, *others)
+            for turn in candidate.turns
+            if turn.created_at <= rating.ts and _matches(turn, rating)
+        ]
+        if answered and (newest := max(answered))[1] == conversation.conversation_id:
+            owned[newest[2]] = rating
+    return owned
+
+
+def _turn(turn: Turn, rating: RagFeedback | None) -> SessionTurn:
     return SessionTurn(
         question=turn.question,
         answer=turn.answer,
@@ -80,20 +117,11 @@ def _turn(turn: Turn, ratings: Sequence[RagFeedback]) -> SessionTurn:
     )
 
 
-def _rating_of(turn: Turn, ratings: Sequence[RagFeedback]) -> RagFeedback | None:
-    """The newest rating of this turn: same question, rated after it was answered, same answer start.
-
-    Ratings are stored redacted, so the answer is compared on its first words only; a rating is never
-    given to a turn it might not belong to (no match: the turn stays unrated).
-    """
-    question = _normal(turn.question)
-    answer = _normal(turn.answer)[:40]
-    matches = [
-        r
-        for r in ratings
-        if r.ts >= turn.created_at and _normal(r.question) == question and _normal(r.answer)[:40] == answer
-    ]
-    return matches[-1] if matches else None
+def _matches(turn: Turn, rating: RagFeedback) -> bool:
+    """Same question, same answer start (ratings are stored redacted: the first words only)."""
+    return _normal(rating.question) == _normal(turn.question) and (
+        _normal(rating.answer)[:40] == _normal(turn.answer)[:40]
+    )
 
 
 def _normal(text: str) -> str:
