@@ -66,6 +66,11 @@ def test_a_wrong_admin_key_is_refused_in_german_and_logging_out_ends_the_session
     details.hover()  # the adapter's own words stay at hand for a support request
     expect(page.get_by_role("tooltip")).to_contain_text("Original: answers with cited sentences")
     shoot(page, "admin-home")
+    # A link to a document deleted since replaced the whole list with "konnte nicht geladen werden".
+    page.goto(f"{web.base_url}/admin/corpus?item=00000000-0000-4000-8000-000000000000")
+    expect(page.get_by_text("Das verlinkte Dokument gibt es nicht (mehr): hier sind alle.")).to_be_visible()
+    expect(page.get_by_role("status").filter(has_text="Dokument")).to_be_visible()
+    expect(page.get_by_text("konnte nicht geladen werden")).to_have_count(0)
 
     page.get_by_role("button", name="Abmelden").click()
     expect(page.get_by_label("Admin-Schlüssel")).to_be_visible()

@@ -11,6 +11,7 @@ from typing import Final
 
 from nicegui import ui
 
+from luna.domain.errors import InvalidInput, NotFound
 from luna.domain.items import ItemStatus
 from luna.services.knowledge.corpus import CorpusItem, CorpusPage, CorpusService
 from luna.services.knowledge.ingest import IngestRequest
@@ -111,13 +112,19 @@ class _CorpusList:
         self.service = service
         self.filters = filters
         self.only_item = only_item
+        #: An address naming an item that is not there (deleted since, or mistyped) shows all of them.
+        self.missing = False
         self.summary, self.listing, self.pages = summary, listing, pages
         self.page = 1
 
     async def load(self) -> CorpusPage:
         if self.only_item:
-            entry = await in_thread(self.service.get, self.only_item)
-            return CorpusPage(items=[entry], total=1, limit=1, offset=0)
+            try:
+                entry = await in_thread(self.service.get, self.only_item)
+            except (NotFound, InvalidInput):
+                self.only_item, self.missing = None, True
+            else:
+                return CorpusPage(items=[entry], total=1, limit=1, offset=0)
         status = self.filters.status.value
         return await in_thread(
             self.service.page,
@@ -155,6 +162,10 @@ class _CorpusList:
                 ui.label(f"{de_int(found.total)} Dokument{'' if found.total == 1 else 'e'}").classes(
                     "luna-muted"
                 ).props('role="status"')
+            if self.missing:
+                ui.label("Das verlinkte Dokument gibt es nicht (mehr): hier sind alle.").classes(
+                    "text-warning"
+                ).mark("corpus-missing-item")
 
     def _empty(self) -> None:
         filtered = self.filters.active
