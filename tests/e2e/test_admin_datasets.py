@@ -29,7 +29,8 @@ def test_a_pipeline_run_shows_its_version_quality_steps_and_consumer(page: Page,
     expect(version.last).to_contain_text("Herkunft: luna:readings")
     expect(version.last).to_contain_text("Abnehmer energy: Version 1, übergeben")
     version.last.get_by_text("Was die Schritte gefunden haben").click()
-    expect(version.last).to_contain_text("dedup:strict:")
+    expect(version.last).to_contain_text("Dubletten, gleich (dedup:strict): ")
+    expect(version.last).not_to_contain_text("{'")  # an example as a dict
     version.last.get_by_text("Herkunft und Abnehmer als Graph").click()
     graph = version.last.locator("svg").filter(has_text="energy-readings · Version")
     expect(graph).to_contain_text("luna:readings")  # mermaid drew inputs → version → consumer

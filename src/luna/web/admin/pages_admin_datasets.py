@@ -21,6 +21,7 @@ from luna.services.datasets.datasets import DATASETS_JOB, DatasetService
 from luna.services.datasets.pipeline_files import PipelineFile
 from luna.services.operations.jobs import JobService
 from luna.web.admin.dataset_wording import quality_line, quality_score, schedule_text
+from luna.web.admin.dataset_words import step_label
 from luna.web.components.errors import failure_shown
 from luna.web.components.formats import de_datetime, de_number, de_percent
 from luna.web.components.layout import AdminView, admin_page
@@ -273,9 +274,14 @@ def _steps(run: DatasetRun | None) -> None:
         return
     with ui.expansion("Was die Schritte gefunden haben", icon="rule").classes("w-full").mark("dataset-steps"):
         for step in steps:
-            ui.label(f"{step['step']}: {step['flagged']} markiert, {step['dropped']} entfernt").classes(
+            flagged, dropped = de_number(step["flagged"]), de_number(step["dropped"])
+            ui.label(f"{step_label(step['step'])}: {flagged} markiert, {dropped} entfernt").classes(
                 "text-sm font-medium"
             )
             for example in step.get("examples", [])[:3]:
-                shown = {k: v for k, v in example.items() if not str(k).startswith("_")}
-                ui.label(str(shown)).classes("text-xs luna-muted break-all")
+                shown = " · ".join(
+                    f"{k}: {de_number(v, 3) if isinstance(v, float) else v}"
+                    for k, v in example.items()
+                    if not str(k).startswith("_")
+                )
+                ui.label(shown).classes("text-xs luna-muted break-all")
