@@ -96,6 +96,17 @@ def test_a_follow_up_is_answered_in_the_context_of_the_earlier_user_question(ser
     assert "Gewerbe" in first_paragraph and "7,64" in first_paragraph
 
 
+def test_a_greeting_is_answered_as_luna_without_a_search(served: str) -> None:
+    """Chat tools open with "Hallo"; searched, it was refused with a pointer to the nearest document."""
+    completion = client(served).chat.completions.create(
+        model="luna", messages=[{"role": "user", "content": "Hallo Luna!"}]
+    )
+
+    content = completion.choices[0].message.content or ""
+    assert content.startswith("Guten Tag, ich bin Luna.") and "Quellen" not in content
+    assert "[chunk" not in content and "beantworten diese Frage nicht" not in content
+
+
 def test_the_answer_names_luna_whatever_model_was_asked_for(served: str) -> None:
     """A client set up for another server still gets answers, but is not told that model gave them."""
     asked = client(served).chat.completions.create(

@@ -42,6 +42,7 @@ from luna.domain.errors import Unavailable
 from luna.domain.privacy import redact
 from luna.domain.proper_names import firm_names, firms_not_found, law_names, names_to_look_up
 from luna.domain.refusals import Passage, follow_up_candidates, follow_up_paragraph, no_context_answer
+from luna.domain.small_talk import small_talk_reply
 from luna.ports.chat import AnswerGate, ChatModel
 from luna.ports.names import ProperNames
 from luna.ports.prompts import ActivePrompts
@@ -172,12 +173,26 @@ class AnswerService:
     ) -> Iterator[AnswerEvent]:
         """The answer's events; the ``earlier`` exchanges of the conversation give a follow-up its
         topic (for retrieval) and tell the model what it has already said. ``top_k`` None: the
-        service's own."""
+        service's own. A greeting alone is answered without a search (``domain/small_talk.py``)."""
+        active = self._prompts()
+        if (reply := small_talk_reply(question)) is not None:
+            return _said(reply + appendix, self._fallback.model_name, active[0])
         top_k = self._top_k if top_k is None else top_k
+        return self._searched(question, top_k, filters, appendix, earlier, active)
+
+    def _searched(
+        self,
+        question: str,
+        top_k: int,
+        filters: Mapping[str, Any] | None,
+        appendix: str,
+        earlier: Sequence[Exchange],
+        active: tuple[int | None, LunaPrompts],
+    ) -> Iterator[AnswerEvent]:
+        version, prompts = active
         asked = question
         resolved = retrieval_question(question, [exchange.question for exchange in earlier])
         question = self.asked_as(resolved)
-        version, prompts = self._prompts()
         result = self._retrieval.search(question, top_k, filters)
         context = self.relevant(result)
         chunks = _context(context)
@@ -363,6 +378,13 @@ class AnswerService:
             if len(offered) >= wanted:
                 break
         return offered
+
+
+def _said(text: str, model: str, version: int | None) -> Iterator[AnswerEvent]:
+    """An answer that needed no document (a greeting answered): its text, no citations, done."""
+    yield AnswerEvent("token", text)
+    yield AnswerEvent("citations", [])
+    yield AnswerEvent("done", Answer(text, [], [], model, prompt_version=version))
 
 
 def _passage(payload: Mapping[str, Any]) -> Passage:
