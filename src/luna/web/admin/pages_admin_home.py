@@ -18,16 +18,18 @@ from luna.web.components.widgets import card_title, discard, figure, loading
 @admin_page("/admin")
 async def admin_home(view: AdminView) -> None:
     container = view.web.container
+    # The components take the whole width: beside the version card their details column was cut off
+    # at 1280 px ("EmbeddingGemma ist nicht vo…"), with nothing saying that the table scrolls.
+    with ui.card().classes("w-full min-w-0"):
+        card_title("Komponenten", "monitor_heart")
+        health_area = ui.column().classes("w-full")
     with ui.row().classes("w-full gap-4 items-start"):
-        with ui.card().classes("grow min-w-0 max-w-full basis-[48rem]"):
-            card_title("Komponenten", "monitor_heart")
-            health_area = ui.column().classes("w-full")
+        with ui.card().classes("grow min-w-0 basis-[40rem]"):
+            card_title("Luna in Zahlen", "insights")
+            figures = ui.row().classes("w-full gap-8").mark("overview-figures")
         with ui.card().classes("grow basis-80"):
             card_title("Version", "info")
             version_lines(system_info(container.settings, container.model_names()))
-    with ui.card().classes("w-full"):
-        card_title("Luna in Zahlen", "insights")
-        figures = ui.row().classes("w-full gap-8").mark("overview-figures")
 
     async def refresh() -> None:
         health_area.clear()
