@@ -247,6 +247,8 @@ async def test_wrong_content_type_for_a_json_endpoint_is_415(
 
     body = assert_error(response, 415, "unsupported_type")
     assert body["data"]["details"]["expected"] == "application/json"  # type: ignore[index]
+    said = f"was sent as {content_type}" if content_type else "names no Content-Type"  # not "sent as none"
+    assert str(body["message"]).endswith(f"{said}.")
 
 
 async def test_json_with_a_charset_is_accepted(client: httpx.AsyncClient, admin: dict[str, str]) -> None:

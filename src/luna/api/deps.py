@@ -158,7 +158,8 @@ async def require_supported_body(request: Request) -> None:
             return
         expected = "application/json"
     received = content_type or "none"
+    sent = f"the request was sent as {content_type}" if content_type else "the request names no Content-Type"
     raise UnsupportedType(
-        f"This endpoint reads {expected}; the request was sent as {received}.",
+        f"This endpoint reads {expected}; {sent}.",
         details={"expected": expected, "received": received},
     )
