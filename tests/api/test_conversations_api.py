@@ -80,6 +80,18 @@ async def test_a_follow_up_is_answered_in_the_context_of_the_question_before(
     assert "| Kundengruppe |" in first["answer"] and "| Kundengruppe |" not in follow_up["answer"]
 
 
+async def test_small_talk_between_a_question_and_its_follow_up_is_no_topic(client: httpx.AsyncClient) -> None:
+    """ "Wer bist du?" stands on its own: "Und für Gewerbe?" after it was searched with it, not the price."""
+    await upload_price_sheet(client)
+    first = await ask(client, "Was kostet die Netznutzung pro Kilowattstunde?")
+    thanks = await ask(client, "Wer bist du?", conversation_id=first["conversation_id"])
+
+    follow_up = await ask(client, "Und für Gewerbe?", conversation_id=first["conversation_id"])
+
+    assert thanks["answer"].startswith("Ich bin Luna") and thanks["citations"] == []
+    assert "7,64" in follow_up["answer"].split("\n\n")[0], follow_up["answer"]
+
+
 async def test_a_follow_up_set_in_another_country_is_refused_without_offering_a_merged_question(
     client: httpx.AsyncClient,
 ) -> None:
