@@ -45,6 +45,12 @@ def test_consent_meters_and_erasure_are_the_customer_s_own(page: Page, web: WebS
     page.get_by_role("button", name="Alle meine Daten löschen").click()
     page.get_by_role("alertdialog").get_by_role("button", name="Endgültig löschen").click()
     expect(page.get_by_text("Gelöscht: 1 Eintrag.")).to_be_visible()  # the consent record
-    expect(page.get_by_text("Sie haben noch nicht entschieden; es gilt die Voreinstellung.")).to_be_visible()
+    if before == "true":  # the click withdrew consent: a no stays a no (the default would learn again)
+        expect(switch).to_have_attribute("aria-checked", "false")
+        expect(page.get_by_text(re.compile(r"^Zuletzt geändert am "))).to_be_visible()
+    else:  # the click granted it: erased, the customer has not decided
+        expect(
+            page.get_by_text("Sie haben noch nicht entschieden; es gilt die Voreinstellung.")
+        ).to_be_visible()
     with web.admin() as admin:
         assert admin.get(f"/admin/users/{user_id}/meters").json()["data"]["meters"] == []
