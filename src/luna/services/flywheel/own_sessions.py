@@ -40,7 +40,8 @@ class OwnSessions:
     def collect(self, start: datetime, end: datetime) -> OwnSessionsRun:
         with self._database.unit_of_work(read_only=True) as uow:
             conversations = uow.conversations.updated_between(start, end, limit=MAX_PER_RUN)
-            incoming = [self._session(uow, conversation) for conversation in conversations]
+            read: dict[str, list[Conversation]] = {}  # each customer's conversations, read once a run
+            incoming = [self._session(uow, conversation, read) for conversation in conversations]
         stored = self._sessions.ingest(incoming, self._still_wanted) if incoming else []
         return OwnSessionsRun(len(conversations), stored)
 
@@ -52,10 +53,19 @@ class OwnSessions:
         consent = uow.consent.current(session.external_user_id, LEARNING_SCOPE)
         return self._consent_default if consent is None else consent.granted
 
-    def _session(self, uow: UnitOfWork, conversation: Conversation) -> IncomingSession:
+    def _session(
+        self, uow: UnitOfWork, conversation: Conversation, read: dict[str, list[Conversation]]
+    ) -> IncomingSession:
         consent = uow.consent.current(conversation.user_id, LEARNING_SCOPE)
         ratings = uow.feedback.for_user(conversation.user_id, since=conversation.created_at)
-        others = _later_conversations(uow, conversation) if ratings else []
+        if ratings and conversation.user_id not in read:
+            read[conversation.user_id] = _user_conversations(uow, conversation.user_id)
+        others = [
+            other
+            for other in read.get(conversation.user_id, [])
+            if other.conversation_id != conversation.conversation_id
+            and other.updated_at >= conversation.created_at
+        ]
         owned = ratings_by_turn(conversation, ratings, others)
         return IncomingSession(
             session_id=conversation.conversation_id,
@@ -71,16 +81,11 @@ class OwnSessions:
 _OTHER_CONVERSATIONS: Final = 50
 
 
-def _later_conversations(uow: UnitOfWork, conversation: Conversation) -> list[Conversation]:
-    """The user's other conversations with turns after this one began, with their turns."""
-    listed = uow.conversations.list_for_user(conversation.user_id, limit=_OTHER_CONVERSATIONS)
-    found = [
-        uow.conversations.get(other.conversation_id)
-        for other in listed
-        if other.conversation_id != conversation.conversation_id
-        and other.updated_at >= conversation.created_at
-    ]
-    return [other for other in found if other is not None]
+def _user_conversations(uow: UnitOfWork, user_id: str) -> list[Conversation]:
+    """The customer's newest conversations with their turns: where a rating's turn may be."""
+    listed = uow.conversations.list_for_user(user_id, limit=_OTHER_CONVERSATIONS)
+    found = [uow.conversations.get(other.conversation_id) for other in listed]
+    return [conversation for conversation in found if conversation is not None]
 
 
 def ratings_by_turn(
