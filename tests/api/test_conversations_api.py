@@ -48,6 +48,23 @@ async def upload_price_sheet(client: httpx.AsyncClient) -> None:
     assert response.status_code in (200, 201), response.text
 
 
+@pytest.mark.parametrize("follow_up", ["Und im Niedriglastfenster?", "Und das Niedriglastfenster?"])
+async def test_a_follow_up_answered_by_a_row_that_holds_only_its_own_words_is_answered(
+    client: httpx.AsyncClient, follow_up: str
+) -> None:
+    """The joined question ("Wann gilt das Hochlastfenster? Und im Niedriglastfenster?") shares half
+    its words with the Niedriglast row; the follow-up's own words are all in it."""
+    await upload_price_sheet(client)
+    first = await ask(client, "Wann gilt das Hochlastfenster?")
+    assert "17:00" in first["answer"].split("\n\n")[0]
+
+    answer = await ask(client, follow_up, conversation_id=first["conversation_id"])
+
+    lead = answer["answer"].split(" [chunk ")[0]
+    assert "Niedriglast" in lead and "00:00" in lead and "3,25" in lead, answer["answer"]
+    assert answer["citations"] and answer["unsupported_numbers"] == []
+
+
 @pytest.mark.parametrize(
     "question",
     [

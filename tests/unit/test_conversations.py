@@ -9,6 +9,7 @@ from luna.domain.conversations import (
     TITLE_CHARS,
     conversation_title,
     is_follow_up,
+    own_words,
     retrieval_question,
 )
 
@@ -57,6 +58,26 @@ def test_a_chain_of_follow_ups_keeps_the_topic_of_the_last_question_that_stood_a
     assert retrieval_question("Und mit Leistungsmessung?", earlier) == (
         f"{PRICE} Und für Gewerbe? Und mit Leistungsmessung?"
     )
+
+
+def test_a_follow_ups_own_words_are_what_follows_the_question_before_it() -> None:
+    earlier = [PRICE, "Und für Gewerbe?"]
+    searched = retrieval_question("Und mit Leistungsmessung?", earlier)
+
+    assert own_words(searched, earlier[-1]) == "Und mit Leistungsmessung?"
+    # the statute's terms the search appends stay with the follow-up's words
+    assert (
+        own_words(f"{searched} (Leistungsmessung)", earlier[-1])
+        == "Und mit Leistungsmessung? (Leistungsmessung)"
+    )
+
+
+def test_a_question_searched_alone_has_no_own_words_apart_from_itself() -> None:
+    new_subject = "Welche Förderung gibt es für den Heizungstausch?"
+
+    assert own_words(retrieval_question(new_subject, [PRICE]), PRICE) is None
+    assert own_words(PRICE, PRICE) is None  # the same question again is no follow-up
+    assert own_words(f"{PRICE} ?!", PRICE) is None  # nothing with a word in it follows
 
 
 def test_a_new_subject_is_searched_alone_and_a_first_question_as_it_is() -> None:

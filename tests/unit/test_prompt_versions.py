@@ -47,6 +47,13 @@ def test_a_version_stored_before_a_text_was_added_gets_the_shipped_text_for_it()
     assert check_prompts(older).no_context.elsewhere == load_luna_prompts().no_context.elsewhere
 
 
+def test_a_version_stored_before_small_talk_was_worded_gets_the_shipped_replies() -> None:
+    older = PACKAGED[: PACKAGED.index("\n# Replies to a message that is only a greeting")] + "\n"
+    assert "small_talk" not in older
+
+    assert check_prompts(older).small_talk == load_luna_prompts().small_talk
+
+
 def test_a_text_added_later_is_checked_like_any_other_when_given() -> None:
     text = PACKAGED.replace("was in {country} gilt", "was dort gilt")
 

@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import pytest
 
+from luna.domain.answers import load_luna_prompts
+from luna.domain.prompt_versions import check_prompts, packaged_prompt_text
 from luna.domain.small_talk import small_talk_reply
+
+TEXTS = load_luna_prompts().small_talk
 
 
 @pytest.mark.parametrize(
@@ -21,7 +25,7 @@ from luna.domain.small_talk import small_talk_reply
     ],
 )
 def test_small_talk_is_answered_as_luna(message: str, opening: str) -> None:
-    reply = small_talk_reply(message)
+    reply = small_talk_reply(message, TEXTS)
 
     assert reply is not None and reply.startswith(opening)
 
@@ -38,4 +42,14 @@ def test_small_talk_is_answered_as_luna(message: str, opening: str) -> None:
     ],
 )
 def test_a_message_with_a_question_in_it_is_searched(message: str) -> None:
-    assert small_talk_reply(message) is None
+    assert small_talk_reply(message, TEXTS) is None
+
+
+def test_an_operators_prompt_version_rewords_the_replies() -> None:
+    packaged = packaged_prompt_text()
+    edited = packaged.replace(
+        'thanks: "Gern geschehen. Wenn noch etwas offen ist, fragen Sie einfach."', 'thanks: "Sehr gern!"'
+    )
+    assert edited != packaged
+
+    assert small_talk_reply("Danke!", check_prompts(edited).small_talk) == "Sehr gern!"

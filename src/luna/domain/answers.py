@@ -62,6 +62,9 @@ PROMPT_TEXTS_ADDED_LATER = frozenset(
         "no_context.unknown_name",
         "no_context.unknown_year",
         "no_context.unknown_action",
+        "small_talk.greeting",
+        "small_talk.thanks",
+        "small_talk.about",
     }
 )
 _MAX_HISTORY_ANSWER_CHARS = 1000
@@ -130,6 +133,15 @@ class ExtractiveTexts:
 
 
 @dataclass(frozen=True, slots=True)
+class SmallTalkTexts:
+    """Luna's replies to a message that is only a greeting, a thanks or a question about her."""
+
+    greeting: str
+    thanks: str
+    about: str
+
+
+@dataclass(frozen=True, slots=True)
 class LunaPrompts:
     """The texts of ``prompts/luna.yml``: persona, RAG instructions and Luna's fixed replies."""
 
@@ -140,6 +152,7 @@ class LunaPrompts:
     question_label: str
     no_context: NoContextTexts
     extractive: ExtractiveTexts
+    small_talk: SmallTalkTexts
 
     @property
     def system_prompt(self) -> str:
@@ -165,6 +178,12 @@ class LunaPrompts:
             ),
             extractive=ExtractiveTexts(
                 **{name: _text(data, f"extractive.{name}") for name in ExtractiveTexts.__dataclass_fields__}
+            ),
+            small_talk=SmallTalkTexts(
+                **{
+                    name: _text_or_shipped(data, f"small_talk.{name}")
+                    for name in SmallTalkTexts.__dataclass_fields__
+                }
             ),
         )
 

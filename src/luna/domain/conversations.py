@@ -101,6 +101,20 @@ def retrieval_question(question: str, earlier: Sequence[str]) -> str:
     return " ".join(chain)
 
 
+def own_words(searched: str, previous: str) -> str | None:
+    """What a follow-up says itself in ``searched`` (what :func:`retrieval_question` made of it, perhaps
+    with the statute's terms after it), given the question asked just before it: the text after that
+    question (None: ``searched`` does not continue it, so it was not joined).
+
+    The joined text finds the right passage, but a row that answers "Und im Niedriglastfenster?"
+    holds few of the words of "Wann gilt das Hochlastfenster? Und im Niedriglastfenster?": whether
+    a passage answers is then also asked of the follow-up's own words."""
+    text, before = " ".join(searched.split()), " ".join(previous.split())
+    at = text.find(f"{before} ") if before else -1
+    own = text[at + len(before) + 1 :] if at >= 0 else ""
+    return own if _WORD.search(own) else None
+
+
 def conversation_title(first_question: str) -> str:
     """A conversation is listed under its first question, shortened at a word boundary."""
     text = " ".join(first_question.split())

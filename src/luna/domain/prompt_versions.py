@@ -26,7 +26,13 @@ from typing import Any, Final
 
 import yaml
 
-from luna.domain.answers import PROMPT_TEXTS_ADDED_LATER, ExtractiveTexts, LunaPrompts, NoContextTexts
+from luna.domain.answers import (
+    PROMPT_TEXTS_ADDED_LATER,
+    ExtractiveTexts,
+    LunaPrompts,
+    NoContextTexts,
+    SmallTalkTexts,
+)
 from luna.domain.config_file import parse_yaml
 from luna.domain.errors import InvalidInput
 
@@ -46,6 +52,7 @@ REQUIRED_TEXTS: Final = (
     "rag.question_label",
     *(f"no_context.{name}" for name in NoContextTexts.__dataclass_fields__),
     *(f"extractive.{name}" for name in ExtractiveTexts.__dataclass_fields__),
+    *(f"small_talk.{name}" for name in SmallTalkTexts.__dataclass_fields__),
 )
 #: The texts Luna fills in: the placeholders each is given, and those it must keep (the answer's own
 #: content: without ``{sentence}`` the extractive answer would lose the sentence it found).

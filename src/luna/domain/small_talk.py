@@ -3,13 +3,16 @@
 In a chat tool the first message is often "Hallo"; searched, it was refused with a pointer to the
 nearest document ("„Anschrift:“ …"), and "Danke!" after an answer likewise. Only a message that is
 nothing but such words counts: "Hallo, was kostet die Netznutzung?" is a question and is searched.
-The replies speak in Luna's voice (``prompts/luna.yml``: polite, "Sie") and promise only what she does.
+The replies are ``small_talk`` in ``prompts/luna.yml`` (an operator's prompt version rewords them): in
+Luna's voice (polite, "Sie"), promising only what she does.
 """
 
 from __future__ import annotations
 
 import re
 from typing import Final
+
+from luna.domain.answers import SmallTalkTexts
 
 _END: Final = r"[\s!.,?:)(-]*(?:luna)?[\s!.,?:)(-]*$"
 _GREETING: Final = re.compile(
@@ -26,24 +29,11 @@ _WHO: Final = re.compile(
     re.IGNORECASE,
 )
 
-_REPLIES: Final = (
-    (
-        _GREETING,
-        "Guten Tag, ich bin Luna. Ich beantworte Fragen zu Ihren Energie-Unterlagen – Tarife, "
-        "Netzentgelte, Förderung, die Gesetze dazu – und sage jeweils, wo es steht. Was möchten Sie wissen?",
-    ),
-    (_THANKS, "Gern geschehen. Wenn noch etwas offen ist, fragen Sie einfach."),
-    (
-        _WHO,
-        "Ich bin Luna und antworte aus den Dokumenten meiner Wissensbasis: nur mit dem, was darin steht, "
-        "und mit der Quelle zu jeder Aussage; steht etwas nicht darin, sage ich das. Fragen Sie zum "
-        "Beispiel nach einem Preis, einer Frist oder einer Regel.",
-    ),
-)
 
-
-def small_talk_reply(message: str) -> str | None:
-    """Luna's reply when ``message`` is only a greeting, a thanks or a question about her; else None."""
+def small_talk_reply(message: str, texts: SmallTalkTexts) -> str | None:
+    """Luna's reply (one of ``texts``) when ``message`` is only a greeting, a thanks or a question
+    about her; else None."""
     if len(message) > 60:
         return None
-    return next((reply for pattern, reply in _REPLIES if pattern.match(message)), None)
+    replies = ((_GREETING, texts.greeting), (_THANKS, texts.thanks), (_WHO, texts.about))
+    return next((reply for pattern, reply in replies if pattern.match(message)), None)

@@ -34,14 +34,13 @@ from luna.adapters.models.extractive_order import (
 from luna.adapters.models.extractive_ranking import MeaningWeights, ReaderCheck, reading_order, sentence_score
 from luna.adapters.models.extractive_sentences import (
     Sentence,
-    answered_question,
     chunk_sentences,
     cited,
-    ends_sentence,
     inlined,
     introduced_items,
     is_fragment,
     is_no_key_point,
+    lead_ins,
     lead_table,
     list_opener,
     list_window,
@@ -58,9 +57,11 @@ from luna.domain.answers import (
     ContextChunk,
     ExtractiveTexts,
     LunaPrompts,
+    RagRequest,
     load_luna_prompts,
     parse_rag_messages,
 )
+from luna.domain.conversations import own_words
 from luna.domain.evaluation import first_paragraph
 from luna.domain.health import ComponentHealth, HealthStatus
 from luna.domain.legal_references import names_an_absent_law
@@ -162,8 +163,8 @@ class ExtractiveChatModel:
         request = parse_rag_messages(prompts, messages)
         if not request.chunks:
             return no_context_answer(prompts, request.question)
-        ranked = self._rank(request.question, request.chunks)
-        if not ranked or not self._answers(request.question, ranked):
+        ranked = self._answering(request)
+        if not ranked:
             titles = [chunk.title for chunk in request.chunks if chunk.title]
             passages = [(chunk.title, f"{chunk.section or ''} {chunk.text}") for chunk in request.chunks]
             return no_context_answer(prompts, request.question, titles, context_given=True, passages=passages)
@@ -189,6 +190,19 @@ class ExtractiveChatModel:
         )
 
     # -- ranking ---------------------------------------------------------------------------------------
+
+    def _answering(self, request: RagRequest) -> list[Ranked]:
+        """The sentences in reading order when one answers the question as searched or, for a
+        follow-up, its own words ("Und im Niedriglastfenster?" after a question on the Hochlast
+        window, whose joined words the row holds only half of); empty: none answers."""
+        readings = [request.question]
+        if request.history and (own := own_words(request.question, request.history[-1].question)):
+            readings.append(own)
+        for question in readings:
+            ranked = self._rank(question, request.chunks)
+            if ranked and self._answers(question, ranked):
+                return ranked
+        return []
 
     def _answers(self, question: str, ranked: Sequence[Ranked]) -> bool:
         """The best-scored sentence answers the question: by its words, or by its meaning when judged
@@ -339,7 +353,7 @@ class ExtractiveChatModel:
         """The best sentence (after the one it refers back to, or the one that opens its list), the one
         that continues it, then others at least half as good; each once."""
         best = ranked[0]
-        chosen = [*_lead_ins(best.sentence), best.sentence]
+        chosen = [*lead_ins(best.sentence), best.sentence]
         following = best.sentence.following
         if following is not None and CONTINUATION.match(following.text):
             chosen.append(following)
@@ -428,16 +442,3 @@ class ExtractiveChatModel:
 def _names(sentence: Sentence, terms: frozenset[str]) -> bool:
     """The sentence holds one of ``terms`` (or a compound of it: "Gewerbe" in "Gewerbekunden")."""
     return any(term_match(term, sentence.stems) > 0 for term in terms)
-
-
-def _lead_ins(sentence: Sentence) -> list[Sentence]:
-    """What must be read before the sentence, in reading order: the one that opens the list it is an
-    item of, and the one that refers back to ("Diese erlaubt …", "Hierfür …": an answer that opens with
-    "Diese" names nothing). A heading (no closing mark) is nothing to refer back to: after one, "Sie
-    erhalten …" addresses the reader."""
-    opener = list_opener(sentence)
-    first = sentence if opener is None else opener
-    before = first.preceding
-    refers_back = before is not None and ends_sentence(before) and CONTINUATION.match(first.text)
-    asked = before is not None and answered_question(before) is first  # the source's own question
-    return [s for s in (before if refers_back or asked else None, opener) if s is not None]

@@ -14,7 +14,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from luna.adapters.models.extractive_words import GermanStemmer
-from luna.domain.answer_sentences import DOCUMENT_DESCRIPTION, split_pieces, with_paragraph_reference
+from luna.domain.answer_sentences import (
+    CONTINUATION,
+    DOCUMENT_DESCRIPTION,
+    split_pieces,
+    with_paragraph_reference,
+)
 from luna.domain.answer_tables import FIGURE_WITH_UNIT, is_header_only, is_table, table_rows
 from luna.domain.answers import ContextChunk
 from luna.domain.legal_references import asks_what_section_says, paragraph_asked, paragraph_order, referenced
@@ -283,3 +288,16 @@ def section_sentences(
     paragraph = paragraph_asked(question)  # "§ 41 Abs. 3 EnWG": from that paragraph on
     start = next((at for at, s in enumerate(reading) if paragraph and s.text.startswith(f"({paragraph})")), 0)
     return reading[start:] + reading[:start]
+
+
+def lead_ins(sentence: Sentence) -> list[Sentence]:
+    """What must be read before the sentence, in reading order: the one that opens the list it is an
+    item of, and the one that refers back to ("Diese erlaubt …", "Hierfür …": an answer that opens with
+    "Diese" names nothing). A heading (no closing mark) is nothing to refer back to: after one, "Sie
+    erhalten …" addresses the reader."""
+    opener = list_opener(sentence)
+    first = sentence if opener is None else opener
+    before = first.preceding
+    refers_back = before is not None and ends_sentence(before) and CONTINUATION.match(first.text)
+    asked = before is not None and answered_question(before) is first  # the source's own question
+    return [s for s in (before if refers_back or asked else None, opener) if s is not None]

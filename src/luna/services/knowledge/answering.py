@@ -36,7 +36,7 @@ from luna.domain.answers import (
 )
 from luna.domain.asked_actions import actions_not_found
 from luna.domain.asked_years import years_not_found
-from luna.domain.conversations import retrieval_question
+from luna.domain.conversations import own_words, retrieval_question
 from luna.domain.document_country import IN_COUNTRY, asked_at_home, uncovered_countries
 from luna.domain.errors import Unavailable
 from luna.domain.privacy import redact
@@ -175,7 +175,7 @@ class AnswerService:
         topic (for retrieval) and tell the model what it has already said. ``top_k`` None: the
         service's own. A greeting alone is answered without a search (``domain/small_talk.py``)."""
         active = self._prompts()
-        if (reply := small_talk_reply(question)) is not None:
+        if (reply := small_talk_reply(question, active[1].small_talk)) is not None:
             return _said(reply + appendix, self._fallback.model_name, active[0])
         top_k = self._top_k if top_k is None else top_k
         return self._searched(question, top_k, filters, appendix, earlier, active)
@@ -202,7 +202,7 @@ class AnswerService:
         years = [] if elsewhere or unknown or not context else years_not_found(asked, _texts(chunks))
         settled = bool(elsewhere or unknown or years) or not context  # a reason to refuse is known
         actions = [] if settled else actions_not_found(asked, _texts(chunks))
-        if not context or elsewhere or unknown or years or actions or not self._gate_passes(question, chunks):
+        if settled or actions or not self._gate_passes(question, chunks, earlier):
             at_home = self._at_home(asked, elsewhere, top_k, filters) if elsewhere else None
             yield from self._refusal(
                 resolved,
@@ -263,8 +263,15 @@ class AnswerService:
         --asked``). A refusal still names the words the reader used."""
         return self._retrieval.meaning_query(question)
 
-    def _gate_passes(self, question: str, chunks: Sequence[ContextChunk]) -> bool:
-        return self._gate is None or self._gate.answers(question, chunks)
+    def _gate_passes(
+        self, question: str, chunks: Sequence[ContextChunk], earlier: Sequence[Exchange]
+    ) -> bool:
+        """Some passage answers the question as searched or, for a follow-up, its own words: the
+        answering model reads both (``domain.conversations.own_words``)."""
+        if self._gate is None or self._gate.answers(question, chunks):
+            return True
+        own = own_words(question, earlier[-1].question) if earlier else None
+        return own is not None and self._gate.answers(own, chunks)
 
     def _elsewhere(self, question: str, chunks: Sequence[ContextChunk]) -> list[str]:
         """The countries other than the readers' that the question is set in and no passage mentions
