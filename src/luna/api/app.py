@@ -10,6 +10,7 @@ from collections.abc import Mapping
 
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi_offline import FastAPIOffline
+from starlette.middleware.cors import CORSMiddleware
 
 import luna
 from luna.api.auth import require_admin
@@ -157,6 +158,15 @@ def create_app(
         deadlines=RequestDeadlines(settings.api.request_deadline_sec, settings.api.long_request_deadline_sec),
     )
     app.add_middleware(OpenAIErrors)  # outside RequestMiddleware: it reshapes that one's errors too
-    app.add_middleware(HeadAsGet)  # outermost: every route, the dashboards' included, answers HEAD
+    app.add_middleware(HeadAsGet)  # every route, the dashboards' included, answers HEAD
+    if settings.api.cors_origins:  # outermost: errors and preflights get the CORS headers too
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.api.cors_origins,
+            allow_methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "X-Admin-Key", "X-Service-Key", "X-Trace-Id"],
+            expose_headers=["X-Trace-Id", "Retry-After", "Allow"],
+            max_age=600,
+        )
     install_openapi(app)
     return app

@@ -6,6 +6,7 @@ Build it with :func:`luna.settings.load_settings`; a service receives its own se
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, Final, Literal
 
@@ -33,6 +34,9 @@ from luna.settings.energy import EnergySettings
 from luna.settings.rag import E5_MIN_DENSE_SCORE, RagSettings
 from luna.settings.section import Section
 
+#: A browser origin: http(s), a host name, IPv4 or bracketed IPv6 address, an optional port.
+_ORIGIN = re.compile(r"https?://(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?")
+
 
 class ApiSettings(Section):
     host: str = "127.0.0.1"
@@ -43,6 +47,20 @@ class ApiSettings(Section):
     request_deadline_sec: float = Field(default=30.0, gt=0, le=3600)
     long_request_deadline_sec: float = Field(default=900.0, gt=0, le=86400)
     shutdown_grace_sec: int = Field(default=10, ge=0, le=600)
+    #: Web pages on other origins allowed to call the API from a browser ("https://chat.example.org");
+    #: empty: none (the dashboards are served from the same origin and need no entry).
+    cors_origins: list[str] = Field(default_factory=list, max_length=100)
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins(cls, origins: list[str]) -> list[str]:
+        for origin in origins:
+            if origin != "*" and not _ORIGIN.fullmatch(origin):
+                raise ValueError(
+                    f"'{origin}' is no origin: write scheme, host and an optional port, "
+                    "without a path or a trailing slash ('https://chat.example.org:8443'), or '*' for any"
+                )
+        return origins
 
 
 class AuthSettings(Section):
