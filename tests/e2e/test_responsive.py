@@ -4,7 +4,11 @@ no view is wider than the screen."""
 
 from __future__ import annotations
 
+import io
+import statistics
+
 import pytest
+from PIL import Image
 from playwright.sync_api import Page, ViewportSize, expect
 
 from luna.web.components.navigation import ADMIN_VIEWS, CUSTOMER_VIEWS
@@ -98,3 +102,32 @@ def test_on_a_phone_every_admin_view_fits_and_the_menu_reaches_it(page: Page, we
     expect(
         page.get_by_role("navigation", name="Hauptnavigation (Menü)").get_by_role("link", name="Jobs")
     ).to_be_visible()
+
+
+def edge_shades(page: Page, selector: str) -> tuple[float, float]:
+    """The median brightness (0–255) of the leftmost and the rightmost pixel column of the element."""
+    shot = Image.open(io.BytesIO(page.locator(selector).first.screenshot())).convert("L")
+    width, height = shot.size
+    columns = [[shot.getpixel((x, y)) for y in range(height)] for x in (1, width - 2)]
+    return statistics.median(columns[0]), statistics.median(columns[1])
+
+
+def test_on_a_phone_a_table_wider_than_its_card_shows_the_side_it_scrolls_to(
+    page: Page, web: WebServer
+) -> None:
+    log_in_admin(page, web)
+    page.set_viewport_size(PHONE)
+    page.goto(f"{web.base_url}/admin/jobs")
+    table = ".q-table__middle"
+    expect(page.locator(table).first).to_be_visible()
+    page.wait_for_timeout(300)
+    assert page.locator(table).first.evaluate("e => e.scrollWidth > e.clientWidth")
+
+    at_start = edge_shades(page, table)
+    page.locator(table).first.evaluate("e => { e.scrollLeft = e.scrollWidth; }")
+    page.wait_for_timeout(100)
+    at_end = edge_shades(page, table)
+
+    # a shadow on the right while more columns wait there, then on the left only
+    assert at_start[0] > 250 and at_start[1] < 235, at_start
+    assert at_end[0] < 235 and at_end[1] > 250, at_end

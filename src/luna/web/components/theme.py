@@ -61,6 +61,18 @@ body {{ background: {PAGE_BACKGROUND}; color: {TEXT}; }}
 /* Except in table cells: there "anywhere" let a crowded column shrink to one letter a line (the job
    list on a phone). A cell keeps its longest word whole, and a wide table scrolls inside its card. */
 .luna-main .q-table td, .luna-main .q-table th {{ overflow-wrap: break-word; }}
+/* A table wider than its card shows that it scrolls: a shadow on the side where more columns wait,
+   which covers in the background's colour (scrolling with the content) hide at either end. */
+.luna-main, .q-dialog {{ --luna-cover: #FFFFFF; }}
+.luna-main .q-table__middle, .luna-answer-md {{
+  background:
+    linear-gradient(to right, var(--luna-cover) 30%, transparent) left center / 2.5rem 100% no-repeat local,
+    linear-gradient(to left, var(--luna-cover) 30%, transparent) right center / 2.5rem 100% no-repeat local,
+    radial-gradient(farthest-side at 0 50%, rgba(15, 23, 42, 0.22), transparent) left center / 0.9rem 100%
+      no-repeat scroll,
+    radial-gradient(farthest-side at 100% 50%, rgba(15, 23, 42, 0.22), transparent) right center / 0.9rem 100%
+      no-repeat scroll;
+}}
 .luna-card-title {{ font-size: 1.05rem; font-weight: 600; color: {PRIMARY}; }}
 .luna-figure {{ font-size: 1.6rem; font-weight: 600; line-height: 1.2; color: {TEXT}; }}
 .luna-citation {{ cursor: pointer; border-left: 4px solid {SECONDARY}; }}
@@ -84,7 +96,7 @@ a.luna-mark:hover, a.luna-mark:focus-visible {{ text-decoration: underline; }}
 .luna-ask-row {{ display: flex; gap: 0.75rem; align-items: flex-start; width: 100%; }}
 .luna-ask-row > .q-field {{ flex: 1 1 auto; min-width: 0; }}
 @media (max-width: 599.98px) {{ .luna-ask-row {{ flex-direction: column; align-items: stretch; }} }}
-.luna-cited-passage {{ background: #FEF3C7; border-left: 4px solid {ACCENT}; }}
+.luna-cited-passage {{ background: #FEF3C7; border-left: 4px solid {ACCENT}; --luna-cover: #FEF3C7; }}
 """
 
 
