@@ -47,10 +47,19 @@ def test_a_customer_logs_in_and_sees_their_own_energy_at_home_with_help(page: Pa
     expect(page.get_by_text(re.compile(r"^\d+,\d kWh$")).first).to_be_visible()
     expect(page.get_by_text(re.compile(r"^-?\d+,\d\d €$")).first).to_be_visible()
     shoot(page, "customer-overview")
+    expect(page.get_by_text("weiterer Zähler")).to_have_count(0)
     page.get_by_text("Hilfe zu dieser Ansicht").click()
     expect(
         page.get_by_text("Die Übersicht zeigt auf einen Blick, wie es um Ihren Strom steht")
     ).to_be_visible()
+    with web.admin() as admin:
+        assert admin.put(f"/admin/users/{user_id}/meters", json={"meter_ids": web.meter_ids[:2]}).is_success
+    page.reload()
+    # the figures are the first meter's; the other meter is one click away (said once, under the month)
+    expect(page.get_by_role("link", name="1 weiterer Zähler unter „Smart-Meter“")).to_have_count(1)
+    shoot(page, "customer-overview-two-meters")
+    page.get_by_role("link", name="1 weiterer Zähler unter „Smart-Meter“").click()
+    expect(page.get_by_role("heading", name="Smart-Meter", level=1)).to_be_visible()
 
 
 def test_a_question_streams_an_answer_whose_source_opens_and_whose_rating_is_stored(

@@ -87,6 +87,11 @@ def _period_card(title: str, icon: str, insights: Insights | None, summary: Home
             ).classes("text-xs luna-muted")
         assert summary.meter is not None
         ui.label(f"Zähler {meter_label(summary.meter)}").classes("text-xs luna-muted")
+        if summary.more_meters and insights is summary.month:  # one meter's figures; the others a click away
+            others = (
+                "1 weiterer Zähler" if summary.more_meters == 1 else f"{summary.more_meters} weitere Zähler"
+            )
+            ui.link(f"{others} unter „Smart-Meter“", "/energy").classes("text-xs").mark("home-more-meters")
 
 
 def _price_card(summary: HomeSummary) -> None:
