@@ -223,6 +223,10 @@ def test_recommendations_show_reasons_and_energy_advice_in_euros(page: Page, web
     sample.get_by_role("group", name="Weitere Abschnitte").get_by_role("button").first.click()
     dialog = page.get_by_role("dialog")
     expect(dialog.get_by_role("heading", name="Stromtarife und Lastverschiebung")).to_be_visible()
+    # the section in its place: the passage around it, and the whole document one click away
+    dialog.get_by_role("button", name="Ganzes Dokument anzeigen").click()
+    expect(dialog.locator(".luna-cited-passage")).to_be_visible()
+    expect(dialog.get_by_role("button", name="Ganzes Dokument anzeigen")).to_have_count(0)
     page.keyboard.press("Escape")
     expect(page.get_by_role("dialog")).to_have_count(0)
     # The sample's appliance table is among the chunks: excerpts show its rows as text, never its pipes.

@@ -27,7 +27,7 @@ from luna.web.components.formats import de_eur
 from luna.web.components.layout import CustomerView, customer_page
 from luna.web.components.offload import in_thread
 from luna.web.components.widgets import card_title, empty_state, loading
-from luna.web.customer.chunk_dialog import chunk_dialog
+from luna.web.customer.chunk_dialog import open_source
 from luna.web.customer.excerpts import card_excerpt
 from luna.web.customer.reading_list import DocumentCard, Section, reading_list
 
@@ -116,7 +116,7 @@ def _content_card(
 
     def opener(item: Recommendation) -> Callable[[], Awaitable[None]]:
         async def open_item() -> None:
-            chunk_dialog(item.payload).open()
+            await open_source(view.web, item.chunk_id, item.payload)
             with area, failure_shown():
                 await send(EventType.CLICK, item)
 
