@@ -84,6 +84,7 @@ def test_long_work_gets_the_long_deadline_and_pages_none() -> None:
     assert deadlines.for_path("/api/v1/rag/ask") == 30
     assert deadlines.for_path("/api/v1/ingest/doc") == 900
     assert deadlines.for_path("/api/v1/admin/snapshots/x/restore") == 900
+    assert deadlines.for_path("/api/v1/admin/feeds/csv") == 900  # a million rows answer with their report
     assert deadlines.for_path("/api/v1/admin/items") == 30
     assert deadlines.for_path("/v1/chat/completions") == 30
     assert deadlines.for_path("/admin/jobs") is None  # a dashboard page

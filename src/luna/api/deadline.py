@@ -3,8 +3,8 @@
 Most requests answer in milliseconds; a deadline of ``api.request_deadline_sec`` (30 s) catches the
 ones that would not (a backend that hangs, a pathological input). Work that is long by nature gets
 ``api.long_request_deadline_sec`` (15 min): uploads that answer once the document is indexed,
-snapshots and their restore, the consistency check. A streaming answer (SSE) is bounded only until it
-starts; from then on its own events show progress.
+snapshots and their restore, the consistency check, a CSV drop of readings or prices. A streaming
+answer (SSE) is bounded only until it starts; from then on its own events show progress.
 
 A handler running in a worker thread cannot be stopped from outside: when the deadline passes the
 caller is answered and the task is cancelled, and the thread's result is dropped when it returns.
@@ -24,6 +24,7 @@ LONG_PATH_PREFIXES = (
     "/api/v1/admin/snapshots",
     "/api/v1/admin/item",
     "/api/v1/admin/verify",
+    "/api/v1/admin/feeds/csv",  # a CSV drop of up to a million rows answers with its whole report
 )
 
 

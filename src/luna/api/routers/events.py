@@ -78,8 +78,9 @@ def post_event(service: Events, caller: CallerDep, body: EventIn) -> Envelope[Ev
     status_code=201,
     summary="Record up to 1,000 events at once, all or none",
     description="Every event is checked before any is stored. When one has a problem, nothing is stored "
-    "and the answer lists every problem as `data.details.errors: [{index, field, message}]` (unknown IDs "
-    "included). On success all events are stored in one transaction.",
+    "and the answer lists the problems as `data.details.errors: [{index, field, message}]` (unknown IDs "
+    "included; the first 100 by index, `not_listed` counts the rest). On success all events are stored "
+    "in one transaction.",
     responses={
         400: error_response("At least one event has a problem (`data.details.errors`); nothing was stored"),
         403: _FORBIDDEN,

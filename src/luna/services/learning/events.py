@@ -24,6 +24,8 @@ from luna.ports.sql import Database, UnitOfWork
 CLIENT_EVENT_TYPES: Final = tuple(t for t in EventType if t is not EventType.RECOMMEND)
 """What clients may post; ``recommend`` events are Luna's own record of what it recommended."""
 MAX_BATCH_EVENTS: Final = 1000
+#: A refused batch lists this many problems, the first by index, and counts the rest (``not_listed``).
+MAX_LISTED_PROBLEMS: Final = 100
 MAX_META_BYTES: Final = 4096
 MAX_META_DEPTH: Final = 5
 FUTURE_TOLERANCE: Final = timedelta(minutes=5)
@@ -110,7 +112,7 @@ class EventService:
         if problems:
             raise InvalidInput(
                 f"{len({p.index for p in problems})} of {len(raws)} events have problems; none was stored.",
-                details={"errors": [p.as_dict() for p in problems]},
+                details=_listed(problems),
             )
         return events
 
@@ -271,3 +273,12 @@ def _resolve_references(uow: UnitOfWork, drafts: list[_Draft], problems: list[Pr
                     f"chunk {draft.chunk_id} belongs to item {chunk.item_id}, not to {draft.item_id}",
                 )
             )
+
+
+def _listed(problems: Sequence[Problem]) -> dict[str, Any]:
+    """The first problems by index, and how many more there are: a batch of 1,000 events with 70
+    unknown keys each answered with 70,000 entries (4.7 MB)."""
+    details: dict[str, Any] = {"errors": [p.as_dict() for p in problems[:MAX_LISTED_PROBLEMS]]}
+    if len(problems) > MAX_LISTED_PROBLEMS:
+        details["not_listed"] = len(problems) - MAX_LISTED_PROBLEMS
+    return details

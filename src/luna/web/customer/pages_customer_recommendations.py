@@ -116,7 +116,7 @@ def _content_card(
 
     def opener(item: Recommendation) -> Callable[[], Awaitable[None]]:
         async def open_item() -> None:
-            await open_source(view.web, item.chunk_id, item.payload)
+            await open_source(view.web, item.chunk_id or "", item.payload)
             with area, failure_shown():
                 await send(EventType.CLICK, item)
 
