@@ -321,6 +321,23 @@ def test_prices_within_the_sdac_limits_are_accepted_and_others_refused() -> None
     assert (check.problems[0].market, check.problems[0].product) == ("EEX", "BASE")
 
 
+def test_a_price_off_the_quarter_hour_is_refused_naming_the_delivery_periods() -> None:
+    """One price at 10:07 was averaged into the 10:00 quarter-hour as 2,009.8 €/MWh."""
+    raw = csv_rows(
+        PRICE,
+        "EEX,BASE,2025-01-15T10:00:00Z,20,1",
+        "EEX,BASE,2025-01-15T10:07:00Z,3999,1",
+        "EEX,BASE,2025-01-15T10:15:30Z,20,1",
+        "EEX,BASE,2025-01-15T10:45:00+01:00,20,1",  # 09:45 UTC: on the grid
+    )
+
+    check = validate_prices(raw, now=NOW, stored_last_ts={})
+
+    assert refused(check) == [(3, "ts"), (4, "ts")]
+    assert check.problems[0].reason == "is not the start of a delivery period (:00, :15, :30 or :45)"
+    assert check.lines.tolist() == [2, 5]
+
+
 def test_a_huge_header_is_quoted_in_part_with_its_column_count() -> None:
     """A header of a million columns was quoted whole in the message and in the details."""
     header = [f"column_{number}" for number in range(1_000_000)]

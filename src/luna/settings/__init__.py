@@ -5,6 +5,7 @@
 install its own keys. ``container.py`` is the only place that reads a ``kind`` to pick an adapter.
 """
 
+from luna.settings.api import ApiSettings, AuthSettings
 from luna.settings.backends import (
     BlobSettings,
     ChatSettings,
@@ -17,8 +18,6 @@ from luna.settings.backends import (
 from luna.settings.energy import EnergySettings
 from luna.settings.loader import SettingsError, load_settings
 from luna.settings.model import (
-    ApiSettings,
-    AuthSettings,
     BackupSettings,
     DatasetSettings,
     FeedSettings,

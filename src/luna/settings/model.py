@@ -6,13 +6,13 @@ Build it with :func:`luna.settings.load_settings`; a service receives its own se
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from luna.domain.url_allowlist import parse_allow_entry
+from luna.settings.api import ApiSettings, AuthSettings
 from luna.settings.backends import (
     BlobSettings,
     ChatSettings,
@@ -32,51 +32,7 @@ from luna.settings.backends import (
 )
 from luna.settings.energy import EnergySettings
 from luna.settings.rag import E5_MIN_DENSE_SCORE, RagSettings
-from luna.settings.section import Section
-
-#: A browser origin: http(s), a host name, IPv4 or bracketed IPv6 address, an optional port.
-_ORIGIN = re.compile(r"https?://(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?")
-
-
-class ApiSettings(Section):
-    host: str = "127.0.0.1"
-    port: int = Field(default=8000, ge=1, le=65535)
-    max_upload_mb: int = Field(default=50, ge=1, le=2048)
-    max_json_kb: int = Field(default=1024, ge=1)
-    start_worker: bool = True
-    request_deadline_sec: float = Field(default=30.0, gt=0, le=3600)
-    long_request_deadline_sec: float = Field(default=900.0, gt=0, le=86400)
-    shutdown_grace_sec: int = Field(default=10, ge=0, le=600)
-    #: Web pages on other origins allowed to call the API from a browser ("https://chat.example.org");
-    #: empty: none (the dashboards are served from the same origin and need no entry).
-    cors_origins: list[str] = Field(default_factory=list, max_length=100)
-
-    @field_validator("cors_origins")
-    @classmethod
-    def _origins(cls, origins: list[str]) -> list[str]:
-        for origin in origins:
-            if origin != "*" and not _ORIGIN.fullmatch(origin):
-                raise ValueError(
-                    f"'{origin}' is no origin: write scheme, host and an optional port, "
-                    "without a path or a trailing slash ('https://chat.example.org:8443'), or '*' for any"
-                )
-        return origins
-
-
-class AuthSettings(Section):
-    admin_api_key: SecretStr | None = None
-    jwt_secret: SecretStr | None = None
-    jwt_algorithm: Literal["HS256"] = "HS256"
-    jwt_leeway_sec: int = Field(default=30, ge=0)
-    allow_dev_user: bool = False
-
-    @field_validator("admin_api_key", "jwt_secret")
-    @classmethod
-    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None and len(value.get_secret_value()) < 16:
-            raise ValueError("must be at least 16 characters long")
-        return value
-
+from luna.settings.section import SecretKey, Section
 
 MeterType = Literal["household", "commercial", "agriculture"]
 
@@ -238,16 +194,9 @@ class WebSettings(Section):
 
     enabled: bool = True
     title: str = Field(default="Luna", min_length=1, max_length=60)
-    storage_secret: SecretStr | None = None
+    storage_secret: SecretKey | None = None
     session_hours: float = Field(default=12.0, gt=0, le=24 * 30)
     refresh_sec: float = Field(default=10.0, ge=1, le=3600)
-
-    @field_validator("storage_secret")
-    @classmethod
-    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None and len(value.get_secret_value()) < 16:
-            raise ValueError("must be at least 16 characters long")
-        return value
 
 
 class DatasetSettings(Section):
@@ -289,11 +238,11 @@ class FlywheelSettings(Section):
     """Session ingest (the n8n webhook), pseudonyms, KPI thresholds and where alerts go."""
 
     #: Key of the keyed hash that turns external user IDs into pseudonyms (generated locally when unset).
-    pseudonym_key: SecretStr | None = None
+    pseudonym_key: SecretKey | None = None
     #: Stored next to every pseudonym; change it together with the key to rotate (old pseudonyms stay).
     pseudonym_key_id: str = Field(default="k1", pattern=r"^[A-Za-z0-9_-]{1,16}$")
     #: Shared secret of the ``X-Luna-Signature`` HMAC header; unset disables that way in.
-    webhook_secret: SecretStr | None = None
+    webhook_secret: SecretKey | None = None
     max_turns: int = Field(default=200, ge=1, le=10_000)
     max_text_chars: int = Field(default=8_000, ge=100, le=200_000)
     max_batch: int = Field(default=500, ge=1, le=10_000)
@@ -321,13 +270,6 @@ class FlywheelSettings(Section):
     #: Golden-set files an approved ``evaluation_run`` ticket runs as ``eval.run`` (relative: under the
     #: data dir); none: the ticket asks for ``luna eval run`` by hand. The job may read these files.
     evaluation_sets: list[Path] = Field(default_factory=list, max_length=20)
-
-    @field_validator("pseudonym_key", "webhook_secret")
-    @classmethod
-    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None and len(value.get_secret_value()) < 16:
-            raise ValueError("must be at least 16 characters long")
-        return value
 
     @field_validator("evaluation_sets")
     @classmethod
