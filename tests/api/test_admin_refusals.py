@@ -96,13 +96,13 @@ async def test_a_refusal_does_not_quote_a_huge_id_back(
 async def test_thousands_of_unknown_job_params_get_a_short_answer(
     client: httpx.AsyncClient, admin: dict[str, str]
 ) -> None:
-    params = {f"k{i}": 1 for i in range(20_000)}
+    params = {f"k{i}": 1 for i in range(1_000)}  # more keys than that are refused before any check
     response = await client.post(
         "/api/v1/admin/jobs", json={"name": "kb.verify", "params": params}, headers=admin
     )
 
     assert response.status_code == 400 and len(response.content) < 3_000
-    assert "and 19980 more" in response.json()["message"]
+    assert "and 980 more" in response.json()["message"]
 
 
 async def test_a_prompt_note_is_stored_without_direction_overrides_or_terminal_codes(

@@ -202,3 +202,40 @@ async def test_uploads_of_one_second_are_listed_newest_first(
     listed = (await client.get("/api/v1/admin/feeds", headers=admin)).json()["data"]
     names = [drop["key"].rsplit("/", 1)[1] for drop in listed["files"]]
     assert names == [f"smart_meter_readings_{number}.csv" for number in reversed(range(5))]
+
+
+async def test_a_new_meters_quarter_hour_values_keep_their_energy_and_a_row_off_its_grid_is_refused(
+    client: httpx.AsyncClient, admin: dict[str, str], app: FastAPI
+) -> None:
+    """A new meter got a one-minute interval whatever its rows said: a day of 15-minute values at 1 kW
+    (24 kWh) was stored as 1.6 kWh; and a row between two readings counted as a whole interval more."""
+    rows = [f"api-15,2025-01-15T{q // 4:02d}:{q % 4 * 15:02d}:00Z,1.0,0,230,ok," for q in range(96)]
+    response, body = await upload(client, admin, "smart_meter_readings_day.csv", HEADER, *rows)
+    assert response.status_code == 201, body
+    assert container_of(app).energy.get_meter("api-15").interval_s == 900  # type: ignore[union-attr]
+
+    late, report = await upload(
+        client,
+        admin,
+        "smart_meter_readings_late.csv",
+        HEADER,
+        "api-15,2025-01-15T10:07:30Z,3.0,0,230,ok,",
+        "api-15,2025-01-16T00:00:00Z,1.0,0,230,ok,",
+    )
+
+    assert late.status_code == 201, report
+    problems = report["data"]["report"]["problems"]
+    assert [(p["line"], p["field"]) for p in problems] == [(2, "ts")]
+    assert problems[0]["reason"] == "is not on this meter's grid: it reads every 15 min from :00"
+    day = await client.get(
+        "/api/v1/data/smartmeter",
+        params={
+            "meter_id": "api-15",
+            "from": "2025-01-15T00:00:00Z",
+            "to": "2025-01-16T00:00:00Z",
+            "resolution": "1d",
+        },
+        headers=admin,
+    )
+    [whole_day] = day.json()["data"]["rows"]
+    assert (whole_day["readings"], whole_day["consumption_kwh"]) == (96, 24.0)

@@ -16,6 +16,7 @@ from luna.domain.energy_validation import (
     ReadingRules,
     check_header,
     distinct_meters,
+    reading_interval,
     validate_prices,
     validate_readings,
 )
@@ -319,6 +320,35 @@ def test_prices_within_the_sdac_limits_are_accepted_and_others_refused() -> None
     assert (check.counts.duplicates, check.counts.late, check.counts.rows_bad) == (1, 1, 5)
     assert "SDAC" in check.problems[0].reason
     assert (check.problems[0].market, check.problems[0].product) == ("EEX", "BASE")
+
+
+@pytest.mark.parametrize(
+    ("times", "interval"),
+    [
+        (["00:00", "00:15", "01:00", "01:15"], 900),  # a gap does not change it
+        (["00:00", "00:01", "00:02"], 60),
+        (["00:00", "00:00"], None),  # one time
+        (["00:00", "00:07"], None),  # 7 minutes is no usual interval: the default stands
+    ],
+)
+def test_a_new_meters_interval_is_read_from_its_rows(times: list[str], interval: int | None) -> None:
+    ts = np.array([f"2025-01-15T{hhmm}:00" for hhmm in times], dtype="datetime64[s]")
+
+    assert reading_interval(ts) == interval
+
+
+def test_a_reading_off_its_meters_grid_is_refused() -> None:
+    raw = csv_rows(
+        READING,
+        "m-1,2025-01-15T10:00:00Z,1,0,230,ok,",
+        "m-1,2025-01-15T10:00:30Z,1,0,230,ok,",
+        "m-2,2025-01-15T10:00:30Z,1,0,230,ok,",  # its interval is not known: no grid to judge by
+    )
+
+    check = validate_readings(raw, RULES, now=NOW, stored={}, intervals={"m-1": 60})
+
+    assert refused(check) == [(3, "ts")]
+    assert check.problems[0].reason == "is not on this meter's grid: it reads every 1 min from :00"
 
 
 def test_a_price_off_the_quarter_hour_is_refused_naming_the_delivery_periods() -> None:

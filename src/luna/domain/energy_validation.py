@@ -263,8 +263,11 @@ def validate_readings(
     now: datetime,
     stored: Mapping[str, MeterState],
     max_listed: int = DEFAULT_MAX_LISTED,
+    intervals: Mapping[str, int] | None = None,
 ) -> ReadingCheck:
-    """Apply the reading rules to ``raw``; ``stored`` holds the newest stored state of its meters."""
+    """Apply the reading rules to ``raw``; ``stored`` holds the newest stored state of its meters,
+    ``intervals`` the reading interval of those known (a row off that grid is refused: each row counts
+    as one whole interval of energy, so a row at :30 s on a one-minute meter counted twice)."""
     meter = _text(raw.column("meter_id"))
     ts_text = _text(raw.column("ts"))
     findings = _Findings(raw, lambda row: {"meter_id": str(meter[row]), "ts": str(ts_text[row])}, max_listed)
@@ -275,6 +278,8 @@ def validate_readings(
         lambda _: "must be 1–64 characters of A–Z a–z 0–9 . _ : -",
     )
     ts = _timestamps(ts_text, utc_seconds(now) + np.timedelta64(rules.future_tolerance_s, "s"), findings)
+    if intervals:
+        _refuse_off_grid(meter, ts, intervals, findings)
     quality = _text(raw.column("quality"))
     quality = np.where(quality == "", "ok", quality).astype(np.str_)
     findings.refuse(
@@ -327,6 +332,35 @@ def validate_readings(
         notices=sequence.notices,
         newest=sequence.newest,
     )
+
+
+def _refuse_off_grid(meter: Texts, ts: Timestamps, intervals: Mapping[str, int], findings: _Findings) -> None:
+    step = np.fromiter((intervals.get(str(m), 0) for m in meter), dtype=np.int64, count=len(meter))
+    off = ~np.isnat(ts) & (step > 0) & (ts.astype("int64") % np.maximum(step, 1) != 0)
+    findings.refuse(
+        off,
+        "ts",
+        lambda row: f"is not on this meter's grid: it reads every {_every(int(step[row]))} from :00",
+    )
+
+
+def _every(seconds: int) -> str:
+    return f"{seconds // 60} min" if seconds % 60 == 0 else f"{seconds} s"
+
+
+#: The reading intervals a new meter's first rows may show (1, 2, 5, 10, 15, 30 and 60 minutes).
+_USUAL_INTERVALS_S: Final = frozenset({60, 120, 300, 600, 900, 1800, 3600})
+
+
+def reading_interval(ts: Timestamps) -> int | None:
+    """The interval a new meter's readings are apart: the greatest common divisor of their distances
+    (gaps in the data do not change it), when it is a usual one; None with fewer than two times or
+    an unusual spacing (the store's default then stands)."""
+    seconds = np.unique(ts[~np.isnat(ts)].astype("int64"))
+    if len(seconds) < 2:
+        return None
+    step = int(np.gcd.reduce(np.diff(seconds)))
+    return step if step in _USUAL_INTERVALS_S else None
 
 
 def _with_rows(counts: Counts, rows: int, findings: _Findings) -> Counts:

@@ -8,14 +8,14 @@ earlier ones without asking again. Each chunk is one all-or-nothing write; the r
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
 
-from luna.domain.energy import FeedSource, ReadingBatch
+from luna.domain.energy import FeedSource, MeterInfo, ReadingBatch
 from luna.domain.energy_sequence import (
     DEFAULT_MAX_LISTED,
     Counts,
@@ -29,6 +29,7 @@ from luna.domain.energy_validation import (
     RawRows,
     ReadingRules,
     distinct_meters,
+    reading_interval,
     validate_prices,
     validate_readings,
 )
@@ -89,6 +90,8 @@ class ReadingIntake:
         self._source = source
         self._clock = clock
         self._states: dict[str, MeterState] = {}
+        #: The stored meters' reading intervals: a row off its meter's grid is refused.
+        self._intervals: dict[str, int] = {}
         self.report = IntakeReport(max_listed=max_listed)
 
     def ingest(self, raw: RawRows) -> Counts:
@@ -99,19 +102,39 @@ class ReadingIntake:
                 self._states[meter_id] = (
                     MeterState.of(info.last_ts, info.last_register_kwh) if info is not None else MeterState()
                 )
+                if info is not None:
+                    self._intervals[meter_id] = info.interval_s
         check = validate_readings(
-            raw, self._rules, now=self._clock(), stored=self._states, max_listed=self.report.max_listed
+            raw,
+            self._rules,
+            now=self._clock(),
+            stored=self._states,
+            max_listed=self.report.max_listed,
+            intervals=self._intervals,
         )
         conflicts, conflict_notices = stored_conflicts(
             check.batch, check.lines, self._stored_copies(check.batch), max_listed=self.report.max_listed
         )
+        new_meters = [str(m) for m in np.unique(check.batch.meter_id) if str(m) not in self._intervals]
+        self._register(new_meters, check.batch)
         stats = self._store.write_readings(check.batch, source=self._source)
+        for meter_id in new_meters:
+            info = self._store.get_meter(meter_id)
+            self._intervals[meter_id] = info.interval_s if info is not None else 0
         self._states.update(check.newest)
         counts = check.counts
         counts.conflicts += conflicts
         counts.inserted, counts.already_stored = stats.inserted, stats.duplicates
         self.report.add(counts, check.problems, check.notices + conflict_notices)
         return counts
+
+    def _register(self, meter_ids: Sequence[str], batch: ReadingBatch) -> None:
+        """New meters whose first rows show their interval (15-minute values) are stored with it: the
+        default (``energy.default_interval_sec``, a minute) kept a fifteenth of their energy."""
+        shown = {m: reading_interval(batch.ts[batch.meter_id == m]) for m in meter_ids}
+        meters = [MeterInfo(m, interval_s=step, source=self._source) for m, step in shown.items() if step]
+        if meters:
+            self._store.upsert_meters(meters)
 
     def _stored_copies(self, batch: ReadingBatch) -> ReadingBatch:
         """The stored readings that rows of ``batch`` may repeat: those at or before the meter's newest.
