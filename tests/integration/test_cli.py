@@ -307,6 +307,74 @@ def test_a_file_name_that_looks_like_terminal_markup_is_listed_as_written(
     assert "br[bold]acket.md" in ingested.output and "1 ingested" in ingested.output
 
 
+def test_lunas_own_data_dir_and_files_of_no_known_format_are_never_ingested(
+    cli_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`luna ingest <data_dir>/secrets.json` put the admin key and the JWT secret into the knowledge
+    base, and `luna ask` quoted them; `/etc/shadow` named alone was read too (a folder skipped it)."""
+    monkeypatch.setenv("COLUMNS", "200")
+    data_dir = Path(cli_env["LUNA_DATA_DIR"])
+    (data_dir / "import").mkdir(parents=True)
+    secrets = data_dir / "secrets.json"
+    secrets.write_text('{"admin_api_key": "geheim-0123456789abcdef"}', encoding="utf-8")
+    no_ending = tmp_path / "shadow"
+    no_ending.write_text("root:$6$hash:19000:0:99999:7:::\n", encoding="utf-8")
+    (data_dir / "import" / "tarif.md").write_text(
+        "# Tarif\n\nDer Grundpreis steigt 2026 auf 12 Euro.\n", encoding="utf-8"
+    )
+
+    refused = runner.invoke(app, ["ingest", str(secrets), str(no_ending)])
+    whole = runner.invoke(app, ["ingest", str(data_dir)])
+
+    assert refused.exit_code == 1, refused.output
+    shown = " ".join(refused.output.split())
+    assert "secrets.json – liegt in Lunas Datenordner" in shown
+    assert "shadow – Datei ohne Endung wird nicht eingelesen" in shown
+    # the whole data dir: only its import folder is read
+    assert whole.exit_code == 0 and "1 ingested" in whole.output, whole.output
+    assert "tarif.md" in whole.output and "secrets.json – liegt in Lunas Datenordner" in " ".join(
+        whole.output.split()
+    )
+
+
+def test_a_file_over_the_upload_limit_is_refused_before_it_is_read(
+    cli_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 5 GB file was read whole before the size check and ended in a MemoryError traceback."""
+    monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.setenv("LUNA_API__MAX_UPLOAD_MB", "1")
+    huge = tmp_path / "gross.md"
+    with huge.open("wb") as file:
+        file.truncate(3 * 2**20)  # sparse: takes no disk
+    monkeypatch.setattr(Path, "read_bytes", lambda self: pytest.fail(f"{self} was read"))
+
+    result = runner.invoke(app, ["ingest", str(huge)])
+
+    assert "The file has 3.0 MiB; at most 1 MiB are accepted (setting api.max_upload_mb)." in " ".join(
+        result.output.replace("│", " ").split()
+    ), result.output
+    assert "0 ingested" in result.output and "1 failed" in result.output
+
+
+def test_a_cited_title_that_looks_like_markup_or_an_emoji_code_is_shown_as_written(
+    cli_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ "[/]" in a document's title made `luna ask` end in a traceback after the answer; ":x:" read ❌."""
+    monkeypatch.setenv("COLUMNS", "200")
+    document = tmp_path / "speicher.md"
+    document.write_text(
+        "# Speicher [/] Förderung :x:\n\nDer Heimspeicher wird in Bayern mit 500 Euro gefördert.\n",
+        encoding="utf-8",
+    )
+    assert runner.invoke(app, ["ingest", str(document)]).exit_code == 0
+
+    asked = runner.invoke(app, ["ask", "Wie wird ein Heimspeicher in Bayern gefördert?"])
+
+    assert asked.exit_code == 0, asked.output
+    assert "Traceback" not in asked.output and "Quellen" in asked.output
+    assert "Speicher [/] Förderung :x:" in asked.output and "❌" not in asked.output
+
+
 def test_ingest_ask_verify_and_snapshot_work_without_a_server(
     cli_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -18,7 +18,7 @@ from luna.domain.flywheel.accounts import Scope, ServiceAccount
 app = typer.Typer(
     help="Service accounts: named keys with scopes for n8n, Grafana and data teams.", no_args_is_help=True
 )
-console = Console()
+console = Console(emoji=False)
 T = TypeVar("T")
 
 

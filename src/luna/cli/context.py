@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 #: Where refusals and failures go: stderr, so a command's stdout is only its result (``--json`` too).
-errors = Console(stderr=True)
+errors = Console(stderr=True, emoji=False)
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:

@@ -31,7 +31,7 @@ app = typer.Typer(
     help="Datasets: pipeline files into versioned, quality-checked datasets; lineage and consumers.",
     no_args_is_help=True,
 )
-console = Console()
+console = Console(emoji=False)
 
 #: (label, key) of the quality figures `show` prints, in reading order.
 QUALITY_ROWS: tuple[tuple[str, str], ...] = (

@@ -34,7 +34,7 @@ from luna.services.evaluation.evaluation import RUN_ID, RUN_LIST_LIMIT, read_gol
 app = typer.Typer(
     help="Evaluation: golden questions, held-out figures, runs to compare.", no_args_is_help=True
 )
-console = Console()
+console = Console(emoji=False)
 T = TypeVar("T")
 
 #: The rates ``luna eval list`` shows, in its columns' order.

@@ -23,7 +23,7 @@ from luna.services.knowledge.ingest_files import shown_path
 app = typer.Typer(
     help="Real meter and price feeds: CSV drops (MQTT runs in the worker).", no_args_is_help=True
 )
-console = Console()
+console = Console(emoji=False)
 
 _COUNTS = (
     ("inserted", "stored"),

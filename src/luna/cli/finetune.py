@@ -34,7 +34,7 @@ from luna.services.finetune.run_params import read_outcome
 app = typer.Typer(
     help="LoRA fine-tuning: runs, gates, versions, promotion and rollback.", no_args_is_help=True
 )
-console = Console()
+console = Console(emoji=False)
 T = TypeVar("T")
 ACTOR = "cli"
 _VERSION = typer.Argument(..., min=1, max=MAX_VERSION, help="The version number")
@@ -54,7 +54,7 @@ def run(
     With a `luna serve` running, the run is its job `finetune.run` (`--config` then names a template
     the server may read); a gate that could not be measured exits 1, as the candidate was not judged.
     """
-    out = Console(stderr=True) if as_json else console
+    out = Console(stderr=True, emoji=False) if as_json else console
     client = ServerClient(state(ctx).settings())
     if client.is_running():
         _report(_run_on_server(client, config, resume, out), as_json, out)

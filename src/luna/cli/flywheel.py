@@ -25,7 +25,7 @@ from luna.domain.german_numbers import de_count, de_number
 from luna.services.flywheel.cycle import FLYWHEEL_DRY_RUN_JOB, FLYWHEEL_JOB
 
 app = typer.Typer(help="The data flywheel: sessions, KPIs, thresholds and alerts.", no_args_is_help=True)
-console = Console()
+console = Console(emoji=False)
 T = TypeVar("T")
 
 
@@ -84,7 +84,10 @@ def run_on_server(client: ServerClient, name: str, params: dict[str, object]) ->
     except ServerError as error:
         raise refused(error) from None
     progress = Progress(
-        TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=Console(stderr=True)
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True, emoji=False),
     )
     job = follow_job(client, job, progress)
     if job["status"] != "succeeded":

@@ -17,7 +17,7 @@ from luna.cli.context import state, with_services
 from luna.services.flywheel.grafana import DashboardFile
 
 app = typer.Typer(help="Luna's Grafana dashboards (deploy/grafana/dashboards).", no_args_is_help=True)
-console = Console()
+console = Console(emoji=False)
 
 
 @app.command("sync")

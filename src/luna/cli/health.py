@@ -28,7 +28,7 @@ def health(
     cli = state(ctx)
     settings = cli.settings()
     client = ServerClient(settings)
-    console = Console()
+    console = Console(emoji=False)
     if not direct and client.is_running():
         try:
             report: dict[str, Any] = client.get("admin/health")

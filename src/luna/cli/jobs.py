@@ -28,7 +28,7 @@ from luna.services.operations.jobs import JobService
 from luna.workers.registry import PARAM_CHECKS, load_jobs
 
 app = typer.Typer(help="Background jobs: list, show, run and cancel.", no_args_is_help=True)
-console = Console(stderr=True)
+console = Console(stderr=True, emoji=False)
 FINISHED = {"succeeded", "failed", "cancelled"}
 #: A job ID (a UUID) or the start of one, as `luna jobs list` prints it (8 characters).
 JOB_ID_PREFIX = re.compile(r"^[0-9a-f][0-9a-f-]{7,35}$")
@@ -170,7 +170,7 @@ def list_jobs(
             escape((job.get("error") or job.get("message") or "")[:60]),
             _utc_minute(job.get("created_at")),
         )
-    Console().print(table)
+    Console(emoji=False).print(table)
 
 
 def _utc_minute(iso: str | None) -> str:

@@ -27,13 +27,22 @@ from luna.services.knowledge.ingest_files import (
     FoundFiles,
     IngestSummary,
     Outcome,
+    PrivateFolder,
     collect_files,
     ingest_files,
     shown_path,
 )
 from luna.services.knowledge.ingest_rules import KINDS
+from luna.settings import Settings
 
-console = Console()
+console = Console(emoji=False)
+
+
+def _data_dir(settings: Settings) -> PrivateFolder:
+    """The data dir, never read in, but for the import folders in it."""
+    configured = settings.ingest.import_dirs
+    imports = [settings.data_dir / "import"] if configured is None else list(configured)
+    return PrivateFolder(settings.data_dir, tuple(imports))
 
 
 def _is_url(target: str) -> bool:
@@ -146,7 +155,7 @@ def ingest(
     client = ServerClient(cli.settings())
     urls = [t for t in targets if _is_url(t)]
     try:
-        found = collect_files([t for t in targets if not _is_url(t)])
+        found = collect_files([t for t in targets if not _is_url(t)], _data_dir(cli.settings()))
     except LunaError as error:
         raise fail(error.message, 2) from None
     _report_skipped(found)
@@ -326,10 +335,13 @@ def ask(
         table = Table("chunk", "document", "section", "page", title="Quellen")
         for citation in citations:
             payload = citation["payload"]
-            table.add_row(
+            # A document's title is its own text, never Rich markup: "[/]" in one crashed every answer
+            # that cited it.
+            cells = (
                 citation["chunk_id"][:8],
-                str(payload.get("title") or ""),
-                str(payload.get("section") or ""),
-                str(payload.get("page") or ""),
+                payload.get("title"),
+                payload.get("section"),
+                payload.get("page"),
             )
+            table.add_row(*(escape(printable(str(cell or ""))) for cell in cells))
         console.print(table)

@@ -26,7 +26,7 @@ from luna.services.learning.learning import parse_as_of
 app = typer.Typer(
     help="The learning loop: popularity and quality scores from events and ratings.", no_args_is_help=True
 )
-console = Console()
+console = Console(emoji=False)
 
 _AS_OF_HELP = "Score as of this moment (ISO-8601 with a time zone); default: the newest event or rating"
 

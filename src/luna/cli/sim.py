@@ -27,7 +27,7 @@ app = typer.Typer(
     help="Simulated smart meters and day-ahead prices: backfill history, run the live simulation.",
     no_args_is_help=True,
 )
-console = Console()
+console = Console(emoji=False)
 
 _FROM_HELP = "Start: a date (00:00 Europe/Berlin) or an ISO-8601 datetime with a time zone"
 _TO_HELP = "End (excluded): a date (00:00 Europe/Berlin) or an ISO-8601 datetime with a time zone"

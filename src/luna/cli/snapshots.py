@@ -18,7 +18,7 @@ from luna.domain.errors import LunaError
 from luna.services.knowledge.snapshots import SNAPSHOT_ID, SnapshotInfo, SnapshotService
 
 app = typer.Typer(help="Snapshots of SQL, vectors and documents, and restoring them.", no_args_is_help=True)
-console = Console()
+console = Console(emoji=False)
 
 
 def _row(info: SnapshotInfo) -> dict[str, Any]:

@@ -13,9 +13,8 @@ The order of the steps is what keeps the stores consistent (issue #3, "Consisten
 4. Any failure on the way removes what steps 2–3 wrote (points, rows, blobs) before the error is
    raised. A process killed mid-way leaves a ``pending`` item that ``luna admin verify --fix`` removes.
 
-A document from an address (:meth:`IngestService.ingest_url`) is fetched first (the fetcher's
-allow-list, size and redirect limits apply) and then ingested like an upload, with the address the
-fetch ended at as its ``url``.
+A document from an address (:meth:`IngestService.ingest_url`) is fetched first (the fetcher's limits
+apply) and then ingested like an upload, with the address the fetch ended at as its ``url``.
 
 A new version of an item (:meth:`IngestService.replace`) writes the new chunks' vectors and then its
 files, under names of this upload's own (``v<n>-<12 hex>``, see
@@ -41,7 +40,7 @@ from pathlib import PurePath
 
 from luna.domain.chunking import Chunk, chunk_document
 from luna.domain.documents import ExtractedDocument
-from luna.domain.errors import Conflict, InvalidInput, NotFound, TooLarge, Unprocessable
+from luna.domain.errors import Conflict, InvalidInput, NotFound, Unprocessable
 from luna.domain.items import Item, ItemChunk, ItemStatus
 from luna.domain.media_types import detect_media_type, stored_extension
 from luna.domain.storable import one_line, shows_something, storable_text, without_direction_controls
@@ -59,6 +58,7 @@ from luna.services.knowledge.ingest_rules import (
     plain_blob_stem,
     processed_blob_prefix,
     raw_blob_prefix,
+    too_large,
     upload_blob_stem,
 )
 from luna.services.knowledge.item_provenance import (
@@ -355,15 +355,15 @@ class IngestService:
 
     # -- steps -------------------------------------------------------------------------------------
 
+    def check_size(self, size: int) -> None:
+        """TooLarge above ``api.max_upload_mb``: asked before a file on disk is read (5 GB: MemoryError)."""
+        if size > self._max_bytes:
+            raise too_large(size, self._max_bytes)
+
     def _prepare(self, request: IngestRequest, progress: Progress) -> _Prepared:
         # A direction override in a file name reverses every message that quotes it (_title cleans titles).
         request = replace(request, filename=request.filename and without_direction_controls(request.filename))
-        if len(request.data) > self._max_bytes:
-            raise TooLarge(
-                f"The file has {len(request.data) / 1e6:.1f} MB; at most {self._max_bytes // 1_000_000} MB "
-                "are accepted (setting api.max_upload_mb).",
-                details={"max_bytes": self._max_bytes},
-            )
+        self.check_size(len(request.data))
         choice("kind", request.kind, KINDS)
         choice("source", request.source, SOURCES)
         tags = [storable_text(tag, "tags") for tag in clean_tags(request.tags)]

@@ -111,9 +111,26 @@ class FoundFiles:
 _URL_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
 
-def collect_files(paths: Iterable[str | Path]) -> FoundFiles:
-    """Every ingestible file under ``paths`` (files are taken as given), sorted, without duplicates;
-    a folder's files of other formats are skipped with the reason.
+@dataclass(frozen=True)
+class PrivateFolder:
+    """Luna's data dir: its secrets, database and models are never read in as documents (``luna ingest
+    secrets.json`` let ``luna ask`` quote the admin key and the JWT secret), except the import folders
+    that may lie in it (``<data_dir>/import``)."""
+
+    folder: Path
+    open_inside: tuple[Path, ...] = ()
+
+    def holds(self, path: Path) -> bool:
+        folder = self.folder.resolve()
+        return path.is_relative_to(folder) and not any(
+            path.is_relative_to(o.resolve()) for o in self.open_inside
+        )
+
+
+def collect_files(paths: Iterable[str | Path], private: PrivateFolder | None = None) -> FoundFiles:
+    """Every ingestible file under ``paths``, sorted, without duplicates; files of other formats (a
+    file named as well as a folder's: ``/etc/shadow`` has no ending) and files in the ``private`` folder
+    are skipped with the reason.
 
     A folder's file is judged by its name there, not by the name of the file a symlink leads to; the
     resolved file is the key that keeps a file reached twice from being read or reported twice."""
@@ -123,21 +140,22 @@ def collect_files(paths: Iterable[str | Path]) -> FoundFiles:
     for raw in paths:
         path = Path(raw).expanduser()
         if path.is_file():
-            found[path.resolve()] = None
+            candidates = [(path, path)]
         elif path.is_dir():
             root = path.resolve()
-            for candidate in _folder_files(path, unreadable):
-                target = candidate.resolve()
-                if candidate.suffix.lower() in INGESTIBLE_SUFFIXES:
-                    found[target] = None
-                else:
-                    skipped.setdefault(target, root / candidate.relative_to(path))
+            candidates = [(c, root / c.relative_to(path)) for c in _folder_files(path, unreadable)]
         elif _URL_SCHEME.match(str(raw)):
             raise InvalidInput(f"{raw} is not a file, and only http:// and https:// addresses are fetched.")
         else:
             raise InvalidInput(f"{path} is neither a file nor a folder.")
+        for candidate, shown in candidates:
+            target = candidate.resolve()
+            if candidate.suffix.lower() in INGESTIBLE_SUFFIXES and not (private and private.holds(target)):
+                found[target] = None
+            else:
+                skipped.setdefault(target, shown)
     outcomes = [
-        FileOutcome(shown_path(shown), "skipped", message=_skip_reason(shown))
+        FileOutcome(shown_path(shown), "skipped", message=_skip_reason(shown, private))
         for target, shown in skipped.items()
         if target not in found
     ]
@@ -177,9 +195,11 @@ def shown_path(path: str | Path) -> str:
     return os.fsencode(path).decode("utf-8", errors="replace")
 
 
-def _skip_reason(path: Path) -> str:
-    """Why a folder's file is not read, in German like the progress lines of an ingest; ``path`` is the
-    name the folder shows (a symlink's own name, not its target's)."""
+def _skip_reason(path: Path, private: PrivateFolder | None) -> str:
+    """Why a file is not read, in German like the progress lines of an ingest; ``path`` is the name the
+    folder shows (a symlink's own name, not its target's)."""
+    if private is not None and private.holds(path.resolve()):
+        return "liegt in Lunas Datenordner (Schlüssel, Datenbank, Modelle) und wird nie eingelesen"
     suffix = path.suffix.lower()
     what = f"Format {suffix}" if suffix else "Datei ohne Endung"
     return f"{what} wird nicht eingelesen (nur {INGESTIBLE_FORMATS})"
@@ -215,6 +235,7 @@ def ingest_files(
                 progress((number + fraction) * share, f"{name} ({number + 1}/{total}): {message}")
 
         try:
+            ingest.check_size(path.stat().st_size)
             request = IngestRequest(
                 data=path.read_bytes(),
                 filename=shown_path(path.name),

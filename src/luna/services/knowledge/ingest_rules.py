@@ -16,7 +16,7 @@ import secrets
 from collections.abc import Sequence
 from typing import Final
 
-from luna.domain.errors import Conflict, InvalidInput
+from luna.domain.errors import Conflict, InvalidInput, TooLarge
 from luna.domain.items import Item, ItemChunk, ItemStatus
 
 KINDS = ("document", "regulation", "note")
@@ -98,3 +98,9 @@ def duplicate_conflict(existing: Item) -> Conflict:
         f"This document was already ingested as item {existing.item_id} ({existing.title or 'untitled'}).",
         details={"item_id": existing.item_id, "sha256": existing.sha256, "status": existing.status.value},
     )
+
+
+def too_large(size: int, max_bytes: int) -> TooLarge:
+    """The refusal of a file of ``size`` bytes, larger than ``max_bytes`` (``api.max_upload_mb``)."""
+    limit = f"at most {max_bytes / 2**20:g} MiB are accepted (setting api.max_upload_mb)"
+    return TooLarge(f"The file has {size / 2**20:.1f} MiB; {limit}.", details={"max_bytes": max_bytes})
