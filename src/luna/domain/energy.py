@@ -24,7 +24,9 @@ Strings = npt.NDArray[np.str_]
 Resolution = Literal["raw", "15m", "1h", "1d"]
 RESOLUTIONS: Final[tuple[Resolution, ...]] = get_args(Resolution)
 #: Length of a rollup bucket; buckets start at whole multiples since 1970-01-01T00:00Z (days: UTC midnight).
-BUCKET_SECONDS: Final[dict[Resolution, int]] = {"15m": 900, "1h": 3600, "1d": 86_400}
+#: A quarter-hour: the day-ahead delivery period (a price's ``ts`` is a multiple of it) and the finest rollup.
+QUARTER_S: Final = 900
+BUCKET_SECONDS: Final[dict[Resolution, int]] = {"15m": QUARTER_S, "1h": 3600, "1d": 86_400}
 
 MeterKind = Literal["household", "commercial", "agriculture", "unknown"]
 METER_KINDS: Final[tuple[MeterKind, ...]] = get_args(MeterKind)

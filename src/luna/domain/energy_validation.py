@@ -24,7 +24,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd  # type: ignore[import-untyped]
 
-from luna.domain.energy import QUALITIES, PriceBatch, ReadingBatch
+from luna.domain.energy import QUALITIES, QUARTER_S, PriceBatch, ReadingBatch
 from luna.domain.energy_sequence import (
     DEFAULT_MAX_LISTED,
     Counts,
@@ -368,10 +368,6 @@ def _with_rows(counts: Counts, rows: int, findings: _Findings) -> Counts:
     return replace(counts, rows=rows, rows_ok=rows - findings.rows_bad, rows_bad=findings.rows_bad)
 
 
-#: The shortest day-ahead delivery period: a price's ``ts`` is a multiple of it.
-_DELIVERY_PERIOD_S: Final = 900
-
-
 def validate_prices(
     raw: RawRows,
     *,
@@ -394,7 +390,7 @@ def validate_prices(
     ts = _timestamps(ts_text, utc_seconds(now) + np.timedelta64(PRICE_HORIZON_S, "s"), findings)
     # A price belongs to a delivery period that starts on the quarter-hour (SDAC since 2025-10-01; the
     # hours before are quarter-hours too): one at 10:07 averaged into the 10:00 quarter as 2,009 €/MWh.
-    off_grid = ~np.isnat(ts) & (ts.astype("int64") % _DELIVERY_PERIOD_S != 0)
+    off_grid = ~np.isnat(ts) & (ts.astype("int64") % QUARTER_S != 0)
     findings.refuse(off_grid, "ts", lambda _: "is not the start of a delivery period (:00, :15, :30 or :45)")
     values: dict[str, Floats] = {}
     for name in ("price_eur_mwh", "volume"):

@@ -18,7 +18,7 @@ from typing import Final
 
 import numpy as np
 
-from luna.domain.energy import SeriesRows
+from luna.domain.energy import QUARTER_S, SeriesRows
 from luna.domain.errors import InvalidInput, NotFound, Unprocessable
 from luna.domain.insights import Floats, Insights, IntervalSeries, Tariffs, compute_insights
 from luna.domain.load_shift import FlexibleLoad
@@ -28,7 +28,6 @@ from luna.ports.energy import EnergyStore
 from luna.services.energy.energy_data import DEFAULT_PRODUCT, check_range
 from luna.settings import EnergySettings
 
-QUARTER_S: Final = 900
 MAX_DAYS: Final = 366
 _HOUR_S: Final = 3600
 
