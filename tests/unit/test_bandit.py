@@ -68,10 +68,10 @@ def test_an_untried_arm_is_still_tried_against_a_proven_one() -> None:
     assert 60 < choices.count(POPULAR) < 200
 
 
-def _event(kind: EventType, minutes: int, **meta: object) -> Event:
+def _event(kind: EventType, minutes: int, user_id: str = "u", **meta: object) -> Event:
     return Event(
         event_id=f"e{minutes}-{kind.value}",
-        user_id="u",
+        user_id=user_id,
         ts=T0 + timedelta(minutes=minutes),
         type=kind,
         meta=dict(meta),
@@ -95,6 +95,17 @@ def test_arm_statistics_count_each_answer_once_and_credit_clicks_that_name_it() 
     stats = arm_stats([*rewards, *served])  # order does not matter
 
     assert stats == {(WARM, CONTENT): ArmStats(2, 1), (COLD, POPULAR): ArmStats(1, 0)}
+
+
+def test_a_click_credits_only_an_answer_served_to_the_same_user() -> None:
+    """A customer sends any ``recommendation_id`` they like: naming someone else's answer must not
+    reward its strategy for everyone."""
+    served = _event(EventType.RECOMMEND, 1, strategy=FRESH, segment=COLD)  # served to "u"
+    foreign = _event(EventType.CLICK, 2, user_id="mallory", recommendation_id=served.event_id)
+
+    assert logged_rounds([served, foreign]) == [LoggedRound(COLD, FRESH, False)]
+    own = _event(EventType.CLICK, 3, recommendation_id=served.event_id)
+    assert logged_rounds([served, foreign, own]) == [LoggedRound(COLD, FRESH, True)]
 
 
 def test_logged_rounds_come_in_time_order_with_their_rewards() -> None:

@@ -81,23 +81,24 @@ class LoggedRound:
 
 def logged_rounds(events: Iterable[Event]) -> list[LoggedRound]:
     """The ``recommend`` events as rounds in time order, each rewarded when a click, like or solve
-    names it (once, however many do); rewards naming no known answer are ignored."""
-    served: list[tuple[datetime, str, str, str]] = []
-    rewarded: set[str] = set()
+    of the user it was served to names it (once, however many do). Rewards naming no known answer,
+    or another user's (any customer can send any ID, and must not steer everyone's strategy), are
+    ignored."""
+    served: list[tuple[datetime, tuple[str, str], str, str]] = []
+    rewarded: set[tuple[str, str]] = set()
     for event in events:
         if event.type == EventType.RECOMMEND:
             strategy = event.meta.get("strategy")
             if isinstance(strategy, str):
                 segment = event.meta.get("segment")
-                served.append(
-                    (event.ts, event.event_id, segment if segment in (WARM, COLD) else WARM, strategy)
-                )
+                round_key = (event.event_id, event.user_id)
+                served.append((event.ts, round_key, segment if segment in (WARM, COLD) else WARM, strategy))
         elif event.type in REWARD_TYPES:
             recommendation = event.meta.get("recommendation_id")
             if isinstance(recommendation, str):
-                rewarded.add(recommendation)
+                rewarded.add((recommendation, event.user_id))
     served.sort()
-    return [LoggedRound(segment, arm, event_id in rewarded) for _, event_id, segment, arm in served]
+    return [LoggedRound(segment, arm, round_key in rewarded) for _, round_key, segment, arm in served]
 
 
 def arm_stats(events: Iterable[Event]) -> dict[tuple[str, str], ArmStats]:

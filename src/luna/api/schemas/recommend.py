@@ -66,8 +66,8 @@ class RecommendOut(BaseModel):
         description="The strategy that ranked the content: content, popular, fresh or blend"
     )
     recommendation_id: str | None = Field(
-        description="Send it as `meta.recommendation_id` with click/like/solve events of these items: that "
-        "rewards the strategy. Null when the answer was not logged (operator previews)"
+        description="Send it as `meta.recommendation_id` with this user's click/like/solve events of these "
+        "items: that rewards the strategy. Null when the answer was not logged (operator previews)"
     )
     extra: dict[str, Any] = Field(
         description="`segment` (warm: has a profile; cold), `personalized`, `profile_events` (events in the "
