@@ -287,7 +287,8 @@ def ask(
     ),
     tag: str | None = typer.Option(None, "--tag", help="Only documents with this tag"),
 ) -> None:
-    """Ask Luna: the answer streams as it is written, then its sources are listed."""
+    """Ask Luna: the answer streams as it is written, then its sources are listed. Exits 1 when
+    the answer cites no document (nothing found to answer from), so a script can tell."""
     if not shows_something(question):  # said as in-process, not as the API's "at least 1 character"
         raise fail("The question is empty.", 2)
     cli = state(ctx)
@@ -345,3 +346,5 @@ def ask(
             )
             table.add_row(*(escape(printable(str(cell or ""))) for cell in cells))
         console.print(table)
+    else:
+        raise typer.Exit(1)
