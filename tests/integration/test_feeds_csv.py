@@ -162,6 +162,35 @@ def test_a_drop_is_read_in_chunks_that_add_up_and_a_second_copy_adds_no_kwh(
     assert [(row[0], row[2]) for row in day] == [(DAY[0], pytest.approx(2 * 1440 * 0.6 / 60))]
 
 
+def test_a_corrected_price_sent_again_is_a_conflict_and_the_stored_price_is_kept(
+    container: Container,
+) -> None:
+    """A price file corrected and dropped again was counted only as 'already stored': the operator
+    never learnt that the correction did not land."""
+    container.services.csv_feeds.upload(
+        "market_prices.csv",
+        csv(PRICES_HEADER, "EEX,BASE,2025-01-15T12:00:00Z,80,1", "EEX,BASE,2025-01-15T12:15:00Z,81,1"),
+    )
+    again = container.services.csv_feeds.upload(
+        "market_prices.csv",
+        csv(
+            PRICES_HEADER,
+            "EEX,BASE,2025-01-15T12:00:00Z,80,1",  # the same: no notice
+            "EEX,BASE,2025-01-15T12:15:00Z,95.5,1",  # corrected
+            "EEX,BASE,2025-01-15T12:30:00Z,82,1",  # new
+        ),
+    )
+
+    report = again.report
+    assert (report["inserted"], report["already_stored"], report["conflicts"]) == (1, 2, 1)
+    assert [(n["line"], n["market"], n["ts"]) for n in report["notices"]] == [
+        (3, "EEX", "2025-01-15T12:15:00Z")
+    ]
+    assert "stored one is kept" in report["notices"][0]["reason"]
+    stored = container.energy.prices("EEX", "BASE", *DAY, "raw", limit=10).rows
+    assert [row[1] for row in stored] == [80, 81, 82]
+
+
 def test_late_rows_land_and_update_the_rollup_once(container: Container) -> None:
     container.services.csv_feeds.upload(
         "smart_meter_readings.csv", csv(READINGS_HEADER, *minute_rows("m-3", 13, range(60)))

@@ -215,15 +215,8 @@ def price_sequence(
     """Duplicates, late and out-of-order rows among the accepted prices; ``stored_last_ts`` is the
     newest stored delivery period per series."""
 
-    def same(rows: Rows, others: Rows) -> Mask:
-        return np.asarray(
-            np.isclose(batch.price_eur_mwh[rows], batch.price_eur_mwh[others], rtol=1e-9, atol=1e-9)
-            & np.isclose(batch.volume[rows], batch.volume[others], rtol=1e-9, atol=1e-9),
-            dtype=bool,
-        )
-
     keys = pd.DataFrame({"market": batch.market, "product": batch.product, "ts": _seconds(batch.ts)})
-    repeats = _repeats(keys, same)
+    repeats = _repeats(keys, lambda rows, others: same_prices(batch, rows, batch, others))
     notices = [
         Problem(
             line=int(lines[row]),
@@ -258,6 +251,52 @@ def newest_prices(batch: PriceBatch) -> dict[tuple[str, str], np.datetime64]:
     frame = pd.DataFrame({"market": batch.market, "product": batch.product, "ts": batch.ts})
     newest = frame.groupby(["market", "product"], sort=False)["ts"].max()
     return {(str(m), str(p)): np.datetime64(ts, "s") for (m, p), ts in newest.items()}
+
+
+def same_prices(batch: PriceBatch, rows: Rows, other: PriceBatch, others: Rows) -> Mask:
+    """Whether ``batch[rows]`` and ``other[others]`` hold the same price and volume (pairwise)."""
+    return np.asarray(
+        np.isclose(batch.price_eur_mwh[rows], other.price_eur_mwh[others], rtol=1e-9, atol=1e-9)
+        & np.isclose(batch.volume[rows], other.volume[others], rtol=1e-9, atol=1e-9, equal_nan=True),
+        dtype=bool,
+    )
+
+
+def stored_price_conflicts(
+    batch: PriceBatch, lines: Lines, stored: PriceBatch, *, max_listed: int = DEFAULT_MAX_LISTED
+) -> tuple[int, list[Problem]]:
+    """Accepted prices whose series and delivery period are stored already with another price or
+    volume (the store keeps the stored one): counted and listed, as for readings, so that a corrected
+    price file dropped again is not ignored in silence."""
+    if not len(batch) or not len(stored):
+        return 0, []
+    key = ["market", "product", "ts"]
+    mine = pd.DataFrame(
+        {
+            "market": batch.market,
+            "product": batch.product,
+            "ts": _seconds(batch.ts),
+            "row": np.arange(len(batch)),
+        }
+    )
+    theirs = pd.DataFrame(
+        {"market": stored.market, "product": stored.product, "ts": _seconds(stored.ts)}
+    ).assign(other=np.arange(len(stored)))
+    pairs = mine.merge(theirs, on=key, how="inner")
+    rows = pairs["row"].to_numpy(dtype=np.intp)
+    differs = rows[~same_prices(batch, rows, stored, pairs["other"].to_numpy(dtype=np.intp))]
+    notices = [
+        Problem(
+            line=int(lines[row]),
+            field="price_eur_mwh",
+            reason="differs from the stored price of this series and delivery period; the stored one is kept",
+            ts=f"{np.datetime_as_string(batch.ts[row])}Z",
+            market=str(batch.market[row]),
+            product=str(batch.product[row]),
+        )
+        for row in np.sort(differs)[:max_listed]
+    ]
+    return len(differs), notices
 
 
 def same_readings(batch: ReadingBatch, rows: Rows, other: ReadingBatch, others: Rows) -> Mask:

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from luna.domain.energy import FeedSource, MeterInfo, ReadingBatch
+from luna.domain.energy import QUARTER_S, FeedSource, MeterInfo, PriceBatch, ReadingBatch
 from luna.domain.energy_sequence import (
     DEFAULT_MAX_LISTED,
     Counts,
@@ -23,6 +23,7 @@ from luna.domain.energy_sequence import (
     Problem,
     newest_prices,
     stored_conflicts,
+    stored_price_conflicts,
     utc_seconds,
 )
 from luna.domain.energy_validation import (
@@ -173,12 +174,40 @@ class PriceIntake:
         check = validate_prices(
             raw, now=self._clock(), stored_last_ts=self._newest, max_listed=self.report.max_listed
         )
+        conflicts, conflict_notices = stored_price_conflicts(
+            check.batch, check.lines, self._stored_copies(check.batch), max_listed=self.report.max_listed
+        )
         stats = self._store.write_prices(check.batch)
         for key, ts in newest_prices(check.batch).items():
             before = self._newest.get(key)
             if before is None or np.isnat(before) or ts > before:
                 self._newest[key] = ts
         counts = check.counts
+        counts.conflicts += conflicts
         counts.inserted, counts.already_stored = stats.inserted, stats.duplicates
-        self.report.add(counts, check.problems, check.notices)
+        self.report.add(counts, check.problems, check.notices + conflict_notices)
         return counts
+
+    def _stored_copies(self, batch: PriceBatch) -> PriceBatch:
+        """The stored prices that rows of ``batch`` may repeat: those at or before their series'
+        newest, read in windows around them as for readings."""
+        assert self._newest is not None
+        found: list[tuple[str, str, datetime, float, float]] = []
+        for market, product in {(str(m), str(p)) for m, p in zip(batch.market, batch.product, strict=True)}:
+            newest = self._newest.get((market, product), np.datetime64("NaT", "s"))
+            if np.isnat(newest):
+                continue
+            mine = (batch.market == market) & (batch.product == product) & (batch.ts <= newest)
+            ts = np.sort(batch.ts[mine])
+            for window in np.split(ts, np.flatnonzero(np.diff(ts) > _WINDOW_GAP) + 1) if len(ts) else []:
+                start, end = _moment(window[0]), _moment(window[-1]) + timedelta(seconds=1)
+                periods = int((end - start).total_seconds()) // QUARTER_S + 1
+                stored = self._store.prices(market, product, start, end, "raw", limit=periods)
+                found += [(market, product, row[0], row[1], row[2]) for row in stored.rows]
+        return PriceBatch(
+            market=np.array([row[0] for row in found], dtype=np.str_),
+            product=np.array([row[1] for row in found], dtype=np.str_),
+            ts=np.array([utc_seconds(row[2]) for row in found], dtype="datetime64[s]"),
+            price_eur_mwh=np.array([row[3] for row in found], dtype=np.float64),
+            volume=np.array([np.nan if row[4] is None else row[4] for row in found], dtype=np.float64),
+        )
