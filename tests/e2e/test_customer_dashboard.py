@@ -236,6 +236,17 @@ def test_recommendations_show_reasons_and_energy_advice_in_euros(page: Page, web
     page.get_by_role("button", name="Lesen").first.click()
     expect(page.get_by_role("dialog")).to_be_visible()
     page.keyboard.press("Escape")
+    # With a second meter, each piece of advice names the meter it is about.
+    with web.admin() as admin:
+        linked = admin.put(f"/admin/users/{user_id}/meters", json={"meter_ids": web.meter_ids[:2]})
+    assert linked.status_code == 200, linked.text
+    page.reload()
+    expect(page.get_by_text("Energie-Empfehlungen für Ihre Zähler")).to_be_visible()
+    advice = page.locator(".q-card.border-amber-500")  # the advice cards
+    expect(advice.first).to_be_visible()
+    for card in advice.all():
+        expect(card.get_by_text(re.compile(r"^Zähler "))).to_have_count(1)
+    shoot(page, "customer-recommendations-two-meters")
 
 
 def test_dismissing_a_recommendation_removes_its_card_and_keeps_its_document_away(

@@ -60,12 +60,19 @@ async def recommendations(view: CustomerView) -> None:
 def _show(view: CustomerView, found: Recommendations, area: ui.column) -> None:
     energy = [item for item in found.items if item.kind is RecommendationKind.ENERGY]
     content = [item for item in found.items if item.kind is RecommendationKind.CONTENT]
+    # With two meters, "Verschieben Sie die Waschmaschine" must say which household it is about.
+    several = len({str(item.payload.get("meter_id")) for item in energy}) > 1 or (
+        len(found.extra.get("meter_ids") or []) > 1
+    )
     with ui.card().classes("w-full"):
-        card_title("Energie-Empfehlungen für Ihren Zähler", "savings")
+        card_title(
+            "Energie-Empfehlungen für Ihre Zähler" if several else "Energie-Empfehlungen für Ihren Zähler",
+            "savings",
+        )
         if energy:
             with ui.element("div").classes("w-full grid grid-cols-1 lg:grid-cols-2 xl:grid-cols-3 gap-3"):
                 for item in energy:
-                    _energy_card(item)
+                    _energy_card(item, name_meter=several)
         else:
             empty_state(
                 "Noch keine Energie-Empfehlungen",
@@ -88,13 +95,15 @@ def _show(view: CustomerView, found: Recommendations, area: ui.column) -> None:
             )
 
 
-def _energy_card(item: Recommendation) -> None:
+def _energy_card(item: Recommendation, *, name_meter: bool) -> None:
     payload = item.payload
     saving = payload.get("saving_eur_month")
     with ui.card().classes("gap-2 p-3 border-l-4 border-amber-500").mark("energy-advice"):
         with ui.row().classes("items-center gap-2 no-wrap"):
             ui.icon("bolt", size="sm").classes("text-accent").props('aria-hidden="true"')
             ui.label(str(payload.get("title") or "Energie-Empfehlung")).classes("font-medium")
+        if name_meter and payload.get("meter_id"):
+            ui.label(f"Zähler {payload['meter_id']}").classes("text-xs luna-muted").mark("advice-meter")
         if isinstance(saving, (int, float)) and saving > 0:
             ui.label(f"bis zu {de_eur(float(saving))} pro Monat").classes("luna-figure text-positive")
         ui.label(str(payload.get("text") or "")).classes("text-sm")
