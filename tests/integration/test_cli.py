@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 from luna.cli.main import app
 from luna.cli.server_client import ServerClient
 from luna.services.flywheel.actions import EVAL_BY_HAND
+from tests.contracts.s3_support import free_port
 from tests.integration.support import cli_environment, luna_serve
 
 runner = CliRunner()
@@ -200,7 +201,7 @@ def served(cli_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPa
         yield base
 
 
-def test_serve_answers_with_the_envelope_and_runs_jobs(served: str) -> None:
+def test_serve_answers_with_the_envelope_and_runs_jobs(served: str, monkeypatch: pytest.MonkeyPatch) -> None:
     info = httpx.get(f"{served}/system/info", timeout=5)
     assert info.status_code == 200
     body = info.json()
@@ -227,6 +228,12 @@ def test_serve_answers_with_the_envelope_and_runs_jobs(served: str) -> None:
     assert first.exit_code == 0 and again.exit_code == 0, (first.output, again.output)
     [item] = items["data"]["items"]
     assert "duplicate" in again.output and item["item_id"][:8] in again.output  # which item has it
+
+    # A server started on another port than the CLI's api.port (`luna serve --port`) is found through
+    # the record it keeps in the data dir: the command goes through it, never opens the stores itself.
+    monkeypatch.setenv("API_PORT", str(free_port()))
+    found = runner.invoke(app, ["ingest", str(sample)])
+    assert found.exit_code == 0 and "through the running server" in found.output, found.output
 
 
 SAMPLES = Path(__file__).resolve().parents[2] / "docs" / "samples"

@@ -52,8 +52,9 @@ def refused(error: LunaError | ServerError) -> typer.Exit:
 
 
 def hint(error: LunaError | ServerError) -> str:
-    """The vector folder is locked by a server the CLI did not find: it looks on api.port only, so a
-    server started with another ``--port`` goes unseen and the command opens the stores itself."""
+    """The vector folder is locked by a server the CLI did not find: one that noted no address in the
+    data dir (``server.json``: started with ``--reload``, or by an older Luna) is looked for on
+    api.port only, and the command opened the stores itself."""
     if isinstance(error, Unavailable) and "vector folder" in error.message:
         return ANOTHER_PORT
     return ""

@@ -16,6 +16,7 @@ from fastapi import FastAPI
 
 from luna.api.app import create_app
 from luna.cli.context import CliState, state
+from luna.cli.server_record import remove_record, write_record
 from luna.container import Container
 from luna.domain.errors import InvalidInput, Unavailable
 from luna.logging_setup import configure_logging
@@ -125,6 +126,7 @@ def serve(
         threading.Thread(target=_warm_up, args=(container,), name="luna-warm-up", daemon=True).start()
 
     _once_started(app, start_background_work)
+    record = write_record(settings.data_dir, bind_host, bind_port)
     try:
         uvicorn.run(
             app,
@@ -135,6 +137,8 @@ def serve(
             timeout_graceful_shutdown=settings.api.shutdown_grace_sec,
         )
     finally:
+        if record is not None:
+            remove_record(record)
         if run_worker:
             stop_in_process(container)
         container.close()

@@ -12,6 +12,7 @@ import httpx
 from rich.console import Console
 from rich.progress import Progress
 
+from luna.cli.server_record import recorded_address
 from luna.services.knowledge.ingest_files import shown_path
 from luna.settings import Settings
 
@@ -26,11 +27,14 @@ _KEY_HINT: Final = (
 
 
 class ServerClient:
-    """Admin calls against the API of this installation (host and port from settings)."""
+    """Admin calls against the API of this installation (host and port from the running server's
+    record in the data dir, else from settings)."""
 
     def __init__(self, settings: Settings, timeout_sec: float = 10.0) -> None:
-        host = "127.0.0.1" if settings.api.host in ("0.0.0.0", "::") else settings.api.host  # noqa: S104
-        self.base_url = f"http://{host}:{settings.api.port}/api/v1"
+        # The server that owns the data dir, wherever it was told to listen; else api.host and api.port.
+        host, port = recorded_address(settings.data_dir) or (settings.api.host, settings.api.port)
+        host = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
+        self.base_url = f"http://{host}:{port}/api/v1"
         key = settings.auth.admin_api_key
         self._headers = {"X-Admin-Key": key.get_secret_value()} if key is not None else {}
         self._key_hint = _KEY_HINT.format(secrets=settings.data_dir / "secrets.json")
