@@ -645,19 +645,46 @@ async def test_insights_take_the_flexible_load_and_refuse_bad_ones(client: httpx
         assert out_of_bounds["data"]["details"]["errors"][0]["field"] == f"query.{name}"
 
 
-async def test_insights_need_readings_of_a_quarter_hour_or_finer(
+async def test_insights_of_an_hourly_meter_match_those_of_the_same_day_read_every_quarter_hour(
     build_filled_app: Callable[..., FastAPI],
 ) -> None:
+    """A meter read every hour (many commercial RLM exports) was answered 422; its hours are spread
+    over their quarters, so the hand-made day read hourly gives the hand-computed figures."""
     app = build_filled_app()
     container: Container = app.state.container
-    container.energy.upsert_meters([MeterInfo("hourly-1", kind="commercial", interval_s=3600)])
+    container.energy.upsert_meters(
+        [
+            MeterInfo("hourly-1", kind="commercial", interval_s=3600),
+            MeterInfo("two-hourly", kind="commercial", interval_s=7200),
+        ]
+    )
+    kw = np.full(24, 0.5)
+    kw[18:20] = 2.0  # 18-20 h local, as the hand-made day
+    container.energy.write_readings(
+        ReadingBatch(
+            meter_id=np.full(24, "hourly-1"),
+            ts=_grid(HAND_DAY, 24, 3600),
+            consumption_kw=kw,
+            production_kw=np.zeros(24),
+            voltage=np.full(24, 231.0),
+            quality=np.full(24, "ok"),
+            register_kwh=np.full(24, np.nan),
+        )
+    )
     window = {"from": iso(HAND_DAY), "to": iso(HAND_DAY + timedelta(days=1))}
 
     async with http_client(app) as client:
-        body = await get_error(client, "insights", 422, meter_id="hourly-1", **window)
+        data = await get_ok(client, "insights", meter_id="hourly-1", **window)
+        body = await get_error(client, "insights", 422, meter_id="two-hourly", **window)
 
+    assert data["energy"]["consumption_kwh"] == pytest.approx(15.0)
+    assert data["cost"]["dynamic_eur"] == pytest.approx(5.655951)  # as for the quarter-hour meter
+    assert data["consumption_kw_by_hour"][18:20] == pytest.approx([2.0, 2.0])
+    assert data["coverage"]["energy_intervals"] == 96
+    [day] = data["load_shift"]["days"]
+    assert day["cheapest_start"] == "2025-01-15T12:00:00Z"
     assert body["message"] == (
-        "Meter 'hourly-1' reads every 3600 s; insights need readings that divide a quarter-hour."
+        "Meter 'two-hourly' reads every 7200 s; insights need readings that divide an hour."
     )
 
 

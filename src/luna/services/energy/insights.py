@@ -2,7 +2,8 @@
 
 Reads never touch raw readings: the 15-minute rollup gives each quarter-hour's kWh and how many
 readings it holds, so a quarter-hour with fewer readings (with values) than the meter's interval
-promises is a gap, reported and left out (:mod:`luna.domain.insights`).
+promises is a gap, reported and left out (:mod:`luna.domain.insights`). A meter read every 20, 30 or
+60 minutes is read from the hourly rollup, each complete hour spread evenly over its quarters.
 
 Prices are the BASE rows of one market label (every delivery period). A price at ``ts`` holds for the
 market time unit in force: one hour until 2025-09-30, a quarter-hour since the SDAC switch, so an
@@ -67,17 +68,18 @@ class InsightsService:
         meter = self._store.get_meter(meter_id)
         if meter is None:
             raise NotFound(f"No meter with id {meter_id!r}; GET /api/v1/data/meters lists them.")
-        if meter.interval_s > QUARTER_S or QUARTER_S % meter.interval_s:
-            raise Unprocessable(
-                f"Meter {meter_id!r} reads every {meter.interval_s} s; insights need readings that "
-                f"divide a quarter-hour."
-            )
+        bucket_s = _bucket(meter_id, meter.interval_s)
         if market is not None:
             self._check_market(market)
         chosen = market or (self._markets[0] if self._markets else None)
         n = int((end - start).total_seconds()) // QUARTER_S
-        rollups = self._store.readings(meter_id, start, end, "15m", limit=n + 1)
-        consumption, production, kw_max = _quarter_hours(rollups, start, n, QUARTER_S // meter.interval_s)
+        read_from = _floor_to(start, bucket_s)
+        rollups = self._store.readings(
+            meter_id, read_from, end, "15m" if bucket_s == QUARTER_S else "1h", limit=n + 1
+        )
+        consumption, production, kw_max = _quarter_hours(
+            rollups, start, n, bucket_s // meter.interval_s, bucket_s
+        )
         prices = self._prices(chosen, start, end, n)
         series = IntervalSeries(
             ts=np.datetime64(start.replace(tzinfo=None), "s") + np.arange(n) * np.timedelta64(QUARTER_S, "s"),
@@ -138,30 +140,51 @@ class InsightsService:
         return prices
 
 
+def _bucket(meter_id: str, interval_s: int) -> int:
+    """The rollup whose buckets a meter's readings fill: quarter-hours for readings that divide one;
+    hours for a meter read every 20, 30 or 60 minutes (its hour is spread evenly over the quarters,
+    which it cannot tell apart: costs come out as with the hour's mean price)."""
+    for bucket_s in (QUARTER_S, _HOUR_S):
+        if interval_s <= bucket_s and bucket_s % interval_s == 0:
+            return bucket_s
+    raise Unprocessable(
+        f"Meter {meter_id!r} reads every {interval_s} s; insights need readings that divide an hour."
+    )
+
+
 def _quarter_hours(
-    rollups: SeriesRows, start: datetime, n: int, expected: int
+    rollups: SeriesRows, start: datetime, n: int, expected: int, bucket_s: int
 ) -> tuple[Floats, Floats, Floats]:
-    """kWh consumed and produced and the highest reading per quarter-hour; NaN where incomplete."""
+    """kWh consumed and produced and the highest reading per quarter-hour; NaN where incomplete.
+    A bucket longer than a quarter-hour gives each of its quarters an even share of its kWh."""
     consumption, production, kw_max = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
     column = {name: i for i, name in enumerate(rollups.columns)}
-    origin = int(start.timestamp())
+    origin, span = int(start.timestamp()), bucket_s // QUARTER_S
     for row in rollups.rows:
-        index = (int(row[column["ts"]].timestamp()) - origin) // QUARTER_S
+        first = (int(row[column["ts"]].timestamp()) - origin) // QUARTER_S
+        quarters = slice(max(first, 0), min(first + span, n))
         with_values = (row[column["readings"]] or 0) - (row[column["missing"]] or 0)
-        if not 0 <= index < n or with_values < expected or row[column["consumption_kwh"]] is None:
+        if (
+            quarters.start >= quarters.stop
+            or with_values < expected
+            or row[column["consumption_kwh"]] is None
+        ):
             continue
-        consumption[index] = row[column["consumption_kwh"]]
+        consumption[quarters] = row[column["consumption_kwh"]] / span
         # A meter that reports no production (NULL) produced nothing.
-        production[index] = row[column["production_kwh"]] or 0.0
-        kw_max[index] = (
+        production[quarters] = (row[column["production_kwh"]] or 0.0) / span
+        kw_max[quarters] = (
             np.nan if row[column["consumption_kw_max"]] is None else row[column["consumption_kw_max"]]
         )
     return consumption, production, kw_max
 
 
+def _floor_to(instant: datetime, bucket_s: int) -> datetime:
+    return datetime.fromtimestamp(int(instant.timestamp()) // bucket_s * bucket_s, UTC)
+
+
 def _floor_quarter(instant: datetime) -> datetime:
-    seconds = int(instant.timestamp()) // QUARTER_S * QUARTER_S
-    return datetime.fromtimestamp(seconds, UTC)
+    return _floor_to(instant, QUARTER_S)
 
 
 def _ceil_quarter(instant: datetime) -> datetime:
