@@ -43,7 +43,7 @@ def test_create_list_and_revoke() -> None:
     container = build_container(load_settings())
     try:
         assert container.services.accounts.identify(key) is not None
-        revoked = runner.invoke(app, ["accounts", "revoke", listed[0]["account_id"]])
+        revoked = runner.invoke(app, ["accounts", "revoke", "n8n-prod"])  # by name, as one remembers it
         again = runner.invoke(app, ["accounts", "revoke", listed[0]["account_id"]])
         assert revoked.exit_code == 0 and "revoked at 20" in revoked.output
         assert container.services.accounts.identify(key) is None

@@ -6,7 +6,7 @@ They live in SQL only, so these commands open the database directly, also while 
 from __future__ import annotations
 
 import json
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import typer
 from rich.console import Console
@@ -14,6 +14,9 @@ from rich.table import Column, Table
 
 from luna.cli.context import with_services
 from luna.domain.flywheel.accounts import Scope, ServiceAccount
+
+if TYPE_CHECKING:
+    from luna.container_services import Services
 
 app = typer.Typer(
     help="Service accounts: named keys with scopes for n8n, Grafana and data teams.", no_args_is_help=True
@@ -75,12 +78,19 @@ def list_accounts(
 
 @app.command("revoke")
 def revoke(
-    ctx: typer.Context, account_id: str = typer.Argument(..., help="The ID from `luna accounts list`.")
+    ctx: typer.Context,
+    account: str = typer.Argument(..., help="The account's name or ID, as `luna accounts list` shows them."),
 ) -> None:
     """Revoke an account: its key stops working at once."""
-    account = with_services(ctx, lambda s: s.accounts.revoke(account_id, revoked_by="cli"))
+
+    def revoked(services: Services) -> ServiceAccount:
+        # Names are unique, so one names the account as well as its ID does (and is what one remembers).
+        named = [a.account_id for a in services.accounts.list() if a.name == account]
+        return services.accounts.revoke(named[0] if named else account, revoked_by="cli")
+
+    account_row = with_services(ctx, revoked)
     # Revoking twice changes nothing: the time says when it was revoked (now, or before).
-    typer.echo(f"Service account {account.name!r} revoked at {str(account.revoked_at)[:19]}.")
+    typer.echo(f"Service account {account_row.name!r} revoked at {str(account_row.revoked_at)[:19]}.")
 
 
 def _row(account: ServiceAccount) -> dict[str, str | None]:
