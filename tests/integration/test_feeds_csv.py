@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from luna.cli.main import app
 from luna.container import Container, build_container
+from luna.domain.energy import MeterInfo
 from luna.domain.jobs import JobStatus
 from luna.services.energy import feeds_csv
 from luna.settings import Settings
@@ -189,6 +190,26 @@ def test_a_corrected_price_sent_again_is_a_conflict_and_the_stored_price_is_kept
     assert "stored one is kept" in report["notices"][0]["reason"]
     stored = container.energy.prices("EEX", "BASE", *DAY, "raw", limit=10).rows
     assert [row[1] for row in stored] == [80, 81, 82]
+
+
+def test_rows_further_apart_than_a_known_meters_interval_get_a_notice_with_the_fix(
+    container: Container,
+) -> None:
+    """A meter first seen over MQTT reads every minute as far as Luna knows; its 15-minute file then
+    counted a fifteenth of the energy without a word."""
+    container.energy.upsert_meters([MeterInfo("m-60", source="mqtt")])
+    rows = [f"m-60,2025-01-15T12:{m:02d}:00Z,1.0,0,230,ok," for m in (0, 15, 30, 45)]
+
+    first = container.services.csv_feeds.upload("smart_meter_readings.csv", csv(READINGS_HEADER, *rows))
+    again = container.services.csv_feeds.upload(
+        "smart_meter_readings.csv", csv(READINGS_HEADER, "m-60,2025-01-15T13:00:00Z,1.0,0,230,ok,")
+    )
+
+    [notice] = first.report["notices"]
+    assert (notice["line"], notice["meter_id"]) == (2, "m-60")
+    assert "rows are 15 min apart, but the meter is stored as reading every 1 min" in notice["reason"]
+    assert 'PATCH /api/v1/admin/meters/m-60 {"interval_s": 900}' in notice["reason"]
+    assert len(again.report["notices"]) == 1  # one row, 15 minutes after the stored newest
 
 
 def test_late_rows_land_and_update_the_rollup_once(container: Container) -> None:

@@ -1,5 +1,5 @@
-"""`luna meters claim-code`: the operator prints the code a customer links their meter with; it is
-the code the API gives and accepts (same key, derived from the JWT secret)."""
+"""`luna meters`: the operator lists meters, corrects an interval, and prints the code a customer links
+their meter with, the code the API gives and accepts (same key, derived from the JWT secret)."""
 
 from __future__ import annotations
 
@@ -48,3 +48,22 @@ def test_an_unknown_meter_is_one_line_and_exit_1() -> None:
 
     assert result.exit_code == 1
     assert "No meter with id 'gibt-es-nicht'" in result.output and "Traceback" not in result.output
+
+
+def test_meters_are_listed_and_an_interval_is_corrected_from_the_shell(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("COLUMNS", "200")
+    listed = runner.invoke(app, ["meters", "list"])
+    as_json = json.loads(runner.invoke(app, ["meters", "list", "--json"]).output)
+    corrected = runner.invoke(app, ["meters", "interval", "haus-1", "900"])
+    odd = runner.invoke(app, ["meters", "interval", "haus-1", "45"])
+    unknown = runner.invoke(app, ["meters", "interval", "gibt-es-nicht", "900"])
+
+    assert listed.exit_code == 0 and "haus-1" in listed.output and "1 min" in listed.output
+    assert as_json["total"] == 1 and as_json["meters"][0]["interval_s"] == 60
+    assert corrected.exit_code == 0 and "Meter haus-1 reads every 15 min" in corrected.output
+    assert odd.exit_code == 2 and "interval_s must be one of" in odd.output
+    assert unknown.exit_code == 1 and "No meter with id 'gibt-es-nicht'" in unknown.output
+    again = json.loads(runner.invoke(app, ["meters", "list", "--json"]).output)
+    assert again["meters"][0]["interval_s"] == 900

@@ -340,16 +340,18 @@ def _refuse_off_grid(meter: Texts, ts: Timestamps, intervals: Mapping[str, int],
     findings.refuse(
         off,
         "ts",
-        lambda row: f"is not on this meter's grid: it reads every {_every(int(step[row]))} from :00",
+        lambda row: f"is not on this meter's grid: it reads every {every(int(step[row]))} from :00",
     )
 
 
-def _every(seconds: int) -> str:
+def every(seconds: int) -> str:
+    """A reading interval as people say it: '15 min', '30 s'."""
     return f"{seconds // 60} min" if seconds % 60 == 0 else f"{seconds} s"
 
 
-#: The reading intervals a new meter's first rows may show (1, 2, 5, 10, 15, 30 and 60 minutes).
-_USUAL_INTERVALS_S: Final = frozenset({60, 120, 300, 600, 900, 1800, 3600})
+#: The reading intervals a new meter's first rows may show, and an operator may set (1, 2, 5, 10, 15,
+#: 30 and 60 minutes).
+USUAL_INTERVALS_S: Final = (60, 120, 300, 600, 900, 1800, 3600)
 
 
 def reading_interval(ts: Timestamps) -> int | None:
@@ -360,7 +362,7 @@ def reading_interval(ts: Timestamps) -> int | None:
     if len(seconds) < 2:
         return None
     step = int(np.gcd.reduce(np.diff(seconds)))
-    return step if step in _USUAL_INTERVALS_S else None
+    return step if step in USUAL_INTERVALS_S else None
 
 
 def _with_rows(counts: Counts, rows: int, findings: _Findings) -> Counts:

@@ -1,5 +1,6 @@
-"""``/api/v1/admin/users/{user_id}/meters``: operators link customers to their meters, and
-``/api/v1/admin/meters/{meter_id}/claim-code`` gives the code customers link a meter with themselves.
+"""``/api/v1/admin/users/{user_id}/meters``: operators link customers to their meters,
+``/api/v1/admin/meters/{meter_id}/claim-code`` gives the code customers link a meter with themselves,
+and ``PATCH /api/v1/admin/meters/{meter_id}`` corrects a meter's reading interval.
 
 A customer's energy advice (``/recommend`` items of kind ``energy``, the "Handlungsempfehlung" in
 Luna's answers) is about exactly these meters.
@@ -16,15 +17,18 @@ from luna.api.deps import from_services
 from luna.api.envelope import ok
 from luna.api.openapi import error_response
 from luna.api.path_ids import PathMeterId, meter_or_404, uuid_or_404
+from luna.api.schemas.data import MeterIntervalRequest, MeterOut
 from luna.api.schemas.envelope import Envelope
 from luna.api.schemas.meter_claims import ClaimCodeOut
 from luna.api.schemas.recommend import MeterLinksOut, MeterLinksRequest
+from luna.services.energy.energy_data import EnergyDataService
 from luna.services.energy.user_meters import MeterLinkService
 
 router = APIRouter(tags=["admin"])
 
 
 Links = Annotated[MeterLinkService, from_services(lambda s: s.meter_links)]
+Data = Annotated[EnergyDataService, from_services(lambda s: s.energy_data)]
 #: PUT creates the customer, so an ID that is not a UUID is bad input there (400); GET and DELETE look
 #: one up, and such an ID names nobody (404, as on every other lookup by ID).
 NewUserId = Annotated[uuid.UUID, Path(description="The customer's UUID (the `sub` of their token)")]
@@ -78,3 +82,21 @@ def delete_meter(links: Links, user_id: UserId, meter_id: PathMeterId) -> Envelo
 def get_claim_code(links: Links, meter_id: PathMeterId) -> Envelope[ClaimCodeOut]:
     code = links.claim_code(meter_or_404(meter_id))
     return ok(ClaimCodeOut(meter_id=meter_id, code=code), f"Claim code of meter {meter_id}.")
+
+
+@router.patch(
+    "/meters/{meter_id}",
+    summary="Correct a meter's reading interval",
+    description="Sets `interval_s`, the time one reading covers, and recomputes the kWh of all the meter's "
+    "rollups. A meter first seen over MQTT, or in a file with one row of it, is stored at the default "
+    "minute: its 15-minute readings then count a fifteenth of their energy, and a feed's report notes "
+    "that its rows are further apart than its interval. An interval longer than the spacing of its "
+    "stored readings is refused (409): each reading would count for more time than it covers.",
+    responses={
+        404: error_response("No meter with this ID"),
+        409: error_response("The meter's stored readings are closer together than the interval"),
+    },
+)
+def patch_meter(data: Data, meter_id: PathMeterId, body: MeterIntervalRequest) -> Envelope[MeterOut]:
+    meter = data.set_interval(meter_or_404(meter_id), body.interval_s)
+    return ok(MeterOut.model_validate(meter), f"Meter {meter_id} reads every {meter.interval_s} s.")

@@ -28,6 +28,14 @@ class MeterOut(BaseModel):
     last_ts: datetime | None = Field(description="Start of its last reading (UTC)")
 
 
+class MeterIntervalRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    interval_s: int = Field(
+        description="Seconds one reading covers: 60, 120, 300, 600, 900, 1800 or 3600", examples=[900]
+    )
+
+
 class MetersOut(BaseModel):
     meters: list[MeterOut]
     total: int = Field(description="Meters matching the filter, over all pages")

@@ -13,12 +13,15 @@ rather than guessed, because a German wall-clock time is an hour off UTC in wint
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final, Literal
 
+import numpy as np
+
 from luna.domain.energy import BUCKET_SECONDS, RESOLUTIONS, MeterInfo, MeterKind, Resolution, SeriesRows
-from luna.domain.errors import InvalidInput, NotFound, field_problem
+from luna.domain.energy_validation import USUAL_INTERVALS_S, every
+from luna.domain.errors import Conflict, InvalidInput, NotFound, field_problem
 from luna.domain.sim.market import QUARTER_HOUR_FROM
 from luna.ports.energy import EnergyStore
 from luna.settings import EnergySettings
@@ -109,6 +112,38 @@ class EnergyDataService:
         if meter is None:
             raise NotFound(f"No meter with id {meter_id!r}; GET /api/v1/data/meters lists them.")
         return meter
+
+    def set_interval(self, meter_id: str, interval_s: int) -> MeterInfo:
+        """Correct a meter's reading interval; the kWh of all its rollups are recomputed (each reading
+        counts for one interval). A meter first seen over MQTT, or in a file of one row per meter, is
+        stored at the default minute, and its 15-minute readings counted a fifteenth of their energy."""
+        meter = self.meter(meter_id)
+        if interval_s not in USUAL_INTERVALS_S:
+            choices = ", ".join(str(seconds) for seconds in USUAL_INTERVALS_S)
+            raise InvalidInput(
+                f"interval_s must be one of {choices} (seconds), got {interval_s}.",
+                details=field_problem("interval_s", f"one of {choices}"),
+            )
+        self._check_readings_fit(meter, interval_s)
+        if meter.interval_s != interval_s:
+            self._store.upsert_meters([replace(meter, interval_s=interval_s)])
+        return self.meter(meter_id)
+
+    def _check_readings_fit(self, meter: MeterInfo, interval_s: int) -> None:
+        """Readings closer together than the new interval would each count for all of it: a minute
+        meter set to 15 minutes would show fifteen times its energy. Its newest day tells."""
+        if meter.last_ts is None:
+            return
+        recent = self._store.stored_readings(
+            meter.meter_id, meter.last_ts - timedelta(days=1), meter.last_ts + timedelta(seconds=1)
+        )
+        seconds = np.unique(recent.ts.astype("datetime64[s]").astype(np.int64))
+        step = int(np.gcd.reduce(np.diff(seconds))) if len(seconds) > 1 else interval_s
+        if step % interval_s:
+            raise Conflict(
+                f"Meter {meter.meter_id!r} has readings {every(step)} apart: an interval of "
+                f"{every(interval_s)} would count each for more time than it covers."
+            )
 
     def meter_series(
         self, meter_id: str, start: datetime, end: datetime, resolution: ResolutionChoice

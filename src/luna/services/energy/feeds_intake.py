@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from luna.domain.energy import QUARTER_S, FeedSource, MeterInfo, PriceBatch, ReadingBatch
 from luna.domain.energy_sequence import (
@@ -30,6 +31,7 @@ from luna.domain.energy_validation import (
     RawRows,
     ReadingRules,
     distinct_meters,
+    every,
     reading_interval,
     validate_prices,
     validate_readings,
@@ -93,6 +95,8 @@ class ReadingIntake:
         self._states: dict[str, MeterState] = {}
         #: The stored meters' reading intervals: a row off its meter's grid is refused.
         self._intervals: dict[str, int] = {}
+        #: Meters whose rows were noted as further apart than their interval (once per input).
+        self._spaced: set[str] = set()
         self.report = IntakeReport(max_listed=max_listed)
 
     def ingest(self, raw: RawRows) -> Counts:
@@ -116,6 +120,7 @@ class ReadingIntake:
         conflicts, conflict_notices = stored_conflicts(
             check.batch, check.lines, self._stored_copies(check.batch), max_listed=self.report.max_listed
         )
+        spacing_notices = self._spacing_notices(check.batch, check.lines)
         new_meters = [str(m) for m in np.unique(check.batch.meter_id) if str(m) not in self._intervals]
         self._register(new_meters, check.batch)
         stats = self._store.write_readings(check.batch, source=self._source)
@@ -126,8 +131,36 @@ class ReadingIntake:
         counts = check.counts
         counts.conflicts += conflicts
         counts.inserted, counts.already_stored = stats.inserted, stats.duplicates
-        self.report.add(counts, check.problems, check.notices + conflict_notices)
+        self.report.add(counts, check.problems, check.notices + conflict_notices + spacing_notices)
         return counts
+
+    def _spacing_notices(self, batch: ReadingBatch, lines: npt.NDArray[np.int64]) -> list[Problem]:
+        """A known meter whose rows are a multiple of its interval apart (15-minute rows of a meter
+        stored as reading every minute, the default for one first seen over MQTT) has each row counted
+        for one interval only: said once per meter and input, with how to correct it."""
+        notices = []
+        for meter_id in np.unique(batch.meter_id):
+            stored = self._intervals.get(str(meter_id))
+            rows = np.flatnonzero(batch.meter_id == meter_id)
+            # With the newest stored reading: an MQTT meter sends one row at a time.
+            before = self._states[str(meter_id)].last_ts
+            step = reading_interval(np.append(batch.ts[rows], before).astype("datetime64[s]"))
+            if not stored or step is None or step <= stored or step % stored or meter_id in self._spaced:
+                continue
+            self._spaced.add(str(meter_id))
+            notices.append(
+                Problem(
+                    line=int(lines[rows[0]]),
+                    field="ts",
+                    reason=f"rows are {every(step)} apart, but the meter is stored as reading every "
+                    f"{every(stored)}, so each row counts for {every(stored)} of energy; if it reads every "
+                    f"{every(step)}, set that: PATCH /api/v1/admin/meters/{meter_id} "
+                    f'{{"interval_s": {step}}} or `luna meters interval {meter_id} {step}`',
+                    ts=f"{np.datetime_as_string(batch.ts[rows[0]])}Z",
+                    meter_id=str(meter_id),
+                )
+            )
+        return notices
 
     def _register(self, meter_ids: Sequence[str], batch: ReadingBatch) -> None:
         """New meters whose first rows show their interval (15-minute values) are stored with it: the
