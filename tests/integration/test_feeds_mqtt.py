@@ -208,6 +208,24 @@ def test_late_data_lands_and_updates_the_rollup(
     assert day[2] == pytest.approx(1.2)
 
 
+def test_a_new_meter_sending_every_15_minutes_is_told_once_how_to_set_its_interval(
+    container: Container,
+    run: Run,
+    subscribed: MessageSubscriber,
+    publish: Callable[[str, Any], None],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Stored at the default minute, each 15-minute reading counted a fifteenth of its energy unsaid."""
+    caplog.set_level("WARNING", logger="luna.services.energy.feeds_mqtt")
+    for n, quarter in enumerate(range(4), start=1):
+        publish(run.topic(), reading(HOUR_13 + timedelta(minutes=15 * quarter)))
+        wait_until(handled(container, n), f"reading {n} handled")  # one message per batch
+
+    told = [r.getMessage() for r in caplog.records if "rows are 15 min apart" in r.getMessage()]
+    assert len(told) == 1, told
+    assert f"luna meters interval {run.meter()} 900" in told[0]
+
+
 def test_a_message_not_stored_is_not_acknowledged_and_comes_back(
     container: Container, run: Run, publish: Callable[[str, Any], None]
 ) -> None:

@@ -96,7 +96,7 @@ class ReadingIntake:
         #: The stored meters' reading intervals: a row off its meter's grid is refused.
         self._intervals: dict[str, int] = {}
         #: Meters whose rows were noted as further apart than their interval (once per input).
-        self._spaced: set[str] = set()
+        self.spaced_meters: set[str] = set()
         self.report = IntakeReport(max_listed=max_listed)
 
     def ingest(self, raw: RawRows) -> Counts:
@@ -145,9 +145,15 @@ class ReadingIntake:
             # With the newest stored reading: an MQTT meter sends one row at a time.
             before = self._states[str(meter_id)].last_ts
             step = reading_interval(np.append(batch.ts[rows], before).astype("datetime64[s]"))
-            if not stored or step is None or step <= stored or step % stored or meter_id in self._spaced:
+            if (
+                not stored
+                or step is None
+                or step <= stored
+                or step % stored
+                or meter_id in self.spaced_meters
+            ):
                 continue
-            self._spaced.add(str(meter_id))
+            self.spaced_meters.add(str(meter_id))
             notices.append(
                 Problem(
                     line=int(lines[rows[0]]),

@@ -127,6 +127,8 @@ class MqttReadings:
         self._lock = threading.Lock()  # subscribers may hand batches from several threads
         self.totals = Counts()
         self.unreadable_messages = 0
+        #: Meters whose readings were logged as further apart than their interval (once per process).
+        self._spacing_logged: set[str] = set()
 
     def handle(self, messages: Sequence[FeedMessage]) -> None:
         rows: list[dict[str, Any]] = []
@@ -164,4 +166,18 @@ class MqttReadings:
                 problem.field,
                 problem.reason,
             )
+        self._log_spacing(intake)
         logger.debug("MQTT batch of %d messages: %s", len(messages), counts.as_dict())
+
+    def _log_spacing(self, intake: ReadingIntake) -> None:
+        """A meter first seen here is stored as reading every minute: when it sends every 15, that is
+        said once (each batch would say it again), with how to set its interval."""
+        for notice in intake.report.notices:
+            meter_id = notice.meter_id
+            if meter_id is None or meter_id not in intake.spaced_meters:
+                continue
+            with self._lock:
+                if meter_id in self._spacing_logged:
+                    continue
+                self._spacing_logged.add(meter_id)
+            logger.warning("MQTT meter %s: %s", meter_id, notice.reason)
