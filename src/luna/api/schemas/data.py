@@ -32,7 +32,9 @@ class MeterIntervalRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     interval_s: int = Field(
-        description="Seconds one reading covers: 60, 120, 300, 600, 900, 1800 or 3600", examples=[900]
+        strict=True,
+        description="Seconds one reading covers: 60, 120, 300, 600, 900, 1800 or 3600",
+        examples=[900],
     )
 
 
