@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -12,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from luna.adapters.vectors.qdrant_edge_folder import FolderLock
-from tests.integration.support import cli_environment
+from luna.cli.server_record import RECORD_NAME
+from tests.integration.support import cli_environment, luna_serve_process
 
 QUICK_SEC = 30
 
@@ -55,3 +58,20 @@ def test_serve_refuses_a_port_another_process_listens_on(
     assert result.returncode == 1, result.stderr
     assert f"cannot listen on 127.0.0.1:{env['API_PORT']}" in result.stderr
     assert "worker threads" not in result.stderr and "Traceback" not in result.stderr
+
+
+def test_sigterm_stops_the_workers_and_closes_the_stores_before_the_process_ends(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """systemd and `docker stop` send SIGTERM; uvicorn raises it again when it is done, which ended the
+    process before the workers were stopped and the stores closed (and the port record stayed)."""
+    env = cli_environment(monkeypatch, tmp_path, LUNA_API__START_WORKER="true")
+    record = tmp_path / "var" / RECORD_NAME
+    with luna_serve_process(env["API_PORT"], tmp_path / "serve.log") as (_, process):
+        assert json.loads(record.read_text())["pid"] == process.pid
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=60)
+
+    assert not record.exists(), (tmp_path / "serve.log").read_text()[-2000:]
+    holder = FolderLock(tmp_path / "var" / "vectors")  # released: this process can take it
+    holder.release()

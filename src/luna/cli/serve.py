@@ -125,8 +125,20 @@ def serve(
             _queue_demos(container)
         threading.Thread(target=_warm_up, args=(container,), name="luna-warm-up", daemon=True).start()
 
-    _once_started(app, start_background_work)
     record = write_record(settings.data_dir, bind_host, bind_port)
+    stopped = threading.Event()
+
+    def stop_background_work() -> None:
+        if stopped.is_set():
+            return
+        stopped.set()
+        if record is not None:
+            remove_record(record)
+        if run_worker:
+            stop_in_process(container)
+        container.close()
+
+    _once_started(app, start_background_work, stop_background_work)
     try:
         uvicorn.run(
             app,
@@ -137,26 +149,29 @@ def serve(
             timeout_graceful_shutdown=settings.api.shutdown_grace_sec,
         )
     finally:
-        if record is not None:
-            remove_record(record)
-        if run_worker:
-            stop_in_process(container)
-        container.close()
+        stop_background_work()  # when the app never started (a port taken at bind), say
 
 
-def _once_started(app: FastAPI, start: Callable[[], None]) -> None:
+def _once_started(app: FastAPI, start: Callable[[], None], stop: Callable[[], None]) -> None:
     """Calls ``start`` when the app's startup is done, before it serves. NiceGUI's startup looks through
     every object in the process (``gc.get_objects()``, to find uvicorn's server); a tuple another thread
     is building at that moment then has a second reference, and CPython fails that thread's work with
     "SystemError: Objects/tupleobject.c:927" (seen as the demo backfill failing inside pandas). So no
-    job or warm-up thread runs before that look is over."""
+    job or warm-up thread runs before that look is over.
+
+    Calls ``stop`` when the app has shut down: on SIGTERM (systemd, ``docker stop``) uvicorn raises the
+    signal again once it is done, which ends the process before code after ``uvicorn.run`` runs, so
+    the job workers were never stopped nor the stores closed."""
     started = app.router.lifespan_context
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[Any]:
-        async with started(app) as startup_state:
-            start()
-            yield startup_state
+        try:
+            async with started(app) as startup_state:
+                start()
+                yield startup_state
+        finally:
+            stop()
 
     app.router.lifespan_context = lifespan
 
