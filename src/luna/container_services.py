@@ -394,12 +394,16 @@ class Services:
 
     @cached_property
     def privacy(self) -> PrivacyService:
+        from luna.services.flywheel.normalise import forget_questions
         from luna.services.learning.privacy import PrivacyService
 
         c = self._container
         session_ref = self.sessions.user_ref if c.settings.flywheel.pseudonym_key is not None else None
         return PrivacyService(
-            c.database, consent_default=c.settings.learning.consent_default, session_ref=session_ref
+            c.database,
+            consent_default=c.settings.learning.consent_default,
+            session_ref=session_ref,
+            forget_questions=lambda user_ref: forget_questions(c.vectors, user_ref),
         )
 
     @cached_property

@@ -21,6 +21,7 @@ from luna.api.deps import require_supported_body
 from luna.api.openapi import ADMIN_ERRORS
 from luna.api.routers import admin_privacy
 from luna.domain.flywheel.sessions import IncomingSession
+from luna.services.flywheel.normalise import COLLECTION as FLYWHEEL_QUESTIONS
 from luna.services.learning.privacy import PrivacyService
 from tests.api.events_support import (
     CUSTOMER,
@@ -76,6 +77,11 @@ async def use_luna(client: httpx.AsyncClient, app: FastAPI, user_id: str) -> Non
     assert (await client.post("/api/v1/feedback/rag", json=rating, headers=headers)).status_code == 201
     question = {"question": "Was ist § 14a?"}
     assert (await client.post("/api/v1/rag/ask", json=question, headers=headers)).status_code == 200
+
+
+def embedded_questions(app: FastAPI) -> int:
+    """Questions in the flywheel's vector collection (topics and knowledge gaps are read from it)."""
+    return container_of(app).vectors.count(FLYWHEEL_QUESTIONS)
 
 
 def learning_users(app: FastAPI, consent_default: bool = True) -> set[str]:
@@ -154,6 +160,29 @@ async def test_withdrawn_consent_or_a_deleted_conversation_leaves_the_flywheel_t
         assert uow.sessions.current("luna", others["conversation_id"]) is None
 
 
+async def test_the_questions_the_flywheel_embedded_leave_with_their_session(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    """Topics and gaps come from the flywheel's vectors, whose points keep the pseudonym and session:
+    they stayed after a withdrawal, an erasure or a deleted conversation."""
+    await use_luna(client, app, CUSTOMER)
+    await use_luna(client, app, OTHER)
+    services = container_of(app).services
+    since = datetime(2000, 1, 1, tzinfo=UTC)
+    services.own_sessions.collect(since, datetime.now(UTC))
+    services.normaliser.run(since, datetime.now(UTC))
+    assert embedded_questions(app) == 2
+    [others] = (await client.get("/api/v1/rag/conversations", headers=dev_user(OTHER))).json()["data"][
+        "conversations"
+    ]
+
+    await client.put(CONSENT, json={"learning": False}, headers=dev_user())
+    assert embedded_questions(app) == 1  # at once
+    await client.delete(f"/api/v1/rag/conversations/{others['conversation_id']}", headers=dev_user(OTHER))
+    services.normaliser.run(since, datetime.now(UTC))  # the next flywheel run sweeps it
+    assert embedded_questions(app) == 0
+
+
 async def test_a_conversation_deleted_or_consent_withdrawn_while_the_flywheel_collects_is_not_stored(
     app: FastAPI, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -219,6 +248,9 @@ async def test_erasing_my_data_removes_everything_of_mine_and_nothing_of_others(
         datetime(2000, 1, 1, tzinfo=UTC), datetime.now(UTC)
     )
     assert [r.outcome.value for r in collected.results] == ["stored", "stored"]  # the flywheel has both
+    services = container_of(app).services
+    services.normaliser.run(datetime(2000, 1, 1, tzinfo=UTC), datetime.now(UTC))  # embeds both questions
+    assert embedded_questions(app) == 2
     await client.put(CONSENT, json={"learning": True}, headers=dev_user())
     others_before = stored(app, OTHER)
 
@@ -232,8 +264,10 @@ async def test_erasing_my_data_removes_everything_of_mine_and_nothing_of_others(
         "consent_records": 1,
         "conversations": 1,
         "flywheel_sessions": 1,
+        "flywheel_questions": 1,
     }
     assert stored(app, CUSTOMER) == NOTHING
+    assert embedded_questions(app) == 1  # the other user's: the pseudonym and session went with it
     assert stored(app, OTHER) == others_before
     with container_of(app).database.unit_of_work(read_only=True) as uow:
         [entry] = uow.audit.list(action="users.erase")
@@ -245,6 +279,7 @@ async def test_erasing_my_data_removes_everything_of_mine_and_nothing_of_others(
         "consent_records": 1,
         "conversations": 1,
         "flywheel_sessions": 1,
+        "flywheel_questions": 1,
     }
     with container_of(app).database.unit_of_work(read_only=True) as uow:
         assert uow.sessions.count() == 1  # the other user's

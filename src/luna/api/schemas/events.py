@@ -159,6 +159,7 @@ class ErasureOut(BaseModel):
     consent_records: int
     conversations: int
     flywheel_sessions: int = Field(description="Conversation sessions kept by the data flywheel")
+    flywheel_questions: int = Field(description="Questions the data flywheel embedded for topics and gaps")
 
     @classmethod
     def from_erasure(cls, erasure: Erasure) -> ErasureOut:
@@ -170,4 +171,5 @@ class ErasureOut(BaseModel):
             consent_records=erasure.consent_records,
             conversations=erasure.conversations,
             flywheel_sessions=erasure.flywheel_sessions,
+            flywheel_questions=erasure.flywheel_questions,
         )

@@ -117,6 +117,7 @@ class SessionNormaliser:
         found = topics([q.turn.question for q in questions], vectors, self._topic_threshold)
         named = _topic_of(questions, found)
         self._keep_vectors(questions, vectors, named)
+        self._drop_gone_sessions()
         with self._database.unit_of_work() as uow:
             uow.sessions.set_topics(
                 [
@@ -193,6 +194,24 @@ class SessionNormaliser:
         for offset in range(0, len(points), _BATCH):
             self._vectors.upsert(COLLECTION, points[offset : offset + _BATCH])
 
+    def _drop_gone_sessions(self) -> None:
+        """Delete the embedded questions of sessions no longer stored: a deleted conversation, a session
+        resent without consent, an erased webhook user. Erasure and withdrawal delete theirs at once."""
+        if COLLECTION not in self._vectors.collections():
+            return
+        ids = self._vectors.point_ids(COLLECTION)
+        sessions: dict[tuple[str, str], list[str]] = {}
+        for offset in range(0, len(ids), _BATCH):
+            for point in self._vectors.get(COLLECTION, ids[offset : offset + _BATCH]):
+                key = (str(point.payload.get("source")), str(point.payload.get("session_id")))
+                sessions.setdefault(key, []).append(point.point_id)
+        with self._database.unit_of_work(read_only=True) as uow:
+            gone = [
+                p for key, points in sessions.items() if uow.sessions.current(*key) is None for p in points
+            ]
+        for offset in range(0, len(gone), _BATCH):
+            self._vectors.delete(COLLECTION, gone[offset : offset + _BATCH])
+
     def _gaps(
         self, questions: Sequence[_Question], found: Sequence[Topic], named: Sequence[str]
     ) -> list[KnowledgeGap]:
@@ -248,6 +267,18 @@ class SessionNormaliser:
         search = GapSearch.of(now, run.gaps)  # the same gaps, as data: the report holds user text
         self._blobs.put(GAPS_KEY, search.as_json().encode("utf-8"), "application/json; charset=utf-8")
         return REPORT_KEY
+
+
+def forget_questions(vectors: VectorIndex, user_ref: str) -> int:
+    """Delete the embedded questions of one pseudonymous user (erasure, withdrawn consent): each point
+    keeps ``user_ref`` and the session, which would re-identify what of them turned up again."""
+    if COLLECTION not in vectors.collections():
+        return 0
+    mine = {"user_ref": user_ref}
+    found = vectors.count(COLLECTION, mine)
+    if found:
+        vectors.delete_where(COLLECTION, mine)
+    return found
 
 
 def _point_id(question: _Question) -> str:

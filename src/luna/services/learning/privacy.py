@@ -58,6 +58,8 @@ class Erasure:
     conversations: int
     #: The user's sessions in the data flywheel (found by their pseudonym), every revision.
     flywheel_sessions: int = 0
+    #: The user's questions the flywheel embedded (vector collection ``flywheel_sessions``).
+    flywheel_questions: int = 0
 
 
 class PrivacyService:
@@ -67,12 +69,15 @@ class PrivacyService:
         *,
         consent_default: bool,
         session_ref: Callable[[str], str] | None = None,
+        forget_questions: Callable[[str], int] | None = None,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
-        """``session_ref`` gives a user's flywheel pseudonym (None: no pseudonym key, no sessions)."""
+        """``session_ref`` gives a user's flywheel pseudonym (None: no pseudonym key, no sessions);
+        ``forget_questions`` deletes the questions embedded under a pseudonym and counts them."""
         self._database = database
         self._consent_default = consent_default
         self._session_ref = session_ref
+        self._forget_questions = forget_questions
         self._clock = clock
 
     def consent(self, user_id: str) -> ConsentState:
@@ -94,6 +99,7 @@ class PrivacyService:
             if not learning and self._session_ref is not None:
                 uow.sessions.serialise_writes()
                 uow.sessions.delete_for_user(self._session_ref(user))
+                self._forget(self._session_ref(user))
             uow.commit()
         return ConsentState(learning=learning, decided=True, updated_at=ts)
 
@@ -133,6 +139,8 @@ class PrivacyService:
                 consent_records=uow.consent.delete_for_user(user),
                 conversations=uow.conversations.delete_for_user(user),
                 flywheel_sessions=0 if session_ref is None else uow.sessions.delete_for_user(session_ref),
+                # Before the commit: should it fail, the sessions still in SQL embed them again.
+                flywheel_questions=0 if session_ref is None else self._forget(session_ref),
             )
             if withdrawn is not None and not withdrawn.granted:
                 no = Consent(user_id=user, scope=LEARNING_SCOPE, granted=False, ts=self._clock())
@@ -144,6 +152,7 @@ class PrivacyService:
                 "consent_records": erasure.consent_records,
                 "conversations": erasure.conversations,
                 "flywheel_sessions": erasure.flywheel_sessions,
+                "flywheel_questions": erasure.flywheel_questions,
             }
             uow.audit.add(
                 AuditEntry(
@@ -157,6 +166,9 @@ class PrivacyService:
             )
             uow.commit()
         return erasure
+
+    def _forget(self, session_ref: str) -> int:
+        return 0 if self._forget_questions is None else self._forget_questions(session_ref)
 
     def _state(self, uow: UnitOfWork, user_id: str) -> ConsentState:
         current = uow.consent.current(user_id, LEARNING_SCOPE)
