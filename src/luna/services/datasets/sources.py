@@ -254,12 +254,17 @@ def _frame_hash(raw: pl.DataFrame) -> str:
 
 
 def _feedback(access: SourceAccess, since: datetime | None) -> pl.DataFrame:
-    """Rated answers; the first cited passage becomes ``context`` and its item ``document``
-    (``item:<id>``), so a helpful answer can become a golden question that names where it stands."""
+    """Answers an operator rated (with the admin key); the first cited passage becomes ``context`` and
+    its item ``document`` (``item:<id>``), so a helpful answer can become a golden question that names
+    where it stands.
+
+    A customer's rating carries whatever answer text the client sent: 25 invented "useful" answers
+    became a released fine-tuning set. Customers' ratings of Luna's own answers come in through the
+    ``sessions`` table instead, placed on the turn whose answer Luna gave (and stored)."""
     rows: list[dict[str, object]] = []
     with access.database.unit_of_work(read_only=True) as uow:
         for batch in uow.feedback.for_learning(consent_default=access.consent_default):
-            kept = [f for f in batch if since is None or f.ts >= since]
+            kept = [f for f in batch if f.user_id is None and (since is None or f.ts >= since)]
             cited = {
                 c.chunk_id: c for c in uow.chunks.get_many([f.chunks_used[0] for f in kept if f.chunks_used])
             }
