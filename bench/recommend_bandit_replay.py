@@ -143,7 +143,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         log_s = time.perf_counter() - log_started
         with container.database.unit_of_work(read_only=True) as uow:
             events = [e for batch in uow.events.for_learning(consent_default=True) for e in batch]
-        rounds: list[LoggedRound] = logged_rounds(events)
+        rounds: list[LoggedRound] = logged_rounds(events, round_seconds=None)  # simulated users
         online: dict[str, list[tuple[str, bool]]] = {"bandit": [], "uniform": []}
         for _ in range(args.online):
             tick[0] += 1.0

@@ -81,13 +81,13 @@ def _event(kind: EventType, minutes: int, user_id: str = "u", **meta: object) ->
 def test_arm_statistics_count_each_answer_once_and_credit_clicks_that_name_it() -> None:
     served = [
         _event(EventType.RECOMMEND, 1, strategy=CONTENT, segment=WARM),
-        _event(EventType.RECOMMEND, 2, strategy=CONTENT, segment=WARM),
+        _event(EventType.RECOMMEND, 2, "v", strategy=CONTENT, segment=WARM),
         _event(EventType.RECOMMEND, 3, strategy=POPULAR, segment=COLD),
     ]
     rewards = [
         _event(EventType.CLICK, 4, recommendation_id=served[0].event_id),
         _event(EventType.LIKE, 5, recommendation_id=served[0].event_id),  # same answer: still one reward
-        _event(EventType.VIEW, 6, recommendation_id=served[1].event_id),  # a view is no reward
+        _event(EventType.VIEW, 6, "v", recommendation_id=served[1].event_id),  # a view is no reward
         _event(EventType.CLICK, 7, recommendation_id="unknown"),
         _event(EventType.CLICK, 8),
     ]
@@ -106,6 +106,20 @@ def test_a_click_credits_only_an_answer_served_to_the_same_user() -> None:
     assert logged_rounds([served, foreign]) == [LoggedRound(COLD, FRESH, False)]
     own = _event(EventType.CLICK, 3, recommendation_id=served.event_id)
     assert logged_rounds([served, foreign, own]) == [LoggedRound(COLD, FRESH, True)]
+
+
+def test_one_users_answers_of_a_strategy_within_an_hour_are_one_round() -> None:
+    """400 calls in 6 s, clicked only under ``fresh``, had every other user served ``fresh``."""
+    burst = [_event(EventType.RECOMMEND, m, "mallory", strategy=FRESH, segment=WARM) for m in range(30)]
+    clicks = [
+        _event(EventType.CLICK, 30 + m, "mallory", recommendation_id=e.event_id) for m, e in enumerate(burst)
+    ]
+    later = _event(EventType.RECOMMEND, 61, "mallory", strategy=FRESH, segment=WARM)  # the next hour
+    others = [_event(EventType.RECOMMEND, m, f"user-{m}", strategy=BLEND, segment=WARM) for m in range(3)]
+
+    stats = arm_stats([*burst, *clicks, later, *others])
+
+    assert stats == {(WARM, FRESH): ArmStats(2, 1), (WARM, BLEND): ArmStats(3, 0)}
 
 
 def test_logged_rounds_come_in_time_order_with_their_rewards() -> None:
