@@ -241,15 +241,16 @@ async def test_a_question_of_invisible_characters_is_empty_and_stores_no_convers
     assert listed.json()["data"]["conversations"] == []
 
 
-async def test_direction_controls_in_a_question_do_not_reverse_its_title(client: httpx.AsyncClient) -> None:
-    """One right-to-left override would show the conversation's title reversed in every list."""
-    asked = await ask(client, "Was kostet \u202eStrom\u202c im Winter?")
+async def test_direction_and_control_characters_in_a_question_are_not_kept(client: httpx.AsyncClient) -> None:
+    """One right-to-left override would show the conversation's title reversed in every list; an ESC
+    sequence was kept in the turn and the flywheel made a topic "mrot" of "\x1b[31mrot"."""
+    asked = await ask(client, "Was kostet \u202eStrom\u202c im\x07 Winter?\x1b")
 
     read = await client.get(f"/api/v1/rag/conversations/{asked['conversation_id']}", headers=CUSTOMER)
 
     conversation = read.json()["data"]
     assert conversation["title"] == "Was kostet Strom im Winter?"
-    assert conversation["turns"][0]["question"] == "Was kostet Strom im Winter?"
+    assert conversation["turns"][0]["question"] == "Was kostet Strom im  Winter? "
 
 
 async def test_the_admin_key_asks_without_a_conversation(client: httpx.AsyncClient) -> None:

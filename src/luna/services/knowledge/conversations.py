@@ -21,7 +21,7 @@ from luna.domain.answers import Exchange
 from luna.domain.conversations import Conversation, SourceSnapshot, Turn, conversation_title
 from luna.domain.errors import Conflict, NotFound
 from luna.domain.flywheel.sessions import OWN_SOURCE
-from luna.domain.storable import without_direction_controls
+from luna.domain.storable import printable
 from luna.ports.sql import Database
 from luna.services.knowledge.answering import Answer, AnswerEvent, AnswerService
 
@@ -78,7 +78,9 @@ class ConversationService:
         An unknown conversation raises before anything is answered (so the API can still send a 404);
         the turn is stored when the answer is complete, a stream that is abandoned stores nothing.
         """
-        question = without_direction_controls(question)  # it becomes the title others see in lists
+        # It becomes the title others see in lists, and the flywheel's topics: an ESC sequence in it
+        # made the topic "mrot" of "\x1b[31mrot".
+        question = printable(question)
         earlier: list[Exchange] = []
         if conversation_id is not None:
             conversation = self._continued(user_id, conversation_id)
