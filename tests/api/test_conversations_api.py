@@ -237,6 +237,7 @@ async def test_a_question_of_invisible_characters_is_empty_and_stores_no_convers
     asked = await client.post("/api/v1/rag/ask", json={"question": question}, headers=CUSTOMER)
 
     assert asked.status_code == 400 and asked.json()["message"] == "The question is empty."
+    assert asked.json()["data"]["details"]["errors"][0]["field"] == "question"
     listed = await client.get("/api/v1/rag/conversations", headers=CUSTOMER)
     assert listed.json()["data"]["conversations"] == []
 

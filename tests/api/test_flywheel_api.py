@@ -71,6 +71,11 @@ async def test_a_key_is_shown_once_and_lists_show_only_its_hint(
         "/api/v1/admin/service-accounts", headers=admin, json={"name": "x2", "scopes": ["root"]}
     )
     assert unknown.status_code == 400
+    upper = await client.post(
+        "/api/v1/admin/service-accounts", headers=admin, json={"name": "N8N", "scopes": ["kpi:read"]}
+    )
+    assert upper.status_code == 400  # a refused field is named in the shape every refusal has
+    assert upper.json()["data"]["details"]["errors"][0]["field"] == "name"
 
 
 async def test_sessions_are_pseudonymised_and_redacted_before_storage(

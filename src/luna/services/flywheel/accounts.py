@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from luna.domain.errors import InvalidInput, NotFound
+from luna.domain.errors import InvalidInput, NotFound, field_problem
 from luna.domain.flywheel.accounts import NAME_PATTERN, Scope, ServiceAccount, key_hint, key_sha256, new_key
 from luna.domain.scores import AuditEntry
 from luna.ports.sql import Database
@@ -37,9 +37,8 @@ class AccountService:
     def create(self, name: str, scopes: Iterable[str], *, created_by: str) -> CreatedAccount:
         chosen = _scopes(scopes)
         if not NAME_PATTERN.match(name):
-            raise InvalidInput(
-                "A service account name is 2-63 characters: lower-case letters, digits, '.', '_' and '-'."
-            )
+            rule = "2-63 characters: lower-case letters, digits, '.', '_' and '-'"
+            raise InvalidInput(f"A service account name is {rule}.", details=field_problem("name", rule))
         key = new_key()
         account = ServiceAccount(
             account_id=str(uuid.uuid4()),

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from luna.domain.conversations import MAX_QUESTION_CHARS as MAX_QUESTION_CHARS
-from luna.domain.errors import InvalidInput
+from luna.domain.errors import InvalidInput, field_problem
 from luna.domain.fusion import in_order, rrf, ties_to, weighted_score_fusion
 from luna.domain.german_text import GermanAnalyzer
 from luna.domain.items import FILTERABLE_CHUNK_FIELDS, INTEGER_CHUNK_FIELDS, Item, ItemStatus
@@ -214,7 +214,9 @@ class RetrievalService:
     ) -> SearchResult:
         question = question.strip()
         if not shows_something(question):
-            raise InvalidInput("The question is empty.")
+            raise InvalidInput(
+                "The question is empty.", details=field_problem("question", "shows no character")
+            )
         if len(question) > MAX_QUESTION_CHARS:
             raise InvalidInput(f"The question may have at most {MAX_QUESTION_CHARS} characters.")
         if not 1 <= top_k <= MAX_TOP_K:
