@@ -321,3 +321,8 @@ async def test_a_run_with_the_configured_template_is_queued_as_a_job(
     assert job["name"] == "finetune.run" and job["status"] == "queued"
     assert job["params"] == {"config": None, "resume": None}
     assert [j["job_id"] for j in await jobs_named(client, admin)] == [job["job_id"]]
+    # Two trainings at once crashed each other ("Cannot copy out of meta tensor"), and two resumes of
+    # one run wrote the same checkpoints: one runs at a time.
+    again = await client.post(RUNS, json={"config": None, "resume": None}, headers=admin)
+    assert again.status_code == 409 and again.json()["data"]["details"]["job_id"] == job["job_id"]
+    assert [j["job_id"] for j in await jobs_named(client, admin)] == [job["job_id"]]

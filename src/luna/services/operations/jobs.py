@@ -37,8 +37,12 @@ RELEASED_MESSAGE = "Erneut eingereiht: Luna wurde beendet; der Job läuft beim n
 KnownJobs = Mapping[str, JobFunction] | Collection[str]
 #: Jobs refused (409) while another of the same name is queued or running, whoever submits them (API,
 #: dashboard, CLI; a double click): two full reindexes race for the collection swap and one fails, two
-#: re-reads write the same new versions, two flywheel cycles judge the same hour twice.
-EXCLUSIVE_JOBS: Final = frozenset({"kb.reindex", "kb.reread", "flywheel.hourly", "flywheel.dry_run"})
+#: re-reads write the same new versions, two flywheel cycles judge the same hour twice, two trainings
+#: crash each other inside torch ("Cannot copy out of meta tensor") and two resumes of one run write the
+#: same checkpoints.
+EXCLUSIVE_JOBS: Final = frozenset(
+    {"kb.reindex", "kb.reread", "flywheel.hourly", "flywheel.dry_run", "finetune.run"}
+)
 #: Jobs refused while one with the same params is queued or running: a pipeline run a second time before
 #: the first has finished ("Jetzt ausführen" clicked twice) reads the same sources for the same version.
 EXCLUSIVE_PER_PARAMS: Final = frozenset({"datasets.run"})
