@@ -79,14 +79,15 @@ class DatasetReads:
         return pl.read_parquet(io.BytesIO(self._blobs.get(version.blob_key)))
 
     def export(self, name: str, number: int, fmt: ExportFormat) -> bytes:
-        """The version's records as Parquet (the stored bytes), JSON Lines or CSV (flags joined by ``|``)."""
+        """The version's records as Parquet (the stored bytes), JSON Lines or CSV (flags joined by ``|``;
+        a text cell a spreadsheet would run as a formula starts with ``'``)."""
         version = self.version(name, number)
         if fmt == "parquet":
             return self._blobs.get(version.blob_key)
         frame = self.frame(version)
         if fmt == "jsonl":
             return frame.write_ndjson().encode("utf-8")
-        return frame.with_columns(pl.col(FLAGS).list.join("|")).write_csv().encode("utf-8")
+        return spreadsheet_safe(frame.with_columns(pl.col(FLAGS).list.join("|"))).write_csv().encode("utf-8")
 
     def lineage(self, name: str, number: int) -> list[LineageEdge]:
         version = self.version(name, number)
@@ -121,3 +122,20 @@ class DatasetReads:
     def deliveries(self, name: str | None = None) -> list[Delivery]:
         with self._database.unit_of_work(read_only=True) as uow:
             return list(uow.datasets.deliveries(dataset=name))
+
+
+#: What a spreadsheet takes for the start of a formula (OWASP, "CSV injection").
+_FORMULA_START = r"^[=+\-@\t\r]"
+
+
+def spreadsheet_safe(frame: pl.DataFrame) -> pl.DataFrame:
+    """Text cells that start like a formula, with ``'`` before them: the CSV is made to be opened in
+    Excel, and an answer ``=HYPERLINK("http://…","Klick")`` from a drop came out as a live link."""
+    texts = [name for name, dtype in frame.schema.items() if dtype == pl.String]
+    return frame.with_columns(
+        pl.when(pl.col(name).str.contains(_FORMULA_START))
+        .then(pl.lit("'") + pl.col(name))
+        .otherwise(pl.col(name))
+        .alias(name)
+        for name in texts
+    )
