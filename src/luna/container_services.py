@@ -233,8 +233,7 @@ class Services:
         from luna.services.flywheel.kpis import KpiService
         from luna.services.flywheel.sentiment import SentimentJudge
 
-        c = self._container
-        s = c.settings.flywheel
+        c, s = self._container, self._container.settings.flywheel
         generative = s.sentiment == "chat" and c.settings.chat.kind != "extractive"
         judge = SentimentJudge(c.database, c.chat if generative else None, max_calls=s.sentiment_model_calls)
         return KpiService(c.database, c.blobs, judge=judge)
@@ -368,8 +367,7 @@ class Services:
     def csv_feeds(self) -> CsvFeeds:
         from luna.services.energy.feeds import CsvFeeds, CsvFeedSettings
 
-        c = self._container
-        s = c.settings.feeds
+        c, s = self._container, self._container.settings.feeds
         return CsvFeeds(
             c.energy,
             c.blobs,
@@ -394,16 +392,14 @@ class Services:
 
     @cached_property
     def privacy(self) -> PrivacyService:
-        from luna.services.flywheel.normalise import forget_questions
         from luna.services.learning.privacy import PrivacyService
 
         c = self._container
-        session_ref = self.sessions.user_ref if c.settings.flywheel.pseudonym_key is not None else None
         return PrivacyService(
             c.database,
             consent_default=c.settings.learning.consent_default,
-            session_ref=session_ref,
-            forget_questions=lambda user_ref: forget_questions(c.vectors, user_ref),
+            session_ref=self.sessions.user_ref if c.settings.flywheel.pseudonym_key is not None else None,
+            vectors=lambda: c.vectors,
         )
 
     @cached_property

@@ -226,6 +226,20 @@ def test_a_template_with_a_wrong_value_is_refused_naming_the_key(
     bad.write_text("name: tiny\ndataset: {name: x}\ntraining:\n  learning_rate: -1\n", "utf-8")
     with pytest.raises(InvalidInput, match=r"line 4 \(training.learning_rate\)"):
         container.finetune.service.config(bad)
+    seed = tmp_path / "seed.yaml"  # numpy's seeds end at 2**32 - 1: the run failed in numpy
+    seed.write_text("name: tiny\ndataset: {name: x}\ntraining:\n  seed: 99999999999999999999\n", "utf-8")
+    with pytest.raises(InvalidInput, match=r"line 4 \(training.seed\)"):
+        container.finetune.service.config(seed)
+
+
+def test_a_max_length_no_example_fits_in_is_said_so(
+    container: Container, tiny_base: Path, tmp_path: Path
+) -> None:
+    """Every example too long ended in torch's "num_samples should be a positive integer value"."""
+    template = _template(tmp_path, tiny_base, training={"max_steps": 4, "max_length": 16})
+
+    with pytest.raises(InvalidInput, match=r"No training example fits in training\.max_length = 16"):
+        container.finetune.service.run("test", _quiet, config_file=template)
 
 
 def test_runs_are_tracked_in_mlflow_with_the_champion_alias(

@@ -29,12 +29,23 @@ def test_background_work_starts_after_the_startup_and_before_the_first_request()
         events.append("request")
         return "pong"
 
-    _once_started(app, lambda: events.append("background work started"))
+    _once_started(
+        app,
+        lambda: events.append("background work started"),
+        lambda: events.append("background work stopped"),
+    )
     assert events == []  # nothing starts while the app is only being built
     with TestClient(app) as client:
         assert client.get("/ping").status_code == 200
 
-    assert events == ["startup done", "background work started", "request", "shutdown"]
+    # Stopped inside the lifespan: on SIGTERM, uvicorn ends the process right after it.
+    assert events == [
+        "startup done",
+        "background work started",
+        "request",
+        "shutdown",
+        "background work stopped",
+    ]
 
 
 def test_a_host_that_resolves_to_nothing_says_to_check_the_host_not_another_serve() -> None:

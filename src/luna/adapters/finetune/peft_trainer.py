@@ -19,7 +19,7 @@ from luna.adapters.finetune.base_models import resolve_base
 from luna.adapters.finetune.fit_length import fitted
 from luna.adapters.finetune.frameworks import framework
 from luna.adapters.finetune.lora_gguf import write_lora_gguf
-from luna.domain.errors import Unavailable
+from luna.domain.errors import InvalidInput, Unavailable
 from luna.domain.finetune.training import BaseModelFiles, TrainOutcome, TrainRequest
 from luna.ports.finetune import Progress, StopReason
 
@@ -44,6 +44,11 @@ class PeftLoraTrainer:
         )
         watcher = _watcher(transformers, progress, should_stop)
         train, shortened, too_long = fitted(tokenizer, request.train, request.max_length)
+        if too_long >= len(train):  # torch's sampler said "num_samples should be a positive integer value"
+            raise InvalidInput(
+                f"No training example fits in training.max_length = {request.max_length} tokens, not even "
+                f"without its context ({too_long} of {len(train)}); raise training.max_length."
+            )
         val, _, _ = fitted(tokenizer, request.val[:_VAL_EXAMPLES], request.max_length)
         trainer = trl.SFTTrainer(
             model=model,

@@ -35,7 +35,7 @@ class TrainingSection(_Strict):
     batch_size: int = Field(default=4, ge=1, le=1024)
     grad_accum: int = Field(default=1, ge=1, le=1024)
     max_length: int = Field(default=320, ge=16, le=32_768)
-    seed: int = Field(default=42, ge=0)
+    seed: int = Field(default=42, ge=0, le=2**32 - 1)  # numpy's and torch's seeds end there
     precision: Literal["auto", "fp32", "bf16"] = "auto"
     device: Literal["auto", "cpu", "cuda"] = "auto"
     save_every_steps: int = Field(default=10, ge=1)

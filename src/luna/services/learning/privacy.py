@@ -21,6 +21,8 @@ from luna.domain.errors import NotFound
 from luna.domain.events import LEARNING_SCOPE, Consent
 from luna.domain.scores import AuditEntry
 from luna.ports.sql import Database, UnitOfWork
+from luna.ports.vectors import VectorIndex
+from luna.services.flywheel.normalise import forget_questions
 from luna.services.learning.events import canonical_uuid, utc_now
 
 ERASE_ACTION: Final = "users.erase"
@@ -69,15 +71,16 @@ class PrivacyService:
         *,
         consent_default: bool,
         session_ref: Callable[[str], str] | None = None,
-        forget_questions: Callable[[str], int] | None = None,
+        vectors: Callable[[], VectorIndex] | None = None,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         """``session_ref`` gives a user's flywheel pseudonym (None: no pseudonym key, no sessions);
-        ``forget_questions`` deletes the questions embedded under a pseudonym and counts them."""
+        ``vectors`` the index that keeps the questions the flywheel embedded (opened when first needed:
+        a command that erases nothing never opens it)."""
         self._database = database
         self._consent_default = consent_default
         self._session_ref = session_ref
-        self._forget_questions = forget_questions
+        self._vectors = vectors
         self._clock = clock
 
     def consent(self, user_id: str) -> ConsentState:
@@ -168,7 +171,7 @@ class PrivacyService:
         return erasure
 
     def _forget(self, session_ref: str) -> int:
-        return 0 if self._forget_questions is None else self._forget_questions(session_ref)
+        return 0 if self._vectors is None else forget_questions(self._vectors(), session_ref)
 
     def _state(self, uow: UnitOfWork, user_id: str) -> ConsentState:
         current = uow.consent.current(user_id, LEARNING_SCOPE)
