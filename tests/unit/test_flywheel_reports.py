@@ -16,7 +16,14 @@ import pytest
 
 from luna.domain.flywheel.gaps import KnowledgeGap
 from luna.domain.flywheel.kpi_values import ALL, Kpi, KpiValue, Window
-from luna.domain.flywheel.reports import GapSearch, ProgressFacts, gaps_section, progress_report
+from luna.domain.flywheel.reports import (
+    EXAMPLES_NOT_KEPT,
+    GapSearch,
+    ProgressFacts,
+    gaps_section,
+    progress_report,
+    vector_ingest_report,
+)
 
 SEARCHED = datetime(2026, 1, 31, 13, 5, tzinfo=UTC)
 
@@ -186,3 +193,16 @@ def test_user_text_in_a_gap_stays_text_in_the_rendered_report() -> None:
     assert "<h1" not in html and html.count("<h3>") == 1
     assert "![x](https://sender.example/beacon)" in html  # shown as written
     assert max(len(line) for line in html.splitlines()) < 1_000  # a 7,000-character question is cut
+
+
+def test_a_dated_copy_of_the_vector_ingest_report_keeps_no_users_questions() -> None:
+    """Copies are kept for months; the newest report is rebuilt each cycle from the stored sessions,
+    so an erased user's questions leave it with the next cycle, and only there may they stand."""
+    at = datetime(2026, 7, 1, 13, tzinfo=UTC)
+    facts = (3, 4, [("balkonkraftwerk", 4)], [_gap("balkonkraftwerk", 4)], at, at, at)
+
+    newest = vector_ingest_report(*facts)
+    dated = vector_ingest_report(*facts, examples=False)
+
+    assert "Wie melde ich es an?" in newest and "Wie melde ich es an?" not in dated
+    assert EXAMPLES_NOT_KEPT in dated and "balkonkraftwerk" in dated

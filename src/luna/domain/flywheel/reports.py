@@ -48,7 +48,11 @@ def _score(score: float | None) -> str:
     return "–" if score is None else de_number(score, 2)
 
 
-def gaps_section(gaps: Sequence[KnowledgeGap]) -> list[str]:
+#: In place of the example questions of a dated copy (see :func:`vector_ingest_report`).
+EXAMPLES_NOT_KEPT = "- Beispielfragen: nur im neuesten Bericht (`vector_ingest_report.md`)"
+
+
+def gaps_section(gaps: Sequence[KnowledgeGap], *, examples: bool = True) -> list[str]:
     if not gaps:
         return ["Keine Wissenslücke: jedes Thema mit unbeantworteten Fragen findet passende Dokumente.", ""]
     lines: list[str] = []
@@ -60,8 +64,11 @@ def gaps_section(gaps: Sequence[KnowledgeGap]) -> list[str]:
             "",
             f"- Größte Ähnlichkeit eines Abschnitts: {_score(gap.best_score)}",
             f"- Nächste Dokumente: {', '.join(map(_text, gap.nearest_documents)) or 'keine'}",
-            "- Beispielfragen:",
-            *(f"  - {_text(example)}" for example in gap.examples),
+            *(
+                ["- Beispielfragen:", *(f"  - {_text(example)}" for example in gap.examples)]
+                if examples
+                else [EXAMPLES_NOT_KEPT]
+            ),
             "",
         ]
     return lines
@@ -75,8 +82,13 @@ def vector_ingest_report(
     start: datetime,
     end: datetime,
     written_at: datetime,
+    *,
+    examples: bool = True,
 ) -> str:
-    """What one normalisation run did: counts, topics by size, knowledge gaps with examples."""
+    """What one normalisation run did: counts, topics by size, knowledge gaps with examples. A dated
+    copy is kept without the examples, which are users' questions word for word: the newest report is
+    rebuilt every cycle from the stored sessions, so an erased user's questions leave it with the next
+    cycle; a copy kept for months would keep them."""
     lines = [
         "# Vektor-Ingest der Sitzungen",
         "",
@@ -97,7 +109,7 @@ def vector_ingest_report(
         ]
     else:
         lines.append("Keine Fragen im Zeitraum.")
-    lines += ["", "## Wissenslücken", "", *gaps_section(gaps)]
+    lines += ["", "## Wissenslücken", "", *gaps_section(gaps, examples=examples)]
     return "\n".join(lines).rstrip() + "\n"
 
 

@@ -256,12 +256,12 @@ class SessionNormaliser:
 
     def _write_report(self, run: NormaliseRun, start: datetime, end: datetime) -> str:
         now = self._clock()
-        text = vector_ingest_report(run.sessions, run.questions, run.topics, run.gaps, start, end, now)
-        data = text.encode("utf-8")
-        self._blobs.put(REPORT_KEY, data, "text/markdown; charset=utf-8")
+        facts = (run.sessions, run.questions, run.topics, run.gaps, start, end, now)
+        newest = vector_ingest_report(*facts).encode("utf-8")
+        self._blobs.put(REPORT_KEY, newest, "text/markdown; charset=utf-8")
         self._blobs.put(
             f"{REPORTS_PREFIX}{now:%Y%m%dT%H%M%S.%fZ}-vector_ingest_report.md",
-            data,
+            vector_ingest_report(*facts, examples=False).encode("utf-8"),
             "text/markdown; charset=utf-8",
         )
         search = GapSearch.of(now, run.gaps)  # the same gaps, as data: the report holds user text
