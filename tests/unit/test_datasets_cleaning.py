@@ -47,6 +47,15 @@ def test_a_wrong_value_is_named_with_its_line_and_place() -> None:
     assert str(refused.value).startswith("p.yaml, line 9 (steps[0].method): Input should be 'zscore'")
 
 
+def test_an_unknown_time_zone_is_refused_when_the_file_loads() -> None:
+    """It failed the run with Polars' advice to set POLARS_IGNORE_TIMEZONE_PARSE_ERROR."""
+    with pytest.raises(ConfigFileError) as refused:
+        _pipeline(GOOD.replace("    path: x.csv\n", "    path: x.csv\n    timezone: Mars/Olympus\n"))
+    assert "line 7 (sources[0].timezone)" in str(refused.value)
+    assert "unknown time zone 'Mars/Olympus'" in str(refused.value)
+    assert _pipeline(GOOD.replace("    path: x.csv\n", "    path: x.csv\n    timezone: UTC\n"))
+
+
 def test_duplicate_keys_and_malformed_yaml_are_refused_by_line() -> None:
     with pytest.raises(ConfigFileError, match=r"line 3 \(record\): duplicate key \(first on line 2\)"):
         _pipeline(GOOD.replace("record: meter_reading\n", "record: meter_reading\nrecord: price\n"))

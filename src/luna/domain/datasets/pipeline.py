@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -46,6 +47,16 @@ class FileSource(_Strict):
     constants: dict[str, str | float] = Field(default_factory=dict)
     #: An absent path or empty prefix is 0 records, not an error (drop folders are often empty).
     optional: bool = False
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, zone: str) -> str:
+        """Checked when the file loads: a run failed on it with Polars' advice to switch the check off."""
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {zone!r} (e.g. Europe/Berlin, UTC)") from None
+        return zone
 
     @model_validator(mode="after")
     def _one_location(self) -> FileSource:
