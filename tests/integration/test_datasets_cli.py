@@ -15,7 +15,7 @@ from luna.cli.main import app
 from luna.container import build_container
 from luna.settings import ensure_local_secrets, load_settings
 from luna.workers.datasets import DATASETS_JOB
-from tests.integration.support import cli_environment, free_port
+from tests.integration.support import cli_environment, free_port, luna_serve
 
 runner = CliRunner()
 PIPELINE = "cli-prices"
@@ -218,3 +218,34 @@ def test_a_version_number_no_database_can_hold_is_a_usage_error_not_a_traceback(
     assert result.exit_code == 2, result.output
     assert "less than or equal to 2147483647" in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+FAQ = """\
+name: faq-seed
+record: qa_pair
+gates: {confidence: 0, min_records: 1}
+sources: [{kind: file, name: faq, path: faq.jsonl}]
+steps: [{step: dedup, mode: strict}]
+consumers: [{kind: knowledge, title: Häufige Fragen zum Stromtarif}]
+"""
+
+
+def test_beside_a_running_server_a_knowledge_consumer_gets_its_version_through_the_server(
+    cli_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Run here, the knowledge consumer failed on the vector folder the server holds, and so did the
+    `luna datasets deliver` its hint named."""
+    data_dir = Path(cli_env["LUNA_DATA_DIR"])
+    (data_dir / "pipelines" / "faq-seed.yaml").write_text(FAQ, encoding="utf-8")
+    (data_dir / "faq.jsonl").write_text(
+        '{"question": "Wie kündige ich?", "answer": "Mit vier Wochen Frist zum Monatsende."}\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("LUNA_API__START_WORKER", "true")
+    with luna_serve(cli_env["API_PORT"], tmp_path / "serve.log"):
+        ran = runner.invoke(app, ["datasets", "run", "faq-seed"])
+        delivered = runner.invoke(app, ["datasets", "deliver", "faq-seed"])
+
+    assert ran.exit_code == 0, ran.output
+    assert "queued as job" in ran.output and "knowledge: delivered" in ran.output
+    assert delivered.exit_code == 0 and "delivered" in delivered.output, delivered.output

@@ -1,16 +1,18 @@
 """`luna datasets …`: pipeline files into versioned, quality-checked datasets, and where they went.
 
-`run` runs a pipeline in this process (sources, cleaning steps, quality gates, consumers) with a
-progress bar and prints the version it made; `--queue` queues the job `datasets.run` instead (through
-the running `luna serve` when one answers, otherwise into the jobs table for a `luna worker`).
-`list`, `show` and `lineage` read the database directly; `deliver` and `rollback` hand a version to
-the consumers again or point one consumer back at an earlier version.
+`run` runs a pipeline (sources, cleaning steps, quality gates, consumers) with a progress bar and
+prints the version it made: as the job of a running `luna serve`, followed here (a knowledge consumer
+writes into the vector folder the server holds), otherwise in this process; `--queue` queues the job
+`datasets.run` without following it. `list`, `show` and `lineage` read the database directly;
+`deliver` and `rollback` (through a running server, likewise) hand a version to the consumers again
+or point one consumer back at an earlier version.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
 import typer
 from rich.console import Console
@@ -18,7 +20,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Column, Table
 
-from luna.cli.context import fail, refused, state
+from luna.cli.context import fail, queued_and_followed, refused, state
 from luna.cli.server_client import ServerClient, ServerError
 from luna.container import Container
 from luna.domain.datasets.versions import DatasetRun, DatasetVersion, Delivery, LineageEdge
@@ -99,20 +101,21 @@ def run(
     pipeline: str = typer.Argument(..., help="The pipeline's name (see `luna datasets pipelines`)"),
     queue: bool = typer.Option(False, "--queue", help="Queue the job datasets.run instead of running here"),
 ) -> None:
-    """Run a pipeline into a new dataset version (or find the unchanged one) and hand it to its consumers."""
+    """Run a pipeline into a new dataset version (or find the unchanged one) and hand it to its consumers.
+
+    Beside a running `luna serve`, the run is the server's job, followed here: a knowledge consumer
+    writes into the vector folder the server holds, which this process cannot open."""
     if queue:
         _queue(ctx, pipeline)
+        return
+    client = ServerClient(state(ctx).settings())
+    if client.is_running():
+        _run_on_server(ctx, client, pipeline)
         return
     container = _container(ctx)
     try:
         container.services.datasets.pipeline(pipeline)  # unknown or faulty: one line, before the progress bar
-        with Progress(
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            TextColumn("{task.percentage:>3.0f}%"),
-            TimeElapsedColumn(),
-            console=console,
-        ) as progress:
+        with _progress() as progress:
             task = progress.add_task(pipeline, total=1000)
 
             def report(fraction: float, message: str) -> None:
@@ -124,6 +127,35 @@ def run(
         raise refused(error) from None
     except Exception as error:  # a failing step: the run is recorded as failed with this reason
         raise fail(f"The run of {pipeline} failed: {type(error).__name__}: {error}") from None
+    finally:
+        container.close()
+    if problem is not None:
+        raise fail(problem)
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+        console=console,
+    )
+
+
+def _run_on_server(ctx: typer.Context, client: ServerClient, pipeline: str) -> None:
+    with _progress() as progress:
+        result = queued_and_followed(
+            client, "admin/datasets/runs", {"pipeline": pipeline}, progress, f"Run of {pipeline}"
+        )
+    if result.get("status") == "partitioned":
+        console.print(
+            f"Run {result['run_id']} reads its sources in partition jobs; a merge job makes the version."
+        )
+        return
+    container = _container(ctx)
+    try:
+        problem = _print_run(container, container.services.datasets.get_run(str(result["run_id"])))
     finally:
         container.close()
     if problem is not None:
@@ -341,14 +373,23 @@ def deliver(
         None, "--version", min=1, max=MAX_VERSION, help="This version; default: the newest that passed"
     ),
 ) -> None:
-    """Hand a version to every consumer of the pipeline again (e.g. after a consumer failed)."""
-    container = _container(ctx)
-    try:
-        deliveries = container.services.datasets.deliver(name, version)
-    except LunaError as error:
-        raise refused(error) from None
-    finally:
-        container.close()
+    """Hand a version to every consumer of the pipeline again (e.g. after a consumer failed); through a
+    running `luna serve`, which holds the vector folder a knowledge consumer writes into."""
+    client = ServerClient(state(ctx).settings())
+    if client.is_running():
+        try:
+            answer = client.post(f"admin/datasets/{quote(name, safe='')}/deliver", {"version": version})
+        except ServerError as error:
+            raise refused(error) from None
+        deliveries = [_delivery(row) for row in answer["deliveries"]]
+    else:
+        container = _container(ctx)
+        try:
+            deliveries = container.services.datasets.deliver(name, version)
+        except LunaError as error:
+            raise refused(error) from None
+        finally:
+            container.close()
     if not deliveries:
         console.print(f"The pipeline {escape(name)} has no consumers.")
         return
@@ -371,15 +412,32 @@ def rollback(
         "datasets show' lists a version's deliveries)",
     ),
 ) -> None:
-    """Point one consumer back at an earlier version (and hand that version over again)."""
-    container = _container(ctx)
-    try:
-        delivery = container.services.datasets.rollback(name, consumer, number)
-    except LunaError as error:
-        raise refused(error) from None
-    finally:
-        container.close()
+    """Point one consumer back at an earlier version (and hand that version over again); through a
+    running `luna serve`, as `deliver`."""
+    client = ServerClient(state(ctx).settings())
+    if client.is_running():
+        body = {"consumer": consumer, "version": number}
+        try:
+            delivery = _delivery(client.post(f"admin/datasets/{quote(name, safe='')}/rollback", body))
+        except ServerError as error:
+            raise refused(error) from None
+    else:
+        container = _container(ctx)
+        try:
+            delivery = container.services.datasets.rollback(name, consumer, number)
+        except LunaError as error:
+            raise refused(error) from None
+        finally:
+            container.close()
     _deliveries_table([delivery], f"{consumer} uses {name} v{number} again")
+
+
+def _delivery(row: dict[str, Any]) -> Delivery:
+    """A delivery as the server answered it."""
+    fields = ("consumer", "dataset", "version_id", "status", "attempts", "error", "detail")
+    return Delivery(
+        **{name: row[name] for name in fields}, updated_at=datetime.fromisoformat(row["updated_at"])
+    )
 
 
 def _deliveries_table(deliveries: list[Delivery], title: str) -> None:
