@@ -146,6 +146,39 @@ def test_each_outlier_method_finds_a_spike_and_nulls_are_never_outliers(method: 
 
 
 @pytest.mark.parametrize("method", ["zscore", "iqr", "isolation_forest"])
+def test_by_judges_each_group_against_its_own_values(method: str) -> None:
+    """A heat pump's 9 kW is normal for it and a spike for a flat; the forest ignored ``by``."""
+    flat = [str(0.3 + (n % 5) / 100) for n in range(60)] + ["9.0"]
+    pump = [str(8.8 + (n % 5) / 10) for n in range(61)]
+    raw = pl.DataFrame(
+        {
+            "meter_id": ["flat"] * 61 + ["pump"] * 61,
+            "ts": [f"2024-01-{1 + n // 24:02d}T{n % 24:02d}:00Z" for n in range(61)] * 2,
+            "consumption_kw": flat + pump,
+        }
+    )
+    frame = to_canonical(raw, "meter_reading", None, "r")
+    threshold = 0.02 if method == "isolation_forest" else None
+
+    found = outlier_rows(frame, "consumption_kw", method, threshold, "meter_id")  # type: ignore[arg-type]
+
+    assert found.to_list()[:1] == [60]  # the flat's 9 kW, judged against the flat alone
+
+
+def test_an_isolation_forest_threshold_is_a_share_of_at_most_a_half() -> None:
+    step = {"step": "outliers", "column": "consumption_kw", "method": "isolation_forest", "threshold": 5}
+    with pytest.raises(ValueError, match="at most 0.5, got 5"):
+        Pipeline.model_validate(
+            {
+                "name": "p",
+                "record": "meter_reading",
+                "sources": [{"kind": "file", "name": "a", "path": "x.csv"}],
+                "steps": [step],
+            }
+        )
+
+
+@pytest.mark.parametrize("method", ["zscore", "iqr", "isolation_forest"])
 def test_outliers_come_most_extreme_first_so_the_examples_show_the_worst(method: str) -> None:
     """Seven spikes, the largest last in the file: a report's five examples start with it. (The forest
     ranks by its anomaly score, which also weighs the hour, so only its first place is the value's.)"""

@@ -141,6 +141,15 @@ class OutlierStep(_Strict):
     by: str | None = None
     drop: bool = False
 
+    @model_validator(mode="after")
+    def _forest_share(self) -> OutlierStep:
+        """An isolation forest's threshold is the share of outliers, at most half (5 was taken as 0.5)."""
+        if self.method == "isolation_forest" and self.threshold is not None and self.threshold > 0.5:
+            raise ValueError(
+                f"threshold is isolation_forest's share of outliers: at most 0.5, got {self.threshold:g}"
+            )
+        return self
+
 
 class PiiStep(_Strict):
     """Personal data in text columns: redacted in place (``redact``) or the record dropped."""

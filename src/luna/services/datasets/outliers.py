@@ -26,8 +26,10 @@ def outlier_rows(
     """The ``_row`` of every outlier in ``column``, the most extreme first, so a report's few examples
     show the worst readings rather than whichever came first (nulls are never outliers)."""
     limit = threshold if threshold is not None else DEFAULT_THRESHOLDS[method]
-    if method == "isolation_forest":
-        return _forest(frame, column, limit)
+    if method == "isolation_forest":  # one forest per group: each meter against its own readings
+        groups = frame.partition_by(by, maintain_order=True) if by else [frame]
+        scored = pl.concat([_forest(group, column, limit) for group in groups])
+        return scored.sort("_severity", descending=True, maintain_order=True)[ROW]
     value = pl.col(column)
     over = [by] if by else None
 
@@ -48,12 +50,12 @@ def outlier_rows(
     return flagged.sort("_severity", descending=True, maintain_order=True)[ROW]
 
 
-def _forest(frame: pl.DataFrame, column: str, contamination: float) -> pl.Series:
-    """Isolation forest on the value and, for time series, its hour and weekday (a 3 kW draw is normal
-    at 19:00 and odd at 04:00)."""
+def _forest(frame: pl.DataFrame, column: str, contamination: float) -> pl.DataFrame:
+    """The outliers' ``_row`` and ``_severity`` by an isolation forest on the value and, for time series,
+    its hour and weekday (a 3 kW draw is normal at 19:00 and odd at 04:00)."""
     present = frame.filter(pl.col(column).is_not_null() & pl.col(column).is_not_nan())
     if present.height < 10:
-        return pl.Series(ROW, [], dtype=pl.Int64)
+        return pl.DataFrame(schema={ROW: pl.Int64, "_severity": pl.Float64})
     features = [present[column].to_numpy()]
     if "ts" in present.columns and present["ts"].null_count() < present.height:
         features += [
@@ -64,10 +66,10 @@ def _forest(frame: pl.DataFrame, column: str, contamination: float) -> pl.Series
     forest = IsolationForest(
         n_estimators=100,
         max_samples=min(_FOREST_SAMPLE, len(matrix)),
-        contamination=min(contamination, 0.5),
+        contamination=contamination,
         random_state=0,
     )
     labels = forest.fit_predict(matrix)
     # score_samples: the lower, the more abnormal
     scored = present.with_columns(pl.Series("_severity", -forest.score_samples(matrix)))
-    return scored.filter(pl.Series(labels == -1)).sort("_severity", descending=True, maintain_order=True)[ROW]
+    return scored.filter(pl.Series(labels == -1)).select(pl.col(ROW).cast(pl.Int64), "_severity")
