@@ -167,7 +167,7 @@ def test_by_judges_each_group_against_its_own_values(method: str) -> None:
 
 def test_an_isolation_forest_threshold_is_a_share_of_at_most_a_half() -> None:
     step = {"step": "outliers", "column": "consumption_kw", "method": "isolation_forest", "threshold": 5}
-    with pytest.raises(ValueError, match="at most 0.5, got 5"):
+    with pytest.raises(ValueError, match=r"at most 0\.5, got 5"):
         Pipeline.model_validate(
             {
                 "name": "p",
