@@ -156,6 +156,11 @@ def test_a_refused_queue_says_nothing_of_queueing() -> None:
     [
         (lambda path: path.write_bytes(b"name: caf\xe9\n"), "broken.yaml: not UTF-8 text (byte 9)"),
         (lambda path: path.mkdir(), "broken.yaml: cannot be read"),
+        # ignored without a word before
+        (
+            lambda path: path.with_suffix(".yml").write_text("name: broken\n"),
+            "broken.yml: pipeline files end in .yaml",
+        ),
     ],
 )
 def test_an_unreadable_pipeline_file_is_named_and_the_others_still_run(

@@ -25,9 +25,14 @@ def pipeline_files(folders: Sequence[Path]) -> list[PipelineFile]:
     files: dict[str, Path] = {}
     for folder in folders:
         if folder.is_dir():
+            # A .yml file was ignored without a word: it is listed with what to do.
+            files.update({path.stem: path for path in sorted(folder.glob("*.yml"))})
             files.update({path.stem: path for path in sorted(folder.glob("*.yaml"))})
     found = []
     for name, path in sorted(files.items()):
+        if path.suffix == ".yml":
+            found.append(PipelineFile(name, path, None, f"{path.name}: pipeline files end in .yaml; rename it"))
+            continue
         try:
             found.append(PipelineFile(name, path, _load(path), None))
         except InvalidInput as error:
