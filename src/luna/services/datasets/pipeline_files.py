@@ -31,7 +31,8 @@ def pipeline_files(folders: Sequence[Path]) -> list[PipelineFile]:
     found = []
     for name, path in sorted(files.items()):
         if path.suffix == ".yml":
-            found.append(PipelineFile(name, path, None, f"{path.name}: pipeline files end in .yaml; rename it"))
+            renamed = f"{path.name}: pipeline files end in .yaml; rename it"
+            found.append(PipelineFile(name, path, None, renamed))
             continue
         try:
             found.append(PipelineFile(name, path, _load(path), None))
