@@ -50,6 +50,7 @@ ACCESS: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/users/me/consent"): CUSTOMER,
     ("PUT", "/api/v1/users/me/consent"): CUSTOMER,
     ("DELETE", "/api/v1/users/me/data"): CUSTOMER,
+    ("GET", "/api/v1/users/me/export"): CUSTOMER,
     ("GET", "/api/v1/rag/conversations"): CUSTOMER,
     ("GET", "/api/v1/rag/conversations/{conversation_id}"): CUSTOMER,
     ("DELETE", "/api/v1/rag/conversations/{conversation_id}"): CUSTOMER,

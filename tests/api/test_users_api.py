@@ -40,6 +40,7 @@ pytestmark = pytest.mark.anyio
 ME = "/api/v1/users/me"
 CONSENT = "/api/v1/users/me/consent"
 MY_DATA = "/api/v1/users/me/data"
+MY_EXPORT = "/api/v1/users/me/export"
 ERASE_PATH = f"{ADMIN_PREFIX}/users/{{user_id}}/data"
 
 
@@ -233,8 +234,32 @@ async def test_bad_consent_bodies_are_400_and_record_nothing(
     assert (await client.get(CONSENT, headers=dev_user())).json()["data"]["decided"] is False
 
 
+async def test_my_export_holds_everything_stored_about_me_and_nothing_of_others(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    """GET /users/me gave counts only: events with their meta, ratings and the consent history could
+    not be seen (GDPR Art. 15 and 20)."""
+    await use_luna(client, app, CUSTOMER)
+    await use_luna(client, app, OTHER)
+    await client.put(CONSENT, json={"learning": False}, headers=dev_user())
+
+    response = await client.get(MY_EXPORT, headers=dev_user())
+
+    assert response.status_code == 200, response.text
+    data = response.json()["data"]
+    assert data["user"]["user_id"] == CUSTOMER
+    assert [(c["scope"], c["granted"]) for c in data["consent"]] == [("learning", False)]
+    assert sorted(e["type"] for e in data["events"]) == ["feedback", "like", "view"]
+    assert {e["user_id"] for e in data["events"]} == {CUSTOMER}
+    assert [r["question"] for r in data["ratings"]] == ["Was ist § 14a?"] and len(data["labels"]) == 1
+    [conversation] = data["conversations"]
+    assert conversation["turns"][0]["question"] == "Was ist § 14a?" and conversation["user_id"] == CUSTOMER
+    assert data["meters"] == []
+    assert response.json()["message"] == "Your data: 3 events, 1 ratings, 1 conversations."
+
+
 async def test_my_routes_are_for_customers_only(client: httpx.AsyncClient, admin: dict[str, str]) -> None:
-    for method, path in (("GET", ME), ("GET", CONSENT), ("DELETE", MY_DATA)):
+    for method, path in (("GET", ME), ("GET", CONSENT), ("DELETE", MY_DATA), ("GET", MY_EXPORT)):
         assert_error(await client.request(method, path, headers=admin), 403)  # known, but no customer
         assert_error(await client.request(method, path), 401)
 

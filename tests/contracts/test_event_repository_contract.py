@@ -240,6 +240,13 @@ def test_the_newest_consent_record_counts_per_scope(database: SqlDatabase) -> No
             user, "newsletter", True, T0 + timedelta(hours=1)
         )
         assert uow.consent.current(new_id(), LEARNING_SCOPE) is None
+        history = uow.consent.for_user(user)
+        assert [(c.scope, c.granted) for c in history] == [
+            (LEARNING_SCOPE, True),
+            (LEARNING_SCOPE, False),
+            ("newsletter", True),
+        ]
+        assert uow.consent.for_user(new_id()) == [] and uow.consent.for_user("no uuid") == []
 
 
 # --- ratings and labels -----------------------------------------------------------------------------

@@ -214,10 +214,16 @@ class SqlConsentRepository:
         return Consent(user_id=str(row.user_id), scope=row.scope, granted=bool(row.granted), ts=row.ts)
 
     def records_since(self, since: datetime) -> list[Consent]:
-        statement = sa.select(consent).where(consent.c.ts >= since).order_by(consent.c.ts)
+        return self._records(sa.select(consent).where(consent.c.ts >= since))
+
+    def for_user(self, user_id: str) -> list[Consent]:
+        key = parse_uuid(user_id)
+        return [] if key is None else self._records(sa.select(consent).where(consent.c.user_id == key))
+
+    def _records(self, statement: sa.Select[Any]) -> list[Consent]:
         return [
             Consent(user_id=str(row.user_id), scope=row.scope, granted=bool(row.granted), ts=row.ts)
-            for row in self._connection().execute(statement)
+            for row in self._connection().execute(statement.order_by(consent.c.ts))
         ]
 
     def delete_for_user(self, user_id: str) -> int:

@@ -9,7 +9,7 @@ links under ``/api/v1/admin/users/{user_id}/meters`` and erase a user's data und
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 
@@ -85,6 +85,20 @@ def unlink_meter(meter_links: MeterLinks, user: Me, meter_id: PathMeterId) -> En
 @router.get("/me", summary="Your user record: ID, consent to learning, and what is stored about you")
 def me(service: Privacy, user: Me) -> Envelope[UserOut]:
     return ok(UserOut.from_record(service.record(user.user_id)))
+
+
+@router.get(
+    "/me/export",
+    summary="Everything Luna stores about you, as one JSON document",
+    description="Your user record, consent history, events (with the `meta` your client sent), ratings "
+    "(stored redacted), labels, linked meters and conversations with their turns and sources: your "
+    "right of access and to data portability. The data flywheel's copies are pseudonymous and hold "
+    "nothing your conversations do not; they are not included.",
+)
+def export_my_data(service: Privacy, user: Me) -> Envelope[dict[str, Any]]:
+    exported = service.export(user.user_id)
+    counts = ", ".join(f"{len(exported[k])} {k}" for k in ("events", "ratings", "conversations"))
+    return ok(exported, f"Your data: {counts}.")
 
 
 @router.get(

@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Final
+from typing import Any, Final
 
 from luna.domain.errors import NotFound
 from luna.domain.events import LEARNING_SCOPE, Consent
@@ -23,6 +23,7 @@ from luna.domain.scores import AuditEntry
 from luna.ports.sql import Database, UnitOfWork
 from luna.ports.vectors import VectorIndex
 from luna.services.flywheel.normalise import forget_questions
+from luna.services.learning.data_export import user_export
 from luna.services.learning.events import canonical_uuid, utc_now
 
 ERASE_ACTION: Final = "users.erase"
@@ -121,6 +122,11 @@ class PrivacyService:
                 labels=uow.feedback.count_labels(user_id=user),
                 conversations=uow.conversations.count(user_id=user),
             )
+
+    def export(self, user_id: str) -> dict[str, Any]:
+        """Everything stored about the user, as JSON (see :mod:`luna.services.learning.data_export`)."""
+        with self._database.unit_of_work(read_only=True) as uow:
+            return user_export(uow, canonical_uuid(user_id, "user_id"))
 
     def erase(self, user_id: str, *, actor: str) -> Erasure:
         """Erase the user's events, ratings, labels, consent records, conversations and flywheel sessions;
