@@ -4,7 +4,9 @@ offered them."""
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -41,6 +43,13 @@ def test_consent_meters_and_erasure_are_the_customer_s_own(page: Page, web: WebS
     page.get_by_role("alertdialog").get_by_role("button", name="Verknüpfung lösen").click()
     expect(page.get_by_text(f"Zähler {meter} ist nicht mehr mit Ihrem Konto verknüpft.")).to_be_visible()
     expect(page.get_by_text("Noch kein Zähler verknüpft")).to_be_visible()
+
+    with page.expect_download() as downloading:
+        page.get_by_role("button", name="Meine Daten herunterladen").click()
+    download = downloading.value
+    assert download.suggested_filename == "luna-meine-daten.json"
+    exported = json.loads(Path(download.path()).read_text(encoding="utf-8"))
+    assert exported["user"]["user_id"] == user_id and len(exported["consent"]) == 1
 
     page.get_by_role("button", name="Alle meine Daten löschen").click()
     page.get_by_role("alertdialog").get_by_role("button", name="Endgültig löschen").click()

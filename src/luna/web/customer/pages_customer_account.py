@@ -8,6 +8,7 @@ that cannot be undone ask first.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 
 from nicegui import ui
@@ -138,9 +139,25 @@ def _stored_card(view: CustomerView, record: UserRecord | None, reload: Reload) 
             "Löschen entfernt all das und Ihre Einwilligungen; Ihre Benutzer-ID und verknüpften Zähler "
             "bleiben, und Luna antwortet Ihnen weiter."
         ).classes("text-sm luna-muted")
-        ui.button("Alle meine Daten löschen", icon="delete_forever", on_click=_erasing(view, reload)).props(
-            'no-caps outline color="negative"'
-        ).mark("erase-data")
+        with ui.row().classes("gap-2"):
+            ui.button("Meine Daten herunterladen", icon="download", on_click=_exporting(view)).props(
+                "no-caps outline"
+            ).mark("export-data")
+            ui.button(
+                "Alle meine Daten löschen", icon="delete_forever", on_click=_erasing(view, reload)
+            ).props('no-caps outline color="negative"').mark("erase-data")
+
+
+def _exporting(view: CustomerView) -> Callable[[], Awaitable[None]]:
+    """Everything stored about the customer as one JSON file, as ``GET /users/me/export`` gives it."""
+
+    async def export() -> None:
+        with failure_shown(what="Das Zusammenstellen Ihrer Daten"):
+            exported = await in_thread(view.web.services.privacy.export, view.user_id)
+            data = json.dumps(exported, ensure_ascii=False, indent=2).encode("utf-8")
+            ui.download(data, "luna-meine-daten.json", "application/json")
+
+    return export
 
 
 def _erasing(view: CustomerView, reload: Reload) -> Callable[[], Awaitable[None]]:
