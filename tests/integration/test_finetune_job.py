@@ -82,6 +82,7 @@ def container(make_settings: Callable[..., Settings], template: Path) -> Iterato
 
 def submit(container: Container, params: dict[str, Any]) -> Job:
     """Queue the job as the admin API does: its param check runs first."""
+    load_jobs()  # registers the job's check (the container's fixture does so too, not every test's)
     check = PARAM_CHECKS[JOB]
     return container.services.jobs.submit(JOB, params, "admin", lambda checked: check(container, **checked))
 

@@ -236,7 +236,7 @@ def test_a_max_length_no_example_fits_in_is_said_so(
     container: Container, tiny_base: Path, tmp_path: Path
 ) -> None:
     """Every example too long ended in torch's "num_samples should be a positive integer value"."""
-    template = _template(tmp_path, tiny_base, training={"max_steps": 4, "max_length": 16})
+    template = write_template(tmp_path, tiny_base, training={"max_steps": 4, "max_length": 16})
 
     with pytest.raises(InvalidInput, match=r"No training example fits in training\.max_length = 16"):
         container.finetune.service.run("test", _quiet, config_file=template)
