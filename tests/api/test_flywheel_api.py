@@ -6,9 +6,11 @@ import copy
 import hashlib
 import hmac
 import json
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -364,3 +366,31 @@ async def test_kpis_are_read_with_the_kpi_scope_per_window_and_scope(
     assert {v["window"] for v in day} == {"day"} and {v["scope"] for v in day} == {"all"}
     wrong = await client.get("/api/v1/flywheel/kpis?window=month", headers=reader)
     assert wrong.status_code == 400 and "window" in wrong.text
+
+
+async def test_an_operator_erases_the_sessions_a_webhook_sent_for_one_of_its_users(
+    app: FastAPI, client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    """Such a user is no Luna user: DELETE /admin/users/{id}/data answered 404, and nothing else
+    reached their sessions."""
+    key = await _account(client, admin, "sessions:write")
+    hooks = {"X-Service-Key": key}
+    other = {**SESSION, "session_id": "n8n-0002", "user_id": "kunde-42"}
+    for session in (SESSION, {**SESSION, "session_id": "n8n-0003"}, other):
+        assert (await client.post("/api/v1/hooks/session", headers=hooks, json=session)).status_code == 200
+    user = quote(str(SESSION["user_id"]), safe="")
+
+    erased = await client.delete(f"/api/v1/admin/users/external/{user}/sessions", headers=admin)
+    again = await client.delete(f"/api/v1/admin/users/external/{user}/sessions", headers=admin)
+
+    assert erased.status_code == 200, erased.text
+    assert erased.json()["data"] == {"flywheel_sessions": 2, "flywheel_questions": 0}
+    assert again.json()["data"]["flywheel_sessions"] == 0
+    assert [row["session_id"] for row in _stored_rows(app)] == ["n8n-0002"]  # the other user's stays
+    audit = await client.get("/api/v1/admin/audit", params={"action": "sessions.erase_user"}, headers=admin)
+    [entry, _] = audit.json()["data"]["entries"]
+    assert entry["actor"] == "admin" and "kunde" not in json.dumps(entry)  # counts only
+    by_customer = await client.delete(
+        f"/api/v1/admin/users/external/{user}/sessions", headers={"X-Dev-User": str(uuid.uuid4())}
+    )
+    assert by_customer.status_code in (401, 403)

@@ -1,10 +1,13 @@
-"""``/api/v1/admin/users/{user_id}/data``: an operator erases a user's data (GDPR requests by mail)."""
+"""``/api/v1/admin/users/{user_id}/data``: an operator erases a user's data (GDPR requests by mail);
+``/api/v1/admin/users/external/{external_user_id}/sessions``: the sessions a webhook sent for one of
+its own users (no Luna user, so only the flywheel holds them)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 from fastapi import APIRouter, Path
+from pydantic import BaseModel, Field
 
 from luna.api.deps import from_services
 from luna.api.envelope import ok
@@ -30,3 +33,25 @@ def erase_user_data(
 ) -> Envelope[ErasureOut]:
     erasure = privacy.erase(uuid_or_404(user_id, "user"), actor="admin")
     return ok(ErasureOut.from_erasure(erasure), f"The data of user {erasure.user_id} was erased.")
+
+
+class ExternalErasureOut(BaseModel):
+    flywheel_sessions: int = Field(description="Sessions erased, every revision")
+    flywheel_questions: int = Field(description="Their questions the data flywheel had embedded")
+
+
+@router.delete(
+    "/external/{external_user_id}/sessions",
+    summary="Erase the sessions a webhook sent for one of its users (e.g. n8n's kunde-42)",
+    description="Found by the pseudonym of the ID the sender used, as the sessions were stored; their "
+    "embedded questions go too. No other route reaches them: such a user is no Luna user. Audited "
+    "(`sessions.erase_user`) with the counts only. An ID that names no session erases nothing (0, 0).",
+    responses={503: error_response("The flywheel keeps no sessions here (no pseudonym key)")},
+)
+def erase_external_sessions(
+    privacy: Annotated[PrivacyService, from_services(lambda s: s.privacy)],
+    external_user_id: Annotated[str, Path(min_length=1, max_length=200, description="The sender's user ID")],
+) -> Envelope[ExternalErasureOut]:
+    sessions, questions = privacy.erase_external(external_user_id, actor="admin")
+    out = ExternalErasureOut(flywheel_sessions=sessions, flywheel_questions=questions)
+    return ok(out, f"{sessions} session(s) of that user erased.")

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from luna.domain.errors import NotFound
+from luna.domain.errors import InvalidInput, NotFound, Unavailable
 from luna.domain.events import LEARNING_SCOPE, Consent
 from luna.domain.scores import AuditEntry
 from luna.ports.sql import Database, UnitOfWork
@@ -27,6 +27,10 @@ from luna.services.learning.data_export import user_export
 from luna.services.learning.events import canonical_uuid, utc_now
 
 ERASE_ACTION: Final = "users.erase"
+#: External user IDs are the sender's own (``kunde-42``, an e-mail address); longer is no ID.
+_MAX_EXTERNAL_ID: Final = 200
+#: The audit action of erasing the sessions a webhook sent for one of the sender's users.
+ERASE_EXTERNAL_ACTION: Final = "sessions.erase_user"
 _TICK: Final = timedelta(microseconds=1)
 
 
@@ -175,6 +179,27 @@ class PrivacyService:
             )
             uow.commit()
         return erasure
+
+    def erase_external(self, external_user_id: str, *, actor: str) -> tuple[int, int]:
+        """Erase the flywheel's sessions and embedded questions of a user a webhook named (n8n's
+        ``kunde-42``: no Luna user, found by the pseudonym of that ID); (sessions, questions) erased.
+        Audited with the counts only: the ID is the person's."""
+        if self._session_ref is None:
+            raise Unavailable("The data flywheel keeps no sessions here (no flywheel.pseudonym_key).")
+        if not 1 <= len(external_user_id) <= _MAX_EXTERNAL_ID:
+            raise InvalidInput(f"An external user ID has 1 to {_MAX_EXTERNAL_ID} characters.")
+        ref = self._session_ref(external_user_id)
+        with self._database.unit_of_work() as uow:
+            uow.sessions.serialise_writes()
+            sessions = uow.sessions.delete_for_user(ref)
+            questions = self._forget(ref)
+            details: dict[str, object] = {"flywheel_sessions": sessions, "flywheel_questions": questions}
+            entry = AuditEntry(
+                str(uuid.uuid4()), self._clock(), actor, ERASE_EXTERNAL_ACTION, "external user", details
+            )
+            uow.audit.add(entry)
+            uow.commit()
+        return sessions, questions
 
     def _forget(self, session_ref: str) -> int:
         return 0 if self._vectors is None else forget_questions(self._vectors(), session_ref)
