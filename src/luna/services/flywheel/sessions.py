@@ -113,13 +113,6 @@ class SessionService:
         with self._database.unit_of_work(read_only=True) as uow:
             return SessionStats(uow.sessions.count(), uow.sessions.consentless(since))
 
-    def erase_user(self, external_user_id: str) -> int:
-        """Erase every session of this user (by their pseudonym under the current key)."""
-        with self._database.unit_of_work() as uow:
-            removed = uow.sessions.delete_for_user(self.user_ref(external_user_id))
-            uow.commit()
-        return removed
-
     def _prepare(self, incoming: IncomingSession) -> tuple[IncomingSession, StoredSession | None]:
         if not incoming.consent:
             return incoming, None
