@@ -20,9 +20,23 @@ from luna.domain.privacy import PiiKind, first_names, iban_is_valid, redact, red
         ("Schreiben Sie an max.mustermann@web.de.", "Schreiben Sie an [E-MAIL]."),
         ("Kontakt: j.müller+strom@stadtwerke-münchen.de", "Kontakt: [E-MAIL]"),
         ("E-Mail anna_schmidt@t-online.de bitte", "E-Mail [E-MAIL] bitte"),
+        # spelled out against harvesters: the name stood in the stored rating
+        ("Mail: erika.musterfrau(at)web.de, danke", "Mail: [E-MAIL], danke"),
+        ("erika [at] web [dot] de", "[E-MAIL]"),
     ],
 )
 def test_email_addresses_are_replaced(text: str, expected: str) -> None:
+    assert redact(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Meine Steuer-ID 12 345 678 901 steht oben.", "Meine Steuer-ID [STEUER-ID] steht oben."),
+        ("Steueridentifikationsnummer: 12345678901", "Steueridentifikationsnummer: [STEUER-ID]"),
+    ],
+)
+def test_a_tax_id_named_as_such_is_replaced(text: str, expected: str) -> None:
     assert redact(text) == expected
 
 

@@ -1,13 +1,14 @@
 """German-aware PII redaction: what a rated question or answer may not keep when it is stored.
 
-``redact()`` replaces e-mail addresses, phone numbers, IBANs, postal addresses and personal names by
-placeholders (``[E-MAIL]``, ``[TELEFON]``, ``[IBAN]``, ``[ADRESSE]``, ``[NAME]``). Precision matters as
-much as recall: an energy text full of ``§ 14a EnWG``, ``12.500 kWh``, ``DE-LU`` and dates must come
-out unchanged, or the stored ratings stop being useful for learning.
+``redact()`` replaces e-mail addresses, phone numbers, IBANs, tax IDs, postal addresses and personal
+names by placeholders (``[E-MAIL]``, ``[TELEFON]``, ``[IBAN]``, ``[STEUER-ID]``, ``[ADRESSE]``,
+``[NAME]``). Precision matters as much as recall: an energy text full of ``§ 14a EnWG``, ``12.500
+kWh``, ``DE-LU`` and dates must come out unchanged, or the stored ratings stop being useful for learning.
 
 How each kind is found, and why:
 
-* e-mail: the address syntax (local part, ``@``, a dotted domain).
+* e-mail: the address syntax (local part, ``@``, a dotted domain), also spelled out (``(at)``, ``[dot]``).
+* tax ID: eleven digits where the text says it is the Steuer-ID (alone they are as often a meter number).
 * phone: Google's libphonenumber (``phonenumbers``), which knows every German area code; only numbers
   that are *valid* for their region count, so dates, prices and IDs are not taken for numbers.
 * IBAN: country code, check digits and the country's length, confirmed by the ISO 13616 mod-97
@@ -39,13 +40,21 @@ import phonenumbers
 class PiiKind(StrEnum):
     EMAIL = "E-MAIL"
     IBAN = "IBAN"
+    TAX_ID = "STEUER-ID"
     PHONE = "TELEFON"
     ADDRESS = "ADRESSE"
     NAME = "NAME"
 
 
 #: When two findings overlap, the more specific kind wins (an e-mail holds a name, an IBAN digits).
-_PRIORITY: Final = (PiiKind.EMAIL, PiiKind.IBAN, PiiKind.PHONE, PiiKind.ADDRESS, PiiKind.NAME)
+_PRIORITY: Final = (
+    PiiKind.EMAIL,
+    PiiKind.IBAN,
+    PiiKind.TAX_ID,
+    PiiKind.PHONE,
+    PiiKind.ADDRESS,
+    PiiKind.NAME,
+)
 
 
 def placeholder(kind: PiiKind) -> str:
@@ -101,6 +110,21 @@ _NOT_NAMES: Final = frozenset(_NOT_NAME_WORDS.split())
 #: Local part and labels bounded (RFC 5321: 64 and 63 characters), so a long run without ``@`` fails fast.
 _EMAIL: Final = re.compile(
     r"(?<![\w.!#$%&'*+/=?^`{|}~-])[\w.!#$%&'*+/=?^`{|}~-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){0,8}\.[^\W\d_]{2,24}\b"
+)
+
+#: An address spelled out against harvesters ("erika.musterfrau(at)web.de", "erika [at] web [dot] de"):
+#: it names the person as much as the written one.
+_EMAIL_SPELLED: Final = re.compile(
+    r"(?<![\w.+-])[\w.+-]{1,64}\s?[(\[]\s?(?:at|ät)\s?[)\]]\s?[\w-]{1,63}"
+    r"(?:(?:\.|\s?[(\[]\s?(?:dot|punkt)\s?[)\]]\s?)[\w-]{1,63}){1,8}",
+    re.IGNORECASE,
+)
+#: The German tax ID (11 digits, often grouped 2-3-3-3) where the text says it is one: eleven digits
+#: alone are as often a meter or customer number.
+_TAX_ID: Final = re.compile(
+    r"(?:Steuer-?ID|Steuer-?Identifikationsnummer|Identifikationsnummer|IdNr\.?)\s*(?:ist|lautet|:)?\s*"
+    r"(\d{2}\s?\d{3}\s?\d{3}\s?\d{3})(?!\d)",
+    re.IGNORECASE,
 )
 
 #: IBAN lengths of the countries Luna's customers bank in; other countries need 15–34 characters.
@@ -298,6 +322,8 @@ def find_pii(text: str) -> list[PiiSpan]:
     """Every finding, without overlaps, in text order."""
     candidates = [
         *(PiiSpan(m.start(), m.end(), PiiKind.EMAIL) for m in _EMAIL.finditer(text)),
+        *(PiiSpan(m.start(), m.end(), PiiKind.EMAIL) for m in _EMAIL_SPELLED.finditer(text)),
+        *(PiiSpan(m.start(1), m.end(1), PiiKind.TAX_ID) for m in _TAX_ID.finditer(text)),
         *_iban_spans(text),
         *_phone_spans(text),
         *_address_spans(text),
