@@ -106,6 +106,8 @@ def test_an_adapter_is_trained_listed_evaluated_promoted_and_rolled_back_from_th
     assert "Kept as a candidate (not promoted)." in second.output
     states = _states(luna("list", "tiny").output)
     assert states == {"tiny@v1": "champion", "tiny@v2": "candidate"}
+    unknown = luna("list", "tinny")  # said "No adapters registered yet." and exited 0
+    assert unknown.exit_code == 1 and "No adapter named 'tinny'; registered: tiny." in unknown.output
 
     promoted = luna("promote", "tiny", "2")
     assert promoted.exit_code == 0, promoted.output

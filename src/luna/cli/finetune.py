@@ -142,6 +142,9 @@ def _run_state(folder: Path) -> str:
 def list_versions(ctx: typer.Context, name: str = typer.Argument(None, help="Only this adapter")) -> None:
     """Registered adapter versions with their state and gates."""
     versions = _with_registry(ctx, lambda r: r.list(name))
+    if not versions and name is not None:  # "none yet" read as if the adapter were unknown to all
+        known = sorted({v.name for v in _with_registry(ctx, lambda r: r.list(None))})
+        raise fail(f"No adapter named {name!r}; registered: {', '.join(known) or 'none yet'}.")
     if not versions:
         console.print("No adapters registered yet.")
         return
