@@ -98,7 +98,8 @@ def test_an_adapter_is_trained_listed_evaluated_promoted_and_rolled_back_from_th
     )
     for key in ("bleu", "rouge_l", "win_rate_vs_base", "canary_leaks", "train_seconds"):
         float(figures[key])  # a measured figure, not "–"
-    assert "✓ win_rate_vs_base" in evaluated.output
+    # each gate with its measured value and threshold ("≥/≤ 0.65" said neither)
+    assert re.search(r"✓ win_rate_vs_base: \d\.\d{3} \(threshold [\d.]+\)", evaluated.output)
 
     second = luna("run", "--config", str(write_template(tmp_path, tiny_base, promote="manual")))
     assert second.exit_code == 0, second.output

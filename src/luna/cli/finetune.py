@@ -11,7 +11,7 @@ that reads the registry migrates the database first, so it works on a fresh or j
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -231,12 +231,7 @@ def _print_result(result: dict[str, Any]) -> None:
     console.print(f"Registered [bold]{label}[/bold] from {result['dataset']} ({where}).")
     for line in _target_lines(result["targets"]):
         console.print(line)
-    for check in result["gates"]["checks"]:
-        mark = "[green]✓[/green]" if check["passed"] else "[red]✗[/red]"
-        note = f" – {escape(check['note'])}" if check.get("note") else ""
-        console.print(
-            f"{mark} {check['gate']}: {_figure(check['value'])} (threshold {check['threshold']:g}){note}"
-        )
+    _print_checks(result["gates"]["checks"])
     console.print(
         "Promoted: now the champion." if result["promoted"] else "Kept as a candidate (not promoted)."
     )
@@ -275,9 +270,16 @@ def _print_gates(adapter: AdapterVersion) -> None:
         "train_seconds",
     ):
         console.print(f"  {key}: {_figure(adapter.metrics.get(key))}")
-    for check in adapter.gates.get("checks", []):
-        mark = "✓" if check["passed"] else "✗"
-        console.print(f"  {mark} {check['gate']} ≥/≤ {check['threshold']:g}")
+    _print_checks(adapter.gates.get("checks", []), indent="  ")
+
+
+def _print_checks(checks: Sequence[Mapping[str, Any]], indent: str = "") -> None:
+    """Each gate with what was measured and its threshold ("≥/≤ 0.65" said neither)."""
+    for check in checks:
+        mark = "[green]✓[/green]" if check["passed"] else "[red]✗[/red]"
+        note = f" – {escape(check['note'])}" if check.get("note") else ""
+        value = f"{_figure(check.get('value'))} (threshold {check['threshold']:g})"
+        console.print(f"{indent}{mark} {check['gate']}: {value}{note}")
 
 
 def _figure(value: object) -> str:
