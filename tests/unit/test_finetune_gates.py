@@ -3,10 +3,12 @@ the version it would replace; sets that could not be asked stop it, sets that do
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from luna.domain.finetune.config import GateSection
 from luna.domain.finetune.gates import judge_gates
+from luna.services.finetune.regression import regression_files
 
 PASSING = {
     "win_rate_vs_base": 0.9,
@@ -48,3 +50,15 @@ def test_no_regression_sets_pass_with_a_note_and_every_other_gate_still_counts()
 
     failing = judge_gates(GateSection(), {**PASSING, "canary_leaks": 1}, {"note": "keine Regressionssätze"})
     assert [c.gate for c in failing if not c.passed] == ["canary_leaks"]
+
+
+def test_a_regression_set_file_counts_whatever_its_name(tmp_path: Path) -> None:
+    """A file without a suffix was skipped, and its gate passed with "keine Regressionssätze"."""
+    plain = tmp_path / "goldset"
+    plain.write_text("questions: []\n", encoding="utf-8")
+    (tmp_path / "sets").mkdir()
+    (tmp_path / "sets" / "a.yaml").write_text("questions: []\n", encoding="utf-8")
+
+    found = regression_files(["goldset", "sets", "missing.yaml", "no-such-folder"], tmp_path)
+
+    assert found == [plain, tmp_path / "sets" / "a.yaml", tmp_path / "missing.yaml"]
