@@ -178,12 +178,13 @@ def ingest_swiss_plan(container: Container) -> Note:
 
 def teach_bandit(container: Container, strategy: str, segment: str, rounds: int = 40) -> None:
     """Logged answers from which the bandit learnt that ``strategy`` pays in ``segment`` and the other
-    strategies do not: it then serves ``strategy`` there (practically always)."""
+    strategies do not: it then serves ``strategy`` there (practically always). Each round an hour
+    apart: one user's answers of one strategy within an hour are one round to the bandit."""
     user_id = new_user(container)
-    at = datetime.now(UTC) - timedelta(days=1)
     events: list[Event] = []
     for arm in STRATEGIES if segment == WARM else COLD_STRATEGIES:
-        for _ in range(rounds):
+        for hours in range(rounds):
+            at = datetime.now(UTC) - timedelta(days=1, hours=hours)
             served = Event(
                 event_id=str(uuid.uuid4()),
                 user_id=user_id,
