@@ -97,3 +97,15 @@ def restore_waits(folder: Path) -> bool:
         return True
     hold.release()
     return False
+
+
+def test_a_writers_moment_on_the_restore_lock_does_not_refuse_a_restore(tmp_path: Path) -> None:
+    """A writer checks for a restore by taking kb-restore shared for a moment; a restore that tried
+    just then was refused as "Another snapshot is being restored" (seen once in CI)."""
+    api, _ = two_processes(tmp_path, wait_seconds=30)
+    look = FileLocks(tmp_path).acquire("kb-restore", exclusive=False)
+    assert look is not None
+    threading.Timer(0.1, look.release).start()
+
+    with api.restore():  # waits out the look instead of refusing
+        assert restore_waits(tmp_path)

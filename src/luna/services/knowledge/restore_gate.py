@@ -31,6 +31,8 @@ from luna.services.knowledge.ingest import IngestResult, IngestService
 WAIT_SECONDS: Final = 60.0
 #: How often a restore looks again whether other processes have finished their writes.
 POLL_SECONDS: Final = 0.1
+#: How long a restore retries ``kb-restore`` held for a moment by a writer's look (see below).
+PROBE_GRACE_SECONDS: Final = 0.5
 WRITES: Final = "kb-writes"
 RESTORE: Final = "kb-restore"
 _RESTORING = "A snapshot is being restored; try again once it has finished."
@@ -105,9 +107,13 @@ class RestoreGate:
         had by ``deadline`` (and then neither is held)."""
         if self._locks is None:
             return []
-        restore = self._locks.acquire(RESTORE, exclusive=True)
-        if restore is None:
-            raise Conflict("Another snapshot is being restored (by another Luna process).")
+        # A writer looks whether a restore runs by taking kb-restore shared for a moment: a restore that
+        # tried just then was refused as if another one ran. Such looks end at once; a restore does not.
+        probed_until = min(deadline, time.monotonic() + PROBE_GRACE_SECONDS)
+        while (restore := self._locks.acquire(RESTORE, exclusive=True)) is None:
+            if time.monotonic() >= probed_until:
+                raise Conflict("Another snapshot is being restored (by another Luna process).")
+            time.sleep(POLL_SECONDS / 10)
         while (writes := self._locks.acquire(WRITES, exclusive=True)) is None:
             if time.monotonic() >= deadline:
                 restore.release()
