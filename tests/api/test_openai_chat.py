@@ -26,6 +26,11 @@ def customer_token() -> str:
     return jwt.encode(claims, JWT_SECRET, algorithm="HS256")
 
 
+#: httpx waits 5 s by default: a first request builds the process's services (the models), which on a
+#: busy CI machine took longer, and the test is about what Luna answers, not how fast.
+SLOW_START_SEC = 60.0
+
+
 @pytest.fixture
 def served_luna(build_app: Callable[..., FastAPI]) -> Iterator[tuple[str, Container]]:
     """A real uvicorn on loopback (the ``openai`` client brings its own HTTP stack): its ``/v1`` URL
@@ -146,7 +151,7 @@ def test_what_luna_cannot_honour_is_refused_naming_it(
 ) -> None:
     """A client forcing a tool call or JSON output got a German answer and failed in its own code."""
     body = {"model": "luna", "messages": [{"role": "user", "content": QUESTION}], **option}
-    refused = httpx.post(f"{served}/chat/completions", json=body, headers=_bearer())
+    refused = httpx.post(f"{served}/chat/completions", json=body, headers=_bearer(), timeout=SLOW_START_SEC)
 
     assert refused.status_code == 400 and refused.json()["error"]["param"] == param
     allowed = {
@@ -156,7 +161,9 @@ def test_what_luna_cannot_honour_is_refused_naming_it(
         "logprobs": False,
         "max_tokens": 50,
     }
-    answered = httpx.post(f"{served}/chat/completions", json={**body, **allowed}, headers=_bearer())
+    answered = httpx.post(
+        f"{served}/chat/completions", json={**body, **allowed}, headers=_bearer(), timeout=SLOW_START_SEC
+    )
     assert answered.status_code == 200
 
 
@@ -232,7 +239,10 @@ def test_a_refusal_reaches_the_client_in_openai_s_error_shape(served: str) -> No
 def test_a_wrong_content_type_names_the_field_not_pydantic_s_union_members(served: str) -> None:
     """``param`` read "messages.0.content.str", with "….list[dict[str,any]]" among the errors."""
     refused = httpx.post(
-        f"{served}/chat/completions", json={"messages": [{"role": "user", "content": 7}]}, headers=_bearer()
+        f"{served}/chat/completions",
+        json={"messages": [{"role": "user", "content": 7}]},
+        headers=_bearer(),
+        timeout=SLOW_START_SEC,
     )
 
     error = refused.json()["error"]
@@ -245,6 +255,7 @@ def test_a_number_for_stream_is_refused_naming_it_not_guessed(served: str) -> No
         f"{served}/chat/completions",
         json={"messages": [{"role": "user", "content": "Hi"}], "stream": 1},
         headers=_bearer(),
+        timeout=SLOW_START_SEC,
     )
     assert refused.status_code == 400 and refused.json()["error"]["param"] == "stream"
 
@@ -253,8 +264,8 @@ def test_errors_from_authentication_the_middleware_and_unknown_paths_are_openai_
     with pytest.raises(openai.AuthenticationError) as unauthenticated:
         client(served, api_key="kein-gueltiges-token").models.list()
     assert unauthenticated.value.type == "authentication_error"
-    broken = httpx.post(f"{served}/chat/completions", content=b"{", headers=_bearer())
-    unknown = httpx.get(f"{served}/engines", headers=_bearer())
+    broken = httpx.post(f"{served}/chat/completions", content=b"{", headers=_bearer(), timeout=SLOW_START_SEC)
+    unknown = httpx.get(f"{served}/engines", headers=_bearer(), timeout=SLOW_START_SEC)
     for response, code in ((broken, "malformed_json"), (unknown, "not_found")):
         error = response.json()["error"]
         assert error["code"] == code and error["message"] and error["trace_id"]
@@ -281,7 +292,7 @@ async def test_a_rate_limited_question_is_openai_s_rate_limit_error_with_retry_a
 
 
 def test_the_rest_of_the_api_keeps_luna_s_envelope(served: str) -> None:
-    refused = httpx.get(served.removesuffix("/v1") + "/api/v1/users/me")
+    refused = httpx.get(served.removesuffix("/v1") + "/api/v1/users/me", timeout=SLOW_START_SEC)
     assert refused.status_code == 401 and refused.json()["status"] == "error"
 
 
