@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import Progress
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from luna.cli.server_client import ServerClient, ServerError, follow_job
 from luna.container import Container, build_container
@@ -148,3 +148,11 @@ def queued_and_followed(
         raise fail(f"Job {job['job_id']} {job['status']}: {job.get('error') or job.get('message') or ''}")
     result: dict[str, Any] = job["result"]
     return result
+
+
+def percent_bar(console: Console, *, remaining: bool = False) -> Progress:
+    """The progress bar of a command that follows long work: what is done, the share, the time taken
+    (and, with ``remaining``, the time left)."""
+    columns = [TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%")]
+    columns += [TimeElapsedColumn(), *([TimeRemainingColumn()] if remaining else [])]
+    return Progress(*columns, console=console)

@@ -17,10 +17,9 @@ from urllib.parse import quote
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Column, Table
 
-from luna.cli.context import fail, queued_and_followed, refused, state
+from luna.cli.context import fail, percent_bar, queued_and_followed, refused, state
 from luna.cli.server_client import ServerClient, ServerError
 from luna.container import Container
 from luna.domain.datasets.versions import DatasetRun, DatasetVersion, Delivery, LineageEdge
@@ -115,7 +114,7 @@ def run(
     container = _container(ctx)
     try:
         container.services.datasets.pipeline(pipeline)  # unknown or faulty: one line, before the progress bar
-        with _progress() as progress:
+        with percent_bar(console) as progress:
             task = progress.add_task(pipeline, total=1000)
 
             def report(fraction: float, message: str) -> None:
@@ -133,18 +132,8 @@ def run(
         raise fail(problem)
 
 
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        TextColumn("{task.percentage:>3.0f}%"),
-        TimeElapsedColumn(),
-        console=console,
-    )
-
-
 def _run_on_server(ctx: typer.Context, client: ServerClient, pipeline: str) -> None:
-    with _progress() as progress:
+    with percent_bar(console) as progress:
         result = queued_and_followed(
             client, "admin/datasets/runs", {"pipeline": pipeline}, progress, f"Run of {pipeline}"
         )

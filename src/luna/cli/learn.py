@@ -14,10 +14,9 @@ from typing import Any
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from luna.cli.context import fail, queued_and_followed, refused, state
+from luna.cli.context import fail, percent_bar, queued_and_followed, refused, state
 from luna.cli.server_client import ServerClient, ServerError
 from luna.container import Container
 from luna.domain.errors import LunaError
@@ -29,16 +28,6 @@ app = typer.Typer(
 console = Console(emoji=False)
 
 _AS_OF_HELP = "Score as of this moment (ISO-8601 with a time zone); default: the newest event or rating"
-
-
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        TextColumn("{task.percentage:>3.0f}%"),
-        TimeElapsedColumn(),
-        console=console,
-    )
 
 
 def _actor() -> str:
@@ -79,13 +68,13 @@ def run(
 
 def _run_on_server(client: ServerClient, as_of: str | None) -> dict[str, Any]:
     return queued_and_followed(
-        client, "admin/learn", {"as_of": as_of} if as_of else {}, _progress(), "Learning run"
+        client, "admin/learn", {"as_of": as_of} if as_of else {}, percent_bar(console), "Learning run"
     )
 
 
 def _run_here(container: Container, as_of: Any) -> dict[str, Any]:
     container.database.upgrade()
-    with _progress() as progress:
+    with percent_bar(console) as progress:
         task = progress.add_task("Lernen", total=1000)
 
         def report(fraction: float, message: str) -> None:

@@ -14,10 +14,9 @@ from typing import Any
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from luna.cli.context import CliState, fail, queued_and_followed, refused, state
+from luna.cli.context import CliState, fail, percent_bar, queued_and_followed, refused, state
 from luna.cli.server_client import ServerClient, ServerError
 from luna.container import Container
 from luna.domain.errors import LunaError
@@ -31,17 +30,6 @@ console = Console(emoji=False)
 
 _FROM_HELP = "Start: a date (00:00 Europe/Berlin) or an ISO-8601 datetime with a time zone"
 _TO_HELP = "End (excluded): a date (00:00 Europe/Berlin) or an ISO-8601 datetime with a time zone"
-
-
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        TextColumn("{task.percentage:>3.0f}%"),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        console=console,
-    )
 
 
 def _server(cli: CliState, what: str) -> ServerClient:
@@ -92,7 +80,7 @@ def _backfill_directly(
     container: Container, start: datetime, end: datetime, meters: int | None, seed: int | None
 ) -> dict[str, Any]:
     simulation = container.services.simulation
-    with _progress() as progress:
+    with percent_bar(console, remaining=True) as progress:
         task = progress.add_task("Simulation", total=1000)
 
         def report(fraction: float, message: str) -> None:
@@ -107,7 +95,11 @@ def _backfill_as_job(
     params: dict[str, Any] = {"start": start.isoformat(), "end": end.isoformat()}
     params.update({key: value for key, value in (("meters", meters), ("seed", seed)) if value is not None})
     return queued_and_followed(
-        client, "admin/jobs", {"name": "sim.backfill", "params": params}, _progress(), "Backfill"
+        client,
+        "admin/jobs",
+        {"name": "sim.backfill", "params": params},
+        percent_bar(console, remaining=True),
+        "Backfill",
     )
 
 
