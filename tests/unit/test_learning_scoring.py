@@ -44,8 +44,10 @@ CHUNKS = {
 LIVE_ITEMS = {ITEM_X, ITEM_Y}
 
 
-def event(kind: EventType, ts: datetime, chunk: str | None = None, item: str | None = None) -> Event:
-    return Event(event_id=str(uuid.uuid4()), user_id="u", ts=ts, type=kind, item_id=item, chunk_id=chunk)
+def event(
+    kind: EventType, ts: datetime, chunk: str | None = None, item: str | None = None, user: str = "u"
+) -> Event:
+    return Event(event_id=str(uuid.uuid4()), user_id=user, ts=ts, type=kind, item_id=item, chunk_id=chunk)
 
 
 def rating(useful: bool, ts: datetime, *chunks: str) -> RagFeedback:
@@ -139,6 +141,24 @@ def test_quality_is_smoothed_towards_the_prior_by_ratings_likes_and_dislikes() -
     assert (items[ITEM_X].positives, items[ITEM_X].negatives) == (2, 0)  # once per rating, not per chunk
     assert items[ITEM_Y].quality == pytest.approx(2.5 / 7)
     assert learned.ratings == 2
+
+
+def test_a_reader_pressing_like_again_and_again_counts_once() -> None:
+    spam = [event(EventType.LIKE, T0 - n * timedelta(seconds=1), CHUNK_B) for n in range(1000)]
+    once = by_id(learn([event(EventType.LIKE, T0, CHUNK_B), event(EventType.CLICK, T0, CHUNK_A)]).chunks)
+    pressed = by_id(learn([*reversed(spam), event(EventType.CLICK, T0, CHUNK_A)]).chunks)
+
+    assert (pressed[CHUNK_B].positives, pressed[CHUNK_B].negatives) == (1, 0)
+    assert pressed[CHUNK_B].popularity == pytest.approx(once[CHUNK_B].popularity, rel=1e-3)
+    assert pressed[CHUNK_A].popularity == pytest.approx(once[CHUNK_A].popularity, rel=1e-3)
+
+
+def test_a_readers_latest_judgement_counts_and_every_reader_has_a_voice() -> None:
+    changed_mind = [event(EventType.LIKE, T0 - DAY, CHUNK_C), event(EventType.DISLIKE, T0, CHUNK_C)]
+    others = [event(EventType.LIKE, T0, CHUNK_C, user=f"reader-{n}") for n in range(3)]
+    chunks = by_id(learn([*changed_mind, *others]).chunks)
+
+    assert (chunks[CHUNK_C].positives, chunks[CHUNK_C].negatives) == (3, 1)
 
 
 def test_never_rated_targets_keep_the_prior_quality() -> None:

@@ -71,6 +71,7 @@ class LearningParams:
             "quality_prior_mean": self.prior_mean,
             "quality_prior_weight": self.prior_weight,
             "consent_default": self.consent_default,
+            "judgements": "one voice per reader and target (the latest)",
         }
 
 
@@ -116,11 +117,11 @@ class _Tally:
         else:
             self.decayed += weight * math.pow(0.5, (self.reference - at) / half_life_sec)
 
-    def judge(self, useful: bool) -> None:
+    def judge(self, useful: bool, count: int = 1) -> None:
         if useful:
-            self.positives += 1
+            self.positives += count
         else:
-            self.negatives += 1
+            self.negatives += count
 
     def value_at(self, at: float, half_life_sec: float) -> float:
         if self.reference is None:
@@ -160,6 +161,9 @@ class ScoreAccumulator:
         self._chunks: dict[str, _Tally] = {}
         self._items: dict[str, _Tally] = {}
         self._newest: datetime | None = None
+        #: Each reader's latest judgement per target, and the (reader, target, type) whose weight counted.
+        self._verdicts: dict[tuple[str, str, str], bool] = {}
+        self._weighed: set[tuple[str, str, str, str]] = set()
         self._digest = InputsDigest()
         self.events = 0
         self.ratings = 0
@@ -167,27 +171,38 @@ class ScoreAccumulator:
     def add_events(self, events: Iterable[Event]) -> None:
         batch = [event for event in events if self._in_time(event.ts) and self._counts(event.type)]
         self._learn_chunks(event.chunk_id for event in batch if event.chunk_id)
-        half_life = self._params.half_life_sec
         for event in batch:
             ref = self._refs.get(event.chunk_id) if event.chunk_id else None
             item_id = ref.item_id if ref is not None else event.item_id
             if ref is None and item_id is None:
                 continue  # names neither a known chunk nor an item: nothing to credit
-            tallies = [self._items.setdefault(item_id, _Tally())] if item_id else []
+            targets = [(ScoreTarget.ITEM.value, item_id, self._items)] if item_id else []
             if ref is not None and event.chunk_id:
-                tallies.append(self._chunks.setdefault(event.chunk_id, _Tally()))
-            weight = self._params.weight(event.type)
-            judgement = JUDGEMENTS.get(event.type)
+                targets.append((ScoreTarget.CHUNK.value, event.chunk_id, self._chunks))
             at = event.ts.timestamp()
-            for tally in tallies:
+            for kind, target_id, tallies in targets:
+                tally = tallies.setdefault(target_id, _Tally())
                 tally.events += 1
-                if weight:
-                    tally.add(weight, at, half_life)
-                if judgement is not None:
-                    tally.judge(judgement)
+                self._fold(event, (event.user_id, kind, target_id), tally, at)
             self._used(event.ts)
             self._digest.event(event)
             self.events += 1
+
+    def _fold(self, event: Event, voter: tuple[str, str, str], tally: _Tally, at: float) -> None:
+        """One event's weight and judgement on one target, a reader's repeated judgements counted once."""
+        weight = self._params.weight(event.type)
+        judgement = JUDGEMENTS.get(event.type)
+        if judgement is not None:
+            earlier = self._verdicts.get(voter)
+            if earlier is not None:
+                tally.judge(earlier, count=-1)
+            tally.judge(judgement)
+            self._verdicts[voter] = judgement
+            if (*voter, event.type) in self._weighed:
+                return
+            self._weighed.add((*voter, event.type))
+        if weight:
+            tally.add(weight, at, self._params.half_life_sec)
 
     def add_ratings(self, ratings: Iterable[RagFeedback]) -> None:
         batch = [rating for rating in ratings if self._in_time(rating.ts) and rating.chunks_used]
