@@ -343,14 +343,17 @@ class Container:
         """Searches per caller and minute: a search costs an embedding, so it is bounded like a question."""
         return self._per_minute(self.settings.rag.search_per_minute, "luna-search")
 
+    @cached_property
+    def recommend_limiter(self) -> RateLimiter:
+        """Recommendation lists per caller and minute: each list a customer gets is stored."""
+        return self._per_minute(self.settings.recommend.per_minute, "luna-recommend")
+
     def _per_minute(self, limit: int, namespace: str) -> RateLimiter:
         """A moving window of ``limit`` a minute, shared through Redis when the jobs run on Redis."""
         from luna.adapters.ratelimit.moving_window import MovingWindowLimiter
 
-        s = self.settings
-        return MovingWindowLimiter(
-            limit, s.jobs.redis_url if s.jobs.kind == "redis" else "memory://", namespace=namespace
-        )
+        jobs = self.settings.jobs
+        return MovingWindowLimiter(limit, jobs.redis_url if jobs.kind == "redis" else "memory://", namespace)
 
     @cached_property
     def claim_codes(self) -> ClaimCodes:

@@ -97,6 +97,22 @@ async def test_a_customer_gets_their_own_list_and_the_id_to_credit_clicks_to(
     assert recommend_events(app) == 1
 
 
+async def test_asking_for_lists_too_often_is_429_and_stores_nothing(
+    build_app: Callable[..., FastAPI], corpus_dir: tuple[Path, Corpus], tmp_path: Path
+) -> None:
+    """Every list a customer gets is stored for the bandit: a loop must not fill the database."""
+    shutil.copytree(corpus_dir[0], tmp_path / "var")
+    app = build_app(LUNA_RECOMMEND__PER_MINUTE="2")
+    async with http_client(app) as client:
+        codes = [(await client.post("/api/v1/recommend", headers=CUSTOMER)).status_code for _ in range(3)]
+        limited = await client.post("/api/v1/recommend", headers=CUSTOMER)
+        other = await client.post("/api/v1/recommend", headers={"X-Dev-User": OTHER})
+
+    assert codes == [200, 200, 429] and other.status_code == 200
+    assert limited.json()["data"]["code"] == "rate_limited" and int(limited.headers["Retry-After"]) >= 1
+    assert recommend_events(app) == 3  # two of USER's, one of OTHER's
+
+
 async def test_a_known_reader_gets_topic_matched_items(
     build_app: Callable[..., FastAPI], corpus_dir: tuple[Path, Corpus], tmp_path: Path
 ) -> None:

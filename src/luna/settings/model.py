@@ -154,6 +154,8 @@ class RecommendSettings(Section):
     bandit: Literal["thompson", "off"] = "thompson"
     bandit_seed: int | None = None
     energy_items: int = Field(default=3, ge=0, le=10)
+    #: Lists per caller (customer, or the operator) in any 60 seconds; more answer 429.
+    per_minute: int = Field(default=60, ge=1)
     #: The readers' country (ISO 3166 code): documents of another country come after everything else
     #: (services/learning/recommend_region.py), and a question about another country is refused when
     #: no retrieved passage mentions it (services/knowledge/answering.py); None: no regard to country.

@@ -28,7 +28,7 @@ from fastapi.responses import StreamingResponse
 
 from luna.api.callers import Caller, admin_key_caller, current_caller
 from luna.api.deps import from_services, get_container
-from luna.api.routers.rag import count_question
+from luna.api.rate_limits import count_question
 from luna.api.schemas.openai_chat import (
     MAX_EMBED_CHARS,
     MAX_EMBED_INPUTS,

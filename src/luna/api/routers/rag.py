@@ -20,6 +20,7 @@ from luna.api.callers import Caller, current_caller
 from luna.api.deps import Knowledge, from_services, get_container
 from luna.api.envelope import ok
 from luna.api.openapi import error_response
+from luna.api.rate_limits import count_question, count_search
 from luna.api.schemas.envelope import Envelope
 from luna.api.schemas.knowledge import (
     SEARCH_TOP_K,
@@ -30,8 +31,7 @@ from luna.api.schemas.knowledge import (
     SearchRequest,
 )
 from luna.container import Container
-from luna.domain.errors import InvalidInput, LunaError, RateLimited
-from luna.ports.ratelimit import RateLimiter
+from luna.domain.errors import InvalidInput, LunaError
 from luna.services.energy.energy_advice import EnergyAdviceService, answer_section, wants_energy_advice
 from luna.services.knowledge.answering import Answer, AnswerEvent
 from luna.services.knowledge.knowledge import KnowledgeBase
@@ -42,22 +42,6 @@ logger = logging.getLogger(__name__)
 
 Advice = Annotated[EnergyAdviceService, from_services(lambda s: s.energy_advice)]
 Limiters = Annotated[Container, Depends(get_container)]
-
-
-def _limited(limiter: RateLimiter, caller: Caller, what: str) -> None:
-    wait = limiter.hit(caller.key)
-    if wait is not None:
-        raise RateLimited(
-            f"Too many {what}: at most {limiter.per_minute} per minute. "
-            f"Try again in {max(1, round(wait))} s.",
-            details={"retry_after_sec": wait, "per_minute": limiter.per_minute},
-        )
-
-
-def count_search(container: Container, caller: Caller) -> None:
-    """At most ``rag.search_per_minute`` searches per caller in any 60 seconds. Called in the handler,
-    once the request has passed its checks: a refused request costs the caller nothing."""
-    _limited(container.search_limiter, caller, "searches")
 
 
 @router.post("/search", summary="Hybrid search (dense + German BM25), filtered")
@@ -72,12 +56,6 @@ def search(
     result = knowledge.retrieval.search(body.question, top_k, body.filters, mode=body.mode)
     citations = [CitationOut.from_citation(c) for c in result.citations]
     return ok(SearchOut(citations=citations), f"{len(citations)} chunks found.")
-
-
-def count_question(container: Container, caller: Caller) -> None:
-    """At most ``rag.ask_per_minute`` questions per caller in any 60 seconds; like :func:`count_search`,
-    counted once the request has passed its checks (Open WebUI's tools send many that do not)."""
-    _limited(container.ask_limiter, caller, "questions")
 
 
 def _sse(event: AnswerEvent) -> ServerSentEvent:
