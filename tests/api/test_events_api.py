@@ -70,6 +70,29 @@ async def test_a_customer_records_a_view_of_a_chunk_and_its_item_is_filled_in(
     assert datetime.fromisoformat(data["ts"]) == event.ts
 
 
+async def test_personal_data_in_meta_is_stored_redacted_but_ids_stay(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    doc = add_document(app)
+    recommendation = "6f1c2b3a-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+    meta = {
+        "recommendation_id": recommendation,
+        "kommentar": "Bitte rufen Sie mich an: 0171 2345678, anna.schmidt@example.de",
+        "spuren": [{"suche": "Anna Schmidt, Hauptstraße 5"}],
+        "position": 3,
+    }
+    response = await client.post(
+        EVENTS, json={"type": "click", "chunk_id": doc.chunk_ids[0], "meta": meta}, headers=dev_user()
+    )
+
+    assert response.status_code == 201, response.text
+    [event] = stored_events(app)
+    assert event.meta["recommendation_id"] == recommendation and event.meta["position"] == 3
+    stored = json.dumps(event.meta, ensure_ascii=False)
+    assert "2345678" not in stored and "anna.schmidt" not in stored and "Schmidt" not in stored
+    assert "Bitte rufen Sie mich an" in stored
+
+
 async def test_a_given_time_with_an_offset_is_stored_in_utc(app: FastAPI, client: httpx.AsyncClient) -> None:
     response = await client.post(
         EVENTS,

@@ -1,7 +1,8 @@
 """Recording what users do: one event or a batch of up to 1,000, checked completely before any is stored.
 
 Events feed the learning loop, so garbage in them becomes garbage in scores: every field is checked
-(type, time with a zone and not in the future, IDs that exist, a small JSON ``meta``), and a batch is
+(type, time with a zone and not in the future, IDs that exist, a small JSON ``meta``, stored with its
+texts redacted), and a batch is
 all-or-nothing with every problem reported by index, so a client can fix its batch in one round.
 ``recommend`` events are written by the recommender itself and cannot be posted.
 """
@@ -19,6 +20,7 @@ from typing import Any, Final
 from luna.domain.errors import InvalidInput, NotFound, TooLarge, field_problem
 from luna.domain.events import Event, EventType
 from luna.domain.items import ItemChunk
+from luna.domain.privacy import redact
 from luna.ports.sql import Database, UnitOfWork
 
 CLIENT_EVENT_TYPES: Final = tuple(t for t in EventType if t is not EventType.RECOMMEND)
@@ -230,7 +232,27 @@ def _meta(value: object) -> dict[str, Any]:
         raise InvalidInput("meta must be plain JSON (no NaN or Infinity, valid Unicode)") from None
     if size > MAX_META_BYTES:
         raise InvalidInput(f"meta must stay within {MAX_META_BYTES} bytes as JSON; it has {size}")
+    return {key: _without_pii(child) for key, child in value.items()}
+
+
+def _without_pii(value: Any) -> Any:
+    """``meta`` as stored: its texts redacted like questions and ratings are, since a client may put a
+    search term or a comment there; IDs (UUIDs such as ``recommendation_id``) stay as they are."""
+    if isinstance(value, dict):
+        return {key: _without_pii(child) for key, child in value.items()}
+    if isinstance(value, list):
+        return [_without_pii(child) for child in value]
+    if isinstance(value, str) and not _is_uuid(value):
+        return redact(value)
     return value
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _check_json(value: object, depth: int) -> None:
