@@ -93,6 +93,22 @@ async def test_admin_route_with_the_key_is_200(client: httpx.AsyncClient, admin:
     assert response.json()["status"] == "ok"
 
 
+async def test_a_credential_header_sent_twice_is_400_whichever_comes_first(
+    client: httpx.AsyncClient, customer_app: FastAPI
+) -> None:
+    keys = [("X-Admin-Key", ADMIN_KEY), ("X-Admin-Key", "wrong-key-0123456789")]
+    admin = await client.get("/api/v1/admin/jobs", headers=keys)
+    reversed_keys = await client.get("/api/v1/admin/jobs", headers=list(reversed(keys)))
+    async with http_client(customer_app) as customers:
+        tokens = [("Authorization", f"Bearer {token(valid_claims(str(uuid.uuid4())))}")] * 2
+        customer = await customers.get(ME, headers=tokens)
+
+    for response in (admin, reversed_keys, customer):
+        assert response.status_code == 400, response.text
+        assert "sent 2 times" in response.json()["message"]
+    assert user_count(customer_app) == 0
+
+
 async def test_auth_is_checked_before_the_query(client: httpx.AsyncClient) -> None:
     response = await client.get("/api/v1/admin/jobs?limit=0")
 

@@ -23,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from luna.api.auth import ADMIN_KEY_HEADER, check_admin_key
+from luna.api.auth import ADMIN_KEY_HEADER, DEV_USER_HEADER, SERVICE_KEY_HEADER, check_admin_key
 from luna.api.deadline import RequestDeadlines, within
 from luna.api.errors import http_error_response, internal_error_response, luna_error_response
 from luna.api.json_guard import check_json_meaning
@@ -100,6 +100,19 @@ def _refuse_encoded_body(scope: Scope) -> None:
         raise HTTPException(
             415, f"Content-Encoding {encoding[:40]!r} is not supported: send the body uncompressed."
         )
+
+
+#: The headers that say who is calling: each may be sent once.
+_CREDENTIAL_HEADERS: Final = ("Authorization", ADMIN_KEY_HEADER, DEV_USER_HEADER, SERVICE_KEY_HEADER)
+
+
+def _refuse_repeated_credentials(scope: Scope) -> None:
+    """Two ``X-Admin-Key`` (or ``Authorization`` …) headers are a 400: which one counts would otherwise
+    depend on which layer reads them (the first wins in one, a proxy may have added the other)."""
+    headers = Headers(scope=scope)
+    for name in _CREDENTIAL_HEADERS:
+        if len(headers.getlist(name)) > 1:
+            raise InvalidInput(f"The {name} header is sent {len(headers.getlist(name))} times; send it once.")
 
 
 def _check_admin_key(scope: Scope) -> None:
@@ -246,6 +259,7 @@ class RequestMiddleware:
 
         with structlog.contextvars.bound_contextvars(trace_id=trace_id):
             try:
+                _refuse_repeated_credentials(scope)
                 if is_admin_path(scope):
                     _check_admin_key(scope)
                 _check_target(scope)
