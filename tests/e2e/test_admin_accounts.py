@@ -45,3 +45,27 @@ def test_an_account_is_made_its_key_works_once_shown_and_revoking_ends_it(page: 
         expect(page.get_by_text("Dienstkonto „grafana-e2e“ gesperrt.")).to_be_visible()
         expect(rows.last).to_contain_text("gesperrt")
         assert client.get("/flywheel/kpis").status_code == 401
+
+
+def test_a_tab_left_open_after_logging_out_elsewhere_can_do_nothing(page: Page, web: WebServer) -> None:
+    """The login was checked only when a page was built: a second tab created a service account and
+    showed its key after the operator had logged out in the first."""
+    log_in_admin(page, web)
+    other_tab = page.context.new_page()
+    other_tab.goto(f"{web.base_url}/admin/accounts")
+    expect(other_tab.get_by_role("heading", name="Dienstkonten", exact=True).first).to_be_visible()
+    other_tab.get_by_label("Name (z. B. n8n oder grafana)").fill("nach-dem-abmelden")
+    other_tab.get_by_role("checkbox", name="kpi:read: Kennzahlen und Sitzungszahlen lesen").click()
+    page.get_by_role("button", name="Abmelden").click()
+    expect(page.get_by_label("Admin-Schlüssel")).to_be_visible()
+
+    other_tab.get_by_role("button", name="Dienstkonto anlegen").click()
+
+    expect(other_tab.get_by_role("alert")).to_contain_text("Ihre Anmeldung ist abgelaufen")
+    expect(other_tab).to_have_url(f"{web.base_url}/admin/login?next=/admin/accounts&ended=1")
+    shoot(other_tab, "admin-login-ended")
+    with httpx.Client(base_url=web.api, headers={"X-Admin-Key": web.admin_key}, timeout=30) as client:
+        names = [
+            account["name"] for account in client.get("/admin/service-accounts").json()["data"]["accounts"]
+        ]
+    assert "nach-dem-abmelden" not in names

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from typing import Final
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse
@@ -92,6 +93,12 @@ def _bound(action: Callable[[str], object], value: str) -> Callable[[], object]:
     return lambda: action(value)
 
 
+#: Shown when an open admin page found its login ended (logged out elsewhere, or expired).
+ENDED: Final = (
+    "Ihre Anmeldung ist abgelaufen oder wurde in einem anderen Fenster beendet. Bitte melden Sie sich neu an."
+)
+
+
 @ui.page(ADMIN_LOGIN_ROUTE)
 def admin_login(request: Request) -> RedirectResponse | None:
     target = safe_next(request.query_params.get("next"), Area.ADMIN)
@@ -121,6 +128,8 @@ def admin_login(request: Request) -> RedirectResponse | None:
             "Installation, in secrets.json im Datenverzeichnis."
         ).classes("text-xs luna-muted")
         problem.move(target_index=-1)
+        if request.query_params.get("ended"):
+            _show(problem, ENDED)
     return None
 
 

@@ -87,13 +87,20 @@ def log_out_customer() -> None:
 
 
 def is_admin() -> bool:
-    """Whether this browser logged in with the admin key that is configured now."""
-    fingerprint = _store().get(_ADMIN)
-    expected = web_context().settings.auth.admin_api_key
-    if not isinstance(fingerprint, str) or expected is None:
+    """Whether this browser logged in with the admin key that is configured now, within the last
+    ``web.session_hours``. The cookie's age alone does not end an admin tab that stays open: its
+    connection keeps the session it was opened with, so the login's own time is checked here."""
+    login = _store().get(_ADMIN)
+    context = web_context()
+    expected = context.settings.auth.admin_api_key
+    if not isinstance(login, dict) or expected is None:
         return False
-    current = key_fingerprint(expected.get_secret_value(), web_context().session_secret)
-    if fingerprint != current:
+    current = key_fingerprint(expected.get_secret_value(), context.session_secret)
+    since = login.get("since")
+    fresh = (
+        isinstance(since, (int, float)) and time.time() - since < context.settings.web.session_hours * 3600
+    )
+    if login.get("key") != current or not fresh:
         _store().pop(_ADMIN, None)
         return False
     return True
@@ -120,7 +127,7 @@ def log_in_admin(key: str, client: str) -> None:
         throttle.failed(client)
         raise
     throttle.succeeded(client)
-    _store()[_ADMIN] = key_fingerprint(key.strip(), context.session_secret)
+    _store()[_ADMIN] = {"key": key_fingerprint(key.strip(), context.session_secret), "since": time.time()}
 
 
 def log_out_admin() -> None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, Final, TypeVar
 from urllib.parse import quote
 
 from fastapi.responses import RedirectResponse
@@ -48,6 +48,8 @@ class AdminView:
 
 
 V = TypeVar("V", CustomerView, AdminView)
+#: How often an open admin page checks that its login still holds (a click checks at once).
+SESSION_CHECK_SEC: Final = 15.0
 Builder = Callable[[V], Awaitable[None]]
 
 
@@ -81,6 +83,7 @@ def admin_page(route: str) -> Callable[[Builder[AdminView]], Builder[AdminView]]
         async def page(client: Client) -> RedirectResponse | None:
             if not session.is_admin():
                 return _to_login(ADMIN_LOGIN_ROUTE, route, client)
+            _while_admin(client, route)
             content = frame(Area.ADMIN, view, "Administration")
             await _build(client, content, build, AdminView(web_context(), view))
             return None
@@ -88,6 +91,29 @@ def admin_page(route: str) -> Callable[[Builder[AdminView]], Builder[AdminView]]
         return build
 
     return register
+
+
+def _while_admin(client: Client, route: str) -> None:
+    """An open admin tab obeys a logout in another tab and the session's end. NiceGUI checks the login
+    only when it builds a page; afterwards the tab's buttons reach the services over its connection.
+    So every event of the page checks the login first (NiceGUI offers no hook before its handlers, so
+    the client's own dispatcher is wrapped), and a timer leaves a page whose login ended."""
+    dispatch = client.handle_event
+    ended = f"{ADMIN_LOGIN_ROUTE}?next={quote(route, safe='/')}&ended=1"
+
+    def checked(message: dict[str, Any]) -> None:
+        with client:
+            if not session.is_admin():
+                ui.navigate.to(ended)
+                return
+        dispatch(message)
+
+    def check() -> None:
+        if not session.is_admin():
+            ui.navigate.to(ended)
+
+    client.handle_event = checked  # type: ignore[method-assign,assignment]
+    ui.timer(SESSION_CHECK_SEC, check)
 
 
 def _to_login(login: str, route: str, client: Client) -> RedirectResponse:
