@@ -17,6 +17,7 @@ import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
 
+from luna.domain.flywheel.actions import Action, ActionKind, ActionStatus, Team
 from tests.api.conftest import http_client
 
 pytestmark = pytest.mark.anyio
@@ -55,6 +56,27 @@ def _stored_rows(app: FastAPI) -> list[dict[str, Any]]:
             connection.execute(sa.text("SELECT * FROM flywheel_sessions ORDER BY revision")).mappings().all()
         )
     return [dict(row) for row in rows]
+
+
+def _gap_ticket(app: FastAPI, examples: list[str]) -> None:
+    """A knowledge-gap ticket whose examples are users' questions word for word."""
+    at = datetime(2026, 11, 24, tzinfo=UTC)
+    gap = {"topic": "netzentgelt", "questions": 3, "examples": examples}
+    ticket = Action(
+        action_id=str(uuid.uuid4()),
+        kind=ActionKind.KNOWLEDGE_GAP,
+        status=ActionStatus.OPEN,
+        title="Wissenslücke: netzentgelt",
+        details={"alert": {"severity": "warning"}, "gaps": [gap]},
+        threshold="unanswered_rate",
+        scope="all",
+        owner=Team.WISSEN,
+        created_at=at,
+        updated_at=at,
+    )
+    with app.state.container.database.unit_of_work() as uow:
+        uow.actions.add(ticket)
+        uow.commit()
 
 
 async def test_a_key_is_shown_once_and_lists_show_only_its_hint(
@@ -379,12 +401,18 @@ async def test_an_operator_erases_the_sessions_a_webhook_sent_for_one_of_its_use
     for session in (SESSION, {**SESSION, "session_id": "n8n-0003"}, other):
         assert (await client.post("/api/v1/hooks/session", headers=hooks, json=session)).status_code == 200
     user = quote(str(SESSION["user_id"]), safe="")
+    turns = _stored_rows(app)[0]["turns"]
+    theirs = json.loads(turns)[0]["question"] if isinstance(turns, str) else turns[0]["question"]  # redacted
+    _gap_ticket(app, examples=[theirs, "Was kostet ein Smart Meter?"])
 
     erased = await client.delete(f"/api/v1/admin/users/external/{user}/sessions", headers=admin)
     again = await client.delete(f"/api/v1/admin/users/external/{user}/sessions", headers=admin)
 
     assert erased.status_code == 200, erased.text
-    assert erased.json()["data"] == {"flywheel_sessions": 2, "flywheel_questions": 0}
+    assert erased.json()["data"] == {"flywheel_sessions": 2, "flywheel_questions": 0, "ticket_examples": 1}
+    with app.state.container.database.unit_of_work(read_only=True) as uow:
+        [ticket] = uow.actions.list()
+    assert ticket.details["gaps"][0]["examples"] == ["Was kostet ein Smart Meter?"]
     assert again.json()["data"]["flywheel_sessions"] == 0
     assert [row["session_id"] for row in _stored_rows(app)] == ["n8n-0002"]  # the other user's stays
     audit = await client.get("/api/v1/admin/audit", params={"action": "sessions.erase_user"}, headers=admin)
@@ -393,4 +421,4 @@ async def test_an_operator_erases_the_sessions_a_webhook_sent_for_one_of_its_use
     by_customer = await client.delete(
         f"/api/v1/admin/users/external/{user}/sessions", headers={"X-Dev-User": str(uuid.uuid4())}
     )
-    assert by_customer.status_code in (401, 403)
+    assert by_customer.status_code == 403

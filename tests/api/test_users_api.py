@@ -290,6 +290,7 @@ async def test_erasing_my_data_removes_everything_of_mine_and_nothing_of_others(
         "conversations": 1,
         "flywheel_sessions": 1,
         "flywheel_questions": 1,
+        "ticket_examples": 0,
     }
     assert stored(app, CUSTOMER) == NOTHING
     assert embedded_questions(app) == 1  # the other user's: the pseudonym and session went with it
@@ -305,6 +306,7 @@ async def test_erasing_my_data_removes_everything_of_mine_and_nothing_of_others(
         "conversations": 1,
         "flywheel_sessions": 1,
         "flywheel_questions": 1,
+        "ticket_examples": 0,
     }
     with container_of(app).database.unit_of_work(read_only=True) as uow:
         assert uow.sessions.count() == 1  # the other user's

@@ -108,6 +108,8 @@ def test_erasing_a_pseudonym_removes_every_revision(database: SqlDatabase) -> No
         uow.sessions.add(session("s1", 1))
         uow.sessions.add(session("s1", 2))
         uow.sessions.add(session("s2", 1, user_ref="k1:other"))
+        assert uow.sessions.questions_of("k1:abc") == {"Was kostet [NAME]?"}  # what erasure looks for
+        assert uow.sessions.questions_of("k1:nobody") == set()
         assert uow.sessions.delete_for_user("k1:abc") == 2
         uow.commit()
     with database.unit_of_work(read_only=True) as uow:

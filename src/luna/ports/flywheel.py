@@ -63,6 +63,11 @@ class SessionRepository(Protocol):
         """Current sessions whose last turn lies in ``[start, end)``, read in batches."""
         ...
 
+    def questions_of(self, user_ref: str) -> set[str]:
+        """Every question in the pseudonymous user's sessions, every revision (what erasure takes out of
+        the tickets' example questions)."""
+        ...
+
     def delete_for_user(self, user_ref: str) -> int:
         """Erase every revision of every session of this pseudonym; returns how many rows went."""
         ...

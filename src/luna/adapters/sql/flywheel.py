@@ -197,6 +197,11 @@ class SqlSessionRepository:
                 return
             after = (rows[-1].source, rows[-1].session_id)
 
+    def questions_of(self, user_ref: str) -> set[str]:
+        statement = sa.select(flywheel_sessions.c.turns).where(flywheel_sessions.c.user_ref == user_ref)
+        rows = self._connection().execute(statement)
+        return {str(turn["question"]) for row in rows for turn in row.turns if turn.get("question")}
+
     def delete_for_user(self, user_ref: str) -> int:
         statement = sa.delete(flywheel_sessions).where(flywheel_sessions.c.user_ref == user_ref)
         return len(self._connection().execute(statement.returning(flywheel_sessions.c.revision)).all())

@@ -38,20 +38,21 @@ def erase_user_data(
 class ExternalErasureOut(BaseModel):
     flywheel_sessions: int = Field(description="Sessions erased, every revision")
     flywheel_questions: int = Field(description="Their questions the data flywheel had embedded")
+    ticket_examples: int = Field(description="Flywheel tickets whose example questions held some of theirs")
 
 
 @router.delete(
     "/external/{external_user_id}/sessions",
     summary="Erase the sessions a webhook sent for one of its users (e.g. n8n's kunde-42)",
     description="Found by the pseudonym of the ID the sender used, as the sessions were stored; their "
-    "embedded questions go too. No other route reaches them: such a user is no Luna user. Audited "
-    "(`sessions.erase_user`) with the counts only. An ID that names no session erases nothing (0, 0).",
+    "embedded questions go too, and their questions among the tickets' example questions. No other "
+    "route reaches them: such a user is no Luna user. Audited (`sessions.erase_user`) with the counts "
+    "only. An ID that names no session erases nothing (0, 0).",
     responses={503: error_response("The flywheel keeps no sessions here (no pseudonym key)")},
 )
 def erase_external_sessions(
     privacy: Annotated[PrivacyService, from_services(lambda s: s.privacy)],
     external_user_id: Annotated[str, Path(min_length=1, max_length=200, description="The sender's user ID")],
 ) -> Envelope[ExternalErasureOut]:
-    sessions, questions = privacy.erase_external(external_user_id, actor="admin")
-    out = ExternalErasureOut(flywheel_sessions=sessions, flywheel_questions=questions)
-    return ok(out, f"{sessions} session(s) of that user erased.")
+    out = ExternalErasureOut(**privacy.erase_external(external_user_id, actor="admin"))
+    return ok(out, f"{out.flywheel_sessions} session(s) of that user erased.")

@@ -160,6 +160,7 @@ class ErasureOut(BaseModel):
     conversations: int
     flywheel_sessions: int = Field(description="Conversation sessions kept by the data flywheel")
     flywheel_questions: int = Field(description="Questions the data flywheel embedded for topics and gaps")
+    ticket_examples: int = Field(description="Flywheel tickets whose example questions held some of theirs")
 
     @classmethod
     def from_erasure(cls, erasure: Erasure) -> ErasureOut:
@@ -172,4 +173,5 @@ class ErasureOut(BaseModel):
             conversations=erasure.conversations,
             flywheel_sessions=erasure.flywheel_sessions,
             flywheel_questions=erasure.flywheel_questions,
+            ticket_examples=erasure.ticket_examples,
         )

@@ -289,6 +289,22 @@ def _gap(gap: KnowledgeGap) -> dict[str, Any]:
     }
 
 
+def without_examples(details: Mapping[str, Any], questions: Collection[str]) -> dict[str, Any] | None:
+    """A ticket's details with ``questions`` taken out of its gaps' example questions (an erased user's:
+    the examples are questions word for word); None when none of them was there."""
+    gaps = details.get("gaps")
+    if not isinstance(gaps, list):
+        return None
+    kept_gaps, changed = [], False
+    for gap in gaps:
+        examples = gap.get("examples") if isinstance(gap, dict) else None
+        if isinstance(examples, list) and any(example in questions for example in examples):
+            gap = {**gap, "examples": [example for example in examples if example not in questions]}
+            changed = True
+        kept_gaps.append(gap)
+    return {**details, "gaps": kept_gaps} if changed else None
+
+
 def created_event(action: Action, approved_note: str | None = None) -> ActionEvent:
     """The first history entry of a new ticket: which alert opened it, and why it is approved already
     (``approved_note`` adds what an approved ticket does next, e.g. that a person must start it)."""

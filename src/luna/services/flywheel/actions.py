@@ -26,7 +26,8 @@ the alert receiver when one is configured; a receiver that is down is logged, th
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, Final
 
@@ -43,13 +44,14 @@ from luna.domain.flywheel.actions import (
     actions_for,
     created_event,
     transition,
+    without_examples,
 )
 from luna.domain.flywheel.alerts import AlertChange
 from luna.domain.flywheel.gaps import KnowledgeGap
 from luna.domain.flywheel.thresholds import Threshold
 from luna.domain.jobs import Job, JobStatus
 from luna.ports.flywheel import AlertNotifier
-from luna.ports.sql import Database
+from luna.ports.sql import Database, UnitOfWork
 from luna.services.operations.jobs import JobService
 
 log = structlog.stdlib.get_logger("luna.flywheel")
@@ -57,6 +59,8 @@ log = structlog.stdlib.get_logger("luna.flywheel")
 MAX_PAGE_SIZE: Final = 200
 #: How many running tickets one refresh follows (far more than ever run at once).
 _REFRESH_BATCH: Final = 1_000
+#: More tickets than alerts could ever open: erasure reads them all.
+_ALL_TICKETS: Final = 1_000_000
 #: Why an approved evaluation ticket starts no job when no golden set is configured.
 EVAL_BY_HAND: Final = (
     "Kein Golden Set konfiguriert: die Evaluation bitte von Hand starten "
@@ -291,6 +295,17 @@ class ActionService:
             self._notifier.send(action_payload(action))
         except Unavailable as error:
             log.error("action_delivery_failed", action_id=action.action_id, error=error.message)
+
+
+def forget_ticket_examples(uow: UnitOfWork, questions: Collection[str]) -> int:
+    """Take an erased user's questions out of every ticket's example questions (open or closed: the
+    examples are their words); how many tickets changed. The external tracker keeps what it was sent."""
+    changed = 0
+    for action in uow.actions.list(limit=_ALL_TICKETS) if questions else ():
+        details = without_examples(action.details, questions)
+        if details is not None and uow.actions.update(replace(action, details=details), action.status):
+            changed += 1
+    return changed
 
 
 def _outcome(job: Job | None) -> tuple[ActionStatus, str]:

@@ -22,6 +22,7 @@ from luna.domain.events import LEARNING_SCOPE, Consent
 from luna.domain.scores import AuditEntry
 from luna.ports.sql import Database, UnitOfWork
 from luna.ports.vectors import VectorIndex
+from luna.services.flywheel.actions import forget_ticket_examples
 from luna.services.flywheel.normalise import forget_questions
 from luna.services.learning.data_export import user_export
 from luna.services.learning.events import canonical_uuid, utc_now
@@ -67,6 +68,8 @@ class Erasure:
     flywheel_sessions: int = 0
     #: The user's questions the flywheel embedded (vector collection ``flywheel_sessions``).
     flywheel_questions: int = 0
+    #: Tickets whose example questions held some of the user's (taken out).
+    ticket_examples: int = 0
 
 
 class PrivacyService:
@@ -105,9 +108,7 @@ class PrivacyService:
                 ts = previous.ts + _TICK
             uow.consent.record(Consent(user_id=user, scope=LEARNING_SCOPE, granted=learning, ts=ts))
             if not learning and self._session_ref is not None:
-                uow.sessions.serialise_writes()
-                uow.sessions.delete_for_user(self._session_ref(user))
-                self._forget(self._session_ref(user))
+                self._erase_sessions(uow, self._session_ref(user))
             uow.commit()
         return ConsentState(learning=learning, decided=True, updated_at=ts)
 
@@ -151,9 +152,7 @@ class PrivacyService:
                 labels=labels,
                 consent_records=uow.consent.delete_for_user(user),
                 conversations=uow.conversations.delete_for_user(user),
-                flywheel_sessions=0 if session_ref is None else uow.sessions.delete_for_user(session_ref),
-                # Before the commit: should it fail, the sessions still in SQL embed them again.
-                flywheel_questions=0 if session_ref is None else self._forget(session_ref),
+                **self._erase_sessions(uow, session_ref),
             )
             if withdrawn is not None and not withdrawn.granted:
                 no = Consent(user_id=user, scope=LEARNING_SCOPE, granted=False, ts=self._clock())
@@ -166,6 +165,7 @@ class PrivacyService:
                 "conversations": erasure.conversations,
                 "flywheel_sessions": erasure.flywheel_sessions,
                 "flywheel_questions": erasure.flywheel_questions,
+                "ticket_examples": erasure.ticket_examples,
             }
             uow.audit.add(
                 AuditEntry(
@@ -180,9 +180,9 @@ class PrivacyService:
             uow.commit()
         return erasure
 
-    def erase_external(self, external_user_id: str, *, actor: str) -> tuple[int, int]:
+    def erase_external(self, external_user_id: str, *, actor: str) -> dict[str, int]:
         """Erase the flywheel's sessions and embedded questions of a user a webhook named (n8n's
-        ``kunde-42``: no Luna user, found by the pseudonym of that ID); (sessions, questions) erased.
+        ``kunde-42``: no Luna user, found by the pseudonym of that ID); what was erased, counted by kind.
         Audited with the counts only: the ID is the person's."""
         if self._session_ref is None:
             raise Unavailable("The data flywheel keeps no sessions here (no flywheel.pseudonym_key).")
@@ -190,19 +190,30 @@ class PrivacyService:
             raise InvalidInput(f"An external user ID has 1 to {_MAX_EXTERNAL_ID} characters.")
         ref = self._session_ref(external_user_id)
         with self._database.unit_of_work() as uow:
-            uow.sessions.serialise_writes()
-            sessions = uow.sessions.delete_for_user(ref)
-            questions = self._forget(ref)
-            details: dict[str, object] = {"flywheel_sessions": sessions, "flywheel_questions": questions}
+            erased = self._erase_sessions(uow, ref)
+            details: dict[str, object] = dict(erased)
             entry = AuditEntry(
                 str(uuid.uuid4()), self._clock(), actor, ERASE_EXTERNAL_ACTION, "external user", details
             )
             uow.audit.add(entry)
             uow.commit()
-        return sessions, questions
+        return erased
 
-    def _forget(self, session_ref: str) -> int:
-        return 0 if self._vectors is None else forget_questions(self._vectors(), session_ref)
+    def _erase_sessions(self, uow: UnitOfWork, session_ref: str | None) -> dict[str, int]:
+        """The pseudonymous user's flywheel sessions, the questions the flywheel embedded from them, and
+        those questions among the tickets' examples; counted by kind."""
+        if session_ref is None:
+            return {"flywheel_sessions": 0, "flywheel_questions": 0, "ticket_examples": 0}
+        uow.sessions.serialise_writes()
+        asked = uow.sessions.questions_of(session_ref)
+        return {
+            "ticket_examples": forget_ticket_examples(uow, asked),
+            "flywheel_sessions": uow.sessions.delete_for_user(session_ref),
+            # Before the commit: should it fail, the sessions still in SQL embed them again.
+            "flywheel_questions": 0
+            if self._vectors is None
+            else forget_questions(self._vectors(), session_ref),
+        }
 
     def _state(self, uow: UnitOfWork, user_id: str) -> ConsentState:
         current = uow.consent.current(user_id, LEARNING_SCOPE)
