@@ -86,6 +86,20 @@ async def test_admin_route_with_wrong_key_is_403(client: httpx.AsyncClient) -> N
     assert response.json()["data"]["code"] == "forbidden"
 
 
+async def test_a_customer_on_an_admin_route_is_403_not_asked_to_log_in(client: httpx.AsyncClient) -> None:
+    """A known customer is not unauthenticated: logging in again would not help, so 401 misled."""
+    customer = str(uuid.uuid4())
+    by_token = await client.get("/api/v1/admin/jobs", headers=bearer(token(valid_claims(customer))))
+    by_dev_header = await client.get("/api/v1/admin/jobs", headers={"X-Dev-User": customer})
+    foreign = token(valid_claims(customer), secret="another-secret-0123456789")
+    foreign_token = await client.get("/api/v1/admin/jobs", headers=bearer(foreign))
+
+    for response in (by_token, by_dev_header):
+        assert response.status_code == 403, response.text
+        assert "X-Admin-Key" in response.json()["message"]
+    assert foreign_token.status_code == 401
+
+
 async def test_admin_route_with_the_key_is_200(client: httpx.AsyncClient, admin: dict[str, str]) -> None:
     response = await client.get("/api/v1/admin/jobs", headers=admin)
 
@@ -284,6 +298,10 @@ async def test_invalid_jwt_is_401_and_creates_no_user(
         ("unit-admin-key-0123456789", "no JWT (three base64url parts joined by dots). The admin key goes in"),
         ("eyJhbGciOiJIUzI1NiJ9.t7e3.x", "no JWT"),  # a payload that is no UTF-8
         (None, "signature does not match this install's JWT secret"),
+        (
+            token({"sub": "0b7e3f52-9a1c-4c2e-8d3f-6a5b4c3d2e1f", "exp": "tomorrow"}),
+            "claims are not valid: Expiration Time claim (exp) must be an integer",
+        ),
     ],
 )
 async def test_a_refused_token_says_why_in_words_a_caller_can_act_on(

@@ -844,7 +844,7 @@ async def test_a_snapshot_restores_the_knowledge_base_through_the_admin_api(
     assert (
         await client.post("/api/v1/admin/snapshots/..%2F..%2Fetc/restore", headers=admin)
     ).status_code == 404
-    assert (await client.get("/api/v1/admin/snapshots", headers=DEV_USER)).status_code == 401
+    assert (await client.get("/api/v1/admin/snapshots", headers=DEV_USER)).status_code == 403
 
 
 async def test_a_restore_keeps_every_event_rating_conversation_and_account_written_since(

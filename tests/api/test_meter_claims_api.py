@@ -164,7 +164,7 @@ async def test_the_operator_gets_404_for_an_unknown_meter_and_customers_cannot_r
     anonymous = await client.get("/api/v1/admin/meters/haus-1/claim-code")
 
     assert unknown.status_code == 404 and unknown.json()["data"]["code"] == "not_found"
-    assert as_customer.status_code == 401 and code not in as_customer.text
+    assert as_customer.status_code == 403 and code not in as_customer.text
     assert anonymous.status_code == 401 and code not in anonymous.text
 
 

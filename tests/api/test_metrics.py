@@ -94,7 +94,7 @@ async def test_only_operators_may_scrape(client: httpx.AsyncClient, admin: dict[
 
     assert anonymous.status_code == 401 and anonymous.json()["status"] == "error"
     assert "luna_items" not in anonymous.text and "luna_users" not in anonymous.text
-    assert customer.status_code == 401
+    assert customer.status_code == 403
     assert wrong.status_code == 403
     assert by_header.status_code == 200 and "luna_items" in by_header.text
 

@@ -171,7 +171,7 @@ async def test_ingest_metrics_are_for_operators_only(client: httpx.AsyncClient) 
     customer = await client.get("/api/v1/metrics/ingest", headers=ALICE)
     wrong_key = await client.get("/api/v1/metrics/ingest", headers={"X-Admin-Key": "wrong-key-0123456789"})
 
-    assert customer.status_code == 401 and customer.json()["data"]["code"] == "unauthorized"
+    assert customer.status_code == 403 and customer.json()["data"]["code"] == "forbidden"
     assert wrong_key.status_code == 403
 
 

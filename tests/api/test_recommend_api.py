@@ -385,7 +385,7 @@ async def test_customers_cannot_set_links_through_the_operators_route(
         f"/api/v1/admin/users/{USER}/meters", headers=CUSTOMER, json={"meter_ids": meters}
     )
 
-    assert response.status_code == 401
+    assert response.status_code == 403
 
 
 # -- energy advice in /recommend and in Luna's answers ---------------------------------------------------

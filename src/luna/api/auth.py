@@ -63,6 +63,10 @@ def check_admin_key(key: str | None, request: Request) -> None:
     dashboards' admin login shares.
     """
     if not key:
+        if _is_customer(request):
+            raise Forbidden(
+                f"A customer's credentials do not open admin routes; they need the {ADMIN_KEY_HEADER}."
+            )
         raise Unauthorized(f"Admin routes need the {ADMIN_KEY_HEADER} header.")
     container = get_container(request)
     expected = container.settings.auth.admin_api_key
@@ -86,6 +90,15 @@ def check_admin_key_or_bearer(
     if key is None and bearer is not None and _signed_by_luna(bearer.credentials, request):
         raise Forbidden(f"A customer's token does not open this endpoint; it needs the {ADMIN_KEY_HEADER}.")
     check_admin_key(key or (bearer.credentials if bearer else None), request)
+
+
+def _is_customer(request: Request) -> bool:
+    """Whether the request names a customer Luna knows how to recognise (its signed token, or the
+    development header where that is allowed): such a caller is known, just not allowed (403, not 401)."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and _signed_by_luna(token.strip(), request):
+        return True
+    return DEV_USER_HEADER in request.headers and get_container(request).settings.auth.allow_dev_user
 
 
 def _signed_by_luna(token: str, request: Request) -> bool:
@@ -154,6 +167,8 @@ def _token_refusal(error: jwt.PyJWTError, algorithm: str) -> str:
         return "The token's signature does not match this install's JWT secret."
     if isinstance(error, jwt.InvalidAlgorithmError):
         return f"The token is signed with another algorithm than {algorithm}."
+    if isinstance(error, jwt.DecodeError) and "claim" in str(error):  # signed by us, a claim malformed
+        return f"The token's claims are not valid: {error}"
     if isinstance(error, jwt.DecodeError):
         return (
             "The Bearer token is no JWT (three base64url parts joined by dots). The admin key goes in the "
