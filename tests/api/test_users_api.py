@@ -347,7 +347,7 @@ async def test_admin_erasure_refuses_unknown_users_and_missing_keys(
     await use_luna(client, app, CUSTOMER)
     assert_error(await client.delete(f"{ADMIN_PREFIX}/users/{uuid.uuid4()}/data", headers=admin), 404)
     assert_error(await client.delete(f"{ADMIN_PREFIX}/users/not-a-user/data", headers=admin), 404)
-    assert_error(await client.delete(f"{ADMIN_PREFIX}/users/{CUSTOMER}/data", headers=dev_user()), 401)
+    assert_error(await client.delete(f"{ADMIN_PREFIX}/users/{CUSTOMER}/data", headers=dev_user()), 403)
     assert_error(
         await client.delete(f"{ADMIN_PREFIX}/users/{CUSTOMER}/data", headers={"X-Admin-Key": "wrong"}), 403
     )
