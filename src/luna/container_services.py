@@ -205,7 +205,7 @@ class Services:
         from luna.services.flywheel.actions import ActionService
 
         c, sets = self._container, [str(path) for path in self._container.settings.evaluation_sets]
-        checks = {ActionKind.FINETUNE_RUN: lambda: c.finetune.service.check_dataset()}
+        checks = {ActionKind.FINETUNE_RUN: lambda: c.finetune.service.check_startable()}
         return ActionService(c.database, self.jobs, c.tracker_notifier, evaluation_sets=sets, checks=checks)
 
     @cached_property
@@ -254,13 +254,13 @@ class Services:
     @cached_property
     def snapshots(self) -> SnapshotService:
         from luna.adapters.sql.knowledge_rows import SqlKnowledgeRows
+        from luna.services.flywheel.normalise import COLLECTION as SESSIONS  # kept: sessions are not restored
         from luna.services.knowledge.snapshots import SnapshotService
 
-        c = self._container
-        rows, after_restore = SqlKnowledgeRows.of(c.database), self.knowledge.lexical.invalidate
-        backends = (c.database, c.vectors, c.blobs, c.sql_backup, rows)
+        c, kb = self._container, self.knowledge
+        backends = (c.database, c.vectors, c.blobs, c.sql_backup, SqlKnowledgeRows.of(c.database))
         return SnapshotService(
-            *backends, c.settings.snapshots_path, after_restore, self.knowledge.ingest.gate
+            *backends, c.settings.snapshots_path, kb.lexical.invalidate, kb.ingest.gate, {SESSIONS}
         )
 
     @cached_property

@@ -20,7 +20,7 @@ import pytest
 
 from luna.adapters.vectors.qdrant import QdrantVectorIndex
 from luna.adapters.vectors.qdrant_edge import QdrantEdgeVectorIndex
-from luna.domain.errors import Conflict, InvalidInput, NotFound, Unavailable
+from luna.domain.errors import Conflict, InvalidInput, NotFound, Unavailable, Unprocessable
 from luna.domain.health import HealthStatus
 from luna.ports.vectors import PayloadFilter, VectorIndex, VectorPoint
 
@@ -246,9 +246,51 @@ def test_snapshot_refuses_a_non_empty_target_and_restore_a_foreign_folder(
     (tmp_path / "full" / "x.txt").write_text("x")
     with pytest.raises(Conflict):
         docs.snapshot(tmp_path / "full")
-    with pytest.raises(InvalidInput):
+    with pytest.raises(Unprocessable, match=r"no readable manifest\.json") as refused:
         docs.restore(tmp_path / "full")
+    assert str(tmp_path) not in refused.value.message  # the server's paths stay with the server
     assert docs.count("docs") == 4
+
+
+def _damage(snapshot: Path) -> None:
+    """What a disk or a careless copy does: a segment file of the edge shard emptied, or the middle of
+    a server export's lines cut off."""
+    segments = sorted(snapshot.rglob("segment.json"))
+    if segments:
+        segments[0].write_bytes(b"")
+        return
+    export = snapshot / "docs.jsonl"
+    lines = export.read_text(encoding="utf-8").splitlines()
+    export.write_text("\n".join([*lines[:2], lines[2][:20], *lines[3:]]) + "\n", encoding="utf-8")
+
+
+def test_a_damaged_snapshot_is_refused_and_the_index_stays_as_it_was(
+    docs: VectorIndex, tmp_path: Path
+) -> None:
+    """A restore deleted the live index, put the broken copy in its place and left every search 404."""
+    docs.set_alias("current", "docs")
+    before = docs.search("current", unit(1, 0.5, 0, 0), limit=4)
+    docs.snapshot(tmp_path / "snap")
+    _damage(tmp_path / "snap")
+
+    with pytest.raises(Unprocessable, match="docs"):
+        docs.restore(tmp_path / "snap")
+
+    assert docs.collections() == ["docs"] and docs.resolve("current") == "docs"
+    assert docs.search("current", unit(1, 0.5, 0, 0), limit=4) == before
+
+
+def test_a_restore_leaves_the_collections_it_is_told_to_keep(docs: VectorIndex, tmp_path: Path) -> None:
+    docs.create_collection("sessions", 3)
+    docs.snapshot(tmp_path / "snap")
+    docs.upsert("sessions", [VectorPoint(pid(20), unit(0, 1, 0), {"user_ref": "k1:abc"})])
+    docs.set_alias("questions", "sessions")
+    docs.upsert("docs", [VectorPoint(pid(21), unit(0, 0, 0, 1))])
+
+    docs.restore(tmp_path / "snap", keep={"sessions"})
+
+    assert docs.count("docs") == 4  # as the snapshot holds it
+    assert docs.count("sessions") == 1 and docs.resolve("questions") == "sessions"  # as it was
 
 
 def test_health_reports_collections_and_point_counts(docs: VectorIndex) -> None:

@@ -9,6 +9,7 @@ PostgreSQL test gets a database of its own.
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -310,6 +311,36 @@ def test_a_snapshot_from_before_adapters_were_kept_leaves_the_adapters_alone(env
     assert adapter_blobs(env) == {"models/finetune/luna/v3/adapter_config.json": b"{}"}
 
 
+@pytest.mark.parametrize("damage", ["no vector manifest", "a collection missing", "a segment emptied"])
+def test_a_snapshot_with_a_damaged_vector_part_is_refused_before_anything_changes(
+    env: Env, damage: str
+) -> None:
+    """The rows were restored, then the vectors failed (500, or 400 naming the server's path): a new
+    document lost its rows and left orphan points; an emptied segment file also wiped the live index."""
+    kb = env.container.services.knowledge
+    kb.ingest.ingest(IngestRequest((SAMPLES / DOCUMENTS[0]).read_bytes(), filename=DOCUMENTS[0]))
+    info = env.snapshots.create()
+    kb.ingest.ingest(IngestRequest((SAMPLES / DOCUMENTS[1]).read_bytes(), filename=DOCUMENTS[1]))
+    vectors = env.settings.snapshots_path / info.snapshot_id / "vectors"
+    if damage == "no vector manifest":
+        (vectors / "manifest.json").unlink()
+    elif damage == "a collection missing":
+        shutil.rmtree(next(path for path in vectors.iterdir() if path.is_dir()))
+    else:
+        next(vectors.rglob("segment.json")).write_bytes(b"")
+    rows, found = item_rows(env), search_all(env)
+
+    with pytest.raises(
+        Unprocessable, match=rf"Snapshot {info.snapshot_id} is damaged: the vector snapshot"
+    ) as refused:
+        env.snapshots.restore(info.snapshot_id)
+
+    assert str(env.settings.data_dir) not in refused.value.message
+    assert item_rows(env) == rows and search_all(env) == found
+    env.snapshots.restore(env.snapshots.create().snapshot_id)  # and a good snapshot still restores
+    assert search_all(env) == found
+
+
 def test_a_snapshot_holding_a_blob_outside_its_prefixes_is_refused_before_anything_changes(env: Env) -> None:
     ingest_samples(env)
     info = env.snapshots.create(vectors=False, sql=False)
@@ -347,6 +378,29 @@ def test_a_snapshot_whose_files_changed_since_is_refused_before_anything_changes
         env.snapshots.restore(info.snapshot_id)
 
     assert blob_contents(env) == left
+
+
+def test_a_snapshot_without_its_rows_keeps_the_files_of_documents_uploaded_since(env: Env) -> None:
+    """Its restore deleted every document file and put back its own: a document uploaded since kept its
+    rows and its citations, and lost its file for good."""
+    kb = env.container.services.knowledge
+    kb.ingest.ingest(IngestRequest((SAMPLES / DOCUMENTS[0]).read_bytes(), filename=DOCUMENTS[0]))
+    info = env.snapshots.create(sql=False, vectors=False)
+    later = kb.ingest.ingest(IngestRequest((SAMPLES / DOCUMENTS[1]).read_bytes(), filename=DOCUMENTS[1]))
+    files = blob_contents(env)
+
+    env.snapshots.restore(info.snapshot_id)
+
+    assert blob_contents(env) == files
+    assert any(key.split("/")[2] == later.item_id for key in files)
+
+
+def test_snapshots_are_readable_by_their_owner_alone(env: Env) -> None:
+    """The whole-database dump holds users, conversations and meter data; it was world-readable."""
+    info = env.snapshots.create(vectors=False, blobs=False)
+
+    root = env.settings.snapshots_path
+    assert (root.stat().st_mode & 0o777, (root / info.snapshot_id).stat().st_mode & 0o777) == (0o700, 0o700)
 
 
 def test_restore_leaves_no_temporary_folders(env: Env) -> None:

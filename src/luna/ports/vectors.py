@@ -6,7 +6,7 @@ alias atomically, keeping the old collection for rollback.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -103,8 +103,10 @@ class VectorIndex(Protocol):
         """Write every collection and alias to the folder ``target`` (for backups)."""
         ...
 
-    def restore(self, source: Path) -> None:
-        """Replace all collections and aliases with those in a folder written by :meth:`snapshot`."""
+    def restore(self, source: Path, keep: Collection[str] = ()) -> None:
+        """Replace all collections but ``keep`` (and their aliases) with those in a folder written by
+        :meth:`snapshot`. The snapshot is checked whole before anything changes: a damaged one is
+        :class:`~luna.domain.errors.Unprocessable` and leaves the index as it was."""
         ...
 
     def health(self) -> ComponentHealth: ...

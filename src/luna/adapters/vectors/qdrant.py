@@ -14,7 +14,7 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any, cast
@@ -23,7 +23,7 @@ from qdrant_client import QdrantClient
 from qdrant_client import models as qm
 from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
 
-from luna.domain.errors import Conflict, InvalidInput, LunaError, NotFound, Unavailable
+from luna.domain.errors import Conflict, InvalidInput, LunaError, NotFound, Unavailable, Unprocessable
 from luna.domain.health import ComponentHealth, HealthStatus
 from luna.ports.vectors import PayloadFilter, VectorHit, VectorPoint, payload_index_type
 
@@ -274,25 +274,32 @@ class QdrantVectorIndex:
             manifest = {"format": SNAPSHOT_FORMAT, "collections": dims, "aliases": self._aliases()}
         (target / _MANIFEST_FILE).write_text(json.dumps(manifest, indent=2, sort_keys=True), encoding="utf-8")
 
-    def restore(self, source: Path) -> None:
-        """Replace all collections and aliases with the export in ``source``."""
+    def restore(self, source: Path, keep: Collection[str] = ()) -> None:
+        """Replace every collection but ``keep`` (and their aliases) with the export in ``source``. Every
+        line of the export is read and checked first: a damaged export is Unprocessable and changes
+        nothing."""
         dims, aliases = self._read_manifest(source)
+        dims = {name: dim for name, dim in dims.items() if name not in keep}
+        for name, dim in dims.items():
+            for _ in _points(source / f"{name}.jsonl", dim):
+                pass
         with self._lock, _backend_errors("*"):
+            kept = {alias: c for alias, c in self._aliases().items() if c in keep}
             for name in self.collections():
-                self.drop_collection(name)
+                if name not in keep:
+                    self.drop_collection(name)
             for name, dim in dims.items():
                 self.create_collection(name, dim)
-                with (source / f"{name}.jsonl").open(encoding="utf-8") as lines:
-                    batch: list[VectorPoint] = []
-                    for line in lines:
-                        row = json.loads(line)
-                        batch.append(VectorPoint(row["id"], row["vector"], row["payload"]))
-                        if len(batch) == _BATCH:
-                            self.upsert(name, batch)
-                            batch = []
-                    self.upsert(name, batch)
-            for alias, collection in aliases.items():
-                self.set_alias(alias, collection)
+                batch: list[VectorPoint] = []
+                for point in _points(source / f"{name}.jsonl", dim):
+                    batch.append(point)
+                    if len(batch) == _BATCH:
+                        self.upsert(name, batch)
+                        batch = []
+                self.upsert(name, batch)
+            for alias, collection in {**aliases, **kept}.items():
+                if collection in dims or collection in keep:
+                    self.set_alias(alias, collection)
 
     # -- lifecycle ---------------------------------------------------------------------------------
 
@@ -362,17 +369,33 @@ class QdrantVectorIndex:
 
     @staticmethod
     def _read_manifest(source: Path) -> tuple[dict[str, int], dict[str, str]]:
+        """Unprocessable for anything but an export of this format (named without the server's path)."""
         try:
             manifest = json.loads((source / _MANIFEST_FILE).read_text(encoding="utf-8"))
         except (OSError, ValueError):
-            raise InvalidInput(f"{source} is not a vector snapshot (no readable {_MANIFEST_FILE})") from None
-        if manifest.get("format") != SNAPSHOT_FORMAT:
-            raise InvalidInput(
-                f"{source} holds a {manifest.get('format')!r} snapshot, not {SNAPSHOT_FORMAT!r}"
-            )
-        dims: dict[str, int] = manifest["collections"]
+            raise Unprocessable(f"the vector snapshot has no readable {_MANIFEST_FILE}") from None
+        if not isinstance(manifest, dict) or manifest.get("format") != SNAPSHOT_FORMAT:
+            found = manifest.get("format") if isinstance(manifest, dict) else None
+            raise Unprocessable(f"the vector snapshot is in format {found!r}, not {SNAPSHOT_FORMAT!r}")
+        dims, aliases = manifest.get("collections"), manifest.get("aliases")
+        if not isinstance(dims, dict) or not isinstance(aliases, dict):
+            raise Unprocessable(f"the vector snapshot's {_MANIFEST_FILE} lacks its collections or aliases")
         for name in dims:
             _check_name(name)
             if not (source / f"{name}.jsonl").is_file():
-                raise InvalidInput(f"{source} lacks {name}.jsonl named in its manifest")
-        return dims, manifest["aliases"]
+                raise Unprocessable(f"the vector snapshot lacks {name}.jsonl named in its manifest")
+        return dims, aliases
+
+
+def _points(export: Path, dim: int) -> Iterator[VectorPoint]:
+    """The points of one collection's export; Unprocessable at the first line that is not one."""
+    with export.open(encoding="utf-8") as lines:
+        for number, line in enumerate(lines, start=1):
+            try:
+                row = json.loads(line)
+                point = VectorPoint(str(row["id"]), [float(x) for x in row["vector"]], dict(row["payload"]))
+            except (ValueError, KeyError, TypeError):
+                point = None
+            if point is None or len(point.vector) != dim:
+                raise Unprocessable(f"the vector snapshot's {export.name} is damaged at line {number}")
+            yield point

@@ -14,7 +14,7 @@ import shutil
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import cast
@@ -31,10 +31,11 @@ from luna.adapters.vectors.qdrant_edge_folder import (
     copy_sparse,
     folder_in_use,
     is_collection_name,
+    read_aliases,
     read_manifest,
     write_json_atomically,
 )
-from luna.domain.errors import Conflict, InvalidInput, NotFound, Unavailable
+from luna.domain.errors import Conflict, InvalidInput, NotFound, Unavailable, Unprocessable
 from luna.domain.health import ComponentHealth, HealthStatus
 from luna.ports.vectors import PayloadFilter, VectorHit, VectorPoint
 
@@ -257,25 +258,37 @@ class QdrantEdgeVectorIndex:
         write_json_atomically(target / ALIASES_FILE, aliases)
         write_json_atomically(target / MANIFEST_FILE, {"format": SNAPSHOT_FORMAT, "collections": dims})
 
-    def restore(self, source: Path) -> None:
-        """Replace everything with a snapshot; the copy is staged first so a failed copy changes nothing."""
-        collections = read_manifest(source)
-        staging = self._path / f".restore-{uuid.uuid4().hex}"
+    def restore(self, source: Path, keep: Collection[str] = ()) -> None:
+        """Replace every collection but ``keep`` (and their aliases) with the snapshot's.
+
+        Nothing live changes until the snapshot's shards, copied into a staging folder, have each been
+        opened: a damaged snapshot (a missing folder, a truncated segment file) is refused as
+        Unprocessable and the index stays as it was. The collections replaced are moved aside and only
+        deleted once the new ones are in place.
+        """
+        collections = [name for name in read_manifest(source) if name not in keep]
+        aliases = read_aliases(source)
+        staging, aside = (self._path / f".{kind}-{uuid.uuid4().hex}" for kind in ("restore", "replaced"))
         with self._lock:
             self._require_open()
             try:
                 for name in collections:
-                    shutil.copytree(source / name, staging / name, copy_function=copy_sparse)
-                aliases = json.loads((source / ALIASES_FILE).read_text(encoding="utf-8"))
-                current = list(self._dims)
+                    _stage_shard(source / name, staging / name)
+                kept = {alias: c for alias, c in self._aliases.items() if c in keep}
+                replaced = [name for name in self._dims if name not in keep]
                 with self._shards_closed():
-                    for name in current:
-                        shutil.rmtree(self._path / name)
+                    aside.mkdir()
+                    # An untracked folder of a snapshot's collection's name (a failed earlier restore)
+                    # would block its rename: it is moved aside as well.
+                    for name in {*replaced, *(n for n in collections if (self._path / n).exists())}:
+                        (self._path / name).rename(aside / name)
                     for name in collections:
                         (staging / name).rename(self._path / name)
-                    self._save_aliases({a: c for a, c in aliases.items() if c in collections})
+                    restored = {alias: c for alias, c in aliases.items() if c in collections}
+                    self._save_aliases({**restored, **kept})
             finally:
                 shutil.rmtree(staging, ignore_errors=True)
+                shutil.rmtree(aside, ignore_errors=True)
 
     # -- lifecycle ---------------------------------------------------------------------------------
 
@@ -381,3 +394,18 @@ class QdrantEdgeVectorIndex:
             yield from page
             if offset is None:
                 return
+
+
+def _stage_shard(source: Path, staged: Path) -> None:
+    """Copy one collection of a snapshot and open the copy (opening writes to its folder, so never the
+    snapshot itself): Unprocessable when the snapshot's shard is missing or will not load."""
+    if not (source / "edge_config.json").is_file():
+        raise Unprocessable(f"the vector snapshot lacks its collection {source.name!r}")
+    shutil.copytree(source, staged, copy_function=copy_sparse)
+    try:
+        edge.EdgeShard.load(str(staged)).close()
+    except Exception as error:
+        first_line = str(error).splitlines()[0].replace(str(staged), source.name)[:200]
+        raise Unprocessable(
+            f"the vector snapshot's collection {source.name!r} will not open: {first_line}"
+        ) from None

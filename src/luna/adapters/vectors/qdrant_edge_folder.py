@@ -13,7 +13,7 @@ import uuid
 from pathlib import Path
 from typing import IO
 
-from luna.domain.errors import InvalidInput, Unavailable
+from luna.domain.errors import InvalidInput, Unavailable, Unprocessable
 
 SNAPSHOT_FORMAT = "luna-qdrant-edge-folders/1"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$")
@@ -70,16 +70,32 @@ def folder_in_use(path: Path) -> Unavailable:
 
 
 def read_manifest(source: Path) -> dict[str, int]:
+    """A snapshot's collections and their dimensions; Unprocessable for anything that is no snapshot
+    of this format (named without the server's path: the message reaches API clients)."""
     try:
         manifest = json.loads((source / MANIFEST_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        raise InvalidInput(f"{source} is not a vector snapshot (no readable {MANIFEST_FILE})") from None
-    if manifest.get("format") != SNAPSHOT_FORMAT:
-        raise InvalidInput(f"{source} holds a {manifest.get('format')!r} snapshot, not {SNAPSHOT_FORMAT!r}")
-    collections: dict[str, int] = manifest["collections"]
+        raise Unprocessable(f"the vector snapshot has no readable {MANIFEST_FILE}") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != SNAPSHOT_FORMAT:
+        found = manifest.get("format") if isinstance(manifest, dict) else None
+        raise Unprocessable(f"the vector snapshot is in format {found!r}, not {SNAPSHOT_FORMAT!r}")
+    collections = manifest.get("collections")
+    if not isinstance(collections, dict) or not all(isinstance(d, int) for d in collections.values()):
+        raise Unprocessable(f"the vector snapshot's {MANIFEST_FILE} lists no collections")
     for name in collections:
         check_name(name)
     return collections
+
+
+def read_aliases(source: Path) -> dict[str, str]:
+    """A snapshot's aliases (alias → collection); Unprocessable when the file is missing or malformed."""
+    try:
+        aliases = json.loads((source / ALIASES_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        raise Unprocessable(f"the vector snapshot has no readable {ALIASES_FILE}") from None
+    if not isinstance(aliases, dict) or not all(isinstance(v, str) for v in aliases.values()):
+        raise Unprocessable(f"the vector snapshot's {ALIASES_FILE} is not a map of aliases")
+    return aliases
 
 
 def copy_sparse(source: str, target: str) -> None:

@@ -17,7 +17,8 @@ Restoring puts back the knowledge base and only that ("acknowledged data is neve
 knowledge-base rows are merged back in place, in one transaction, and every other table (users, events,
 ratings, conversations, accounts, consent, the audit log, jobs, meter readings and prices, …) stays
 exactly as it is, so nothing written since the snapshot is lost and no erasure or consent change is
-undone. Vectors and blobs are replaced as the snapshot holds them. Only a snapshot of the database's
+undone. Vectors (but the flywheel's collection) and blobs are replaced as the snapshot holds them; the
+vectors first, checked whole before anything changes. Only a snapshot of the database's
 current schema revision is restored. A snapshot written before ``rows/`` existed (manifest format 1) holds
 only the whole-database dump; its restore is refused (409) with how to restore the dump by hand, since
 Luna must not delete what was written since on its own.
@@ -34,7 +35,7 @@ import secrets
 import shutil
 import threading
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -102,7 +103,10 @@ class SnapshotService:
         root: Path,
         after_restore: Callable[[], None],
         gate: RestoreGate | None = None,
+        kept_collections: Collection[str] = (),
     ) -> None:
+        """``kept_collections``: vector collections a restore leaves as they are (the flywheel's, derived
+        from sessions that a restore does not touch either)."""
         self._database = database
         self._gate = gate or RestoreGate()  # the knowledge base's, so writes wait (restore_gate.py)
         self._vectors = vectors
@@ -111,6 +115,7 @@ class SnapshotService:
         self._rows = knowledge_rows
         self._root = root
         self._after_restore = after_restore
+        self._kept = frozenset(kept_collections)
         self._lock = threading.Lock()
 
     # -- writing -----------------------------------------------------------------------------------
@@ -128,9 +133,11 @@ class SnapshotService:
         created_at = datetime.now(UTC)
         snapshot_id = f"{created_at:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
         with self._lock:
-            self._root.mkdir(parents=True, exist_ok=True)
+            # The owner's alone: the whole-database dump holds users, conversations and meter data.
+            self._root.mkdir(mode=0o700, parents=True, exist_ok=True)
+            self._root.chmod(0o700)
             temp = self._root / f"{_TEMP_PREFIX}{snapshot_id}"
-            temp.mkdir()
+            temp.mkdir(mode=0o700)
             try:
                 manifest = self._write_parts(temp, snapshot_id, created_at, parts)
                 (temp / MANIFEST_FILE).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
@@ -239,12 +246,14 @@ class SnapshotService:
             completed = False
             with self._gate.restore():  # no document is written meanwhile (restore_gate.py)
                 try:
+                    # Vectors first: their part is checked whole (each shard opened from a copy) before
+                    # anything changes, so a damaged one is refused before the rows are touched.
+                    if "vectors" in info.parts:
+                        self._restore_vectors(folder / VECTORS_DIR, info.snapshot_id)
                     if "sql" in info.parts:
                         changes = self._rows.restore(folder / ROWS_DIR, manifest["rows"]["tables"])
-                    if "vectors" in info.parts:
-                        self._vectors.restore(folder / VECTORS_DIR)
                     if "blobs" in info.parts:
-                        self._restore_blobs(folder / BLOBS_DIR, _blob_prefixes(manifest))
+                        self._restore_blobs(folder / BLOBS_DIR, _blob_prefixes(manifest), "sql" in info.parts)
                     completed = True
                 finally:
                     # Even a restore that failed half-way changed what the in-memory indexes mirror.
@@ -310,9 +319,16 @@ class SnapshotService:
                 details={"job_id": running.job_id},
             )
 
-    def _restore_blobs(self, source: Path, prefixes: Sequence[str]) -> None:
-        """Replace every blob under the prefixes the snapshot holds; other blobs stay as they are."""
-        for prefix in prefixes:
+    def _restore_vectors(self, source: Path, snapshot_id: str) -> None:
+        try:
+            self._vectors.restore(source, keep=self._kept)
+        except Unprocessable as damaged:
+            raise Unprocessable(f"Snapshot {snapshot_id} is damaged: {damaged.message}") from None
+
+    def _restore_blobs(self, source: Path, prefixes: Sequence[str], with_rows: bool) -> None:
+        """Replace the blobs under the snapshot's prefixes. Without its rows (no SQL part) only put them back:
+        deleting the rest lost the files of documents uploaded since, whose rows stay."""
+        for prefix in prefixes if with_rows else ():
             self._blobs.delete_prefix(prefix)
         for key in _blob_keys(source):
             content_type = mimetypes.guess_type(key)[0] or "application/octet-stream"
