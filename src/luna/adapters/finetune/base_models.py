@@ -28,16 +28,23 @@ def bundled_gguf() -> Path:
     return Path(spec.origin).parent / _SMOLLM2_FILE
 
 
-def resolve_base(spec: str, cache_dir: Path) -> BaseModelFiles:
-    """The base model named by the template's ``base_model``, converted to a folder when needed."""
+def located_base(spec: str) -> Path:
+    """The file or folder the template's ``base_model`` names, checked to be there (cheap: nothing is
+    loaded or converted, so a run can be refused before it is queued)."""
     path = bundled_gguf() if spec == BUNDLED else Path(spec).expanduser()
     if path.is_dir():
         if not (path / "config.json").is_file():
             raise InvalidInput(f"base_model {spec}: a Hugging Face folder needs a config.json")
-        return BaseModelFiles(path, None)
+        return path
     if path.suffix.lower() != ".gguf" or not path.is_file():
         raise InvalidInput(f"base_model {spec}: neither 'smollm2', a model folder nor a .gguf file")
-    return BaseModelFiles(_converted(path, cache_dir), path)
+    return path
+
+
+def resolve_base(spec: str, cache_dir: Path) -> BaseModelFiles:
+    """The base model named by the template's ``base_model``, converted to a folder when needed."""
+    path = located_base(spec)
+    return BaseModelFiles(path, None) if path.is_dir() else BaseModelFiles(_converted(path, cache_dir), path)
 
 
 def _converted(gguf: Path, cache_dir: Path) -> Path:

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from luna.adapters.finetune.base_models import resolve_base
+from luna.adapters.finetune.base_models import located_base, resolve_base
 from luna.adapters.finetune.fit_length import fitted
 from luna.adapters.finetune.frameworks import framework
 from luna.adapters.finetune.lora_gguf import write_lora_gguf
@@ -30,6 +30,9 @@ class PeftLoraTrainer:
     def base(self, spec: str, cache_dir: Path) -> BaseModelFiles:
         return resolve_base(spec, cache_dir)
 
+    def check_base(self, spec: str) -> None:
+        located_base(spec)
+
     def train(self, request: TrainRequest, progress: Progress, should_stop: StopReason) -> TrainOutcome:
         torch, transformers, peft, trl = (framework(n) for n in ("torch", "transformers", "peft", "trl"))
         device, precision = _device(torch, request), _precision(torch, request)
@@ -38,6 +41,7 @@ class PeftLoraTrainer:
         model = transformers.AutoModelForCausalLM.from_pretrained(
             str(request.base_model), dtype=torch.bfloat16 if precision == "bf16" else torch.float32
         )
+        _check_target_modules(model, request.lora.target_modules)
         checkpoints = request.output_dir / "checkpoints"
         last = (
             transformers.trainer_utils.get_last_checkpoint(str(checkpoints)) if checkpoints.is_dir() else None
@@ -85,6 +89,25 @@ class PeftLoraTrainer:
 
     def export_gguf(self, adapter_dir: Path, base_model: Path, target: Path) -> None:
         write_lora_gguf(adapter_dir, base_model, target)
+
+
+def _check_target_modules(model: Any, wanted: tuple[str, ...]) -> None:
+    """PEFT's own refusal of a module name the model lacks is a long dump of its internals; this one
+    names the template key and the layer names the model does have (the leaves PEFT matches)."""
+    names = [name for name, _ in model.named_modules() if name]
+    missing = [key for key in wanted if not any(name == key or name.endswith(f".{key}") for name in names)]
+    if missing:
+        linear = sorted(
+            {name.rsplit(".", 1)[-1] for name, module in model.named_modules() if _is_linear(module)}
+        )
+        raise InvalidInput(
+            f"lora.target_modules names layers the base model does not have: {', '.join(missing)}. "
+            f"Its linear layers are: {', '.join(linear)}."
+        )
+
+
+def _is_linear(module: Any) -> bool:
+    return type(module).__name__ in ("Linear", "Conv1D")
 
 
 def _device(torch: Any, request: TrainRequest) -> str:

