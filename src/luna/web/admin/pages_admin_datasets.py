@@ -22,7 +22,8 @@ from luna.services.datasets.pipeline_files import PipelineFile
 from luna.services.operations.jobs import JobService
 from luna.web.admin.dataset_wording import quality_line, quality_score, schedule_text
 from luna.web.admin.dataset_words import step_label
-from luna.web.components.errors import failure_shown
+from luna.web.components.clicks import one_at_a_time
+from luna.web.components.errors import failure_shown, recorded_failure
 from luna.web.components.formats import de_datetime, de_number, de_percent
 from luna.web.components.layout import AdminView, admin_page
 from luna.web.components.offload import in_thread
@@ -114,6 +115,7 @@ async def datasets(view: AdminView) -> None:
             state["running"] = bool(state["started"]) or any(run.status == "running" for run in snapshot.runs)
             stamp.set_text(f"Stand: {de_datetime(datetime.now(UTC))}")
 
+    @one_at_a_time
     async def start(name: str) -> None:
         with failure_shown(what="Der Start"):
             await in_thread(services.datasets.pipeline, name)  # a faulty file is refused here, not queued
@@ -164,7 +166,9 @@ def _pipeline(entry: PipelineFile, start: Callable[[str], Awaitable[None]]) -> N
                     "Jetzt ausführen", icon="play_arrow", on_click=lambda _, n=entry.name: start(n)
                 ).props(f'flat dense no-caps aria-label="Jetzt ausführen: {entry.name}"')
         if p is None:
-            ui.label(entry.error or "").classes("text-sm text-negative whitespace-pre-line")
+            ui.label(f"Die Datei ist so nicht gültig. Technische Meldung: {entry.error or ''}").classes(
+                "text-sm text-negative whitespace-pre-line"
+            )
             return
         ui.label(
             f"{p.description} · Quellen: {', '.join(s.name for s in p.sources)} · "
@@ -191,7 +195,7 @@ def _runs(area: ui.column, found: list[DatasetRun], progress: dict[str, tuple[fl
                     )
                     ui.label(f"{de_percent(share)} {message}").classes("text-sm luna-muted")
                 if run.error:
-                    ui.label(run.error).classes("text-sm text-negative")
+                    ui.label(recorded_failure(run.error)).classes("text-sm text-negative")
 
 
 def _datasets(area: ui.column, found: list[_Dataset]) -> None:

@@ -8,17 +8,19 @@ threshold levels of ``config/thresholds.yaml`` as dashed lines.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
 from nicegui import ui
 
+from luna.container_services import Services
 from luna.domain.flywheel.actions import Action, ActionStatus
 from luna.domain.flywheel.alerts import AlertChange, AlertState
 from luna.domain.flywheel.kpi_values import ALL, KPI_TITLES, Kpi, KpiValue, Window
 from luna.domain.flywheel.thresholds import Threshold
 from luna.services.flywheel.cycle import FLYWHEEL_JOB
+from luna.web.components.clicks import one_at_a_time
 from luna.web.components.errors import failure_shown
 from luna.web.components.formats import day_start_note, de_datetime, de_int
 from luna.web.components.kpi_chart import kpi_chart, kpi_text
@@ -57,6 +59,24 @@ class _Snapshot:
     actions: list[Action]
 
 
+class _Drawn:
+    """What each part of the view shows: redrawing an unchanged part closed the report an operator was
+    reading, every 30 seconds."""
+
+    def __init__(self) -> None:
+        self._parts: dict[str, object] = {}
+
+    def changed(self, part: str, value: object) -> bool:
+        """Whether ``part`` shows something else now (remembered as shown)."""
+        if part in self._parts and self._parts[part] == value:
+            return False
+        self._parts[part] = value
+        return True
+
+    def forget(self) -> None:
+        self._parts.clear()
+
+
 @admin_page("/admin/flywheel")
 async def flywheel(view: AdminView) -> None:
     services = view.web.services
@@ -86,34 +106,26 @@ async def flywheel(view: AdminView) -> None:
         with area:
             loading()
 
-    def read() -> _Snapshot:
-        since = datetime.now(UTC) - timedelta(days=_DAYS)
-        stats = services.sessions.stats(since.date())
-        reports = services.normaliser.reports()[:REPORTS_SHOWN]
-        return _Snapshot(
-            sessions=stats.sessions,
-            consentless=sum(stats.consentless.values()),
-            states=services.alerts.states(),
-            history=services.alerts.history(HISTORY_SHOWN),
-            thresholds=services.alerts.thresholds(),
-            latest=services.kpis.latest(),
-            series={kpi: services.kpis.series(kpi.value, Window.DAY.value, ALL, since) for kpi in CHARTED},
-            reports=reports,
-            actions=services.actions.list(limit=ACTIONS_SHOWN),
-            current_report=services.normaliser.report(reports[0]) if reports else None,
-        )
+    drawn = _Drawn()
 
     async def refresh() -> None:
-        with failure_shown(figures, alerts, actions, kpis, history, reports, what="Das Daten-Schwungrad"):
-            snapshot = await in_thread(read)
-            _figures(figures, snapshot)
-            _alerts(alerts, snapshot)
-            _actions(actions, snapshot.actions, decide)
-            _kpis(kpis, snapshot)
-            _history(history, snapshot)
-            _reports(reports, snapshot, lambda key: services.normaliser.report(key))
+        areas = (figures, alerts, actions, kpis, history, reports)
+        with failure_shown(*areas, what="Das Daten-Schwungrad") as attempt:
+            snapshot = await in_thread(_read, services)
+            if drawn.changed("figures", replace(snapshot, reports=[], current_report=None, actions=[])):
+                _figures(figures, snapshot)
+                _alerts(alerts, snapshot)
+                _kpis(kpis, snapshot)
+                _history(history, snapshot)
+            if drawn.changed("actions", snapshot.actions):
+                _actions(actions, snapshot.actions, decide)
+            if drawn.changed("reports", (snapshot.reports, snapshot.current_report)):
+                _reports(reports, snapshot, lambda key: services.normaliser.report(key))
             stamp.set_text(f"Stand: {de_datetime(datetime.now(UTC))}")
+        if attempt.failed:
+            drawn.forget()  # the areas show the failure now: the next refresh draws them all again
 
+    @one_at_a_time
     async def start() -> None:
         with failure_shown(what="Die Auswertung"):
             job = await in_thread(services.jobs.submit, FLYWHEEL_JOB, {}, "admin")
@@ -131,6 +143,24 @@ async def flywheel(view: AdminView) -> None:
     # Not at once: the page was just filled, and refilling it on connect deleted charts still being drawn
     # (echarts' "Cannot read properties of undefined (reading 'dispose')" in the browser).
     ui.timer(max(view.web.settings.web.refresh_sec, 30.0), refresh, immediate=False)
+
+
+def _read(services: Services) -> _Snapshot:
+    since = datetime.now(UTC) - timedelta(days=_DAYS)
+    stats = services.sessions.stats(since.date())
+    reports = services.normaliser.reports()[:REPORTS_SHOWN]
+    return _Snapshot(
+        sessions=stats.sessions,
+        consentless=sum(stats.consentless.values()),
+        states=services.alerts.states(),
+        history=services.alerts.history(HISTORY_SHOWN),
+        thresholds=services.alerts.thresholds(),
+        latest=services.kpis.latest(),
+        series={kpi: services.kpis.series(kpi.value, Window.DAY.value, ALL, since) for kpi in CHARTED},
+        reports=reports,
+        actions=services.actions.list(limit=ACTIONS_SHOWN),
+        current_report=services.normaliser.report(reports[0]) if reports else None,
+    )
 
 
 def _figures(area: ui.row, snapshot: _Snapshot) -> None:

@@ -18,6 +18,7 @@ from luna.services.learning.learning import LearningControl, LearningOverview
 from luna.services.operations.jobs import JobService
 from luna.web.admin.pages_admin_jobs_parts import STATUS_FILTER, job_state, job_table, show_jobs
 from luna.web.admin.pages_admin_snapshot_parts import snapshot_card
+from luna.web.components.clicks import one_at_a_time
 from luna.web.components.errors import failure_shown
 from luna.web.components.formats import de_datetime, de_int
 from luna.web.components.layout import AdminView, admin_page
@@ -40,6 +41,7 @@ async def jobs(view: AdminView) -> None:
     services = view.web.services
     job_service = services.jobs
 
+    @one_at_a_time
     async def submit(action: Callable[[], object], done: str) -> None:
         with failure_shown() as attempt:
             await in_thread(action)

@@ -14,6 +14,7 @@ from nicegui import ui
 from nicegui.events import GenericEventArguments
 
 from luna.domain.jobs import Job, JobStatus
+from luna.web.components.errors import recorded_failure
 from luna.web.components.formats import de_datetime
 
 #: German names of the jobs ``luna.workers.registry`` registers (every one; a test checks).
@@ -76,7 +77,7 @@ _PROGRESS_SLOT: Final = r"""
     <div class="text-caption luna-muted">{{ props.row.percent }}<span v-if="props.row.message">
       · {{ props.row.message }}</span></div>
     <div v-if="props.row.error" class="text-caption text-negative">
-      Technische Meldung: {{ props.row.error }}</div>
+      {{ props.row.error }}</div>
   </div>
 </q-td>
 """
@@ -131,7 +132,7 @@ def job_row(job: Job, now: datetime | None = None) -> dict[str, Any]:
     if job.started_at is not None:
         end = job.finished_at or now or datetime.now(UTC)
         took = duration(max(0.0, (end - job.started_at).total_seconds()))
-    error = " ".join((job.error or "").split())
+    error = recorded_failure(" ".join(job.error.split())) if job.error else ""
     return {
         "job_id": job.job_id,
         "name": job_label(job.name, job.params),

@@ -20,6 +20,7 @@ from nicegui.events import GenericEventArguments
 from luna.domain.errors import Conflict
 from luna.domain.prompt_versions import (
     MAX_NOTE_CHARS,
+    MAX_PROMPT_CHARS,
     PACKAGED_VERSION,
     InvalidPrompts,
     ProblemKind,
@@ -111,7 +112,10 @@ def _editor_card() -> _Editor:
         editor = (
             ui.textarea("Prompt-Datei (YAML)")
             .props(
-                'outlined spellcheck="false" input-class="font-mono text-sm" input-style="min-height: 26rem"'
+                'outlined spellcheck="false" input-class="font-mono text-sm" input-style="min-height: 26rem" '
+                # The limit in the browser: a longer text (over about 1 MB) was dropped on its way to the
+                # server, which then checked the previous text and showed its problems again.
+                f'maxlength="{MAX_PROMPT_CHARS}" counter'
             )
             .classes("w-full")
             .mark("prompt-editor")

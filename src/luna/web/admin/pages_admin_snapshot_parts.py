@@ -13,6 +13,7 @@ from nicegui import ui
 
 from luna.services.knowledge.snapshots import SnapshotInfo, SnapshotService
 from luna.web.admin.pages_admin_corpus_parts import action_button
+from luna.web.components.clicks import one_at_a_time
 from luna.web.components.dialogs import confirmed
 from luna.web.components.errors import failure_shown
 from luna.web.components.formats import de_datetime, de_int, de_number
@@ -149,6 +150,7 @@ class _SnapshotCard:
         ui.notify("Snapshot gelöscht.", type="positive", position="top")
         await self.refresh()
 
+    @one_at_a_time
     async def take(self) -> None:
         self.create.props("loading")
         with failure_shown() as attempt:

@@ -71,6 +71,24 @@ def german_message(error: BaseException) -> str:
     )
 
 
+#: By class name, as recorded; a job that found something missing is not helped by trying again soon.
+_BY_NAME: dict[str, str] = {
+    **{cls.__name__: text for cls, text in _MESSAGES.items()},
+    Unavailable.__name__: "Etwas, das dafür nötig ist, steht hier nicht zur Verfügung.",
+}
+
+
+def recorded_failure(recorded: str) -> str:
+    """A failure a job or pipeline run recorded for API clients (``InvalidInput: source 'x': no file
+    at …``) as an operator reads it: what kind of failure in German, then the technical detail, without
+    the class name."""
+    name, colon, detail = recorded.partition(": ")
+    if not (colon and name.isidentifier()):
+        return f"Technische Meldung: {recorded}"
+    headline = _BY_NAME.get(name, "Es ist ein unerwarteter Fehler aufgetreten.")
+    return f"{headline} Technische Meldung: {detail}"
+
+
 def notify_error(error: BaseException) -> None:
     """``error`` as a German notification (also the dashboards' handler of anything not caught)."""
     ui.notify(german_message(error), type="negative", position="top", close_button="Schließen", timeout=8000)
