@@ -123,9 +123,15 @@ def ingest_paths(
         should_stop=ctx.cancelled,
         added_by=f"job:{ctx.job_id}",
     )
+    read = len(summary.files)
     summary.files.extend(FileOutcome(str(file), "failed", message=OUTSIDE_MESSAGE) for file in outside)
     summary.files.extend(skipped)
-    ctx.raise_if_cancelled()
+    if read < len(files):  # stopped by a cancel between files: what was read stays, and is said
+        ctx.progress(
+            read / len(files), f"Abgebrochen nach {read} von {len(files)} Dateien: {summary.outcome_line()}"
+        )
+        ctx.raise_if_cancelled()
+    # A cancel that came once every file was read changes nothing: the job reports what it did.
     ctx.progress(1.0, summary.outcome_line())
     return summary.as_dict()
 
