@@ -69,3 +69,21 @@ def test_a_tab_left_open_after_logging_out_elsewhere_can_do_nothing(page: Page, 
             account["name"] for account in client.get("/admin/service-accounts").json()["data"]["accounts"]
         ]
     assert "nach-dem-abmelden" not in names
+
+
+def test_enter_creates_an_account_and_a_taken_name_is_named(page: Page, web: WebServer) -> None:
+    log_in_admin(page, web)
+    page.goto(f"{web.base_url}/admin/accounts")
+    name = page.get_by_label("Name (z. B. n8n oder grafana)")
+    scope = page.get_by_role("checkbox", name="kpi:read: Kennzahlen und Sitzungszahlen lesen")
+    for attempt in range(2):
+        name.fill("n8n-doppelt")
+        scope.click()
+        name.press("Enter")
+        if attempt == 0:
+            dialog = page.get_by_role("dialog")
+            expect(dialog).to_contain_text("zeigt ihn nie wieder")
+            dialog.get_by_role("button", name="Schließen").click()
+            expect(dialog).to_have_count(0)
+
+    expect(page.get_by_text("Ein Dienstkonto „n8n-doppelt“ gibt es bereits")).to_be_visible()

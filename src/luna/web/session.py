@@ -17,6 +17,7 @@ from typing import Any, Literal
 from nicegui import app
 
 from luna.domain.errors import RateLimited
+from luna.domain.german_numbers import de_count
 from luna.web.context import web_context
 from luna.web.credentials import (
     LoginRefused,
@@ -117,9 +118,9 @@ def log_in_admin(key: str, client: str) -> None:
     try:
         throttle.check(client)
     except RateLimited as limited:
-        wait = math.ceil(float(limited.details["retry_after_sec"]))
+        wait = de_count(math.ceil(float(limited.details["retry_after_sec"])), "Sekunde", "Sekunden")
         raise LoginRefused(
-            f"Zu viele falsche Schlüssel von dieser Adresse. Bitte warten Sie {wait} Sekunden."
+            f"Zu viele falsche Schlüssel von dieser Adresse. Bitte warten Sie {wait}."
         ) from None
     try:
         check_admin_key(key, context.settings.auth)

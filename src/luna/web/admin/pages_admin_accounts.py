@@ -14,6 +14,7 @@ from nicegui import ui
 
 from luna.domain.flywheel.accounts import NAME_PATTERN, Scope, ServiceAccount
 from luna.services.flywheel.accounts import AccountService, CreatedAccount
+from luna.web.components.clicks import one_at_a_time
 from luna.web.components.dialogs import confirmed
 from luna.web.components.errors import failure_shown
 from luna.web.components.formats import de_datetime
@@ -59,10 +60,20 @@ async def accounts(view: AdminView) -> None:
         if not attempt.failed:
             _list(listing, found, revoke)
 
+    @one_at_a_time
     async def make() -> None:
         scopes = [scope.value for scope, box in chosen.items() if box.value]
-        if not scopes:
-            ui.notify("Wählen Sie mindestens eine Berechtigung.", type="warning")
+        problem = _name_problem((name.value or "").strip()) or (
+            None if scopes else "Wählen Sie mindestens eine Berechtigung."
+        )
+        if problem is not None:
+            ui.notify(problem, type="warning")
+            return
+        if (name.value or "").strip() in {account.name for account in await in_thread(service.list)}:
+            ui.notify(
+                f"Ein Dienstkonto „{name.value.strip()}“ gibt es bereits; wählen Sie einen anderen Namen.",
+                type="warning",
+            )
             return
         with failure_shown(what="Das Anlegen"):
             created = await in_thread(service.create, (name.value or "").strip(), scopes, created_by=_ACTOR)
@@ -85,11 +96,21 @@ async def accounts(view: AdminView) -> None:
         await refresh()
 
     create.on_click(make)
+    name.on("keydown.enter", make)
     await refresh()
 
 
 def _name_ok(value: str | None) -> bool:
     return not value or bool(NAME_PATTERN.match(value.strip()))
+
+
+def _name_problem(name: str) -> str | None:
+    """Why the name is refused, in the words of the field's own rule (the service said only "invalid")."""
+    if not name:
+        return "Bitte geben Sie einen Namen ein (z. B. n8n oder grafana)."
+    if not NAME_PATTERN.match(name):
+        return "Der Name hat 2–63 Zeichen: Kleinbuchstaben, Ziffern, Punkt, Unterstrich, Bindestrich."
+    return None
 
 
 def _revoke(service: AccountService, account_id: str) -> None:

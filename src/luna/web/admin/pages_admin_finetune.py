@@ -214,6 +214,7 @@ async def _start(view: AdminView) -> None:
             f"höchstens {config.budgets.max_minutes:g} Minuten Training. Fortschritt unter „Jobs“.",
             "Starten",
             icon="play_arrow",
+            danger=False,
         ):
             return
         job = await in_thread(view.web.services.jobs.submit, FINETUNE_JOB, {}, ACTOR)

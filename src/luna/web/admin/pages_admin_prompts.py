@@ -192,6 +192,7 @@ async def prompts(view: AdminView) -> None:
             "gehen verloren.",
             "Aktivieren",
             icon="restore",
+            danger=False,
         ):
             return
         problems.clear()
