@@ -217,5 +217,7 @@ def test_the_operator_starts_a_run_from_the_view_after_a_question(
     expect(page.get_by_text("Feintuning gestartet (Job")).to_be_visible()
     queued = runs()
     assert len(queued) == before + 1 and queued[0].created_by == "admin"
+    page.reload()  # the view says how its newest run went (one that failed at once showed nothing)
+    expect(page.get_by_text("Letzter Lauf:")).to_be_visible()
     with contextlib.suppress(Conflict):  # its training set is one line: it may have failed already
         server_container.services.jobs.cancel(queued[0].job_id)

@@ -20,11 +20,13 @@ from nicegui.events import GenericEventArguments
 
 from luna.domain.errors import Conflict, InvalidInput, NotFound, Unavailable
 from luna.domain.finetune.registry import AdapterState, AdapterVersion, previous_champion
+from luna.domain.jobs import Job
 from luna.services.finetune.registry import AdapterRegistry
 from luna.services.finetune.reviews import ReviewService, ReviewSummary
 from luna.web.admin.pages_admin_finetune_review import ReviewPanel
+from luna.web.admin.pages_admin_jobs_parts import job_state
 from luna.web.components.dialogs import confirmed
-from luna.web.components.errors import failure_shown
+from luna.web.components.errors import failure_shown, recorded_failure
 from luna.web.components.formats import de_count, de_datetime, de_number, de_percent
 from luna.web.components.layout import AdminView, admin_page
 from luna.web.components.offload import in_thread
@@ -114,6 +116,7 @@ async def finetune(view: AdminView) -> None:
             ui.button("Lauf starten", icon="play_arrow", on_click=lambda: _start(view)).props(
                 "no-caps outline"
             ).mark("finetune-start")
+        last_run = ui.label().classes("text-sm").mark("finetune-last-run")
         versions = ui.column().classes("w-full").mark("finetune-versions")
         with versions:
             loading()
@@ -121,6 +124,8 @@ async def finetune(view: AdminView) -> None:
 
     async def refresh() -> None:
         with failure_shown(versions, what="Die Adapter-Versionen"):
+            runs, _ = await in_thread(view.web.services.jobs.list, None, FINETUNE_JOB, 1)
+            last_run.set_text(_last_run_text(runs[0]) if runs else "Noch kein Lauf gestartet.")
             snapshot = await in_thread(_read, registry, reviews)
             if snapshot != shown.get("snapshot"):
                 _table(versions, snapshot, review, promote, rollback)
@@ -221,6 +226,14 @@ async def _start(view: AdminView) -> None:
         ui.notify(f"Feintuning gestartet (Job {job.job_id[:8]}).", type="positive")
 
 
+def _last_run_text(job: Job) -> str:
+    """The newest run in one line: a run that failed in its first second showed nothing here."""
+    state, _ = job_state(job)
+    started = f" (gestartet {de_datetime(job.created_at)})" if job.created_at is not None else ""
+    text = f"Letzter Lauf: {state}{started}"
+    return f"{text}. {recorded_failure(job.error)}" if job.error else f"{text}."
+
+
 def _to_review(snapshot: _Snapshot | None) -> AdapterVersion | None:
     """The version the review panel opens with: the newest candidate."""
     if snapshot is None:
@@ -281,8 +294,8 @@ def _table(
         if not snapshot.versions:
             empty_state(
                 "Noch keine Adapter-Versionen",
-                "Ein Feintuning-Lauf (luna finetune run oder der Job finetune.run) trainiert, bewertet und "
-                "registriert eine Version; sie erscheint dann hier.",
+                "„Lauf starten“ oben trainiert, bewertet und registriert eine Version (den Fortschritt "
+                "zeigt die Ansicht „Jobs“); sie erscheint dann hier.",
                 "model_training",
             )
             return

@@ -67,8 +67,8 @@ class ReviewPanel:
             card_title("Prüfen", "rate_review")
             empty_state(
                 "Keine Version gewählt",
-                "Wählen Sie in der Tabelle bei einer Version „Prüfen“, um ihre Antworten blind zu "
-                "vergleichen.",
+                "Sobald es Adapter-Versionen gibt, wählen Sie in ihrer Tabelle bei einer Version "
+                "„Prüfen“, um ihre Antworten blind zu vergleichen.",
                 "rate_review",
             )
 
