@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -28,7 +29,7 @@ from luna.domain.jobs import Job, JobStatus
 from luna.services.operations.jobs import JobService
 from luna.settings import Settings
 from luna.workers.registry import JobFunction, load_jobs, register, unregister
-from luna.workers.runner import JobContext, recover_stale, start_in_process, stop_in_process
+from luna.workers.runner import JobContext, recover_stale, start_in_process, stop_in_process, worker_name
 from tests.integration.support import wait_for_job
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -288,6 +289,43 @@ def test_recover_stale_requeues_a_job_whose_worker_died_and_it_completes(
     done = wait_for_job(service, retried.job_id, is_finished)
     assert (done.status, done.result, done.attempts) == (JobStatus.SUCCEEDED, {"n": 1}, 2)
     assert done.worker != "crashed-host:4711"
+
+
+def test_a_job_of_a_process_of_this_machine_that_is_gone_is_requeued_at_once(
+    container: Container, service: JobService
+) -> None:
+    """After a restart, the job the stopped server left showed "running" for minutes (until its
+    heartbeat was old): its process is known to be gone, so it need not wait."""
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()  # reaped: its PID names no process now
+    gone_pid, now = child.pid, datetime.now(UTC)
+
+    def running(worker: str) -> Job:
+        return Job(
+            job_id=str(uuid.uuid4()),
+            name="test.echo",
+            status=JobStatus.RUNNING,
+            params={},
+            attempts=1,
+            worker=worker,
+            created_at=now,
+            started_at=now,
+            heartbeat_at=now,
+        )
+
+    orphan, alive = running(f"{socket.gethostname()}:{gone_pid}"), running(worker_name())
+    elsewhere = running(f"another-host:{gone_pid}")
+    with container.database.unit_of_work() as uow:
+        for job in (orphan, alive, elsewhere):
+            uow.jobs.add(job)
+        uow.commit()
+
+    assert recover_stale(container) == 1
+    assert [service.get(j.job_id).status for j in (orphan, alive, elsewhere)] == [
+        JobStatus.QUEUED,
+        JobStatus.RUNNING,
+        JobStatus.RUNNING,
+    ]
 
 
 def test_a_queued_job_whose_message_was_lost_is_enqueued_again_and_runs(

@@ -218,7 +218,23 @@ def recover_stale(container: Container) -> int:
     settings = container.settings.jobs
     stale_after = timedelta(seconds=settings.stale_after_sec)
     jobs = container.services.jobs
-    return jobs.recover_stale(stale_after, settings.max_attempts) + jobs.requeue_lost(stale_after)
+    recovered = jobs.recover_stale(stale_after, settings.max_attempts, dead=_gone_from_this_machine)
+    return recovered + jobs.requeue_lost(stale_after)
+
+
+def _gone_from_this_machine(worker: str | None) -> bool:
+    """Whether ``worker`` (``hostname:pid``, see :func:`worker_name`) is a process of this machine that
+    no longer runs; another machine's workers are left to their heartbeat."""
+    host, _, pid = (worker or "").rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # it runs under another user: alive
+        return False
+    return False
 
 
 def _stale_sweeper(container: Container) -> _Repeating:

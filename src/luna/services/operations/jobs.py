@@ -243,8 +243,12 @@ class JobService:
         now = _now()
         self._update(job_id, status=JobStatus.CANCELLED, finished_at=now, heartbeat_at=now)
 
-    def recover_stale(self, stale_after: timedelta, max_attempts: int) -> int:
-        """Deal with running jobs whose heartbeat is older than ``stale_after`` (their worker died).
+    def recover_stale(
+        self, stale_after: timedelta, max_attempts: int, dead: Callable[[str | None], bool] | None = None
+    ) -> int:
+        """Deal with running jobs whose heartbeat is older than ``stale_after`` (their worker died), and
+        at once with those whose worker ``dead`` knows to be gone (a process of this machine that no
+        longer runs: after a restart its job showed "running" for minutes).
 
         Each is re-queued while it has attempts left, cancelled when a cancel was requested, and
         failed otherwise. Returns how many jobs were recovered.
@@ -252,7 +256,10 @@ class JobService:
         now = _now()
         requeued: builtins.list[str] = []
         with self._database.unit_of_work() as uow:
-            stale = uow.jobs.stale_running(now - stale_after)
+            stale = builtins.list(uow.jobs.stale_running(now - stale_after))
+            if dead is not None:
+                known = {job.job_id for job in stale}
+                stale += [j for j in uow.jobs.stale_running(now) if j.job_id not in known and dead(j.worker)]
             for job in stale:
                 if job.cancel_requested:
                     uow.jobs.update(job.job_id, status=JobStatus.CANCELLED, finished_at=now)
