@@ -284,6 +284,21 @@ def test_restoring_an_unknown_snapshot_says_so_before_asking_to_replace_anything
     assert "No snapshot with id '20260101T000000Z-abcdef'" in result.output
 
 
+def test_snapshots_and_jobs_are_listed_as_json_for_scripts(cli_env: dict[str, str]) -> None:
+    """A script had to cut the ID out of a table (80 columns: "2026…")."""
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    empty = runner.invoke(app, ["snapshot", "list", "--json"])
+    assert json.loads(empty.output) == [], empty.output
+    created = runner.invoke(app, ["snapshot", "create", "--no-vectors", "--no-blobs", "--json"])
+
+    assert created.exit_code == 0, created.output
+    snapshot_id = json.loads(created.output)["id"]
+    listed = json.loads(runner.invoke(app, ["snapshot", "list", "--json"]).output)
+    assert [row["id"] for row in listed] == [snapshot_id] and listed[0]["parts"] == ["sql"]
+    jobs = runner.invoke(app, ["jobs", "list", "--json"])
+    assert jobs.exit_code == 0 and isinstance(json.loads(jobs.stdout), list)  # notices go to stderr
+
+
 @pytest.mark.parametrize("command", [["restore", "-y"], ["delete"]])
 def test_a_snapshot_id_of_another_form_is_refused_before_any_request(
     cli_env: dict[str, str], command: list[str], monkeypatch: pytest.MonkeyPatch

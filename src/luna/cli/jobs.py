@@ -144,12 +144,16 @@ def list_jobs(
     status: JobStatus | None = typer.Option(None, help="Only jobs in this state."),
     name: str = typer.Option(None, help="Only jobs of this kind, e.g. maintenance.refresh_events_daily."),
     limit: int = typer.Option(20, min=1, max=200, help="How many of the newest jobs to show."),
+    as_json: bool = typer.Option(False, "--json", help="Print the jobs as a JSON list (whole IDs)."),
 ) -> None:
     """Show the newest jobs with their state and progress."""
     try:
         jobs = _open(ctx).list(status.value if status else None, name, limit)
     except (LunaError, ServerError) as error:
         raise refused(error) from None
+    if as_json:  # for scripts: an empty list is an answer, too
+        typer.echo(json.dumps(jobs, indent=2, ensure_ascii=False))
+        return
     if not jobs:
         filters = ", ".join(f for f in (status and f"status {status.value}", name and f"name {name}") if f)
         typer.echo(f"No jobs with {filters}." if filters else "No jobs yet.")

@@ -5,6 +5,7 @@ Through a running `luna serve` when there is one (it owns the embedded vector fo
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -72,6 +73,7 @@ def create(
     vectors: bool = typer.Option(True, "--vectors/--no-vectors", help="Include the vector collections"),
     sql: bool = typer.Option(True, "--sql/--no-sql", help="Include the SQL dump"),
     blobs: bool = typer.Option(True, "--blobs/--no-blobs", help="Include the documents"),
+    as_json: bool = typer.Option(False, "--json", help="Print the snapshot as JSON (its ID under `id`)."),
 ) -> None:
     """Take a snapshot; prints its ID."""
     row = _run(
@@ -79,16 +81,25 @@ def create(
         lambda c: c.post("admin/snapshots", {"qdrant": vectors, "pg_dump": sql, "blobs": blobs}),
         lambda snapshots: _row(snapshots.create(vectors=vectors, sql=sql, blobs=blobs)),
     )
+    if as_json:
+        typer.echo(json.dumps(row, indent=2, ensure_ascii=False))
+        return
     _show([row], "Snapshot written")
     console.print(f"Snapshot {row['id']} created.")
 
 
 @app.command("list")
-def list_snapshots(ctx: typer.Context) -> None:
+def list_snapshots(
+    ctx: typer.Context,
+    as_json: bool = typer.Option(False, "--json", help="Print the snapshots as a JSON list."),
+) -> None:
     """All snapshots, newest first."""
     rows = _run(
         ctx, lambda c: c.get("admin/snapshots"), lambda snapshots: [_row(i) for i in snapshots.list()]
     )
+    if as_json:  # for scripts: an empty list is an answer, too
+        typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
     if not rows:
         console.print("No snapshots yet: `luna snapshot create` takes one.")
         return
