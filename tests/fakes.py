@@ -108,6 +108,16 @@ class FakeJobRepository:
         silent = sorted((j for j in running if last_sign_of_life(j) < older_than), key=last_sign_of_life)
         return [replace(job) for job in silent]
 
+    def delete_finished_before(self, cutoff: datetime) -> int:
+        old = [
+            job.job_id
+            for job in self._jobs.values()
+            if job.status.is_finished and job.finished_at is not None and job.finished_at < cutoff
+        ]
+        for job_id in old:
+            del self._jobs[job_id]
+        return len(old)
+
     def queued_before(self, created_before: datetime) -> Sequence[Job]:
         def created(job: Job) -> datetime:
             return job.created_at or created_before

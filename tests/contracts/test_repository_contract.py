@@ -157,6 +157,29 @@ def test_jobs_are_stored_listed_newest_first_and_updated(database: Database) -> 
         assert all(uow.jobs.get(garbage) is None for garbage in GARBAGE_IDS)
 
 
+def test_finished_jobs_before_the_cutoff_are_deleted_and_no_others(database: Database) -> None:
+    def job(name: str, status: JobStatus, finished_minutes: int | None) -> Job:
+        finished = None if finished_minutes is None else T0 + timedelta(minutes=finished_minutes)
+        return Job(job_id=new_id(), name=name, status=status, created_at=T0, finished_at=finished)
+
+    rows = [
+        job("old-done", JobStatus.SUCCEEDED, 0),
+        job("old-failed", JobStatus.FAILED, 1),
+        job("old-cancelled", JobStatus.CANCELLED, 2),
+        job("recent-done", JobStatus.SUCCEEDED, 10),
+        job("running", JobStatus.RUNNING, None),
+        job("queued", JobStatus.QUEUED, None),
+    ]
+    with database.unit_of_work() as uow:
+        for row in rows:
+            uow.jobs.add(row)
+        assert uow.jobs.delete_finished_before(T0 + timedelta(minutes=5)) == 3
+        uow.commit()
+
+    with database.unit_of_work(read_only=True) as uow:
+        assert sorted(j.name for j in uow.jobs.list(limit=10)) == ["queued", "recent-done", "running"]
+
+
 def test_queued_before_finds_the_jobs_queued_since_before_the_cutoff_oldest_first(database: Database) -> None:
     def job(name: str, status: JobStatus, minutes: int) -> Job:
         return Job(job_id=new_id(), name=name, status=status, created_at=T0 + timedelta(minutes=minutes))

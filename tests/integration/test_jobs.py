@@ -23,7 +23,7 @@ import pytest
 from redis import Redis
 
 from luna.container import Container, build_container
-from luna.domain.errors import InvalidInput
+from luna.domain.errors import InvalidInput, NotFound
 from luna.domain.health import HealthStatus
 from luna.domain.jobs import Job, JobStatus
 from luna.services.operations.jobs import JobService
@@ -326,6 +326,33 @@ def test_a_job_of_a_process_of_this_machine_that_is_gone_is_requeued_at_once(
         JobStatus.RUNNING,
         JobStatus.RUNNING,
     ]
+
+
+def test_the_sweep_deletes_jobs_finished_longer_ago_than_jobs_keep_days(
+    container: Container, service: JobService
+) -> None:
+    keep = timedelta(days=container.settings.jobs.keep_days)
+    now = datetime.now(UTC)
+    old, recent = (
+        Job(
+            job_id=str(uuid.uuid4()),
+            name="test.echo",
+            status=JobStatus.SUCCEEDED,
+            created_at=at,
+            finished_at=at,
+        )
+        for at in (now - keep - timedelta(hours=1), now - keep + timedelta(hours=1))
+    )
+    with container.database.unit_of_work() as uow:
+        uow.jobs.add(old)
+        uow.jobs.add(recent)
+        uow.commit()
+
+    recover_stale(container)
+
+    with pytest.raises(NotFound):
+        service.get(old.job_id)
+    assert service.get(recent.job_id).status is JobStatus.SUCCEEDED
 
 
 def test_a_queued_job_whose_message_was_lost_is_enqueued_again_and_runs(

@@ -79,6 +79,10 @@ class JobRepository(Protocol):
 
     def counts_by_status(self) -> dict[str, int]: ...
 
+    def delete_finished_before(self, cutoff: datetime) -> int:
+        """Delete succeeded, failed and cancelled jobs that finished before ``cutoff``; how many."""
+        ...
+
     def serialise_submissions(self) -> None:
         """Hold the job table's submission lock until the transaction ends, so that two transactions that
         each check "none of this job is queued or running" and then insert one run one after the other

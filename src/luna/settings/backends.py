@@ -207,6 +207,9 @@ class _JobCommon(Section):
     heartbeat_sec: float = Field(default=10.0, gt=0)
     stale_after_sec: float = Field(default=120.0, gt=0)
     max_attempts: int = Field(default=3, ge=1)
+    #: Finished jobs are deleted this many days after they ended (the hourly flywheel alone adds 8,760
+    #: rows a year); queued and running ones are never.
+    keep_days: int = Field(default=90, ge=1, le=36_500)
 
 
 class InprocessJobSettings(_JobCommon):

@@ -219,6 +219,7 @@ def recover_stale(container: Container) -> int:
     stale_after = timedelta(seconds=settings.stale_after_sec)
     jobs = container.services.jobs
     recovered = jobs.recover_stale(stale_after, settings.max_attempts, dead=_gone_from_this_machine)
+    jobs.prune(settings.keep_days)  # with the sweep: one delete by status, and no schedule of its own
     return recovered + jobs.requeue_lost(stale_after)
 
 

@@ -143,6 +143,11 @@ class SqlJobRepository:
         counts.update({status: int(count) for status, count in self._connection().execute(query).all()})
         return counts
 
+    def delete_finished_before(self, cutoff: datetime) -> int:
+        finished = [status.value for status in JobStatus if status.is_finished]
+        statement = sa.delete(jobs).where(jobs.c.status.in_(finished), jobs.c.finished_at < cutoff)
+        return int(self._connection().execute(statement).rowcount)
+
 
 def _filters(status: JobStatus | None, name: str | None) -> list[sa.ColumnElement[bool]]:
     conditions: list[sa.ColumnElement[bool]] = []

@@ -282,6 +282,15 @@ class JobService:
             logger.warning("recovered %d stale job(s), %d re-queued", len(stale), len(requeued))
         return len(stale)
 
+    def prune(self, keep_days: int) -> int:
+        """Delete the jobs that finished more than ``keep_days`` ago; how many."""
+        with self._database.unit_of_work() as uow:
+            deleted = uow.jobs.delete_finished_before(_now() - timedelta(days=keep_days))
+            uow.commit()
+        if deleted:
+            logger.info("deleted %d job(s) finished more than %d days ago", deleted, keep_days)
+        return deleted
+
     def release(self, job_id: str) -> bool:
         """Mark a running job queued again because its process is stopping (not because it failed); the
         attempt it had does not count. False when it was no longer running. The caller enqueues it once
