@@ -20,7 +20,7 @@ from luna.domain.errors import Conflict, InvalidInput, NotFound
 from luna.domain.health import ComponentHealth, HealthStatus
 from luna.domain.items import Item, ItemChunk, ItemStatus
 from luna.domain.jobs import Job, JobStatus
-from luna.domain.users import User
+from luna.domain.users import User, placeholder_refusal
 from luna.ports.jobs import JobHandler
 from luna.ports.sql import (
     ChunkRepository,
@@ -39,6 +39,8 @@ class FakeUserRepository:
         return self._users.get(user_id)
 
     def get_or_create(self, user_id: str, external_id: str | None = None) -> User:
+        if user_id not in self._users and (refusal := placeholder_refusal(user_id)) is not None:
+            raise InvalidInput(refusal, details={"field": "user_id"})
         if user_id not in self._users:
             self._users[user_id] = User(user_id, external_id, datetime.now(UTC))
         return self._users[user_id]

@@ -213,6 +213,16 @@ async def test_the_admin_must_name_the_user(
     assert stored(app) == NOTHING
 
 
+async def test_the_admin_cannot_make_a_user_of_the_nil_uuid(
+    app: FastAPI, client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    nil = "00000000-0000-0000-0000-000000000000"
+    response = await client.post(EVENTS, json={"type": "view", "user_id": nil}, headers=admin)
+    assert_error(response, 400)
+    assert "placeholder UUID" in response.json()["message"]
+    assert stored(app) == NOTHING
+
+
 async def test_events_need_credentials_and_json(app: FastAPI, client: httpx.AsyncClient) -> None:
     assert_error(await client.post(EVENTS, json={"type": "view"}), 401)
     assert_error(

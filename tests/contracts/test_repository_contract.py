@@ -127,6 +127,15 @@ def test_users_are_created_once_and_found_again(database: Database) -> None:
         assert all(uow.users.get(garbage) is None for garbage in GARBAGE_IDS)
 
 
+def test_a_placeholder_uuid_names_no_new_user(database: Database) -> None:
+    """An operator's event, rating or meter link for the nil UUID made one shared account of it."""
+    with database.unit_of_work() as uow:
+        for placeholder in ("00000000-0000-0000-0000-000000000000", "ffffffff-ffff-ffff-ffff-ffffffffffff"):
+            with pytest.raises(InvalidInput, match="placeholder UUID"):
+                uow.users.get_or_create(placeholder)
+        assert uow.users.count() == 0
+
+
 def test_jobs_are_stored_listed_newest_first_and_updated(database: Database) -> None:
     old = Job(job_id=new_id(), name="ingest", status=JobStatus.QUEUED, created_at=T0)
     new = Job(job_id=new_id(), name="reindex", status=JobStatus.QUEUED, created_at=T0 + timedelta(1))

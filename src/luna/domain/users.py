@@ -11,6 +11,18 @@ from datetime import datetime
 PLACEHOLDER_USER_IDS = frozenset({uuid.UUID(int=0), uuid.UUID(int=2**128 - 1)})
 
 
+def placeholder_refusal(user_id: str) -> str | None:
+    """Why ``user_id`` can name no new user (a placeholder UUID), or None: every way an operator creates
+    a user (events, ratings, meter links, consent for a named user) asks here."""
+    try:
+        parsed = uuid.UUID(user_id)
+    except ValueError:
+        return None
+    if parsed in PLACEHOLDER_USER_IDS:
+        return f"user_id {parsed} is a placeholder UUID, which names no user"
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class User:
     user_id: str

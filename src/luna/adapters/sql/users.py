@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from luna.adapters.sql.inserts import insert_unless_present
 from luna.adapters.sql.keys import parse_uuid, require_uuid
 from luna.adapters.sql.tables import users
-from luna.domain.errors import Conflict
-from luna.domain.users import User
+from luna.domain.errors import Conflict, InvalidInput
+from luna.domain.users import User, placeholder_refusal
 
 
 class SqlUserRepository:
@@ -31,6 +31,8 @@ class SqlUserRepository:
         if existing is not None:
             return existing
         key = require_uuid(user_id, "user_id")
+        if (refusal := placeholder_refusal(user_id)) is not None:
+            raise InvalidInput(refusal, details={"field": "user_id"})
         insert_unless_present(self._connection(), users, {"user_id": key, "external_id": external_id})
         created = self.get(user_id)
         if created is None:
