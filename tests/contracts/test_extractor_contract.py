@@ -524,6 +524,22 @@ def test_html_without_landmarks_keeps_headings_and_drops_menus_and_banners(local
     ]
 
 
+def test_deeply_nested_html_is_read_whole_or_refused(local: LocalExtractor) -> None:
+    """Past 256 levels libxml2 stopped reading without an error: the page was stored with its first
+    paragraph only."""
+
+    def page(depth: int) -> bytes:
+        nested = "<div>" * depth + "<p>Tief im Dokument: 8,12 ct/kWh.</p>" + "</div>" * depth
+        return f"<html><body><p>Anfang.</p>{nested}<p>Ende.</p></body></html>".encode()
+
+    doc = local.extract(page(200), "text/html", None)
+    texts = [b.text for b in doc.blocks if b.kind is BlockKind.PARAGRAPH]
+    assert texts == ["Anfang.", "Tief im Dokument: 8,12 ct/kWh.", "Ende."]
+    for deep in (300, 100_000):  # 100,000 levels was refused as "No text found"
+        with pytest.raises(Unprocessable, match="nested deeper than 256 levels"):
+            local.extract(page(deep), "text/html", None)
+
+
 def test_html_source_line_breaks_are_spaces_and_only_br_breaks_a_line(local: LocalExtractor) -> None:
     """A page's source wraps its paragraphs; read as line breaks, a quoted answer stopped at "Dazu
     gehören neben dem" (the demo subsidy page)."""

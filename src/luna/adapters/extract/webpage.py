@@ -21,6 +21,7 @@ from lxml import etree
 from luna.adapters.extract.document import clean_line
 from luna.adapters.extract.text import plain_text_blocks
 from luna.domain.documents import BlockKind, TextBlock
+from luna.domain.errors import Unprocessable
 
 _HEADINGS = {f"h{level}": level for level in range(1, 7)}
 
@@ -225,11 +226,19 @@ def _prune(root: lxml.html.HtmlElement, page_level: bool) -> None:
 
 
 def parse_html(html: str) -> lxml.html.HtmlElement | None:
-    """Parse HTML or XHTML leniently; None when there is no markup at all."""
+    """Parse HTML or XHTML leniently; None when there is no markup at all.
+
+    libxml2 stops at 256 levels of nesting and returns what it read so far, without an error: a page
+    nested deeper lost its text silently. Such a page is refused (Unprocessable) rather than read in part;
+    no real page comes near it, and the walker below recurses once per level."""
+    parser = lxml.html.HTMLParser()
     try:
-        return lxml.html.document_fromstring(_XML_DECLARATION.sub("", html, count=1))
+        document = lxml.html.document_fromstring(_XML_DECLARATION.sub("", html, count=1), parser=parser)
     except (etree.ParserError, ValueError):  # only whitespace or comments
-        return None
+        document = None
+    if any("Excessive depth" in entry.message for entry in parser.error_log):
+        raise Unprocessable("The page is nested deeper than 256 levels; its text cannot be read whole.")
+    return document
 
 
 def _main_content(document: lxml.html.HtmlElement) -> tuple[lxml.html.HtmlElement, bool]:
