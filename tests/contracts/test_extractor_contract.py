@@ -569,6 +569,18 @@ def test_a_damaged_pdf_is_unprocessable(local: LocalExtractor, data: bytes) -> N
         local.extract(data, "application/pdf", "kaputt.pdf")
 
 
+def test_a_password_protected_pdf_says_so(local: LocalExtractor) -> None:
+    """It said "The PDF could not be read (PdfminerException: )."."""
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("helvetica", size=12)
+    pdf.cell(0, 10, "Vertraulicher Tarif")
+    pdf.set_encryption(owner_password="besitzer", user_password="geheim")
+
+    with pytest.raises(Unprocessable, match="encrypted with a password"):
+        local.extract(bytes(pdf.output()), "application/pdf", "geschuetzt.pdf")
+
+
 def test_a_docx_that_unpacks_to_hundreds_of_megabytes_is_refused_before_parsing(
     local: LocalExtractor,
 ) -> None:

@@ -267,14 +267,8 @@ def pdf_content(data: bytes) -> PdfContent:
                 tables += page_tables
                 page.close()  # drop the page's parsed objects; long PDFs would otherwise pile them up
             page_count = len(pdf.pages)
-    except PDFPasswordIncorrect as exc:
-        raise unreadable(
-            "The PDF is encrypted with a password; remove the protection and upload it again.",
-            Unreadable.ENCRYPTED,
-        ) from exc
     except Exception as exc:  # pdfminer raises many unrelated types on damaged input; all mean "cannot read"
-        message = f"The PDF could not be read ({type(exc).__name__}: {exc})."
-        raise unreadable(message, Unreadable.DAMAGED) from exc
+        raise _refusal(exc) from exc
     running = _running_lines(boxes, heights)
     kept = [lines for lines in ([x for x in box if x not in running] for box in boxes) if lines]
     return PdfContent(
@@ -283,3 +277,16 @@ def pdf_content(data: bytes) -> PdfContent:
         pages=page_count,
         metadata={name: metadata[key] for key, name in _METADATA_KEYS.items() if metadata.get(key)},
     )
+
+
+def _refusal(error: Exception) -> Exception:
+    """Why a PDF cannot be read. pdfplumber wraps pdfminer's errors in its own, with an empty message
+    ("PdfminerException: "): a password-protected file was reported as damaged."""
+    cause = error.args[0] if type(error).__name__ == "PdfminerException" and error.args else error
+    if isinstance(cause, PDFPasswordIncorrect):
+        return unreadable(
+            "The PDF is encrypted with a password; remove the protection and upload it again.",
+            Unreadable.ENCRYPTED,
+        )
+    detail = f"{type(cause).__name__}: {cause}" if str(cause) else type(cause).__name__
+    return unreadable(f"The PDF could not be read ({detail}).", Unreadable.DAMAGED)
