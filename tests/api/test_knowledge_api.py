@@ -202,6 +202,17 @@ async def test_two_files_in_one_upload_are_400_and_neither_is_stored(
     assert nothing_stored(app)
 
 
+async def test_a_file_sent_without_a_file_name_is_400_saying_what_a_file_part_is(
+    client: httpx.AsyncClient, app: FastAPI
+) -> None:
+    """An empty file name makes the part text: "Expected UploadFile, received: <class 'str'>"."""
+    response = await upload(client, b"# Tarif\n\nDer Grundpreis steigt.", name="")
+
+    assert response.status_code == 400, response.text
+    assert "file: must be a file: a multipart part with a file name" in response.json()["message"]
+    assert "UploadFile" not in response.text and nothing_stored(app)
+
+
 async def test_a_direction_override_in_a_title_or_a_file_name_is_dropped(client: httpx.AsyncClient) -> None:
     """One right-to-left override reversed every German sentence that quoted the title after it."""
     titled = await upload(client, "# Heizkosten \u202esparen im Winter\n\nLüften spart.".encode(), "a.md")

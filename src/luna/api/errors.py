@@ -11,7 +11,7 @@ from __future__ import annotations
 import http
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import structlog
@@ -174,13 +174,22 @@ def validation_error_response(error: RequestValidationError) -> JSONResponse:
             f"The request body is not valid JSON: {reason} (at character {position}).",
             {"position": position, "reason": reason},
         )
-    errors = [{"field": _field_name(p.get("loc", ())), "problem": p.get("msg", "invalid")} for p in problems]
+    errors = [{"field": _field_name(p.get("loc", ())), "problem": _problem(p)} for p in problems]
     summary = "; ".join(f"{e['field']}: {e['problem']}" for e in errors[:3])
     more = f" (and {len(errors) - 3} more)" if len(errors) > 3 else ""
     details: dict[str, object] = {"errors": errors[:_LISTED_ERRORS]}
     if len(errors) > _LISTED_ERRORS:
         details["not_listed"] = len(errors) - _LISTED_ERRORS
     return error_response(400, "invalid_input", f"Invalid request: {summary}{more}", details)
+
+
+def _problem(problem: Mapping[str, Any]) -> str:
+    """Pydantic's words, but for a form part sent as text where a file belongs (an empty file name makes
+    the part text): it said "Expected UploadFile, received: <class 'str'>"."""
+    message = str(problem.get("msg", "invalid"))
+    if "Expected UploadFile" in message:
+        return "must be a file: a multipart part with a file name (curl -F file=@name.pdf)"
+    return message
 
 
 def internal_error_response() -> JSONResponse:
