@@ -26,6 +26,7 @@ from typing import Any
 import pytest
 from fpdf import FPDF
 
+from luna.adapters.extract import pdf as pdf_module
 from luna.adapters.extract.local import LocalExtractor
 from luna.adapters.extract.tika import TikaExtractor
 from luna.domain import media_types
@@ -567,6 +568,21 @@ Zeile 2</pre></main></body></html>"""
 def test_a_damaged_pdf_is_unprocessable(local: LocalExtractor, data: bytes) -> None:
     with pytest.raises(Unprocessable):
         local.extract(data, "application/pdf", "kaputt.pdf")
+
+
+def test_a_pdf_of_more_pages_than_luna_reads_is_refused_before_they_are_read(
+    local: LocalExtractor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """100,000 empty pages took 45 s of CPU to be refused as "no text"."""
+    monkeypatch.setattr(pdf_module, "MAX_PDF_PAGES", 3)
+    pdf = FPDF()
+    pdf.set_font("helvetica", size=12)
+    for number in range(4):
+        pdf.add_page()
+        pdf.cell(0, 10, f"Seite {number + 1}: Netzentgelte")
+
+    with pytest.raises(Unprocessable, match="The PDF has 4 pages; Luna reads at most 3 of one file"):
+        local.extract(bytes(pdf.output()), "application/pdf", "lang.pdf")
 
 
 def test_a_password_protected_pdf_says_so(local: LocalExtractor) -> None:
