@@ -370,6 +370,35 @@ def test_an_edge_snapshot_and_its_restore_take_no_more_disk_than_the_index(tmp_p
     assert _disk_bytes(tmp_path / "backup") <= _disk_bytes(tmp_path / "vectors") + 1_000_000 < apparent / 4
 
 
+def test_an_edge_restore_that_fails_half_way_puts_the_old_collections_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The collections replaced were deleted in a ``finally``: a rename failing after them lost them."""
+    vectors = QdrantEdgeVectorIndex(tmp_path / "vectors", hnsw_ef=64)
+    try:
+        for name in ("docs", "notes"):
+            vectors.create_collection(name, DIM)
+            vectors.upsert(name, [VectorPoint(pid(1), unit(1, 0, 0, 0), {"kind": name})])
+        vectors.snapshot(tmp_path / "snap")
+        vectors.upsert("docs", [VectorPoint(pid(2), unit(0, 1, 0, 0), {"kind": "later"})])
+        rename = Path.rename
+
+        def failing(self: Path, target: Path) -> Path:
+            if self.parent.name.startswith(".restore-") and self.name == "notes":
+                raise OSError("disk full")
+            return rename(self, target)
+
+        monkeypatch.setattr(Path, "rename", failing)
+        with pytest.raises(OSError, match="disk full"):
+            vectors.restore(tmp_path / "snap")
+        monkeypatch.undo()
+
+        assert vectors.collections() == ["docs", "notes"] and vectors.count("docs") == 2
+        assert [p.name for p in (tmp_path / "vectors").iterdir() if p.name.startswith(".")] == [".lock"]
+    finally:
+        vectors.close()
+
+
 def test_edge_refuses_a_snapshot_inside_its_own_folder(tmp_path: Path) -> None:
     vectors = QdrantEdgeVectorIndex(tmp_path / "vectors", hnsw_ef=64)
     try:

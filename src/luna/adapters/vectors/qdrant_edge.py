@@ -275,20 +275,37 @@ class QdrantEdgeVectorIndex:
                 for name in collections:
                     _stage_shard(source / name, staging / name)
                 kept = {alias: c for alias, c in self._aliases.items() if c in keep}
-                replaced = [name for name in self._dims if name not in keep]
+                # An untracked folder of a snapshot's collection's name (a failed earlier restore) would
+                # block its rename: it is moved aside as well.
+                replaced = {name for name in self._dims if name not in keep}
+                replaced |= {name for name in collections if (self._path / name).exists()}
                 with self._shards_closed():
-                    aside.mkdir()
-                    # An untracked folder of a snapshot's collection's name (a failed earlier restore)
-                    # would block its rename: it is moved aside as well.
-                    for name in {*replaced, *(n for n in collections if (self._path / n).exists())}:
-                        (self._path / name).rename(aside / name)
-                    for name in collections:
-                        (staging / name).rename(self._path / name)
+                    self._swap(replaced, collections, staging, aside)
                     restored = {alias: c for alias, c in aliases.items() if c in collections}
                     self._save_aliases({**restored, **kept})
+                shutil.rmtree(aside, ignore_errors=True)  # only now: until here it is the way back
             finally:
                 shutil.rmtree(staging, ignore_errors=True)
-                shutil.rmtree(aside, ignore_errors=True)
+
+    def _swap(self, replaced: set[str], collections: Sequence[str], staging: Path, aside: Path) -> None:
+        """Move ``replaced`` aside and the staged ``collections`` in; on a failure put everything back
+        as it was (a folder moved aside is never deleted before the new ones are in place)."""
+        aside.mkdir()
+        moved: list[str] = []
+        try:
+            for name in sorted(replaced):
+                (self._path / name).rename(aside / name)
+                moved.append(name)
+            for name in collections:
+                (staging / name).rename(self._path / name)
+        except OSError:
+            for name in collections:
+                if (self._path / name).exists() and not (staging / name).exists():
+                    (self._path / name).rename(staging / name)
+            for name in moved:
+                (aside / name).rename(self._path / name)
+            aside.rmdir()  # empty now; were it not, it would keep what it holds
+            raise
 
     # -- lifecycle ---------------------------------------------------------------------------------
 
